@@ -1,0 +1,127 @@
+-- Schema-wide objects: roles and on-demand monthly partitions.
+--
+-- Every fact table of the lake is range-partitioned by month on its event
+-- time.  The install script creates no partitions: the code that writes rows
+-- (ingest(), load()) creates the month it needs through create_partition(),
+-- so any date loads.  A DBA who inserts rows by hand calls
+-- ensure_partitions() for the range first.
+--
+-- Keys and indexes live on the partitions, not on the partitioned parents
+-- (pg_partman's template approach): the parents belong to the extension, and
+-- a parent index would make pg_restore's ATTACH PARTITION build partition
+-- indexes that the dump then creates a second time.  Every unique key
+-- includes the partition key, so a key unique in each partition is unique in
+-- the table; upserts name the partition (create_partition() returns it).
+
+COMMENT ON SCHEMA connect_lake IS
+  'Amazon Connect contact-centre data lake: contact trace records, contact flow logs, contact, case and agent events, dimensions and the working-day calendar.';
+
+-- Roles are cluster-wide: create them once, whichever database installs first.
+DO $roles$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'connect_lake_reader') THEN
+    CREATE ROLE connect_lake_reader NOLOGIN;
+    COMMENT ON ROLE connect_lake_reader IS 'connect_lake: may read every table and view analysts need.';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'connect_lake_loader') THEN
+    CREATE ROLE connect_lake_loader NOLOGIN;
+    COMMENT ON ROLE connect_lake_loader IS 'connect_lake: may write records into the lake (ingest(); load() also needs pg_read_server_files).';
+  END IF;
+END
+$roles$;
+
+CREATE TABLE connect_lake.fact_table (
+  relname      name PRIMARY KEY,
+  key_columns  name[] NOT NULL,
+  key_kind     text NOT NULL DEFAULT 'PRIMARY KEY'
+               CHECK (key_kind IN ('PRIMARY KEY', 'UNIQUE NULLS NOT DISTINCT')),
+  indexes      text[] NOT NULL DEFAULT '{}'
+);
+COMMENT ON TABLE connect_lake.fact_table IS
+  'The lake''s partitioned fact tables: the unique key and indexes create_partition() gives each monthly partition.';
+COMMENT ON COLUMN connect_lake.fact_table.relname IS 'A partitioned table in schema connect_lake.';
+COMMENT ON COLUMN connect_lake.fact_table.key_columns IS 'Columns of the unique key: the entity id first, the partition key included.';
+COMMENT ON COLUMN connect_lake.fact_table.key_kind IS 'PRIMARY KEY, or UNIQUE NULLS NOT DISTINCT when a key column may be NULL.';
+COMMENT ON COLUMN connect_lake.fact_table.indexes IS 'Further indexes of each partition, as the text after CREATE INDEX ON <partition>, e.g. (agent_id, initiationtimestamp).';
+
+-- The month partition of a lake table holding ts; created when missing.
+-- SECURITY DEFINER so that a loader who does not own the lake's tables can
+-- still add a month; restricted to the lake's own partitioned tables.
+CREATE FUNCTION connect_lake.create_partition(parent regclass, ts timestamptz)
+RETURNS regclass
+LANGUAGE plpgsql
+VOLATILE STRICT
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  relname  name;
+  month    timestamp;
+  part     text;
+  existing regclass;
+  fact     connect_lake.fact_table;
+  idx      text;
+BEGIN
+  SELECT f.* INTO fact
+    FROM pg_class c
+    JOIN connect_lake.fact_table f ON f.relname = c.relname
+   WHERE c.oid = parent AND c.relkind = 'p'
+     AND c.relnamespace = 'connect_lake'::regnamespace;
+  relname := fact.relname;
+  IF relname IS NULL THEN
+    RAISE EXCEPTION 'relation "%" is not a partitioned table of the lake', parent
+      USING ERRCODE = 'wrong_object_type',
+            HINT = 'Partitions are created only for connect_lake''s own fact tables.';
+  END IF;
+  IF NOT isfinite(ts) THEN
+    RAISE EXCEPTION 'cannot create a partition of "%" for timestamp %', relname, ts
+      USING ERRCODE = 'datetime_field_overflow';
+  END IF;
+
+  month := date_trunc('month', ts AT TIME ZONE 'UTC');
+  part  := format('%s_p%s', relname, to_char(month, 'YYYYMM'));
+  existing := to_regclass(format('connect_lake.%I', part));
+  IF existing IS NOT NULL THEN
+    RETURN existing;
+  END IF;
+
+  -- Serialise concurrent writers that need the same month, then look again.
+  PERFORM pg_advisory_xact_lock(parent::oid::bigint);
+  existing := to_regclass(format('connect_lake.%I', part));
+  IF existing IS NOT NULL THEN
+    RETURN existing;
+  END IF;
+
+  EXECUTE format(
+    'CREATE TABLE connect_lake.%I PARTITION OF connect_lake.%I FOR VALUES FROM (%L) TO (%L)',
+    part, relname,
+    (month AT TIME ZONE 'UTC')::text,
+    ((month + interval '1 month') AT TIME ZONE 'UTC')::text);
+  EXECUTE format('ALTER TABLE connect_lake.%I ADD CONSTRAINT %I %s (%s)',
+                 part, part || '_key', fact.key_kind,
+                 (SELECT string_agg(quote_ident(k), ', ') FROM unnest(fact.key_columns) k));
+  FOREACH idx IN ARRAY fact.indexes LOOP
+    EXECUTE format('CREATE INDEX ON connect_lake.%I %s', part, idx);
+  END LOOP;
+  RETURN format('connect_lake.%I', part)::regclass;
+END
+$fn$;
+
+COMMENT ON FUNCTION connect_lake.create_partition(regclass, timestamptz) IS
+  'Returns the monthly partition (UTC months) of a lake fact table that holds ts, creating it when missing.';
+
+CREATE FUNCTION connect_lake.ensure_partitions(parent regclass, from_ts timestamptz, to_ts timestamptz)
+RETURNS SETOF regclass
+LANGUAGE sql
+VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+  SELECT connect_lake.create_partition(parent, m)
+    FROM generate_series(date_trunc('month', from_ts AT TIME ZONE 'UTC'),
+                         date_trunc('month', to_ts AT TIME ZONE 'UTC'),
+                         interval '1 month') AS g(mu),
+         LATERAL (SELECT mu AT TIME ZONE 'UTC') AS l(m)
+$fn$;
+
+COMMENT ON FUNCTION connect_lake.ensure_partitions(regclass, timestamptz, timestamptz) IS
+  'Creates the monthly partitions of a lake fact table covering from_ts to to_ts; for hand-written INSERTs (ingest() and load() create partitions themselves).';

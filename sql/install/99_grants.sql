@@ -1,0 +1,19 @@
+-- Privileges.  Analysts read through connect_lake_reader; pipelines write
+-- through connect_lake_loader.  PUBLIC gets nothing that reads server files
+-- or writes the lake: every such function is revoked from PUBLIC here.
+
+-- Pure functions (parsers, working-day arithmetic) are for everyone; tables are not.
+GRANT USAGE ON SCHEMA connect_lake TO PUBLIC;
+GRANT SELECT ON ALL TABLES IN SCHEMA connect_lake TO connect_lake_reader, connect_lake_loader;
+GRANT INSERT, UPDATE ON
+  connect_lake.ctr_events, connect_lake.contact_flow_log, connect_lake.contact_events,
+  connect_lake.case_events, connect_lake.case_related_items, connect_lake.agent_events,
+  connect_lake.agent_dim, connect_lake.queue_dim, connect_lake.queue_name_history,
+  connect_lake.contact_account, connect_lake.load_manifest, connect_lake.load_rejects
+  TO connect_lake_loader;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA connect_lake TO connect_lake_loader;
+
+REVOKE ALL ON FUNCTION connect_lake.create_partition(regclass, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.ensure_partitions(regclass, timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.create_partition(regclass, timestamptz) TO connect_lake_loader;
+GRANT EXECUTE ON FUNCTION connect_lake.ensure_partitions(regclass, timestamptz, timestamptz) TO connect_lake_loader;

@@ -1,0 +1,39 @@
+/*
+ * connect_lake.c: module entry point and helpers shared by every file.
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "fmgr.h"
+#include "utils/lsyscache.h"
+
+#include "connect_lake.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	/* Subsystems with settings or caches register them here. */
+}
+
+Oid
+cl_schema_oid(void)
+{
+	return get_namespace_oid(CONNECT_LAKE_SCHEMA, false);
+}
+
+Oid
+cl_relation_oid(const char *relname)
+{
+	Oid			relid = get_relname_relid(relname, cl_schema_oid());
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s.%s\" does not exist", CONNECT_LAKE_SCHEMA, relname),
+				 errhint("Is the connect_lake extension installed in this database?")));
+	return relid;
+}
