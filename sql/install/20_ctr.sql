@@ -339,3 +339,16 @@ SELECT pg_catalog.pg_extension_config_dump('connect_lake.agent_dim', '');
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.queue_dim', '');
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.queue_name_history', '');
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.contact_account', '');
+
+-- Parsing.
+CREATE FUNCTION connect_lake.ctr_parse(doc jsonb) RETURNS connect_lake.ctr
+  AS 'MODULE_PATHNAME', 'ctr_parse_jsonb'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.ctr_parse(jsonb) IS
+  'One contact trace record (jsonb) as a typed connect_lake.ctr row; unknown keys kept in extra. Errors name the field and the contact id.';
+
+CREATE FUNCTION connect_lake.ctr_parse(doc text) RETURNS connect_lake.ctr
+  AS 'MODULE_PATHNAME', 'ctr_parse_text'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.ctr_parse(text) IS
+  'One contact trace record as raw JSON text (as it lies in a file) as a typed connect_lake.ctr row.';

@@ -1,0 +1,183 @@
+/*
+ * convert.c: timestamps, UUIDs and integers as Connect writes them.
+ *
+ * Hand-written scanners rather than the type input functions: they never
+ * read the session TimeZone or DateStyle, they do not throw (the mapper
+ * reports the failing field with the record's id), and they are fast.
+ */
+#include "postgres.h"
+
+#include "utils/datetime.h"
+
+#include "convert.h"
+
+static inline bool
+digits(const char *s, int n, int *out)
+{
+	int			v = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+bool
+cl_parse_timestamptz(const char *s, int len, TimestampTz *result)
+{
+	int			year,
+				mon,
+				mday,
+				hour,
+				min,
+				sec;
+	int64		usec = 0;
+	int			offset = 0;		/* seconds east of UTC */
+	int			p;
+	int64		days;
+
+	/* YYYY-MM-DD?HH:MM:SS is 19 characters */
+	if (len < 19 ||
+		!digits(s, 4, &year) || s[4] != '-' ||
+		!digits(s + 5, 2, &mon) || s[7] != '-' ||
+		!digits(s + 8, 2, &mday) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+		!digits(s + 11, 2, &hour) || s[13] != ':' ||
+		!digits(s + 14, 2, &min) || s[16] != ':' ||
+		!digits(s + 17, 2, &sec))
+		return false;
+	p = 19;
+
+	if (p < len && s[p] == '.')
+	{
+		int			scale = 100000;
+		int			ndigits = 0;
+
+		p++;
+		while (p < len && s[p] >= '0' && s[p] <= '9')
+		{
+			if (ndigits < 6)
+				usec += (s[p] - '0') * scale;
+			else if (ndigits == 6 && s[p] >= '5')
+				usec++;			/* round at the seventh digit */
+			scale /= 10;
+			ndigits++;
+			p++;
+		}
+		if (ndigits == 0)
+			return false;
+	}
+
+	if (p < len && (s[p] == 'Z' || s[p] == 'z'))
+		p++;
+	else if (p < len && (s[p] == '+' || s[p] == '-'))
+	{
+		int			sign = (s[p] == '-') ? -1 : 1;
+		int			oh,
+					om = 0;
+
+		p++;
+		if (p + 2 > len || !digits(s + p, 2, &oh))
+			return false;
+		p += 2;
+		if (p < len && s[p] == ':')
+			p++;
+		if (p + 2 <= len && digits(s + p, 2, &om))
+			p += 2;
+		if (oh > 15 || om > 59)
+			return false;
+		offset = sign * (oh * 3600 + om * 60);
+	}
+	if (p != len)
+		return false;
+
+	if (year < 1 || mon < 1 || mon > 12 || mday < 1 ||
+		mday > day_tab[isleap(year)][mon - 1] ||
+		hour > 23 || min > 59 || sec > 59)
+		return false;
+
+	days = date2j(year, mon, mday) - POSTGRES_EPOCH_JDATE;
+	*result = ((days * SECS_PER_DAY + hour * 3600 + min * 60 + sec - offset) * USECS_PER_SEC) + usec;
+	return IS_VALID_TIMESTAMP(*result);
+}
+
+static inline int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool
+cl_parse_uuid(const char *s, int len, pg_uuid_t *result)
+{
+	int			j = 0;
+
+	if (len != 36)
+		return false;
+	for (int i = 0; i < 36;)
+	{
+		int			hi,
+					lo;
+
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+		{
+			if (s[i] != '-')
+				return false;
+			i++;
+			continue;
+		}
+		hi = hexval(s[i]);
+		lo = hexval(s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		result->data[j++] = (unsigned char) (hi << 4 | lo);
+		i += 2;
+	}
+	return true;
+}
+
+bool
+cl_arn_uuid(const char *arn, int len, pg_uuid_t *result)
+{
+	int			start = len;
+
+	while (start > 0 && arn[start - 1] != '/')
+		start--;
+	if (start == 0)
+		return false;
+	return cl_parse_uuid(arn + start, len - start, result);
+}
+
+bool
+cl_parse_int64(const char *s, int len, int64 min, int64 max, int64 *result)
+{
+	int			p = 0;
+	bool		neg = false;
+	uint64		v = 0;
+
+	if (p < len && (s[p] == '-' || s[p] == '+'))
+		neg = (s[p++] == '-');
+	if (p == len)
+		return false;
+	for (; p < len; p++)
+	{
+		if (s[p] < '0' || s[p] > '9')
+			return false;
+		if (v > (PG_UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (s[p] - '0');
+	}
+	if (v > (uint64) PG_INT64_MAX + (neg ? 1 : 0))
+		return false;
+	*result = neg ? (int64) (0 - v) : (int64) v;
+	return *result >= min && *result <= max;
+}

@@ -1,0 +1,23 @@
+/*
+ * kinds.h: the record kinds the lake knows, each described once (recmap.h)
+ * and used by its jsonb parser, ingest() and the file loader.
+ */
+#ifndef CL_KINDS_H
+#define CL_KINDS_H
+
+#include "recmap.h"
+
+extern CLRecordKind cl_kind_ctr;	/* ctr.c */
+
+/* The kind load() and ingest() call `name`; errors naming the known ones if none. */
+extern CLRecordKind *cl_kind_by_name(const char *name);
+
+struct json_object;
+
+/*
+ * One JSON text parsed strictly with json-c; the object is released when the
+ * current memory context is reset or deleted (so an error leaks nothing).
+ */
+extern struct json_object *cl_parse_json_text(const char *s, int len, const char *what);
+
+#endif							/* CL_KINDS_H */

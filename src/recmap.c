@@ -1,0 +1,912 @@
+/*
+ * recmap.c: map a JSON record (jsonb or json-c) onto a kind's row type.
+ *
+ * See recmap.h for the model.  The walk is one pass over the record; the
+ * per-kind key trie, column numbers and row type are compiled once per
+ * backend and rebuilt when the row type is recreated (e.g. the extension was
+ * dropped and created again).
+ */
+#include "postgres.h"
+
+#include "jsonc.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+#include "utils/uuid.h"
+
+#include "connect_lake.h"
+#include "convert.h"
+#include "recmap.h"
+
+/* 1970-01-01T00:00:00.001Z: Connect's "not yet" placeholder */
+#define PLACEHOLDER_TS	(-((TimestampTz) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY) + 1000)
+
+typedef struct CLNode
+{
+	const char *key;
+	int			keylen;
+	int		   *fields;			/* indexes into kind->fields */
+	int			nfields;
+	struct CLNode *children;	/* sorted by key */
+	int			nchildren;
+} CLNode;
+
+struct CLKindCache
+{
+	MemoryContext cxt;
+	Oid			typid;
+	TupleDesc	tupdesc;
+	int		   *attno;			/* per field: 0-based attribute, -1 none */
+	int			extra_att;
+	int			id_att;
+	CLNode		root;
+};
+
+/* ---------- compiling a kind ---------- */
+
+static int
+key_cmp(const char *a, int alen, const char *b, int blen, bool ci)
+{
+	int			n = Min(alen, blen);
+
+	for (int i = 0; i < n; i++)
+	{
+		unsigned char ca = (unsigned char) a[i];
+		unsigned char cb = (unsigned char) b[i];
+
+		if (ci)
+		{
+			if (ca >= 'A' && ca <= 'Z')
+				ca += 'a' - 'A';
+			if (cb >= 'A' && cb <= 'Z')
+				cb += 'a' - 'A';
+		}
+		if (ca != cb)
+			return (int) ca - (int) cb;
+	}
+	return alen - blen;
+}
+
+static bool node_ci;
+
+static int
+node_qsort_cmp(const void *a, const void *b)
+{
+	const CLNode *na = a;
+	const CLNode *nb = b;
+
+	return key_cmp(na->key, na->keylen, nb->key, nb->keylen, node_ci);
+}
+
+static CLNode *
+node_child(CLNode *node, const char *key, int keylen, bool ci, bool create)
+{
+	for (int i = 0; i < node->nchildren; i++)
+		if (key_cmp(node->children[i].key, node->children[i].keylen, key, keylen, ci) == 0)
+			return &node->children[i];
+	if (!create)
+		return NULL;
+	node->children = node->children
+		? repalloc(node->children, sizeof(CLNode) * (node->nchildren + 1))
+		: palloc(sizeof(CLNode));
+	memset(&node->children[node->nchildren], 0, sizeof(CLNode));
+	node->children[node->nchildren].key = pnstrdup(key, keylen);
+	node->children[node->nchildren].keylen = keylen;
+	return &node->children[node->nchildren++];
+}
+
+static void
+node_sort(CLNode *node, bool ci)
+{
+	node_ci = ci;
+	if (node->nchildren > 1)
+		qsort(node->children, node->nchildren, sizeof(CLNode), node_qsort_cmp);
+	for (int i = 0; i < node->nchildren; i++)
+		node_sort(&node->children[i], ci);
+}
+
+static int
+tupdesc_column(TupleDesc tupdesc, const char *name)
+{
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static CLKindCache *
+compile_kind(CLRecordKind *kind, Oid typid)
+{
+	MemoryContext cxt = AllocSetContextCreate(CacheMemoryContext, "connect_lake record kind",
+											  ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	CLKindCache *kc = palloc0(sizeof(CLKindCache));
+	TupleDesc	td = lookup_rowtype_tupdesc(typid, -1);
+
+	kc->cxt = cxt;
+	kc->typid = typid;
+	kc->tupdesc = CreateTupleDescCopy(td);
+	ReleaseTupleDesc(td);
+	kc->attno = palloc(sizeof(int) * kind->nfields);
+
+	for (int f = 0; f < kind->nfields; f++)
+	{
+		const CLField *field = &kind->fields[f];
+		CLNode	   *node = &kc->root;
+		const char *p = field->path;
+
+		kc->attno[f] = -1;
+		if (field->column)
+		{
+			kc->attno[f] = tupdesc_column(kc->tupdesc, field->column);
+			if (kc->attno[f] < 0)
+				elog(ERROR, "connect_lake: kind %s maps %s to column %s, which type %s lacks",
+					 kind->name, field->path, field->column, kind->rowtype);
+		}
+		while (*p)
+		{
+			const char *dot = strchr(p, '.');
+			int			len = dot ? (int) (dot - p) : (int) strlen(p);
+
+			node = node_child(node, p, len, kind->ci_keys, true);
+			p += len + (dot ? 1 : 0);
+		}
+		node->fields = node->fields
+			? repalloc(node->fields, sizeof(int) * (node->nfields + 1))
+			: palloc(sizeof(int));
+		node->fields[node->nfields++] = f;
+	}
+	node_sort(&kc->root, kind->ci_keys);
+	kc->extra_att = kind->extra_column ? tupdesc_column(kc->tupdesc, kind->extra_column) : -1;
+	kc->id_att = kind->id_column ? tupdesc_column(kc->tupdesc, kind->id_column) : -1;
+	MemoryContextSwitchTo(old);
+	return kc;
+}
+
+void
+cl_map_init(CLMapState *st, CLRecordKind *kind)
+{
+	Oid			typid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+										CStringGetDatum(kind->rowtype),
+										ObjectIdGetDatum(cl_schema_oid()));
+
+	if (!OidIsValid(typid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("type \"%s.%s\" does not exist", CONNECT_LAKE_SCHEMA, kind->rowtype)));
+	if (kind->cache == NULL || kind->cache->typid != typid)
+	{
+		if (kind->cache)
+			MemoryContextDelete(kind->cache->cxt);
+		kind->cache = NULL;
+		kind->cache = compile_kind(kind, typid);
+	}
+	memset(st, 0, sizeof(*st));
+	st->kind = kind;
+	st->kc = kind->cache;
+	st->tupdesc = st->kc->tupdesc;
+	st->values = palloc(sizeof(Datum) * st->tupdesc->natts);
+	st->nulls = palloc(sizeof(bool) * st->tupdesc->natts);
+}
+
+int
+cl_map_column(CLMapState *st, const char *column)
+{
+	return tupdesc_column(st->tupdesc, column);
+}
+
+/* ---------- errors ---------- */
+
+char *
+cl_map_path(CLMapState *st)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < st->depth; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(&buf, '.');
+		appendBinaryStringInfo(&buf, st->path[i], st->pathlen[i]);
+	}
+	return buf.data;
+}
+
+void
+cl_map_fail(CLMapState *st, int errcode, const char *fmt,...)
+{
+	va_list		ap;
+	StringInfoData buf;
+
+	if (st->failed)
+		return;
+	st->failed = true;
+	st->errcode = errcode;
+	st->errpath = cl_map_path(st);
+	initStringInfo(&buf);
+	for (;;)
+	{
+		int			needed;
+
+		va_start(ap, fmt);
+		needed = appendStringInfoVA(&buf, fmt, ap);
+		va_end(ap);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&buf, needed);
+	}
+	st->errmsg = buf.data;
+}
+
+void
+cl_map_raise(CLMapState *st)
+{
+	char	   *id = NULL;
+
+	if (st->kc->id_att >= 0 && !st->nulls[st->kc->id_att])
+	{
+		Form_pg_attribute att = TupleDescAttr(st->tupdesc, st->kc->id_att);
+		Oid			out;
+		bool		isvarlena;
+
+		getTypeOutputInfo(att->atttypid, &out, &isvarlena);
+		id = OidOutputFunctionCall(out, st->values[st->kc->id_att]);
+	}
+	ereport(ERROR,
+			(errcode(st->errcode),
+			 errmsg("%s", st->errmsg),
+			 *st->errpath ? errdetail("Field: %s.", st->errpath) : 0,
+			 errcontext("%s record%s%s", st->kind->name, id ? " " : "", id ? id : "")));
+}
+
+/* A short quoted excerpt of a string value for messages. */
+static char *
+snippet(const char *s, int len)
+{
+	int			n = Min(len, 40);
+
+	n = pg_mbcliplen(s, len, n);
+	return psprintf("\"%.*s\"%s", n, s, len > n ? "..." : "");
+}
+
+static const char *
+kind_name(CLValueKind k)
+{
+	switch (k)
+	{
+		case CLV_NULL:
+			return "null";
+		case CLV_STRING:
+			return "a string";
+		case CLV_NUMBER:
+			return "a number";
+		case CLV_BOOL:
+			return "a boolean";
+		case CLV_OBJECT:
+			return "an object";
+		case CLV_ARRAY:
+			return "an array";
+	}
+	return "a value";
+}
+
+/* ---------- the two sources ---------- */
+
+static void
+from_jsonb(CLValue *cv, const JsonbValue *v)
+{
+	memset(cv, 0, sizeof(*cv));
+	cv->jbv = *v;
+	switch (v->type)
+	{
+		case jbvNull:
+			cv->kind = CLV_NULL;
+			break;
+		case jbvString:
+			cv->kind = CLV_STRING;
+			cv->str = v->val.string.val;
+			cv->len = v->val.string.len;
+			break;
+		case jbvNumeric:
+			cv->kind = CLV_NUMBER;
+			break;
+		case jbvBool:
+			cv->kind = CLV_BOOL;
+			cv->boolean = v->val.boolean;
+			break;
+		case jbvBinary:
+			cv->kind = JsonContainerIsObject(v->val.binary.data) ? CLV_OBJECT : CLV_ARRAY;
+			break;
+		default:
+			elog(ERROR, "unexpected jsonb value type %d", v->type);
+	}
+}
+
+static void
+from_jsonc(CLValue *cv, struct json_object *o)
+{
+	memset(cv, 0, sizeof(*cv));
+	cv->jc = o;
+	switch (json_object_get_type(o))
+	{
+		case json_type_null:
+			cv->kind = CLV_NULL;
+			break;
+		case json_type_boolean:
+			cv->kind = CLV_BOOL;
+			cv->boolean = json_object_get_boolean(o);
+			break;
+		case json_type_int:
+		case json_type_double:
+			cv->kind = CLV_NUMBER;
+			break;
+		case json_type_string:
+			cv->kind = CLV_STRING;
+			cv->str = json_object_get_string(o);
+			cv->len = json_object_get_string_len(o);
+			break;
+		case json_type_object:
+			cv->kind = CLV_OBJECT;
+			break;
+		case json_type_array:
+			cv->kind = CLV_ARRAY;
+			break;
+	}
+}
+
+void
+cl_value_members(CLMapState *st, const CLValue *obj, CLMemberFn fn, void *arg)
+{
+	CLValue		cv;
+
+	Assert(obj->kind == CLV_OBJECT);
+	if (obj->jc)
+	{
+		json_object_object_foreach(obj->jc, key, val)
+		{
+			from_jsonc(&cv, val);
+			fn(st, key, (int) strlen(key), &cv, arg);
+		}
+	}
+	else
+	{
+		JsonbIterator *it = JsonbIteratorInit(obj->jbv.val.binary.data);
+		JsonbValue	v;
+		JsonbValue	k;
+		JsonbIteratorToken tok;
+
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		{
+			if (tok != WJB_KEY)
+				continue;
+			k = v;
+			tok = JsonbIteratorNext(&it, &v, true);
+			Assert(tok == WJB_VALUE);
+			from_jsonb(&cv, &v);
+			fn(st, k.val.string.val, k.val.string.len, &cv, arg);
+		}
+	}
+}
+
+/* A json-c string as server text: no NUL, server encoding. */
+static bool
+jsonc_text(CLMapState *st, const char *s, int len, char **out, int *outlen)
+{
+	if (memchr(s, '\0', len) != NULL)
+	{
+		cl_map_fail(st, ERRCODE_UNTRANSLATABLE_CHARACTER,
+					"string contains \\u0000, which PostgreSQL text cannot store");
+		return false;
+	}
+	if (GetDatabaseEncoding() != PG_UTF8)
+	{
+		*out = pg_any_to_server(s, len, PG_UTF8);
+		*outlen = strlen(*out);
+	}
+	else
+	{
+		*out = (char *) s;
+		*outlen = len;
+	}
+	return true;
+}
+
+static Numeric
+number_numeric(CLMapState *st, const CLValue *v, int32 typmod)
+{
+	if (!v->jc && typmod < 0)
+		return v->jbv.val.numeric;
+	return DatumGetNumeric(DirectFunctionCall3(numeric_in,
+											   CStringGetDatum(v->jc ? json_object_get_string(v->jc)
+															   : DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->jbv.val.numeric)))),
+											   ObjectIdGetDatum(InvalidOid),
+											   Int32GetDatum(typmod)));
+}
+
+static void
+jsonc_scalar(CLMapState *st, struct json_object *o, JsonbValue *v)
+{
+	switch (json_object_get_type(o))
+	{
+		case json_type_boolean:
+			v->type = jbvBool;
+			v->val.boolean = json_object_get_boolean(o);
+			break;
+		case json_type_int:
+		case json_type_double:
+			v->type = jbvNumeric;
+			v->val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
+																 CStringGetDatum(json_object_get_string(o)),
+																 ObjectIdGetDatum(InvalidOid),
+																 Int32GetDatum(-1)));
+			break;
+		case json_type_string:
+			v->type = jbvString;
+			if (!jsonc_text(st, json_object_get_string(o), json_object_get_string_len(o),
+							&v->val.string.val, &v->val.string.len))
+			{
+				v->val.string.val = "";
+				v->val.string.len = 0;
+			}
+			break;
+		default:
+			v->type = jbvNull;
+			break;
+	}
+}
+
+/*
+ * Push a json-c value: after a key (tok = WJB_VALUE) or as an array element
+ * (WJB_ELEM).  Returns what the last push returned: the finished tree when
+ * the value closes the outermost container.
+ */
+static JsonbValue *
+jsonc_push(CLMapState *st, JsonbParseState **ps, struct json_object *o, JsonbIteratorToken tok)
+{
+	JsonbValue	v;
+
+	switch (json_object_get_type(o))
+	{
+		case json_type_object:
+			pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+			{
+				json_object_object_foreach(o, key, val)
+				{
+					v.type = jbvString;
+					if (!jsonc_text(st, key, strlen(key), &v.val.string.val, &v.val.string.len))
+						v.val.string.len = 0;
+					pushJsonbValue(ps, WJB_KEY, &v);
+					jsonc_push(st, ps, val, WJB_VALUE);
+				}
+			}
+			return pushJsonbValue(ps, WJB_END_OBJECT, NULL);
+		case json_type_array:
+			{
+				size_t		n = json_object_array_length(o);
+
+				pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
+				for (size_t i = 0; i < n; i++)
+				{
+					CHECK_FOR_INTERRUPTS();
+					jsonc_push(st, ps, json_object_array_get_idx(o, i), WJB_ELEM);
+				}
+				return pushJsonbValue(ps, WJB_END_ARRAY, NULL);
+			}
+		default:
+			jsonc_scalar(st, o, &v);
+			return pushJsonbValue(ps, tok, &v);
+	}
+}
+
+/* Push a value after a key (WJB_VALUE) or as an element (WJB_ELEM). */
+static void
+push_value(CLMapState *st, JsonbParseState **ps, const CLValue *v, JsonbIteratorToken tok)
+{
+	if (v->jc)
+		jsonc_push(st, ps, v->jc, tok);
+	else
+		pushJsonbValue(ps, tok, (JsonbValue *) &v->jbv);	/* unpacks jbvBinary */
+}
+
+Datum
+cl_value_jsonb(CLMapState *st, const CLValue *value)
+{
+	JsonbParseState *ps = NULL;
+	JsonbValue	v;
+
+	/* jsonb values, and json-c's null (a NULL pointer, jbv zeroed = jbvNull) */
+	if (value->jc == NULL)
+		return JsonbPGetDatum(JsonbValueToJsonb((JsonbValue *) &value->jbv));
+	if (value->kind == CLV_OBJECT || value->kind == CLV_ARRAY)
+		return JsonbPGetDatum(JsonbValueToJsonb(jsonc_push(st, &ps, value->jc, WJB_VALUE)));
+	jsonc_scalar(st, value->jc, &v);
+	return JsonbPGetDatum(JsonbValueToJsonb(&v));
+}
+
+/* ---------- converting one value into a column ---------- */
+
+static bool
+value_text(CLMapState *st, const CLValue *v, char **s, int *len)
+{
+	switch (v->kind)
+	{
+		case CLV_STRING:
+			if (v->jc)
+				return jsonc_text(st, v->str, v->len, s, len);
+			*s = (char *) v->str;
+			*len = v->len;
+			return true;
+		case CLV_NUMBER:
+			*s = v->jc ? (char *) json_object_get_string(v->jc)
+				: DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->jbv.val.numeric)));
+			*len = strlen(*s);
+			return true;
+		case CLV_BOOL:
+			*s = v->boolean ? "true" : "false";
+			*len = strlen(*s);
+			return true;
+		default:
+			return false;
+	}
+}
+
+void
+cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLValue *v)
+{
+	char	   *s;
+	int			len;
+	int64		i64;
+
+	if (v->kind == CLV_NULL || attno < 0)
+		return;
+
+	switch (type)
+	{
+		case CLF_TEXT:
+		case CLF_UPPER:
+			if (!value_text(st, v, &s, &len))
+			{
+				if (!st->failed)
+					cl_map_fail(st, ERRCODE_INVALID_TEXT_REPRESENTATION,
+								"%s where a string belongs", kind_name(v->kind));
+				return;
+			}
+			st->values[attno] = PointerGetDatum(cstring_to_text_with_len(s, len));
+			if (type == CLF_UPPER)
+			{
+				char	   *d = VARDATA(DatumGetPointer(st->values[attno]));
+
+				for (int i = 0; i < len; i++)
+					if (d[i] >= 'a' && d[i] <= 'z')
+						d[i] -= 'a' - 'A';
+			}
+			break;
+
+		case CLF_UUID:
+		case CLF_ARN_ID:
+			{
+				pg_uuid_t  *u = palloc(sizeof(pg_uuid_t));
+
+				if (v->kind != CLV_STRING)
+				{
+					cl_map_fail(st, ERRCODE_INVALID_TEXT_REPRESENTATION,
+								"%s where a UUID belongs", kind_name(v->kind));
+					return;
+				}
+				if (type == CLF_ARN_ID)
+				{
+					if (!cl_arn_uuid(v->str, v->len, u))
+						return;	/* the ARN column keeps the value */
+				}
+				else if (!cl_parse_uuid(v->str, v->len, u))
+				{
+					cl_map_fail(st, ERRCODE_INVALID_TEXT_REPRESENTATION,
+								"invalid UUID %s", snippet(v->str, v->len));
+					return;
+				}
+				st->values[attno] = UUIDPGetDatum(u);
+			}
+			break;
+
+		case CLF_TIMESTAMPTZ:
+			{
+				TimestampTz ts;
+
+				if (v->kind != CLV_STRING)
+				{
+					cl_map_fail(st, ERRCODE_INVALID_DATETIME_FORMAT,
+								"%s where a timestamp belongs", kind_name(v->kind));
+					return;
+				}
+				if (!cl_parse_timestamptz(v->str, v->len, &ts))
+				{
+					cl_map_fail(st, ERRCODE_INVALID_DATETIME_FORMAT,
+								"invalid timestamp %s", snippet(v->str, v->len));
+					return;
+				}
+				if ((flags & CLF_PLACEHOLDER) && ts == PLACEHOLDER_TS)
+					return;
+				st->values[attno] = TimestampTzGetDatum(ts);
+			}
+			break;
+
+		case CLF_INT4:
+		case CLF_INT8:
+			if (v->kind != CLV_NUMBER)
+			{
+				cl_map_fail(st, ERRCODE_INVALID_TEXT_REPRESENTATION,
+							"%s where a number belongs", kind_name(v->kind));
+				return;
+			}
+			value_text(st, v, &s, &len);
+			if (!cl_parse_int64(s, len,
+								type == CLF_INT4 ? PG_INT32_MIN : PG_INT64_MIN,
+								type == CLF_INT4 ? PG_INT32_MAX : PG_INT64_MAX, &i64))
+			{
+				cl_map_fail(st, ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+							"number %s is not an integer in range", snippet(s, len));
+				return;
+			}
+			st->values[attno] = (type == CLF_INT4) ? Int32GetDatum((int32) i64) : Int64GetDatum(i64);
+			break;
+
+		case CLF_NUMERIC:
+			if (v->kind != CLV_NUMBER)
+			{
+				cl_map_fail(st, ERRCODE_INVALID_TEXT_REPRESENTATION,
+							"%s where a number belongs", kind_name(v->kind));
+				return;
+			}
+			st->values[attno] = NumericGetDatum(number_numeric(st, v, TupleDescAttr(st->tupdesc, attno)->atttypmod));
+			break;
+
+		case CLF_BOOL:
+			if (v->kind != CLV_BOOL)
+			{
+				cl_map_fail(st, ERRCODE_INVALID_TEXT_REPRESENTATION,
+							"%s where a boolean belongs", kind_name(v->kind));
+				return;
+			}
+			st->values[attno] = BoolGetDatum(v->boolean);
+			break;
+
+		case CLF_JSONB:
+			st->values[attno] = cl_value_jsonb(st, v);
+			break;
+
+		case CLF_CUSTOM:
+			elog(ERROR, "custom fields are stored by their hook");
+	}
+	st->nulls[attno] = false;
+}
+
+/* ---------- the walk ---------- */
+
+static const CLNode *
+find_child(const CLNode *node, const char *key, int keylen, bool ci)
+{
+	int			lo = 0,
+				hi = node->nchildren - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int			c = key_cmp(node->children[mid].key, node->children[mid].keylen, key, keylen, ci);
+
+		if (c == 0)
+			return &node->children[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
+}
+
+/* Copy an unknown member (the last key of the current path) into `extra`. */
+static void
+extra_add(CLMapState *st, const CLValue *v)
+{
+	JsonbValue	k;
+	int			d = st->depth - 1;	/* index of the member's own key */
+
+	if (st->kc->extra_att < 0 || st->kept_whole > 0)
+		return;
+	if (st->extra_open < 0)
+	{
+		pushJsonbValue(&st->extra, WJB_BEGIN_OBJECT, NULL);
+		st->extra_open = 0;
+	}
+	while (st->extra_open < d)
+	{
+		k.type = jbvString;
+		k.val.string.val = (char *) st->path[st->extra_open];
+		k.val.string.len = st->pathlen[st->extra_open];
+		pushJsonbValue(&st->extra, WJB_KEY, &k);
+		pushJsonbValue(&st->extra, WJB_BEGIN_OBJECT, NULL);
+		st->extra_open++;
+	}
+	k.type = jbvString;
+	if (!st->is_jsonc || jsonc_text(st, st->path[d], st->pathlen[d], &k.val.string.val, &k.val.string.len))
+	{
+		k.val.string.val = (char *) st->path[d];
+		k.val.string.len = st->pathlen[d];
+	}
+	pushJsonbValue(&st->extra, WJB_KEY, &k);
+	push_value(st, &st->extra, v, WJB_VALUE);
+}
+
+static void walk_object(CLMapState *st, const CLValue *obj, const CLNode *node);
+
+static void
+walk_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *arg)
+{
+	const CLNode *node = arg;
+	const CLNode *child = find_child(node, key, keylen, st->kind->ci_keys);
+
+	if (st->depth >= lengthof(st->path))
+		elog(ERROR, "connect_lake: record paths deeper than %d levels", (int) lengthof(st->path));
+	st->path[st->depth] = key;
+	st->pathlen[st->depth] = keylen;
+	st->depth++;
+
+	if (child == NULL)
+		extra_add(st, v);
+	else
+	{
+		for (int i = 0; i < child->nfields; i++)
+		{
+			int			f = child->fields[i];
+			const CLField *field = &st->kind->fields[f];
+
+			if (field->type == CLF_CUSTOM)
+				field->custom(st, v, field);
+			else
+				cl_map_store(st, st->kc->attno[f], field->type, field->flags, v);
+		}
+		if (child->nchildren > 0)
+		{
+			bool		whole = false;
+
+			for (int i = 0; i < child->nfields; i++)
+				whole |= (st->kind->fields[child->fields[i]].type == CLF_JSONB);
+			st->kept_whole += whole;
+			if (v->kind == CLV_OBJECT)
+				walk_object(st, v, child);
+			else if (v->kind != CLV_NULL && child->nfields == 0)
+				cl_map_fail(st, ERRCODE_INVALID_PARAMETER_VALUE,
+							"%s where an object belongs", kind_name(v->kind));
+			st->kept_whole -= whole;
+		}
+	}
+	st->depth--;
+}
+
+static void
+walk_object(CLMapState *st, const CLValue *obj, const CLNode *node)
+{
+	cl_value_members(st, obj, walk_member, (void *) node);
+	/* close this object's level in `extra` if unknown keys opened it */
+	if (st->depth > 0 && st->extra_open == st->depth)
+	{
+		pushJsonbValue(&st->extra, WJB_END_OBJECT, NULL);
+		st->extra_open--;
+	}
+}
+
+static bool
+map_record(CLMapState *st, const CLValue *root)
+{
+	TupleDesc	td;
+
+	if (st->kind->route && root->kind == CLV_OBJECT)
+	{
+		CLRecordKind *target = st->kind->route(st, root);
+
+		if (target != st->kind)
+		{
+			bool		is_jsonc = st->is_jsonc;
+
+			cl_map_init(st, target);
+			st->is_jsonc = is_jsonc;
+		}
+	}
+	td = st->tupdesc;
+
+	for (int i = 0; i < td->natts; i++)
+	{
+		st->values[i] = (Datum) 0;
+		st->nulls[i] = true;
+	}
+	st->depth = 0;
+	st->extra = NULL;
+	st->extra_open = -1;
+	st->kept_whole = 0;
+	st->failed = false;
+	st->errmsg = st->errpath = NULL;
+
+	if (root->kind != CLV_OBJECT)
+	{
+		cl_map_fail(st, ERRCODE_INVALID_PARAMETER_VALUE,
+					"%s record must be a JSON object, not %s", st->kind->name, kind_name(root->kind));
+		return false;
+	}
+	walk_object(st, root, &st->kc->root);
+
+	if (st->extra_open >= 0)
+	{
+		JsonbValue *res = pushJsonbValue(&st->extra, WJB_END_OBJECT, NULL);
+
+		st->values[st->kc->extra_att] = JsonbPGetDatum(JsonbValueToJsonb(res));
+		st->nulls[st->kc->extra_att] = false;
+	}
+
+	if (st->kind->finish)
+		st->kind->finish(st);
+
+	for (int f = 0; f < st->kind->nfields && !st->failed; f++)
+	{
+		const CLField *field = &st->kind->fields[f];
+
+		if ((field->flags & CLF_REQUIRED) && st->kc->attno[f] >= 0 && st->nulls[st->kc->attno[f]])
+			cl_map_fail(st, ERRCODE_NOT_NULL_VIOLATION, "%s record has no %s",
+						st->kind->name, field->path);
+	}
+	return !st->failed;
+}
+
+bool
+cl_map_jsonb(CLMapState *st, Jsonb *doc)
+{
+	CLValue		root;
+	JsonbValue	v;
+
+	st->is_jsonc = false;
+	if (JB_ROOT_IS_SCALAR(doc))
+	{
+		memset(&root, 0, sizeof(root));
+		root.kind = CLV_STRING;	/* any non-object: reported by map_record */
+		if (JsonbExtractScalar(&doc->root, &v))
+			from_jsonb(&root, &v);
+	}
+	else
+	{
+		v.type = jbvBinary;
+		v.val.binary.data = &doc->root;
+		v.val.binary.len = VARSIZE(doc) - VARHDRSZ;
+		from_jsonb(&root, &v);
+	}
+	return map_record(st, &root);
+}
+
+bool
+cl_map_jsonc(CLMapState *st, struct json_object *doc)
+{
+	CLValue		root;
+
+	st->is_jsonc = true;
+	from_jsonc(&root, doc);
+	return map_record(st, &root);
+}
+
+Datum
+cl_map_datum(CLMapState *st)
+{
+	HeapTuple	tuple = heap_form_tuple(st->tupdesc, st->values, st->nulls);
+
+	return heap_copy_tuple_as_datum(tuple, st->tupdesc);
+}

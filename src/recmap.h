@@ -1,0 +1,164 @@
+/*
+ * recmap.h: one description of each record kind's fields, used by both the
+ * jsonb parsers (ctr_parse(jsonb) ...) and the file loader (json-c records).
+ *
+ * A kind is a table of CLField {JSON path, column, type}.  The mapper walks a
+ * record once, depth first, looking each key up in a trie compiled from the
+ * paths; a known key is converted into its column(s), an object under a known
+ * prefix is walked, and every unknown key is copied, with its path, into the
+ * kind's `extra` jsonb column, so nothing in a record is lost.
+ *
+ * Conversion errors do not throw: the first one is remembered with its path,
+ * the walk completes (so the record's id is known), and the caller either
+ * raises it (cl_map_raise) or, in a loader with on_error 'skip', records it.
+ */
+#ifndef CL_RECMAP_H
+#define CL_RECMAP_H
+
+#include "postgres.h"
+
+#include "access/htup.h"
+#include "access/tupdesc.h"
+#include "utils/jsonb.h"
+
+struct json_object;
+
+typedef enum CLFieldType
+{
+	CLF_TEXT,					/* string (numbers and booleans as their text) */
+	CLF_UPPER,					/* string, upper-cased (enums written in any case) */
+	CLF_UUID,					/* canonical UUID string */
+	CLF_ARN_ID,					/* UUID after the last '/' of an ARN; NULL if none */
+	CLF_TIMESTAMPTZ,			/* ISO-8601 string */
+	CLF_INT4,					/* integral JSON number */
+	CLF_INT8,					/* integral JSON number */
+	CLF_NUMERIC,				/* JSON number (column typmod applied) */
+	CLF_BOOL,					/* JSON boolean */
+	CLF_JSONB,					/* any value, kept whole as jsonb */
+	CLF_CUSTOM					/* handled by CLField.custom */
+} CLFieldType;
+
+/* CLField.flags */
+#define CLF_REQUIRED		0x01	/* record is bad without it */
+#define CLF_PLACEHOLDER		0x02	/* 1970-01-01T00:00:00.001Z means NULL */
+
+typedef enum CLValueKind
+{
+	CLV_NULL,
+	CLV_STRING,
+	CLV_NUMBER,
+	CLV_BOOL,
+	CLV_OBJECT,
+	CLV_ARRAY
+} CLValueKind;
+
+/* A JSON value from either source, as the mapper sees it. */
+typedef struct CLValue
+{
+	CLValueKind kind;
+	const char *str;			/* CLV_STRING: text (not NUL-terminated) */
+	int			len;
+	bool		boolean;		/* CLV_BOOL */
+	JsonbValue	jbv;			/* jsonb source: the value (jbvBinary for containers) */
+	struct json_object *jc;		/* json-c source */
+} CLValue;
+
+typedef struct CLMapState CLMapState;
+typedef struct CLField CLField;
+typedef struct CLKindCache CLKindCache;
+
+typedef void (*CLCustomFn) (CLMapState *st, const CLValue *value, const CLField *field);
+
+struct CLField
+{
+	const char *path;			/* dotted JSON path, e.g. "Agent.RoutingProfile.Name" */
+	const char *column;			/* column of the kind's row type (NULL for CLF_CUSTOM without one) */
+	CLFieldType type;
+	int			flags;
+	CLCustomFn	custom;			/* CLF_CUSTOM only */
+};
+
+typedef struct CLRecordKind CLRecordKind;
+
+struct CLRecordKind
+{
+	const char *name;			/* "ctr", as load() and ingest() name it */
+	const char *rowtype;		/* composite type in schema connect_lake */
+	const char *table;			/* the lake table rows land in, e.g. "ctr_events" */
+	const char *partition_column;	/* its (timestamptz) partition key */
+	const CLField *fields;
+	int			nfields;
+	bool		ci_keys;		/* keys match case-insensitively */
+	const char *extra_column;	/* unknown keys go here (jsonb) */
+	const char *id_column;		/* names the record in errors, e.g. "contactid" */
+	void		(*finish) (CLMapState *st); /* per-kind work after the walk */
+
+	/*
+	 * Optional: the kind a given record really is (e.g. a Cases event of type
+	 * RELATED_ITEM.* lands in case_related_items, not case_events).  Called
+	 * before the walk; the state is re-initialised for the returned kind, so
+	 * after mapping st->kind names the table the row belongs to.
+	 */
+	CLRecordKind *(*route) (CLMapState *st, const CLValue *root);
+	CLKindCache *cache;			/* compiled per backend on first use */
+};
+
+struct CLMapState
+{
+	CLRecordKind *kind;
+	CLKindCache *kc;
+	TupleDesc	tupdesc;
+	Datum	   *values;
+	bool	   *nulls;
+
+	/* where the walk is: key path from the record's root */
+	const char *path[32];
+	int			pathlen[32];
+	int			depth;
+
+	/* unknown keys, built lazily into a jsonb object mirroring their paths */
+	JsonbParseState *extra;
+	int			extra_open;		/* path levels opened in `extra`; -1 = not started */
+	int			kept_whole;		/* > 0 inside a value some column keeps as jsonb */
+
+	/* first conversion error */
+	bool		failed;
+	int			errcode;
+	char	   *errpath;
+	char	   *errmsg;
+
+	bool		is_jsonc;		/* which source the record came from */
+	void	   *private;		/* for a kind's finish hook */
+};
+
+/* Prepare st to map records of kind (resolves columns on first use). */
+extern void cl_map_init(CLMapState *st, CLRecordKind *kind);
+
+/* Map one record; false when it is bad (see st->errmsg, cl_map_raise). */
+extern bool cl_map_jsonb(CLMapState *st, Jsonb *doc);
+extern bool cl_map_jsonc(CLMapState *st, struct json_object *doc);
+
+/* The mapped row as a composite Datum of the kind's row type. */
+extern Datum cl_map_datum(CLMapState *st);
+
+/* Raise the remembered error: errcode, path, the record's id. */
+extern void cl_map_raise(CLMapState *st) pg_attribute_noreturn();
+
+/* For hooks and converters: remember an error (the first one wins). */
+extern void cl_map_fail(CLMapState *st, int errcode, const char *fmt,...) pg_attribute_printf(3, 4);
+
+/* For hooks: the attribute number (0-based) of a column, -1 if none. */
+extern int	cl_map_column(CLMapState *st, const char *column);
+
+/* For hooks: members of an object value, and a value as jsonb. */
+typedef void (*CLMemberFn) (CLMapState *st, const char *key, int keylen, const CLValue *value, void *arg);
+extern void cl_value_members(CLMapState *st, const CLValue *obj, CLMemberFn fn, void *arg);
+extern Datum cl_value_jsonb(CLMapState *st, const CLValue *value);
+
+/* For hooks: convert a value as a field of the given type into column attno. */
+extern void cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLValue *value);
+
+/* The current path as text ("Agent.RoutingProfile.Name"). */
+extern char *cl_map_path(CLMapState *st);
+
+#endif							/* CL_RECMAP_H */
