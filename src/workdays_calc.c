@@ -190,19 +190,3 @@ wd_add_local(const WdCalc *c, int64_t day, int64_t tod, int64_t n,
 	*rtod = wd_is_working(c, day) ? tod : 0;
 	*rday = wd_add_days(c, day, n);
 }
-
-int64_t
-wd_between_local(const WdCalc *c, int64_t aday, int64_t atod,
-				 int64_t bday, int64_t btod)
-{
-	int64_t		ka = wd_index(c, aday);
-	int64_t		kb = wd_index(c, bday);
-
-	if (!wd_is_working(c, aday))
-		atod = 0;
-	if (!wd_is_working(c, bday))
-		btod = 0;
-	if (kb > ka || (kb == ka && btod >= atod))
-		return kb - ka - (btod < atod ? 1 : 0);
-	return -(ka - kb - (atod < btod ? 1 : 0));
-}

@@ -79,14 +79,12 @@ extern int64_t wd_add_days(const WdCalc *c, int64_t day, int64_t n);
 /*
  * Local date-times: a day number and a time of day in microseconds.  A
  * moment on a non-working day counts as 00:00 of the next working day.
- *
  * wd_add_local: the same clock time n working days later (earlier if n < 0).
- * wd_between_local: whole working days from a to b, negative when b is
- * before a; wd_between_local(a, wd_add_local(a, n)) = n.
+ * (Whole working days between two moments are counted in workdays.c, which
+ * checks the last day against wd_add_local so that the count agrees with it
+ * even where a clock time does not exist, in a daylight-saving gap.)
  */
 extern void wd_add_local(const WdCalc *c, int64_t day, int64_t tod, int64_t n,
 						 int64_t *rday, int64_t *rtod);
-extern int64_t wd_between_local(const WdCalc *c, int64_t aday, int64_t atod,
-								int64_t bday, int64_t btod);
 
 #endif							/* CL_WORKDAYS_CALC_H */
