@@ -5,8 +5,9 @@ CREATE EXTENSION IF NOT EXISTS connect_lake;
 SET DateStyle = 'ISO, YMD';
 SET TimeZone = 'Europe/London';
 SET search_path = connect_lake, public;
-SHOW connect_lake.calendar;
+-- The setting exists once the module is loaded (any call of its functions loads it).
 SELECT default_calendar();
+SHOW connect_lake.calendar;
 
 -- The bundled calendars and how many holidays each has per year.
 SELECT name, time_zone, weekend, bundled FROM calendar ORDER BY name;
