@@ -17,3 +17,6 @@ REVOKE ALL ON FUNCTION connect_lake.create_partition(regclass, timestamptz) FROM
 REVOKE ALL ON FUNCTION connect_lake.ensure_partitions(regclass, timestamptz, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.create_partition(regclass, timestamptz) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.ensure_partitions(regclass, timestamptz, timestamptz) TO connect_lake_loader;
+
+REVOKE ALL ON FUNCTION connect_lake.ingest(text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.ingest(text, jsonb) TO connect_lake_loader;
