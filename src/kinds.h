@@ -8,6 +8,10 @@
 #include "recmap.h"
 
 extern CLRecordKind cl_kind_ctr;	/* ctr.c */
+extern CLRecordKind cl_kind_contact_event;	/* contact_event.c */
+extern CLRecordKind cl_kind_case_event;	/* case_event.c: routes RELATED_ITEM.* to ... */
+extern CLRecordKind cl_kind_case_related_item;	/* ... case_related_item */
+extern CLRecordKind cl_kind_agent_event;	/* agent_event.c */
 
 /* The kind load() and ingest() call `name`; errors naming the known ones if none. */
 extern CLRecordKind *cl_kind_by_name(const char *name);

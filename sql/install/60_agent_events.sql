@@ -1,32 +1,41 @@
 -- Agent events (Kinesis agent event stream).
 
-CREATE TABLE connect_lake.agent_events (
-  eventid                                text NOT NULL,
-  eventtimestamp                         timestamptz NOT NULL,
-  agentarn                               text NOT NULL,
-  agent_id                               uuid,
-  eventtype                              text,
-  awsaccountid                           text,
-  instancearn                            text,
-  version                                text,
-  agentstatus_name                       text,
-  agentstatus_arn                        text,
-  agentstatus_starttimestamp             timestamptz,
-  nextagentstatus_name                   text,
-  username                               text,
-  firstname                              text,
-  lastname                               text,
-  routingprofile_arn                     text,
-  routingprofile_name                    text,
-  hierarchygroups                        jsonb,
-  contacts                               jsonb,
-  current_snapshot                       jsonb,
-  previous_agentstatus_name              text,
-  previous_snapshot                      jsonb,
-  extra                                  jsonb,
-  source_file                            text,
-  source_offset                          bigint,
-  landed_at                              timestamptz NOT NULL DEFAULT now()
+CREATE TYPE connect_lake.agent_event AS (
+  eventid                     text,
+  eventtimestamp              timestamptz,
+  agentarn                    text,
+  agent_id                    uuid,
+  eventtype                   text,
+  awsaccountid                text,
+  instancearn                 text,
+  version                     text,
+  agentstatus_name            text,
+  agentstatus_arn             text,
+  agentstatus_starttimestamp  timestamptz,
+  nextagentstatus_name        text,
+  username                    text,
+  firstname                   text,
+  lastname                    text,
+  routingprofile_arn          text,
+  routingprofile_name         text,
+  hierarchygroups             jsonb,
+  contacts                    jsonb,
+  current_snapshot            jsonb,
+  previous_agentstatus_name   text,
+  previous_snapshot           jsonb,
+  extra                       jsonb,
+  source_file                 text,
+  source_offset               bigint,
+  landed_at                   timestamptz
+);
+COMMENT ON TYPE connect_lake.agent_event IS
+  'One agent event as typed columns: the row type of agent_events and the result of agent_event_parse().';
+
+CREATE TABLE connect_lake.agent_events OF connect_lake.agent_event (
+  eventid         WITH OPTIONS NOT NULL,
+  eventtimestamp  WITH OPTIONS NOT NULL,
+  agentarn        WITH OPTIONS NOT NULL,
+  landed_at       WITH OPTIONS NOT NULL DEFAULT now()
 ) PARTITION BY RANGE (eventtimestamp);
 
 
