@@ -40,6 +40,8 @@ $(CL_INSTALL_SQL): $(CL_INSTALL_PARTS) $(EXTENSION).control
 
 # Unit tests of the server-independent C parts (framing, decompression,
 # working-day arithmetic): plain executables, no server needed.
+UNIT_DEPS_workdays = workdays_calc.c
+
 UNIT_SRCS  = $(wildcard test/unit/*_test.c)
 UNIT_BINS  = $(UNIT_SRCS:.c=)
 unit: $(UNIT_BINS)
