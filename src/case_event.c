@@ -45,17 +45,11 @@
 #include "convert.h"
 #include "kinds.h"
 #include "recmap.h"
+#include "workdays.h"
 
 PG_FUNCTION_INFO_V1(case_event_parse_jsonb);
 PG_FUNCTION_INFO_V1(case_event_parse_map);
 PG_FUNCTION_INFO_V1(case_related_item_parse_jsonb);
-
-/*
- * The working-day engine (src/workdays.h, days branch).  Declared weak so
- * this file builds and runs before that engine is linked in: without it the
- * due date stays NULL.
- */
-extern TimestampTz cl_working_days_add(const char *calendar, TimestampTz ts, int n) __attribute__((weak));
 
 #define CASE_DUE_WORKING_DAYS 2
 
@@ -691,7 +685,7 @@ case_finish(CLMapState *st)
 		st->values[landed] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 		st->nulls[landed] = false;
 	}
-	if (due >= 0 && created >= 0 && !st->nulls[created] && cl_working_days_add != NULL && !st->failed)
+	if (due >= 0 && created >= 0 && !st->nulls[created] && !st->failed)
 	{
 		TimestampTz d = cl_working_days_add(NULL, DatumGetTimestampTz(st->values[created]),
 											CASE_DUE_WORKING_DAYS);
@@ -765,7 +759,8 @@ case_event_parse_map(PG_FUNCTION_ARGS)
 Datum
 case_related_item_parse_jsonb(PG_FUNCTION_ARGS)
 {
-	CaseCtx		ctx = {NULL, false};
+	static const FieldMap empty = {0, NULL};
+	CaseCtx		ctx = {&empty, false};	/* IMMUTABLE: never reads case_field_map */
 
 	return parse_case(fcinfo, &ctx, &cl_kind_case_related_item);
 }

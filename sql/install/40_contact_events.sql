@@ -86,3 +86,9 @@ COMMENT ON COLUMN connect_lake.contact_events.extra IS 'Every key of the event t
 COMMENT ON COLUMN connect_lake.contact_events.source_file IS 'File the event was loaded from; NULL when it came through ingest().';
 COMMENT ON COLUMN connect_lake.contact_events.source_offset IS 'Byte offset of the event in source_file (in the decompressed stream).';
 COMMENT ON COLUMN connect_lake.contact_events.landed_at IS 'When the row landed in the lake.';
+
+CREATE FUNCTION connect_lake.contact_event_parse(doc jsonb) RETURNS connect_lake.contact_event
+  AS 'MODULE_PATHNAME', 'contact_event_parse_jsonb'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.contact_event_parse(jsonb) IS
+  'One contact event (EventBridge, jsonb) as a typed connect_lake.contact_event row: keys matched case-insensitively (instanceARN, AgentInfo), enumerations upper-cased (Voice -> VOICE), the 1970-01-01T00:00:00.001Z placeholder read as NULL; landed_at left NULL (the writer fills it).';

@@ -70,3 +70,9 @@ COMMENT ON COLUMN connect_lake.agent_events.extra IS 'Every key of the event the
 COMMENT ON COLUMN connect_lake.agent_events.source_file IS 'File the event was loaded from; NULL when it came through ingest().';
 COMMENT ON COLUMN connect_lake.agent_events.source_offset IS 'Byte offset of the event in source_file (in the decompressed stream).';
 COMMENT ON COLUMN connect_lake.agent_events.landed_at IS 'When the row landed in the lake.';
+
+CREATE FUNCTION connect_lake.agent_event_parse(doc jsonb) RETURNS connect_lake.agent_event
+  AS 'MODULE_PATHNAME', 'agent_event_parse_jsonb'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.agent_event_parse(jsonb) IS
+  'One agent event (Kinesis agent event stream, jsonb) as a typed connect_lake.agent_event row: status, routing profile and current contacts as columns, both snapshots whole as JSON; landed_at left NULL (the writer fills it).';
