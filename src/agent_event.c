@@ -8,7 +8,9 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "fmgr.h"
+#include "utils/timestamp.h"
 #include "utils/jsonb.h"
 
 #include "kinds.h"
@@ -45,6 +47,23 @@ static const CLField agent_event_fields[] = {
 	F("PreviousAgentSnapshot.AgentStatus.Name", "previous_agentstatus_name", CLF_TEXT),
 };
 
+/*
+ * Records mapped for the writer (ingest(), load(): st->private NULL) get
+ * landed_at, the transaction's start; agent_event_parse() leaves it NULL and stays
+ * IMMUTABLE.
+ */
+static void
+agent_event_finish(CLMapState *st)
+{
+	int			a = cl_map_column(st, "landed_at");
+
+	if (st->private == NULL && a >= 0)
+	{
+		st->values[a] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		st->nulls[a] = false;
+	}
+}
+
 CLRecordKind cl_kind_agent_event = {
 	.name = "agent_event",
 	.rowtype = "agent_event",
@@ -55,6 +74,7 @@ CLRecordKind cl_kind_agent_event = {
 	.ci_keys = true,
 	.extra_column = "extra",
 	.id_column = "eventid",
+	.finish = agent_event_finish,
 };
 
 /* agent_event_parse(doc jsonb) RETURNS connect_lake.agent_event */
@@ -64,7 +84,10 @@ agent_event_parse_jsonb(PG_FUNCTION_ARGS)
 	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
 	CLMapState	st;
 
+	static int	pure;
+
 	cl_map_init(&st, &cl_kind_agent_event);
+	st.private = &pure;			/* no landed_at: IMMUTABLE */
 	if (!cl_map_jsonb(&st, doc))
 		cl_map_raise(&st);
 	PG_RETURN_DATUM(cl_map_datum(&st));

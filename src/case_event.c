@@ -97,6 +97,19 @@ static const CLField case_related_item_fields[] = {
 	F("detail.relatedItem.contact.contactArn", "contactid", CLF_ARN_ID),
 };
 
+/* As for contact events: landed_at for the writer's records only. */
+static void
+related_finish(CLMapState *st)
+{
+	int			a = cl_map_column(st, "landed_at");
+
+	if (st->private == NULL && a >= 0)
+	{
+		st->values[a] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		st->nulls[a] = false;
+	}
+}
+
 CLRecordKind cl_kind_case_related_item = {
 	.name = "case_related_item",
 	.rowtype = "case_related_item",
@@ -107,6 +120,7 @@ CLRecordKind cl_kind_case_related_item = {
 	.ci_keys = false,
 	.extra_column = "extra",
 	.id_column = "id",
+	.finish = related_finish,
 	.route = case_route,
 };
 
@@ -721,7 +735,8 @@ parse_case(FunctionCallInfo fcinfo, CaseCtx *ctx, CLRecordKind *want)
 	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
 	CLMapState	st;
 
-	cl_map_init(&st, &cl_kind_case_event);
+	/* start from the wanted kind: a record of it is not re-routed (which would drop ctx) */
+	cl_map_init(&st, want);
 	st.private = ctx;
 	if (!cl_map_jsonb(&st, doc))
 		cl_map_raise(&st);

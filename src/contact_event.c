@@ -8,7 +8,9 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "fmgr.h"
+#include "utils/timestamp.h"
 #include "utils/jsonb.h"
 
 #include "kinds.h"
@@ -53,6 +55,23 @@ static const CLField contact_event_fields[] = {
 	F("detail.segmentAttributes", "detail_segmentattributes", CLF_JSONB),
 };
 
+/*
+ * Records mapped for the writer (ingest(), load(): st->private NULL) get
+ * landed_at, the transaction's start; contact_event_parse() leaves it NULL and stays
+ * IMMUTABLE.
+ */
+static void
+contact_event_finish(CLMapState *st)
+{
+	int			a = cl_map_column(st, "landed_at");
+
+	if (st->private == NULL && a >= 0)
+	{
+		st->values[a] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		st->nulls[a] = false;
+	}
+}
+
 CLRecordKind cl_kind_contact_event = {
 	.name = "contact_event",
 	.rowtype = "contact_event",
@@ -63,6 +82,7 @@ CLRecordKind cl_kind_contact_event = {
 	.ci_keys = true,
 	.extra_column = "extra",
 	.id_column = "id",
+	.finish = contact_event_finish,
 };
 
 /* contact_event_parse(doc jsonb) RETURNS connect_lake.contact_event */
@@ -72,7 +92,10 @@ contact_event_parse_jsonb(PG_FUNCTION_ARGS)
 	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
 	CLMapState	st;
 
+	static int	pure;
+
 	cl_map_init(&st, &cl_kind_contact_event);
+	st.private = &pure;			/* no landed_at: IMMUTABLE */
 	if (!cl_map_jsonb(&st, doc))
 		cl_map_raise(&st);
 	PG_RETURN_DATUM(cl_map_datum(&st));
