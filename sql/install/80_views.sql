@@ -169,7 +169,9 @@ RETURNS TABLE (day date, open_cases bigint)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $fn$
   -- Each event starts a stretch of the case's life that lasts until its next
-  -- event; count the open stretches that span each local midnight ending a day.
+  -- event.  The backlog at the end of day d (its local midnight) counts the
+  -- open stretches that start before that midnight and end at or after it:
+  -- the days from the stretch's first local day to the day before its end's.
   WITH z AS MATERIALIZED (SELECT connect_lake.lake_time_zone() AS tz),
   stretch AS (
     SELECT e.detail_approximatechangetime AS t,
@@ -179,17 +181,22 @@ AS $fn$
              AND coalesce(lower(e.detail_case_fields_status), 'open') <> 'closed' AS open
       FROM connect_lake.case_events e
      WHERE e.detail_approximatechangetime < ((to_day + 1)::timestamp AT TIME ZONE (SELECT tz FROM z))
+  ),
+  open_day AS (
+    SELECT g::date AS day
+      FROM stretch s, z,
+           generate_series(greatest(from_day, (s.t AT TIME ZONE z.tz)::date)::timestamp,
+                           least(to_day, coalesce((s.t_next AT TIME ZONE z.tz)::date - 1, to_day))::timestamp,
+                           interval '1 day') g
+     WHERE s.open
   )
-  SELECT d.day, count(s.t)
-    FROM z, generate_series(from_day, to_day, 1) AS d(day)
-    LEFT JOIN stretch s
-      ON s.open
-     AND s.t <= ((d.day + 1)::timestamp AT TIME ZONE z.tz)
-     AND (s.t_next IS NULL OR s.t_next > ((d.day + 1)::timestamp AT TIME ZONE z.tz))
+  SELECT d.day, count(o.day)
+    FROM (SELECT g::date FROM generate_series(from_day::timestamp, to_day::timestamp, interval '1 day') g) AS d(day)
+    LEFT JOIN open_day o ON o.day = d.day
    GROUP BY d.day ORDER BY d.day
 $fn$;
 COMMENT ON FUNCTION connect_lake.open_case_backlog(date, date) IS
-  'The open backlog at the end (local midnight) of each day from from_day to to_day, from the event history.';
+  'The open backlog at the end of each local day from from_day to to_day (the cases open after their last event before midnight), from the event history.';
 
 -- ---- Complaints per day
 CREATE FUNCTION connect_lake.complaints_daily(from_day date, to_day date)
