@@ -161,3 +161,5 @@ DELETE FROM connect_lake.case_field_map WHERE field_id = 'f-typo';
 
 -- STRICT.
 SELECT connect_lake.case_event_parse(NULL) IS NULL AS strict;
+
+TRUNCATE connect_lake.case_field_map;

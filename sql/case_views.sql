@@ -137,3 +137,7 @@ SELECT * FROM connect_lake.contact_case ORDER BY link, contactid, case_id;
 -- Analysts read every view.
 SELECT c.relname, has_table_privilege('connect_lake_reader', c.oid, 'SELECT') AS reader_reads
   FROM pg_class c WHERE c.relnamespace = 'connect_lake'::regnamespace AND c.relkind = 'v' ORDER BY 1;
+
+-- Leave the lake empty for the tests that follow.
+TRUNCATE connect_lake.case_events, connect_lake.case_related_items, connect_lake.case_state,
+         connect_lake.ctr_events, connect_lake.contact_account, connect_lake.case_field_map;

@@ -719,6 +719,27 @@ case_finish(CLMapState *st)
 	}
 }
 
+/* ---------- case_state upkeep ---------- */
+
+/*
+ * After case events landed in this transaction (their landed date is the
+ * transaction's start): bring case_state up to date with them, set-wise.
+ */
+void
+cl_case_state_after_write(void)
+{
+	Oid			argtypes[1] = {TIMESTAMPTZOID};
+	Datum		args[1];
+
+	args[0] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT connect_lake.case_state_refresh($1)", 1, argtypes, args, NULL,
+							  false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not refresh connect_lake.case_state");
+	SPI_finish();
+}
+
 /* ---------- SQL functions ---------- */
 
 static const char *
