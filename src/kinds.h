@@ -8,6 +8,7 @@
 #include "recmap.h"
 
 extern CLRecordKind cl_kind_ctr;	/* ctr.c */
+extern CLRecordKind cl_kind_contact_flow_log;	/* flowlog.c */
 
 /* The kind load() and ingest() call `name`; errors naming the known ones if none. */
 extern CLRecordKind *cl_kind_by_name(const char *name);
