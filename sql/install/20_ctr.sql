@@ -352,3 +352,10 @@ CREATE FUNCTION connect_lake.ctr_parse(doc text) RETURNS connect_lake.ctr
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.ctr_parse(text) IS
   'One contact trace record as raw JSON text (as it lies in a file) as a typed connect_lake.ctr row.';
+
+-- Streaming entry point: one record of any kind, landed like a file record.
+CREATE FUNCTION connect_lake.ingest(kind text, doc jsonb) RETURNS text
+  AS 'MODULE_PATHNAME', 'cl_ingest'
+  LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION connect_lake.ingest(text, jsonb) IS
+  'Lands one record of a kind (ctr, ...) from a streaming pipeline: parsed as its kind''s parser does and written like load() (CTRs: the latest version wins). Returns inserted, updated or duplicate (loader role).';

@@ -18,6 +18,9 @@ REVOKE ALL ON FUNCTION connect_lake.ensure_partitions(regclass, timestamptz, tim
 GRANT EXECUTE ON FUNCTION connect_lake.create_partition(regclass, timestamptz) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.ensure_partitions(regclass, timestamptz, timestamptz) TO connect_lake_loader;
 
+REVOKE ALL ON FUNCTION connect_lake.ingest(text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.ingest(text, jsonb) TO connect_lake_loader;
+
 -- Reading server files: the loader role runs these, and also needs
 -- pg_read_server_files (the functions check it and say so).
 REVOKE ALL ON FUNCTION connect_lake.load(text, text, text, text, text) FROM PUBLIC;

@@ -1,0 +1,1204 @@
+/*
+ * writer.c: land mapped records in the lake, in batches (see writer.h).
+ *
+ * Rows are buffered per month partition as formed tuples (one palloc each)
+ * and sent CL_WRITER_BATCH at a time as an array of the kind's row type to
+ * one prepared statement: INSERT ... SELECT ... FROM unnest($1) ON CONFLICT.
+ * Several versions of one contact in a batch are resolved here first (ON
+ * CONFLICT DO UPDATE may not touch a row twice in one statement).  The CTR
+ * upsert returns the rows it inserted or replaced; those are the winners
+ * that feed the dimensions and account links; the rest were older or
+ * identical versions, whose versions_seen a second statement bumps.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "connect_lake.h"
+#include "partition.h"
+#include "writer.h"
+
+/* ---------- prepared statements, kept per backend ---------- */
+
+typedef enum PlanWhich
+{
+	PLAN_ROWS,					/* the batch insert / upsert of a partition */
+	PLAN_CTR_BUMP,				/* versions_seen of rows a batch did not replace */
+	PLAN_AGENT_DIM,
+	PLAN_QUEUE_DIM,
+	PLAN_QUEUE_HISTORY,
+	PLAN_ACCOUNT_DELETE,
+	PLAN_ACCOUNT_INSERT
+} PlanWhich;
+
+typedef struct PlanKey
+{
+	Oid			relid;			/* partition, or the schema for shared tables */
+	Oid			rowtype;
+	int			which;
+} PlanKey;
+
+typedef struct PlanEntry
+{
+	PlanKey		key;
+	SPIPlanPtr	plan;
+} PlanEntry;
+
+static HTAB *plans = NULL;
+
+/* ---------- the writer ---------- */
+
+/* Per kind: where its special columns are. */
+typedef struct KindInfo
+{
+	CLRecordKind *kind;
+	Oid			rowtype;
+	Oid			parent;
+	TupleDesc	tupdesc;
+	bool		is_ctr;
+	int			part_att;
+	int			file_att;
+	int			offset_att;
+	int			landed_att;
+	/* ctr only */
+	int			id_att;
+	int			lut_att;
+	int			versions_att;
+} KindInfo;
+
+typedef struct CtrKey
+{
+	pg_uuid_t	id;
+	TimestampTz ts;
+} CtrKey;
+
+typedef struct CtrEntry
+{
+	CtrKey		key;
+	int			row;
+} CtrEntry;
+
+/* Per buffered ctr row: the versions folded into it. */
+typedef struct CtrInfo
+{
+	TimestampTz lut;
+	bool		lut_null;
+	int			replaced;		/* later versions in the batch that replaced an earlier one */
+	int			older;			/* versions in the batch that lost to it */
+	int8		outcome;		/* after the upsert: 'i', 'u' or 0 (not replaced) */
+} CtrInfo;
+
+typedef struct WriteBuf
+{
+	Oid			partition;
+	KindInfo   *ki;
+	MemoryContext cxt;			/* rows of this batch; reset at each flush */
+	int			n;
+	HeapTuple  *rows;
+	CtrInfo    *info;
+	HTAB	   *keys;
+	struct WriteBuf *next;
+} WriteBuf;
+
+struct CLWriter
+{
+	MemoryContext cxt;
+	KindInfo   *kinds;
+	int			nkinds;
+	WriteBuf   *bufs;
+	WriteBuf   *last;
+	const char *file_cstr;		/* last source_file seen, and its text datum */
+	Datum		file_text;
+	CLWriteCounts counts;
+};
+
+static int
+att_of(TupleDesc td, const char *name)
+{
+	for (int i = 0; i < td->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(td, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+CLWriter *
+cl_writer_begin(void)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "connect_lake writer",
+											  ALLOCSET_DEFAULT_SIZES);
+	CLWriter   *w = MemoryContextAllocZero(cxt, sizeof(CLWriter));
+
+	w->cxt = cxt;
+	w->kinds = MemoryContextAllocZero(cxt, sizeof(KindInfo) * 8);
+	return w;
+}
+
+static KindInfo *
+kind_info(CLWriter *w, CLMapState *st)
+{
+	KindInfo   *ki;
+	MemoryContext old;
+
+	for (int i = 0; i < w->nkinds; i++)
+		if (w->kinds[i].kind == st->kind && w->kinds[i].rowtype == st->tupdesc->tdtypeid)
+			return &w->kinds[i];
+	if (w->nkinds == 8)
+		elog(ERROR, "connect_lake writer: too many record kinds in one writer");
+
+	old = MemoryContextSwitchTo(w->cxt);
+	ki = &w->kinds[w->nkinds++];
+	ki->kind = st->kind;
+	ki->tupdesc = CreateTupleDescCopy(st->tupdesc);
+	ki->rowtype = st->tupdesc->tdtypeid;
+	ki->parent = cl_relation_oid(st->kind->table);
+	ki->is_ctr = strcmp(st->kind->name, "ctr") == 0;
+	ki->part_att = att_of(ki->tupdesc, st->kind->partition_column);
+	if (ki->part_att < 0)
+		elog(ERROR, "connect_lake writer: kind %s has no partition column %s",
+			 st->kind->name, st->kind->partition_column);
+	ki->file_att = att_of(ki->tupdesc, "source_file");
+	ki->offset_att = att_of(ki->tupdesc, "source_offset");
+	ki->landed_att = att_of(ki->tupdesc, "landed_at");
+	if (ki->is_ctr)
+	{
+		ki->id_att = att_of(ki->tupdesc, "contactid");
+		ki->lut_att = att_of(ki->tupdesc, "lastupdatetimestamp");
+		ki->versions_att = att_of(ki->tupdesc, "versions_seen");
+		if (ki->id_att < 0 || ki->lut_att < 0 || ki->versions_att < 0)
+			elog(ERROR, "connect_lake writer: row type %s lacks the CTR columns", st->kind->rowtype);
+	}
+	MemoryContextSwitchTo(old);
+	return ki;
+}
+
+static WriteBuf *
+buffer_for(CLWriter *w, KindInfo *ki, Oid partition)
+{
+	WriteBuf   *b;
+
+	if (w->last && w->last->partition == partition && w->last->ki == ki)
+		return w->last;
+	for (b = w->bufs; b; b = b->next)
+		if (b->partition == partition && b->ki == ki)
+			return w->last = b;
+
+	b = MemoryContextAllocZero(w->cxt, sizeof(WriteBuf));
+	b->partition = partition;
+	b->ki = ki;
+	b->cxt = AllocSetContextCreate(w->cxt, "connect_lake writer batch", ALLOCSET_DEFAULT_SIZES);
+	b->rows = MemoryContextAlloc(w->cxt, sizeof(HeapTuple) * CL_WRITER_BATCH);
+	if (ki->is_ctr)
+		b->info = MemoryContextAlloc(w->cxt, sizeof(CtrInfo) * CL_WRITER_BATCH);
+	b->next = w->bufs;
+	w->bufs = b;
+	return w->last = b;
+}
+
+/* ---------- statements ---------- */
+
+static const char *
+schema_q(void)
+{
+	return quote_identifier(CONNECT_LAKE_SCHEMA);
+}
+
+/* Column defaults of a lake table: name -> expression text. */
+static char **
+column_defaults(Oid relid, TupleDesc td)
+{
+	char	  **defs = palloc0(sizeof(char *) * td->natts);
+	Oid			argtypes[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(relid)};
+	int			rc;
+
+	rc = SPI_execute_with_args("SELECT a.attname::pg_catalog.text, pg_catalog.pg_get_expr(d.adbin, d.adrelid)"
+							   "  FROM pg_catalog.pg_attrdef d"
+							   "  JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
+							   " WHERE d.adrelid = $1",
+							   1, argtypes, args, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "connect_lake writer: reading column defaults failed: %s", SPI_result_code_string(rc));
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
+		int			att = att_of(td, name);
+
+		if (att >= 0)
+			defs[att] = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2);
+	}
+	return defs;
+}
+
+static char *
+rows_sql(KindInfo *ki, Oid partition)
+{
+	TupleDesc	td = ki->tupdesc;
+	StringInfoData sql;
+	char	  **defs = column_defaults(ki->parent, td);
+	char	   *partname = get_rel_name(partition);
+	bool		first = true;
+
+	if (partname == NULL)
+		elog(ERROR, "connect_lake writer: partition %u vanished", partition);
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "INSERT INTO %s.%s AS t (", schema_q(), quote_identifier(partname));
+	for (int i = 0; i < td->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(td, i);
+
+		if (att->attisdropped)
+			continue;
+		appendStringInfo(&sql, "%s%s", first ? "" : ", ", quote_identifier(NameStr(att->attname)));
+		first = false;
+	}
+	appendStringInfoString(&sql, ") SELECT ");
+	first = true;
+	for (int i = 0; i < td->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(td, i);
+		const char *col = quote_identifier(NameStr(att->attname));
+
+		if (att->attisdropped)
+			continue;
+		if (defs[i])
+			appendStringInfo(&sql, "%sCOALESCE(u.%s, %s)", first ? "" : ", ", col, defs[i]);
+		else
+			appendStringInfo(&sql, "%su.%s", first ? "" : ", ", col);
+		first = false;
+	}
+	appendStringInfo(&sql, " FROM pg_catalog.unnest($1::%s.%s[]) AS u",
+					 schema_q(), quote_identifier(ki->kind->rowtype));
+
+	if (!ki->is_ctr)
+	{
+		appendStringInfoString(&sql, " ON CONFLICT DO NOTHING RETURNING 1");
+		return sql.data;
+	}
+
+	appendStringInfoString(&sql, " ON CONFLICT (contactid, initiationtimestamp) DO UPDATE SET ");
+	first = true;
+	for (int i = 0; i < td->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(td, i);
+		const char *col = quote_identifier(NameStr(att->attname));
+
+		if (att->attisdropped || i == ki->id_att || i == ki->part_att)
+			continue;
+		if (i == ki->versions_att)
+			appendStringInfo(&sql, "%s%s = t.%s OPERATOR(pg_catalog.+) excluded.%s",
+							 first ? "" : ", ", col, col, col);
+		else
+			appendStringInfo(&sql, "%s%s = excluded.%s", first ? "" : ", ", col, col);
+		first = false;
+	}
+	appendStringInfoString(&sql,
+						   " WHERE excluded.lastupdatetimestamp OPERATOR(pg_catalog.>) t.lastupdatetimestamp"
+						   "    OR (t.lastupdatetimestamp IS NULL AND excluded.lastupdatetimestamp IS NOT NULL)"
+						   " RETURNING t.contactid, t.initiationtimestamp, t.versions_seen");
+	return sql.data;
+}
+
+static char *
+shared_sql(PlanWhich which, Oid partition, int *nargs, Oid *argtypes)
+{
+	const char *s = schema_q();
+	const char *newer = "excluded.last_seen OPERATOR(pg_catalog.>=) d.last_seen";
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	switch (which)
+	{
+		case PLAN_CTR_BUMP:
+			*nargs = 3;
+			argtypes[0] = UUIDARRAYOID;
+			argtypes[1] = TIMESTAMPTZARRAYOID;
+			argtypes[2] = INT4ARRAYOID;
+			appendStringInfo(&sql,
+							 "UPDATE %s.%s AS t SET versions_seen = t.versions_seen OPERATOR(pg_catalog.+) u.n"
+							 "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3)) AS u(id, ts, n)"
+							 " WHERE t.contactid OPERATOR(pg_catalog.=) u.id"
+							 "   AND t.initiationtimestamp OPERATOR(pg_catalog.=) u.ts",
+							 s, quote_identifier(get_rel_name(partition)));
+			break;
+		case PLAN_AGENT_DIM:
+			*nargs = 8;
+			argtypes[0] = UUIDARRAYOID;
+			argtypes[1] = argtypes[2] = argtypes[3] = argtypes[4] = TEXTARRAYOID;
+			argtypes[5] = JSONBARRAYOID;
+			argtypes[6] = argtypes[7] = TIMESTAMPTZARRAYOID;
+			appendStringInfo(&sql,
+							 "INSERT INTO %s.agent_dim AS d (agent_id, agent_arn, username, routingprofile_arn,"
+							 "   routingprofile_name, hierarchygroups, first_seen, last_seen)"
+							 " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8))"
+							 " ON CONFLICT (agent_id) DO UPDATE SET"
+							 "  agent_arn = CASE WHEN %s THEN excluded.agent_arn ELSE d.agent_arn END,"
+							 "  username = CASE WHEN %s THEN COALESCE(excluded.username, d.username) ELSE COALESCE(d.username, excluded.username) END,"
+							 "  routingprofile_arn = CASE WHEN %s THEN COALESCE(excluded.routingprofile_arn, d.routingprofile_arn) ELSE COALESCE(d.routingprofile_arn, excluded.routingprofile_arn) END,"
+							 "  routingprofile_name = CASE WHEN %s THEN COALESCE(excluded.routingprofile_name, d.routingprofile_name) ELSE COALESCE(d.routingprofile_name, excluded.routingprofile_name) END,"
+							 "  hierarchygroups = CASE WHEN %s THEN COALESCE(excluded.hierarchygroups, d.hierarchygroups) ELSE COALESCE(d.hierarchygroups, excluded.hierarchygroups) END,"
+							 "  first_seen = LEAST(d.first_seen, excluded.first_seen),"
+							 "  last_seen = GREATEST(d.last_seen, excluded.last_seen)",
+							 s, newer, newer, newer, newer, newer);
+			break;
+		case PLAN_QUEUE_DIM:
+			*nargs = 5;
+			argtypes[0] = UUIDARRAYOID;
+			argtypes[1] = argtypes[2] = TEXTARRAYOID;
+			argtypes[3] = argtypes[4] = TIMESTAMPTZARRAYOID;
+			appendStringInfo(&sql,
+							 "INSERT INTO %s.queue_dim AS d (queue_id, queue_arn, queue_name, first_seen, last_seen)"
+							 " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5))"
+							 " ON CONFLICT (queue_id) DO UPDATE SET"
+							 "  queue_arn = CASE WHEN %s THEN excluded.queue_arn ELSE d.queue_arn END,"
+							 "  queue_name = CASE WHEN %s THEN COALESCE(excluded.queue_name, d.queue_name) ELSE COALESCE(d.queue_name, excluded.queue_name) END,"
+							 "  first_seen = LEAST(d.first_seen, excluded.first_seen),"
+							 "  last_seen = GREATEST(d.last_seen, excluded.last_seen)",
+							 s, newer, newer);
+			break;
+		case PLAN_QUEUE_HISTORY:
+			*nargs = 4;
+			argtypes[0] = UUIDARRAYOID;
+			argtypes[1] = TEXTARRAYOID;
+			argtypes[2] = argtypes[3] = TIMESTAMPTZARRAYOID;
+			appendStringInfo(&sql,
+							 "INSERT INTO %s.queue_name_history AS d (queue_id, queue_name, first_seen, last_seen)"
+							 " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4))"
+							 " ON CONFLICT (queue_id, queue_name) DO UPDATE SET"
+							 "  first_seen = LEAST(d.first_seen, excluded.first_seen),"
+							 "  last_seen = GREATEST(d.last_seen, excluded.last_seen)",
+							 s);
+			break;
+		case PLAN_ACCOUNT_DELETE:
+			*nargs = 3;
+			argtypes[0] = UUIDARRAYOID;
+			argtypes[1] = UUIDARRAYOID;
+			argtypes[2] = TEXTARRAYOID;
+			appendStringInfo(&sql,
+							 "DELETE FROM %s.contact_account AS c"
+							 " WHERE c.contactid OPERATOR(pg_catalog.=) ANY ($1)"
+							 "   AND NOT EXISTS (SELECT FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS k(id, account)"
+							 "                    WHERE k.id OPERATOR(pg_catalog.=) c.contactid"
+							 "                      AND k.account OPERATOR(pg_catalog.=) c.account)",
+							 s);
+			break;
+		case PLAN_ACCOUNT_INSERT:
+			*nargs = 4;
+			argtypes[0] = UUIDARRAYOID;
+			argtypes[1] = argtypes[2] = TEXTARRAYOID;
+			argtypes[3] = TIMESTAMPTZARRAYOID;
+			appendStringInfo(&sql,
+							 "INSERT INTO %s.contact_account (contactid, account, source, initiationtimestamp)"
+							 " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4))"
+							 " ON CONFLICT (contactid, account) DO NOTHING",
+							 s);
+			break;
+		case PLAN_ROWS:
+			elog(ERROR, "rows plans are built by rows_sql");
+	}
+	return sql.data;
+}
+
+/* The prepared statement (SPI connected). */
+static SPIPlanPtr
+get_plan(PlanWhich which, KindInfo *ki, Oid partition)
+{
+	PlanKey		key;
+	PlanEntry  *e;
+	bool		found;
+
+	if (plans == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(PlanKey);
+		ctl.entrysize = sizeof(PlanEntry);
+		ctl.hcxt = TopMemoryContext;
+		plans = hash_create("connect_lake writer plans", 32, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	memset(&key, 0, sizeof(key));
+	key.which = which;
+	if (which == PLAN_ROWS || which == PLAN_CTR_BUMP)
+	{
+		key.relid = partition;
+		key.rowtype = ki->rowtype;
+	}
+	else
+		key.relid = cl_schema_oid();
+
+	e = hash_search(plans, &key, HASH_ENTER, &found);
+	if (!found)
+		e->plan = NULL;
+	if (e->plan == NULL)
+	{
+		SPIPlanPtr	plan;
+		char	   *sql;
+		int			nargs = 1;
+		Oid			argtypes[8];
+
+		if (which == PLAN_ROWS)
+		{
+			sql = rows_sql(ki, partition);
+			argtypes[0] = get_array_type(ki->rowtype);
+		}
+		else
+			sql = shared_sql(which, partition, &nargs, argtypes);
+		plan = SPI_prepare(sql, nargs, argtypes);
+		if (plan == NULL)
+			elog(ERROR, "connect_lake writer: preparing \"%s\" failed: %s",
+				 sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "connect_lake writer: SPI_keepplan failed");
+		e->plan = plan;
+	}
+	return e->plan;
+}
+
+static void
+run_plan(SPIPlanPtr plan, Datum *args, int nargs, int expect)
+{
+	char		nulls[8];
+	int			rc;
+
+	memset(nulls, ' ', sizeof(nulls));
+	rc = SPI_execute_plan(plan, args, nulls, false, 0);
+	if (rc != expect)
+		elog(ERROR, "connect_lake writer: statement failed: %s", SPI_result_code_string(rc));
+}
+
+static Datum
+make_array(Datum *d, bool *n, int count, Oid elemtype)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			dims[1];
+	int			lbs[1] = {1};
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	dims[0] = count;
+	return PointerGetDatum(construct_md_array(d, n, 1, dims, lbs, elemtype, typlen, typbyval, typalign));
+}
+
+/* ---------- adding ---------- */
+
+static inline bool
+lut_newer(TimestampTz a, bool a_null, TimestampTz b, bool b_null)
+{
+	if (a_null)
+		return false;
+	return b_null || a > b;
+}
+
+static void flush_buf(CLWriter *w, WriteBuf *b);
+
+void
+cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source_offset)
+{
+	KindInfo   *ki = kind_info(w, st);
+	WriteBuf   *b;
+	Oid			partition;
+	MemoryContext old;
+	HeapTuple	tuple;
+
+	if (st->nulls[ki->part_att])
+	{
+		cl_map_fail(st, ERRCODE_NOT_NULL_VIOLATION, "%s record has no %s, the column its table is partitioned on",
+					st->kind->name, st->kind->partition_column);
+		cl_map_raise(st);
+	}
+	partition = cl_partition_for(ki->parent, DatumGetTimestampTz(st->values[ki->part_att]));
+	b = buffer_for(w, ki, partition);
+
+	/* the provenance columns */
+	if (ki->file_att >= 0)
+	{
+		if (source_file == NULL)
+			st->nulls[ki->file_att] = true;
+		else
+		{
+			if (w->file_cstr == NULL || strcmp(w->file_cstr, source_file) != 0)
+			{
+				old = MemoryContextSwitchTo(w->cxt);
+				w->file_cstr = pstrdup(source_file);
+				w->file_text = PointerGetDatum(cstring_to_text(source_file));
+				MemoryContextSwitchTo(old);
+			}
+			st->values[ki->file_att] = w->file_text;
+			st->nulls[ki->file_att] = false;
+		}
+	}
+	if (ki->offset_att >= 0)
+	{
+		st->nulls[ki->offset_att] = (source_file == NULL || source_offset < 0);
+		st->values[ki->offset_att] = Int64GetDatum(st->nulls[ki->offset_att] ? 0 : source_offset);
+	}
+	if (ki->landed_att >= 0)
+	{
+		st->values[ki->landed_att] = TimestampTzGetDatum(GetCurrentTimestamp());
+		st->nulls[ki->landed_att] = false;
+	}
+
+	if (ki->is_ctr)
+	{
+		CtrKey		key;
+		CtrEntry   *e;
+		bool		found;
+		TimestampTz lut = st->nulls[ki->lut_att] ? 0 : DatumGetTimestampTz(st->values[ki->lut_att]);
+		bool		lut_null = st->nulls[ki->lut_att];
+
+		st->values[ki->versions_att] = Int32GetDatum(1);
+		st->nulls[ki->versions_att] = false;
+
+		if (b->keys == NULL)
+		{
+			HASHCTL		ctl;
+
+			ctl.keysize = sizeof(CtrKey);
+			ctl.entrysize = sizeof(CtrEntry);
+			ctl.hcxt = b->cxt;
+			b->keys = hash_create("connect_lake writer contacts", CL_WRITER_BATCH, &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		}
+		memset(&key, 0, sizeof(key));
+		memcpy(&key.id, DatumGetUUIDP(st->values[ki->id_att]), sizeof(pg_uuid_t));
+		key.ts = DatumGetTimestampTz(st->values[ki->part_att]);
+		e = hash_search(b->keys, &key, HASH_ENTER, &found);
+		if (found)
+		{
+			CtrInfo    *info = &b->info[e->row];
+
+			if (lut_newer(lut, lut_null, info->lut, info->lut_null))
+			{
+				old = MemoryContextSwitchTo(b->cxt);
+				tuple = heap_form_tuple(ki->tupdesc, st->values, st->nulls);
+				MemoryContextSwitchTo(old);
+				heap_freetuple(b->rows[e->row]);
+				b->rows[e->row] = tuple;
+				info->lut = lut;
+				info->lut_null = lut_null;
+				info->replaced++;
+			}
+			else
+				info->older++;
+			return;
+		}
+		e->row = b->n;
+		b->info[b->n].lut = lut;
+		b->info[b->n].lut_null = lut_null;
+		b->info[b->n].replaced = 0;
+		b->info[b->n].older = 0;
+		b->info[b->n].outcome = 0;
+	}
+
+	old = MemoryContextSwitchTo(b->cxt);
+	b->rows[b->n++] = heap_form_tuple(ki->tupdesc, st->values, st->nulls);
+	MemoryContextSwitchTo(old);
+
+	if (b->n >= CL_WRITER_BATCH)
+		flush_buf(w, b);
+}
+
+/* ---------- CTR side tables ---------- */
+
+/* The columns side tables need, from a winning row. */
+typedef struct Winner
+{
+	pg_uuid_t  *contactid;
+	TimestampTz initts;
+	bool		updated;		/* replaced an existing row (else new) */
+	Datum	   *v;
+	bool	   *n;
+	int			seq;
+} Winner;
+
+typedef struct SideAtts
+{
+	int			agent_id,
+				agent_arn,
+				username,
+				rp_arn,
+				rp_name,
+				level[10],
+				queue_id,
+				queue_arn,
+				queue_name,
+				accounts,
+				junifer;
+} SideAtts;
+
+static void
+side_atts(TupleDesc td, SideAtts *a)
+{
+	static const char *const levels[10] = {
+		"agent_hierarchygroups_level1_arn", "agent_hierarchygroups_level1_groupname",
+		"agent_hierarchygroups_level2_arn", "agent_hierarchygroups_level2_groupname",
+		"agent_hierarchygroups_level3_arn", "agent_hierarchygroups_level3_groupname",
+		"agent_hierarchygroups_level4_arn", "agent_hierarchygroups_level4_groupname",
+		"agent_hierarchygroups_level5_arn", "agent_hierarchygroups_level5_groupname",
+	};
+
+	a->agent_id = att_of(td, "agent_id");
+	a->agent_arn = att_of(td, "agent_arn");
+	a->username = att_of(td, "agent_username");
+	a->rp_arn = att_of(td, "agent_routingprofile_arn");
+	a->rp_name = att_of(td, "agent_routingprofile_name");
+	for (int i = 0; i < 10; i++)
+		a->level[i] = att_of(td, levels[i]);
+	a->queue_id = att_of(td, "queue_id");
+	a->queue_arn = att_of(td, "queue_arn");
+	a->queue_name = att_of(td, "queue_name");
+	a->accounts = att_of(td, "attributes_accountnumbers");
+	a->junifer = att_of(td, "attributes_juniferid");
+	if (a->agent_id < 0 || a->agent_arn < 0 || a->queue_id < 0 || a->queue_arn < 0 ||
+		a->queue_name < 0 || a->accounts < 0 || a->junifer < 0 || a->username < 0 ||
+		a->rp_arn < 0 || a->rp_name < 0)
+		elog(ERROR, "connect_lake writer: ctr row type lacks a dimension column");
+	for (int i = 0; i < 10; i++)
+		if (a->level[i] < 0)
+			elog(ERROR, "connect_lake writer: ctr row type lacks a hierarchy column");
+}
+
+static int
+cl_uuid_cmp(const pg_uuid_t *a, const pg_uuid_t *b)
+{
+	return memcmp(a->data, b->data, UUID_LEN);
+}
+
+static int
+text_cmp(Datum a, Datum b)
+{
+	text	   *ta = DatumGetTextPP(a);
+	text	   *tb = DatumGetTextPP(b);
+	int			la = VARSIZE_ANY_EXHDR(ta),
+				lb = VARSIZE_ANY_EXHDR(tb);
+	int			c = memcmp(VARDATA_ANY(ta), VARDATA_ANY(tb), Min(la, lb));
+
+	return c ? c : (la > lb) - (la < lb);
+}
+
+/* Items sorted by (uuid, [text], ts, seq): the unit of every side table. */
+typedef struct SideItem
+{
+	pg_uuid_t  *id;
+	Datum		name;			/* queue name / account (text), 0 when unused */
+	TimestampTz ts;
+	Winner	   *w;
+	Datum		source;			/* account links: source column name */
+	int			seq;
+} SideItem;
+
+static int
+side_item_cmp(const void *pa, const void *pb)
+{
+	const SideItem *a = pa;
+	const SideItem *b = pb;
+	int			c = cl_uuid_cmp(a->id, b->id);
+
+	if (c)
+		return c;
+	if (a->name && b->name && (c = text_cmp(a->name, b->name)) != 0)
+		return c;
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	return a->seq - b->seq;
+}
+
+static Datum
+hierarchy_jsonb(Winner *wn, SideAtts *a, bool *isnull)
+{
+	JsonbParseState *ps = NULL;
+	JsonbValue	k;
+	JsonbValue	v;
+	JsonbValue *res;
+	bool		any = false;
+
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	for (int l = 0; l < 5; l++)
+	{
+		int			arn = a->level[2 * l],
+					name = a->level[2 * l + 1];
+		char		key[8];
+
+		if (wn->n[arn] && wn->n[name])
+			continue;
+		any = true;
+		snprintf(key, sizeof(key), "Level%d", l + 1);
+		k.type = jbvString;
+		k.val.string.val = pstrdup(key);
+		k.val.string.len = strlen(key);
+		pushJsonbValue(&ps, WJB_KEY, &k);
+		pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+		for (int f = 0; f < 2; f++)
+		{
+			int			att = f ? name : arn;
+
+			if (wn->n[att])
+				continue;
+			k.type = jbvString;
+			k.val.string.val = f ? "GroupName" : "ARN";
+			k.val.string.len = strlen(k.val.string.val);
+			pushJsonbValue(&ps, WJB_KEY, &k);
+			v.type = jbvString;
+			v.val.string.val = VARDATA_ANY(DatumGetPointer(wn->v[att]));
+			v.val.string.len = VARSIZE_ANY_EXHDR(DatumGetPointer(wn->v[att]));
+			pushJsonbValue(&ps, WJB_VALUE, &v);
+		}
+		pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+	}
+	res = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+	*isnull = !any;
+	return any ? JsonbPGetDatum(JsonbValueToJsonb(res)) : (Datum) 0;
+}
+
+/* Take a column of the latest item that has it (items ascending by time). */
+static inline void
+latest_of(Datum *dst, bool *dstnull, Winner *wn, int att)
+{
+	if (!wn->n[att])
+	{
+		*dst = wn->v[att];
+		*dstnull = false;
+	}
+}
+
+static void
+write_agents(Winner *wins, int nwins, SideAtts *a)
+{
+	SideItem   *items = palloc(sizeof(SideItem) * nwins);
+	int			n = 0;
+	Datum	   *cols[8];
+	bool	   *nulls[8];
+	int			out = 0;
+	Datum		args[8];
+
+	for (int i = 0; i < nwins; i++)
+		if (!wins[i].n[a->agent_id] && !wins[i].n[a->agent_arn])
+		{
+			items[n].id = DatumGetUUIDP(wins[i].v[a->agent_id]);
+			items[n].name = 0;
+			items[n].ts = wins[i].initts;
+			items[n].w = &wins[i];
+			items[n].seq = i;
+			n++;
+		}
+	if (n == 0)
+		return;
+	qsort(items, n, sizeof(SideItem), side_item_cmp);
+	for (int c = 0; c < 8; c++)
+	{
+		cols[c] = palloc(sizeof(Datum) * n);
+		nulls[c] = palloc0(sizeof(bool) * n);
+	}
+	for (int i = 0; i < n;)
+	{
+		int			j = i;
+
+		cols[0][out] = UUIDPGetDatum(items[i].id);
+		for (int c = 1; c < 6; c++)
+			nulls[c][out] = true;
+		cols[6][out] = TimestampTzGetDatum(items[i].ts);
+		for (; j < n && cl_uuid_cmp(items[j].id, items[i].id) == 0; j++)
+		{
+			Winner	   *wn = items[j].w;
+			bool		hnull;
+			Datum		h;
+
+			latest_of(&cols[1][out], &nulls[1][out], wn, a->agent_arn);
+			latest_of(&cols[2][out], &nulls[2][out], wn, a->username);
+			latest_of(&cols[3][out], &nulls[3][out], wn, a->rp_arn);
+			latest_of(&cols[4][out], &nulls[4][out], wn, a->rp_name);
+			h = hierarchy_jsonb(wn, a, &hnull);
+			if (!hnull)
+			{
+				cols[5][out] = h;
+				nulls[5][out] = false;
+			}
+			cols[7][out] = TimestampTzGetDatum(items[j].ts);
+		}
+		out++;
+		i = j;
+	}
+	args[0] = make_array(cols[0], nulls[0], out, UUIDOID);
+	for (int c = 1; c < 5; c++)
+		args[c] = make_array(cols[c], nulls[c], out, TEXTOID);
+	args[5] = make_array(cols[5], nulls[5], out, JSONBOID);
+	args[6] = make_array(cols[6], nulls[6], out, TIMESTAMPTZOID);
+	args[7] = make_array(cols[7], nulls[7], out, TIMESTAMPTZOID);
+	run_plan(get_plan(PLAN_AGENT_DIM, NULL, InvalidOid), args, 8, SPI_OK_INSERT);
+}
+
+static void
+write_queues(Winner *wins, int nwins, SideAtts *a)
+{
+	SideItem   *items = palloc(sizeof(SideItem) * nwins);
+	int			n = 0;
+	Datum	   *cols[5];
+	bool	   *nulls[5];
+	int			out = 0;
+	Datum		args[5];
+
+	/* queue_dim */
+	for (int i = 0; i < nwins; i++)
+		if (!wins[i].n[a->queue_id] && !wins[i].n[a->queue_arn])
+		{
+			items[n].id = DatumGetUUIDP(wins[i].v[a->queue_id]);
+			items[n].name = 0;
+			items[n].ts = wins[i].initts;
+			items[n].w = &wins[i];
+			items[n].seq = i;
+			n++;
+		}
+	if (n == 0)
+		return;
+	qsort(items, n, sizeof(SideItem), side_item_cmp);
+	for (int c = 0; c < 5; c++)
+	{
+		cols[c] = palloc(sizeof(Datum) * n);
+		nulls[c] = palloc0(sizeof(bool) * n);
+	}
+	for (int i = 0; i < n;)
+	{
+		int			j = i;
+
+		cols[0][out] = UUIDPGetDatum(items[i].id);
+		nulls[1][out] = nulls[2][out] = true;
+		cols[3][out] = TimestampTzGetDatum(items[i].ts);
+		for (; j < n && cl_uuid_cmp(items[j].id, items[i].id) == 0; j++)
+		{
+			latest_of(&cols[1][out], &nulls[1][out], items[j].w, a->queue_arn);
+			latest_of(&cols[2][out], &nulls[2][out], items[j].w, a->queue_name);
+			cols[4][out] = TimestampTzGetDatum(items[j].ts);
+		}
+		out++;
+		i = j;
+	}
+	args[0] = make_array(cols[0], nulls[0], out, UUIDOID);
+	args[1] = make_array(cols[1], nulls[1], out, TEXTOID);
+	args[2] = make_array(cols[2], nulls[2], out, TEXTOID);
+	args[3] = make_array(cols[3], nulls[3], out, TIMESTAMPTZOID);
+	args[4] = make_array(cols[4], nulls[4], out, TIMESTAMPTZOID);
+	run_plan(get_plan(PLAN_QUEUE_DIM, NULL, InvalidOid), args, 5, SPI_OK_INSERT);
+
+	/* queue_name_history: (queue, name) -> first and last seen */
+	n = 0;
+	for (int i = 0; i < nwins; i++)
+		if (!wins[i].n[a->queue_id] && !wins[i].n[a->queue_name])
+		{
+			items[n].id = DatumGetUUIDP(wins[i].v[a->queue_id]);
+			items[n].name = wins[i].v[a->queue_name];
+			items[n].ts = wins[i].initts;
+			items[n].w = &wins[i];
+			items[n].seq = i;
+			n++;
+		}
+	if (n == 0)
+		return;
+	qsort(items, n, sizeof(SideItem), side_item_cmp);
+	out = 0;
+	for (int i = 0; i < n;)
+	{
+		int			j = i;
+
+		cols[0][out] = UUIDPGetDatum(items[i].id);
+		cols[1][out] = items[i].name;
+		nulls[1][out] = false;
+		cols[2][out] = TimestampTzGetDatum(items[i].ts);
+		for (; j < n && cl_uuid_cmp(items[j].id, items[i].id) == 0 && text_cmp(items[j].name, items[i].name) == 0; j++)
+			cols[3][out] = TimestampTzGetDatum(items[j].ts);
+		out++;
+		i = j;
+	}
+	args[0] = make_array(cols[0], nulls[0], out, UUIDOID);
+	args[1] = make_array(cols[1], nulls[1], out, TEXTOID);
+	args[2] = make_array(cols[2], nulls[2], out, TIMESTAMPTZOID);
+	args[3] = make_array(cols[3], nulls[3], out, TIMESTAMPTZOID);
+	run_plan(get_plan(PLAN_QUEUE_HISTORY, NULL, InvalidOid), args, 4, SPI_OK_INSERT);
+}
+
+/* Account numbers in a list: comma or white space separated, trimmed, empties dropped. */
+static int
+split_accounts(Datum list, Winner *wn, Datum source, SideItem *items, int n, int max)
+{
+	text	   *t = DatumGetTextPP(list);
+	const char *s = VARDATA_ANY(t);
+	int			len = VARSIZE_ANY_EXHDR(t);
+	int			i = 0;
+
+	while (i < len)
+	{
+		int			start;
+
+		while (i < len && (s[i] == ',' || s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
+						   s[i] == '\r' || s[i] == ';'))
+			i++;
+		start = i;
+		while (i < len && !(s[i] == ',' || s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
+							s[i] == '\r' || s[i] == ';'))
+			i++;
+		if (i > start && n < max)
+		{
+			items[n].id = wn->contactid;
+			items[n].name = PointerGetDatum(cstring_to_text_with_len(s + start, i - start));
+			items[n].ts = 0;	/* sorted by (contact, account, seq) */
+			items[n].w = wn;
+			items[n].source = source;
+			items[n].seq = n;
+			n++;
+		}
+	}
+	return n;
+}
+
+static void
+write_accounts(Winner *wins, int nwins, SideAtts *a)
+{
+	int			max = 0;
+	SideItem   *items;
+	int			n = 0;
+	Datum		src_accounts = PointerGetDatum(cstring_to_text("attributes_accountnumbers"));
+	Datum		src_junifer = PointerGetDatum(cstring_to_text("attributes_juniferid"));
+	Datum	   *ids,
+			   *accts,
+			   *srcs,
+			   *tss,
+			   *upd;
+	int			out = 0,
+				nupd = 0;
+	Datum		args[4];
+
+	for (int i = 0; i < nwins; i++)
+	{
+		if (!wins[i].n[a->accounts])
+			max += VARSIZE_ANY_EXHDR(DatumGetPointer(wins[i].v[a->accounts])) / 2 + 1;
+		if (!wins[i].n[a->junifer])
+			max += VARSIZE_ANY_EXHDR(DatumGetPointer(wins[i].v[a->junifer])) / 2 + 1;
+	}
+	items = palloc(sizeof(SideItem) * (max + 1));
+	upd = palloc(sizeof(Datum) * nwins);
+	for (int i = 0; i < nwins; i++)
+	{
+		if (!wins[i].n[a->accounts])
+			n = split_accounts(wins[i].v[a->accounts], &wins[i], src_accounts, items, n, max);
+		if (!wins[i].n[a->junifer])
+			n = split_accounts(wins[i].v[a->junifer], &wins[i], src_junifer, items, n, max);
+		if (wins[i].updated)
+			upd[nupd++] = UUIDPGetDatum(wins[i].contactid);
+	}
+	qsort(items, n, sizeof(SideItem), side_item_cmp);
+	ids = palloc(sizeof(Datum) * (n + 1));
+	accts = palloc(sizeof(Datum) * (n + 1));
+	srcs = palloc(sizeof(Datum) * (n + 1));
+	tss = palloc(sizeof(Datum) * (n + 1));
+	for (int i = 0; i < n; i++)
+	{
+		if (out > 0 && cl_uuid_cmp(items[i].id, DatumGetUUIDP(ids[out - 1])) == 0 &&
+			text_cmp(items[i].name, accts[out - 1]) == 0)
+			continue;
+		ids[out] = UUIDPGetDatum(items[i].id);
+		accts[out] = items[i].name;
+		srcs[out] = items[i].source;
+		tss[out] = TimestampTzGetDatum(items[i].w->initts);
+		out++;
+	}
+
+	/* a replaced version's stale links go */
+	if (nupd > 0)
+	{
+		args[0] = make_array(upd, NULL, nupd, UUIDOID);
+		args[1] = make_array(ids, NULL, out, UUIDOID);
+		args[2] = make_array(accts, NULL, out, TEXTOID);
+		run_plan(get_plan(PLAN_ACCOUNT_DELETE, NULL, InvalidOid), args, 3, SPI_OK_DELETE);
+	}
+	if (out > 0)
+	{
+		args[0] = make_array(ids, NULL, out, UUIDOID);
+		args[1] = make_array(accts, NULL, out, TEXTOID);
+		args[2] = make_array(srcs, NULL, out, TEXTOID);
+		args[3] = make_array(tss, NULL, out, TIMESTAMPTZOID);
+		run_plan(get_plan(PLAN_ACCOUNT_INSERT, NULL, InvalidOid), args, 4, SPI_OK_INSERT);
+	}
+}
+
+/* ---------- flushing ---------- */
+
+static void
+flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
+{
+	KindInfo   *ki = b->ki;
+	Datum		args[3];
+	int			nwins = 0;
+	Winner	   *wins;
+	int			ndup = 0;
+	Datum	   *dup_id,
+			   *dup_ts,
+			   *dup_n;
+	SideAtts	sa;
+
+	args[0] = rows;
+	run_plan(get_plan(PLAN_ROWS, ki, b->partition), args, 1, SPI_OK_INSERT_RETURNING);
+
+	/* which rows won: inserted or replaced */
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		CtrKey		key;
+		CtrEntry   *e;
+		int32		versions;
+
+		memset(&key, 0, sizeof(key));
+		memcpy(&key.id, DatumGetUUIDP(SPI_getbinval(tup, td, 1, &isnull)), sizeof(pg_uuid_t));
+		key.ts = DatumGetTimestampTz(SPI_getbinval(tup, td, 2, &isnull));
+		versions = DatumGetInt32(SPI_getbinval(tup, td, 3, &isnull));
+		e = hash_search(b->keys, &key, HASH_FIND, NULL);
+		if (e == NULL)
+			elog(ERROR, "connect_lake writer: upsert returned a contact it was not given");
+		b->info[e->row].outcome =
+			(versions <= 1 + b->info[e->row].replaced + b->info[e->row].older) ? 'i' : 'u';
+	}
+
+	MemoryContextSwitchTo(b->cxt);
+	wins = palloc(sizeof(Winner) * b->n);
+	dup_id = palloc(sizeof(Datum) * b->n);
+	dup_ts = palloc(sizeof(Datum) * b->n);
+	dup_n = palloc(sizeof(Datum) * b->n);
+	for (int i = 0; i < b->n; i++)
+	{
+		CtrInfo    *info = &b->info[i];
+		int			extra = info->replaced + info->older;
+
+		CHECK_FOR_INTERRUPTS();
+		switch (info->outcome)
+		{
+			case 'i':
+				w->counts.inserted++;
+				w->counts.updated += info->replaced;
+				w->counts.duplicates += info->older;
+				break;
+			case 'u':
+				w->counts.updated += 1 + info->replaced;
+				w->counts.duplicates += info->older;
+				break;
+			default:
+				w->counts.duplicates += 1 + extra;
+				break;
+		}
+		if (info->outcome)
+		{
+			Winner	   *wn = &wins[nwins++];
+
+			wn->v = palloc(sizeof(Datum) * ki->tupdesc->natts);
+			wn->n = palloc(sizeof(bool) * ki->tupdesc->natts);
+			heap_deform_tuple(b->rows[i], ki->tupdesc, wn->v, wn->n);
+			wn->contactid = DatumGetUUIDP(wn->v[ki->id_att]);
+			wn->initts = DatumGetTimestampTz(wn->v[ki->part_att]);
+			wn->updated = info->outcome == 'u';
+			wn->seq = i;
+		}
+		else
+		{
+			bool		isnull;
+
+			dup_id[ndup] = heap_getattr(b->rows[i], ki->id_att + 1, ki->tupdesc, &isnull);
+			dup_ts[ndup] = heap_getattr(b->rows[i], ki->part_att + 1, ki->tupdesc, &isnull);
+			dup_n[ndup] = Int32GetDatum(1 + extra);
+			ndup++;
+		}
+	}
+
+	if (ndup > 0)
+	{
+		args[0] = make_array(dup_id, NULL, ndup, UUIDOID);
+		args[1] = make_array(dup_ts, NULL, ndup, TIMESTAMPTZOID);
+		args[2] = make_array(dup_n, NULL, ndup, INT4OID);
+		run_plan(get_plan(PLAN_CTR_BUMP, ki, b->partition), args, 3, SPI_OK_UPDATE);
+	}
+	if (nwins > 0)
+	{
+		side_atts(ki->tupdesc, &sa);
+		write_agents(wins, nwins, &sa);
+		write_queues(wins, nwins, &sa);
+		write_accounts(wins, nwins, &sa);
+	}
+}
+
+static void
+flush_buf(CLWriter *w, WriteBuf *b)
+{
+	KindInfo   *ki = b->ki;
+	MemoryContext old;
+	MemoryContext spicxt;
+	Datum	   *elems;
+	Datum		rows;
+
+	if (b->n == 0)
+		return;
+
+	old = MemoryContextSwitchTo(b->cxt);
+	elems = palloc(sizeof(Datum) * b->n);
+	for (int i = 0; i < b->n; i++)
+	{
+		HeapTuple	tup = b->rows[i];
+
+		CHECK_FOR_INTERRUPTS();
+		if (ki->is_ctr && (b->info[i].replaced + b->info[i].older) > 0)
+		{
+			Datum	   *v = palloc(sizeof(Datum) * ki->tupdesc->natts);
+			bool	   *n = palloc(sizeof(bool) * ki->tupdesc->natts);
+
+			heap_deform_tuple(tup, ki->tupdesc, v, n);
+			v[ki->versions_att] = Int32GetDatum(1 + b->info[i].replaced + b->info[i].older);
+			tup = b->rows[i] = heap_form_tuple(ki->tupdesc, v, n);
+		}
+		elems[i] = PointerGetDatum(tup->t_data);
+	}
+	rows = make_array(elems, NULL, b->n, ki->rowtype);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "connect_lake writer: SPI_connect failed");
+	spicxt = CurrentMemoryContext;
+	if (ki->is_ctr)
+		flush_ctr(w, b, rows);
+	else
+	{
+		Datum		args[1] = {rows};
+
+		run_plan(get_plan(PLAN_ROWS, ki, b->partition), args, 1, SPI_OK_INSERT_RETURNING);
+		w->counts.inserted += SPI_processed;
+		w->counts.duplicates += b->n - (int64) SPI_processed;
+	}
+	MemoryContextSwitchTo(spicxt);
+	SPI_finish();
+	MemoryContextSwitchTo(old);
+
+	MemoryContextReset(b->cxt);
+	b->keys = NULL;
+	b->n = 0;
+}
+
+void
+cl_writer_finish(CLWriter *w, CLWriteCounts *out)
+{
+	for (WriteBuf *b = w->bufs; b; b = b->next)
+		flush_buf(w, b);
+	if (out)
+		*out = w->counts;
+	memset(&w->counts, 0, sizeof(w->counts));
+}
