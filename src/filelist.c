@@ -212,7 +212,14 @@ cl_file_list(const char *path)
 		glob_t		g;
 		int			rc;
 
+		char	   *real;
+
 		*(slash == prefix ? slash + 1 : slash) = '\0';
+		/* a glob under a directory that does not exist matches nothing */
+		real = realpath(prefix, NULL);
+		if (real == NULL && errno == ENOENT)
+			return list;
+		free(real);
 		w.root = real_dir(prefix);
 		rc = glob(p, GLOB_ERR, NULL, &g);
 		if (rc != 0 && rc != GLOB_NOMATCH)

@@ -114,6 +114,11 @@ BEGIN
     JOIN pg_catalog.pg_type t ON t.typrelid = a.attrelid
    WHERE t.oid = rowtype AND a.attnum > 0 AND NOT a.attisdropped
      AND a.attname NOT IN ('landed_at', 'versions_seen');
+  -- check the options first: their errors without the whole statement as context
+  PERFORM connect_lake.connect_lake_fdw_validator(
+    ARRAY['kind=' || kind, 'path=' || path, 'format=' || format,
+          'compression=' || compression, 'on_error=' || on_error],
+    'pg_catalog.pg_foreign_table'::pg_catalog.regclass);
   EXECUTE pg_catalog.format(
     E'CREATE FOREIGN TABLE %s (\n  %s,\n  source_line bigint\n) SERVER %I\n'
     'OPTIONS (kind %L, path %L, format %L, compression %L, on_error %L)',
