@@ -325,6 +325,8 @@ connect_lake_load(PG_FUNCTION_ARGS)
 		char	   *volatile old_checksum = NULL;
 		FileResult	res;
 		ErrorData  *volatile edata = NULL;
+		volatile uint64 err_line = 0;
+		volatile uint64 err_offset = 0;
 		MemoryContext spicxt;
 
 		CHECK_FOR_INTERRUPTS();
@@ -380,6 +382,12 @@ connect_lake_load(PG_FUNCTION_ARGS)
 		PG_CATCH();
 		{
 			MemoryContextSwitchTo(loadcxt);
+			if (r.path != NULL)
+			{
+				/* where in the file it went wrong, for the WARNING */
+				err_line = r.errmsg ? r.err_line : r.rec.line;
+				err_offset = r.errmsg ? r.err_offset : r.rec.offset;
+			}
 			edata = CopyErrorData();
 			FlushErrorState();
 			RollbackAndReleaseCurrentSubTransaction();
@@ -423,7 +431,11 @@ connect_lake_load(PG_FUNCTION_ARGS)
 				t.error = MemoryContextStrdup(loadcxt, error_text(edata));
 			ereport(WARNING,
 					(errcode(edata->sqlerrcode),
-					 errmsg("connect_lake.load: file \"%s\" not loaded: %s", f->path, edata->message),
+					 err_line > 0
+					 ? errmsg("connect_lake.load: file \"%s\" not loaded: line %llu, byte offset %llu: %s",
+							  f->path, (unsigned long long) err_line, (unsigned long long) err_offset,
+							  edata->message)
+					 : errmsg("connect_lake.load: file \"%s\" not loaded: %s", f->path, edata->message),
 					 edata->detail ? errdetail("%s", edata->detail) : 0,
 					 edata->hint ? errhint("%s", edata->hint) : 0,
 					 edata->context ? errcontext("%s", edata->context) : 0));
