@@ -50,3 +50,14 @@ test/unit/%_test: test/unit/%_test.c $(wildcard src/*.h) $(wildcard src/*.c)
 	    -o $@ $< $(filter $(addprefix src/,$(UNIT_DEPS_$*)),$(wildcard src/*.c)) $(JSONC_LIBS) -lz
 
 .PHONY: unit
+
+# Sample data generator (test/gen): a plain program, not part of the module.
+GEN_CFLAGS = -std=c99 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare
+gen: test/gen/connect_gen
+test/gen/connect_gen: test/gen/connect_gen.c
+	$(CC) $(GEN_CFLAGS) -o $@ $< -lz
+test/gen/gen_check: test/gen/gen_check.c
+	$(CC) $(GEN_CFLAGS) $(JSONC_CFLAGS) -o $@ $< $(JSONC_LIBS) -lz
+EXTRA_CLEAN += test/gen/connect_gen test/gen/gen_check
+
+.PHONY: gen
