@@ -59,3 +59,14 @@ bench-framing: test/unit/framing_test.c src/framing.c src/decompress.c src/frami
 	./test/unit/framing_bench --bench $(BENCH_MB)
 
 .PHONY: unit bench-framing
+
+# Sample data generator (test/gen): a plain program, not part of the module.
+GEN_CFLAGS = -std=c99 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare
+gen: test/gen/connect_gen
+test/gen/connect_gen: test/gen/connect_gen.c
+	$(CC) $(GEN_CFLAGS) -o $@ $< -lz
+test/gen/gen_check: test/gen/gen_check.c
+	$(CC) $(GEN_CFLAGS) $(JSONC_CFLAGS) -o $@ $< $(JSONC_LIBS) -lz
+EXTRA_CLEAN += test/gen/connect_gen test/gen/gen_check
+
+.PHONY: gen
