@@ -19,6 +19,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/hsearch.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -72,6 +73,9 @@ typedef struct KindInfo
 	int			file_att;
 	int			offset_att;
 	int			landed_att;
+	/* kinds with an after_write hook: the key column and the keys written */
+	int			awk_att;
+	List	   *awk_keys;
 	/* ctr only */
 	int			id_att;
 	int			lut_att;
@@ -175,6 +179,14 @@ kind_info(CLWriter *w, CLMapState *st)
 	ki->file_att = att_of(ki->tupdesc, "source_file");
 	ki->offset_att = att_of(ki->tupdesc, "source_offset");
 	ki->landed_att = att_of(ki->tupdesc, "landed_at");
+	ki->awk_att = -1;
+	if (st->kind->after_write)
+	{
+		ki->awk_att = att_of(ki->tupdesc, st->kind->after_write_key);
+		if (ki->awk_att < 0)
+			elog(ERROR, "connect_lake writer: kind %s has no column %s",
+				 st->kind->name, st->kind->after_write_key);
+	}
 	if (ki->is_ctr)
 	{
 		ki->id_att = att_of(ki->tupdesc, "contactid");
@@ -524,6 +536,13 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 	}
 	partition = cl_partition_for(ki->parent, DatumGetTimestampTz(st->values[ki->part_att]));
 	b = buffer_for(w, ki, partition);
+
+	if (ki->awk_att >= 0 && !st->nulls[ki->awk_att])
+	{
+		old = MemoryContextSwitchTo(w->cxt);
+		ki->awk_keys = lappend(ki->awk_keys, DatumGetPointer(datumCopy(st->values[ki->awk_att], false, -1)));
+		MemoryContextSwitchTo(old);
+	}
 
 	/* the provenance columns */
 	if (ki->file_att >= 0)
@@ -1198,6 +1217,27 @@ cl_writer_finish(CLWriter *w, CLWriteCounts *out)
 {
 	for (WriteBuf *b = w->bufs; b; b = b->next)
 		flush_buf(w, b);
+
+	/* kinds' upkeep, with the keys of the rows just written */
+	for (int i = 0; i < w->nkinds; i++)
+	{
+		KindInfo   *ki = &w->kinds[i];
+		Datum	   *keys;
+		int			n = list_length(ki->awk_keys);
+		int			j = 0;
+		ListCell   *lc;
+
+		if (n == 0)
+			continue;
+		keys = palloc(sizeof(Datum) * n);
+		foreach(lc, ki->awk_keys)
+			keys[j++] = PointerGetDatum(lfirst(lc));
+		ki->kind->after_write(PointerGetDatum(construct_array(keys, n, TEXTOID, -1, false, TYPALIGN_INT)));
+		list_free(ki->awk_keys);
+		ki->awk_keys = NIL;
+		pfree(keys);
+	}
+
 	if (out)
 		*out = w->counts;
 	memset(&w->counts, 0, sizeof(w->counts));
