@@ -89,6 +89,7 @@ struct CLFrame
 	long		arr_index;
 	int			ndjson_checked;
 	int			resumed_at_brace;	/* the last resync stopped at a '{' */
+	int			fle_saw_events; /* the filter-log-events object had "events" */
 
 	json_object *obj;			/* the record handed out */
 	json_object *holder;		/* envelope / event object behind it */
@@ -368,6 +369,22 @@ scan(Scan *s, const unsigned char *b, size_t len)
 				}
 				p++;
 				continue;
+			}
+			/* 8 bytes at a time while none is '"', '\\', < 0x20 or >= 0x80 */
+			while (e - p >= 8)
+			{
+				uint64_t	w,
+							q,
+							bs;
+
+				memcpy(&w, p, 8);
+				q = w ^ UINT64_C(0x2222222222222222);
+				bs = w ^ UINT64_C(0x5c5c5c5c5c5c5c5c);
+				if (((w | ((w - UINT64_C(0x2020202020202020)) & ~w) |
+					  ((q - UINT64_C(0x0101010101010101)) & ~q) |
+					  ((bs - UINT64_C(0x0101010101010101)) & ~bs)) & UINT64_C(0x8080808080808080)) != 0)
+					break;
+				p += 8;
 			}
 			while (p < e && str_plain[*p])
 				p++;
@@ -1591,8 +1608,21 @@ check_ndjson(CLFrame *f, size_t vstart, size_t vend)
 	f->ndjson_checked = 1;
 	if (memchr(f->buf + vstart, '\n', vend - vstart) != NULL)
 		return;
-	while (i < f->end && (f->buf[i] == ' ' || f->buf[i] == '\t' || f->buf[i] == '\r'))
-		i++;
+	for (;;)
+	{
+		while (i < f->end && (f->buf[i] == ' ' || f->buf[i] == '\t' || f->buf[i] == '\r'))
+			i++;
+		if (i < f->end || f->eof)
+			break;
+		/* look further (the window keeps rec, so indices move with it) */
+		{
+			size_t		irel = i - f->rec;
+
+			if (fill(f) <= 0)
+				break;
+			i = f->rec + irel;
+		}
+	}
 	if ((i < f->end && f->buf[i] == '\n') || (i == f->end && f->eof))
 		f->format = CL_FORMAT_NDJSON;
 }
@@ -1810,6 +1840,9 @@ next_record(CLFrame *f, CLRecord *rec)
 				{
 					if (c == '{')
 					{
+						f->env_offset = rec->offset;
+						f->env_line = rec->line;
+						f->fle_saw_events = 0;
 						f->pos++;
 						f->state = ST_FLE_OPEN;
 						continue;
@@ -1838,7 +1871,12 @@ next_record(CLFrame *f, CLRecord *rec)
 					continue;
 				}
 				if (!f->ndjson_checked)
+				{
+					size_t		vlen = f->pos - f->rec;
+
 					check_ndjson(f, f->rec, f->pos);
+					f->pos = f->rec + vlen;
+				}
 				f->obj = obj;
 				rec->raw = f->buf + f->rec;
 				rec->raw_len = f->pos - f->rec;
@@ -1943,7 +1981,12 @@ next_record(CLFrame *f, CLRecord *rec)
 				{
 					f->pos++;
 					f->state = ST_TOP;
-					continue;
+					if (f->fle_saw_events)
+						continue;
+					record_error(f, CL_ERR_ENVELOPE, f->pos - 1, "filter-log-events output without an events array");
+					rec->offset = f->env_offset;
+					rec->line = f->env_line;
+					return CL_FRAME_RECORD_ERROR;
 				}
 				if (f->state == ST_FLE_AFTER)
 				{
@@ -1981,6 +2024,7 @@ next_record(CLFrame *f, CLRecord *rec)
 							c = (unsigned char) f->buf[f->pos];
 							if (is_events && c == '[')
 							{
+								f->fle_saw_events = 1;
 								f->pos++;
 								f->state = ST_ARR_FIRST;
 								f->arr_kind = ARR_FLE_EVENTS;
