@@ -234,7 +234,8 @@ typedef struct Scan
 	int			in_str;
 	int			esc;
 	int			uhex;			/* hex digits of a \u escape still to come */
-	int			uzero;			/* ... all zero so far */
+	unsigned	uval;			/* ... its value so far */
+	int			want_low;		/* a \uD800-\uDBFF escape wants a low surrogate next */
 	int			u8need;			/* UTF-8 continuation bytes still to come */
 	unsigned char u8lo;
 	unsigned char u8hi;
@@ -343,20 +344,43 @@ scan(Scan *s, const unsigned char *b, size_t len)
 			}
 			if (s->uhex)
 			{
-				if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+				unsigned	v;
+				int			had_high;
+
+				if (c >= '0' && c <= '9')
+					v = c - '0';
+				else if (c >= 'a' && c <= 'f')
+					v = c - 'a' + 10;
+				else if (c >= 'A' && c <= 'F')
+					v = c - 'A' + 10;
+				else
 				{
 					s->uhex = 0;	/* json-c reports the bad escape */
+					s->want_low = 0;
 					continue;
 				}
-				if (c != '0')
-					s->uzero = 0;
+				s->uval = s->uval * 16 + v;
 				p++;
-				if (--s->uhex == 0 && s->uzero && s->validate && !s->allow_nul)
+				if (--s->uhex > 0)
+					continue;
+				had_high = s->want_low;
+				s->want_low = 0;
+				if (!s->validate)
+					continue;
+				if (s->uval == 0 && !s->allow_nul)
 				{
 					SCAN_FAIL(CL_ERR_NUL, "contains \\u0000, which PostgreSQL cannot store", (size_t) (p - b) - 6);
 					s->off = (size_t) (p - b);
 					return SCAN_ERROR;
 				}
+				if (s->uval >= 0xDC00 && s->uval <= 0xDFFF ? !had_high : had_high)
+				{
+					SCAN_FAIL(CL_ERR_UTF8, "invalid Unicode escape: a lone surrogate", (size_t) (p - b) - 6);
+					s->off = (size_t) (p - b);
+					return SCAN_ERROR;
+				}
+				if (s->uval >= 0xD800 && s->uval <= 0xDBFF)
+					s->want_low = 1;
 				continue;
 			}
 			if (s->esc)
@@ -365,10 +389,27 @@ scan(Scan *s, const unsigned char *b, size_t len)
 				if (c == 'u')
 				{
 					s->uhex = 4;
-					s->uzero = 1;
+					s->uval = 0;
+				}
+				else if (s->want_low && s->validate)
+				{
+					s->want_low = 0;
+					SCAN_FAIL(CL_ERR_UTF8, "invalid Unicode escape: a lone surrogate", (size_t) (p - b) - 1);
+					s->off = (size_t) (p - b);
+					return SCAN_ERROR;
 				}
 				p++;
 				continue;
+			}
+			if (s->want_low && c != '\\')
+			{
+				s->want_low = 0;
+				if (s->validate)
+				{
+					SCAN_FAIL(CL_ERR_UTF8, "invalid Unicode escape: a lone surrogate", (size_t) (p - b));
+					s->off = (size_t) (p - b);
+					return SCAN_ERROR;
+				}
 			}
 			/* 8 bytes at a time while none is '"', '\\', < 0x20 or >= 0x80 */
 			while (e - p >= 8)
@@ -1405,6 +1446,8 @@ next_export(CLFrame *f, CLRecord *rec)
 		rec->has_event_timestamp = 1;
 		rec->event_timestamp = ms;
 		f->pos += tslen + 1;
+		while (f->pos < f->end && (f->buf[f->pos] == ' ' || f->buf[f->pos] == '\t'))
+			f->pos++;
 		f->rec = f->pos;
 		place(f, rec);
 		if (f->pos >= f->end || f->buf[f->pos] != '{')
@@ -2204,7 +2247,11 @@ CLFrame *
 cl_frame_open(const char *path, CLCompression compression, CLFormat format,
 			  const CLFrameOptions *opts)
 {
+#ifdef O_CLOEXEC
+	int			fd = open(path, O_RDONLY | O_CLOEXEC);
+#else
 	int			fd = open(path, O_RDONLY);
+#endif
 
 	if (fd < 0)
 		return NULL;

@@ -931,6 +931,14 @@ test_errors(void)
 	EXPECT_SHAPE(r, "E3 R");
 	res_free(r);
 
+	/* surrogate escapes: pairs decode, lone ones are errors (json-c would write U+FFFD) */
+	r = run("{\"a\":\"\\ud83d\\ude00\"}\n{\"a\":\"\\ud83d\"}\n{\"a\":\"\\ud83dx\"}\n{\"a\":\"\\ude00\"}\n"
+			"{\"a\":\"\\ud83d\\n\"}\n{\"a\":\"\\ud83d\\ud83d\"}\n{\"a\":\"\\uD7FF\\uE000\"}\n", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R E2 E2 E2 E2 E2 R");
+	if (r->n == 7)
+		CHECK(strcmp(jstr(&r->o[0]), "{\"a\":\"\xF0\x9F\x98\x80\"}") == 0, "surrogate pair %s", jstr(&r->o[0]));
+	res_free(r);
+
 	/* raw control characters in strings */
 	r = run("{\"a\":\"tab\there\"}\n{\"b\":1}\n", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
 	EXPECT_SHAPE(r, "E1 R");
