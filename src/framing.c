@@ -700,10 +700,14 @@ fill(CLFrame *f)
 		if (f->cap - f->end < f->chunk)
 		{
 			size_t		ncap = f->cap * 2;
+			size_t		limit = f->max_record + 2 * f->chunk;
 			char	   *nbuf;
 
-			while (ncap - f->end < f->chunk)
-				ncap *= 2;
+			/* double, but not far past what one record may need */
+			if (ncap > limit)
+				ncap = limit;
+			if (ncap < f->end + f->chunk)
+				ncap = f->end + f->chunk;
 			nbuf = realloc(f->buf, ncap);
 			if (nbuf == NULL)
 			{
@@ -1122,6 +1126,7 @@ read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_l
 		{
 			record_error(f, CL_ERR_TOO_LARGE, f->rec,
 						 "record larger than max_record_size (%zu bytes)", f->max_record);
+			f->raw_lost = 1;	/* never handed out, however much was read */
 			if (export_line)
 			{
 				f->pos = f->rec;
@@ -1160,6 +1165,12 @@ read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_l
 	{
 		record_error(f, CL_ERR_TOO_LARGE, f->rec,
 					 "record larger than max_record_size (%zu bytes)", f->max_record);
+		f->raw_lost = 1;
+		if (export_line)
+		{
+			f->pos = f->rec;
+			return hunt_export_line(f) < 0 ? V_STREAM : V_ERROR;
+		}
 		return V_ERROR;
 	}
 	if (parse)
@@ -1179,7 +1190,12 @@ read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_l
 						 f->rec + (at < len ? at : len), "invalid JSON: %s",
 						 jerr == json_tokener_success || jerr == json_tokener_continue ?
 						 "incomplete value" : json_tokener_error_desc(jerr));
-			if (s.cand != NO_POS && !export_line)
+			if (export_line)
+			{
+				f->pos = f->rec;
+				return hunt_export_line(f) < 0 ? V_STREAM : V_ERROR;
+			}
+			if (s.cand != NO_POS)
 			{
 				f->pos = f->rec + s.cand;
 				f->resumed_at_brace = 1;

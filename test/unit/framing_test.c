@@ -567,6 +567,47 @@ test_decompress(void)
 	cl_source_close(&src);
 	buf_free(&tmp);
 
+	/* corrupt bytes anywhere: an error, or (header fields zlib ignores) the same data */
+	{
+		unsigned	seed = 777;
+		int			k,
+					silent = 0;
+		Buf			orig = {0};
+
+		for (k = 0; k < 40; k++)
+			buf_str(&orig, "{\"ContactId\":\"11111111-2222-3333-4444-555555555555\",\"n\":12345}\n");
+		{
+			Buf			one = gzip_of(orig.d, orig.n);
+
+			tmp = (Buf) {0};
+			buf_add(&tmp, one.d, one.n);
+			buf_add(&tmp, one.d, one.n);	/* two members */
+			buf_free(&one);
+		}
+		for (k = 0; k < 3000; k++)
+		{
+			Buf			bad = {0},
+						outb = {0};
+			size_t		at = ((seed = seed * 1103515245 + 12345) >> 8) % tmp.n;
+			unsigned char x = (unsigned char) (1 + ((seed = seed * 1103515245 + 12345) >> 16) % 255);
+
+			buf_add(&bad, tmp.d, tmp.n);
+			bad.d[at] ^= x;
+			src = cl_source_open_mem(bad.d, bad.n, CL_COMPRESSION_GZIP);
+			while ((n = cl_source_read(src, out, sizeof(out))) > 0)
+				buf_add(&outb, out, (size_t) n);
+			if (n == 0 && (outb.n != 2 * orig.n || memcmp(outb.d, orig.d, orig.n) != 0 ||
+						   memcmp(outb.d + orig.n, orig.d, orig.n) != 0))
+				silent++;
+			cl_source_close(&src);
+			buf_free(&bad);
+			buf_free(&outb);
+		}
+		CHECK(silent == 0, "corrupt gzip never yields other data quietly (%d did)", silent);
+		buf_free(&tmp);
+		buf_free(&orig);
+	}
+
 	/* empty input in gzip mode is empty */
 	src = cl_source_open_mem("", 0, CL_COMPRESSION_GZIP);
 	CHECK(cl_source_read(src, out, sizeof(out)) == 0, "empty is empty");
@@ -981,6 +1022,21 @@ test_errors(void)
 	EXPECT_SHAPE(r, "E6 R");
 	if (r->n == 2)
 		CHECK(r->o[1].line == 2 && r->o[1].off == 49, "after too large: %llu", (unsigned long long) r->o[1].off);
+	res_free(r);
+
+	/* too large in the other framings */
+	r = run_ex("[{\"a\":\"0123456789012345678901234567890123456789\"},{\"b\":2}]", 58, CL_COMPRESSION_AUTO,
+			   CL_FORMAT_AUTO, 20, 0);
+	EXPECT_SHAPE(r, "E6 R");
+	res_free(r);
+	r = run_ex("2021-04-13T00:14:31.581Z {\"a\":\"0123456789012345678901234567890123456789\"}\n"
+			   "2021-04-13T00:14:31.581Z {\"b\":2}\n", 107, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, 20, 0);
+	EXPECT_SHAPE(r, "E6 R");
+	res_free(r);
+	r = run_ex("{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{\"message\":\"{\\\"x\\\":\\\"0123456789\\\"}\"}]}{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[]}"
+			   "{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{\"message\":\"{\\\"c\\\":3}\"}]}", 194,
+			   CL_COMPRESSION_AUTO, CL_FORMAT_CLOUDWATCH_SUBSCRIPTION, 70, 0);
+	EXPECT_SHAPE(r, "E6 R");
 	res_free(r);
 
 	/* truncated last record */
