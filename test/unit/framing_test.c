@@ -1528,7 +1528,9 @@ test_mutations(void)
 				n++;
 			}
 		}
-		r = run_ex(m, n, CL_COMPRESSION_AUTO, (i / 5) % 2 ? CL_FORMAT_AUTO : (CLFormat) (1 + i % 6), 0, 0);
+		/* now and then a small max_record_size or max_depth */
+		r = run_ex(m, n, CL_COMPRESSION_AUTO, (i / 5) % 2 ? CL_FORMAT_AUTO : (CLFormat) (1 + i % 6),
+				   i % 7 == 3 ? 30 : 0, i % 11 == 5 ? 2 : 0);
 		runs++;
 		for (k = 0; k < r->n; k++)
 			if (r->o[k].r == CL_FRAME_RECORD ? r->o[k].json[0] != '{' : (r->o[k].reason == NULL || r->o[k].reason[0] == '\0'))
