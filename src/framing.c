@@ -2,8 +2,8 @@
  * framing.c: decompressed bytes -> JSON records (see framing.h).
  *
  * How it works.  The stream is read in large chunks into one buffer that
- * holds the current record (compacted, grown up to max_record_size plus a
- * chunk).  For each value a resumable byte scanner (scan()) finds where the
+ * holds the current record (compacted, grown up to max_record_size plus two
+ * chunks).  For each value a resumable byte scanner (scan()) finds where the
  * value ends, string- and escape-aware, and on the way checks what json-c
  * lets through but PostgreSQL cannot take (UTF-8, \u0000, raw control
  * characters, single quotes, NaN/Infinity, comments, depth).  json-c then
@@ -794,14 +794,11 @@ byte_before(const CLFrame *f, size_t i)
  * Drops the kept bytes of a record too long to keep (its raw is lost).
  * Offsets relative to rec (the scanner's) are rebased by the caller.
  */
-static size_t
+static void
 drop_kept(CLFrame *f)
 {
-	size_t		shift = f->pos - f->rec;
-
 	f->rec = f->pos;
 	f->raw_lost = 1;
-	return shift;
 }
 
 /* Fills rec's position from the current value start. */
@@ -2254,7 +2251,7 @@ cl_frame_next(CLFrame *f, CLRecord *rec)
  * ---------------------------------------------------------------------- */
 
 static CLFrame *
-frame_new(CLSource *src, CLCompression compression, CLFormat format, const CLFrameOptions *opts)
+frame_new(CLSource *src, CLFormat format, const CLFrameOptions *opts)
 {
 	CLFrame    *f;
 
@@ -2298,7 +2295,6 @@ frame_new(CLSource *src, CLCompression compression, CLFormat format, const CLFra
 	f->prev_byte = '\n';
 	f->line = 1;
 	f->state = ST_START;
-	(void) compression;
 	return f;
 }
 
@@ -2311,7 +2307,7 @@ cl_frame_open_fd(int fd, int close_fd, CLCompression compression, CLFormat forma
 
 	if (src == NULL && close_fd)
 		close(fd);
-	return frame_new(src, compression, format, opts);
+	return frame_new(src, format, opts);
 }
 
 CLFrame *
@@ -2333,7 +2329,7 @@ CLFrame *
 cl_frame_open_mem(const void *data, size_t len, CLCompression compression, CLFormat format,
 				  const CLFrameOptions *opts)
 {
-	return frame_new(cl_source_open_mem(data, len, compression), compression, format, opts);
+	return frame_new(cl_source_open_mem(data, len, compression), format, opts);
 }
 
 CLFormat

@@ -168,8 +168,10 @@ typedef struct CLRecord
 	const char *error;			/* reason, e.g. "invalid UTF-8"; NULL when fine */
 	uint64_t	error_offset;	/* where exactly (decompressed byte offset) */
 	uint64_t	error_line;
-	const char *snippet;		/* <= ~120 bytes around error_offset, valid
-								 * UTF-8, control and bad bytes as \xNN */
+	const char *snippet;		/* up to 100 input bytes around error_offset
+								 * (40 before), as valid UTF-8: line breaks
+								 * as \n, other control and bad bytes as
+								 * \xNN; at most 408 chars */
 
 	/* Envelope context (NULL / 0 when the format has none) */
 	const char *log_group;		/* subscription */

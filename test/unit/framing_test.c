@@ -851,6 +851,19 @@ test_subscription(void)
 		  (unsigned long long) r->bytes_in, (unsigned long long) r->bytes_out);
 	res_free(r);
 
+	/* a broken envelope between good ones: one error, the next envelope loads */
+	{
+		Buf			mix = {0};
+
+		buf_str(&mix, e1);
+		buf_str(&mix, "{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{\"id\":\"9\",}]}");
+		buf_str(&mix, e2);
+		r = run(mix.d, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+		EXPECT_SHAPE(r, "R R E1 R E5 E3 R");
+		res_free(r);
+		buf_free(&mix);
+	}
+
 	/* explicit format, and an envelope without logEvents */
 	r = run("{\"messageType\":\"DATA_MESSAGE\",\"logGroup\":\"g\"}{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{\"id\":\"1\",\"timestamp\":5,\"message\":\"{}\"}]}",
 			CL_COMPRESSION_AUTO, CL_FORMAT_CLOUDWATCH_SUBSCRIPTION);
@@ -884,7 +897,8 @@ test_filter_log_events(void)
 		"            \"ingestionTime\": 1618272871601,\n"
 		"            \"eventId\": \"e2\"\n"
 		"        },\n"
-		"        {\"logStreamName\": \"s3\", \"timestamp\": 1, \"message\": \"oops\", \"eventId\": \"e3\"}\n"
+		"        {\"logStreamName\": \"s3\", \"timestamp\": 1, \"message\": \"oops\", \"eventId\": \"e3\"},\n"
+		"        {\"logStreamName\": \"s3\", \"timestamp\": 1, \"message\": }\n"
 		"    ],\n"
 		"    \"searchedLogStreams\": [{\"logStreamName\": \"s1\", \"searchedCompletely\": true}],\n"
 		"    \"nextToken\": \"abc\"\n"
@@ -895,13 +909,13 @@ test_filter_log_events(void)
 	current_test = "filter_log_events";
 	r = run(text, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
 	CHECK(r->format == CL_FORMAT_FILTER_LOG_EVENTS, "detected filter_log_events, got %s", cl_format_name(r->format));
-	EXPECT_SHAPE(r, "R R E5 R");
-	if (r->n == 4)
+	EXPECT_SHAPE(r, "R R E5 E1 R");
+	if (r->n == 5)
 	{
 		CHECK(strcmp(r->o[0].stream, "s1") == 0 && strcmp(r->o[0].id, "e1") == 0 && r->o[0].ts == 1618272871581LL &&
 			  r->o[0].ingest == 1618272871600LL && r->o[0].line == 3, "event 1 context, line %llu", (unsigned long long) r->o[0].line);
 		CHECK(strcmp(jstr(&r->o[1]), "{\"ContactId\":\"b\",\"P\":{}}") == 0 && r->o[1].idx == 1, "event 2 %s", jstr(&r->o[1]));
-		CHECK(strcmp(r->o[3].stream, "s4") == 0 && r->o[3].idx == 0, "second page");
+		CHECK(strcmp(r->o[4].stream, "s4") == 0 && r->o[4].idx == 0, "second page");
 	}
 	res_free(r);
 }
