@@ -76,10 +76,11 @@
  * subscription envelope must fit max_record_size.  A value larger than that
  * is one CL_ERR_TOO_LARGE error, skipped without being held.
  *
- * Speed: each record is scanned once by the framer (about 1-2 GB/s) and
- * parsed by one json_tokener_parse_ex call; reads are chunk_size bytes.
- * Plain input is read straight into the framer's buffer, gzip is inflated
- * straight into it.
+ * Speed: each record is scanned once by the framer (8 bytes at a time inside
+ * strings) and parsed by one json_tokener_parse_ex call; reads are
+ * chunk_size bytes, plain input is read and gzip inflated straight into the
+ * framer's buffer.  `make bench-framing` prints MB/s against json-c alone
+ * (about 85% of it on CTR-like NDJSON, gzip included).
  */
 #ifndef CL_FRAMING_H
 #define CL_FRAMING_H
@@ -166,7 +167,10 @@ typedef struct CLRecord
 	/* RECORD_ERROR and STREAM_ERROR */
 	CLRecordError error_kind;
 	const char *error;			/* reason, e.g. "invalid UTF-8"; NULL when fine */
-	uint64_t	error_offset;	/* where exactly (decompressed byte offset) */
+	uint64_t	error_offset;	/* where exactly (decompressed byte offset); for
+								 * a bad CloudWatch message, its envelope's
+								 * or event's offset (the snippet is from the
+								 * message itself) */
 	uint64_t	error_line;
 	const char *snippet;		/* up to 100 input bytes around error_offset
 								 * (40 before), as valid UTF-8: line breaks
