@@ -158,6 +158,19 @@ cl_compression_name(CLCompression compression)
 	return "unknown";
 }
 
+const char *
+cl_record_error_name(CLRecordError kind)
+{
+	static const char *const names[] = {
+		"", "syntax", "utf8", "nul", "depth", "not_object", "too_large", "truncated",
+		"timestamp", "envelope", "stream"
+	};
+
+	if ((int) kind < 0 || (int) kind >= (int) (sizeof(names) / sizeof(names[0])))
+		return "unknown";
+	return names[kind];
+}
+
 int
 cl_compression_from_name(const char *name)
 {

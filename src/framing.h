@@ -225,6 +225,9 @@ extern void cl_frame_close(CLFrame **frame);
 extern const char *cl_format_name(CLFormat format);
 extern int	cl_format_from_name(const char *name);
 extern const char *cl_compression_name(CLCompression compression);
+/* "syntax", "utf8", "nul", "depth", "not_object", "too_large", "truncated",
+ * "timestamp", "envelope", "stream" ("" for CL_ERR_NONE) */
+extern const char *cl_record_error_name(CLRecordError kind);
 extern int	cl_compression_from_name(const char *name);
 
 #endif							/* CL_FRAMING_H */

@@ -1389,6 +1389,8 @@ test_api(void)
 	current_test = "api";
 	CHECK(cl_format_from_name("cloudwatch_subscription") == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION, "format names");
 	CHECK(strcmp(cl_format_name(CL_FORMAT_FILTER_LOG_EVENTS), "filter_log_events") == 0, "format name");
+	CHECK(strcmp(cl_record_error_name(CL_ERR_NUL), "nul") == 0 && strcmp(cl_record_error_name(CL_ERR_STREAM), "stream") == 0,
+		  "error kind names");
 	CHECK(cl_format_from_name("xml") == -1 && cl_compression_from_name("gzip") == CL_COMPRESSION_GZIP, "names");
 	errno = 0;
 	f = cl_frame_open("/nonexistent/file", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, NULL);
