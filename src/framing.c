@@ -1507,7 +1507,8 @@ next_export(CLFrame *f, CLRecord *rec)
 				return CL_FRAME_STREAM_ERROR;
 			return CL_FRAME_RECORD_ERROR;
 		}
-		tslen = parse_export_ts(f->buf + f->pos, avail, &ms);
+		/* at most 64 bytes, whatever is buffered: the same answer every time */
+		tslen = parse_export_ts(f->buf + f->pos, avail < 64 ? avail : 64, &ms);
 		if (tslen == 0)
 		{
 			record_error(f, CL_ERR_TIMESTAMP, f->pos,
@@ -1519,8 +1520,15 @@ next_export(CLFrame *f, CLRecord *rec)
 		rec->has_event_timestamp = 1;
 		rec->event_timestamp = ms;
 		f->pos += tslen + 1;
-		while (f->pos < f->end && (f->buf[f->pos] == ' ' || f->buf[f->pos] == '\t'))
-			f->pos++;
+		for (;;)
+		{
+			while (f->pos < f->end && (f->buf[f->pos] == ' ' || f->buf[f->pos] == '\t'))
+				f->pos++;
+			if (f->pos < f->end || f->eof)
+				break;
+			if (fill(f) < 0)
+				return CL_FRAME_STREAM_ERROR;
+		}
 		f->rec = f->pos;
 		place(f, rec);
 		if (f->pos >= f->end || f->buf[f->pos] != '{')
