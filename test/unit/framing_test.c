@@ -1600,6 +1600,8 @@ make_ctr(Buf *b, long i)
 }
 
 /* best of three runs */
+static double jsonc_alone;		/* MB/s of json-c alone, for the ratios */
+
 static double
 bench_file(const char *label, const char *path, CLFormat fmt, double mb, long expect)
 {
@@ -1629,7 +1631,8 @@ bench_file(const char *label, const char *path, CLFormat fmt, double mb, long ex
 		if (dt < best)
 			best = dt;
 	}
-	printf("  %-28s %8.1f MB/s  (%ld records, %ld errors, %.2f s)\n", label, mb / best, nrec, nerr, best);
+	printf("  %-28s %8.1f MB/s  %.2f of json-c alone  (%ld records, %ld errors, %.2f s)\n", label, mb / best,
+		   mb / best / jsonc_alone, nrec, nerr, best);
 	if (nrec != expect || nerr != 0 || r != CL_FRAME_END)
 		printf("  !! expected %ld records and END\n", expect);
 	return mb / best;
@@ -1706,6 +1709,7 @@ bench(double target_mb)
 			if (now_s() - t0 < dt)
 				dt = now_s() - t0;
 		}
+		jsonc_alone = mb / dt;
 		printf("  %-28s %8.1f MB/s  (%ld records, %.2f s)\n", "json-c alone (in memory)", mb / dt, n, dt);
 		json_tokener_free(tok);
 		buf_free(&all);
