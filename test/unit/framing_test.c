@@ -1600,57 +1600,81 @@ make_ctr(Buf *b, long i)
 }
 
 /* best of three runs */
-static double jsonc_alone;		/* MB/s of json-c alone, for the ratios */
-
+/* one pass of the framer over a file: seconds; records and errors counted */
 static double
-bench_file(const char *label, const char *path, CLFormat fmt, double mb, long expect)
+time_frame(const char *path, long *nrec, long *nerr, int *final)
 {
-	double		best = 1e9;
-	long		nrec = 0,
-				nerr = 0;
-	int			r = 0,
-				k;
+	double		t0 = now_s();
+	CLRecord	rec;
+	CLFrame    *f = cl_frame_open(path, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, NULL);
+	int			r;
 
-	for (k = 0; k < 3; k++)
+	*nrec = *nerr = 0;
+	while ((r = cl_frame_next(f, &rec)) > 0)
 	{
-		double		t0 = now_s(),
-					dt;
-		CLRecord	rec;
-		CLFrame    *f = cl_frame_open(path, CL_COMPRESSION_AUTO, fmt, NULL);
-
-		nrec = nerr = 0;
-		while ((r = cl_frame_next(f, &rec)) > 0)
-		{
-			if (r == CL_FRAME_RECORD)
-				nrec++;
-			else
-				nerr++;
-		}
-		cl_frame_close(&f);
-		dt = now_s() - t0;
-		if (dt < best)
-			best = dt;
+		if (r == CL_FRAME_RECORD)
+			(*nrec)++;
+		else
+			(*nerr)++;
 	}
-	printf("  %-28s %8.1f MB/s  %.2f of json-c alone  (%ld records, %ld errors, %.2f s)\n", label, mb / best,
-		   mb / best / jsonc_alone, nrec, nerr, best);
-	if (nrec != expect || nerr != 0 || r != CL_FRAME_END)
-		printf("  !! expected %ld records and END\n", expect);
-	return mb / best;
+	*final = r;
+	cl_frame_close(&f);
+	return now_s() - t0;
 }
 
+/* json-c alone over the NDJSON in memory, line by line: the ceiling */
+static double
+time_jsonc(const Buf *all, long *nrec)
+{
+	json_tokener *tok = json_tokener_new_ex(65);
+	double		t0 = now_s();
+	char	   *p = all->d,
+			   *e = all->d + all->n;
+
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
+	*nrec = 0;
+	while (p < e)
+	{
+		char	   *nl = memchr(p, '\n', e - p);
+		json_object *o;
+
+		json_tokener_reset(tok);
+		o = json_tokener_parse_ex(tok, p, (int) (nl - p));
+		*nrec += o != NULL;
+		json_object_put(o);
+		p = nl + 1;
+	}
+	json_tokener_free(tok);
+	return now_s() - t0;
+}
+
+/*
+ * Generates CTR-like records as NDJSON, gzip'd NDJSON and "}{" files, then
+ * times json-c alone and the framer over each, interleaved, best of five
+ * (so that machine noise hits all alike).
+ */
 static int
 bench(double target_mb)
 {
-	Buf			rec = {0};
+	static const char *const labels[] = {"json-c alone (in memory)", "ndjson (plain file)", "ndjson (gzip file)", "concatenated }{ (plain)"};
+	Buf			rec = {0},
+				all;
 	FILE	   *nd,
 			   *cc;
 	gzFile		gz;
 	char		pnd[128],
 				pcc[128],
 				pgz[128];
+	const char *paths[4];
 	size_t		total = 0;
-	long		i = 0;
-	double		mb;
+	long		i = 0,
+				nrec[4] = {0},
+				nerr[4] = {0};
+	int			final[4] = {0},
+				round,
+				k;
+	double		mb[4],
+				best[4] = {1e9, 1e9, 1e9, 1e9};
 
 	snprintf(pnd, sizeof(pnd), "%s/bench.ndjson", tmpdir);
 	snprintf(pcc, sizeof(pcc), "%s/bench.concat", tmpdir);
@@ -1671,56 +1695,35 @@ bench(double target_mb)
 	fclose(nd);
 	fclose(cc);
 	gzclose(gz);
-	mb = total / (1024.0 * 1024.0);
-	printf("framing bench: %ld CTR-like records of ~%zu bytes, %.1f MB decompressed\n", i, rec.n, mb);
-
-	/* json-c alone on the same bytes, in memory, line by line: the ceiling */
-	{
-		Buf			all;
-		json_tokener *tok = json_tokener_new_ex(65);
-		double		t0,
-					dt;
-		char	   *p,
-				   *e;
-		long		n = 0;
-
-		int			k;
-
-		read_file(pnd, &all);
-		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
-		dt = 1e9;
-		for (k = 0; k < 3; k++)
+	read_file(pnd, &all);
+	paths[1] = pnd;
+	paths[2] = pgz;
+	paths[3] = pcc;
+	mb[0] = mb[1] = mb[2] = total / (1024.0 * 1024.0);
+	mb[3] = (total - i) / (1024.0 * 1024.0);
+	printf("framing bench: %ld CTR-like records of ~%zu bytes, %.1f MB decompressed; best of 5\n", i, rec.n, mb[0]);
+	for (round = 0; round < 5; round++)
+		for (k = 0; k < 4; k++)
 		{
-			t0 = now_s();
-			p = all.d;
-			e = all.d + all.n;
-			n = 0;
-			while (p < e)
-			{
-				char	   *nl = memchr(p, '\n', e - p);
-				json_object *o;
+			double		t = k == 0 ? time_jsonc(&all, &nrec[0]) : time_frame(paths[k], &nrec[k], &nerr[k], &final[k]);
 
-				json_tokener_reset(tok);
-				o = json_tokener_parse_ex(tok, p, (int) (nl - p));
-				n += o != NULL;
-				json_object_put(o);
-				p = nl + 1;
-			}
-			if (now_s() - t0 < dt)
-				dt = now_s() - t0;
+			if (t < best[k])
+				best[k] = t;
 		}
-		jsonc_alone = mb / dt;
-		printf("  %-28s %8.1f MB/s  (%ld records, %.2f s)\n", "json-c alone (in memory)", mb / dt, n, dt);
-		json_tokener_free(tok);
-		buf_free(&all);
+	for (k = 0; k < 4; k++)
+	{
+		printf("  %-26s %7.1f MB/s", labels[k], mb[k] / best[k]);
+		if (k > 0)
+			printf("  %.2f of json-c alone", (mb[k] / best[k]) / (mb[0] / best[0]));
+		printf("  (%ld records, %.2f s)\n", nrec[k], best[k]);
+		if (nrec[k] != i || nerr[k] != 0 || final[k] != CL_FRAME_END)
+			printf("  !! expected %ld records and END\n", i);
 	}
-	bench_file("ndjson (plain file)", pnd, CL_FORMAT_AUTO, mb, i);
-	bench_file("ndjson (gzip file)", pgz, CL_FORMAT_AUTO, mb, i);
-	bench_file("concatenated }{ (plain)", pcc, CL_FORMAT_AUTO, mb - i / (1024.0 * 1024.0), i);
 	unlink(pnd);
 	unlink(pcc);
 	unlink(pgz);
 	buf_free(&rec);
+	buf_free(&all);
 	return 0;
 }
 
