@@ -766,6 +766,9 @@ test_export(void)
 		CHECK(strcmp(jstr(&r->o[7]), "{\"ContactId\":\"5\"}") == 0, "last record");
 	}
 	res_free(r);
+	r = run(text, CL_COMPRESSION_NONE, CL_FORMAT_CLOUDWATCH_EXPORT);
+	EXPECT_SHAPE(r, "R R E8 R E8 E1 E5 R");
+	res_free(r);
 }
 
 static char *
@@ -917,6 +920,9 @@ test_filter_log_events(void)
 		CHECK(strcmp(jstr(&r->o[1]), "{\"ContactId\":\"b\",\"P\":{}}") == 0 && r->o[1].idx == 1, "event 2 %s", jstr(&r->o[1]));
 		CHECK(strcmp(r->o[4].stream, "s4") == 0 && r->o[4].idx == 0, "second page");
 	}
+	res_free(r);
+	r = run(text, CL_COMPRESSION_AUTO, CL_FORMAT_FILTER_LOG_EVENTS);
+	EXPECT_SHAPE(r, "R R E5 E1 R");
 	res_free(r);
 }
 
