@@ -788,8 +788,21 @@ skip_ws(CLFrame *f)
 			p++;
 		f->pos = (size_t) (p - f->buf);
 		f->rec = f->pos;
-		if (p < e)
+		if (p < e && (unsigned char) *p != 0xEF)
 			return 1;
+		if (p < e)
+		{
+			/* a byte order mark between records ("cat" of files saved on Windows) */
+			r = ensure(f, 3);
+			if (r < 0)
+				return -1;
+			if (f->end - f->pos >= 3 && memcmp(f->buf + f->pos, "\xEF\xBB\xBF", 3) == 0)
+			{
+				f->pos += 3;
+				continue;
+			}
+			return 1;
+		}
 		r = fill(f);
 		if (r <= 0)
 			return r;

@@ -36,7 +36,7 @@
  * NaN/Infinity, comments, nesting deeper than max_depth, and records over
  * max_record_size.  Still json-c's: duplicate keys (the last one wins) and
  * integers beyond 64 bits (saturated), which the record mapper must treat.
- * A UTF-8 byte order mark at the start of the stream is skipped.
+ * UTF-8 byte order marks (at the start, or between records) are skipped.
  *
  * Errors.  cl_frame_next returns CL_FRAME_RECORD_ERROR for a bad record (the
  * caller may go on: on_error 'skip') and CL_FRAME_STREAM_ERROR when the bytes

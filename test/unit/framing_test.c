@@ -646,6 +646,9 @@ test_ndjson(void)
 	EXPECT_SHAPE(r, "R");
 	CHECK(r->n == 1 && r->o[0].off == 3, "BOM skipped");
 	res_free(r);
+	r = run("\xEF\xBB\xBF{\n  \"a\": 1\n}\n\xEF\xBB\xBF{\n  \"b\": 2\n}\xEF\xBB\xBF{\"c\":3}", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R R R");
+	res_free(r);
 }
 
 static void
