@@ -845,14 +845,10 @@ static void flush_pending(void)
 			o += 5 + len;
 			pending_n--;
 		}
-		b->n = 0;
-		if (b->cap > (1u << 20))
-		{
-			/* keep memory to what is actually waiting */
-			free(b->p);
-			b->p = NULL;
-			b->cap = 0;
-		}
+		/* keep memory to what is actually waiting */
+		free(b->p);
+		b->p = NULL;
+		b->n = b->cap = 0;
 	}
 }
 
@@ -3095,7 +3091,7 @@ static void ctr_out(const Contact *c)
 	}
 	if (v2)
 	{
-		int64_t t2 = c->tlast + rrange(600, 36 * 3600) * 1000LL;
+		int64_t t2 = c->tlast + rrange(3600, 36 * 3600) * 1000LL;	/* a later hour's object */
 		t2 -= t2 % 1000;
 		b_ctr(&rec2, c, 2, t2);
 		emit(K_CTR, 0, t2, rec2.p, rec2.n);
@@ -3290,11 +3286,7 @@ static void gen_contact(Contact *c, double lf)
 	if (c->transferred)
 	{
 		n_transfers++;
-		Contact save = *c;
-		char nid[37];
-		memcpy(nid, c->next, 37);
-		gen_transfer(&save, lf);
-		(void) nid;
+		gen_transfer(c, lf);
 	}
 }
 
@@ -3688,7 +3680,7 @@ static void write_summary(const char *path, int days)
 static void usage(void)
 {
 	fputs("usage: connect_gen --out DIR [--start YYYY-MM-DD] [--days N] [--contacts-per-day N] [--seed N]\n"
-		  "                   [--agents N] [--customers N] [--malformed N] [--summary FILE]\n"
+		  "                   [--agents N (default max(300, contacts-per-day / 25))] [--customers N] [--malformed N] [--summary FILE]\n"
 		  "                   [--heartbeat-secs N (0: none; default 3600)] [--flowlog-export-pct P (default 20)]\n"
 		  "                   [--gzip-level 0-9 (default 1)] [--object-mb N (default 64)] [--quiet]\n", stderr);
 	exit(2);
@@ -3708,7 +3700,7 @@ int main(int argc, char **argv)
 {
 	const char *out = NULL, *summary = NULL, *start = "2026-10-01";
 	int days = 30, quiet = 0;
-	long long malformed_n = 0, cust_arg = 0;
+	long long malformed_n = 0, cust_arg = 0, agents_arg = 0;
 	gen_seed = 42;
 	for (int i = 1; i < argc; i++)
 	{
@@ -3726,7 +3718,7 @@ int main(int argc, char **argv)
 		else if (OPT("--seed"))
 			gen_seed = (uint64_t) argnum(v, a);
 		else if (OPT("--agents"))
-			nagents = (int) argnum(v, a);
+			nagents = (int) (agents_arg = argnum(v, a));
 		else if (OPT("--customers"))
 			cust_arg = argnum(v, a);
 		else if (OPT("--malformed"))
@@ -3755,6 +3747,8 @@ int main(int argc, char **argv)
 	snprintf(out_dir, sizeof out_dir, "%s", out);
 	start_ms = day0 * MS_D;
 	end_ms = start_ms + (int64_t) days * MS_D;
+	if (!agents_arg)
+		nagents = contacts_per_day / 25 > 300 ? contacts_per_day / 25 : 300;
 	customers = cust_arg ? cust_arg : (int64_t) contacts_per_day * 10 > 1000 ? (int64_t) contacts_per_day * 10 : 1000;
 	n_malformed_req = (uint64_t) malformed_n;
 
