@@ -3108,7 +3108,7 @@ static void gen_transfer(const Contact *a, double lf)
 {
 	Contact c;
 	memset(&c, 0, sizeof c);
-	ruuid(c.id);
+	memcpy(c.id, a->next, 37);
 	strcpy(c.prev, a->id);
 	strcpy(c.initial, a->initial[0] ? a->initial : a->id);
 	c.ch = a->ch;
@@ -3314,8 +3314,11 @@ static void new_contact(int64_t t, double lf)
 	c.vulnerable = (mix64((uint64_t) c.cust + 99) % 20) == 0;
 	c.kvs = rchance(0.9);
 	c.welsh = rchance(0.02);
-	if (c.ch == CH_TASK && rchance(0.3))
-		ruuid(c.related);
+	static char last_voice[37];
+	if (c.ch == CH_TASK && last_voice[0] && rchance(0.3))
+		memcpy(c.related, last_voice, 37);	/* a task raised from an earlier call */
+	if (c.ch == CH_VOICE)
+		memcpy(last_voice, c.id, 37);
 	gen_contact(&c, lf);
 }
 

@@ -81,7 +81,7 @@ typedef struct
 	char		last[32];
 	int			ch, handled;
 	long long	secs;
-	char	   *caseid, *accounts;
+	char	   *caseid, *accounts, *next, *prev, *related;
 	int			open;			/* cases: state after the latest event */
 } Ent;
 
@@ -284,6 +284,13 @@ static void on_ctr(char *p, size_t n)
 			+ json_object_get_int64(get(ag, "CustomerHoldDuration")) + json_object_get_int64(get(ag, "AfterContactWorkDuration")) : 0;
 		json_object *at = get(o, "Attributes");
 		const char *cid = jstr(at, "caseId"), *acc = jstr(at, "accountNumbers");
+		const char *nx = jstr(o, "NextContactId"), *pv = jstr(o, "PreviousContactId"), *rl = jstr(o, "RelatedContactId");
+		free(e->next);
+		free(e->prev);
+		free(e->related);
+		e->next = nx ? strdup(nx) : NULL;
+		e->prev = pv ? strdup(pv) : NULL;
+		e->related = rl ? strdup(rl) : NULL;
 		free(e->caseid);
 		free(e->accounts);
 		e->caseid = cid ? strdup(cid) : NULL;
@@ -652,6 +659,26 @@ int main(int argc, char **argv)
 		snprintf(k, sizeof k, "contacts/by_channel/%s/handle_time_seconds", chn[c]);
 		snprintf(w, sizeof w, "%s handle time seconds", chn[c]);
 		check(secs[c] == sj(s, k), w, secs[c], sj(s, k));
+	}
+	{
+		long long chains = 0, chains_ok = 0, rel = 0, rel_ok = 0;
+		for (size_t i = 0; i < tabcap; i++)
+			if (tab[i].key)
+			{
+				if (tab[i].next)
+				{
+					chains++;
+					Ent *n = lookup(&tab, &tabcap, &tabn, tab[i].next, 0);
+					chains_ok += n && n->prev && strcmp(n->prev, tab[i].key) == 0;
+				}
+				if (tab[i].related)
+				{
+					rel++;
+					rel_ok += lookup(&tab, &tabcap, &tabn, tab[i].related, 0) != NULL;
+				}
+			}
+		check(chains > 0 && chains == chains_ok, "transfers: NextContactId names a CTR whose PreviousContactId points back", chains_ok, chains);
+		check(rel == rel_ok, "RelatedContactId names a CTR", rel_ok, rel);
 	}
 	check(linked > 0 && linked == linked_ok, "CTRs with caseId whose case carries their account number", linked_ok, linked);
 
