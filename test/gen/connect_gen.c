@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <dirent.h>
 #include <time.h>
 #include <zlib.h>
 
@@ -3748,6 +3749,18 @@ int main(int argc, char **argv)
 	if (heartbeat_secs > 0 && heartbeat_secs < 30)
 		die("--heartbeat-secs: at least 30 (or 0 for none)");
 	snprintf(out_dir, sizeof out_dir, "%s", out);
+	{
+		/* files of an earlier run would mix with this one's: insist on a fresh directory */
+		DIR *d = opendir(out_dir);
+		if (d)
+		{
+			struct dirent *de;
+			while ((de = readdir(d)))
+				if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+					die("--out %s is not empty", out_dir);
+			closedir(d);
+		}
+	}
 	start_ms = day0 * MS_D;
 	end_ms = start_ms + (int64_t) days * MS_D;
 	if (!agents_arg)
