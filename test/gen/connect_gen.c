@@ -1294,10 +1294,9 @@ typedef struct
 	int			csat_a, csat_r, csat_late;
 	int			case_idx;		/* -1 none */
 	char		case_id[37];
-	int			lstream, fexport, lambda_err, old_style, notes_nl, greeting_dup, kvs;
+	int			lstream, fexport, lambda_err, old_style, notes_nl, greeting_dup, has_junifer;
 	int			xfer_depth, transferred;
 	uint64_t	hh;			/* per-contact hash for decisions made in several places */
-	double		lf;				/* load factor of the hour */
 } Contact;
 
 static Buf rec, rec2, msg, line;
@@ -1388,7 +1387,7 @@ static void b_attributes(Buf *b, const Contact *c, int version)
 		snprintf(t, sizeof t, "%d>%d", 1 + c->intent % 4, 1 + c->intent / 4);
 		b_kv(b, &f, "ivrPath", t);
 	}
-	if (c->identified && c->kvs)
+	if (c->identified && c->has_junifer)
 	{
 		snprintf(t, sizeof t, "%lld", (long long) (2000000 + c->cust));
 		b_kv(b, &f, "juniferId", t);
@@ -1854,11 +1853,6 @@ static void contact_events(const Contact *c)
 }
 
 /* --------------------------------------------------------------- flow logs */
-
-typedef struct
-{
-	const char *type, *label;
-} Block;
 
 static char block_id[NFLOW][16][37];
 
@@ -3121,7 +3115,7 @@ static void gen_transfer(const Contact *a, double lf)
 	c.authenticated = a->authenticated;
 	c.business = a->business;
 	c.vulnerable = a->vulnerable;
-	c.kvs = a->kvs;
+	c.has_junifer = a->has_junifer;
 	c.welsh = a->welsh;
 	c.intent = rchance(0.35) ? 6 : (int) rbelow(NINTENT);
 	if (c.intent == a->intent)
@@ -3298,7 +3292,6 @@ static void new_contact(int64_t t, double lf)
 	memset(&c, 0, sizeof c);
 	ruuid(c.id);
 	c.t0 = t;
-	c.lf = lf;
 	static const int chw[NCH] = {70, 18, 7, 5};
 	c.ch = rpick(chw, NCH);
 	c.method = c.ch == CH_VOICE ? (rchance(0.05) ? M_OUTBOUND : rchance(0.02) ? M_CALLBACK : M_INBOUND)
@@ -3313,7 +3306,7 @@ static void new_contact(int64_t t, double lf)
 	c.authenticated = c.identified && rchance(0.8);
 	c.business = (mix64((uint64_t) c.cust) % 10) == 0;
 	c.vulnerable = (mix64((uint64_t) c.cust + 99) % 20) == 0;
-	c.kvs = rchance(0.9);
+	c.has_junifer = rchance(0.9);
 	c.welsh = rchance(0.02);
 	static char last_voice[37];
 	if (c.ch == CH_TASK && last_voice[0] && rchance(0.3))
