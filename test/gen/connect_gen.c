@@ -3136,7 +3136,13 @@ static void gen_contact(Contact *c, double lf)
 	c->agent = -1;
 	c->hh = rnd();
 	c->lstream = (int) ((c->hh >> 40) % NLOGSTREAMS);
-	c->fexport = (int) ((c->hh >> 44) % 100) < export_pct;
+	{
+		/* which layout a contact's flow logs go to can be told from its id:
+		 * export when (first byte of the ContactId) * 100 / 256 < export_pct */
+		int hi = c->id[0] <= '9' ? c->id[0] - '0' : c->id[0] - 'a' + 10;
+		int lo = c->id[1] <= '9' ? c->id[1] - '0' : c->id[1] - 'a' + 10;
+		c->fexport = (hi * 16 + lo) * 100 / 256 < export_pct;
+	}
 	c->old_style = rchance(0.02);
 	c->notes_nl = rchance(0.01);
 	c->greeting_dup = ch == CH_VOICE && rchance(0.01);
@@ -3660,7 +3666,7 @@ static void write_summary(const char *path, int days)
 		  "    \"contacts.by_channel.handled\": \"Agent not null\",\n"
 		  "    \"contacts.by_channel.handle_time_seconds\": \"sum over handled contacts of Agent.AgentInteractionDuration + Agent.CustomerHoldDuration + Agent.AfterContactWorkDuration\",\n"
 		  "    \"ctr_records.written\": \"valid CTR records in ctr/ objects: first deliveries + re-deliveries (later LastUpdateTimestamp, attributes changed) + exact duplicates\",\n"
-		  "    \"flow_log_events\": \"each contact's flow log events are in exactly one layout; control messages are not events\",\n"
+		  "    \"flow_log_events\": \"each contact's flow log events are in exactly one layout: export when (first byte of the ContactId, 0-255) * 100 / 256 < parameters.flowlog_export_pct, else subscription; outbound calls have none; control messages are not events\",\n"
 		  "    \"cases.created_per_day\": \"CASE.CREATED events by Europe/London calendar day of createdDateTime\",\n"
 		  "    \"cases.open_at_end\": \"cases whose last event before period.end is not CASE.DELETED and has status other than closed\",\n"
 		  "    \"cases.by_level_1_last_30_days\": \"cases created in [from, to) by their Level 1 field (never changes), deleted cases included\",\n"

@@ -318,6 +318,8 @@ static int ts_ok(const char *t)
 	return t && strlen(t) == 24 && t[4] == '-' && t[10] == 'T' && t[13] == ':' && t[16] == ':' && t[19] == '.' && t[23] == 'Z';
 }
 
+static long long export_pct = -1, layout_wrong;
+
 static void flow_message(const char *m, size_t n, int exported)
 {
 	json_object *o = parse(m, n);
@@ -325,6 +327,13 @@ static void flow_message(const char *m, size_t n, int exported)
 	{
 		flows_invalid++;
 		return;
+	}
+	const char *cid = jstr(o, "ContactId");
+	if (cid && strlen(cid) == 36 && export_pct >= 0 && ts_ok(jstr(o, "Timestamp")))	/* malformed ones aside */
+	{
+		unsigned b;
+		if (sscanf(cid, "%2x", &b) == 1 && ((long long) b * 100 / 256 < export_pct) != exported)
+			layout_wrong++;
 	}
 	if (!ts_ok(jstr(o, "Timestamp")))
 		fl_badts++;
@@ -617,6 +626,7 @@ int main(int argc, char **argv)
 		json_object *w = get(get(get(s, "cases"), "by_level_1_last_30_days"), "from");
 		l1_from = epoch_of(w ? json_object_get_string(w) : NULL);
 	}
+	export_pct = sj(s, "parameters/flowlog_export_pct");
 	setenv("TZ", "Europe/London", 1);
 	tzset();
 
@@ -753,6 +763,7 @@ int main(int argc, char **argv)
 	check(fl_exp == sj(s, "flow_log_events/export"), "flow log events (export)", fl_exp, sj(s, "flow_log_events/export"));
 	check(fl_badts == sj(s, "malformed/by_kind/contact_flow_log"), "flow log timestamps without seconds", fl_badts,
 		  sj(s, "malformed/by_kind/contact_flow_log"));
+	check(layout_wrong == 0, "flow log events in the layout their ContactId names", layout_wrong, 0);
 	check(flows_invalid == 0, "flow log envelopes/messages invalid", flows_invalid, 0);
 	check(control == sj(s, "flow_log_events/control_messages"), "CONTROL_MESSAGE envelopes", control, sj(s, "flow_log_events/control_messages"));
 	check(ae_total == sj(s, "agent_events/total"), "agent events", ae_total, sj(s, "agent_events/total"));
