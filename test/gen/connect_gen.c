@@ -3659,6 +3659,11 @@ static void write_summary(const char *path, int days)
 			(unsigned long long) streams[K_CTR].files, (unsigned long long) streams[K_FSUB].files,
 			(unsigned long long) streams[K_FEXP].files, (unsigned long long) streams[K_CEV].files,
 			(unsigned long long) streams[K_CASE].files, (unsigned long long) streams[K_AGENT].files);
+	fprintf(f, "  \"expected_rows\": {\"ctr_events\": %llu, \"contact_flow_log\": %llu, \"contact_events\": %llu, "
+			"\"case_events\": %llu, \"case_related_items\": %llu, \"agent_events\": %llu, \"load_rejects\": %llu},\n",
+			(unsigned long long) n_contacts, (unsigned long long) (n_flow_sub + n_flow_exp), (unsigned long long) tce,
+			(unsigned long long) (n_ke[KE_CREATED] + n_ke[KE_UPDATED] + n_ke[KE_DELETED]), (unsigned long long) n_ke[KE_RELATED],
+			(unsigned long long) tae, (unsigned long long) tm);
 	fputs("  \"definitions\": {\n"
 		  "    \"contacts.distinct\": \"CTR rows after de-duplication on ContactId (greatest LastUpdateTimestamp wins), transfer legs included, malformed records excluded\",\n"
 		  "    \"contacts.queued\": \"contacts with Queue.EnqueueTimestamp set (outbound calls carry the Outbound queue without it)\",\n"
@@ -3671,7 +3676,8 @@ static void write_summary(const char *path, int days)
 		  "    \"cases.open_at_end\": \"cases whose last event before period.end is not CASE.DELETED and has status other than closed\",\n"
 		  "    \"cases.by_level_1_last_30_days\": \"cases created in [from, to) by their Level 1 field (never changes), deleted cases included\",\n"
 		  "    \"cases.complaints\": \"cases created with Is Complaint true, by Complaint Subject (never changes)\",\n"
-		  "    \"malformed\": \"records written besides the valid ones; their ids are used by no valid record\"\n"
+		  "    \"malformed\": \"records written besides the valid ones; their ids are used by no valid record\",\n"
+		  "    \"expected_rows\": \"rows each lake table should hold after loading every file once (load_rejects: one per malformed record)\"\n"
 		  "  },\n", f);
 	fprintf(f, "  \"bytes\": {\"uncompressed\": %llu, \"compressed\": %llu}\n}\n",
 			(unsigned long long) total_raw, (unsigned long long) total_file);
