@@ -71,5 +71,9 @@ test/gen/connect_gen: test/gen/connect_gen.c
 test/gen/gen_check: test/gen/gen_check.c
 	$(CC) $(GEN_CFLAGS) $(JSONC_CFLAGS) -o $@ $< $(JSONC_LIBS) -lz
 EXTRA_CLEAN += test/gen/connect_gen test/gen/gen_check
+# make unit (and so test/run) also runs the generator's self-check
+unit: gen-test
+gen-test:
+	@sh test/gen/gen_test.sh
 
-.PHONY: gen
+.PHONY: gen gen-test
