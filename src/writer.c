@@ -93,6 +93,7 @@ typedef struct CtrEntry
 /* Per buffered ctr row: the versions folded into it. */
 typedef struct CtrInfo
 {
+	CtrKey		key;
 	TimestampTz lut;
 	bool		lut_null;
 	int			replaced;		/* later versions in the batch that replaced an earlier one */
@@ -604,6 +605,7 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 			return;
 		}
 		e->row = b->n;
+		b->info[b->n].key = key;
 		b->info[b->n].lut = lut;
 		b->info[b->n].lut_null = lut_null;
 		b->info[b->n].replaced = 0;
@@ -1130,6 +1132,20 @@ flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
 	}
 }
 
+/* Batch order of CTRs: by key, so concurrent writers lock rows in one order. */
+static int
+ctr_order_cmp(const void *pa, const void *pb, void *arg)
+{
+	const CtrInfo *info = arg;
+	const CtrKey *a = &info[*(const int *) pa].key;
+	const CtrKey *b = &info[*(const int *) pb].key;
+	int			c = memcmp(a->id.data, b->id.data, UUID_LEN);
+
+	if (c)
+		return c;
+	return (a->ts > b->ts) - (a->ts < b->ts);
+}
+
 static void
 flush_buf(CLWriter *w, WriteBuf *b)
 {
@@ -1137,6 +1153,7 @@ flush_buf(CLWriter *w, WriteBuf *b)
 	MemoryContext old;
 	MemoryContext spicxt;
 	Datum	   *elems;
+	int		   *order;
 	Datum		rows;
 
 	if (b->n == 0)
@@ -1144,8 +1161,14 @@ flush_buf(CLWriter *w, WriteBuf *b)
 
 	old = MemoryContextSwitchTo(b->cxt);
 	elems = palloc(sizeof(Datum) * b->n);
+	order = palloc(sizeof(int) * b->n);
 	for (int i = 0; i < b->n; i++)
+		order[i] = i;
+	if (ki->is_ctr)
+		qsort_arg(order, b->n, sizeof(int), ctr_order_cmp, b->info);
+	for (int k = 0; k < b->n; k++)
 	{
+		int			i = order[k];
 		HeapTuple	tup = b->rows[i];
 
 		CHECK_FOR_INTERRUPTS();
@@ -1158,7 +1181,7 @@ flush_buf(CLWriter *w, WriteBuf *b)
 			v[ki->versions_att] = Int32GetDatum(1 + b->info[i].replaced + b->info[i].older);
 			tup = b->rows[i] = heap_form_tuple(ki->tupdesc, v, n);
 		}
-		elems[i] = PointerGetDatum(tup->t_data);
+		elems[k] = PointerGetDatum(tup->t_data);
 	}
 	rows = make_array(elems, NULL, b->n, ki->rowtype);
 
