@@ -28,6 +28,7 @@
 #include "utils/uuid.h"
 
 #include "connect_lake.h"
+#include "kinds.h"
 #include "partition.h"
 #include "writer.h"
 
@@ -68,6 +69,7 @@ typedef struct KindInfo
 	Oid			parent;
 	TupleDesc	tupdesc;
 	bool		is_ctr;
+	bool		wrote;			/* rows inserted or replaced since the last finish */
 	int			part_att;
 	int			file_att;
 	int			offset_att;
@@ -1125,6 +1127,7 @@ flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
 
 	if (nwins > 0)
 	{
+		ki->wrote = true;
 		side_atts(ki->tupdesc, &sa);
 		write_agents(wins, nwins, &sa);
 		write_queues(wins, nwins, &sa);
@@ -1197,6 +1200,8 @@ flush_buf(CLWriter *w, WriteBuf *b)
 		run_plan(get_plan(PLAN_ROWS, ki, b->partition), args, 1, SPI_OK_INSERT_RETURNING);
 		w->counts.inserted += SPI_processed;
 		w->counts.duplicates += b->n - (int64) SPI_processed;
+		if (SPI_processed > 0)
+			ki->wrote = true;
 	}
 	MemoryContextSwitchTo(spicxt);
 	SPI_finish();
@@ -1212,6 +1217,13 @@ cl_writer_finish(CLWriter *w, CLWriteCounts *out)
 {
 	for (WriteBuf *b = w->bufs; b; b = b->next)
 		flush_buf(w, b);
+	/* kind-specific upkeep, e.g. case_state after Cases events */
+	for (int i = 0; i < w->nkinds; i++)
+		if (w->kinds[i].wrote)
+		{
+			w->kinds[i].wrote = false;
+			cl_kind_after_write(w->kinds[i].kind);
+		}
 	if (out)
 		*out = w->counts;
 	memset(&w->counts, 0, sizeof(w->counts));
