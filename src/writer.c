@@ -6,13 +6,15 @@
  * one prepared statement: INSERT ... SELECT ... FROM unnest($1) ON CONFLICT.
  * Several versions of one contact in a batch are resolved here first (ON
  * CONFLICT DO UPDATE may not touch a row twice in one statement).  The CTR
- * upsert returns the rows it inserted or replaced; those are the winners
- * that feed the dimensions and account links; the rest were older or
- * identical versions, whose versions_seen a second statement bumps.
+ * upsert updates every conflicting row (versions_seen counts each version;
+ * the other columns change only when the version is newer) and returns
+ * landed_at, which equals the value sent only where the batch's version won:
+ * those winners feed the dimensions and account links.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -24,10 +26,12 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
 #include "connect_lake.h"
+#include "kinds.h"
 #include "partition.h"
 #include "writer.h"
 
@@ -36,7 +40,6 @@
 typedef enum PlanWhich
 {
 	PLAN_ROWS,					/* the batch insert / upsert of a partition */
-	PLAN_CTR_BUMP,				/* versions_seen of rows a batch did not replace */
 	PLAN_AGENT_DIM,
 	PLAN_QUEUE_DIM,
 	PLAN_QUEUE_HISTORY,
@@ -97,10 +100,12 @@ typedef struct CtrEntry
 /* Per buffered ctr row: the versions folded into it. */
 typedef struct CtrInfo
 {
+	CtrKey		key;
 	TimestampTz lut;
 	bool		lut_null;
 	int			replaced;		/* later versions in the batch that replaced an earlier one */
 	int			older;			/* versions in the batch that lost to it */
+	TimestampTz landed;			/* landed_at sent with it */
 	int8		outcome;		/* after the upsert: 'i', 'u' or 0 (not replaced) */
 } CtrInfo;
 
@@ -192,7 +197,7 @@ kind_info(CLWriter *w, CLMapState *st)
 		ki->id_att = att_of(ki->tupdesc, "contactid");
 		ki->lut_att = att_of(ki->tupdesc, "lastupdatetimestamp");
 		ki->versions_att = att_of(ki->tupdesc, "versions_seen");
-		if (ki->id_att < 0 || ki->lut_att < 0 || ki->versions_att < 0)
+		if (ki->id_att < 0 || ki->lut_att < 0 || ki->versions_att < 0 || ki->landed_att < 0)
 			elog(ERROR, "connect_lake writer: row type %s lacks the CTR columns", st->kind->rowtype);
 	}
 	MemoryContextSwitchTo(old);
@@ -303,6 +308,12 @@ rows_sql(KindInfo *ki, Oid partition)
 		return sql.data;
 	}
 
+	/*
+	 * Every conflicting row is updated: versions_seen counts each version, and
+	 * the other columns take the new version only when it is newer.  A
+	 * replaced row returns the landed_at this batch sent, which tells the
+	 * writer inserted / updated / not replaced apart.
+	 */
 	appendStringInfoString(&sql, " ON CONFLICT (contactid, initiationtimestamp) DO UPDATE SET ");
 	first = true;
 	for (int i = 0; i < td->natts; i++)
@@ -316,13 +327,14 @@ rows_sql(KindInfo *ki, Oid partition)
 			appendStringInfo(&sql, "%s%s = t.%s OPERATOR(pg_catalog.+) excluded.%s",
 							 first ? "" : ", ", col, col, col);
 		else
-			appendStringInfo(&sql, "%s%s = excluded.%s", first ? "" : ", ", col, col);
+			appendStringInfo(&sql, "%s%s = CASE WHEN %s THEN excluded.%s ELSE t.%s END",
+							 first ? "" : ", ", col,
+							 "excluded.lastupdatetimestamp OPERATOR(pg_catalog.>) t.lastupdatetimestamp"
+							 " OR (t.lastupdatetimestamp IS NULL AND excluded.lastupdatetimestamp IS NOT NULL)",
+							 col, col);
 		first = false;
 	}
-	appendStringInfoString(&sql,
-						   " WHERE excluded.lastupdatetimestamp OPERATOR(pg_catalog.>) t.lastupdatetimestamp"
-						   "    OR (t.lastupdatetimestamp IS NULL AND excluded.lastupdatetimestamp IS NOT NULL)"
-						   " RETURNING t.contactid, t.initiationtimestamp, t.versions_seen");
+	appendStringInfoString(&sql, " RETURNING t.contactid, t.initiationtimestamp, t.versions_seen, t.landed_at");
 	return sql.data;
 }
 
@@ -336,18 +348,6 @@ shared_sql(PlanWhich which, Oid partition, int *nargs, Oid *argtypes)
 	initStringInfo(&sql);
 	switch (which)
 	{
-		case PLAN_CTR_BUMP:
-			*nargs = 3;
-			argtypes[0] = UUIDARRAYOID;
-			argtypes[1] = TIMESTAMPTZARRAYOID;
-			argtypes[2] = INT4ARRAYOID;
-			appendStringInfo(&sql,
-							 "UPDATE %s.%s AS t SET versions_seen = t.versions_seen OPERATOR(pg_catalog.+) u.n"
-							 "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3)) AS u(id, ts, n)"
-							 " WHERE t.contactid OPERATOR(pg_catalog.=) u.id"
-							 "   AND t.initiationtimestamp OPERATOR(pg_catalog.=) u.ts",
-							 s, quote_identifier(get_rel_name(partition)));
-			break;
 		case PLAN_AGENT_DIM:
 			*nargs = 8;
 			argtypes[0] = UUIDARRAYOID;
@@ -445,7 +445,7 @@ get_plan(PlanWhich which, KindInfo *ki, Oid partition)
 	}
 	memset(&key, 0, sizeof(key));
 	key.which = which;
-	if (which == PLAN_ROWS || which == PLAN_CTR_BUMP)
+	if (which == PLAN_ROWS)
 	{
 		key.relid = partition;
 		key.rowtype = ki->rowtype;
@@ -519,6 +519,8 @@ lut_newer(TimestampTz a, bool a_null, TimestampTz b, bool b_null)
 
 static void flush_buf(CLWriter *w, WriteBuf *b);
 
+static TimestampTz last_landed = 0;
+
 void
 cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source_offset)
 {
@@ -527,6 +529,7 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 	Oid			partition;
 	MemoryContext old;
 	HeapTuple	tuple;
+	TimestampTz landed;
 
 	if (st->nulls[ki->part_att])
 	{
@@ -567,9 +570,14 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 		st->nulls[ki->offset_att] = (source_file == NULL || source_offset < 0);
 		st->values[ki->offset_att] = Int64GetDatum(st->nulls[ki->offset_att] ? 0 : source_offset);
 	}
+	/* strictly increasing per backend: the upsert tells its own rows by it */
+	landed = GetCurrentTimestamp();
+	if (landed <= last_landed)
+		landed = last_landed + 1;
+	last_landed = landed;
 	if (ki->landed_att >= 0)
 	{
-		st->values[ki->landed_att] = TimestampTzGetDatum(GetCurrentTimestamp());
+		st->values[ki->landed_att] = TimestampTzGetDatum(landed);
 		st->nulls[ki->landed_att] = false;
 	}
 
@@ -611,6 +619,7 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 				b->rows[e->row] = tuple;
 				info->lut = lut;
 				info->lut_null = lut_null;
+				info->landed = landed;
 				info->replaced++;
 			}
 			else
@@ -618,10 +627,12 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 			return;
 		}
 		e->row = b->n;
+		b->info[b->n].key = key;
 		b->info[b->n].lut = lut;
 		b->info[b->n].lut_null = lut_null;
 		b->info[b->n].replaced = 0;
 		b->info[b->n].older = 0;
+		b->info[b->n].landed = landed;
 		b->info[b->n].outcome = 0;
 	}
 
@@ -785,169 +796,362 @@ hierarchy_jsonb(Winner *wn, SideAtts *a, bool *isnull)
 	return any ? JsonbPGetDatum(JsonbValueToJsonb(res)) : (Datum) 0;
 }
 
-/* Take a column of the latest item that has it (items ascending by time). */
-static inline void
-latest_of(Datum *dst, bool *dstnull, Winner *wn, int att)
+/*
+ * Dimensions (agent_dim, queue_dim, queue_name_history) are shared by every
+ * writer: agents and queues appear in every file.  Upserting them batch by
+ * batch would hold their row locks from the first batch to the end of a
+ * load and deadlock two concurrent multi-file loads.  So each batch's
+ * winners are only aggregated here, per transaction, and the dimensions are
+ * written once, at commit (XACT_EVENT_PRE_COMMIT): one statement per table,
+ * rows in key order, tables in a fixed order, so concurrent committers never
+ * deadlock on them.  Rows remember the subtransaction that added them, so a
+ * rolled-back subtransaction (a failed file) adds nothing.
+ */
+#define DIM_AGENT	0
+#define DIM_QUEUE	1
+#define DIM_HISTORY 2
+#define DIM_NVALS	5			/* agent: arn, username, rp arn, rp name, hierarchy; queue: arn, name */
+
+typedef struct DimRow
 {
-	if (!wn->n[att])
+	pg_uuid_t	id;
+	Datum		name;			/* history: the queue name (text); else 0 */
+	TimestampTz first;
+	TimestampTz last;
+	Datum		val[DIM_NVALS];
+	TimestampTz val_ts[DIM_NVALS];	/* initiation time of the contact the value came from */
+	bool		has[DIM_NVALS];
+	int			level;			/* transaction nest level that added it */
+	int			seq;
+} DimRow;
+
+typedef struct DimSet
+{
+	DimRow	   *rows;
+	int			n;
+	int			cap;
+} DimSet;
+
+static DimSet pending[3];
+static MemoryContext pending_cxt = NULL;
+static bool dim_callbacks = false;
+static int	dim_seq = 0;
+
+static int
+dim_row_cmp(const void *pa, const void *pb)
+{
+	const DimRow *a = pa;
+	const DimRow *b = pb;
+	int			c;
+
+	if (a->level != b->level)
+		return a->level - b->level;
+	if ((c = cl_uuid_cmp(&a->id, &b->id)) != 0)
+		return c;
+	if (a->name && b->name && (c = text_cmp(a->name, b->name)) != 0)
+		return c;
+	return a->seq - b->seq;
+}
+
+/* Merge rows of one key (and level): sorted in place, merged to the front. */
+static int
+dim_compact(DimRow *rows, int n)
+{
+	int			out = 0;
+
+	if (n <= 1)
+		return n;
+	qsort(rows, n, sizeof(DimRow), dim_row_cmp);
+	for (int i = 0; i < n;)
 	{
-		*dst = wn->v[att];
-		*dstnull = false;
+		DimRow		r = rows[i];
+		int			j = i + 1;
+
+		for (; j < n && rows[j].level == r.level && cl_uuid_cmp(&rows[j].id, &r.id) == 0 &&
+			 (!r.name || text_cmp(rows[j].name, r.name) == 0); j++)
+		{
+			DimRow	   *x = &rows[j];
+
+			r.first = Min(r.first, x->first);
+			r.last = Max(r.last, x->last);
+			for (int f = 0; f < DIM_NVALS; f++)
+				if (x->has[f] && (!r.has[f] || x->val_ts[f] >= r.val_ts[f]))
+				{
+					r.val[f] = x->val[f];
+					r.val_ts[f] = x->val_ts[f];
+					r.has[f] = true;
+				}
+			r.seq = Max(r.seq, x->seq);
+		}
+		rows[out++] = r;
+		i = j;
+	}
+	return out;
+}
+
+static void
+dim_xact_callback(XactEvent event, void *arg);
+static void
+dim_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg);
+
+/* Append a batch's (compacted) rows, copying their values for the transaction. */
+static void
+dim_append(int set, DimRow *rows, int n)
+{
+	DimSet	   *ds = &pending[set];
+	MemoryContext old;
+
+	if (n == 0)
+		return;
+	if (!dim_callbacks)
+	{
+		RegisterXactCallback(dim_xact_callback, NULL);
+		RegisterSubXactCallback(dim_subxact_callback, NULL);
+		dim_callbacks = true;
+	}
+	if (pending_cxt == NULL)
+		pending_cxt = AllocSetContextCreate(TopMemoryContext, "connect_lake dimensions",
+											ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(pending_cxt);
+	if (ds->n + n > ds->cap)
+	{
+		int			cap = Max(64, Max(ds->cap * 2, ds->n + n));
+
+		ds->rows = ds->rows ? repalloc(ds->rows, sizeof(DimRow) * cap) : palloc(sizeof(DimRow) * cap);
+		ds->cap = cap;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		DimRow	   *r = &ds->rows[ds->n++];
+
+		*r = rows[i];
+		if (r->name)
+			r->name = datumCopy(r->name, false, -1);
+		for (int f = 0; f < DIM_NVALS; f++)
+			if (r->has[f])
+				r->val[f] = datumCopy(r->val[f], false, -1);
+	}
+	MemoryContextSwitchTo(old);
+	/* many batches: keep the set small (values of merged rows stay until commit) */
+	if (ds->n > 20000)
+		ds->n = dim_compact(ds->rows, ds->n);
+}
+
+static void
+dim_reset(void)
+{
+	for (int i = 0; i < 3; i++)
+	{
+		pending[i].rows = NULL;
+		pending[i].n = pending[i].cap = 0;
+	}
+	if (pending_cxt)
+		MemoryContextReset(pending_cxt);
+}
+
+static void
+dim_write(void)
+{
+	static const int cols[3] = {8, 5, 4};
+	static const PlanWhich plan[3] = {PLAN_AGENT_DIM, PLAN_QUEUE_DIM, PLAN_QUEUE_HISTORY};
+	bool		any = false;
+
+	for (int set = 0; set < 3; set++)
+		any |= pending[set].n > 0;
+	if (!any)
+		return;
+
+	/* at pre-commit no statement is running: give the queries a snapshot */
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "connect_lake writer: SPI_connect failed");
+	for (int set = 0; set < 3; set++)
+	{
+		DimSet	   *ds = &pending[set];
+		int			n;
+		Datum	   *v[8] = {0};
+		bool	   *nl[8] = {0};
+		Datum		args[8];
+
+		if (ds->n == 0)
+			continue;
+		/* at commit every row belongs to the top transaction: one row per key */
+		for (int i = 0; i < ds->n; i++)
+			ds->rows[i].level = 1;
+		n = dim_compact(ds->rows, ds->n);
+		for (int c = 0; c < cols[set]; c++)
+		{
+			v[c] = palloc(sizeof(Datum) * n);
+			nl[c] = palloc0(sizeof(bool) * n);
+		}
+		for (int i = 0; i < n; i++)
+		{
+			DimRow	   *r = &ds->rows[i];
+			int			c = 0;
+
+			v[c++][i] = UUIDPGetDatum(&r->id);
+			if (set == DIM_HISTORY)
+				v[c++][i] = r->name;
+			else
+				for (int f = 0; f < (set == DIM_AGENT ? 5 : 2); f++, c++)
+				{
+					v[c][i] = r->val[f];
+					nl[c][i] = !r->has[f];
+				}
+			v[c++][i] = TimestampTzGetDatum(r->first);
+			v[c++][i] = TimestampTzGetDatum(r->last);
+		}
+		args[0] = make_array(v[0], nl[0], n, UUIDOID);
+		for (int c = 1; c < cols[set] - 2; c++)
+			args[c] = make_array(v[c], nl[c], n, (set == DIM_AGENT && c == 5) ? JSONBOID : TEXTOID);
+		args[cols[set] - 2] = make_array(v[cols[set] - 2], nl[cols[set] - 2], n, TIMESTAMPTZOID);
+		args[cols[set] - 1] = make_array(v[cols[set] - 1], nl[cols[set] - 1], n, TIMESTAMPTZOID);
+		run_plan(get_plan(plan[set], NULL, InvalidOid), args, cols[set], SPI_OK_INSERT);
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+}
+
+static void
+dim_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			dim_write();
+			dim_reset();
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			dim_reset();
+			break;
+		default:
+			break;
 	}
 }
 
 static void
-write_agents(Winner *wins, int nwins, SideAtts *a)
+dim_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg)
 {
-	SideItem   *items = palloc(sizeof(SideItem) * nwins);
-	int			n = 0;
-	Datum	   *cols[8];
-	bool	   *nulls[8];
-	int			out = 0;
-	Datum		args[8];
+	int			level = GetCurrentTransactionNestLevel();
 
-	for (int i = 0; i < nwins; i++)
-		if (!wins[i].n[a->agent_id] && !wins[i].n[a->agent_arn])
-		{
-			items[n].id = DatumGetUUIDP(wins[i].v[a->agent_id]);
-			items[n].name = 0;
-			items[n].ts = wins[i].initts;
-			items[n].w = &wins[i];
-			items[n].seq = i;
-			n++;
-		}
-	if (n == 0)
-		return;
-	qsort(items, n, sizeof(SideItem), side_item_cmp);
-	for (int c = 0; c < 8; c++)
+	for (int set = 0; set < 3; set++)
 	{
-		cols[c] = palloc(sizeof(Datum) * n);
-		nulls[c] = palloc0(sizeof(bool) * n);
-	}
-	for (int i = 0; i < n;)
-	{
-		int			j = i;
+		DimSet	   *ds = &pending[set];
+		int			out = 0;
 
-		cols[0][out] = UUIDPGetDatum(items[i].id);
-		for (int c = 1; c < 6; c++)
-			nulls[c][out] = true;
-		cols[6][out] = TimestampTzGetDatum(items[i].ts);
-		for (; j < n && cl_uuid_cmp(items[j].id, items[i].id) == 0; j++)
+		if (event == SUBXACT_EVENT_ABORT_SUB)
 		{
-			Winner	   *wn = items[j].w;
-			bool		hnull;
-			Datum		h;
-
-			latest_of(&cols[1][out], &nulls[1][out], wn, a->agent_arn);
-			latest_of(&cols[2][out], &nulls[2][out], wn, a->username);
-			latest_of(&cols[3][out], &nulls[3][out], wn, a->rp_arn);
-			latest_of(&cols[4][out], &nulls[4][out], wn, a->rp_name);
-			h = hierarchy_jsonb(wn, a, &hnull);
-			if (!hnull)
-			{
-				cols[5][out] = h;
-				nulls[5][out] = false;
-			}
-			cols[7][out] = TimestampTzGetDatum(items[j].ts);
+			for (int i = 0; i < ds->n; i++)
+				if (ds->rows[i].level < level)
+					ds->rows[out++] = ds->rows[i];
+			ds->n = out;
 		}
-		out++;
-		i = j;
+		else if (event == SUBXACT_EVENT_COMMIT_SUB)
+		{
+			for (int i = 0; i < ds->n; i++)
+				if (ds->rows[i].level >= level)
+					ds->rows[i].level = level - 1;
+		}
 	}
-	args[0] = make_array(cols[0], nulls[0], out, UUIDOID);
-	for (int c = 1; c < 5; c++)
-		args[c] = make_array(cols[c], nulls[c], out, TEXTOID);
-	args[5] = make_array(cols[5], nulls[5], out, JSONBOID);
-	args[6] = make_array(cols[6], nulls[6], out, TIMESTAMPTZOID);
-	args[7] = make_array(cols[7], nulls[7], out, TIMESTAMPTZOID);
-	run_plan(get_plan(PLAN_AGENT_DIM, NULL, InvalidOid), args, 8, SPI_OK_INSERT);
 }
 
+/* A batch's winners into the transaction's pending dimension rows. */
 static void
-write_queues(Winner *wins, int nwins, SideAtts *a)
+collect_dims(Winner *wins, int nwins, SideAtts *a)
 {
-	SideItem   *items = palloc(sizeof(SideItem) * nwins);
-	int			n = 0;
-	Datum	   *cols[5];
-	bool	   *nulls[5];
-	int			out = 0;
-	Datum		args[5];
+	DimRow	   *rows = palloc(sizeof(DimRow) * nwins);
+	int			level = GetCurrentTransactionNestLevel();
+	int			n;
 
-	/* queue_dim */
-	for (int i = 0; i < nwins; i++)
-		if (!wins[i].n[a->queue_id] && !wins[i].n[a->queue_arn])
-		{
-			items[n].id = DatumGetUUIDP(wins[i].v[a->queue_id]);
-			items[n].name = 0;
-			items[n].ts = wins[i].initts;
-			items[n].w = &wins[i];
-			items[n].seq = i;
-			n++;
-		}
-	if (n == 0)
-		return;
-	qsort(items, n, sizeof(SideItem), side_item_cmp);
-	for (int c = 0; c < 5; c++)
-	{
-		cols[c] = palloc(sizeof(Datum) * n);
-		nulls[c] = palloc0(sizeof(bool) * n);
-	}
-	for (int i = 0; i < n;)
-	{
-		int			j = i;
-
-		cols[0][out] = UUIDPGetDatum(items[i].id);
-		nulls[1][out] = nulls[2][out] = true;
-		cols[3][out] = TimestampTzGetDatum(items[i].ts);
-		for (; j < n && cl_uuid_cmp(items[j].id, items[i].id) == 0; j++)
-		{
-			latest_of(&cols[1][out], &nulls[1][out], items[j].w, a->queue_arn);
-			latest_of(&cols[2][out], &nulls[2][out], items[j].w, a->queue_name);
-			cols[4][out] = TimestampTzGetDatum(items[j].ts);
-		}
-		out++;
-		i = j;
-	}
-	args[0] = make_array(cols[0], nulls[0], out, UUIDOID);
-	args[1] = make_array(cols[1], nulls[1], out, TEXTOID);
-	args[2] = make_array(cols[2], nulls[2], out, TEXTOID);
-	args[3] = make_array(cols[3], nulls[3], out, TIMESTAMPTZOID);
-	args[4] = make_array(cols[4], nulls[4], out, TIMESTAMPTZOID);
-	run_plan(get_plan(PLAN_QUEUE_DIM, NULL, InvalidOid), args, 5, SPI_OK_INSERT);
-
-	/* queue_name_history: (queue, name) -> first and last seen */
+	/* agents */
 	n = 0;
 	for (int i = 0; i < nwins; i++)
-		if (!wins[i].n[a->queue_id] && !wins[i].n[a->queue_name])
-		{
-			items[n].id = DatumGetUUIDP(wins[i].v[a->queue_id]);
-			items[n].name = wins[i].v[a->queue_name];
-			items[n].ts = wins[i].initts;
-			items[n].w = &wins[i];
-			items[n].seq = i;
-			n++;
-		}
-	if (n == 0)
-		return;
-	qsort(items, n, sizeof(SideItem), side_item_cmp);
-	out = 0;
-	for (int i = 0; i < n;)
 	{
-		int			j = i;
+		Winner	   *wn = &wins[i];
+		DimRow	   *r;
+		int			atts[4];
+		bool		hnull;
+		Datum		h;
 
-		cols[0][out] = UUIDPGetDatum(items[i].id);
-		cols[1][out] = items[i].name;
-		nulls[1][out] = false;
-		cols[2][out] = TimestampTzGetDatum(items[i].ts);
-		for (; j < n && cl_uuid_cmp(items[j].id, items[i].id) == 0 && text_cmp(items[j].name, items[i].name) == 0; j++)
-			cols[3][out] = TimestampTzGetDatum(items[j].ts);
-		out++;
-		i = j;
+		if (wn->n[a->agent_id] || wn->n[a->agent_arn])
+			continue;
+		r = &rows[n++];
+		memset(r, 0, sizeof(*r));
+		memcpy(&r->id, DatumGetUUIDP(wn->v[a->agent_id]), sizeof(pg_uuid_t));
+		r->first = r->last = wn->initts;
+		r->level = level;
+		r->seq = dim_seq++;
+		atts[0] = a->agent_arn;
+		atts[1] = a->username;
+		atts[2] = a->rp_arn;
+		atts[3] = a->rp_name;
+		for (int f = 0; f < 4; f++)
+			if (!wn->n[atts[f]])
+			{
+				r->val[f] = wn->v[atts[f]];
+				r->val_ts[f] = wn->initts;
+				r->has[f] = true;
+			}
+		h = hierarchy_jsonb(wn, a, &hnull);
+		if (!hnull)
+		{
+			r->val[4] = h;
+			r->val_ts[4] = wn->initts;
+			r->has[4] = true;
+		}
 	}
-	args[0] = make_array(cols[0], nulls[0], out, UUIDOID);
-	args[1] = make_array(cols[1], nulls[1], out, TEXTOID);
-	args[2] = make_array(cols[2], nulls[2], out, TIMESTAMPTZOID);
-	args[3] = make_array(cols[3], nulls[3], out, TIMESTAMPTZOID);
-	run_plan(get_plan(PLAN_QUEUE_HISTORY, NULL, InvalidOid), args, 4, SPI_OK_INSERT);
+	dim_append(DIM_AGENT, rows, dim_compact(rows, n));
+
+	/* queues */
+	n = 0;
+	for (int i = 0; i < nwins; i++)
+	{
+		Winner	   *wn = &wins[i];
+		DimRow	   *r;
+
+		if (wn->n[a->queue_id] || wn->n[a->queue_arn])
+			continue;
+		r = &rows[n++];
+		memset(r, 0, sizeof(*r));
+		memcpy(&r->id, DatumGetUUIDP(wn->v[a->queue_id]), sizeof(pg_uuid_t));
+		r->first = r->last = wn->initts;
+		r->level = level;
+		r->seq = dim_seq++;
+		r->val[0] = wn->v[a->queue_arn];
+		r->val_ts[0] = wn->initts;
+		r->has[0] = true;
+		if (!wn->n[a->queue_name])
+		{
+			r->val[1] = wn->v[a->queue_name];
+			r->val_ts[1] = wn->initts;
+			r->has[1] = true;
+		}
+	}
+	dim_append(DIM_QUEUE, rows, dim_compact(rows, n));
+
+	/* queue names */
+	n = 0;
+	for (int i = 0; i < nwins; i++)
+	{
+		Winner	   *wn = &wins[i];
+		DimRow	   *r;
+
+		if (wn->n[a->queue_id] || wn->n[a->queue_name])
+			continue;
+		r = &rows[n++];
+		memset(r, 0, sizeof(*r));
+		memcpy(&r->id, DatumGetUUIDP(wn->v[a->queue_id]), sizeof(pg_uuid_t));
+		r->name = wn->v[a->queue_name];
+		r->first = r->last = wn->initts;
+		r->level = level;
+		r->seq = dim_seq++;
+	}
+	dim_append(DIM_HISTORY, rows, dim_compact(rows, n));
 }
 
 /* Account numbers in a list: comma or white space separated, trimmed, empties dropped. */
@@ -1063,10 +1267,6 @@ flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
 	Datum		args[3];
 	int			nwins = 0;
 	Winner	   *wins;
-	int			ndup = 0;
-	Datum	   *dup_id,
-			   *dup_ts,
-			   *dup_n;
 	SideAtts	sa;
 
 	args[0] = rows;
@@ -1081,23 +1281,28 @@ flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
 		CtrKey		key;
 		CtrEntry   *e;
 		int32		versions;
+		TimestampTz landed;
+		CtrInfo    *info;
 
 		memset(&key, 0, sizeof(key));
 		memcpy(&key.id, DatumGetUUIDP(SPI_getbinval(tup, td, 1, &isnull)), sizeof(pg_uuid_t));
 		key.ts = DatumGetTimestampTz(SPI_getbinval(tup, td, 2, &isnull));
 		versions = DatumGetInt32(SPI_getbinval(tup, td, 3, &isnull));
+		landed = DatumGetTimestampTz(SPI_getbinval(tup, td, 4, &isnull));
 		e = hash_search(b->keys, &key, HASH_FIND, NULL);
 		if (e == NULL)
 			elog(ERROR, "connect_lake writer: upsert returned a contact it was not given");
-		b->info[e->row].outcome =
-			(versions <= 1 + b->info[e->row].replaced + b->info[e->row].older) ? 'i' : 'u';
+		info = &b->info[e->row];
+		if (versions <= 1 + info->replaced + info->older)
+			info->outcome = 'i';
+		else if (landed == info->landed)
+			info->outcome = 'u';
+		else
+			info->outcome = 0;	/* an older or identical version: only counted */
 	}
 
 	MemoryContextSwitchTo(b->cxt);
 	wins = palloc(sizeof(Winner) * b->n);
-	dup_id = palloc(sizeof(Datum) * b->n);
-	dup_ts = palloc(sizeof(Datum) * b->n);
-	dup_n = palloc(sizeof(Datum) * b->n);
 	for (int i = 0; i < b->n; i++)
 	{
 		CtrInfo    *info = &b->info[i];
@@ -1131,31 +1336,28 @@ flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
 			wn->updated = info->outcome == 'u';
 			wn->seq = i;
 		}
-		else
-		{
-			bool		isnull;
-
-			dup_id[ndup] = heap_getattr(b->rows[i], ki->id_att + 1, ki->tupdesc, &isnull);
-			dup_ts[ndup] = heap_getattr(b->rows[i], ki->part_att + 1, ki->tupdesc, &isnull);
-			dup_n[ndup] = Int32GetDatum(1 + extra);
-			ndup++;
-		}
 	}
 
-	if (ndup > 0)
-	{
-		args[0] = make_array(dup_id, NULL, ndup, UUIDOID);
-		args[1] = make_array(dup_ts, NULL, ndup, TIMESTAMPTZOID);
-		args[2] = make_array(dup_n, NULL, ndup, INT4OID);
-		run_plan(get_plan(PLAN_CTR_BUMP, ki, b->partition), args, 3, SPI_OK_UPDATE);
-	}
 	if (nwins > 0)
 	{
 		side_atts(ki->tupdesc, &sa);
-		write_agents(wins, nwins, &sa);
-		write_queues(wins, nwins, &sa);
+		collect_dims(wins, nwins, &sa);
 		write_accounts(wins, nwins, &sa);
 	}
+}
+
+/* Batch order of CTRs: by key, so concurrent writers lock rows in one order. */
+static int
+ctr_order_cmp(const void *pa, const void *pb, void *arg)
+{
+	const CtrInfo *info = arg;
+	const CtrKey *a = &info[*(const int *) pa].key;
+	const CtrKey *b = &info[*(const int *) pb].key;
+	int			c = memcmp(a->id.data, b->id.data, UUID_LEN);
+
+	if (c)
+		return c;
+	return (a->ts > b->ts) - (a->ts < b->ts);
 }
 
 static void
@@ -1165,6 +1367,7 @@ flush_buf(CLWriter *w, WriteBuf *b)
 	MemoryContext old;
 	MemoryContext spicxt;
 	Datum	   *elems;
+	int		   *order;
 	Datum		rows;
 
 	if (b->n == 0)
@@ -1172,8 +1375,14 @@ flush_buf(CLWriter *w, WriteBuf *b)
 
 	old = MemoryContextSwitchTo(b->cxt);
 	elems = palloc(sizeof(Datum) * b->n);
+	order = palloc(sizeof(int) * b->n);
 	for (int i = 0; i < b->n; i++)
+		order[i] = i;
+	if (ki->is_ctr)
+		qsort_arg(order, b->n, sizeof(int), ctr_order_cmp, b->info);
+	for (int k = 0; k < b->n; k++)
 	{
+		int			i = order[k];
 		HeapTuple	tup = b->rows[i];
 
 		CHECK_FOR_INTERRUPTS();
@@ -1186,7 +1395,7 @@ flush_buf(CLWriter *w, WriteBuf *b)
 			v[ki->versions_att] = Int32GetDatum(1 + b->info[i].replaced + b->info[i].older);
 			tup = b->rows[i] = heap_form_tuple(ki->tupdesc, v, n);
 		}
-		elems[i] = PointerGetDatum(tup->t_data);
+		elems[k] = PointerGetDatum(tup->t_data);
 	}
 	rows = make_array(elems, NULL, b->n, ki->rowtype);
 
@@ -1212,12 +1421,38 @@ flush_buf(CLWriter *w, WriteBuf *b)
 	b->n = 0;
 }
 
+static int
+buf_order_cmp(const void *pa, const void *pb)
+{
+	Oid			a = (*(WriteBuf *const *) pa)->partition;
+	Oid			b = (*(WriteBuf *const *) pb)->partition;
+
+	return (a > b) - (a < b);
+}
+
 void
 cl_writer_finish(CLWriter *w, CLWriteCounts *out)
 {
-	for (WriteBuf *b = w->bufs; b; b = b->next)
-		flush_buf(w, b);
+	/*
+	 * Partitions in Oid order, so that writers finishing at the same time
+	 * lock them in one order (a batch flushed early, when its buffer filled,
+	 * is the one exception).
+	 */
+	{
+		int			nbufs = 0;
+		WriteBuf  **bufs;
 
+		for (WriteBuf *b = w->bufs; b; b = b->next)
+			nbufs++;
+		bufs = palloc(sizeof(WriteBuf *) * (nbufs + 1));
+		nbufs = 0;
+		for (WriteBuf *b = w->bufs; b; b = b->next)
+			bufs[nbufs++] = b;
+		qsort(bufs, nbufs, sizeof(WriteBuf *), buf_order_cmp);
+		for (int i = 0; i < nbufs; i++)
+			flush_buf(w, bufs[i]);
+		pfree(bufs);
+	}
 	/* kinds' upkeep, with the keys of the rows just written */
 	for (int i = 0; i < w->nkinds; i++)
 	{
