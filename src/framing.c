@@ -89,6 +89,7 @@ struct CLFrame
 	long		arr_index;
 	int			ndjson_checked;
 	int			resumed_at_brace;	/* the last resync stopped at a '{' */
+	int			fle_saw_events; /* the filter-log-events object had "events" */
 
 	json_object *obj;			/* the record handed out */
 	json_object *holder;		/* envelope / event object behind it */
@@ -233,7 +234,8 @@ typedef struct Scan
 	int			in_str;
 	int			esc;
 	int			uhex;			/* hex digits of a \u escape still to come */
-	int			uzero;			/* ... all zero so far */
+	unsigned	uval;			/* ... its value so far */
+	int			want_low;		/* a \uD800-\uDBFF escape wants a low surrogate next */
 	int			u8need;			/* UTF-8 continuation bytes still to come */
 	unsigned char u8lo;
 	unsigned char u8hi;
@@ -342,20 +344,43 @@ scan(Scan *s, const unsigned char *b, size_t len)
 			}
 			if (s->uhex)
 			{
-				if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+				unsigned	v;
+				int			had_high;
+
+				if (c >= '0' && c <= '9')
+					v = c - '0';
+				else if (c >= 'a' && c <= 'f')
+					v = c - 'a' + 10;
+				else if (c >= 'A' && c <= 'F')
+					v = c - 'A' + 10;
+				else
 				{
 					s->uhex = 0;	/* json-c reports the bad escape */
+					s->want_low = 0;
 					continue;
 				}
-				if (c != '0')
-					s->uzero = 0;
+				s->uval = s->uval * 16 + v;
 				p++;
-				if (--s->uhex == 0 && s->uzero && s->validate && !s->allow_nul)
+				if (--s->uhex > 0)
+					continue;
+				had_high = s->want_low;
+				s->want_low = 0;
+				if (!s->validate)
+					continue;
+				if (s->uval == 0 && !s->allow_nul)
 				{
 					SCAN_FAIL(CL_ERR_NUL, "contains \\u0000, which PostgreSQL cannot store", (size_t) (p - b) - 6);
 					s->off = (size_t) (p - b);
 					return SCAN_ERROR;
 				}
+				if (s->uval >= 0xDC00 && s->uval <= 0xDFFF ? !had_high : had_high)
+				{
+					SCAN_FAIL(CL_ERR_UTF8, "invalid Unicode escape: a lone surrogate", (size_t) (p - b) - 6);
+					s->off = (size_t) (p - b);
+					return SCAN_ERROR;
+				}
+				if (s->uval >= 0xD800 && s->uval <= 0xDBFF)
+					s->want_low = 1;
 				continue;
 			}
 			if (s->esc)
@@ -364,10 +389,43 @@ scan(Scan *s, const unsigned char *b, size_t len)
 				if (c == 'u')
 				{
 					s->uhex = 4;
-					s->uzero = 1;
+					s->uval = 0;
+				}
+				else if (s->want_low && s->validate)
+				{
+					s->want_low = 0;
+					SCAN_FAIL(CL_ERR_UTF8, "invalid Unicode escape: a lone surrogate", (size_t) (p - b) - 1);
+					s->off = (size_t) (p - b);
+					return SCAN_ERROR;
 				}
 				p++;
 				continue;
+			}
+			if (s->want_low && c != '\\')
+			{
+				s->want_low = 0;
+				if (s->validate)
+				{
+					SCAN_FAIL(CL_ERR_UTF8, "invalid Unicode escape: a lone surrogate", (size_t) (p - b));
+					s->off = (size_t) (p - b);
+					return SCAN_ERROR;
+				}
+			}
+			/* 8 bytes at a time while none is '"', '\\', < 0x20 or >= 0x80 */
+			while (e - p >= 8)
+			{
+				uint64_t	w,
+							q,
+							bs;
+
+				memcpy(&w, p, 8);
+				q = w ^ UINT64_C(0x2222222222222222);
+				bs = w ^ UINT64_C(0x5c5c5c5c5c5c5c5c);
+				if (((w | ((w - UINT64_C(0x2020202020202020)) & ~w) |
+					  ((q - UINT64_C(0x0101010101010101)) & ~q) |
+					  ((bs - UINT64_C(0x0101010101010101)) & ~bs)) & UINT64_C(0x8080808080808080)) != 0)
+					break;
+				p += 8;
 			}
 			while (p < e && str_plain[*p])
 				p++;
@@ -642,10 +700,14 @@ fill(CLFrame *f)
 		if (f->cap - f->end < f->chunk)
 		{
 			size_t		ncap = f->cap * 2;
+			size_t		limit = f->max_record + 2 * f->chunk;
 			char	   *nbuf;
 
-			while (ncap - f->end < f->chunk)
-				ncap *= 2;
+			/* double, but not far past what one record may need */
+			if (ncap > limit)
+				ncap = limit;
+			if (ncap < f->end + f->chunk)
+				ncap = f->end + f->chunk;
 			nbuf = realloc(f->buf, ncap);
 			if (nbuf == NULL)
 			{
@@ -1064,6 +1126,7 @@ read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_l
 		{
 			record_error(f, CL_ERR_TOO_LARGE, f->rec,
 						 "record larger than max_record_size (%zu bytes)", f->max_record);
+			f->raw_lost = 1;	/* never handed out, however much was read */
 			if (export_line)
 			{
 				f->pos = f->rec;
@@ -1102,6 +1165,12 @@ read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_l
 	{
 		record_error(f, CL_ERR_TOO_LARGE, f->rec,
 					 "record larger than max_record_size (%zu bytes)", f->max_record);
+		f->raw_lost = 1;
+		if (export_line)
+		{
+			f->pos = f->rec;
+			return hunt_export_line(f) < 0 ? V_STREAM : V_ERROR;
+		}
 		return V_ERROR;
 	}
 	if (parse)
@@ -1121,7 +1190,12 @@ read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_l
 						 f->rec + (at < len ? at : len), "invalid JSON: %s",
 						 jerr == json_tokener_success || jerr == json_tokener_continue ?
 						 "incomplete value" : json_tokener_error_desc(jerr));
-			if (s.cand != NO_POS && !export_line)
+			if (export_line)
+			{
+				f->pos = f->rec;
+				return hunt_export_line(f) < 0 ? V_STREAM : V_ERROR;
+			}
+			if (s.cand != NO_POS)
 			{
 				f->pos = f->rec + s.cand;
 				f->resumed_at_brace = 1;
@@ -1388,6 +1462,8 @@ next_export(CLFrame *f, CLRecord *rec)
 		rec->has_event_timestamp = 1;
 		rec->event_timestamp = ms;
 		f->pos += tslen + 1;
+		while (f->pos < f->end && (f->buf[f->pos] == ' ' || f->buf[f->pos] == '\t'))
+			f->pos++;
 		f->rec = f->pos;
 		place(f, rec);
 		if (f->pos >= f->end || f->buf[f->pos] != '{')
@@ -1591,8 +1667,21 @@ check_ndjson(CLFrame *f, size_t vstart, size_t vend)
 	f->ndjson_checked = 1;
 	if (memchr(f->buf + vstart, '\n', vend - vstart) != NULL)
 		return;
-	while (i < f->end && (f->buf[i] == ' ' || f->buf[i] == '\t' || f->buf[i] == '\r'))
-		i++;
+	for (;;)
+	{
+		while (i < f->end && (f->buf[i] == ' ' || f->buf[i] == '\t' || f->buf[i] == '\r'))
+			i++;
+		if (i < f->end || f->eof)
+			break;
+		/* look further (the window keeps rec, so indices move with it) */
+		{
+			size_t		irel = i - f->rec;
+
+			if (fill(f) <= 0)
+				break;
+			i = f->rec + irel;
+		}
+	}
 	if ((i < f->end && f->buf[i] == '\n') || (i == f->end && f->eof))
 		f->format = CL_FORMAT_NDJSON;
 }
@@ -1810,6 +1899,9 @@ next_record(CLFrame *f, CLRecord *rec)
 				{
 					if (c == '{')
 					{
+						f->env_offset = rec->offset;
+						f->env_line = rec->line;
+						f->fle_saw_events = 0;
 						f->pos++;
 						f->state = ST_FLE_OPEN;
 						continue;
@@ -1838,7 +1930,12 @@ next_record(CLFrame *f, CLRecord *rec)
 					continue;
 				}
 				if (!f->ndjson_checked)
+				{
+					size_t		vlen = f->pos - f->rec;
+
 					check_ndjson(f, f->rec, f->pos);
+					f->pos = f->rec + vlen;
+				}
 				f->obj = obj;
 				rec->raw = f->buf + f->rec;
 				rec->raw_len = f->pos - f->rec;
@@ -1943,7 +2040,12 @@ next_record(CLFrame *f, CLRecord *rec)
 				{
 					f->pos++;
 					f->state = ST_TOP;
-					continue;
+					if (f->fle_saw_events)
+						continue;
+					record_error(f, CL_ERR_ENVELOPE, f->pos - 1, "filter-log-events output without an events array");
+					rec->offset = f->env_offset;
+					rec->line = f->env_line;
+					return CL_FRAME_RECORD_ERROR;
 				}
 				if (f->state == ST_FLE_AFTER)
 				{
@@ -1981,6 +2083,7 @@ next_record(CLFrame *f, CLRecord *rec)
 							c = (unsigned char) f->buf[f->pos];
 							if (is_events && c == '[')
 							{
+								f->fle_saw_events = 1;
 								f->pos++;
 								f->state = ST_ARR_FIRST;
 								f->arr_kind = ARR_FLE_EVENTS;
@@ -2160,7 +2263,11 @@ CLFrame *
 cl_frame_open(const char *path, CLCompression compression, CLFormat format,
 			  const CLFrameOptions *opts)
 {
+#ifdef O_CLOEXEC
+	int			fd = open(path, O_RDONLY | O_CLOEXEC);
+#else
 	int			fd = open(path, O_RDONLY);
+#endif
 
 	if (fd < 0)
 		return NULL;
