@@ -40,6 +40,8 @@ $(CL_INSTALL_SQL): $(CL_INSTALL_PARTS) $(EXTENSION).control
 
 # Unit tests of the server-independent C parts (framing, decompression,
 # working-day arithmetic): plain executables, no server needed.
+UNIT_DEPS_workdays = workdays_calc.c
+
 UNIT_SRCS  = $(wildcard test/unit/*_test.c)
 UNIT_DEPS_framing = framing.c decompress.c
 UNIT_BINS  = $(UNIT_SRCS:.c=)
@@ -57,3 +59,14 @@ bench-framing: test/unit/framing_test.c src/framing.c src/decompress.c src/frami
 	./test/unit/framing_bench --bench $(BENCH_MB)
 
 .PHONY: unit bench-framing
+
+# Sample data generator (test/gen): a plain program, not part of the module.
+GEN_CFLAGS = -std=c99 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare
+gen: test/gen/connect_gen
+test/gen/connect_gen: test/gen/connect_gen.c
+	$(CC) $(GEN_CFLAGS) -o $@ $< -lz
+test/gen/gen_check: test/gen/gen_check.c
+	$(CC) $(GEN_CFLAGS) $(JSONC_CFLAGS) -o $@ $< $(JSONC_LIBS) -lz
+EXTRA_CLEAN += test/gen/connect_gen test/gen/gen_check
+
+.PHONY: gen

@@ -51,7 +51,11 @@ DROP SERVER cl_skip;
 
 -- ---------- create_foreign_table ----------
 SELECT connect_lake.create_foreign_table('flow_files', 'contact_flow_log', :'fixtures');
-\d flow_files
+SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+ WHERE attrelid = 'flow_files'::regclass AND attnum > 0 ORDER BY attnum;
+SELECT srvname, replace(array_to_string(ftoptions, ', '), :'fixtures', '<fixtures>') AS options
+  FROM pg_foreign_table JOIN pg_foreign_server s ON s.oid = ftserver
+ WHERE ftrelid = 'flow_files'::regclass;
 SELECT connect_lake.create_foreign_table('public."CTR files"', 'ctr', '/nonexistent/ctr', format => 'concatenated', compression => 'gzip');
 SELECT ftoptions FROM pg_foreign_table WHERE ftrelid = 'public."CTR files"'::regclass;
 SELECT count(*) AS columns FROM pg_attribute WHERE attrelid = 'public."CTR files"'::regclass AND attnum > 0;

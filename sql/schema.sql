@@ -73,7 +73,7 @@ SELECT p.oid::regprocedure AS public_may_execute
   FROM pg_proc p
  WHERE p.pronamespace = 'connect_lake'::regnamespace
    AND has_function_privilege('public', p.oid, 'EXECUTE')
-   AND p.proname IN ('create_partition', 'ensure_partitions', 'ingest', 'load', 'create_foreign_table')
+   AND p.proname IN ('create_partition', 'ensure_partitions', 'ingest', 'ingest_batch', 'load', 'create_foreign_table')
  ORDER BY 1;
 SELECT has_table_privilege('connect_lake_reader', 'connect_lake.ctr_events', 'SELECT') AS reader_reads,
        has_table_privilege('connect_lake_reader', 'connect_lake.ctr_events', 'INSERT') AS reader_writes,

@@ -8,6 +8,7 @@
 #include "utils/lsyscache.h"
 
 #include "connect_lake.h"
+#include "workdays.h"
 
 PG_MODULE_MAGIC;
 
@@ -17,6 +18,7 @@ void
 _PG_init(void)
 {
 	/* Subsystems with settings or caches register them here. */
+	cl_workdays_init();
 }
 
 Oid

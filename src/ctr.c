@@ -9,15 +9,26 @@
 
 #include "jsonc.h"
 
+#include "commands/trigger.h"
+#include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 
+#include "connect_lake.h"
+#include "convert.h"
 #include "kinds.h"
 #include "recmap.h"
 
 PG_FUNCTION_INFO_V1(ctr_parse_jsonb);
 PG_FUNCTION_INFO_V1(ctr_parse_text);
+PG_FUNCTION_INFO_V1(ctr_parse_jsonb_map);
+PG_FUNCTION_INFO_V1(ctr_parse_text_map);
+PG_FUNCTION_INFO_V1(ctr_attribute_map_changed);
+
+static void ctr_finish(CLMapState *st);
 
 #define F(path, column, type)	{path, column, type, 0, NULL}
 #define REQ(path, column, type) {path, column, type, CLF_REQUIRED, NULL}
@@ -129,19 +140,305 @@ CLRecordKind cl_kind_ctr = {
 	.ci_keys = false,
 	.extra_column = "extra",
 	.id_column = "contactid",
+	.finish = ctr_finish,
 };
 
-/* ctr_parse(doc jsonb) RETURNS connect_lake.ctr */
+/* ---------- the attributes_* columns: contact attributes by a DBA-editable map ---------- */
+
+/*
+ * The columns filled from contact attributes, in the order of the type.  The
+ * last two are integers: a rating that is not an integer ("None", "", "4.5")
+ * leaves the column NULL; the attributes column keeps the raw value.
+ */
+#define CTR_NATTRCOLS 6
+static const char *const attr_columns[CTR_NATTRCOLS] = {
+	"attributes_intent",
+	"attributes_caseid",
+	"attributes_accountnumbers",
+	"attributes_juniferid",
+	"attributes_csatresults_agentrating",
+	"attributes_csatresults_resolutionrating",
+};
+static const bool attr_is_int[CTR_NATTRCOLS] = {false, false, false, false, true, true};
+
+/* Which attribute key fills each column (NULL: the column stays NULL). */
+typedef struct CtrAttrMap
+{
+	char	   *key[CTR_NATTRCOLS];
+	int			keylen[CTR_NATTRCOLS];
+} CtrAttrMap;
+
+/* The configured map (ctr_attribute_map_effective), cached per backend. */
+static CtrAttrMap *configured_map = NULL;
+static bool map_callback_registered = false;
+static Oid	map_relid = InvalidOid;
+
+static void
+map_invalidate(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == map_relid)
+	{
+		configured_map = NULL;	/* memory: a small leak per change */
+	}
+}
+
+static int
+attr_column_index(const char *name, int len)
+{
+	for (int i = 0; i < CTR_NATTRCOLS; i++)
+		if ((int) strlen(attr_columns[i]) == len && memcmp(attr_columns[i], name, len) == 0)
+			return i;
+	return -1;
+}
+
+static CtrAttrMap *
+load_configured_map(void)
+{
+	CtrAttrMap *map;
+	int			rc;
+
+	if (!map_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(map_invalidate, (Datum) 0);
+		map_callback_registered = true;
+	}
+	map_relid = cl_relation_oid("ctr_attribute_map");
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "connect_lake: SPI_connect failed");
+	rc = SPI_execute("SELECT column_name::pg_catalog.text, attribute_key"
+					 "  FROM connect_lake.ctr_attribute_map_effective", true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "connect_lake: reading ctr_attribute_map_effective failed: %s", SPI_result_code_string(rc));
+	map = MemoryContextAllocZero(TopMemoryContext, sizeof(CtrAttrMap));
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		char	   *col = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
+		char	   *key = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2);
+		int			i = col ? attr_column_index(col, strlen(col)) : -1;
+
+		if (i >= 0 && key != NULL)
+		{
+			map->key[i] = MemoryContextStrdup(TopMemoryContext, key);
+			map->keylen[i] = strlen(key);
+		}
+	}
+	SPI_finish();
+	return map;
+}
+
+static CtrAttrMap *
+get_configured_map(void)
+{
+	if (configured_map == NULL)
+		configured_map = load_configured_map();
+	return configured_map;
+}
+
+/*
+ * An explicit map: a jsonb object {"attributes_intent": "intent", ...}.  It is
+ * the whole map: a column it does not name stays NULL.
+ */
+static CtrAttrMap *
+parse_map(Jsonb *mapdoc, MemoryContext cxt)
+{
+	CtrAttrMap *map = MemoryContextAllocZero(cxt, sizeof(CtrAttrMap));
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			col = -1;
+
+	if (!JB_ROOT_IS_OBJECT(mapdoc) || JB_ROOT_IS_SCALAR(mapdoc))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("attribute map must be a JSON object of column name to attribute key"),
+				 errhint("For example '{\"attributes_intent\": \"intent\"}'; connect_lake.ctr_attribute_map_json() returns the configured one.")));
+	it = JsonbIteratorInit(&mapdoc->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			col = attr_column_index(v.val.string.val, v.val.string.len);
+			if (col < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("attribute map names \"%.*s\", which is not an attributes_* column of ctr_events",
+								v.val.string.len, v.val.string.val),
+						 errhint("The columns are attributes_intent, attributes_caseid, attributes_accountnumbers, attributes_juniferid, attributes_csatresults_agentrating and attributes_csatresults_resolutionrating.")));
+		}
+		else if (tok == WJB_VALUE)
+		{
+			if (v.type == jbvNull)
+				continue;
+			if (v.type != jbvString)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("attribute map value of \"%s\" must be a string (an attribute key) or null",
+								attr_columns[col])));
+			map->key[col] = MemoryContextAlloc(cxt, v.val.string.len + 1);
+			memcpy(map->key[col], v.val.string.val, v.val.string.len);
+			map->key[col][v.val.string.len] = '\0';
+			map->keylen[col] = v.val.string.len;
+		}
+	}
+	return map;
+}
+
+/* Column numbers of the attributes columns, per row type. */
+static Oid	attr_typid = InvalidOid;
+static int	attr_att_attributes = -1;
+static int	attr_att[CTR_NATTRCOLS];
+
+static void
+ctr_finish(CLMapState *st)
+{
+	CtrAttrMap *map;
+	Jsonb	   *attrs;
+
+	if (attr_typid != st->tupdesc->tdtypeid)
+	{
+		attr_att_attributes = cl_map_column(st, "attributes");
+		for (int i = 0; i < CTR_NATTRCOLS; i++)
+			attr_att[i] = cl_map_column(st, attr_columns[i]);
+		attr_typid = st->tupdesc->tdtypeid;
+	}
+	if (attr_att_attributes < 0 || st->nulls[attr_att_attributes])
+		return;
+	attrs = DatumGetJsonbP(st->values[attr_att_attributes]);
+	if (!JB_ROOT_IS_OBJECT(attrs) || JB_ROOT_IS_SCALAR(attrs) || JB_ROOT_COUNT(attrs) == 0)
+		return;
+	map = st->private ? (CtrAttrMap *) st->private : get_configured_map();
+
+	for (int i = 0; i < CTR_NATTRCOLS; i++)
+	{
+		JsonbValue *v;
+		JsonbValue	buf;
+		char	   *s;
+		int			len;
+		int			att = attr_att[i];
+
+		if (map->key[i] == NULL || att < 0)
+			continue;
+		v = getKeyJsonValueFromContainer(&attrs->root, map->key[i], map->keylen[i], &buf);
+		if (v == NULL)
+			continue;
+		/* attribute values are strings; a number or boolean is taken as its text */
+		switch (v->type)
+		{
+			case jbvString:
+				s = v->val.string.val;
+				len = v->val.string.len;
+				break;
+			case jbvNumeric:
+				s = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+				len = strlen(s);
+				break;
+			case jbvBool:
+				s = v->val.boolean ? "true" : "false";
+				len = strlen(s);
+				break;
+			default:
+				continue;		/* null, object, array: the column stays NULL */
+		}
+		if (attr_is_int[i])
+		{
+			int64		n;
+
+			while (len > 0 && (*s == ' ' || *s == '\t'))
+				s++, len--;
+			while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+				len--;
+			/* not an integer rating ("None", "", "4.5"): NULL, the raw value stays in attributes */
+			if (!cl_parse_int64(s, len, PG_INT32_MIN, PG_INT32_MAX, &n))
+				continue;
+			st->values[att] = Int32GetDatum((int32) n);
+		}
+		else
+			st->values[att] = PointerGetDatum(cstring_to_text_with_len(s, len));
+		st->nulls[att] = false;
+	}
+}
+
+/*
+ * Trigger on ctr_attribute_map: row changes do not invalidate caches by
+ * themselves, so tell every backend (at commit) to reload the map.
+ */
+Datum
+ctr_attribute_map_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("ctr_attribute_map_changed() must be called as a trigger")));
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	PG_RETURN_POINTER(NULL);
+}
+
+
+/*
+ * Per call site state: the mapper (its values/nulls arrays reused) and, for
+ * ctr_parse(doc, map), the parsed map with the map's bytes it came from.
+ */
+typedef struct ParseCache
+{
+	CLMapState	st;
+	CtrAttrMap *map;
+	Jsonb	   *mapdoc;
+} ParseCache;
+
+static CLMapState *
+parse_state(FunctionCallInfo fcinfo, Jsonb *mapdoc)
+{
+	ParseCache *pc = fcinfo->flinfo->fn_extra;
+	MemoryContext old;
+
+	if (pc == NULL)
+	{
+		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		pc = palloc0(sizeof(ParseCache));
+		cl_map_init(&pc->st, &cl_kind_ctr);
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = pc;
+	}
+	if (mapdoc)
+	{
+		if (pc->mapdoc == NULL || VARSIZE(pc->mapdoc) != VARSIZE(mapdoc) ||
+			memcmp(pc->mapdoc, mapdoc, VARSIZE(mapdoc)) != 0)
+		{
+			old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+			pc->map = parse_map(mapdoc, fcinfo->flinfo->fn_mcxt);
+			pc->mapdoc = palloc(VARSIZE(mapdoc));
+			memcpy(pc->mapdoc, mapdoc, VARSIZE(mapdoc));
+			MemoryContextSwitchTo(old);
+		}
+	}
+	pc->st.private = mapdoc ? pc->map : NULL;
+	return &pc->st;
+}
+
+/* ctr_parse(doc jsonb) RETURNS connect_lake.ctr: with the configured attribute map */
 Datum
 ctr_parse_jsonb(PG_FUNCTION_ARGS)
 {
 	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
-	CLMapState	st;
+	CLMapState *st = parse_state(fcinfo, NULL);
 
-	cl_map_init(&st, &cl_kind_ctr);
-	if (!cl_map_jsonb(&st, doc))
-		cl_map_raise(&st);
-	PG_RETURN_DATUM(cl_map_datum(&st));
+	if (!cl_map_jsonb(st, doc))
+		cl_map_raise(st);
+	PG_RETURN_DATUM(cl_map_datum(st));
+}
+
+/* ctr_parse(doc jsonb, attribute_map jsonb) RETURNS connect_lake.ctr: IMMUTABLE */
+Datum
+ctr_parse_jsonb_map(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
+	CLMapState *st = parse_state(fcinfo, PG_GETARG_JSONB_P(1));
+
+	if (!cl_map_jsonb(st, doc))
+		cl_map_raise(st);
+	PG_RETURN_DATUM(cl_map_datum(st));
 }
 
 /* json-c objects are malloc'd: release them however the call ends. */
@@ -194,16 +491,28 @@ cl_parse_json_text(const char *s, int len, const char *what)
 	return obj;
 }
 
+static Datum
+parse_text(FunctionCallInfo fcinfo, Jsonb *mapdoc)
+{
+	text	   *doc = PG_GETARG_TEXT_PP(0);
+	json_object *obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), "ctr record");
+	CLMapState *st = parse_state(fcinfo, mapdoc);
+
+	if (!cl_map_jsonc(st, obj))
+		cl_map_raise(st);
+	return cl_map_datum(st);
+}
+
 /* ctr_parse(doc text) RETURNS connect_lake.ctr: raw JSON as it lies in a file */
 Datum
 ctr_parse_text(PG_FUNCTION_ARGS)
 {
-	text	   *doc = PG_GETARG_TEXT_PP(0);
-	json_object *obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), "ctr record");
-	CLMapState	st;
+	PG_RETURN_DATUM(parse_text(fcinfo, NULL));
+}
 
-	cl_map_init(&st, &cl_kind_ctr);
-	if (!cl_map_jsonc(&st, obj))
-		cl_map_raise(&st);
-	PG_RETURN_DATUM(cl_map_datum(&st));
+/* ctr_parse(doc text, attribute_map jsonb) RETURNS connect_lake.ctr: IMMUTABLE */
+Datum
+ctr_parse_text_map(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(parse_text(fcinfo, PG_GETARG_JSONB_P(1)));
 }

@@ -6,7 +6,11 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/jsonb.h"
 
 #include "kinds.h"
@@ -34,4 +38,78 @@ cl_ingest(PG_FUNCTION_ARGS)
 	cl_writer_finish(w, &counts);
 	PG_RETURN_TEXT_P(cstring_to_text(counts.inserted ? "inserted" :
 									 counts.updated ? "updated" : "duplicate"));
+}
+
+/* Names the element of ingest(kind, docs[]) an error happened in. */
+static void
+element_context(void *arg)
+{
+	int		   *i = arg;
+
+	errcontext("element %d of the records given to ingest_batch()", *i + 1);
+}
+
+PG_FUNCTION_INFO_V1(cl_ingest_array);
+
+/*
+ * ingest_batch(kind text, docs jsonb[]) RETURNS TABLE(inserted, updated, duplicates):
+ * a micro-batch (e.g. one Kinesis or Lambda batch) landed in batched
+ * statements.  A bad record fails the call; nothing of it lands.
+ */
+Datum
+cl_ingest_array(PG_FUNCTION_ARGS)
+{
+	char	   *kindname = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ArrayType  *docs = PG_GETARG_ARRAYTYPE_P(1);
+	CLRecordKind *kind = cl_kind_by_name(kindname);
+	CLMapState	st;
+	CLWriter   *w;
+	CLWriteCounts counts;
+	ArrayIterator it;
+	Datum		elem;
+	bool		isnull;
+	int			i = 0;
+	MemoryContext rec_cxt;
+	MemoryContext old;
+	ErrorContextCallback errcb;
+	TupleDesc	tupdesc;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "ingest(): return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	cl_map_init(&st, kind);
+	w = cl_writer_begin();
+	rec_cxt = AllocSetContextCreate(CurrentMemoryContext, "connect_lake ingest record",
+									ALLOCSET_DEFAULT_SIZES);
+	errcb.callback = element_context;
+	errcb.arg = &i;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+
+	it = array_create_iterator(docs, 0, NULL);
+	for (; array_iterate(it, &elem, &isnull); i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s record is NULL", kind->name)));
+		old = MemoryContextSwitchTo(rec_cxt);
+		if (!cl_map_jsonb(&st, DatumGetJsonbP(elem)))
+			cl_map_raise(&st);
+		cl_writer_add(w, &st, NULL, -1);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rec_cxt);
+	}
+	array_free_iterator(it);
+	error_context_stack = errcb.previous;
+
+	cl_writer_finish(w, &counts);
+	values[0] = Int64GetDatum(counts.inserted);
+	values[1] = Int64GetDatum(counts.updated);
+	values[2] = Int64GetDatum(counts.duplicates);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

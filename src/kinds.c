@@ -10,6 +10,10 @@
 static CLRecordKind *const kinds[] = {
 	&cl_kind_ctr,
 	&cl_kind_contact_flow_log,
+	&cl_kind_contact_event,
+	&cl_kind_case_event,
+	&cl_kind_case_related_item,
+	&cl_kind_agent_event,
 };
 
 CLRecordKind *
@@ -28,4 +32,11 @@ cl_kind_by_name(const char *name)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown record kind \"%s\"", name),
 			 errhint("Known kinds: %s.", known.data)));
+}
+
+void
+cl_kind_after_write(CLRecordKind *kind)
+{
+	if (kind == &cl_kind_case_event)
+		cl_case_state_after_write();
 }

@@ -821,7 +821,17 @@ map_record(CLMapState *st, const CLValue *root)
 		{
 			bool		is_jsonc = st->is_jsonc;
 
+			/*
+			 * Keep the row arrays where the caller's were (a loader resets a
+			 * per-record context around this call and reuses st), and free
+			 * the old ones so that alternating kinds do not accumulate.
+			 */
+			MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st->values));
+
+			pfree(st->values);
+			pfree(st->nulls);
 			cl_map_init(st, target);
+			MemoryContextSwitchTo(old);
 			st->is_jsonc = is_jsonc;
 		}
 	}

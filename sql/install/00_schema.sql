@@ -103,6 +103,16 @@ BEGIN
   FOREACH idx IN ARRAY fact.indexes LOOP
     EXECUTE format('CREATE INDEX ON connect_lake.%I %s', part, idx);
   END LOOP;
+  -- Writers (ingest(), load()) insert into the partition itself, which
+  -- checks the partition's privileges: give it the parent's grants.
+  FOR idx IN
+    SELECT format('GRANT %s ON connect_lake.%I TO %s', a.privilege_type, part,
+                  CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END)
+      FROM pg_class c, aclexplode(c.relacl) a
+     WHERE c.oid = parent AND a.grantee <> c.relowner
+  LOOP
+    EXECUTE idx;
+  END LOOP;
   RETURN format('connect_lake.%I', part)::regclass;
 END
 $fn$;

@@ -341,17 +341,55 @@ SELECT pg_catalog.pg_extension_config_dump('connect_lake.queue_name_history', ''
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.contact_account', '');
 
 -- Parsing.
+--
+-- ctr_parse(doc, attribute_map) depends on its arguments alone: IMMUTABLE,
+-- for generated columns, indexes and Citus.  ctr_parse(doc) fills the
+-- attributes_* columns from the configured map (ctr_attribute_map_effective),
+-- so it reads a table: STABLE.  Both give the same row for the same map:
+--   ctr_parse(doc) = ctr_parse(doc, connect_lake.ctr_attribute_map_json())
+CREATE FUNCTION connect_lake.ctr_parse(doc jsonb, attribute_map jsonb) RETURNS connect_lake.ctr
+  AS 'MODULE_PATHNAME', 'ctr_parse_jsonb_map'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.ctr_parse(jsonb, jsonb) IS
+  'One contact trace record (jsonb) as a typed connect_lake.ctr row, the attributes_* columns filled by the given map {"attributes_intent": "intent", ...} (columns it does not name stay NULL). Depends only on its arguments.';
+
+CREATE FUNCTION connect_lake.ctr_parse(doc text, attribute_map jsonb) RETURNS connect_lake.ctr
+  AS 'MODULE_PATHNAME', 'ctr_parse_text_map'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.ctr_parse(text, jsonb) IS
+  'One contact trace record as raw JSON text (as it lies in a file) as a typed connect_lake.ctr row, the attributes_* columns filled by the given map.';
+
 CREATE FUNCTION connect_lake.ctr_parse(doc jsonb) RETURNS connect_lake.ctr
   AS 'MODULE_PATHNAME', 'ctr_parse_jsonb'
-  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+  LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.ctr_parse(jsonb) IS
-  'One contact trace record (jsonb) as a typed connect_lake.ctr row; unknown keys kept in extra. Errors name the field and the contact id.';
+  'One contact trace record (jsonb) as a typed connect_lake.ctr row; unknown keys kept in extra; attributes_* columns by the configured ctr_attribute_map. Errors name the field and the contact id.';
 
 CREATE FUNCTION connect_lake.ctr_parse(doc text) RETURNS connect_lake.ctr
   AS 'MODULE_PATHNAME', 'ctr_parse_text'
-  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+  LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.ctr_parse(text) IS
-  'One contact trace record as raw JSON text (as it lies in a file) as a typed connect_lake.ctr row.';
+  'One contact trace record as raw JSON text (as it lies in a file) as a typed connect_lake.ctr row; attributes_* columns by the configured ctr_attribute_map.';
+
+CREATE FUNCTION connect_lake.ctr_attribute_map_json() RETURNS jsonb
+  LANGUAGE sql STABLE PARALLEL SAFE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+    SELECT jsonb_object_agg(column_name, attribute_key ORDER BY column_name)
+      FROM connect_lake.ctr_attribute_map_effective
+  $fn$;
+COMMENT ON FUNCTION connect_lake.ctr_attribute_map_json() IS
+  'The attribute map in force (ctr_attribute_map_effective) as the jsonb object ctr_parse(doc, attribute_map) takes.';
+
+-- Parsers cache the configured map per session; editing it tells every session.
+CREATE FUNCTION connect_lake.ctr_attribute_map_changed() RETURNS trigger
+  AS 'MODULE_PATHNAME', 'ctr_attribute_map_changed'
+  LANGUAGE C;
+COMMENT ON FUNCTION connect_lake.ctr_attribute_map_changed() IS
+  'Trigger of ctr_attribute_map: makes every session reload the attribute map at commit.';
+CREATE TRIGGER ctr_attribute_map_changed
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.ctr_attribute_map
+  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.ctr_attribute_map_changed();
 
 -- Streaming entry point: one record of any kind, landed like a file record.
 CREATE FUNCTION connect_lake.ingest(kind text, doc jsonb) RETURNS text
@@ -359,3 +397,10 @@ CREATE FUNCTION connect_lake.ingest(kind text, doc jsonb) RETURNS text
   LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION connect_lake.ingest(text, jsonb) IS
   'Lands one record of a kind (ctr, ...) from a streaming pipeline: parsed as its kind''s parser does and written like load() (CTRs: the latest version wins). Returns inserted, updated or duplicate (loader role).';
+
+CREATE FUNCTION connect_lake.ingest_batch(kind text, docs jsonb[],
+                                    OUT inserted bigint, OUT updated bigint, OUT duplicates bigint)
+  AS 'MODULE_PATHNAME', 'cl_ingest_array'
+  LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION connect_lake.ingest_batch(text, jsonb[]) IS
+  'Lands a micro-batch of records of one kind (e.g. one Kinesis batch) in batched statements; returns how many were inserted, updated (newer CTR versions) and duplicates. A bad record fails the call (loader role).';

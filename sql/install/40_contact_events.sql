@@ -1,40 +1,49 @@
 -- Contact events (EventBridge, detail-type "Amazon Connect Contact Event").
 
-CREATE TABLE connect_lake.contact_events (
-  id                                     text NOT NULL,
-  "time"                                 timestamptz NOT NULL,
-  detail_contactid                       uuid NOT NULL,
-  version                                text,
-  detail_type                            text,
-  source                                 text,
-  aws_account                            text,
-  region                                 text,
-  resources                              jsonb,
-  detail_eventtype                       text,
-  detail_channel                         text,
-  detail_initiationmethod                text,
-  detail_initialcontactid                uuid,
-  detail_previouscontactid               uuid,
-  detail_relatedcontactid                uuid,
-  detail_instancearn                     text,
-  detail_initiationtimestamp             timestamptz,
-  detail_connectedtosystemtimestamp      timestamptz,
-  detail_disconnecttimestamp             timestamptz,
-  detail_queueinfo_queuearn              text,
-  detail_queueinfo_queuetype             text,
-  detail_queueinfo_enqueuetimestamp      timestamptz,
-  detail_agentinfo_agentarn              text,
-  detail_agentinfo_connectedtoagenttimestamp timestamptz,
-  detail_agentinfo_hierarchygroups       jsonb,
-  detail_updatedproperties               jsonb,
-  detail_tags                            jsonb,
-  detail_routingcriteria                 jsonb,
-  detail_contactlens                     jsonb,
-  detail_segmentattributes               jsonb,
-  extra                                  jsonb,
-  source_file                            text,
-  source_offset                          bigint,
-  landed_at                              timestamptz NOT NULL DEFAULT now()
+CREATE TYPE connect_lake.contact_event AS (
+  id                                          text,
+  "time"                                      timestamptz,
+  detail_contactid                            uuid,
+  version                                     text,
+  detail_type                                 text,
+  source                                      text,
+  aws_account                                 text,
+  region                                      text,
+  resources                                   jsonb,
+  detail_eventtype                            text,
+  detail_channel                              text,
+  detail_initiationmethod                     text,
+  detail_initialcontactid                     uuid,
+  detail_previouscontactid                    uuid,
+  detail_relatedcontactid                     uuid,
+  detail_instancearn                          text,
+  detail_initiationtimestamp                  timestamptz,
+  detail_connectedtosystemtimestamp           timestamptz,
+  detail_disconnecttimestamp                  timestamptz,
+  detail_queueinfo_queuearn                   text,
+  detail_queueinfo_queuetype                  text,
+  detail_queueinfo_enqueuetimestamp           timestamptz,
+  detail_agentinfo_agentarn                   text,
+  detail_agentinfo_connectedtoagenttimestamp  timestamptz,
+  detail_agentinfo_hierarchygroups            jsonb,
+  detail_updatedproperties                    jsonb,
+  detail_tags                                 jsonb,
+  detail_routingcriteria                      jsonb,
+  detail_contactlens                          jsonb,
+  detail_segmentattributes                    jsonb,
+  extra                                       jsonb,
+  source_file                                 text,
+  source_offset                               bigint,
+  landed_at                                   timestamptz
+);
+COMMENT ON TYPE connect_lake.contact_event IS
+  'One contact event as typed columns: the row type of contact_events and the result of contact_event_parse().';
+
+CREATE TABLE connect_lake.contact_events OF connect_lake.contact_event (
+  id                WITH OPTIONS NOT NULL,
+  "time"            WITH OPTIONS NOT NULL,
+  detail_contactid  WITH OPTIONS NOT NULL,
+  landed_at         WITH OPTIONS NOT NULL DEFAULT now()
 ) PARTITION BY RANGE ("time");
 
 
@@ -77,3 +86,9 @@ COMMENT ON COLUMN connect_lake.contact_events.extra IS 'Every key of the event t
 COMMENT ON COLUMN connect_lake.contact_events.source_file IS 'File the event was loaded from; NULL when it came through ingest().';
 COMMENT ON COLUMN connect_lake.contact_events.source_offset IS 'Byte offset of the event in source_file (in the decompressed stream).';
 COMMENT ON COLUMN connect_lake.contact_events.landed_at IS 'When the row landed in the lake.';
+
+CREATE FUNCTION connect_lake.contact_event_parse(doc jsonb) RETURNS connect_lake.contact_event
+  AS 'MODULE_PATHNAME', 'contact_event_parse_jsonb'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.contact_event_parse(jsonb) IS
+  'One contact event (EventBridge, jsonb) as a typed connect_lake.contact_event row: keys matched case-insensitively (instanceARN, AgentInfo), enumerations upper-cased (Voice -> VOICE), the 1970-01-01T00:00:00.001Z placeholder read as NULL; landed_at left NULL (the writer fills it).';

@@ -1,62 +1,71 @@
 -- Amazon Connect Cases events (EventBridge, source aws.cases).
 
-CREATE TABLE connect_lake.case_events (
-  id                                           text NOT NULL,
-  detail_case_caseid                           text NOT NULL,
-  detail_approximatechangetime                 timestamptz NOT NULL,
-  account                                      text,
-  detail_event_type                            text,
-  detail_case_createddatetime                  timestamptz,
-  detail_case_templateid                       text,
-  detail_case_fields_status                    text,
-  detail_case_fields_title                     text,
-  detail_case_fields_description               text,
-  detail_case_fields_summary                   text,
-  detail_case_fields_reference_number          text,
-  detail_case_fields_customer_id               text,
-  detail_case_fields_level_1                   text,
-  detail_case_fields_level_2                   text,
-  detail_case_fields_level_3                   text,
-  detail_case_fields_case_reason               text,
-  detail_case_fields_assigned_user             text,
-  detail_case_fields_assigned_agent_name       text,
-  detail_case_fields_assigned_queue            text,
-  detail_case_fields_queue_name                text,
-  detail_case_fields_is_complaint              boolean,
-  detail_case_fields_complaint_status          text,
-  detail_case_fields_complaint_type            text,
-  detail_case_fields_complaint_subject         text,
-  detail_case_fields_complaint_subject_2       text,
-  detail_case_fields_complaint_reason          text,
-  detail_case_fields_complaint_goodwill_amount numeric(12,2),
-  detail_case_fields_complaint_resolved        boolean,
-  detail_case_fields_ombudsman_case            boolean,
-  detail_case_fields_original_creation_date    timestamptz,
-  detail_case_fields_last_updated_datetime     timestamptz,
-  detail_case_fields_last_closed_datetime      timestamptz,
-  detail_case_fields_last_reopened_datetime    timestamptz,
-  detail_case_fields_due_date                  timestamptz,
-  detail_case_fields_is_overdue                boolean,
-  detail_case_fields_other                     jsonb,
-  detail_changedfieldids                       jsonb,
-  detail_performedby_userarn                   text,
-  detail_performedby_iamprincipalarn           text,
-  detail_version                               text,
-  detail_type                                  text,
-  source                                       text,
-  aws_account                                  text,
-  "time"                                       timestamptz,
-  region                                       text,
-  resources                                    jsonb,
-  extra                                        jsonb,
-  source_file                                  text,
-  source_offset                                bigint,
-  meta_enriched_landed_date                    timestamptz NOT NULL DEFAULT now()
+CREATE TYPE connect_lake.case_event AS (
+  id                                            text,
+  detail_case_caseid                            text,
+  detail_approximatechangetime                  timestamptz,
+  account                                       text,
+  detail_event_type                             text,
+  detail_case_createddatetime                   timestamptz,
+  detail_case_templateid                        text,
+  detail_case_fields_status                     text,
+  detail_case_fields_title                      text,
+  detail_case_fields_description                text,
+  detail_case_fields_summary                    text,
+  detail_case_fields_reference_number           text,
+  detail_case_fields_customer_id                text,
+  detail_case_fields_level_1                    text,
+  detail_case_fields_level_2                    text,
+  detail_case_fields_level_3                    text,
+  detail_case_fields_case_reason                text,
+  detail_case_fields_assigned_user              text,
+  detail_case_fields_assigned_agent_name        text,
+  detail_case_fields_assigned_queue             text,
+  detail_case_fields_queue_name                 text,
+  detail_case_fields_is_complaint               boolean,
+  detail_case_fields_complaint_status           text,
+  detail_case_fields_complaint_type             text,
+  detail_case_fields_complaint_subject          text,
+  detail_case_fields_complaint_subject_2        text,
+  detail_case_fields_complaint_reason           text,
+  detail_case_fields_complaint_goodwill_amount  numeric(12,2),
+  detail_case_fields_complaint_resolved         boolean,
+  detail_case_fields_ombudsman_case             boolean,
+  detail_case_fields_original_creation_date     timestamptz,
+  detail_case_fields_last_updated_datetime      timestamptz,
+  detail_case_fields_last_closed_datetime       timestamptz,
+  detail_case_fields_last_reopened_datetime     timestamptz,
+  detail_case_fields_due_date                   timestamptz,
+  detail_case_fields_is_overdue                 boolean,
+  detail_case_fields_other                      jsonb,
+  detail_changedfieldids                        jsonb,
+  detail_performedby_userarn                    text,
+  detail_performedby_iamprincipalarn            text,
+  detail_version                                text,
+  detail_type                                   text,
+  source                                        text,
+  aws_account                                   text,
+  "time"                                        timestamptz,
+  region                                        text,
+  resources                                     jsonb,
+  extra                                         jsonb,
+  source_file                                   text,
+  source_offset                                 bigint,
+  meta_enriched_landed_date                     timestamptz
+);
+COMMENT ON TYPE connect_lake.case_event IS
+  'One Cases CASE.* event as typed columns: the row type of case_events and the result of case_event_parse().';
+
+CREATE TABLE connect_lake.case_events OF connect_lake.case_event (
+  id                            WITH OPTIONS NOT NULL,
+  detail_case_caseid            WITH OPTIONS NOT NULL,
+  detail_approximatechangetime  WITH OPTIONS NOT NULL,
+  meta_enriched_landed_date     WITH OPTIONS NOT NULL DEFAULT now()
 ) PARTITION BY RANGE (detail_approximatechangetime);
 
 
 INSERT INTO connect_lake.fact_table VALUES
-  ('case_events', '{detail_case_caseid,detail_approximatechangetime,id}', 'PRIMARY KEY', ARRAY['(id)', '(detail_case_createddatetime)', '(account) WHERE account IS NOT NULL']::text[]);
+  ('case_events', '{detail_case_caseid,detail_approximatechangetime,id}', 'PRIMARY KEY', ARRAY['(id)', '(detail_case_createddatetime)', '(account) WHERE account IS NOT NULL', '(meta_enriched_landed_date)']::text[]);
 
 COMMENT ON TABLE connect_lake.case_events IS
   'Amazon Connect Cases events (CASE.CREATED, CASE.UPDATED, CASE.DELETED): every event kept, the case as it stood after the change. Monthly partitions on detail_approximatechangetime (UTC).';
@@ -112,29 +121,38 @@ COMMENT ON COLUMN connect_lake.case_events.source_file IS 'File the event was lo
 COMMENT ON COLUMN connect_lake.case_events.source_offset IS 'Byte offset of the event in source_file (in the decompressed stream).';
 COMMENT ON COLUMN connect_lake.case_events.meta_enriched_landed_date IS 'When the row landed in the lake.';
 
-CREATE TABLE connect_lake.case_related_items (
-  id                        text NOT NULL,
-  detail_relateditem_caseid text NOT NULL,
-  detail_approximatechangetime timestamptz NOT NULL,
-  detail_event_type         text,
-  detail_relateditem_relateditemid   text,
-  detail_relateditem_relateditemtype text,
-  detail_relateditem_createddatetime timestamptz,
-  comment_body              text,
-  contact_arn               text,
-  contactid                 uuid,
-  detail_changedattributes  jsonb,
-  detail_performedby_userarn text,
-  detail_performedby_iamprincipalarn text,
-  "time"                    timestamptz,
-  extra                     jsonb,
-  source_file               text,
-  source_offset             bigint,
-  landed_at                 timestamptz NOT NULL DEFAULT now()
+CREATE TYPE connect_lake.case_related_item AS (
+  id                                  text,
+  detail_relateditem_caseid           text,
+  detail_approximatechangetime        timestamptz,
+  detail_event_type                   text,
+  detail_relateditem_relateditemid    text,
+  detail_relateditem_relateditemtype  text,
+  detail_relateditem_createddatetime  timestamptz,
+  comment_body                        text,
+  contact_arn                         text,
+  contactid                           uuid,
+  detail_changedattributes            jsonb,
+  detail_performedby_userarn          text,
+  detail_performedby_iamprincipalarn  text,
+  "time"                              timestamptz,
+  extra                               jsonb,
+  source_file                         text,
+  source_offset                       bigint,
+  landed_at                           timestamptz
+);
+COMMENT ON TYPE connect_lake.case_related_item IS
+  'One Cases RELATED_ITEM.* event as typed columns: the row type of case_related_items and the result of case_related_item_parse().';
+
+CREATE TABLE connect_lake.case_related_items OF connect_lake.case_related_item (
+  id                            WITH OPTIONS NOT NULL,
+  detail_relateditem_caseid     WITH OPTIONS NOT NULL,
+  detail_approximatechangetime  WITH OPTIONS NOT NULL,
+  landed_at                     WITH OPTIONS NOT NULL DEFAULT now()
 ) PARTITION BY RANGE (detail_approximatechangetime);
 
 INSERT INTO connect_lake.fact_table VALUES
-  ('case_related_items', '{detail_relateditem_caseid,detail_approximatechangetime,id}', 'PRIMARY KEY', '{}');
+  ('case_related_items', '{detail_relateditem_caseid,detail_approximatechangetime,id}', 'PRIMARY KEY', ARRAY['(id)', '(detail_relateditem_relateditemid)', '(contactid) WHERE contactid IS NOT NULL']::text[]);
 
 COMMENT ON TABLE connect_lake.case_related_items IS
   'Cases RELATED_ITEM.* events: comments and contacts linked to a case. Monthly partitions on detail_approximatechangetime (UTC).';
@@ -160,14 +178,214 @@ COMMENT ON COLUMN connect_lake.case_related_items.landed_at IS 'When the row lan
 -- Custom case fields are keyed by UUID in Connect: this map names them.
 CREATE TABLE connect_lake.case_field_map (
   field_id     text PRIMARY KEY,
-  column_name  name NOT NULL,
+  column_name  name NOT NULL
+               CHECK (column_name = 'account'
+                      OR (column_name LIKE 'detail\_case\_fields\_%'
+                          AND column_name NOT IN ('detail_case_fields_due_date', 'detail_case_fields_is_overdue',
+                                                  'detail_case_fields_other'))),
   field_name   text,
   field_type   text
 );
 COMMENT ON TABLE connect_lake.case_field_map IS
   'Maps Cases field ids (custom fields are UUIDs) onto detail_case_fields_* columns of case_events; unmapped fields land in detail_case_fields_other.';
 COMMENT ON COLUMN connect_lake.case_field_map.field_id IS 'The Cases field id (system name such as status, or a UUID).';
-COMMENT ON COLUMN connect_lake.case_field_map.column_name IS 'The case_events column the field fills.';
+COMMENT ON COLUMN connect_lake.case_field_map.column_name IS 'The case_events column the field fills: account or a detail_case_fields_* column (not due_date, is_overdue, other).';
 COMMENT ON COLUMN connect_lake.case_field_map.field_name IS 'The field''s display name (from ListFields).';
 COMMENT ON COLUMN connect_lake.case_field_map.field_type IS 'The field''s type (from ListFields): Text, Number, Boolean, DateTime, SingleSelect, Url, User.';
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.case_field_map', '');
+
+-- ==== Parsing
+--
+-- A field of detail.case.fields lands in the column case_field_map names for
+-- its id, else in detail_case_fields_<id> when there is one (the system
+-- fields), else in detail_case_fields_other.  Tagged values are converted to
+-- the column's type: text takes any value; boolean a booleanValue or a string
+-- true/false/yes/no; numeric a doubleValue or a decimal string; timestamptz an
+-- ISO-8601 stringValue (YYYY-MM-DD alone is midnight UTC) or a doubleValue of
+-- epoch milliseconds; emptyValue is NULL.  account is the field mapped to
+-- account, else the profile id at the end of the customer_id ARN.
+CREATE FUNCTION connect_lake.case_event_parse(doc jsonb) RETURNS connect_lake.case_event
+  AS 'MODULE_PATHNAME', 'case_event_parse_jsonb'
+  LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.case_event_parse(jsonb) IS
+  'One Cases CASE.* event (detail-type Amazon Connect Cases Change or Cases Event) as a typed connect_lake.case_event row: fields mapped through case_field_map, due date = created + 2 working days (default calendar), overdue and landed date as of now. STABLE: reads case_field_map and the calendar.';
+
+CREATE FUNCTION connect_lake.case_event_parse(doc jsonb, field_map jsonb) RETURNS connect_lake.case_event
+  AS 'MODULE_PATHNAME', 'case_event_parse_map'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.case_event_parse(jsonb, jsonb) IS
+  'case_event_parse() with the field map given as {"field id": "column", ...} (e.g. case_field_map_json()): IMMUTABLE, for distributed INSERT ... SELECT; leaves due date, overdue and landed date NULL.';
+
+CREATE FUNCTION connect_lake.case_related_item_parse(doc jsonb) RETURNS connect_lake.case_related_item
+  AS 'MODULE_PATHNAME', 'case_related_item_parse_jsonb'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.case_related_item_parse(jsonb) IS
+  'One Cases RELATED_ITEM.* event (a comment or a linked contact) as a typed connect_lake.case_related_item row.';
+
+CREATE FUNCTION connect_lake.case_field_map_json() RETURNS jsonb
+  LANGUAGE sql STABLE PARALLEL SAFE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$ SELECT coalesce(jsonb_object_agg(field_id, column_name::text), '{}') FROM connect_lake.case_field_map $fn$;
+COMMENT ON FUNCTION connect_lake.case_field_map_json() IS
+  'case_field_map as a JSON object {"field id": "column"}: the second argument of the IMMUTABLE case_event_parse(doc, field_map).';
+
+-- Fill case_field_map from a saved ListFields response
+-- ({"fields": [{"fieldId", "name", "type", "namespace"}, ...]}, every page's
+-- fields in one array).  A field is matched to a column by `names`
+-- ({"field name": "column"}: an explicit list, exact names) or else by its
+-- normalised name: lower case, runs of anything but letters and digits as
+-- '_', so "Level 1" -> detail_case_fields_level_1 and "Is complaint?" ->
+-- detail_case_fields_is_complaint; names "account", "account number",
+-- "account no" fill account.  System fields (status, title ...) need no map.
+CREATE FUNCTION connect_lake.case_field_map_load(list_fields jsonb, names jsonb DEFAULT '{}')
+RETURNS TABLE (field_id text, field_name text, field_type text, column_name name, action text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  f     jsonb;
+  norm  text;
+  col   text;
+BEGIN
+  IF jsonb_typeof(list_fields -> 'fields') IS DISTINCT FROM 'array' THEN
+    RAISE EXCEPTION 'ListFields response has no "fields" array'
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Pass the JSON of aws connectcases list-fields --domain-id ..., e.g. {"fields": [{"fieldId": "...", "name": "...", "type": "Text"}]}.';
+  END IF;
+  FOR f IN SELECT * FROM jsonb_array_elements(list_fields -> 'fields') LOOP
+    field_id   := f ->> 'fieldId';
+    field_name := f ->> 'name';
+    field_type := f ->> 'type';
+    column_name := NULL;
+    IF field_id IS NULL THEN
+      CONTINUE;
+    END IF;
+    col := coalesce(names ->> field_name, names ->> field_id);
+    IF col IS NULL THEN
+      norm := trim(BOTH '_' FROM regexp_replace(lower(coalesce(field_name, '')), '[^a-z0-9]+', '_', 'g'));
+      col := CASE WHEN norm IN ('account', 'account_number', 'account_no', 'account_num') THEN 'account'
+                  ELSE 'detail_case_fields_' || norm END;
+    END IF;
+    IF f ->> 'namespace' = 'System'
+       OR EXISTS (SELECT 1 FROM pg_attribute a
+                   WHERE a.attrelid = 'connect_lake.case_events'::regclass
+                     AND a.attname = 'detail_case_fields_' || field_id AND NOT a.attisdropped) THEN
+      action := 'system';          -- fills its column without a map
+    ELSIF col NOT IN ('detail_case_fields_due_date', 'detail_case_fields_is_overdue', 'detail_case_fields_other')
+       AND EXISTS (SELECT 1 FROM pg_attribute a
+                    WHERE a.attrelid = 'connect_lake.case_events'::regclass
+                      AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped)
+       AND (col = 'account' OR col LIKE 'detail\_case\_fields\_%') THEN
+      column_name := col;
+      INSERT INTO connect_lake.case_field_map AS m (field_id, column_name, field_name, field_type)
+      VALUES (case_field_map_load.field_id, col, case_field_map_load.field_name, case_field_map_load.field_type)
+      ON CONFLICT ON CONSTRAINT case_field_map_pkey DO UPDATE
+        SET column_name = excluded.column_name, field_name = excluded.field_name, field_type = excluded.field_type;
+      action := 'mapped';
+    ELSE
+      action := 'unmatched';       -- lands in detail_case_fields_other
+    END IF;
+    RETURN NEXT;
+  END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.case_field_map_load(jsonb, jsonb) IS
+  'Fills case_field_map from a saved ListFields response, matching each field to a column by the names argument ({"field name": "column"}) or by its normalised name; returns every field with its column and action (mapped, system, unmatched).';
+
+-- ==== Case state: the latest event of every case
+--
+-- One row per case: its latest CASE.* event by (approximateChangeTime, id),
+-- deleted cases included (detail_event_type CASE.DELETED; case_current leaves
+-- them out).  Maintained set-wise by case_state_refresh(), which ingest() and
+-- load() run after writing case events; run it after hand-written INSERTs.
+-- Order-independent and idempotent: an older or repeated event never
+-- replaces a newer one.
+CREATE TABLE connect_lake.case_state OF connect_lake.case_event (
+  detail_case_caseid           WITH OPTIONS PRIMARY KEY,
+  detail_approximatechangetime WITH OPTIONS NOT NULL,
+  id                           WITH OPTIONS NOT NULL
+);
+CREATE INDEX case_state_created_idx ON connect_lake.case_state (detail_case_createddatetime);
+CREATE INDEX case_state_account_idx ON connect_lake.case_state (account) WHERE account IS NOT NULL;
+CREATE INDEX case_state_open_idx ON connect_lake.case_state (detail_case_createddatetime)
+  WHERE detail_event_type IS DISTINCT FROM 'CASE.DELETED'
+    AND coalesce(lower(detail_case_fields_status), 'open') <> 'closed';
+CREATE INDEX case_state_complaint_idx ON connect_lake.case_state (detail_case_createddatetime)
+  WHERE detail_case_fields_is_complaint AND detail_event_type IS DISTINCT FROM 'CASE.DELETED';
+COMMENT ON TABLE connect_lake.case_state IS
+  'The latest event of every case (by approximateChangeTime, then event id), deleted cases included: what case_current and the case views read. Maintained by case_state_refresh().';
+DO $comments$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT a.attname, col_description(a.attrelid, a.attnum) AS d
+             FROM pg_attribute a
+            WHERE a.attrelid = 'connect_lake.case_events'::regclass AND a.attnum > 0 AND NOT a.attisdropped LOOP
+    EXECUTE format('COMMENT ON COLUMN connect_lake.case_state.%I IS %L', r.attname, 'Of the case''s latest event: ' || r.d);
+  END LOOP;
+END
+$comments$;
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.case_state', '');
+
+CREATE FUNCTION connect_lake.case_state_refresh(since timestamptz DEFAULT '-infinity')
+RETURNS bigint
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+  WITH latest AS (
+    SELECT DISTINCT ON (e.detail_case_caseid) e.*
+      FROM connect_lake.case_events e
+     WHERE e.meta_enriched_landed_date >= since
+     ORDER BY e.detail_case_caseid, e.detail_approximatechangetime DESC, e.id DESC
+  ), up AS (
+    INSERT INTO connect_lake.case_state AS s
+    SELECT * FROM latest
+    ON CONFLICT (detail_case_caseid) DO UPDATE
+       SET (id, detail_approximatechangetime, account, detail_event_type, detail_case_createddatetime,
+            detail_case_templateid, detail_case_fields_status, detail_case_fields_title,
+            detail_case_fields_description, detail_case_fields_summary, detail_case_fields_reference_number,
+            detail_case_fields_customer_id, detail_case_fields_level_1, detail_case_fields_level_2,
+            detail_case_fields_level_3, detail_case_fields_case_reason, detail_case_fields_assigned_user,
+            detail_case_fields_assigned_agent_name, detail_case_fields_assigned_queue,
+            detail_case_fields_queue_name, detail_case_fields_is_complaint, detail_case_fields_complaint_status,
+            detail_case_fields_complaint_type, detail_case_fields_complaint_subject,
+            detail_case_fields_complaint_subject_2, detail_case_fields_complaint_reason,
+            detail_case_fields_complaint_goodwill_amount, detail_case_fields_complaint_resolved,
+            detail_case_fields_ombudsman_case, detail_case_fields_original_creation_date,
+            detail_case_fields_last_updated_datetime, detail_case_fields_last_closed_datetime,
+            detail_case_fields_last_reopened_datetime, detail_case_fields_due_date,
+            detail_case_fields_is_overdue, detail_case_fields_other, detail_changedfieldids,
+            detail_performedby_userarn, detail_performedby_iamprincipalarn, detail_version, detail_type,
+            source, aws_account, "time", region, resources, extra, source_file, source_offset,
+            meta_enriched_landed_date)
+         = (excluded.id, excluded.detail_approximatechangetime, excluded.account, excluded.detail_event_type,
+            excluded.detail_case_createddatetime, excluded.detail_case_templateid, excluded.detail_case_fields_status,
+            excluded.detail_case_fields_title, excluded.detail_case_fields_description,
+            excluded.detail_case_fields_summary, excluded.detail_case_fields_reference_number,
+            excluded.detail_case_fields_customer_id, excluded.detail_case_fields_level_1,
+            excluded.detail_case_fields_level_2, excluded.detail_case_fields_level_3,
+            excluded.detail_case_fields_case_reason, excluded.detail_case_fields_assigned_user,
+            excluded.detail_case_fields_assigned_agent_name, excluded.detail_case_fields_assigned_queue,
+            excluded.detail_case_fields_queue_name, excluded.detail_case_fields_is_complaint,
+            excluded.detail_case_fields_complaint_status, excluded.detail_case_fields_complaint_type,
+            excluded.detail_case_fields_complaint_subject, excluded.detail_case_fields_complaint_subject_2,
+            excluded.detail_case_fields_complaint_reason, excluded.detail_case_fields_complaint_goodwill_amount,
+            excluded.detail_case_fields_complaint_resolved, excluded.detail_case_fields_ombudsman_case,
+            excluded.detail_case_fields_original_creation_date, excluded.detail_case_fields_last_updated_datetime,
+            excluded.detail_case_fields_last_closed_datetime, excluded.detail_case_fields_last_reopened_datetime,
+            excluded.detail_case_fields_due_date, excluded.detail_case_fields_is_overdue,
+            excluded.detail_case_fields_other, excluded.detail_changedfieldids, excluded.detail_performedby_userarn,
+            excluded.detail_performedby_iamprincipalarn, excluded.detail_version, excluded.detail_type,
+            excluded.source, excluded.aws_account, excluded."time", excluded.region, excluded.resources,
+            excluded.extra, excluded.source_file, excluded.source_offset, excluded.meta_enriched_landed_date)
+     WHERE (s.detail_approximatechangetime, s.id) < (excluded.detail_approximatechangetime, excluded.id)
+    RETURNING 1
+  )
+  SELECT count(*) FROM up
+$fn$;
+COMMENT ON FUNCTION connect_lake.case_state_refresh(timestamptz) IS
+  'Brings case_state up to date with the case events that landed at or after since (default: all); returns the cases whose state changed. ingest() and load() run it after writing case events; run it after hand-written INSERTs into case_events.';
+
+GRANT INSERT, UPDATE ON connect_lake.case_state TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.case_state_refresh(timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.case_state_refresh(timestamptz) TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.case_field_map_load(jsonb, jsonb) FROM PUBLIC;

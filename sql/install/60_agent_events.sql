@@ -1,32 +1,41 @@
 -- Agent events (Kinesis agent event stream).
 
-CREATE TABLE connect_lake.agent_events (
-  eventid                                text NOT NULL,
-  eventtimestamp                         timestamptz NOT NULL,
-  agentarn                               text NOT NULL,
-  agent_id                               uuid,
-  eventtype                              text,
-  awsaccountid                           text,
-  instancearn                            text,
-  version                                text,
-  agentstatus_name                       text,
-  agentstatus_arn                        text,
-  agentstatus_starttimestamp             timestamptz,
-  nextagentstatus_name                   text,
-  username                               text,
-  firstname                              text,
-  lastname                               text,
-  routingprofile_arn                     text,
-  routingprofile_name                    text,
-  hierarchygroups                        jsonb,
-  contacts                               jsonb,
-  current_snapshot                       jsonb,
-  previous_agentstatus_name              text,
-  previous_snapshot                      jsonb,
-  extra                                  jsonb,
-  source_file                            text,
-  source_offset                          bigint,
-  landed_at                              timestamptz NOT NULL DEFAULT now()
+CREATE TYPE connect_lake.agent_event AS (
+  eventid                     text,
+  eventtimestamp              timestamptz,
+  agentarn                    text,
+  agent_id                    uuid,
+  eventtype                   text,
+  awsaccountid                text,
+  instancearn                 text,
+  version                     text,
+  agentstatus_name            text,
+  agentstatus_arn             text,
+  agentstatus_starttimestamp  timestamptz,
+  nextagentstatus_name        text,
+  username                    text,
+  firstname                   text,
+  lastname                    text,
+  routingprofile_arn          text,
+  routingprofile_name         text,
+  hierarchygroups             jsonb,
+  contacts                    jsonb,
+  current_snapshot            jsonb,
+  previous_agentstatus_name   text,
+  previous_snapshot           jsonb,
+  extra                       jsonb,
+  source_file                 text,
+  source_offset               bigint,
+  landed_at                   timestamptz
+);
+COMMENT ON TYPE connect_lake.agent_event IS
+  'One agent event as typed columns: the row type of agent_events and the result of agent_event_parse().';
+
+CREATE TABLE connect_lake.agent_events OF connect_lake.agent_event (
+  eventid         WITH OPTIONS NOT NULL,
+  eventtimestamp  WITH OPTIONS NOT NULL,
+  agentarn        WITH OPTIONS NOT NULL,
+  landed_at       WITH OPTIONS NOT NULL DEFAULT now()
 ) PARTITION BY RANGE (eventtimestamp);
 
 
@@ -61,3 +70,9 @@ COMMENT ON COLUMN connect_lake.agent_events.extra IS 'Every key of the event the
 COMMENT ON COLUMN connect_lake.agent_events.source_file IS 'File the event was loaded from; NULL when it came through ingest().';
 COMMENT ON COLUMN connect_lake.agent_events.source_offset IS 'Byte offset of the event in source_file (in the decompressed stream).';
 COMMENT ON COLUMN connect_lake.agent_events.landed_at IS 'When the row landed in the lake.';
+
+CREATE FUNCTION connect_lake.agent_event_parse(doc jsonb) RETURNS connect_lake.agent_event
+  AS 'MODULE_PATHNAME', 'agent_event_parse_jsonb'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.agent_event_parse(jsonb) IS
+  'One agent event (Kinesis agent event stream, jsonb) as a typed connect_lake.agent_event row: status, routing profile and current contacts as columns, both snapshots whole as JSON; landed_at left NULL (the writer fills it).';

@@ -11,6 +11,8 @@ GRANT INSERT, UPDATE ON
   connect_lake.agent_dim, connect_lake.queue_dim, connect_lake.queue_name_history,
   connect_lake.contact_account, connect_lake.load_manifest, connect_lake.load_rejects
   TO connect_lake_loader;
+-- A newer CTR version that drops an account number removes its link.
+GRANT DELETE ON connect_lake.contact_account TO connect_lake_loader;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA connect_lake TO connect_lake_loader;
 
 REVOKE ALL ON FUNCTION connect_lake.create_partition(regclass, timestamptz) FROM PUBLIC;
@@ -20,6 +22,8 @@ GRANT EXECUTE ON FUNCTION connect_lake.ensure_partitions(regclass, timestamptz, 
 
 REVOKE ALL ON FUNCTION connect_lake.ingest(text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.ingest(text, jsonb) TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.ingest_batch(text, jsonb[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.ingest_batch(text, jsonb[]) TO connect_lake_loader;
 
 -- Reading server files: the loader role runs these, and also needs
 -- pg_read_server_files (the functions check it and say so).

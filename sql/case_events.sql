@@ -1,0 +1,165 @@
+-- Cases events: case_event_parse() and case_related_item_parse() on
+-- hand-written records of every event type, both detail-type names, every
+-- tagged value type, mapped and unmapped custom fields, and bad input.
+SET TimeZone = 'UTC';
+SET connect_lake.calendar = 'england_wales';
+
+-- The field map, loaded from a saved ListFields response: names matched
+-- after normalisation, one by an explicit name -> column list, one left
+-- unmatched, system fields recognised.
+SELECT * FROM connect_lake.case_field_map_load($${"fields": [
+  {"fieldId": "status", "name": "Status", "type": "SingleSelect", "namespace": "System"},
+  {"fieldId": "title", "name": "Title", "type": "Text", "namespace": "System"},
+  {"fieldId": "0b5e6a6e-0000-4000-8000-000000000001", "name": "Level 1", "type": "SingleSelect", "namespace": "Custom"},
+  {"fieldId": "0b5e6a6e-0000-4000-8000-000000000002", "name": "Is complaint?", "type": "Boolean", "namespace": "Custom"},
+  {"fieldId": "0b5e6a6e-0000-4000-8000-000000000003", "name": "Complaint goodwill amount", "type": "Number", "namespace": "Custom"},
+  {"fieldId": "0b5e6a6e-0000-4000-8000-000000000004", "name": "Original creation date", "type": "DateTime", "namespace": "Custom"},
+  {"fieldId": "0b5e6a6e-0000-4000-8000-000000000005", "name": "Assigned user", "type": "User", "namespace": "Custom"},
+  {"fieldId": "0b5e6a6e-0000-4000-8000-000000000006", "name": "Complaint Subject", "type": "Text", "namespace": "Custom"},
+  {"fieldId": "0b5e6a6e-0000-4000-8000-000000000007", "name": "Account Number", "type": "Text", "namespace": "Custom"},
+  {"fieldId": "0b5e6a6e-0000-4000-8000-000000000008", "name": "Why they called", "type": "Text", "namespace": "Custom"},
+  {"fieldId": "0b5e6a6e-0000-4000-8000-000000000009", "name": "Favourite colour", "type": "Text", "namespace": "Custom"}
+]}$$, '{"Why they called": "detail_case_fields_complaint_reason"}');
+SELECT field_id, column_name, field_name, field_type FROM connect_lake.case_field_map ORDER BY field_id;
+
+-- Loading the map: bad input.
+SELECT * FROM connect_lake.case_field_map_load('{"items": []}');  -- ERROR
+-- The map only takes fillable columns.
+INSERT INTO connect_lake.case_field_map VALUES ('x', 'detail_case_fields_due_date');  -- ERROR
+INSERT INTO connect_lake.case_field_map VALUES ('x', 'id');  -- ERROR
+
+-- A record as analysts see it: the non-NULL columns (landed date aside).
+CREATE FUNCTION pg_temp.show(r connect_lake.case_event) RETURNS text LANGUAGE sql AS
+  $$ SELECT jsonb_pretty(jsonb_strip_nulls(to_jsonb(r) - 'meta_enriched_landed_date')) $$;
+
+-- CASE.CREATED, detail-type "Amazon Connect Cases Change": every tagged value
+-- type (stringValue, doubleValue, booleanValue, emptyValue, userArnValue),
+-- system fields, mapped custom fields, two unmapped ones, an unknown key.
+SELECT pg_temp.show(connect_lake.case_event_parse($${
+  "version": "0", "id": "e-0001", "detail-type": "Amazon Connect Cases Change", "source": "aws.cases",
+  "account": "111122223333", "time": "2024-03-04T09:00:01Z", "region": "eu-west-2",
+  "resources": ["arn:aws:cases:eu-west-2:111122223333:domain/d-1"],
+  "detail": {
+    "version": "0", "eventType": "CASE.CREATED", "approximateChangeTime": "2024-03-04T09:00:00.250Z",
+    "changedFieldIds": ["status", "title"],
+    "performedBy": {"user": {"userArn": "arn:aws:connect:eu-west-2:111122223333:instance/i-1/agent/a-1"},
+                    "iamPrincipalArn": "arn:aws:iam::111122223333:role/connect"},
+    "case": {
+      "caseId": "c-0001", "templateId": "t-1", "createdDateTime": "2024-03-04T09:00:00.250Z",
+      "fields": {
+        "status": {"value": {"stringValue": "open"}},
+        "title": {"value": {"stringValue": "Bill too high"}},
+        "reference_number": {"value": {"stringValue": "12345678"}},
+        "customer_id": {"value": {"stringValue": "arn:aws:profile:eu-west-2:111122223333:domains/d/profiles/p-42"}},
+        "last_updated_datetime": {"value": {"stringValue": "2024-03-04T09:00:00.250Z"}},
+        "case_id": {"value": {"stringValue": "c-0001"}},
+        "0b5e6a6e-0000-4000-8000-000000000001": {"value": {"stringValue": "Billing"}},
+        "0b5e6a6e-0000-4000-8000-000000000002": {"value": {"booleanValue": true}},
+        "0b5e6a6e-0000-4000-8000-000000000003": {"value": {"doubleValue": 25.5}},
+        "0b5e6a6e-0000-4000-8000-000000000004": {"value": {"doubleValue": 1704067200000}},
+        "0b5e6a6e-0000-4000-8000-000000000005": {"value": {"userArnValue": "arn:aws:connect:eu-west-2:111122223333:instance/i-1/agent/a-2"}},
+        "0b5e6a6e-0000-4000-8000-000000000006": {"value": {"emptyValue": {}}},
+        "0b5e6a6e-0000-4000-8000-000000000007": {"value": {"stringValue": "ACC-1001"}},
+        "0b5e6a6e-0000-4000-8000-000000000009": {"value": {"stringValue": "teal"}},
+        "0b5e6a6e-0000-4000-8000-0000000000ff": {"value": {"doubleValue": 3}}
+      }
+    }
+  },
+  "replayed": true
+}$$));
+
+-- The due date is 2 working days after creation (above: Monday 09:00 ->
+-- Wednesday 09:00; here Friday 17:00 -> Tuesday 17:00); open and past due
+-- when it landed, so overdue.
+SELECT c.detail_case_fields_due_date, c.detail_case_fields_is_overdue,
+       c.meta_enriched_landed_date = transaction_timestamp() AS landed_now
+  FROM connect_lake.case_event_parse('{"id": "e", "detail": {"approximateChangeTime": "2024-03-08T17:00:00Z",
+         "case": {"caseId": "c", "createdDateTime": "2024-03-08T17:00:00Z",
+                  "fields": {"status": {"value": {"stringValue": "open"}}}}}}') c;
+-- Maundy Thursday 17:00 GMT -> Wednesday 17:00 BST (Good Friday, Easter Monday).
+SELECT c.detail_case_fields_due_date
+  FROM connect_lake.case_event_parse('{"id": "e", "detail": {"approximateChangeTime": "2024-03-28T17:00:00Z",
+         "case": {"caseId": "c", "createdDateTime": "2024-03-28T17:00:00Z", "fields": {}}}}') c;
+-- A closed case is never overdue.
+SELECT c.detail_case_fields_is_overdue
+  FROM connect_lake.case_event_parse('{"id": "e", "detail": {"approximateChangeTime": "2024-03-08T17:00:00Z",
+         "case": {"caseId": "c", "createdDateTime": "2024-03-08T17:00:00Z",
+                  "fields": {"status": {"value": {"stringValue": "Closed"}}}}}}') c;
+
+-- CASE.UPDATED under the older detail-type "Amazon Connect Cases Event";
+-- the boolean as a SingleSelect string, the amount and a date as strings;
+-- account from the customer_id profile when no account field is mapped.
+SELECT pg_temp.show(connect_lake.case_event_parse($${
+  "id": "e-0002", "detail-type": "Amazon Connect Cases Event", "source": "aws.cases",
+  "detail": {"eventType": "CASE.UPDATED", "approximateChangeTime": "2024-03-05T10:00:00Z",
+    "changedFieldIds": ["status"],
+    "case": {"caseId": "c-0002", "createdDateTime": "2024-03-04T10:00:00Z",
+      "fields": {
+        "status": {"value": {"stringValue": "closed"}},
+        "last_closed_datetime": {"value": {"stringValue": "2024-03-05T10:00:00Z"}},
+        "customer_id": {"value": {"stringValue": "arn:aws:profile:eu-west-2:111122223333:domains/d/profiles/p-77"}},
+        "0b5e6a6e-0000-4000-8000-000000000002": {"value": {"stringValue": "Yes"}},
+        "0b5e6a6e-0000-4000-8000-000000000003": {"value": {"stringValue": "10.50"}},
+        "0b5e6a6e-0000-4000-8000-000000000004": {"value": {"stringValue": "2023-12-31"}},
+        "0b5e6a6e-0000-4000-8000-000000000008": {"value": {"stringValue": "Estimated reading"}}
+      }}}}$$));
+
+-- CASE.DELETED: only the case id.
+SELECT pg_temp.show(connect_lake.case_event_parse(
+  '{"id": "e-0003", "detail-type": "Amazon Connect Cases Change",
+    "detail": {"eventType": "CASE.DELETED", "approximateChangeTime": "2024-03-07T09:00:00Z",
+               "case": {"caseId": "c-0002"}}}'));
+
+-- The IMMUTABLE variant takes the map as an argument and derives nothing.
+SELECT c.detail_case_fields_level_1, c.account, c.detail_case_fields_other,
+       c.detail_case_fields_due_date, c.meta_enriched_landed_date
+  FROM connect_lake.case_event_parse(
+    '{"id": "e", "detail": {"approximateChangeTime": "2024-03-04T09:00:00Z",
+      "case": {"caseId": "c", "createdDateTime": "2024-03-04T09:00:00Z",
+               "fields": {"f-l1": {"value": {"stringValue": "Metering"}},
+                          "f-acc": {"value": {"stringValue": "ACC-9"}},
+                          "0b5e6a6e-0000-4000-8000-000000000001": {"value": {"stringValue": "not mapped here"}}}}}}',
+    '{"f-l1": "detail_case_fields_level_1", "f-acc": "account"}') c;
+SELECT connect_lake.case_event_parse('{"id": "e"}', '[]');  -- ERROR
+SELECT provolatile, proname, pg_get_function_identity_arguments(oid)
+  FROM pg_proc WHERE pronamespace = 'connect_lake'::regnamespace AND proname LIKE 'case%parse' ORDER BY 2, 3;
+
+-- RELATED_ITEM.* events are related items: a comment, and a linked contact
+-- (the documented CASE.RELATED_ITEM.DELETED spelling routes the same way).
+SELECT jsonb_pretty(jsonb_strip_nulls(to_jsonb(r))) FROM connect_lake.case_related_item_parse($${
+  "id": "e-0100", "detail-type": "Amazon Connect Cases Change", "source": "aws.cases", "time": "2024-03-04T11:00:00Z",
+  "detail": {"version": "0", "eventType": "RELATED_ITEM.CREATED", "approximateChangeTime": "2024-03-04T11:00:00Z",
+    "changedAttributes": ["comment.commentText"],
+    "relatedItem": {"relatedItemType": "Comment", "relatedItemId": "ri-1", "caseId": "c-0001",
+                    "createdDateTime": "2024-03-04T11:00:00Z", "comment": {"body": "Gave a $5 refund"}}}}$$) r;
+SELECT r.detail_event_type, r.detail_relateditem_relateditemtype, r.contact_arn, r.contactid
+  FROM connect_lake.case_related_item_parse($${
+  "id": "e-0101", "detail": {"eventType": "CASE.RELATED_ITEM.DELETED", "approximateChangeTime": "2024-03-04T11:00:00Z",
+    "relatedItem": {"relatedItemType": "Contact", "relatedItemId": "ri-2", "caseId": "c-0001",
+      "contact": {"contactArn": "arn:aws:connect:eu-west-2:111122223333:instance/i-1/contact/5f1c2b1e-1111-4222-8333-944444444444"}}}}$$) r;
+-- ... and not case events, nor the other way round.
+SELECT connect_lake.case_event_parse('{"id": "e-0100", "detail": {"eventType": "RELATED_ITEM.CREATED",
+  "approximateChangeTime": "2024-03-04T11:00:00Z", "relatedItem": {"caseId": "c-0001"}}}');  -- ERROR
+SELECT connect_lake.case_related_item_parse('{"id": "e-0001", "detail": {"eventType": "CASE.CREATED",
+  "approximateChangeTime": "2024-03-04T11:00:00Z", "case": {"caseId": "c-0001"}}}');  -- ERROR
+
+-- Bad records: errors name the field and the event.
+SELECT connect_lake.case_event_parse('{"id": "e-9", "detail": {"approximateChangeTime": "2024-03-04T09:00:00Z", "case": {}}}');  -- ERROR
+SELECT connect_lake.case_event_parse('{"id": "e-9", "detail": {"approximateChangeTime": "yesterday", "case": {"caseId": "c"}}}');  -- ERROR
+SELECT connect_lake.case_event_parse('{"id": "e-9", "detail": {"approximateChangeTime": "2024-03-04T09:00:00Z", "case": {"caseId": "c",
+  "fields": {"0b5e6a6e-0000-4000-8000-000000000002": {"value": {"stringValue": "perhaps"}}}}}}');  -- ERROR
+SELECT connect_lake.case_event_parse('{"id": "e-9", "detail": {"approximateChangeTime": "2024-03-04T09:00:00Z", "case": {"caseId": "c",
+  "fields": {"0b5e6a6e-0000-4000-8000-000000000003": {"value": {"stringValue": "£12"}}}}}}');  -- ERROR
+SELECT connect_lake.case_event_parse('{"id": "e-9", "detail": {"approximateChangeTime": "2024-03-04T09:00:00Z", "case": {"caseId": "c",
+  "fields": {"0b5e6a6e-0000-4000-8000-000000000004": {"value": {"booleanValue": true}}}}}}');  -- ERROR
+SELECT connect_lake.case_event_parse('[1, 2]');  -- ERROR
+-- A map entry naming a column the table lacks is a configuration error.
+INSERT INTO connect_lake.case_field_map VALUES ('f-typo', 'detail_case_fields_levle_1');
+SELECT connect_lake.case_event_parse('{"id": "e-9", "detail": {"approximateChangeTime": "2024-03-04T09:00:00Z", "case": {"caseId": "c",
+  "fields": {"f-typo": {"value": {"stringValue": "x"}}}}}}');  -- ERROR
+DELETE FROM connect_lake.case_field_map WHERE field_id = 'f-typo';
+
+-- STRICT.
+SELECT connect_lake.case_event_parse(NULL) IS NULL AS strict;
+
+TRUNCATE connect_lake.case_field_map;

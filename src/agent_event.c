@@ -1,0 +1,94 @@
+/*
+ * agent_event.c: the Kinesis agent event stream (connect-formats.md
+ * section 5): LOGIN, LOGOUT, STATE_CHANGE, HEART_BEAT.
+ *
+ * The snapshots are kept whole as jsonb (current_snapshot,
+ * previous_snapshot) and their most-used parts as columns: status name,
+ * routing profile, the agent's current contacts.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "fmgr.h"
+#include "utils/timestamp.h"
+#include "utils/jsonb.h"
+
+#include "kinds.h"
+#include "recmap.h"
+
+PG_FUNCTION_INFO_V1(agent_event_parse_jsonb);
+
+#define F(path, column, type)	{path, column, type, 0, NULL}
+#define REQ(path, column, type) {path, column, type, CLF_REQUIRED, NULL}
+#define CUR "CurrentAgentSnapshot."
+
+static const CLField agent_event_fields[] = {
+	REQ("EventId", "eventid", CLF_TEXT),
+	REQ("EventTimestamp", "eventtimestamp", CLF_TIMESTAMPTZ),
+	REQ("AgentARN", "agentarn", CLF_TEXT),
+	F("AgentARN", "agent_id", CLF_ARN_ID),
+	F("EventType", "eventtype", CLF_UPPER),
+	F("AWSAccountId", "awsaccountid", CLF_TEXT),
+	F("InstanceARN", "instancearn", CLF_TEXT),
+	F("Version", "version", CLF_TEXT),
+	F("CurrentAgentSnapshot", "current_snapshot", CLF_JSONB),
+	F(CUR "AgentStatus.Name", "agentstatus_name", CLF_TEXT),
+	F(CUR "AgentStatus.ARN", "agentstatus_arn", CLF_TEXT),
+	F(CUR "AgentStatus.StartTimestamp", "agentstatus_starttimestamp", CLF_TIMESTAMPTZ),
+	F(CUR "NextAgentStatus.Name", "nextagentstatus_name", CLF_TEXT),
+	F(CUR "Configuration.Username", "username", CLF_TEXT),
+	F(CUR "Configuration.FirstName", "firstname", CLF_TEXT),
+	F(CUR "Configuration.LastName", "lastname", CLF_TEXT),
+	F(CUR "Configuration.RoutingProfile.ARN", "routingprofile_arn", CLF_TEXT),
+	F(CUR "Configuration.RoutingProfile.Name", "routingprofile_name", CLF_TEXT),
+	F(CUR "Configuration.AgentHierarchyGroups", "hierarchygroups", CLF_JSONB),
+	F(CUR "Contacts", "contacts", CLF_JSONB),
+	F("PreviousAgentSnapshot", "previous_snapshot", CLF_JSONB),
+	F("PreviousAgentSnapshot.AgentStatus.Name", "previous_agentstatus_name", CLF_TEXT),
+};
+
+/*
+ * Records mapped for the writer (ingest(), load(): st->private NULL) get
+ * landed_at, the transaction's start; agent_event_parse() leaves it NULL and stays
+ * IMMUTABLE.
+ */
+static void
+agent_event_finish(CLMapState *st)
+{
+	int			a = cl_map_column(st, "landed_at");
+
+	if (st->private == NULL && a >= 0)
+	{
+		st->values[a] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		st->nulls[a] = false;
+	}
+}
+
+CLRecordKind cl_kind_agent_event = {
+	.name = "agent_event",
+	.rowtype = "agent_event",
+	.table = "agent_events",
+	.partition_column = "eventtimestamp",
+	.fields = agent_event_fields,
+	.nfields = lengthof(agent_event_fields),
+	.ci_keys = true,
+	.extra_column = "extra",
+	.id_column = "eventid",
+	.finish = agent_event_finish,
+};
+
+/* agent_event_parse(doc jsonb) RETURNS connect_lake.agent_event */
+Datum
+agent_event_parse_jsonb(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
+	CLMapState	st;
+
+	static int	pure;
+
+	cl_map_init(&st, &cl_kind_agent_event);
+	st.private = &pure;			/* no landed_at: IMMUTABLE */
+	if (!cl_map_jsonb(&st, doc))
+		cl_map_raise(&st);
+	PG_RETURN_DATUM(cl_map_datum(&st));
+}

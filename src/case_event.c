@@ -1,0 +1,802 @@
+/*
+ * case_event.c: Amazon Connect Cases events (connect-formats.md section 4).
+ *
+ * Two kinds share one EventBridge stream: CASE.* events land in case_events
+ * (kind case_event), RELATED_ITEM.* events in case_related_items (kind
+ * case_related_item); the case_event kind's route hook sends each record to
+ * the right one, so ingest('case_event', doc) and load() of a Cases file need
+ * not know.
+ *
+ * detail.case.fields is a map of field id -> {"value": <tagged value>}, the
+ * tagged value being exactly one of stringValue, doubleValue, booleanValue,
+ * emptyValue ({} = NULL) or userArnValue.  Each field lands in a column:
+ *   1. the column connect_lake.case_field_map names for the field id (DBA
+ *      configuration: custom fields are UUIDs), else
+ *   2. detail_case_fields_<field id> when the row type has it (the system
+ *      fields: status, title, summary, case_reason, customer_id,
+ *      reference_number, last_updated_datetime, last_closed_datetime),
+ *      created_datetime -> detail_case_createddatetime, case_id dropped (it
+ *      is detail_case_caseid), else
+ *   3. detail_case_fields_other, {field id: value} with the tag removed.
+ * The value is converted to the column's type (see store_tagged()).
+ *
+ * After the walk (finish hook): account falls back to the Customer Profiles
+ * profile id at the end of customer_id; the due date is created + 2 working
+ * days on the default calendar; is_overdue says whether the case was open
+ * and past due when the row landed; meta_enriched_landed_date is the
+ * transaction's start.
+ */
+#include "postgres.h"
+
+#include "jsonc.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/proc.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+#include "convert.h"
+#include "kinds.h"
+#include "recmap.h"
+#include "workdays.h"
+
+PG_FUNCTION_INFO_V1(case_event_parse_jsonb);
+PG_FUNCTION_INFO_V1(case_event_parse_map);
+PG_FUNCTION_INFO_V1(case_related_item_parse_jsonb);
+
+#define CASE_DUE_WORKING_DAYS 2
+
+static void case_fields(CLMapState *st, const CLValue *value, const CLField *field);
+static void case_finish(CLMapState *st);
+static CLRecordKind *case_route(CLMapState *st, const CLValue *root);
+
+#define F(path, column, type)	{path, column, type, 0, NULL}
+#define REQ(path, column, type) {path, column, type, CLF_REQUIRED, NULL}
+
+static const CLField case_event_fields[] = {
+	REQ("id", "id", CLF_TEXT),
+	F("detail-type", "detail_type", CLF_TEXT),
+	F("source", "source", CLF_TEXT),
+	F("account", "aws_account", CLF_TEXT),
+	F("time", "time", CLF_TIMESTAMPTZ),
+	F("region", "region", CLF_TEXT),
+	F("resources", "resources", CLF_JSONB),
+	F("detail.version", "detail_version", CLF_TEXT),
+	F("detail.eventType", "detail_event_type", CLF_UPPER),
+	REQ("detail.approximateChangeTime", "detail_approximatechangetime", CLF_TIMESTAMPTZ),
+	F("detail.changedFieldIds", "detail_changedfieldids", CLF_JSONB),
+	F("detail.performedBy.user.userArn", "detail_performedby_userarn", CLF_TEXT),
+	F("detail.performedBy.iamPrincipalArn", "detail_performedby_iamprincipalarn", CLF_TEXT),
+	REQ("detail.case.caseId", "detail_case_caseid", CLF_TEXT),
+	F("detail.case.templateId", "detail_case_templateid", CLF_TEXT),
+	F("detail.case.createdDateTime", "detail_case_createddatetime", CLF_TIMESTAMPTZ),
+	{"detail.case.fields", NULL, CLF_CUSTOM, 0, case_fields},
+};
+
+static const CLField case_related_item_fields[] = {
+	REQ("id", "id", CLF_TEXT),
+	F("time", "time", CLF_TIMESTAMPTZ),
+	F("detail.eventType", "detail_event_type", CLF_UPPER),
+	REQ("detail.approximateChangeTime", "detail_approximatechangetime", CLF_TIMESTAMPTZ),
+	F("detail.changedAttributes", "detail_changedattributes", CLF_JSONB),
+	F("detail.performedBy.user.userArn", "detail_performedby_userarn", CLF_TEXT),
+	F("detail.performedBy.iamPrincipalArn", "detail_performedby_iamprincipalarn", CLF_TEXT),
+	REQ("detail.relatedItem.caseId", "detail_relateditem_caseid", CLF_TEXT),
+	F("detail.relatedItem.relatedItemId", "detail_relateditem_relateditemid", CLF_TEXT),
+	F("detail.relatedItem.relatedItemType", "detail_relateditem_relateditemtype", CLF_TEXT),
+	F("detail.relatedItem.createdDateTime", "detail_relateditem_createddatetime", CLF_TIMESTAMPTZ),
+	F("detail.relatedItem.comment.body", "comment_body", CLF_TEXT),
+	F("detail.relatedItem.contact.contactArn", "contact_arn", CLF_TEXT),
+	F("detail.relatedItem.contact.contactArn", "contactid", CLF_ARN_ID),
+};
+
+/* As for contact events: landed_at for the writer's records only. */
+static void
+related_finish(CLMapState *st)
+{
+	int			a = cl_map_column(st, "landed_at");
+
+	if (st->private == NULL && a >= 0)
+	{
+		st->values[a] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		st->nulls[a] = false;
+	}
+}
+
+CLRecordKind cl_kind_case_related_item = {
+	.name = "case_related_item",
+	.rowtype = "case_related_item",
+	.table = "case_related_items",
+	.partition_column = "detail_approximatechangetime",
+	.fields = case_related_item_fields,
+	.nfields = lengthof(case_related_item_fields),
+	.ci_keys = false,
+	.extra_column = "extra",
+	.id_column = "id",
+	.finish = related_finish,
+	.route = case_route,
+};
+
+CLRecordKind cl_kind_case_event = {
+	.name = "case_event",
+	.rowtype = "case_event",
+	.table = "case_events",
+	.partition_column = "detail_approximatechangetime",
+	.fields = case_event_fields,
+	.nfields = lengthof(case_event_fields),
+	.ci_keys = false,
+	.extra_column = "extra",
+	.id_column = "id",
+	.finish = case_finish,
+	.route = case_route,
+};
+
+/* ---------- routing CASE.* and RELATED_ITEM.* ---------- */
+
+typedef struct RouteScan
+{
+	bool		related;
+} RouteScan;
+
+static void
+route_detail_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *arg)
+{
+	RouteScan  *rs = arg;
+
+	if (keylen == 9 && memcmp(key, "eventType", 9) == 0 && v->kind == CLV_STRING)
+	{
+		/* RELATED_ITEM.CREATED, and the documented CASE.RELATED_ITEM.DELETED */
+		for (int i = 0; i + 12 <= v->len; i++)
+			if (pg_strncasecmp(v->str + i, "RELATED_ITEM", 12) == 0)
+				rs->related = true;
+	}
+	else if (keylen == 11 && memcmp(key, "relatedItem", 11) == 0 && v->kind == CLV_OBJECT)
+		rs->related = true;
+}
+
+static void
+route_root_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *arg)
+{
+	if (keylen == 6 && memcmp(key, "detail", 6) == 0 && v->kind == CLV_OBJECT)
+		cl_value_members(st, v, route_detail_member, arg);
+}
+
+static CLRecordKind *
+case_route(CLMapState *st, const CLValue *root)
+{
+	RouteScan	rs = {false};
+
+	cl_value_members(st, root, route_root_member, &rs);
+	return rs.related ? &cl_kind_case_related_item : &cl_kind_case_event;
+}
+
+/* ---------- the field map ---------- */
+
+typedef struct FieldMapEntry
+{
+	char	   *field_id;
+	char	   *column;
+} FieldMapEntry;
+
+typedef struct FieldMap
+{
+	int			n;
+	FieldMapEntry *e;			/* sorted by field_id */
+} FieldMap;
+
+/* case_field_map as read for the current command (see table_field_map). */
+static MemoryContext map_cxt = NULL;
+static FieldMap *table_map = NULL;
+static LocalTransactionId map_lxid = InvalidLocalTransactionId;
+static CommandId map_cid = InvalidCommandId;
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const FieldMapEntry *) a)->field_id, ((const FieldMapEntry *) b)->field_id);
+}
+
+static const char *
+map_lookup(const FieldMap *map, const char *key, int keylen)
+{
+	int			lo = 0,
+				hi = map->n - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		const char *k = map->e[mid].field_id;
+		int			c = strncmp(k, key, keylen);
+
+		if (c == 0 && k[keylen] != '\0')
+			c = 1;
+		if (c == 0)
+			return map->e[mid].column;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
+}
+
+/*
+ * case_field_map, read once per command (a load or an INSERT ... SELECT of
+ * millions of events reads it once; the next command of the transaction
+ * sees any change made before it).
+ */
+static const FieldMap *
+table_field_map(void)
+{
+	CommandId	cid = GetCurrentCommandId(false);
+
+	if (table_map && map_lxid == MyProc->lxid && map_cid == cid)
+		return table_map;
+
+	if (map_cxt == NULL)
+		map_cxt = AllocSetContextCreate(TopMemoryContext, "connect_lake case_field_map",
+										ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(map_cxt);
+	table_map = NULL;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT field_id, column_name::text FROM connect_lake.case_field_map", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read connect_lake.case_field_map");
+	{
+		MemoryContext old = MemoryContextSwitchTo(map_cxt);
+		FieldMap   *map = palloc0(sizeof(FieldMap));
+
+		map->e = palloc(sizeof(FieldMapEntry) * Max(SPI_processed, 1));
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			map->e[map->n].field_id = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+			map->e[map->n].column = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+			if (map->e[map->n].field_id && map->e[map->n].column)
+				map->n++;
+		}
+		qsort(map->e, map->n, sizeof(FieldMapEntry), entry_cmp);
+		MemoryContextSwitchTo(old);
+		table_map = map;
+	}
+	SPI_finish();
+	map_lxid = MyProc->lxid;
+	map_cid = cid;
+	return table_map;
+}
+
+/* The map given as a jsonb object {"field id": "column", ...}. */
+static FieldMap *
+jsonb_field_map(Jsonb *j)
+{
+	FieldMap   *map = palloc0(sizeof(FieldMap));
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+
+	if (!JB_ROOT_IS_OBJECT(j))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("case field map must be a JSON object"),
+				 errhint("Pass {\"field id\": \"column name\", ...}, e.g. connect_lake.case_field_map_json().")));
+	map->e = palloc(sizeof(FieldMapEntry) * Max(JsonContainerSize(&j->root), 1));
+	it = JsonbIteratorInit(&j->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (tok == WJB_VALUE)
+		{
+			if (v.type != jbvString)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("case field map entry \"%s\" must name a column as a string", key)));
+			map->e[map->n].field_id = key;
+			map->e[map->n].column = pnstrdup(v.val.string.val, v.val.string.len);
+			map->n++;
+		}
+	}
+	qsort(map->e, map->n, sizeof(FieldMapEntry), entry_cmp);
+	return map;
+}
+
+/* ---------- per-record state ---------- */
+
+typedef struct CaseCtx
+{
+	const FieldMap *map;		/* NULL: read case_field_map */
+	bool		derive;			/* fill due date, overdue, landed date */
+} CaseCtx;
+
+/* Whether a column may be filled from a case field. */
+static bool
+fillable_column(const char *col)
+{
+	if (strcmp(col, "account") == 0)
+		return true;
+	if (strncmp(col, "detail_case_fields_", 19) != 0)
+		return false;
+	return strcmp(col, "detail_case_fields_due_date") != 0 &&
+		strcmp(col, "detail_case_fields_is_overdue") != 0 &&
+		strcmp(col, "detail_case_fields_other") != 0;
+}
+
+/* The tagged value of a field: {"value": {"<tag>": v}}. */
+typedef struct Tagged
+{
+	bool		found;
+	char		tag[16];
+	CLValue		v;
+} Tagged;
+
+static void
+tag_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *arg)
+{
+	Tagged	   *t = arg;
+
+	if (t->found)
+		return;					/* exactly one tag; ignore any more */
+	t->found = true;
+	snprintf(t->tag, sizeof(t->tag), "%.*s", Min(keylen, 15), key);
+	t->v = *v;
+}
+
+static void
+value_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *arg)
+{
+	if (keylen == 5 && memcmp(key, "value", 5) == 0)
+	{
+		if (v->kind == CLV_OBJECT)
+			cl_value_members(st, v, tag_member, arg);
+		else if (v->kind != CLV_NULL)
+		{
+			/* an untagged value: take it as it is */
+			Tagged	   *t = arg;
+
+			t->found = true;
+			strcpy(t->tag, "");
+			t->v = *v;
+		}
+	}
+}
+
+/* Whether s (len) is a plain decimal number: [-+]digits[.digits][e[-+]digits]. */
+static bool
+decimal_text(const char *s, int len)
+{
+	int			i = 0,
+				digits = 0;
+
+	if (i < len && (s[i] == '-' || s[i] == '+'))
+		i++;
+	while (i < len && isdigit((unsigned char) s[i]))
+		i++, digits++;
+	if (i < len && s[i] == '.')
+		for (i++; i < len && isdigit((unsigned char) s[i]); i++)
+			digits++;
+	if (digits == 0)
+		return false;
+	if (i < len && (s[i] == 'e' || s[i] == 'E'))
+	{
+		int			ed = 0;
+
+		i++;
+		if (i < len && (s[i] == '-' || s[i] == '+'))
+			i++;
+		for (; i < len && isdigit((unsigned char) s[i]); i++)
+			ed++;
+		if (ed == 0)
+			return false;
+	}
+	return i == len;
+}
+
+static char *
+value_cstring(const CLValue *v)
+{
+	if (v->kind == CLV_STRING)
+		return pnstrdup(v->str, v->len);
+	if (v->kind == CLV_NUMBER)
+		return v->jc ? pstrdup(json_object_get_string(v->jc))
+			: DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->jbv.val.numeric)));
+	return NULL;
+}
+
+/*
+ * Convert a tagged value into column attno, by the column's type:
+ *   text         any string, number or boolean, as text
+ *   boolean      booleanValue; a string true/false/yes/no/y/n/1/0
+ *   numeric      doubleValue; a decimal string (the column's scale applies)
+ *   timestamptz  an ISO-8601 stringValue (a bare YYYY-MM-DD is midnight UTC);
+ *                a doubleValue is epoch milliseconds (Cases DateTime fields)
+ */
+static void
+store_tagged(CLMapState *st, int attno, const Tagged *t)
+{
+	Oid			typid = TupleDescAttr(st->tupdesc, attno)->atttypid;
+	const CLValue *v = &t->v;
+
+	if (strcmp(t->tag, "emptyValue") == 0 || v->kind == CLV_NULL)
+	{
+		st->nulls[attno] = true;
+		return;
+	}
+	switch (typid)
+	{
+		case BOOLOID:
+			if (v->kind == CLV_STRING)
+			{
+				bool		b;
+				char	   *s = pnstrdup(v->str, v->len);
+
+				if (!parse_bool(s, &b))
+				{
+					cl_map_fail(st, ERRCODE_INVALID_TEXT_REPRESENTATION,
+								"case field value \"%s\" is not a boolean (column %s)", s,
+								NameStr(TupleDescAttr(st->tupdesc, attno)->attname));
+					return;
+				}
+				st->values[attno] = BoolGetDatum(b);
+				st->nulls[attno] = false;
+				return;
+			}
+			cl_map_store(st, attno, CLF_BOOL, 0, v);
+			return;
+
+		case NUMERICOID:
+			if (v->kind == CLV_STRING)
+			{
+				char	   *s = pnstrdup(v->str, v->len);
+
+				if (!decimal_text(s, v->len))
+				{
+					cl_map_fail(st, ERRCODE_INVALID_TEXT_REPRESENTATION,
+								"case field value \"%s\" is not a number (column %s)", s,
+								NameStr(TupleDescAttr(st->tupdesc, attno)->attname));
+					return;
+				}
+				st->values[attno] = DirectFunctionCall3(numeric_in, CStringGetDatum(s),
+														ObjectIdGetDatum(InvalidOid),
+														Int32GetDatum(TupleDescAttr(st->tupdesc, attno)->atttypmod));
+				st->nulls[attno] = false;
+				return;
+			}
+			cl_map_store(st, attno, CLF_NUMERIC, 0, v);
+			return;
+
+		case TIMESTAMPTZOID:
+			if (v->kind == CLV_NUMBER)
+			{
+				char	   *s = value_cstring(v);
+				double		ms = strtod(s, NULL);
+				TimestampTz ts;
+
+				if (!(ms > -1e15 && ms < 1e15))
+				{
+					cl_map_fail(st, ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
+								"case field value %s is not a time in epoch milliseconds", s);
+					return;
+				}
+				ts = (TimestampTz) (ms * 1000.0) -
+					((TimestampTz) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY);
+				st->values[attno] = TimestampTzGetDatum(ts);
+				st->nulls[attno] = false;
+				return;
+			}
+			if (v->kind == CLV_STRING && v->len == 10)
+			{
+				char		buf[32];
+				CLValue		w = *v;
+
+				snprintf(buf, sizeof(buf), "%.10sT00:00:00Z", v->str);
+				w.str = buf;
+				w.len = strlen(buf);
+				cl_map_store(st, attno, CLF_TIMESTAMPTZ, 0, &w);
+				return;
+			}
+			cl_map_store(st, attno, CLF_TIMESTAMPTZ, 0, v);
+			return;
+
+		default:
+			cl_map_store(st, attno, CLF_TEXT, 0, v);
+			return;
+	}
+}
+
+typedef struct FieldsWalk
+{
+	CaseCtx    *ctx;
+	JsonbParseState *other;
+	int			nother;
+} FieldsWalk;
+
+static void
+add_other(CLMapState *st, FieldsWalk *fw, const char *key, int keylen, const Tagged *t)
+{
+	JsonbValue	k;
+	JsonbValue	sv;
+
+	if (fw->nother++ == 0)
+		pushJsonbValue(&fw->other, WJB_BEGIN_OBJECT, NULL);
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = keylen;
+	pushJsonbValue(&fw->other, WJB_KEY, &k);
+	if (!t->found || strcmp(t->tag, "emptyValue") == 0 || t->v.kind == CLV_NULL)
+	{
+		sv.type = jbvNull;
+		pushJsonbValue(&fw->other, WJB_VALUE, &sv);
+		return;
+	}
+	{
+		Jsonb	   *j = DatumGetJsonbP(cl_value_jsonb(st, &t->v));
+
+		if (JsonbExtractScalar(&j->root, &sv))
+			pushJsonbValue(&fw->other, WJB_VALUE, &sv);
+		else
+		{
+			sv.type = jbvBinary;
+			sv.val.binary.data = &j->root;
+			sv.val.binary.len = VARSIZE(j) - VARHDRSZ;
+			pushJsonbValue(&fw->other, WJB_VALUE, &sv);
+		}
+	}
+}
+
+static void
+case_field_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *arg)
+{
+	FieldsWalk *fw = arg;
+	Tagged		t;
+	const char *col = NULL;
+	char		colbuf[NAMEDATALEN + 20];
+	int			attno = -1;
+	bool		pushed = false;
+
+	memset(&t, 0, sizeof(t));
+	if (v->kind == CLV_OBJECT)
+		cl_value_members(st, v, value_member, &t);
+
+	if (st->depth < lengthof(st->path))
+	{
+		st->path[st->depth] = key;
+		st->pathlen[st->depth] = keylen;
+		st->depth++;
+		pushed = true;
+	}
+
+	col = map_lookup(fw->ctx->map, key, keylen);
+	if (col)
+	{
+		attno = cl_map_column(st, col);
+		if (attno < 0 || !fillable_column(col))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("case_field_map maps field \"%.*s\" to \"%s\", which is not a fillable column of case_events",
+							keylen, key, col),
+					 errhint("Map fields to account or to a detail_case_fields_* column other than due_date, is_overdue and other.")));
+	}
+	else if (keylen == 7 && memcmp(key, "case_id", 7) == 0)
+		attno = -2;				/* the same as detail.case.caseId */
+	else if (keylen == 16 && memcmp(key, "created_datetime", 16) == 0)
+		attno = cl_map_column(st, "detail_case_createddatetime");
+	else if (keylen < NAMEDATALEN)
+	{
+		snprintf(colbuf, sizeof(colbuf), "detail_case_fields_%.*s", keylen, key);
+		if (strlen(colbuf) < NAMEDATALEN && fillable_column(colbuf))
+			attno = cl_map_column(st, colbuf);
+	}
+
+	if (attno >= 0)
+	{
+		if (t.found)
+			store_tagged(st, attno, &t);
+	}
+	else if (attno == -1)
+		add_other(st, fw, key, keylen, &t);
+
+	if (pushed)
+		st->depth--;
+}
+
+static void
+case_fields(CLMapState *st, const CLValue *value, const CLField *field)
+{
+	CaseCtx    *ctx = st->private;
+	CaseCtx		local;
+	FieldsWalk	fw;
+	int			other_att = cl_map_column(st, "detail_case_fields_other");
+
+	if (value->kind == CLV_NULL)
+		return;
+	if (value->kind != CLV_OBJECT)
+	{
+		cl_map_fail(st, ERRCODE_INVALID_PARAMETER_VALUE, "case fields must be an object");
+		return;
+	}
+	if (ctx == NULL)
+	{
+		local.map = NULL;
+		local.derive = true;
+		ctx = &local;
+	}
+	if (ctx->map == NULL)
+		ctx->map = table_field_map();
+
+	memset(&fw, 0, sizeof(fw));
+	fw.ctx = ctx;
+	cl_value_members(st, value, case_field_member, &fw);
+	if (fw.nother > 0 && other_att >= 0)
+	{
+		JsonbValue *res = pushJsonbValue(&fw.other, WJB_END_OBJECT, NULL);
+
+		st->values[other_att] = JsonbPGetDatum(JsonbValueToJsonb(res));
+		st->nulls[other_att] = false;
+	}
+}
+
+static bool
+status_open(CLMapState *st)
+{
+	int			a = cl_map_column(st, "detail_case_fields_status");
+	text	   *s;
+
+	if (a < 0 || st->nulls[a])
+		return true;			/* no status: not known to be closed */
+	s = DatumGetTextPP(st->values[a]);
+	return !(VARSIZE_ANY_EXHDR(s) == 6 && pg_strncasecmp(VARDATA_ANY(s), "closed", 6) == 0);
+}
+
+static void
+case_finish(CLMapState *st)
+{
+	CaseCtx    *ctx = st->private;
+	int			acc = cl_map_column(st, "account");
+	int			cust = cl_map_column(st, "detail_case_fields_customer_id");
+	int			created = cl_map_column(st, "detail_case_createddatetime");
+	int			due = cl_map_column(st, "detail_case_fields_due_date");
+	int			overdue = cl_map_column(st, "detail_case_fields_is_overdue");
+	int			landed = cl_map_column(st, "meta_enriched_landed_date");
+	int			evtype = cl_map_column(st, "detail_event_type");
+	bool		derive = ctx ? ctx->derive : true;
+
+	/* account: the mapped account field, else the profile id of customer_id */
+	if (acc >= 0 && st->nulls[acc] && cust >= 0 && !st->nulls[cust])
+	{
+		text	   *c = DatumGetTextPP(st->values[cust]);
+		const char *s = VARDATA_ANY(c);
+		int			len = VARSIZE_ANY_EXHDR(c);
+		const char *slash = NULL;
+
+		for (int i = 0; i < len; i++)
+			if (s[i] == '/')
+				slash = s + i;
+		if (slash)
+		{
+			len -= (slash + 1 - s);
+			s = slash + 1;
+		}
+		if (len > 0)
+		{
+			st->values[acc] = PointerGetDatum(cstring_to_text_with_len(s, len));
+			st->nulls[acc] = false;
+		}
+	}
+
+	if (!derive)
+		return;
+
+	if (landed >= 0)
+	{
+		st->values[landed] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		st->nulls[landed] = false;
+	}
+	if (due >= 0 && created >= 0 && !st->nulls[created] && !st->failed)
+	{
+		TimestampTz d = cl_working_days_add(NULL, DatumGetTimestampTz(st->values[created]),
+											CASE_DUE_WORKING_DAYS);
+
+		st->values[due] = TimestampTzGetDatum(d);
+		st->nulls[due] = false;
+		if (overdue >= 0)
+		{
+			bool		deleted = false;
+
+			if (evtype >= 0 && !st->nulls[evtype])
+				deleted = strcmp(TextDatumGetCString(st->values[evtype]), "CASE.DELETED") == 0;
+			st->values[overdue] = BoolGetDatum(!deleted && status_open(st) &&
+											   GetCurrentTransactionStartTimestamp() > d);
+			st->nulls[overdue] = false;
+		}
+	}
+}
+
+/* ---------- case_state upkeep ---------- */
+
+/*
+ * After case events landed in this transaction (their landed date is the
+ * transaction's start): bring case_state up to date with them, set-wise.
+ */
+void
+cl_case_state_after_write(void)
+{
+	Oid			argtypes[1] = {TIMESTAMPTZOID};
+	Datum		args[1];
+
+	args[0] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT connect_lake.case_state_refresh($1)", 1, argtypes, args, NULL,
+							  false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not refresh connect_lake.case_state");
+	SPI_finish();
+}
+
+/* ---------- SQL functions ---------- */
+
+static const char *
+id_of(CLMapState *st)
+{
+	int			a = cl_map_column(st, "id");
+
+	return (a >= 0 && !st->nulls[a]) ? TextDatumGetCString(st->values[a]) : "?";
+}
+
+static Datum
+parse_case(FunctionCallInfo fcinfo, CaseCtx *ctx, CLRecordKind *want)
+{
+	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
+	CLMapState	st;
+
+	/* start from the wanted kind: a record of it is not re-routed (which would drop ctx) */
+	cl_map_init(&st, want);
+	st.private = ctx;
+	if (!cl_map_jsonb(&st, doc))
+		cl_map_raise(&st);
+	if (st.kind != want)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("Cases event %s is a %s event, not a %s event",
+						id_of(&st),
+						st.kind == &cl_kind_case_related_item ? "RELATED_ITEM.*" : "CASE.*",
+						want == &cl_kind_case_related_item ? "RELATED_ITEM.*" : "CASE.*"),
+				 errhint("Use connect_lake.%s_parse(), or connect_lake.ingest('case_event', doc), which lands either kind.",
+						 st.kind->name)));
+	PG_RETURN_DATUM(cl_map_datum(&st));
+}
+
+/* case_event_parse(doc jsonb) RETURNS connect_lake.case_event: STABLE, reads case_field_map */
+Datum
+case_event_parse_jsonb(PG_FUNCTION_ARGS)
+{
+	return parse_case(fcinfo, NULL, &cl_kind_case_event);
+}
+
+/* case_event_parse(doc jsonb, field_map jsonb): IMMUTABLE, no derived columns */
+Datum
+case_event_parse_map(PG_FUNCTION_ARGS)
+{
+	CaseCtx		ctx;
+
+	ctx.map = jsonb_field_map(PG_GETARG_JSONB_P(1));
+	ctx.derive = false;
+	return parse_case(fcinfo, &ctx, &cl_kind_case_event);
+}
+
+/* case_related_item_parse(doc jsonb) RETURNS connect_lake.case_related_item */
+Datum
+case_related_item_parse_jsonb(PG_FUNCTION_ARGS)
+{
+	static const FieldMap empty = {0, NULL};
+	CaseCtx		ctx = {&empty, false};	/* IMMUTABLE: never reads case_field_map */
+
+	return parse_case(fcinfo, &ctx, &cl_kind_case_related_item);
+}
