@@ -129,7 +129,7 @@ sub load
 SKIP:
 {
 	my $s = $ENV{CONNECT_LAKE_SAMPLES};
-	skip 'samples absent ($CONNECT_LAKE_SAMPLES)', 6 unless $s && -d $s;
+	skip 'samples absent ($CONNECT_LAKE_SAMPLES)', 11 unless $s && -d $s;
 	my $slurp = sub { local $/; open my $fh, '<:raw', "$s/$_[0]" or die $!; my $x = <$fh>; $x };
 	my @ctr = map { $slurp->($_) } qw(ctr_kyopark_pretty_1.json ctr_kyopark_case1_first_delivery.json
 	  ctr_kyopark_case2_update.json ctr_workshop_b64_abandoned_agent_null_2018.json);
@@ -172,6 +172,20 @@ SKIP:
 	# with the redaction replaced by hex digits, all four land
 	wr("$d/flow_fixed/lines.ndjson", join("\n", map { (my $x = $one->($_)) =~ s/x{12}/abcdefabcdef/g; $x } @flow));
 	is(load('contact_flow_log', "$d/flow_fixed"), '1|1|0|0|4|2|0|2|0', 'unredacted, every flow log sample lands');
+
+	# the event kinds load through the same path
+	wr("$d/contact/events.json", join('', map { $slurp->($_) } qw(contact_event_1_connected_to_agent_awsdocs_2021.json
+	  contact_event_2_contact_data_updated_contactlens_awsdocs.json)));
+	wr("$d/agent/events.gz", gz($slurp->('agent_event_2_state_change_awsdocs.json')));
+	# (the Contact Lens doc sample has "`the contact ID`" where the contactId goes: rejected)
+	is(load('contact_event', "$d/contact", 'skip'), '1|1|0|0|2|1|0|0|1', 'contact event samples load');
+	is(load('agent_event', "$d/agent"), '1|1|0|0|1|1|0|0|0', 'the agent event sample loads (gzip)');
+	# the Cases samples are documentation with // comments: not JSON, rejected with their position
+	wr("$d/case/case.jsonc", $slurp->('case_event_1_case_updated_awsdocs_2022.jsonc'));
+	($rc, $out, $err) = try("SELECT records_read, inserted, rejected FROM connect_lake.load('case_event', '$d/case', 'skip')");
+	like($out, qr/^\d+\|0\|[1-9]\d*$/, 'commented Cases samples are rejected, not loaded');
+	like(sql(q{SELECT reason || ' @' || line FROM connect_lake.load_rejects WHERE path LIKE '%/case/case.jsonc' ORDER BY reject_id LIMIT 1}),
+		qr/comment|JSON|unexpected|invalid/i, '... with a reason');
 }
 
 # ---------- re-runs: unchanged, touched, changed ----------
