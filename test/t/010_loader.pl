@@ -129,7 +129,7 @@ sub load
 SKIP:
 {
 	my $s = $ENV{CONNECT_LAKE_SAMPLES};
-	skip 'samples absent ($CONNECT_LAKE_SAMPLES)', 11 unless $s && -d $s;
+	skip 'samples absent ($CONNECT_LAKE_SAMPLES)', 13 unless $s && -d $s;
 	my $slurp = sub { local $/; open my $fh, '<:raw', "$s/$_[0]" or die $!; my $x = <$fh>; $x };
 	my @ctr = map { $slurp->($_) } qw(ctr_kyopark_pretty_1.json ctr_kyopark_case1_first_delivery.json
 	  ctr_kyopark_case2_update.json ctr_workshop_b64_abandoned_agent_null_2018.json);
@@ -186,6 +186,17 @@ SKIP:
 	like($out, qr/^\d+\|0\|[1-9]\d*$/, 'commented Cases samples are rejected, not loaded');
 	like(sql(q{SELECT reason || ' @' || line FROM connect_lake.load_rejects WHERE path LIKE '%/case/case.jsonc' ORDER BY reject_id LIMIT 1}),
 		qr/comment|JSON|unexpected|invalid/i, '... with a reason');
+
+	# without the comments: case events and related items alternate in one file; each lands in
+	# its own table (the kind routes records), thousands of times over without memory growth
+	my $strip = sub { (my $x = $_[0]) =~ s{(^|\s)//[^\n]*}{$1}g; $x =~ s/,(\s*[}\]])/$1/g; $one->($x) };
+	my @two = map { $strip->($slurp->($_)) } qw(case_event_1_case_updated_awsdocs_2022.jsonc
+	  case_event_2_related_item_created_awsdocs_2022.jsonc);
+	wr("$d/cases/routed.ndjson", join('', map { (my $x = $two[$_ % 2]) =~ s/"id": "event ID"/"id": "event $_"/; "$x\n" } 1 .. 4000));
+	is(load('case_event', "$d/cases"), '1|1|0|0|4000|4000|0|0|0', 'case events and related items load from one file');
+	is(sql(q{SELECT (SELECT count(*) FROM connect_lake.case_events WHERE id LIKE 'event %') || ' ' ||
+	               (SELECT count(*) FROM connect_lake.case_related_items WHERE id LIKE 'event %')}),
+		'2000 2000', '... each into its own table');
 }
 
 # ---------- re-runs: unchanged, touched, changed ----------
