@@ -288,6 +288,11 @@ SKIP:
 	($rc, $out, $err) = scan("$d/big.ndjson", '', q{length(extra->>'Big')});
 	is($out, 50 * 1024 * 1024, 'a single 50 MB record is read whole');
 	is(load('contact_flow_log', $d), '2|2|0|0|1|1|0|0|0', 'and loaded');
+	# a 2 MB bad record: its raw text in load_rejects is capped at 1 MB
+	wr("$tmp/bigbad/x.ndjson", flow(ts => 'yesterday', extra => ',"Big":"' . ('y' x (2 * 1024 * 1024)) . '"') . "\n");
+	is(load('contact_flow_log', "$tmp/bigbad", 'skip'), '1|1|0|0|1|0|0|0|1', 'a huge bad record is rejected');
+	is(sql(q{SELECT length(raw) || ' ' || right(raw, 3) FROM connect_lake.load_rejects WHERE path LIKE '%/bigbad/x.ndjson'}),
+		(1024 * 1024 + 3) . ' ...', '... its raw text capped at 1 MB');
 }
 
 # ---------- paths: missing, unreadable, symlinks out of the tree ----------
