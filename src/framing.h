@@ -36,7 +36,7 @@
  * NaN/Infinity, comments, nesting deeper than max_depth, and records over
  * max_record_size.  Still json-c's: duplicate keys (the last one wins) and
  * integers beyond 64 bits (saturated), which the record mapper must treat.
- * A UTF-8 byte order mark at the start of the stream is skipped.
+ * UTF-8 byte order marks (at the start, or between records) are skipped.
  *
  * Errors.  cl_frame_next returns CL_FRAME_RECORD_ERROR for a bad record (the
  * caller may go on: on_error 'skip') and CL_FRAME_STREAM_ERROR when the bytes
@@ -76,10 +76,11 @@
  * subscription envelope must fit max_record_size.  A value larger than that
  * is one CL_ERR_TOO_LARGE error, skipped without being held.
  *
- * Speed: each record is scanned once by the framer (about 1-2 GB/s) and
- * parsed by one json_tokener_parse_ex call; reads are chunk_size bytes.
- * Plain input is read straight into the framer's buffer, gzip is inflated
- * straight into it.
+ * Speed: each record is scanned once by the framer (8 bytes at a time inside
+ * strings) and parsed by one json_tokener_parse_ex call; reads are
+ * chunk_size bytes, plain input is read and gzip inflated straight into the
+ * framer's buffer.  `make bench-framing` prints MB/s against json-c alone
+ * (about 85% of it on CTR-like NDJSON, gzip included).
  */
 #ifndef CL_FRAMING_H
 #define CL_FRAMING_H
@@ -166,10 +167,15 @@ typedef struct CLRecord
 	/* RECORD_ERROR and STREAM_ERROR */
 	CLRecordError error_kind;
 	const char *error;			/* reason, e.g. "invalid UTF-8"; NULL when fine */
-	uint64_t	error_offset;	/* where exactly (decompressed byte offset) */
+	uint64_t	error_offset;	/* where exactly (decompressed byte offset); for
+								 * a bad CloudWatch message, its envelope's
+								 * or event's offset (the snippet is from the
+								 * message itself) */
 	uint64_t	error_line;
-	const char *snippet;		/* <= ~120 bytes around error_offset, valid
-								 * UTF-8, control and bad bytes as \xNN */
+	const char *snippet;		/* up to 100 input bytes around error_offset
+								 * (40 before), as valid UTF-8: line breaks
+								 * as \n, other control and bad bytes as
+								 * \xNN; at most 408 chars */
 
 	/* Envelope context (NULL / 0 when the format has none) */
 	const char *log_group;		/* subscription */
@@ -219,6 +225,9 @@ extern void cl_frame_close(CLFrame **frame);
 extern const char *cl_format_name(CLFormat format);
 extern int	cl_format_from_name(const char *name);
 extern const char *cl_compression_name(CLCompression compression);
+/* "syntax", "utf8", "nul", "depth", "not_object", "too_large", "truncated",
+ * "timestamp", "envelope", "stream" ("" for CL_ERR_NONE) */
+extern const char *cl_record_error_name(CLRecordError kind);
 extern int	cl_compression_from_name(const char *name);
 
 #endif							/* CL_FRAMING_H */
