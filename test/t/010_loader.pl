@@ -270,6 +270,10 @@ SKIP:
 	($rc, $out, $err) = scan($d, ", on_error => 'skip'", 'count(*)');
 	is($out, '2', "skip: the good records of every file");
 	like($err, qr/WARNING:  connect_lake_fdw skipped 6 bad records/, 'skip: a WARNING counts the bad ones');
+	like($err, qr/NOTICE:  skipping bad record at line 2, byte offset \d+ of ".*midfile.ndjson": /,
+		'skip: each bad record is reported with its position');
+	($rc, $out, $err) = try("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM ft$ft");
+	like($out, qr/Connect Lake Bad Records Skipped: 6/, 'EXPLAIN ANALYZE counts the skipped records');
 	# load(): per-file failure for the corrupt gzip, rejects for the rest
 	wr("$d/truncated.gz", $cases{'truncated.gz'}[0]);
 	($rc, $out, $err) = try("SELECT files_seen, files_loaded, files_failed, inserted, rejected FROM connect_lake.load('contact_flow_log', '$d', 'skip')");
