@@ -488,7 +488,10 @@ scan_next(CLFdwScan *s, Datum *values, bool *nulls)
 				cl_reader_push_context(&s->reader);
 				ereport(NOTICE,
 						(errcode(s->reader.errcode),
-						 errmsg("skipping bad record: %s", s->reader.errmsg),
+						 errmsg("skipping bad record at line %llu, byte offset %llu of \"%s\": %s",
+								(unsigned long long) s->reader.err_line,
+								(unsigned long long) s->reader.err_offset,
+								s->reader.path, s->reader.errmsg),
 						 s->reader.errdetail ? errdetail("%s", s->reader.errdetail) : 0));
 				cl_reader_pop_context(&s->reader);
 			}
