@@ -116,7 +116,10 @@ AS $fn$
          l.detail_approximatechangetime,
          connect_lake.working_days_add(l.detail_case_createddatetime, 2),
          connect_lake.working_days_overdue(l.detail_case_createddatetime, as_of, 2)
-    FROM (SELECT DISTINCT ON (e.detail_case_caseid) e.*
+    FROM (SELECT DISTINCT ON (e.detail_case_caseid)
+                 e.detail_case_caseid, e.detail_approximatechangetime, e.detail_event_type, e.account,
+                 e.detail_case_fields_status, e.detail_case_fields_title, e.detail_case_fields_level_1,
+                 e.detail_case_fields_is_complaint, e.detail_case_createddatetime
             FROM connect_lake.case_events e
            WHERE e.detail_approximatechangetime <= as_of
            ORDER BY e.detail_case_caseid, e.detail_approximatechangetime DESC, e.id DESC) l
