@@ -210,6 +210,12 @@ CREATE FUNCTION connect_lake.case_event_parse(doc jsonb) RETURNS connect_lake.ca
 COMMENT ON FUNCTION connect_lake.case_event_parse(jsonb) IS
   'One Cases CASE.* event (detail-type Amazon Connect Cases Change or Cases Event) as a typed connect_lake.case_event row: fields mapped through case_field_map, due date = created + 2 working days (default calendar), overdue and landed date as of now. STABLE: reads case_field_map and the calendar.';
 
+CREATE FUNCTION connect_lake.case_event_parse(doc text) RETURNS connect_lake.case_event
+  AS 'MODULE_PATHNAME', 'case_event_parse_text'
+  LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.case_event_parse(text) IS
+  'One Cases CASE.* event as raw JSON text (as it lies in a file, read the way load() reads it) as a typed connect_lake.case_event row; as case_event_parse(jsonb) otherwise.';
+
 CREATE FUNCTION connect_lake.case_event_parse(doc jsonb, field_map jsonb) RETURNS connect_lake.case_event
   AS 'MODULE_PATHNAME', 'case_event_parse_map'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
