@@ -178,7 +178,8 @@ SELECT to_jsonb(connect_lake.case_event_parse(d::jsonb)) = to_jsonb(connect_lake
         "0b5e6a6e-0000-4000-8000-000000000009": {"value": {"stringValue": "teal"}},
         "0b5e6a6e-0000-4000-8000-0000000000ff": {"value": {"doubleValue": 3.5}},
         "0b5e6a6e-0000-4000-8000-0000000000fe": {"value": {"emptyValue": {}}}}}}}$$)) v(d);
-SELECT connect_lake.case_event_parse('{"id": "e-8", "detail": {"eventType": "RELATED_ITEM.CREATED"}}'::text);  -- ERROR
+SELECT connect_lake.case_event_parse('{"id": "e-8", "detail": {"eventType": "RELATED_ITEM.CREATED",
+  "approximateChangeTime": "2024-03-04T11:00:00Z", "relatedItem": {"caseId": "c-0001"}}}'::text);  -- ERROR
 SELECT connect_lake.case_event_parse('{"id": "e-8",}'::text);  -- ERROR
 
 TRUNCATE connect_lake.case_field_map;

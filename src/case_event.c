@@ -817,6 +817,6 @@ case_event_parse_text(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("Cases event %s is a RELATED_ITEM.* event, not a CASE.* event", id_of(&st)),
-				 errhint("Use connect_lake.ingest('case_event', doc), which lands either kind.")));
+				 errhint("Use connect_lake.case_related_item_parse(), or connect_lake.ingest('case_event', doc), which lands either kind.")));
 	PG_RETURN_DATUM(cl_map_datum(&st));
 }
