@@ -155,6 +155,13 @@ UPDATE calendar SET weekend = '{5,6,7}' WHERE name = 'acme';
 SELECT working_days_add('2021-03-12 16:00', 2) AS "four-day week", is_working_day('2021-03-19') AS "a Friday";
 ROLLBACK;
 SELECT working_days_add('2021-03-12 16:00', 2) AS "after rollback";
+BEGIN;
+SAVEPOINT s;
+DELETE FROM holiday WHERE calendar = 'acme' AND day = '2021-03-15';
+SELECT working_days_add('2021-03-12 16:00', 2) AS "in a savepoint";
+ROLLBACK TO SAVEPOINT s;
+SELECT working_days_add('2021-03-12 16:00', 2) AS "after rollback to savepoint";
+COMMIT;
 -- Renaming a calendar moves its holidays; deleting it removes them.
 UPDATE calendar SET name = 'acme_uk' WHERE name = 'acme';
 SELECT working_days_add('2021-03-12 16:00', 2, 'acme_uk') AS renamed;

@@ -301,6 +301,7 @@ read_holidays(Relation rel, Snapshot snap)
 		if (e->has_workday)
 			wd_calc_set_holidays(&e->calc, days, i - start, rank);
 	}
+	pfree(rows);
 }
 
 static void

@@ -9,7 +9,9 @@
  *
  * calendar NULL means the default calendar, the connect_lake.calendar
  * setting.  Errors (ereport) on an unknown calendar and on infinite
- * timestamps.
+ * timestamps.  The C entry points see calendar changes committed before the
+ * current transaction started (and this transaction's own earlier commands);
+ * the SQL functions also pick up other sessions' commits at each statement.
  */
 #ifndef CL_WORKDAYS_H
 #define CL_WORKDAYS_H

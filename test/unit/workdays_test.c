@@ -148,7 +148,18 @@ test_known(void)
 	CHECK(rd == day_of(2021, 4, 1) && rt == 0, "Sat 10:00 - 1 = Thu 00:00");
 	/* spans far beyond the holidays, and before day 0 */
 	CHECK(wd_add_days(&c, day_of(1900, 1, 1), 5) == day_of(1900, 1, 8), "1900");
-	CHECK(wd_add_days(&c, day_of(2000, 1, 1), 261 * 100) - day_of(2000, 1, 3) < 36600, "a century of days");
+	{
+		int64_t		d = day_of(2021, 4, 1);
+		int64_t		far = wd_add_days(&c, d, INT64_C(1000000000));
+		int64_t		back = wd_add_days(&c, d, -INT64_C(1000000000));
+
+		CHECK(wd_index(&c, far) - wd_index(&c, d) == INT64_C(1000000000) && wd_is_working(&c, far),
+			  "a billion working days on, in one step");
+		CHECK(wd_index(&c, d) - wd_index(&c, back) == INT64_C(1000000000) && wd_is_working(&c, back),
+			  "a billion working days back");
+		/* beyond the holidays: five working days a week exactly */
+		CHECK(wd_add_days(&c, day_of(2030, 1, 7), 5 * 52) == day_of(2030, 1, 7) + 7 * 52, "52 weeks");
+	}
 }
 
 static unsigned rng_state = 12345;
@@ -163,8 +174,12 @@ static void
 test_random(void)
 {
 	int			round;
-	int			bad = 0,
-				checks = 0;
+	int			checks = 0;
+	int			bad_add = 0,
+				bad_working = 0,
+				bad_count = 0,
+				bad_next = 0,
+				bad_inverse = 0;
 
 	for (round = 0; round < 400; round++)
 	{
@@ -183,9 +198,10 @@ test_random(void)
 		while (nv.weekend == 0x7f);
 		if (!wd_calc_init(&c, nv.weekend))
 		{
-			bad++;
+			bad_add++;
 			continue;
 		}
+		/* holidays bunched in 40 days or spread over 400, duplicates and weekends included */
 		for (i = 0; i < nhol; i++)
 			hol[i] = sorted[i] = base + rnd(rnd(2) ? 40 : 400);
 		nv.hol = hol;
@@ -197,32 +213,33 @@ test_random(void)
 			int64_t		d = base - 30 + rnd(500);
 			int64_t		e = base - 30 + rnd(500);
 			int64_t		n = (int64_t) rnd(60) - 30;
-			int64_t		ta = rnd(1000),
-						tb = rnd(1000);
-			int64_t		got = wd_add_days(&c, d, n),
-						want = naive_add(&nv, d, n);
+			int64_t		ta = rnd(1000);
 			int64_t		rd,
 						rt;
 
 			checks++;
-			if (got != want || wd_is_working(&c, d) != naive_working(&nv, d)
-				|| wd_index(&c, e) - wd_index(&c, d) != naive_count(&nv, d, e)
-				|| wd_next(&c, d) != naive_add(&nv, d + 1, 0))
+			if (wd_add_days(&c, d, n) != naive_add(&nv, d, n))
 			{
-				bad++;
-				if (bad < 5)
+				if (bad_add++ < 5)
 					printf("mismatch: weekend %x day %lld n %lld: got %lld want %lld\n",
-						   nv.weekend, (long long) d, (long long) n, (long long) got, (long long) want);
+						   nv.weekend, (long long) d, (long long) n,
+						   (long long) wd_add_days(&c, d, n), (long long) naive_add(&nv, d, n));
 			}
+			bad_working += wd_is_working(&c, d) != naive_working(&nv, d);
+			bad_count += wd_index(&c, e) - wd_index(&c, d) != naive_count(&nv, d, e);
+			bad_next += wd_next(&c, d) != naive_add(&nv, d + 1, 0);
+			bad_next += wd_next_or_same(&c, d) != naive_add(&nv, d, 0);
 			/* the index difference inverts add; the clock time is kept on working days */
 			wd_add_local(&c, d, ta, n, &rd, &rt);
-			if (wd_index(&c, rd) - wd_index(&c, d) != n || !wd_is_working(&c, rd)
-				|| rt != (naive_working(&nv, d) ? ta : 0))
-				bad++;
-			(void) tb;
+			bad_inverse += wd_index(&c, rd) - wd_index(&c, d) != n || !wd_is_working(&c, rd)
+				|| rt != (naive_working(&nv, d) ? ta : 0);
 		}
 	}
-	CHECK(bad == 0, "random calendars agree with a day-by-day walk (%d checks, %d bad)", checks, bad);
+	CHECK(bad_add == 0, "random calendars: add agrees with a day-by-day walk (%d checks, %d bad)", checks, bad_add);
+	CHECK(bad_working == 0, "random calendars: is_working (%d bad)", bad_working);
+	CHECK(bad_count == 0, "random calendars: index differences count working days (%d bad)", bad_count);
+	CHECK(bad_next == 0, "random calendars: next working day (%d bad)", bad_next);
+	CHECK(bad_inverse == 0, "random calendars: add then count gives n back (%d bad)", bad_inverse);
 }
 
 int
