@@ -27,7 +27,7 @@ PG_CPPFLAGS = -I$(srcdir)/src $(JSONC_CFLAGS)
 PG_CFLAGS   = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
 SHLIB_LINK  = $(JSONC_LIBS) -lz
 
-EXTRA_CLEAN = test/unit/*_test
+EXTRA_CLEAN = test/unit/*_test test/unit/framing_bench
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -43,6 +43,7 @@ $(CL_INSTALL_SQL): $(CL_INSTALL_PARTS) $(EXTENSION).control
 UNIT_DEPS_workdays = workdays_calc.c
 
 UNIT_SRCS  = $(wildcard test/unit/*_test.c)
+UNIT_DEPS_framing = framing.c decompress.c
 UNIT_BINS  = $(UNIT_SRCS:.c=)
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do ./$$t; done
@@ -51,4 +52,21 @@ test/unit/%_test: test/unit/%_test.c $(wildcard src/*.h) $(wildcard src/*.c)
 	$(CC) -std=gnu99 -O1 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Isrc $(JSONC_CFLAGS) \
 	    -o $@ $< $(filter $(addprefix src/,$(UNIT_DEPS_$*)),$(wildcard src/*.c)) $(JSONC_LIBS) -lz
 
-.PHONY: unit
+# Framing throughput (MB/s, plain / gzip / concatenated), built like the server (-O2).
+bench-framing: test/unit/framing_test.c src/framing.c src/decompress.c src/framing.h src/decompress.h
+	$(CC) -std=gnu99 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Isrc $(JSONC_CFLAGS) \
+	    -o test/unit/framing_bench $< src/framing.c src/decompress.c $(JSONC_LIBS) -lz
+	./test/unit/framing_bench --bench $(BENCH_MB)
+
+.PHONY: unit bench-framing
+
+# Sample data generator (test/gen): a plain program, not part of the module.
+GEN_CFLAGS = -std=c99 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare
+gen: test/gen/connect_gen
+test/gen/connect_gen: test/gen/connect_gen.c
+	$(CC) $(GEN_CFLAGS) -o $@ $< -lz
+test/gen/gen_check: test/gen/gen_check.c
+	$(CC) $(GEN_CFLAGS) $(JSONC_CFLAGS) -o $@ $< $(JSONC_LIBS) -lz
+EXTRA_CLEAN += test/gen/connect_gen test/gen/gen_check
+
+.PHONY: gen

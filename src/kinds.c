@@ -9,6 +9,7 @@
 
 static CLRecordKind *const kinds[] = {
 	&cl_kind_ctr,
+	&cl_kind_contact_flow_log,
 	&cl_kind_contact_event,
 	&cl_kind_case_event,
 	&cl_kind_case_related_item,

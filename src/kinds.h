@@ -20,6 +20,7 @@ extern CLRecordKind cl_kind_agent_event;	/* agent_event.c */
  */
 extern void cl_kind_after_write(CLRecordKind *kind);
 extern void cl_case_state_after_write(void);	/* case_event.c */
+extern CLRecordKind cl_kind_contact_flow_log;	/* flowlog.c */
 
 /* The kind load() and ingest() call `name`; errors naming the known ones if none. */
 extern CLRecordKind *cl_kind_by_name(const char *name);

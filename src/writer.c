@@ -6,9 +6,10 @@
  * one prepared statement: INSERT ... SELECT ... FROM unnest($1) ON CONFLICT.
  * Several versions of one contact in a batch are resolved here first (ON
  * CONFLICT DO UPDATE may not touch a row twice in one statement).  The CTR
- * upsert returns the rows it inserted or replaced; those are the winners
- * that feed the dimensions and account links; the rest were older or
- * identical versions, whose versions_seen a second statement bumps.
+ * upsert updates every conflicting row (versions_seen counts each version;
+ * the other columns change only when the version is newer) and returns
+ * landed_at, which equals the value sent only where the batch's version won:
+ * those winners feed the dimensions and account links.
  */
 #include "postgres.h"
 
@@ -27,6 +28,7 @@
 #include "utils/uuid.h"
 
 #include "connect_lake.h"
+#include "kinds.h"
 #include "partition.h"
 #include "writer.h"
 
@@ -35,7 +37,6 @@
 typedef enum PlanWhich
 {
 	PLAN_ROWS,					/* the batch insert / upsert of a partition */
-	PLAN_CTR_BUMP,				/* versions_seen of rows a batch did not replace */
 	PLAN_AGENT_DIM,
 	PLAN_QUEUE_DIM,
 	PLAN_QUEUE_HISTORY,
@@ -68,6 +69,7 @@ typedef struct KindInfo
 	Oid			parent;
 	TupleDesc	tupdesc;
 	bool		is_ctr;
+	bool		wrote;			/* rows inserted or replaced since the last finish */
 	int			part_att;
 	int			file_att;
 	int			offset_att;
@@ -93,10 +95,12 @@ typedef struct CtrEntry
 /* Per buffered ctr row: the versions folded into it. */
 typedef struct CtrInfo
 {
+	CtrKey		key;
 	TimestampTz lut;
 	bool		lut_null;
 	int			replaced;		/* later versions in the batch that replaced an earlier one */
 	int			older;			/* versions in the batch that lost to it */
+	TimestampTz landed;			/* landed_at sent with it */
 	int8		outcome;		/* after the upsert: 'i', 'u' or 0 (not replaced) */
 } CtrInfo;
 
@@ -180,7 +184,7 @@ kind_info(CLWriter *w, CLMapState *st)
 		ki->id_att = att_of(ki->tupdesc, "contactid");
 		ki->lut_att = att_of(ki->tupdesc, "lastupdatetimestamp");
 		ki->versions_att = att_of(ki->tupdesc, "versions_seen");
-		if (ki->id_att < 0 || ki->lut_att < 0 || ki->versions_att < 0)
+		if (ki->id_att < 0 || ki->lut_att < 0 || ki->versions_att < 0 || ki->landed_att < 0)
 			elog(ERROR, "connect_lake writer: row type %s lacks the CTR columns", st->kind->rowtype);
 	}
 	MemoryContextSwitchTo(old);
@@ -291,6 +295,12 @@ rows_sql(KindInfo *ki, Oid partition)
 		return sql.data;
 	}
 
+	/*
+	 * Every conflicting row is updated: versions_seen counts each version, and
+	 * the other columns take the new version only when it is newer.  A
+	 * replaced row returns the landed_at this batch sent, which tells the
+	 * writer inserted / updated / not replaced apart.
+	 */
 	appendStringInfoString(&sql, " ON CONFLICT (contactid, initiationtimestamp) DO UPDATE SET ");
 	first = true;
 	for (int i = 0; i < td->natts; i++)
@@ -304,13 +314,14 @@ rows_sql(KindInfo *ki, Oid partition)
 			appendStringInfo(&sql, "%s%s = t.%s OPERATOR(pg_catalog.+) excluded.%s",
 							 first ? "" : ", ", col, col, col);
 		else
-			appendStringInfo(&sql, "%s%s = excluded.%s", first ? "" : ", ", col, col);
+			appendStringInfo(&sql, "%s%s = CASE WHEN %s THEN excluded.%s ELSE t.%s END",
+							 first ? "" : ", ", col,
+							 "excluded.lastupdatetimestamp OPERATOR(pg_catalog.>) t.lastupdatetimestamp"
+							 " OR (t.lastupdatetimestamp IS NULL AND excluded.lastupdatetimestamp IS NOT NULL)",
+							 col, col);
 		first = false;
 	}
-	appendStringInfoString(&sql,
-						   " WHERE excluded.lastupdatetimestamp OPERATOR(pg_catalog.>) t.lastupdatetimestamp"
-						   "    OR (t.lastupdatetimestamp IS NULL AND excluded.lastupdatetimestamp IS NOT NULL)"
-						   " RETURNING t.contactid, t.initiationtimestamp, t.versions_seen");
+	appendStringInfoString(&sql, " RETURNING t.contactid, t.initiationtimestamp, t.versions_seen, t.landed_at");
 	return sql.data;
 }
 
@@ -324,18 +335,6 @@ shared_sql(PlanWhich which, Oid partition, int *nargs, Oid *argtypes)
 	initStringInfo(&sql);
 	switch (which)
 	{
-		case PLAN_CTR_BUMP:
-			*nargs = 3;
-			argtypes[0] = UUIDARRAYOID;
-			argtypes[1] = TIMESTAMPTZARRAYOID;
-			argtypes[2] = INT4ARRAYOID;
-			appendStringInfo(&sql,
-							 "UPDATE %s.%s AS t SET versions_seen = t.versions_seen OPERATOR(pg_catalog.+) u.n"
-							 "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3)) AS u(id, ts, n)"
-							 " WHERE t.contactid OPERATOR(pg_catalog.=) u.id"
-							 "   AND t.initiationtimestamp OPERATOR(pg_catalog.=) u.ts",
-							 s, quote_identifier(get_rel_name(partition)));
-			break;
 		case PLAN_AGENT_DIM:
 			*nargs = 8;
 			argtypes[0] = UUIDARRAYOID;
@@ -433,7 +432,7 @@ get_plan(PlanWhich which, KindInfo *ki, Oid partition)
 	}
 	memset(&key, 0, sizeof(key));
 	key.which = which;
-	if (which == PLAN_ROWS || which == PLAN_CTR_BUMP)
+	if (which == PLAN_ROWS)
 	{
 		key.relid = partition;
 		key.rowtype = ki->rowtype;
@@ -507,6 +506,8 @@ lut_newer(TimestampTz a, bool a_null, TimestampTz b, bool b_null)
 
 static void flush_buf(CLWriter *w, WriteBuf *b);
 
+static TimestampTz last_landed = 0;
+
 void
 cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source_offset)
 {
@@ -515,6 +516,7 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 	Oid			partition;
 	MemoryContext old;
 	HeapTuple	tuple;
+	TimestampTz landed;
 
 	if (st->nulls[ki->part_att])
 	{
@@ -548,9 +550,14 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 		st->nulls[ki->offset_att] = (source_file == NULL || source_offset < 0);
 		st->values[ki->offset_att] = Int64GetDatum(st->nulls[ki->offset_att] ? 0 : source_offset);
 	}
+	/* strictly increasing per backend: the upsert tells its own rows by it */
+	landed = GetCurrentTimestamp();
+	if (landed <= last_landed)
+		landed = last_landed + 1;
+	last_landed = landed;
 	if (ki->landed_att >= 0)
 	{
-		st->values[ki->landed_att] = TimestampTzGetDatum(GetCurrentTimestamp());
+		st->values[ki->landed_att] = TimestampTzGetDatum(landed);
 		st->nulls[ki->landed_att] = false;
 	}
 
@@ -592,6 +599,7 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 				b->rows[e->row] = tuple;
 				info->lut = lut;
 				info->lut_null = lut_null;
+				info->landed = landed;
 				info->replaced++;
 			}
 			else
@@ -599,10 +607,12 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 			return;
 		}
 		e->row = b->n;
+		b->info[b->n].key = key;
 		b->info[b->n].lut = lut;
 		b->info[b->n].lut_null = lut_null;
 		b->info[b->n].replaced = 0;
 		b->info[b->n].older = 0;
+		b->info[b->n].landed = landed;
 		b->info[b->n].outcome = 0;
 	}
 
@@ -1044,10 +1054,6 @@ flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
 	Datum		args[3];
 	int			nwins = 0;
 	Winner	   *wins;
-	int			ndup = 0;
-	Datum	   *dup_id,
-			   *dup_ts,
-			   *dup_n;
 	SideAtts	sa;
 
 	args[0] = rows;
@@ -1062,23 +1068,28 @@ flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
 		CtrKey		key;
 		CtrEntry   *e;
 		int32		versions;
+		TimestampTz landed;
+		CtrInfo    *info;
 
 		memset(&key, 0, sizeof(key));
 		memcpy(&key.id, DatumGetUUIDP(SPI_getbinval(tup, td, 1, &isnull)), sizeof(pg_uuid_t));
 		key.ts = DatumGetTimestampTz(SPI_getbinval(tup, td, 2, &isnull));
 		versions = DatumGetInt32(SPI_getbinval(tup, td, 3, &isnull));
+		landed = DatumGetTimestampTz(SPI_getbinval(tup, td, 4, &isnull));
 		e = hash_search(b->keys, &key, HASH_FIND, NULL);
 		if (e == NULL)
 			elog(ERROR, "connect_lake writer: upsert returned a contact it was not given");
-		b->info[e->row].outcome =
-			(versions <= 1 + b->info[e->row].replaced + b->info[e->row].older) ? 'i' : 'u';
+		info = &b->info[e->row];
+		if (versions <= 1 + info->replaced + info->older)
+			info->outcome = 'i';
+		else if (landed == info->landed)
+			info->outcome = 'u';
+		else
+			info->outcome = 0;	/* an older or identical version: only counted */
 	}
 
 	MemoryContextSwitchTo(b->cxt);
 	wins = palloc(sizeof(Winner) * b->n);
-	dup_id = palloc(sizeof(Datum) * b->n);
-	dup_ts = palloc(sizeof(Datum) * b->n);
-	dup_n = palloc(sizeof(Datum) * b->n);
 	for (int i = 0; i < b->n; i++)
 	{
 		CtrInfo    *info = &b->info[i];
@@ -1112,31 +1123,30 @@ flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
 			wn->updated = info->outcome == 'u';
 			wn->seq = i;
 		}
-		else
-		{
-			bool		isnull;
-
-			dup_id[ndup] = heap_getattr(b->rows[i], ki->id_att + 1, ki->tupdesc, &isnull);
-			dup_ts[ndup] = heap_getattr(b->rows[i], ki->part_att + 1, ki->tupdesc, &isnull);
-			dup_n[ndup] = Int32GetDatum(1 + extra);
-			ndup++;
-		}
 	}
 
-	if (ndup > 0)
-	{
-		args[0] = make_array(dup_id, NULL, ndup, UUIDOID);
-		args[1] = make_array(dup_ts, NULL, ndup, TIMESTAMPTZOID);
-		args[2] = make_array(dup_n, NULL, ndup, INT4OID);
-		run_plan(get_plan(PLAN_CTR_BUMP, ki, b->partition), args, 3, SPI_OK_UPDATE);
-	}
 	if (nwins > 0)
 	{
+		ki->wrote = true;
 		side_atts(ki->tupdesc, &sa);
 		write_agents(wins, nwins, &sa);
 		write_queues(wins, nwins, &sa);
 		write_accounts(wins, nwins, &sa);
 	}
+}
+
+/* Batch order of CTRs: by key, so concurrent writers lock rows in one order. */
+static int
+ctr_order_cmp(const void *pa, const void *pb, void *arg)
+{
+	const CtrInfo *info = arg;
+	const CtrKey *a = &info[*(const int *) pa].key;
+	const CtrKey *b = &info[*(const int *) pb].key;
+	int			c = memcmp(a->id.data, b->id.data, UUID_LEN);
+
+	if (c)
+		return c;
+	return (a->ts > b->ts) - (a->ts < b->ts);
 }
 
 static void
@@ -1146,6 +1156,7 @@ flush_buf(CLWriter *w, WriteBuf *b)
 	MemoryContext old;
 	MemoryContext spicxt;
 	Datum	   *elems;
+	int		   *order;
 	Datum		rows;
 
 	if (b->n == 0)
@@ -1153,8 +1164,14 @@ flush_buf(CLWriter *w, WriteBuf *b)
 
 	old = MemoryContextSwitchTo(b->cxt);
 	elems = palloc(sizeof(Datum) * b->n);
+	order = palloc(sizeof(int) * b->n);
 	for (int i = 0; i < b->n; i++)
+		order[i] = i;
+	if (ki->is_ctr)
+		qsort_arg(order, b->n, sizeof(int), ctr_order_cmp, b->info);
+	for (int k = 0; k < b->n; k++)
 	{
+		int			i = order[k];
 		HeapTuple	tup = b->rows[i];
 
 		CHECK_FOR_INTERRUPTS();
@@ -1167,7 +1184,7 @@ flush_buf(CLWriter *w, WriteBuf *b)
 			v[ki->versions_att] = Int32GetDatum(1 + b->info[i].replaced + b->info[i].older);
 			tup = b->rows[i] = heap_form_tuple(ki->tupdesc, v, n);
 		}
-		elems[i] = PointerGetDatum(tup->t_data);
+		elems[k] = PointerGetDatum(tup->t_data);
 	}
 	rows = make_array(elems, NULL, b->n, ki->rowtype);
 
@@ -1183,6 +1200,8 @@ flush_buf(CLWriter *w, WriteBuf *b)
 		run_plan(get_plan(PLAN_ROWS, ki, b->partition), args, 1, SPI_OK_INSERT_RETURNING);
 		w->counts.inserted += SPI_processed;
 		w->counts.duplicates += b->n - (int64) SPI_processed;
+		if (SPI_processed > 0)
+			ki->wrote = true;
 	}
 	MemoryContextSwitchTo(spicxt);
 	SPI_finish();
@@ -1198,6 +1217,13 @@ cl_writer_finish(CLWriter *w, CLWriteCounts *out)
 {
 	for (WriteBuf *b = w->bufs; b; b = b->next)
 		flush_buf(w, b);
+	/* kind-specific upkeep, e.g. case_state after Cases events */
+	for (int i = 0; i < w->nkinds; i++)
+		if (w->kinds[i].wrote)
+		{
+			w->kinds[i].wrote = false;
+			cl_kind_after_write(w->kinds[i].kind);
+		}
 	if (out)
 		*out = w->counts;
 	memset(&w->counts, 0, sizeof(w->counts));

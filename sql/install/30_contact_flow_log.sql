@@ -1,8 +1,12 @@
 -- Contact flow logs: one row per flow block executed (CloudWatch Logs).
+--
+-- connect_lake.flow_log_event is the row type of contact_flow_log (a typed
+-- table), the result of contact_flow_log_parse() and the shape the file
+-- loader maps each log event onto (src/flowlog.c describes the fields once).
 
-CREATE TABLE connect_lake.contact_flow_log (
-  contactid              uuid NOT NULL,
-  "timestamp"            timestamptz NOT NULL,
+CREATE TYPE connect_lake.flow_log_event AS (
+  contactid              uuid,
+  "timestamp"            timestamptz,
   contactflowid          text,
   contactflowname        text,
   contactflowmoduletype  text,
@@ -16,7 +20,16 @@ CREATE TABLE connect_lake.contact_flow_log (
   extra                  jsonb,
   source_file            text,
   source_offset          bigint,
-  landed_at              timestamptz NOT NULL DEFAULT now()
+  landed_at              timestamptz
+);
+
+COMMENT ON TYPE connect_lake.flow_log_event IS
+  'One contact flow log event as typed columns: the row type of contact_flow_log and the result of contact_flow_log_parse().';
+
+CREATE TABLE connect_lake.contact_flow_log OF connect_lake.flow_log_event (
+  contactid   WITH OPTIONS NOT NULL,
+  "timestamp" WITH OPTIONS NOT NULL,
+  landed_at   WITH OPTIONS NOT NULL DEFAULT now()
 ) PARTITION BY RANGE ("timestamp");
 
 INSERT INTO connect_lake.fact_table VALUES
@@ -40,3 +53,16 @@ COMMENT ON COLUMN connect_lake.contact_flow_log.extra IS 'Every key of the event
 COMMENT ON COLUMN connect_lake.contact_flow_log.source_file IS 'File the event was loaded from; NULL when it came through ingest().';
 COMMENT ON COLUMN connect_lake.contact_flow_log.source_offset IS 'Byte offset of the event in source_file (in the decompressed stream).';
 COMMENT ON COLUMN connect_lake.contact_flow_log.landed_at IS 'When the row landed in the lake.';
+
+-- Parsing.
+CREATE FUNCTION connect_lake.contact_flow_log_parse(doc jsonb) RETURNS connect_lake.flow_log_event
+  AS 'MODULE_PATHNAME', 'contact_flow_log_parse_jsonb'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.contact_flow_log_parse(jsonb) IS
+  'One contact flow log event (the JSON message of a CloudWatch log event) as a typed connect_lake.flow_log_event row; unknown keys kept in extra. Errors name the field and the contact id.';
+
+CREATE FUNCTION connect_lake.contact_flow_log_parse(doc text) RETURNS connect_lake.flow_log_event
+  AS 'MODULE_PATHNAME', 'contact_flow_log_parse_text'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.contact_flow_log_parse(text) IS
+  'One contact flow log event as raw JSON text (as it lies in a log message) as a typed connect_lake.flow_log_event row.';

@@ -55,3 +55,103 @@ COMMENT ON COLUMN connect_lake.load_rejects.rejected_at IS 'When the record was 
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.load_manifest', '');
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.load_rejects', '');
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.load_rejects_reject_id_seq', '');
+
+-- Files in place: the foreign data wrapper.
+CREATE FUNCTION connect_lake.connect_lake_fdw_handler() RETURNS fdw_handler
+  AS 'MODULE_PATHNAME' LANGUAGE C STRICT;
+COMMENT ON FUNCTION connect_lake.connect_lake_fdw_handler() IS
+  'Handler of the connect_lake_fdw foreign data wrapper (reads Amazon Connect export files).';
+
+CREATE FUNCTION connect_lake.connect_lake_fdw_validator(text[], oid) RETURNS void
+  AS 'MODULE_PATHNAME' LANGUAGE C STRICT;
+COMMENT ON FUNCTION connect_lake.connect_lake_fdw_validator(text[], oid) IS
+  'Validator of connect_lake_fdw options: kind, path, format, compression, on_error.';
+
+CREATE FOREIGN DATA WRAPPER connect_lake_fdw
+  HANDLER connect_lake.connect_lake_fdw_handler
+  VALIDATOR connect_lake.connect_lake_fdw_validator;
+COMMENT ON FOREIGN DATA WRAPPER connect_lake_fdw IS
+  'Amazon Connect export files (CTRs, flow logs, contact, case and agent events) as foreign tables, however framed or compressed.';
+
+CREATE SERVER connect_lake_files FOREIGN DATA WRAPPER connect_lake_fdw;
+COMMENT ON SERVER connect_lake_files IS
+  'Files on the database server; foreign tables name a kind and a path (file, directory or glob).';
+
+CREATE FUNCTION connect_lake.kind_rowtype(kind text) RETURNS regtype
+  AS 'MODULE_PATHNAME', 'connect_lake_kind_rowtype'
+  LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.kind_rowtype(text) IS
+  'The row type records of a kind are mapped onto (e.g. ctr -> connect_lake.ctr); errors name the known kinds.';
+
+-- A foreign table shaped like the kind's lake table: its columns (without
+-- landed_at and versions_seen, which only the lake keeps), where source_file
+-- and source_offset say where each record lies, plus source_line.
+CREATE FUNCTION connect_lake.create_foreign_table(
+    table_name  text,
+    kind        text,
+    path        text,
+    format      text DEFAULT 'auto',
+    compression text DEFAULT 'auto',
+    on_error    text DEFAULT 'stop',
+    server      name DEFAULT 'connect_lake_files')
+RETURNS regclass
+LANGUAGE plpgsql
+VOLATILE STRICT
+AS $fn$
+DECLARE
+  rowtype regtype := connect_lake.kind_rowtype(kind);
+  qname   text;
+  cols    text;
+BEGIN
+  SELECT pg_catalog.string_agg(pg_catalog.quote_ident(x), '.')
+    INTO qname
+    FROM pg_catalog.unnest(pg_catalog.parse_ident(table_name)) AS x;
+  SELECT pg_catalog.string_agg(pg_catalog.format('%I %s', a.attname,
+                                 pg_catalog.format_type(a.atttypid, a.atttypmod)),
+                               E',\n  ' ORDER BY a.attnum)
+    INTO cols
+    FROM pg_catalog.pg_attribute a
+    JOIN pg_catalog.pg_type t ON t.typrelid = a.attrelid
+   WHERE t.oid = rowtype AND a.attnum > 0 AND NOT a.attisdropped
+     AND a.attname NOT IN ('landed_at', 'versions_seen');
+  -- check the options first: their errors without the whole statement as context
+  PERFORM connect_lake.connect_lake_fdw_validator(
+    ARRAY['kind=' || kind, 'path=' || path, 'format=' || format,
+          'compression=' || compression, 'on_error=' || on_error],
+    'pg_catalog.pg_foreign_table'::pg_catalog.regclass);
+  EXECUTE pg_catalog.format(
+    E'CREATE FOREIGN TABLE %s (\n  %s,\n  source_line bigint\n) SERVER %I\n'
+    'OPTIONS (kind %L, path %L, format %L, compression %L, on_error %L)',
+    qname, cols, server, kind, path, format, compression, on_error);
+  EXECUTE pg_catalog.format('COMMENT ON FOREIGN TABLE %s IS %L', qname,
+    pg_catalog.format('%s records read in place from %s (connect_lake_fdw).', kind, path));
+  RETURN qname::regclass;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.create_foreign_table(text, text, text, text, text, text, name) IS
+  'Creates a connect_lake_fdw foreign table reading kind records in place from path (file, directory or glob), with the kind''s lake columns plus source_line; needs pg_read_server_files.';
+
+-- Loading files into the lake.
+CREATE FUNCTION connect_lake.load(
+    kind        text,
+    path        text,
+    on_error    text DEFAULT 'stop',
+    format      text DEFAULT 'auto',
+    compression text DEFAULT 'auto',
+    OUT files_seen    bigint,
+    OUT files_loaded  bigint,
+    OUT files_skipped bigint,
+    OUT files_failed  bigint,
+    OUT records_read  bigint,
+    OUT inserted      bigint,
+    OUT updated       bigint,
+    OUT duplicates    bigint,
+    OUT rejected      bigint,
+    OUT bytes         bigint,
+    OUT seconds       double precision,
+    OUT error         text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'connect_lake_load'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION connect_lake.load(text, text, text, text, text) IS
+  'Lands every record of kind in the files under path (file, directory or glob; any framing, gzip or not) in the lake; files already loaded unchanged are skipped (load_manifest), each file lands all or nothing; on_error stop|skip (bad records to load_rejects). Needs pg_read_server_files.';

@@ -24,3 +24,11 @@ REVOKE ALL ON FUNCTION connect_lake.ingest(text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.ingest(text, jsonb) TO connect_lake_loader;
 REVOKE ALL ON FUNCTION connect_lake.ingest_batch(text, jsonb[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.ingest_batch(text, jsonb[]) TO connect_lake_loader;
+
+-- Reading server files: the loader role runs these, and also needs
+-- pg_read_server_files (the functions check it and say so).
+REVOKE ALL ON FUNCTION connect_lake.load(text, text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.create_foreign_table(text, text, text, text, text, text, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.load(text, text, text, text, text) TO connect_lake_loader;
+GRANT EXECUTE ON FUNCTION connect_lake.create_foreign_table(text, text, text, text, text, text, name) TO connect_lake_loader;
+GRANT USAGE ON FOREIGN SERVER connect_lake_files TO connect_lake_loader;

@@ -1,0 +1,47 @@
+/*
+ * filelist.h: the files a `path` option names, for the FDW and load().
+ *
+ * A path is absolute and names
+ *   - a file (a symbolic link given by name is followed),
+ *   - a directory, read recursively, or
+ *   - a glob pattern (* ? [...]): every match, directories recursively.
+ * Inside a directory walk, names starting with '.' are skipped (partial
+ * uploads, editor files), symbolic links to directories are not followed,
+ * and a symbolic link to a file whose real path lies outside the directory
+ * the user named (for a glob: the directory before the first wildcard) is
+ * refused with a WARNING: naming a directory grants reading what is in it,
+ * not what its links point at.  Files come back sorted by path.
+ */
+#ifndef CL_FILELIST_H
+#define CL_FILELIST_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+
+typedef struct CLFile
+{
+	char	   *path;			/* as found (canonical, absolute) */
+	int64		size;			/* bytes on disk */
+	TimestampTz mtime;			/* modification time */
+	bool		gzip_name;		/* ends in .gz (planner's size estimate only) */
+} CLFile;
+
+typedef struct CLFileList
+{
+	char	   *pattern;		/* the canonicalised path option */
+	CLFile	   *files;
+	int			nfiles;
+	int64		total_bytes;
+} CLFileList;
+
+/*
+ * The files `path` names.  A path that does not exist is an error (a glob
+ * that matches nothing is an empty list); so is a relative path.
+ */
+extern CLFileList *cl_file_list(const char *path);
+
+/* ERROR unless the current user may read server files (superuser or pg_read_server_files). */
+extern void cl_check_read_server_files(const char *what);
+
+#endif							/* CL_FILELIST_H */

@@ -1,0 +1,2217 @@
+/*
+ * framing.c: decompressed bytes -> JSON records (see framing.h).
+ *
+ * How it works.  The stream is read in large chunks into one buffer that
+ * holds the current record (compacted, grown up to max_record_size plus a
+ * chunk).  For each value a resumable byte scanner (scan()) finds where the
+ * value ends, string- and escape-aware, and on the way checks what json-c
+ * lets through but PostgreSQL cannot take (UTF-8, \u0000, raw control
+ * characters, single quotes, NaN/Infinity, comments, depth).  json-c then
+ * parses exactly those bytes in one json_tokener_parse_ex call (one locale
+ * switch per record), and grammar errors it finds (a missing comma, ...)
+ * cost nothing extra: the scanner already knows where the bad record ends.
+ * After an error the same scanner, in "skip" mode, finds where to resume.
+ */
+#include "framing.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SNIPPET_BEFORE	40
+#define SNIPPET_AFTER	60
+#define SNIFF_WINDOW	((size_t) 1024 * 1024)
+#define NO_POS			((size_t) -1)
+
+/* cl_frame_next's state */
+enum
+{
+	ST_START,					/* nothing read yet */
+	ST_TOP,						/* between top-level values */
+	ST_ARR_FIRST,				/* after '[' */
+	ST_ARR_NEXT,				/* after an element: ',' or ']' */
+	ST_ARR_ELEM,				/* an element comes */
+	ST_FLE_OPEN,				/* filter-log-events: after '{' */
+	ST_FLE_KEY,					/* after ',' in the top object: a key */
+	ST_FLE_AFTER,				/* after a member's value: ',' or '}' */
+	ST_ENV_EVENTS,				/* expanding a subscription envelope */
+	ST_EXPORT,					/* CloudWatch export lines */
+	ST_END,
+	ST_FAILED
+};
+
+/* what an array holds */
+enum
+{
+	ARR_RECORDS,
+	ARR_FLE_EVENTS
+};
+
+/* read_value results */
+enum
+{
+	V_OK,
+	V_ERROR,					/* record error reported and resynchronised */
+	V_STREAM					/* stream error */
+};
+
+struct CLFrame
+{
+	CLSource   *src;
+	CLFormat	requested;
+	CLFormat	format;
+	size_t		max_record;
+	int			max_depth;
+	size_t		chunk;
+	void		(*on_read) (void *arg);
+	void	   *on_read_arg;
+	json_tokener *tok;
+
+	/* the window: buf[rec .. end) is kept, pos is the cursor */
+	char	   *buf;
+	size_t		cap;
+	size_t		end;
+	size_t		pos;
+	size_t		rec;
+	uint64_t	base;			/* stream offset of buf[0] */
+	int			eof;
+	int			prev_byte;		/* byte before buf[0]; '\n' at stream start */
+	uint64_t	line;			/* line number of buf[line_pos] */
+	size_t		line_pos;
+
+	int			state;
+	int			arr_kind;
+	long		arr_index;
+	int			ndjson_checked;
+	int			resumed_at_brace;	/* the last resync stopped at a '{' */
+
+	json_object *obj;			/* the record handed out */
+	json_object *holder;		/* envelope / event object behind it */
+	json_object *events;		/* subscription logEvents */
+	size_t		ev_i;
+	size_t		ev_n;
+	uint64_t	env_offset;
+	uint64_t	env_line;
+	const char *log_group;
+	const char *log_stream;
+
+	/* the current error */
+	CLRecordError e_kind;
+	uint64_t	e_off;
+	uint64_t	e_line;
+	int			raw_lost;
+	char		reason[320];
+	char		snippet[SNIPPET_BEFORE * 4 + SNIPPET_AFTER * 4 + 8];
+};
+
+/* ----------------------------------------------------------------------
+ * Names
+ * ---------------------------------------------------------------------- */
+
+static const char *const format_names[] = {
+	"auto", "ndjson", "concatenated", "array", "cloudwatch_export",
+	"cloudwatch_subscription", "filter_log_events"
+};
+
+const char *
+cl_format_name(CLFormat format)
+{
+	if ((int) format < 0 || (int) format >= (int) (sizeof(format_names) / sizeof(format_names[0])))
+		return "unknown";
+	return format_names[format];
+}
+
+int
+cl_format_from_name(const char *name)
+{
+	int			i;
+
+	if (name == NULL)
+		return -1;
+	for (i = 0; i < (int) (sizeof(format_names) / sizeof(format_names[0])); i++)
+		if (strcmp(name, format_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+cl_compression_name(CLCompression compression)
+{
+	switch (compression)
+	{
+		case CL_COMPRESSION_AUTO:
+			return "auto";
+		case CL_COMPRESSION_GZIP:
+			return "gzip";
+		case CL_COMPRESSION_NONE:
+			return "none";
+	}
+	return "unknown";
+}
+
+int
+cl_compression_from_name(const char *name)
+{
+	if (name == NULL)
+		return -1;
+	if (strcmp(name, "auto") == 0)
+		return CL_COMPRESSION_AUTO;
+	if (strcmp(name, "gzip") == 0)
+		return CL_COMPRESSION_GZIP;
+	if (strcmp(name, "none") == 0)
+		return CL_COMPRESSION_NONE;
+	return -1;
+}
+
+/* ----------------------------------------------------------------------
+ * UTF-8 (RFC 3629, as PostgreSQL: no overlongs, surrogates, > U+10FFFF)
+ * ---------------------------------------------------------------------- */
+
+/* Length of the valid sequence at s (n bytes available), 0 if invalid. */
+static int
+utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	unsigned char lo = 0x80,
+				hi = 0xBF;
+	int			len,
+				i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		len = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+	{
+		len = 3;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+	}
+	else if (c >= 0xF0 && c <= 0xF4)
+	{
+		len = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	}
+	else
+		return 0;
+	if (n < (size_t) len)
+		return 0;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return len;
+}
+
+/* ----------------------------------------------------------------------
+ * The scanner
+ * ---------------------------------------------------------------------- */
+
+enum
+{
+	SCAN_MORE,					/* consumed everything given, value not ended */
+	SCAN_END,					/* value ends at off */
+	SCAN_ERROR,					/* validation error at err_off; scanning may go on */
+	SCAN_BROKEN					/* structure lost at off (see broken_brace) */
+};
+
+typedef struct Scan
+{
+	size_t		off;			/* next byte to scan, relative to the value start */
+	int			depth;
+	int			in_str;
+	int			esc;
+	int			uhex;			/* hex digits of a \u escape still to come */
+	int			uzero;			/* ... all zero so far */
+	int			u8need;			/* UTF-8 continuation bytes still to come */
+	unsigned char u8lo;
+	unsigned char u8hi;
+	const char *lit;			/* rest of true/false/null being matched */
+	int			last_sig;		/* last significant byte outside strings */
+	size_t		nl_off;			/* offset just after the last line break */
+	size_t		cand;			/* a '{' at line start inside the value, or NO_POS */
+	int			validate;		/* 0: skip mode, structure only */
+	int			allow_nul;
+	int			max_depth;
+	/* results */
+	CLRecordError err;
+	const char *why;
+	size_t		err_off;
+	int			broken_brace;	/* BROKEN at a '{' that starts a new record */
+} Scan;
+
+/* bytes that need no attention inside a string */
+static unsigned char str_plain[256];
+/* classes outside strings */
+enum
+{
+	O_OTHER = 0, O_WS, O_NL, O_OPEN, O_CLOSE, O_QUOTE, O_SEP, O_NUM, O_T, O_F, O_N,
+	O_SQUOTE, O_SLASH
+};
+static unsigned char out_cls[256];
+static int	tables_ready;
+
+static void
+init_tables(void)
+{
+	int			c;
+
+	if (tables_ready)
+		return;
+	for (c = 0x20; c < 0x80; c++)
+		str_plain[c] = (c != '"' && c != '\\');
+	out_cls[' '] = out_cls['\t'] = out_cls['\r'] = O_WS;
+	out_cls['\n'] = O_NL;
+	out_cls['{'] = out_cls['['] = O_OPEN;
+	out_cls['}'] = out_cls[']'] = O_CLOSE;
+	out_cls['"'] = O_QUOTE;
+	out_cls[','] = out_cls[':'] = O_SEP;
+	for (c = '0'; c <= '9'; c++)
+		out_cls[c] = O_NUM;
+	out_cls['-'] = out_cls['+'] = out_cls['.'] = out_cls['e'] = out_cls['E'] = O_NUM;
+	out_cls['t'] = O_T;
+	out_cls['f'] = O_F;
+	out_cls['n'] = O_N;
+	out_cls['\''] = O_SQUOTE;
+	out_cls['/'] = O_SLASH;
+	tables_ready = 1;
+}
+
+static void
+scan_init(Scan *s, int max_depth, int allow_nul)
+{
+	memset(s, 0, sizeof(*s));
+	s->validate = 1;
+	s->allow_nul = allow_nul;
+	s->max_depth = max_depth;
+	s->nl_off = NO_POS;
+	s->cand = NO_POS;
+}
+
+#define SCAN_FAIL(kind, text, at) \
+	do { s->err = (kind); s->why = (text); s->err_off = (at); } while (0)
+
+/*
+ * Scans b[s->off .. len) of a value starting at b[0] ('{', '[' or '"').
+ * Resumable: call again with more bytes (b may move; offsets are relative).
+ * On SCAN_ERROR s->off is where scanning resumes (in skip mode after
+ * s->validate = 0).  On SCAN_BROKEN s->off is the resume position: the '{'
+ * of a new record (broken_brace) or the line break a string ran into.
+ */
+static int
+scan(Scan *s, const unsigned char *b, size_t len)
+{
+	const unsigned char *p = b + s->off;
+	const unsigned char *e = b + len;
+	unsigned char c;
+
+	while (p < e)
+	{
+		c = *p;
+		if (s->in_str)
+		{
+			if (s->u8need)
+			{
+				if (c < s->u8lo || c > s->u8hi)
+				{
+					s->u8need = 0;
+					if (s->validate)
+					{
+						SCAN_FAIL(CL_ERR_UTF8, "invalid UTF-8", (size_t) (p - b));
+						s->off = (size_t) (p - b);
+						return SCAN_ERROR;
+					}
+					continue;	/* look at c again */
+				}
+				s->u8need--;
+				s->u8lo = 0x80;
+				s->u8hi = 0xBF;
+				p++;
+				continue;
+			}
+			if (s->uhex)
+			{
+				if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+				{
+					s->uhex = 0;	/* json-c reports the bad escape */
+					continue;
+				}
+				if (c != '0')
+					s->uzero = 0;
+				p++;
+				if (--s->uhex == 0 && s->uzero && s->validate && !s->allow_nul)
+				{
+					SCAN_FAIL(CL_ERR_NUL, "contains \\u0000, which PostgreSQL cannot store", (size_t) (p - b) - 6);
+					s->off = (size_t) (p - b);
+					return SCAN_ERROR;
+				}
+				continue;
+			}
+			if (s->esc)
+			{
+				s->esc = 0;
+				if (c == 'u')
+				{
+					s->uhex = 4;
+					s->uzero = 1;
+				}
+				p++;
+				continue;
+			}
+			while (p < e && str_plain[*p])
+				p++;
+			if (p == e)
+				break;
+			c = *p;
+			if (c == '"')
+			{
+				s->in_str = 0;
+				s->last_sig = '"';
+				p++;
+				if (s->depth == 0)
+				{
+					s->off = (size_t) (p - b);
+					return SCAN_END;
+				}
+				continue;
+			}
+			if (c == '\\')
+			{
+				s->esc = 1;
+				p++;
+				continue;
+			}
+			if (c < 0x20)
+			{
+				if (c == '\n')
+				{
+					/* an unterminated string, most likely: structure lost */
+					SCAN_FAIL(CL_ERR_SYNTAX, "a string runs into a line break (unterminated string?)", (size_t) (p - b));
+					s->broken_brace = 0;
+					s->off = (size_t) (p - b);
+					return SCAN_BROKEN;
+				}
+				p++;
+				if (s->validate)
+				{
+					if (c == 0)
+						SCAN_FAIL(CL_ERR_NUL, "contains a NUL byte, which PostgreSQL cannot store", (size_t) (p - b) - 1);
+					else
+						SCAN_FAIL(CL_ERR_SYNTAX, "unescaped control character in a string", (size_t) (p - b) - 1);
+					s->off = (size_t) (p - b);
+					return SCAN_ERROR;
+				}
+				continue;
+			}
+			/* c >= 0x80: a UTF-8 lead byte */
+			if (c >= 0xC2 && c <= 0xDF)
+			{
+				s->u8need = 1;
+				s->u8lo = 0x80;
+				s->u8hi = 0xBF;
+			}
+			else if (c >= 0xE0 && c <= 0xEF)
+			{
+				s->u8need = 2;
+				s->u8lo = c == 0xE0 ? 0xA0 : 0x80;
+				s->u8hi = c == 0xED ? 0x9F : 0xBF;
+			}
+			else if (c >= 0xF0 && c <= 0xF4)
+			{
+				s->u8need = 3;
+				s->u8lo = c == 0xF0 ? 0x90 : 0x80;
+				s->u8hi = c == 0xF4 ? 0x8F : 0xBF;
+			}
+			else if (s->validate)
+			{
+				p++;
+				SCAN_FAIL(CL_ERR_UTF8, "invalid UTF-8", (size_t) (p - b) - 1);
+				s->off = (size_t) (p - b);
+				return SCAN_ERROR;
+			}
+			p++;
+			continue;
+		}
+
+		/* outside strings */
+		if (s->lit)
+		{
+			if (c == (unsigned char) *s->lit)
+			{
+				s->lit++;
+				if (*s->lit == '\0')
+					s->lit = NULL;
+				p++;
+				continue;
+			}
+			s->lit = NULL;
+			if (s->validate)
+			{
+				SCAN_FAIL(CL_ERR_SYNTAX, "invalid literal (not true, false or null)", (size_t) (p - b));
+				s->off = (size_t) (p - b);
+				return SCAN_ERROR;
+			}
+		}
+		switch (out_cls[c])
+		{
+			case O_WS:
+				p++;
+				break;
+			case O_NL:
+				p++;
+				s->nl_off = (size_t) (p - b);
+				break;
+			case O_OPEN:
+				if (s->depth > 0 && c == '{')
+				{
+					int			bol = (size_t) (p - b) == s->nl_off;
+					int			fits = s->last_sig == '[' || s->last_sig == ',' || s->last_sig == ':';
+
+					if ((bol && (!fits || !s->validate)) || s->last_sig == '}')
+					{
+						/* a new record starts: this one never closed */
+						SCAN_FAIL(CL_ERR_TRUNCATED, "the record does not end before the next one starts", (size_t) (p - b));
+						s->broken_brace = 1;
+						s->off = (size_t) (p - b);
+						return SCAN_BROKEN;
+					}
+					if (bol && s->cand == NO_POS)
+						s->cand = (size_t) (p - b);
+				}
+				s->depth++;
+				s->last_sig = c;
+				p++;
+				if (s->depth > s->max_depth && s->validate)
+				{
+					SCAN_FAIL(CL_ERR_DEPTH, "nesting too deep", (size_t) (p - b) - 1);
+					s->off = (size_t) (p - b);
+					return SCAN_ERROR;
+				}
+				break;
+			case O_CLOSE:
+				s->depth--;
+				s->last_sig = '}';
+				p++;
+				if (s->depth <= 0)
+				{
+					s->depth = 0;
+					s->off = (size_t) (p - b);
+					return SCAN_END;
+				}
+				break;
+			case O_QUOTE:
+				s->in_str = 1;
+				p++;
+				break;
+			case O_SEP:
+				s->last_sig = c;
+				p++;
+				break;
+			case O_NUM:
+				s->last_sig = '0';
+				p++;
+				break;
+			case O_T:
+			case O_F:
+			case O_N:
+				s->lit = c == 't' ? "rue" : c == 'f' ? "alse" : "ull";
+				s->last_sig = '0';
+				p++;
+				break;
+			default:
+				p++;
+				if (s->validate)
+				{
+					const char *why;
+
+					if (c == '\'')
+						why = "single-quoted strings are not JSON";
+					else if (c == '/')
+						why = "comments are not JSON";
+					else if (c == 'N' || c == 'I')
+						why = "NaN and Infinity are not JSON";
+					else
+						why = "unexpected character";
+					SCAN_FAIL(CL_ERR_SYNTAX, why, (size_t) (p - b) - 1);
+					s->off = (size_t) (p - b);
+					return SCAN_ERROR;
+				}
+				break;
+		}
+	}
+	s->off = (size_t) (p - b);
+	return SCAN_MORE;
+}
+
+/* ----------------------------------------------------------------------
+ * Buffer, positions, lines
+ * ---------------------------------------------------------------------- */
+
+static int
+is_ws(int c)
+{
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+static void
+count_lines_to(CLFrame *f, size_t upto)
+{
+	const char *p = f->buf + f->line_pos;
+	const char *e = f->buf + upto;
+
+	while (p < e && (p = memchr(p, '\n', (size_t) (e - p))) != NULL)
+	{
+		f->line++;
+		p++;
+	}
+	f->line_pos = upto;
+}
+
+/* Line number of buf[i] (i within the window). */
+static uint64_t
+line_at(CLFrame *f, size_t i)
+{
+	const char *p,
+			   *e;
+	uint64_t	n = 0;
+
+	if (i >= f->line_pos)
+	{
+		count_lines_to(f, i);
+		return f->line;
+	}
+	p = f->buf + i;
+	e = f->buf + f->line_pos;
+	while (p < e && (p = memchr(p, '\n', (size_t) (e - p))) != NULL)
+	{
+		n++;
+		p++;
+	}
+	return f->line - n;
+}
+
+/* Records a stream error; cl_frame_next makes it final when it returns it. */
+static void
+stream_error(CLFrame *f, const char *msg)
+{
+	f->e_kind = CL_ERR_STREAM;
+	snprintf(f->reason, sizeof(f->reason), "%s", msg);
+	f->e_off = f->base + f->end;
+	f->e_line = 0;
+	f->snippet[0] = '\0';
+}
+
+/*
+ * Reads more, keeping buf[rec .. end).  Returns 1 when bytes arrived, 0 at
+ * the end of the stream, -1 on a stream error (state FAILED).
+ */
+static int
+fill(CLFrame *f)
+{
+	long		n;
+
+	if (f->eof)
+		return 0;
+	if (f->cap - f->end < f->chunk)
+	{
+		size_t		keep = f->rec;
+
+		if (keep > 0)
+		{
+			if (f->line_pos < keep)
+				count_lines_to(f, keep);
+			f->prev_byte = (unsigned char) f->buf[keep - 1];
+			memmove(f->buf, f->buf + keep, f->end - keep);
+			f->base += keep;
+			f->end -= keep;
+			f->pos -= keep;
+			f->line_pos -= keep;
+			f->rec = 0;
+		}
+		if (f->cap - f->end < f->chunk)
+		{
+			size_t		ncap = f->cap * 2;
+			char	   *nbuf;
+
+			while (ncap - f->end < f->chunk)
+				ncap *= 2;
+			nbuf = realloc(f->buf, ncap);
+			if (nbuf == NULL)
+			{
+				stream_error(f, "out of memory growing the read buffer");
+				return -1;
+			}
+			f->buf = nbuf;
+			f->cap = ncap;
+		}
+	}
+	n = cl_source_read(f->src, f->buf + f->end, f->cap - f->end);
+	if (f->on_read)
+		f->on_read(f->on_read_arg);
+	if (n < 0)
+	{
+		stream_error(f, cl_source_error(f->src));
+		return -1;
+	}
+	if (n == 0)
+	{
+		f->eof = 1;
+		return 0;
+	}
+	f->end += (size_t) n;
+	return 1;
+}
+
+/* At least n bytes from pos: 1, or 0 when the stream ends first, -1 error. */
+static int
+ensure(CLFrame *f, size_t n)
+{
+	int			r;
+
+	while (f->end - f->pos < n)
+	{
+		r = fill(f);
+		if (r <= 0)
+			return r;
+	}
+	return 1;
+}
+
+/* Skips whitespace; then rec = pos.  1: a byte at pos, 0: end, -1: error. */
+static int
+skip_ws(CLFrame *f)
+{
+	int			r;
+
+	for (;;)
+	{
+		const char *p = f->buf + f->pos;
+		const char *e = f->buf + f->end;
+
+		while (p < e && is_ws((unsigned char) *p))
+			p++;
+		f->pos = (size_t) (p - f->buf);
+		f->rec = f->pos;
+		if (p < e)
+			return 1;
+		r = fill(f);
+		if (r <= 0)
+			return r;
+	}
+}
+
+/* The byte before buf[i] ('\n' at the stream start). */
+static int
+byte_before(const CLFrame *f, size_t i)
+{
+	return i > 0 ? (unsigned char) f->buf[i - 1] : f->prev_byte;
+}
+
+/*
+ * Drops the kept bytes of a record too long to keep (its raw is lost).
+ * Offsets relative to rec (the scanner's) are rebased by the caller.
+ */
+static size_t
+drop_kept(CLFrame *f)
+{
+	size_t		shift = f->pos - f->rec;
+
+	f->rec = f->pos;
+	f->raw_lost = 1;
+	return shift;
+}
+
+/* Fills rec's position from the current value start. */
+static void
+place(CLFrame *f, CLRecord *rec)
+{
+	rec->offset = f->base + f->rec;
+	rec->line = line_at(f, f->rec);
+}
+
+/* ----------------------------------------------------------------------
+ * Errors
+ * ---------------------------------------------------------------------- */
+
+static void
+make_snippet(char *out, size_t outsz, const unsigned char *b, size_t len, size_t at, size_t lo)
+{
+	size_t		start = at > lo + SNIPPET_BEFORE ? at - SNIPPET_BEFORE : lo;
+	size_t		stop = at + SNIPPET_AFTER < len ? at + SNIPPET_AFTER : len;
+	size_t		o = 0,
+				i;
+
+	while (start < at && (b[start] & 0xC0) == 0x80)
+		start++;
+	for (i = start; i < stop && o + 8 < outsz;)
+	{
+		unsigned char c = b[i];
+		int			k;
+
+		if (c >= 0x20 && c < 0x7f)
+		{
+			out[o++] = (char) c;
+			i++;
+		}
+		else if (c == '\n' || c == '\r' || c == '\t')
+		{
+			out[o++] = '\\';
+			out[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+			i++;
+		}
+		else if (c >= 0x80 && (k = utf8_seq(b + i, stop - i)) > 0)
+		{
+			memcpy(out + o, b + i, (size_t) k);
+			o += (size_t) k;
+			i += (size_t) k;
+		}
+		else
+		{
+			o += (size_t) snprintf(out + o, outsz - o, "\\x%02x", c);
+			i++;
+		}
+	}
+	out[o] = '\0';
+}
+
+#if defined(__GNUC__)
+static void record_error(CLFrame *f, CLRecordError kind, size_t at, const char *fmt,...) __attribute__((format(printf, 4, 5)));
+#endif
+
+/* A record error at buf[at] (within the window). */
+static void
+record_error(CLFrame *f, CLRecordError kind, size_t at, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (at > f->end)
+		at = f->end;
+	/* the snippet shows the same bytes whatever the read size */
+	{
+		size_t		arel = at - f->rec;
+
+		while (f->end - at < SNIPPET_AFTER && fill(f) > 0)
+			at = f->rec + arel;
+		at = f->rec + arel;
+	}
+	f->e_kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(f->reason, sizeof(f->reason), fmt, ap);
+	va_end(ap);
+	f->e_off = f->base + at;
+	f->e_line = line_at(f, at);
+	make_snippet(f->snippet, sizeof(f->snippet), (const unsigned char *) f->buf, f->end, at, f->rec);
+}
+
+#if defined(__GNUC__)
+static void message_error(CLFrame *f, CLRecordError kind, const char *msg, size_t len, size_t at, const char *fmt,...) __attribute__((format(printf, 6, 7)));
+#endif
+
+/* A record error inside an event's message (not in the window). */
+static void
+message_error(CLFrame *f, CLRecordError kind, const char *msg, size_t len, size_t at,
+			  const char *fmt,...)
+{
+	va_list		ap;
+
+	f->e_kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(f->reason, sizeof(f->reason), fmt, ap);
+	va_end(ap);
+	f->e_off = f->env_offset;
+	f->e_line = f->env_line;
+	make_snippet(f->snippet, sizeof(f->snippet), (const unsigned char *) msg, len, at, 0);
+}
+
+/* ----------------------------------------------------------------------
+ * Resynchronisation
+ * ---------------------------------------------------------------------- */
+
+/*
+ * From pos, finds the next '{' that starts a line or follows a '}' (blanks
+ * between allowed) and stops there (resumed_at_brace), or at the end.
+ * 0 or -1 (stream error).
+ */
+static int
+hunt_brace(CLFrame *f)
+{
+	int			prev = byte_before(f, f->pos);
+	int			last_sig = prev;
+	int			r;
+
+	/* last significant byte before pos, within the window */
+	{
+		size_t		i = f->pos;
+
+		while (i > f->rec && is_ws((unsigned char) f->buf[i - 1]))
+			i--;
+		last_sig = i > 0 ? (unsigned char) f->buf[i - 1] : f->prev_byte;
+	}
+	for (;;)
+	{
+		while (f->pos < f->end)
+		{
+			unsigned char c = (unsigned char) f->buf[f->pos];
+
+			if (c == '{' && (prev == '\n' || last_sig == '}') && f->pos > f->rec)
+			{
+				f->resumed_at_brace = 1;
+				return 0;
+			}
+			if (!is_ws(c))
+				last_sig = c;
+			prev = c;
+			f->pos++;
+		}
+		if (f->pos - f->rec > f->max_record)
+			drop_kept(f);
+		r = fill(f);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return 0;
+	}
+}
+
+/* Rebases a scanner after its value start moved forward by shift bytes. */
+static void
+scan_rebase(Scan *s, size_t shift)
+{
+	s->off -= shift;
+	s->nl_off = (s->nl_off != NO_POS && s->nl_off >= shift) ? s->nl_off - shift : NO_POS;
+	s->cand = (s->cand != NO_POS && s->cand >= shift) ? s->cand - shift : NO_POS;
+}
+
+/*
+ * After a validation error: scans on in skip mode to where the bad value
+ * ends (or the structure is lost) and leaves pos at the resume point.
+ */
+static int
+skip_value(CLFrame *f, Scan *s, size_t vstart)
+{
+	int			r;
+
+	s->validate = 0;
+	for (;;)
+	{
+		r = scan(s, (const unsigned char *) f->buf + vstart, f->end - vstart);
+		if (r == SCAN_END)
+		{
+			f->pos = vstart + s->off;
+			return 0;
+		}
+		if (r == SCAN_BROKEN)
+		{
+			f->pos = vstart + s->off;
+			if (s->broken_brace)
+			{
+				f->resumed_at_brace = 1;
+				return 0;
+			}
+			return hunt_brace(f);
+		}
+		if (r == SCAN_ERROR)
+			continue;
+		/* SCAN_MORE: keep the record while it fits, else let it go */
+		f->pos = f->end;
+		if (f->end - f->rec > f->max_record)
+		{
+			size_t		shift = f->end - vstart;
+
+			drop_kept(f);
+			scan_rebase(s, shift);
+			vstart = f->rec;
+		}
+		{
+			size_t		vrel = vstart - f->rec;
+
+			r = fill(f);
+			vstart = f->rec + vrel;
+		}
+		if (r < 0)
+			return -1;
+		if (r == 0)
+		{
+			f->pos = f->end;
+			return 0;
+		}
+	}
+}
+
+/* Export lines: resume at the next line that starts with YYYY-MM-DDT. */
+static int	looks_like_date(const char *p);
+
+static int
+hunt_export_line(CLFrame *f)
+{
+	int			r;
+
+	for (;;)
+	{
+		char	   *nl = memchr(f->buf + f->pos, '\n', f->end - f->pos);
+
+		if (nl != NULL)
+		{
+			f->pos = (size_t) (nl - f->buf) + 1;
+			r = ensure(f, 11);
+			if (r < 0)
+				return -1;
+			if (r == 0 && f->end - f->pos < 11)
+			{
+				/* a short last line: it is no record start */
+				continue;
+			}
+			if (looks_like_date(f->buf + f->pos))
+				return 0;
+			continue;
+		}
+		f->pos = f->end;
+		if (f->pos - f->rec > f->max_record)
+			drop_kept(f);
+		r = fill(f);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return 0;
+	}
+}
+
+/*
+ * Where to resume after a bad value that started at vstart, given how the
+ * scanner stopped.  Format-specific rules on top of the structural ones.
+ */
+static int
+resync_ndjson(CLFrame *f)
+{
+	/* explicit ndjson: the next line after the record's start, if sooner */
+	if (!f->raw_lost && f->pos > f->rec)
+	{
+		char	   *nl = memchr(f->buf + f->rec, '\n', f->pos - f->rec);
+
+		if (nl != NULL && (size_t) (nl - f->buf) + 1 < f->pos)
+		{
+			f->pos = (size_t) (nl - f->buf) + 1;
+			f->resumed_at_brace = 0;
+		}
+	}
+	return 0;
+}
+
+/* ----------------------------------------------------------------------
+ * Reading one value
+ * ---------------------------------------------------------------------- */
+
+/*
+ * Reads the value at pos (== rec; '{', '[' or '"').  parse: build the json-c
+ * object into *out.  On V_OK the value is buf[rec .. pos).  On V_ERROR the
+ * error is recorded and pos is where to resume.
+ */
+static int
+read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_line)
+{
+	Scan		s;
+	int			r;
+	size_t		len;
+
+	*out = NULL;
+	f->resumed_at_brace = 0;
+	scan_init(&s, f->max_depth, allow_nul);
+	for (;;)
+	{
+		r = scan(&s, (const unsigned char *) f->buf + f->rec, f->end - f->rec);
+		if (r == SCAN_END)
+			break;
+		if (r == SCAN_ERROR || r == SCAN_BROKEN)
+		{
+			record_error(f, s.err, f->rec + s.err_off, "%s", s.why);
+			if (export_line)
+			{
+				f->pos = f->rec;
+				return hunt_export_line(f) < 0 ? V_STREAM : V_ERROR;
+			}
+			if (r == SCAN_BROKEN)
+			{
+				f->pos = f->rec + s.off;
+				if (s.broken_brace)
+					f->resumed_at_brace = 1;
+				else if (s.cand != NO_POS)
+				{
+					f->pos = f->rec + s.cand;
+					f->resumed_at_brace = 1;
+				}
+				else if (hunt_brace(f) < 0)
+					return V_STREAM;
+			}
+			else if (skip_value(f, &s, f->rec) < 0)
+				return V_STREAM;
+			if (f->format == CL_FORMAT_NDJSON)
+				resync_ndjson(f);
+			return V_ERROR;
+		}
+		/* SCAN_MORE */
+		if (s.off > f->max_record)
+		{
+			record_error(f, CL_ERR_TOO_LARGE, f->rec,
+						 "record larger than max_record_size (%zu bytes)", f->max_record);
+			if (export_line)
+			{
+				f->pos = f->rec;
+				return hunt_export_line(f) < 0 ? V_STREAM : V_ERROR;
+			}
+			if (s.cand != NO_POS)
+			{
+				f->pos = f->rec + s.cand;
+				f->resumed_at_brace = 1;
+				return V_ERROR;
+			}
+			if (skip_value(f, &s, f->rec) < 0)
+				return V_STREAM;
+			return V_ERROR;
+		}
+		f->pos = f->end;
+		r = fill(f);
+		if (r < 0)
+			return V_STREAM;
+		if (r == 0)
+		{
+			record_error(f, CL_ERR_TRUNCATED, f->end, "the data ends inside this record");
+			if (s.cand != NO_POS)
+			{
+				f->pos = f->rec + s.cand;
+				f->resumed_at_brace = 1;
+			}
+			else
+				f->pos = f->end;
+			return V_ERROR;
+		}
+	}
+	len = s.off;
+	f->pos = f->rec + len;
+	if (len > f->max_record)
+	{
+		record_error(f, CL_ERR_TOO_LARGE, f->rec,
+					 "record larger than max_record_size (%zu bytes)", f->max_record);
+		return V_ERROR;
+	}
+	if (parse)
+	{
+		json_object *obj;
+		enum json_tokener_error jerr;
+
+		json_tokener_reset(f->tok);
+		obj = json_tokener_parse_ex(f->tok, f->buf + f->rec, (int) len);
+		jerr = json_tokener_get_error(f->tok);
+		if (obj == NULL || jerr != json_tokener_success || json_tokener_get_parse_end(f->tok) != len)
+		{
+			size_t		at = json_tokener_get_parse_end(f->tok);
+
+			json_object_put(obj);
+			record_error(f, jerr == json_tokener_error_depth ? CL_ERR_DEPTH : CL_ERR_SYNTAX,
+						 f->rec + (at < len ? at : len), "invalid JSON: %s",
+						 jerr == json_tokener_success || jerr == json_tokener_continue ?
+						 "incomplete value" : json_tokener_error_desc(jerr));
+			if (s.cand != NO_POS && !export_line)
+			{
+				f->pos = f->rec + s.cand;
+				f->resumed_at_brace = 1;
+			}
+			if (f->format == CL_FORMAT_NDJSON)
+				resync_ndjson(f);
+			return V_ERROR;
+		}
+		*out = obj;
+	}
+	return V_OK;
+}
+
+/*
+ * Skips a scalar that is not a record (number, literal, garbage) up to the
+ * next delimiter; for garbage between top-level records, to the next '{'.
+ */
+static int
+skip_scalar(CLFrame *f, int in_array)
+{
+	int			r;
+
+	f->resumed_at_brace = 0;
+	if (!in_array)
+		return hunt_brace(f);
+	for (;;)
+	{
+		while (f->pos < f->end)
+		{
+			unsigned char c = (unsigned char) f->buf[f->pos];
+
+			if (c == ',' || c == ']' || c == '}' || c == '{' || c == '[' || c == '"' || is_ws(c))
+				return 0;
+			f->pos++;
+		}
+		if (f->pos - f->rec > f->max_record)
+			drop_kept(f);
+		r = fill(f);
+		if (r <= 0)
+			return r;
+	}
+}
+
+/* ----------------------------------------------------------------------
+ * Messages inside CloudWatch envelopes
+ * ---------------------------------------------------------------------- */
+
+/* Parses a message string as a record.  0 ok (*out), -1 record error. */
+static int
+parse_message(CLFrame *f, const char *msg, size_t len, json_object **out, long idx)
+{
+	Scan		s;
+	size_t		i = 0,
+				j;
+	int			r;
+	json_object *obj;
+
+	*out = NULL;
+	while (i < len && is_ws((unsigned char) msg[i]))
+		i++;
+	if (i == len)
+	{
+		message_error(f, CL_ERR_NOT_OBJECT, msg, len, 0, "event %ld: the message is empty", idx);
+		return -1;
+	}
+	if (msg[i] != '{')
+	{
+		message_error(f, CL_ERR_NOT_OBJECT, msg, len, i, "event %ld: the message is not a JSON object", idx);
+		return -1;
+	}
+	scan_init(&s, f->max_depth, 0);
+	r = scan(&s, (const unsigned char *) msg + i, len - i);
+	if (r == SCAN_ERROR || r == SCAN_BROKEN)
+	{
+		message_error(f, s.err, msg, len, i + s.err_off, "event %ld: %s", idx, s.why);
+		return -1;
+	}
+	if (r == SCAN_MORE)
+	{
+		message_error(f, CL_ERR_TRUNCATED, msg, len, len, "event %ld: the message ends inside its JSON object", idx);
+		return -1;
+	}
+	for (j = i + s.off; j < len; j++)
+		if (!is_ws((unsigned char) msg[j]))
+		{
+			message_error(f, CL_ERR_SYNTAX, msg, len, j, "event %ld: text after the JSON object in the message", idx);
+			return -1;
+		}
+	json_tokener_reset(f->tok);
+	obj = json_tokener_parse_ex(f->tok, msg + i, (int) s.off);
+	if (obj == NULL || json_tokener_get_error(f->tok) != json_tokener_success ||
+		json_tokener_get_parse_end(f->tok) != s.off)
+	{
+		enum json_tokener_error jerr = json_tokener_get_error(f->tok);
+
+		json_object_put(obj);
+		message_error(f, jerr == json_tokener_error_depth ? CL_ERR_DEPTH : CL_ERR_SYNTAX, msg, len,
+					  i + json_tokener_get_parse_end(f->tok), "event %ld: invalid JSON: %s", idx,
+					  jerr == json_tokener_success || jerr == json_tokener_continue ?
+					  "incomplete value" : json_tokener_error_desc(jerr));
+		return -1;
+	}
+	*out = obj;
+	return 0;
+}
+
+static const char *
+get_string(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return NULL;
+}
+
+static int
+get_int64(json_object *o, const char *key, int64_t *val)
+{
+	json_object *v;
+
+	if (o && json_object_object_get_ex(o, key, &v) &&
+		(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
+	{
+		*val = json_object_get_int64(v);
+		return 1;
+	}
+	return 0;
+}
+
+/* ----------------------------------------------------------------------
+ * Export lines: "2021-04-13T00:14:31.581Z <message>"
+ * ---------------------------------------------------------------------- */
+
+static int
+dig(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* YYYY-MM-DDT at p (11 bytes readable) */
+static int
+looks_like_date(const char *p)
+{
+	return dig(p[0]) && dig(p[1]) && dig(p[2]) && dig(p[3]) && p[4] == '-' &&
+		dig(p[5]) && dig(p[6]) && p[7] == '-' && dig(p[8]) && dig(p[9]) && p[10] == 'T';
+}
+
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t		era;
+	int64_t		yoe,
+				doy,
+				doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/*
+ * Parses YYYY-MM-DDTHH:MM:SS[.fff...]Z followed by a space; returns the
+ * length of the timestamp (without the space), or 0.
+ */
+static size_t
+parse_export_ts(const char *p, size_t n, int64_t *ms)
+{
+	int			y,
+				mo,
+				d,
+				h,
+				mi,
+				sec,
+				frac = 0,
+				fd = 0;
+	size_t		i;
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (n < 21 || !looks_like_date(p))
+		return 0;
+	if (!(dig(p[11]) && dig(p[12]) && p[13] == ':' && dig(p[14]) && dig(p[15]) &&
+		  p[16] == ':' && dig(p[17]) && dig(p[18])))
+		return 0;
+	y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
+	mo = (p[5] - '0') * 10 + (p[6] - '0');
+	d = (p[8] - '0') * 10 + (p[9] - '0');
+	h = (p[11] - '0') * 10 + (p[12] - '0');
+	mi = (p[14] - '0') * 10 + (p[15] - '0');
+	sec = (p[17] - '0') * 10 + (p[18] - '0');
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 59)
+		return 0;
+	if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 0;
+	i = 19;
+	if (i < n && p[i] == '.')
+	{
+		i++;
+		while (i < n && dig(p[i]))
+		{
+			if (fd < 3)
+			{
+				frac = frac * 10 + (p[i] - '0');
+				fd++;
+			}
+			i++;
+		}
+		if (i == 20)
+			return 0;
+		while (fd < 3)
+		{
+			frac *= 10;
+			fd++;
+		}
+	}
+	if (i + 1 >= n || p[i] != 'Z' || p[i + 1] != ' ')
+		return 0;
+	*ms = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) * 1000) + frac;
+	return i + 1;
+}
+
+static int
+next_export(CLFrame *f, CLRecord *rec)
+{
+	int			r;
+	size_t		avail,
+				tslen;
+	int64_t		ms = 0;
+	json_object *obj;
+
+	for (;;)
+	{
+		r = skip_ws(f);
+		if (r < 0)
+			return CL_FRAME_STREAM_ERROR;
+		if (r == 0)
+		{
+			f->state = ST_END;
+			return CL_FRAME_END;
+		}
+		/* the prefix and a little more in the window */
+		if (ensure(f, 64) < 0)
+			return CL_FRAME_STREAM_ERROR;
+		avail = f->end - f->pos;
+		if (avail < 11 || !looks_like_date(f->buf + f->pos))
+		{
+			record_error(f, CL_ERR_TIMESTAMP, f->pos, "export line without a timestamp prefix");
+			if (hunt_export_line(f) < 0)
+				return CL_FRAME_STREAM_ERROR;
+			return CL_FRAME_RECORD_ERROR;
+		}
+		tslen = parse_export_ts(f->buf + f->pos, avail, &ms);
+		if (tslen == 0)
+		{
+			record_error(f, CL_ERR_TIMESTAMP, f->pos,
+						 "invalid timestamp prefix (expected YYYY-MM-DDTHH:MM:SS[.fff]Z and a space)");
+			if (hunt_export_line(f) < 0)
+				return CL_FRAME_STREAM_ERROR;
+			return CL_FRAME_RECORD_ERROR;
+		}
+		rec->has_event_timestamp = 1;
+		rec->event_timestamp = ms;
+		f->pos += tslen + 1;
+		f->rec = f->pos;
+		place(f, rec);
+		if (f->pos >= f->end || f->buf[f->pos] != '{')
+		{
+			record_error(f, CL_ERR_NOT_OBJECT, f->pos, "the message is not a JSON object");
+			if (hunt_export_line(f) < 0)
+				return CL_FRAME_STREAM_ERROR;
+			return CL_FRAME_RECORD_ERROR;
+		}
+		r = read_value(f, 1, 0, &obj, 1);
+		if (r == V_STREAM)
+			return CL_FRAME_STREAM_ERROR;
+		if (r == V_ERROR)
+			return CL_FRAME_RECORD_ERROR;
+		/* the rest of the line must be blank */
+		{
+			size_t		vlen = f->pos - f->rec;
+
+			for (;;)
+			{
+				while (f->pos < f->end && f->buf[f->pos] != '\n' && is_ws((unsigned char) f->buf[f->pos]))
+					f->pos++;
+				if (f->pos < f->end || f->eof)
+					break;
+				r = fill(f);
+				if (r < 0)
+				{
+					json_object_put(obj);
+					return CL_FRAME_STREAM_ERROR;
+				}
+			}
+			if (f->pos < f->end && f->buf[f->pos] != '\n')
+			{
+				json_object_put(obj);
+				record_error(f, CL_ERR_SYNTAX, f->pos, "text after the JSON message");
+				if (hunt_export_line(f) < 0)
+					return CL_FRAME_STREAM_ERROR;
+				return CL_FRAME_RECORD_ERROR;
+			}
+			f->obj = obj;
+			rec->raw = f->buf + f->rec;
+			rec->raw_len = vlen;
+			return CL_FRAME_RECORD;
+		}
+	}
+}
+
+/* ----------------------------------------------------------------------
+ * Format detection
+ * ---------------------------------------------------------------------- */
+
+/* Top-level keys of the object at p: subscription, filter-log-events or neither. */
+static CLFormat
+sniff_object(const unsigned char *p, size_t n)
+{
+	int			depth = 0,
+				in_str = 0,
+				esc = 0,
+				expect_key = 0,
+				is_key = 0,
+				saw_type = 0,
+				saw_events = 0,
+				saw_group = 0,
+				events_key = 0;
+	size_t		i,
+				kstart = 0;
+
+	for (i = 0; i < n; i++)
+	{
+		unsigned char c = p[i];
+
+		if (in_str)
+		{
+			if (esc)
+				esc = 0;
+			else if (c == '\\')
+				esc = 1;
+			else if (c == '"')
+			{
+				in_str = 0;
+				if (is_key)
+				{
+					size_t		kl = i - kstart;
+					const char *k = (const char *) p + kstart;
+
+					if (kl == 11 && memcmp(k, "messageType", 11) == 0)
+						saw_type = 1;
+					else if (kl == 9 && memcmp(k, "logEvents", 9) == 0)
+						saw_events = 1;
+					else if (kl == 8 && memcmp(k, "logGroup", 8) == 0)
+						saw_group = 1;
+					else if (kl == 6 && memcmp(k, "events", 6) == 0)
+						events_key = 1;
+				}
+			}
+			continue;
+		}
+		if (saw_events && (saw_type || saw_group))
+			return CL_FORMAT_CLOUDWATCH_SUBSCRIPTION;
+		if (events_key == 2)
+		{
+			if (is_ws(c))
+				continue;
+			if (c == '[')
+				return CL_FORMAT_FILTER_LOG_EVENTS;
+			events_key = 0;
+		}
+		switch (c)
+		{
+			case '{':
+				depth++;
+				if (depth == 1)
+					expect_key = 1;
+				break;
+			case '[':
+				depth++;
+				break;
+			case '}':
+			case ']':
+				depth--;
+				if (depth <= 0)
+					return CL_FORMAT_CONCATENATED;
+				break;
+			case ',':
+				if (depth == 1)
+					expect_key = 1;
+				break;
+			case ':':
+				if (events_key == 1 && depth == 1)
+					events_key = 2;
+				break;
+			case '"':
+				in_str = 1;
+				is_key = depth == 1 && expect_key;
+				if (is_key)
+					events_key = 0;
+				expect_key = 0;
+				kstart = i + 1;
+				break;
+			default:
+				break;
+		}
+	}
+	if (saw_events && (saw_type || saw_group))
+		return CL_FORMAT_CLOUDWATCH_SUBSCRIPTION;
+	return CL_FORMAT_CONCATENATED;
+}
+
+/* First call: byte order mark, detection.  0, or -1 on a stream error. */
+static int
+start(CLFrame *f)
+{
+	int			r;
+
+	r = ensure(f, 3);
+	if (r < 0)
+		return -1;
+	if (f->end - f->pos >= 3 && memcmp(f->buf + f->pos, "\xEF\xBB\xBF", 3) == 0)
+		f->pos += 3;
+	f->format = f->requested;
+	if (f->requested == CL_FORMAT_AUTO)
+	{
+		r = skip_ws(f);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+		{
+			unsigned char c = (unsigned char) f->buf[f->pos];
+
+			if (c == '[')
+				f->format = CL_FORMAT_ARRAY;
+			else if (c == '{')
+			{
+				/* a stream error here surfaces when those bytes are needed */
+				while (f->end - f->pos < SNIFF_WINDOW && fill(f) > 0)
+					;
+				f->format = sniff_object((const unsigned char *) f->buf + f->pos, f->end - f->pos);
+			}
+			else
+			{
+				if (ensure(f, 11) < 0)
+					return -1;
+				if (f->end - f->pos >= 11 && looks_like_date(f->buf + f->pos))
+					f->format = CL_FORMAT_CLOUDWATCH_EXPORT;
+				else
+					f->format = CL_FORMAT_CONCATENATED;
+			}
+		}
+	}
+	f->ndjson_checked = f->requested != CL_FORMAT_AUTO || f->format != CL_FORMAT_CONCATENATED;
+	f->state = f->format == CL_FORMAT_CLOUDWATCH_EXPORT ? ST_EXPORT : ST_TOP;
+	return 0;
+}
+
+/* auto: say ndjson when the first record is one line ended by a line break */
+static void
+check_ndjson(CLFrame *f, size_t vstart, size_t vend)
+{
+	size_t		i = vend;
+
+	f->ndjson_checked = 1;
+	if (memchr(f->buf + vstart, '\n', vend - vstart) != NULL)
+		return;
+	while (i < f->end && (f->buf[i] == ' ' || f->buf[i] == '\t' || f->buf[i] == '\r'))
+		i++;
+	if ((i < f->end && f->buf[i] == '\n') || (i == f->end && f->eof))
+		f->format = CL_FORMAT_NDJSON;
+}
+
+/* ----------------------------------------------------------------------
+ * The driver
+ * ---------------------------------------------------------------------- */
+
+static void
+drop_holder(CLFrame *f)
+{
+	json_object_put(f->holder);
+	f->holder = NULL;
+	f->events = NULL;
+	f->log_group = f->log_stream = NULL;
+	f->ev_i = f->ev_n = 0;
+}
+
+/* The next event of the current subscription envelope. */
+static int
+next_sub_event(CLFrame *f, CLRecord *rec)
+{
+	json_object *ev = json_object_array_get_idx(f->events, f->ev_i);
+	json_object *m;
+	long		idx = (long) f->ev_i++;
+	int64_t		ts;
+
+	rec->offset = f->env_offset;
+	rec->line = f->env_line;
+	rec->event_index = idx;
+	rec->log_group = f->log_group;
+	rec->log_stream = f->log_stream;
+	rec->event_id = get_string(ev, "id");
+	if (get_int64(ev, "timestamp", &ts))
+	{
+		rec->has_event_timestamp = 1;
+		rec->event_timestamp = ts;
+	}
+	if (!json_object_is_type(ev, json_type_object) ||
+		!json_object_object_get_ex(ev, "message", &m) || !json_object_is_type(m, json_type_string))
+	{
+		message_error(f, CL_ERR_ENVELOPE, "", 0, 0, "event %ld: logEvents entry without a message string", idx);
+		return CL_FRAME_RECORD_ERROR;
+	}
+	rec->raw = json_object_get_string(m);
+	rec->raw_len = (size_t) json_object_get_string_len(m);
+	if (parse_message(f, rec->raw, rec->raw_len, &f->obj, idx) < 0)
+		return CL_FRAME_RECORD_ERROR;
+	return CL_FRAME_RECORD;
+}
+
+/* A parsed subscription envelope at buf[rec .. pos): set up its events. */
+static int
+open_envelope(CLFrame *f, json_object *env, CLRecord *rec)
+{
+	const char *type = get_string(env, "messageType");
+	json_object *events;
+
+	f->holder = env;
+	if (type != NULL && strcmp(type, "CONTROL_MESSAGE") == 0)
+	{
+		drop_holder(f);
+		return 0;
+	}
+	if (!json_object_object_get_ex(env, "logEvents", &events) ||
+		!json_object_is_type(events, json_type_array))
+	{
+		record_error(f, CL_ERR_ENVELOPE, f->rec, "subscription envelope without a logEvents array");
+		drop_holder(f);
+		return -1;
+	}
+	f->events = events;
+	f->ev_i = 0;
+	f->ev_n = json_object_array_length(events);
+	f->log_group = get_string(env, "logGroup");
+	f->log_stream = get_string(env, "logStream");
+	f->env_offset = f->base + f->rec;
+	f->env_line = line_at(f, f->rec);
+	f->state = ST_ENV_EVENTS;
+	return 0;
+}
+
+/* A parsed filter-log-events event object: its message is the record. */
+static int
+fle_event(CLFrame *f, json_object *ev, CLRecord *rec, long idx)
+{
+	json_object *m;
+	int64_t		v;
+
+	f->holder = ev;
+	f->env_offset = rec->offset;
+	f->env_line = rec->line;
+	rec->event_index = idx;
+	rec->log_stream = get_string(ev, "logStreamName");
+	rec->event_id = get_string(ev, "eventId");
+	if (get_int64(ev, "timestamp", &v))
+	{
+		rec->has_event_timestamp = 1;
+		rec->event_timestamp = v;
+	}
+	if (get_int64(ev, "ingestionTime", &v))
+		rec->ingestion_time = v;
+	if (!json_object_object_get_ex(ev, "message", &m) || !json_object_is_type(m, json_type_string))
+	{
+		message_error(f, CL_ERR_ENVELOPE, "", 0, 0, "event %ld: events entry without a message string", idx);
+		f->e_off = rec->offset;
+		return CL_FRAME_RECORD_ERROR;
+	}
+	rec->raw = json_object_get_string(m);
+	rec->raw_len = (size_t) json_object_get_string_len(m);
+	if (parse_message(f, rec->raw, rec->raw_len, &f->obj, idx) < 0)
+		return CL_FRAME_RECORD_ERROR;
+	return CL_FRAME_RECORD;
+}
+
+/* A value that is not an object where a record belongs. */
+static int
+not_object(CLFrame *f, int in_array, const char *what_expected)
+{
+	unsigned char c = (unsigned char) f->buf[f->pos];
+	json_object *dummy;
+	const char *what = c == '[' ? "an array" : c == '"' ? "a string" :
+		(dig((char) c) || c == '-') ? "a number" : (c == 't' || c == 'f' || c == 'n') ? "a literal" : NULL;
+
+	if (what == NULL)
+		record_error(f, CL_ERR_SYNTAX, f->pos, "unexpected character where %s should start", what_expected);
+	else
+		record_error(f, CL_ERR_NOT_OBJECT, f->pos, "%s is %s, not a JSON object", what_expected, what);
+	if (c == '[' || c == '"')
+	{
+		char		saved_reason[sizeof(f->reason)];
+		char		saved_snippet[sizeof(f->snippet)];
+		CLRecordError k = f->e_kind;
+		uint64_t	eo = f->e_off,
+					el = f->e_line;
+		int			r;
+
+		memcpy(saved_reason, f->reason, sizeof(saved_reason));
+		memcpy(saved_snippet, f->snippet, sizeof(saved_snippet));
+		r = read_value(f, 0, 1, &dummy, 0);
+		if (r == V_STREAM)
+			return -1;
+		/* report the first problem: that it is not an object */
+		memcpy(f->reason, saved_reason, sizeof(saved_reason));
+		memcpy(f->snippet, saved_snippet, sizeof(saved_snippet));
+		f->e_kind = k;
+		f->e_off = eo;
+		f->e_line = el;
+		return 0;
+	}
+	/* a number or literal: skip the token; anything else: to the next record */
+	return skip_scalar(f, in_array || what != NULL) < 0 ? -1 : 0;
+}
+
+static int
+next_record(CLFrame *f, CLRecord *rec)
+{
+	int			r;
+	unsigned char c;
+	json_object *obj;
+
+	for (;;)
+	{
+		switch (f->state)
+		{
+			case ST_START:
+				if (start(f) < 0)
+					return CL_FRAME_STREAM_ERROR;
+				continue;
+
+			case ST_EXPORT:
+				return next_export(f, rec);
+
+			case ST_ENV_EVENTS:
+				if (f->ev_i < f->ev_n)
+					return next_sub_event(f, rec);
+				drop_holder(f);
+				f->state = ST_TOP;
+				continue;
+
+			case ST_TOP:
+				r = skip_ws(f);
+				if (r < 0)
+					return CL_FRAME_STREAM_ERROR;
+				if (r == 0)
+				{
+					f->state = ST_END;
+					return CL_FRAME_END;
+				}
+				c = (unsigned char) f->buf[f->pos];
+				place(f, rec);
+				if (f->format == CL_FORMAT_ARRAY)
+				{
+					if (c == '[')
+					{
+						f->pos++;
+						f->state = ST_ARR_FIRST;
+						f->arr_kind = ARR_RECORDS;
+						f->arr_index = 0;
+						continue;
+					}
+					record_error(f, CL_ERR_SYNTAX, f->pos, "expected '[' (format array)");
+					if (c == '{' || c == '"')
+					{
+						r = read_value(f, 0, 1, &obj, 0);
+						if (r == V_STREAM)
+							return CL_FRAME_STREAM_ERROR;
+						record_error(f, CL_ERR_NOT_OBJECT, f->rec, "expected a JSON array (format array)");
+					}
+					else if (hunt_brace(f) < 0)
+						return CL_FRAME_STREAM_ERROR;
+					return CL_FRAME_RECORD_ERROR;
+				}
+				if (f->format == CL_FORMAT_FILTER_LOG_EVENTS)
+				{
+					if (c == '{')
+					{
+						f->pos++;
+						f->state = ST_FLE_OPEN;
+						continue;
+					}
+					record_error(f, CL_ERR_ENVELOPE, f->pos, "expected '{' of filter-log-events output");
+					f->pos++;
+					if (hunt_brace(f) < 0)
+						return CL_FRAME_STREAM_ERROR;
+					return CL_FRAME_RECORD_ERROR;
+				}
+				if (c != '{')
+				{
+					if (not_object(f, 0, "record") < 0)
+						return CL_FRAME_STREAM_ERROR;
+					return CL_FRAME_RECORD_ERROR;
+				}
+				r = read_value(f, 1, f->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION, &obj, 0);
+				if (r == V_STREAM)
+					return CL_FRAME_STREAM_ERROR;
+				if (r == V_ERROR)
+					return CL_FRAME_RECORD_ERROR;
+				if (f->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION)
+				{
+					if (open_envelope(f, obj, rec) < 0)
+						return CL_FRAME_RECORD_ERROR;
+					continue;
+				}
+				if (!f->ndjson_checked)
+					check_ndjson(f, f->rec, f->pos);
+				f->obj = obj;
+				rec->raw = f->buf + f->rec;
+				rec->raw_len = f->pos - f->rec;
+				return CL_FRAME_RECORD;
+
+			case ST_ARR_FIRST:
+			case ST_ARR_NEXT:
+				r = skip_ws(f);
+				if (r < 0)
+					return CL_FRAME_STREAM_ERROR;
+				if (r == 0)
+				{
+					record_error(f, CL_ERR_TRUNCATED, f->end, "the data ends inside the array");
+					f->state = ST_END;
+					return CL_FRAME_RECORD_ERROR;
+				}
+				c = (unsigned char) f->buf[f->pos];
+				if (c == ']')
+				{
+					f->pos++;
+					f->state = f->arr_kind == ARR_FLE_EVENTS ? ST_FLE_AFTER : ST_TOP;
+					continue;
+				}
+				if (f->state == ST_ARR_FIRST)
+				{
+					f->state = ST_ARR_ELEM;
+					continue;
+				}
+				if (c == ',')
+				{
+					f->pos++;
+					f->state = ST_ARR_ELEM;
+					continue;
+				}
+				place(f, rec);
+				record_error(f, CL_ERR_SYNTAX, f->pos, "expected ',' or ']' after an array element");
+				if (c != '{')
+				{
+					f->pos++;
+					if (hunt_brace(f) < 0)
+						return CL_FRAME_STREAM_ERROR;
+				}
+				f->state = ST_ARR_ELEM;
+				return CL_FRAME_RECORD_ERROR;
+
+			case ST_ARR_ELEM:
+				r = skip_ws(f);
+				if (r < 0)
+					return CL_FRAME_STREAM_ERROR;
+				if (r == 0)
+				{
+					record_error(f, CL_ERR_TRUNCATED, f->end, "the data ends inside the array");
+					f->state = ST_END;
+					return CL_FRAME_RECORD_ERROR;
+				}
+				c = (unsigned char) f->buf[f->pos];
+				place(f, rec);
+				rec->event_index = f->arr_index++;
+				if (c == ']')
+				{
+					record_error(f, CL_ERR_SYNTAX, f->pos, "a ',' before ']' in an array");
+					f->state = ST_ARR_NEXT;
+					return CL_FRAME_RECORD_ERROR;
+				}
+				if (c != '{')
+				{
+					if (not_object(f, 1, f->arr_kind == ARR_FLE_EVENTS ? "event" : "array element") < 0)
+						return CL_FRAME_STREAM_ERROR;
+					f->state = ST_ARR_NEXT;
+					return CL_FRAME_RECORD_ERROR;
+				}
+				r = read_value(f, 1, f->arr_kind == ARR_FLE_EVENTS, &obj, 0);
+				if (r == V_STREAM)
+					return CL_FRAME_STREAM_ERROR;
+				if (r == V_ERROR)
+				{
+					f->state = f->resumed_at_brace ? ST_ARR_ELEM : ST_ARR_NEXT;
+					return CL_FRAME_RECORD_ERROR;
+				}
+				f->state = ST_ARR_NEXT;
+				if (f->arr_kind == ARR_FLE_EVENTS)
+					return fle_event(f, obj, rec, rec->event_index);
+				f->obj = obj;
+				rec->raw = f->buf + f->rec;
+				rec->raw_len = f->pos - f->rec;
+				return CL_FRAME_RECORD;
+
+			case ST_FLE_OPEN:
+			case ST_FLE_KEY:
+			case ST_FLE_AFTER:
+				r = skip_ws(f);
+				if (r < 0)
+					return CL_FRAME_STREAM_ERROR;
+				if (r == 0)
+				{
+					record_error(f, CL_ERR_TRUNCATED, f->end, "the data ends inside the filter-log-events output");
+					f->state = ST_END;
+					return CL_FRAME_RECORD_ERROR;
+				}
+				c = (unsigned char) f->buf[f->pos];
+				if (c == '}' && f->state != ST_FLE_KEY)
+				{
+					f->pos++;
+					f->state = ST_TOP;
+					continue;
+				}
+				if (f->state == ST_FLE_AFTER)
+				{
+					if (c == ',')
+					{
+						f->pos++;
+						f->state = ST_FLE_KEY;
+						continue;
+					}
+				}
+				else if (c == '"')
+				{
+					int			is_events;
+
+					r = read_value(f, 0, 1, &obj, 0);
+					if (r == V_STREAM)
+						return CL_FRAME_STREAM_ERROR;
+					if (r == V_ERROR)
+					{
+						f->state = ST_TOP;
+						return CL_FRAME_RECORD_ERROR;
+					}
+					is_events = f->pos - f->rec == 8 && memcmp(f->buf + f->rec, "\"events\"", 8) == 0;
+					r = skip_ws(f);
+					if (r < 0)
+						return CL_FRAME_STREAM_ERROR;
+					if (r > 0 && f->buf[f->pos] == ':')
+					{
+						f->pos++;
+						r = skip_ws(f);
+						if (r < 0)
+							return CL_FRAME_STREAM_ERROR;
+						if (r > 0)
+						{
+							c = (unsigned char) f->buf[f->pos];
+							if (is_events && c == '[')
+							{
+								f->pos++;
+								f->state = ST_ARR_FIRST;
+								f->arr_kind = ARR_FLE_EVENTS;
+								f->arr_index = 0;
+								continue;
+							}
+							f->state = ST_FLE_AFTER;
+							if (c == '{' || c == '[' || c == '"')
+							{
+								place(f, rec);
+								r = read_value(f, 0, 1, &obj, 0);
+								if (r == V_STREAM)
+									return CL_FRAME_STREAM_ERROR;
+								if (r == V_ERROR)
+								{
+									f->state = ST_TOP;
+									return CL_FRAME_RECORD_ERROR;
+								}
+							}
+							else if (skip_scalar(f, 1) < 0)
+								return CL_FRAME_STREAM_ERROR;
+							continue;
+						}
+					}
+				}
+				place(f, rec);
+				record_error(f, CL_ERR_ENVELOPE, f->pos, "filter-log-events output not as expected");
+				if (f->pos < f->end && f->buf[f->pos] != '{')
+					f->pos++;
+				if (hunt_brace(f) < 0)
+					return CL_FRAME_STREAM_ERROR;
+				f->state = ST_TOP;
+				return CL_FRAME_RECORD_ERROR;
+
+			case ST_END:
+				return CL_FRAME_END;
+
+			case ST_FAILED:
+			default:
+				return CL_FRAME_STREAM_ERROR;
+		}
+	}
+}
+
+int
+cl_frame_next(CLFrame *f, CLRecord *rec)
+{
+	int			r;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->event_index = -1;
+	if (f == NULL)
+		return CL_FRAME_END;
+	json_object_put(f->obj);
+	f->obj = NULL;
+	if (f->state != ST_ENV_EVENTS)
+		drop_holder(f);
+	if (f->state != ST_FAILED)
+	{
+		f->e_kind = CL_ERR_NONE;
+		f->raw_lost = 0;
+		r = next_record(f, rec);
+	}
+	else
+		r = CL_FRAME_STREAM_ERROR;
+
+	if (r == CL_FRAME_RECORD)
+	{
+		rec->obj = f->obj;
+	}
+	else if (r == CL_FRAME_RECORD_ERROR || r == CL_FRAME_STREAM_ERROR)
+	{
+		if (r == CL_FRAME_STREAM_ERROR)
+		{
+			f->state = ST_FAILED;
+			rec->offset = f->e_off;
+		}
+		rec->obj = NULL;
+		rec->error_kind = f->e_kind;
+		rec->error = f->reason;
+		rec->error_offset = f->e_off;
+		rec->error_line = f->e_line;
+		rec->snippet = f->snippet;
+		if (r == CL_FRAME_RECORD_ERROR && rec->raw == NULL)
+		{
+			if (f->raw_lost || f->pos < f->rec)
+			{
+				rec->raw = NULL;
+				rec->raw_len = 0;
+			}
+			else
+			{
+				rec->raw = f->buf + f->rec;
+				rec->raw_len = f->pos - f->rec;
+			}
+			if (rec->line == 0)
+			{
+				rec->offset = f->base + f->rec;
+				rec->line = line_at(f, f->rec);
+			}
+		}
+		if (r == CL_FRAME_RECORD_ERROR && rec->line == 0)
+		{
+			rec->offset = f->e_off;
+			rec->line = f->e_line;
+		}
+	}
+	return r;
+}
+
+/* ----------------------------------------------------------------------
+ * Open, close, accessors
+ * ---------------------------------------------------------------------- */
+
+static CLFrame *
+frame_new(CLSource *src, CLCompression compression, CLFormat format, const CLFrameOptions *opts)
+{
+	CLFrame    *f;
+
+	init_tables();
+	if (src == NULL)
+	{
+		errno = ENOMEM;
+		return NULL;
+	}
+	f = calloc(1, sizeof(CLFrame));
+	if (f == NULL)
+	{
+		cl_source_close(&src);
+		errno = ENOMEM;
+		return NULL;
+	}
+	f->src = src;
+	f->requested = format;
+	f->format = CL_FORMAT_AUTO;
+	f->max_record = opts && opts->max_record_size ? opts->max_record_size : CL_FRAME_DEFAULT_MAX_RECORD;
+	if (f->max_record > (size_t) INT_MAX / 2)
+		f->max_record = (size_t) INT_MAX / 2;	/* json-c takes an int length */
+	f->max_depth = opts && opts->max_depth > 0 ? opts->max_depth : CL_FRAME_DEFAULT_MAX_DEPTH;
+	f->chunk = opts && opts->chunk_size ? opts->chunk_size : CL_SOURCE_DEFAULT_CHUNK;
+	if (opts)
+	{
+		f->on_read = opts->on_read;
+		f->on_read_arg = opts->on_read_arg;
+	}
+	f->cap = f->chunk * 4;
+	f->buf = malloc(f->cap);
+	/* our scanner enforces max_depth; json-c's own limit counts one more */
+	f->tok = json_tokener_new_ex(f->max_depth + 1);
+	if (f->buf == NULL || f->tok == NULL)
+	{
+		cl_frame_close(&f);
+		errno = ENOMEM;
+		return NULL;
+	}
+	json_tokener_set_flags(f->tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
+	f->prev_byte = '\n';
+	f->line = 1;
+	f->state = ST_START;
+	(void) compression;
+	return f;
+}
+
+CLFrame *
+cl_frame_open_fd(int fd, int close_fd, CLCompression compression, CLFormat format,
+				 const CLFrameOptions *opts)
+{
+	size_t		chunk = opts && opts->chunk_size ? opts->chunk_size : CL_SOURCE_DEFAULT_CHUNK;
+	CLSource   *src = cl_source_open_fd(fd, close_fd, compression, chunk);
+
+	if (src == NULL && close_fd)
+		close(fd);
+	return frame_new(src, compression, format, opts);
+}
+
+CLFrame *
+cl_frame_open(const char *path, CLCompression compression, CLFormat format,
+			  const CLFrameOptions *opts)
+{
+	int			fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return NULL;
+	return cl_frame_open_fd(fd, 1, compression, format, opts);
+}
+
+CLFrame *
+cl_frame_open_mem(const void *data, size_t len, CLCompression compression, CLFormat format,
+				  const CLFrameOptions *opts)
+{
+	return frame_new(cl_source_open_mem(data, len, compression), compression, format, opts);
+}
+
+CLFormat
+cl_frame_format(const CLFrame *f)
+{
+	return f ? f->format : CL_FORMAT_AUTO;
+}
+
+int
+cl_frame_is_gzip(const CLFrame *f)
+{
+	return f ? cl_source_is_gzip(f->src) : 0;
+}
+
+uint64_t
+cl_frame_bytes_in(const CLFrame *f)
+{
+	return f ? cl_source_bytes_in(f->src) : 0;
+}
+
+uint64_t
+cl_frame_bytes_out(const CLFrame *f)
+{
+	return f ? cl_source_bytes_out(f->src) : 0;
+}
+
+void
+cl_frame_close(CLFrame **fp)
+{
+	CLFrame    *f;
+
+	if (fp == NULL || *fp == NULL)
+		return;
+	f = *fp;
+	*fp = NULL;
+	json_object_put(f->obj);
+	json_object_put(f->holder);
+	if (f->tok)
+		json_tokener_free(f->tok);
+	cl_source_close(&f->src);
+	free(f->buf);
+	free(f);
+}

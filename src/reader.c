@@ -1,0 +1,426 @@
+/*
+ * reader.c: files -> typed rows of a record kind (see reader.h).
+ */
+#include "postgres.h"
+
+#include "jsonc.h"
+
+#include <fcntl.h>
+
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "storage/fd.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "reader.h"
+
+static void
+frame_release(void *arg)
+{
+	CLReader   *r = arg;
+
+	cl_frame_close(&r->frame);
+}
+
+static void
+on_read(void *arg)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
+static void
+reader_error_context(void *arg)
+{
+	CLReader   *r = arg;
+	uint64		line = r->rec.line;
+	uint64		offset = r->rec.offset;
+	char	   *id = NULL;
+
+	if (r->path == NULL)
+		return;
+	if (r->errmsg && r->err_line)
+	{
+		line = r->err_line;
+		offset = r->err_offset;
+	}
+	if (r->have_row && r->st.kind && r->st.kind->id_column)
+	{
+		int			att = cl_map_column(&r->st, r->st.kind->id_column);
+
+		if (att >= 0 && !r->st.nulls[att])
+		{
+			Oid			out;
+			bool		isvarlena;
+
+			getTypeOutputInfo(TupleDescAttr(r->st.tupdesc, att)->atttypid, &out, &isvarlena);
+			id = OidOutputFunctionCall(out, r->st.values[att]);
+		}
+	}
+	if (line == 0)
+		errcontext("connect_lake file \"%s\"", r->path);
+	else
+		errcontext("connect_lake file \"%s\", line %llu, byte offset %llu%s%s",
+				   r->path, (unsigned long long) line, (unsigned long long) offset,
+				   id ? ", contact " : "", id ? id : "");
+}
+
+void
+cl_reader_push_context(CLReader *r)
+{
+	Assert(!r->errcb_pushed);
+	r->errcb.callback = reader_error_context;
+	r->errcb.arg = r;
+	r->errcb.previous = error_context_stack;
+	error_context_stack = &r->errcb;
+	r->errcb_pushed = true;
+}
+
+void
+cl_reader_pop_context(CLReader *r)
+{
+	if (r->errcb_pushed)
+	{
+		error_context_stack = r->errcb.previous;
+		r->errcb_pushed = false;
+	}
+}
+
+void
+cl_reader_init(CLReader *r, CLRecordKind *kind, CLFormat format, CLCompression compression)
+{
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->format = format;
+	r->compression = compression;
+	r->fd = -1;
+	r->cxt = CurrentMemoryContext;
+	r->reccxt = AllocSetContextCreate(CurrentMemoryContext, "connect_lake record",
+									  ALLOCSET_DEFAULT_SIZES);
+	cl_map_init(&r->st, kind);
+}
+
+void
+cl_reader_open(CLReader *r, const char *path)
+{
+	MemoryContext old;
+	MemoryContextCallback *cb;
+	CLFrameOptions opts;
+
+	Assert(r->frame == NULL);
+	r->filecxt = AllocSetContextCreate(r->cxt, "connect_lake file",
+									   ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(r->filecxt);
+	r->path = pstrdup(path);
+	r->source_file = PointerGetDatum(cstring_to_text(path));
+	r->records = 0;
+	r->have_row = false;
+	r->errmsg = NULL;
+	memset(&r->rec, 0, sizeof(r->rec));
+
+	r->fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	if (r->fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\" for reading: %m", path)));
+
+	memset(&opts, 0, sizeof(opts));
+	opts.on_read = on_read;
+	cb = palloc(sizeof(MemoryContextCallback));
+	cb->func = frame_release;
+	cb->arg = r;
+	MemoryContextRegisterResetCallback(r->filecxt, cb);
+	r->frame = cl_frame_open_fd(r->fd, 0, r->compression, r->format, &opts);
+	if (r->frame == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Could not set up reading file \"%s\".", path)));
+	MemoryContextSwitchTo(old);
+}
+
+static int
+frame_errcode(CLRecordError e)
+{
+	switch (e)
+	{
+		case CL_ERR_UTF8:
+			return ERRCODE_CHARACTER_NOT_IN_REPERTOIRE;
+		case CL_ERR_NUL:
+			return ERRCODE_UNTRANSLATABLE_CHARACTER;
+		case CL_ERR_DEPTH:
+		case CL_ERR_TOO_LARGE:
+			return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+		case CL_ERR_TIMESTAMP:
+			return ERRCODE_INVALID_DATETIME_FORMAT;
+		case CL_ERR_ENVELOPE:
+			return ERRCODE_INVALID_PARAMETER_VALUE;
+		default:
+			return ERRCODE_INVALID_JSON_TEXT;
+	}
+}
+
+/* Column numbers of the loader's own columns in the current row type. */
+static void
+reader_columns(CLReader *r)
+{
+	if (r->cols_for == (const void *) r->st.kc)
+		return;
+	r->att_source_file = cl_map_column(&r->st, "source_file");
+	r->att_source_offset = cl_map_column(&r->st, "source_offset");
+	r->att_log_group = cl_map_column(&r->st, "log_group");
+	r->att_log_stream = cl_map_column(&r->st, "log_stream");
+	r->cols_for = r->st.kc;
+}
+
+static void
+set_text(CLReader *r, int att, const char *s)
+{
+	if (att >= 0 && s != NULL && r->st.nulls[att])
+	{
+		r->st.values[att] = PointerGetDatum(cstring_to_text(s));
+		r->st.nulls[att] = false;
+	}
+}
+
+int
+cl_reader_next(CLReader *r)
+{
+	int			rc;
+	int			result = CL_READ_END;
+	MemoryContext old;
+
+	if (r->frame == NULL)
+		return CL_READ_END;
+	CHECK_FOR_INTERRUPTS();
+	MemoryContextReset(r->reccxt);
+	r->have_row = false;
+	r->errmsg = r->errdetail = NULL;
+	r->err_line = r->err_offset = 0;
+
+	/* routing re-initialised the state inside the record context: start over */
+	if (r->st_volatile || r->st.kind != r->kind)
+	{
+		old = MemoryContextSwitchTo(r->cxt);
+		cl_map_init(&r->st, r->kind);
+		MemoryContextSwitchTo(old);
+		r->st_volatile = false;
+	}
+
+	cl_reader_push_context(r);
+	old = MemoryContextSwitchTo(r->reccxt);
+	rc = cl_frame_next(r->frame, &r->rec);
+	switch (rc)
+	{
+		case CL_FRAME_END:
+			result = CL_READ_END;
+			break;
+
+		case CL_FRAME_STREAM_ERROR:
+			r->errmsg = (char *) (r->rec.error ? r->rec.error : "unknown error");
+			r->err_line = r->rec.error_line;
+			r->err_offset = r->rec.error_offset;
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("could not read file \"%s\": %s", r->path,
+							r->rec.error ? r->rec.error : "unknown error")));
+			break;
+
+		case CL_FRAME_RECORD_ERROR:
+			r->records++;
+			r->errcode = frame_errcode(r->rec.error_kind);
+			r->errmsg = pstrdup(r->rec.error ? r->rec.error : "invalid record");
+			if (r->rec.snippet && *r->rec.snippet)
+				r->errdetail = psprintf("Near: %s", r->rec.snippet);
+			r->err_line = r->rec.error_line ? r->rec.error_line : r->rec.line;
+			r->err_offset = r->rec.error_line ? r->rec.error_offset : r->rec.offset;
+			result = CL_READ_BAD;
+			break;
+
+		case CL_FRAME_RECORD:
+			r->records++;
+			if (!cl_map_jsonc(&r->st, r->rec.obj))
+			{
+				r->have_row = true;
+				r->errcode = r->st.errcode;
+				r->errmsg = r->st.errmsg;
+				if (r->st.errpath && *r->st.errpath)
+					r->errdetail = psprintf("Field: %s.", r->st.errpath);
+				r->err_line = r->rec.line;
+				r->err_offset = r->rec.offset;
+				result = CL_READ_BAD;
+			}
+			else
+			{
+				if (r->st.kind != r->kind)
+					r->st_volatile = true;
+				reader_columns(r);
+				if (r->att_source_file >= 0)
+				{
+					r->st.values[r->att_source_file] = r->source_file;
+					r->st.nulls[r->att_source_file] = false;
+				}
+				if (r->att_source_offset >= 0)
+				{
+					r->st.values[r->att_source_offset] = Int64GetDatum((int64) r->rec.offset);
+					r->st.nulls[r->att_source_offset] = false;
+				}
+				set_text(r, r->att_log_group, r->rec.log_group);
+				set_text(r, r->att_log_stream, r->rec.log_stream);
+				r->have_row = true;
+				result = CL_READ_ROW;
+			}
+			if (r->st.kind != r->kind)
+				r->st_volatile = true;
+			break;
+	}
+	MemoryContextSwitchTo(old);
+	cl_reader_pop_context(r);
+	return result;
+}
+
+void
+cl_reader_raise(CLReader *r)
+{
+	char	   *snippet = NULL;
+
+	if (r->rec.raw && r->rec.raw_len > 0 && r->errdetail && strncmp(r->errdetail, "Field:", 6) == 0)
+		snippet = cl_reader_raw_text(r, 80);
+	cl_reader_push_context(r);
+	ereport(ERROR,
+			(errcode(r->errcode),
+			 errmsg("%s", r->errmsg),
+			 r->errdetail ? errdetail("%s", r->errdetail) : 0,
+			 snippet ? errhint("Record: %s", snippet) : 0));
+	pg_unreachable();
+}
+
+char *
+cl_reader_raw_text(CLReader *r, size_t cap)
+{
+	StringInfoData buf;
+	const unsigned char *p = (const unsigned char *) r->rec.raw;
+	size_t		len = r->rec.raw_len;
+	size_t		i = 0;
+
+	if (p == NULL)
+		return NULL;
+	initStringInfo(&buf);
+	while (i < len && (size_t) buf.len < cap)
+	{
+		int			l;
+
+		if (p[i] >= 0x20 && p[i] < 0x7f)
+		{
+			appendStringInfoChar(&buf, p[i]);
+			i++;
+			continue;
+		}
+		if (p[i] == '\n' || p[i] == '\t' || p[i] == '\r')
+		{
+			appendStringInfoChar(&buf, p[i]);
+			i++;
+			continue;
+		}
+		l = (p[i] >= 0x80) ? pg_utf_mblen(p + i) : 1;
+		if (p[i] >= 0x80 && i + l <= len && pg_utf8_islegal(p + i, l))
+		{
+			appendBinaryStringInfo(&buf, (const char *) p + i, l);
+			i += l;
+		}
+		else
+		{
+			appendStringInfo(&buf, "\\x%02x", p[i]);
+			i++;
+		}
+	}
+	if (i < len)
+		appendStringInfoString(&buf, "...");
+	return buf.data;
+}
+
+void
+cl_reader_close(CLReader *r)
+{
+	cl_reader_pop_context(r);
+	if (r->filecxt)
+		MemoryContextDelete(r->filecxt);	/* closes the framer */
+	r->filecxt = NULL;
+	r->frame = NULL;
+	if (r->fd >= 0)
+		CloseTransientFile(r->fd);
+	r->fd = -1;
+	r->path = NULL;
+	r->have_row = false;
+	MemoryContextReset(r->reccxt);
+}
+
+void
+cl_reader_abandon(CLReader *r)
+{
+	/* the catching PG_TRY already restored error_context_stack */
+	r->errcb_pushed = false;
+	if (r->filecxt)
+		MemoryContextDelete(r->filecxt);
+	r->filecxt = NULL;
+	r->frame = NULL;
+	r->fd = -1;
+	r->path = NULL;
+	r->have_row = false;
+	MemoryContextReset(r->reccxt);
+}
+
+static void
+bad_value(const char *option, const char *value, const char *valid)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for option \"%s\": \"%s\"", option, value),
+			 errhint("Valid values are: %s.", valid)));
+}
+
+CLFormat
+cl_reader_format(const char *name)
+{
+	int			f = cl_format_from_name(name);
+
+	if (f < 0)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		for (int i = CL_FORMAT_AUTO; i <= CL_FORMAT_FILTER_LOG_EVENTS; i++)
+			appendStringInfo(&buf, "%s%s", i ? ", " : "", cl_format_name((CLFormat) i));
+		bad_value("format", name, buf.data);
+	}
+	return (CLFormat) f;
+}
+
+CLCompression
+cl_reader_compression(const char *name)
+{
+	int			c = cl_compression_from_name(name);
+
+	if (c < 0)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		for (int i = CL_COMPRESSION_AUTO; i <= CL_COMPRESSION_NONE; i++)
+			appendStringInfo(&buf, "%s%s", i ? ", " : "", cl_compression_name((CLCompression) i));
+		bad_value("compression", name, buf.data);
+	}
+	return (CLCompression) c;
+}
+
+bool
+cl_reader_on_error_skip(const char *name)
+{
+	if (strcmp(name, "stop") == 0)
+		return false;
+	if (strcmp(name, "skip") == 0)
+		return true;
+	bad_value("on_error", name, "stop, skip");
+	return false;
+}

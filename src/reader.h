@@ -1,0 +1,109 @@
+/*
+ * reader.h: files -> typed rows of a record kind, for the FDW and load().
+ *
+ * One reader walks files one after another: each is opened, decompressed and
+ * framed (framing.h), and every record is mapped onto the kind's row type
+ * (recmap.h).  Rows also get, when the row type has the column:
+ * source_file, source_offset (byte offset in the decompressed stream),
+ * log_group and log_stream (from a CloudWatch envelope).
+ *
+ * Memory is bounded whatever the file size: a record's allocations live in a
+ * context reset before the next one; the framer's malloc'd state (json-c,
+ * zlib, buffers) belongs to a per-file context whose reset callback closes
+ * it, so an ERROR anywhere leaks nothing; the descriptor is a transient file
+ * closed at (sub)transaction abort.  While a file is open an error context
+ * callback adds `connect_lake file "...", line N, byte offset M` (and the
+ * contact id when known) to any error.
+ */
+#ifndef CL_READER_H
+#define CL_READER_H
+
+#include "postgres.h"
+
+#include "jsonc.h"
+
+#include "framing.h"
+#include "recmap.h"
+
+/* cl_reader_next results */
+#define CL_READ_END		0
+#define CL_READ_ROW		1		/* r->st holds the row (of kind r->st.kind) */
+#define CL_READ_BAD		2		/* r->errmsg says why; see cl_reader_raise */
+
+typedef struct CLReader
+{
+	CLRecordKind *kind;
+	CLFormat	format;
+	CLCompression compression;
+	MemoryContext cxt;			/* the reader's own (CurrentMemoryContext at init) */
+	MemoryContext filecxt;		/* per file; deleting it closes the framer */
+	MemoryContext reccxt;		/* per record */
+	CLMapState	st;
+	bool		st_volatile;	/* st was re-initialised inside reccxt (routing) */
+
+	/* the current file */
+	const char *path;
+	CLFrame    *frame;
+	int			fd;
+	Datum		source_file;	/* path as text, in filecxt */
+	CLRecord	rec;
+	bool		have_row;		/* st holds the current record (for the context) */
+	uint64		records;		/* records (good and bad) read from this file */
+
+	/* the bad record, when cl_reader_next returned CL_READ_BAD */
+	int			errcode;
+	char	   *errmsg;
+	char	   *errdetail;
+	uint64		err_line;
+	uint64		err_offset;
+
+	ErrorContextCallback errcb;
+	bool		errcb_pushed;
+
+	/* column numbers in the current row type (cached per kind cache) */
+	const void *cols_for;
+	int			att_source_file,
+				att_source_offset,
+				att_log_group,
+				att_log_stream;
+} CLReader;
+
+/* A reader of kind; contexts are children of CurrentMemoryContext. */
+extern void cl_reader_init(CLReader *r, CLRecordKind *kind, CLFormat format, CLCompression compression);
+
+/* Open a file (ERROR when it cannot be read). */
+extern void cl_reader_open(CLReader *r, const char *path);
+
+/* The next row or bad record of the open file; raises on stream errors (truncated gzip, I/O). */
+extern int	cl_reader_next(CLReader *r);
+
+/* Raise the bad record as an ERROR: reason, snippet, field; CONTEXT names file, line, offset. */
+extern void cl_reader_raise(CLReader *r) pg_attribute_noreturn();
+
+/* The current record's raw bytes as text: invalid UTF-8, NUL and control bytes as \xNN; capped. */
+extern char *cl_reader_raw_text(CLReader *r, size_t cap);
+
+/*
+ * The error context for the caller's own work on the current row (e.g.
+ * writing it): push before, pop after.  cl_reader_next and cl_reader_raise
+ * push it themselves.
+ */
+extern void cl_reader_push_context(CLReader *r);
+extern void cl_reader_pop_context(CLReader *r);
+
+/* Close the current file normally. */
+extern void cl_reader_close(CLReader *r);
+
+/*
+ * After an ERROR was caught mid-file: release the framer without touching the
+ * descriptor (the aborted subtransaction closes it).
+ */
+extern void cl_reader_abandon(CLReader *r);
+
+
+/* Option values by name; an unknown one is an ERROR listing the valid ones. */
+extern CLFormat cl_reader_format(const char *name);
+extern CLCompression cl_reader_compression(const char *name);
+extern bool cl_reader_on_error_skip(const char *name);	/* "stop" / "skip" */
+
+#endif							/* CL_READER_H */

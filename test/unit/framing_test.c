@@ -1,0 +1,1513 @@
+/*
+ * Unit tests of src/decompress.c and src/framing.c (no server needed).
+ *
+ *   test/unit/framing_test            the tests; last line "unit framing: N passed, N failed"
+ *   test/unit/framing_test --bench [MB]   throughput on generated CTR-like NDJSON
+ *
+ * Every framing case runs over a file and over memory, with the default
+ * read size and with reads of 1, 7 and 64 bytes: all runs must give the same
+ * records, errors and positions (buffer edges must not matter).
+ * Real samples come from $CONNECT_LAKE_SAMPLES or ../shared/samples.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "decompress.h"
+#include "framing.h"
+
+static int	passed,
+			failed;
+static char tmpdir[64];
+static const char *current_test = "";
+
+#define CHECK(cond, ...) check((cond) != 0, __LINE__, __VA_ARGS__)
+
+static void
+check(int ok, int line, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (ok)
+	{
+		passed++;
+		return;
+	}
+	failed++;
+	fprintf(stderr, "FAIL %s (line %d): ", current_test, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ---------------------------------------------------------------- buffers */
+
+typedef struct Buf
+{
+	char	   *d;
+	size_t		n;
+	size_t		cap;
+} Buf;
+
+static void
+buf_add(Buf *b, const void *p, size_t n)
+{
+	if (b->n + n + 1 > b->cap)
+	{
+		b->cap = (b->n + n + 1) * 2;
+		b->d = realloc(b->d, b->cap);
+	}
+	memcpy(b->d + b->n, p, n);
+	b->n += n;
+	b->d[b->n] = '\0';
+}
+
+static void
+buf_str(Buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+static void
+buf_printf(Buf *b, const char *fmt,...)
+{
+	char		tmp[4096];
+	va_list		ap;
+	int			n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	buf_add(b, tmp, (size_t) (n < (int) sizeof(tmp) ? n : (int) sizeof(tmp) - 1));
+}
+
+static void
+buf_free(Buf *b)
+{
+	free(b->d);
+	memset(b, 0, sizeof(*b));
+}
+
+/* one gzip member of data */
+static Buf
+gzip_of(const void *data, size_t n)
+{
+	Buf			out = {0};
+	z_stream	z;
+	unsigned char tmp[65536];
+	int			ret;
+
+	memset(&z, 0, sizeof(z));
+	deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+	z.next_in = (unsigned char *) data;
+	z.avail_in = (uInt) n;
+	do
+	{
+		z.next_out = tmp;
+		z.avail_out = sizeof(tmp);
+		ret = deflate(&z, Z_FINISH);
+		buf_add(&out, tmp, sizeof(tmp) - z.avail_out);
+	} while (ret != Z_STREAM_END);
+	deflateEnd(&z);
+	return out;
+}
+
+static char *
+write_tmp(const char *name, const void *data, size_t n)
+{
+	static char path[256];
+	FILE	   *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	fp = fopen(path, "wb");
+	if (fp == NULL || fwrite(data, 1, n, fp) != n)
+	{
+		perror(path);
+		exit(2);
+	}
+	fclose(fp);
+	return path;
+}
+
+static int
+read_file(const char *path, Buf *out)
+{
+	FILE	   *fp = fopen(path, "rb");
+	char		tmp[65536];
+	size_t		n;
+
+	memset(out, 0, sizeof(*out));
+	if (fp == NULL)
+		return -1;
+	while ((n = fread(tmp, 1, sizeof(tmp), fp)) > 0)
+		buf_add(out, tmp, n);
+	fclose(fp);
+	if (out->d == NULL)
+		buf_add(out, "", 0);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- runs */
+
+typedef struct Out
+{
+	int			r;
+	char	   *json;			/* RECORD: plain serialisation */
+	uint64_t	off,
+				line;
+	int			kind;
+	char	   *reason;
+	uint64_t	eoff,
+				eline;
+	char	   *raw;
+	size_t		raw_len;
+	int			has_raw;
+	char	   *group,
+			   *stream,
+			   *id,
+			   *snippet;
+	int			has_ts;
+	int64_t		ts,
+				ingest;
+	long		idx;
+} Out;
+
+typedef struct Res
+{
+	Out		   *o;
+	int			n;				/* records and record errors */
+	int			nrec;
+	int			nerr;
+	int			final;			/* CL_FRAME_END or CL_FRAME_STREAM_ERROR */
+	char	   *final_msg;
+	CLFormat	format;
+	int			gzip;
+	uint64_t	bytes_in,
+				bytes_out;
+	Buf			trace;
+} Res;
+
+static char *
+dupn(const char *s, size_t n)
+{
+	char	   *d;
+
+	if (s == NULL)
+		return NULL;
+	d = malloc(n + 1);
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+static char *
+dups(const char *s)
+{
+	return s ? dupn(s, strlen(s)) : NULL;
+}
+
+static void
+res_free(Res *r)
+{
+	int			i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->n; i++)
+	{
+		free(r->o[i].json);
+		free(r->o[i].reason);
+		free(r->o[i].raw);
+		free(r->o[i].group);
+		free(r->o[i].stream);
+		free(r->o[i].id);
+		free(r->o[i].snippet);
+	}
+	free(r->o);
+	free(r->final_msg);
+	buf_free(&r->trace);
+	free(r);
+}
+
+typedef struct RunOpts
+{
+	CLCompression comp;
+	CLFormat	fmt;
+	size_t		chunk;
+	size_t		max_record;
+	int			max_depth;
+	int			via_file;
+	int			no_trace;		/* big inputs: keep only counts */
+} RunOpts;
+
+static Res *
+run_once(const void *data, size_t len, const RunOpts *ro)
+{
+	CLFrameOptions opts;
+	CLFrame    *f;
+	CLRecord	rec;
+	Res		   *res = calloc(1, sizeof(Res));
+	int			r,
+				cap = 0;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.chunk_size = ro->chunk;
+	opts.max_record_size = ro->max_record;
+	opts.max_depth = ro->max_depth;
+	if (ro->via_file)
+		f = cl_frame_open(write_tmp("input", data, len), ro->comp, ro->fmt, &opts);
+	else
+		f = cl_frame_open_mem(data, len, ro->comp, ro->fmt, &opts);
+	if (f == NULL)
+	{
+		perror("cl_frame_open");
+		exit(2);
+	}
+	for (;;)
+	{
+		Out		   *o;
+
+		r = cl_frame_next(f, &rec);
+		if (r == CL_FRAME_END || r == CL_FRAME_STREAM_ERROR)
+			break;
+		if (res->n == cap)
+		{
+			cap = cap ? cap * 2 : 16;
+			res->o = realloc(res->o, sizeof(Out) * cap);
+		}
+		o = &res->o[res->n++];
+		memset(o, 0, sizeof(*o));
+		o->r = r;
+		o->off = rec.offset;
+		o->line = rec.line;
+		o->idx = rec.event_index;
+		o->has_ts = rec.has_event_timestamp;
+		o->ts = rec.event_timestamp;
+		o->ingest = rec.ingestion_time;
+		if (!ro->no_trace)
+		{
+			o->group = dups(rec.log_group);
+			o->stream = dups(rec.log_stream);
+			o->id = dups(rec.event_id);
+			o->has_raw = rec.raw != NULL;
+			o->raw = dupn(rec.raw, rec.raw_len);
+			o->raw_len = rec.raw_len;
+		}
+		if (r == CL_FRAME_RECORD)
+		{
+			res->nrec++;
+			if (!ro->no_trace)
+				o->json = dups(json_object_to_json_string_ext(rec.obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+			else if (!json_object_is_type(rec.obj, json_type_object))
+				res->nerr += 1000000;
+		}
+		else
+		{
+			res->nerr++;
+			o->kind = rec.error_kind;
+			o->reason = dups(rec.error);
+			o->eoff = rec.error_offset;
+			o->eline = rec.error_line;
+			o->snippet = dups(rec.snippet);
+		}
+		if (!ro->no_trace)
+		{
+			buf_printf(&res->trace, "%s off=%llu line=%llu idx=%ld",
+					   r == CL_FRAME_RECORD ? "R" : "E",
+					   (unsigned long long) o->off, (unsigned long long) o->line, o->idx);
+			if (r == CL_FRAME_RECORD)
+			{
+				buf_str(&res->trace, " ");
+				buf_str(&res->trace, o->json);
+			}
+			else
+				buf_printf(&res->trace, " kind=%d eoff=%llu eline=%llu %s [%s] rawlen=%zu",
+						   o->kind, (unsigned long long) o->eoff, (unsigned long long) o->eline,
+						   o->reason, o->snippet, o->raw_len);
+			buf_printf(&res->trace, " ctx=%s|%s|%s|%d:%lld|%lld\n", o->group ? o->group : "-",
+					   o->stream ? o->stream : "-", o->id ? o->id : "-", o->has_ts,
+					   (long long) o->ts, (long long) o->ingest);
+		}
+	}
+	res->final = r;
+	res->final_msg = dups(r == CL_FRAME_STREAM_ERROR ? rec.error : "");
+	buf_printf(&res->trace, "%s %s\n", r == CL_FRAME_END ? "END" : "STREAM_ERROR", res->final_msg);
+	/* sticky end */
+	r = cl_frame_next(f, &rec);
+	if (r != res->final)
+		buf_str(&res->trace, "NOT STICKY\n");
+	res->format = cl_frame_format(f);
+	res->gzip = cl_frame_is_gzip(f);
+	res->bytes_in = cl_frame_bytes_in(f);
+	res->bytes_out = cl_frame_bytes_out(f);
+	cl_frame_close(&f);
+	cl_frame_close(&f);			/* idempotent */
+	return res;
+}
+
+/*
+ * Runs data through the framer with several read sizes, over memory and a
+ * file; all must agree.  Returns the default run.
+ */
+static Res *
+run_ex(const void *data, size_t len, CLCompression comp, CLFormat fmt, size_t max_record, int max_depth)
+{
+	static const size_t chunks[] = {1, 7, 64, 4096};
+	RunOpts		ro;
+	Res		   *base;
+	int			i;
+
+	memset(&ro, 0, sizeof(ro));
+	ro.comp = comp;
+	ro.fmt = fmt;
+	ro.max_record = max_record;
+	ro.max_depth = max_depth;
+	ro.via_file = 1;
+	base = run_once(data, len, &ro);
+	for (i = 0; i < (int) (sizeof(chunks) / sizeof(chunks[0])); i++)
+	{
+		Res		   *other;
+
+		if (len > 200000 && chunks[i] < 4096)
+			continue;
+		ro.chunk = chunks[i];
+		ro.via_file = i % 2;
+		other = run_once(data, len, &ro);
+		CHECK(strcmp(base->trace.d, other->trace.d) == 0 && base->format == other->format,
+			  "read size %zu gives another result:\n--- default\n%s--- %zu\n%s", chunks[i],
+			  base->trace.d, chunks[i], other->trace.d);
+		res_free(other);
+	}
+	return base;
+}
+
+static Res *
+run(const char *data, CLCompression comp, CLFormat fmt)
+{
+	return run_ex(data, strlen(data), comp, fmt, 0, 0);
+}
+
+static void
+dump(const Res *r)
+{
+	fprintf(stderr, "%s", r->trace.d);
+}
+
+/* The records of r as one string: plain JSON, one per line. */
+static char *
+records_of(const Res *r)
+{
+	Buf			b = {0};
+	int			i;
+
+	buf_str(&b, "");
+	for (i = 0; i < r->n; i++)
+		if (r->o[i].r == CL_FRAME_RECORD)
+		{
+			buf_str(&b, r->o[i].json);
+			buf_str(&b, "\n");
+		}
+	return b.d;
+}
+
+/* Expects exactly these outcomes: "R" record, "E<kind>" error, e.g. "R E3 R". */
+static void
+expect_shape(const Res *r, const char *shape, int line)
+{
+	Buf			b = {0};
+	int			i;
+	int			ok;
+
+	buf_str(&b, "");
+	for (i = 0; i < r->n; i++)
+	{
+		if (i > 0)
+			buf_str(&b, " ");
+		if (r->o[i].r == CL_FRAME_RECORD)
+			buf_str(&b, "R");
+		else
+			buf_printf(&b, "E%d", r->o[i].kind);
+	}
+	ok = strcmp(b.d, shape) == 0 && r->final == CL_FRAME_END;
+	check(ok, line, "shape \"%s\", expected \"%s\" (final %d)", b.d, shape, r->final);
+	if (!ok)
+		dump(r);
+	buf_free(&b);
+}
+
+#define EXPECT_SHAPE(r, shape) expect_shape((r), (shape), __LINE__)
+
+static const char *
+jstr(const Out *o)
+{
+	return o->json ? o->json : "(none)";
+}
+
+/* ---------------------------------------------------------------- cases */
+
+static void
+test_decompress(void)
+{
+	const char *text = "{\"a\":1}\n{\"b\":2}\n";
+	Buf			gz = gzip_of(text, strlen(text));
+	Buf			two = {0},
+				tmp;
+	char		out[256];
+	long		n;
+	size_t		got;
+	CLSource   *src;
+
+	current_test = "decompress";
+
+	/* plain passthrough */
+	src = cl_source_open_mem(text, strlen(text), CL_COMPRESSION_AUTO);
+	n = cl_source_read(src, out, sizeof(out));
+	CHECK(n == (long) strlen(text) && memcmp(out, text, n) == 0 && !cl_source_is_gzip(src), "plain passthrough");
+	CHECK(cl_source_read(src, out, sizeof(out)) == 0, "plain end");
+	cl_source_close(&src);
+	CHECK(src == NULL, "close clears the pointer");
+	cl_source_close(&src);
+
+	/* gzip auto-detected, read in small pieces */
+	src = cl_source_open_mem(gz.d, gz.n, CL_COMPRESSION_AUTO);
+	got = 0;
+	while ((n = cl_source_read(src, out + got, 3)) > 0)
+		got += (size_t) n;
+	CHECK(n == 0 && got == strlen(text) && memcmp(out, text, got) == 0 && cl_source_is_gzip(src),
+		  "gzip in 3-byte reads");
+	CHECK(cl_source_bytes_in(src) == gz.n && cl_source_bytes_out(src) == strlen(text), "byte counts");
+	cl_source_close(&src);
+
+	/* mode none hands gzip bytes through */
+	src = cl_source_open_mem(gz.d, gz.n, CL_COMPRESSION_NONE);
+	n = cl_source_read(src, out, sizeof(out));
+	CHECK(n == (long) gz.n && !cl_source_is_gzip(src), "mode none passes gzip through");
+	cl_source_close(&src);
+
+	/* mode gzip on plain data */
+	src = cl_source_open_mem(text, strlen(text), CL_COMPRESSION_GZIP);
+	n = cl_source_read(src, out, sizeof(out));
+	CHECK(n == -1 && strstr(cl_source_error(src), "not gzip") != NULL, "mode gzip rejects plain: %s", cl_source_error(src));
+	cl_source_close(&src);
+
+	/* two members, then NUL padding */
+	buf_add(&two, gz.d, gz.n);
+	buf_add(&two, gz.d, gz.n);
+	buf_add(&two, "\0\0\0\0", 4);
+	{
+		int			fd = open(write_tmp("two.bin", two.d, two.n), O_RDONLY);
+
+		src = cl_source_open_fd(fd, 1, CL_COMPRESSION_AUTO, 5);
+		got = 0;
+		while ((n = cl_source_read(src, out + got, sizeof(out) - got)) > 0)
+			got += (size_t) n;
+		CHECK(n == 0 && got == 2 * strlen(text) && cl_source_members(src) == 2,
+			  "two members + padding: n=%ld got=%zu members=%d %s", n, got, cl_source_members(src), cl_source_error(src));
+		cl_source_close(&src);
+	}
+
+	/* garbage after a member */
+	tmp = (Buf) {0};
+	buf_add(&tmp, gz.d, gz.n);
+	buf_str(&tmp, "junk");
+	src = cl_source_open_mem(tmp.d, tmp.n, CL_COMPRESSION_AUTO);
+	got = 0;
+	while ((n = cl_source_read(src, out + got, sizeof(out) - got)) > 0)
+		got += (size_t) n;
+	CHECK(n == -1 && got == strlen(text) && strstr(cl_source_error(src), "after gzip member 1") != NULL,
+		  "trailing garbage: %s", cl_source_error(src));
+	CHECK(cl_source_read(src, out, sizeof(out)) == -1, "error is sticky");
+	cl_source_close(&src);
+	buf_free(&tmp);
+
+	/* truncated: every cut must fail, never end quietly */
+	{
+		size_t		cut;
+		int			all = 1;
+
+		for (cut = 2; cut < gz.n; cut++)
+		{
+			src = cl_source_open_mem(gz.d, cut, CL_COMPRESSION_AUTO);
+			while ((n = cl_source_read(src, out, sizeof(out))) > 0)
+				;
+			if (n != -1)
+			{
+				all = 0;
+				fprintf(stderr, "cut at %zu ended quietly\n", cut);
+			}
+			cl_source_close(&src);
+		}
+		CHECK(all, "every truncation of a gzip member is an error");
+	}
+	src = cl_source_open_mem(gz.d, gz.n - 4, CL_COMPRESSION_AUTO);
+	while ((n = cl_source_read(src, out, sizeof(out))) > 0)
+		;
+	CHECK(n == -1 && strstr(cl_source_error(src), "truncated") != NULL, "truncated message: %s", cl_source_error(src));
+	cl_source_close(&src);
+
+	/* corrupt deflate data */
+	tmp = (Buf) {0};
+	buf_add(&tmp, gz.d, gz.n);
+	memset(tmp.d + 10, 0xff, tmp.n - 18);
+	src = cl_source_open_mem(tmp.d, tmp.n, CL_COMPRESSION_AUTO);
+	while ((n = cl_source_read(src, out, sizeof(out))) > 0)
+		;
+	CHECK(n == -1 && strstr(cl_source_error(src), "corrupt at compressed byte offset") != NULL,
+		  "corrupt: %s", cl_source_error(src));
+	cl_source_close(&src);
+	buf_free(&tmp);
+
+	/* empty input in gzip mode is empty */
+	src = cl_source_open_mem("", 0, CL_COMPRESSION_GZIP);
+	CHECK(cl_source_read(src, out, sizeof(out)) == 0, "empty is empty");
+	cl_source_close(&src);
+
+	buf_free(&gz);
+	buf_free(&two);
+}
+
+static void
+test_ndjson(void)
+{
+	Res		   *r;
+
+	current_test = "ndjson";
+	r = run("{\"a\":1}\r\n\r\n{\"b\":\"x\"}\r\n   \n{\"c\":[1,2]}", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R R R");
+	CHECK(r->format == CL_FORMAT_NDJSON, "detected ndjson, got %s", cl_format_name(r->format));
+	if (r->n == 3)
+	{
+		CHECK(strcmp(jstr(&r->o[1]), "{\"b\":\"x\"}") == 0, "record 2 %s", jstr(&r->o[1]));
+		CHECK(r->o[0].off == 0 && r->o[0].line == 1, "rec 1 at 0/1");
+		CHECK(r->o[1].off == 11 && r->o[1].line == 3, "rec 2 at %llu/%llu", (unsigned long long) r->o[1].off, (unsigned long long) r->o[1].line);
+		CHECK(r->o[2].off == 26 && r->o[2].line == 5, "rec 3 at %llu/%llu", (unsigned long long) r->o[2].off, (unsigned long long) r->o[2].line);
+		CHECK(r->o[1].raw_len == 9 && memcmp(r->o[1].raw, "{\"b\":\"x\"}", 9) == 0, "raw is the record's bytes");
+	}
+	res_free(r);
+
+	r = run("{\"a\":1}\n{\"b\":2}\n", CL_COMPRESSION_AUTO, CL_FORMAT_NDJSON);
+	EXPECT_SHAPE(r, "R R");
+	CHECK(r->format == CL_FORMAT_NDJSON, "explicit ndjson");
+	res_free(r);
+
+	/* UTF-8 byte order mark */
+	r = run("\xEF\xBB\xBF{\"a\":\"\xC3\xA9\"}\n", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R");
+	CHECK(r->n == 1 && r->o[0].off == 3, "BOM skipped");
+	res_free(r);
+}
+
+static void
+test_concatenated(void)
+{
+	Res		   *r;
+	const char *pretty = "{\n  \"a\": 1,\n  \"b\": {\n    \"c\": [\n      {\"d\": null}\n    ]\n  }\n}\n{\n  \"e\": true\n}";
+
+	current_test = "concatenated";
+	r = run("{\"a\":1}{\"b\":2}{\"c\":{\"d\":\"}{\"}}", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R R R");
+	CHECK(r->format == CL_FORMAT_CONCATENATED, "detected concatenated");
+	if (r->n == 3)
+	{
+		CHECK(r->o[1].off == 7 && r->o[2].off == 14, "offsets %llu %llu", (unsigned long long) r->o[1].off, (unsigned long long) r->o[2].off);
+		CHECK(strcmp(jstr(&r->o[2]), "{\"c\":{\"d\":\"}{\"}}") == 0, "braces inside strings: %s", jstr(&r->o[2]));
+	}
+	res_free(r);
+
+	r = run("{\"a\":1} {\"b\":2}\t\n\n{\"c\":3}", CL_COMPRESSION_AUTO, CL_FORMAT_CONCATENATED);
+	EXPECT_SHAPE(r, "R R R");
+	res_free(r);
+
+	r = run(pretty, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R R");
+	CHECK(r->format == CL_FORMAT_CONCATENATED, "pretty-printed is concatenated, got %s", cl_format_name(r->format));
+	if (r->n == 2)
+	{
+		CHECK(strcmp(jstr(&r->o[0]), "{\"a\":1,\"b\":{\"c\":[{\"d\":null}]}}") == 0, "pretty %s", jstr(&r->o[0]));
+		CHECK(r->o[1].line == 9 && r->o[1].off == 62, "pretty rec 2 at %llu/%llu", (unsigned long long) r->o[1].off, (unsigned long long) r->o[1].line);
+	}
+	res_free(r);
+
+	/* escapes */
+	r = run("{\"q\":\"a\\\"b\\\\\",\"u\":\"\\u00e9\\ud83d\\ude00\",\"n\":-1.5e3}", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R");
+	res_free(r);
+}
+
+static void
+test_array(void)
+{
+	Res		   *r;
+
+	current_test = "array";
+	r = run(" [\n {\"a\":1},\n {\"b\":[{\"c\":2}]} ,{\"d\":\"]\"}\n]\n", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R R R");
+	CHECK(r->format == CL_FORMAT_ARRAY, "detected array");
+	if (r->n == 3)
+	{
+		CHECK(r->o[1].off == 14 && r->o[1].line == 3 && r->o[1].idx == 1, "element 2 at %llu line %llu idx %ld",
+			  (unsigned long long) r->o[1].off, (unsigned long long) r->o[1].line, r->o[1].idx);
+		CHECK(strcmp(jstr(&r->o[2]), "{\"d\":\"]\"}") == 0, "element 3 %s", jstr(&r->o[2]));
+	}
+	res_free(r);
+
+	r = run("[]", CL_COMPRESSION_AUTO, CL_FORMAT_ARRAY);
+	EXPECT_SHAPE(r, "");
+	res_free(r);
+
+	r = run("[{\"a\":1}][{\"b\":2}]\n[{\"c\":3}]", CL_COMPRESSION_AUTO, CL_FORMAT_ARRAY);
+	EXPECT_SHAPE(r, "R R R");
+	res_free(r);
+
+	/* non-object elements and a bad element: errors, the rest loads */
+	r = run("[{\"a\":1}, 42, \"s\", [1], {\"b\":tru}, {\"c\":3}]", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R E5 E5 E5 E1 R");
+	if (r->n == 6)
+		CHECK(strcmp(jstr(&r->o[5]), "{\"c\":3}") == 0 && r->o[5].idx == 5, "after errors %s", jstr(&r->o[5]));
+	res_free(r);
+
+	/* missing comma, trailing comma, unterminated array */
+	r = run("[{\"a\":1} {\"b\":2},]", CL_COMPRESSION_AUTO, CL_FORMAT_ARRAY);
+	EXPECT_SHAPE(r, "R E1 R E1");
+	res_free(r);
+	r = run("[{\"a\":1},\n{\"b\":2}", CL_COMPRESSION_AUTO, CL_FORMAT_ARRAY);
+	EXPECT_SHAPE(r, "R R E7");
+	res_free(r);
+
+	/* an object where an array was declared */
+	r = run("{\"a\":1}\n[{\"b\":2}]", CL_COMPRESSION_AUTO, CL_FORMAT_ARRAY);
+	EXPECT_SHAPE(r, "E5 R");
+	res_free(r);
+}
+
+static void
+test_export(void)
+{
+	Res		   *r;
+	const char *text =
+		"2021-04-13T00:14:31.581Z {\"ContactId\":\"1\",\"x\":1}\n"
+		"2021-04-13T00:14:32.000Z {\n"
+		"    \"ContactId\": \"2\",\n"
+		"    \"Parameters\": {\"a\": \"b\"}\n"
+		"}\n"
+		"\n"
+		"2017-11-09T12:17.898Z {\"ContactId\":\"no seconds\"}\n"
+		"2021-04-13T00:14:33Z {\"ContactId\":\"3\"}\r\n"
+		"no timestamp here\n"
+		"2021-04-13T00:14:34.5Z {\"ContactId\":\"4\"} trailing\n"
+		"2021-04-13T00:14:35.000Z plain text message\n"
+		"2021-04-13T00:14:36.000Z {\"ContactId\":\"5\"}";
+
+	current_test = "cloudwatch_export";
+	r = run(text, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	CHECK(r->format == CL_FORMAT_CLOUDWATCH_EXPORT, "detected export, got %s", cl_format_name(r->format));
+	EXPECT_SHAPE(r, "R R E8 R E8 E1 E5 R");
+	if (r->n == 8)
+	{
+		CHECK(r->o[0].has_ts && r->o[0].ts == 1618272871581LL, "ts %lld", (long long) r->o[0].ts);
+		CHECK(r->o[0].off == 25 && r->o[0].line == 1, "record 1 at %llu", (unsigned long long) r->o[0].off);
+		CHECK(strcmp(jstr(&r->o[1]), "{\"ContactId\":\"2\",\"Parameters\":{\"a\":\"b\"}}") == 0 && r->o[1].line == 2,
+			  "multi-line message %s line %llu", jstr(&r->o[1]), (unsigned long long) r->o[1].line);
+		CHECK(r->o[2].line == 7 && strstr(r->o[2].reason, "timestamp") != NULL, "no seconds: line %llu %s",
+			  (unsigned long long) r->o[2].line, r->o[2].reason);
+		CHECK(r->o[3].ts == 1618272873000LL, "no fraction ts");
+		CHECK(r->o[4].line == 9, "timestamp-less line %llu", (unsigned long long) r->o[4].line);
+		CHECK(strcmp(jstr(&r->o[7]), "{\"ContactId\":\"5\"}") == 0, "last record");
+	}
+	res_free(r);
+}
+
+static char *
+envelope(const char *type, const char *stream, int nev, const char *const *messages, long first_id)
+{
+	json_object *env = json_object_new_object();
+	json_object *events = json_object_new_array();
+	json_object *filters = json_object_new_array();
+	char	   *out;
+	int			i;
+
+	json_object_object_add(env, "messageType", json_object_new_string(type));
+	json_object_object_add(env, "owner", json_object_new_string("123456789012"));
+	json_object_object_add(env, "logGroup", json_object_new_string("/aws/connect/demo"));
+	json_object_object_add(env, "logStream", json_object_new_string(stream));
+	json_object_array_add(filters, json_object_new_string("to-firehose"));
+	json_object_object_add(env, "subscriptionFilters", filters);
+	for (i = 0; i < nev; i++)
+	{
+		json_object *ev = json_object_new_object();
+		char		id[64];
+
+		snprintf(id, sizeof(id), "3619576%ld", first_id + i);
+		json_object_object_add(ev, "id", json_object_new_string(id));
+		json_object_object_add(ev, "timestamp", json_object_new_int64(1618272871581LL + i));
+		json_object_object_add(ev, "message", json_object_new_string(messages[i]));
+		json_object_array_add(events, ev);
+	}
+	json_object_object_add(env, "logEvents", events);
+	out = dups(json_object_to_json_string_ext(env, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(env);
+	return out;
+}
+
+static void
+test_subscription(void)
+{
+	const char *m1[] = {"{\"ContactId\":\"a\",\"n\":1}", "{\"ContactId\":\"b\"}\n"};
+	const char *m2[] = {"{\"ContactId\":\"c\"}", "not json", "{\"x\":\"\\u0000\"}", "{\"ContactId\":\"d\"}"};
+	char	   *e1 = envelope("DATA_MESSAGE", "stream-1", 2, m1, 0);
+	char	   *ctl = envelope("CONTROL_MESSAGE", "", 0, NULL, 0);
+	char	   *e2 = envelope("DATA_MESSAGE", "stream-2", 4, m2, 10);
+	Buf			all = {0},
+				gz = {0};
+	Res		   *r;
+
+	current_test = "cloudwatch_subscription";
+	buf_str(&all, e1);
+	buf_str(&all, ctl);
+	buf_str(&all, e2);
+	r = run(all.d, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	CHECK(r->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION, "detected subscription, got %s", cl_format_name(r->format));
+	EXPECT_SHAPE(r, "R R R E5 E3 R");
+	if (r->n == 6)
+	{
+		CHECK(strcmp(r->o[0].group, "/aws/connect/demo") == 0 && strcmp(r->o[0].stream, "stream-1") == 0 &&
+			  strcmp(r->o[0].id, "36195760") == 0 && r->o[0].ts == 1618272871581LL && r->o[0].idx == 0,
+			  "context of event 1");
+		CHECK(r->o[1].idx == 1 && r->o[1].off == 0, "event 2 of envelope 1");
+		CHECK(strcmp(r->o[2].stream, "stream-2") == 0 && r->o[2].off == strlen(e1) + strlen(ctl),
+			  "envelope 2 at %llu", (unsigned long long) r->o[2].off);
+		CHECK(strcmp(r->o[3].raw, "not json") == 0, "raw of a bad message is the message");
+		CHECK(strcmp(jstr(&r->o[5]), "{\"ContactId\":\"d\"}") == 0, "last event");
+	}
+	res_free(r);
+
+	/* each envelope its own gzip member, back to back, no .gz name */
+	{
+		Buf			g1 = gzip_of(e1, strlen(e1)),
+					g2 = gzip_of(ctl, strlen(ctl)),
+					g3 = gzip_of(e2, strlen(e2));
+
+		buf_add(&gz, g1.d, g1.n);
+		buf_add(&gz, g2.d, g2.n);
+		buf_add(&gz, g3.d, g3.n);
+		buf_free(&g1);
+		buf_free(&g2);
+		buf_free(&g3);
+	}
+	r = run_ex(gz.d, gz.n, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, 0, 0);
+	EXPECT_SHAPE(r, "R R R E5 E3 R");
+	CHECK(r->gzip && r->bytes_in == gz.n && r->bytes_out == all.n, "gzip members: in %llu out %llu",
+		  (unsigned long long) r->bytes_in, (unsigned long long) r->bytes_out);
+	res_free(r);
+
+	/* explicit format, and an envelope without logEvents */
+	r = run("{\"messageType\":\"DATA_MESSAGE\",\"logGroup\":\"g\"}{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{\"id\":\"1\",\"timestamp\":5,\"message\":\"{}\"}]}",
+			CL_COMPRESSION_AUTO, CL_FORMAT_CLOUDWATCH_SUBSCRIPTION);
+	EXPECT_SHAPE(r, "E9 R");
+	res_free(r);
+
+	free(e1);
+	free(ctl);
+	free(e2);
+	buf_free(&all);
+	buf_free(&gz);
+}
+
+static void
+test_filter_log_events(void)
+{
+	const char *text =
+		"{\n"
+		"    \"events\": [\n"
+		"        {\n"
+		"            \"logStreamName\": \"s1\",\n"
+		"            \"timestamp\": 1618272871581,\n"
+		"            \"message\": \"{\\\"ContactId\\\":\\\"a\\\"}\",\n"
+		"            \"ingestionTime\": 1618272871600,\n"
+		"            \"eventId\": \"e1\"\n"
+		"        },\n"
+		"        {\n"
+		"            \"logStreamName\": \"s2\",\n"
+		"            \"timestamp\": 1618272871582,\n"
+		"            \"message\": \"{\\\"ContactId\\\": \\\"b\\\", \\\"P\\\": {}}\\n\",\n"
+		"            \"ingestionTime\": 1618272871601,\n"
+		"            \"eventId\": \"e2\"\n"
+		"        },\n"
+		"        {\"logStreamName\": \"s3\", \"timestamp\": 1, \"message\": \"oops\", \"eventId\": \"e3\"}\n"
+		"    ],\n"
+		"    \"searchedLogStreams\": [{\"logStreamName\": \"s1\", \"searchedCompletely\": true}],\n"
+		"    \"nextToken\": \"abc\"\n"
+		"}\n"
+		"{\"events\":[{\"logStreamName\":\"s4\",\"timestamp\":2,\"message\":\"{\\\"ContactId\\\":\\\"c\\\"}\",\"eventId\":\"e4\"}],\"searchedLogStreams\":[]}";
+	Res		   *r;
+
+	current_test = "filter_log_events";
+	r = run(text, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	CHECK(r->format == CL_FORMAT_FILTER_LOG_EVENTS, "detected filter_log_events, got %s", cl_format_name(r->format));
+	EXPECT_SHAPE(r, "R R E5 R");
+	if (r->n == 4)
+	{
+		CHECK(strcmp(r->o[0].stream, "s1") == 0 && strcmp(r->o[0].id, "e1") == 0 && r->o[0].ts == 1618272871581LL &&
+			  r->o[0].ingest == 1618272871600LL && r->o[0].line == 3, "event 1 context, line %llu", (unsigned long long) r->o[0].line);
+		CHECK(strcmp(jstr(&r->o[1]), "{\"ContactId\":\"b\",\"P\":{}}") == 0 && r->o[1].idx == 1, "event 2 %s", jstr(&r->o[1]));
+		CHECK(strcmp(r->o[3].stream, "s4") == 0 && r->o[3].idx == 0, "second page");
+	}
+	res_free(r);
+}
+
+static void
+test_errors(void)
+{
+	Res		   *r;
+	Buf			b = {0};
+	int			i;
+
+	current_test = "record errors";
+
+	/* invalid JSON mid-file, then recovery; NDJSON and concatenated */
+	r = run("{\"a\":1}\n{\"b\":,}\n{\"c\":3}\n{\"d\" 4}\n{\"e\":5}\n", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R E1 R E1 R");
+	if (r->n == 5)
+	{
+		CHECK(r->o[1].line == 2 && r->o[1].off == 8 && r->o[1].eoff == 13, "error position %llu/%llu/%llu",
+			  (unsigned long long) r->o[1].line, (unsigned long long) r->o[1].off, (unsigned long long) r->o[1].eoff);
+		CHECK(r->o[1].raw_len == 7 && memcmp(r->o[1].raw, "{\"b\":,}", 7) == 0, "raw of the bad record");
+		CHECK(strstr(r->o[1].snippet, "{\"b\":,}") != NULL, "snippet %s", r->o[1].snippet);
+		CHECK(r->o[4].line == 5, "line after errors");
+	}
+	res_free(r);
+
+	/* a record cut short: the next line starts a new one */
+	r = run("{\"a\":1}\n{\"b\":[1,\n{\"c\":3}\n{\"d\":\"unterminated\n{\"e\":5}\n{\"f\":{\"g\":1}\n{\"h\":8}", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R E7 R E1 R E7 R");
+	if (r->n == 7)
+		CHECK(strcmp(jstr(&r->o[6]), "{\"h\":8}") == 0 && r->o[6].line == 7, "resumed %s", jstr(&r->o[6]));
+	res_free(r);
+
+	/* "}{" stream with a bad object in the middle */
+	r = run("{\"a\":1}{\"b\":NaN}{\"c\":'x'}{\"d\":4}{\"e\":1 /* c */}{\"f\":6}", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R E1 E1 R E1 R");
+	res_free(r);
+
+	/* garbage between records: one error, up to the next line starting with '{' */
+	r = run("{\"a\":1}\nxyz {\"b\":2}\n]]\n{\"c\":3}", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R E1 R");
+	if (r->n == 3)
+		CHECK(strcmp(jstr(&r->o[2]), "{\"c\":3}") == 0 && r->o[1].raw_len == 15, "after garbage %s", jstr(&r->o[2]));
+	res_free(r);
+	r = run("{\"a\":1}xyz}{\"b\":2}", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R E1 R");
+	res_free(r);
+
+	/* invalid UTF-8: a lone continuation byte, overlong, surrogate, > U+10FFFF, truncated */
+	r = run("{\"a\":\"\x80\"}\n{\"a\":\"\xC0\xAF\"}\n{\"a\":\"\xED\xA0\x80\"}\n{\"a\":\"\xF4\x90\x80\x80\"}\n{\"a\":\"\xE2\x82\"}\n"
+			"{\"ok\":\"\xE2\x82\xAC \xF0\x9F\x98\x80 \xED\x9F\xBF\"}\n", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "E2 E2 E2 E2 E2 R");
+	if (r->n == 6)
+	{
+		CHECK(r->o[0].eoff == 6 && r->o[4].line == 5, "UTF-8 error positions");
+		CHECK(strstr(r->o[0].snippet, "\\x80") != NULL, "snippet escapes bad bytes: %s", r->o[0].snippet);
+	}
+	res_free(r);
+
+	/* \u0000 (and a raw NUL); \\u0000 is fine */
+	r = run("{\"a\":\"x\\u0000y\"}\n{\"k\\u0000\":1}\n{\"a\":\"\\\\u0000\"}\n{\"a\":\"\\u0001\"}\n", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "E3 E3 R R");
+	if (r->n == 4)
+		CHECK(strstr(r->o[0].reason, "\\u0000") != NULL && r->o[0].eoff == 7, "\\u0000 reason %s at %llu",
+			  r->o[0].reason, (unsigned long long) r->o[0].eoff);
+	res_free(r);
+	r = run_ex("{\"a\":\"x\0y\"}\n{\"b\":1}\n", 20, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, 0, 0);
+	EXPECT_SHAPE(r, "E3 R");
+	res_free(r);
+
+	/* raw control characters in strings */
+	r = run("{\"a\":\"tab\there\"}\n{\"b\":1}\n", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "E1 R");
+	res_free(r);
+
+	/* nesting: 64 levels load, 65 do not (and a 1000-deep one is skipped whole) */
+	for (i = 0; i < 64; i++)
+		buf_str(&b, "{\"a\":");
+	buf_str(&b, "1");
+	for (i = 0; i < 64; i++)
+		buf_str(&b, "}");
+	buf_str(&b, "\n{\"a\":");
+	for (i = 0; i < 64; i++)
+		buf_str(&b, "[");
+	for (i = 0; i < 64; i++)
+		buf_str(&b, "]");
+	buf_str(&b, "}\n");
+	for (i = 0; i < 1000; i++)
+		buf_str(&b, "[{\"a\":");
+	buf_str(&b, "1");
+	for (i = 0; i < 1000; i++)
+		buf_str(&b, "}]");
+	buf_str(&b, "\n{\"ok\":1}");
+	r = run(b.d, CL_COMPRESSION_AUTO, CL_FORMAT_CONCATENATED);
+	EXPECT_SHAPE(r, "R E4 E5 R");
+	res_free(r);
+	r = run_ex(b.d, b.n, CL_COMPRESSION_AUTO, CL_FORMAT_CONCATENATED, 0, 10);
+	EXPECT_SHAPE(r, "E4 E4 E5 R");
+	res_free(r);
+	buf_free(&b);
+
+	/* non-object records */
+	r = run("42\n\"str\"\n{\"a\":1}\n[1,2]\ntrue\n{\"b\":2}\n", CL_COMPRESSION_AUTO, CL_FORMAT_NDJSON);
+	EXPECT_SHAPE(r, "E5 E5 R E5 E5 R");
+	res_free(r);
+
+	/* too large for max_record_size: skipped, the next loads */
+	r = run_ex("{\"a\":\"0123456789012345678901234567890123456789\"}\n{\"b\":2}\n", 56, CL_COMPRESSION_AUTO,
+			   CL_FORMAT_AUTO, 20, 0);
+	EXPECT_SHAPE(r, "E6 R");
+	if (r->n == 2)
+		CHECK(r->o[1].line == 2 && r->o[1].off == 49, "after too large: %llu", (unsigned long long) r->o[1].off);
+	res_free(r);
+
+	/* truncated last record */
+	r = run("{\"a\":1}\n{\"b\":[1,2", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R E7");
+	res_free(r);
+
+	/* explicit ndjson resumes at the next line */
+	r = run("{\"a\":1,\n\"b\":2}\n{\"c\":3}\n", CL_COMPRESSION_AUTO, CL_FORMAT_NDJSON);
+	EXPECT_SHAPE(r, "R R");
+	res_free(r);
+}
+
+static void
+test_empty(void)
+{
+	Res		   *r;
+	Buf			gz;
+
+	current_test = "empty";
+	r = run("", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "");
+	res_free(r);
+	r = run("  \n\r\n\t \n", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "");
+	res_free(r);
+	r = run("\n\n", CL_COMPRESSION_AUTO, CL_FORMAT_ARRAY);
+	EXPECT_SHAPE(r, "");
+	res_free(r);
+	r = run("", CL_COMPRESSION_GZIP, CL_FORMAT_CLOUDWATCH_EXPORT);
+	EXPECT_SHAPE(r, "");
+	res_free(r);
+	gz = gzip_of("", 0);
+	r = run_ex(gz.d, gz.n, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, 0, 0);
+	EXPECT_SHAPE(r, "");
+	res_free(r);
+	buf_free(&gz);
+}
+
+static void
+test_gzip_framing(void)
+{
+	const char *text = "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n";
+	Buf			gz = gzip_of(text, strlen(text)),
+				multi = {0},
+				junk = {0};
+	Res		   *r;
+
+	current_test = "gzip framing";
+	r = run_ex(gz.d, gz.n, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, 0, 0);
+	EXPECT_SHAPE(r, "R R R");
+	CHECK(r->gzip && r->format == CL_FORMAT_NDJSON, "gzip without .gz name");
+	res_free(r);
+
+	buf_add(&multi, gz.d, gz.n);
+	buf_add(&multi, gz.d, gz.n);
+	r = run_ex(multi.d, multi.n, CL_COMPRESSION_GZIP, CL_FORMAT_NDJSON, 0, 0);
+	EXPECT_SHAPE(r, "R R R R R R");
+	res_free(r);
+
+	/* truncated: records before the damage, then a stream error */
+	r = run_ex(multi.d, multi.n - 5, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, 0, 0);
+	CHECK(r->final == CL_FRAME_STREAM_ERROR && strstr(r->final_msg, "truncated") != NULL && r->nrec >= 3,
+		  "truncated gzip: final %d records %d: %s", r->final, r->nrec, r->final_msg);
+	res_free(r);
+
+	/* gzip of garbage */
+	buf_add(&junk, gz.d, 10);
+	buf_str(&junk, "this is not deflate data at all, sorry");
+	r = run_ex(junk.d, junk.n, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, 0, 0);
+	CHECK(r->final == CL_FRAME_STREAM_ERROR && strstr(r->final_msg, "corrupt") != NULL && r->nrec == 0,
+		  "garbage gzip: %s", r->final_msg);
+	res_free(r);
+
+	/* plain data declared gzip */
+	r = run(text, CL_COMPRESSION_GZIP, CL_FORMAT_AUTO);
+	CHECK(r->final == CL_FRAME_STREAM_ERROR && r->nrec == 0, "plain declared gzip: %s", r->final_msg);
+	res_free(r);
+
+	buf_free(&gz);
+	buf_free(&multi);
+	buf_free(&junk);
+}
+
+static void
+test_large(void)
+{
+	size_t		n = (size_t) 50 * 1024 * 1024;
+	Buf			b = {0};
+	char	   *big;
+	size_t		i;
+	Res		   *r;
+	RunOpts		ro;
+
+	current_test = "50 MB record";
+	big = malloc(n);
+	for (i = 0; i < n; i++)
+		big[i] = (char) ('a' + i % 26);
+	buf_str(&b, "{\"small\":1}\n{\"big\":\"");
+	buf_add(&b, big, n);
+	buf_str(&b, "\",\"after\":[1,2,3]}\n{\"small\":2}\n");
+	free(big);
+	memset(&ro, 0, sizeof(ro));
+	ro.via_file = 1;
+	ro.no_trace = 1;
+	r = run_once(b.d, b.n, &ro);
+	CHECK(r->nrec == 3 && r->nerr == 0 && r->final == CL_FRAME_END, "50 MB record loads: %d records %d errors %s",
+		  r->nrec, r->nerr, r->final_msg);
+	CHECK(r->n == 3 && r->o[2].line == 3 && r->o[2].off == b.n - 12, "record after the big one at %llu",
+		  (unsigned long long) (r->n == 3 ? r->o[2].off : 0));
+	res_free(r);
+	/* and with a small limit it is one error, memory stays bounded */
+	ro.max_record = 1024 * 1024;
+	ro.chunk = 65536;
+	r = run_once(b.d, b.n, &ro);
+	CHECK(r->nrec == 2 && r->nerr == 1 && r->n == 3 && r->o[1].kind == CL_ERR_TOO_LARGE && !r->o[1].has_raw,
+		  "50 MB record over a 1 MB limit: %d records %d errors", r->nrec, r->nerr);
+	res_free(r);
+	buf_free(&b);
+}
+
+/* ---------------------------------------------------------------- samples */
+
+static const char *
+samples_dir(void)
+{
+	static char path[1024];
+	const char *env = getenv("CONNECT_LAKE_SAMPLES");
+
+	if (env && *env)
+		snprintf(path, sizeof(path), "%s", env);
+	else
+		snprintf(path, sizeof(path), "../shared/samples");
+	return path;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static void
+expect_records(const char *what, const void *data, size_t len, CLFormat fmt, const char *expected, int count)
+{
+	Res		   *r = run_ex(data, len, CL_COMPRESSION_AUTO, fmt, 0, 0);
+	char	   *got = records_of(r);
+
+	CHECK(r->nrec == count && r->nerr == 0 && r->final == CL_FRAME_END && strcmp(got, expected) == 0,
+		  "samples %s (%s): %d records, %d errors, final %d", what, cl_format_name(r->format), r->nrec, r->nerr, r->final);
+	if (r->nerr)
+		dump(r);
+	free(got);
+	res_free(r);
+}
+
+static void
+test_samples(void)
+{
+	const char *dir = samples_dir();
+	DIR		   *d = opendir(dir);
+	struct dirent *de;
+	char	   *names[64];
+	int			n = 0,
+				i;
+	Buf			expected = {0},
+				concat = {0},
+				nd = {0},
+				arr = {0},
+				subs = {0},
+				exp = {0},
+				gz = {0},
+				fle = {0};
+	json_object *fle_events = json_object_new_array();
+
+	current_test = "samples";
+	if (d == NULL)
+	{
+		printf("unit framing: samples skipped (%s not found)\n", dir);
+		json_object_put(fle_events);
+		return;
+	}
+	while ((de = readdir(d)) != NULL && n < 64)
+	{
+		size_t		l = strlen(de->d_name);
+
+		if ((strncmp(de->d_name, "ctr_", 4) == 0 || strncmp(de->d_name, "flowlog_", 8) == 0) &&
+			l > 5 && strcmp(de->d_name + l - 5, ".json") == 0)
+			names[n++] = dups(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(char *), cmp_names);
+	CHECK(n >= 4, "found %d samples in %s", n, dir);
+	buf_str(&expected, "");
+	buf_str(&arr, "[\n");
+	for (i = 0; i < n; i++)
+	{
+		char		path[2048];
+		Buf			raw;
+		json_object *obj;
+		const char *plain;
+		char	   *env;
+		Buf			g;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (read_file(path, &raw) < 0)
+		{
+			CHECK(0, "cannot read %s", path);
+			continue;
+		}
+		obj = json_tokener_parse(raw.d);
+		CHECK(obj != NULL, "%s parses", names[i]);
+		plain = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		buf_str(&expected, plain);
+		buf_str(&expected, "\n");
+
+		/* as given */
+		{
+			char		exp1[1 << 16];
+
+			snprintf(exp1, sizeof(exp1), "%s\n", plain);
+			expect_records(names[i], raw.d, raw.n, CL_FORMAT_AUTO, exp1, 1);
+		}
+		buf_add(&concat, raw.d, raw.n);
+		buf_str(&nd, plain);
+		buf_str(&nd, "\r\n");
+		if (i > 0)
+			buf_str(&arr, ",\n");
+		buf_add(&arr, raw.d, raw.n);
+		/* one envelope per sample, a control message after the first */
+		env = envelope("DATA_MESSAGE", names[i], 1, &plain, i);
+		buf_str(&subs, env);
+		g = gzip_of(env, strlen(env));
+		buf_add(&gz, g.d, g.n);
+		buf_free(&g);
+		free(env);
+		if (i == 0)
+		{
+			env = envelope("CONTROL_MESSAGE", "", 0, NULL, 0);
+			buf_str(&subs, env);
+			free(env);
+		}
+		/* export lines keep the pretty-printing: messages span lines */
+		buf_printf(&exp, "2021-04-13T00:14:%02d.581Z ", i);
+		buf_add(&exp, raw.d, raw.n);
+		if (raw.n == 0 || raw.d[raw.n - 1] != '\n')
+			buf_str(&exp, "\n");
+		{
+			json_object *ev = json_object_new_object();
+
+			json_object_object_add(ev, "logStreamName", json_object_new_string(names[i]));
+			json_object_object_add(ev, "timestamp", json_object_new_int64(1618272871581LL + i));
+			json_object_object_add(ev, "message", json_object_new_string_len(raw.d, (int) raw.n));
+			json_object_object_add(ev, "ingestionTime", json_object_new_int64(1618272871600LL + i));
+			json_object_object_add(ev, "eventId", json_object_new_string(names[i]));
+			json_object_array_add(fle_events, ev);
+		}
+		json_object_put(obj);
+		buf_free(&raw);
+	}
+	buf_str(&arr, "\n]\n");
+	{
+		json_object *top = json_object_new_object();
+
+		json_object_object_add(top, "events", fle_events);
+		json_object_object_add(top, "searchedLogStreams", json_object_new_array());
+		json_object_object_add(top, "nextToken", json_object_new_string("token"));
+		buf_str(&fle, json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(top);
+	}
+
+	expect_records("concatenated", concat.d, concat.n, CL_FORMAT_AUTO, expected.d, n);
+	expect_records("concatenated (explicit)", concat.d, concat.n, CL_FORMAT_CONCATENATED, expected.d, n);
+	expect_records("ndjson", nd.d, nd.n, CL_FORMAT_AUTO, expected.d, n);
+	expect_records("array", arr.d, arr.n, CL_FORMAT_AUTO, expected.d, n);
+	expect_records("subscription", subs.d, subs.n, CL_FORMAT_AUTO, expected.d, n);
+	expect_records("subscription gzip members", gz.d, gz.n, CL_FORMAT_AUTO, expected.d, n);
+	expect_records("export", exp.d, exp.n, CL_FORMAT_AUTO, expected.d, n);
+	expect_records("filter-log-events", fle.d, fle.n, CL_FORMAT_AUTO, expected.d, n);
+	{
+		Buf			g = gzip_of(concat.d, concat.n);
+
+		expect_records("concatenated gzip", g.d, g.n, CL_FORMAT_AUTO, expected.d, n);
+		buf_free(&g);
+		g = gzip_of(arr.d, arr.n);
+		expect_records("array gzip", g.d, g.n, CL_FORMAT_AUTO, expected.d, n);
+		buf_free(&g);
+		g = gzip_of(exp.d, exp.n);
+		expect_records("export gzip", g.d, g.n, CL_FORMAT_AUTO, expected.d, n);
+		buf_free(&g);
+	}
+
+	/* the .jsonc documentation samples are not JSON: one error each, no crash */
+	{
+		const char *bad[] = {"case_event_1_case_updated_awsdocs_2022.jsonc", "case_event_2_related_item_created_awsdocs_2022.jsonc"};
+
+		for (i = 0; i < 2; i++)
+		{
+			char		path[2048];
+			Buf			raw;
+			Res		   *r;
+
+			snprintf(path, sizeof(path), "%s/%s", dir, bad[i]);
+			if (read_file(path, &raw) < 0)
+				continue;
+			r = run_ex(raw.d, raw.n, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, 0, 0);
+			/* the leading // lines, then the object with comments */
+			CHECK(r->nrec == 0 && r->nerr == 2 && r->final == CL_FRAME_END && r->o[1].kind == CL_ERR_SYNTAX &&
+				  strstr(r->o[1].reason, "comments") != NULL,
+				  "%s: syntax errors (%d records %d errors)", bad[i], r->nrec, r->nerr);
+			if (r->nerr != 2)
+				dump(r);
+			res_free(r);
+			buf_free(&raw);
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	buf_free(&expected);
+	buf_free(&concat);
+	buf_free(&nd);
+	buf_free(&arr);
+	buf_free(&subs);
+	buf_free(&exp);
+	buf_free(&gz);
+	buf_free(&fle);
+}
+
+static void
+test_api(void)
+{
+	CLFrame    *f;
+	CLRecord	rec;
+	int			r;
+
+	current_test = "api";
+	CHECK(cl_format_from_name("cloudwatch_subscription") == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION, "format names");
+	CHECK(strcmp(cl_format_name(CL_FORMAT_FILTER_LOG_EVENTS), "filter_log_events") == 0, "format name");
+	CHECK(cl_format_from_name("xml") == -1 && cl_compression_from_name("gzip") == CL_COMPRESSION_GZIP, "names");
+	errno = 0;
+	f = cl_frame_open("/nonexistent/file", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, NULL);
+	CHECK(f == NULL && errno == ENOENT, "missing file: errno %d", errno);
+	/* close mid-file, with a record handed out: nothing leaks (valgrind) */
+	f = cl_frame_open_mem("{\"a\":1}{\"b\":2}", 14, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, NULL);
+	r = cl_frame_next(f, &rec);
+	CHECK(r == CL_FRAME_RECORD && rec.obj != NULL, "first record");
+	json_object_get(rec.obj);
+	cl_frame_close(&f);
+	CHECK(f == NULL && json_object_get_type(rec.obj) == json_type_object, "a kept record outlives close");
+	json_object_put(rec.obj);
+	cl_frame_close(NULL);
+	CHECK(cl_frame_next(NULL, &rec) == CL_FRAME_END, "NULL frame");
+}
+
+/* ---------------------------------------------------------------- bench */
+
+static double
+now_s(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static void
+make_ctr(Buf *b, long i)
+{
+	buf_printf(b,
+			   "{\"AWSAccountId\":\"123456789012\",\"AWSContactTraceRecordFormatVersion\":\"2017-03-10\","
+			   "\"Agent\":{\"ARN\":\"arn:aws:connect:us-east-1:123456789012:instance/258252ea-967d-46f9-a510-b7f0bae69eea/agent/e7c9afb6-b1e1-4afa-b5b5-d1c9bc752b%02ld\","
+			   "\"AfterContactWorkDuration\":%ld,\"AfterContactWorkEndTimestamp\":\"2022-01-05T17:28:17Z\",\"AfterContactWorkStartTimestamp\":\"2022-01-05T17:28:12Z\","
+			   "\"AgentInteractionDuration\":%ld,\"ConnectedToAgentTimestamp\":\"2022-01-05T17:27:58Z\",\"CustomerHoldDuration\":0,"
+			   "\"HierarchyGroups\":{\"Level1\":{\"ARN\":\"arn:aws:connect:us-east-1:123456789012:instance/258252ea/agent-group/a1\",\"GroupName\":\"Sales\"},\"Level2\":null,\"Level3\":null,\"Level4\":null,\"Level5\":null},"
+			   "\"LongestHoldDuration\":0,\"NumberOfHolds\":0,\"RoutingProfile\":{\"ARN\":\"arn:aws:connect:us-east-1:123456789012:instance/258252ea/routing-profile/f1\",\"Name\":\"Basic Routing Profile\"},"
+			   "\"Username\":\"agent%ld\"},\"AgentConnectionAttempts\":1,"
+			   "\"Attributes\":{\"greetingPlayed\":\"true\",\"customerTier\":\"gold\",\"note\":\"Caller said \\\"hello\\\"\\nand waited\",\"lang\":\"fr-FR \xC3\xA9t\xC3\xA9\"},"
+			   "\"Channel\":\"VOICE\",\"ConnectedToSystemTimestamp\":\"2022-01-05T17:27:40Z\",\"ContactId\":\"%08lx-2c12-4d6e-9f5a-2b0f8c3e%04lx\","
+			   "\"CustomerEndpoint\":{\"Address\":\"+8210%08ld\",\"Type\":\"TELEPHONE_NUMBER\"},\"DisconnectReason\":\"CUSTOMER_DISCONNECT\","
+			   "\"DisconnectTimestamp\":\"2022-01-05T17:28:12Z\",\"InitialContactId\":null,\"InitiationMethod\":\"INBOUND\","
+			   "\"InitiationTimestamp\":\"2022-01-05T17:27:40Z\",\"InstanceARN\":\"arn:aws:connect:us-east-1:123456789012:instance/258252ea-967d-46f9-a510-b7f0bae69eea\","
+			   "\"LastUpdateTimestamp\":\"2022-01-05T17:29:35Z\",\"MediaStreams\":[{\"Type\":\"AUDIO\"}],\"NextContactId\":null,\"PreviousContactId\":null,"
+			   "\"Queue\":{\"ARN\":\"arn:aws:connect:us-east-1:123456789012:instance/258252ea/queue/3b7f2d7e-7b32-4d4c-a2ec-1c8e1e0b%04ld\",\"DequeueTimestamp\":\"2022-01-05T17:27:58Z\",\"Duration\":%ld,\"EnqueueTimestamp\":\"2022-01-05T17:27:46Z\",\"Name\":\"BasicQueue\"},"
+			   "\"Recording\":{\"DeletionReason\":null,\"Location\":\"bucket/connect/instance/CallRecordings/2022/01/05/%08lx_20220105T17:27_UTC.wav\",\"Status\":\"AVAILABLE\",\"Type\":\"AUDIO\"},"
+			   "\"Recordings\":[{\"DeletionReason\":null,\"FragmentStartNumber\":\"91343852333181432392682062607743920146264440123\",\"FragmentStopNumber\":\"91343852333181432397133821869712330108258230012\","
+			   "\"Location\":\"bucket/connect/instance/CallRecordings/2022/01/05/%08lx_20220105T17:27_UTC.wav\",\"MediaStreamType\":\"AUDIO\",\"ParticipantType\":\"AGENT\",\"StartTimestamp\":\"2022-01-05T17:27:58Z\",\"Status\":\"AVAILABLE\",\"StopTimestamp\":\"2022-01-05T17:28:12Z\",\"StorageType\":\"S3\"}],"
+			   "\"References\":[],\"SystemEndpoint\":{\"Address\":\"+82800000000\",\"Type\":\"TELEPHONE_NUMBER\"},\"Tags\":{\"aws:connect:instanceId\":\"258252ea\"},"
+			   "\"TransferCompletedTimestamp\":null,\"TransferredToEndpoint\":null,\"Campaign\":{\"CampaignId\":null},\"ContactDetails\":{}}",
+			   i % 100, i % 60, 20 + i % 300, i % 50, i, i % 65536, i % 100000000, i % 10000, i % 120, i, i);
+}
+
+static double
+bench_file(const char *label, const char *path, CLFormat fmt, double mb, long expect)
+{
+	double		t0 = now_s(),
+				dt;
+	long		nrec = 0,
+				nerr = 0;
+	CLRecord	rec;
+	CLFrame    *f = cl_frame_open(path, CL_COMPRESSION_AUTO, fmt, NULL);
+	int			r;
+
+	while ((r = cl_frame_next(f, &rec)) > 0)
+	{
+		if (r == CL_FRAME_RECORD)
+			nrec++;
+		else
+			nerr++;
+	}
+	dt = now_s() - t0;
+	printf("  %-28s %8.1f MB/s  (%ld records, %ld errors, %.2f s)\n", label, mb / dt, nrec, nerr, dt);
+	if (nrec != expect || nerr != 0 || r != CL_FRAME_END)
+		printf("  !! expected %ld records and END\n", expect);
+	cl_frame_close(&f);
+	return mb / dt;
+}
+
+static int
+bench(double target_mb)
+{
+	Buf			rec = {0};
+	FILE	   *nd,
+			   *cc;
+	gzFile		gz;
+	char		pnd[128],
+				pcc[128],
+				pgz[128];
+	size_t		total = 0;
+	long		i = 0;
+	double		mb;
+
+	snprintf(pnd, sizeof(pnd), "%s/bench.ndjson", tmpdir);
+	snprintf(pcc, sizeof(pcc), "%s/bench.concat", tmpdir);
+	snprintf(pgz, sizeof(pgz), "%s/bench.ndjson.gz", tmpdir);
+	nd = fopen(pnd, "wb");
+	cc = fopen(pcc, "wb");
+	gz = gzopen(pgz, "wb6");
+	while (total < target_mb * 1024 * 1024)
+	{
+		rec.n = 0;
+		make_ctr(&rec, i++);
+		fwrite(rec.d, 1, rec.n, cc);
+		buf_str(&rec, "\n");
+		fwrite(rec.d, 1, rec.n, nd);
+		gzwrite(gz, rec.d, (unsigned) rec.n);
+		total += rec.n;
+	}
+	fclose(nd);
+	fclose(cc);
+	gzclose(gz);
+	mb = total / (1024.0 * 1024.0);
+	printf("framing bench: %ld CTR-like records of ~%zu bytes, %.1f MB decompressed\n", i, rec.n, mb);
+
+	/* json-c alone on the same bytes, in memory, line by line: the ceiling */
+	{
+		Buf			all;
+		json_tokener *tok = json_tokener_new_ex(65);
+		double		t0,
+					dt;
+		char	   *p,
+				   *e;
+		long		n = 0;
+
+		read_file(pnd, &all);
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
+		t0 = now_s();
+		p = all.d;
+		e = all.d + all.n;
+		while (p < e)
+		{
+			char	   *nl = memchr(p, '\n', e - p);
+			json_object *o;
+
+			json_tokener_reset(tok);
+			o = json_tokener_parse_ex(tok, p, (int) (nl - p));
+			n += o != NULL;
+			json_object_put(o);
+			p = nl + 1;
+		}
+		dt = now_s() - t0;
+		printf("  %-28s %8.1f MB/s  (%ld records, %.2f s)\n", "json-c alone (in memory)", mb / dt, n, dt);
+		json_tokener_free(tok);
+		buf_free(&all);
+	}
+	bench_file("ndjson (plain file)", pnd, CL_FORMAT_AUTO, mb, i);
+	bench_file("ndjson (gzip file)", pgz, CL_FORMAT_AUTO, mb, i);
+	bench_file("concatenated }{ (plain)", pcc, CL_FORMAT_AUTO, mb - i / (1024.0 * 1024.0), i);
+	unlink(pnd);
+	unlink(pcc);
+	unlink(pgz);
+	buf_free(&rec);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static void
+cleanup(void)
+{
+	char		cmd[128];
+
+	if (tmpdir[0])
+	{
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", tmpdir);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/cl_framing_test.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+	{
+		perror("mkdtemp");
+		return 2;
+	}
+	atexit(cleanup);
+	if (argc > 1 && strcmp(argv[1], "--bench") == 0)
+		return bench(argc > 2 ? atof(argv[2]) : 100.0);
+
+	test_decompress();
+	test_api();
+	test_ndjson();
+	test_concatenated();
+	test_array();
+	test_export();
+	test_subscription();
+	test_filter_log_events();
+	test_errors();
+	test_empty();
+	test_gzip_framing();
+	test_samples();
+	test_large();
+
+	printf("unit framing: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
