@@ -1,5 +1,6 @@
 -- Agent events: agent_event_parse() on LOGIN, LOGOUT, STATE_CHANGE and HEART_BEAT.
 SET TimeZone = 'UTC';
+SET DateStyle = 'ISO, YMD';
 CREATE FUNCTION pg_temp.ev(type text, ts text, cur jsonb, prev jsonb) RETURNS jsonb LANGUAGE sql AS $$
   SELECT jsonb_build_object('AWSAccountId', '111122223333',
     'AgentARN', 'arn:aws:connect:eu-west-2:111122223333:instance/9a8b7c6d-1111-2222-3333-444455556666/agent/5e6f7a8b-0000-4000-8000-00000000000a',

@@ -2,6 +2,7 @@
 -- hand-written records of every event type, both detail-type names, every
 -- tagged value type, mapped and unmapped custom fields, and bad input.
 SET TimeZone = 'UTC';
+SET DateStyle = 'ISO, YMD';
 SET connect_lake.calendar = 'england_wales';
 
 -- The field map, loaded from a saved ListFields response: names matched

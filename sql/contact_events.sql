@@ -1,5 +1,6 @@
 -- Contact events: contact_event_parse() on hand-written records.
 SET TimeZone = 'UTC';
+SET DateStyle = 'ISO, YMD';
 CREATE FUNCTION pg_temp.show(r connect_lake.contact_event) RETURNS text LANGUAGE sql AS
   $$ SELECT jsonb_pretty(jsonb_strip_nulls(to_jsonb(r))) $$;
 

@@ -2,6 +2,7 @@
 -- kinds are registered, land through the writer, are de-duplicated by
 -- event id, and Cases RELATED_ITEM.* events are routed to case_related_items.
 SET TimeZone = 'UTC';
+SET DateStyle = 'ISO, YMD';
 
 SELECT connect_lake.ingest('contact_event', $${"id": "ce-1", "time": "2024-03-04T09:15:02Z",
   "detail": {"eventType": "QUEUED", "contactId": "0d7e3c1a-5b6f-4a8e-9c2d-1e0f9a8b7c6d", "Channel": "Voice"}}$$);
