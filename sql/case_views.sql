@@ -1,6 +1,7 @@
 -- Case state over time and the analysts' queries, on a small data set
 -- checked by hand.  Days are London days (BST from 2024-03-31 01:00 UTC).
 SET TimeZone = 'Europe/London';
+SET DateStyle = 'ISO, YMD';
 SET connect_lake.calendar = 'england_wales';
 INSERT INTO connect_lake.case_field_map (field_id, column_name) VALUES
   ('f-level1', 'detail_case_fields_level_1'), ('f-complaint', 'detail_case_fields_is_complaint'),
@@ -72,8 +73,10 @@ SELECT pg_temp.land(pg_temp.ev('e6-1', 'c-6', 'CASE.CREATED', now() - interval '
   '{"status": "open", "f-level1": "Payments"}'));
 SELECT case_id, status, is_open, level_1, account, is_complaint, is_overdue, last_event_id
   FROM connect_lake.case_current ORDER BY case_id;
--- case_state keeps the deleted case; refreshing again changes nothing.
-SELECT detail_case_caseid, detail_event_type FROM connect_lake.case_state WHERE detail_case_caseid = 'c-4';
+-- case_state keeps the deleted case with its fields (its CASE.DELETED event
+-- carried none); refreshing again changes nothing.
+SELECT detail_case_caseid, detail_event_type, id, detail_case_fields_level_1, detail_case_createddatetime
+  FROM connect_lake.case_state WHERE detail_case_caseid = 'c-4';
 SELECT connect_lake.case_state_refresh() AS changed;
 
 -- Backlog at past moments, from the history.
@@ -90,7 +93,7 @@ SELECT * FROM connect_lake.open_case_backlog('2024-03-30', '2024-04-03');
 -- Now: c-1, c-3, c-6, and c-7 (pending counts as open); all but c-6 overdue.
 SELECT open_cases, overdue_cases, open_complaints, as_of = now() AS now FROM connect_lake.open_case_backlog;
 
--- Cases created per London day (c-3 on 1 April; deleted c-4 not counted).
+-- Cases created per London day: c-3 on 1 April; c-4, deleted since, on 5 March.
 SELECT * FROM connect_lake.case_volume_daily('2024-03-01', '2024-04-30');
 SELECT * FROM connect_lake.case_volume_daily('2024-04-01', '2024-04-01');
 SELECT * FROM connect_lake.case_volume_daily WHERE day < '2025-01-01';

@@ -50,6 +50,7 @@
 PG_FUNCTION_INFO_V1(case_event_parse_jsonb);
 PG_FUNCTION_INFO_V1(case_event_parse_map);
 PG_FUNCTION_INFO_V1(case_related_item_parse_jsonb);
+PG_FUNCTION_INFO_V1(case_event_parse_text);
 
 #define CASE_DUE_WORKING_DAYS 2
 
@@ -802,4 +803,23 @@ case_related_item_parse_jsonb(PG_FUNCTION_ARGS)
 	CaseCtx		ctx = {&empty, false};	/* IMMUTABLE: never reads case_field_map */
 
 	return parse_case(fcinfo, &ctx, &cl_kind_case_related_item);
+}
+
+/* case_event_parse(doc text): raw JSON as it lies in a file (the loader's json-c path) */
+Datum
+case_event_parse_text(PG_FUNCTION_ARGS)
+{
+	text	   *doc = PG_GETARG_TEXT_PP(0);
+	json_object *obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), "case event record");
+	CLMapState	st;
+
+	cl_map_init(&st, &cl_kind_case_event);
+	if (!cl_map_jsonc(&st, obj))
+		cl_map_raise(&st);
+	if (st.kind != &cl_kind_case_event)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("Cases event %s is a RELATED_ITEM.* event, not a CASE.* event", id_of(&st)),
+				 errhint("Use connect_lake.case_related_item_parse(), or connect_lake.ingest('case_event', doc), which lands either kind.")));
+	PG_RETURN_DATUM(cl_map_datum(&st));
 }

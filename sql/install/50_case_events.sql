@@ -210,6 +210,12 @@ CREATE FUNCTION connect_lake.case_event_parse(doc jsonb) RETURNS connect_lake.ca
 COMMENT ON FUNCTION connect_lake.case_event_parse(jsonb) IS
   'One Cases CASE.* event (detail-type Amazon Connect Cases Change or Cases Event) as a typed connect_lake.case_event row: fields mapped through case_field_map, due date = created + 2 working days (default calendar), overdue and landed date as of now. STABLE: reads case_field_map and the calendar.';
 
+CREATE FUNCTION connect_lake.case_event_parse(doc text) RETURNS connect_lake.case_event
+  AS 'MODULE_PATHNAME', 'case_event_parse_text'
+  LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.case_event_parse(text) IS
+  'One Cases CASE.* event as raw JSON text (as it lies in a file, read the way load() reads it) as a typed connect_lake.case_event row; as case_event_parse(jsonb) otherwise.';
+
 CREATE FUNCTION connect_lake.case_event_parse(doc jsonb, field_map jsonb) RETURNS connect_lake.case_event
   AS 'MODULE_PATHNAME', 'case_event_parse_map'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -299,19 +305,27 @@ COMMENT ON FUNCTION connect_lake.case_field_map_load(jsonb, jsonb) IS
 -- them out).  Maintained set-wise by case_state_refresh(), which ingest() and
 -- load() run after writing case events; run it after hand-written INSERTs.
 -- Order-independent and idempotent: an older or repeated event never
--- replaces a newer one.
+-- replaces a newer one.  A CASE.DELETED event that carries no fields keeps
+-- the case's last known fields (only the event columns change), so that
+-- counts of cases created still see the deleted ones.
 CREATE TABLE connect_lake.case_state OF connect_lake.case_event (
   detail_case_caseid           WITH OPTIONS PRIMARY KEY,
   detail_approximatechangetime WITH OPTIONS NOT NULL,
   id                           WITH OPTIONS NOT NULL
 );
-CREATE INDEX case_state_created_idx ON connect_lake.case_state (detail_case_createddatetime);
-CREATE INDEX case_state_account_idx ON connect_lake.case_state (account) WHERE account IS NOT NULL;
+-- Partial, covering indexes: the case views answer from them alone (index-only scans).
+CREATE INDEX case_state_created_idx ON connect_lake.case_state (detail_case_createddatetime)
+  INCLUDE (detail_event_type, detail_case_fields_status, detail_case_fields_is_complaint, detail_case_fields_level_1);
 CREATE INDEX case_state_open_idx ON connect_lake.case_state (detail_case_createddatetime)
+  INCLUDE (detail_case_fields_is_complaint)
   WHERE detail_event_type IS DISTINCT FROM 'CASE.DELETED'
     AND coalesce(lower(detail_case_fields_status), 'open') <> 'closed';
 CREATE INDEX case_state_complaint_idx ON connect_lake.case_state (detail_case_createddatetime)
-  WHERE detail_case_fields_is_complaint AND detail_event_type IS DISTINCT FROM 'CASE.DELETED';
+  INCLUDE (detail_event_type, detail_case_fields_status, detail_case_fields_complaint_subject,
+           detail_case_fields_complaint_goodwill_amount, detail_case_fields_complaint_resolved,
+           detail_case_fields_ombudsman_case)
+  WHERE detail_case_fields_is_complaint;
+CREATE INDEX case_state_account_idx ON connect_lake.case_state (account) WHERE account IS NOT NULL;
 COMMENT ON TABLE connect_lake.case_state IS
   'The latest event of every case (by approximateChangeTime, then event id), deleted cases included: what case_current and the case views read. Maintained by case_state_refresh().';
 DO $comments$
@@ -332,13 +346,32 @@ LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
   WITH latest AS (
-    SELECT DISTINCT ON (e.detail_case_caseid) e.*
+    SELECT DISTINCT ON (e.detail_case_caseid) e
       FROM connect_lake.case_events e
      WHERE e.detail_case_caseid = ANY (case_ids)
      ORDER BY e.detail_case_caseid, e.detail_approximatechangetime DESC, e.id DESC
+  ), merged AS (
+    -- A CASE.DELETED event that carries no fields keeps the fields of the
+    -- case's latest event that has them: only its event columns change.
+    SELECT CASE WHEN p.f IS NULL THEN l.e
+                ELSE jsonb_populate_record(p.f, jsonb_build_object(
+                       'id', (l.e).id, 'detail_approximatechangetime', (l.e).detail_approximatechangetime,
+                       'detail_event_type', (l.e).detail_event_type,
+                       'detail_changedfieldids', (l.e).detail_changedfieldids,
+                       'detail_performedby_userarn', (l.e).detail_performedby_userarn,
+                       'detail_performedby_iamprincipalarn', (l.e).detail_performedby_iamprincipalarn,
+                       'detail_type', (l.e).detail_type, 'time', (l.e)."time",
+                       'source_file', (l.e).source_file, 'source_offset', (l.e).source_offset,
+                       'meta_enriched_landed_date', (l.e).meta_enriched_landed_date)) END AS r
+      FROM latest l
+      LEFT JOIN LATERAL (
+        SELECT f FROM connect_lake.case_events f
+         WHERE (l.e).detail_event_type = 'CASE.DELETED' AND (l.e).detail_case_createddatetime IS NULL
+           AND f.detail_case_caseid = (l.e).detail_case_caseid AND f.detail_case_createddatetime IS NOT NULL
+         ORDER BY f.detail_approximatechangetime DESC, f.id DESC LIMIT 1) p ON true
   ), up AS (
     INSERT INTO connect_lake.case_state AS s
-    SELECT * FROM latest
+    SELECT (m.r).* FROM merged m
     ON CONFLICT (detail_case_caseid) DO UPDATE
        SET (id, detail_approximatechangetime, account, detail_event_type, detail_case_createddatetime,
             detail_case_templateid, detail_case_fields_status, detail_case_fields_title,
