@@ -307,8 +307,20 @@ clGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	total = startup + seq_page_cost * p->pages + per_tuple * p->ntuples;
 
 	add_path(baserel, (Path *)
-			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
-									 startup, total, NIL, NULL, NULL, NIL));
+			 create_foreignscan_path(root, baserel,
+									 NULL,	/* default pathtarget */
+									 baserel->rows,
+#if PG_VERSION_NUM >= 180000
+									 0,		/* no disabled nodes */
+#endif
+									 startup, total,
+									 NIL,	/* no pathkeys */
+									 baserel->lateral_relids,
+									 NULL,	/* no extra plan */
+#if PG_VERSION_NUM >= 170000
+									 NIL,	/* no fdw_restrictinfo list */
+#endif
+									 NIL));
 }
 
 static ForeignScan *
