@@ -622,7 +622,11 @@ acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows,
 	{
 		bool		got;
 
+#if PG_VERSION_NUM >= 180000
+		vacuum_delay_point(true);
+#else
 		vacuum_delay_point();
+#endif
 		old = MemoryContextSwitchTo(scancxt);
 		got = scan_next(s, values, nulls);
 		MemoryContextSwitchTo(old);
