@@ -136,6 +136,8 @@ CLRecordKind cl_kind_case_event = {
 	.id_column = "id",
 	.finish = case_finish,
 	.route = case_route,
+	.after_write_key = "detail_case_caseid",
+	.after_write = cl_case_state_after_write,
 };
 
 /* ---------- routing CASE.* and RELATED_ITEM.* ---------- */
@@ -722,16 +724,17 @@ case_finish(CLMapState *st)
 /* ---------- case_state upkeep ---------- */
 
 /*
- * After case events landed in this transaction (their landed date is the
- * transaction's start): bring case_state up to date with them, set-wise.
+ * After the writer landed case events: bring case_state up to date for the
+ * cases they belong to (the writer's after_write hook; `case_ids` is a
+ * text[] of their ids, repeats allowed), set-wise and through the cases'
+ * key index rather than a scan of every event.
  */
 void
-cl_case_state_after_write(void)
+cl_case_state_after_write(Datum case_ids)
 {
-	Oid			argtypes[1] = {TIMESTAMPTZOID};
-	Datum		args[1];
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum		args[1] = {case_ids};
 
-	args[0] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("SELECT connect_lake.case_state_refresh($1)", 1, argtypes, args, NULL,

@@ -72,11 +72,13 @@ typedef struct KindInfo
 	Oid			parent;
 	TupleDesc	tupdesc;
 	bool		is_ctr;
-	bool		wrote;			/* rows inserted or replaced since the last finish */
 	int			part_att;
 	int			file_att;
 	int			offset_att;
 	int			landed_att;
+	/* kinds with an after_write hook: the key column and the keys written */
+	int			awk_att;
+	List	   *awk_keys;
 	/* ctr only */
 	int			id_att;
 	int			lut_att;
@@ -182,6 +184,14 @@ kind_info(CLWriter *w, CLMapState *st)
 	ki->file_att = att_of(ki->tupdesc, "source_file");
 	ki->offset_att = att_of(ki->tupdesc, "source_offset");
 	ki->landed_att = att_of(ki->tupdesc, "landed_at");
+	ki->awk_att = -1;
+	if (st->kind->after_write)
+	{
+		ki->awk_att = att_of(ki->tupdesc, st->kind->after_write_key);
+		if (ki->awk_att < 0)
+			elog(ERROR, "connect_lake writer: kind %s has no column %s",
+				 st->kind->name, st->kind->after_write_key);
+	}
 	if (ki->is_ctr)
 	{
 		ki->id_att = att_of(ki->tupdesc, "contactid");
@@ -529,6 +539,13 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 	}
 	partition = cl_partition_for(ki->parent, DatumGetTimestampTz(st->values[ki->part_att]));
 	b = buffer_for(w, ki, partition);
+
+	if (ki->awk_att >= 0 && !st->nulls[ki->awk_att])
+	{
+		old = MemoryContextSwitchTo(w->cxt);
+		ki->awk_keys = lappend(ki->awk_keys, DatumGetPointer(datumCopy(st->values[ki->awk_att], false, -1)));
+		MemoryContextSwitchTo(old);
+	}
 
 	/* the provenance columns */
 	if (ki->file_att >= 0)
@@ -1323,7 +1340,6 @@ flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
 
 	if (nwins > 0)
 	{
-		ki->wrote = true;
 		side_atts(ki->tupdesc, &sa);
 		collect_dims(wins, nwins, &sa);
 		write_accounts(wins, nwins, &sa);
@@ -1395,8 +1411,6 @@ flush_buf(CLWriter *w, WriteBuf *b)
 		run_plan(get_plan(PLAN_ROWS, ki, b->partition), args, 1, SPI_OK_INSERT_RETURNING);
 		w->counts.inserted += SPI_processed;
 		w->counts.duplicates += b->n - (int64) SPI_processed;
-		if (SPI_processed > 0)
-			ki->wrote = true;
 	}
 	MemoryContextSwitchTo(spicxt);
 	SPI_finish();
@@ -1439,13 +1453,27 @@ cl_writer_finish(CLWriter *w, CLWriteCounts *out)
 			flush_buf(w, bufs[i]);
 		pfree(bufs);
 	}
-	/* kind-specific upkeep, e.g. case_state after Cases events */
+
+	/* kinds' upkeep, with the keys of the rows just written */
 	for (int i = 0; i < w->nkinds; i++)
-		if (w->kinds[i].wrote)
-		{
-			w->kinds[i].wrote = false;
-			cl_kind_after_write(w->kinds[i].kind);
-		}
+	{
+		KindInfo   *ki = &w->kinds[i];
+		Datum	   *keys;
+		int			n = list_length(ki->awk_keys);
+		int			j = 0;
+		ListCell   *lc;
+
+		if (n == 0)
+			continue;
+		keys = palloc(sizeof(Datum) * n);
+		foreach(lc, ki->awk_keys)
+			keys[j++] = PointerGetDatum(lfirst(lc));
+		ki->kind->after_write(PointerGetDatum(construct_array(keys, n, TEXTOID, -1, false, TYPALIGN_INT)));
+		list_free(ki->awk_keys);
+		ki->awk_keys = NIL;
+		pfree(keys);
+	}
+
 	if (out)
 		*out = w->counts;
 	memset(&w->counts, 0, sizeof(w->counts));

@@ -326,7 +326,7 @@ END
 $comments$;
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.case_state', '');
 
-CREATE FUNCTION connect_lake.case_state_refresh(since timestamptz DEFAULT '-infinity')
+CREATE FUNCTION connect_lake.case_state_refresh(case_ids text[])
 RETURNS bigint
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -334,7 +334,7 @@ AS $fn$
   WITH latest AS (
     SELECT DISTINCT ON (e.detail_case_caseid) e.*
       FROM connect_lake.case_events e
-     WHERE e.meta_enriched_landed_date >= since
+     WHERE e.detail_case_caseid = ANY (case_ids)
      ORDER BY e.detail_case_caseid, e.detail_approximatechangetime DESC, e.id DESC
   ), up AS (
     INSERT INTO connect_lake.case_state AS s
@@ -382,10 +382,24 @@ AS $fn$
   )
   SELECT count(*) FROM up
 $fn$;
+COMMENT ON FUNCTION connect_lake.case_state_refresh(text[]) IS
+  'Brings case_state up to date for the given cases (through the key index of case_events); returns the cases whose state changed. ingest() and load() run it for the cases they wrote.';
+
+CREATE FUNCTION connect_lake.case_state_refresh(since timestamptz DEFAULT '-infinity')
+RETURNS bigint
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+  SELECT connect_lake.case_state_refresh(ARRAY(
+    SELECT DISTINCT e.detail_case_caseid FROM connect_lake.case_events e
+     WHERE e.meta_enriched_landed_date >= since))
+$fn$;
 COMMENT ON FUNCTION connect_lake.case_state_refresh(timestamptz) IS
-  'Brings case_state up to date with the case events that landed at or after since (default: all); returns the cases whose state changed. ingest() and load() run it after writing case events; run it after hand-written INSERTs into case_events.';
+  'Brings case_state up to date with the case events that landed at or after since (default: all); returns the cases whose state changed. Run it after hand-written INSERTs into case_events.';
 
 GRANT INSERT, UPDATE ON connect_lake.case_state TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.case_state_refresh(text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.case_state_refresh(text[]) TO connect_lake_loader;
 REVOKE ALL ON FUNCTION connect_lake.case_state_refresh(timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.case_state_refresh(timestamptz) TO connect_lake_loader;
 REVOKE ALL ON FUNCTION connect_lake.case_field_map_load(jsonb, jsonb) FROM PUBLIC;
