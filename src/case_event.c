@@ -32,6 +32,7 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -315,7 +316,43 @@ typedef struct CaseCtx
 {
 	const FieldMap *map;		/* NULL: read case_field_map */
 	bool		derive;			/* fill due date, overdue, landed date */
+	bool		note;			/* remember the case for case_state (writer path) */
 } CaseCtx;
+
+/*
+ * The cases of the events mapped for the writer (ingest(), load(): st->private
+ * NULL) since case_state was last brought up to date in this transaction;
+ * cl_case_state_after_write() refreshes just those.
+ */
+static MemoryContext noted_cxt = NULL;
+static LocalTransactionId noted_lxid = InvalidLocalTransactionId;
+static Datum *noted = NULL;
+static int	nnoted = 0,
+			maxnoted = 0;
+
+static void
+note_case(Datum caseid)
+{
+	if (noted_lxid != MyProc->lxid || noted_cxt == NULL)
+	{
+		/* a new transaction: what an earlier one noted is gone or done */
+		if (noted_cxt == NULL)
+			noted_cxt = AllocSetContextCreate(TopMemoryContext, "connect_lake noted cases",
+											  ALLOCSET_DEFAULT_SIZES);
+		MemoryContextReset(noted_cxt);
+		noted = NULL;
+		nnoted = maxnoted = 0;
+		noted_lxid = MyProc->lxid;
+	}
+	if (nnoted == maxnoted)
+	{
+		maxnoted = Max(64, maxnoted * 2);
+		noted = noted ? repalloc(noted, sizeof(Datum) * maxnoted)
+			: MemoryContextAlloc(noted_cxt, sizeof(Datum) * maxnoted);
+	}
+	noted[nnoted++] = PointerGetDatum(MemoryContextAlloc(noted_cxt, VARSIZE_ANY(DatumGetPointer(caseid))));
+	memcpy(DatumGetPointer(noted[nnoted - 1]), DatumGetPointer(caseid), VARSIZE_ANY(DatumGetPointer(caseid)));
+}
 
 /* Whether a column may be filled from a case field. */
 static bool
@@ -627,6 +664,7 @@ case_fields(CLMapState *st, const CLValue *value, const CLField *field)
 	{
 		local.map = NULL;
 		local.derive = true;
+		local.note = true;
 		ctx = &local;
 	}
 	if (ctx->map == NULL)
@@ -667,6 +705,7 @@ case_finish(CLMapState *st)
 	int			overdue = cl_map_column(st, "detail_case_fields_is_overdue");
 	int			landed = cl_map_column(st, "meta_enriched_landed_date");
 	int			evtype = cl_map_column(st, "detail_event_type");
+	int			caseid = cl_map_column(st, "detail_case_caseid");
 	bool		derive = ctx ? ctx->derive : true;
 
 	/* account: the mapped account field, else the profile id of customer_id */
@@ -691,6 +730,9 @@ case_finish(CLMapState *st)
 			st->nulls[acc] = false;
 		}
 	}
+
+	if ((ctx ? ctx->note : true) && caseid >= 0 && !st->nulls[caseid] && !st->failed)
+		note_case(st->values[caseid]);
 
 	if (!derive)
 		return;
@@ -729,16 +771,23 @@ case_finish(CLMapState *st)
 void
 cl_case_state_after_write(void)
 {
-	Oid			argtypes[1] = {TIMESTAMPTZOID};
-	Datum		args[1];
+	Oid			argtypes[2] = {TIMESTAMPTZOID, TEXTARRAYOID};
+	Datum		args[2];
 
+	if (noted_lxid != MyProc->lxid || nnoted == 0)
+		return;
+	/* the events landed in this transaction, of the cases noted since the last refresh */
 	args[0] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	args[1] = PointerGetDatum(construct_array(noted, nnoted, TEXTOID, -1, false, TYPALIGN_INT));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT connect_lake.case_state_refresh($1)", 1, argtypes, args, NULL,
+	if (SPI_execute_with_args("SELECT connect_lake.case_state_refresh($1, $2)", 2, argtypes, args, NULL,
 							  false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not refresh connect_lake.case_state");
 	SPI_finish();
+	MemoryContextReset(noted_cxt);
+	noted = NULL;
+	nnoted = maxnoted = 0;
 }
 
 /* ---------- SQL functions ---------- */
@@ -778,7 +827,9 @@ parse_case(FunctionCallInfo fcinfo, CaseCtx *ctx, CLRecordKind *want)
 Datum
 case_event_parse_jsonb(PG_FUNCTION_ARGS)
 {
-	return parse_case(fcinfo, NULL, &cl_kind_case_event);
+	CaseCtx		ctx = {NULL, true, false};
+
+	return parse_case(fcinfo, &ctx, &cl_kind_case_event);
 }
 
 /* case_event_parse(doc jsonb, field_map jsonb): IMMUTABLE, no derived columns */
@@ -789,6 +840,7 @@ case_event_parse_map(PG_FUNCTION_ARGS)
 
 	ctx.map = jsonb_field_map(PG_GETARG_JSONB_P(1));
 	ctx.derive = false;
+	ctx.note = false;
 	return parse_case(fcinfo, &ctx, &cl_kind_case_event);
 }
 
@@ -797,7 +849,7 @@ Datum
 case_related_item_parse_jsonb(PG_FUNCTION_ARGS)
 {
 	static const FieldMap empty = {0, NULL};
-	CaseCtx		ctx = {&empty, false};	/* IMMUTABLE: never reads case_field_map */
+	CaseCtx		ctx = {&empty, false, false};	/* IMMUTABLE: never reads case_field_map */
 
 	return parse_case(fcinfo, &ctx, &cl_kind_case_related_item);
 }
@@ -809,8 +861,10 @@ case_event_parse_text(PG_FUNCTION_ARGS)
 	text	   *doc = PG_GETARG_TEXT_PP(0);
 	json_object *obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), "case event record");
 	CLMapState	st;
+	CaseCtx		ctx = {NULL, true, false};
 
 	cl_map_init(&st, &cl_kind_case_event);
+	st.private = &ctx;
 	if (!cl_map_jsonc(&st, obj))
 		cl_map_raise(&st);
 	if (st.kind != &cl_kind_case_event)
