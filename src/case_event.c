@@ -32,6 +32,7 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -733,12 +734,14 @@ case_finish(CLMapState *st)
 void
 cl_case_state_after_write(Datum case_ids)
 {
-	Oid			argtypes[1] = {TEXTARRAYOID};
-	Datum		args[1] = {case_ids};
+	Oid			argtypes[2] = {TIMESTAMPTZOID, TEXTARRAYOID};
+	Datum		args[2];
 
+	args[0] = TimestampTzGetDatum(DT_NOBEGIN);	/* every event of those cases */
+	args[1] = case_ids;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT connect_lake.case_state_refresh($1)", 1, argtypes, args, NULL,
+	if (SPI_execute_with_args("SELECT connect_lake.case_state_refresh($1, $2)", 2, argtypes, args, NULL,
 							  false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not refresh connect_lake.case_state");
 	SPI_finish();
@@ -781,7 +784,9 @@ parse_case(FunctionCallInfo fcinfo, CaseCtx *ctx, CLRecordKind *want)
 Datum
 case_event_parse_jsonb(PG_FUNCTION_ARGS)
 {
-	return parse_case(fcinfo, NULL, &cl_kind_case_event);
+	CaseCtx		ctx = {NULL, true};
+
+	return parse_case(fcinfo, &ctx, &cl_kind_case_event);
 }
 
 /* case_event_parse(doc jsonb, field_map jsonb): IMMUTABLE, no derived columns */
@@ -812,8 +817,10 @@ case_event_parse_text(PG_FUNCTION_ARGS)
 	text	   *doc = PG_GETARG_TEXT_PP(0);
 	json_object *obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), "case event record");
 	CLMapState	st;
+	CaseCtx		ctx = {NULL, true};
 
 	cl_map_init(&st, &cl_kind_case_event);
+	st.private = &ctx;
 	if (!cl_map_jsonc(&st, obj))
 		cl_map_raise(&st);
 	if (st.kind != &cl_kind_case_event)

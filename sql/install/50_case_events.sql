@@ -340,15 +340,21 @@ END
 $comments$;
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.case_state', '');
 
-CREATE FUNCTION connect_lake.case_state_refresh(case_ids text[])
+CREATE FUNCTION connect_lake.case_state_refresh(since timestamptz DEFAULT '-infinity', case_ids text[] DEFAULT NULL)
 RETURNS bigint
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+  changed bigint;
+BEGIN
+  -- Planned per call (EXECUTE): the index on meta_enriched_landed_date for a
+  -- since, the partitions' keys for a list of cases.
+  EXECUTE format($q$
   WITH latest AS (
     SELECT DISTINCT ON (e.detail_case_caseid) e
       FROM connect_lake.case_events e
-     WHERE e.detail_case_caseid = ANY (case_ids)
+     WHERE %s
      ORDER BY e.detail_case_caseid, e.detail_approximatechangetime DESC, e.id DESC
   ), merged AS (
     -- A CASE.DELETED event that carries no fields keeps the fields of the
@@ -414,25 +420,16 @@ AS $fn$
     RETURNING 1
   )
   SELECT count(*) FROM up
+  $q$, CASE WHEN case_ids IS NULL THEN 'e.meta_enriched_landed_date >= $1'
+            ELSE 'e.detail_case_caseid = ANY ($2) AND e.meta_enriched_landed_date >= $1' END)
+  INTO changed USING since, case_ids;
+  RETURN changed;
+END
 $fn$;
-COMMENT ON FUNCTION connect_lake.case_state_refresh(text[]) IS
-  'Brings case_state up to date for the given cases (through the key index of case_events); returns the cases whose state changed. ingest() and load() run it for the cases they wrote.';
-
-CREATE FUNCTION connect_lake.case_state_refresh(since timestamptz DEFAULT '-infinity')
-RETURNS bigint
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-  SELECT connect_lake.case_state_refresh(ARRAY(
-    SELECT DISTINCT e.detail_case_caseid FROM connect_lake.case_events e
-     WHERE e.meta_enriched_landed_date >= since))
-$fn$;
-COMMENT ON FUNCTION connect_lake.case_state_refresh(timestamptz) IS
-  'Brings case_state up to date with the case events that landed at or after since (default: all); returns the cases whose state changed. Run it after hand-written INSERTs into case_events.';
+COMMENT ON FUNCTION connect_lake.case_state_refresh(timestamptz, text[]) IS
+  'Brings case_state up to date with the case events that landed at or after since (default: all), or with the events of the cases listed; returns the cases whose state changed. ingest() and load() run it (for the cases they wrote) after landing case events; run it after hand-written INSERTs into case_events.';
 
 GRANT INSERT, UPDATE ON connect_lake.case_state TO connect_lake_loader;
-REVOKE ALL ON FUNCTION connect_lake.case_state_refresh(text[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION connect_lake.case_state_refresh(text[]) TO connect_lake_loader;
-REVOKE ALL ON FUNCTION connect_lake.case_state_refresh(timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION connect_lake.case_state_refresh(timestamptz) TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.case_state_refresh(timestamptz, text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.case_state_refresh(timestamptz, text[]) TO connect_lake_loader;
 REVOKE ALL ON FUNCTION connect_lake.case_field_map_load(jsonb, jsonb) FROM PUBLIC;
