@@ -15,6 +15,7 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -955,10 +956,15 @@ dim_write(void)
 	static const int cols[3] = {8, 5, 4};
 	static const PlanWhich plan[3] = {PLAN_AGENT_DIM, PLAN_QUEUE_DIM, PLAN_QUEUE_HISTORY};
 	bool		any = false;
+	Oid			nsp;
 
 	for (int set = 0; set < 3; set++)
 		any |= pending[set].n > 0;
+	/* nothing to do, or the extension was dropped since the rows landed */
 	if (!any)
+		return;
+	nsp = get_namespace_oid(CONNECT_LAKE_SCHEMA, true);
+	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("agent_dim", nsp)))
 		return;
 
 	/* at pre-commit no statement is running: give the queries a snapshot */
