@@ -114,4 +114,15 @@ sql("BEGIN; SELECT connect_lake.ingest('ctr', " . ctr('bbbbbbbb-0000-4000-8000-0
 is(sql("SELECT count(*) FROM connect_lake.agent_dim WHERE agent_id = '$lost'"), '0', 'nothing from a rolled-back transaction');
 is(sql("SELECT count(*) FROM connect_lake.agent_dim WHERE agent_id = '$kept'"), '1', 'the next commit writes only its own');
 
+# A session that has written keeps working when the extension is dropped
+# (with rows landed in the same transaction) and created again.
+is(sql("BEGIN;
+        SELECT connect_lake.ingest('ctr', " . ctr('bbbbbbbb-0000-4000-8000-000000000004', $kept, $kept) . ");
+        DROP EXTENSION connect_lake;
+        COMMIT;
+        CREATE EXTENSION connect_lake;
+        SELECT connect_lake.ingest('ctr', " . ctr('bbbbbbbb-0000-4000-8000-000000000004', $kept, $kept) . ");
+        SELECT count(*) FROM connect_lake.agent_dim;"),
+   "inserted\ninserted\n1", 'drop and create the extension in a session that has written');
+
 done_testing();
