@@ -352,3 +352,7 @@ SELECT * FROM connect_lake.ingest_batch('ctr', ARRAY['{"ContactId": "a1b2c3d4-06
 SELECT count(*) FROM connect_lake.ctr_events WHERE contactid::text LIKE 'a1b2c3d4-0600-%';
 SELECT * FROM connect_lake.ingest_batch('ctr', ARRAY[NULL]::jsonb[]);
 SELECT * FROM connect_lake.ingest_batch('ctr', '{}');
+
+-- Leave the lake empty for the tests that follow.
+TRUNCATE connect_lake.ctr_events, connect_lake.agent_dim, connect_lake.queue_dim,
+         connect_lake.queue_name_history, connect_lake.contact_account;

@@ -48,6 +48,9 @@ SELECT username, routingprofile_name, jsonb_pretty(hierarchygroups) AS hierarchy
 SELECT queue_name, first_seen, last_seen FROM connect_lake.queue_dim
  WHERE queue_arn IN (SELECT raw::jsonb#>>'{Queue,ARN}' FROM sample)
  ORDER BY first_seen;
+-- Leave the lake empty for the tests that follow.
+TRUNCATE connect_lake.ctr_events, connect_lake.agent_dim, connect_lake.queue_dim,
+         connect_lake.queue_name_history, connect_lake.contact_account;
 \else
 \echo 'samples not found: skipped'
 \endif

@@ -138,6 +138,8 @@ CLRecordKind cl_kind_case_event = {
 	.id_column = "id",
 	.finish = case_finish,
 	.route = case_route,
+	.after_write_key = "detail_case_caseid",
+	.after_write = cl_case_state_after_write,
 };
 
 /* ---------- routing CASE.* and RELATED_ITEM.* ---------- */
@@ -316,43 +318,7 @@ typedef struct CaseCtx
 {
 	const FieldMap *map;		/* NULL: read case_field_map */
 	bool		derive;			/* fill due date, overdue, landed date */
-	bool		note;			/* remember the case for case_state (writer path) */
 } CaseCtx;
-
-/*
- * The cases of the events mapped for the writer (ingest(), load(): st->private
- * NULL) since case_state was last brought up to date in this transaction;
- * cl_case_state_after_write() refreshes just those.
- */
-static MemoryContext noted_cxt = NULL;
-static LocalTransactionId noted_lxid = InvalidLocalTransactionId;
-static Datum *noted = NULL;
-static int	nnoted = 0,
-			maxnoted = 0;
-
-static void
-note_case(Datum caseid)
-{
-	if (noted_lxid != MyProc->lxid || noted_cxt == NULL)
-	{
-		/* a new transaction: what an earlier one noted is gone or done */
-		if (noted_cxt == NULL)
-			noted_cxt = AllocSetContextCreate(TopMemoryContext, "connect_lake noted cases",
-											  ALLOCSET_DEFAULT_SIZES);
-		MemoryContextReset(noted_cxt);
-		noted = NULL;
-		nnoted = maxnoted = 0;
-		noted_lxid = MyProc->lxid;
-	}
-	if (nnoted == maxnoted)
-	{
-		maxnoted = Max(64, maxnoted * 2);
-		noted = noted ? repalloc(noted, sizeof(Datum) * maxnoted)
-			: MemoryContextAlloc(noted_cxt, sizeof(Datum) * maxnoted);
-	}
-	noted[nnoted++] = PointerGetDatum(MemoryContextAlloc(noted_cxt, VARSIZE_ANY(DatumGetPointer(caseid))));
-	memcpy(DatumGetPointer(noted[nnoted - 1]), DatumGetPointer(caseid), VARSIZE_ANY(DatumGetPointer(caseid)));
-}
 
 /* Whether a column may be filled from a case field. */
 static bool
@@ -664,7 +630,6 @@ case_fields(CLMapState *st, const CLValue *value, const CLField *field)
 	{
 		local.map = NULL;
 		local.derive = true;
-		local.note = true;
 		ctx = &local;
 	}
 	if (ctx->map == NULL)
@@ -705,7 +670,6 @@ case_finish(CLMapState *st)
 	int			overdue = cl_map_column(st, "detail_case_fields_is_overdue");
 	int			landed = cl_map_column(st, "meta_enriched_landed_date");
 	int			evtype = cl_map_column(st, "detail_event_type");
-	int			caseid = cl_map_column(st, "detail_case_caseid");
 	bool		derive = ctx ? ctx->derive : true;
 
 	/* account: the mapped account field, else the profile id of customer_id */
@@ -730,9 +694,6 @@ case_finish(CLMapState *st)
 			st->nulls[acc] = false;
 		}
 	}
-
-	if ((ctx ? ctx->note : true) && caseid >= 0 && !st->nulls[caseid] && !st->failed)
-		note_case(st->values[caseid]);
 
 	if (!derive)
 		return;
@@ -765,29 +726,23 @@ case_finish(CLMapState *st)
 /* ---------- case_state upkeep ---------- */
 
 /*
- * After case events landed in this transaction (their landed date is the
- * transaction's start): bring case_state up to date with them, set-wise.
+ * After the writer landed case events: bring case_state up to date for the
+ * cases they belong to (the writer's after_write hook; `case_ids` is a
+ * text[] of their ids, repeats allowed), set-wise and through the cases'
+ * key index rather than a scan of every event.
  */
 void
-cl_case_state_after_write(void)
+cl_case_state_after_write(Datum case_ids)
 {
-	Oid			argtypes[2] = {TIMESTAMPTZOID, TEXTARRAYOID};
-	Datum		args[2];
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum		args[1] = {case_ids};
 
-	if (noted_lxid != MyProc->lxid || nnoted == 0)
-		return;
-	/* the events landed in this transaction, of the cases noted since the last refresh */
-	args[0] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-	args[1] = PointerGetDatum(construct_array(noted, nnoted, TEXTOID, -1, false, TYPALIGN_INT));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT connect_lake.case_state_refresh($1, $2)", 2, argtypes, args, NULL,
+	if (SPI_execute_with_args("SELECT connect_lake.case_state_refresh(case_ids => $1)", 1, argtypes, args, NULL,
 							  false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not refresh connect_lake.case_state");
 	SPI_finish();
-	MemoryContextReset(noted_cxt);
-	noted = NULL;
-	nnoted = maxnoted = 0;
 }
 
 /* ---------- SQL functions ---------- */
@@ -827,7 +782,7 @@ parse_case(FunctionCallInfo fcinfo, CaseCtx *ctx, CLRecordKind *want)
 Datum
 case_event_parse_jsonb(PG_FUNCTION_ARGS)
 {
-	CaseCtx		ctx = {NULL, true, false};
+	CaseCtx		ctx = {NULL, true};
 
 	return parse_case(fcinfo, &ctx, &cl_kind_case_event);
 }
@@ -840,7 +795,6 @@ case_event_parse_map(PG_FUNCTION_ARGS)
 
 	ctx.map = jsonb_field_map(PG_GETARG_JSONB_P(1));
 	ctx.derive = false;
-	ctx.note = false;
 	return parse_case(fcinfo, &ctx, &cl_kind_case_event);
 }
 
@@ -849,7 +803,7 @@ Datum
 case_related_item_parse_jsonb(PG_FUNCTION_ARGS)
 {
 	static const FieldMap empty = {0, NULL};
-	CaseCtx		ctx = {&empty, false, false};	/* IMMUTABLE: never reads case_field_map */
+	CaseCtx		ctx = {&empty, false};	/* IMMUTABLE: never reads case_field_map */
 
 	return parse_case(fcinfo, &ctx, &cl_kind_case_related_item);
 }
@@ -861,7 +815,7 @@ case_event_parse_text(PG_FUNCTION_ARGS)
 	text	   *doc = PG_GETARG_TEXT_PP(0);
 	json_object *obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), "case event record");
 	CLMapState	st;
-	CaseCtx		ctx = {NULL, true, false};
+	CaseCtx		ctx = {NULL, true};
 
 	cl_map_init(&st, &cl_kind_case_event);
 	st.private = &ctx;

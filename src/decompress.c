@@ -91,6 +91,8 @@ cl_source_open_fd(int fd, int close_fd, CLCompression mode, size_t chunk)
 
 	if (chunk == 0)
 		chunk = CL_SOURCE_DEFAULT_CHUNK;
+	if (chunk < 16)
+		chunk = 16;				/* room for the gzip magic, at least */
 	src = new_source(mode, chunk);
 	if (src == NULL)
 		return NULL;

@@ -2,8 +2,8 @@
  * framing.c: decompressed bytes -> JSON records (see framing.h).
  *
  * How it works.  The stream is read in large chunks into one buffer that
- * holds the current record (compacted, grown up to max_record_size plus a
- * chunk).  For each value a resumable byte scanner (scan()) finds where the
+ * holds the current record (compacted, grown up to max_record_size plus two
+ * chunks).  For each value a resumable byte scanner (scan()) finds where the
  * value ends, string- and escape-aware, and on the way checks what json-c
  * lets through but PostgreSQL cannot take (UTF-8, \u0000, raw control
  * characters, single quotes, NaN/Infinity, comments, depth).  json-c then
@@ -89,6 +89,7 @@ struct CLFrame
 	long		arr_index;
 	int			ndjson_checked;
 	int			resumed_at_brace;	/* the last resync stopped at a '{' */
+	int			fle_saw_events; /* the filter-log-events object had "events" */
 
 	json_object *obj;			/* the record handed out */
 	json_object *holder;		/* envelope / event object behind it */
@@ -105,6 +106,9 @@ struct CLFrame
 	uint64_t	e_off;
 	uint64_t	e_line;
 	int			raw_lost;
+	int			r_set;			/* r_off / r_line hold the bad record's start */
+	uint64_t	r_off;
+	uint64_t	r_line;
 	char		reason[320];
 	char		snippet[SNIPPET_BEFORE * 4 + SNIPPET_AFTER * 4 + 8];
 };
@@ -152,6 +156,19 @@ cl_compression_name(CLCompression compression)
 			return "none";
 	}
 	return "unknown";
+}
+
+const char *
+cl_record_error_name(CLRecordError kind)
+{
+	static const char *const names[] = {
+		"", "syntax", "utf8", "nul", "depth", "not_object", "too_large", "truncated",
+		"timestamp", "envelope", "stream"
+	};
+
+	if ((int) kind < 0 || (int) kind >= (int) (sizeof(names) / sizeof(names[0])))
+		return "unknown";
+	return names[kind];
 }
 
 int
@@ -233,7 +250,8 @@ typedef struct Scan
 	int			in_str;
 	int			esc;
 	int			uhex;			/* hex digits of a \u escape still to come */
-	int			uzero;			/* ... all zero so far */
+	unsigned	uval;			/* ... its value so far */
+	int			want_low;		/* a \uD800-\uDBFF escape wants a low surrogate next */
 	int			u8need;			/* UTF-8 continuation bytes still to come */
 	unsigned char u8lo;
 	unsigned char u8hi;
@@ -244,6 +262,7 @@ typedef struct Scan
 	int			validate;		/* 0: skip mode, structure only */
 	int			allow_nul;
 	int			max_depth;
+	int			stop_nl;		/* skip mode: stop at the next line break (ndjson) */
 	/* results */
 	CLRecordError err;
 	const char *why;
@@ -342,20 +361,43 @@ scan(Scan *s, const unsigned char *b, size_t len)
 			}
 			if (s->uhex)
 			{
-				if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+				unsigned	v;
+				int			had_high;
+
+				if (c >= '0' && c <= '9')
+					v = c - '0';
+				else if (c >= 'a' && c <= 'f')
+					v = c - 'a' + 10;
+				else if (c >= 'A' && c <= 'F')
+					v = c - 'A' + 10;
+				else
 				{
 					s->uhex = 0;	/* json-c reports the bad escape */
+					s->want_low = 0;
 					continue;
 				}
-				if (c != '0')
-					s->uzero = 0;
+				s->uval = s->uval * 16 + v;
 				p++;
-				if (--s->uhex == 0 && s->uzero && s->validate && !s->allow_nul)
+				if (--s->uhex > 0)
+					continue;
+				had_high = s->want_low;
+				s->want_low = 0;
+				if (!s->validate)
+					continue;
+				if (s->uval == 0 && !s->allow_nul)
 				{
 					SCAN_FAIL(CL_ERR_NUL, "contains \\u0000, which PostgreSQL cannot store", (size_t) (p - b) - 6);
 					s->off = (size_t) (p - b);
 					return SCAN_ERROR;
 				}
+				if (s->uval >= 0xDC00 && s->uval <= 0xDFFF ? !had_high : had_high)
+				{
+					SCAN_FAIL(CL_ERR_UTF8, "invalid Unicode escape: a lone surrogate", (size_t) (p - b) - 6);
+					s->off = (size_t) (p - b);
+					return SCAN_ERROR;
+				}
+				if (s->uval >= 0xD800 && s->uval <= 0xDBFF)
+					s->want_low = 1;
 				continue;
 			}
 			if (s->esc)
@@ -364,10 +406,43 @@ scan(Scan *s, const unsigned char *b, size_t len)
 				if (c == 'u')
 				{
 					s->uhex = 4;
-					s->uzero = 1;
+					s->uval = 0;
+				}
+				else if (s->want_low && s->validate)
+				{
+					s->want_low = 0;
+					SCAN_FAIL(CL_ERR_UTF8, "invalid Unicode escape: a lone surrogate", (size_t) (p - b) - 1);
+					s->off = (size_t) (p - b);
+					return SCAN_ERROR;
 				}
 				p++;
 				continue;
+			}
+			if (s->want_low && c != '\\')
+			{
+				s->want_low = 0;
+				if (s->validate)
+				{
+					SCAN_FAIL(CL_ERR_UTF8, "invalid Unicode escape: a lone surrogate", (size_t) (p - b));
+					s->off = (size_t) (p - b);
+					return SCAN_ERROR;
+				}
+			}
+			/* 8 bytes at a time while none is '"', '\\', < 0x20 or >= 0x80 */
+			while (e - p >= 8)
+			{
+				uint64_t	w,
+							q,
+							bs;
+
+				memcpy(&w, p, 8);
+				q = w ^ UINT64_C(0x2222222222222222);
+				bs = w ^ UINT64_C(0x5c5c5c5c5c5c5c5c);
+				if (((w | ((w - UINT64_C(0x2020202020202020)) & ~w) |
+					  ((q - UINT64_C(0x0101010101010101)) & ~q) |
+					  ((bs - UINT64_C(0x0101010101010101)) & ~bs)) & UINT64_C(0x8080808080808080)) != 0)
+					break;
+				p += 8;
 			}
 			while (p < e && str_plain[*p])
 				p++;
@@ -471,6 +546,12 @@ scan(Scan *s, const unsigned char *b, size_t len)
 			case O_NL:
 				p++;
 				s->nl_off = (size_t) (p - b);
+				if (s->stop_nl)
+				{
+					s->broken_brace = 0;
+					s->off = (size_t) (p - b);
+					return SCAN_BROKEN;
+				}
 				break;
 			case O_OPEN:
 				if (s->depth > 0 && c == '{')
@@ -642,10 +723,14 @@ fill(CLFrame *f)
 		if (f->cap - f->end < f->chunk)
 		{
 			size_t		ncap = f->cap * 2;
+			size_t		limit = f->max_record + 2 * f->chunk;
 			char	   *nbuf;
 
-			while (ncap - f->end < f->chunk)
-				ncap *= 2;
+			/* double, but not far past what one record may need */
+			if (ncap > limit)
+				ncap = limit;
+			if (ncap < f->end + f->chunk)
+				ncap = f->end + f->chunk;
 			nbuf = realloc(f->buf, ncap);
 			if (nbuf == NULL)
 			{
@@ -703,8 +788,21 @@ skip_ws(CLFrame *f)
 			p++;
 		f->pos = (size_t) (p - f->buf);
 		f->rec = f->pos;
-		if (p < e)
+		if (p < e && (unsigned char) *p != 0xEF)
 			return 1;
+		if (p < e)
+		{
+			/* a byte order mark between records ("cat" of files saved on Windows) */
+			r = ensure(f, 3);
+			if (r < 0)
+				return -1;
+			if (f->end - f->pos >= 3 && memcmp(f->buf + f->pos, "\xEF\xBB\xBF", 3) == 0)
+			{
+				f->pos += 3;
+				continue;
+			}
+			return 1;
+		}
 		r = fill(f);
 		if (r <= 0)
 			return r;
@@ -722,14 +820,11 @@ byte_before(const CLFrame *f, size_t i)
  * Drops the kept bytes of a record too long to keep (its raw is lost).
  * Offsets relative to rec (the scanner's) are rebased by the caller.
  */
-static size_t
+static void
 drop_kept(CLFrame *f)
 {
-	size_t		shift = f->pos - f->rec;
-
 	f->rec = f->pos;
 	f->raw_lost = 1;
-	return shift;
 }
 
 /* Fills rec's position from the current value start. */
@@ -797,6 +892,13 @@ record_error(CLFrame *f, CLRecordError kind, size_t at, const char *fmt,...)
 
 	if (at > f->end)
 		at = f->end;
+	if (!f->r_set)
+	{
+		/* where the bad record starts, before resync moves the window */
+		f->r_set = 1;
+		f->r_off = f->base + f->rec;
+		f->r_line = line_at(f, f->rec);
+	}
 	/* the snippet shows the same bytes whatever the read size */
 	{
 		size_t		arel = at - f->rec;
@@ -848,6 +950,7 @@ hunt_brace(CLFrame *f)
 {
 	int			prev = byte_before(f, f->pos);
 	int			last_sig = prev;
+	int			first = 1;		/* never stop where we start */
 	int			r;
 
 	/* last significant byte before pos, within the window */
@@ -864,7 +967,7 @@ hunt_brace(CLFrame *f)
 		{
 			unsigned char c = (unsigned char) f->buf[f->pos];
 
-			if (c == '{' && (prev == '\n' || last_sig == '}') && f->pos > f->rec)
+			if (c == '{' && (prev == '\n' || last_sig == '}') && !first)
 			{
 				f->resumed_at_brace = 1;
 				return 0;
@@ -872,6 +975,7 @@ hunt_brace(CLFrame *f)
 			if (!is_ws(c))
 				last_sig = c;
 			prev = c;
+			first = 0;
 			f->pos++;
 		}
 		if (f->pos - f->rec > f->max_record)
@@ -917,6 +1021,13 @@ skip_value(CLFrame *f, Scan *s, size_t vstart)
 			if (s->broken_brace)
 			{
 				f->resumed_at_brace = 1;
+				return 0;
+			}
+			if (s->stop_nl)
+			{
+				/* ndjson: the line after (a string may have run into it) */
+				if (f->pos < f->end && f->buf[f->pos] == '\n')
+					f->pos++;
 				return 0;
 			}
 			return hunt_brace(f);
@@ -987,25 +1098,93 @@ hunt_export_line(CLFrame *f)
 	}
 }
 
+/* how read_value's scan stopped on a bad value */
+enum
+{
+	STOP_ERROR,					/* validation error; the scanner can go on */
+	STOP_BROKEN,				/* structure lost (see Scan.broken_brace) */
+	STOP_LARGE,					/* max_record_size reached mid-value */
+	STOP_EOF,					/* the data ended mid-value */
+	STOP_END					/* value complete (json-c or size error) */
+};
+
 /*
- * Where to resume after a bad value that started at vstart, given how the
- * scanner stopped.  Format-specific rules on top of the structural ones.
+ * After a bad value starting at rec, of which s->off bytes were scanned
+ * (all still in the window): leaves pos where reading resumes.
+ * 0, or -1 on a stream error.
  */
 static int
-resync_ndjson(CLFrame *f)
+resync_value(CLFrame *f, Scan *s, int how, int export_line)
 {
-	/* explicit ndjson: the next line after the record's start, if sooner */
-	if (!f->raw_lost && f->pos > f->rec)
+	if (export_line)
 	{
-		char	   *nl = memchr(f->buf + f->rec, '\n', f->pos - f->rec);
+		f->pos = f->rec;
+		return hunt_export_line(f);
+	}
+	if (f->format == CL_FORMAT_NDJSON)
+	{
+		/* the next line after the record's start, or the value's end if sooner */
+		char	   *nl = memchr(f->buf + f->rec, '\n', s->off);
 
-		if (nl != NULL && (size_t) (nl - f->buf) + 1 < f->pos)
+		f->resumed_at_brace = 0;
+		if (nl != NULL)
 		{
 			f->pos = (size_t) (nl - f->buf) + 1;
-			f->resumed_at_brace = 0;
+			return 0;
+		}
+		switch (how)
+		{
+			case STOP_END:
+				f->pos = f->rec + s->off;
+				return 0;
+			case STOP_EOF:
+				f->pos = f->end;
+				return 0;
+			case STOP_BROKEN:
+				f->pos = f->rec + s->off;
+				if (f->pos < f->end && f->buf[f->pos] == '\n')
+					f->pos++;
+				return 0;
+			default:
+				s->stop_nl = 1;
+				return skip_value(f, s, f->rec);
 		}
 	}
-	return 0;
+	switch (how)
+	{
+		case STOP_END:
+		case STOP_EOF:
+		case STOP_LARGE:
+			if (s->cand != NO_POS)
+			{
+				f->pos = f->rec + s->cand;
+				f->resumed_at_brace = 1;
+				return 0;
+			}
+			if (how == STOP_END)
+				f->pos = f->rec + s->off;
+			else if (how == STOP_EOF)
+				f->pos = f->end;
+			else
+				return skip_value(f, s, f->rec);
+			return 0;
+		case STOP_BROKEN:
+			f->pos = f->rec + s->off;
+			if (s->broken_brace)
+			{
+				f->resumed_at_brace = 1;
+				return 0;
+			}
+			if (s->cand != NO_POS)
+			{
+				f->pos = f->rec + s->cand;
+				f->resumed_at_brace = 1;
+				return 0;
+			}
+			return hunt_brace(f);
+		default:
+			return skip_value(f, s, f->rec);
+	}
 }
 
 /* ----------------------------------------------------------------------
@@ -1023,61 +1202,36 @@ read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_l
 	Scan		s;
 	int			r;
 	size_t		len;
+	size_t		limit = f->max_record + 1;
 
 	*out = NULL;
 	f->resumed_at_brace = 0;
 	scan_init(&s, f->max_depth, allow_nul);
 	for (;;)
 	{
-		r = scan(&s, (const unsigned char *) f->buf + f->rec, f->end - f->rec);
+		/*
+		 * Scan no further than max_record_size + 1 bytes, so that what is
+		 * reported does not depend on how much happens to be buffered.
+		 */
+		size_t		have = f->end - f->rec;
+
+		r = scan(&s, (const unsigned char *) f->buf + f->rec, have < limit ? have : limit);
 		if (r == SCAN_END)
 			break;
 		if (r == SCAN_ERROR || r == SCAN_BROKEN)
 		{
 			record_error(f, s.err, f->rec + s.err_off, "%s", s.why);
-			if (export_line)
-			{
-				f->pos = f->rec;
-				return hunt_export_line(f) < 0 ? V_STREAM : V_ERROR;
-			}
-			if (r == SCAN_BROKEN)
-			{
-				f->pos = f->rec + s.off;
-				if (s.broken_brace)
-					f->resumed_at_brace = 1;
-				else if (s.cand != NO_POS)
-				{
-					f->pos = f->rec + s.cand;
-					f->resumed_at_brace = 1;
-				}
-				else if (hunt_brace(f) < 0)
-					return V_STREAM;
-			}
-			else if (skip_value(f, &s, f->rec) < 0)
-				return V_STREAM;
-			if (f->format == CL_FORMAT_NDJSON)
-				resync_ndjson(f);
-			return V_ERROR;
+			r = resync_value(f, &s, r == SCAN_ERROR ? STOP_ERROR : STOP_BROKEN, export_line);
+			return r < 0 ? V_STREAM : V_ERROR;
 		}
 		/* SCAN_MORE */
-		if (s.off > f->max_record)
+		if (s.off >= limit)
 		{
 			record_error(f, CL_ERR_TOO_LARGE, f->rec,
 						 "record larger than max_record_size (%zu bytes)", f->max_record);
-			if (export_line)
-			{
-				f->pos = f->rec;
-				return hunt_export_line(f) < 0 ? V_STREAM : V_ERROR;
-			}
-			if (s.cand != NO_POS)
-			{
-				f->pos = f->rec + s.cand;
-				f->resumed_at_brace = 1;
-				return V_ERROR;
-			}
-			if (skip_value(f, &s, f->rec) < 0)
-				return V_STREAM;
-			return V_ERROR;
+			f->raw_lost = 1;	/* never handed out, however much was read */
+			r = resync_value(f, &s, STOP_LARGE, export_line);
+			return r < 0 ? V_STREAM : V_ERROR;
 		}
 		f->pos = f->end;
 		r = fill(f);
@@ -1086,14 +1240,8 @@ read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_l
 		if (r == 0)
 		{
 			record_error(f, CL_ERR_TRUNCATED, f->end, "the data ends inside this record");
-			if (s.cand != NO_POS)
-			{
-				f->pos = f->rec + s.cand;
-				f->resumed_at_brace = 1;
-			}
-			else
-				f->pos = f->end;
-			return V_ERROR;
+			r = resync_value(f, &s, STOP_EOF, export_line);
+			return r < 0 ? V_STREAM : V_ERROR;
 		}
 	}
 	len = s.off;
@@ -1102,7 +1250,9 @@ read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_l
 	{
 		record_error(f, CL_ERR_TOO_LARGE, f->rec,
 					 "record larger than max_record_size (%zu bytes)", f->max_record);
-		return V_ERROR;
+		f->raw_lost = 1;
+		r = resync_value(f, &s, STOP_END, export_line);
+		return r < 0 ? V_STREAM : V_ERROR;
 	}
 	if (parse)
 	{
@@ -1121,14 +1271,8 @@ read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_l
 						 f->rec + (at < len ? at : len), "invalid JSON: %s",
 						 jerr == json_tokener_success || jerr == json_tokener_continue ?
 						 "incomplete value" : json_tokener_error_desc(jerr));
-			if (s.cand != NO_POS && !export_line)
-			{
-				f->pos = f->rec + s.cand;
-				f->resumed_at_brace = 1;
-			}
-			if (f->format == CL_FORMAT_NDJSON)
-				resync_ndjson(f);
-			return V_ERROR;
+			r = resync_value(f, &s, STOP_END, export_line);
+			return r < 0 ? V_STREAM : V_ERROR;
 		}
 		*out = obj;
 	}
@@ -1376,7 +1520,8 @@ next_export(CLFrame *f, CLRecord *rec)
 				return CL_FRAME_STREAM_ERROR;
 			return CL_FRAME_RECORD_ERROR;
 		}
-		tslen = parse_export_ts(f->buf + f->pos, avail, &ms);
+		/* at most 64 bytes, whatever is buffered: the same answer every time */
+		tslen = parse_export_ts(f->buf + f->pos, avail < 64 ? avail : 64, &ms);
 		if (tslen == 0)
 		{
 			record_error(f, CL_ERR_TIMESTAMP, f->pos,
@@ -1388,6 +1533,15 @@ next_export(CLFrame *f, CLRecord *rec)
 		rec->has_event_timestamp = 1;
 		rec->event_timestamp = ms;
 		f->pos += tslen + 1;
+		for (;;)
+		{
+			while (f->pos < f->end && (f->buf[f->pos] == ' ' || f->buf[f->pos] == '\t'))
+				f->pos++;
+			if (f->pos < f->end || f->eof)
+				break;
+			if (fill(f) < 0)
+				return CL_FRAME_STREAM_ERROR;
+		}
 		f->rec = f->pos;
 		place(f, rec);
 		if (f->pos >= f->end || f->buf[f->pos] != '{')
@@ -1591,8 +1745,21 @@ check_ndjson(CLFrame *f, size_t vstart, size_t vend)
 	f->ndjson_checked = 1;
 	if (memchr(f->buf + vstart, '\n', vend - vstart) != NULL)
 		return;
-	while (i < f->end && (f->buf[i] == ' ' || f->buf[i] == '\t' || f->buf[i] == '\r'))
-		i++;
+	for (;;)
+	{
+		while (i < f->end && (f->buf[i] == ' ' || f->buf[i] == '\t' || f->buf[i] == '\r'))
+			i++;
+		if (i < f->end || f->eof)
+			break;
+		/* look further (the window keeps rec, so indices move with it) */
+		{
+			size_t		irel = i - f->rec;
+
+			if (fill(f) <= 0)
+				break;
+			i = f->rec + irel;
+		}
+	}
 	if ((i < f->end && f->buf[i] == '\n') || (i == f->end && f->eof))
 		f->format = CL_FORMAT_NDJSON;
 }
@@ -1708,12 +1875,37 @@ fle_event(CLFrame *f, json_object *ev, CLRecord *rec, long idx)
 	return CL_FRAME_RECORD;
 }
 
+/*
+ * Skips the value at pos ('{', '[' or '"') after an error was recorded for
+ * it, keeping that error (not whatever is wrong inside).  0, or -1.
+ */
+static int
+skip_keeping_error(CLFrame *f)
+{
+	char		saved_reason[sizeof(f->reason)];
+	char		saved_snippet[sizeof(f->snippet)];
+	CLRecordError k = f->e_kind;
+	uint64_t	eo = f->e_off,
+				el = f->e_line;
+	json_object *dummy;
+	int			r;
+
+	memcpy(saved_reason, f->reason, sizeof(saved_reason));
+	memcpy(saved_snippet, f->snippet, sizeof(saved_snippet));
+	r = read_value(f, 0, 1, &dummy, 0);
+	memcpy(f->reason, saved_reason, sizeof(saved_reason));
+	memcpy(f->snippet, saved_snippet, sizeof(saved_snippet));
+	f->e_kind = k;
+	f->e_off = eo;
+	f->e_line = el;
+	return r == V_STREAM ? -1 : 0;
+}
+
 /* A value that is not an object where a record belongs. */
 static int
 not_object(CLFrame *f, int in_array, const char *what_expected)
 {
 	unsigned char c = (unsigned char) f->buf[f->pos];
-	json_object *dummy;
 	const char *what = c == '[' ? "an array" : c == '"' ? "a string" :
 		(dig((char) c) || c == '-') ? "a number" : (c == 't' || c == 'f' || c == 'n') ? "a literal" : NULL;
 
@@ -1722,27 +1914,7 @@ not_object(CLFrame *f, int in_array, const char *what_expected)
 	else
 		record_error(f, CL_ERR_NOT_OBJECT, f->pos, "%s is %s, not a JSON object", what_expected, what);
 	if (c == '[' || c == '"')
-	{
-		char		saved_reason[sizeof(f->reason)];
-		char		saved_snippet[sizeof(f->snippet)];
-		CLRecordError k = f->e_kind;
-		uint64_t	eo = f->e_off,
-					el = f->e_line;
-		int			r;
-
-		memcpy(saved_reason, f->reason, sizeof(saved_reason));
-		memcpy(saved_snippet, f->snippet, sizeof(saved_snippet));
-		r = read_value(f, 0, 1, &dummy, 0);
-		if (r == V_STREAM)
-			return -1;
-		/* report the first problem: that it is not an object */
-		memcpy(f->reason, saved_reason, sizeof(saved_reason));
-		memcpy(f->snippet, saved_snippet, sizeof(saved_snippet));
-		f->e_kind = k;
-		f->e_off = eo;
-		f->e_line = el;
-		return 0;
-	}
+		return skip_keeping_error(f);	/* the first problem: not an object */
 	/* a number or literal: skip the token; anything else: to the next record */
 	return skip_scalar(f, in_array || what != NULL) < 0 ? -1 : 0;
 }
@@ -1794,22 +1966,27 @@ next_record(CLFrame *f, CLRecord *rec)
 						f->arr_index = 0;
 						continue;
 					}
-					record_error(f, CL_ERR_SYNTAX, f->pos, "expected '[' (format array)");
 					if (c == '{' || c == '"')
 					{
-						r = read_value(f, 0, 1, &obj, 0);
-						if (r == V_STREAM)
+						record_error(f, CL_ERR_NOT_OBJECT, f->pos, "expected a JSON array (format array)");
+						if (skip_keeping_error(f) < 0)
 							return CL_FRAME_STREAM_ERROR;
-						record_error(f, CL_ERR_NOT_OBJECT, f->rec, "expected a JSON array (format array)");
 					}
-					else if (hunt_brace(f) < 0)
-						return CL_FRAME_STREAM_ERROR;
+					else
+					{
+						record_error(f, CL_ERR_SYNTAX, f->pos, "expected '[' (format array)");
+						if (hunt_brace(f) < 0)
+							return CL_FRAME_STREAM_ERROR;
+					}
 					return CL_FRAME_RECORD_ERROR;
 				}
 				if (f->format == CL_FORMAT_FILTER_LOG_EVENTS)
 				{
 					if (c == '{')
 					{
+						f->env_offset = rec->offset;
+						f->env_line = rec->line;
+						f->fle_saw_events = 0;
 						f->pos++;
 						f->state = ST_FLE_OPEN;
 						continue;
@@ -1838,7 +2015,12 @@ next_record(CLFrame *f, CLRecord *rec)
 					continue;
 				}
 				if (!f->ndjson_checked)
+				{
+					size_t		vlen = f->pos - f->rec;
+
 					check_ndjson(f, f->rec, f->pos);
+					f->pos = f->rec + vlen;
+				}
 				f->obj = obj;
 				rec->raw = f->buf + f->rec;
 				rec->raw_len = f->pos - f->rec;
@@ -1943,7 +2125,12 @@ next_record(CLFrame *f, CLRecord *rec)
 				{
 					f->pos++;
 					f->state = ST_TOP;
-					continue;
+					if (f->fle_saw_events)
+						continue;
+					record_error(f, CL_ERR_ENVELOPE, f->pos - 1, "filter-log-events output without an events array");
+					rec->offset = f->env_offset;
+					rec->line = f->env_line;
+					return CL_FRAME_RECORD_ERROR;
 				}
 				if (f->state == ST_FLE_AFTER)
 				{
@@ -1981,6 +2168,7 @@ next_record(CLFrame *f, CLRecord *rec)
 							c = (unsigned char) f->buf[f->pos];
 							if (is_events && c == '[')
 							{
+								f->fle_saw_events = 1;
 								f->pos++;
 								f->state = ST_ARR_FIRST;
 								f->arr_kind = ARR_FLE_EVENTS;
@@ -2042,6 +2230,7 @@ cl_frame_next(CLFrame *f, CLRecord *rec)
 	{
 		f->e_kind = CL_ERR_NONE;
 		f->raw_lost = 0;
+		f->r_set = 0;
 		r = next_record(f, rec);
 	}
 	else
@@ -2066,7 +2255,7 @@ cl_frame_next(CLFrame *f, CLRecord *rec)
 		rec->snippet = f->snippet;
 		if (r == CL_FRAME_RECORD_ERROR && rec->raw == NULL)
 		{
-			if (f->raw_lost || f->pos < f->rec)
+			if (f->raw_lost || f->pos < f->rec || f->pos - f->rec > f->max_record)
 			{
 				rec->raw = NULL;
 				rec->raw_len = 0;
@@ -2076,10 +2265,10 @@ cl_frame_next(CLFrame *f, CLRecord *rec)
 				rec->raw = f->buf + f->rec;
 				rec->raw_len = f->pos - f->rec;
 			}
-			if (rec->line == 0)
+			if (rec->line == 0 && f->r_set)
 			{
-				rec->offset = f->base + f->rec;
-				rec->line = line_at(f, f->rec);
+				rec->offset = f->r_off;
+				rec->line = f->r_line;
 			}
 		}
 		if (r == CL_FRAME_RECORD_ERROR && rec->line == 0)
@@ -2096,7 +2285,7 @@ cl_frame_next(CLFrame *f, CLRecord *rec)
  * ---------------------------------------------------------------------- */
 
 static CLFrame *
-frame_new(CLSource *src, CLCompression compression, CLFormat format, const CLFrameOptions *opts)
+frame_new(CLSource *src, CLFormat format, const CLFrameOptions *opts)
 {
 	CLFrame    *f;
 
@@ -2140,7 +2329,6 @@ frame_new(CLSource *src, CLCompression compression, CLFormat format, const CLFra
 	f->prev_byte = '\n';
 	f->line = 1;
 	f->state = ST_START;
-	(void) compression;
 	return f;
 }
 
@@ -2153,14 +2341,18 @@ cl_frame_open_fd(int fd, int close_fd, CLCompression compression, CLFormat forma
 
 	if (src == NULL && close_fd)
 		close(fd);
-	return frame_new(src, compression, format, opts);
+	return frame_new(src, format, opts);
 }
 
 CLFrame *
 cl_frame_open(const char *path, CLCompression compression, CLFormat format,
 			  const CLFrameOptions *opts)
 {
+#ifdef O_CLOEXEC
+	int			fd = open(path, O_RDONLY | O_CLOEXEC);
+#else
 	int			fd = open(path, O_RDONLY);
+#endif
 
 	if (fd < 0)
 		return NULL;
@@ -2171,7 +2363,7 @@ CLFrame *
 cl_frame_open_mem(const void *data, size_t len, CLCompression compression, CLFormat format,
 				  const CLFrameOptions *opts)
 {
-	return frame_new(cl_source_open_mem(data, len, compression), compression, format, opts);
+	return frame_new(cl_source_open_mem(data, len, compression), format, opts);
 }
 
 CLFormat

@@ -33,10 +33,3 @@ cl_kind_by_name(const char *name)
 			 errmsg("unknown record kind \"%s\"", name),
 			 errhint("Known kinds: %s.", known.data)));
 }
-
-void
-cl_kind_after_write(CLRecordKind *kind)
-{
-	if (kind == &cl_kind_case_event)
-		cl_case_state_after_write();
-}

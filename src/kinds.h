@@ -13,13 +13,8 @@ extern CLRecordKind cl_kind_case_event;	/* case_event.c: routes RELATED_ITEM.* t
 extern CLRecordKind cl_kind_case_related_item;	/* ... case_related_item */
 extern CLRecordKind cl_kind_agent_event;	/* agent_event.c */
 
-/*
- * Kind-specific upkeep after the writer has landed rows of a kind in this
- * transaction (case_event: bring case_state up to date).  The writer calls
- * it from cl_writer_finish() for each kind it inserted rows of.
- */
-extern void cl_kind_after_write(CLRecordKind *kind);
-extern void cl_case_state_after_write(void);	/* case_event.c */
+/* case_event's after_write hook: refresh case_state for these case ids (text[]). */
+extern void cl_case_state_after_write(Datum case_ids);	/* case_event.c */
 extern CLRecordKind cl_kind_contact_flow_log;	/* flowlog.c */
 
 /* The kind load() and ingest() call `name`; errors naming the known ones if none. */

@@ -43,6 +43,8 @@ static Oid	create_partition_fn = InvalidOid;
 static void
 part_cache_invalidate(Datum arg, Oid relid)
 {
+	/* the extension may have been dropped and created again: look it up anew */
+	create_partition_fn = InvalidOid;
 	if (known_parts == NULL)
 		return;
 	hash_destroy(known_parts);

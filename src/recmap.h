@@ -100,6 +100,15 @@ struct CLRecordKind
 	 * after mapping st->kind names the table the row belongs to.
 	 */
 	CLRecordKind *(*route) (CLMapState *st, const CLValue *root);
+
+	/*
+	 * Optional: upkeep after the writer has landed rows of this kind (e.g.
+	 * case_state for case events).  The writer collects the values of
+	 * column after_write_key of every row it wrote and, in
+	 * cl_writer_finish(), passes them as one text[] Datum.
+	 */
+	const char *after_write_key;
+	void		(*after_write) (Datum keys);
 	CLKindCache *cache;			/* compiled per backend on first use */
 };
 

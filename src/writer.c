@@ -14,16 +14,20 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/hsearch.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
@@ -69,11 +73,13 @@ typedef struct KindInfo
 	Oid			parent;
 	TupleDesc	tupdesc;
 	bool		is_ctr;
-	bool		wrote;			/* rows inserted or replaced since the last finish */
 	int			part_att;
 	int			file_att;
 	int			offset_att;
 	int			landed_att;
+	/* kinds with an after_write hook: the key column and the keys written */
+	int			awk_att;
+	List	   *awk_keys;
 	/* ctr only */
 	int			id_att;
 	int			lut_att;
@@ -179,6 +185,14 @@ kind_info(CLWriter *w, CLMapState *st)
 	ki->file_att = att_of(ki->tupdesc, "source_file");
 	ki->offset_att = att_of(ki->tupdesc, "source_offset");
 	ki->landed_att = att_of(ki->tupdesc, "landed_at");
+	ki->awk_att = -1;
+	if (st->kind->after_write)
+	{
+		ki->awk_att = att_of(ki->tupdesc, st->kind->after_write_key);
+		if (ki->awk_att < 0)
+			elog(ERROR, "connect_lake writer: kind %s has no column %s",
+				 st->kind->name, st->kind->after_write_key);
+	}
 	if (ki->is_ctr)
 	{
 		ki->id_att = att_of(ki->tupdesc, "contactid");
@@ -527,6 +541,13 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 	partition = cl_partition_for(ki->parent, DatumGetTimestampTz(st->values[ki->part_att]));
 	b = buffer_for(w, ki, partition);
 
+	if (ki->awk_att >= 0 && !st->nulls[ki->awk_att])
+	{
+		old = MemoryContextSwitchTo(w->cxt);
+		ki->awk_keys = lappend(ki->awk_keys, DatumGetPointer(datumCopy(st->values[ki->awk_att], false, -1)));
+		MemoryContextSwitchTo(old);
+	}
+
 	/* the provenance columns */
 	if (ki->file_att >= 0)
 	{
@@ -776,169 +797,367 @@ hierarchy_jsonb(Winner *wn, SideAtts *a, bool *isnull)
 	return any ? JsonbPGetDatum(JsonbValueToJsonb(res)) : (Datum) 0;
 }
 
-/* Take a column of the latest item that has it (items ascending by time). */
-static inline void
-latest_of(Datum *dst, bool *dstnull, Winner *wn, int att)
+/*
+ * Dimensions (agent_dim, queue_dim, queue_name_history) are shared by every
+ * writer: agents and queues appear in every file.  Upserting them batch by
+ * batch would hold their row locks from the first batch to the end of a
+ * load and deadlock two concurrent multi-file loads.  So each batch's
+ * winners are only aggregated here, per transaction, and the dimensions are
+ * written once, at commit (XACT_EVENT_PRE_COMMIT): one statement per table,
+ * rows in key order, tables in a fixed order, so concurrent committers never
+ * deadlock on them.  Rows remember the subtransaction that added them, so a
+ * rolled-back subtransaction (a failed file) adds nothing.
+ */
+#define DIM_AGENT	0
+#define DIM_QUEUE	1
+#define DIM_HISTORY 2
+#define DIM_NVALS	5			/* agent: arn, username, rp arn, rp name, hierarchy; queue: arn, name */
+
+typedef struct DimRow
 {
-	if (!wn->n[att])
+	pg_uuid_t	id;
+	Datum		name;			/* history: the queue name (text); else 0 */
+	TimestampTz first;
+	TimestampTz last;
+	Datum		val[DIM_NVALS];
+	TimestampTz val_ts[DIM_NVALS];	/* initiation time of the contact the value came from */
+	bool		has[DIM_NVALS];
+	int			level;			/* transaction nest level that added it */
+	int			seq;
+} DimRow;
+
+typedef struct DimSet
+{
+	DimRow	   *rows;
+	int			n;
+	int			cap;
+} DimSet;
+
+static DimSet pending[3];
+static MemoryContext pending_cxt = NULL;
+static bool dim_callbacks = false;
+static int	dim_seq = 0;
+
+static int
+dim_row_cmp(const void *pa, const void *pb)
+{
+	const DimRow *a = pa;
+	const DimRow *b = pb;
+	int			c;
+
+	if (a->level != b->level)
+		return a->level - b->level;
+	if ((c = cl_uuid_cmp(&a->id, &b->id)) != 0)
+		return c;
+	if (a->name && b->name && (c = text_cmp(a->name, b->name)) != 0)
+		return c;
+	return a->seq - b->seq;
+}
+
+/* Merge rows of one key (and level): sorted in place, merged to the front. */
+static int
+dim_compact(DimRow *rows, int n)
+{
+	int			out = 0;
+
+	if (n <= 1)
+		return n;
+	qsort(rows, n, sizeof(DimRow), dim_row_cmp);
+	for (int i = 0; i < n;)
 	{
-		*dst = wn->v[att];
-		*dstnull = false;
+		DimRow		r = rows[i];
+		int			j = i + 1;
+
+		for (; j < n && rows[j].level == r.level && cl_uuid_cmp(&rows[j].id, &r.id) == 0 &&
+			 (!r.name || text_cmp(rows[j].name, r.name) == 0); j++)
+		{
+			DimRow	   *x = &rows[j];
+
+			r.first = Min(r.first, x->first);
+			r.last = Max(r.last, x->last);
+			for (int f = 0; f < DIM_NVALS; f++)
+				if (x->has[f] && (!r.has[f] || x->val_ts[f] >= r.val_ts[f]))
+				{
+					r.val[f] = x->val[f];
+					r.val_ts[f] = x->val_ts[f];
+					r.has[f] = true;
+				}
+			r.seq = Max(r.seq, x->seq);
+		}
+		rows[out++] = r;
+		i = j;
+	}
+	return out;
+}
+
+static void
+dim_xact_callback(XactEvent event, void *arg);
+static void
+dim_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg);
+
+/* Append a batch's (compacted) rows, copying their values for the transaction. */
+static void
+dim_append(int set, DimRow *rows, int n)
+{
+	DimSet	   *ds = &pending[set];
+	MemoryContext old;
+
+	if (n == 0)
+		return;
+	if (!dim_callbacks)
+	{
+		RegisterXactCallback(dim_xact_callback, NULL);
+		RegisterSubXactCallback(dim_subxact_callback, NULL);
+		dim_callbacks = true;
+	}
+	if (pending_cxt == NULL)
+		pending_cxt = AllocSetContextCreate(TopMemoryContext, "connect_lake dimensions",
+											ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(pending_cxt);
+	if (ds->n + n > ds->cap)
+	{
+		int			cap = Max(64, Max(ds->cap * 2, ds->n + n));
+
+		ds->rows = ds->rows ? repalloc(ds->rows, sizeof(DimRow) * cap) : palloc(sizeof(DimRow) * cap);
+		ds->cap = cap;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		DimRow	   *r = &ds->rows[ds->n++];
+
+		*r = rows[i];
+		if (r->name)
+			r->name = datumCopy(r->name, false, -1);
+		for (int f = 0; f < DIM_NVALS; f++)
+			if (r->has[f])
+				r->val[f] = datumCopy(r->val[f], false, -1);
+	}
+	MemoryContextSwitchTo(old);
+	/* many batches: keep the set small (values of merged rows stay until commit) */
+	if (ds->n > 20000)
+		ds->n = dim_compact(ds->rows, ds->n);
+}
+
+static void
+dim_reset(void)
+{
+	for (int i = 0; i < 3; i++)
+	{
+		pending[i].rows = NULL;
+		pending[i].n = pending[i].cap = 0;
+	}
+	if (pending_cxt)
+		MemoryContextReset(pending_cxt);
+}
+
+static void
+dim_write(void)
+{
+	static const int cols[3] = {8, 5, 4};
+	static const PlanWhich plan[3] = {PLAN_AGENT_DIM, PLAN_QUEUE_DIM, PLAN_QUEUE_HISTORY};
+	bool		any = false;
+	Oid			nsp;
+
+	for (int set = 0; set < 3; set++)
+		any |= pending[set].n > 0;
+	/* nothing to do, or the extension was dropped since the rows landed */
+	if (!any)
+		return;
+	nsp = get_namespace_oid(CONNECT_LAKE_SCHEMA, true);
+	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("agent_dim", nsp)))
+		return;
+
+	/* at pre-commit no statement is running: give the queries a snapshot */
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "connect_lake writer: SPI_connect failed");
+	for (int set = 0; set < 3; set++)
+	{
+		DimSet	   *ds = &pending[set];
+		int			n;
+		Datum	   *v[8] = {0};
+		bool	   *nl[8] = {0};
+		Datum		args[8];
+
+		if (ds->n == 0)
+			continue;
+		/* at commit every row belongs to the top transaction: one row per key */
+		for (int i = 0; i < ds->n; i++)
+			ds->rows[i].level = 1;
+		n = dim_compact(ds->rows, ds->n);
+		for (int c = 0; c < cols[set]; c++)
+		{
+			v[c] = palloc(sizeof(Datum) * n);
+			nl[c] = palloc0(sizeof(bool) * n);
+		}
+		for (int i = 0; i < n; i++)
+		{
+			DimRow	   *r = &ds->rows[i];
+			int			c = 0;
+
+			v[c++][i] = UUIDPGetDatum(&r->id);
+			if (set == DIM_HISTORY)
+				v[c++][i] = r->name;
+			else
+				for (int f = 0; f < (set == DIM_AGENT ? 5 : 2); f++, c++)
+				{
+					v[c][i] = r->val[f];
+					nl[c][i] = !r->has[f];
+				}
+			v[c++][i] = TimestampTzGetDatum(r->first);
+			v[c++][i] = TimestampTzGetDatum(r->last);
+		}
+		args[0] = make_array(v[0], nl[0], n, UUIDOID);
+		for (int c = 1; c < cols[set] - 2; c++)
+			args[c] = make_array(v[c], nl[c], n, (set == DIM_AGENT && c == 5) ? JSONBOID : TEXTOID);
+		args[cols[set] - 2] = make_array(v[cols[set] - 2], nl[cols[set] - 2], n, TIMESTAMPTZOID);
+		args[cols[set] - 1] = make_array(v[cols[set] - 1], nl[cols[set] - 1], n, TIMESTAMPTZOID);
+		run_plan(get_plan(plan[set], NULL, InvalidOid), args, cols[set], SPI_OK_INSERT);
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+}
+
+static void
+dim_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			dim_write();
+			dim_reset();
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			dim_reset();
+			break;
+		default:
+			break;
 	}
 }
 
 static void
-write_agents(Winner *wins, int nwins, SideAtts *a)
+dim_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg)
 {
-	SideItem   *items = palloc(sizeof(SideItem) * nwins);
-	int			n = 0;
-	Datum	   *cols[8];
-	bool	   *nulls[8];
-	int			out = 0;
-	Datum		args[8];
+	int			level = GetCurrentTransactionNestLevel();
 
-	for (int i = 0; i < nwins; i++)
-		if (!wins[i].n[a->agent_id] && !wins[i].n[a->agent_arn])
-		{
-			items[n].id = DatumGetUUIDP(wins[i].v[a->agent_id]);
-			items[n].name = 0;
-			items[n].ts = wins[i].initts;
-			items[n].w = &wins[i];
-			items[n].seq = i;
-			n++;
-		}
-	if (n == 0)
-		return;
-	qsort(items, n, sizeof(SideItem), side_item_cmp);
-	for (int c = 0; c < 8; c++)
+	for (int set = 0; set < 3; set++)
 	{
-		cols[c] = palloc(sizeof(Datum) * n);
-		nulls[c] = palloc0(sizeof(bool) * n);
-	}
-	for (int i = 0; i < n;)
-	{
-		int			j = i;
+		DimSet	   *ds = &pending[set];
+		int			out = 0;
 
-		cols[0][out] = UUIDPGetDatum(items[i].id);
-		for (int c = 1; c < 6; c++)
-			nulls[c][out] = true;
-		cols[6][out] = TimestampTzGetDatum(items[i].ts);
-		for (; j < n && cl_uuid_cmp(items[j].id, items[i].id) == 0; j++)
+		if (event == SUBXACT_EVENT_ABORT_SUB)
 		{
-			Winner	   *wn = items[j].w;
-			bool		hnull;
-			Datum		h;
-
-			latest_of(&cols[1][out], &nulls[1][out], wn, a->agent_arn);
-			latest_of(&cols[2][out], &nulls[2][out], wn, a->username);
-			latest_of(&cols[3][out], &nulls[3][out], wn, a->rp_arn);
-			latest_of(&cols[4][out], &nulls[4][out], wn, a->rp_name);
-			h = hierarchy_jsonb(wn, a, &hnull);
-			if (!hnull)
-			{
-				cols[5][out] = h;
-				nulls[5][out] = false;
-			}
-			cols[7][out] = TimestampTzGetDatum(items[j].ts);
+			for (int i = 0; i < ds->n; i++)
+				if (ds->rows[i].level < level)
+					ds->rows[out++] = ds->rows[i];
+			ds->n = out;
 		}
-		out++;
-		i = j;
+		else if (event == SUBXACT_EVENT_COMMIT_SUB)
+		{
+			for (int i = 0; i < ds->n; i++)
+				if (ds->rows[i].level >= level)
+					ds->rows[i].level = level - 1;
+		}
 	}
-	args[0] = make_array(cols[0], nulls[0], out, UUIDOID);
-	for (int c = 1; c < 5; c++)
-		args[c] = make_array(cols[c], nulls[c], out, TEXTOID);
-	args[5] = make_array(cols[5], nulls[5], out, JSONBOID);
-	args[6] = make_array(cols[6], nulls[6], out, TIMESTAMPTZOID);
-	args[7] = make_array(cols[7], nulls[7], out, TIMESTAMPTZOID);
-	run_plan(get_plan(PLAN_AGENT_DIM, NULL, InvalidOid), args, 8, SPI_OK_INSERT);
 }
 
+/* A batch's winners into the transaction's pending dimension rows. */
 static void
-write_queues(Winner *wins, int nwins, SideAtts *a)
+collect_dims(Winner *wins, int nwins, SideAtts *a)
 {
-	SideItem   *items = palloc(sizeof(SideItem) * nwins);
-	int			n = 0;
-	Datum	   *cols[5];
-	bool	   *nulls[5];
-	int			out = 0;
-	Datum		args[5];
+	DimRow	   *rows = palloc(sizeof(DimRow) * nwins);
+	int			level = GetCurrentTransactionNestLevel();
+	int			n;
 
-	/* queue_dim */
-	for (int i = 0; i < nwins; i++)
-		if (!wins[i].n[a->queue_id] && !wins[i].n[a->queue_arn])
-		{
-			items[n].id = DatumGetUUIDP(wins[i].v[a->queue_id]);
-			items[n].name = 0;
-			items[n].ts = wins[i].initts;
-			items[n].w = &wins[i];
-			items[n].seq = i;
-			n++;
-		}
-	if (n == 0)
-		return;
-	qsort(items, n, sizeof(SideItem), side_item_cmp);
-	for (int c = 0; c < 5; c++)
-	{
-		cols[c] = palloc(sizeof(Datum) * n);
-		nulls[c] = palloc0(sizeof(bool) * n);
-	}
-	for (int i = 0; i < n;)
-	{
-		int			j = i;
-
-		cols[0][out] = UUIDPGetDatum(items[i].id);
-		nulls[1][out] = nulls[2][out] = true;
-		cols[3][out] = TimestampTzGetDatum(items[i].ts);
-		for (; j < n && cl_uuid_cmp(items[j].id, items[i].id) == 0; j++)
-		{
-			latest_of(&cols[1][out], &nulls[1][out], items[j].w, a->queue_arn);
-			latest_of(&cols[2][out], &nulls[2][out], items[j].w, a->queue_name);
-			cols[4][out] = TimestampTzGetDatum(items[j].ts);
-		}
-		out++;
-		i = j;
-	}
-	args[0] = make_array(cols[0], nulls[0], out, UUIDOID);
-	args[1] = make_array(cols[1], nulls[1], out, TEXTOID);
-	args[2] = make_array(cols[2], nulls[2], out, TEXTOID);
-	args[3] = make_array(cols[3], nulls[3], out, TIMESTAMPTZOID);
-	args[4] = make_array(cols[4], nulls[4], out, TIMESTAMPTZOID);
-	run_plan(get_plan(PLAN_QUEUE_DIM, NULL, InvalidOid), args, 5, SPI_OK_INSERT);
-
-	/* queue_name_history: (queue, name) -> first and last seen */
+	/* agents */
 	n = 0;
 	for (int i = 0; i < nwins; i++)
-		if (!wins[i].n[a->queue_id] && !wins[i].n[a->queue_name])
-		{
-			items[n].id = DatumGetUUIDP(wins[i].v[a->queue_id]);
-			items[n].name = wins[i].v[a->queue_name];
-			items[n].ts = wins[i].initts;
-			items[n].w = &wins[i];
-			items[n].seq = i;
-			n++;
-		}
-	if (n == 0)
-		return;
-	qsort(items, n, sizeof(SideItem), side_item_cmp);
-	out = 0;
-	for (int i = 0; i < n;)
 	{
-		int			j = i;
+		Winner	   *wn = &wins[i];
+		DimRow	   *r;
+		int			atts[4];
+		bool		hnull;
+		Datum		h;
 
-		cols[0][out] = UUIDPGetDatum(items[i].id);
-		cols[1][out] = items[i].name;
-		nulls[1][out] = false;
-		cols[2][out] = TimestampTzGetDatum(items[i].ts);
-		for (; j < n && cl_uuid_cmp(items[j].id, items[i].id) == 0 && text_cmp(items[j].name, items[i].name) == 0; j++)
-			cols[3][out] = TimestampTzGetDatum(items[j].ts);
-		out++;
-		i = j;
+		if (wn->n[a->agent_id] || wn->n[a->agent_arn])
+			continue;
+		r = &rows[n++];
+		memset(r, 0, sizeof(*r));
+		memcpy(&r->id, DatumGetUUIDP(wn->v[a->agent_id]), sizeof(pg_uuid_t));
+		r->first = r->last = wn->initts;
+		r->level = level;
+		r->seq = dim_seq++;
+		atts[0] = a->agent_arn;
+		atts[1] = a->username;
+		atts[2] = a->rp_arn;
+		atts[3] = a->rp_name;
+		for (int f = 0; f < 4; f++)
+			if (!wn->n[atts[f]])
+			{
+				r->val[f] = wn->v[atts[f]];
+				r->val_ts[f] = wn->initts;
+				r->has[f] = true;
+			}
+		h = hierarchy_jsonb(wn, a, &hnull);
+		if (!hnull)
+		{
+			r->val[4] = h;
+			r->val_ts[4] = wn->initts;
+			r->has[4] = true;
+		}
 	}
-	args[0] = make_array(cols[0], nulls[0], out, UUIDOID);
-	args[1] = make_array(cols[1], nulls[1], out, TEXTOID);
-	args[2] = make_array(cols[2], nulls[2], out, TIMESTAMPTZOID);
-	args[3] = make_array(cols[3], nulls[3], out, TIMESTAMPTZOID);
-	run_plan(get_plan(PLAN_QUEUE_HISTORY, NULL, InvalidOid), args, 4, SPI_OK_INSERT);
+	dim_append(DIM_AGENT, rows, dim_compact(rows, n));
+
+	/* queues */
+	n = 0;
+	for (int i = 0; i < nwins; i++)
+	{
+		Winner	   *wn = &wins[i];
+		DimRow	   *r;
+
+		if (wn->n[a->queue_id] || wn->n[a->queue_arn])
+			continue;
+		r = &rows[n++];
+		memset(r, 0, sizeof(*r));
+		memcpy(&r->id, DatumGetUUIDP(wn->v[a->queue_id]), sizeof(pg_uuid_t));
+		r->first = r->last = wn->initts;
+		r->level = level;
+		r->seq = dim_seq++;
+		r->val[0] = wn->v[a->queue_arn];
+		r->val_ts[0] = wn->initts;
+		r->has[0] = true;
+		if (!wn->n[a->queue_name])
+		{
+			r->val[1] = wn->v[a->queue_name];
+			r->val_ts[1] = wn->initts;
+			r->has[1] = true;
+		}
+	}
+	dim_append(DIM_QUEUE, rows, dim_compact(rows, n));
+
+	/* queue names */
+	n = 0;
+	for (int i = 0; i < nwins; i++)
+	{
+		Winner	   *wn = &wins[i];
+		DimRow	   *r;
+
+		if (wn->n[a->queue_id] || wn->n[a->queue_name])
+			continue;
+		r = &rows[n++];
+		memset(r, 0, sizeof(*r));
+		memcpy(&r->id, DatumGetUUIDP(wn->v[a->queue_id]), sizeof(pg_uuid_t));
+		r->name = wn->v[a->queue_name];
+		r->first = r->last = wn->initts;
+		r->level = level;
+		r->seq = dim_seq++;
+	}
+	dim_append(DIM_HISTORY, rows, dim_compact(rows, n));
 }
 
 /* Account numbers in a list: comma or white space separated, trimmed, empties dropped. */
@@ -1127,10 +1346,8 @@ flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
 
 	if (nwins > 0)
 	{
-		ki->wrote = true;
 		side_atts(ki->tupdesc, &sa);
-		write_agents(wins, nwins, &sa);
-		write_queues(wins, nwins, &sa);
+		collect_dims(wins, nwins, &sa);
 		write_accounts(wins, nwins, &sa);
 	}
 }
@@ -1200,8 +1417,6 @@ flush_buf(CLWriter *w, WriteBuf *b)
 		run_plan(get_plan(PLAN_ROWS, ki, b->partition), args, 1, SPI_OK_INSERT_RETURNING);
 		w->counts.inserted += SPI_processed;
 		w->counts.duplicates += b->n - (int64) SPI_processed;
-		if (SPI_processed > 0)
-			ki->wrote = true;
 	}
 	MemoryContextSwitchTo(spicxt);
 	SPI_finish();
@@ -1212,18 +1427,59 @@ flush_buf(CLWriter *w, WriteBuf *b)
 	b->n = 0;
 }
 
+static int
+buf_order_cmp(const void *pa, const void *pb)
+{
+	Oid			a = (*(WriteBuf *const *) pa)->partition;
+	Oid			b = (*(WriteBuf *const *) pb)->partition;
+
+	return (a > b) - (a < b);
+}
+
 void
 cl_writer_finish(CLWriter *w, CLWriteCounts *out)
 {
-	for (WriteBuf *b = w->bufs; b; b = b->next)
-		flush_buf(w, b);
-	/* kind-specific upkeep, e.g. case_state after Cases events */
+	/*
+	 * Partitions in Oid order, so that writers finishing at the same time
+	 * lock them in one order (a batch flushed early, when its buffer filled,
+	 * is the one exception).
+	 */
+	{
+		int			nbufs = 0;
+		WriteBuf  **bufs;
+
+		for (WriteBuf *b = w->bufs; b; b = b->next)
+			nbufs++;
+		bufs = palloc(sizeof(WriteBuf *) * (nbufs + 1));
+		nbufs = 0;
+		for (WriteBuf *b = w->bufs; b; b = b->next)
+			bufs[nbufs++] = b;
+		qsort(bufs, nbufs, sizeof(WriteBuf *), buf_order_cmp);
+		for (int i = 0; i < nbufs; i++)
+			flush_buf(w, bufs[i]);
+		pfree(bufs);
+	}
+
+	/* kinds' upkeep, with the keys of the rows just written */
 	for (int i = 0; i < w->nkinds; i++)
-		if (w->kinds[i].wrote)
-		{
-			w->kinds[i].wrote = false;
-			cl_kind_after_write(w->kinds[i].kind);
-		}
+	{
+		KindInfo   *ki = &w->kinds[i];
+		Datum	   *keys;
+		int			n = list_length(ki->awk_keys);
+		int			j = 0;
+		ListCell   *lc;
+
+		if (n == 0)
+			continue;
+		keys = palloc(sizeof(Datum) * n);
+		foreach(lc, ki->awk_keys)
+			keys[j++] = PointerGetDatum(lfirst(lc));
+		ki->kind->after_write(PointerGetDatum(construct_array(keys, n, TEXTOID, -1, false, TYPALIGN_INT)));
+		list_free(ki->awk_keys);
+		ki->awk_keys = NIL;
+		pfree(keys);
+	}
+
 	if (out)
 		*out = w->counts;
 	memset(&w->counts, 0, sizeof(w->counts));

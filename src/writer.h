@@ -15,10 +15,14 @@
  *     any timestamp); an older or identical version never overwrites the row,
  *     it only adds to versions_seen.  The winning version's source_file,
  *     source_offset and landed_at are kept.  Versions of one contact within a
- *     batch are resolved in C first.  For each version that wins, agent_dim,
- *     queue_dim, queue_name_history and contact_account are maintained (one
- *     statement per table per batch; rows sorted so concurrent writers lock
- *     in the same order).
+ *     batch are resolved in C first.  contact_account follows each winning
+ *     version batch by batch.  agent_dim, queue_dim and queue_name_history
+ *     are aggregated from the winners per transaction and written once, when
+ *     the transaction commits (one sorted statement per table), so that
+ *     concurrent multi-file loads, which all touch the same agents and
+ *     queues, never deadlock on them; a rolled-back subtransaction adds
+ *     nothing.  Inside the loading transaction the dimensions are not yet
+ *     up to date.
  *
  *   every other kind: insert when the partition's unique key is absent
  *     (ON CONFLICT DO NOTHING), else count a duplicate.
@@ -27,6 +31,12 @@
  * landed_at DEFAULT now()), so a kind need not know its table's defaults.
  * The writer sets source_file, source_offset (NULL when source_file is NULL
  * or the offset negative) and landed_at where the kind's row type has them.
+ *
+ * Rows of a batch are sent in key order, and cl_writer_finish() flushes
+ * partitions in Oid order, so concurrent writers lock rows in one order
+ * (batches flushed early, when a buffer fills, are the exception: two
+ * concurrent loads of files sharing contacts can still deadlock, and
+ * PostgreSQL then fails one of them).
  *
  * Memory lives in CurrentMemoryContext at cl_writer_begin(); an error
  * mid-batch simply aborts the statement (nothing half-written survives).
@@ -64,10 +74,10 @@ extern CLWriter *cl_writer_begin(void);
 extern void cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source_offset);
 
 /*
- * Send everything still buffered, run each written kind's upkeep
- * (cl_kind_after_write(), e.g. case_state after Cases events) and return
- * the counts of every record added since cl_writer_begin() (or the last
- * finish).  out may be NULL.  The writer may be used again after finishing.
+ * Send everything still buffered, run each kind's after_write hook with the
+ * keys of the rows added (e.g. case_state after Cases events) and return the
+ * counts of every record added since cl_writer_begin() (or the last finish).
+ * out may be NULL.  The writer may be used again after finishing.
  */
 extern void cl_writer_finish(CLWriter *w, CLWriteCounts *out);
 

@@ -85,9 +85,12 @@ BEGIN
     RETURN existing;
   END IF;
 
-  -- Serialise concurrent writers that need the same month, then look again.
+  -- Serialise concurrent writers that need the same month, then look again:
+  -- in the catalog itself (to_regclass may answer from this session's cache,
+  -- which has not seen a partition committed while we waited).
   PERFORM pg_advisory_xact_lock(parent::oid::bigint);
-  existing := to_regclass(format('connect_lake.%I', part));
+  SELECT c.oid::regclass INTO existing FROM pg_class c
+   WHERE c.relname = part AND c.relnamespace = 'connect_lake'::regnamespace;
   IF existing IS NOT NULL THEN
     RETURN existing;
   END IF;

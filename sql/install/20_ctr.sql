@@ -1,8 +1,11 @@
 -- Contact trace records.
 --
--- connect_lake.ctr is the row type of ctr_events (a typed table), so
---   INSERT INTO connect_lake.ctr_events SELECT (c).* FROM docs, LATERAL connect_lake.ctr_parse(doc) c
--- always lines up.  Column names follow the warehouse model: the CTR key path
+-- connect_lake.ctr is the row type of ctr_events (a typed table), so a parsed
+-- row lines up with the table column for column.  Rows land through the row
+-- writer (ingest(), ingest_batch(), load()), which keeps the latest version of
+-- each contact and fills versions_seen, source_file, source_offset and
+-- landed_at (ctr_parse() leaves those NULL: they describe the landing, not the
+-- record).  Column names follow the warehouse model: the CTR key path
 -- lower-cased and joined by '_' (Agent.RoutingProfile.Name -> agent_routingprofile_name).
 
 CREATE TYPE connect_lake.ctr AS (

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <dirent.h>
 #include <time.h>
 #include <zlib.h>
 
@@ -845,14 +846,10 @@ static void flush_pending(void)
 			o += 5 + len;
 			pending_n--;
 		}
-		b->n = 0;
-		if (b->cap > (1u << 20))
-		{
-			/* keep memory to what is actually waiting */
-			free(b->p);
-			b->p = NULL;
-			b->cap = 0;
-		}
+		/* keep memory to what is actually waiting */
+		free(b->p);
+		b->p = NULL;
+		b->n = b->cap = 0;
 	}
 }
 
@@ -1297,10 +1294,9 @@ typedef struct
 	int			csat_a, csat_r, csat_late;
 	int			case_idx;		/* -1 none */
 	char		case_id[37];
-	int			lstream, fexport, lambda_err, old_style, notes_nl, greeting_dup, kvs;
+	int			lstream, fexport, lambda_err, old_style, notes_nl, greeting_dup, has_junifer;
 	int			xfer_depth, transferred;
 	uint64_t	hh;			/* per-contact hash for decisions made in several places */
-	double		lf;				/* load factor of the hour */
 } Contact;
 
 static Buf rec, rec2, msg, line;
@@ -1391,7 +1387,7 @@ static void b_attributes(Buf *b, const Contact *c, int version)
 		snprintf(t, sizeof t, "%d>%d", 1 + c->intent % 4, 1 + c->intent / 4);
 		b_kv(b, &f, "ivrPath", t);
 	}
-	if (c->identified && c->kvs)
+	if (c->identified && c->has_junifer)
 	{
 		snprintf(t, sizeof t, "%lld", (long long) (2000000 + c->cust));
 		b_kv(b, &f, "juniferId", t);
@@ -1857,11 +1853,6 @@ static void contact_events(const Contact *c)
 }
 
 /* --------------------------------------------------------------- flow logs */
-
-typedef struct
-{
-	const char *type, *label;
-} Block;
 
 static char block_id[NFLOW][16][37];
 
@@ -3095,7 +3086,7 @@ static void ctr_out(const Contact *c)
 	}
 	if (v2)
 	{
-		int64_t t2 = c->tlast + rrange(600, 36 * 3600) * 1000LL;
+		int64_t t2 = c->tlast + rrange(3600, 36 * 3600) * 1000LL;	/* a later hour's object */
 		t2 -= t2 % 1000;
 		b_ctr(&rec2, c, 2, t2);
 		emit(K_CTR, 0, t2, rec2.p, rec2.n);
@@ -3112,7 +3103,7 @@ static void gen_transfer(const Contact *a, double lf)
 {
 	Contact c;
 	memset(&c, 0, sizeof c);
-	ruuid(c.id);
+	memcpy(c.id, a->next, 37);
 	strcpy(c.prev, a->id);
 	strcpy(c.initial, a->initial[0] ? a->initial : a->id);
 	c.ch = a->ch;
@@ -3124,7 +3115,7 @@ static void gen_transfer(const Contact *a, double lf)
 	c.authenticated = a->authenticated;
 	c.business = a->business;
 	c.vulnerable = a->vulnerable;
-	c.kvs = a->kvs;
+	c.has_junifer = a->has_junifer;
 	c.welsh = a->welsh;
 	c.intent = rchance(0.35) ? 6 : (int) rbelow(NINTENT);
 	if (c.intent == a->intent)
@@ -3145,7 +3136,13 @@ static void gen_contact(Contact *c, double lf)
 	c->agent = -1;
 	c->hh = rnd();
 	c->lstream = (int) ((c->hh >> 40) % NLOGSTREAMS);
-	c->fexport = (int) ((c->hh >> 44) % 100) < export_pct;
+	{
+		/* which layout a contact's flow logs go to can be told from its id:
+		 * export when (first byte of the ContactId) * 100 / 256 < export_pct */
+		int hi = c->id[0] <= '9' ? c->id[0] - '0' : c->id[0] - 'a' + 10;
+		int lo = c->id[1] <= '9' ? c->id[1] - '0' : c->id[1] - 'a' + 10;
+		c->fexport = (hi * 16 + lo) * 100 / 256 < export_pct;
+	}
 	c->old_style = rchance(0.02);
 	c->notes_nl = rchance(0.01);
 	c->greeting_dup = ch == CH_VOICE && rchance(0.01);
@@ -3290,11 +3287,7 @@ static void gen_contact(Contact *c, double lf)
 	if (c->transferred)
 	{
 		n_transfers++;
-		Contact save = *c;
-		char nid[37];
-		memcpy(nid, c->next, 37);
-		gen_transfer(&save, lf);
-		(void) nid;
+		gen_transfer(c, lf);
 	}
 }
 
@@ -3305,7 +3298,6 @@ static void new_contact(int64_t t, double lf)
 	memset(&c, 0, sizeof c);
 	ruuid(c.id);
 	c.t0 = t;
-	c.lf = lf;
 	static const int chw[NCH] = {70, 18, 7, 5};
 	c.ch = rpick(chw, NCH);
 	c.method = c.ch == CH_VOICE ? (rchance(0.05) ? M_OUTBOUND : rchance(0.02) ? M_CALLBACK : M_INBOUND)
@@ -3320,10 +3312,13 @@ static void new_contact(int64_t t, double lf)
 	c.authenticated = c.identified && rchance(0.8);
 	c.business = (mix64((uint64_t) c.cust) % 10) == 0;
 	c.vulnerable = (mix64((uint64_t) c.cust + 99) % 20) == 0;
-	c.kvs = rchance(0.9);
+	c.has_junifer = rchance(0.9);
 	c.welsh = rchance(0.02);
-	if (c.ch == CH_TASK && rchance(0.3))
-		ruuid(c.related);
+	static char last_voice[37];
+	if (c.ch == CH_TASK && last_voice[0] && rchance(0.3))
+		memcpy(c.related, last_voice, 37);	/* a task raised from an earlier call */
+	if (c.ch == CH_VOICE)
+		memcpy(last_voice, c.id, 37);
 	gen_contact(&c, lf);
 }
 
@@ -3664,6 +3659,11 @@ static void write_summary(const char *path, int days)
 			(unsigned long long) streams[K_CTR].files, (unsigned long long) streams[K_FSUB].files,
 			(unsigned long long) streams[K_FEXP].files, (unsigned long long) streams[K_CEV].files,
 			(unsigned long long) streams[K_CASE].files, (unsigned long long) streams[K_AGENT].files);
+	fprintf(f, "  \"expected_rows\": {\"ctr_events\": %llu, \"contact_flow_log\": %llu, \"contact_events\": %llu, "
+			"\"case_events\": %llu, \"case_related_items\": %llu, \"agent_events\": %llu, \"load_rejects\": %llu},\n",
+			(unsigned long long) n_contacts, (unsigned long long) (n_flow_sub + n_flow_exp), (unsigned long long) tce,
+			(unsigned long long) (n_ke[KE_CREATED] + n_ke[KE_UPDATED] + n_ke[KE_DELETED]), (unsigned long long) n_ke[KE_RELATED],
+			(unsigned long long) tae, (unsigned long long) tm);
 	fputs("  \"definitions\": {\n"
 		  "    \"contacts.distinct\": \"CTR rows after de-duplication on ContactId (greatest LastUpdateTimestamp wins), transfer legs included, malformed records excluded\",\n"
 		  "    \"contacts.queued\": \"contacts with Queue.EnqueueTimestamp set (outbound calls carry the Outbound queue without it)\",\n"
@@ -3671,12 +3671,13 @@ static void write_summary(const char *path, int days)
 		  "    \"contacts.by_channel.handled\": \"Agent not null\",\n"
 		  "    \"contacts.by_channel.handle_time_seconds\": \"sum over handled contacts of Agent.AgentInteractionDuration + Agent.CustomerHoldDuration + Agent.AfterContactWorkDuration\",\n"
 		  "    \"ctr_records.written\": \"valid CTR records in ctr/ objects: first deliveries + re-deliveries (later LastUpdateTimestamp, attributes changed) + exact duplicates\",\n"
-		  "    \"flow_log_events\": \"each contact's flow log events are in exactly one layout; control messages are not events\",\n"
+		  "    \"flow_log_events\": \"each contact's flow log events are in exactly one layout: export when (first byte of the ContactId, 0-255) * 100 / 256 < parameters.flowlog_export_pct, else subscription; outbound calls have none; control messages are not events\",\n"
 		  "    \"cases.created_per_day\": \"CASE.CREATED events by Europe/London calendar day of createdDateTime\",\n"
 		  "    \"cases.open_at_end\": \"cases whose last event before period.end is not CASE.DELETED and has status other than closed\",\n"
 		  "    \"cases.by_level_1_last_30_days\": \"cases created in [from, to) by their Level 1 field (never changes), deleted cases included\",\n"
 		  "    \"cases.complaints\": \"cases created with Is Complaint true, by Complaint Subject (never changes)\",\n"
-		  "    \"malformed\": \"records written besides the valid ones; their ids are used by no valid record\"\n"
+		  "    \"malformed\": \"records written besides the valid ones; their ids are used by no valid record\",\n"
+		  "    \"expected_rows\": \"rows each lake table should hold after loading every file once (load_rejects: one per malformed record)\"\n"
 		  "  },\n", f);
 	fprintf(f, "  \"bytes\": {\"uncompressed\": %llu, \"compressed\": %llu}\n}\n",
 			(unsigned long long) total_raw, (unsigned long long) total_file);
@@ -3688,7 +3689,7 @@ static void write_summary(const char *path, int days)
 static void usage(void)
 {
 	fputs("usage: connect_gen --out DIR [--start YYYY-MM-DD] [--days N] [--contacts-per-day N] [--seed N]\n"
-		  "                   [--agents N] [--customers N] [--malformed N] [--summary FILE]\n"
+		  "                   [--agents N (default max(300, contacts-per-day / 25))] [--customers N] [--malformed N] [--summary FILE]\n"
 		  "                   [--heartbeat-secs N (0: none; default 3600)] [--flowlog-export-pct P (default 20)]\n"
 		  "                   [--gzip-level 0-9 (default 1)] [--object-mb N (default 64)] [--quiet]\n", stderr);
 	exit(2);
@@ -3708,7 +3709,7 @@ int main(int argc, char **argv)
 {
 	const char *out = NULL, *summary = NULL, *start = "2026-10-01";
 	int days = 30, quiet = 0;
-	long long malformed_n = 0, cust_arg = 0;
+	long long malformed_n = 0, cust_arg = 0, agents_arg = 0;
 	gen_seed = 42;
 	for (int i = 1; i < argc; i++)
 	{
@@ -3726,7 +3727,7 @@ int main(int argc, char **argv)
 		else if (OPT("--seed"))
 			gen_seed = (uint64_t) argnum(v, a);
 		else if (OPT("--agents"))
-			nagents = (int) argnum(v, a);
+			nagents = (int) (agents_arg = argnum(v, a));
 		else if (OPT("--customers"))
 			cust_arg = argnum(v, a);
 		else if (OPT("--malformed"))
@@ -3753,8 +3754,22 @@ int main(int argc, char **argv)
 	if (heartbeat_secs > 0 && heartbeat_secs < 30)
 		die("--heartbeat-secs: at least 30 (or 0 for none)");
 	snprintf(out_dir, sizeof out_dir, "%s", out);
+	{
+		/* files of an earlier run would mix with this one's: insist on a fresh directory */
+		DIR *d = opendir(out_dir);
+		if (d)
+		{
+			struct dirent *de;
+			while ((de = readdir(d)))
+				if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+					die("--out %s is not empty", out_dir);
+			closedir(d);
+		}
+	}
 	start_ms = day0 * MS_D;
 	end_ms = start_ms + (int64_t) days * MS_D;
+	if (!agents_arg)
+		nagents = contacts_per_day / 25 > 300 ? contacts_per_day / 25 : 300;
 	customers = cust_arg ? cust_arg : (int64_t) contacts_per_day * 10 > 1000 ? (int64_t) contacts_per_day * 10 : 1000;
 	n_malformed_req = (uint64_t) malformed_n;
 

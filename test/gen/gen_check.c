@@ -81,7 +81,7 @@ typedef struct
 	char		last[32];
 	int			ch, handled;
 	long long	secs;
-	char	   *caseid, *accounts;
+	char	   *caseid, *accounts, *next, *prev, *related;
 	int			open;			/* cases: state after the latest event */
 } Ent;
 
@@ -284,6 +284,13 @@ static void on_ctr(char *p, size_t n)
 			+ json_object_get_int64(get(ag, "CustomerHoldDuration")) + json_object_get_int64(get(ag, "AfterContactWorkDuration")) : 0;
 		json_object *at = get(o, "Attributes");
 		const char *cid = jstr(at, "caseId"), *acc = jstr(at, "accountNumbers");
+		const char *nx = jstr(o, "NextContactId"), *pv = jstr(o, "PreviousContactId"), *rl = jstr(o, "RelatedContactId");
+		free(e->next);
+		free(e->prev);
+		free(e->related);
+		e->next = nx ? strdup(nx) : NULL;
+		e->prev = pv ? strdup(pv) : NULL;
+		e->related = rl ? strdup(rl) : NULL;
 		free(e->caseid);
 		free(e->accounts);
 		e->caseid = cid ? strdup(cid) : NULL;
@@ -311,6 +318,8 @@ static int ts_ok(const char *t)
 	return t && strlen(t) == 24 && t[4] == '-' && t[10] == 'T' && t[13] == ':' && t[16] == ':' && t[19] == '.' && t[23] == 'Z';
 }
 
+static long long export_pct = -1, layout_wrong;
+
 static void flow_message(const char *m, size_t n, int exported)
 {
 	json_object *o = parse(m, n);
@@ -318,6 +327,13 @@ static void flow_message(const char *m, size_t n, int exported)
 	{
 		flows_invalid++;
 		return;
+	}
+	const char *cid = jstr(o, "ContactId");
+	if (cid && strlen(cid) == 36 && export_pct >= 0 && ts_ok(jstr(o, "Timestamp")))	/* malformed ones aside */
+	{
+		unsigned b;
+		if (sscanf(cid, "%2x", &b) == 1 && ((long long) b * 100 / 256 < export_pct) != exported)
+			layout_wrong++;
 	}
 	if (!ts_ok(jstr(o, "Timestamp")))
 		fl_badts++;
@@ -610,6 +626,7 @@ int main(int argc, char **argv)
 		json_object *w = get(get(get(s, "cases"), "by_level_1_last_30_days"), "from");
 		l1_from = epoch_of(w ? json_object_get_string(w) : NULL);
 	}
+	export_pct = sj(s, "parameters/flowlog_export_pct");
 	setenv("TZ", "Europe/London", 1);
 	tzset();
 
@@ -652,6 +669,26 @@ int main(int argc, char **argv)
 		snprintf(k, sizeof k, "contacts/by_channel/%s/handle_time_seconds", chn[c]);
 		snprintf(w, sizeof w, "%s handle time seconds", chn[c]);
 		check(secs[c] == sj(s, k), w, secs[c], sj(s, k));
+	}
+	{
+		long long chains = 0, chains_ok = 0, rel = 0, rel_ok = 0;
+		for (size_t i = 0; i < tabcap; i++)
+			if (tab[i].key)
+			{
+				if (tab[i].next)
+				{
+					chains++;
+					Ent *n = lookup(&tab, &tabcap, &tabn, tab[i].next, 0);
+					chains_ok += n && n->prev && strcmp(n->prev, tab[i].key) == 0;
+				}
+				if (tab[i].related)
+				{
+					rel++;
+					rel_ok += lookup(&tab, &tabcap, &tabn, tab[i].related, 0) != NULL;
+				}
+			}
+		check(chains > 0 && chains == chains_ok, "transfers: NextContactId names a CTR whose PreviousContactId points back", chains_ok, chains);
+		check(rel == rel_ok, "RelatedContactId names a CTR", rel_ok, rel);
 	}
 	check(linked > 0 && linked == linked_ok, "CTRs with caseId whose case carries their account number", linked_ok, linked);
 
@@ -726,6 +763,7 @@ int main(int argc, char **argv)
 	check(fl_exp == sj(s, "flow_log_events/export"), "flow log events (export)", fl_exp, sj(s, "flow_log_events/export"));
 	check(fl_badts == sj(s, "malformed/by_kind/contact_flow_log"), "flow log timestamps without seconds", fl_badts,
 		  sj(s, "malformed/by_kind/contact_flow_log"));
+	check(layout_wrong == 0, "flow log events in the layout their ContactId names", layout_wrong, 0);
 	check(flows_invalid == 0, "flow log envelopes/messages invalid", flows_invalid, 0);
 	check(control == sj(s, "flow_log_events/control_messages"), "CONTROL_MESSAGE envelopes", control, sj(s, "flow_log_events/control_messages"));
 	check(ae_total == sj(s, "agent_events/total"), "agent events", ae_total, sj(s, "agent_events/total"));

@@ -2,7 +2,7 @@
 # Self-check of the sample data generator: builds connect_gen and gen_check,
 # generates a small day twice (same seed -> identical bytes), once with
 # another seed (must differ), and recounts every record against SUMMARY.json
-# with json-c.  Last line: "gen_test: N passed, N failed".  Needs cc, zlib, json-c.
+# with json-c.  Last line: "unit gen: N passed, N failed" (make unit runs it).  Needs cc, zlib, json-c.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gen_test.XXXXXX")
@@ -16,7 +16,7 @@ FLAGS="-std=c99 -O1 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Werro
 if $CC $FLAGS -o "$tmp/connect_gen" "$here/connect_gen.c" -lz; then ok "connect_gen builds without warnings"; else bad "connect_gen build"; fi
 if $CC $FLAGS $(pkg-config --cflags json-c) -o "$tmp/gen_check" "$here/gen_check.c" $(pkg-config --libs json-c) -lz
 then ok "gen_check builds"; else bad "gen_check build"; fi
-[ -x "$tmp/gen_check" ] && [ -x "$tmp/connect_gen" ] || { echo "gen_test: $pass passed, $((fail + 1)) failed"; exit 1; }
+[ -x "$tmp/gen_check" ] && [ -x "$tmp/connect_gen" ] || { echo "unit gen: $pass passed, $((fail + 1)) failed"; exit 1; }
 
 args="--start 2026-10-25 --days 2 --contacts-per-day 500 --agents 60 --malformed 12 --heartbeat-secs 600 --quiet"
 "$tmp/connect_gen" --out "$tmp/a" --seed 11 $args && ok "generate (seed 11)" || bad "generate (seed 11)"
@@ -25,7 +25,7 @@ mv "$tmp/b.summary.json" "$tmp/b/SUMMARY.json"
 if diff -r "$tmp/a" "$tmp/b" >/dev/null; then ok "same seed, identical bytes"; else bad "same seed gives different files"; fi
 "$tmp/connect_gen" --out "$tmp/c" --seed 12 $args && ok "generate (seed 12)" || bad "generate (seed 12)"
 if diff -r -q "$tmp/a" "$tmp/c" >/dev/null; then bad "another seed gives the same files"; else ok "another seed, other data"; fi
-if "$tmp/gen_check" "$tmp/a" > "$tmp/check.out"; then ok "recount matches SUMMARY.json ($(tail -1 "$tmp/check.out"))"
+if "$tmp/gen_check" "$tmp/a" > "$tmp/check.out"; then ok "recount matches SUMMARY.json ($(grep -c '^ok' "$tmp/check.out") checks)"
 else cat "$tmp/check.out"; bad "recount differs from SUMMARY.json"; fi
 # layouts: Firehose object names, export layout, no .gz on Firehose objects
 n=$(find "$tmp/a/ctr" -type f | grep -cE '/ctr/2026/1[0-2]/[0-3][0-9]/[0-2][0-9]/connect-ctr-firehose-1-2026-1[0-2]-[0-3][0-9]-[0-2][0-9]-[0-5][0-9]-[0-5][0-9]-[0-9a-f-]{36}$')
@@ -39,5 +39,5 @@ for f in $(find "$tmp/a/ctr" -type f); do
     if [ "$(gzip -dc "$f" | wc -c)" -ne "$(gzip -l "$f" | awk 'NR==2 {print $2}')" ]; then multi=1; break; fi
 done
 [ $multi -eq 1 ] && ok "CTR objects with several gzip members" || bad "no CTR object with several gzip members"
-echo "gen_test: $pass passed, $fail failed"
+echo "unit gen: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -340,7 +340,8 @@ run_once(const void *data, size_t len, const RunOpts *ro)
 	}
 	res->final = r;
 	res->final_msg = dups(r == CL_FRAME_STREAM_ERROR ? rec.error : "");
-	buf_printf(&res->trace, "%s %s\n", r == CL_FRAME_END ? "END" : "STREAM_ERROR", res->final_msg);
+	buf_printf(&res->trace, "%s %s (format %s)\n", r == CL_FRAME_END ? "END" : "STREAM_ERROR", res->final_msg,
+			   cl_format_name(cl_frame_format(f)));
 	/* sticky end */
 	r = cl_frame_next(f, &rec);
 	if (r != res->final)
@@ -566,6 +567,47 @@ test_decompress(void)
 	cl_source_close(&src);
 	buf_free(&tmp);
 
+	/* corrupt bytes anywhere: an error, or (header fields zlib ignores) the same data */
+	{
+		unsigned	seed = 777;
+		int			k,
+					silent = 0;
+		Buf			orig = {0};
+
+		for (k = 0; k < 40; k++)
+			buf_str(&orig, "{\"ContactId\":\"11111111-2222-3333-4444-555555555555\",\"n\":12345}\n");
+		{
+			Buf			one = gzip_of(orig.d, orig.n);
+
+			tmp = (Buf) {0};
+			buf_add(&tmp, one.d, one.n);
+			buf_add(&tmp, one.d, one.n);	/* two members */
+			buf_free(&one);
+		}
+		for (k = 0; k < 3000; k++)
+		{
+			Buf			bad = {0},
+						outb = {0};
+			size_t		at = ((seed = seed * 1103515245 + 12345) >> 8) % tmp.n;
+			unsigned char x = (unsigned char) (1 + ((seed = seed * 1103515245 + 12345) >> 16) % 255);
+
+			buf_add(&bad, tmp.d, tmp.n);
+			bad.d[at] ^= x;
+			src = cl_source_open_mem(bad.d, bad.n, CL_COMPRESSION_GZIP);
+			while ((n = cl_source_read(src, out, sizeof(out))) > 0)
+				buf_add(&outb, out, (size_t) n);
+			if (n == 0 && (outb.n != 2 * orig.n || memcmp(outb.d, orig.d, orig.n) != 0 ||
+						   memcmp(outb.d + orig.n, orig.d, orig.n) != 0))
+				silent++;
+			cl_source_close(&src);
+			buf_free(&bad);
+			buf_free(&outb);
+		}
+		CHECK(silent == 0, "corrupt gzip never yields other data quietly (%d did)", silent);
+		buf_free(&tmp);
+		buf_free(&orig);
+	}
+
 	/* empty input in gzip mode is empty */
 	src = cl_source_open_mem("", 0, CL_COMPRESSION_GZIP);
 	CHECK(cl_source_read(src, out, sizeof(out)) == 0, "empty is empty");
@@ -603,6 +645,9 @@ test_ndjson(void)
 	r = run("\xEF\xBB\xBF{\"a\":\"\xC3\xA9\"}\n", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
 	EXPECT_SHAPE(r, "R");
 	CHECK(r->n == 1 && r->o[0].off == 3, "BOM skipped");
+	res_free(r);
+	r = run("\xEF\xBB\xBF{\n  \"a\": 1\n}\n\xEF\xBB\xBF{\n  \"b\": 2\n}\xEF\xBB\xBF{\"c\":3}", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R R R");
 	res_free(r);
 }
 
@@ -724,6 +769,9 @@ test_export(void)
 		CHECK(strcmp(jstr(&r->o[7]), "{\"ContactId\":\"5\"}") == 0, "last record");
 	}
 	res_free(r);
+	r = run(text, CL_COMPRESSION_NONE, CL_FORMAT_CLOUDWATCH_EXPORT);
+	EXPECT_SHAPE(r, "R R E8 R E8 E1 E5 R");
+	res_free(r);
 }
 
 static char *
@@ -809,6 +857,19 @@ test_subscription(void)
 		  (unsigned long long) r->bytes_in, (unsigned long long) r->bytes_out);
 	res_free(r);
 
+	/* a broken envelope between good ones: one error, the next envelope loads */
+	{
+		Buf			mix = {0};
+
+		buf_str(&mix, e1);
+		buf_str(&mix, "{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{\"id\":\"9\",}]}");
+		buf_str(&mix, e2);
+		r = run(mix.d, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+		EXPECT_SHAPE(r, "R R E1 R E5 E3 R");
+		res_free(r);
+		buf_free(&mix);
+	}
+
 	/* explicit format, and an envelope without logEvents */
 	r = run("{\"messageType\":\"DATA_MESSAGE\",\"logGroup\":\"g\"}{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{\"id\":\"1\",\"timestamp\":5,\"message\":\"{}\"}]}",
 			CL_COMPRESSION_AUTO, CL_FORMAT_CLOUDWATCH_SUBSCRIPTION);
@@ -842,7 +903,8 @@ test_filter_log_events(void)
 		"            \"ingestionTime\": 1618272871601,\n"
 		"            \"eventId\": \"e2\"\n"
 		"        },\n"
-		"        {\"logStreamName\": \"s3\", \"timestamp\": 1, \"message\": \"oops\", \"eventId\": \"e3\"}\n"
+		"        {\"logStreamName\": \"s3\", \"timestamp\": 1, \"message\": \"oops\", \"eventId\": \"e3\"},\n"
+		"        {\"logStreamName\": \"s3\", \"timestamp\": 1, \"message\": }\n"
 		"    ],\n"
 		"    \"searchedLogStreams\": [{\"logStreamName\": \"s1\", \"searchedCompletely\": true}],\n"
 		"    \"nextToken\": \"abc\"\n"
@@ -853,14 +915,17 @@ test_filter_log_events(void)
 	current_test = "filter_log_events";
 	r = run(text, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
 	CHECK(r->format == CL_FORMAT_FILTER_LOG_EVENTS, "detected filter_log_events, got %s", cl_format_name(r->format));
-	EXPECT_SHAPE(r, "R R E5 R");
-	if (r->n == 4)
+	EXPECT_SHAPE(r, "R R E5 E1 R");
+	if (r->n == 5)
 	{
 		CHECK(strcmp(r->o[0].stream, "s1") == 0 && strcmp(r->o[0].id, "e1") == 0 && r->o[0].ts == 1618272871581LL &&
 			  r->o[0].ingest == 1618272871600LL && r->o[0].line == 3, "event 1 context, line %llu", (unsigned long long) r->o[0].line);
 		CHECK(strcmp(jstr(&r->o[1]), "{\"ContactId\":\"b\",\"P\":{}}") == 0 && r->o[1].idx == 1, "event 2 %s", jstr(&r->o[1]));
-		CHECK(strcmp(r->o[3].stream, "s4") == 0 && r->o[3].idx == 0, "second page");
+		CHECK(strcmp(r->o[4].stream, "s4") == 0 && r->o[4].idx == 0, "second page");
 	}
+	res_free(r);
+	r = run(text, CL_COMPRESSION_AUTO, CL_FORMAT_FILTER_LOG_EVENTS);
+	EXPECT_SHAPE(r, "R R E5 E1 R");
 	res_free(r);
 }
 
@@ -930,6 +995,14 @@ test_errors(void)
 	EXPECT_SHAPE(r, "E3 R");
 	res_free(r);
 
+	/* surrogate escapes: pairs decode, lone ones are errors (json-c would write U+FFFD) */
+	r = run("{\"a\":\"\\ud83d\\ude00\"}\n{\"a\":\"\\ud83d\"}\n{\"a\":\"\\ud83dx\"}\n{\"a\":\"\\ude00\"}\n"
+			"{\"a\":\"\\ud83d\\n\"}\n{\"a\":\"\\ud83d\\ud83d\"}\n{\"a\":\"\\uD7FF\\uE000\"}\n", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R E2 E2 E2 E2 E2 R");
+	if (r->n == 7)
+		CHECK(strcmp(jstr(&r->o[0]), "{\"a\":\"\xF0\x9F\x98\x80\"}") == 0, "surrogate pair %s", jstr(&r->o[0]));
+	res_free(r);
+
 	/* raw control characters in strings */
 	r = run("{\"a\":\"tab\there\"}\n{\"b\":1}\n", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
 	EXPECT_SHAPE(r, "E1 R");
@@ -972,6 +1045,21 @@ test_errors(void)
 	EXPECT_SHAPE(r, "E6 R");
 	if (r->n == 2)
 		CHECK(r->o[1].line == 2 && r->o[1].off == 49, "after too large: %llu", (unsigned long long) r->o[1].off);
+	res_free(r);
+
+	/* too large in the other framings */
+	r = run_ex("[{\"a\":\"0123456789012345678901234567890123456789\"},{\"b\":2}]", 58, CL_COMPRESSION_AUTO,
+			   CL_FORMAT_AUTO, 20, 0);
+	EXPECT_SHAPE(r, "E6 R");
+	res_free(r);
+	r = run_ex("2021-04-13T00:14:31.581Z {\"a\":\"0123456789012345678901234567890123456789\"}\n"
+			   "2021-04-13T00:14:31.581Z {\"b\":2}\n", 107, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, 20, 0);
+	EXPECT_SHAPE(r, "E6 R");
+	res_free(r);
+	r = run_ex("{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{\"message\":\"{\\\"x\\\":\\\"0123456789\\\"}\"}]}{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[]}"
+			   "{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{\"message\":\"{\\\"c\\\":3}\"}]}", 194,
+			   CL_COMPRESSION_AUTO, CL_FORMAT_CLOUDWATCH_SUBSCRIPTION, 70, 0);
+	EXPECT_SHAPE(r, "E6 R");
 	res_free(r);
 
 	/* truncated last record */
@@ -1310,6 +1398,8 @@ test_api(void)
 	current_test = "api";
 	CHECK(cl_format_from_name("cloudwatch_subscription") == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION, "format names");
 	CHECK(strcmp(cl_format_name(CL_FORMAT_FILTER_LOG_EVENTS), "filter_log_events") == 0, "format name");
+	CHECK(strcmp(cl_record_error_name(CL_ERR_NUL), "nul") == 0 && strcmp(cl_record_error_name(CL_ERR_STREAM), "stream") == 0,
+		  "error kind names");
 	CHECK(cl_format_from_name("xml") == -1 && cl_compression_from_name("gzip") == CL_COMPRESSION_GZIP, "names");
 	errno = 0;
 	f = cl_frame_open("/nonexistent/file", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, NULL);
@@ -1324,6 +1414,161 @@ test_api(void)
 	json_object_put(rec.obj);
 	cl_frame_close(NULL);
 	CHECK(cl_frame_next(NULL, &rec) == CL_FRAME_END, "NULL frame");
+}
+
+static int	on_read_calls;
+
+static void
+count_reads(void *arg)
+{
+	(*(int *) arg)++;
+}
+
+static void
+test_misc(void)
+{
+	CLFrameOptions opts;
+	CLFrame    *f;
+	CLRecord	rec;
+	Res		   *r;
+	int			n = 0,
+				res;
+	const char *text = "{\"a\":1}{\"b\":{\"c\":\"}{\"}}{\"d\":[1,2,3]}";
+	Buf			halves = {0};
+	size_t		cut;
+	int			all = 1;
+
+	current_test = "misc";
+	/* on_read runs after every read */
+	memset(&opts, 0, sizeof(opts));
+	opts.chunk_size = 7;
+	opts.on_read = count_reads;
+	opts.on_read_arg = &on_read_calls;
+	f = cl_frame_open_mem(text, strlen(text), CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, &opts);
+	while ((res = cl_frame_next(f, &rec)) > 0)
+		n++;
+	cl_frame_close(&f);
+	CHECK(n == 3 && res == CL_FRAME_END && on_read_calls >= 2, "on_read called %d times", on_read_calls);
+
+	/* a read error is a stream error */
+	f = cl_frame_open(tmpdir, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, NULL);
+	res = cl_frame_next(f, &rec);
+	CHECK(f != NULL && res == CL_FRAME_STREAM_ERROR && rec.error_kind == CL_ERR_STREAM && strstr(rec.error, "could not read") != NULL,
+		  "reading a directory: %d %s", res, rec.error ? rec.error : "");
+	CHECK(cl_frame_next(f, &rec) == CL_FRAME_STREAM_ERROR, "stream errors are sticky");
+	cl_frame_close(&f);
+
+	/* gzip members whose boundary falls inside a record, at every byte */
+	for (cut = 1; cut < strlen(text); cut++)
+	{
+		Buf			g1 = gzip_of(text, cut),
+					g2 = gzip_of(text + cut, strlen(text) - cut);
+
+		halves.n = 0;
+		buf_add(&halves, g1.d, g1.n);
+		buf_add(&halves, g2.d, g2.n);
+		f = cl_frame_open_mem(halves.d, halves.n, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, NULL);
+		n = 0;
+		while ((res = cl_frame_next(f, &rec)) == CL_FRAME_RECORD)
+			n++;
+		if (n != 3 || res != CL_FRAME_END)
+			all = 0;
+		cl_frame_close(&f);
+		buf_free(&g1);
+		buf_free(&g2);
+	}
+	CHECK(all, "gzip member boundaries inside records");
+	buf_free(&halves);
+
+	/* a declared format that does not match: errors, never a crash or a loop */
+	r = run("{\"a\":1}\n{\"b\":2}\n", CL_COMPRESSION_AUTO, CL_FORMAT_CLOUDWATCH_EXPORT);
+	EXPECT_SHAPE(r, "E8");
+	res_free(r);
+	r = run("{\"a\":1}\n{\"b\":2}\n", CL_COMPRESSION_AUTO, CL_FORMAT_CLOUDWATCH_SUBSCRIPTION);
+	EXPECT_SHAPE(r, "E9 E9");
+	res_free(r);
+	r = run("{\"a\":1}\n{\"b\":2}\n", CL_COMPRESSION_AUTO, CL_FORMAT_FILTER_LOG_EVENTS);
+	EXPECT_SHAPE(r, "E9 E9");
+	res_free(r);
+	r = run("[{\"a\":1}]", CL_COMPRESSION_AUTO, CL_FORMAT_NDJSON);
+	EXPECT_SHAPE(r, "E5");
+	res_free(r);
+	r = run("2021-04-13T00:14:31.581Z {\"a\":1}\n", CL_COMPRESSION_AUTO, CL_FORMAT_CONCATENATED);
+	EXPECT_SHAPE(r, "E5 R");		/* the timestamp is a bad token, then an object */
+	res_free(r);
+}
+
+/*
+ * Mutations of valid inputs in every format: whatever the bytes, the framer
+ * ends, hands out only objects, and gives the same result for every read size.
+ */
+static void
+test_mutations(void)
+{
+	const char *seeds[] = {
+		"{\"a\":1,\"b\":[true,false,null,{\"c\":\"d\\\"e\"}],\"f\":-1.5e3}\n{\"g\":\"\xC3\xA9\"}\n",
+		"[\n {\"a\": 1},\n {\"b\": {\"c\": [1, 2]}}\n]\n",
+		"2021-04-13T00:14:31.581Z {\"a\":1}\n2021-04-13T00:14:32.581Z {\n  \"b\": 2\n}\n",
+		"{\"messageType\":\"DATA_MESSAGE\",\"logGroup\":\"g\",\"logStream\":\"s\",\"logEvents\":[{\"id\":\"1\",\"timestamp\":1,\"message\":\"{\\\"a\\\":1}\"}]}"
+		"{\"messageType\":\"CONTROL_MESSAGE\",\"logEvents\":[]}",
+		"{\"events\":[{\"logStreamName\":\"s\",\"timestamp\":1,\"message\":\"{\\\"a\\\":1}\",\"eventId\":\"e\"}],\"nextToken\":\"t\"}",
+	};
+	const char	alphabet[] = "{}[]\",:\\\n 0aeu\x80\xC3\xFFtT-";
+	unsigned	seed = 12345;
+	int			i,
+				k,
+				bad = 0,
+				runs = 0;
+
+	int			iterations = getenv("CL_MUTATIONS") ? atoi(getenv("CL_MUTATIONS")) : 600;
+
+	current_test = "mutations";
+	for (i = 0; i < iterations; i++)
+	{
+		const char *src = seeds[i % 5];
+		size_t		n = strlen(src);
+		char	   *m = malloc(n + 8);
+		int			edits = 1 + (int) ((seed = seed * 1103515245 + 12345) >> 16) % 3;
+		Res		   *r;
+		int			before = failed;
+
+		memcpy(m, src, n);
+		for (k = 0; k < edits; k++)
+		{
+			size_t		at = ((seed = seed * 1103515245 + 12345) >> 16) % n;
+			int			op = (int) ((seed = seed * 1103515245 + 12345) >> 16) % 3;
+			char		c = alphabet[((seed = seed * 1103515245 + 12345) >> 16) % (sizeof(alphabet) - 1)];
+
+			if (op == 0)
+				m[at] = c;
+			else if (op == 1 && n > 1)
+			{
+				memmove(m + at, m + at + 1, n - at - 1);
+				n--;
+			}
+			else
+			{
+				memmove(m + at + 1, m + at, n - at);
+				m[at] = c;
+				n++;
+			}
+		}
+		/* now and then a small max_record_size or max_depth */
+		r = run_ex(m, n, CL_COMPRESSION_AUTO, (i / 5) % 2 ? CL_FORMAT_AUTO : (CLFormat) (1 + i % 6),
+				   i % 7 == 3 ? 30 : 0, i % 11 == 5 ? 2 : 0);
+		runs++;
+		for (k = 0; k < r->n; k++)
+			if (r->o[k].r == CL_FRAME_RECORD ? r->o[k].json[0] != '{' : (r->o[k].reason == NULL || r->o[k].reason[0] == '\0'))
+				bad++;
+		if (failed != before)
+		{
+			fwrite(m, 1, n, stderr);
+			fputc('\n', stderr);
+		}
+		res_free(r);
+		free(m);
+	}
+	CHECK(bad == 0, "%d mutated inputs: %d bad outcomes", runs, bad);
 }
 
 /* ---------------------------------------------------------------- bench */
@@ -1363,45 +1608,82 @@ make_ctr(Buf *b, long i)
 			   i % 100, i % 60, 20 + i % 300, i % 50, i, i % 65536, i % 100000000, i % 10000, i % 120, i, i);
 }
 
+/* best of three runs */
+/* one pass of the framer over a file: seconds; records and errors counted */
 static double
-bench_file(const char *label, const char *path, CLFormat fmt, double mb, long expect)
+time_frame(const char *path, long *nrec, long *nerr, int *final)
 {
-	double		t0 = now_s(),
-				dt;
-	long		nrec = 0,
-				nerr = 0;
+	double		t0 = now_s();
 	CLRecord	rec;
-	CLFrame    *f = cl_frame_open(path, CL_COMPRESSION_AUTO, fmt, NULL);
+	CLFrame    *f = cl_frame_open(path, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, NULL);
 	int			r;
 
+	*nrec = *nerr = 0;
 	while ((r = cl_frame_next(f, &rec)) > 0)
 	{
 		if (r == CL_FRAME_RECORD)
-			nrec++;
+			(*nrec)++;
 		else
-			nerr++;
+			(*nerr)++;
 	}
-	dt = now_s() - t0;
-	printf("  %-28s %8.1f MB/s  (%ld records, %ld errors, %.2f s)\n", label, mb / dt, nrec, nerr, dt);
-	if (nrec != expect || nerr != 0 || r != CL_FRAME_END)
-		printf("  !! expected %ld records and END\n", expect);
+	*final = r;
 	cl_frame_close(&f);
-	return mb / dt;
+	return now_s() - t0;
 }
 
+/* json-c alone over the NDJSON in memory, line by line: the ceiling */
+static double
+time_jsonc(const Buf *all, long *nrec)
+{
+	json_tokener *tok = json_tokener_new_ex(65);
+	double		t0 = now_s();
+	char	   *p = all->d,
+			   *e = all->d + all->n;
+
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
+	*nrec = 0;
+	while (p < e)
+	{
+		char	   *nl = memchr(p, '\n', e - p);
+		json_object *o;
+
+		json_tokener_reset(tok);
+		o = json_tokener_parse_ex(tok, p, (int) (nl - p));
+		*nrec += o != NULL;
+		json_object_put(o);
+		p = nl + 1;
+	}
+	json_tokener_free(tok);
+	return now_s() - t0;
+}
+
+/*
+ * Generates CTR-like records as NDJSON, gzip'd NDJSON and "}{" files, then
+ * times json-c alone and the framer over each, interleaved, best of five
+ * (so that machine noise hits all alike).
+ */
 static int
 bench(double target_mb)
 {
-	Buf			rec = {0};
+	static const char *const labels[] = {"json-c alone (in memory)", "ndjson (plain file)", "ndjson (gzip file)", "concatenated }{ (plain)"};
+	Buf			rec = {0},
+				all;
 	FILE	   *nd,
 			   *cc;
 	gzFile		gz;
 	char		pnd[128],
 				pcc[128],
 				pgz[128];
+	const char *paths[4];
 	size_t		total = 0;
-	long		i = 0;
-	double		mb;
+	long		i = 0,
+				nrec[4] = {0},
+				nerr[4] = {0};
+	int			final[4] = {0},
+				round,
+				k;
+	double		mb[4],
+				best[4] = {1e9, 1e9, 1e9, 1e9};
 
 	snprintf(pnd, sizeof(pnd), "%s/bench.ndjson", tmpdir);
 	snprintf(pcc, sizeof(pcc), "%s/bench.concat", tmpdir);
@@ -1422,47 +1704,35 @@ bench(double target_mb)
 	fclose(nd);
 	fclose(cc);
 	gzclose(gz);
-	mb = total / (1024.0 * 1024.0);
-	printf("framing bench: %ld CTR-like records of ~%zu bytes, %.1f MB decompressed\n", i, rec.n, mb);
-
-	/* json-c alone on the same bytes, in memory, line by line: the ceiling */
-	{
-		Buf			all;
-		json_tokener *tok = json_tokener_new_ex(65);
-		double		t0,
-					dt;
-		char	   *p,
-				   *e;
-		long		n = 0;
-
-		read_file(pnd, &all);
-		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
-		t0 = now_s();
-		p = all.d;
-		e = all.d + all.n;
-		while (p < e)
+	read_file(pnd, &all);
+	paths[1] = pnd;
+	paths[2] = pgz;
+	paths[3] = pcc;
+	mb[0] = mb[1] = mb[2] = total / (1024.0 * 1024.0);
+	mb[3] = (total - i) / (1024.0 * 1024.0);
+	printf("framing bench: %ld CTR-like records of ~%zu bytes, %.1f MB decompressed; best of 5\n", i, rec.n, mb[0]);
+	for (round = 0; round < 5; round++)
+		for (k = 0; k < 4; k++)
 		{
-			char	   *nl = memchr(p, '\n', e - p);
-			json_object *o;
+			double		t = k == 0 ? time_jsonc(&all, &nrec[0]) : time_frame(paths[k], &nrec[k], &nerr[k], &final[k]);
 
-			json_tokener_reset(tok);
-			o = json_tokener_parse_ex(tok, p, (int) (nl - p));
-			n += o != NULL;
-			json_object_put(o);
-			p = nl + 1;
+			if (t < best[k])
+				best[k] = t;
 		}
-		dt = now_s() - t0;
-		printf("  %-28s %8.1f MB/s  (%ld records, %.2f s)\n", "json-c alone (in memory)", mb / dt, n, dt);
-		json_tokener_free(tok);
-		buf_free(&all);
+	for (k = 0; k < 4; k++)
+	{
+		printf("  %-26s %7.1f MB/s", labels[k], mb[k] / best[k]);
+		if (k > 0)
+			printf("  %.2f of json-c alone", (mb[k] / best[k]) / (mb[0] / best[0]));
+		printf("  (%ld records, %.2f s)\n", nrec[k], best[k]);
+		if (nrec[k] != i || nerr[k] != 0 || final[k] != CL_FRAME_END)
+			printf("  !! expected %ld records and END\n", i);
 	}
-	bench_file("ndjson (plain file)", pnd, CL_FORMAT_AUTO, mb, i);
-	bench_file("ndjson (gzip file)", pgz, CL_FORMAT_AUTO, mb, i);
-	bench_file("concatenated }{ (plain)", pcc, CL_FORMAT_AUTO, mb - i / (1024.0 * 1024.0), i);
 	unlink(pnd);
 	unlink(pcc);
 	unlink(pgz);
 	buf_free(&rec);
+	buf_free(&all);
 	return 0;
 }
 
@@ -1505,6 +1775,8 @@ main(int argc, char **argv)
 	test_errors();
 	test_empty();
 	test_gzip_framing();
+	test_misc();
+	test_mutations();
 	test_samples();
 	test_large();
 
