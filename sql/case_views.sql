@@ -84,6 +84,18 @@ SELECT * FROM connect_lake.case_backlog('2024-03-05 18:00Z');
 SELECT case_id, status FROM connect_lake.case_backlog('2024-03-09 00:00Z');
 SELECT case_id, status, created_at, was_overdue FROM connect_lake.case_backlog('2024-04-02 12:00Z');
 SELECT count(*) AS before_anything FROM connect_lake.case_backlog('2024-01-01');
+-- case_backlog() reads case_state for the cases unchanged since as_of: every
+-- 3 hours over the data set, it agrees with the history alone.
+SELECT count(*) AS moments, bool_and(b.ids IS NOT DISTINCT FROM h.ids) AS agree,
+       count(*) FILTER (WHERE h.ids IS NOT NULL) AS with_open_cases
+  FROM generate_series(timestamptz '2024-03-04 00:00Z', '2024-04-05 00:00Z', interval '3 hours') t,
+       LATERAL (SELECT array_agg(case_id ORDER BY case_id) AS ids FROM connect_lake.case_backlog(t)) b,
+       LATERAL (SELECT array_agg(detail_case_caseid ORDER BY detail_case_caseid) AS ids
+                  FROM (SELECT DISTINCT ON (detail_case_caseid) *
+                          FROM connect_lake.case_events WHERE detail_approximatechangetime <= t
+                         ORDER BY detail_case_caseid, detail_approximatechangetime DESC, id DESC) l
+                 WHERE detail_event_type IS DISTINCT FROM 'CASE.DELETED'
+                   AND coalesce(lower(detail_case_fields_status), 'open') <> 'closed') h;
 
 -- Open backlog at the end of each London day.  The late event e1-0 closed
 -- c-1 at 09:30 on 4 March; it was open again from 8 March.

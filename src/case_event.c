@@ -734,14 +734,12 @@ case_finish(CLMapState *st)
 void
 cl_case_state_after_write(Datum case_ids)
 {
-	Oid			argtypes[2] = {TIMESTAMPTZOID, TEXTARRAYOID};
-	Datum		args[2];
+	Oid			argtypes[1] = {TEXTARRAYOID};
+	Datum		args[1] = {case_ids};
 
-	args[0] = TimestampTzGetDatum(DT_NOBEGIN);	/* every event of those cases */
-	args[1] = case_ids;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT connect_lake.case_state_refresh($1, $2)", 2, argtypes, args, NULL,
+	if (SPI_execute_with_args("SELECT connect_lake.case_state_refresh(case_ids => $1)", 1, argtypes, args, NULL,
 							  false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not refresh connect_lake.case_state");
 	SPI_finish();

@@ -326,6 +326,8 @@ CREATE INDEX case_state_complaint_idx ON connect_lake.case_state (detail_case_cr
            detail_case_fields_ombudsman_case)
   WHERE detail_case_fields_is_complaint;
 CREATE INDEX case_state_account_idx ON connect_lake.case_state (account) WHERE account IS NOT NULL;
+CREATE INDEX case_state_changed_idx ON connect_lake.case_state (detail_approximatechangetime)
+  INCLUDE (detail_case_createddatetime);
 COMMENT ON TABLE connect_lake.case_state IS
   'The latest event of every case (by approximateChangeTime, then event id), deleted cases included: what case_current and the case views read. Maintained by case_state_refresh().';
 DO $comments$

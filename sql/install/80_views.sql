@@ -112,24 +112,44 @@ RETURNS TABLE (case_id text, account text, status text, title text, level_1 text
                due_date timestamptz, was_overdue boolean)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $fn$
+  -- A case whose latest event is at or before as_of stood then as it stands
+  -- now (case_state, through its index of open cases); only the cases that
+  -- changed since need the history: for each, its latest event at or before
+  -- as_of, looked up by the partitions' key from the case's creation month on.
   SELECT l.detail_case_caseid, l.account, l.detail_case_fields_status, l.detail_case_fields_title,
          l.detail_case_fields_level_1, l.detail_case_fields_is_complaint, l.detail_case_createddatetime,
          l.detail_approximatechangetime,
          connect_lake.working_days_add(l.detail_case_createddatetime, 2),
          connect_lake.working_days_overdue(l.detail_case_createddatetime, as_of, 2)
-    FROM (SELECT DISTINCT ON (e.detail_case_caseid)
-                 e.detail_case_caseid, e.detail_approximatechangetime, e.detail_event_type, e.account,
-                 e.detail_case_fields_status, e.detail_case_fields_title, e.detail_case_fields_level_1,
-                 e.detail_case_fields_is_complaint, e.detail_case_createddatetime
-            FROM connect_lake.case_events e
-           WHERE e.detail_approximatechangetime <= as_of
-           ORDER BY e.detail_case_caseid, e.detail_approximatechangetime DESC, e.id DESC) l
+    FROM (SELECT s.detail_case_caseid, s.detail_approximatechangetime, s.detail_event_type, s.account,
+                 s.detail_case_fields_status, s.detail_case_fields_title, s.detail_case_fields_level_1,
+                 s.detail_case_fields_is_complaint, s.detail_case_createddatetime
+            FROM connect_lake.case_state s
+           WHERE s.detail_approximatechangetime <= as_of
+             AND s.detail_event_type IS DISTINCT FROM 'CASE.DELETED'
+             AND coalesce(lower(s.detail_case_fields_status), 'open') <> 'closed'
+          UNION ALL
+          SELECT h.*
+            FROM connect_lake.case_state s
+           CROSS JOIN LATERAL (
+                 SELECT e.detail_case_caseid, e.detail_approximatechangetime, e.detail_event_type, e.account,
+                        e.detail_case_fields_status, e.detail_case_fields_title, e.detail_case_fields_level_1,
+                        e.detail_case_fields_is_complaint, e.detail_case_createddatetime
+                   FROM connect_lake.case_events e
+                  WHERE e.detail_case_caseid = s.detail_case_caseid
+                    AND e.detail_approximatechangetime <= as_of
+                    AND e.detail_approximatechangetime
+                        >= coalesce(s.detail_case_createddatetime - interval '1 day', '-infinity')
+                  ORDER BY e.detail_approximatechangetime DESC, e.id DESC
+                  LIMIT 1) h
+           WHERE s.detail_approximatechangetime > as_of
+             AND coalesce(s.detail_case_createddatetime, '-infinity') <= as_of + interval '1 day') l
    WHERE l.detail_event_type IS DISTINCT FROM 'CASE.DELETED'
      AND coalesce(lower(l.detail_case_fields_status), 'open') <> 'closed'
    ORDER BY l.detail_case_createddatetime, l.detail_case_caseid
 $fn$;
 COMMENT ON FUNCTION connect_lake.case_backlog(timestamptz) IS
-  'The cases open at as_of, as they stood then (each case''s latest event at or before as_of, not closed, not deleted), with whether each was overdue then.';
+  'The cases open at as_of, as they stood then (each case''s latest event at or before as_of, not closed, not deleted), with whether each was overdue then. Reads case_state for the cases unchanged since as_of and the history for the others.';
 
 -- ---- Cases created per day
 CREATE FUNCTION connect_lake.case_volume_daily(from_day date, to_day date)
