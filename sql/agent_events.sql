@@ -1,5 +1,6 @@
 -- Agent events: agent_event_parse() on LOGIN, LOGOUT, STATE_CHANGE and HEART_BEAT.
 SET TimeZone = 'UTC';
+SET DateStyle = 'ISO, YMD';
 CREATE FUNCTION pg_temp.ev(type text, ts text, cur jsonb, prev jsonb) RETURNS jsonb LANGUAGE sql AS $$
   SELECT jsonb_build_object('AWSAccountId', '111122223333',
     'AgentARN', 'arn:aws:connect:eu-west-2:111122223333:instance/9a8b7c6d-1111-2222-3333-444455556666/agent/5e6f7a8b-0000-4000-8000-00000000000a',
@@ -42,3 +43,8 @@ SELECT jsonb_pretty(e.contacts)
 SELECT connect_lake.agent_event_parse(pg_temp.ev('LOGIN', '2024-03-04T08:00:00.000Z', NULL, NULL) - 'EventId');  -- ERROR
 SELECT connect_lake.agent_event_parse(pg_temp.ev('LOGIN', 'soon', NULL, NULL));  -- ERROR
 SELECT connect_lake.agent_event_parse(pg_temp.ev('LOGIN', '2024-03-04T08:00:00.000Z', NULL, NULL) || '{"AgentARN": 42}');  -- ERROR
+
+-- The loader's path (json-c, through the text variant) maps records the same way.
+SELECT to_jsonb(connect_lake.agent_event_parse(d)) = to_jsonb(connect_lake.agent_event_parse(d::text)) AS same
+  FROM (VALUES (pg_temp.ev('STATE_CHANGE', '2024-03-04T08:00:05.000Z', pg_temp.snap('Available', '[]'),
+                           pg_temp.snap('Offline', '[]')) || '{"Extra": {"k": 1.50}}')) v(d);

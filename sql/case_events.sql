@@ -2,6 +2,7 @@
 -- hand-written records of every event type, both detail-type names, every
 -- tagged value type, mapped and unmapped custom fields, and bad input.
 SET TimeZone = 'UTC';
+SET DateStyle = 'ISO, YMD';
 SET connect_lake.calendar = 'england_wales';
 
 -- The field map, loaded from a saved ListFields response: names matched
@@ -161,5 +162,25 @@ DELETE FROM connect_lake.case_field_map WHERE field_id = 'f-typo';
 
 -- STRICT.
 SELECT connect_lake.case_event_parse(NULL) IS NULL AS strict;
+
+-- The loader's path (json-c, through the text variant) maps records the same way.
+SELECT to_jsonb(connect_lake.case_event_parse(d::jsonb)) = to_jsonb(connect_lake.case_event_parse(d)) AS same,
+       (connect_lake.case_event_parse(d)).detail_case_fields_other
+  FROM (VALUES ($${"id": "e-7", "detail-type": "Amazon Connect Cases Change", "unknown": {"a": [1, "b"]},
+    "detail": {"eventType": "CASE.UPDATED", "approximateChangeTime": "2024-03-04T09:00:00Z",
+      "case": {"caseId": "c-7", "createdDateTime": "2024-03-04T09:00:00Z", "fields": {
+        "status": {"value": {"stringValue": "open"}},
+        "customer_id": {"value": {"stringValue": "arn:aws:profile:eu-west-2:1:domains/d/profiles/p-1"}},
+        "0b5e6a6e-0000-4000-8000-000000000002": {"value": {"booleanValue": false}},
+        "0b5e6a6e-0000-4000-8000-000000000003": {"value": {"doubleValue": 12.345}},
+        "0b5e6a6e-0000-4000-8000-000000000004": {"value": {"doubleValue": 1709542800000}},
+        "0b5e6a6e-0000-4000-8000-000000000005": {"value": {"userArnValue": "arn:aws:connect:::agent/a-9"}},
+        "0b5e6a6e-0000-4000-8000-000000000006": {"value": {"emptyValue": {}}},
+        "0b5e6a6e-0000-4000-8000-000000000009": {"value": {"stringValue": "teal"}},
+        "0b5e6a6e-0000-4000-8000-0000000000ff": {"value": {"doubleValue": 3.5}},
+        "0b5e6a6e-0000-4000-8000-0000000000fe": {"value": {"emptyValue": {}}}}}}}$$)) v(d);
+SELECT connect_lake.case_event_parse('{"id": "e-8", "detail": {"eventType": "RELATED_ITEM.CREATED",
+  "approximateChangeTime": "2024-03-04T11:00:00Z", "relatedItem": {"caseId": "c-0001"}}}'::text);  -- ERROR
+SELECT connect_lake.case_event_parse('{"id": "e-8",}'::text);  -- ERROR
 
 TRUNCATE connect_lake.case_field_map;

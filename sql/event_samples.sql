@@ -2,6 +2,7 @@
 -- ($CONNECT_LAKE_SAMPLES, set by test/run; skipped when absent: the
 -- alternative expected output event_samples_1.out).
 SET TimeZone = 'UTC';
+SET DateStyle = 'ISO, YMD';
 \set samples ''
 \getenv samples CONNECT_LAKE_SAMPLES
 SELECT :'samples' <> ''

@@ -32,6 +32,7 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -50,6 +51,7 @@
 PG_FUNCTION_INFO_V1(case_event_parse_jsonb);
 PG_FUNCTION_INFO_V1(case_event_parse_map);
 PG_FUNCTION_INFO_V1(case_related_item_parse_jsonb);
+PG_FUNCTION_INFO_V1(case_event_parse_text);
 
 #define CASE_DUE_WORKING_DAYS 2
 
@@ -737,7 +739,7 @@ cl_case_state_after_write(Datum case_ids)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT connect_lake.case_state_refresh($1)", 1, argtypes, args, NULL,
+	if (SPI_execute_with_args("SELECT connect_lake.case_state_refresh(case_ids => $1)", 1, argtypes, args, NULL,
 							  false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not refresh connect_lake.case_state");
 	SPI_finish();
@@ -780,7 +782,9 @@ parse_case(FunctionCallInfo fcinfo, CaseCtx *ctx, CLRecordKind *want)
 Datum
 case_event_parse_jsonb(PG_FUNCTION_ARGS)
 {
-	return parse_case(fcinfo, NULL, &cl_kind_case_event);
+	CaseCtx		ctx = {NULL, true};
+
+	return parse_case(fcinfo, &ctx, &cl_kind_case_event);
 }
 
 /* case_event_parse(doc jsonb, field_map jsonb): IMMUTABLE, no derived columns */
@@ -802,4 +806,25 @@ case_related_item_parse_jsonb(PG_FUNCTION_ARGS)
 	CaseCtx		ctx = {&empty, false};	/* IMMUTABLE: never reads case_field_map */
 
 	return parse_case(fcinfo, &ctx, &cl_kind_case_related_item);
+}
+
+/* case_event_parse(doc text): raw JSON as it lies in a file (the loader's json-c path) */
+Datum
+case_event_parse_text(PG_FUNCTION_ARGS)
+{
+	text	   *doc = PG_GETARG_TEXT_PP(0);
+	json_object *obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), "case event record");
+	CLMapState	st;
+	CaseCtx		ctx = {NULL, true};
+
+	cl_map_init(&st, &cl_kind_case_event);
+	st.private = &ctx;
+	if (!cl_map_jsonc(&st, obj))
+		cl_map_raise(&st);
+	if (st.kind != &cl_kind_case_event)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("Cases event %s is a RELATED_ITEM.* event, not a CASE.* event", id_of(&st)),
+				 errhint("Use connect_lake.case_related_item_parse(), or connect_lake.ingest('case_event', doc), which lands either kind.")));
+	PG_RETURN_DATUM(cl_map_datum(&st));
 }

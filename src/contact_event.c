@@ -8,6 +8,8 @@
  */
 #include "postgres.h"
 
+#include "jsonc.h"
+
 #include "access/xact.h"
 #include "fmgr.h"
 #include "utils/timestamp.h"
@@ -17,6 +19,7 @@
 #include "recmap.h"
 
 PG_FUNCTION_INFO_V1(contact_event_parse_jsonb);
+PG_FUNCTION_INFO_V1(contact_event_parse_text);
 
 #define F(path, column, type)	{path, column, type, 0, NULL}
 #define REQ(path, column, type) {path, column, type, CLF_REQUIRED, NULL}
@@ -97,6 +100,22 @@ contact_event_parse_jsonb(PG_FUNCTION_ARGS)
 	cl_map_init(&st, &cl_kind_contact_event);
 	st.private = &pure;			/* no landed_at: IMMUTABLE */
 	if (!cl_map_jsonb(&st, doc))
+		cl_map_raise(&st);
+	PG_RETURN_DATUM(cl_map_datum(&st));
+}
+
+/* contact_event_parse(doc text): raw JSON as it lies in a file (the loader's json-c path) */
+Datum
+contact_event_parse_text(PG_FUNCTION_ARGS)
+{
+	text	   *doc = PG_GETARG_TEXT_PP(0);
+	json_object *obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), "contact event record");
+	CLMapState	st;
+	static int	pure;
+
+	cl_map_init(&st, &cl_kind_contact_event);
+	st.private = &pure;
+	if (!cl_map_jsonc(&st, obj))
 		cl_map_raise(&st);
 	PG_RETURN_DATUM(cl_map_datum(&st));
 }

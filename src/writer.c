@@ -1573,7 +1573,6 @@ cl_writer_finish(CLWriter *w, CLWriteCounts *out)
 			flush_buf(w, bufs[i]);
 		pfree(bufs);
 	}
-
 	/* kinds' upkeep, with the keys of the rows just written */
 	for (int i = 0; i < w->nkinds; i++)
 	{

@@ -75,9 +75,9 @@ extern void cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, 
 
 /*
  * Send everything still buffered, run each kind's after_write hook with the
- * keys of the rows added (e.g. case_state after Cases events) and return the
- * counts of every record added since cl_writer_begin() (or the last finish).
- * out may be NULL.  The writer may be used again after finishing.
+ * keys of the rows added (e.g. case_state for the cases written) and return
+ * the counts of every record added since cl_writer_begin() (or the last
+ * finish).  out may be NULL.  The writer may be used again after finishing.
  */
 extern void cl_writer_finish(CLWriter *w, CLWriteCounts *out);
 

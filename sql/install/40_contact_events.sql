@@ -92,3 +92,9 @@ CREATE FUNCTION connect_lake.contact_event_parse(doc jsonb) RETURNS connect_lake
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.contact_event_parse(jsonb) IS
   'One contact event (EventBridge, jsonb) as a typed connect_lake.contact_event row: keys matched case-insensitively (instanceARN, AgentInfo), enumerations upper-cased (Voice -> VOICE), the 1970-01-01T00:00:00.001Z placeholder read as NULL; landed_at left NULL (the writer fills it).';
+
+CREATE FUNCTION connect_lake.contact_event_parse(doc text) RETURNS connect_lake.contact_event
+  AS 'MODULE_PATHNAME', 'contact_event_parse_text'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.contact_event_parse(text) IS
+  'One contact event as raw JSON text (as it lies in a file, read the way load() reads it) as a typed connect_lake.contact_event row.';

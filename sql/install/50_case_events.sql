@@ -210,6 +210,12 @@ CREATE FUNCTION connect_lake.case_event_parse(doc jsonb) RETURNS connect_lake.ca
 COMMENT ON FUNCTION connect_lake.case_event_parse(jsonb) IS
   'One Cases CASE.* event (detail-type Amazon Connect Cases Change or Cases Event) as a typed connect_lake.case_event row: fields mapped through case_field_map, due date = created + 2 working days (default calendar), overdue and landed date as of now. STABLE: reads case_field_map and the calendar.';
 
+CREATE FUNCTION connect_lake.case_event_parse(doc text) RETURNS connect_lake.case_event
+  AS 'MODULE_PATHNAME', 'case_event_parse_text'
+  LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.case_event_parse(text) IS
+  'One Cases CASE.* event as raw JSON text (as it lies in a file, read the way load() reads it) as a typed connect_lake.case_event row; as case_event_parse(jsonb) otherwise.';
+
 CREATE FUNCTION connect_lake.case_event_parse(doc jsonb, field_map jsonb) RETURNS connect_lake.case_event
   AS 'MODULE_PATHNAME', 'case_event_parse_map'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -299,19 +305,29 @@ COMMENT ON FUNCTION connect_lake.case_field_map_load(jsonb, jsonb) IS
 -- them out).  Maintained set-wise by case_state_refresh(), which ingest() and
 -- load() run after writing case events; run it after hand-written INSERTs.
 -- Order-independent and idempotent: an older or repeated event never
--- replaces a newer one.
+-- replaces a newer one.  A CASE.DELETED event that carries no fields keeps
+-- the case's last known fields (only the event columns change), so that
+-- counts of cases created still see the deleted ones.
 CREATE TABLE connect_lake.case_state OF connect_lake.case_event (
   detail_case_caseid           WITH OPTIONS PRIMARY KEY,
   detail_approximatechangetime WITH OPTIONS NOT NULL,
   id                           WITH OPTIONS NOT NULL
 );
-CREATE INDEX case_state_created_idx ON connect_lake.case_state (detail_case_createddatetime);
-CREATE INDEX case_state_account_idx ON connect_lake.case_state (account) WHERE account IS NOT NULL;
+-- Partial, covering indexes: the case views answer from them alone (index-only scans).
+CREATE INDEX case_state_created_idx ON connect_lake.case_state (detail_case_createddatetime)
+  INCLUDE (detail_event_type, detail_case_fields_status, detail_case_fields_is_complaint, detail_case_fields_level_1);
 CREATE INDEX case_state_open_idx ON connect_lake.case_state (detail_case_createddatetime)
+  INCLUDE (detail_case_fields_is_complaint)
   WHERE detail_event_type IS DISTINCT FROM 'CASE.DELETED'
     AND coalesce(lower(detail_case_fields_status), 'open') <> 'closed';
 CREATE INDEX case_state_complaint_idx ON connect_lake.case_state (detail_case_createddatetime)
-  WHERE detail_case_fields_is_complaint AND detail_event_type IS DISTINCT FROM 'CASE.DELETED';
+  INCLUDE (detail_event_type, detail_case_fields_status, detail_case_fields_complaint_subject,
+           detail_case_fields_complaint_goodwill_amount, detail_case_fields_complaint_resolved,
+           detail_case_fields_ombudsman_case)
+  WHERE detail_case_fields_is_complaint;
+CREATE INDEX case_state_account_idx ON connect_lake.case_state (account) WHERE account IS NOT NULL;
+CREATE INDEX case_state_changed_idx ON connect_lake.case_state (detail_approximatechangetime)
+  INCLUDE (detail_case_createddatetime);
 COMMENT ON TABLE connect_lake.case_state IS
   'The latest event of every case (by approximateChangeTime, then event id), deleted cases included: what case_current and the case views read. Maintained by case_state_refresh().';
 DO $comments$
@@ -326,19 +342,44 @@ END
 $comments$;
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.case_state', '');
 
-CREATE FUNCTION connect_lake.case_state_refresh(case_ids text[])
+CREATE FUNCTION connect_lake.case_state_refresh(since timestamptz DEFAULT '-infinity', case_ids text[] DEFAULT NULL)
 RETURNS bigint
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+  changed bigint;
+BEGIN
+  -- Planned per call (EXECUTE): the index on meta_enriched_landed_date for a
+  -- since, the partitions' keys for a list of cases.
+  EXECUTE format($q$
   WITH latest AS (
-    SELECT DISTINCT ON (e.detail_case_caseid) e.*
+    SELECT DISTINCT ON (e.detail_case_caseid) e
       FROM connect_lake.case_events e
-     WHERE e.detail_case_caseid = ANY (case_ids)
+     WHERE %s
      ORDER BY e.detail_case_caseid, e.detail_approximatechangetime DESC, e.id DESC
+  ), merged AS (
+    -- A CASE.DELETED event that carries no fields keeps the fields of the
+    -- case's latest event that has them: only its event columns change.
+    SELECT CASE WHEN p.f IS NULL THEN l.e
+                ELSE jsonb_populate_record(p.f, jsonb_build_object(
+                       'id', (l.e).id, 'detail_approximatechangetime', (l.e).detail_approximatechangetime,
+                       'detail_event_type', (l.e).detail_event_type,
+                       'detail_changedfieldids', (l.e).detail_changedfieldids,
+                       'detail_performedby_userarn', (l.e).detail_performedby_userarn,
+                       'detail_performedby_iamprincipalarn', (l.e).detail_performedby_iamprincipalarn,
+                       'detail_type', (l.e).detail_type, 'time', (l.e)."time",
+                       'source_file', (l.e).source_file, 'source_offset', (l.e).source_offset,
+                       'meta_enriched_landed_date', (l.e).meta_enriched_landed_date)) END AS r
+      FROM latest l
+      LEFT JOIN LATERAL (
+        SELECT f FROM connect_lake.case_events f
+         WHERE (l.e).detail_event_type = 'CASE.DELETED' AND (l.e).detail_case_createddatetime IS NULL
+           AND f.detail_case_caseid = (l.e).detail_case_caseid AND f.detail_case_createddatetime IS NOT NULL
+         ORDER BY f.detail_approximatechangetime DESC, f.id DESC LIMIT 1) p ON true
   ), up AS (
     INSERT INTO connect_lake.case_state AS s
-    SELECT * FROM latest
+    SELECT (m.r).* FROM merged m
     ON CONFLICT (detail_case_caseid) DO UPDATE
        SET (id, detail_approximatechangetime, account, detail_event_type, detail_case_createddatetime,
             detail_case_templateid, detail_case_fields_status, detail_case_fields_title,
@@ -381,25 +422,16 @@ AS $fn$
     RETURNING 1
   )
   SELECT count(*) FROM up
+  $q$, CASE WHEN case_ids IS NULL THEN 'e.meta_enriched_landed_date >= $1'
+            ELSE 'e.detail_case_caseid = ANY ($2) AND e.meta_enriched_landed_date >= $1' END)
+  INTO changed USING since, case_ids;
+  RETURN changed;
+END
 $fn$;
-COMMENT ON FUNCTION connect_lake.case_state_refresh(text[]) IS
-  'Brings case_state up to date for the given cases (through the key index of case_events); returns the cases whose state changed. ingest() and load() run it for the cases they wrote.';
-
-CREATE FUNCTION connect_lake.case_state_refresh(since timestamptz DEFAULT '-infinity')
-RETURNS bigint
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-  SELECT connect_lake.case_state_refresh(ARRAY(
-    SELECT DISTINCT e.detail_case_caseid FROM connect_lake.case_events e
-     WHERE e.meta_enriched_landed_date >= since))
-$fn$;
-COMMENT ON FUNCTION connect_lake.case_state_refresh(timestamptz) IS
-  'Brings case_state up to date with the case events that landed at or after since (default: all); returns the cases whose state changed. Run it after hand-written INSERTs into case_events.';
+COMMENT ON FUNCTION connect_lake.case_state_refresh(timestamptz, text[]) IS
+  'Brings case_state up to date with the case events that landed at or after since (default: all), or with the events of the cases listed; returns the cases whose state changed. ingest() and load() run it (for the cases they wrote) after landing case events; run it after hand-written INSERTs into case_events.';
 
 GRANT INSERT, UPDATE ON connect_lake.case_state TO connect_lake_loader;
-REVOKE ALL ON FUNCTION connect_lake.case_state_refresh(text[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION connect_lake.case_state_refresh(text[]) TO connect_lake_loader;
-REVOKE ALL ON FUNCTION connect_lake.case_state_refresh(timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION connect_lake.case_state_refresh(timestamptz) TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.case_state_refresh(timestamptz, text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.case_state_refresh(timestamptz, text[]) TO connect_lake_loader;
 REVOKE ALL ON FUNCTION connect_lake.case_field_map_load(jsonb, jsonb) FROM PUBLIC;

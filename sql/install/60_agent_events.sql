@@ -76,3 +76,9 @@ CREATE FUNCTION connect_lake.agent_event_parse(doc jsonb) RETURNS connect_lake.a
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.agent_event_parse(jsonb) IS
   'One agent event (Kinesis agent event stream, jsonb) as a typed connect_lake.agent_event row: status, routing profile and current contacts as columns, both snapshots whole as JSON; landed_at left NULL (the writer fills it).';
+
+CREATE FUNCTION connect_lake.agent_event_parse(doc text) RETURNS connect_lake.agent_event
+  AS 'MODULE_PATHNAME', 'agent_event_parse_text'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.agent_event_parse(text) IS
+  'One agent event as raw JSON text (as it lies in a file, read the way load() reads it) as a typed connect_lake.agent_event row.';

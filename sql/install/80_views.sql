@@ -11,7 +11,8 @@
 -- case_state_refresh()); the state at a past moment reads the event history.
 -- A case is open unless its status is closed (custom statuses such as
 -- pending count as open; a case whose events carry no status counts as open)
--- and it is not deleted.  Its due date is created + 2 working days, and it is
+-- and it is not deleted.  Counts of cases created (volume, categories,
+-- complaints) include cases deleted since: the work arrived that day.  Its due date is created + 2 working days, and it is
 -- overdue when open and past due, both on the default calendar, as of now.
 --
 -- The range functions are plain SQL (inlined into the caller's query, so
@@ -111,42 +112,77 @@ RETURNS TABLE (case_id text, account text, status text, title text, level_1 text
                due_date timestamptz, was_overdue boolean)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $fn$
+  -- A case whose latest event is at or before as_of stood then as it stands
+  -- now (case_state, through its index of open cases); only the cases that
+  -- changed since need the history: for each, its latest event at or before
+  -- as_of, looked up by the partitions' key from the case's creation month on.
   SELECT l.detail_case_caseid, l.account, l.detail_case_fields_status, l.detail_case_fields_title,
          l.detail_case_fields_level_1, l.detail_case_fields_is_complaint, l.detail_case_createddatetime,
          l.detail_approximatechangetime,
          connect_lake.working_days_add(l.detail_case_createddatetime, 2),
          connect_lake.working_days_overdue(l.detail_case_createddatetime, as_of, 2)
-    FROM (SELECT DISTINCT ON (e.detail_case_caseid) e.*
-            FROM connect_lake.case_events e
-           WHERE e.detail_approximatechangetime <= as_of
-           ORDER BY e.detail_case_caseid, e.detail_approximatechangetime DESC, e.id DESC) l
+    FROM (SELECT s.detail_case_caseid, s.detail_approximatechangetime, s.detail_event_type, s.account,
+                 s.detail_case_fields_status, s.detail_case_fields_title, s.detail_case_fields_level_1,
+                 s.detail_case_fields_is_complaint, s.detail_case_createddatetime
+            FROM connect_lake.case_state s
+           WHERE s.detail_approximatechangetime <= as_of
+             AND s.detail_event_type IS DISTINCT FROM 'CASE.DELETED'
+             AND coalesce(lower(s.detail_case_fields_status), 'open') <> 'closed'
+          UNION ALL
+          SELECT h.*
+            FROM connect_lake.case_state s
+           CROSS JOIN LATERAL (
+                 SELECT e.detail_case_caseid, e.detail_approximatechangetime, e.detail_event_type, e.account,
+                        e.detail_case_fields_status, e.detail_case_fields_title, e.detail_case_fields_level_1,
+                        e.detail_case_fields_is_complaint, e.detail_case_createddatetime
+                   FROM connect_lake.case_events e
+                  WHERE e.detail_case_caseid = s.detail_case_caseid
+                    AND e.detail_approximatechangetime <= as_of
+                    AND e.detail_approximatechangetime
+                        >= coalesce(s.detail_case_createddatetime - interval '1 day', '-infinity')
+                  ORDER BY e.detail_approximatechangetime DESC, e.id DESC
+                  LIMIT 1) h
+           WHERE s.detail_approximatechangetime > as_of
+             AND coalesce(s.detail_case_createddatetime, '-infinity') <= as_of + interval '1 day') l
    WHERE l.detail_event_type IS DISTINCT FROM 'CASE.DELETED'
      AND coalesce(lower(l.detail_case_fields_status), 'open') <> 'closed'
    ORDER BY l.detail_case_createddatetime, l.detail_case_caseid
 $fn$;
 COMMENT ON FUNCTION connect_lake.case_backlog(timestamptz) IS
-  'The cases open at as_of, as they stood then (each case''s latest event at or before as_of, not closed, not deleted), with whether each was overdue then.';
+  'The cases open at as_of, as they stood then (each case''s latest event at or before as_of, not closed, not deleted), with whether each was overdue then. Reads case_state for the cases unchanged since as_of and the history for the others.';
 
 -- ---- Cases created per day
 CREATE FUNCTION connect_lake.case_volume_daily(from_day date, to_day date)
-RETURNS TABLE (day date, cases_created bigint, complaints bigint, still_open bigint)
+RETURNS TABLE (day date, cases_created bigint, deleted bigint, complaints bigint, still_open bigint)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $fn$
-  SELECT (c.created_at AT TIME ZONE z.tz)::date, count(*),
-         count(*) FILTER (WHERE c.is_complaint), count(*) FILTER (WHERE c.is_open)
-    FROM (SELECT connect_lake.lake_time_zone() AS tz OFFSET 0) z
-    JOIN connect_lake.case_current c
-      ON c.created_at >= (from_day::timestamp AT TIME ZONE z.tz)
-     AND c.created_at < ((to_day + 1)::timestamp AT TIME ZONE z.tz)
+  -- Counted per 15 minutes first (every zone's offset is a multiple of 15
+  -- minutes, so each quarter hour lies within one local day), then per day:
+  -- a time zone conversion per quarter hour rather than per case.
+  SELECT (q.quarter AT TIME ZONE z.tz)::date, sum(q.n)::bigint, sum(q.deleted)::bigint,
+         sum(q.complaints)::bigint, sum(q.open)::bigint
+    FROM (SELECT connect_lake.lake_time_zone() AS tz OFFSET 0) z,
+         LATERAL (
+           SELECT date_bin('15 minutes', s.detail_case_createddatetime, timestamptz '2000-01-01 00:00+00') AS quarter,
+                  count(*) AS n,
+                  count(*) FILTER (WHERE s.detail_event_type = 'CASE.DELETED') AS deleted,
+                  count(*) FILTER (WHERE s.detail_case_fields_is_complaint) AS complaints,
+                  count(*) FILTER (WHERE s.detail_event_type IS DISTINCT FROM 'CASE.DELETED'
+                                     AND coalesce(lower(s.detail_case_fields_status), 'open') <> 'closed') AS open
+             FROM connect_lake.case_state s
+            WHERE s.detail_case_createddatetime >= (from_day::timestamp AT TIME ZONE z.tz)
+              AND s.detail_case_createddatetime < ((to_day + 1)::timestamp AT TIME ZONE z.tz)
+            GROUP BY 1) q
    GROUP BY 1 ORDER BY 1
 $fn$;
 COMMENT ON FUNCTION connect_lake.case_volume_daily(date, date) IS
-  'Cases created per local day from from_day to to_day (both included; days without cases are absent), with how many are complaints and how many are still open. Deleted cases are not counted.';
+  'Cases created per local day from from_day to to_day (both included; days without cases are absent), deleted ones included (and counted apart), with how many are complaints and how many are still open.';
 CREATE VIEW connect_lake.case_volume_daily AS
   SELECT * FROM connect_lake.case_volume_daily('-infinity', 'infinity');
 COMMENT ON VIEW connect_lake.case_volume_daily IS 'Cases created per local day, every day (case_volume_daily(from_day, to_day) for a range).';
 COMMENT ON COLUMN connect_lake.case_volume_daily.day IS 'Local day (lake_time_zone()) the cases were created.';
-COMMENT ON COLUMN connect_lake.case_volume_daily.cases_created IS 'Cases created that day (deleted cases excluded).';
+COMMENT ON COLUMN connect_lake.case_volume_daily.cases_created IS 'Cases created that day (CASE.CREATED), deleted ones included.';
+COMMENT ON COLUMN connect_lake.case_volume_daily.deleted IS 'Of them, deleted since.';
 COMMENT ON COLUMN connect_lake.case_volume_daily.complaints IS 'Of them, complaints.';
 COMMENT ON COLUMN connect_lake.case_volume_daily.still_open IS 'Of them, still open now.';
 
@@ -203,23 +239,25 @@ CREATE FUNCTION connect_lake.complaints_daily(from_day date, to_day date)
 RETURNS TABLE (day date, complaints bigint, open_complaints bigint, resolved bigint, ombudsman bigint)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $fn$
-  SELECT (c.created_at AT TIME ZONE z.tz)::date, count(*),
-         count(*) FILTER (WHERE c.is_open), count(*) FILTER (WHERE c.complaint_resolved),
-         count(*) FILTER (WHERE c.ombudsman_case)
+  SELECT (s.detail_case_createddatetime AT TIME ZONE z.tz)::date, count(*),
+         count(*) FILTER (WHERE s.detail_event_type IS DISTINCT FROM 'CASE.DELETED'
+                            AND coalesce(lower(s.detail_case_fields_status), 'open') <> 'closed'),
+         count(*) FILTER (WHERE s.detail_case_fields_complaint_resolved),
+         count(*) FILTER (WHERE s.detail_case_fields_ombudsman_case)
     FROM (SELECT connect_lake.lake_time_zone() AS tz OFFSET 0) z
-    JOIN connect_lake.case_current c
-      ON c.created_at >= (from_day::timestamp AT TIME ZONE z.tz)
-     AND c.created_at < ((to_day + 1)::timestamp AT TIME ZONE z.tz)
-   WHERE c.is_complaint
+    JOIN connect_lake.case_state s
+      ON s.detail_case_createddatetime >= (from_day::timestamp AT TIME ZONE z.tz)
+     AND s.detail_case_createddatetime < ((to_day + 1)::timestamp AT TIME ZONE z.tz)
+   WHERE s.detail_case_fields_is_complaint
    GROUP BY 1 ORDER BY 1
 $fn$;
 COMMENT ON FUNCTION connect_lake.complaints_daily(date, date) IS
-  'Complaints (cases whose is_complaint field is true now) per local day they were created, from from_day to to_day, with how many are open, resolved and with the ombudsman.';
+  'Complaints (cases whose is_complaint field is true, deleted ones included) per local day they were created, from from_day to to_day, with how many are open, resolved and with the ombudsman.';
 CREATE VIEW connect_lake.complaints_daily AS
   SELECT * FROM connect_lake.complaints_daily('-infinity', 'infinity');
 COMMENT ON VIEW connect_lake.complaints_daily IS 'Complaints per local day created, every day (complaints_daily(from_day, to_day) for a range).';
 COMMENT ON COLUMN connect_lake.complaints_daily.day IS 'Local day the complaint cases were created.';
-COMMENT ON COLUMN connect_lake.complaints_daily.complaints IS 'Complaint cases created that day.';
+COMMENT ON COLUMN connect_lake.complaints_daily.complaints IS 'Complaint cases created that day (deleted ones included).';
 COMMENT ON COLUMN connect_lake.complaints_daily.open_complaints IS 'Of them, still open.';
 COMMENT ON COLUMN connect_lake.complaints_daily.resolved IS 'Of them, marked complaint_resolved.';
 COMMENT ON COLUMN connect_lake.complaints_daily.ombudsman IS 'Of them, referred to the ombudsman.';
@@ -229,17 +267,19 @@ CREATE FUNCTION connect_lake.complaints_by_subject(from_day date, to_day date)
 RETURNS TABLE (complaint_subject text, complaints bigint, open_complaints bigint, goodwill_total numeric)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $fn$
-  SELECT c.complaint_subject, count(*), count(*) FILTER (WHERE c.is_open),
-         coalesce(sum(c.complaint_goodwill_amount), 0)
+  SELECT s.detail_case_fields_complaint_subject, count(*),
+         count(*) FILTER (WHERE s.detail_event_type IS DISTINCT FROM 'CASE.DELETED'
+                            AND coalesce(lower(s.detail_case_fields_status), 'open') <> 'closed'),
+         coalesce(sum(s.detail_case_fields_complaint_goodwill_amount), 0)
     FROM (SELECT connect_lake.lake_time_zone() AS tz OFFSET 0) z
-    JOIN connect_lake.case_current c
-      ON c.created_at >= (from_day::timestamp AT TIME ZONE z.tz)
-     AND c.created_at < ((to_day + 1)::timestamp AT TIME ZONE z.tz)
-   WHERE c.is_complaint
+    JOIN connect_lake.case_state s
+      ON s.detail_case_createddatetime >= (from_day::timestamp AT TIME ZONE z.tz)
+     AND s.detail_case_createddatetime < ((to_day + 1)::timestamp AT TIME ZONE z.tz)
+   WHERE s.detail_case_fields_is_complaint
    GROUP BY 1 ORDER BY 2 DESC, 1
 $fn$;
 COMMENT ON FUNCTION connect_lake.complaints_by_subject(date, date) IS
-  'Complaints created from from_day to to_day (local days) by subject, most first, with how many are open and the goodwill paid; NULL subject = not set.';
+  'Complaints created from from_day to to_day (local days; deleted ones included) by subject, most first, with how many are open and the goodwill paid; NULL subject = not set.';
 CREATE VIEW connect_lake.complaints_by_subject AS
   SELECT * FROM connect_lake.complaints_by_subject(
     (now() AT TIME ZONE connect_lake.lake_time_zone())::date - 89,
@@ -255,22 +295,25 @@ CREATE FUNCTION connect_lake.cases_by_category(from_day date, to_day date)
 RETURNS TABLE (level_1 text, cases bigint, open_cases bigint, complaints bigint)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $fn$
-  SELECT c.level_1, count(*), count(*) FILTER (WHERE c.is_open), count(*) FILTER (WHERE c.is_complaint)
+  SELECT s.detail_case_fields_level_1, count(*),
+         count(*) FILTER (WHERE s.detail_event_type IS DISTINCT FROM 'CASE.DELETED'
+                            AND coalesce(lower(s.detail_case_fields_status), 'open') <> 'closed'),
+         count(*) FILTER (WHERE s.detail_case_fields_is_complaint)
     FROM (SELECT connect_lake.lake_time_zone() AS tz OFFSET 0) z
-    JOIN connect_lake.case_current c
-      ON c.created_at >= (from_day::timestamp AT TIME ZONE z.tz)
-     AND c.created_at < ((to_day + 1)::timestamp AT TIME ZONE z.tz)
+    JOIN connect_lake.case_state s
+      ON s.detail_case_createddatetime >= (from_day::timestamp AT TIME ZONE z.tz)
+     AND s.detail_case_createddatetime < ((to_day + 1)::timestamp AT TIME ZONE z.tz)
    GROUP BY 1 ORDER BY 2 DESC, 1
 $fn$;
 COMMENT ON FUNCTION connect_lake.cases_by_category(date, date) IS
-  'Cases created from from_day to to_day (local days) by level 1 category, most first; NULL category = not set.';
+  'Cases created from from_day to to_day (local days; deleted ones included) by level 1 category, most first; NULL category = not set.';
 CREATE VIEW connect_lake.cases_by_category AS
   SELECT * FROM connect_lake.cases_by_category(
     (now() AT TIME ZONE connect_lake.lake_time_zone())::date - 29,
     (now() AT TIME ZONE connect_lake.lake_time_zone())::date);
 COMMENT ON VIEW connect_lake.cases_by_category IS 'Cases created in the last 30 local days (today included) by level 1 category.';
 COMMENT ON COLUMN connect_lake.cases_by_category.level_1 IS 'Level 1 category (NULL: not set).';
-COMMENT ON COLUMN connect_lake.cases_by_category.cases IS 'Cases in the category.';
+COMMENT ON COLUMN connect_lake.cases_by_category.cases IS 'Cases created in the category (deleted ones included).';
 COMMENT ON COLUMN connect_lake.cases_by_category.open_cases IS 'Of them, still open.';
 COMMENT ON COLUMN connect_lake.cases_by_category.complaints IS 'Of them, complaints.';
 
