@@ -1406,21 +1406,21 @@ flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
 		int			extra = info->replaced + info->older;
 
 		CHECK_FOR_INTERRUPTS();
-		if (info->nhist > 0 && info->outcome != 'i')
+		if (info->nhist > 0 && info->outcome == 'u' && info->had_row)
 		{
-			/* several versions, the contact was there: replay them in order */
-			bool		have = info->had_row;
+			/*
+			 * Several versions, and one replaced the row read before the
+			 * batch: replay them in order against that row.  (A new contact
+			 * is exact without this, and so is one whose row beat every
+			 * version: all duplicates.  Should another session have inserted
+			 * the contact meanwhile, the counts below are the approximation.)
+			 */
 			TimestampTz cur = info->db_lut;
 			bool		cur_null = info->db_lut_null;
 
 			for (int k = 0; k < info->nhist; k++)
 			{
-				if (!have)
-				{
-					w->counts.inserted++;
-					have = true;
-				}
-				else if (lut_newer(info->hist[k], info->hist_null[k], cur, cur_null))
+				if (lut_newer(info->hist[k], info->hist_null[k], cur, cur_null))
 					w->counts.updated++;
 				else
 				{
@@ -1431,22 +1431,19 @@ flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
 				cur_null = info->hist_null[k];
 			}
 		}
-		else
-		switch (info->outcome)
+		else if (info->outcome == 'i')
 		{
-			case 'i':
-				w->counts.inserted++;
-				w->counts.updated += info->replaced;
-				w->counts.duplicates += info->older;
-				break;
-			case 'u':
-				w->counts.updated += 1 + info->replaced;
-				w->counts.duplicates += info->older;
-				break;
-			default:
-				w->counts.duplicates += 1 + extra;
-				break;
+			w->counts.inserted++;
+			w->counts.updated += info->replaced;
+			w->counts.duplicates += info->older;
 		}
+		else if (info->outcome == 'u')
+		{
+			w->counts.updated += 1 + info->replaced;
+			w->counts.duplicates += info->older;
+		}
+		else
+			w->counts.duplicates += 1 + extra;
 		if (info->outcome)
 		{
 			Winner	   *wn = &wins[nwins++];

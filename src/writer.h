@@ -52,6 +52,12 @@
 /* Rows per partition sent in one statement. */
 #define CL_WRITER_BATCH 2000
 
+/*
+ * Per record added: what sending the records one at a time, in the order
+ * added, would have done (exact also for several versions of a contact in
+ * one batch; approximate between updated and duplicates only when another
+ * session lands the same contact at the same moment).
+ */
 typedef struct CLWriteCounts
 {
 	int64		inserted;		/* new rows (ctr: a contact not in the lake) */
