@@ -346,7 +346,9 @@ rows_sql(KindInfo *ki, Oid partition)
 							 col, col);
 		first = false;
 	}
-	appendStringInfoString(&sql, " RETURNING t.contactid, t.initiationtimestamp, t.versions_seen, t.landed_at");
+	/* xmax is 0 only on a row this statement inserted (an upsert's new version keeps the updater's lock) */
+	appendStringInfoString(&sql, " RETURNING t.contactid, t.initiationtimestamp, t.versions_seen, t.landed_at,"
+						   " t.xmax::text OPERATOR(pg_catalog.=) '0'");
 	return sql.data;
 }
 
@@ -1377,20 +1379,20 @@ flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
 		bool		isnull;
 		CtrKey		key;
 		CtrEntry   *e;
-		int32		versions;
 		TimestampTz landed;
+		bool		inserted;
 		CtrInfo    *info;
 
 		memset(&key, 0, sizeof(key));
 		memcpy(&key.id, DatumGetUUIDP(SPI_getbinval(tup, td, 1, &isnull)), sizeof(pg_uuid_t));
 		key.ts = DatumGetTimestampTz(SPI_getbinval(tup, td, 2, &isnull));
-		versions = DatumGetInt32(SPI_getbinval(tup, td, 3, &isnull));
 		landed = DatumGetTimestampTz(SPI_getbinval(tup, td, 4, &isnull));
+		inserted = DatumGetBool(SPI_getbinval(tup, td, 5, &isnull));
 		e = hash_search(b->keys, &key, HASH_FIND, NULL);
 		if (e == NULL)
 			elog(ERROR, "connect_lake writer: upsert returned a contact it was not given");
 		info = &b->info[e->row];
-		if (versions <= 1 + info->replaced + info->older)
+		if (inserted)
 			info->outcome = 'i';
 		else if (landed == info->landed)
 			info->outcome = 'u';
