@@ -346,6 +346,15 @@ SELECT contactid, lastupdatetimestamp AT TIME ZONE 'UTC' AS lastupdate_utc, vers
   FROM connect_lake.ctr_events WHERE contactid::text LIKE 'a1b2c3d4-0500-%' ORDER BY 1;
 SELECT contactid, account FROM connect_lake.contact_account
  WHERE contactid::text LIKE 'a1b2c3d4-0500-%' ORDER BY 1, 2;
+-- Counted as if sent one by one: with v1 landed, the batch v1, v3, v2 is a
+-- duplicate, an update and a duplicate (not two updates).
+SELECT connect_lake.ingest('ctr', doc || '{"ContactId": "a1b2c3d4-0700-4000-8000-000000000700"}') FROM doc WHERE name = 'v1';
+SELECT * FROM connect_lake.ingest_batch('ctr', ARRAY(
+  SELECT doc || jsonb_build_object('ContactId', 'a1b2c3d4-0700-4000-8000-000000000700')
+    FROM doc, unnest('{v1,v3,v2}'::text[]) WITH ORDINALITY AS o(n, i)
+   WHERE doc.name = o.n ORDER BY o.i));
+SELECT lastupdatetimestamp AT TIME ZONE 'UTC' AS lastupdate_utc, versions_seen
+  FROM connect_lake.ctr_events WHERE contactid = 'a1b2c3d4-0700-4000-8000-000000000700';
 -- A bad record names its element; nothing of the batch lands.
 SELECT * FROM connect_lake.ingest_batch('ctr', ARRAY['{"ContactId": "a1b2c3d4-0600-4000-8000-000000000600", "InitiationTimestamp": "2024-05-20T10:00:00Z"}'::jsonb,
                                                '{"ContactId": "a1b2c3d4-0600-4000-8000-000000000601", "InitiationTimestamp": "yesterday"}']);

@@ -307,8 +307,20 @@ clGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	total = startup + seq_page_cost * p->pages + per_tuple * p->ntuples;
 
 	add_path(baserel, (Path *)
-			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
-									 startup, total, NIL, NULL, NULL, NIL));
+			 create_foreignscan_path(root, baserel,
+									 NULL,	/* default pathtarget */
+									 baserel->rows,
+#if PG_VERSION_NUM >= 180000
+									 0,		/* no disabled nodes */
+#endif
+									 startup, total,
+									 NIL,	/* no pathkeys */
+									 baserel->lateral_relids,
+									 NULL,	/* no extra plan */
+#if PG_VERSION_NUM >= 170000
+									 NIL,	/* no fdw_restrictinfo list */
+#endif
+									 NIL));
 }
 
 static ForeignScan *
@@ -488,7 +500,10 @@ scan_next(CLFdwScan *s, Datum *values, bool *nulls)
 				cl_reader_push_context(&s->reader);
 				ereport(NOTICE,
 						(errcode(s->reader.errcode),
-						 errmsg("skipping bad record: %s", s->reader.errmsg),
+						 errmsg("skipping bad record at line %llu, byte offset %llu of \"%s\": %s",
+								(unsigned long long) s->reader.err_line,
+								(unsigned long long) s->reader.err_offset,
+								s->reader.path, s->reader.errmsg),
 						 s->reader.errdetail ? errdetail("%s", s->reader.errdetail) : 0));
 				cl_reader_pop_context(&s->reader);
 			}
@@ -607,7 +622,11 @@ acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows,
 	{
 		bool		got;
 
+#if PG_VERSION_NUM >= 180000
+		vacuum_delay_point(true);
+#else
 		vacuum_delay_point();
+#endif
 		old = MemoryContextSwitchTo(scancxt);
 		got = scan_next(s, values, nulls);
 		MemoryContextSwitchTo(old);

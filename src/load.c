@@ -288,7 +288,7 @@ connect_lake_load(PG_FUNCTION_ARGS)
 	TimestampTz start = GetCurrentTimestamp();
 	LoadTotals	t;
 	LoadPlans	plans;
-	CLReader	r;
+	CLReader   *r;
 	MemoryContext callcxt = CurrentMemoryContext;
 	MemoryContext loadcxt;
 	MemoryContext filecxt;
@@ -309,7 +309,9 @@ connect_lake_load(PG_FUNCTION_ARGS)
 	loadcxt = AllocSetContextCreate(callcxt, "connect_lake load", ALLOCSET_DEFAULT_SIZES);
 	filecxt = AllocSetContextCreate(loadcxt, "connect_lake load file", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(loadcxt);
-	cl_reader_init(&r, kind, format, compression);
+	/* in loadcxt, not on the stack: the framer's reset callback points at it */
+	r = palloc0(sizeof(CLReader));
+	cl_reader_init(r, kind, format, compression);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "connect_lake.load: SPI_connect failed");
@@ -373,7 +375,7 @@ connect_lake_load(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(filecxt);
 		PG_TRY();
 		{
-			load_one_file(&r, f, skip, &plans, kind->name, old_checksum, same_size, &res);
+			load_one_file(r, f, skip, &plans, kind->name, old_checksum, same_size, &res);
 			res.checksum = MemoryContextStrdup(loadcxt, res.checksum);
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(spicxt);
@@ -382,18 +384,18 @@ connect_lake_load(PG_FUNCTION_ARGS)
 		PG_CATCH();
 		{
 			MemoryContextSwitchTo(loadcxt);
-			if (r.path != NULL)
+			if (r->path != NULL)
 			{
 				/* where in the file it went wrong, for the WARNING */
-				err_line = r.errmsg ? r.err_line : r.rec.line;
-				err_offset = r.errmsg ? r.err_offset : r.rec.offset;
+				err_line = r->errmsg ? r->err_line : r->rec.line;
+				err_offset = r->errmsg ? r->err_offset : r->rec.offset;
 			}
 			edata = CopyErrorData();
 			FlushErrorState();
 			RollbackAndReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(spicxt);
 			CurrentResourceOwner = owner;
-			cl_reader_abandon(&r);
+			cl_reader_abandon(r);
 			res.checksum = NULL;	/* was in filecxt */
 			if (statement_error(edata->sqlerrcode))
 				ReThrowError(edata);

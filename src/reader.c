@@ -203,6 +203,11 @@ cl_reader_next(CLReader *r)
 	if (r->st_volatile || r->st.kind != r->kind)
 	{
 		old = MemoryContextSwitchTo(r->cxt);
+		if (r->st.values && GetMemoryChunkContext(r->st.values) == r->cxt)
+		{
+			pfree(r->st.values);
+			pfree(r->st.nulls);
+		}
 		cl_map_init(&r->st, r->kind);
 		MemoryContextSwitchTo(old);
 		r->st_volatile = false;

@@ -41,6 +41,7 @@
 typedef enum PlanWhich
 {
 	PLAN_ROWS,					/* the batch insert / upsert of a partition */
+	PLAN_CTR_PREREAD,			/* LastUpdateTimestamp of contacts sent in several versions */
 	PLAN_AGENT_DIM,
 	PLAN_QUEUE_DIM,
 	PLAN_QUEUE_HISTORY,
@@ -108,6 +109,16 @@ typedef struct CtrInfo
 	int			older;			/* versions in the batch that lost to it */
 	TimestampTz landed;			/* landed_at sent with it */
 	int8		outcome;		/* after the upsert: 'i', 'u' or 0 (not replaced) */
+	/* several versions in the batch: their LastUpdateTimestamps in arrival order */
+	int			nhist;
+	TimestampTz *hist;
+	bool	   *hist_null;
+	TimestampTz hist_first;		/* the first version's */
+	bool		hist_first_null;
+	/* ... and the row's before the batch (pre-read for exact counts) */
+	bool		had_row;
+	TimestampTz db_lut;
+	bool		db_lut_null;
 } CtrInfo;
 
 typedef struct WriteBuf
@@ -349,6 +360,17 @@ shared_sql(PlanWhich which, Oid partition, int *nargs, Oid *argtypes)
 	initStringInfo(&sql);
 	switch (which)
 	{
+		case PLAN_CTR_PREREAD:
+			*nargs = 2;
+			argtypes[0] = UUIDARRAYOID;
+			argtypes[1] = TIMESTAMPTZARRAYOID;
+			appendStringInfo(&sql,
+							 "SELECT t.contactid, t.initiationtimestamp, t.lastupdatetimestamp"
+							 "  FROM %s.%s AS t"
+							 " WHERE (t.contactid, t.initiationtimestamp) IN"
+							 "       (SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)))",
+							 s, quote_identifier(get_rel_name(partition)));
+			break;
 		case PLAN_AGENT_DIM:
 			*nargs = 8;
 			argtypes[0] = UUIDARRAYOID;
@@ -446,7 +468,7 @@ get_plan(PlanWhich which, KindInfo *ki, Oid partition)
 	}
 	memset(&key, 0, sizeof(key));
 	key.which = which;
-	if (which == PLAN_ROWS)
+	if (which == PLAN_ROWS || which == PLAN_CTR_PREREAD)
 	{
 		key.relid = partition;
 		key.rowtype = ki->rowtype;
@@ -611,6 +633,24 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 		{
 			CtrInfo    *info = &b->info[e->row];
 
+			/* remember every version's timestamp, to count as if sent one by one */
+			if (info->hist == NULL)
+			{
+				info->hist = MemoryContextAlloc(b->cxt, sizeof(TimestampTz) * 8);
+				info->hist_null = MemoryContextAlloc(b->cxt, sizeof(bool) * 8);
+				info->hist[0] = info->hist_first;
+				info->hist_null[0] = info->hist_first_null;
+				info->nhist = 1;
+			}
+			else if ((info->nhist & 7) == 0)
+			{
+				info->hist = repalloc(info->hist, sizeof(TimestampTz) * (info->nhist + 8));
+				info->hist_null = repalloc(info->hist_null, sizeof(bool) * (info->nhist + 8));
+			}
+			info->hist[info->nhist] = lut;
+			info->hist_null[info->nhist] = lut_null;
+			info->nhist++;
+
 			if (lut_newer(lut, lut_null, info->lut, info->lut_null))
 			{
 				old = MemoryContextSwitchTo(b->cxt);
@@ -635,6 +675,12 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 		b->info[b->n].older = 0;
 		b->info[b->n].landed = landed;
 		b->info[b->n].outcome = 0;
+		b->info[b->n].nhist = 0;
+		b->info[b->n].hist = NULL;
+		b->info[b->n].hist_null = NULL;
+		b->info[b->n].hist_first = lut;
+		b->info[b->n].hist_first_null = lut_null;
+		b->info[b->n].had_row = false;
 	}
 
 	old = MemoryContextSwitchTo(b->cxt);
@@ -1275,6 +1321,51 @@ flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
 	Winner	   *wins;
 	SideAtts	sa;
 
+	/*
+	 * Contacts with several versions in this batch: read their rows first, so
+	 * that each version is counted as if it had been sent alone (inserted,
+	 * updated or duplicate).  Rare, and only those keys are read.
+	 */
+	{
+		Datum	   *ids = palloc(sizeof(Datum) * b->n);
+		Datum	   *tss = palloc(sizeof(Datum) * b->n);
+		int			nmulti = 0;
+
+		for (int i = 0; i < b->n; i++)
+			if (b->info[i].nhist > 0)
+			{
+				ids[nmulti] = UUIDPGetDatum(&b->info[i].key.id);
+				tss[nmulti] = TimestampTzGetDatum(b->info[i].key.ts);
+				nmulti++;
+			}
+		if (nmulti > 0)
+		{
+			args[0] = make_array(ids, NULL, nmulti, UUIDOID);
+			args[1] = make_array(tss, NULL, nmulti, TIMESTAMPTZOID);
+			run_plan(get_plan(PLAN_CTR_PREREAD, ki, b->partition), args, 2, SPI_OK_SELECT);
+			for (uint64 r = 0; r < SPI_processed; r++)
+			{
+				HeapTuple	tup = SPI_tuptable->vals[r];
+				TupleDesc	td = SPI_tuptable->tupdesc;
+				bool		isnull;
+				CtrKey		key;
+				CtrEntry   *e;
+				Datum		lut;
+
+				memset(&key, 0, sizeof(key));
+				memcpy(&key.id, DatumGetUUIDP(SPI_getbinval(tup, td, 1, &isnull)), sizeof(pg_uuid_t));
+				key.ts = DatumGetTimestampTz(SPI_getbinval(tup, td, 2, &isnull));
+				lut = SPI_getbinval(tup, td, 3, &isnull);
+				e = hash_search(b->keys, &key, HASH_FIND, NULL);
+				if (e == NULL)
+					continue;
+				b->info[e->row].had_row = true;
+				b->info[e->row].db_lut = isnull ? 0 : DatumGetTimestampTz(lut);
+				b->info[e->row].db_lut_null = isnull;
+			}
+		}
+	}
+
 	args[0] = rows;
 	run_plan(get_plan(PLAN_ROWS, ki, b->partition), args, 1, SPI_OK_INSERT_RETURNING);
 
@@ -1315,21 +1406,44 @@ flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
 		int			extra = info->replaced + info->older;
 
 		CHECK_FOR_INTERRUPTS();
-		switch (info->outcome)
+		if (info->nhist > 0 && info->outcome == 'u' && info->had_row)
 		{
-			case 'i':
-				w->counts.inserted++;
-				w->counts.updated += info->replaced;
-				w->counts.duplicates += info->older;
-				break;
-			case 'u':
-				w->counts.updated += 1 + info->replaced;
-				w->counts.duplicates += info->older;
-				break;
-			default:
-				w->counts.duplicates += 1 + extra;
-				break;
+			/*
+			 * Several versions, and one replaced the row read before the
+			 * batch: replay them in order against that row.  (A new contact
+			 * is exact without this, and so is one whose row beat every
+			 * version: all duplicates.  Should another session have inserted
+			 * the contact meanwhile, the counts below are the approximation.)
+			 */
+			TimestampTz cur = info->db_lut;
+			bool		cur_null = info->db_lut_null;
+
+			for (int k = 0; k < info->nhist; k++)
+			{
+				if (lut_newer(info->hist[k], info->hist_null[k], cur, cur_null))
+					w->counts.updated++;
+				else
+				{
+					w->counts.duplicates++;
+					continue;
+				}
+				cur = info->hist[k];
+				cur_null = info->hist_null[k];
+			}
 		}
+		else if (info->outcome == 'i')
+		{
+			w->counts.inserted++;
+			w->counts.updated += info->replaced;
+			w->counts.duplicates += info->older;
+		}
+		else if (info->outcome == 'u')
+		{
+			w->counts.updated += 1 + info->replaced;
+			w->counts.duplicates += info->older;
+		}
+		else
+			w->counts.duplicates += 1 + extra;
 		if (info->outcome)
 		{
 			Winner	   *wn = &wins[nwins++];
@@ -1459,7 +1573,6 @@ cl_writer_finish(CLWriter *w, CLWriteCounts *out)
 			flush_buf(w, bufs[i]);
 		pfree(bufs);
 	}
-
 	/* kinds' upkeep, with the keys of the rows just written */
 	for (int i = 0; i < w->nkinds; i++)
 	{

@@ -52,6 +52,12 @@
 /* Rows per partition sent in one statement. */
 #define CL_WRITER_BATCH 2000
 
+/*
+ * Per record added: what sending the records one at a time, in the order
+ * added, would have done (exact also for several versions of a contact in
+ * one batch; approximate between updated and duplicates only when another
+ * session lands the same contact at the same moment).
+ */
 typedef struct CLWriteCounts
 {
 	int64		inserted;		/* new rows (ctr: a contact not in the lake) */
@@ -75,9 +81,9 @@ extern void cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, 
 
 /*
  * Send everything still buffered, run each kind's after_write hook with the
- * keys of the rows added (e.g. case_state after Cases events) and return the
- * counts of every record added since cl_writer_begin() (or the last finish).
- * out may be NULL.  The writer may be used again after finishing.
+ * keys of the rows added (e.g. case_state for the cases written) and return
+ * the counts of every record added since cl_writer_begin() (or the last
+ * finish).  out may be NULL.  The writer may be used again after finishing.
  */
 extern void cl_writer_finish(CLWriter *w, CLWriteCounts *out);
 

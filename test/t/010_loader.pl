@@ -129,7 +129,7 @@ sub load
 SKIP:
 {
 	my $s = $ENV{CONNECT_LAKE_SAMPLES};
-	skip 'samples absent ($CONNECT_LAKE_SAMPLES)', 6 unless $s && -d $s;
+	skip 'samples absent ($CONNECT_LAKE_SAMPLES)', 13 unless $s && -d $s;
 	my $slurp = sub { local $/; open my $fh, '<:raw', "$s/$_[0]" or die $!; my $x = <$fh>; $x };
 	my @ctr = map { $slurp->($_) } qw(ctr_kyopark_pretty_1.json ctr_kyopark_case1_first_delivery.json
 	  ctr_kyopark_case2_update.json ctr_workshop_b64_abandoned_agent_null_2018.json);
@@ -172,6 +172,31 @@ SKIP:
 	# with the redaction replaced by hex digits, all four land
 	wr("$d/flow_fixed/lines.ndjson", join("\n", map { (my $x = $one->($_)) =~ s/x{12}/abcdefabcdef/g; $x } @flow));
 	is(load('contact_flow_log', "$d/flow_fixed"), '1|1|0|0|4|2|0|2|0', 'unredacted, every flow log sample lands');
+
+	# the event kinds load through the same path
+	wr("$d/contact/events.json", join('', map { $slurp->($_) } qw(contact_event_1_connected_to_agent_awsdocs_2021.json
+	  contact_event_2_contact_data_updated_contactlens_awsdocs.json)));
+	wr("$d/agent/events.gz", gz($slurp->('agent_event_2_state_change_awsdocs.json')));
+	# (the Contact Lens doc sample has "`the contact ID`" where the contactId goes: rejected)
+	is(load('contact_event', "$d/contact", 'skip'), '1|1|0|0|2|1|0|0|1', 'contact event samples load');
+	is(load('agent_event', "$d/agent"), '1|1|0|0|1|1|0|0|0', 'the agent event sample loads (gzip)');
+	# the Cases samples are documentation with // comments: not JSON, rejected with their position
+	wr("$d/case/case.jsonc", $slurp->('case_event_1_case_updated_awsdocs_2022.jsonc'));
+	($rc, $out, $err) = try("SELECT records_read, inserted, rejected FROM connect_lake.load('case_event', '$d/case', 'skip')");
+	like($out, qr/^\d+\|0\|[1-9]\d*$/, 'commented Cases samples are rejected, not loaded');
+	like(sql(q{SELECT reason || ' @' || line FROM connect_lake.load_rejects WHERE path LIKE '%/case/case.jsonc' ORDER BY reject_id LIMIT 1}),
+		qr/comment|JSON|unexpected|invalid/i, '... with a reason');
+
+	# without the comments: case events and related items alternate in one file; each lands in
+	# its own table (the kind routes records), thousands of times over without memory growth
+	my $strip = sub { (my $x = $_[0]) =~ s{(^|\s)//[^\n]*}{$1}g; $x =~ s/,(\s*[}\]])/$1/g; $one->($x) };
+	my @two = map { $strip->($slurp->($_)) } qw(case_event_1_case_updated_awsdocs_2022.jsonc
+	  case_event_2_related_item_created_awsdocs_2022.jsonc);
+	wr("$d/cases/routed.ndjson", join('', map { (my $x = $two[$_ % 2]) =~ s/"id": "event ID"/"id": "event $_"/; "$x\n" } 1 .. 4000));
+	is(load('case_event', "$d/cases"), '1|1|0|0|4000|4000|0|0|0', 'case events and related items load from one file');
+	is(sql(q{SELECT (SELECT count(*) FROM connect_lake.case_events WHERE id LIKE 'event %') || ' ' ||
+	               (SELECT count(*) FROM connect_lake.case_related_items WHERE id LIKE 'event %')}),
+		'2000 2000', '... each into its own table');
 }
 
 # ---------- re-runs: unchanged, touched, changed ----------
@@ -245,6 +270,10 @@ SKIP:
 	($rc, $out, $err) = scan($d, ", on_error => 'skip'", 'count(*)');
 	is($out, '2', "skip: the good records of every file");
 	like($err, qr/WARNING:  connect_lake_fdw skipped 6 bad records/, 'skip: a WARNING counts the bad ones');
+	like($err, qr/NOTICE:  skipping bad record at line 2, byte offset \d+ of ".*midfile.ndjson": /,
+		'skip: each bad record is reported with its position');
+	($rc, $out, $err) = try("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM ft$ft");
+	like($out, qr/Connect Lake Bad Records Skipped: 6/, 'EXPLAIN ANALYZE counts the skipped records');
 	# load(): per-file failure for the corrupt gzip, rejects for the rest
 	wr("$d/truncated.gz", $cases{'truncated.gz'}[0]);
 	($rc, $out, $err) = try("SELECT files_seen, files_loaded, files_failed, inserted, rejected FROM connect_lake.load('contact_flow_log', '$d', 'skip')");
@@ -263,6 +292,11 @@ SKIP:
 	($rc, $out, $err) = scan("$d/big.ndjson", '', q{length(extra->>'Big')});
 	is($out, 50 * 1024 * 1024, 'a single 50 MB record is read whole');
 	is(load('contact_flow_log', $d), '2|2|0|0|1|1|0|0|0', 'and loaded');
+	# a 2 MB bad record: its raw text in load_rejects is capped at 1 MB
+	wr("$tmp/bigbad/x.ndjson", flow(ts => 'yesterday', extra => ',"Big":"' . ('y' x (2 * 1024 * 1024)) . '"') . "\n");
+	is(load('contact_flow_log', "$tmp/bigbad", 'skip'), '1|1|0|0|1|0|0|0|1', 'a huge bad record is rejected');
+	is(sql(q{SELECT length(raw) || ' ' || right(raw, 3) FROM connect_lake.load_rejects WHERE path LIKE '%/bigbad/x.ndjson'}),
+		(1024 * 1024 + 3) . ' ...', '... its raw text capped at 1 MB');
 }
 
 # ---------- paths: missing, unreadable, symlinks out of the tree ----------

@@ -1,0 +1,35 @@
+-- The analysts' daily reports over the lake, for days :'from' to :'to'
+-- (inclusive, Europe/London days).
+--   psql -v from=2026-10-01 -v to=2026-10-31 -f test/sample/reports.sql
+\set ON_ERROR_STOP on
+\pset footer off
+
+\echo
+\echo '==> Case volume by day'
+SELECT day, cases_created, complaints, still_open
+  FROM connect_lake.case_volume_daily(:'from', :'to') ORDER BY day;
+
+\echo '==> Open case backlog now'
+SELECT open_cases, overdue_cases, open_complaints FROM connect_lake.open_case_backlog;
+
+\echo '==> Overdue cases (open past created + 2 working days): the oldest ten'
+SELECT case_id, level_1, is_complaint, created_at::date AS created, due_date::date AS due, working_days_open
+  FROM connect_lake.overdue_cases ORDER BY created_at, case_id LIMIT 10;
+
+\echo '==> Complaints by subject'
+SELECT complaint_subject, complaints, open_complaints, goodwill_total
+  FROM connect_lake.complaints_by_subject(:'from', :'to') ORDER BY complaints DESC, complaint_subject;
+
+\echo '==> Cases by level-1 category'
+SELECT level_1, cases, open_cases, complaints
+  FROM connect_lake.cases_by_category(:'from', :'to') ORDER BY cases DESC, level_1;
+
+\echo '==> Contacts per channel with average handle time (talk + hold + after-contact work, handled contacts)'
+SELECT channel, count(*) AS contacts,
+       count(*) FILTER (WHERE agent_arn IS NOT NULL) AS handled,
+       round(avg(agent_agentinteractionduration + agent_customerholdduration + agent_aftercontactworkduration)
+             FILTER (WHERE agent_arn IS NOT NULL), 1) AS avg_handle_seconds
+  FROM connect_lake.ctr_events
+ WHERE initiationtimestamp >= (:'from'::date)::timestamp AT TIME ZONE 'Europe/London'
+   AND initiationtimestamp <  (:'to'::date + 1)::timestamp AT TIME ZONE 'Europe/London'
+ GROUP BY channel ORDER BY contacts DESC;
