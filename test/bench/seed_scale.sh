@@ -31,8 +31,8 @@
 # Standalone and safe on a shared machine: the cluster runs from a private
 # copy of this machine's PostgreSQL 15 under WORK/pg with this work tree's
 # connect_lake installed into it (make install DESTDIR=...), so another
-# engineer's `make install` cannot change the binaries mid-run; the shared
-# install lock is held only while copying the installation.  Run as root (the
+# engineer's `make install` cannot change the binaries mid-run, and the
+# shared install lock is not needed.  Run as root (the
 # cluster runs as postgres) or as a user who may run initdb.
 set -euo pipefail
 
@@ -97,11 +97,14 @@ log "build (make all, make gen) in $here"
 make -C "$here" -s -j2 all >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
 make -C "$here" -s gen >>"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
 log "private PostgreSQL under $pg"
-# The copy under the shared install lock: nobody is half way through
-# replacing files in it.  PostgreSQL finds share/ and lib/ relative to its
-# binary, so the copy runs from where it lies.
-flock -o /tmp/connect_lake.install.lock sh -c \
-	"cp -a /usr/lib/postgresql/15 '$pg/usr/lib/postgresql/' && cp -a /usr/share/postgresql/15 '$pg/usr/share/postgresql/'"
+# PostgreSQL finds share/ and lib/ relative to its binary, so the copy runs
+# from where it lies.  No lock is needed: only connect_lake's files could be
+# changing under us (someone's make install), and those are removed from the
+# copy and installed from this tree.
+cp -a /usr/lib/postgresql/15 "$pg/usr/lib/postgresql/"
+cp -a /usr/share/postgresql/15 "$pg/usr/share/postgresql/"
+rm -f "$pg"/usr/share/postgresql/15/extension/connect_lake* "$pg"/usr/lib/postgresql/15/lib/connect_lake.so
+rm -rf "$pg"/usr/lib/postgresql/15/lib/bitcode/connect_lake*
 make -C "$here" -s install DESTDIR="$pg" >>"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
 
 if [ "$(id -u)" = 0 ]; then chown -R postgres: "$WORK"; fi
