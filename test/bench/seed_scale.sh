@@ -273,12 +273,14 @@ for cpd in $SIZES; do
 		-c 'VACUUM (ANALYZE) public.plain_case_events'
 	step "$cpd" "plain copy" "$(echo "$(now) - $t0" | bc)"
 
+	# pg_partition_tree() has no rows for a plain table: case_state, the dimensions
 	"${psql[@]}" -d lake -c "\copy (
 		SELECT $cpd, c.relname, count(*) FILTER (WHERE t.isleaf AND c.relkind = 'p'),
 		       sum(CASE WHEN t.isleaf THEN greatest(k.reltuples, 0) END)::bigint,
 		       sum(pg_total_relation_size(t.relid))
 		  FROM pg_class c
-		 CROSS JOIN LATERAL pg_partition_tree(c.oid) t
+		 CROSS JOIN LATERAL (SELECT relid, isleaf FROM pg_partition_tree(c.oid)
+		                     UNION ALL SELECT c.oid, true WHERE c.relkind = 'r') t
 		  JOIN pg_class k ON k.oid = t.relid
 		 WHERE (c.relnamespace = 'connect_lake'::regnamespace OR c.oid = 'public.plain_case_events'::regclass)
 		   AND c.relkind IN ('r', 'p') AND NOT c.relispartition
@@ -322,11 +324,11 @@ elapsed=$(( $(date +%s) - t_begin ))
 figures=$("${psql[@]}" -d postgres -At -v runs="$RUNS" <<'SQL'
 SELECT '**Load** (`connect_lake.load()` per kind; MB = 10^6 bytes of uncompressed JSON):';
 SELECT '';
-SELECT '| contacts/day | of seed | kind | files | records | JSON MB | gzip MB | seconds | records/s | MB/s |';
-SELECT '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|';
-SELECT format('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |', cpd, (SELECT frac FROM bench.run r WHERE r.cpd = x.cpd), kind, files, records,
+SELECT '| contacts/day | of seed | kind | files | records | JSON MB | gzip MB | seconds | records/s | MB/s | ms/file |';
+SELECT '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|';
+SELECT format('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |', cpd, (SELECT frac FROM bench.run r WHERE r.cpd = x.cpd), kind, files, records,
               round(raw_bytes / 1e6, 1), round(gz_bytes / 1e6, 1), round(secs::numeric, 1),
-              round(records / secs), round((raw_bytes / 1e6 / secs)::numeric, 1))
+              round(records / secs), round((raw_bytes / 1e6 / secs)::numeric, 1), round((1000 * secs / files)::numeric))
   FROM (SELECT cpd, kind, files, records, raw_bytes, gz_bytes, secs, 0 AS o FROM bench.load
         UNION ALL
         SELECT cpd, '**all kinds**', sum(files), sum(records), sum(raw_bytes), sum(gz_bytes), sum(secs), 1
@@ -335,9 +337,10 @@ SELECT format('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |', cpd, (SELEC
 SELECT '';
 SELECT '**Lake size on disk** (`pg_total_relation_size` summed over `pg_partition_tree`: heap, TOAST, indexes; tables over 1 MB):';
 SELECT '';
-SELECT '| table | contacts/day | partitions | rows | MB |';
-SELECT '|---|---:|---:|---:|---:|';
-SELECT format('| %s | %s | %s | %s | %s |', tbl, cpd, nullif(partitions, 0), nrows, round(bytes / 1e6, 1))
+SELECT '| table | contacts/day | partitions | rows | MB | bytes/row |';
+SELECT '|---|---:|---:|---:|---:|---:|';
+SELECT format('| %s | %s | %s | %s | %s | %s |', tbl, cpd, nullif(partitions, 0), nrows, round(bytes / 1e6, 1),
+              round(bytes / nullif(nrows, 0)))
   FROM (SELECT cpd, CASE WHEN tbl = 'plain_case_events' THEN 'plain_case_events (benchmark copy, not the lake)' ELSE tbl END AS tbl,
                partitions, nrows, bytes, CASE WHEN tbl = 'plain_case_events' THEN 2 ELSE 0 END AS o
           FROM bench.size WHERE bytes > 1e6
