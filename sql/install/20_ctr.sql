@@ -4,8 +4,11 @@
 -- row lines up with the table column for column.  Rows land through the row
 -- writer (ingest(), ingest_batch(), load()), which keeps the latest version of
 -- each contact and fills versions_seen, source_file, source_offset and
--- landed_at (ctr_parse() leaves those NULL: they describe the landing, not the
--- record).  Column names follow the warehouse model: the CTR key path
+-- landed_at (ctr_parse() returns versions_seen 1 and leaves the others NULL:
+-- they describe the landing, not the record).  A hand-written
+--   INSERT INTO connect_lake.ctr_events SELECT (c).* FROM docs, LATERAL connect_lake.ctr_parse(doc) c
+-- works too once ensure_partitions() has made the months (landed_at stays
+-- NULL: not landed by the lake's writers).  Column names follow the warehouse model: the CTR key path
 -- lower-cased and joined by '_' (Agent.RoutingProfile.Name -> agent_routingprofile_name).
 
 CREATE TYPE connect_lake.ctr AS (
@@ -125,7 +128,7 @@ CREATE TABLE connect_lake.ctr_events OF connect_lake.ctr (
   contactid           WITH OPTIONS NOT NULL,
   initiationtimestamp WITH OPTIONS NOT NULL,
   versions_seen       WITH OPTIONS NOT NULL DEFAULT 1,
-  landed_at           WITH OPTIONS NOT NULL DEFAULT now()
+  landed_at           WITH OPTIONS DEFAULT now()
 ) PARTITION BY RANGE (initiationtimestamp);
 
 
@@ -240,7 +243,7 @@ COMMENT ON COLUMN connect_lake.ctr_events.extra IS 'Every key of the record the 
 COMMENT ON COLUMN connect_lake.ctr_events.versions_seen IS 'How many versions of this contact have landed (re-deliveries and updates).';
 COMMENT ON COLUMN connect_lake.ctr_events.source_file IS 'File the winning version came from; NULL when it came through ingest().';
 COMMENT ON COLUMN connect_lake.ctr_events.source_offset IS 'Byte offset of the winning version in source_file (in the decompressed stream).';
-COMMENT ON COLUMN connect_lake.ctr_events.landed_at IS 'When the winning version landed in the lake.';
+COMMENT ON COLUMN connect_lake.ctr_events.landed_at IS 'When the winning version landed in the lake; NULL for a row inserted by hand from ctr_parse().';
 
 -- Which contact attribute feeds which attributes_* column: configuration a
 -- DBA edits without recompiling.  The defaults live in a view; the table holds
