@@ -916,6 +916,25 @@ record_error(CLFrame *f, CLRecordError kind, size_t at, const char *fmt,...)
 	make_snippet(f->snippet, sizeof(f->snippet), (const unsigned char *) f->buf, f->end, at, f->rec);
 }
 
+/* The stream ended inside an enclosing structure: one error, then the end. */
+static int
+ends_inside(CLFrame *f, const char *what)
+{
+	record_error(f, CL_ERR_TRUNCATED, f->end, "the data ends inside %s", what);
+	f->state = ST_END;
+	return CL_FRAME_RECORD_ERROR;
+}
+
+/* Hand out a parsed record whose bytes are f->buf[f->rec, f->rec + len). */
+static int
+hand_out(CLFrame *f, CLRecord *rec, json_object *obj, size_t len)
+{
+	f->obj = obj;
+	rec->raw = f->buf + f->rec;
+	rec->raw_len = len;
+	return CL_FRAME_RECORD;
+}
+
 #if defined(__GNUC__)
 static void message_error(CLFrame *f, CLRecordError kind, const char *msg, size_t len, size_t at, const char *fmt,...) __attribute__((format(printf, 6, 7)));
 #endif
@@ -1581,10 +1600,7 @@ next_export(CLFrame *f, CLRecord *rec)
 					return CL_FRAME_STREAM_ERROR;
 				return CL_FRAME_RECORD_ERROR;
 			}
-			f->obj = obj;
-			rec->raw = f->buf + f->rec;
-			rec->raw_len = vlen;
-			return CL_FRAME_RECORD;
+			return hand_out(f, rec, obj, vlen);
 		}
 	}
 }
@@ -2021,10 +2037,7 @@ next_record(CLFrame *f, CLRecord *rec)
 					check_ndjson(f, f->rec, f->pos);
 					f->pos = f->rec + vlen;
 				}
-				f->obj = obj;
-				rec->raw = f->buf + f->rec;
-				rec->raw_len = f->pos - f->rec;
-				return CL_FRAME_RECORD;
+				return hand_out(f, rec, obj, f->pos - f->rec);
 
 			case ST_ARR_FIRST:
 			case ST_ARR_NEXT:
@@ -2032,11 +2045,7 @@ next_record(CLFrame *f, CLRecord *rec)
 				if (r < 0)
 					return CL_FRAME_STREAM_ERROR;
 				if (r == 0)
-				{
-					record_error(f, CL_ERR_TRUNCATED, f->end, "the data ends inside the array");
-					f->state = ST_END;
-					return CL_FRAME_RECORD_ERROR;
-				}
+					return ends_inside(f, "the array");
 				c = (unsigned char) f->buf[f->pos];
 				if (c == ']')
 				{
@@ -2071,11 +2080,7 @@ next_record(CLFrame *f, CLRecord *rec)
 				if (r < 0)
 					return CL_FRAME_STREAM_ERROR;
 				if (r == 0)
-				{
-					record_error(f, CL_ERR_TRUNCATED, f->end, "the data ends inside the array");
-					f->state = ST_END;
-					return CL_FRAME_RECORD_ERROR;
-				}
+					return ends_inside(f, "the array");
 				c = (unsigned char) f->buf[f->pos];
 				place(f, rec);
 				rec->event_index = f->arr_index++;
@@ -2103,10 +2108,7 @@ next_record(CLFrame *f, CLRecord *rec)
 				f->state = ST_ARR_NEXT;
 				if (f->arr_kind == ARR_FLE_EVENTS)
 					return fle_event(f, obj, rec, rec->event_index);
-				f->obj = obj;
-				rec->raw = f->buf + f->rec;
-				rec->raw_len = f->pos - f->rec;
-				return CL_FRAME_RECORD;
+				return hand_out(f, rec, obj, f->pos - f->rec);
 
 			case ST_FLE_OPEN:
 			case ST_FLE_KEY:
@@ -2115,11 +2117,7 @@ next_record(CLFrame *f, CLRecord *rec)
 				if (r < 0)
 					return CL_FRAME_STREAM_ERROR;
 				if (r == 0)
-				{
-					record_error(f, CL_ERR_TRUNCATED, f->end, "the data ends inside the filter-log-events output");
-					f->state = ST_END;
-					return CL_FRAME_RECORD_ERROR;
-				}
+					return ends_inside(f, "the filter-log-events output");
 				c = (unsigned char) f->buf[f->pos];
 				if (c == '}' && f->state != ST_FLE_KEY)
 				{
