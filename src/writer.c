@@ -1115,6 +1115,29 @@ dim_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactio
 }
 
 /* A batch's winners into the transaction's pending dimension rows. */
+/* A dimension row for the winner's entity id, seen at its initiation time. */
+static DimRow *
+dim_row(DimRow *rows, int *n, Winner *wn, int id_att, int level)
+{
+	DimRow	   *r = &rows[(*n)++];
+
+	memset(r, 0, sizeof(*r));
+	memcpy(&r->id, DatumGetUUIDP(wn->v[id_att]), sizeof(pg_uuid_t));
+	r->first = r->last = wn->initts;
+	r->level = level;
+	r->seq = dim_seq++;
+	return r;
+}
+
+/* Value column f of a dimension row, as of the winner's initiation time. */
+static void
+dim_val(DimRow *r, int f, Datum value, Winner *wn)
+{
+	r->val[f] = value;
+	r->val_ts[f] = wn->initts;
+	r->has[f] = true;
+}
+
 static void
 collect_dims(Winner *wins, int nwins, SideAtts *a)
 {
@@ -1122,46 +1145,29 @@ collect_dims(Winner *wins, int nwins, SideAtts *a)
 	int			level = GetCurrentTransactionNestLevel();
 	int			n;
 
-	/* agents */
+	/* agents: ARN, username, routing profile ARN and name, hierarchy */
 	n = 0;
 	for (int i = 0; i < nwins; i++)
 	{
 		Winner	   *wn = &wins[i];
 		DimRow	   *r;
-		int			atts[4];
+		int			atts[4] = {a->agent_arn, a->username, a->rp_arn, a->rp_name};
 		bool		hnull;
 		Datum		h;
 
 		if (wn->n[a->agent_id] || wn->n[a->agent_arn])
 			continue;
-		r = &rows[n++];
-		memset(r, 0, sizeof(*r));
-		memcpy(&r->id, DatumGetUUIDP(wn->v[a->agent_id]), sizeof(pg_uuid_t));
-		r->first = r->last = wn->initts;
-		r->level = level;
-		r->seq = dim_seq++;
-		atts[0] = a->agent_arn;
-		atts[1] = a->username;
-		atts[2] = a->rp_arn;
-		atts[3] = a->rp_name;
+		r = dim_row(rows, &n, wn, a->agent_id, level);
 		for (int f = 0; f < 4; f++)
 			if (!wn->n[atts[f]])
-			{
-				r->val[f] = wn->v[atts[f]];
-				r->val_ts[f] = wn->initts;
-				r->has[f] = true;
-			}
+				dim_val(r, f, wn->v[atts[f]], wn);
 		h = hierarchy_jsonb(wn, a, &hnull);
 		if (!hnull)
-		{
-			r->val[4] = h;
-			r->val_ts[4] = wn->initts;
-			r->has[4] = true;
-		}
+			dim_val(r, 4, h, wn);
 	}
 	dim_append(DIM_AGENT, rows, dim_compact(rows, n));
 
-	/* queues */
+	/* queues: ARN and name */
 	n = 0;
 	for (int i = 0; i < nwins; i++)
 	{
@@ -1170,40 +1176,22 @@ collect_dims(Winner *wins, int nwins, SideAtts *a)
 
 		if (wn->n[a->queue_id] || wn->n[a->queue_arn])
 			continue;
-		r = &rows[n++];
-		memset(r, 0, sizeof(*r));
-		memcpy(&r->id, DatumGetUUIDP(wn->v[a->queue_id]), sizeof(pg_uuid_t));
-		r->first = r->last = wn->initts;
-		r->level = level;
-		r->seq = dim_seq++;
-		r->val[0] = wn->v[a->queue_arn];
-		r->val_ts[0] = wn->initts;
-		r->has[0] = true;
+		r = dim_row(rows, &n, wn, a->queue_id, level);
+		dim_val(r, 0, wn->v[a->queue_arn], wn);
 		if (!wn->n[a->queue_name])
-		{
-			r->val[1] = wn->v[a->queue_name];
-			r->val_ts[1] = wn->initts;
-			r->has[1] = true;
-		}
+			dim_val(r, 1, wn->v[a->queue_name], wn);
 	}
 	dim_append(DIM_QUEUE, rows, dim_compact(rows, n));
 
-	/* queue names */
+	/* every name a queue carried */
 	n = 0;
 	for (int i = 0; i < nwins; i++)
 	{
 		Winner	   *wn = &wins[i];
-		DimRow	   *r;
 
 		if (wn->n[a->queue_id] || wn->n[a->queue_name])
 			continue;
-		r = &rows[n++];
-		memset(r, 0, sizeof(*r));
-		memcpy(&r->id, DatumGetUUIDP(wn->v[a->queue_id]), sizeof(pg_uuid_t));
-		r->name = wn->v[a->queue_name];
-		r->first = r->last = wn->initts;
-		r->level = level;
-		r->seq = dim_seq++;
+		dim_row(rows, &n, wn, a->queue_id, level)->name = wn->v[a->queue_name];
 	}
 	dim_append(DIM_HISTORY, rows, dim_compact(rows, n));
 }
