@@ -6,11 +6,12 @@ MODULE_big = $(EXTENSION)
 OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 # The install script is assembled from one file per concern (pg_partman style);
-# upgrade scripts are committed as they are.
+# released install scripts (sql/connect_lake--0.1.0.sql) and upgrade scripts
+# are committed as they are.
 CL_INSTALL_PARTS  = $(sort $(wildcard sql/install/*.sql))
 CL_INSTALL_SQL = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA_built     = $(CL_INSTALL_SQL)
-DATA           = $(wildcard sql/$(EXTENSION)--*--*.sql)
+DATA           = $(filter-out $(CL_INSTALL_SQL),$(wildcard sql/$(EXTENSION)--*.sql))
 
 # Regression tests: every sql/*.sql that is not an extension script; schema
 # (which creates the extension) first, the rest by name.
