@@ -75,6 +75,7 @@ typedef struct LoadTotals
 				updated,
 				duplicates,
 				rejected,
+				values_nulled,
 				bytes;
 	char	   *error;
 } LoadTotals;
@@ -293,8 +294,8 @@ connect_lake_load(PG_FUNCTION_ARGS)
 	MemoryContext loadcxt;
 	MemoryContext filecxt;
 	ResourceOwner owner = CurrentResourceOwner;
-	Datum		values[12];
-	bool		nulls[12];
+	Datum		values[13];
+	bool		nulls[13];
 	long		secs;
 	int			usecs;
 
@@ -460,12 +461,16 @@ connect_lake_load(PG_FUNCTION_ARGS)
 		t.updated += res.counts.updated;
 		t.duplicates += res.counts.duplicates;
 		t.rejected += res.rejected;
+		t.values_nulled += res.counts.values_nulled;
 		t.bytes += f->size;
 		ereport(NOTICE,
-				(errmsg("connect_lake.load: \"%s\": %lld records, %lld inserted, %lld updated, %lld duplicates, %lld rejected",
+				(errmsg("connect_lake.load: \"%s\": %lld records, %lld inserted, %lld updated, %lld duplicates, %lld rejected%s",
 						f->path, (long long) res.records, (long long) res.counts.inserted,
 						(long long) res.counts.updated, (long long) res.counts.duplicates,
-						(long long) res.rejected)));
+						(long long) res.rejected,
+						res.counts.values_nulled == 0 ? "" :
+						psprintf(", %lld values kept raw (not fitting their column)",
+								 (long long) res.counts.values_nulled))));
 	}
 
 	SPI_finish();
@@ -482,12 +487,13 @@ connect_lake_load(PG_FUNCTION_ARGS)
 	values[6] = Int64GetDatum(t.updated);
 	values[7] = Int64GetDatum(t.duplicates);
 	values[8] = Int64GetDatum(t.rejected);
-	values[9] = Int64GetDatum(t.bytes);
-	values[10] = Float8GetDatum(secs + usecs / 1e6);
+	values[9] = Int64GetDatum(t.values_nulled);
+	values[10] = Int64GetDatum(t.bytes);
+	values[11] = Float8GetDatum(secs + usecs / 1e6);
 	if (t.error)
-		values[11] = CStringGetTextDatum(t.error);
+		values[12] = CStringGetTextDatum(t.error);
 	else
-		nulls[11] = true;
+		nulls[12] = true;
 	{
 		HeapTuple	tuple = heap_form_tuple(tupdesc, values, nulls);
 

@@ -147,6 +147,7 @@ CREATE FUNCTION connect_lake.load(
     OUT updated       bigint,
     OUT duplicates    bigint,
     OUT rejected      bigint,
+    OUT values_nulled bigint,
     OUT bytes         bigint,
     OUT seconds       double precision,
     OUT error         text)
@@ -154,4 +155,4 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'connect_lake_load'
 LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION connect_lake.load(text, text, text, text, text) IS
-  'Lands every record of kind in the files under path (file, directory or glob; any framing, gzip or not) in the lake; files already loaded unchanged are skipped (load_manifest), each file lands all or nothing; on_error stop|skip (bad records to load_rejects). Needs pg_read_server_files.';
+  'Lands every record of kind in the files under path (file, directory or glob; any framing, gzip or not) in the lake; files already loaded unchanged are skipped (load_manifest), each file lands all or nothing; on_error stop|skip (bad records to load_rejects); values_nulled counts values that landed NULL because their column cannot hold them, kept raw beside (a case account that is not an integer). Needs pg_read_server_files.';
