@@ -194,8 +194,8 @@ SKIP:
 	  case_event_2_related_item_created_awsdocs_2022.jsonc);
 	wr("$d/cases/routed.ndjson", join('', map { (my $x = $two[$_ % 2]) =~ s/"id": "event ID"/"id": "event $_"/; "$x\n" } 1 .. 4000));
 	is(load('case_event', "$d/cases"), '1|1|0|0|4000|4000|0|0|0', 'case events and related items load from one file');
-	is(sql(q{SELECT (SELECT count(*) FROM connect_lake.case_events WHERE id LIKE 'event %') || ' ' ||
-	               (SELECT count(*) FROM connect_lake.case_related_items WHERE id LIKE 'event %')}),
+	is(sql(q{SELECT (SELECT count(*) FROM connect_lake.case_events WHERE event_id LIKE 'event %') || ' ' ||
+	               (SELECT count(*) FROM connect_lake.case_related_items WHERE event_id LIKE 'event %')}),
 		'2000 2000', '... each into its own table');
 }
 
