@@ -19,16 +19,19 @@
  *   4. record the outcome in the manifest (loaded / failed with the error).
  *
  * on_error 'stop' (default): the first bad record fails its file; the load
- * stops there and returns with a WARNING carrying the error (file, line,
- * byte offset, reason).  Files loaded before it stay loaded, the failed file
- * is recorded 'failed' and is tried again by the next call.  It does not
- * raise an ERROR because an ERROR would roll back the whole statement,
- * manifest rows included.
+ * stops there and returns with a WARNING carrying the error (file, the line
+ * and byte offset where the bad record starts, reason; the DETAIL says where
+ * the problem was noticed when that is further on).  Files loaded before it
+ * stay loaded, the failed file is recorded 'failed' and is tried again by
+ * the next call.  It does not raise an ERROR because an ERROR would roll
+ * back the whole statement, manifest rows included.
  *
- * on_error 'skip': bad records go to load_rejects (with the file's
- * subtransaction, so they are recorded once per loaded version of a file);
- * a file that cannot be read at all (missing, unreadable, corrupt gzip) is
- * recorded 'failed' with a WARNING and the load goes on with the next file.
+ * on_error 'skip': bad records go to load_rejects (the line and byte offset
+ * where the record starts, so that raw begins there; the reason with its
+ * DETAIL), with the file's subtransaction, so they are recorded once per
+ * loaded version of a file; a file that cannot be read at all (missing,
+ * unreadable, corrupt gzip) is recorded 'failed' with a WARNING and the load
+ * goes on with the next file.
  *
  * Cancellation, deadlocks, serialisation failures and resource exhaustion
  * are not file failures: they abort the statement as usual.

@@ -46,8 +46,8 @@ COMMENT ON TABLE connect_lake.load_rejects IS 'Records load() could not land (on
 COMMENT ON COLUMN connect_lake.load_rejects.reject_id IS 'Identifier of the reject.';
 COMMENT ON COLUMN connect_lake.load_rejects.kind IS 'Record kind the file was loaded as.';
 COMMENT ON COLUMN connect_lake.load_rejects.path IS 'File the record came from.';
-COMMENT ON COLUMN connect_lake.load_rejects.byte_offset IS 'Byte offset of the record in the decompressed stream.';
-COMMENT ON COLUMN connect_lake.load_rejects.line IS 'Line number of the record, where the framing has lines.';
+COMMENT ON COLUMN connect_lake.load_rejects.byte_offset IS 'Byte offset where the record starts in the decompressed stream (where the problem was noticed, when further on, is in reason).';
+COMMENT ON COLUMN connect_lake.load_rejects.line IS 'Line where the record starts (its first line when it spans several), where the framing has lines (where the problem was noticed, when further on, is in reason).';
 COMMENT ON COLUMN connect_lake.load_rejects.reason IS 'Why the record was rejected.';
 COMMENT ON COLUMN connect_lake.load_rejects.raw IS 'The record''s raw text (invalid bytes escaped).';
 COMMENT ON COLUMN connect_lake.load_rejects.rejected_at IS 'When the record was rejected.';
