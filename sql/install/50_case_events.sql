@@ -208,13 +208,15 @@ SELECT pg_catalog.pg_extension_config_dump('connect_lake.case_field_map', '');
 -- the column's type: text takes any value; boolean a booleanValue or a string
 -- true/false/yes/no; numeric a doubleValue or a decimal string; timestamptz an
 -- ISO-8601 stringValue (YYYY-MM-DD alone is midnight UTC) or a doubleValue of
--- epoch milliseconds; emptyValue is NULL.  account is the field mapped to
--- account, else the profile id at the end of the customer_id ARN.
+-- epoch milliseconds; emptyValue is NULL.  account (bigint) is the field
+-- mapped to account, else an integer profile id at the end of the customer_id
+-- ARN; an account value that is not an integer lands NULL and is kept in
+-- detail_case_fields_other.
 CREATE FUNCTION connect_lake.case_event_parse(doc jsonb) RETURNS connect_lake.case_event
   AS 'MODULE_PATHNAME', 'case_event_parse_jsonb'
   LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.case_event_parse(jsonb) IS
-  'One Cases CASE.* event (detail-type Amazon Connect Cases Change or Cases Event) as a typed connect_lake.case_event row: fields mapped through case_field_map, due date = created + 2 working days (default calendar), overdue and landed date as of now. STABLE: reads case_field_map and the calendar.';
+  'One Cases CASE.* event (detail-type Amazon Connect Cases Change or Cases Event) as a typed connect_lake.case_event row: fields mapped through case_field_map, due date = case_due_date(created), overdue (case_is_overdue()) and landed date as of now. STABLE: reads case_field_map, case_status and the calendar.';
 
 CREATE FUNCTION connect_lake.case_event_parse(doc text) RETURNS connect_lake.case_event
   AS 'MODULE_PATHNAME', 'case_event_parse_text'
