@@ -125,6 +125,28 @@ SELECT case_id, status, level_1, created_at, due_date, working_days_open >= 400 
 SELECT case_id FROM connect_lake.overdue_cases;
 SELECT case_id, due_date FROM connect_lake.overdue_cases('2024-04-02', '2024-04-02');
 
+-- Which statuses are open is the DBA's (case_status), decided in one place:
+-- pending closed, in one transaction, changes the backlog at once, through
+-- the index of open cases (made anew with the rule) and without it alike,
+-- and case_statuses shows every status with its count.
+SELECT status, label, is_open, configured, cases FROM connect_lake.case_statuses ORDER BY status;
+BEGIN;
+SELECT open_cases, overdue_cases FROM connect_lake.open_case_backlog;
+INSERT INTO connect_lake.case_status VALUES ('pending', false, 'Pending (waiting on us)');
+SELECT open_cases, overdue_cases FROM connect_lake.open_case_backlog;
+SELECT case_id, status, status_label, is_open FROM connect_lake.case_current ORDER BY case_id;
+SELECT status, label, is_open, configured, cases FROM connect_lake.case_statuses ORDER BY status;
+SET LOCAL enable_indexscan = off;
+SET LOCAL enable_bitmapscan = off;
+SET LOCAL enable_indexonlyscan = off;
+SELECT open_cases, overdue_cases FROM connect_lake.open_case_backlog;
+ROLLBACK;
+SELECT open_cases FROM connect_lake.open_case_backlog;
+-- The views keep the index of open cases (the rule inlines into its predicate).
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM connect_lake.case_current WHERE is_open;
+RESET enable_seqscan;
+
 -- Contacts and cases: by the caseId attribute, by a Contact related item
 -- (one link later deleted), by shared account number.
 INSERT INTO connect_lake.ctr_events (contactid, initiationtimestamp, attributes_caseid)
