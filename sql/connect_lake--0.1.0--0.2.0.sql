@@ -54,7 +54,7 @@ BEGIN
      AND right(detail_case_fields_customer_id, length(account) + 1) IS DISTINCT FROM '/' || account;
   SELECT count(*) INTO kept FROM connect_lake.case_events WHERE account IS NOT NULL AND account_0_2 IS NULL;
   IF kept > 0 THEN
-    RAISE NOTICE 'connect_lake 0.2.0: % case events had an account that is not an integer: account is NULL, the value is kept in detail_case_fields_other (or in detail_case_fields_customer_id)', kept;
+    RAISE WARNING 'connect_lake 0.2.0: % case events had an account that is not an integer: account is NULL, the value is kept in detail_case_fields_other (or in detail_case_fields_customer_id)', kept;
   END IF;
 END
 $upgrade$;
@@ -407,7 +407,7 @@ BEGIN
   DELETE FROM connect_lake.contact_account WHERE NOT (btrim(account) ~ '^[-+]?[0-9]{1,18}$');
   GET DIAGNOSTICS gone = ROW_COUNT;
   IF gone > 0 THEN
-    RAISE NOTICE 'connect_lake 0.2.0: % contact_account links by an account number that is not an integer removed (the number stays in ctr_events)', gone;
+    RAISE WARNING 'connect_lake 0.2.0: % contact_account links by an account number that is not an integer removed (the number stays in ctr_events)', gone;
   END IF;
 END
 $upgrade$;

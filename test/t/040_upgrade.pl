@@ -143,6 +143,25 @@ sub configure
 	});
 }
 
+# Case events whose account is not an integer (0.2.0 types it bigint): one
+# through the account field, one whose account 0.1.0 took from a profile id
+# (p-9) at the end of customer_id.  Landed the same way in both lakes, after
+# the batch's field map: the upgrade must leave them as 0.2.0 lands them
+# (account NULL, the value in detail_case_fields_other) and say how many.
+sub odd_accounts
+{
+	my ($db) = @_;
+	sql($db, q{
+		SELECT connect_lake.ingest('case_event', jsonb_build_object(
+		         'id', 'legacy-' || n, 'detail', jsonb_build_object(
+		           'eventType', 'CASE.CREATED', 'approximateChangeTime', '2024-02-0' || n || 'T09:00:00Z',
+		           'case', jsonb_build_object('caseId', 'legacy-case-' || n, 'createdDateTime', '2024-02-0' || n || 'T09:00:00Z',
+		             'fields', f))))
+		  FROM (VALUES (1, jsonb_build_object((SELECT field_id FROM connect_lake.case_field_map WHERE column_name = 'account'),
+		                                     '{"value": {"stringValue": "ACC-77"}}'::jsonb)),
+		               (2, '{"customer_id": {"value": {"stringValue": "arn:aws:profile:eu-west-2:1:domains/d/profiles/p-9"}}}'::jsonb)) v(n, f)});
+}
+
 my $fact_tables = q{SELECT relname FROM connect_lake.fact_table UNION ALL SELECT 'load_rejects'};
 sub empty_tables
 {
@@ -158,6 +177,7 @@ is(sql('upgraded', q{SELECT extversion FROM pg_extension WHERE extname = 'connec
 	"upgraded: created at $released");
 configure('upgraded');
 load_batch('upgraded', 'before');
+odd_accounts('upgraded');
 is(empty_tables('upgraded'), '', "upgraded: every kind has rows at $released (rejects included)");
 my $month_suffix = strftime('_p%Y%m', gmtime($month));
 is(sql('upgraded', qq{SELECT count(*) FROM pg_class WHERE relnamespace = 'connect_lake'::regnamespace AND relname LIKE '%$month_suffix'}),
@@ -168,7 +188,12 @@ is(sql('upgraded', qq{SELECT count(*) FROM pg_class WHERE relnamespace = 'connec
 $node->stop;
 delete $node->{_install_path};
 $node->start;
-sql('upgraded', 'ALTER EXTENSION connect_lake UPDATE');
+my ($rc, $out, $err) = $node->psql('upgraded', 'ALTER EXTENSION connect_lake UPDATE');
+is($rc, 0, 'upgraded: ALTER EXTENSION connect_lake UPDATE') or diag($err);
+like($err, qr/WARNING:  connect_lake 0\.2\.0: 2 case events had an account that is not an integer/,
+	'the update says how many accounts were not integers');
+is(sql('upgraded', q{SELECT count(*) FROM connect_lake.case_events WHERE id LIKE 'legacy-case-%'}), 2,
+	'... and keeps their events');
 is(sql('upgraded', q{SELECT extversion FROM pg_extension WHERE extname = 'connect_lake'}), $current,
 	"upgraded: ALTER EXTENSION UPDATE goes from $released to $current");
 load_batch('upgraded', 'after');
@@ -179,7 +204,9 @@ sql('fresh', 'CREATE EXTENSION connect_lake');
 is(sql('fresh', q{SELECT extversion FROM pg_extension WHERE extname = 'connect_lake'}), $current,
 	"fresh: created at $current");
 configure('fresh');
-load_batch('fresh', $_) for qw(before after);
+load_batch('fresh', 'before');
+odd_accounts('fresh');
+load_batch('fresh', 'after');
 
 # ---- The catalog, as (category, name, definition).  Scope: the extension's
 # members, and every object in its schema (partitions created at run time,
