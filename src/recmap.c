@@ -154,8 +154,11 @@ compile_kind(CLRecordKind *kind, Oid typid)
 		{
 			kc->attno[f] = tupdesc_column(kc->tupdesc, field->column);
 			if (kc->attno[f] < 0)
-				elog(ERROR, "connect_lake: kind %s maps %s to column %s, which type %s lacks",
-					 kind->name, field->path, field->column, kind->rowtype);
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("connect_lake: kind %s maps %s to column %s, which type %s lacks",
+								kind->name, field->path, field->column, kind->rowtype),
+						 errhint("The extension's SQL objects are older than its module: run ALTER EXTENSION connect_lake UPDATE.")));
 		}
 		while (*p)
 		{

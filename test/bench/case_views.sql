@@ -15,13 +15,13 @@ SELECT count(*) AS partitions
 -- closes the case (except one in fifty, and the cases of the last five
 -- days), or deletes it (one in a hundred); one case in ten is a complaint.
 INSERT INTO connect_lake.case_events
-  (id, detail_case_caseid, detail_approximatechangetime, account, detail_event_type,
+  (event_id, id, detail_case_caseid, detail_approximatechangetime, account, detail_event_type,
    detail_case_createddatetime, detail_case_templateid, detail_case_fields_status, detail_case_fields_title,
    detail_case_fields_summary, detail_case_fields_customer_id, detail_case_fields_level_1,
    detail_case_fields_level_2, detail_case_fields_is_complaint, detail_case_fields_complaint_subject,
    detail_case_fields_complaint_goodwill_amount, detail_changedfieldids, detail_type, source,
    aws_account, "time", region, resources, meta_enriched_landed_date)
-SELECT 'e-' || c || '-' || k, 'case-' || c, created + k * interval '7 hours', 'ACC-' || (c % 50000),
+SELECT 'e-' || c || '-' || k, 'case-' || c, 'case-' || c, created + k * interval '7 hours', 40000000 + c % 50000,
        CASE WHEN k = 0 THEN 'CASE.CREATED' WHEN k = nk - 1 AND c % 100 = 0 THEN 'CASE.DELETED' ELSE 'CASE.UPDATED' END,
        created, 'template-1',
        CASE WHEN k = nk - 1 AND c % 50 <> 1 AND created < now() - interval '5 days' THEN 'closed' ELSE 'open' END,
@@ -50,9 +50,9 @@ SELECT count(*) AS events, count(DISTINCT detail_case_caseid) AS cases,
 -- cases created include deleted ones, as the views do).
 CREATE VIEW bench_plain_latest AS
   SELECT l.*, l.detail_event_type IS DISTINCT FROM 'CASE.DELETED'
-              AND coalesce(lower(l.detail_case_fields_status), 'open') <> 'closed' AS is_open
+              AND coalesce(lower(l.detail_case_fields_status), 'open') NOT IN ('closed', 'resolved') AS is_open
     FROM (SELECT DISTINCT ON (detail_case_caseid) *
-            FROM bench_plain ORDER BY detail_case_caseid, detail_approximatechangetime DESC, id DESC) l;
+            FROM bench_plain ORDER BY detail_case_caseid, detail_approximatechangetime DESC, event_id DESC) l;
 CREATE VIEW bench_plain_current AS
   SELECT * FROM bench_plain_latest WHERE detail_event_type IS DISTINCT FROM 'CASE.DELETED';
 
@@ -83,7 +83,7 @@ WITH q(name, lake, plain) AS (VALUES
   ('overdue_cases', 'SELECT * FROM connect_lake.overdue_cases',
    $$SELECT detail_case_caseid, account, detail_case_fields_status, detail_case_createddatetime, connect_lake.working_days_between(detail_case_createddatetime, now()) FROM bench_plain_current WHERE is_open AND connect_lake.working_days_overdue(detail_case_createddatetime, now(), 2) ORDER BY detail_case_createddatetime, detail_case_caseid$$),
   ('case_backlog(90 days ago)', $$SELECT * FROM connect_lake.case_backlog(now() - interval '90 days')$$,
-   $$SELECT * FROM (SELECT DISTINCT ON (detail_case_caseid) * FROM bench_plain WHERE detail_approximatechangetime <= now() - interval '90 days' ORDER BY detail_case_caseid, detail_approximatechangetime DESC, id DESC) l WHERE detail_event_type IS DISTINCT FROM 'CASE.DELETED' AND coalesce(lower(detail_case_fields_status), 'open') <> 'closed'$$)
+   $$SELECT * FROM (SELECT DISTINCT ON (detail_case_caseid) * FROM bench_plain WHERE detail_approximatechangetime <= now() - interval '90 days' ORDER BY detail_case_caseid, detail_approximatechangetime DESC, event_id DESC) l WHERE detail_event_type IS DISTINCT FROM 'CASE.DELETED' AND coalesce(lower(detail_case_fields_status), 'open') NOT IN ('closed', 'resolved')$$)
 )
 SELECT name, l AS lake_ms, p AS plain_ms, round(p / greatest(l, 0.1), 1) AS ratio
   FROM q, LATERAL (SELECT pg_temp.ms(q.lake) AS l, pg_temp.ms(q.plain) AS p) m;

@@ -135,7 +135,7 @@ step() { "${psql[@]}" -d postgres -c "INSERT INTO bench.step VALUES ($1, '$2', $
 
 # The analysts' views, and the same answers the plain-SQL way: each case's
 # latest event by approximateChangeTime (then event id) from a plain copy of
-# case_events, deleted cases left out, open unless the status is closed; the
+# case_events, deleted cases left out, open unless the status is closed or resolved; the
 # same days (Europe/London, the default calendar's zone) and the lake's
 # working-day functions for due dates (test/bench/working_days.sh measures
 # those against plain SQL).
@@ -174,13 +174,13 @@ WITH p(prefix) AS (SELECT $p$WITH latest AS (
          e.detail_case_fields_queue_name AS queue_name
     FROM public.plain_case_events e
    WHERE e.detail_event_type IS DISTINCT FROM 'CASE.DELETED'
-   ORDER BY e.detail_case_caseid, e.detail_approximatechangetime DESC, e.id DESC),
+   ORDER BY e.detail_case_caseid, e.detail_approximatechangetime DESC, e.event_id DESC),
 deleted AS (
   SELECT DISTINCT e.detail_case_caseid AS case_id FROM public.plain_case_events e
    WHERE e.detail_event_type = 'CASE.DELETED'),
 made AS (   -- every case created, deleted since or not, with its last known fields
   SELECT l.*, d.case_id IS NOT NULL AS is_deleted,
-         d.case_id IS NULL AND coalesce(lower(l.status), 'open') <> 'closed' AS is_open
+         d.case_id IS NULL AND coalesce(lower(l.status), 'open') NOT IN ('closed', 'resolved') AS is_open
     FROM latest l LEFT JOIN deleted d USING (case_id)),
 cur AS (SELECT * FROM made WHERE NOT is_deleted),
 today AS (SELECT (now() AT TIME ZONE 'Europe/London')::date AS d)

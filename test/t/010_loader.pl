@@ -199,6 +199,27 @@ SKIP:
 		'2000 2000', '... each into its own table');
 }
 
+# ---------- a value its column cannot hold costs nothing but the column ----------
+{
+	# a case account that is not an integer: the event lands, account NULL,
+	# the value kept in detail_case_fields_other, and load() counts it
+	my $d = "$tmp/odd_accounts";
+	sql(q{INSERT INTO connect_lake.case_field_map (field_id, column_name) VALUES ('f-acct', 'account')});
+	wr("$d/cases.ndjson", join('', map {
+		my ($n, $acct) = @$_;
+		qq({"id": "odd-$n", "detail": {"eventType": "CASE.CREATED", "approximateChangeTime": "2024-05-0${n}T09:00:00Z", )
+		  . qq("case": {"caseId": "odd-case-$n", "createdDateTime": "2024-05-0${n}T09:00:00Z", )
+		  . qq("fields": {"f-acct": {"value": {"stringValue": "$acct"}}}}}}\n)
+	} [1, 'ACC-1'], [2, '40000002'], [3, 'n/a']));
+	is(sql(qq{SELECT records_read || ' ' || inserted || ' ' || rejected || ' ' || values_nulled
+	            FROM connect_lake.load('case_event', '$d')}), '3 3 0 2',
+		'load(): 3 case events land, 2 accounts that are not integers counted in values_nulled');
+	is(sql(q{SELECT string_agg(coalesce(account::text, '-') || ' ' || coalesce(detail_case_fields_other::text, '-'), '; ' ORDER BY id)
+	           FROM connect_lake.case_events WHERE id LIKE 'odd-case-%'}),
+		'- {"f-acct": "ACC-1"}; 40000002 -; - {"f-acct": "n/a"}', '... with account NULL and the value kept');
+	sql(q{DELETE FROM connect_lake.case_field_map WHERE field_id = 'f-acct'});
+}
+
 # ---------- re-runs: unchanged, touched, changed ----------
 {
 	my $d = "$tmp/rerun";
