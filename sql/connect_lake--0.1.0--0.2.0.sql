@@ -94,6 +94,77 @@ BEGIN
 END
 $upgrade$;
 
+-- One definition of the columns a case field may fill (the map's CHECK,
+-- case_field_map_load() and the loader).
+CREATE FUNCTION connect_lake.case_field_column_fillable(column_name name) RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$
+    SELECT column_name = 'account'
+        OR (column_name LIKE 'detail\_case\_fields\_%'
+            AND column_name NOT IN ('detail_case_fields_due_date', 'detail_case_fields_is_overdue',
+                                    'detail_case_fields_other'))
+  $fn$;
+COMMENT ON FUNCTION connect_lake.case_field_column_fillable(name) IS
+  'Whether a Cases field may fill this case_events column: account, or a detail_case_fields_* column other than due_date, is_overdue and other (which the lake derives).';
+
+ALTER TABLE connect_lake.case_field_map DROP CONSTRAINT case_field_map_column_name_check;
+ALTER TABLE connect_lake.case_field_map ADD CONSTRAINT case_field_map_column_name_check
+  CHECK (connect_lake.case_field_column_fillable(column_name));
+CREATE OR REPLACE FUNCTION connect_lake.case_field_map_load(list_fields jsonb, names jsonb DEFAULT '{}')
+RETURNS TABLE (field_id text, field_name text, field_type text, column_name name, action text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  f     jsonb;
+  norm  text;
+  col   text;
+BEGIN
+  IF jsonb_typeof(list_fields -> 'fields') IS DISTINCT FROM 'array' THEN
+    RAISE EXCEPTION 'ListFields response has no "fields" array'
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Pass the JSON of aws connectcases list-fields --domain-id ..., e.g. {"fields": [{"fieldId": "...", "name": "...", "type": "Text"}]}.';
+  END IF;
+  FOR f IN SELECT * FROM jsonb_array_elements(list_fields -> 'fields') LOOP
+    field_id   := f ->> 'fieldId';
+    field_name := f ->> 'name';
+    field_type := f ->> 'type';
+    column_name := NULL;
+    IF field_id IS NULL THEN
+      CONTINUE;
+    END IF;
+    col := coalesce(names ->> field_name, names ->> field_id);
+    IF col IS NULL THEN
+      norm := trim(BOTH '_' FROM regexp_replace(lower(coalesce(field_name, '')), '[^a-z0-9]+', '_', 'g'));
+      col := CASE WHEN norm IN ('account', 'account_number', 'account_no', 'account_num') THEN 'account'
+                  ELSE 'detail_case_fields_' || norm END;
+    END IF;
+    IF f ->> 'namespace' = 'System'
+       OR EXISTS (SELECT 1 FROM pg_attribute a
+                   WHERE a.attrelid = 'connect_lake.case_events'::regclass
+                     AND a.attname = 'detail_case_fields_' || field_id AND NOT a.attisdropped) THEN
+      action := 'system';          -- fills its column without a map
+    ELSIF connect_lake.case_field_column_fillable(col)
+       AND EXISTS (SELECT 1 FROM pg_attribute a
+                    WHERE a.attrelid = 'connect_lake.case_events'::regclass
+                      AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped) THEN
+      column_name := col;
+      INSERT INTO connect_lake.case_field_map AS m (field_id, column_name, field_name, field_type)
+      VALUES (case_field_map_load.field_id, col, case_field_map_load.field_name, case_field_map_load.field_type)
+      ON CONFLICT ON CONSTRAINT case_field_map_pkey DO UPDATE
+        SET column_name = excluded.column_name, field_name = excluded.field_name, field_type = excluded.field_type;
+      action := 'mapped';
+    ELSE
+      action := 'unmatched';       -- lands in detail_case_fields_other
+    END IF;
+    RETURN NEXT;
+  END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.case_field_map_load(jsonb, jsonb) IS
+  'Fills case_field_map from a saved ListFields response, matching each field to a column by the names argument ({"field name": "column"}) or by its normalised name; returns every field with its column and action (mapped, system, unmatched).';
+
+
 COMMENT ON COLUMN connect_lake.case_events.event_id IS 'EventBridge event id (de-duplication key).';
 COMMENT ON COLUMN connect_lake.case_events.id IS 'Case ID (detail.case.caseId, as detail_case_caseid): COUNT(DISTINCT id) counts cases, as in the warehouse.';
 COMMENT ON COLUMN connect_lake.case_events.account IS 'The customer''s account number, an integer: the case field mapped to account, else an integer profile id at the end of customer_id. A value that is not an integer lands NULL and is kept in detail_case_fields_other.';

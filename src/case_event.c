@@ -208,6 +208,8 @@ typedef struct FieldMap
 {
 	int			n;
 	FieldMapEntry *e;			/* sorted by field_id */
+	int			nfillable;
+	char	  **fillable;		/* columns a field may fill, sorted (strcmp) */
 } FieldMap;
 
 /* case_field_map as read for the current command (see table_field_map). */
@@ -244,6 +246,43 @@ map_lookup(const FieldMap *map, const char *key, int keylen)
 			hi = mid - 1;
 	}
 	return NULL;
+}
+
+static int
+cstring_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * The columns of case_event a case field may fill, as the SQL rule
+ * connect_lake.case_field_column_fillable() says (the one definition, also
+ * the CHECK of case_field_map), into map in CurrentMemoryContext.  SPI is
+ * connected by the caller.
+ */
+static void
+read_fillable(FieldMap *map, MemoryContext cxt)
+{
+	MemoryContext old;
+
+	if (SPI_execute("SELECT a.attname::text FROM pg_catalog.pg_attribute a"
+					" WHERE a.attrelid = 'connect_lake.case_events'::pg_catalog.regclass"
+					"   AND a.attnum > 0 AND NOT a.attisdropped"
+					"   AND connect_lake.case_field_column_fillable(a.attname)", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "connect_lake: could not read the columns case fields may fill");
+	old = MemoryContextSwitchTo(cxt);
+	map->fillable = palloc(sizeof(char *) * Max(SPI_processed, 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+		map->fillable[map->nfillable++] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+	qsort(map->fillable, map->nfillable, sizeof(char *), cstring_cmp);
+	MemoryContextSwitchTo(old);
+}
+
+/* Whether a case field may fill column col (by the map's copy of the rule). */
+static bool
+fillable_column(const FieldMap *map, const char *col)
+{
+	return bsearch(&col, map->fillable, map->nfillable, sizeof(char *), cstring_cmp) != NULL;
 }
 
 /*
@@ -283,6 +322,7 @@ table_field_map(void)
 		}
 		qsort(map->e, map->n, sizeof(FieldMapEntry), entry_cmp);
 		MemoryContextSwitchTo(old);
+		read_fillable(map, map_cxt);
 		table_map = map;
 	}
 	SPI_finish();
@@ -324,6 +364,14 @@ jsonb_field_map(Jsonb *j)
 		}
 	}
 	qsort(map->e, map->n, sizeof(FieldMapEntry), entry_cmp);
+	{
+		MemoryContext cxt = CurrentMemoryContext;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		read_fillable(map, cxt);
+		SPI_finish();
+	}
 	return map;
 }
 
@@ -334,19 +382,6 @@ typedef struct CaseCtx
 	const FieldMap *map;		/* NULL: read case_field_map */
 	bool		derive;			/* fill due date, overdue, landed date */
 } CaseCtx;
-
-/* Whether a column may be filled from a case field. */
-static bool
-fillable_column(const char *col)
-{
-	if (strcmp(col, "account") == 0)
-		return true;
-	if (strncmp(col, "detail_case_fields_", 19) != 0)
-		return false;
-	return strcmp(col, "detail_case_fields_due_date") != 0 &&
-		strcmp(col, "detail_case_fields_is_overdue") != 0 &&
-		strcmp(col, "detail_case_fields_other") != 0;
-}
 
 /* The tagged value of a field: {"value": {"<tag>": v}}. */
 typedef struct Tagged
@@ -625,7 +660,7 @@ case_field_member(CLMapState *st, const char *key, int keylen, const CLValue *v,
 	if (col)
 	{
 		attno = cl_map_column(st, col);
-		if (attno < 0 || !fillable_column(col))
+		if (attno < 0 || !fillable_column(fw->ctx->map, col))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("case_field_map maps field \"%.*s\" to \"%s\", which is not a fillable column of case_events",
@@ -639,7 +674,7 @@ case_field_member(CLMapState *st, const char *key, int keylen, const CLValue *v,
 	else if (keylen < NAMEDATALEN)
 	{
 		snprintf(colbuf, sizeof(colbuf), "detail_case_fields_%.*s", keylen, key);
-		if (strlen(colbuf) < NAMEDATALEN && fillable_column(colbuf))
+		if (strlen(colbuf) < NAMEDATALEN && fillable_column(fw->ctx->map, colbuf))
 			attno = cl_map_column(st, colbuf);
 	}
 

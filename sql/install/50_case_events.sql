@@ -181,14 +181,24 @@ COMMENT ON COLUMN connect_lake.case_related_items.source_file IS 'File the event
 COMMENT ON COLUMN connect_lake.case_related_items.source_offset IS 'Byte offset of the event in source_file (in the decompressed stream).';
 COMMENT ON COLUMN connect_lake.case_related_items.landed_at IS 'When the row landed in the lake.';
 
+-- Which columns a case field may fill: account and the detail_case_fields_*
+-- columns but the derived ones.  The one definition: the map's CHECK,
+-- case_field_map_load() and the loader (C reads the list through it) use it.
+CREATE FUNCTION connect_lake.case_field_column_fillable(column_name name) RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$
+    SELECT column_name = 'account'
+        OR (column_name LIKE 'detail\_case\_fields\_%'
+            AND column_name NOT IN ('detail_case_fields_due_date', 'detail_case_fields_is_overdue',
+                                    'detail_case_fields_other'))
+  $fn$;
+COMMENT ON FUNCTION connect_lake.case_field_column_fillable(name) IS
+  'Whether a Cases field may fill this case_events column: account, or a detail_case_fields_* column other than due_date, is_overdue and other (which the lake derives).';
+
 -- Custom case fields are keyed by UUID in Connect: this map names them.
 CREATE TABLE connect_lake.case_field_map (
   field_id     text PRIMARY KEY,
-  column_name  name NOT NULL
-               CHECK (column_name = 'account'
-                      OR (column_name LIKE 'detail\_case\_fields\_%'
-                          AND column_name NOT IN ('detail_case_fields_due_date', 'detail_case_fields_is_overdue',
-                                                  'detail_case_fields_other'))),
+  column_name  name NOT NULL CHECK (connect_lake.case_field_column_fillable(column_name)),
   field_name   text,
   field_type   text
 );
@@ -285,11 +295,10 @@ BEGIN
                    WHERE a.attrelid = 'connect_lake.case_events'::regclass
                      AND a.attname = 'detail_case_fields_' || field_id AND NOT a.attisdropped) THEN
       action := 'system';          -- fills its column without a map
-    ELSIF col NOT IN ('detail_case_fields_due_date', 'detail_case_fields_is_overdue', 'detail_case_fields_other')
+    ELSIF connect_lake.case_field_column_fillable(col)
        AND EXISTS (SELECT 1 FROM pg_attribute a
                     WHERE a.attrelid = 'connect_lake.case_events'::regclass
-                      AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped)
-       AND (col = 'account' OR col LIKE 'detail\_case\_fields\_%') THEN
+                      AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped) THEN
       column_name := col;
       INSERT INTO connect_lake.case_field_map AS m (field_id, column_name, field_name, field_type)
       VALUES (case_field_map_load.field_id, col, case_field_map_load.field_name, case_field_map_load.field_type)
