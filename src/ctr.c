@@ -3,7 +3,9 @@
  *
  * The one description of a CTR's fields (connect-formats.md section 1), used
  * by ctr_parse() here and by the file loader.  Column names are the key path
- * lower-cased and joined by '_' (see sql/install/20_ctr.sql).
+ * lower-cased and joined by '_' (see sql/install/20_ctr.sql); the
+ * attributes_* columns are named after contact attribute keys flattened as
+ * the warehouse flattened them (attrkey.h).
  */
 #include "postgres.h"
 
@@ -17,6 +19,7 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
+#include "attrkey.h"
 #include "connect_lake.h"
 #include "convert.h"
 #include "kinds.h"
@@ -27,6 +30,7 @@ PG_FUNCTION_INFO_V1(ctr_parse_text);
 PG_FUNCTION_INFO_V1(ctr_parse_jsonb_map);
 PG_FUNCTION_INFO_V1(ctr_parse_text_map);
 PG_FUNCTION_INFO_V1(ctr_attribute_map_changed);
+PG_FUNCTION_INFO_V1(ctr_attribute_column);
 
 static void ctr_finish(CLMapState *st);
 
@@ -149,6 +153,13 @@ CLRecordKind cl_kind_ctr = {
  * The columns filled from contact attributes, in the order of the type.  The
  * last two are integers: a rating that is not an integer ("None", "", "4.5")
  * leaves the column NULL; the attributes column keeps the raw value.
+ *
+ * Each column has a key in the map (the default or the DBA's).  A record
+ * fills the column from that key spelt exactly, else from any key that
+ * flattens as the warehouse flattened keys into column names to the same
+ * name (csatResults.agentRating, csatResults_agentRating and
+ * CSATResults.AgentRating all fill attributes_csatresults_agentrating),
+ * the first of them in byte order: see attrkey.h.
  */
 #define CTR_NATTRCOLS 6
 static const char *const attr_columns[CTR_NATTRCOLS] = {
@@ -161,15 +172,24 @@ static const char *const attr_columns[CTR_NATTRCOLS] = {
 };
 static const bool attr_is_int[CTR_NATTRCOLS] = {false, false, false, false, true, true};
 
-/* Which attribute key fills each column (NULL: the column stays NULL). */
+/*
+ * Which attribute key fills each column (target[i].key NULL: the column stays
+ * NULL), with the key flattened once here, so that a record costs one
+ * flattening per attribute key and no allocation.
+ */
 typedef struct CtrAttrMap
 {
-	char	   *key[CTR_NATTRCOLS];
-	int			keylen[CTR_NATTRCOLS];
+	ClAttrTarget target[CTR_NATTRCOLS];
+	int			maxnorm;		/* the longest target[].normlen */
+	char	   *scratch;		/* maxnorm bytes: a record's key flattened */
 } CtrAttrMap;
 
-/* The configured map (ctr_attribute_map_effective), cached per backend. */
+/*
+ * The configured map (ctr_attribute_map_effective), cached per backend in a
+ * context of its own, emptied when the map is next loaded.
+ */
 static CtrAttrMap *configured_map = NULL;
+static MemoryContext configured_map_cxt = NULL;
 static bool map_callback_registered = false;
 static Oid	map_relid = InvalidOid;
 
@@ -177,9 +197,40 @@ static void
 map_invalidate(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == map_relid)
-	{
-		configured_map = NULL;	/* memory: a small leak per change */
-	}
+		configured_map = NULL;
+}
+
+static CtrAttrMap *
+map_new(MemoryContext cxt)
+{
+	return MemoryContextAllocZero(cxt, sizeof(CtrAttrMap));
+}
+
+/* Column i is filled from key (len bytes) and the keys flattening like it. */
+static void
+map_set_key(CtrAttrMap *map, int i, const char *key, int len, MemoryContext cxt)
+{
+	ClAttrTarget *t = &map->target[i];
+	char	   *k = MemoryContextAlloc(cxt, len + 1);
+	char	   *norm = MemoryContextAlloc(cxt, len + 1);
+
+	memcpy(k, key, len);
+	k[len] = '\0';
+	t->key = k;
+	t->keylen = len;
+	t->normlen = cl_attr_flatten(key, len, norm, len);	/* never longer than the key */
+	t->norm = norm;
+}
+
+/* After the keys are set: room to flatten a record's keys. */
+static void
+map_done(CtrAttrMap *map, MemoryContext cxt)
+{
+	map->maxnorm = 0;
+	for (int i = 0; i < CTR_NATTRCOLS; i++)
+		if (map->target[i].key != NULL && map->target[i].normlen > map->maxnorm)
+			map->maxnorm = map->target[i].normlen;
+	map->scratch = MemoryContextAlloc(cxt, map->maxnorm + 1);
 }
 
 static int
@@ -203,13 +254,18 @@ load_configured_map(void)
 		map_callback_registered = true;
 	}
 	map_relid = cl_relation_oid("ctr_attribute_map");
+	if (configured_map_cxt == NULL)
+		configured_map_cxt = AllocSetContextCreate(TopMemoryContext, "connect_lake ctr attribute map",
+												   ALLOCSET_SMALL_SIZES);
+	else
+		MemoryContextReset(configured_map_cxt); /* no reference to the old map is left */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "connect_lake: SPI_connect failed");
 	rc = SPI_execute("SELECT column_name::pg_catalog.text, attribute_key"
 					 "  FROM connect_lake.ctr_attribute_map_effective", true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "connect_lake: reading ctr_attribute_map_effective failed: %s", SPI_result_code_string(rc));
-	map = MemoryContextAllocZero(TopMemoryContext, sizeof(CtrAttrMap));
+	map = map_new(configured_map_cxt);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		char	   *col = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
@@ -217,12 +273,10 @@ load_configured_map(void)
 		int			i = col ? attr_column_index(col, strlen(col)) : -1;
 
 		if (i >= 0 && key != NULL)
-		{
-			map->key[i] = MemoryContextStrdup(TopMemoryContext, key);
-			map->keylen[i] = strlen(key);
-		}
+			map_set_key(map, i, key, strlen(key), configured_map_cxt);
 	}
 	SPI_finish();
+	map_done(map, configured_map_cxt);
 	return map;
 }
 
@@ -241,7 +295,7 @@ get_configured_map(void)
 static CtrAttrMap *
 parse_map(Jsonb *mapdoc, MemoryContext cxt)
 {
-	CtrAttrMap *map = MemoryContextAllocZero(cxt, sizeof(CtrAttrMap));
+	CtrAttrMap *map = map_new(cxt);
 	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken tok;
@@ -274,12 +328,10 @@ parse_map(Jsonb *mapdoc, MemoryContext cxt)
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("attribute map value of \"%s\" must be a string (an attribute key) or null",
 								attr_columns[col])));
-			map->key[col] = MemoryContextAlloc(cxt, v.val.string.len + 1);
-			memcpy(map->key[col], v.val.string.val, v.val.string.len);
-			map->key[col][v.val.string.len] = '\0';
-			map->keylen[col] = v.val.string.len;
+			map_set_key(map, col, v.val.string.val, v.val.string.len, cxt);
 		}
 	}
+	map_done(map, cxt);
 	return map;
 }
 
@@ -294,6 +346,11 @@ ctr_finish(CLMapState *st)
 {
 	CtrAttrMap *map;
 	Jsonb	   *attrs;
+	JsonbContainer *jc;
+	ClAttrPick	picks[CTR_NATTRCOLS];
+	const char *keys;
+	uint32		nkeys,
+				off = 0;
 
 	if (attr_typid != st->tupdesc->tdtypeid)
 	{
@@ -317,6 +374,24 @@ ctr_finish(CLMapState *st)
 		return;
 	map = st->private ? (CtrAttrMap *) st->private : get_configured_map();
 
+	/*
+	 * Offer every key to the columns.  An object's keys are its first nkeys
+	 * JEntries, their strings back to back at the start of the data (jsonb.h);
+	 * walking them directly costs no iterator.
+	 */
+	memset(picks, 0, sizeof(picks));
+	jc = &attrs->root;
+	nkeys = JsonContainerSize(jc);
+	keys = (const char *) &jc->children[nkeys * 2];
+	for (uint32 k = 0; k < nkeys; k++)
+	{
+		uint32		start = off;
+
+		JBE_ADVANCE_OFFSET(off, jc->children[k]);
+		cl_attr_offer(map->target, CTR_NATTRCOLS, map->maxnorm, map->scratch, picks,
+					  keys + start, off - start);
+	}
+
 	for (int i = 0; i < CTR_NATTRCOLS; i++)
 	{
 		JsonbValue *v;
@@ -325,9 +400,9 @@ ctr_finish(CLMapState *st)
 		int			len;
 		int			att = attr_att[i];
 
-		if (map->key[i] == NULL || att < 0)
+		if (picks[i].key == NULL || att < 0)
 			continue;
-		v = getKeyJsonValueFromContainer(&attrs->root, map->key[i], map->keylen[i], &buf);
+		v = getKeyJsonValueFromContainer(jc, picks[i].key, picks[i].keylen, &buf);
 		if (v == NULL)
 			continue;
 		/* attribute values are strings; a number or boolean is taken as its text */
@@ -365,6 +440,28 @@ ctr_finish(CLMapState *st)
 			st->values[att] = PointerGetDatum(cstring_to_text_with_len(s, len));
 		st->nulls[att] = false;
 	}
+}
+
+/*
+ * ctr_attribute_column(key text) RETURNS text: the column the warehouse named
+ * after an attribute key, 'attributes_' || the key flattened; NULL when the
+ * key flattens to nothing.  IMMUTABLE: the rule ctr_finish() matches by.
+ */
+Datum
+ctr_attribute_column(PG_FUNCTION_ARGS)
+{
+	text	   *key = PG_GETARG_TEXT_PP(0);
+	int			len = VARSIZE_ANY_EXHDR(key);
+	const char prefix[] = "attributes_";
+	int			plen = sizeof(prefix) - 1;
+	char	   *out = palloc(plen + len);
+	int			n;
+
+	memcpy(out, prefix, plen);
+	n = cl_attr_flatten(VARDATA_ANY(key), len, out + plen, len);
+	if (n <= 0)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(out, plen + n));
 }
 
 /*
