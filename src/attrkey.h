@@ -25,6 +25,7 @@
 #define CL_ATTRKEY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /*
  * Flatten key[0..len) into out (room for cap bytes, not NUL-terminated).
@@ -36,6 +37,9 @@ extern int	cl_attr_flatten(const char *key, int len, char *out, int cap);
 /* Byte order of two keys: <0, 0, >0 (memcmp; a proper prefix first). */
 extern int	cl_attr_keycmp(const char *a, int alen, const char *b, int blen);
 
+/* At most this many columns per matcher. */
+#define CL_ATTR_MAX_COLUMNS 32
+
 /* A column's configured key and its flattened form (normlen 0: exact only). */
 typedef struct ClAttrTarget
 {
@@ -45,6 +49,20 @@ typedef struct ClAttrTarget
 	int			normlen;
 } ClAttrTarget;
 
+/*
+ * The columns' keys, with the columns (bits) whose key, or flattened key,
+ * begins with each byte: most keys of a record match no column and are
+ * turned away by two table look-ups.
+ */
+typedef struct ClAttrMatcher
+{
+	int			n;
+	ClAttrTarget target[CL_ATTR_MAX_COLUMNS];
+	uint32_t	exact_empty;	/* columns whose key is "" */
+	uint32_t	exact_first[256];
+	uint32_t	flat_first[256];
+} ClAttrMatcher;
+
 /* A column's choice so far within one record. */
 typedef struct ClAttrPick
 {
@@ -53,14 +71,23 @@ typedef struct ClAttrPick
 	bool		exact;			/* key is the configured key itself */
 } ClAttrPick;
 
+/* An empty matcher of n columns (n <= CL_ATTR_MAX_COLUMNS), none filled. */
+extern void cl_attr_matcher_init(ClAttrMatcher *m, int n);
+
 /*
- * Offer one key of a record to every column: picks[0..n) are updated by the
- * rule above.  maxnorm is the greatest targets[].normlen and scratch has room
- * for maxnorm bytes.  The key is flattened at most once, and only while its
- * flattened form could still equal a target's.  Keys of one record must be
- * distinct (as in a jsonb object).
+ * Column i is filled from key[0..keylen), which must outlive the matcher;
+ * norm has room for keylen bytes and receives the key flattened.
  */
-extern void cl_attr_offer(const ClAttrTarget *targets, int n, int maxnorm, char *scratch,
-						  ClAttrPick *picks, const char *key, int keylen);
+extern void cl_attr_matcher_set(ClAttrMatcher *m, int i, const char *key, int keylen, char *norm);
+
+/*
+ * Offer one key of a record to every column: picks[0..m->n) (zeroed before
+ * the record's first key) are updated by the rule above.  No allocation: the
+ * key is compared with the configured keys that begin with its first byte,
+ * and flattened against the undecided columns whose flattened key begins
+ * with its first letter, each only until it differs.  Keys of one record
+ * must be distinct (as in a jsonb object).
+ */
+extern void cl_attr_offer(const ClAttrMatcher *m, ClAttrPick *picks, const char *key, int keylen);
 
 #endif							/* CL_ATTRKEY_H */

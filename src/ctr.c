@@ -171,24 +171,13 @@ static const char *const attr_columns[CTR_NATTRCOLS] = {
 	"attributes_csatresults_resolutionrating",
 };
 static const bool attr_is_int[CTR_NATTRCOLS] = {false, false, false, false, true, true};
-
-/*
- * Which attribute key fills each column (target[i].key NULL: the column stays
- * NULL), with the key flattened once here, so that a record costs one
- * flattening per attribute key and no allocation.
- */
-typedef struct CtrAttrMap
-{
-	ClAttrTarget target[CTR_NATTRCOLS];
-	int			maxnorm;		/* the longest target[].normlen */
-	char	   *scratch;		/* maxnorm bytes: a record's key flattened */
-} CtrAttrMap;
+StaticAssertDecl(CTR_NATTRCOLS <= CL_ATTR_MAX_COLUMNS, "too many attributes_* columns for one matcher");
 
 /*
  * The configured map (ctr_attribute_map_effective), cached per backend in a
  * context of its own, emptied when the map is next loaded.
  */
-static CtrAttrMap *configured_map = NULL;
+static ClAttrMatcher *configured_map = NULL;
 static MemoryContext configured_map_cxt = NULL;
 static bool map_callback_registered = false;
 static Oid	map_relid = InvalidOid;
@@ -200,37 +189,29 @@ map_invalidate(Datum arg, Oid relid)
 		configured_map = NULL;
 }
 
-static CtrAttrMap *
+/*
+ * An attribute map is a matcher (attrkey.h): which key fills each column
+ * (none: the column stays NULL), flattened once when the map is read, so that
+ * a record's keys are matched with no allocation.
+ */
+static ClAttrMatcher *
 map_new(MemoryContext cxt)
 {
-	return MemoryContextAllocZero(cxt, sizeof(CtrAttrMap));
+	ClAttrMatcher *map = MemoryContextAlloc(cxt, sizeof(ClAttrMatcher));
+
+	cl_attr_matcher_init(map, CTR_NATTRCOLS);
+	return map;
 }
 
 /* Column i is filled from key (len bytes) and the keys flattening like it. */
 static void
-map_set_key(CtrAttrMap *map, int i, const char *key, int len, MemoryContext cxt)
+map_set_key(ClAttrMatcher *map, int i, const char *key, int len, MemoryContext cxt)
 {
-	ClAttrTarget *t = &map->target[i];
 	char	   *k = MemoryContextAlloc(cxt, len + 1);
-	char	   *norm = MemoryContextAlloc(cxt, len + 1);
 
 	memcpy(k, key, len);
 	k[len] = '\0';
-	t->key = k;
-	t->keylen = len;
-	t->normlen = cl_attr_flatten(key, len, norm, len);	/* never longer than the key */
-	t->norm = norm;
-}
-
-/* After the keys are set: room to flatten a record's keys. */
-static void
-map_done(CtrAttrMap *map, MemoryContext cxt)
-{
-	map->maxnorm = 0;
-	for (int i = 0; i < CTR_NATTRCOLS; i++)
-		if (map->target[i].key != NULL && map->target[i].normlen > map->maxnorm)
-			map->maxnorm = map->target[i].normlen;
-	map->scratch = MemoryContextAlloc(cxt, map->maxnorm + 1);
+	cl_attr_matcher_set(map, i, k, len, MemoryContextAlloc(cxt, len + 1));
 }
 
 static int
@@ -242,10 +223,10 @@ attr_column_index(const char *name, int len)
 	return -1;
 }
 
-static CtrAttrMap *
+static ClAttrMatcher *
 load_configured_map(void)
 {
-	CtrAttrMap *map;
+	ClAttrMatcher *map;
 	int			rc;
 
 	if (!map_callback_registered)
@@ -276,11 +257,10 @@ load_configured_map(void)
 			map_set_key(map, i, key, strlen(key), configured_map_cxt);
 	}
 	SPI_finish();
-	map_done(map, configured_map_cxt);
 	return map;
 }
 
-static CtrAttrMap *
+static ClAttrMatcher *
 get_configured_map(void)
 {
 	if (configured_map == NULL)
@@ -292,10 +272,10 @@ get_configured_map(void)
  * An explicit map: a jsonb object {"attributes_intent": "intent", ...}.  It is
  * the whole map: a column it does not name stays NULL.
  */
-static CtrAttrMap *
+static ClAttrMatcher *
 parse_map(Jsonb *mapdoc, MemoryContext cxt)
 {
-	CtrAttrMap *map = map_new(cxt);
+	ClAttrMatcher *map = map_new(cxt);
 	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken tok;
@@ -331,7 +311,6 @@ parse_map(Jsonb *mapdoc, MemoryContext cxt)
 			map_set_key(map, col, v.val.string.val, v.val.string.len, cxt);
 		}
 	}
-	map_done(map, cxt);
 	return map;
 }
 
@@ -344,7 +323,7 @@ static int	attr_att[CTR_NATTRCOLS];
 static void
 ctr_finish(CLMapState *st)
 {
-	CtrAttrMap *map;
+	ClAttrMatcher *map;
 	Jsonb	   *attrs;
 	JsonbContainer *jc;
 	ClAttrPick	picks[CTR_NATTRCOLS];
@@ -372,7 +351,7 @@ ctr_finish(CLMapState *st)
 	attrs = DatumGetJsonbP(st->values[attr_att_attributes]);
 	if (!JB_ROOT_IS_OBJECT(attrs) || JB_ROOT_IS_SCALAR(attrs) || JB_ROOT_COUNT(attrs) == 0)
 		return;
-	map = st->private ? (CtrAttrMap *) st->private : get_configured_map();
+	map = st->private ? (ClAttrMatcher *) st->private : get_configured_map();
 
 	/*
 	 * Offer every key to the columns.  An object's keys are its first nkeys
@@ -388,8 +367,7 @@ ctr_finish(CLMapState *st)
 		uint32		start = off;
 
 		JBE_ADVANCE_OFFSET(off, jc->children[k]);
-		cl_attr_offer(map->target, CTR_NATTRCOLS, map->maxnorm, map->scratch, picks,
-					  keys + start, off - start);
+		cl_attr_offer(map, picks, keys + start, off - start);
 	}
 
 	for (int i = 0; i < CTR_NATTRCOLS; i++)
@@ -489,7 +467,7 @@ ctr_attribute_map_changed(PG_FUNCTION_ARGS)
 typedef struct ParseCache
 {
 	CLMapState	st;
-	CtrAttrMap *map;
+	ClAttrMatcher *map;
 	Jsonb	   *mapdoc;
 } ParseCache;
 

@@ -115,27 +115,17 @@ random_key(Key *k, const char *const *alphabet, int nalpha)
 
 typedef struct Targets
 {
-	ClAttrTarget t[NT];
+	ClAttrMatcher m;
 	char		norm[NT][256];
-	int			maxnorm;
-	char		scratch[256];
 } Targets;
 
 static void
 targets_init(Targets *tg, const char *const *keys, const int *lens)
 {
-	memset(tg, 0, sizeof *tg);
+	cl_attr_matcher_init(&tg->m, NT);
 	for (int i = 0; i < NT; i++)
-	{
-		if (keys[i] == NULL)
-			continue;
-		tg->t[i].key = keys[i];
-		tg->t[i].keylen = lens ? lens[i] : (int) strlen(keys[i]);
-		tg->t[i].normlen = cl_attr_flatten(keys[i], tg->t[i].keylen, tg->norm[i], 256);
-		tg->t[i].norm = tg->norm[i];
-		if (tg->t[i].normlen > tg->maxnorm)
-			tg->maxnorm = tg->t[i].normlen;
-	}
+		if (keys[i] != NULL)
+			cl_attr_matcher_set(&tg->m, i, keys[i], lens ? lens[i] : (int) strlen(keys[i]), tg->norm[i]);
 }
 
 static void
@@ -143,7 +133,7 @@ run(Targets *tg, const char *const *keys, const int *lens, int n, ClAttrPick *pi
 {
 	memset(picks, 0, sizeof(ClAttrPick) * NT);
 	for (int i = 0; i < n; i++)
-		cl_attr_offer(tg->t, NT, tg->maxnorm, tg->scratch, picks, keys[i], lens[i]);
+		cl_attr_offer(&tg->m, picks, keys[i], lens[i]);
 }
 
 /* Every order of the record's keys (n <= 5) picks want[] for each column. */
