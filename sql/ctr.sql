@@ -301,6 +301,13 @@ SELECT x.attrs, p.attributes_intent
   FROM (VALUES (1, '{"...": "dots", "--": "dashes", "intent": "intent"}'), (2, '{"--": "dashes"}')) AS x(n, attrs),
        LATERAL connect_lake.ctr_parse(pg_temp.ctr_doc(x.attrs)::jsonb, '{"attributes_intent": "..."}') p
  ORDER BY x.n;
+-- A map that changes from row to row is read again for each change.
+SELECT x.map, p.attributes_intent
+  FROM (VALUES (1, '{"attributes_intent": "intent"}'), (2, '{"attributes_intent": "CALLREASON"}'),
+               (3, '{"attributes_intent": "CALLREASON"}'), (4, '{"attributes_intent": "intent"}'),
+               (5, '{"attributes_intent": null}')) AS x(n, map),
+       LATERAL connect_lake.ctr_parse(pg_temp.ctr_doc('{"Intent": "Intent", "callReason": "callReason"}')::jsonb, x.map::jsonb) p
+ ORDER BY x.n;
 
 -- The rule written in SQL, checked on 2,000 records made of random subsets
 -- of spellings of the mapped keys (most records have a collision):

@@ -469,6 +469,7 @@ typedef struct ParseCache
 	CLMapState	st;
 	ClAttrMatcher *map;
 	Jsonb	   *mapdoc;
+	MemoryContext map_cxt;		/* map and mapdoc; emptied when the map changes */
 } ParseCache;
 
 static CLMapState *
@@ -490,11 +491,16 @@ parse_state(FunctionCallInfo fcinfo, Jsonb *mapdoc)
 		if (pc->mapdoc == NULL || VARSIZE(pc->mapdoc) != VARSIZE(mapdoc) ||
 			memcmp(pc->mapdoc, mapdoc, VARSIZE(mapdoc)) != 0)
 		{
-			old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-			pc->map = parse_map(mapdoc, fcinfo->flinfo->fn_mcxt);
-			pc->mapdoc = palloc(VARSIZE(mapdoc));
+			/* a map per row costs one map's memory, not one per row */
+			if (pc->map_cxt == NULL)
+				pc->map_cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "ctr_parse attribute map",
+													ALLOCSET_SMALL_SIZES);
+			pc->map = NULL;
+			pc->mapdoc = NULL;
+			MemoryContextReset(pc->map_cxt);
+			pc->map = parse_map(mapdoc, pc->map_cxt);
+			pc->mapdoc = MemoryContextAlloc(pc->map_cxt, VARSIZE(mapdoc));
 			memcpy(pc->mapdoc, mapdoc, VARSIZE(mapdoc));
-			MemoryContextSwitchTo(old);
 		}
 	}
 	pc->st.private = mapdoc ? pc->map : NULL;
