@@ -60,7 +60,7 @@ SELECT pg_temp.show(connect_lake.case_event_parse($${
         "0b5e6a6e-0000-4000-8000-000000000004": {"value": {"doubleValue": 1704067200000}},
         "0b5e6a6e-0000-4000-8000-000000000005": {"value": {"userArnValue": "arn:aws:connect:eu-west-2:111122223333:instance/i-1/agent/a-2"}},
         "0b5e6a6e-0000-4000-8000-000000000006": {"value": {"emptyValue": {}}},
-        "0b5e6a6e-0000-4000-8000-000000000007": {"value": {"stringValue": "ACC-1001"}},
+        "0b5e6a6e-0000-4000-8000-000000000007": {"value": {"stringValue": "1001"}},
         "0b5e6a6e-0000-4000-8000-000000000009": {"value": {"stringValue": "teal"}},
         "0b5e6a6e-0000-4000-8000-0000000000ff": {"value": {"doubleValue": 3}}
       }
@@ -89,7 +89,8 @@ SELECT c.detail_case_fields_is_overdue
 
 -- CASE.UPDATED under the older detail-type "Amazon Connect Cases Event";
 -- the boolean as a SingleSelect string, the amount and a date as strings;
--- account from the customer_id profile when no account field is mapped.
+-- account from the customer_id profile when no account field is mapped
+-- (an integer profile id; p-42 above is not one, and leaves account NULL).
 SELECT pg_temp.show(connect_lake.case_event_parse($${
   "id": "e-0002", "detail-type": "Amazon Connect Cases Event", "source": "aws.cases",
   "detail": {"eventType": "CASE.UPDATED", "approximateChangeTime": "2024-03-05T10:00:00Z",
@@ -98,7 +99,7 @@ SELECT pg_temp.show(connect_lake.case_event_parse($${
       "fields": {
         "status": {"value": {"stringValue": "closed"}},
         "last_closed_datetime": {"value": {"stringValue": "2024-03-05T10:00:00Z"}},
-        "customer_id": {"value": {"stringValue": "arn:aws:profile:eu-west-2:111122223333:domains/d/profiles/p-77"}},
+        "customer_id": {"value": {"stringValue": "arn:aws:profile:eu-west-2:111122223333:domains/d/profiles/77"}},
         "0b5e6a6e-0000-4000-8000-000000000002": {"value": {"stringValue": "Yes"}},
         "0b5e6a6e-0000-4000-8000-000000000003": {"value": {"stringValue": "10.50"}},
         "0b5e6a6e-0000-4000-8000-000000000004": {"value": {"stringValue": "2023-12-31"}},
@@ -182,5 +183,58 @@ SELECT to_jsonb(connect_lake.case_event_parse(d::jsonb)) = to_jsonb(connect_lake
 SELECT connect_lake.case_event_parse('{"id": "e-8", "detail": {"eventType": "RELATED_ITEM.CREATED",
   "approximateChangeTime": "2024-03-04T11:00:00Z", "relatedItem": {"caseId": "c-0001"}}}'::text);  -- ERROR
 SELECT connect_lake.case_event_parse('{"id": "e-8",}'::text);  -- ERROR
+
+-- account is an integer (bigint): an integer string (spaces around allowed)
+-- or an integral doubleValue lands; anything else lands NULL, the event
+-- lands, and the raw value is kept in detail_case_fields_other under its
+-- field id.
+SELECT v.raw, c.account, c.detail_case_fields_other
+  FROM (VALUES ('{"stringValue": " 0042 "}'), ('{"doubleValue": 1001}'), ('{"stringValue": "-7"}'),
+               ('{"stringValue": "ACC-9"}'), ('{"doubleValue": 12.5}'), ('{"stringValue": "99999999999999999999"}'),
+               ('{"emptyValue": {}}')) v(raw),
+       connect_lake.case_event_parse(('{"id": "e", "detail": {"approximateChangeTime": "2024-03-04T09:00:00Z",
+         "case": {"caseId": "c", "fields": {"0b5e6a6e-0000-4000-8000-000000000007": {"value": ' || v.raw || '}}}}}')::jsonb) c;
+
+-- Which statuses are open: closed and resolved are not (any case), others
+-- are; the DBA's case_status decides otherwise.
+SELECT s, connect_lake.case_status_is_open(s) AS is_open, connect_lake.case_status_label(s) AS label
+  FROM unnest(ARRAY['open', 'Closed', 'RESOLVED', 'pending', 'in_progress', NULL]) s;
+SELECT c.detail_case_fields_is_overdue
+  FROM connect_lake.case_event_parse('{"id": "e", "detail": {"approximateChangeTime": "2024-03-08T17:00:00Z",
+         "case": {"caseId": "c", "createdDateTime": "2024-03-08T17:00:00Z",
+                  "fields": {"status": {"value": {"stringValue": "Resolved"}}}}}}') c;
+INSERT INTO connect_lake.case_status VALUES ('resolved', true, 'Resolved (reopenable)'), ('pending', false, NULL);
+SELECT s, connect_lake.case_status_is_open(s) AS is_open, connect_lake.case_status_label(s) AS label
+  FROM unnest(ARRAY['open', 'Closed', 'RESOLVED', 'pending', 'in_progress', NULL]) s;
+-- The landing-time overdue flag follows the DBA's rule at once.
+SELECT c.detail_case_fields_is_overdue
+  FROM connect_lake.case_event_parse('{"id": "e", "detail": {"approximateChangeTime": "2024-03-08T17:00:00Z",
+         "case": {"caseId": "c", "createdDateTime": "2024-03-08T17:00:00Z",
+                  "fields": {"status": {"value": {"stringValue": "Resolved"}}}}}}') c;
+SELECT * FROM connect_lake.case_status ORDER BY status;
+INSERT INTO connect_lake.case_status VALUES ('Open', true, NULL);  -- ERROR
+-- A saved ListFieldOptions response fills the labels; closed names the closed ones.
+SELECT * FROM connect_lake.case_status_load($${"options": [
+  {"name": "Open", "value": "open", "active": true},
+  {"name": "Awaiting customer", "value": "awaiting_customer", "active": true},
+  {"name": "Closed", "value": "closed", "active": true}]}$$);
+SELECT * FROM connect_lake.case_status_load($${"options": [
+  {"name": "Pending", "value": "Pending", "active": true}]}$$, ARRAY['closed', 'Pending']);
+SELECT * FROM connect_lake.case_status_load('{"fields": []}');  -- ERROR
+TRUNCATE connect_lake.case_status;
+SELECT connect_lake.case_status_is_open('resolved') AS resolved_open_again;
+
+-- The due date: connect_lake.case_due_working_days working days (default 2).
+SELECT connect_lake.case_due_date('2024-03-08 17:00Z') AS due_2;
+SET connect_lake.case_due_working_days = 5;
+SELECT connect_lake.case_due_date('2024-03-08 17:00Z') AS due_5,
+       (connect_lake.case_event_parse('{"id": "e", "detail": {"approximateChangeTime": "2024-03-08T17:00:00Z",
+         "case": {"caseId": "c", "createdDateTime": "2024-03-08T17:00:00Z", "fields": {}}}}')).detail_case_fields_due_date;
+SET connect_lake.case_due_working_days = -1;  -- ERROR
+RESET connect_lake.case_due_working_days;
+SELECT connect_lake.case_is_overdue('CASE.UPDATED', 'open', '2024-03-08 17:00Z', '2024-03-12 17:00Z') AS at_due,
+       connect_lake.case_is_overdue('CASE.UPDATED', 'open', '2024-03-08 17:00Z', '2024-03-12 17:00:01Z') AS after_due,
+       connect_lake.case_is_overdue('CASE.DELETED', 'open', '2024-03-08 17:00Z', '2024-04-01') AS deleted,
+       connect_lake.case_is_overdue('CASE.UPDATED', 'closed', '2024-03-08 17:00Z', '2024-04-01') AS closed;
 
 TRUNCATE connect_lake.case_field_map;

@@ -95,7 +95,7 @@ INSERT INTO doc VALUES ('full', $${
   "ExternalThirdParty": null,
   "ContactDetails": {},
   "Tags": {"aws:connect:instanceId": "0c1b7a3e"},
-  "Attributes": {"intent": "billing", "caseId": "case-77", "accountNumbers": "ACC-1, ACC-2  ACC-3,,", "juniferId": "J-9",
+  "Attributes": {"intent": "billing", "caseId": "case-77", "accountNumbers": "1001, 1002  1003,, ACC-4", "juniferId": "909",
                  "csatResults.agentRating": "5", "csatResults.resolutionRating": " 4 ", "Intent": "other case", "greetingPlayed": "true"},
   "BrandNewTopLevel": {"Nested": [1, 2]},
   "CustomerVoiceActivity2": 7
@@ -353,12 +353,12 @@ SELECT 'v' || v, jsonb_build_object(
          'InitiationTimestamp', '2024-04-30T23:59:59Z',
          'LastUpdateTimestamp', lut,
          'DisconnectReason', reason,
-         'Attributes', jsonb_build_object('accountNumbers', accounts, 'juniferId', 'J-1'),
+         'Attributes', jsonb_build_object('accountNumbers', accounts, 'juniferId', '901'),
          'Agent', jsonb_build_object('ARN', 'arn:x/agent/b0000000-0000-4000-8000-000000000002', 'Username', 'al'),
          'Queue', jsonb_build_object('ARN', 'arn:x/queue/c0000000-0000-4000-8000-000000000002', 'Name', 'Sales'))
-  FROM (VALUES (1, '2024-05-01T00:10:00Z', NULL, 'A-1,A-2'),
-               (2, '2024-05-01T00:20:00Z', 'AGENT_DISCONNECT', 'A-1 A-2 A-3'),
-               (3, '2024-05-02T08:00:00Z', 'AGENT_DISCONNECT', 'A-3')) AS v(v, lut, reason, accounts);
+  FROM (VALUES (1, '2024-05-01T00:10:00Z', NULL, '101,102'),
+               (2, '2024-05-01T00:20:00Z', 'AGENT_DISCONNECT', '101 102 103'),
+               (3, '2024-05-02T08:00:00Z', 'AGENT_DISCONNECT', '103')) AS v(v, lut, reason, accounts);
 SELECT n, name, connect_lake.ingest('ctr', (SELECT doc FROM doc d WHERE d.name = o.name)) AS outcome
   FROM (VALUES (1, 'v2'), (2, 'v1'), (3, 'v3'), (4, 'v2'), (5, 'v3'), (6, 'v1')) AS o(n, name)
  ORDER BY n;
@@ -376,7 +376,7 @@ SELECT connect_lake.ingest('ctr', (SELECT doc - 'LastUpdateTimestamp' FROM doc W
 SELECT lastupdatetimestamp AT TIME ZONE 'UTC' AS lastupdate_utc, versions_seen
   FROM connect_lake.ctr_events WHERE contactid = 'a1b2c3d4-0100-4000-8000-000000000100';
 
--- Account links follow the winning version: A-1 and A-2 were dropped by v3.
+-- Account links follow the winning version: 101 and 102 were dropped by v3.
 SELECT contactid, account, source, initiationtimestamp AT TIME ZONE 'UTC' AS initiation_utc
   FROM connect_lake.contact_account ORDER BY contactid, account;
 
@@ -420,6 +420,7 @@ SELECT to_jsonb(e) - '{versions_seen,source_file,source_offset,landed_at}'::text
      = to_jsonb(connect_lake.ctr_parse(d.doc)) - '{versions_seen,source_file,source_offset,landed_at}'::text[] AS lands_as_parsed
   FROM connect_lake.ctr_events e, doc d
  WHERE d.name = 'full' AND e.contactid = 'a1b2c3d4-0001-4000-8000-000000000001';
+-- contact_account.account is an integer: ACC-4 stays in the attribute only.
 SELECT contactid, account, source FROM connect_lake.contact_account
  WHERE contactid = 'a1b2c3d4-0001-4000-8000-000000000001' ORDER BY account;
 

@@ -30,15 +30,28 @@ SELECT * FROM connect_lake.ingest_batch('case_event', ARRAY[
 SELECT connect_lake.ingest('case_event', '{"id": "k-5", "detail": {"eventType": "RELATED_ITEM.CREATED",
   "approximateChangeTime": "2024-03-06T09:00:00Z", "relatedItem": {"relatedItemType": "Comment", "relatedItemId": "ri-3",
   "caseId": "c-1", "comment": {"body": "third"}}}}');
-SELECT id, detail_event_type, detail_case_fields_status, meta_enriched_landed_date IS NOT NULL AS landed
+SELECT event_id, id, detail_event_type, detail_case_fields_status, meta_enriched_landed_date IS NOT NULL AS landed
   FROM connect_lake.case_events ORDER BY detail_approximatechangetime;
-SELECT id, detail_event_type, comment_body, landed_at IS NOT NULL AS landed
+SELECT event_id, detail_event_type, comment_body, landed_at IS NOT NULL AS landed
   FROM connect_lake.case_related_items ORDER BY detail_approximatechangetime;
 
 -- case_state follows: the writer brings it up to date after landing case
 -- events (cl_kind_after_write), so refreshing again changes nothing.
 SELECT case_id, status, is_open, last_event_id FROM connect_lake.case_current;
 SELECT connect_lake.case_state_refresh() AS changed;
+
+-- An account that is not an integer costs nothing but its column: the event
+-- lands with account NULL, the value is kept in detail_case_fields_other,
+-- and ingest_batch() counts it.
+INSERT INTO connect_lake.case_field_map (field_id, column_name) VALUES ('f-acc', 'account');
+SELECT * FROM connect_lake.ingest_batch('case_event', ARRAY[
+  '{"id": "k-6", "detail": {"eventType": "CASE.CREATED", "approximateChangeTime": "2024-03-07T09:00:00Z",
+    "case": {"caseId": "c-2", "createdDateTime": "2024-03-07T09:00:00Z", "fields": {"f-acc": {"value": {"stringValue": "ACC-2"}}}}}}',
+  '{"id": "k-7", "detail": {"eventType": "CASE.UPDATED", "approximateChangeTime": "2024-03-07T10:00:00Z",
+    "case": {"caseId": "c-2", "createdDateTime": "2024-03-07T09:00:00Z", "fields": {"f-acc": {"value": {"stringValue": "40000002"}}}}}}'
+]::jsonb[]);
+SELECT event_id, account, detail_case_fields_other FROM connect_lake.case_events WHERE id = 'c-2' ORDER BY 1;
+TRUNCATE connect_lake.case_field_map;
 
 -- Unknown kinds name the known ones.
 SELECT connect_lake.ingest('case', '{}');  -- ERROR

@@ -11,7 +11,7 @@ SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
  WHERE conrelid = 'connect_lake.contact_flow_log_p202402'::regclass;
 SELECT connect_lake.create_partition('connect_lake.ctr_events', '2024-02-10 00:00:00Z');
 SELECT indexrelid::regclass, pg_get_indexdef(indexrelid) FROM pg_index
- WHERE indrelid = 'connect_lake.ctr_events_p202402'::regclass ORDER BY 1::text;
+ WHERE indrelid = 'connect_lake.ctr_events_p202402'::regclass ORDER BY indexrelid;
 SELECT * FROM connect_lake.ensure_partitions('connect_lake.case_events', '1999-12-15', '2000-02-01');
 SELECT connect_lake.create_partition('connect_lake.ctr_events', '2261-01-01Z');  -- far future is fine
 

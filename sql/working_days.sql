@@ -116,7 +116,7 @@ SELECT p.oid::regprocedure, p.provolatile, p.proparallel, p.proisstrict
  WHERE p.pronamespace = 'connect_lake'::regnamespace
    AND p.proname IN ('working_days_add', 'working_days_overdue', 'working_days_between',
                      'is_working_day', 'next_working_day', 'default_calendar')
- ORDER BY 1::text;
+ ORDER BY p.oid::regprocedure::text;
 
 -- NULL in, NULL out (an explicit NULL calendar too; leave it out for the default).
 SELECT working_days_add(NULL, 2) IS NULL AS a, working_days_add(now(), NULL) IS NULL AS b,

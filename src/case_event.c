@@ -20,17 +20,28 @@
  *   3. detail_case_fields_other, {field id: value} with the tag removed.
  * The value is converted to the column's type (see store_tagged()).
  *
- * After the walk (finish hook): account falls back to the Customer Profiles
- * profile id at the end of customer_id; the due date is created + 2 working
- * days on the default calendar; is_overdue says whether the case was open
- * and past due when the row landed; meta_enriched_landed_date is the
- * transaction's start.
+ * account is an integer (bigint): the mapped account field, else an integer
+ * Customer Profiles profile id at the end of customer_id.  An account value
+ * that is not an integer does not cost the event: it lands NULL, the raw
+ * value goes to detail_case_fields_other under its field id, and the mapper
+ * counts it (CLMapState.values_nulled, summed into what load() and
+ * ingest_batch() return).
+ *
+ * After the walk (finish hook): the due date is case_due_date(created) and
+ * is_overdue is case_is_overdue(...) as of the landing time, both the SQL
+ * rules of sql/install/50_case_events.sql ("Case rules"), so that the
+ * landing-time columns and the views cannot disagree;
+ * meta_enriched_landed_date is the transaction's start.
  */
 #include "postgres.h"
 
 #include "jsonc.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
+#include "utils/guc.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "executor/spi.h"
@@ -43,6 +54,7 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
+#include "connect_lake.h"
 #include "convert.h"
 #include "kinds.h"
 #include "recmap.h"
@@ -52,8 +64,10 @@ PG_FUNCTION_INFO_V1(case_event_parse_jsonb);
 PG_FUNCTION_INFO_V1(case_event_parse_map);
 PG_FUNCTION_INFO_V1(case_related_item_parse_jsonb);
 PG_FUNCTION_INFO_V1(case_event_parse_text);
+PG_FUNCTION_INFO_V1(cl_case_due_date);
 
-#define CASE_DUE_WORKING_DAYS 2
+/* connect_lake.case_due_working_days: a case is due this many working days after creation */
+static int	case_due_working_days = 2;
 
 static void case_fields(CLMapState *st, const CLValue *value, const CLField *field);
 static void case_finish(CLMapState *st);
@@ -63,7 +77,7 @@ static CLRecordKind *case_route(CLMapState *st, const CLValue *root);
 #define REQ(path, column, type) {path, column, type, CLF_REQUIRED, NULL}
 
 static const CLField case_event_fields[] = {
-	REQ("id", "id", CLF_TEXT),
+	REQ("id", "event_id", CLF_TEXT),
 	F("detail-type", "detail_type", CLF_TEXT),
 	F("source", "source", CLF_TEXT),
 	F("account", "aws_account", CLF_TEXT),
@@ -77,13 +91,14 @@ static const CLField case_event_fields[] = {
 	F("detail.performedBy.user.userArn", "detail_performedby_userarn", CLF_TEXT),
 	F("detail.performedBy.iamPrincipalArn", "detail_performedby_iamprincipalarn", CLF_TEXT),
 	REQ("detail.case.caseId", "detail_case_caseid", CLF_TEXT),
+	REQ("detail.case.caseId", "id", CLF_TEXT),	/* the warehouse's id: the Case ID */
 	F("detail.case.templateId", "detail_case_templateid", CLF_TEXT),
 	F("detail.case.createdDateTime", "detail_case_createddatetime", CLF_TIMESTAMPTZ),
 	{"detail.case.fields", NULL, CLF_CUSTOM, 0, case_fields},
 };
 
 static const CLField case_related_item_fields[] = {
-	REQ("id", "id", CLF_TEXT),
+	REQ("id", "event_id", CLF_TEXT),
 	F("time", "time", CLF_TIMESTAMPTZ),
 	F("detail.eventType", "detail_event_type", CLF_UPPER),
 	REQ("detail.approximateChangeTime", "detail_approximatechangetime", CLF_TIMESTAMPTZ),
@@ -121,7 +136,7 @@ CLRecordKind cl_kind_case_related_item = {
 	.nfields = lengthof(case_related_item_fields),
 	.ci_keys = false,
 	.extra_column = "extra",
-	.id_column = "id",
+	.id_column = "event_id",
 	.finish = related_finish,
 	.route = case_route,
 };
@@ -135,7 +150,7 @@ CLRecordKind cl_kind_case_event = {
 	.nfields = lengthof(case_event_fields),
 	.ci_keys = false,
 	.extra_column = "extra",
-	.id_column = "id",
+	.id_column = "event_id",
 	.finish = case_finish,
 	.route = case_route,
 	.after_write_key = "detail_case_caseid",
@@ -403,6 +418,17 @@ decimal_text(const char *s, int len)
 	return i == len;
 }
 
+/* Whether s (len) is an integer that fits int64, spaces around allowed; its value in *out. */
+static bool
+integer_text(const char *s, int len, int64 *out)
+{
+	while (len > 0 && isspace((unsigned char) s[len - 1]))
+		len--;
+	while (len > 0 && isspace((unsigned char) *s))
+		s++, len--;
+	return cl_parse_int64(s, len, PG_INT64_MIN, PG_INT64_MAX, out);
+}
+
 static char *
 value_cstring(const CLValue *v)
 {
@@ -421,8 +447,13 @@ value_cstring(const CLValue *v)
  *   numeric      doubleValue; a decimal string (the column's scale applies)
  *   timestamptz  an ISO-8601 stringValue (a bare YYYY-MM-DD is midnight UTC);
  *                a doubleValue is epoch milliseconds (Cases DateTime fields)
+ *   bigint       an integral doubleValue or an integer string (account
+ *                numbers); anything else is not lost but kept: the column
+ *                stays NULL, the function returns false and the caller keeps
+ *                the raw value in detail_case_fields_other
+ * A value of any other type that does not convert rejects the record.
  */
-static void
+static bool
 store_tagged(CLMapState *st, int attno, const Tagged *t)
 {
 	Oid			typid = TupleDescAttr(st->tupdesc, attno)->atttypid;
@@ -431,10 +462,23 @@ store_tagged(CLMapState *st, int attno, const Tagged *t)
 	if (strcmp(t->tag, "emptyValue") == 0 || v->kind == CLV_NULL)
 	{
 		st->nulls[attno] = true;
-		return;
+		return true;
 	}
 	switch (typid)
 	{
+		case INT8OID:
+			{
+				char	   *s = value_cstring(v);
+				int64		n;
+
+				st->nulls[attno] = true;
+				if (s == NULL || !integer_text(s, strlen(s), &n))
+					return false;
+				st->values[attno] = Int64GetDatum(n);
+				st->nulls[attno] = false;
+				return true;
+			}
+
 		case BOOLOID:
 			if (v->kind == CLV_STRING)
 			{
@@ -446,14 +490,14 @@ store_tagged(CLMapState *st, int attno, const Tagged *t)
 					cl_map_fail(st, ERRCODE_INVALID_TEXT_REPRESENTATION,
 								"case field value \"%s\" is not a boolean (column %s)", s,
 								NameStr(TupleDescAttr(st->tupdesc, attno)->attname));
-					return;
+					return true;
 				}
 				st->values[attno] = BoolGetDatum(b);
 				st->nulls[attno] = false;
-				return;
+				return true;
 			}
 			cl_map_store(st, attno, CLF_BOOL, 0, v);
-			return;
+			return true;
 
 		case NUMERICOID:
 			if (v->kind == CLV_STRING)
@@ -465,16 +509,16 @@ store_tagged(CLMapState *st, int attno, const Tagged *t)
 					cl_map_fail(st, ERRCODE_INVALID_TEXT_REPRESENTATION,
 								"case field value \"%s\" is not a number (column %s)", s,
 								NameStr(TupleDescAttr(st->tupdesc, attno)->attname));
-					return;
+					return true;
 				}
 				st->values[attno] = DirectFunctionCall3(numeric_in, CStringGetDatum(s),
 														ObjectIdGetDatum(InvalidOid),
 														Int32GetDatum(TupleDescAttr(st->tupdesc, attno)->atttypmod));
 				st->nulls[attno] = false;
-				return;
+				return true;
 			}
 			cl_map_store(st, attno, CLF_NUMERIC, 0, v);
-			return;
+			return true;
 
 		case TIMESTAMPTZOID:
 			if (v->kind == CLV_NUMBER)
@@ -487,13 +531,13 @@ store_tagged(CLMapState *st, int attno, const Tagged *t)
 				{
 					cl_map_fail(st, ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
 								"case field value %s is not a time in epoch milliseconds", s);
-					return;
+					return true;
 				}
 				ts = (TimestampTz) (ms * 1000.0) -
 					((TimestampTz) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY);
 				st->values[attno] = TimestampTzGetDatum(ts);
 				st->nulls[attno] = false;
-				return;
+				return true;
 			}
 			if (v->kind == CLV_STRING && v->len == 10)
 			{
@@ -504,14 +548,14 @@ store_tagged(CLMapState *st, int attno, const Tagged *t)
 				w.str = buf;
 				w.len = strlen(buf);
 				cl_map_store(st, attno, CLF_TIMESTAMPTZ, 0, &w);
-				return;
+				return true;
 			}
 			cl_map_store(st, attno, CLF_TIMESTAMPTZ, 0, v);
-			return;
+			return true;
 
 		default:
 			cl_map_store(st, attno, CLF_TEXT, 0, v);
-			return;
+			return true;
 	}
 }
 
@@ -601,8 +645,12 @@ case_field_member(CLMapState *st, const char *key, int keylen, const CLValue *v,
 
 	if (attno >= 0)
 	{
-		if (t.found)
-			store_tagged(st, attno, &t);
+		if (t.found && !store_tagged(st, attno, &t))
+		{
+			/* a value its column cannot hold: kept raw, the column NULL */
+			add_other(st, fw, key, keylen, &t);
+			st->values_nulled++;
+		}
 	}
 	else if (attno == -1)
 		add_other(st, fw, key, keylen, &t);
@@ -647,16 +695,73 @@ case_fields(CLMapState *st, const CLValue *value, const CLField *field)
 	}
 }
 
-static bool
-status_open(CLMapState *st)
-{
-	int			a = cl_map_column(st, "detail_case_fields_status");
-	text	   *s;
+/* ---------- the case rules ---------- */
 
-	if (a < 0 || st->nulls[a])
-		return true;			/* no status: not known to be closed */
-	s = DatumGetTextPP(st->values[a]);
-	return !(VARSIZE_ANY_EXHDR(s) == 6 && pg_strncasecmp(VARDATA_ANY(s), "closed", 6) == 0);
+/* The due date of a case created at `created`: the one C definition, also SQL's case_due_date(). */
+static TimestampTz
+case_due(TimestampTz created)
+{
+	return cl_working_days_add(NULL, created, case_due_working_days);
+}
+
+/* case_due_date(created timestamptz) RETURNS timestamptz */
+Datum
+cl_case_due_date(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TIMESTAMPTZ(case_due(PG_GETARG_TIMESTAMPTZ(0)));
+}
+
+/*
+ * connect_lake.case_is_overdue(event_type, status, created, as_of), the SQL
+ * rule, called from C so that the open statuses (the DBA's case_status) are
+ * decided in one place.  Looked up once per transaction: a replaced rule is
+ * seen by the next one.
+ */
+static bool
+case_is_overdue(CLMapState *st, int evtype, int status, TimestampTz created, TimestampTz as_of)
+{
+	static FmgrInfo flinfo;
+	static LocalTransactionId flinfo_lxid = InvalidLocalTransactionId;
+	static MemoryContext cxt = NULL;
+	LOCAL_FCINFO(fcinfo, 4);
+	Datum		result;
+
+	if (flinfo_lxid != MyProc->lxid)
+	{
+		Oid			argtypes[4] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+		List	   *name = list_make2(makeString(CONNECT_LAKE_SCHEMA), makeString("case_is_overdue"));
+
+		if (cxt == NULL)
+			cxt = AllocSetContextCreate(TopMemoryContext, "connect_lake case rules", ALLOCSET_SMALL_SIZES);
+		MemoryContextReset(cxt);
+		flinfo_lxid = InvalidLocalTransactionId;
+		fmgr_info_cxt(LookupFuncName(name, 4, argtypes, false), &flinfo, cxt);
+		flinfo_lxid = MyProc->lxid;
+	}
+	InitFunctionCallInfoData(*fcinfo, &flinfo, 4, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = evtype >= 0 ? st->values[evtype] : (Datum) 0;
+	fcinfo->args[0].isnull = evtype < 0 || st->nulls[evtype];
+	fcinfo->args[1].value = status >= 0 ? st->values[status] : (Datum) 0;
+	fcinfo->args[1].isnull = status < 0 || st->nulls[status];
+	fcinfo->args[2].value = TimestampTzGetDatum(created);
+	fcinfo->args[2].isnull = false;
+	fcinfo->args[3].value = TimestampTzGetDatum(as_of);
+	fcinfo->args[3].isnull = false;
+	result = FunctionCallInvoke(fcinfo);
+	return !fcinfo->isnull && DatumGetBool(result);
+}
+
+/* The profile id at the end of a customer_id ARN, when it is an integer. */
+static bool
+profile_account(text *customer_id, int64 *account)
+{
+	const char *s = VARDATA_ANY(customer_id);
+	int			len = VARSIZE_ANY_EXHDR(customer_id);
+
+	for (int i = len - 1; i >= 0; i--)
+		if (s[i] == '/')
+			return integer_text(s + i + 1, len - i - 1, account);
+	return integer_text(s, len, account);
 }
 
 static void
@@ -669,30 +774,16 @@ case_finish(CLMapState *st)
 	int			due = cl_map_column(st, "detail_case_fields_due_date");
 	int			overdue = cl_map_column(st, "detail_case_fields_is_overdue");
 	int			landed = cl_map_column(st, "meta_enriched_landed_date");
-	int			evtype = cl_map_column(st, "detail_event_type");
 	bool		derive = ctx ? ctx->derive : true;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	int64		account;
 
-	/* account: the mapped account field, else the profile id of customer_id */
-	if (acc >= 0 && st->nulls[acc] && cust >= 0 && !st->nulls[cust])
+	/* account: the mapped account field, else an integer profile id of customer_id */
+	if (acc >= 0 && st->nulls[acc] && cust >= 0 && !st->nulls[cust] &&
+		profile_account(DatumGetTextPP(st->values[cust]), &account))
 	{
-		text	   *c = DatumGetTextPP(st->values[cust]);
-		const char *s = VARDATA_ANY(c);
-		int			len = VARSIZE_ANY_EXHDR(c);
-		const char *slash = NULL;
-
-		for (int i = 0; i < len; i++)
-			if (s[i] == '/')
-				slash = s + i;
-		if (slash)
-		{
-			len -= (slash + 1 - s);
-			s = slash + 1;
-		}
-		if (len > 0)
-		{
-			st->values[acc] = PointerGetDatum(cstring_to_text_with_len(s, len));
-			st->nulls[acc] = false;
-		}
+		st->values[acc] = Int64GetDatum(account);
+		st->nulls[acc] = false;
 	}
 
 	if (!derive)
@@ -700,27 +791,36 @@ case_finish(CLMapState *st)
 
 	if (landed >= 0)
 	{
-		st->values[landed] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		st->values[landed] = TimestampTzGetDatum(now);
 		st->nulls[landed] = false;
 	}
 	if (due >= 0 && created >= 0 && !st->nulls[created] && !st->failed)
 	{
-		TimestampTz d = cl_working_days_add(NULL, DatumGetTimestampTz(st->values[created]),
-											CASE_DUE_WORKING_DAYS);
+		TimestampTz c = DatumGetTimestampTz(st->values[created]);
 
-		st->values[due] = TimestampTzGetDatum(d);
+		st->values[due] = TimestampTzGetDatum(case_due(c));
 		st->nulls[due] = false;
 		if (overdue >= 0)
 		{
-			bool		deleted = false;
-
-			if (evtype >= 0 && !st->nulls[evtype])
-				deleted = strcmp(TextDatumGetCString(st->values[evtype]), "CASE.DELETED") == 0;
-			st->values[overdue] = BoolGetDatum(!deleted && status_open(st) &&
-											   GetCurrentTransactionStartTimestamp() > d);
+			st->values[overdue] = BoolGetDatum(case_is_overdue(st, cl_map_column(st, "detail_event_type"),
+															   cl_map_column(st, "detail_case_fields_status"),
+															   c, now));
 			st->nulls[overdue] = false;
 		}
 	}
+}
+
+/* connect_lake.case_due_working_days */
+void
+cl_case_init(void)
+{
+	DefineCustomIntVariable("connect_lake.case_due_working_days",
+							"Working days after its creation a case falls due.",
+							"Used by case_due_date(), case_is_overdue() and the case views; on the default calendar.",
+							&case_due_working_days,
+							2, 0, 366,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
 }
 
 /* ---------- case_state upkeep ---------- */
@@ -750,7 +850,7 @@ cl_case_state_after_write(Datum case_ids)
 static const char *
 id_of(CLMapState *st)
 {
-	int			a = cl_map_column(st, "id");
+	int			a = cl_map_column(st, "event_id");
 
 	return (a >= 0 && !st->nulls[a]) ? TextDatumGetCString(st->values[a]) : "?";
 }

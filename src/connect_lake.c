@@ -8,6 +8,7 @@
 #include "utils/lsyscache.h"
 
 #include "connect_lake.h"
+#include "kinds.h"
 #include "workdays.h"
 
 PG_MODULE_MAGIC;
@@ -19,6 +20,7 @@ _PG_init(void)
 {
 	/* Subsystems with settings or caches register them here. */
 	cl_workdays_init();
+	cl_case_init();
 }
 
 Oid

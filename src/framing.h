@@ -150,6 +150,9 @@ typedef struct CLRecord
 	 * (1-based) of the record's first byte.  For envelope formats this is
 	 * the envelope (subscription) or the event object (filter_log_events);
 	 * for exports, the message's first byte after the timestamp prefix.
+	 * On RECORD_ERROR too: where the bad record (or the bad bytes between
+	 * records) starts, where raw starts, even when the problem is only
+	 * noticed lines further on (error_offset / error_line say where).
 	 */
 	uint64_t	offset;
 	uint64_t	line;
@@ -167,11 +170,12 @@ typedef struct CLRecord
 	/* RECORD_ERROR and STREAM_ERROR */
 	CLRecordError error_kind;
 	const char *error;			/* reason, e.g. "invalid UTF-8"; NULL when fine */
-	uint64_t	error_offset;	/* where exactly (decompressed byte offset); for
-								 * a bad CloudWatch message, its envelope's
-								 * or event's offset (the snippet is from the
+	uint64_t	error_offset;	/* where the problem was noticed (decompressed
+								 * byte offset), at or after offset; for a
+								 * bad CloudWatch message, its envelope's or
+								 * event's offset (the snippet is from the
 								 * message itself) */
-	uint64_t	error_line;
+	uint64_t	error_line;		/* the line of error_offset */
 	const char *snippet;		/* up to 100 input bytes around error_offset
 								 * (40 before), as valid UTF-8: line breaks
 								 * as \n, other control and bad bytes as

@@ -52,7 +52,7 @@ element_context(void *arg)
 PG_FUNCTION_INFO_V1(cl_ingest_array);
 
 /*
- * ingest_batch(kind text, docs jsonb[]) RETURNS TABLE(inserted, updated, duplicates):
+ * ingest_batch(kind text, docs jsonb[]) RETURNS TABLE(inserted, updated, duplicates, values_nulled):
  * a micro-batch (e.g. one Kinesis or Lambda batch) landed in batched
  * statements.  A bad record fails the call; nothing of it lands.
  */
@@ -73,8 +73,8 @@ cl_ingest_array(PG_FUNCTION_ARGS)
 	MemoryContext old;
 	ErrorContextCallback errcb;
 	TupleDesc	tupdesc;
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "ingest(): return type must be a row type");
@@ -111,5 +111,6 @@ cl_ingest_array(PG_FUNCTION_ARGS)
 	values[0] = Int64GetDatum(counts.inserted);
 	values[1] = Int64GetDatum(counts.updated);
 	values[2] = Int64GetDatum(counts.duplicates);
+	values[3] = Int64GetDatum(counts.values_nulled);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -15,6 +15,8 @@ extern CLRecordKind cl_kind_agent_event;	/* agent_event.c */
 
 /* case_event's after_write hook: refresh case_state for these case ids (text[]). */
 extern void cl_case_state_after_write(Datum case_ids);	/* case_event.c */
+/* case_event.c: defines the setting connect_lake.case_due_working_days */
+extern void cl_case_init(void);
 extern CLRecordKind cl_kind_contact_flow_log;	/* flowlog.c */
 
 /* The kind load() and ingest() call `name`; errors naming the known ones if none. */

@@ -19,16 +19,19 @@
  *   4. record the outcome in the manifest (loaded / failed with the error).
  *
  * on_error 'stop' (default): the first bad record fails its file; the load
- * stops there and returns with a WARNING carrying the error (file, line,
- * byte offset, reason).  Files loaded before it stay loaded, the failed file
- * is recorded 'failed' and is tried again by the next call.  It does not
- * raise an ERROR because an ERROR would roll back the whole statement,
- * manifest rows included.
+ * stops there and returns with a WARNING carrying the error (file, the line
+ * and byte offset where the bad record starts, reason; the DETAIL says where
+ * the problem was noticed when that is further on).  Files loaded before it
+ * stay loaded, the failed file is recorded 'failed' and is tried again by
+ * the next call.  It does not raise an ERROR because an ERROR would roll
+ * back the whole statement, manifest rows included.
  *
- * on_error 'skip': bad records go to load_rejects (with the file's
- * subtransaction, so they are recorded once per loaded version of a file);
- * a file that cannot be read at all (missing, unreadable, corrupt gzip) is
- * recorded 'failed' with a WARNING and the load goes on with the next file.
+ * on_error 'skip': bad records go to load_rejects (the line and byte offset
+ * where the record starts, so that raw begins there; the reason with its
+ * DETAIL), with the file's subtransaction, so they are recorded once per
+ * loaded version of a file; a file that cannot be read at all (missing,
+ * unreadable, corrupt gzip) is recorded 'failed' with a WARNING and the load
+ * goes on with the next file.
  *
  * Cancellation, deadlocks, serialisation failures and resource exhaustion
  * are not file failures: they abort the statement as usual.
@@ -75,6 +78,7 @@ typedef struct LoadTotals
 				updated,
 				duplicates,
 				rejected,
+				values_nulled,
 				bytes;
 	char	   *error;
 } LoadTotals;
@@ -293,8 +297,8 @@ connect_lake_load(PG_FUNCTION_ARGS)
 	MemoryContext loadcxt;
 	MemoryContext filecxt;
 	ResourceOwner owner = CurrentResourceOwner;
-	Datum		values[12];
-	bool		nulls[12];
+	Datum		values[13];
+	bool		nulls[13];
 	long		secs;
 	int			usecs;
 
@@ -460,12 +464,16 @@ connect_lake_load(PG_FUNCTION_ARGS)
 		t.updated += res.counts.updated;
 		t.duplicates += res.counts.duplicates;
 		t.rejected += res.rejected;
+		t.values_nulled += res.counts.values_nulled;
 		t.bytes += f->size;
 		ereport(NOTICE,
-				(errmsg("connect_lake.load: \"%s\": %lld records, %lld inserted, %lld updated, %lld duplicates, %lld rejected",
+				(errmsg("connect_lake.load: \"%s\": %lld records, %lld inserted, %lld updated, %lld duplicates, %lld rejected%s",
 						f->path, (long long) res.records, (long long) res.counts.inserted,
 						(long long) res.counts.updated, (long long) res.counts.duplicates,
-						(long long) res.rejected)));
+						(long long) res.rejected,
+						res.counts.values_nulled == 0 ? "" :
+						psprintf(", %lld values kept raw (not fitting their column)",
+								 (long long) res.counts.values_nulled))));
 	}
 
 	SPI_finish();
@@ -482,12 +490,13 @@ connect_lake_load(PG_FUNCTION_ARGS)
 	values[6] = Int64GetDatum(t.updated);
 	values[7] = Int64GetDatum(t.duplicates);
 	values[8] = Int64GetDatum(t.rejected);
-	values[9] = Int64GetDatum(t.bytes);
-	values[10] = Float8GetDatum(secs + usecs / 1e6);
+	values[9] = Int64GetDatum(t.values_nulled);
+	values[10] = Int64GetDatum(t.bytes);
+	values[11] = Float8GetDatum(secs + usecs / 1e6);
 	if (t.error)
-		values[11] = CStringGetTextDatum(t.error);
+		values[12] = CStringGetTextDatum(t.error);
 	else
-		nulls[11] = true;
+		nulls[12] = true;
 	{
 		HeapTuple	tuple = heap_form_tuple(tupdesc, values, nulls);
 

@@ -161,6 +161,31 @@ frame_errcode(CLRecordError e)
 	}
 }
 
+/*
+ * The DETAIL of a record the framer rejected: where the problem was noticed,
+ * when that is not where the record starts (the CONTEXT names the start),
+ * and the bytes around it.  NULL when there is nothing to add.
+ */
+static char *
+frame_error_detail(CLReader *r)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (r->noticed_line != r->err_line || r->noticed_offset != r->err_offset)
+		appendStringInfo(&buf, "The problem was noticed at line %llu, byte offset %llu.",
+						 (unsigned long long) r->noticed_line,
+						 (unsigned long long) r->noticed_offset);
+	if (r->rec.snippet && *r->rec.snippet)
+		appendStringInfo(&buf, "%sNear: %s", buf.len > 0 ? " " : "", r->rec.snippet);
+	if (buf.len == 0)
+	{
+		pfree(buf.data);
+		return NULL;
+	}
+	return buf.data;
+}
+
 /* Column numbers of the loader's own columns in the current row type. */
 static void
 reader_columns(CLReader *r)
@@ -198,6 +223,7 @@ cl_reader_next(CLReader *r)
 	r->have_row = false;
 	r->errmsg = r->errdetail = NULL;
 	r->err_line = r->err_offset = 0;
+	r->noticed_line = r->noticed_offset = 0;
 
 	/* routing re-initialised the state inside the record context: start over */
 	if (r->st_volatile || r->st.kind != r->kind)
@@ -236,10 +262,12 @@ cl_reader_next(CLReader *r)
 			r->records++;
 			r->errcode = frame_errcode(r->rec.error_kind);
 			r->errmsg = pstrdup(r->rec.error ? r->rec.error : "invalid record");
-			if (r->rec.snippet && *r->rec.snippet)
-				r->errdetail = psprintf("Near: %s", r->rec.snippet);
-			r->err_line = r->rec.error_line ? r->rec.error_line : r->rec.line;
-			r->err_offset = r->rec.error_line ? r->rec.error_offset : r->rec.offset;
+			/* reported where the record starts; where it was noticed goes in the DETAIL */
+			r->err_line = r->rec.line;
+			r->err_offset = r->rec.offset;
+			r->noticed_line = r->rec.error_line ? r->rec.error_line : r->rec.line;
+			r->noticed_offset = r->rec.error_line ? r->rec.error_offset : r->rec.offset;
+			r->errdetail = frame_error_detail(r);
 			result = CL_READ_BAD;
 			break;
 
@@ -252,8 +280,9 @@ cl_reader_next(CLReader *r)
 				r->errmsg = r->st.errmsg;
 				if (r->st.errpath && *r->st.errpath)
 					r->errdetail = psprintf("Field: %s.", r->st.errpath);
-				r->err_line = r->rec.line;
-				r->err_offset = r->rec.offset;
+				/* valid JSON: the whole record is the problem, from its start */
+				r->err_line = r->noticed_line = r->rec.line;
+				r->err_offset = r->noticed_offset = r->rec.offset;
 				result = CL_READ_BAD;
 			}
 			else

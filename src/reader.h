@@ -13,7 +13,9 @@
  * it, so an ERROR anywhere leaks nothing; the descriptor is a transient file
  * closed at (sub)transaction abort.  While a file is open an error context
  * callback adds `connect_lake file "...", line N, byte offset M` (and the
- * contact id when known) to any error.
+ * contact id when known) to any error: the line and byte offset where the
+ * current record starts, also for a bad record whose problem was noticed
+ * further on (the DETAIL says where).
  */
 #ifndef CL_READER_H
 #define CL_READER_H
@@ -50,12 +52,23 @@ typedef struct CLReader
 	bool		have_row;		/* st holds the current record (for the context) */
 	uint64		records;		/* records (good and bad) read from this file */
 
-	/* the bad record, when cl_reader_next returned CL_READ_BAD */
+	/*
+	 * The bad record, when cl_reader_next returned CL_READ_BAD.  err_line /
+	 * err_offset: where the record starts (its first line when it spans
+	 * several), as the CONTEXT, load()'s WARNING and load_rejects report it.
+	 * noticed_line / noticed_offset: where the framer noticed the problem (a
+	 * pretty-printed record broken on its 3rd line may only be noticed on
+	 * its 5th); errdetail names it when it differs from the start.  For a
+	 * record that is valid JSON but does not map (a bad field value), and
+	 * for a bad message inside a CloudWatch envelope, both are the start.
+	 */
 	int			errcode;
 	char	   *errmsg;
 	char	   *errdetail;
 	uint64		err_line;
 	uint64		err_offset;
+	uint64		noticed_line;
+	uint64		noticed_offset;
 
 	ErrorContextCallback errcb;
 	bool		errcb_pushed;

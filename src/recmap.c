@@ -848,6 +848,7 @@ map_record(CLMapState *st, const CLValue *root)
 	st->kept_whole = 0;
 	st->failed = false;
 	st->errmsg = st->errpath = NULL;
+	st->values_nulled = 0;
 
 	if (root->kind != CLV_OBJECT)
 	{

@@ -136,6 +136,13 @@ struct CLMapState
 	char	   *errpath;
 	char	   *errmsg;
 
+	/*
+	 * Values of the record that did not fit their column and were kept raw
+	 * elsewhere instead (e.g. a case account that is not an integer): the
+	 * writer sums them into CLWriteCounts.values_nulled.
+	 */
+	int			values_nulled;
+
 	bool		is_jsonc;		/* which source the record came from */
 	void	   *private;		/* for a kind's finish hook */
 };

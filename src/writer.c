@@ -32,6 +32,7 @@
 #include "utils/uuid.h"
 
 #include "connect_lake.h"
+#include "convert.h"
 #include "kinds.h"
 #include "partition.h"
 #include "writer.h"
@@ -429,7 +430,7 @@ shared_sql(PlanWhich which, Oid partition, int *nargs, Oid *argtypes)
 			appendStringInfo(&sql,
 							 "DELETE FROM %s.contact_account AS c"
 							 " WHERE c.contactid OPERATOR(pg_catalog.=) ANY ($1)"
-							 "   AND NOT EXISTS (SELECT FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS k(id, account)"
+							 "   AND NOT EXISTS (SELECT FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3::pg_catalog.int8[])) AS k(id, account)"
 							 "                    WHERE k.id OPERATOR(pg_catalog.=) c.contactid"
 							 "                      AND k.account OPERATOR(pg_catalog.=) c.account)",
 							 s);
@@ -441,7 +442,7 @@ shared_sql(PlanWhich which, Oid partition, int *nargs, Oid *argtypes)
 			argtypes[3] = TIMESTAMPTZARRAYOID;
 			appendStringInfo(&sql,
 							 "INSERT INTO %s.contact_account (contactid, account, source, initiationtimestamp)"
-							 " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4))"
+							 " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2::pg_catalog.int8[]), pg_catalog.unnest($3), pg_catalog.unnest($4))"
 							 " ON CONFLICT (contactid, account) DO NOTHING",
 							 s);
 			break;
@@ -556,6 +557,7 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 	HeapTuple	tuple;
 	TimestampTz landed;
 
+	w->counts.values_nulled += st->values_nulled;
 	if (st->nulls[ki->part_att])
 	{
 		cl_map_fail(st, ERRCODE_NOT_NULL_VIOLATION, "%s record has no %s, the column its table is partitioned on",
@@ -1204,6 +1206,7 @@ split_accounts(Datum list, Winner *wn, Datum source, SideItem *items, int n, int
 	const char *s = VARDATA_ANY(t);
 	int			len = VARSIZE_ANY_EXHDR(t);
 	int			i = 0;
+	int64		account;
 
 	while (i < len)
 	{
@@ -1216,10 +1219,11 @@ split_accounts(Datum list, Winner *wn, Datum source, SideItem *items, int n, int
 		while (i < len && !(s[i] == ',' || s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
 							s[i] == '\r' || s[i] == ';'))
 			i++;
-		if (i > start && n < max)
+		/* contact_account.account is an integer: other numbers stay in the attribute only */
+		if (i > start && n < max && cl_parse_int64(s + start, i - start, PG_INT64_MIN, PG_INT64_MAX, &account))
 		{
 			items[n].id = wn->contactid;
-			items[n].name = PointerGetDatum(cstring_to_text_with_len(s + start, i - start));
+			items[n].name = PointerGetDatum(cstring_to_text(psprintf(INT64_FORMAT, account)));
 			items[n].ts = 0;	/* sorted by (contact, account, seq) */
 			items[n].w = wn;
 			items[n].source = source;

@@ -63,6 +63,7 @@ typedef struct CLWriteCounts
 	int64		inserted;		/* new rows (ctr: a contact not in the lake) */
 	int64		updated;		/* ctr: a newer version replaced the row */
 	int64		duplicates;		/* already there (ctr: an older or identical version) */
+	int64		values_nulled;	/* values kept raw instead of in their column (CLMapState.values_nulled) */
 } CLWriteCounts;
 
 typedef struct CLWriter CLWriter;

@@ -336,7 +336,7 @@ COMMENT ON COLUMN connect_lake.queue_name_history.last_seen IS 'Latest contact s
 -- Contacts linked to customer account numbers.
 CREATE TABLE connect_lake.contact_account (
   contactid        uuid NOT NULL,
-  account          text NOT NULL,
+  account          bigint NOT NULL,
   source           text NOT NULL,
   initiationtimestamp timestamptz NOT NULL,
   PRIMARY KEY (contactid, account)
@@ -344,7 +344,7 @@ CREATE TABLE connect_lake.contact_account (
 CREATE INDEX contact_account_account_idx ON connect_lake.contact_account (account);
 COMMENT ON TABLE connect_lake.contact_account IS 'One row per (contact, account number) from the account attributes of CTRs; joins contacts to case_events.account.';
 COMMENT ON COLUMN connect_lake.contact_account.contactid IS 'ContactId of the CTR.';
-COMMENT ON COLUMN connect_lake.contact_account.account IS 'A customer account number (or Junifer id) named by the contact.';
+COMMENT ON COLUMN connect_lake.contact_account.account IS 'A customer account number (or Junifer id) named by the contact, an integer as case_events.account; numbers that are not integers stay in the CTR''s attribute only.';
 COMMENT ON COLUMN connect_lake.contact_account.source IS 'The ctr_events column the number came from (attributes_accountnumbers or attributes_juniferid).';
 COMMENT ON COLUMN connect_lake.contact_account.initiationtimestamp IS 'InitiationTimestamp of the contact.';
 
@@ -418,8 +418,9 @@ COMMENT ON FUNCTION connect_lake.ingest(text, jsonb) IS
   'Lands one record of a kind (ctr, ...) from a streaming pipeline: parsed as its kind''s parser does and written like load() (CTRs: the latest version wins). Returns inserted, updated or duplicate (loader role).';
 
 CREATE FUNCTION connect_lake.ingest_batch(kind text, docs jsonb[],
-                                    OUT inserted bigint, OUT updated bigint, OUT duplicates bigint)
+                                    OUT inserted bigint, OUT updated bigint, OUT duplicates bigint,
+                                    OUT values_nulled bigint)
   AS 'MODULE_PATHNAME', 'cl_ingest_array'
   LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION connect_lake.ingest_batch(text, jsonb[]) IS
-  'Lands a micro-batch of records of one kind (e.g. one Kinesis batch) in batched statements; returns how many were inserted, updated (newer CTR versions) and duplicates. A bad record fails the call (loader role).';
+  'Lands a micro-batch of records of one kind (e.g. one Kinesis batch) in batched statements; returns how many were inserted, updated (newer CTR versions) and duplicates, and how many values landed NULL because their column cannot hold them, kept raw beside (a case account that is not an integer). A bad record fails the call (loader role).';

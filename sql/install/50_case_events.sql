@@ -1,10 +1,12 @@
 -- Amazon Connect Cases events (EventBridge, source aws.cases).
 
+-- Column order: 0.1.0's, with the event id renamed event_id and the two
+-- columns 0.2.0 retyped or redefined (id, the Case ID; account, an integer)
+-- at the end, where ALTER TYPE puts them in an upgraded lake.
 CREATE TYPE connect_lake.case_event AS (
-  id                                            text,
+  event_id                                      text,
   detail_case_caseid                            text,
   detail_approximatechangetime                  timestamptz,
-  account                                       text,
   detail_event_type                             text,
   detail_case_createddatetime                   timestamptz,
   detail_case_templateid                        text,
@@ -51,12 +53,15 @@ CREATE TYPE connect_lake.case_event AS (
   extra                                         jsonb,
   source_file                                   text,
   source_offset                                 bigint,
-  meta_enriched_landed_date                     timestamptz
+  meta_enriched_landed_date                     timestamptz,
+  id                                            text,
+  account                                       bigint
 );
 COMMENT ON TYPE connect_lake.case_event IS
   'One Cases CASE.* event as typed columns: the row type of case_events and the result of case_event_parse().';
 
 CREATE TABLE connect_lake.case_events OF connect_lake.case_event (
+  event_id                      WITH OPTIONS NOT NULL,
   id                            WITH OPTIONS NOT NULL,
   detail_case_caseid            WITH OPTIONS NOT NULL,
   detail_approximatechangetime  WITH OPTIONS NOT NULL,
@@ -65,18 +70,19 @@ CREATE TABLE connect_lake.case_events OF connect_lake.case_event (
 
 
 INSERT INTO connect_lake.fact_table VALUES
-  ('case_events', '{detail_case_caseid,detail_approximatechangetime,id}', 'PRIMARY KEY', ARRAY['(id)', '(detail_case_createddatetime)', '(account) WHERE account IS NOT NULL', '(meta_enriched_landed_date)']::text[]);
+  ('case_events', '{detail_case_caseid,detail_approximatechangetime,event_id}', 'PRIMARY KEY', ARRAY['(event_id)', '(detail_case_createddatetime)', '(account) WHERE account IS NOT NULL', '(meta_enriched_landed_date)']::text[]);
 
 COMMENT ON TABLE connect_lake.case_events IS
   'Amazon Connect Cases events (CASE.CREATED, CASE.UPDATED, CASE.DELETED): every event kept, the case as it stood after the change. Monthly partitions on detail_approximatechangetime (UTC).';
-COMMENT ON COLUMN connect_lake.case_events.id IS 'EventBridge event id (de-duplication key).';
+COMMENT ON COLUMN connect_lake.case_events.event_id IS 'EventBridge event id (de-duplication key).';
+COMMENT ON COLUMN connect_lake.case_events.id IS 'Case ID (detail.case.caseId, as detail_case_caseid): COUNT(DISTINCT id) counts cases, as in the warehouse.';
 COMMENT ON COLUMN connect_lake.case_events.detail_case_caseid IS 'detail.case.caseId.';
 COMMENT ON COLUMN connect_lake.case_events.detail_approximatechangetime IS 'detail.approximateChangeTime: orders the events of a case (partition key).';
-COMMENT ON COLUMN connect_lake.case_events.account IS 'The customer''s account number, from the customer or account field of the case.';
+COMMENT ON COLUMN connect_lake.case_events.account IS 'The customer''s account number, an integer: the case field mapped to account, else an integer profile id at the end of customer_id. A value that is not an integer lands NULL and is kept in detail_case_fields_other.';
 COMMENT ON COLUMN connect_lake.case_events.detail_event_type IS 'detail.eventType: CASE.CREATED, CASE.UPDATED, CASE.DELETED.';
 COMMENT ON COLUMN connect_lake.case_events.detail_case_createddatetime IS 'detail.case.createdDateTime: when the case was created.';
 COMMENT ON COLUMN connect_lake.case_events.detail_case_templateid IS 'detail.case.templateId.';
-COMMENT ON COLUMN connect_lake.case_events.detail_case_fields_status IS 'Case field status: open, closed or a custom status.';
+COMMENT ON COLUMN connect_lake.case_events.detail_case_fields_status IS 'Case field status as Cases writes it (open, closed or a custom status); whether it is open is case_status_is_open(), its display label case_status_label().';
 COMMENT ON COLUMN connect_lake.case_events.detail_case_fields_title IS 'Case field title.';
 COMMENT ON COLUMN connect_lake.case_events.detail_case_fields_description IS 'Case field description (custom field mapped by case_field_map).';
 COMMENT ON COLUMN connect_lake.case_events.detail_case_fields_summary IS 'Case field summary.';
@@ -103,8 +109,8 @@ COMMENT ON COLUMN connect_lake.case_events.detail_case_fields_original_creation_
 COMMENT ON COLUMN connect_lake.case_events.detail_case_fields_last_updated_datetime IS 'Case field last_updated_datetime.';
 COMMENT ON COLUMN connect_lake.case_events.detail_case_fields_last_closed_datetime IS 'Case field last_closed_datetime.';
 COMMENT ON COLUMN connect_lake.case_events.detail_case_fields_last_reopened_datetime IS 'When the case was last reopened (custom field mapped by case_field_map).';
-COMMENT ON COLUMN connect_lake.case_events.detail_case_fields_due_date IS 'Due date: created + 2 working days (working_days_add on the default calendar).';
-COMMENT ON COLUMN connect_lake.case_events.detail_case_fields_is_overdue IS 'Whether the case was open and past its due date when the row landed (live answer: case_current).';
+COMMENT ON COLUMN connect_lake.case_events.detail_case_fields_due_date IS 'Due date when the row landed: case_due_date(created), N working days after creation (connect_lake.case_due_working_days, default 2).';
+COMMENT ON COLUMN connect_lake.case_events.detail_case_fields_is_overdue IS 'case_is_overdue() as of meta_enriched_landed_date: open and past its due date when the row landed (live answer: case_current).';
 COMMENT ON COLUMN connect_lake.case_events.detail_case_fields_other IS 'Case fields no column is mapped to, keyed by field id, as JSON.';
 COMMENT ON COLUMN connect_lake.case_events.detail_changedfieldids IS 'detail.changedFieldIds array as JSON.';
 COMMENT ON COLUMN connect_lake.case_events.detail_performedby_userarn IS 'detail.performedBy.user.userArn.';
@@ -122,7 +128,7 @@ COMMENT ON COLUMN connect_lake.case_events.source_offset IS 'Byte offset of the 
 COMMENT ON COLUMN connect_lake.case_events.meta_enriched_landed_date IS 'When the row landed in the lake.';
 
 CREATE TYPE connect_lake.case_related_item AS (
-  id                                  text,
+  event_id                            text,
   detail_relateditem_caseid           text,
   detail_approximatechangetime        timestamptz,
   detail_event_type                   text,
@@ -145,18 +151,18 @@ COMMENT ON TYPE connect_lake.case_related_item IS
   'One Cases RELATED_ITEM.* event as typed columns: the row type of case_related_items and the result of case_related_item_parse().';
 
 CREATE TABLE connect_lake.case_related_items OF connect_lake.case_related_item (
-  id                            WITH OPTIONS NOT NULL,
+  event_id                      WITH OPTIONS NOT NULL,
   detail_relateditem_caseid     WITH OPTIONS NOT NULL,
   detail_approximatechangetime  WITH OPTIONS NOT NULL,
   landed_at                     WITH OPTIONS NOT NULL DEFAULT now()
 ) PARTITION BY RANGE (detail_approximatechangetime);
 
 INSERT INTO connect_lake.fact_table VALUES
-  ('case_related_items', '{detail_relateditem_caseid,detail_approximatechangetime,id}', 'PRIMARY KEY', ARRAY['(id)', '(detail_relateditem_relateditemid)', '(contactid) WHERE contactid IS NOT NULL']::text[]);
+  ('case_related_items', '{detail_relateditem_caseid,detail_approximatechangetime,event_id}', 'PRIMARY KEY', ARRAY['(event_id)', '(detail_relateditem_relateditemid)', '(contactid) WHERE contactid IS NOT NULL']::text[]);
 
 COMMENT ON TABLE connect_lake.case_related_items IS
   'Cases RELATED_ITEM.* events: comments and contacts linked to a case. Monthly partitions on detail_approximatechangetime (UTC).';
-COMMENT ON COLUMN connect_lake.case_related_items.id IS 'EventBridge event id (de-duplication key).';
+COMMENT ON COLUMN connect_lake.case_related_items.event_id IS 'EventBridge event id (de-duplication key).';
 COMMENT ON COLUMN connect_lake.case_related_items.detail_relateditem_caseid IS 'detail.relatedItem.caseId.';
 COMMENT ON COLUMN connect_lake.case_related_items.detail_approximatechangetime IS 'detail.approximateChangeTime (partition key).';
 COMMENT ON COLUMN connect_lake.case_related_items.detail_event_type IS 'detail.eventType: RELATED_ITEM.CREATED, RELATED_ITEM.UPDATED, RELATED_ITEM.DELETED.';
@@ -202,13 +208,15 @@ SELECT pg_catalog.pg_extension_config_dump('connect_lake.case_field_map', '');
 -- the column's type: text takes any value; boolean a booleanValue or a string
 -- true/false/yes/no; numeric a doubleValue or a decimal string; timestamptz an
 -- ISO-8601 stringValue (YYYY-MM-DD alone is midnight UTC) or a doubleValue of
--- epoch milliseconds; emptyValue is NULL.  account is the field mapped to
--- account, else the profile id at the end of the customer_id ARN.
+-- epoch milliseconds; emptyValue is NULL.  account (bigint) is the field
+-- mapped to account, else an integer profile id at the end of the customer_id
+-- ARN; an account value that is not an integer lands NULL and is kept in
+-- detail_case_fields_other.
 CREATE FUNCTION connect_lake.case_event_parse(doc jsonb) RETURNS connect_lake.case_event
   AS 'MODULE_PATHNAME', 'case_event_parse_jsonb'
   LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.case_event_parse(jsonb) IS
-  'One Cases CASE.* event (detail-type Amazon Connect Cases Change or Cases Event) as a typed connect_lake.case_event row: fields mapped through case_field_map, due date = created + 2 working days (default calendar), overdue and landed date as of now. STABLE: reads case_field_map and the calendar.';
+  'One Cases CASE.* event (detail-type Amazon Connect Cases Change or Cases Event) as a typed connect_lake.case_event row: fields mapped through case_field_map, due date = case_due_date(created), overdue (case_is_overdue()) and landed date as of now. STABLE: reads case_field_map, case_status and the calendar.';
 
 CREATE FUNCTION connect_lake.case_event_parse(doc text) RETURNS connect_lake.case_event
   AS 'MODULE_PATHNAME', 'case_event_parse_text'
@@ -298,9 +306,178 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.case_field_map_load(jsonb, jsonb) IS
   'Fills case_field_map from a saved ListFields response, matching each field to a column by the names argument ({"field name": "column"}) or by its normalised name; returns every field with its column and action (mapped, system, unmatched).';
 
+-- ==== Case rules: each defined once
+--
+-- Whether a case is open, its display status, its due date and whether it is
+-- overdue are decided here and nowhere else: the views, the partial index and
+-- statistics on case_state, and the loader (C calls case_is_overdue() and
+-- case_due_date() for the landing-time columns) all use these functions.
+--
+-- Which statuses are open is the DBA's: connect_lake.case_status lists
+-- statuses (matched case-insensitively) with whether they are open and their
+-- display label.  A status it does not list, or lists with is_open NULL,
+-- follows the built-in rule: closed and resolved are closed, every other
+-- status (and a case without one) is open.  case_status_compile() turns the
+-- table into the IMMUTABLE case_status_is_open(), whose body is a constant
+-- list the planner inlines and matches against case_state_open_idx; a
+-- trigger recompiles it, and makes that index anew, after every change of
+-- the table.
+CREATE TABLE connect_lake.case_status (
+  status   text PRIMARY KEY CHECK (status = lower(status) AND status <> ''),
+  is_open  boolean,
+  label    text
+);
+COMMENT ON TABLE connect_lake.case_status IS
+  'Case statuses: whether each is open and its display label (the DBA''s; case_status_load() fills it from a saved ListFieldOptions response). Statuses not listed follow the built-in rule: closed and resolved are closed, every other status is open.';
+COMMENT ON COLUMN connect_lake.case_status.status IS 'A status value as Cases writes it, lower case (matched case-insensitively).';
+COMMENT ON COLUMN connect_lake.case_status.is_open IS 'Whether a case in this status is open; NULL: the built-in rule (closed and resolved are closed, others open).';
+COMMENT ON COLUMN connect_lake.case_status.label IS 'Display label (the option''s name in Cases, e.g. Closed); NULL: the status with its first letters capitalised.';
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.case_status', '');
+
+-- The status as the rules compare it: lower case, a missing status as open.
+CREATE FUNCTION connect_lake.case_status_key(status text) RETURNS text
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT lower(coalesce(status, 'open')) $fn$;
+COMMENT ON FUNCTION connect_lake.case_status_key(text) IS
+  'A case status as the open rule compares it: lower case, NULL (a case without a status) as open.';
+
+-- Compiled from case_status by case_status_compile() (below); this first body
+-- is replaced at once.
+CREATE FUNCTION connect_lake.case_status_is_open(status text) RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT NULL::boolean $fn$;
+COMMENT ON FUNCTION connect_lake.case_status_is_open(text) IS
+  'Whether a case in this status is open: false for the closed statuses of case_status (by default closed and resolved), true for any other, NULL included. Compiled from case_status (its body is a constant list), so that it stays IMMUTABLE and indexable.';
+
+CREATE FUNCTION connect_lake.case_is_open(event_type text, status text) RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT event_type IS DISTINCT FROM 'CASE.DELETED' AND connect_lake.case_status_is_open(status) $fn$;
+COMMENT ON FUNCTION connect_lake.case_is_open(text, text) IS
+  'Whether a case whose latest event has this type and status is open: not deleted (CASE.DELETED) and case_status_is_open(status). The one definition the views, case_state_open_idx and the loader use.';
+
+CREATE FUNCTION connect_lake.case_status_label(status text) RETURNS text
+  LANGUAGE sql STABLE PARALLEL SAFE
+  AS $fn$
+    SELECT coalesce((SELECT c.label FROM connect_lake.case_status c WHERE c.status = lower(case_status_label.status)),
+                    initcap(replace(status, '_', ' ')))
+  $fn$;
+COMMENT ON FUNCTION connect_lake.case_status_label(text) IS
+  'The display label of a status: its label in case_status, else the status with words capitalised (closed -> Closed, in_progress -> In Progress); NULL for NULL.';
+
+CREATE FUNCTION connect_lake.case_due_date(created timestamptz) RETURNS timestamptz
+  AS 'MODULE_PATHNAME', 'cl_case_due_date'
+  LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.case_due_date(timestamptz) IS
+  'When a case created at created falls due: connect_lake.case_due_working_days (default 2) working days later on the default calendar (working_days_add).';
+
+CREATE FUNCTION connect_lake.case_is_overdue(event_type text, status text, created timestamptz,
+                                             as_of timestamptz DEFAULT now()) RETURNS boolean
+  LANGUAGE sql STABLE PARALLEL SAFE
+  AS $fn$ SELECT connect_lake.case_is_open(event_type, status) AND as_of > connect_lake.case_due_date(created) $fn$;
+COMMENT ON FUNCTION connect_lake.case_is_overdue(text, text, timestamptz, timestamptz) IS
+  'Whether a case is overdue at as_of (default now): open (case_is_open) and past case_due_date(created).';
+
+CREATE FUNCTION connect_lake.case_status_compile() RETURNS text[]
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  closed text[];
+  body   text;
+  idx    text;
+BEGIN
+  -- The built-in closed statuses, less those the DBA lists as open, plus
+  -- those the DBA lists as closed.
+  SELECT coalesce(array_agg(x.s ORDER BY x.s), '{}') INTO closed
+    FROM (SELECT d.s FROM unnest(ARRAY['closed', 'resolved']) AS d(s)
+           WHERE NOT EXISTS (SELECT FROM connect_lake.case_status c WHERE c.status = d.s AND c.is_open IS NOT NULL)
+          UNION
+          SELECT c.status FROM connect_lake.case_status c WHERE NOT c.is_open) AS x(s);
+  body := format(' SELECT connect_lake.case_status_key(status) <> ALL (%L::text[]) ', closed);
+  IF body IS DISTINCT FROM (SELECT p.prosrc FROM pg_proc p
+                             WHERE p.oid = 'connect_lake.case_status_is_open(text)'::regprocedure) THEN
+    EXECUTE format('CREATE OR REPLACE FUNCTION connect_lake.case_status_is_open(status text) RETURNS boolean'
+                   ' LANGUAGE sql IMMUTABLE PARALLEL SAFE AS %L', body);
+    -- The partial index holds the rule's results.  It is made anew rather
+    -- than reindexed: a backend keeps an index's predicate with the rule
+    -- inlined (relcache), and would rebuild and maintain it by the old rule.
+    -- (The statistics are on case_status_key(), which does not change.)
+    idx := pg_get_indexdef(to_regclass('connect_lake.case_state_open_idx'));
+    IF idx IS NOT NULL THEN
+      DROP INDEX connect_lake.case_state_open_idx;
+      EXECUTE idx;
+    END IF;
+  END IF;
+  RETURN closed;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.case_status_compile() IS
+  'Compiles case_status into case_status_is_open() and, when the closed statuses changed, makes case_state_open_idx anew; returns the closed statuses. Run by a trigger after every change of case_status.';
+
+CREATE FUNCTION connect_lake.case_status_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  PERFORM connect_lake.case_status_compile();
+  RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.case_status_changed() IS
+  'Trigger of case_status: recompiles the open rule (case_status_compile()).';
+CREATE TRIGGER case_status_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.case_status
+  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.case_status_changed();
+
+-- Fill case_status from a saved ListFieldOptions response of the status field
+-- (aws connectcases list-field-options --domain-id ... --field-id status:
+-- {"options": [{"name": "Closed", "value": "closed", "active": true}, ...]},
+-- every page's options in one array): the labels, and with `closed` the
+-- statuses that are closed (the others then open); without it, is_open is
+-- left as it was (NULL, the built-in rule, for a new status).
+CREATE FUNCTION connect_lake.case_status_load(list_field_options jsonb, closed text[] DEFAULT NULL)
+RETURNS TABLE (status text, label text, is_open boolean, action text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  st  text[];
+  lb  text[];
+  ins boolean[];
+BEGIN
+  IF jsonb_typeof(list_field_options -> 'options') IS DISTINCT FROM 'array' THEN
+    RAISE EXCEPTION 'ListFieldOptions response has no "options" array'
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Pass the JSON of aws connectcases list-field-options --domain-id ... --field-id status, e.g. {"options": [{"name": "Closed", "value": "closed", "active": true}]}.';
+  END IF;
+  -- one statement, so that the open rule is recompiled once
+  WITH opt AS (
+    SELECT DISTINCT ON (lower(o ->> 'value')) lower(o ->> 'value') AS s, o ->> 'name' AS l
+      FROM jsonb_array_elements(list_field_options -> 'options') AS o
+     WHERE jsonb_typeof(o) = 'object' AND coalesce(o ->> 'value', '') <> ''
+     ORDER BY lower(o ->> 'value')
+  ), up AS (
+    INSERT INTO connect_lake.case_status AS c (status, is_open, label)
+    SELECT opt.s, CASE WHEN closed IS NOT NULL THEN opt.s <> ALL (SELECT lower(x) FROM unnest(closed) AS x) END, opt.l
+      FROM opt
+    ON CONFLICT ON CONSTRAINT case_status_pkey DO UPDATE
+       SET label = excluded.label,
+           is_open = CASE WHEN closed IS NOT NULL THEN excluded.is_open ELSE c.is_open END
+    RETURNING c.status AS s, c.label AS l, c.xmax = 0 AS ins
+  )
+  SELECT array_agg(up.s ORDER BY up.s), array_agg(up.l ORDER BY up.s), array_agg(up.ins ORDER BY up.s)
+    INTO st, lb, ins FROM up;
+  -- the next statement sees the rule recompiled by the trigger
+  RETURN QUERY
+  SELECT u.s, u.l, connect_lake.case_status_is_open(u.s), CASE WHEN u.i THEN 'inserted' ELSE 'updated' END
+    FROM unnest(st, lb, ins) AS u(s, l, i);
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.case_status_load(jsonb, text[]) IS
+  'Fills case_status from a saved ListFieldOptions response of the status field: each option''s value and label, and with closed the statuses that are closed (the others open); returns every status with whether it is now open.';
+
 -- ==== Case state: the latest event of every case
 --
--- One row per case: its latest CASE.* event by (approximateChangeTime, id),
+-- One row per case: its latest CASE.* event by (approximateChangeTime, event id),
 -- deleted cases included (detail_event_type CASE.DELETED; case_current leaves
 -- them out).  Maintained set-wise by case_state_refresh(), which ingest() and
 -- load() run after writing case events; run it after hand-written INSERTs.
@@ -311,6 +488,7 @@ COMMENT ON FUNCTION connect_lake.case_field_map_load(jsonb, jsonb) IS
 CREATE TABLE connect_lake.case_state OF connect_lake.case_event (
   detail_case_caseid           WITH OPTIONS PRIMARY KEY,
   detail_approximatechangetime WITH OPTIONS NOT NULL,
+  event_id                     WITH OPTIONS NOT NULL,
   id                           WITH OPTIONS NOT NULL
 );
 -- Partial, covering indexes: the case views answer from them alone (index-only scans).
@@ -318,8 +496,7 @@ CREATE INDEX case_state_created_idx ON connect_lake.case_state (detail_case_crea
   INCLUDE (detail_event_type, detail_case_fields_status, detail_case_fields_is_complaint, detail_case_fields_level_1);
 CREATE INDEX case_state_open_idx ON connect_lake.case_state (detail_case_createddatetime)
   INCLUDE (detail_case_fields_is_complaint)
-  WHERE detail_event_type IS DISTINCT FROM 'CASE.DELETED'
-    AND coalesce(lower(detail_case_fields_status), 'open') <> 'closed';
+  WHERE connect_lake.case_is_open(detail_event_type, detail_case_fields_status);
 CREATE INDEX case_state_complaint_idx ON connect_lake.case_state (detail_case_createddatetime)
   INCLUDE (detail_event_type, detail_case_fields_status, detail_case_fields_complaint_subject,
            detail_case_fields_complaint_goodwill_amount, detail_case_fields_complaint_resolved,
@@ -329,11 +506,13 @@ CREATE INDEX case_state_account_idx ON connect_lake.case_state (account) WHERE a
 CREATE INDEX case_state_changed_idx ON connect_lake.case_state (detail_approximatechangetime)
   INCLUDE (detail_case_createddatetime);
 -- How many cases are open: without this the planner guesses the views' open
--- filter keeps almost every case and scans instead of using case_state_open_idx.
-CREATE STATISTICS connect_lake.case_state_open_stx ON (coalesce(lower(detail_case_fields_status), 'open'))
+-- filter keeps almost every case and scans instead of using case_state_open_idx
+-- (case_status_is_open() inlines to a test of case_status_key(status)).
+CREATE STATISTICS connect_lake.case_state_open_stx ON (connect_lake.case_status_key(detail_case_fields_status))
   FROM connect_lake.case_state;
 COMMENT ON TABLE connect_lake.case_state IS
   'The latest event of every case (by approximateChangeTime, then event id), deleted cases included: what case_current and the case views read. Maintained by case_state_refresh().';
+SELECT connect_lake.case_status_compile();
 DO $comments$
 DECLARE r record;
 BEGIN
@@ -361,13 +540,13 @@ BEGIN
     SELECT DISTINCT ON (e.detail_case_caseid) e
       FROM connect_lake.case_events e
      WHERE %s
-     ORDER BY e.detail_case_caseid, e.detail_approximatechangetime DESC, e.id DESC
+     ORDER BY e.detail_case_caseid, e.detail_approximatechangetime DESC, e.event_id DESC
   ), merged AS (
     -- A CASE.DELETED event that carries no fields keeps the fields of the
     -- case's latest event that has them: only its event columns change.
     SELECT CASE WHEN p.f IS NULL THEN l.e
                 ELSE jsonb_populate_record(p.f, jsonb_build_object(
-                       'id', (l.e).id, 'detail_approximatechangetime', (l.e).detail_approximatechangetime,
+                       'event_id', (l.e).event_id, 'detail_approximatechangetime', (l.e).detail_approximatechangetime,
                        'detail_event_type', (l.e).detail_event_type,
                        'detail_changedfieldids', (l.e).detail_changedfieldids,
                        'detail_performedby_userarn', (l.e).detail_performedby_userarn,
@@ -380,12 +559,12 @@ BEGIN
         SELECT f FROM connect_lake.case_events f
          WHERE (l.e).detail_event_type = 'CASE.DELETED' AND (l.e).detail_case_createddatetime IS NULL
            AND f.detail_case_caseid = (l.e).detail_case_caseid AND f.detail_case_createddatetime IS NOT NULL
-         ORDER BY f.detail_approximatechangetime DESC, f.id DESC LIMIT 1) p ON true
+         ORDER BY f.detail_approximatechangetime DESC, f.event_id DESC LIMIT 1) p ON true
   ), up AS (
     INSERT INTO connect_lake.case_state AS s
     SELECT (m.r).* FROM merged m
     ON CONFLICT (detail_case_caseid) DO UPDATE
-       SET (id, detail_approximatechangetime, account, detail_event_type, detail_case_createddatetime,
+       SET (event_id, detail_approximatechangetime, detail_event_type, detail_case_createddatetime,
             detail_case_templateid, detail_case_fields_status, detail_case_fields_title,
             detail_case_fields_description, detail_case_fields_summary, detail_case_fields_reference_number,
             detail_case_fields_customer_id, detail_case_fields_level_1, detail_case_fields_level_2,
@@ -401,8 +580,8 @@ BEGIN
             detail_case_fields_is_overdue, detail_case_fields_other, detail_changedfieldids,
             detail_performedby_userarn, detail_performedby_iamprincipalarn, detail_version, detail_type,
             source, aws_account, "time", region, resources, extra, source_file, source_offset,
-            meta_enriched_landed_date)
-         = (excluded.id, excluded.detail_approximatechangetime, excluded.account, excluded.detail_event_type,
+            meta_enriched_landed_date, id, account)
+         = (excluded.event_id, excluded.detail_approximatechangetime, excluded.detail_event_type,
             excluded.detail_case_createddatetime, excluded.detail_case_templateid, excluded.detail_case_fields_status,
             excluded.detail_case_fields_title, excluded.detail_case_fields_description,
             excluded.detail_case_fields_summary, excluded.detail_case_fields_reference_number,
@@ -421,8 +600,9 @@ BEGIN
             excluded.detail_case_fields_other, excluded.detail_changedfieldids, excluded.detail_performedby_userarn,
             excluded.detail_performedby_iamprincipalarn, excluded.detail_version, excluded.detail_type,
             excluded.source, excluded.aws_account, excluded."time", excluded.region, excluded.resources,
-            excluded.extra, excluded.source_file, excluded.source_offset, excluded.meta_enriched_landed_date)
-     WHERE (s.detail_approximatechangetime, s.id) < (excluded.detail_approximatechangetime, excluded.id)
+            excluded.extra, excluded.source_file, excluded.source_offset, excluded.meta_enriched_landed_date,
+            excluded.id, excluded.account)
+     WHERE (s.detail_approximatechangetime, s.event_id) < (excluded.detail_approximatechangetime, excluded.event_id)
     RETURNING 1
   )
   SELECT count(*) FROM up

@@ -46,8 +46,8 @@ COMMENT ON TABLE connect_lake.load_rejects IS 'Records load() could not land (on
 COMMENT ON COLUMN connect_lake.load_rejects.reject_id IS 'Identifier of the reject.';
 COMMENT ON COLUMN connect_lake.load_rejects.kind IS 'Record kind the file was loaded as.';
 COMMENT ON COLUMN connect_lake.load_rejects.path IS 'File the record came from.';
-COMMENT ON COLUMN connect_lake.load_rejects.byte_offset IS 'Byte offset of the record in the decompressed stream.';
-COMMENT ON COLUMN connect_lake.load_rejects.line IS 'Line number of the record, where the framing has lines.';
+COMMENT ON COLUMN connect_lake.load_rejects.byte_offset IS 'Byte offset where the record starts in the decompressed stream (where the problem was noticed, when further on, is in reason).';
+COMMENT ON COLUMN connect_lake.load_rejects.line IS 'Line where the record starts (its first line when it spans several), where the framing has lines (where the problem was noticed, when further on, is in reason).';
 COMMENT ON COLUMN connect_lake.load_rejects.reason IS 'Why the record was rejected.';
 COMMENT ON COLUMN connect_lake.load_rejects.raw IS 'The record''s raw text (invalid bytes escaped).';
 COMMENT ON COLUMN connect_lake.load_rejects.rejected_at IS 'When the record was rejected.';
@@ -147,6 +147,7 @@ CREATE FUNCTION connect_lake.load(
     OUT updated       bigint,
     OUT duplicates    bigint,
     OUT rejected      bigint,
+    OUT values_nulled bigint,
     OUT bytes         bigint,
     OUT seconds       double precision,
     OUT error         text)
@@ -154,4 +155,4 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'connect_lake_load'
 LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION connect_lake.load(text, text, text, text, text) IS
-  'Lands every record of kind in the files under path (file, directory or glob; any framing, gzip or not) in the lake; files already loaded unchanged are skipped (load_manifest), each file lands all or nothing; on_error stop|skip (bad records to load_rejects). Needs pg_read_server_files.';
+  'Lands every record of kind in the files under path (file, directory or glob; any framing, gzip or not) in the lake; files already loaded unchanged are skipped (load_manifest), each file lands all or nothing; on_error stop|skip (bad records to load_rejects); values_nulled counts values that landed NULL because their column cannot hold them, kept raw beside (a case account that is not an integer). Needs pg_read_server_files.';

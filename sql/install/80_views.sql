@@ -9,11 +9,11 @@
 --
 -- The current state reads case_state (one row per case, kept up to date by
 -- case_state_refresh()); the state at a past moment reads the event history.
--- A case is open unless its status is closed (custom statuses such as
--- pending count as open; a case whose events carry no status counts as open)
--- and it is not deleted.  Counts of cases created (volume, categories,
--- complaints) include cases deleted since: the work arrived that day.  Its due date is created + 2 working days, and it is
--- overdue when open and past due, both on the default calendar, as of now.
+-- Whether a case is open, its due date and whether it is overdue are the
+-- case rules of 50_case_events.sql (case_is_open(), case_due_date(),
+-- case_is_overdue()), used here and nowhere restated.  Counts of cases
+-- created (volume, categories, complaints) include cases deleted since: the
+-- work arrived that day.
 --
 -- The range functions are plain SQL (inlined into the caller's query, so
 -- the planner uses case_state's indexes and prunes case_events' partitions).
@@ -31,7 +31,8 @@ CREATE VIEW connect_lake.case_current AS
 SELECT s.detail_case_caseid                         AS case_id,
        s.account,
        s.detail_case_fields_status                  AS status,
-       coalesce(lower(s.detail_case_fields_status), 'open') <> 'closed' AS is_open,
+       connect_lake.case_status_label(s.detail_case_fields_status) AS status_label,
+       connect_lake.case_status_is_open(s.detail_case_fields_status) AS is_open,
        s.detail_case_fields_title                   AS title,
        s.detail_case_fields_summary                 AS summary,
        s.detail_case_fields_case_reason             AS case_reason,
@@ -57,22 +58,23 @@ SELECT s.detail_case_caseid                         AS case_id,
        s.detail_case_fields_last_updated_datetime   AS last_updated_at,
        s.detail_case_fields_last_closed_datetime    AS last_closed_at,
        s.detail_case_fields_last_reopened_datetime  AS last_reopened_at,
-       connect_lake.working_days_add(s.detail_case_createddatetime, 2) AS due_date,
-       coalesce(lower(s.detail_case_fields_status), 'open') <> 'closed'
-         AND connect_lake.working_days_overdue(s.detail_case_createddatetime, now(), 2) AS is_overdue,
+       connect_lake.case_due_date(s.detail_case_createddatetime) AS due_date,
+       connect_lake.case_is_overdue(s.detail_event_type, s.detail_case_fields_status,
+                                    s.detail_case_createddatetime) AS is_overdue,
        s.detail_case_fields_other                   AS other_fields,
        s.detail_approximatechangetime               AS last_change_at,
-       s.id                                         AS last_event_id,
+       s.event_id                                   AS last_event_id,
        s.detail_event_type                          AS last_event_type
   FROM connect_lake.case_state s
  WHERE s.detail_event_type IS DISTINCT FROM 'CASE.DELETED';
 
 COMMENT ON VIEW connect_lake.case_current IS
-  'One row per case that is not deleted: its latest state by approximateChangeTime, with its due date and whether it is overdue now (open and more than 2 working days old, default calendar).';
+  'One row per case that is not deleted: its latest state by approximateChangeTime, with its display status, whether it is open (case_status), its due date and whether it is overdue now (case_due_date, case_is_overdue).';
 COMMENT ON COLUMN connect_lake.case_current.case_id IS 'Case id (detail.case.caseId).';
 COMMENT ON COLUMN connect_lake.case_current.account IS 'The customer''s account number (mapped account field, else the Customer Profiles profile id).';
 COMMENT ON COLUMN connect_lake.case_current.status IS 'Case status as Cases writes it: open, closed or a custom status.';
-COMMENT ON COLUMN connect_lake.case_current.is_open IS 'True unless the status is closed.';
+COMMENT ON COLUMN connect_lake.case_current.status_label IS 'The status''s display label (case_status_label(): case_status.label, else the status capitalised).';
+COMMENT ON COLUMN connect_lake.case_current.is_open IS 'Whether the status is open (case_status_is_open(): closed and resolved are not, unless case_status says otherwise).';
 COMMENT ON COLUMN connect_lake.case_current.title IS 'Case title.';
 COMMENT ON COLUMN connect_lake.case_current.summary IS 'Case summary.';
 COMMENT ON COLUMN connect_lake.case_current.case_reason IS 'Case reason.';
@@ -98,16 +100,40 @@ COMMENT ON COLUMN connect_lake.case_current.created_at IS 'When the case was cre
 COMMENT ON COLUMN connect_lake.case_current.last_updated_at IS 'Case field last_updated_datetime.';
 COMMENT ON COLUMN connect_lake.case_current.last_closed_at IS 'Case field last_closed_datetime.';
 COMMENT ON COLUMN connect_lake.case_current.last_reopened_at IS 'When the case was last reopened.';
-COMMENT ON COLUMN connect_lake.case_current.due_date IS 'created_at + 2 working days on the default calendar (computed live).';
-COMMENT ON COLUMN connect_lake.case_current.is_overdue IS 'Open and past its due date now (working_days_overdue, live).';
+COMMENT ON COLUMN connect_lake.case_current.due_date IS 'case_due_date(created_at): connect_lake.case_due_working_days (default 2) working days after creation on the default calendar (computed live).';
+COMMENT ON COLUMN connect_lake.case_current.is_overdue IS 'Open and past its due date now (case_is_overdue(), live).';
 COMMENT ON COLUMN connect_lake.case_current.other_fields IS 'Case fields without a column, keyed by field id.';
 COMMENT ON COLUMN connect_lake.case_current.last_change_at IS 'approximateChangeTime of the case''s latest event.';
 COMMENT ON COLUMN connect_lake.case_current.last_event_id IS 'EventBridge id of the case''s latest event.';
 COMMENT ON COLUMN connect_lake.case_current.last_event_type IS 'Type of the case''s latest event: CASE.CREATED or CASE.UPDATED.';
 
+-- ---- Case statuses: every status of the cases and of case_status, so that
+-- a status never configured shows up with its count.
+CREATE VIEW connect_lake.case_statuses AS
+  SELECT coalesce(v.status, c.status) AS status,
+         connect_lake.case_status_label(coalesce(v.status, c.status)) AS label,
+         connect_lake.case_status_is_open(coalesce(v.status, c.status)) AS is_open,
+         c.status IS NOT NULL AS configured,
+         coalesce(v.cases, 0) AS cases,
+         v.last_change_at
+    FROM (SELECT lower(s.detail_case_fields_status) AS status, count(*) AS cases,
+                 max(s.detail_approximatechangetime) AS last_change_at
+            FROM connect_lake.case_state s
+           WHERE s.detail_event_type IS DISTINCT FROM 'CASE.DELETED'
+           GROUP BY 1) v
+    FULL JOIN connect_lake.case_status c ON c.status = v.status;
+COMMENT ON VIEW connect_lake.case_statuses IS
+  'Every case status in use (cases not deleted, by their latest event) or configured in case_status: its label, whether it is open, whether the DBA configured it, and how many cases are in it. A status nobody configured is open unless it is closed or resolved: this view shows it.';
+COMMENT ON COLUMN connect_lake.case_statuses.status IS 'The status, lower case (NULL: cases whose events carry no status).';
+COMMENT ON COLUMN connect_lake.case_statuses.label IS 'Its display label (case_status_label()).';
+COMMENT ON COLUMN connect_lake.case_statuses.is_open IS 'Whether a case in it is open (case_status_is_open()).';
+COMMENT ON COLUMN connect_lake.case_statuses.configured IS 'Whether case_status lists it.';
+COMMENT ON COLUMN connect_lake.case_statuses.cases IS 'Cases (not deleted) whose latest event has this status.';
+COMMENT ON COLUMN connect_lake.case_statuses.last_change_at IS 'The latest change of such a case.';
+
 -- The open cases as they stood at a moment, from the event history.
 CREATE FUNCTION connect_lake.case_backlog(as_of timestamptz)
-RETURNS TABLE (case_id text, account text, status text, title text, level_1 text,
+RETURNS TABLE (case_id text, account bigint, status text, title text, level_1 text,
                is_complaint boolean, created_at timestamptz, last_change_at timestamptz,
                due_date timestamptz, was_overdue boolean)
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -119,15 +145,15 @@ AS $fn$
   SELECT l.detail_case_caseid, l.account, l.detail_case_fields_status, l.detail_case_fields_title,
          l.detail_case_fields_level_1, l.detail_case_fields_is_complaint, l.detail_case_createddatetime,
          l.detail_approximatechangetime,
-         connect_lake.working_days_add(l.detail_case_createddatetime, 2),
-         connect_lake.working_days_overdue(l.detail_case_createddatetime, as_of, 2)
+         connect_lake.case_due_date(l.detail_case_createddatetime),
+         connect_lake.case_is_overdue(l.detail_event_type, l.detail_case_fields_status,
+                                      l.detail_case_createddatetime, as_of)
     FROM (SELECT s.detail_case_caseid, s.detail_approximatechangetime, s.detail_event_type, s.account,
                  s.detail_case_fields_status, s.detail_case_fields_title, s.detail_case_fields_level_1,
                  s.detail_case_fields_is_complaint, s.detail_case_createddatetime
             FROM connect_lake.case_state s
            WHERE s.detail_approximatechangetime <= as_of
-             AND s.detail_event_type IS DISTINCT FROM 'CASE.DELETED'
-             AND coalesce(lower(s.detail_case_fields_status), 'open') <> 'closed'
+             AND connect_lake.case_is_open(s.detail_event_type, s.detail_case_fields_status)
           UNION ALL
           SELECT h.*
             FROM connect_lake.case_state s
@@ -140,12 +166,11 @@ AS $fn$
                     AND e.detail_approximatechangetime <= as_of
                     AND e.detail_approximatechangetime
                         >= coalesce(s.detail_case_createddatetime - interval '1 day', '-infinity')
-                  ORDER BY e.detail_approximatechangetime DESC, e.id DESC
+                  ORDER BY e.detail_approximatechangetime DESC, e.event_id DESC
                   LIMIT 1) h
            WHERE s.detail_approximatechangetime > as_of
              AND coalesce(s.detail_case_createddatetime, '-infinity') <= as_of + interval '1 day') l
-   WHERE l.detail_event_type IS DISTINCT FROM 'CASE.DELETED'
-     AND coalesce(lower(l.detail_case_fields_status), 'open') <> 'closed'
+   WHERE connect_lake.case_is_open(l.detail_event_type, l.detail_case_fields_status)
    ORDER BY l.detail_case_createddatetime, l.detail_case_caseid
 $fn$;
 COMMENT ON FUNCTION connect_lake.case_backlog(timestamptz) IS
@@ -167,8 +192,7 @@ AS $fn$
                   count(*) AS n,
                   count(*) FILTER (WHERE s.detail_event_type = 'CASE.DELETED') AS deleted,
                   count(*) FILTER (WHERE s.detail_case_fields_is_complaint) AS complaints,
-                  count(*) FILTER (WHERE s.detail_event_type IS DISTINCT FROM 'CASE.DELETED'
-                                     AND coalesce(lower(s.detail_case_fields_status), 'open') <> 'closed') AS open
+                  count(*) FILTER (WHERE connect_lake.case_is_open(s.detail_event_type, s.detail_case_fields_status)) AS open
              FROM connect_lake.case_state s
             WHERE s.detail_case_createddatetime >= (from_day::timestamp AT TIME ZONE z.tz)
               AND s.detail_case_createddatetime < ((to_day + 1)::timestamp AT TIME ZONE z.tz)
@@ -196,7 +220,7 @@ CREATE VIEW connect_lake.open_case_backlog AS
    WHERE c.is_open;
 COMMENT ON VIEW connect_lake.open_case_backlog IS 'The open cases now: how many, how many overdue, how many complaints (open_case_backlog(from_day, to_day) for the backlog at the end of each day).';
 COMMENT ON COLUMN connect_lake.open_case_backlog.open_cases IS 'Cases open now.';
-COMMENT ON COLUMN connect_lake.open_case_backlog.overdue_cases IS 'Of them, overdue (more than 2 working days old).';
+COMMENT ON COLUMN connect_lake.open_case_backlog.overdue_cases IS 'Of them, overdue (case_is_overdue(): past case_due_date()).';
 COMMENT ON COLUMN connect_lake.open_case_backlog.open_complaints IS 'Of them, complaints.';
 COMMENT ON COLUMN connect_lake.open_case_backlog.as_of IS 'The moment counted (now()).';
 
@@ -212,9 +236,8 @@ AS $fn$
   stretch AS (
     SELECT e.detail_approximatechangetime AS t,
            lead(e.detail_approximatechangetime) OVER (PARTITION BY e.detail_case_caseid
-                                                      ORDER BY e.detail_approximatechangetime, e.id) AS t_next,
-           e.detail_event_type IS DISTINCT FROM 'CASE.DELETED'
-             AND coalesce(lower(e.detail_case_fields_status), 'open') <> 'closed' AS open
+                                                      ORDER BY e.detail_approximatechangetime, e.event_id) AS t_next,
+           connect_lake.case_is_open(e.detail_event_type, e.detail_case_fields_status) AS open
       FROM connect_lake.case_events e
      WHERE e.detail_approximatechangetime < ((to_day + 1)::timestamp AT TIME ZONE (SELECT tz FROM z))
   ),
@@ -240,8 +263,7 @@ RETURNS TABLE (day date, complaints bigint, open_complaints bigint, resolved big
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $fn$
   SELECT (s.detail_case_createddatetime AT TIME ZONE z.tz)::date, count(*),
-         count(*) FILTER (WHERE s.detail_event_type IS DISTINCT FROM 'CASE.DELETED'
-                            AND coalesce(lower(s.detail_case_fields_status), 'open') <> 'closed'),
+         count(*) FILTER (WHERE connect_lake.case_is_open(s.detail_event_type, s.detail_case_fields_status)),
          count(*) FILTER (WHERE s.detail_case_fields_complaint_resolved),
          count(*) FILTER (WHERE s.detail_case_fields_ombudsman_case)
     FROM (SELECT connect_lake.lake_time_zone() AS tz OFFSET 0) z
@@ -268,8 +290,7 @@ RETURNS TABLE (complaint_subject text, complaints bigint, open_complaints bigint
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $fn$
   SELECT s.detail_case_fields_complaint_subject, count(*),
-         count(*) FILTER (WHERE s.detail_event_type IS DISTINCT FROM 'CASE.DELETED'
-                            AND coalesce(lower(s.detail_case_fields_status), 'open') <> 'closed'),
+         count(*) FILTER (WHERE connect_lake.case_is_open(s.detail_event_type, s.detail_case_fields_status)),
          coalesce(sum(s.detail_case_fields_complaint_goodwill_amount), 0)
     FROM (SELECT connect_lake.lake_time_zone() AS tz OFFSET 0) z
     JOIN connect_lake.case_state s
@@ -296,8 +317,7 @@ RETURNS TABLE (level_1 text, cases bigint, open_cases bigint, complaints bigint)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $fn$
   SELECT s.detail_case_fields_level_1, count(*),
-         count(*) FILTER (WHERE s.detail_event_type IS DISTINCT FROM 'CASE.DELETED'
-                            AND coalesce(lower(s.detail_case_fields_status), 'open') <> 'closed'),
+         count(*) FILTER (WHERE connect_lake.case_is_open(s.detail_event_type, s.detail_case_fields_status)),
          count(*) FILTER (WHERE s.detail_case_fields_is_complaint)
     FROM (SELECT connect_lake.lake_time_zone() AS tz OFFSET 0) z
     JOIN connect_lake.case_state s
@@ -319,7 +339,7 @@ COMMENT ON COLUMN connect_lake.cases_by_category.complaints IS 'Of them, complai
 
 -- ---- Overdue cases
 CREATE FUNCTION connect_lake.overdue_cases(from_day date, to_day date)
-RETURNS TABLE (case_id text, account text, status text, title text, level_1 text, is_complaint boolean,
+RETURNS TABLE (case_id text, account bigint, status text, title text, level_1 text, is_complaint boolean,
                assigned_agent_name text, queue_name text, created_at timestamptz, due_date timestamptz,
                working_days_open integer)
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -337,7 +357,7 @@ COMMENT ON FUNCTION connect_lake.overdue_cases(date, date) IS
   'Cases created from from_day to to_day (local days) that are open and overdue now, oldest first.';
 CREATE VIEW connect_lake.overdue_cases AS
   SELECT * FROM connect_lake.overdue_cases('-infinity', 'infinity');
-COMMENT ON VIEW connect_lake.overdue_cases IS 'Open cases past their due date (created + 2 working days) now, oldest first.';
+COMMENT ON VIEW connect_lake.overdue_cases IS 'Open cases past their due date (case_due_date()) now, oldest first.';
 COMMENT ON COLUMN connect_lake.overdue_cases.case_id IS 'Case id.';
 COMMENT ON COLUMN connect_lake.overdue_cases.account IS 'The customer''s account number.';
 COMMENT ON COLUMN connect_lake.overdue_cases.status IS 'Case status.';
@@ -347,13 +367,13 @@ COMMENT ON COLUMN connect_lake.overdue_cases.is_complaint IS 'Whether the case i
 COMMENT ON COLUMN connect_lake.overdue_cases.assigned_agent_name IS 'Assigned agent''s name.';
 COMMENT ON COLUMN connect_lake.overdue_cases.queue_name IS 'Queue name.';
 COMMENT ON COLUMN connect_lake.overdue_cases.created_at IS 'When the case was created.';
-COMMENT ON COLUMN connect_lake.overdue_cases.due_date IS 'When it fell due: created + 2 working days.';
+COMMENT ON COLUMN connect_lake.overdue_cases.due_date IS 'When it fell due: case_due_date(created_at).';
 COMMENT ON COLUMN connect_lake.overdue_cases.working_days_open IS 'Whole working days since it was created.';
 
 -- ---- Contacts and cases
 CREATE VIEW connect_lake.contact_case AS
   SELECT c.contactid, c.attributes_caseid AS case_id, 'attribute'::text AS link,
-         NULL::text AS account, c.initiationtimestamp
+         NULL::bigint AS account, c.initiationtimestamp
     FROM connect_lake.ctr_events c
    WHERE c.attributes_caseid IS NOT NULL
   UNION ALL

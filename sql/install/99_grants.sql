@@ -32,3 +32,8 @@ REVOKE ALL ON FUNCTION connect_lake.create_foreign_table(text, text, text, text,
 GRANT EXECUTE ON FUNCTION connect_lake.load(text, text, text, text, text) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.create_foreign_table(text, text, text, text, text, text, name) TO connect_lake_loader;
 GRANT USAGE ON FOREIGN SERVER connect_lake_files TO connect_lake_loader;
+
+-- The case rules: changing which statuses are open is the DBA's.
+REVOKE ALL ON FUNCTION connect_lake.case_status_compile() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.case_status_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.case_status_load(jsonb, text[]) FROM PUBLIC;

@@ -26,16 +26,16 @@ $node->safe_psql('lake', q{
 	INSERT INTO connect_lake.contact_events (id, "time", detail_contactid, detail_eventtype)
 	  SELECT 'e' || i, '2024-02-01Z'::timestamptz + i * interval '1 second', gen_random_uuid(), 'QUEUED'
 	    FROM generate_series(1, 300) i;
-	INSERT INTO connect_lake.case_events (id, detail_case_caseid, detail_approximatechangetime, detail_case_fields_complaint_goodwill_amount)
-	  SELECT 'c' || i, 'case' || i, '2023-12-24Z'::timestamptz + i * interval '1 day', 12.34
+	INSERT INTO connect_lake.case_events (event_id, id, detail_case_caseid, detail_approximatechangetime, detail_case_fields_complaint_goodwill_amount)
+	  SELECT 'c' || i, 'case' || i, 'case' || i, '2023-12-24Z'::timestamptz + i * interval '1 day', 12.34
 	    FROM generate_series(1, 40) i;
-	INSERT INTO connect_lake.case_related_items (id, detail_relateditem_caseid, detail_approximatechangetime)
+	INSERT INTO connect_lake.case_related_items (event_id, detail_relateditem_caseid, detail_approximatechangetime)
 	  VALUES ('r1', 'case1', '2024-01-02Z');
 	INSERT INTO connect_lake.agent_events (eventid, eventtimestamp, agentarn)
 	  SELECT 'a' || i, '2024-01-15Z'::timestamptz + i * interval '2 minutes', 'arn:agent/x' FROM generate_series(1, 200) i;
 	INSERT INTO connect_lake.agent_dim VALUES (gen_random_uuid(), 'arn:agent', 'jo', NULL, NULL, NULL, now(), now());
 	INSERT INTO connect_lake.queue_dim VALUES (gen_random_uuid(), 'arn:queue', 'Sales', now(), now());
-	INSERT INTO connect_lake.contact_account VALUES (gen_random_uuid(), 'A-1', 'attributes_accountnumbers', now());
+	INSERT INTO connect_lake.contact_account VALUES (gen_random_uuid(), 1001, 'attributes_accountnumbers', now());
 	INSERT INTO connect_lake.ctr_attribute_map VALUES ('attributes_intent', 'Intent');
 	INSERT INTO connect_lake.case_field_map VALUES ('0d5f8c0e-1111-2222-3333-444444444444', 'detail_case_fields_level_1', 'Category', 'SingleSelect');
 	INSERT INTO connect_lake.calendar (name, time_zone) VALUES ('acme', 'Europe/Dublin');

@@ -194,8 +194,8 @@ SKIP:
 	  case_event_2_related_item_created_awsdocs_2022.jsonc);
 	wr("$d/cases/routed.ndjson", join('', map { (my $x = $two[$_ % 2]) =~ s/"id": "event ID"/"id": "event $_"/; "$x\n" } 1 .. 4000));
 	is(load('case_event', "$d/cases"), '1|1|0|0|4000|4000|0|0|0', 'case events and related items load from one file');
-	is(sql(q{SELECT (SELECT count(*) FROM connect_lake.case_events WHERE id LIKE 'event %') || ' ' ||
-	               (SELECT count(*) FROM connect_lake.case_related_items WHERE id LIKE 'event %')}),
+	is(sql(q{SELECT (SELECT count(*) FROM connect_lake.case_events WHERE event_id LIKE 'event %') || ' ' ||
+	               (SELECT count(*) FROM connect_lake.case_related_items WHERE event_id LIKE 'event %')}),
 		'2000 2000', '... each into its own table');
 }
 
@@ -219,11 +219,13 @@ SKIP:
 {
 	my $d = "$tmp/stop";
 	wr("$d/1_good.ndjson", flow() . "\n" . flow() . "\n");
-	wr("$d/2_bad.ndjson", flow() . "\n" . flow() . "\n" . '{"ContactId": "oops' . "\n" . flow() . "\n");
+	my $two = flow() . "\n" . flow() . "\n";
+	wr("$d/2_bad.ndjson", $two . '{"ContactId": "oops' . "\n" . flow() . "\n");
+	my ($start, $noticed) = (length($two), length($two) + length('{"ContactId": "oops'));
 	wr("$d/3_good.ndjson", flow() . "\n");
 	my ($rc, $out, $err) = try("SELECT files_seen, files_loaded, files_failed, inserted, error IS NOT NULL FROM connect_lake.load('contact_flow_log', '$d')");
 	is($out, '2|1|1|2|t', "on_error 'stop' stops at the bad file and returns");
-	like($err, qr/WARNING:  connect_lake.load: file ".*2_bad.ndjson" not loaded: line 3, byte offset \d+: a string runs into a line break.*\nDETAIL:  Near: \{"ContactId": "oops/,
+	like($err, qr/WARNING:  connect_lake.load: file ".*2_bad.ndjson" not loaded: line 3, byte offset $start: a string runs into a line break.*\nDETAIL:  The problem was noticed at line 3, byte offset $noticed\. Near: \{"ContactId": "oops/,
 		'... with a WARNING naming the file, line and byte offset');
 	like($err, qr/stopped at file 2 of 3/, '... and saying where it stopped');
 	is(sql(q{SELECT count(*) FROM connect_lake.contact_flow_log WHERE source_file LIKE '%/stop/2_bad.ndjson'}), '0',
@@ -236,8 +238,116 @@ SKIP:
 	($rc, $out, $err) = try("SELECT files_loaded, files_skipped, records_read, inserted, rejected FROM connect_lake.load('contact_flow_log', '$d', 'skip')");
 	is($out, '2|1|5|4|1', "on_error 'skip' lands the good records of the bad file and the next file");
 	like(sql(q{SELECT line || ' ' || byte_offset || ' ' || raw || ' | ' || reason FROM connect_lake.load_rejects WHERE path LIKE '%/stop/2_bad.ndjson'}),
-		qr/^3 \d+ \{"ContactId": "oops\n \| a string runs into a line break/, 'the bad record is in load_rejects with line, offset, raw text and reason');
+		qr/^3 $start \{"ContactId": "oops\n \| a string runs into a line break/, 'the bad record is in load_rejects with line, offset, raw text and reason');
 	is(sql(q{SELECT status FROM connect_lake.load_manifest WHERE path LIKE '%/stop/2_bad.ndjson'}), 'loaded', 'the file is now loaded');
+}
+
+# ---------- a bad record is reported where it starts, in every framing ----------
+# A pretty-printed record whose comma is missing at the end of its 5th line is
+# only noticed at its 6th: the WARNING, the CONTEXT and load_rejects name its
+# first line and byte offset (where load_rejects.raw starts); the DETAIL says
+# where the problem was noticed.
+{
+	my $d = "$tmp/errstart";
+	# one top-level key per line (flow()'s nested objects have no commas)
+	my $pretty = sub { (my $j = $_[0]) =~ s/^\{/{\n  /; $j =~ s/,"/,\n  "/g; $j =~ s/\}$/\n}/; $j };
+	my $broken = sub { (my $j = $pretty->(flow())) =~ s/,\n  "Identifier"/\n  "Identifier"/ or die; $j };
+	# (line, byte offset) of a byte offset in $text
+	my $at = sub { my ($text, $off) = @_; (1 + (substr($text, 0, $off) =~ tr/\n//), $off) };
+	my $esc = sub { (my $m = $_[0]) =~ s/(["\\])/\\$1/g; $m =~ s/\n/\\n/g; $m };
+
+	# framing => [file name, bytes, the bad record's text, offset where it starts, offset where it is noticed]
+	my %case;
+	{
+		my $bad = $broken->();
+		my $text = $pretty->(flow()) . $bad . "\n" . $pretty->(flow()) . "\n";
+		$case{concatenated} = [ 'pretty.json', $text, $bad ];
+	}
+	{
+		my $bad = $broken->();
+		my $text = "[\n" . $pretty->(flow()) . ",\n" . $bad . ",\n" . $pretty->(flow()) . "\n]\n";
+		$case{array} = [ 'array.json', $text, $bad ];
+	}
+	{
+		my $bad = $broken->();
+		my $text = join('', map { "2024-05-01T10:00:0$_->[0].000Z $_->[1]\n" }
+			[ 1, $pretty->(flow()) ], [ 2, $bad ], [ 3, $pretty->(flow()) ]);
+		$case{cloudwatch_export} = [ 'export.txt', $text, $bad ];
+	}
+	{
+		my $ev = sub { my ($m, $sep) = @_; qq({\n    "logStreamName": "s",\n    "timestamp": 1$sep\n    "message": "$m",\n    "eventId": "e"\n  }) };
+		my $bad = $ev->($esc->(flow()), '');    # no comma after "timestamp": 1
+		my $text = qq({"events": [\n  ) . $ev->($esc->(flow()), ',') . ",\n  $bad,\n  " . $ev->($esc->(flow()), ',')
+		  . qq(\n], "searchedLogStreams": []}\n);
+		$case{filter_log_events} = [ 'filter.json', $text, $bad, qr/"message"/ ];
+	}
+	{
+		my $env = sub { my ($m, $sep) = @_; qq({\n  "messageType": "DATA_MESSAGE",\n  "owner": "1",\n  "logGroup": "g",\n  "logStream": "s"$sep\n  "logEvents": [{"id": "1", "timestamp": 1, "message": "$m"}]\n}) };
+		my $bad = $env->($esc->(flow()), '');   # no comma after "logStream"
+		my $text = $env->($esc->(flow()), ',') . "\n" . $bad . "\n" . $env->($esc->(flow()), ',') . "\n";
+		$case{cloudwatch_subscription} = [ 'subscription.gz', $text, $bad, qr/"logEvents"/ ];
+	}
+	for my $framing (sort keys %case)
+	{
+		my ($name, $text, $bad, $noticed_re) = @{ $case{$framing} };
+		my $start = index($text, $bad);
+		die "$framing: bad record not found" if $start < 0;
+		$noticed_re //= qr/"Identifier"/;
+		$bad =~ $noticed_re or die "$framing: no $noticed_re";
+		my ($line, $off) = $at->($text, $start);
+		my ($nline, $noff) = $at->($text, $start + $-[0]);
+		cmp_ok($nline, '>', $line, "$framing: the test record breaks after its first line");
+		wr("$d/$framing/$name", $name =~ /\.gz$/ ? gz($text) : $text);
+
+		# on_error 'stop': the WARNING and the manifest
+		my ($rc, $out, $err) = try("\\set SHOW_CONTEXT always\nSELECT files_failed, error FROM connect_lake.load('contact_flow_log', '$d/$framing')");
+		like($err, qr/WARNING:  connect_lake.load: file ".*\Q$name\E" not loaded: line $line, byte offset $off: .*\nDETAIL:  The problem was noticed at line $nline, byte offset $noff\. Near: .*\n(HINT:.*\n)?CONTEXT:  connect_lake file ".*\Q$name\E", line $line, byte offset $off(?:\n|$)/,
+			"$framing: load() stop: the WARNING names the start (line $line), the DETAIL where it was noticed (line $nline)");
+		like($out, qr/^1\|.* DETAIL: The problem was noticed at line $nline, byte offset $noff\..* CONTEXT: connect_lake file ".*", line $line, byte offset $off$/,
+			"$framing: ... and so does the manifest's error");
+
+		# on_error 'skip': load_rejects
+		($rc, $out, $err) = try("SELECT files_loaded, inserted, rejected FROM connect_lake.load('contact_flow_log', '$d/$framing', 'skip')");
+		is($out, '1|2|1', "$framing: load() skip lands the two good records, rejects the bad one");
+		is(sql(qq{SELECT line || ' ' || byte_offset || ' ' || (strpos(reason, 'The problem was noticed at line $nline, byte offset $noff.') > 0)
+		              || ' ' || (left(raw, length(\$x\$$bad\$x\$)) = \$x\$$bad\$x\$)
+		            FROM connect_lake.load_rejects WHERE path LIKE '%/errstart/$framing/%'}),
+			"$line $off true true",
+			"$framing: load_rejects.line and byte_offset are the start, raw starts there, the reason says where it was noticed");
+
+		# the foreign table: ERROR and skip NOTICE
+		($rc, $out, $err) = scan("$d/$framing");
+		like($err, qr/ERROR:  .*\nDETAIL:  The problem was noticed at line $nline, byte offset $noff\. Near: .*\nCONTEXT:  connect_lake file ".*\Q$name\E", line $line, byte offset $off(?:\n|$)/,
+			"$framing: a foreign table's ERROR: CONTEXT at the start, DETAIL where noticed");
+		($rc, $out, $err) = scan("$d/$framing", ", on_error => 'skip'");
+		like($err, qr/NOTICE:  skipping bad record at line $line, byte offset $off of ".*\Q$name\E": .*\nDETAIL:  The problem was noticed at line $nline, byte offset $noff\./,
+			"$framing: a foreign table skipping it names the start, the DETAIL where noticed");
+	}
+
+	# valid JSON whose field does not convert: the record's first line, no second position
+	{
+		(my $bad = $pretty->(flow(ts => '2017-11-09T12:17.898Z'))) =~ /"Timestamp"/ or die;
+		my $text = $pretty->(flow()) . "\n" . $bad . "\n";
+		my ($line, $off) = $at->($text, index($text, $bad));
+		wr("$d/mapping/m.json", $text);
+		my ($rc, $out, $err) = try("\\set SHOW_CONTEXT always\nSELECT files_failed FROM connect_lake.load('contact_flow_log', '$d/mapping')");
+		like($err, qr/WARNING:  connect_lake.load: file ".*m.json" not loaded: line $line, byte offset $off: invalid timestamp "2017-11-09T12:17.898Z"\nDETAIL:  Field: Timestamp\.\n(?s:.*?)CONTEXT:  connect_lake file ".*m.json", line $line, byte offset $off, contact /,
+			'a field that does not convert: reported at the record\'s first line, the DETAIL names the field');
+		try("SELECT FROM connect_lake.load('contact_flow_log', '$d/mapping', 'skip')");
+		is(sql(q{SELECT line || ' ' || byte_offset || ' ' || reason FROM connect_lake.load_rejects WHERE path LIKE '%/errstart/mapping/%'}),
+			qq{$line $off invalid timestamp "2017-11-09T12:17.898Z" (Field: Timestamp.)}, '... and in load_rejects');
+	}
+
+	# a bad message inside a CloudWatch envelope is placed at its envelope (line 2) and noticed there
+	{
+		my $ok = qq({"messageType":"DATA_MESSAGE","logGroup":"g","logStream":"s","logEvents":[{"id":"1","timestamp":1,"message":") . $esc->(flow()) . qq("}]}\n);
+		my $text = $ok . qq({"messageType":"DATA_MESSAGE","logGroup":"g","logStream":"s","logEvents":[{"id":"2","timestamp":1,"message":"{\\"ContactId\\": x}"}]}\n);
+		wr("$d/message/s.gz", gz($text));
+		my $off = length($ok);
+		my ($rc, $out, $err) = try("\\set SHOW_CONTEXT always\nSELECT files_failed FROM connect_lake.load('contact_flow_log', '$d/message')");
+		like($err, qr/WARNING:  connect_lake.load: file ".*s.gz" not loaded: line 2, byte offset $off: event 0: unexpected character\nDETAIL:  Near: \{"ContactId": x\}\nCONTEXT:  connect_lake file ".*s.gz", line 2, byte offset $off(?:\n|$)/,
+			'a bad message in an envelope: at the envelope, the DETAIL shows the message');
+	}
 }
 
 # ---------- bad input, one file each ----------

@@ -76,6 +76,21 @@ is(sql('SELECT count(*) FROM connect_lake.case_state'), $sum->{cases}{distinct},
 is(sql(q{SELECT count(*) FROM connect_lake.case_state WHERE detail_event_type = 'CASE.DELETED'}),
 	$sum->{cases}{deleted}, 'deleted cases');
 is(sql('SELECT connect_lake.case_state_refresh()'), 0, 'case_state already up to date after load()');
+
+# The due rule and the open rule are one definition: what the loader (C)
+# wrote at landing equals what the SQL rules say, as of the landing time,
+# for every event of the month.
+is(sql(q{SELECT count(*) FILTER (WHERE detail_case_fields_due_date IS DISTINCT FROM connect_lake.case_due_date(detail_case_createddatetime))
+                || ' ' || count(*) FILTER (WHERE detail_case_fields_is_overdue IS DISTINCT FROM
+                       connect_lake.case_is_overdue(detail_event_type, detail_case_fields_status,
+                                                    detail_case_createddatetime, meta_enriched_landed_date))
+                || ' of ' || count(*) FILTER (WHERE detail_case_createddatetime IS NOT NULL)
+           FROM connect_lake.case_events}),
+	'0 0 of ' . sql(q{SELECT count(*) FROM connect_lake.case_events WHERE detail_case_createddatetime IS NOT NULL}),
+	'landing-time due date and overdue flag (C) agree with case_due_date() and case_is_overdue() (SQL) on every case event');
+is(sql(q{SELECT count(DISTINCT id) = count(DISTINCT detail_case_caseid) AND count(*) FILTER (WHERE id <> detail_case_caseid) = 0
+           FROM connect_lake.case_events}), 't', 'case_events.id is the Case ID: COUNT(DISTINCT id) counts cases');
+is(sql('SELECT count(DISTINCT id) FROM connect_lake.case_events'), $sum->{cases}{distinct}, 'COUNT(DISTINCT id) = cases');
 is(sql('SELECT open_cases FROM connect_lake.open_case_backlog'), $sum->{cases}{open_at_end}, 'open backlog now');
 is(sql(qq{SELECT count(*) FROM connect_lake.case_backlog(timestamptz '$sum->{period}{end}' - interval '1 microsecond')}),
 	$sum->{cases}{open_at_end}, 'backlog at the end of the period, from the history');

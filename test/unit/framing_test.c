@@ -355,6 +355,56 @@ run_once(const void *data, size_t len, const RunOpts *ro)
 	return res;
 }
 
+static void dump(const Res *r);
+
+/*
+ * What every run must say of positions, whatever the input: a record (good
+ * or bad) is placed where it starts, so its raw bytes are the input's at its
+ * offset and its line is that offset's; a bad one's problem is noticed at or
+ * after that start, on the line of the offset given.  Envelope formats hand
+ * out messages (raw is the decoded string) placed at their envelope or
+ * event, and gzip input is not the stream: offsets only are ordered there.
+ */
+static void
+check_positions(const char *data, size_t len, const Res *r)
+{
+	int			envelopes = r->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION ||
+		r->format == CL_FORMAT_FILTER_LOG_EVENTS;
+	int			i;
+	int			bad = -1;
+	uint32_t   *line_at = NULL; /* line_at[i]: the line of byte offset i */
+
+	if (!r->gzip && len <= 4 * 1024 * 1024)
+	{
+		size_t		j;
+
+		line_at = malloc((len + 1) * sizeof(uint32_t));
+		line_at[0] = 1;
+		for (j = 0; j < len; j++)
+			line_at[j + 1] = line_at[j] + (data[j] == '\n');
+	}
+	for (i = 0; i < r->n && bad < 0; i++)
+	{
+		const Out  *o = &r->o[i];
+
+		if (o->r == CL_FRAME_RECORD_ERROR && (o->eoff < o->off || o->eline < o->line))
+			bad = i;
+		if (line_at == NULL)
+			continue;
+		if (o->off > len || o->line != line_at[o->off])
+			bad = i;
+		if (o->r == CL_FRAME_RECORD_ERROR && (o->eoff > len || o->eline != line_at[o->eoff]))
+			bad = i;
+		if (!envelopes && o->has_raw &&
+			(o->off + o->raw_len > len || memcmp(data + o->off, o->raw, o->raw_len) != 0))
+			bad = i;
+	}
+	free(line_at);
+	CHECK(bad < 0, "outcome %d: its line/offset is not where its bytes are, or its problem precedes its start", bad + 1);
+	if (bad >= 0)
+		dump(r);
+}
+
 /*
  * Runs data through the framer with several read sizes, over memory and a
  * file; all must agree.  Returns the default run.
@@ -374,6 +424,8 @@ run_ex(const void *data, size_t len, CLCompression comp, CLFormat fmt, size_t ma
 	ro.max_depth = max_depth;
 	ro.via_file = 1;
 	base = run_once(data, len, &ro);
+	if (base->trace.d != NULL)
+		check_positions(data, len, base);
 	for (i = 0; i < (int) (sizeof(chunks) / sizeof(chunks[0])); i++)
 	{
 		Res		   *other;
@@ -1071,6 +1123,151 @@ test_errors(void)
 	r = run("{\"a\":1,\n\"b\":2}\n{\"c\":3}\n", CL_COMPRESSION_AUTO, CL_FORMAT_NDJSON);
 	EXPECT_SHAPE(r, "R R");
 	res_free(r);
+}
+
+/*
+ * Where a bad record is placed: its start (offset, line; raw begins there),
+ * not where the problem was noticed (eoff, eline), however many lines apart.
+ */
+static void
+expect_bad_at(const Res *r, int i, uint64_t off, uint64_t line, uint64_t eoff, uint64_t eline, int cline)
+{
+	const Out  *o = i < r->n ? &r->o[i] : NULL;
+	int			ok = o != NULL && o->r == CL_FRAME_RECORD_ERROR && o->off == off && o->line == line &&
+		o->eoff == eoff && o->eline == eline;
+
+	check(ok, cline, "outcome %d: start %llu/line %llu, noticed %llu/line %llu; expected %llu/%llu, %llu/%llu", i + 1,
+		  o ? (unsigned long long) o->off : 0, o ? (unsigned long long) o->line : 0,
+		  o ? (unsigned long long) o->eoff : 0, o ? (unsigned long long) o->eline : 0,
+		  (unsigned long long) off, (unsigned long long) line, (unsigned long long) eoff, (unsigned long long) eline);
+	if (!ok)
+		dump(r);
+}
+
+#define EXPECT_BAD_AT(r, i, off, line, eoff, eline) expect_bad_at((r), (i), (off), (line), (eoff), (eline), __LINE__)
+
+static void
+test_error_start(void)
+{
+	Res		   *r;
+	Buf			gz;
+
+	/* the second of three pretty-printed records starts on line 4 (byte 13) */
+#define PRETTY(broken) "{\n  \"a\": 1\n}\n{\n  \"b\": 1,\n" broken "}\n{\n  \"e\": 1\n}\n"
+	const char *comma = PRETTY("  \"c\": 2\n  \"d\": 3\n");
+	const char *nan = PRETTY("  \"c\": NaN,\n  \"d\": 3\n");
+	const char *utf8 = PRETTY("  \"c\": \"\x80\",\n  \"d\": 3\n");
+	const char *open_string = PRETTY("  \"c\": \"x\n  \"d\": 3\n");
+	const char *never_closes = PRETTY("  \"c\": {\n  \"d\": 3\n");
+
+	current_test = "bad record: start vs where noticed";
+
+	/* a missing comma: json-c notices it at "d" on line 7 */
+	r = run(comma, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R E1 R");
+	EXPECT_BAD_AT(r, 1, 13, 4, 36, 7);
+	if (r->n == 3)
+	{
+		CHECK(r->o[1].raw_len == 31 && memcmp(r->o[1].raw, "{\n  \"b\": 1,\n", 12) == 0 &&
+			  r->o[1].raw[r->o[1].raw_len - 1] == '}', "raw is the whole bad record, from its first line");
+		CHECK(r->o[2].line == 9 && r->o[2].off == 45, "the next record at line %llu", (unsigned long long) r->o[2].line);
+	}
+	res_free(r);
+	/* the same, gzip'd: positions are in the decompressed stream */
+	gz = gzip_of(comma, strlen(comma));
+	r = run_ex(gz.d, gz.n, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, 0, 0);
+	EXPECT_SHAPE(r, "R E1 R");
+	EXPECT_BAD_AT(r, 1, 13, 4, 36, 7);
+	res_free(r);
+	buf_free(&gz);
+	/* declared concatenated */
+	r = run(comma, CL_COMPRESSION_AUTO, CL_FORMAT_CONCATENATED);
+	EXPECT_SHAPE(r, "R E1 R");
+	EXPECT_BAD_AT(r, 1, 13, 4, 36, 7);
+	res_free(r);
+
+	/* the framer's own checks notice on the line of the bad bytes */
+	r = run(nan, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R E1 R");
+	EXPECT_BAD_AT(r, 1, 13, 4, 32, 6);
+	res_free(r);
+	r = run(utf8, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R E2 R");
+	EXPECT_BAD_AT(r, 1, 13, 4, 33, 6);
+	res_free(r);
+	r = run(open_string, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R E1 R");
+	EXPECT_BAD_AT(r, 1, 13, 4, 34, 6);
+	res_free(r);
+
+	/* a record that never closes is noticed where the next one starts (line 9) */
+	r = run(never_closes, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R E7 R");
+	EXPECT_BAD_AT(r, 1, 13, 4, 45, 9);
+	if (r->n == 3)
+		CHECK(r->o[2].line == 9 && r->o[2].off == 45, "the next record still at line 9");
+	res_free(r);
+	/* ... or where the data ends */
+	r = run("{\n  \"a\": 1\n}\n{\n  \"b\": 1,\n  \"c\": 2\n", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R E7");
+	EXPECT_BAD_AT(r, 1, 13, 4, 34, 7);
+	res_free(r);
+
+	/* NDJSON: a record cut short on line 2 is noticed on line 5 */
+	r = run("{\"a\":1}\n{\"b\":1, \"c\": [1,\n2,\n3}\n{\"d\":1}\n", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	CHECK(r->n >= 2, "ndjson outcomes");
+	EXPECT_BAD_AT(r, 1, 8, 2, 31, 5);
+	res_free(r);
+
+	/* array: the second element, pretty-printed from line 3, breaks on line 5 */
+	r = run("[\n {\"a\":1},\n {\n  \"b\": 1,\n  \"c\": tru\n },\n {\"d\":1}\n]\n", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R E1 R");
+	EXPECT_BAD_AT(r, 1, 13, 3, 35, 5);
+	if (r->n == 3)
+		CHECK(r->o[1].idx == 1 && r->o[2].line == 7, "element index %ld, next at line %llu", r->o[1].idx,
+			  (unsigned long long) r->o[2].line);
+	res_free(r);
+
+	/* CloudWatch export: a message spanning lines 2-5, broken on line 4 */
+	r = run("2021-04-13T00:14:31.581Z {\"a\":1}\n2021-04-13T00:14:32.581Z {\n  \"b\": 1,\n  \"c\": x\n}\n"
+			"2021-04-13T00:14:33.581Z {\"d\":1}\n", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R E1 R");
+	EXPECT_BAD_AT(r, 1, 58, 2, 77, 4);
+	res_free(r);
+	/* ... text after a multi-line message, noticed on its last line */
+	r = run("2021-04-13T00:14:31.581Z {\"a\":1}\n2021-04-13T00:14:32.581Z {\n  \"b\": 1\n} junk\n"
+			"2021-04-13T00:14:33.581Z {\"d\":1}\n", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R E1 R");
+	EXPECT_BAD_AT(r, 1, 58, 2, 71, 4);
+	res_free(r);
+
+	/*
+	 * filter-log-events: an event object from line 8 whose message breaks on
+	 * line 11; a bad message (not in the file's bytes) is placed at its event
+	 */
+	r = run("{\n \"events\": [\n  {\n   \"logStreamName\": \"s\",\n   \"message\": \"{\\\"a\\\":x}\",\n   \"eventId\": \"e\"\n  },\n"
+			"  {\n   \"logStreamName\": \"s\",\n   \"timestamp\": 1,\n   \"message\": tru\n  },\n"
+			"  {\"message\":\"{}\"}\n ]\n}\n", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "E1 E1 R");
+	EXPECT_BAD_AT(r, 0, 17, 3, 17, 3);
+	EXPECT_BAD_AT(r, 1, 96, 8, 159, 11);
+	res_free(r);
+
+	/*
+	 * subscription: a pretty-printed envelope from line 2 broken on line 7
+	 * (its events are lost); a bad message is placed at its envelope
+	 */
+	r = run("{\"messageType\":\"DATA_MESSAGE\",\"logGroup\":\"g\",\"logStream\":\"s\",\"logEvents\":[{\"id\":\"1\",\"timestamp\":1,\"message\":\"{\\\"a\\\":x}\"}]}\n"
+			"{\n  \"messageType\": \"DATA_MESSAGE\",\n  \"logGroup\": \"g\",\n  \"logStream\": \"s\",\n  \"logEvents\": [\n"
+			"    {\"id\": \"2\", \"timestamp\": 1, \"message\": \"{}\"} x\n  ]\n}\n"
+			"{\"messageType\":\"DATA_MESSAGE\",\"logGroup\":\"g\",\"logStream\":\"s\",\"logEvents\":[{\"id\":\"3\",\"timestamp\":1,\"message\":\"{}\"}]}\n",
+			CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	CHECK(r->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION, "subscription detected");
+	EXPECT_SHAPE(r, "E1 E1 R");
+	EXPECT_BAD_AT(r, 0, 0, 1, 0, 1);
+	EXPECT_BAD_AT(r, 1, 123, 2, 263, 7);
+	res_free(r);
+#undef PRETTY
 }
 
 static void
@@ -1773,6 +1970,7 @@ main(int argc, char **argv)
 	test_subscription();
 	test_filter_log_events();
 	test_errors();
+	test_error_start();
 	test_empty();
 	test_gzip_framing();
 	test_misc();
