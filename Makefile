@@ -43,8 +43,9 @@ $(CL_INSTALL_SQL): $(CL_INSTALL_PARTS) $(EXTENSION).control
 	   for f in $(CL_INSTALL_PARTS); do echo; echo "-- ==== $$f"; cat $$f; done; } > $@
 
 # Unit tests of the server-independent C parts (framing, decompression,
-# working-day arithmetic): plain executables, no server needed.
+# working-day arithmetic, attribute key matching): plain executables, no server needed.
 UNIT_DEPS_workdays = workdays_calc.c
+UNIT_DEPS_attrkey  = attrkey.c
 
 UNIT_SRCS  = $(wildcard test/unit/*_test.c)
 UNIT_DEPS_framing = framing.c decompress.c

@@ -904,3 +904,88 @@ GRANT SELECT ON connect_lake.case_status, connect_lake.case_current, connect_lak
 REVOKE ALL ON FUNCTION connect_lake.case_status_compile() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.case_status_changed() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.case_status_load(jsonb, text[]) FROM PUBLIC;
+
+-- ==== Attribute keys flattened as the warehouse flattened them (issue 10):
+-- an attributes_* column is filled from its mapped key spelt exactly, else
+-- from the first key in byte order that flattens to the same name.
+CREATE FUNCTION connect_lake.ctr_attribute_column(key text) RETURNS text
+  AS 'MODULE_PATHNAME', 'ctr_attribute_column'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.ctr_attribute_column(text) IS
+  'The column the warehouse named after a contact attribute key: attributes_ || the key with ASCII letters lower-cased, each run of other characters (non-ASCII letters too) as _, trimmed of _ (csatResults.agentRating -> attributes_csatresults_agentrating); NULL when nothing is left. Keys that give the same column are spellings of one another for ctr_attribute_map.';
+COMMENT ON COLUMN connect_lake.ctr_events.attributes IS 'Attributes: every user-defined contact attribute, keys with their case kept (also keys that fill the same attributes_* column).';
+COMMENT ON COLUMN connect_lake.ctr_events.attributes_intent IS 'Contact attribute mapped by ctr_attribute_map (default key intent), spelt exactly or any way that flattens to the same name (Intent, INTENT). Of several keys of one record, the mapped key spelt exactly wins, else the first in byte order; attributes keeps them all.';
+COMMENT ON COLUMN connect_lake.ctr_events.attributes_caseid IS 'Contact attribute mapped by ctr_attribute_map (default key caseId), spelt exactly or any way that flattens to the same name (CaseId, caseid): links the contact to a case. Of several keys of one record, the mapped key spelt exactly wins, else the first in byte order; attributes keeps them all.';
+COMMENT ON COLUMN connect_lake.ctr_events.attributes_accountnumbers IS 'Contact attribute mapped by ctr_attribute_map (default key accountNumbers), spelt exactly or any way that flattens to the same name: comma or space separated account numbers. Of several keys of one record, the mapped key spelt exactly wins, else the first in byte order; attributes keeps them all.';
+COMMENT ON COLUMN connect_lake.ctr_events.attributes_juniferid IS 'Contact attribute mapped by ctr_attribute_map (default key juniferId), spelt exactly or any way that flattens to the same name (JuniferID). Of several keys of one record, the mapped key spelt exactly wins, else the first in byte order; attributes keeps them all.';
+COMMENT ON COLUMN connect_lake.ctr_events.attributes_csatresults_agentrating IS 'Contact attribute mapped by ctr_attribute_map (default key csatResults.agentRating), spelt exactly or any way that flattens to the same name (csatResults_agentRating, CSATResults.AgentRating): post-contact survey rating of the agent; NULL when not an integer. Of several keys of one record, the mapped key spelt exactly wins, else the first in byte order; attributes keeps them all.';
+COMMENT ON COLUMN connect_lake.ctr_events.attributes_csatresults_resolutionrating IS 'Contact attribute mapped by ctr_attribute_map (default key csatResults.resolutionRating), spelt exactly or any way that flattens to the same name: post-contact survey rating of the resolution; NULL when not an integer. Of several keys of one record, the mapped key spelt exactly wins, else the first in byte order; attributes keeps them all.';
+COMMENT ON TABLE connect_lake.ctr_attribute_map IS
+  'Overrides of which contact attribute key fills each attributes_* column of ctr_events (defaults: ctr_attribute_map_default). A key fills its column spelt exactly or any way that flattens to the same name, as the warehouse named columns (ASCII lower case, each run of other characters as _, trimmed: ctr_attribute_column()). Of several keys of one record, the mapped key spelt exactly wins, else the first in byte order.';
+COMMENT ON COLUMN connect_lake.ctr_attribute_map.attribute_key IS 'The contact attribute key whose value fills the column, spelt exactly (preferred) or any way that flattens to the same name; NULL leaves the column empty.';
+COMMENT ON VIEW connect_lake.ctr_attribute_map_default IS 'Built-in attribute keys of the attributes_* columns: each flattens to its column''s name, so the warehouse''s spellings of it fill the column too.';
+-- Rows that 0.1.0 landed were filled from the mapped key spelt exactly only:
+-- fill their attributes_* columns by the rule above, as ctr_parse() now
+-- does, and bring the account links of the contacts whose account columns
+-- change up to date the way the row writer does (numbers split on commas,
+-- semicolons and white space; integers only; attributes_accountnumbers
+-- before attributes_juniferid).
+DO $upgrade$
+DECLARE
+  refilled bigint;
+BEGIN
+  WITH now_filled AS (
+    SELECT e.contactid, e.initiationtimestamp, p.attributes_intent, p.attributes_caseid,
+           p.attributes_accountnumbers, p.attributes_juniferid,
+           p.attributes_csatresults_agentrating, p.attributes_csatresults_resolutionrating,
+           (e.attributes_accountnumbers, e.attributes_juniferid)
+             IS DISTINCT FROM (p.attributes_accountnumbers, p.attributes_juniferid) AS relink
+      FROM connect_lake.ctr_events e,
+           LATERAL connect_lake.ctr_parse(jsonb_build_object('ContactId', e.contactid,
+                                                             'InitiationTimestamp', '2000-01-01T00:00:00Z',
+                                                             'Attributes', e.attributes)) p
+     WHERE jsonb_typeof(e.attributes) = 'object'
+       AND (e.attributes_intent, e.attributes_caseid, e.attributes_accountnumbers, e.attributes_juniferid,
+            e.attributes_csatresults_agentrating, e.attributes_csatresults_resolutionrating)
+           IS DISTINCT FROM
+           (p.attributes_intent, p.attributes_caseid, p.attributes_accountnumbers, p.attributes_juniferid,
+            p.attributes_csatresults_agentrating, p.attributes_csatresults_resolutionrating)
+  ), refill AS (
+    UPDATE connect_lake.ctr_events e
+       SET attributes_intent = n.attributes_intent,
+           attributes_caseid = n.attributes_caseid,
+           attributes_accountnumbers = n.attributes_accountnumbers,
+           attributes_juniferid = n.attributes_juniferid,
+           attributes_csatresults_agentrating = n.attributes_csatresults_agentrating,
+           attributes_csatresults_resolutionrating = n.attributes_csatresults_resolutionrating
+      FROM now_filled n
+     WHERE e.contactid = n.contactid AND e.initiationtimestamp = n.initiationtimestamp
+    RETURNING e.contactid, e.initiationtimestamp, e.attributes_accountnumbers, e.attributes_juniferid, n.relink
+  ), link AS (
+    SELECT DISTINCT ON (r.contactid, a.account) r.contactid, a.account, s.source, r.initiationtimestamp
+      FROM refill r,
+           LATERAL (VALUES (1, 'attributes_accountnumbers', r.attributes_accountnumbers),
+                           (2, 'attributes_juniferid', r.attributes_juniferid)) AS s(n, source, list),
+           LATERAL regexp_split_to_table(s.list, '[,; \t\r\n]+') AS t(number),
+           LATERAL (SELECT CASE WHEN t.number ~ '^[-+]?[0-9]+$'
+                                 AND t.number::numeric BETWEEN -9223372036854775808 AND 9223372036854775807
+                                THEN t.number::numeric::bigint END) AS a(account)
+     WHERE r.relink AND a.account IS NOT NULL
+     ORDER BY r.contactid, a.account, s.n
+  ), unlink AS (
+    DELETE FROM connect_lake.contact_account c
+     USING refill r
+     WHERE r.relink AND c.contactid = r.contactid
+       AND NOT EXISTS (SELECT FROM link l WHERE l.contactid = c.contactid AND l.account = c.account)
+  ), relinked AS (
+    INSERT INTO connect_lake.contact_account AS c (contactid, account, source, initiationtimestamp)
+    SELECT contactid, account, source, initiationtimestamp FROM link
+    ON CONFLICT (contactid, account) DO UPDATE SET source = excluded.source
+     WHERE c.source IS DISTINCT FROM excluded.source
+  )
+  SELECT count(*) INTO refilled FROM refill;
+  IF refilled > 0 THEN
+    RAISE WARNING 'connect_lake 0.2.0: attributes_* columns of % contact trace records filled from other spellings of their keys', refilled;
+  END IF;
+END
+$upgrade$;

@@ -202,8 +202,9 @@ SELECT attributes_csatresults_agentrating AS agent_rating, attributes_csatresult
 SELECT attributes, attributes_intent
   FROM connect_lake.ctr_parse('{"ContactId": "a1b2c3d4-0001-4000-8000-000000000001", "InitiationTimestamp": "2024-03-01T09:00:00Z",
     "Attributes": "odd"}'::jsonb);
--- A DBA points intent at another key (exact case), drops juniferId, and
--- points the agent rating at a key this record does not have.
+-- A DBA points intent at another key (Intent: spelt exactly, it wins over
+-- intent, which flattens to the same name), drops juniferId, and points the
+-- agent rating at a key this record does not have.
 INSERT INTO connect_lake.ctr_attribute_map VALUES ('attributes_intent', 'Intent'), ('attributes_juniferid', NULL);
 SELECT attributes_intent, attributes_juniferid
   FROM connect_lake.ctr_parse((SELECT doc FROM doc WHERE name = 'full'));
@@ -235,6 +236,114 @@ SELECT p.oid::regprocedure AS function, p.provolatile AS volatility, p.proparall
 SELECT connect_lake.ctr_parse('{}'::jsonb, '{"attributes_nope": "x"}');
 SELECT connect_lake.ctr_parse('{}'::jsonb, '{"attributes_intent": 1}');
 SELECT connect_lake.ctr_parse('{}'::jsonb, '["attributes_intent"]');
+
+-- Attribute keys flattened as the warehouse flattened them into column
+-- names: ASCII letters lower-cased, each run of other characters as one '_',
+-- '_' trimmed from both ends.  Non-ASCII letters are other characters (lower()
+-- under COLLATE "C" changes ASCII only; the Kelvin sign U&'\212A' is not a k).
+SELECT k AS key, connect_lake.ctr_attribute_column(k) AS column_name,
+       connect_lake.ctr_attribute_column(k) IS NOT DISTINCT FROM
+         'attributes_' || nullif(trim(BOTH '_' FROM regexp_replace(lower(k COLLATE "C"), '[^a-z0-9]+', '_', 'g')), '')
+         AS same_as_sql
+  FROM unnest(ARRAY['csatResults.agentRating', 'csatResults_agentRating', 'CSATResults.AgentRating',
+                    '..csat--Results__.agent Rating!', '_intent_', 'A1-2B', 'Intént', 'ïntent', 'intent™',
+                    U&'\212A', '...', '', 'case_id']) AS k;
+
+-- A column takes its mapped key spelt exactly, else the first key in byte
+-- order (COLLATE "C": upper case first, a prefix first) that flattens to the
+-- same name; whatever order the record lists its keys in.  The raw text
+-- (json-c) and jsonb parsers agree on every row.
+CREATE FUNCTION pg_temp.ctr_doc(attrs text) RETURNS text LANGUAGE sql IMMUTABLE
+  AS $$ SELECT '{"ContactId": "a1b2c3d4-0001-4000-8000-000000000001", "InitiationTimestamp": "2024-03-01T09:00:00Z", "Attributes": '
+               || attrs || '}' $$;
+CREATE TEMP TABLE spelt (n int PRIMARY KEY, name text NOT NULL, attrs text NOT NULL);
+INSERT INTO spelt VALUES
+  (1, 'spelling 1', '{"csatResults.agentRating": "1"}'),
+  (2, 'spelling 2', '{"csatResults_agentRating": "2"}'),
+  (3, 'spelling 3', '{"CSATResults.AgentRating": "3"}'),
+  (4, 'mapped key spelt exactly', '{"csatresults_agentrating": "1", "CSATResults.AgentRating": "2", "csatResults.agentRating": "3", "INTENT": "INTENT", "intent": "intent"}'),
+  (5, 'the same, reordered', '{"intent": "intent", "csatResults.agentRating": "3", "INTENT": "INTENT", "CSATResults.AgentRating": "2", "csatresults_agentrating": "1"}'),
+  (6, 'first in byte order', '{"intent_": "intent_", "Intent": "Intent", "INTENT": "INTENT", "caseid": "caseid", "CaseID": "CaseID"}'),
+  (7, 'the same, reordered', '{"CaseID": "CaseID", "INTENT": "INTENT", "caseid": "caseid", "Intent": "Intent", "intent_": "intent_"}'),
+  (8, 'punctuation at the ends, runs', '{"..Intent!!": "..Intent!!", "__CaseID--": "__CaseID--", "--JuniferID ": "--JuniferID ", "csatResults...agentRating": "4"}'),
+  (9, 'a separator inside is kept', '{"in_tent": "in_tent", "case_id": "case_id", "Junifer Id": "Junifer Id", "csat.results.agent.rating": "5"}'),
+  (10, 'non-ASCII letters separate', '{"intent™": "intent™", "Ïntent": "Ïntent", "caseÍd": "caseÍd", "\u00a0juniferId": "nbsp juniferId"}'),
+  (11, 'punctuation alone', '{"...": "...", "": "empty", "™": "™", "_": "_"}'),
+  (12, 'a key twice: the last', '{"intent": "first", "intent": "last"}'),
+  (13, 'key first, then value', '{"csatResults.agentRating": "None", "csatresults_agentrating": "4"}');
+SELECT s.n, s.name, p.attributes_intent AS intent, p.attributes_caseid AS caseid,
+       p.attributes_juniferid AS juniferid, p.attributes_csatresults_agentrating AS agent_rating,
+       to_jsonb(t) = to_jsonb(p) AS text_agrees
+  FROM spelt s,
+       LATERAL connect_lake.ctr_parse(pg_temp.ctr_doc(s.attrs)::jsonb) p,
+       LATERAL connect_lake.ctr_parse(pg_temp.ctr_doc(s.attrs)) t
+ ORDER BY s.n;
+-- attributes keeps every key, those that lost included.
+SELECT s.n, p.attributes
+  FROM spelt s, LATERAL connect_lake.ctr_parse(pg_temp.ctr_doc(s.attrs)::jsonb) p
+ WHERE s.n IN (4, 6, 11, 13) ORDER BY s.n;
+
+-- An explicit entry wins over the default rule: the column takes the DBA's
+-- key (and its spellings) and no longer intent's.  NULL: no key fills it.
+INSERT INTO connect_lake.ctr_attribute_map VALUES ('attributes_intent', 'callReason');
+SELECT x.name, p.attributes_intent, t.attributes_intent AS from_text
+  FROM (VALUES (1, 'intent only', '{"intent": "intent"}'),
+               (2, 'spellings of callReason', '{"intent": "intent", "call_reason": "call_reason", "CallReason": "CallReason", "CALLREASON": "CALLREASON"}'),
+               (3, 'callReason spelt exactly', '{"intent": "intent", "CallReason": "CallReason", "callReason": "callReason"}')) AS x(n, name, attrs),
+       LATERAL connect_lake.ctr_parse(pg_temp.ctr_doc(x.attrs)::jsonb) p,
+       LATERAL connect_lake.ctr_parse(pg_temp.ctr_doc(x.attrs)) t
+ ORDER BY x.n;
+UPDATE connect_lake.ctr_attribute_map SET attribute_key = NULL WHERE column_name = 'attributes_intent';
+SELECT attributes_intent FROM connect_lake.ctr_parse(pg_temp.ctr_doc('{"intent": "intent", "Intent": "Intent"}')::jsonb);
+DELETE FROM connect_lake.ctr_attribute_map;
+-- A mapped key that flattens to nothing matches itself only.
+SELECT x.attrs, p.attributes_intent
+  FROM (VALUES (1, '{"...": "dots", "--": "dashes", "intent": "intent"}'), (2, '{"--": "dashes"}')) AS x(n, attrs),
+       LATERAL connect_lake.ctr_parse(pg_temp.ctr_doc(x.attrs)::jsonb, '{"attributes_intent": "..."}') p
+ ORDER BY x.n;
+-- A map that changes from row to row is read again for each change.
+SELECT x.map, p.attributes_intent
+  FROM (VALUES (1, '{"attributes_intent": "intent"}'), (2, '{"attributes_intent": "CALLREASON"}'),
+               (3, '{"attributes_intent": "CALLREASON"}'), (4, '{"attributes_intent": "intent"}'),
+               (5, '{"attributes_intent": null}')) AS x(n, map),
+       LATERAL connect_lake.ctr_parse(pg_temp.ctr_doc('{"Intent": "Intent", "callReason": "callReason"}')::jsonb, x.map::jsonb) p
+ ORDER BY x.n;
+
+-- The rule written in SQL, checked on 2,000 records made of random subsets
+-- of spellings of the mapped keys (most records have a collision):
+-- ctr_parse() fills every column as the SQL picks, from jsonb and from text.
+CREATE FUNCTION pg_temp.flat(k text) RETURNS text LANGUAGE sql IMMUTABLE
+  AS $$ SELECT trim(BOTH '_' FROM regexp_replace(lower(k COLLATE "C"), '[^a-z0-9]+', '_', 'g')) $$;
+CREATE TEMP TABLE spellings AS
+SELECT i, (SELECT jsonb_object_agg(k, ((i + o) % 5 + 1)::text)
+             FROM unnest(ARRAY['intent', 'Intent', 'INTENT', 'intent_', '_intent', 'in.tent', 'intent™',
+                               'caseId', 'CaseId', 'caseid', 'case_id', 'CASEID.',
+                               'csatResults.agentRating', 'csatResults_agentRating', 'CSATResults.AgentRating',
+                               'csatresults_agentrating', 'csat.results.agent.rating',
+                               'juniferId', 'JUNIFER-ID', '~juniferid~']) WITH ORDINALITY AS u(k, o)
+            WHERE get_bit(decode(md5(i::text), 'hex'), o::int) = 1) AS attrs
+  FROM generate_series(1, 2000) AS i;
+WITH want AS (
+  SELECT s.i, m.column_name,
+         (SELECT a.value FROM jsonb_each_text(s.attrs) AS a
+           WHERE a.key = m.attribute_key
+              OR (pg_temp.flat(a.key) = pg_temp.flat(m.attribute_key) AND pg_temp.flat(a.key) <> '')
+           ORDER BY a.key = m.attribute_key DESC, a.key COLLATE "C" LIMIT 1) AS value,
+         (SELECT count(*) FROM jsonb_each_text(s.attrs) AS a
+           WHERE a.key = m.attribute_key OR pg_temp.flat(a.key) = pg_temp.flat(m.attribute_key)) AS candidates
+    FROM spellings s, connect_lake.ctr_attribute_map_effective m
+   WHERE s.attrs IS NOT NULL
+), got AS (
+  SELECT s.i, to_jsonb(connect_lake.ctr_parse(pg_temp.ctr_doc(s.attrs::text)::jsonb)) AS p,
+              to_jsonb(connect_lake.ctr_parse(pg_temp.ctr_doc(s.attrs::text))) AS t
+    FROM spellings s WHERE s.attrs IS NOT NULL
+)
+SELECT count(DISTINCT w.i) AS records,
+       count(DISTINCT w.i) FILTER (WHERE w.candidates > 1) AS with_a_collision,
+       count(*) FILTER (WHERE w.value IS NOT NULL) AS columns_filled,
+       count(*) FILTER (WHERE g.p ->> w.column_name IS DISTINCT FROM w.value) AS jsonb_differs,
+       count(*) FILTER (WHERE g.t ->> w.column_name IS DISTINCT FROM w.value) AS text_differs
+  FROM want w JOIN got g USING (i);
 
 -- ingest(): one record at a time, through the row writer.  Three versions
 -- of one contact, delivered out of order and twice: the latest wins.

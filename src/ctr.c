@@ -3,7 +3,9 @@
  *
  * The one description of a CTR's fields (connect-formats.md section 1), used
  * by ctr_parse() here and by the file loader.  Column names are the key path
- * lower-cased and joined by '_' (see sql/install/20_ctr.sql).
+ * lower-cased and joined by '_' (see sql/install/20_ctr.sql); the
+ * attributes_* columns are named after contact attribute keys flattened as
+ * the warehouse flattened them (attrkey.h).
  */
 #include "postgres.h"
 
@@ -17,6 +19,7 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
+#include "attrkey.h"
 #include "connect_lake.h"
 #include "convert.h"
 #include "kinds.h"
@@ -27,6 +30,7 @@ PG_FUNCTION_INFO_V1(ctr_parse_text);
 PG_FUNCTION_INFO_V1(ctr_parse_jsonb_map);
 PG_FUNCTION_INFO_V1(ctr_parse_text_map);
 PG_FUNCTION_INFO_V1(ctr_attribute_map_changed);
+PG_FUNCTION_INFO_V1(ctr_attribute_column);
 
 static void ctr_finish(CLMapState *st);
 
@@ -149,6 +153,13 @@ CLRecordKind cl_kind_ctr = {
  * The columns filled from contact attributes, in the order of the type.  The
  * last two are integers: a rating that is not an integer ("None", "", "4.5")
  * leaves the column NULL; the attributes column keeps the raw value.
+ *
+ * Each column has a key in the map (the default or the DBA's).  A record
+ * fills the column from that key spelt exactly, else from any key that
+ * flattens as the warehouse flattened keys into column names to the same
+ * name (csatResults.agentRating, csatResults_agentRating and
+ * CSATResults.AgentRating all fill attributes_csatresults_agentrating),
+ * the first of them in byte order: see attrkey.h.
  */
 #define CTR_NATTRCOLS 6
 static const char *const attr_columns[CTR_NATTRCOLS] = {
@@ -160,16 +171,14 @@ static const char *const attr_columns[CTR_NATTRCOLS] = {
 	"attributes_csatresults_resolutionrating",
 };
 static const bool attr_is_int[CTR_NATTRCOLS] = {false, false, false, false, true, true};
+StaticAssertDecl(CTR_NATTRCOLS <= CL_ATTR_MAX_COLUMNS, "too many attributes_* columns for one matcher");
 
-/* Which attribute key fills each column (NULL: the column stays NULL). */
-typedef struct CtrAttrMap
-{
-	char	   *key[CTR_NATTRCOLS];
-	int			keylen[CTR_NATTRCOLS];
-} CtrAttrMap;
-
-/* The configured map (ctr_attribute_map_effective), cached per backend. */
-static CtrAttrMap *configured_map = NULL;
+/*
+ * The configured map (ctr_attribute_map_effective), cached per backend in a
+ * context of its own, emptied when the map is next loaded.
+ */
+static ClAttrMatcher *configured_map = NULL;
+static MemoryContext configured_map_cxt = NULL;
 static bool map_callback_registered = false;
 static Oid	map_relid = InvalidOid;
 
@@ -177,9 +186,32 @@ static void
 map_invalidate(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == map_relid)
-	{
-		configured_map = NULL;	/* memory: a small leak per change */
-	}
+		configured_map = NULL;
+}
+
+/*
+ * An attribute map is a matcher (attrkey.h): which key fills each column
+ * (none: the column stays NULL), flattened once when the map is read, so that
+ * a record's keys are matched with no allocation.
+ */
+static ClAttrMatcher *
+map_new(MemoryContext cxt)
+{
+	ClAttrMatcher *map = MemoryContextAlloc(cxt, sizeof(ClAttrMatcher));
+
+	cl_attr_matcher_init(map, CTR_NATTRCOLS);
+	return map;
+}
+
+/* Column i is filled from key (len bytes) and the keys flattening like it. */
+static void
+map_set_key(ClAttrMatcher *map, int i, const char *key, int len, MemoryContext cxt)
+{
+	char	   *k = MemoryContextAlloc(cxt, len + 1);
+
+	memcpy(k, key, len);
+	k[len] = '\0';
+	cl_attr_matcher_set(map, i, k, len, MemoryContextAlloc(cxt, len + 1));
 }
 
 static int
@@ -191,10 +223,10 @@ attr_column_index(const char *name, int len)
 	return -1;
 }
 
-static CtrAttrMap *
+static ClAttrMatcher *
 load_configured_map(void)
 {
-	CtrAttrMap *map;
+	ClAttrMatcher *map;
 	int			rc;
 
 	if (!map_callback_registered)
@@ -203,13 +235,18 @@ load_configured_map(void)
 		map_callback_registered = true;
 	}
 	map_relid = cl_relation_oid("ctr_attribute_map");
+	if (configured_map_cxt == NULL)
+		configured_map_cxt = AllocSetContextCreate(TopMemoryContext, "connect_lake ctr attribute map",
+												   ALLOCSET_SMALL_SIZES);
+	else
+		MemoryContextReset(configured_map_cxt); /* no reference to the old map is left */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "connect_lake: SPI_connect failed");
 	rc = SPI_execute("SELECT column_name::pg_catalog.text, attribute_key"
 					 "  FROM connect_lake.ctr_attribute_map_effective", true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "connect_lake: reading ctr_attribute_map_effective failed: %s", SPI_result_code_string(rc));
-	map = MemoryContextAllocZero(TopMemoryContext, sizeof(CtrAttrMap));
+	map = map_new(configured_map_cxt);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		char	   *col = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
@@ -217,16 +254,13 @@ load_configured_map(void)
 		int			i = col ? attr_column_index(col, strlen(col)) : -1;
 
 		if (i >= 0 && key != NULL)
-		{
-			map->key[i] = MemoryContextStrdup(TopMemoryContext, key);
-			map->keylen[i] = strlen(key);
-		}
+			map_set_key(map, i, key, strlen(key), configured_map_cxt);
 	}
 	SPI_finish();
 	return map;
 }
 
-static CtrAttrMap *
+static ClAttrMatcher *
 get_configured_map(void)
 {
 	if (configured_map == NULL)
@@ -238,10 +272,10 @@ get_configured_map(void)
  * An explicit map: a jsonb object {"attributes_intent": "intent", ...}.  It is
  * the whole map: a column it does not name stays NULL.
  */
-static CtrAttrMap *
+static ClAttrMatcher *
 parse_map(Jsonb *mapdoc, MemoryContext cxt)
 {
-	CtrAttrMap *map = MemoryContextAllocZero(cxt, sizeof(CtrAttrMap));
+	ClAttrMatcher *map = map_new(cxt);
 	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken tok;
@@ -274,10 +308,7 @@ parse_map(Jsonb *mapdoc, MemoryContext cxt)
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("attribute map value of \"%s\" must be a string (an attribute key) or null",
 								attr_columns[col])));
-			map->key[col] = MemoryContextAlloc(cxt, v.val.string.len + 1);
-			memcpy(map->key[col], v.val.string.val, v.val.string.len);
-			map->key[col][v.val.string.len] = '\0';
-			map->keylen[col] = v.val.string.len;
+			map_set_key(map, col, v.val.string.val, v.val.string.len, cxt);
 		}
 	}
 	return map;
@@ -292,8 +323,13 @@ static int	attr_att[CTR_NATTRCOLS];
 static void
 ctr_finish(CLMapState *st)
 {
-	CtrAttrMap *map;
+	ClAttrMatcher *map;
 	Jsonb	   *attrs;
+	JsonbContainer *jc;
+	ClAttrPick	picks[CTR_NATTRCOLS];
+	const char *keys;
+	uint32		nkeys,
+				off = 0;
 
 	if (attr_typid != st->tupdesc->tdtypeid)
 	{
@@ -315,7 +351,24 @@ ctr_finish(CLMapState *st)
 	attrs = DatumGetJsonbP(st->values[attr_att_attributes]);
 	if (!JB_ROOT_IS_OBJECT(attrs) || JB_ROOT_IS_SCALAR(attrs) || JB_ROOT_COUNT(attrs) == 0)
 		return;
-	map = st->private ? (CtrAttrMap *) st->private : get_configured_map();
+	map = st->private ? (ClAttrMatcher *) st->private : get_configured_map();
+
+	/*
+	 * Offer every key to the columns.  An object's keys are its first nkeys
+	 * JEntries, their strings back to back at the start of the data (jsonb.h);
+	 * walking them directly costs no iterator.
+	 */
+	memset(picks, 0, sizeof(picks));
+	jc = &attrs->root;
+	nkeys = JsonContainerSize(jc);
+	keys = (const char *) &jc->children[nkeys * 2];
+	for (uint32 k = 0; k < nkeys; k++)
+	{
+		uint32		start = off;
+
+		JBE_ADVANCE_OFFSET(off, jc->children[k]);
+		cl_attr_offer(map, picks, keys + start, off - start);
+	}
 
 	for (int i = 0; i < CTR_NATTRCOLS; i++)
 	{
@@ -325,9 +378,9 @@ ctr_finish(CLMapState *st)
 		int			len;
 		int			att = attr_att[i];
 
-		if (map->key[i] == NULL || att < 0)
+		if (picks[i].key == NULL || att < 0)
 			continue;
-		v = getKeyJsonValueFromContainer(&attrs->root, map->key[i], map->keylen[i], &buf);
+		v = getKeyJsonValueFromContainer(jc, picks[i].key, picks[i].keylen, &buf);
 		if (v == NULL)
 			continue;
 		/* attribute values are strings; a number or boolean is taken as its text */
@@ -368,6 +421,28 @@ ctr_finish(CLMapState *st)
 }
 
 /*
+ * ctr_attribute_column(key text) RETURNS text: the column the warehouse named
+ * after an attribute key, 'attributes_' || the key flattened; NULL when the
+ * key flattens to nothing.  IMMUTABLE: the rule ctr_finish() matches by.
+ */
+Datum
+ctr_attribute_column(PG_FUNCTION_ARGS)
+{
+	text	   *key = PG_GETARG_TEXT_PP(0);
+	int			len = VARSIZE_ANY_EXHDR(key);
+	const char prefix[] = "attributes_";
+	int			plen = sizeof(prefix) - 1;
+	char	   *out = palloc(plen + len);
+	int			n;
+
+	memcpy(out, prefix, plen);
+	n = cl_attr_flatten(VARDATA_ANY(key), len, out + plen, len);
+	if (n <= 0)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(out, plen + n));
+}
+
+/*
  * Trigger on ctr_attribute_map: row changes do not invalidate caches by
  * themselves, so tell every backend (at commit) to reload the map.
  */
@@ -392,8 +467,9 @@ ctr_attribute_map_changed(PG_FUNCTION_ARGS)
 typedef struct ParseCache
 {
 	CLMapState	st;
-	CtrAttrMap *map;
+	ClAttrMatcher *map;
 	Jsonb	   *mapdoc;
+	MemoryContext map_cxt;		/* map and mapdoc; emptied when the map changes */
 } ParseCache;
 
 static CLMapState *
@@ -415,11 +491,16 @@ parse_state(FunctionCallInfo fcinfo, Jsonb *mapdoc)
 		if (pc->mapdoc == NULL || VARSIZE(pc->mapdoc) != VARSIZE(mapdoc) ||
 			memcmp(pc->mapdoc, mapdoc, VARSIZE(mapdoc)) != 0)
 		{
-			old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-			pc->map = parse_map(mapdoc, fcinfo->flinfo->fn_mcxt);
-			pc->mapdoc = palloc(VARSIZE(mapdoc));
+			/* a map per row costs one map's memory, not one per row */
+			if (pc->map_cxt == NULL)
+				pc->map_cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "ctr_parse attribute map",
+													ALLOCSET_SMALL_SIZES);
+			pc->map = NULL;
+			pc->mapdoc = NULL;
+			MemoryContextReset(pc->map_cxt);
+			pc->map = parse_map(mapdoc, pc->map_cxt);
+			pc->mapdoc = MemoryContextAlloc(pc->map_cxt, VARSIZE(mapdoc));
 			memcpy(pc->mapdoc, mapdoc, VARSIZE(mapdoc));
-			MemoryContextSwitchTo(old);
 		}
 	}
 	pc->st.private = mapdoc ? pc->map : NULL;

@@ -10,6 +10,13 @@
 -- works too once ensure_partitions() has made the months (landed_at stays
 -- NULL: not landed by the lake's writers).  Column names follow the warehouse model: the CTR key path
 -- lower-cased and joined by '_' (Agent.RoutingProfile.Name -> agent_routingprofile_name).
+--
+-- The attributes_* columns are named as the warehouse named a contact
+-- attribute's column: the key flattened (ASCII letters lower-cased, each run
+-- of anything but [a-z0-9] as one '_', trimmed of '_'; ctr_attribute_column()).
+-- Each column has a key in ctr_attribute_map_effective; a record fills it
+-- from that key spelt exactly, else from the first key in byte order that
+-- flattens to the same name (src/attrkey.h).  attributes keeps every key.
 
 CREATE TYPE connect_lake.ctr AS (
   contactid                                   uuid,
@@ -232,13 +239,13 @@ COMMENT ON COLUMN connect_lake.ctr_events.additionalemailrecipients IS 'Addition
 COMMENT ON COLUMN connect_lake.ctr_events.externalthirdparty IS 'ExternalThirdParty as JSON.';
 COMMENT ON COLUMN connect_lake.ctr_events.contactdetails IS 'ContactDetails map (tasks) as JSON.';
 COMMENT ON COLUMN connect_lake.ctr_events.tags IS 'Tags map as JSON.';
-COMMENT ON COLUMN connect_lake.ctr_events.attributes IS 'Attributes: every user-defined contact attribute, keys with their case kept.';
-COMMENT ON COLUMN connect_lake.ctr_events.attributes_intent IS 'Contact attribute mapped by ctr_attribute_map (default key intent).';
-COMMENT ON COLUMN connect_lake.ctr_events.attributes_caseid IS 'Contact attribute mapped by ctr_attribute_map (default key caseId): links the contact to a case.';
-COMMENT ON COLUMN connect_lake.ctr_events.attributes_accountnumbers IS 'Contact attribute mapped by ctr_attribute_map (default key accountNumbers): comma or space separated account numbers.';
-COMMENT ON COLUMN connect_lake.ctr_events.attributes_juniferid IS 'Contact attribute mapped by ctr_attribute_map (default key juniferId).';
-COMMENT ON COLUMN connect_lake.ctr_events.attributes_csatresults_agentrating IS 'Contact attribute mapped by ctr_attribute_map: post-contact survey rating of the agent.';
-COMMENT ON COLUMN connect_lake.ctr_events.attributes_csatresults_resolutionrating IS 'Contact attribute mapped by ctr_attribute_map: post-contact survey rating of the resolution.';
+COMMENT ON COLUMN connect_lake.ctr_events.attributes IS 'Attributes: every user-defined contact attribute, keys with their case kept (also keys that fill the same attributes_* column).';
+COMMENT ON COLUMN connect_lake.ctr_events.attributes_intent IS 'Contact attribute mapped by ctr_attribute_map (default key intent), spelt exactly or any way that flattens to the same name (Intent, INTENT). Of several keys of one record, the mapped key spelt exactly wins, else the first in byte order; attributes keeps them all.';
+COMMENT ON COLUMN connect_lake.ctr_events.attributes_caseid IS 'Contact attribute mapped by ctr_attribute_map (default key caseId), spelt exactly or any way that flattens to the same name (CaseId, caseid): links the contact to a case. Of several keys of one record, the mapped key spelt exactly wins, else the first in byte order; attributes keeps them all.';
+COMMENT ON COLUMN connect_lake.ctr_events.attributes_accountnumbers IS 'Contact attribute mapped by ctr_attribute_map (default key accountNumbers), spelt exactly or any way that flattens to the same name: comma or space separated account numbers. Of several keys of one record, the mapped key spelt exactly wins, else the first in byte order; attributes keeps them all.';
+COMMENT ON COLUMN connect_lake.ctr_events.attributes_juniferid IS 'Contact attribute mapped by ctr_attribute_map (default key juniferId), spelt exactly or any way that flattens to the same name (JuniferID). Of several keys of one record, the mapped key spelt exactly wins, else the first in byte order; attributes keeps them all.';
+COMMENT ON COLUMN connect_lake.ctr_events.attributes_csatresults_agentrating IS 'Contact attribute mapped by ctr_attribute_map (default key csatResults.agentRating), spelt exactly or any way that flattens to the same name (csatResults_agentRating, CSATResults.AgentRating): post-contact survey rating of the agent; NULL when not an integer. Of several keys of one record, the mapped key spelt exactly wins, else the first in byte order; attributes keeps them all.';
+COMMENT ON COLUMN connect_lake.ctr_events.attributes_csatresults_resolutionrating IS 'Contact attribute mapped by ctr_attribute_map (default key csatResults.resolutionRating), spelt exactly or any way that flattens to the same name: post-contact survey rating of the resolution; NULL when not an integer. Of several keys of one record, the mapped key spelt exactly wins, else the first in byte order; attributes keeps them all.';
 COMMENT ON COLUMN connect_lake.ctr_events.extra IS 'Every key of the record the mapping does not know, as JSON (nothing is lost when AWS adds fields).';
 COMMENT ON COLUMN connect_lake.ctr_events.versions_seen IS 'How many versions of this contact have landed (re-deliveries and updates).';
 COMMENT ON COLUMN connect_lake.ctr_events.source_file IS 'File the winning version came from; NULL when it came through ingest().';
@@ -254,9 +261,9 @@ CREATE TABLE connect_lake.ctr_attribute_map (
   attribute_key text
 );
 COMMENT ON TABLE connect_lake.ctr_attribute_map IS
-  'Overrides of which contact attribute key fills each attributes_* column of ctr_events (defaults: ctr_attribute_map_default).';
+  'Overrides of which contact attribute key fills each attributes_* column of ctr_events (defaults: ctr_attribute_map_default). A key fills its column spelt exactly or any way that flattens to the same name, as the warehouse named columns (ASCII lower case, each run of other characters as _, trimmed: ctr_attribute_column()). Of several keys of one record, the mapped key spelt exactly wins, else the first in byte order.';
 COMMENT ON COLUMN connect_lake.ctr_attribute_map.column_name IS 'An attributes_* column of ctr_events.';
-COMMENT ON COLUMN connect_lake.ctr_attribute_map.attribute_key IS 'The contact attribute key (exact case) whose value fills the column; NULL leaves the column empty.';
+COMMENT ON COLUMN connect_lake.ctr_attribute_map.attribute_key IS 'The contact attribute key whose value fills the column, spelt exactly (preferred) or any way that flattens to the same name; NULL leaves the column empty.';
 
 CREATE VIEW connect_lake.ctr_attribute_map_default (column_name, attribute_key) AS
   VALUES ('attributes_intent'::name, 'intent'::text),
@@ -265,7 +272,7 @@ CREATE VIEW connect_lake.ctr_attribute_map_default (column_name, attribute_key) 
          ('attributes_juniferid', 'juniferId'),
          ('attributes_csatresults_agentrating', 'csatResults.agentRating'),
          ('attributes_csatresults_resolutionrating', 'csatResults.resolutionRating');
-COMMENT ON VIEW connect_lake.ctr_attribute_map_default IS 'Built-in attribute keys of the attributes_* columns.';
+COMMENT ON VIEW connect_lake.ctr_attribute_map_default IS 'Built-in attribute keys of the attributes_* columns: each flattens to its column''s name, so the warehouse''s spellings of it fill the column too.';
 COMMENT ON COLUMN connect_lake.ctr_attribute_map_default.column_name IS 'An attributes_* column of ctr_events.';
 COMMENT ON COLUMN connect_lake.ctr_attribute_map_default.attribute_key IS 'Default contact attribute key of the column.';
 
@@ -376,6 +383,12 @@ CREATE FUNCTION connect_lake.ctr_parse(doc text) RETURNS connect_lake.ctr
   LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.ctr_parse(text) IS
   'One contact trace record as raw JSON text (as it lies in a file) as a typed connect_lake.ctr row; attributes_* columns by the configured ctr_attribute_map.';
+
+CREATE FUNCTION connect_lake.ctr_attribute_column(key text) RETURNS text
+  AS 'MODULE_PATHNAME', 'ctr_attribute_column'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.ctr_attribute_column(text) IS
+  'The column the warehouse named after a contact attribute key: attributes_ || the key with ASCII letters lower-cased, each run of other characters (non-ASCII letters too) as _, trimmed of _ (csatResults.agentRating -> attributes_csatresults_agentrating); NULL when nothing is left. Keys that give the same column are spellings of one another for ctr_attribute_map.';
 
 CREATE FUNCTION connect_lake.ctr_attribute_map_json() RETURNS jsonb
   LANGUAGE sql STABLE PARALLEL SAFE

@@ -130,14 +130,18 @@ sub load_batch
 		"$db: no file of batch '$b' failed");
 }
 
-# The DBA's configuration, set before anything loads: an attribute map
-# override and a calendar of their own with a holiday (rows of tables
-# pg_dump dumps; an upgrade must keep them).
+# The DBA's configuration, set before anything loads: attribute map
+# overrides and a calendar of their own with a holiday (rows of tables
+# pg_dump dumps; an upgrade must keep them).  The generated CTRs spell
+# their keys intent and accountNumbers: 0.1.0 fills neither column by these
+# overrides, 0.2.0 fills both (other spellings of the mapped key), so the
+# upgrade must refill the rows 0.1.0 landed, and their account links.
 sub configure
 {
 	my ($db) = @_;
 	sql($db, q{
-		INSERT INTO connect_lake.ctr_attribute_map VALUES ('attributes_intent', 'Intent');
+		INSERT INTO connect_lake.ctr_attribute_map VALUES ('attributes_intent', 'Intent'),
+		                                                   ('attributes_accountnumbers', 'AccountNumbers');
 		INSERT INTO connect_lake.calendar (name, time_zone) VALUES ('acme', 'Europe/Dublin');
 		INSERT INTO connect_lake.holiday (calendar, day, name) VALUES ('acme', '2024-03-18', 'St Patrick''s Day (observed)');
 	});
@@ -194,6 +198,8 @@ like($err, qr/WARNING:  connect_lake 0\.2\.0: 2 case events had an account that 
 	'the update says how many accounts were not integers');
 is(sql('upgraded', q{SELECT count(*) FROM connect_lake.case_events WHERE id LIKE 'legacy-case-%'}), 2,
 	'... and keeps their events');
+like($err, qr/WARNING:  connect_lake 0\.2\.0: attributes_\* columns of [1-9][0-9]* contact trace records filled from other spellings/,
+	'the update says how many CTRs it refilled by the attribute key rule');
 is(sql('upgraded', q{SELECT extversion FROM pg_extension WHERE extname = 'connect_lake'}), $current,
 	"upgraded: ALTER EXTENSION UPDATE goes from $released to $current");
 load_batch('upgraded', 'after');
