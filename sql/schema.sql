@@ -13,6 +13,16 @@ SELECT c.relname, c.relkind,
  WHERE c.relnamespace = 'connect_lake'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'f')
  ORDER BY c.relname;
 
+-- The warehouse's table names: views over the lake in a second schema of
+-- the extension, amazon_connect_enriched (test warehouse).
+SELECT pg_describe_object(d.classid, d.objid, 0) AS extension_schema
+  FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'connect_lake'
+ WHERE d.deptype = 'e' AND d.classid = 'pg_namespace'::regclass;
+SELECT c.relname, c.relkind
+  FROM pg_class c
+ WHERE c.relnamespace = 'amazon_connect_enriched'::regnamespace
+ ORDER BY c.relname;
+
 -- The install script creates no partitions.
 SELECT count(*) AS partitions
   FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -49,11 +59,13 @@ SELECT tgrelid::regclass, tgname FROM pg_trigger
 -- Documentation: tables, views, columns and functions without a comment (none expected).
 SELECT c.relname AS undocumented_relation
   FROM pg_class c
- WHERE c.relnamespace = 'connect_lake'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'f')
+ WHERE c.relnamespace IN ('connect_lake'::regnamespace, 'amazon_connect_enriched'::regnamespace)
+   AND c.relkind IN ('r', 'p', 'v', 'f')
    AND obj_description(c.oid, 'pg_class') IS NULL;
-SELECT c.relname, a.attname AS undocumented_column
+SELECT c.oid::regclass AS relation, a.attname AS undocumented_column
   FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
- WHERE c.relnamespace = 'connect_lake'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'f')
+ WHERE c.relnamespace IN ('connect_lake'::regnamespace, 'amazon_connect_enriched'::regnamespace)
+   AND c.relkind IN ('r', 'p', 'v', 'f')
    AND col_description(c.oid, a.attnum) IS NULL
  ORDER BY 1, 2;
 SELECT p.oid::regprocedure AS undocumented_function

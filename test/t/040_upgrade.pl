@@ -12,8 +12,8 @@
 #    of the lake, partitions included; the tables pg_dump dumps the data of
 #    (pg_extension_config_dump) and the privileges pg_dump takes as the
 #    extension's own (pg_init_privs);
-#  - the same data: every table and view of schema connect_lake holds the
-#    same rows (as multisets), but for the few columns that record when a
+#  - the same data: every table and view of schema connect_lake (and of
+#    amazon_connect_enriched, the extension's second schema) holds the same rows (as multisets), but for the few columns that record when a
 #    row landed (see %landing_time below);
 #  - and it still works: it loads more files after the upgrade (a new month,
 #    so partitions are created after the upgrade) just as the fresh lake
@@ -223,8 +223,11 @@ WITH ext AS (
 ), member AS (
   SELECT d.classid, d.objid, d.objsubid FROM pg_depend d, ext
    WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = ext.oid AND d.deptype = 'e'
+), nsp AS (      -- the extension's schema and the schemas it creates
+  SELECT extnamespace AS oid FROM ext
+  UNION SELECT objid FROM member WHERE classid = 'pg_namespace'::regclass
 ), rel AS (
-  SELECT c.oid FROM pg_class c, ext WHERE c.relnamespace = ext.extnamespace
+  SELECT c.oid FROM pg_class c JOIN nsp ON nsp.oid = c.relnamespace
   UNION SELECT objid FROM member WHERE classid = 'pg_class'::regclass
 ), fn AS (
   SELECT p.oid FROM pg_proc p, ext WHERE p.pronamespace = ext.extnamespace
@@ -252,7 +255,7 @@ WITH ext AS (
     FROM member m, pg_identify_object(m.classid, m.objid, m.objsubid) i
   UNION ALL
   SELECT 'schema', n.oid::regnamespace::text, 'owner ' || pg_get_userbyid(n.nspowner)
-    FROM pg_namespace n, ext WHERE n.oid = ext.extnamespace
+    FROM pg_namespace n JOIN nsp USING (oid)
   UNION ALL
   -- tables, partitions, views, sequences, composite types
   SELECT 'relation', c.oid::regclass::text,
@@ -403,7 +406,7 @@ WITH ext AS (
             FROM pg_type t JOIN typ USING (oid)
           UNION ALL
           SELECT pg_describe_object('pg_namespace'::regclass, n.oid, 0), coalesce(n.nspacl, acldefault('n', n.nspowner))
-            FROM pg_namespace n, ext WHERE n.oid = ext.extnamespace
+            FROM pg_namespace n JOIN nsp USING (oid)
           UNION ALL
           SELECT pg_describe_object('pg_foreign_data_wrapper'::regclass, w.oid, 0), coalesce(w.fdwacl, acldefault('F', w.fdwowner))
             FROM pg_foreign_data_wrapper w JOIN fdw USING (oid)
@@ -487,8 +490,9 @@ sub compare_catalog
 	}
 }
 
-# ---- Data: every table and view of schema connect_lake (a partitioned
-# table covers its partitions) and the sequences' values, each row as jsonb
+# ---- Data: every table and view of schema connect_lake and of the schemas
+# the extension creates (amazon_connect_enriched; a partitioned table covers
+# its partitions) and the sequences' values, each row as jsonb
 # text (so a column's type and name count, its position does not) without
 # the excluded columns; compared as the md5 of the sorted rows.
 sub data_relations
@@ -496,7 +500,11 @@ sub data_relations
 	my ($db) = @_;
 	return split /\n/, sql($db, q{
 		SELECT c.oid::regclass FROM pg_class c
-		 WHERE c.relnamespace = 'connect_lake'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+		 WHERE (c.relnamespace = 'connect_lake'::regnamespace
+		        OR c.relnamespace IN (SELECT d.objid FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+		                               WHERE e.extname = 'connect_lake' AND d.deptype = 'e'
+		                                 AND d.classid = 'pg_namespace'::regclass))
+		   AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
 		   AND NOT c.relispartition ORDER BY 1});
 }
 sub rows_sql
