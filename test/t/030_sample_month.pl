@@ -72,6 +72,45 @@ my %levels = map { split /\|/ } split /\n/, $node->safe_psql('postgres',
 	q{SELECT level_1, cases FROM connect_lake.cases_by_category('2026-09-01', '2026-10-01')});
 is_deeply(\%levels, $cases->{by_level_1_last_30_days}{counts}, 'cases_by_category matches the generator');
 
+# The warehouse's five queries, ported to amazon_connect_enriched as the
+# README shows them (CURRENT_DATE read as 2026-10-01, the day after the
+# month), agree with the lake's views over the same days: London days, the
+# month partly in BST.
+my $since = q{(detail_case_createddatetime AT TIME ZONE 'Europe/London')::date >= DATE '2026-10-01' - %d};
+my @ports = (
+	[ 'case volume by day',
+	  qq{SELECT (detail_case_createddatetime AT TIME ZONE 'Europe/London')::date AS day, COUNT(DISTINCT id)
+	       FROM amazon_connect_enriched.case_events WHERE } . sprintf($since, 30) . q{ GROUP BY day},
+	  q{SELECT day, cases_created FROM connect_lake.case_volume_daily(DATE '2026-10-01' - 30, '2026-10-01')} ],
+	[ 'open cases',
+	  q{SELECT COUNT(DISTINCT id)
+	      FROM (SELECT DISTINCT ON (id) * FROM amazon_connect_enriched.case_events
+	             ORDER BY id, detail_approximatechangetime DESC, event_id DESC) latest
+	     WHERE detail_case_fields_status NOT IN ('Closed', 'Resolved') AND detail_event_type <> 'CASE.DELETED'},
+	  q{SELECT open_cases FROM connect_lake.open_case_backlog} ],
+	[ 'complaints per day',
+	  qq{SELECT (detail_case_createddatetime AT TIME ZONE 'Europe/London')::date AS day, COUNT(DISTINCT id)
+	       FROM amazon_connect_enriched.case_events
+	      WHERE detail_case_fields_is_complaint = TRUE AND } . sprintf($since, 30) . q{ GROUP BY day},
+	  q{SELECT day, complaints FROM connect_lake.complaints_daily(DATE '2026-10-01' - 30, '2026-10-01')} ],
+	[ 'complaints by subject',
+	  qq{SELECT detail_case_fields_complaint_subject, COUNT(DISTINCT id)
+	       FROM amazon_connect_enriched.case_events
+	      WHERE detail_case_fields_is_complaint = TRUE AND } . sprintf($since, 90) . q{ GROUP BY 1},
+	  q{SELECT complaint_subject, complaints FROM connect_lake.complaints_by_subject(DATE '2026-10-01' - 90, '2026-10-01')} ],
+	[ 'cases by category',
+	  qq{SELECT detail_case_fields_level_1, COUNT(DISTINCT id)
+	       FROM amazon_connect_enriched.case_events WHERE } . sprintf($since, 30) . q{ GROUP BY 1},
+	  q{SELECT level_1, cases FROM connect_lake.cases_by_category(DATE '2026-10-01' - 30, '2026-10-01')} ]);
+for my $p (@ports)
+{
+	my ($name, $port, $lake) = @$p;
+	is($node->safe_psql('postgres', qq{
+		SELECT (SELECT count(*) > 0 FROM ($port) p) || ' ' || (SELECT count(*) FROM (($port) EXCEPT ALL ($lake)) d)
+		       || ' ' || (SELECT count(*) FROM (($lake) EXCEPT ALL ($port)) d)}),
+		'true 0 0', "warehouse query ported ($name): the lake's answer");
+}
+
 # Contacts per channel with average handle time.
 for my $ch (sort keys %{ $sum->{contacts}{by_channel} })
 {
