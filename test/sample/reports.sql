@@ -9,8 +9,14 @@
 SELECT day, cases_created, complaints, still_open
   FROM connect_lake.case_volume_daily(:'from', :'to') ORDER BY day;
 
-\echo '==> Open case backlog now'
-SELECT open_cases, overdue_cases, open_complaints FROM connect_lake.open_case_backlog;
+\echo '==> Open case backlog now (warehouse_query: the warehouse''s open-cases query ported, each case''s latest event)'
+SELECT open_cases, overdue_cases, open_complaints,
+       (SELECT COUNT(DISTINCT id)
+          FROM (SELECT DISTINCT ON (id) * FROM amazon_connect_enriched.case_events
+                 ORDER BY id, detail_approximatechangetime DESC, event_id DESC) latest
+         WHERE detail_case_fields_status NOT IN ('Closed', 'Resolved')
+           AND detail_event_type <> 'CASE.DELETED') AS warehouse_query
+  FROM connect_lake.open_case_backlog;
 
 \echo '==> Overdue cases (open past created + 2 working days): the oldest ten'
 SELECT case_id, level_1, is_complaint, created_at::date AS created, due_date::date AS due, working_days_open
