@@ -13,10 +13,11 @@ CL_INSTALL_SQL = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA_built     = $(CL_INSTALL_SQL)
 DATA           = $(filter-out $(CL_INSTALL_SQL),$(wildcard sql/$(EXTENSION)--*.sql))
 
-# Regression tests: every sql/*.sql that is not an extension script; schema
-# (which creates the extension) first, the rest by name.
-REGRESS      = schema $(filter-out schema,$(sort $(patsubst sql/%.sql,%,$(filter-out sql/$(EXTENSION)--%,$(wildcard sql/*.sql)))))
-REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
+# Regression tests, where pgvector keeps them: test/sql/*.sql with their
+# expected output in test/expected; schema (which creates the extension)
+# first, the rest by name.
+REGRESS      = schema $(filter-out schema,$(sort $(patsubst test/sql/%.sql,%,$(wildcard test/sql/*.sql))))
+REGRESS_OPTS = --inputdir=test --load-extension=plpgsql
 
 TAP_TESTS   = 1
 PROVE_TESTS = test/t/*.pl

@@ -1,4 +1,4 @@
--- Flow log parsing, connect_lake_fdw options, foreign tables over committed
+-- connect_lake_fdw options, foreign tables over committed
 -- fixtures, load() argument checking and privileges.  Files with errors,
 -- several sessions and big inputs are in test/t/010_loader.pl.
 SET client_min_messages = warning;
@@ -6,28 +6,8 @@ CREATE EXTENSION IF NOT EXISTS connect_lake;
 RESET client_min_messages;
 SET TimeZone = 'UTC';
 \getenv abs_srcdir PG_ABS_SRCDIR
-\set fixtures :abs_srcdir '/test/fixtures/flowlog'
+\set fixtures :abs_srcdir '/fixtures/flowlog'
 
--- ---------- contact_flow_log_parse ----------
-SELECT (p).contactid, (p)."timestamp", (p).contactflowmoduletype, (p).identifier, (p).parameters, (p).extra
-  FROM (SELECT connect_lake.contact_flow_log_parse('{
-    "ContactId": "11111111-2222-3333-4444-555555555555",
-    "ContactFlowId": "arn:aws:connect:us-west-2:0123456789012:instance/x/contact-flow/y",
-    "ContactFlowModuleType": "SetQueue",
-    "Timestamp": "2021-04-13T00:14:31.581Z",
-    "Parameters": {"Queue": "arn:aws:connect:us-west-2:0123456789012:instance/x/queue/z"},
-    "Surprise": {"new": true}}'::jsonb) AS p) s;
--- very old logs call Parameters "Events"; text input as it lies in a log message
-SELECT (p).parameters, (p).results, (p).externalresults, (p).moduleexecutionstack
-  FROM (SELECT connect_lake.contact_flow_log_parse(
-    '{"ContactId":"11111111-2222-3333-4444-555555555555","Timestamp":"2018-01-01T00:00:00Z","Events":{"Text":"Hi"},'
-    '"Results":"The Lambda Function Returned An Error.","ExternalResults":{"a":"1"},"ModuleExecutionStack":["m1"]}'::text) AS p) s;
--- errors name the field and the contact
-SELECT connect_lake.contact_flow_log_parse('{"ContactId":"11111111-2222-3333-4444-555555555555","Timestamp":"2017-11-09T12:17.898Z"}'::jsonb);
-SELECT connect_lake.contact_flow_log_parse('{"ContactId":"fba006bc-e6ed-4f17-b7a1-xxxxxxxxxxxx","Timestamp":"2024-05-04T22:28:30.474Z"}'::jsonb);
-SELECT connect_lake.contact_flow_log_parse('{"Timestamp":"2024-05-04T22:28:30.474Z"}'::jsonb);
-SELECT connect_lake.contact_flow_log_parse('[1]'::jsonb);
-SELECT connect_lake.contact_flow_log_parse('{"ContactId": "11111111-2222-3333-4444-555555555555",}'::text);
 SELECT connect_lake.kind_rowtype('contact_flow_log'), connect_lake.kind_rowtype('ctr');
 SELECT connect_lake.kind_rowtype('flowlog');
 
