@@ -531,56 +531,6 @@ ctr_parse_jsonb_map(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(cl_map_datum(st));
 }
 
-/* json-c objects are malloc'd: release them however the call ends. */
-static void
-release_json(void *arg)
-{
-	json_object_put((json_object *) arg);
-}
-
-/*
- * Parse one JSON text strictly (as it lies in a file) into a json-c object
- * owned by the current memory context.  Errors name the byte offset.
- */
-json_object *
-cl_parse_json_text(const char *s, int len, const char *what)
-{
-	json_tokener *tok = json_tokener_new();
-	json_object *obj;
-	enum json_tokener_error err;
-	size_t		end;
-	MemoryContextCallback *cb;
-
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	obj = json_tokener_parse_ex(tok, s, len);
-	err = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (obj == NULL || err != json_tokener_success)
-	{
-		if (obj)
-			json_object_put(obj);
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid JSON in %s at byte %zu: %s", what, end,
-						err == json_tokener_continue ? "unexpected end of input" : json_tokener_error_desc(err))));
-	}
-	while (end < (size_t) len && (s[end] == ' ' || s[end] == '\n' || s[end] == '\r' || s[end] == '\t'))
-		end++;
-	if (end < (size_t) len)
-	{
-		json_object_put(obj);
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid JSON in %s at byte %zu: text after the end of the record", what, end)));
-	}
-	cb = MemoryContextAlloc(CurrentMemoryContext, sizeof(MemoryContextCallback));
-	cb->func = release_json;
-	cb->arg = obj;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
-	return obj;
-}
-
 static Datum
 parse_text(FunctionCallInfo fcinfo, Jsonb *mapdoc)
 {

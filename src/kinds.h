@@ -22,12 +22,4 @@ extern CLRecordKind cl_kind_contact_flow_log;	/* flowlog.c */
 /* The kind load() and ingest() call `name`; errors naming the known ones if none. */
 extern CLRecordKind *cl_kind_by_name(const char *name);
 
-struct json_object;
-
-/*
- * One JSON text parsed strictly with json-c; the object is released when the
- * current memory context is reset or deleted (so an error leaks nothing).
- */
-extern struct json_object *cl_parse_json_text(const char *s, int len, const char *what);
-
 #endif							/* CL_KINDS_H */

@@ -174,6 +174,14 @@ extern Datum cl_value_jsonb(CLMapState *st, const CLValue *value);
 /* For hooks: convert a value as a field of the given type into column attno. */
 extern void cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLValue *value);
 
+/*
+ * One JSON text parsed strictly with json-c, as the loader parses a file's
+ * records (what names it in errors, e.g. "ctr record"); the object is
+ * released when the current memory context is reset or deleted (so an error
+ * leaks nothing).
+ */
+extern struct json_object *cl_parse_json_text(const char *s, int len, const char *what);
+
 /* The current path as text ("Agent.RoutingProfile.Name"). */
 extern char *cl_map_path(CLMapState *st);
 
