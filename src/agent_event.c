@@ -77,6 +77,7 @@ CLRecordKind cl_kind_agent_event = {
 	.ci_keys = true,
 	.extra_column = "extra",
 	.id_column = "eventid",
+	.typical_bytes = 1500,
 	.finish = agent_event_finish,
 };
 

@@ -137,6 +137,7 @@ CLRecordKind cl_kind_case_related_item = {
 	.ci_keys = false,
 	.extra_column = "extra",
 	.id_column = "event_id",
+	.typical_bytes = 1500,
 	.finish = related_finish,
 	.route = case_route,
 };
@@ -151,6 +152,7 @@ CLRecordKind cl_kind_case_event = {
 	.ci_keys = false,
 	.extra_column = "extra",
 	.id_column = "event_id",
+	.typical_bytes = 1500,
 	.finish = case_finish,
 	.route = case_route,
 	.after_write_key = "detail_case_caseid",

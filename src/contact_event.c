@@ -85,6 +85,7 @@ CLRecordKind cl_kind_contact_event = {
 	.ci_keys = true,
 	.extra_column = "extra",
 	.id_column = "id",
+	.typical_bytes = 1500,
 	.finish = contact_event_finish,
 };
 

@@ -144,6 +144,7 @@ CLRecordKind cl_kind_ctr = {
 	.ci_keys = false,
 	.extra_column = "extra",
 	.id_column = "contactid",
+	.typical_bytes = 3000,
 	.finish = ctr_finish,
 };
 

@@ -47,6 +47,7 @@ CLRecordKind cl_kind_contact_flow_log = {
 	.ci_keys = false,
 	.extra_column = "extra",
 	.id_column = "contactid",
+	.typical_bytes = 600,
 };
 
 /* contact_flow_log_parse(doc jsonb) RETURNS connect_lake.flow_log_event */

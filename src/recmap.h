@@ -91,6 +91,7 @@ struct CLRecordKind
 	bool		ci_keys;		/* keys match case-insensitively */
 	const char *extra_column;	/* unknown keys go here (jsonb) */
 	const char *id_column;		/* names the record in errors, e.g. "contactid" */
+	double		typical_bytes;	/* a record's usual size in a file: the FDW's row estimate before ANALYZE */
 	void		(*finish) (CLMapState *st); /* per-kind work after the walk */
 
 	/*

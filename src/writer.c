@@ -33,7 +33,6 @@
 
 #include "connect_lake.h"
 #include "convert.h"
-#include "kinds.h"
 #include "partition.h"
 #include "writer.h"
 
