@@ -21,33 +21,31 @@
 PG_FUNCTION_INFO_V1(agent_event_parse_jsonb);
 PG_FUNCTION_INFO_V1(agent_event_parse_text);
 
-#define F(path, column, type)	{path, column, type, 0, NULL}
-#define REQ(path, column, type) {path, column, type, CLF_REQUIRED, NULL}
 #define CUR "CurrentAgentSnapshot."
 
 static const CLField agent_event_fields[] = {
-	REQ("EventId", "eventid", CLF_TEXT),
-	REQ("EventTimestamp", "eventtimestamp", CLF_TIMESTAMPTZ),
-	REQ("AgentARN", "agentarn", CLF_TEXT),
-	F("AgentARN", "agent_id", CLF_ARN_ID),
-	F("EventType", "eventtype", CLF_UPPER),
-	F("AWSAccountId", "awsaccountid", CLF_TEXT),
-	F("InstanceARN", "instancearn", CLF_TEXT),
-	F("Version", "version", CLF_TEXT),
-	F("CurrentAgentSnapshot", "current_snapshot", CLF_JSONB),
-	F(CUR "AgentStatus.Name", "agentstatus_name", CLF_TEXT),
-	F(CUR "AgentStatus.ARN", "agentstatus_arn", CLF_TEXT),
-	F(CUR "AgentStatus.StartTimestamp", "agentstatus_starttimestamp", CLF_TIMESTAMPTZ),
-	F(CUR "NextAgentStatus.Name", "nextagentstatus_name", CLF_TEXT),
-	F(CUR "Configuration.Username", "username", CLF_TEXT),
-	F(CUR "Configuration.FirstName", "firstname", CLF_TEXT),
-	F(CUR "Configuration.LastName", "lastname", CLF_TEXT),
-	F(CUR "Configuration.RoutingProfile.ARN", "routingprofile_arn", CLF_TEXT),
-	F(CUR "Configuration.RoutingProfile.Name", "routingprofile_name", CLF_TEXT),
-	F(CUR "Configuration.AgentHierarchyGroups", "hierarchygroups", CLF_JSONB),
-	F(CUR "Contacts", "contacts", CLF_JSONB),
-	F("PreviousAgentSnapshot", "previous_snapshot", CLF_JSONB),
-	F("PreviousAgentSnapshot.AgentStatus.Name", "previous_agentstatus_name", CLF_TEXT),
+	CL_REQ("EventId", "eventid", CLF_TEXT),
+	CL_REQ("EventTimestamp", "eventtimestamp", CLF_TIMESTAMPTZ),
+	CL_REQ("AgentARN", "agentarn", CLF_TEXT),
+	CL_F("AgentARN", "agent_id", CLF_ARN_ID),
+	CL_F("EventType", "eventtype", CLF_UPPER),
+	CL_F("AWSAccountId", "awsaccountid", CLF_TEXT),
+	CL_F("InstanceARN", "instancearn", CLF_TEXT),
+	CL_F("Version", "version", CLF_TEXT),
+	CL_F("CurrentAgentSnapshot", "current_snapshot", CLF_JSONB),
+	CL_F(CUR "AgentStatus.Name", "agentstatus_name", CLF_TEXT),
+	CL_F(CUR "AgentStatus.ARN", "agentstatus_arn", CLF_TEXT),
+	CL_F(CUR "AgentStatus.StartTimestamp", "agentstatus_starttimestamp", CLF_TIMESTAMPTZ),
+	CL_F(CUR "NextAgentStatus.Name", "nextagentstatus_name", CLF_TEXT),
+	CL_F(CUR "Configuration.Username", "username", CLF_TEXT),
+	CL_F(CUR "Configuration.FirstName", "firstname", CLF_TEXT),
+	CL_F(CUR "Configuration.LastName", "lastname", CLF_TEXT),
+	CL_F(CUR "Configuration.RoutingProfile.ARN", "routingprofile_arn", CLF_TEXT),
+	CL_F(CUR "Configuration.RoutingProfile.Name", "routingprofile_name", CLF_TEXT),
+	CL_F(CUR "Configuration.AgentHierarchyGroups", "hierarchygroups", CLF_JSONB),
+	CL_F(CUR "Contacts", "contacts", CLF_JSONB),
+	CL_F("PreviousAgentSnapshot", "previous_snapshot", CLF_JSONB),
+	CL_F("PreviousAgentSnapshot.AgentStatus.Name", "previous_agentstatus_name", CLF_TEXT),
 };
 
 /*

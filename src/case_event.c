@@ -73,45 +73,42 @@ static void case_fields(CLMapState *st, const CLValue *value, const CLField *fie
 static void case_finish(CLMapState *st);
 static CLRecordKind *case_route(CLMapState *st, const CLValue *root);
 
-#define F(path, column, type)	{path, column, type, 0, NULL}
-#define REQ(path, column, type) {path, column, type, CLF_REQUIRED, NULL}
-
 static const CLField case_event_fields[] = {
-	REQ("id", "event_id", CLF_TEXT),
-	F("detail-type", "detail_type", CLF_TEXT),
-	F("source", "source", CLF_TEXT),
-	F("account", "aws_account", CLF_TEXT),
-	F("time", "time", CLF_TIMESTAMPTZ),
-	F("region", "region", CLF_TEXT),
-	F("resources", "resources", CLF_JSONB),
-	F("detail.version", "detail_version", CLF_TEXT),
-	F("detail.eventType", "detail_event_type", CLF_UPPER),
-	REQ("detail.approximateChangeTime", "detail_approximatechangetime", CLF_TIMESTAMPTZ),
-	F("detail.changedFieldIds", "detail_changedfieldids", CLF_JSONB),
-	F("detail.performedBy.user.userArn", "detail_performedby_userarn", CLF_TEXT),
-	F("detail.performedBy.iamPrincipalArn", "detail_performedby_iamprincipalarn", CLF_TEXT),
-	REQ("detail.case.caseId", "detail_case_caseid", CLF_TEXT),
-	REQ("detail.case.caseId", "id", CLF_TEXT),	/* the warehouse's id: the Case ID */
-	F("detail.case.templateId", "detail_case_templateid", CLF_TEXT),
-	F("detail.case.createdDateTime", "detail_case_createddatetime", CLF_TIMESTAMPTZ),
-	{"detail.case.fields", NULL, CLF_CUSTOM, 0, case_fields},
+	CL_REQ("id", "event_id", CLF_TEXT),
+	CL_F("detail-type", "detail_type", CLF_TEXT),
+	CL_F("source", "source", CLF_TEXT),
+	CL_F("account", "aws_account", CLF_TEXT),
+	CL_F("time", "time", CLF_TIMESTAMPTZ),
+	CL_F("region", "region", CLF_TEXT),
+	CL_F("resources", "resources", CLF_JSONB),
+	CL_F("detail.version", "detail_version", CLF_TEXT),
+	CL_F("detail.eventType", "detail_event_type", CLF_UPPER),
+	CL_REQ("detail.approximateChangeTime", "detail_approximatechangetime", CLF_TIMESTAMPTZ),
+	CL_F("detail.changedFieldIds", "detail_changedfieldids", CLF_JSONB),
+	CL_F("detail.performedBy.user.userArn", "detail_performedby_userarn", CLF_TEXT),
+	CL_F("detail.performedBy.iamPrincipalArn", "detail_performedby_iamprincipalarn", CLF_TEXT),
+	CL_REQ("detail.case.caseId", "detail_case_caseid", CLF_TEXT),
+	CL_REQ("detail.case.caseId", "id", CLF_TEXT),	/* the warehouse's id: the Case ID */
+	CL_F("detail.case.templateId", "detail_case_templateid", CLF_TEXT),
+	CL_F("detail.case.createdDateTime", "detail_case_createddatetime", CLF_TIMESTAMPTZ),
+	CL_CUSTOM("detail.case.fields", case_fields),
 };
 
 static const CLField case_related_item_fields[] = {
-	REQ("id", "event_id", CLF_TEXT),
-	F("time", "time", CLF_TIMESTAMPTZ),
-	F("detail.eventType", "detail_event_type", CLF_UPPER),
-	REQ("detail.approximateChangeTime", "detail_approximatechangetime", CLF_TIMESTAMPTZ),
-	F("detail.changedAttributes", "detail_changedattributes", CLF_JSONB),
-	F("detail.performedBy.user.userArn", "detail_performedby_userarn", CLF_TEXT),
-	F("detail.performedBy.iamPrincipalArn", "detail_performedby_iamprincipalarn", CLF_TEXT),
-	REQ("detail.relatedItem.caseId", "detail_relateditem_caseid", CLF_TEXT),
-	F("detail.relatedItem.relatedItemId", "detail_relateditem_relateditemid", CLF_TEXT),
-	F("detail.relatedItem.relatedItemType", "detail_relateditem_relateditemtype", CLF_TEXT),
-	F("detail.relatedItem.createdDateTime", "detail_relateditem_createddatetime", CLF_TIMESTAMPTZ),
-	F("detail.relatedItem.comment.body", "comment_body", CLF_TEXT),
-	F("detail.relatedItem.contact.contactArn", "contact_arn", CLF_TEXT),
-	F("detail.relatedItem.contact.contactArn", "contactid", CLF_ARN_ID),
+	CL_REQ("id", "event_id", CLF_TEXT),
+	CL_F("time", "time", CLF_TIMESTAMPTZ),
+	CL_F("detail.eventType", "detail_event_type", CLF_UPPER),
+	CL_REQ("detail.approximateChangeTime", "detail_approximatechangetime", CLF_TIMESTAMPTZ),
+	CL_F("detail.changedAttributes", "detail_changedattributes", CLF_JSONB),
+	CL_F("detail.performedBy.user.userArn", "detail_performedby_userarn", CLF_TEXT),
+	CL_F("detail.performedBy.iamPrincipalArn", "detail_performedby_iamprincipalarn", CLF_TEXT),
+	CL_REQ("detail.relatedItem.caseId", "detail_relateditem_caseid", CLF_TEXT),
+	CL_F("detail.relatedItem.relatedItemId", "detail_relateditem_relateditemid", CLF_TEXT),
+	CL_F("detail.relatedItem.relatedItemType", "detail_relateditem_relateditemtype", CLF_TEXT),
+	CL_F("detail.relatedItem.createdDateTime", "detail_relateditem_createddatetime", CLF_TIMESTAMPTZ),
+	CL_F("detail.relatedItem.comment.body", "comment_body", CLF_TEXT),
+	CL_F("detail.relatedItem.contact.contactArn", "contact_arn", CLF_TEXT),
+	CL_F("detail.relatedItem.contact.contactArn", "contactid", CLF_ARN_ID),
 };
 
 /* As for contact events: landed_at for the writer's records only. */

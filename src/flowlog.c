@@ -20,21 +20,18 @@
 PG_FUNCTION_INFO_V1(contact_flow_log_parse_jsonb);
 PG_FUNCTION_INFO_V1(contact_flow_log_parse_text);
 
-#define F(path, column, type)	{path, column, type, 0, NULL}
-#define REQ(path, column, type) {path, column, type, CLF_REQUIRED, NULL}
-
 static const CLField flowlog_fields[] = {
-	REQ("ContactId", "contactid", CLF_UUID),
-	REQ("Timestamp", "timestamp", CLF_TIMESTAMPTZ),
-	F("ContactFlowId", "contactflowid", CLF_TEXT),
-	F("ContactFlowName", "contactflowname", CLF_TEXT),
-	F("ContactFlowModuleType", "contactflowmoduletype", CLF_TEXT),
-	F("Identifier", "identifier", CLF_TEXT),
-	F("Parameters", "parameters", CLF_JSONB),
-	F("Events", "parameters", CLF_JSONB),	/* very old logs */
-	F("Results", "results", CLF_TEXT),
-	F("ExternalResults", "externalresults", CLF_JSONB),
-	F("ModuleExecutionStack", "moduleexecutionstack", CLF_JSONB),
+	CL_REQ("ContactId", "contactid", CLF_UUID),
+	CL_REQ("Timestamp", "timestamp", CLF_TIMESTAMPTZ),
+	CL_F("ContactFlowId", "contactflowid", CLF_TEXT),
+	CL_F("ContactFlowName", "contactflowname", CLF_TEXT),
+	CL_F("ContactFlowModuleType", "contactflowmoduletype", CLF_TEXT),
+	CL_F("Identifier", "identifier", CLF_TEXT),
+	CL_F("Parameters", "parameters", CLF_JSONB),
+	CL_F("Events", "parameters", CLF_JSONB),	/* very old logs */
+	CL_F("Results", "results", CLF_TEXT),
+	CL_F("ExternalResults", "externalresults", CLF_JSONB),
+	CL_F("ModuleExecutionStack", "moduleexecutionstack", CLF_JSONB),
 };
 
 CLRecordKind cl_kind_contact_flow_log = {

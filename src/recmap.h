@@ -78,6 +78,19 @@ struct CLField
 	CLCustomFn	custom;			/* CLF_CUSTOM only */
 };
 
+/*
+ * A kind's field table, one entry per JSON path -> column:
+ *   CL_F(path, column, type)    a field a record may lack
+ *   CL_REQ(path, column, type)  a record without it is bad (CLF_REQUIRED)
+ *   CL_TS(path, column)         a timestamp where Connect's "not yet"
+ *                               placeholder 1970-01-01T00:00:00.001Z reads as NULL
+ *   CL_CUSTOM(path, fn)         a value fn converts itself (CLF_CUSTOM)
+ */
+#define CL_F(path, column, type)	{path, column, type, 0, NULL}
+#define CL_REQ(path, column, type)	{path, column, type, CLF_REQUIRED, NULL}
+#define CL_TS(path, column)			{path, column, CLF_TIMESTAMPTZ, CLF_PLACEHOLDER, NULL}
+#define CL_CUSTOM(path, fn)			{path, NULL, CLF_CUSTOM, 0, fn}
+
 typedef struct CLRecordKind CLRecordKind;
 
 struct CLRecordKind
