@@ -49,7 +49,7 @@ static const CLField agent_event_fields[] = {
 };
 
 /*
- * Records mapped for the writer (ingest(), load(): st->private NULL) get
+ * Records mapped for the writer or read by a foreign table get
  * landed_at, the transaction's start; agent_event_parse() leaves it NULL and stays
  * IMMUTABLE.
  */
@@ -58,7 +58,7 @@ agent_event_finish(CLMapState *st)
 {
 	int			a = cl_map_column(st, "landed_at");
 
-	if (st->private == NULL && a >= 0)
+	if (st->purpose != CL_MAP_PARSE && a >= 0)
 	{
 		st->values[a] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 		st->nulls[a] = false;
@@ -86,10 +86,7 @@ agent_event_parse_jsonb(PG_FUNCTION_ARGS)
 	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
 	CLMapState	st;
 
-	static int	pure;
-
-	cl_map_init(&st, &cl_kind_agent_event);
-	st.private = &pure;			/* no landed_at: IMMUTABLE */
+	cl_map_init(&st, &cl_kind_agent_event, CL_MAP_PARSE);	/* no landed_at: IMMUTABLE */
 	if (!cl_map_jsonb(&st, doc))
 		cl_map_raise(&st);
 	PG_RETURN_DATUM(cl_map_datum(&st));
@@ -102,10 +99,8 @@ agent_event_parse_text(PG_FUNCTION_ARGS)
 	text	   *doc = PG_GETARG_TEXT_PP(0);
 	json_object *obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), "agent event record");
 	CLMapState	st;
-	static int	pure;
 
-	cl_map_init(&st, &cl_kind_agent_event);
-	st.private = &pure;
+	cl_map_init(&st, &cl_kind_agent_event, CL_MAP_PARSE);
 	if (!cl_map_jsonc(&st, obj))
 		cl_map_raise(&st);
 	PG_RETURN_DATUM(cl_map_datum(&st));

@@ -117,7 +117,7 @@ related_finish(CLMapState *st)
 {
 	int			a = cl_map_column(st, "landed_at");
 
-	if (st->private == NULL && a >= 0)
+	if (st->purpose != CL_MAP_PARSE && a >= 0)
 	{
 		st->values[a] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 		st->nulls[a] = false;
@@ -376,12 +376,6 @@ jsonb_field_map(Jsonb *j)
 
 /* ---------- per-record state ---------- */
 
-typedef struct CaseCtx
-{
-	const FieldMap *map;		/* NULL: read case_field_map */
-	bool		derive;			/* fill due date, overdue, landed date */
-} CaseCtx;
-
 /* The tagged value of a field: {"value": {"<tag>": v}}. */
 typedef struct Tagged
 {
@@ -595,7 +589,7 @@ store_tagged(CLMapState *st, int attno, const Tagged *t)
 
 typedef struct FieldsWalk
 {
-	CaseCtx    *ctx;
+	const FieldMap *map;
 	JsonbParseState *other;
 	int			nother;
 } FieldsWalk;
@@ -655,11 +649,11 @@ case_field_member(CLMapState *st, const char *key, int keylen, const CLValue *v,
 		pushed = true;
 	}
 
-	col = map_lookup(fw->ctx->map, key, keylen);
+	col = map_lookup(fw->map, key, keylen);
 	if (col)
 	{
 		attno = cl_map_column(st, col);
-		if (attno < 0 || !fillable_column(fw->ctx->map, col))
+		if (attno < 0 || !fillable_column(fw->map, col))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("case_field_map maps field \"%.*s\" to \"%s\", which is not a fillable column of case_events",
@@ -673,7 +667,7 @@ case_field_member(CLMapState *st, const char *key, int keylen, const CLValue *v,
 	else if (keylen < NAMEDATALEN)
 	{
 		snprintf(colbuf, sizeof(colbuf), "detail_case_fields_%.*s", keylen, key);
-		if (strlen(colbuf) < NAMEDATALEN && fillable_column(fw->ctx->map, colbuf))
+		if (strlen(colbuf) < NAMEDATALEN && fillable_column(fw->map, colbuf))
 			attno = cl_map_column(st, colbuf);
 	}
 
@@ -693,11 +687,14 @@ case_field_member(CLMapState *st, const char *key, int keylen, const CLValue *v,
 		st->depth--;
 }
 
+/*
+ * detail.case.fields: each field into its column (see the file header), by
+ * the field map a parse function was given (st->kind_arg), else by
+ * case_field_map.
+ */
 static void
 case_fields(CLMapState *st, const CLValue *value, const CLField *field)
 {
-	CaseCtx    *ctx = st->private;
-	CaseCtx		local;
 	FieldsWalk	fw;
 	int			other_att = cl_map_column(st, "detail_case_fields_other");
 
@@ -708,17 +705,8 @@ case_fields(CLMapState *st, const CLValue *value, const CLField *field)
 		cl_map_fail(st, ERRCODE_INVALID_PARAMETER_VALUE, "case fields must be an object");
 		return;
 	}
-	if (ctx == NULL)
-	{
-		local.map = NULL;
-		local.derive = true;
-		ctx = &local;
-	}
-	if (ctx->map == NULL)
-		ctx->map = table_field_map();
-
 	memset(&fw, 0, sizeof(fw));
-	fw.ctx = ctx;
+	fw.map = st->kind_arg ? (const FieldMap *) st->kind_arg : table_field_map();
 	cl_value_members(st, value, case_field_member, &fw);
 	if (fw.nother > 0 && other_att >= 0)
 	{
@@ -798,17 +786,21 @@ profile_account(text *customer_id, int64 *account)
 	return integer_text(s, len, account);
 }
 
+/*
+ * After the walk: account from customer_id when no field filled it; then,
+ * unless a parse function wants the record's own fields only, the
+ * landing-time columns as of the transaction's start (see the file header).
+ */
 static void
 case_finish(CLMapState *st)
 {
-	CaseCtx    *ctx = st->private;
 	int			acc = cl_map_column(st, "account");
 	int			cust = cl_map_column(st, "detail_case_fields_customer_id");
 	int			created = cl_map_column(st, "detail_case_createddatetime");
 	int			due = cl_map_column(st, "detail_case_fields_due_date");
 	int			overdue = cl_map_column(st, "detail_case_fields_is_overdue");
 	int			landed = cl_map_column(st, "meta_enriched_landed_date");
-	bool		derive = ctx ? ctx->derive : true;
+	bool		derive = st->purpose != CL_MAP_PARSE;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	int64		account;
 
@@ -890,14 +882,14 @@ id_of(CLMapState *st)
 }
 
 static Datum
-parse_case(FunctionCallInfo fcinfo, CaseCtx *ctx, CLRecordKind *want)
+parse_case(FunctionCallInfo fcinfo, CLMapPurpose purpose, const FieldMap *map, CLRecordKind *want)
 {
 	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
 	CLMapState	st;
 
-	/* start from the wanted kind: a record of it is not re-routed (which would drop ctx) */
-	cl_map_init(&st, want);
-	st.private = ctx;
+	/* start from the wanted kind: a record of it is not re-routed (which would drop the map) */
+	cl_map_init(&st, want, purpose);
+	st.kind_arg = (void *) map;
 	if (!cl_map_jsonb(&st, doc))
 		cl_map_raise(&st);
 	if (st.kind != want)
@@ -916,30 +908,23 @@ parse_case(FunctionCallInfo fcinfo, CaseCtx *ctx, CLRecordKind *want)
 Datum
 case_event_parse_jsonb(PG_FUNCTION_ARGS)
 {
-	CaseCtx		ctx = {NULL, true};
-
-	return parse_case(fcinfo, &ctx, &cl_kind_case_event);
+	return parse_case(fcinfo, CL_MAP_READ, NULL, &cl_kind_case_event);
 }
 
 /* case_event_parse(doc jsonb, field_map jsonb): IMMUTABLE, no derived columns */
 Datum
 case_event_parse_map(PG_FUNCTION_ARGS)
 {
-	CaseCtx		ctx;
-
-	ctx.map = jsonb_field_map(PG_GETARG_JSONB_P(1));
-	ctx.derive = false;
-	return parse_case(fcinfo, &ctx, &cl_kind_case_event);
+	return parse_case(fcinfo, CL_MAP_PARSE, jsonb_field_map(PG_GETARG_JSONB_P(1)), &cl_kind_case_event);
 }
 
 /* case_related_item_parse(doc jsonb) RETURNS connect_lake.case_related_item */
 Datum
 case_related_item_parse_jsonb(PG_FUNCTION_ARGS)
 {
-	static const FieldMap empty = {0, NULL};
-	CaseCtx		ctx = {&empty, false};	/* IMMUTABLE: never reads case_field_map */
+	static const FieldMap empty = {0, NULL};	/* IMMUTABLE: never reads case_field_map */
 
-	return parse_case(fcinfo, &ctx, &cl_kind_case_related_item);
+	return parse_case(fcinfo, CL_MAP_PARSE, &empty, &cl_kind_case_related_item);
 }
 
 /* case_event_parse(doc text): raw JSON as it lies in a file (the loader's json-c path) */
@@ -949,10 +934,8 @@ case_event_parse_text(PG_FUNCTION_ARGS)
 	text	   *doc = PG_GETARG_TEXT_PP(0);
 	json_object *obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), "case event record");
 	CLMapState	st;
-	CaseCtx		ctx = {NULL, true};
 
-	cl_map_init(&st, &cl_kind_case_event);
-	st.private = &ctx;
+	cl_map_init(&st, &cl_kind_case_event, CL_MAP_READ);
 	if (!cl_map_jsonc(&st, obj))
 		cl_map_raise(&st);
 	if (st.kind != &cl_kind_case_event)

@@ -350,7 +350,7 @@ ctr_finish(CLMapState *st)
 	attrs = DatumGetJsonbP(st->values[attr_att_attributes]);
 	if (!JB_ROOT_IS_OBJECT(attrs) || JB_ROOT_IS_SCALAR(attrs) || JB_ROOT_COUNT(attrs) == 0)
 		return;
-	map = st->private ? (ClAttrMatcher *) st->private : get_configured_map();
+	map = st->kind_arg ? (ClAttrMatcher *) st->kind_arg : get_configured_map();
 
 	/*
 	 * Offer every key to the columns.  An object's keys are its first nkeys
@@ -480,7 +480,7 @@ parse_state(FunctionCallInfo fcinfo, Jsonb *mapdoc)
 	{
 		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 		pc = palloc0(sizeof(ParseCache));
-		cl_map_init(&pc->st, &cl_kind_ctr);
+		cl_map_init(&pc->st, &cl_kind_ctr, CL_MAP_PARSE);
 		MemoryContextSwitchTo(old);
 		fcinfo->flinfo->fn_extra = pc;
 	}
@@ -501,7 +501,7 @@ parse_state(FunctionCallInfo fcinfo, Jsonb *mapdoc)
 			memcpy(pc->mapdoc, mapdoc, VARSIZE(mapdoc));
 		}
 	}
-	pc->st.private = mapdoc ? pc->map : NULL;
+	pc->st.kind_arg = mapdoc ? pc->map : NULL;
 	return &pc->st;
 }
 

@@ -432,7 +432,7 @@ scan_begin(Relation rel, TupleDesc tupdesc)
 	s->kind = cl_kind_by_name(s->opts.kind);
 	s->skip = cl_reader_on_error_skip(s->opts.on_error);
 	s->tupdesc = tupdesc;
-	cl_reader_init(&s->reader, s->kind, cl_reader_format(s->opts.format),
+	cl_reader_init(&s->reader, s->kind, CL_MAP_READ, cl_reader_format(s->opts.format),
 				   cl_reader_compression(s->opts.compression));
 	s->proj[0].kc = s->reader.st.kc;
 	s->proj[0].src = build_projection(s, rel, true);

@@ -54,7 +54,7 @@ contact_flow_log_parse_jsonb(PG_FUNCTION_ARGS)
 	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
 	CLMapState	st;
 
-	cl_map_init(&st, &cl_kind_contact_flow_log);
+	cl_map_init(&st, &cl_kind_contact_flow_log, CL_MAP_PARSE);
 	if (!cl_map_jsonb(&st, doc))
 		cl_map_raise(&st);
 	PG_RETURN_DATUM(cl_map_datum(&st));
@@ -69,7 +69,7 @@ contact_flow_log_parse_text(PG_FUNCTION_ARGS)
 										  "contact flow log event");
 	CLMapState	st;
 
-	cl_map_init(&st, &cl_kind_contact_flow_log);
+	cl_map_init(&st, &cl_kind_contact_flow_log, CL_MAP_PARSE);
 	if (!cl_map_jsonc(&st, obj))
 		cl_map_raise(&st);
 	PG_RETURN_DATUM(cl_map_datum(&st));

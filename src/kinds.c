@@ -55,6 +55,6 @@ connect_lake_kind_rowtype(PG_FUNCTION_ARGS)
 	CLRecordKind *kind = cl_kind_by_name(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	CLMapState	st;
 
-	cl_map_init(&st, kind);
+	cl_map_init(&st, kind, CL_MAP_PARSE);
 	PG_RETURN_OID(st.tupdesc->tdtypeid);
 }

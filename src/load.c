@@ -315,7 +315,7 @@ connect_lake_load(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(loadcxt);
 	/* in loadcxt, not on the stack: the framer's reset callback points at it */
 	r = palloc0(sizeof(CLReader));
-	cl_reader_init(r, kind, format, compression);
+	cl_reader_init(r, kind, CL_MAP_WRITE, format, compression);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "connect_lake.load: SPI_connect failed");

@@ -88,7 +88,8 @@ cl_reader_pop_context(CLReader *r)
 }
 
 void
-cl_reader_init(CLReader *r, CLRecordKind *kind, CLFormat format, CLCompression compression)
+cl_reader_init(CLReader *r, CLRecordKind *kind, CLMapPurpose purpose,
+			   CLFormat format, CLCompression compression)
 {
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
@@ -98,7 +99,7 @@ cl_reader_init(CLReader *r, CLRecordKind *kind, CLFormat format, CLCompression c
 	r->cxt = CurrentMemoryContext;
 	r->reccxt = AllocSetContextCreate(CurrentMemoryContext, "connect_lake record",
 									  ALLOCSET_DEFAULT_SIZES);
-	cl_map_init(&r->st, kind);
+	cl_map_init(&r->st, kind, purpose);
 }
 
 void
@@ -234,7 +235,7 @@ cl_reader_next(CLReader *r)
 			pfree(r->st.values);
 			pfree(r->st.nulls);
 		}
-		cl_map_init(&r->st, r->kind);
+		cl_map_init(&r->st, r->kind, r->st.purpose);
 		MemoryContextSwitchTo(old);
 		r->st_volatile = false;
 	}

@@ -81,8 +81,13 @@ typedef struct CLReader
 				att_log_stream;
 } CLReader;
 
-/* A reader of kind; contexts are children of CurrentMemoryContext. */
-extern void cl_reader_init(CLReader *r, CLRecordKind *kind, CLFormat format, CLCompression compression);
+/*
+ * A reader of kind; contexts are children of CurrentMemoryContext.  purpose:
+ * CL_MAP_WRITE for load() (rows for the writer), CL_MAP_READ for a foreign
+ * table (rows as they would land).
+ */
+extern void cl_reader_init(CLReader *r, CLRecordKind *kind, CLMapPurpose purpose,
+						   CLFormat format, CLCompression compression);
 
 /* Open a file (ERROR when it cannot be read). */
 extern void cl_reader_open(CLReader *r, const char *path);

@@ -180,8 +180,13 @@ compile_kind(CLRecordKind *kind, Oid typid)
 	return kc;
 }
 
+/*
+ * Prepare st for records of kind: the kind is compiled once per backend (and
+ * again when its row type was recreated), so this is cheap enough per call
+ * of a parse function; the purpose is fixed for the state's life.
+ */
 void
-cl_map_init(CLMapState *st, CLRecordKind *kind)
+cl_map_init(CLMapState *st, CLRecordKind *kind, CLMapPurpose purpose)
 {
 	Oid			typid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
 										CStringGetDatum(kind->rowtype),
@@ -200,6 +205,7 @@ cl_map_init(CLMapState *st, CLRecordKind *kind)
 	}
 	memset(st, 0, sizeof(*st));
 	st->kind = kind;
+	st->purpose = purpose;
 	st->kc = kind->cache;
 	st->tupdesc = st->kc->tupdesc;
 	st->values = palloc(sizeof(Datum) * st->tupdesc->natts);
@@ -888,7 +894,7 @@ map_record(CLMapState *st, const CLValue *root)
 
 			pfree(st->values);
 			pfree(st->nulls);
-			cl_map_init(st, target);
+			cl_map_init(st, target, st->purpose);
 			MemoryContextSwitchTo(old);
 			st->is_jsonc = is_jsonc;
 		}

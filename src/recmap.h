@@ -63,6 +63,20 @@ typedef struct CLValue
 	struct json_object *jc;		/* json-c source */
 } CLValue;
 
+/*
+ * Why a record is mapped, which decides what the mapper fills besides the
+ * record's own fields.  The kind's finish hook may derive columns "as of
+ * now" (case events: due date and overdue flag) except for CL_MAP_PARSE.
+ */
+typedef enum CLMapPurpose
+{
+	CL_MAP_WRITE,				/* for the writer: ingest(), ingest_batch(), load() */
+	CL_MAP_READ,				/* a row as it would land now, not landed: a foreign
+								 * table scan, case_event_parse(doc) (STABLE) */
+	CL_MAP_PARSE				/* a parse function returning the record's own
+								 * fields: ctr_parse(), contact_event_parse() ... */
+} CLMapPurpose;
+
 typedef struct CLMapState CLMapState;
 typedef struct CLField CLField;
 typedef struct CLKindCache CLKindCache;
@@ -158,11 +172,20 @@ struct CLMapState
 	int			values_nulled;
 
 	bool		is_jsonc;		/* which source the record came from */
-	void	   *private;		/* for a kind's finish hook */
+	CLMapPurpose purpose;		/* why: set by cl_map_init(), kept when a record routes */
+
+	/*
+	 * The kind's argument given by a parse function, for its hooks: the
+	 * attribute map of ctr_parse(doc, map) (ctr.c), the field map of
+	 * case_event_parse(doc, map) (case_event.c).  NULL: the kind reads its
+	 * configuration tables.  Set after cl_map_init(); a record routed to
+	 * another kind is mapped without it (it belongs to the kind given).
+	 */
+	void	   *kind_arg;
 };
 
-/* Prepare st to map records of kind (resolves columns on first use). */
-extern void cl_map_init(CLMapState *st, CLRecordKind *kind);
+/* Prepare st to map records of kind for purpose (resolves columns on first use). */
+extern void cl_map_init(CLMapState *st, CLRecordKind *kind, CLMapPurpose purpose);
 
 /* Map one record; false when it is bad (see st->errmsg, cl_map_raise). */
 extern bool cl_map_jsonb(CLMapState *st, Jsonb *doc);
