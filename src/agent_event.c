@@ -8,8 +8,6 @@
  */
 #include "postgres.h"
 
-#include "jsonc.h"
-
 #include "access/xact.h"
 #include "fmgr.h"
 #include "utils/timestamp.h"
@@ -75,33 +73,21 @@ CLRecordKind cl_kind_agent_event = {
 	.ci_keys = true,
 	.extra_column = "extra",
 	.id_column = "eventid",
+	.label = "agent event record",
 	.typical_bytes = 1500,
 	.finish = agent_event_finish,
 };
 
-/* agent_event_parse(doc jsonb) RETURNS connect_lake.agent_event */
+/* agent_event_parse(doc jsonb) RETURNS connect_lake.agent_event: IMMUTABLE */
 Datum
 agent_event_parse_jsonb(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
-	CLMapState	st;
-
-	cl_map_init(&st, &cl_kind_agent_event, CL_MAP_PARSE);	/* no landed_at: IMMUTABLE */
-	if (!cl_map_jsonb(&st, doc))
-		cl_map_raise(&st);
-	PG_RETURN_DATUM(cl_map_datum(&st));
+	return cl_kind_parse(fcinfo, &cl_kind_agent_event, CL_MAP_PARSE, NULL);
 }
 
 /* agent_event_parse(doc text): raw JSON as it lies in a file (the loader's json-c path) */
 Datum
 agent_event_parse_text(PG_FUNCTION_ARGS)
 {
-	text	   *doc = PG_GETARG_TEXT_PP(0);
-	json_object *obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), "agent event record");
-	CLMapState	st;
-
-	cl_map_init(&st, &cl_kind_agent_event, CL_MAP_PARSE);
-	if (!cl_map_jsonc(&st, obj))
-		cl_map_raise(&st);
-	PG_RETURN_DATUM(cl_map_datum(&st));
+	return cl_kind_parse(fcinfo, &cl_kind_agent_event, CL_MAP_PARSE, NULL);
 }

@@ -134,6 +134,7 @@ CLRecordKind cl_kind_case_related_item = {
 	.ci_keys = false,
 	.extra_column = "extra",
 	.id_column = "event_id",
+	.label = "case related item record",
 	.typical_bytes = 1500,
 	.finish = related_finish,
 	.route = case_route,
@@ -149,6 +150,7 @@ CLRecordKind cl_kind_case_event = {
 	.ci_keys = false,
 	.extra_column = "extra",
 	.id_column = "event_id",
+	.label = "case event record",
 	.typical_bytes = 1500,
 	.finish = case_finish,
 	.route = case_route,
@@ -881,67 +883,53 @@ id_of(CLMapState *st)
 	return (a >= 0 && !st->nulls[a]) ? TextDatumGetCString(st->values[a]) : "?";
 }
 
+/*
+ * The Cases parse functions: a record of the other Cases kind (the route
+ * hook tells) is an error naming the function that parses it.
+ */
 static Datum
-parse_case(FunctionCallInfo fcinfo, CLMapPurpose purpose, const FieldMap *map, CLRecordKind *want)
+parse_case(FunctionCallInfo fcinfo, CLRecordKind *want, CLMapPurpose purpose, const FieldMap *map)
 {
-	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
-	CLMapState	st;
+	CLMapState *st = cl_parse_record(fcinfo, want, purpose, (void *) map);
 
-	/* start from the wanted kind: a record of it is not re-routed (which would drop the map) */
-	cl_map_init(&st, want, purpose);
-	st.kind_arg = (void *) map;
-	if (!cl_map_jsonb(&st, doc))
-		cl_map_raise(&st);
-	if (st.kind != want)
+	if (st->kind != want)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("Cases event %s is a %s event, not a %s event",
-						id_of(&st),
-						st.kind == &cl_kind_case_related_item ? "RELATED_ITEM.*" : "CASE.*",
+						id_of(st),
+						st->kind == &cl_kind_case_related_item ? "RELATED_ITEM.*" : "CASE.*",
 						want == &cl_kind_case_related_item ? "RELATED_ITEM.*" : "CASE.*"),
 				 errhint("Use connect_lake.%s_parse(), or connect_lake.ingest('case_event', doc), which lands either kind.",
-						 st.kind->name)));
-	PG_RETURN_DATUM(cl_map_datum(&st));
+						 st->kind->name)));
+	return cl_map_datum(st);
 }
 
-/* case_event_parse(doc jsonb) RETURNS connect_lake.case_event: STABLE, reads case_field_map */
+/* case_event_parse(doc jsonb) RETURNS connect_lake.case_event: STABLE, reads case_field_map; as it would land now */
 Datum
 case_event_parse_jsonb(PG_FUNCTION_ARGS)
 {
-	return parse_case(fcinfo, CL_MAP_READ, NULL, &cl_kind_case_event);
+	return parse_case(fcinfo, &cl_kind_case_event, CL_MAP_READ, NULL);
 }
 
 /* case_event_parse(doc jsonb, field_map jsonb): IMMUTABLE, no derived columns */
 Datum
 case_event_parse_map(PG_FUNCTION_ARGS)
 {
-	return parse_case(fcinfo, CL_MAP_PARSE, jsonb_field_map(PG_GETARG_JSONB_P(1)), &cl_kind_case_event);
+	return parse_case(fcinfo, &cl_kind_case_event, CL_MAP_PARSE, jsonb_field_map(PG_GETARG_JSONB_P(1)));
 }
 
-/* case_related_item_parse(doc jsonb) RETURNS connect_lake.case_related_item */
+/* case_related_item_parse(doc jsonb) RETURNS connect_lake.case_related_item: IMMUTABLE */
 Datum
 case_related_item_parse_jsonb(PG_FUNCTION_ARGS)
 {
-	static const FieldMap empty = {0, NULL};	/* IMMUTABLE: never reads case_field_map */
+	static const FieldMap empty = {0, NULL};	/* never reads case_field_map */
 
-	return parse_case(fcinfo, CL_MAP_PARSE, &empty, &cl_kind_case_related_item);
+	return parse_case(fcinfo, &cl_kind_case_related_item, CL_MAP_PARSE, &empty);
 }
 
 /* case_event_parse(doc text): raw JSON as it lies in a file (the loader's json-c path) */
 Datum
 case_event_parse_text(PG_FUNCTION_ARGS)
 {
-	text	   *doc = PG_GETARG_TEXT_PP(0);
-	json_object *obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), "case event record");
-	CLMapState	st;
-
-	cl_map_init(&st, &cl_kind_case_event, CL_MAP_READ);
-	if (!cl_map_jsonc(&st, obj))
-		cl_map_raise(&st);
-	if (st.kind != &cl_kind_case_event)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("Cases event %s is a RELATED_ITEM.* event, not a CASE.* event", id_of(&st)),
-				 errhint("Use connect_lake.case_related_item_parse(), or connect_lake.ingest('case_event', doc), which lands either kind.")));
-	PG_RETURN_DATUM(cl_map_datum(&st));
+	return parse_case(fcinfo, &cl_kind_case_event, CL_MAP_READ, NULL);
 }

@@ -9,11 +9,10 @@
  */
 #include "postgres.h"
 
-#include "jsonc.h"
-
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -142,6 +141,7 @@ CLRecordKind cl_kind_ctr = {
 	.ci_keys = false,
 	.extra_column = "extra",
 	.id_column = "contactid",
+	.label = "ctr record",
 	.typical_bytes = 3000,
 	.finish = ctr_finish,
 };
@@ -459,98 +459,67 @@ ctr_attribute_map_changed(PG_FUNCTION_ARGS)
 }
 
 /*
- * Per call site state: the mapper (its values/nulls arrays reused) and, for
- * ctr_parse(doc, map), the parsed map with the map's bytes it came from.
+ * ctr_parse(doc, map)'s map, parsed once per call site and kept while the
+ * map's bytes stay the same (a map that varies per row costs one map's
+ * memory, not one per row).
  */
-typedef struct ParseCache
+typedef struct MapArg
 {
-	CLMapState	st;
 	ClAttrMatcher *map;
-	Jsonb	   *mapdoc;
-	MemoryContext map_cxt;		/* map and mapdoc; emptied when the map changes */
-} ParseCache;
+	Jsonb	   *mapdoc;			/* the bytes it was parsed from */
+	MemoryContext cxt;			/* map and mapdoc; emptied when the map changes */
+} MapArg;
 
-static CLMapState *
-parse_state(FunctionCallInfo fcinfo, Jsonb *mapdoc)
+static ClAttrMatcher *
+map_arg(FunctionCallInfo fcinfo, Jsonb *mapdoc)
 {
-	ParseCache *pc = fcinfo->flinfo->fn_extra;
-	MemoryContext old;
+	void	  **slot = cl_parse_arg_cache(fcinfo);
+	MapArg	   *ma = *slot;
 
-	if (pc == NULL)
+	if (ma == NULL)
 	{
-		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		pc = palloc0(sizeof(ParseCache));
-		cl_map_init(&pc->st, &cl_kind_ctr, CL_MAP_PARSE);
-		MemoryContextSwitchTo(old);
-		fcinfo->flinfo->fn_extra = pc;
+		ma = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(MapArg));
+		ma->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "ctr_parse attribute map",
+										ALLOCSET_SMALL_SIZES);
+		*slot = ma;
 	}
-	if (mapdoc)
+	if (ma->mapdoc == NULL || VARSIZE(ma->mapdoc) != VARSIZE(mapdoc) ||
+		memcmp(ma->mapdoc, mapdoc, VARSIZE(mapdoc)) != 0)
 	{
-		if (pc->mapdoc == NULL || VARSIZE(pc->mapdoc) != VARSIZE(mapdoc) ||
-			memcmp(pc->mapdoc, mapdoc, VARSIZE(mapdoc)) != 0)
-		{
-			/* a map per row costs one map's memory, not one per row */
-			if (pc->map_cxt == NULL)
-				pc->map_cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "ctr_parse attribute map",
-													ALLOCSET_SMALL_SIZES);
-			pc->map = NULL;
-			pc->mapdoc = NULL;
-			MemoryContextReset(pc->map_cxt);
-			pc->map = parse_map(mapdoc, pc->map_cxt);
-			pc->mapdoc = MemoryContextAlloc(pc->map_cxt, VARSIZE(mapdoc));
-			memcpy(pc->mapdoc, mapdoc, VARSIZE(mapdoc));
-		}
+		ma->map = NULL;
+		ma->mapdoc = NULL;
+		MemoryContextReset(ma->cxt);
+		ma->map = parse_map(mapdoc, ma->cxt);
+		ma->mapdoc = MemoryContextAlloc(ma->cxt, VARSIZE(mapdoc));
+		memcpy(ma->mapdoc, mapdoc, VARSIZE(mapdoc));
 	}
-	pc->st.kind_arg = mapdoc ? pc->map : NULL;
-	return &pc->st;
+	return ma->map;
 }
 
-/* ctr_parse(doc jsonb) RETURNS connect_lake.ctr: with the configured attribute map */
+/* ctr_parse(doc jsonb) RETURNS connect_lake.ctr: with the configured attribute map (STABLE) */
 Datum
 ctr_parse_jsonb(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
-	CLMapState *st = parse_state(fcinfo, NULL);
-
-	if (!cl_map_jsonb(st, doc))
-		cl_map_raise(st);
-	PG_RETURN_DATUM(cl_map_datum(st));
+	return cl_kind_parse(fcinfo, &cl_kind_ctr, CL_MAP_PARSE, NULL);
 }
 
 /* ctr_parse(doc jsonb, attribute_map jsonb) RETURNS connect_lake.ctr: IMMUTABLE */
 Datum
 ctr_parse_jsonb_map(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
-	CLMapState *st = parse_state(fcinfo, PG_GETARG_JSONB_P(1));
-
-	if (!cl_map_jsonb(st, doc))
-		cl_map_raise(st);
-	PG_RETURN_DATUM(cl_map_datum(st));
-}
-
-static Datum
-parse_text(FunctionCallInfo fcinfo, Jsonb *mapdoc)
-{
-	text	   *doc = PG_GETARG_TEXT_PP(0);
-	json_object *obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), "ctr record");
-	CLMapState *st = parse_state(fcinfo, mapdoc);
-
-	if (!cl_map_jsonc(st, obj))
-		cl_map_raise(st);
-	return cl_map_datum(st);
+	return cl_kind_parse(fcinfo, &cl_kind_ctr, CL_MAP_PARSE, map_arg(fcinfo, PG_GETARG_JSONB_P(1)));
 }
 
 /* ctr_parse(doc text) RETURNS connect_lake.ctr: raw JSON as it lies in a file */
 Datum
 ctr_parse_text(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(parse_text(fcinfo, NULL));
+	return cl_kind_parse(fcinfo, &cl_kind_ctr, CL_MAP_PARSE, NULL);
 }
 
 /* ctr_parse(doc text, attribute_map jsonb) RETURNS connect_lake.ctr: IMMUTABLE */
 Datum
 ctr_parse_text_map(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(parse_text(fcinfo, PG_GETARG_JSONB_P(1)));
+	return cl_kind_parse(fcinfo, &cl_kind_ctr, CL_MAP_PARSE, map_arg(fcinfo, PG_GETARG_JSONB_P(1)));
 }

@@ -9,8 +9,6 @@
  */
 #include "postgres.h"
 
-#include "jsonc.h"
-
 #include "fmgr.h"
 #include "utils/jsonb.h"
 
@@ -44,33 +42,20 @@ CLRecordKind cl_kind_contact_flow_log = {
 	.ci_keys = false,
 	.extra_column = "extra",
 	.id_column = "contactid",
+	.label = "contact flow log event",
 	.typical_bytes = 600,
 };
 
-/* contact_flow_log_parse(doc jsonb) RETURNS connect_lake.flow_log_event */
+/* contact_flow_log_parse(doc jsonb) RETURNS connect_lake.flow_log_event: IMMUTABLE */
 Datum
 contact_flow_log_parse_jsonb(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
-	CLMapState	st;
-
-	cl_map_init(&st, &cl_kind_contact_flow_log, CL_MAP_PARSE);
-	if (!cl_map_jsonb(&st, doc))
-		cl_map_raise(&st);
-	PG_RETURN_DATUM(cl_map_datum(&st));
+	return cl_kind_parse(fcinfo, &cl_kind_contact_flow_log, CL_MAP_PARSE, NULL);
 }
 
-/* contact_flow_log_parse(doc text) RETURNS connect_lake.flow_log_event */
+/* contact_flow_log_parse(doc text): raw JSON as it lies in a file (the loader's json-c path) */
 Datum
 contact_flow_log_parse_text(PG_FUNCTION_ARGS)
 {
-	text	   *doc = PG_GETARG_TEXT_PP(0);
-	json_object *obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc),
-										  "contact flow log event");
-	CLMapState	st;
-
-	cl_map_init(&st, &cl_kind_contact_flow_log, CL_MAP_PARSE);
-	if (!cl_map_jsonc(&st, obj))
-		cl_map_raise(&st);
-	PG_RETURN_DATUM(cl_map_datum(&st));
+	return cl_kind_parse(fcinfo, &cl_kind_contact_flow_log, CL_MAP_PARSE, NULL);
 }

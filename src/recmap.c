@@ -978,6 +978,97 @@ cl_map_jsonc(CLMapState *st, struct json_object *doc)
 	return map_record(st, &root);
 }
 
+/* ---------- the parse functions ---------- */
+
+/* Per call site of a parse function (fn_extra). */
+typedef struct ParseSite
+{
+	CLMapState	st;				/* valid when st.kind is set */
+	bool		text;			/* argument 0 is text (else jsonb) */
+	void	   *arg_cache;		/* the kind's (cl_parse_arg_cache) */
+} ParseSite;
+
+/*
+ * The call site's state, made on its first call: whether the record comes as
+ * text is read from the function's declared signature once, rather than
+ * giving every kind two C entry points per SQL function.
+ */
+static ParseSite *
+parse_site(FunctionCallInfo fcinfo)
+{
+	ParseSite  *site = fcinfo->flinfo->fn_extra;
+
+	if (site == NULL)
+	{
+		Oid		   *argtypes;
+		int			nargs;
+
+		get_func_signature(fcinfo->flinfo->fn_oid, &argtypes, &nargs);
+		site = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ParseSite));
+		site->text = nargs > 0 && argtypes[0] == TEXTOID;
+		fcinfo->flinfo->fn_extra = site;
+	}
+	return site;
+}
+
+void	  **
+cl_parse_arg_cache(FunctionCallInfo fcinfo)
+{
+	return &parse_site(fcinfo)->arg_cache;
+}
+
+CLMapState *
+cl_parse_record(FunctionCallInfo fcinfo, CLRecordKind *kind, CLMapPurpose purpose, void *kind_arg)
+{
+	ParseSite  *site = parse_site(fcinfo);
+	CLMapState *st = &site->st;
+	struct json_object *obj = NULL;
+	bool		ok;
+
+	/* a text record is parsed first: invalid JSON is reported as such */
+	if (site->text)
+	{
+		text	   *doc = PG_GETARG_TEXT_PP(0);
+
+		obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), kind->label);
+	}
+
+	/* first call, or the last record routed to another kind: start from kind */
+	if (st->kind != kind || st->purpose != purpose)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (st->kind)
+		{
+			pfree(st->values);
+			pfree(st->nulls);
+		}
+		cl_map_init(st, kind, purpose);
+		MemoryContextSwitchTo(old);
+	}
+	st->kind_arg = kind_arg;
+
+	ok = obj ? cl_map_jsonc(st, obj) : cl_map_jsonb(st, PG_GETARG_JSONB_P(0));
+	if (!ok)
+		cl_map_raise(st);
+	return st;
+}
+
+Datum
+cl_kind_parse(FunctionCallInfo fcinfo, CLRecordKind *kind, CLMapPurpose purpose, void *kind_arg)
+{
+	CLMapState *st = cl_parse_record(fcinfo, kind, purpose, kind_arg);
+
+	/* only a kind with a route hook maps a record as another kind; its parse functions check */
+	if (st->kind != kind)
+		elog(ERROR, "connect_lake: a %s record mapped as %s", kind->name, st->kind->name);
+	return cl_map_datum(st);
+}
+
+/*
+ * The mapped row as one composite Datum of its row type: what a parse
+ * function returns.
+ */
 Datum
 cl_map_datum(CLMapState *st)
 {

@@ -19,6 +19,7 @@
 
 #include "access/htup.h"
 #include "access/tupdesc.h"
+#include "fmgr.h"
 #include "utils/jsonb.h"
 
 struct json_object;
@@ -118,6 +119,7 @@ struct CLRecordKind
 	bool		ci_keys;		/* keys match case-insensitively */
 	const char *extra_column;	/* unknown keys go here (jsonb) */
 	const char *id_column;		/* names the record in errors, e.g. "contactid" */
+	const char *label;			/* one record in messages, e.g. "ctr record" */
 	double		typical_bytes;	/* a record's usual size in a file: the FDW's row estimate before ANALYZE */
 	void		(*finish) (CLMapState *st); /* per-kind work after the walk */
 
@@ -218,6 +220,30 @@ extern void cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags,
  * leaks nothing).
  */
 extern struct json_object *cl_parse_json_text(const char *s, int len, const char *what);
+
+/*
+ * The body of a kind's SQL parse function, connect_lake.<kind>_parse(doc
+ * [, ...]): argument 0 is the record, as jsonb or as JSON text parsed as the
+ * loader parses a file's records (errors name kind->label); returns the row
+ * of kind as a composite Datum, or raises the record's error.  The mapper is
+ * kept per call site (fn_extra), so a query parsing a million rows sets it
+ * up once.  kind_arg: see CLMapState.kind_arg.
+ */
+extern Datum cl_kind_parse(FunctionCallInfo fcinfo, CLRecordKind *kind, CLMapPurpose purpose, void *kind_arg);
+
+/*
+ * cl_kind_parse() without forming the row, for a parse function that checks
+ * the mapped record first (a record of a kind that routes may turn out to be
+ * of another kind: st->kind says which).
+ */
+extern CLMapState *cl_parse_record(FunctionCallInfo fcinfo, CLRecordKind *kind, CLMapPurpose purpose, void *kind_arg);
+
+/*
+ * A slot per call site of a parse function, in fcinfo->flinfo->fn_mcxt, for
+ * the kind's own cache of its argument (e.g. ctr's attribute map parsed from
+ * jsonb, kept while the map's bytes stay the same).
+ */
+extern void **cl_parse_arg_cache(FunctionCallInfo fcinfo);
 
 /* The current path as text ("Agent.RoutingProfile.Name"). */
 extern char *cl_map_path(CLMapState *st);
