@@ -8,9 +8,7 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "fmgr.h"
-#include "utils/timestamp.h"
 #include "utils/jsonb.h"
 
 #include "kinds.h"
@@ -46,23 +44,6 @@ static const CLField agent_event_fields[] = {
 	CL_F("PreviousAgentSnapshot.AgentStatus.Name", "previous_agentstatus_name", CLF_TEXT),
 };
 
-/*
- * Records mapped for the writer or read by a foreign table get
- * landed_at, the transaction's start; agent_event_parse() leaves it NULL and stays
- * IMMUTABLE.
- */
-static void
-agent_event_finish(CLMapState *st)
-{
-	int			a = cl_map_column(st, "landed_at");
-
-	if (st->purpose != CL_MAP_PARSE && a >= 0)
-	{
-		st->values[a] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-		st->nulls[a] = false;
-	}
-}
-
 CLRecordKind cl_kind_agent_event = {
 	.name = "agent_event",
 	.rowtype = "agent_event",
@@ -75,7 +56,7 @@ CLRecordKind cl_kind_agent_event = {
 	.id_column = "eventid",
 	.label = "agent event record",
 	.typical_bytes = 1500,
-	.finish = agent_event_finish,
+	.landed_column = "landed_at",
 };
 
 /* agent_event_parse(doc jsonb) RETURNS connect_lake.agent_event: IMMUTABLE */

@@ -30,8 +30,9 @@
  * After the walk (finish hook): the due date is case_due_date(created) and
  * is_overdue is case_is_overdue(...) as of the landing time, both the SQL
  * rules of sql/install/50_case_events.sql ("Case rules"), so that the
- * landing-time columns and the views cannot disagree;
- * meta_enriched_landed_date is the transaction's start.
+ * landing-time columns and the views cannot disagree.  The landing time is
+ * the transaction's start: the writer sets meta_enriched_landed_date to it
+ * (.landed_xact_start), and so does case_event_parse(doc) (CL_MAP_READ).
  */
 #include "postgres.h"
 
@@ -111,19 +112,6 @@ static const CLField case_related_item_fields[] = {
 	CL_F("detail.relatedItem.contact.contactArn", "contactid", CLF_ARN_ID),
 };
 
-/* As for contact events: landed_at for the writer's records only. */
-static void
-related_finish(CLMapState *st)
-{
-	int			a = cl_map_column(st, "landed_at");
-
-	if (st->purpose != CL_MAP_PARSE && a >= 0)
-	{
-		st->values[a] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-		st->nulls[a] = false;
-	}
-}
-
 CLRecordKind cl_kind_case_related_item = {
 	.name = "case_related_item",
 	.rowtype = "case_related_item",
@@ -136,7 +124,7 @@ CLRecordKind cl_kind_case_related_item = {
 	.id_column = "event_id",
 	.label = "case related item record",
 	.typical_bytes = 1500,
-	.finish = related_finish,
+	.landed_column = "landed_at",
 	.route = case_route,
 };
 
@@ -153,6 +141,8 @@ CLRecordKind cl_kind_case_event = {
 	.label = "case event record",
 	.typical_bytes = 1500,
 	.finish = case_finish,
+	.landed_column = "meta_enriched_landed_date",
+	.landed_xact_start = true,	/* case_finish derives as of it */
 	.route = case_route,
 	.after_write_key = "detail_case_caseid",
 	.after_write = cl_case_state_after_write,
@@ -801,7 +791,6 @@ case_finish(CLMapState *st)
 	int			created = cl_map_column(st, "detail_case_createddatetime");
 	int			due = cl_map_column(st, "detail_case_fields_due_date");
 	int			overdue = cl_map_column(st, "detail_case_fields_is_overdue");
-	int			landed = cl_map_column(st, "meta_enriched_landed_date");
 	bool		derive = st->purpose != CL_MAP_PARSE;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	int64		account;
@@ -817,11 +806,6 @@ case_finish(CLMapState *st)
 	if (!derive)
 		return;
 
-	if (landed >= 0)
-	{
-		st->values[landed] = TimestampTzGetDatum(now);
-		st->nulls[landed] = false;
-	}
 	if (due >= 0 && created >= 0 && !st->nulls[created] && !st->failed)
 	{
 		TimestampTz c = DatumGetTimestampTz(st->values[created]);

@@ -8,9 +8,7 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "fmgr.h"
-#include "utils/timestamp.h"
 #include "utils/jsonb.h"
 
 #include "kinds.h"
@@ -52,23 +50,6 @@ static const CLField contact_event_fields[] = {
 	CL_F("detail.segmentAttributes", "detail_segmentattributes", CLF_JSONB),
 };
 
-/*
- * Records mapped for the writer or read by a foreign table get
- * landed_at, the transaction's start; contact_event_parse() leaves it NULL and stays
- * IMMUTABLE.
- */
-static void
-contact_event_finish(CLMapState *st)
-{
-	int			a = cl_map_column(st, "landed_at");
-
-	if (st->purpose != CL_MAP_PARSE && a >= 0)
-	{
-		st->values[a] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-		st->nulls[a] = false;
-	}
-}
-
 CLRecordKind cl_kind_contact_event = {
 	.name = "contact_event",
 	.rowtype = "contact_event",
@@ -81,7 +62,7 @@ CLRecordKind cl_kind_contact_event = {
 	.id_column = "id",
 	.label = "contact event record",
 	.typical_bytes = 1500,
-	.finish = contact_event_finish,
+	.landed_column = "landed_at",
 };
 
 /* contact_event_parse(doc jsonb) RETURNS connect_lake.contact_event: IMMUTABLE */

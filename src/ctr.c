@@ -144,6 +144,8 @@ CLRecordKind cl_kind_ctr = {
 	.label = "ctr record",
 	.typical_bytes = 3000,
 	.finish = ctr_finish,
+	.landed_column = "landed_at",
+	.count_column = "versions_seen",
 };
 
 /* ---------- the attributes_* columns: contact attributes by a DBA-editable map ---------- */
@@ -316,7 +318,6 @@ parse_map(Jsonb *mapdoc, MemoryContext cxt)
 /* Column numbers of the attributes columns, per row type. */
 static Oid	attr_typid = InvalidOid;
 static int	attr_att_attributes = -1;
-static int	attr_att_versions = -1;
 static int	attr_att[CTR_NATTRCOLS];
 
 static void
@@ -333,18 +334,11 @@ ctr_finish(CLMapState *st)
 	if (attr_typid != st->tupdesc->tdtypeid)
 	{
 		attr_att_attributes = cl_map_column(st, "attributes");
-		attr_att_versions = cl_map_column(st, "versions_seen");
 		for (int i = 0; i < CTR_NATTRCOLS; i++)
 			attr_att[i] = cl_map_column(st, attr_columns[i]);
 		attr_typid = st->tupdesc->tdtypeid;
 	}
 
-	/* one record is one version, so INSERT ... SELECT (ctr_parse(doc)).* lands as is */
-	if (attr_att_versions >= 0)
-	{
-		st->values[attr_att_versions] = Int32GetDatum(1);
-		st->nulls[attr_att_versions] = false;
-	}
 	if (attr_att_attributes < 0 || st->nulls[attr_att_attributes])
 		return;
 	attrs = DatumGetJsonbP(st->values[attr_att_attributes]);

@@ -44,6 +44,7 @@ CLRecordKind cl_kind_contact_flow_log = {
 	.id_column = "contactid",
 	.label = "contact flow log event",
 	.typical_bytes = 600,
+	.landed_column = "landed_at",
 };
 
 /* contact_flow_log_parse(doc jsonb) RETURNS connect_lake.flow_log_event: IMMUTABLE */

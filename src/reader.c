@@ -291,12 +291,13 @@ cl_reader_next(CLReader *r)
 				if (r->st.kind != r->kind)
 					r->st_volatile = true;
 				reader_columns(r);
-				if (r->att_source_file >= 0)
+				/* where the record lies: the writer's to set for a row it lands */
+				if (r->st.purpose == CL_MAP_READ && r->att_source_file >= 0)
 				{
 					r->st.values[r->att_source_file] = r->source_file;
 					r->st.nulls[r->att_source_file] = false;
 				}
-				if (r->att_source_offset >= 0)
+				if (r->st.purpose == CL_MAP_READ && r->att_source_offset >= 0)
 				{
 					r->st.values[r->att_source_offset] = Int64GetDatum((int64) r->rec.offset);
 					r->st.nulls[r->att_source_offset] = false;

@@ -10,6 +10,7 @@
 
 #include "jsonc.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
@@ -49,6 +50,8 @@ struct CLKindCache
 	int		   *attno;			/* per field: 0-based attribute, -1 none */
 	int			extra_att;
 	int			id_att;
+	int			landed_att;		/* kind->landed_column, -1 none */
+	int			count_att;		/* kind->count_column, -1 none */
 	CLNode		root;
 };
 
@@ -128,6 +131,32 @@ tupdesc_column(TupleDesc tupdesc, const char *name)
 	return -1;
 }
 
+/*
+ * The attribute number of a column the kind declares (NULL: -1); a declared
+ * column the row type lacks means the SQL objects are older than the module.
+ */
+static int
+declared_column(CLRecordKind *kind, TupleDesc td, const char *column)
+{
+	int			att;
+
+	if (column == NULL)
+		return -1;
+	att = tupdesc_column(td, column);
+	if (att < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("connect_lake: kind %s declares column %s, which type %s lacks",
+						kind->name, column, kind->rowtype),
+				 errhint("The extension's SQL objects are older than its module: run ALTER EXTENSION connect_lake UPDATE.")));
+	return att;
+}
+
+/*
+ * A kind compiled against its row type, once per backend: the key trie of
+ * its field paths and the attribute numbers of its columns, so that mapping
+ * a record looks nothing up by name.
+ */
 static CLKindCache *
 compile_kind(CLRecordKind *kind, Oid typid)
 {
@@ -176,6 +205,8 @@ compile_kind(CLRecordKind *kind, Oid typid)
 	node_sort(&kc->root, kind->ci_keys);
 	kc->extra_att = kind->extra_column ? tupdesc_column(kc->tupdesc, kind->extra_column) : -1;
 	kc->id_att = kind->id_column ? tupdesc_column(kc->tupdesc, kind->id_column) : -1;
+	kc->landed_att = declared_column(kind, kc->tupdesc, kind->landed_column);
+	kc->count_att = declared_column(kind, kc->tupdesc, kind->count_column);
 	MemoryContextSwitchTo(old);
 	return kc;
 }
@@ -872,6 +903,33 @@ walk_object(CLMapState *st, const CLValue *obj, const CLNode *node)
 	}
 }
 
+/*
+ * A row that will not land (a foreign table's, a parse function's) gets the
+ * provenance it would have if it landed now: one version (the count column)
+ * and, read as it would land (CL_MAP_READ), the transaction's start as its
+ * landed time.  The one place besides the writer that fills them, so that
+ * no kind's hook has to (see CLRecordKind.landed_column).
+ */
+static void
+unwritten_provenance(CLMapState *st)
+{
+	if (st->kc->count_att >= 0)
+	{
+		st->values[st->kc->count_att] = Int32GetDatum(1);
+		st->nulls[st->kc->count_att] = false;
+	}
+	if (st->purpose == CL_MAP_READ && st->kc->landed_att >= 0)
+	{
+		st->values[st->kc->landed_att] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		st->nulls[st->kc->landed_att] = false;
+	}
+}
+
+/*
+ * Map one record of either source: route it to its kind, walk it, run the
+ * kind's finish hook, then check its required fields (after the hook, which
+ * may fill some).
+ */
 static bool
 map_record(CLMapState *st, const CLValue *root)
 {
@@ -932,6 +990,8 @@ map_record(CLMapState *st, const CLValue *root)
 
 	if (st->kind->finish)
 		st->kind->finish(st);
+	if (st->purpose != CL_MAP_WRITE)
+		unwritten_provenance(st);
 
 	for (int f = 0; f < st->kind->nfields && !st->failed; f++)
 	{

@@ -124,6 +124,21 @@ struct CLRecordKind
 	void		(*finish) (CLMapState *st); /* per-kind work after the walk */
 
 	/*
+	 * Provenance: columns only the writer sets for the rows it lands (with
+	 * source_file and source_offset, where the row type has them); a record
+	 * mapped for the writer (CL_MAP_WRITE) leaves them NULL.  A row that does
+	 * not land gets from the mapper what it would have if it landed now:
+	 * the count column 1 (CL_MAP_READ and CL_MAP_PARSE: a record is one
+	 * version) and the landed column the transaction's start (CL_MAP_READ).
+	 */
+	const char *landed_column;	/* when the row landed, e.g. "landed_at" */
+	bool		landed_xact_start;	/* the landed time is the transaction's start,
+									 * the instant the finish hook derived the
+									 * landing-time columns as of (else the
+									 * writer's clock, strictly increasing) */
+	const char *count_column;	/* versions of the row delivered (int4), or NULL */
+
+	/*
 	 * Optional: the kind a given record really is (e.g. a Cases event of type
 	 * RELATED_ITEM.* lands in case_related_items, not case_events).  Called
 	 * before the walk; the state is re-initialised for the returned kind, so

@@ -78,6 +78,7 @@ typedef struct KindInfo
 	int			file_att;
 	int			offset_att;
 	int			landed_att;
+	int			count_att;
 	/* kinds with an after_write hook: the key column and the keys written */
 	int			awk_att;
 	List	   *awk_keys;
@@ -195,7 +196,8 @@ kind_info(CLWriter *w, CLMapState *st)
 			 st->kind->name, st->kind->partition_column);
 	ki->file_att = att_of(ki->tupdesc, "source_file");
 	ki->offset_att = att_of(ki->tupdesc, "source_offset");
-	ki->landed_att = att_of(ki->tupdesc, "landed_at");
+	ki->landed_att = st->kind->landed_column ? att_of(ki->tupdesc, st->kind->landed_column) : -1;
+	ki->count_att = st->kind->count_column ? att_of(ki->tupdesc, st->kind->count_column) : -1;
 	ki->awk_att = -1;
 	if (st->kind->after_write)
 	{
@@ -208,7 +210,7 @@ kind_info(CLWriter *w, CLMapState *st)
 	{
 		ki->id_att = att_of(ki->tupdesc, "contactid");
 		ki->lut_att = att_of(ki->tupdesc, "lastupdatetimestamp");
-		ki->versions_att = att_of(ki->tupdesc, "versions_seen");
+		ki->versions_att = ki->count_att;
 		if (ki->id_att < 0 || ki->lut_att < 0 || ki->versions_att < 0 || ki->landed_att < 0)
 			elog(ERROR, "connect_lake writer: row type %s lacks the CTR columns", st->kind->rowtype);
 	}
@@ -573,7 +575,7 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 		MemoryContextSwitchTo(old);
 	}
 
-	/* the provenance columns */
+	/* the provenance columns: set here only (the mapper leaves them NULL for the writer) */
 	if (ki->file_att >= 0)
 	{
 		if (source_file == NULL)
@@ -603,8 +605,15 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 	last_landed = landed;
 	if (ki->landed_att >= 0)
 	{
-		st->values[ki->landed_att] = TimestampTzGetDatum(landed);
+		st->values[ki->landed_att] = TimestampTzGetDatum(st->kind->landed_xact_start
+														 ? GetCurrentTransactionStartTimestamp() : landed);
 		st->nulls[ki->landed_att] = false;
+	}
+	/* one version so far: versions folded into the row add to it at flush */
+	if (ki->count_att >= 0)
+	{
+		st->values[ki->count_att] = Int32GetDatum(1);
+		st->nulls[ki->count_att] = false;
 	}
 
 	if (ki->is_ctr)
@@ -614,9 +623,6 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 		bool		found;
 		TimestampTz lut = st->nulls[ki->lut_att] ? 0 : DatumGetTimestampTz(st->values[ki->lut_att]);
 		bool		lut_null = st->nulls[ki->lut_att];
-
-		st->values[ki->versions_att] = Int32GetDatum(1);
-		st->nulls[ki->versions_att] = false;
 
 		if (b->keys == NULL)
 		{

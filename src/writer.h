@@ -27,10 +27,13 @@
  *   every other kind: insert when the partition's unique key is absent
  *     (ON CONFLICT DO NOTHING), else count a duplicate.
  *
- * Columns the record left NULL take the table's column default (e.g.
- * landed_at DEFAULT now()), so a kind need not know its table's defaults.
- * The writer sets source_file, source_offset (NULL when source_file is NULL
- * or the offset negative) and landed_at where the kind's row type has them.
+ * Columns the record left NULL take the table's column default, so a kind
+ * need not know its table's defaults.  The writer alone sets the provenance
+ * columns, where the kind's row type has them: source_file, source_offset
+ * (NULL when source_file is NULL or the offset negative), the kind's
+ * landed_column (its clock, strictly increasing per backend; the
+ * transaction's start for a kind declaring landed_xact_start) and its
+ * count_column (the versions folded into the row).
  *
  * Rows of a batch are sent in key order, and cl_writer_finish() flushes
  * partitions in Oid order, so concurrent writers lock rows in one order
@@ -74,8 +77,8 @@ extern CLWriter *cl_writer_begin(void);
 /*
  * Add one successfully mapped record: st->kind is the target kind after
  * routing, st->values/nulls its row.  The row is copied (the caller reuses st
- * for the next record); st->values of source_file, source_offset, landed_at
- * (and versions_seen for ctr) are overwritten.  A record without a partition
+ * for the next record); st->values of the provenance columns are
+ * overwritten.  A record without a partition
  * value raises an error naming the record.  May flush a full batch.
  */
 extern void cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source_offset);
