@@ -146,6 +146,7 @@ CLRecordKind cl_kind_ctr = {
 	.finish = ctr_finish,
 	.landed_column = "landed_at",
 	.count_column = "versions_seen",
+	.after_flush = cl_ctr_after_flush,
 };
 
 /* ---------- the attributes_* columns: contact attributes by a DBA-editable map ---------- */

@@ -118,8 +118,12 @@ node_sort(CLNode *node, bool ci)
 		node_sort(&node->children[i], ci);
 }
 
-static int
-tupdesc_column(TupleDesc tupdesc, const char *name)
+/*
+ * The attribute number (0-based) of column name, -1 if none: the one
+ * column lookup of the mapper, the writer and the kinds' hooks.
+ */
+int
+cl_tupdesc_column(TupleDesc tupdesc, const char *name)
 {
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
@@ -142,7 +146,7 @@ declared_column(CLRecordKind *kind, TupleDesc td, const char *column)
 
 	if (column == NULL)
 		return -1;
-	att = tupdesc_column(td, column);
+	att = cl_tupdesc_column(td, column);
 	if (att < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -181,7 +185,7 @@ compile_kind(CLRecordKind *kind, Oid typid)
 		kc->attno[f] = -1;
 		if (field->column)
 		{
-			kc->attno[f] = tupdesc_column(kc->tupdesc, field->column);
+			kc->attno[f] = cl_tupdesc_column(kc->tupdesc, field->column);
 			if (kc->attno[f] < 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -203,8 +207,8 @@ compile_kind(CLRecordKind *kind, Oid typid)
 		node->fields[node->nfields++] = f;
 	}
 	node_sort(&kc->root, kind->ci_keys);
-	kc->extra_att = kind->extra_column ? tupdesc_column(kc->tupdesc, kind->extra_column) : -1;
-	kc->id_att = kind->id_column ? tupdesc_column(kc->tupdesc, kind->id_column) : -1;
+	kc->extra_att = kind->extra_column ? cl_tupdesc_column(kc->tupdesc, kind->extra_column) : -1;
+	kc->id_att = kind->id_column ? cl_tupdesc_column(kc->tupdesc, kind->id_column) : -1;
 	kc->landed_att = declared_column(kind, kc->tupdesc, kind->landed_column);
 	kc->count_att = declared_column(kind, kc->tupdesc, kind->count_column);
 	MemoryContextSwitchTo(old);
@@ -246,7 +250,7 @@ cl_map_init(CLMapState *st, CLRecordKind *kind, CLMapPurpose purpose)
 int
 cl_map_column(CLMapState *st, const char *column)
 {
-	return tupdesc_column(st->tupdesc, column);
+	return cl_tupdesc_column(st->tupdesc, column);
 }
 
 /* ---------- errors ---------- */

@@ -107,6 +107,7 @@ struct CLField
 #define CL_CUSTOM(path, fn)			{path, NULL, CLF_CUSTOM, 0, fn}
 
 typedef struct CLRecordKind CLRecordKind;
+typedef struct CLLanded CLLanded;	/* writer.h */
 
 struct CLRecordKind
 {
@@ -154,6 +155,13 @@ struct CLRecordKind
 	 */
 	const char *after_write_key;
 	void		(*after_write) (Datum keys);
+
+	/*
+	 * Optional: side tables kept from the rows of each batch that landed
+	 * (e.g. CTRs' dimensions and account links, ctr_dims.c).  Called by the
+	 * writer once per flushed batch, SPI connected; see writer.h.
+	 */
+	void		(*after_flush) (const CLLanded *landed);
 	CLKindCache *cache;			/* compiled per backend on first use */
 };
 
@@ -219,6 +227,7 @@ extern void cl_map_fail(CLMapState *st, int errcode, const char *fmt,...) pg_att
 
 /* For hooks: the attribute number (0-based) of a column, -1 if none. */
 extern int	cl_map_column(CLMapState *st, const char *column);
+extern int	cl_tupdesc_column(TupleDesc tupdesc, const char *column);
 
 /* For hooks: members of an object value, and a value as jsonb. */
 typedef void (*CLMemberFn) (CLMapState *st, const char *key, int keylen, const CLValue *value, void *arg);

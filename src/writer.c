@@ -38,22 +38,11 @@
 
 /* ---------- prepared statements, kept per backend ---------- */
 
-typedef enum PlanWhich
-{
-	PLAN_ROWS,					/* the batch insert / upsert of a partition */
-	PLAN_CTR_PREREAD,			/* LastUpdateTimestamp of contacts sent in several versions */
-	PLAN_AGENT_DIM,
-	PLAN_QUEUE_DIM,
-	PLAN_QUEUE_HISTORY,
-	PLAN_ACCOUNT_DELETE,
-	PLAN_ACCOUNT_INSERT
-} PlanWhich;
-
 typedef struct PlanKey
 {
 	Oid			relid;			/* partition, or the schema for shared tables */
 	Oid			rowtype;
-	int			which;
+	char		name[32];		/* which statement of that relation */
 } PlanKey;
 
 typedef struct PlanEntry
@@ -146,19 +135,6 @@ struct CLWriter
 	CLWriteCounts counts;
 };
 
-static int
-att_of(TupleDesc td, const char *name)
-{
-	for (int i = 0; i < td->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(td, i);
-
-		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
-			return i;
-	}
-	return -1;
-}
-
 CLWriter *
 cl_writer_begin(void)
 {
@@ -190,26 +166,26 @@ kind_info(CLWriter *w, CLMapState *st)
 	ki->rowtype = st->tupdesc->tdtypeid;
 	ki->parent = cl_relation_oid(st->kind->table);
 	ki->is_ctr = strcmp(st->kind->name, "ctr") == 0;
-	ki->part_att = att_of(ki->tupdesc, st->kind->partition_column);
+	ki->part_att = cl_tupdesc_column(ki->tupdesc, st->kind->partition_column);
 	if (ki->part_att < 0)
 		elog(ERROR, "connect_lake writer: kind %s has no partition column %s",
 			 st->kind->name, st->kind->partition_column);
-	ki->file_att = att_of(ki->tupdesc, "source_file");
-	ki->offset_att = att_of(ki->tupdesc, "source_offset");
-	ki->landed_att = st->kind->landed_column ? att_of(ki->tupdesc, st->kind->landed_column) : -1;
-	ki->count_att = st->kind->count_column ? att_of(ki->tupdesc, st->kind->count_column) : -1;
+	ki->file_att = cl_tupdesc_column(ki->tupdesc, "source_file");
+	ki->offset_att = cl_tupdesc_column(ki->tupdesc, "source_offset");
+	ki->landed_att = st->kind->landed_column ? cl_tupdesc_column(ki->tupdesc, st->kind->landed_column) : -1;
+	ki->count_att = st->kind->count_column ? cl_tupdesc_column(ki->tupdesc, st->kind->count_column) : -1;
 	ki->awk_att = -1;
 	if (st->kind->after_write)
 	{
-		ki->awk_att = att_of(ki->tupdesc, st->kind->after_write_key);
+		ki->awk_att = cl_tupdesc_column(ki->tupdesc, st->kind->after_write_key);
 		if (ki->awk_att < 0)
 			elog(ERROR, "connect_lake writer: kind %s has no column %s",
 				 st->kind->name, st->kind->after_write_key);
 	}
 	if (ki->is_ctr)
 	{
-		ki->id_att = att_of(ki->tupdesc, "contactid");
-		ki->lut_att = att_of(ki->tupdesc, "lastupdatetimestamp");
+		ki->id_att = cl_tupdesc_column(ki->tupdesc, "contactid");
+		ki->lut_att = cl_tupdesc_column(ki->tupdesc, "lastupdatetimestamp");
 		ki->versions_att = ki->count_att;
 		if (ki->id_att < 0 || ki->lut_att < 0 || ki->versions_att < 0 || ki->landed_att < 0)
 			elog(ERROR, "connect_lake writer: row type %s lacks the CTR columns", st->kind->rowtype);
@@ -268,7 +244,7 @@ column_defaults(Oid relid, TupleDesc td)
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		char	   *name = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
-		int			att = att_of(td, name);
+		int			att = cl_tupdesc_column(td, name);
 
 		if (att >= 0)
 			defs[att] = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2);
@@ -354,108 +330,33 @@ rows_sql(KindInfo *ki, Oid partition)
 	return sql.data;
 }
 
+/* LastUpdateTimestamp of contacts sent in several versions: arg is the partition */
 static char *
-shared_sql(PlanWhich which, Oid partition, int *nargs, Oid *argtypes)
+preread_sql(void *arg, int *nargs, Oid *argtypes)
 {
-	const char *s = schema_q();
-	const char *newer = "excluded.last_seen OPERATOR(pg_catalog.>=) d.last_seen";
+	Oid			partition = (Oid) (uintptr_t) arg;
 	StringInfoData sql;
 
 	initStringInfo(&sql);
-	switch (which)
-	{
-		case PLAN_CTR_PREREAD:
-			*nargs = 2;
-			argtypes[0] = UUIDARRAYOID;
-			argtypes[1] = TIMESTAMPTZARRAYOID;
-			appendStringInfo(&sql,
-							 "SELECT t.contactid, t.initiationtimestamp, t.lastupdatetimestamp"
-							 "  FROM %s.%s AS t"
-							 " WHERE (t.contactid, t.initiationtimestamp) IN"
-							 "       (SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)))",
-							 s, quote_identifier(get_rel_name(partition)));
-			break;
-		case PLAN_AGENT_DIM:
-			*nargs = 8;
-			argtypes[0] = UUIDARRAYOID;
-			argtypes[1] = argtypes[2] = argtypes[3] = argtypes[4] = TEXTARRAYOID;
-			argtypes[5] = JSONBARRAYOID;
-			argtypes[6] = argtypes[7] = TIMESTAMPTZARRAYOID;
-			appendStringInfo(&sql,
-							 "INSERT INTO %s.agent_dim AS d (agent_id, agent_arn, username, routingprofile_arn,"
-							 "   routingprofile_name, hierarchygroups, first_seen, last_seen)"
-							 " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8))"
-							 " ON CONFLICT (agent_id) DO UPDATE SET"
-							 "  agent_arn = CASE WHEN %s THEN excluded.agent_arn ELSE d.agent_arn END,"
-							 "  username = CASE WHEN %s THEN COALESCE(excluded.username, d.username) ELSE COALESCE(d.username, excluded.username) END,"
-							 "  routingprofile_arn = CASE WHEN %s THEN COALESCE(excluded.routingprofile_arn, d.routingprofile_arn) ELSE COALESCE(d.routingprofile_arn, excluded.routingprofile_arn) END,"
-							 "  routingprofile_name = CASE WHEN %s THEN COALESCE(excluded.routingprofile_name, d.routingprofile_name) ELSE COALESCE(d.routingprofile_name, excluded.routingprofile_name) END,"
-							 "  hierarchygroups = CASE WHEN %s THEN COALESCE(excluded.hierarchygroups, d.hierarchygroups) ELSE COALESCE(d.hierarchygroups, excluded.hierarchygroups) END,"
-							 "  first_seen = LEAST(d.first_seen, excluded.first_seen),"
-							 "  last_seen = GREATEST(d.last_seen, excluded.last_seen)",
-							 s, newer, newer, newer, newer, newer);
-			break;
-		case PLAN_QUEUE_DIM:
-			*nargs = 5;
-			argtypes[0] = UUIDARRAYOID;
-			argtypes[1] = argtypes[2] = TEXTARRAYOID;
-			argtypes[3] = argtypes[4] = TIMESTAMPTZARRAYOID;
-			appendStringInfo(&sql,
-							 "INSERT INTO %s.queue_dim AS d (queue_id, queue_arn, queue_name, first_seen, last_seen)"
-							 " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5))"
-							 " ON CONFLICT (queue_id) DO UPDATE SET"
-							 "  queue_arn = CASE WHEN %s THEN excluded.queue_arn ELSE d.queue_arn END,"
-							 "  queue_name = CASE WHEN %s THEN COALESCE(excluded.queue_name, d.queue_name) ELSE COALESCE(d.queue_name, excluded.queue_name) END,"
-							 "  first_seen = LEAST(d.first_seen, excluded.first_seen),"
-							 "  last_seen = GREATEST(d.last_seen, excluded.last_seen)",
-							 s, newer, newer);
-			break;
-		case PLAN_QUEUE_HISTORY:
-			*nargs = 4;
-			argtypes[0] = UUIDARRAYOID;
-			argtypes[1] = TEXTARRAYOID;
-			argtypes[2] = argtypes[3] = TIMESTAMPTZARRAYOID;
-			appendStringInfo(&sql,
-							 "INSERT INTO %s.queue_name_history AS d (queue_id, queue_name, first_seen, last_seen)"
-							 " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4))"
-							 " ON CONFLICT (queue_id, queue_name) DO UPDATE SET"
-							 "  first_seen = LEAST(d.first_seen, excluded.first_seen),"
-							 "  last_seen = GREATEST(d.last_seen, excluded.last_seen)",
-							 s);
-			break;
-		case PLAN_ACCOUNT_DELETE:
-			*nargs = 3;
-			argtypes[0] = UUIDARRAYOID;
-			argtypes[1] = UUIDARRAYOID;
-			argtypes[2] = TEXTARRAYOID;
-			appendStringInfo(&sql,
-							 "DELETE FROM %s.contact_account AS c"
-							 " WHERE c.contactid OPERATOR(pg_catalog.=) ANY ($1)"
-							 "   AND NOT EXISTS (SELECT FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3::pg_catalog.int8[])) AS k(id, account)"
-							 "                    WHERE k.id OPERATOR(pg_catalog.=) c.contactid"
-							 "                      AND k.account OPERATOR(pg_catalog.=) c.account)",
-							 s);
-			break;
-		case PLAN_ACCOUNT_INSERT:
-			*nargs = 4;
-			argtypes[0] = UUIDARRAYOID;
-			argtypes[1] = argtypes[2] = TEXTARRAYOID;
-			argtypes[3] = TIMESTAMPTZARRAYOID;
-			appendStringInfo(&sql,
-							 "INSERT INTO %s.contact_account (contactid, account, source, initiationtimestamp)"
-							 " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2::pg_catalog.int8[]), pg_catalog.unnest($3), pg_catalog.unnest($4))"
-							 " ON CONFLICT (contactid, account) DO NOTHING",
-							 s);
-			break;
-		case PLAN_ROWS:
-			elog(ERROR, "rows plans are built by rows_sql");
-	}
+	*nargs = 2;
+	argtypes[0] = UUIDARRAYOID;
+	argtypes[1] = TIMESTAMPTZARRAYOID;
+	appendStringInfo(&sql,
+					 "SELECT t.contactid, t.initiationtimestamp, t.lastupdatetimestamp"
+					 "  FROM %s.%s AS t"
+					 " WHERE (t.contactid, t.initiationtimestamp) IN"
+					 "       (SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)))",
+					 schema_q(), quote_identifier(get_rel_name(partition)));
 	return sql.data;
 }
 
-/* The prepared statement (SPI connected). */
-static SPIPlanPtr
-get_plan(PlanWhich which, KindInfo *ki, Oid partition)
+/*
+ * A statement kept per backend (SPI connected), prepared on first use from
+ * the SQL build() returns: the writer's batch statements per partition and
+ * the side tables' statements of kind hooks, one cache for all.
+ */
+SPIPlanPtr
+cl_writer_plan(Oid relid, Oid rowtype, const char *name, CLPlanSqlFn build, void *arg)
 {
 	PlanKey		key;
 	PlanEntry  *e;
@@ -471,14 +372,9 @@ get_plan(PlanWhich which, KindInfo *ki, Oid partition)
 		plans = hash_create("connect_lake writer plans", 32, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 	memset(&key, 0, sizeof(key));
-	key.which = which;
-	if (which == PLAN_ROWS || which == PLAN_CTR_PREREAD)
-	{
-		key.relid = partition;
-		key.rowtype = ki->rowtype;
-	}
-	else
-		key.relid = cl_schema_oid();
+	key.relid = relid;
+	key.rowtype = rowtype;
+	strlcpy(key.name, name, sizeof(key.name));
 
 	e = hash_search(plans, &key, HASH_ENTER, &found);
 	if (!found)
@@ -486,17 +382,11 @@ get_plan(PlanWhich which, KindInfo *ki, Oid partition)
 	if (e->plan == NULL)
 	{
 		SPIPlanPtr	plan;
-		char	   *sql;
 		int			nargs = 1;
-		Oid			argtypes[8];
+		Oid			argtypes[CL_WRITER_MAX_ARGS];
+		char	   *sql = build(arg, &nargs, argtypes);
 
-		if (which == PLAN_ROWS)
-		{
-			sql = rows_sql(ki, partition);
-			argtypes[0] = get_array_type(ki->rowtype);
-		}
-		else
-			sql = shared_sql(which, partition, &nargs, argtypes);
+		Assert(nargs <= CL_WRITER_MAX_ARGS);
 		plan = SPI_prepare(sql, nargs, argtypes);
 		if (plan == NULL)
 			elog(ERROR, "connect_lake writer: preparing \"%s\" failed: %s",
@@ -508,10 +398,35 @@ get_plan(PlanWhich which, KindInfo *ki, Oid partition)
 	return e->plan;
 }
 
-static void
-run_plan(SPIPlanPtr plan, Datum *args, int nargs, int expect)
+/* The batch statement of a partition: the kind's rows, unnested from $1. */
+typedef struct RowsArg
 {
-	char		nulls[8];
+	KindInfo   *ki;
+	Oid			partition;
+} RowsArg;
+
+static char *
+rows_plan_sql(void *arg, int *nargs, Oid *argtypes)
+{
+	RowsArg    *ra = arg;
+
+	*nargs = 1;
+	argtypes[0] = get_array_type(ra->ki->rowtype);
+	return rows_sql(ra->ki, ra->partition);
+}
+
+static SPIPlanPtr
+rows_plan(KindInfo *ki, Oid partition)
+{
+	RowsArg		ra = {ki, partition};
+
+	return cl_writer_plan(partition, ki->rowtype, "rows", rows_plan_sql, &ra);
+}
+
+void
+cl_writer_run(SPIPlanPtr plan, Datum *args, int nargs, int expect)
+{
+	char		nulls[CL_WRITER_MAX_ARGS];
 	int			rc;
 
 	memset(nulls, ' ', sizeof(nulls));
@@ -520,8 +435,8 @@ run_plan(SPIPlanPtr plan, Datum *args, int nargs, int expect)
 		elog(ERROR, "connect_lake writer: statement failed: %s", SPI_result_code_string(rc));
 }
 
-static Datum
-make_array(Datum *d, bool *n, int count, Oid elemtype)
+Datum
+cl_writer_array(Datum *d, bool *n, int count, Oid elemtype)
 {
 	int16		typlen;
 	bool		typbyval;
@@ -700,614 +615,6 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 		flush_buf(w, b);
 }
 
-/* ---------- CTR side tables ---------- */
-
-/* The columns side tables need, from a winning row. */
-typedef struct Winner
-{
-	pg_uuid_t  *contactid;
-	TimestampTz initts;
-	bool		updated;		/* replaced an existing row (else new) */
-	Datum	   *v;
-	bool	   *n;
-	int			seq;
-} Winner;
-
-typedef struct SideAtts
-{
-	int			agent_id,
-				agent_arn,
-				username,
-				rp_arn,
-				rp_name,
-				level[10],
-				queue_id,
-				queue_arn,
-				queue_name,
-				accounts,
-				junifer;
-} SideAtts;
-
-static void
-side_atts(TupleDesc td, SideAtts *a)
-{
-	static const char *const levels[10] = {
-		"agent_hierarchygroups_level1_arn", "agent_hierarchygroups_level1_groupname",
-		"agent_hierarchygroups_level2_arn", "agent_hierarchygroups_level2_groupname",
-		"agent_hierarchygroups_level3_arn", "agent_hierarchygroups_level3_groupname",
-		"agent_hierarchygroups_level4_arn", "agent_hierarchygroups_level4_groupname",
-		"agent_hierarchygroups_level5_arn", "agent_hierarchygroups_level5_groupname",
-	};
-
-	a->agent_id = att_of(td, "agent_id");
-	a->agent_arn = att_of(td, "agent_arn");
-	a->username = att_of(td, "agent_username");
-	a->rp_arn = att_of(td, "agent_routingprofile_arn");
-	a->rp_name = att_of(td, "agent_routingprofile_name");
-	for (int i = 0; i < 10; i++)
-		a->level[i] = att_of(td, levels[i]);
-	a->queue_id = att_of(td, "queue_id");
-	a->queue_arn = att_of(td, "queue_arn");
-	a->queue_name = att_of(td, "queue_name");
-	a->accounts = att_of(td, "attributes_accountnumbers");
-	a->junifer = att_of(td, "attributes_juniferid");
-	if (a->agent_id < 0 || a->agent_arn < 0 || a->queue_id < 0 || a->queue_arn < 0 ||
-		a->queue_name < 0 || a->accounts < 0 || a->junifer < 0 || a->username < 0 ||
-		a->rp_arn < 0 || a->rp_name < 0)
-		elog(ERROR, "connect_lake writer: ctr row type lacks a dimension column");
-	for (int i = 0; i < 10; i++)
-		if (a->level[i] < 0)
-			elog(ERROR, "connect_lake writer: ctr row type lacks a hierarchy column");
-}
-
-static int
-cl_uuid_cmp(const pg_uuid_t *a, const pg_uuid_t *b)
-{
-	return memcmp(a->data, b->data, UUID_LEN);
-}
-
-static int
-text_cmp(Datum a, Datum b)
-{
-	text	   *ta = DatumGetTextPP(a);
-	text	   *tb = DatumGetTextPP(b);
-	int			la = VARSIZE_ANY_EXHDR(ta),
-				lb = VARSIZE_ANY_EXHDR(tb);
-	int			c = memcmp(VARDATA_ANY(ta), VARDATA_ANY(tb), Min(la, lb));
-
-	return c ? c : (la > lb) - (la < lb);
-}
-
-/* Items sorted by (uuid, [text], ts, seq): the unit of every side table. */
-typedef struct SideItem
-{
-	pg_uuid_t  *id;
-	Datum		name;			/* queue name / account (text), 0 when unused */
-	TimestampTz ts;
-	Winner	   *w;
-	Datum		source;			/* account links: source column name */
-	int			seq;
-} SideItem;
-
-static int
-side_item_cmp(const void *pa, const void *pb)
-{
-	const SideItem *a = pa;
-	const SideItem *b = pb;
-	int			c = cl_uuid_cmp(a->id, b->id);
-
-	if (c)
-		return c;
-	if (a->name && b->name && (c = text_cmp(a->name, b->name)) != 0)
-		return c;
-	if (a->ts != b->ts)
-		return a->ts < b->ts ? -1 : 1;
-	return a->seq - b->seq;
-}
-
-static Datum
-hierarchy_jsonb(Winner *wn, SideAtts *a, bool *isnull)
-{
-	JsonbParseState *ps = NULL;
-	JsonbValue	k;
-	JsonbValue	v;
-	JsonbValue *res;
-	bool		any = false;
-
-	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	for (int l = 0; l < 5; l++)
-	{
-		int			arn = a->level[2 * l],
-					name = a->level[2 * l + 1];
-		char		key[8];
-
-		if (wn->n[arn] && wn->n[name])
-			continue;
-		any = true;
-		snprintf(key, sizeof(key), "Level%d", l + 1);
-		k.type = jbvString;
-		k.val.string.val = pstrdup(key);
-		k.val.string.len = strlen(key);
-		pushJsonbValue(&ps, WJB_KEY, &k);
-		pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-		for (int f = 0; f < 2; f++)
-		{
-			int			att = f ? name : arn;
-
-			if (wn->n[att])
-				continue;
-			k.type = jbvString;
-			k.val.string.val = f ? "GroupName" : "ARN";
-			k.val.string.len = strlen(k.val.string.val);
-			pushJsonbValue(&ps, WJB_KEY, &k);
-			v.type = jbvString;
-			v.val.string.val = VARDATA_ANY(DatumGetPointer(wn->v[att]));
-			v.val.string.len = VARSIZE_ANY_EXHDR(DatumGetPointer(wn->v[att]));
-			pushJsonbValue(&ps, WJB_VALUE, &v);
-		}
-		pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-	}
-	res = pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
-	*isnull = !any;
-	return any ? JsonbPGetDatum(JsonbValueToJsonb(res)) : (Datum) 0;
-}
-
-/*
- * Dimensions (agent_dim, queue_dim, queue_name_history) are shared by every
- * writer: agents and queues appear in every file.  Upserting them batch by
- * batch would hold their row locks from the first batch to the end of a
- * load and deadlock two concurrent multi-file loads.  So each batch's
- * winners are only aggregated here, per transaction, and the dimensions are
- * written once, at commit (XACT_EVENT_PRE_COMMIT): one statement per table,
- * rows in key order, tables in a fixed order, so concurrent committers never
- * deadlock on them.  Rows remember the subtransaction that added them, so a
- * rolled-back subtransaction (a failed file) adds nothing.
- */
-#define DIM_AGENT	0
-#define DIM_QUEUE	1
-#define DIM_HISTORY 2
-#define DIM_NVALS	5			/* agent: arn, username, rp arn, rp name, hierarchy; queue: arn, name */
-
-typedef struct DimRow
-{
-	pg_uuid_t	id;
-	Datum		name;			/* history: the queue name (text); else 0 */
-	TimestampTz first;
-	TimestampTz last;
-	Datum		val[DIM_NVALS];
-	TimestampTz val_ts[DIM_NVALS];	/* initiation time of the contact the value came from */
-	bool		has[DIM_NVALS];
-	int			level;			/* transaction nest level that added it */
-	int			seq;
-} DimRow;
-
-typedef struct DimSet
-{
-	DimRow	   *rows;
-	int			n;
-	int			cap;
-} DimSet;
-
-static DimSet pending[3];
-static MemoryContext pending_cxt = NULL;
-static bool dim_callbacks = false;
-static int	dim_seq = 0;
-
-static int
-dim_row_cmp(const void *pa, const void *pb)
-{
-	const DimRow *a = pa;
-	const DimRow *b = pb;
-	int			c;
-
-	if (a->level != b->level)
-		return a->level - b->level;
-	if ((c = cl_uuid_cmp(&a->id, &b->id)) != 0)
-		return c;
-	if (a->name && b->name && (c = text_cmp(a->name, b->name)) != 0)
-		return c;
-	return a->seq - b->seq;
-}
-
-/* Merge rows of one key (and level): sorted in place, merged to the front. */
-static int
-dim_compact(DimRow *rows, int n)
-{
-	int			out = 0;
-
-	if (n <= 1)
-		return n;
-	qsort(rows, n, sizeof(DimRow), dim_row_cmp);
-	for (int i = 0; i < n;)
-	{
-		DimRow		r = rows[i];
-		int			j = i + 1;
-
-		for (; j < n && rows[j].level == r.level && cl_uuid_cmp(&rows[j].id, &r.id) == 0 &&
-			 (!r.name || text_cmp(rows[j].name, r.name) == 0); j++)
-		{
-			DimRow	   *x = &rows[j];
-
-			r.first = Min(r.first, x->first);
-			r.last = Max(r.last, x->last);
-			for (int f = 0; f < DIM_NVALS; f++)
-				if (x->has[f] && (!r.has[f] || x->val_ts[f] >= r.val_ts[f]))
-				{
-					r.val[f] = x->val[f];
-					r.val_ts[f] = x->val_ts[f];
-					r.has[f] = true;
-				}
-			r.seq = Max(r.seq, x->seq);
-		}
-		rows[out++] = r;
-		i = j;
-	}
-	return out;
-}
-
-static void
-dim_xact_callback(XactEvent event, void *arg);
-static void
-dim_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg);
-
-/* Append a batch's (compacted) rows, copying their values for the transaction. */
-static void
-dim_append(int set, DimRow *rows, int n)
-{
-	DimSet	   *ds = &pending[set];
-	MemoryContext old;
-
-	if (n == 0)
-		return;
-	if (!dim_callbacks)
-	{
-		RegisterXactCallback(dim_xact_callback, NULL);
-		RegisterSubXactCallback(dim_subxact_callback, NULL);
-		dim_callbacks = true;
-	}
-	if (pending_cxt == NULL)
-		pending_cxt = AllocSetContextCreate(TopMemoryContext, "connect_lake dimensions",
-											ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(pending_cxt);
-	if (ds->n + n > ds->cap)
-	{
-		int			cap = Max(64, Max(ds->cap * 2, ds->n + n));
-
-		ds->rows = ds->rows ? repalloc(ds->rows, sizeof(DimRow) * cap) : palloc(sizeof(DimRow) * cap);
-		ds->cap = cap;
-	}
-	for (int i = 0; i < n; i++)
-	{
-		DimRow	   *r = &ds->rows[ds->n++];
-
-		*r = rows[i];
-		if (r->name)
-			r->name = datumCopy(r->name, false, -1);
-		for (int f = 0; f < DIM_NVALS; f++)
-			if (r->has[f])
-				r->val[f] = datumCopy(r->val[f], false, -1);
-	}
-	MemoryContextSwitchTo(old);
-	/* many batches: keep the set small (values of merged rows stay until commit) */
-	if (ds->n > 20000)
-		ds->n = dim_compact(ds->rows, ds->n);
-}
-
-static void
-dim_reset(void)
-{
-	for (int i = 0; i < 3; i++)
-	{
-		pending[i].rows = NULL;
-		pending[i].n = pending[i].cap = 0;
-	}
-	if (pending_cxt)
-		MemoryContextReset(pending_cxt);
-}
-
-static void
-dim_write(void)
-{
-	static const int cols[3] = {8, 5, 4};
-	static const PlanWhich plan[3] = {PLAN_AGENT_DIM, PLAN_QUEUE_DIM, PLAN_QUEUE_HISTORY};
-	bool		any = false;
-	Oid			nsp;
-
-	for (int set = 0; set < 3; set++)
-		any |= pending[set].n > 0;
-	/* nothing to do, or the extension was dropped since the rows landed */
-	if (!any)
-		return;
-	nsp = get_namespace_oid(CONNECT_LAKE_SCHEMA, true);
-	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("agent_dim", nsp)))
-		return;
-
-	/* at pre-commit no statement is running: give the queries a snapshot */
-	PushActiveSnapshot(GetTransactionSnapshot());
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "connect_lake writer: SPI_connect failed");
-	for (int set = 0; set < 3; set++)
-	{
-		DimSet	   *ds = &pending[set];
-		int			n;
-		Datum	   *v[8] = {0};
-		bool	   *nl[8] = {0};
-		Datum		args[8];
-
-		if (ds->n == 0)
-			continue;
-		/* at commit every row belongs to the top transaction: one row per key */
-		for (int i = 0; i < ds->n; i++)
-			ds->rows[i].level = 1;
-		n = dim_compact(ds->rows, ds->n);
-		for (int c = 0; c < cols[set]; c++)
-		{
-			v[c] = palloc(sizeof(Datum) * n);
-			nl[c] = palloc0(sizeof(bool) * n);
-		}
-		for (int i = 0; i < n; i++)
-		{
-			DimRow	   *r = &ds->rows[i];
-			int			c = 0;
-
-			v[c++][i] = UUIDPGetDatum(&r->id);
-			if (set == DIM_HISTORY)
-				v[c++][i] = r->name;
-			else
-				for (int f = 0; f < (set == DIM_AGENT ? 5 : 2); f++, c++)
-				{
-					v[c][i] = r->val[f];
-					nl[c][i] = !r->has[f];
-				}
-			v[c++][i] = TimestampTzGetDatum(r->first);
-			v[c++][i] = TimestampTzGetDatum(r->last);
-		}
-		args[0] = make_array(v[0], nl[0], n, UUIDOID);
-		for (int c = 1; c < cols[set] - 2; c++)
-			args[c] = make_array(v[c], nl[c], n, (set == DIM_AGENT && c == 5) ? JSONBOID : TEXTOID);
-		args[cols[set] - 2] = make_array(v[cols[set] - 2], nl[cols[set] - 2], n, TIMESTAMPTZOID);
-		args[cols[set] - 1] = make_array(v[cols[set] - 1], nl[cols[set] - 1], n, TIMESTAMPTZOID);
-		run_plan(get_plan(plan[set], NULL, InvalidOid), args, cols[set], SPI_OK_INSERT);
-	}
-	SPI_finish();
-	PopActiveSnapshot();
-}
-
-static void
-dim_xact_callback(XactEvent event, void *arg)
-{
-	switch (event)
-	{
-		case XACT_EVENT_PRE_COMMIT:
-		case XACT_EVENT_PRE_PREPARE:
-			dim_write();
-			dim_reset();
-			break;
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_PREPARE:
-			dim_reset();
-			break;
-		default:
-			break;
-	}
-}
-
-static void
-dim_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg)
-{
-	int			level = GetCurrentTransactionNestLevel();
-
-	for (int set = 0; set < 3; set++)
-	{
-		DimSet	   *ds = &pending[set];
-		int			out = 0;
-
-		if (event == SUBXACT_EVENT_ABORT_SUB)
-		{
-			for (int i = 0; i < ds->n; i++)
-				if (ds->rows[i].level < level)
-					ds->rows[out++] = ds->rows[i];
-			ds->n = out;
-		}
-		else if (event == SUBXACT_EVENT_COMMIT_SUB)
-		{
-			for (int i = 0; i < ds->n; i++)
-				if (ds->rows[i].level >= level)
-					ds->rows[i].level = level - 1;
-		}
-	}
-}
-
-/* A batch's winners into the transaction's pending dimension rows. */
-/* A dimension row for the winner's entity id, seen at its initiation time. */
-static DimRow *
-dim_row(DimRow *rows, int *n, Winner *wn, int id_att, int level)
-{
-	DimRow	   *r = &rows[(*n)++];
-
-	memset(r, 0, sizeof(*r));
-	memcpy(&r->id, DatumGetUUIDP(wn->v[id_att]), sizeof(pg_uuid_t));
-	r->first = r->last = wn->initts;
-	r->level = level;
-	r->seq = dim_seq++;
-	return r;
-}
-
-/* Value column f of a dimension row, as of the winner's initiation time. */
-static void
-dim_val(DimRow *r, int f, Datum value, Winner *wn)
-{
-	r->val[f] = value;
-	r->val_ts[f] = wn->initts;
-	r->has[f] = true;
-}
-
-static void
-collect_dims(Winner *wins, int nwins, SideAtts *a)
-{
-	DimRow	   *rows = palloc(sizeof(DimRow) * nwins);
-	int			level = GetCurrentTransactionNestLevel();
-	int			n;
-
-	/* agents: ARN, username, routing profile ARN and name, hierarchy */
-	n = 0;
-	for (int i = 0; i < nwins; i++)
-	{
-		Winner	   *wn = &wins[i];
-		DimRow	   *r;
-		int			atts[4] = {a->agent_arn, a->username, a->rp_arn, a->rp_name};
-		bool		hnull;
-		Datum		h;
-
-		if (wn->n[a->agent_id] || wn->n[a->agent_arn])
-			continue;
-		r = dim_row(rows, &n, wn, a->agent_id, level);
-		for (int f = 0; f < 4; f++)
-			if (!wn->n[atts[f]])
-				dim_val(r, f, wn->v[atts[f]], wn);
-		h = hierarchy_jsonb(wn, a, &hnull);
-		if (!hnull)
-			dim_val(r, 4, h, wn);
-	}
-	dim_append(DIM_AGENT, rows, dim_compact(rows, n));
-
-	/* queues: ARN and name */
-	n = 0;
-	for (int i = 0; i < nwins; i++)
-	{
-		Winner	   *wn = &wins[i];
-		DimRow	   *r;
-
-		if (wn->n[a->queue_id] || wn->n[a->queue_arn])
-			continue;
-		r = dim_row(rows, &n, wn, a->queue_id, level);
-		dim_val(r, 0, wn->v[a->queue_arn], wn);
-		if (!wn->n[a->queue_name])
-			dim_val(r, 1, wn->v[a->queue_name], wn);
-	}
-	dim_append(DIM_QUEUE, rows, dim_compact(rows, n));
-
-	/* every name a queue carried */
-	n = 0;
-	for (int i = 0; i < nwins; i++)
-	{
-		Winner	   *wn = &wins[i];
-
-		if (wn->n[a->queue_id] || wn->n[a->queue_name])
-			continue;
-		dim_row(rows, &n, wn, a->queue_id, level)->name = wn->v[a->queue_name];
-	}
-	dim_append(DIM_HISTORY, rows, dim_compact(rows, n));
-}
-
-/* Account numbers in a list: comma or white space separated, trimmed, empties dropped. */
-static int
-split_accounts(Datum list, Winner *wn, Datum source, SideItem *items, int n, int max)
-{
-	text	   *t = DatumGetTextPP(list);
-	const char *s = VARDATA_ANY(t);
-	int			len = VARSIZE_ANY_EXHDR(t);
-	int			i = 0;
-	int64		account;
-
-	while (i < len)
-	{
-		int			start;
-
-		while (i < len && (s[i] == ',' || s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
-						   s[i] == '\r' || s[i] == ';'))
-			i++;
-		start = i;
-		while (i < len && !(s[i] == ',' || s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
-							s[i] == '\r' || s[i] == ';'))
-			i++;
-		/* contact_account.account is an integer: other numbers stay in the attribute only */
-		if (i > start && n < max && cl_parse_int64(s + start, i - start, PG_INT64_MIN, PG_INT64_MAX, &account))
-		{
-			items[n].id = wn->contactid;
-			items[n].name = PointerGetDatum(cstring_to_text(psprintf(INT64_FORMAT, account)));
-			items[n].ts = 0;	/* sorted by (contact, account, seq) */
-			items[n].w = wn;
-			items[n].source = source;
-			items[n].seq = n;
-			n++;
-		}
-	}
-	return n;
-}
-
-static void
-write_accounts(Winner *wins, int nwins, SideAtts *a)
-{
-	int			max = 0;
-	SideItem   *items;
-	int			n = 0;
-	Datum		src_accounts = PointerGetDatum(cstring_to_text("attributes_accountnumbers"));
-	Datum		src_junifer = PointerGetDatum(cstring_to_text("attributes_juniferid"));
-	Datum	   *ids,
-			   *accts,
-			   *srcs,
-			   *tss,
-			   *upd;
-	int			out = 0,
-				nupd = 0;
-	Datum		args[4];
-
-	for (int i = 0; i < nwins; i++)
-	{
-		if (!wins[i].n[a->accounts])
-			max += VARSIZE_ANY_EXHDR(DatumGetPointer(wins[i].v[a->accounts])) / 2 + 1;
-		if (!wins[i].n[a->junifer])
-			max += VARSIZE_ANY_EXHDR(DatumGetPointer(wins[i].v[a->junifer])) / 2 + 1;
-	}
-	items = palloc(sizeof(SideItem) * (max + 1));
-	upd = palloc(sizeof(Datum) * nwins);
-	for (int i = 0; i < nwins; i++)
-	{
-		if (!wins[i].n[a->accounts])
-			n = split_accounts(wins[i].v[a->accounts], &wins[i], src_accounts, items, n, max);
-		if (!wins[i].n[a->junifer])
-			n = split_accounts(wins[i].v[a->junifer], &wins[i], src_junifer, items, n, max);
-		if (wins[i].updated)
-			upd[nupd++] = UUIDPGetDatum(wins[i].contactid);
-	}
-	qsort(items, n, sizeof(SideItem), side_item_cmp);
-	ids = palloc(sizeof(Datum) * (n + 1));
-	accts = palloc(sizeof(Datum) * (n + 1));
-	srcs = palloc(sizeof(Datum) * (n + 1));
-	tss = palloc(sizeof(Datum) * (n + 1));
-	for (int i = 0; i < n; i++)
-	{
-		if (out > 0 && cl_uuid_cmp(items[i].id, DatumGetUUIDP(ids[out - 1])) == 0 &&
-			text_cmp(items[i].name, accts[out - 1]) == 0)
-			continue;
-		ids[out] = UUIDPGetDatum(items[i].id);
-		accts[out] = items[i].name;
-		srcs[out] = items[i].source;
-		tss[out] = TimestampTzGetDatum(items[i].w->initts);
-		out++;
-	}
-
-	/* a replaced version's stale links go */
-	if (nupd > 0)
-	{
-		args[0] = make_array(upd, NULL, nupd, UUIDOID);
-		args[1] = make_array(ids, NULL, out, UUIDOID);
-		args[2] = make_array(accts, NULL, out, TEXTOID);
-		run_plan(get_plan(PLAN_ACCOUNT_DELETE, NULL, InvalidOid), args, 3, SPI_OK_DELETE);
-	}
-	if (out > 0)
-	{
-		args[0] = make_array(ids, NULL, out, UUIDOID);
-		args[1] = make_array(accts, NULL, out, TEXTOID);
-		args[2] = make_array(srcs, NULL, out, TEXTOID);
-		args[3] = make_array(tss, NULL, out, TIMESTAMPTZOID);
-		run_plan(get_plan(PLAN_ACCOUNT_INSERT, NULL, InvalidOid), args, 4, SPI_OK_INSERT);
-	}
-}
 
 /* ---------- flushing ---------- */
 
@@ -1316,9 +623,7 @@ flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
 {
 	KindInfo   *ki = b->ki;
 	Datum		args[3];
-	int			nwins = 0;
-	Winner	   *wins;
-	SideAtts	sa;
+	CLLanded	landed;
 
 	/*
 	 * Contacts with several versions in this batch: read their rows first, so
@@ -1339,9 +644,10 @@ flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
 			}
 		if (nmulti > 0)
 		{
-			args[0] = make_array(ids, NULL, nmulti, UUIDOID);
-			args[1] = make_array(tss, NULL, nmulti, TIMESTAMPTZOID);
-			run_plan(get_plan(PLAN_CTR_PREREAD, ki, b->partition), args, 2, SPI_OK_SELECT);
+			args[0] = cl_writer_array(ids, NULL, nmulti, UUIDOID);
+			args[1] = cl_writer_array(tss, NULL, nmulti, TIMESTAMPTZOID);
+			cl_writer_run(cl_writer_plan(b->partition, ki->rowtype, "preread", preread_sql, (void *) (uintptr_t) b->partition),
+						  args, 2, SPI_OK_SELECT);
 			for (uint64 r = 0; r < SPI_processed; r++)
 			{
 				HeapTuple	tup = SPI_tuptable->vals[r];
@@ -1366,7 +672,7 @@ flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
 	}
 
 	args[0] = rows;
-	run_plan(get_plan(PLAN_ROWS, ki, b->partition), args, 1, SPI_OK_INSERT_RETURNING);
+	cl_writer_run(rows_plan(ki, b->partition), args, 1, SPI_OK_INSERT_RETURNING);
 
 	/* which rows won: inserted or replaced */
 	for (uint64 r = 0; r < SPI_processed; r++)
@@ -1398,7 +704,10 @@ flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
 	}
 
 	MemoryContextSwitchTo(b->cxt);
-	wins = palloc(sizeof(Winner) * b->n);
+	landed.kind = ki->kind;
+	landed.tupdesc = ki->tupdesc;
+	landed.n = 0;
+	landed.rows = palloc(sizeof(CLLandedRow) * b->n);
 	for (int i = 0; i < b->n; i++)
 	{
 		CtrInfo    *info = &b->info[i];
@@ -1443,26 +752,19 @@ flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
 		}
 		else
 			w->counts.duplicates += 1 + extra;
-		if (info->outcome)
+		if (info->outcome && ki->kind->after_flush)
 		{
-			Winner	   *wn = &wins[nwins++];
+			CLLandedRow *lr = &landed.rows[landed.n++];
 
-			wn->v = palloc(sizeof(Datum) * ki->tupdesc->natts);
-			wn->n = palloc(sizeof(bool) * ki->tupdesc->natts);
-			heap_deform_tuple(b->rows[i], ki->tupdesc, wn->v, wn->n);
-			wn->contactid = DatumGetUUIDP(wn->v[ki->id_att]);
-			wn->initts = DatumGetTimestampTz(wn->v[ki->part_att]);
-			wn->updated = info->outcome == 'u';
-			wn->seq = i;
+			lr->values = palloc(sizeof(Datum) * ki->tupdesc->natts);
+			lr->nulls = palloc(sizeof(bool) * ki->tupdesc->natts);
+			heap_deform_tuple(b->rows[i], ki->tupdesc, lr->values, lr->nulls);
+			lr->replaced = info->outcome == 'u';
 		}
 	}
 
-	if (nwins > 0)
-	{
-		side_atts(ki->tupdesc, &sa);
-		collect_dims(wins, nwins, &sa);
-		write_accounts(wins, nwins, &sa);
-	}
+	if (landed.n > 0)
+		ki->kind->after_flush(&landed);
 }
 
 /* Batch order of CTRs: by key, so concurrent writers lock rows in one order. */
@@ -1516,7 +818,7 @@ flush_buf(CLWriter *w, WriteBuf *b)
 		}
 		elems[k] = PointerGetDatum(tup->t_data);
 	}
-	rows = make_array(elems, NULL, b->n, ki->rowtype);
+	rows = cl_writer_array(elems, NULL, b->n, ki->rowtype);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "connect_lake writer: SPI_connect failed");
@@ -1527,7 +829,7 @@ flush_buf(CLWriter *w, WriteBuf *b)
 	{
 		Datum		args[1] = {rows};
 
-		run_plan(get_plan(PLAN_ROWS, ki, b->partition), args, 1, SPI_OK_INSERT_RETURNING);
+		cl_writer_run(rows_plan(ki, b->partition), args, 1, SPI_OK_INSERT_RETURNING);
 		w->counts.inserted += SPI_processed;
 		w->counts.duplicates += b->n - (int64) SPI_processed;
 	}

@@ -50,6 +50,8 @@
 
 #include "postgres.h"
 
+#include "executor/spi.h"
+
 #include "recmap.h"
 
 /* Rows per partition sent in one statement. */
@@ -90,5 +92,41 @@ extern void cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, 
  * finish).  out may be NULL.  The writer may be used again after finishing.
  */
 extern void cl_writer_finish(CLWriter *w, CLWriteCounts *out);
+
+/*
+ * What a kind's after_flush hook is given (recmap.h): the rows of one flushed
+ * batch that landed, each inserted or newer than the row it replaced, in the
+ * order the batch first met their keys; values as sent (provenance set).
+ * Memory lives until the batch's context is reset, after the hook.
+ */
+typedef struct CLLandedRow
+{
+	Datum	   *values;
+	bool	   *nulls;
+	bool		replaced;		/* replaced an existing row (else inserted) */
+} CLLandedRow;
+
+struct CLLanded
+{
+	CLRecordKind *kind;
+	TupleDesc	tupdesc;		/* the kind's row type */
+	int			n;
+	CLLandedRow *rows;
+};
+
+/*
+ * Statements kept per backend, for the writer and the hooks it calls (SPI
+ * connected): prepared once per (relid, rowtype, name) from the SQL build()
+ * returns, setting *nargs (at most CL_WRITER_MAX_ARGS) and argtypes.
+ */
+#define CL_WRITER_MAX_ARGS 8
+typedef char *(*CLPlanSqlFn) (void *arg, int *nargs, Oid *argtypes);
+extern SPIPlanPtr cl_writer_plan(Oid relid, Oid rowtype, const char *name, CLPlanSqlFn build, void *arg);
+
+/* Run a kept statement; an outcome other than expect (SPI_OK_*) is an error. */
+extern void cl_writer_run(SPIPlanPtr plan, Datum *args, int nargs, int expect);
+
+/* A one-dimensional array of count values of elemtype (nulls may be NULL). */
+extern Datum cl_writer_array(Datum *values, bool *nulls, int count, Oid elemtype);
 
 #endif							/* CL_WRITER_H */
