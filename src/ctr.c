@@ -23,6 +23,7 @@
 #include "convert.h"
 #include "kinds.h"
 #include "recmap.h"
+#include "writer.h"
 
 PG_FUNCTION_INFO_V1(ctr_parse_jsonb);
 PG_FUNCTION_INFO_V1(ctr_parse_text);
@@ -146,7 +147,9 @@ CLRecordKind cl_kind_ctr = {
 	.finish = ctr_finish,
 	.landed_column = "landed_at",
 	.count_column = "versions_seen",
-	.after_flush = cl_ctr_after_flush,
+	.land = &cl_version_land,	/* one row per contact: the newest version wins */
+	.version_column = "lastupdatetimestamp",
+	.after_flush = cl_ctr_after_flush,	/* ctr_dims.c */
 };
 
 /* ---------- the attributes_* columns: contact attributes by a DBA-editable map ---------- */

@@ -108,6 +108,7 @@ struct CLField
 
 typedef struct CLRecordKind CLRecordKind;
 typedef struct CLLanded CLLanded;	/* writer.h */
+typedef struct CLLand CLLand;	/* writer.h */
 
 struct CLRecordKind
 {
@@ -138,6 +139,16 @@ struct CLRecordKind
 									 * landing-time columns as of (else the
 									 * writer's clock, strictly increasing) */
 	const char *count_column;	/* versions of the row delivered (int4), or NULL */
+
+	/*
+	 * How the writer lands the kind's rows (writer.h).  NULL: insert a row
+	 * when its key is absent, else count a duplicate.  &cl_version_land
+	 * (version_land.c): one row per key of connect_lake.fact_table, the
+	 * version with the greatest version_column wins, count_column counts
+	 * every version (ctr).  A kind declares, the writer does not change.
+	 */
+	const CLLand *land;
+	const char *version_column;	/* with cl_version_land: timestamptz */
 
 	/*
 	 * Optional: the kind a given record really is (e.g. a Cases event of type

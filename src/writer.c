@@ -1,21 +1,28 @@
 /*
  * writer.c: land mapped records in the lake, in batches (see writer.h).
  *
- * Rows are buffered per month partition as formed tuples (one palloc each)
- * and sent CL_WRITER_BATCH at a time as an array of the kind's row type to
- * one prepared statement: INSERT ... SELECT ... FROM unnest($1) ON CONFLICT.
- * Several versions of one contact in a batch are resolved here first (ON
- * CONFLICT DO UPDATE may not touch a row twice in one statement).  The CTR
- * upsert updates every conflicting row (versions_seen counts each version;
- * the other columns change only when the version is newer) and returns
- * landed_at, which equals the value sent only where the batch's version won:
- * those winners feed the dimensions and account links.
+ * The generic batched writer; what differs between kinds is declared on the
+ * kind or done by its hooks, each called per batch except a land's fold:
+ *
+ *   cl_writer_add()     route to the month partition, keep the after_write
+ *                       key, set the provenance columns, [land->fold], buffer
+ *                       the row as a formed tuple (one palloc)
+ *   flush_buf()         [land->order], the count column of folded rows, the
+ *                       rows as one array of the row type, SPI: [land->flush]
+ *                       or INSERT ... ON CONFLICT DO NOTHING, then
+ *                       [kind->after_flush] with the rows that landed
+ *   cl_writer_finish()  every buffer in partition order, then
+ *                       [kind->after_write] with the keys written
+ *
+ * The batch statement, one per partition and kept per backend, is
+ * INSERT INTO <partition> AS t (cols) SELECT cols FROM unnest($1) AS u, a
+ * column the record left NULL taking its default (COALESCE), followed by
+ * the land's ON CONFLICT clause or ON CONFLICT DO NOTHING RETURNING 1.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -24,15 +31,11 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/hsearch.h"
-#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
-#include "utils/uuid.h"
 
 #include "connect_lake.h"
-#include "convert.h"
 #include "partition.h"
 #include "writer.h"
 
@@ -55,71 +58,30 @@ static HTAB *plans = NULL;
 
 /* ---------- the writer ---------- */
 
-/* Per kind: where its special columns are. */
+/* Per kind met by a writer: where its columns are, its land's state. */
 typedef struct KindInfo
 {
 	CLRecordKind *kind;
 	Oid			rowtype;
 	Oid			parent;
 	TupleDesc	tupdesc;
-	bool		is_ctr;
 	int			part_att;
 	int			file_att;
 	int			offset_att;
 	int			landed_att;
 	int			count_att;
+	void	   *land;			/* what kind->land->setup() returned */
 	/* kinds with an after_write hook: the key column and the keys written */
 	int			awk_att;
 	List	   *awk_keys;
-	/* ctr only */
-	int			id_att;
-	int			lut_att;
-	int			versions_att;
 } KindInfo;
 
-typedef struct CtrKey
-{
-	pg_uuid_t	id;
-	TimestampTz ts;
-} CtrKey;
-
-typedef struct CtrEntry
-{
-	CtrKey		key;
-	int			row;
-} CtrEntry;
-
-/* Per buffered ctr row: the versions folded into it. */
-typedef struct CtrInfo
-{
-	CtrKey		key;
-	TimestampTz lut;
-	bool		lut_null;
-	int			replaced;		/* later versions in the batch that replaced an earlier one */
-	int			older;			/* versions in the batch that lost to it */
-	TimestampTz landed;			/* landed_at sent with it */
-	int8		outcome;		/* after the upsert: 'i', 'u' or 0 (not replaced) */
-	/* several versions in the batch: their LastUpdateTimestamps in arrival order */
-	int			nhist;
-	TimestampTz *hist;
-	bool	   *hist_null;
-	TimestampTz hist_first;		/* the first version's */
-	bool		hist_first_null;
-	/* ... and the row's before the batch (pre-read for exact counts) */
-	bool		had_row;
-	TimestampTz db_lut;
-	bool		db_lut_null;
-} CtrInfo;
-
+/* A partition's buffer: the batch a land sees, and what the writer keeps. */
 typedef struct WriteBuf
 {
-	Oid			partition;
+	CLBatch		b;				/* partition, rows, n, the batch's context */
 	KindInfo   *ki;
-	MemoryContext cxt;			/* rows of this batch; reset at each flush */
-	int			n;
-	HeapTuple  *rows;
-	CtrInfo    *info;
-	HTAB	   *keys;
+	int		   *versions;		/* with a land: records folded into each row */
 	struct WriteBuf *next;
 } WriteBuf;
 
@@ -147,71 +109,80 @@ cl_writer_begin(void)
 	return w;
 }
 
+/* A column the kind declares, which its row type must have. */
+static int
+kind_column(CLRecordKind *kind, TupleDesc td, const char *column)
+{
+	int			att = column ? cl_tupdesc_column(td, column) : -1;
+
+	if (column && att < 0)
+		elog(ERROR, "connect_lake writer: kind %s has no column %s", kind->name, column);
+	return att;
+}
+
+/*
+ * The writer's view of a kind (per row type: routing may hand it several),
+ * resolved at its first record: column numbers, the parent table, and the
+ * land's per-kind state.
+ */
 static KindInfo *
 kind_info(CLWriter *w, CLMapState *st)
 {
+	CLRecordKind *kind = st->kind;
 	KindInfo   *ki;
 	MemoryContext old;
 
 	for (int i = 0; i < w->nkinds; i++)
-		if (w->kinds[i].kind == st->kind && w->kinds[i].rowtype == st->tupdesc->tdtypeid)
+		if (w->kinds[i].kind == kind && w->kinds[i].rowtype == st->tupdesc->tdtypeid)
 			return &w->kinds[i];
 	if (w->nkinds == 8)
 		elog(ERROR, "connect_lake writer: too many record kinds in one writer");
 
 	old = MemoryContextSwitchTo(w->cxt);
 	ki = &w->kinds[w->nkinds++];
-	ki->kind = st->kind;
+	ki->kind = kind;
 	ki->tupdesc = CreateTupleDescCopy(st->tupdesc);
 	ki->rowtype = st->tupdesc->tdtypeid;
-	ki->parent = cl_relation_oid(st->kind->table);
-	ki->is_ctr = strcmp(st->kind->name, "ctr") == 0;
-	ki->part_att = cl_tupdesc_column(ki->tupdesc, st->kind->partition_column);
-	if (ki->part_att < 0)
-		elog(ERROR, "connect_lake writer: kind %s has no partition column %s",
-			 st->kind->name, st->kind->partition_column);
+	ki->parent = cl_relation_oid(kind->table);
+	ki->part_att = kind_column(kind, ki->tupdesc, kind->partition_column);
 	ki->file_att = cl_tupdesc_column(ki->tupdesc, "source_file");
 	ki->offset_att = cl_tupdesc_column(ki->tupdesc, "source_offset");
-	ki->landed_att = st->kind->landed_column ? cl_tupdesc_column(ki->tupdesc, st->kind->landed_column) : -1;
-	ki->count_att = st->kind->count_column ? cl_tupdesc_column(ki->tupdesc, st->kind->count_column) : -1;
-	ki->awk_att = -1;
-	if (st->kind->after_write)
+	ki->landed_att = kind_column(kind, ki->tupdesc, kind->landed_column);
+	ki->count_att = kind_column(kind, ki->tupdesc, kind->count_column);
+	ki->awk_att = kind->after_write ? kind_column(kind, ki->tupdesc, kind->after_write_key) : -1;
+	if (kind->after_flush && kind->land == NULL)
+		elog(ERROR, "connect_lake writer: kind %s has after_flush but no land to tell the rows that landed",
+			 kind->name);
+	if (kind->land)
 	{
-		ki->awk_att = cl_tupdesc_column(ki->tupdesc, st->kind->after_write_key);
-		if (ki->awk_att < 0)
-			elog(ERROR, "connect_lake writer: kind %s has no column %s",
-				 st->kind->name, st->kind->after_write_key);
-	}
-	if (ki->is_ctr)
-	{
-		ki->id_att = cl_tupdesc_column(ki->tupdesc, "contactid");
-		ki->lut_att = cl_tupdesc_column(ki->tupdesc, "lastupdatetimestamp");
-		ki->versions_att = ki->count_att;
-		if (ki->id_att < 0 || ki->lut_att < 0 || ki->versions_att < 0 || ki->landed_att < 0)
-			elog(ERROR, "connect_lake writer: row type %s lacks the CTR columns", st->kind->rowtype);
+		if (ki->count_att < 0)
+			elog(ERROR, "connect_lake writer: kind %s folds versions but declares no count_column", kind->name);
+		ki->land = kind->land->setup(kind, ki->tupdesc);
 	}
 	MemoryContextSwitchTo(old);
 	return ki;
 }
 
+/* The buffer of a partition (the last one used, most often). */
 static WriteBuf *
 buffer_for(CLWriter *w, KindInfo *ki, Oid partition)
 {
 	WriteBuf   *b;
 
-	if (w->last && w->last->partition == partition && w->last->ki == ki)
+	if (w->last && w->last->b.partition == partition && w->last->ki == ki)
 		return w->last;
 	for (b = w->bufs; b; b = b->next)
-		if (b->partition == partition && b->ki == ki)
+		if (b->b.partition == partition && b->ki == ki)
 			return w->last = b;
 
 	b = MemoryContextAllocZero(w->cxt, sizeof(WriteBuf));
-	b->partition = partition;
+	b->b.partition = partition;
+	b->b.tupdesc = ki->tupdesc;
+	b->b.cxt = AllocSetContextCreate(w->cxt, "connect_lake writer batch", ALLOCSET_DEFAULT_SIZES);
+	b->b.rows = MemoryContextAlloc(w->cxt, sizeof(HeapTuple) * CL_WRITER_BATCH);
 	b->ki = ki;
-	b->cxt = AllocSetContextCreate(w->cxt, "connect_lake writer batch", ALLOCSET_DEFAULT_SIZES);
-	b->rows = MemoryContextAlloc(w->cxt, sizeof(HeapTuple) * CL_WRITER_BATCH);
-	if (ki->is_ctr)
-		b->info = MemoryContextAlloc(w->cxt, sizeof(CtrInfo) * CL_WRITER_BATCH);
+	if (ki->kind->land)
+		b->versions = MemoryContextAlloc(w->cxt, sizeof(int) * CL_WRITER_BATCH);
 	b->next = w->bufs;
 	w->bufs = b;
 	return w->last = b;
@@ -252,6 +223,12 @@ column_defaults(Oid relid, TupleDesc td)
 	return defs;
 }
 
+/*
+ * The batch statement of a partition: every column of the row type from the
+ * unnested array, a NULL taking the column's default, then how conflicts
+ * land (the kind's land, else DO NOTHING: the rows returned are those
+ * inserted).
+ */
 static char *
 rows_sql(KindInfo *ki, Oid partition)
 {
@@ -291,62 +268,10 @@ rows_sql(KindInfo *ki, Oid partition)
 	}
 	appendStringInfo(&sql, " FROM pg_catalog.unnest($1::%s.%s[]) AS u",
 					 schema_q(), quote_identifier(ki->kind->rowtype));
-
-	if (!ki->is_ctr)
-	{
+	if (ki->kind->land)
+		ki->kind->land->conflict_sql(ki->land, &sql);
+	else
 		appendStringInfoString(&sql, " ON CONFLICT DO NOTHING RETURNING 1");
-		return sql.data;
-	}
-
-	/*
-	 * Every conflicting row is updated: versions_seen counts each version, and
-	 * the other columns take the new version only when it is newer.  A
-	 * replaced row returns the landed_at this batch sent, which tells the
-	 * writer inserted / updated / not replaced apart.
-	 */
-	appendStringInfoString(&sql, " ON CONFLICT (contactid, initiationtimestamp) DO UPDATE SET ");
-	first = true;
-	for (int i = 0; i < td->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(td, i);
-		const char *col = quote_identifier(NameStr(att->attname));
-
-		if (att->attisdropped || i == ki->id_att || i == ki->part_att)
-			continue;
-		if (i == ki->versions_att)
-			appendStringInfo(&sql, "%s%s = t.%s OPERATOR(pg_catalog.+) excluded.%s",
-							 first ? "" : ", ", col, col, col);
-		else
-			appendStringInfo(&sql, "%s%s = CASE WHEN %s THEN excluded.%s ELSE t.%s END",
-							 first ? "" : ", ", col,
-							 "excluded.lastupdatetimestamp OPERATOR(pg_catalog.>) t.lastupdatetimestamp"
-							 " OR (t.lastupdatetimestamp IS NULL AND excluded.lastupdatetimestamp IS NOT NULL)",
-							 col, col);
-		first = false;
-	}
-	/* xmax is 0 only on a row this statement inserted (an upsert's new version keeps the updater's lock) */
-	appendStringInfoString(&sql, " RETURNING t.contactid, t.initiationtimestamp, t.versions_seen, t.landed_at,"
-						   " t.xmax::text OPERATOR(pg_catalog.=) '0'");
-	return sql.data;
-}
-
-/* LastUpdateTimestamp of contacts sent in several versions: arg is the partition */
-static char *
-preread_sql(void *arg, int *nargs, Oid *argtypes)
-{
-	Oid			partition = (Oid) (uintptr_t) arg;
-	StringInfoData sql;
-
-	initStringInfo(&sql);
-	*nargs = 2;
-	argtypes[0] = UUIDARRAYOID;
-	argtypes[1] = TIMESTAMPTZARRAYOID;
-	appendStringInfo(&sql,
-					 "SELECT t.contactid, t.initiationtimestamp, t.lastupdatetimestamp"
-					 "  FROM %s.%s AS t"
-					 " WHERE (t.contactid, t.initiationtimestamp) IN"
-					 "       (SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)))",
-					 schema_q(), quote_identifier(get_rel_name(partition)));
 	return sql.data;
 }
 
@@ -398,7 +323,7 @@ cl_writer_plan(Oid relid, Oid rowtype, const char *name, CLPlanSqlFn build, void
 	return e->plan;
 }
 
-/* The batch statement of a partition: the kind's rows, unnested from $1. */
+/* The batch statement of a partition, for cl_writer_plan(). */
 typedef struct RowsArg
 {
 	KindInfo   *ki;
@@ -423,6 +348,7 @@ rows_plan(KindInfo *ki, Oid partition)
 	return cl_writer_plan(partition, ki->rowtype, "rows", rows_plan_sql, &ra);
 }
 
+/* Run a kept statement and check its outcome. */
 void
 cl_writer_run(SPIPlanPtr plan, Datum *args, int nargs, int expect)
 {
@@ -435,6 +361,7 @@ cl_writer_run(SPIPlanPtr plan, Datum *args, int nargs, int expect)
 		elog(ERROR, "connect_lake writer: statement failed: %s", SPI_result_code_string(rc));
 }
 
+/* A one-dimensional array, for statements that take a batch as arrays. */
 Datum
 cl_writer_array(Datum *d, bool *n, int count, Oid elemtype)
 {
@@ -451,17 +378,60 @@ cl_writer_array(Datum *d, bool *n, int count, Oid elemtype)
 
 /* ---------- adding ---------- */
 
-static inline bool
-lut_newer(TimestampTz a, bool a_null, TimestampTz b, bool b_null)
-{
-	if (a_null)
-		return false;
-	return b_null || a > b;
-}
-
 static void flush_buf(CLWriter *w, WriteBuf *b);
 
 static TimestampTz last_landed = 0;
+
+/*
+ * The provenance columns, set here only (the mapper leaves them NULL for
+ * the writer).  The landed time is the writer's clock, strictly increasing
+ * per backend, so that a land can tell its own rows by it.
+ */
+static void
+set_provenance(CLWriter *w, KindInfo *ki, CLMapState *st, const char *source_file, int64 source_offset)
+{
+	TimestampTz landed;
+
+	if (ki->file_att >= 0)
+	{
+		if (source_file == NULL)
+			st->nulls[ki->file_att] = true;
+		else
+		{
+			if (w->file_cstr == NULL || strcmp(w->file_cstr, source_file) != 0)
+			{
+				MemoryContext old = MemoryContextSwitchTo(w->cxt);
+
+				w->file_cstr = pstrdup(source_file);
+				w->file_text = PointerGetDatum(cstring_to_text(source_file));
+				MemoryContextSwitchTo(old);
+			}
+			st->values[ki->file_att] = w->file_text;
+			st->nulls[ki->file_att] = false;
+		}
+	}
+	if (ki->offset_att >= 0)
+	{
+		st->nulls[ki->offset_att] = (source_file == NULL || source_offset < 0);
+		st->values[ki->offset_att] = Int64GetDatum(st->nulls[ki->offset_att] ? 0 : source_offset);
+	}
+	landed = GetCurrentTimestamp();
+	if (landed <= last_landed)
+		landed = last_landed + 1;
+	last_landed = landed;
+	if (ki->landed_att >= 0)
+	{
+		st->values[ki->landed_att] = TimestampTzGetDatum(ki->kind->landed_xact_start
+														 ? GetCurrentTransactionStartTimestamp() : landed);
+		st->nulls[ki->landed_att] = false;
+	}
+	/* one version so far: versions folded into the row add to it at flush */
+	if (ki->count_att >= 0)
+	{
+		st->values[ki->count_att] = Int32GetDatum(1);
+		st->nulls[ki->count_att] = false;
+	}
+}
 
 void
 cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source_offset)
@@ -470,8 +440,6 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 	WriteBuf   *b;
 	Oid			partition;
 	MemoryContext old;
-	HeapTuple	tuple;
-	TimestampTz landed;
 
 	w->counts.values_nulled += st->values_nulled;
 	if (st->nulls[ki->part_att])
@@ -490,363 +458,125 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 		MemoryContextSwitchTo(old);
 	}
 
-	/* the provenance columns: set here only (the mapper leaves them NULL for the writer) */
-	if (ki->file_att >= 0)
+	set_provenance(w, ki, st, source_file, source_offset);
+
+	if (ki->kind->land)
 	{
-		if (source_file == NULL)
-			st->nulls[ki->file_att] = true;
-		else
+		bool		newer = false;
+		int			row = ki->kind->land->fold(ki->land, &b->b, st->values, st->nulls, &newer);
+
+		if (row >= 0)
 		{
-			if (w->file_cstr == NULL || strcmp(w->file_cstr, source_file) != 0)
+			/* a version of a row already in the batch: counted, and its values if newer */
+			b->versions[row]++;
+			if (newer)
 			{
-				old = MemoryContextSwitchTo(w->cxt);
-				w->file_cstr = pstrdup(source_file);
-				w->file_text = PointerGetDatum(cstring_to_text(source_file));
-				MemoryContextSwitchTo(old);
-			}
-			st->values[ki->file_att] = w->file_text;
-			st->nulls[ki->file_att] = false;
-		}
-	}
-	if (ki->offset_att >= 0)
-	{
-		st->nulls[ki->offset_att] = (source_file == NULL || source_offset < 0);
-		st->values[ki->offset_att] = Int64GetDatum(st->nulls[ki->offset_att] ? 0 : source_offset);
-	}
-	/* strictly increasing per backend: the upsert tells its own rows by it */
-	landed = GetCurrentTimestamp();
-	if (landed <= last_landed)
-		landed = last_landed + 1;
-	last_landed = landed;
-	if (ki->landed_att >= 0)
-	{
-		st->values[ki->landed_att] = TimestampTzGetDatum(st->kind->landed_xact_start
-														 ? GetCurrentTransactionStartTimestamp() : landed);
-		st->nulls[ki->landed_att] = false;
-	}
-	/* one version so far: versions folded into the row add to it at flush */
-	if (ki->count_att >= 0)
-	{
-		st->values[ki->count_att] = Int32GetDatum(1);
-		st->nulls[ki->count_att] = false;
-	}
+				HeapTuple	tuple;
 
-	if (ki->is_ctr)
-	{
-		CtrKey		key;
-		CtrEntry   *e;
-		bool		found;
-		TimestampTz lut = st->nulls[ki->lut_att] ? 0 : DatumGetTimestampTz(st->values[ki->lut_att]);
-		bool		lut_null = st->nulls[ki->lut_att];
-
-		if (b->keys == NULL)
-		{
-			HASHCTL		ctl;
-
-			ctl.keysize = sizeof(CtrKey);
-			ctl.entrysize = sizeof(CtrEntry);
-			ctl.hcxt = b->cxt;
-			b->keys = hash_create("connect_lake writer contacts", CL_WRITER_BATCH, &ctl,
-								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		}
-		memset(&key, 0, sizeof(key));
-		memcpy(&key.id, DatumGetUUIDP(st->values[ki->id_att]), sizeof(pg_uuid_t));
-		key.ts = DatumGetTimestampTz(st->values[ki->part_att]);
-		e = hash_search(b->keys, &key, HASH_ENTER, &found);
-		if (found)
-		{
-			CtrInfo    *info = &b->info[e->row];
-
-			/* remember every version's timestamp, to count as if sent one by one */
-			if (info->hist == NULL)
-			{
-				info->hist = MemoryContextAlloc(b->cxt, sizeof(TimestampTz) * 8);
-				info->hist_null = MemoryContextAlloc(b->cxt, sizeof(bool) * 8);
-				info->hist[0] = info->hist_first;
-				info->hist_null[0] = info->hist_first_null;
-				info->nhist = 1;
-			}
-			else if ((info->nhist & 7) == 0)
-			{
-				info->hist = repalloc(info->hist, sizeof(TimestampTz) * (info->nhist + 8));
-				info->hist_null = repalloc(info->hist_null, sizeof(bool) * (info->nhist + 8));
-			}
-			info->hist[info->nhist] = lut;
-			info->hist_null[info->nhist] = lut_null;
-			info->nhist++;
-
-			if (lut_newer(lut, lut_null, info->lut, info->lut_null))
-			{
-				old = MemoryContextSwitchTo(b->cxt);
+				old = MemoryContextSwitchTo(b->b.cxt);
 				tuple = heap_form_tuple(ki->tupdesc, st->values, st->nulls);
 				MemoryContextSwitchTo(old);
-				heap_freetuple(b->rows[e->row]);
-				b->rows[e->row] = tuple;
-				info->lut = lut;
-				info->lut_null = lut_null;
-				info->landed = landed;
-				info->replaced++;
+				heap_freetuple(b->b.rows[row]);
+				b->b.rows[row] = tuple;
 			}
-			else
-				info->older++;
 			return;
 		}
-		e->row = b->n;
-		b->info[b->n].key = key;
-		b->info[b->n].lut = lut;
-		b->info[b->n].lut_null = lut_null;
-		b->info[b->n].replaced = 0;
-		b->info[b->n].older = 0;
-		b->info[b->n].landed = landed;
-		b->info[b->n].outcome = 0;
-		b->info[b->n].nhist = 0;
-		b->info[b->n].hist = NULL;
-		b->info[b->n].hist_null = NULL;
-		b->info[b->n].hist_first = lut;
-		b->info[b->n].hist_first_null = lut_null;
-		b->info[b->n].had_row = false;
+		b->versions[b->b.n] = 1;
 	}
 
-	old = MemoryContextSwitchTo(b->cxt);
-	b->rows[b->n++] = heap_form_tuple(ki->tupdesc, st->values, st->nulls);
+	old = MemoryContextSwitchTo(b->b.cxt);
+	b->b.rows[b->b.n++] = heap_form_tuple(ki->tupdesc, st->values, st->nulls);
 	MemoryContextSwitchTo(old);
 
-	if (b->n >= CL_WRITER_BATCH)
+	if (b->b.n >= CL_WRITER_BATCH)
 		flush_buf(w, b);
 }
 
-
 /* ---------- flushing ---------- */
 
-static void
-flush_ctr(CLWriter *w, WriteBuf *b, Datum rows)
-{
-	KindInfo   *ki = b->ki;
-	Datum		args[3];
-	CLLanded	landed;
-
-	/*
-	 * Contacts with several versions in this batch: read their rows first, so
-	 * that each version is counted as if it had been sent alone (inserted,
-	 * updated or duplicate).  Rare, and only those keys are read.
-	 */
-	{
-		Datum	   *ids = palloc(sizeof(Datum) * b->n);
-		Datum	   *tss = palloc(sizeof(Datum) * b->n);
-		int			nmulti = 0;
-
-		for (int i = 0; i < b->n; i++)
-			if (b->info[i].nhist > 0)
-			{
-				ids[nmulti] = UUIDPGetDatum(&b->info[i].key.id);
-				tss[nmulti] = TimestampTzGetDatum(b->info[i].key.ts);
-				nmulti++;
-			}
-		if (nmulti > 0)
-		{
-			args[0] = cl_writer_array(ids, NULL, nmulti, UUIDOID);
-			args[1] = cl_writer_array(tss, NULL, nmulti, TIMESTAMPTZOID);
-			cl_writer_run(cl_writer_plan(b->partition, ki->rowtype, "preread", preread_sql, (void *) (uintptr_t) b->partition),
-						  args, 2, SPI_OK_SELECT);
-			for (uint64 r = 0; r < SPI_processed; r++)
-			{
-				HeapTuple	tup = SPI_tuptable->vals[r];
-				TupleDesc	td = SPI_tuptable->tupdesc;
-				bool		isnull;
-				CtrKey		key;
-				CtrEntry   *e;
-				Datum		lut;
-
-				memset(&key, 0, sizeof(key));
-				memcpy(&key.id, DatumGetUUIDP(SPI_getbinval(tup, td, 1, &isnull)), sizeof(pg_uuid_t));
-				key.ts = DatumGetTimestampTz(SPI_getbinval(tup, td, 2, &isnull));
-				lut = SPI_getbinval(tup, td, 3, &isnull);
-				e = hash_search(b->keys, &key, HASH_FIND, NULL);
-				if (e == NULL)
-					continue;
-				b->info[e->row].had_row = true;
-				b->info[e->row].db_lut = isnull ? 0 : DatumGetTimestampTz(lut);
-				b->info[e->row].db_lut_null = isnull;
-			}
-		}
-	}
-
-	args[0] = rows;
-	cl_writer_run(rows_plan(ki, b->partition), args, 1, SPI_OK_INSERT_RETURNING);
-
-	/* which rows won: inserted or replaced */
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[r];
-		TupleDesc	td = SPI_tuptable->tupdesc;
-		bool		isnull;
-		CtrKey		key;
-		CtrEntry   *e;
-		TimestampTz landed;
-		bool		inserted;
-		CtrInfo    *info;
-
-		memset(&key, 0, sizeof(key));
-		memcpy(&key.id, DatumGetUUIDP(SPI_getbinval(tup, td, 1, &isnull)), sizeof(pg_uuid_t));
-		key.ts = DatumGetTimestampTz(SPI_getbinval(tup, td, 2, &isnull));
-		landed = DatumGetTimestampTz(SPI_getbinval(tup, td, 4, &isnull));
-		inserted = DatumGetBool(SPI_getbinval(tup, td, 5, &isnull));
-		e = hash_search(b->keys, &key, HASH_FIND, NULL);
-		if (e == NULL)
-			elog(ERROR, "connect_lake writer: upsert returned a contact it was not given");
-		info = &b->info[e->row];
-		if (inserted)
-			info->outcome = 'i';
-		else if (landed == info->landed)
-			info->outcome = 'u';
-		else
-			info->outcome = 0;	/* an older or identical version: only counted */
-	}
-
-	MemoryContextSwitchTo(b->cxt);
-	landed.kind = ki->kind;
-	landed.tupdesc = ki->tupdesc;
-	landed.n = 0;
-	landed.rows = palloc(sizeof(CLLandedRow) * b->n);
-	for (int i = 0; i < b->n; i++)
-	{
-		CtrInfo    *info = &b->info[i];
-		int			extra = info->replaced + info->older;
-
-		CHECK_FOR_INTERRUPTS();
-		if (info->nhist > 0 && info->outcome == 'u' && info->had_row)
-		{
-			/*
-			 * Several versions, and one replaced the row read before the
-			 * batch: replay them in order against that row.  (A new contact
-			 * is exact without this, and so is one whose row beat every
-			 * version: all duplicates.  Should another session have inserted
-			 * the contact meanwhile, the counts below are the approximation.)
-			 */
-			TimestampTz cur = info->db_lut;
-			bool		cur_null = info->db_lut_null;
-
-			for (int k = 0; k < info->nhist; k++)
-			{
-				if (lut_newer(info->hist[k], info->hist_null[k], cur, cur_null))
-					w->counts.updated++;
-				else
-				{
-					w->counts.duplicates++;
-					continue;
-				}
-				cur = info->hist[k];
-				cur_null = info->hist_null[k];
-			}
-		}
-		else if (info->outcome == 'i')
-		{
-			w->counts.inserted++;
-			w->counts.updated += info->replaced;
-			w->counts.duplicates += info->older;
-		}
-		else if (info->outcome == 'u')
-		{
-			w->counts.updated += 1 + info->replaced;
-			w->counts.duplicates += info->older;
-		}
-		else
-			w->counts.duplicates += 1 + extra;
-		if (info->outcome && ki->kind->after_flush)
-		{
-			CLLandedRow *lr = &landed.rows[landed.n++];
-
-			lr->values = palloc(sizeof(Datum) * ki->tupdesc->natts);
-			lr->nulls = palloc(sizeof(bool) * ki->tupdesc->natts);
-			heap_deform_tuple(b->rows[i], ki->tupdesc, lr->values, lr->nulls);
-			lr->replaced = info->outcome == 'u';
-		}
-	}
-
-	if (landed.n > 0)
-		ki->kind->after_flush(&landed);
-}
-
-/* Batch order of CTRs: by key, so concurrent writers lock rows in one order. */
-static int
-ctr_order_cmp(const void *pa, const void *pb, void *arg)
-{
-	const CtrInfo *info = arg;
-	const CtrKey *a = &info[*(const int *) pa].key;
-	const CtrKey *b = &info[*(const int *) pb].key;
-	int			c = memcmp(a->id.data, b->id.data, UUID_LEN);
-
-	if (c)
-		return c;
-	return (a->ts > b->ts) - (a->ts < b->ts);
-}
-
+/*
+ * Send one partition's batch as one statement: in the land's order, a
+ * folded row counting its versions; then the kind's after_flush hook with
+ * the rows that landed.
+ */
 static void
 flush_buf(CLWriter *w, WriteBuf *b)
 {
 	KindInfo   *ki = b->ki;
+	const CLLand *land = ki->kind->land;
 	MemoryContext old;
 	MemoryContext spicxt;
 	Datum	   *elems;
 	int		   *order;
 	Datum		rows;
 
-	if (b->n == 0)
+	if (b->b.n == 0)
 		return;
 
-	old = MemoryContextSwitchTo(b->cxt);
-	elems = palloc(sizeof(Datum) * b->n);
-	order = palloc(sizeof(int) * b->n);
-	for (int i = 0; i < b->n; i++)
+	old = MemoryContextSwitchTo(b->b.cxt);
+	elems = palloc(sizeof(Datum) * b->b.n);
+	order = palloc(sizeof(int) * b->b.n);
+	for (int i = 0; i < b->b.n; i++)
 		order[i] = i;
-	if (ki->is_ctr)
-		qsort_arg(order, b->n, sizeof(int), ctr_order_cmp, b->info);
-	for (int k = 0; k < b->n; k++)
+	if (land)
+		land->order(ki->land, &b->b, order);
+	for (int k = 0; k < b->b.n; k++)
 	{
 		int			i = order[k];
-		HeapTuple	tup = b->rows[i];
+		HeapTuple	tup = b->b.rows[i];
 
 		CHECK_FOR_INTERRUPTS();
-		if (ki->is_ctr && (b->info[i].replaced + b->info[i].older) > 0)
+		if (b->versions && b->versions[i] > 1)
 		{
 			Datum	   *v = palloc(sizeof(Datum) * ki->tupdesc->natts);
 			bool	   *n = palloc(sizeof(bool) * ki->tupdesc->natts);
 
 			heap_deform_tuple(tup, ki->tupdesc, v, n);
-			v[ki->versions_att] = Int32GetDatum(1 + b->info[i].replaced + b->info[i].older);
-			tup = b->rows[i] = heap_form_tuple(ki->tupdesc, v, n);
+			v[ki->count_att] = Int32GetDatum(b->versions[i]);
+			tup = b->b.rows[i] = heap_form_tuple(ki->tupdesc, v, n);
 		}
 		elems[k] = PointerGetDatum(tup->t_data);
 	}
-	rows = cl_writer_array(elems, NULL, b->n, ki->rowtype);
+	rows = cl_writer_array(elems, NULL, b->b.n, ki->rowtype);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "connect_lake writer: SPI_connect failed");
 	spicxt = CurrentMemoryContext;
-	if (ki->is_ctr)
-		flush_ctr(w, b, rows);
+	if (land)
+	{
+		CLLanded	landed;
+
+		MemoryContextSwitchTo(b->b.cxt);
+		landed.kind = ki->kind;
+		landed.tupdesc = ki->tupdesc;
+		landed.n = 0;
+		landed.rows = ki->kind->after_flush ? palloc(sizeof(CLLandedRow) * b->b.n) : NULL;
+		land->flush(ki->land, &b->b, rows_plan(ki, b->b.partition), rows, &w->counts, &landed);
+		if (landed.n > 0)
+			ki->kind->after_flush(&landed);
+	}
 	else
 	{
 		Datum		args[1] = {rows};
 
-		cl_writer_run(rows_plan(ki, b->partition), args, 1, SPI_OK_INSERT_RETURNING);
+		cl_writer_run(rows_plan(ki, b->b.partition), args, 1, SPI_OK_INSERT_RETURNING);
 		w->counts.inserted += SPI_processed;
-		w->counts.duplicates += b->n - (int64) SPI_processed;
+		w->counts.duplicates += b->b.n - (int64) SPI_processed;
 	}
 	MemoryContextSwitchTo(spicxt);
 	SPI_finish();
 	MemoryContextSwitchTo(old);
 
-	MemoryContextReset(b->cxt);
-	b->keys = NULL;
-	b->n = 0;
+	MemoryContextReset(b->b.cxt);
+	b->b.land = NULL;
+	b->b.n = 0;
 }
 
 static int
 buf_order_cmp(const void *pa, const void *pb)
 {
-	Oid			a = (*(WriteBuf *const *) pa)->partition;
-	Oid			b = (*(WriteBuf *const *) pb)->partition;
+	Oid			a = (*(WriteBuf *const *) pa)->b.partition;
+	Oid			b = (*(WriteBuf *const *) pb)->b.partition;
 
 	return (a > b) - (a < b);
 }
