@@ -324,6 +324,12 @@ static Oid	attr_typid = InvalidOid;
 static int	attr_att_attributes = -1;
 static int	attr_att[CTR_NATTRCOLS];
 
+/*
+ * After the walk: the attributes_* columns from the record's contact
+ * attributes, by the parse call's map (kind_arg) or the configured one.
+ * Here rather than as field-table entries because which key fills a column
+ * is the map's choice among the record's keys (see attrkey.h).
+ */
 static void
 ctr_finish(CLMapState *st)
 {

@@ -197,6 +197,7 @@ typedef struct SideAtts
 	int			nhier;
 } SideAtts;
 
+/* A column the side tables read, which the CTR row type must have. */
 static int
 side_att(TupleDesc td, const char *column)
 {
@@ -484,6 +485,7 @@ dim_append(int set, DimRow *rows, int n)
 		ds->n = dim_compact(ds->rows, ds->n);
 }
 
+/* The transaction is over (or its rows written): forget its pending rows. */
 static void
 dim_reset(void)
 {
@@ -496,6 +498,10 @@ dim_reset(void)
 		MemoryContextReset(pending_cxt);
 }
 
+/*
+ * At commit: each dimension's pending rows, merged to one per key, as one
+ * sorted upsert per table in a fixed order (see "Dimensions" above).
+ */
 static void
 dim_write(void)
 {
@@ -564,6 +570,7 @@ dim_write(void)
 	PopActiveSnapshot();
 }
 
+/* Write the dimensions just before commit (or prepare); drop them at the end either way. */
 static void
 dim_xact_callback(XactEvent event, void *arg)
 {
@@ -586,6 +593,10 @@ dim_xact_callback(XactEvent event, void *arg)
 	}
 }
 
+/*
+ * A rolled-back subtransaction (a failed file of load()) drops the rows it
+ * added; a committed one hands them to its parent.
+ */
 static void
 dim_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg)
 {
@@ -730,6 +741,11 @@ split_accounts(Datum list, Winner *wn, Datum source, SideItem *items, int n, int
 	return n;
 }
 
+/*
+ * contact_account follows the batch's winners at once (not at commit: a
+ * contact's links are its own, no other load contends for them): a replaced
+ * version's links that the winner lacks go, the winner's are inserted.
+ */
 static void
 write_accounts(Winner *wins, int nwins, SideAtts *a)
 {

@@ -261,6 +261,10 @@ estimate_bytes(CLFdwPlan *p, double *disk_bytes)
 	}
 }
 
+/*
+ * Rows to expect: from ANALYZE's density when there is one, else the files'
+ * decompressed bytes over the kind's typical record size (typical_bytes).
+ */
 static void
 clGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {

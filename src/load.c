@@ -278,6 +278,13 @@ error_text(ErrorData *e)
 	return buf.data;
 }
 
+/*
+ * load(kind, path, on_error, format, compression): every file under path,
+ * each in a subtransaction of its own so that a bad file costs only itself,
+ * read for the writer (CL_MAP_WRITE) and landed through it; the manifest
+ * says which files were loaded unchanged and are skipped (see the file
+ * header for the locking).
+ */
 Datum
 connect_lake_load(PG_FUNCTION_ARGS)
 {

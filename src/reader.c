@@ -87,6 +87,10 @@ cl_reader_pop_context(CLReader *r)
 	}
 }
 
+/*
+ * The reader's contexts, and its mapper for the purpose its caller reads
+ * for (see reader.h); files are opened one by one later.
+ */
 void
 cl_reader_init(CLReader *r, CLRecordKind *kind, CLMapPurpose purpose,
 			   CLFormat format, CLCompression compression)
@@ -210,6 +214,12 @@ set_text(CLReader *r, int att, const char *s)
 	}
 }
 
+/*
+ * The next record of the open file, framed and mapped in the per-record
+ * context: a row (with the reader's own columns), a bad record (its error
+ * and where it starts), or the end.  A routed record left a mapper made
+ * for another kind, which is made again for the reader's kind first.
+ */
 int
 cl_reader_next(CLReader *r)
 {

@@ -1075,12 +1075,18 @@ parse_site(FunctionCallInfo fcinfo)
 	return site;
 }
 
+/* The kind's slot at the call site (see recmap.h). */
 void	  **
 cl_parse_arg_cache(FunctionCallInfo fcinfo)
 {
 	return &parse_site(fcinfo)->arg_cache;
 }
 
+/*
+ * Map argument 0 with the call site's mapper, made for kind on the first
+ * call and again after a record routed it to another kind, so that every
+ * call starts from the kind the function parses.
+ */
 CLMapState *
 cl_parse_record(FunctionCallInfo fcinfo, CLRecordKind *kind, CLMapPurpose purpose, void *kind_arg)
 {
@@ -1118,6 +1124,7 @@ cl_parse_record(FunctionCallInfo fcinfo, CLRecordKind *kind, CLMapPurpose purpos
 	return st;
 }
 
+/* The whole body of a kind's parse function: see recmap.h. */
 Datum
 cl_kind_parse(FunctionCallInfo fcinfo, CLRecordKind *kind, CLMapPurpose purpose, void *kind_arg)
 {

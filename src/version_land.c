@@ -154,6 +154,7 @@ key_sql(void *arg, int *nargs, Oid *argtypes)
 					quote_identifier(CONNECT_LAKE_SCHEMA));
 }
 
+/* A column the kind declares for version landing, of the type folding reads it as. */
 static int
 version_column(CLRecordKind *kind, TupleDesc td, const char *what, const char *column, Oid type)
 {
@@ -425,11 +426,7 @@ returned_key(VersionKind *vk, VersionBatch *vb, HeapTuple tup, TupleDesc td)
 	return hash_search(vb->keys, key, HASH_FIND, NULL);
 }
 
-/*
- * Keys with several versions in this batch: read their rows first, so that
- * each version is counted as if it had been sent alone (inserted, updated
- * or duplicate).  Rare, and only those keys are read.
- */
+/* The pre-read of a partition: its rows of the keys given as one array per key column. */
 typedef struct PrereadArg
 {
 	VersionKind *vk;
@@ -465,6 +462,11 @@ preread_sql(void *arg, int *nargs, Oid *argtypes)
 	return sql.data;
 }
 
+/*
+ * Keys with several versions in this batch: read their rows first, so that
+ * each version is counted as if it had been sent alone (inserted, updated
+ * or duplicate).  Rare, and only those keys are read.
+ */
 static void
 preread(VersionKind *vk, VersionBatch *vb, CLBatch *b)
 {

@@ -97,6 +97,10 @@ struct CLWriter
 	CLWriteCounts counts;
 };
 
+/*
+ * A writer in a context of its own, so that everything it buffers goes with
+ * it; kinds are resolved at their first record (kind_info()).
+ */
 CLWriter *
 cl_writer_begin(void)
 {
@@ -433,6 +437,11 @@ set_provenance(CLWriter *w, KindInfo *ki, CLMapState *st, const char *source_fil
 	}
 }
 
+/*
+ * One mapped record into its partition's buffer (see the file header); the
+ * only per-row work besides forming the tuple is the land's fold, so that a
+ * kind's hooks cost per batch.
+ */
 void
 cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source_offset)
 {
@@ -581,6 +590,11 @@ buf_order_cmp(const void *pa, const void *pb)
 	return (a > b) - (a < b);
 }
 
+/*
+ * Flush every buffer, then each kind's after_write hook once with the keys
+ * of all the rows added (one case_state refresh per load of a file, not one
+ * per batch), and hand back the counts.
+ */
 void
 cl_writer_finish(CLWriter *w, CLWriteCounts *out)
 {
