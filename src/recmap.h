@@ -110,20 +110,35 @@ typedef struct CLRecordKind CLRecordKind;
 typedef struct CLLanded CLLanded;	/* writer.h */
 typedef struct CLLand CLLand;	/* writer.h */
 
+/*
+ * A record kind: everything the lake knows about one kind of record, as
+ * declarations and hooks, so that the mapper, the reader, the FDW and the
+ * writer name no kind (kinds.h lists the kinds).
+ */
 struct CLRecordKind
 {
+	/* ---- mapping a record onto the kind's row type (this file) ---- */
 	const char *name;			/* "ctr", as load() and ingest() name it */
 	const char *rowtype;		/* composite type in schema connect_lake */
-	const char *table;			/* the lake table rows land in, e.g. "ctr_events" */
-	const char *partition_column;	/* its (timestamptz) partition key */
 	const CLField *fields;
 	int			nfields;
 	bool		ci_keys;		/* keys match case-insensitively */
 	const char *extra_column;	/* unknown keys go here (jsonb) */
 	const char *id_column;		/* names the record in errors, e.g. "contactid" */
 	const char *label;			/* one record in messages, e.g. "ctr record" */
-	double		typical_bytes;	/* a record's usual size in a file: the FDW's row estimate before ANALYZE */
 	void		(*finish) (CLMapState *st); /* per-kind work after the walk */
+
+	/*
+	 * Optional: the kind a given record really is (e.g. a Cases event of type
+	 * RELATED_ITEM.* lands in case_related_items, not case_events).  Called
+	 * before the walk; the state is re-initialised for the returned kind, so
+	 * after mapping st->kind names the table the row belongs to.
+	 */
+	CLRecordKind *(*route) (CLMapState *st, const CLValue *root);
+
+	/* ---- landing the kind's rows (writer.h) ---- */
+	const char *table;			/* the lake table rows land in, e.g. "ctr_events" */
+	const char *partition_column;	/* its (timestamptz) partition key */
 
 	/*
 	 * Provenance: columns only the writer sets for the rows it lands (with
@@ -141,22 +156,21 @@ struct CLRecordKind
 	const char *count_column;	/* versions of the row delivered (int4), or NULL */
 
 	/*
-	 * How the writer lands the kind's rows (writer.h).  NULL: insert a row
-	 * when its key is absent, else count a duplicate.  &cl_version_land
-	 * (version_land.c): one row per key of connect_lake.fact_table, the
-	 * version with the greatest version_column wins, count_column counts
-	 * every version (ctr).  A kind declares, the writer does not change.
+	 * How the writer lands the kind's rows.  NULL: insert a row when its key
+	 * is absent, else count a duplicate.  &cl_version_land (version_land.c):
+	 * one row per key of connect_lake.fact_table, the version with the
+	 * greatest version_column wins, count_column counts every version (ctr).
+	 * Another upserting kind declares these; the writer does not change.
 	 */
 	const CLLand *land;
 	const char *version_column;	/* with cl_version_land: timestamptz */
 
 	/*
-	 * Optional: the kind a given record really is (e.g. a Cases event of type
-	 * RELATED_ITEM.* lands in case_related_items, not case_events).  Called
-	 * before the walk; the state is re-initialised for the returned kind, so
-	 * after mapping st->kind names the table the row belongs to.
+	 * Optional, with a land: side tables kept from the rows of each batch
+	 * that landed (e.g. CTRs' dimensions and account links, ctr_dims.c).
+	 * Called by the writer once per flushed batch, SPI connected.
 	 */
-	CLRecordKind *(*route) (CLMapState *st, const CLValue *root);
+	void		(*after_flush) (const CLLanded *landed);
 
 	/*
 	 * Optional: upkeep after the writer has landed rows of this kind (e.g.
@@ -167,12 +181,9 @@ struct CLRecordKind
 	const char *after_write_key;
 	void		(*after_write) (Datum keys);
 
-	/*
-	 * Optional: side tables kept from the rows of each batch that landed
-	 * (e.g. CTRs' dimensions and account links, ctr_dims.c).  Called by the
-	 * writer once per flushed batch, SPI connected; see writer.h.
-	 */
-	void		(*after_flush) (const CLLanded *landed);
+	/* ---- reading files in place (fdw.c) ---- */
+	double		typical_bytes;	/* a record's usual size in a file: the row estimate before ANALYZE */
+
 	CLKindCache *cache;			/* compiled per backend on first use */
 };
 
