@@ -8,11 +8,7 @@
  */
 #include "postgres.h"
 
-#include "jsonc.h"
-
-#include "access/xact.h"
 #include "fmgr.h"
-#include "utils/timestamp.h"
 #include "utils/jsonb.h"
 
 #include "kinds.h"
@@ -21,51 +17,32 @@
 PG_FUNCTION_INFO_V1(agent_event_parse_jsonb);
 PG_FUNCTION_INFO_V1(agent_event_parse_text);
 
-#define F(path, column, type)	{path, column, type, 0, NULL}
-#define REQ(path, column, type) {path, column, type, CLF_REQUIRED, NULL}
 #define CUR "CurrentAgentSnapshot."
 
 static const CLField agent_event_fields[] = {
-	REQ("EventId", "eventid", CLF_TEXT),
-	REQ("EventTimestamp", "eventtimestamp", CLF_TIMESTAMPTZ),
-	REQ("AgentARN", "agentarn", CLF_TEXT),
-	F("AgentARN", "agent_id", CLF_ARN_ID),
-	F("EventType", "eventtype", CLF_UPPER),
-	F("AWSAccountId", "awsaccountid", CLF_TEXT),
-	F("InstanceARN", "instancearn", CLF_TEXT),
-	F("Version", "version", CLF_TEXT),
-	F("CurrentAgentSnapshot", "current_snapshot", CLF_JSONB),
-	F(CUR "AgentStatus.Name", "agentstatus_name", CLF_TEXT),
-	F(CUR "AgentStatus.ARN", "agentstatus_arn", CLF_TEXT),
-	F(CUR "AgentStatus.StartTimestamp", "agentstatus_starttimestamp", CLF_TIMESTAMPTZ),
-	F(CUR "NextAgentStatus.Name", "nextagentstatus_name", CLF_TEXT),
-	F(CUR "Configuration.Username", "username", CLF_TEXT),
-	F(CUR "Configuration.FirstName", "firstname", CLF_TEXT),
-	F(CUR "Configuration.LastName", "lastname", CLF_TEXT),
-	F(CUR "Configuration.RoutingProfile.ARN", "routingprofile_arn", CLF_TEXT),
-	F(CUR "Configuration.RoutingProfile.Name", "routingprofile_name", CLF_TEXT),
-	F(CUR "Configuration.AgentHierarchyGroups", "hierarchygroups", CLF_JSONB),
-	F(CUR "Contacts", "contacts", CLF_JSONB),
-	F("PreviousAgentSnapshot", "previous_snapshot", CLF_JSONB),
-	F("PreviousAgentSnapshot.AgentStatus.Name", "previous_agentstatus_name", CLF_TEXT),
+	CL_REQ("EventId", "eventid", CLF_TEXT),
+	CL_REQ("EventTimestamp", "eventtimestamp", CLF_TIMESTAMPTZ),
+	CL_REQ("AgentARN", "agentarn", CLF_TEXT),
+	CL_F("AgentARN", "agent_id", CLF_ARN_ID),
+	CL_F("EventType", "eventtype", CLF_UPPER),
+	CL_F("AWSAccountId", "awsaccountid", CLF_TEXT),
+	CL_F("InstanceARN", "instancearn", CLF_TEXT),
+	CL_F("Version", "version", CLF_TEXT),
+	CL_F("CurrentAgentSnapshot", "current_snapshot", CLF_JSONB),
+	CL_F(CUR "AgentStatus.Name", "agentstatus_name", CLF_TEXT),
+	CL_F(CUR "AgentStatus.ARN", "agentstatus_arn", CLF_TEXT),
+	CL_F(CUR "AgentStatus.StartTimestamp", "agentstatus_starttimestamp", CLF_TIMESTAMPTZ),
+	CL_F(CUR "NextAgentStatus.Name", "nextagentstatus_name", CLF_TEXT),
+	CL_F(CUR "Configuration.Username", "username", CLF_TEXT),
+	CL_F(CUR "Configuration.FirstName", "firstname", CLF_TEXT),
+	CL_F(CUR "Configuration.LastName", "lastname", CLF_TEXT),
+	CL_F(CUR "Configuration.RoutingProfile.ARN", "routingprofile_arn", CLF_TEXT),
+	CL_F(CUR "Configuration.RoutingProfile.Name", "routingprofile_name", CLF_TEXT),
+	CL_F(CUR "Configuration.AgentHierarchyGroups", "hierarchygroups", CLF_JSONB),
+	CL_F(CUR "Contacts", "contacts", CLF_JSONB),
+	CL_F("PreviousAgentSnapshot", "previous_snapshot", CLF_JSONB),
+	CL_F("PreviousAgentSnapshot.AgentStatus.Name", "previous_agentstatus_name", CLF_TEXT),
 };
-
-/*
- * Records mapped for the writer (ingest(), load(): st->private NULL) get
- * landed_at, the transaction's start; agent_event_parse() leaves it NULL and stays
- * IMMUTABLE.
- */
-static void
-agent_event_finish(CLMapState *st)
-{
-	int			a = cl_map_column(st, "landed_at");
-
-	if (st->private == NULL && a >= 0)
-	{
-		st->values[a] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-		st->nulls[a] = false;
-	}
-}
 
 CLRecordKind cl_kind_agent_event = {
 	.name = "agent_event",
@@ -77,37 +54,21 @@ CLRecordKind cl_kind_agent_event = {
 	.ci_keys = true,
 	.extra_column = "extra",
 	.id_column = "eventid",
-	.finish = agent_event_finish,
+	.label = "agent event record",
+	.typical_bytes = 1500,
+	.landed_column = "landed_at",
 };
 
-/* agent_event_parse(doc jsonb) RETURNS connect_lake.agent_event */
+/* agent_event_parse(doc jsonb) RETURNS connect_lake.agent_event: IMMUTABLE */
 Datum
 agent_event_parse_jsonb(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
-	CLMapState	st;
-
-	static int	pure;
-
-	cl_map_init(&st, &cl_kind_agent_event);
-	st.private = &pure;			/* no landed_at: IMMUTABLE */
-	if (!cl_map_jsonb(&st, doc))
-		cl_map_raise(&st);
-	PG_RETURN_DATUM(cl_map_datum(&st));
+	return cl_kind_parse(fcinfo, &cl_kind_agent_event, CL_MAP_PARSE, NULL);
 }
 
 /* agent_event_parse(doc text): raw JSON as it lies in a file (the loader's json-c path) */
 Datum
 agent_event_parse_text(PG_FUNCTION_ARGS)
 {
-	text	   *doc = PG_GETARG_TEXT_PP(0);
-	json_object *obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), "agent event record");
-	CLMapState	st;
-	static int	pure;
-
-	cl_map_init(&st, &cl_kind_agent_event);
-	st.private = &pure;
-	if (!cl_map_jsonc(&st, obj))
-		cl_map_raise(&st);
-	PG_RETURN_DATUM(cl_map_datum(&st));
+	return cl_kind_parse(fcinfo, &cl_kind_agent_event, CL_MAP_PARSE, NULL);
 }

@@ -30,8 +30,9 @@
  * After the walk (finish hook): the due date is case_due_date(created) and
  * is_overdue is case_is_overdue(...) as of the landing time, both the SQL
  * rules of sql/install/50_case_events.sql ("Case rules"), so that the
- * landing-time columns and the views cannot disagree;
- * meta_enriched_landed_date is the transaction's start.
+ * landing-time columns and the views cannot disagree.  The landing time is
+ * the transaction's start: the writer sets meta_enriched_landed_date to it
+ * (.landed_xact_start), and so does case_event_parse(doc) (CL_MAP_READ).
  */
 #include "postgres.h"
 
@@ -73,59 +74,43 @@ static void case_fields(CLMapState *st, const CLValue *value, const CLField *fie
 static void case_finish(CLMapState *st);
 static CLRecordKind *case_route(CLMapState *st, const CLValue *root);
 
-#define F(path, column, type)	{path, column, type, 0, NULL}
-#define REQ(path, column, type) {path, column, type, CLF_REQUIRED, NULL}
-
 static const CLField case_event_fields[] = {
-	REQ("id", "event_id", CLF_TEXT),
-	F("detail-type", "detail_type", CLF_TEXT),
-	F("source", "source", CLF_TEXT),
-	F("account", "aws_account", CLF_TEXT),
-	F("time", "time", CLF_TIMESTAMPTZ),
-	F("region", "region", CLF_TEXT),
-	F("resources", "resources", CLF_JSONB),
-	F("detail.version", "detail_version", CLF_TEXT),
-	F("detail.eventType", "detail_event_type", CLF_UPPER),
-	REQ("detail.approximateChangeTime", "detail_approximatechangetime", CLF_TIMESTAMPTZ),
-	F("detail.changedFieldIds", "detail_changedfieldids", CLF_JSONB),
-	F("detail.performedBy.user.userArn", "detail_performedby_userarn", CLF_TEXT),
-	F("detail.performedBy.iamPrincipalArn", "detail_performedby_iamprincipalarn", CLF_TEXT),
-	REQ("detail.case.caseId", "detail_case_caseid", CLF_TEXT),
-	REQ("detail.case.caseId", "id", CLF_TEXT),	/* the warehouse's id: the Case ID */
-	F("detail.case.templateId", "detail_case_templateid", CLF_TEXT),
-	F("detail.case.createdDateTime", "detail_case_createddatetime", CLF_TIMESTAMPTZ),
-	{"detail.case.fields", NULL, CLF_CUSTOM, 0, case_fields},
+	CL_REQ("id", "event_id", CLF_TEXT),
+	CL_F("detail-type", "detail_type", CLF_TEXT),
+	CL_F("source", "source", CLF_TEXT),
+	CL_F("account", "aws_account", CLF_TEXT),
+	CL_F("time", "time", CLF_TIMESTAMPTZ),
+	CL_F("region", "region", CLF_TEXT),
+	CL_F("resources", "resources", CLF_JSONB),
+	CL_F("detail.version", "detail_version", CLF_TEXT),
+	CL_F("detail.eventType", "detail_event_type", CLF_UPPER),
+	CL_REQ("detail.approximateChangeTime", "detail_approximatechangetime", CLF_TIMESTAMPTZ),
+	CL_F("detail.changedFieldIds", "detail_changedfieldids", CLF_JSONB),
+	CL_F("detail.performedBy.user.userArn", "detail_performedby_userarn", CLF_TEXT),
+	CL_F("detail.performedBy.iamPrincipalArn", "detail_performedby_iamprincipalarn", CLF_TEXT),
+	CL_REQ("detail.case.caseId", "detail_case_caseid", CLF_TEXT),
+	CL_REQ("detail.case.caseId", "id", CLF_TEXT),	/* the warehouse's id: the Case ID */
+	CL_F("detail.case.templateId", "detail_case_templateid", CLF_TEXT),
+	CL_F("detail.case.createdDateTime", "detail_case_createddatetime", CLF_TIMESTAMPTZ),
+	CL_CUSTOM("detail.case.fields", case_fields),
 };
 
 static const CLField case_related_item_fields[] = {
-	REQ("id", "event_id", CLF_TEXT),
-	F("time", "time", CLF_TIMESTAMPTZ),
-	F("detail.eventType", "detail_event_type", CLF_UPPER),
-	REQ("detail.approximateChangeTime", "detail_approximatechangetime", CLF_TIMESTAMPTZ),
-	F("detail.changedAttributes", "detail_changedattributes", CLF_JSONB),
-	F("detail.performedBy.user.userArn", "detail_performedby_userarn", CLF_TEXT),
-	F("detail.performedBy.iamPrincipalArn", "detail_performedby_iamprincipalarn", CLF_TEXT),
-	REQ("detail.relatedItem.caseId", "detail_relateditem_caseid", CLF_TEXT),
-	F("detail.relatedItem.relatedItemId", "detail_relateditem_relateditemid", CLF_TEXT),
-	F("detail.relatedItem.relatedItemType", "detail_relateditem_relateditemtype", CLF_TEXT),
-	F("detail.relatedItem.createdDateTime", "detail_relateditem_createddatetime", CLF_TIMESTAMPTZ),
-	F("detail.relatedItem.comment.body", "comment_body", CLF_TEXT),
-	F("detail.relatedItem.contact.contactArn", "contact_arn", CLF_TEXT),
-	F("detail.relatedItem.contact.contactArn", "contactid", CLF_ARN_ID),
+	CL_REQ("id", "event_id", CLF_TEXT),
+	CL_F("time", "time", CLF_TIMESTAMPTZ),
+	CL_F("detail.eventType", "detail_event_type", CLF_UPPER),
+	CL_REQ("detail.approximateChangeTime", "detail_approximatechangetime", CLF_TIMESTAMPTZ),
+	CL_F("detail.changedAttributes", "detail_changedattributes", CLF_JSONB),
+	CL_F("detail.performedBy.user.userArn", "detail_performedby_userarn", CLF_TEXT),
+	CL_F("detail.performedBy.iamPrincipalArn", "detail_performedby_iamprincipalarn", CLF_TEXT),
+	CL_REQ("detail.relatedItem.caseId", "detail_relateditem_caseid", CLF_TEXT),
+	CL_F("detail.relatedItem.relatedItemId", "detail_relateditem_relateditemid", CLF_TEXT),
+	CL_F("detail.relatedItem.relatedItemType", "detail_relateditem_relateditemtype", CLF_TEXT),
+	CL_F("detail.relatedItem.createdDateTime", "detail_relateditem_createddatetime", CLF_TIMESTAMPTZ),
+	CL_F("detail.relatedItem.comment.body", "comment_body", CLF_TEXT),
+	CL_F("detail.relatedItem.contact.contactArn", "contact_arn", CLF_TEXT),
+	CL_F("detail.relatedItem.contact.contactArn", "contactid", CLF_ARN_ID),
 };
-
-/* As for contact events: landed_at for the writer's records only. */
-static void
-related_finish(CLMapState *st)
-{
-	int			a = cl_map_column(st, "landed_at");
-
-	if (st->private == NULL && a >= 0)
-	{
-		st->values[a] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-		st->nulls[a] = false;
-	}
-}
 
 CLRecordKind cl_kind_case_related_item = {
 	.name = "case_related_item",
@@ -137,7 +122,9 @@ CLRecordKind cl_kind_case_related_item = {
 	.ci_keys = false,
 	.extra_column = "extra",
 	.id_column = "event_id",
-	.finish = related_finish,
+	.label = "case related item record",
+	.typical_bytes = 1500,
+	.landed_column = "landed_at",
 	.route = case_route,
 };
 
@@ -151,7 +138,11 @@ CLRecordKind cl_kind_case_event = {
 	.ci_keys = false,
 	.extra_column = "extra",
 	.id_column = "event_id",
+	.label = "case event record",
+	.typical_bytes = 1500,
 	.finish = case_finish,
+	.landed_column = "meta_enriched_landed_date",
+	.landed_xact_start = true,	/* case_finish derives as of it */
 	.route = case_route,
 	.after_write_key = "detail_case_caseid",
 	.after_write = cl_case_state_after_write,
@@ -377,12 +368,6 @@ jsonb_field_map(Jsonb *j)
 
 /* ---------- per-record state ---------- */
 
-typedef struct CaseCtx
-{
-	const FieldMap *map;		/* NULL: read case_field_map */
-	bool		derive;			/* fill due date, overdue, landed date */
-} CaseCtx;
-
 /* The tagged value of a field: {"value": {"<tag>": v}}. */
 typedef struct Tagged
 {
@@ -596,7 +581,7 @@ store_tagged(CLMapState *st, int attno, const Tagged *t)
 
 typedef struct FieldsWalk
 {
-	CaseCtx    *ctx;
+	const FieldMap *map;
 	JsonbParseState *other;
 	int			nother;
 } FieldsWalk;
@@ -656,11 +641,11 @@ case_field_member(CLMapState *st, const char *key, int keylen, const CLValue *v,
 		pushed = true;
 	}
 
-	col = map_lookup(fw->ctx->map, key, keylen);
+	col = map_lookup(fw->map, key, keylen);
 	if (col)
 	{
 		attno = cl_map_column(st, col);
-		if (attno < 0 || !fillable_column(fw->ctx->map, col))
+		if (attno < 0 || !fillable_column(fw->map, col))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("case_field_map maps field \"%.*s\" to \"%s\", which is not a fillable column of case_events",
@@ -674,7 +659,7 @@ case_field_member(CLMapState *st, const char *key, int keylen, const CLValue *v,
 	else if (keylen < NAMEDATALEN)
 	{
 		snprintf(colbuf, sizeof(colbuf), "detail_case_fields_%.*s", keylen, key);
-		if (strlen(colbuf) < NAMEDATALEN && fillable_column(fw->ctx->map, colbuf))
+		if (strlen(colbuf) < NAMEDATALEN && fillable_column(fw->map, colbuf))
 			attno = cl_map_column(st, colbuf);
 	}
 
@@ -694,11 +679,14 @@ case_field_member(CLMapState *st, const char *key, int keylen, const CLValue *v,
 		st->depth--;
 }
 
+/*
+ * detail.case.fields: each field into its column (see the file header), by
+ * the field map a parse function was given (st->kind_arg), else by
+ * case_field_map.
+ */
 static void
 case_fields(CLMapState *st, const CLValue *value, const CLField *field)
 {
-	CaseCtx    *ctx = st->private;
-	CaseCtx		local;
 	FieldsWalk	fw;
 	int			other_att = cl_map_column(st, "detail_case_fields_other");
 
@@ -709,17 +697,8 @@ case_fields(CLMapState *st, const CLValue *value, const CLField *field)
 		cl_map_fail(st, ERRCODE_INVALID_PARAMETER_VALUE, "case fields must be an object");
 		return;
 	}
-	if (ctx == NULL)
-	{
-		local.map = NULL;
-		local.derive = true;
-		ctx = &local;
-	}
-	if (ctx->map == NULL)
-		ctx->map = table_field_map();
-
 	memset(&fw, 0, sizeof(fw));
-	fw.ctx = ctx;
+	fw.map = st->kind_arg ? (const FieldMap *) st->kind_arg : table_field_map();
 	cl_value_members(st, value, case_field_member, &fw);
 	if (fw.nother > 0 && other_att >= 0)
 	{
@@ -799,17 +778,20 @@ profile_account(text *customer_id, int64 *account)
 	return integer_text(s, len, account);
 }
 
+/*
+ * After the walk: account from customer_id when no field filled it; then,
+ * unless a parse function wants the record's own fields only, the
+ * landing-time columns as of the transaction's start (see the file header).
+ */
 static void
 case_finish(CLMapState *st)
 {
-	CaseCtx    *ctx = st->private;
 	int			acc = cl_map_column(st, "account");
 	int			cust = cl_map_column(st, "detail_case_fields_customer_id");
 	int			created = cl_map_column(st, "detail_case_createddatetime");
 	int			due = cl_map_column(st, "detail_case_fields_due_date");
 	int			overdue = cl_map_column(st, "detail_case_fields_is_overdue");
-	int			landed = cl_map_column(st, "meta_enriched_landed_date");
-	bool		derive = ctx ? ctx->derive : true;
+	bool		derive = st->purpose != CL_MAP_PARSE;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	int64		account;
 
@@ -824,11 +806,6 @@ case_finish(CLMapState *st)
 	if (!derive)
 		return;
 
-	if (landed >= 0)
-	{
-		st->values[landed] = TimestampTzGetDatum(now);
-		st->nulls[landed] = false;
-	}
 	if (due >= 0 && created >= 0 && !st->nulls[created] && !st->failed)
 	{
 		TimestampTz c = DatumGetTimestampTz(st->values[created]);
@@ -890,76 +867,53 @@ id_of(CLMapState *st)
 	return (a >= 0 && !st->nulls[a]) ? TextDatumGetCString(st->values[a]) : "?";
 }
 
+/*
+ * The Cases parse functions: a record of the other Cases kind (the route
+ * hook tells) is an error naming the function that parses it.
+ */
 static Datum
-parse_case(FunctionCallInfo fcinfo, CaseCtx *ctx, CLRecordKind *want)
+parse_case(FunctionCallInfo fcinfo, CLRecordKind *want, CLMapPurpose purpose, const FieldMap *map)
 {
-	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
-	CLMapState	st;
+	CLMapState *st = cl_parse_record(fcinfo, want, purpose, (void *) map);
 
-	/* start from the wanted kind: a record of it is not re-routed (which would drop ctx) */
-	cl_map_init(&st, want);
-	st.private = ctx;
-	if (!cl_map_jsonb(&st, doc))
-		cl_map_raise(&st);
-	if (st.kind != want)
+	if (st->kind != want)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("Cases event %s is a %s event, not a %s event",
-						id_of(&st),
-						st.kind == &cl_kind_case_related_item ? "RELATED_ITEM.*" : "CASE.*",
+						id_of(st),
+						st->kind == &cl_kind_case_related_item ? "RELATED_ITEM.*" : "CASE.*",
 						want == &cl_kind_case_related_item ? "RELATED_ITEM.*" : "CASE.*"),
 				 errhint("Use connect_lake.%s_parse(), or connect_lake.ingest('case_event', doc), which lands either kind.",
-						 st.kind->name)));
-	PG_RETURN_DATUM(cl_map_datum(&st));
+						 st->kind->name)));
+	return cl_map_datum(st);
 }
 
-/* case_event_parse(doc jsonb) RETURNS connect_lake.case_event: STABLE, reads case_field_map */
+/* case_event_parse(doc jsonb) RETURNS connect_lake.case_event: STABLE, reads case_field_map; as it would land now */
 Datum
 case_event_parse_jsonb(PG_FUNCTION_ARGS)
 {
-	CaseCtx		ctx = {NULL, true};
-
-	return parse_case(fcinfo, &ctx, &cl_kind_case_event);
+	return parse_case(fcinfo, &cl_kind_case_event, CL_MAP_READ, NULL);
 }
 
 /* case_event_parse(doc jsonb, field_map jsonb): IMMUTABLE, no derived columns */
 Datum
 case_event_parse_map(PG_FUNCTION_ARGS)
 {
-	CaseCtx		ctx;
-
-	ctx.map = jsonb_field_map(PG_GETARG_JSONB_P(1));
-	ctx.derive = false;
-	return parse_case(fcinfo, &ctx, &cl_kind_case_event);
+	return parse_case(fcinfo, &cl_kind_case_event, CL_MAP_PARSE, jsonb_field_map(PG_GETARG_JSONB_P(1)));
 }
 
-/* case_related_item_parse(doc jsonb) RETURNS connect_lake.case_related_item */
+/* case_related_item_parse(doc jsonb) RETURNS connect_lake.case_related_item: IMMUTABLE */
 Datum
 case_related_item_parse_jsonb(PG_FUNCTION_ARGS)
 {
-	static const FieldMap empty = {0, NULL};
-	CaseCtx		ctx = {&empty, false};	/* IMMUTABLE: never reads case_field_map */
+	static const FieldMap empty = {0, NULL};	/* never reads case_field_map */
 
-	return parse_case(fcinfo, &ctx, &cl_kind_case_related_item);
+	return parse_case(fcinfo, &cl_kind_case_related_item, CL_MAP_PARSE, &empty);
 }
 
 /* case_event_parse(doc text): raw JSON as it lies in a file (the loader's json-c path) */
 Datum
 case_event_parse_text(PG_FUNCTION_ARGS)
 {
-	text	   *doc = PG_GETARG_TEXT_PP(0);
-	json_object *obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), "case event record");
-	CLMapState	st;
-	CaseCtx		ctx = {NULL, true};
-
-	cl_map_init(&st, &cl_kind_case_event);
-	st.private = &ctx;
-	if (!cl_map_jsonc(&st, obj))
-		cl_map_raise(&st);
-	if (st.kind != &cl_kind_case_event)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("Cases event %s is a RELATED_ITEM.* event, not a CASE.* event", id_of(&st)),
-				 errhint("Use connect_lake.case_related_item_parse(), or connect_lake.ingest('case_event', doc), which lands either kind.")));
-	PG_RETURN_DATUM(cl_map_datum(&st));
+	return parse_case(fcinfo, &cl_kind_case_event, CL_MAP_READ, NULL);
 }

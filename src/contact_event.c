@@ -8,11 +8,7 @@
  */
 #include "postgres.h"
 
-#include "jsonc.h"
-
-#include "access/xact.h"
 #include "fmgr.h"
-#include "utils/timestamp.h"
 #include "utils/jsonb.h"
 
 #include "kinds.h"
@@ -21,59 +17,38 @@
 PG_FUNCTION_INFO_V1(contact_event_parse_jsonb);
 PG_FUNCTION_INFO_V1(contact_event_parse_text);
 
-#define F(path, column, type)	{path, column, type, 0, NULL}
-#define REQ(path, column, type) {path, column, type, CLF_REQUIRED, NULL}
-#define TS(path, column)		{path, column, CLF_TIMESTAMPTZ, CLF_PLACEHOLDER, NULL}
-
 static const CLField contact_event_fields[] = {
-	REQ("id", "id", CLF_TEXT),
-	REQ("time", "time", CLF_TIMESTAMPTZ),
-	F("version", "version", CLF_TEXT),
-	F("detail-type", "detail_type", CLF_TEXT),
-	F("source", "source", CLF_TEXT),
-	F("account", "aws_account", CLF_TEXT),
-	F("region", "region", CLF_TEXT),
-	F("resources", "resources", CLF_JSONB),
-	REQ("detail.contactId", "detail_contactid", CLF_UUID),
-	F("detail.eventType", "detail_eventtype", CLF_UPPER),
-	F("detail.channel", "detail_channel", CLF_UPPER),
-	F("detail.initiationMethod", "detail_initiationmethod", CLF_UPPER),
-	F("detail.initialContactId", "detail_initialcontactid", CLF_UUID),
-	F("detail.previousContactId", "detail_previouscontactid", CLF_UUID),
-	F("detail.relatedContactId", "detail_relatedcontactid", CLF_UUID),
-	F("detail.instanceArn", "detail_instancearn", CLF_TEXT),
-	TS("detail.initiationTimestamp", "detail_initiationtimestamp"),
-	TS("detail.connectedToSystemTimestamp", "detail_connectedtosystemtimestamp"),
-	TS("detail.disconnectTimestamp", "detail_disconnecttimestamp"),
-	F("detail.queueInfo.queueArn", "detail_queueinfo_queuearn", CLF_TEXT),
-	F("detail.queueInfo.queueType", "detail_queueinfo_queuetype", CLF_UPPER),
-	TS("detail.queueInfo.enqueueTimestamp", "detail_queueinfo_enqueuetimestamp"),
-	F("detail.agentInfo.agentArn", "detail_agentinfo_agentarn", CLF_TEXT),
-	TS("detail.agentInfo.connectedToAgentTimestamp", "detail_agentinfo_connectedtoagenttimestamp"),
-	F("detail.agentInfo.hierarchyGroups", "detail_agentinfo_hierarchygroups", CLF_JSONB),
-	F("detail.updatedProperties", "detail_updatedproperties", CLF_JSONB),
-	F("detail.tags", "detail_tags", CLF_JSONB),
-	F("detail.routingCriteria", "detail_routingcriteria", CLF_JSONB),
-	F("detail.contactLens", "detail_contactlens", CLF_JSONB),
-	F("detail.segmentAttributes", "detail_segmentattributes", CLF_JSONB),
+	CL_REQ("id", "id", CLF_TEXT),
+	CL_REQ("time", "time", CLF_TIMESTAMPTZ),
+	CL_F("version", "version", CLF_TEXT),
+	CL_F("detail-type", "detail_type", CLF_TEXT),
+	CL_F("source", "source", CLF_TEXT),
+	CL_F("account", "aws_account", CLF_TEXT),
+	CL_F("region", "region", CLF_TEXT),
+	CL_F("resources", "resources", CLF_JSONB),
+	CL_REQ("detail.contactId", "detail_contactid", CLF_UUID),
+	CL_F("detail.eventType", "detail_eventtype", CLF_UPPER),
+	CL_F("detail.channel", "detail_channel", CLF_UPPER),
+	CL_F("detail.initiationMethod", "detail_initiationmethod", CLF_UPPER),
+	CL_F("detail.initialContactId", "detail_initialcontactid", CLF_UUID),
+	CL_F("detail.previousContactId", "detail_previouscontactid", CLF_UUID),
+	CL_F("detail.relatedContactId", "detail_relatedcontactid", CLF_UUID),
+	CL_F("detail.instanceArn", "detail_instancearn", CLF_TEXT),
+	CL_TS("detail.initiationTimestamp", "detail_initiationtimestamp"),
+	CL_TS("detail.connectedToSystemTimestamp", "detail_connectedtosystemtimestamp"),
+	CL_TS("detail.disconnectTimestamp", "detail_disconnecttimestamp"),
+	CL_F("detail.queueInfo.queueArn", "detail_queueinfo_queuearn", CLF_TEXT),
+	CL_F("detail.queueInfo.queueType", "detail_queueinfo_queuetype", CLF_UPPER),
+	CL_TS("detail.queueInfo.enqueueTimestamp", "detail_queueinfo_enqueuetimestamp"),
+	CL_F("detail.agentInfo.agentArn", "detail_agentinfo_agentarn", CLF_TEXT),
+	CL_TS("detail.agentInfo.connectedToAgentTimestamp", "detail_agentinfo_connectedtoagenttimestamp"),
+	CL_F("detail.agentInfo.hierarchyGroups", "detail_agentinfo_hierarchygroups", CLF_JSONB),
+	CL_F("detail.updatedProperties", "detail_updatedproperties", CLF_JSONB),
+	CL_F("detail.tags", "detail_tags", CLF_JSONB),
+	CL_F("detail.routingCriteria", "detail_routingcriteria", CLF_JSONB),
+	CL_F("detail.contactLens", "detail_contactlens", CLF_JSONB),
+	CL_F("detail.segmentAttributes", "detail_segmentattributes", CLF_JSONB),
 };
-
-/*
- * Records mapped for the writer (ingest(), load(): st->private NULL) get
- * landed_at, the transaction's start; contact_event_parse() leaves it NULL and stays
- * IMMUTABLE.
- */
-static void
-contact_event_finish(CLMapState *st)
-{
-	int			a = cl_map_column(st, "landed_at");
-
-	if (st->private == NULL && a >= 0)
-	{
-		st->values[a] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-		st->nulls[a] = false;
-	}
-}
 
 CLRecordKind cl_kind_contact_event = {
 	.name = "contact_event",
@@ -85,37 +60,21 @@ CLRecordKind cl_kind_contact_event = {
 	.ci_keys = true,
 	.extra_column = "extra",
 	.id_column = "id",
-	.finish = contact_event_finish,
+	.label = "contact event record",
+	.typical_bytes = 1500,
+	.landed_column = "landed_at",
 };
 
-/* contact_event_parse(doc jsonb) RETURNS connect_lake.contact_event */
+/* contact_event_parse(doc jsonb) RETURNS connect_lake.contact_event: IMMUTABLE */
 Datum
 contact_event_parse_jsonb(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
-	CLMapState	st;
-
-	static int	pure;
-
-	cl_map_init(&st, &cl_kind_contact_event);
-	st.private = &pure;			/* no landed_at: IMMUTABLE */
-	if (!cl_map_jsonb(&st, doc))
-		cl_map_raise(&st);
-	PG_RETURN_DATUM(cl_map_datum(&st));
+	return cl_kind_parse(fcinfo, &cl_kind_contact_event, CL_MAP_PARSE, NULL);
 }
 
 /* contact_event_parse(doc text): raw JSON as it lies in a file (the loader's json-c path) */
 Datum
 contact_event_parse_text(PG_FUNCTION_ARGS)
 {
-	text	   *doc = PG_GETARG_TEXT_PP(0);
-	json_object *obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), "contact event record");
-	CLMapState	st;
-	static int	pure;
-
-	cl_map_init(&st, &cl_kind_contact_event);
-	st.private = &pure;
-	if (!cl_map_jsonc(&st, obj))
-		cl_map_raise(&st);
-	PG_RETURN_DATUM(cl_map_datum(&st));
+	return cl_kind_parse(fcinfo, &cl_kind_contact_event, CL_MAP_PARSE, NULL);
 }

@@ -9,11 +9,10 @@
  */
 #include "postgres.h"
 
-#include "jsonc.h"
-
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -24,6 +23,7 @@
 #include "convert.h"
 #include "kinds.h"
 #include "recmap.h"
+#include "writer.h"
 
 PG_FUNCTION_INFO_V1(ctr_parse_jsonb);
 PG_FUNCTION_INFO_V1(ctr_parse_text);
@@ -34,104 +34,102 @@ PG_FUNCTION_INFO_V1(ctr_attribute_column);
 
 static void ctr_finish(CLMapState *st);
 
-#define F(path, column, type)	{path, column, type, 0, NULL}
-#define REQ(path, column, type) {path, column, type, CLF_REQUIRED, NULL}
 #define LEVEL(n) \
-	F("Agent.HierarchyGroups.Level" #n ".ARN", "agent_hierarchygroups_level" #n "_arn", CLF_TEXT), \
-	F("Agent.HierarchyGroups.Level" #n ".GroupName", "agent_hierarchygroups_level" #n "_groupname", CLF_TEXT)
+	CL_F("Agent.HierarchyGroups.Level" #n ".ARN", "agent_hierarchygroups_level" #n "_arn", CLF_TEXT), \
+	CL_F("Agent.HierarchyGroups.Level" #n ".GroupName", "agent_hierarchygroups_level" #n "_groupname", CLF_TEXT)
 
 static const CLField ctr_fields[] = {
-	REQ("ContactId", "contactid", CLF_UUID),
-	REQ("InitiationTimestamp", "initiationtimestamp", CLF_TIMESTAMPTZ),
-	F("AWSAccountId", "awsaccountid", CLF_TEXT),
-	F("AWSContactTraceRecordFormatVersion", "awscontacttracerecordformatversion", CLF_TEXT),
-	F("InstanceARN", "instancearn", CLF_TEXT),
-	F("InstanceARN", "instanceid", CLF_ARN_ID),
-	F("InitialContactId", "initialcontactid", CLF_UUID),
-	F("PreviousContactId", "previouscontactid", CLF_UUID),
-	F("NextContactId", "nextcontactid", CLF_UUID),
-	F("RelatedContactId", "relatedcontactid", CLF_UUID),
-	F("ContactAssociationId", "contactassociationid", CLF_TEXT),
-	F("CustomerId", "customerid", CLF_TEXT),
-	F("Channel", "channel", CLF_TEXT),
-	F("InitiationMethod", "initiationmethod", CLF_TEXT),
-	F("DisconnectReason", "disconnectreason", CLF_TEXT),
-	F("AnsweringMachineDetectionStatus", "answeringmachinedetectionstatus", CLF_TEXT),
-	F("Name", "name", CLF_TEXT),
-	F("Description", "description", CLF_TEXT),
-	F("ConnectedToSystemTimestamp", "connectedtosystemtimestamp", CLF_TIMESTAMPTZ),
-	F("DisconnectTimestamp", "disconnecttimestamp", CLF_TIMESTAMPTZ),
-	F("LastUpdateTimestamp", "lastupdatetimestamp", CLF_TIMESTAMPTZ),
-	F("ScheduledTimestamp", "scheduledtimestamp", CLF_TIMESTAMPTZ),
-	F("TransferCompletedTimestamp", "transfercompletedtimestamp", CLF_TIMESTAMPTZ),
-	F("LastPausedTimestamp", "lastpausedtimestamp", CLF_TIMESTAMPTZ),
-	F("LastResumedTimestamp", "lastresumedtimestamp", CLF_TIMESTAMPTZ),
-	F("AgentConnectionAttempts", "agentconnectionattempts", CLF_INT4),
-	F("TotalPauseCount", "totalpausecount", CLF_INT4),
-	F("TotalPauseDurationInSeconds", "totalpausedurationinseconds", CLF_INT4),
+	CL_REQ("ContactId", "contactid", CLF_UUID),
+	CL_REQ("InitiationTimestamp", "initiationtimestamp", CLF_TIMESTAMPTZ),
+	CL_F("AWSAccountId", "awsaccountid", CLF_TEXT),
+	CL_F("AWSContactTraceRecordFormatVersion", "awscontacttracerecordformatversion", CLF_TEXT),
+	CL_F("InstanceARN", "instancearn", CLF_TEXT),
+	CL_F("InstanceARN", "instanceid", CLF_ARN_ID),
+	CL_F("InitialContactId", "initialcontactid", CLF_UUID),
+	CL_F("PreviousContactId", "previouscontactid", CLF_UUID),
+	CL_F("NextContactId", "nextcontactid", CLF_UUID),
+	CL_F("RelatedContactId", "relatedcontactid", CLF_UUID),
+	CL_F("ContactAssociationId", "contactassociationid", CLF_TEXT),
+	CL_F("CustomerId", "customerid", CLF_TEXT),
+	CL_F("Channel", "channel", CLF_TEXT),
+	CL_F("InitiationMethod", "initiationmethod", CLF_TEXT),
+	CL_F("DisconnectReason", "disconnectreason", CLF_TEXT),
+	CL_F("AnsweringMachineDetectionStatus", "answeringmachinedetectionstatus", CLF_TEXT),
+	CL_F("Name", "name", CLF_TEXT),
+	CL_F("Description", "description", CLF_TEXT),
+	CL_F("ConnectedToSystemTimestamp", "connectedtosystemtimestamp", CLF_TIMESTAMPTZ),
+	CL_F("DisconnectTimestamp", "disconnecttimestamp", CLF_TIMESTAMPTZ),
+	CL_F("LastUpdateTimestamp", "lastupdatetimestamp", CLF_TIMESTAMPTZ),
+	CL_F("ScheduledTimestamp", "scheduledtimestamp", CLF_TIMESTAMPTZ),
+	CL_F("TransferCompletedTimestamp", "transfercompletedtimestamp", CLF_TIMESTAMPTZ),
+	CL_F("LastPausedTimestamp", "lastpausedtimestamp", CLF_TIMESTAMPTZ),
+	CL_F("LastResumedTimestamp", "lastresumedtimestamp", CLF_TIMESTAMPTZ),
+	CL_F("AgentConnectionAttempts", "agentconnectionattempts", CLF_INT4),
+	CL_F("TotalPauseCount", "totalpausecount", CLF_INT4),
+	CL_F("TotalPauseDurationInSeconds", "totalpausedurationinseconds", CLF_INT4),
 
-	F("Agent.ARN", "agent_arn", CLF_TEXT),
-	F("Agent.ARN", "agent_id", CLF_ARN_ID),
-	F("Agent.Username", "agent_username", CLF_TEXT),
-	F("Agent.ConnectedToAgentTimestamp", "agent_connectedtoagentts", CLF_TIMESTAMPTZ),
-	F("Agent.AcceptedByAgentTimestamp", "agent_acceptedbyagenttimestamp", CLF_TIMESTAMPTZ),
-	F("Agent.PreviewEndTimestamp", "agent_previewendtimestamp", CLF_TIMESTAMPTZ),
-	F("Agent.AgentInteractionDuration", "agent_agentinteractionduration", CLF_INT4),
-	F("Agent.CustomerHoldDuration", "agent_customerholdduration", CLF_INT4),
-	F("Agent.LongestHoldDuration", "agent_longestholdduration", CLF_INT4),
-	F("Agent.AfterContactWorkDuration", "agent_aftercontactworkduration", CLF_INT4),
-	F("Agent.AgentPauseDuration", "agent_agentpauseduration", CLF_INT4),
-	F("Agent.AgentInitiatedHoldDuration", "agent_agentinitiatedholdduration", CLF_INT4),
-	F("Agent.NumberOfHolds", "agent_numberofholds", CLF_INT4),
-	F("Agent.AfterContactWorkStartTimestamp", "agent_aftercontactworkstarttimestamp", CLF_TIMESTAMPTZ),
-	F("Agent.AfterContactWorkEndTimestamp", "agent_aftercontactworkendtimestamp", CLF_TIMESTAMPTZ),
-	F("Agent.RoutingProfile.ARN", "agent_routingprofile_arn", CLF_TEXT),
-	F("Agent.RoutingProfile.Name", "agent_routingprofile_name", CLF_TEXT),
+	CL_F("Agent.ARN", "agent_arn", CLF_TEXT),
+	CL_F("Agent.ARN", "agent_id", CLF_ARN_ID),
+	CL_F("Agent.Username", "agent_username", CLF_TEXT),
+	CL_F("Agent.ConnectedToAgentTimestamp", "agent_connectedtoagentts", CLF_TIMESTAMPTZ),
+	CL_F("Agent.AcceptedByAgentTimestamp", "agent_acceptedbyagenttimestamp", CLF_TIMESTAMPTZ),
+	CL_F("Agent.PreviewEndTimestamp", "agent_previewendtimestamp", CLF_TIMESTAMPTZ),
+	CL_F("Agent.AgentInteractionDuration", "agent_agentinteractionduration", CLF_INT4),
+	CL_F("Agent.CustomerHoldDuration", "agent_customerholdduration", CLF_INT4),
+	CL_F("Agent.LongestHoldDuration", "agent_longestholdduration", CLF_INT4),
+	CL_F("Agent.AfterContactWorkDuration", "agent_aftercontactworkduration", CLF_INT4),
+	CL_F("Agent.AgentPauseDuration", "agent_agentpauseduration", CLF_INT4),
+	CL_F("Agent.AgentInitiatedHoldDuration", "agent_agentinitiatedholdduration", CLF_INT4),
+	CL_F("Agent.NumberOfHolds", "agent_numberofholds", CLF_INT4),
+	CL_F("Agent.AfterContactWorkStartTimestamp", "agent_aftercontactworkstarttimestamp", CLF_TIMESTAMPTZ),
+	CL_F("Agent.AfterContactWorkEndTimestamp", "agent_aftercontactworkendtimestamp", CLF_TIMESTAMPTZ),
+	CL_F("Agent.RoutingProfile.ARN", "agent_routingprofile_arn", CLF_TEXT),
+	CL_F("Agent.RoutingProfile.Name", "agent_routingprofile_name", CLF_TEXT),
 	LEVEL(1), LEVEL(2), LEVEL(3), LEVEL(4), LEVEL(5),
-	F("Agent.DeviceInfo.PlatformName", "agent_deviceinfo_platformname", CLF_TEXT),
-	F("Agent.DeviceInfo.PlatformVersion", "agent_deviceinfo_platformversion", CLF_TEXT),
-	F("Agent.DeviceInfo.OperatingSystem", "agent_deviceinfo_operatingsystem", CLF_TEXT),
-	F("Agent.Capabilities", "agent_capabilities", CLF_JSONB),
-	F("Agent.StateTransitions", "agent_statetransitions", CLF_JSONB),
+	CL_F("Agent.DeviceInfo.PlatformName", "agent_deviceinfo_platformname", CLF_TEXT),
+	CL_F("Agent.DeviceInfo.PlatformVersion", "agent_deviceinfo_platformversion", CLF_TEXT),
+	CL_F("Agent.DeviceInfo.OperatingSystem", "agent_deviceinfo_operatingsystem", CLF_TEXT),
+	CL_F("Agent.Capabilities", "agent_capabilities", CLF_JSONB),
+	CL_F("Agent.StateTransitions", "agent_statetransitions", CLF_JSONB),
 
-	F("Queue.ARN", "queue_arn", CLF_TEXT),
-	F("Queue.ARN", "queue_id", CLF_ARN_ID),
-	F("Queue.Name", "queue_name", CLF_TEXT),
-	F("Queue.EnqueueTimestamp", "queue_enqueuetimestamp", CLF_TIMESTAMPTZ),
-	F("Queue.DequeueTimestamp", "queue_dequeuetimestamp", CLF_TIMESTAMPTZ),
-	F("Queue.Duration", "queue_duration", CLF_INT4),
+	CL_F("Queue.ARN", "queue_arn", CLF_TEXT),
+	CL_F("Queue.ARN", "queue_id", CLF_ARN_ID),
+	CL_F("Queue.Name", "queue_name", CLF_TEXT),
+	CL_F("Queue.EnqueueTimestamp", "queue_enqueuetimestamp", CLF_TIMESTAMPTZ),
+	CL_F("Queue.DequeueTimestamp", "queue_dequeuetimestamp", CLF_TIMESTAMPTZ),
+	CL_F("Queue.Duration", "queue_duration", CLF_INT4),
 
-	F("CustomerEndpoint.Address", "customerendpoint_address", CLF_TEXT),
-	F("CustomerEndpoint.Type", "customerendpoint_type", CLF_TEXT),
-	F("SystemEndpoint.Address", "systemendpoint_address", CLF_TEXT),
-	F("SystemEndpoint.Type", "systemendpoint_type", CLF_TEXT),
-	F("TransferredToEndpoint.Address", "transferredtoendpoint_address", CLF_TEXT),
-	F("TransferredToEndpoint.Type", "transferredtoendpoint_type", CLF_TEXT),
+	CL_F("CustomerEndpoint.Address", "customerendpoint_address", CLF_TEXT),
+	CL_F("CustomerEndpoint.Type", "customerendpoint_type", CLF_TEXT),
+	CL_F("SystemEndpoint.Address", "systemendpoint_address", CLF_TEXT),
+	CL_F("SystemEndpoint.Type", "systemendpoint_type", CLF_TEXT),
+	CL_F("TransferredToEndpoint.Address", "transferredtoendpoint_address", CLF_TEXT),
+	CL_F("TransferredToEndpoint.Type", "transferredtoendpoint_type", CLF_TEXT),
 
-	F("MediaStreams", "mediastreams", CLF_JSONB),
-	F("Recording", "recording", CLF_JSONB),
-	F("Recordings", "recordings", CLF_JSONB),
-	F("References", "contact_references", CLF_JSONB),
-	F("Campaign.CampaignId", "campaign_campaignid", CLF_TEXT),
-	F("ContactLens", "contactlens", CLF_JSONB),
-	F("QualityMetrics", "qualitymetrics", CLF_JSONB),
-	F("QualityMetrics.Agent.Audio.QualityScore", "qualitymetrics_agent_audio_qualityscore", CLF_NUMERIC),
-	F("QualityMetrics.Customer.Audio.QualityScore", "qualitymetrics_customer_audio_qualityscore", CLF_NUMERIC),
-	F("ChatMetrics", "chatmetrics", CLF_JSONB),
-	F("CustomerVoiceActivity.GreetingStartTimestamp", "customervoiceactivity_greetingstarttimestamp", CLF_TIMESTAMPTZ),
-	F("CustomerVoiceActivity.GreetingEndTimestamp", "customervoiceactivity_greetingendtimestamp", CLF_TIMESTAMPTZ),
-	F("DisconnectDetails.PotentialDisconnectIssue", "disconnectdetails_potentialdisconnectissue", CLF_TEXT),
-	F("SegmentAttributes", "segmentattributes", CLF_JSONB),
-	F("RoutingCriteria", "routingcriteria", CLF_JSONB),
-	F("WisdomInfo.SessionArn", "wisdominfo_sessionarn", CLF_TEXT),
-	F("VoiceIdResult", "voiceidresult", CLF_JSONB),
-	F("ContactEvaluations", "contactevaluations", CLF_JSONB),
-	F("OutboundStrategy", "outboundstrategy", CLF_JSONB),
-	F("AdditionalEmailRecipients", "additionalemailrecipients", CLF_JSONB),
-	F("ExternalThirdParty", "externalthirdparty", CLF_JSONB),
-	F("ContactDetails", "contactdetails", CLF_JSONB),
-	F("Tags", "tags", CLF_JSONB),
-	F("Attributes", "attributes", CLF_JSONB),
+	CL_F("MediaStreams", "mediastreams", CLF_JSONB),
+	CL_F("Recording", "recording", CLF_JSONB),
+	CL_F("Recordings", "recordings", CLF_JSONB),
+	CL_F("References", "contact_references", CLF_JSONB),
+	CL_F("Campaign.CampaignId", "campaign_campaignid", CLF_TEXT),
+	CL_F("ContactLens", "contactlens", CLF_JSONB),
+	CL_F("QualityMetrics", "qualitymetrics", CLF_JSONB),
+	CL_F("QualityMetrics.Agent.Audio.QualityScore", "qualitymetrics_agent_audio_qualityscore", CLF_NUMERIC),
+	CL_F("QualityMetrics.Customer.Audio.QualityScore", "qualitymetrics_customer_audio_qualityscore", CLF_NUMERIC),
+	CL_F("ChatMetrics", "chatmetrics", CLF_JSONB),
+	CL_F("CustomerVoiceActivity.GreetingStartTimestamp", "customervoiceactivity_greetingstarttimestamp", CLF_TIMESTAMPTZ),
+	CL_F("CustomerVoiceActivity.GreetingEndTimestamp", "customervoiceactivity_greetingendtimestamp", CLF_TIMESTAMPTZ),
+	CL_F("DisconnectDetails.PotentialDisconnectIssue", "disconnectdetails_potentialdisconnectissue", CLF_TEXT),
+	CL_F("SegmentAttributes", "segmentattributes", CLF_JSONB),
+	CL_F("RoutingCriteria", "routingcriteria", CLF_JSONB),
+	CL_F("WisdomInfo.SessionArn", "wisdominfo_sessionarn", CLF_TEXT),
+	CL_F("VoiceIdResult", "voiceidresult", CLF_JSONB),
+	CL_F("ContactEvaluations", "contactevaluations", CLF_JSONB),
+	CL_F("OutboundStrategy", "outboundstrategy", CLF_JSONB),
+	CL_F("AdditionalEmailRecipients", "additionalemailrecipients", CLF_JSONB),
+	CL_F("ExternalThirdParty", "externalthirdparty", CLF_JSONB),
+	CL_F("ContactDetails", "contactdetails", CLF_JSONB),
+	CL_F("Tags", "tags", CLF_JSONB),
+	CL_F("Attributes", "attributes", CLF_JSONB),
 };
 
 CLRecordKind cl_kind_ctr = {
@@ -144,7 +142,14 @@ CLRecordKind cl_kind_ctr = {
 	.ci_keys = false,
 	.extra_column = "extra",
 	.id_column = "contactid",
+	.label = "ctr record",
+	.typical_bytes = 3000,
 	.finish = ctr_finish,
+	.landed_column = "landed_at",
+	.count_column = "versions_seen",
+	.land = &cl_version_land,	/* one row per contact: the newest version wins */
+	.version_column = "lastupdatetimestamp",
+	.after_flush = cl_ctr_after_flush,	/* ctr_dims.c */
 };
 
 /* ---------- the attributes_* columns: contact attributes by a DBA-editable map ---------- */
@@ -317,9 +322,14 @@ parse_map(Jsonb *mapdoc, MemoryContext cxt)
 /* Column numbers of the attributes columns, per row type. */
 static Oid	attr_typid = InvalidOid;
 static int	attr_att_attributes = -1;
-static int	attr_att_versions = -1;
 static int	attr_att[CTR_NATTRCOLS];
 
+/*
+ * After the walk: the attributes_* columns from the record's contact
+ * attributes, by the parse call's map (kind_arg) or the configured one.
+ * Here rather than as field-table entries because which key fills a column
+ * is the map's choice among the record's keys (see attrkey.h).
+ */
 static void
 ctr_finish(CLMapState *st)
 {
@@ -334,24 +344,17 @@ ctr_finish(CLMapState *st)
 	if (attr_typid != st->tupdesc->tdtypeid)
 	{
 		attr_att_attributes = cl_map_column(st, "attributes");
-		attr_att_versions = cl_map_column(st, "versions_seen");
 		for (int i = 0; i < CTR_NATTRCOLS; i++)
 			attr_att[i] = cl_map_column(st, attr_columns[i]);
 		attr_typid = st->tupdesc->tdtypeid;
 	}
 
-	/* one record is one version, so INSERT ... SELECT (ctr_parse(doc)).* lands as is */
-	if (attr_att_versions >= 0)
-	{
-		st->values[attr_att_versions] = Int32GetDatum(1);
-		st->nulls[attr_att_versions] = false;
-	}
 	if (attr_att_attributes < 0 || st->nulls[attr_att_attributes])
 		return;
 	attrs = DatumGetJsonbP(st->values[attr_att_attributes]);
 	if (!JB_ROOT_IS_OBJECT(attrs) || JB_ROOT_IS_SCALAR(attrs) || JB_ROOT_COUNT(attrs) == 0)
 		return;
-	map = st->private ? (ClAttrMatcher *) st->private : get_configured_map();
+	map = st->kind_arg ? (ClAttrMatcher *) st->kind_arg : get_configured_map();
 
 	/*
 	 * Offer every key to the columns.  An object's keys are its first nkeys
@@ -459,150 +462,68 @@ ctr_attribute_map_changed(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(NULL);
 }
 
-
 /*
- * Per call site state: the mapper (its values/nulls arrays reused) and, for
- * ctr_parse(doc, map), the parsed map with the map's bytes it came from.
+ * ctr_parse(doc, map)'s map, parsed once per call site and kept while the
+ * map's bytes stay the same (a map that varies per row costs one map's
+ * memory, not one per row).
  */
-typedef struct ParseCache
+typedef struct MapArg
 {
-	CLMapState	st;
 	ClAttrMatcher *map;
-	Jsonb	   *mapdoc;
-	MemoryContext map_cxt;		/* map and mapdoc; emptied when the map changes */
-} ParseCache;
+	Jsonb	   *mapdoc;			/* the bytes it was parsed from */
+	MemoryContext cxt;			/* map and mapdoc; emptied when the map changes */
+} MapArg;
 
-static CLMapState *
-parse_state(FunctionCallInfo fcinfo, Jsonb *mapdoc)
+static ClAttrMatcher *
+map_arg(FunctionCallInfo fcinfo, Jsonb *mapdoc)
 {
-	ParseCache *pc = fcinfo->flinfo->fn_extra;
-	MemoryContext old;
+	void	  **slot = cl_parse_arg_cache(fcinfo);
+	MapArg	   *ma = *slot;
 
-	if (pc == NULL)
+	if (ma == NULL)
 	{
-		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		pc = palloc0(sizeof(ParseCache));
-		cl_map_init(&pc->st, &cl_kind_ctr);
-		MemoryContextSwitchTo(old);
-		fcinfo->flinfo->fn_extra = pc;
+		ma = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(MapArg));
+		ma->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "ctr_parse attribute map",
+										ALLOCSET_SMALL_SIZES);
+		*slot = ma;
 	}
-	if (mapdoc)
+	if (ma->mapdoc == NULL || VARSIZE(ma->mapdoc) != VARSIZE(mapdoc) ||
+		memcmp(ma->mapdoc, mapdoc, VARSIZE(mapdoc)) != 0)
 	{
-		if (pc->mapdoc == NULL || VARSIZE(pc->mapdoc) != VARSIZE(mapdoc) ||
-			memcmp(pc->mapdoc, mapdoc, VARSIZE(mapdoc)) != 0)
-		{
-			/* a map per row costs one map's memory, not one per row */
-			if (pc->map_cxt == NULL)
-				pc->map_cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "ctr_parse attribute map",
-													ALLOCSET_SMALL_SIZES);
-			pc->map = NULL;
-			pc->mapdoc = NULL;
-			MemoryContextReset(pc->map_cxt);
-			pc->map = parse_map(mapdoc, pc->map_cxt);
-			pc->mapdoc = MemoryContextAlloc(pc->map_cxt, VARSIZE(mapdoc));
-			memcpy(pc->mapdoc, mapdoc, VARSIZE(mapdoc));
-		}
+		ma->map = NULL;
+		ma->mapdoc = NULL;
+		MemoryContextReset(ma->cxt);
+		ma->map = parse_map(mapdoc, ma->cxt);
+		ma->mapdoc = MemoryContextAlloc(ma->cxt, VARSIZE(mapdoc));
+		memcpy(ma->mapdoc, mapdoc, VARSIZE(mapdoc));
 	}
-	pc->st.private = mapdoc ? pc->map : NULL;
-	return &pc->st;
+	return ma->map;
 }
 
-/* ctr_parse(doc jsonb) RETURNS connect_lake.ctr: with the configured attribute map */
+/* ctr_parse(doc jsonb) RETURNS connect_lake.ctr: with the configured attribute map (STABLE) */
 Datum
 ctr_parse_jsonb(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
-	CLMapState *st = parse_state(fcinfo, NULL);
-
-	if (!cl_map_jsonb(st, doc))
-		cl_map_raise(st);
-	PG_RETURN_DATUM(cl_map_datum(st));
+	return cl_kind_parse(fcinfo, &cl_kind_ctr, CL_MAP_PARSE, NULL);
 }
 
 /* ctr_parse(doc jsonb, attribute_map jsonb) RETURNS connect_lake.ctr: IMMUTABLE */
 Datum
 ctr_parse_jsonb_map(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
-	CLMapState *st = parse_state(fcinfo, PG_GETARG_JSONB_P(1));
-
-	if (!cl_map_jsonb(st, doc))
-		cl_map_raise(st);
-	PG_RETURN_DATUM(cl_map_datum(st));
-}
-
-/* json-c objects are malloc'd: release them however the call ends. */
-static void
-release_json(void *arg)
-{
-	json_object_put((json_object *) arg);
-}
-
-/*
- * Parse one JSON text strictly (as it lies in a file) into a json-c object
- * owned by the current memory context.  Errors name the byte offset.
- */
-json_object *
-cl_parse_json_text(const char *s, int len, const char *what)
-{
-	json_tokener *tok = json_tokener_new();
-	json_object *obj;
-	enum json_tokener_error err;
-	size_t		end;
-	MemoryContextCallback *cb;
-
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	obj = json_tokener_parse_ex(tok, s, len);
-	err = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (obj == NULL || err != json_tokener_success)
-	{
-		if (obj)
-			json_object_put(obj);
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid JSON in %s at byte %zu: %s", what, end,
-						err == json_tokener_continue ? "unexpected end of input" : json_tokener_error_desc(err))));
-	}
-	while (end < (size_t) len && (s[end] == ' ' || s[end] == '\n' || s[end] == '\r' || s[end] == '\t'))
-		end++;
-	if (end < (size_t) len)
-	{
-		json_object_put(obj);
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid JSON in %s at byte %zu: text after the end of the record", what, end)));
-	}
-	cb = MemoryContextAlloc(CurrentMemoryContext, sizeof(MemoryContextCallback));
-	cb->func = release_json;
-	cb->arg = obj;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
-	return obj;
-}
-
-static Datum
-parse_text(FunctionCallInfo fcinfo, Jsonb *mapdoc)
-{
-	text	   *doc = PG_GETARG_TEXT_PP(0);
-	json_object *obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), "ctr record");
-	CLMapState *st = parse_state(fcinfo, mapdoc);
-
-	if (!cl_map_jsonc(st, obj))
-		cl_map_raise(st);
-	return cl_map_datum(st);
+	return cl_kind_parse(fcinfo, &cl_kind_ctr, CL_MAP_PARSE, map_arg(fcinfo, PG_GETARG_JSONB_P(1)));
 }
 
 /* ctr_parse(doc text) RETURNS connect_lake.ctr: raw JSON as it lies in a file */
 Datum
 ctr_parse_text(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(parse_text(fcinfo, NULL));
+	return cl_kind_parse(fcinfo, &cl_kind_ctr, CL_MAP_PARSE, NULL);
 }
 
 /* ctr_parse(doc text, attribute_map jsonb) RETURNS connect_lake.ctr: IMMUTABLE */
 Datum
 ctr_parse_text_map(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(parse_text(fcinfo, PG_GETARG_JSONB_P(1)));
+	return cl_kind_parse(fcinfo, &cl_kind_ctr, CL_MAP_PARSE, map_arg(fcinfo, PG_GETARG_JSONB_P(1)));
 }

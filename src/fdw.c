@@ -239,17 +239,6 @@ typedef struct CLFdwPlan
 	double		ntuples;
 } CLFdwPlan;
 
-/* Typical bytes per record, for the planner before ANALYZE. */
-static double
-record_width(const char *kind)
-{
-	if (strcmp(kind, "ctr") == 0)
-		return 3000.0;
-	if (strcmp(kind, "contact_flow_log") == 0)
-		return 600.0;
-	return 1500.0;
-}
-
 static void
 estimate_bytes(CLFdwPlan *p, double *disk_bytes)
 {
@@ -272,6 +261,10 @@ estimate_bytes(CLFdwPlan *p, double *disk_bytes)
 	}
 }
 
+/*
+ * Rows to expect: from ANALYZE's density when there is one, else the files'
+ * decompressed bytes over the kind's typical record size (typical_bytes).
+ */
 static void
 clGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
@@ -285,7 +278,7 @@ clGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	if (baserel->tuples >= 0 && baserel->pages > 0)
 		p->ntuples = clamp_row_est(baserel->tuples / baserel->pages * p->pages);
 	else
-		p->ntuples = clamp_row_est(p->bytes / record_width(p->opts.kind));
+		p->ntuples = clamp_row_est(p->bytes / cl_kind_by_name(p->opts.kind)->typical_bytes);
 
 	baserel->fdw_private = p;
 	baserel->rows = clamp_row_est(p->ntuples *
@@ -443,7 +436,7 @@ scan_begin(Relation rel, TupleDesc tupdesc)
 	s->kind = cl_kind_by_name(s->opts.kind);
 	s->skip = cl_reader_on_error_skip(s->opts.on_error);
 	s->tupdesc = tupdesc;
-	cl_reader_init(&s->reader, s->kind, cl_reader_format(s->opts.format),
+	cl_reader_init(&s->reader, s->kind, CL_MAP_READ, cl_reader_format(s->opts.format),
 				   cl_reader_compression(s->opts.compression));
 	s->proj[0].kc = s->reader.st.kc;
 	s->proj[0].src = build_projection(s, rel, true);
@@ -689,17 +682,4 @@ connect_lake_fdw_handler(PG_FUNCTION_ARGS)
 	r->AnalyzeForeignTable = clAnalyzeForeignTable;
 	r->IsForeignScanParallelSafe = clIsForeignScanParallelSafe;
 	PG_RETURN_POINTER(r);
-}
-
-PG_FUNCTION_INFO_V1(connect_lake_kind_rowtype);
-
-/* kind_rowtype(kind text) RETURNS regtype */
-Datum
-connect_lake_kind_rowtype(PG_FUNCTION_ARGS)
-{
-	CLRecordKind *kind = cl_kind_by_name(text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	CLMapState	st;
-
-	cl_map_init(&st, kind);
-	PG_RETURN_OID(st.tupdesc->tdtypeid);
 }

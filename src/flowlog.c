@@ -9,8 +9,6 @@
  */
 #include "postgres.h"
 
-#include "jsonc.h"
-
 #include "fmgr.h"
 #include "utils/jsonb.h"
 
@@ -20,21 +18,18 @@
 PG_FUNCTION_INFO_V1(contact_flow_log_parse_jsonb);
 PG_FUNCTION_INFO_V1(contact_flow_log_parse_text);
 
-#define F(path, column, type)	{path, column, type, 0, NULL}
-#define REQ(path, column, type) {path, column, type, CLF_REQUIRED, NULL}
-
 static const CLField flowlog_fields[] = {
-	REQ("ContactId", "contactid", CLF_UUID),
-	REQ("Timestamp", "timestamp", CLF_TIMESTAMPTZ),
-	F("ContactFlowId", "contactflowid", CLF_TEXT),
-	F("ContactFlowName", "contactflowname", CLF_TEXT),
-	F("ContactFlowModuleType", "contactflowmoduletype", CLF_TEXT),
-	F("Identifier", "identifier", CLF_TEXT),
-	F("Parameters", "parameters", CLF_JSONB),
-	F("Events", "parameters", CLF_JSONB),	/* very old logs */
-	F("Results", "results", CLF_TEXT),
-	F("ExternalResults", "externalresults", CLF_JSONB),
-	F("ModuleExecutionStack", "moduleexecutionstack", CLF_JSONB),
+	CL_REQ("ContactId", "contactid", CLF_UUID),
+	CL_REQ("Timestamp", "timestamp", CLF_TIMESTAMPTZ),
+	CL_F("ContactFlowId", "contactflowid", CLF_TEXT),
+	CL_F("ContactFlowName", "contactflowname", CLF_TEXT),
+	CL_F("ContactFlowModuleType", "contactflowmoduletype", CLF_TEXT),
+	CL_F("Identifier", "identifier", CLF_TEXT),
+	CL_F("Parameters", "parameters", CLF_JSONB),
+	CL_F("Events", "parameters", CLF_JSONB),	/* very old logs */
+	CL_F("Results", "results", CLF_TEXT),
+	CL_F("ExternalResults", "externalresults", CLF_JSONB),
+	CL_F("ModuleExecutionStack", "moduleexecutionstack", CLF_JSONB),
 };
 
 CLRecordKind cl_kind_contact_flow_log = {
@@ -47,32 +42,21 @@ CLRecordKind cl_kind_contact_flow_log = {
 	.ci_keys = false,
 	.extra_column = "extra",
 	.id_column = "contactid",
+	.label = "contact flow log event",
+	.typical_bytes = 600,
+	.landed_column = "landed_at",
 };
 
-/* contact_flow_log_parse(doc jsonb) RETURNS connect_lake.flow_log_event */
+/* contact_flow_log_parse(doc jsonb) RETURNS connect_lake.flow_log_event: IMMUTABLE */
 Datum
 contact_flow_log_parse_jsonb(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
-	CLMapState	st;
-
-	cl_map_init(&st, &cl_kind_contact_flow_log);
-	if (!cl_map_jsonb(&st, doc))
-		cl_map_raise(&st);
-	PG_RETURN_DATUM(cl_map_datum(&st));
+	return cl_kind_parse(fcinfo, &cl_kind_contact_flow_log, CL_MAP_PARSE, NULL);
 }
 
-/* contact_flow_log_parse(doc text) RETURNS connect_lake.flow_log_event */
+/* contact_flow_log_parse(doc text): raw JSON as it lies in a file (the loader's json-c path) */
 Datum
 contact_flow_log_parse_text(PG_FUNCTION_ARGS)
 {
-	text	   *doc = PG_GETARG_TEXT_PP(0);
-	json_object *obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc),
-										  "contact flow log event");
-	CLMapState	st;
-
-	cl_map_init(&st, &cl_kind_contact_flow_log);
-	if (!cl_map_jsonc(&st, obj))
-		cl_map_raise(&st);
-	PG_RETURN_DATUM(cl_map_datum(&st));
+	return cl_kind_parse(fcinfo, &cl_kind_contact_flow_log, CL_MAP_PARSE, NULL);
 }

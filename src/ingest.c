@@ -30,7 +30,7 @@ cl_ingest(PG_FUNCTION_ARGS)
 	CLWriter   *w;
 	CLWriteCounts counts;
 
-	cl_map_init(&st, kind);
+	cl_map_init(&st, kind, CL_MAP_WRITE);
 	if (!cl_map_jsonb(&st, doc))
 		cl_map_raise(&st);
 	w = cl_writer_begin();
@@ -80,7 +80,7 @@ cl_ingest_array(PG_FUNCTION_ARGS)
 		elog(ERROR, "ingest(): return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
 
-	cl_map_init(&st, kind);
+	cl_map_init(&st, kind, CL_MAP_WRITE);
 	w = cl_writer_begin();
 	rec_cxt = AllocSetContextCreate(CurrentMemoryContext, "connect_lake ingest record",
 									ALLOCSET_DEFAULT_SIZES);

@@ -3,7 +3,9 @@
  */
 #include "postgres.h"
 
+#include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "utils/builtins.h"
 
 #include "kinds.h"
 
@@ -16,6 +18,11 @@ static CLRecordKind *const kinds[] = {
 	&cl_kind_agent_event,
 };
 
+/*
+ * The kind load(), ingest() and a foreign table's `kind` option name; an
+ * unknown name is an error listing the known ones, so that a typo is told
+ * what it could have been.
+ */
 CLRecordKind *
 cl_kind_by_name(const char *name)
 {
@@ -32,4 +39,22 @@ cl_kind_by_name(const char *name)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown record kind \"%s\"", name),
 			 errhint("Known kinds: %s.", known.data)));
+}
+
+PG_FUNCTION_INFO_V1(connect_lake_kind_rowtype);
+
+/*
+ * kind_rowtype(kind text) RETURNS regtype: the row type records of a kind
+ * are mapped onto, as the mapper resolves it (create_foreign_table() shapes a
+ * foreign table after it).  Here with the registry, not in the FDW, because
+ * it is a question about a kind.
+ */
+Datum
+connect_lake_kind_rowtype(PG_FUNCTION_ARGS)
+{
+	CLRecordKind *kind = cl_kind_by_name(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	CLMapState	st;
+
+	cl_map_init(&st, kind, CL_MAP_PARSE);
+	PG_RETURN_OID(st.tupdesc->tdtypeid);
 }

@@ -13,6 +13,9 @@ extern CLRecordKind cl_kind_case_event;	/* case_event.c: routes RELATED_ITEM.* t
 extern CLRecordKind cl_kind_case_related_item;	/* ... case_related_item */
 extern CLRecordKind cl_kind_agent_event;	/* agent_event.c */
 
+/* ctr's after_flush hook: agent_dim, queue_dim, queue_name_history, contact_account (ctr_dims.c) */
+extern void cl_ctr_after_flush(const CLLanded *landed);
+
 /* case_event's after_write hook: refresh case_state for these case ids (text[]). */
 extern void cl_case_state_after_write(Datum case_ids);	/* case_event.c */
 /* case_event.c: defines the setting connect_lake.case_due_working_days */
@@ -21,13 +24,5 @@ extern CLRecordKind cl_kind_contact_flow_log;	/* flowlog.c */
 
 /* The kind load() and ingest() call `name`; errors naming the known ones if none. */
 extern CLRecordKind *cl_kind_by_name(const char *name);
-
-struct json_object;
-
-/*
- * One JSON text parsed strictly with json-c; the object is released when the
- * current memory context is reset or deleted (so an error leaks nothing).
- */
-extern struct json_object *cl_parse_json_text(const char *s, int len, const char *what);
 
 #endif							/* CL_KINDS_H */

@@ -278,6 +278,13 @@ error_text(ErrorData *e)
 	return buf.data;
 }
 
+/*
+ * load(kind, path, on_error, format, compression): every file under path,
+ * each in a subtransaction of its own so that a bad file costs only itself,
+ * read for the writer (CL_MAP_WRITE) and landed through it; the manifest
+ * says which files were loaded unchanged and are skipped (see the file
+ * header for the locking).
+ */
 Datum
 connect_lake_load(PG_FUNCTION_ARGS)
 {
@@ -315,7 +322,7 @@ connect_lake_load(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(loadcxt);
 	/* in loadcxt, not on the stack: the framer's reset callback points at it */
 	r = palloc0(sizeof(CLReader));
-	cl_reader_init(r, kind, format, compression);
+	cl_reader_init(r, kind, CL_MAP_WRITE, format, compression);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "connect_lake.load: SPI_connect failed");

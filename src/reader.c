@@ -87,8 +87,13 @@ cl_reader_pop_context(CLReader *r)
 	}
 }
 
+/*
+ * The reader's contexts, and its mapper for the purpose its caller reads
+ * for (see reader.h); files are opened one by one later.
+ */
 void
-cl_reader_init(CLReader *r, CLRecordKind *kind, CLFormat format, CLCompression compression)
+cl_reader_init(CLReader *r, CLRecordKind *kind, CLMapPurpose purpose,
+			   CLFormat format, CLCompression compression)
 {
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
@@ -98,7 +103,7 @@ cl_reader_init(CLReader *r, CLRecordKind *kind, CLFormat format, CLCompression c
 	r->cxt = CurrentMemoryContext;
 	r->reccxt = AllocSetContextCreate(CurrentMemoryContext, "connect_lake record",
 									  ALLOCSET_DEFAULT_SIZES);
-	cl_map_init(&r->st, kind);
+	cl_map_init(&r->st, kind, purpose);
 }
 
 void
@@ -209,6 +214,12 @@ set_text(CLReader *r, int att, const char *s)
 	}
 }
 
+/*
+ * The next record of the open file, framed and mapped in the per-record
+ * context: a row (with the reader's own columns), a bad record (its error
+ * and where it starts), or the end.  A routed record left a mapper made
+ * for another kind, which is made again for the reader's kind first.
+ */
 int
 cl_reader_next(CLReader *r)
 {
@@ -234,7 +245,7 @@ cl_reader_next(CLReader *r)
 			pfree(r->st.values);
 			pfree(r->st.nulls);
 		}
-		cl_map_init(&r->st, r->kind);
+		cl_map_init(&r->st, r->kind, r->st.purpose);
 		MemoryContextSwitchTo(old);
 		r->st_volatile = false;
 	}
@@ -290,12 +301,13 @@ cl_reader_next(CLReader *r)
 				if (r->st.kind != r->kind)
 					r->st_volatile = true;
 				reader_columns(r);
-				if (r->att_source_file >= 0)
+				/* where the record lies: the writer's to set for a row it lands */
+				if (r->st.purpose == CL_MAP_READ && r->att_source_file >= 0)
 				{
 					r->st.values[r->att_source_file] = r->source_file;
 					r->st.nulls[r->att_source_file] = false;
 				}
-				if (r->att_source_offset >= 0)
+				if (r->st.purpose == CL_MAP_READ && r->att_source_offset >= 0)
 				{
 					r->st.values[r->att_source_offset] = Int64GetDatum((int64) r->rec.offset);
 					r->st.nulls[r->att_source_offset] = false;

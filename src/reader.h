@@ -3,9 +3,10 @@
  *
  * One reader walks files one after another: each is opened, decompressed and
  * framed (framing.h), and every record is mapped onto the kind's row type
- * (recmap.h).  Rows also get, when the row type has the column:
- * source_file, source_offset (byte offset in the decompressed stream),
- * log_group and log_stream (from a CloudWatch envelope).
+ * (recmap.h).  Rows also get, when the row type has the column, log_group
+ * and log_stream (from a CloudWatch envelope) and, for a foreign table
+ * (CL_MAP_READ; for load() the writer sets them), source_file and
+ * source_offset (byte offset in the decompressed stream).
  *
  * Memory is bounded whatever the file size: a record's allocations live in a
  * context reset before the next one; the framer's malloc'd state (json-c,
@@ -81,8 +82,13 @@ typedef struct CLReader
 				att_log_stream;
 } CLReader;
 
-/* A reader of kind; contexts are children of CurrentMemoryContext. */
-extern void cl_reader_init(CLReader *r, CLRecordKind *kind, CLFormat format, CLCompression compression);
+/*
+ * A reader of kind; contexts are children of CurrentMemoryContext.  purpose:
+ * CL_MAP_WRITE for load() (rows for the writer), CL_MAP_READ for a foreign
+ * table (rows as they would land).
+ */
+extern void cl_reader_init(CLReader *r, CLRecordKind *kind, CLMapPurpose purpose,
+						   CLFormat format, CLCompression compression);
 
 /* Open a file (ERROR when it cannot be read). */
 extern void cl_reader_open(CLReader *r, const char *path);

@@ -10,6 +10,7 @@
 
 #include "jsonc.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
@@ -49,6 +50,8 @@ struct CLKindCache
 	int		   *attno;			/* per field: 0-based attribute, -1 none */
 	int			extra_att;
 	int			id_att;
+	int			landed_att;		/* kind->landed_column, -1 none */
+	int			count_att;		/* kind->count_column, -1 none */
 	CLNode		root;
 };
 
@@ -115,8 +118,12 @@ node_sort(CLNode *node, bool ci)
 		node_sort(&node->children[i], ci);
 }
 
-static int
-tupdesc_column(TupleDesc tupdesc, const char *name)
+/*
+ * The attribute number (0-based) of column name, -1 if none: the one
+ * column lookup of the mapper, the writer and the kinds' hooks.
+ */
+int
+cl_tupdesc_column(TupleDesc tupdesc, const char *name)
 {
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
@@ -128,6 +135,32 @@ tupdesc_column(TupleDesc tupdesc, const char *name)
 	return -1;
 }
 
+/*
+ * The attribute number of a column the kind declares (NULL: -1); a declared
+ * column the row type lacks means the SQL objects are older than the module.
+ */
+static int
+declared_column(CLRecordKind *kind, TupleDesc td, const char *column)
+{
+	int			att;
+
+	if (column == NULL)
+		return -1;
+	att = cl_tupdesc_column(td, column);
+	if (att < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("connect_lake: kind %s declares column %s, which type %s lacks",
+						kind->name, column, kind->rowtype),
+				 errhint("The extension's SQL objects are older than its module: run ALTER EXTENSION connect_lake UPDATE.")));
+	return att;
+}
+
+/*
+ * A kind compiled against its row type, once per backend: the key trie of
+ * its field paths and the attribute numbers of its columns, so that mapping
+ * a record looks nothing up by name.
+ */
 static CLKindCache *
 compile_kind(CLRecordKind *kind, Oid typid)
 {
@@ -152,7 +185,7 @@ compile_kind(CLRecordKind *kind, Oid typid)
 		kc->attno[f] = -1;
 		if (field->column)
 		{
-			kc->attno[f] = tupdesc_column(kc->tupdesc, field->column);
+			kc->attno[f] = cl_tupdesc_column(kc->tupdesc, field->column);
 			if (kc->attno[f] < 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -174,14 +207,21 @@ compile_kind(CLRecordKind *kind, Oid typid)
 		node->fields[node->nfields++] = f;
 	}
 	node_sort(&kc->root, kind->ci_keys);
-	kc->extra_att = kind->extra_column ? tupdesc_column(kc->tupdesc, kind->extra_column) : -1;
-	kc->id_att = kind->id_column ? tupdesc_column(kc->tupdesc, kind->id_column) : -1;
+	kc->extra_att = kind->extra_column ? cl_tupdesc_column(kc->tupdesc, kind->extra_column) : -1;
+	kc->id_att = kind->id_column ? cl_tupdesc_column(kc->tupdesc, kind->id_column) : -1;
+	kc->landed_att = declared_column(kind, kc->tupdesc, kind->landed_column);
+	kc->count_att = declared_column(kind, kc->tupdesc, kind->count_column);
 	MemoryContextSwitchTo(old);
 	return kc;
 }
 
+/*
+ * Prepare st for records of kind: the kind is compiled once per backend (and
+ * again when its row type was recreated), so this is cheap enough per call
+ * of a parse function; the purpose is fixed for the state's life.
+ */
 void
-cl_map_init(CLMapState *st, CLRecordKind *kind)
+cl_map_init(CLMapState *st, CLRecordKind *kind, CLMapPurpose purpose)
 {
 	Oid			typid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
 										CStringGetDatum(kind->rowtype),
@@ -200,6 +240,7 @@ cl_map_init(CLMapState *st, CLRecordKind *kind)
 	}
 	memset(st, 0, sizeof(*st));
 	st->kind = kind;
+	st->purpose = purpose;
 	st->kc = kind->cache;
 	st->tupdesc = st->kc->tupdesc;
 	st->values = palloc(sizeof(Datum) * st->tupdesc->natts);
@@ -209,7 +250,7 @@ cl_map_init(CLMapState *st, CLRecordKind *kind)
 int
 cl_map_column(CLMapState *st, const char *column)
 {
-	return tupdesc_column(st->tupdesc, column);
+	return cl_tupdesc_column(st->tupdesc, column);
 }
 
 /* ---------- errors ---------- */
@@ -540,6 +581,61 @@ cl_value_jsonb(CLMapState *st, const CLValue *value)
 	return JsonbPGetDatum(JsonbValueToJsonb(&v));
 }
 
+/* ---------- a JSON text, parsed as the loader parses a file's records ---------- */
+
+/* json-c objects are malloc'd: release them however the call ends. */
+static void
+release_json(void *arg)
+{
+	json_object_put((json_object *) arg);
+}
+
+/*
+ * Parse one JSON text strictly (as it lies in a file) into a json-c object
+ * owned by the current memory context, so that an error anywhere after it
+ * leaks nothing.  Every kind's parse(doc text) function uses it, which is why
+ * it lives with the mapper rather than with a kind.  Errors name the byte
+ * offset.
+ */
+json_object *
+cl_parse_json_text(const char *s, int len, const char *what)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *obj;
+	enum json_tokener_error err;
+	size_t		end;
+	MemoryContextCallback *cb;
+
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	obj = json_tokener_parse_ex(tok, s, len);
+	err = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (obj == NULL || err != json_tokener_success)
+	{
+		if (obj)
+			json_object_put(obj);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid JSON in %s at byte %zu: %s", what, end,
+						err == json_tokener_continue ? "unexpected end of input" : json_tokener_error_desc(err))));
+	}
+	while (end < (size_t) len && (s[end] == ' ' || s[end] == '\n' || s[end] == '\r' || s[end] == '\t'))
+		end++;
+	if (end < (size_t) len)
+	{
+		json_object_put(obj);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid JSON in %s at byte %zu: text after the end of the record", what, end)));
+	}
+	cb = MemoryContextAlloc(CurrentMemoryContext, sizeof(MemoryContextCallback));
+	cb->func = release_json;
+	cb->arg = obj;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+	return obj;
+}
+
 /* ---------- converting one value into a column ---------- */
 
 static bool
@@ -811,6 +907,33 @@ walk_object(CLMapState *st, const CLValue *obj, const CLNode *node)
 	}
 }
 
+/*
+ * A row that will not land (a foreign table's, a parse function's) gets the
+ * provenance it would have if it landed now: one version (the count column)
+ * and, read as it would land (CL_MAP_READ), the transaction's start as its
+ * landed time.  The one place besides the writer that fills them, so that
+ * no kind's hook has to (see CLRecordKind.landed_column).
+ */
+static void
+unwritten_provenance(CLMapState *st)
+{
+	if (st->kc->count_att >= 0)
+	{
+		st->values[st->kc->count_att] = Int32GetDatum(1);
+		st->nulls[st->kc->count_att] = false;
+	}
+	if (st->purpose == CL_MAP_READ && st->kc->landed_att >= 0)
+	{
+		st->values[st->kc->landed_att] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		st->nulls[st->kc->landed_att] = false;
+	}
+}
+
+/*
+ * Map one record of either source: route it to its kind, walk it, run the
+ * kind's finish hook, then check its required fields (after the hook, which
+ * may fill some).
+ */
 static bool
 map_record(CLMapState *st, const CLValue *root)
 {
@@ -833,7 +956,7 @@ map_record(CLMapState *st, const CLValue *root)
 
 			pfree(st->values);
 			pfree(st->nulls);
-			cl_map_init(st, target);
+			cl_map_init(st, target, st->purpose);
 			MemoryContextSwitchTo(old);
 			st->is_jsonc = is_jsonc;
 		}
@@ -871,6 +994,8 @@ map_record(CLMapState *st, const CLValue *root)
 
 	if (st->kind->finish)
 		st->kind->finish(st);
+	if (st->purpose != CL_MAP_WRITE)
+		unwritten_provenance(st);
 
 	for (int f = 0; f < st->kind->nfields && !st->failed; f++)
 	{
@@ -917,6 +1042,104 @@ cl_map_jsonc(CLMapState *st, struct json_object *doc)
 	return map_record(st, &root);
 }
 
+/* ---------- the parse functions ---------- */
+
+/* Per call site of a parse function (fn_extra). */
+typedef struct ParseSite
+{
+	CLMapState	st;				/* valid when st.kind is set */
+	bool		text;			/* argument 0 is text (else jsonb) */
+	void	   *arg_cache;		/* the kind's (cl_parse_arg_cache) */
+} ParseSite;
+
+/*
+ * The call site's state, made on its first call: whether the record comes as
+ * text is read from the function's declared signature once, rather than
+ * giving every kind two C entry points per SQL function.
+ */
+static ParseSite *
+parse_site(FunctionCallInfo fcinfo)
+{
+	ParseSite  *site = fcinfo->flinfo->fn_extra;
+
+	if (site == NULL)
+	{
+		Oid		   *argtypes;
+		int			nargs;
+
+		get_func_signature(fcinfo->flinfo->fn_oid, &argtypes, &nargs);
+		site = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ParseSite));
+		site->text = nargs > 0 && argtypes[0] == TEXTOID;
+		fcinfo->flinfo->fn_extra = site;
+	}
+	return site;
+}
+
+/* The kind's slot at the call site (see recmap.h). */
+void	  **
+cl_parse_arg_cache(FunctionCallInfo fcinfo)
+{
+	return &parse_site(fcinfo)->arg_cache;
+}
+
+/*
+ * Map argument 0 with the call site's mapper, made for kind on the first
+ * call and again after a record routed it to another kind, so that every
+ * call starts from the kind the function parses.
+ */
+CLMapState *
+cl_parse_record(FunctionCallInfo fcinfo, CLRecordKind *kind, CLMapPurpose purpose, void *kind_arg)
+{
+	ParseSite  *site = parse_site(fcinfo);
+	CLMapState *st = &site->st;
+	struct json_object *obj = NULL;
+	bool		ok;
+
+	/* a text record is parsed first: invalid JSON is reported as such */
+	if (site->text)
+	{
+		text	   *doc = PG_GETARG_TEXT_PP(0);
+
+		obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), kind->label);
+	}
+
+	/* first call, or the last record routed to another kind: start from kind */
+	if (st->kind != kind || st->purpose != purpose)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (st->kind)
+		{
+			pfree(st->values);
+			pfree(st->nulls);
+		}
+		cl_map_init(st, kind, purpose);
+		MemoryContextSwitchTo(old);
+	}
+	st->kind_arg = kind_arg;
+
+	ok = obj ? cl_map_jsonc(st, obj) : cl_map_jsonb(st, PG_GETARG_JSONB_P(0));
+	if (!ok)
+		cl_map_raise(st);
+	return st;
+}
+
+/* The whole body of a kind's parse function: see recmap.h. */
+Datum
+cl_kind_parse(FunctionCallInfo fcinfo, CLRecordKind *kind, CLMapPurpose purpose, void *kind_arg)
+{
+	CLMapState *st = cl_parse_record(fcinfo, kind, purpose, kind_arg);
+
+	/* only a kind with a route hook maps a record as another kind; its parse functions check */
+	if (st->kind != kind)
+		elog(ERROR, "connect_lake: a %s record mapped as %s", kind->name, st->kind->name);
+	return cl_map_datum(st);
+}
+
+/*
+ * The mapped row as one composite Datum of its row type: what a parse
+ * function returns.
+ */
 Datum
 cl_map_datum(CLMapState *st)
 {

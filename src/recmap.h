@@ -19,6 +19,7 @@
 
 #include "access/htup.h"
 #include "access/tupdesc.h"
+#include "fmgr.h"
 #include "utils/jsonb.h"
 
 struct json_object;
@@ -63,6 +64,20 @@ typedef struct CLValue
 	struct json_object *jc;		/* json-c source */
 } CLValue;
 
+/*
+ * Why a record is mapped, which decides what the mapper fills besides the
+ * record's own fields.  The kind's finish hook may derive columns "as of
+ * now" (case events: due date and overdue flag) except for CL_MAP_PARSE.
+ */
+typedef enum CLMapPurpose
+{
+	CL_MAP_WRITE,				/* for the writer: ingest(), ingest_batch(), load() */
+	CL_MAP_READ,				/* a row as it would land now, not landed: a foreign
+								 * table scan, case_event_parse(doc) (STABLE) */
+	CL_MAP_PARSE				/* a parse function returning the record's own
+								 * fields: ctr_parse(), contact_event_parse() ... */
+} CLMapPurpose;
+
 typedef struct CLMapState CLMapState;
 typedef struct CLField CLField;
 typedef struct CLKindCache CLKindCache;
@@ -78,19 +93,39 @@ struct CLField
 	CLCustomFn	custom;			/* CLF_CUSTOM only */
 };
 
-typedef struct CLRecordKind CLRecordKind;
+/*
+ * A kind's field table, one entry per JSON path -> column:
+ *   CL_F(path, column, type)    a field a record may lack
+ *   CL_REQ(path, column, type)  a record without it is bad (CLF_REQUIRED)
+ *   CL_TS(path, column)         a timestamp where Connect's "not yet"
+ *                               placeholder 1970-01-01T00:00:00.001Z reads as NULL
+ *   CL_CUSTOM(path, fn)         a value fn converts itself (CLF_CUSTOM)
+ */
+#define CL_F(path, column, type)	{path, column, type, 0, NULL}
+#define CL_REQ(path, column, type)	{path, column, type, CLF_REQUIRED, NULL}
+#define CL_TS(path, column)			{path, column, CLF_TIMESTAMPTZ, CLF_PLACEHOLDER, NULL}
+#define CL_CUSTOM(path, fn)			{path, NULL, CLF_CUSTOM, 0, fn}
 
+typedef struct CLRecordKind CLRecordKind;
+typedef struct CLLanded CLLanded;	/* writer.h */
+typedef struct CLLand CLLand;	/* writer.h */
+
+/*
+ * A record kind: everything the lake knows about one kind of record, as
+ * declarations and hooks, so that the mapper, the reader, the FDW and the
+ * writer name no kind (kinds.h lists the kinds).
+ */
 struct CLRecordKind
 {
+	/* ---- mapping a record onto the kind's row type (this file) ---- */
 	const char *name;			/* "ctr", as load() and ingest() name it */
 	const char *rowtype;		/* composite type in schema connect_lake */
-	const char *table;			/* the lake table rows land in, e.g. "ctr_events" */
-	const char *partition_column;	/* its (timestamptz) partition key */
 	const CLField *fields;
 	int			nfields;
 	bool		ci_keys;		/* keys match case-insensitively */
 	const char *extra_column;	/* unknown keys go here (jsonb) */
 	const char *id_column;		/* names the record in errors, e.g. "contactid" */
+	const char *label;			/* one record in messages, e.g. "ctr record" */
 	void		(*finish) (CLMapState *st); /* per-kind work after the walk */
 
 	/*
@@ -101,6 +136,42 @@ struct CLRecordKind
 	 */
 	CLRecordKind *(*route) (CLMapState *st, const CLValue *root);
 
+	/* ---- landing the kind's rows (writer.h) ---- */
+	const char *table;			/* the lake table rows land in, e.g. "ctr_events" */
+	const char *partition_column;	/* its (timestamptz) partition key */
+
+	/*
+	 * Provenance: columns only the writer sets for the rows it lands (with
+	 * source_file and source_offset, where the row type has them); a record
+	 * mapped for the writer (CL_MAP_WRITE) leaves them NULL.  A row that does
+	 * not land gets from the mapper what it would have if it landed now:
+	 * the count column 1 (CL_MAP_READ and CL_MAP_PARSE: a record is one
+	 * version) and the landed column the transaction's start (CL_MAP_READ).
+	 */
+	const char *landed_column;	/* when the row landed, e.g. "landed_at" */
+	bool		landed_xact_start;	/* the landed time is the transaction's start,
+									 * the instant the finish hook derived the
+									 * landing-time columns as of (else the
+									 * writer's clock, strictly increasing) */
+	const char *count_column;	/* versions of the row delivered (int4), or NULL */
+
+	/*
+	 * How the writer lands the kind's rows.  NULL: insert a row when its key
+	 * is absent, else count a duplicate.  &cl_version_land (version_land.c):
+	 * one row per key of connect_lake.fact_table, the version with the
+	 * greatest version_column wins, count_column counts every version (ctr).
+	 * Another upserting kind declares these; the writer does not change.
+	 */
+	const CLLand *land;
+	const char *version_column;	/* with cl_version_land: timestamptz */
+
+	/*
+	 * Optional, with a land: side tables kept from the rows of each batch
+	 * that landed (e.g. CTRs' dimensions and account links, ctr_dims.c).
+	 * Called by the writer once per flushed batch, SPI connected.
+	 */
+	void		(*after_flush) (const CLLanded *landed);
+
 	/*
 	 * Optional: upkeep after the writer has landed rows of this kind (e.g.
 	 * case_state for case events).  The writer collects the values of
@@ -109,6 +180,10 @@ struct CLRecordKind
 	 */
 	const char *after_write_key;
 	void		(*after_write) (Datum keys);
+
+	/* ---- reading files in place (fdw.c) ---- */
+	double		typical_bytes;	/* a record's usual size in a file: the row estimate before ANALYZE */
+
 	CLKindCache *cache;			/* compiled per backend on first use */
 };
 
@@ -144,11 +219,20 @@ struct CLMapState
 	int			values_nulled;
 
 	bool		is_jsonc;		/* which source the record came from */
-	void	   *private;		/* for a kind's finish hook */
+	CLMapPurpose purpose;		/* why: set by cl_map_init(), kept when a record routes */
+
+	/*
+	 * The kind's argument given by a parse function, for its hooks: the
+	 * attribute map of ctr_parse(doc, map) (ctr.c), the field map of
+	 * case_event_parse(doc, map) (case_event.c).  NULL: the kind reads its
+	 * configuration tables.  Set after cl_map_init(); a record routed to
+	 * another kind is mapped without it (it belongs to the kind given).
+	 */
+	void	   *kind_arg;
 };
 
-/* Prepare st to map records of kind (resolves columns on first use). */
-extern void cl_map_init(CLMapState *st, CLRecordKind *kind);
+/* Prepare st to map records of kind for purpose (resolves columns on first use). */
+extern void cl_map_init(CLMapState *st, CLRecordKind *kind, CLMapPurpose purpose);
 
 /* Map one record; false when it is bad (see st->errmsg, cl_map_raise). */
 extern bool cl_map_jsonb(CLMapState *st, Jsonb *doc);
@@ -165,6 +249,7 @@ extern void cl_map_fail(CLMapState *st, int errcode, const char *fmt,...) pg_att
 
 /* For hooks: the attribute number (0-based) of a column, -1 if none. */
 extern int	cl_map_column(CLMapState *st, const char *column);
+extern int	cl_tupdesc_column(TupleDesc tupdesc, const char *column);
 
 /* For hooks: members of an object value, and a value as jsonb. */
 typedef void (*CLMemberFn) (CLMapState *st, const char *key, int keylen, const CLValue *value, void *arg);
@@ -173,6 +258,38 @@ extern Datum cl_value_jsonb(CLMapState *st, const CLValue *value);
 
 /* For hooks: convert a value as a field of the given type into column attno. */
 extern void cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLValue *value);
+
+/*
+ * One JSON text parsed strictly with json-c, as the loader parses a file's
+ * records (what names it in errors, e.g. "ctr record"); the object is
+ * released when the current memory context is reset or deleted (so an error
+ * leaks nothing).
+ */
+extern struct json_object *cl_parse_json_text(const char *s, int len, const char *what);
+
+/*
+ * The body of a kind's SQL parse function, connect_lake.<kind>_parse(doc
+ * [, ...]): argument 0 is the record, as jsonb or as JSON text parsed as the
+ * loader parses a file's records (errors name kind->label); returns the row
+ * of kind as a composite Datum, or raises the record's error.  The mapper is
+ * kept per call site (fn_extra), so a query parsing a million rows sets it
+ * up once.  kind_arg: see CLMapState.kind_arg.
+ */
+extern Datum cl_kind_parse(FunctionCallInfo fcinfo, CLRecordKind *kind, CLMapPurpose purpose, void *kind_arg);
+
+/*
+ * cl_kind_parse() without forming the row, for a parse function that checks
+ * the mapped record first (a record of a kind that routes may turn out to be
+ * of another kind: st->kind says which).
+ */
+extern CLMapState *cl_parse_record(FunctionCallInfo fcinfo, CLRecordKind *kind, CLMapPurpose purpose, void *kind_arg);
+
+/*
+ * A slot per call site of a parse function, in fcinfo->flinfo->fn_mcxt, for
+ * the kind's own cache of its argument (e.g. ctr's attribute map parsed from
+ * jsonb, kept while the map's bytes stay the same).
+ */
+extern void **cl_parse_arg_cache(FunctionCallInfo fcinfo);
 
 /* The current path as text ("Agent.RoutingProfile.Name"). */
 extern char *cl_map_path(CLMapState *st);

@@ -8,31 +8,31 @@
  *
  *   INSERT INTO <partition> (cols) SELECT cols FROM unnest($1::<rowtype>[]) ...
  *
- * Semantics by kind:
+ * The writer names no kind and no kind's column: what differs between kinds
+ * is declared on the kind (CLRecordKind, recmap.h) or done by its hooks:
  *
- *   ctr (kind->name "ctr"): upsert on (contactid, initiationtimestamp); the
- *     version with the greatest lastupdatetimestamp wins (a NULL one loses to
- *     any timestamp); an older or identical version never overwrites the row,
- *     it only adds to versions_seen.  The winning version's source_file,
- *     source_offset and landed_at are kept.  Versions of one contact within a
- *     batch are resolved in C first.  contact_account follows each winning
- *     version batch by batch.  agent_dim, queue_dim and queue_name_history
- *     are aggregated from the winners per transaction and written once, when
- *     the transaction commits (one sorted statement per table), so that
- *     concurrent multi-file loads, which all touch the same agents and
- *     queues, never deadlock on them; a rolled-back subtransaction adds
- *     nothing.  Inside the loading transaction the dimensions are not yet
- *     up to date.
+ *   every kind: insert when the partition's unique key is absent (ON
+ *     CONFLICT DO NOTHING), else count a duplicate.
  *
- *   every other kind: insert when the partition's unique key is absent
- *     (ON CONFLICT DO NOTHING), else count a duplicate.
+ *   a kind with a land (CLLand below; e.g. cl_version_land for CTRs, whose
+ *     versions fold into one row per contact): the land folds records of
+ *     one key within a batch, orders the batch, writes the ON CONFLICT
+ *     clause and sends the batch, counting each record as if it had been
+ *     sent alone; the rows of the batch that landed go to the kind's
+ *     after_flush hook (CTRs: dimensions and account links, ctr_dims.c).
  *
- * Columns the record left NULL take the table's column default (e.g.
- * landed_at DEFAULT now()), so a kind need not know its table's defaults.
- * The writer sets source_file, source_offset (NULL when source_file is NULL
- * or the offset negative) and landed_at where the kind's row type has them.
+ *   a kind with after_write (case events): once per cl_writer_finish(), the
+ *     values of after_write_key of every row added (case_state upkeep).
  *
- * Rows of a batch are sent in key order, and cl_writer_finish() flushes
+ * Columns the record left NULL take the table's column default, so a kind
+ * need not know its table's defaults.  The writer alone sets the provenance
+ * columns, where the kind's row type has them: source_file, source_offset
+ * (NULL when source_file is NULL or the offset negative), the kind's
+ * landed_column (its clock, strictly increasing per backend; the
+ * transaction's start for a kind declaring landed_xact_start) and its
+ * count_column (the versions folded into the row).
+ *
+ * A land sends a batch in key order, and cl_writer_finish() flushes
  * partitions in Oid order, so concurrent writers lock rows in one order
  * (batches flushed early, when a buffer fills, are the exception: two
  * concurrent loads of files sharing contacts can still deadlock, and
@@ -47,6 +47,9 @@
 
 #include "postgres.h"
 
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+
 #include "recmap.h"
 
 /* Rows per partition sent in one statement. */
@@ -54,15 +57,15 @@
 
 /*
  * Per record added: what sending the records one at a time, in the order
- * added, would have done (exact also for several versions of a contact in
- * one batch; approximate between updated and duplicates only when another
- * session lands the same contact at the same moment).
+ * added, would have done (exact also for several versions of a key in one
+ * batch; approximate between updated and duplicates only when another
+ * session lands the same key at the same moment).
  */
 typedef struct CLWriteCounts
 {
-	int64		inserted;		/* new rows (ctr: a contact not in the lake) */
-	int64		updated;		/* ctr: a newer version replaced the row */
-	int64		duplicates;		/* already there (ctr: an older or identical version) */
+	int64		inserted;		/* new rows (a key not in the lake) */
+	int64		updated;		/* a land's: a newer version replaced the row */
+	int64		duplicates;		/* already there (with a land: an older or identical version) */
 	int64		values_nulled;	/* values kept raw instead of in their column (CLMapState.values_nulled) */
 } CLWriteCounts;
 
@@ -74,8 +77,8 @@ extern CLWriter *cl_writer_begin(void);
 /*
  * Add one successfully mapped record: st->kind is the target kind after
  * routing, st->values/nulls its row.  The row is copied (the caller reuses st
- * for the next record); st->values of source_file, source_offset, landed_at
- * (and versions_seen for ctr) are overwritten.  A record without a partition
+ * for the next record); st->values of the provenance columns are
+ * overwritten.  A record without a partition
  * value raises an error naming the record.  May flush a full batch.
  */
 extern void cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source_offset);
@@ -87,5 +90,95 @@ extern void cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, 
  * finish).  out may be NULL.  The writer may be used again after finishing.
  */
 extern void cl_writer_finish(CLWriter *w, CLWriteCounts *out);
+
+/* ---------- for kinds' hooks ---------- */
+
+/*
+ * One partition's batch as a land sees it.  Rows are formed tuples in the
+ * order the batch first met their keys; the batch's memory (cxt, where
+ * `land` and anything the land allocates per batch live) is reset after
+ * each flush.
+ */
+typedef struct CLBatch
+{
+	Oid			partition;
+	TupleDesc	tupdesc;		/* the kind's row type */
+	MemoryContext cxt;
+	int			n;				/* rows buffered */
+	HeapTuple  *rows;
+	void	   *land;			/* the land's per-batch state: NULL at a batch's start */
+} CLBatch;
+
+/*
+ * How a kind's rows land, when not by plain insert (CLRecordKind.land).  The
+ * writer calls, per writer and kind, then per partition, record and batch:
+ *
+ *   setup(kind, tupdesc)   once per writer and kind, before its first row
+ *       (may use SPI): check the kind's declarations against its row type;
+ *       returns the land's state for the kind ("ks" below), allocated in
+ *       CurrentMemoryContext (the writer's).
+ *   conflict_sql(ks, sql)  once per backend and partition, when preparing
+ *       the batch statement: append its ON CONFLICT ... RETURNING ... clause.
+ *   fold(ks, b, values, nulls, &newer)  the one per-record hook, after the
+ *       writer set the provenance columns: -1 when the batch holds no row of
+ *       the record's key (the writer appends it as row b->n), else the row it
+ *       folds into, with *newer set when the record's values replace that
+ *       row's.  The writer counts the versions folded into each row in its
+ *       count_column.
+ *   order(ks, b, order)    per batch: permute order[0..n) (the identity) into
+ *       the order rows are sent.
+ *   flush(ks, b, plan, rows, counts, landed)  per batch, SPI connected, in
+ *       b->cxt: send rows (an array of the row type in that order) with the
+ *       writer's prepared plan, add every record folded into the batch to
+ *       counts and, when landed->rows is not NULL (the kind has after_flush),
+ *       fill it with the rows that won, in row order.
+ */
+struct CLLand
+{
+	void	   *(*setup) (CLRecordKind *kind, TupleDesc tupdesc);
+	void		(*conflict_sql) (void *ks, StringInfo sql);
+	int			(*fold) (void *ks, CLBatch *b, Datum *values, bool *nulls, bool *newer);
+	void		(*order) (void *ks, CLBatch *b, int *order);
+	void		(*flush) (void *ks, CLBatch *b, SPIPlanPtr plan, Datum rows, CLWriteCounts *counts, CLLanded *landed);
+};
+
+/* Versions of one row per key, the newest winning (version_land.c). */
+extern const CLLand cl_version_land;
+
+/*
+ * What a kind's after_flush hook is given (recmap.h): the rows of one flushed
+ * batch that landed, each inserted or newer than the row it replaced, in the
+ * order the batch first met their keys; values as sent (provenance set).
+ * Memory lives until the batch's context is reset, after the hook.
+ */
+typedef struct CLLandedRow
+{
+	Datum	   *values;
+	bool	   *nulls;
+	bool		replaced;		/* replaced an existing row (else inserted) */
+} CLLandedRow;
+
+struct CLLanded
+{
+	CLRecordKind *kind;
+	TupleDesc	tupdesc;		/* the kind's row type */
+	int			n;
+	CLLandedRow *rows;
+};
+
+/*
+ * Statements kept per backend, for the writer and the hooks it calls (SPI
+ * connected): prepared once per (relid, rowtype, name) from the SQL build()
+ * returns, setting *nargs (at most CL_WRITER_MAX_ARGS) and argtypes.
+ */
+#define CL_WRITER_MAX_ARGS 8
+typedef char *(*CLPlanSqlFn) (void *arg, int *nargs, Oid *argtypes);
+extern SPIPlanPtr cl_writer_plan(Oid relid, Oid rowtype, const char *name, CLPlanSqlFn build, void *arg);
+
+/* Run a kept statement; an outcome other than expect (SPI_OK_*) is an error. */
+extern void cl_writer_run(SPIPlanPtr plan, Datum *args, int nargs, int expect);
+
+/* A one-dimensional array of count values of elemtype (nulls may be NULL). */
+extern Datum cl_writer_array(Datum *values, bool *nulls, int count, Oid elemtype);
 
 #endif							/* CL_WRITER_H */

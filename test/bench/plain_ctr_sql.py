@@ -10,7 +10,7 @@ import sys
 
 src, source, target = sys.argv[1], sys.argv[2], sys.argv[3]
 text = open(src).read()
-fields = re.findall(r'(?:F|REQ)\("([^"]+)",\s*"([^"]+)",\s*(CLF_\w+)\)', text)
+fields = re.findall(r'\bCL_(?:F|REQ)\("([^"]+)",\s*"([^"]+)",\s*(CLF_\w+)\)', text)
 levels = re.findall(r'LEVEL\((\d)\)', text)
 for n in levels:
     fields.append(("Agent.HierarchyGroups.Level%s.ARN" % n, "agent_hierarchygroups_level%s_arn" % n, "CLF_TEXT"))
