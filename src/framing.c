@@ -12,7 +12,7 @@
  * cost nothing extra: the scanner already knows where the bad record ends.
  * After an error the same scanner, in "skip" mode, finds where to resume.
  */
-#include "framing.h"
+#include "framing_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,96 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define SNIPPET_BEFORE	40
-#define SNIPPET_AFTER	60
-#define SNIFF_WINDOW	((size_t) 1024 * 1024)
-#define NO_POS			((size_t) -1)
-
-/* cl_frame_next's state */
-enum
-{
-	ST_START,					/* nothing read yet */
-	ST_TOP,						/* between top-level values */
-	ST_ARR_FIRST,				/* after '[' */
-	ST_ARR_NEXT,				/* after an element: ',' or ']' */
-	ST_ARR_ELEM,				/* an element comes */
-	ST_FLE_OPEN,				/* filter-log-events: after '{' */
-	ST_FLE_KEY,					/* after ',' in the top object: a key */
-	ST_FLE_AFTER,				/* after a member's value: ',' or '}' */
-	ST_ENV_EVENTS,				/* expanding a subscription envelope */
-	ST_EXPORT,					/* CloudWatch export lines */
-	ST_END,
-	ST_FAILED
-};
-
-/* what an array holds */
-enum
-{
-	ARR_RECORDS,
-	ARR_FLE_EVENTS
-};
-
-/* read_value results */
-enum
-{
-	V_OK,
-	V_ERROR,					/* record error reported and resynchronised */
-	V_STREAM					/* stream error */
-};
-
-struct CLFrame
-{
-	CLSource   *src;
-	CLFormat	requested;
-	CLFormat	format;
-	size_t		max_record;
-	int			max_depth;
-	size_t		chunk;
-	void		(*on_read) (void *arg);
-	void	   *on_read_arg;
-	json_tokener *tok;
-
-	/* the window: buf[rec .. end) is kept, pos is the cursor */
-	char	   *buf;
-	size_t		cap;
-	size_t		end;
-	size_t		pos;
-	size_t		rec;
-	uint64_t	base;			/* stream offset of buf[0] */
-	int			eof;
-	int			prev_byte;		/* byte before buf[0]; '\n' at stream start */
-	uint64_t	line;			/* line number of buf[line_pos] */
-	size_t		line_pos;
-
-	int			state;
-	int			arr_kind;
-	long		arr_index;
-	int			ndjson_checked;
-	int			resumed_at_brace;	/* the last resync stopped at a '{' */
-	int			fle_saw_events; /* the filter-log-events object had "events" */
-
-	json_object *obj;			/* the record handed out */
-	json_object *holder;		/* envelope / event object behind it */
-	json_object *events;		/* subscription logEvents */
-	size_t		ev_i;
-	size_t		ev_n;
-	uint64_t	env_offset;
-	uint64_t	env_line;
-	const char *log_group;
-	const char *log_stream;
-
-	/* the current error */
-	CLRecordError e_kind;
-	uint64_t	e_off;
-	uint64_t	e_line;
-	int			raw_lost;
-	int			r_set;			/* r_off / r_line hold the bad record's start */
-	uint64_t	r_off;
-	uint64_t	r_line;
-	char		reason[320];
-	char		snippet[SNIPPET_BEFORE * 4 + SNIPPET_AFTER * 4 + 8];
-};
 
 /* ----------------------------------------------------------------------
  * Names
@@ -234,41 +144,6 @@ utf8_seq(const unsigned char *s, size_t n)
 /* ----------------------------------------------------------------------
  * The scanner
  * ---------------------------------------------------------------------- */
-
-enum
-{
-	SCAN_MORE,					/* consumed everything given, value not ended */
-	SCAN_END,					/* value ends at off */
-	SCAN_ERROR,					/* validation error at err_off; scanning may go on */
-	SCAN_BROKEN					/* structure lost at off (see broken_brace) */
-};
-
-typedef struct Scan
-{
-	size_t		off;			/* next byte to scan, relative to the value start */
-	int			depth;
-	int			in_str;
-	int			esc;
-	int			uhex;			/* hex digits of a \u escape still to come */
-	unsigned	uval;			/* ... its value so far */
-	int			want_low;		/* a \uD800-\uDBFF escape wants a low surrogate next */
-	int			u8need;			/* UTF-8 continuation bytes still to come */
-	unsigned char u8lo;
-	unsigned char u8hi;
-	const char *lit;			/* rest of true/false/null being matched */
-	int			last_sig;		/* last significant byte outside strings */
-	size_t		nl_off;			/* offset just after the last line break */
-	size_t		cand;			/* a '{' at line start inside the value, or NO_POS */
-	int			validate;		/* 0: skip mode, structure only */
-	int			allow_nul;
-	int			max_depth;
-	int			stop_nl;		/* skip mode: stop at the next line break (ndjson) */
-	/* results */
-	CLRecordError err;
-	const char *why;
-	size_t		err_off;
-	int			broken_brace;	/* BROKEN at a '{' that starts a new record */
-} Scan;
 
 /* bytes that need no attention inside a string */
 static unsigned char str_plain[256];
