@@ -3,7 +3,7 @@
  *
  * How it works.  The stream is read in large chunks into one buffer that
  * holds the current record (compacted, grown up to max_record_size plus two
- * chunks).  For each value a resumable byte scanner (scan()) finds where the
+ * chunks).  For each value a resumable byte scanner (fr_scan()) finds where the
  * value ends, string- and escape-aware, and on the way checks what json-c
  * lets through but PostgreSQL cannot take (UTF-8, \u0000, raw control
  * characters, single quotes, NaN/Infinity, comments, depth).  json-c then
@@ -101,7 +101,7 @@ cl_compression_from_name(const char *name)
 
 /* Length of the valid sequence at s (n bytes available), 0 if invalid. */
 static int
-utf8_seq(const unsigned char *s, size_t n)
+fr_utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];
 	unsigned char lo = 0x80,
@@ -157,7 +157,7 @@ static unsigned char out_cls[256];
 static int	tables_ready;
 
 static void
-init_tables(void)
+fr_scan_tables_init(void)
 {
 	int			c;
 
@@ -183,7 +183,7 @@ init_tables(void)
 }
 
 static void
-scan_init(Scan *s, int max_depth, int allow_nul)
+fr_scan_init(Scan *s, int max_depth, int allow_nul)
 {
 	memset(s, 0, sizeof(*s));
 	s->validate = 1;
@@ -204,7 +204,7 @@ scan_init(Scan *s, int max_depth, int allow_nul)
  * of a new record (broken_brace) or the line break a string ran into.
  */
 static int
-scan(Scan *s, const unsigned char *b, size_t len)
+fr_scan(Scan *s, const unsigned char *b, size_t len)
 {
 	const unsigned char *p = b + s->off;
 	const unsigned char *e = b + len;
@@ -515,7 +515,7 @@ scan(Scan *s, const unsigned char *b, size_t len)
  * ---------------------------------------------------------------------- */
 
 static int
-is_ws(int c)
+fr_is_ws(int c)
 {
 	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
@@ -536,7 +536,7 @@ count_lines_to(CLFrame *f, size_t upto)
 
 /* Line number of buf[i] (i within the window). */
 static uint64_t
-line_at(CLFrame *f, size_t i)
+fr_line_at(CLFrame *f, size_t i)
 {
 	const char *p,
 			   *e;
@@ -573,7 +573,7 @@ stream_error(CLFrame *f, const char *msg)
  * the end of the stream, -1 on a stream error (state FAILED).
  */
 static int
-fill(CLFrame *f)
+fr_read_more(CLFrame *f)
 {
 	long		n;
 
@@ -635,13 +635,13 @@ fill(CLFrame *f)
 
 /* At least n bytes from pos: 1, or 0 when the stream ends first, -1 error. */
 static int
-ensure(CLFrame *f, size_t n)
+fr_ensure_bytes(CLFrame *f, size_t n)
 {
 	int			r;
 
 	while (f->end - f->pos < n)
 	{
-		r = fill(f);
+		r = fr_read_more(f);
 		if (r <= 0)
 			return r;
 	}
@@ -650,7 +650,7 @@ ensure(CLFrame *f, size_t n)
 
 /* Skips whitespace; then rec = pos.  1: a byte at pos, 0: end, -1: error. */
 static int
-skip_ws(CLFrame *f)
+fr_skip_ws(CLFrame *f)
 {
 	int			r;
 
@@ -659,7 +659,7 @@ skip_ws(CLFrame *f)
 		const char *p = f->buf + f->pos;
 		const char *e = f->buf + f->end;
 
-		while (p < e && is_ws((unsigned char) *p))
+		while (p < e && fr_is_ws((unsigned char) *p))
 			p++;
 		f->pos = (size_t) (p - f->buf);
 		f->rec = f->pos;
@@ -668,7 +668,7 @@ skip_ws(CLFrame *f)
 		if (p < e)
 		{
 			/* a byte order mark between records ("cat" of files saved on Windows) */
-			r = ensure(f, 3);
+			r = fr_ensure_bytes(f, 3);
 			if (r < 0)
 				return -1;
 			if (f->end - f->pos >= 3 && memcmp(f->buf + f->pos, "\xEF\xBB\xBF", 3) == 0)
@@ -678,7 +678,7 @@ skip_ws(CLFrame *f)
 			}
 			return 1;
 		}
-		r = fill(f);
+		r = fr_read_more(f);
 		if (r <= 0)
 			return r;
 	}
@@ -696,7 +696,7 @@ byte_before(const CLFrame *f, size_t i)
  * Offsets relative to rec (the scanner's) are rebased by the caller.
  */
 static void
-drop_kept(CLFrame *f)
+fr_drop_kept(CLFrame *f)
 {
 	f->rec = f->pos;
 	f->raw_lost = 1;
@@ -704,10 +704,10 @@ drop_kept(CLFrame *f)
 
 /* Fills rec's position from the current value start. */
 static void
-place(CLFrame *f, CLRecord *rec)
+fr_set_record_position(CLFrame *f, CLRecord *rec)
 {
 	rec->offset = f->base + f->rec;
-	rec->line = line_at(f, f->rec);
+	rec->line = fr_line_at(f, f->rec);
 }
 
 /* ----------------------------------------------------------------------
@@ -715,7 +715,7 @@ place(CLFrame *f, CLRecord *rec)
  * ---------------------------------------------------------------------- */
 
 static void
-make_snippet(char *out, size_t outsz, const unsigned char *b, size_t len, size_t at, size_t lo)
+fr_make_snippet(char *out, size_t outsz, const unsigned char *b, size_t len, size_t at, size_t lo)
 {
 	size_t		start = at > lo + SNIPPET_BEFORE ? at - SNIPPET_BEFORE : lo;
 	size_t		stop = at + SNIPPET_AFTER < len ? at + SNIPPET_AFTER : len;
@@ -740,7 +740,7 @@ make_snippet(char *out, size_t outsz, const unsigned char *b, size_t len, size_t
 			out[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
 			i++;
 		}
-		else if (c >= 0x80 && (k = utf8_seq(b + i, stop - i)) > 0)
+		else if (c >= 0x80 && (k = fr_utf8_seq(b + i, stop - i)) > 0)
 		{
 			memcpy(out + o, b + i, (size_t) k);
 			o += (size_t) k;
@@ -756,12 +756,12 @@ make_snippet(char *out, size_t outsz, const unsigned char *b, size_t len, size_t
 }
 
 #if defined(__GNUC__)
-static void record_error(CLFrame *f, CLRecordError kind, size_t at, const char *fmt,...) __attribute__((format(printf, 4, 5)));
+static void fr_record_error(CLFrame *f, CLRecordError kind, size_t at, const char *fmt,...) __attribute__((format(printf, 4, 5)));
 #endif
 
 /* A record error at buf[at] (within the window). */
 static void
-record_error(CLFrame *f, CLRecordError kind, size_t at, const char *fmt,...)
+fr_record_error(CLFrame *f, CLRecordError kind, size_t at, const char *fmt,...)
 {
 	va_list		ap;
 
@@ -772,13 +772,13 @@ record_error(CLFrame *f, CLRecordError kind, size_t at, const char *fmt,...)
 		/* where the bad record starts, before resync moves the window */
 		f->r_set = 1;
 		f->r_off = f->base + f->rec;
-		f->r_line = line_at(f, f->rec);
+		f->r_line = fr_line_at(f, f->rec);
 	}
 	/* the snippet shows the same bytes whatever the read size */
 	{
 		size_t		arel = at - f->rec;
 
-		while (f->end - at < SNIPPET_AFTER && fill(f) > 0)
+		while (f->end - at < SNIPPET_AFTER && fr_read_more(f) > 0)
 			at = f->rec + arel;
 		at = f->rec + arel;
 	}
@@ -787,22 +787,22 @@ record_error(CLFrame *f, CLRecordError kind, size_t at, const char *fmt,...)
 	vsnprintf(f->reason, sizeof(f->reason), fmt, ap);
 	va_end(ap);
 	f->e_off = f->base + at;
-	f->e_line = line_at(f, at);
-	make_snippet(f->snippet, sizeof(f->snippet), (const unsigned char *) f->buf, f->end, at, f->rec);
+	f->e_line = fr_line_at(f, at);
+	fr_make_snippet(f->snippet, sizeof(f->snippet), (const unsigned char *) f->buf, f->end, at, f->rec);
 }
 
 /* The stream ended inside an enclosing structure: one error, then the end. */
 static int
-ends_inside(CLFrame *f, const char *what)
+fr_ends_inside(CLFrame *f, const char *what)
 {
-	record_error(f, CL_ERR_TRUNCATED, f->end, "the data ends inside %s", what);
+	fr_record_error(f, CL_ERR_TRUNCATED, f->end, "the data ends inside %s", what);
 	f->state = ST_END;
 	return CL_FRAME_RECORD_ERROR;
 }
 
 /* Hand out a parsed record whose bytes are f->buf[f->rec, f->rec + len). */
 static int
-hand_out(CLFrame *f, CLRecord *rec, json_object *obj, size_t len)
+fr_hand_out(CLFrame *f, CLRecord *rec, json_object *obj, size_t len)
 {
 	f->obj = obj;
 	rec->raw = f->buf + f->rec;
@@ -827,7 +827,7 @@ message_error(CLFrame *f, CLRecordError kind, const char *msg, size_t len, size_
 	va_end(ap);
 	f->e_off = f->env_offset;
 	f->e_line = f->env_line;
-	make_snippet(f->snippet, sizeof(f->snippet), (const unsigned char *) msg, len, at, 0);
+	fr_make_snippet(f->snippet, sizeof(f->snippet), (const unsigned char *) msg, len, at, 0);
 }
 
 /* ----------------------------------------------------------------------
@@ -840,7 +840,7 @@ message_error(CLFrame *f, CLRecordError kind, const char *msg, size_t len, size_
  * 0 or -1 (stream error).
  */
 static int
-hunt_brace(CLFrame *f)
+fr_hunt_brace(CLFrame *f)
 {
 	int			prev = byte_before(f, f->pos);
 	int			last_sig = prev;
@@ -851,7 +851,7 @@ hunt_brace(CLFrame *f)
 	{
 		size_t		i = f->pos;
 
-		while (i > f->rec && is_ws((unsigned char) f->buf[i - 1]))
+		while (i > f->rec && fr_is_ws((unsigned char) f->buf[i - 1]))
 			i--;
 		last_sig = i > 0 ? (unsigned char) f->buf[i - 1] : f->prev_byte;
 	}
@@ -866,15 +866,15 @@ hunt_brace(CLFrame *f)
 				f->resumed_at_brace = 1;
 				return 0;
 			}
-			if (!is_ws(c))
+			if (!fr_is_ws(c))
 				last_sig = c;
 			prev = c;
 			first = 0;
 			f->pos++;
 		}
 		if (f->pos - f->rec > f->max_record)
-			drop_kept(f);
-		r = fill(f);
+			fr_drop_kept(f);
+		r = fr_read_more(f);
 		if (r < 0)
 			return -1;
 		if (r == 0)
@@ -884,7 +884,7 @@ hunt_brace(CLFrame *f)
 
 /* Rebases a scanner after its value start moved forward by shift bytes. */
 static void
-scan_rebase(Scan *s, size_t shift)
+fr_scan_rebase(Scan *s, size_t shift)
 {
 	s->off -= shift;
 	s->nl_off = (s->nl_off != NO_POS && s->nl_off >= shift) ? s->nl_off - shift : NO_POS;
@@ -903,7 +903,7 @@ skip_value(CLFrame *f, Scan *s, size_t vstart)
 	s->validate = 0;
 	for (;;)
 	{
-		r = scan(s, (const unsigned char *) f->buf + vstart, f->end - vstart);
+		r = fr_scan(s, (const unsigned char *) f->buf + vstart, f->end - vstart);
 		if (r == SCAN_END)
 		{
 			f->pos = vstart + s->off;
@@ -924,7 +924,7 @@ skip_value(CLFrame *f, Scan *s, size_t vstart)
 					f->pos++;
 				return 0;
 			}
-			return hunt_brace(f);
+			return fr_hunt_brace(f);
 		}
 		if (r == SCAN_ERROR)
 			continue;
@@ -934,14 +934,14 @@ skip_value(CLFrame *f, Scan *s, size_t vstart)
 		{
 			size_t		shift = f->end - vstart;
 
-			drop_kept(f);
-			scan_rebase(s, shift);
+			fr_drop_kept(f);
+			fr_scan_rebase(s, shift);
 			vstart = f->rec;
 		}
 		{
 			size_t		vrel = vstart - f->rec;
 
-			r = fill(f);
+			r = fr_read_more(f);
 			vstart = f->rec + vrel;
 		}
 		if (r < 0)
@@ -955,10 +955,10 @@ skip_value(CLFrame *f, Scan *s, size_t vstart)
 }
 
 /* Export lines: resume at the next line that starts with YYYY-MM-DDT. */
-static int	looks_like_date(const char *p);
+static int	fr_looks_like_date(const char *p);
 
 static int
-hunt_export_line(CLFrame *f)
+fr_hunt_export_line(CLFrame *f)
 {
 	int			r;
 
@@ -969,7 +969,7 @@ hunt_export_line(CLFrame *f)
 		if (nl != NULL)
 		{
 			f->pos = (size_t) (nl - f->buf) + 1;
-			r = ensure(f, 11);
+			r = fr_ensure_bytes(f, 11);
 			if (r < 0)
 				return -1;
 			if (r == 0 && f->end - f->pos < 11)
@@ -977,14 +977,14 @@ hunt_export_line(CLFrame *f)
 				/* a short last line: it is no record start */
 				continue;
 			}
-			if (looks_like_date(f->buf + f->pos))
+			if (fr_looks_like_date(f->buf + f->pos))
 				return 0;
 			continue;
 		}
 		f->pos = f->end;
 		if (f->pos - f->rec > f->max_record)
-			drop_kept(f);
-		r = fill(f);
+			fr_drop_kept(f);
+		r = fr_read_more(f);
 		if (r < 0)
 			return -1;
 		if (r == 0)
@@ -1013,7 +1013,7 @@ resync_value(CLFrame *f, Scan *s, int how, int export_line)
 	if (export_line)
 	{
 		f->pos = f->rec;
-		return hunt_export_line(f);
+		return fr_hunt_export_line(f);
 	}
 	if (f->format == CL_FORMAT_NDJSON)
 	{
@@ -1075,7 +1075,7 @@ resync_value(CLFrame *f, Scan *s, int how, int export_line)
 				f->resumed_at_brace = 1;
 				return 0;
 			}
-			return hunt_brace(f);
+			return fr_hunt_brace(f);
 		default:
 			return skip_value(f, s, f->rec);
 	}
@@ -1091,7 +1091,7 @@ resync_value(CLFrame *f, Scan *s, int how, int export_line)
  * error is recorded and pos is where to resume.
  */
 static int
-read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_line)
+fr_read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_line)
 {
 	Scan		s;
 	int			r;
@@ -1100,7 +1100,7 @@ read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_l
 
 	*out = NULL;
 	f->resumed_at_brace = 0;
-	scan_init(&s, f->max_depth, allow_nul);
+	fr_scan_init(&s, f->max_depth, allow_nul);
 	for (;;)
 	{
 		/*
@@ -1109,31 +1109,31 @@ read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_l
 		 */
 		size_t		have = f->end - f->rec;
 
-		r = scan(&s, (const unsigned char *) f->buf + f->rec, have < limit ? have : limit);
+		r = fr_scan(&s, (const unsigned char *) f->buf + f->rec, have < limit ? have : limit);
 		if (r == SCAN_END)
 			break;
 		if (r == SCAN_ERROR || r == SCAN_BROKEN)
 		{
-			record_error(f, s.err, f->rec + s.err_off, "%s", s.why);
+			fr_record_error(f, s.err, f->rec + s.err_off, "%s", s.why);
 			r = resync_value(f, &s, r == SCAN_ERROR ? STOP_ERROR : STOP_BROKEN, export_line);
 			return r < 0 ? V_STREAM : V_ERROR;
 		}
 		/* SCAN_MORE */
 		if (s.off >= limit)
 		{
-			record_error(f, CL_ERR_TOO_LARGE, f->rec,
+			fr_record_error(f, CL_ERR_TOO_LARGE, f->rec,
 						 "record larger than max_record_size (%zu bytes)", f->max_record);
 			f->raw_lost = 1;	/* never handed out, however much was read */
 			r = resync_value(f, &s, STOP_LARGE, export_line);
 			return r < 0 ? V_STREAM : V_ERROR;
 		}
 		f->pos = f->end;
-		r = fill(f);
+		r = fr_read_more(f);
 		if (r < 0)
 			return V_STREAM;
 		if (r == 0)
 		{
-			record_error(f, CL_ERR_TRUNCATED, f->end, "the data ends inside this record");
+			fr_record_error(f, CL_ERR_TRUNCATED, f->end, "the data ends inside this record");
 			r = resync_value(f, &s, STOP_EOF, export_line);
 			return r < 0 ? V_STREAM : V_ERROR;
 		}
@@ -1142,7 +1142,7 @@ read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_l
 	f->pos = f->rec + len;
 	if (len > f->max_record)
 	{
-		record_error(f, CL_ERR_TOO_LARGE, f->rec,
+		fr_record_error(f, CL_ERR_TOO_LARGE, f->rec,
 					 "record larger than max_record_size (%zu bytes)", f->max_record);
 		f->raw_lost = 1;
 		r = resync_value(f, &s, STOP_END, export_line);
@@ -1161,7 +1161,7 @@ read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_l
 			size_t		at = json_tokener_get_parse_end(f->tok);
 
 			json_object_put(obj);
-			record_error(f, jerr == json_tokener_error_depth ? CL_ERR_DEPTH : CL_ERR_SYNTAX,
+			fr_record_error(f, jerr == json_tokener_error_depth ? CL_ERR_DEPTH : CL_ERR_SYNTAX,
 						 f->rec + (at < len ? at : len), "invalid JSON: %s",
 						 jerr == json_tokener_success || jerr == json_tokener_continue ?
 						 "incomplete value" : json_tokener_error_desc(jerr));
@@ -1178,26 +1178,26 @@ read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_l
  * next delimiter; for garbage between top-level records, to the next '{'.
  */
 static int
-skip_scalar(CLFrame *f, int in_array)
+fr_skip_scalar(CLFrame *f, int in_array)
 {
 	int			r;
 
 	f->resumed_at_brace = 0;
 	if (!in_array)
-		return hunt_brace(f);
+		return fr_hunt_brace(f);
 	for (;;)
 	{
 		while (f->pos < f->end)
 		{
 			unsigned char c = (unsigned char) f->buf[f->pos];
 
-			if (c == ',' || c == ']' || c == '}' || c == '{' || c == '[' || c == '"' || is_ws(c))
+			if (c == ',' || c == ']' || c == '}' || c == '{' || c == '[' || c == '"' || fr_is_ws(c))
 				return 0;
 			f->pos++;
 		}
 		if (f->pos - f->rec > f->max_record)
-			drop_kept(f);
-		r = fill(f);
+			fr_drop_kept(f);
+		r = fr_read_more(f);
 		if (r <= 0)
 			return r;
 	}
@@ -1218,7 +1218,7 @@ parse_message(CLFrame *f, const char *msg, size_t len, json_object **out, long i
 	json_object *obj;
 
 	*out = NULL;
-	while (i < len && is_ws((unsigned char) msg[i]))
+	while (i < len && fr_is_ws((unsigned char) msg[i]))
 		i++;
 	if (i == len)
 	{
@@ -1230,8 +1230,8 @@ parse_message(CLFrame *f, const char *msg, size_t len, json_object **out, long i
 		message_error(f, CL_ERR_NOT_OBJECT, msg, len, i, "event %ld: the message is not a JSON object", idx);
 		return -1;
 	}
-	scan_init(&s, f->max_depth, 0);
-	r = scan(&s, (const unsigned char *) msg + i, len - i);
+	fr_scan_init(&s, f->max_depth, 0);
+	r = fr_scan(&s, (const unsigned char *) msg + i, len - i);
 	if (r == SCAN_ERROR || r == SCAN_BROKEN)
 	{
 		message_error(f, s.err, msg, len, i + s.err_off, "event %ld: %s", idx, s.why);
@@ -1243,7 +1243,7 @@ parse_message(CLFrame *f, const char *msg, size_t len, json_object **out, long i
 		return -1;
 	}
 	for (j = i + s.off; j < len; j++)
-		if (!is_ws((unsigned char) msg[j]))
+		if (!fr_is_ws((unsigned char) msg[j]))
 		{
 			message_error(f, CL_ERR_SYNTAX, msg, len, j, "event %ld: text after the JSON object in the message", idx);
 			return -1;
@@ -1295,17 +1295,17 @@ get_int64(json_object *o, const char *key, int64_t *val)
  * ---------------------------------------------------------------------- */
 
 static int
-dig(char c)
+fr_is_digit(char c)
 {
 	return c >= '0' && c <= '9';
 }
 
 /* YYYY-MM-DDT at p (11 bytes readable) */
 static int
-looks_like_date(const char *p)
+fr_looks_like_date(const char *p)
 {
-	return dig(p[0]) && dig(p[1]) && dig(p[2]) && dig(p[3]) && p[4] == '-' &&
-		dig(p[5]) && dig(p[6]) && p[7] == '-' && dig(p[8]) && dig(p[9]) && p[10] == 'T';
+	return fr_is_digit(p[0]) && fr_is_digit(p[1]) && fr_is_digit(p[2]) && fr_is_digit(p[3]) && p[4] == '-' &&
+		fr_is_digit(p[5]) && fr_is_digit(p[6]) && p[7] == '-' && fr_is_digit(p[8]) && fr_is_digit(p[9]) && p[10] == 'T';
 }
 
 static int64_t
@@ -1342,10 +1342,10 @@ parse_export_ts(const char *p, size_t n, int64_t *ms)
 	size_t		i;
 	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
-	if (n < 21 || !looks_like_date(p))
+	if (n < 21 || !fr_looks_like_date(p))
 		return 0;
-	if (!(dig(p[11]) && dig(p[12]) && p[13] == ':' && dig(p[14]) && dig(p[15]) &&
-		  p[16] == ':' && dig(p[17]) && dig(p[18])))
+	if (!(fr_is_digit(p[11]) && fr_is_digit(p[12]) && p[13] == ':' && fr_is_digit(p[14]) && fr_is_digit(p[15]) &&
+		  p[16] == ':' && fr_is_digit(p[17]) && fr_is_digit(p[18])))
 		return 0;
 	y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
 	mo = (p[5] - '0') * 10 + (p[6] - '0');
@@ -1361,7 +1361,7 @@ parse_export_ts(const char *p, size_t n, int64_t *ms)
 	if (i < n && p[i] == '.')
 	{
 		i++;
-		while (i < n && dig(p[i]))
+		while (i < n && fr_is_digit(p[i]))
 		{
 			if (fd < 3)
 			{
@@ -1385,7 +1385,7 @@ parse_export_ts(const char *p, size_t n, int64_t *ms)
 }
 
 static int
-next_export(CLFrame *f, CLRecord *rec)
+fr_next_export(CLFrame *f, CLRecord *rec)
 {
 	int			r;
 	size_t		avail,
@@ -1395,7 +1395,7 @@ next_export(CLFrame *f, CLRecord *rec)
 
 	for (;;)
 	{
-		r = skip_ws(f);
+		r = fr_skip_ws(f);
 		if (r < 0)
 			return CL_FRAME_STREAM_ERROR;
 		if (r == 0)
@@ -1404,13 +1404,13 @@ next_export(CLFrame *f, CLRecord *rec)
 			return CL_FRAME_END;
 		}
 		/* the prefix and a little more in the window */
-		if (ensure(f, 64) < 0)
+		if (fr_ensure_bytes(f, 64) < 0)
 			return CL_FRAME_STREAM_ERROR;
 		avail = f->end - f->pos;
-		if (avail < 11 || !looks_like_date(f->buf + f->pos))
+		if (avail < 11 || !fr_looks_like_date(f->buf + f->pos))
 		{
-			record_error(f, CL_ERR_TIMESTAMP, f->pos, "export line without a timestamp prefix");
-			if (hunt_export_line(f) < 0)
+			fr_record_error(f, CL_ERR_TIMESTAMP, f->pos, "export line without a timestamp prefix");
+			if (fr_hunt_export_line(f) < 0)
 				return CL_FRAME_STREAM_ERROR;
 			return CL_FRAME_RECORD_ERROR;
 		}
@@ -1418,9 +1418,9 @@ next_export(CLFrame *f, CLRecord *rec)
 		tslen = parse_export_ts(f->buf + f->pos, avail < 64 ? avail : 64, &ms);
 		if (tslen == 0)
 		{
-			record_error(f, CL_ERR_TIMESTAMP, f->pos,
+			fr_record_error(f, CL_ERR_TIMESTAMP, f->pos,
 						 "invalid timestamp prefix (expected YYYY-MM-DDTHH:MM:SS[.fff]Z and a space)");
-			if (hunt_export_line(f) < 0)
+			if (fr_hunt_export_line(f) < 0)
 				return CL_FRAME_STREAM_ERROR;
 			return CL_FRAME_RECORD_ERROR;
 		}
@@ -1433,19 +1433,19 @@ next_export(CLFrame *f, CLRecord *rec)
 				f->pos++;
 			if (f->pos < f->end || f->eof)
 				break;
-			if (fill(f) < 0)
+			if (fr_read_more(f) < 0)
 				return CL_FRAME_STREAM_ERROR;
 		}
 		f->rec = f->pos;
-		place(f, rec);
+		fr_set_record_position(f, rec);
 		if (f->pos >= f->end || f->buf[f->pos] != '{')
 		{
-			record_error(f, CL_ERR_NOT_OBJECT, f->pos, "the message is not a JSON object");
-			if (hunt_export_line(f) < 0)
+			fr_record_error(f, CL_ERR_NOT_OBJECT, f->pos, "the message is not a JSON object");
+			if (fr_hunt_export_line(f) < 0)
 				return CL_FRAME_STREAM_ERROR;
 			return CL_FRAME_RECORD_ERROR;
 		}
-		r = read_value(f, 1, 0, &obj, 1);
+		r = fr_read_value(f, 1, 0, &obj, 1);
 		if (r == V_STREAM)
 			return CL_FRAME_STREAM_ERROR;
 		if (r == V_ERROR)
@@ -1456,11 +1456,11 @@ next_export(CLFrame *f, CLRecord *rec)
 
 			for (;;)
 			{
-				while (f->pos < f->end && f->buf[f->pos] != '\n' && is_ws((unsigned char) f->buf[f->pos]))
+				while (f->pos < f->end && f->buf[f->pos] != '\n' && fr_is_ws((unsigned char) f->buf[f->pos]))
 					f->pos++;
 				if (f->pos < f->end || f->eof)
 					break;
-				r = fill(f);
+				r = fr_read_more(f);
 				if (r < 0)
 				{
 					json_object_put(obj);
@@ -1470,12 +1470,12 @@ next_export(CLFrame *f, CLRecord *rec)
 			if (f->pos < f->end && f->buf[f->pos] != '\n')
 			{
 				json_object_put(obj);
-				record_error(f, CL_ERR_SYNTAX, f->pos, "text after the JSON message");
-				if (hunt_export_line(f) < 0)
+				fr_record_error(f, CL_ERR_SYNTAX, f->pos, "text after the JSON message");
+				if (fr_hunt_export_line(f) < 0)
 					return CL_FRAME_STREAM_ERROR;
 				return CL_FRAME_RECORD_ERROR;
 			}
-			return hand_out(f, rec, obj, vlen);
+			return fr_hand_out(f, rec, obj, vlen);
 		}
 	}
 }
@@ -1534,7 +1534,7 @@ sniff_object(const unsigned char *p, size_t n)
 			return CL_FORMAT_CLOUDWATCH_SUBSCRIPTION;
 		if (events_key == 2)
 		{
-			if (is_ws(c))
+			if (fr_is_ws(c))
 				continue;
 			if (c == '[')
 				return CL_FORMAT_FILTER_LOG_EVENTS;
@@ -1583,11 +1583,11 @@ sniff_object(const unsigned char *p, size_t n)
 
 /* First call: byte order mark, detection.  0, or -1 on a stream error. */
 static int
-start(CLFrame *f)
+detect_format(CLFrame *f)
 {
 	int			r;
 
-	r = ensure(f, 3);
+	r = fr_ensure_bytes(f, 3);
 	if (r < 0)
 		return -1;
 	if (f->end - f->pos >= 3 && memcmp(f->buf + f->pos, "\xEF\xBB\xBF", 3) == 0)
@@ -1595,7 +1595,7 @@ start(CLFrame *f)
 	f->format = f->requested;
 	if (f->requested == CL_FORMAT_AUTO)
 	{
-		r = skip_ws(f);
+		r = fr_skip_ws(f);
 		if (r < 0)
 			return -1;
 		if (r > 0)
@@ -1607,15 +1607,15 @@ start(CLFrame *f)
 			else if (c == '{')
 			{
 				/* a stream error here surfaces when those bytes are needed */
-				while (f->end - f->pos < SNIFF_WINDOW && fill(f) > 0)
+				while (f->end - f->pos < SNIFF_WINDOW && fr_read_more(f) > 0)
 					;
 				f->format = sniff_object((const unsigned char *) f->buf + f->pos, f->end - f->pos);
 			}
 			else
 			{
-				if (ensure(f, 11) < 0)
+				if (fr_ensure_bytes(f, 11) < 0)
 					return -1;
-				if (f->end - f->pos >= 11 && looks_like_date(f->buf + f->pos))
+				if (f->end - f->pos >= 11 && fr_looks_like_date(f->buf + f->pos))
 					f->format = CL_FORMAT_CLOUDWATCH_EXPORT;
 				else
 					f->format = CL_FORMAT_CONCATENATED;
@@ -1646,7 +1646,7 @@ check_ndjson(CLFrame *f, size_t vstart, size_t vend)
 		{
 			size_t		irel = i - f->rec;
 
-			if (fill(f) <= 0)
+			if (fr_read_more(f) <= 0)
 				break;
 			i = f->rec + irel;
 		}
@@ -1660,7 +1660,7 @@ check_ndjson(CLFrame *f, size_t vstart, size_t vend)
  * ---------------------------------------------------------------------- */
 
 static void
-drop_holder(CLFrame *f)
+fr_drop_holder(CLFrame *f)
 {
 	json_object_put(f->holder);
 	f->holder = NULL;
@@ -1671,7 +1671,7 @@ drop_holder(CLFrame *f)
 
 /* The next event of the current subscription envelope. */
 static int
-next_sub_event(CLFrame *f, CLRecord *rec)
+fr_next_sub_event(CLFrame *f, CLRecord *rec)
 {
 	json_object *ev = json_object_array_get_idx(f->events, f->ev_i);
 	json_object *m;
@@ -1704,7 +1704,7 @@ next_sub_event(CLFrame *f, CLRecord *rec)
 
 /* A parsed subscription envelope at buf[rec .. pos): set up its events. */
 static int
-open_envelope(CLFrame *f, json_object *env, CLRecord *rec)
+fr_open_envelope(CLFrame *f, json_object *env, CLRecord *rec)
 {
 	const char *type = get_string(env, "messageType");
 	json_object *events;
@@ -1712,14 +1712,14 @@ open_envelope(CLFrame *f, json_object *env, CLRecord *rec)
 	f->holder = env;
 	if (type != NULL && strcmp(type, "CONTROL_MESSAGE") == 0)
 	{
-		drop_holder(f);
+		fr_drop_holder(f);
 		return 0;
 	}
 	if (!json_object_object_get_ex(env, "logEvents", &events) ||
 		!json_object_is_type(events, json_type_array))
 	{
-		record_error(f, CL_ERR_ENVELOPE, f->rec, "subscription envelope without a logEvents array");
-		drop_holder(f);
+		fr_record_error(f, CL_ERR_ENVELOPE, f->rec, "subscription envelope without a logEvents array");
+		fr_drop_holder(f);
 		return -1;
 	}
 	f->events = events;
@@ -1728,14 +1728,14 @@ open_envelope(CLFrame *f, json_object *env, CLRecord *rec)
 	f->log_group = get_string(env, "logGroup");
 	f->log_stream = get_string(env, "logStream");
 	f->env_offset = f->base + f->rec;
-	f->env_line = line_at(f, f->rec);
+	f->env_line = fr_line_at(f, f->rec);
 	f->state = ST_ENV_EVENTS;
 	return 0;
 }
 
 /* A parsed filter-log-events event object: its message is the record. */
 static int
-fle_event(CLFrame *f, json_object *ev, CLRecord *rec, long idx)
+fr_fle_event(CLFrame *f, json_object *ev, CLRecord *rec, long idx)
 {
 	json_object *m;
 	int64_t		v;
@@ -1783,7 +1783,7 @@ skip_keeping_error(CLFrame *f)
 
 	memcpy(saved_reason, f->reason, sizeof(saved_reason));
 	memcpy(saved_snippet, f->snippet, sizeof(saved_snippet));
-	r = read_value(f, 0, 1, &dummy, 0);
+	r = fr_read_value(f, 0, 1, &dummy, 0);
 	memcpy(f->reason, saved_reason, sizeof(saved_reason));
 	memcpy(f->snippet, saved_snippet, sizeof(saved_snippet));
 	f->e_kind = k;
@@ -1798,16 +1798,16 @@ not_object(CLFrame *f, int in_array, const char *what_expected)
 {
 	unsigned char c = (unsigned char) f->buf[f->pos];
 	const char *what = c == '[' ? "an array" : c == '"' ? "a string" :
-		(dig((char) c) || c == '-') ? "a number" : (c == 't' || c == 'f' || c == 'n') ? "a literal" : NULL;
+		(fr_is_digit((char) c) || c == '-') ? "a number" : (c == 't' || c == 'f' || c == 'n') ? "a literal" : NULL;
 
 	if (what == NULL)
-		record_error(f, CL_ERR_SYNTAX, f->pos, "unexpected character where %s should start", what_expected);
+		fr_record_error(f, CL_ERR_SYNTAX, f->pos, "unexpected character where %s should start", what_expected);
 	else
-		record_error(f, CL_ERR_NOT_OBJECT, f->pos, "%s is %s, not a JSON object", what_expected, what);
+		fr_record_error(f, CL_ERR_NOT_OBJECT, f->pos, "%s is %s, not a JSON object", what_expected, what);
 	if (c == '[' || c == '"')
 		return skip_keeping_error(f);	/* the first problem: not an object */
 	/* a number or literal: skip the token; anything else: to the next record */
-	return skip_scalar(f, in_array || what != NULL) < 0 ? -1 : 0;
+	return fr_skip_scalar(f, in_array || what != NULL) < 0 ? -1 : 0;
 }
 
 static int
@@ -1822,22 +1822,22 @@ next_record(CLFrame *f, CLRecord *rec)
 		switch (f->state)
 		{
 			case ST_START:
-				if (start(f) < 0)
+				if (detect_format(f) < 0)
 					return CL_FRAME_STREAM_ERROR;
 				continue;
 
 			case ST_EXPORT:
-				return next_export(f, rec);
+				return fr_next_export(f, rec);
 
 			case ST_ENV_EVENTS:
 				if (f->ev_i < f->ev_n)
-					return next_sub_event(f, rec);
-				drop_holder(f);
+					return fr_next_sub_event(f, rec);
+				fr_drop_holder(f);
 				f->state = ST_TOP;
 				continue;
 
 			case ST_TOP:
-				r = skip_ws(f);
+				r = fr_skip_ws(f);
 				if (r < 0)
 					return CL_FRAME_STREAM_ERROR;
 				if (r == 0)
@@ -1846,7 +1846,7 @@ next_record(CLFrame *f, CLRecord *rec)
 					return CL_FRAME_END;
 				}
 				c = (unsigned char) f->buf[f->pos];
-				place(f, rec);
+				fr_set_record_position(f, rec);
 				if (f->format == CL_FORMAT_ARRAY)
 				{
 					if (c == '[')
@@ -1859,14 +1859,14 @@ next_record(CLFrame *f, CLRecord *rec)
 					}
 					if (c == '{' || c == '"')
 					{
-						record_error(f, CL_ERR_NOT_OBJECT, f->pos, "expected a JSON array (format array)");
+						fr_record_error(f, CL_ERR_NOT_OBJECT, f->pos, "expected a JSON array (format array)");
 						if (skip_keeping_error(f) < 0)
 							return CL_FRAME_STREAM_ERROR;
 					}
 					else
 					{
-						record_error(f, CL_ERR_SYNTAX, f->pos, "expected '[' (format array)");
-						if (hunt_brace(f) < 0)
+						fr_record_error(f, CL_ERR_SYNTAX, f->pos, "expected '[' (format array)");
+						if (fr_hunt_brace(f) < 0)
 							return CL_FRAME_STREAM_ERROR;
 					}
 					return CL_FRAME_RECORD_ERROR;
@@ -1882,9 +1882,9 @@ next_record(CLFrame *f, CLRecord *rec)
 						f->state = ST_FLE_OPEN;
 						continue;
 					}
-					record_error(f, CL_ERR_ENVELOPE, f->pos, "expected '{' of filter-log-events output");
+					fr_record_error(f, CL_ERR_ENVELOPE, f->pos, "expected '{' of filter-log-events output");
 					f->pos++;
-					if (hunt_brace(f) < 0)
+					if (fr_hunt_brace(f) < 0)
 						return CL_FRAME_STREAM_ERROR;
 					return CL_FRAME_RECORD_ERROR;
 				}
@@ -1894,14 +1894,14 @@ next_record(CLFrame *f, CLRecord *rec)
 						return CL_FRAME_STREAM_ERROR;
 					return CL_FRAME_RECORD_ERROR;
 				}
-				r = read_value(f, 1, f->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION, &obj, 0);
+				r = fr_read_value(f, 1, f->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION, &obj, 0);
 				if (r == V_STREAM)
 					return CL_FRAME_STREAM_ERROR;
 				if (r == V_ERROR)
 					return CL_FRAME_RECORD_ERROR;
 				if (f->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION)
 				{
-					if (open_envelope(f, obj, rec) < 0)
+					if (fr_open_envelope(f, obj, rec) < 0)
 						return CL_FRAME_RECORD_ERROR;
 					continue;
 				}
@@ -1912,15 +1912,15 @@ next_record(CLFrame *f, CLRecord *rec)
 					check_ndjson(f, f->rec, f->pos);
 					f->pos = f->rec + vlen;
 				}
-				return hand_out(f, rec, obj, f->pos - f->rec);
+				return fr_hand_out(f, rec, obj, f->pos - f->rec);
 
 			case ST_ARR_FIRST:
 			case ST_ARR_NEXT:
-				r = skip_ws(f);
+				r = fr_skip_ws(f);
 				if (r < 0)
 					return CL_FRAME_STREAM_ERROR;
 				if (r == 0)
-					return ends_inside(f, "the array");
+					return fr_ends_inside(f, "the array");
 				c = (unsigned char) f->buf[f->pos];
 				if (c == ']')
 				{
@@ -1939,29 +1939,29 @@ next_record(CLFrame *f, CLRecord *rec)
 					f->state = ST_ARR_ELEM;
 					continue;
 				}
-				place(f, rec);
-				record_error(f, CL_ERR_SYNTAX, f->pos, "expected ',' or ']' after an array element");
+				fr_set_record_position(f, rec);
+				fr_record_error(f, CL_ERR_SYNTAX, f->pos, "expected ',' or ']' after an array element");
 				if (c != '{')
 				{
 					f->pos++;
-					if (hunt_brace(f) < 0)
+					if (fr_hunt_brace(f) < 0)
 						return CL_FRAME_STREAM_ERROR;
 				}
 				f->state = ST_ARR_ELEM;
 				return CL_FRAME_RECORD_ERROR;
 
 			case ST_ARR_ELEM:
-				r = skip_ws(f);
+				r = fr_skip_ws(f);
 				if (r < 0)
 					return CL_FRAME_STREAM_ERROR;
 				if (r == 0)
-					return ends_inside(f, "the array");
+					return fr_ends_inside(f, "the array");
 				c = (unsigned char) f->buf[f->pos];
-				place(f, rec);
+				fr_set_record_position(f, rec);
 				rec->event_index = f->arr_index++;
 				if (c == ']')
 				{
-					record_error(f, CL_ERR_SYNTAX, f->pos, "a ',' before ']' in an array");
+					fr_record_error(f, CL_ERR_SYNTAX, f->pos, "a ',' before ']' in an array");
 					f->state = ST_ARR_NEXT;
 					return CL_FRAME_RECORD_ERROR;
 				}
@@ -1972,7 +1972,7 @@ next_record(CLFrame *f, CLRecord *rec)
 					f->state = ST_ARR_NEXT;
 					return CL_FRAME_RECORD_ERROR;
 				}
-				r = read_value(f, 1, f->arr_kind == ARR_FLE_EVENTS, &obj, 0);
+				r = fr_read_value(f, 1, f->arr_kind == ARR_FLE_EVENTS, &obj, 0);
 				if (r == V_STREAM)
 					return CL_FRAME_STREAM_ERROR;
 				if (r == V_ERROR)
@@ -1982,17 +1982,17 @@ next_record(CLFrame *f, CLRecord *rec)
 				}
 				f->state = ST_ARR_NEXT;
 				if (f->arr_kind == ARR_FLE_EVENTS)
-					return fle_event(f, obj, rec, rec->event_index);
-				return hand_out(f, rec, obj, f->pos - f->rec);
+					return fr_fle_event(f, obj, rec, rec->event_index);
+				return fr_hand_out(f, rec, obj, f->pos - f->rec);
 
 			case ST_FLE_OPEN:
 			case ST_FLE_KEY:
 			case ST_FLE_AFTER:
-				r = skip_ws(f);
+				r = fr_skip_ws(f);
 				if (r < 0)
 					return CL_FRAME_STREAM_ERROR;
 				if (r == 0)
-					return ends_inside(f, "the filter-log-events output");
+					return fr_ends_inside(f, "the filter-log-events output");
 				c = (unsigned char) f->buf[f->pos];
 				if (c == '}' && f->state != ST_FLE_KEY)
 				{
@@ -2000,7 +2000,7 @@ next_record(CLFrame *f, CLRecord *rec)
 					f->state = ST_TOP;
 					if (f->fle_saw_events)
 						continue;
-					record_error(f, CL_ERR_ENVELOPE, f->pos - 1, "filter-log-events output without an events array");
+					fr_record_error(f, CL_ERR_ENVELOPE, f->pos - 1, "filter-log-events output without an events array");
 					rec->offset = f->env_offset;
 					rec->line = f->env_line;
 					return CL_FRAME_RECORD_ERROR;
@@ -2018,7 +2018,7 @@ next_record(CLFrame *f, CLRecord *rec)
 				{
 					int			is_events;
 
-					r = read_value(f, 0, 1, &obj, 0);
+					r = fr_read_value(f, 0, 1, &obj, 0);
 					if (r == V_STREAM)
 						return CL_FRAME_STREAM_ERROR;
 					if (r == V_ERROR)
@@ -2027,13 +2027,13 @@ next_record(CLFrame *f, CLRecord *rec)
 						return CL_FRAME_RECORD_ERROR;
 					}
 					is_events = f->pos - f->rec == 8 && memcmp(f->buf + f->rec, "\"events\"", 8) == 0;
-					r = skip_ws(f);
+					r = fr_skip_ws(f);
 					if (r < 0)
 						return CL_FRAME_STREAM_ERROR;
 					if (r > 0 && f->buf[f->pos] == ':')
 					{
 						f->pos++;
-						r = skip_ws(f);
+						r = fr_skip_ws(f);
 						if (r < 0)
 							return CL_FRAME_STREAM_ERROR;
 						if (r > 0)
@@ -2051,8 +2051,8 @@ next_record(CLFrame *f, CLRecord *rec)
 							f->state = ST_FLE_AFTER;
 							if (c == '{' || c == '[' || c == '"')
 							{
-								place(f, rec);
-								r = read_value(f, 0, 1, &obj, 0);
+								fr_set_record_position(f, rec);
+								r = fr_read_value(f, 0, 1, &obj, 0);
 								if (r == V_STREAM)
 									return CL_FRAME_STREAM_ERROR;
 								if (r == V_ERROR)
@@ -2061,17 +2061,17 @@ next_record(CLFrame *f, CLRecord *rec)
 									return CL_FRAME_RECORD_ERROR;
 								}
 							}
-							else if (skip_scalar(f, 1) < 0)
+							else if (fr_skip_scalar(f, 1) < 0)
 								return CL_FRAME_STREAM_ERROR;
 							continue;
 						}
 					}
 				}
-				place(f, rec);
-				record_error(f, CL_ERR_ENVELOPE, f->pos, "filter-log-events output not as expected");
+				fr_set_record_position(f, rec);
+				fr_record_error(f, CL_ERR_ENVELOPE, f->pos, "filter-log-events output not as expected");
 				if (f->pos < f->end && f->buf[f->pos] != '{')
 					f->pos++;
-				if (hunt_brace(f) < 0)
+				if (fr_hunt_brace(f) < 0)
 					return CL_FRAME_STREAM_ERROR;
 				f->state = ST_TOP;
 				return CL_FRAME_RECORD_ERROR;
@@ -2098,7 +2098,7 @@ cl_frame_next(CLFrame *f, CLRecord *rec)
 	json_object_put(f->obj);
 	f->obj = NULL;
 	if (f->state != ST_ENV_EVENTS)
-		drop_holder(f);
+		fr_drop_holder(f);
 	if (f->state != ST_FAILED)
 	{
 		f->e_kind = CL_ERR_NONE;
@@ -2162,7 +2162,7 @@ frame_new(CLSource *src, CLFormat format, const CLFrameOptions *opts)
 {
 	CLFrame    *f;
 
-	init_tables();
+	fr_scan_tables_init();
 	if (src == NULL)
 	{
 		errno = ENOMEM;
