@@ -13,6 +13,18 @@
 
 #include "framing.h"
 
+/*
+ * The fr_ functions are shared between the framing*.c files only.  Hidden
+ * from the module's symbol table: they cannot clash with another library
+ * loaded into the server, and calls between the files go direct, not
+ * through the PLT.
+ */
+#if defined(__GNUC__)
+#define FR_INTERNAL __attribute__((visibility("hidden")))
+#else
+#define FR_INTERNAL
+#endif
+
 #define SNIPPET_BEFORE	40		/* error snippet: bytes before the error ... */
 #define SNIPPET_AFTER	60		/* ... and from it on */
 #define SNIFF_WINDOW	((size_t) 1024 * 1024)	/* auto: bytes read to detect the format */
@@ -108,9 +120,10 @@ struct CLFrame
 };
 
 /* ----------------------------------------------------------------------
- * The lexer's state
+ * The lexer (framing_scan.c)
  * ---------------------------------------------------------------------- */
 
+/* fr_scan results */
 enum
 {
 	SCAN_MORE,					/* consumed everything given, value not ended */
@@ -145,5 +158,11 @@ typedef struct Scan
 	size_t		err_off;
 	int			broken_brace;	/* BROKEN at a '{' that starts a new record */
 } Scan;
+
+FR_INTERNAL extern void fr_scan_tables_init(void);
+FR_INTERNAL extern void fr_scan_init(Scan *s, int max_depth, int allow_nul);
+FR_INTERNAL extern int fr_scan(Scan *s, const unsigned char *b, size_t len);
+FR_INTERNAL extern void fr_scan_rebase(Scan *s, size_t shift);
+FR_INTERNAL extern int fr_utf8_seq(const unsigned char *s, size_t n);
 
 #endif							/* CL_FRAMING_INT_H */
