@@ -1386,279 +1386,403 @@ not_object(CLFrame *f, int in_array, const char *what_expected)
 	return fr_skip_scalar(f, in_array || what != NULL) < 0 ? -1 : 0;
 }
 
+/*
+ * ST_ENV_EVENTS: the events of the subscription envelope read last, one per
+ * call; when they are used up the envelope is let go and top-level reading
+ * resumes.
+ */
 static int
-next_record(CLFrame *f, CLRecord *rec)
+fr_next_envelope_event(CLFrame *f, CLRecord *rec)
+{
+	if (f->ev_i < f->ev_n)
+		return fr_next_sub_event(f, rec);
+	fr_drop_holder(f);
+	f->state = ST_TOP;
+	return FR_CONTINUE;
+}
+
+/*
+ * ST_TOP under format array: the next top-level value must open an array,
+ * whose elements are the records (ST_ARR_FIRST).  Anything else is one
+ * error: an object or a string is skipped whole (so that its insides do not
+ * produce errors of their own), other bytes up to the next likely record.
+ */
+static int
+open_top_array(CLFrame *f, unsigned char c)
+{
+	if (c == '[')
+	{
+		f->pos++;
+		f->state = ST_ARR_FIRST;
+		f->arr_kind = ARR_RECORDS;
+		f->arr_index = 0;
+		return FR_CONTINUE;
+	}
+	if (c == '{' || c == '"')
+	{
+		fr_record_error(f, CL_ERR_NOT_OBJECT, f->pos, "expected a JSON array (format array)");
+		if (skip_keeping_error(f) < 0)
+			return CL_FRAME_STREAM_ERROR;
+	}
+	else
+	{
+		fr_record_error(f, CL_ERR_SYNTAX, f->pos, "expected '[' (format array)");
+		if (fr_hunt_brace(f) < 0)
+			return CL_FRAME_STREAM_ERROR;
+	}
+	return CL_FRAME_RECORD_ERROR;
+}
+
+/*
+ * ST_TOP under format filter_log_events: each top-level value must be the
+ * '{' of one page of `aws logs filter-log-events` output; its members are
+ * read by fr_next_fle_member().  Anything else is one error up to the next '{' that
+ * may start a page.
+ */
+static int
+fr_open_fle_output(CLFrame *f, CLRecord *rec, unsigned char c)
+{
+	if (c == '{')
+	{
+		f->env_offset = rec->offset;
+		f->env_line = rec->line;
+		f->fle_saw_events = 0;
+		f->pos++;
+		f->state = ST_FLE_OPEN;
+		return FR_CONTINUE;
+	}
+	fr_record_error(f, CL_ERR_ENVELOPE, f->pos, "expected '{' of filter-log-events output");
+	f->pos++;
+	if (fr_hunt_brace(f) < 0)
+		return CL_FRAME_STREAM_ERROR;
+	return CL_FRAME_RECORD_ERROR;
+}
+
+/*
+ * ST_TOP: between top-level values.  For ndjson, concatenated and
+ * subscription streams the value is an object, read whole and either handed
+ * out (a record) or opened as an envelope (its events come next, from
+ * ST_ENV_EVENTS); arrays and filter-log-events output open their own states.
+ * Under auto, the first record decides between ndjson and concatenated
+ * (check_ndjson), which changes how a later bad record is skipped.
+ */
+static int
+next_top(CLFrame *f, CLRecord *rec)
 {
 	int			r;
 	unsigned char c;
 	json_object *obj;
+
+	r = fr_skip_ws(f);
+	if (r < 0)
+		return CL_FRAME_STREAM_ERROR;
+	if (r == 0)
+	{
+		f->state = ST_END;
+		return CL_FRAME_END;
+	}
+	c = (unsigned char) f->buf[f->pos];
+	fr_set_record_position(f, rec);
+	if (f->format == CL_FORMAT_ARRAY)
+		return open_top_array(f, c);
+	if (f->format == CL_FORMAT_FILTER_LOG_EVENTS)
+		return fr_open_fle_output(f, rec, c);
+	if (c != '{')
+	{
+		if (not_object(f, 0, "record") < 0)
+			return CL_FRAME_STREAM_ERROR;
+		return CL_FRAME_RECORD_ERROR;
+	}
+	r = fr_read_value(f, 1, f->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION, &obj, 0);
+	if (r == V_STREAM)
+		return CL_FRAME_STREAM_ERROR;
+	if (r == V_ERROR)
+		return CL_FRAME_RECORD_ERROR;
+	if (f->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION)
+	{
+		if (fr_open_envelope(f, obj, rec) < 0)
+			return CL_FRAME_RECORD_ERROR;
+		return FR_CONTINUE;
+	}
+	if (!f->ndjson_checked)
+	{
+		size_t		vlen = f->pos - f->rec;
+
+		check_ndjson(f, f->rec, f->pos);
+		f->pos = f->rec + vlen;
+	}
+	return fr_hand_out(f, rec, obj, f->pos - f->rec);
+}
+
+/*
+ * ST_ARR_FIRST (just after '[') and ST_ARR_NEXT (after an element): ']'
+ * closes the array, back to the top (or, for the events array of
+ * filter-log-events output, to the members of its object); otherwise an
+ * element comes, after a ',' unless it is the first.  A missing ',' is one
+ * error, and reading goes on with the element (or the next '{').
+ */
+static int
+next_array_separator(CLFrame *f, CLRecord *rec)
+{
+	int			r;
+	unsigned char c;
+
+	r = fr_skip_ws(f);
+	if (r < 0)
+		return CL_FRAME_STREAM_ERROR;
+	if (r == 0)
+		return fr_ends_inside(f, "the array");
+	c = (unsigned char) f->buf[f->pos];
+	if (c == ']')
+	{
+		f->pos++;
+		f->state = f->arr_kind == ARR_FLE_EVENTS ? ST_FLE_AFTER : ST_TOP;
+		return FR_CONTINUE;
+	}
+	if (f->state == ST_ARR_FIRST)
+	{
+		f->state = ST_ARR_ELEM;
+		return FR_CONTINUE;
+	}
+	if (c == ',')
+	{
+		f->pos++;
+		f->state = ST_ARR_ELEM;
+		return FR_CONTINUE;
+	}
+	fr_set_record_position(f, rec);
+	fr_record_error(f, CL_ERR_SYNTAX, f->pos, "expected ',' or ']' after an array element");
+	if (c != '{')
+	{
+		f->pos++;
+		if (fr_hunt_brace(f) < 0)
+			return CL_FRAME_STREAM_ERROR;
+	}
+	f->state = ST_ARR_ELEM;
+	return CL_FRAME_RECORD_ERROR;
+}
+
+/*
+ * ST_ARR_ELEM: one array element, read whole.  Under format array it is
+ * the record; in filter-log-events output it is an event object whose
+ * message is the record (fr_fle_event).  Elements are read one at a time,
+ * so an array of any size takes the memory of one element.  After a bad
+ * element that ended at a '{' starting a new record, that '{' is the next
+ * element (no ',' expected before it).
+ */
+static int
+next_array_element(CLFrame *f, CLRecord *rec)
+{
+	int			r;
+	unsigned char c;
+	json_object *obj;
+
+	r = fr_skip_ws(f);
+	if (r < 0)
+		return CL_FRAME_STREAM_ERROR;
+	if (r == 0)
+		return fr_ends_inside(f, "the array");
+	c = (unsigned char) f->buf[f->pos];
+	fr_set_record_position(f, rec);
+	rec->event_index = f->arr_index++;
+	if (c == ']')
+	{
+		fr_record_error(f, CL_ERR_SYNTAX, f->pos, "a ',' before ']' in an array");
+		f->state = ST_ARR_NEXT;
+		return CL_FRAME_RECORD_ERROR;
+	}
+	if (c != '{')
+	{
+		if (not_object(f, 1, f->arr_kind == ARR_FLE_EVENTS ? "event" : "array element") < 0)
+			return CL_FRAME_STREAM_ERROR;
+		f->state = ST_ARR_NEXT;
+		return CL_FRAME_RECORD_ERROR;
+	}
+	r = fr_read_value(f, 1, f->arr_kind == ARR_FLE_EVENTS, &obj, 0);
+	if (r == V_STREAM)
+		return CL_FRAME_STREAM_ERROR;
+	if (r == V_ERROR)
+	{
+		f->state = f->resumed_at_brace ? ST_ARR_ELEM : ST_ARR_NEXT;
+		return CL_FRAME_RECORD_ERROR;
+	}
+	f->state = ST_ARR_NEXT;
+	if (f->arr_kind == ARR_FLE_EVENTS)
+		return fr_fle_event(f, obj, rec, rec->event_index);
+	return fr_hand_out(f, rec, obj, f->pos - f->rec);
+}
+
+/*
+ * Filter-log-events output that is not shaped as documented: one error,
+ * then reading resumes at the next '{' that may start a page.
+ */
+static int
+fle_malformed(CLFrame *f, CLRecord *rec)
+{
+	fr_set_record_position(f, rec);
+	fr_record_error(f, CL_ERR_ENVELOPE, f->pos, "filter-log-events output not as expected");
+	if (f->pos < f->end && f->buf[f->pos] != '{')
+		f->pos++;
+	if (fr_hunt_brace(f) < 0)
+		return CL_FRAME_STREAM_ERROR;
+	f->state = ST_TOP;
+	return CL_FRAME_RECORD_ERROR;
+}
+
+/*
+ * A member of the filter-log-events object, its key at pos.  "events" with
+ * an array opens the array of events (ST_ARR_FIRST, elements read by
+ * next_array_element); any other member (searchedLogStreams, nextToken ...)
+ * is skipped without being parsed.
+ */
+static int
+fle_member(CLFrame *f, CLRecord *rec)
+{
+	int			r,
+				is_events;
+	unsigned char c;
+	json_object *obj;
+
+	r = fr_read_value(f, 0, 1, &obj, 0);
+	if (r == V_STREAM)
+		return CL_FRAME_STREAM_ERROR;
+	if (r == V_ERROR)
+	{
+		f->state = ST_TOP;
+		return CL_FRAME_RECORD_ERROR;
+	}
+	is_events = f->pos - f->rec == 8 && memcmp(f->buf + f->rec, "\"events\"", 8) == 0;
+	r = fr_skip_ws(f);
+	if (r < 0)
+		return CL_FRAME_STREAM_ERROR;
+	if (r == 0 || f->buf[f->pos] != ':')
+		return fle_malformed(f, rec);
+	f->pos++;
+	r = fr_skip_ws(f);
+	if (r < 0)
+		return CL_FRAME_STREAM_ERROR;
+	if (r == 0)
+		return fle_malformed(f, rec);
+	c = (unsigned char) f->buf[f->pos];
+	if (is_events && c == '[')
+	{
+		f->fle_saw_events = 1;
+		f->pos++;
+		f->state = ST_ARR_FIRST;
+		f->arr_kind = ARR_FLE_EVENTS;
+		f->arr_index = 0;
+		return FR_CONTINUE;
+	}
+	f->state = ST_FLE_AFTER;
+	if (c == '{' || c == '[' || c == '"')
+	{
+		fr_set_record_position(f, rec);
+		r = fr_read_value(f, 0, 1, &obj, 0);
+		if (r == V_STREAM)
+			return CL_FRAME_STREAM_ERROR;
+		if (r == V_ERROR)
+		{
+			f->state = ST_TOP;
+			return CL_FRAME_RECORD_ERROR;
+		}
+	}
+	else if (fr_skip_scalar(f, 1) < 0)
+		return CL_FRAME_STREAM_ERROR;
+	return FR_CONTINUE;
+}
+
+/*
+ * ST_FLE_OPEN (after the '{' of a filter-log-events page), ST_FLE_KEY
+ * (after a ',' between its members) and ST_FLE_AFTER (after a member's
+ * value, or after the events array): the page's object read member by
+ * member, so that its events stream one at a time whatever the page size.
+ * A page without an events array is one error.
+ */
+static int
+fr_next_fle_member(CLFrame *f, CLRecord *rec)
+{
+	int			r;
+	unsigned char c;
+
+	r = fr_skip_ws(f);
+	if (r < 0)
+		return CL_FRAME_STREAM_ERROR;
+	if (r == 0)
+		return fr_ends_inside(f, "the filter-log-events output");
+	c = (unsigned char) f->buf[f->pos];
+	if (c == '}' && f->state != ST_FLE_KEY)
+	{
+		f->pos++;
+		f->state = ST_TOP;
+		if (f->fle_saw_events)
+			return FR_CONTINUE;
+		fr_record_error(f, CL_ERR_ENVELOPE, f->pos - 1, "filter-log-events output without an events array");
+		rec->offset = f->env_offset;
+		rec->line = f->env_line;
+		return CL_FRAME_RECORD_ERROR;
+	}
+	if (f->state == ST_FLE_AFTER)
+	{
+		if (c == ',')
+		{
+			f->pos++;
+			f->state = ST_FLE_KEY;
+			return FR_CONTINUE;
+		}
+	}
+	else if (c == '"')
+		return fle_member(f, rec);
+	return fle_malformed(f, rec);
+}
+
+/*
+ * The next record or record error: runs the state functions above (and
+ * fr_next_export for export lines) until one of them has something to
+ * return; FR_CONTINUE means the state changed and the next one goes on.
+ */
+static int
+next_record(CLFrame *f, CLRecord *rec)
+{
+	int			r;
 
 	for (;;)
 	{
 		switch (f->state)
 		{
 			case ST_START:
-				if (detect_format(f) < 0)
-					return CL_FRAME_STREAM_ERROR;
-				continue;
-
-			case ST_EXPORT:
-				return fr_next_export(f, rec);
-
-			case ST_ENV_EVENTS:
-				if (f->ev_i < f->ev_n)
-					return fr_next_sub_event(f, rec);
-				fr_drop_holder(f);
-				f->state = ST_TOP;
-				continue;
-
+				r = detect_format(f) < 0 ? CL_FRAME_STREAM_ERROR : FR_CONTINUE;
+				break;
 			case ST_TOP:
-				r = fr_skip_ws(f);
-				if (r < 0)
-					return CL_FRAME_STREAM_ERROR;
-				if (r == 0)
-				{
-					f->state = ST_END;
-					return CL_FRAME_END;
-				}
-				c = (unsigned char) f->buf[f->pos];
-				fr_set_record_position(f, rec);
-				if (f->format == CL_FORMAT_ARRAY)
-				{
-					if (c == '[')
-					{
-						f->pos++;
-						f->state = ST_ARR_FIRST;
-						f->arr_kind = ARR_RECORDS;
-						f->arr_index = 0;
-						continue;
-					}
-					if (c == '{' || c == '"')
-					{
-						fr_record_error(f, CL_ERR_NOT_OBJECT, f->pos, "expected a JSON array (format array)");
-						if (skip_keeping_error(f) < 0)
-							return CL_FRAME_STREAM_ERROR;
-					}
-					else
-					{
-						fr_record_error(f, CL_ERR_SYNTAX, f->pos, "expected '[' (format array)");
-						if (fr_hunt_brace(f) < 0)
-							return CL_FRAME_STREAM_ERROR;
-					}
-					return CL_FRAME_RECORD_ERROR;
-				}
-				if (f->format == CL_FORMAT_FILTER_LOG_EVENTS)
-				{
-					if (c == '{')
-					{
-						f->env_offset = rec->offset;
-						f->env_line = rec->line;
-						f->fle_saw_events = 0;
-						f->pos++;
-						f->state = ST_FLE_OPEN;
-						continue;
-					}
-					fr_record_error(f, CL_ERR_ENVELOPE, f->pos, "expected '{' of filter-log-events output");
-					f->pos++;
-					if (fr_hunt_brace(f) < 0)
-						return CL_FRAME_STREAM_ERROR;
-					return CL_FRAME_RECORD_ERROR;
-				}
-				if (c != '{')
-				{
-					if (not_object(f, 0, "record") < 0)
-						return CL_FRAME_STREAM_ERROR;
-					return CL_FRAME_RECORD_ERROR;
-				}
-				r = fr_read_value(f, 1, f->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION, &obj, 0);
-				if (r == V_STREAM)
-					return CL_FRAME_STREAM_ERROR;
-				if (r == V_ERROR)
-					return CL_FRAME_RECORD_ERROR;
-				if (f->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION)
-				{
-					if (fr_open_envelope(f, obj, rec) < 0)
-						return CL_FRAME_RECORD_ERROR;
-					continue;
-				}
-				if (!f->ndjson_checked)
-				{
-					size_t		vlen = f->pos - f->rec;
-
-					check_ndjson(f, f->rec, f->pos);
-					f->pos = f->rec + vlen;
-				}
-				return fr_hand_out(f, rec, obj, f->pos - f->rec);
-
+				r = next_top(f, rec);
+				break;
 			case ST_ARR_FIRST:
 			case ST_ARR_NEXT:
-				r = fr_skip_ws(f);
-				if (r < 0)
-					return CL_FRAME_STREAM_ERROR;
-				if (r == 0)
-					return fr_ends_inside(f, "the array");
-				c = (unsigned char) f->buf[f->pos];
-				if (c == ']')
-				{
-					f->pos++;
-					f->state = f->arr_kind == ARR_FLE_EVENTS ? ST_FLE_AFTER : ST_TOP;
-					continue;
-				}
-				if (f->state == ST_ARR_FIRST)
-				{
-					f->state = ST_ARR_ELEM;
-					continue;
-				}
-				if (c == ',')
-				{
-					f->pos++;
-					f->state = ST_ARR_ELEM;
-					continue;
-				}
-				fr_set_record_position(f, rec);
-				fr_record_error(f, CL_ERR_SYNTAX, f->pos, "expected ',' or ']' after an array element");
-				if (c != '{')
-				{
-					f->pos++;
-					if (fr_hunt_brace(f) < 0)
-						return CL_FRAME_STREAM_ERROR;
-				}
-				f->state = ST_ARR_ELEM;
-				return CL_FRAME_RECORD_ERROR;
-
+				r = next_array_separator(f, rec);
+				break;
 			case ST_ARR_ELEM:
-				r = fr_skip_ws(f);
-				if (r < 0)
-					return CL_FRAME_STREAM_ERROR;
-				if (r == 0)
-					return fr_ends_inside(f, "the array");
-				c = (unsigned char) f->buf[f->pos];
-				fr_set_record_position(f, rec);
-				rec->event_index = f->arr_index++;
-				if (c == ']')
-				{
-					fr_record_error(f, CL_ERR_SYNTAX, f->pos, "a ',' before ']' in an array");
-					f->state = ST_ARR_NEXT;
-					return CL_FRAME_RECORD_ERROR;
-				}
-				if (c != '{')
-				{
-					if (not_object(f, 1, f->arr_kind == ARR_FLE_EVENTS ? "event" : "array element") < 0)
-						return CL_FRAME_STREAM_ERROR;
-					f->state = ST_ARR_NEXT;
-					return CL_FRAME_RECORD_ERROR;
-				}
-				r = fr_read_value(f, 1, f->arr_kind == ARR_FLE_EVENTS, &obj, 0);
-				if (r == V_STREAM)
-					return CL_FRAME_STREAM_ERROR;
-				if (r == V_ERROR)
-				{
-					f->state = f->resumed_at_brace ? ST_ARR_ELEM : ST_ARR_NEXT;
-					return CL_FRAME_RECORD_ERROR;
-				}
-				f->state = ST_ARR_NEXT;
-				if (f->arr_kind == ARR_FLE_EVENTS)
-					return fr_fle_event(f, obj, rec, rec->event_index);
-				return fr_hand_out(f, rec, obj, f->pos - f->rec);
-
+				r = next_array_element(f, rec);
+				break;
 			case ST_FLE_OPEN:
 			case ST_FLE_KEY:
 			case ST_FLE_AFTER:
-				r = fr_skip_ws(f);
-				if (r < 0)
-					return CL_FRAME_STREAM_ERROR;
-				if (r == 0)
-					return fr_ends_inside(f, "the filter-log-events output");
-				c = (unsigned char) f->buf[f->pos];
-				if (c == '}' && f->state != ST_FLE_KEY)
-				{
-					f->pos++;
-					f->state = ST_TOP;
-					if (f->fle_saw_events)
-						continue;
-					fr_record_error(f, CL_ERR_ENVELOPE, f->pos - 1, "filter-log-events output without an events array");
-					rec->offset = f->env_offset;
-					rec->line = f->env_line;
-					return CL_FRAME_RECORD_ERROR;
-				}
-				if (f->state == ST_FLE_AFTER)
-				{
-					if (c == ',')
-					{
-						f->pos++;
-						f->state = ST_FLE_KEY;
-						continue;
-					}
-				}
-				else if (c == '"')
-				{
-					int			is_events;
-
-					r = fr_read_value(f, 0, 1, &obj, 0);
-					if (r == V_STREAM)
-						return CL_FRAME_STREAM_ERROR;
-					if (r == V_ERROR)
-					{
-						f->state = ST_TOP;
-						return CL_FRAME_RECORD_ERROR;
-					}
-					is_events = f->pos - f->rec == 8 && memcmp(f->buf + f->rec, "\"events\"", 8) == 0;
-					r = fr_skip_ws(f);
-					if (r < 0)
-						return CL_FRAME_STREAM_ERROR;
-					if (r > 0 && f->buf[f->pos] == ':')
-					{
-						f->pos++;
-						r = fr_skip_ws(f);
-						if (r < 0)
-							return CL_FRAME_STREAM_ERROR;
-						if (r > 0)
-						{
-							c = (unsigned char) f->buf[f->pos];
-							if (is_events && c == '[')
-							{
-								f->fle_saw_events = 1;
-								f->pos++;
-								f->state = ST_ARR_FIRST;
-								f->arr_kind = ARR_FLE_EVENTS;
-								f->arr_index = 0;
-								continue;
-							}
-							f->state = ST_FLE_AFTER;
-							if (c == '{' || c == '[' || c == '"')
-							{
-								fr_set_record_position(f, rec);
-								r = fr_read_value(f, 0, 1, &obj, 0);
-								if (r == V_STREAM)
-									return CL_FRAME_STREAM_ERROR;
-								if (r == V_ERROR)
-								{
-									f->state = ST_TOP;
-									return CL_FRAME_RECORD_ERROR;
-								}
-							}
-							else if (fr_skip_scalar(f, 1) < 0)
-								return CL_FRAME_STREAM_ERROR;
-							continue;
-						}
-					}
-				}
-				fr_set_record_position(f, rec);
-				fr_record_error(f, CL_ERR_ENVELOPE, f->pos, "filter-log-events output not as expected");
-				if (f->pos < f->end && f->buf[f->pos] != '{')
-					f->pos++;
-				if (fr_hunt_brace(f) < 0)
-					return CL_FRAME_STREAM_ERROR;
-				f->state = ST_TOP;
-				return CL_FRAME_RECORD_ERROR;
-
+				r = fr_next_fle_member(f, rec);
+				break;
+			case ST_ENV_EVENTS:
+				r = fr_next_envelope_event(f, rec);
+				break;
+			case ST_EXPORT:
+				r = fr_next_export(f, rec);
+				break;
 			case ST_END:
-				return CL_FRAME_END;
-
+				r = CL_FRAME_END;
+				break;
 			case ST_FAILED:
 			default:
-				return CL_FRAME_STREAM_ERROR;
+				r = CL_FRAME_STREAM_ERROR;
+				break;
 		}
+		if (r != FR_CONTINUE)
+			return r;
 	}
 }
 

@@ -58,7 +58,13 @@ enum
 	ARR_FLE_EVENTS
 };
 
-/* read_value results */
+/*
+ * A state function's result besides the CL_FRAME_* ones: the state changed,
+ * the dispatcher (next_record) runs the next one.
+ */
+#define FR_CONTINUE		(-2)
+
+/* fr_read_value results */
 enum
 {
 	V_OK,
