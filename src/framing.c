@@ -866,6 +866,31 @@ get_int64(json_object *o, const char *key, int64_t *val)
 	return 0;
 }
 
+/*
+ * Hands out the message of event idx of an envelope (subscription logEvents
+ * or filter-log-events events, named by array) as the record: rec->raw is
+ * the decoded message string, the record its JSON.  An event without a
+ * message string, or whose message is not one JSON object, is one record
+ * error located at the event's envelope (env_offset).
+ */
+static int
+hand_out_message(CLFrame *f, CLRecord *rec, json_object *ev, long idx, const char *array)
+{
+	json_object *m;
+
+	if (!json_object_is_type(ev, json_type_object) ||
+		!json_object_object_get_ex(ev, "message", &m) || !json_object_is_type(m, json_type_string))
+	{
+		message_error(f, CL_ERR_ENVELOPE, "", 0, 0, "event %ld: %s entry without a message string", idx, array);
+		return CL_FRAME_RECORD_ERROR;
+	}
+	rec->raw = json_object_get_string(m);
+	rec->raw_len = (size_t) json_object_get_string_len(m);
+	if (parse_message(f, rec->raw, rec->raw_len, &f->obj, idx) < 0)
+		return CL_FRAME_RECORD_ERROR;
+	return CL_FRAME_RECORD;
+}
+
 /* ----------------------------------------------------------------------
  * Export lines: "2021-04-13T00:14:31.581Z <message>"
  * ---------------------------------------------------------------------- */
@@ -1250,7 +1275,6 @@ static int
 fr_next_sub_event(CLFrame *f, CLRecord *rec)
 {
 	json_object *ev = json_object_array_get_idx(f->events, f->ev_i);
-	json_object *m;
 	long		idx = (long) f->ev_i++;
 	int64_t		ts;
 
@@ -1265,17 +1289,7 @@ fr_next_sub_event(CLFrame *f, CLRecord *rec)
 		rec->has_event_timestamp = 1;
 		rec->event_timestamp = ts;
 	}
-	if (!json_object_is_type(ev, json_type_object) ||
-		!json_object_object_get_ex(ev, "message", &m) || !json_object_is_type(m, json_type_string))
-	{
-		message_error(f, CL_ERR_ENVELOPE, "", 0, 0, "event %ld: logEvents entry without a message string", idx);
-		return CL_FRAME_RECORD_ERROR;
-	}
-	rec->raw = json_object_get_string(m);
-	rec->raw_len = (size_t) json_object_get_string_len(m);
-	if (parse_message(f, rec->raw, rec->raw_len, &f->obj, idx) < 0)
-		return CL_FRAME_RECORD_ERROR;
-	return CL_FRAME_RECORD;
+	return hand_out_message(f, rec, ev, idx, "logEvents");
 }
 
 /* A parsed subscription envelope at buf[rec .. pos): set up its events. */
@@ -1313,7 +1327,6 @@ fr_open_envelope(CLFrame *f, json_object *env, CLRecord *rec)
 static int
 fr_fle_event(CLFrame *f, json_object *ev, CLRecord *rec, long idx)
 {
-	json_object *m;
 	int64_t		v;
 
 	f->holder = ev;
@@ -1329,17 +1342,7 @@ fr_fle_event(CLFrame *f, json_object *ev, CLRecord *rec, long idx)
 	}
 	if (get_int64(ev, "ingestionTime", &v))
 		rec->ingestion_time = v;
-	if (!json_object_object_get_ex(ev, "message", &m) || !json_object_is_type(m, json_type_string))
-	{
-		message_error(f, CL_ERR_ENVELOPE, "", 0, 0, "event %ld: events entry without a message string", idx);
-		f->e_off = rec->offset;
-		return CL_FRAME_RECORD_ERROR;
-	}
-	rec->raw = json_object_get_string(m);
-	rec->raw_len = (size_t) json_object_get_string_len(m);
-	if (parse_message(f, rec->raw, rec->raw_len, &f->obj, idx) < 0)
-		return CL_FRAME_RECORD_ERROR;
-	return CL_FRAME_RECORD;
+	return hand_out_message(f, rec, ev, idx, "events");
 }
 
 /*

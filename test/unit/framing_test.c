@@ -1270,6 +1270,49 @@ test_error_start(void)
 #undef PRETTY
 }
 
+/*
+ * Events without a message string, in both envelope formats: one error each,
+ * placed at the event's envelope (subscription) or event object
+ * (filter_log_events), and reading goes on.
+ */
+static void
+test_event_without_message(void)
+{
+	Res		   *r;
+
+	current_test = "events without a message string";
+	r = run("{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{\"id\":\"0\",\"message\":\"{}\"}]}\n"
+			"{\"messageType\":\"DATA_MESSAGE\",\"logGroup\":\"g\",\"logStream\":\"s\","
+			"\"logEvents\":[{\"id\":\"1\",\"message\":5},null,{\"id\":\"3\",\"message\":\"{\\\"a\\\":1}\"}]}",
+			CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R E9 E9 R");
+	EXPECT_BAD_AT(r, 1, 71, 2, 71, 2);
+	EXPECT_BAD_AT(r, 2, 71, 2, 71, 2);
+	if (r->n == 4)
+	{
+		CHECK(strcmp(r->o[1].reason, "event 0: logEvents entry without a message string") == 0 &&
+			  strcmp(r->o[2].reason, "event 1: logEvents entry without a message string") == 0,
+			  "reasons \"%s\", \"%s\"", r->o[1].reason, r->o[2].reason);
+		CHECK(strcmp(r->o[1].stream, "s") == 0, "context of a subscription event error");
+		CHECK(strcmp(jstr(&r->o[3]), "{\"a\":1}") == 0, "the event after %s", jstr(&r->o[3]));
+	}
+	res_free(r);
+
+	r = run("{\"events\":[{\"message\":{\"a\":1}},\n {\"logStreamName\":\"s\"},\n {\"message\":\"{}\"}]}",
+			CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "E9 E9 R");
+	EXPECT_BAD_AT(r, 0, 11, 1, 11, 1);
+	EXPECT_BAD_AT(r, 1, 33, 2, 33, 2);
+	if (r->n == 3)
+	{
+		CHECK(strcmp(r->o[0].reason, "event 0: events entry without a message string") == 0 &&
+			  strcmp(r->o[1].reason, "event 1: events entry without a message string") == 0,
+			  "reasons \"%s\", \"%s\"", r->o[0].reason, r->o[1].reason);
+		CHECK(strcmp(r->o[1].stream, "s") == 0, "context of a filter-log-events event error");
+	}
+	res_free(r);
+}
+
 static void
 test_empty(void)
 {
@@ -1969,6 +2012,7 @@ main(int argc, char **argv)
 	test_export();
 	test_subscription();
 	test_filter_log_events();
+	test_event_without_message();
 	test_errors();
 	test_error_start();
 	test_empty();
