@@ -852,20 +852,6 @@ get_string(json_object *o, const char *key)
 	return NULL;
 }
 
-static int
-get_int64(json_object *o, const char *key, int64_t *val)
-{
-	json_object *v;
-
-	if (o && json_object_object_get_ex(o, key, &v) &&
-		(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
-	{
-		*val = json_object_get_int64(v);
-		return 1;
-	}
-	return 0;
-}
-
 /*
  * Hands out the message of event idx of an envelope (subscription logEvents
  * or filter-log-events events, named by array) as the record: rec->raw is
@@ -909,37 +895,21 @@ fr_looks_like_date(const char *p)
 		fr_is_digit(p[5]) && fr_is_digit(p[6]) && p[7] == '-' && fr_is_digit(p[8]) && fr_is_digit(p[9]) && p[10] == 'T';
 }
 
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t		era;
-	int64_t		yoe,
-				doy,
-				doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /*
- * Parses YYYY-MM-DDTHH:MM:SS[.fff...]Z followed by a space; returns the
- * length of the timestamp (without the space), or 0.
+ * Checks YYYY-MM-DDTHH:MM:SS[.fff...]Z followed by a space (a real date and
+ * time of day, at least one fraction digit after a '.'); returns the length
+ * of the timestamp (without the space), or 0.  The value itself is not
+ * needed: the record is the message after it.
  */
 static size_t
-parse_export_ts(const char *p, size_t n, int64_t *ms)
+export_ts_len(const char *p, size_t n)
 {
 	int			y,
 				mo,
 				d,
 				h,
 				mi,
-				sec,
-				frac = 0,
-				fd = 0;
+				sec;
 	size_t		i;
 	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
@@ -963,25 +933,12 @@ parse_export_ts(const char *p, size_t n, int64_t *ms)
 	{
 		i++;
 		while (i < n && fr_is_digit(p[i]))
-		{
-			if (fd < 3)
-			{
-				frac = frac * 10 + (p[i] - '0');
-				fd++;
-			}
 			i++;
-		}
 		if (i == 20)
 			return 0;
-		while (fd < 3)
-		{
-			frac *= 10;
-			fd++;
-		}
 	}
 	if (i + 1 >= n || p[i] != 'Z' || p[i + 1] != ' ')
 		return 0;
-	*ms = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) * 1000) + frac;
 	return i + 1;
 }
 
@@ -991,7 +948,6 @@ fr_next_export(CLFrame *f, CLRecord *rec)
 	int			r;
 	size_t		avail,
 				tslen;
-	int64_t		ms = 0;
 	json_object *obj;
 
 	for (;;)
@@ -1016,7 +972,7 @@ fr_next_export(CLFrame *f, CLRecord *rec)
 			return CL_FRAME_RECORD_ERROR;
 		}
 		/* at most 64 bytes, whatever is buffered: the same answer every time */
-		tslen = parse_export_ts(f->buf + f->pos, avail < 64 ? avail : 64, &ms);
+		tslen = export_ts_len(f->buf + f->pos, avail < 64 ? avail : 64);
 		if (tslen == 0)
 		{
 			fr_record_error(f, CL_ERR_TIMESTAMP, f->pos,
@@ -1025,8 +981,6 @@ fr_next_export(CLFrame *f, CLRecord *rec)
 				return CL_FRAME_STREAM_ERROR;
 			return CL_FRAME_RECORD_ERROR;
 		}
-		rec->has_event_timestamp = 1;
-		rec->event_timestamp = ms;
 		f->pos += tslen + 1;
 		for (;;)
 		{
@@ -1276,19 +1230,11 @@ fr_next_sub_event(CLFrame *f, CLRecord *rec)
 {
 	json_object *ev = json_object_array_get_idx(f->events, f->ev_i);
 	long		idx = (long) f->ev_i++;
-	int64_t		ts;
 
 	rec->offset = f->env_offset;
 	rec->line = f->env_line;
-	rec->event_index = idx;
 	rec->log_group = f->log_group;
 	rec->log_stream = f->log_stream;
-	rec->event_id = get_string(ev, "id");
-	if (get_int64(ev, "timestamp", &ts))
-	{
-		rec->has_event_timestamp = 1;
-		rec->event_timestamp = ts;
-	}
 	return hand_out_message(f, rec, ev, idx, "logEvents");
 }
 
@@ -1327,21 +1273,10 @@ fr_open_envelope(CLFrame *f, json_object *env, CLRecord *rec)
 static int
 fr_fle_event(CLFrame *f, json_object *ev, CLRecord *rec, long idx)
 {
-	int64_t		v;
-
 	f->holder = ev;
 	f->env_offset = rec->offset;
 	f->env_line = rec->line;
-	rec->event_index = idx;
 	rec->log_stream = get_string(ev, "logStreamName");
-	rec->event_id = get_string(ev, "eventId");
-	if (get_int64(ev, "timestamp", &v))
-	{
-		rec->has_event_timestamp = 1;
-		rec->event_timestamp = v;
-	}
-	if (get_int64(ev, "ingestionTime", &v))
-		rec->ingestion_time = v;
 	return hand_out_message(f, rec, ev, idx, "events");
 }
 
@@ -1579,6 +1514,7 @@ next_array_element(CLFrame *f, CLRecord *rec)
 	int			r;
 	unsigned char c;
 	json_object *obj;
+	long		idx;
 
 	r = fr_skip_ws(f);
 	if (r < 0)
@@ -1587,7 +1523,7 @@ next_array_element(CLFrame *f, CLRecord *rec)
 		return fr_ends_inside(f, "the array");
 	c = (unsigned char) f->buf[f->pos];
 	fr_set_record_position(f, rec);
-	rec->event_index = f->arr_index++;
+	idx = f->arr_index++;
 	if (c == ']')
 	{
 		fr_record_error(f, CL_ERR_SYNTAX, f->pos, "a ',' before ']' in an array");
@@ -1611,7 +1547,7 @@ next_array_element(CLFrame *f, CLRecord *rec)
 	}
 	f->state = ST_ARR_NEXT;
 	if (f->arr_kind == ARR_FLE_EVENTS)
-		return fr_fle_event(f, obj, rec, rec->event_index);
+		return fr_fle_event(f, obj, rec, idx);
 	return fr_hand_out(f, rec, obj, f->pos - f->rec);
 }
 
@@ -1795,7 +1731,6 @@ cl_frame_next(CLFrame *f, CLRecord *rec)
 	int			r;
 
 	memset(rec, 0, sizeof(*rec));
-	rec->event_index = -1;
 	if (f == NULL)
 		return CL_FRAME_END;
 	json_object_put(f->obj);
