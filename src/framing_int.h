@@ -171,4 +171,53 @@ FR_INTERNAL extern int fr_scan(Scan *s, const unsigned char *b, size_t len);
 FR_INTERNAL extern void fr_scan_rebase(Scan *s, size_t shift);
 FR_INTERNAL extern int fr_utf8_seq(const unsigned char *s, size_t n);
 
+/* ----------------------------------------------------------------------
+ * What the files call in each other
+ * ---------------------------------------------------------------------- */
+
+/* JSON whitespace */
+static inline int
+fr_is_ws(int c)
+{
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+static inline int
+fr_is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+#if defined(__GNUC__)
+#define FR_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define FR_PRINTF(fmt, args)
+#endif
+
+/* framing.c: the window over the stream, errors, reading one value */
+FR_INTERNAL extern int fr_read_more(CLFrame *f);
+FR_INTERNAL extern int fr_ensure_bytes(CLFrame *f, size_t n);
+FR_INTERNAL extern int fr_skip_ws(CLFrame *f);
+FR_INTERNAL extern uint64_t fr_line_at(CLFrame *f, size_t i);
+FR_INTERNAL extern void fr_set_record_position(CLFrame *f, CLRecord *rec);
+FR_INTERNAL extern void fr_drop_kept(CLFrame *f);
+FR_INTERNAL extern void fr_make_snippet(char *out, size_t outsz, const unsigned char *b, size_t len, size_t at, size_t lo);
+FR_INTERNAL extern void fr_record_error(CLFrame *f, CLRecordError kind, size_t at, const char *fmt,...) FR_PRINTF(4, 5);
+FR_INTERNAL extern int fr_ends_inside(CLFrame *f, const char *what);
+FR_INTERNAL extern int fr_hand_out(CLFrame *f, CLRecord *rec, json_object *obj, size_t len);
+FR_INTERNAL extern int fr_hunt_brace(CLFrame *f);
+FR_INTERNAL extern int fr_read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_line);
+FR_INTERNAL extern int fr_skip_scalar(CLFrame *f, int in_array);
+
+/* framing_cloudwatch.c: the CloudWatch formats' states */
+FR_INTERNAL extern int fr_looks_like_date(const char *p);
+FR_INTERNAL extern int fr_hunt_export_line(CLFrame *f);
+FR_INTERNAL extern int fr_next_export(CLFrame *f, CLRecord *rec);
+FR_INTERNAL extern int fr_open_envelope(CLFrame *f, json_object *env, CLRecord *rec);
+FR_INTERNAL extern int fr_next_envelope_event(CLFrame *f, CLRecord *rec);
+FR_INTERNAL extern void fr_drop_holder(CLFrame *f);
+FR_INTERNAL extern int fr_open_fle_output(CLFrame *f, CLRecord *rec, unsigned char c);
+FR_INTERNAL extern int fr_fle_event(CLFrame *f, json_object *ev, CLRecord *rec, long idx);
+FR_INTERNAL extern int fr_next_fle_member(CLFrame *f, CLRecord *rec);
+
 #endif							/* CL_FRAMING_INT_H */
