@@ -19,7 +19,7 @@
  * scans (fr_scan, the same checks as for stream records) and parses on its
  * own.  Errors inside a message are placed at its envelope or event object
  * and show a snippet of the message itself.  Everything else (the buffer,
- * reading a value, resync) is framing.c's.
+ * reading a value, resync) is framing_read.c's.
  */
 #include "framing_int.h"
 

@@ -194,7 +194,7 @@ fr_is_digit(char c)
 #define FR_PRINTF(fmt, args)
 #endif
 
-/* framing.c: the window over the stream, errors, reading one value */
+/* framing_read.c: the window over the stream, errors, reading one value */
 FR_INTERNAL extern int fr_read_more(CLFrame *f);
 FR_INTERNAL extern int fr_ensure_bytes(CLFrame *f, size_t n);
 FR_INTERNAL extern int fr_skip_ws(CLFrame *f);
