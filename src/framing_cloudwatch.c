@@ -239,97 +239,95 @@ fr_hunt_export_line(CLFrame *f)
 	}
 }
 
+/*
+ * An export line that is not a record: one error at buf[at], then reading
+ * resumes at the next line that starts with a timestamp.
+ */
+static int
+export_line_error(CLFrame *f, CLRecordError kind, size_t at, const char *why)
+{
+	fr_record_error(f, kind, at, "%s", why);
+	if (fr_hunt_export_line(f) < 0)
+		return CL_FRAME_STREAM_ERROR;
+	return CL_FRAME_RECORD_ERROR;
+}
+
+/*
+ * After an export line's JSON message: is the rest of the line blank?
+ * 1 yes, 0 no (pos at the first other byte), -1 a stream error.
+ */
+static int
+rest_of_line_blank(CLFrame *f)
+{
+	for (;;)
+	{
+		while (f->pos < f->end && f->buf[f->pos] != '\n' && fr_is_ws((unsigned char) f->buf[f->pos]))
+			f->pos++;
+		if (f->pos < f->end || f->eof)
+			break;
+		if (fr_read_more(f) < 0)
+			return -1;
+	}
+	return !(f->pos < f->end && f->buf[f->pos] != '\n');
+}
+
 int
 fr_next_export(CLFrame *f, CLRecord *rec)
 {
 	int			r;
 	size_t		avail,
-				tslen;
+				tslen,
+				vlen;
 	json_object *obj;
 
+	r = fr_skip_ws(f);
+	if (r < 0)
+		return CL_FRAME_STREAM_ERROR;
+	if (r == 0)
+	{
+		f->state = ST_END;
+		return CL_FRAME_END;
+	}
+	/* the prefix and a little more in the window */
+	if (fr_ensure_bytes(f, 64) < 0)
+		return CL_FRAME_STREAM_ERROR;
+	avail = f->end - f->pos;
+	if (avail < 11 || !fr_looks_like_date(f->buf + f->pos))
+		return export_line_error(f, CL_ERR_TIMESTAMP, f->pos, "export line without a timestamp prefix");
+	/* at most 64 bytes, whatever is buffered: the same answer every time */
+	tslen = export_ts_len(f->buf + f->pos, avail < 64 ? avail : 64);
+	if (tslen == 0)
+		return export_line_error(f, CL_ERR_TIMESTAMP, f->pos,
+								 "invalid timestamp prefix (expected YYYY-MM-DDTHH:MM:SS[.fff]Z and a space)");
+	f->pos += tslen + 1;
 	for (;;)
 	{
-		r = fr_skip_ws(f);
+		while (f->pos < f->end && (f->buf[f->pos] == ' ' || f->buf[f->pos] == '\t'))
+			f->pos++;
+		if (f->pos < f->end || f->eof)
+			break;
+		if (fr_read_more(f) < 0)
+			return CL_FRAME_STREAM_ERROR;
+	}
+	f->rec = f->pos;
+	fr_set_record_position(f, rec);
+	if (f->pos >= f->end || f->buf[f->pos] != '{')
+		return export_line_error(f, CL_ERR_NOT_OBJECT, f->pos, "the message is not a JSON object");
+	r = fr_read_value(f, 1, 0, &obj, 1);
+	if (r == V_STREAM)
+		return CL_FRAME_STREAM_ERROR;
+	if (r == V_ERROR)
+		return CL_FRAME_RECORD_ERROR;
+	vlen = f->pos - f->rec;
+	r = rest_of_line_blank(f);
+	if (r <= 0)
+	{
+		json_object_put(obj);
 		if (r < 0)
 			return CL_FRAME_STREAM_ERROR;
-		if (r == 0)
-		{
-			f->state = ST_END;
-			return CL_FRAME_END;
-		}
-		/* the prefix and a little more in the window */
-		if (fr_ensure_bytes(f, 64) < 0)
-			return CL_FRAME_STREAM_ERROR;
-		avail = f->end - f->pos;
-		if (avail < 11 || !fr_looks_like_date(f->buf + f->pos))
-		{
-			fr_record_error(f, CL_ERR_TIMESTAMP, f->pos, "export line without a timestamp prefix");
-			if (fr_hunt_export_line(f) < 0)
-				return CL_FRAME_STREAM_ERROR;
-			return CL_FRAME_RECORD_ERROR;
-		}
-		/* at most 64 bytes, whatever is buffered: the same answer every time */
-		tslen = export_ts_len(f->buf + f->pos, avail < 64 ? avail : 64);
-		if (tslen == 0)
-		{
-			fr_record_error(f, CL_ERR_TIMESTAMP, f->pos,
-						 "invalid timestamp prefix (expected YYYY-MM-DDTHH:MM:SS[.fff]Z and a space)");
-			if (fr_hunt_export_line(f) < 0)
-				return CL_FRAME_STREAM_ERROR;
-			return CL_FRAME_RECORD_ERROR;
-		}
-		f->pos += tslen + 1;
-		for (;;)
-		{
-			while (f->pos < f->end && (f->buf[f->pos] == ' ' || f->buf[f->pos] == '\t'))
-				f->pos++;
-			if (f->pos < f->end || f->eof)
-				break;
-			if (fr_read_more(f) < 0)
-				return CL_FRAME_STREAM_ERROR;
-		}
-		f->rec = f->pos;
-		fr_set_record_position(f, rec);
-		if (f->pos >= f->end || f->buf[f->pos] != '{')
-		{
-			fr_record_error(f, CL_ERR_NOT_OBJECT, f->pos, "the message is not a JSON object");
-			if (fr_hunt_export_line(f) < 0)
-				return CL_FRAME_STREAM_ERROR;
-			return CL_FRAME_RECORD_ERROR;
-		}
-		r = fr_read_value(f, 1, 0, &obj, 1);
-		if (r == V_STREAM)
-			return CL_FRAME_STREAM_ERROR;
-		if (r == V_ERROR)
-			return CL_FRAME_RECORD_ERROR;
-		/* the rest of the line must be blank */
-		{
-			size_t		vlen = f->pos - f->rec;
-
-			for (;;)
-			{
-				while (f->pos < f->end && f->buf[f->pos] != '\n' && fr_is_ws((unsigned char) f->buf[f->pos]))
-					f->pos++;
-				if (f->pos < f->end || f->eof)
-					break;
-				r = fr_read_more(f);
-				if (r < 0)
-				{
-					json_object_put(obj);
-					return CL_FRAME_STREAM_ERROR;
-				}
-			}
-			if (f->pos < f->end && f->buf[f->pos] != '\n')
-			{
-				json_object_put(obj);
-				fr_record_error(f, CL_ERR_SYNTAX, f->pos, "text after the JSON message");
-				if (fr_hunt_export_line(f) < 0)
-					return CL_FRAME_STREAM_ERROR;
-				return CL_FRAME_RECORD_ERROR;
-			}
-			return fr_hand_out(f, rec, obj, vlen);
-		}
+		return export_line_error(f, CL_ERR_SYNTAX, f->pos, "text after the JSON message");
 	}
+	return fr_hand_out(f, rec, obj, vlen);
 }
 
 /* ----------------------------------------------------------------------
