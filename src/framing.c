@@ -1,16 +1,60 @@
 /*
- * framing.c: decompressed bytes -> JSON records (see framing.h).
+ * framing.c: decompressed bytes -> JSON records (see framing.h for the API).
  *
- * How it works.  The stream is read in large chunks into one buffer that
- * holds the current record (compacted, grown up to max_record_size plus two
- * chunks).  For each value a resumable byte scanner (fr_scan()) finds where the
- * value ends, string- and escape-aware, and on the way checks what json-c
- * lets through but PostgreSQL cannot take (UTF-8, \u0000, raw control
- * characters, single quotes, NaN/Infinity, comments, depth).  json-c then
- * parses exactly those bytes in one json_tokener_parse_ex call (one locale
- * switch per record), and grammar errors it finds (a missing comma, ...)
- * cost nothing extra: the scanner already knows where the bad record ends.
- * After an error the same scanner, in "skip" mode, finds where to resume.
+ * The framer is split by stage, as COPY FROM is (copyfrom.c, copyfromparse.c,
+ * copyfrom_internal.h); the state the stages share, CLFrame and the lexer's
+ * Scan, is in framing_int.h.  A record goes through these stages:
+ *
+ * [fd or memory] --> f->buf --> one value's bytes --> json_object --> CLRecord
+ *                 1.         2.                    3.              4.
+ *
+ * 1. cl_source_read() (decompress.c) reads the file in chunks and inflates
+ *    gzip straight into the window f->buf; fr_read_more() (framing_read.c)
+ *    makes room first, keeping buf[rec .. end): the record being read, from
+ *    its first byte, and no more than one record needs (max_record_size plus
+ *    two chunks), so memory does not grow with the file.
+ *
+ * 2. fr_scan() (framing_scan.c), the lexer, finds where the value at rec
+ *    ends, string- and escape-aware, 8 bytes at a time inside strings, and on
+ *    the way checks what json-c lets through but PostgreSQL cannot take
+ *    (invalid UTF-8, \u0000, raw control characters, single quotes,
+ *    NaN/Infinity, comments, depth).  It is resumable: fr_read_value()
+ *    (framing_read.c) calls it again after each fr_read_more() until the
+ *    value ends.
+ *
+ * 3. fr_read_value() has json-c parse exactly those bytes, one
+ *    json_tokener_parse_ex call per record (one locale switch).  Grammar
+ *    errors json-c finds (a missing comma ...) cost nothing extra: the
+ *    scanner already knows where the bad value ends.  A bad value is reported
+ *    once (fr_record_error: reason, place, snippet) and resync_value() moves
+ *    the cursor to where the next record plausibly starts, the scanner in
+ *    "skip" mode finding the bad value's end.
+ *
+ * 4. The format decides which values are records and what surrounds them.
+ *    cl_frame_next() (this file) calls next_record(), which runs the state
+ *    function of f->state until one returns a record, an error or the end:
+ *
+ *      ST_START       detect_format()             framing.c
+ *      ST_TOP         next_top()                  framing.c
+ *      ST_ARR_*       next_array_separator(),     framing.c
+ *                     next_array_element()
+ *      ST_FLE_*       fr_next_fle_member()        framing_cloudwatch.c
+ *      ST_ENV_EVENTS  fr_next_envelope_event()    framing_cloudwatch.c
+ *      ST_EXPORT      fr_next_export()            framing_cloudwatch.c
+ *
+ *    ndjson and concatenated: ST_TOP hands out each top-level object.
+ *    array: ST_TOP opens the array (open_top_array), its elements are the
+ *    records.  cloudwatch_subscription: ST_TOP reads an envelope,
+ *    fr_open_envelope() keeps it and ST_ENV_EVENTS hands out its events.
+ *    filter_log_events: ST_TOP opens a page (fr_open_fle_output), ST_FLE_*
+ *    reads its members, its events array goes through ST_ARR_* and each
+ *    event to fr_fle_event().  cloudwatch_export: ST_EXPORT, line by line.
+ *    In the envelope formats the record is the JSON text of an event's
+ *    message string, which parse_message() scans and parses with the same
+ *    checks as a record in the stream.
+ *
+ * This file: names, format detection, the state functions of the JSON
+ * formats and the dispatcher, cl_frame_next, open and close.
  */
 #include "framing_int.h"
 
@@ -30,6 +74,10 @@ static const char *const format_names[] = {
 	"cloudwatch_subscription", "filter_log_events"
 };
 
+/*
+ * Names for the SQL options (format => 'ndjson' ...) and error messages;
+ * the tables follow the enums' order.
+ */
 const char *
 cl_format_name(CLFormat format)
 {
@@ -38,6 +86,7 @@ cl_format_name(CLFormat format)
 	return format_names[format];
 }
 
+/* The CLFormat named name, or -1 (the caller lists the valid names). */
 int
 cl_format_from_name(const char *name)
 {
@@ -51,6 +100,7 @@ cl_format_from_name(const char *name)
 	return -1;
 }
 
+/* The compression option's name ("auto", "gzip", "none"). */
 const char *
 cl_compression_name(CLCompression compression)
 {
@@ -66,6 +116,7 @@ cl_compression_name(CLCompression compression)
 	return "unknown";
 }
 
+/* A short name of a record error kind, for tests and diagnostics. */
 const char *
 cl_record_error_name(CLRecordError kind)
 {
@@ -79,6 +130,7 @@ cl_record_error_name(CLRecordError kind)
 	return names[kind];
 }
 
+/* The CLCompression named name, or -1. */
 int
 cl_compression_from_name(const char *name)
 {
@@ -97,7 +149,15 @@ cl_compression_from_name(const char *name)
  * Format detection
  * ---------------------------------------------------------------------- */
 
-/* Top-level keys of the object at p: subscription, filter-log-events or neither. */
+/*
+ * Format detection under auto, for a stream that starts with '{': walks the
+ * top-level keys of the first object (up to SNIFF_WINDOW bytes, strings and
+ * nesting aware, no parse) and answers subscription (messageType or logGroup
+ * with logEvents), filter_log_events (an "events" key whose value is an
+ * array) or concatenated (anything else, ndjson decided later).  Hand-rolled
+ * because the first object may be larger than the window and need not be
+ * valid: detection must not fail where reading the records would succeed.
+ */
 static CLFormat
 sniff_object(const unsigned char *p, size_t n)
 {
@@ -194,7 +254,13 @@ sniff_object(const unsigned char *p, size_t n)
 	return CL_FORMAT_CONCATENATED;
 }
 
-/* First call: byte order mark, detection.  0, or -1 on a stream error. */
+/*
+ * ST_START, the first call: skips a byte order mark and, under auto, picks
+ * the format from the first significant byte: '[' an array, '{' an object
+ * whose keys tell (sniff_object), a YYYY-MM-DDT line an export, anything
+ * else concatenated.  ndjson is told apart from concatenated only after the
+ * first record (check_ndjson).  0, or -1 on a stream error.
+ */
 static int
 detect_format(CLFrame *f)
 {
@@ -240,7 +306,12 @@ detect_format(CLFrame *f)
 	return 0;
 }
 
-/* auto: say ndjson when the first record is one line ended by a line break */
+/*
+ * Under auto, after the first top-level record buf[vstart .. vend): if it
+ * was one line ended by a line break (or the end), the stream is ndjson.
+ * That matters only for errors: a bad ndjson record is skipped to the next
+ * line, while in a concatenated stream it is skipped by structure.
+ */
 static void
 check_ndjson(CLFrame *f, size_t vstart, size_t vend)
 {
@@ -269,12 +340,13 @@ check_ndjson(CLFrame *f, size_t vstart, size_t vend)
 }
 
 /* ----------------------------------------------------------------------
- * The driver
+ * The states of the JSON formats, and the dispatcher
  * ---------------------------------------------------------------------- */
 
 /*
  * Skips the value at pos ('{', '[' or '"') after an error was recorded for
- * it, keeping that error (not whatever is wrong inside).  0, or -1.
+ * it, keeping that error (not whatever is wrong inside, which the skip may
+ * find and record).  0, or -1 on a stream error.
  */
 static int
 skip_keeping_error(CLFrame *f)
@@ -298,7 +370,13 @@ skip_keeping_error(CLFrame *f)
 	return r == V_STREAM ? -1 : 0;
 }
 
-/* A value that is not an object where a record belongs. */
+/*
+ * A value that is not an object where a record belongs (what_expected:
+ * "record", "array element", "event"): one error naming what it is.  An
+ * array or a string is skipped whole; a number or a literal is skipped as a
+ * token; other bytes (garbage) up to the next likely record (in an array,
+ * to the next delimiter).  0, or -1 on a stream error.
+ */
 static int
 not_object(CLFrame *f, int in_array, const char *what_expected)
 {
@@ -554,6 +632,13 @@ next_record(CLFrame *f, CLRecord *rec)
 	}
 }
 
+/*
+ * The API's one reading call (see framing.h): lets go of the previous
+ * record, runs next_record, and fills rec: the record, or for an error its
+ * kind, reason, where it was noticed, snippet and the bad bytes (raw, when
+ * they were kept), placed at the bad record's start.  A stream error makes
+ * the state ST_FAILED, so it and the end are sticky.
+ */
 int
 cl_frame_next(CLFrame *f, CLRecord *rec)
 {
@@ -624,6 +709,13 @@ cl_frame_next(CLFrame *f, CLRecord *rec)
  * Open, close, accessors
  * ---------------------------------------------------------------------- */
 
+/*
+ * A framer over src (taken over: closed on failure too), with the options'
+ * defaults and limits.  The buffer starts at four chunks.  The scanner
+ * enforces max_depth; json-c's own limit is set one above it (json-c counts
+ * one more), so that json-c never rejects what the scanner let through.
+ * NULL with errno ENOMEM when memory runs out.
+ */
 static CLFrame *
 frame_new(CLSource *src, CLFormat format, const CLFrameOptions *opts)
 {
@@ -672,6 +764,10 @@ frame_new(CLSource *src, CLFormat format, const CLFrameOptions *opts)
 	return f;
 }
 
+/*
+ * Frames fd from its position (see framing.h); the fd is closed on failure
+ * when close_fd says the framer owns it.
+ */
 CLFrame *
 cl_frame_open_fd(int fd, int close_fd, CLCompression compression, CLFormat format,
 				 const CLFrameOptions *opts)
@@ -684,6 +780,10 @@ cl_frame_open_fd(int fd, int close_fd, CLCompression compression, CLFormat forma
 	return frame_new(src, format, opts);
 }
 
+/*
+ * Opens path read-only (close-on-exec: a process the server forks never
+ * inherits it) and frames it.
+ */
 CLFrame *
 cl_frame_open(const char *path, CLCompression compression, CLFormat format,
 			  const CLFrameOptions *opts)
@@ -699,6 +799,7 @@ cl_frame_open(const char *path, CLCompression compression, CLFormat format,
 	return cl_frame_open_fd(fd, 1, compression, format, opts);
 }
 
+/* Frames len bytes in memory (the unit tests). */
 CLFrame *
 cl_frame_open_mem(const void *data, size_t len, CLCompression compression, CLFormat format,
 				  const CLFrameOptions *opts)
@@ -706,30 +807,40 @@ cl_frame_open_mem(const void *data, size_t len, CLCompression compression, CLFor
 	return frame_new(cl_source_open_mem(data, len, compression), format, opts);
 }
 
+/* The format being read; under auto, AUTO until the first call detected it. */
 CLFormat
 cl_frame_format(const CLFrame *f)
 {
 	return f ? f->format : CL_FORMAT_AUTO;
 }
 
+/* Whether the source turned out to be gzip. */
 int
 cl_frame_is_gzip(const CLFrame *f)
 {
 	return f ? cl_source_is_gzip(f->src) : 0;
 }
 
+/* Compressed bytes read so far (load()'s progress messages). */
 uint64_t
 cl_frame_bytes_in(const CLFrame *f)
 {
 	return f ? cl_source_bytes_in(f->src) : 0;
 }
 
+/* Decompressed bytes read so far. */
 uint64_t
 cl_frame_bytes_out(const CLFrame *f)
 {
 	return f ? cl_source_bytes_out(f->src) : 0;
 }
 
+/*
+ * Releases everything (json-c objects and tokener, zlib state, the buffer,
+ * the fd when owned) and clears *fp.  Idempotent and safe at any point,
+ * because a PostgreSQL memory-context reset callback calls it after an
+ * ERROR thrown mid-record.
+ */
 void
 cl_frame_close(CLFrame **fp)
 {

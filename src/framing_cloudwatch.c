@@ -34,7 +34,12 @@
 static void message_error(CLFrame *f, CLRecordError kind, const char *msg, size_t len, size_t at,
 						  const char *fmt,...) FR_PRINTF(6, 7);
 
-/* A record error inside an event's message (not in the window). */
+/*
+ * A record error inside an event's message.  The message is not in the
+ * window (json-c decoded it from the envelope), so the error is placed at its
+ * envelope or event object (env_offset) and the snippet is taken from the
+ * decoded message, where the problem is.
+ */
 static void
 message_error(CLFrame *f, CLRecordError kind, const char *msg, size_t len, size_t at,
 			  const char *fmt,...)
@@ -50,7 +55,13 @@ message_error(CLFrame *f, CLRecordError kind, const char *msg, size_t len, size_
 	fr_make_snippet(f->snippet, sizeof(f->snippet), (const unsigned char *) msg, len, at, 0);
 }
 
-/* Parses a message string as a record.  0 ok (*out), -1 record error. */
+/*
+ * Parses an event's message string as a record: the same checks as a record
+ * in the stream (fr_scan, then one json_tokener_parse_ex call over exactly
+ * the object), and nothing but blanks around the one object.  idx, the
+ * event's index in its envelope, names it in errors.  0 ok (*out), -1 a
+ * record error.
+ */
 static int
 parse_message(CLFrame *f, const char *msg, size_t len, json_object **out, long idx)
 {
@@ -109,6 +120,7 @@ parse_message(CLFrame *f, const char *msg, size_t len, json_object **out, long i
 	return 0;
 }
 
+/* The string member key of o, or NULL (missing, not a string, o NULL). */
 static const char *
 get_string(json_object *o, const char *key)
 {
@@ -148,7 +160,10 @@ hand_out_message(CLFrame *f, CLRecord *rec, json_object *ev, long idx, const cha
  * Export lines: "2021-04-13T00:14:31.581Z <message>"
  * ---------------------------------------------------------------------- */
 
-/* YYYY-MM-DDT at p (11 bytes readable) */
+/*
+ * YYYY-MM-DDT at p (11 bytes readable): what starts an export line, for
+ * format detection and for resync to the next line.
+ */
 int
 fr_looks_like_date(const char *p)
 {
@@ -203,7 +218,13 @@ export_ts_len(const char *p, size_t n)
 	return i + 1;
 }
 
-/* Export lines: resume at the next line that starts with YYYY-MM-DDT. */
+/*
+ * Resync for export lines: the next line that starts with YYYY-MM-DDT.  A
+ * message that spans lines has no prefix on its continuation lines, so any
+ * line that looks like a timestamp is the next record's start.  Bytes passed
+ * over are dropped once they exceed max_record_size.  0, or -1 on a stream
+ * error.
+ */
 int
 fr_hunt_export_line(CLFrame *f)
 {
@@ -271,6 +292,12 @@ rest_of_line_blank(CLFrame *f)
 	return !(f->pos < f->end && f->buf[f->pos] != '\n');
 }
 
+/*
+ * ST_EXPORT: the next "<timestamp> <message>" line.  The prefix must be a
+ * valid UTC timestamp and a space, the message one JSON object (it may span
+ * lines), and nothing but blanks may follow it on its last line.  The record
+ * is the message; its position is the message's first byte.
+ */
 int
 fr_next_export(CLFrame *f, CLRecord *rec)
 {
@@ -334,6 +361,10 @@ fr_next_export(CLFrame *f, CLRecord *rec)
  * Subscription envelopes
  * ---------------------------------------------------------------------- */
 
+/*
+ * Lets go of the envelope or event object behind the current record, and of
+ * the event cursor and envelope strings that point into it.
+ */
 void
 fr_drop_holder(CLFrame *f)
 {
@@ -344,7 +375,13 @@ fr_drop_holder(CLFrame *f)
 	f->ev_i = f->ev_n = 0;
 }
 
-/* A parsed subscription envelope at buf[rec .. pos): set up its events. */
+/*
+ * A parsed subscription envelope at buf[rec .. pos): keeps it (f->holder)
+ * and sets up its logEvents for fr_next_envelope_event, each event's
+ * record placed at the envelope.  CONTROL_MESSAGE envelopes (CloudWatch's
+ * reachability checks) are skipped; an envelope without a logEvents array is
+ * one error.  0, or -1 after recording that error.
+ */
 int
 fr_open_envelope(CLFrame *f, json_object *env, CLRecord *rec)
 {
@@ -375,7 +412,10 @@ fr_open_envelope(CLFrame *f, json_object *env, CLRecord *rec)
 	return 0;
 }
 
-/* The next event of the current subscription envelope. */
+/*
+ * The next event of the current subscription envelope: its message is the
+ * record, with the envelope's position and logGroup / logStream.
+ */
 static int
 next_sub_event(CLFrame *f, CLRecord *rec)
 {
@@ -411,8 +451,8 @@ fr_next_envelope_event(CLFrame *f, CLRecord *rec)
 /*
  * ST_TOP under format filter_log_events: each top-level value must be the
  * '{' of one page of `aws logs filter-log-events` output; its members are
- * read by fr_next_fle_member().  Anything else is one error up to the next '{' that
- * may start a page.
+ * read by fr_next_fle_member().  Anything else is one error up to the next
+ * '{' that may start a page.
  */
 int
 fr_open_fle_output(CLFrame *f, CLRecord *rec, unsigned char c)
@@ -433,7 +473,11 @@ fr_open_fle_output(CLFrame *f, CLRecord *rec, unsigned char c)
 	return CL_FRAME_RECORD_ERROR;
 }
 
-/* A parsed filter-log-events event object: its message is the record. */
+/*
+ * A parsed filter-log-events event object (an element of the events array,
+ * read by next_array_element): its message is the record, placed at the
+ * event object, with its logStreamName.
+ */
 int
 fr_fle_event(CLFrame *f, json_object *ev, CLRecord *rec, long idx)
 {

@@ -34,7 +34,10 @@
  * The framer's state
  * ---------------------------------------------------------------------- */
 
-/* cl_frame_next's state */
+/*
+ * cl_frame_next's state: which state function next_record runs (see the
+ * table in framing.c's header comment).
+ */
 enum
 {
 	ST_START,					/* nothing read yet */
@@ -72,11 +75,16 @@ enum
 	V_STREAM					/* stream error */
 };
 
+/*
+ * One framer: the byte source, the window over the stream, the state
+ * machine's position, the envelope whose events are being handed out, and
+ * the current error.  All malloc'd, released by cl_frame_close.
+ */
 struct CLFrame
 {
 	CLSource   *src;
-	CLFormat	requested;
-	CLFormat	format;
+	CLFormat	requested;		/* the format option */
+	CLFormat	format;			/* the format read (detected under auto) */
 	size_t		max_record;
 	int			max_depth;
 	size_t		chunk;
@@ -96,20 +104,20 @@ struct CLFrame
 	uint64_t	line;			/* line number of buf[line_pos] */
 	size_t		line_pos;
 
-	int			state;
-	int			arr_kind;
-	long		arr_index;
-	int			ndjson_checked;
+	int			state;			/* ST_* */
+	int			arr_kind;		/* ARR_*: what the array being read holds */
+	long		arr_index;		/* its next element's index */
+	int			ndjson_checked; /* auto: check_ndjson has run (or not needed) */
 	int			resumed_at_brace;	/* the last resync stopped at a '{' */
 	int			fle_saw_events; /* the filter-log-events object had "events" */
 
 	json_object *obj;			/* the record handed out */
 	json_object *holder;		/* envelope / event object behind it */
 	json_object *events;		/* subscription logEvents */
-	size_t		ev_i;
-	size_t		ev_n;
-	uint64_t	env_offset;
-	uint64_t	env_line;
+	size_t		ev_i;			/* its next event ... */
+	size_t		ev_n;			/* ... of so many */
+	uint64_t	env_offset;		/* where the envelope (subscription) or event */
+	uint64_t	env_line;		/* object (filter_log_events) starts */
 	const char *log_group;
 	const char *log_stream;
 
@@ -117,7 +125,7 @@ struct CLFrame
 	CLRecordError e_kind;
 	uint64_t	e_off;
 	uint64_t	e_line;
-	int			raw_lost;
+	int			raw_lost;		/* its bytes were dropped: no raw */
 	int			r_set;			/* r_off / r_line hold the bad record's start */
 	uint64_t	r_off;
 	uint64_t	r_line;

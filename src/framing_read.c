@@ -29,6 +29,11 @@
  * Buffer, positions, lines
  * ---------------------------------------------------------------------- */
 
+/*
+ * Advances the line count from line_pos to buf[upto].  Lines are counted
+ * lazily, only as far as someone asks for a line number (an error, a record's
+ * position), so the happy path pays one memchr pass per record at most.
+ */
 static void
 count_lines_to(CLFrame *f, size_t upto)
 {
@@ -43,7 +48,11 @@ count_lines_to(CLFrame *f, size_t upto)
 	f->line_pos = upto;
 }
 
-/* Line number of buf[i] (i within the window). */
+/*
+ * Line number of buf[i] (i within the window).  Before line_pos (an error's
+ * start, behind the cursor) it counts back from there instead of keeping a
+ * line number per record.
+ */
 uint64_t
 fr_line_at(CLFrame *f, size_t i)
 {
@@ -66,7 +75,11 @@ fr_line_at(CLFrame *f, size_t i)
 	return f->line - n;
 }
 
-/* Records a stream error; cl_frame_next makes it final when it returns it. */
+/*
+ * Records a stream error (I/O, gzip, memory): no position in the records,
+ * so the offset is where the data stopped and there is no snippet.
+ * cl_frame_next makes it final (ST_FAILED) when it returns it.
+ */
 static void
 stream_error(CLFrame *f, const char *msg)
 {
@@ -78,8 +91,12 @@ stream_error(CLFrame *f, const char *msg)
 }
 
 /*
- * Reads more, keeping buf[rec .. end).  Returns 1 when bytes arrived, 0 at
- * the end of the stream, -1 on a stream error (state FAILED).
+ * Reads one more chunk into the window.  First it makes room by dropping
+ * what lies before rec (the record being read, or the bad bytes being
+ * reported, must stay whole for raw and snippets), and only then grows the
+ * buffer: doubling, but never far past max_record_size plus two chunks, so
+ * memory is bounded by the largest record, not the file.  Returns 1 when
+ * bytes arrived, 0 at the end of the stream, -1 on a stream error.
  */
 int
 fr_read_more(CLFrame *f)
@@ -142,7 +159,10 @@ fr_read_more(CLFrame *f)
 	return 1;
 }
 
-/* At least n bytes from pos: 1, or 0 when the stream ends first, -1 error. */
+/*
+ * At least n bytes from pos (the lookahead of BOM, date and prefix checks):
+ * 1, or 0 when the stream ends first, -1 on a stream error.
+ */
 int
 fr_ensure_bytes(CLFrame *f, size_t n)
 {
@@ -157,7 +177,11 @@ fr_ensure_bytes(CLFrame *f, size_t n)
 	return 1;
 }
 
-/* Skips whitespace; then rec = pos.  1: a byte at pos, 0: end, -1: error. */
+/*
+ * Skips whitespace and byte order marks (found between records when files
+ * saved on Windows are concatenated) and marks pos as the next record's
+ * start (rec).  1: a byte at pos, 0: the end, -1: a stream error.
+ */
 int
 fr_skip_ws(CLFrame *f)
 {
@@ -193,7 +217,10 @@ fr_skip_ws(CLFrame *f)
 	}
 }
 
-/* The byte before buf[i] ('\n' at the stream start). */
+/*
+ * The byte before buf[i], also when it has been dropped from the window
+ * ('\n' at the stream start): resync asks whether a '{' starts a line.
+ */
 static int
 byte_before(const CLFrame *f, size_t i)
 {
@@ -201,7 +228,8 @@ byte_before(const CLFrame *f, size_t i)
 }
 
 /*
- * Drops the kept bytes of a record too long to keep (its raw is lost).
+ * Gives up the kept bytes of a value already longer than max_record_size,
+ * so that skipping it does not hold it in memory; its raw is lost (NULL).
  * Offsets relative to rec (the scanner's) are rebased by the caller.
  */
 void
@@ -211,7 +239,10 @@ fr_drop_kept(CLFrame *f)
 	f->raw_lost = 1;
 }
 
-/* Fills rec's position from the current value start. */
+/*
+ * Sets rec's offset and line to the current value's start (rec): where the
+ * caller's error context will say the record is.
+ */
 void
 fr_set_record_position(CLFrame *f, CLRecord *rec)
 {
@@ -223,6 +254,13 @@ fr_set_record_position(CLFrame *f, CLRecord *rec)
  * Errors
  * ---------------------------------------------------------------------- */
 
+/*
+ * Writes up to SNIPPET_BEFORE bytes before b[at] and SNIPPET_AFTER from it
+ * (not before b[lo]) into out as valid UTF-8, line breaks as \n and other
+ * control or invalid bytes as \xNN: the snippet goes into a PostgreSQL error
+ * message, which must be valid in the server encoding whatever the file
+ * holds.
+ */
 void
 fr_make_snippet(char *out, size_t outsz, const unsigned char *b, size_t len, size_t at, size_t lo)
 {
@@ -264,7 +302,13 @@ fr_make_snippet(char *out, size_t outsz, const unsigned char *b, size_t len, siz
 	out[o] = '\0';
 }
 
-/* A record error at buf[at] (within the window). */
+/*
+ * Records a record error noticed at buf[at]: the reason, where it was
+ * noticed, a snippet, and (once per record) where the bad record starts,
+ * before resync moves the window.  It reads ahead up to SNIPPET_AFTER bytes
+ * first, so that the snippet, and so the error text, is the same whatever
+ * the read size.
+ */
 void
 fr_record_error(CLFrame *f, CLRecordError kind, size_t at, const char *fmt,...)
 {
@@ -296,7 +340,10 @@ fr_record_error(CLFrame *f, CLRecordError kind, size_t at, const char *fmt,...)
 	fr_make_snippet(f->snippet, sizeof(f->snippet), (const unsigned char *) f->buf, f->end, at, f->rec);
 }
 
-/* The stream ended inside an enclosing structure: one error, then the end. */
+/*
+ * The stream ended inside an enclosing array or filter-log-events object:
+ * one error, then the end (nothing after it can be a record).
+ */
 int
 fr_ends_inside(CLFrame *f, const char *what)
 {
@@ -305,7 +352,10 @@ fr_ends_inside(CLFrame *f, const char *what)
 	return CL_FRAME_RECORD_ERROR;
 }
 
-/* Hand out a parsed record whose bytes are f->buf[f->rec, f->rec + len). */
+/*
+ * Hands out a parsed record whose bytes are buf[rec .. rec + len).  The
+ * framer owns obj until the next call (cl_frame_next puts it).
+ */
 int
 fr_hand_out(CLFrame *f, CLRecord *rec, json_object *obj, size_t len)
 {
@@ -320,9 +370,13 @@ fr_hand_out(CLFrame *f, CLRecord *rec, json_object *obj, size_t len)
  * ---------------------------------------------------------------------- */
 
 /*
- * From pos, finds the next '{' that starts a line or follows a '}' (blanks
- * between allowed) and stops there (resumed_at_brace), or at the end.
- * 0 or -1 (stream error).
+ * Resync when the structure is lost (garbage between records, a string that
+ * runs into a line break, a record that never closes): from pos, finds the
+ * next '{' that starts a line or follows a '}' (blanks between allowed), the
+ * likely start of the next record in NDJSON, "}{" and pretty-printed
+ * streams alike, and stops there (resumed_at_brace), or at the end.  Bytes
+ * passed over are dropped once they exceed max_record_size.  0, or -1 on a
+ * stream error.
  */
 int
 fr_hunt_brace(CLFrame *f)
@@ -368,8 +422,12 @@ fr_hunt_brace(CLFrame *f)
 }
 
 /*
- * After a validation error: scans on in skip mode to where the bad value
- * ends (or the structure is lost) and leaves pos at the resume point.
+ * After a validation error in the value at vstart: scans on in skip mode
+ * (structure only) to where the bad value ends, so that one bad value is one
+ * error whatever is wrong inside it, and leaves pos at the resume point.  If
+ * the structure is lost on the way, resumes at a likely record start instead
+ * (the next line for ndjson, else fr_hunt_brace).  0, or -1 on a stream
+ * error.
  */
 static int
 skip_value(CLFrame *f, Scan *s, size_t vstart)
@@ -442,8 +500,12 @@ enum
 
 /*
  * After a bad value starting at rec, of which s->off bytes were scanned
- * (all still in the window): leaves pos where reading resumes.
- * 0, or -1 on a stream error.
+ * (all still in the window; how says why scanning stopped): leaves pos where
+ * reading resumes.  Export lines resume at the next timestamped line; ndjson
+ * at the next line after the record's start (a bad line never takes the
+ * next one with it); other formats at the end of the bad value, or at a '{'
+ * that started a line inside it (cand: a record that never closed, followed
+ * by the next one).  0, or -1 on a stream error.
  */
 static int
 resync_value(CLFrame *f, Scan *s, int how, int export_line)
@@ -524,9 +586,13 @@ resync_value(CLFrame *f, Scan *s, int how, int export_line)
  * ---------------------------------------------------------------------- */
 
 /*
- * Reads the value at pos (== rec; '{', '[' or '"').  parse: build the json-c
- * object into *out.  On V_OK the value is buf[rec .. pos).  On V_ERROR the
- * error is recorded and pos is where to resume.
+ * Reads the value at pos (== rec; '{', '[' or '"'): scans it, reading more
+ * until it ends, and with parse builds the json-c object into *out with one
+ * json_tokener_parse_ex call over exactly its bytes.  allow_nul lets \u0000
+ * through (envelopes and keys, which are not stored); export_line makes a
+ * bad value resync to the next export line.  On V_OK the value is
+ * buf[rec .. pos).  On V_ERROR the error is recorded and pos is where to
+ * resume; V_STREAM: a stream error.
  */
 int
 fr_read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_line)
@@ -560,7 +626,7 @@ fr_read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int expor
 		if (s.off >= limit)
 		{
 			fr_record_error(f, CL_ERR_TOO_LARGE, f->rec,
-						 "record larger than max_record_size (%zu bytes)", f->max_record);
+							"record larger than max_record_size (%zu bytes)", f->max_record);
 			f->raw_lost = 1;	/* never handed out, however much was read */
 			r = resync_value(f, &s, STOP_LARGE, export_line);
 			return r < 0 ? V_STREAM : V_ERROR;
@@ -581,7 +647,7 @@ fr_read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int expor
 	if (len > f->max_record)
 	{
 		fr_record_error(f, CL_ERR_TOO_LARGE, f->rec,
-					 "record larger than max_record_size (%zu bytes)", f->max_record);
+						"record larger than max_record_size (%zu bytes)", f->max_record);
 		f->raw_lost = 1;
 		r = resync_value(f, &s, STOP_END, export_line);
 		return r < 0 ? V_STREAM : V_ERROR;
@@ -600,9 +666,9 @@ fr_read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int expor
 
 			json_object_put(obj);
 			fr_record_error(f, jerr == json_tokener_error_depth ? CL_ERR_DEPTH : CL_ERR_SYNTAX,
-						 f->rec + (at < len ? at : len), "invalid JSON: %s",
-						 jerr == json_tokener_success || jerr == json_tokener_continue ?
-						 "incomplete value" : json_tokener_error_desc(jerr));
+							f->rec + (at < len ? at : len), "invalid JSON: %s",
+							jerr == json_tokener_success || jerr == json_tokener_continue ?
+							"incomplete value" : json_tokener_error_desc(jerr));
 			r = resync_value(f, &s, STOP_END, export_line);
 			return r < 0 ? V_STREAM : V_ERROR;
 		}
@@ -612,8 +678,12 @@ fr_read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int expor
 }
 
 /*
- * Skips a scalar that is not a record (number, literal, garbage) up to the
- * next delimiter; for garbage between top-level records, to the next '{'.
+ * Skips what stands where a record belongs but is no object, array or
+ * string.  With in_array, only that token up to the next delimiter, so that a
+ * stray number or literal is one error for that token and reading goes on
+ * with what follows; without, garbage between top-level records, everything
+ * up to the next likely record start (fr_hunt_brace).  0, or -1 on a stream
+ * error.
  */
 int
 fr_skip_scalar(CLFrame *f, int in_array)

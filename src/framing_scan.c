@@ -22,7 +22,11 @@
  * UTF-8 (RFC 3629, as PostgreSQL: no overlongs, surrogates, > U+10FFFF)
  * ---------------------------------------------------------------------- */
 
-/* Length of the valid sequence at s (n bytes available), 0 if invalid. */
+/*
+ * Length of the valid UTF-8 sequence at s (n bytes available), 0 if
+ * invalid.  The snippet writer's check; fr_scan validates strings inline,
+ * byte by byte, because a sequence may straddle two reads.
+ */
 int
 fr_utf8_seq(const unsigned char *s, size_t n)
 {
@@ -79,6 +83,11 @@ enum
 static unsigned char out_cls[256];
 static int	tables_ready;
 
+/*
+ * Fills the character tables once per process (frame_new calls it): a table
+ * lookup per byte is what keeps the loop outside strings to one branch per
+ * byte.
+ */
 void
 fr_scan_tables_init(void)
 {
@@ -105,6 +114,10 @@ fr_scan_tables_init(void)
 	tables_ready = 1;
 }
 
+/*
+ * A scanner for a new value: validating, nothing seen yet.  allow_nul lets
+ * \u0000 pass where the value is not stored (envelopes, skipped values).
+ */
 void
 fr_scan_init(Scan *s, int max_depth, int allow_nul)
 {
@@ -125,6 +138,15 @@ fr_scan_init(Scan *s, int max_depth, int allow_nul)
  * On SCAN_ERROR s->off is where scanning resumes (in skip mode after
  * s->validate = 0).  On SCAN_BROKEN s->off is the resume position: the '{'
  * of a new record (broken_brace) or the line break a string ran into.
+ *
+ * This is the framer's hot loop, every byte of every record goes through it
+ * once, so it is one function with its state in locals and Scan, as COPY's
+ * CopyReadLineText is: strings are skipped 8 bytes at a time while no byte
+ * needs attention, and the UTF-8, escape, literal and structure checks are
+ * inline rather than calls.  It also notes, for resync, where lines start
+ * inside the value (nl_off) and whether a '{' at a line start looks like the
+ * next record (cand, broken_brace), so that a record that never closes
+ * costs one error, not the rest of the file.
  */
 int
 fr_scan(Scan *s, const unsigned char *b, size_t len)
