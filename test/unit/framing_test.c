@@ -1,5 +1,5 @@
 /*
- * Unit tests of src/decompress.c and src/framing.c (no server needed).
+ * Unit tests of src/decompress.c and the framer, src/framing*.c (no server needed).
  *
  *   test/unit/framing_test            the tests; last line "unit framing: N passed, N failed"
  *   test/unit/framing_test --bench [MB]   throughput on generated CTR-like NDJSON
