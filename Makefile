@@ -49,7 +49,9 @@ UNIT_DEPS_workdays = workdays_calc.c
 UNIT_DEPS_attrkey  = attrkey.c
 
 UNIT_SRCS  = $(wildcard test/unit/*_test.c)
-UNIT_DEPS_framing = framing.c decompress.c
+# the framer is framing.c and its siblings (framing_*.c, see framing.c's header)
+FRAMING_SRCS = $(sort $(wildcard src/framing*.c))
+UNIT_DEPS_framing = $(notdir $(FRAMING_SRCS)) decompress.c
 UNIT_BINS  = $(UNIT_SRCS:.c=)
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do ./$$t; done
@@ -59,9 +61,9 @@ test/unit/%_test: test/unit/%_test.c $(wildcard src/*.h) $(wildcard src/*.c)
 	    -o $@ $< $(filter $(addprefix src/,$(UNIT_DEPS_$*)),$(wildcard src/*.c)) $(JSONC_LIBS) -lz
 
 # Framing throughput (MB/s, plain / gzip / concatenated), built like the server (-O2).
-bench-framing: test/unit/framing_test.c src/framing.c src/decompress.c src/framing.h src/decompress.h
+bench-framing: test/unit/framing_test.c $(FRAMING_SRCS) src/decompress.c $(wildcard src/framing*.h) src/decompress.h
 	$(CC) -std=gnu99 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Isrc $(JSONC_CFLAGS) \
-	    -o test/unit/framing_bench $< src/framing.c src/decompress.c $(JSONC_LIBS) -lz
+	    -o test/unit/framing_bench $< $(FRAMING_SRCS) src/decompress.c $(JSONC_LIBS) -lz
 	./test/unit/framing_bench --bench $(BENCH_MB)
 
 .PHONY: unit bench-framing

@@ -1,117 +1,69 @@
 /*
- * framing.c: decompressed bytes -> JSON records (see framing.h).
+ * framing.c: decompressed bytes -> JSON records (see framing.h for the API).
  *
- * How it works.  The stream is read in large chunks into one buffer that
- * holds the current record (compacted, grown up to max_record_size plus two
- * chunks).  For each value a resumable byte scanner (scan()) finds where the
- * value ends, string- and escape-aware, and on the way checks what json-c
- * lets through but PostgreSQL cannot take (UTF-8, \u0000, raw control
- * characters, single quotes, NaN/Infinity, comments, depth).  json-c then
- * parses exactly those bytes in one json_tokener_parse_ex call (one locale
- * switch per record), and grammar errors it finds (a missing comma, ...)
- * cost nothing extra: the scanner already knows where the bad record ends.
- * After an error the same scanner, in "skip" mode, finds where to resume.
+ * The framer is split by stage, as COPY FROM is (copyfrom.c, copyfromparse.c,
+ * copyfrom_internal.h); the state the stages share, CLFrame and the lexer's
+ * Scan, is in framing_int.h.  A record goes through these stages:
+ *
+ * [fd or memory] --> f->buf --> one value's bytes --> json_object --> CLRecord
+ *                 1.         2.                    3.              4.
+ *
+ * 1. cl_source_read() (decompress.c) reads the file in chunks and inflates
+ *    gzip straight into the window f->buf; fr_read_more() (framing_read.c)
+ *    makes room first, keeping buf[rec .. end): the record being read, from
+ *    its first byte, and no more than one record needs (max_record_size plus
+ *    two chunks), so memory does not grow with the file.
+ *
+ * 2. fr_scan() (framing_scan.c), the lexer, finds where the value at rec
+ *    ends, string- and escape-aware, 8 bytes at a time inside strings, and on
+ *    the way checks what json-c lets through but PostgreSQL cannot take
+ *    (invalid UTF-8, \u0000, raw control characters, single quotes,
+ *    NaN/Infinity, comments, depth).  It is resumable: fr_read_value()
+ *    (framing_read.c) calls it again after each fr_read_more() until the
+ *    value ends.
+ *
+ * 3. fr_read_value() has json-c parse exactly those bytes, one
+ *    json_tokener_parse_ex call per record (one locale switch).  Grammar
+ *    errors json-c finds (a missing comma ...) cost nothing extra: the
+ *    scanner already knows where the bad value ends.  A bad value is reported
+ *    once (fr_record_error: reason, place, snippet) and resync_value() moves
+ *    the cursor to where the next record plausibly starts, the scanner in
+ *    "skip" mode finding the bad value's end.
+ *
+ * 4. The format decides which values are records and what surrounds them.
+ *    cl_frame_next() (this file) calls next_record(), which runs the state
+ *    function of f->state until one returns a record, an error or the end:
+ *
+ *      ST_START       detect_format()             framing.c
+ *      ST_TOP         next_top()                  framing.c
+ *      ST_ARR_*       next_array_separator(),     framing.c
+ *                     next_array_element()
+ *      ST_FLE_*       fr_next_fle_member()        framing_cloudwatch.c
+ *      ST_ENV_EVENTS  fr_next_envelope_event()    framing_cloudwatch.c
+ *      ST_EXPORT      fr_next_export()            framing_cloudwatch.c
+ *
+ *    ndjson and concatenated: ST_TOP hands out each top-level object.
+ *    array: ST_TOP opens the array (open_top_array), its elements are the
+ *    records.  cloudwatch_subscription: ST_TOP reads an envelope,
+ *    fr_open_envelope() keeps it and ST_ENV_EVENTS hands out its events.
+ *    filter_log_events: ST_TOP opens a page (fr_open_fle_output), ST_FLE_*
+ *    reads its members, its events array goes through ST_ARR_* and each
+ *    event to fr_fle_event().  cloudwatch_export: ST_EXPORT, line by line.
+ *    In the envelope formats the record is the JSON text of an event's
+ *    message string, which parse_message() scans and parses with the same
+ *    checks as a record in the stream.
+ *
+ * This file: names, format detection, the state functions of the JSON
+ * formats and the dispatcher, cl_frame_next, open and close.
  */
-#include "framing.h"
+#include "framing_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define SNIPPET_BEFORE	40
-#define SNIPPET_AFTER	60
-#define SNIFF_WINDOW	((size_t) 1024 * 1024)
-#define NO_POS			((size_t) -1)
-
-/* cl_frame_next's state */
-enum
-{
-	ST_START,					/* nothing read yet */
-	ST_TOP,						/* between top-level values */
-	ST_ARR_FIRST,				/* after '[' */
-	ST_ARR_NEXT,				/* after an element: ',' or ']' */
-	ST_ARR_ELEM,				/* an element comes */
-	ST_FLE_OPEN,				/* filter-log-events: after '{' */
-	ST_FLE_KEY,					/* after ',' in the top object: a key */
-	ST_FLE_AFTER,				/* after a member's value: ',' or '}' */
-	ST_ENV_EVENTS,				/* expanding a subscription envelope */
-	ST_EXPORT,					/* CloudWatch export lines */
-	ST_END,
-	ST_FAILED
-};
-
-/* what an array holds */
-enum
-{
-	ARR_RECORDS,
-	ARR_FLE_EVENTS
-};
-
-/* read_value results */
-enum
-{
-	V_OK,
-	V_ERROR,					/* record error reported and resynchronised */
-	V_STREAM					/* stream error */
-};
-
-struct CLFrame
-{
-	CLSource   *src;
-	CLFormat	requested;
-	CLFormat	format;
-	size_t		max_record;
-	int			max_depth;
-	size_t		chunk;
-	void		(*on_read) (void *arg);
-	void	   *on_read_arg;
-	json_tokener *tok;
-
-	/* the window: buf[rec .. end) is kept, pos is the cursor */
-	char	   *buf;
-	size_t		cap;
-	size_t		end;
-	size_t		pos;
-	size_t		rec;
-	uint64_t	base;			/* stream offset of buf[0] */
-	int			eof;
-	int			prev_byte;		/* byte before buf[0]; '\n' at stream start */
-	uint64_t	line;			/* line number of buf[line_pos] */
-	size_t		line_pos;
-
-	int			state;
-	int			arr_kind;
-	long		arr_index;
-	int			ndjson_checked;
-	int			resumed_at_brace;	/* the last resync stopped at a '{' */
-	int			fle_saw_events; /* the filter-log-events object had "events" */
-
-	json_object *obj;			/* the record handed out */
-	json_object *holder;		/* envelope / event object behind it */
-	json_object *events;		/* subscription logEvents */
-	size_t		ev_i;
-	size_t		ev_n;
-	uint64_t	env_offset;
-	uint64_t	env_line;
-	const char *log_group;
-	const char *log_stream;
-
-	/* the current error */
-	CLRecordError e_kind;
-	uint64_t	e_off;
-	uint64_t	e_line;
-	int			raw_lost;
-	int			r_set;			/* r_off / r_line hold the bad record's start */
-	uint64_t	r_off;
-	uint64_t	r_line;
-	char		reason[320];
-	char		snippet[SNIPPET_BEFORE * 4 + SNIPPET_AFTER * 4 + 8];
-};
 
 /* ----------------------------------------------------------------------
  * Names
@@ -122,6 +74,10 @@ static const char *const format_names[] = {
 	"cloudwatch_subscription", "filter_log_events"
 };
 
+/*
+ * Names for the SQL options (format => 'ndjson' ...) and error messages;
+ * the tables follow the enums' order.
+ */
 const char *
 cl_format_name(CLFormat format)
 {
@@ -130,6 +86,7 @@ cl_format_name(CLFormat format)
 	return format_names[format];
 }
 
+/* The CLFormat named name, or -1 (the caller lists the valid names). */
 int
 cl_format_from_name(const char *name)
 {
@@ -143,6 +100,7 @@ cl_format_from_name(const char *name)
 	return -1;
 }
 
+/* The compression option's name ("auto", "gzip", "none"). */
 const char *
 cl_compression_name(CLCompression compression)
 {
@@ -158,6 +116,7 @@ cl_compression_name(CLCompression compression)
 	return "unknown";
 }
 
+/* A short name of a record error kind, for tests and diagnostics. */
 const char *
 cl_record_error_name(CLRecordError kind)
 {
@@ -171,6 +130,7 @@ cl_record_error_name(CLRecordError kind)
 	return names[kind];
 }
 
+/* The CLCompression named name, or -1. */
 int
 cl_compression_from_name(const char *name)
 {
@@ -186,1430 +146,18 @@ cl_compression_from_name(const char *name)
 }
 
 /* ----------------------------------------------------------------------
- * UTF-8 (RFC 3629, as PostgreSQL: no overlongs, surrogates, > U+10FFFF)
- * ---------------------------------------------------------------------- */
-
-/* Length of the valid sequence at s (n bytes available), 0 if invalid. */
-static int
-utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	unsigned char lo = 0x80,
-				hi = 0xBF;
-	int			len,
-				i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-	{
-		len = 3;
-		if (c == 0xE0)
-			lo = 0xA0;
-		else if (c == 0xED)
-			hi = 0x9F;
-	}
-	else if (c >= 0xF0 && c <= 0xF4)
-	{
-		len = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;
-	}
-	else
-		return 0;
-	if (n < (size_t) len)
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return len;
-}
-
-/* ----------------------------------------------------------------------
- * The scanner
- * ---------------------------------------------------------------------- */
-
-enum
-{
-	SCAN_MORE,					/* consumed everything given, value not ended */
-	SCAN_END,					/* value ends at off */
-	SCAN_ERROR,					/* validation error at err_off; scanning may go on */
-	SCAN_BROKEN					/* structure lost at off (see broken_brace) */
-};
-
-typedef struct Scan
-{
-	size_t		off;			/* next byte to scan, relative to the value start */
-	int			depth;
-	int			in_str;
-	int			esc;
-	int			uhex;			/* hex digits of a \u escape still to come */
-	unsigned	uval;			/* ... its value so far */
-	int			want_low;		/* a \uD800-\uDBFF escape wants a low surrogate next */
-	int			u8need;			/* UTF-8 continuation bytes still to come */
-	unsigned char u8lo;
-	unsigned char u8hi;
-	const char *lit;			/* rest of true/false/null being matched */
-	int			last_sig;		/* last significant byte outside strings */
-	size_t		nl_off;			/* offset just after the last line break */
-	size_t		cand;			/* a '{' at line start inside the value, or NO_POS */
-	int			validate;		/* 0: skip mode, structure only */
-	int			allow_nul;
-	int			max_depth;
-	int			stop_nl;		/* skip mode: stop at the next line break (ndjson) */
-	/* results */
-	CLRecordError err;
-	const char *why;
-	size_t		err_off;
-	int			broken_brace;	/* BROKEN at a '{' that starts a new record */
-} Scan;
-
-/* bytes that need no attention inside a string */
-static unsigned char str_plain[256];
-/* classes outside strings */
-enum
-{
-	O_OTHER = 0, O_WS, O_NL, O_OPEN, O_CLOSE, O_QUOTE, O_SEP, O_NUM, O_T, O_F, O_N,
-	O_SQUOTE, O_SLASH
-};
-static unsigned char out_cls[256];
-static int	tables_ready;
-
-static void
-init_tables(void)
-{
-	int			c;
-
-	if (tables_ready)
-		return;
-	for (c = 0x20; c < 0x80; c++)
-		str_plain[c] = (c != '"' && c != '\\');
-	out_cls[' '] = out_cls['\t'] = out_cls['\r'] = O_WS;
-	out_cls['\n'] = O_NL;
-	out_cls['{'] = out_cls['['] = O_OPEN;
-	out_cls['}'] = out_cls[']'] = O_CLOSE;
-	out_cls['"'] = O_QUOTE;
-	out_cls[','] = out_cls[':'] = O_SEP;
-	for (c = '0'; c <= '9'; c++)
-		out_cls[c] = O_NUM;
-	out_cls['-'] = out_cls['+'] = out_cls['.'] = out_cls['e'] = out_cls['E'] = O_NUM;
-	out_cls['t'] = O_T;
-	out_cls['f'] = O_F;
-	out_cls['n'] = O_N;
-	out_cls['\''] = O_SQUOTE;
-	out_cls['/'] = O_SLASH;
-	tables_ready = 1;
-}
-
-static void
-scan_init(Scan *s, int max_depth, int allow_nul)
-{
-	memset(s, 0, sizeof(*s));
-	s->validate = 1;
-	s->allow_nul = allow_nul;
-	s->max_depth = max_depth;
-	s->nl_off = NO_POS;
-	s->cand = NO_POS;
-}
-
-#define SCAN_FAIL(kind, text, at) \
-	do { s->err = (kind); s->why = (text); s->err_off = (at); } while (0)
-
-/*
- * Scans b[s->off .. len) of a value starting at b[0] ('{', '[' or '"').
- * Resumable: call again with more bytes (b may move; offsets are relative).
- * On SCAN_ERROR s->off is where scanning resumes (in skip mode after
- * s->validate = 0).  On SCAN_BROKEN s->off is the resume position: the '{'
- * of a new record (broken_brace) or the line break a string ran into.
- */
-static int
-scan(Scan *s, const unsigned char *b, size_t len)
-{
-	const unsigned char *p = b + s->off;
-	const unsigned char *e = b + len;
-	unsigned char c;
-
-	while (p < e)
-	{
-		c = *p;
-		if (s->in_str)
-		{
-			if (s->u8need)
-			{
-				if (c < s->u8lo || c > s->u8hi)
-				{
-					s->u8need = 0;
-					if (s->validate)
-					{
-						SCAN_FAIL(CL_ERR_UTF8, "invalid UTF-8", (size_t) (p - b));
-						s->off = (size_t) (p - b);
-						return SCAN_ERROR;
-					}
-					continue;	/* look at c again */
-				}
-				s->u8need--;
-				s->u8lo = 0x80;
-				s->u8hi = 0xBF;
-				p++;
-				continue;
-			}
-			if (s->uhex)
-			{
-				unsigned	v;
-				int			had_high;
-
-				if (c >= '0' && c <= '9')
-					v = c - '0';
-				else if (c >= 'a' && c <= 'f')
-					v = c - 'a' + 10;
-				else if (c >= 'A' && c <= 'F')
-					v = c - 'A' + 10;
-				else
-				{
-					s->uhex = 0;	/* json-c reports the bad escape */
-					s->want_low = 0;
-					continue;
-				}
-				s->uval = s->uval * 16 + v;
-				p++;
-				if (--s->uhex > 0)
-					continue;
-				had_high = s->want_low;
-				s->want_low = 0;
-				if (!s->validate)
-					continue;
-				if (s->uval == 0 && !s->allow_nul)
-				{
-					SCAN_FAIL(CL_ERR_NUL, "contains \\u0000, which PostgreSQL cannot store", (size_t) (p - b) - 6);
-					s->off = (size_t) (p - b);
-					return SCAN_ERROR;
-				}
-				if (s->uval >= 0xDC00 && s->uval <= 0xDFFF ? !had_high : had_high)
-				{
-					SCAN_FAIL(CL_ERR_UTF8, "invalid Unicode escape: a lone surrogate", (size_t) (p - b) - 6);
-					s->off = (size_t) (p - b);
-					return SCAN_ERROR;
-				}
-				if (s->uval >= 0xD800 && s->uval <= 0xDBFF)
-					s->want_low = 1;
-				continue;
-			}
-			if (s->esc)
-			{
-				s->esc = 0;
-				if (c == 'u')
-				{
-					s->uhex = 4;
-					s->uval = 0;
-				}
-				else if (s->want_low && s->validate)
-				{
-					s->want_low = 0;
-					SCAN_FAIL(CL_ERR_UTF8, "invalid Unicode escape: a lone surrogate", (size_t) (p - b) - 1);
-					s->off = (size_t) (p - b);
-					return SCAN_ERROR;
-				}
-				p++;
-				continue;
-			}
-			if (s->want_low && c != '\\')
-			{
-				s->want_low = 0;
-				if (s->validate)
-				{
-					SCAN_FAIL(CL_ERR_UTF8, "invalid Unicode escape: a lone surrogate", (size_t) (p - b));
-					s->off = (size_t) (p - b);
-					return SCAN_ERROR;
-				}
-			}
-			/* 8 bytes at a time while none is '"', '\\', < 0x20 or >= 0x80 */
-			while (e - p >= 8)
-			{
-				uint64_t	w,
-							q,
-							bs;
-
-				memcpy(&w, p, 8);
-				q = w ^ UINT64_C(0x2222222222222222);
-				bs = w ^ UINT64_C(0x5c5c5c5c5c5c5c5c);
-				if (((w | ((w - UINT64_C(0x2020202020202020)) & ~w) |
-					  ((q - UINT64_C(0x0101010101010101)) & ~q) |
-					  ((bs - UINT64_C(0x0101010101010101)) & ~bs)) & UINT64_C(0x8080808080808080)) != 0)
-					break;
-				p += 8;
-			}
-			while (p < e && str_plain[*p])
-				p++;
-			if (p == e)
-				break;
-			c = *p;
-			if (c == '"')
-			{
-				s->in_str = 0;
-				s->last_sig = '"';
-				p++;
-				if (s->depth == 0)
-				{
-					s->off = (size_t) (p - b);
-					return SCAN_END;
-				}
-				continue;
-			}
-			if (c == '\\')
-			{
-				s->esc = 1;
-				p++;
-				continue;
-			}
-			if (c < 0x20)
-			{
-				if (c == '\n')
-				{
-					/* an unterminated string, most likely: structure lost */
-					SCAN_FAIL(CL_ERR_SYNTAX, "a string runs into a line break (unterminated string?)", (size_t) (p - b));
-					s->broken_brace = 0;
-					s->off = (size_t) (p - b);
-					return SCAN_BROKEN;
-				}
-				p++;
-				if (s->validate)
-				{
-					if (c == 0)
-						SCAN_FAIL(CL_ERR_NUL, "contains a NUL byte, which PostgreSQL cannot store", (size_t) (p - b) - 1);
-					else
-						SCAN_FAIL(CL_ERR_SYNTAX, "unescaped control character in a string", (size_t) (p - b) - 1);
-					s->off = (size_t) (p - b);
-					return SCAN_ERROR;
-				}
-				continue;
-			}
-			/* c >= 0x80: a UTF-8 lead byte */
-			if (c >= 0xC2 && c <= 0xDF)
-			{
-				s->u8need = 1;
-				s->u8lo = 0x80;
-				s->u8hi = 0xBF;
-			}
-			else if (c >= 0xE0 && c <= 0xEF)
-			{
-				s->u8need = 2;
-				s->u8lo = c == 0xE0 ? 0xA0 : 0x80;
-				s->u8hi = c == 0xED ? 0x9F : 0xBF;
-			}
-			else if (c >= 0xF0 && c <= 0xF4)
-			{
-				s->u8need = 3;
-				s->u8lo = c == 0xF0 ? 0x90 : 0x80;
-				s->u8hi = c == 0xF4 ? 0x8F : 0xBF;
-			}
-			else if (s->validate)
-			{
-				p++;
-				SCAN_FAIL(CL_ERR_UTF8, "invalid UTF-8", (size_t) (p - b) - 1);
-				s->off = (size_t) (p - b);
-				return SCAN_ERROR;
-			}
-			p++;
-			continue;
-		}
-
-		/* outside strings */
-		if (s->lit)
-		{
-			if (c == (unsigned char) *s->lit)
-			{
-				s->lit++;
-				if (*s->lit == '\0')
-					s->lit = NULL;
-				p++;
-				continue;
-			}
-			s->lit = NULL;
-			if (s->validate)
-			{
-				SCAN_FAIL(CL_ERR_SYNTAX, "invalid literal (not true, false or null)", (size_t) (p - b));
-				s->off = (size_t) (p - b);
-				return SCAN_ERROR;
-			}
-		}
-		switch (out_cls[c])
-		{
-			case O_WS:
-				p++;
-				break;
-			case O_NL:
-				p++;
-				s->nl_off = (size_t) (p - b);
-				if (s->stop_nl)
-				{
-					s->broken_brace = 0;
-					s->off = (size_t) (p - b);
-					return SCAN_BROKEN;
-				}
-				break;
-			case O_OPEN:
-				if (s->depth > 0 && c == '{')
-				{
-					int			bol = (size_t) (p - b) == s->nl_off;
-					int			fits = s->last_sig == '[' || s->last_sig == ',' || s->last_sig == ':';
-
-					if ((bol && (!fits || !s->validate)) || s->last_sig == '}')
-					{
-						/* a new record starts: this one never closed */
-						SCAN_FAIL(CL_ERR_TRUNCATED, "the record does not end before the next one starts", (size_t) (p - b));
-						s->broken_brace = 1;
-						s->off = (size_t) (p - b);
-						return SCAN_BROKEN;
-					}
-					if (bol && s->cand == NO_POS)
-						s->cand = (size_t) (p - b);
-				}
-				s->depth++;
-				s->last_sig = c;
-				p++;
-				if (s->depth > s->max_depth && s->validate)
-				{
-					SCAN_FAIL(CL_ERR_DEPTH, "nesting too deep", (size_t) (p - b) - 1);
-					s->off = (size_t) (p - b);
-					return SCAN_ERROR;
-				}
-				break;
-			case O_CLOSE:
-				s->depth--;
-				s->last_sig = '}';
-				p++;
-				if (s->depth <= 0)
-				{
-					s->depth = 0;
-					s->off = (size_t) (p - b);
-					return SCAN_END;
-				}
-				break;
-			case O_QUOTE:
-				s->in_str = 1;
-				p++;
-				break;
-			case O_SEP:
-				s->last_sig = c;
-				p++;
-				break;
-			case O_NUM:
-				s->last_sig = '0';
-				p++;
-				break;
-			case O_T:
-			case O_F:
-			case O_N:
-				s->lit = c == 't' ? "rue" : c == 'f' ? "alse" : "ull";
-				s->last_sig = '0';
-				p++;
-				break;
-			default:
-				p++;
-				if (s->validate)
-				{
-					const char *why;
-
-					if (c == '\'')
-						why = "single-quoted strings are not JSON";
-					else if (c == '/')
-						why = "comments are not JSON";
-					else if (c == 'N' || c == 'I')
-						why = "NaN and Infinity are not JSON";
-					else
-						why = "unexpected character";
-					SCAN_FAIL(CL_ERR_SYNTAX, why, (size_t) (p - b) - 1);
-					s->off = (size_t) (p - b);
-					return SCAN_ERROR;
-				}
-				break;
-		}
-	}
-	s->off = (size_t) (p - b);
-	return SCAN_MORE;
-}
-
-/* ----------------------------------------------------------------------
- * Buffer, positions, lines
- * ---------------------------------------------------------------------- */
-
-static int
-is_ws(int c)
-{
-	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
-
-static void
-count_lines_to(CLFrame *f, size_t upto)
-{
-	const char *p = f->buf + f->line_pos;
-	const char *e = f->buf + upto;
-
-	while (p < e && (p = memchr(p, '\n', (size_t) (e - p))) != NULL)
-	{
-		f->line++;
-		p++;
-	}
-	f->line_pos = upto;
-}
-
-/* Line number of buf[i] (i within the window). */
-static uint64_t
-line_at(CLFrame *f, size_t i)
-{
-	const char *p,
-			   *e;
-	uint64_t	n = 0;
-
-	if (i >= f->line_pos)
-	{
-		count_lines_to(f, i);
-		return f->line;
-	}
-	p = f->buf + i;
-	e = f->buf + f->line_pos;
-	while (p < e && (p = memchr(p, '\n', (size_t) (e - p))) != NULL)
-	{
-		n++;
-		p++;
-	}
-	return f->line - n;
-}
-
-/* Records a stream error; cl_frame_next makes it final when it returns it. */
-static void
-stream_error(CLFrame *f, const char *msg)
-{
-	f->e_kind = CL_ERR_STREAM;
-	snprintf(f->reason, sizeof(f->reason), "%s", msg);
-	f->e_off = f->base + f->end;
-	f->e_line = 0;
-	f->snippet[0] = '\0';
-}
-
-/*
- * Reads more, keeping buf[rec .. end).  Returns 1 when bytes arrived, 0 at
- * the end of the stream, -1 on a stream error (state FAILED).
- */
-static int
-fill(CLFrame *f)
-{
-	long		n;
-
-	if (f->eof)
-		return 0;
-	if (f->cap - f->end < f->chunk)
-	{
-		size_t		keep = f->rec;
-
-		if (keep > 0)
-		{
-			if (f->line_pos < keep)
-				count_lines_to(f, keep);
-			f->prev_byte = (unsigned char) f->buf[keep - 1];
-			memmove(f->buf, f->buf + keep, f->end - keep);
-			f->base += keep;
-			f->end -= keep;
-			f->pos -= keep;
-			f->line_pos -= keep;
-			f->rec = 0;
-		}
-		if (f->cap - f->end < f->chunk)
-		{
-			size_t		ncap = f->cap * 2;
-			size_t		limit = f->max_record + 2 * f->chunk;
-			char	   *nbuf;
-
-			/* double, but not far past what one record may need */
-			if (ncap > limit)
-				ncap = limit;
-			if (ncap < f->end + f->chunk)
-				ncap = f->end + f->chunk;
-			nbuf = realloc(f->buf, ncap);
-			if (nbuf == NULL)
-			{
-				stream_error(f, "out of memory growing the read buffer");
-				return -1;
-			}
-			f->buf = nbuf;
-			f->cap = ncap;
-		}
-	}
-	n = cl_source_read(f->src, f->buf + f->end, f->cap - f->end);
-	if (f->on_read)
-		f->on_read(f->on_read_arg);
-	if (n < 0)
-	{
-		stream_error(f, cl_source_error(f->src));
-		return -1;
-	}
-	if (n == 0)
-	{
-		f->eof = 1;
-		return 0;
-	}
-	f->end += (size_t) n;
-	return 1;
-}
-
-/* At least n bytes from pos: 1, or 0 when the stream ends first, -1 error. */
-static int
-ensure(CLFrame *f, size_t n)
-{
-	int			r;
-
-	while (f->end - f->pos < n)
-	{
-		r = fill(f);
-		if (r <= 0)
-			return r;
-	}
-	return 1;
-}
-
-/* Skips whitespace; then rec = pos.  1: a byte at pos, 0: end, -1: error. */
-static int
-skip_ws(CLFrame *f)
-{
-	int			r;
-
-	for (;;)
-	{
-		const char *p = f->buf + f->pos;
-		const char *e = f->buf + f->end;
-
-		while (p < e && is_ws((unsigned char) *p))
-			p++;
-		f->pos = (size_t) (p - f->buf);
-		f->rec = f->pos;
-		if (p < e && (unsigned char) *p != 0xEF)
-			return 1;
-		if (p < e)
-		{
-			/* a byte order mark between records ("cat" of files saved on Windows) */
-			r = ensure(f, 3);
-			if (r < 0)
-				return -1;
-			if (f->end - f->pos >= 3 && memcmp(f->buf + f->pos, "\xEF\xBB\xBF", 3) == 0)
-			{
-				f->pos += 3;
-				continue;
-			}
-			return 1;
-		}
-		r = fill(f);
-		if (r <= 0)
-			return r;
-	}
-}
-
-/* The byte before buf[i] ('\n' at the stream start). */
-static int
-byte_before(const CLFrame *f, size_t i)
-{
-	return i > 0 ? (unsigned char) f->buf[i - 1] : f->prev_byte;
-}
-
-/*
- * Drops the kept bytes of a record too long to keep (its raw is lost).
- * Offsets relative to rec (the scanner's) are rebased by the caller.
- */
-static void
-drop_kept(CLFrame *f)
-{
-	f->rec = f->pos;
-	f->raw_lost = 1;
-}
-
-/* Fills rec's position from the current value start. */
-static void
-place(CLFrame *f, CLRecord *rec)
-{
-	rec->offset = f->base + f->rec;
-	rec->line = line_at(f, f->rec);
-}
-
-/* ----------------------------------------------------------------------
- * Errors
- * ---------------------------------------------------------------------- */
-
-static void
-make_snippet(char *out, size_t outsz, const unsigned char *b, size_t len, size_t at, size_t lo)
-{
-	size_t		start = at > lo + SNIPPET_BEFORE ? at - SNIPPET_BEFORE : lo;
-	size_t		stop = at + SNIPPET_AFTER < len ? at + SNIPPET_AFTER : len;
-	size_t		o = 0,
-				i;
-
-	while (start < at && (b[start] & 0xC0) == 0x80)
-		start++;
-	for (i = start; i < stop && o + 8 < outsz;)
-	{
-		unsigned char c = b[i];
-		int			k;
-
-		if (c >= 0x20 && c < 0x7f)
-		{
-			out[o++] = (char) c;
-			i++;
-		}
-		else if (c == '\n' || c == '\r' || c == '\t')
-		{
-			out[o++] = '\\';
-			out[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
-			i++;
-		}
-		else if (c >= 0x80 && (k = utf8_seq(b + i, stop - i)) > 0)
-		{
-			memcpy(out + o, b + i, (size_t) k);
-			o += (size_t) k;
-			i += (size_t) k;
-		}
-		else
-		{
-			o += (size_t) snprintf(out + o, outsz - o, "\\x%02x", c);
-			i++;
-		}
-	}
-	out[o] = '\0';
-}
-
-#if defined(__GNUC__)
-static void record_error(CLFrame *f, CLRecordError kind, size_t at, const char *fmt,...) __attribute__((format(printf, 4, 5)));
-#endif
-
-/* A record error at buf[at] (within the window). */
-static void
-record_error(CLFrame *f, CLRecordError kind, size_t at, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (at > f->end)
-		at = f->end;
-	if (!f->r_set)
-	{
-		/* where the bad record starts, before resync moves the window */
-		f->r_set = 1;
-		f->r_off = f->base + f->rec;
-		f->r_line = line_at(f, f->rec);
-	}
-	/* the snippet shows the same bytes whatever the read size */
-	{
-		size_t		arel = at - f->rec;
-
-		while (f->end - at < SNIPPET_AFTER && fill(f) > 0)
-			at = f->rec + arel;
-		at = f->rec + arel;
-	}
-	f->e_kind = kind;
-	va_start(ap, fmt);
-	vsnprintf(f->reason, sizeof(f->reason), fmt, ap);
-	va_end(ap);
-	f->e_off = f->base + at;
-	f->e_line = line_at(f, at);
-	make_snippet(f->snippet, sizeof(f->snippet), (const unsigned char *) f->buf, f->end, at, f->rec);
-}
-
-/* The stream ended inside an enclosing structure: one error, then the end. */
-static int
-ends_inside(CLFrame *f, const char *what)
-{
-	record_error(f, CL_ERR_TRUNCATED, f->end, "the data ends inside %s", what);
-	f->state = ST_END;
-	return CL_FRAME_RECORD_ERROR;
-}
-
-/* Hand out a parsed record whose bytes are f->buf[f->rec, f->rec + len). */
-static int
-hand_out(CLFrame *f, CLRecord *rec, json_object *obj, size_t len)
-{
-	f->obj = obj;
-	rec->raw = f->buf + f->rec;
-	rec->raw_len = len;
-	return CL_FRAME_RECORD;
-}
-
-#if defined(__GNUC__)
-static void message_error(CLFrame *f, CLRecordError kind, const char *msg, size_t len, size_t at, const char *fmt,...) __attribute__((format(printf, 6, 7)));
-#endif
-
-/* A record error inside an event's message (not in the window). */
-static void
-message_error(CLFrame *f, CLRecordError kind, const char *msg, size_t len, size_t at,
-			  const char *fmt,...)
-{
-	va_list		ap;
-
-	f->e_kind = kind;
-	va_start(ap, fmt);
-	vsnprintf(f->reason, sizeof(f->reason), fmt, ap);
-	va_end(ap);
-	f->e_off = f->env_offset;
-	f->e_line = f->env_line;
-	make_snippet(f->snippet, sizeof(f->snippet), (const unsigned char *) msg, len, at, 0);
-}
-
-/* ----------------------------------------------------------------------
- * Resynchronisation
- * ---------------------------------------------------------------------- */
-
-/*
- * From pos, finds the next '{' that starts a line or follows a '}' (blanks
- * between allowed) and stops there (resumed_at_brace), or at the end.
- * 0 or -1 (stream error).
- */
-static int
-hunt_brace(CLFrame *f)
-{
-	int			prev = byte_before(f, f->pos);
-	int			last_sig = prev;
-	int			first = 1;		/* never stop where we start */
-	int			r;
-
-	/* last significant byte before pos, within the window */
-	{
-		size_t		i = f->pos;
-
-		while (i > f->rec && is_ws((unsigned char) f->buf[i - 1]))
-			i--;
-		last_sig = i > 0 ? (unsigned char) f->buf[i - 1] : f->prev_byte;
-	}
-	for (;;)
-	{
-		while (f->pos < f->end)
-		{
-			unsigned char c = (unsigned char) f->buf[f->pos];
-
-			if (c == '{' && (prev == '\n' || last_sig == '}') && !first)
-			{
-				f->resumed_at_brace = 1;
-				return 0;
-			}
-			if (!is_ws(c))
-				last_sig = c;
-			prev = c;
-			first = 0;
-			f->pos++;
-		}
-		if (f->pos - f->rec > f->max_record)
-			drop_kept(f);
-		r = fill(f);
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return 0;
-	}
-}
-
-/* Rebases a scanner after its value start moved forward by shift bytes. */
-static void
-scan_rebase(Scan *s, size_t shift)
-{
-	s->off -= shift;
-	s->nl_off = (s->nl_off != NO_POS && s->nl_off >= shift) ? s->nl_off - shift : NO_POS;
-	s->cand = (s->cand != NO_POS && s->cand >= shift) ? s->cand - shift : NO_POS;
-}
-
-/*
- * After a validation error: scans on in skip mode to where the bad value
- * ends (or the structure is lost) and leaves pos at the resume point.
- */
-static int
-skip_value(CLFrame *f, Scan *s, size_t vstart)
-{
-	int			r;
-
-	s->validate = 0;
-	for (;;)
-	{
-		r = scan(s, (const unsigned char *) f->buf + vstart, f->end - vstart);
-		if (r == SCAN_END)
-		{
-			f->pos = vstart + s->off;
-			return 0;
-		}
-		if (r == SCAN_BROKEN)
-		{
-			f->pos = vstart + s->off;
-			if (s->broken_brace)
-			{
-				f->resumed_at_brace = 1;
-				return 0;
-			}
-			if (s->stop_nl)
-			{
-				/* ndjson: the line after (a string may have run into it) */
-				if (f->pos < f->end && f->buf[f->pos] == '\n')
-					f->pos++;
-				return 0;
-			}
-			return hunt_brace(f);
-		}
-		if (r == SCAN_ERROR)
-			continue;
-		/* SCAN_MORE: keep the record while it fits, else let it go */
-		f->pos = f->end;
-		if (f->end - f->rec > f->max_record)
-		{
-			size_t		shift = f->end - vstart;
-
-			drop_kept(f);
-			scan_rebase(s, shift);
-			vstart = f->rec;
-		}
-		{
-			size_t		vrel = vstart - f->rec;
-
-			r = fill(f);
-			vstart = f->rec + vrel;
-		}
-		if (r < 0)
-			return -1;
-		if (r == 0)
-		{
-			f->pos = f->end;
-			return 0;
-		}
-	}
-}
-
-/* Export lines: resume at the next line that starts with YYYY-MM-DDT. */
-static int	looks_like_date(const char *p);
-
-static int
-hunt_export_line(CLFrame *f)
-{
-	int			r;
-
-	for (;;)
-	{
-		char	   *nl = memchr(f->buf + f->pos, '\n', f->end - f->pos);
-
-		if (nl != NULL)
-		{
-			f->pos = (size_t) (nl - f->buf) + 1;
-			r = ensure(f, 11);
-			if (r < 0)
-				return -1;
-			if (r == 0 && f->end - f->pos < 11)
-			{
-				/* a short last line: it is no record start */
-				continue;
-			}
-			if (looks_like_date(f->buf + f->pos))
-				return 0;
-			continue;
-		}
-		f->pos = f->end;
-		if (f->pos - f->rec > f->max_record)
-			drop_kept(f);
-		r = fill(f);
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			return 0;
-	}
-}
-
-/* how read_value's scan stopped on a bad value */
-enum
-{
-	STOP_ERROR,					/* validation error; the scanner can go on */
-	STOP_BROKEN,				/* structure lost (see Scan.broken_brace) */
-	STOP_LARGE,					/* max_record_size reached mid-value */
-	STOP_EOF,					/* the data ended mid-value */
-	STOP_END					/* value complete (json-c or size error) */
-};
-
-/*
- * After a bad value starting at rec, of which s->off bytes were scanned
- * (all still in the window): leaves pos where reading resumes.
- * 0, or -1 on a stream error.
- */
-static int
-resync_value(CLFrame *f, Scan *s, int how, int export_line)
-{
-	if (export_line)
-	{
-		f->pos = f->rec;
-		return hunt_export_line(f);
-	}
-	if (f->format == CL_FORMAT_NDJSON)
-	{
-		/* the next line after the record's start, or the value's end if sooner */
-		char	   *nl = memchr(f->buf + f->rec, '\n', s->off);
-
-		f->resumed_at_brace = 0;
-		if (nl != NULL)
-		{
-			f->pos = (size_t) (nl - f->buf) + 1;
-			return 0;
-		}
-		switch (how)
-		{
-			case STOP_END:
-				f->pos = f->rec + s->off;
-				return 0;
-			case STOP_EOF:
-				f->pos = f->end;
-				return 0;
-			case STOP_BROKEN:
-				f->pos = f->rec + s->off;
-				if (f->pos < f->end && f->buf[f->pos] == '\n')
-					f->pos++;
-				return 0;
-			default:
-				s->stop_nl = 1;
-				return skip_value(f, s, f->rec);
-		}
-	}
-	switch (how)
-	{
-		case STOP_END:
-		case STOP_EOF:
-		case STOP_LARGE:
-			if (s->cand != NO_POS)
-			{
-				f->pos = f->rec + s->cand;
-				f->resumed_at_brace = 1;
-				return 0;
-			}
-			if (how == STOP_END)
-				f->pos = f->rec + s->off;
-			else if (how == STOP_EOF)
-				f->pos = f->end;
-			else
-				return skip_value(f, s, f->rec);
-			return 0;
-		case STOP_BROKEN:
-			f->pos = f->rec + s->off;
-			if (s->broken_brace)
-			{
-				f->resumed_at_brace = 1;
-				return 0;
-			}
-			if (s->cand != NO_POS)
-			{
-				f->pos = f->rec + s->cand;
-				f->resumed_at_brace = 1;
-				return 0;
-			}
-			return hunt_brace(f);
-		default:
-			return skip_value(f, s, f->rec);
-	}
-}
-
-/* ----------------------------------------------------------------------
- * Reading one value
- * ---------------------------------------------------------------------- */
-
-/*
- * Reads the value at pos (== rec; '{', '[' or '"').  parse: build the json-c
- * object into *out.  On V_OK the value is buf[rec .. pos).  On V_ERROR the
- * error is recorded and pos is where to resume.
- */
-static int
-read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_line)
-{
-	Scan		s;
-	int			r;
-	size_t		len;
-	size_t		limit = f->max_record + 1;
-
-	*out = NULL;
-	f->resumed_at_brace = 0;
-	scan_init(&s, f->max_depth, allow_nul);
-	for (;;)
-	{
-		/*
-		 * Scan no further than max_record_size + 1 bytes, so that what is
-		 * reported does not depend on how much happens to be buffered.
-		 */
-		size_t		have = f->end - f->rec;
-
-		r = scan(&s, (const unsigned char *) f->buf + f->rec, have < limit ? have : limit);
-		if (r == SCAN_END)
-			break;
-		if (r == SCAN_ERROR || r == SCAN_BROKEN)
-		{
-			record_error(f, s.err, f->rec + s.err_off, "%s", s.why);
-			r = resync_value(f, &s, r == SCAN_ERROR ? STOP_ERROR : STOP_BROKEN, export_line);
-			return r < 0 ? V_STREAM : V_ERROR;
-		}
-		/* SCAN_MORE */
-		if (s.off >= limit)
-		{
-			record_error(f, CL_ERR_TOO_LARGE, f->rec,
-						 "record larger than max_record_size (%zu bytes)", f->max_record);
-			f->raw_lost = 1;	/* never handed out, however much was read */
-			r = resync_value(f, &s, STOP_LARGE, export_line);
-			return r < 0 ? V_STREAM : V_ERROR;
-		}
-		f->pos = f->end;
-		r = fill(f);
-		if (r < 0)
-			return V_STREAM;
-		if (r == 0)
-		{
-			record_error(f, CL_ERR_TRUNCATED, f->end, "the data ends inside this record");
-			r = resync_value(f, &s, STOP_EOF, export_line);
-			return r < 0 ? V_STREAM : V_ERROR;
-		}
-	}
-	len = s.off;
-	f->pos = f->rec + len;
-	if (len > f->max_record)
-	{
-		record_error(f, CL_ERR_TOO_LARGE, f->rec,
-					 "record larger than max_record_size (%zu bytes)", f->max_record);
-		f->raw_lost = 1;
-		r = resync_value(f, &s, STOP_END, export_line);
-		return r < 0 ? V_STREAM : V_ERROR;
-	}
-	if (parse)
-	{
-		json_object *obj;
-		enum json_tokener_error jerr;
-
-		json_tokener_reset(f->tok);
-		obj = json_tokener_parse_ex(f->tok, f->buf + f->rec, (int) len);
-		jerr = json_tokener_get_error(f->tok);
-		if (obj == NULL || jerr != json_tokener_success || json_tokener_get_parse_end(f->tok) != len)
-		{
-			size_t		at = json_tokener_get_parse_end(f->tok);
-
-			json_object_put(obj);
-			record_error(f, jerr == json_tokener_error_depth ? CL_ERR_DEPTH : CL_ERR_SYNTAX,
-						 f->rec + (at < len ? at : len), "invalid JSON: %s",
-						 jerr == json_tokener_success || jerr == json_tokener_continue ?
-						 "incomplete value" : json_tokener_error_desc(jerr));
-			r = resync_value(f, &s, STOP_END, export_line);
-			return r < 0 ? V_STREAM : V_ERROR;
-		}
-		*out = obj;
-	}
-	return V_OK;
-}
-
-/*
- * Skips a scalar that is not a record (number, literal, garbage) up to the
- * next delimiter; for garbage between top-level records, to the next '{'.
- */
-static int
-skip_scalar(CLFrame *f, int in_array)
-{
-	int			r;
-
-	f->resumed_at_brace = 0;
-	if (!in_array)
-		return hunt_brace(f);
-	for (;;)
-	{
-		while (f->pos < f->end)
-		{
-			unsigned char c = (unsigned char) f->buf[f->pos];
-
-			if (c == ',' || c == ']' || c == '}' || c == '{' || c == '[' || c == '"' || is_ws(c))
-				return 0;
-			f->pos++;
-		}
-		if (f->pos - f->rec > f->max_record)
-			drop_kept(f);
-		r = fill(f);
-		if (r <= 0)
-			return r;
-	}
-}
-
-/* ----------------------------------------------------------------------
- * Messages inside CloudWatch envelopes
- * ---------------------------------------------------------------------- */
-
-/* Parses a message string as a record.  0 ok (*out), -1 record error. */
-static int
-parse_message(CLFrame *f, const char *msg, size_t len, json_object **out, long idx)
-{
-	Scan		s;
-	size_t		i = 0,
-				j;
-	int			r;
-	json_object *obj;
-
-	*out = NULL;
-	while (i < len && is_ws((unsigned char) msg[i]))
-		i++;
-	if (i == len)
-	{
-		message_error(f, CL_ERR_NOT_OBJECT, msg, len, 0, "event %ld: the message is empty", idx);
-		return -1;
-	}
-	if (msg[i] != '{')
-	{
-		message_error(f, CL_ERR_NOT_OBJECT, msg, len, i, "event %ld: the message is not a JSON object", idx);
-		return -1;
-	}
-	scan_init(&s, f->max_depth, 0);
-	r = scan(&s, (const unsigned char *) msg + i, len - i);
-	if (r == SCAN_ERROR || r == SCAN_BROKEN)
-	{
-		message_error(f, s.err, msg, len, i + s.err_off, "event %ld: %s", idx, s.why);
-		return -1;
-	}
-	if (r == SCAN_MORE)
-	{
-		message_error(f, CL_ERR_TRUNCATED, msg, len, len, "event %ld: the message ends inside its JSON object", idx);
-		return -1;
-	}
-	for (j = i + s.off; j < len; j++)
-		if (!is_ws((unsigned char) msg[j]))
-		{
-			message_error(f, CL_ERR_SYNTAX, msg, len, j, "event %ld: text after the JSON object in the message", idx);
-			return -1;
-		}
-	json_tokener_reset(f->tok);
-	obj = json_tokener_parse_ex(f->tok, msg + i, (int) s.off);
-	if (obj == NULL || json_tokener_get_error(f->tok) != json_tokener_success ||
-		json_tokener_get_parse_end(f->tok) != s.off)
-	{
-		enum json_tokener_error jerr = json_tokener_get_error(f->tok);
-
-		json_object_put(obj);
-		message_error(f, jerr == json_tokener_error_depth ? CL_ERR_DEPTH : CL_ERR_SYNTAX, msg, len,
-					  i + json_tokener_get_parse_end(f->tok), "event %ld: invalid JSON: %s", idx,
-					  jerr == json_tokener_success || jerr == json_tokener_continue ?
-					  "incomplete value" : json_tokener_error_desc(jerr));
-		return -1;
-	}
-	*out = obj;
-	return 0;
-}
-
-static const char *
-get_string(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return NULL;
-}
-
-static int
-get_int64(json_object *o, const char *key, int64_t *val)
-{
-	json_object *v;
-
-	if (o && json_object_object_get_ex(o, key, &v) &&
-		(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
-	{
-		*val = json_object_get_int64(v);
-		return 1;
-	}
-	return 0;
-}
-
-/* ----------------------------------------------------------------------
- * Export lines: "2021-04-13T00:14:31.581Z <message>"
- * ---------------------------------------------------------------------- */
-
-static int
-dig(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* YYYY-MM-DDT at p (11 bytes readable) */
-static int
-looks_like_date(const char *p)
-{
-	return dig(p[0]) && dig(p[1]) && dig(p[2]) && dig(p[3]) && p[4] == '-' &&
-		dig(p[5]) && dig(p[6]) && p[7] == '-' && dig(p[8]) && dig(p[9]) && p[10] == 'T';
-}
-
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t		era;
-	int64_t		yoe,
-				doy,
-				doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/*
- * Parses YYYY-MM-DDTHH:MM:SS[.fff...]Z followed by a space; returns the
- * length of the timestamp (without the space), or 0.
- */
-static size_t
-parse_export_ts(const char *p, size_t n, int64_t *ms)
-{
-	int			y,
-				mo,
-				d,
-				h,
-				mi,
-				sec,
-				frac = 0,
-				fd = 0;
-	size_t		i;
-	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-	if (n < 21 || !looks_like_date(p))
-		return 0;
-	if (!(dig(p[11]) && dig(p[12]) && p[13] == ':' && dig(p[14]) && dig(p[15]) &&
-		  p[16] == ':' && dig(p[17]) && dig(p[18])))
-		return 0;
-	y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
-	mo = (p[5] - '0') * 10 + (p[6] - '0');
-	d = (p[8] - '0') * 10 + (p[9] - '0');
-	h = (p[11] - '0') * 10 + (p[12] - '0');
-	mi = (p[14] - '0') * 10 + (p[15] - '0');
-	sec = (p[17] - '0') * 10 + (p[18] - '0');
-	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 59)
-		return 0;
-	if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 0;
-	i = 19;
-	if (i < n && p[i] == '.')
-	{
-		i++;
-		while (i < n && dig(p[i]))
-		{
-			if (fd < 3)
-			{
-				frac = frac * 10 + (p[i] - '0');
-				fd++;
-			}
-			i++;
-		}
-		if (i == 20)
-			return 0;
-		while (fd < 3)
-		{
-			frac *= 10;
-			fd++;
-		}
-	}
-	if (i + 1 >= n || p[i] != 'Z' || p[i + 1] != ' ')
-		return 0;
-	*ms = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) * 1000) + frac;
-	return i + 1;
-}
-
-static int
-next_export(CLFrame *f, CLRecord *rec)
-{
-	int			r;
-	size_t		avail,
-				tslen;
-	int64_t		ms = 0;
-	json_object *obj;
-
-	for (;;)
-	{
-		r = skip_ws(f);
-		if (r < 0)
-			return CL_FRAME_STREAM_ERROR;
-		if (r == 0)
-		{
-			f->state = ST_END;
-			return CL_FRAME_END;
-		}
-		/* the prefix and a little more in the window */
-		if (ensure(f, 64) < 0)
-			return CL_FRAME_STREAM_ERROR;
-		avail = f->end - f->pos;
-		if (avail < 11 || !looks_like_date(f->buf + f->pos))
-		{
-			record_error(f, CL_ERR_TIMESTAMP, f->pos, "export line without a timestamp prefix");
-			if (hunt_export_line(f) < 0)
-				return CL_FRAME_STREAM_ERROR;
-			return CL_FRAME_RECORD_ERROR;
-		}
-		/* at most 64 bytes, whatever is buffered: the same answer every time */
-		tslen = parse_export_ts(f->buf + f->pos, avail < 64 ? avail : 64, &ms);
-		if (tslen == 0)
-		{
-			record_error(f, CL_ERR_TIMESTAMP, f->pos,
-						 "invalid timestamp prefix (expected YYYY-MM-DDTHH:MM:SS[.fff]Z and a space)");
-			if (hunt_export_line(f) < 0)
-				return CL_FRAME_STREAM_ERROR;
-			return CL_FRAME_RECORD_ERROR;
-		}
-		rec->has_event_timestamp = 1;
-		rec->event_timestamp = ms;
-		f->pos += tslen + 1;
-		for (;;)
-		{
-			while (f->pos < f->end && (f->buf[f->pos] == ' ' || f->buf[f->pos] == '\t'))
-				f->pos++;
-			if (f->pos < f->end || f->eof)
-				break;
-			if (fill(f) < 0)
-				return CL_FRAME_STREAM_ERROR;
-		}
-		f->rec = f->pos;
-		place(f, rec);
-		if (f->pos >= f->end || f->buf[f->pos] != '{')
-		{
-			record_error(f, CL_ERR_NOT_OBJECT, f->pos, "the message is not a JSON object");
-			if (hunt_export_line(f) < 0)
-				return CL_FRAME_STREAM_ERROR;
-			return CL_FRAME_RECORD_ERROR;
-		}
-		r = read_value(f, 1, 0, &obj, 1);
-		if (r == V_STREAM)
-			return CL_FRAME_STREAM_ERROR;
-		if (r == V_ERROR)
-			return CL_FRAME_RECORD_ERROR;
-		/* the rest of the line must be blank */
-		{
-			size_t		vlen = f->pos - f->rec;
-
-			for (;;)
-			{
-				while (f->pos < f->end && f->buf[f->pos] != '\n' && is_ws((unsigned char) f->buf[f->pos]))
-					f->pos++;
-				if (f->pos < f->end || f->eof)
-					break;
-				r = fill(f);
-				if (r < 0)
-				{
-					json_object_put(obj);
-					return CL_FRAME_STREAM_ERROR;
-				}
-			}
-			if (f->pos < f->end && f->buf[f->pos] != '\n')
-			{
-				json_object_put(obj);
-				record_error(f, CL_ERR_SYNTAX, f->pos, "text after the JSON message");
-				if (hunt_export_line(f) < 0)
-					return CL_FRAME_STREAM_ERROR;
-				return CL_FRAME_RECORD_ERROR;
-			}
-			return hand_out(f, rec, obj, vlen);
-		}
-	}
-}
-
-/* ----------------------------------------------------------------------
  * Format detection
  * ---------------------------------------------------------------------- */
 
-/* Top-level keys of the object at p: subscription, filter-log-events or neither. */
+/*
+ * Format detection under auto, for a stream that starts with '{': walks the
+ * top-level keys of the first object (up to SNIFF_WINDOW bytes, strings and
+ * nesting aware, no parse) and answers subscription (messageType or logGroup
+ * with logEvents), filter_log_events (an "events" key whose value is an
+ * array) or concatenated (anything else, ndjson decided later).  Hand-rolled
+ * because the first object may be larger than the window and need not be
+ * valid: detection must not fail where reading the records would succeed.
+ */
 static CLFormat
 sniff_object(const unsigned char *p, size_t n)
 {
@@ -1659,7 +207,7 @@ sniff_object(const unsigned char *p, size_t n)
 			return CL_FORMAT_CLOUDWATCH_SUBSCRIPTION;
 		if (events_key == 2)
 		{
-			if (is_ws(c))
+			if (fr_is_ws(c))
 				continue;
 			if (c == '[')
 				return CL_FORMAT_FILTER_LOG_EVENTS;
@@ -1706,13 +254,19 @@ sniff_object(const unsigned char *p, size_t n)
 	return CL_FORMAT_CONCATENATED;
 }
 
-/* First call: byte order mark, detection.  0, or -1 on a stream error. */
+/*
+ * ST_START, the first call: skips a byte order mark and, under auto, picks
+ * the format from the first significant byte: '[' an array, '{' an object
+ * whose keys tell (sniff_object), a YYYY-MM-DDT line an export, anything
+ * else concatenated.  ndjson is told apart from concatenated only after the
+ * first record (check_ndjson).  0, or -1 on a stream error.
+ */
 static int
-start(CLFrame *f)
+detect_format(CLFrame *f)
 {
 	int			r;
 
-	r = ensure(f, 3);
+	r = fr_ensure_bytes(f, 3);
 	if (r < 0)
 		return -1;
 	if (f->end - f->pos >= 3 && memcmp(f->buf + f->pos, "\xEF\xBB\xBF", 3) == 0)
@@ -1720,7 +274,7 @@ start(CLFrame *f)
 	f->format = f->requested;
 	if (f->requested == CL_FORMAT_AUTO)
 	{
-		r = skip_ws(f);
+		r = fr_skip_ws(f);
 		if (r < 0)
 			return -1;
 		if (r > 0)
@@ -1732,15 +286,15 @@ start(CLFrame *f)
 			else if (c == '{')
 			{
 				/* a stream error here surfaces when those bytes are needed */
-				while (f->end - f->pos < SNIFF_WINDOW && fill(f) > 0)
+				while (f->end - f->pos < SNIFF_WINDOW && fr_read_more(f) > 0)
 					;
 				f->format = sniff_object((const unsigned char *) f->buf + f->pos, f->end - f->pos);
 			}
 			else
 			{
-				if (ensure(f, 11) < 0)
+				if (fr_ensure_bytes(f, 11) < 0)
 					return -1;
-				if (f->end - f->pos >= 11 && looks_like_date(f->buf + f->pos))
+				if (f->end - f->pos >= 11 && fr_looks_like_date(f->buf + f->pos))
 					f->format = CL_FORMAT_CLOUDWATCH_EXPORT;
 				else
 					f->format = CL_FORMAT_CONCATENATED;
@@ -1752,7 +306,12 @@ start(CLFrame *f)
 	return 0;
 }
 
-/* auto: say ndjson when the first record is one line ended by a line break */
+/*
+ * Under auto, after the first top-level record buf[vstart .. vend): if it
+ * was one line ended by a line break (or the end), the stream is ndjson.
+ * That matters only for errors: a bad ndjson record is skipped to the next
+ * line, while in a concatenated stream it is skipped by structure.
+ */
 static void
 check_ndjson(CLFrame *f, size_t vstart, size_t vend)
 {
@@ -1771,7 +330,7 @@ check_ndjson(CLFrame *f, size_t vstart, size_t vend)
 		{
 			size_t		irel = i - f->rec;
 
-			if (fill(f) <= 0)
+			if (fr_read_more(f) <= 0)
 				break;
 			i = f->rec + irel;
 		}
@@ -1781,119 +340,13 @@ check_ndjson(CLFrame *f, size_t vstart, size_t vend)
 }
 
 /* ----------------------------------------------------------------------
- * The driver
+ * The states of the JSON formats, and the dispatcher
  * ---------------------------------------------------------------------- */
-
-static void
-drop_holder(CLFrame *f)
-{
-	json_object_put(f->holder);
-	f->holder = NULL;
-	f->events = NULL;
-	f->log_group = f->log_stream = NULL;
-	f->ev_i = f->ev_n = 0;
-}
-
-/* The next event of the current subscription envelope. */
-static int
-next_sub_event(CLFrame *f, CLRecord *rec)
-{
-	json_object *ev = json_object_array_get_idx(f->events, f->ev_i);
-	json_object *m;
-	long		idx = (long) f->ev_i++;
-	int64_t		ts;
-
-	rec->offset = f->env_offset;
-	rec->line = f->env_line;
-	rec->event_index = idx;
-	rec->log_group = f->log_group;
-	rec->log_stream = f->log_stream;
-	rec->event_id = get_string(ev, "id");
-	if (get_int64(ev, "timestamp", &ts))
-	{
-		rec->has_event_timestamp = 1;
-		rec->event_timestamp = ts;
-	}
-	if (!json_object_is_type(ev, json_type_object) ||
-		!json_object_object_get_ex(ev, "message", &m) || !json_object_is_type(m, json_type_string))
-	{
-		message_error(f, CL_ERR_ENVELOPE, "", 0, 0, "event %ld: logEvents entry without a message string", idx);
-		return CL_FRAME_RECORD_ERROR;
-	}
-	rec->raw = json_object_get_string(m);
-	rec->raw_len = (size_t) json_object_get_string_len(m);
-	if (parse_message(f, rec->raw, rec->raw_len, &f->obj, idx) < 0)
-		return CL_FRAME_RECORD_ERROR;
-	return CL_FRAME_RECORD;
-}
-
-/* A parsed subscription envelope at buf[rec .. pos): set up its events. */
-static int
-open_envelope(CLFrame *f, json_object *env, CLRecord *rec)
-{
-	const char *type = get_string(env, "messageType");
-	json_object *events;
-
-	f->holder = env;
-	if (type != NULL && strcmp(type, "CONTROL_MESSAGE") == 0)
-	{
-		drop_holder(f);
-		return 0;
-	}
-	if (!json_object_object_get_ex(env, "logEvents", &events) ||
-		!json_object_is_type(events, json_type_array))
-	{
-		record_error(f, CL_ERR_ENVELOPE, f->rec, "subscription envelope without a logEvents array");
-		drop_holder(f);
-		return -1;
-	}
-	f->events = events;
-	f->ev_i = 0;
-	f->ev_n = json_object_array_length(events);
-	f->log_group = get_string(env, "logGroup");
-	f->log_stream = get_string(env, "logStream");
-	f->env_offset = f->base + f->rec;
-	f->env_line = line_at(f, f->rec);
-	f->state = ST_ENV_EVENTS;
-	return 0;
-}
-
-/* A parsed filter-log-events event object: its message is the record. */
-static int
-fle_event(CLFrame *f, json_object *ev, CLRecord *rec, long idx)
-{
-	json_object *m;
-	int64_t		v;
-
-	f->holder = ev;
-	f->env_offset = rec->offset;
-	f->env_line = rec->line;
-	rec->event_index = idx;
-	rec->log_stream = get_string(ev, "logStreamName");
-	rec->event_id = get_string(ev, "eventId");
-	if (get_int64(ev, "timestamp", &v))
-	{
-		rec->has_event_timestamp = 1;
-		rec->event_timestamp = v;
-	}
-	if (get_int64(ev, "ingestionTime", &v))
-		rec->ingestion_time = v;
-	if (!json_object_object_get_ex(ev, "message", &m) || !json_object_is_type(m, json_type_string))
-	{
-		message_error(f, CL_ERR_ENVELOPE, "", 0, 0, "event %ld: events entry without a message string", idx);
-		f->e_off = rec->offset;
-		return CL_FRAME_RECORD_ERROR;
-	}
-	rec->raw = json_object_get_string(m);
-	rec->raw_len = (size_t) json_object_get_string_len(m);
-	if (parse_message(f, rec->raw, rec->raw_len, &f->obj, idx) < 0)
-		return CL_FRAME_RECORD_ERROR;
-	return CL_FRAME_RECORD;
-}
 
 /*
  * Skips the value at pos ('{', '[' or '"') after an error was recorded for
- * it, keeping that error (not whatever is wrong inside).  0, or -1.
+ * it, keeping that error (not whatever is wrong inside, which the skip may
+ * find and record).  0, or -1 on a stream error.
  */
 static int
 skip_keeping_error(CLFrame *f)
@@ -1908,7 +361,7 @@ skip_keeping_error(CLFrame *f)
 
 	memcpy(saved_reason, f->reason, sizeof(saved_reason));
 	memcpy(saved_snippet, f->snippet, sizeof(saved_snippet));
-	r = read_value(f, 0, 1, &dummy, 0);
+	r = fr_read_value(f, 0, 1, &dummy, 0);
 	memcpy(f->reason, saved_reason, sizeof(saved_reason));
 	memcpy(f->snippet, saved_snippet, sizeof(saved_snippet));
 	f->e_kind = k;
@@ -1917,313 +370,287 @@ skip_keeping_error(CLFrame *f)
 	return r == V_STREAM ? -1 : 0;
 }
 
-/* A value that is not an object where a record belongs. */
+/*
+ * A value that is not an object where a record belongs (what_expected:
+ * "record", "array element", "event"): one error naming what it is.  An
+ * array or a string is skipped whole; a number or a literal is skipped as a
+ * token; other bytes (garbage) up to the next likely record (in an array,
+ * to the next delimiter).  0, or -1 on a stream error.
+ */
 static int
 not_object(CLFrame *f, int in_array, const char *what_expected)
 {
 	unsigned char c = (unsigned char) f->buf[f->pos];
 	const char *what = c == '[' ? "an array" : c == '"' ? "a string" :
-		(dig((char) c) || c == '-') ? "a number" : (c == 't' || c == 'f' || c == 'n') ? "a literal" : NULL;
+		(fr_is_digit((char) c) || c == '-') ? "a number" : (c == 't' || c == 'f' || c == 'n') ? "a literal" : NULL;
 
 	if (what == NULL)
-		record_error(f, CL_ERR_SYNTAX, f->pos, "unexpected character where %s should start", what_expected);
+		fr_record_error(f, CL_ERR_SYNTAX, f->pos, "unexpected character where %s should start", what_expected);
 	else
-		record_error(f, CL_ERR_NOT_OBJECT, f->pos, "%s is %s, not a JSON object", what_expected, what);
+		fr_record_error(f, CL_ERR_NOT_OBJECT, f->pos, "%s is %s, not a JSON object", what_expected, what);
 	if (c == '[' || c == '"')
 		return skip_keeping_error(f);	/* the first problem: not an object */
 	/* a number or literal: skip the token; anything else: to the next record */
-	return skip_scalar(f, in_array || what != NULL) < 0 ? -1 : 0;
+	return fr_skip_scalar(f, in_array || what != NULL) < 0 ? -1 : 0;
 }
 
+/*
+ * ST_TOP under format array: the next top-level value must open an array,
+ * whose elements are the records (ST_ARR_FIRST).  Anything else is one
+ * error: an object or a string is skipped whole (so that its insides do not
+ * produce errors of their own), other bytes up to the next likely record.
+ */
 static int
-next_record(CLFrame *f, CLRecord *rec)
+open_top_array(CLFrame *f, unsigned char c)
+{
+	if (c == '[')
+	{
+		f->pos++;
+		f->state = ST_ARR_FIRST;
+		f->arr_kind = ARR_RECORDS;
+		f->arr_index = 0;
+		return FR_CONTINUE;
+	}
+	if (c == '{' || c == '"')
+	{
+		fr_record_error(f, CL_ERR_NOT_OBJECT, f->pos, "expected a JSON array (format array)");
+		if (skip_keeping_error(f) < 0)
+			return CL_FRAME_STREAM_ERROR;
+	}
+	else
+	{
+		fr_record_error(f, CL_ERR_SYNTAX, f->pos, "expected '[' (format array)");
+		if (fr_hunt_brace(f) < 0)
+			return CL_FRAME_STREAM_ERROR;
+	}
+	return CL_FRAME_RECORD_ERROR;
+}
+
+/*
+ * ST_TOP: between top-level values.  For ndjson, concatenated and
+ * subscription streams the value is an object, read whole and either handed
+ * out (a record) or opened as an envelope (its events come next, from
+ * ST_ENV_EVENTS); arrays and filter-log-events output open their own states.
+ * Under auto, the first record decides between ndjson and concatenated
+ * (check_ndjson), which changes how a later bad record is skipped.
+ */
+static int
+next_top(CLFrame *f, CLRecord *rec)
 {
 	int			r;
 	unsigned char c;
 	json_object *obj;
+
+	r = fr_skip_ws(f);
+	if (r < 0)
+		return CL_FRAME_STREAM_ERROR;
+	if (r == 0)
+	{
+		f->state = ST_END;
+		return CL_FRAME_END;
+	}
+	c = (unsigned char) f->buf[f->pos];
+	fr_set_record_position(f, rec);
+	if (f->format == CL_FORMAT_ARRAY)
+		return open_top_array(f, c);
+	if (f->format == CL_FORMAT_FILTER_LOG_EVENTS)
+		return fr_open_fle_output(f, rec, c);
+	if (c != '{')
+	{
+		if (not_object(f, 0, "record") < 0)
+			return CL_FRAME_STREAM_ERROR;
+		return CL_FRAME_RECORD_ERROR;
+	}
+	r = fr_read_value(f, 1, f->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION, &obj, 0);
+	if (r == V_STREAM)
+		return CL_FRAME_STREAM_ERROR;
+	if (r == V_ERROR)
+		return CL_FRAME_RECORD_ERROR;
+	if (f->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION)
+	{
+		if (fr_open_envelope(f, obj, rec) < 0)
+			return CL_FRAME_RECORD_ERROR;
+		return FR_CONTINUE;
+	}
+	if (!f->ndjson_checked)
+	{
+		size_t		vlen = f->pos - f->rec;
+
+		check_ndjson(f, f->rec, f->pos);
+		f->pos = f->rec + vlen;
+	}
+	return fr_hand_out(f, rec, obj, f->pos - f->rec);
+}
+
+/*
+ * ST_ARR_FIRST (just after '[') and ST_ARR_NEXT (after an element): ']'
+ * closes the array, back to the top (or, for the events array of
+ * filter-log-events output, to the members of its object); otherwise an
+ * element comes, after a ',' unless it is the first.  A missing ',' is one
+ * error, and reading goes on with the element (or the next '{').
+ */
+static int
+next_array_separator(CLFrame *f, CLRecord *rec)
+{
+	int			r;
+	unsigned char c;
+
+	r = fr_skip_ws(f);
+	if (r < 0)
+		return CL_FRAME_STREAM_ERROR;
+	if (r == 0)
+		return fr_ends_inside(f, "the array");
+	c = (unsigned char) f->buf[f->pos];
+	if (c == ']')
+	{
+		f->pos++;
+		f->state = f->arr_kind == ARR_FLE_EVENTS ? ST_FLE_AFTER : ST_TOP;
+		return FR_CONTINUE;
+	}
+	if (f->state == ST_ARR_FIRST)
+	{
+		f->state = ST_ARR_ELEM;
+		return FR_CONTINUE;
+	}
+	if (c == ',')
+	{
+		f->pos++;
+		f->state = ST_ARR_ELEM;
+		return FR_CONTINUE;
+	}
+	fr_set_record_position(f, rec);
+	fr_record_error(f, CL_ERR_SYNTAX, f->pos, "expected ',' or ']' after an array element");
+	if (c != '{')
+	{
+		f->pos++;
+		if (fr_hunt_brace(f) < 0)
+			return CL_FRAME_STREAM_ERROR;
+	}
+	f->state = ST_ARR_ELEM;
+	return CL_FRAME_RECORD_ERROR;
+}
+
+/*
+ * ST_ARR_ELEM: one array element, read whole.  Under format array it is
+ * the record; in filter-log-events output it is an event object whose
+ * message is the record (fr_fle_event).  Elements are read one at a time,
+ * so an array of any size takes the memory of one element.  After a bad
+ * element that ended at a '{' starting a new record, that '{' is the next
+ * element (no ',' expected before it).
+ */
+static int
+next_array_element(CLFrame *f, CLRecord *rec)
+{
+	int			r;
+	unsigned char c;
+	json_object *obj;
+	long		idx;
+
+	r = fr_skip_ws(f);
+	if (r < 0)
+		return CL_FRAME_STREAM_ERROR;
+	if (r == 0)
+		return fr_ends_inside(f, "the array");
+	c = (unsigned char) f->buf[f->pos];
+	fr_set_record_position(f, rec);
+	idx = f->arr_index++;
+	if (c == ']')
+	{
+		fr_record_error(f, CL_ERR_SYNTAX, f->pos, "a ',' before ']' in an array");
+		f->state = ST_ARR_NEXT;
+		return CL_FRAME_RECORD_ERROR;
+	}
+	if (c != '{')
+	{
+		if (not_object(f, 1, f->arr_kind == ARR_FLE_EVENTS ? "event" : "array element") < 0)
+			return CL_FRAME_STREAM_ERROR;
+		f->state = ST_ARR_NEXT;
+		return CL_FRAME_RECORD_ERROR;
+	}
+	r = fr_read_value(f, 1, f->arr_kind == ARR_FLE_EVENTS, &obj, 0);
+	if (r == V_STREAM)
+		return CL_FRAME_STREAM_ERROR;
+	if (r == V_ERROR)
+	{
+		f->state = f->resumed_at_brace ? ST_ARR_ELEM : ST_ARR_NEXT;
+		return CL_FRAME_RECORD_ERROR;
+	}
+	f->state = ST_ARR_NEXT;
+	if (f->arr_kind == ARR_FLE_EVENTS)
+		return fr_fle_event(f, obj, rec, idx);
+	return fr_hand_out(f, rec, obj, f->pos - f->rec);
+}
+
+/*
+ * The next record or record error: runs the state functions above (and
+ * fr_next_export for export lines) until one of them has something to
+ * return; FR_CONTINUE means the state changed and the next one goes on.
+ */
+static int
+next_record(CLFrame *f, CLRecord *rec)
+{
+	int			r;
 
 	for (;;)
 	{
 		switch (f->state)
 		{
 			case ST_START:
-				if (start(f) < 0)
-					return CL_FRAME_STREAM_ERROR;
-				continue;
-
-			case ST_EXPORT:
-				return next_export(f, rec);
-
-			case ST_ENV_EVENTS:
-				if (f->ev_i < f->ev_n)
-					return next_sub_event(f, rec);
-				drop_holder(f);
-				f->state = ST_TOP;
-				continue;
-
+				r = detect_format(f) < 0 ? CL_FRAME_STREAM_ERROR : FR_CONTINUE;
+				break;
 			case ST_TOP:
-				r = skip_ws(f);
-				if (r < 0)
-					return CL_FRAME_STREAM_ERROR;
-				if (r == 0)
-				{
-					f->state = ST_END;
-					return CL_FRAME_END;
-				}
-				c = (unsigned char) f->buf[f->pos];
-				place(f, rec);
-				if (f->format == CL_FORMAT_ARRAY)
-				{
-					if (c == '[')
-					{
-						f->pos++;
-						f->state = ST_ARR_FIRST;
-						f->arr_kind = ARR_RECORDS;
-						f->arr_index = 0;
-						continue;
-					}
-					if (c == '{' || c == '"')
-					{
-						record_error(f, CL_ERR_NOT_OBJECT, f->pos, "expected a JSON array (format array)");
-						if (skip_keeping_error(f) < 0)
-							return CL_FRAME_STREAM_ERROR;
-					}
-					else
-					{
-						record_error(f, CL_ERR_SYNTAX, f->pos, "expected '[' (format array)");
-						if (hunt_brace(f) < 0)
-							return CL_FRAME_STREAM_ERROR;
-					}
-					return CL_FRAME_RECORD_ERROR;
-				}
-				if (f->format == CL_FORMAT_FILTER_LOG_EVENTS)
-				{
-					if (c == '{')
-					{
-						f->env_offset = rec->offset;
-						f->env_line = rec->line;
-						f->fle_saw_events = 0;
-						f->pos++;
-						f->state = ST_FLE_OPEN;
-						continue;
-					}
-					record_error(f, CL_ERR_ENVELOPE, f->pos, "expected '{' of filter-log-events output");
-					f->pos++;
-					if (hunt_brace(f) < 0)
-						return CL_FRAME_STREAM_ERROR;
-					return CL_FRAME_RECORD_ERROR;
-				}
-				if (c != '{')
-				{
-					if (not_object(f, 0, "record") < 0)
-						return CL_FRAME_STREAM_ERROR;
-					return CL_FRAME_RECORD_ERROR;
-				}
-				r = read_value(f, 1, f->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION, &obj, 0);
-				if (r == V_STREAM)
-					return CL_FRAME_STREAM_ERROR;
-				if (r == V_ERROR)
-					return CL_FRAME_RECORD_ERROR;
-				if (f->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION)
-				{
-					if (open_envelope(f, obj, rec) < 0)
-						return CL_FRAME_RECORD_ERROR;
-					continue;
-				}
-				if (!f->ndjson_checked)
-				{
-					size_t		vlen = f->pos - f->rec;
-
-					check_ndjson(f, f->rec, f->pos);
-					f->pos = f->rec + vlen;
-				}
-				return hand_out(f, rec, obj, f->pos - f->rec);
-
+				r = next_top(f, rec);
+				break;
 			case ST_ARR_FIRST:
 			case ST_ARR_NEXT:
-				r = skip_ws(f);
-				if (r < 0)
-					return CL_FRAME_STREAM_ERROR;
-				if (r == 0)
-					return ends_inside(f, "the array");
-				c = (unsigned char) f->buf[f->pos];
-				if (c == ']')
-				{
-					f->pos++;
-					f->state = f->arr_kind == ARR_FLE_EVENTS ? ST_FLE_AFTER : ST_TOP;
-					continue;
-				}
-				if (f->state == ST_ARR_FIRST)
-				{
-					f->state = ST_ARR_ELEM;
-					continue;
-				}
-				if (c == ',')
-				{
-					f->pos++;
-					f->state = ST_ARR_ELEM;
-					continue;
-				}
-				place(f, rec);
-				record_error(f, CL_ERR_SYNTAX, f->pos, "expected ',' or ']' after an array element");
-				if (c != '{')
-				{
-					f->pos++;
-					if (hunt_brace(f) < 0)
-						return CL_FRAME_STREAM_ERROR;
-				}
-				f->state = ST_ARR_ELEM;
-				return CL_FRAME_RECORD_ERROR;
-
+				r = next_array_separator(f, rec);
+				break;
 			case ST_ARR_ELEM:
-				r = skip_ws(f);
-				if (r < 0)
-					return CL_FRAME_STREAM_ERROR;
-				if (r == 0)
-					return ends_inside(f, "the array");
-				c = (unsigned char) f->buf[f->pos];
-				place(f, rec);
-				rec->event_index = f->arr_index++;
-				if (c == ']')
-				{
-					record_error(f, CL_ERR_SYNTAX, f->pos, "a ',' before ']' in an array");
-					f->state = ST_ARR_NEXT;
-					return CL_FRAME_RECORD_ERROR;
-				}
-				if (c != '{')
-				{
-					if (not_object(f, 1, f->arr_kind == ARR_FLE_EVENTS ? "event" : "array element") < 0)
-						return CL_FRAME_STREAM_ERROR;
-					f->state = ST_ARR_NEXT;
-					return CL_FRAME_RECORD_ERROR;
-				}
-				r = read_value(f, 1, f->arr_kind == ARR_FLE_EVENTS, &obj, 0);
-				if (r == V_STREAM)
-					return CL_FRAME_STREAM_ERROR;
-				if (r == V_ERROR)
-				{
-					f->state = f->resumed_at_brace ? ST_ARR_ELEM : ST_ARR_NEXT;
-					return CL_FRAME_RECORD_ERROR;
-				}
-				f->state = ST_ARR_NEXT;
-				if (f->arr_kind == ARR_FLE_EVENTS)
-					return fle_event(f, obj, rec, rec->event_index);
-				return hand_out(f, rec, obj, f->pos - f->rec);
-
+				r = next_array_element(f, rec);
+				break;
 			case ST_FLE_OPEN:
 			case ST_FLE_KEY:
 			case ST_FLE_AFTER:
-				r = skip_ws(f);
-				if (r < 0)
-					return CL_FRAME_STREAM_ERROR;
-				if (r == 0)
-					return ends_inside(f, "the filter-log-events output");
-				c = (unsigned char) f->buf[f->pos];
-				if (c == '}' && f->state != ST_FLE_KEY)
-				{
-					f->pos++;
-					f->state = ST_TOP;
-					if (f->fle_saw_events)
-						continue;
-					record_error(f, CL_ERR_ENVELOPE, f->pos - 1, "filter-log-events output without an events array");
-					rec->offset = f->env_offset;
-					rec->line = f->env_line;
-					return CL_FRAME_RECORD_ERROR;
-				}
-				if (f->state == ST_FLE_AFTER)
-				{
-					if (c == ',')
-					{
-						f->pos++;
-						f->state = ST_FLE_KEY;
-						continue;
-					}
-				}
-				else if (c == '"')
-				{
-					int			is_events;
-
-					r = read_value(f, 0, 1, &obj, 0);
-					if (r == V_STREAM)
-						return CL_FRAME_STREAM_ERROR;
-					if (r == V_ERROR)
-					{
-						f->state = ST_TOP;
-						return CL_FRAME_RECORD_ERROR;
-					}
-					is_events = f->pos - f->rec == 8 && memcmp(f->buf + f->rec, "\"events\"", 8) == 0;
-					r = skip_ws(f);
-					if (r < 0)
-						return CL_FRAME_STREAM_ERROR;
-					if (r > 0 && f->buf[f->pos] == ':')
-					{
-						f->pos++;
-						r = skip_ws(f);
-						if (r < 0)
-							return CL_FRAME_STREAM_ERROR;
-						if (r > 0)
-						{
-							c = (unsigned char) f->buf[f->pos];
-							if (is_events && c == '[')
-							{
-								f->fle_saw_events = 1;
-								f->pos++;
-								f->state = ST_ARR_FIRST;
-								f->arr_kind = ARR_FLE_EVENTS;
-								f->arr_index = 0;
-								continue;
-							}
-							f->state = ST_FLE_AFTER;
-							if (c == '{' || c == '[' || c == '"')
-							{
-								place(f, rec);
-								r = read_value(f, 0, 1, &obj, 0);
-								if (r == V_STREAM)
-									return CL_FRAME_STREAM_ERROR;
-								if (r == V_ERROR)
-								{
-									f->state = ST_TOP;
-									return CL_FRAME_RECORD_ERROR;
-								}
-							}
-							else if (skip_scalar(f, 1) < 0)
-								return CL_FRAME_STREAM_ERROR;
-							continue;
-						}
-					}
-				}
-				place(f, rec);
-				record_error(f, CL_ERR_ENVELOPE, f->pos, "filter-log-events output not as expected");
-				if (f->pos < f->end && f->buf[f->pos] != '{')
-					f->pos++;
-				if (hunt_brace(f) < 0)
-					return CL_FRAME_STREAM_ERROR;
-				f->state = ST_TOP;
-				return CL_FRAME_RECORD_ERROR;
-
+				r = fr_next_fle_member(f, rec);
+				break;
+			case ST_ENV_EVENTS:
+				r = fr_next_envelope_event(f, rec);
+				break;
+			case ST_EXPORT:
+				r = fr_next_export(f, rec);
+				break;
 			case ST_END:
-				return CL_FRAME_END;
-
+				r = CL_FRAME_END;
+				break;
 			case ST_FAILED:
 			default:
-				return CL_FRAME_STREAM_ERROR;
+				r = CL_FRAME_STREAM_ERROR;
+				break;
 		}
+		if (r != FR_CONTINUE)
+			return r;
 	}
 }
 
+/*
+ * The API's one reading call (see framing.h): lets go of the previous
+ * record, runs next_record, and fills rec: the record, or for an error its
+ * kind, reason, where it was noticed, snippet and the bad bytes (raw, when
+ * they were kept), placed at the bad record's start.  A stream error makes
+ * the state ST_FAILED, so it and the end are sticky.
+ */
 int
 cl_frame_next(CLFrame *f, CLRecord *rec)
 {
 	int			r;
 
 	memset(rec, 0, sizeof(*rec));
-	rec->event_index = -1;
 	if (f == NULL)
 		return CL_FRAME_END;
 	json_object_put(f->obj);
 	f->obj = NULL;
 	if (f->state != ST_ENV_EVENTS)
-		drop_holder(f);
+		fr_drop_holder(f);
 	if (f->state != ST_FAILED)
 	{
 		f->e_kind = CL_ERR_NONE;
@@ -2282,12 +709,19 @@ cl_frame_next(CLFrame *f, CLRecord *rec)
  * Open, close, accessors
  * ---------------------------------------------------------------------- */
 
+/*
+ * A framer over src (taken over: closed on failure too), with the options'
+ * defaults and limits.  The buffer starts at four chunks.  The scanner
+ * enforces max_depth; json-c's own limit is set one above it (json-c counts
+ * one more), so that json-c never rejects what the scanner let through.
+ * NULL with errno ENOMEM when memory runs out.
+ */
 static CLFrame *
 frame_new(CLSource *src, CLFormat format, const CLFrameOptions *opts)
 {
 	CLFrame    *f;
 
-	init_tables();
+	fr_scan_tables_init();
 	if (src == NULL)
 	{
 		errno = ENOMEM;
@@ -2330,6 +764,10 @@ frame_new(CLSource *src, CLFormat format, const CLFrameOptions *opts)
 	return f;
 }
 
+/*
+ * Frames fd from its position (see framing.h); the fd is closed on failure
+ * when close_fd says the framer owns it.
+ */
 CLFrame *
 cl_frame_open_fd(int fd, int close_fd, CLCompression compression, CLFormat format,
 				 const CLFrameOptions *opts)
@@ -2342,6 +780,10 @@ cl_frame_open_fd(int fd, int close_fd, CLCompression compression, CLFormat forma
 	return frame_new(src, format, opts);
 }
 
+/*
+ * Opens path read-only (close-on-exec: a process the server forks never
+ * inherits it) and frames it.
+ */
 CLFrame *
 cl_frame_open(const char *path, CLCompression compression, CLFormat format,
 			  const CLFrameOptions *opts)
@@ -2357,6 +799,7 @@ cl_frame_open(const char *path, CLCompression compression, CLFormat format,
 	return cl_frame_open_fd(fd, 1, compression, format, opts);
 }
 
+/* Frames len bytes in memory (the unit tests). */
 CLFrame *
 cl_frame_open_mem(const void *data, size_t len, CLCompression compression, CLFormat format,
 				  const CLFrameOptions *opts)
@@ -2364,30 +807,40 @@ cl_frame_open_mem(const void *data, size_t len, CLCompression compression, CLFor
 	return frame_new(cl_source_open_mem(data, len, compression), format, opts);
 }
 
+/* The format being read; under auto, AUTO until the first call detected it. */
 CLFormat
 cl_frame_format(const CLFrame *f)
 {
 	return f ? f->format : CL_FORMAT_AUTO;
 }
 
+/* Whether the source turned out to be gzip. */
 int
 cl_frame_is_gzip(const CLFrame *f)
 {
 	return f ? cl_source_is_gzip(f->src) : 0;
 }
 
+/* Compressed bytes read so far (load()'s progress messages). */
 uint64_t
 cl_frame_bytes_in(const CLFrame *f)
 {
 	return f ? cl_source_bytes_in(f->src) : 0;
 }
 
+/* Decompressed bytes read so far. */
 uint64_t
 cl_frame_bytes_out(const CLFrame *f)
 {
 	return f ? cl_source_bytes_out(f->src) : 0;
 }
 
+/*
+ * Releases everything (json-c objects and tokener, zlib state, the buffer,
+ * the fd when owned) and clears *fp.  Idempotent and safe at any point,
+ * because a PostgreSQL memory-context reset callback calls it after an
+ * ERROR thrown mid-record.
+ */
 void
 cl_frame_close(CLFrame **fp)
 {

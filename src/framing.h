@@ -181,15 +181,12 @@ typedef struct CLRecord
 								 * as \n, other control and bad bytes as
 								 * \xNN; at most 408 chars */
 
-	/* Envelope context (NULL / 0 when the format has none) */
+	/*
+	 * Envelope context (NULL when the format has none), the loader's
+	 * log_group / log_stream columns.
+	 */
 	const char *log_group;		/* subscription */
 	const char *log_stream;		/* subscription logStream, filter logStreamName */
-	const char *event_id;		/* subscription id, filter eventId */
-	int			has_event_timestamp;
-	int64_t		event_timestamp;	/* ms since epoch: event timestamp, export prefix */
-	int64_t		ingestion_time; /* filter_log_events ingestionTime (ms), else 0 */
-	long		event_index;	/* 0-based event index in its envelope, or
-								 * element index in its array; -1 if none */
 } CLRecord;
 
 typedef struct CLFrame CLFrame;

@@ -1,5 +1,5 @@
 /*
- * Unit tests of src/decompress.c and src/framing.c (no server needed).
+ * Unit tests of src/decompress.c and the framer, src/framing*.c (no server needed).
  *
  *   test/unit/framing_test            the tests; last line "unit framing: N passed, N failed"
  *   test/unit/framing_test --bench [MB]   throughput on generated CTR-like NDJSON
@@ -173,12 +173,7 @@ typedef struct Out
 	int			has_raw;
 	char	   *group,
 			   *stream,
-			   *id,
 			   *snippet;
-	int			has_ts;
-	int64_t		ts,
-				ingest;
-	long		idx;
 } Out;
 
 typedef struct Res
@@ -229,7 +224,6 @@ res_free(Res *r)
 		free(r->o[i].raw);
 		free(r->o[i].group);
 		free(r->o[i].stream);
-		free(r->o[i].id);
 		free(r->o[i].snippet);
 	}
 	free(r->o);
@@ -289,15 +283,10 @@ run_once(const void *data, size_t len, const RunOpts *ro)
 		o->r = r;
 		o->off = rec.offset;
 		o->line = rec.line;
-		o->idx = rec.event_index;
-		o->has_ts = rec.has_event_timestamp;
-		o->ts = rec.event_timestamp;
-		o->ingest = rec.ingestion_time;
 		if (!ro->no_trace)
 		{
 			o->group = dups(rec.log_group);
 			o->stream = dups(rec.log_stream);
-			o->id = dups(rec.event_id);
 			o->has_raw = rec.raw != NULL;
 			o->raw = dupn(rec.raw, rec.raw_len);
 			o->raw_len = rec.raw_len;
@@ -321,9 +310,9 @@ run_once(const void *data, size_t len, const RunOpts *ro)
 		}
 		if (!ro->no_trace)
 		{
-			buf_printf(&res->trace, "%s off=%llu line=%llu idx=%ld",
+			buf_printf(&res->trace, "%s off=%llu line=%llu",
 					   r == CL_FRAME_RECORD ? "R" : "E",
-					   (unsigned long long) o->off, (unsigned long long) o->line, o->idx);
+					   (unsigned long long) o->off, (unsigned long long) o->line);
 			if (r == CL_FRAME_RECORD)
 			{
 				buf_str(&res->trace, " ");
@@ -333,9 +322,8 @@ run_once(const void *data, size_t len, const RunOpts *ro)
 				buf_printf(&res->trace, " kind=%d eoff=%llu eline=%llu %s [%s] rawlen=%zu",
 						   o->kind, (unsigned long long) o->eoff, (unsigned long long) o->eline,
 						   o->reason, o->snippet, o->raw_len);
-			buf_printf(&res->trace, " ctx=%s|%s|%s|%d:%lld|%lld\n", o->group ? o->group : "-",
-					   o->stream ? o->stream : "-", o->id ? o->id : "-", o->has_ts,
-					   (long long) o->ts, (long long) o->ingest);
+			buf_printf(&res->trace, " ctx=%s|%s\n", o->group ? o->group : "-",
+					   o->stream ? o->stream : "-");
 		}
 	}
 	res->final = r;
@@ -751,8 +739,8 @@ test_array(void)
 	CHECK(r->format == CL_FORMAT_ARRAY, "detected array");
 	if (r->n == 3)
 	{
-		CHECK(r->o[1].off == 14 && r->o[1].line == 3 && r->o[1].idx == 1, "element 2 at %llu line %llu idx %ld",
-			  (unsigned long long) r->o[1].off, (unsigned long long) r->o[1].line, r->o[1].idx);
+		CHECK(r->o[1].off == 14 && r->o[1].line == 3, "element 2 at %llu line %llu",
+			  (unsigned long long) r->o[1].off, (unsigned long long) r->o[1].line);
 		CHECK(strcmp(jstr(&r->o[2]), "{\"d\":\"]\"}") == 0, "element 3 %s", jstr(&r->o[2]));
 	}
 	res_free(r);
@@ -769,7 +757,7 @@ test_array(void)
 	r = run("[{\"a\":1}, 42, \"s\", [1], {\"b\":tru}, {\"c\":3}]", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
 	EXPECT_SHAPE(r, "R E5 E5 E5 E1 R");
 	if (r->n == 6)
-		CHECK(strcmp(jstr(&r->o[5]), "{\"c\":3}") == 0 && r->o[5].idx == 5, "after errors %s", jstr(&r->o[5]));
+		CHECK(strcmp(jstr(&r->o[5]), "{\"c\":3}") == 0, "after errors %s", jstr(&r->o[5]));
 	res_free(r);
 
 	/* missing comma, trailing comma, unterminated array */
@@ -810,13 +798,11 @@ test_export(void)
 	EXPECT_SHAPE(r, "R R E8 R E8 E1 E5 R");
 	if (r->n == 8)
 	{
-		CHECK(r->o[0].has_ts && r->o[0].ts == 1618272871581LL, "ts %lld", (long long) r->o[0].ts);
 		CHECK(r->o[0].off == 25 && r->o[0].line == 1, "record 1 at %llu", (unsigned long long) r->o[0].off);
 		CHECK(strcmp(jstr(&r->o[1]), "{\"ContactId\":\"2\",\"Parameters\":{\"a\":\"b\"}}") == 0 && r->o[1].line == 2,
 			  "multi-line message %s line %llu", jstr(&r->o[1]), (unsigned long long) r->o[1].line);
 		CHECK(r->o[2].line == 7 && strstr(r->o[2].reason, "timestamp") != NULL, "no seconds: line %llu %s",
 			  (unsigned long long) r->o[2].line, r->o[2].reason);
-		CHECK(r->o[3].ts == 1618272873000LL, "no fraction ts");
 		CHECK(r->o[4].line == 9, "timestamp-less line %llu", (unsigned long long) r->o[4].line);
 		CHECK(strcmp(jstr(&r->o[7]), "{\"ContactId\":\"5\"}") == 0, "last record");
 	}
@@ -879,10 +865,9 @@ test_subscription(void)
 	EXPECT_SHAPE(r, "R R R E5 E3 R");
 	if (r->n == 6)
 	{
-		CHECK(strcmp(r->o[0].group, "/aws/connect/demo") == 0 && strcmp(r->o[0].stream, "stream-1") == 0 &&
-			  strcmp(r->o[0].id, "36195760") == 0 && r->o[0].ts == 1618272871581LL && r->o[0].idx == 0,
+		CHECK(strcmp(r->o[0].group, "/aws/connect/demo") == 0 && strcmp(r->o[0].stream, "stream-1") == 0,
 			  "context of event 1");
-		CHECK(r->o[1].idx == 1 && r->o[1].off == 0, "event 2 of envelope 1");
+		CHECK(r->o[1].off == 0, "event 2 of envelope 1");
 		CHECK(strcmp(r->o[2].stream, "stream-2") == 0 && r->o[2].off == strlen(e1) + strlen(ctl),
 			  "envelope 2 at %llu", (unsigned long long) r->o[2].off);
 		CHECK(strcmp(r->o[3].raw, "not json") == 0, "raw of a bad message is the message");
@@ -970,10 +955,9 @@ test_filter_log_events(void)
 	EXPECT_SHAPE(r, "R R E5 E1 R");
 	if (r->n == 5)
 	{
-		CHECK(strcmp(r->o[0].stream, "s1") == 0 && strcmp(r->o[0].id, "e1") == 0 && r->o[0].ts == 1618272871581LL &&
-			  r->o[0].ingest == 1618272871600LL && r->o[0].line == 3, "event 1 context, line %llu", (unsigned long long) r->o[0].line);
-		CHECK(strcmp(jstr(&r->o[1]), "{\"ContactId\":\"b\",\"P\":{}}") == 0 && r->o[1].idx == 1, "event 2 %s", jstr(&r->o[1]));
-		CHECK(strcmp(r->o[4].stream, "s4") == 0 && r->o[4].idx == 0, "second page");
+		CHECK(strcmp(r->o[0].stream, "s1") == 0 && r->o[0].line == 3, "event 1 context, line %llu", (unsigned long long) r->o[0].line);
+		CHECK(strcmp(jstr(&r->o[1]), "{\"ContactId\":\"b\",\"P\":{}}") == 0, "event 2 %s", jstr(&r->o[1]));
+		CHECK(strcmp(r->o[4].stream, "s4") == 0, "second page");
 	}
 	res_free(r);
 	r = run(text, CL_COMPRESSION_AUTO, CL_FORMAT_FILTER_LOG_EVENTS);
@@ -1224,8 +1208,7 @@ test_error_start(void)
 	EXPECT_SHAPE(r, "R E1 R");
 	EXPECT_BAD_AT(r, 1, 13, 3, 35, 5);
 	if (r->n == 3)
-		CHECK(r->o[1].idx == 1 && r->o[2].line == 7, "element index %ld, next at line %llu", r->o[1].idx,
-			  (unsigned long long) r->o[2].line);
+		CHECK(r->o[2].line == 7, "next at line %llu", (unsigned long long) r->o[2].line);
 	res_free(r);
 
 	/* CloudWatch export: a message spanning lines 2-5, broken on line 4 */
@@ -1268,6 +1251,49 @@ test_error_start(void)
 	EXPECT_BAD_AT(r, 1, 123, 2, 263, 7);
 	res_free(r);
 #undef PRETTY
+}
+
+/*
+ * Events without a message string, in both envelope formats: one error each,
+ * placed at the event's envelope (subscription) or event object
+ * (filter_log_events), and reading goes on.
+ */
+static void
+test_event_without_message(void)
+{
+	Res		   *r;
+
+	current_test = "events without a message string";
+	r = run("{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{\"id\":\"0\",\"message\":\"{}\"}]}\n"
+			"{\"messageType\":\"DATA_MESSAGE\",\"logGroup\":\"g\",\"logStream\":\"s\","
+			"\"logEvents\":[{\"id\":\"1\",\"message\":5},null,{\"id\":\"3\",\"message\":\"{\\\"a\\\":1}\"}]}",
+			CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "R E9 E9 R");
+	EXPECT_BAD_AT(r, 1, 71, 2, 71, 2);
+	EXPECT_BAD_AT(r, 2, 71, 2, 71, 2);
+	if (r->n == 4)
+	{
+		CHECK(strcmp(r->o[1].reason, "event 0: logEvents entry without a message string") == 0 &&
+			  strcmp(r->o[2].reason, "event 1: logEvents entry without a message string") == 0,
+			  "reasons \"%s\", \"%s\"", r->o[1].reason, r->o[2].reason);
+		CHECK(strcmp(r->o[1].stream, "s") == 0, "context of a subscription event error");
+		CHECK(strcmp(jstr(&r->o[3]), "{\"a\":1}") == 0, "the event after %s", jstr(&r->o[3]));
+	}
+	res_free(r);
+
+	r = run("{\"events\":[{\"message\":{\"a\":1}},\n {\"logStreamName\":\"s\"},\n {\"message\":\"{}\"}]}",
+			CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
+	EXPECT_SHAPE(r, "E9 E9 R");
+	EXPECT_BAD_AT(r, 0, 11, 1, 11, 1);
+	EXPECT_BAD_AT(r, 1, 33, 2, 33, 2);
+	if (r->n == 3)
+	{
+		CHECK(strcmp(r->o[0].reason, "event 0: events entry without a message string") == 0 &&
+			  strcmp(r->o[1].reason, "event 1: events entry without a message string") == 0,
+			  "reasons \"%s\", \"%s\"", r->o[0].reason, r->o[1].reason);
+		CHECK(strcmp(r->o[1].stream, "s") == 0, "context of a filter-log-events event error");
+	}
+	res_free(r);
 }
 
 static void
@@ -1969,6 +1995,7 @@ main(int argc, char **argv)
 	test_export();
 	test_subscription();
 	test_filter_log_events();
+	test_event_without_message();
 	test_errors();
 	test_error_start();
 	test_empty();
