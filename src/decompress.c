@@ -114,6 +114,29 @@ cl_source_open_mem(const void *data, size_t len, CLCompression mode)
 }
 
 /*
+ * read(2) into buf, again when a signal interrupted it: the bytes read (0 at
+ * the end of the file), or -1 with the source's error set, naming the byte
+ * offset the read failed at.
+ */
+static ssize_t
+read_retrying(CLSource *src, void *buf, size_t len)
+{
+	for (;;)
+	{
+		ssize_t		n = read(src->fd, buf, len);
+
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+		{
+			set_error(src, "could not read file at byte %llu: %s",
+					  (unsigned long long) src->in_total, strerror(errno));
+			return -1;
+		}
+	}
+}
+
+/*
  * Makes input available: appends to what is unconsumed (compacting the chunk
  * first).  Returns 1 when more bytes arrived, 0 at end of input, -1 on error.
  */
@@ -147,18 +170,9 @@ fill_input(CLSource *src)
 	src->next = src->in;
 	if (src->avail == src->in_cap)
 		return 1;
-	for (;;)
-	{
-		n = read(src->fd, src->in + src->avail, src->in_cap - src->avail);
-		if (n >= 0)
-			break;
-		if (errno != EINTR)
-		{
-			set_error(src, "could not read file at byte %llu: %s",
-					  (unsigned long long) src->in_total, strerror(errno));
-			return -1;
-		}
-	}
+	n = read_retrying(src, src->in + src->avail, src->in_cap - src->avail);
+	if (n < 0)
+		return -1;
 	if (n == 0)
 	{
 		src->eof = 1;
@@ -248,18 +262,9 @@ read_plain(CLSource *src, unsigned char *buf, size_t len)
 		else
 		{
 			/* straight into the caller's buffer: no copy */
-			for (;;)
-			{
-				n = read(src->fd, buf, len);
-				if (n >= 0)
-					break;
-				if (errno != EINTR)
-				{
-					set_error(src, "could not read file at byte %llu: %s",
-							  (unsigned long long) src->in_total, strerror(errno));
-					return -1;
-				}
-			}
+			n = read_retrying(src, buf, len);
+			if (n < 0)
+				return -1;
 			if (n == 0)
 			{
 				src->eof = 1;
