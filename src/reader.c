@@ -119,7 +119,6 @@ cl_reader_open(CLReader *r, const char *path)
 	old = MemoryContextSwitchTo(r->filecxt);
 	r->path = pstrdup(path);
 	r->source_file = PointerGetDatum(cstring_to_text(path));
-	r->records = 0;
 	r->have_row = false;
 	r->errmsg = NULL;
 	memset(&r->rec, 0, sizeof(r->rec));
@@ -270,7 +269,6 @@ cl_reader_next(CLReader *r)
 			break;
 
 		case CL_FRAME_RECORD_ERROR:
-			r->records++;
 			r->errcode = frame_errcode(r->rec.error_kind);
 			r->errmsg = pstrdup(r->rec.error ? r->rec.error : "invalid record");
 			/* reported where the record starts; where it was noticed goes in the DETAIL */
@@ -283,7 +281,6 @@ cl_reader_next(CLReader *r)
 			break;
 
 		case CL_FRAME_RECORD:
-			r->records++;
 			if (!cl_map_jsonc(&r->st, r->rec.obj))
 			{
 				r->have_row = true;
@@ -298,8 +295,6 @@ cl_reader_next(CLReader *r)
 			}
 			else
 			{
-				if (r->st.kind != r->kind)
-					r->st_volatile = true;
 				reader_columns(r);
 				/* where the record lies: the writer's to set for a row it lands */
 				if (r->st.purpose == CL_MAP_READ && r->att_source_file >= 0)

@@ -255,8 +255,9 @@ cl_map_column(CLMapState *st, const char *column)
 
 /* ---------- errors ---------- */
 
-char *
-cl_map_path(CLMapState *st)
+/* The current path as text ("Agent.RoutingProfile.Name"), for errors. */
+static char *
+map_path(CLMapState *st)
 {
 	StringInfoData buf;
 
@@ -280,7 +281,7 @@ cl_map_fail(CLMapState *st, int errcode, const char *fmt,...)
 		return;
 	st->failed = true;
 	st->errcode = errcode;
-	st->errpath = cl_map_path(st);
+	st->errpath = map_path(st);
 	initStringInfo(&buf);
 	for (;;)
 	{

@@ -291,7 +291,4 @@ extern CLMapState *cl_parse_record(FunctionCallInfo fcinfo, CLRecordKind *kind, 
  */
 extern void **cl_parse_arg_cache(FunctionCallInfo fcinfo);
 
-/* The current path as text ("Agent.RoutingProfile.Name"). */
-extern char *cl_map_path(CLMapState *st);
-
 #endif							/* CL_RECMAP_H */

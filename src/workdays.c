@@ -568,18 +568,6 @@ cl_working_days_add(const char *calendar, TimestampTz ts, int n)
 	return add_working_days(cal_by_cstring(calendar), ts, n);
 }
 
-bool
-cl_working_days_overdue(const char *calendar, TimestampTz ts, TimestampTz as_of, int n)
-{
-	return overdue(cal_by_cstring(calendar), ts, as_of, n);
-}
-
-int
-cl_working_days_between(const char *calendar, TimestampTz a, TimestampTz b)
-{
-	return between_working_days(cal_by_cstring(calendar), a, b);
-}
-
 /* ------------------------------------------------------- SQL functions */
 
 PG_FUNCTION_INFO_V1(cl_wd_default_calendar);

@@ -28,11 +28,4 @@ extern void cl_workdays_init(void);
 /* The same local clock time n working days after ts (before it if n < 0). */
 extern TimestampTz cl_working_days_add(const char *calendar, TimestampTz ts, int n);
 
-/* as_of > cl_working_days_add(calendar, ts, n) */
-extern bool cl_working_days_overdue(const char *calendar, TimestampTz ts,
-									TimestampTz as_of, int n);
-
-/* Whole working days from a to b; negative when b is before a. */
-extern int	cl_working_days_between(const char *calendar, TimestampTz a, TimestampTz b);
-
 #endif							/* CL_WORKDAYS_H */
