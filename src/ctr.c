@@ -2,10 +2,15 @@
  * ctr.c: contact trace records.
  *
  * The one description of a CTR's fields (connect-formats.md section 1), used
- * by ctr_parse() here and by the file loader.  Column names are the key path
- * lower-cased and joined by '_' (see sql/install/20_ctr.sql); the
- * attributes_* columns are named after contact attribute keys flattened as
- * the warehouse flattened them (attrkey.h).
+ * by ctr_parse() here and by the file loader.  Column names follow the
+ * warehouse model, mostly the key path lower-cased and joined by '_' (see
+ * sql/install/20_ctr.sql), with the warehouse's own exceptions: the id part
+ * of an ARN (InstanceARN -> instanceid, Agent.ARN -> agent_id, Queue.ARN ->
+ * queue_id), Agent.ConnectedToAgentTimestamp -> agent_connectedtoagentts, and
+ * References -> contact_references (a reserved word).  Each column is spelt
+ * in the table below, which is the rule.  The attributes_* columns are named
+ * after contact attribute keys flattened as the warehouse flattened them
+ * (attrkey.h).
  */
 #include "postgres.h"
 

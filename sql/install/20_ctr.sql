@@ -8,8 +8,11 @@
 -- they describe the landing, not the record).  A hand-written
 --   INSERT INTO connect_lake.ctr_events SELECT (c).* FROM docs, LATERAL connect_lake.ctr_parse(doc) c
 -- works too once ensure_partitions() has made the months (landed_at stays
--- NULL: not landed by the lake's writers).  Column names follow the warehouse model: the CTR key path
--- lower-cased and joined by '_' (Agent.RoutingProfile.Name -> agent_routingprofile_name).
+-- NULL: not landed by the lake's writers).  Column names follow the warehouse model: mostly the CTR
+-- key path lower-cased and joined by '_' (Agent.RoutingProfile.Name -> agent_routingprofile_name),
+-- with the warehouse's exceptions (an ARN's id: InstanceARN -> instanceid, Agent.ARN -> agent_id,
+-- Queue.ARN -> queue_id; Agent.ConnectedToAgentTimestamp -> agent_connectedtoagentts; References ->
+-- contact_references, a reserved word).  The field table in src/ctr.c spells every column.
 --
 -- The attributes_* columns are named as the warehouse named a contact
 -- attribute's column: the key flattened (ASCII letters lower-cased, each run
