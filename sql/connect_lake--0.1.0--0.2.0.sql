@@ -1070,3 +1070,21 @@ GRANT USAGE ON SCHEMA amazon_connect_enriched TO connect_lake_reader, connect_la
 GRANT SELECT ON amazon_connect_enriched.case_events, amazon_connect_enriched.ctr_events,
   amazon_connect_enriched.contact_events, amazon_connect_enriched.agent_dim, amazon_connect_enriched.queue_dim
   TO connect_lake_reader, connect_lake_loader;
+
+-- ==== One trigger function for the configuration caches
+-- calendar_changed() and ctr_attribute_map_changed() did the same job (a
+-- relcache invalidation of the table changed); config_changed() does it for
+-- the calendar, holiday and ctr_attribute_map triggers.
+CREATE FUNCTION connect_lake.config_changed() RETURNS trigger
+  AS 'MODULE_PATHNAME', 'cl_config_changed' LANGUAGE C;
+COMMENT ON FUNCTION connect_lake.config_changed() IS
+  'Trigger of the configuration tables sessions cache (calendar, holiday, ctr_attribute_map): makes every session re-read the table after a change (at its next statement; this session at its next command).';
+CREATE OR REPLACE TRIGGER calendar_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.calendar
+  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.config_changed();
+CREATE OR REPLACE TRIGGER holiday_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.holiday
+  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.config_changed();
+CREATE OR REPLACE TRIGGER ctr_attribute_map_changed
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.ctr_attribute_map
+  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.config_changed();
+DROP FUNCTION connect_lake.calendar_changed();
+DROP FUNCTION connect_lake.ctr_attribute_map_changed();

@@ -14,7 +14,6 @@
  */
 #include "postgres.h"
 
-#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
@@ -34,7 +33,6 @@ PG_FUNCTION_INFO_V1(ctr_parse_jsonb);
 PG_FUNCTION_INFO_V1(ctr_parse_text);
 PG_FUNCTION_INFO_V1(ctr_parse_jsonb_map);
 PG_FUNCTION_INFO_V1(ctr_parse_text_map);
-PG_FUNCTION_INFO_V1(ctr_attribute_map_changed);
 PG_FUNCTION_INFO_V1(ctr_attribute_column);
 
 static void ctr_finish(CLMapState *st);
@@ -448,23 +446,6 @@ ctr_attribute_column(PG_FUNCTION_ARGS)
 	if (n <= 0)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(out, plen + n));
-}
-
-/*
- * Trigger on ctr_attribute_map: row changes do not invalidate caches by
- * themselves, so tell every backend (at commit) to reload the map.
- */
-Datum
-ctr_attribute_map_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("ctr_attribute_map_changed() must be called as a trigger")));
-	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
-	PG_RETURN_POINTER(NULL);
 }
 
 /*

@@ -751,22 +751,3 @@ cl_calendar_guard(PG_FUNCTION_ARGS)
 	}
 	return PointerGetDatum(newtup ? newtup : oldtup);
 }
-
-/*
- * AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE FOR EACH STATEMENT on both
- * calendar tables: queue a relcache invalidation so that every backend's
- * calendar cache (this one at the next command, others at commit) is dropped.
- */
-PG_FUNCTION_INFO_V1(cl_calendar_changed);
-Datum
-cl_calendar_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *td = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("calendar_changed() was not called by a trigger")));
-	CacheInvalidateRelcache(td->tg_relation);
-	return PointerGetDatum(NULL);
-}

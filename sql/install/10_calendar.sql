@@ -44,28 +44,24 @@ SELECT pg_catalog.pg_extension_config_dump('connect_lake.calendar', 'WHERE NOT b
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.holiday', 'WHERE NOT bundled');
 
 -- Bundled rows are read-only; time zones must be known; every change drops
--- the calendar caches of all sessions.
+-- the calendar caches of all sessions (config_changed(), 00_schema.sql).
 CREATE FUNCTION connect_lake.calendar_guard() RETURNS trigger
   AS 'MODULE_PATHNAME', 'cl_calendar_guard' LANGUAGE C;
 COMMENT ON FUNCTION connect_lake.calendar_guard() IS
   'Trigger of connect_lake.calendar and connect_lake.holiday: keeps bundled rows read-only and checks time zones.';
-CREATE FUNCTION connect_lake.calendar_changed() RETURNS trigger
-  AS 'MODULE_PATHNAME', 'cl_calendar_changed' LANGUAGE C;
-COMMENT ON FUNCTION connect_lake.calendar_changed() IS
-  'Trigger of connect_lake.calendar and connect_lake.holiday: makes every session re-read calendars after a change.';
 
 CREATE TRIGGER calendar_guard BEFORE INSERT OR UPDATE OR DELETE ON connect_lake.calendar
   FOR EACH ROW EXECUTE FUNCTION connect_lake.calendar_guard();
 CREATE TRIGGER calendar_guard_truncate BEFORE TRUNCATE ON connect_lake.calendar
   FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.calendar_guard();
 CREATE TRIGGER calendar_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.calendar
-  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.calendar_changed();
+  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.config_changed();
 CREATE TRIGGER holiday_guard BEFORE INSERT OR UPDATE OR DELETE ON connect_lake.holiday
   FOR EACH ROW EXECUTE FUNCTION connect_lake.calendar_guard();
 CREATE TRIGGER holiday_guard_truncate BEFORE TRUNCATE ON connect_lake.holiday
   FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.calendar_guard();
 CREATE TRIGGER holiday_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.holiday
-  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.calendar_changed();
+  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.config_changed();
 
 -- The default calendar: a function rather than current_setting() so that
 -- calling it loads the module, which defines the setting.

@@ -403,15 +403,11 @@ CREATE FUNCTION connect_lake.ctr_attribute_map_json() RETURNS jsonb
 COMMENT ON FUNCTION connect_lake.ctr_attribute_map_json() IS
   'The attribute map in force (ctr_attribute_map_effective) as the jsonb object ctr_parse(doc, attribute_map) takes.';
 
--- Parsers cache the configured map per session; editing it tells every session.
-CREATE FUNCTION connect_lake.ctr_attribute_map_changed() RETURNS trigger
-  AS 'MODULE_PATHNAME', 'ctr_attribute_map_changed'
-  LANGUAGE C;
-COMMENT ON FUNCTION connect_lake.ctr_attribute_map_changed() IS
-  'Trigger of ctr_attribute_map: makes every session reload the attribute map at commit.';
+-- Parsers cache the configured map per session; editing it tells every
+-- session (config_changed(), 00_schema.sql).
 CREATE TRIGGER ctr_attribute_map_changed
   AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.ctr_attribute_map
-  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.ctr_attribute_map_changed();
+  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.config_changed();
 
 -- Streaming entry point: one record of any kind, landed like a file record.
 CREATE FUNCTION connect_lake.ingest(kind text, doc jsonb) RETURNS text
