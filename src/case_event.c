@@ -296,9 +296,9 @@ table_field_map(void)
 	table_map = NULL;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+		elog(ERROR, "connect_lake: SPI_connect failed");
 	if (SPI_execute("SELECT field_id, column_name::text FROM connect_lake.case_field_map", true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read connect_lake.case_field_map");
+		elog(ERROR, "connect_lake: could not read connect_lake.case_field_map");
 	{
 		MemoryContext old = MemoryContextSwitchTo(map_cxt);
 		FieldMap   *map = palloc0(sizeof(FieldMap));
@@ -359,7 +359,7 @@ jsonb_field_map(Jsonb *j)
 		MemoryContext cxt = CurrentMemoryContext;
 
 		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+			elog(ERROR, "connect_lake: SPI_connect failed");
 		read_fillable(map, cxt);
 		SPI_finish();
 	}
@@ -850,10 +850,10 @@ cl_case_state_after_write(Datum case_ids)
 	Datum		args[1] = {case_ids};
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+		elog(ERROR, "connect_lake: SPI_connect failed");
 	if (SPI_execute_with_args("SELECT connect_lake.case_state_refresh(case_ids => $1)", 1, argtypes, args, NULL,
 							  false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not refresh connect_lake.case_state");
+		elog(ERROR, "connect_lake: could not refresh connect_lake.case_state");
 	SPI_finish();
 }
 
@@ -879,7 +879,7 @@ parse_case(FunctionCallInfo fcinfo, CLRecordKind *want, CLMapPurpose purpose, co
 	if (st->kind != want)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("Cases event %s is a %s event, not a %s event",
+				 errmsg("case event %s is a %s event, not a %s event",
 						id_of(st),
 						st->kind == &cl_kind_case_related_item ? "RELATED_ITEM.*" : "CASE.*",
 						want == &cl_kind_case_related_item ? "RELATED_ITEM.*" : "CASE.*"),

@@ -220,7 +220,7 @@ get_options(Oid foreigntableid, CLFdwOptions *o)
 	foreach(lc, table->options)
 		set_option(o, lfirst(lc), false);
 	if (o->kind == NULL || o->path == NULL)
-		elog(ERROR, "connect_lake_fdw foreign table without kind or path");
+		elog(ERROR, "connect_lake: connect_lake_fdw foreign table without kind or path");
 	if (o->format == NULL)
 		o->format = "auto";
 	if (o->compression == NULL)

@@ -77,7 +77,7 @@ cl_ingest_array(PG_FUNCTION_ARGS)
 	bool		nulls[4] = {false, false, false, false};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "ingest(): return type must be a row type");
+		elog(ERROR, "connect_lake: ingest(): return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
 
 	cl_map_init(&st, kind, CL_MAP_WRITE);

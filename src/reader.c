@@ -36,7 +36,7 @@ reader_error_context(void *arg)
 	CLReader   *r = arg;
 	uint64		line = r->rec.line;
 	uint64		offset = r->rec.offset;
-	char	   *id = NULL;
+	char	   *name = NULL;
 
 	if (r->path == NULL)
 		return;
@@ -45,25 +45,20 @@ reader_error_context(void *arg)
 		line = r->err_line;
 		offset = r->err_offset;
 	}
+	/* the record by its kind and id, once the id is mapped */
 	if (r->have_row && r->st.kind && r->st.kind->id_column)
 	{
 		int			att = cl_map_column(&r->st, r->st.kind->id_column);
 
 		if (att >= 0 && !r->st.nulls[att])
-		{
-			Oid			out;
-			bool		isvarlena;
-
-			getTypeOutputInfo(TupleDescAttr(r->st.tupdesc, att)->atttypid, &out, &isvarlena);
-			id = OidOutputFunctionCall(out, r->st.values[att]);
-		}
+			name = cl_map_record_name(&r->st);
 	}
 	if (line == 0)
 		errcontext("connect_lake file \"%s\"", r->path);
 	else
 		errcontext("connect_lake file \"%s\", line %llu, byte offset %llu%s%s",
 				   r->path, (unsigned long long) line, (unsigned long long) offset,
-				   id ? ", contact " : "", id ? id : "");
+				   name ? ", " : "", name ? name : "");
 }
 
 void

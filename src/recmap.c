@@ -297,11 +297,14 @@ cl_map_fail(CLMapState *st, int errcode, const char *fmt,...)
 	st->errmsg = buf.data;
 }
 
-void
-cl_map_raise(CLMapState *st)
+/*
+ * One naming of a record for the parse functions' CONTEXT and the reader's
+ * (a file's line and offset, then this): the kind's label, so a case event
+ * is not called a contact, then the id column's value when it was mapped.
+ */
+char *
+cl_map_record_name(CLMapState *st)
 {
-	char	   *id = NULL;
-
 	if (st->kc->id_att >= 0 && !st->nulls[st->kc->id_att])
 	{
 		Form_pg_attribute att = TupleDescAttr(st->tupdesc, st->kc->id_att);
@@ -309,13 +312,20 @@ cl_map_raise(CLMapState *st)
 		bool		isvarlena;
 
 		getTypeOutputInfo(att->atttypid, &out, &isvarlena);
-		id = OidOutputFunctionCall(out, st->values[st->kc->id_att]);
+		return psprintf("%s %s", st->kind->label,
+						OidOutputFunctionCall(out, st->values[st->kc->id_att]));
 	}
+	return pstrdup(st->kind->label);
+}
+
+void
+cl_map_raise(CLMapState *st)
+{
 	ereport(ERROR,
 			(errcode(st->errcode),
 			 errmsg("%s", st->errmsg),
 			 *st->errpath ? errdetail("Field: %s.", st->errpath) : 0,
-			 errcontext("%s record%s%s", st->kind->name, id ? " " : "", id ? id : "")));
+			 errcontext("%s", cl_map_record_name(st))));
 }
 
 /* A short quoted excerpt of a string value for messages. */
@@ -377,7 +387,7 @@ from_jsonb(CLValue *cv, const JsonbValue *v)
 			cv->kind = JsonContainerIsObject(v->val.binary.data) ? CLV_OBJECT : CLV_ARRAY;
 			break;
 		default:
-			elog(ERROR, "unexpected jsonb value type %d", v->type);
+			elog(ERROR, "connect_lake: unexpected jsonb value type %d", v->type);
 	}
 }
 
@@ -789,7 +799,7 @@ cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLVal
 			break;
 
 		case CLF_CUSTOM:
-			elog(ERROR, "custom fields are stored by their hook");
+			elog(ERROR, "connect_lake: custom fields are stored by their hook");
 	}
 	st->nulls[attno] = false;
 }
