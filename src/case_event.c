@@ -62,10 +62,10 @@
 #include "workdays.h"
 
 PG_FUNCTION_INFO_V1(case_event_parse_jsonb);
-PG_FUNCTION_INFO_V1(case_event_parse_map);
+PG_FUNCTION_INFO_V1(case_event_parse_jsonb_map);
 PG_FUNCTION_INFO_V1(case_related_item_parse_jsonb);
 PG_FUNCTION_INFO_V1(case_event_parse_text);
-PG_FUNCTION_INFO_V1(cl_case_due_date);
+PG_FUNCTION_INFO_V1(case_due_date);
 
 /* connect_lake.case_due_working_days: a case is due this many working days after creation */
 static int	case_due_working_days = 2;
@@ -720,7 +720,7 @@ case_due(TimestampTz created)
 
 /* case_due_date(created timestamptz) RETURNS timestamptz */
 Datum
-cl_case_due_date(PG_FUNCTION_ARGS)
+case_due_date(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TIMESTAMPTZ(case_due(PG_GETARG_TIMESTAMPTZ(0)));
 }
@@ -897,7 +897,7 @@ case_event_parse_jsonb(PG_FUNCTION_ARGS)
 
 /* case_event_parse(doc jsonb, field_map jsonb): IMMUTABLE, no derived columns */
 Datum
-case_event_parse_map(PG_FUNCTION_ARGS)
+case_event_parse_jsonb_map(PG_FUNCTION_ARGS)
 {
 	return parse_case(fcinfo, &cl_kind_case_event, CL_MAP_PARSE, jsonb_field_map(PG_GETARG_JSONB_P(1)));
 }

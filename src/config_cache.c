@@ -11,7 +11,7 @@
 
 #include "config_cache.h"
 
-PG_FUNCTION_INFO_V1(cl_config_changed);
+PG_FUNCTION_INFO_V1(config_changed);
 
 /*
  * config_changed() RETURNS trigger: the statement trigger of every
@@ -21,7 +21,7 @@ PG_FUNCTION_INFO_V1(cl_config_changed);
  * what the caches listen for; the trigger itself needs no row.
  */
 Datum
-cl_config_changed(PG_FUNCTION_ARGS)
+config_changed(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 

@@ -5,7 +5,7 @@
  * attribute map (connect_lake.ctr_attribute_map) are read on hot paths and
  * change rarely, so each backend caches them.  Each such table carries an
  * AFTER ... FOR EACH STATEMENT trigger running connect_lake.config_changed()
- * (cl_config_changed), which sends a relcache invalidation of the table:
+ * (config_changed), which sends a relcache invalidation of the table:
  * other backends see it at their next statement after the commit, this
  * backend at its next command (CommandCounterIncrement processes its own
  * invalidations), and a relcache callback registered by the cache owner
@@ -15,8 +15,5 @@
 #define CL_CONFIG_CACHE_H
 
 #include "postgres.h"
-#include "fmgr.h"
-
-extern Datum cl_config_changed(PG_FUNCTION_ARGS);
 
 #endif							/* CL_CONFIG_CACHE_H */

@@ -60,7 +60,7 @@
 #include "reader.h"
 #include "writer.h"
 
-PG_FUNCTION_INFO_V1(connect_lake_load);
+PG_FUNCTION_INFO_V1(load);
 
 /* Progress NOTICE every this many bytes read (on disk) within a file. */
 #define PROGRESS_BYTES	((uint64) 100 * 1024 * 1024)
@@ -286,7 +286,7 @@ error_text(ErrorData *e)
  * header for the locking).
  */
 Datum
-connect_lake_load(PG_FUNCTION_ARGS)
+load(PG_FUNCTION_ARGS)
 {
 	char	   *kindname = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *path = text_to_cstring(PG_GETARG_TEXT_PP(1));

@@ -570,17 +570,17 @@ cl_working_days_add(const char *calendar, TimestampTz ts, int n)
 
 /* ------------------------------------------------------- SQL functions */
 
-PG_FUNCTION_INFO_V1(cl_wd_default_calendar);
+PG_FUNCTION_INFO_V1(default_calendar);
 Datum
-cl_wd_default_calendar(PG_FUNCTION_ARGS)
+default_calendar(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(cstring_to_text(cl_workdays_calendar ? cl_workdays_calendar : ""));
 }
 
 /* working_days_add(ts timestamptz, n integer, calendar text) */
-PG_FUNCTION_INFO_V1(cl_wd_add);
+PG_FUNCTION_INFO_V1(working_days_add);
 Datum
-cl_wd_add(PG_FUNCTION_ARGS)
+working_days_add(PG_FUNCTION_ARGS)
 {
 	CalEntry   *e = cal_for_call(fcinfo, 2);
 
@@ -588,9 +588,9 @@ cl_wd_add(PG_FUNCTION_ARGS)
 }
 
 /* working_days_overdue(ts timestamptz, as_of timestamptz, n integer, calendar text) */
-PG_FUNCTION_INFO_V1(cl_wd_overdue);
+PG_FUNCTION_INFO_V1(working_days_overdue);
 Datum
-cl_wd_overdue(PG_FUNCTION_ARGS)
+working_days_overdue(PG_FUNCTION_ARGS)
 {
 	CalEntry   *e = cal_for_call(fcinfo, 3);
 
@@ -599,9 +599,9 @@ cl_wd_overdue(PG_FUNCTION_ARGS)
 }
 
 /* working_days_between(a timestamptz, b timestamptz, calendar text) */
-PG_FUNCTION_INFO_V1(cl_wd_between);
+PG_FUNCTION_INFO_V1(working_days_between);
 Datum
-cl_wd_between(PG_FUNCTION_ARGS)
+working_days_between(PG_FUNCTION_ARGS)
 {
 	CalEntry   *e = cal_for_call(fcinfo, 2);
 
@@ -609,9 +609,9 @@ cl_wd_between(PG_FUNCTION_ARGS)
 }
 
 /* is_working_day(day date, calendar text) */
-PG_FUNCTION_INFO_V1(cl_wd_is_working_day);
+PG_FUNCTION_INFO_V1(is_working_day);
 Datum
-cl_wd_is_working_day(PG_FUNCTION_ARGS)
+is_working_day(PG_FUNCTION_ARGS)
 {
 	CalEntry   *e = cal_for_call(fcinfo, 1);
 
@@ -619,9 +619,9 @@ cl_wd_is_working_day(PG_FUNCTION_ARGS)
 }
 
 /* next_working_day(day date, calendar text): the first working day after day */
-PG_FUNCTION_INFO_V1(cl_wd_next_working_day);
+PG_FUNCTION_INFO_V1(next_working_day);
 Datum
-cl_wd_next_working_day(PG_FUNCTION_ARGS)
+next_working_day(PG_FUNCTION_ARGS)
 {
 	CalEntry   *e = cal_for_call(fcinfo, 1);
 	int64		next = wd_next(&e->calc, finite_date(PG_GETARG_DATEADT(0), e));
@@ -683,9 +683,9 @@ bundled_readonly(const char *calendar)
  * (only the extension's own scripts write them), and a calendar's time zone
  * must be one PostgreSQL knows.
  */
-PG_FUNCTION_INFO_V1(cl_calendar_guard);
+PG_FUNCTION_INFO_V1(calendar_guard);
 Datum
-cl_calendar_guard(PG_FUNCTION_ARGS)
+calendar_guard(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	Relation	rel;

@@ -411,7 +411,7 @@ CREATE TRIGGER ctr_attribute_map_changed
 
 -- Streaming entry point: one record of any kind, landed like a file record.
 CREATE FUNCTION connect_lake.ingest(kind text, doc jsonb) RETURNS text
-  AS 'MODULE_PATHNAME', 'cl_ingest'
+  AS 'MODULE_PATHNAME', 'ingest'
   LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION connect_lake.ingest(text, jsonb) IS
   'Lands one record of a kind (ctr, ...) from a streaming pipeline: parsed as its kind''s parser does and written like load() (CTRs: the latest version wins). Returns inserted, updated or duplicate (loader role).';
@@ -419,7 +419,7 @@ COMMENT ON FUNCTION connect_lake.ingest(text, jsonb) IS
 CREATE FUNCTION connect_lake.ingest_batch(kind text, docs jsonb[],
                                     OUT inserted bigint, OUT updated bigint, OUT duplicates bigint,
                                     OUT values_nulled bigint)
-  AS 'MODULE_PATHNAME', 'cl_ingest_array'
+  AS 'MODULE_PATHNAME', 'ingest_batch'
   LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION connect_lake.ingest_batch(text, jsonb[]) IS
   'Lands a micro-batch of records of one kind (e.g. one Kinesis batch) in batched statements; returns how many were inserted, updated (newer CTR versions) and duplicates, and how many values landed NULL because their column cannot hold them, kept raw beside (a case account that is not an integer). A bad record fails the call (loader role).';
