@@ -112,6 +112,11 @@ prepare(const char *sql, int nargs, Oid *types)
 	return plan;
 }
 
+/*
+ * The manifest and reject statements load() runs per file, prepared once per
+ * call: claim a file, lock its row, record the outcome, touch an unchanged
+ * one, keep a rejected record.
+ */
 static void
 prepare_plans(LoadPlans *p)
 {
@@ -264,6 +269,10 @@ statement_error(int sqlerrcode)
 	}
 }
 
+/*
+ * An error as one line of text (message, DETAIL, CONTEXT) for the
+ * load_manifest row and load()'s result, where a DBA reads why a file failed.
+ */
 static char *
 error_text(ErrorData *e)
 {

@@ -30,6 +30,12 @@ on_read(void *arg)
 	CHECK_FOR_INTERRUPTS();
 }
 
+/*
+ * CONTEXT of any error raised while the reader reads a record (its own, the
+ * mapper's, a type input function's, the writer's): the file, the line and
+ * byte offset where the bad record starts, and the record by kind and id once
+ * mapped, so that a person can find the record (file_fdw's CopyFromErrorCallback).
+ */
 static void
 reader_error_context(void *arg)
 {
@@ -101,6 +107,11 @@ cl_reader_init(CLReader *r, CLRecordKind *kind, CLMapPurpose purpose,
 	cl_map_init(&r->st, kind, purpose);
 }
 
+/*
+ * Open path for reading records: a per-file memory context owns the framer
+ * (a reset callback closes it, so an error mid-file leaks no zlib or json-c
+ * state), and the framer reads through a transient file, closed at abort.
+ */
 void
 cl_reader_open(CLReader *r, const char *path)
 {
@@ -139,6 +150,10 @@ cl_reader_open(CLReader *r, const char *path)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * The SQLSTATE of a framer's record error: the class a client can act on
+ * (bad encoding, a program limit, a bad timestamp), not one code for all.
+ */
 static int
 frame_errcode(CLRecordError e)
 {
@@ -316,6 +331,11 @@ cl_reader_next(CLReader *r)
 	return result;
 }
 
+/*
+ * Raise the bad record cl_reader_next returned (on_error 'stop', the FDW
+ * after its NOTICEs), with the reader's context; a field error also shows
+ * the start of the record, to tell which one without opening the file.
+ */
 void
 cl_reader_raise(CLReader *r)
 {
@@ -332,6 +352,10 @@ cl_reader_raise(CLReader *r)
 	pg_unreachable();
 }
 
+/*
+ * The start of the current record's raw bytes as printable text (at most cap
+ * bytes, invalid UTF-8 and control bytes escaped), for hints and load_rejects.
+ */
 char *
 cl_reader_raw_text(CLReader *r, size_t cap)
 {
@@ -376,6 +400,10 @@ cl_reader_raw_text(CLReader *r, size_t cap)
 	return buf.data;
 }
 
+/*
+ * Close the current file after reading it to the end (or after skipping it):
+ * the framer with its memory, the file, the error context.
+ */
 void
 cl_reader_close(CLReader *r)
 {
@@ -392,6 +420,11 @@ cl_reader_close(CLReader *r)
 	MemoryContextReset(r->reccxt);
 }
 
+/*
+ * Forget the current file after an error the caller caught: the
+ * subtransaction's abort already closed the transient file and popped the
+ * context, so only the memory goes (closing the fd again would be wrong).
+ */
 void
 cl_reader_abandon(CLReader *r)
 {
@@ -416,6 +449,7 @@ bad_value(const char *option, const char *value, const char *valid)
 			 errhint("Valid values are: %s.", valid)));
 }
 
+/* The format option's value, or an error listing the valid names. */
 CLFormat
 cl_reader_format(const char *name)
 {
@@ -433,6 +467,7 @@ cl_reader_format(const char *name)
 	return (CLFormat) f;
 }
 
+/* The compression option's value, or an error listing the valid names. */
 CLCompression
 cl_reader_compression(const char *name)
 {

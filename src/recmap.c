@@ -57,6 +57,12 @@ struct CLKindCache
 
 /* ---------- compiling a kind ---------- */
 
+/*
+ * Compare two keys as the kind matches them: bytes, or with ASCII letters
+ * folded for a kind whose keys match case-insensitively (ci_keys: agent and
+ * contact events); a prefix sorts first.  The one order of the compiled
+ * trie, so that find_child can search it.
+ */
 static int
 key_cmp(const char *a, int alen, const char *b, int blen, bool ci)
 {
@@ -91,6 +97,10 @@ node_qsort_cmp(const void *a, const void *b)
 	return key_cmp(na->key, na->keylen, nb->key, nb->keylen, node_ci);
 }
 
+/*
+ * The child of node for key, added when create (compiling only): a linear
+ * scan is fine here, the children are sorted once the kind is compiled.
+ */
 static CLNode *
 node_child(CLNode *node, const char *key, int keylen, bool ci, bool create)
 {
@@ -271,6 +281,12 @@ map_path(CLMapState *st)
 	return buf.data;
 }
 
+/*
+ * Remember the first error of a record, with the path where it happened,
+ * without raising: the loader with on_error 'skip' keeps going, the parse
+ * functions raise it later (cl_map_raise).  Later errors of the same record
+ * are dropped, so the message names the first thing wrong.
+ */
 void
 cl_map_fail(CLMapState *st, int errcode, const char *fmt,...)
 {
@@ -338,6 +354,9 @@ snippet(const char *s, int len)
 	return psprintf("\"%.*s\"%s", n, s, len > n ? "..." : "");
 }
 
+/*
+ * A JSON value's kind with its article, for messages ("a number where a string belongs").
+ */
 static const char *
 kind_name(CLValueKind k)
 {
@@ -361,6 +380,10 @@ kind_name(CLValueKind k)
 
 /* ---------- the two sources ---------- */
 
+/*
+ * A jsonb value as the walk sees it: both sources (jsonb and json-c) become
+ * a CLValue, so the mapping below is written once.
+ */
 static void
 from_jsonb(CLValue *cv, const JsonbValue *v)
 {
@@ -391,6 +414,10 @@ from_jsonb(CLValue *cv, const JsonbValue *v)
 	}
 }
 
+/*
+ * A json-c value as the walk sees it (see from_jsonb); a number is read
+ * later through its text (value_text, jsonc_scalar), as jsonb would read it.
+ */
 static void
 from_jsonc(CLValue *cv, struct json_object *o)
 {
@@ -423,6 +450,10 @@ from_jsonc(CLValue *cv, struct json_object *o)
 	}
 }
 
+/*
+ * Call fn for each member of an object value, from whichever source it came;
+ * kind hooks use it to walk sub-objects (case fields) without knowing the source.
+ */
 void
 cl_value_members(CLMapState *st, const CLValue *obj, CLMemberFn fn, void *arg)
 {
@@ -492,6 +523,10 @@ number_numeric(CLMapState *st, const CLValue *v, int32 typmod)
 											   Int32GetDatum(typmod)));
 }
 
+/*
+ * A json-c scalar as a jsonb scalar, for jsonb columns filled from a file;
+ * numbers go through numeric_in so that jsonb holds exactly the file's digits.
+ */
 static void
 jsonc_scalar(CLMapState *st, struct json_object *o, JsonbValue *v)
 {
@@ -577,6 +612,10 @@ push_value(CLMapState *st, JsonbParseState **ps, const CLValue *v, JsonbIterator
 		pushJsonbValue(ps, tok, (JsonbValue *) &v->jbv);	/* unpacks jbvBinary */
 }
 
+/*
+ * Any value as a jsonb Datum: jsonb values are re-used as they are, json-c
+ * ones converted, so a jsonb column is filled alike from both paths.
+ */
 Datum
 cl_value_jsonb(CLMapState *st, const CLValue *value)
 {
@@ -649,6 +688,11 @@ cl_parse_json_text(const char *s, int len, const char *what)
 
 /* ---------- converting one value into a column ---------- */
 
+/*
+ * The text of a string or number value (a number's own digits): JSON strings
+ * with their escapes decoded and checked (no NUL), for text-like columns;
+ * false for other kinds, which the caller reports.
+ */
 static bool
 value_text(CLMapState *st, const CLValue *v, char **s, int *len)
 {
@@ -674,6 +718,12 @@ value_text(CLMapState *st, const CLValue *v, char **s, int *len)
 	}
 }
 
+/*
+ * Convert one value into column attno as the field's type says and store it;
+ * a value that does not convert fails the record (cl_map_fail) rather than
+ * raising, so that the loader can skip it.  The one conversion for both
+ * sources: this is where "the file loader and the jsonb parser agree" is kept.
+ */
 void
 cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLValue *v)
 {
@@ -806,6 +856,10 @@ cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLVal
 
 /* ---------- the walk ---------- */
 
+/*
+ * The child of a compiled node for a record's key: binary search, the
+ * children sorted by key_cmp when the kind was compiled.
+ */
 static const CLNode *
 find_child(const CLNode *node, const char *key, int keylen, bool ci)
 {
@@ -862,6 +916,10 @@ extra_add(CLMapState *st, const CLValue *v)
 
 static void walk_object(CLMapState *st, const CLValue *obj, const CLNode *node);
 
+/*
+ * One member of a record object: follow the kind's field trie, keep unknown
+ * keys for the extra column, and track the path for error messages.
+ */
 static void
 walk_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *arg)
 {
@@ -1019,6 +1077,10 @@ map_record(CLMapState *st, const CLValue *root)
 	return !st->failed;
 }
 
+/*
+ * Map a jsonb document (the *_parse(jsonb) functions and ingest()); a
+ * non-object root is reported as such by the shared record check.
+ */
 bool
 cl_map_jsonb(CLMapState *st, Jsonb *doc)
 {
