@@ -155,6 +155,11 @@ typedef struct RouteScan
 	bool		related;
 } RouteScan;
 
+/*
+ * Look at one member of detail for route(): a Cases event is a related-item
+ * event when its eventType names RELATED_ITEM or it carries a relatedItem,
+ * decided before the walk so the record maps onto the right table.
+ */
 static void
 route_detail_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *arg)
 {
@@ -215,6 +220,10 @@ entry_cmp(const void *a, const void *b)
 	return strcmp(((const FieldMapEntry *) a)->field_id, ((const FieldMapEntry *) b)->field_id);
 }
 
+/*
+ * The column a case field id is mapped to (binary search; the map sorted by
+ * field id), or NULL.  key is not NUL-terminated: it points into the record.
+ */
 static const char *
 map_lookup(const FieldMap *map, const char *key, int keylen)
 {
@@ -388,6 +397,11 @@ tag_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *
 	t->v = *v;
 }
 
+/*
+ * One member of a case field's {"value": {...}}: the tagged value (see
+ * tag_member), or an untagged one taken as it is, so that a plain
+ * {"value": 3} from a hand-written event still lands.
+ */
 static void
 value_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *arg)
 {
@@ -586,6 +600,11 @@ typedef struct FieldsWalk
 	int			nother;
 } FieldsWalk;
 
+/*
+ * Keep a case field in detail_case_fields_other (jsonb) by its id: one
+ * without a column, or whose value its column cannot hold, so no field a
+ * Cases event sent is lost; an empty value is kept as null.
+ */
 static void
 add_other(CLMapState *st, FieldsWalk *fw, const char *key, int keylen, const Tagged *t)
 {
@@ -619,6 +638,13 @@ add_other(CLMapState *st, FieldsWalk *fw, const char *key, int keylen, const Tag
 	}
 }
 
+/*
+ * One case field of detail.case.fields: find its column (the DBA's
+ * case_field_map first, then the field id's own detail_case_fields_<id>
+ * column when the rule says a field may fill it), store its tagged value
+ * there, else keep it in the other column.  A map entry naming a column no
+ * field may fill is an error, not a silent drop.
+ */
 static void
 case_field_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *arg)
 {

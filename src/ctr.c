@@ -231,6 +231,12 @@ attr_column_index(const char *name, int len)
 	return -1;
 }
 
+/*
+ * Read the attribute map in force (ctr_attribute_map_effective: the DBA's
+ * entries over the defaults) into the backend's matcher.  Its context is
+ * reset on each read, so a changed map replaces the old one without a leak;
+ * the relcache callback (map_invalidate) says when to read again.
+ */
 static ClAttrMatcher *
 load_configured_map(void)
 {
@@ -460,6 +466,7 @@ typedef struct MapArg
 	MemoryContext cxt;			/* map and mapdoc; emptied when the map changes */
 } MapArg;
 
+/* This call site's MapArg, parsed again only when the map's bytes change. */
 static ClAttrMatcher *
 map_arg(FunctionCallInfo fcinfo, Jsonb *mapdoc)
 {

@@ -86,6 +86,10 @@ cal_cache_invalidate(Datum arg, Oid relid)
 		cal_cache_reset();
 }
 
+/*
+ * The connect_lake.calendar setting and the calendar cache's invalidation
+ * callback, registered once per backend from _PG_init.
+ */
 void
 cl_workdays_init(void)
 {
@@ -120,6 +124,9 @@ cal_entry_cmp(const void *a, const void *b)
 	return name_cmp(x->name, x->namelen, y->name, y->namelen);
 }
 
+/*
+ * A cached calendar by name: binary search, cals sorted by name_cmp when built.
+ */
 static CalEntry *
 cal_find(const char *name, int len)
 {
@@ -141,6 +148,10 @@ cal_find(const char *name, int len)
 	return NULL;
 }
 
+/*
+ * A column of a calendar table by name, so that reading the tables in C
+ * does not depend on column order; errors if an update removed it.
+ */
 static AttrNumber
 column_attnum(Relation rel, const char *colname)
 {
@@ -179,6 +190,10 @@ holiday_row_cmp(const void *a, const void *b)
 	return (x->day > y->day) - (x->day < y->day);
 }
 
+/*
+ * Read connect_lake.calendar into cals, sorted by name: the time zone is
+ * resolved and the weekend compiled once here, so each call pays neither.
+ */
 static void
 read_calendars(Relation rel, Snapshot snap)
 {
@@ -237,6 +252,11 @@ read_calendars(Relation rel, Snapshot snap)
 		qsort(cals, ncals, sizeof(CalEntry), cal_entry_cmp);
 }
 
+/*
+ * Read connect_lake.holiday and give each calendar its holidays, sorted, as
+ * the arithmetic's day ranks (workdays_calc.h); holidays of an unknown
+ * calendar or of one with no working day are ignored.
+ */
 static void
 read_holidays(Relation rel, Snapshot snap)
 {
@@ -304,6 +324,11 @@ read_holidays(Relation rel, Snapshot snap)
 	pfree(rows);
 }
 
+/*
+ * (Re)read both calendar tables into cal_cxt, reset first so nothing of the
+ * old cache is left; heap scans, no SPI, so no query is planned.  The snapshot is taken after the locks, which accept pending invalidations;
+ * an invalidation that arrives while reading means reading again.
+ */
 static void
 cal_cache_build(void)
 {
@@ -409,6 +434,12 @@ typedef struct CallCache
 	char	   *name;
 } CallCache;
 
+/*
+ * The calendar a SQL call names, remembered per call site (fn_extra): a
+ * query calling working_days_add() for a million rows with one calendar
+ * looks it up once.  A new call site (each query) first accepts other
+ * sessions' invalidations, so their commits are seen at the next statement.
+ */
 static CalEntry *
 cal_for_call(FunctionCallInfo fcinfo, int argno)
 {
@@ -504,6 +535,10 @@ from_local(const CalEntry *e, int64 day, int64 tod)
 	return result;
 }
 
+/*
+ * ts moved n working days in the calendar's local time: the arithmetic is
+ * on local days (workdays_calc.c), the time of day is kept.
+ */
 static TimestampTz
 add_working_days(const CalEntry *e, TimestampTz ts, int n)
 {
