@@ -23,6 +23,7 @@
 #include "utils/numeric.h"
 
 #include "attrkey.h"
+#include "config_cache.h"
 #include "connect_lake.h"
 #include "convert.h"
 #include "kinds.h"
@@ -182,20 +183,15 @@ static const bool attr_is_int[CTR_NATTRCOLS] = {false, false, false, false, true
 StaticAssertDecl(CTR_NATTRCOLS <= CL_ATTR_MAX_COLUMNS, "too many attributes_* columns for one matcher");
 
 /*
- * The configured map (ctr_attribute_map_effective), cached per backend in a
- * context of its own, emptied when the map is next loaded.
+ * The configured map (ctr_attribute_map_effective: the DBA's overrides over
+ * the defaults), cached per backend as every configuration table is
+ * (config_cache.h); configured_map lives in map_cache's context.
  */
+static CLConfigCache map_cache = {
+	.name = "connect_lake ctr attribute map",
+	.tables = {"ctr_attribute_map"},
+};
 static ClAttrMatcher *configured_map = NULL;
-static MemoryContext configured_map_cxt = NULL;
-static bool map_callback_registered = false;
-static Oid	map_relid = InvalidOid;
-
-static void
-map_invalidate(Datum arg, Oid relid)
-{
-	if (relid == InvalidOid || relid == map_relid)
-		configured_map = NULL;
-}
 
 /*
  * An attribute map is a matcher (attrkey.h): which key fills each column
@@ -233,34 +229,23 @@ attr_column_index(const char *name, int len)
 
 /*
  * Read the attribute map in force (ctr_attribute_map_effective: the DBA's
- * entries over the defaults) into the backend's matcher.  Its context is
- * reset on each read, so a changed map replaces the old one without a leak;
- * the relcache callback (map_invalidate) says when to read again.
+ * entries over the defaults) into the backend's matcher, in cxt (the
+ * cache's context, reset by cl_config_cache_begin, so a changed map
+ * replaces the old one without a leak).
  */
 static ClAttrMatcher *
-load_configured_map(void)
+load_configured_map(MemoryContext cxt)
 {
 	ClAttrMatcher *map;
 	int			rc;
 
-	if (!map_callback_registered)
-	{
-		CacheRegisterRelcacheCallback(map_invalidate, (Datum) 0);
-		map_callback_registered = true;
-	}
-	map_relid = cl_relation_oid("ctr_attribute_map");
-	if (configured_map_cxt == NULL)
-		configured_map_cxt = AllocSetContextCreate(TopMemoryContext, "connect_lake ctr attribute map",
-												   ALLOCSET_SMALL_SIZES);
-	else
-		MemoryContextReset(configured_map_cxt); /* no reference to the old map is left */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "connect_lake: SPI_connect failed");
 	rc = SPI_execute("SELECT column_name::pg_catalog.text, attribute_key"
 					 "  FROM connect_lake.ctr_attribute_map_effective", true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "connect_lake: reading ctr_attribute_map_effective failed: %s", SPI_result_code_string(rc));
-	map = map_new(configured_map_cxt);
+	map = map_new(cxt);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		char	   *col = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
@@ -268,17 +253,26 @@ load_configured_map(void)
 		int			i = col ? attr_column_index(col, strlen(col)) : -1;
 
 		if (i >= 0 && key != NULL)
-			map_set_key(map, i, key, strlen(key), configured_map_cxt);
+			map_set_key(map, i, key, strlen(key), cxt);
 	}
 	SPI_finish();
 	return map;
 }
 
+/* The configured map, read again after a change (config_cache.h). */
 static ClAttrMatcher *
 get_configured_map(void)
 {
-	if (configured_map == NULL)
-		configured_map = load_configured_map();
+	cl_config_cache_check(&map_cache);
+	while (!map_cache.valid)
+	{
+		uint64		generation;
+		MemoryContext cxt = cl_config_cache_begin(&map_cache, &generation);
+
+		configured_map = NULL;
+		configured_map = load_configured_map(cxt);
+		cl_config_cache_built(&map_cache, generation);
+	}
 	return configured_map;
 }
 

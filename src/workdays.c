@@ -8,19 +8,22 @@
  * PostgreSQL's time zone code (never the session TimeZone), does
  * O(log holidays) arithmetic and converts back.
  *
- * Keeping the cache right:
+ * Keeping the cache right is config_cache.h's pattern, as for every
+ * configuration table:
  * - Plain DML sends no relcache invalidation, so an AFTER ... FOR EACH
- *   STATEMENT trigger on both tables (cl_calendar_changed) queues one for the
+ *   STATEMENT trigger on both tables (config_changed) queues one for the
  *   table.  PostgreSQL delivers it to this backend at the end of the command
  *   (so our own later commands see the change, and an abort undoes it) and to
- *   every other backend at commit.  The relcache callback drops the cache.
+ *   every other backend at commit.  The relcache callback marks the cache
+ *   stale.
  * - The cache is read with the latest snapshot (as catalogs are): committed
  *   rows plus this transaction's earlier commands.  In parallel mode no new
  *   snapshot may be taken, so the query's snapshot is used and the cache is
  *   dropped again once out of parallel mode.
- * - Each call site (FmgrInfo) accepts pending invalidations the first time it
- *   runs in a query, so a change committed by another session is seen by the
- *   next statement even inside one transaction (READ COMMITTED style).
+ * - Pending invalidations are accepted once per statement
+ *   (cl_config_cache_check), so a change committed by another session is
+ *   seen by the next statement even inside one transaction (READ COMMITTED
+ *   style).
  */
 #include "postgres.h"
 
@@ -45,6 +48,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "config_cache.h"
 #include "connect_lake.h"
 #include "workdays.h"
 #include "workdays_calc.h"
@@ -62,33 +66,17 @@ typedef struct CalEntry
 	WdCalc		calc;
 } CalEntry;
 
-static MemoryContext cal_cxt = NULL;
+static CLConfigCache cal_cache = {
+	.name = "connect_lake calendars",
+	.tables = {"calendar", "holiday"},
+};
 static CalEntry *cals = NULL;	/* sorted by name (bytes) */
 static int	ncals = 0;
-static bool cache_valid = false;
-static bool cache_from_parallel = false;
-static uint64 cache_generation = 1;
-static Oid	calendar_relid = InvalidOid;
-static Oid	holiday_relid = InvalidOid;
-
-static void
-cal_cache_reset(void)
-{
-	cache_valid = false;
-	cache_generation++;
-}
-
-static void
-cal_cache_invalidate(Datum arg, Oid relid)
-{
-	if (!OidIsValid(relid) || !OidIsValid(calendar_relid) ||
-		relid == calendar_relid || relid == holiday_relid)
-		cal_cache_reset();
-}
+static bool cache_from_parallel = false;	/* read with the query's snapshot */
 
 /*
- * The connect_lake.calendar setting and the calendar cache's invalidation
- * callback, registered once per backend from _PG_init.
+ * The connect_lake.calendar setting, registered once per backend from
+ * _PG_init (the calendar cache registers itself at its first build).
  */
 void
 cl_workdays_init(void)
@@ -100,7 +88,6 @@ cl_workdays_init(void)
 							   "england_wales",
 							   PGC_USERSET, 0,
 							   NULL, NULL, NULL);
-	CacheRegisterRelcacheCallback(cal_cache_invalidate, (Datum) 0);
 }
 
 /* ---------------------------------------------------------------- cache */
@@ -205,7 +192,7 @@ read_calendars(Relation rel, Snapshot snap)
 	TableScanDesc scan = table_beginscan(rel, snap, 0, NULL);
 	int			cap = 8;
 
-	cals = MemoryContextAllocZero(cal_cxt, cap * sizeof(CalEntry));
+	cals = MemoryContextAllocZero(cal_cache.cxt, cap * sizeof(CalEntry));
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
 		CalEntry   *e;
@@ -222,10 +209,10 @@ read_calendars(Relation rel, Snapshot snap)
 		memset(e, 0, sizeof(*e));
 
 		d = slot_getattr(slot, a_name, &isnull);
-		e->name = isnull ? MemoryContextStrdup(cal_cxt, "") : text_to_cstring(DatumGetTextPP(d));
+		e->name = isnull ? MemoryContextStrdup(cal_cache.cxt, "") : text_to_cstring(DatumGetTextPP(d));
 		e->namelen = strlen(e->name);
 		d = slot_getattr(slot, a_tz, &isnull);
-		e->time_zone = isnull ? MemoryContextStrdup(cal_cxt, "") : text_to_cstring(DatumGetTextPP(d));
+		e->time_zone = isnull ? MemoryContextStrdup(cal_cache.cxt, "") : text_to_cstring(DatumGetTextPP(d));
 		e->tz = e->time_zone[0] ? pg_tzset(e->time_zone) : NULL;
 		d = slot_getattr(slot, a_bundled, &isnull);
 		e->bundled = !isnull && DatumGetBool(d);
@@ -325,33 +312,30 @@ read_holidays(Relation rel, Snapshot snap)
 }
 
 /*
- * (Re)read both calendar tables into cal_cxt, reset first so nothing of the
+ * (Re)read both calendar tables into cal_cache's context, reset first so nothing of the
  * old cache is left; heap scans, no SPI, so no query is planned.  The snapshot is taken after the locks, which accept pending invalidations;
  * an invalidation that arrives while reading means reading again.
  */
 static void
 cal_cache_build(void)
 {
-	if (cal_cxt == NULL)
-		cal_cxt = AllocSetContextCreate(TopMemoryContext, "connect_lake calendars",
-										ALLOCSET_SMALL_SIZES);
-	for (;;)
+	while (!cal_cache.valid)
 	{
-		Oid			crelid = cl_relation_oid("calendar");
-		Oid			hrelid = cl_relation_oid("holiday");
 		bool		parallel = IsInParallelMode();
 		Relation	crel,
 					hrel;
 		Snapshot	snap;
 		uint64		generation;
+		MemoryContext cxt;
 		MemoryContext old;
 
-		/* Locking accepts pending invalidations: take the snapshot after. */
-		crel = table_open(crelid, AccessShareLock);
-		hrel = table_open(hrelid, AccessShareLock);
-		calendar_relid = crelid;
-		holiday_relid = hrelid;
-		generation = cache_generation;
+		/*
+		 * Locking accepts pending invalidations: start the build and take the
+		 * snapshot after.
+		 */
+		crel = table_open(cl_relation_oid("calendar"), AccessShareLock);
+		hrel = table_open(cl_relation_oid("holiday"), AccessShareLock);
+		cxt = cl_config_cache_begin(&cal_cache, &generation);
 		if (!parallel)
 			snap = GetLatestSnapshot();
 		else if (ActiveSnapshotSet())
@@ -360,10 +344,9 @@ cal_cache_build(void)
 			snap = GetTransactionSnapshot();
 		snap = RegisterSnapshot(snap);
 
-		MemoryContextReset(cal_cxt);
 		cals = NULL;
 		ncals = 0;
-		old = MemoryContextSwitchTo(cal_cxt);
+		old = MemoryContextSwitchTo(cxt);
 		read_calendars(crel, snap);
 		read_holidays(hrel, snap);
 		MemoryContextSwitchTo(old);
@@ -373,12 +356,8 @@ cal_cache_build(void)
 		table_close(crel, AccessShareLock);
 
 		/* An invalidation that arrived while reading means: read again. */
-		if (generation == cache_generation)
-		{
-			cache_valid = true;
+		if (cl_config_cache_built(&cal_cache, generation))
 			cache_from_parallel = parallel;
-			return;
-		}
 	}
 }
 
@@ -386,7 +365,8 @@ cal_cache_build(void)
 static CalEntry *
 cal_lookup(const char *name, int len)
 {
-	if (!cache_valid)
+	cl_config_cache_check(&cal_cache);
+	if (!cal_cache.valid)
 		cal_cache_build();
 	return cal_find(name, len);
 }
@@ -458,11 +438,11 @@ cal_for_call(FunctionCallInfo fcinfo, int argno)
 		cc = MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(CallCache));
 		flinfo->fn_extra = cc;
 		/* once per query and call site: see what other sessions committed */
-		AcceptInvalidationMessages();
+		cl_config_cache_check(&cal_cache);
 		if (cache_from_parallel && !IsInParallelMode())
-			cal_cache_reset();
+			cl_config_cache_reset(&cal_cache);
 	}
-	if (cc->cal != NULL && cc->generation == cache_generation && cache_valid &&
+	if (cc->cal != NULL && cc->generation == cal_cache.generation && cal_cache.valid &&
 		cc->namelen == len && memcmp(cc->name, name, len) == 0)
 		return cc->cal;
 
@@ -476,7 +456,7 @@ cal_for_call(FunctionCallInfo fcinfo, int argno)
 	memcpy(cc->name, name, len);
 	cc->namelen = len;
 	cc->cal = e;
-	cc->generation = cache_generation;
+	cc->generation = cal_cache.generation;
 	return e;
 }
 
