@@ -385,6 +385,10 @@ typedef struct Tagged
 	CLValue		v;
 } Tagged;
 
+/*
+ * The type tag of a case field's value ({"stringValue": ...}, {"doubleValue": ...}),
+ * which decides how it is stored; Cases sends exactly one, any further is ignored.
+ */
 static void
 tag_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *arg)
 {

@@ -62,6 +62,12 @@ cl_config_cache_check(CLConfigCache *c)
 	}
 }
 
+/*
+ * Start a build: the relcache callback is registered at the first build of
+ * any cache (one callback for all of them), the cache's own context is made
+ * once and reset at each build, and its tables resolved again (a
+ * re-created extension has new Oids).
+ */
 MemoryContext
 cl_config_cache_begin(CLConfigCache *c, uint64 *generation)
 {

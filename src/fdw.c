@@ -599,6 +599,10 @@ clBeginForeignScan(ForeignScanState *node, int eflags)
 								 RelationGetDescr(node->ss.ss_currentRelation));
 }
 
+/*
+ * The next row, mapped by the reader and projected onto the foreign table's
+ * columns (scan_next), or an empty slot at the end of the last file.
+ */
 static TupleTableSlot *
 clIterateForeignScan(ForeignScanState *node)
 {

@@ -24,6 +24,10 @@ typedef struct Walk
 	const char *root;			/* real path of the directory named */
 } Walk;
 
+/*
+ * Reading server files takes what COPY FROM a file and file_fdw take:
+ * superuser or pg_read_server_files; the loader role alone is not enough.
+ */
 void
 cl_check_read_server_files(const char *what)
 {

@@ -334,6 +334,10 @@ cl_map_record_name(CLMapState *st)
 	return pstrdup(st->kind->label);
 }
 
+/*
+ * Raise the record's remembered error, with its path and the record named by
+ * kind and id (the parse functions; the reader has its own context).
+ */
 void
 cl_map_raise(CLMapState *st)
 {
@@ -511,6 +515,11 @@ jsonc_text(CLMapState *st, const char *s, int len, char **out, int *outlen)
 	return true;
 }
 
+/*
+ * A JSON number as numeric with the column's typmod: a jsonb numeric is used
+ * as it is when no typmod applies, else the number's text goes through
+ * numeric_in, which applies the typmod exactly as a cast would.
+ */
 static Numeric
 number_numeric(CLMapState *st, const CLValue *v, int32 typmod)
 {
@@ -964,6 +973,10 @@ walk_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void 
 	st->depth--;
 }
 
+/*
+ * Walk one object of a record against its trie node; unknown keys go to the
+ * extra column, nested as they were, so the level extra opened is closed here.
+ */
 static void
 walk_object(CLMapState *st, const CLValue *obj, const CLNode *node)
 {
@@ -1105,6 +1118,10 @@ cl_map_jsonb(CLMapState *st, Jsonb *doc)
 	return map_record(st, &root);
 }
 
+/*
+ * Map a json-c record (files through the reader, the FDW, the text parse
+ * functions): the same walk as cl_map_jsonb, so both paths agree.
+ */
 bool
 cl_map_jsonc(CLMapState *st, struct json_object *doc)
 {

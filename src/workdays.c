@@ -681,6 +681,10 @@ row_text(Relation rel, HeapTuple tuple, const char *colname)
 	return isnull ? NULL : TextDatumGetCString(d);
 }
 
+/*
+ * Refuse a change to a bundled calendar: those rows belong to the extension
+ * (updated by ALTER EXTENSION UPDATE), so the DBA copies one and edits the copy.
+ */
 static void
 bundled_readonly(const char *calendar)
 {
