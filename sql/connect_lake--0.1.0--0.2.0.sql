@@ -1070,3 +1070,98 @@ GRANT USAGE ON SCHEMA amazon_connect_enriched TO connect_lake_reader, connect_la
 GRANT SELECT ON amazon_connect_enriched.case_events, amazon_connect_enriched.ctr_events,
   amazon_connect_enriched.contact_events, amazon_connect_enriched.agent_dim, amazon_connect_enriched.queue_dim
   TO connect_lake_reader, connect_lake_loader;
+
+-- ==== One trigger function for the configuration caches
+-- calendar_changed() and ctr_attribute_map_changed() did the same job (a
+-- relcache invalidation of the table changed); config_changed() does it for
+-- the calendar, holiday and ctr_attribute_map triggers.
+CREATE FUNCTION connect_lake.config_changed() RETURNS trigger
+  AS 'MODULE_PATHNAME', 'config_changed' LANGUAGE C;
+COMMENT ON FUNCTION connect_lake.config_changed() IS
+  'Trigger of the configuration tables sessions cache (calendar, holiday, ctr_attribute_map): makes every session re-read the table after a change (at its next statement; this session at its next command).';
+CREATE OR REPLACE TRIGGER calendar_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.calendar
+  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.config_changed();
+CREATE OR REPLACE TRIGGER holiday_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.holiday
+  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.config_changed();
+CREATE OR REPLACE TRIGGER ctr_attribute_map_changed
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.ctr_attribute_map
+  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.config_changed();
+DROP FUNCTION connect_lake.calendar_changed();
+DROP FUNCTION connect_lake.ctr_attribute_map_changed();
+
+-- ==== One naming scheme for SQL-callable C symbols
+-- A C function is named as its SQL function (parse functions add the
+-- document's type and _map; see src/connect_lake.h).  The functions whose
+-- symbol changed are re-pointed here, as the install script defines them;
+-- the old symbols stay in the module as aliases (src/compat.c).
+CREATE OR REPLACE FUNCTION connect_lake.calendar_guard() RETURNS trigger
+  AS 'MODULE_PATHNAME', 'calendar_guard' LANGUAGE C;
+CREATE OR REPLACE FUNCTION connect_lake.default_calendar() RETURNS text
+  AS 'MODULE_PATHNAME', 'default_calendar'
+  LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION connect_lake.working_days_add(ts timestamptz, n integer,
+                                              calendar text DEFAULT connect_lake.default_calendar())
+RETURNS timestamptz
+  AS 'MODULE_PATHNAME', 'working_days_add'
+  LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION connect_lake.working_days_overdue(ts timestamptz, as_of timestamptz DEFAULT now(),
+                                                  n integer DEFAULT 2,
+                                                  calendar text DEFAULT connect_lake.default_calendar())
+RETURNS boolean
+  AS 'MODULE_PATHNAME', 'working_days_overdue'
+  LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION connect_lake.working_days_between(a timestamptz, b timestamptz,
+                                                  calendar text DEFAULT connect_lake.default_calendar())
+RETURNS integer
+  AS 'MODULE_PATHNAME', 'working_days_between'
+  LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION connect_lake.is_working_day(day date,
+                                            calendar text DEFAULT connect_lake.default_calendar())
+RETURNS boolean
+  AS 'MODULE_PATHNAME', 'is_working_day'
+  LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION connect_lake.next_working_day(day date,
+                                              calendar text DEFAULT connect_lake.default_calendar())
+RETURNS date
+  AS 'MODULE_PATHNAME', 'next_working_day'
+  LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION connect_lake.ingest(kind text, doc jsonb) RETURNS text
+  AS 'MODULE_PATHNAME', 'ingest'
+  LANGUAGE C VOLATILE STRICT;
+CREATE OR REPLACE FUNCTION connect_lake.ingest_batch(kind text, docs jsonb[],
+                                    OUT inserted bigint, OUT updated bigint, OUT duplicates bigint,
+                                    OUT values_nulled bigint)
+  AS 'MODULE_PATHNAME', 'ingest_batch'
+  LANGUAGE C VOLATILE STRICT;
+CREATE OR REPLACE FUNCTION connect_lake.case_event_parse(doc jsonb, field_map jsonb) RETURNS connect_lake.case_event
+  AS 'MODULE_PATHNAME', 'case_event_parse_jsonb_map'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION connect_lake.case_due_date(created timestamptz) RETURNS timestamptz
+  AS 'MODULE_PATHNAME', 'case_due_date'
+  LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION connect_lake.kind_rowtype(kind text) RETURNS regtype
+  AS 'MODULE_PATHNAME', 'kind_rowtype'
+  LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION connect_lake.load(
+    kind        text,
+    path        text,
+    on_error    text DEFAULT 'stop',
+    format      text DEFAULT 'auto',
+    compression text DEFAULT 'auto',
+    OUT files_seen    bigint,
+    OUT files_loaded  bigint,
+    OUT files_skipped bigint,
+    OUT files_failed  bigint,
+    OUT records_read  bigint,
+    OUT inserted      bigint,
+    OUT updated       bigint,
+    OUT duplicates    bigint,
+    OUT rejected      bigint,
+    OUT values_nulled bigint,
+    OUT bytes         bigint,
+    OUT seconds       double precision,
+    OUT error         text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'load'
+LANGUAGE C VOLATILE STRICT;
+

@@ -62,10 +62,10 @@
 #include "workdays.h"
 
 PG_FUNCTION_INFO_V1(case_event_parse_jsonb);
-PG_FUNCTION_INFO_V1(case_event_parse_map);
+PG_FUNCTION_INFO_V1(case_event_parse_jsonb_map);
 PG_FUNCTION_INFO_V1(case_related_item_parse_jsonb);
 PG_FUNCTION_INFO_V1(case_event_parse_text);
-PG_FUNCTION_INFO_V1(cl_case_due_date);
+PG_FUNCTION_INFO_V1(case_due_date);
 
 /* connect_lake.case_due_working_days: a case is due this many working days after creation */
 static int	case_due_working_days = 2;
@@ -155,6 +155,11 @@ typedef struct RouteScan
 	bool		related;
 } RouteScan;
 
+/*
+ * Look at one member of detail for route(): a Cases event is a related-item
+ * event when its eventType names RELATED_ITEM or it carries a relatedItem,
+ * decided before the walk so the record maps onto the right table.
+ */
 static void
 route_detail_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *arg)
 {
@@ -215,6 +220,10 @@ entry_cmp(const void *a, const void *b)
 	return strcmp(((const FieldMapEntry *) a)->field_id, ((const FieldMapEntry *) b)->field_id);
 }
 
+/*
+ * The column a case field id is mapped to (binary search; the map sorted by
+ * field id), or NULL.  key is not NUL-terminated: it points into the record.
+ */
 static const char *
 map_lookup(const FieldMap *map, const char *key, int keylen)
 {
@@ -296,9 +305,9 @@ table_field_map(void)
 	table_map = NULL;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+		elog(ERROR, "connect_lake: SPI_connect failed");
 	if (SPI_execute("SELECT field_id, column_name::text FROM connect_lake.case_field_map", true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read connect_lake.case_field_map");
+		elog(ERROR, "connect_lake: could not read connect_lake.case_field_map");
 	{
 		MemoryContext old = MemoryContextSwitchTo(map_cxt);
 		FieldMap   *map = palloc0(sizeof(FieldMap));
@@ -359,7 +368,7 @@ jsonb_field_map(Jsonb *j)
 		MemoryContext cxt = CurrentMemoryContext;
 
 		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+			elog(ERROR, "connect_lake: SPI_connect failed");
 		read_fillable(map, cxt);
 		SPI_finish();
 	}
@@ -376,6 +385,10 @@ typedef struct Tagged
 	CLValue		v;
 } Tagged;
 
+/*
+ * The type tag of a case field's value ({"stringValue": ...}, {"doubleValue": ...}),
+ * which decides how it is stored; Cases sends exactly one, any further is ignored.
+ */
 static void
 tag_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *arg)
 {
@@ -388,6 +401,11 @@ tag_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *
 	t->v = *v;
 }
 
+/*
+ * One member of a case field's {"value": {...}}: the tagged value (see
+ * tag_member), or an untagged one taken as it is, so that a plain
+ * {"value": 3} from a hand-written event still lands.
+ */
 static void
 value_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *arg)
 {
@@ -586,6 +604,11 @@ typedef struct FieldsWalk
 	int			nother;
 } FieldsWalk;
 
+/*
+ * Keep a case field in detail_case_fields_other (jsonb) by its id: one
+ * without a column, or whose value its column cannot hold, so no field a
+ * Cases event sent is lost; an empty value is kept as null.
+ */
 static void
 add_other(CLMapState *st, FieldsWalk *fw, const char *key, int keylen, const Tagged *t)
 {
@@ -619,6 +642,13 @@ add_other(CLMapState *st, FieldsWalk *fw, const char *key, int keylen, const Tag
 	}
 }
 
+/*
+ * One case field of detail.case.fields: find its column (the DBA's
+ * case_field_map first, then the field id's own detail_case_fields_<id>
+ * column when the rule says a field may fill it), store its tagged value
+ * there, else keep it in the other column.  A map entry naming a column no
+ * field may fill is an error, not a silent drop.
+ */
 static void
 case_field_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *arg)
 {
@@ -720,7 +750,7 @@ case_due(TimestampTz created)
 
 /* case_due_date(created timestamptz) RETURNS timestamptz */
 Datum
-cl_case_due_date(PG_FUNCTION_ARGS)
+case_due_date(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TIMESTAMPTZ(case_due(PG_GETARG_TIMESTAMPTZ(0)));
 }
@@ -850,10 +880,10 @@ cl_case_state_after_write(Datum case_ids)
 	Datum		args[1] = {case_ids};
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+		elog(ERROR, "connect_lake: SPI_connect failed");
 	if (SPI_execute_with_args("SELECT connect_lake.case_state_refresh(case_ids => $1)", 1, argtypes, args, NULL,
 							  false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not refresh connect_lake.case_state");
+		elog(ERROR, "connect_lake: could not refresh connect_lake.case_state");
 	SPI_finish();
 }
 
@@ -879,7 +909,7 @@ parse_case(FunctionCallInfo fcinfo, CLRecordKind *want, CLMapPurpose purpose, co
 	if (st->kind != want)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("Cases event %s is a %s event, not a %s event",
+				 errmsg("case event %s is a %s event, not a %s event",
 						id_of(st),
 						st->kind == &cl_kind_case_related_item ? "RELATED_ITEM.*" : "CASE.*",
 						want == &cl_kind_case_related_item ? "RELATED_ITEM.*" : "CASE.*"),
@@ -897,7 +927,7 @@ case_event_parse_jsonb(PG_FUNCTION_ARGS)
 
 /* case_event_parse(doc jsonb, field_map jsonb): IMMUTABLE, no derived columns */
 Datum
-case_event_parse_map(PG_FUNCTION_ARGS)
+case_event_parse_jsonb_map(PG_FUNCTION_ARGS)
 {
 	return parse_case(fcinfo, &cl_kind_case_event, CL_MAP_PARSE, jsonb_field_map(PG_GETARG_JSONB_P(1)));
 }

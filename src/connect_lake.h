@@ -3,6 +3,18 @@
  *
  * Each subsystem has its own header (partition.h, ...); this one holds only
  * what every file needs.
+ *
+ * Naming.  C symbols the rest of the module calls carry the cl_ / CL prefix
+ * and the name of their file's module (cl_reader_next, cl_map_jsonc).  A C
+ * function SQL calls (LANGUAGE C, 'MODULE_PATHNAME', 'symbol') is named as
+ * its SQL function, as pgvector names vector_in: connect_lake.load() is
+ * load, working_days_add() is working_days_add, the trigger function
+ * config_changed() is config_changed.  A parse function adds the type of the
+ * document it takes, and _map for the variant that also takes a map
+ * (ctr_parse_jsonb, ctr_parse_text, ctr_parse_jsonb_map), so each overload
+ * has its own symbol.  So the prefix tells which is which: no cl_ means SQL
+ * calls it.  The symbols of earlier versions' scripts stay as aliases in
+ * compat.c.
  */
 #ifndef CONNECT_LAKE_H
 #define CONNECT_LAKE_H

@@ -11,6 +11,9 @@
 
 #include "convert.h"
 
+/*
+ * n ASCII digits as a number; false on anything else (no sign, no spaces).
+ */
 static inline bool
 digits(const char *s, int n, int *out)
 {
@@ -26,6 +29,11 @@ digits(const char *s, int n, int *out)
 	return true;
 }
 
+/*
+ * ISO 8601 as Connect writes it (see convert.h), without timestamptz_in:
+ * that one reads the session's DateStyle and TimeZone and throws, and a
+ * record's timestamp must mean the same in every session and fail softly.
+ */
 bool
 cl_parse_timestamptz(const char *s, int len, TimestampTz *result)
 {
@@ -116,6 +124,10 @@ hexval(char c)
 	return -1;
 }
 
+/*
+ * A UUID as Connect writes it, without uuid_in, which throws and accepts
+ * forms (braces, no hyphens) that Connect never writes.
+ */
 bool
 cl_parse_uuid(const char *s, int len, pg_uuid_t *result)
 {
@@ -157,6 +169,11 @@ cl_arn_uuid(const char *arn, int len, pg_uuid_t *result)
 	return cl_parse_uuid(arn + start, len - start, result);
 }
 
+/*
+ * An integral JSON number's text within [min, max] (the column's type), with
+ * overflow checked on the digits rather than through a double, which would
+ * round ids above 2^53.
+ */
 bool
 cl_parse_int64(const char *s, int len, int64 min, int64 max, int64 *result)
 {

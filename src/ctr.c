@@ -2,14 +2,18 @@
  * ctr.c: contact trace records.
  *
  * The one description of a CTR's fields (connect-formats.md section 1), used
- * by ctr_parse() here and by the file loader.  Column names are the key path
- * lower-cased and joined by '_' (see sql/install/20_ctr.sql); the
- * attributes_* columns are named after contact attribute keys flattened as
- * the warehouse flattened them (attrkey.h).
+ * by ctr_parse() here and by the file loader.  Column names follow the
+ * warehouse model, mostly the key path lower-cased and joined by '_' (see
+ * sql/install/20_ctr.sql), with the warehouse's own exceptions: the id part
+ * of an ARN (InstanceARN -> instanceid, Agent.ARN -> agent_id, Queue.ARN ->
+ * queue_id), Agent.ConnectedToAgentTimestamp -> agent_connectedtoagentts, and
+ * References -> contact_references (a reserved word).  Each column is spelt
+ * in the table below, which is the rule.  The attributes_* columns are named
+ * after contact attribute keys flattened as the warehouse flattened them
+ * (attrkey.h).
  */
 #include "postgres.h"
 
-#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
@@ -19,6 +23,7 @@
 #include "utils/numeric.h"
 
 #include "attrkey.h"
+#include "config_cache.h"
 #include "connect_lake.h"
 #include "convert.h"
 #include "kinds.h"
@@ -29,7 +34,6 @@ PG_FUNCTION_INFO_V1(ctr_parse_jsonb);
 PG_FUNCTION_INFO_V1(ctr_parse_text);
 PG_FUNCTION_INFO_V1(ctr_parse_jsonb_map);
 PG_FUNCTION_INFO_V1(ctr_parse_text_map);
-PG_FUNCTION_INFO_V1(ctr_attribute_map_changed);
 PG_FUNCTION_INFO_V1(ctr_attribute_column);
 
 static void ctr_finish(CLMapState *st);
@@ -179,20 +183,15 @@ static const bool attr_is_int[CTR_NATTRCOLS] = {false, false, false, false, true
 StaticAssertDecl(CTR_NATTRCOLS <= CL_ATTR_MAX_COLUMNS, "too many attributes_* columns for one matcher");
 
 /*
- * The configured map (ctr_attribute_map_effective), cached per backend in a
- * context of its own, emptied when the map is next loaded.
+ * The configured map (ctr_attribute_map_effective: the DBA's overrides over
+ * the defaults), cached per backend as every configuration table is
+ * (config_cache.h); configured_map lives in map_cache's context.
  */
+static CLConfigCache map_cache = {
+	.name = "connect_lake ctr attribute map",
+	.tables = {"ctr_attribute_map"},
+};
 static ClAttrMatcher *configured_map = NULL;
-static MemoryContext configured_map_cxt = NULL;
-static bool map_callback_registered = false;
-static Oid	map_relid = InvalidOid;
-
-static void
-map_invalidate(Datum arg, Oid relid)
-{
-	if (relid == InvalidOid || relid == map_relid)
-		configured_map = NULL;
-}
 
 /*
  * An attribute map is a matcher (attrkey.h): which key fills each column
@@ -228,30 +227,25 @@ attr_column_index(const char *name, int len)
 	return -1;
 }
 
+/*
+ * Read the attribute map in force (ctr_attribute_map_effective: the DBA's
+ * entries over the defaults) into the backend's matcher, in cxt (the
+ * cache's context, reset by cl_config_cache_begin, so a changed map
+ * replaces the old one without a leak).
+ */
 static ClAttrMatcher *
-load_configured_map(void)
+load_configured_map(MemoryContext cxt)
 {
 	ClAttrMatcher *map;
 	int			rc;
 
-	if (!map_callback_registered)
-	{
-		CacheRegisterRelcacheCallback(map_invalidate, (Datum) 0);
-		map_callback_registered = true;
-	}
-	map_relid = cl_relation_oid("ctr_attribute_map");
-	if (configured_map_cxt == NULL)
-		configured_map_cxt = AllocSetContextCreate(TopMemoryContext, "connect_lake ctr attribute map",
-												   ALLOCSET_SMALL_SIZES);
-	else
-		MemoryContextReset(configured_map_cxt); /* no reference to the old map is left */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "connect_lake: SPI_connect failed");
 	rc = SPI_execute("SELECT column_name::pg_catalog.text, attribute_key"
 					 "  FROM connect_lake.ctr_attribute_map_effective", true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "connect_lake: reading ctr_attribute_map_effective failed: %s", SPI_result_code_string(rc));
-	map = map_new(configured_map_cxt);
+	map = map_new(cxt);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		char	   *col = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
@@ -259,17 +253,26 @@ load_configured_map(void)
 		int			i = col ? attr_column_index(col, strlen(col)) : -1;
 
 		if (i >= 0 && key != NULL)
-			map_set_key(map, i, key, strlen(key), configured_map_cxt);
+			map_set_key(map, i, key, strlen(key), cxt);
 	}
 	SPI_finish();
 	return map;
 }
 
+/* The configured map, read again after a change (config_cache.h). */
 static ClAttrMatcher *
 get_configured_map(void)
 {
-	if (configured_map == NULL)
-		configured_map = load_configured_map();
+	cl_config_cache_check(&map_cache);
+	while (!map_cache.valid)
+	{
+		uint64		generation;
+		MemoryContext cxt = cl_config_cache_begin(&map_cache, &generation);
+
+		configured_map = NULL;
+		configured_map = load_configured_map(cxt);
+		cl_config_cache_built(&map_cache, generation);
+	}
 	return configured_map;
 }
 
@@ -446,23 +449,6 @@ ctr_attribute_column(PG_FUNCTION_ARGS)
 }
 
 /*
- * Trigger on ctr_attribute_map: row changes do not invalidate caches by
- * themselves, so tell every backend (at commit) to reload the map.
- */
-Datum
-ctr_attribute_map_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("ctr_attribute_map_changed() must be called as a trigger")));
-	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
-	PG_RETURN_POINTER(NULL);
-}
-
-/*
  * ctr_parse(doc, map)'s map, parsed once per call site and kept while the
  * map's bytes stay the same (a map that varies per row costs one map's
  * memory, not one per row).
@@ -474,6 +460,7 @@ typedef struct MapArg
 	MemoryContext cxt;			/* map and mapdoc; emptied when the map changes */
 } MapArg;
 
+/* This call site's MapArg, parsed again only when the map's bytes change. */
 static ClAttrMatcher *
 map_arg(FunctionCallInfo fcinfo, Jsonb *mapdoc)
 {

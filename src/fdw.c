@@ -116,6 +116,10 @@ option_conflict(const char *name)
 			 errdetail("Option \"%s\" is given more than once.", name)));
 }
 
+/*
+ * Store one option in o, refusing it twice in one list (table options may
+ * still override the server's defaults: check_dup is false there).
+ */
 static void
 set_option(CLFdwOptions *o, DefElem *def, bool check_dup)
 {
@@ -138,6 +142,12 @@ set_option(CLFdwOptions *o, DefElem *def, bool check_dup)
 	*slot = defGetString(def);
 }
 
+/*
+ * Check the options where they are given, as file_fdw does: only known
+ * options in their allowed place, path only by a role that may read server
+ * files, kind and path required on a foreign table, values checked now
+ * rather than at the first scan.
+ */
 Datum
 connect_lake_fdw_validator(PG_FUNCTION_ARGS)
 {
@@ -220,7 +230,7 @@ get_options(Oid foreigntableid, CLFdwOptions *o)
 	foreach(lc, table->options)
 		set_option(o, lfirst(lc), false);
 	if (o->kind == NULL || o->path == NULL)
-		elog(ERROR, "connect_lake_fdw foreign table without kind or path");
+		elog(ERROR, "connect_lake: connect_lake_fdw foreign table without kind or path");
 	if (o->format == NULL)
 		o->format = "auto";
 	if (o->compression == NULL)
@@ -239,6 +249,11 @@ typedef struct CLFdwPlan
 	double		ntuples;
 } CLFdwPlan;
 
+/*
+ * The bytes a scan will read, for the planner: stat of the path or the sum
+ * of the files a glob or directory names; a missing path costs the default
+ * and is reported by the scan, not at plan time.
+ */
 static void
 estimate_bytes(CLFdwPlan *p, double *disk_bytes)
 {
@@ -286,6 +301,11 @@ clGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 														 0, JOIN_INNER, NULL));
 }
 
+/*
+ * One path, a full scan of the files, costed by their bytes: parsing and
+ * mapping JSON costs far more per row than reading a heap tuple, and the
+ * planner should know it when choosing joins around the foreign table.
+ */
 static void
 clGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
@@ -335,6 +355,11 @@ clIsForeignScanParallelSafe(PlannerInfo *root, RelOptInfo *rel, RangeTblEntry *r
 	return true;
 }
 
+/*
+ * EXPLAIN shows the kind and path, the format and compression when set or
+ * VERBOSE, and sizes only with costs on (file_fdw's rule: no sizes in
+ * regression output with COSTS OFF).
+ */
 static void
 clExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
@@ -374,6 +399,12 @@ clExplainForeignScan(ForeignScanState *node, ExplainState *es)
 
 /* ---------- scanning ---------- */
 
+/*
+ * Which row-type column (or source_line) fills each column of the foreign
+ * table, matched by name, so that a foreign table may hold any subset of
+ * the kind's columns in any order.  strict (the kind's own type) raises on a
+ * mismatch; for a routed kind a missing column simply stays NULL.
+ */
 static int *
 build_projection(CLFdwScan *s, Relation rel, bool strict)
 {
@@ -427,6 +458,10 @@ build_projection(CLFdwScan *s, Relation rel, bool strict)
 	return src;
 }
 
+/*
+ * A scan's state for the table's options: the reader for its kind and
+ * format, files listed at the start, read one by one as rows are asked for.
+ */
 static CLFdwScan *
 scan_begin(Relation rel, TupleDesc tupdesc)
 {
@@ -445,6 +480,10 @@ scan_begin(Relation rel, TupleDesc tupdesc)
 	return s;
 }
 
+/*
+ * The projection for the kind the current row was mapped as (routing may
+ * change it per record), built once per kind and kept in a small cache.
+ */
 static int *
 projection_for(CLFdwScan *s)
 {
@@ -529,6 +568,10 @@ scan_next(CLFdwScan *s, Datum *values, bool *nulls)
 	}
 }
 
+/*
+ * Close the scan; skipped bad records are summed in one WARNING, after the
+ * first ones were reported one by one.
+ */
 static void
 scan_end(CLFdwScan *s)
 {
@@ -556,6 +599,10 @@ clBeginForeignScan(ForeignScanState *node, int eflags)
 								 RelationGetDescr(node->ss.ss_currentRelation));
 }
 
+/*
+ * The next row, mapped by the reader and projected onto the foreign table's
+ * columns (scan_next), or an empty slot at the end of the last file.
+ */
 static TupleTableSlot *
 clIterateForeignScan(ForeignScanState *node)
 {
@@ -591,6 +638,10 @@ clEndForeignScan(ForeignScanState *node)
 
 /* ---------- ANALYZE ---------- */
 
+/*
+ * ANALYZE's sample: every row is read (a JSON file has no pages to sample)
+ * and a reservoir of targrows kept, in a context reset at the end.
+ */
 static int
 acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows,
 					double *totalrows, double *totaldeadrows)
@@ -653,6 +704,7 @@ acquire_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows,
 	return numrows;
 }
 
+/* ANALYZE is supported: its page count is the files' size in blocks. */
 static bool
 clAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func, BlockNumber *totalpages)
 {
@@ -666,6 +718,10 @@ clAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func, BlockNumbe
 	return true;
 }
 
+/*
+ * The FDW's callbacks: a scan of files through the same reader and mapper
+ * as load(), parallel safe, with EXPLAIN and ANALYZE.
+ */
 Datum
 connect_lake_fdw_handler(PG_FUNCTION_ARGS)
 {

@@ -24,6 +24,10 @@ typedef struct Walk
 	const char *root;			/* real path of the directory named */
 } Walk;
 
+/*
+ * Reading server files takes what COPY FROM a file and file_fdw take:
+ * superuser or pg_read_server_files; the loader role alone is not enough.
+ */
 void
 cl_check_read_server_files(const char *what)
 {
@@ -35,6 +39,10 @@ cl_check_read_server_files(const char *what)
 						 GetUserNameFromId(GetUserId(), false))));
 }
 
+/*
+ * Append a regular file found by the walk, with the size and mtime the
+ * manifest compares to tell an unchanged file.
+ */
 static void
 add_file(Walk *w, const char *path, const struct stat *st)
 {
@@ -129,6 +137,10 @@ walk_entry(Walk *w, const char *path, int depth, bool named)
 				 errmsg("\"%s\" is not a regular file or directory", path)));
 }
 
+/*
+ * Each entry of a directory, hidden ones (a leading '.') skipped: editors'
+ * and copy tools' temporary files are not records.
+ */
 static void
 walk_dir(Walk *w, const char *dir, int depth)
 {
@@ -154,6 +166,10 @@ file_cmp(const void *a, const void *b)
 	return strcmp(((const CLFile *) a)->path, ((const CLFile *) b)->path);
 }
 
+/*
+ * A directory with symbolic links resolved, so that "inside the named root"
+ * is checked on the real path, not on a name a link could redirect.
+ */
 static char *
 real_dir(const char *dir)
 {
@@ -169,6 +185,12 @@ real_dir(const char *dir)
 	return res;
 }
 
+/*
+ * The files load() and the foreign table read for path (a file, a directory
+ * walked recursively, or a glob), sorted so that loads run in a repeatable
+ * order; the path must be absolute, as file_fdw requires, and nothing found
+ * outside the named root is read.
+ */
 CLFileList *
 cl_file_list(const char *path)
 {

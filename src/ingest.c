@@ -17,11 +17,11 @@
 #include "recmap.h"
 #include "writer.h"
 
-PG_FUNCTION_INFO_V1(cl_ingest);
+PG_FUNCTION_INFO_V1(ingest);
 
 /* ingest(kind text, doc jsonb) RETURNS text: 'inserted', 'updated' or 'duplicate' */
 Datum
-cl_ingest(PG_FUNCTION_ARGS)
+ingest(PG_FUNCTION_ARGS)
 {
 	char	   *kindname = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	Jsonb	   *doc = PG_GETARG_JSONB_P(1);
@@ -49,7 +49,7 @@ element_context(void *arg)
 	errcontext("element %d of the records given to ingest_batch()", *i + 1);
 }
 
-PG_FUNCTION_INFO_V1(cl_ingest_array);
+PG_FUNCTION_INFO_V1(ingest_batch);
 
 /*
  * ingest_batch(kind text, docs jsonb[]) RETURNS TABLE(inserted, updated, duplicates, values_nulled):
@@ -57,7 +57,7 @@ PG_FUNCTION_INFO_V1(cl_ingest_array);
  * statements.  A bad record fails the call; nothing of it lands.
  */
 Datum
-cl_ingest_array(PG_FUNCTION_ARGS)
+ingest_batch(PG_FUNCTION_ARGS)
 {
 	char	   *kindname = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	ArrayType  *docs = PG_GETARG_ARRAYTYPE_P(1);
@@ -77,7 +77,7 @@ cl_ingest_array(PG_FUNCTION_ARGS)
 	bool		nulls[4] = {false, false, false, false};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "ingest(): return type must be a row type");
+		elog(ERROR, "connect_lake: ingest(): return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
 
 	cl_map_init(&st, kind, CL_MAP_WRITE);

@@ -41,7 +41,7 @@ cl_kind_by_name(const char *name)
 			 errhint("Known kinds: %s.", known.data)));
 }
 
-PG_FUNCTION_INFO_V1(connect_lake_kind_rowtype);
+PG_FUNCTION_INFO_V1(kind_rowtype);
 
 /*
  * kind_rowtype(kind text) RETURNS regtype: the row type records of a kind
@@ -50,7 +50,7 @@ PG_FUNCTION_INFO_V1(connect_lake_kind_rowtype);
  * it is a question about a kind.
  */
 Datum
-connect_lake_kind_rowtype(PG_FUNCTION_ARGS)
+kind_rowtype(PG_FUNCTION_ARGS)
 {
 	CLRecordKind *kind = cl_kind_by_name(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	CLMapState	st;

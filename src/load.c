@@ -60,7 +60,7 @@
 #include "reader.h"
 #include "writer.h"
 
-PG_FUNCTION_INFO_V1(connect_lake_load);
+PG_FUNCTION_INFO_V1(load);
 
 /* Progress NOTICE every this many bytes read (on disk) within a file. */
 #define PROGRESS_BYTES	((uint64) 100 * 1024 * 1024)
@@ -108,10 +108,15 @@ prepare(const char *sql, int nargs, Oid *types)
 	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
 
 	if (plan == NULL)
-		elog(ERROR, "connect_lake.load: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		elog(ERROR, "connect_lake: load(): SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	return plan;
 }
 
+/*
+ * The manifest and reject statements load() runs per file, prepared once per
+ * call: claim a file, lock its row, record the outcome, touch an unchanged
+ * one, keep a rejected record.
+ */
 static void
 prepare_plans(LoadPlans *p)
 {
@@ -142,7 +147,7 @@ run(SPIPlanPtr plan, Datum *values, const char *nulls, int expect)
 	int			rc = SPI_execute_plan(plan, values, nulls, false, 0);
 
 	if (rc != expect)
-		elog(ERROR, "connect_lake.load: manifest statement failed: %s", SPI_result_code_string(rc));
+		elog(ERROR, "connect_lake: load(): manifest statement failed: %s", SPI_result_code_string(rc));
 }
 
 /* A 64-bit checksum of the file's bytes as they lie on disk, in hex. */
@@ -264,6 +269,10 @@ statement_error(int sqlerrcode)
 	}
 }
 
+/*
+ * An error as one line of text (message, DETAIL, CONTEXT) for the
+ * load_manifest row and load()'s result, where a DBA reads why a file failed.
+ */
 static char *
 error_text(ErrorData *e)
 {
@@ -286,7 +295,7 @@ error_text(ErrorData *e)
  * header for the locking).
  */
 Datum
-connect_lake_load(PG_FUNCTION_ARGS)
+load(PG_FUNCTION_ARGS)
 {
 	char	   *kindname = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *path = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -312,7 +321,7 @@ connect_lake_load(PG_FUNCTION_ARGS)
 	cl_check_read_server_files("load files with connect_lake.load()");
 	kind = cl_kind_by_name(kindname);
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "connect_lake.load: return type must be a row type");
+		elog(ERROR, "connect_lake: load(): return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
 	files = cl_file_list(path);
 	memset(&t, 0, sizeof(t));
@@ -325,7 +334,7 @@ connect_lake_load(PG_FUNCTION_ARGS)
 	cl_reader_init(r, kind, CL_MAP_WRITE, format, compression);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "connect_lake.load: SPI_connect failed");
+		elog(ERROR, "connect_lake: load(): SPI_connect failed");
 	prepare_plans(&plans);
 
 	for (int i = 0; i < files->nfiles; i++)
@@ -362,7 +371,7 @@ connect_lake_load(PG_FUNCTION_ARGS)
 
 			run(plans.lock, v, n, SPI_OK_SELECT);
 			if (SPI_processed != 1)
-				elog(ERROR, "connect_lake.load: manifest row of \"%s\" vanished", f->path);
+				elog(ERROR, "connect_lake: load(): manifest row of \"%s\" vanished", f->path);
 			tup = SPI_tuptable->vals[0];
 			td = SPI_tuptable->tupdesc;
 			status = SPI_getvalue(tup, td, 4);

@@ -51,6 +51,11 @@ part_cache_invalidate(Datum arg, Oid relid)
 	known_parts = NULL;
 }
 
+/*
+ * The backend's partition cache, made on first use: a relcache callback
+ * destroys it when a lake table changes (a partition dropped or detached), so
+ * a cached Oid never names a partition that is gone.
+ */
 static void
 part_cache_init(void)
 {
@@ -69,6 +74,11 @@ part_cache_init(void)
 	}
 }
 
+/*
+ * connect_lake.create_partition, looked up once per backend: the one SQL
+ * definition of a partition's name, bounds and grants, which C calls rather
+ * than repeats.
+ */
 static Oid
 create_partition_oid(void)
 {
@@ -83,6 +93,11 @@ create_partition_oid(void)
 	return create_partition_fn;
 }
 
+/*
+ * The partition of parent holding ts, created when missing: found in the
+ * cache per (parent, UTC month) so that a batch of rows costs one hash lookup
+ * each, and create_partition runs once per new month.
+ */
 Oid
 cl_partition_for(Oid parent, TimestampTz ts)
 {

@@ -30,13 +30,19 @@ on_read(void *arg)
 	CHECK_FOR_INTERRUPTS();
 }
 
+/*
+ * CONTEXT of any error raised while the reader reads a record (its own, the
+ * mapper's, a type input function's, the writer's): the file, the line and
+ * byte offset where the bad record starts, and the record by kind and id once
+ * mapped, so that a person can find the record (file_fdw's CopyFromErrorCallback).
+ */
 static void
 reader_error_context(void *arg)
 {
 	CLReader   *r = arg;
 	uint64		line = r->rec.line;
 	uint64		offset = r->rec.offset;
-	char	   *id = NULL;
+	char	   *name = NULL;
 
 	if (r->path == NULL)
 		return;
@@ -45,25 +51,20 @@ reader_error_context(void *arg)
 		line = r->err_line;
 		offset = r->err_offset;
 	}
+	/* the record by its kind and id, once the id is mapped */
 	if (r->have_row && r->st.kind && r->st.kind->id_column)
 	{
 		int			att = cl_map_column(&r->st, r->st.kind->id_column);
 
 		if (att >= 0 && !r->st.nulls[att])
-		{
-			Oid			out;
-			bool		isvarlena;
-
-			getTypeOutputInfo(TupleDescAttr(r->st.tupdesc, att)->atttypid, &out, &isvarlena);
-			id = OidOutputFunctionCall(out, r->st.values[att]);
-		}
+			name = cl_map_record_name(&r->st);
 	}
 	if (line == 0)
 		errcontext("connect_lake file \"%s\"", r->path);
 	else
 		errcontext("connect_lake file \"%s\", line %llu, byte offset %llu%s%s",
 				   r->path, (unsigned long long) line, (unsigned long long) offset,
-				   id ? ", contact " : "", id ? id : "");
+				   name ? ", " : "", name ? name : "");
 }
 
 void
@@ -106,6 +107,11 @@ cl_reader_init(CLReader *r, CLRecordKind *kind, CLMapPurpose purpose,
 	cl_map_init(&r->st, kind, purpose);
 }
 
+/*
+ * Open path for reading records: a per-file memory context owns the framer
+ * (a reset callback closes it, so an error mid-file leaks no zlib or json-c
+ * state), and the framer reads through a transient file, closed at abort.
+ */
 void
 cl_reader_open(CLReader *r, const char *path)
 {
@@ -119,7 +125,6 @@ cl_reader_open(CLReader *r, const char *path)
 	old = MemoryContextSwitchTo(r->filecxt);
 	r->path = pstrdup(path);
 	r->source_file = PointerGetDatum(cstring_to_text(path));
-	r->records = 0;
 	r->have_row = false;
 	r->errmsg = NULL;
 	memset(&r->rec, 0, sizeof(r->rec));
@@ -145,6 +150,10 @@ cl_reader_open(CLReader *r, const char *path)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * The SQLSTATE of a framer's record error: the class a client can act on
+ * (bad encoding, a program limit, a bad timestamp), not one code for all.
+ */
 static int
 frame_errcode(CLRecordError e)
 {
@@ -270,7 +279,6 @@ cl_reader_next(CLReader *r)
 			break;
 
 		case CL_FRAME_RECORD_ERROR:
-			r->records++;
 			r->errcode = frame_errcode(r->rec.error_kind);
 			r->errmsg = pstrdup(r->rec.error ? r->rec.error : "invalid record");
 			/* reported where the record starts; where it was noticed goes in the DETAIL */
@@ -283,7 +291,6 @@ cl_reader_next(CLReader *r)
 			break;
 
 		case CL_FRAME_RECORD:
-			r->records++;
 			if (!cl_map_jsonc(&r->st, r->rec.obj))
 			{
 				r->have_row = true;
@@ -298,8 +305,6 @@ cl_reader_next(CLReader *r)
 			}
 			else
 			{
-				if (r->st.kind != r->kind)
-					r->st_volatile = true;
 				reader_columns(r);
 				/* where the record lies: the writer's to set for a row it lands */
 				if (r->st.purpose == CL_MAP_READ && r->att_source_file >= 0)
@@ -326,6 +331,11 @@ cl_reader_next(CLReader *r)
 	return result;
 }
 
+/*
+ * Raise the bad record cl_reader_next returned (on_error 'stop', the FDW
+ * after its NOTICEs), with the reader's context; a field error also shows
+ * the start of the record, to tell which one without opening the file.
+ */
 void
 cl_reader_raise(CLReader *r)
 {
@@ -342,6 +352,10 @@ cl_reader_raise(CLReader *r)
 	pg_unreachable();
 }
 
+/*
+ * The start of the current record's raw bytes as printable text (at most cap
+ * bytes, invalid UTF-8 and control bytes escaped), for hints and load_rejects.
+ */
 char *
 cl_reader_raw_text(CLReader *r, size_t cap)
 {
@@ -386,6 +400,10 @@ cl_reader_raw_text(CLReader *r, size_t cap)
 	return buf.data;
 }
 
+/*
+ * Close the current file after reading it to the end (or after skipping it):
+ * the framer with its memory, the file, the error context.
+ */
 void
 cl_reader_close(CLReader *r)
 {
@@ -402,6 +420,11 @@ cl_reader_close(CLReader *r)
 	MemoryContextReset(r->reccxt);
 }
 
+/*
+ * Forget the current file after an error the caller caught: the
+ * subtransaction's abort already closed the transient file and popped the
+ * context, so only the memory goes (closing the fd again would be wrong).
+ */
 void
 cl_reader_abandon(CLReader *r)
 {
@@ -426,6 +449,7 @@ bad_value(const char *option, const char *value, const char *valid)
 			 errhint("Valid values are: %s.", valid)));
 }
 
+/* The format option's value, or an error listing the valid names. */
 CLFormat
 cl_reader_format(const char *name)
 {
@@ -443,6 +467,7 @@ cl_reader_format(const char *name)
 	return (CLFormat) f;
 }
 
+/* The compression option's value, or an error listing the valid names. */
 CLCompression
 cl_reader_compression(const char *name)
 {

@@ -51,7 +51,6 @@ typedef struct CLReader
 	Datum		source_file;	/* path as text, in filecxt */
 	CLRecord	rec;
 	bool		have_row;		/* st holds the current record (for the context) */
-	uint64		records;		/* records (good and bad) read from this file */
 
 	/*
 	 * The bad record, when cl_reader_next returned CL_READ_BAD.  err_line /

@@ -57,6 +57,12 @@ struct CLKindCache
 
 /* ---------- compiling a kind ---------- */
 
+/*
+ * Compare two keys as the kind matches them: bytes, or with ASCII letters
+ * folded for a kind whose keys match case-insensitively (ci_keys: agent and
+ * contact events); a prefix sorts first.  The one order of the compiled
+ * trie, so that find_child can search it.
+ */
 static int
 key_cmp(const char *a, int alen, const char *b, int blen, bool ci)
 {
@@ -91,6 +97,10 @@ node_qsort_cmp(const void *a, const void *b)
 	return key_cmp(na->key, na->keylen, nb->key, nb->keylen, node_ci);
 }
 
+/*
+ * The child of node for key, added when create (compiling only): a linear
+ * scan is fine here, the children are sorted once the kind is compiled.
+ */
 static CLNode *
 node_child(CLNode *node, const char *key, int keylen, bool ci, bool create)
 {
@@ -255,8 +265,9 @@ cl_map_column(CLMapState *st, const char *column)
 
 /* ---------- errors ---------- */
 
-char *
-cl_map_path(CLMapState *st)
+/* The current path as text ("Agent.RoutingProfile.Name"), for errors. */
+static char *
+map_path(CLMapState *st)
 {
 	StringInfoData buf;
 
@@ -270,6 +281,12 @@ cl_map_path(CLMapState *st)
 	return buf.data;
 }
 
+/*
+ * Remember the first error of a record, with the path where it happened,
+ * without raising: the loader with on_error 'skip' keeps going, the parse
+ * functions raise it later (cl_map_raise).  Later errors of the same record
+ * are dropped, so the message names the first thing wrong.
+ */
 void
 cl_map_fail(CLMapState *st, int errcode, const char *fmt,...)
 {
@@ -280,7 +297,7 @@ cl_map_fail(CLMapState *st, int errcode, const char *fmt,...)
 		return;
 	st->failed = true;
 	st->errcode = errcode;
-	st->errpath = cl_map_path(st);
+	st->errpath = map_path(st);
 	initStringInfo(&buf);
 	for (;;)
 	{
@@ -296,11 +313,14 @@ cl_map_fail(CLMapState *st, int errcode, const char *fmt,...)
 	st->errmsg = buf.data;
 }
 
-void
-cl_map_raise(CLMapState *st)
+/*
+ * One naming of a record for the parse functions' CONTEXT and the reader's
+ * (a file's line and offset, then this): the kind's label, so a case event
+ * is not called a contact, then the id column's value when it was mapped.
+ */
+char *
+cl_map_record_name(CLMapState *st)
 {
-	char	   *id = NULL;
-
 	if (st->kc->id_att >= 0 && !st->nulls[st->kc->id_att])
 	{
 		Form_pg_attribute att = TupleDescAttr(st->tupdesc, st->kc->id_att);
@@ -308,13 +328,24 @@ cl_map_raise(CLMapState *st)
 		bool		isvarlena;
 
 		getTypeOutputInfo(att->atttypid, &out, &isvarlena);
-		id = OidOutputFunctionCall(out, st->values[st->kc->id_att]);
+		return psprintf("%s %s", st->kind->label,
+						OidOutputFunctionCall(out, st->values[st->kc->id_att]));
 	}
+	return pstrdup(st->kind->label);
+}
+
+/*
+ * Raise the record's remembered error, with its path and the record named by
+ * kind and id (the parse functions; the reader has its own context).
+ */
+void
+cl_map_raise(CLMapState *st)
+{
 	ereport(ERROR,
 			(errcode(st->errcode),
 			 errmsg("%s", st->errmsg),
 			 *st->errpath ? errdetail("Field: %s.", st->errpath) : 0,
-			 errcontext("%s record%s%s", st->kind->name, id ? " " : "", id ? id : "")));
+			 errcontext("%s", cl_map_record_name(st))));
 }
 
 /* A short quoted excerpt of a string value for messages. */
@@ -327,6 +358,9 @@ snippet(const char *s, int len)
 	return psprintf("\"%.*s\"%s", n, s, len > n ? "..." : "");
 }
 
+/*
+ * A JSON value's kind with its article, for messages ("a number where a string belongs").
+ */
 static const char *
 kind_name(CLValueKind k)
 {
@@ -350,6 +384,10 @@ kind_name(CLValueKind k)
 
 /* ---------- the two sources ---------- */
 
+/*
+ * A jsonb value as the walk sees it: both sources (jsonb and json-c) become
+ * a CLValue, so the mapping below is written once.
+ */
 static void
 from_jsonb(CLValue *cv, const JsonbValue *v)
 {
@@ -376,10 +414,14 @@ from_jsonb(CLValue *cv, const JsonbValue *v)
 			cv->kind = JsonContainerIsObject(v->val.binary.data) ? CLV_OBJECT : CLV_ARRAY;
 			break;
 		default:
-			elog(ERROR, "unexpected jsonb value type %d", v->type);
+			elog(ERROR, "connect_lake: unexpected jsonb value type %d", v->type);
 	}
 }
 
+/*
+ * A json-c value as the walk sees it (see from_jsonb); a number is read
+ * later through its text (value_text, jsonc_scalar), as jsonb would read it.
+ */
 static void
 from_jsonc(CLValue *cv, struct json_object *o)
 {
@@ -412,6 +454,10 @@ from_jsonc(CLValue *cv, struct json_object *o)
 	}
 }
 
+/*
+ * Call fn for each member of an object value, from whichever source it came;
+ * kind hooks use it to walk sub-objects (case fields) without knowing the source.
+ */
 void
 cl_value_members(CLMapState *st, const CLValue *obj, CLMemberFn fn, void *arg)
 {
@@ -469,6 +515,11 @@ jsonc_text(CLMapState *st, const char *s, int len, char **out, int *outlen)
 	return true;
 }
 
+/*
+ * A JSON number as numeric with the column's typmod: a jsonb numeric is used
+ * as it is when no typmod applies, else the number's text goes through
+ * numeric_in, which applies the typmod exactly as a cast would.
+ */
 static Numeric
 number_numeric(CLMapState *st, const CLValue *v, int32 typmod)
 {
@@ -481,6 +532,10 @@ number_numeric(CLMapState *st, const CLValue *v, int32 typmod)
 											   Int32GetDatum(typmod)));
 }
 
+/*
+ * A json-c scalar as a jsonb scalar, for jsonb columns filled from a file;
+ * numbers go through numeric_in so that jsonb holds exactly the file's digits.
+ */
 static void
 jsonc_scalar(CLMapState *st, struct json_object *o, JsonbValue *v)
 {
@@ -566,6 +621,10 @@ push_value(CLMapState *st, JsonbParseState **ps, const CLValue *v, JsonbIterator
 		pushJsonbValue(ps, tok, (JsonbValue *) &v->jbv);	/* unpacks jbvBinary */
 }
 
+/*
+ * Any value as a jsonb Datum: jsonb values are re-used as they are, json-c
+ * ones converted, so a jsonb column is filled alike from both paths.
+ */
 Datum
 cl_value_jsonb(CLMapState *st, const CLValue *value)
 {
@@ -638,6 +697,11 @@ cl_parse_json_text(const char *s, int len, const char *what)
 
 /* ---------- converting one value into a column ---------- */
 
+/*
+ * The text of a string or number value (a number's own digits): JSON strings
+ * with their escapes decoded and checked (no NUL), for text-like columns;
+ * false for other kinds, which the caller reports.
+ */
 static bool
 value_text(CLMapState *st, const CLValue *v, char **s, int *len)
 {
@@ -663,6 +727,12 @@ value_text(CLMapState *st, const CLValue *v, char **s, int *len)
 	}
 }
 
+/*
+ * Convert one value into column attno as the field's type says and store it;
+ * a value that does not convert fails the record (cl_map_fail) rather than
+ * raising, so that the loader can skip it.  The one conversion for both
+ * sources: this is where "the file loader and the jsonb parser agree" is kept.
+ */
 void
 cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLValue *v)
 {
@@ -788,13 +858,17 @@ cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLVal
 			break;
 
 		case CLF_CUSTOM:
-			elog(ERROR, "custom fields are stored by their hook");
+			elog(ERROR, "connect_lake: custom fields are stored by their hook");
 	}
 	st->nulls[attno] = false;
 }
 
 /* ---------- the walk ---------- */
 
+/*
+ * The child of a compiled node for a record's key: binary search, the
+ * children sorted by key_cmp when the kind was compiled.
+ */
 static const CLNode *
 find_child(const CLNode *node, const char *key, int keylen, bool ci)
 {
@@ -851,6 +925,10 @@ extra_add(CLMapState *st, const CLValue *v)
 
 static void walk_object(CLMapState *st, const CLValue *obj, const CLNode *node);
 
+/*
+ * One member of a record object: follow the kind's field trie, keep unknown
+ * keys for the extra column, and track the path for error messages.
+ */
 static void
 walk_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *arg)
 {
@@ -895,6 +973,10 @@ walk_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void 
 	st->depth--;
 }
 
+/*
+ * Walk one object of a record against its trie node; unknown keys go to the
+ * extra column, nested as they were, so the level extra opened is closed here.
+ */
 static void
 walk_object(CLMapState *st, const CLValue *obj, const CLNode *node)
 {
@@ -1008,6 +1090,10 @@ map_record(CLMapState *st, const CLValue *root)
 	return !st->failed;
 }
 
+/*
+ * Map a jsonb document (the *_parse(jsonb) functions and ingest()); a
+ * non-object root is reported as such by the shared record check.
+ */
 bool
 cl_map_jsonb(CLMapState *st, Jsonb *doc)
 {
@@ -1032,6 +1118,10 @@ cl_map_jsonb(CLMapState *st, Jsonb *doc)
 	return map_record(st, &root);
 }
 
+/*
+ * Map a json-c record (files through the reader, the FDW, the text parse
+ * functions): the same walk as cl_map_jsonb, so both paths agree.
+ */
 bool
 cl_map_jsonc(CLMapState *st, struct json_object *doc)
 {

@@ -125,7 +125,8 @@ struct CLRecordKind
 	bool		ci_keys;		/* keys match case-insensitively */
 	const char *extra_column;	/* unknown keys go here (jsonb) */
 	const char *id_column;		/* names the record in errors, e.g. "contactid" */
-	const char *label;			/* one record in messages, e.g. "ctr record" */
+	const char *label;			/* one record in messages and error contexts,
+								 * e.g. "ctr record", "agent event record" */
 	void		(*finish) (CLMapState *st); /* per-kind work after the walk */
 
 	/*
@@ -244,6 +245,13 @@ extern Datum cl_map_datum(CLMapState *st);
 /* Raise the remembered error: errcode, path, the record's id. */
 extern void cl_map_raise(CLMapState *st) pg_attribute_noreturn();
 
+/*
+ * The record in an error context, named by its kind's label and id as far
+ * as mapped ("agent event record 0e3c...", "contact flow log event 6fe4...";
+ * the label alone before the id is known).
+ */
+extern char *cl_map_record_name(CLMapState *st);
+
 /* For hooks and converters: remember an error (the first one wins). */
 extern void cl_map_fail(CLMapState *st, int errcode, const char *fmt,...) pg_attribute_printf(3, 4);
 
@@ -290,8 +298,5 @@ extern CLMapState *cl_parse_record(FunctionCallInfo fcinfo, CLRecordKind *kind, 
  * jsonb, kept while the map's bytes stay the same).
  */
 extern void **cl_parse_arg_cache(FunctionCallInfo fcinfo);
-
-/* The current path as text ("Agent.RoutingProfile.Name"). */
-extern char *cl_map_path(CLMapState *st);
 
 #endif							/* CL_RECMAP_H */

@@ -582,7 +582,7 @@ version_flush(void *ks, CLBatch *b, SPIPlanPtr plan, Datum rows, CLWriteCounts *
 		RowInfo    *info;
 
 		if (e == NULL)
-			elog(ERROR, "connect_lake writer: upsert returned a key it was not given");
+			elog(ERROR, "connect_lake: upsert returned a key it was not given");
 		landed_at = DatumGetTimestampTz(SPI_getbinval(tup, td, vk->nkeys + 1, &isnull));
 		inserted = DatumGetBool(SPI_getbinval(tup, td, vk->nkeys + 2, &isnull));
 		info = &vb->info[e->row];

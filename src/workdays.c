@@ -8,19 +8,22 @@
  * PostgreSQL's time zone code (never the session TimeZone), does
  * O(log holidays) arithmetic and converts back.
  *
- * Keeping the cache right:
+ * Keeping the cache right is config_cache.h's pattern, as for every
+ * configuration table:
  * - Plain DML sends no relcache invalidation, so an AFTER ... FOR EACH
- *   STATEMENT trigger on both tables (cl_calendar_changed) queues one for the
+ *   STATEMENT trigger on both tables (config_changed) queues one for the
  *   table.  PostgreSQL delivers it to this backend at the end of the command
  *   (so our own later commands see the change, and an abort undoes it) and to
- *   every other backend at commit.  The relcache callback drops the cache.
+ *   every other backend at commit.  The relcache callback marks the cache
+ *   stale.
  * - The cache is read with the latest snapshot (as catalogs are): committed
  *   rows plus this transaction's earlier commands.  In parallel mode no new
  *   snapshot may be taken, so the query's snapshot is used and the cache is
  *   dropped again once out of parallel mode.
- * - Each call site (FmgrInfo) accepts pending invalidations the first time it
- *   runs in a query, so a change committed by another session is seen by the
- *   next statement even inside one transaction (READ COMMITTED style).
+ * - Pending invalidations are accepted once per statement
+ *   (cl_config_cache_check), so a change committed by another session is
+ *   seen by the next statement even inside one transaction (READ COMMITTED
+ *   style).
  */
 #include "postgres.h"
 
@@ -45,6 +48,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "config_cache.h"
 #include "connect_lake.h"
 #include "workdays.h"
 #include "workdays_calc.h"
@@ -62,30 +66,18 @@ typedef struct CalEntry
 	WdCalc		calc;
 } CalEntry;
 
-static MemoryContext cal_cxt = NULL;
+static CLConfigCache cal_cache = {
+	.name = "connect_lake calendars",
+	.tables = {"calendar", "holiday"},
+};
 static CalEntry *cals = NULL;	/* sorted by name (bytes) */
 static int	ncals = 0;
-static bool cache_valid = false;
-static bool cache_from_parallel = false;
-static uint64 cache_generation = 1;
-static Oid	calendar_relid = InvalidOid;
-static Oid	holiday_relid = InvalidOid;
+static bool cache_from_parallel = false;	/* read with the query's snapshot */
 
-static void
-cal_cache_reset(void)
-{
-	cache_valid = false;
-	cache_generation++;
-}
-
-static void
-cal_cache_invalidate(Datum arg, Oid relid)
-{
-	if (!OidIsValid(relid) || !OidIsValid(calendar_relid) ||
-		relid == calendar_relid || relid == holiday_relid)
-		cal_cache_reset();
-}
-
+/*
+ * The connect_lake.calendar setting, registered once per backend from
+ * _PG_init (the calendar cache registers itself at its first build).
+ */
 void
 cl_workdays_init(void)
 {
@@ -96,7 +88,6 @@ cl_workdays_init(void)
 							   "england_wales",
 							   PGC_USERSET, 0,
 							   NULL, NULL, NULL);
-	CacheRegisterRelcacheCallback(cal_cache_invalidate, (Datum) 0);
 }
 
 /* ---------------------------------------------------------------- cache */
@@ -120,6 +111,9 @@ cal_entry_cmp(const void *a, const void *b)
 	return name_cmp(x->name, x->namelen, y->name, y->namelen);
 }
 
+/*
+ * A cached calendar by name: binary search, cals sorted by name_cmp when built.
+ */
 static CalEntry *
 cal_find(const char *name, int len)
 {
@@ -141,6 +135,10 @@ cal_find(const char *name, int len)
 	return NULL;
 }
 
+/*
+ * A column of a calendar table by name, so that reading the tables in C
+ * does not depend on column order; errors if an update removed it.
+ */
 static AttrNumber
 column_attnum(Relation rel, const char *colname)
 {
@@ -179,6 +177,10 @@ holiday_row_cmp(const void *a, const void *b)
 	return (x->day > y->day) - (x->day < y->day);
 }
 
+/*
+ * Read connect_lake.calendar into cals, sorted by name: the time zone is
+ * resolved and the weekend compiled once here, so each call pays neither.
+ */
 static void
 read_calendars(Relation rel, Snapshot snap)
 {
@@ -190,7 +192,7 @@ read_calendars(Relation rel, Snapshot snap)
 	TableScanDesc scan = table_beginscan(rel, snap, 0, NULL);
 	int			cap = 8;
 
-	cals = MemoryContextAllocZero(cal_cxt, cap * sizeof(CalEntry));
+	cals = MemoryContextAllocZero(cal_cache.cxt, cap * sizeof(CalEntry));
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
 		CalEntry   *e;
@@ -207,10 +209,10 @@ read_calendars(Relation rel, Snapshot snap)
 		memset(e, 0, sizeof(*e));
 
 		d = slot_getattr(slot, a_name, &isnull);
-		e->name = isnull ? MemoryContextStrdup(cal_cxt, "") : text_to_cstring(DatumGetTextPP(d));
+		e->name = isnull ? MemoryContextStrdup(cal_cache.cxt, "") : text_to_cstring(DatumGetTextPP(d));
 		e->namelen = strlen(e->name);
 		d = slot_getattr(slot, a_tz, &isnull);
-		e->time_zone = isnull ? MemoryContextStrdup(cal_cxt, "") : text_to_cstring(DatumGetTextPP(d));
+		e->time_zone = isnull ? MemoryContextStrdup(cal_cache.cxt, "") : text_to_cstring(DatumGetTextPP(d));
 		e->tz = e->time_zone[0] ? pg_tzset(e->time_zone) : NULL;
 		d = slot_getattr(slot, a_bundled, &isnull);
 		e->bundled = !isnull && DatumGetBool(d);
@@ -237,6 +239,11 @@ read_calendars(Relation rel, Snapshot snap)
 		qsort(cals, ncals, sizeof(CalEntry), cal_entry_cmp);
 }
 
+/*
+ * Read connect_lake.holiday and give each calendar its holidays, sorted, as
+ * the arithmetic's day ranks (workdays_calc.h); holidays of an unknown
+ * calendar or of one with no working day are ignored.
+ */
 static void
 read_holidays(Relation rel, Snapshot snap)
 {
@@ -304,29 +311,31 @@ read_holidays(Relation rel, Snapshot snap)
 	pfree(rows);
 }
 
+/*
+ * (Re)read both calendar tables into cal_cache's context, reset first so nothing of the
+ * old cache is left; heap scans, no SPI, so no query is planned.  The snapshot is taken after the locks, which accept pending invalidations;
+ * an invalidation that arrives while reading means reading again.
+ */
 static void
 cal_cache_build(void)
 {
-	if (cal_cxt == NULL)
-		cal_cxt = AllocSetContextCreate(TopMemoryContext, "connect_lake calendars",
-										ALLOCSET_SMALL_SIZES);
-	for (;;)
+	while (!cal_cache.valid)
 	{
-		Oid			crelid = cl_relation_oid("calendar");
-		Oid			hrelid = cl_relation_oid("holiday");
 		bool		parallel = IsInParallelMode();
 		Relation	crel,
 					hrel;
 		Snapshot	snap;
 		uint64		generation;
+		MemoryContext cxt;
 		MemoryContext old;
 
-		/* Locking accepts pending invalidations: take the snapshot after. */
-		crel = table_open(crelid, AccessShareLock);
-		hrel = table_open(hrelid, AccessShareLock);
-		calendar_relid = crelid;
-		holiday_relid = hrelid;
-		generation = cache_generation;
+		/*
+		 * Locking accepts pending invalidations: start the build and take the
+		 * snapshot after.
+		 */
+		crel = table_open(cl_relation_oid("calendar"), AccessShareLock);
+		hrel = table_open(cl_relation_oid("holiday"), AccessShareLock);
+		cxt = cl_config_cache_begin(&cal_cache, &generation);
 		if (!parallel)
 			snap = GetLatestSnapshot();
 		else if (ActiveSnapshotSet())
@@ -335,10 +344,9 @@ cal_cache_build(void)
 			snap = GetTransactionSnapshot();
 		snap = RegisterSnapshot(snap);
 
-		MemoryContextReset(cal_cxt);
 		cals = NULL;
 		ncals = 0;
-		old = MemoryContextSwitchTo(cal_cxt);
+		old = MemoryContextSwitchTo(cxt);
 		read_calendars(crel, snap);
 		read_holidays(hrel, snap);
 		MemoryContextSwitchTo(old);
@@ -348,12 +356,8 @@ cal_cache_build(void)
 		table_close(crel, AccessShareLock);
 
 		/* An invalidation that arrived while reading means: read again. */
-		if (generation == cache_generation)
-		{
-			cache_valid = true;
+		if (cl_config_cache_built(&cal_cache, generation))
 			cache_from_parallel = parallel;
-			return;
-		}
 	}
 }
 
@@ -361,7 +365,8 @@ cal_cache_build(void)
 static CalEntry *
 cal_lookup(const char *name, int len)
 {
-	if (!cache_valid)
+	cl_config_cache_check(&cal_cache);
+	if (!cal_cache.valid)
 		cal_cache_build();
 	return cal_find(name, len);
 }
@@ -409,6 +414,12 @@ typedef struct CallCache
 	char	   *name;
 } CallCache;
 
+/*
+ * The calendar a SQL call names, remembered per call site (fn_extra): a
+ * query calling working_days_add() for a million rows with one calendar
+ * looks it up once.  A new call site (each query) first accepts other
+ * sessions' invalidations, so their commits are seen at the next statement.
+ */
 static CalEntry *
 cal_for_call(FunctionCallInfo fcinfo, int argno)
 {
@@ -427,11 +438,11 @@ cal_for_call(FunctionCallInfo fcinfo, int argno)
 		cc = MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(CallCache));
 		flinfo->fn_extra = cc;
 		/* once per query and call site: see what other sessions committed */
-		AcceptInvalidationMessages();
+		cl_config_cache_check(&cal_cache);
 		if (cache_from_parallel && !IsInParallelMode())
-			cal_cache_reset();
+			cl_config_cache_reset(&cal_cache);
 	}
-	if (cc->cal != NULL && cc->generation == cache_generation && cache_valid &&
+	if (cc->cal != NULL && cc->generation == cal_cache.generation && cal_cache.valid &&
 		cc->namelen == len && memcmp(cc->name, name, len) == 0)
 		return cc->cal;
 
@@ -445,7 +456,7 @@ cal_for_call(FunctionCallInfo fcinfo, int argno)
 	memcpy(cc->name, name, len);
 	cc->namelen = len;
 	cc->cal = e;
-	cc->generation = cache_generation;
+	cc->generation = cal_cache.generation;
 	return e;
 }
 
@@ -504,6 +515,10 @@ from_local(const CalEntry *e, int64 day, int64 tod)
 	return result;
 }
 
+/*
+ * ts moved n working days in the calendar's local time: the arithmetic is
+ * on local days (workdays_calc.c), the time of day is kept.
+ */
 static TimestampTz
 add_working_days(const CalEntry *e, TimestampTz ts, int n)
 {
@@ -568,31 +583,19 @@ cl_working_days_add(const char *calendar, TimestampTz ts, int n)
 	return add_working_days(cal_by_cstring(calendar), ts, n);
 }
 
-bool
-cl_working_days_overdue(const char *calendar, TimestampTz ts, TimestampTz as_of, int n)
-{
-	return overdue(cal_by_cstring(calendar), ts, as_of, n);
-}
-
-int
-cl_working_days_between(const char *calendar, TimestampTz a, TimestampTz b)
-{
-	return between_working_days(cal_by_cstring(calendar), a, b);
-}
-
 /* ------------------------------------------------------- SQL functions */
 
-PG_FUNCTION_INFO_V1(cl_wd_default_calendar);
+PG_FUNCTION_INFO_V1(default_calendar);
 Datum
-cl_wd_default_calendar(PG_FUNCTION_ARGS)
+default_calendar(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(cstring_to_text(cl_workdays_calendar ? cl_workdays_calendar : ""));
 }
 
 /* working_days_add(ts timestamptz, n integer, calendar text) */
-PG_FUNCTION_INFO_V1(cl_wd_add);
+PG_FUNCTION_INFO_V1(working_days_add);
 Datum
-cl_wd_add(PG_FUNCTION_ARGS)
+working_days_add(PG_FUNCTION_ARGS)
 {
 	CalEntry   *e = cal_for_call(fcinfo, 2);
 
@@ -600,9 +603,9 @@ cl_wd_add(PG_FUNCTION_ARGS)
 }
 
 /* working_days_overdue(ts timestamptz, as_of timestamptz, n integer, calendar text) */
-PG_FUNCTION_INFO_V1(cl_wd_overdue);
+PG_FUNCTION_INFO_V1(working_days_overdue);
 Datum
-cl_wd_overdue(PG_FUNCTION_ARGS)
+working_days_overdue(PG_FUNCTION_ARGS)
 {
 	CalEntry   *e = cal_for_call(fcinfo, 3);
 
@@ -611,9 +614,9 @@ cl_wd_overdue(PG_FUNCTION_ARGS)
 }
 
 /* working_days_between(a timestamptz, b timestamptz, calendar text) */
-PG_FUNCTION_INFO_V1(cl_wd_between);
+PG_FUNCTION_INFO_V1(working_days_between);
 Datum
-cl_wd_between(PG_FUNCTION_ARGS)
+working_days_between(PG_FUNCTION_ARGS)
 {
 	CalEntry   *e = cal_for_call(fcinfo, 2);
 
@@ -621,9 +624,9 @@ cl_wd_between(PG_FUNCTION_ARGS)
 }
 
 /* is_working_day(day date, calendar text) */
-PG_FUNCTION_INFO_V1(cl_wd_is_working_day);
+PG_FUNCTION_INFO_V1(is_working_day);
 Datum
-cl_wd_is_working_day(PG_FUNCTION_ARGS)
+is_working_day(PG_FUNCTION_ARGS)
 {
 	CalEntry   *e = cal_for_call(fcinfo, 1);
 
@@ -631,9 +634,9 @@ cl_wd_is_working_day(PG_FUNCTION_ARGS)
 }
 
 /* next_working_day(day date, calendar text): the first working day after day */
-PG_FUNCTION_INFO_V1(cl_wd_next_working_day);
+PG_FUNCTION_INFO_V1(next_working_day);
 Datum
-cl_wd_next_working_day(PG_FUNCTION_ARGS)
+next_working_day(PG_FUNCTION_ARGS)
 {
 	CalEntry   *e = cal_for_call(fcinfo, 1);
 	int64		next = wd_next(&e->calc, finite_date(PG_GETARG_DATEADT(0), e));
@@ -678,6 +681,10 @@ row_text(Relation rel, HeapTuple tuple, const char *colname)
 	return isnull ? NULL : TextDatumGetCString(d);
 }
 
+/*
+ * Refuse a change to a bundled calendar: those rows belong to the extension
+ * (updated by ALTER EXTENSION UPDATE), so the DBA copies one and edits the copy.
+ */
 static void
 bundled_readonly(const char *calendar)
 {
@@ -695,9 +702,9 @@ bundled_readonly(const char *calendar)
  * (only the extension's own scripts write them), and a calendar's time zone
  * must be one PostgreSQL knows.
  */
-PG_FUNCTION_INFO_V1(cl_calendar_guard);
+PG_FUNCTION_INFO_V1(calendar_guard);
 Datum
-cl_calendar_guard(PG_FUNCTION_ARGS)
+calendar_guard(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	Relation	rel;
@@ -762,23 +769,4 @@ cl_calendar_guard(PG_FUNCTION_ARGS)
 					 errhint("Use a name from pg_timezone_names, e.g. Europe/London.")));
 	}
 	return PointerGetDatum(newtup ? newtup : oldtup);
-}
-
-/*
- * AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE FOR EACH STATEMENT on both
- * calendar tables: queue a relcache invalidation so that every backend's
- * calendar cache (this one at the next command, others at commit) is dropped.
- */
-PG_FUNCTION_INFO_V1(cl_calendar_changed);
-Datum
-cl_calendar_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *td = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("calendar_changed() was not called by a trigger")));
-	CacheInvalidateRelcache(td->tg_relation);
-	return PointerGetDatum(NULL);
 }

@@ -9,9 +9,9 @@
  *
  * calendar NULL means the default calendar, the connect_lake.calendar
  * setting.  Errors (ereport) on an unknown calendar and on infinite
- * timestamps.  The C entry points see calendar changes committed before the
- * current transaction started (and this transaction's own earlier commands);
- * the SQL functions also pick up other sessions' commits at each statement.
+ * timestamps.  Both the C entry points and the SQL functions see other
+ * sessions' commits at the next statement and this transaction's own changes
+ * at the next command (config_cache.h).
  */
 #ifndef CL_WORKDAYS_H
 #define CL_WORKDAYS_H
@@ -22,17 +22,10 @@
 /* The connect_lake.calendar setting. */
 extern char *cl_workdays_calendar;
 
-/* Registers the setting and the cache invalidation callback (from _PG_init). */
+/* Registers the setting (from _PG_init). */
 extern void cl_workdays_init(void);
 
 /* The same local clock time n working days after ts (before it if n < 0). */
 extern TimestampTz cl_working_days_add(const char *calendar, TimestampTz ts, int n);
-
-/* as_of > cl_working_days_add(calendar, ts, n) */
-extern bool cl_working_days_overdue(const char *calendar, TimestampTz ts,
-									TimestampTz as_of, int n);
-
-/* Whole working days from a to b; negative when b is before a. */
-extern int	cl_working_days_between(const char *calendar, TimestampTz a, TimestampTz b);
 
 #endif							/* CL_WORKDAYS_H */

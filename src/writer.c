@@ -120,7 +120,7 @@ kind_column(CLRecordKind *kind, TupleDesc td, const char *column)
 	int			att = column ? cl_tupdesc_column(td, column) : -1;
 
 	if (column && att < 0)
-		elog(ERROR, "connect_lake writer: kind %s has no column %s", kind->name, column);
+		elog(ERROR, "connect_lake: kind %s has no column %s", kind->name, column);
 	return att;
 }
 
@@ -140,7 +140,7 @@ kind_info(CLWriter *w, CLMapState *st)
 		if (w->kinds[i].kind == kind && w->kinds[i].rowtype == st->tupdesc->tdtypeid)
 			return &w->kinds[i];
 	if (w->nkinds == 8)
-		elog(ERROR, "connect_lake writer: too many record kinds in one writer");
+		elog(ERROR, "connect_lake: too many record kinds in one writer");
 
 	old = MemoryContextSwitchTo(w->cxt);
 	ki = &w->kinds[w->nkinds++];
@@ -155,12 +155,12 @@ kind_info(CLWriter *w, CLMapState *st)
 	ki->count_att = kind_column(kind, ki->tupdesc, kind->count_column);
 	ki->awk_att = kind->after_write ? kind_column(kind, ki->tupdesc, kind->after_write_key) : -1;
 	if (kind->after_flush && kind->land == NULL)
-		elog(ERROR, "connect_lake writer: kind %s has after_flush but no land to tell the rows that landed",
+		elog(ERROR, "connect_lake: kind %s has after_flush but no land to tell the rows that landed",
 			 kind->name);
 	if (kind->land)
 	{
 		if (ki->count_att < 0)
-			elog(ERROR, "connect_lake writer: kind %s folds versions but declares no count_column", kind->name);
+			elog(ERROR, "connect_lake: kind %s folds versions but declares no count_column", kind->name);
 		ki->land = kind->land->setup(kind, ki->tupdesc);
 	}
 	MemoryContextSwitchTo(old);
@@ -215,7 +215,7 @@ column_defaults(Oid relid, TupleDesc td)
 							   " WHERE d.adrelid = $1",
 							   1, argtypes, args, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "connect_lake writer: reading column defaults failed: %s", SPI_result_code_string(rc));
+		elog(ERROR, "connect_lake: reading column defaults failed: %s", SPI_result_code_string(rc));
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		char	   *name = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
@@ -243,7 +243,7 @@ rows_sql(KindInfo *ki, Oid partition)
 	bool		first = true;
 
 	if (partname == NULL)
-		elog(ERROR, "connect_lake writer: partition %u vanished", partition);
+		elog(ERROR, "connect_lake: partition %u vanished", partition);
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "INSERT INTO %s.%s AS t (", schema_q(), quote_identifier(partname));
 	for (int i = 0; i < td->natts; i++)
@@ -318,10 +318,10 @@ cl_writer_plan(Oid relid, Oid rowtype, const char *name, CLPlanSqlFn build, void
 		Assert(nargs <= CL_WRITER_MAX_ARGS);
 		plan = SPI_prepare(sql, nargs, argtypes);
 		if (plan == NULL)
-			elog(ERROR, "connect_lake writer: preparing \"%s\" failed: %s",
+			elog(ERROR, "connect_lake: preparing \"%s\" failed: %s",
 				 sql, SPI_result_code_string(SPI_result));
 		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "connect_lake writer: SPI_keepplan failed");
+			elog(ERROR, "connect_lake: SPI_keepplan failed");
 		e->plan = plan;
 	}
 	return e->plan;
@@ -362,7 +362,7 @@ cl_writer_run(SPIPlanPtr plan, Datum *args, int nargs, int expect)
 	memset(nulls, ' ', sizeof(nulls));
 	rc = SPI_execute_plan(plan, args, nulls, false, 0);
 	if (rc != expect)
-		elog(ERROR, "connect_lake writer: statement failed: %s", SPI_result_code_string(rc));
+		elog(ERROR, "connect_lake: statement failed: %s", SPI_result_code_string(rc));
 }
 
 /* A one-dimensional array, for statements that take a batch as arrays. */
@@ -549,7 +549,7 @@ flush_buf(CLWriter *w, WriteBuf *b)
 	rows = cl_writer_array(elems, NULL, b->b.n, ki->rowtype);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "connect_lake writer: SPI_connect failed");
+		elog(ERROR, "connect_lake: SPI_connect failed");
 	spicxt = CurrentMemoryContext;
 	if (land)
 	{

@@ -138,3 +138,11 @@ $fn$;
 
 COMMENT ON FUNCTION connect_lake.ensure_partitions(regclass, timestamptz, timestamptz) IS
   'Creates the monthly partitions of a lake fact table covering from_ts to to_ts; for hand-written INSERTs (ingest() and load() create partitions themselves).';
+
+-- Sessions cache the configuration tables a DBA edits (calendar, holiday,
+-- ctr_attribute_map); each has a statement trigger running this function,
+-- which tells every session to re-read the table (src/config_cache.h).
+CREATE FUNCTION connect_lake.config_changed() RETURNS trigger
+  AS 'MODULE_PATHNAME', 'config_changed' LANGUAGE C;
+COMMENT ON FUNCTION connect_lake.config_changed() IS
+  'Trigger of the configuration tables sessions cache (calendar, holiday, ctr_attribute_map): makes every session re-read the table after a change (at its next statement; this session at its next command).';

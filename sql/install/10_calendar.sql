@@ -44,33 +44,29 @@ SELECT pg_catalog.pg_extension_config_dump('connect_lake.calendar', 'WHERE NOT b
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.holiday', 'WHERE NOT bundled');
 
 -- Bundled rows are read-only; time zones must be known; every change drops
--- the calendar caches of all sessions.
+-- the calendar caches of all sessions (config_changed(), 00_schema.sql).
 CREATE FUNCTION connect_lake.calendar_guard() RETURNS trigger
-  AS 'MODULE_PATHNAME', 'cl_calendar_guard' LANGUAGE C;
+  AS 'MODULE_PATHNAME', 'calendar_guard' LANGUAGE C;
 COMMENT ON FUNCTION connect_lake.calendar_guard() IS
   'Trigger of connect_lake.calendar and connect_lake.holiday: keeps bundled rows read-only and checks time zones.';
-CREATE FUNCTION connect_lake.calendar_changed() RETURNS trigger
-  AS 'MODULE_PATHNAME', 'cl_calendar_changed' LANGUAGE C;
-COMMENT ON FUNCTION connect_lake.calendar_changed() IS
-  'Trigger of connect_lake.calendar and connect_lake.holiday: makes every session re-read calendars after a change.';
 
 CREATE TRIGGER calendar_guard BEFORE INSERT OR UPDATE OR DELETE ON connect_lake.calendar
   FOR EACH ROW EXECUTE FUNCTION connect_lake.calendar_guard();
 CREATE TRIGGER calendar_guard_truncate BEFORE TRUNCATE ON connect_lake.calendar
   FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.calendar_guard();
 CREATE TRIGGER calendar_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.calendar
-  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.calendar_changed();
+  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.config_changed();
 CREATE TRIGGER holiday_guard BEFORE INSERT OR UPDATE OR DELETE ON connect_lake.holiday
   FOR EACH ROW EXECUTE FUNCTION connect_lake.calendar_guard();
 CREATE TRIGGER holiday_guard_truncate BEFORE TRUNCATE ON connect_lake.holiday
   FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.calendar_guard();
 CREATE TRIGGER holiday_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.holiday
-  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.calendar_changed();
+  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.config_changed();
 
 -- The default calendar: a function rather than current_setting() so that
 -- calling it loads the module, which defines the setting.
 CREATE FUNCTION connect_lake.default_calendar() RETURNS text
-  AS 'MODULE_PATHNAME', 'cl_wd_default_calendar'
+  AS 'MODULE_PATHNAME', 'default_calendar'
   LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.default_calendar() IS
   'The default working-day calendar: the connect_lake.calendar setting (england_wales unless set).';
@@ -80,7 +76,7 @@ COMMENT ON FUNCTION connect_lake.default_calendar() IS
 CREATE FUNCTION connect_lake.working_days_add(ts timestamptz, n integer,
                                               calendar text DEFAULT connect_lake.default_calendar())
 RETURNS timestamptz
-  AS 'MODULE_PATHNAME', 'cl_wd_add'
+  AS 'MODULE_PATHNAME', 'working_days_add'
   LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.working_days_add(timestamptz, integer, text) IS
   'The same local clock time n working days after ts (before it if n < 0), in the calendar''s time zone; a ts on a non-working day counts as 00:00 of the next working day.';
@@ -89,7 +85,7 @@ CREATE FUNCTION connect_lake.working_days_overdue(ts timestamptz, as_of timestam
                                                   n integer DEFAULT 2,
                                                   calendar text DEFAULT connect_lake.default_calendar())
 RETURNS boolean
-  AS 'MODULE_PATHNAME', 'cl_wd_overdue'
+  AS 'MODULE_PATHNAME', 'working_days_overdue'
   LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.working_days_overdue(timestamptz, timestamptz, integer, text) IS
   'Whether as_of (default now()) is after working_days_add(ts, n) (default 2 working days): working_days_overdue(created) answers "open more than 2 working days".';
@@ -97,7 +93,7 @@ COMMENT ON FUNCTION connect_lake.working_days_overdue(timestamptz, timestamptz, 
 CREATE FUNCTION connect_lake.working_days_between(a timestamptz, b timestamptz,
                                                   calendar text DEFAULT connect_lake.default_calendar())
 RETURNS integer
-  AS 'MODULE_PATHNAME', 'cl_wd_between'
+  AS 'MODULE_PATHNAME', 'working_days_between'
   LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.working_days_between(timestamptz, timestamptz, text) IS
   'Whole working days elapsed from a to b (negative if b is before a): working_days_between(t, working_days_add(t, n)) = n.';
@@ -105,7 +101,7 @@ COMMENT ON FUNCTION connect_lake.working_days_between(timestamptz, timestamptz, 
 CREATE FUNCTION connect_lake.is_working_day(day date,
                                             calendar text DEFAULT connect_lake.default_calendar())
 RETURNS boolean
-  AS 'MODULE_PATHNAME', 'cl_wd_is_working_day'
+  AS 'MODULE_PATHNAME', 'is_working_day'
   LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.is_working_day(date, text) IS
   'Whether day is a working day of the calendar: neither a weekend day nor a holiday.';
@@ -113,7 +109,7 @@ COMMENT ON FUNCTION connect_lake.is_working_day(date, text) IS
 CREATE FUNCTION connect_lake.next_working_day(day date,
                                               calendar text DEFAULT connect_lake.default_calendar())
 RETURNS date
-  AS 'MODULE_PATHNAME', 'cl_wd_next_working_day'
+  AS 'MODULE_PATHNAME', 'next_working_day'
   LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.next_working_day(date, text) IS
   'The first working day of the calendar after day.';

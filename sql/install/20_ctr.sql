@@ -8,8 +8,11 @@
 -- they describe the landing, not the record).  A hand-written
 --   INSERT INTO connect_lake.ctr_events SELECT (c).* FROM docs, LATERAL connect_lake.ctr_parse(doc) c
 -- works too once ensure_partitions() has made the months (landed_at stays
--- NULL: not landed by the lake's writers).  Column names follow the warehouse model: the CTR key path
--- lower-cased and joined by '_' (Agent.RoutingProfile.Name -> agent_routingprofile_name).
+-- NULL: not landed by the lake's writers).  Column names follow the warehouse model: mostly the CTR
+-- key path lower-cased and joined by '_' (Agent.RoutingProfile.Name -> agent_routingprofile_name),
+-- with the warehouse's exceptions (an ARN's id: InstanceARN -> instanceid, Agent.ARN -> agent_id,
+-- Queue.ARN -> queue_id; Agent.ConnectedToAgentTimestamp -> agent_connectedtoagentts; References ->
+-- contact_references, a reserved word).  The field table in src/ctr.c spells every column.
 --
 -- The attributes_* columns are named as the warehouse named a contact
 -- attribute's column: the key flattened (ASCII letters lower-cased, each run
@@ -400,19 +403,15 @@ CREATE FUNCTION connect_lake.ctr_attribute_map_json() RETURNS jsonb
 COMMENT ON FUNCTION connect_lake.ctr_attribute_map_json() IS
   'The attribute map in force (ctr_attribute_map_effective) as the jsonb object ctr_parse(doc, attribute_map) takes.';
 
--- Parsers cache the configured map per session; editing it tells every session.
-CREATE FUNCTION connect_lake.ctr_attribute_map_changed() RETURNS trigger
-  AS 'MODULE_PATHNAME', 'ctr_attribute_map_changed'
-  LANGUAGE C;
-COMMENT ON FUNCTION connect_lake.ctr_attribute_map_changed() IS
-  'Trigger of ctr_attribute_map: makes every session reload the attribute map at commit.';
+-- Parsers cache the configured map per session; editing it tells every
+-- session (config_changed(), 00_schema.sql).
 CREATE TRIGGER ctr_attribute_map_changed
   AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.ctr_attribute_map
-  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.ctr_attribute_map_changed();
+  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.config_changed();
 
 -- Streaming entry point: one record of any kind, landed like a file record.
 CREATE FUNCTION connect_lake.ingest(kind text, doc jsonb) RETURNS text
-  AS 'MODULE_PATHNAME', 'cl_ingest'
+  AS 'MODULE_PATHNAME', 'ingest'
   LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION connect_lake.ingest(text, jsonb) IS
   'Lands one record of a kind (ctr, ...) from a streaming pipeline: parsed as its kind''s parser does and written like load() (CTRs: the latest version wins). Returns inserted, updated or duplicate (loader role).';
@@ -420,7 +419,7 @@ COMMENT ON FUNCTION connect_lake.ingest(text, jsonb) IS
 CREATE FUNCTION connect_lake.ingest_batch(kind text, docs jsonb[],
                                     OUT inserted bigint, OUT updated bigint, OUT duplicates bigint,
                                     OUT values_nulled bigint)
-  AS 'MODULE_PATHNAME', 'cl_ingest_array'
+  AS 'MODULE_PATHNAME', 'ingest_batch'
   LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION connect_lake.ingest_batch(text, jsonb[]) IS
   'Lands a micro-batch of records of one kind (e.g. one Kinesis batch) in batched statements; returns how many were inserted, updated (newer CTR versions) and duplicates, and how many values landed NULL because their column cannot hold them, kept raw beside (a case account that is not an integer). A bad record fails the call (loader role).';

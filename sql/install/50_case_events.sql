@@ -235,7 +235,7 @@ COMMENT ON FUNCTION connect_lake.case_event_parse(text) IS
   'One Cases CASE.* event as raw JSON text (as it lies in a file, read the way load() reads it) as a typed connect_lake.case_event row; as case_event_parse(jsonb) otherwise.';
 
 CREATE FUNCTION connect_lake.case_event_parse(doc jsonb, field_map jsonb) RETURNS connect_lake.case_event
-  AS 'MODULE_PATHNAME', 'case_event_parse_map'
+  AS 'MODULE_PATHNAME', 'case_event_parse_jsonb_map'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.case_event_parse(jsonb, jsonb) IS
   'case_event_parse() with the field map given as {"field id": "column", ...} (e.g. case_field_map_json()): IMMUTABLE, for distributed INSERT ... SELECT; leaves due date, overdue and landed date NULL.';
@@ -374,7 +374,7 @@ COMMENT ON FUNCTION connect_lake.case_status_label(text) IS
   'The display label of a status: its label in case_status, else the status with words capitalised (closed -> Closed, in_progress -> In Progress); NULL for NULL.';
 
 CREATE FUNCTION connect_lake.case_due_date(created timestamptz) RETURNS timestamptz
-  AS 'MODULE_PATHNAME', 'cl_case_due_date'
+  AS 'MODULE_PATHNAME', 'case_due_date'
   LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.case_due_date(timestamptz) IS
   'When a case created at created falls due: connect_lake.case_due_working_days (default 2) working days later on the default calendar (working_days_add).';

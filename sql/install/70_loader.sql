@@ -78,7 +78,7 @@ COMMENT ON SERVER connect_lake_files IS
   'Files on the database server; foreign tables name a kind and a path (file, directory or glob).';
 
 CREATE FUNCTION connect_lake.kind_rowtype(kind text) RETURNS regtype
-  AS 'MODULE_PATHNAME', 'connect_lake_kind_rowtype'
+  AS 'MODULE_PATHNAME', 'kind_rowtype'
   LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.kind_rowtype(text) IS
   'The row type records of a kind are mapped onto (e.g. ctr -> connect_lake.ctr); errors name the known kinds.';
@@ -152,7 +152,7 @@ CREATE FUNCTION connect_lake.load(
     OUT seconds       double precision,
     OUT error         text)
 RETURNS record
-AS 'MODULE_PATHNAME', 'connect_lake_load'
+AS 'MODULE_PATHNAME', 'load'
 LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION connect_lake.load(text, text, text, text, text) IS
   'Lands every record of kind in the files under path (file, directory or glob; any framing, gzip or not) in the lake; files already loaded unchanged are skipped (load_manifest), each file lands all or nothing; on_error stop|skip (bad records to load_rejects); values_nulled counts values that landed NULL because their column cannot hold them, kept raw beside (a case account that is not an integer). Needs pg_read_server_files.';

@@ -380,12 +380,12 @@ SKIP:
 		'garbage.gz'     => [ "\x1f\x8b\x08\x00" . ("garbage" x 20), qr/could not read file ".*garbage.gz"/ ],
 		'midfile.ndjson' => [ "$good\n{\"ContactId\": 12,,}\n" . flow() . "\n", qr/ERROR:  .*\n(.*\n)*CONTEXT:  connect_lake file ".*midfile.ndjson", line 2, byte offset \d+/ ],
 		'wrongkind.json' => [ q({"ContactId":"6fe40d2a-1a89-4d73-bfcf-5d9c33894f47","InitiationTimestamp":"2022-01-05T17:12:59Z","Channel":"VOICE"}),
-			qr/ERROR:  contact_flow_log record has no Timestamp\nCONTEXT:  connect_lake file ".*wrongkind.json", line 1, byte offset 0, contact 6fe40d2a-1a89-4d73-bfcf-5d9c33894f47/ ],
+			qr/ERROR:  contact_flow_log record has no Timestamp\nCONTEXT:  connect_lake file ".*wrongkind.json", line 1, byte offset 0, contact flow log event 6fe40d2a-1a89-4d73-bfcf-5d9c33894f47/ ],
 		'utf8.ndjson'    => [ flow(extra => qq(,"Bad":"\xc3\x28")) . "\n", qr/ERROR:  .*UTF-8/ ],
 		'nul.ndjson'     => [ flow(extra => q(,"Nul":"a\u0000b")) . "\n", qr/ERROR:  .*(\\u0000|NUL)/ ],
 		'deep.ndjson'    => [ flow(extra => ',"Deep":' . ('[' x 200) . (']' x 200)) . "\n", qr/ERROR:  .*(nest|deep)/i ],
 		'noseconds.ndjson' => [ flow(ts => '2017-11-09T12:17.898Z') . "\n",
-			qr/ERROR:  invalid timestamp "2017-11-09T12:17.898Z"\nDETAIL:  Field: Timestamp.\n(HINT:.*\n)?CONTEXT:  connect_lake file ".*noseconds.ndjson", line 1, byte offset 0, contact 0/ ],
+			qr/ERROR:  invalid timestamp "2017-11-09T12:17.898Z"\nDETAIL:  Field: Timestamp.\n(HINT:.*\n)?CONTEXT:  connect_lake file ".*noseconds.ndjson", line 1, byte offset 0, contact flow log event 0/ ],
 	);
 	for my $f (sort keys %cases)
 	{
