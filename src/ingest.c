@@ -17,30 +17,7 @@
 #include "recmap.h"
 #include "writer.h"
 
-PG_FUNCTION_INFO_V1(ingest);
-
-/* ingest(kind text, doc jsonb) RETURNS text: 'inserted', 'updated' or 'duplicate' */
-Datum
-ingest(PG_FUNCTION_ARGS)
-{
-	char	   *kindname = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	Jsonb	   *doc = PG_GETARG_JSONB_P(1);
-	CLRecordKind *kind = cl_kind_by_name(kindname);
-	CLMapState	st;
-	CLWriter   *w;
-	CLWriteCounts counts;
-
-	cl_map_init(&st, kind, CL_MAP_WRITE);
-	if (!cl_map_jsonb(&st, doc))
-		cl_map_raise(&st);
-	w = cl_writer_begin();
-	cl_writer_add(w, &st, NULL, -1);
-	cl_writer_finish(w, &counts);
-	PG_RETURN_TEXT_P(cstring_to_text(counts.inserted ? "inserted" :
-									 counts.updated ? "updated" : "duplicate"));
-}
-
-/* Names the element of ingest(kind, docs[]) an error happened in. */
+/* Names the element of ingest_batch(kind, docs[]) an error happened in. */
 static void
 element_context(void *arg)
 {
@@ -49,36 +26,22 @@ element_context(void *arg)
 	errcontext("element %d of the records given to ingest_batch()", *i + 1);
 }
 
-PG_FUNCTION_INFO_V1(ingest_batch);
-
 /*
- * ingest_batch(kind text, docs jsonb[]) RETURNS TABLE(inserted, updated, duplicates, values_nulled):
- * a micro-batch (e.g. one Kinesis or Lambda batch) landed in batched
- * statements.  A bad record fails the call; nothing of it lands.
+ * Map and land the records of one kind through one writer: ingest() is a
+ * batch of one, ingest_batch() a micro-batch landed in batched statements.
+ * `docs` iterates over jsonb Datums; `batch` names an element in errors.  A
+ * bad record fails the call; nothing of it lands.
  */
-Datum
-ingest_batch(PG_FUNCTION_ARGS)
+static void
+land_records(CLRecordKind *kind, ArrayIterator docs, Datum one, bool batch, CLWriteCounts *counts)
 {
-	char	   *kindname = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	ArrayType  *docs = PG_GETARG_ARRAYTYPE_P(1);
-	CLRecordKind *kind = cl_kind_by_name(kindname);
 	CLMapState	st;
 	CLWriter   *w;
-	CLWriteCounts counts;
-	ArrayIterator it;
-	Datum		elem;
-	bool		isnull;
+	Datum		elem = one;
+	bool		isnull = false;
 	int			i = 0;
 	MemoryContext rec_cxt;
-	MemoryContext old;
 	ErrorContextCallback errcb;
-	TupleDesc	tupdesc;
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
-
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "connect_lake: ingest(): return type must be a row type");
-	tupdesc = BlessTupleDesc(tupdesc);
 
 	cl_map_init(&st, kind, CL_MAP_WRITE);
 	w = cl_writer_begin();
@@ -87,11 +50,13 @@ ingest_batch(PG_FUNCTION_ARGS)
 	errcb.callback = element_context;
 	errcb.arg = &i;
 	errcb.previous = error_context_stack;
-	error_context_stack = &errcb;
+	if (batch)
+		error_context_stack = &errcb;
 
-	it = array_create_iterator(docs, 0, NULL);
-	for (; array_iterate(it, &elem, &isnull); i++)
+	for (; docs ? array_iterate(docs, &elem, &isnull) : i == 0; i++)
 	{
+		MemoryContext old;
+
 		CHECK_FOR_INTERRUPTS();
 		if (isnull)
 			ereport(ERROR,
@@ -104,10 +69,48 @@ ingest_batch(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(rec_cxt);
 	}
-	array_free_iterator(it);
-	error_context_stack = errcb.previous;
+	if (batch)
+		error_context_stack = errcb.previous;
+	cl_writer_finish(w, counts);
+}
 
-	cl_writer_finish(w, &counts);
+PG_FUNCTION_INFO_V1(ingest);
+
+/* ingest(kind text, doc jsonb) RETURNS text: 'inserted', 'updated' or 'duplicate' */
+Datum
+ingest(PG_FUNCTION_ARGS)
+{
+	CLRecordKind *kind = cl_kind_by_name(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	CLWriteCounts counts;
+
+	land_records(kind, NULL, PG_GETARG_DATUM(1), false, &counts);
+	PG_RETURN_TEXT_P(cstring_to_text(counts.inserted ? "inserted" :
+									 counts.updated ? "updated" : "duplicate"));
+}
+
+PG_FUNCTION_INFO_V1(ingest_batch);
+
+/*
+ * ingest_batch(kind text, docs jsonb[]) RETURNS TABLE(inserted, updated, duplicates, values_nulled):
+ * a micro-batch (e.g. one Kinesis or Lambda batch) landed in batched
+ * statements.  A bad record fails the call; nothing of it lands.
+ */
+Datum
+ingest_batch(PG_FUNCTION_ARGS)
+{
+	CLRecordKind *kind = cl_kind_by_name(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	ArrayIterator it = array_create_iterator(PG_GETARG_ARRAYTYPE_P(1), 0, NULL);
+	CLWriteCounts counts;
+	TupleDesc	tupdesc;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "connect_lake: ingest_batch(): return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	land_records(kind, it, (Datum) 0, true, &counts);
+	array_free_iterator(it);
 	values[0] = Int64GetDatum(counts.inserted);
 	values[1] = Int64GetDatum(counts.updated);
 	values[2] = Int64GetDatum(counts.duplicates);
