@@ -274,7 +274,8 @@ SELECT DISTINCT to_char(period_start AT TIME ZONE 'UTC', 'HH24:MI') AS hour_star
   FROM connect_lake.queue_metrics('HOUR', '2030-03-04 09:00+00', '2030-03-04 10:00+00', 'Asia/Kolkata') ORDER BY 1;
 
 -- ---- Rebuilding gives what the hook kept: a range rebuild, then the rollups
--- against their definition computed on read (no row may differ).
+-- (15-minute and per local day) against their definition computed on read
+-- (no row may differ).
 SELECT connect_lake.metrics_refresh('2030-02-01', '2030-04-01') AS recomputed;
 SELECT 'queue' AS rollup, count(*) AS differing FROM (
   (SELECT * FROM connect_lake.metric_queue_interval EXCEPT ALL SELECT * FROM connect_lake.metric_queue_interval_live)
@@ -289,7 +290,19 @@ UNION ALL
 SELECT 'threshold', count(*) FROM (
   (SELECT * FROM connect_lake.metric_queue_threshold EXCEPT ALL SELECT * FROM connect_lake.metric_queue_threshold_live)
   UNION ALL
-  (SELECT * FROM connect_lake.metric_queue_threshold_live EXCEPT ALL SELECT * FROM connect_lake.metric_queue_threshold)) d;
+  (SELECT * FROM connect_lake.metric_queue_threshold_live EXCEPT ALL SELECT * FROM connect_lake.metric_queue_threshold)) d
+UNION ALL
+SELECT 'queue day', count(*) FROM (
+  (SELECT * FROM connect_lake.metric_queue_day EXCEPT ALL SELECT * FROM connect_lake.metric_queue_day_rows('-infinity', 'infinity'))
+  UNION ALL
+  (SELECT * FROM connect_lake.metric_queue_day_rows('-infinity', 'infinity') EXCEPT ALL SELECT * FROM connect_lake.metric_queue_day)) d
+UNION ALL
+SELECT 'threshold day', count(*) FROM (
+  (SELECT * FROM connect_lake.metric_queue_threshold_day
+   EXCEPT ALL SELECT * FROM connect_lake.metric_queue_threshold_day_rows('-infinity', 'infinity'))
+  UNION ALL
+  (SELECT * FROM connect_lake.metric_queue_threshold_day_rows('-infinity', 'infinity')
+   EXCEPT ALL SELECT * FROM connect_lake.metric_queue_threshold_day)) d;
 
 -- ---- Configuration: a threshold of the DBA's is computed for all history
 -- when added (Queue A VOICE within 21 s: 3, 4, 12, 16 answered); the

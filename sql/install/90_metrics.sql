@@ -591,6 +591,71 @@ COMMENT ON COLUMN connect_lake.metric_queue_threshold.removed_lt IS 'Contacts re
 COMMENT ON COLUMN connect_lake.metric_queue_threshold.removed_eq IS 'Contacts removed from queue with queue time = X: the boundary count.';
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.metric_queue_threshold', '');
 
+-- ---- Rollups per local day (metric_time_zone()): the 15-minute rows summed
+-- per day, so that a dashboard of years reads one row per queue and day.
+-- Kept with the interval rows; made again whole when the time zone changes.
+CREATE TABLE connect_lake.metric_queue_day (LIKE connect_lake.metric_queue_interval);
+ALTER TABLE connect_lake.metric_queue_day RENAME interval_start TO day;
+ALTER TABLE connect_lake.metric_queue_day ALTER day TYPE date,
+  ADD CONSTRAINT metric_queue_day_key UNIQUE NULLS NOT DISTINCT (day, queue_kind, queue_id, channel);
+COMMENT ON TABLE connect_lake.metric_queue_day IS
+  'metric_queue_interval summed per local day of metric_time_zone() (metric_queue_day_rows()): what queue_metrics_daily reads. Made again whole when metric_config.time_zone changes.';
+COMMENT ON COLUMN connect_lake.metric_queue_day.day IS 'The local day (metric_time_zone()) of the 15-minute intervals summed.';
+
+CREATE TABLE connect_lake.metric_queue_threshold_day (LIKE connect_lake.metric_queue_threshold);
+ALTER TABLE connect_lake.metric_queue_threshold_day RENAME interval_start TO day;
+ALTER TABLE connect_lake.metric_queue_threshold_day ALTER day TYPE date,
+  ADD CONSTRAINT metric_queue_threshold_day_key UNIQUE NULLS NOT DISTINCT (threshold_s, day, queue_kind, queue_id, channel);
+COMMENT ON TABLE connect_lake.metric_queue_threshold_day IS
+  'metric_queue_threshold summed per local day of metric_time_zone() (metric_queue_threshold_day_rows()).';
+COMMENT ON COLUMN connect_lake.metric_queue_threshold_day.day IS 'The local day (metric_time_zone()) of the 15-minute intervals summed.';
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.metric_queue_day', '');
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.metric_queue_threshold_day', '');
+
+CREATE FUNCTION connect_lake.metric_queue_day_rows(from_day date, to_day date)
+RETURNS SETOF connect_lake.metric_queue_day
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $fn$
+  SELECT (r.interval_start AT TIME ZONE z.tz)::date, r.queue_kind, r.queue_id, r.channel,
+         sum(r.contacts)::integer, sum(r.contacts_queued)::integer, sum(r.contacts_handled)::integer,
+         sum(r.contacts_handled_incoming)::integer, sum(r.contacts_handled_outbound)::integer,
+         sum(r.contacts_handled_callback)::integer, sum(r.contacts_handled_api)::integer,
+         sum(r.contacts_agent_hung_up_first)::integer, sum(r.contacts_transferred_in)::integer,
+         sum(r.contacts_transferred_in_from_queue)::integer, sum(r.contacts_answered)::integer,
+         sum(r.contacts_abandoned)::integer, sum(r.contacts_abandoned_customer_disconnect)::integer,
+         sum(r.callbacks_requested)::integer, sum(r.transferred_out_from_queue)::integer,
+         sum(r.transferred_out_internal)::integer, sum(r.transferred_out_external)::integer,
+         sum(r.transferred_out_by_agent)::integer, sum(r.contacts_put_on_hold)::integer,
+         sum(r.queue_answer_time_sum)::bigint, sum(r.abandon_time_sum)::bigint, max(r.queued_time_max),
+         sum(r.handle_time_sum)::bigint, sum(r.interaction_time_sum)::bigint, sum(r.hold_time_sum)::bigint,
+         sum(r.acw_time_sum)::bigint, sum(r.contact_duration_sum)::bigint, sum(r.resolution_time_sum)::bigint
+    FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z
+    JOIN connect_lake.metric_queue_interval r
+      ON r.interval_start >= (from_day::timestamp AT TIME ZONE z.tz)
+     AND r.interval_start < ((to_day + 1)::timestamp AT TIME ZONE z.tz)
+   GROUP BY 1, 2, 3, 4
+$fn$;
+COMMENT ON FUNCTION connect_lake.metric_queue_day_rows(date, date) IS
+  'The rows of metric_queue_day for the local days from from_day to to_day: metric_queue_interval summed per local day of metric_time_zone().';
+
+CREATE FUNCTION connect_lake.metric_queue_threshold_day_rows(from_day date, to_day date, threshold integer DEFAULT NULL)
+RETURNS SETOF connect_lake.metric_queue_threshold_day
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $fn$
+  SELECT (r.interval_start AT TIME ZONE z.tz)::date, r.queue_kind, r.queue_id, r.channel, r.threshold_s,
+         sum(r.answered_lt)::integer, sum(r.answered_eq)::integer, sum(r.abandoned_lt)::integer,
+         sum(r.abandoned_eq)::integer, sum(r.removed_lt)::integer, sum(r.removed_eq)::integer
+    FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z
+    JOIN connect_lake.metric_queue_threshold r
+      ON r.interval_start >= (from_day::timestamp AT TIME ZONE z.tz)
+     AND r.interval_start < ((to_day + 1)::timestamp AT TIME ZONE z.tz)
+   WHERE threshold IS NULL OR r.threshold_s = threshold
+   GROUP BY 1, 2, 3, 4, 5
+$fn$;
+COMMENT ON FUNCTION connect_lake.metric_queue_threshold_day_rows(date, date, integer) IS
+  'The rows of metric_queue_threshold_day for the local days from from_day to to_day (of one threshold, or all): metric_queue_threshold summed per local day of metric_time_zone().';
+
+
 -- ---- Upkeep
 --
 -- metric_rollup(intervals): the rollup rows of those 15-minute intervals
@@ -604,6 +669,8 @@ SET work_mem = '64MB'
 AS $fn$
 DECLARE
   ivs timestamptz[];
+  tz  text;
+  d   date;
 BEGIN
   SELECT coalesce(array_agg(DISTINCT i ORDER BY i), '{}') INTO ivs
     FROM unnest(intervals) i WHERE i IS NOT NULL;
@@ -621,11 +688,19 @@ BEGIN
   DELETE FROM connect_lake.metric_queue_threshold WHERE interval_start = ANY (ivs);
   INSERT INTO connect_lake.metric_queue_threshold
     SELECT * FROM connect_lake.metric_queue_threshold_live WHERE interval_start = ANY (ivs);
+  -- The local days of those intervals, from their interval rows.
+  tz := connect_lake.metric_time_zone();
+  FOR d IN SELECT DISTINCT (i AT TIME ZONE tz)::date FROM unnest(ivs) i ORDER BY 1 LOOP
+    DELETE FROM connect_lake.metric_queue_day WHERE day = d;
+    INSERT INTO connect_lake.metric_queue_day SELECT * FROM connect_lake.metric_queue_day_rows(d, d);
+    DELETE FROM connect_lake.metric_queue_threshold_day WHERE day = d;
+    INSERT INTO connect_lake.metric_queue_threshold_day SELECT * FROM connect_lake.metric_queue_threshold_day_rows(d, d);
+  END LOOP;
   RETURN cardinality(ivs);
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.metric_rollup(timestamptz[]) IS
-  'Makes the rollup rows (metric_queue_interval, metric_agent_interval, metric_queue_threshold) of the given 15-minute intervals again from contact_metric; returns how many intervals. Locks each interval (advisory, to the end of the transaction, in time order).';
+  'Makes the rollup rows (metric_queue_interval, metric_agent_interval, metric_queue_threshold) of the given 15-minute intervals again from contact_metric, then the day rows (metric_queue_day, metric_queue_threshold_day) of their local days; returns how many intervals. Locks each interval (advisory, to the end of the transaction, in time order).';
 
 -- metric_apply: the core of both entry points.  It reads the contacts
 -- where source_where holds (a condition on contact_metric_base b, with $1
@@ -634,16 +709,15 @@ COMMENT ON FUNCTION connect_lake.metric_rollup(timestamptz[]) IS
 -- that are no longer in ctr_events, recomputes the follower flags of all
 -- of them and of the contacts they continue (now or before), and makes the
 -- rollups of every interval any of them counted in, before or after, again.
--- Every step looks rows up by key (hash joins off: a load touches a few
--- thousand contacts of tables of millions).
+-- Every step looks rows up by key, from the contacts' side (LATERAL): a load
+-- touches a few thousand contacts of tables of millions, and large arrays
+-- are joined as sets, never searched element by element.
 CREATE FUNCTION connect_lake.metric_apply(ids uuid[], source_where text, from_ts timestamptz DEFAULT NULL,
                                           to_ts timestamptz DEFAULT NULL, initiation_ts timestamptz[] DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET work_mem = '64MB'
-SET enable_hashjoin = off
-SET enable_mergejoin = off
 AS $fn$
 DECLARE
   found    uuid[];
@@ -665,7 +739,8 @@ BEGIN
     ), old AS MATERIALIZED (
       SELECT m.interval_start, m.previouscontactid
         FROM (SELECT src.contactid FROM src UNION SELECT unnest($1)) k
-        JOIN connect_lake.contact_metric m ON m.contactid = k.contactid
+       CROSS JOIN LATERAL (SELECT m.interval_start, m.previouscontactid FROM connect_lake.contact_metric m
+                            WHERE m.contactid = k.contactid) m
     ), up AS (
       INSERT INTO connect_lake.contact_metric AS m (contactid, initiationtimestamp, disconnecttimestamp, lastupdatetimestamp, interval_start, excluded_reason,
        queue_kind, queue_id, channel, agent_id, initiationmethod, disconnectreason, previouscontactid,
@@ -704,11 +779,9 @@ BEGIN
            || (SELECT coalesce(array_agg(src.previouscontactid) FILTER (WHERE src.previouscontactid IS NOT NULL), '{}') FROM src)
   $q$, source_where) INTO found, old_ivs, preds USING ids, from_ts, to_ts, initiation_ts;
 
-  -- Contacts given that are no longer in ctr_events count nowhere.  (Large
-  -- arrays are joined as sets, never searched element by element.)
+  -- Contacts given that are no longer in ctr_events count nowhere.
   DELETE FROM connect_lake.contact_metric m
-   USING (SELECT unnest(ids) EXCEPT SELECT unnest(found)) g(c)
-   WHERE m.contactid = g.c;
+   WHERE m.contactid = ANY (ARRAY(SELECT unnest(ids) EXCEPT SELECT unnest(found)));
   SELECT coalesce(array_agg(DISTINCT t.c), '{}') INTO touched FROM (SELECT unnest(found || ids)) t(c);
 
   -- The contacts whose follower flags may have changed: these, those they
@@ -717,11 +790,12 @@ BEGIN
     FROM (SELECT unnest(touched)
           UNION ALL SELECT unnest(preds)
           UNION ALL SELECT m.contactid FROM unnest(touched) t(c)
-                      JOIN connect_lake.contact_metric m ON m.nextcontactid = t.c) s(c);
+                     CROSS JOIN LATERAL (SELECT m.contactid FROM connect_lake.contact_metric m
+                                          WHERE m.nextcontactid = t.c) m) s(c);
   SELECT old_ivs || coalesce(array_agg(m.interval_start) FILTER (WHERE m.interval_start IS NOT NULL), '{}')
     INTO old_ivs
     FROM (SELECT unnest(settle) EXCEPT SELECT unnest(touched)) x(c)
-    JOIN connect_lake.contact_metric m ON m.contactid = x.c;
+   CROSS JOIN LATERAL (SELECT m.interval_start FROM connect_lake.contact_metric m WHERE m.contactid = x.c) m;
 
   UPDATE connect_lake.contact_metric m
      SET callback_requested = connect_lake.metric_callback_requested(m.queued, m.handled, f.methods),
@@ -746,8 +820,9 @@ BEGIN
                                              m.xfer_out_external));
 
   SELECT coalesce(array_agg(m.interval_start), '{}') INTO new_ivs
-    FROM unnest(settle) s(c) JOIN connect_lake.contact_metric m ON m.contactid = s.c
-   WHERE m.interval_start IS NOT NULL;
+    FROM unnest(settle) s(c)
+   CROSS JOIN LATERAL (SELECT m.interval_start FROM connect_lake.contact_metric m
+                        WHERE m.contactid = s.c AND m.interval_start IS NOT NULL) m;
   PERFORM connect_lake.metric_rollup(old_ivs || new_ivs);
   RETURN cardinality(settle);
 END
@@ -836,23 +911,36 @@ COMMENT ON FUNCTION connect_lake.metrics_refresh(timestamptz, timestamptz) IS
 CREATE FUNCTION connect_lake.metric_threshold_sync() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET work_mem = '64MB'
 AS $fn$
 DECLARE
   x integer;
 BEGIN
   DELETE FROM connect_lake.metric_queue_threshold
    WHERE threshold_s <> ALL (connect_lake.metric_thresholds());
+  DELETE FROM connect_lake.metric_queue_threshold_day
+   WHERE threshold_s <> ALL (connect_lake.metric_thresholds());
   FOREACH x IN ARRAY connect_lake.metric_thresholds() LOOP
     IF NOT EXISTS (SELECT 1 FROM connect_lake.metric_queue_threshold t WHERE t.threshold_s = x) THEN
       INSERT INTO connect_lake.metric_queue_threshold
         SELECT * FROM connect_lake.metric_queue_threshold_live l WHERE l.threshold_s = x;
+      INSERT INTO connect_lake.metric_queue_threshold_day
+        SELECT * FROM connect_lake.metric_queue_threshold_day_rows('-infinity', 'infinity', x);
     END IF;
   END LOOP;
+  -- Days are those of the time zone in force.
+  IF TG_TABLE_NAME = 'metric_config' THEN
+    TRUNCATE connect_lake.metric_queue_day, connect_lake.metric_queue_threshold_day;
+    INSERT INTO connect_lake.metric_queue_day
+      SELECT * FROM connect_lake.metric_queue_day_rows('-infinity', 'infinity');
+    INSERT INTO connect_lake.metric_queue_threshold_day
+      SELECT * FROM connect_lake.metric_queue_threshold_day_rows('-infinity', 'infinity');
+  END IF;
   RETURN NULL;
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.metric_threshold_sync() IS
-  'Trigger of metric_threshold and metric_config: computes the "within X" counts of a threshold newly in use for all history and drops those of a threshold no longer in use.';
+  'Trigger of metric_threshold and metric_config: computes the "within X" counts of a threshold newly in use for all history and drops those of a threshold no longer in use; after a change of metric_config, makes the day rollups again in the time zone now in force.';
 CREATE TRIGGER metric_threshold_sync
   AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.metric_threshold
   FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.metric_threshold_sync();
@@ -926,6 +1014,17 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.metric_check_threshold(integer, text) IS
   'The threshold if it is kept per interval (metric_thresholds()) and the comparison is LT or LTE; an error naming the thresholds kept otherwise.';
 
+CREATE FUNCTION connect_lake.metric_use_days(period text, from_ts timestamptz, to_ts timestamptz, time_zone text)
+  RETURNS boolean
+  LANGUAGE sql STABLE PARALLEL SAFE
+  AS $fn$
+    SELECT period = 'DAY' AND time_zone = connect_lake.metric_time_zone()
+       AND (from_ts = '-infinity' OR from_ts = (from_ts AT TIME ZONE time_zone)::date::timestamp AT TIME ZONE time_zone)
+       AND (to_ts = 'infinity' OR to_ts = (to_ts AT TIME ZONE time_zone)::date::timestamp AT TIME ZONE time_zone)
+  $fn$;
+COMMENT ON FUNCTION connect_lake.metric_use_days(text, timestamptz, timestamptz, text) IS
+  'Whether queue_metrics() may read the day rollups: days of the metrics time zone, from local midnight to local midnight.';
+
 CREATE FUNCTION connect_lake.queue_metrics(period text, from_ts timestamptz, to_ts timestamptz,
                                            time_zone text DEFAULT connect_lake.metric_time_zone(),
                                            threshold integer DEFAULT connect_lake.metric_service_level_threshold(),
@@ -973,7 +1072,21 @@ AS $fn$
          connect_lake.metric_ratio(q.hold_time_sum, q.contacts_put_on_hold),
          connect_lake.metric_ratio(q.acw_time_sum, q.contacts_handled),
          connect_lake.metric_ratio(q.contact_duration_sum, q.contacts)
-    FROM (SELECT connect_lake.metric_period_start(connect_lake.metric_check_period(period),
+    FROM (-- Whole days of the metrics time zone: the day rollups ...
+          SELECT r.day::timestamp AT TIME ZONE time_zone AS p, r.queue_kind, r.queue_id, r.channel,
+                 r.contacts, r.contacts_queued, r.contacts_handled, r.contacts_handled_incoming,
+                 r.contacts_handled_outbound, r.contacts_handled_callback, r.contacts_handled_api,
+                 r.contacts_agent_hung_up_first, r.contacts_transferred_in, r.contacts_transferred_in_from_queue,
+                 r.contacts_answered, r.contacts_abandoned, r.callbacks_requested, r.transferred_out_from_queue,
+                 r.transferred_out_internal, r.transferred_out_external, r.transferred_out_by_agent,
+                 r.contacts_put_on_hold, r.queue_answer_time_sum, r.abandon_time_sum, r.queued_time_max,
+                 r.handle_time_sum, r.interaction_time_sum, r.hold_time_sum, r.acw_time_sum, r.contact_duration_sum
+            FROM connect_lake.metric_queue_day r
+           WHERE connect_lake.metric_use_days(period, from_ts, to_ts, time_zone)
+             AND r.day >= (from_ts AT TIME ZONE time_zone)::date AND r.day < (to_ts AT TIME ZONE time_zone)::date
+          UNION ALL
+          -- ... any other period: the 15-minute rows.
+          SELECT connect_lake.metric_period_start(connect_lake.metric_check_period(period),
                                                   r.interval_start, time_zone, from_ts) AS p,
                  r.queue_kind, r.queue_id, r.channel,
                  sum(r.contacts)::bigint AS contacts, sum(r.contacts_queued)::bigint AS contacts_queued,
@@ -1002,23 +1115,35 @@ AS $fn$
                  sum(r.acw_time_sum)::bigint AS acw_time_sum,
                  sum(r.contact_duration_sum)::bigint AS contact_duration_sum
             FROM connect_lake.metric_queue_interval r
-           WHERE r.interval_start >= from_ts AND r.interval_start < to_ts
+           WHERE NOT connect_lake.metric_use_days(period, from_ts, to_ts, time_zone)
+             AND r.interval_start >= from_ts AND r.interval_start < to_ts
            GROUP BY 1, 2, 3, 4) q
-    LEFT JOIN (SELECT connect_lake.metric_period_start(period, r.interval_start, time_zone, from_ts) AS p,
+    LEFT JOIN (SELECT r.day::timestamp AT TIME ZONE time_zone AS p, r.queue_kind, r.queue_id, r.channel,
+                      r.answered_lt::bigint, r.answered_eq::bigint, r.abandoned_lt::bigint, r.abandoned_eq::bigint,
+                      r.removed_lt::bigint, r.removed_eq::bigint
+                 FROM connect_lake.metric_queue_threshold_day r
+                WHERE connect_lake.metric_use_days(period, from_ts, to_ts, time_zone)
+                  AND r.threshold_s = (SELECT connect_lake.metric_check_threshold(threshold, comparison))
+                  AND r.day >= (from_ts AT TIME ZONE time_zone)::date AND r.day < (to_ts AT TIME ZONE time_zone)::date
+               UNION ALL
+               SELECT connect_lake.metric_period_start(period, r.interval_start, time_zone, from_ts) AS p,
                       r.queue_kind, r.queue_id, r.channel,
                       sum(r.answered_lt)::bigint AS answered_lt, sum(r.answered_eq)::bigint AS answered_eq,
                       sum(r.abandoned_lt)::bigint AS abandoned_lt, sum(r.abandoned_eq)::bigint AS abandoned_eq,
                       sum(r.removed_lt)::bigint AS removed_lt, sum(r.removed_eq)::bigint AS removed_eq
                  FROM connect_lake.metric_queue_threshold r
-                WHERE r.threshold_s = (SELECT connect_lake.metric_check_threshold(threshold, comparison))
+                WHERE NOT connect_lake.metric_use_days(period, from_ts, to_ts, time_zone)
+                  AND r.threshold_s = (SELECT connect_lake.metric_check_threshold(threshold, comparison))
                   AND r.interval_start >= from_ts AND r.interval_start < to_ts
                 GROUP BY 1, 2, 3, 4) t
+      -- NULL keys (no queue, no channel) match each other; the join stays hashable.
       ON t.p = q.p AND t.queue_kind = q.queue_kind
-     AND t.queue_id IS NOT DISTINCT FROM q.queue_id AND t.channel IS NOT DISTINCT FROM q.channel
+     AND coalesce(t.queue_id, '00000000-0000-0000-0000-000000000000') = coalesce(q.queue_id, '00000000-0000-0000-0000-000000000000')
+     AND coalesce(t.channel, '') = coalesce(q.channel, '')
     LEFT JOIN connect_lake.queue_dim d ON d.queue_id = q.queue_id AND q.queue_kind = 'STANDARD'
 $fn$;
 COMMENT ON FUNCTION connect_lake.queue_metrics(text, timestamptz, timestamptz, text, integer, text) IS
-  'Queue metrics per period (FIFTEEN_MIN, THIRTY_MIN, HOUR, DAY, WEEK, TOTAL) in time_zone, queue and channel, for the 15-minute intervals starting in [from_ts, to_ts), re-aggregated exactly from metric_queue_interval and metric_queue_threshold (threshold must be one of metric_thresholds(): others count no contact within X). Columns as the view queue_metrics_15min.';
+  'Queue metrics per period (FIFTEEN_MIN, THIRTY_MIN, HOUR, DAY, WEEK, TOTAL) in time_zone, queue and channel, for the 15-minute intervals starting in [from_ts, to_ts), re-aggregated exactly from metric_queue_interval and metric_queue_threshold (whole days of metric_time_zone(): from their day rollups) (threshold must be one of metric_thresholds(): others count no contact within X). Columns as the view queue_metrics_15min.';
 
 CREATE FUNCTION connect_lake.agent_metrics(period text, from_ts timestamptz, to_ts timestamptz,
                                            time_zone text DEFAULT connect_lake.metric_time_zone())
@@ -1229,6 +1354,8 @@ BEGIN
              FROM (VALUES ('connect_lake.queue_metrics_15min'::regclass, 'queue_metrics_daily', 'Of the local day: '),
                           ('connect_lake.agent_metrics_15min'::regclass, 'agent_metrics_daily', 'Of the local day: '),
                           ('connect_lake.contact_metric'::regclass, 'contact_metric_base', ''),
+                          ('connect_lake.metric_queue_interval'::regclass, 'metric_queue_day', 'Of the local day: '),
+                          ('connect_lake.metric_queue_threshold'::regclass, 'metric_queue_threshold_day', 'Of the local day: '),
                           ('connect_lake.metric_queue_interval'::regclass, 'metric_queue_interval_live', ''),
                           ('connect_lake.metric_agent_interval'::regclass, 'metric_agent_interval_live', ''),
                           ('connect_lake.metric_queue_threshold'::regclass, 'metric_queue_threshold_live', ''))
@@ -1245,7 +1372,8 @@ $comments$;
 
 -- ---- Privileges: the loader keeps the metrics as it lands CTRs.
 GRANT INSERT, UPDATE, DELETE ON connect_lake.contact_metric, connect_lake.metric_queue_interval,
-  connect_lake.metric_agent_interval, connect_lake.metric_queue_threshold TO connect_lake_loader;
+  connect_lake.metric_agent_interval, connect_lake.metric_queue_threshold, connect_lake.metric_queue_day,
+  connect_lake.metric_queue_threshold_day TO connect_lake_loader;
 REVOKE ALL ON FUNCTION connect_lake.metric_rollup(timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.metrics_refresh_contacts(uuid[], timestamptz[]) FROM PUBLIC;
