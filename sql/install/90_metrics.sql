@@ -1,0 +1,1384 @@
+-- ==== Contact-centre metrics, as Amazon Connect defines them (issue 12)
+--
+-- The figures of Amazon Connect's historical metrics reports and of
+-- GetMetricDataV2, computed from ctr_events (specification:
+-- connect-metrics.md; README "Contact-centre metrics").  Three layers:
+--
+--   1. contact_metric: one row per contact with its flags (queued, handled,
+--      abandoned, callback requested, transferred out ..., queue time, handle
+--      time parts) and the 15-minute UTC interval of its disconnect, or the
+--      reason it is excluded.  A maintained table, not a view: a contact's
+--      flags depend on later legs (a CALLBACK or QUEUE_TRANSFER contact whose
+--      previouscontactid points back), and finding those on read needs an
+--      index on previouscontactid that the partitions of ctr_events do not
+--      have; here the links are indexed, so recomputing the contacts a load
+--      touched (and their predecessors) costs a few index probes each.
+--      Every flag is one rule function below (metric_abandoned(), ...), used
+--      by the table's upkeep and nowhere restated.
+--   2. rollups per 15-minute UTC interval: metric_queue_interval (per queue
+--      and channel), metric_agent_interval (per handling agent, queue and
+--      channel) and metric_queue_threshold (per threshold: "within X"
+--      counts).  Only sums, counts and maxima, never averages, so that they
+--      re-aggregate exactly to 30 minutes, hours, local days, weeks and
+--      totals (queue_metrics(), agent_metrics()).  Each rollup is the
+--      aggregate of contact_metric that its _live view defines; the table
+--      keeps that view's rows for every interval.
+--   3. analysts' views: queue_metrics_15min, queue_metrics_daily,
+--      agent_metrics_15min, agent_metrics_daily; every average and rate is a
+--      formula function of sums (metric_aht(), metric_service_level(), ...).
+--
+-- Upkeep: metrics_refresh_contacts(contact_ids, initiation_ts) for the
+-- contacts a writer landed (their predecessors follow), and
+-- metrics_refresh(from, to) to rebuild a range of disconnect times.  Both
+-- recompute the touched intervals' rollups from contact_metric, holding a
+-- transaction-level advisory lock per interval (taken in time order).
+
+-- ---- Configuration (the DBA's; defaults live in functions, so the tables start empty)
+CREATE TABLE connect_lake.metric_config (
+  singleton                boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  time_zone                text CHECK (time_zone IS NULL
+                                       OR (timestamptz '2000-01-01 00:00+00' AT TIME ZONE time_zone) IS NOT NULL),
+  service_level_threshold  integer CHECK (service_level_threshold BETWEEN 1 AND 604800),
+  service_level_comparison text CHECK (service_level_comparison IN ('LT', 'LTE'))
+);
+COMMENT ON TABLE connect_lake.metric_config IS
+  'Metric settings (at most one row; a NULL or missing value takes the default): the time zone of local days and the default service-level threshold of the metric views.';
+COMMENT ON COLUMN connect_lake.metric_config.singleton IS 'Always true: the table holds one row at most.';
+COMMENT ON COLUMN connect_lake.metric_config.time_zone IS 'Time zone whose midnights bound the metric views'' days and weeks; NULL: lake_time_zone().';
+COMMENT ON COLUMN connect_lake.metric_config.service_level_threshold IS 'Seconds X of the views'' service level (1 to 604800); NULL: 20. Always one of the thresholds kept (metric_thresholds()).';
+COMMENT ON COLUMN connect_lake.metric_config.service_level_comparison IS 'LT (queue time < X, Amazon''s default) or LTE (<= X) for the views'' service level; NULL: LT.';
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.metric_config', '');
+
+CREATE TABLE connect_lake.metric_threshold (
+  threshold_s integer PRIMARY KEY CHECK (threshold_s BETWEEN 1 AND 604800)
+);
+COMMENT ON TABLE connect_lake.metric_threshold IS
+  'Thresholds (seconds) whose "within X" counts are kept per interval, besides the built-in ones (metric_threshold_default) and the service-level default: adding one computes its counts for all history, removing one drops them.';
+COMMENT ON COLUMN connect_lake.metric_threshold.threshold_s IS 'A threshold X in seconds, 1 to 604800 (7 days), as GetMetricDataV2 accepts.';
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.metric_threshold', '');
+
+CREATE VIEW connect_lake.metric_threshold_default (threshold_s) AS
+  VALUES (15), (20), (25), (30), (45), (60), (90), (120), (180), (240), (300), (600);
+COMMENT ON VIEW connect_lake.metric_threshold_default IS
+  'Built-in thresholds kept per interval: the presets of GetMetricData v1 and of the admin website.';
+COMMENT ON COLUMN connect_lake.metric_threshold_default.threshold_s IS 'A threshold X in seconds.';
+
+CREATE FUNCTION connect_lake.metric_time_zone() RETURNS text
+  LANGUAGE sql STABLE PARALLEL SAFE
+  AS $fn$ SELECT coalesce((SELECT c.time_zone FROM connect_lake.metric_config c), connect_lake.lake_time_zone()) $fn$;
+COMMENT ON FUNCTION connect_lake.metric_time_zone() IS
+  'The time zone of the metric views'' local days: metric_config.time_zone, else lake_time_zone().';
+
+CREATE FUNCTION connect_lake.metric_service_level_threshold() RETURNS integer
+  LANGUAGE sql STABLE PARALLEL SAFE
+  AS $fn$ SELECT coalesce((SELECT c.service_level_threshold FROM connect_lake.metric_config c), 20) $fn$;
+COMMENT ON FUNCTION connect_lake.metric_service_level_threshold() IS
+  'Seconds X of the metric views'' service level: metric_config.service_level_threshold, else 20.';
+
+CREATE FUNCTION connect_lake.metric_service_level_comparison() RETURNS text
+  LANGUAGE sql STABLE PARALLEL SAFE
+  AS $fn$ SELECT coalesce((SELECT c.service_level_comparison FROM connect_lake.metric_config c), 'LT') $fn$;
+COMMENT ON FUNCTION connect_lake.metric_service_level_comparison() IS
+  'LT or LTE: how the metric views'' service level compares queue time with its threshold (metric_config, else LT).';
+
+CREATE FUNCTION connect_lake.metric_thresholds() RETURNS integer[]
+  LANGUAGE sql STABLE PARALLEL SAFE
+  AS $fn$
+    SELECT array_agg(DISTINCT t.x ORDER BY t.x)
+      FROM (SELECT d.threshold_s FROM connect_lake.metric_threshold_default d
+            UNION ALL SELECT m.threshold_s FROM connect_lake.metric_threshold m
+            UNION ALL SELECT connect_lake.metric_service_level_threshold()) t(x)
+  $fn$;
+COMMENT ON FUNCTION connect_lake.metric_thresholds() IS
+  'Every threshold whose "within X" counts are kept per interval (metric_queue_threshold): the built-in ones, metric_threshold''s and the service-level default, ascending.';
+
+-- ---- Rules: each flag and figure of one contact, defined once
+--
+-- Plain SQL functions, inlined into the queries that use them.
+CREATE FUNCTION connect_lake.metric_interval(ts timestamptz) RETURNS timestamptz
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT date_bin('15 minutes', ts, timestamptz '2000-01-01 00:00+00') $fn$;
+COMMENT ON FUNCTION connect_lake.metric_interval(timestamptz) IS
+  'The 15-minute UTC interval [start, start + 15 min) holding ts, by its start: a time exactly on a boundary belongs to the interval that starts there. A contact counts in the interval of its DisconnectTimestamp.';
+
+CREATE FUNCTION connect_lake.metric_queue_kind(queue_arn text) RETURNS text
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$
+    SELECT CASE WHEN queue_arn IS NULL THEN 'NONE'
+                WHEN queue_arn LIKE '%/queue/agent/%' THEN 'AGENT'
+                ELSE 'STANDARD' END
+  $fn$;
+COMMENT ON FUNCTION connect_lake.metric_queue_kind(text) IS
+  'STANDARD (a queue of the reports), AGENT (an agent''s personal queue: agent-to-agent transfers, outside every queue report) or NONE (no queue on the contact).';
+
+CREATE FUNCTION connect_lake.metric_queued(enqueue timestamptz) RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT enqueue IS NOT NULL $fn$;
+COMMENT ON FUNCTION connect_lake.metric_queued(timestamptz) IS
+  'Queued: the contact has a Queue.EnqueueTimestamp (a queue name alone, e.g. a working queue or an outbound queue, is not queued).';
+
+CREATE FUNCTION connect_lake.metric_handled(connected_to_agent timestamptz) RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT connected_to_agent IS NOT NULL $fn$;
+COMMENT ON FUNCTION connect_lake.metric_handled(timestamptz) IS
+  'Handled: connected to an agent (Agent.ConnectedToAgentTimestamp), whatever the route; an Agent object without it (a missed offer) is not handled.';
+
+CREATE FUNCTION connect_lake.metric_queue_time(duration integer, enqueue timestamptz, dequeue timestamptz,
+                                               disconnect timestamptz) RETURNS integer
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$
+    SELECT CASE WHEN enqueue IS NOT NULL
+                THEN coalesce(duration, floor(extract(epoch FROM dequeue - enqueue))::integer,
+                              floor(extract(epoch FROM disconnect - enqueue))::integer) END
+  $fn$;
+COMMENT ON FUNCTION connect_lake.metric_queue_time(integer, timestamptz, timestamptz, timestamptz) IS
+  'Seconds in queue of a queued contact: Queue.Duration; if absent, Dequeue - Enqueue; if that is absent, Disconnect - Enqueue (whole seconds, rounded down). NULL when not queued. A callback''s Duration includes its initial delay.';
+
+CREATE FUNCTION connect_lake.metric_handle_time(handled boolean, interaction integer, hold integer, acw integer)
+  RETURNS integer
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT CASE WHEN handled THEN coalesce(interaction, 0) + coalesce(hold, 0) + coalesce(acw, 0) END $fn$;
+COMMENT ON FUNCTION connect_lake.metric_handle_time(boolean, integer, integer, integer) IS
+  'Handle time of a handled contact: AgentInteractionDuration + CustomerHoldDuration + AfterContactWorkDuration (missing as 0); NULL when not handled.';
+
+CREATE FUNCTION connect_lake.metric_held(handled boolean, number_of_holds integer, hold integer) RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT handled AND (coalesce(number_of_holds, 0) > 0 OR coalesce(hold, 0) > 0) $fn$;
+COMMENT ON FUNCTION connect_lake.metric_held(boolean, integer, integer) IS
+  'Put on hold: handled and held once or more (NumberOfHolds > 0 or CustomerHoldDuration > 0).';
+
+CREATE FUNCTION connect_lake.metric_seconds(from_ts timestamptz, to_ts timestamptz) RETURNS integer
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT floor(extract(epoch FROM to_ts - from_ts))::integer $fn$;
+COMMENT ON FUNCTION connect_lake.metric_seconds(timestamptz, timestamptz) IS
+  'Whole seconds from from_ts to to_ts, rounded down (contact duration, resolution time).';
+
+CREATE FUNCTION connect_lake.metric_exclusion(initiation timestamptz, disconnect timestamptz, queue_time integer,
+                                              interaction integer, hold integer, acw integer) RETURNS text
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$
+    SELECT CASE WHEN disconnect IS NULL THEN 'no disconnect timestamp'
+                WHEN disconnect < initiation THEN 'disconnect before initiation'
+                WHEN least(queue_time, interaction, hold, acw) < 0 THEN 'negative duration'
+                WHEN greatest(queue_time, interaction, hold, acw) > 604800 THEN 'duration over 7 days'
+           END
+  $fn$;
+COMMENT ON FUNCTION connect_lake.metric_exclusion(timestamptz, timestamptz, integer, integer, integer, integer) IS
+  'Why a contact is left out of every metric, or NULL: no DisconnectTimestamp (no interval to count it in), a disconnect before its initiation, a negative queue, talk, hold or ACW duration, or one over 7 days (longer than any contact lives).';
+
+CREATE FUNCTION connect_lake.metric_incoming(initiation_method text) RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT coalesce(initiation_method IN ('INBOUND', 'TRANSFER', 'QUEUE_TRANSFER'), false) $fn$;
+COMMENT ON FUNCTION connect_lake.metric_incoming(text) IS
+  'Whether a contact counts as incoming (Contacts handled incoming): InitiationMethod INBOUND, TRANSFER or QUEUE_TRANSFER. API (chats), CALLBACK, OUTBOUND and unknown methods are not.';
+
+-- Rules that depend on the contact's later legs: follower_methods is the
+-- InitiationMethods of the contacts that continue it (contact_metric_follower).
+CREATE FUNCTION connect_lake.metric_callback_requested(queued boolean, handled boolean, follower_methods text[])
+  RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT queued AND NOT handled AND coalesce('CALLBACK' = ANY (follower_methods), false) $fn$;
+COMMENT ON FUNCTION connect_lake.metric_callback_requested(boolean, boolean, text[]) IS
+  'Callback requested: queued, not handled, and continued by a CALLBACK contact (its PreviousContactId, or this contact''s NextContactId). Not an abandon.';
+
+CREATE FUNCTION connect_lake.metric_xfer_out_queue(queued boolean, handled boolean, follower_methods text[])
+  RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT queued AND NOT handled AND coalesce('QUEUE_TRANSFER' = ANY (follower_methods), false) $fn$;
+COMMENT ON FUNCTION connect_lake.metric_xfer_out_queue(boolean, boolean, text[]) IS
+  'Transferred out from queue: queued, not handled, and continued by a QUEUE_TRANSFER contact (a Transfer to queue block). Not an abandon, never "removed" for the service level.';
+
+CREATE FUNCTION connect_lake.metric_abandoned(queued boolean, handled boolean, follower_methods text[])
+  RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$
+    SELECT queued AND NOT handled
+       AND NOT connect_lake.metric_callback_requested(queued, handled, follower_methods)
+       AND NOT connect_lake.metric_xfer_out_queue(queued, handled, follower_methods)
+  $fn$;
+COMMENT ON FUNCTION connect_lake.metric_abandoned(boolean, boolean, text[]) IS
+  'Abandoned: queued, never connected to an agent, neither a callback request nor a queue-to-queue transfer (the structural rule; whoever disconnected).';
+
+CREATE FUNCTION connect_lake.metric_xfer_out_internal(handled boolean, follower_methods text[]) RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT handled AND coalesce('TRANSFER' = ANY (follower_methods), false) $fn$;
+COMMENT ON FUNCTION connect_lake.metric_xfer_out_internal(boolean, text[]) IS
+  'Transferred out internal: handled and continued by a TRANSFER contact (an agent''s transfer to a quick connect; consult and conference legs too).';
+
+CREATE FUNCTION connect_lake.metric_xfer_out_external(transfer_completed timestamptz) RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT transfer_completed IS NOT NULL $fn$;
+COMMENT ON FUNCTION connect_lake.metric_xfer_out_external(timestamptz) IS
+  'Transferred out external: TransferCompletedTimestamp present (transferred out of Amazon Connect), by an agent or by a flow.';
+
+CREATE FUNCTION connect_lake.metric_xfer_out_agent(handled boolean, internal boolean, external boolean)
+  RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT handled AND (internal OR external) $fn$;
+COMMENT ON FUNCTION connect_lake.metric_xfer_out_agent(boolean, boolean, boolean) IS
+  'Transferred out by agent: handled and transferred out internal or external.';
+
+CREATE FUNCTION connect_lake.metric_answered(queued boolean, handled boolean) RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT queued AND handled $fn$;
+COMMENT ON FUNCTION connect_lake.metric_answered(boolean, boolean) IS
+  'Answered from the queue: queued and handled (what queue answer time and "answered in X" count).';
+
+CREATE FUNCTION connect_lake.metric_removed(queued boolean, handled boolean, abandoned boolean,
+                                            callback_requested boolean) RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT queued AND (handled OR abandoned OR callback_requested) $fn$;
+COMMENT ON FUNCTION connect_lake.metric_removed(boolean, boolean, boolean, boolean) IS
+  'Removed from queue (the service level''s numerator when within X): queued and answered, abandoned or queued for callback. A queue-to-queue transfer is not removed.';
+
+-- ---- Formulas of the averages and rates, from sums (NULL when the denominator is 0)
+CREATE FUNCTION connect_lake.metric_ratio(num numeric, den numeric) RETURNS numeric
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT CASE WHEN den <> 0 THEN round(num / den, 6) END $fn$;
+COMMENT ON FUNCTION connect_lake.metric_ratio(numeric, numeric) IS
+  'num / den to 6 decimals; NULL when den is 0 or NULL (GetMetricDataV2 gives no value then).';
+
+CREATE FUNCTION connect_lake.metric_percent(num numeric, den numeric) RETURNS numeric
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT CASE WHEN den <> 0 THEN round(100 * num / den, 6) END $fn$;
+COMMENT ON FUNCTION connect_lake.metric_percent(numeric, numeric) IS
+  '100 * num / den to 6 decimals; NULL when den is 0 or NULL.';
+
+CREATE FUNCTION connect_lake.metric_service_level(removed_in_x numeric, queued numeric) RETURNS numeric
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT connect_lake.metric_percent(removed_in_x, queued) $fn$;
+COMMENT ON FUNCTION connect_lake.metric_service_level(numeric, numeric) IS
+  'Service level X (SERVICE_LEVEL): 100 * contacts removed from queue within X / contacts queued.';
+
+CREATE FUNCTION connect_lake.metric_abandonment_rate(abandoned numeric, queued numeric) RETURNS numeric
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT connect_lake.metric_percent(abandoned, queued) $fn$;
+COMMENT ON FUNCTION connect_lake.metric_abandonment_rate(numeric, numeric) IS
+  'Abandonment rate (ABANDONMENT_RATE): 100 * contacts abandoned / contacts queued.';
+
+CREATE FUNCTION connect_lake.metric_aht(handle_time_sum numeric, handled numeric) RETURNS numeric
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT connect_lake.metric_ratio(handle_time_sum, handled) $fn$;
+COMMENT ON FUNCTION connect_lake.metric_aht(numeric, numeric) IS
+  'Average handle time (AVG_HANDLE_TIME): handle time (talk + hold + ACW) of the handled contacts / contacts handled, seconds.';
+
+CREATE FUNCTION connect_lake.metric_asa(queue_answer_time_sum numeric, answered numeric) RETURNS numeric
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT connect_lake.metric_ratio(queue_answer_time_sum, answered) $fn$;
+COMMENT ON FUNCTION connect_lake.metric_asa(numeric, numeric) IS
+  'Average queue answer time (AVG_QUEUE_ANSWER_TIME): queue time of the contacts answered from the queue / contacts answered, seconds.';
+
+-- ---- Per-contact flags
+CREATE TABLE connect_lake.contact_metric (
+  contactid            uuid PRIMARY KEY,
+  initiationtimestamp  timestamptz NOT NULL,
+  disconnecttimestamp  timestamptz,
+  lastupdatetimestamp  timestamptz,
+  interval_start       timestamptz,
+  excluded_reason      text,
+  queue_kind           text NOT NULL,
+  queue_id             uuid,
+  channel              text,
+  agent_id             uuid,
+  initiationmethod     text,
+  disconnectreason     text,
+  previouscontactid    uuid,
+  nextcontactid        uuid,
+  queued               boolean NOT NULL,
+  handled              boolean NOT NULL,
+  answered             boolean NOT NULL,
+  abandoned            boolean NOT NULL DEFAULT false,
+  callback_requested   boolean NOT NULL DEFAULT false,
+  xfer_out_queue       boolean NOT NULL DEFAULT false,
+  xfer_out_internal    boolean NOT NULL DEFAULT false,
+  xfer_out_external    boolean NOT NULL,
+  xfer_out_agent       boolean NOT NULL DEFAULT false,
+  held                 boolean NOT NULL,
+  queue_time           integer,
+  handle_time          integer,
+  interaction_time     integer,
+  hold_time            integer,
+  acw_time             integer,
+  contact_duration     integer,
+  resolution_time      integer
+);
+CREATE INDEX contact_metric_interval_idx ON connect_lake.contact_metric (interval_start) WHERE interval_start IS NOT NULL;
+CREATE INDEX contact_metric_previous_idx ON connect_lake.contact_metric (previouscontactid) WHERE previouscontactid IS NOT NULL;
+CREATE INDEX contact_metric_next_idx ON connect_lake.contact_metric (nextcontactid) WHERE nextcontactid IS NOT NULL;
+CREATE INDEX contact_metric_excluded_idx ON connect_lake.contact_metric (initiationtimestamp) WHERE excluded_reason IS NOT NULL;
+CREATE INDEX contact_metric_anchor_idx ON connect_lake.contact_metric ((coalesce(disconnecttimestamp, initiationtimestamp)));
+COMMENT ON TABLE connect_lake.contact_metric IS
+  'One row per contact of ctr_events (its latest version): the flags and times every contact metric is a sum of, the 15-minute interval of its disconnect it counts in, or why it is excluded. Kept by metrics_refresh_contacts() and metrics_refresh(); a late leg (CALLBACK, QUEUE_TRANSFER, TRANSFER) corrects its predecessor''s flags.';
+COMMENT ON COLUMN connect_lake.contact_metric.contactid IS 'ContactId.';
+COMMENT ON COLUMN connect_lake.contact_metric.initiationtimestamp IS 'InitiationTimestamp (the partition key of ctr_events).';
+COMMENT ON COLUMN connect_lake.contact_metric.disconnecttimestamp IS 'DisconnectTimestamp: what decides the interval.';
+COMMENT ON COLUMN connect_lake.contact_metric.lastupdatetimestamp IS 'LastUpdateTimestamp of the version the flags come from.';
+COMMENT ON COLUMN connect_lake.contact_metric.interval_start IS 'Start of the 15-minute UTC interval of the disconnect (metric_interval()); NULL: excluded from metrics.';
+COMMENT ON COLUMN connect_lake.contact_metric.excluded_reason IS 'Why the contact counts in no metric (metric_exclusion()); NULL: it counts.';
+COMMENT ON COLUMN connect_lake.contact_metric.queue_kind IS 'STANDARD, AGENT (personal queue) or NONE (metric_queue_kind()).';
+COMMENT ON COLUMN connect_lake.contact_metric.queue_id IS 'Queue id of the CTR (NULL: no queue).';
+COMMENT ON COLUMN connect_lake.contact_metric.channel IS 'Channel: VOICE, CHAT, TASK, EMAIL.';
+COMMENT ON COLUMN connect_lake.contact_metric.agent_id IS 'Agent id of the CTR (the agent who handled it, or was offered it).';
+COMMENT ON COLUMN connect_lake.contact_metric.initiationmethod IS 'InitiationMethod.';
+COMMENT ON COLUMN connect_lake.contact_metric.disconnectreason IS 'DisconnectReason.';
+COMMENT ON COLUMN connect_lake.contact_metric.previouscontactid IS 'PreviousContactId: the leg this one continues.';
+COMMENT ON COLUMN connect_lake.contact_metric.nextcontactid IS 'NextContactId: the leg that continues this one.';
+COMMENT ON COLUMN connect_lake.contact_metric.queued IS 'Queued (metric_queued()): has an EnqueueTimestamp.';
+COMMENT ON COLUMN connect_lake.contact_metric.handled IS 'Handled (metric_handled()): connected to an agent.';
+COMMENT ON COLUMN connect_lake.contact_metric.answered IS 'Answered from the queue (metric_answered()): queued and handled.';
+COMMENT ON COLUMN connect_lake.contact_metric.abandoned IS 'Abandoned (metric_abandoned()): queued, not handled, no callback requested, not transferred to another queue.';
+COMMENT ON COLUMN connect_lake.contact_metric.callback_requested IS 'Callback requested (metric_callback_requested()): queued, not handled, continued by a CALLBACK contact.';
+COMMENT ON COLUMN connect_lake.contact_metric.xfer_out_queue IS 'Transferred out from queue (metric_xfer_out_queue()): queued, not handled, continued by a QUEUE_TRANSFER contact.';
+COMMENT ON COLUMN connect_lake.contact_metric.xfer_out_internal IS 'Transferred out internal (metric_xfer_out_internal()): handled, continued by a TRANSFER contact.';
+COMMENT ON COLUMN connect_lake.contact_metric.xfer_out_external IS 'Transferred out external (metric_xfer_out_external()): TransferCompletedTimestamp present.';
+COMMENT ON COLUMN connect_lake.contact_metric.xfer_out_agent IS 'Transferred out by agent (metric_xfer_out_agent()): handled and transferred out internal or external.';
+COMMENT ON COLUMN connect_lake.contact_metric.held IS 'Put on hold (metric_held()).';
+COMMENT ON COLUMN connect_lake.contact_metric.queue_time IS 'Seconds in queue (metric_queue_time()); NULL when not queued.';
+COMMENT ON COLUMN connect_lake.contact_metric.handle_time IS 'Handle time, seconds (metric_handle_time()); NULL when not handled.';
+COMMENT ON COLUMN connect_lake.contact_metric.interaction_time IS 'Agent interaction (talk) seconds of a handled contact, missing as 0; NULL when not handled.';
+COMMENT ON COLUMN connect_lake.contact_metric.hold_time IS 'Customer hold seconds of a handled contact, missing as 0; NULL when not handled.';
+COMMENT ON COLUMN connect_lake.contact_metric.acw_time IS 'After-contact work seconds of a handled contact, missing as 0; NULL when not handled.';
+COMMENT ON COLUMN connect_lake.contact_metric.contact_duration IS 'Seconds from initiation to disconnect.';
+COMMENT ON COLUMN connect_lake.contact_metric.resolution_time IS 'Seconds from initiation to the later of disconnect and AfterContactWorkEndTimestamp.';
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.contact_metric', '');
+
+-- The flags that need no later leg, computed from ctr_events on read: what
+-- the upkeep writes into contact_metric (the follower flags stay false there
+-- until contact_metric_follower has been consulted).
+CREATE VIEW connect_lake.contact_metric_base AS
+  SELECT e.contactid, e.initiationtimestamp, e.disconnecttimestamp, e.lastupdatetimestamp,
+         CASE WHEN x.reason IS NULL THEN connect_lake.metric_interval(e.disconnecttimestamp) END AS interval_start,
+         x.reason AS excluded_reason,
+         connect_lake.metric_queue_kind(e.queue_arn) AS queue_kind, e.queue_id, e.channel, e.agent_id,
+         e.initiationmethod, e.disconnectreason, e.previouscontactid, e.nextcontactid,
+         f.queued, f.handled, connect_lake.metric_answered(f.queued, f.handled) AS answered,
+         connect_lake.metric_xfer_out_external(e.transfercompletedtimestamp) AS xfer_out_external,
+         connect_lake.metric_held(f.handled, e.agent_numberofholds, e.agent_customerholdduration) AS held,
+         f.queue_time,
+         connect_lake.metric_handle_time(f.handled, e.agent_agentinteractionduration, e.agent_customerholdduration,
+                                         e.agent_aftercontactworkduration) AS handle_time,
+         CASE WHEN f.handled THEN coalesce(e.agent_agentinteractionduration, 0) END AS interaction_time,
+         CASE WHEN f.handled THEN coalesce(e.agent_customerholdduration, 0) END AS hold_time,
+         CASE WHEN f.handled THEN coalesce(e.agent_aftercontactworkduration, 0) END AS acw_time,
+         connect_lake.metric_seconds(e.initiationtimestamp, e.disconnecttimestamp) AS contact_duration,
+         connect_lake.metric_seconds(e.initiationtimestamp,
+                                     greatest(e.disconnecttimestamp, e.agent_aftercontactworkendtimestamp)) AS resolution_time
+    FROM connect_lake.ctr_events e
+   CROSS JOIN LATERAL (SELECT connect_lake.metric_queued(e.queue_enqueuetimestamp) AS queued,
+                              connect_lake.metric_handled(e.agent_connectedtoagentts) AS handled,
+                              connect_lake.metric_queue_time(e.queue_duration, e.queue_enqueuetimestamp,
+                                                             e.queue_dequeuetimestamp, e.disconnecttimestamp) AS queue_time) f
+   CROSS JOIN LATERAL (SELECT connect_lake.metric_exclusion(e.initiationtimestamp, e.disconnecttimestamp, f.queue_time,
+                                                            e.agent_agentinteractionduration, e.agent_customerholdduration,
+                                                            e.agent_aftercontactworkduration) AS reason) x;
+COMMENT ON VIEW connect_lake.contact_metric_base IS
+  'The per-contact flags that need no later leg, computed from ctr_events on read (every version row of ctr_events; the upkeep keeps the latest per contact): what metrics_refresh() writes into contact_metric before the follower flags.';
+
+-- Which later legs continue a contact: the one definition of "follower".
+CREATE VIEW connect_lake.contact_metric_follower AS
+  SELECT f.previouscontactid AS contactid, f.contactid AS follower_id, f.initiationmethod
+    FROM connect_lake.contact_metric f
+   WHERE f.previouscontactid IS NOT NULL AND f.previouscontactid <> f.contactid
+  UNION
+  SELECT m.contactid, f.contactid, f.initiationmethod
+    FROM connect_lake.contact_metric m
+    JOIN connect_lake.contact_metric f ON f.contactid = m.nextcontactid
+   WHERE f.contactid <> m.contactid;
+COMMENT ON VIEW connect_lake.contact_metric_follower IS
+  'The legs that continue each contact: contacts whose PreviousContactId is it, and the contact its NextContactId names (whichever arrived first). Their InitiationMethods decide callback requested, transferred out from queue and internal.';
+COMMENT ON COLUMN connect_lake.contact_metric_follower.contactid IS 'The contact continued.';
+COMMENT ON COLUMN connect_lake.contact_metric_follower.follower_id IS 'The leg that continues it.';
+COMMENT ON COLUMN connect_lake.contact_metric_follower.initiationmethod IS 'The leg''s InitiationMethod (CALLBACK, QUEUE_TRANSFER, TRANSFER, ...).';
+
+CREATE VIEW connect_lake.metric_excluded_contacts AS
+  SELECT m.contactid, m.initiationtimestamp, m.disconnecttimestamp, m.excluded_reason AS reason,
+         m.queue_id, m.channel, m.initiationmethod
+    FROM connect_lake.contact_metric m
+   WHERE m.excluded_reason IS NOT NULL;
+COMMENT ON VIEW connect_lake.metric_excluded_contacts IS
+  'Contacts left out of every metric, with the reason (metric_exclusion()): no disconnect timestamp, disconnect before initiation, a negative or over-7-day duration.';
+COMMENT ON COLUMN connect_lake.metric_excluded_contacts.contactid IS 'ContactId.';
+COMMENT ON COLUMN connect_lake.metric_excluded_contacts.initiationtimestamp IS 'InitiationTimestamp.';
+COMMENT ON COLUMN connect_lake.metric_excluded_contacts.disconnecttimestamp IS 'DisconnectTimestamp (NULL when missing).';
+COMMENT ON COLUMN connect_lake.metric_excluded_contacts.reason IS 'Why it is excluded.';
+COMMENT ON COLUMN connect_lake.metric_excluded_contacts.queue_id IS 'Queue id of the CTR.';
+COMMENT ON COLUMN connect_lake.metric_excluded_contacts.channel IS 'Channel.';
+COMMENT ON COLUMN connect_lake.metric_excluded_contacts.initiationmethod IS 'InitiationMethod.';
+
+-- ---- Rollups per 15-minute interval: what each holds is its _live view
+CREATE VIEW connect_lake.metric_queue_interval_live AS
+  SELECT m.interval_start, m.queue_kind, m.queue_id, m.channel,
+         count(*)::integer                                                    AS contacts,
+         count(*) FILTER (WHERE m.queued)::integer                            AS contacts_queued,
+         count(*) FILTER (WHERE m.handled)::integer                           AS contacts_handled,
+         count(*) FILTER (WHERE m.handled AND connect_lake.metric_incoming(m.initiationmethod))::integer AS contacts_handled_incoming,
+         count(*) FILTER (WHERE m.handled AND m.initiationmethod = 'OUTBOUND')::integer AS contacts_handled_outbound,
+         count(*) FILTER (WHERE m.handled AND m.initiationmethod = 'CALLBACK')::integer AS contacts_handled_callback,
+         count(*) FILTER (WHERE m.handled AND m.initiationmethod = 'API')::integer      AS contacts_handled_api,
+         count(*) FILTER (WHERE m.handled AND m.disconnectreason = 'AGENT_DISCONNECT')::integer AS contacts_agent_hung_up_first,
+         count(*) FILTER (WHERE m.initiationmethod = 'TRANSFER')::integer     AS contacts_transferred_in,
+         count(*) FILTER (WHERE m.initiationmethod = 'QUEUE_TRANSFER')::integer AS contacts_transferred_in_from_queue,
+         count(*) FILTER (WHERE m.answered)::integer                          AS contacts_answered,
+         count(*) FILTER (WHERE m.abandoned)::integer                         AS contacts_abandoned,
+         count(*) FILTER (WHERE m.abandoned AND m.disconnectreason = 'CUSTOMER_DISCONNECT')::integer AS contacts_abandoned_customer_disconnect,
+         count(*) FILTER (WHERE m.callback_requested)::integer                AS callbacks_requested,
+         count(*) FILTER (WHERE m.xfer_out_queue)::integer                    AS transferred_out_from_queue,
+         count(*) FILTER (WHERE m.xfer_out_internal)::integer                 AS transferred_out_internal,
+         count(*) FILTER (WHERE m.xfer_out_external)::integer                 AS transferred_out_external,
+         count(*) FILTER (WHERE m.xfer_out_agent)::integer                    AS transferred_out_by_agent,
+         count(*) FILTER (WHERE m.held)::integer                              AS contacts_put_on_hold,
+         coalesce(sum(m.queue_time) FILTER (WHERE m.answered), 0)::bigint     AS queue_answer_time_sum,
+         coalesce(sum(m.queue_time) FILTER (WHERE m.abandoned), 0)::bigint    AS abandon_time_sum,
+         max(m.queue_time) FILTER (WHERE m.queued)                            AS queued_time_max,
+         coalesce(sum(m.handle_time), 0)::bigint                              AS handle_time_sum,
+         coalesce(sum(m.interaction_time), 0)::bigint                         AS interaction_time_sum,
+         coalesce(sum(m.hold_time), 0)::bigint                                AS hold_time_sum,
+         coalesce(sum(m.acw_time), 0)::bigint                                 AS acw_time_sum,
+         coalesce(sum(m.contact_duration), 0)::bigint                         AS contact_duration_sum,
+         coalesce(sum(m.resolution_time), 0)::bigint                          AS resolution_time_sum
+    FROM connect_lake.contact_metric m
+   WHERE m.interval_start IS NOT NULL
+   GROUP BY m.interval_start, m.queue_kind, m.queue_id, m.channel;
+COMMENT ON VIEW connect_lake.metric_queue_interval_live IS
+  'The per-queue, per-channel, per-15-minute sums of contact_metric computed on read: the definition of metric_queue_interval''s rows.';
+
+CREATE TABLE connect_lake.metric_queue_interval AS
+  SELECT * FROM connect_lake.metric_queue_interval_live WITH NO DATA;
+ALTER TABLE connect_lake.metric_queue_interval
+  ALTER interval_start SET NOT NULL, ALTER queue_kind SET NOT NULL,
+  ADD CONSTRAINT metric_queue_interval_key UNIQUE NULLS NOT DISTINCT (interval_start, queue_kind, queue_id, channel);
+COMMENT ON TABLE connect_lake.metric_queue_interval IS
+  'Contact metrics per 15-minute UTC interval (of the disconnect), queue and channel: counts, sums of seconds and the longest queue time, never averages, so that any range re-aggregates exactly (queue_metrics()). The rows of metric_queue_interval_live, kept by metrics_refresh_contacts() and metrics_refresh().';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.interval_start IS 'Start of the 15-minute UTC interval; a contact counts in the interval of its disconnect.';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.queue_kind IS 'STANDARD, AGENT (agent''s personal queue, outside Amazon''s queue reports) or NONE (no queue).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.queue_id IS 'Queue id (NULL: no queue).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.channel IS 'Channel.';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.contacts IS 'Contacts carrying the queue, queued or not (CONTACTS_CREATED).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.contacts_queued IS 'Contacts queued (CONTACTS_QUEUED).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.contacts_handled IS 'Contacts handled: connected to an agent (CONTACTS_HANDLED).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.contacts_handled_incoming IS 'Handled, InitiationMethod INBOUND, TRANSFER or QUEUE_TRANSFER (CONTACTS_HANDLED_INCOMING).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.contacts_handled_outbound IS 'Handled, InitiationMethod OUTBOUND (CONTACTS_HANDLED_OUTBOUND).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.contacts_handled_callback IS 'Handled, InitiationMethod CALLBACK (CALLBACK_CONTACTS_HANDLED).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.contacts_handled_api IS 'Handled, InitiationMethod API, chats included (API_CONTACTS_HANDLED).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.contacts_agent_hung_up_first IS 'Handled, DisconnectReason AGENT_DISCONNECT (CONTACTS_AGENT_HUNG_UP_FIRST).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.contacts_transferred_in IS 'Contacts with InitiationMethod TRANSFER: transferred in by an agent (CONTACTS_TRANSFERRED_IN).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.contacts_transferred_in_from_queue IS 'Contacts with InitiationMethod QUEUE_TRANSFER (CONTACTS_TRANSFERRED_IN_FROM_QUEUE).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.contacts_answered IS 'Queued and handled: the denominator of the average queue answer time.';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.contacts_abandoned IS 'Contacts abandoned (CONTACTS_ABANDONED): queued, not handled, neither callback nor queue transfer.';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.contacts_abandoned_customer_disconnect IS 'Abandoned with DisconnectReason CUSTOMER_DISCONNECT (LAKE_CONTACTS_ABANDONED_CUSTOMER_DISCONNECT, a diagnostic).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.callbacks_requested IS 'Queued contacts that left the queue for a queued callback (LAKE_CALLBACKS_REQUESTED); not abandons.';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.transferred_out_from_queue IS 'Contacts transferred out from queue by a flow (CONTACTS_TRANSFERRED_OUT_FROM_QUEUE).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.transferred_out_internal IS 'Contacts an agent transferred to a quick connect (CONTACTS_TRANSFERRED_OUT_INTERNAL).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.transferred_out_external IS 'Contacts transferred out of Amazon Connect (CONTACTS_TRANSFERRED_OUT_EXTERNAL).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.transferred_out_by_agent IS 'Contacts an agent transferred out, internal or external (CONTACTS_TRANSFERRED_OUT_BY_AGENT).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.contacts_put_on_hold IS 'Handled contacts put on hold once or more (CONTACTS_PUT_ON_HOLD).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.queue_answer_time_sum IS 'Seconds in queue of the contacts answered (numerator of AVG_QUEUE_ANSWER_TIME).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.abandon_time_sum IS 'Seconds in queue of the contacts abandoned (numerator of AVG_ABANDON_TIME).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.queued_time_max IS 'Longest queue time of a queued contact, abandoned ones included (MAX_QUEUED_TIME).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.handle_time_sum IS 'Handle time (talk + hold + ACW) of the handled contacts, seconds (SUM_HANDLE_TIME).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.interaction_time_sum IS 'Agent interaction seconds of the handled contacts (SUM_INTERACTION_TIME).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.hold_time_sum IS 'Customer hold seconds of the handled contacts (SUM_HOLD_TIME).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.acw_time_sum IS 'After-contact work seconds of the handled contacts (SUM_AFTER_CONTACT_WORK_TIME).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.contact_duration_sum IS 'Seconds from initiation to disconnect of every contact (numerator of AVG_CONTACT_DURATION).';
+COMMENT ON COLUMN connect_lake.metric_queue_interval.resolution_time_sum IS 'Seconds from initiation to the later of disconnect and ACW end of every contact (numerator of AVG_RESOLUTION_TIME).';
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.metric_queue_interval', '');
+
+CREATE VIEW connect_lake.metric_agent_interval_live AS
+  SELECT m.interval_start, m.agent_id, m.channel,
+         count(*)::integer                                                    AS contacts,
+         count(*) FILTER (WHERE m.handled)::integer                           AS contacts_handled,
+         count(*) FILTER (WHERE m.handled AND connect_lake.metric_incoming(m.initiationmethod))::integer AS contacts_handled_incoming,
+         count(*) FILTER (WHERE m.handled AND m.initiationmethod = 'OUTBOUND')::integer AS contacts_handled_outbound,
+         count(*) FILTER (WHERE m.handled AND m.initiationmethod = 'CALLBACK')::integer AS contacts_handled_callback,
+         count(*) FILTER (WHERE m.handled AND m.initiationmethod = 'API')::integer      AS contacts_handled_api,
+         count(*) FILTER (WHERE m.handled AND m.disconnectreason = 'AGENT_DISCONNECT')::integer AS contacts_agent_hung_up_first,
+         count(*) FILTER (WHERE m.answered)::integer                          AS contacts_answered,
+         count(*) FILTER (WHERE m.xfer_out_internal)::integer                 AS transferred_out_internal,
+         count(*) FILTER (WHERE m.xfer_out_external)::integer                 AS transferred_out_external,
+         count(*) FILTER (WHERE m.xfer_out_agent)::integer                    AS transferred_out_by_agent,
+         count(*) FILTER (WHERE m.held)::integer                              AS contacts_put_on_hold,
+         coalesce(sum(m.queue_time) FILTER (WHERE m.answered), 0)::bigint     AS queue_answer_time_sum,
+         coalesce(sum(m.handle_time), 0)::bigint                              AS handle_time_sum,
+         coalesce(sum(m.interaction_time), 0)::bigint                         AS interaction_time_sum,
+         coalesce(sum(m.hold_time), 0)::bigint                                AS hold_time_sum,
+         coalesce(sum(m.acw_time), 0)::bigint                                 AS acw_time_sum
+    FROM connect_lake.contact_metric m
+   WHERE m.interval_start IS NOT NULL AND m.agent_id IS NOT NULL
+   GROUP BY m.interval_start, m.agent_id, m.channel;
+COMMENT ON VIEW connect_lake.metric_agent_interval_live IS
+  'The per-agent (the CTR''s agent), per-channel, per-15-minute sums of contact_metric computed on read: the definition of metric_agent_interval''s rows.';
+
+CREATE TABLE connect_lake.metric_agent_interval AS
+  SELECT * FROM connect_lake.metric_agent_interval_live WITH NO DATA;
+ALTER TABLE connect_lake.metric_agent_interval
+  ALTER interval_start SET NOT NULL, ALTER agent_id SET NOT NULL,
+  ADD CONSTRAINT metric_agent_interval_key UNIQUE NULLS NOT DISTINCT (interval_start, agent_id, channel);
+COMMENT ON TABLE connect_lake.metric_agent_interval IS
+  'Contact metrics of the agent on the CTR per 15-minute UTC interval (of the disconnect) and channel, all queues together: counts and sums, never averages (agent_metrics()). The rows of metric_agent_interval_live, kept with metric_queue_interval.';
+COMMENT ON COLUMN connect_lake.metric_agent_interval.interval_start IS 'Start of the 15-minute UTC interval of the disconnect.';
+COMMENT ON COLUMN connect_lake.metric_agent_interval.agent_id IS 'Agent id of the CTR.';
+COMMENT ON COLUMN connect_lake.metric_agent_interval.channel IS 'Channel.';
+COMMENT ON COLUMN connect_lake.metric_agent_interval.contacts IS 'Contacts with this agent on the CTR, handled or only offered.';
+COMMENT ON COLUMN connect_lake.metric_agent_interval.contacts_handled IS 'Contacts the agent handled (CONTACTS_HANDLED).';
+COMMENT ON COLUMN connect_lake.metric_agent_interval.contacts_handled_incoming IS 'Handled, InitiationMethod INBOUND, TRANSFER or QUEUE_TRANSFER.';
+COMMENT ON COLUMN connect_lake.metric_agent_interval.contacts_handled_outbound IS 'Handled, InitiationMethod OUTBOUND.';
+COMMENT ON COLUMN connect_lake.metric_agent_interval.contacts_handled_callback IS 'Handled, InitiationMethod CALLBACK.';
+COMMENT ON COLUMN connect_lake.metric_agent_interval.contacts_handled_api IS 'Handled, InitiationMethod API.';
+COMMENT ON COLUMN connect_lake.metric_agent_interval.contacts_agent_hung_up_first IS 'Handled, DisconnectReason AGENT_DISCONNECT.';
+COMMENT ON COLUMN connect_lake.metric_agent_interval.contacts_answered IS 'Handled contacts that had been queued.';
+COMMENT ON COLUMN connect_lake.metric_agent_interval.transferred_out_internal IS 'Transferred by the agent to a quick connect.';
+COMMENT ON COLUMN connect_lake.metric_agent_interval.transferred_out_external IS 'Transferred out of Amazon Connect.';
+COMMENT ON COLUMN connect_lake.metric_agent_interval.transferred_out_by_agent IS 'Transferred out by the agent, internal or external.';
+COMMENT ON COLUMN connect_lake.metric_agent_interval.contacts_put_on_hold IS 'Handled contacts put on hold.';
+COMMENT ON COLUMN connect_lake.metric_agent_interval.queue_answer_time_sum IS 'Seconds in queue of the queued contacts the agent answered.';
+COMMENT ON COLUMN connect_lake.metric_agent_interval.handle_time_sum IS 'Handle time (talk + hold + ACW), seconds.';
+COMMENT ON COLUMN connect_lake.metric_agent_interval.interaction_time_sum IS 'Agent interaction seconds.';
+COMMENT ON COLUMN connect_lake.metric_agent_interval.hold_time_sum IS 'Customer hold seconds.';
+COMMENT ON COLUMN connect_lake.metric_agent_interval.acw_time_sum IS 'After-contact work seconds.';
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.metric_agent_interval', '');
+
+-- "Within X": per threshold X of metric_thresholds(), the contacts whose
+-- queue time is below X and exactly X.  CTR queue times are whole seconds, so
+-- LT X = lt and LTE X = lt + eq, exactly; eq is also the boundary count that
+-- explains a one-contact difference from Amazon's millisecond figures.  A
+-- histogram of every second up to 7 days would be 604,800 buckets: instead a
+-- threshold added later is computed for all history when it is added.
+CREATE VIEW connect_lake.metric_queue_threshold_live AS
+  -- Each queued contact falls in a bucket: how many thresholds are at or
+  -- below its queue time (width_bucket), and which threshold it equals, if
+  -- any.  Counted per bucket first, then per threshold: below X are the
+  -- buckets before X's.
+  SELECT g.interval_start, g.queue_kind, g.queue_id, g.channel, g.ths[i.i] AS threshold_s,
+         coalesce(sum(g.answered) FILTER (WHERE g.bucket < i.i), 0)::integer  AS answered_lt,
+         coalesce(sum(g.answered) FILTER (WHERE g.equal = i.i), 0)::integer   AS answered_eq,
+         coalesce(sum(g.abandoned) FILTER (WHERE g.bucket < i.i), 0)::integer AS abandoned_lt,
+         coalesce(sum(g.abandoned) FILTER (WHERE g.equal = i.i), 0)::integer  AS abandoned_eq,
+         coalesce(sum(g.removed) FILTER (WHERE g.bucket < i.i), 0)::integer   AS removed_lt,
+         coalesce(sum(g.removed) FILTER (WHERE g.equal = i.i), 0)::integer    AS removed_eq
+    FROM (SELECT m.interval_start, m.queue_kind, m.queue_id, m.channel, t.ths,
+                 width_bucket(m.queue_time, t.ths) AS bucket, array_position(t.ths, m.queue_time) AS equal,
+                 count(*) FILTER (WHERE m.answered) AS answered,
+                 count(*) FILTER (WHERE m.abandoned) AS abandoned,
+                 count(*) FILTER (WHERE connect_lake.metric_removed(m.queued, m.handled, m.abandoned,
+                                                                    m.callback_requested)) AS removed
+            FROM (SELECT connect_lake.metric_thresholds() AS ths OFFSET 0) t,
+                 connect_lake.contact_metric m
+           WHERE m.interval_start IS NOT NULL AND m.queued
+           GROUP BY m.interval_start, m.queue_kind, m.queue_id, m.channel, t.ths, 6, 7) g
+   CROSS JOIN LATERAL generate_subscripts(g.ths, 1) i(i)
+   GROUP BY g.interval_start, g.queue_kind, g.queue_id, g.channel, g.ths[i.i];
+COMMENT ON VIEW connect_lake.metric_queue_threshold_live IS
+  'Per 15-minute interval, queue, channel and threshold of metric_thresholds(): the queued contacts answered, abandoned and removed from queue with a queue time below and exactly at the threshold, computed on read from contact_metric: the definition of metric_queue_threshold''s rows.';
+
+CREATE TABLE connect_lake.metric_queue_threshold AS
+  SELECT * FROM connect_lake.metric_queue_threshold_live WITH NO DATA;
+ALTER TABLE connect_lake.metric_queue_threshold
+  ALTER interval_start SET NOT NULL, ALTER queue_kind SET NOT NULL, ALTER threshold_s SET NOT NULL,
+  ADD CONSTRAINT metric_queue_threshold_key
+      UNIQUE NULLS NOT DISTINCT (threshold_s, interval_start, queue_kind, queue_id, channel);
+COMMENT ON TABLE connect_lake.metric_queue_threshold IS
+  '"Within X" counts per 15-minute UTC interval (of the disconnect), queue, channel and threshold X (metric_thresholds()): LT X is the _lt count, LTE X the _lt plus the _eq count (queue times are whole seconds). The rows of metric_queue_threshold_live; a row exists where the interval has queued contacts.';
+COMMENT ON COLUMN connect_lake.metric_queue_threshold.interval_start IS 'Start of the 15-minute UTC interval of the disconnect.';
+COMMENT ON COLUMN connect_lake.metric_queue_threshold.queue_kind IS 'STANDARD, AGENT or NONE.';
+COMMENT ON COLUMN connect_lake.metric_queue_threshold.queue_id IS 'Queue id (NULL: no queue).';
+COMMENT ON COLUMN connect_lake.metric_queue_threshold.channel IS 'Channel.';
+COMMENT ON COLUMN connect_lake.metric_queue_threshold.threshold_s IS 'The threshold X, seconds.';
+COMMENT ON COLUMN connect_lake.metric_queue_threshold.answered_lt IS 'Contacts answered with queue time < X (SUM_CONTACTS_ANSWERED_IN_X, LT).';
+COMMENT ON COLUMN connect_lake.metric_queue_threshold.answered_eq IS 'Contacts answered with queue time = X (LTE adds them).';
+COMMENT ON COLUMN connect_lake.metric_queue_threshold.abandoned_lt IS 'Contacts abandoned with queue time < X (SUM_CONTACTS_ABANDONED_IN_X, LT).';
+COMMENT ON COLUMN connect_lake.metric_queue_threshold.abandoned_eq IS 'Contacts abandoned with queue time = X.';
+COMMENT ON COLUMN connect_lake.metric_queue_threshold.removed_lt IS 'Contacts removed from queue (answered, abandoned, callback requested) with queue time < X (CONTACTS_REMOVED_FROM_QUEUE_IN_X; the numerator of SERVICE_LEVEL, LT).';
+COMMENT ON COLUMN connect_lake.metric_queue_threshold.removed_eq IS 'Contacts removed from queue with queue time = X: the boundary count.';
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.metric_queue_threshold', '');
+
+-- ---- Rollups per local day (metric_time_zone()): the 15-minute rows summed
+-- per day, so that a dashboard of years reads one row per queue and day.
+-- Kept with the interval rows; made again whole when the time zone changes.
+CREATE TABLE connect_lake.metric_queue_day (LIKE connect_lake.metric_queue_interval);
+ALTER TABLE connect_lake.metric_queue_day RENAME interval_start TO day;
+ALTER TABLE connect_lake.metric_queue_day ALTER day TYPE date,
+  ADD CONSTRAINT metric_queue_day_key UNIQUE NULLS NOT DISTINCT (day, queue_kind, queue_id, channel);
+COMMENT ON TABLE connect_lake.metric_queue_day IS
+  'metric_queue_interval summed per local day of metric_time_zone() (metric_queue_day_rows()): what queue_metrics_daily reads. Made again whole when metric_config.time_zone changes.';
+COMMENT ON COLUMN connect_lake.metric_queue_day.day IS 'The local day (metric_time_zone()) of the 15-minute intervals summed.';
+
+CREATE TABLE connect_lake.metric_queue_threshold_day (LIKE connect_lake.metric_queue_threshold);
+ALTER TABLE connect_lake.metric_queue_threshold_day RENAME interval_start TO day;
+ALTER TABLE connect_lake.metric_queue_threshold_day ALTER day TYPE date,
+  ADD CONSTRAINT metric_queue_threshold_day_key UNIQUE NULLS NOT DISTINCT (threshold_s, day, queue_kind, queue_id, channel);
+COMMENT ON TABLE connect_lake.metric_queue_threshold_day IS
+  'metric_queue_threshold summed per local day of metric_time_zone() (metric_queue_threshold_day_rows()).';
+COMMENT ON COLUMN connect_lake.metric_queue_threshold_day.day IS 'The local day (metric_time_zone()) of the 15-minute intervals summed.';
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.metric_queue_day', '');
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.metric_queue_threshold_day', '');
+
+CREATE FUNCTION connect_lake.metric_queue_day_rows(from_day date, to_day date)
+RETURNS SETOF connect_lake.metric_queue_day
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $fn$
+  SELECT (r.interval_start AT TIME ZONE z.tz)::date, r.queue_kind, r.queue_id, r.channel,
+         sum(r.contacts)::integer, sum(r.contacts_queued)::integer, sum(r.contacts_handled)::integer,
+         sum(r.contacts_handled_incoming)::integer, sum(r.contacts_handled_outbound)::integer,
+         sum(r.contacts_handled_callback)::integer, sum(r.contacts_handled_api)::integer,
+         sum(r.contacts_agent_hung_up_first)::integer, sum(r.contacts_transferred_in)::integer,
+         sum(r.contacts_transferred_in_from_queue)::integer, sum(r.contacts_answered)::integer,
+         sum(r.contacts_abandoned)::integer, sum(r.contacts_abandoned_customer_disconnect)::integer,
+         sum(r.callbacks_requested)::integer, sum(r.transferred_out_from_queue)::integer,
+         sum(r.transferred_out_internal)::integer, sum(r.transferred_out_external)::integer,
+         sum(r.transferred_out_by_agent)::integer, sum(r.contacts_put_on_hold)::integer,
+         sum(r.queue_answer_time_sum)::bigint, sum(r.abandon_time_sum)::bigint, max(r.queued_time_max),
+         sum(r.handle_time_sum)::bigint, sum(r.interaction_time_sum)::bigint, sum(r.hold_time_sum)::bigint,
+         sum(r.acw_time_sum)::bigint, sum(r.contact_duration_sum)::bigint, sum(r.resolution_time_sum)::bigint
+    FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z
+    JOIN connect_lake.metric_queue_interval r
+      ON r.interval_start >= (from_day::timestamp AT TIME ZONE z.tz)
+     AND r.interval_start < ((to_day + 1)::timestamp AT TIME ZONE z.tz)
+   GROUP BY 1, 2, 3, 4
+$fn$;
+COMMENT ON FUNCTION connect_lake.metric_queue_day_rows(date, date) IS
+  'The rows of metric_queue_day for the local days from from_day to to_day: metric_queue_interval summed per local day of metric_time_zone().';
+
+CREATE FUNCTION connect_lake.metric_queue_threshold_day_rows(from_day date, to_day date, threshold integer DEFAULT NULL)
+RETURNS SETOF connect_lake.metric_queue_threshold_day
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $fn$
+  SELECT (r.interval_start AT TIME ZONE z.tz)::date, r.queue_kind, r.queue_id, r.channel, r.threshold_s,
+         sum(r.answered_lt)::integer, sum(r.answered_eq)::integer, sum(r.abandoned_lt)::integer,
+         sum(r.abandoned_eq)::integer, sum(r.removed_lt)::integer, sum(r.removed_eq)::integer
+    FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z
+    JOIN connect_lake.metric_queue_threshold r
+      ON r.interval_start >= (from_day::timestamp AT TIME ZONE z.tz)
+     AND r.interval_start < ((to_day + 1)::timestamp AT TIME ZONE z.tz)
+   WHERE threshold IS NULL OR r.threshold_s = threshold
+   GROUP BY 1, 2, 3, 4, 5
+$fn$;
+COMMENT ON FUNCTION connect_lake.metric_queue_threshold_day_rows(date, date, integer) IS
+  'The rows of metric_queue_threshold_day for the local days from from_day to to_day (of one threshold, or all): metric_queue_threshold summed per local day of metric_time_zone().';
+
+
+-- ---- Upkeep
+--
+-- metric_rollup(intervals): the rollup rows of those 15-minute intervals
+-- made again from contact_metric.  One advisory lock per interval, taken in
+-- time order and held to the end of the transaction, so that two sessions
+-- never write one interval from different snapshots.
+CREATE FUNCTION connect_lake.metric_rollup(intervals timestamptz[]) RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET work_mem = '64MB'
+AS $fn$
+DECLARE
+  ivs timestamptz[];
+  tz  text;
+  d   date;
+BEGIN
+  SELECT coalesce(array_agg(DISTINCT i ORDER BY i), '{}') INTO ivs
+    FROM unnest(intervals) i WHERE i IS NOT NULL;
+  IF cardinality(ivs) = 0 THEN
+    RETURN 0;
+  END IF;
+  PERFORM pg_advisory_xact_lock(1668048236, (extract(epoch FROM i) / 900)::integer)
+     FROM unnest(ivs) WITH ORDINALITY u(i, n) ORDER BY n;
+  DELETE FROM connect_lake.metric_queue_interval WHERE interval_start = ANY (ivs);
+  INSERT INTO connect_lake.metric_queue_interval
+    SELECT * FROM connect_lake.metric_queue_interval_live WHERE interval_start = ANY (ivs);
+  DELETE FROM connect_lake.metric_agent_interval WHERE interval_start = ANY (ivs);
+  INSERT INTO connect_lake.metric_agent_interval
+    SELECT * FROM connect_lake.metric_agent_interval_live WHERE interval_start = ANY (ivs);
+  DELETE FROM connect_lake.metric_queue_threshold WHERE interval_start = ANY (ivs);
+  INSERT INTO connect_lake.metric_queue_threshold
+    SELECT * FROM connect_lake.metric_queue_threshold_live WHERE interval_start = ANY (ivs);
+  -- The local days of those intervals, from their interval rows.
+  tz := connect_lake.metric_time_zone();
+  FOR d IN SELECT DISTINCT (i AT TIME ZONE tz)::date FROM unnest(ivs) i ORDER BY 1 LOOP
+    DELETE FROM connect_lake.metric_queue_day WHERE day = d;
+    INSERT INTO connect_lake.metric_queue_day SELECT * FROM connect_lake.metric_queue_day_rows(d, d);
+    DELETE FROM connect_lake.metric_queue_threshold_day WHERE day = d;
+    INSERT INTO connect_lake.metric_queue_threshold_day SELECT * FROM connect_lake.metric_queue_threshold_day_rows(d, d);
+  END LOOP;
+  RETURN cardinality(ivs);
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.metric_rollup(timestamptz[]) IS
+  'Makes the rollup rows (metric_queue_interval, metric_agent_interval, metric_queue_threshold) of the given 15-minute intervals again from contact_metric, then the day rows (metric_queue_day, metric_queue_threshold_day) of their local days; returns how many intervals. Locks each interval (advisory, to the end of the transaction, in time order).';
+
+-- metric_apply: the core of both entry points.  It reads the contacts
+-- where source_where holds (a condition on contact_metric_base b, with $1
+-- the contact ids given, $2 and $3 a range, $4 initiation times), writes
+-- their contact_metric rows, removes the rows of the contacts given (ids)
+-- that are no longer in ctr_events, recomputes the follower flags of all
+-- of them and of the contacts they continue (now or before), and makes the
+-- rollups of every interval any of them counted in, before or after, again.
+-- Every step looks rows up by key, from the contacts' side (LATERAL): a load
+-- touches a few thousand contacts of tables of millions, and large arrays
+-- are joined as sets, never searched element by element.
+CREATE FUNCTION connect_lake.metric_apply(ids uuid[], source_where text, from_ts timestamptz DEFAULT NULL,
+                                          to_ts timestamptz DEFAULT NULL, initiation_ts timestamptz[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET work_mem = '64MB'
+AS $fn$
+DECLARE
+  found    uuid[];
+  touched  uuid[];
+  old_ivs  timestamptz[];
+  new_ivs  timestamptz[];
+  preds    uuid[];
+  settle   uuid[];
+BEGIN
+  ids := coalesce(ids, '{}');
+  -- The contacts' rows from their latest version in ctr_events, and what
+  -- they counted in and continued before (the statement's snapshot).
+  EXECUTE format($q$
+    WITH src AS MATERIALIZED (
+      SELECT DISTINCT ON (b.contactid) b.*
+        FROM connect_lake.contact_metric_base b
+       WHERE %s
+       ORDER BY b.contactid, b.lastupdatetimestamp DESC NULLS LAST, b.initiationtimestamp DESC
+    ), old AS MATERIALIZED (
+      SELECT m.interval_start, m.previouscontactid
+        FROM (SELECT src.contactid FROM src UNION SELECT unnest($1)) k
+       CROSS JOIN LATERAL (SELECT m.interval_start, m.previouscontactid FROM connect_lake.contact_metric m
+                            WHERE m.contactid = k.contactid) m
+    ), up AS (
+      INSERT INTO connect_lake.contact_metric AS m (contactid, initiationtimestamp, disconnecttimestamp, lastupdatetimestamp, interval_start, excluded_reason,
+       queue_kind, queue_id, channel, agent_id, initiationmethod, disconnectreason, previouscontactid,
+       nextcontactid, queued, handled, answered, xfer_out_external, held, queue_time, handle_time,
+       interaction_time, hold_time, acw_time, contact_duration, resolution_time)
+      SELECT contactid, initiationtimestamp, disconnecttimestamp, lastupdatetimestamp, interval_start, excluded_reason,
+       queue_kind, queue_id, channel, agent_id, initiationmethod, disconnectreason, previouscontactid,
+       nextcontactid, queued, handled, answered, xfer_out_external, held, queue_time, handle_time,
+       interaction_time, hold_time, acw_time, contact_duration, resolution_time FROM src
+      ON CONFLICT (contactid) DO UPDATE
+         SET (initiationtimestamp, disconnecttimestamp, lastupdatetimestamp, interval_start, excluded_reason,
+              queue_kind, queue_id, channel, agent_id, initiationmethod, disconnectreason, previouscontactid,
+              nextcontactid, queued, handled, answered, xfer_out_external, held, queue_time, handle_time,
+              interaction_time, hold_time, acw_time, contact_duration, resolution_time) = (excluded.initiationtimestamp, excluded.disconnecttimestamp, excluded.lastupdatetimestamp,
+              excluded.interval_start, excluded.excluded_reason, excluded.queue_kind, excluded.queue_id,
+              excluded.channel, excluded.agent_id, excluded.initiationmethod, excluded.disconnectreason,
+              excluded.previouscontactid, excluded.nextcontactid, excluded.queued, excluded.handled,
+              excluded.answered, excluded.xfer_out_external, excluded.held, excluded.queue_time,
+              excluded.handle_time, excluded.interaction_time, excluded.hold_time, excluded.acw_time,
+              excluded.contact_duration, excluded.resolution_time)
+       WHERE (m.initiationtimestamp, m.disconnecttimestamp, m.lastupdatetimestamp, m.interval_start,
+              m.excluded_reason, m.queue_kind, m.queue_id, m.channel, m.agent_id, m.initiationmethod,
+              m.disconnectreason, m.previouscontactid, m.nextcontactid, m.queued, m.handled, m.answered,
+              m.xfer_out_external, m.held, m.queue_time, m.handle_time, m.interaction_time, m.hold_time,
+              m.acw_time, m.contact_duration, m.resolution_time) IS DISTINCT FROM (excluded.initiationtimestamp, excluded.disconnecttimestamp, excluded.lastupdatetimestamp,
+              excluded.interval_start, excluded.excluded_reason, excluded.queue_kind, excluded.queue_id,
+              excluded.channel, excluded.agent_id, excluded.initiationmethod, excluded.disconnectreason,
+              excluded.previouscontactid, excluded.nextcontactid, excluded.queued, excluded.handled,
+              excluded.answered, excluded.xfer_out_external, excluded.held, excluded.queue_time,
+              excluded.handle_time, excluded.interaction_time, excluded.hold_time, excluded.acw_time,
+              excluded.contact_duration, excluded.resolution_time)
+    )
+    SELECT (SELECT coalesce(array_agg(src.contactid), '{}') FROM src),
+           (SELECT coalesce(array_agg(old.interval_start) FILTER (WHERE old.interval_start IS NOT NULL), '{}') FROM old),
+           (SELECT coalesce(array_agg(old.previouscontactid) FILTER (WHERE old.previouscontactid IS NOT NULL), '{}') FROM old)
+           || (SELECT coalesce(array_agg(src.previouscontactid) FILTER (WHERE src.previouscontactid IS NOT NULL), '{}') FROM src)
+  $q$, source_where) INTO found, old_ivs, preds USING ids, from_ts, to_ts, initiation_ts;
+
+  -- Contacts given that are no longer in ctr_events count nowhere.
+  DELETE FROM connect_lake.contact_metric m
+   WHERE m.contactid = ANY (ARRAY(SELECT unnest(ids) EXCEPT SELECT unnest(found)));
+  SELECT coalesce(array_agg(DISTINCT t.c), '{}') INTO touched FROM (SELECT unnest(found || ids)) t(c);
+
+  -- The contacts whose follower flags may have changed: these, those they
+  -- continue now or continued before, and those naming one as NextContactId.
+  SELECT coalesce(array_agg(DISTINCT s.c), '{}') INTO settle
+    FROM (SELECT unnest(touched)
+          UNION ALL SELECT unnest(preds)
+          UNION ALL SELECT m.contactid FROM unnest(touched) t(c)
+                     CROSS JOIN LATERAL (SELECT m.contactid FROM connect_lake.contact_metric m
+                                          WHERE m.nextcontactid = t.c) m) s(c);
+  SELECT old_ivs || coalesce(array_agg(m.interval_start) FILTER (WHERE m.interval_start IS NOT NULL), '{}')
+    INTO old_ivs
+    FROM (SELECT unnest(settle) EXCEPT SELECT unnest(touched)) x(c)
+   CROSS JOIN LATERAL (SELECT m.interval_start FROM connect_lake.contact_metric m WHERE m.contactid = x.c) m;
+
+  UPDATE connect_lake.contact_metric m
+     SET callback_requested = connect_lake.metric_callback_requested(m.queued, m.handled, f.methods),
+         xfer_out_queue     = connect_lake.metric_xfer_out_queue(m.queued, m.handled, f.methods),
+         abandoned          = connect_lake.metric_abandoned(m.queued, m.handled, f.methods),
+         xfer_out_internal  = connect_lake.metric_xfer_out_internal(m.handled, f.methods),
+         xfer_out_agent     = connect_lake.metric_xfer_out_agent(m.handled,
+                                connect_lake.metric_xfer_out_internal(m.handled, f.methods), m.xfer_out_external)
+    FROM (SELECT s.c AS contactid, coalesce(fo.methods, '{}') AS methods
+            FROM unnest(settle) s(c)
+           CROSS JOIN LATERAL (SELECT array_agg(DISTINCT x.initiationmethod) AS methods
+                                 FROM connect_lake.contact_metric_follower x
+                                WHERE x.contactid = s.c) fo) f
+   WHERE m.contactid = f.contactid
+     AND (m.callback_requested, m.xfer_out_queue, m.abandoned, m.xfer_out_internal, m.xfer_out_agent)
+         IS DISTINCT FROM
+         (connect_lake.metric_callback_requested(m.queued, m.handled, f.methods),
+          connect_lake.metric_xfer_out_queue(m.queued, m.handled, f.methods),
+          connect_lake.metric_abandoned(m.queued, m.handled, f.methods),
+          connect_lake.metric_xfer_out_internal(m.handled, f.methods),
+          connect_lake.metric_xfer_out_agent(m.handled, connect_lake.metric_xfer_out_internal(m.handled, f.methods),
+                                             m.xfer_out_external));
+
+  SELECT coalesce(array_agg(m.interval_start), '{}') INTO new_ivs
+    FROM unnest(settle) s(c)
+   CROSS JOIN LATERAL (SELECT m.interval_start FROM connect_lake.contact_metric m
+                        WHERE m.contactid = s.c AND m.interval_start IS NOT NULL) m;
+  PERFORM connect_lake.metric_rollup(old_ivs || new_ivs);
+  RETURN cardinality(settle);
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) IS
+  'Internal: the upkeep shared by metrics_refresh_contacts() and metrics_refresh(): the contact_metric rows of the contacts of contact_metric_base where source_where holds ($1 ids, $2 from, $3 to, $4 initiation times) and of the contacts ids (removed when gone from ctr_events), the follower flags of them and of the contacts they continue, then the rollups of every interval they counted in before or after. Returns the contacts whose flags were recomputed.';
+
+CREATE FUNCTION connect_lake.metrics_refresh_contacts(contact_ids uuid[], initiation_ts timestamptz[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF initiation_ts IS NOT NULL AND cardinality(initiation_ts) <> cardinality(contact_ids) THEN
+    RAISE EXCEPTION 'contact_ids and initiation_ts differ in length (% and %)',
+                    cardinality(contact_ids), cardinality(initiation_ts)
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Give each contact''s InitiationTimestamp at the same position, or leave initiation_ts NULL.';
+  END IF;
+  IF initiation_ts IS NULL THEN
+    RETURN connect_lake.metric_apply(contact_ids, 'b.contactid = ANY ($1)');
+  END IF;
+  -- Each contact looked up in the partition of its initiation time.
+  RETURN connect_lake.metric_apply(contact_ids,
+    '(b.contactid, b.initiationtimestamp) IN (SELECT u.c, u.t FROM unnest($1, $4) u(c, t))',
+    NULL, NULL, initiation_ts);
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.metrics_refresh_contacts(uuid[], timestamptz[]) IS
+  'Brings contact_metric and the interval rollups up to date for the contacts given (and the contacts they continue: a late CALLBACK, QUEUE_TRANSFER or TRANSFER leg corrects its predecessor), from their rows in ctr_events; with initiation_ts (each contact''s InitiationTimestamp, same order) each is read from its own partition. The writers'' hook: call it with the contacts a transaction inserted or updated. Returns the contacts recomputed.';
+
+CREATE FUNCTION connect_lake.metrics_refresh(from_ts timestamptz DEFAULT '-infinity', to_ts timestamptz DEFAULT 'infinity')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  lo     timestamptz;
+  hi     timestamptz;
+  day_lo timestamptz;
+  ids    uuid[];
+  n      bigint := 0;
+BEGIN
+  IF from_ts IS NULL OR to_ts IS NULL OR from_ts > to_ts THEN
+    RAISE EXCEPTION 'metrics_refresh needs from_ts <= to_ts, got % and %', from_ts, to_ts
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Give the range of disconnect times to rebuild, e.g. metrics_refresh(''2026-09-01'', ''2026-10-01''); no arguments rebuild all.';
+  END IF;
+  -- The contacts anchored in the range (disconnect, else initiation), in
+  -- ctr_events or in contact_metric: where they begin and end (by indexes).
+  SELECT greatest(from_ts, least((SELECT min(e.disconnecttimestamp) FROM connect_lake.ctr_events e),
+                                 (SELECT min(e.initiationtimestamp) FROM connect_lake.ctr_events e
+                                   WHERE e.disconnecttimestamp IS NULL),
+                                 (SELECT min(coalesce(m.disconnecttimestamp, m.initiationtimestamp))
+                                    FROM connect_lake.contact_metric m))),
+         least(to_ts, greatest((SELECT max(e.disconnecttimestamp) FROM connect_lake.ctr_events e),
+                               (SELECT max(e.initiationtimestamp) FROM connect_lake.ctr_events e
+                                 WHERE e.disconnecttimestamp IS NULL),
+                               (SELECT max(coalesce(m.disconnecttimestamp, m.initiationtimestamp))
+                                  FROM connect_lake.contact_metric m)) + interval '1 microsecond')
+    INTO lo, hi;
+  IF lo IS NULL OR hi IS NULL THEN
+    RETURN 0;
+  END IF;
+  -- A day at a time, so that each step holds a day of contacts.
+  day_lo := lo;
+  WHILE day_lo < hi LOOP
+    SELECT coalesce(array_agg(m.contactid), '{}') INTO ids
+      FROM connect_lake.contact_metric m
+     WHERE coalesce(m.disconnecttimestamp, m.initiationtimestamp) >= day_lo
+       AND coalesce(m.disconnecttimestamp, m.initiationtimestamp) < least(day_lo + interval '1 day', hi);
+    n := n + connect_lake.metric_apply(ids,
+      '(b.disconnecttimestamp >= $2 AND b.disconnecttimestamp < $3)
+       OR (b.disconnecttimestamp IS NULL AND b.initiationtimestamp >= $2 AND b.initiationtimestamp < $3)',
+      day_lo, least(day_lo + interval '1 day', hi));
+    day_lo := day_lo + interval '1 day';
+  END LOOP;
+  RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.metrics_refresh(timestamptz, timestamptz) IS
+  'Rebuilds contact_metric and the interval rollups for the contacts whose disconnect (initiation, when there is none) lies in [from_ts, to_ts), a day at a time; no arguments: all history. For history loaded before the writers kept the metrics, or after hand-written changes of ctr_events. Returns the contacts recomputed.';
+
+-- A threshold added (to metric_threshold, or as the service-level default) is
+-- computed for all history at once; one no longer in use is dropped.
+CREATE FUNCTION connect_lake.metric_threshold_sync() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET work_mem = '64MB'
+AS $fn$
+DECLARE
+  x integer;
+BEGIN
+  DELETE FROM connect_lake.metric_queue_threshold
+   WHERE threshold_s <> ALL (connect_lake.metric_thresholds());
+  DELETE FROM connect_lake.metric_queue_threshold_day
+   WHERE threshold_s <> ALL (connect_lake.metric_thresholds());
+  FOREACH x IN ARRAY connect_lake.metric_thresholds() LOOP
+    IF NOT EXISTS (SELECT 1 FROM connect_lake.metric_queue_threshold t WHERE t.threshold_s = x) THEN
+      INSERT INTO connect_lake.metric_queue_threshold
+        SELECT * FROM connect_lake.metric_queue_threshold_live l WHERE l.threshold_s = x;
+      INSERT INTO connect_lake.metric_queue_threshold_day
+        SELECT * FROM connect_lake.metric_queue_threshold_day_rows('-infinity', 'infinity', x);
+    END IF;
+  END LOOP;
+  -- Days are those of the time zone in force.
+  IF TG_TABLE_NAME = 'metric_config' THEN
+    TRUNCATE connect_lake.metric_queue_day, connect_lake.metric_queue_threshold_day;
+    INSERT INTO connect_lake.metric_queue_day
+      SELECT * FROM connect_lake.metric_queue_day_rows('-infinity', 'infinity');
+    INSERT INTO connect_lake.metric_queue_threshold_day
+      SELECT * FROM connect_lake.metric_queue_threshold_day_rows('-infinity', 'infinity');
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.metric_threshold_sync() IS
+  'Trigger of metric_threshold and metric_config: computes the "within X" counts of a threshold newly in use for all history and drops those of a threshold no longer in use; after a change of metric_config, makes the day rollups again in the time zone now in force.';
+CREATE TRIGGER metric_threshold_sync
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.metric_threshold
+  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.metric_threshold_sync();
+CREATE TRIGGER metric_config_sync
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.metric_config
+  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.metric_threshold_sync();
+
+-- ---- Re-aggregation: any period from the 15-minute rows
+--
+-- A 15-minute UTC interval lies within one local half hour, hour, day and
+-- week of any time zone (every zone's offset is a multiple of 15 minutes), so
+-- summing interval rows gives the period's figures exactly.  Half hours and
+-- hours are those of the local clock (a +05:30 zone's hours start at :30
+-- UTC); at a DST change the repeated local hour stays two periods.
+CREATE FUNCTION connect_lake.metric_period_start(period text, interval_start timestamptz, time_zone text,
+                                                 total_start timestamptz DEFAULT NULL) RETURNS timestamptz
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$
+    SELECT CASE period
+             WHEN 'FIFTEEN_MIN' THEN interval_start
+             WHEN 'THIRTY_MIN' THEN interval_start - ((interval_start AT TIME ZONE time_zone)
+                                     - date_bin('30 minutes', interval_start AT TIME ZONE time_zone, timestamp '2000-01-01'))
+             WHEN 'HOUR' THEN interval_start - ((interval_start AT TIME ZONE time_zone)
+                                     - date_trunc('hour', interval_start AT TIME ZONE time_zone))
+             WHEN 'DAY' THEN date_trunc('day', interval_start AT TIME ZONE time_zone) AT TIME ZONE time_zone
+             WHEN 'WEEK' THEN date_trunc('week', interval_start AT TIME ZONE time_zone) AT TIME ZONE time_zone
+             WHEN 'TOTAL' THEN total_start
+           END
+  $fn$;
+COMMENT ON FUNCTION connect_lake.metric_period_start(text, timestamptz, text, timestamptz) IS
+  'The start of the period (FIFTEEN_MIN, THIRTY_MIN, HOUR, DAY, WEEK from Monday, TOTAL = total_start) in time_zone that holds the 15-minute interval starting at interval_start; NULL for another period name.';
+
+CREATE FUNCTION connect_lake.metric_check_period(period text) RETURNS text
+  LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+  AS $fn$
+BEGIN
+  IF period IS NULL OR period NOT IN ('FIFTEEN_MIN', 'THIRTY_MIN', 'HOUR', 'DAY', 'WEEK', 'TOTAL') THEN
+    RAISE EXCEPTION 'unknown metric period %', coalesce(quote_literal(period), 'NULL')
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'A period is one of FIFTEEN_MIN, THIRTY_MIN, HOUR, DAY, WEEK, TOTAL.';
+  END IF;
+  RETURN period;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.metric_check_period(text) IS
+  'The period name if it is one of FIFTEEN_MIN, THIRTY_MIN, HOUR, DAY, WEEK, TOTAL; an error naming them otherwise.';
+
+CREATE FUNCTION connect_lake.metric_check_threshold(threshold integer, comparison text DEFAULT 'LT')
+  RETURNS integer
+  LANGUAGE plpgsql STABLE PARALLEL SAFE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+BEGIN
+  IF comparison IS NULL OR comparison NOT IN ('LT', 'LTE') THEN
+    RAISE EXCEPTION 'unknown threshold comparison %', coalesce(quote_literal(comparison), 'NULL')
+      USING ERRCODE = 'invalid_parameter_value', HINT = 'A comparison is LT (less than) or LTE (less than or equal).';
+  END IF;
+  IF threshold IS NULL OR threshold NOT BETWEEN 1 AND 604800 THEN
+    RAISE EXCEPTION 'threshold % is outside 1..604800 seconds', coalesce(threshold::text, 'NULL')
+      USING ERRCODE = 'invalid_parameter_value', HINT = 'A threshold is a whole number of seconds from 1 to 604800 (7 days).';
+  END IF;
+  IF threshold <> ALL (connect_lake.metric_thresholds()) THEN
+    RAISE EXCEPTION 'threshold % seconds is not kept per interval', threshold
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = format('Kept: %s. Add it with INSERT INTO connect_lake.metric_threshold VALUES (%s); its counts are computed for all history.',
+                          array_to_string(connect_lake.metric_thresholds(), ', '), threshold);
+  END IF;
+  RETURN threshold;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.metric_check_threshold(integer, text) IS
+  'The threshold if it is kept per interval (metric_thresholds()) and the comparison is LT or LTE; an error naming the thresholds kept otherwise.';
+
+CREATE FUNCTION connect_lake.metric_use_days(period text, from_ts timestamptz, to_ts timestamptz, time_zone text)
+  RETURNS boolean
+  LANGUAGE sql STABLE PARALLEL SAFE
+  AS $fn$
+    SELECT period = 'DAY' AND time_zone = connect_lake.metric_time_zone()
+       AND (from_ts = '-infinity' OR from_ts = (from_ts AT TIME ZONE time_zone)::date::timestamp AT TIME ZONE time_zone)
+       AND (to_ts = 'infinity' OR to_ts = (to_ts AT TIME ZONE time_zone)::date::timestamp AT TIME ZONE time_zone)
+  $fn$;
+COMMENT ON FUNCTION connect_lake.metric_use_days(text, timestamptz, timestamptz, text) IS
+  'Whether queue_metrics() may read the day rollups: days of the metrics time zone, from local midnight to local midnight.';
+
+CREATE FUNCTION connect_lake.queue_metrics(period text, from_ts timestamptz, to_ts timestamptz,
+                                           time_zone text DEFAULT connect_lake.metric_time_zone(),
+                                           threshold integer DEFAULT connect_lake.metric_service_level_threshold(),
+                                           comparison text DEFAULT connect_lake.metric_service_level_comparison())
+RETURNS TABLE (period_start timestamptz, queue_id uuid, queue_name text, queue_kind text, channel text,
+               contacts_created bigint, contacts_queued bigint, contacts_handled bigint,
+               contacts_handled_incoming bigint, contacts_handled_outbound bigint,
+               callback_contacts_handled bigint, api_contacts_handled bigint,
+               contacts_agent_hung_up_first bigint, contacts_transferred_in bigint,
+               contacts_transferred_in_from_queue bigint, contacts_abandoned bigint,
+               callbacks_requested bigint, contacts_transferred_out bigint,
+               contacts_transferred_out_by_agent bigint, contacts_transferred_out_from_queue bigint,
+               contacts_transferred_out_internal bigint, contacts_transferred_out_external bigint,
+               contacts_put_on_hold bigint,
+               service_level_threshold integer, service_level_comparison text,
+               contacts_answered_in_x bigint, contacts_abandoned_in_x bigint, contacts_removed_in_x bigint,
+               contacts_removed_at_x bigint,
+               service_level numeric, abandonment_rate numeric,
+               avg_queue_answer_time numeric, avg_abandon_time numeric, max_queued_time integer,
+               avg_handle_time numeric, sum_handle_time bigint, avg_interaction_time numeric,
+               avg_hold_time numeric, avg_after_contact_work_time numeric, avg_contact_duration numeric)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $fn$
+  SELECT q.p, q.queue_id, d.queue_name, q.queue_kind, q.channel,
+         q.contacts, q.contacts_queued, q.contacts_handled, q.contacts_handled_incoming,
+         q.contacts_handled_outbound, q.contacts_handled_callback, q.contacts_handled_api,
+         q.contacts_agent_hung_up_first, q.contacts_transferred_in, q.contacts_transferred_in_from_queue,
+         q.contacts_abandoned, q.callbacks_requested,
+         q.transferred_out_by_agent + q.transferred_out_from_queue, q.transferred_out_by_agent,
+         q.transferred_out_from_queue, q.transferred_out_internal, q.transferred_out_external,
+         q.contacts_put_on_hold,
+         threshold, comparison,
+         coalesce(t.answered_lt + CASE WHEN comparison = 'LTE' THEN t.answered_eq ELSE 0 END, 0),
+         coalesce(t.abandoned_lt + CASE WHEN comparison = 'LTE' THEN t.abandoned_eq ELSE 0 END, 0),
+         coalesce(t.removed_lt + CASE WHEN comparison = 'LTE' THEN t.removed_eq ELSE 0 END, 0),
+         coalesce(t.removed_eq, 0),
+         connect_lake.metric_service_level(
+           coalesce(t.removed_lt + CASE WHEN comparison = 'LTE' THEN t.removed_eq ELSE 0 END, 0), q.contacts_queued),
+         connect_lake.metric_abandonment_rate(q.contacts_abandoned, q.contacts_queued),
+         connect_lake.metric_asa(q.queue_answer_time_sum, q.contacts_answered),
+         connect_lake.metric_ratio(q.abandon_time_sum, q.contacts_abandoned),
+         q.queued_time_max,
+         connect_lake.metric_aht(q.handle_time_sum, q.contacts_handled), q.handle_time_sum,
+         connect_lake.metric_ratio(q.interaction_time_sum, q.contacts_handled),
+         connect_lake.metric_ratio(q.hold_time_sum, q.contacts_put_on_hold),
+         connect_lake.metric_ratio(q.acw_time_sum, q.contacts_handled),
+         connect_lake.metric_ratio(q.contact_duration_sum, q.contacts)
+    FROM (-- Whole days of the metrics time zone: the day rollups ...
+          SELECT r.day::timestamp AT TIME ZONE time_zone AS p, r.queue_kind, r.queue_id, r.channel,
+                 r.contacts, r.contacts_queued, r.contacts_handled, r.contacts_handled_incoming,
+                 r.contacts_handled_outbound, r.contacts_handled_callback, r.contacts_handled_api,
+                 r.contacts_agent_hung_up_first, r.contacts_transferred_in, r.contacts_transferred_in_from_queue,
+                 r.contacts_answered, r.contacts_abandoned, r.callbacks_requested, r.transferred_out_from_queue,
+                 r.transferred_out_internal, r.transferred_out_external, r.transferred_out_by_agent,
+                 r.contacts_put_on_hold, r.queue_answer_time_sum, r.abandon_time_sum, r.queued_time_max,
+                 r.handle_time_sum, r.interaction_time_sum, r.hold_time_sum, r.acw_time_sum, r.contact_duration_sum
+            FROM connect_lake.metric_queue_day r
+           WHERE connect_lake.metric_use_days(period, from_ts, to_ts, time_zone)
+             AND r.day >= (from_ts AT TIME ZONE time_zone)::date AND r.day < (to_ts AT TIME ZONE time_zone)::date
+          UNION ALL
+          -- ... any other period: the 15-minute rows.
+          SELECT connect_lake.metric_period_start(connect_lake.metric_check_period(period),
+                                                  r.interval_start, time_zone, from_ts) AS p,
+                 r.queue_kind, r.queue_id, r.channel,
+                 sum(r.contacts)::bigint AS contacts, sum(r.contacts_queued)::bigint AS contacts_queued,
+                 sum(r.contacts_handled)::bigint AS contacts_handled,
+                 sum(r.contacts_handled_incoming)::bigint AS contacts_handled_incoming,
+                 sum(r.contacts_handled_outbound)::bigint AS contacts_handled_outbound,
+                 sum(r.contacts_handled_callback)::bigint AS contacts_handled_callback,
+                 sum(r.contacts_handled_api)::bigint AS contacts_handled_api,
+                 sum(r.contacts_agent_hung_up_first)::bigint AS contacts_agent_hung_up_first,
+                 sum(r.contacts_transferred_in)::bigint AS contacts_transferred_in,
+                 sum(r.contacts_transferred_in_from_queue)::bigint AS contacts_transferred_in_from_queue,
+                 sum(r.contacts_answered)::bigint AS contacts_answered,
+                 sum(r.contacts_abandoned)::bigint AS contacts_abandoned,
+                 sum(r.callbacks_requested)::bigint AS callbacks_requested,
+                 sum(r.transferred_out_from_queue)::bigint AS transferred_out_from_queue,
+                 sum(r.transferred_out_internal)::bigint AS transferred_out_internal,
+                 sum(r.transferred_out_external)::bigint AS transferred_out_external,
+                 sum(r.transferred_out_by_agent)::bigint AS transferred_out_by_agent,
+                 sum(r.contacts_put_on_hold)::bigint AS contacts_put_on_hold,
+                 sum(r.queue_answer_time_sum)::bigint AS queue_answer_time_sum,
+                 sum(r.abandon_time_sum)::bigint AS abandon_time_sum,
+                 max(r.queued_time_max) AS queued_time_max,
+                 sum(r.handle_time_sum)::bigint AS handle_time_sum,
+                 sum(r.interaction_time_sum)::bigint AS interaction_time_sum,
+                 sum(r.hold_time_sum)::bigint AS hold_time_sum,
+                 sum(r.acw_time_sum)::bigint AS acw_time_sum,
+                 sum(r.contact_duration_sum)::bigint AS contact_duration_sum
+            FROM connect_lake.metric_queue_interval r
+           WHERE NOT connect_lake.metric_use_days(period, from_ts, to_ts, time_zone)
+             AND r.interval_start >= from_ts AND r.interval_start < to_ts
+           GROUP BY 1, 2, 3, 4) q
+    LEFT JOIN (SELECT r.day::timestamp AT TIME ZONE time_zone AS p, r.queue_kind, r.queue_id, r.channel,
+                      r.answered_lt::bigint, r.answered_eq::bigint, r.abandoned_lt::bigint, r.abandoned_eq::bigint,
+                      r.removed_lt::bigint, r.removed_eq::bigint
+                 FROM connect_lake.metric_queue_threshold_day r
+                WHERE connect_lake.metric_use_days(period, from_ts, to_ts, time_zone)
+                  AND r.threshold_s = (SELECT connect_lake.metric_check_threshold(threshold, comparison))
+                  AND r.day >= (from_ts AT TIME ZONE time_zone)::date AND r.day < (to_ts AT TIME ZONE time_zone)::date
+               UNION ALL
+               SELECT connect_lake.metric_period_start(period, r.interval_start, time_zone, from_ts) AS p,
+                      r.queue_kind, r.queue_id, r.channel,
+                      sum(r.answered_lt)::bigint AS answered_lt, sum(r.answered_eq)::bigint AS answered_eq,
+                      sum(r.abandoned_lt)::bigint AS abandoned_lt, sum(r.abandoned_eq)::bigint AS abandoned_eq,
+                      sum(r.removed_lt)::bigint AS removed_lt, sum(r.removed_eq)::bigint AS removed_eq
+                 FROM connect_lake.metric_queue_threshold r
+                WHERE NOT connect_lake.metric_use_days(period, from_ts, to_ts, time_zone)
+                  AND r.threshold_s = (SELECT connect_lake.metric_check_threshold(threshold, comparison))
+                  AND r.interval_start >= from_ts AND r.interval_start < to_ts
+                GROUP BY 1, 2, 3, 4) t
+      -- NULL keys (no queue, no channel) match each other; the join stays hashable.
+      ON t.p = q.p AND t.queue_kind = q.queue_kind
+     AND coalesce(t.queue_id, '00000000-0000-0000-0000-000000000000') = coalesce(q.queue_id, '00000000-0000-0000-0000-000000000000')
+     AND coalesce(t.channel, '') = coalesce(q.channel, '')
+    LEFT JOIN connect_lake.queue_dim d ON d.queue_id = q.queue_id AND q.queue_kind = 'STANDARD'
+$fn$;
+COMMENT ON FUNCTION connect_lake.queue_metrics(text, timestamptz, timestamptz, text, integer, text) IS
+  'Queue metrics per period (FIFTEEN_MIN, THIRTY_MIN, HOUR, DAY, WEEK, TOTAL) in time_zone, queue and channel, for the 15-minute intervals starting in [from_ts, to_ts), re-aggregated exactly from metric_queue_interval and metric_queue_threshold (whole days of metric_time_zone(): from their day rollups) (threshold must be one of metric_thresholds(): others count no contact within X). Columns as the view queue_metrics_15min.';
+
+CREATE FUNCTION connect_lake.agent_metrics(period text, from_ts timestamptz, to_ts timestamptz,
+                                           time_zone text DEFAULT connect_lake.metric_time_zone())
+RETURNS TABLE (period_start timestamptz, agent_id uuid, agent_username text, channel text,
+               contacts_handled bigint, contacts_handled_incoming bigint, contacts_handled_outbound bigint,
+               callback_contacts_handled bigint, api_contacts_handled bigint, contacts_agent_hung_up_first bigint,
+               contacts_transferred_out_by_agent bigint, contacts_transferred_out_internal bigint,
+               contacts_transferred_out_external bigint, contacts_put_on_hold bigint,
+               avg_handle_time numeric, sum_handle_time bigint, avg_interaction_time numeric,
+               sum_interaction_time bigint, avg_hold_time numeric, sum_hold_time bigint,
+               avg_after_contact_work_time numeric, sum_after_contact_work_time bigint,
+               avg_queue_answer_time numeric)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $fn$
+  SELECT a.p, a.agent_id, d.username, a.channel,
+         a.contacts_handled, a.contacts_handled_incoming, a.contacts_handled_outbound, a.contacts_handled_callback,
+         a.contacts_handled_api, a.contacts_agent_hung_up_first, a.transferred_out_by_agent,
+         a.transferred_out_internal, a.transferred_out_external, a.contacts_put_on_hold,
+         connect_lake.metric_aht(a.handle_time_sum, a.contacts_handled), a.handle_time_sum,
+         connect_lake.metric_ratio(a.interaction_time_sum, a.contacts_handled), a.interaction_time_sum,
+         connect_lake.metric_ratio(a.hold_time_sum, a.contacts_put_on_hold), a.hold_time_sum,
+         connect_lake.metric_ratio(a.acw_time_sum, a.contacts_handled), a.acw_time_sum,
+         connect_lake.metric_asa(a.queue_answer_time_sum, a.contacts_answered)
+    FROM (SELECT connect_lake.metric_period_start(connect_lake.metric_check_period(period),
+                                                  r.interval_start, time_zone, from_ts) AS p,
+                 r.agent_id, r.channel,
+                 sum(r.contacts_handled)::bigint AS contacts_handled,
+                 sum(r.contacts_handled_incoming)::bigint AS contacts_handled_incoming,
+                 sum(r.contacts_handled_outbound)::bigint AS contacts_handled_outbound,
+                 sum(r.contacts_handled_callback)::bigint AS contacts_handled_callback,
+                 sum(r.contacts_handled_api)::bigint AS contacts_handled_api,
+                 sum(r.contacts_agent_hung_up_first)::bigint AS contacts_agent_hung_up_first,
+                 sum(r.contacts_answered)::bigint AS contacts_answered,
+                 sum(r.transferred_out_internal)::bigint AS transferred_out_internal,
+                 sum(r.transferred_out_external)::bigint AS transferred_out_external,
+                 sum(r.transferred_out_by_agent)::bigint AS transferred_out_by_agent,
+                 sum(r.contacts_put_on_hold)::bigint AS contacts_put_on_hold,
+                 sum(r.queue_answer_time_sum)::bigint AS queue_answer_time_sum,
+                 sum(r.handle_time_sum)::bigint AS handle_time_sum,
+                 sum(r.interaction_time_sum)::bigint AS interaction_time_sum,
+                 sum(r.hold_time_sum)::bigint AS hold_time_sum,
+                 sum(r.acw_time_sum)::bigint AS acw_time_sum
+            FROM connect_lake.metric_agent_interval r
+           WHERE r.interval_start >= from_ts AND r.interval_start < to_ts
+           GROUP BY 1, 2, 3) a
+    LEFT JOIN connect_lake.agent_dim d ON d.agent_id = a.agent_id
+$fn$;
+COMMENT ON FUNCTION connect_lake.agent_metrics(text, timestamptz, timestamptz, text) IS
+  'Contact metrics of the agents (the agent on each CTR) per period (FIFTEEN_MIN, THIRTY_MIN, HOUR, DAY, WEEK, TOTAL) in time_zone and channel, all queues together, for the 15-minute intervals starting in [from_ts, to_ts), re-aggregated exactly from metric_agent_interval. Columns as the view agent_metrics_15min.';
+
+-- ---- The analysts' views
+CREATE VIEW connect_lake.queue_metrics_15min AS
+  SELECT m.period_start AS interval_start, m.queue_id, m.queue_name, m.queue_kind, m.channel,
+         m.contacts_created, m.contacts_queued, m.contacts_handled, m.contacts_handled_incoming,
+         m.contacts_handled_outbound, m.callback_contacts_handled, m.api_contacts_handled,
+         m.contacts_agent_hung_up_first, m.contacts_transferred_in, m.contacts_transferred_in_from_queue,
+         m.contacts_abandoned, m.callbacks_requested, m.contacts_transferred_out,
+         m.contacts_transferred_out_by_agent, m.contacts_transferred_out_from_queue,
+         m.contacts_transferred_out_internal, m.contacts_transferred_out_external, m.contacts_put_on_hold,
+         m.service_level_threshold, m.service_level_comparison, m.contacts_answered_in_x,
+         m.contacts_abandoned_in_x, m.contacts_removed_in_x, m.contacts_removed_at_x, m.service_level,
+         m.abandonment_rate, m.avg_queue_answer_time, m.avg_abandon_time, m.max_queued_time,
+         m.avg_handle_time, m.sum_handle_time, m.avg_interaction_time, m.avg_hold_time,
+         m.avg_after_contact_work_time, m.avg_contact_duration
+    FROM connect_lake.queue_metrics('FIFTEEN_MIN', '-infinity', 'infinity') m;
+COMMENT ON VIEW connect_lake.queue_metrics_15min IS
+  'Queue metrics per 15-minute UTC interval (of the disconnect), queue and channel, as Amazon Connect''s historical metrics define them; service level at the configured default threshold (metric_config). Rows of the AGENT and NONE queue kinds are kept; Amazon''s queue reports leave them out.';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.interval_start IS 'Start of the 15-minute UTC interval; a contact counts in the interval of its disconnect.';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.queue_id IS 'Queue id (the QUEUE dimension of GetMetricDataV2); NULL: contacts without a queue.';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.queue_name IS 'The queue''s latest name (queue_dim); NULL for agent queues and no queue.';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.queue_kind IS 'STANDARD, AGENT (agent''s personal queue, outside Amazon''s queue reports) or NONE (no queue).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.channel IS 'Channel: VOICE, CHAT, TASK, EMAIL.';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.contacts_created IS 'Contacts carrying the queue, queued or not (CONTACTS_CREATED).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.contacts_queued IS 'Contacts queued: with an EnqueueTimestamp (CONTACTS_QUEUED).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.contacts_handled IS 'Contacts connected to an agent, any route (CONTACTS_HANDLED).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.contacts_handled_incoming IS 'Handled, InitiationMethod INBOUND, TRANSFER or QUEUE_TRANSFER (CONTACTS_HANDLED_INCOMING).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.contacts_handled_outbound IS 'Handled, InitiationMethod OUTBOUND (CONTACTS_HANDLED_OUTBOUND).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.callback_contacts_handled IS 'Handled, InitiationMethod CALLBACK (CALLBACK_CONTACTS_HANDLED).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.api_contacts_handled IS 'Handled, InitiationMethod API: chats and API-started calls (API_CONTACTS_HANDLED).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.contacts_agent_hung_up_first IS 'Handled, DisconnectReason AGENT_DISCONNECT (CONTACTS_AGENT_HUNG_UP_FIRST).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.contacts_transferred_in IS 'Contacts transferred in by an agent: InitiationMethod TRANSFER (CONTACTS_TRANSFERRED_IN).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.contacts_transferred_in_from_queue IS 'Contacts transferred in from another queue: InitiationMethod QUEUE_TRANSFER (CONTACTS_TRANSFERRED_IN_FROM_QUEUE).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.contacts_abandoned IS 'Queued, never connected to an agent, neither a callback request nor a queue transfer (CONTACTS_ABANDONED).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.callbacks_requested IS 'Queued contacts that left the queue for a queued callback; not abandons (LAKE_CALLBACKS_REQUESTED).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.contacts_transferred_out IS 'Transferred out by agent plus from queue (CONTACTS_TRANSFERRED_OUT).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.contacts_transferred_out_by_agent IS 'Handled and transferred out internal or external (CONTACTS_TRANSFERRED_OUT_BY_AGENT).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.contacts_transferred_out_from_queue IS 'Transferred to another queue by the queue''s flow (CONTACTS_TRANSFERRED_OUT_FROM_QUEUE).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.contacts_transferred_out_internal IS 'Handled and continued by a TRANSFER leg (CONTACTS_TRANSFERRED_OUT_INTERNAL).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.contacts_transferred_out_external IS 'Transferred out of Amazon Connect: TransferCompletedTimestamp (CONTACTS_TRANSFERRED_OUT_EXTERNAL).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.contacts_put_on_hold IS 'Handled contacts held once or more (CONTACTS_PUT_ON_HOLD).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.service_level_threshold IS 'The threshold X of the service-level columns, seconds (metric_service_level_threshold()).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.service_level_comparison IS 'LT (queue time < X) or LTE (<= X) (metric_service_level_comparison()).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.contacts_answered_in_x IS 'Contacts answered within X (SUM_CONTACTS_ANSWERED_IN_X).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.contacts_abandoned_in_x IS 'Contacts abandoned within X (SUM_CONTACTS_ABANDONED_IN_X).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.contacts_removed_in_x IS 'Contacts removed from queue (answered, abandoned, callback requested) within X (CONTACTS_REMOVED_FROM_QUEUE_IN_X).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.contacts_removed_at_x IS 'Contacts removed from queue with a queue time of exactly X seconds: where a whole-second CTR and Amazon''s milliseconds may disagree.';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.service_level IS 'Service level X, percent: 100 * removed within X / queued (SERVICE_LEVEL); NULL without queued contacts.';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.abandonment_rate IS 'Abandonment rate, percent: 100 * abandoned / queued (ABANDONMENT_RATE); NULL without queued contacts.';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.avg_queue_answer_time IS 'Average queue answer time (ASA), seconds, of the contacts answered from the queue (AVG_QUEUE_ANSWER_TIME).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.avg_abandon_time IS 'Average queue time of the abandoned contacts, seconds (AVG_ABANDON_TIME).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.max_queued_time IS 'Longest queue time of a queued contact, abandoned ones included, seconds (MAX_QUEUED_TIME).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.avg_handle_time IS 'Average handle time (AHT): (talk + hold + ACW) / contacts handled, seconds (AVG_HANDLE_TIME).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.sum_handle_time IS 'Handle time of the handled contacts, seconds (SUM_HANDLE_TIME).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.avg_interaction_time IS 'Average agent interaction (talk) time per handled contact, seconds (AVG_INTERACTION_TIME).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.avg_hold_time IS 'Average customer hold time of the contacts put on hold, seconds (AVG_HOLD_TIME).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.avg_after_contact_work_time IS 'Average after-contact work time per handled contact, seconds (AVG_AFTER_CONTACT_WORK_TIME).';
+COMMENT ON COLUMN connect_lake.queue_metrics_15min.avg_contact_duration IS 'Average seconds from initiation to disconnect, every contact of the row (AVG_CONTACT_DURATION).';
+
+CREATE FUNCTION connect_lake.queue_metrics_daily(from_day date, to_day date)
+RETURNS SETOF connect_lake.queue_metrics_15min
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $fn$
+  SELECT m.period_start, m.queue_id, m.queue_name, m.queue_kind, m.channel,
+         m.contacts_created, m.contacts_queued, m.contacts_handled, m.contacts_handled_incoming,
+         m.contacts_handled_outbound, m.callback_contacts_handled, m.api_contacts_handled,
+         m.contacts_agent_hung_up_first, m.contacts_transferred_in, m.contacts_transferred_in_from_queue,
+         m.contacts_abandoned, m.callbacks_requested, m.contacts_transferred_out,
+         m.contacts_transferred_out_by_agent, m.contacts_transferred_out_from_queue,
+         m.contacts_transferred_out_internal, m.contacts_transferred_out_external, m.contacts_put_on_hold,
+         m.service_level_threshold, m.service_level_comparison, m.contacts_answered_in_x,
+         m.contacts_abandoned_in_x, m.contacts_removed_in_x, m.contacts_removed_at_x, m.service_level,
+         m.abandonment_rate, m.avg_queue_answer_time, m.avg_abandon_time, m.max_queued_time,
+         m.avg_handle_time, m.sum_handle_time, m.avg_interaction_time, m.avg_hold_time,
+         m.avg_after_contact_work_time, m.avg_contact_duration
+    FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
+         LATERAL connect_lake.queue_metrics('DAY', from_day::timestamp AT TIME ZONE z.tz,
+                                            (to_day + 1)::timestamp AT TIME ZONE z.tz, z.tz) m
+   ORDER BY 1, 4, 2, 5
+$fn$;
+COMMENT ON FUNCTION connect_lake.queue_metrics_daily(date, date) IS
+  'Queue metrics per local day (metric_time_zone()) from from_day to to_day, both included, per queue and channel; columns as queue_metrics_15min, interval_start being the local midnight that starts the day.';
+
+CREATE VIEW connect_lake.queue_metrics_daily AS
+  SELECT (d.interval_start AT TIME ZONE connect_lake.metric_time_zone())::date AS day, d.*
+    FROM connect_lake.queue_metrics_daily('-infinity', 'infinity') d;
+COMMENT ON VIEW connect_lake.queue_metrics_daily IS
+  'Queue metrics per local day (metric_time_zone(): metric_config.time_zone, else lake_time_zone()), queue and channel, every day: the 15-minute rows re-aggregated exactly (queue_metrics_daily(from_day, to_day) for a range).';
+COMMENT ON COLUMN connect_lake.queue_metrics_daily.day IS 'The local day.';
+
+CREATE VIEW connect_lake.agent_metrics_15min AS
+  SELECT m.period_start AS interval_start, m.agent_id, m.agent_username, m.channel,
+         m.contacts_handled, m.contacts_handled_incoming, m.contacts_handled_outbound,
+         m.callback_contacts_handled, m.api_contacts_handled, m.contacts_agent_hung_up_first,
+         m.contacts_transferred_out_by_agent, m.contacts_transferred_out_internal,
+         m.contacts_transferred_out_external, m.contacts_put_on_hold, m.avg_handle_time, m.sum_handle_time,
+         m.avg_interaction_time, m.sum_interaction_time, m.avg_hold_time, m.sum_hold_time,
+         m.avg_after_contact_work_time, m.sum_after_contact_work_time, m.avg_queue_answer_time
+    FROM connect_lake.agent_metrics('FIFTEEN_MIN', '-infinity', 'infinity') m;
+COMMENT ON VIEW connect_lake.agent_metrics_15min IS
+  'Contact metrics of each agent (the agent on the CTR) per 15-minute UTC interval (of the disconnect) and channel, all queues together. Agent activity (online, idle, occupancy) comes from agent events and is not here yet.';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.interval_start IS 'Start of the 15-minute UTC interval; a contact counts in the interval of its disconnect.';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.agent_id IS 'Agent id (the AGENT dimension of GetMetricDataV2).';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.agent_username IS 'The agent''s latest username (agent_dim).';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.channel IS 'Channel: VOICE, CHAT, TASK, EMAIL.';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.contacts_handled IS 'Contacts the agent was connected to (CONTACTS_HANDLED).';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.contacts_handled_incoming IS 'Handled, InitiationMethod INBOUND, TRANSFER or QUEUE_TRANSFER (CONTACTS_HANDLED_INCOMING).';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.contacts_handled_outbound IS 'Handled, InitiationMethod OUTBOUND (CONTACTS_HANDLED_OUTBOUND).';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.callback_contacts_handled IS 'Handled, InitiationMethod CALLBACK (CALLBACK_CONTACTS_HANDLED).';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.api_contacts_handled IS 'Handled, InitiationMethod API (API_CONTACTS_HANDLED).';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.contacts_agent_hung_up_first IS 'Handled, DisconnectReason AGENT_DISCONNECT (CONTACTS_AGENT_HUNG_UP_FIRST).';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.contacts_transferred_out_by_agent IS 'Transferred out by the agent, internal or external (CONTACTS_TRANSFERRED_OUT_BY_AGENT).';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.contacts_transferred_out_internal IS 'Transferred by the agent to a quick connect (CONTACTS_TRANSFERRED_OUT_INTERNAL).';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.contacts_transferred_out_external IS 'Transferred out of Amazon Connect (CONTACTS_TRANSFERRED_OUT_EXTERNAL).';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.contacts_put_on_hold IS 'Handled contacts held once or more (CONTACTS_PUT_ON_HOLD).';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.avg_handle_time IS 'Average handle time (talk + hold + ACW) per handled contact, seconds (AVG_HANDLE_TIME).';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.sum_handle_time IS 'Handle time, seconds (SUM_HANDLE_TIME).';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.avg_interaction_time IS 'Average talk time per handled contact, seconds (AVG_INTERACTION_TIME).';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.sum_interaction_time IS 'Talk time, seconds (SUM_INTERACTION_TIME).';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.avg_hold_time IS 'Average customer hold time of the contacts put on hold, seconds (AVG_HOLD_TIME).';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.sum_hold_time IS 'Customer hold time, seconds (SUM_HOLD_TIME).';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.avg_after_contact_work_time IS 'Average ACW per handled contact, seconds (AVG_AFTER_CONTACT_WORK_TIME).';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.sum_after_contact_work_time IS 'After-contact work, seconds (SUM_AFTER_CONTACT_WORK_TIME).';
+COMMENT ON COLUMN connect_lake.agent_metrics_15min.avg_queue_answer_time IS 'Average queue time of the queued contacts the agent answered, seconds (AVG_QUEUE_ANSWER_TIME).';
+
+CREATE FUNCTION connect_lake.agent_metrics_daily(from_day date, to_day date)
+RETURNS SETOF connect_lake.agent_metrics_15min
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $fn$
+  SELECT m.period_start, m.agent_id, m.agent_username, m.channel,
+         m.contacts_handled, m.contacts_handled_incoming, m.contacts_handled_outbound,
+         m.callback_contacts_handled, m.api_contacts_handled, m.contacts_agent_hung_up_first,
+         m.contacts_transferred_out_by_agent, m.contacts_transferred_out_internal,
+         m.contacts_transferred_out_external, m.contacts_put_on_hold, m.avg_handle_time, m.sum_handle_time,
+         m.avg_interaction_time, m.sum_interaction_time, m.avg_hold_time, m.sum_hold_time,
+         m.avg_after_contact_work_time, m.sum_after_contact_work_time, m.avg_queue_answer_time
+    FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
+         LATERAL connect_lake.agent_metrics('DAY', from_day::timestamp AT TIME ZONE z.tz,
+                                            (to_day + 1)::timestamp AT TIME ZONE z.tz, z.tz) m
+   ORDER BY 1, 3, 2, 4
+$fn$;
+COMMENT ON FUNCTION connect_lake.agent_metrics_daily(date, date) IS
+  'Agent contact metrics per local day (metric_time_zone()) from from_day to to_day, both included, per agent and channel; columns as agent_metrics_15min, interval_start being the local midnight that starts the day.';
+
+CREATE VIEW connect_lake.agent_metrics_daily AS
+  SELECT (d.interval_start AT TIME ZONE connect_lake.metric_time_zone())::date AS day, d.*
+    FROM connect_lake.agent_metrics_daily('-infinity', 'infinity') d;
+COMMENT ON VIEW connect_lake.agent_metrics_daily IS
+  'Agent contact metrics per local day (metric_time_zone()), agent and channel, every day (agent_metrics_daily(from_day, to_day) for a range).';
+COMMENT ON COLUMN connect_lake.agent_metrics_daily.day IS 'The local day.';
+
+-- Columns of the same name mean the same: the daily views' what the
+-- 15-minute views' do (per day), the _live views' and contact_metric_base's
+-- what their tables' do.
+DO $comments$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT v.dst, a.attname, v.prefix, col_description(a.attrelid, a.attnum) AS d
+             FROM (VALUES ('connect_lake.queue_metrics_15min'::regclass, 'queue_metrics_daily', 'Of the local day: '),
+                          ('connect_lake.agent_metrics_15min'::regclass, 'agent_metrics_daily', 'Of the local day: '),
+                          ('connect_lake.contact_metric'::regclass, 'contact_metric_base', ''),
+                          ('connect_lake.metric_queue_interval'::regclass, 'metric_queue_day', 'Of the local day: '),
+                          ('connect_lake.metric_queue_threshold'::regclass, 'metric_queue_threshold_day', 'Of the local day: '),
+                          ('connect_lake.metric_queue_interval'::regclass, 'metric_queue_interval_live', ''),
+                          ('connect_lake.metric_agent_interval'::regclass, 'metric_agent_interval_live', ''),
+                          ('connect_lake.metric_queue_threshold'::regclass, 'metric_queue_threshold_live', ''))
+                  v(src, dst, prefix)
+             JOIN pg_attribute a ON a.attrelid = v.src AND a.attnum > 0 AND NOT a.attisdropped
+             JOIN pg_attribute b ON b.attrelid = ('connect_lake.' || v.dst)::regclass AND b.attname = a.attname
+            ORDER BY 1, 2 LOOP
+    EXECUTE format('COMMENT ON COLUMN connect_lake.%I.%I IS %L', r.dst, r.attname,
+                   CASE WHEN r.dst LIKE '%daily' AND r.attname = 'interval_start'
+                        THEN 'The local midnight that starts the day.' ELSE r.prefix || r.d END);
+  END LOOP;
+END
+$comments$;
+
+-- ---- Privileges: the loader keeps the metrics as it lands CTRs.
+GRANT INSERT, UPDATE, DELETE ON connect_lake.contact_metric, connect_lake.metric_queue_interval,
+  connect_lake.metric_agent_interval, connect_lake.metric_queue_threshold, connect_lake.metric_queue_day,
+  connect_lake.metric_queue_threshold_day TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.metric_rollup(timestamptz[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.metrics_refresh_contacts(uuid[], timestamptz[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.metrics_refresh(timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.metric_rollup(timestamptz[]) TO connect_lake_loader;
+GRANT EXECUTE ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) TO connect_lake_loader;
+GRANT EXECUTE ON FUNCTION connect_lake.metrics_refresh_contacts(uuid[], timestamptz[]) TO connect_lake_loader;
+GRANT EXECUTE ON FUNCTION connect_lake.metrics_refresh(timestamptz, timestamptz) TO connect_lake_loader;
