@@ -50,6 +50,7 @@
 
 #include "config_cache.h"
 #include "connect_lake.h"
+#include "recmap.h"
 #include "workdays.h"
 #include "workdays_calc.h"
 
@@ -142,16 +143,10 @@ cal_find(const char *name, int len)
 static AttrNumber
 column_attnum(Relation rel, const char *colname)
 {
-	TupleDesc	desc = RelationGetDescr(rel);
-	int			i;
+	int			i = cl_tupdesc_column(RelationGetDescr(rel), colname);
 
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (!att->attisdropped && strcmp(NameStr(att->attname), colname) == 0)
-			return att->attnum;
-	}
+	if (i >= 0)
+		return (AttrNumber) (i + 1);
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_COLUMN),
 			 errmsg("column \"%s\" of relation \"%s.%s\" does not exist",
