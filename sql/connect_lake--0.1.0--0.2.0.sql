@@ -2565,3 +2565,9 @@ GRANT SELECT ON connect_lake.metric_config, connect_lake.metric_threshold, conne
   connect_lake.queue_metrics_15min, connect_lake.queue_metrics_daily,
   connect_lake.agent_metrics_15min, connect_lake.agent_metrics_daily
   TO connect_lake_reader, connect_lake_loader;
+
+-- ==== load_rejects.raw is the loader's to read (issue 16): a reject's raw text
+-- is a copy of the file's bytes; analysts see where a record was and why.
+REVOKE SELECT ON connect_lake.load_rejects FROM connect_lake_reader;
+GRANT SELECT (reject_id, kind, path, byte_offset, line, reason, rejected_at) ON connect_lake.load_rejects
+  TO connect_lake_reader;

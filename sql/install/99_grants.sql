@@ -14,6 +14,11 @@ GRANT INSERT, UPDATE ON
 -- A newer CTR version that drops an account number removes its link.
 GRANT DELETE ON connect_lake.contact_account TO connect_lake_loader;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA connect_lake TO connect_lake_loader;
+-- A reject's raw text is a copy of the file's bytes: the loader's to read.
+-- Analysts see where a record was and why it was refused.
+REVOKE SELECT ON connect_lake.load_rejects FROM connect_lake_reader;
+GRANT SELECT (reject_id, kind, path, byte_offset, line, reason, rejected_at) ON connect_lake.load_rejects
+  TO connect_lake_reader;
 
 REVOKE ALL ON FUNCTION connect_lake.create_partition(regclass, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.ensure_partitions(regclass, timestamptz, timestamptz) FROM PUBLIC;

@@ -110,6 +110,16 @@ DROP FOREIGN TABLE mine;
 RESET ROLE;
 REVOKE CREATE ON SCHEMA public FROM regress_cl_analyst, regress_cl_pipeline;
 REVOKE USAGE ON FOREIGN SERVER connect_lake_files FROM regress_cl_analyst;
+-- load_rejects.raw (a copy of the file's bytes) is the loader's to read; an
+-- analyst sees where a record was and why it was refused.
+SELECT r AS role, c AS column_name, has_column_privilege(r, 'connect_lake.load_rejects', c, 'SELECT') AS may_read
+  FROM unnest(ARRAY['connect_lake_reader', 'connect_lake_loader']) r,
+       unnest(ARRAY['path', 'line', 'reason', 'raw']) c ORDER BY 1, 2;
+GRANT connect_lake_reader TO regress_cl_analyst;
+SET ROLE regress_cl_analyst;
+SELECT count(raw) FROM connect_lake.load_rejects;                              -- ERROR
+SELECT count(*) FROM (SELECT path, line, reason FROM connect_lake.load_rejects) r;
+RESET ROLE;
 DROP ROLE regress_cl_analyst;
 DROP ROLE regress_cl_pipeline;
 DROP FOREIGN TABLE flow_files, flow_few, flow_missing, "CTR files";
