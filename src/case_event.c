@@ -375,6 +375,48 @@ jsonb_field_map(Jsonb *j)
 	return map;
 }
 
+/*
+ * The field map argument of this call site, parsed (and the fillable columns
+ * read, which takes SPI) only when its bytes change: an INSERT ... SELECT
+ * of a million events with case_field_map_json() as the map does it once.
+ */
+typedef struct MapArg
+{
+	FieldMap   *map;
+	Jsonb	   *mapdoc;			/* the bytes it was parsed from */
+	MemoryContext cxt;			/* map and mapdoc; emptied when the map changes */
+} MapArg;
+
+static FieldMap *
+field_map_arg(FunctionCallInfo fcinfo, Jsonb *mapdoc)
+{
+	void	  **slot = cl_parse_arg_cache(fcinfo);
+	MapArg	   *ma = *slot;
+
+	if (ma == NULL)
+	{
+		ma = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(MapArg));
+		ma->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "case_event_parse field map",
+										ALLOCSET_SMALL_SIZES);
+		*slot = ma;
+	}
+	if (ma->mapdoc == NULL || VARSIZE(ma->mapdoc) != VARSIZE(mapdoc) ||
+		memcmp(ma->mapdoc, mapdoc, VARSIZE(mapdoc)) != 0)
+	{
+		MemoryContext old;
+
+		ma->map = NULL;
+		ma->mapdoc = NULL;
+		MemoryContextReset(ma->cxt);
+		old = MemoryContextSwitchTo(ma->cxt);
+		ma->map = jsonb_field_map(mapdoc);
+		ma->mapdoc = palloc(VARSIZE(mapdoc));
+		memcpy(ma->mapdoc, mapdoc, VARSIZE(mapdoc));
+		MemoryContextSwitchTo(old);
+	}
+	return ma->map;
+}
+
 /* ---------- per-record state ---------- */
 
 /* The tagged value of a field: {"value": {"<tag>": v}}. */
@@ -929,7 +971,7 @@ case_event_parse_jsonb(PG_FUNCTION_ARGS)
 Datum
 case_event_parse_jsonb_map(PG_FUNCTION_ARGS)
 {
-	return parse_case(fcinfo, &cl_kind_case_event, CL_MAP_PARSE, jsonb_field_map(PG_GETARG_JSONB_P(1)));
+	return parse_case(fcinfo, &cl_kind_case_event, CL_MAP_PARSE, field_map_arg(fcinfo, PG_GETARG_JSONB_P(1)));
 }
 
 /* case_related_item_parse(doc jsonb) RETURNS connect_lake.case_related_item: IMMUTABLE */

@@ -122,6 +122,13 @@ SELECT c.detail_case_fields_level_1, c.account, c.detail_case_fields_other,
                           "f-acc": {"value": {"stringValue": "ACC-9"}},
                           "0b5e6a6e-0000-4000-8000-000000000001": {"value": {"stringValue": "not mapped here"}}}}}}',
     '{"f-l1": "detail_case_fields_level_1", "f-acc": "account"}') c;
+-- The map is read once per call site and again when it changes from row to row.
+SELECT m.n, c.detail_case_fields_level_1, c.detail_case_fields_level_2
+  FROM (VALUES (1, '{"f": "detail_case_fields_level_1"}'), (2, '{"f": "detail_case_fields_level_1"}'),
+               (3, '{"f": "detail_case_fields_level_2"}'), (4, '{"f": "detail_case_fields_level_1"}')) m(n, map),
+       connect_lake.case_event_parse('{"id": "e", "detail": {"approximateChangeTime": "2024-03-04T09:00:00Z",
+         "case": {"caseId": "c", "fields": {"f": {"value": {"stringValue": "x"}}}}}}', m.map::jsonb) c
+ ORDER BY m.n;
 SELECT connect_lake.case_event_parse('{"id": "e"}', '[]');  -- ERROR
 SELECT provolatile, proname, pg_get_function_identity_arguments(oid)
   FROM pg_proc WHERE pronamespace = 'connect_lake'::regnamespace AND proname LIKE 'case%parse' ORDER BY 2, 3;
