@@ -2571,3 +2571,90 @@ GRANT SELECT ON connect_lake.metric_config, connect_lake.metric_threshold, conne
 REVOKE SELECT ON connect_lake.load_rejects FROM connect_lake_reader;
 GRANT SELECT (reject_id, kind, path, byte_offset, line, reason, rejected_at) ON connect_lake.load_rejects
   TO connect_lake_reader;
+
+-- ==== Partitions without blocking readers, and a name per month (issue 16, locks):
+-- create_partition() creates a new month as a table of its own and attaches
+-- it (SHARE UPDATE EXCLUSIVE on the parent, which SELECTs pass) instead of
+-- CREATE TABLE ... PARTITION OF (ACCESS EXCLUSIVE to the end of the load);
+-- months before the common era get "bc" in their name.
+CREATE OR REPLACE FUNCTION connect_lake.create_partition(parent regclass, ts timestamptz)
+RETURNS regclass
+LANGUAGE plpgsql
+VOLATILE STRICT
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  relname  name;
+  month    timestamp;
+  part     text;
+  existing regclass;
+  fact     connect_lake.fact_table;
+  idx      text;
+BEGIN
+  SELECT f.* INTO fact
+    FROM pg_class c
+    JOIN connect_lake.fact_table f ON f.relname = c.relname
+   WHERE c.oid = parent AND c.relkind = 'p'
+     AND c.relnamespace = 'connect_lake'::regnamespace;
+  relname := fact.relname;
+  IF relname IS NULL THEN
+    RAISE EXCEPTION 'relation "%" is not a partitioned table of the lake', parent
+      USING ERRCODE = 'wrong_object_type',
+            HINT = 'Partitions are created only for connect_lake''s own fact tables.';
+  END IF;
+  IF NOT isfinite(ts) THEN
+    RAISE EXCEPTION 'cannot create a partition of "%" for timestamp %', relname, ts
+      USING ERRCODE = 'datetime_field_overflow';
+  END IF;
+
+  month := date_trunc('month', ts AT TIME ZONE 'UTC');
+  part  := format('%s_p%s%s', relname, to_char(month, 'YYYYMM'),
+                  CASE WHEN month < '0001-01-01'::timestamp THEN 'bc' ELSE '' END);
+  existing := to_regclass(format('connect_lake.%I', part));
+  IF existing IS NOT NULL THEN
+    RETURN existing;
+  END IF;
+
+  -- Serialise concurrent writers that need a month of this table, then
+  -- look again: in the catalog itself (to_regclass may answer from this
+  -- session's cache, which has not seen a partition committed while we
+  -- waited).  SHARE UPDATE EXCLUSIVE is the lock ATTACH PARTITION takes
+  -- anyway: readers and writers of the table are not stopped by it.
+  EXECUTE format('LOCK TABLE connect_lake.%I IN SHARE UPDATE EXCLUSIVE MODE', relname);
+  SELECT c.oid::regclass INTO existing FROM pg_class c
+   WHERE c.relname = part AND c.relnamespace = 'connect_lake'::regnamespace;
+  IF existing IS NOT NULL THEN
+    RETURN existing;
+  END IF;
+
+  EXECUTE format(
+    'CREATE TABLE connect_lake.%I (LIKE connect_lake.%I INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION)',
+    part, relname);
+  EXECUTE format('ALTER TABLE connect_lake.%I ADD CONSTRAINT %I %s (%s)',
+                 part, part || '_key', fact.key_kind,
+                 (SELECT string_agg(quote_ident(k), ', ') FROM unnest(fact.key_columns) k));
+  FOREACH idx IN ARRAY fact.indexes LOOP
+    EXECUTE format('CREATE INDEX ON connect_lake.%I %s', part, idx);
+  END LOOP;
+  EXECUTE format(
+    'ALTER TABLE connect_lake.%I ATTACH PARTITION connect_lake.%I FOR VALUES FROM (%L) TO (%L)',
+    relname, part,
+    (month AT TIME ZONE 'UTC')::text,
+    ((month + interval '1 month') AT TIME ZONE 'UTC')::text);
+  -- Writers (ingest(), load()) insert into the partition itself, which
+  -- checks the partition's privileges: give it the parent's grants.
+  FOR idx IN
+    SELECT format('GRANT %s ON connect_lake.%I TO %s', a.privilege_type, part,
+                  CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END)
+      FROM pg_class c, aclexplode(c.relacl) a
+     WHERE c.oid = parent AND a.grantee <> c.relowner
+  LOOP
+    EXECUTE idx;
+  END LOOP;
+  RETURN format('connect_lake.%I', part)::regclass;
+END
+$fn$;
+
+COMMENT ON FUNCTION connect_lake.create_partition(regclass, timestamptz) IS
+  'Returns the monthly partition (UTC months, named <table>_pYYYYMM, "bc" appended before the common era) of a lake fact table that holds ts, creating it when missing; attaches a new month with a lock that lets readers and writers of the table go on.';

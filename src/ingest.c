@@ -14,6 +14,7 @@
 #include "utils/jsonb.h"
 
 #include "kinds.h"
+#include "partition.h"
 #include "recmap.h"
 #include "writer.h"
 
@@ -43,6 +44,8 @@ land_records(CLRecordKind *kind, ArrayIterator docs, Datum one, bool batch, CLWr
 	MemoryContext rec_cxt;
 	ErrorContextCallback errcb;
 
+	cl_kind_lock_writers(kind, false);
+	cl_partition_budget_reset();
 	cl_map_init(&st, kind, CL_MAP_WRITE);
 	w = cl_writer_begin();
 	rec_cxt = AllocSetContextCreate(CurrentMemoryContext, "connect_lake ingest record",
@@ -65,7 +68,8 @@ land_records(CLRecordKind *kind, ArrayIterator docs, Datum one, bool batch, CLWr
 		old = MemoryContextSwitchTo(rec_cxt);
 		if (!cl_map_jsonb(&st, DatumGetJsonbP(elem)))
 			cl_map_raise(&st);
-		cl_writer_add(w, &st, NULL, -1);
+		if (!cl_writer_add(w, &st, NULL, -1))
+			cl_map_raise(&st);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(rec_cxt);
 	}

@@ -5,8 +5,11 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "storage/lock.h"
 #include "utils/builtins.h"
 
+#include "connect_lake.h"
 #include "kinds.h"
 
 static CLRecordKind *const kinds[] = {
@@ -39,6 +42,44 @@ cl_kind_by_name(const char *name)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown record kind \"%s\"", name),
 			 errhint("Known kinds: %s.", known.data)));
+}
+
+/*
+ * The writer lock of a kind: why one load() at a time writes a kind.
+ *
+ * load() runs every file of a call in one transaction, so the rows it
+ * writes stay locked until the call ends.  Two calls whose files share
+ * rows (the same contact delivered again on a later day, a directory and
+ * one of its days, overlapping globs) each hold rows the other one needs
+ * next, in whatever order their files and batches came: a deadlock that no
+ * ordering within a batch prevents, and the losing call rolls back whole.
+ * So a load() takes its kind's lock exclusively, before its first file, and
+ * a second load() of the kind waits for the first to commit, then finds in
+ * the manifest the files it loaded and skips them.  ingest() and
+ * ingest_batch() take it shared: they run side by side (each call's rows in
+ * key order), wait for a load(), and a load() waits for them.  Other kinds
+ * and readers are not concerned.
+ *
+ * Kinds that route records to one another write each other's tables, so
+ * they share one lock: the lock of the first kind in the registry with the
+ * same route hook.
+ */
+void
+cl_kind_lock_writers(CLRecordKind *kind, bool exclusive)
+{
+	CLRecordKind *owner = kind;
+	LOCKTAG		tag;
+
+	if (kind->route != NULL)
+		for (int i = 0; i < lengthof(kinds); i++)
+			if (kinds[i]->route == kind->route)
+			{
+				owner = kinds[i];
+				break;
+			}
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, CL_WRITER_LOCK_SPACE,
+						 cl_relation_oid(owner->table), 2);
+	(void) LockAcquire(&tag, exclusive ? ExclusiveLock : ShareLock, false, false);
 }
 
 PG_FUNCTION_INFO_V1(kind_rowtype);

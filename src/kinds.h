@@ -25,4 +25,14 @@ extern CLRecordKind cl_kind_contact_flow_log;	/* flowlog.c */
 /* The kind load() and ingest() call `name`; errors naming the known ones if none. */
 extern CLRecordKind *cl_kind_by_name(const char *name);
 
+/*
+ * The writer lock of a kind, held to the end of the transaction: load()
+ * takes it exclusive, ingest() and ingest_batch() shared (see kinds.c).
+ * Kinds that route records to each other (case_event, case_related_item)
+ * share it.  pg_locks shows it as an advisory lock, classid
+ * CL_WRITER_LOCK_SPACE, objid the Oid of the kind's table.
+ */
+#define CL_WRITER_LOCK_SPACE	0x436c4b57	/* "ClKW" */
+extern void cl_kind_lock_writers(CLRecordKind *kind, bool exclusive);
+
 #endif							/* CL_KINDS_H */

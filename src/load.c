@@ -57,6 +57,7 @@
 
 #include "filelist.h"
 #include "kinds.h"
+#include "partition.h"
 #include "reader.h"
 #include "writer.h"
 
@@ -210,6 +211,20 @@ load_one_file(CLReader *r, const CLFile *f, bool skip, LoadPlans *plans, const c
 		if (rc == CL_READ_END)
 			break;
 		res->records++;
+		if (rc == CL_READ_ROW)
+		{
+			bool		kept;
+
+			cl_reader_push_context(r);
+			kept = cl_writer_add(w, &r->st, f->path, (int64) r->rec.offset);
+			cl_reader_pop_context(r);
+			if (!kept)
+			{
+				/* refused by the writer (time window, partition cap): a bad record */
+				cl_reader_reject_row(r);
+				rc = CL_READ_BAD;
+			}
+		}
 		if (rc == CL_READ_BAD)
 		{
 			Datum		v[6];
@@ -234,10 +249,6 @@ load_one_file(CLReader *r, const CLFile *f, bool skip, LoadPlans *plans, const c
 			run(plans->reject, v, n, SPI_OK_INSERT);
 			continue;
 		}
-
-		cl_reader_push_context(r);
-		cl_writer_add(w, &r->st, f->path, (int64) r->rec.offset);
-		cl_reader_pop_context(r);
 
 		if ((res->records & 1023) == 0 && cl_frame_bytes_in(r->frame) >= next_progress)
 		{
@@ -325,6 +336,9 @@ load(PG_FUNCTION_ARGS)
 	tupdesc = BlessTupleDesc(tupdesc);
 	files = cl_file_list(path);
 	memset(&t, 0, sizeof(t));
+	/* one load() of a kind at a time, to the end of the transaction (kinds.c) */
+	cl_kind_lock_writers(kind, true);
+	cl_partition_budget_reset();
 
 	loadcxt = AllocSetContextCreate(callcxt, "connect_lake load", ALLOCSET_DEFAULT_SIZES);
 	filecxt = AllocSetContextCreate(loadcxt, "connect_lake load file", ALLOCSET_DEFAULT_SIZES);

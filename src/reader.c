@@ -331,6 +331,19 @@ cl_reader_next(CLReader *r)
 	return result;
 }
 
+void
+cl_reader_reject_row(CLReader *r)
+{
+	MemoryContext old = MemoryContextSwitchTo(r->reccxt);
+
+	r->errcode = r->st.errcode;
+	r->errmsg = r->st.errmsg;
+	r->errdetail = (r->st.errpath && *r->st.errpath) ? psprintf("Field: %s.", r->st.errpath) : NULL;
+	r->err_line = r->noticed_line = r->rec.line;
+	r->err_offset = r->noticed_offset = r->rec.offset;
+	MemoryContextSwitchTo(old);
+}
+
 /*
  * Raise the bad record cl_reader_next returned (on_error 'stop', the FDW
  * after its NOTICEs), with the reader's context; a field error also shows

@@ -95,6 +95,13 @@ extern void cl_reader_open(CLReader *r, const char *path);
 /* The next row or bad record of the open file; raises on stream errors (truncated gzip, I/O). */
 extern int	cl_reader_next(CLReader *r);
 
+/*
+ * The row cl_reader_next returned turned into a bad record, for a row its
+ * consumer refused (the writer: outside the time window, over the partition
+ * cap; the reason in r->st): as if cl_reader_next had returned CL_READ_BAD.
+ */
+extern void cl_reader_reject_row(CLReader *r);
+
 /* Raise the bad record as an ERROR: reason, snippet, field; CONTEXT names file, line, offset. */
 extern void cl_reader_raise(CLReader *r) pg_attribute_noreturn();
 

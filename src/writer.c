@@ -4,7 +4,9 @@
  * The generic batched writer; what differs between kinds is declared on the
  * kind or done by its hooks, each called per batch except a land's fold:
  *
- *   cl_writer_add()     route to the month partition, keep the after_write
+ *   cl_writer_add()     route to the month partition (or refuse the record:
+ *                       outside the time window, over the partition cap),
+ *                       keep the after_write
  *                       key, set the provenance columns, [land->fold], buffer
  *                       the row as a formed tuple (one palloc)
  *   flush_buf()         [land->order], the count column of folded rows, the
@@ -442,22 +444,30 @@ set_provenance(CLWriter *w, KindInfo *ki, CLMapState *st, const char *source_fil
  * only per-row work besides forming the tuple is the land's fold, so that a
  * kind's hooks cost per batch.
  */
-void
+bool
 cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source_offset)
 {
 	KindInfo   *ki = kind_info(w, st);
 	WriteBuf   *b;
 	Oid			partition;
+	CLPartitionVerdict verdict;
 	MemoryContext old;
 
-	w->counts.values_nulled += st->values_nulled;
 	if (st->nulls[ki->part_att])
 	{
 		cl_map_fail(st, ERRCODE_NOT_NULL_VIOLATION, "%s record has no %s, the column its table is partitioned on",
 					st->kind->name, st->kind->partition_column);
 		cl_map_raise(st);
 	}
-	partition = cl_partition_for(ki->parent, DatumGetTimestampTz(st->values[ki->part_att]));
+	verdict = cl_partition_admit(ki->parent, DatumGetTimestampTz(st->values[ki->part_att]), &partition);
+	if (verdict != CL_PART_OK)
+	{
+		/* refused before anything of it is kept: the caller rejects the record */
+		cl_map_fail(st, verdict == CL_PART_CAP ? ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
+					"%s", cl_partition_refusal(verdict, st->kind->table, st->kind->partition_column));
+		return false;
+	}
+	w->counts.values_nulled += st->values_nulled;
 	b = buffer_for(w, ki, partition);
 
 	if (ki->awk_att >= 0 && !st->nulls[ki->awk_att])
@@ -488,7 +498,7 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 				heap_freetuple(b->b.rows[row]);
 				b->b.rows[row] = tuple;
 			}
-			return;
+			return true;
 		}
 		b->versions[b->b.n] = 1;
 	}
@@ -499,6 +509,7 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 
 	if (b->b.n >= CL_WRITER_BATCH)
 		flush_buf(w, b);
+	return true;
 }
 
 /* ---------- flushing ---------- */

@@ -80,8 +80,13 @@ extern CLWriter *cl_writer_begin(void);
  * for the next record); st->values of the provenance columns are
  * overwritten.  A record without a partition
  * value raises an error naming the record.  May flush a full batch.
+ * Returns false, with the reason in st (cl_map_fail) and nothing of the
+ * record kept, when its partition timestamp is outside the window the DBA
+ * allows or its month would need a partition beyond the call's budget
+ * (partition.h): the caller rejects the record (load_rejects under
+ * on_error 'skip') or raises it (cl_map_raise).
  */
-extern void cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source_offset);
+extern bool cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source_offset);
 
 /*
  * Send everything still buffered, run each kind's after_write hook with the

@@ -47,6 +47,16 @@ COMMENT ON COLUMN connect_lake.fact_table.indexes IS 'Further indexes of each pa
 -- The month partition of a lake table holding ts; created when missing.
 -- SECURITY DEFINER so that a loader who does not own the lake's tables can
 -- still add a month; restricted to the lake's own partitioned tables.
+--
+-- A new month is created as a table of its own and then attached (ALTER
+-- TABLE ... ATTACH PARTITION), not with CREATE TABLE ... PARTITION OF: both
+-- keep their lock on the parent to the end of the transaction, which for a
+-- load() is the end of the whole call, but PARTITION OF takes ACCESS
+-- EXCLUSIVE (every SELECT on the table waits for the load) where ATTACH
+-- takes SHARE UPDATE EXCLUSIVE, which lets SELECT, INSERT, UPDATE and
+-- DELETE go on.  The new table is empty, so attaching it scans nothing.
+-- Names are <table>_pYYYYMM, with "bc" appended before the common era, so
+-- that 4713 BC and AD 4713 are two months.
 CREATE FUNCTION connect_lake.create_partition(parent regclass, ts timestamptz)
 RETURNS regclass
 LANGUAGE plpgsql
@@ -79,16 +89,19 @@ BEGIN
   END IF;
 
   month := date_trunc('month', ts AT TIME ZONE 'UTC');
-  part  := format('%s_p%s', relname, to_char(month, 'YYYYMM'));
+  part  := format('%s_p%s%s', relname, to_char(month, 'YYYYMM'),
+                  CASE WHEN month < '0001-01-01'::timestamp THEN 'bc' ELSE '' END);
   existing := to_regclass(format('connect_lake.%I', part));
   IF existing IS NOT NULL THEN
     RETURN existing;
   END IF;
 
-  -- Serialise concurrent writers that need the same month, then look again:
-  -- in the catalog itself (to_regclass may answer from this session's cache,
-  -- which has not seen a partition committed while we waited).
-  PERFORM pg_advisory_xact_lock(parent::oid::bigint);
+  -- Serialise concurrent writers that need a month of this table, then
+  -- look again: in the catalog itself (to_regclass may answer from this
+  -- session's cache, which has not seen a partition committed while we
+  -- waited).  SHARE UPDATE EXCLUSIVE is the lock ATTACH PARTITION takes
+  -- anyway: readers and writers of the table are not stopped by it.
+  EXECUTE format('LOCK TABLE connect_lake.%I IN SHARE UPDATE EXCLUSIVE MODE', relname);
   SELECT c.oid::regclass INTO existing FROM pg_class c
    WHERE c.relname = part AND c.relnamespace = 'connect_lake'::regnamespace;
   IF existing IS NOT NULL THEN
@@ -96,16 +109,19 @@ BEGIN
   END IF;
 
   EXECUTE format(
-    'CREATE TABLE connect_lake.%I PARTITION OF connect_lake.%I FOR VALUES FROM (%L) TO (%L)',
-    part, relname,
-    (month AT TIME ZONE 'UTC')::text,
-    ((month + interval '1 month') AT TIME ZONE 'UTC')::text);
+    'CREATE TABLE connect_lake.%I (LIKE connect_lake.%I INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION)',
+    part, relname);
   EXECUTE format('ALTER TABLE connect_lake.%I ADD CONSTRAINT %I %s (%s)',
                  part, part || '_key', fact.key_kind,
                  (SELECT string_agg(quote_ident(k), ', ') FROM unnest(fact.key_columns) k));
   FOREACH idx IN ARRAY fact.indexes LOOP
     EXECUTE format('CREATE INDEX ON connect_lake.%I %s', part, idx);
   END LOOP;
+  EXECUTE format(
+    'ALTER TABLE connect_lake.%I ATTACH PARTITION connect_lake.%I FOR VALUES FROM (%L) TO (%L)',
+    relname, part,
+    (month AT TIME ZONE 'UTC')::text,
+    ((month + interval '1 month') AT TIME ZONE 'UTC')::text);
   -- Writers (ingest(), load()) insert into the partition itself, which
   -- checks the partition's privileges: give it the parent's grants.
   FOR idx IN
@@ -121,7 +137,7 @@ END
 $fn$;
 
 COMMENT ON FUNCTION connect_lake.create_partition(regclass, timestamptz) IS
-  'Returns the monthly partition (UTC months) of a lake fact table that holds ts, creating it when missing.';
+  'Returns the monthly partition (UTC months, named <table>_pYYYYMM, "bc" appended before the common era) of a lake fact table that holds ts, creating it when missing; attaches a new month with a lock that lets readers and writers of the table go on.';
 
 CREATE FUNCTION connect_lake.ensure_partitions(parent regclass, from_ts timestamptz, to_ts timestamptz)
 RETURNS SETOF regclass
