@@ -19,6 +19,11 @@ DATA           = $(filter-out $(CL_INSTALL_SQL),$(wildcard sql/$(EXTENSION)--*.s
 REGRESS      = schema $(filter-out schema,$(sort $(patsubst test/sql/%.sql,%,$(wildcard test/sql/*.sql))))
 REGRESS_OPTS = --inputdir=test --load-extension=plpgsql
 
+# Isolation tests (pg_isolation_regress): several sessions in a set order,
+# test/specs/*.spec with their expected output in test/expected.
+ISOLATION      = $(sort $(patsubst test/specs/%.spec,%,$(wildcard test/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test --load-extension=plpgsql --load-extension=connect_lake
+
 TAP_TESTS   = 1
 PROVE_TESTS = test/t/*.pl
 
