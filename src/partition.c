@@ -284,7 +284,7 @@ cl_partition_refusal(CLPartitionVerdict v, const char *table, const char *column
 			return psprintf("%s lies more than %d years ahead, the end of the lake's time window (connect_lake.partition_years_ahead)",
 							column, partition_years_ahead);
 		case CL_PART_CAP:
-			return psprintf("%s needs a new month partition of %s, but this call has created %d already (connect_lake.max_new_partitions)",
+			return psprintf("%s needs a new month partition of %s, beyond the %d one call may create (connect_lake.max_new_partitions)",
 							column, table, max_new_partitions);
 		case CL_PART_OK:
 			break;
