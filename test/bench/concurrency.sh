@@ -24,6 +24,8 @@
 # server (it must be able to CREATE EXTENSION connect_lake); otherwise it
 # installs the module under the install lock and runs in a throw-away
 # cluster (pg_virtualenv), like loader_bench.
+# Then a reader's longest wait during a load() that creates 24 months, and
+# during the plain-SQL way (CREATE TABLE ... PARTITION OF, open 2 s).
 # Last line: "concurrency: R rounds, D deadlocks, M count mismatches, E errors".
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -142,5 +144,35 @@ for kind in $kinds; do
 		total_mis=$((total_mis + mis)); total_err=$((total_err + err))
 	done
 done
+# A reader during a load() that creates months: the longest a count(*) of
+# ctr_events waits, against the same reader during the plain-SQL way of
+# adding a month (CREATE TABLE ... PARTITION OF in an open transaction).
+# Both writers keep their transaction open 2 s after their work.
+reader_max_ms() {	# the longest of 40 counts, 50 ms apart, in ms
+	{ echo '\timing on'; for _ in $(seq 40); do echo "SELECT 'c', count(*) FROM connect_lake.ctr_events;"; echo 'SELECT pg_sleep(0.05);'; done; } |
+		psql -X -At 2>/dev/null | awk '/^c\|/ { c = 1; next } c && /^Time:/ { if ($2 > m) m = $2; c = 0 } END { printf "%.1f", m }'
+}
+fresh_lake
+"${psql[@]}" >/dev/null <<'SQL'
+SELECT connect_lake.create_partition('connect_lake.ctr_events', '2023-12-15Z');
+DO $$ BEGIN
+  EXECUTE format('COPY (SELECT jsonb_build_object(''ContactId'', format(''a1b2c3d4-1617-4000-8000-%%s'', lpad(g::text, 12, ''0'')),
+                                 ''InitiationTimestamp'', to_char(timestamptz ''2024-01-10Z'' + make_interval(months => g / 4), ''YYYY-MM-DD"T"HH24:MI:SS"Z"''))::text
+                          FROM generate_series(0, 95) g) TO %L', current_setting('data_directory') || '/cl_reader_wait.ndjson');
+END $$;
+SQL
+file=$("${psql[@]}" -c "SELECT current_setting('data_directory') || '/cl_reader_wait.ndjson'")
+reader_max_ms >"$tmp/r1" & rp=$!
+sleep 0.3
+"${psql[@]}" -c 'BEGIN' -c "SELECT inserted FROM connect_lake.load('ctr', '$file')" -c 'SELECT pg_sleep(2)' -c 'COMMIT' >/dev/null
+wait $rp
+months=$("${psql[@]}" -c "SELECT count(*) - 1 FROM pg_inherits WHERE inhparent = 'connect_lake.ctr_events'::regclass")
+reader_max_ms >"$tmp/r2" & rp=$!
+sleep 0.3
+"${psql[@]}" -c 'BEGIN' -c "CREATE TABLE connect_lake.ctr_events_p209912 PARTITION OF connect_lake.ctr_events FOR VALUES FROM ('2099-12-01Z') TO ('2100-01-01Z')" \
+	-c 'SELECT pg_sleep(2)' -c 'COMMIT' >/dev/null
+wait $rp
+echo "reader wait: max $(cat "$tmp/r1") ms during a load() creating $months months; max $(cat "$tmp/r2") ms during CREATE TABLE ... PARTITION OF (plain SQL) in an open transaction"
+
 echo "concurrency: $total_rounds rounds, $total_dead deadlocks, $total_mis count mismatches, $total_err errors"
 [ "$total_dead" = 0 ] && [ "$total_mis" = 0 ] && [ "$total_err" = 0 ]
