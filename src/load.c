@@ -5,6 +5,12 @@
  * through the same reader as the FDW (reader.h) and the lake's writer
  * (writer.h: CTR version upsert, insert-if-absent for the other kinds).
  *
+ * First the kind's writer lock (kinds.c), exclusive to the end of the
+ * transaction: one load() of a kind writes at a time, so two calls over
+ * overlapping paths or sharing contacts never deadlock on each other's rows;
+ * the second waits, then skips in the manifest what the first loaded.  Then
+ * a new budget of month partitions (partition.h).
+ *
  * Per file, in path order:
  *   1. claim the file's load_manifest row: INSERT ... ON CONFLICT DO NOTHING,
  *      then SELECT ... FOR UPDATE.  The row lock is held to the end of the
@@ -25,6 +31,11 @@
  * stay loaded, the failed file is recorded 'failed' and is tried again by
  * the next call.  It does not raise an ERROR because an ERROR would roll
  * back the whole statement, manifest rows included.
+ *
+ * A record the writer refuses (its partition timestamp outside the window
+ * the DBA allows, or a month beyond the call's partition budget) is a bad
+ * record like any other: it fails the file under 'stop', goes to
+ * load_rejects under 'skip'.
  *
  * on_error 'skip': bad records go to load_rejects (the line and byte offset
  * where the record starts, so that raw begins there; the reason with its

@@ -9,7 +9,8 @@
  *                       keep the after_write
  *                       key, set the provenance columns, [land->fold], buffer
  *                       the row as a formed tuple (one palloc)
- *   flush_buf()         [land->order], the count column of folded rows, the
+ *   flush_buf()         [land->order] or the table's key order (key_order.h),
+ *                       the count column of folded rows, the
  *                       rows as one array of the row type, SPI: [land->flush]
  *                       or INSERT ... ON CONFLICT DO NOTHING, then
  *                       [kind->after_flush] with the rows that landed
@@ -38,6 +39,7 @@
 #include "utils/timestamp.h"
 
 #include "connect_lake.h"
+#include "key_order.h"
 #include "partition.h"
 #include "writer.h"
 
@@ -73,6 +75,7 @@ typedef struct KindInfo
 	int			landed_att;
 	int			count_att;
 	void	   *land;			/* what kind->land->setup() returned */
+	CLKeyOrder *key_order;		/* without a land: the batch sent in key order */
 	/* kinds with an after_write hook: the key column and the keys written */
 	int			awk_att;
 	List	   *awk_keys;
@@ -165,6 +168,8 @@ kind_info(CLWriter *w, CLMapState *st)
 			elog(ERROR, "connect_lake: kind %s folds versions but declares no count_column", kind->name);
 		ki->land = kind->land->setup(kind, ki->tupdesc);
 	}
+	else
+		ki->key_order = cl_key_order_setup(kind, ki->tupdesc);
 	MemoryContextSwitchTo(old);
 	return ki;
 }
@@ -536,10 +541,15 @@ flush_buf(CLWriter *w, WriteBuf *b)
 	old = MemoryContextSwitchTo(b->b.cxt);
 	elems = palloc(sizeof(Datum) * b->b.n);
 	order = palloc(sizeof(int) * b->b.n);
-	for (int i = 0; i < b->b.n; i++)
-		order[i] = i;
+	/* in key order, so that concurrent writers lock rows in one order */
 	if (land)
+	{
+		for (int i = 0; i < b->b.n; i++)
+			order[i] = i;
 		land->order(ki->land, &b->b, order);
+	}
+	else
+		cl_key_order_sort(ki->key_order, b->b.rows, b->b.n, order);
 	for (int k = 0; k < b->b.n; k++)
 	{
 		int			i = order[k];
