@@ -52,3 +52,9 @@ REVOKE ALL ON FUNCTION connect_lake.flow_versions_detect(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.flows_refresh_days(date[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.flows_refresh(date, date) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.flow_versions_detect(text) TO connect_lake_loader;
+
+-- ---- Privileges: the loader keeps the repeat contacts as it lands CTRs.
+GRANT INSERT, UPDATE, DELETE, TRUNCATE ON connect_lake.contact_repeat TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.contact_repeat_refresh(uuid[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.contact_repeat_refresh(uuid[]) TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.repeat_config_changed() FROM PUBLIC;
