@@ -2574,12 +2574,13 @@ GRANT SELECT (reject_id, kind, path, byte_offset, line, reason, rejected_at) ON 
 
 -- ==== Journeys (issue 13): contact_legs(), contact_journey(), customer_journey().
 -- The legs of a contact are found through initialcontactid and
--- previouscontactid as well: both indexed on every ctr_events partition, as
--- create_partition() now makes them.
+-- previouscontactid as well, and flow log days are read by time: indexed on
+-- every partition, as create_partition() now makes them.
 UPDATE connect_lake.fact_table
    SET indexes = indexes || ARRAY['(initialcontactid) WHERE initialcontactid IS NOT NULL',
                                   '(previouscontactid) WHERE previouscontactid IS NOT NULL']
  WHERE relname = 'ctr_events';
+UPDATE connect_lake.fact_table SET indexes = ARRAY['USING brin ("timestamp")'] WHERE relname = 'contact_flow_log';
 DO $upgrade$
 DECLARE
   p name;
@@ -2588,6 +2589,10 @@ BEGIN
             WHERE h.inhparent = 'connect_lake.ctr_events'::regclass ORDER BY 1 LOOP
     EXECUTE format('CREATE INDEX ON connect_lake.%I (initialcontactid) WHERE initialcontactid IS NOT NULL', p);
     EXECUTE format('CREATE INDEX ON connect_lake.%I (previouscontactid) WHERE previouscontactid IS NOT NULL', p);
+  END LOOP;
+  FOR p IN SELECT c.relname FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
+            WHERE h.inhparent = 'connect_lake.contact_flow_log'::regclass ORDER BY 1 LOOP
+    EXECUTE format('CREATE INDEX ON connect_lake.%I USING brin ("timestamp")', p);
   END LOOP;
 END
 $upgrade$;
@@ -2819,45 +2824,23 @@ COMMENT ON FUNCTION connect_lake.flow_contained(boolean, boolean, boolean, boole
 -- Time to the next block: a histogram of 255 buckets, 100 ms wide below
 -- 10 s, 1 s below 1 minute, 10 s below 10 minutes, 1 minute below an hour,
 -- and one bucket for an hour and more.  Buckets add up across days, so a
--- percentile over any range is read from the summed histogram, to within
--- the width of its bucket.
+-- percentile over any range is read from the summed histogram (flow_funnel()),
+-- to within the width of its bucket.
 CREATE FUNCTION connect_lake.flow_time_bucket(ms bigint) RETURNS integer
-  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-  AS $fn$
-    SELECT CASE WHEN ms < 0 THEN NULL
-                WHEN ms < 10000 THEN (ms / 100)::integer
-                WHEN ms < 60000 THEN 100 + ((ms - 10000) / 1000)::integer
-                WHEN ms < 600000 THEN 150 + ((ms - 60000) / 10000)::integer
-                WHEN ms < 3600000 THEN 204 + ((ms - 600000) / 60000)::integer
-                ELSE 254 END
-  $fn$;
+  AS 'MODULE_PATHNAME', 'flow_time_bucket'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.flow_time_bucket(bigint) IS
   'The histogram bucket (0..254) of a time to the next block in milliseconds: 100 ms wide below 10 s, 1 s below 1 min, 10 s below 10 min, 1 min below 1 h, then one bucket. NULL for a negative time.';
 
 CREATE FUNCTION connect_lake.flow_bucket_bounds(bucket integer, OUT lo_ms bigint, OUT hi_ms bigint)
-  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-  AS $fn$
-    SELECT CASE WHEN bucket < 100 THEN bucket * 100::bigint
-                WHEN bucket < 150 THEN 10000 + (bucket - 100) * 1000::bigint
-                WHEN bucket < 204 THEN 60000 + (bucket - 150) * 10000::bigint
-                WHEN bucket < 254 THEN 600000 + (bucket - 204) * 60000::bigint
-                ELSE 3600000 END,
-           CASE WHEN bucket < 100 THEN (bucket + 1) * 100::bigint
-                WHEN bucket < 150 THEN 10000 + (bucket - 99) * 1000::bigint
-                WHEN bucket < 204 THEN 60000 + (bucket - 149) * 10000::bigint
-                WHEN bucket < 254 THEN 600000 + (bucket - 203) * 60000::bigint
-                ELSE 3600000 END
-  $fn$;
+  AS 'MODULE_PATHNAME', 'flow_bucket_bounds'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.flow_bucket_bounds(integer) IS
   'The range [lo_ms, hi_ms) of a flow_time_bucket() bucket; the last bucket (an hour and more) is [3600000, 3600000].';
 
 CREATE FUNCTION connect_lake.flow_histogram_add(a integer[], b integer[]) RETURNS integer[]
-  LANGUAGE sql IMMUTABLE PARALLEL SAFE
-  AS $fn$
-    SELECT CASE WHEN a IS NULL THEN b WHEN b IS NULL THEN a ELSE
-      (SELECT array_agg(coalesce(a[i], 0) + coalesce(b[i], 0) ORDER BY i)
-         FROM generate_series(1, greatest(cardinality(a), cardinality(b))) AS i) END
-  $fn$;
+  AS 'MODULE_PATHNAME', 'flow_histogram_add'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.flow_histogram_add(integer[], integer[]) IS
   'Two time histograms added bucket by bucket (the state function of flow_histogram_sum).';
 
@@ -2867,22 +2850,21 @@ CREATE AGGREGATE connect_lake.flow_histogram_sum(integer[]) (
 COMMENT ON AGGREGATE connect_lake.flow_histogram_sum(integer[]) IS
   'Sum of time histograms (flow_block_day.next_ms_histogram), bucket by bucket.';
 
+CREATE FUNCTION connect_lake.flow_histogram_count(state integer[], ms bigint) RETURNS integer[]
+  AS 'MODULE_PATHNAME', 'flow_histogram_count'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.flow_histogram_count(integer[], bigint) IS
+  'A time histogram with one more time (milliseconds) in its bucket; NULL or negative times are not counted (the state function of flow_histogram).';
+
+CREATE AGGREGATE connect_lake.flow_histogram(bigint) (
+  SFUNC = connect_lake.flow_histogram_count, STYPE = integer[], PARALLEL = SAFE);
+COMMENT ON AGGREGATE connect_lake.flow_histogram(bigint) IS
+  'The time histogram (flow_time_bucket()) of a set of times in milliseconds.';
+
 CREATE FUNCTION connect_lake.flow_histogram_percentile(histogram integer[], fraction double precision)
 RETURNS numeric
-  LANGUAGE sql IMMUTABLE PARALLEL SAFE
-  AS $fn$
-    -- The bucket where the cumulative count reaches fraction of the total,
-    -- interpolated linearly inside it; seconds, 1 decimal.
-    SELECT round(((b.lo_ms + (b.hi_ms - b.lo_ms) * ((fraction * h.total - h.before) / h.n)) / 1000.0)::numeric, 1)
-      FROM (SELECT i - 1 AS bucket, histogram[i] AS n,
-                   sum(histogram[i]) OVER (ORDER BY i) - histogram[i] AS before,
-                   sum(histogram[i]) OVER () AS total
-              FROM generate_subscripts(histogram, 1) AS i) h
-      CROSS JOIN LATERAL connect_lake.flow_bucket_bounds(h.bucket) b
-     WHERE h.n > 0 AND h.before + h.n >= fraction * h.total
-     ORDER BY h.bucket
-     LIMIT 1
-  $fn$;
+  AS 'MODULE_PATHNAME', 'flow_histogram_percentile'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.flow_histogram_percentile(integer[], double precision) IS
   'The fraction-th percentile (0.5: the median) of a time histogram, in seconds to 1 decimal: the bucket holding percentile_disc(fraction) of the times, interpolated linearly inside it, so within the bucket''s width (100 ms below 10 s) of the exact percentile_disc. NULL for an empty histogram.';
 
@@ -3027,7 +3009,7 @@ BEGIN
   IF cardinality(days) = 0 THEN
     RETURN 0;
   END IF;
-  -- the contacts of these days start inside [lo, hi); their blocks lie within a day either side
+  -- the contacts of these days start inside [lo, hi); their blocks lie within a day after
   lo := (days[1]::timestamp) AT TIME ZONE tz;
   hi := ((days[cardinality(days)] + 1)::timestamp) AT TIME ZONE tz;
 
@@ -3051,7 +3033,13 @@ BEGIN
                  f.contactflowmoduletype AS module_type, f.results,
                  lead(f."timestamp") OVER w AS next_ts, lead(f.contactflowid) OVER w AS next_flow
             FROM connect_lake.contact_flow_log f
-           WHERE f."timestamp" >= lo - interval '1 day' AND f."timestamp" < hi + interval '1 day'
+           WHERE f."timestamp" >= lo AND f."timestamp" < hi + interval '1 day'
+             -- the contacts that ran a block in the range and none the day before
+             AND f.contactid IN (SELECT c.contactid FROM connect_lake.contact_flow_log c
+                                  WHERE c."timestamp" >= lo AND c."timestamp" < hi
+                                 EXCEPT
+                                 SELECT c.contactid FROM connect_lake.contact_flow_log c
+                                  WHERE c."timestamp" >= lo - interval '1 day' AND c."timestamp" < lo)
           WINDOW w AS (PARTITION BY f.contactid ORDER BY f."timestamp", f.identifier, f.contactflowmoduletype)) r;
   DELETE FROM connect_lake_flow_run r WHERE NOT (r.day = ANY (days));
   ANALYZE connect_lake_flow_run;
@@ -3099,12 +3087,7 @@ BEGIN
          count(*) FILTER (WHERE r.exit_kind = 'hang_up'),
          count(*) FILTER (WHERE r.exit_kind = 'ended'),
          count(*) FILTER (WHERE r.exit_kind = 'unknown'),
-         (SELECT array_agg(coalesce(h.n, 0) ORDER BY b.bucket)
-            FROM generate_series(0, 254) AS b(bucket)
-            LEFT JOIN (SELECT connect_lake.flow_time_bucket((extract(epoch FROM u.gap) * 1000)::bigint) AS bucket,
-                              count(*)::integer AS n
-                         FROM unnest(array_agg(r.next_ts - r.ts)) AS u(gap)
-                        WHERE u.gap IS NOT NULL GROUP BY 1) h ON h.bucket = b.bucket),
+         connect_lake.flow_histogram((extract(epoch FROM r.next_ts - r.ts) * 1000)::bigint),
          min(r.ts), max(r.ts)
     FROM (SELECT r.*,
                  CASE WHEN r.next_flow IS NOT NULL AND r.next_flow IS DISTINCT FROM r.flow_id THEN 'other_flow'
@@ -3175,27 +3158,38 @@ RETURNS TABLE (flow_id text, flow_name text, identifier text, module_type text, 
                exits_unknown bigint, median_next_s numeric, p90_next_s numeric)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $fn$
+  WITH d AS MATERIALIZED (
+    SELECT * FROM connect_lake.flow_block_day d
+     WHERE d.day BETWEEN from_day AND to_day AND (flow IS NULL OR d.flow_id = flow)
+  ), b AS (
+    SELECT d.flow_id, d.identifier, d.module_type, sum(d.contacts)::bigint AS contacts,
+           sum(d.executions)::bigint AS executions, sum(d.errors)::bigint AS errors,
+           sum(d.exits)::bigint AS exits, sum(d.exits_other_flow)::bigint AS exits_other_flow,
+           sum(d.exits_queue)::bigint AS exits_queue, sum(d.exits_hang_up)::bigint AS exits_hang_up,
+           sum(d.exits_ended)::bigint AS exits_ended, sum(d.exits_unknown)::bigint AS exits_unknown
+      FROM d GROUP BY 1, 2, 3
+  ), r AS (
+    SELECT x.flow_id, x.identifier, x.module_type, jsonb_object_agg(x.result, x.n) AS results
+      FROM (SELECT d.flow_id, d.identifier, d.module_type, e.key AS result, sum(e.value::bigint) AS n
+              FROM d, jsonb_each_text(d.results) e GROUP BY 1, 2, 3, 4) x
+     GROUP BY 1, 2, 3
+  ), h AS (
+    SELECT d.flow_id, d.identifier, d.module_type, connect_lake.flow_histogram_sum(d.next_ms_histogram) AS hist
+      FROM d GROUP BY 1, 2, 3
+  )
   SELECT b.flow_id, n.flow_name, b.identifier, b.module_type, b.contacts, b.executions, b.errors,
-         round(100.0 * b.errors / nullif(b.executions, 0), 2), b.results, b.exits, b.exits_other_flow,
-         b.exits_queue, b.exits_hang_up, b.exits_ended, b.exits_unknown,
-         connect_lake.flow_histogram_percentile(b.hist, 0.5),
-         connect_lake.flow_histogram_percentile(b.hist, 0.9)
-    FROM (SELECT d.flow_id, d.identifier, d.module_type, sum(d.contacts)::bigint AS contacts,
-                 sum(d.executions)::bigint AS executions, sum(d.errors)::bigint AS errors,
-                 (SELECT jsonb_object_agg(k, v) FROM (SELECT r.key AS k, sum(r.value::bigint) AS v
-                    FROM unnest(array_agg(d.results)) AS j(res), jsonb_each_text(j.res) r GROUP BY r.key) x) AS results,
-                 sum(d.exits)::bigint AS exits, sum(d.exits_other_flow)::bigint AS exits_other_flow,
-                 sum(d.exits_queue)::bigint AS exits_queue, sum(d.exits_hang_up)::bigint AS exits_hang_up,
-                 sum(d.exits_ended)::bigint AS exits_ended, sum(d.exits_unknown)::bigint AS exits_unknown,
-                 connect_lake.flow_histogram_sum(d.next_ms_histogram) AS hist
-            FROM connect_lake.flow_block_day d
-           WHERE d.day BETWEEN from_day AND to_day AND (flow IS NULL OR d.flow_id = flow)
-           GROUP BY d.flow_id, d.identifier, d.module_type) b
+         round(100.0 * b.errors / nullif(b.executions, 0), 2), coalesce(r.results, '{}'), b.exits,
+         b.exits_other_flow, b.exits_queue, b.exits_hang_up, b.exits_ended, b.exits_unknown,
+         connect_lake.flow_histogram_percentile(h.hist, 0.5),
+         connect_lake.flow_histogram_percentile(h.hist, 0.9)
+    FROM b
+    LEFT JOIN r ON (r.flow_id, r.identifier, r.module_type) IS NOT DISTINCT FROM (b.flow_id, b.identifier, b.module_type)
+    LEFT JOIN h ON (h.flow_id, h.identifier, h.module_type) IS NOT DISTINCT FROM (b.flow_id, b.identifier, b.module_type)
     LEFT JOIN connect_lake.flow_names n ON n.flow_id = b.flow_id
    ORDER BY b.flow_id, b.contacts DESC, b.identifier
 $fn$;
 COMMENT ON FUNCTION connect_lake.flow_funnel(date, date, text) IS
-  'Block funnel of every flow (or one flow: its ContactFlowId) over the local days from_day to to_day, both included: per block the contacts that ran it, runs, errors and error rate, results, where contacts left the flow (another flow, the queue, a hang-up, the end, CTR unknown) and the median and 90th percentile of the time to the next block (from the histogram, within its bucket width). From flow_block_day.';
+  'Block funnel of every flow (or one flow: its ContactFlowId) over the local days from_day to to_day, both included: per block the contacts that ran it, runs, errors and error rate, results, where contacts left the flow (another flow, the queue, a hang-up, the end, CTR unknown) and the median and 90th percentile of the time to the next block (from the summed histograms, within a bucket width). From flow_block_day.';
 
 CREATE VIEW connect_lake.flow_block_daily AS
   SELECT d.day, d.flow_id, n.flow_name, d.identifier, d.module_type, d.contacts, d.executions, d.errors,
@@ -3682,8 +3676,10 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.repeat_config_changed() IS 'Trigger function: a change of repeat_config recomputes contact_repeat.';
-CREATE TRIGGER repeat_config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.repeat_config
-  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.repeat_config_changed();
+-- per row: the table holds one row at most, and a restore's COPY of none
+-- must not recompute anything
+CREATE TRIGGER repeat_config_changed AFTER INSERT OR UPDATE OR DELETE ON connect_lake.repeat_config
+  FOR EACH ROW EXECUTE FUNCTION connect_lake.repeat_config_changed();
 
 -- ---- Reading.
 

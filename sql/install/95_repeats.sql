@@ -204,8 +204,10 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.repeat_config_changed() IS 'Trigger function: a change of repeat_config recomputes contact_repeat.';
-CREATE TRIGGER repeat_config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.repeat_config
-  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.repeat_config_changed();
+-- per row: the table holds one row at most, and a restore's COPY of none
+-- must not recompute anything
+CREATE TRIGGER repeat_config_changed AFTER INSERT OR UPDATE OR DELETE ON connect_lake.repeat_config
+  FOR EACH ROW EXECUTE FUNCTION connect_lake.repeat_config_changed();
 
 -- ---- Reading.
 
