@@ -143,7 +143,8 @@ CREATE TABLE connect_lake.ctr_events OF connect_lake.ctr (
 
 
 INSERT INTO connect_lake.fact_table VALUES
-  ('ctr_events', '{contactid,initiationtimestamp}', 'PRIMARY KEY', ARRAY['(disconnecttimestamp)', '(attributes_caseid) WHERE attributes_caseid IS NOT NULL', '(agent_id, initiationtimestamp)', '(queue_id, initiationtimestamp)']::text[]);
+  ('ctr_events', '{contactid,initiationtimestamp}', 'PRIMARY KEY', ARRAY['(disconnecttimestamp)', '(attributes_caseid) WHERE attributes_caseid IS NOT NULL', '(agent_id, initiationtimestamp)', '(queue_id, initiationtimestamp)',
+         '(initialcontactid) WHERE initialcontactid IS NOT NULL', '(previouscontactid) WHERE previouscontactid IS NOT NULL']::text[]);
 
 COMMENT ON TABLE connect_lake.ctr_events IS
   'Contact trace records, one row per contact: the latest version by LastUpdateTimestamp wins. Monthly partitions on initiationtimestamp (UTC).';

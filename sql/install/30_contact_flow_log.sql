@@ -33,7 +33,8 @@ CREATE TABLE connect_lake.contact_flow_log OF connect_lake.flow_log_event (
 ) PARTITION BY RANGE ("timestamp");
 
 INSERT INTO connect_lake.fact_table VALUES
-  ('contact_flow_log', '{contactid,timestamp,identifier,contactflowmoduletype}', 'UNIQUE NULLS NOT DISTINCT', '{}');
+  ('contact_flow_log', '{contactid,timestamp,identifier,contactflowmoduletype}', 'UNIQUE NULLS NOT DISTINCT',
+   ARRAY['USING brin ("timestamp")']::text[]);
 
 COMMENT ON TABLE connect_lake.contact_flow_log IS
   'Contact flow log events, one row per flow block executed; de-duplicated on (contactid, timestamp, identifier, contactflowmoduletype). Monthly partitions on timestamp (UTC).';

@@ -42,3 +42,19 @@ GRANT USAGE ON FOREIGN SERVER connect_lake_files TO connect_lake_loader;
 REVOKE ALL ON FUNCTION connect_lake.case_status_compile() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.case_status_changed() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.case_status_load(jsonb, text[]) FROM PUBLIC;
+
+-- ---- Privileges: the loader keeps the flow funnels as it lands flow logs.
+GRANT INSERT, UPDATE, DELETE ON connect_lake.contact_flow_path, connect_lake.flow_block_day,
+  connect_lake.flow_entry_day, connect_lake.flow_names, connect_lake.flow_version TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.flows_refresh_days(date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.flows_refresh(date, date) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.flow_versions_detect(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.flows_refresh_days(date[]) TO connect_lake_loader;
+GRANT EXECUTE ON FUNCTION connect_lake.flows_refresh(date, date) TO connect_lake_loader;
+GRANT EXECUTE ON FUNCTION connect_lake.flow_versions_detect(text) TO connect_lake_loader;
+
+-- ---- Privileges: the loader keeps the repeat contacts as it lands CTRs.
+GRANT INSERT, UPDATE, DELETE, TRUNCATE ON connect_lake.contact_repeat TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.contact_repeat_refresh(uuid[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.contact_repeat_refresh(uuid[]) TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.repeat_config_changed() FROM PUBLIC;

@@ -21,3 +21,8 @@ SELECT k.kind, l.files_seen, l.files_loaded, l.files_skipped, l.records_read,
                (5, 'agent_event', 'agent_events')) AS k(n, kind, dir),
        LATERAL connect_lake.load(k.kind, :'exports' || '/' || k.dir, 'skip') AS l
  ORDER BY k.n;
+
+\echo '==> flow funnels, containment and repeat contacts of what landed (seconds)'
+SELECT round(extract(epoch FROM clock_timestamp() - now())::numeric, 1) AS started \gset
+SELECT connect_lake.flows_refresh() AS flow_contacts, connect_lake.contact_repeat_refresh() AS repeat_contacts,
+       round(extract(epoch FROM clock_timestamp() - now())::numeric - :started, 1) AS seconds;

@@ -39,3 +39,17 @@ SELECT channel, count(*) AS contacts,
  WHERE initiationtimestamp >= (:'from'::date)::timestamp AT TIME ZONE 'Europe/London'
    AND initiationtimestamp <  (:'to'::date + 1)::timestamp AT TIME ZONE 'Europe/London'
  GROUP BY channel ORDER BY contacts DESC;
+
+\echo '==> Where callers hang up: the five blocks after which most contacts were abandoned in the IVR'
+SELECT rank, flow_name, identifier, module_type, hang_ups, contacts, hang_up_rate
+  FROM connect_lake.flow_hang_ups(:'from', :'to') ORDER BY rank, flow_name, identifier LIMIT 5;
+
+\echo '==> Containment per entry flow over the month (contained: served in self-service, no queue, no agent, no hang-up)'
+SELECT entry_flow_name, contacts, with_ctr, contained, containment_rate, ivr_abandoned, ivr_abandonment_rate
+  FROM connect_lake.flow_containment(:'from', :'to') WHERE day IS NULL ORDER BY contacts DESC;
+
+\echo '==> First-contact resolution per intent (a repeat: the same customer again within 7 working days)'
+SELECT coalesce(dimension, '(none)') AS intent, sum(contacts) AS contacts, sum(repeats) AS repeats,
+       round(100.0 * sum(repeats) / sum(contacts), 1) AS repeat_pct,
+       round(100.0 * sum(resolved_first) / nullif(sum(first_contacts), 0), 1) AS fcr_pct
+  FROM connect_lake.first_contact_resolution(:'from', :'to', 'intent') GROUP BY 1 ORDER BY 2 DESC;
