@@ -9,6 +9,7 @@
 
 #include "connect_lake.h"
 #include "kinds.h"
+#include "record_limits.h"
 #include "workdays.h"
 
 PG_MODULE_MAGIC;
@@ -21,6 +22,7 @@ _PG_init(void)
 	/* Subsystems with settings or caches register them here. */
 	cl_workdays_init();
 	cl_case_init();
+	cl_record_limits_init();
 }
 
 Oid

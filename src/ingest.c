@@ -1,7 +1,9 @@
 /*
  * ingest.c: connect_lake.ingest(kind, doc): one record from a streaming
  * pipeline, mapped by its kind's description and landed through the writer
- * with the same semantics as a file load.
+ * with the same semantics as a file load: the same record limits
+ * (record_limits.h), the same conversions, the same reasons for a record
+ * that cannot land.
  */
 #include "postgres.h"
 
@@ -15,6 +17,7 @@
 
 #include "kinds.h"
 #include "recmap.h"
+#include "record_limits.h"
 #include "writer.h"
 
 /* Names the element of ingest_batch(kind, docs[]) an error happened in. */
@@ -63,6 +66,8 @@ land_records(CLRecordKind *kind, ArrayIterator docs, Datum one, bool batch, CLWr
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("%s record is NULL", kind->name)));
 		old = MemoryContextSwitchTo(rec_cxt);
+		/* load()'s record limits, checked before the document is expanded */
+		cl_record_limits_check_jsonb(elem, kind->label);
 		if (!cl_map_jsonb(&st, DatumGetJsonbP(elem)))
 			cl_map_raise(&st);
 		cl_writer_add(w, &st, NULL, -1);

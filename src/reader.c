@@ -15,6 +15,7 @@
 #include "utils/memutils.h"
 
 #include "reader.h"
+#include "record_limits.h"
 
 static void
 frame_release(void *arg)
@@ -135,6 +136,7 @@ cl_reader_open(CLReader *r, const CLFile *f)
 
 	memset(&opts, 0, sizeof(opts));
 	opts.on_read = on_read;
+	cl_record_limits_frame(&opts.max_record_size, &opts.max_depth);
 	cb = palloc(sizeof(MemoryContextCallback));
 	cb->func = frame_release;
 	cb->arg = r;
