@@ -77,25 +77,33 @@ jsonb_deeper_than(JsonbContainer *root, int limit)
  * size first, from the datum's header (a toasted document is not expanded
  * to be refused), then the depth (a scalar root counts as an array of one).
  */
-void
-cl_record_limits_check_jsonb(Datum doc, const char *label)
+char *
+cl_record_limits_jsonb_problem(Datum doc, const char *label)
 {
 	Size		size = toast_raw_datum_size(doc) - VARHDRSZ;
 	Jsonb	   *jb;
+	char	   *problem = NULL;
 
 	if (size > (Size) cl_max_record_size)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s larger than connect_lake.max_record_size (%zu bytes, the limit is %d)",
-						label, size, cl_max_record_size),
-				 errhint("load() applies the same limit to a file's records; a superuser can raise it.")));
+		return psprintf("%s larger than connect_lake.max_record_size (%zu bytes, the limit is %d)",
+						label, size, cl_max_record_size);
 	jb = DatumGetJsonbP(doc);
 	if (jsonb_deeper_than(&jb->root, JB_ROOT_IS_SCALAR(jb) ? cl_max_record_depth + 1 : cl_max_record_depth))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s nested deeper than connect_lake.max_record_depth (%d levels)",
-						label, cl_max_record_depth),
-				 errhint("load() applies the same limit to a file's records; a superuser can raise it.")));
+		problem = psprintf("%s nested deeper than connect_lake.max_record_depth (%d levels)",
+						   label, cl_max_record_depth);
 	if ((Pointer) jb != DatumGetPointer(doc))
 		pfree(jb);
+	return problem;
+}
+
+void
+cl_record_limits_check_jsonb(Datum doc, const char *label)
+{
+	char	   *problem = cl_record_limits_jsonb_problem(doc, label);
+
+	if (problem)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s", problem),
+				 errhint("load() applies the same limit to a file's records; a superuser can raise it.")));
 }

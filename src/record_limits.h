@@ -28,10 +28,12 @@ extern void cl_record_limits_init(void);
 extern void cl_record_limits_frame(size_t *max_record_size, int *max_depth);
 
 /*
- * ERROR unless the jsonb document (a Datum, possibly toasted: its size is
- * read before it is detoasted) keeps the limits; label names the record in
- * the message (e.g. "ctr record").
+ * Why a jsonb document (a Datum, possibly toasted: its size is read before
+ * it is detoasted) breaks the limits, or NULL when it keeps them; label
+ * names the record in the message (e.g. "ctr record").  The _check variant
+ * raises it (ERRCODE_PROGRAM_LIMIT_EXCEEDED).
  */
+extern char *cl_record_limits_jsonb_problem(Datum doc, const char *label);
 extern void cl_record_limits_check_jsonb(Datum doc, const char *label);
 
 #endif							/* CL_RECORD_LIMITS_H */

@@ -233,6 +233,18 @@ is(sql(q{SELECT count(*) FROM connect_lake.load_rejects r WHERE reason ~ '1e2000
 	($rc, $out, $err) = try(qq{SELECT * FROM connect_lake.ingest_batch('case_event', ARRAY[\$j\$} . $canon->encode($cases[4]) . qq{\$j\$, \$j\$$badcase\$j\$]::jsonb[])});
 	like($err, qr/ERROR:  number out of range for column detail_case_fields_complaint_goodwill_amount \(numeric\(12,2\)\)\n(?s:.*)CONTEXT:  .*\n.*element 2 of the records given to ingest_batch\(\)/,
 		'ingest_batch(): the record is rejected with its reason and its element');
+	# on_error 'skip': the bad records to load_rejects, the others land, as load() does
+	my $deep = with_value($cases[5], ['ZzDeep'], ('[' x 70) . (']' x 70));
+	($rc, $out, $err) = try(qq{SELECT inserted, rejected FROM connect_lake.ingest_batch('case_event', ARRAY[\$j\$} . $canon->encode($cases[4])
+		  . qq{\$j\$, \$j\$$badcase\$j\$, NULL, \$j\$$deep\$j\$, \$j\$} . $canon->encode($cases[6]) . qq{\$j\$]::jsonb[], on_error => 'skip')});
+	is($out, '2|3', 'ingest_batch(skip): the two good records land, three are rejected') or diag $err;
+	is(sql(q{SELECT string_agg(line || ' ' || reason || ' ' || (raw IS NOT NULL), ' / ' ORDER BY line) FROM connect_lake.load_rejects WHERE path = 'ingest_batch()'}),
+		'2 number out of range for column detail_case_fields_complaint_goodwill_amount (numeric(12,2)) (Field: detail.case.fields.' . $b . '.) true'
+		  . ' / 3 case_event record is NULL false'
+		  . ' / 4 case event record nested deeper than connect_lake.max_record_depth (64 levels) true',
+		'ingest_batch(skip): each in load_rejects with its element number, reason and raw text');
+	($rc, $out, $err) = try(qq{SELECT * FROM connect_lake.ingest_batch('case_event', ARRAY[\$j\$$badcase\$j\$]::jsonb[], on_error => 'ignore')});
+	like($err, qr/invalid value for option "on_error": "ignore"/, 'ingest_batch(): on_error is stop or skip');
 }
 
 $node->stop;
