@@ -304,7 +304,7 @@ cl_file_list(const char *path)
  * for what was seen when the directory was listed.
  */
 int
-cl_file_open(const CLFile *f)
+cl_file_open(const CLFile *f, bool unchanged)
 {
 	int			fd = OpenTransientFile(f->open_path, O_RDONLY | O_NOFOLLOW | PG_BINARY);
 	struct stat st;
@@ -333,8 +333,9 @@ cl_file_open(const CLFile *f)
 	}
 	if (!S_ISREG(st.st_mode) || st.st_dev != f->dev || st.st_ino != f->ino)
 		changed = "was replaced by another file";
-	else if ((int64) st.st_size != f->size ||
-			 time_t_to_timestamptz(st.st_mtime) + (TimestampTz) (st.st_mtim.tv_nsec / 1000) != f->mtime)
+	else if (unchanged &&
+			 ((int64) st.st_size != f->size ||
+			  time_t_to_timestamptz(st.st_mtime) + (TimestampTz) (st.st_mtim.tv_nsec / 1000) != f->mtime))
 		changed = "changed (size or modification time)";
 	if (changed)
 	{

@@ -168,7 +168,7 @@ static char *
 file_checksum(const CLFile *f, int64 *bytes)
 {
 	const char *path = f->path;
-	int			fd = cl_file_open(f);	/* what was listed, or an ERROR */
+	int			fd = cl_file_open(f, true);	/* what was listed, or an ERROR */
 	char	   *buf;
 	uint64		h = 0;
 	int64		total = 0;

@@ -132,7 +132,7 @@ cl_reader_open(CLReader *r, const CLFile *f)
 	r->errmsg = NULL;
 	memset(&r->rec, 0, sizeof(r->rec));
 
-	r->fd = cl_file_open(f);	/* what was listed, or an ERROR */
+	r->fd = cl_file_open(f, r->st.purpose == CL_MAP_WRITE);	/* what was listed, or an ERROR */
 
 	memset(&opts, 0, sizeof(opts));
 	opts.on_read = on_read;

@@ -97,7 +97,11 @@ typedef struct CLReader
 extern void cl_reader_init(CLReader *r, CLRecordKind *kind, CLMapPurpose purpose,
 						   CLFormat format, CLCompression compression);
 
-/* Open a listed file (ERROR when it cannot be read or is not what was listed: cl_file_open). */
+/*
+ * Open a listed file (ERROR when it cannot be read or is not what was listed:
+ * cl_file_open; reading for the writer, i.e. load(), the size and mtime
+ * listed must hold too, while a foreign table reads a growing file as it is).
+ */
 extern void cl_reader_open(CLReader *r, const CLFile *f);
 
 /* The next row or bad record of the open file; raises on stream errors (truncated gzip, I/O). */
