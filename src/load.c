@@ -282,6 +282,10 @@ statement_error(int sqlerrcode)
 /*
  * An error as one line of text (message, DETAIL, CONTEXT) for the
  * load_manifest row and load()'s result, where a DBA reads why a file failed.
+ * It is read by analysts too, so it quotes no record: the reader's messages
+ * keep the bytes and values in the HINT, left out here, and a constraint
+ * violation's DETAIL, which PostgreSQL fills with the row's values ("Failing
+ * row contains ...", "Key (...)=(...)"), is left out as well.
  */
 static char *
 error_text(ErrorData *e)
@@ -290,7 +294,8 @@ error_text(ErrorData *e)
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, e->message ? e->message : "unknown error");
-	if (e->detail)
+	if (e->detail &&
+		ERRCODE_TO_CATEGORY(e->sqlerrcode) != ERRCODE_TO_CATEGORY(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION))
 		appendStringInfo(&buf, " DETAIL: %s", e->detail);
 	if (e->context)
 		appendStringInfo(&buf, " CONTEXT: %s", e->context);

@@ -220,6 +220,23 @@ is(sql(q{SELECT count(*) FROM connect_lake.load_rejects r WHERE reason ~ '1e2000
 	}
 	is(sql(qq{SELECT count(*) FILTER (WHERE error LIKE '%SECRET%') || ' ' || count(*) FROM connect_lake.load_manifest WHERE path LIKE '$d/stop%'}),
 		'0 4', 'content: no manifest error quotes the file');
+	# what no check foresees (here a DBA's CHECK constraint) fails its file alone, in its
+	# subtransaction; PostgreSQL's DETAIL quoting the row stays out of the manifest
+	my $fl = sub { my ($id, $ident) = @_;
+		qq({"ContactId":"00000000-0000-4000-8000-0000000000$id","ContactFlowId":"f","ContactFlowName":"M","ContactFlowModuleType":"SetQueue","Identifier":"$ident","Timestamp":"2024-05-01T10:00:00.000Z"}\n) };
+	sql(q{ALTER TABLE connect_lake.contact_flow_log ADD CONSTRAINT poison_test CHECK (identifier <> 'SECRET-check')});
+	wr("$d/check/1.json", $fl->('01', 'a'));
+	wr("$d/check/2.json", $fl->('02', 'b') . $fl->('03', 'SECRET-check'));
+	wr("$d/check/3.json", $fl->('04', 'c'));
+	($rc, $out, $err) = try("SELECT files_loaded, files_failed, inserted FROM connect_lake.load('contact_flow_log', '$d/check', 'skip')");
+	is($out, '2|1|2', 'an unforeseen failure fails its file alone, the others load');
+	like($err, qr/violates check constraint "poison_test.*\nDETAIL:  Failing row contains .*SECRET-check/,
+		'... the loading session sees the row in the DETAIL');
+	my $error = sql(qq{SELECT error FROM connect_lake.load_manifest WHERE path = '$d/check/2.json'});
+	like($error, qr/^new row for relation "contact_flow_log_\w+" violates check constraint "poison_test" CONTEXT: /,
+		'... the manifest has the reason');
+	unlike($error, qr/SECRET|Failing row/, '... without the row');
+	sql(q{ALTER TABLE connect_lake.contact_flow_log DROP CONSTRAINT poison_test});
 }
 
 # ---------- ingest() and ingest_batch(): the same records rejected the same way ----------
