@@ -306,7 +306,8 @@ cl_file_list(const char *path)
 int
 cl_file_open(const CLFile *f, bool unchanged)
 {
-	int			fd = OpenTransientFile(f->open_path, O_RDONLY | O_NOFOLLOW | PG_BINARY);
+	/* O_NONBLOCK: a FIFO swapped in must not block the open (it is refused below) */
+	int			fd = OpenTransientFile(f->open_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | PG_BINARY);
 	struct stat st;
 	const char *changed = NULL;
 
@@ -345,5 +346,7 @@ cl_file_open(const CLFile *f, bool unchanged)
 				 errmsg("file \"%s\" %s after it was listed: not read", f->path, changed),
 				 errhint("The next load() reads it again as it is then.")));
 	}
+	/* a regular file ignores O_NONBLOCK; cleared all the same for the readers */
+	(void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return fd;
 }
