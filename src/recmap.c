@@ -528,6 +528,52 @@ cl_value_members(CLMapState *st, const CLValue *obj, CLMemberFn fn, void *arg)
 	}
 }
 
+/*
+ * UTF-8 text (a file's, checked by the framer) in a database of another
+ * encoding: converted without raising, so that a character the database
+ * cannot hold (a euro sign in LATIN1) fails its record, not the statement
+ * (pg_any_to_server() would raise, quoting the bytes).  SQL_ASCII, which has
+ * no conversion, takes the bytes as they are, as pg_any_to_server() does.
+ */
+static bool
+utf8_to_server(const char *s, int len, char **out, int *outlen)
+{
+	static int	proc_encoding = -1;
+	static Oid	proc = InvalidOid;
+	int			encoding = GetDatabaseEncoding();
+	unsigned char *dst;
+	int			converted;
+
+	if (encoding == PG_SQL_ASCII || len == 0)
+	{
+		*out = pg_any_to_server(s, len, PG_UTF8);
+		*outlen = strlen(*out);
+		return true;
+	}
+	if (proc_encoding != encoding)
+	{
+		proc = FindDefaultConversionProc(PG_UTF8, encoding);
+		proc_encoding = encoding;
+	}
+	if (!OidIsValid(proc) || (Size) len * MAX_CONVERSION_GROWTH + 1 > MaxAllocSize)
+	{
+		*out = pg_any_to_server(s, len, PG_UTF8);	/* raises as it always did */
+		*outlen = strlen(*out);
+		return true;
+	}
+	dst = palloc((Size) len * MAX_CONVERSION_GROWTH + 1);
+	converted = pg_do_encoding_conversion_buf(proc, PG_UTF8, encoding, (unsigned char *) s, len,
+											  dst, len * MAX_CONVERSION_GROWTH + 1, true);
+	if (converted < len)
+	{
+		pfree(dst);
+		return false;
+	}
+	*out = (char *) dst;
+	*outlen = strlen((char *) dst);
+	return true;
+}
+
 /* A json-c string as server text: no NUL, server encoding. */
 static bool
 jsonc_text(CLMapState *st, const char *s, int len, char **out, int *outlen)
@@ -538,15 +584,17 @@ jsonc_text(CLMapState *st, const char *s, int len, char **out, int *outlen)
 					"string contains \\u0000, which PostgreSQL text cannot store");
 		return false;
 	}
-	if (GetDatabaseEncoding() != PG_UTF8)
-	{
-		*out = pg_any_to_server(s, len, PG_UTF8);
-		*outlen = strlen(*out);
-	}
-	else
+	if (GetDatabaseEncoding() == PG_UTF8)
 	{
 		*out = (char *) s;
 		*outlen = len;
+	}
+	else if (!utf8_to_server(s, len, out, outlen))
+	{
+		cl_map_fail(st, ERRCODE_UNTRANSLATABLE_CHARACTER,
+					"string has a character the database encoding %s cannot hold",
+					GetDatabaseEncodingName());
+		return false;
 	}
 	return true;
 }

@@ -4,7 +4,8 @@
 # record, in every kind: with on_error 'skip' it goes to load_rejects with
 # its reason and the rest of its file lands; with 'stop' its file fails alone,
 # recorded 'failed' with the reason, and the files after it still load; a
-# later run is not failed by it.  Reasons (load_rejects.reason,
+# later run is not failed by it (nor by a character the database encoding
+# cannot hold).  Reasons (load_rejects.reason,
 # load_manifest.error) never quote the file: only load_rejects.raw does.
 # ingest() and ingest_batch() reject the same records with the same reason.
 use strict;
@@ -237,6 +238,24 @@ is(sql(q{SELECT count(*) FROM connect_lake.load_rejects r WHERE reason ~ '1e2000
 		'... the manifest has the reason');
 	unlike($error, qr/SECRET|Failing row/, '... without the row');
 	sql(q{ALTER TABLE connect_lake.contact_flow_log DROP CONSTRAINT poison_test});
+}
+
+# ---------- a character the database encoding cannot hold ----------
+# In a LATIN1 database a euro sign has no equivalent: its record is rejected,
+# the others land (an accented letter converts).
+{
+	my $d = "$tmp/latin1";
+	my $fl = sub { my ($id, $ident) = @_;
+		qq({"ContactId":"00000000-0000-4000-8000-0000000001$id","ContactFlowId":"f","ContactFlowName":"M","ContactFlowModuleType":"SetQueue","Identifier":"$ident","Timestamp":"2024-05-01T10:00:00.000Z"}\n) };
+	wr("$d/a.json", $fl->('01', 'plain') . $fl->('02', "\xe2\x82\xac 10") . $fl->('03', "caf\xc3\xa9"));
+	sql(q{CREATE DATABASE lat ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0});
+	$node->safe_psql('lat', 'CREATE EXTENSION connect_lake');
+	is($node->safe_psql('lat', qq{SELECT files_failed || ' ' || inserted || ' ' || rejected FROM connect_lake.load('contact_flow_log', '$d', 'skip')}),
+		'0 2 1', 'LATIN1: the record with a euro sign is rejected, the others land');
+	is($node->safe_psql('lat', q{SELECT line || ' ' || reason FROM connect_lake.load_rejects}),
+		'2 string has a character the database encoding LATIN1 cannot hold (Field: Identifier.)', '... with its reason');
+	is($node->safe_psql('lat', q{SELECT identifier = 'caf' || chr(233) FROM connect_lake.contact_flow_log WHERE identifier LIKE 'caf%'}),
+		't', '... and an accented letter lands converted');
 }
 
 # ---------- ingest() and ingest_batch(): the same records rejected the same way ----------
