@@ -605,7 +605,8 @@ store_tagged(CLMapState *st, int attno, const Tagged *t)
 				{
 					cl_map_fail_value(st, v->str, v->len, ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
 									  "case field value out of range for column %s (%s)",
-								NameStr(att->attname), format_type_with_typemod(NUMERICOID, att->atttypmod));
+									  NameStr(att->attname),
+									  format_type_with_typemod(NUMERICOID, att->atttypmod));
 					return true;
 				}
 				st->values[attno] = NumericGetDatum(n);
