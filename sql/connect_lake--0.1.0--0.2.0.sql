@@ -3840,3 +3840,20 @@ GRANT INSERT, UPDATE, DELETE, TRUNCATE ON connect_lake.contact_repeat TO connect
 REVOKE ALL ON FUNCTION connect_lake.contact_repeat_refresh(uuid[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.contact_repeat_refresh(uuid[]) TO connect_lake_loader;
 REVOKE ALL ON FUNCTION connect_lake.repeat_config_changed() FROM PUBLIC;
+-- ==== poison (issue #16): ingest_batch(on_error), load_rejects' comments ====
+-- ingest_batch() takes on_error (stop | skip, as load()) and returns rejected;
+-- a rejected record of a batch goes to load_rejects like a file's.
+DROP FUNCTION connect_lake.ingest_batch(text, jsonb[]);
+CREATE FUNCTION connect_lake.ingest_batch(kind text, docs jsonb[], on_error text DEFAULT 'stop',
+                                    OUT inserted bigint, OUT updated bigint, OUT duplicates bigint,
+                                    OUT values_nulled bigint, OUT rejected bigint)
+  AS 'MODULE_PATHNAME', 'ingest_batch'
+  LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION connect_lake.ingest_batch(text, jsonb[], text) IS
+  'Lands a micro-batch of records of one kind (e.g. one Kinesis batch) in batched statements; returns how many were inserted, updated (newer CTR versions) and duplicates, how many values landed NULL because their column cannot hold them, kept raw beside (a case account that is not an integer), and how many records were rejected. on_error stop: a bad record fails the call; skip: bad records go to load_rejects (path ingest_batch(), line = element number) and the others land (loader role).';
+REVOKE ALL ON FUNCTION connect_lake.ingest_batch(text, jsonb[], text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.ingest_batch(text, jsonb[], text) TO connect_lake_loader;
+COMMENT ON TABLE connect_lake.load_rejects IS 'Records load() and ingest_batch() could not land (on_error skip), with where they were and why, to fix and replay.';
+COMMENT ON COLUMN connect_lake.load_rejects.path IS 'File the record came from; ingest_batch() for a record of a batch given to ingest_batch(on_error => skip).';
+COMMENT ON COLUMN connect_lake.load_rejects.line IS 'Line where the record starts (its first line when it spans several), where the framing has lines (where the problem was noticed, when further on, is in reason); for ingest_batch(), the element''s number in the batch.';
+COMMENT ON COLUMN connect_lake.load_rejects.reason IS 'Why the record was rejected: what and where (field, position), never the record''s content, which only raw holds.';

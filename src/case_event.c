@@ -544,6 +544,8 @@ store_tagged(CLMapState *st, int attno, const Tagged *t)
 		st->nulls[attno] = true;
 		return true;
 	}
+	if (!cl_value_number_ok(st, v))
+		return true;
 	switch (typid)
 	{
 		case INT8OID:
@@ -567,9 +569,9 @@ store_tagged(CLMapState *st, int attno, const Tagged *t)
 
 				if (!parse_bool(s, &b))
 				{
-					cl_map_fail(st, ERRCODE_INVALID_TEXT_REPRESENTATION,
-								"case field value \"%s\" is not a boolean (column %s)", s,
-								NameStr(TupleDescAttr(st->tupdesc, attno)->attname));
+					cl_map_fail_value(st, v->str, v->len, ERRCODE_INVALID_TEXT_REPRESENTATION,
+									  "case field value is not a boolean (column %s)",
+									  NameStr(TupleDescAttr(st->tupdesc, attno)->attname));
 					return true;
 				}
 				st->values[attno] = BoolGetDatum(b);
@@ -582,18 +584,32 @@ store_tagged(CLMapState *st, int attno, const Tagged *t)
 		case NUMERICOID:
 			if (v->kind == CLV_STRING)
 			{
+				Form_pg_attribute att = TupleDescAttr(st->tupdesc, attno);
 				char	   *s = pnstrdup(v->str, v->len);
+				int			len = v->len;
+				Numeric		n;
 
 				if (!decimal_text(s, v->len))
 				{
-					cl_map_fail(st, ERRCODE_INVALID_TEXT_REPRESENTATION,
-								"case field value \"%s\" is not a number (column %s)", s,
-								NameStr(TupleDescAttr(st->tupdesc, attno)->attname));
+					cl_map_fail_value(st, v->str, v->len, ERRCODE_INVALID_TEXT_REPRESENTATION,
+									  "case field value is not a number (column %s)",
+									  NameStr(att->attname));
 					return true;
 				}
-				st->values[attno] = DirectFunctionCall3(numeric_in, CStringGetDatum(s),
-														ObjectIdGetDatum(InvalidOid),
-														Int32GetDatum(TupleDescAttr(st->tupdesc, attno)->atttypmod));
+				/* the spaces decimal_text allows trimmed, then the column's range checked */
+				while (len > 0 && isspace((unsigned char) s[len - 1]))
+					len--;
+				while (len > 0 && isspace((unsigned char) *s))
+					s++, len--;
+				if (!cl_parse_numeric(s, len, att->atttypmod, &n))
+				{
+					cl_map_fail_value(st, v->str, v->len, ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+									  "case field value out of range for column %s (%s)",
+									  NameStr(att->attname),
+									  format_type_with_typemod(NUMERICOID, att->atttypmod));
+					return true;
+				}
+				st->values[attno] = NumericGetDatum(n);
 				st->nulls[attno] = false;
 				return true;
 			}
@@ -605,16 +621,18 @@ store_tagged(CLMapState *st, int attno, const Tagged *t)
 			{
 				char	   *s = value_cstring(v);
 				double		ms = strtod(s, NULL);
-				TimestampTz ts;
+				TimestampTz ts = 0;
 
-				if (!(ms > -1e15 && ms < 1e15))
+				if (ms > -1e15 && ms < 1e15)
+					ts = (TimestampTz) (ms * 1000.0) -
+						((TimestampTz) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY);
+				if (!(ms > -1e15 && ms < 1e15) || !IS_VALID_TIMESTAMP(ts))
 				{
-					cl_map_fail(st, ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
-								"case field value %s is not a time in epoch milliseconds", s);
+					cl_map_fail_value(st, s, strlen(s), ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
+									  "case field value is not a time in epoch milliseconds within the timestamp range (column %s)",
+									  NameStr(TupleDescAttr(st->tupdesc, attno)->attname));
 					return true;
 				}
-				ts = (TimestampTz) (ms * 1000.0) -
-					((TimestampTz) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY);
 				st->values[attno] = TimestampTzGetDatum(ts);
 				st->nulls[attno] = false;
 				return true;

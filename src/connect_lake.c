@@ -10,6 +10,7 @@
 #include "connect_lake.h"
 #include "kinds.h"
 #include "partition.h"
+#include "record_limits.h"
 #include "workdays.h"
 
 PG_MODULE_MAGIC;
@@ -23,6 +24,7 @@ _PG_init(void)
 	cl_workdays_init();
 	cl_case_init();
 	cl_partition_init();
+	cl_record_limits_init();
 }
 
 Oid

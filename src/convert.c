@@ -3,11 +3,15 @@
  *
  * Hand-written scanners rather than the type input functions: they never
  * read the session TimeZone or DateStyle, they do not throw (the mapper
- * reports the failing field with the record's id), and they are fast.
+ * reports the failing field with the record's id, and a loader skipping bad
+ * records rejects only that record), and they are fast.
  */
 #include "postgres.h"
 
+#include "fmgr.h"
+#include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/numeric.h"
 
 #include "convert.h"
 
@@ -197,4 +201,127 @@ cl_parse_int64(const char *s, int len, int64 min, int64 max, int64 *result)
 		return false;
 	*result = neg ? (int64) (0 - v) : (int64) v;
 	return *result >= min && *result <= max;
+}
+
+/*
+ * Where a number's text puts its first significant digit (the power of ten:
+ * 2 for 123.4, -2 for 0.05) and how many digits it has after the point, as
+ * numeric_in counts them (set_var_from_str); false when the text is not a
+ * JSON number or its exponent is beyond what numeric_in accepts.
+ */
+static bool
+number_shape(const char *s, int len, bool *zero, int64 *lead, int64 *dscale)
+{
+	int			p = 0;
+	int64		intdigits = 0;	/* before the point, leading zeros skipped */
+	int64		fracdigits = 0;
+	int64		fraczeros = 0;	/* leading zeros after the point, when the integer part is 0 */
+	int64		exp = 0;
+	bool		nonzero = false;
+	bool		any = false;
+
+	if (p < len && (s[p] == '-' || s[p] == '+'))
+		p++;
+	for (; p < len && s[p] >= '0' && s[p] <= '9'; p++)
+	{
+		any = true;
+		if (s[p] != '0' || nonzero)
+		{
+			nonzero = true;
+			intdigits++;
+		}
+	}
+	if (p < len && s[p] == '.')
+	{
+		for (p++; p < len && s[p] >= '0' && s[p] <= '9'; p++)
+		{
+			any = true;
+			fracdigits++;
+			if (!nonzero && s[p] == '0')
+				fraczeros++;
+			else
+				nonzero = true;
+		}
+	}
+	if (!any)
+		return false;
+	if (p < len && (s[p] == 'e' || s[p] == 'E'))
+	{
+		bool		neg = false;
+		int			edigits = 0;
+
+		p++;
+		if (p < len && (s[p] == '-' || s[p] == '+'))
+			neg = (s[p++] == '-');
+		for (; p < len && s[p] >= '0' && s[p] <= '9'; p++)
+		{
+			edigits++;
+			exp = exp * 10 + (s[p] - '0');
+			if (exp >= PG_INT32_MAX / 2)
+				return false;	/* numeric_in refuses |exponent| >= INT_MAX / 2 */
+		}
+		if (edigits == 0)
+			return false;
+		if (neg)
+			exp = -exp;
+	}
+	if (p != len)
+		return false;
+	*zero = !nonzero;
+	*lead = (intdigits > 0 ? intdigits - 1 : -(fraczeros + 1)) + exp;
+	*dscale = Max(fracdigits - exp, 0);
+	return true;
+}
+
+/* numeric's storage limits (numeric.c): weight in base-10000 digits, display scale */
+#define CL_NUMERIC_MAX_LEAD		((int64) 0x7FFF * 4 + 3)	/* NUMERIC_WEIGHT_MAX */
+#define CL_NUMERIC_MAX_DSCALE	((int64) 0x3FFF)	/* NUMERIC_DSCALE_MAX */
+
+/*
+ * A number's text as numeric under typmod (see convert.h): its shape checked
+ * against numeric's limits, parsed without a typmod, then rounded to the
+ * typmod's scale and compared with 10^(precision - scale) exactly as
+ * apply_typmod() would, so numeric(value, typmod) cannot raise.
+ */
+bool
+cl_parse_numeric(const char *s, int len, int32 typmod, Numeric *result)
+{
+	bool		zero;
+	int64		lead,
+				dscale;
+	char	   *text;
+	Datum		n;
+
+	if (!number_shape(s, len, &zero, &lead, &dscale))
+		return false;
+	if (dscale > CL_NUMERIC_MAX_DSCALE || (!zero && lead > CL_NUMERIC_MAX_LEAD))
+		return false;
+	text = pnstrdup(s, len);
+	n = DirectFunctionCall3(numeric_in, CStringGetDatum(text),
+							ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+	pfree(text);
+	if (typmod >= (int32) VARHDRSZ)
+	{
+		/* as numeric.c's NUMERIC_TYPMOD_PRECISION / _SCALE (PG15 scales may be negative) */
+		int			precision = ((typmod - VARHDRSZ) >> 16) & 0xffff;
+		int			scale = (((typmod - VARHDRSZ) & 0x7ff) ^ 1024) - 1024;
+		int			maxdigits = precision - scale;
+
+		/* rounding at the scale can carry one digit: compare when it might matter */
+		if (!zero && lead >= maxdigits - 1)
+		{
+			Datum		rounded = DirectFunctionCall2(numeric_round, n, Int32GetDatum(scale));
+			Datum		limit = DirectFunctionCall3(numeric_in,
+													CStringGetDatum(psprintf("1e%d", maxdigits)),
+													ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+
+			if (DatumGetInt32(DirectFunctionCall2(numeric_cmp,
+												  DirectFunctionCall1(numeric_abs, rounded),
+												  limit)) >= 0)
+				return false;
+		}
+		n = DirectFunctionCall2(numeric, n, Int32GetDatum(typmod));
+	}
+	*result = DatumGetNumeric(n);
+	return true;
 }

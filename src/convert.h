@@ -7,6 +7,7 @@
 
 #include "postgres.h"
 #include "datatype/timestamp.h"
+#include "utils/numeric.h"
 #include "utils/uuid.h"
 
 /*
@@ -25,5 +26,15 @@ extern bool cl_arn_uuid(const char *arn, int len, pg_uuid_t *result);
 
 /* A JSON number's text as an integer in [min, max]; false when not integral or out of range. */
 extern bool cl_parse_int64(const char *s, int len, int64 min, int64 max, int64 *result);
+
+/*
+ * A JSON number's text (-?digits[.digits][e[+-]digits]) as numeric with a
+ * column's typmod (-1: none), or false, without raising, when numeric_in
+ * would: a value beyond numeric's range (more than 131072 digits before the
+ * point, 16383 after) or one that does not round to the typmod's precision
+ * (QualityScore 100 in numeric(4,2)).  PostgreSQL 15 has no soft input
+ * errors, so the checks come first and numeric_in only sees what it takes.
+ */
+extern bool cl_parse_numeric(const char *s, int len, int32 typmod, Numeric *result);
 
 #endif							/* CL_CONVERT_H */

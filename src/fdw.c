@@ -512,7 +512,7 @@ scan_next(CLFdwScan *s, Datum *values, bool *nulls)
 		{
 			if (s->next_file >= s->files->nfiles)
 				return false;
-			cl_reader_open(&s->reader, s->files->files[s->next_file++].path);
+			cl_reader_open(&s->reader, &s->files->files[s->next_file++]);
 			s->open = true;
 		}
 		rc = cl_reader_next(&s->reader);
@@ -536,7 +536,8 @@ scan_next(CLFdwScan *s, Datum *values, bool *nulls)
 								(unsigned long long) s->reader.err_line,
 								(unsigned long long) s->reader.err_offset,
 								s->reader.path, s->reader.errmsg),
-						 s->reader.errdetail ? errdetail("%s", s->reader.errdetail) : 0));
+						 s->reader.errdetail ? errdetail("%s", s->reader.errdetail) : 0,
+						 s->reader.errvalue ? errhint("%s", s->reader.errvalue) : 0));
 				cl_reader_pop_context(&s->reader);
 			}
 			continue;

@@ -4,6 +4,7 @@
 #include "postgres.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,7 +45,7 @@ cl_check_read_server_files(const char *what)
  * manifest compares to tell an unchanged file.
  */
 static void
-add_file(Walk *w, const char *path, const struct stat *st)
+add_file(Walk *w, const char *path, const char *open_path, const struct stat *st)
 {
 	CLFileList *l = w->list;
 	CLFile	   *f;
@@ -62,6 +63,9 @@ add_file(Walk *w, const char *path, const struct stat *st)
 	f->mtime = time_t_to_timestamptz(st->st_mtime) +
 		(TimestampTz) (st->st_mtim.tv_nsec / 1000);
 	f->gzip_name = len > 3 && strcmp(path + len - 3, ".gz") == 0;
+	f->open_path = open_path ? pstrdup(open_path) : f->path;
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
 	l->total_bytes += f->size;
 }
 
@@ -92,6 +96,7 @@ walk_entry(Walk *w, const char *path, int depth, bool named)
 	if (S_ISLNK(st.st_mode))
 	{
 		char	   *real = realpath(path, NULL);
+		char	   *target;
 
 		if (real == NULL)
 		{
@@ -109,17 +114,26 @@ walk_entry(Walk *w, const char *path, int depth, bool named)
 			free(real);
 			return;
 		}
+		target = pstrdup(real);
 		free(real);
-		if (stat(path, &st) != 0)
+		/* the target as resolved, not the link again: it could be re-pointed since */
+		if (lstat(target, &st) != 0)
 			ereport(ERROR,
 					(errcode_for_file_access(),
-					 errmsg("could not stat file \"%s\": %m", path)));
+					 errmsg("could not stat file \"%s\": %m", target)));
 		if (S_ISDIR(st.st_mode))
 		{
 			ereport(NOTICE,
 					(errmsg("skipping symbolic link \"%s\": links to directories are not followed", path)));
 			return;
 		}
+		if (S_ISREG(st.st_mode))
+			add_file(w, path, target, &st);
+		else if (named)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("\"%s\" is not a regular file or directory", path)));
+		return;
 	}
 	if (S_ISDIR(st.st_mode))
 	{
@@ -130,7 +144,7 @@ walk_entry(Walk *w, const char *path, int depth, bool named)
 		walk_dir(w, path, depth + 1);
 	}
 	else if (S_ISREG(st.st_mode))
-		add_file(w, path, &st);
+		add_file(w, path, NULL, &st);
 	else if (named)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -220,7 +234,17 @@ cl_file_list(const char *path)
 			walk_dir(&w, p, 0);
 		}
 		else if (S_ISREG(st.st_mode))
-			add_file(&w, p, &st);
+		{
+			/* a file named by the user: a link is followed, to the file it names now */
+			char	   *real = realpath(p, NULL);
+
+			if (real == NULL)
+				ereport(ERROR,
+						(errcode_for_file_access(),
+						 errmsg("could not resolve file \"%s\": %m", p)));
+			add_file(&w, p, real, &st);
+			free(real);
+		}
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -272,4 +296,57 @@ cl_file_list(const char *path)
 	if (list->nfiles > 1)
 		qsort(list->files, list->nfiles, sizeof(CLFile), file_cmp);
 	return list;
+}
+
+/*
+ * Open a listed file, refusing one that is no longer what was listed (see
+ * filelist.h): the directory walk's checks hold for what is read, not only
+ * for what was seen when the directory was listed.
+ */
+int
+cl_file_open(const CLFile *f, bool unchanged)
+{
+	/* O_NONBLOCK: a FIFO swapped in must not block the open (it is refused below) */
+	int			fd = OpenTransientFile(f->open_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | PG_BINARY);
+	struct stat st;
+	const char *changed = NULL;
+
+	if (fd < 0)
+	{
+		if (errno == ELOOP)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("file \"%s\" was replaced by a symbolic link after it was listed: not read", f->path),
+					 errhint("The next load() reads it again if it is a regular file then.")));
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\" for reading: %m", f->path)));
+	}
+	if (fstat(fd, &st) != 0)
+	{
+		int			save_errno = errno;
+
+		CloseTransientFile(fd);
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat file \"%s\": %m", f->path)));
+	}
+	if (!S_ISREG(st.st_mode) || st.st_dev != f->dev || st.st_ino != f->ino)
+		changed = "was replaced by another file";
+	else if (unchanged &&
+			 ((int64) st.st_size != f->size ||
+			  time_t_to_timestamptz(st.st_mtime) + (TimestampTz) (st.st_mtim.tv_nsec / 1000) != f->mtime))
+		changed = "changed (size or modification time)";
+	if (changed)
+	{
+		CloseTransientFile(fd);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("file \"%s\" %s after it was listed: not read", f->path, changed),
+				 errhint("The next load() reads it again as it is then.")));
+	}
+	/* a regular file ignores O_NONBLOCK; cleared all the same for the readers */
+	(void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
 }

@@ -17,6 +17,8 @@
 
 #include "postgres.h"
 
+#include <sys/types.h>
+
 #include "datatype/timestamp.h"
 
 typedef struct CLFile
@@ -25,6 +27,10 @@ typedef struct CLFile
 	int64		size;			/* bytes on disk */
 	TimestampTz mtime;			/* modification time */
 	bool		gzip_name;		/* ends in .gz (planner's size estimate only) */
+	/* what the listing saw, which cl_file_open() checks it opens */
+	char	   *open_path;		/* path, or a link's target (real path) when found through one */
+	dev_t		dev;
+	ino_t		ino;
 } CLFile;
 
 typedef struct CLFileList
@@ -40,6 +46,21 @@ typedef struct CLFileList
  * that matches nothing is an empty list); so is a relative path.
  */
 extern CLFileList *cl_file_list(const char *path);
+
+/*
+ * Open a listed file for reading as a transient file (closed at abort), and
+ * only if it is still what the listing saw: the last component is opened
+ * without following a symbolic link (O_NOFOLLOW; a link found by the walk is
+ * opened at its real path, resolved and checked when listed), and fstat()
+ * must show the same device and inode, and with `unchanged` the same size
+ * and mtime (load(), whose manifest records what was listed; a foreign
+ * table reads a file that grows as it is).  A file swapped (for a link to a
+ * file outside the directory, or another file) or changed since it was
+ * listed is refused with an ERROR (ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE)
+ * that load() turns into a WARNING and a 'failed' manifest row, so the next
+ * run reads the file as it then is.
+ */
+extern int	cl_file_open(const CLFile *f, bool unchanged);
 
 /* ERROR unless the current user may read server files (superuser or pg_read_server_files). */
 extern void cl_check_read_server_files(const char *what);

@@ -24,13 +24,13 @@
  *      error the subtransaction rolls back, so nothing of the file lands;
  *   4. record the outcome in the manifest (loaded / failed with the error).
  *
- * on_error 'stop' (default): the first bad record fails its file; the load
- * stops there and returns with a WARNING carrying the error (file, the line
- * and byte offset where the bad record starts, reason; the DETAIL says where
- * the problem was noticed when that is further on).  Files loaded before it
- * stay loaded, the failed file is recorded 'failed' and is tried again by
- * the next call.  It does not raise an ERROR because an ERROR would roll
- * back the whole statement, manifest rows included.
+ * on_error 'stop' (default): the first bad record fails its file alone: a
+ * WARNING carries the error (file, the line and byte offset where the bad
+ * record starts, reason; the DETAIL says where the problem was noticed when
+ * that is further on), the file is recorded 'failed' with the reason and is
+ * tried again by the next call, and the load goes on with the next file.  It
+ * does not raise an ERROR because an ERROR would roll back the whole
+ * statement, manifest rows included.
  *
  * A record the writer refuses (its partition timestamp outside the window
  * the DBA allows, or a month beyond the call's partition budget) is a bad
@@ -43,6 +43,19 @@
  * loaded version of a file; a file that cannot be read at all (missing,
  * unreadable, corrupt gzip) is recorded 'failed' with a WARNING and the load
  * goes on with the next file.
+ *
+ * A record that cannot land is a bad record like malformed JSON: values are
+ * checked against their column before a datum is formed (a number beyond its
+ * numeric(p,s), an integer beyond int4, a time beyond timestamptz's range:
+ * convert.h, recmap.c), since PostgreSQL 15 has no soft input errors; the
+ * file's subtransaction is the safety net for whatever still raises.
+ * Reasons (load_rejects.reason, load_manifest.error) say what and where,
+ * never quoting the file: its bytes are in load_rejects.raw, the loader's to
+ * read, and in the HINT of the WARNING the loading session sees.
+ *
+ * A file is opened only if it is still what the listing saw (cl_file_open:
+ * no symbolic link swapped in, same inode, size and mtime); one that changed
+ * is refused with a WARNING and recorded 'failed', so the next load reads it.
  *
  * Cancellation, deadlocks, serialisation failures and resource exhaustion
  * are not file failures: they abort the statement as usual.
@@ -164,17 +177,14 @@ run(SPIPlanPtr plan, Datum *values, const char *nulls, int expect)
 
 /* A 64-bit checksum of the file's bytes as they lie on disk, in hex. */
 static char *
-file_checksum(const char *path, int64 *bytes)
+file_checksum(const CLFile *f, int64 *bytes)
 {
-	int			fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	const char *path = f->path;
+	int			fd = cl_file_open(f, true);	/* what was listed, or an ERROR */
 	char	   *buf;
 	uint64		h = 0;
 	int64		total = 0;
 
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\" for reading: %m", path)));
 	buf = palloc(1024 * 1024);
 	for (;;)
 	{
@@ -206,7 +216,7 @@ load_one_file(CLReader *r, const CLFile *f, bool skip, LoadPlans *plans, const c
 	int64		disk_bytes;
 	uint64		next_progress = PROGRESS_BYTES;
 
-	res->checksum = file_checksum(f->path, &disk_bytes);
+	res->checksum = file_checksum(f, &disk_bytes);
 	if (same_size && old_checksum && strcmp(old_checksum, res->checksum) == 0)
 	{
 		res->unchanged = true;
@@ -214,7 +224,7 @@ load_one_file(CLReader *r, const CLFile *f, bool skip, LoadPlans *plans, const c
 	}
 
 	w = cl_writer_begin();
-	cl_reader_open(r, f->path);
+	cl_reader_open(r, f);
 	for (;;)
 	{
 		int			rc = cl_reader_next(r);
@@ -294,6 +304,10 @@ statement_error(int sqlerrcode)
 /*
  * An error as one line of text (message, DETAIL, CONTEXT) for the
  * load_manifest row and load()'s result, where a DBA reads why a file failed.
+ * It is read by analysts too, so it quotes no record: the reader's messages
+ * keep the bytes and values in the HINT, left out here, and a constraint
+ * violation's DETAIL, which PostgreSQL fills with the row's values ("Failing
+ * row contains ...", "Key (...)=(...)"), is left out as well.
  */
 static char *
 error_text(ErrorData *e)
@@ -302,7 +316,8 @@ error_text(ErrorData *e)
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, e->message ? e->message : "unknown error");
-	if (e->detail)
+	if (e->detail &&
+		ERRCODE_TO_CATEGORY(e->sqlerrcode) != ERRCODE_TO_CATEGORY(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION))
 		appendStringInfo(&buf, " DETAIL: %s", e->detail);
 	if (e->context)
 		appendStringInfo(&buf, " CONTEXT: %s", e->context);
@@ -486,15 +501,6 @@ load(PG_FUNCTION_ARGS)
 					 edata->detail ? errdetail("%s", edata->detail) : 0,
 					 edata->hint ? errhint("%s", edata->hint) : 0,
 					 edata->context ? errcontext("%s", edata->context) : 0));
-			if (!skip)
-			{
-				ereport(WARNING,
-						(errmsg("connect_lake.load stopped at file %d of %d (on_error 'stop'): files before it stay loaded, it is recorded as failed in connect_lake.load_manifest",
-								i + 1, files->nfiles),
-						 errhint("Fix or remove the file and run load() again, or use on_error 'skip' to land the good records and keep the bad ones in connect_lake.load_rejects.")));
-				FreeErrorData(edata);
-				break;
-			}
 			FreeErrorData(edata);
 			continue;
 		}
@@ -516,6 +522,12 @@ load(PG_FUNCTION_ARGS)
 						psprintf(", %lld values kept raw (not fitting their column)",
 								 (long long) res.counts.values_nulled))));
 	}
+
+	if (t.files_failed > 0 && !skip)
+		ereport(WARNING,
+				(errmsg("connect_lake.load: %lld of %d files not loaded (on_error 'stop'): each is recorded as failed in connect_lake.load_manifest and read again by the next load()",
+						(long long) t.files_failed, files->nfiles),
+				 errhint("Fix or remove them and run load() again, or use on_error 'skip' to land the good records and keep the bad ones in connect_lake.load_rejects.")));
 
 	SPI_finish();
 	MemoryContextSwitchTo(callcxt);

@@ -15,6 +15,7 @@
 #include "utils/memutils.h"
 
 #include "reader.h"
+#include "record_limits.h"
 
 static void
 frame_release(void *arg)
@@ -108,13 +109,15 @@ cl_reader_init(CLReader *r, CLRecordKind *kind, CLMapPurpose purpose,
 }
 
 /*
- * Open path for reading records: a per-file memory context owns the framer
- * (a reset callback closes it, so an error mid-file leaks no zlib or json-c
- * state), and the framer reads through a transient file, closed at abort.
+ * Open a listed file for reading records: a per-file memory context owns the
+ * framer (a reset callback closes it, so an error mid-file leaks no zlib or
+ * json-c state), and the framer reads through a transient file, closed at
+ * abort, opened only if it is still the file listed (cl_file_open).
  */
 void
-cl_reader_open(CLReader *r, const char *path)
+cl_reader_open(CLReader *r, const CLFile *f)
 {
+	const char *path = f->path;
 	MemoryContext old;
 	MemoryContextCallback *cb;
 	CLFrameOptions opts;
@@ -129,14 +132,11 @@ cl_reader_open(CLReader *r, const char *path)
 	r->errmsg = NULL;
 	memset(&r->rec, 0, sizeof(r->rec));
 
-	r->fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
-	if (r->fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\" for reading: %m", path)));
+	r->fd = cl_file_open(f, r->st.purpose == CL_MAP_WRITE);	/* what was listed, or an ERROR */
 
 	memset(&opts, 0, sizeof(opts));
 	opts.on_read = on_read;
+	cl_record_limits_frame(&opts.max_record_size, &opts.max_depth);
 	cb = palloc(sizeof(MemoryContextCallback));
 	cb->func = frame_release;
 	cb->arg = r;
@@ -177,27 +177,18 @@ frame_errcode(CLRecordError e)
 
 /*
  * The DETAIL of a record the framer rejected: where the problem was noticed,
- * when that is not where the record starts (the CONTEXT names the start),
- * and the bytes around it.  NULL when there is nothing to add.
+ * when that is not where the record starts (the CONTEXT names the start).
+ * NULL when there is nothing to add.  The bytes around it are content, kept
+ * apart in r->errvalue (see reader.h).
  */
 static char *
 frame_error_detail(CLReader *r)
 {
-	StringInfoData buf;
-
-	initStringInfo(&buf);
 	if (r->noticed_line != r->err_line || r->noticed_offset != r->err_offset)
-		appendStringInfo(&buf, "The problem was noticed at line %llu, byte offset %llu.",
-						 (unsigned long long) r->noticed_line,
-						 (unsigned long long) r->noticed_offset);
-	if (r->rec.snippet && *r->rec.snippet)
-		appendStringInfo(&buf, "%sNear: %s", buf.len > 0 ? " " : "", r->rec.snippet);
-	if (buf.len == 0)
-	{
-		pfree(buf.data);
-		return NULL;
-	}
-	return buf.data;
+		return psprintf("The problem was noticed at line %llu, byte offset %llu.",
+						(unsigned long long) r->noticed_line,
+						(unsigned long long) r->noticed_offset);
+	return NULL;
 }
 
 /* Column numbers of the loader's own columns in the current row type. */
@@ -241,7 +232,7 @@ cl_reader_next(CLReader *r)
 	CHECK_FOR_INTERRUPTS();
 	MemoryContextReset(r->reccxt);
 	r->have_row = false;
-	r->errmsg = r->errdetail = NULL;
+	r->errmsg = r->errdetail = r->errvalue = NULL;
 	r->err_line = r->err_offset = 0;
 	r->noticed_line = r->noticed_offset = 0;
 
@@ -287,6 +278,8 @@ cl_reader_next(CLReader *r)
 			r->noticed_line = r->rec.error_line ? r->rec.error_line : r->rec.line;
 			r->noticed_offset = r->rec.error_line ? r->rec.error_offset : r->rec.offset;
 			r->errdetail = frame_error_detail(r);
+			if (r->rec.snippet && *r->rec.snippet)
+				r->errvalue = psprintf("Near: %s", r->rec.snippet);
 			result = CL_READ_BAD;
 			break;
 
@@ -298,6 +291,8 @@ cl_reader_next(CLReader *r)
 				r->errmsg = r->st.errmsg;
 				if (r->st.errpath && *r->st.errpath)
 					r->errdetail = psprintf("Field: %s.", r->st.errpath);
+				if (r->st.errvalue)
+					r->errvalue = psprintf("Value: %s.", r->st.errvalue);
 				/* valid JSON: the whole record is the problem, from its start */
 				r->err_line = r->noticed_line = r->rec.line;
 				r->err_offset = r->noticed_offset = r->rec.offset;
@@ -346,22 +341,29 @@ cl_reader_reject_row(CLReader *r)
 
 /*
  * Raise the bad record cl_reader_next returned (on_error 'stop', the FDW
- * after its NOTICEs), with the reader's context; a field error also shows
- * the start of the record, to tell which one without opening the file.
+ * after its NOTICEs), with the reader's context.  The message and DETAIL say
+ * what and where without quoting the file (load() keeps them in
+ * load_manifest.error, which analysts read); the HINT, which only the session
+ * reading the file sees, shows the bytes near the problem, or for a field
+ * error the value and the start of the record, to tell which one without
+ * opening the file.
  */
 void
 cl_reader_raise(CLReader *r)
 {
-	char	   *snippet = NULL;
+	char	   *hint = NULL;
 
 	if (r->rec.raw && r->rec.raw_len > 0 && r->errdetail && strncmp(r->errdetail, "Field:", 6) == 0)
-		snippet = cl_reader_raw_text(r, 80);
+		hint = psprintf("%s%sRecord: %s", r->errvalue ? r->errvalue : "", r->errvalue ? " " : "",
+						cl_reader_raw_text(r, 80));
+	else
+		hint = r->errvalue;
 	cl_reader_push_context(r);
 	ereport(ERROR,
 			(errcode(r->errcode),
 			 errmsg("%s", r->errmsg),
 			 r->errdetail ? errdetail("%s", r->errdetail) : 0,
-			 snippet ? errhint("Record: %s", snippet) : 0));
+			 hint ? errhint("%s", hint) : 0));
 	pg_unreachable();
 }
 

@@ -25,6 +25,7 @@
 
 #include "jsonc.h"
 
+#include "filelist.h"
 #include "framing.h"
 #include "recmap.h"
 
@@ -65,6 +66,13 @@ typedef struct CLReader
 	int			errcode;
 	char	   *errmsg;
 	char	   *errdetail;
+	/*
+	 * errmsg and errdetail never quote the file (they become
+	 * load_rejects.reason and load_manifest.error, which analysts read);
+	 * errvalue is the content ("Near: <bytes>" or "Value: <excerpt>."), for
+	 * the hint of an error only the reading session sees.
+	 */
+	char	   *errvalue;
 	uint64		err_line;
 	uint64		err_offset;
 	uint64		noticed_line;
@@ -89,8 +97,12 @@ typedef struct CLReader
 extern void cl_reader_init(CLReader *r, CLRecordKind *kind, CLMapPurpose purpose,
 						   CLFormat format, CLCompression compression);
 
-/* Open a file (ERROR when it cannot be read). */
-extern void cl_reader_open(CLReader *r, const char *path);
+/*
+ * Open a listed file (ERROR when it cannot be read or is not what was listed:
+ * cl_file_open; reading for the writer, i.e. load(), the size and mtime
+ * listed must hold too, while a foreign table reads a growing file as it is).
+ */
+extern void cl_reader_open(CLReader *r, const CLFile *f);
 
 /* The next row or bad record of the open file; raises on stream errors (truncated gzip, I/O). */
 extern int	cl_reader_next(CLReader *r);

@@ -55,6 +55,8 @@ struct CLKindCache
 	CLNode		root;
 };
 
+static char *snippet(const char *s, int len);
+
 /* ---------- compiling a kind ---------- */
 
 /*
@@ -295,9 +297,6 @@ cl_map_fail(CLMapState *st, int errcode, const char *fmt,...)
 
 	if (st->failed)
 		return;
-	st->failed = true;
-	st->errcode = errcode;
-	st->errpath = map_path(st);
 	initStringInfo(&buf);
 	for (;;)
 	{
@@ -310,7 +309,42 @@ cl_map_fail(CLMapState *st, int errcode, const char *fmt,...)
 			break;
 		enlargeStringInfo(&buf, needed);
 	}
+	st->failed = true;
+	st->errcode = errcode;
+	st->errpath = map_path(st);
 	st->errmsg = buf.data;
+	st->errvalue = NULL;
+}
+
+/*
+ * cl_map_fail() for a value that does not convert: the message says what is
+ * wrong without the value, which is kept apart (st->errvalue, an excerpt)
+ * for the caller's own error, because the message becomes
+ * load_rejects.reason, which analysts read, and a file's bytes are the
+ * loader's only.
+ */
+void
+cl_map_fail_value(CLMapState *st, const char *value, int len, int errcode, const char *fmt,...)
+{
+	va_list		ap;
+	StringInfoData buf;
+
+	if (st->failed)
+		return;
+	initStringInfo(&buf);
+	for (;;)
+	{
+		int			needed;
+
+		va_start(ap, fmt);
+		needed = appendStringInfoVA(&buf, fmt, ap);
+		va_end(ap);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&buf, needed);
+	}
+	cl_map_fail(st, errcode, "%s", buf.data);
+	st->errvalue = snippet(value, len);
 }
 
 /*
@@ -344,7 +378,9 @@ cl_map_raise(CLMapState *st)
 	ereport(ERROR,
 			(errcode(st->errcode),
 			 errmsg("%s", st->errmsg),
-			 *st->errpath ? errdetail("Field: %s.", st->errpath) : 0,
+			 *st->errpath && st->errvalue ? errdetail("Field: %s. Value: %s.", st->errpath, st->errvalue)
+			 : *st->errpath ? errdetail("Field: %s.", st->errpath)
+			 : st->errvalue ? errdetail("Value: %s.", st->errvalue) : 0,
 			 errcontext("%s", cl_map_record_name(st))));
 }
 
@@ -492,6 +528,52 @@ cl_value_members(CLMapState *st, const CLValue *obj, CLMemberFn fn, void *arg)
 	}
 }
 
+/*
+ * UTF-8 text (a file's, checked by the framer) in a database of another
+ * encoding: converted without raising, so that a character the database
+ * cannot hold (a euro sign in LATIN1) fails its record, not the statement
+ * (pg_any_to_server() would raise, quoting the bytes).  SQL_ASCII, which has
+ * no conversion, takes the bytes as they are, as pg_any_to_server() does.
+ */
+static bool
+utf8_to_server(const char *s, int len, char **out, int *outlen)
+{
+	static int	proc_encoding = -1;
+	static Oid	proc = InvalidOid;
+	int			encoding = GetDatabaseEncoding();
+	unsigned char *dst;
+	int			converted;
+
+	if (encoding == PG_SQL_ASCII || len == 0)
+	{
+		*out = pg_any_to_server(s, len, PG_UTF8);
+		*outlen = strlen(*out);
+		return true;
+	}
+	if (proc_encoding != encoding)
+	{
+		proc = FindDefaultConversionProc(PG_UTF8, encoding);
+		proc_encoding = encoding;
+	}
+	if (!OidIsValid(proc) || (Size) len * MAX_CONVERSION_GROWTH + 1 > MaxAllocSize)
+	{
+		*out = pg_any_to_server(s, len, PG_UTF8);	/* raises as it always did */
+		*outlen = strlen(*out);
+		return true;
+	}
+	dst = palloc((Size) len * MAX_CONVERSION_GROWTH + 1);
+	converted = pg_do_encoding_conversion_buf(proc, PG_UTF8, encoding, (unsigned char *) s, len,
+											  dst, len * MAX_CONVERSION_GROWTH + 1, true);
+	if (converted < len)
+	{
+		pfree(dst);
+		return false;
+	}
+	*out = (char *) dst;
+	*outlen = strlen((char *) dst);
+	return true;
+}
+
 /* A json-c string as server text: no NUL, server encoding. */
 static bool
 jsonc_text(CLMapState *st, const char *s, int len, char **out, int *outlen)
@@ -502,34 +584,81 @@ jsonc_text(CLMapState *st, const char *s, int len, char **out, int *outlen)
 					"string contains \\u0000, which PostgreSQL text cannot store");
 		return false;
 	}
-	if (GetDatabaseEncoding() != PG_UTF8)
-	{
-		*out = pg_any_to_server(s, len, PG_UTF8);
-		*outlen = strlen(*out);
-	}
-	else
+	if (GetDatabaseEncoding() == PG_UTF8)
 	{
 		*out = (char *) s;
 		*outlen = len;
+	}
+	else if (!utf8_to_server(s, len, out, outlen))
+	{
+		cl_map_fail(st, ERRCODE_UNTRANSLATABLE_CHARACTER,
+					"string has a character the database encoding %s cannot hold",
+					GetDatabaseEncodingName());
+		return false;
 	}
 	return true;
 }
 
 /*
- * A JSON number as numeric with the column's typmod: a jsonb numeric is used
- * as it is when no typmod applies, else the number's text goes through
- * numeric_in, which applies the typmod exactly as a cast would.
+ * A json-c integer beyond 64 bits: json-c 0.16 saturates it to the int64
+ * minimum or the uint64 maximum, keeping no text, so its true value is lost;
+ * the record is rejected rather than landing a number it does not hold.
  */
-static Numeric
-number_numeric(CLMapState *st, const CLValue *v, int32 typmod)
+static bool
+jsonc_int_saturated(struct json_object *o)
 {
+	return json_object_get_type(o) == json_type_int &&
+		(json_object_get_int64(o) == PG_INT64_MIN || json_object_get_uint64(o) == PG_UINT64_MAX);
+}
+
+/*
+ * Whether a number value can be read at all (see jsonc_int_saturated); fails
+ * the record when not.  Hooks converting numbers themselves call it first.
+ */
+bool
+cl_value_number_ok(CLMapState *st, const CLValue *v)
+{
+	if (v->kind == CLV_NUMBER && v->jc && jsonc_int_saturated(v->jc))
+	{
+		cl_map_fail(st, ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+					"integer beyond the 64-bit range, which the JSON parser cannot keep");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A JSON number as numeric with the column's typmod (-1: none): a jsonb
+ * numeric is used as it is when no typmod applies, else the number's text is
+ * checked and converted by cl_parse_numeric (convert.h), so a value the
+ * column cannot hold (QualityScore 100 in numeric(4,2), 1e200000 anywhere)
+ * fails the record instead of raising.  The message names the column's type,
+ * never the value (load_rejects.reason quotes no record content).
+ */
+static bool
+number_numeric(CLMapState *st, const CLValue *v, int32 typmod, const char *column, Numeric *out)
+{
+	const char *text;
+
 	if (!v->jc && typmod < 0)
-		return v->jbv.val.numeric;
-	return DatumGetNumeric(DirectFunctionCall3(numeric_in,
-											   CStringGetDatum(v->jc ? json_object_get_string(v->jc)
-															   : DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->jbv.val.numeric)))),
-											   ObjectIdGetDatum(InvalidOid),
-											   Int32GetDatum(typmod)));
+	{
+		*out = v->jbv.val.numeric;
+		return true;
+	}
+	if (!cl_value_number_ok(st, v))
+		return false;
+	text = v->jc ? json_object_get_string(v->jc)
+		: DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->jbv.val.numeric)));
+	if (cl_parse_numeric(text, strlen(text), typmod, out))
+		return true;
+	if (typmod >= 0)
+		cl_map_fail_value(st, text, strlen(text), ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+						  "number out of range for column %s (%s)", column,
+						  format_type_with_typemod(NUMERICOID, typmod));
+	else
+		cl_map_fail_value(st, text, strlen(text), ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+						  "number beyond the range of numeric");
+	return false;
 }
 
 /*
@@ -547,11 +676,16 @@ jsonc_scalar(CLMapState *st, struct json_object *o, JsonbValue *v)
 			break;
 		case json_type_int:
 		case json_type_double:
-			v->type = jbvNumeric;
-			v->val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
-																 CStringGetDatum(json_object_get_string(o)),
-																 ObjectIdGetDatum(InvalidOid),
-																 Int32GetDatum(-1)));
+			{
+				CLValue		cv;
+
+				memset(&cv, 0, sizeof(cv));
+				cv.kind = CLV_NUMBER;
+				cv.jc = o;
+				v->type = jbvNumeric;
+				if (!number_numeric(st, &cv, -1, NULL, &v->val.numeric))
+					v->type = jbvNull;	/* the record failed: a placeholder */
+			}
 			break;
 		case json_type_string:
 			v->type = jbvString;
@@ -742,6 +876,8 @@ cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLVal
 
 	if (v->kind == CLV_NULL || attno < 0)
 		return;
+	if (!cl_value_number_ok(st, v))
+		return;
 
 	switch (type)
 	{
@@ -783,8 +919,7 @@ cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLVal
 				}
 				else if (!cl_parse_uuid(v->str, v->len, u))
 				{
-					cl_map_fail(st, ERRCODE_INVALID_TEXT_REPRESENTATION,
-								"invalid UUID %s", snippet(v->str, v->len));
+					cl_map_fail_value(st, v->str, v->len, ERRCODE_INVALID_TEXT_REPRESENTATION, "invalid UUID");
 					return;
 				}
 				st->values[attno] = UUIDPGetDatum(u);
@@ -803,8 +938,7 @@ cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLVal
 				}
 				if (!cl_parse_timestamptz(v->str, v->len, &ts))
 				{
-					cl_map_fail(st, ERRCODE_INVALID_DATETIME_FORMAT,
-								"invalid timestamp %s", snippet(v->str, v->len));
+					cl_map_fail_value(st, v->str, v->len, ERRCODE_INVALID_DATETIME_FORMAT, "invalid timestamp");
 					return;
 				}
 				if ((flags & CLF_PLACEHOLDER) && ts == PLACEHOLDER_TS)
@@ -826,8 +960,9 @@ cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLVal
 								type == CLF_INT4 ? PG_INT32_MIN : PG_INT64_MIN,
 								type == CLF_INT4 ? PG_INT32_MAX : PG_INT64_MAX, &i64))
 			{
-				cl_map_fail(st, ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
-							"number %s is not an integer in range", snippet(s, len));
+				cl_map_fail_value(st, s, len, ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+								  "number is not an integer in the range of %s",
+								  type == CLF_INT4 ? "integer" : "bigint");
 				return;
 			}
 			st->values[attno] = (type == CLF_INT4) ? Int32GetDatum((int32) i64) : Int64GetDatum(i64);
@@ -840,7 +975,14 @@ cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLVal
 							"%s where a number belongs", kind_name(v->kind));
 				return;
 			}
-			st->values[attno] = NumericGetDatum(number_numeric(st, v, TupleDescAttr(st->tupdesc, attno)->atttypmod));
+			{
+				Numeric		n;
+
+				if (!number_numeric(st, v, TupleDescAttr(st->tupdesc, attno)->atttypmod,
+									NameStr(TupleDescAttr(st->tupdesc, attno)->attname), &n))
+					return;
+				st->values[attno] = NumericGetDatum(n);
+			}
 			break;
 
 		case CLF_BOOL:
@@ -1055,7 +1197,7 @@ map_record(CLMapState *st, const CLValue *root)
 	st->extra_open = -1;
 	st->kept_whole = 0;
 	st->failed = false;
-	st->errmsg = st->errpath = NULL;
+	st->errmsg = st->errpath = st->errvalue = NULL;
 	st->values_nulled = 0;
 
 	if (root->kind != CLV_OBJECT)

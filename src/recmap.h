@@ -206,11 +206,16 @@ struct CLMapState
 	int			extra_open;		/* path levels opened in `extra`; -1 = not started */
 	int			kept_whole;		/* > 0 inside a value some column keeps as jsonb */
 
-	/* first conversion error */
+	/*
+	 * first conversion error: errmsg and errpath never quote the record
+	 * (errmsg is load_rejects.reason, which analysts read); errvalue, when
+	 * set, is an excerpt of the offending value for the caller's own error
+	 */
 	bool		failed;
 	int			errcode;
 	char	   *errpath;
 	char	   *errmsg;
+	char	   *errvalue;
 
 	/*
 	 * Values of the record that did not fit their column and were kept raw
@@ -252,8 +257,15 @@ extern void cl_map_raise(CLMapState *st) pg_attribute_noreturn();
  */
 extern char *cl_map_record_name(CLMapState *st);
 
-/* For hooks and converters: remember an error (the first one wins). */
+/*
+ * For hooks and converters: remember an error (the first one wins).  The
+ * message must not quote the record (it becomes load_rejects.reason, which
+ * analysts read): cl_map_fail_value() keeps the offending value apart, for
+ * the DETAIL of a parse function's error and the HINT of the loader's.
+ */
 extern void cl_map_fail(CLMapState *st, int errcode, const char *fmt,...) pg_attribute_printf(3, 4);
+extern void cl_map_fail_value(CLMapState *st, const char *value, int len, int errcode,
+							  const char *fmt,...) pg_attribute_printf(5, 6);
 
 /* For hooks: the attribute number (0-based) of a column, -1 if none. */
 extern int	cl_map_column(CLMapState *st, const char *column);
@@ -263,6 +275,12 @@ extern int	cl_tupdesc_column(TupleDesc tupdesc, const char *column);
 typedef void (*CLMemberFn) (CLMapState *st, const char *key, int keylen, const CLValue *value, void *arg);
 extern void cl_value_members(CLMapState *st, const CLValue *obj, CLMemberFn fn, void *arg);
 extern Datum cl_value_jsonb(CLMapState *st, const CLValue *value);
+
+/*
+ * For hooks converting a number themselves: false (and the record failed)
+ * when its value was lost in parsing (a json-c integer beyond 64 bits).
+ */
+extern bool cl_value_number_ok(CLMapState *st, const CLValue *v);
 
 /* For hooks: convert a value as a field of the given type into column attno. */
 extern void cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLValue *value);

@@ -417,10 +417,10 @@ CREATE FUNCTION connect_lake.ingest(kind text, doc jsonb) RETURNS text
 COMMENT ON FUNCTION connect_lake.ingest(text, jsonb) IS
   'Lands one record of a kind (ctr, ...) from a streaming pipeline: parsed as its kind''s parser does and written like load() (CTRs: the latest version wins). Returns inserted, updated or duplicate (loader role).';
 
-CREATE FUNCTION connect_lake.ingest_batch(kind text, docs jsonb[],
+CREATE FUNCTION connect_lake.ingest_batch(kind text, docs jsonb[], on_error text DEFAULT 'stop',
                                     OUT inserted bigint, OUT updated bigint, OUT duplicates bigint,
-                                    OUT values_nulled bigint)
+                                    OUT values_nulled bigint, OUT rejected bigint)
   AS 'MODULE_PATHNAME', 'ingest_batch'
   LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION connect_lake.ingest_batch(text, jsonb[]) IS
-  'Lands a micro-batch of records of one kind (e.g. one Kinesis batch) in batched statements; returns how many were inserted, updated (newer CTR versions) and duplicates, and how many values landed NULL because their column cannot hold them, kept raw beside (a case account that is not an integer). A bad record fails the call (loader role).';
+COMMENT ON FUNCTION connect_lake.ingest_batch(text, jsonb[], text) IS
+  'Lands a micro-batch of records of one kind (e.g. one Kinesis batch) in batched statements; returns how many were inserted, updated (newer CTR versions) and duplicates, how many values landed NULL because their column cannot hold them, kept raw beside (a case account that is not an integer), and how many records were rejected. on_error stop: a bad record fails the call; skip: bad records go to load_rejects (path ingest_batch(), line = element number) and the others land (loader role).';

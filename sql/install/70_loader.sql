@@ -42,13 +42,13 @@ CREATE TABLE connect_lake.load_rejects (
   rejected_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX load_rejects_path_idx ON connect_lake.load_rejects (kind, path);
-COMMENT ON TABLE connect_lake.load_rejects IS 'Records load() could not land (on_error skip), with where they were and why, to fix and replay.';
+COMMENT ON TABLE connect_lake.load_rejects IS 'Records load() and ingest_batch() could not land (on_error skip), with where they were and why, to fix and replay.';
 COMMENT ON COLUMN connect_lake.load_rejects.reject_id IS 'Identifier of the reject.';
 COMMENT ON COLUMN connect_lake.load_rejects.kind IS 'Record kind the file was loaded as.';
-COMMENT ON COLUMN connect_lake.load_rejects.path IS 'File the record came from.';
+COMMENT ON COLUMN connect_lake.load_rejects.path IS 'File the record came from; ingest_batch() for a record of a batch given to ingest_batch(on_error => skip).';
 COMMENT ON COLUMN connect_lake.load_rejects.byte_offset IS 'Byte offset where the record starts in the decompressed stream (where the problem was noticed, when further on, is in reason).';
-COMMENT ON COLUMN connect_lake.load_rejects.line IS 'Line where the record starts (its first line when it spans several), where the framing has lines (where the problem was noticed, when further on, is in reason).';
-COMMENT ON COLUMN connect_lake.load_rejects.reason IS 'Why the record was rejected.';
+COMMENT ON COLUMN connect_lake.load_rejects.line IS 'Line where the record starts (its first line when it spans several), where the framing has lines (where the problem was noticed, when further on, is in reason); for ingest_batch(), the element''s number in the batch.';
+COMMENT ON COLUMN connect_lake.load_rejects.reason IS 'Why the record was rejected: what and where (field, position), never the record''s content, which only raw holds.';
 COMMENT ON COLUMN connect_lake.load_rejects.raw IS 'The record''s raw text (invalid bytes escaped).';
 COMMENT ON COLUMN connect_lake.load_rejects.rejected_at IS 'When the record was rejected.';
 

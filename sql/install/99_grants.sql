@@ -27,8 +27,8 @@ GRANT EXECUTE ON FUNCTION connect_lake.ensure_partitions(regclass, timestamptz, 
 
 REVOKE ALL ON FUNCTION connect_lake.ingest(text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.ingest(text, jsonb) TO connect_lake_loader;
-REVOKE ALL ON FUNCTION connect_lake.ingest_batch(text, jsonb[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION connect_lake.ingest_batch(text, jsonb[]) TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.ingest_batch(text, jsonb[], text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.ingest_batch(text, jsonb[], text) TO connect_lake_loader;
 
 -- Reading server files: the loader role runs these, and also needs
 -- pg_read_server_files (the functions check it and say so).
