@@ -278,7 +278,7 @@ cl_partition_refusal(CLPartitionVerdict v, const char *table, const char *column
 	switch (v)
 	{
 		case CL_PART_TOO_EARLY:
-			return psprintf("%s lies before %d-01-01, the start of the lake's time window (connect_lake.partition_min_year)",
+			return psprintf("%s lies before the year %d, the start of the lake's time window (connect_lake.partition_min_year)",
 							column, partition_min_year);
 		case CL_PART_TOO_LATE:
 			return psprintf("%s lies more than %d years ahead, the end of the lake's time window (connect_lake.partition_years_ahead)",
