@@ -29,4 +29,11 @@ extern Oid	cl_schema_oid(void);
 /* Oid of a relation in the extension's schema, by name; errors when missing. */
 extern Oid	cl_relation_oid(const char *relname);
 
+/*
+ * The relation holding this node's rows of a table of the extension's
+ * schema: on Citus, the local placement of a reference table (citus.c);
+ * else the table itself.
+ */
+extern Oid	cl_placement_oid(const char *relname);
+
 #endif							/* CONNECT_LAKE_H */

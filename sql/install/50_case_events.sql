@@ -546,10 +546,21 @@ BEGIN
   -- since, the partitions' keys for a list of cases.
   EXECUTE format($q$
   WITH latest AS (
-    SELECT DISTINCT ON (e.detail_case_caseid) e
+    SELECT DISTINCT ON (e.detail_case_caseid) e.detail_case_caseid AS cid, e
       FROM connect_lake.case_events e
      WHERE %s
      ORDER BY e.detail_case_caseid, e.detail_approximatechangetime DESC, e.event_id DESC
+  ), fields AS (
+    -- For a case whose latest event is a CASE.DELETED that carries no
+    -- fields: its latest event that has them.  A join on the case id rather
+    -- than a LATERAL subquery, which Citus cannot run on distributed tables.
+    SELECT DISTINCT ON (f.detail_case_caseid) f.detail_case_caseid AS cid, f
+      FROM connect_lake.case_events f
+     WHERE f.detail_case_createddatetime IS NOT NULL
+       AND f.detail_case_caseid IN (SELECT l.cid FROM latest l
+                                     WHERE (l.e).detail_event_type = 'CASE.DELETED'
+                                       AND (l.e).detail_case_createddatetime IS NULL)
+     ORDER BY f.detail_case_caseid, f.detail_approximatechangetime DESC, f.event_id DESC
   ), merged AS (
     -- A CASE.DELETED event that carries no fields keeps the fields of the
     -- case's latest event that has them: only its event columns change.
@@ -564,11 +575,7 @@ BEGIN
                        'source_file', (l.e).source_file, 'source_offset', (l.e).source_offset,
                        'meta_enriched_landed_date', (l.e).meta_enriched_landed_date)) END AS r
       FROM latest l
-      LEFT JOIN LATERAL (
-        SELECT f FROM connect_lake.case_events f
-         WHERE (l.e).detail_event_type = 'CASE.DELETED' AND (l.e).detail_case_createddatetime IS NULL
-           AND f.detail_case_caseid = (l.e).detail_case_caseid AND f.detail_case_createddatetime IS NOT NULL
-         ORDER BY f.detail_approximatechangetime DESC, f.event_id DESC LIMIT 1) p ON true
+      LEFT JOIN fields p ON p.cid = l.cid
   ), up AS (
     INSERT INTO connect_lake.case_state AS s
     SELECT (m.r).* FROM merged m
