@@ -36,4 +36,20 @@ extern Oid	cl_relation_oid(const char *relname);
  */
 extern Oid	cl_placement_oid(const char *relname);
 
+/* Whether the lake's tables are distributed on Citus (citus.c). */
+extern bool cl_lake_distributed(void);
+
+/*
+ * The writers' identity: on a distributed lake, load() and ingest() write
+ * as the owner of the lake's tables (citus.c says why); else unchanged.
+ */
+typedef struct CLWriterIdentity
+{
+	Oid			userid;
+	int			sec_context;
+	bool		switched;
+} CLWriterIdentity;
+extern void cl_writer_identity_begin(CLWriterIdentity *saved);
+extern void cl_writer_identity_end(CLWriterIdentity *saved);
+
 #endif							/* CONNECT_LAKE_H */

@@ -13,6 +13,7 @@
 #include "utils/memutils.h"
 #include "utils/jsonb.h"
 
+#include "connect_lake.h"
 #include "kinds.h"
 #include "recmap.h"
 #include "writer.h"
@@ -42,7 +43,9 @@ land_records(CLRecordKind *kind, ArrayIterator docs, Datum one, bool batch, CLWr
 	int			i = 0;
 	MemoryContext rec_cxt;
 	ErrorContextCallback errcb;
+	CLWriterIdentity identity;
 
+	cl_writer_identity_begin(&identity);
 	cl_map_init(&st, kind, CL_MAP_WRITE);
 	w = cl_writer_begin();
 	rec_cxt = AllocSetContextCreate(CurrentMemoryContext, "connect_lake ingest record",
@@ -72,6 +75,7 @@ land_records(CLRecordKind *kind, ArrayIterator docs, Datum one, bool batch, CLWr
 	if (batch)
 		error_context_stack = errcb.previous;
 	cl_writer_finish(w, counts);
+	cl_writer_identity_end(&identity);
 }
 
 PG_FUNCTION_INFO_V1(ingest);
