@@ -20,26 +20,29 @@
 -- Partitions that create_partition() makes later are distributed by Citus
 -- with their parent.
 --
--- The case range functions (case_backlog, case_volume_daily ...) are plain
--- SQL, which PostgreSQL inlines into the caller's query; Citus cannot plan
--- an inlined function over distributed tables, so distribute() gives each
+-- The case range functions (case_backlog, case_volume_daily ...) and the
+-- metrics' queue_metrics() and agent_metrics() (which name the reference
+-- tables queue_dim and agent_dim) are plain SQL, which PostgreSQL inlines
+-- into the caller's query; Citus cannot plan an inlined function over its
+-- tables, so distribute() gives each
 -- the same query as PL/pgSQL (RETURN QUERY, planned with its arguments as
--- values) and undistribute() gives the SQL back: a plain lake keeps its
--- inlined functions.
+-- values); citus_swap_functions(false) gives the SQL back.  A plain lake
+-- keeps its inlined functions.
 
 -- The functions distribute() turns into PL/pgSQL, and how: the SQL body as
--- it is, between a fixed head and tail (so that undistribute() can take it
--- out again).
+-- it is, between a fixed head and tail (so that it can be taken out again).
 CREATE FUNCTION connect_lake.citus_range_functions() RETURNS regprocedure[]
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
   AS $fn$
     SELECT ARRAY['connect_lake.case_backlog(timestamptz)', 'connect_lake.case_volume_daily(date, date)',
                  'connect_lake.open_case_backlog(date, date)', 'connect_lake.complaints_daily(date, date)',
                  'connect_lake.complaints_by_subject(date, date)', 'connect_lake.cases_by_category(date, date)',
-                 'connect_lake.overdue_cases(date, date)']::regprocedure[]
+                 'connect_lake.overdue_cases(date, date)',
+                 'connect_lake.queue_metrics(text, timestamptz, timestamptz, text, integer, text)',
+                 'connect_lake.agent_metrics(text, timestamptz, timestamptz, text)']::regprocedure[]
   $fn$;
 COMMENT ON FUNCTION connect_lake.citus_range_functions() IS
-  'The SQL functions over distributed tables that distribute() turns into PL/pgSQL with the same query (Citus cannot plan them inlined) and undistribute() turns back.';
+  'The SQL functions over distributed or reference tables that distribute() turns into PL/pgSQL with the same query (Citus cannot plan them inlined).';
 
 -- Whether the lake is distributed: ctr_events is in Citus's metadata.
 CREATE FUNCTION connect_lake.is_distributed() RETURNS boolean
@@ -93,7 +96,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.citus_swap_functions(boolean) IS
-  'Gives the functions of citus_range_functions() their query as PL/pgSQL (true, for Citus) or as inlinable SQL (false); used by distribute() and undistribute().';
+  'Gives the functions of citus_range_functions() their query as PL/pgSQL (true, for Citus; distribute() does) or back as the inlinable SQL they had (false).';
 
 CREATE FUNCTION connect_lake.distribute()
 RETURNS TABLE (table_name regclass, method text, distribution_column name, colocated_with regclass)
@@ -116,7 +119,7 @@ BEGIN
   IF connect_lake.is_distributed() THEN
     RAISE EXCEPTION 'the lake is already distributed'
       USING ERRCODE = 'object_not_in_prerequisite_state',
-            HINT = 'SELECT logicalrelid, partmethod FROM pg_dist_partition lists the distributed tables; undistribute() reverses distribute().';
+            HINT = 'SELECT logicalrelid, partmethod FROM pg_dist_partition lists the distributed tables.';
   END IF;
 
   -- One transaction: DDL on reference tables after the distributed ones
@@ -180,49 +183,27 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.distribute() IS
   'On a Citus coordinator: distributes the lake in place (fact tables by contact id or case id, colocated; agent_events by agent; dimensions, configuration and the load manifest as reference tables) and gives the case range functions their PL/pgSQL form; returns each table and how it is distributed.';
 
+-- Taking a lake off Citus.  Citus's undistribute_table() refuses tables
+-- that belong to an extension, and every table of the lake does: on a
+-- distributed lake undistribute() says so and changes nothing.
 CREATE FUNCTION connect_lake.undistribute()
 RETURNS TABLE (table_name regclass, method text)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-DECLARE
-  r record;
 BEGIN
   IF NOT connect_lake.is_distributed() THEN
     RAISE NOTICE 'the lake is not distributed: nothing to do';
     RETURN;
   END IF;
-  IF NOT (SELECT c FROM pg_catalog.citus_is_coordinator() c) THEN
-    RAISE EXCEPTION 'connect_lake.undistribute() must run on the Citus coordinator'
-      USING ERRCODE = 'object_not_in_prerequisite_state';
-  END IF;
-  PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
-  PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
-  PERFORM connect_lake.citus_swap_functions(false);
-  ALTER TABLE connect_lake.calendar DISABLE TRIGGER calendar_guard;
-  ALTER TABLE connect_lake.calendar DISABLE TRIGGER calendar_guard_truncate;
-  ALTER TABLE connect_lake.holiday DISABLE TRIGGER holiday_guard;
-  ALTER TABLE connect_lake.holiday DISABLE TRIGGER holiday_guard_truncate;
-  ALTER TABLE connect_lake.holiday DROP CONSTRAINT holiday_calendar_fkey;
-  FOR r IN SELECT p.logicalrelid AS t, p.partmethod AS m FROM pg_catalog.pg_dist_partition p
-            JOIN pg_class c ON c.oid = p.logicalrelid
-           WHERE c.relnamespace = 'connect_lake'::regnamespace AND NOT c.relispartition
-           ORDER BY p.partmethod, c.relname
-  LOOP
-    PERFORM undistribute_table(r.t, cascade_via_foreign_keys => false);
-    table_name := r.t; method := CASE WHEN r.m = 'n' THEN 'reference' ELSE 'distributed' END;
-    RETURN NEXT;
-  END LOOP;
-  ALTER TABLE connect_lake.holiday ADD CONSTRAINT holiday_calendar_fkey
-    FOREIGN KEY (calendar) REFERENCES connect_lake.calendar (name) ON UPDATE CASCADE ON DELETE CASCADE;
-  ALTER TABLE connect_lake.calendar ENABLE TRIGGER calendar_guard;
-  ALTER TABLE connect_lake.calendar ENABLE TRIGGER calendar_guard_truncate;
-  ALTER TABLE connect_lake.holiday ENABLE TRIGGER holiday_guard;
-  ALTER TABLE connect_lake.holiday ENABLE TRIGGER holiday_guard_truncate;
+  RAISE EXCEPTION 'connect_lake.undistribute() cannot make a distributed lake local again'
+    USING ERRCODE = 'feature_not_supported',
+          DETAIL = 'Citus''s undistribute_table() refuses tables that belong to an extension, and the lake''s tables belong to connect_lake.',
+          HINT = 'Copy the data out (COPY (SELECT * FROM connect_lake.<table>) TO ...), DROP EXTENSION connect_lake CASCADE, and load it into a new lake.';
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.undistribute() IS
-  'On a Citus coordinator: makes the lake''s tables local again (run it before DROP EXTENSION connect_lake) and gives the case range functions back their inlinable SQL form; on a lake that is not distributed, a notice and nothing changed.';
+  'The reverse of distribute(): on a lake that is not distributed, a notice and nothing changed; on a distributed lake an error (Citus cannot undistribute tables an extension owns), nothing changed.';
 
 REVOKE ALL ON FUNCTION connect_lake.distribute() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.undistribute() FROM PUBLIC;
