@@ -2838,6 +2838,13 @@ BEGIN
       USING ERRCODE = 'object_not_in_prerequisite_state',
             HINT = 'Call it on the coordinator: SELECT nodename, nodeport FROM pg_dist_node WHERE groupid = 0.';
   END IF;
+  -- The coordinator keeps a copy of the reference tables, which its
+  -- calendar and attribute-map caches read: it must be in the metadata.
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_node WHERE groupid = 0) THEN
+    RAISE EXCEPTION 'the Citus coordinator is not in its own metadata'
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = 'Run SELECT citus_set_coordinator_host(''<its host>'', <its port>); first.';
+  END IF;
   IF connect_lake.is_distributed() THEN
     RAISE EXCEPTION 'the lake is already distributed'
       USING ERRCODE = 'object_not_in_prerequisite_state',
