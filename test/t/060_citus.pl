@@ -16,6 +16,7 @@
 #    node (Citus bug #3377 used to fail them);
 #  - every view of the lake, the case range functions and the metrics
 #    functions: the same rows on Citus as on the plain node;
+#  - an attribute-map edit seen by another session at its next statement;
 #  - a user calendar and a holiday (reference tables), used by a query the
 #    workers run, and the calendar setting set for the database: the same
 #    answers; bundled calendars still read-only;
@@ -206,6 +207,25 @@ for my $q (@queries)
 	my ($crc, $c, $cerr) = $coord->psql('postgres', $digest);
 	is($crc == 0 ? $c : "error: $cerr", $p, "Citus answers as the plain lake: $q ($p)");
 }
+
+# ---- Attribute-map edits: another session's edit seen at its next
+# statement (the cache listens to the coordinator's copy of the reference
+# table, where the trigger fires)
+my $intent = q{SELECT coalesce((connect_lake.ctr_parse('{"ContactId": "11111111-2222-3333-4444-555555555555",
+	"InitiationTimestamp": "2026-10-01T10:00:00Z", "Attributes": {"intent": "payments", "Intent": "billing",
+	"customerType": "Domestic"}}'::jsonb)).attributes_intent, '(null)')};
+my %seen;
+for my $n ($coord, $plain)
+{
+	my $bg = $n->background_psql('postgres');
+	my $before = $bg->query_safe($intent);
+	$n->safe_psql('postgres', q{INSERT INTO connect_lake.ctr_attribute_map VALUES ('attributes_intent', 'customerType')});
+	$seen{ $n->name } = $before . ' -> ' . $bg->query_safe($intent);
+	$bg->quit;
+	$n->safe_psql('postgres', q{DELETE FROM connect_lake.ctr_attribute_map});
+}
+like($seen{plain}, qr/^\S+ -> Domestic$/, "plain: an attribute-map edit is seen by another session ($seen{plain})");
+is($seen{coord}, $seen{plain}, 'Citus: the same');
 
 # ---- Calendars: the DBA's own, on every node
 for my $n ($coord, $plain)
