@@ -2574,7 +2574,73 @@ GRANT SELECT (reject_id, kind, path, byte_offset, line, reason, rejected_at) ON 
 
 -- ==== Scaling out on Citus (issue 15): distribute() and undistribute();
 -- case_state_refresh(), case_volume_daily() and contact_case in forms Citus
--- can run on distributed tables (the same answers on a plain lake).
+-- can run on distributed tables (the same answers on a plain lake);
+-- case_status_compile() gives a distributed lake's workers the open rule.
+CREATE OR REPLACE FUNCTION connect_lake.case_status_compile() RETURNS text[]
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  closed text[];
+  body   text;
+  idx    text;
+  distributed boolean;
+  worker record;
+BEGIN
+  -- The built-in closed statuses, less those the DBA lists as open, plus
+  -- those the DBA lists as closed.
+  SELECT coalesce(array_agg(x.s ORDER BY x.s), '{}') INTO closed
+    FROM (SELECT d.s FROM unnest(ARRAY['closed', 'resolved']) AS d(s)
+           WHERE NOT EXISTS (SELECT FROM connect_lake.case_status c WHERE c.status = d.s AND c.is_open IS NOT NULL)
+          UNION
+          SELECT c.status FROM connect_lake.case_status c WHERE NOT c.is_open) AS x(s);
+  body := format(' SELECT connect_lake.case_status_key(status) <> ALL (%L::text[]) ', closed);
+  IF body IS DISTINCT FROM (SELECT p.prosrc FROM pg_proc p
+                             WHERE p.oid = 'connect_lake.case_status_is_open(text)'::regprocedure) THEN
+    EXECUTE format('CREATE OR REPLACE FUNCTION connect_lake.case_status_is_open(status text) RETURNS boolean'
+                   ' LANGUAGE sql IMMUTABLE PARALLEL SAFE AS %L', body);
+    -- The partial index holds the rule's results.  It is made anew rather
+    -- than reindexed: a backend keeps an index's predicate with the rule
+    -- inlined (relcache), and would rebuild and maintain it by the old rule.
+    -- (The statistics are on case_status_key(), which does not change.)
+    idx := pg_get_indexdef(to_regclass('connect_lake.case_state_open_idx'));
+    IF idx IS NOT NULL THEN
+      DROP INDEX connect_lake.case_state_open_idx;
+      EXECUTE idx;
+    END IF;
+  END IF;
+  -- On a lake distributed on Citus (95_citus.sql) the workers evaluate the
+  -- rules in the queries they run (and keep their shards' index by the open
+  -- rule): they get the same case_status rows (their labels) and the same
+  -- compiled rule; Citus propagates neither an extension's functions nor a
+  -- table it does not manage.  Their triggers stand aside (replica role),
+  -- and Citus lets a worker change the extension's function (no DDL
+  -- propagation).
+  IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+    EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1)'
+      INTO distributed USING to_regclass('connect_lake.case_state');
+    IF distributed THEN
+      FOR worker IN EXECUTE 'SELECT nodename, nodeport, success, result FROM run_command_on_workers($1)'
+        USING format(
+          'SET LOCAL session_replication_role = replica; SET LOCAL citus.enable_ddl_propagation = off; '
+          'DELETE FROM connect_lake.case_status; '
+          'INSERT INTO connect_lake.case_status SELECT * FROM jsonb_populate_recordset(NULL::connect_lake.case_status, %L); '
+          'CREATE OR REPLACE FUNCTION connect_lake.case_status_is_open(status text) RETURNS boolean'
+          ' LANGUAGE sql IMMUTABLE PARALLEL SAFE AS %L',
+          (SELECT coalesce(jsonb_agg(c), '[]') FROM connect_lake.case_status c), body)
+      LOOP
+        IF NOT worker.success THEN
+          RAISE EXCEPTION 'connect_lake: the case rules could not be given to Citus worker %:%: %',
+            worker.nodename, worker.nodeport, worker.result
+            USING ERRCODE = 'connection_failure';
+        END IF;
+      END LOOP;
+    END IF;
+  END IF;
+  RETURN closed;
+END
+$fn$;
+
 CREATE OR REPLACE FUNCTION connect_lake.case_state_refresh(since timestamptz DEFAULT '-infinity', case_ids text[] DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
@@ -2738,7 +2804,8 @@ CREATE OR REPLACE VIEW connect_lake.contact_case AS
 --     calendar, holiday, fact_table, load_manifest, load_rejects.
 -- The metric tables (contact_metric, the rollups and their configuration)
 -- and case_status stay on the coordinator: the metrics are made from the
--- facts there, and case_status is compiled into case_status_is_open().
+-- facts there, and case_status is compiled into case_status_is_open(),
+-- whose body case_status_compile() gives the workers too.
 -- Partitions that create_partition() makes later are distributed by Citus
 -- with their parent.
 --
@@ -2826,7 +2893,8 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-  r record;
+  r   record;
+  idx text;
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
     RAISE EXCEPTION 'connect_lake.distribute() needs Citus: the citus extension is not installed in this database'
@@ -2857,8 +2925,12 @@ BEGIN
   -- The workers' copies of the extension link holiday to calendar too,
   -- which would stop the key being made again below.  First, before this
   -- transaction locks anything on them (the command commits there at once).
-  PERFORM run_command_on_workers(
-    'ALTER TABLE connect_lake.holiday DROP CONSTRAINT IF EXISTS holiday_calendar_fkey');
+  FOR r IN SELECT * FROM run_command_on_workers(
+      'ALTER TABLE connect_lake.holiday DROP CONSTRAINT IF EXISTS holiday_calendar_fkey') WHERE NOT success
+  LOOP
+    RAISE EXCEPTION 'connect_lake.distribute(): Citus worker %:% failed: %', r.nodename, r.nodeport, r.result
+      USING ERRCODE = 'connection_failure';
+  END LOOP;
 
   PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
   PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
@@ -2907,6 +2979,15 @@ BEGIN
   ALTER TABLE connect_lake.holiday ENABLE TRIGGER holiday_guard_truncate;
 
   PERFORM connect_lake.citus_swap_functions(true);
+  -- The case rules as the coordinator has them (case_status_compile()
+  -- keeps them so after each change of case_status); the workers built
+  -- case_state's index by their own rule: made anew when the DBA has one.
+  PERFORM connect_lake.case_status_compile();
+  IF EXISTS (SELECT FROM connect_lake.case_status) THEN
+    idx := pg_get_indexdef('connect_lake.case_state_open_idx'::regclass);
+    DROP INDEX connect_lake.case_state_open_idx;
+    EXECUTE idx;
+  END IF;
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.distribute() IS

@@ -16,7 +16,8 @@
 --     calendar, holiday, fact_table, load_manifest, load_rejects.
 -- The metric tables (contact_metric, the rollups and their configuration)
 -- and case_status stay on the coordinator: the metrics are made from the
--- facts there, and case_status is compiled into case_status_is_open().
+-- facts there, and case_status is compiled into case_status_is_open(),
+-- whose body case_status_compile() gives the workers too.
 -- Partitions that create_partition() makes later are distributed by Citus
 -- with their parent.
 --
@@ -104,7 +105,8 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-  r record;
+  r   record;
+  idx text;
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
     RAISE EXCEPTION 'connect_lake.distribute() needs Citus: the citus extension is not installed in this database'
@@ -135,8 +137,12 @@ BEGIN
   -- The workers' copies of the extension link holiday to calendar too,
   -- which would stop the key being made again below.  First, before this
   -- transaction locks anything on them (the command commits there at once).
-  PERFORM run_command_on_workers(
-    'ALTER TABLE connect_lake.holiday DROP CONSTRAINT IF EXISTS holiday_calendar_fkey');
+  FOR r IN SELECT * FROM run_command_on_workers(
+      'ALTER TABLE connect_lake.holiday DROP CONSTRAINT IF EXISTS holiday_calendar_fkey') WHERE NOT success
+  LOOP
+    RAISE EXCEPTION 'connect_lake.distribute(): Citus worker %:% failed: %', r.nodename, r.nodeport, r.result
+      USING ERRCODE = 'connection_failure';
+  END LOOP;
 
   PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
   PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
@@ -185,6 +191,15 @@ BEGIN
   ALTER TABLE connect_lake.holiday ENABLE TRIGGER holiday_guard_truncate;
 
   PERFORM connect_lake.citus_swap_functions(true);
+  -- The case rules as the coordinator has them (case_status_compile()
+  -- keeps them so after each change of case_status); the workers built
+  -- case_state's index by their own rule: made anew when the DBA has one.
+  PERFORM connect_lake.case_status_compile();
+  IF EXISTS (SELECT FROM connect_lake.case_status) THEN
+    idx := pg_get_indexdef('connect_lake.case_state_open_idx'::regclass);
+    DROP INDEX connect_lake.case_state_open_idx;
+    EXECUTE idx;
+  END IF;
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.distribute() IS

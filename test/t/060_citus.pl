@@ -15,7 +15,8 @@
 #  - a re-delivered file of each kind: duplicates counted as on the plain
 #    node (Citus bug #3377 used to fail them);
 #  - every view of the lake, the case range functions and the metrics
-#    functions: the same rows on Citus as on the plain node;
+#    functions: the same rows on Citus as on the plain node, also after the
+#    DBA closes a status (case_status);
 #  - an attribute-map edit seen by another session at its next statement;
 #  - a user calendar and a holiday (reference tables), used by a query the
 #    workers run, and the calendar setting set for the database: the same
@@ -196,8 +197,9 @@ push @queries, map { "SELECT * FROM connect_lake.$_" }
 ok(@queries > 30, scalar(@queries) . ' view and function queries to compare');
 # landing times and now() differ between two lakes; everything else is compared
 my $volatile = q{ARRAY['landed_at', 'meta_enriched_landed_date', 'loaded_at', 'rejected_at', 'as_of', 'seconds', 'working_days_open']};
-for my $q (@queries)
+sub same_answer
 {
+	my ($q, $what) = @_;
 	# (rows kept first: a row of a distributed query that Citus planned in
 	# steps has lost its column names)
 	my $digest = "CREATE TEMP TABLE answer AS $q;
@@ -205,8 +207,18 @@ for my $q (@queries)
 	                FROM (SELECT (to_jsonb(t) - $volatile)::text AS x FROM answer t) s";
 	my $p = $plain->safe_psql('postgres', $digest);
 	my ($crc, $c, $cerr) = $coord->psql('postgres', $digest);
-	is($crc == 0 ? $c : "error: $cerr", $p, "Citus answers as the plain lake: $q ($p)");
+	is($crc == 0 ? $c : "error: $cerr", $p, "Citus answers as the plain lake$what: $q ($p)");
 }
+same_answer($_, '') for @queries;
+
+# The DBA's closed statuses (case_status, compiled into case_status_is_open()
+# on the coordinator and given to the workers)
+$_->safe_psql('postgres', q{INSERT INTO connect_lake.case_status VALUES ('in_progress', false, 'In progress (closed)')})
+  for ($coord, $plain);
+same_answer($_, ', in_progress closed')
+  for ('SELECT * FROM connect_lake.open_case_backlog', 'SELECT * FROM connect_lake.case_statuses',
+	"SELECT * FROM connect_lake.case_volume_daily('$from', '$to')", 'SELECT * FROM connect_lake.case_current');
+$_->safe_psql('postgres', q{DELETE FROM connect_lake.case_status}) for ($coord, $plain);
 
 # ---- Attribute-map edits: another session's edit seen at its next
 # statement (the cache listens to the coordinator's copy of the reference
