@@ -131,9 +131,6 @@ BEGIN
             HINT = 'SELECT logicalrelid, partmethod FROM pg_dist_partition lists the distributed tables.';
   END IF;
 
-  -- One transaction: DDL on reference tables after the distributed ones
-  -- must not run in parallel, and the configuration tables keep their
-  -- triggers (their caches are invalidated on each node).
   -- The workers' copies of the extension link holiday to calendar too,
   -- which would stop the key being made again below.  First, before this
   -- transaction locks anything on them (the command commits there at once).
@@ -144,6 +141,9 @@ BEGIN
       USING ERRCODE = 'connection_failure';
   END LOOP;
 
+  -- One transaction: DDL on reference tables after the distributed ones
+  -- must not run in parallel, and the configuration tables keep their
+  -- triggers (their caches are invalidated on each node).
   PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
   PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
 
