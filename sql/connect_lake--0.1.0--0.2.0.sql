@@ -3652,6 +3652,286 @@ COMMENT ON FUNCTION connect_lake.contact_root(uuid, uuid, uuid, text) IS
 
 -- Rebuild for contacts (any of their legs) or for everyone.
 CREATE FUNCTION connect_lake.contact_repeat_refresh(contact_ids uuid[] DEFAULT NULL) RETURNS bigint
+-- ==== Scaling out on Citus (issue 15): distribute() and undistribute();
+-- case_state_refresh(), case_volume_daily() and contact_case in forms Citus
+-- can run on distributed tables (the same answers on a plain lake);
+-- case_status_compile() gives a distributed lake's workers the open rule.
+CREATE OR REPLACE FUNCTION connect_lake.case_status_compile() RETURNS text[]
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  closed text[];
+  body   text;
+  idx    text;
+  distributed boolean;
+  worker record;
+BEGIN
+  -- The built-in closed statuses, less those the DBA lists as open, plus
+  -- those the DBA lists as closed.
+  SELECT coalesce(array_agg(x.s ORDER BY x.s), '{}') INTO closed
+    FROM (SELECT d.s FROM unnest(ARRAY['closed', 'resolved']) AS d(s)
+           WHERE NOT EXISTS (SELECT FROM connect_lake.case_status c WHERE c.status = d.s AND c.is_open IS NOT NULL)
+          UNION
+          SELECT c.status FROM connect_lake.case_status c WHERE NOT c.is_open) AS x(s);
+  body := format(' SELECT connect_lake.case_status_key(status) <> ALL (%L::text[]) ', closed);
+  IF body IS DISTINCT FROM (SELECT p.prosrc FROM pg_proc p
+                             WHERE p.oid = 'connect_lake.case_status_is_open(text)'::regprocedure) THEN
+    EXECUTE format('CREATE OR REPLACE FUNCTION connect_lake.case_status_is_open(status text) RETURNS boolean'
+                   ' LANGUAGE sql IMMUTABLE PARALLEL SAFE AS %L', body);
+    -- The partial index holds the rule's results.  It is made anew rather
+    -- than reindexed: a backend keeps an index's predicate with the rule
+    -- inlined (relcache), and would rebuild and maintain it by the old rule.
+    -- (The statistics are on case_status_key(), which does not change.)
+    idx := pg_get_indexdef(to_regclass('connect_lake.case_state_open_idx'));
+    IF idx IS NOT NULL THEN
+      DROP INDEX connect_lake.case_state_open_idx;
+      EXECUTE idx;
+    END IF;
+  END IF;
+  -- On a lake distributed on Citus (95_citus.sql) the workers evaluate the
+  -- rules in the queries they run (and keep their shards' index by the open
+  -- rule): they get the same case_status rows (their labels) and the same
+  -- compiled rule; Citus propagates neither an extension's functions nor a
+  -- table it does not manage.  Their triggers stand aside (replica role),
+  -- and Citus lets a worker change the extension's function (no DDL
+  -- propagation).
+  IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+    EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1)'
+      INTO distributed USING to_regclass('connect_lake.case_state');
+    IF distributed THEN
+      FOR worker IN EXECUTE 'SELECT nodename, nodeport, success, result FROM run_command_on_workers($1)'
+        USING format(
+          'SET LOCAL session_replication_role = replica; SET LOCAL citus.enable_ddl_propagation = off; '
+          'DELETE FROM connect_lake.case_status; '
+          'INSERT INTO connect_lake.case_status SELECT * FROM jsonb_populate_recordset(NULL::connect_lake.case_status, %L); '
+          'CREATE OR REPLACE FUNCTION connect_lake.case_status_is_open(status text) RETURNS boolean'
+          ' LANGUAGE sql IMMUTABLE PARALLEL SAFE AS %L',
+          (SELECT coalesce(jsonb_agg(c), '[]') FROM connect_lake.case_status c), body)
+      LOOP
+        IF NOT worker.success THEN
+          RAISE EXCEPTION 'connect_lake: the case rules could not be given to Citus worker %:%: %',
+            worker.nodename, worker.nodeport, worker.result
+            USING ERRCODE = 'connection_failure';
+        END IF;
+      END LOOP;
+    END IF;
+  END IF;
+  RETURN closed;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION connect_lake.case_state_refresh(since timestamptz DEFAULT '-infinity', case_ids text[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  changed bigint;
+BEGIN
+  -- Planned per call (EXECUTE): the index on meta_enriched_landed_date for a
+  -- since, the partitions' keys for a list of cases.
+  EXECUTE format($q$
+  WITH latest AS (
+    SELECT DISTINCT ON (e.detail_case_caseid) e.detail_case_caseid AS cid, e
+      FROM connect_lake.case_events e
+     WHERE %s
+     ORDER BY e.detail_case_caseid, e.detail_approximatechangetime DESC, e.event_id DESC
+  ), fields AS (
+    -- For a case whose latest event is a CASE.DELETED that carries no
+    -- fields: its latest event that has them.  A join on the case id rather
+    -- than a LATERAL subquery, which Citus cannot run on distributed tables.
+    SELECT DISTINCT ON (f.detail_case_caseid) f.detail_case_caseid AS cid, f
+      FROM connect_lake.case_events f
+     WHERE f.detail_case_createddatetime IS NOT NULL
+       AND f.detail_case_caseid IN (SELECT l.cid FROM latest l
+                                     WHERE (l.e).detail_event_type = 'CASE.DELETED'
+                                       AND (l.e).detail_case_createddatetime IS NULL)
+     ORDER BY f.detail_case_caseid, f.detail_approximatechangetime DESC, f.event_id DESC
+  ), merged AS (
+    -- A CASE.DELETED event that carries no fields keeps the fields of the
+    -- case's latest event that has them: only its event columns change.
+    SELECT CASE WHEN p.f IS NULL THEN l.e
+                ELSE jsonb_populate_record(p.f, jsonb_build_object(
+                       'event_id', (l.e).event_id, 'detail_approximatechangetime', (l.e).detail_approximatechangetime,
+                       'detail_event_type', (l.e).detail_event_type,
+                       'detail_changedfieldids', (l.e).detail_changedfieldids,
+                       'detail_performedby_userarn', (l.e).detail_performedby_userarn,
+                       'detail_performedby_iamprincipalarn', (l.e).detail_performedby_iamprincipalarn,
+                       'detail_type', (l.e).detail_type, 'time', (l.e)."time",
+                       'source_file', (l.e).source_file, 'source_offset', (l.e).source_offset,
+                       'meta_enriched_landed_date', (l.e).meta_enriched_landed_date)) END AS r
+      FROM latest l
+      LEFT JOIN fields p ON p.cid = l.cid
+  ), up AS (
+    INSERT INTO connect_lake.case_state AS s
+    SELECT (m.r).* FROM merged m
+    ON CONFLICT (detail_case_caseid) DO UPDATE
+       SET (event_id, detail_approximatechangetime, detail_event_type, detail_case_createddatetime,
+            detail_case_templateid, detail_case_fields_status, detail_case_fields_title,
+            detail_case_fields_description, detail_case_fields_summary, detail_case_fields_reference_number,
+            detail_case_fields_customer_id, detail_case_fields_level_1, detail_case_fields_level_2,
+            detail_case_fields_level_3, detail_case_fields_case_reason, detail_case_fields_assigned_user,
+            detail_case_fields_assigned_agent_name, detail_case_fields_assigned_queue,
+            detail_case_fields_queue_name, detail_case_fields_is_complaint, detail_case_fields_complaint_status,
+            detail_case_fields_complaint_type, detail_case_fields_complaint_subject,
+            detail_case_fields_complaint_subject_2, detail_case_fields_complaint_reason,
+            detail_case_fields_complaint_goodwill_amount, detail_case_fields_complaint_resolved,
+            detail_case_fields_ombudsman_case, detail_case_fields_original_creation_date,
+            detail_case_fields_last_updated_datetime, detail_case_fields_last_closed_datetime,
+            detail_case_fields_last_reopened_datetime, detail_case_fields_due_date,
+            detail_case_fields_is_overdue, detail_case_fields_other, detail_changedfieldids,
+            detail_performedby_userarn, detail_performedby_iamprincipalarn, detail_version, detail_type,
+            source, aws_account, "time", region, resources, extra, source_file, source_offset,
+            meta_enriched_landed_date, id, account)
+         = (excluded.event_id, excluded.detail_approximatechangetime, excluded.detail_event_type,
+            excluded.detail_case_createddatetime, excluded.detail_case_templateid, excluded.detail_case_fields_status,
+            excluded.detail_case_fields_title, excluded.detail_case_fields_description,
+            excluded.detail_case_fields_summary, excluded.detail_case_fields_reference_number,
+            excluded.detail_case_fields_customer_id, excluded.detail_case_fields_level_1,
+            excluded.detail_case_fields_level_2, excluded.detail_case_fields_level_3,
+            excluded.detail_case_fields_case_reason, excluded.detail_case_fields_assigned_user,
+            excluded.detail_case_fields_assigned_agent_name, excluded.detail_case_fields_assigned_queue,
+            excluded.detail_case_fields_queue_name, excluded.detail_case_fields_is_complaint,
+            excluded.detail_case_fields_complaint_status, excluded.detail_case_fields_complaint_type,
+            excluded.detail_case_fields_complaint_subject, excluded.detail_case_fields_complaint_subject_2,
+            excluded.detail_case_fields_complaint_reason, excluded.detail_case_fields_complaint_goodwill_amount,
+            excluded.detail_case_fields_complaint_resolved, excluded.detail_case_fields_ombudsman_case,
+            excluded.detail_case_fields_original_creation_date, excluded.detail_case_fields_last_updated_datetime,
+            excluded.detail_case_fields_last_closed_datetime, excluded.detail_case_fields_last_reopened_datetime,
+            excluded.detail_case_fields_due_date, excluded.detail_case_fields_is_overdue,
+            excluded.detail_case_fields_other, excluded.detail_changedfieldids, excluded.detail_performedby_userarn,
+            excluded.detail_performedby_iamprincipalarn, excluded.detail_version, excluded.detail_type,
+            excluded.source, excluded.aws_account, excluded."time", excluded.region, excluded.resources,
+            excluded.extra, excluded.source_file, excluded.source_offset, excluded.meta_enriched_landed_date,
+            excluded.id, excluded.account)
+     WHERE (s.detail_approximatechangetime, s.event_id) < (excluded.detail_approximatechangetime, excluded.event_id)
+    RETURNING 1
+  )
+  SELECT count(*) FROM up
+  $q$, CASE WHEN case_ids IS NULL THEN 'e.meta_enriched_landed_date >= $1'
+            ELSE 'e.detail_case_caseid = ANY ($2) AND e.meta_enriched_landed_date >= $1' END)
+  INTO changed USING since, case_ids;
+  RETURN changed;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION connect_lake.case_volume_daily(from_day date, to_day date)
+RETURNS TABLE (day date, cases_created bigint, deleted bigint, complaints bigint, still_open bigint)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $fn$
+  -- Counted per 15 minutes first (every zone's offset is a multiple of 15
+  -- minutes, so each quarter hour lies within one local day), then per day:
+  -- a time zone conversion per quarter hour rather than per case.
+  -- The cases are taken by UTC bounds a day wider than the local days (no
+  -- zone is more than a day from UTC), the quarters by the local midnights:
+  -- no LATERAL subquery, which Citus cannot run on distributed tables.
+  SELECT (q.quarter AT TIME ZONE z.tz)::date, sum(q.n)::bigint, sum(q.deleted)::bigint,
+         sum(q.complaints)::bigint, sum(q.open)::bigint
+    FROM (SELECT connect_lake.lake_time_zone() AS tz OFFSET 0) z
+   CROSS JOIN (
+           SELECT date_bin('15 minutes', s.detail_case_createddatetime, timestamptz '2000-01-01 00:00+00') AS quarter,
+                  count(*) AS n,
+                  count(*) FILTER (WHERE s.detail_event_type = 'CASE.DELETED') AS deleted,
+                  count(*) FILTER (WHERE s.detail_case_fields_is_complaint) AS complaints,
+                  count(*) FILTER (WHERE connect_lake.case_is_open(s.detail_event_type, s.detail_case_fields_status)) AS open
+             FROM connect_lake.case_state s
+            WHERE s.detail_case_createddatetime >= ((from_day - 1)::timestamp AT TIME ZONE 'UTC')
+              AND s.detail_case_createddatetime < ((to_day + 2)::timestamp AT TIME ZONE 'UTC')
+            GROUP BY 1) q
+   WHERE q.quarter >= (from_day::timestamp AT TIME ZONE z.tz)
+     AND q.quarter < ((to_day + 1)::timestamp AT TIME ZONE z.tz)
+   GROUP BY 1 ORDER BY 1
+$fn$;
+
+CREATE OR REPLACE VIEW connect_lake.contact_case AS
+  SELECT c.contactid, c.attributes_caseid AS case_id, 'attribute'::text AS link,
+         NULL::bigint AS account, c.initiationtimestamp
+    FROM connect_lake.ctr_events c
+   WHERE c.attributes_caseid IS NOT NULL
+  UNION ALL
+  -- (a related item belongs to one case: matching the case id too lets
+  -- Citus run the anti-join on the node that holds the case)
+  SELECT r.contactid, r.detail_relateditem_caseid, 'related_item', NULL, NULL
+    FROM connect_lake.case_related_items r
+   WHERE r.contactid IS NOT NULL
+     AND r.detail_event_type IS DISTINCT FROM 'RELATED_ITEM.DELETED'
+     AND NOT EXISTS (SELECT 1 FROM connect_lake.case_related_items d
+                      WHERE d.detail_relateditem_caseid = r.detail_relateditem_caseid
+                        AND d.detail_relateditem_relateditemid = r.detail_relateditem_relateditemid
+                        AND d.detail_event_type = 'RELATED_ITEM.DELETED')
+  UNION ALL
+  SELECT a.contactid, s.detail_case_caseid, 'account', a.account, a.initiationtimestamp
+    FROM connect_lake.contact_account a
+    JOIN connect_lake.case_state s ON s.account = a.account
+   WHERE s.detail_event_type IS DISTINCT FROM 'CASE.DELETED';
+
+-- Scaling out on Citus: distribute() and undistribute().
+--
+-- A lake on a Citus coordinator is distributed in place by distribute():
+--   - the fact tables by their entity id, in two colocation groups, so that
+--     everything about one contact, or one case, lies on one node and the
+--     joins the views make run on the workers: ctr_events (contactid),
+--     contact_events (detail_contactid) and contact_flow_log (contactid);
+--     case_events (detail_case_caseid), case_related_items
+--     (detail_relateditem_caseid) and case_state (detail_case_caseid);
+--     agent_events by agentarn in a group of its own (an agent's events
+--     join nothing else by agent);
+--   - the dimensions, the configuration the parsers and working-day
+--     functions read on every node, and the loader's bookkeeping as
+--     reference tables (a copy on every node): agent_dim, queue_dim,
+--     queue_name_history, contact_account, case_field_map, ctr_attribute_map,
+--     calendar, holiday, fact_table, load_manifest, load_rejects.
+-- The metric tables (contact_metric, the rollups and their configuration)
+-- and case_status stay on the coordinator: the metrics are made from the
+-- facts there, and case_status is compiled into case_status_is_open(),
+-- whose body case_status_compile() gives the workers too.
+-- Partitions that create_partition() makes later are distributed by Citus
+-- with their parent.
+--
+-- The case range functions (case_backlog, case_volume_daily ...) and the
+-- metrics' queue_metrics() and agent_metrics() (which name the reference
+-- tables queue_dim and agent_dim) are plain SQL, which PostgreSQL inlines
+-- into the caller's query; Citus cannot plan an inlined function over its
+-- tables, so distribute() gives each
+-- the same query as PL/pgSQL (RETURN QUERY, planned with its arguments as
+-- values); citus_swap_functions(false) gives the SQL back.  A plain lake
+-- keeps its inlined functions.
+
+-- The functions distribute() turns into PL/pgSQL, and how: the SQL body as
+-- it is, between a fixed head and tail (so that it can be taken out again).
+CREATE FUNCTION connect_lake.citus_range_functions() RETURNS regprocedure[]
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$
+    SELECT ARRAY['connect_lake.case_backlog(timestamptz)', 'connect_lake.case_volume_daily(date, date)',
+                 'connect_lake.open_case_backlog(date, date)', 'connect_lake.complaints_daily(date, date)',
+                 'connect_lake.complaints_by_subject(date, date)', 'connect_lake.cases_by_category(date, date)',
+                 'connect_lake.overdue_cases(date, date)',
+                 'connect_lake.queue_metrics(text, timestamptz, timestamptz, text, integer, text)',
+                 'connect_lake.agent_metrics(text, timestamptz, timestamptz, text)']::regprocedure[]
+  $fn$;
+COMMENT ON FUNCTION connect_lake.citus_range_functions() IS
+  'The SQL functions over distributed or reference tables that distribute() turns into PL/pgSQL with the same query (Citus cannot plan them inlined).';
+
+-- Whether the lake is distributed: ctr_events is in Citus's metadata.
+CREATE FUNCTION connect_lake.is_distributed() RETURNS boolean
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+BEGIN
+  IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+    RETURN false;
+  END IF;
+  RETURN EXISTS (SELECT FROM pg_catalog.pg_dist_partition p
+                  WHERE p.logicalrelid = 'connect_lake.ctr_events'::regclass);
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.is_distributed() IS
+  'Whether the lake''s tables are distributed on Citus (distribute() ran).';
+
+-- Each range function as SQL (to_plpgsql false) or PL/pgSQL (true), the
+-- same query either way.
+CREATE FUNCTION connect_lake.citus_swap_functions(to_plpgsql boolean) RETURNS void
   LANGUAGE plpgsql VOLATILE
   SET search_path = pg_catalog, pg_temp
   AS $fn$
@@ -3857,3 +4137,165 @@ COMMENT ON TABLE connect_lake.load_rejects IS 'Records load() and ingest_batch()
 COMMENT ON COLUMN connect_lake.load_rejects.path IS 'File the record came from; ingest_batch() for a record of a batch given to ingest_batch(on_error => skip).';
 COMMENT ON COLUMN connect_lake.load_rejects.line IS 'Line where the record starts (its first line when it spans several), where the framing has lines (where the problem was noticed, when further on, is in reason); for ingest_batch(), the element''s number in the batch.';
 COMMENT ON COLUMN connect_lake.load_rejects.reason IS 'Why the record was rejected: what and where (field, position), never the record''s content, which only raw holds.';
+  head constant text := E'\n#variable_conflict use_column\nBEGIN\nRETURN QUERY\n';
+  tail constant text := E';\nEND\n';
+  f    regprocedure;
+  src  text;
+  lang name;
+  def  text;
+BEGIN
+  FOREACH f IN ARRAY connect_lake.citus_range_functions() LOOP
+    SELECT p.prosrc, l.lanname INTO src, lang
+      FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang WHERE p.oid = f;
+    IF to_plpgsql AND lang = 'sql' THEN
+      src := head || src || tail;
+    ELSIF NOT to_plpgsql AND lang = 'plpgsql'
+          AND left(src, length(head)) = head AND right(src, length(tail)) = tail THEN
+      src := substr(src, length(head) + 1, length(src) - length(head) - length(tail));
+    ELSE
+      CONTINUE;
+    END IF;
+    -- pg_get_functiondef's head (name, arguments, result, LANGUAGE,
+    -- volatility, PARALLEL) with the other language and body
+    def := pg_get_functiondef(f);
+    def := left(def, strpos(def, E'\nAS $function$') - 1);
+    def := replace(def, E'\n LANGUAGE ' || lang || E'\n',
+                   E'\n LANGUAGE ' || CASE WHEN to_plpgsql THEN 'plpgsql' ELSE 'sql' END || E'\n');
+    EXECUTE def || E'\nAS ' || quote_literal(src);
+  END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.citus_swap_functions(boolean) IS
+  'Gives the functions of citus_range_functions() their query as PL/pgSQL (true, for Citus; distribute() does) or back as the inlinable SQL they had (false).';
+
+CREATE FUNCTION connect_lake.distribute()
+RETURNS TABLE (table_name regclass, method text, distribution_column name, colocated_with regclass)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  r   record;
+  idx text;
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+    RAISE EXCEPTION 'connect_lake.distribute() needs Citus: the citus extension is not installed in this database'
+      USING ERRCODE = 'feature_not_supported',
+            HINT = 'Add citus to shared_preload_libraries, CREATE EXTENSION citus, add the worker nodes, then call distribute() on the coordinator.';
+  END IF;
+  IF NOT (SELECT c FROM pg_catalog.citus_is_coordinator() c) THEN
+    RAISE EXCEPTION 'connect_lake.distribute() must run on the Citus coordinator'
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = 'Call it on the coordinator: SELECT nodename, nodeport FROM pg_dist_node WHERE groupid = 0.';
+  END IF;
+  -- The coordinator keeps a copy of the reference tables, which its
+  -- calendar and attribute-map caches read: it must be in the metadata.
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_node WHERE groupid = 0) THEN
+    RAISE EXCEPTION 'the Citus coordinator is not in its own metadata'
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = 'Run SELECT citus_set_coordinator_host(''<its host>'', <its port>); first.';
+  END IF;
+  IF connect_lake.is_distributed() THEN
+    RAISE EXCEPTION 'the lake is already distributed'
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = 'SELECT logicalrelid, partmethod FROM pg_dist_partition lists the distributed tables.';
+  END IF;
+
+  -- The workers' copies of the extension link holiday to calendar too,
+  -- which would stop the key being made again below.  First, before this
+  -- transaction locks anything on them (the command commits there at once).
+  FOR r IN SELECT * FROM run_command_on_workers(
+      'ALTER TABLE connect_lake.holiday DROP CONSTRAINT IF EXISTS holiday_calendar_fkey') WHERE NOT success
+  LOOP
+    RAISE EXCEPTION 'connect_lake.distribute(): Citus worker %:% failed: %', r.nodename, r.nodeport, r.result
+      USING ERRCODE = 'connection_failure';
+  END LOOP;
+
+  -- One transaction: DDL on reference tables after the distributed ones
+  -- must not run in parallel, and the configuration tables keep their
+  -- triggers (their caches are invalidated on each node).
+  PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+  PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+
+  -- The bundled calendars are read-only to everyone but the extension's
+  -- scripts: the guards stand aside while Citus copies the rows.  The
+  -- foreign key from holiday to calendar is made again between the
+  -- reference tables (Citus will not distribute either while it links them).
+  ALTER TABLE connect_lake.calendar DISABLE TRIGGER calendar_guard;
+  ALTER TABLE connect_lake.calendar DISABLE TRIGGER calendar_guard_truncate;
+  ALTER TABLE connect_lake.holiday DISABLE TRIGGER holiday_guard;
+  ALTER TABLE connect_lake.holiday DISABLE TRIGGER holiday_guard_truncate;
+  ALTER TABLE connect_lake.holiday DROP CONSTRAINT holiday_calendar_fkey;
+
+  FOR r IN SELECT * FROM (VALUES
+      (1, 'connect_lake.ctr_events'::regclass, 'contactid'::name, NULL::regclass),
+      (2, 'connect_lake.contact_events', 'detail_contactid', 'connect_lake.ctr_events'),
+      (3, 'connect_lake.contact_flow_log', 'contactid', 'connect_lake.ctr_events'),
+      (4, 'connect_lake.case_events', 'detail_case_caseid', NULL),
+      (5, 'connect_lake.case_related_items', 'detail_relateditem_caseid', 'connect_lake.case_events'),
+      (6, 'connect_lake.case_state', 'detail_case_caseid', 'connect_lake.case_events'),
+      (7, 'connect_lake.agent_events', 'agentarn', NULL)) AS d(o, t, c, w) ORDER BY o
+  LOOP
+    PERFORM create_distributed_table(r.t, r.c, colocate_with => coalesce(r.w::text, 'none'));
+    table_name := r.t; method := 'distributed'; distribution_column := r.c; colocated_with := r.w;
+    RETURN NEXT;
+  END LOOP;
+  FOR r IN SELECT * FROM unnest(ARRAY['connect_lake.calendar', 'connect_lake.holiday', 'connect_lake.fact_table',
+                                      'connect_lake.ctr_attribute_map', 'connect_lake.case_field_map',
+                                      'connect_lake.agent_dim', 'connect_lake.queue_dim',
+                                      'connect_lake.queue_name_history', 'connect_lake.contact_account',
+                                      'connect_lake.load_manifest', 'connect_lake.load_rejects']::regclass[])
+                        WITH ORDINALITY AS u(t, o) ORDER BY o
+  LOOP
+    PERFORM create_reference_table(r.t);
+    table_name := r.t; method := 'reference'; distribution_column := NULL; colocated_with := NULL;
+    RETURN NEXT;
+  END LOOP;
+
+  -- The key is made once more, between the reference tables, on every node.
+  ALTER TABLE connect_lake.holiday ADD CONSTRAINT holiday_calendar_fkey
+    FOREIGN KEY (calendar) REFERENCES connect_lake.calendar (name) ON UPDATE CASCADE ON DELETE CASCADE;
+  ALTER TABLE connect_lake.calendar ENABLE TRIGGER calendar_guard;
+  ALTER TABLE connect_lake.calendar ENABLE TRIGGER calendar_guard_truncate;
+  ALTER TABLE connect_lake.holiday ENABLE TRIGGER holiday_guard;
+  ALTER TABLE connect_lake.holiday ENABLE TRIGGER holiday_guard_truncate;
+
+  PERFORM connect_lake.citus_swap_functions(true);
+  -- The case rules as the coordinator has them (case_status_compile()
+  -- keeps them so after each change of case_status); the workers built
+  -- case_state's index by their own rule: made anew when the DBA has one.
+  PERFORM connect_lake.case_status_compile();
+  IF EXISTS (SELECT FROM connect_lake.case_status) THEN
+    idx := pg_get_indexdef('connect_lake.case_state_open_idx'::regclass);
+    DROP INDEX connect_lake.case_state_open_idx;
+    EXECUTE idx;
+  END IF;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.distribute() IS
+  'On a Citus coordinator: distributes the lake in place (fact tables by contact id or case id, colocated; agent_events by agent; dimensions, configuration and the load manifest as reference tables) and gives the case range functions their PL/pgSQL form; returns each table and how it is distributed.';
+
+-- Taking a lake off Citus.  Citus's undistribute_table() refuses tables
+-- that belong to an extension, and every table of the lake does: on a
+-- distributed lake undistribute() says so and changes nothing.
+CREATE FUNCTION connect_lake.undistribute()
+RETURNS TABLE (table_name regclass, method text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF NOT connect_lake.is_distributed() THEN
+    RAISE NOTICE 'the lake is not distributed: nothing to do';
+    RETURN;
+  END IF;
+  RAISE EXCEPTION 'connect_lake.undistribute() cannot make a distributed lake local again'
+    USING ERRCODE = 'feature_not_supported',
+          DETAIL = 'Citus''s undistribute_table() refuses tables that belong to an extension, and the lake''s tables belong to connect_lake.',
+          HINT = 'Copy the data out (COPY (SELECT * FROM connect_lake.<table>) TO ...), DROP EXTENSION connect_lake CASCADE, and load it into a new lake.';
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.undistribute() IS
+  'The reverse of distribute(): on a lake that is not distributed, a notice and nothing changed; on a distributed lake an error (Citus cannot undistribute tables an extension owns), nothing changed.';
+
+REVOKE ALL ON FUNCTION connect_lake.distribute() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.undistribute() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.citus_swap_functions(boolean) FROM PUBLIC;

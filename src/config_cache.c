@@ -88,7 +88,7 @@ cl_config_cache_begin(CLConfigCache *c, uint64 *generation)
 	c->valid = false;
 	*generation = c->generation;
 	for (int i = 0; i < CL_CONFIG_MAX_TABLES && c->tables[i]; i++)
-		c->relids[i] = cl_relation_oid(c->tables[i]);
+		c->relids[i] = cl_placement_oid(c->tables[i]); /* where triggers fire */
 	return c->cxt;
 }
 

@@ -29,4 +29,27 @@ extern Oid	cl_schema_oid(void);
 /* Oid of a relation in the extension's schema, by name; errors when missing. */
 extern Oid	cl_relation_oid(const char *relname);
 
+/*
+ * The relation holding this node's rows of a table of the extension's
+ * schema: on Citus, the local placement of a reference table (citus.c);
+ * else the table itself.
+ */
+extern Oid	cl_placement_oid(const char *relname);
+
+/* Whether the lake's tables are distributed on Citus (citus.c). */
+extern bool cl_lake_distributed(void);
+
+/*
+ * The writers' identity: on a distributed lake, load() and ingest() write
+ * as the owner of the lake's tables (citus.c says why); else unchanged.
+ */
+typedef struct CLWriterIdentity
+{
+	Oid			userid;
+	int			sec_context;
+	bool		switched;
+} CLWriterIdentity;
+extern void cl_writer_identity_begin(CLWriterIdentity *saved);
+extern void cl_writer_identity_end(CLWriterIdentity *saved);
+
 #endif							/* CONNECT_LAKE_H */

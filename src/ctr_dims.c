@@ -509,6 +509,7 @@ dim_write(void)
 	static const SideStatement plan[3] = {SIDE_AGENT_DIM, SIDE_QUEUE_DIM, SIDE_QUEUE_HISTORY};
 	bool		any = false;
 	Oid			nsp;
+	CLWriterIdentity identity;
 
 	for (int set = 0; set < 3; set++)
 		any |= pending[set].n > 0;
@@ -521,6 +522,7 @@ dim_write(void)
 
 	/* at pre-commit no statement is running: give the queries a snapshot */
 	PushActiveSnapshot(GetTransactionSnapshot());
+	cl_writer_identity_begin(&identity);	/* as the writers wrote the facts */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "connect_lake: SPI_connect failed");
 	for (int set = 0; set < 3; set++)
@@ -567,6 +569,7 @@ dim_write(void)
 		cl_writer_run(side_plan(plan[set]), args, cols[set], SPI_OK_INSERT);
 	}
 	SPI_finish();
+	cl_writer_identity_end(&identity);
 	PopActiveSnapshot();
 }
 

@@ -20,6 +20,7 @@
 #include "utils/memutils.h"
 #include "utils/jsonb.h"
 
+#include "connect_lake.h"
 #include "kinds.h"
 #include "partition.h"
 #include "reader.h"
@@ -128,9 +129,11 @@ land_records(CLRecordKind *kind, ArrayIterator docs, Datum one, bool batch, bool
 	MemoryContext rec_cxt;
 	ErrorContextCallback errcb;
 	Rejects		rj = {NIL, NIL, NIL};
+	CLWriterIdentity identity;
 
 	cl_kind_lock_writers(kind, false);
 	cl_partition_budget_reset();
+	cl_writer_identity_begin(&identity);
 	cl_map_init(&st, kind, CL_MAP_WRITE);
 	w = cl_writer_begin();
 	rec_cxt = AllocSetContextCreate(CurrentMemoryContext, "connect_lake ingest record",
@@ -186,6 +189,7 @@ land_records(CLRecordKind *kind, ArrayIterator docs, Datum one, bool batch, bool
 	*rejected = list_length(rj.elements);
 	if (rj.elements != NIL)
 		write_rejects(kind, &rj);
+	cl_writer_identity_end(&identity);
 }
 
 PG_FUNCTION_INFO_V1(ingest);

@@ -80,6 +80,7 @@
 #include "utils/timestamp.h"
 
 #include "filelist.h"
+#include "connect_lake.h"
 #include "kinds.h"
 #include "partition.h"
 #include "reader.h"
@@ -354,6 +355,7 @@ load(PG_FUNCTION_ARGS)
 	bool		nulls[13];
 	long		secs;
 	int			usecs;
+	CLWriterIdentity identity;
 
 	cl_check_read_server_files("load files with connect_lake.load()");
 	kind = cl_kind_by_name(kindname);
@@ -373,6 +375,7 @@ load(PG_FUNCTION_ARGS)
 	r = palloc0(sizeof(CLReader));
 	cl_reader_init(r, kind, CL_MAP_WRITE, format, compression);
 
+	cl_writer_identity_begin(&identity);	/* on Citus, as the tables' owner */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "connect_lake: load(): SPI_connect failed");
 	prepare_plans(&plans);
@@ -530,6 +533,7 @@ load(PG_FUNCTION_ARGS)
 				 errhint("Fix or remove them and run load() again, or use on_error 'skip' to land the good records and keep the bad ones in connect_lake.load_rejects.")));
 
 	SPI_finish();
+	cl_writer_identity_end(&identity);
 	MemoryContextSwitchTo(callcxt);
 
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);

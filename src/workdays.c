@@ -328,8 +328,8 @@ cal_cache_build(void)
 		 * Locking accepts pending invalidations: start the build and take the
 		 * snapshot after.
 		 */
-		crel = table_open(cl_relation_oid("calendar"), AccessShareLock);
-		hrel = table_open(cl_relation_oid("holiday"), AccessShareLock);
+		crel = table_open(cl_placement_oid("calendar"), AccessShareLock);
+		hrel = table_open(cl_placement_oid("holiday"), AccessShareLock);
 		cxt = cl_config_cache_begin(&cal_cache, &generation);
 		if (!parallel)
 			snap = GetLatestSnapshot();
@@ -712,7 +712,8 @@ calendar_guard(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("calendar_guard() was not called by a trigger")));
 	rel = td->tg_relation;
-	is_calendar = strcmp(RelationGetRelationName(rel), "calendar") == 0;
+	/* by its columns, not its name: on Citus the trigger fires on calendar_<shard id> */
+	is_calendar = cl_tupdesc_column(RelationGetDescr(rel), "time_zone") >= 0;
 
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		newtup = td->tg_trigtuple;
@@ -731,9 +732,9 @@ calendar_guard(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("cannot truncate connect_lake.%s: it holds the calendars bundled with connect_lake",
-						RelationGetRelationName(rel)),
+						is_calendar ? "calendar" : "holiday"),
 				 errhint("Delete your own rows instead: DELETE FROM connect_lake.%s WHERE NOT bundled;",
-						 RelationGetRelationName(rel))));
+						 is_calendar ? "calendar" : "holiday")));
 
 	if (oldtup && row_bundled(rel, oldtup))
 		bundled_readonly(row_text(rel, oldtup, is_calendar ? "name" : "calendar"));
@@ -741,7 +742,7 @@ calendar_guard(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("only connect_lake's own scripts may write bundled rows of connect_lake.%s",
-						RelationGetRelationName(rel)),
+						is_calendar ? "calendar" : "holiday"),
 				 errhint("Leave bundled false (the default): your own rows are the ones pg_dump keeps.")));
 
 	if (newtup && !is_calendar)

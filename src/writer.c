@@ -20,7 +20,8 @@
  * The batch statement, one per partition and kept per backend, is
  * INSERT INTO <partition> AS t (cols) SELECT cols FROM unnest($1) AS u, a
  * column the record left NULL taking its default (COALESCE), followed by
- * the land's ON CONFLICT clause or ON CONFLICT DO NOTHING RETURNING 1.
+ * the land's ON CONFLICT clause or, wrapped as WITH w AS (... ON CONFLICT DO
+ * NOTHING RETURNING 1) SELECT count(*) FROM w, the rows inserted.
  */
 #include "postgres.h"
 
@@ -282,7 +283,16 @@ rows_sql(KindInfo *ki, Oid partition)
 	if (ki->kind->land)
 		ki->kind->land->conflict_sql(ki->land, &sql);
 	else
-		appendStringInfoString(&sql, " ON CONFLICT DO NOTHING RETURNING 1");
+	{
+		/*
+		 * The rows inserted counted by the statement itself: on Citus a bare
+		 * INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING reports the
+		 * rows attempted, not those returned, and SPI then fails its tuple
+		 * count check (citusdata/citus#3377).
+		 */
+		appendStringInfoString(&sql, " ON CONFLICT DO NOTHING RETURNING 1) SELECT pg_catalog.count(*) FROM w");
+		return psprintf("WITH w AS (%s", sql.data);
+	}
 	return sql.data;
 }
 
@@ -589,9 +599,13 @@ flush_buf(CLWriter *w, WriteBuf *b)
 	{
 		Datum		args[1] = {rows};
 
-		cl_writer_run(rows_plan(ki, b->b.partition), args, 1, SPI_OK_INSERT_RETURNING);
-		w->counts.inserted += SPI_processed;
-		w->counts.duplicates += b->b.n - (int64) SPI_processed;
+		bool		isnull;
+		int64		inserted;
+
+		cl_writer_run(rows_plan(ki, b->b.partition), args, 1, SPI_OK_SELECT);
+		inserted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		w->counts.inserted += inserted;
+		w->counts.duplicates += b->b.n - inserted;
 	}
 	MemoryContextSwitchTo(spicxt);
 	SPI_finish();

@@ -394,6 +394,8 @@ DECLARE
   closed text[];
   body   text;
   idx    text;
+  distributed boolean;
+  worker record;
 BEGIN
   -- The built-in closed statuses, less those the DBA lists as open, plus
   -- those the DBA lists as closed.
@@ -415,6 +417,34 @@ BEGIN
     IF idx IS NOT NULL THEN
       DROP INDEX connect_lake.case_state_open_idx;
       EXECUTE idx;
+    END IF;
+  END IF;
+  -- On a lake distributed on Citus (95_citus.sql) the workers evaluate the
+  -- rules in the queries they run (and keep their shards' index by the open
+  -- rule): they get the same case_status rows (their labels) and the same
+  -- compiled rule; Citus propagates neither an extension's functions nor a
+  -- table it does not manage.  Their triggers stand aside (replica role),
+  -- and Citus lets a worker change the extension's function (no DDL
+  -- propagation).
+  IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+    EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1)'
+      INTO distributed USING to_regclass('connect_lake.case_state');
+    IF distributed THEN
+      FOR worker IN EXECUTE 'SELECT nodename, nodeport, success, result FROM run_command_on_workers($1)'
+        USING format(
+          'SET LOCAL session_replication_role = replica; SET LOCAL citus.enable_ddl_propagation = off; '
+          'DELETE FROM connect_lake.case_status; '
+          'INSERT INTO connect_lake.case_status SELECT * FROM jsonb_populate_recordset(NULL::connect_lake.case_status, %L); '
+          'CREATE OR REPLACE FUNCTION connect_lake.case_status_is_open(status text) RETURNS boolean'
+          ' LANGUAGE sql IMMUTABLE PARALLEL SAFE AS %L',
+          (SELECT coalesce(jsonb_agg(c), '[]') FROM connect_lake.case_status c), body)
+      LOOP
+        IF NOT worker.success THEN
+          RAISE EXCEPTION 'connect_lake: the case rules could not be given to Citus worker %:%: %',
+            worker.nodename, worker.nodeport, worker.result
+            USING ERRCODE = 'connection_failure';
+        END IF;
+      END LOOP;
     END IF;
   END IF;
   RETURN closed;
@@ -546,10 +576,21 @@ BEGIN
   -- since, the partitions' keys for a list of cases.
   EXECUTE format($q$
   WITH latest AS (
-    SELECT DISTINCT ON (e.detail_case_caseid) e
+    SELECT DISTINCT ON (e.detail_case_caseid) e.detail_case_caseid AS cid, e
       FROM connect_lake.case_events e
      WHERE %s
      ORDER BY e.detail_case_caseid, e.detail_approximatechangetime DESC, e.event_id DESC
+  ), fields AS (
+    -- For a case whose latest event is a CASE.DELETED that carries no
+    -- fields: its latest event that has them.  A join on the case id rather
+    -- than a LATERAL subquery, which Citus cannot run on distributed tables.
+    SELECT DISTINCT ON (f.detail_case_caseid) f.detail_case_caseid AS cid, f
+      FROM connect_lake.case_events f
+     WHERE f.detail_case_createddatetime IS NOT NULL
+       AND f.detail_case_caseid IN (SELECT l.cid FROM latest l
+                                     WHERE (l.e).detail_event_type = 'CASE.DELETED'
+                                       AND (l.e).detail_case_createddatetime IS NULL)
+     ORDER BY f.detail_case_caseid, f.detail_approximatechangetime DESC, f.event_id DESC
   ), merged AS (
     -- A CASE.DELETED event that carries no fields keeps the fields of the
     -- case's latest event that has them: only its event columns change.
@@ -564,11 +605,7 @@ BEGIN
                        'source_file', (l.e).source_file, 'source_offset', (l.e).source_offset,
                        'meta_enriched_landed_date', (l.e).meta_enriched_landed_date)) END AS r
       FROM latest l
-      LEFT JOIN LATERAL (
-        SELECT f FROM connect_lake.case_events f
-         WHERE (l.e).detail_event_type = 'CASE.DELETED' AND (l.e).detail_case_createddatetime IS NULL
-           AND f.detail_case_caseid = (l.e).detail_case_caseid AND f.detail_case_createddatetime IS NOT NULL
-         ORDER BY f.detail_approximatechangetime DESC, f.event_id DESC LIMIT 1) p ON true
+      LEFT JOIN fields p ON p.cid = l.cid
   ), up AS (
     INSERT INTO connect_lake.case_state AS s
     SELECT (m.r).* FROM merged m

@@ -184,19 +184,24 @@ AS $fn$
   -- Counted per 15 minutes first (every zone's offset is a multiple of 15
   -- minutes, so each quarter hour lies within one local day), then per day:
   -- a time zone conversion per quarter hour rather than per case.
+  -- The cases are taken by UTC bounds a day wider than the local days (no
+  -- zone is more than a day from UTC), the quarters by the local midnights:
+  -- no LATERAL subquery, which Citus cannot run on distributed tables.
   SELECT (q.quarter AT TIME ZONE z.tz)::date, sum(q.n)::bigint, sum(q.deleted)::bigint,
          sum(q.complaints)::bigint, sum(q.open)::bigint
-    FROM (SELECT connect_lake.lake_time_zone() AS tz OFFSET 0) z,
-         LATERAL (
+    FROM (SELECT connect_lake.lake_time_zone() AS tz OFFSET 0) z
+   CROSS JOIN (
            SELECT date_bin('15 minutes', s.detail_case_createddatetime, timestamptz '2000-01-01 00:00+00') AS quarter,
                   count(*) AS n,
                   count(*) FILTER (WHERE s.detail_event_type = 'CASE.DELETED') AS deleted,
                   count(*) FILTER (WHERE s.detail_case_fields_is_complaint) AS complaints,
                   count(*) FILTER (WHERE connect_lake.case_is_open(s.detail_event_type, s.detail_case_fields_status)) AS open
              FROM connect_lake.case_state s
-            WHERE s.detail_case_createddatetime >= (from_day::timestamp AT TIME ZONE z.tz)
-              AND s.detail_case_createddatetime < ((to_day + 1)::timestamp AT TIME ZONE z.tz)
+            WHERE s.detail_case_createddatetime >= ((from_day - 1)::timestamp AT TIME ZONE 'UTC')
+              AND s.detail_case_createddatetime < ((to_day + 2)::timestamp AT TIME ZONE 'UTC')
             GROUP BY 1) q
+   WHERE q.quarter >= (from_day::timestamp AT TIME ZONE z.tz)
+     AND q.quarter < ((to_day + 1)::timestamp AT TIME ZONE z.tz)
    GROUP BY 1 ORDER BY 1
 $fn$;
 COMMENT ON FUNCTION connect_lake.case_volume_daily(date, date) IS
@@ -377,12 +382,15 @@ CREATE VIEW connect_lake.contact_case AS
     FROM connect_lake.ctr_events c
    WHERE c.attributes_caseid IS NOT NULL
   UNION ALL
+  -- (a related item belongs to one case: matching the case id too lets
+  -- Citus run the anti-join on the node that holds the case)
   SELECT r.contactid, r.detail_relateditem_caseid, 'related_item', NULL, NULL
     FROM connect_lake.case_related_items r
    WHERE r.contactid IS NOT NULL
      AND r.detail_event_type IS DISTINCT FROM 'RELATED_ITEM.DELETED'
      AND NOT EXISTS (SELECT 1 FROM connect_lake.case_related_items d
-                      WHERE d.detail_relateditem_relateditemid = r.detail_relateditem_relateditemid
+                      WHERE d.detail_relateditem_caseid = r.detail_relateditem_caseid
+                        AND d.detail_relateditem_relateditemid = r.detail_relateditem_relateditemid
                         AND d.detail_event_type = 'RELATED_ITEM.DELETED')
   UNION ALL
   SELECT a.contactid, s.detail_case_caseid, 'account', a.account, a.initiationtimestamp
