@@ -2658,6 +2658,7 @@ $fn$;
 
 COMMENT ON FUNCTION connect_lake.create_partition(regclass, timestamptz) IS
   'Returns the monthly partition (UTC months, named <table>_pYYYYMM, "bc" appended before the common era) of a lake fact table that holds ts, creating it when missing; attaches a new month with a lock that lets readers and writers of the table go on.';
+
 -- ==== Journeys (issue 13): contact_legs(), contact_journey(), customer_journey().
 -- The legs of a contact are found through initialcontactid and
 -- previouscontactid as well, and flow log days are read by time: indexed on
@@ -3652,6 +3653,213 @@ COMMENT ON FUNCTION connect_lake.contact_root(uuid, uuid, uuid, text) IS
 
 -- Rebuild for contacts (any of their legs) or for everyone.
 CREATE FUNCTION connect_lake.contact_repeat_refresh(contact_ids uuid[] DEFAULT NULL) RETURNS bigint
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  n_days  integer := connect_lake.repeat_working_days();
+  cal     text := connect_lake.repeat_calendar();
+  tz      text := connect_lake.lake_time_zone();
+  roots   uuid[];
+  keys    text[];
+  n       bigint;
+BEGIN
+  IF to_regclass('pg_temp.connect_lake_repeat_src') IS NULL THEN
+    CREATE TEMP TABLE connect_lake_repeat_src (
+      contactid uuid, initiationtimestamp timestamptz, channel text, customer_key text, key_kind text,
+      queue_id uuid, agent_id uuid, intent text) ON COMMIT DROP;
+  END IF;
+  TRUNCATE connect_lake_repeat_src;
+
+  IF contact_ids IS NULL THEN
+    -- everyone: each root with what its legs add, in one pass over the CTRs
+    INSERT INTO connect_lake_repeat_src
+    SELECT l.root, l.initiationtimestamp, l.channel,
+           coalesce(a.account::text, l.endpoint), CASE WHEN a.account IS NOT NULL THEN 'account' ELSE 'endpoint' END,
+           l.queue_id, l.agent_id, l.intent
+      FROM (SELECT connect_lake.contact_root(g.contactid, g.initialcontactid, g.previouscontactid, g.initiationmethod) AS root,
+                   min(g.initiationtimestamp) FILTER (WHERE g.contactid = connect_lake.contact_root(g.contactid, g.initialcontactid, g.previouscontactid, g.initiationmethod)) AS initiationtimestamp,
+                   min(g.channel) FILTER (WHERE g.contactid = connect_lake.contact_root(g.contactid, g.initialcontactid, g.previouscontactid, g.initiationmethod)) AS channel,
+                   min(g.customerendpoint_address) FILTER (WHERE g.contactid = connect_lake.contact_root(g.contactid, g.initialcontactid, g.previouscontactid, g.initiationmethod)) AS endpoint,
+                   (array_agg(g.queue_id ORDER BY g.initiationtimestamp) FILTER (WHERE g.queue_id IS NOT NULL))[1] AS queue_id,
+                   (array_agg(g.agent_id ORDER BY g.initiationtimestamp) FILTER (WHERE g.agent_connectedtoagentts IS NOT NULL))[1] AS agent_id,
+                   (array_agg(g.attributes_intent ORDER BY g.initiationtimestamp) FILTER (WHERE g.attributes_intent IS NOT NULL))[1] AS intent
+              FROM connect_lake.ctr_events g
+             GROUP BY 1) l
+      LEFT JOIN (SELECT x.contactid, min(x.account) AS account FROM connect_lake.contact_account x GROUP BY 1) a
+        ON a.contactid = l.root
+     WHERE l.initiationtimestamp IS NOT NULL;
+    TRUNCATE connect_lake.contact_repeat;
+  ELSE
+    -- the roots of these contacts, their customers (now and as stored), and
+    -- every stored contact of those customers
+    SELECT array_agg(DISTINCT connect_lake.contact_root(g.contactid, g.initialcontactid, g.previouscontactid, g.initiationmethod))
+      INTO roots
+      FROM connect_lake.ctr_events g WHERE g.contactid = ANY (contact_ids);
+    roots := coalesce(roots, '{}') || contact_ids;
+    INSERT INTO connect_lake_repeat_src
+    SELECT f.contactid, f.initiationtimestamp, f.channel,
+           coalesce(a.account::text, f.customerendpoint_address), CASE WHEN a.account IS NOT NULL THEN 'account' ELSE 'endpoint' END,
+           l.queue_id, l.agent_id, l.intent
+      FROM connect_lake.ctr_events f
+      LEFT JOIN LATERAL (SELECT min(x.account) AS account FROM connect_lake.contact_account x
+                          WHERE x.contactid = f.contactid) a ON true
+      LEFT JOIN LATERAL (
+             SELECT (array_agg(g.queue_id ORDER BY g.initiationtimestamp) FILTER (WHERE g.queue_id IS NOT NULL))[1] AS queue_id,
+                    (array_agg(g.agent_id ORDER BY g.initiationtimestamp) FILTER (WHERE g.agent_connectedtoagentts IS NOT NULL))[1] AS agent_id,
+                    (array_agg(g.attributes_intent ORDER BY g.initiationtimestamp) FILTER (WHERE g.attributes_intent IS NOT NULL))[1] AS intent
+               FROM connect_lake.ctr_events g
+              WHERE g.contactid = f.contactid OR g.initialcontactid = f.contactid OR g.previouscontactid = f.contactid) l ON true
+     WHERE f.contactid = ANY (roots)
+       AND f.contactid = connect_lake.contact_root(f.contactid, f.initialcontactid, f.previouscontactid, f.initiationmethod);
+    SELECT array_agg(DISTINCT k) INTO keys
+      FROM (SELECT s.customer_key AS k FROM connect_lake_repeat_src s
+            UNION ALL
+            SELECT r.customer_key FROM connect_lake.contact_repeat r WHERE r.contactid = ANY (roots)) x
+     WHERE k IS NOT NULL;
+    keys := coalesce(keys, '{}');
+    INSERT INTO connect_lake_repeat_src
+    SELECT r.contactid, r.initiationtimestamp, r.channel, r.customer_key, r.key_kind, r.queue_id, r.agent_id, r.intent
+      FROM connect_lake.contact_repeat r
+     WHERE r.customer_key = ANY (keys) AND r.contactid <> ALL (roots);
+    DELETE FROM connect_lake.contact_repeat r WHERE r.customer_key = ANY (keys) OR r.contactid = ANY (roots);
+  END IF;
+
+  INSERT INTO connect_lake.contact_repeat
+  SELECT k.contactid, k.customer_key, k.key_kind, k.initiationtimestamp,
+         (k.initiationtimestamp AT TIME ZONE tz)::date, k.channel, k.queue_id, k.agent_id, k.intent,
+         k.previous_contactid, k.is_repeat,
+         first_value(k.contactid) OVER ch, (row_number() OVER ch)::integer, k.repeated
+    FROM (SELECT c.*,
+                 -- chains are numbered by the customer's contacts that are not repeats so far
+                 count(*) FILTER (WHERE NOT c.is_repeat)
+                   OVER (PARTITION BY c.customer_key ORDER BY c.initiationtimestamp, c.contactid) AS chain_no
+            FROM (SELECT p.*,
+                         connect_lake.contact_is_repeat(p.previous_at, p.initiationtimestamp, n_days, cal) AS is_repeat,
+                         coalesce(connect_lake.contact_is_repeat(p.initiationtimestamp, p.next_at, n_days, cal), false) AS repeated
+                    FROM (SELECT s.*,
+                                 lag(s.contactid) OVER w AS previous_contactid,
+                                 lag(s.initiationtimestamp) OVER w AS previous_at,
+                                 lead(s.initiationtimestamp) OVER w AS next_at
+                            FROM connect_lake_repeat_src s
+                           WHERE s.customer_key IS NOT NULL
+                          WINDOW w AS (PARTITION BY s.customer_key ORDER BY s.initiationtimestamp, s.contactid)) p) c) k
+  WINDOW ch AS (PARTITION BY k.customer_key, k.chain_no ORDER BY k.initiationtimestamp, k.contactid);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  TRUNCATE connect_lake_repeat_src;
+  RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.contact_repeat_refresh(uuid[]) IS
+  'Rebuilds contact_repeat for the customers of these contacts (any leg of them), or for everyone (NULL): each contact''s root leg (contact_root()), ordered per customer, with the repeat rule (contact_is_repeat(), repeat_working_days() on repeat_calendar()) and the chains. Returns the contacts written (loader role).';
+
+CREATE FUNCTION connect_lake.repeat_config_changed() RETURNS trigger
+  LANGUAGE plpgsql
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+BEGIN
+  PERFORM connect_lake.contact_repeat_refresh();
+  RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.repeat_config_changed() IS 'Trigger function: a change of repeat_config recomputes contact_repeat.';
+-- per row: the table holds one row at most, and a restore's COPY of none
+-- must not recompute anything
+CREATE TRIGGER repeat_config_changed AFTER INSERT OR UPDATE OR DELETE ON connect_lake.repeat_config
+  FOR EACH ROW EXECUTE FUNCTION connect_lake.repeat_config_changed();
+
+-- ---- Reading.
+
+CREATE FUNCTION connect_lake.first_contact_resolution(from_day date, to_day date,
+                                                      by text DEFAULT 'queue')
+RETURNS TABLE (day date, dimension text, contacts bigint, repeats bigint, repeat_rate numeric,
+               first_contacts bigint, resolved_first bigint, fcr_rate numeric)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $fn$
+BEGIN
+  IF by IS NULL OR by NOT IN ('queue', 'agent', 'intent', 'channel', 'all') THEN
+    RAISE EXCEPTION 'first_contact_resolution: unknown grouping "%"', by
+      USING ERRCODE = 'invalid_parameter_value', HINT = 'Group by queue, agent, intent, channel or all.';
+  END IF;
+  RETURN QUERY
+    SELECT r.day,
+           CASE by WHEN 'queue' THEN r.queue_id::text WHEN 'agent' THEN r.agent_id::text
+                   WHEN 'intent' THEN r.intent WHEN 'channel' THEN r.channel END,
+           count(*), count(*) FILTER (WHERE r.is_repeat),
+           round(100.0 * count(*) FILTER (WHERE r.is_repeat) / count(*), 2),
+           count(*) FILTER (WHERE NOT r.is_repeat),
+           count(*) FILTER (WHERE NOT r.is_repeat AND NOT r.repeated),
+           round(100.0 * count(*) FILTER (WHERE NOT r.is_repeat AND NOT r.repeated)
+                 / nullif(count(*) FILTER (WHERE NOT r.is_repeat), 0), 2)
+      FROM connect_lake.contact_repeat r
+     WHERE r.day BETWEEN from_day AND to_day
+     GROUP BY 1, 2
+     ORDER BY 1, 2;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.first_contact_resolution(date, date, text) IS
+  'Repeat rate and first-contact resolution per local day and queue, agent, intent or channel (by) or all together: contacts, repeats and their rate; first contacts (the first of each chain, counted once) and those resolved at first contact (no repeat within N working days) and their rate. A first contact near the end of the range is resolved only when N working days have passed without a repeat in the lake.';
+
+CREATE VIEW connect_lake.first_contact_resolution_daily AS
+  SELECT * FROM connect_lake.first_contact_resolution('-infinity', 'infinity', 'queue');
+COMMENT ON VIEW connect_lake.first_contact_resolution_daily IS
+  'Repeat rate and first-contact resolution per local day and queue (first_contact_resolution()).';
+COMMENT ON COLUMN connect_lake.first_contact_resolution_daily.day IS 'Local day of the contacts'' initiation.';
+COMMENT ON COLUMN connect_lake.first_contact_resolution_daily.dimension IS 'The queue id.';
+COMMENT ON COLUMN connect_lake.first_contact_resolution_daily.contacts IS 'Contacts (first legs) of known customers.';
+COMMENT ON COLUMN connect_lake.first_contact_resolution_daily.repeats IS 'Of them, repeats.';
+COMMENT ON COLUMN connect_lake.first_contact_resolution_daily.repeat_rate IS 'Repeats per 100 contacts.';
+COMMENT ON COLUMN connect_lake.first_contact_resolution_daily.first_contacts IS 'First contacts of chains.';
+COMMENT ON COLUMN connect_lake.first_contact_resolution_daily.resolved_first IS 'First contacts with no repeat within N working days.';
+COMMENT ON COLUMN connect_lake.first_contact_resolution_daily.fcr_rate IS 'Resolved at first contact per 100 first contacts.';
+
+CREATE VIEW connect_lake.repeat_chains AS
+  SELECT r.chain_id, r.customer_key, r.key_kind, count(*) AS contacts,
+         min(r.initiationtimestamp) AS first_at, max(r.initiationtimestamp) AS last_at,
+         array_agg(r.contactid ORDER BY r.chain_seq) AS contact_ids,
+         array_agg(r.channel ORDER BY r.chain_seq) AS channels,
+         array_agg(r.intent ORDER BY r.chain_seq) AS intents
+    FROM connect_lake.contact_repeat r
+   GROUP BY r.chain_id, r.customer_key, r.key_kind
+  HAVING count(*) > 1;
+COMMENT ON VIEW connect_lake.repeat_chains IS
+  'Chains of repeat contacts: a first contact and the repeats that followed it, each within N working days of the one before, with their contacts in order.';
+COMMENT ON COLUMN connect_lake.repeat_chains.chain_id IS 'The first contact of the chain.';
+COMMENT ON COLUMN connect_lake.repeat_chains.customer_key IS 'The customer (account number, or customer endpoint).';
+COMMENT ON COLUMN connect_lake.repeat_chains.key_kind IS 'account or endpoint.';
+COMMENT ON COLUMN connect_lake.repeat_chains.contacts IS 'Contacts in the chain (2 or more).';
+COMMENT ON COLUMN connect_lake.repeat_chains.first_at IS 'When the first contact was initiated.';
+COMMENT ON COLUMN connect_lake.repeat_chains.last_at IS 'When the last repeat was initiated.';
+COMMENT ON COLUMN connect_lake.repeat_chains.contact_ids IS 'The contacts in order.';
+COMMENT ON COLUMN connect_lake.repeat_chains.channels IS 'Their channels in order.';
+COMMENT ON COLUMN connect_lake.repeat_chains.intents IS 'Their intents in order.';
+
+-- What 99_grants.sql gives the repeat objects of a fresh lake.
+GRANT SELECT ON connect_lake.repeat_config, connect_lake.contact_repeat, connect_lake.first_contact_resolution_daily,
+  connect_lake.repeat_chains TO connect_lake_reader, connect_lake_loader;
+GRANT INSERT, UPDATE, DELETE, TRUNCATE ON connect_lake.contact_repeat TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.contact_repeat_refresh(uuid[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.contact_repeat_refresh(uuid[]) TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.repeat_config_changed() FROM PUBLIC;
+
+-- ==== poison (issue #16): ingest_batch(on_error), load_rejects' comments ====
+-- ingest_batch() takes on_error (stop | skip, as load()) and returns rejected;
+-- a rejected record of a batch goes to load_rejects like a file's.
+DROP FUNCTION connect_lake.ingest_batch(text, jsonb[]);
+CREATE FUNCTION connect_lake.ingest_batch(kind text, docs jsonb[], on_error text DEFAULT 'stop',
+                                    OUT inserted bigint, OUT updated bigint, OUT duplicates bigint,
+                                    OUT values_nulled bigint, OUT rejected bigint)
+  AS 'MODULE_PATHNAME', 'ingest_batch'
+  LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION connect_lake.ingest_batch(text, jsonb[], text) IS
+  'Lands a micro-batch of records of one kind (e.g. one Kinesis batch) in batched statements; returns how many were inserted, updated (newer CTR versions) and duplicates, how many values landed NULL because their column cannot hold them, kept raw beside (a case account that is not an integer), and how many records were rejected. on_error stop: a bad record fails the call; skip: bad records go to load_rejects (path ingest_batch(), line = element number) and the others land (loader role).';
+REVOKE ALL ON FUNCTION connect_lake.ingest_batch(text, jsonb[], text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.ingest_batch(text, jsonb[], text) TO connect_lake_loader;
+COMMENT ON TABLE connect_lake.load_rejects IS 'Records load() and ingest_batch() could not land (on_error skip), with where they were and why, to fix and replay.';
+COMMENT ON COLUMN connect_lake.load_rejects.path IS 'File the record came from; ingest_batch() for a record of a batch given to ingest_batch(on_error => skip).';
+COMMENT ON COLUMN connect_lake.load_rejects.line IS 'Line where the record starts (its first line when it spans several), where the framing has lines (where the problem was noticed, when further on, is in reason); for ingest_batch(), the element''s number in the batch.';
+COMMENT ON COLUMN connect_lake.load_rejects.reason IS 'Why the record was rejected: what and where (field, position), never the record''s content, which only raw holds.';
+
 -- ==== Scaling out on Citus (issue 15): distribute() and undistribute();
 -- case_state_refresh(), case_volume_daily() and contact_case in forms Citus
 -- can run on distributed tables (the same answers on a plain lake);
@@ -3936,207 +4144,6 @@ CREATE FUNCTION connect_lake.citus_swap_functions(to_plpgsql boolean) RETURNS vo
   SET search_path = pg_catalog, pg_temp
   AS $fn$
 DECLARE
-  n_days  integer := connect_lake.repeat_working_days();
-  cal     text := connect_lake.repeat_calendar();
-  tz      text := connect_lake.lake_time_zone();
-  roots   uuid[];
-  keys    text[];
-  n       bigint;
-BEGIN
-  IF to_regclass('pg_temp.connect_lake_repeat_src') IS NULL THEN
-    CREATE TEMP TABLE connect_lake_repeat_src (
-      contactid uuid, initiationtimestamp timestamptz, channel text, customer_key text, key_kind text,
-      queue_id uuid, agent_id uuid, intent text) ON COMMIT DROP;
-  END IF;
-  TRUNCATE connect_lake_repeat_src;
-
-  IF contact_ids IS NULL THEN
-    -- everyone: each root with what its legs add, in one pass over the CTRs
-    INSERT INTO connect_lake_repeat_src
-    SELECT l.root, l.initiationtimestamp, l.channel,
-           coalesce(a.account::text, l.endpoint), CASE WHEN a.account IS NOT NULL THEN 'account' ELSE 'endpoint' END,
-           l.queue_id, l.agent_id, l.intent
-      FROM (SELECT connect_lake.contact_root(g.contactid, g.initialcontactid, g.previouscontactid, g.initiationmethod) AS root,
-                   min(g.initiationtimestamp) FILTER (WHERE g.contactid = connect_lake.contact_root(g.contactid, g.initialcontactid, g.previouscontactid, g.initiationmethod)) AS initiationtimestamp,
-                   min(g.channel) FILTER (WHERE g.contactid = connect_lake.contact_root(g.contactid, g.initialcontactid, g.previouscontactid, g.initiationmethod)) AS channel,
-                   min(g.customerendpoint_address) FILTER (WHERE g.contactid = connect_lake.contact_root(g.contactid, g.initialcontactid, g.previouscontactid, g.initiationmethod)) AS endpoint,
-                   (array_agg(g.queue_id ORDER BY g.initiationtimestamp) FILTER (WHERE g.queue_id IS NOT NULL))[1] AS queue_id,
-                   (array_agg(g.agent_id ORDER BY g.initiationtimestamp) FILTER (WHERE g.agent_connectedtoagentts IS NOT NULL))[1] AS agent_id,
-                   (array_agg(g.attributes_intent ORDER BY g.initiationtimestamp) FILTER (WHERE g.attributes_intent IS NOT NULL))[1] AS intent
-              FROM connect_lake.ctr_events g
-             GROUP BY 1) l
-      LEFT JOIN (SELECT x.contactid, min(x.account) AS account FROM connect_lake.contact_account x GROUP BY 1) a
-        ON a.contactid = l.root
-     WHERE l.initiationtimestamp IS NOT NULL;
-    TRUNCATE connect_lake.contact_repeat;
-  ELSE
-    -- the roots of these contacts, their customers (now and as stored), and
-    -- every stored contact of those customers
-    SELECT array_agg(DISTINCT connect_lake.contact_root(g.contactid, g.initialcontactid, g.previouscontactid, g.initiationmethod))
-      INTO roots
-      FROM connect_lake.ctr_events g WHERE g.contactid = ANY (contact_ids);
-    roots := coalesce(roots, '{}') || contact_ids;
-    INSERT INTO connect_lake_repeat_src
-    SELECT f.contactid, f.initiationtimestamp, f.channel,
-           coalesce(a.account::text, f.customerendpoint_address), CASE WHEN a.account IS NOT NULL THEN 'account' ELSE 'endpoint' END,
-           l.queue_id, l.agent_id, l.intent
-      FROM connect_lake.ctr_events f
-      LEFT JOIN LATERAL (SELECT min(x.account) AS account FROM connect_lake.contact_account x
-                          WHERE x.contactid = f.contactid) a ON true
-      LEFT JOIN LATERAL (
-             SELECT (array_agg(g.queue_id ORDER BY g.initiationtimestamp) FILTER (WHERE g.queue_id IS NOT NULL))[1] AS queue_id,
-                    (array_agg(g.agent_id ORDER BY g.initiationtimestamp) FILTER (WHERE g.agent_connectedtoagentts IS NOT NULL))[1] AS agent_id,
-                    (array_agg(g.attributes_intent ORDER BY g.initiationtimestamp) FILTER (WHERE g.attributes_intent IS NOT NULL))[1] AS intent
-               FROM connect_lake.ctr_events g
-              WHERE g.contactid = f.contactid OR g.initialcontactid = f.contactid OR g.previouscontactid = f.contactid) l ON true
-     WHERE f.contactid = ANY (roots)
-       AND f.contactid = connect_lake.contact_root(f.contactid, f.initialcontactid, f.previouscontactid, f.initiationmethod);
-    SELECT array_agg(DISTINCT k) INTO keys
-      FROM (SELECT s.customer_key AS k FROM connect_lake_repeat_src s
-            UNION ALL
-            SELECT r.customer_key FROM connect_lake.contact_repeat r WHERE r.contactid = ANY (roots)) x
-     WHERE k IS NOT NULL;
-    keys := coalesce(keys, '{}');
-    INSERT INTO connect_lake_repeat_src
-    SELECT r.contactid, r.initiationtimestamp, r.channel, r.customer_key, r.key_kind, r.queue_id, r.agent_id, r.intent
-      FROM connect_lake.contact_repeat r
-     WHERE r.customer_key = ANY (keys) AND r.contactid <> ALL (roots);
-    DELETE FROM connect_lake.contact_repeat r WHERE r.customer_key = ANY (keys) OR r.contactid = ANY (roots);
-  END IF;
-
-  INSERT INTO connect_lake.contact_repeat
-  SELECT k.contactid, k.customer_key, k.key_kind, k.initiationtimestamp,
-         (k.initiationtimestamp AT TIME ZONE tz)::date, k.channel, k.queue_id, k.agent_id, k.intent,
-         k.previous_contactid, k.is_repeat,
-         first_value(k.contactid) OVER ch, (row_number() OVER ch)::integer, k.repeated
-    FROM (SELECT c.*,
-                 -- chains are numbered by the customer's contacts that are not repeats so far
-                 count(*) FILTER (WHERE NOT c.is_repeat)
-                   OVER (PARTITION BY c.customer_key ORDER BY c.initiationtimestamp, c.contactid) AS chain_no
-            FROM (SELECT p.*,
-                         connect_lake.contact_is_repeat(p.previous_at, p.initiationtimestamp, n_days, cal) AS is_repeat,
-                         coalesce(connect_lake.contact_is_repeat(p.initiationtimestamp, p.next_at, n_days, cal), false) AS repeated
-                    FROM (SELECT s.*,
-                                 lag(s.contactid) OVER w AS previous_contactid,
-                                 lag(s.initiationtimestamp) OVER w AS previous_at,
-                                 lead(s.initiationtimestamp) OVER w AS next_at
-                            FROM connect_lake_repeat_src s
-                           WHERE s.customer_key IS NOT NULL
-                          WINDOW w AS (PARTITION BY s.customer_key ORDER BY s.initiationtimestamp, s.contactid)) p) c) k
-  WINDOW ch AS (PARTITION BY k.customer_key, k.chain_no ORDER BY k.initiationtimestamp, k.contactid);
-  GET DIAGNOSTICS n = ROW_COUNT;
-  TRUNCATE connect_lake_repeat_src;
-  RETURN n;
-END
-$fn$;
-COMMENT ON FUNCTION connect_lake.contact_repeat_refresh(uuid[]) IS
-  'Rebuilds contact_repeat for the customers of these contacts (any leg of them), or for everyone (NULL): each contact''s root leg (contact_root()), ordered per customer, with the repeat rule (contact_is_repeat(), repeat_working_days() on repeat_calendar()) and the chains. Returns the contacts written (loader role).';
-
-CREATE FUNCTION connect_lake.repeat_config_changed() RETURNS trigger
-  LANGUAGE plpgsql
-  SET search_path = pg_catalog, pg_temp
-  AS $fn$
-BEGIN
-  PERFORM connect_lake.contact_repeat_refresh();
-  RETURN NULL;
-END
-$fn$;
-COMMENT ON FUNCTION connect_lake.repeat_config_changed() IS 'Trigger function: a change of repeat_config recomputes contact_repeat.';
--- per row: the table holds one row at most, and a restore's COPY of none
--- must not recompute anything
-CREATE TRIGGER repeat_config_changed AFTER INSERT OR UPDATE OR DELETE ON connect_lake.repeat_config
-  FOR EACH ROW EXECUTE FUNCTION connect_lake.repeat_config_changed();
-
--- ---- Reading.
-
-CREATE FUNCTION connect_lake.first_contact_resolution(from_day date, to_day date,
-                                                      by text DEFAULT 'queue')
-RETURNS TABLE (day date, dimension text, contacts bigint, repeats bigint, repeat_rate numeric,
-               first_contacts bigint, resolved_first bigint, fcr_rate numeric)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-AS $fn$
-BEGIN
-  IF by IS NULL OR by NOT IN ('queue', 'agent', 'intent', 'channel', 'all') THEN
-    RAISE EXCEPTION 'first_contact_resolution: unknown grouping "%"', by
-      USING ERRCODE = 'invalid_parameter_value', HINT = 'Group by queue, agent, intent, channel or all.';
-  END IF;
-  RETURN QUERY
-    SELECT r.day,
-           CASE by WHEN 'queue' THEN r.queue_id::text WHEN 'agent' THEN r.agent_id::text
-                   WHEN 'intent' THEN r.intent WHEN 'channel' THEN r.channel END,
-           count(*), count(*) FILTER (WHERE r.is_repeat),
-           round(100.0 * count(*) FILTER (WHERE r.is_repeat) / count(*), 2),
-           count(*) FILTER (WHERE NOT r.is_repeat),
-           count(*) FILTER (WHERE NOT r.is_repeat AND NOT r.repeated),
-           round(100.0 * count(*) FILTER (WHERE NOT r.is_repeat AND NOT r.repeated)
-                 / nullif(count(*) FILTER (WHERE NOT r.is_repeat), 0), 2)
-      FROM connect_lake.contact_repeat r
-     WHERE r.day BETWEEN from_day AND to_day
-     GROUP BY 1, 2
-     ORDER BY 1, 2;
-END
-$fn$;
-COMMENT ON FUNCTION connect_lake.first_contact_resolution(date, date, text) IS
-  'Repeat rate and first-contact resolution per local day and queue, agent, intent or channel (by) or all together: contacts, repeats and their rate; first contacts (the first of each chain, counted once) and those resolved at first contact (no repeat within N working days) and their rate. A first contact near the end of the range is resolved only when N working days have passed without a repeat in the lake.';
-
-CREATE VIEW connect_lake.first_contact_resolution_daily AS
-  SELECT * FROM connect_lake.first_contact_resolution('-infinity', 'infinity', 'queue');
-COMMENT ON VIEW connect_lake.first_contact_resolution_daily IS
-  'Repeat rate and first-contact resolution per local day and queue (first_contact_resolution()).';
-COMMENT ON COLUMN connect_lake.first_contact_resolution_daily.day IS 'Local day of the contacts'' initiation.';
-COMMENT ON COLUMN connect_lake.first_contact_resolution_daily.dimension IS 'The queue id.';
-COMMENT ON COLUMN connect_lake.first_contact_resolution_daily.contacts IS 'Contacts (first legs) of known customers.';
-COMMENT ON COLUMN connect_lake.first_contact_resolution_daily.repeats IS 'Of them, repeats.';
-COMMENT ON COLUMN connect_lake.first_contact_resolution_daily.repeat_rate IS 'Repeats per 100 contacts.';
-COMMENT ON COLUMN connect_lake.first_contact_resolution_daily.first_contacts IS 'First contacts of chains.';
-COMMENT ON COLUMN connect_lake.first_contact_resolution_daily.resolved_first IS 'First contacts with no repeat within N working days.';
-COMMENT ON COLUMN connect_lake.first_contact_resolution_daily.fcr_rate IS 'Resolved at first contact per 100 first contacts.';
-
-CREATE VIEW connect_lake.repeat_chains AS
-  SELECT r.chain_id, r.customer_key, r.key_kind, count(*) AS contacts,
-         min(r.initiationtimestamp) AS first_at, max(r.initiationtimestamp) AS last_at,
-         array_agg(r.contactid ORDER BY r.chain_seq) AS contact_ids,
-         array_agg(r.channel ORDER BY r.chain_seq) AS channels,
-         array_agg(r.intent ORDER BY r.chain_seq) AS intents
-    FROM connect_lake.contact_repeat r
-   GROUP BY r.chain_id, r.customer_key, r.key_kind
-  HAVING count(*) > 1;
-COMMENT ON VIEW connect_lake.repeat_chains IS
-  'Chains of repeat contacts: a first contact and the repeats that followed it, each within N working days of the one before, with their contacts in order.';
-COMMENT ON COLUMN connect_lake.repeat_chains.chain_id IS 'The first contact of the chain.';
-COMMENT ON COLUMN connect_lake.repeat_chains.customer_key IS 'The customer (account number, or customer endpoint).';
-COMMENT ON COLUMN connect_lake.repeat_chains.key_kind IS 'account or endpoint.';
-COMMENT ON COLUMN connect_lake.repeat_chains.contacts IS 'Contacts in the chain (2 or more).';
-COMMENT ON COLUMN connect_lake.repeat_chains.first_at IS 'When the first contact was initiated.';
-COMMENT ON COLUMN connect_lake.repeat_chains.last_at IS 'When the last repeat was initiated.';
-COMMENT ON COLUMN connect_lake.repeat_chains.contact_ids IS 'The contacts in order.';
-COMMENT ON COLUMN connect_lake.repeat_chains.channels IS 'Their channels in order.';
-COMMENT ON COLUMN connect_lake.repeat_chains.intents IS 'Their intents in order.';
-
--- What 99_grants.sql gives the repeat objects of a fresh lake.
-GRANT SELECT ON connect_lake.repeat_config, connect_lake.contact_repeat, connect_lake.first_contact_resolution_daily,
-  connect_lake.repeat_chains TO connect_lake_reader, connect_lake_loader;
-GRANT INSERT, UPDATE, DELETE, TRUNCATE ON connect_lake.contact_repeat TO connect_lake_loader;
-REVOKE ALL ON FUNCTION connect_lake.contact_repeat_refresh(uuid[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION connect_lake.contact_repeat_refresh(uuid[]) TO connect_lake_loader;
-REVOKE ALL ON FUNCTION connect_lake.repeat_config_changed() FROM PUBLIC;
--- ==== poison (issue #16): ingest_batch(on_error), load_rejects' comments ====
--- ingest_batch() takes on_error (stop | skip, as load()) and returns rejected;
--- a rejected record of a batch goes to load_rejects like a file's.
-DROP FUNCTION connect_lake.ingest_batch(text, jsonb[]);
-CREATE FUNCTION connect_lake.ingest_batch(kind text, docs jsonb[], on_error text DEFAULT 'stop',
-                                    OUT inserted bigint, OUT updated bigint, OUT duplicates bigint,
-                                    OUT values_nulled bigint, OUT rejected bigint)
-  AS 'MODULE_PATHNAME', 'ingest_batch'
-  LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION connect_lake.ingest_batch(text, jsonb[], text) IS
-  'Lands a micro-batch of records of one kind (e.g. one Kinesis batch) in batched statements; returns how many were inserted, updated (newer CTR versions) and duplicates, how many values landed NULL because their column cannot hold them, kept raw beside (a case account that is not an integer), and how many records were rejected. on_error stop: a bad record fails the call; skip: bad records go to load_rejects (path ingest_batch(), line = element number) and the others land (loader role).';
-REVOKE ALL ON FUNCTION connect_lake.ingest_batch(text, jsonb[], text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION connect_lake.ingest_batch(text, jsonb[], text) TO connect_lake_loader;
-COMMENT ON TABLE connect_lake.load_rejects IS 'Records load() and ingest_batch() could not land (on_error skip), with where they were and why, to fix and replay.';
-COMMENT ON COLUMN connect_lake.load_rejects.path IS 'File the record came from; ingest_batch() for a record of a batch given to ingest_batch(on_error => skip).';
-COMMENT ON COLUMN connect_lake.load_rejects.line IS 'Line where the record starts (its first line when it spans several), where the framing has lines (where the problem was noticed, when further on, is in reason); for ingest_batch(), the element''s number in the batch.';
-COMMENT ON COLUMN connect_lake.load_rejects.reason IS 'Why the record was rejected: what and where (field, position), never the record''s content, which only raw holds.';
   head constant text := E'\n#variable_conflict use_column\nBEGIN\nRETURN QUERY\n';
   tail constant text := E';\nEND\n';
   f    regprocedure;

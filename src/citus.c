@@ -1,6 +1,6 @@
 /*
  * citus.c: where this node keeps a table's rows when the lake is
- * distributed on Citus (connect_lake.distribute(), 95_citus.sql).
+ * distributed on Citus (connect_lake.distribute(), 97_citus.sql).
  *
  * A reference table's rows live in its shard, connect_lake.<table>_<shard
  * id>, on every node that holds a placement (the workers, and the
