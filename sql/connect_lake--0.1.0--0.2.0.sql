@@ -3897,7 +3897,7 @@ BEGIN
       EXECUTE idx;
     END IF;
   END IF;
-  -- On a lake distributed on Citus (95_citus.sql) the workers evaluate the
+  -- On a lake distributed on Citus (97_citus.sql) the workers evaluate the
   -- rules in the queries they run (and keep their shards' index by the open
   -- rule): they get the same case_status rows (their labels) and the same
   -- compiled rule; Citus propagates neither an extension's functions nor a
