@@ -21,6 +21,7 @@ _PG_init(void)
 	/* Subsystems with settings or caches register them here. */
 	cl_workdays_init();
 	cl_case_init();
+	cl_ctr_init();
 }
 
 Oid
