@@ -730,8 +730,6 @@ DECLARE
   tz   text;
   ths  integer[];
   grp  record;
-  qd   connect_lake.metric_queue_interval[];
-  td   connect_lake.metric_queue_threshold[];
 BEGIN
   before := coalesce(before, '{}');
   after := coalesce(after, '{}');
@@ -746,45 +744,94 @@ BEGIN
   tz := connect_lake.metric_time_zone();
   ths := connect_lake.metric_thresholds();
 
-  -- Per queue and channel: metric_queue_interval_live's sums, signed.
+  -- Per queue and channel: metric_queue_interval_live's sums, signed, and
+  -- the same summed per local day (metric_queue_day_rows()), in one
+  -- statement.  (Rows in key order, so that concurrent upkeeps lock them in
+  -- one order.)
   WITH d AS (SELECT -1 AS s, b.* FROM unnest(before) b WHERE b.interval_start IS NOT NULL
              UNION ALL
-             SELECT 1, a.* FROM unnest(after) a WHERE a.interval_start IS NOT NULL)
-  SELECT coalesce(array_agg(x), '{}') INTO qd FROM (
+             SELECT 1, a.* FROM unnest(after) a WHERE a.interval_start IS NOT NULL),
+  x AS MATERIALIZED (
     SELECT d.interval_start, d.queue_kind, d.queue_id, d.channel,
-           sum(d.s)::integer,
-           coalesce(sum(d.s) FILTER (WHERE d.queued), 0)::integer,
-           coalesce(sum(d.s) FILTER (WHERE d.handled), 0)::integer,
-           coalesce(sum(d.s) FILTER (WHERE d.handled AND connect_lake.metric_incoming(d.initiationmethod)), 0)::integer,
-           coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'OUTBOUND'), 0)::integer,
-           coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'CALLBACK'), 0)::integer,
-           coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'API'), 0)::integer,
-           coalesce(sum(d.s) FILTER (WHERE d.handled AND d.disconnectreason = 'AGENT_DISCONNECT'), 0)::integer,
-           coalesce(sum(d.s) FILTER (WHERE d.initiationmethod = 'TRANSFER'), 0)::integer,
-           coalesce(sum(d.s) FILTER (WHERE d.initiationmethod = 'QUEUE_TRANSFER'), 0)::integer,
-           coalesce(sum(d.s) FILTER (WHERE d.answered), 0)::integer,
-           coalesce(sum(d.s) FILTER (WHERE d.abandoned), 0)::integer,
-           coalesce(sum(d.s) FILTER (WHERE d.abandoned AND d.disconnectreason = 'CUSTOMER_DISCONNECT'), 0)::integer,
-           coalesce(sum(d.s) FILTER (WHERE d.callback_requested), 0)::integer,
-           coalesce(sum(d.s) FILTER (WHERE d.xfer_out_queue), 0)::integer,
-           coalesce(sum(d.s) FILTER (WHERE d.xfer_out_internal), 0)::integer,
-           coalesce(sum(d.s) FILTER (WHERE d.xfer_out_external), 0)::integer,
-           coalesce(sum(d.s) FILTER (WHERE d.xfer_out_agent), 0)::integer,
-           coalesce(sum(d.s) FILTER (WHERE d.held), 0)::integer,
-           coalesce(sum(d.s * d.queue_time) FILTER (WHERE d.answered), 0)::bigint,
-           coalesce(sum(d.s * d.queue_time) FILTER (WHERE d.abandoned), 0)::bigint,
-           max(d.queue_time) FILTER (WHERE d.queued AND d.s > 0),
-           coalesce(sum(d.s * d.handle_time), 0)::bigint,
-           coalesce(sum(d.s * d.interaction_time), 0)::bigint,
-           coalesce(sum(d.s * d.hold_time), 0)::bigint,
-           coalesce(sum(d.s * d.acw_time), 0)::bigint,
-           coalesce(sum(d.s * d.contact_duration), 0)::bigint,
-           coalesce(sum(d.s * d.resolution_time), 0)::bigint
+           sum(d.s)::integer AS contacts,
+           coalesce(sum(d.s) FILTER (WHERE d.queued), 0)::integer AS contacts_queued,
+           coalesce(sum(d.s) FILTER (WHERE d.handled), 0)::integer AS contacts_handled,
+           coalesce(sum(d.s) FILTER (WHERE d.handled AND connect_lake.metric_incoming(d.initiationmethod)), 0)::integer AS contacts_handled_incoming,
+           coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'OUTBOUND'), 0)::integer AS contacts_handled_outbound,
+           coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'CALLBACK'), 0)::integer AS contacts_handled_callback,
+           coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'API'), 0)::integer AS contacts_handled_api,
+           coalesce(sum(d.s) FILTER (WHERE d.handled AND d.disconnectreason = 'AGENT_DISCONNECT'), 0)::integer AS contacts_agent_hung_up_first,
+           coalesce(sum(d.s) FILTER (WHERE d.initiationmethod = 'TRANSFER'), 0)::integer AS contacts_transferred_in,
+           coalesce(sum(d.s) FILTER (WHERE d.initiationmethod = 'QUEUE_TRANSFER'), 0)::integer AS contacts_transferred_in_from_queue,
+           coalesce(sum(d.s) FILTER (WHERE d.answered), 0)::integer AS contacts_answered,
+           coalesce(sum(d.s) FILTER (WHERE d.abandoned), 0)::integer AS contacts_abandoned,
+           coalesce(sum(d.s) FILTER (WHERE d.abandoned AND d.disconnectreason = 'CUSTOMER_DISCONNECT'), 0)::integer AS contacts_abandoned_customer_disconnect,
+           coalesce(sum(d.s) FILTER (WHERE d.callback_requested), 0)::integer AS callbacks_requested,
+           coalesce(sum(d.s) FILTER (WHERE d.xfer_out_queue), 0)::integer AS transferred_out_from_queue,
+           coalesce(sum(d.s) FILTER (WHERE d.xfer_out_internal), 0)::integer AS transferred_out_internal,
+           coalesce(sum(d.s) FILTER (WHERE d.xfer_out_external), 0)::integer AS transferred_out_external,
+           coalesce(sum(d.s) FILTER (WHERE d.xfer_out_agent), 0)::integer AS transferred_out_by_agent,
+           coalesce(sum(d.s) FILTER (WHERE d.held), 0)::integer AS contacts_put_on_hold,
+           coalesce(sum(d.s * d.queue_time) FILTER (WHERE d.answered), 0)::bigint AS queue_answer_time_sum,
+           coalesce(sum(d.s * d.queue_time) FILTER (WHERE d.abandoned), 0)::bigint AS abandon_time_sum,
+           max(d.queue_time) FILTER (WHERE d.queued AND d.s > 0) AS queued_time_max,
+           coalesce(sum(d.s * d.handle_time), 0)::bigint AS handle_time_sum,
+           coalesce(sum(d.s * d.interaction_time), 0)::bigint AS interaction_time_sum,
+           coalesce(sum(d.s * d.hold_time), 0)::bigint AS hold_time_sum,
+           coalesce(sum(d.s * d.acw_time), 0)::bigint AS acw_time_sum,
+           coalesce(sum(d.s * d.contact_duration), 0)::bigint AS contact_duration_sum,
+           coalesce(sum(d.s * d.resolution_time), 0)::bigint AS resolution_time_sum
       FROM d
-     GROUP BY d.interval_start, d.queue_kind, d.queue_id, d.channel) x;
-  -- (rows in key order, so that concurrent upkeeps lock them in one order)
-  INSERT INTO connect_lake.metric_queue_interval AS r SELECT * FROM unnest(qd) ORDER BY 1, 2, 3, 4
+     GROUP BY d.interval_start, d.queue_kind, d.queue_id, d.channel),
+  iv AS (
+  INSERT INTO connect_lake.metric_queue_interval AS r SELECT * FROM x ORDER BY 1, 2, 3, 4
   ON CONFLICT ON CONSTRAINT metric_queue_interval_key DO UPDATE SET
+    contacts = r.contacts + excluded.contacts,
+    contacts_queued = r.contacts_queued + excluded.contacts_queued,
+    contacts_handled = r.contacts_handled + excluded.contacts_handled,
+    contacts_handled_incoming = r.contacts_handled_incoming + excluded.contacts_handled_incoming,
+    contacts_handled_outbound = r.contacts_handled_outbound + excluded.contacts_handled_outbound,
+    contacts_handled_callback = r.contacts_handled_callback + excluded.contacts_handled_callback,
+    contacts_handled_api = r.contacts_handled_api + excluded.contacts_handled_api,
+    contacts_agent_hung_up_first = r.contacts_agent_hung_up_first + excluded.contacts_agent_hung_up_first,
+    contacts_transferred_in = r.contacts_transferred_in + excluded.contacts_transferred_in,
+    contacts_transferred_in_from_queue = r.contacts_transferred_in_from_queue + excluded.contacts_transferred_in_from_queue,
+    contacts_answered = r.contacts_answered + excluded.contacts_answered,
+    contacts_abandoned = r.contacts_abandoned + excluded.contacts_abandoned,
+    contacts_abandoned_customer_disconnect = r.contacts_abandoned_customer_disconnect + excluded.contacts_abandoned_customer_disconnect,
+    callbacks_requested = r.callbacks_requested + excluded.callbacks_requested,
+    transferred_out_from_queue = r.transferred_out_from_queue + excluded.transferred_out_from_queue,
+    transferred_out_internal = r.transferred_out_internal + excluded.transferred_out_internal,
+    transferred_out_external = r.transferred_out_external + excluded.transferred_out_external,
+    transferred_out_by_agent = r.transferred_out_by_agent + excluded.transferred_out_by_agent,
+    contacts_put_on_hold = r.contacts_put_on_hold + excluded.contacts_put_on_hold,
+    queue_answer_time_sum = r.queue_answer_time_sum + excluded.queue_answer_time_sum,
+    abandon_time_sum = r.abandon_time_sum + excluded.abandon_time_sum,
+    queued_time_max = greatest(r.queued_time_max, excluded.queued_time_max),
+    handle_time_sum = r.handle_time_sum + excluded.handle_time_sum,
+    interaction_time_sum = r.interaction_time_sum + excluded.interaction_time_sum,
+    hold_time_sum = r.hold_time_sum + excluded.hold_time_sum,
+    acw_time_sum = r.acw_time_sum + excluded.acw_time_sum,
+    contact_duration_sum = r.contact_duration_sum + excluded.contact_duration_sum,
+    resolution_time_sum = r.resolution_time_sum + excluded.resolution_time_sum)
+  INSERT INTO connect_lake.metric_queue_day AS r
+  SELECT (x.interval_start AT TIME ZONE tz)::date, x.queue_kind, x.queue_id, x.channel,
+         sum(x.contacts)::integer, sum(x.contacts_queued)::integer, sum(x.contacts_handled)::integer,
+         sum(x.contacts_handled_incoming)::integer, sum(x.contacts_handled_outbound)::integer,
+         sum(x.contacts_handled_callback)::integer, sum(x.contacts_handled_api)::integer,
+         sum(x.contacts_agent_hung_up_first)::integer, sum(x.contacts_transferred_in)::integer,
+         sum(x.contacts_transferred_in_from_queue)::integer, sum(x.contacts_answered)::integer,
+         sum(x.contacts_abandoned)::integer, sum(x.contacts_abandoned_customer_disconnect)::integer,
+         sum(x.callbacks_requested)::integer, sum(x.transferred_out_from_queue)::integer,
+         sum(x.transferred_out_internal)::integer, sum(x.transferred_out_external)::integer,
+         sum(x.transferred_out_by_agent)::integer, sum(x.contacts_put_on_hold)::integer,
+         sum(x.queue_answer_time_sum)::bigint, sum(x.abandon_time_sum)::bigint, max(x.queued_time_max),
+         sum(x.handle_time_sum)::bigint, sum(x.interaction_time_sum)::bigint, sum(x.hold_time_sum)::bigint,
+         sum(x.acw_time_sum)::bigint, sum(x.contact_duration_sum)::bigint, sum(x.resolution_time_sum)::bigint
+    FROM x
+   GROUP BY 1, 2, 3, 4
+   ORDER BY 1, 2, 3, 4
+  ON CONFLICT ON CONSTRAINT metric_queue_day_key DO UPDATE SET
     contacts = r.contacts + excluded.contacts,
     contacts_queued = r.contacts_queued + excluded.contacts_queued,
     contacts_handled = r.contacts_handled + excluded.contacts_handled,
@@ -859,18 +906,19 @@ BEGIN
     hold_time_sum = r.hold_time_sum + excluded.hold_time_sum,
     acw_time_sum = r.acw_time_sum + excluded.acw_time_sum;
 
-  -- "Within X": metric_queue_threshold_live's counts per bucket, signed.
+  -- "Within X": metric_queue_threshold_live's counts per bucket, signed, and
+  -- per local day (metric_queue_threshold_day_rows()).
   WITH d AS (SELECT -1 AS s, b.* FROM unnest(before) b WHERE b.interval_start IS NOT NULL AND b.queued
              UNION ALL
-             SELECT 1, a.* FROM unnest(after) a WHERE a.interval_start IS NOT NULL AND a.queued)
-  SELECT coalesce(array_agg(x), '{}') INTO td FROM (
+             SELECT 1, a.* FROM unnest(after) a WHERE a.interval_start IS NOT NULL AND a.queued),
+  x AS MATERIALIZED (
     SELECT g.interval_start, g.queue_kind, g.queue_id, g.channel, ths[i.i] AS threshold_s,
-           coalesce(sum(g.answered) FILTER (WHERE g.bucket < i.i), 0)::integer,
-           coalesce(sum(g.answered) FILTER (WHERE g.equal = i.i), 0)::integer,
-           coalesce(sum(g.abandoned) FILTER (WHERE g.bucket < i.i), 0)::integer,
-           coalesce(sum(g.abandoned) FILTER (WHERE g.equal = i.i), 0)::integer,
-           coalesce(sum(g.removed) FILTER (WHERE g.bucket < i.i), 0)::integer,
-           coalesce(sum(g.removed) FILTER (WHERE g.equal = i.i), 0)::integer
+           coalesce(sum(g.answered) FILTER (WHERE g.bucket < i.i), 0)::integer AS answered_lt,
+           coalesce(sum(g.answered) FILTER (WHERE g.equal = i.i), 0)::integer AS answered_eq,
+           coalesce(sum(g.abandoned) FILTER (WHERE g.bucket < i.i), 0)::integer AS abandoned_lt,
+           coalesce(sum(g.abandoned) FILTER (WHERE g.equal = i.i), 0)::integer AS abandoned_eq,
+           coalesce(sum(g.removed) FILTER (WHERE g.bucket < i.i), 0)::integer AS removed_lt,
+           coalesce(sum(g.removed) FILTER (WHERE g.equal = i.i), 0)::integer AS removed_eq
       FROM (SELECT d.interval_start, d.queue_kind, d.queue_id, d.channel,
                    width_bucket(d.queue_time, ths) AS bucket, array_position(ths, d.queue_time) AS equal,
                    coalesce(sum(d.s) FILTER (WHERE d.answered), 0) AS answered,
@@ -880,66 +928,18 @@ BEGIN
               FROM d
              GROUP BY d.interval_start, d.queue_kind, d.queue_id, d.channel, 5, 6) g
      CROSS JOIN generate_series(1, cardinality(ths)) i(i)
-     GROUP BY g.interval_start, g.queue_kind, g.queue_id, g.channel, i.i) x;
-  INSERT INTO connect_lake.metric_queue_threshold AS r SELECT * FROM unnest(td) ORDER BY 5, 1, 2, 3, 4
+     GROUP BY g.interval_start, g.queue_kind, g.queue_id, g.channel, i.i),
+  iv AS (
+  INSERT INTO connect_lake.metric_queue_threshold AS r SELECT * FROM x ORDER BY 5, 1, 2, 3, 4
   ON CONFLICT ON CONSTRAINT metric_queue_threshold_key DO UPDATE SET
     answered_lt = r.answered_lt + excluded.answered_lt, answered_eq = r.answered_eq + excluded.answered_eq,
     abandoned_lt = r.abandoned_lt + excluded.abandoned_lt, abandoned_eq = r.abandoned_eq + excluded.abandoned_eq,
-    removed_lt = r.removed_lt + excluded.removed_lt, removed_eq = r.removed_eq + excluded.removed_eq;
-
-  -- Per local day: the interval deltas summed (metric_queue_day_rows(),
-  -- metric_queue_threshold_day_rows()).
-  INSERT INTO connect_lake.metric_queue_day AS r
-  SELECT (x.interval_start AT TIME ZONE tz)::date, x.queue_kind, x.queue_id, x.channel,
-         sum(x.contacts)::integer, sum(x.contacts_queued)::integer, sum(x.contacts_handled)::integer,
-         sum(x.contacts_handled_incoming)::integer, sum(x.contacts_handled_outbound)::integer,
-         sum(x.contacts_handled_callback)::integer, sum(x.contacts_handled_api)::integer,
-         sum(x.contacts_agent_hung_up_first)::integer, sum(x.contacts_transferred_in)::integer,
-         sum(x.contacts_transferred_in_from_queue)::integer, sum(x.contacts_answered)::integer,
-         sum(x.contacts_abandoned)::integer, sum(x.contacts_abandoned_customer_disconnect)::integer,
-         sum(x.callbacks_requested)::integer, sum(x.transferred_out_from_queue)::integer,
-         sum(x.transferred_out_internal)::integer, sum(x.transferred_out_external)::integer,
-         sum(x.transferred_out_by_agent)::integer, sum(x.contacts_put_on_hold)::integer,
-         sum(x.queue_answer_time_sum)::bigint, sum(x.abandon_time_sum)::bigint, max(x.queued_time_max),
-         sum(x.handle_time_sum)::bigint, sum(x.interaction_time_sum)::bigint, sum(x.hold_time_sum)::bigint,
-         sum(x.acw_time_sum)::bigint, sum(x.contact_duration_sum)::bigint, sum(x.resolution_time_sum)::bigint
-    FROM unnest(qd) x
-   GROUP BY 1, 2, 3, 4
-   ORDER BY 1, 2, 3, 4
-  ON CONFLICT ON CONSTRAINT metric_queue_day_key DO UPDATE SET
-    contacts = r.contacts + excluded.contacts,
-    contacts_queued = r.contacts_queued + excluded.contacts_queued,
-    contacts_handled = r.contacts_handled + excluded.contacts_handled,
-    contacts_handled_incoming = r.contacts_handled_incoming + excluded.contacts_handled_incoming,
-    contacts_handled_outbound = r.contacts_handled_outbound + excluded.contacts_handled_outbound,
-    contacts_handled_callback = r.contacts_handled_callback + excluded.contacts_handled_callback,
-    contacts_handled_api = r.contacts_handled_api + excluded.contacts_handled_api,
-    contacts_agent_hung_up_first = r.contacts_agent_hung_up_first + excluded.contacts_agent_hung_up_first,
-    contacts_transferred_in = r.contacts_transferred_in + excluded.contacts_transferred_in,
-    contacts_transferred_in_from_queue = r.contacts_transferred_in_from_queue + excluded.contacts_transferred_in_from_queue,
-    contacts_answered = r.contacts_answered + excluded.contacts_answered,
-    contacts_abandoned = r.contacts_abandoned + excluded.contacts_abandoned,
-    contacts_abandoned_customer_disconnect = r.contacts_abandoned_customer_disconnect + excluded.contacts_abandoned_customer_disconnect,
-    callbacks_requested = r.callbacks_requested + excluded.callbacks_requested,
-    transferred_out_from_queue = r.transferred_out_from_queue + excluded.transferred_out_from_queue,
-    transferred_out_internal = r.transferred_out_internal + excluded.transferred_out_internal,
-    transferred_out_external = r.transferred_out_external + excluded.transferred_out_external,
-    transferred_out_by_agent = r.transferred_out_by_agent + excluded.transferred_out_by_agent,
-    contacts_put_on_hold = r.contacts_put_on_hold + excluded.contacts_put_on_hold,
-    queue_answer_time_sum = r.queue_answer_time_sum + excluded.queue_answer_time_sum,
-    abandon_time_sum = r.abandon_time_sum + excluded.abandon_time_sum,
-    queued_time_max = greatest(r.queued_time_max, excluded.queued_time_max),
-    handle_time_sum = r.handle_time_sum + excluded.handle_time_sum,
-    interaction_time_sum = r.interaction_time_sum + excluded.interaction_time_sum,
-    hold_time_sum = r.hold_time_sum + excluded.hold_time_sum,
-    acw_time_sum = r.acw_time_sum + excluded.acw_time_sum,
-    contact_duration_sum = r.contact_duration_sum + excluded.contact_duration_sum,
-    resolution_time_sum = r.resolution_time_sum + excluded.resolution_time_sum;
+    removed_lt = r.removed_lt + excluded.removed_lt, removed_eq = r.removed_eq + excluded.removed_eq)
   INSERT INTO connect_lake.metric_queue_threshold_day AS r
   SELECT (x.interval_start AT TIME ZONE tz)::date, x.queue_kind, x.queue_id, x.channel, x.threshold_s,
          sum(x.answered_lt)::integer, sum(x.answered_eq)::integer, sum(x.abandoned_lt)::integer,
          sum(x.abandoned_eq)::integer, sum(x.removed_lt)::integer, sum(x.removed_eq)::integer
-    FROM unnest(td) x
+    FROM x
    GROUP BY 1, 2, 3, 4, 5
    ORDER BY 5, 1, 2, 3, 4
   ON CONFLICT ON CONSTRAINT metric_queue_threshold_day_key DO UPDATE SET
