@@ -7,8 +7,10 @@
 # per mode the best total of the rounds and the ratio on / off, the first day
 # (into an empty lake) apart from the later ones (onto the days before, which
 # is what a daily load meets), metrics_refresh() over everything for
-# comparison, and whether the kept rollups equal metrics_refresh()'s, row for
-# row.
+# comparison, whether the kept rollups equal metrics_refresh()'s, row for
+# row, and per round the commit's time against the load() statement's in the
+# same transaction (the upkeep's share, less exposed to a shared machine's
+# drift between rounds).
 #
 #   test/bench/metrics_upkeep.sh [DAYS [CONTACTS_PER_DAY [ROUNDS]]]   defaults 4 20000 3
 # Data is generated once under $CONNECT_LAKE_BENCH_DIR (default /tmp/connect_lake_bench).
@@ -41,7 +43,7 @@ sql=$(mktemp /tmp/metrics_upkeep.XXXXXX.sql)
 SET client_min_messages = warning;
 CREATE EXTENSION connect_lake;
 \pset footer off
-CREATE TABLE bench_time (mode text, round int, day int, seconds float8);
+CREATE TABLE bench_time (mode text, round int, day int, seconds float8, load_seconds float8);
 CREATE FUNCTION pg_temp.reset_lake() RETURNS void LANGUAGE sql AS $$
   TRUNCATE connect_lake.ctr_events, connect_lake.load_manifest, connect_lake.load_rejects,
            connect_lake.agent_dim, connect_lake.queue_dim, connect_lake.queue_name_history,
@@ -61,9 +63,12 @@ SQL
 			d=0
 			for dir in $day_dirs; do
 				d=$((d + 1))
+				echo "BEGIN;"
 				echo "SELECT clock_timestamp() AS t0 \\gset"
 				echo "SELECT 1 FROM connect_lake.load('ctr', '$dir');"
-				echo "INSERT INTO bench_time VALUES ('$mode', $r, $d, extract(epoch FROM clock_timestamp() - :'t0'));"
+				echo "SELECT clock_timestamp() AS t1 \\gset"
+				echo "COMMIT;"
+				echo "INSERT INTO bench_time VALUES ('$mode', $r, $d, extract(epoch FROM clock_timestamp() - :'t0'), extract(epoch FROM :'t1'::timestamptz - :'t0'));"
 			done
 		done
 	done
@@ -119,6 +124,10 @@ SELECT (SELECT count(*) FROM connect_lake.ctr_events) AS ctrs, (SELECT max(day) 
        round((on_.total / off.total)::numeric, 3) AS ratio,
        round(:t_refresh::numeric, 2) AS metrics_refresh_all
   FROM best off, best on_ WHERE off.mode = 'off' AND on_.mode = 'on';
+\echo '== the commit (where the upkeep runs) against the load() statement before it, same transaction, per round'
+SELECT mode, round, round(sum(load_seconds)::numeric, 2) AS load_statement, round(sum(seconds - load_seconds)::numeric, 2) AS commit,
+       round((sum(seconds - load_seconds) / sum(load_seconds))::numeric, 3) AS commit_share
+  FROM bench_time GROUP BY mode, round ORDER BY round, mode;
 SQL
 } > "$sql"
 chmod a+r "$sql"
