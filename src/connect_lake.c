@@ -25,6 +25,7 @@ _PG_init(void)
 	cl_case_init();
 	cl_partition_init();
 	cl_record_limits_init();
+	cl_ctr_init();
 }
 
 Oid

@@ -17,6 +17,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -37,6 +38,9 @@ PG_FUNCTION_INFO_V1(ctr_parse_text_map);
 PG_FUNCTION_INFO_V1(ctr_attribute_column);
 
 static void ctr_finish(CLMapState *st);
+static bool ctr_metrics_upkeep_on(void);
+
+static bool metrics_upkeep = true;
 
 #define LEVEL(n) \
 	CL_F("Agent.HierarchyGroups.Level" #n ".ARN", "agent_hierarchygroups_level" #n "_arn", CLF_TEXT), \
@@ -154,7 +158,33 @@ CLRecordKind cl_kind_ctr = {
 	.land = &cl_version_land,	/* one row per contact: the newest version wins */
 	.version_column = "lastupdatetimestamp",
 	.after_flush = cl_ctr_after_flush,	/* ctr_dims.c */
+	/* the contact metrics of the contacts a transaction landed, at its commit (upkeep.c) */
+	.commit_upkeep = "metrics_refresh_contacts",
+	.commit_upkeep_on = ctr_metrics_upkeep_on,
 };
+
+/*
+ * connect_lake.metrics_upkeep: whether the writers keep the contact metrics
+ * (contact_metric and its rollups) as CTRs land.  Off, e.g. for a bulk load
+ * of history, metrics_refresh() brings them up to date afterwards.
+ */
+void
+cl_ctr_init(void)
+{
+	DefineCustomBoolVariable("connect_lake.metrics_upkeep",
+							 "Keep the contact metrics as CTRs land.",
+							 "On: load(), ingest() and ingest_batch() bring contact_metric and the metric rollups up to date for the contacts a transaction landed, when it commits. Off: run metrics_refresh() afterwards.",
+							 &metrics_upkeep,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+}
+
+static bool
+ctr_metrics_upkeep_on(void)
+{
+	return metrics_upkeep;
+}
 
 /* ---------- the attributes_* columns: contact attributes by a DBA-editable map ---------- */
 

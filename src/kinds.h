@@ -20,6 +20,8 @@ extern void cl_ctr_after_flush(const CLLanded *landed);
 extern void cl_case_state_after_write(Datum case_ids);	/* case_event.c */
 /* case_event.c: defines the setting connect_lake.case_due_working_days */
 extern void cl_case_init(void);
+/* ctr.c: defines the setting connect_lake.metrics_upkeep */
+extern void cl_ctr_init(void);
 extern CLRecordKind cl_kind_contact_flow_log;	/* flowlog.c */
 
 /* The kind load() and ingest() call `name`; errors naming the known ones if none. */

@@ -182,6 +182,18 @@ struct CLRecordKind
 	const char *after_write_key;
 	void		(*after_write) (Datum keys);
 
+	/*
+	 * Optional, with a land: upkeep once per transaction, just before it
+	 * commits, of every row it landed (inserted, or a newer version that
+	 * replaced the row), e.g. the CTRs' contact metrics (upkeep.c).
+	 * commit_upkeep names the SQL function connect_lake.<name>(uuid[],
+	 * timestamptz[]) called with the rows' id_column and partition_column;
+	 * commit_upkeep_on (optional) says, as rows land, whether to keep them
+	 * (a setting).  A rolled-back subtransaction takes its rows with it.
+	 */
+	const char *commit_upkeep;
+	bool		(*commit_upkeep_on) (void);
+
 	/* ---- reading files in place (fdw.c) ---- */
 	double		typical_bytes;	/* a record's usual size in a file: the row estimate before ANALYZE */
 

@@ -13,7 +13,8 @@
  *                       the count column of folded rows, the
  *                       rows as one array of the row type, SPI: [land->flush]
  *                       or INSERT ... ON CONFLICT DO NOTHING, then
- *                       [kind->after_flush] with the rows that landed
+ *                       [kind->after_flush] with the rows that landed,
+ *                       kept for [kind->commit_upkeep] at commit (upkeep.c)
  *   cl_writer_finish()  every buffer in partition order, then
  *                       [kind->after_write] with the keys written
  *
@@ -160,8 +161,8 @@ kind_info(CLWriter *w, CLMapState *st)
 	ki->landed_att = kind_column(kind, ki->tupdesc, kind->landed_column);
 	ki->count_att = kind_column(kind, ki->tupdesc, kind->count_column);
 	ki->awk_att = kind->after_write ? kind_column(kind, ki->tupdesc, kind->after_write_key) : -1;
-	if (kind->after_flush && kind->land == NULL)
-		elog(ERROR, "connect_lake: kind %s has after_flush but no land to tell the rows that landed",
+	if ((kind->after_flush || kind->commit_upkeep) && kind->land == NULL)
+		elog(ERROR, "connect_lake: kind %s has after_flush or commit_upkeep but no land to tell the rows that landed",
 			 kind->name);
 	if (kind->land)
 	{
@@ -590,10 +591,13 @@ flush_buf(CLWriter *w, WriteBuf *b)
 		landed.kind = ki->kind;
 		landed.tupdesc = ki->tupdesc;
 		landed.n = 0;
-		landed.rows = ki->kind->after_flush ? palloc(sizeof(CLLandedRow) * b->b.n) : NULL;
+		landed.rows = (ki->kind->after_flush || ki->kind->commit_upkeep)
+			? palloc(sizeof(CLLandedRow) * b->b.n) : NULL;
 		land->flush(ki->land, &b->b, rows_plan(ki, b->b.partition), rows, &w->counts, &landed);
-		if (landed.n > 0)
+		if (landed.n > 0 && ki->kind->after_flush)
 			ki->kind->after_flush(&landed);
+		if (landed.n > 0 && ki->kind->commit_upkeep)
+			cl_upkeep_collect(&landed);
 	}
 	else
 	{

@@ -24,6 +24,10 @@
  *   a kind with after_write (case events): once per cl_writer_finish(), the
  *     values of after_write_key of every row added (case_state upkeep).
  *
+ *   a kind with commit_upkeep (ctr: the contact metrics): the keys of the
+ *     rows that landed are kept per transaction (upkeep.c) and handed to the
+ *     kind's SQL function once, just before the transaction commits.
+ *
  * Columns the record left NULL take the table's column default, so a kind
  * need not know its table's defaults.  The writer alone sets the provenance
  * columns, where the kind's row type has them: source_file, source_offset
@@ -135,7 +139,8 @@ typedef struct CLBatch
  *   flush(ks, b, plan, rows, counts, landed)  per batch, SPI connected, in
  *       b->cxt: send rows (an array of the row type in that order) with the
  *       writer's prepared plan, add every record folded into the batch to
- *       counts and, when landed->rows is not NULL (the kind has after_flush),
+ *       counts and, when landed->rows is not NULL (the kind has after_flush or
+ *       commit_upkeep),
  *       fill it with the rows that won, in row order.
  */
 struct CLLand
@@ -185,5 +190,11 @@ extern void cl_writer_run(SPIPlanPtr plan, Datum *args, int nargs, int expect);
 
 /* A one-dimensional array of count values of elemtype (nulls may be NULL). */
 extern Datum cl_writer_array(Datum *values, bool *nulls, int count, Oid elemtype);
+
+/*
+ * The rows of a flushed batch that landed, kept for the kind's commit_upkeep
+ * (upkeep.c); the writer calls it after the kind's after_flush hook.
+ */
+extern void cl_upkeep_collect(const CLLanded *landed);
 
 #endif							/* CL_WRITER_H */

@@ -31,7 +31,11 @@
 -- contacts a writer landed (their predecessors follow), and
 -- metrics_refresh(from, to) to rebuild a range of disconnect times.  Both
 -- recompute the touched intervals' rollups from contact_metric, holding a
--- transaction-level advisory lock per interval (taken in time order).
+-- transaction-level advisory lock per interval (taken in time order).  The
+-- writers (load(), ingest(), ingest_batch()) call metrics_refresh_contacts()
+-- once per transaction, just before it commits, with every contact it landed
+-- (inserted or replaced by a newer version): the ctr kind's commit upkeep
+-- (src/upkeep.c), switched by the setting connect_lake.metrics_upkeep.
 
 -- ---- Configuration (the DBA's; defaults live in functions, so the tables start empty)
 CREATE TABLE connect_lake.metric_config (
@@ -308,7 +312,7 @@ CREATE INDEX contact_metric_next_idx ON connect_lake.contact_metric (nextcontact
 CREATE INDEX contact_metric_excluded_idx ON connect_lake.contact_metric (initiationtimestamp) WHERE excluded_reason IS NOT NULL;
 CREATE INDEX contact_metric_anchor_idx ON connect_lake.contact_metric ((coalesce(disconnecttimestamp, initiationtimestamp)));
 COMMENT ON TABLE connect_lake.contact_metric IS
-  'One row per contact of ctr_events (its latest version): the flags and times every contact metric is a sum of, the 15-minute interval of its disconnect it counts in, or why it is excluded. Kept by metrics_refresh_contacts() and metrics_refresh(); a late leg (CALLBACK, QUEUE_TRANSFER, TRANSFER) corrects its predecessor''s flags.';
+  'One row per contact of ctr_events (its latest version): the flags and times every contact metric is a sum of, the 15-minute interval of its disconnect it counts in, or why it is excluded. Kept by the writers as CTRs land (load(), ingest(), ingest_batch(): metrics_refresh_contacts() at commit, unless connect_lake.metrics_upkeep is off) and by metrics_refresh(); a late leg (CALLBACK, QUEUE_TRANSFER, TRANSFER) corrects its predecessor''s flags.';
 COMMENT ON COLUMN connect_lake.contact_metric.contactid IS 'ContactId.';
 COMMENT ON COLUMN connect_lake.contact_metric.initiationtimestamp IS 'InitiationTimestamp (the partition key of ctr_events).';
 COMMENT ON COLUMN connect_lake.contact_metric.disconnecttimestamp IS 'DisconnectTimestamp: what decides the interval.';
@@ -702,13 +706,338 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.metric_rollup(timestamptz[]) IS
   'Makes the rollup rows (metric_queue_interval, metric_agent_interval, metric_queue_threshold) of the given 15-minute intervals again from contact_metric, then the day rows (metric_queue_day, metric_queue_threshold_day) of their local days; returns how many intervals. Locks each interval (advisory, to the end of the transaction, in time order).';
 
+-- metric_rollup_delta(before, after): the rollups corrected by what changed
+-- in contact_metric, for the writers' upkeep: each changed contact's row
+-- before the change (before; none for a new contact) is taken out of its
+-- interval's sums and its row after (after; none for a contact removed) is
+-- added, per 15-minute interval (metric_queue_interval,
+-- metric_agent_interval, metric_queue_threshold) and per local day
+-- (metric_queue_day, metric_queue_threshold_day), by upserts that add.  The
+-- sums are those of the _live views, each contact weighed +1 or -1; a
+-- longest queue time that may have shrunk (a contact taken out had it) is
+-- read again from contact_metric (intervals) or from the intervals (days),
+-- and a row left with no contact goes, so that every table keeps exactly
+-- the rows metric_rollup() would make.  It costs what changed, not what the
+-- intervals hold.  Locks the intervals as metric_rollup() does.
+CREATE FUNCTION connect_lake.metric_rollup_delta(before connect_lake.contact_metric[],
+                                                 after connect_lake.contact_metric[]) RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET work_mem = '64MB'
+AS $fn$
+DECLARE
+  ivs  timestamptz[];
+  tz   text;
+  ths  integer[];
+  grp  record;
+BEGIN
+  before := coalesce(before, '{}');
+  after := coalesce(after, '{}');
+  SELECT coalesce(array_agg(DISTINCT c.i ORDER BY c.i), '{}') INTO ivs
+    FROM (SELECT b.interval_start FROM unnest(before) b UNION ALL SELECT a.interval_start FROM unnest(after) a) c(i)
+   WHERE c.i IS NOT NULL;
+  IF cardinality(ivs) = 0 THEN
+    RETURN 0;
+  END IF;
+  PERFORM pg_advisory_xact_lock(1668048236, (extract(epoch FROM i) / 900)::integer)
+     FROM unnest(ivs) WITH ORDINALITY u(i, n) ORDER BY n;
+  tz := connect_lake.metric_time_zone();
+  ths := connect_lake.metric_thresholds();
+
+  -- Per queue and channel: metric_queue_interval_live's sums, signed, and
+  -- the same summed per local day (metric_queue_day_rows()), in one
+  -- statement.  (Rows in key order, so that concurrent upkeeps lock them in
+  -- one order.)
+  WITH d AS (SELECT -1 AS s, b.* FROM unnest(before) b WHERE b.interval_start IS NOT NULL
+             UNION ALL
+             SELECT 1, a.* FROM unnest(after) a WHERE a.interval_start IS NOT NULL),
+  x AS MATERIALIZED (
+    SELECT d.interval_start, d.queue_kind, d.queue_id, d.channel,
+           sum(d.s)::integer AS contacts,
+           coalesce(sum(d.s) FILTER (WHERE d.queued), 0)::integer AS contacts_queued,
+           coalesce(sum(d.s) FILTER (WHERE d.handled), 0)::integer AS contacts_handled,
+           coalesce(sum(d.s) FILTER (WHERE d.handled AND connect_lake.metric_incoming(d.initiationmethod)), 0)::integer AS contacts_handled_incoming,
+           coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'OUTBOUND'), 0)::integer AS contacts_handled_outbound,
+           coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'CALLBACK'), 0)::integer AS contacts_handled_callback,
+           coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'API'), 0)::integer AS contacts_handled_api,
+           coalesce(sum(d.s) FILTER (WHERE d.handled AND d.disconnectreason = 'AGENT_DISCONNECT'), 0)::integer AS contacts_agent_hung_up_first,
+           coalesce(sum(d.s) FILTER (WHERE d.initiationmethod = 'TRANSFER'), 0)::integer AS contacts_transferred_in,
+           coalesce(sum(d.s) FILTER (WHERE d.initiationmethod = 'QUEUE_TRANSFER'), 0)::integer AS contacts_transferred_in_from_queue,
+           coalesce(sum(d.s) FILTER (WHERE d.answered), 0)::integer AS contacts_answered,
+           coalesce(sum(d.s) FILTER (WHERE d.abandoned), 0)::integer AS contacts_abandoned,
+           coalesce(sum(d.s) FILTER (WHERE d.abandoned AND d.disconnectreason = 'CUSTOMER_DISCONNECT'), 0)::integer AS contacts_abandoned_customer_disconnect,
+           coalesce(sum(d.s) FILTER (WHERE d.callback_requested), 0)::integer AS callbacks_requested,
+           coalesce(sum(d.s) FILTER (WHERE d.xfer_out_queue), 0)::integer AS transferred_out_from_queue,
+           coalesce(sum(d.s) FILTER (WHERE d.xfer_out_internal), 0)::integer AS transferred_out_internal,
+           coalesce(sum(d.s) FILTER (WHERE d.xfer_out_external), 0)::integer AS transferred_out_external,
+           coalesce(sum(d.s) FILTER (WHERE d.xfer_out_agent), 0)::integer AS transferred_out_by_agent,
+           coalesce(sum(d.s) FILTER (WHERE d.held), 0)::integer AS contacts_put_on_hold,
+           coalesce(sum(d.s * d.queue_time) FILTER (WHERE d.answered), 0)::bigint AS queue_answer_time_sum,
+           coalesce(sum(d.s * d.queue_time) FILTER (WHERE d.abandoned), 0)::bigint AS abandon_time_sum,
+           max(d.queue_time) FILTER (WHERE d.queued AND d.s > 0) AS queued_time_max,
+           coalesce(sum(d.s * d.handle_time), 0)::bigint AS handle_time_sum,
+           coalesce(sum(d.s * d.interaction_time), 0)::bigint AS interaction_time_sum,
+           coalesce(sum(d.s * d.hold_time), 0)::bigint AS hold_time_sum,
+           coalesce(sum(d.s * d.acw_time), 0)::bigint AS acw_time_sum,
+           coalesce(sum(d.s * d.contact_duration), 0)::bigint AS contact_duration_sum,
+           coalesce(sum(d.s * d.resolution_time), 0)::bigint AS resolution_time_sum
+      FROM d
+     GROUP BY d.interval_start, d.queue_kind, d.queue_id, d.channel),
+  iv AS (
+  INSERT INTO connect_lake.metric_queue_interval AS r SELECT * FROM x ORDER BY 1, 2, 3, 4
+  ON CONFLICT ON CONSTRAINT metric_queue_interval_key DO UPDATE SET
+    contacts = r.contacts + excluded.contacts,
+    contacts_queued = r.contacts_queued + excluded.contacts_queued,
+    contacts_handled = r.contacts_handled + excluded.contacts_handled,
+    contacts_handled_incoming = r.contacts_handled_incoming + excluded.contacts_handled_incoming,
+    contacts_handled_outbound = r.contacts_handled_outbound + excluded.contacts_handled_outbound,
+    contacts_handled_callback = r.contacts_handled_callback + excluded.contacts_handled_callback,
+    contacts_handled_api = r.contacts_handled_api + excluded.contacts_handled_api,
+    contacts_agent_hung_up_first = r.contacts_agent_hung_up_first + excluded.contacts_agent_hung_up_first,
+    contacts_transferred_in = r.contacts_transferred_in + excluded.contacts_transferred_in,
+    contacts_transferred_in_from_queue = r.contacts_transferred_in_from_queue + excluded.contacts_transferred_in_from_queue,
+    contacts_answered = r.contacts_answered + excluded.contacts_answered,
+    contacts_abandoned = r.contacts_abandoned + excluded.contacts_abandoned,
+    contacts_abandoned_customer_disconnect = r.contacts_abandoned_customer_disconnect + excluded.contacts_abandoned_customer_disconnect,
+    callbacks_requested = r.callbacks_requested + excluded.callbacks_requested,
+    transferred_out_from_queue = r.transferred_out_from_queue + excluded.transferred_out_from_queue,
+    transferred_out_internal = r.transferred_out_internal + excluded.transferred_out_internal,
+    transferred_out_external = r.transferred_out_external + excluded.transferred_out_external,
+    transferred_out_by_agent = r.transferred_out_by_agent + excluded.transferred_out_by_agent,
+    contacts_put_on_hold = r.contacts_put_on_hold + excluded.contacts_put_on_hold,
+    queue_answer_time_sum = r.queue_answer_time_sum + excluded.queue_answer_time_sum,
+    abandon_time_sum = r.abandon_time_sum + excluded.abandon_time_sum,
+    queued_time_max = greatest(r.queued_time_max, excluded.queued_time_max),
+    handle_time_sum = r.handle_time_sum + excluded.handle_time_sum,
+    interaction_time_sum = r.interaction_time_sum + excluded.interaction_time_sum,
+    hold_time_sum = r.hold_time_sum + excluded.hold_time_sum,
+    acw_time_sum = r.acw_time_sum + excluded.acw_time_sum,
+    contact_duration_sum = r.contact_duration_sum + excluded.contact_duration_sum,
+    resolution_time_sum = r.resolution_time_sum + excluded.resolution_time_sum)
+  INSERT INTO connect_lake.metric_queue_day AS r
+  SELECT (x.interval_start AT TIME ZONE tz)::date, x.queue_kind, x.queue_id, x.channel,
+         sum(x.contacts)::integer, sum(x.contacts_queued)::integer, sum(x.contacts_handled)::integer,
+         sum(x.contacts_handled_incoming)::integer, sum(x.contacts_handled_outbound)::integer,
+         sum(x.contacts_handled_callback)::integer, sum(x.contacts_handled_api)::integer,
+         sum(x.contacts_agent_hung_up_first)::integer, sum(x.contacts_transferred_in)::integer,
+         sum(x.contacts_transferred_in_from_queue)::integer, sum(x.contacts_answered)::integer,
+         sum(x.contacts_abandoned)::integer, sum(x.contacts_abandoned_customer_disconnect)::integer,
+         sum(x.callbacks_requested)::integer, sum(x.transferred_out_from_queue)::integer,
+         sum(x.transferred_out_internal)::integer, sum(x.transferred_out_external)::integer,
+         sum(x.transferred_out_by_agent)::integer, sum(x.contacts_put_on_hold)::integer,
+         sum(x.queue_answer_time_sum)::bigint, sum(x.abandon_time_sum)::bigint, max(x.queued_time_max),
+         sum(x.handle_time_sum)::bigint, sum(x.interaction_time_sum)::bigint, sum(x.hold_time_sum)::bigint,
+         sum(x.acw_time_sum)::bigint, sum(x.contact_duration_sum)::bigint, sum(x.resolution_time_sum)::bigint
+    FROM x
+   GROUP BY 1, 2, 3, 4
+   ORDER BY 1, 2, 3, 4
+  ON CONFLICT ON CONSTRAINT metric_queue_day_key DO UPDATE SET
+    contacts = r.contacts + excluded.contacts,
+    contacts_queued = r.contacts_queued + excluded.contacts_queued,
+    contacts_handled = r.contacts_handled + excluded.contacts_handled,
+    contacts_handled_incoming = r.contacts_handled_incoming + excluded.contacts_handled_incoming,
+    contacts_handled_outbound = r.contacts_handled_outbound + excluded.contacts_handled_outbound,
+    contacts_handled_callback = r.contacts_handled_callback + excluded.contacts_handled_callback,
+    contacts_handled_api = r.contacts_handled_api + excluded.contacts_handled_api,
+    contacts_agent_hung_up_first = r.contacts_agent_hung_up_first + excluded.contacts_agent_hung_up_first,
+    contacts_transferred_in = r.contacts_transferred_in + excluded.contacts_transferred_in,
+    contacts_transferred_in_from_queue = r.contacts_transferred_in_from_queue + excluded.contacts_transferred_in_from_queue,
+    contacts_answered = r.contacts_answered + excluded.contacts_answered,
+    contacts_abandoned = r.contacts_abandoned + excluded.contacts_abandoned,
+    contacts_abandoned_customer_disconnect = r.contacts_abandoned_customer_disconnect + excluded.contacts_abandoned_customer_disconnect,
+    callbacks_requested = r.callbacks_requested + excluded.callbacks_requested,
+    transferred_out_from_queue = r.transferred_out_from_queue + excluded.transferred_out_from_queue,
+    transferred_out_internal = r.transferred_out_internal + excluded.transferred_out_internal,
+    transferred_out_external = r.transferred_out_external + excluded.transferred_out_external,
+    transferred_out_by_agent = r.transferred_out_by_agent + excluded.transferred_out_by_agent,
+    contacts_put_on_hold = r.contacts_put_on_hold + excluded.contacts_put_on_hold,
+    queue_answer_time_sum = r.queue_answer_time_sum + excluded.queue_answer_time_sum,
+    abandon_time_sum = r.abandon_time_sum + excluded.abandon_time_sum,
+    queued_time_max = greatest(r.queued_time_max, excluded.queued_time_max),
+    handle_time_sum = r.handle_time_sum + excluded.handle_time_sum,
+    interaction_time_sum = r.interaction_time_sum + excluded.interaction_time_sum,
+    hold_time_sum = r.hold_time_sum + excluded.hold_time_sum,
+    acw_time_sum = r.acw_time_sum + excluded.acw_time_sum,
+    contact_duration_sum = r.contact_duration_sum + excluded.contact_duration_sum,
+    resolution_time_sum = r.resolution_time_sum + excluded.resolution_time_sum;
+
+  -- Per agent and channel: metric_agent_interval_live's sums, signed.
+  WITH d AS (SELECT -1 AS s, b.* FROM unnest(before) b WHERE b.interval_start IS NOT NULL AND b.agent_id IS NOT NULL
+             UNION ALL
+             SELECT 1, a.* FROM unnest(after) a WHERE a.interval_start IS NOT NULL AND a.agent_id IS NOT NULL)
+  INSERT INTO connect_lake.metric_agent_interval AS r
+  SELECT d.interval_start, d.agent_id, d.channel,
+         sum(d.s)::integer,
+         coalesce(sum(d.s) FILTER (WHERE d.handled), 0)::integer,
+         coalesce(sum(d.s) FILTER (WHERE d.handled AND connect_lake.metric_incoming(d.initiationmethod)), 0)::integer,
+         coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'OUTBOUND'), 0)::integer,
+         coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'CALLBACK'), 0)::integer,
+         coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'API'), 0)::integer,
+         coalesce(sum(d.s) FILTER (WHERE d.handled AND d.disconnectreason = 'AGENT_DISCONNECT'), 0)::integer,
+         coalesce(sum(d.s) FILTER (WHERE d.answered), 0)::integer,
+         coalesce(sum(d.s) FILTER (WHERE d.xfer_out_internal), 0)::integer,
+         coalesce(sum(d.s) FILTER (WHERE d.xfer_out_external), 0)::integer,
+         coalesce(sum(d.s) FILTER (WHERE d.xfer_out_agent), 0)::integer,
+         coalesce(sum(d.s) FILTER (WHERE d.held), 0)::integer,
+         coalesce(sum(d.s * d.queue_time) FILTER (WHERE d.answered), 0)::bigint,
+         coalesce(sum(d.s * d.handle_time), 0)::bigint,
+         coalesce(sum(d.s * d.interaction_time), 0)::bigint,
+         coalesce(sum(d.s * d.hold_time), 0)::bigint,
+         coalesce(sum(d.s * d.acw_time), 0)::bigint
+    FROM d
+   GROUP BY d.interval_start, d.agent_id, d.channel
+   ORDER BY 1, 2, 3
+  ON CONFLICT ON CONSTRAINT metric_agent_interval_key DO UPDATE SET
+    contacts = r.contacts + excluded.contacts,
+    contacts_handled = r.contacts_handled + excluded.contacts_handled,
+    contacts_handled_incoming = r.contacts_handled_incoming + excluded.contacts_handled_incoming,
+    contacts_handled_outbound = r.contacts_handled_outbound + excluded.contacts_handled_outbound,
+    contacts_handled_callback = r.contacts_handled_callback + excluded.contacts_handled_callback,
+    contacts_handled_api = r.contacts_handled_api + excluded.contacts_handled_api,
+    contacts_agent_hung_up_first = r.contacts_agent_hung_up_first + excluded.contacts_agent_hung_up_first,
+    contacts_answered = r.contacts_answered + excluded.contacts_answered,
+    transferred_out_internal = r.transferred_out_internal + excluded.transferred_out_internal,
+    transferred_out_external = r.transferred_out_external + excluded.transferred_out_external,
+    transferred_out_by_agent = r.transferred_out_by_agent + excluded.transferred_out_by_agent,
+    contacts_put_on_hold = r.contacts_put_on_hold + excluded.contacts_put_on_hold,
+    queue_answer_time_sum = r.queue_answer_time_sum + excluded.queue_answer_time_sum,
+    handle_time_sum = r.handle_time_sum + excluded.handle_time_sum,
+    interaction_time_sum = r.interaction_time_sum + excluded.interaction_time_sum,
+    hold_time_sum = r.hold_time_sum + excluded.hold_time_sum,
+    acw_time_sum = r.acw_time_sum + excluded.acw_time_sum;
+
+  -- "Within X": metric_queue_threshold_live's counts per bucket, signed, and
+  -- per local day (metric_queue_threshold_day_rows()).
+  WITH d AS (SELECT -1 AS s, b.* FROM unnest(before) b WHERE b.interval_start IS NOT NULL AND b.queued
+             UNION ALL
+             SELECT 1, a.* FROM unnest(after) a WHERE a.interval_start IS NOT NULL AND a.queued),
+  x AS MATERIALIZED (
+    SELECT g.interval_start, g.queue_kind, g.queue_id, g.channel, ths[i.i] AS threshold_s,
+           coalesce(sum(g.answered) FILTER (WHERE g.bucket < i.i), 0)::integer AS answered_lt,
+           coalesce(sum(g.answered) FILTER (WHERE g.equal = i.i), 0)::integer AS answered_eq,
+           coalesce(sum(g.abandoned) FILTER (WHERE g.bucket < i.i), 0)::integer AS abandoned_lt,
+           coalesce(sum(g.abandoned) FILTER (WHERE g.equal = i.i), 0)::integer AS abandoned_eq,
+           coalesce(sum(g.removed) FILTER (WHERE g.bucket < i.i), 0)::integer AS removed_lt,
+           coalesce(sum(g.removed) FILTER (WHERE g.equal = i.i), 0)::integer AS removed_eq
+      FROM (SELECT d.interval_start, d.queue_kind, d.queue_id, d.channel,
+                   width_bucket(d.queue_time, ths) AS bucket, array_position(ths, d.queue_time) AS equal,
+                   coalesce(sum(d.s) FILTER (WHERE d.answered), 0) AS answered,
+                   coalesce(sum(d.s) FILTER (WHERE d.abandoned), 0) AS abandoned,
+                   coalesce(sum(d.s) FILTER (WHERE connect_lake.metric_removed(d.queued, d.handled, d.abandoned,
+                                                                               d.callback_requested)), 0) AS removed
+              FROM d
+             GROUP BY d.interval_start, d.queue_kind, d.queue_id, d.channel, 5, 6) g
+     CROSS JOIN generate_series(1, cardinality(ths)) i(i)
+     GROUP BY g.interval_start, g.queue_kind, g.queue_id, g.channel, i.i),
+  iv AS (
+  INSERT INTO connect_lake.metric_queue_threshold AS r SELECT * FROM x ORDER BY 5, 1, 2, 3, 4
+  ON CONFLICT ON CONSTRAINT metric_queue_threshold_key DO UPDATE SET
+    answered_lt = r.answered_lt + excluded.answered_lt, answered_eq = r.answered_eq + excluded.answered_eq,
+    abandoned_lt = r.abandoned_lt + excluded.abandoned_lt, abandoned_eq = r.abandoned_eq + excluded.abandoned_eq,
+    removed_lt = r.removed_lt + excluded.removed_lt, removed_eq = r.removed_eq + excluded.removed_eq)
+  INSERT INTO connect_lake.metric_queue_threshold_day AS r
+  SELECT (x.interval_start AT TIME ZONE tz)::date, x.queue_kind, x.queue_id, x.channel, x.threshold_s,
+         sum(x.answered_lt)::integer, sum(x.answered_eq)::integer, sum(x.abandoned_lt)::integer,
+         sum(x.abandoned_eq)::integer, sum(x.removed_lt)::integer, sum(x.removed_eq)::integer
+    FROM x
+   GROUP BY 1, 2, 3, 4, 5
+   ORDER BY 5, 1, 2, 3, 4
+  ON CONFLICT ON CONSTRAINT metric_queue_threshold_day_key DO UPDATE SET
+    answered_lt = r.answered_lt + excluded.answered_lt, answered_eq = r.answered_eq + excluded.answered_eq,
+    abandoned_lt = r.abandoned_lt + excluded.abandoned_lt, abandoned_eq = r.abandoned_eq + excluded.abandoned_eq,
+    removed_lt = r.removed_lt + excluded.removed_lt, removed_eq = r.removed_eq + excluded.removed_eq;
+
+  -- What taking contacts out may have left: only where a contact was taken
+  -- out (before), so a load of new contacts skips all of it.
+  IF cardinality(before) > 0 THEN
+    -- a longest queue time a contact taken out had, read again
+    UPDATE connect_lake.metric_queue_interval r
+       SET queued_time_max = (SELECT max(m.queue_time) FROM connect_lake.contact_metric m
+                               WHERE m.interval_start = r.interval_start AND m.queue_kind = r.queue_kind
+                                 AND m.queue_id IS NOT DISTINCT FROM r.queue_id
+                                 AND m.channel IS NOT DISTINCT FROM r.channel AND m.queued)
+      FROM (SELECT b.interval_start, b.queue_kind, b.queue_id, b.channel, max(b.queue_time) AS out_max
+              FROM unnest(before) b WHERE b.interval_start IS NOT NULL AND b.queued
+             GROUP BY 1, 2, 3, 4) g
+     WHERE r.interval_start = g.interval_start AND r.queue_kind = g.queue_kind
+       AND r.queue_id IS NOT DISTINCT FROM g.queue_id AND r.channel IS NOT DISTINCT FROM g.channel
+       AND g.out_max >= r.queued_time_max;
+    UPDATE connect_lake.metric_queue_day r
+       SET queued_time_max = (SELECT max(q.queued_time_max) FROM connect_lake.metric_queue_interval q
+                               WHERE q.interval_start >= (r.day::timestamp AT TIME ZONE tz)
+                                 AND q.interval_start < ((r.day + 1)::timestamp AT TIME ZONE tz)
+                                 AND q.queue_kind = r.queue_kind AND q.queue_id IS NOT DISTINCT FROM r.queue_id
+                                 AND q.channel IS NOT DISTINCT FROM r.channel)
+      FROM (SELECT (b.interval_start AT TIME ZONE tz)::date AS day, b.queue_kind, b.queue_id, b.channel,
+                   max(b.queue_time) AS out_max
+              FROM unnest(before) b WHERE b.interval_start IS NOT NULL AND b.queued
+             GROUP BY 1, 2, 3, 4) g
+     WHERE r.day = g.day AND r.queue_kind = g.queue_kind
+       AND r.queue_id IS NOT DISTINCT FROM g.queue_id AND r.channel IS NOT DISTINCT FROM g.channel
+       AND g.out_max >= r.queued_time_max;
+    -- rows left without contacts (without queued contacts: the "within X" rows)
+    DELETE FROM connect_lake.metric_queue_interval r
+     USING (SELECT DISTINCT b.interval_start, b.queue_kind, b.queue_id, b.channel
+              FROM unnest(before) b WHERE b.interval_start IS NOT NULL) g
+     WHERE r.interval_start = g.interval_start AND r.queue_kind = g.queue_kind
+       AND r.queue_id IS NOT DISTINCT FROM g.queue_id AND r.channel IS NOT DISTINCT FROM g.channel
+       AND r.contacts = 0;
+    DELETE FROM connect_lake.metric_agent_interval r
+     USING (SELECT DISTINCT b.interval_start, b.agent_id, b.channel
+              FROM unnest(before) b WHERE b.interval_start IS NOT NULL AND b.agent_id IS NOT NULL) g
+     WHERE r.interval_start = g.interval_start AND r.agent_id = g.agent_id
+       AND r.channel IS NOT DISTINCT FROM g.channel AND r.contacts = 0;
+    DELETE FROM connect_lake.metric_queue_day r
+     USING (SELECT DISTINCT (b.interval_start AT TIME ZONE tz)::date AS day, b.queue_kind, b.queue_id, b.channel
+              FROM unnest(before) b WHERE b.interval_start IS NOT NULL) g
+     WHERE r.day = g.day AND r.queue_kind = g.queue_kind
+       AND r.queue_id IS NOT DISTINCT FROM g.queue_id AND r.channel IS NOT DISTINCT FROM g.channel
+       AND r.contacts = 0;
+    -- "within X" rows of groups left without queued contacts: few, each
+    -- deleted by the table's key (which leads with the threshold)
+    FOR grp IN SELECT DISTINCT b.interval_start, b.queue_kind, b.queue_id, b.channel
+               FROM unnest(before) b
+              WHERE b.interval_start IS NOT NULL AND b.queued
+                AND NOT EXISTS (SELECT 1 FROM connect_lake.metric_queue_interval q
+                                 WHERE q.interval_start = b.interval_start AND q.queue_kind = b.queue_kind
+                                   AND q.queue_id IS NOT DISTINCT FROM b.queue_id
+                                   AND q.channel IS NOT DISTINCT FROM b.channel AND q.contacts_queued > 0) LOOP
+      DELETE FROM connect_lake.metric_queue_threshold r
+       WHERE r.threshold_s = ANY (ths) AND r.interval_start = grp.interval_start AND r.queue_kind = grp.queue_kind
+         AND r.queue_id IS NOT DISTINCT FROM grp.queue_id AND r.channel IS NOT DISTINCT FROM grp.channel;
+    END LOOP;
+    FOR grp IN SELECT DISTINCT (b.interval_start AT TIME ZONE tz)::date AS day, b.queue_kind, b.queue_id, b.channel
+               FROM unnest(before) b
+              WHERE b.interval_start IS NOT NULL AND b.queued
+                AND NOT EXISTS (SELECT 1 FROM connect_lake.metric_queue_day q
+                                 WHERE q.day = (b.interval_start AT TIME ZONE tz)::date
+                                   AND q.queue_kind = b.queue_kind AND q.queue_id IS NOT DISTINCT FROM b.queue_id
+                                   AND q.channel IS NOT DISTINCT FROM b.channel AND q.contacts_queued > 0) LOOP
+      DELETE FROM connect_lake.metric_queue_threshold_day r
+       WHERE r.threshold_s = ANY (ths) AND r.day = grp.day AND r.queue_kind = grp.queue_kind
+         AND r.queue_id IS NOT DISTINCT FROM grp.queue_id AND r.channel IS NOT DISTINCT FROM grp.channel;
+    END LOOP;
+  END IF;
+  RETURN cardinality(ivs);
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.metric_rollup_delta(connect_lake.contact_metric[], connect_lake.contact_metric[]) IS
+  'Internal, the writers'' upkeep: corrects the rollups (metric_queue_interval, metric_agent_interval, metric_queue_threshold, metric_queue_day, metric_queue_threshold_day) by what changed in contact_metric: the rows before (taken out of their intervals'' and days'' sums) and after (added) of the contacts changed. The tables end as metric_rollup() would make them, at the cost of the contacts changed. Returns how many intervals it touched.';
+
 -- metric_apply: the core of both entry points.  It reads the contacts
 -- where source_where holds (a condition on contact_metric_base b, with $1
--- the contact ids given, $2 and $3 a range, $4 initiation times), writes
--- their contact_metric rows, removes the rows of the contacts given (ids)
--- that are no longer in ctr_events, recomputes the follower flags of all
--- of them and of the contacts they continue (now or before), and makes the
--- rollups of every interval any of them counted in, before or after, again.
+-- the contact ids given, $2 and $3 a range, $4 initiation times) and writes
+-- their contact_metric rows, follower flags included (the legs that
+-- continue each, contact_metric_follower's rule, read with the versions
+-- being written in place of the rows they replace); removes the rows of the
+-- contacts given (ids) that are no longer in ctr_events; recomputes the
+-- follower flags of the contacts they continue (now or before); then
+-- brings the rollups up to date.  A range (from_ts, metrics_refresh()) makes
+-- every interval any of them counted in, before or after, again from
+-- contact_metric (metric_rollup(): it also repairs rollups); contacts given
+-- by id (metrics_refresh_contacts(), the writers' upkeep) correct the
+-- rollups by the rows that changed, before and after (metric_rollup_delta()),
+-- so that a load pays for what it changed, not for what its intervals hold.
 -- Every step looks rows up by key, from the contacts' side (LATERAL): a load
 -- touches a few thousand contacts of tables of millions, and large arrays
 -- are joined as sets, never searched element by element.
@@ -722,14 +1051,19 @@ AS $fn$
 DECLARE
   found    uuid[];
   touched  uuid[];
-  old_ivs  timestamptz[];
-  new_ivs  timestamptz[];
+  ivs      timestamptz[];
   preds    uuid[];
   settle   uuid[];
+  before   connect_lake.contact_metric[];
+  after    connect_lake.contact_metric[];
+  b2       connect_lake.contact_metric[];
+  a2       connect_lake.contact_metric[];
+  gone     boolean;
 BEGIN
   ids := coalesce(ids, '{}');
-  -- The contacts' rows from their latest version in ctr_events, and what
-  -- they counted in and continued before (the statement's snapshot).
+  -- The contacts' rows from their latest version in ctr_events, with their
+  -- follower flags; what they were before (the statement's snapshot), and
+  -- the rows that changed, before and after.
   EXECUTE format($q$
     WITH src AS MATERIALIZED (
       SELECT DISTINCT ON (b.contactid) b.*
@@ -737,98 +1071,165 @@ BEGIN
        WHERE %s
        ORDER BY b.contactid, b.lastupdatetimestamp DESC NULLS LAST, b.initiationtimestamp DESC
     ), old AS MATERIALIZED (
-      SELECT m.interval_start, m.previouscontactid
+      SELECT o.r
         FROM (SELECT src.contactid FROM src UNION SELECT unnest($1)) k
-       CROSS JOIN LATERAL (SELECT m.interval_start, m.previouscontactid FROM connect_lake.contact_metric m
-                            WHERE m.contactid = k.contactid) m
+       CROSS JOIN LATERAL (SELECT m AS r FROM connect_lake.contact_metric m WHERE m.contactid = k.contactid
+                            OFFSET 0) o
+    ), fol AS MATERIALIZED (
+      -- contact_metric_follower's legs of each contact of src, src's
+      -- versions in place of the rows they replace: by PreviousContactId,
+      -- then the contact its NextContactId names
+      SELECT x.contactid, array_agg(DISTINCT x.initiationmethod) AS methods
+        FROM (SELECT f.previouscontactid, f.initiationmethod
+                FROM src f
+               WHERE f.previouscontactid IS NOT NULL AND f.previouscontactid <> f.contactid
+              UNION ALL
+              SELECT s.contactid, f.initiationmethod
+                FROM src s
+               CROSS JOIN LATERAL (SELECT f.contactid, f.initiationmethod FROM connect_lake.contact_metric f
+                                    WHERE f.previouscontactid = s.contactid AND f.contactid <> s.contactid) f
+               WHERE NOT EXISTS (SELECT 1 FROM src z WHERE z.contactid = f.contactid)
+              UNION ALL
+              SELECT s.contactid, n.initiationmethod
+                FROM src s JOIN src n ON n.contactid = s.nextcontactid AND n.contactid <> s.contactid
+              UNION ALL
+              SELECT s.contactid, n.initiationmethod
+                FROM src s
+               CROSS JOIN LATERAL (SELECT n.contactid, n.initiationmethod FROM connect_lake.contact_metric n
+                                    WHERE n.contactid = s.nextcontactid AND n.contactid <> s.contactid) n
+               WHERE NOT EXISTS (SELECT 1 FROM src z WHERE z.contactid = n.contactid)) x(contactid, initiationmethod)
+       GROUP BY x.contactid
     ), up AS (
-      INSERT INTO connect_lake.contact_metric AS m (contactid, initiationtimestamp, disconnecttimestamp, lastupdatetimestamp, interval_start, excluded_reason,
-       queue_kind, queue_id, channel, agent_id, initiationmethod, disconnectreason, previouscontactid,
-       nextcontactid, queued, handled, answered, xfer_out_external, held, queue_time, handle_time,
-       interaction_time, hold_time, acw_time, contact_duration, resolution_time)
-      SELECT contactid, initiationtimestamp, disconnecttimestamp, lastupdatetimestamp, interval_start, excluded_reason,
-       queue_kind, queue_id, channel, agent_id, initiationmethod, disconnectreason, previouscontactid,
-       nextcontactid, queued, handled, answered, xfer_out_external, held, queue_time, handle_time,
-       interaction_time, hold_time, acw_time, contact_duration, resolution_time FROM src
+      INSERT INTO connect_lake.contact_metric AS m (contactid, initiationtimestamp, disconnecttimestamp,
+       lastupdatetimestamp, interval_start, excluded_reason, queue_kind, queue_id, channel, agent_id,
+       initiationmethod, disconnectreason, previouscontactid, nextcontactid, queued, handled, answered, abandoned,
+       callback_requested, xfer_out_queue, xfer_out_internal, xfer_out_external, xfer_out_agent, held, queue_time,
+       handle_time, interaction_time, hold_time, acw_time, contact_duration, resolution_time)
+      SELECT s.contactid, s.initiationtimestamp, s.disconnecttimestamp, s.lastupdatetimestamp, s.interval_start,
+             s.excluded_reason, s.queue_kind, s.queue_id, s.channel, s.agent_id, s.initiationmethod,
+             s.disconnectreason, s.previouscontactid, s.nextcontactid, s.queued, s.handled, s.answered,
+             connect_lake.metric_abandoned(s.queued, s.handled, s.methods),
+             connect_lake.metric_callback_requested(s.queued, s.handled, s.methods),
+             connect_lake.metric_xfer_out_queue(s.queued, s.handled, s.methods),
+             connect_lake.metric_xfer_out_internal(s.handled, s.methods),
+             s.xfer_out_external,
+             connect_lake.metric_xfer_out_agent(s.handled, connect_lake.metric_xfer_out_internal(s.handled, s.methods),
+                                                s.xfer_out_external),
+             s.held, s.queue_time, s.handle_time, s.interaction_time, s.hold_time, s.acw_time, s.contact_duration,
+             s.resolution_time
+        FROM (SELECT src.*, coalesce(fol.methods, '{}') AS methods
+                FROM src LEFT JOIN fol ON fol.contactid = src.contactid) s
       ON CONFLICT (contactid) DO UPDATE
          SET (initiationtimestamp, disconnecttimestamp, lastupdatetimestamp, interval_start, excluded_reason,
               queue_kind, queue_id, channel, agent_id, initiationmethod, disconnectreason, previouscontactid,
-              nextcontactid, queued, handled, answered, xfer_out_external, held, queue_time, handle_time,
-              interaction_time, hold_time, acw_time, contact_duration, resolution_time) = (excluded.initiationtimestamp, excluded.disconnecttimestamp, excluded.lastupdatetimestamp,
+              nextcontactid, queued, handled, answered, abandoned, callback_requested, xfer_out_queue,
+              xfer_out_internal, xfer_out_external, xfer_out_agent, held, queue_time, handle_time,
+              interaction_time, hold_time, acw_time, contact_duration, resolution_time)
+           = (excluded.initiationtimestamp, excluded.disconnecttimestamp, excluded.lastupdatetimestamp,
               excluded.interval_start, excluded.excluded_reason, excluded.queue_kind, excluded.queue_id,
               excluded.channel, excluded.agent_id, excluded.initiationmethod, excluded.disconnectreason,
               excluded.previouscontactid, excluded.nextcontactid, excluded.queued, excluded.handled,
-              excluded.answered, excluded.xfer_out_external, excluded.held, excluded.queue_time,
-              excluded.handle_time, excluded.interaction_time, excluded.hold_time, excluded.acw_time,
-              excluded.contact_duration, excluded.resolution_time)
+              excluded.answered, excluded.abandoned, excluded.callback_requested, excluded.xfer_out_queue,
+              excluded.xfer_out_internal, excluded.xfer_out_external, excluded.xfer_out_agent, excluded.held,
+              excluded.queue_time, excluded.handle_time, excluded.interaction_time, excluded.hold_time,
+              excluded.acw_time, excluded.contact_duration, excluded.resolution_time)
        WHERE (m.initiationtimestamp, m.disconnecttimestamp, m.lastupdatetimestamp, m.interval_start,
               m.excluded_reason, m.queue_kind, m.queue_id, m.channel, m.agent_id, m.initiationmethod,
               m.disconnectreason, m.previouscontactid, m.nextcontactid, m.queued, m.handled, m.answered,
-              m.xfer_out_external, m.held, m.queue_time, m.handle_time, m.interaction_time, m.hold_time,
-              m.acw_time, m.contact_duration, m.resolution_time) IS DISTINCT FROM (excluded.initiationtimestamp, excluded.disconnecttimestamp, excluded.lastupdatetimestamp,
+              m.abandoned, m.callback_requested, m.xfer_out_queue, m.xfer_out_internal, m.xfer_out_external,
+              m.xfer_out_agent, m.held, m.queue_time, m.handle_time, m.interaction_time, m.hold_time,
+              m.acw_time, m.contact_duration, m.resolution_time)
+             IS DISTINCT FROM
+             (excluded.initiationtimestamp, excluded.disconnecttimestamp, excluded.lastupdatetimestamp,
               excluded.interval_start, excluded.excluded_reason, excluded.queue_kind, excluded.queue_id,
               excluded.channel, excluded.agent_id, excluded.initiationmethod, excluded.disconnectreason,
               excluded.previouscontactid, excluded.nextcontactid, excluded.queued, excluded.handled,
-              excluded.answered, excluded.xfer_out_external, excluded.held, excluded.queue_time,
-              excluded.handle_time, excluded.interaction_time, excluded.hold_time, excluded.acw_time,
-              excluded.contact_duration, excluded.resolution_time)
+              excluded.answered, excluded.abandoned, excluded.callback_requested, excluded.xfer_out_queue,
+              excluded.xfer_out_internal, excluded.xfer_out_external, excluded.xfer_out_agent, excluded.held,
+              excluded.queue_time, excluded.handle_time, excluded.interaction_time, excluded.hold_time,
+              excluded.acw_time, excluded.contact_duration, excluded.resolution_time)
+      RETURNING m.*
     )
     SELECT (SELECT coalesce(array_agg(src.contactid), '{}') FROM src),
-           (SELECT coalesce(array_agg(old.interval_start) FILTER (WHERE old.interval_start IS NOT NULL), '{}') FROM old),
-           (SELECT coalesce(array_agg(old.previouscontactid) FILTER (WHERE old.previouscontactid IS NOT NULL), '{}') FROM old)
-           || (SELECT coalesce(array_agg(src.previouscontactid) FILTER (WHERE src.previouscontactid IS NOT NULL), '{}') FROM src)
-  $q$, source_where) INTO found, old_ivs, preds USING ids, from_ts, to_ts, initiation_ts;
+           (SELECT coalesce(array_agg((old.r).interval_start) FILTER (WHERE (old.r).interval_start IS NOT NULL), '{}') FROM old)
+           || (SELECT coalesce(array_agg(src.interval_start) FILTER (WHERE src.interval_start IS NOT NULL), '{}') FROM src),
+           (SELECT coalesce(array_agg((old.r).previouscontactid) FILTER (WHERE (old.r).previouscontactid IS NOT NULL), '{}') FROM old)
+           || (SELECT coalesce(array_agg(src.previouscontactid) FILTER (WHERE src.previouscontactid IS NOT NULL), '{}') FROM src),
+           (SELECT coalesce(array_agg(old.r), '{}') FROM old WHERE (old.r).contactid IN (SELECT up.contactid FROM up)),
+           (SELECT coalesce(array_agg(up::connect_lake.contact_metric), '{}') FROM up)
+  $q$, source_where) INTO found, ivs, preds, before, after USING ids, from_ts, to_ts, initiation_ts;
 
   -- Contacts given that are no longer in ctr_events count nowhere.
-  DELETE FROM connect_lake.contact_metric m
-   WHERE m.contactid = ANY (ARRAY(SELECT unnest(ids) EXCEPT SELECT unnest(found)));
+  WITH d AS (DELETE FROM connect_lake.contact_metric m
+              WHERE m.contactid = ANY (ARRAY(SELECT unnest(ids) EXCEPT SELECT unnest(found)))
+             RETURNING m)
+  SELECT coalesce(array_agg(d.m), '{}') INTO b2 FROM d;
+  gone := cardinality(b2) > 0;
+  before := before || b2;
   SELECT coalesce(array_agg(DISTINCT t.c), '{}') INTO touched FROM (SELECT unnest(found || ids)) t(c);
 
-  -- The contacts whose follower flags may have changed: these, those they
-  -- continue now or continued before, and those naming one as NextContactId.
-  SELECT coalesce(array_agg(DISTINCT s.c), '{}') INTO settle
-    FROM (SELECT unnest(touched)
-          UNION ALL SELECT unnest(preds)
-          UNION ALL SELECT m.contactid FROM unnest(touched) t(c)
-                     CROSS JOIN LATERAL (SELECT m.contactid FROM connect_lake.contact_metric m
-                                          WHERE m.nextcontactid = t.c) m) s(c);
-  SELECT old_ivs || coalesce(array_agg(m.interval_start) FILTER (WHERE m.interval_start IS NOT NULL), '{}')
-    INTO old_ivs
-    FROM (SELECT unnest(settle) EXCEPT SELECT unnest(touched)) x(c)
-   CROSS JOIN LATERAL (SELECT m.interval_start FROM connect_lake.contact_metric m WHERE m.contactid = x.c) m;
+  -- The other contacts whose follower flags may have changed: those they
+  -- continue now or continued before, and those naming one as
+  -- NextContactId (with a contact gone, the contacts given too: it may
+  -- have been a leg of one of them).
+  SELECT coalesce(array_agg(s.c), '{}') INTO settle
+    FROM (SELECT unnest(preds)
+          UNION
+          SELECT m.contactid FROM unnest(touched) t(c)
+           CROSS JOIN LATERAL (SELECT m.contactid FROM connect_lake.contact_metric m WHERE m.nextcontactid = t.c) m
+          UNION
+          SELECT unnest(touched) WHERE gone
+          EXCEPT
+          SELECT unnest(touched) WHERE NOT gone) s(c);
 
-  UPDATE connect_lake.contact_metric m
-     SET callback_requested = connect_lake.metric_callback_requested(m.queued, m.handled, f.methods),
-         xfer_out_queue     = connect_lake.metric_xfer_out_queue(m.queued, m.handled, f.methods),
-         abandoned          = connect_lake.metric_abandoned(m.queued, m.handled, f.methods),
-         xfer_out_internal  = connect_lake.metric_xfer_out_internal(m.handled, f.methods),
-         xfer_out_agent     = connect_lake.metric_xfer_out_agent(m.handled,
-                                connect_lake.metric_xfer_out_internal(m.handled, f.methods), m.xfer_out_external)
-    FROM (SELECT s.c AS contactid, coalesce(fo.methods, '{}') AS methods
-            FROM unnest(settle) s(c)
-           CROSS JOIN LATERAL (SELECT array_agg(DISTINCT x.initiationmethod) AS methods
-                                 FROM connect_lake.contact_metric_follower x
-                                WHERE x.contactid = s.c) fo) f
-   WHERE m.contactid = f.contactid
-     AND (m.callback_requested, m.xfer_out_queue, m.abandoned, m.xfer_out_internal, m.xfer_out_agent)
-         IS DISTINCT FROM
-         (connect_lake.metric_callback_requested(m.queued, m.handled, f.methods),
-          connect_lake.metric_xfer_out_queue(m.queued, m.handled, f.methods),
-          connect_lake.metric_abandoned(m.queued, m.handled, f.methods),
-          connect_lake.metric_xfer_out_internal(m.handled, f.methods),
-          connect_lake.metric_xfer_out_agent(m.handled, connect_lake.metric_xfer_out_internal(m.handled, f.methods),
-                                             m.xfer_out_external));
+  IF cardinality(settle) > 0 THEN
+    -- their rows before (o: the statement's snapshot) and after
+    WITH u AS (
+      UPDATE connect_lake.contact_metric m
+         SET callback_requested = connect_lake.metric_callback_requested(m.queued, m.handled, f.methods),
+             xfer_out_queue     = connect_lake.metric_xfer_out_queue(m.queued, m.handled, f.methods),
+             abandoned          = connect_lake.metric_abandoned(m.queued, m.handled, f.methods),
+             xfer_out_internal  = connect_lake.metric_xfer_out_internal(m.handled, f.methods),
+             xfer_out_agent     = connect_lake.metric_xfer_out_agent(m.handled,
+                                    connect_lake.metric_xfer_out_internal(m.handled, f.methods), m.xfer_out_external)
+        FROM (SELECT s.c AS contactid, coalesce(fo.methods, '{}') AS methods
+                FROM unnest(settle) s(c)
+               CROSS JOIN LATERAL (SELECT array_agg(DISTINCT x.initiationmethod) AS methods
+                                     FROM connect_lake.contact_metric_follower x
+                                    WHERE x.contactid = s.c) fo) f,
+             connect_lake.contact_metric o
+       WHERE m.contactid = f.contactid AND o.contactid = m.contactid
+         AND (m.callback_requested, m.xfer_out_queue, m.abandoned, m.xfer_out_internal, m.xfer_out_agent)
+             IS DISTINCT FROM
+             (connect_lake.metric_callback_requested(m.queued, m.handled, f.methods),
+              connect_lake.metric_xfer_out_queue(m.queued, m.handled, f.methods),
+              connect_lake.metric_abandoned(m.queued, m.handled, f.methods),
+              connect_lake.metric_xfer_out_internal(m.handled, f.methods),
+              connect_lake.metric_xfer_out_agent(m.handled, connect_lake.metric_xfer_out_internal(m.handled, f.methods),
+                                                 m.xfer_out_external))
+      RETURNING o AS old_row, m AS new_row)
+    SELECT coalesce(array_agg(u.old_row), '{}'), coalesce(array_agg(u.new_row), '{}') INTO b2, a2 FROM u;
+    IF cardinality(a2) > 0 THEN
+      -- a contact already changed above keeps its first "before"; its "after" is the latest
+      before := before || ARRAY(SELECT b FROM unnest(b2) b
+                                 WHERE NOT EXISTS (SELECT 1 FROM unnest(after) a WHERE a.contactid = b.contactid));
+      after := ARRAY(SELECT a FROM unnest(after) a
+                      WHERE NOT EXISTS (SELECT 1 FROM unnest(a2) x WHERE x.contactid = a.contactid)) || a2;
+      ivs := ivs || ARRAY(SELECT b.interval_start FROM unnest(b2) b WHERE b.interval_start IS NOT NULL)
+                 || ARRAY(SELECT a.interval_start FROM unnest(a2) a WHERE a.interval_start IS NOT NULL);
+    END IF;
+  END IF;
 
-  SELECT coalesce(array_agg(m.interval_start), '{}') INTO new_ivs
-    FROM unnest(settle) s(c)
-   CROSS JOIN LATERAL (SELECT m.interval_start FROM connect_lake.contact_metric m
-                        WHERE m.contactid = s.c AND m.interval_start IS NOT NULL) m;
-  PERFORM connect_lake.metric_rollup(old_ivs || new_ivs);
-  RETURN cardinality(settle);
+  IF from_ts IS NULL THEN
+    PERFORM connect_lake.metric_rollup_delta(before, after);
+  ELSE
+    PERFORM connect_lake.metric_rollup(ivs);
+  END IF;
+  RETURN cardinality(settle) + CASE WHEN gone THEN 0 ELSE cardinality(touched) END;
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) IS
-  'Internal: the upkeep shared by metrics_refresh_contacts() and metrics_refresh(): the contact_metric rows of the contacts of contact_metric_base where source_where holds ($1 ids, $2 from, $3 to, $4 initiation times) and of the contacts ids (removed when gone from ctr_events), the follower flags of them and of the contacts they continue, then the rollups of every interval they counted in before or after. Returns the contacts whose flags were recomputed.';
+  'Internal: the upkeep shared by metrics_refresh_contacts() and metrics_refresh(): the contact_metric rows (follower flags included) of the contacts of contact_metric_base where source_where holds ($1 ids, $2 from, $3 to, $4 initiation times) and of the contacts ids (removed when gone from ctr_events), the follower flags of the contacts they continue, then the rollups: over a range (from_ts given) every interval they counted in before or after made again (metric_rollup()), else corrected by the rows that changed (metric_rollup_delta()). Returns the contacts whose flags were recomputed.';
 
 CREATE FUNCTION connect_lake.metrics_refresh_contacts(contact_ids uuid[], initiation_ts timestamptz[] DEFAULT NULL)
 RETURNS bigint
@@ -852,7 +1253,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.metrics_refresh_contacts(uuid[], timestamptz[]) IS
-  'Brings contact_metric and the interval rollups up to date for the contacts given (and the contacts they continue: a late CALLBACK, QUEUE_TRANSFER or TRANSFER leg corrects its predecessor), from their rows in ctr_events; with initiation_ts (each contact''s InitiationTimestamp, same order) each is read from its own partition. The writers'' hook: call it with the contacts a transaction inserted or updated. Returns the contacts recomputed.';
+  'Brings contact_metric and the interval rollups up to date for the contacts given (and the contacts they continue: a late CALLBACK, QUEUE_TRANSFER or TRANSFER leg corrects its predecessor), from their rows in ctr_events; with initiation_ts (each contact''s InitiationTimestamp, same order) each is read from its own partition. The writers call it once per transaction, at commit, with the contacts it inserted or updated (setting connect_lake.metrics_upkeep). Returns the contacts recomputed.';
 
 CREATE FUNCTION connect_lake.metrics_refresh(from_ts timestamptz DEFAULT '-infinity', to_ts timestamptz DEFAULT 'infinity')
 RETURNS bigint
@@ -873,20 +1274,24 @@ BEGIN
   END IF;
   -- The contacts anchored in the range (disconnect, else initiation), in
   -- ctr_events or in contact_metric: where they begin and end (by indexes).
-  SELECT greatest(from_ts, least((SELECT min(e.disconnecttimestamp) FROM connect_lake.ctr_events e),
-                                 (SELECT min(e.initiationtimestamp) FROM connect_lake.ctr_events e
-                                   WHERE e.disconnecttimestamp IS NULL),
-                                 (SELECT min(coalesce(m.disconnecttimestamp, m.initiationtimestamp))
-                                    FROM connect_lake.contact_metric m))),
-         least(to_ts, greatest((SELECT max(e.disconnecttimestamp) FROM connect_lake.ctr_events e),
-                               (SELECT max(e.initiationtimestamp) FROM connect_lake.ctr_events e
-                                 WHERE e.disconnecttimestamp IS NULL),
-                               (SELECT max(coalesce(m.disconnecttimestamp, m.initiationtimestamp))
-                                  FROM connect_lake.contact_metric m)) + interval '1 microsecond')
+  -- (No contact at all: nothing to do; greatest() and least() would skip
+  -- the NULLs and step through all time from -infinity.)
+  SELECT least((SELECT min(e.disconnecttimestamp) FROM connect_lake.ctr_events e),
+               (SELECT min(e.initiationtimestamp) FROM connect_lake.ctr_events e
+                 WHERE e.disconnecttimestamp IS NULL),
+               (SELECT min(coalesce(m.disconnecttimestamp, m.initiationtimestamp))
+                  FROM connect_lake.contact_metric m)),
+         greatest((SELECT max(e.disconnecttimestamp) FROM connect_lake.ctr_events e),
+                  (SELECT max(e.initiationtimestamp) FROM connect_lake.ctr_events e
+                    WHERE e.disconnecttimestamp IS NULL),
+                  (SELECT max(coalesce(m.disconnecttimestamp, m.initiationtimestamp))
+                     FROM connect_lake.contact_metric m)) + interval '1 microsecond'
     INTO lo, hi;
   IF lo IS NULL OR hi IS NULL THEN
     RETURN 0;
   END IF;
+  lo := greatest(from_ts, lo);
+  hi := least(to_ts, hi);
   -- A day at a time, so that each step holds a day of contacts.
   day_lo := lo;
   WHILE day_lo < hi LOOP
@@ -922,8 +1327,14 @@ BEGIN
    WHERE threshold_s <> ALL (connect_lake.metric_thresholds());
   FOREACH x IN ARRAY connect_lake.metric_thresholds() LOOP
     IF NOT EXISTS (SELECT 1 FROM connect_lake.metric_queue_threshold t WHERE t.threshold_s = x) THEN
+      -- the intervals metric_queue_interval holds (all, but while pg_restore
+      -- fills the tables one by one: those it restores later bring theirs)
       INSERT INTO connect_lake.metric_queue_threshold
-        SELECT * FROM connect_lake.metric_queue_threshold_live l WHERE l.threshold_s = x;
+        SELECT l.* FROM connect_lake.metric_queue_threshold_live l
+         WHERE l.threshold_s = x
+           AND EXISTS (SELECT 1 FROM connect_lake.metric_queue_interval q
+                        WHERE q.interval_start = l.interval_start AND q.queue_kind = l.queue_kind
+                          AND q.queue_id IS NOT DISTINCT FROM l.queue_id AND q.channel IS NOT DISTINCT FROM l.channel);
       INSERT INTO connect_lake.metric_queue_threshold_day
         SELECT * FROM connect_lake.metric_queue_threshold_day_rows('-infinity', 'infinity', x);
     END IF;
@@ -1375,10 +1786,12 @@ GRANT INSERT, UPDATE, DELETE ON connect_lake.contact_metric, connect_lake.metric
   connect_lake.metric_agent_interval, connect_lake.metric_queue_threshold, connect_lake.metric_queue_day,
   connect_lake.metric_queue_threshold_day TO connect_lake_loader;
 REVOKE ALL ON FUNCTION connect_lake.metric_rollup(timestamptz[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.metric_rollup_delta(connect_lake.contact_metric[], connect_lake.contact_metric[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.metrics_refresh_contacts(uuid[], timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.metrics_refresh(timestamptz, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_rollup(timestamptz[]) TO connect_lake_loader;
+GRANT EXECUTE ON FUNCTION connect_lake.metric_rollup_delta(connect_lake.contact_metric[], connect_lake.contact_metric[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.metrics_refresh_contacts(uuid[], timestamptz[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.metrics_refresh(timestamptz, timestamptz) TO connect_lake_loader;

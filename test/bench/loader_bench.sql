@@ -11,7 +11,9 @@ $$ SELECT substring(pg_read_file('/proc/' || pg_backend_pid() || '/status') from
 CREATE FUNCTION pg_temp.reset_lake() RETURNS void LANGUAGE sql AS $$
   TRUNCATE connect_lake.ctr_events, connect_lake.load_manifest, connect_lake.load_rejects,
            connect_lake.agent_dim, connect_lake.queue_dim, connect_lake.queue_name_history,
-           connect_lake.contact_account;
+           connect_lake.contact_account, connect_lake.contact_metric, connect_lake.metric_queue_interval,
+           connect_lake.metric_agent_interval, connect_lake.metric_queue_threshold,
+           connect_lake.metric_queue_day, connect_lake.metric_queue_threshold_day;
   CHECKPOINT;
 $$;
 -- a plain table shaped like ctr_events, with the key and indexes its partitions get

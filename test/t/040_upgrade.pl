@@ -202,6 +202,14 @@ like($err, qr/WARNING:  connect_lake 0\.2\.0: attributes_\* columns of [1-9][0-9
 	'the update says how many CTRs it refilled by the attribute key rule');
 is(sql('upgraded', q{SELECT extversion FROM pg_extension WHERE extname = 'connect_lake'}), $current,
 	"upgraded: ALTER EXTENSION UPDATE goes from $released to $current");
+# The metrics of the CTRs landed at the released version: computed by the
+# update (the writers keep them from now on), so that the comparison below
+# has rows in every metric table to compare.
+is(sql('upgraded', q{SELECT (SELECT count(*) FROM connect_lake.contact_metric) = (SELECT count(DISTINCT contactid) FROM connect_lake.ctr_events)
+                            AND EXISTS (SELECT FROM connect_lake.metric_queue_interval) AND EXISTS (SELECT FROM connect_lake.metric_agent_interval)
+                            AND EXISTS (SELECT FROM connect_lake.metric_queue_threshold) AND EXISTS (SELECT FROM connect_lake.metric_queue_day)
+                            AND EXISTS (SELECT FROM connect_lake.metric_queue_threshold_day)}), 't',
+	'upgraded: the update computed the metrics of the CTRs landed before it');
 load_batch('upgraded', 'after');
 
 # ---- fresh: the current version, the same files in the same order.

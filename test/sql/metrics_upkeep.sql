@@ -1,0 +1,189 @@
+-- The writers keep the contact metrics (connect_lake.metrics_upkeep, on by
+-- default): load(), ingest() and ingest_batch() bring contact_metric and every
+-- rollup up to date for the contacts a transaction landed, when it commits.
+-- After each step the kept tables must equal, row for row, what
+-- metrics_refresh() over everything makes (pg_temp.exact()): a late leg in a
+-- later load, a newer version moving its contact to another interval, a
+-- failed file, a rolled-back savepoint, upkeep switched off.
+SET TimeZone = 'UTC';
+SET DateStyle = 'ISO, YMD';
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set fixtures :abs_srcdir '/fixtures/metrics_upkeep'
+
+CREATE FUNCTION pg_temp.c(n integer) RETURNS uuid LANGUAGE sql IMMUTABLE
+  AS $$ SELECT ('abcdef00-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid $$;
+CREATE FUNCTION pg_temp.ctr(n integer, method text, init text, disc text, enq text DEFAULT NULL,
+                            agent text DEFAULT NULL, prev integer DEFAULT NULL,
+                            updated text DEFAULT '2031-05-07T00:00:00Z') RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT jsonb_strip_nulls(jsonb_build_object(
+    'AWSContactTraceRecordFormatVersion', '2017-03-10', 'ContactId', pg_temp.c(n), 'InitiationMethod', method,
+    'Channel', 'VOICE', 'InitiationTimestamp', '2031-05-06T' || init || 'Z',
+    'DisconnectTimestamp', '2031-05-06T' || disc || 'Z', 'LastUpdateTimestamp', updated,
+    'DisconnectReason', 'CUSTOMER_DISCONNECT', 'PreviousContactId', pg_temp.c(prev),
+    'Queue', CASE WHEN enq IS NOT NULL THEN jsonb_build_object(
+      'ARN', 'arn:aws:connect:eu-west-2:111122223333:instance/11111111-1111-4111-8111-111111111111/queue/eeeeeeee-0000-4000-8000-00000000000e',
+      'Name', 'Queue E', 'EnqueueTimestamp', '2031-05-06T' || enq || 'Z') END,
+    'Agent', CASE WHEN agent IS NOT NULL THEN jsonb_build_object(
+      'ARN', 'arn:aws:connect:eu-west-2:111122223333:instance/11111111-1111-4111-8111-111111111111/agent/ffffffff-0000-4000-8000-00000000000f',
+      'Username', 'bob', 'ConnectedToAgentTimestamp', '2031-05-06T' || agent || 'Z',
+      'AgentInteractionDuration', 60, 'AfterContactWorkDuration', 10) END))
+$$;
+-- A contact's interval and flags.
+CREATE FUNCTION pg_temp.flags(VARIADIC ns integer[]) RETURNS TABLE (n integer, "interval" text, flags text)
+LANGUAGE sql AS $$
+  SELECT u.n, to_char(m.interval_start, 'HH24:MI'),
+         concat_ws(' ', CASE WHEN m.queued THEN 'q' END, CASE WHEN m.handled THEN 'h' END,
+                   CASE WHEN m.abandoned THEN 'a' END, CASE WHEN m.callback_requested THEN 'cb' END,
+                   CASE WHEN m.xfer_out_queue THEN 'xq' END)
+    FROM unnest(ns) u(n) LEFT JOIN connect_lake.contact_metric m ON m.contactid = pg_temp.c(u.n)
+   ORDER BY u.n
+$$;
+-- The rollups of this test's queue, per interval.
+CREATE FUNCTION pg_temp.queue_rows() RETURNS TABLE ("interval" text, queue_kind text, contacts integer,
+  queued integer, handled integer, abandoned integer, callbacks integer, xfer_queue integer)
+LANGUAGE sql AS $$
+  SELECT to_char(r.interval_start, 'HH24:MI'), r.queue_kind, r.contacts, r.contacts_queued, r.contacts_handled,
+         r.contacts_abandoned, r.callbacks_requested, r.transferred_out_from_queue
+    FROM connect_lake.metric_queue_interval r
+   WHERE r.queue_id = 'eeeeeeee-0000-4000-8000-00000000000e'
+   ORDER BY r.interval_start, r.queue_kind, r.queue_id
+$$;
+-- Rows of each kept table that metrics_refresh() over everything would not
+-- make (extra) or makes and the table lacks (missing): all 0 when exact.
+-- Leaves the tables as metrics_refresh() made them (the same, when exact).
+CREATE FUNCTION pg_temp.exact() RETURNS TABLE (tbl text, "rows" bigint, missing bigint, extra bigint)
+LANGUAGE plpgsql AS $$
+DECLARE t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['contact_metric', 'metric_queue_interval', 'metric_agent_interval',
+                           'metric_queue_threshold', 'metric_queue_day', 'metric_queue_threshold_day'] LOOP
+    EXECUTE format('CREATE TEMP TABLE kept_%s AS TABLE connect_lake.%I', t, t);
+    EXECUTE format('TRUNCATE connect_lake.%I', t);
+  END LOOP;
+  PERFORM connect_lake.metrics_refresh();
+  FOREACH t IN ARRAY ARRAY['contact_metric', 'metric_queue_interval', 'metric_agent_interval',
+                           'metric_queue_threshold', 'metric_queue_day', 'metric_queue_threshold_day'] LOOP
+    tbl := t;
+    EXECUTE format('SELECT (SELECT count(*) FROM kept_%1$s),
+                           (SELECT count(*) FROM (TABLE connect_lake.%1$I EXCEPT ALL TABLE kept_%1$s) x),
+                           (SELECT count(*) FROM (TABLE kept_%1$s EXCEPT ALL TABLE connect_lake.%1$I) x)', t)
+      INTO "rows", missing, extra;
+    EXECUTE format('DROP TABLE kept_%s', t);
+    RETURN NEXT;
+  END LOOP;
+END
+$$;
+
+-- Earlier tests changed ctr_events by hand (TRUNCATE, DELETE), which no
+-- writer sees: start from the metrics of what ctr_events holds now.
+SELECT count(*) >= 0 AS refreshed FROM pg_temp.exact();
+
+-- ---------- load(): contacts land, then their late legs in a later load
+-- 101 queued, not handled: abandoned (for now); 102 handled at 10:00;
+-- 103 queued, not handled: abandoned (for now).
+SET client_min_messages = warning;  -- load()'s NOTICE names the file's absolute path
+SELECT files_loaded, records_read, inserted FROM connect_lake.load('ctr', :'fixtures' || '/1');
+RESET client_min_messages;
+SHOW connect_lake.metrics_upkeep;
+SELECT * FROM pg_temp.flags(101, 102, 103);
+SELECT * FROM pg_temp.queue_rows();
+SELECT * FROM pg_temp.exact();
+
+-- The later load: b.ndjson carries 104, the CALLBACK leg of 101 (101 becomes
+-- callback requested, no longer abandoned), 105, the QUEUE_TRANSFER leg of 103
+-- (transferred out from queue), and a newer version of 102 whose disconnect
+-- moves it from 10:00 to 11:15 (10:00 loses it).  c.ndjson fails on its
+-- second line (on_error 'stop'): its first contact, 106, lands nowhere, in
+-- ctr_events or in the metrics.
+SET client_min_messages = error;  -- the WARNING names the file's absolute path
+SELECT files_loaded, files_failed, records_read, inserted, updated FROM connect_lake.load('ctr', :'fixtures' || '/2');
+RESET client_min_messages;
+SELECT * FROM pg_temp.flags(101, 102, 103, 104, 105, 106);
+SELECT * FROM pg_temp.queue_rows();
+SELECT * FROM pg_temp.exact();
+
+-- ---------- ingest_batch() and ingest()
+-- 201 queued at 13:00 and not handled, 202 handled; then 203, a CALLBACK
+-- leg of 201, arrives alone through ingest().
+SELECT inserted FROM connect_lake.ingest_batch('ctr', ARRAY[
+  pg_temp.ctr(201, 'INBOUND', '13:00:00', '13:02:00', enq => '13:00:05'),
+  pg_temp.ctr(202, 'INBOUND', '13:00:00', '13:20:00', enq => '13:00:05', agent => '13:00:30')]);
+SELECT * FROM pg_temp.flags(201, 202);
+SELECT connect_lake.ingest('ctr', pg_temp.ctr(203, 'CALLBACK', '13:02:00', '13:50:00', enq => '13:02:00',
+                                              agent => '13:40:00', prev => 201));
+SELECT * FROM pg_temp.flags(201, 202, 203);
+-- An older version of 202 changes nothing; a newer one moves it to 23:00
+-- UTC, which is the next local day (London, BST): both days' rows change.
+SELECT connect_lake.ingest('ctr', pg_temp.ctr(202, 'INBOUND', '13:00:00', '13:59:00', enq => '13:00:05',
+                                              agent => '13:00:30', updated => '2031-05-06T23:00:00Z'));
+SELECT * FROM pg_temp.flags(202);
+SELECT connect_lake.ingest('ctr', pg_temp.ctr(202, 'INBOUND', '13:00:00', '23:10:00', enq => '13:00:05',
+                                              agent => '13:00:30', updated => '2031-05-08T00:00:00Z'));
+SELECT * FROM pg_temp.flags(202);
+SELECT * FROM pg_temp.queue_rows();
+SELECT day, contacts, contacts_queued, contacts_handled, queued_time_max FROM connect_lake.metric_queue_day
+ WHERE queue_id = 'eeeeeeee-0000-4000-8000-00000000000e' ORDER BY day;
+SELECT * FROM pg_temp.exact();
+
+-- The longest queue time shrinks when the contact that had it changes: 204
+-- (100 s in queue) and 205 (5000 s) end at 18:50; then 205's newer version
+-- was queued 50 s: the interval's longest becomes 204's 100 s, the day's
+-- 203's 2880 s.
+SELECT inserted FROM connect_lake.ingest_batch('ctr', ARRAY[
+  pg_temp.ctr(204, 'INBOUND', '18:40:00', '18:50:00', enq => '18:48:20'),
+  pg_temp.ctr(205, 'INBOUND', '17:20:00', '18:50:00', enq => '17:26:40')]);
+CREATE FUNCTION pg_temp.longest() RETURNS TABLE (interval_max integer, day_max integer) LANGUAGE sql AS $$
+  SELECT (SELECT queued_time_max FROM connect_lake.metric_queue_interval
+           WHERE queue_id = 'eeeeeeee-0000-4000-8000-00000000000e' AND interval_start = '2031-05-06 18:45+00'),
+         (SELECT queued_time_max FROM connect_lake.metric_queue_day
+           WHERE queue_id = 'eeeeeeee-0000-4000-8000-00000000000e' AND day = '2031-05-06')
+$$;
+SELECT * FROM pg_temp.longest();
+SELECT connect_lake.ingest('ctr', pg_temp.ctr(205, 'INBOUND', '17:20:00', '18:50:00', enq => '18:49:10',
+                                              updated => '2031-05-08T00:00:00Z'));
+SELECT * FROM pg_temp.longest();
+SELECT * FROM pg_temp.exact();
+
+-- ---------- transactions: the upkeep runs at commit, for what committed
+-- Within the transaction the metrics are those of the last commit ...
+BEGIN;
+SELECT connect_lake.ingest('ctr', pg_temp.ctr(301, 'INBOUND', '15:00:00', '15:01:00', enq => '15:00:01'));
+SELECT * FROM pg_temp.flags(301);
+SAVEPOINT s;
+SELECT connect_lake.ingest('ctr', pg_temp.ctr(302, 'INBOUND', '15:00:00', '15:01:00', enq => '15:00:01'));
+ROLLBACK TO SAVEPOINT s;
+SELECT connect_lake.ingest('ctr', pg_temp.ctr(303, 'INBOUND', '15:00:00', '15:31:00', enq => '15:00:01'));
+COMMIT;
+-- ... and after the commit those of 301 and 303; 302 was rolled back.
+SELECT * FROM pg_temp.flags(301, 302, 303);
+BEGIN;
+SELECT connect_lake.ingest('ctr', pg_temp.ctr(304, 'INBOUND', '15:00:00', '15:01:00', enq => '15:00:01'));
+ROLLBACK;
+SELECT * FROM pg_temp.flags(304);
+SELECT * FROM pg_temp.exact();
+
+-- ---------- upkeep off: the metrics wait for metrics_refresh()
+SET connect_lake.metrics_upkeep = off;
+SELECT connect_lake.ingest('ctr', pg_temp.ctr(401, 'INBOUND', '16:00:00', '16:01:00', enq => '16:00:01'));
+SELECT * FROM pg_temp.flags(401);
+SELECT connect_lake.metrics_refresh('2031-05-06 16:00', '2031-05-06 17:00') AS recomputed;
+-- (a range without contacts, and a lake without any, are done at once)
+SELECT connect_lake.metrics_refresh('1990-01-01', '1990-01-02') AS recomputed;
+BEGIN;
+TRUNCATE connect_lake.ctr_events, connect_lake.contact_metric;
+SELECT connect_lake.metrics_refresh() AS recomputed;
+ROLLBACK;
+SELECT * FROM pg_temp.flags(401);
+RESET connect_lake.metrics_upkeep;
+SELECT * FROM pg_temp.exact();
+
+-- ---------- the loader role keeps the metrics with its own privileges
+CREATE ROLE regress_cl_upkeep_loader IN ROLE connect_lake_loader;
+SET ROLE regress_cl_upkeep_loader;
+SELECT connect_lake.ingest('ctr', pg_temp.ctr(501, 'CALLBACK', '16:01:00', '16:20:00', enq => '16:01:00',
+                                              agent => '16:10:00', prev => 401));
+RESET ROLE;
+SELECT * FROM pg_temp.flags(401, 501);
+SELECT * FROM pg_temp.exact();
+DROP ROLE regress_cl_upkeep_loader;
