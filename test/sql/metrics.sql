@@ -202,7 +202,7 @@ SELECT pg_temp.land(
               jsonb_build_object('Queue', pg_temp.qu('A', '11:00:05', '11:00:10', 5), 'Agent', pg_temp.ag('ada', '11:00:10', 100, -5, 0))));
 SELECT right(contactid::text, 2) AS n, initiationtimestamp, disconnecttimestamp, reason
   FROM connect_lake.metric_excluded_contacts
- WHERE initiationtimestamp >= '2030-03-04' ORDER BY contactid;
+ WHERE initiationtimestamp >= '2030-03-04' AND initiationtimestamp < '2030-03-05' ORDER BY contactid;
 
 -- ---- The rollups
 -- Queue A, VOICE, per 15 minutes (the 09:45 chat and the task are other channels):
