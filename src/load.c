@@ -90,7 +90,26 @@ typedef struct LoadPlans
 	SPIPlanPtr	done;
 	SPIPlanPtr	touch;
 	SPIPlanPtr	reject;
+	SPIPlanPtr	probe;
 } LoadPlans;
+
+/*
+ * The listing, streamed (filelist.h) and taken in batches: one manifest
+ * query per batch tells the files loaded with the same size and mtime, which
+ * are skipped without a statement of their own.
+ */
+#define LISTING_BATCH 1000
+
+typedef struct Listing
+{
+	CLFileIter *it;
+	MemoryContext cxt;			/* the batch's paths, reset per batch */
+	CLFile		files[LISTING_BATCH];
+	bool		unchanged[LISTING_BATCH];
+	int			n;
+	int			next;
+	bool		done;			/* the iterator is exhausted */
+} Listing;
 
 /* One file's outcome. */
 typedef struct FileResult
@@ -126,6 +145,7 @@ prepare_plans(LoadPlans *p)
 	INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID};
 	Oid			touch[3] = {TEXTOID, TEXTOID, TIMESTAMPTZOID};
 	Oid			reject[6] = {TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID, TEXTOID};
+	Oid			probe[2] = {TEXTOID, TEXTARRAYOID};
 
 	p->claim = prepare("INSERT INTO connect_lake.load_manifest (kind, path, size, mtime, checksum, status, error) "
 					   "VALUES ($1, $2, $3, $4, '', 'failed', 'not loaded yet') "
@@ -139,6 +159,8 @@ prepare_plans(LoadPlans *p)
 					   3, touch);
 	p->reject = prepare("INSERT INTO connect_lake.load_rejects (kind, path, byte_offset, line, reason, raw) "
 						"VALUES ($1, $2, $3, $4, $5, $6)", 6, reject);
+	p->probe = prepare("SELECT path, size, mtime FROM connect_lake.load_manifest "
+					   "WHERE kind = $1 AND path = ANY ($2) AND status = 'loaded'", 2, probe);
 }
 
 static void
@@ -148,6 +170,95 @@ run(SPIPlanPtr plan, Datum *values, const char *nulls, int expect)
 
 	if (rc != expect)
 		elog(ERROR, "connect_lake: load(): manifest statement failed: %s", SPI_result_code_string(rc));
+}
+
+static int
+file_path_cmp(const void *a, const void *b)
+{
+	return strcmp(((const CLFile *) a)->path, ((const CLFile *) b)->path);
+}
+
+/*
+ * The next batch of the listing, and which of its files the manifest has as
+ * loaded with the same size and mtime: one query (an index probe of the
+ * manifest's key per path), its rows matched by path in the batch, which the
+ * listing hands out sorted.  A file not found unchanged here goes through
+ * the claim and its row lock, which decide under the lock.
+ */
+static void
+fill_listing(Listing *l, LoadPlans *plans, const char *kindname)
+{
+	MemoryContext old = MemoryContextSwitchTo(l->cxt);
+	Datum	   *paths;
+	Datum		v[2];
+	const CLFile *f;
+
+	MemoryContextReset(l->cxt);
+	l->n = l->next = 0;
+	while (l->n < LISTING_BATCH && (f = cl_file_iter_next(l->it)) != NULL)
+	{
+		l->files[l->n] = *f;
+		l->files[l->n].path = pstrdup(f->path);
+		l->unchanged[l->n] = false;
+		l->n++;
+	}
+	if (l->n < LISTING_BATCH)
+		l->done = true;
+	if (l->n == 0)
+	{
+		MemoryContextSwitchTo(old);
+		return;
+	}
+	paths = palloc(sizeof(Datum) * l->n);
+	for (int i = 0; i < l->n; i++)
+		paths[i] = CStringGetTextDatum(l->files[i].path);
+	v[0] = CStringGetTextDatum(kindname);
+	v[1] = PointerGetDatum(construct_array(paths, l->n, TEXTOID, -1, false, TYPALIGN_INT));
+	run(plans->probe, v, NULL, SPI_OK_SELECT);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		CLFile		key;
+		CLFile	   *hit;
+
+		key.path = SPI_getvalue(tup, td, 1);
+		hit = bsearch(&key, l->files, l->n, sizeof(CLFile), file_path_cmp);
+		if (hit != NULL &&
+			DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull)) == hit->size &&
+			DatumGetTimestampTz(SPI_getbinval(tup, td, 3, &isnull)) == hit->mtime)
+			l->unchanged[hit - l->files] = true;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	MemoryContextSwitchTo(old);
+}
+
+/* The next file listed (NULL after the last); *unchanged: skip it. */
+static const CLFile *
+next_listed(Listing *l, LoadPlans *plans, const char *kindname, bool *unchanged)
+{
+	if (l->next == l->n)
+	{
+		if (l->done)
+			return NULL;
+		fill_listing(l, plans, kindname);
+		if (l->n == 0)
+			return NULL;
+	}
+	*unchanged = l->unchanged[l->next];
+	return &l->files[l->next++];
+}
+
+/* How many files the listing has after the current one (for a message). */
+static int64
+listing_rest(Listing *l)
+{
+	int64		rest = l->n - l->next;
+
+	while (!l->done && cl_file_iter_next(l->it) != NULL)
+		rest++;
+	return rest;
 }
 
 /* A 64-bit checksum of the file's bytes as they lie on disk, in hex. */
@@ -303,7 +414,10 @@ load(PG_FUNCTION_ARGS)
 	CLFormat	format = cl_reader_format(text_to_cstring(PG_GETARG_TEXT_PP(3)));
 	CLCompression compression = cl_reader_compression(text_to_cstring(PG_GETARG_TEXT_PP(4)));
 	CLRecordKind *kind;
-	CLFileList *files;
+	Listing    *listing;
+	const CLFile *volatile f;
+	bool		listed_unchanged = false;
+	int64		nth = 0;
 	TupleDesc	tupdesc;
 	TimestampTz start = GetCurrentTimestamp();
 	LoadTotals	t;
@@ -312,6 +426,7 @@ load(PG_FUNCTION_ARGS)
 	MemoryContext callcxt = CurrentMemoryContext;
 	MemoryContext loadcxt;
 	MemoryContext filecxt;
+	MemoryContext itercxt;
 	ResourceOwner owner = CurrentResourceOwner;
 	Datum		values[13];
 	bool		nulls[13];
@@ -323,12 +438,16 @@ load(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "connect_lake: load(): return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	files = cl_file_list(path);
 	memset(&t, 0, sizeof(t));
 
 	loadcxt = AllocSetContextCreate(callcxt, "connect_lake load", ALLOCSET_DEFAULT_SIZES);
 	filecxt = AllocSetContextCreate(loadcxt, "connect_lake load file", ALLOCSET_DEFAULT_SIZES);
+	/* per file: its statements' arguments, results and messages */
+	itercxt = AllocSetContextCreate(loadcxt, "connect_lake load per file", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(loadcxt);
+	listing = palloc0(sizeof(Listing));
+	listing->it = cl_file_iter_begin(path);
+	listing->cxt = AllocSetContextCreate(loadcxt, "connect_lake load listing", ALLOCSET_DEFAULT_SIZES);
 	/* in loadcxt, not on the stack: the framer's reset callback points at it */
 	r = palloc0(sizeof(CLReader));
 	cl_reader_init(r, kind, CL_MAP_WRITE, format, compression);
@@ -337,9 +456,8 @@ load(PG_FUNCTION_ARGS)
 		elog(ERROR, "connect_lake: load(): SPI_connect failed");
 	prepare_plans(&plans);
 
-	for (int i = 0; i < files->nfiles; i++)
+	while ((f = next_listed(listing, &plans, kind->name, &listed_unchanged)) != NULL)
 	{
-		const CLFile *f = &files->files[i];
 		Datum		v[12];
 		char		n[12];
 		bool		is_new;
@@ -352,7 +470,15 @@ load(PG_FUNCTION_ARGS)
 		MemoryContext spicxt;
 
 		CHECK_FOR_INTERRUPTS();
+		nth++;
 		t.files_seen++;
+		if (listed_unchanged)
+		{
+			t.files_skipped++;
+			continue;
+		}
+		MemoryContextReset(itercxt);
+		MemoryContextSwitchTo(itercxt);
 		memset(n, ' ', sizeof(n));
 
 		/* 1. claim the manifest row (waits for a concurrent loader of this file) */
@@ -369,6 +495,7 @@ load(PG_FUNCTION_ARGS)
 			TupleDesc	td;
 			char	   *status;
 
+			SPI_freetuptable(SPI_tuptable);
 			run(plans.lock, v, n, SPI_OK_SELECT);
 			if (SPI_processed != 1)
 				elog(ERROR, "connect_lake: load(): manifest row of \"%s\" vanished", f->path);
@@ -379,14 +506,16 @@ load(PG_FUNCTION_ARGS)
 				DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull)) == f->size)
 			{
 				same_size = true;
-				old_checksum = MemoryContextStrdup(loadcxt, SPI_getvalue(tup, td, 3));
+				old_checksum = SPI_getvalue(tup, td, 3);
 				if (DatumGetTimestampTz(SPI_getbinval(tup, td, 2, &isnull)) == f->mtime)
 				{
+					SPI_freetuptable(SPI_tuptable);
 					t.files_skipped++;
 					continue;
 				}
 			}
 		}
+		SPI_freetuptable(SPI_tuptable);
 
 		/* 2-3. load it all or nothing */
 		memset(&res, 0, sizeof(res));
@@ -396,7 +525,7 @@ load(PG_FUNCTION_ARGS)
 		PG_TRY();
 		{
 			load_one_file(r, f, skip, &plans, kind->name, old_checksum, same_size, &res);
-			res.checksum = MemoryContextStrdup(loadcxt, res.checksum);
+			res.checksum = MemoryContextStrdup(itercxt, res.checksum);
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(spicxt);
 			CurrentResourceOwner = owner;
@@ -464,8 +593,8 @@ load(PG_FUNCTION_ARGS)
 			if (!skip)
 			{
 				ereport(WARNING,
-						(errmsg("connect_lake.load stopped at file %d of %d (on_error 'stop'): files before it stay loaded, it is recorded as failed in connect_lake.load_manifest",
-								i + 1, files->nfiles),
+						(errmsg("connect_lake.load stopped at file %lld of %lld (on_error 'stop'): files before it stay loaded, it is recorded as failed in connect_lake.load_manifest",
+								(long long) nth, (long long) (nth + listing_rest(listing))),
 						 errhint("Fix or remove the file and run load() again, or use on_error 'skip' to land the good records and keep the bad ones in connect_lake.load_rejects.")));
 				FreeErrorData(edata);
 				break;
@@ -493,6 +622,7 @@ load(PG_FUNCTION_ARGS)
 	}
 
 	SPI_finish();
+	cl_file_iter_end(listing->it);
 	MemoryContextSwitchTo(callcxt);
 
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
