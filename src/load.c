@@ -5,7 +5,7 @@
  * through the same reader as the FDW (reader.h) and the lake's writer
  * (writer.h: CTR version upsert, insert-if-absent for the other kinds).
  *
- The listing streams (filelist.h: a directory is read when the walk reaches
+ * The listing streams (filelist.h: a directory is read when the walk reaches
  * it) and is taken 1,000 files at a time: one manifest query per batch finds
  * the files loaded with the same size and mtime, skipped with no statement of
  * their own.  Per-file state lives in a context reset per file, so memory is

@@ -146,7 +146,7 @@ sub ctr
 		BEGIN
 		  IF NOT (SELECT done FROM grow_once) THEN
 		    UPDATE grow_once SET done = true;
-		    COPY (SELECT 1) TO PROGRAM 'cat $tmp/extra.ndjson >> $f';
+		    COPY (SELECT 1) TO PROGRAM 'cat >/dev/null && cat $tmp/extra.ndjson >> $f';
 		  END IF;
 		  RETURN NULL;
 		END \$\$;
