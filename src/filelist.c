@@ -154,7 +154,8 @@ visit(CLFileIter *it, const char *path, struct stat *st)
 }
 
 /*
- * Entries in the order their paths sort (strcmp) among all the files found:
+ * Byte i of an entry's sort key.  Entries sort in the order their paths sort
+ * (strcmp) among all the files found:
  * a directory sorts as its name followed by '/', the first byte of the paths
  * under it, so that "b-x" (0x2d) comes before "b/c" (0x2f) as it did when
  * the whole listing was sorted at once.  Walking each level in this order
@@ -168,6 +169,7 @@ key_byte(const WalkEntry *e, size_t i)
 	return i == e->len && e->dir ? '/' : 0;
 }
 
+/* qsort comparator of WalkEntry by that key (path, plus '/' for a directory) */
 static int
 entry_cmp(const void *a, const void *b)
 {

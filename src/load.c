@@ -229,6 +229,7 @@ run(SPIPlanPtr plan, Datum *values, const char *nulls, int expect)
 		elog(ERROR, "connect_lake: load(): manifest statement failed: %s", SPI_result_code_string(rc));
 }
 
+/* bsearch comparator of a batch's files by path (the listing's order) */
 static int
 file_path_cmp(const void *a, const void *b)
 {
@@ -318,6 +319,7 @@ listing_rest(Listing *l)
 	return rest;
 }
 
+/* A checksum of nothing yet, its current block in `block`; check_at -1: no prefix kept. */
 static void
 checksum_init(Checksum *c, char *block, int64 check_at)
 {
@@ -328,6 +330,7 @@ checksum_init(Checksum *c, char *block, int64 check_at)
 		snprintf(c->at_check, sizeof(c->at_check), "%016llx", (unsigned long long) 0);
 }
 
+/* The checksum of the bytes fed so far, as 16 hex digits into out (17 bytes). */
 static void
 checksum_hex(const Checksum *c, char *out)
 {
