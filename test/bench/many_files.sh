@@ -14,7 +14,8 @@
 #
 #   test/bench/many_files.sh [N]
 #
-# Settings (environment): PORT (54337), WORK (default
+# Settings (environment): PER_DIR (files per directory, default 1000;
+# PER_DIR=100000 puts them all in one), PORT (54337), WORK (default
 # /tmp/connect_lake_many_files: files, cluster, private PostgreSQL), KEEP=1
 # keeps WORK afterwards (the server is stopped whatever happens).
 # Standalone like seed_scale.sh: the cluster runs from a private copy of this
@@ -27,7 +28,7 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 n=${1:-100000}
 PORT=${PORT:-54337}
 WORK=${WORK:-/tmp/connect_lake_many_files}
-per_dir=1000
+per_dir=${PER_DIR:-1000}
 
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
@@ -35,7 +36,7 @@ pg=$WORK/pg
 bin=$pg/usr/lib/postgresql/15/bin
 data=$WORK/data
 sock=$WORK/sock
-files=$WORK/files_$n
+files=$WORK/files_${n}_$per_dir
 cleanup() {
 	local rc=$?
 	if [ -f "$data/postmaster.pid" ]; then
