@@ -73,6 +73,18 @@ bench-framing: test/unit/framing_test.c $(FRAMING_SRCS) src/decompress.c $(wildc
 
 .PHONY: unit bench-framing
 
+# libFuzzer harness of the byte source and the framer (test/fuzz), built from
+# the unit tests' files with Debian's clang (-fsanitize=fuzzer needs
+# libclang-rt-14-dev); test/fuzz/run runs it.
+FUZZ_CC ?= clang
+test/fuzz/framing_fuzz: test/fuzz/framing_fuzz.c $(addprefix src/,$(UNIT_DEPS_framing)) $(wildcard src/framing*.h) src/decompress.h
+	$(FUZZ_CC) -std=gnu99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	    -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Isrc $(JSONC_CFLAGS) \
+	    -o $@ $< $(addprefix src/,$(UNIT_DEPS_framing)) $(JSONC_LIBS) -lz
+fuzz-build: test/fuzz/framing_fuzz
+EXTRA_CLEAN += test/fuzz/framing_fuzz
+.PHONY: fuzz-build
+
 # Sample data generator (test/gen): a plain program, not part of the module.
 GEN_CFLAGS = -std=c99 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare
 gen: test/gen/connect_gen

@@ -4942,3 +4942,13 @@ REVOKE ALL ON FUNCTION connect_lake.metric_rollup_delta(connect_lake.contact_met
 GRANT EXECUTE ON FUNCTION connect_lake.metric_rollup_delta(connect_lake.contact_metric[], connect_lake.contact_metric[]) TO connect_lake_loader;
 -- The metrics of the CTRs landed before the update.
 SELECT connect_lake.metrics_refresh();
+
+-- ==== The manifest records what was read (issue 16): the size and checksum of
+-- the bytes a load read, so a file appended to lands only its new records.
+COMMENT ON TABLE connect_lake.load_manifest IS
+  'One row per file load() has read: a file whose size, mtime and checksum are unchanged is not loaded again; one appended to (its first size bytes unchanged) lands only its new records.';
+COMMENT ON COLUMN connect_lake.load_manifest.size IS 'Bytes of the file the last load that succeeded read (all it read, also when the file grew while it was read).';
+COMMENT ON COLUMN connect_lake.load_manifest.checksum IS 'Checksum of those bytes, as they were read (empty until a load succeeds).';
+COMMENT ON COLUMN connect_lake.load_manifest.status IS 'loaded: every good record landed; failed: the last attempt landed nothing (see error), and size, checksum and the counts stay those of the last load that succeeded.';
+COMMENT ON COLUMN connect_lake.load_manifest.records IS 'Records read from those bytes (a file appended to: from all of them, over its loads).';
+COMMENT ON COLUMN connect_lake.load_manifest.inserted IS 'Rows inserted into the lake (a file appended to: over its loads, as are the counts after this one).';

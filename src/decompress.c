@@ -43,6 +43,8 @@ struct CLSource
 	uint64_t	in_total;		/* bytes taken from the fd / memory */
 	uint64_t	out_total;
 	int			members;
+	CLSourceTap tap;			/* sees every byte taken, NULL: none */
+	void	   *tap_arg;
 	char		err[256];
 };
 
@@ -125,6 +127,8 @@ read_retrying(CLSource *src, void *buf, size_t len)
 	{
 		ssize_t		n = read(src->fd, buf, len);
 
+		if (n > 0 && src->tap)
+			src->tap(src->tap_arg, buf, (size_t) n);
 		if (n >= 0)
 			return n;
 		if (errno != EINTR)
@@ -161,6 +165,8 @@ fill_input(CLSource *src)
 		}
 		if (src->avail == 0)
 			src->next = src->mem + taken;
+		if (src->tap)
+			src->tap(src->tap_arg, src->mem + taken, step);
 		src->avail += step;
 		src->in_total += step;
 		return 1;
@@ -440,6 +446,16 @@ int
 cl_source_members(const CLSource *src)
 {
 	return src ? src->members : 0;
+}
+
+void
+cl_source_set_tap(CLSource *src, CLSourceTap tap, void *arg)
+{
+	if (src)
+	{
+		src->tap = tap;
+		src->tap_arg = arg;
+	}
 }
 
 void

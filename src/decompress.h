@@ -71,6 +71,14 @@ extern uint64_t cl_source_bytes_out(const CLSource *src);
 /* gzip members started so far (0 for plain data). */
 extern int	cl_source_members(const CLSource *src);
 
+/*
+ * Every byte taken from the file (or memory), compressed or not, in order,
+ * is also passed to tap (e.g. to checksum exactly what was read, a file that
+ * grows while it is read included).  Set it before the first read.
+ */
+typedef void (*CLSourceTap) (void *arg, const void *bytes, size_t len);
+extern void cl_source_set_tap(CLSource *src, CLSourceTap tap, void *arg);
+
 /* Releases everything and sets *src to NULL; NULL or *src NULL is a no-op. */
 extern void cl_source_close(CLSource **src);
 

@@ -4,8 +4,8 @@
 #include "postgres.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <glob.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,16 +14,45 @@
 #include "port.h"
 #include "storage/fd.h"
 #include "utils/acl.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "filelist.h"
 
-typedef struct Walk
+/*
+ * One directory of a walk (or the matches of a glob): its entries, read at
+ * once and sorted as their paths sort among all the files found (see
+ * entry_cmp), handed out one by one.  A walk holds one level per directory
+ * it is inside, so its memory is bounded by the widest directory on the
+ * current path, not by the number of files under the root.
+ */
+typedef struct WalkEntry
 {
-	CLFileList *list;
-	int			cap;
+	char	   *path;
+	size_t		len;			/* strlen(path) */
+	bool		dir;			/* a directory (not a link to one) when read */
+} WalkEntry;
+
+typedef struct WalkLevel
+{
+	struct WalkLevel *up;
+	MemoryContext cxt;			/* the entries; deleted when the level is done */
+	WalkEntry  *entries;
+	int			n;
+	int			next;
+	int			depth;
+} WalkLevel;
+
+struct CLFileIter
+{
+	MemoryContext cxt;			/* the iterator's own */
+	char	   *pattern;		/* the canonicalised path */
 	const char *root;			/* real path of the directory named */
-} Walk;
+	WalkLevel  *top;
+	bool		single;			/* the path names one file: `file` is pending */
+	CLFile		file;			/* the file last handed out (path in pathcxt) */
+	MemoryContext pathcxt;		/* the path of the file last handed out */
+};
 
 /*
  * Reading server files takes what COPY FROM a file and file_fdw take:
@@ -41,32 +70,23 @@ cl_check_read_server_files(const char *what)
 }
 
 /*
- * Append a regular file found by the walk, with the size and mtime the
- * manifest compares to tell an unchanged file.
+ * A regular file as found (path, size and mtime, which the manifest compares
+ * to tell an unchanged file; device and inode, which cl_file_open() checks);
+ * open_path is where to open it (a link's target as resolved), NULL: path.
  */
 static void
-add_file(Walk *w, const char *path, const char *open_path, const struct stat *st)
+set_file(CLFile *f, char *path, char *open_path, const struct stat *st)
 {
-	CLFileList *l = w->list;
-	CLFile	   *f;
 	size_t		len = strlen(path);
 
-	if (l->nfiles == w->cap)
-	{
-		w->cap = w->cap ? w->cap * 2 : 16;
-		l->files = l->files ? repalloc(l->files, sizeof(CLFile) * w->cap)
-			: palloc(sizeof(CLFile) * w->cap);
-	}
-	f = &l->files[l->nfiles++];
-	f->path = pstrdup(path);
+	f->path = path;
+	f->open_path = open_path ? open_path : path;
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
 	f->size = (int64) st->st_size;
 	f->mtime = time_t_to_timestamptz(st->st_mtime) +
 		(TimestampTz) (st->st_mtim.tv_nsec / 1000);
 	f->gzip_name = len > 3 && strcmp(path + len - 3, ".gz") == 0;
-	f->open_path = open_path ? pstrdup(open_path) : f->path;
-	f->dev = st->st_dev;
-	f->ino = st->st_ino;
-	l->total_bytes += f->size;
 }
 
 /* Is real path p inside directory root (or root itself)? */
@@ -80,104 +100,199 @@ inside(const char *root, const char *p)
 	return strncmp(root, p, n) == 0 && (p[n] == '/' || p[n] == '\0');
 }
 
-static void walk_dir(Walk *w, const char *dir, int depth);
-
-/* One entry found in a walk (or a glob match). */
-static void
-walk_entry(Walk *w, const char *path, int depth, bool named)
+typedef enum Visit
 {
-	struct stat st;
+	VISIT_SKIP,
+	VISIT_FILE,
+	VISIT_DIR
+} Visit;
 
-	CHECK_FOR_INTERRUPTS();
-	if (lstat(path, &st) != 0)
+/*
+ * One entry found in a walk (or a glob match): a regular file (st filled; a
+ * link's target as resolved in *target, in the iterator's path context), a
+ * directory to walk, or something skipped (a link pointing outside the root
+ * or to a directory, a socket ...).
+ */
+static Visit
+visit(CLFileIter *it, const char *path, struct stat *st, char **target)
+{
+	*target = NULL;
+	if (lstat(path, st) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not stat file \"%s\": %m", path)));
-	if (S_ISLNK(st.st_mode))
+	if (S_ISLNK(st->st_mode))
 	{
 		char	   *real = realpath(path, NULL);
-		char	   *target;
 
 		if (real == NULL)
 		{
 			ereport(WARNING,
 					(errcode_for_file_access(),
 					 errmsg("skipping symbolic link \"%s\": %m", path)));
-			return;
+			return VISIT_SKIP;
 		}
-		if (!inside(w->root, real))
+		if (!inside(it->root, real))
 		{
 			ereport(WARNING,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("skipping symbolic link \"%s\": it points to \"%s\", outside \"%s\"",
-							path, real, w->root)));
+							path, real, it->root)));
 			free(real);
-			return;
+			return VISIT_SKIP;
 		}
-		target = pstrdup(real);
+		*target = MemoryContextStrdup(it->pathcxt, real);
 		free(real);
 		/* the target as resolved, not the link again: it could be re-pointed since */
-		if (lstat(target, &st) != 0)
+		if (lstat(*target, st) != 0)
 			ereport(ERROR,
 					(errcode_for_file_access(),
-					 errmsg("could not stat file \"%s\": %m", target)));
-		if (S_ISDIR(st.st_mode))
+					 errmsg("could not stat file \"%s\": %m", *target)));
+		if (S_ISDIR(st->st_mode))
 		{
 			ereport(NOTICE,
 					(errmsg("skipping symbolic link \"%s\": links to directories are not followed", path)));
-			return;
+			return VISIT_SKIP;
 		}
-		if (S_ISREG(st.st_mode))
-			add_file(w, path, target, &st);
-		else if (named)
-			ereport(ERROR,
-					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-					 errmsg("\"%s\" is not a regular file or directory", path)));
-		return;
+		return S_ISREG(st->st_mode) ? VISIT_FILE : VISIT_SKIP;
 	}
-	if (S_ISDIR(st.st_mode))
-	{
-		if (depth > 64)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("directory \"%s\" is nested more than 64 levels deep", path)));
-		walk_dir(w, path, depth + 1);
-	}
-	else if (S_ISREG(st.st_mode))
-		add_file(w, path, NULL, &st);
-	else if (named)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a regular file or directory", path)));
+	if (S_ISDIR(st->st_mode))
+		return VISIT_DIR;
+	if (S_ISREG(st->st_mode))
+		return VISIT_FILE;
+	return VISIT_SKIP;
 }
 
 /*
- * Each entry of a directory, hidden ones (a leading '.') skipped: editors'
- * and copy tools' temporary files are not records.
+ * Byte i of an entry's sort key.  Entries sort in the order their paths sort
+ * (strcmp) among all the files found:
+ * a directory sorts as its name followed by '/', the first byte of the paths
+ * under it, so that "b-x" (0x2d) comes before "b/c" (0x2f) as it did when
+ * the whole listing was sorted at once.  Walking each level in this order
+ * hands out the files sorted by path.
+ */
+static inline int
+key_byte(const WalkEntry *e, size_t i)
+{
+	if (i < e->len)
+		return (unsigned char) e->path[i];
+	return i == e->len && e->dir ? '/' : 0;
+}
+
+/* qsort comparator of WalkEntry by that key (path, plus '/' for a directory) */
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const WalkEntry *x = a;
+	const WalkEntry *y = b;
+
+	for (size_t i = 0;; i++)
+	{
+		int			cx = key_byte(x, i);
+		int			cy = key_byte(y, i);
+
+		if (cx != cy || cx == 0)
+			return cx - cy;
+	}
+}
+
+/* A new level (of entries the caller fills) on top of the walk. */
+static WalkLevel *
+push_level(CLFileIter *it, int depth, int cap)
+{
+	MemoryContext cxt = AllocSetContextCreate(it->cxt, "connect_lake walk level",
+											  ALLOCSET_DEFAULT_SIZES);
+	WalkLevel  *lv = MemoryContextAllocZero(cxt, sizeof(WalkLevel));
+
+	lv->cxt = cxt;
+	lv->depth = depth;
+	lv->entries = MemoryContextAlloc(cxt, sizeof(WalkEntry) * Max(cap, 1));
+	lv->up = it->top;
+	it->top = lv;
+	return lv;
+}
+
+/*
+ * A directory as a level of the walk: every entry read now (the directory is
+ * closed again before any file is handed out), hidden ones (a leading '.')
+ * skipped, since editors' and copy tools' temporary files are not records.
  */
 static void
-walk_dir(Walk *w, const char *dir, int depth)
+push_dir(CLFileIter *it, const char *dir, int depth)
 {
+	WalkLevel  *lv = push_level(it, depth, 64);
+	int			cap = 64;
 	DIR		   *d = AllocateDir(dir);
 	struct dirent *de;
+	MemoryContext old = MemoryContextSwitchTo(lv->cxt);
 
 	while ((de = ReadDir(d, dir)) != NULL)
 	{
-		char	   *p;
+		WalkEntry  *e;
 
+		CHECK_FOR_INTERRUPTS();
 		if (de->d_name[0] == '.')
 			continue;
-		p = psprintf("%s/%s", strcmp(dir, "/") == 0 ? "" : dir, de->d_name);
-		walk_entry(w, p, depth, false);
-		pfree(p);
+		if (lv->n == cap)
+		{
+			cap *= 2;
+			lv->entries = repalloc_huge(lv->entries, sizeof(WalkEntry) * cap);
+		}
+		e = &lv->entries[lv->n++];
+		e->path = psprintf("%s/%s", strcmp(dir, "/") == 0 ? "" : dir, de->d_name);
+		e->len = strlen(e->path);
+		if (de->d_type == DT_UNKNOWN)
+		{
+			struct stat st;
+
+			e->dir = lstat(e->path, &st) == 0 && S_ISDIR(st.st_mode);
+		}
+		else
+			e->dir = de->d_type == DT_DIR;
 	}
 	FreeDir(d);
+	MemoryContextSwitchTo(old);
+	if (lv->n > 1)
+		qsort(lv->entries, lv->n, sizeof(WalkEntry), entry_cmp);
 }
 
-static int
-file_cmp(const void *a, const void *b)
+/* The matches of a glob as the walk's first level. */
+static void
+push_glob(CLFileIter *it, const char *pattern)
 {
-	return strcmp(((const CLFile *) a)->path, ((const CLFile *) b)->path);
+	glob_t		g;
+	int			rc = glob(pattern, GLOB_ERR, NULL, &g);
+
+	if (rc != 0 && rc != GLOB_NOMATCH)
+	{
+		globfree(&g);
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not expand \"%s\": %s", pattern,
+						rc == GLOB_ABORTED ? "a directory could not be read" : "out of memory")));
+	}
+	PG_TRY();
+	{
+		WalkLevel  *lv = push_level(it, 0, rc == 0 ? (int) g.gl_pathc : 0);
+
+		for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++)
+		{
+			WalkEntry  *e = &lv->entries[lv->n++];
+			struct stat st;
+
+			e->path = MemoryContextStrdup(lv->cxt, g.gl_pathv[i]);
+			canonicalize_path(e->path);
+			e->len = strlen(e->path);
+			e->dir = lstat(e->path, &st) == 0 && S_ISDIR(st.st_mode);
+		}
+		if (lv->n > 1)
+			qsort(lv->entries, lv->n, sizeof(WalkEntry), entry_cmp);
+	}
+	PG_FINALLY();
+	{
+		globfree(&g);
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -200,20 +315,24 @@ real_dir(const char *dir)
 }
 
 /*
- * The files load() and the foreign table read for path (a file, a directory
- * walked recursively, or a glob), sorted so that loads run in a repeatable
- * order; the path must be absolute, as file_fdw requires, and nothing found
- * outside the named root is read.
+ * Start listing the files `path` names (see filelist.h): a file, a directory
+ * walked recursively, or a glob; the path must be absolute, as file_fdw
+ * requires, and nothing found outside the named root is read.  The iterator
+ * lives in a context of its own under CurrentMemoryContext.
  */
-CLFileList *
-cl_file_list(const char *path)
+CLFileIter *
+cl_file_iter_begin(const char *path)
 {
-	CLFileList *list = palloc0(sizeof(CLFileList));
-	Walk		w = {list, 0, NULL};
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "connect_lake file listing",
+											  ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	CLFileIter *it = palloc0(sizeof(CLFileIter));
 	char	   *p = pstrdup(path);
 
+	it->cxt = cxt;
+	it->pathcxt = AllocSetContextCreate(cxt, "connect_lake listed file", ALLOCSET_SMALL_SIZES);
 	canonicalize_path(p);
-	list->pattern = p;
+	it->pattern = p;
 	if (!is_absolute_path(p))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -230,8 +349,8 @@ cl_file_list(const char *path)
 					 errmsg("could not stat file \"%s\": %m", p)));
 		if (S_ISDIR(st.st_mode))
 		{
-			w.root = real_dir(p);
-			walk_dir(&w, p, 0);
+			it->root = real_dir(p);
+			push_dir(it, p, 0);
 		}
 		else if (S_ISREG(st.st_mode))
 		{
@@ -242,8 +361,9 @@ cl_file_list(const char *path)
 				ereport(ERROR,
 						(errcode_for_file_access(),
 						 errmsg("could not resolve file \"%s\": %m", p)));
-			add_file(&w, p, real, &st);
+			set_file(&it->file, MemoryContextStrdup(it->pathcxt, p), MemoryContextStrdup(it->pathcxt, real), &st);
 			free(real);
+			it->single = true;
 		}
 		else
 			ereport(ERROR,
@@ -255,46 +375,106 @@ cl_file_list(const char *path)
 		/* the directory before the first wildcard bounds where links may point */
 		char	   *prefix = pnstrdup(p, strpbrk(p, "*?[") - p);
 		char	   *slash = strrchr(prefix, '/');
-		glob_t		g;
-		int			rc;
-
 		char	   *real;
 
 		*(slash == prefix ? slash + 1 : slash) = '\0';
 		/* a glob under a directory that does not exist matches nothing */
 		real = realpath(prefix, NULL);
-		if (real == NULL && errno == ENOENT)
-			return list;
-		free(real);
-		w.root = real_dir(prefix);
-		rc = glob(p, GLOB_ERR, NULL, &g);
-		if (rc != 0 && rc != GLOB_NOMATCH)
+		if (real != NULL || errno != ENOENT)
 		{
-			globfree(&g);
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not expand \"%s\": %s", p,
-							rc == GLOB_ABORTED ? "a directory could not be read" : "out of memory")));
+			free(real);
+			it->root = real_dir(prefix);
+			push_glob(it, p);
 		}
-		PG_TRY();
-		{
-			for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++)
-			{
-				char	   *m = pstrdup(g.gl_pathv[i]);
-
-				canonicalize_path(m);
-				walk_entry(&w, m, 0, false);
-			}
-		}
-		PG_FINALLY();
-		{
-			globfree(&g);
-		}
-		PG_END_TRY();
 	}
+	MemoryContextSwitchTo(old);
+	return it;
+}
 
-	if (list->nfiles > 1)
-		qsort(list->files, list->nfiles, sizeof(CLFile), file_cmp);
+/*
+ * The next file, in path order, or NULL after the last.  The CLFile and its
+ * path are the iterator's, valid until the next call.
+ */
+const CLFile *
+cl_file_iter_next(CLFileIter *it)
+{
+	if (it->single)
+	{
+		it->single = false;
+		return &it->file;
+	}
+	MemoryContextReset(it->pathcxt);
+	while (it->top != NULL)
+	{
+		WalkLevel  *lv = it->top;
+		WalkEntry  *e;
+		struct stat st;
+		char	   *target;
+
+		CHECK_FOR_INTERRUPTS();
+		if (lv->next == lv->n)
+		{
+			it->top = lv->up;
+			MemoryContextDelete(lv->cxt);
+			continue;
+		}
+		e = &lv->entries[lv->next++];
+		switch (visit(it, e->path, &st, &target))
+		{
+			case VISIT_FILE:
+				set_file(&it->file, MemoryContextStrdup(it->pathcxt, e->path), target, &st);
+				return &it->file;
+			case VISIT_DIR:
+				if (lv->depth > 64)
+					ereport(ERROR,
+							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							 errmsg("directory \"%s\" is nested more than 64 levels deep", e->path)));
+				push_dir(it, e->path, lv->depth + 1);
+				break;
+			case VISIT_SKIP:
+				break;
+		}
+	}
+	return NULL;
+}
+
+/* Release the iterator (its context) at any point. */
+void
+cl_file_iter_end(CLFileIter *it)
+{
+	if (it)
+		MemoryContextDelete(it->cxt);
+}
+
+/*
+ * All the files of path at once, for the foreign table, which plans with
+ * their number and sizes; load() streams them with cl_file_iter_*.
+ */
+CLFileList *
+cl_file_list(const char *path)
+{
+	CLFileList *list = palloc0(sizeof(CLFileList));
+	CLFileIter *it = cl_file_iter_begin(path);
+	const CLFile *f;
+	int			cap = 0;
+
+	list->pattern = pstrdup(it->pattern);
+	while ((f = cl_file_iter_next(it)) != NULL)
+	{
+		if (list->nfiles == cap)
+		{
+			cap = cap ? cap * 2 : 16;
+			list->files = list->files ? repalloc_huge(list->files, sizeof(CLFile) * cap)
+				: palloc(sizeof(CLFile) * cap);
+		}
+		list->files[list->nfiles] = *f;
+		list->files[list->nfiles].path = pstrdup(f->path);
+		list->files[list->nfiles].open_path = f->open_path == f->path
+			? list->files[list->nfiles].path : pstrdup(f->open_path);
+		list->total_bytes += f->size;
+		list->nfiles++;
+	}
+	cl_file_iter_end(it);
 	return list;
 }
 

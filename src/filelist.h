@@ -42,7 +42,19 @@ typedef struct CLFileList
 } CLFileList;
 
 /*
- * The files `path` names.  A path that does not exist is an error (a glob
+ * The files `path` names, one at a time, in path order (strcmp): each
+ * directory is read when the walk reaches it and sorted alone, so memory is
+ * bounded by the widest directory (or the glob's matches), not by the number
+ * of files under the root.  Errors as cl_file_list's, raised when met.
+ */
+typedef struct CLFileIter CLFileIter;
+
+extern CLFileIter *cl_file_iter_begin(const char *path);
+extern const CLFile *cl_file_iter_next(CLFileIter *it);	/* NULL after the last */
+extern void cl_file_iter_end(CLFileIter *it);
+
+/*
+ * All the files `path` names, at once (the foreign table plans with them).  A path that does not exist is an error (a glob
  * that matches nothing is an empty list); so is a relative path.
  */
 extern CLFileList *cl_file_list(const char *path);

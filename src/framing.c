@@ -746,6 +746,7 @@ frame_new(CLSource *src, CLFormat format, const CLFrameOptions *opts)
 	{
 		f->on_read = opts->on_read;
 		f->on_read_arg = opts->on_read_arg;
+		cl_source_set_tap(src, opts->on_bytes, opts->on_bytes_arg);
 	}
 	f->cap = f->chunk * 4;
 	f->buf = malloc(f->cap);

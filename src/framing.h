@@ -136,6 +136,9 @@ typedef struct CLFrameOptions
 	 */
 	void		(*on_read) (void *arg);
 	void	   *on_read_arg;
+	/* Sees every byte read from the file, as read (cl_source_set_tap). */
+	CLSourceTap on_bytes;
+	void	   *on_bytes_arg;
 } CLFrameOptions;
 
 #define CL_FRAME_DEFAULT_MAX_RECORD ((size_t) 64 * 1024 * 1024)

@@ -11,18 +11,33 @@
  * the second waits, then skips in the manifest what the first loaded.  Then
  * a new budget of month partitions (partition.h).
  *
- * Per file, in path order:
+ * The listing streams (filelist.h: a directory is read when the walk reaches
+ * it) and is taken 1,000 files at a time: one manifest query per batch finds
+ * the files loaded with the same size and mtime, skipped with no statement of
+ * their own.  Per-file state lives in a context reset per file, so memory is
+ * bounded by the work (one file, one batch), not by the directory.
+ *
+ * Per file, in path order, unless the batch's query skipped it:
  *   1. claim the file's load_manifest row: INSERT ... ON CONFLICT DO NOTHING,
  *      then SELECT ... FOR UPDATE.  The row lock is held to the end of the
  *      transaction, so a second session loading the same file waits, then
  *      sees it loaded and skips it (row locks, unlike advisory locks, do not
  *      fill the shared lock table however many files one call claims);
  *   2. skip it when the manifest says it was loaded with the same size and
- *      mtime, or the same size and content checksum (a touched file);
- *   3. load it inside a subtransaction: the checksum of the raw bytes, every
- *      record mapped and written, rejects (on_error 'skip') recorded; on any
- *      error the subtransaction rolls back, so nothing of the file lands;
- *   4. record the outcome in the manifest (loaded / failed with the error).
+ *      mtime, or the same size and content checksum (a touched file); a file
+ *      whose first bytes are those loaded before (same checksum) but that is
+ *      longer now was appended to: only the records after those loaded
+ *      before land (the framing is read from the start, the first `records`
+ *      records are passed over), so no record is delivered twice and a CTR's
+ *      versions_seen does not count a version again;
+ *   3. load it inside a subtransaction: every record mapped and written,
+ *      rejects (on_error 'skip') recorded, and the checksum of the raw bytes
+ *      computed as the reader reads them; on any error the subtransaction
+ *      rolls back, so nothing of the file lands;
+ *   4. record the outcome in the manifest: loaded, with the size and checksum
+ *      of the bytes actually read (a file that grew while it was read is
+ *      recorded as read, so the next call loads only what came after), or
+ *      failed with the error, keeping what the last successful load read.
  *
  * on_error 'stop' (default): the first bad record fails its file alone: a
  * WARNING carries the error (file, the line and byte offset where the bad
@@ -114,16 +129,72 @@ typedef struct LoadPlans
 	SPIPlanPtr	claim;
 	SPIPlanPtr	lock;
 	SPIPlanPtr	done;
+	SPIPlanPtr	fail;
 	SPIPlanPtr	touch;
 	SPIPlanPtr	reject;
+	SPIPlanPtr	probe;
 } LoadPlans;
+
+/*
+ * The listing, streamed (filelist.h) and taken in batches: one manifest
+ * query per batch tells the files loaded with the same size and mtime, which
+ * are skipped without a statement of their own.
+ */
+#define LISTING_BATCH 1000
+
+typedef struct Listing
+{
+	CLFileIter *it;
+	MemoryContext cxt;			/* the batch's paths, reset per batch */
+	CLFile		files[LISTING_BATCH];
+	bool		unchanged[LISTING_BATCH];
+	int			n;
+	int			next;
+	bool		done;			/* the iterator is exhausted */
+} Listing;
+
+/*
+ * The checksum of a file's bytes: hash_bytes_extended chained over 1 MB
+ * blocks from the start (as 0.1.0 computed it, so manifests it wrote still
+ * compare), fed with the bytes as they are read.  check_at: the checksum of
+ * the first check_at bytes is kept too (at_check), to verify that the part
+ * of a grown file loaded before is what this read saw.
+ */
+#define CHECKSUM_BLOCK	(1024 * 1024)
+
+typedef struct Checksum
+{
+	uint64		h;				/* over the full blocks so far */
+	char	   *block;			/* the current block (CHECKSUM_BLOCK bytes) */
+	size_t		fill;
+	int64		bytes;			/* fed so far */
+	int64		check_at;		/* -1: none */
+	char		at_check[17];	/* "" until check_at bytes were fed */
+} Checksum;
+
+/* What the manifest says of a file's last successful load (the locked row). */
+typedef struct Delivered
+{
+	bool		known;			/* a load succeeded: size, checksum, counts are its */
+	bool		loaded;			/* status 'loaded' */
+	int64		size;			/* bytes read by that load */
+	char	   *checksum;		/* of those bytes */
+	int64		records,
+				inserted,
+				updated,
+				duplicates,
+				rejected;
+} Delivered;
 
 /* One file's outcome. */
 typedef struct FileResult
 {
 	bool		unchanged;		/* same content as loaded before */
-	char	   *checksum;
-	int64		records;
+	bool		grown;			/* loaded before, then appended to: the new records only */
+	int64		skipped;		/* grown: the records loaded before, read but not landed */
+	char	   *checksum;		/* of the bytes read */
+	int64		bytes;			/* bytes read */
+	int64		records;		/* records read, the skipped included */
 	int64		rejected;
 	CLWriteCounts counts;
 } FileResult;
@@ -150,21 +221,29 @@ prepare_plans(LoadPlans *p)
 	Oid			lock[2] = {TEXTOID, TEXTOID};
 	Oid			done[12] = {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
 	INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID};
+	Oid			fail[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Oid			touch[3] = {TEXTOID, TEXTOID, TIMESTAMPTZOID};
 	Oid			reject[6] = {TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID, TEXTOID};
+	Oid			probe[2] = {TEXTOID, TEXTARRAYOID};
 
 	p->claim = prepare("INSERT INTO connect_lake.load_manifest (kind, path, size, mtime, checksum, status, error) "
 					   "VALUES ($1, $2, $3, $4, '', 'failed', 'not loaded yet') "
 					   "ON CONFLICT (kind, path) DO NOTHING RETURNING 1", 4, claim);
-	p->lock = prepare("SELECT size, mtime, checksum, status FROM connect_lake.load_manifest "
+	p->lock = prepare("SELECT size, mtime, checksum, status, records, inserted, updated, duplicates, rejected "
+					  "FROM connect_lake.load_manifest "
 					  "WHERE kind = $1 AND path = $2 FOR UPDATE", 2, lock);
 	p->done = prepare("UPDATE connect_lake.load_manifest SET size = $3, mtime = $4, checksum = $5, status = $6, "
 					  "records = $7, inserted = $8, updated = $9, duplicates = $10, rejected = $11, "
 					  "error = $12, loaded_at = now() WHERE kind = $1 AND path = $2", 12, done);
+	/* a failure keeps what the last load that succeeded read and landed */
+	p->fail = prepare("UPDATE connect_lake.load_manifest SET status = 'failed', error = $3, loaded_at = now() "
+					  "WHERE kind = $1 AND path = $2", 3, fail);
 	p->touch = prepare("UPDATE connect_lake.load_manifest SET mtime = $3 WHERE kind = $1 AND path = $2",
 					   3, touch);
 	p->reject = prepare("INSERT INTO connect_lake.load_rejects (kind, path, byte_offset, line, reason, raw) "
 						"VALUES ($1, $2, $3, $4, $5, $6)", 6, reject);
+	p->probe = prepare("SELECT path, size, mtime FROM connect_lake.load_manifest "
+					   "WHERE kind = $1 AND path = ANY ($2) AND status = 'loaded'", 2, probe);
 }
 
 static void
@@ -176,56 +255,215 @@ run(SPIPlanPtr plan, Datum *values, const char *nulls, int expect)
 		elog(ERROR, "connect_lake: load(): manifest statement failed: %s", SPI_result_code_string(rc));
 }
 
-/* A 64-bit checksum of the file's bytes as they lie on disk, in hex. */
+/* bsearch comparator of a batch's files by path (the listing's order) */
+static int
+file_path_cmp(const void *a, const void *b)
+{
+	return strcmp(((const CLFile *) a)->path, ((const CLFile *) b)->path);
+}
+
+/*
+ * The next batch of the listing, and which of its files the manifest has as
+ * loaded with the same size and mtime: one query (an index probe of the
+ * manifest's key per path), its rows matched by path in the batch, which the
+ * listing hands out sorted.  A file not found unchanged here goes through
+ * the claim and its row lock, which decide under the lock.
+ */
+static void
+fill_listing(Listing *l, LoadPlans *plans, const char *kindname)
+{
+	MemoryContext old = MemoryContextSwitchTo(l->cxt);
+	Datum	   *paths;
+	Datum		v[2];
+	const CLFile *f;
+
+	MemoryContextReset(l->cxt);
+	l->n = l->next = 0;
+	while (l->n < LISTING_BATCH && (f = cl_file_iter_next(l->it)) != NULL)
+	{
+		l->files[l->n] = *f;
+		l->files[l->n].path = pstrdup(f->path);
+		l->unchanged[l->n] = false;
+		l->n++;
+	}
+	if (l->n < LISTING_BATCH)
+		l->done = true;
+	if (l->n == 0)
+	{
+		MemoryContextSwitchTo(old);
+		return;
+	}
+	paths = palloc(sizeof(Datum) * l->n);
+	for (int i = 0; i < l->n; i++)
+		paths[i] = CStringGetTextDatum(l->files[i].path);
+	v[0] = CStringGetTextDatum(kindname);
+	v[1] = PointerGetDatum(construct_array(paths, l->n, TEXTOID, -1, false, TYPALIGN_INT));
+	run(plans->probe, v, NULL, SPI_OK_SELECT);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		CLFile		key;
+		CLFile	   *hit;
+
+		key.path = SPI_getvalue(tup, td, 1);
+		hit = bsearch(&key, l->files, l->n, sizeof(CLFile), file_path_cmp);
+		if (hit != NULL &&
+			DatumGetInt64(SPI_getbinval(tup, td, 2, &isnull)) == hit->size &&
+			DatumGetTimestampTz(SPI_getbinval(tup, td, 3, &isnull)) == hit->mtime)
+			l->unchanged[hit - l->files] = true;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	MemoryContextSwitchTo(old);
+}
+
+/* The next file listed (NULL after the last); *unchanged: skip it. */
+static const CLFile *
+next_listed(Listing *l, LoadPlans *plans, const char *kindname, bool *unchanged)
+{
+	if (l->next == l->n)
+	{
+		if (l->done)
+			return NULL;
+		fill_listing(l, plans, kindname);
+		if (l->n == 0)
+			return NULL;
+	}
+	*unchanged = l->unchanged[l->next];
+	return &l->files[l->next++];
+}
+
+/* A checksum of nothing yet, its current block in `block`; check_at -1: no prefix kept. */
+static void
+checksum_init(Checksum *c, char *block, int64 check_at)
+{
+	memset(c, 0, sizeof(*c));
+	c->block = block;
+	c->check_at = check_at;
+	if (check_at == 0)
+		snprintf(c->at_check, sizeof(c->at_check), "%016llx", (unsigned long long) 0);
+}
+
+/* The checksum of the bytes fed so far, as 16 hex digits into out (17 bytes). */
+static void
+checksum_hex(const Checksum *c, char *out)
+{
+	uint64		h = c->h;
+
+	if (c->fill > 0)
+		h = hash_bytes_extended((const unsigned char *) c->block, (int) c->fill, h);
+	snprintf(out, 17, "%016llx", (unsigned long long) h);
+}
+
+/* Feed bytes (the reader's tap: every byte read from the file, in order). */
+static void
+checksum_add(void *arg, const void *bytes, size_t len)
+{
+	Checksum   *c = arg;
+	const char *p = bytes;
+
+	while (len > 0)
+	{
+		size_t		n = Min(len, CHECKSUM_BLOCK - c->fill);
+
+		/* stop at check_at, to note the checksum of the bytes before it */
+		if (c->check_at >= 0 && c->bytes < c->check_at && (int64) n > c->check_at - c->bytes)
+			n = (size_t) (c->check_at - c->bytes);
+		memcpy(c->block + c->fill, p, n);
+		c->fill += n;
+		c->bytes += n;
+		p += n;
+		len -= n;
+		if (c->fill == CHECKSUM_BLOCK)
+		{
+			c->h = hash_bytes_extended((const unsigned char *) c->block, CHECKSUM_BLOCK, c->h);
+			c->fill = 0;
+		}
+		if (c->bytes == c->check_at && c->at_check[0] == '\0')
+			checksum_hex(c, c->at_check);
+	}
+}
+
+/*
+ * The checksum of the first `limit` bytes of a file (fewer when it is
+ * shorter), read apart from loading it: to tell a file touched or appended
+ * to from one whose content changed.
+ */
 static char *
-file_checksum(const CLFile *f, int64 *bytes)
+file_checksum(const CLFile *f, int64 limit, char *block)
 {
 	const char *path = f->path;
 	int			fd = cl_file_open(f, true);	/* what was listed, or an ERROR */
+	Checksum	c;
 	char	   *buf;
-	uint64		h = 0;
-	int64		total = 0;
+	char	   *hex = palloc(17);
 
-	buf = palloc(1024 * 1024);
-	for (;;)
+	checksum_init(&c, block, -1);
+	buf = palloc(CHECKSUM_BLOCK);
+	while (c.bytes < limit)
 	{
 		ssize_t		n;
 
 		CHECK_FOR_INTERRUPTS();
-		n = read(fd, buf, 1024 * 1024);
+		n = read(fd, buf, Min(CHECKSUM_BLOCK, limit - c.bytes));
 		if (n < 0)
 			ereport(ERROR,
 					(errcode_for_file_access(),
 					 errmsg("could not read file \"%s\": %m", path)));
 		if (n == 0)
 			break;
-		h = hash_bytes_extended((const unsigned char *) buf, (int) n, h);
-		total += n;
+		checksum_add(&c, buf, n);
 	}
 	CloseTransientFile(fd);
 	pfree(buf);
-	*bytes = total;
-	return psprintf("%016llx", (unsigned long long) h);
+	checksum_hex(&c, hex);
+	return hex;
+}
+
+/*
+ * Whether the file is the one loaded before, or that one with records
+ * appended (its first bytes as they were: a log or an export written to as
+ * it grows), or new content.  Appended, only the records after those loaded
+ * before land (res->grown, res->skipped); the bytes are checked again as the
+ * load reads them (checksum check_at).
+ */
+static void
+compare_delivered(const CLFile *f, const Delivered *d, char *block, FileResult *res)
+{
+	if (!d->known || f->size < d->size)
+		return;
+	if (strcmp(file_checksum(f, d->size, block), d->checksum) != 0)
+		return;
+	if (f->size == d->size && d->loaded)
+		res->unchanged = true;
+	else
+	{
+		res->grown = true;
+		res->skipped = d->records;
+	}
 }
 
 /* Read and land one file (inside its subtransaction). */
 static void
 load_one_file(CLReader *r, const CLFile *f, bool skip, LoadPlans *plans, const char *kindname,
-		  const char *old_checksum, bool same_size, FileResult *res)
+			  const Delivered *d, char *block, FileResult *res)
 {
 	CLWriter   *w;
-	int64		disk_bytes;
 	uint64		next_progress = PROGRESS_BYTES;
+	Checksum	sum;
 
-	res->checksum = file_checksum(f, &disk_bytes);
-	if (same_size && old_checksum && strcmp(old_checksum, res->checksum) == 0)
-	{
-		res->unchanged = true;
+	compare_delivered(f, d, block, res);
+	if (res->unchanged)
 		return;
-	}
 
 	w = cl_writer_begin();
+	/* the manifest records what this read: its checksum as it is read */
+	checksum_init(&sum, block, res->grown ? d->size : -1);
+	r->on_bytes = checksum_add;
+	r->on_bytes_arg = &sum;
 	cl_reader_open(r, f);
+	r->on_bytes = NULL;
 	for (;;)
 	{
 		int			rc = cl_reader_next(r);
@@ -233,6 +471,9 @@ load_one_file(CLReader *r, const CLFile *f, bool skip, LoadPlans *plans, const c
 		if (rc == CL_READ_END)
 			break;
 		res->records++;
+		/* appended to: the records loaded before are read again, not landed */
+		if (res->records <= res->skipped)
+			continue;
 		if (rc == CL_READ_ROW)
 		{
 			bool		kept;
@@ -281,10 +522,85 @@ load_one_file(CLReader *r, const CLFile *f, bool skip, LoadPlans *plans, const c
 			next_progress = cl_frame_bytes_in(r->frame) + PROGRESS_BYTES;
 		}
 	}
+	if (res->grown && strcmp(sum.at_check, d->checksum) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("file \"%s\" changed while it was loaded", f->path),
+				 errdetail("Its first %lld bytes, loaded before, differ from what was checked before this load read them.",
+						   (long long) d->size),
+				 errhint("Run load() again once the file is no longer rewritten.")));
+	res->bytes = sum.bytes;
+	res->checksum = palloc(17);
+	checksum_hex(&sum, res->checksum);
 	cl_reader_push_context(r);
 	cl_writer_finish(w, &res->counts);
 	cl_reader_pop_context(r);
 	cl_reader_close(r);
+}
+
+/*
+ * The locked manifest row of a file seen before (plans->lock's result) into
+ * d; true when it says the file was loaded with the size and mtime it has
+ * now, so it is skipped.
+ */
+static bool
+read_delivered(Delivered *d, const CLFile *f)
+{
+	HeapTuple	tup = SPI_tuptable->vals[0];
+	TupleDesc	td = SPI_tuptable->tupdesc;
+	bool		isnull;
+	int64		size = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+	TimestampTz mtime = DatumGetTimestampTz(SPI_getbinval(tup, td, 2, &isnull));
+
+	d->loaded = strcmp(SPI_getvalue(tup, td, 4), "loaded") == 0;
+	if (d->loaded && size == f->size && mtime == f->mtime)
+		return true;
+	/* a file never loaded has no checksum: the claim's row until it loads */
+	d->checksum = SPI_getvalue(tup, td, 3);
+	d->known = d->checksum[0] != '\0';
+	d->size = size;
+	d->records = DatumGetInt64(SPI_getbinval(tup, td, 5, &isnull));
+	d->inserted = DatumGetInt64(SPI_getbinval(tup, td, 6, &isnull));
+	d->updated = DatumGetInt64(SPI_getbinval(tup, td, 7, &isnull));
+	d->duplicates = DatumGetInt64(SPI_getbinval(tup, td, 8, &isnull));
+	d->rejected = DatumGetInt64(SPI_getbinval(tup, td, 9, &isnull));
+	return false;
+}
+
+/*
+ * The manifest row of a file loaded: the size and checksum of the bytes this
+ * load read (a file growing while it was read included), the mtime it was
+ * listed with; a grown file's counts add to those of its earlier load.
+ */
+static void
+record_loaded(LoadPlans *plans, Datum *v, char *n, const CLFile *f, const Delivered *d,
+			  const FileResult *res)
+{
+	bool		add = res->grown;
+
+	v[2] = Int64GetDatum(res->bytes);
+	v[3] = TimestampTzGetDatum(f->mtime);
+	v[4] = CStringGetTextDatum(res->checksum);
+	v[5] = CStringGetTextDatum("loaded");
+	v[6] = Int64GetDatum(res->records);
+	v[7] = Int64GetDatum(res->counts.inserted + (add ? d->inserted : 0));
+	v[8] = Int64GetDatum(res->counts.updated + (add ? d->updated : 0));
+	v[9] = Int64GetDatum(res->counts.duplicates + (add ? d->duplicates : 0));
+	v[10] = Int64GetDatum(res->rejected + (add ? d->rejected : 0));
+	n[11] = 'n';
+	run(plans->done, v, n, SPI_OK_UPDATE);
+}
+
+/*
+ * The manifest row of a file that failed: status and error; its size,
+ * checksum and counts stay those of the last load that succeeded, so that
+ * once the file is fixed what that load landed is not landed again.
+ */
+static void
+record_failed(LoadPlans *plans, Datum *v, char *n, const char *error)
+{
+	v[2] = CStringGetTextDatum(error);
+	run(plans->fail, v, n, SPI_OK_UPDATE);
 }
 
 /* Errors that are about the statement, not the file: never caught. */
@@ -341,7 +657,10 @@ load(PG_FUNCTION_ARGS)
 	CLFormat	format = cl_reader_format(text_to_cstring(PG_GETARG_TEXT_PP(3)));
 	CLCompression compression = cl_reader_compression(text_to_cstring(PG_GETARG_TEXT_PP(4)));
 	CLRecordKind *kind;
-	CLFileList *files;
+	Listing    *listing;
+	const CLFile *volatile f;
+	bool		listed_unchanged = false;
+	int64		nth = 0;
 	TupleDesc	tupdesc;
 	TimestampTz start = GetCurrentTimestamp();
 	LoadTotals	t;
@@ -350,6 +669,8 @@ load(PG_FUNCTION_ARGS)
 	MemoryContext callcxt = CurrentMemoryContext;
 	MemoryContext loadcxt;
 	MemoryContext filecxt;
+	MemoryContext itercxt;
+	char	   *block;
 	ResourceOwner owner = CurrentResourceOwner;
 	Datum		values[13];
 	bool		nulls[13];
@@ -362,7 +683,6 @@ load(PG_FUNCTION_ARGS)
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "connect_lake: load(): return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	files = cl_file_list(path);
 	memset(&t, 0, sizeof(t));
 	/* one load() of a kind at a time, to the end of the transaction (kinds.c) */
 	cl_kind_lock_writers(kind, true);
@@ -370,7 +690,13 @@ load(PG_FUNCTION_ARGS)
 
 	loadcxt = AllocSetContextCreate(callcxt, "connect_lake load", ALLOCSET_DEFAULT_SIZES);
 	filecxt = AllocSetContextCreate(loadcxt, "connect_lake load file", ALLOCSET_DEFAULT_SIZES);
+	/* per file: its statements' arguments, results and messages */
+	itercxt = AllocSetContextCreate(loadcxt, "connect_lake load per file", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(loadcxt);
+	block = palloc(CHECKSUM_BLOCK);
+	listing = palloc0(sizeof(Listing));
+	listing->it = cl_file_iter_begin(path);
+	listing->cxt = AllocSetContextCreate(loadcxt, "connect_lake load listing", ALLOCSET_DEFAULT_SIZES);
 	/* in loadcxt, not on the stack: the framer's reset callback points at it */
 	r = palloc0(sizeof(CLReader));
 	cl_reader_init(r, kind, CL_MAP_WRITE, format, compression);
@@ -380,14 +706,12 @@ load(PG_FUNCTION_ARGS)
 		elog(ERROR, "connect_lake: load(): SPI_connect failed");
 	prepare_plans(&plans);
 
-	for (int i = 0; i < files->nfiles; i++)
+	while ((f = next_listed(listing, &plans, kind->name, &listed_unchanged)) != NULL)
 	{
-		const CLFile *f = &files->files[i];
 		Datum		v[12];
 		char		n[12];
 		bool		is_new;
-		volatile bool same_size = false;
-		char	   *volatile old_checksum = NULL;
+		Delivered	d;
 		FileResult	res;
 		ErrorData  *volatile edata = NULL;
 		volatile uint64 err_line = 0;
@@ -395,7 +719,15 @@ load(PG_FUNCTION_ARGS)
 		MemoryContext spicxt;
 
 		CHECK_FOR_INTERRUPTS();
+		nth++;
 		t.files_seen++;
+		if (listed_unchanged)
+		{
+			t.files_skipped++;
+			continue;
+		}
+		MemoryContextReset(itercxt);
+		MemoryContextSwitchTo(itercxt);
 		memset(n, ' ', sizeof(n));
 
 		/* 1. claim the manifest row (waits for a concurrent loader of this file) */
@@ -405,30 +737,20 @@ load(PG_FUNCTION_ARGS)
 		v[3] = TimestampTzGetDatum(f->mtime);
 		run(plans.claim, v, n, SPI_OK_INSERT_RETURNING);
 		is_new = (SPI_processed == 1);
+		SPI_freetuptable(SPI_tuptable);
+		memset(&d, 0, sizeof(d));
 		if (!is_new)
 		{
-			bool		isnull;
-			HeapTuple	tup;
-			TupleDesc	td;
-			char	   *status;
-
 			run(plans.lock, v, n, SPI_OK_SELECT);
 			if (SPI_processed != 1)
 				elog(ERROR, "connect_lake: load(): manifest row of \"%s\" vanished", f->path);
-			tup = SPI_tuptable->vals[0];
-			td = SPI_tuptable->tupdesc;
-			status = SPI_getvalue(tup, td, 4);
-			if (strcmp(status, "loaded") == 0 &&
-				DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull)) == f->size)
+			if (read_delivered(&d, f))
 			{
-				same_size = true;
-				old_checksum = MemoryContextStrdup(loadcxt, SPI_getvalue(tup, td, 3));
-				if (DatumGetTimestampTz(SPI_getbinval(tup, td, 2, &isnull)) == f->mtime)
-				{
-					t.files_skipped++;
-					continue;
-				}
+				SPI_freetuptable(SPI_tuptable);
+				t.files_skipped++;
+				continue;
 			}
+			SPI_freetuptable(SPI_tuptable);
 		}
 
 		/* 2-3. load it all or nothing */
@@ -438,8 +760,9 @@ load(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(filecxt);
 		PG_TRY();
 		{
-			load_one_file(r, f, skip, &plans, kind->name, old_checksum, same_size, &res);
-			res.checksum = MemoryContextStrdup(loadcxt, res.checksum);
+			load_one_file(r, f, skip, &plans, kind->name, &d, block, &res);
+			if (res.checksum)
+				res.checksum = MemoryContextStrdup(itercxt, res.checksum);
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(spicxt);
 			CurrentResourceOwner = owner;
@@ -474,20 +797,10 @@ load(PG_FUNCTION_ARGS)
 			t.files_skipped++;
 			continue;
 		}
-		v[2] = Int64GetDatum(f->size);
-		v[3] = TimestampTzGetDatum(f->mtime);
-		v[4] = CStringGetTextDatum(res.checksum ? res.checksum : (old_checksum ? old_checksum : ""));
-		v[5] = CStringGetTextDatum(edata ? "failed" : "loaded");
-		v[6] = Int64GetDatum(edata ? 0 : res.records);
-		v[7] = Int64GetDatum(edata ? 0 : res.counts.inserted);
-		v[8] = Int64GetDatum(edata ? 0 : res.counts.updated);
-		v[9] = Int64GetDatum(edata ? 0 : res.counts.duplicates);
-		v[10] = Int64GetDatum(edata ? 0 : res.rejected);
 		if (edata)
-			v[11] = CStringGetTextDatum(error_text(edata));
+			record_failed(&plans, v, n, error_text(edata));
 		else
-			n[11] = 'n';
-		run(plans.done, v, n, SPI_OK_UPDATE);
+			record_loaded(&plans, v, n, f, &d, &res);
 
 		if (edata)
 		{
@@ -509,31 +822,35 @@ load(PG_FUNCTION_ARGS)
 		}
 
 		t.files_loaded++;
-		t.records += res.records;
+		t.records += res.records - res.skipped;
 		t.inserted += res.counts.inserted;
 		t.updated += res.counts.updated;
 		t.duplicates += res.counts.duplicates;
 		t.rejected += res.rejected;
 		t.values_nulled += res.counts.values_nulled;
-		t.bytes += f->size;
+		t.bytes += res.bytes - (res.grown ? d.size : 0);
 		ereport(NOTICE,
-				(errmsg("connect_lake.load: \"%s\": %lld records, %lld inserted, %lld updated, %lld duplicates, %lld rejected%s",
-						f->path, (long long) res.records, (long long) res.counts.inserted,
+				(errmsg("connect_lake.load: \"%s\": %lld records, %lld inserted, %lld updated, %lld duplicates, %lld rejected%s%s",
+						f->path, (long long) (res.records - res.skipped), (long long) res.counts.inserted,
 						(long long) res.counts.updated, (long long) res.counts.duplicates,
 						(long long) res.rejected,
 						res.counts.values_nulled == 0 ? "" :
 						psprintf(", %lld values kept raw (not fitting their column)",
-								 (long long) res.counts.values_nulled))));
+								 (long long) res.counts.values_nulled),
+						!res.grown ? "" :
+						psprintf(" (appended to since it was loaded: its first %lld records, in its first %lld bytes, were landed then)",
+								 (long long) res.skipped, (long long) d.size))));
 	}
 
 	if (t.files_failed > 0 && !skip)
 		ereport(WARNING,
-				(errmsg("connect_lake.load: %lld of %d files not loaded (on_error 'stop'): each is recorded as failed in connect_lake.load_manifest and read again by the next load()",
-						(long long) t.files_failed, files->nfiles),
+				(errmsg("connect_lake.load: %lld of %lld files not loaded (on_error 'stop'): each is recorded as failed in connect_lake.load_manifest and read again by the next load()",
+						(long long) t.files_failed, (long long) t.files_seen),
 				 errhint("Fix or remove them and run load() again, or use on_error 'skip' to land the good records and keep the bad ones in connect_lake.load_rejects.")));
 
 	SPI_finish();
 	cl_writer_identity_end(&identity);
+	cl_file_iter_end(listing->it);
 	MemoryContextSwitchTo(callcxt);
 
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);

@@ -137,6 +137,8 @@ cl_reader_open(CLReader *r, const CLFile *f)
 	memset(&opts, 0, sizeof(opts));
 	opts.on_read = on_read;
 	cl_record_limits_frame(&opts.max_record_size, &opts.max_depth);
+	opts.on_bytes = r->on_bytes;
+	opts.on_bytes_arg = r->on_bytes_arg;
 	cb = palloc(sizeof(MemoryContextCallback));
 	cb->func = frame_release;
 	cb->arg = r;

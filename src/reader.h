@@ -81,6 +81,10 @@ typedef struct CLReader
 	ErrorContextCallback errcb;
 	bool		errcb_pushed;
 
+	/* set by the caller before cl_reader_open: sees every byte read (framing.h) */
+	CLSourceTap on_bytes;
+	void	   *on_bytes_arg;
+
 	/* column numbers in the current row type (cached per kind cache) */
 	const void *cols_for;
 	int			att_source_file,

@@ -16,15 +16,16 @@ CREATE TABLE connect_lake.load_manifest (
   loaded_at   timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (kind, path)
 );
-COMMENT ON TABLE connect_lake.load_manifest IS 'One row per file load() has read: a file whose size, mtime and checksum are unchanged is not loaded again.';
+COMMENT ON TABLE connect_lake.load_manifest IS
+  'One row per file load() has read: a file whose size, mtime and checksum are unchanged is not loaded again; one appended to (its first size bytes unchanged) lands only its new records.';
 COMMENT ON COLUMN connect_lake.load_manifest.kind IS 'Record kind: contact_flow_log, ctr, contact_event, case_event, agent_event.';
 COMMENT ON COLUMN connect_lake.load_manifest.path IS 'Absolute path of the file.';
-COMMENT ON COLUMN connect_lake.load_manifest.size IS 'File size in bytes when loaded.';
+COMMENT ON COLUMN connect_lake.load_manifest.size IS 'Bytes of the file the last load that succeeded read (all it read, also when the file grew while it was read).';
 COMMENT ON COLUMN connect_lake.load_manifest.mtime IS 'File modification time when loaded.';
-COMMENT ON COLUMN connect_lake.load_manifest.checksum IS 'Checksum of the file''s bytes.';
-COMMENT ON COLUMN connect_lake.load_manifest.status IS 'loaded: every good record landed; failed: nothing of the file landed (see error).';
-COMMENT ON COLUMN connect_lake.load_manifest.records IS 'Records read from the file.';
-COMMENT ON COLUMN connect_lake.load_manifest.inserted IS 'Rows inserted into the lake.';
+COMMENT ON COLUMN connect_lake.load_manifest.checksum IS 'Checksum of those bytes, as they were read (empty until a load succeeds).';
+COMMENT ON COLUMN connect_lake.load_manifest.status IS 'loaded: every good record landed; failed: the last attempt landed nothing (see error), and size, checksum and the counts stay those of the last load that succeeded.';
+COMMENT ON COLUMN connect_lake.load_manifest.records IS 'Records read from those bytes (a file appended to: from all of them, over its loads).';
+COMMENT ON COLUMN connect_lake.load_manifest.inserted IS 'Rows inserted into the lake (a file appended to: over its loads, as are the counts after this one).';
 COMMENT ON COLUMN connect_lake.load_manifest.updated IS 'Rows updated (a newer CTR version replaced an older one).';
 COMMENT ON COLUMN connect_lake.load_manifest.duplicates IS 'Records already in the lake (same key, not newer).';
 COMMENT ON COLUMN connect_lake.load_manifest.rejected IS 'Bad records sent to load_rejects (on_error skip).';

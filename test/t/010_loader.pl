@@ -231,9 +231,11 @@ SKIP:
 	is(sql(q{SELECT mtime = to_timestamp(} . (stat("$d/x.ndjson"))[9] . q{) FROM connect_lake.load_manifest WHERE path LIKE '%/rerun/x.ndjson'}),
 		't', '... and its new mtime recorded');
 	wr("$d/x.ndjson", join("\n", @ev) . "\n");
-	is(load('contact_flow_log', $d), '1|1|0|0|4|2|0|2|0', 'a changed file is reloaded: only the new records land');
+	is(load('contact_flow_log', $d), '1|1|0|0|2|2|0|0|0', 'a file appended to is loaded again: only the new records are read into the lake');
 	is(sql(q{SELECT status || ' ' || records || ' ' || inserted || ' ' || duplicates || ' ' || length(checksum) FROM connect_lake.load_manifest WHERE path LIKE '%/rerun/x.ndjson'}),
-		'loaded 4 2 2 16', 'the manifest holds the latest load of the file');
+		'loaded 4 4 0 16', 'the manifest holds the file as read, the counts of both loads');
+	wr("$d/x.ndjson", join("\n", @ev[1, 2, 3, 0]) . "\n");
+	is(load('contact_flow_log', $d), '1|1|0|0|4|0|0|4|0', 'a changed file is reloaded whole: every record a duplicate');
 }
 
 # ---------- on_error: stop and skip; each file all or nothing ----------

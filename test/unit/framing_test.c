@@ -495,6 +495,13 @@ jstr(const Out *o)
 
 /* ---------------------------------------------------------------- cases */
 
+/* a CLSourceTap collecting the bytes into a Buf */
+static void
+tap_bytes(void *arg, const void *bytes, size_t len)
+{
+	buf_add((Buf *) arg, bytes, len);
+}
+
 static void
 test_decompress(void)
 {
@@ -547,13 +554,35 @@ test_decompress(void)
 	{
 		int			fd = open(write_tmp("two.bin", two.d, two.n), O_RDONLY);
 
+		Buf			seen = {0};
+
 		src = cl_source_open_fd(fd, 1, CL_COMPRESSION_AUTO, 5);
+		cl_source_set_tap(src, tap_bytes, &seen);
 		got = 0;
 		while ((n = cl_source_read(src, out + got, sizeof(out) - got)) > 0)
 			got += (size_t) n;
 		CHECK(n == 0 && got == 2 * strlen(text) && cl_source_members(src) == 2,
 			  "two members + padding: n=%ld got=%zu members=%d %s", n, got, cl_source_members(src), cl_source_error(src));
+		CHECK(seen.n == two.n && memcmp(seen.d, two.d, two.n) == 0,
+			  "the tap sees every byte read from the file, in order (%zu of %zu)", seen.n, two.n);
 		cl_source_close(&src);
+		buf_free(&seen);
+	}
+	{
+		/* plain, read straight into the caller's buffer: the tap sees it too */
+		const char *plain = "{\"a\":1}\n{\"b\":2}\n";
+		int			fd = open(write_tmp("plain.bin", plain, strlen(plain)), O_RDONLY);
+		Buf			seen = {0};
+
+		src = cl_source_open_fd(fd, 1, CL_COMPRESSION_AUTO, 16);
+		cl_source_set_tap(src, tap_bytes, &seen);
+		got = 0;
+		while ((n = cl_source_read(src, out + got, 3)) > 0)
+			got += (size_t) n;
+		CHECK(seen.n == strlen(plain) && memcmp(seen.d, plain, seen.n) == 0 && got == seen.n,
+			  "the tap sees plain bytes once each (%zu of %zu)", seen.n, strlen(plain));
+		cl_source_close(&src);
+		buf_free(&seen);
 	}
 
 	/* garbage after a member */
