@@ -467,10 +467,7 @@ cl_file_list(const char *path)
 			list->files = list->files ? repalloc_huge(list->files, sizeof(CLFile) * cap)
 				: palloc(sizeof(CLFile) * cap);
 		}
-		list->files[list->nfiles] = *f;
-		list->files[list->nfiles].path = pstrdup(f->path);
-		list->files[list->nfiles].open_path = f->open_path == f->path
-			? list->files[list->nfiles].path : pstrdup(f->open_path);
+		cl_file_copy(&list->files[list->nfiles], f);
 		list->total_bytes += f->size;
 		list->nfiles++;
 	}
@@ -529,4 +526,16 @@ cl_file_open(const CLFile *f, bool unchanged)
 	/* a regular file ignores O_NONBLOCK; cleared all the same for the readers */
 	(void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return fd;
+}
+
+/*
+ * A listed file kept beyond the iterator's next step: its paths copied into
+ * CurrentMemoryContext (the iterator's are valid until its next call).
+ */
+void
+cl_file_copy(CLFile *dst, const CLFile *src)
+{
+	*dst = *src;
+	dst->path = pstrdup(src->path);
+	dst->open_path = src->open_path == src->path ? dst->path : pstrdup(src->open_path);
 }

@@ -73,6 +73,7 @@ extern CLFileList *cl_file_list(const char *path);
  * run reads the file as it then is.
  */
 extern int	cl_file_open(const CLFile *f, bool unchanged);
+extern void cl_file_copy(CLFile *dst, const CLFile *src);
 
 /* ERROR unless the current user may read server files (superuser or pg_read_server_files). */
 extern void cl_check_read_server_files(const char *what);

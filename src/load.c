@@ -281,8 +281,7 @@ fill_listing(Listing *l, LoadPlans *plans, const char *kindname)
 	l->n = l->next = 0;
 	while (l->n < LISTING_BATCH && (f = cl_file_iter_next(l->it)) != NULL)
 	{
-		l->files[l->n] = *f;
-		l->files[l->n].path = pstrdup(f->path);
+		cl_file_copy(&l->files[l->n], f);
 		l->unchanged[l->n] = false;
 		l->n++;
 	}
