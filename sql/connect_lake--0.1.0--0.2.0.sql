@@ -2571,3 +2571,518 @@ GRANT SELECT ON connect_lake.metric_config, connect_lake.metric_threshold, conne
 REVOKE SELECT ON connect_lake.load_rejects FROM connect_lake_reader;
 GRANT SELECT (reject_id, kind, path, byte_offset, line, reason, rejected_at) ON connect_lake.load_rejects
   TO connect_lake_reader;
+
+-- ==== Agent activity metrics from the agent event stream (issue 12)
+--
+-- New in 0.2.0: everything of sql/install/91_agent_activity.sql, as it stands there.
+-- The rollups start empty, as in a fresh lake that has not kept them yet;
+-- agent_activity_refresh() computes them for the agent events already landed.
+--
+-- Amazon Connect's agent activity-driven metrics (online time, non-productive
+-- time, on-contact time, idle time, error status time, occupancy, time in
+-- each status, answer rate, non-response, connecting time), computed from
+-- agent_events (specification: connect-metrics.md section 5; README
+-- "Agent activity").  Three layers:
+--
+--   1. the status timeline (agent_timeline_segments(), the view
+--      agent_status_timeline, agent_timeline()): per agent, the events
+--      de-duplicated on eventid and ordered by (eventtimestamp, eventid),
+--      however they arrived; each event's snapshot is the agent's state from
+--      its timestamp until the agent's next event.  LOGIN (no snapshot)
+--      keeps the state before it (initially offline), LOGOUT is offline
+--      without contacts, HEART_BEAT and STATE_CHANGE carry a snapshot.
+--      The status type is AgentStatus.Type; streams without it: Available
+--      -> ROUTABLE, Offline -> OFFLINE, any other name -> CUSTOM.  The
+--      latest event of an agent has no end: nothing is counted after it.
+--      A segment longer than 300 s while online (no heartbeat came) is a gap:
+--      its time counts as the snapshot says (the state holds until the next
+--      event) and is also reported: agent_activity_gaps, and gap_ms / gaps of
+--      agent_activity_interval, so a reader can subtract it.
+--   2. rollups per 15-minute UTC interval: agent_activity_interval (per
+--      agent, routing profile and hierarchy groups) and agent_status_interval
+--      (per agent and status), time split at the interval boundaries, so that
+--      any coarser period is an exact sum.  Rebuilt for a range by
+--      agent_activity_refresh(from, to).
+--   3. offers: each run of events in which a contact is CONNECTING or
+--      INCOMING for the agent is one offer, counted in the interval of the
+--      event that first shows it; its outcome is the contact's state in the
+--      agent's next event (CONNECTED ... connected, MISSED / REJECTED missed,
+--      absent or anything else not connected).
+--
+-- A rebuild of [lo, hi) reads, per agent, from the agent's last settled
+-- event before lo (a LOGOUT or a snapshot with no contact ringing) to its
+-- first settled event at or after hi: every segment and every offer of the
+-- range is then whole.
+
+-- ---- Rules: each defined once
+CREATE FUNCTION connect_lake.agent_status_type(status_type text, status_name text) RETURNS text
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$
+    SELECT coalesce(status_type, CASE status_name WHEN 'Available' THEN 'ROUTABLE'
+                                                  WHEN 'Offline' THEN 'OFFLINE'
+                                                  ELSE 'CUSTOM' END)
+  $fn$;
+COMMENT ON FUNCTION connect_lake.agent_status_type(text, text) IS
+  'The type of an agent status: AgentStatus.Type (ROUTABLE, CUSTOM, OFFLINE) when the stream gives it; for older streams without it, Available -> ROUTABLE, Offline -> OFFLINE, any other name -> CUSTOM.';
+
+CREATE FUNCTION connect_lake.agent_arn_id(arn text) RETURNS uuid
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$
+    SELECT CASE WHEN substring(arn FROM '[^/]*$')
+                     ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                THEN substring(arn FROM '[^/]*$')::uuid END
+  $fn$;
+COMMENT ON FUNCTION connect_lake.agent_arn_id(text) IS
+  'The id an ARN ends with (its last path segment) as a uuid; NULL when the ARN is NULL or does not end in a UUID.';
+
+CREATE FUNCTION connect_lake.agent_event_ts(ts text) RETURNS timestamptz
+  LANGUAGE plpgsql STABLE PARALLEL SAFE
+  AS $fn$
+BEGIN
+  IF ts IS NULL OR ts !~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:?\d\d)$' THEN
+    RETURN NULL;
+  END IF;
+  RETURN ts::timestamptz;
+EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+  RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.agent_event_ts(text) IS
+  'An ISO 8601 timestamp with its zone from an agent event''s JSON (e.g. a contact''s StateStartTimestamp); NULL when it is missing or not one.';
+
+CREATE FUNCTION connect_lake.agent_ms(ts timestamptz) RETURNS bigint
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT floor(extract(epoch FROM ts) * 1000)::bigint $fn$;
+COMMENT ON FUNCTION connect_lake.agent_ms(timestamptz) IS
+  'Milliseconds since the Unix epoch, rounded down: durations are differences of these, so the pieces of a segment split at interval boundaries add up to the segment exactly.';
+
+CREATE FUNCTION connect_lake.agent_event_settled(eventtype text, current_snapshot jsonb, contacts jsonb)
+  RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$
+    SELECT eventtype = 'LOGOUT'
+        OR (jsonb_typeof(current_snapshot) = 'object'
+            AND NOT coalesce(jsonb_path_exists(contacts, '$[*] ? (@.State == "CONNECTING" || @.State == "INCOMING")'),
+                             false))
+  $fn$;
+COMMENT ON FUNCTION connect_lake.agent_event_settled(text, jsonb, jsonb) IS
+  'Whether an agent event fixes the agent''s state with no offer pending: a LOGOUT, or a snapshot in which no contact is CONNECTING or INCOMING. A rebuild reads an agent''s events from a settled one on.';
+
+-- ---- The status timeline
+CREATE FUNCTION connect_lake.agent_timeline_segments(agentarns text[], from_ts timestamptz, to_ts timestamptz)
+RETURNS TABLE (agentarn text, agent_id uuid, eventid text, eventtype text, state_seq bigint,
+               segment_start timestamptz, segment_end timestamptz, status_name text, status_type text,
+               routing_profile_id uuid, hierarchy_level1_id uuid, hierarchy_level2_id uuid,
+               hierarchy_level3_id uuid, hierarchy_level4_id uuid, hierarchy_level5_id uuid, contacts jsonb)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $fn$
+  WITH RECURSIVE every_agent(a) AS (
+    (SELECT min(e.agentarn) FROM connect_lake.agent_events e WHERE agentarns IS NULL)
+    UNION ALL
+    SELECT (SELECT min(e.agentarn) FROM connect_lake.agent_events e WHERE e.agentarn > g.a)
+      FROM every_agent g WHERE g.a IS NOT NULL
+  ),
+  agent(a) AS (
+    SELECT DISTINCT u.a FROM unnest(agentarns) u(a) WHERE u.a IS NOT NULL
+    UNION ALL
+    SELECT g.a FROM every_agent g WHERE g.a IS NOT NULL
+  ),
+  win AS (
+    SELECT g.a,
+           coalesce((SELECT e.eventtimestamp FROM connect_lake.agent_events e
+                      WHERE e.agentarn = g.a AND e.eventtimestamp < from_ts
+                        AND connect_lake.agent_event_settled(e.eventtype, e.current_snapshot, e.contacts)
+                      ORDER BY e.eventtimestamp DESC LIMIT 1), '-infinity') AS lo,
+           coalesce((SELECT e.eventtimestamp FROM connect_lake.agent_events e
+                      WHERE e.agentarn = g.a AND e.eventtimestamp >= to_ts
+                        AND connect_lake.agent_event_settled(e.eventtype, e.current_snapshot, e.contacts)
+                      ORDER BY e.eventtimestamp LIMIT 1), 'infinity') AS hi
+      FROM agent g
+  ),
+  ev AS (
+    SELECT DISTINCT ON (e.agentarn, e.eventid)
+           e.agentarn, e.agent_id, e.eventid, e.eventtype, e.eventtimestamp,
+           (e.eventtype = 'LOGOUT' OR jsonb_typeof(e.current_snapshot) = 'object') AS is_state,
+           CASE WHEN e.eventtype <> 'LOGOUT' THEN e.agentstatus_name END AS s_name,
+           CASE WHEN e.eventtype = 'LOGOUT' THEN 'OFFLINE'
+                ELSE connect_lake.agent_status_type(e.current_snapshot -> 'AgentStatus' ->> 'Type',
+                                                    e.agentstatus_name) END AS s_type,
+           CASE WHEN e.eventtype <> 'LOGOUT' THEN connect_lake.agent_arn_id(e.routingprofile_arn) END AS s_rp,
+           CASE WHEN e.eventtype <> 'LOGOUT' THEN connect_lake.agent_arn_id(e.hierarchygroups -> 'Level1' ->> 'ARN') END AS s_h1,
+           CASE WHEN e.eventtype <> 'LOGOUT' THEN connect_lake.agent_arn_id(e.hierarchygroups -> 'Level2' ->> 'ARN') END AS s_h2,
+           CASE WHEN e.eventtype <> 'LOGOUT' THEN connect_lake.agent_arn_id(e.hierarchygroups -> 'Level3' ->> 'ARN') END AS s_h3,
+           CASE WHEN e.eventtype <> 'LOGOUT' THEN connect_lake.agent_arn_id(e.hierarchygroups -> 'Level4' ->> 'ARN') END AS s_h4,
+           CASE WHEN e.eventtype <> 'LOGOUT' THEN connect_lake.agent_arn_id(e.hierarchygroups -> 'Level5' ->> 'ARN') END AS s_h5,
+           CASE WHEN e.eventtype <> 'LOGOUT' AND jsonb_typeof(e.contacts) = 'array' THEN e.contacts
+                ELSE '[]'::jsonb END AS s_contacts
+      FROM win w
+      JOIN connect_lake.agent_events e
+        ON e.agentarn = w.a AND e.eventtimestamp >= w.lo AND e.eventtimestamp <= w.hi
+     ORDER BY e.agentarn, e.eventid, e.eventtimestamp
+  ),
+  st AS (
+    SELECT ev.*,
+           count(*) FILTER (WHERE ev.is_state) OVER w AS grp,
+           lead(ev.eventtimestamp) OVER w AS next_ts
+      FROM ev
+    WINDOW w AS (PARTITION BY ev.agentarn ORDER BY ev.eventtimestamp, ev.eventid
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+  )
+  SELECT st.agentarn, st.agent_id, st.eventid, st.eventtype,
+         CASE WHEN st.is_state THEN st.grp END,
+         st.eventtimestamp, st.next_ts,
+         CASE WHEN st.grp > 0 THEN first_value(st.s_name) OVER g END,
+         CASE WHEN st.grp > 0 THEN first_value(st.s_type) OVER g ELSE 'OFFLINE' END,
+         CASE WHEN st.grp > 0 THEN first_value(st.s_rp) OVER g END,
+         CASE WHEN st.grp > 0 THEN first_value(st.s_h1) OVER g END,
+         CASE WHEN st.grp > 0 THEN first_value(st.s_h2) OVER g END,
+         CASE WHEN st.grp > 0 THEN first_value(st.s_h3) OVER g END,
+         CASE WHEN st.grp > 0 THEN first_value(st.s_h4) OVER g END,
+         CASE WHEN st.grp > 0 THEN first_value(st.s_h5) OVER g END,
+         CASE WHEN st.grp > 0 THEN first_value(st.s_contacts) OVER g ELSE '[]'::jsonb END
+    FROM st
+  WINDOW g AS (PARTITION BY st.agentarn, st.grp ORDER BY st.eventtimestamp, st.eventid)
+$fn$;
+COMMENT ON FUNCTION connect_lake.agent_timeline_segments(text[], timestamptz, timestamptz) IS
+  'The status timeline of the agents given (NULL: every agent) around [from_ts, to_ts): one segment per event (de-duplicated on eventid, ordered by eventtimestamp, eventid), from the agent''s last settled event before from_ts (agent_event_settled()) to its first settled event at or after to_ts. Each segment runs from its event to the agent''s next event (segment_end NULL for the latest) in the state of the event''s snapshot; a LOGIN keeps the state before it (offline at first), a LOGOUT is offline without contacts. state_seq numbers the events that carry a state (snapshot or LOGOUT). The building block of agent_status_timeline and of the rollups.';
+
+CREATE FUNCTION connect_lake.agent_segment_flags(status_type text, contacts jsonb,
+                                                 OUT online boolean, OUT non_productive boolean,
+                                                 OUT on_contact boolean, OUT idle boolean, OUT error boolean,
+                                                 OUT ringing boolean)
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$
+    SELECT status_type <> 'OFFLINE',
+           status_type = 'CUSTOM',
+           status_type = 'ROUTABLE' AND coalesce(bool_or(c.s IN ('CONNECTED', 'CONNECTED_ONHOLD', 'ENDED', 'PAUSED')), false),
+           status_type = 'ROUTABLE' AND coalesce(bool_and(c.s IN ('ERROR', 'MISSED', 'REJECTED')), true),
+           coalesce(bool_or(c.s IN ('ERROR', 'MISSED', 'REJECTED')), false),
+           coalesce(bool_or(c.s IN ('CONNECTING', 'INCOMING', 'PENDING')), false)
+      FROM (SELECT x ->> 'State' AS s
+              FROM jsonb_array_elements(CASE WHEN jsonb_typeof(contacts) = 'array' THEN contacts
+                                             ELSE '[]'::jsonb END) x) c
+  $fn$;
+COMMENT ON FUNCTION connect_lake.agent_segment_flags(text, jsonb) IS
+  'What a segment of the timeline counts as, from its status type and contacts: online (status not OFFLINE), non_productive (CUSTOM status, even with contacts), on_contact (ROUTABLE and a contact CONNECTED, CONNECTED_ONHOLD, ENDED or PAUSED), idle (ROUTABLE and every contact, if any, in ERROR, MISSED or REJECTED), error (a contact in ERROR, MISSED or REJECTED), ringing (a contact CONNECTING, INCOMING or PENDING: neither idle nor on contact).';
+
+CREATE VIEW connect_lake.agent_status_timeline AS
+  SELECT s.agentarn, s.agent_id, s.eventid, s.eventtype, s.segment_start, s.segment_end,
+         connect_lake.agent_ms(s.segment_end) - connect_lake.agent_ms(s.segment_start) AS duration_ms,
+         s.status_name, s.status_type, s.routing_profile_id,
+         s.hierarchy_level1_id, s.hierarchy_level2_id, s.hierarchy_level3_id, s.hierarchy_level4_id,
+         s.hierarchy_level5_id, s.contacts,
+         f.online, f.non_productive, f.on_contact, f.idle, f.error, f.ringing,
+         f.online AND connect_lake.agent_ms(s.segment_end) - connect_lake.agent_ms(s.segment_start) > 300000 AS gap
+    FROM connect_lake.agent_timeline_segments(NULL, '-infinity', 'infinity') s
+   CROSS JOIN LATERAL connect_lake.agent_segment_flags(s.status_type, s.contacts) f;
+COMMENT ON VIEW connect_lake.agent_status_timeline IS
+  'Every agent''s status timeline: one segment per agent event (de-duplicated on eventid, in (eventtimestamp, eventid) order whatever the arrival order), in the state of the event''s snapshot until the agent''s next event. agent_timeline(agentarn, from, to) reads one agent''s range.';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.agentarn IS 'AgentARN.';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.agent_id IS 'Agent id from the ARN.';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.eventid IS 'EventId of the event that starts the segment.';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.eventtype IS 'Its EventType: LOGIN (keeps the state before), LOGOUT (offline), STATE_CHANGE, HEART_BEAT.';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.segment_start IS 'The event''s EventTimestamp.';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.segment_end IS 'The agent''s next event''s EventTimestamp; NULL for the agent''s latest event (nothing is counted after it).';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.duration_ms IS 'Milliseconds from segment_start to segment_end; NULL when open.';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.status_name IS 'AgentStatus.Name in force (NULL: offline after a LOGOUT or before any snapshot).';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.status_type IS 'ROUTABLE, CUSTOM or OFFLINE (agent_status_type()).';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.routing_profile_id IS 'Routing profile id (last segment of the snapshot''s RoutingProfile ARN); NULL unknown.';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.hierarchy_level1_id IS 'Agent hierarchy group of level 1 (id from the snapshot''s AgentHierarchyGroups.Level1 ARN); NULL unknown.';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.hierarchy_level2_id IS 'Agent hierarchy group of level 2; NULL unknown.';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.hierarchy_level3_id IS 'Agent hierarchy group of level 3; NULL unknown.';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.hierarchy_level4_id IS 'Agent hierarchy group of level 4; NULL unknown.';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.hierarchy_level5_id IS 'Agent hierarchy group of level 5; NULL unknown.';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.contacts IS 'The snapshot''s Contacts in force (an empty array when offline).';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.online IS 'Counts as online time: status not OFFLINE.';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.non_productive IS 'Counts as non-productive time: CUSTOM status.';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.on_contact IS 'Counts as agent on contact time: ROUTABLE and a contact CONNECTED, CONNECTED_ONHOLD, ENDED (ACW) or PAUSED.';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.idle IS 'Counts as idle time: ROUTABLE and every contact, if any, in ERROR, MISSED or REJECTED.';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.error IS 'Counts as error status time: a contact in ERROR, MISSED or REJECTED.';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.ringing IS 'A contact CONNECTING, INCOMING or PENDING (not idle).';
+COMMENT ON COLUMN connect_lake.agent_status_timeline.gap IS 'Online for more than 300 s without another event (heartbeats come every 120 s): counted as the snapshot says and reported in agent_activity_gaps and gap_ms.';
+
+CREATE FUNCTION connect_lake.agent_timeline(agentarn text, from_ts timestamptz DEFAULT '-infinity',
+                                            to_ts timestamptz DEFAULT 'infinity')
+RETURNS SETOF connect_lake.agent_status_timeline
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $fn$
+  SELECT s.agentarn, s.agent_id, s.eventid, s.eventtype, s.segment_start, s.segment_end,
+         connect_lake.agent_ms(s.segment_end) - connect_lake.agent_ms(s.segment_start),
+         s.status_name, s.status_type, s.routing_profile_id,
+         s.hierarchy_level1_id, s.hierarchy_level2_id, s.hierarchy_level3_id, s.hierarchy_level4_id,
+         s.hierarchy_level5_id, s.contacts,
+         f.online, f.non_productive, f.on_contact, f.idle, f.error, f.ringing,
+         f.online AND connect_lake.agent_ms(s.segment_end) - connect_lake.agent_ms(s.segment_start) > 300000
+    FROM connect_lake.agent_timeline_segments(ARRAY[agentarn], from_ts, to_ts) s
+   CROSS JOIN LATERAL connect_lake.agent_segment_flags(s.status_type, s.contacts) f
+   WHERE (s.segment_end > from_ts OR s.segment_end IS NULL) AND s.segment_start < to_ts
+   ORDER BY s.segment_start, s.eventid
+$fn$;
+COMMENT ON FUNCTION connect_lake.agent_timeline(text, timestamptz, timestamptz) IS
+  'One agent''s status timeline (as agent_status_timeline): the segments that overlap [from_ts, to_ts), whole, in time order.';
+
+CREATE VIEW connect_lake.agent_activity_gaps AS
+  SELECT t.agentarn, t.agent_id, t.eventid, t.eventtype, t.segment_start AS gap_start,
+         t.segment_end AS gap_end, t.duration_ms, t.status_name, t.status_type
+    FROM connect_lake.agent_status_timeline t
+   WHERE t.gap;
+COMMENT ON VIEW connect_lake.agent_activity_gaps IS
+  'Gaps in the agent event stream: an agent online for more than 300 s with no event (a heartbeat comes every 120 s). The time is counted as the last snapshot says (its state holds until the next event) and is also reported here and in agent_activity_interval.gap_ms / gaps, so that it is never counted silently.';
+COMMENT ON COLUMN connect_lake.agent_activity_gaps.agentarn IS 'AgentARN.';
+COMMENT ON COLUMN connect_lake.agent_activity_gaps.agent_id IS 'Agent id from the ARN.';
+COMMENT ON COLUMN connect_lake.agent_activity_gaps.eventid IS 'EventId of the last event before the gap.';
+COMMENT ON COLUMN connect_lake.agent_activity_gaps.eventtype IS 'Its EventType.';
+COMMENT ON COLUMN connect_lake.agent_activity_gaps.gap_start IS 'The last event before the gap.';
+COMMENT ON COLUMN connect_lake.agent_activity_gaps.gap_end IS 'The next event.';
+COMMENT ON COLUMN connect_lake.agent_activity_gaps.duration_ms IS 'Milliseconds without an event.';
+COMMENT ON COLUMN connect_lake.agent_activity_gaps.status_name IS 'The status in force during the gap.';
+COMMENT ON COLUMN connect_lake.agent_activity_gaps.status_type IS 'Its type (ROUTABLE or CUSTOM).';
+
+-- ---- Offers: each run of events in which a contact rings for the agent
+CREATE FUNCTION connect_lake.agent_offers(agentarns text[], from_ts timestamptz, to_ts timestamptz)
+RETURNS TABLE (agentarn text, agent_id uuid, contactid text, offered_at timestamptz, first_state text,
+               routing_profile_id uuid, hierarchy_level1_id uuid, hierarchy_level2_id uuid,
+               hierarchy_level3_id uuid, hierarchy_level4_id uuid, hierarchy_level5_id uuid,
+               resolved_at timestamptz, resolved_state text, connected boolean, missed boolean,
+               connecting_ms bigint)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $fn$
+  WITH seg AS MATERIALIZED (
+    SELECT * FROM connect_lake.agent_timeline_segments(agentarns, from_ts, to_ts) s WHERE s.state_seq IS NOT NULL
+  ),
+  ent AS (
+    SELECT s.agentarn, s.agent_id, s.state_seq AS n, s.segment_start, x AS c, x ->> 'ContactId' AS cid,
+           x ->> 'State' AS state, s.routing_profile_id, s.hierarchy_level1_id, s.hierarchy_level2_id,
+           s.hierarchy_level3_id, s.hierarchy_level4_id, s.hierarchy_level5_id
+      FROM seg s CROSS JOIN LATERAL jsonb_array_elements(s.contacts) x
+     WHERE jsonb_typeof(x) = 'object' AND x ->> 'ContactId' IS NOT NULL
+  ),
+  ring AS (
+    SELECT e.*, e.n - row_number() OVER (PARTITION BY e.agentarn, e.cid ORDER BY e.n) AS island
+      FROM ent e WHERE e.state IN ('CONNECTING', 'INCOMING')
+  ),
+  run AS (
+    SELECT r.agentarn, r.cid, min(r.n) AS n0, max(r.n) AS n1
+      FROM ring r GROUP BY r.agentarn, r.cid, r.island
+  )
+  SELECT u.agentarn, f.agent_id, u.cid, f.segment_start, f.state,
+         f.routing_profile_id, f.hierarchy_level1_id, f.hierarchy_level2_id,
+         f.hierarchy_level3_id, f.hierarchy_level4_id, f.hierarchy_level5_id,
+         nx.segment_start, re.state,
+         coalesce(re.state IN ('CONNECTED', 'CONNECTED_ONHOLD', 'PAUSED')
+                  OR (re.state = 'ENDED' AND re.c ->> 'ConnectedToAgentTimestamp' IS NOT NULL), false),
+         coalesce(re.state IN ('MISSED', 'REJECTED'), false),
+         CASE WHEN re.state IN ('CONNECTED', 'MISSED', 'ERROR') THEN
+           greatest(0, connect_lake.agent_ms(coalesce(connect_lake.agent_event_ts(re.c ->> 'StateStartTimestamp'),
+                                                      nx.segment_start))
+                     - connect_lake.agent_ms(coalesce(connect_lake.agent_event_ts(f.c ->> 'StateStartTimestamp'),
+                                                      f.segment_start)))
+         END
+    FROM run u
+    JOIN ent f ON f.agentarn = u.agentarn AND f.cid = u.cid AND f.n = u.n0
+    LEFT JOIN seg nx ON nx.agentarn = u.agentarn AND nx.state_seq = u.n1 + 1
+    LEFT JOIN ent re ON re.agentarn = u.agentarn AND re.cid = u.cid AND re.n = u.n1 + 1
+   WHERE f.segment_start >= from_ts AND f.segment_start < to_ts
+$fn$;
+COMMENT ON FUNCTION connect_lake.agent_offers(text[], timestamptz, timestamptz) IS
+  'The contacts offered to the agents given (NULL: every agent) first shown in [from_ts, to_ts): one offer per run of consecutive snapshots in which the contact is CONNECTING or INCOMING for the agent. Its outcome is the contact''s state in the agent''s next snapshot (resolved_state; NULL when the contact is gone, resolved_at NULL while still ringing): connected (CONNECTED, CONNECTED_ONHOLD, PAUSED, or ENDED after a ConnectedToAgentTimestamp), missed (MISSED or REJECTED). connecting_ms: StateStartTimestamp of the first ringing state to that of CONNECTED, MISSED or ERROR (event times where a timestamp is missing).';
+
+-- ---- Rollups per 15-minute UTC interval (the contract with get_metric_data_v2)
+CREATE TABLE connect_lake.agent_activity_interval (
+  interval_start       timestamptz NOT NULL,
+  agentarn             text NOT NULL,
+  agent_id             uuid,
+  routing_profile_id   uuid,
+  hierarchy_level1_id  uuid,
+  hierarchy_level2_id  uuid,
+  hierarchy_level3_id  uuid,
+  hierarchy_level4_id  uuid,
+  hierarchy_level5_id  uuid,
+  online_ms            bigint NOT NULL DEFAULT 0,
+  non_productive_ms    bigint NOT NULL DEFAULT 0,
+  contact_ms           bigint NOT NULL DEFAULT 0,
+  idle_ms              bigint NOT NULL DEFAULT 0,
+  error_ms             bigint NOT NULL DEFAULT 0,
+  offers               integer NOT NULL DEFAULT 0,
+  offers_connected     integer NOT NULL DEFAULT 0,
+  offers_missed        integer NOT NULL DEFAULT 0,
+  offers_not_connected integer NOT NULL DEFAULT 0,
+  connecting_ms_sum    bigint NOT NULL DEFAULT 0,
+  connecting_count     integer NOT NULL DEFAULT 0,
+  gap_ms               bigint NOT NULL DEFAULT 0,
+  gaps                 integer NOT NULL DEFAULT 0,
+  CONSTRAINT agent_activity_interval_key
+    UNIQUE NULLS NOT DISTINCT (interval_start, agentarn, routing_profile_id, hierarchy_level1_id,
+                               hierarchy_level2_id, hierarchy_level3_id, hierarchy_level4_id, hierarchy_level5_id)
+);
+COMMENT ON TABLE connect_lake.agent_activity_interval IS
+  'Agent activity per 15-minute UTC interval, agent, routing profile and hierarchy groups (those of the snapshot in force), from the status timeline split at the interval boundaries: only sums and counts, so 30 minutes, hours, local days, weeks and totals are exact sums. A row exists where the agent was online, in error or offered a contact. Rebuilt by agent_activity_refresh(from, to).';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.interval_start IS 'Start of the 15-minute UTC interval.';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.agentarn IS 'AgentARN.';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.agent_id IS 'Agent id from the ARN (the AGENT dimension of GetMetricDataV2).';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.routing_profile_id IS 'Routing profile id of the snapshot in force (last segment of its ARN); NULL unknown.';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.hierarchy_level1_id IS 'Hierarchy group of level 1 of the snapshot in force (id from its ARN); NULL unknown.';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.hierarchy_level2_id IS 'Hierarchy group of level 2; NULL unknown.';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.hierarchy_level3_id IS 'Hierarchy group of level 3; NULL unknown.';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.hierarchy_level4_id IS 'Hierarchy group of level 4; NULL unknown.';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.hierarchy_level5_id IS 'Hierarchy group of level 5; NULL unknown.';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.online_ms IS 'Online time, ms: status not OFFLINE (SUM_ONLINE_TIME_AGENT).';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.non_productive_ms IS 'Non-productive time, ms: CUSTOM status, even while handling contacts (SUM_NON_PRODUCTIVE_TIME_AGENT).';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.contact_ms IS 'Agent on contact time, ms: ROUTABLE with a contact CONNECTED, CONNECTED_ONHOLD, ENDED or PAUSED, wall clock (concurrent contacts once) (SUM_CONTACT_TIME_AGENT).';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.idle_ms IS 'Agent idle time, ms: ROUTABLE with every contact, if any, in ERROR, MISSED or REJECTED; ringing is not idle (SUM_IDLE_TIME_AGENT).';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.error_ms IS 'Error status time, ms: a contact in ERROR, MISSED or REJECTED (SUM_ERROR_STATUS_TIME_AGENT).';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.offers IS 'Contacts offered to the agent (runs of CONNECTING / INCOMING), counted in the interval the offer starts.';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.offers_connected IS 'Offers the agent connected (numerator of AGENT_ANSWER_RATE).';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.offers_missed IS 'Offers that ended MISSED or REJECTED (AGENT_NON_RESPONSE_WITHOUT_CUSTOMER_ABANDONS).';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.offers_not_connected IS 'Every offer not followed by CONNECTED, customer abandons included (AGENT_NON_RESPONSE).';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.connecting_ms_sum IS 'Connecting time of the offers that ended CONNECTED, MISSED or ERROR, ms (numerator of AVG_AGENT_CONNECTING_TIME).';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.connecting_count IS 'Those offers (denominator of AVG_AGENT_CONNECTING_TIME).';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.gap_ms IS 'Part of online_ms that lies in a gap (online over 300 s with no event, agent_activity_gaps): counted as the snapshot says, reported here.';
+COMMENT ON COLUMN connect_lake.agent_activity_interval.gaps IS 'Gaps that start in the interval.';
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.agent_activity_interval', '');
+
+CREATE TABLE connect_lake.agent_status_interval (
+  interval_start timestamptz NOT NULL,
+  agentarn       text NOT NULL,
+  agent_id       uuid,
+  status_name    text,
+  status_type    text NOT NULL,
+  ms             bigint NOT NULL DEFAULT 0,
+  CONSTRAINT agent_status_interval_key UNIQUE NULLS NOT DISTINCT (interval_start, agentarn, status_name, status_type)
+);
+COMMENT ON TABLE connect_lake.agent_status_interval IS
+  'Online time per 15-minute UTC interval, agent and agent status (time in each status, LAKE_STATUS_TIME): per interval and agent the rows add up to agent_activity_interval.online_ms. Offline time is not kept. Rebuilt by agent_activity_refresh(from, to).';
+COMMENT ON COLUMN connect_lake.agent_status_interval.interval_start IS 'Start of the 15-minute UTC interval.';
+COMMENT ON COLUMN connect_lake.agent_status_interval.agentarn IS 'AgentARN.';
+COMMENT ON COLUMN connect_lake.agent_status_interval.agent_id IS 'Agent id from the ARN.';
+COMMENT ON COLUMN connect_lake.agent_status_interval.status_name IS 'AgentStatus.Name, e.g. Available, Lunch.';
+COMMENT ON COLUMN connect_lake.agent_status_interval.status_type IS 'ROUTABLE or CUSTOM (agent_status_type()).';
+COMMENT ON COLUMN connect_lake.agent_status_interval.ms IS 'Milliseconds in the status within the interval.';
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.agent_status_interval', '');
+
+CREATE FUNCTION connect_lake.agent_activity_apply(agentarns text[], from_ts timestamptz, to_ts timestamptz)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  lo timestamptz;
+  hi timestamptz;
+  a  text;
+  n  integer;
+BEGIN
+  IF from_ts IS NULL OR to_ts IS NULL OR from_ts > to_ts THEN
+    RAISE EXCEPTION 'agent activity needs from_ts <= to_ts, got % and %', from_ts, to_ts
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Give the range of event times to rebuild, e.g. agent_activity_refresh(''2026-09-01'', ''2026-10-01''); no arguments rebuild all.';
+  END IF;
+  -- Whole 15-minute intervals.
+  lo := CASE WHEN isfinite(from_ts) THEN connect_lake.metric_interval(from_ts) ELSE from_ts END;
+  hi := CASE WHEN NOT isfinite(to_ts) THEN to_ts
+             WHEN connect_lake.metric_interval(to_ts) = to_ts THEN to_ts
+             ELSE connect_lake.metric_interval(to_ts) + interval '15 minutes' END;
+  -- One rebuild of an agent's intervals at a time: per agent (in name
+  -- order), or the whole tables.
+  IF agentarns IS NULL THEN
+    LOCK TABLE connect_lake.agent_activity_interval, connect_lake.agent_status_interval IN EXCLUSIVE MODE;
+  ELSE
+    FOR a IN SELECT DISTINCT u.a FROM unnest(agentarns) u(a) WHERE u.a IS NOT NULL ORDER BY 1 LOOP
+      PERFORM pg_advisory_xact_lock(1634166130, hashtext(a));
+    END LOOP;
+  END IF;
+
+  DELETE FROM connect_lake.agent_activity_interval r
+   WHERE r.interval_start >= lo AND r.interval_start < hi
+     AND (agentarns IS NULL OR r.agentarn = ANY (agentarns));
+  DELETE FROM connect_lake.agent_status_interval r
+   WHERE r.interval_start >= lo AND r.interval_start < hi
+     AND (agentarns IS NULL OR r.agentarn = ANY (agentarns));
+
+  WITH seg AS MATERIALIZED (
+    SELECT s.*, f.*,
+           f.online AND connect_lake.agent_ms(s.segment_end) - connect_lake.agent_ms(s.segment_start) > 300000 AS gap
+      FROM connect_lake.agent_timeline_segments(agentarns, lo, hi) s
+     CROSS JOIN LATERAL connect_lake.agent_segment_flags(s.status_type, s.contacts) f
+     WHERE s.segment_end > lo AND s.segment_start < hi AND (f.online OR f.error)
+  ),
+  piece AS MATERIALIZED (
+    SELECT s.*, b.b AS interval_start,
+           connect_lake.agent_ms(least(s.segment_end, b.b + interval '15 minutes'))
+             - connect_lake.agent_ms(greatest(s.segment_start, b.b)) AS ms,
+           s.segment_start >= b.b AS starts_here
+      FROM seg s
+     CROSS JOIN LATERAL generate_series(connect_lake.metric_interval(greatest(s.segment_start, lo)),
+                                        least(s.segment_end, hi) - interval '1 microsecond',
+                                        interval '15 minutes') b(b)
+  ),
+  status_rows AS (
+    INSERT INTO connect_lake.agent_status_interval
+      SELECT p.interval_start, p.agentarn, p.agent_id, p.status_name, p.status_type, sum(p.ms)
+        FROM piece p
+       WHERE p.online AND p.ms > 0
+       GROUP BY p.interval_start, p.agentarn, p.agent_id, p.status_name, p.status_type
+  ),
+  offer AS (
+    SELECT * FROM connect_lake.agent_offers(agentarns, lo, hi)
+  ),
+  unioned AS (
+    SELECT p.interval_start, p.agentarn, p.agent_id, p.routing_profile_id, p.hierarchy_level1_id,
+           p.hierarchy_level2_id, p.hierarchy_level3_id, p.hierarchy_level4_id, p.hierarchy_level5_id,
+           CASE WHEN p.online THEN p.ms ELSE 0 END AS online_ms,
+           CASE WHEN p.non_productive THEN p.ms ELSE 0 END AS non_productive_ms,
+           CASE WHEN p.on_contact THEN p.ms ELSE 0 END AS contact_ms,
+           CASE WHEN p.idle THEN p.ms ELSE 0 END AS idle_ms,
+           CASE WHEN p.error THEN p.ms ELSE 0 END AS error_ms,
+           0 AS offers, 0 AS offers_connected, 0 AS offers_missed, 0 AS offers_not_connected,
+           0::bigint AS connecting_ms_sum, 0 AS connecting_count,
+           CASE WHEN p.gap THEN p.ms ELSE 0 END AS gap_ms,
+           CASE WHEN p.gap AND p.starts_here THEN 1 ELSE 0 END AS gaps
+      FROM piece p
+     WHERE p.ms > 0
+    UNION ALL
+    SELECT connect_lake.metric_interval(o.offered_at), o.agentarn, o.agent_id, o.routing_profile_id,
+           o.hierarchy_level1_id, o.hierarchy_level2_id, o.hierarchy_level3_id, o.hierarchy_level4_id,
+           o.hierarchy_level5_id, 0, 0, 0, 0, 0,
+           1, o.connected::integer, o.missed::integer, (NOT o.connected)::integer,
+           coalesce(o.connecting_ms, 0), (o.connecting_ms IS NOT NULL)::integer, 0, 0
+      FROM offer o
+  ),
+  ins AS (
+    INSERT INTO connect_lake.agent_activity_interval
+      SELECT u.interval_start, u.agentarn, u.agent_id, u.routing_profile_id, u.hierarchy_level1_id,
+             u.hierarchy_level2_id, u.hierarchy_level3_id, u.hierarchy_level4_id, u.hierarchy_level5_id,
+             sum(u.online_ms), sum(u.non_productive_ms), sum(u.contact_ms), sum(u.idle_ms), sum(u.error_ms),
+             sum(u.offers), sum(u.offers_connected), sum(u.offers_missed), sum(u.offers_not_connected),
+             sum(u.connecting_ms_sum), sum(u.connecting_count), sum(u.gap_ms), sum(u.gaps)
+        FROM unioned u
+       GROUP BY u.interval_start, u.agentarn, u.agent_id, u.routing_profile_id, u.hierarchy_level1_id,
+                u.hierarchy_level2_id, u.hierarchy_level3_id, u.hierarchy_level4_id, u.hierarchy_level5_id
+      RETURNING 1
+  )
+  SELECT count(*) INTO n FROM ins;
+  RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.agent_activity_apply(text[], timestamptz, timestamptz) IS
+  'Makes the rows of agent_activity_interval and agent_status_interval of the agents given (NULL: every agent) for the 15-minute intervals that meet [from_ts, to_ts) again from agent_events; returns the agent_activity_interval rows written. Locks each agent given (advisory, to the end of the transaction, in name order), or both tables when rebuilding every agent.';
+
+CREATE FUNCTION connect_lake.agent_activity_refresh(from_ts timestamptz DEFAULT '-infinity',
+                                                    to_ts timestamptz DEFAULT 'infinity')
+RETURNS integer
+LANGUAGE sql VOLATILE
+AS $fn$ SELECT connect_lake.agent_activity_apply(NULL, from_ts, to_ts) $fn$;
+COMMENT ON FUNCTION connect_lake.agent_activity_refresh(timestamptz, timestamptz) IS
+  'Rebuilds agent_activity_interval and agent_status_interval for the 15-minute UTC intervals that meet [from_ts, to_ts), every agent, from agent_events; no arguments: all history. For history loaded before the writers kept the agent activity, or after hand-written changes of agent_events. Returns the agent_activity_interval rows written.';
+
+-- ---- Privileges: the loader keeps the agent activity as it lands agent events.
+GRANT INSERT, UPDATE, DELETE ON connect_lake.agent_activity_interval, connect_lake.agent_status_interval
+  TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.agent_activity_apply(text[], timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.agent_activity_refresh(timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.agent_activity_apply(text[], timestamptz, timestamptz) TO connect_lake_loader;
+GRANT EXECUTE ON FUNCTION connect_lake.agent_activity_refresh(timestamptz, timestamptz) TO connect_lake_loader;
+
+-- What 99_grants.sql gives every table and view of a fresh lake.
+GRANT SELECT ON connect_lake.agent_status_timeline, connect_lake.agent_activity_gaps,
+  connect_lake.agent_activity_interval, connect_lake.agent_status_interval
+  TO connect_lake_reader, connect_lake_loader;
