@@ -91,8 +91,9 @@ COMMENT ON FUNCTION connect_lake.agent_event_settled(text, jsonb, jsonb) IS
   'Whether an agent event fixes the agent''s state with no offer pending: a LOGOUT, or a snapshot in which no contact is CONNECTING or INCOMING. A rebuild reads an agent''s events from a settled one on.';
 
 -- ---- The status timeline
-CREATE FUNCTION connect_lake.agent_timeline_segments(agentarns text[], from_ts timestamptz, to_ts timestamptz)
-RETURNS TABLE (agentarn text, agent_id uuid, eventid text, eventtype text, state_seq bigint,
+CREATE FUNCTION connect_lake.agent_timeline_segments(agentarns text[], from_ts timestamptz[], to_ts timestamptz[])
+RETURNS TABLE (range_from timestamptz, range_to timestamptz,
+               agentarn text, agent_id uuid, eventid text, eventtype text, state_seq bigint,
                segment_start timestamptz, segment_end timestamptz, status_name text, status_type text,
                routing_profile_id uuid, hierarchy_level1_id uuid, hierarchy_level2_id uuid,
                hierarchy_level3_id uuid, hierarchy_level4_id uuid, hierarchy_level5_id uuid, contacts jsonb)
@@ -104,26 +105,27 @@ AS $fn$
     SELECT (SELECT min(e.agentarn) FROM connect_lake.agent_events e WHERE e.agentarn > g.a)
       FROM every_agent g WHERE g.a IS NOT NULL
   ),
-  agent(a) AS (
-    SELECT DISTINCT u.a FROM unnest(agentarns) u(a) WHERE u.a IS NOT NULL
+  agent(a, f, t) AS (
+    SELECT u.a, min(u.f), max(u.t) FROM unnest(agentarns, from_ts, to_ts) u(a, f, t)
+     WHERE u.a IS NOT NULL GROUP BY u.a
     UNION ALL
-    SELECT g.a FROM every_agent g WHERE g.a IS NOT NULL
+    SELECT g.a, from_ts[1], to_ts[1] FROM every_agent g WHERE g.a IS NOT NULL
   ),
   win AS (
-    SELECT g.a,
+    SELECT g.a, g.f, g.t,
            coalesce((SELECT e.eventtimestamp FROM connect_lake.agent_events e
-                      WHERE e.agentarn = g.a AND e.eventtimestamp < from_ts
+                      WHERE e.agentarn = g.a AND e.eventtimestamp < g.f
                         AND connect_lake.agent_event_settled(e.eventtype, e.current_snapshot, e.contacts)
                       ORDER BY e.eventtimestamp DESC LIMIT 1), '-infinity') AS lo,
            coalesce((SELECT e.eventtimestamp FROM connect_lake.agent_events e
-                      WHERE e.agentarn = g.a AND e.eventtimestamp >= to_ts
+                      WHERE e.agentarn = g.a AND e.eventtimestamp >= g.t
                         AND connect_lake.agent_event_settled(e.eventtype, e.current_snapshot, e.contacts)
                       ORDER BY e.eventtimestamp LIMIT 1), 'infinity') AS hi
       FROM agent g
   ),
   ev AS (
     SELECT DISTINCT ON (e.agentarn, e.eventid)
-           e.agentarn, e.agent_id, e.eventid, e.eventtype, e.eventtimestamp,
+           w.f, w.t, e.agentarn, e.agent_id, e.eventid, e.eventtype, e.eventtimestamp,
            (e.eventtype = 'LOGOUT' OR jsonb_typeof(e.current_snapshot) = 'object') AS is_state,
            CASE WHEN e.eventtype <> 'LOGOUT' THEN e.agentstatus_name END AS s_name,
            CASE WHEN e.eventtype = 'LOGOUT' THEN 'OFFLINE'
@@ -150,7 +152,7 @@ AS $fn$
     WINDOW w AS (PARTITION BY ev.agentarn ORDER BY ev.eventtimestamp, ev.eventid
                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
   )
-  SELECT st.agentarn, st.agent_id, st.eventid, st.eventtype,
+  SELECT st.f, st.t, st.agentarn, st.agent_id, st.eventid, st.eventtype,
          CASE WHEN st.is_state THEN st.grp END,
          st.eventtimestamp, st.next_ts,
          CASE WHEN st.grp > 0 THEN first_value(st.s_name) OVER g END,
@@ -165,8 +167,8 @@ AS $fn$
     FROM st
   WINDOW g AS (PARTITION BY st.agentarn, st.grp ORDER BY st.eventtimestamp, st.eventid)
 $fn$;
-COMMENT ON FUNCTION connect_lake.agent_timeline_segments(text[], timestamptz, timestamptz) IS
-  'The status timeline of the agents given (NULL: every agent) around [from_ts, to_ts): one segment per event (de-duplicated on eventid, ordered by eventtimestamp, eventid), from the agent''s last settled event before from_ts (agent_event_settled()) to its first settled event at or after to_ts. Each segment runs from its event to the agent''s next event (segment_end NULL for the latest) in the state of the event''s snapshot; a LOGIN keeps the state before it (offline at first), a LOGOUT is offline without contacts. state_seq numbers the events that carry a state (snapshot or LOGOUT). The building block of agent_status_timeline and of the rollups.';
+COMMENT ON FUNCTION connect_lake.agent_timeline_segments(text[], timestamptz[], timestamptz[]) IS
+  'The status timeline of the agents given around each one''s range [from_ts[i], to_ts[i]) (agentarns NULL: every agent around [from_ts[1], to_ts[1])), the range in range_from, range_to: one segment per event (de-duplicated on eventid, ordered by eventtimestamp, eventid), from the agent''s last settled event before from_ts (agent_event_settled()) to its first settled event at or after to_ts. Each segment runs from its event to the agent''s next event (segment_end NULL for the latest) in the state of the event''s snapshot; a LOGIN keeps the state before it (offline at first), a LOGOUT is offline without contacts. state_seq numbers the events that carry a state (snapshot or LOGOUT). The building block of agent_status_timeline and of the rollups.';
 
 CREATE FUNCTION connect_lake.agent_segment_flags(status_type text, contacts jsonb,
                                                  OUT online boolean, OUT non_productive boolean,
@@ -195,7 +197,7 @@ CREATE VIEW connect_lake.agent_status_timeline AS
          s.hierarchy_level5_id, s.contacts,
          f.online, f.non_productive, f.on_contact, f.idle, f.error, f.ringing,
          f.online AND connect_lake.agent_ms(s.segment_end) - connect_lake.agent_ms(s.segment_start) > 300000 AS gap
-    FROM connect_lake.agent_timeline_segments(NULL, '-infinity', 'infinity') s
+    FROM connect_lake.agent_timeline_segments(NULL, '{-infinity}', '{infinity}') s
    CROSS JOIN LATERAL connect_lake.agent_segment_flags(s.status_type, s.contacts) f;
 COMMENT ON VIEW connect_lake.agent_status_timeline IS
   'Every agent''s status timeline: one segment per agent event (de-duplicated on eventid, in (eventtimestamp, eventid) order whatever the arrival order), in the state of the event''s snapshot until the agent''s next event. agent_timeline(agentarn, from, to) reads one agent''s range.';
@@ -235,7 +237,7 @@ AS $fn$
          s.hierarchy_level5_id, s.contacts,
          f.online, f.non_productive, f.on_contact, f.idle, f.error, f.ringing,
          f.online AND connect_lake.agent_ms(s.segment_end) - connect_lake.agent_ms(s.segment_start) > 300000
-    FROM connect_lake.agent_timeline_segments(ARRAY[agentarn], from_ts, to_ts) s
+    FROM connect_lake.agent_timeline_segments(ARRAY[agentarn], ARRAY[from_ts], ARRAY[to_ts]) s
    CROSS JOIN LATERAL connect_lake.agent_segment_flags(s.status_type, s.contacts) f
    WHERE (s.segment_end > from_ts OR s.segment_end IS NULL) AND s.segment_start < to_ts
    ORDER BY s.segment_start, s.eventid
@@ -261,7 +263,7 @@ COMMENT ON COLUMN connect_lake.agent_activity_gaps.status_name IS 'The status in
 COMMENT ON COLUMN connect_lake.agent_activity_gaps.status_type IS 'Its type (ROUTABLE or CUSTOM).';
 
 -- ---- Offers: each run of events in which a contact rings for the agent
-CREATE FUNCTION connect_lake.agent_offers(agentarns text[], from_ts timestamptz, to_ts timestamptz)
+CREATE FUNCTION connect_lake.agent_offers(agentarns text[], from_ts timestamptz[], to_ts timestamptz[])
 RETURNS TABLE (agentarn text, agent_id uuid, contactid text, offered_at timestamptz, first_state text,
                routing_profile_id uuid, hierarchy_level1_id uuid, hierarchy_level2_id uuid,
                hierarchy_level3_id uuid, hierarchy_level4_id uuid, hierarchy_level5_id uuid,
@@ -273,7 +275,7 @@ AS $fn$
     SELECT * FROM connect_lake.agent_timeline_segments(agentarns, from_ts, to_ts) s WHERE s.state_seq IS NOT NULL
   ),
   ent AS (
-    SELECT s.agentarn, s.agent_id, s.state_seq AS n, s.segment_start, x AS c, x ->> 'ContactId' AS cid,
+    SELECT s.range_from, s.range_to, s.agentarn, s.agent_id, s.state_seq AS n, s.segment_start, x AS c, x ->> 'ContactId' AS cid,
            x ->> 'State' AS state, s.routing_profile_id, s.hierarchy_level1_id, s.hierarchy_level2_id,
            s.hierarchy_level3_id, s.hierarchy_level4_id, s.hierarchy_level5_id
       FROM seg s CROSS JOIN LATERAL jsonb_array_elements(s.contacts) x
@@ -304,10 +306,10 @@ AS $fn$
     JOIN ent f ON f.agentarn = u.agentarn AND f.cid = u.cid AND f.n = u.n0
     LEFT JOIN seg nx ON nx.agentarn = u.agentarn AND nx.state_seq = u.n1 + 1
     LEFT JOIN ent re ON re.agentarn = u.agentarn AND re.cid = u.cid AND re.n = u.n1 + 1
-   WHERE f.segment_start >= from_ts AND f.segment_start < to_ts
+   WHERE f.segment_start >= f.range_from AND f.segment_start < f.range_to
 $fn$;
-COMMENT ON FUNCTION connect_lake.agent_offers(text[], timestamptz, timestamptz) IS
-  'The contacts offered to the agents given (NULL: every agent) first shown in [from_ts, to_ts): one offer per run of consecutive snapshots in which the contact is CONNECTING or INCOMING for the agent. Its outcome is the contact''s state in the agent''s next snapshot (resolved_state; NULL when the contact is gone, resolved_at NULL while still ringing): connected (CONNECTED, CONNECTED_ONHOLD, PAUSED, or ENDED after a ConnectedToAgentTimestamp), missed (MISSED or REJECTED). connecting_ms: StateStartTimestamp of the first ringing state to that of CONNECTED, MISSED or ERROR (event times where a timestamp is missing).';
+COMMENT ON FUNCTION connect_lake.agent_offers(text[], timestamptz[], timestamptz[]) IS
+  'The contacts offered to the agents given first shown in each one''s range [from_ts[i], to_ts[i]) (agentarns NULL: every agent, [from_ts[1], to_ts[1])): one offer per run of consecutive snapshots in which the contact is CONNECTING or INCOMING for the agent. Its outcome is the contact''s state in the agent''s next snapshot (resolved_state; NULL when the contact is gone, resolved_at NULL while still ringing): connected (CONNECTED, CONNECTED_ONHOLD, PAUSED, or ENDED after a ConnectedToAgentTimestamp), missed (MISSED or REJECTED). connecting_ms: StateStartTimestamp of the first ringing state to that of CONNECTED, MISSED or ERROR (event times where a timestamp is missing).';
 
 -- ---- Rollups per 15-minute UTC interval (the contract with get_metric_data_v2)
 CREATE TABLE connect_lake.agent_activity_interval (
@@ -382,50 +384,86 @@ COMMENT ON COLUMN connect_lake.agent_status_interval.status_type IS 'ROUTABLE or
 COMMENT ON COLUMN connect_lake.agent_status_interval.ms IS 'Milliseconds in the status within the interval.';
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.agent_status_interval', '');
 
-CREATE FUNCTION connect_lake.agent_activity_apply(agentarns text[], from_ts timestamptz, to_ts timestamptz)
+-- Whole 15-minute intervals around [from_ts, to_ts).
+CREATE FUNCTION connect_lake.agent_interval_floor(ts timestamptz) RETURNS timestamptz
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT CASE WHEN isfinite(ts) THEN connect_lake.metric_interval(ts) ELSE ts END $fn$;
+COMMENT ON FUNCTION connect_lake.agent_interval_floor(timestamptz) IS
+  'The start of the 15-minute UTC interval holding ts (metric_interval()); an infinite ts as it is.';
+
+CREATE FUNCTION connect_lake.agent_interval_ceil(ts timestamptz) RETURNS timestamptz
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$
+    SELECT CASE WHEN NOT isfinite(ts) OR connect_lake.metric_interval(ts) = ts THEN ts
+                ELSE connect_lake.metric_interval(ts) + interval '15 minutes' END
+  $fn$;
+COMMENT ON FUNCTION connect_lake.agent_interval_ceil(timestamptz) IS
+  'The first 15-minute UTC interval boundary at or after ts; an infinite ts as it is.';
+
+CREATE FUNCTION connect_lake.agent_activity_apply(agentarns text[], from_ts timestamptz[], to_ts timestamptz[])
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-  lo timestamptz;
-  hi timestamptz;
-  a  text;
-  n  integer;
+  agents text[];
+  los    timestamptz[];
+  his    timestamptz[];
+  bad    record;
+  n      integer;
 BEGIN
-  IF from_ts IS NULL OR to_ts IS NULL OR from_ts > to_ts THEN
-    RAISE EXCEPTION 'agent activity needs from_ts <= to_ts, got % and %', from_ts, to_ts
+  IF from_ts IS NULL OR to_ts IS NULL OR cardinality(from_ts) < 1
+     OR cardinality(from_ts) <> cardinality(to_ts)
+     OR (agentarns IS NOT NULL AND cardinality(agentarns) <> cardinality(from_ts)) THEN
+    RAISE EXCEPTION 'agent activity ranges must be one from_ts and one to_ts per agent, got % agents, % and % times',
+                    cardinality(agentarns), cardinality(from_ts), cardinality(to_ts)
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  SELECT u.f, u.t INTO bad FROM unnest(from_ts, to_ts) u(f, t) WHERE u.f IS NULL OR u.t IS NULL OR u.f > u.t LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'agent activity needs from_ts <= to_ts, got % and %', coalesce(bad.f::text, 'NULL'), coalesce(bad.t::text, 'NULL')
       USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Give the range of event times to rebuild, e.g. agent_activity_refresh(''2026-09-01'', ''2026-10-01''); no arguments rebuild all.';
   END IF;
-  -- Whole 15-minute intervals.
-  lo := CASE WHEN isfinite(from_ts) THEN connect_lake.metric_interval(from_ts) ELSE from_ts END;
-  hi := CASE WHEN NOT isfinite(to_ts) THEN to_ts
-             WHEN connect_lake.metric_interval(to_ts) = to_ts THEN to_ts
-             ELSE connect_lake.metric_interval(to_ts) + interval '15 minutes' END;
-  -- One rebuild of an agent's intervals at a time: per agent (in name
-  -- order), or the whole tables.
+  -- Whole 15-minute intervals; one range per agent (in name order).
+  IF agentarns IS NULL THEN
+    los := ARRAY[connect_lake.agent_interval_floor(from_ts[1])];
+    his := ARRAY[connect_lake.agent_interval_ceil(to_ts[1])];
+  ELSE
+    SELECT array_agg(g.a ORDER BY g.a), array_agg(g.lo ORDER BY g.a), array_agg(g.hi ORDER BY g.a)
+      INTO agents, los, his
+      FROM (SELECT u.a, connect_lake.agent_interval_floor(min(u.f)) AS lo,
+                   connect_lake.agent_interval_ceil(max(u.t)) AS hi
+              FROM unnest(agentarns, from_ts, to_ts) u(a, f, t)
+             WHERE u.a IS NOT NULL GROUP BY u.a) g;
+    IF agents IS NULL THEN
+      RETURN 0;
+    END IF;
+  END IF;
+  -- One rebuild of an agent's intervals at a time: each agent given (in
+  -- name order), or the whole tables.
   IF agentarns IS NULL THEN
     LOCK TABLE connect_lake.agent_activity_interval, connect_lake.agent_status_interval IN EXCLUSIVE MODE;
+    DELETE FROM connect_lake.agent_activity_interval r
+     WHERE r.interval_start >= los[1] AND r.interval_start < his[1];
+    DELETE FROM connect_lake.agent_status_interval r
+     WHERE r.interval_start >= los[1] AND r.interval_start < his[1];
   ELSE
-    FOR a IN SELECT DISTINCT u.a FROM unnest(agentarns) u(a) WHERE u.a IS NOT NULL ORDER BY 1 LOOP
-      PERFORM pg_advisory_xact_lock(1634166130, hashtext(a));
-    END LOOP;
+    PERFORM pg_advisory_xact_lock(1634166130, hashtext(u.a)) FROM unnest(agents) WITH ORDINALITY u(a, i) ORDER BY u.i;
+    DELETE FROM connect_lake.agent_activity_interval r
+     USING unnest(agents, los, his) u(a, lo, hi)
+     WHERE r.agentarn = u.a AND r.interval_start >= u.lo AND r.interval_start < u.hi;
+    DELETE FROM connect_lake.agent_status_interval r
+     USING unnest(agents, los, his) u(a, lo, hi)
+     WHERE r.agentarn = u.a AND r.interval_start >= u.lo AND r.interval_start < u.hi;
   END IF;
-
-  DELETE FROM connect_lake.agent_activity_interval r
-   WHERE r.interval_start >= lo AND r.interval_start < hi
-     AND (agentarns IS NULL OR r.agentarn = ANY (agentarns));
-  DELETE FROM connect_lake.agent_status_interval r
-   WHERE r.interval_start >= lo AND r.interval_start < hi
-     AND (agentarns IS NULL OR r.agentarn = ANY (agentarns));
 
   WITH seg AS MATERIALIZED (
     SELECT s.*, f.*,
            f.online AND connect_lake.agent_ms(s.segment_end) - connect_lake.agent_ms(s.segment_start) > 300000 AS gap
-      FROM connect_lake.agent_timeline_segments(agentarns, lo, hi) s
+      FROM connect_lake.agent_timeline_segments(agents, los, his) s
      CROSS JOIN LATERAL connect_lake.agent_segment_flags(s.status_type, s.contacts) f
-     WHERE s.segment_end > lo AND s.segment_start < hi AND (f.online OR f.error)
+     WHERE s.segment_end > s.range_from AND s.segment_start < s.range_to AND (f.online OR f.error)
   ),
   piece AS MATERIALIZED (
     SELECT s.*, b.b AS interval_start,
@@ -433,8 +471,8 @@ BEGIN
              - connect_lake.agent_ms(greatest(s.segment_start, b.b)) AS ms,
            s.segment_start >= b.b AS starts_here
       FROM seg s
-     CROSS JOIN LATERAL generate_series(connect_lake.metric_interval(greatest(s.segment_start, lo)),
-                                        least(s.segment_end, hi) - interval '1 microsecond',
+     CROSS JOIN LATERAL generate_series(connect_lake.metric_interval(greatest(s.segment_start, s.range_from)),
+                                        least(s.segment_end, s.range_to) - interval '1 microsecond',
                                         interval '15 minutes') b(b)
   ),
   status_rows AS (
@@ -445,7 +483,7 @@ BEGIN
        GROUP BY p.interval_start, p.agentarn, p.agent_id, p.status_name, p.status_type
   ),
   offer AS (
-    SELECT * FROM connect_lake.agent_offers(agentarns, lo, hi)
+    SELECT * FROM connect_lake.agent_offers(agents, los, his)
   ),
   unioned AS (
     SELECT p.interval_start, p.agentarn, p.agent_id, p.routing_profile_id, p.hierarchy_level1_id,
@@ -485,21 +523,50 @@ BEGIN
   RETURN n;
 END
 $fn$;
-COMMENT ON FUNCTION connect_lake.agent_activity_apply(text[], timestamptz, timestamptz) IS
-  'Makes the rows of agent_activity_interval and agent_status_interval of the agents given (NULL: every agent) for the 15-minute intervals that meet [from_ts, to_ts) again from agent_events; returns the agent_activity_interval rows written. Locks each agent given (advisory, to the end of the transaction, in name order), or both tables when rebuilding every agent.';
+COMMENT ON FUNCTION connect_lake.agent_activity_apply(text[], timestamptz[], timestamptz[]) IS
+  'Makes the rows of agent_activity_interval and agent_status_interval again from agent_events, for each agent given the 15-minute intervals that meet its range [from_ts[i], to_ts[i]) (agentarns NULL: every agent, [from_ts[1], to_ts[1])); returns the agent_activity_interval rows written. Locks each agent given (advisory, to the end of the transaction, in name order), or both tables when rebuilding every agent.';
 
 CREATE FUNCTION connect_lake.agent_activity_refresh(from_ts timestamptz DEFAULT '-infinity',
                                                     to_ts timestamptz DEFAULT 'infinity')
 RETURNS integer
 LANGUAGE sql VOLATILE
-AS $fn$ SELECT connect_lake.agent_activity_apply(NULL, from_ts, to_ts) $fn$;
+AS $fn$ SELECT connect_lake.agent_activity_apply(NULL, ARRAY[from_ts], ARRAY[to_ts]) $fn$;
 COMMENT ON FUNCTION connect_lake.agent_activity_refresh(timestamptz, timestamptz) IS
   'Rebuilds agent_activity_interval and agent_status_interval for the 15-minute UTC intervals that meet [from_ts, to_ts), every agent, from agent_events; no arguments: all history. For history loaded before the writers kept the agent activity, or after hand-written changes of agent_events. Returns the agent_activity_interval rows written.';
+
+-- The writers' hook: the agents whose events a transaction landed, with the
+-- first and last event time it landed for each (src/agent_event.c calls it
+-- once, at commit).  What changes is the timeline from the agent's last
+-- settled event before the first new one to its next event after the last.
+CREATE FUNCTION connect_lake.agent_activity_upkeep(agentarns text[], first_ts timestamptz[], last_ts timestamptz[])
+RETURNS integer
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+  SELECT coalesce(connect_lake.agent_activity_apply(array_agg(r.a), array_agg(r.f), array_agg(r.t)), 0)
+    FROM (SELECT u.a,
+                 coalesce((SELECT e.eventtimestamp FROM connect_lake.agent_events e
+                            WHERE e.agentarn = u.a AND e.eventtimestamp < u.f
+                              AND connect_lake.agent_event_settled(e.eventtype, e.current_snapshot, e.contacts)
+                            ORDER BY e.eventtimestamp DESC LIMIT 1), u.f) AS f,
+                 coalesce((SELECT e.eventtimestamp FROM connect_lake.agent_events e
+                            WHERE e.agentarn = u.a AND e.eventtimestamp > u.l
+                            ORDER BY e.eventtimestamp LIMIT 1), u.l) + interval '1 microsecond' AS t
+            FROM (SELECT v.a, min(v.f) AS f, max(v.l) AS l
+                    FROM unnest(agentarns, first_ts, last_ts) v(a, f, l)
+                   WHERE v.a IS NOT NULL AND v.f IS NOT NULL AND v.l IS NOT NULL
+                   GROUP BY v.a) u) r
+   HAVING count(*) > 0
+$fn$;
+COMMENT ON FUNCTION connect_lake.agent_activity_upkeep(text[], timestamptz[], timestamptz[]) IS
+  'The writers'' hook: brings agent_activity_interval and agent_status_interval up to date after agent events landed, given each agent touched with the first and last EventTimestamp landed (same positions): rebuilds its intervals from its last settled event before the first to its next event after the last. load(), ingest() and ingest_batch() call it once per transaction, at commit, unless connect_lake.metrics_upkeep is off. Returns the agent_activity_interval rows written.';
 
 -- ---- Privileges: the loader keeps the agent activity as it lands agent events.
 GRANT INSERT, UPDATE, DELETE ON connect_lake.agent_activity_interval, connect_lake.agent_status_interval
   TO connect_lake_loader;
-REVOKE ALL ON FUNCTION connect_lake.agent_activity_apply(text[], timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.agent_activity_apply(text[], timestamptz[], timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.agent_activity_refresh(timestamptz, timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION connect_lake.agent_activity_apply(text[], timestamptz, timestamptz) TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.agent_activity_upkeep(text[], timestamptz[], timestamptz[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.agent_activity_apply(text[], timestamptz[], timestamptz[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.agent_activity_refresh(timestamptz, timestamptz) TO connect_lake_loader;
+GRANT EXECUTE ON FUNCTION connect_lake.agent_activity_upkeep(text[], timestamptz[], timestamptz[]) TO connect_lake_loader;

@@ -151,7 +151,9 @@ SELECT to_char(segment_start, 'HH24:MI:SS') AS start, to_char(segment_end, 'HH24
 SELECT agent_id, eventtype, gap_start, gap_end, duration_ms, status_name, status_type
   FROM connect_lake.agent_activity_gaps;
 
--- The rollups.  Figures worked out by hand (seconds):
+-- The rollups, as the writers kept them (each ingest above rebuilt, at its
+-- commit, the intervals around the events it landed; the second batch fell
+-- between events of the first).  Figures worked out by hand (seconds):
 --  05:00  online 895 (05:00:05-05:15), idle 895
 --  05:15  idle 460 (to 05:22:40), ringing 20, on contact 420 (05:23-05:30);
 --         offer c1 connected after 20 s
@@ -166,7 +168,6 @@ SELECT agent_id, eventtype, gap_start, gap_end, duration_ms, status_name, status
 --  06:30  Break 900 (NPT), of which the gap 06:41-06:45 = 240; 1 gap
 --  06:45  Break 300 (gap to 06:50), Available 180 (idle): online 480
 --  bob 07:00  online 360 (Available 240 idle, Lunch 120 NPT); Offline not online
-SELECT connect_lake.agent_activity_refresh();
 SELECT to_char(interval_start, 'HH24:MI') AS "interval", right(agentarn, 3) AS agent, agent_id,
        routing_profile_id, hierarchy_level1_id, hierarchy_level2_id,
        online_ms, non_productive_ms AS npt_ms, contact_ms, idle_ms, error_ms, offers, offers_connected AS conn,
@@ -194,10 +195,20 @@ SELECT right(agentarn, 3) AS agent, sum(online_ms) AS online_ms, sum(contact_ms)
        sum(non_productive_ms) AS npt_ms, sum(error_ms) AS error_ms, sum(gap_ms) AS gap_ms, sum(gaps) AS gaps
   FROM connect_lake.agent_activity_interval GROUP BY agentarn ORDER BY agentarn;
 
--- A range rebuild gives the same rows: rebuild 06:20 to 06:50 (rounded out to
--- 06:15-06:50) after spoiling it, and compare with the whole rebuild.
+-- A rebuild of all history gives the rows the writers kept; so does a
+-- range rebuild: rebuild 06:20 to 06:47 (rounded out to 06:15-07:00) after
+-- spoiling the rows, then the rest.
 CREATE TEMP TABLE whole AS SELECT * FROM connect_lake.agent_activity_interval;
 CREATE TEMP TABLE whole_status AS SELECT * FROM connect_lake.agent_status_interval;
+CREATE FUNCTION pg_temp.diff() RETURNS TABLE (activity_diff bigint, status_diff bigint) LANGUAGE sql AS $$
+SELECT (SELECT count(*) FROM ((SELECT * FROM whole EXCEPT ALL SELECT * FROM connect_lake.agent_activity_interval)
+                              UNION ALL
+                              (SELECT * FROM connect_lake.agent_activity_interval EXCEPT ALL SELECT * FROM whole)) d),
+       (SELECT count(*) FROM ((SELECT * FROM whole_status EXCEPT ALL SELECT * FROM connect_lake.agent_status_interval)
+                              UNION ALL
+                              (SELECT * FROM connect_lake.agent_status_interval EXCEPT ALL SELECT * FROM whole_status)) d) $$;
+SELECT connect_lake.agent_activity_refresh();
+SELECT * FROM pg_temp.diff();
 UPDATE connect_lake.agent_activity_interval SET online_ms = -1;
 UPDATE connect_lake.agent_status_interval SET ms = -1;
 SELECT connect_lake.agent_activity_refresh(pg_temp.t('06:20'), pg_temp.t('06:47'));
@@ -205,12 +216,24 @@ SELECT to_char(interval_start, 'HH24:MI') AS "interval", right(agentarn, 3) AS a
   FROM connect_lake.agent_activity_interval ORDER BY agentarn, interval_start;
 SELECT connect_lake.agent_activity_refresh('-infinity', pg_temp.t('06:20'));
 SELECT connect_lake.agent_activity_refresh(pg_temp.t('06:50'));
-SELECT (SELECT count(*) FROM ((SELECT * FROM whole EXCEPT ALL SELECT * FROM connect_lake.agent_activity_interval)
-                              UNION ALL
-                              (SELECT * FROM connect_lake.agent_activity_interval EXCEPT ALL SELECT * FROM whole)) d) AS activity_diff,
-       (SELECT count(*) FROM ((SELECT * FROM whole_status EXCEPT ALL SELECT * FROM connect_lake.agent_status_interval)
-                              UNION ALL
-                              (SELECT * FROM connect_lake.agent_status_interval EXCEPT ALL SELECT * FROM whole_status)) d) AS status_diff;
+SELECT * FROM pg_temp.diff();
+
+-- Upkeep runs once per transaction, at its commit: an event landed inside a
+-- transaction shows after it commits.  With connect_lake.metrics_upkeep off
+-- the writers leave the rollups alone (agent_activity_refresh() catches up).
+BEGIN;
+SELECT connect_lake.ingest('agent_event', pg_temp.ev('bob', 'STATE_CHANGE', '07:05:00', 'Available'));
+SELECT online_ms, idle_ms, non_productive_ms FROM connect_lake.agent_activity_interval WHERE agentarn = pg_temp.agent('bob');
+COMMIT;
+-- Lunch 07:04-07:05 (60 s), Available 07:05-07:06 (idle 60 s more).
+SELECT online_ms, idle_ms, non_productive_ms FROM connect_lake.agent_activity_interval WHERE agentarn = pg_temp.agent('bob');
+SET connect_lake.metrics_upkeep = off;
+SELECT connect_lake.ingest('agent_event', pg_temp.ev('bob', 'STATE_CHANGE', '07:03:00', 'Lunch'));
+SELECT online_ms, idle_ms, non_productive_ms FROM connect_lake.agent_activity_interval WHERE agentarn = pg_temp.agent('bob');
+RESET connect_lake.metrics_upkeep;
+SELECT connect_lake.agent_activity_refresh(pg_temp.t('07:00'), pg_temp.t('07:15'));
+-- Available 07:00-07:03 (180 s idle), Lunch 07:03-07:05 (120 s), Available 07:05-07:06 (60 s).
+SELECT online_ms, idle_ms, non_productive_ms FROM connect_lake.agent_activity_interval WHERE agentarn = pg_temp.agent('bob');
 
 -- Bad arguments.
 SELECT connect_lake.agent_activity_refresh(pg_temp.t('07:00'), pg_temp.t('06:00'));  -- ERROR
