@@ -3139,6 +3139,135 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.agent_activity_upkeep(text[], timestamptz[], timestamptz[]) IS
   'The writers'' hook: brings agent_activity_interval and agent_status_interval up to date after agent events landed, given each agent touched with the first and last EventTimestamp landed (same positions): rebuilds its intervals from its last settled event before the first to its next event after the last. load(), ingest() and ingest_batch() call it once per transaction, at commit, unless connect_lake.metrics_upkeep is off. Returns the agent_activity_interval rows written.';
 
+-- ---- Agent activity metrics: any period from the 15-minute rows
+--
+-- Sums of the interval rows (exact for 30 minutes, hours, local days, weeks
+-- and totals: metric_period_start()); every average and rate is a formula of
+-- the sums.  Times in seconds, as GetMetricDataV2 gives them.
+CREATE FUNCTION connect_lake.agent_seconds(ms numeric) RETURNS numeric
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT round(ms / 1000, 3) $fn$;
+COMMENT ON FUNCTION connect_lake.agent_seconds(numeric) IS
+  'Milliseconds as seconds (3 decimals): the unit of the agent activity metrics.';
+
+CREATE FUNCTION connect_lake.agent_occupancy(contact_ms numeric, idle_ms numeric) RETURNS numeric
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT connect_lake.metric_percent(contact_ms, contact_ms + idle_ms) $fn$;
+COMMENT ON FUNCTION connect_lake.agent_occupancy(numeric, numeric) IS
+  'Occupancy (AGENT_OCCUPANCY), percent: 100 * on-contact time / (on-contact time + idle time), no weighting by concurrency; NULL when both are 0.';
+
+CREATE FUNCTION connect_lake.agent_activity_metrics(period text, from_ts timestamptz, to_ts timestamptz,
+                                                    time_zone text DEFAULT connect_lake.metric_time_zone())
+RETURNS TABLE (period_start timestamptz, agentarn text, agent_id uuid, agent_username text,
+               online_time numeric, non_productive_time numeric, contact_time numeric, idle_time numeric,
+               error_status_time numeric, occupancy numeric, contacts_offered bigint, contacts_answered bigint,
+               agent_answer_rate numeric, agent_non_response bigint,
+               agent_non_response_without_customer_abandons bigint, avg_agent_connecting_time numeric,
+               gap_time numeric, gaps bigint, status_time jsonb)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $fn$
+  SELECT a.p, a.agentarn, a.agent_id, d.username,
+         connect_lake.agent_seconds(a.online_ms), connect_lake.agent_seconds(a.non_productive_ms),
+         connect_lake.agent_seconds(a.contact_ms), connect_lake.agent_seconds(a.idle_ms),
+         connect_lake.agent_seconds(a.error_ms), connect_lake.agent_occupancy(a.contact_ms, a.idle_ms),
+         a.offers, a.offers_connected, connect_lake.metric_percent(a.offers_connected, a.offers),
+         a.offers_not_connected, a.offers_missed,
+         connect_lake.agent_seconds(connect_lake.metric_ratio(a.connecting_ms_sum, a.connecting_count)),
+         connect_lake.agent_seconds(a.gap_ms), a.gaps, coalesce(s.status_time, '{}')
+    FROM (SELECT connect_lake.metric_period_start(connect_lake.metric_check_period(period),
+                                                  r.interval_start, time_zone, from_ts) AS p,
+                 r.agentarn, r.agent_id,
+                 sum(r.online_ms) AS online_ms, sum(r.non_productive_ms) AS non_productive_ms,
+                 sum(r.contact_ms) AS contact_ms, sum(r.idle_ms) AS idle_ms, sum(r.error_ms) AS error_ms,
+                 sum(r.offers)::bigint AS offers, sum(r.offers_connected)::bigint AS offers_connected,
+                 sum(r.offers_missed)::bigint AS offers_missed,
+                 sum(r.offers_not_connected)::bigint AS offers_not_connected,
+                 sum(r.connecting_ms_sum) AS connecting_ms_sum, sum(r.connecting_count) AS connecting_count,
+                 sum(r.gap_ms) AS gap_ms, sum(r.gaps)::bigint AS gaps
+            FROM connect_lake.agent_activity_interval r
+           WHERE r.interval_start >= from_ts AND r.interval_start < to_ts
+           GROUP BY 1, 2, 3) a
+    LEFT JOIN (SELECT t.p, t.agentarn,
+                      jsonb_object_agg(coalesce(t.status_name, ''), connect_lake.agent_seconds(t.ms)
+                                       ORDER BY t.status_name) AS status_time
+                 FROM (SELECT connect_lake.metric_period_start(period, r.interval_start, time_zone, from_ts) AS p,
+                              r.agentarn, r.status_name, sum(r.ms) AS ms
+                         FROM connect_lake.agent_status_interval r
+                        WHERE r.interval_start >= from_ts AND r.interval_start < to_ts
+                        GROUP BY 1, 2, 3) t
+                GROUP BY t.p, t.agentarn) s
+      ON s.p = a.p AND s.agentarn = a.agentarn
+    LEFT JOIN connect_lake.agent_dim d ON d.agent_id = a.agent_id
+$fn$;
+COMMENT ON FUNCTION connect_lake.agent_activity_metrics(text, timestamptz, timestamptz, text) IS
+  'Agent activity metrics per period (FIFTEEN_MIN, THIRTY_MIN, HOUR, DAY, WEEK, TOTAL) in time_zone and agent, every routing profile and hierarchy group together, for the 15-minute intervals starting in [from_ts, to_ts), re-aggregated exactly from agent_activity_interval and agent_status_interval. Columns as the view agent_activity_15min.';
+
+CREATE VIEW connect_lake.agent_activity_15min AS
+  SELECT m.period_start AS interval_start, m.agentarn, m.agent_id, m.agent_username, m.online_time,
+         m.non_productive_time, m.contact_time, m.idle_time, m.error_status_time, m.occupancy,
+         m.contacts_offered, m.contacts_answered, m.agent_answer_rate, m.agent_non_response,
+         m.agent_non_response_without_customer_abandons, m.avg_agent_connecting_time, m.gap_time, m.gaps,
+         m.status_time
+    FROM connect_lake.agent_activity_metrics('FIFTEEN_MIN', '-infinity', 'infinity') m;
+COMMENT ON VIEW connect_lake.agent_activity_15min IS
+  'Agent activity per 15-minute UTC interval and agent, from the agent event stream, time split at the interval boundaries (Amazon Connect''s agent activity-driven metrics). The agents'' contact metrics (from CTRs) are in agent_metrics_15min.';
+COMMENT ON COLUMN connect_lake.agent_activity_15min.interval_start IS 'Start of the 15-minute UTC interval.';
+COMMENT ON COLUMN connect_lake.agent_activity_15min.agentarn IS 'AgentARN.';
+COMMENT ON COLUMN connect_lake.agent_activity_15min.agent_id IS 'Agent id (the AGENT dimension of GetMetricDataV2).';
+COMMENT ON COLUMN connect_lake.agent_activity_15min.agent_username IS 'The agent''s latest username (agent_dim).';
+COMMENT ON COLUMN connect_lake.agent_activity_15min.online_time IS 'Online time, seconds: status not Offline (SUM_ONLINE_TIME_AGENT).';
+COMMENT ON COLUMN connect_lake.agent_activity_15min.non_productive_time IS 'Non-productive time (NPT), seconds: in a custom status, even while handling contacts (SUM_NON_PRODUCTIVE_TIME_AGENT).';
+COMMENT ON COLUMN connect_lake.agent_activity_15min.contact_time IS 'Agent on contact time, seconds: routable status with a contact connected, on hold, in ACW or paused; concurrent contacts counted once (SUM_CONTACT_TIME_AGENT).';
+COMMENT ON COLUMN connect_lake.agent_activity_15min.idle_time IS 'Agent idle time, seconds: routable status with no contact but missed, rejected or in error; ringing is not idle (SUM_IDLE_TIME_AGENT).';
+COMMENT ON COLUMN connect_lake.agent_activity_15min.error_status_time IS 'Error status time, seconds: a contact in ERROR, MISSED or REJECTED (SUM_ERROR_STATUS_TIME_AGENT).';
+COMMENT ON COLUMN connect_lake.agent_activity_15min.occupancy IS 'Occupancy, percent: 100 * on-contact time / (on-contact + idle time) (AGENT_OCCUPANCY); NULL when both are 0.';
+COMMENT ON COLUMN connect_lake.agent_activity_15min.contacts_offered IS 'Contacts offered to the agent (rang: CONNECTING or INCOMING), in the interval the offer started.';
+COMMENT ON COLUMN connect_lake.agent_activity_15min.contacts_answered IS 'Offers the agent connected.';
+COMMENT ON COLUMN connect_lake.agent_activity_15min.agent_answer_rate IS 'Agent answer rate, percent: 100 * offers connected / offers (AGENT_ANSWER_RATE); NULL without offers.';
+COMMENT ON COLUMN connect_lake.agent_activity_15min.agent_non_response IS 'Agent non-response: offers not connected, customer abandons included (AGENT_NON_RESPONSE).';
+COMMENT ON COLUMN connect_lake.agent_activity_15min.agent_non_response_without_customer_abandons IS 'Offers missed or rejected by the agent (AGENT_NON_RESPONSE_WITHOUT_CUSTOMER_ABANDONS).';
+COMMENT ON COLUMN connect_lake.agent_activity_15min.avg_agent_connecting_time IS 'Average agent connecting time, seconds: from ringing to connected, missed or error (AVG_AGENT_CONNECTING_TIME); NULL without such offers.';
+COMMENT ON COLUMN connect_lake.agent_activity_15min.gap_time IS 'Seconds of online time in gaps of the event stream (over 300 s without an event: agent_activity_gaps), counted in online_time as the last snapshot says.';
+COMMENT ON COLUMN connect_lake.agent_activity_15min.gaps IS 'Gaps that start in the interval.';
+COMMENT ON COLUMN connect_lake.agent_activity_15min.status_time IS 'Time in each status: online seconds per AgentStatus.Name, as a JSON object (LAKE_STATUS_TIME); they add up to online_time.';
+
+CREATE FUNCTION connect_lake.agent_activity_daily(from_day date, to_day date)
+RETURNS SETOF connect_lake.agent_activity_15min
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $fn$
+  SELECT m.period_start, m.agentarn, m.agent_id, m.agent_username, m.online_time,
+         m.non_productive_time, m.contact_time, m.idle_time, m.error_status_time, m.occupancy,
+         m.contacts_offered, m.contacts_answered, m.agent_answer_rate, m.agent_non_response,
+         m.agent_non_response_without_customer_abandons, m.avg_agent_connecting_time, m.gap_time, m.gaps,
+         m.status_time
+    FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
+         LATERAL connect_lake.agent_activity_metrics('DAY', from_day::timestamp AT TIME ZONE z.tz,
+                                                     (to_day + 1)::timestamp AT TIME ZONE z.tz, z.tz) m
+   ORDER BY 1, 4, 2
+$fn$;
+COMMENT ON FUNCTION connect_lake.agent_activity_daily(date, date) IS
+  'Agent activity per local day (metric_time_zone()) from from_day to to_day, both included, per agent; columns as agent_activity_15min, interval_start being the local midnight that starts the day.';
+
+CREATE VIEW connect_lake.agent_activity_daily AS
+  SELECT (d.interval_start AT TIME ZONE connect_lake.metric_time_zone())::date AS day, d.*
+    FROM connect_lake.agent_activity_daily('-infinity', 'infinity') d;
+COMMENT ON VIEW connect_lake.agent_activity_daily IS
+  'Agent activity per local day (metric_time_zone()) and agent, every day (agent_activity_daily(from_day, to_day) for a range): the 15-minute rows re-aggregated exactly.';
+COMMENT ON COLUMN connect_lake.agent_activity_daily.day IS 'The local day.';
+DO $comments$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT a.attname, col_description(a.attrelid, a.attnum) AS d
+             FROM pg_attribute a
+            WHERE a.attrelid = 'connect_lake.agent_activity_15min'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attnum LOOP
+    EXECUTE format('COMMENT ON COLUMN connect_lake.agent_activity_daily.%I IS %L', r.attname,
+                   CASE WHEN r.attname = 'interval_start' THEN 'The local midnight that starts the day.'
+                        ELSE 'Of the local day: ' || r.d END);
+  END LOOP;
+END
+$comments$;
+
 -- ---- Privileges: the loader keeps the agent activity as it lands agent events.
 GRANT INSERT, UPDATE, DELETE ON connect_lake.agent_activity_interval, connect_lake.agent_status_interval
   TO connect_lake_loader;
@@ -3151,7 +3280,8 @@ GRANT EXECUTE ON FUNCTION connect_lake.agent_activity_upkeep(text[], timestamptz
 
 -- What 99_grants.sql gives every table and view of a fresh lake.
 GRANT SELECT ON connect_lake.agent_status_timeline, connect_lake.agent_activity_gaps,
-  connect_lake.agent_activity_interval, connect_lake.agent_status_interval
+  connect_lake.agent_activity_interval, connect_lake.agent_status_interval,
+  connect_lake.agent_activity_15min, connect_lake.agent_activity_daily
   TO connect_lake_reader, connect_lake_loader;
 
 -- The agent events landed before the update, as a fresh lake that loaded

@@ -185,15 +185,45 @@ SELECT count(*) AS rows_not_adding_up
  WHERE a.online_ms IS DISTINCT FROM s.ms;
 -- The spec's example: c1 from 05:23 to 06:15 gives 7, 30 and 15 minutes of
 -- on-contact time to the half hours 05:00, 05:30 and 06:00 (c1 only there).
-SELECT to_char(date_bin('30 minutes', interval_start, timestamptz '2000-01-01Z'), 'HH24:MI') AS half_hour,
-       sum(contact_ms) / 60000.0 AS contact_minutes
-  FROM connect_lake.agent_activity_interval
- WHERE interval_start < pg_temp.t('06:15')
- GROUP BY 1 ORDER BY 1;
+SELECT to_char(period_start, 'HH24:MI') AS half_hour, contact_time / 60 AS contact_minutes
+  FROM connect_lake.agent_activity_metrics('THIRTY_MIN', '-infinity', pg_temp.t('06:15'), 'UTC')
+ ORDER BY 1;
 -- Totals: ada online 05:00:05 to 06:53 = 6775 s.
 SELECT right(agentarn, 3) AS agent, sum(online_ms) AS online_ms, sum(contact_ms) AS contact_ms, sum(idle_ms) AS idle_ms,
        sum(non_productive_ms) AS npt_ms, sum(error_ms) AS error_ms, sum(gap_ms) AS gap_ms, sum(gaps) AS gaps
   FROM connect_lake.agent_activity_interval GROUP BY agentarn ORDER BY agentarn;
+
+-- The analysts' view.  ada 05:15: occupancy 420 / (420 + 460) = 47.727273 %,
+-- answer rate 1/1, connecting 20 s; 06:15: occupancy 350 / (350 + 315) =
+-- 52.631579 %, answer rate 2/5 = 40 %, non-response 3 (2 without the
+-- caller's abandon), connecting (10 + 5 + 20) / 3 = 11.667 s.
+SELECT to_char(interval_start, 'HH24:MI') AS "interval", agent_username, online_time, non_productive_time AS npt,
+       contact_time, idle_time, error_status_time AS error_time, occupancy, contacts_offered AS offered,
+       contacts_answered AS answered, agent_answer_rate AS answer_rate, agent_non_response AS non_resp,
+       agent_non_response_without_customer_abandons AS non_resp_wo_ab, avg_agent_connecting_time AS connecting,
+       gap_time, gaps, status_time
+  FROM connect_lake.agent_activity_15min ORDER BY agentarn, interval_start;
+-- Totals of the day (TOTAL and DAY agree): ada occupancy 3470 / (3470 +
+-- 1850) = 65.225564 %, 3 of 6 offers answered, connecting 55 / 4 = 13.75 s.
+SELECT right(agentarn, 3) AS agent, online_time, contact_time, idle_time, occupancy, contacts_offered AS offered,
+       agent_answer_rate AS answer_rate, avg_agent_connecting_time AS connecting, status_time
+  FROM connect_lake.agent_activity_metrics('TOTAL', '2030-03-04', '2030-03-05', 'UTC') ORDER BY agentarn;
+SELECT day, agent_id, online_time, contact_time, occupancy FROM connect_lake.agent_activity_daily ORDER BY agentarn;
+-- Hours of a +05:30 zone start at :30 UTC: ada's 05:00-06:53 UTC falls in the
+-- Kolkata hours 10:00 (from 04:30 UTC: online 895 + 900), 11:00 (4 x 900)
+-- and 12:00 (900 + 480).
+SELECT period_start, right(agentarn, 3) AS agent, online_time, contact_time, status_time
+  FROM connect_lake.agent_activity_metrics('HOUR', '-infinity', 'infinity', 'Asia/Kolkata') ORDER BY agentarn, 1;
+-- Every period of every zone sums the 15-minute rows exactly.
+SELECT z.tz, p.period, count(*) AS rows,
+       sum(m.online_time) AS online, sum(m.contact_time) AS contact, sum(m.idle_time) AS idle,
+       sum(m.non_productive_time) AS npt, sum(m.error_status_time) AS error, sum(m.contacts_offered) AS offered,
+       sum(m.gap_time) AS gap
+  FROM (VALUES ('UTC'), ('Asia/Kolkata'), ('America/St_Johns')) z(tz),
+       (VALUES (1, 'FIFTEEN_MIN'), (2, 'THIRTY_MIN'), (3, 'HOUR'), (4, 'DAY'), (5, 'WEEK'), (6, 'TOTAL')) p(n, period),
+       LATERAL connect_lake.agent_activity_metrics(p.period, '-infinity', 'infinity', z.tz) m
+ GROUP BY z.tz, p.n, p.period ORDER BY z.tz, p.n;
+SELECT * FROM connect_lake.agent_activity_metrics('MONTH', '-infinity', 'infinity');  -- ERROR
 
 -- A rebuild of all history gives the rows the writers kept; so does a
 -- range rebuild: rebuild 06:20 to 06:47 (rounded out to 06:15-07:00) after
