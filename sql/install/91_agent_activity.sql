@@ -57,6 +57,12 @@ CREATE FUNCTION connect_lake.agent_arn_id(arn text) RETURNS uuid
 COMMENT ON FUNCTION connect_lake.agent_arn_id(text) IS
   'The id an ARN ends with (its last path segment) as a uuid; NULL when the ARN is NULL or does not end in a UUID.';
 
+CREATE FUNCTION connect_lake.agent_hierarchy_id(hierarchygroups jsonb, level integer) RETURNS uuid
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$ SELECT connect_lake.agent_arn_id(hierarchygroups -> ('Level' || level) ->> 'ARN') $fn$;
+COMMENT ON FUNCTION connect_lake.agent_hierarchy_id(jsonb, integer) IS
+  'The id of the agent''s hierarchy group of a level (1 to 5) from a snapshot''s AgentHierarchyGroups (the LevelN ARN); NULL when absent.';
+
 CREATE FUNCTION connect_lake.agent_event_ts(ts text) RETURNS timestamptz
   LANGUAGE plpgsql STABLE PARALLEL SAFE
   AS $fn$
@@ -83,7 +89,7 @@ CREATE FUNCTION connect_lake.agent_event_settled(eventtype text, current_snapsho
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
   AS $fn$
     SELECT eventtype = 'LOGOUT'
-        OR (jsonb_typeof(current_snapshot) = 'object'
+        OR (current_snapshot IS NOT NULL
             AND NOT coalesce(jsonb_path_exists(contacts, '$[*] ? (@.State == "CONNECTING" || @.State == "INCOMING")'),
                              false))
   $fn$;
@@ -91,12 +97,14 @@ COMMENT ON FUNCTION connect_lake.agent_event_settled(text, jsonb, jsonb) IS
   'Whether an agent event fixes the agent''s state with no offer pending: a LOGOUT, or a snapshot in which no contact is CONNECTING or INCOMING. A rebuild reads an agent''s events from a settled one on.';
 
 -- ---- The status timeline
-CREATE FUNCTION connect_lake.agent_timeline_segments(agentarns text[], from_ts timestamptz[], to_ts timestamptz[])
-RETURNS TABLE (range_from timestamptz, range_to timestamptz,
-               agentarn text, agent_id uuid, eventid text, eventtype text, state_seq bigint,
-               segment_start timestamptz, segment_end timestamptz, status_name text, status_type text,
-               routing_profile_id uuid, hierarchy_level1_id uuid, hierarchy_level2_id uuid,
-               hierarchy_level3_id uuid, hierarchy_level4_id uuid, hierarchy_level5_id uuid, contacts jsonb)
+--
+-- Which events a rebuild of [range_from, range_to) reads, per agent: from
+-- its last settled event before range_from to its first settled event at or
+-- after range_to (agent_event_settled()), so that every segment and every
+-- offer that meets the range is whole.
+CREATE FUNCTION connect_lake.agent_ranges(agentarns text[], from_ts timestamptz[], to_ts timestamptz[])
+RETURNS TABLE (agentarn text, range_from timestamptz, range_to timestamptz, read_from timestamptz,
+               read_to timestamptz)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $fn$
   WITH RECURSIVE every_agent(a) AS (
@@ -110,39 +118,64 @@ AS $fn$
      WHERE u.a IS NOT NULL GROUP BY u.a
     UNION ALL
     SELECT g.a, from_ts[1], to_ts[1] FROM every_agent g WHERE g.a IS NOT NULL
+  )
+  SELECT g.a, g.f, g.t,
+         coalesce((SELECT e.eventtimestamp FROM connect_lake.agent_events e
+                    WHERE e.agentarn = g.a AND e.eventtimestamp < g.f
+                      AND connect_lake.agent_event_settled(e.eventtype, e.current_snapshot, e.contacts)
+                    ORDER BY e.eventtimestamp DESC LIMIT 1), '-infinity'),
+         coalesce((SELECT e.eventtimestamp FROM connect_lake.agent_events e
+                    WHERE e.agentarn = g.a AND e.eventtimestamp >= g.t
+                      AND connect_lake.agent_event_settled(e.eventtype, e.current_snapshot, e.contacts)
+                    ORDER BY e.eventtimestamp LIMIT 1), 'infinity')
+    FROM agent g
+$fn$;
+COMMENT ON FUNCTION connect_lake.agent_ranges(text[], timestamptz[], timestamptz[]) IS
+  'For each agent given with its range [from_ts[i], to_ts[i]) (agentarns NULL: every agent with [from_ts[1], to_ts[1])), the events a rebuild reads: from read_from, its last settled event before the range (agent_event_settled(); -infinity if none), to read_to, its first settled event at or after it (infinity if none).';
+
+CREATE FUNCTION connect_lake.agent_timeline_segments(agentarns text[], from_ts timestamptz[], to_ts timestamptz[])
+RETURNS TABLE (range_from timestamptz, range_to timestamptz,
+               agentarn text, agent_id uuid, eventid text, eventtype text, state_seq bigint,
+               segment_start timestamptz, segment_end timestamptz, status_name text, status_type text,
+               routing_profile_id uuid, hierarchy_level1_id uuid, hierarchy_level2_id uuid,
+               hierarchy_level3_id uuid, hierarchy_level4_id uuid, hierarchy_level5_id uuid, contacts jsonb)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $fn$
+  WITH win AS (
+    SELECT r.agentarn AS a, r.range_from AS f, r.range_to AS t, r.read_from AS lo, r.read_to AS hi
+      FROM connect_lake.agent_ranges(agentarns, from_ts, to_ts) r
   ),
-  win AS (
-    SELECT g.a, g.f, g.t,
-           coalesce((SELECT e.eventtimestamp FROM connect_lake.agent_events e
-                      WHERE e.agentarn = g.a AND e.eventtimestamp < g.f
-                        AND connect_lake.agent_event_settled(e.eventtype, e.current_snapshot, e.contacts)
-                      ORDER BY e.eventtimestamp DESC LIMIT 1), '-infinity') AS lo,
-           coalesce((SELECT e.eventtimestamp FROM connect_lake.agent_events e
-                      WHERE e.agentarn = g.a AND e.eventtimestamp >= g.t
-                        AND connect_lake.agent_event_settled(e.eventtype, e.current_snapshot, e.contacts)
-                      ORDER BY e.eventtimestamp LIMIT 1), 'infinity') AS hi
-      FROM agent g
-  ),
-  ev AS (
-    SELECT DISTINCT ON (e.agentarn, e.eventid)
-           w.f, w.t, e.agentarn, e.agent_id, e.eventid, e.eventtype, e.eventtimestamp,
-           (e.eventtype = 'LOGOUT' OR jsonb_typeof(e.current_snapshot) = 'object') AS is_state,
+  raw AS MATERIALIZED (
+    SELECT w.f, w.t, e.agentarn, e.agent_id, e.eventid, e.eventtype, e.eventtimestamp,
+           (e.eventtype = 'LOGOUT' OR e.current_snapshot IS NOT NULL) AS is_state,
            CASE WHEN e.eventtype <> 'LOGOUT' THEN e.agentstatus_name END AS s_name,
            CASE WHEN e.eventtype = 'LOGOUT' THEN 'OFFLINE'
                 ELSE connect_lake.agent_status_type(e.current_snapshot -> 'AgentStatus' ->> 'Type',
                                                     e.agentstatus_name) END AS s_type,
-           CASE WHEN e.eventtype <> 'LOGOUT' THEN connect_lake.agent_arn_id(e.routingprofile_arn) END AS s_rp,
-           CASE WHEN e.eventtype <> 'LOGOUT' THEN connect_lake.agent_arn_id(e.hierarchygroups -> 'Level1' ->> 'ARN') END AS s_h1,
-           CASE WHEN e.eventtype <> 'LOGOUT' THEN connect_lake.agent_arn_id(e.hierarchygroups -> 'Level2' ->> 'ARN') END AS s_h2,
-           CASE WHEN e.eventtype <> 'LOGOUT' THEN connect_lake.agent_arn_id(e.hierarchygroups -> 'Level3' ->> 'ARN') END AS s_h3,
-           CASE WHEN e.eventtype <> 'LOGOUT' THEN connect_lake.agent_arn_id(e.hierarchygroups -> 'Level4' ->> 'ARN') END AS s_h4,
-           CASE WHEN e.eventtype <> 'LOGOUT' THEN connect_lake.agent_arn_id(e.hierarchygroups -> 'Level5' ->> 'ARN') END AS s_h5,
+           CASE WHEN e.eventtype <> 'LOGOUT' THEN coalesce(e.routingprofile_arn, '') ELSE '' END AS rp,
+           CASE WHEN e.eventtype <> 'LOGOUT' THEN coalesce(e.hierarchygroups, 'null') ELSE 'null' END AS hg,
            CASE WHEN e.eventtype <> 'LOGOUT' AND jsonb_typeof(e.contacts) = 'array' THEN e.contacts
                 ELSE '[]'::jsonb END AS s_contacts
       FROM win w
       JOIN connect_lake.agent_events e
         ON e.agentarn = w.a AND e.eventtimestamp >= w.lo AND e.eventtimestamp <= w.hi
-     ORDER BY e.agentarn, e.eventid, e.eventtimestamp
+  ),
+  -- The ids of the snapshots' routing profiles and hierarchy groups, worked
+  -- out once per distinct value (an agent keeps them for long).
+  dim AS MATERIALIZED (
+    SELECT d.rp, d.hg, connect_lake.agent_arn_id(d.rp) AS rp_id,
+           connect_lake.agent_hierarchy_id(d.hg, 1) AS h1, connect_lake.agent_hierarchy_id(d.hg, 2) AS h2,
+           connect_lake.agent_hierarchy_id(d.hg, 3) AS h3, connect_lake.agent_hierarchy_id(d.hg, 4) AS h4,
+           connect_lake.agent_hierarchy_id(d.hg, 5) AS h5
+      FROM (SELECT DISTINCT r.rp, r.hg FROM raw r) d
+  ),
+  ev AS (
+    SELECT DISTINCT ON (r.agentarn, r.eventid)
+           r.f, r.t, r.agentarn, r.agent_id, r.eventid, r.eventtype, r.eventtimestamp, r.is_state, r.s_name,
+           r.s_type, d.rp_id AS s_rp, d.h1 AS s_h1, d.h2 AS s_h2, d.h3 AS s_h3, d.h4 AS s_h4, d.h5 AS s_h5,
+           r.s_contacts
+      FROM raw r JOIN dim d ON d.rp = r.rp AND d.hg = r.hg
+     ORDER BY r.agentarn, r.eventid, r.eventtimestamp
   ),
   st AS (
     SELECT ev.*,
@@ -168,33 +201,31 @@ AS $fn$
   WINDOW g AS (PARTITION BY st.agentarn, st.grp ORDER BY st.eventtimestamp, st.eventid)
 $fn$;
 COMMENT ON FUNCTION connect_lake.agent_timeline_segments(text[], timestamptz[], timestamptz[]) IS
-  'The status timeline of the agents given around each one''s range [from_ts[i], to_ts[i]) (agentarns NULL: every agent around [from_ts[1], to_ts[1])), the range in range_from, range_to: one segment per event (de-duplicated on eventid, ordered by eventtimestamp, eventid), from the agent''s last settled event before from_ts (agent_event_settled()) to its first settled event at or after to_ts. Each segment runs from its event to the agent''s next event (segment_end NULL for the latest) in the state of the event''s snapshot; a LOGIN keeps the state before it (offline at first), a LOGOUT is offline without contacts. state_seq numbers the events that carry a state (snapshot or LOGOUT). The building block of agent_status_timeline and of the rollups.';
+  'The status timeline of the agents given around each one''s range [from_ts[i], to_ts[i]) (agentarns NULL: every agent around [from_ts[1], to_ts[1])), the range in range_from, range_to: one segment per event (de-duplicated on eventid, ordered by eventtimestamp, eventid), from the agent''s last settled event before from_ts (agent_event_settled()) to its first settled event at or after to_ts. Each segment runs from its event to the agent''s next event (segment_end NULL for the latest) in the state of the event''s snapshot (status, routing profile and hierarchy group ids, contacts); a LOGIN keeps the state before it (offline at first), a LOGOUT is offline without contacts. state_seq numbers the events that carry a state (snapshot or LOGOUT). The building block of agent_status_timeline and of the rollups.';
 
-CREATE FUNCTION connect_lake.agent_segment_flags(status_type text, contacts jsonb,
-                                                 OUT online boolean, OUT non_productive boolean,
-                                                 OUT on_contact boolean, OUT idle boolean, OUT error boolean,
-                                                 OUT ringing boolean)
-  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+CREATE FUNCTION connect_lake.agent_segment_flags(status_type text, contacts jsonb)
+  RETURNS TABLE (online boolean, non_productive boolean, on_contact boolean, idle boolean, error boolean,
+                 ringing boolean)
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE ROWS 1
   AS $fn$
     SELECT status_type <> 'OFFLINE',
            status_type = 'CUSTOM',
-           status_type = 'ROUTABLE' AND coalesce(bool_or(c.s IN ('CONNECTED', 'CONNECTED_ONHOLD', 'ENDED', 'PAUSED')), false),
-           status_type = 'ROUTABLE' AND coalesce(bool_and(c.s IN ('ERROR', 'MISSED', 'REJECTED')), true),
-           coalesce(bool_or(c.s IN ('ERROR', 'MISSED', 'REJECTED')), false),
-           coalesce(bool_or(c.s IN ('CONNECTING', 'INCOMING', 'PENDING')), false)
-      FROM (SELECT x ->> 'State' AS s
-              FROM jsonb_array_elements(CASE WHEN jsonb_typeof(contacts) = 'array' THEN contacts
-                                             ELSE '[]'::jsonb END) x) c
+           status_type = 'ROUTABLE' AND c.any AND coalesce(jsonb_path_exists(contacts,
+             '$[*] ? (@.State == "CONNECTED" || @.State == "CONNECTED_ONHOLD" || @.State == "ENDED" || @.State == "PAUSED")'), false),
+           status_type = 'ROUTABLE' AND NOT (c.any AND coalesce(jsonb_path_exists(contacts,
+             '$[*] ? (!(@.State == "ERROR" || @.State == "MISSED" || @.State == "REJECTED"))'), false)),
+           c.any AND coalesce(jsonb_path_exists(contacts, '$[*] ? (@.State == "ERROR" || @.State == "MISSED" || @.State == "REJECTED")'), false),
+           c.any AND coalesce(jsonb_path_exists(contacts, '$[*] ? (@.State == "CONNECTING" || @.State == "INCOMING" || @.State == "PENDING")'), false)
+      FROM (SELECT coalesce(contacts <> '[]'::jsonb, false) AS any) c
   $fn$;
 COMMENT ON FUNCTION connect_lake.agent_segment_flags(text, jsonb) IS
-  'What a segment of the timeline counts as, from its status type and contacts: online (status not OFFLINE), non_productive (CUSTOM status, even with contacts), on_contact (ROUTABLE and a contact CONNECTED, CONNECTED_ONHOLD, ENDED or PAUSED), idle (ROUTABLE and every contact, if any, in ERROR, MISSED or REJECTED), error (a contact in ERROR, MISSED or REJECTED), ringing (a contact CONNECTING, INCOMING or PENDING: neither idle nor on contact).';
+  'What a segment of the timeline counts as, from its status type and contacts (one row; a set-returning function so that it is inlined into LATERAL): online (status not OFFLINE), non_productive (CUSTOM status, even with contacts), on_contact (ROUTABLE and a contact CONNECTED, CONNECTED_ONHOLD, ENDED or PAUSED), idle (ROUTABLE and every contact, if any, in ERROR, MISSED or REJECTED), error (a contact in ERROR, MISSED or REJECTED), ringing (a contact CONNECTING, INCOMING or PENDING: neither idle nor on contact).';
 
 CREATE VIEW connect_lake.agent_status_timeline AS
   SELECT s.agentarn, s.agent_id, s.eventid, s.eventtype, s.segment_start, s.segment_end,
          connect_lake.agent_ms(s.segment_end) - connect_lake.agent_ms(s.segment_start) AS duration_ms,
-         s.status_name, s.status_type, s.routing_profile_id,
-         s.hierarchy_level1_id, s.hierarchy_level2_id, s.hierarchy_level3_id, s.hierarchy_level4_id,
-         s.hierarchy_level5_id, s.contacts,
+         s.status_name, s.status_type, s.routing_profile_id, s.hierarchy_level1_id, s.hierarchy_level2_id,
+         s.hierarchy_level3_id, s.hierarchy_level4_id, s.hierarchy_level5_id, s.contacts,
          f.online, f.non_productive, f.on_contact, f.idle, f.error, f.ringing,
          f.online AND connect_lake.agent_ms(s.segment_end) - connect_lake.agent_ms(s.segment_start) > 300000 AS gap
     FROM connect_lake.agent_timeline_segments(NULL, '{-infinity}', '{infinity}') s
@@ -232,9 +263,8 @@ LANGUAGE sql STABLE PARALLEL SAFE
 AS $fn$
   SELECT s.agentarn, s.agent_id, s.eventid, s.eventtype, s.segment_start, s.segment_end,
          connect_lake.agent_ms(s.segment_end) - connect_lake.agent_ms(s.segment_start),
-         s.status_name, s.status_type, s.routing_profile_id,
-         s.hierarchy_level1_id, s.hierarchy_level2_id, s.hierarchy_level3_id, s.hierarchy_level4_id,
-         s.hierarchy_level5_id, s.contacts,
+         s.status_name, s.status_type, s.routing_profile_id, s.hierarchy_level1_id, s.hierarchy_level2_id,
+         s.hierarchy_level3_id, s.hierarchy_level4_id, s.hierarchy_level5_id, s.contacts,
          f.online, f.non_productive, f.on_contact, f.idle, f.error, f.ringing,
          f.online AND connect_lake.agent_ms(s.segment_end) - connect_lake.agent_ms(s.segment_start) > 300000
     FROM connect_lake.agent_timeline_segments(ARRAY[agentarn], ARRAY[from_ts], ARRAY[to_ts]) s
@@ -267,49 +297,79 @@ CREATE FUNCTION connect_lake.agent_offers(agentarns text[], from_ts timestamptz[
 RETURNS TABLE (agentarn text, agent_id uuid, contactid text, offered_at timestamptz, first_state text,
                routing_profile_id uuid, hierarchy_level1_id uuid, hierarchy_level2_id uuid,
                hierarchy_level3_id uuid, hierarchy_level4_id uuid, hierarchy_level5_id uuid,
-               resolved_at timestamptz, resolved_state text, connected boolean, missed boolean,
-               connecting_ms bigint)
+               resolved_at timestamptz, resolved_state text,
+               connected boolean, missed boolean, connecting_ms bigint)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $fn$
-  WITH seg AS MATERIALIZED (
-    SELECT * FROM connect_lake.agent_timeline_segments(agentarns, from_ts, to_ts) s WHERE s.state_seq IS NOT NULL
+  -- Every snapshot entry of a ringing contact from the range on, with the
+  -- contact's state in the agent's state events just before and just after.
+  WITH ent AS MATERIALIZED (
+    SELECT r.agentarn, r.range_from, r.range_to, e.agent_id, e.eventid, e.eventtimestamp, x AS c,
+           x ->> 'ContactId' AS cid, x ->> 'State' AS state, e.routingprofile_arn, e.hierarchygroups
+      FROM connect_lake.agent_ranges(agentarns, from_ts, to_ts) r
+      JOIN connect_lake.agent_events e
+        ON e.agentarn = r.agentarn AND e.eventtimestamp >= r.range_from AND e.eventtimestamp <= r.read_to
+     CROSS JOIN LATERAL jsonb_array_elements(e.contacts) x
+     WHERE e.current_snapshot IS NOT NULL
+       AND jsonb_path_exists(e.contacts, '$[*] ? (@.State == "CONNECTING" || @.State == "INCOMING")')
+       AND x ->> 'State' IN ('CONNECTING', 'INCOMING') AND x ->> 'ContactId' IS NOT NULL
   ),
-  ent AS (
-    SELECT s.range_from, s.range_to, s.agentarn, s.agent_id, s.state_seq AS n, s.segment_start, x AS c, x ->> 'ContactId' AS cid,
-           x ->> 'State' AS state, s.routing_profile_id, s.hierarchy_level1_id, s.hierarchy_level2_id,
-           s.hierarchy_level3_id, s.hierarchy_level4_id, s.hierarchy_level5_id
-      FROM seg s CROSS JOIN LATERAL jsonb_array_elements(s.contacts) x
-     WHERE jsonb_typeof(x) = 'object' AND x ->> 'ContactId' IS NOT NULL
+  nb AS (
+    SELECT ent.*,
+           (SELECT y ->> 'State'
+              FROM (SELECT p.contacts FROM connect_lake.agent_events p
+                     WHERE p.agentarn = ent.agentarn AND (p.eventtimestamp, p.eventid) < (ent.eventtimestamp, ent.eventid)
+                       AND (p.eventtype = 'LOGOUT' OR p.current_snapshot IS NOT NULL)
+                     ORDER BY p.eventtimestamp DESC, p.eventid DESC LIMIT 1) pe
+             CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(pe.contacts) = 'array' THEN pe.contacts END) y
+             WHERE y ->> 'ContactId' = ent.cid LIMIT 1) AS prev_state,
+           n.eventtimestamp AS next_ts,
+           (SELECT y FROM jsonb_array_elements(CASE WHEN jsonb_typeof(n.contacts) = 'array' THEN n.contacts END) y
+             WHERE y ->> 'ContactId' = ent.cid LIMIT 1) AS next_c
+      FROM ent
+      LEFT JOIN LATERAL (SELECT p.eventtimestamp, CASE WHEN p.eventtype <> 'LOGOUT' THEN p.contacts END AS contacts
+                           FROM connect_lake.agent_events p
+                          WHERE p.agentarn = ent.agentarn AND (p.eventtimestamp, p.eventid) > (ent.eventtimestamp, ent.eventid)
+                            AND (p.eventtype = 'LOGOUT' OR p.current_snapshot IS NOT NULL)
+                          ORDER BY p.eventtimestamp, p.eventid LIMIT 1) n ON true
   ),
-  ring AS (
-    SELECT e.*, e.n - row_number() OVER (PARTITION BY e.agentarn, e.cid ORDER BY e.n) AS island
-      FROM ent e WHERE e.state IN ('CONNECTING', 'INCOMING')
-  ),
+  -- A run starts where the state event before did not show the contact
+  -- ringing; it ends where the one after does not.
   run AS (
-    SELECT r.agentarn, r.cid, min(r.n) AS n0, max(r.n) AS n1
-      FROM ring r GROUP BY r.agentarn, r.cid, r.island
+    SELECT nb.*, count(*) FILTER (WHERE nb.prev_state IS NULL OR nb.prev_state NOT IN ('CONNECTING', 'INCOMING'))
+                   OVER (PARTITION BY nb.agentarn, nb.cid ORDER BY nb.eventtimestamp, nb.eventid) AS run
+      FROM nb
+  ),
+  offer AS (
+    SELECT DISTINCT ON (u.agentarn, u.cid, u.run)
+           u.agentarn, u.agent_id, u.cid, u.range_from, u.range_to, u.eventtimestamp AS offered_at,
+           u.state AS first_state, u.routingprofile_arn, u.hierarchygroups, u.c AS first_c,
+           last_value(u.next_ts) OVER w AS resolved_at, last_value(u.next_c) OVER w AS resolved_c
+      FROM run u
+     WHERE u.run > 0
+    WINDOW w AS (PARTITION BY u.agentarn, u.cid, u.run ORDER BY u.eventtimestamp, u.eventid
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+     ORDER BY u.agentarn, u.cid, u.run, u.eventtimestamp, u.eventid
   )
-  SELECT u.agentarn, f.agent_id, u.cid, f.segment_start, f.state,
-         f.routing_profile_id, f.hierarchy_level1_id, f.hierarchy_level2_id,
-         f.hierarchy_level3_id, f.hierarchy_level4_id, f.hierarchy_level5_id,
-         nx.segment_start, re.state,
-         coalesce(re.state IN ('CONNECTED', 'CONNECTED_ONHOLD', 'PAUSED')
-                  OR (re.state = 'ENDED' AND re.c ->> 'ConnectedToAgentTimestamp' IS NOT NULL), false),
-         coalesce(re.state IN ('MISSED', 'REJECTED'), false),
-         CASE WHEN re.state IN ('CONNECTED', 'MISSED', 'ERROR') THEN
-           greatest(0, connect_lake.agent_ms(coalesce(connect_lake.agent_event_ts(re.c ->> 'StateStartTimestamp'),
-                                                      nx.segment_start))
-                     - connect_lake.agent_ms(coalesce(connect_lake.agent_event_ts(f.c ->> 'StateStartTimestamp'),
-                                                      f.segment_start)))
+  SELECT o.agentarn, o.agent_id, o.cid, o.offered_at, o.first_state, connect_lake.agent_arn_id(o.routingprofile_arn),
+         connect_lake.agent_hierarchy_id(o.hierarchygroups, 1), connect_lake.agent_hierarchy_id(o.hierarchygroups, 2),
+         connect_lake.agent_hierarchy_id(o.hierarchygroups, 3), connect_lake.agent_hierarchy_id(o.hierarchygroups, 4),
+         connect_lake.agent_hierarchy_id(o.hierarchygroups, 5), o.resolved_at, o.resolved_c ->> 'State',
+         coalesce(o.resolved_c ->> 'State' IN ('CONNECTED', 'CONNECTED_ONHOLD', 'PAUSED')
+                  OR (o.resolved_c ->> 'State' = 'ENDED' AND o.resolved_c ->> 'ConnectedToAgentTimestamp' IS NOT NULL),
+                  false),
+         coalesce(o.resolved_c ->> 'State' IN ('MISSED', 'REJECTED'), false),
+         CASE WHEN o.resolved_c ->> 'State' IN ('CONNECTED', 'MISSED', 'ERROR') THEN
+           greatest(0, connect_lake.agent_ms(coalesce(connect_lake.agent_event_ts(o.resolved_c ->> 'StateStartTimestamp'),
+                                                      o.resolved_at))
+                     - connect_lake.agent_ms(coalesce(connect_lake.agent_event_ts(o.first_c ->> 'StateStartTimestamp'),
+                                                      o.offered_at)))
          END
-    FROM run u
-    JOIN ent f ON f.agentarn = u.agentarn AND f.cid = u.cid AND f.n = u.n0
-    LEFT JOIN seg nx ON nx.agentarn = u.agentarn AND nx.state_seq = u.n1 + 1
-    LEFT JOIN ent re ON re.agentarn = u.agentarn AND re.cid = u.cid AND re.n = u.n1 + 1
-   WHERE f.segment_start >= f.range_from AND f.segment_start < f.range_to
+    FROM offer o
+   WHERE o.offered_at >= o.range_from AND o.offered_at < o.range_to
 $fn$;
 COMMENT ON FUNCTION connect_lake.agent_offers(text[], timestamptz[], timestamptz[]) IS
-  'The contacts offered to the agents given first shown in each one''s range [from_ts[i], to_ts[i]) (agentarns NULL: every agent, [from_ts[1], to_ts[1])): one offer per run of consecutive snapshots in which the contact is CONNECTING or INCOMING for the agent. Its outcome is the contact''s state in the agent''s next snapshot (resolved_state; NULL when the contact is gone, resolved_at NULL while still ringing): connected (CONNECTED, CONNECTED_ONHOLD, PAUSED, or ENDED after a ConnectedToAgentTimestamp), missed (MISSED or REJECTED). connecting_ms: StateStartTimestamp of the first ringing state to that of CONNECTED, MISSED or ERROR (event times where a timestamp is missing).';
+  'The contacts offered to the agents given first shown in each one''s range [from_ts[i], to_ts[i]) (agentarns NULL: every agent, [from_ts[1], to_ts[1])): one offer per run of consecutive state events (snapshots, LOGOUT) in which the contact is CONNECTING or INCOMING for the agent, with the routing profile and hierarchy of its first snapshot. Its outcome is the contact''s state in the agent''s next state event (resolved_state; NULL when the contact is gone, resolved_at NULL while still ringing): connected (CONNECTED, CONNECTED_ONHOLD, PAUSED, or ENDED after a ConnectedToAgentTimestamp), missed (MISSED or REJECTED). connecting_ms: StateStartTimestamp of the first ringing state to that of CONNECTED, MISSED or ERROR (event times where a timestamp is missing).';
 
 -- ---- Rollups per 15-minute UTC interval (the contract with get_metric_data_v2)
 CREATE TABLE connect_lake.agent_activity_interval (
@@ -404,6 +464,9 @@ CREATE FUNCTION connect_lake.agent_activity_apply(agentarns text[], from_ts time
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET work_mem = '256MB'
+SET jit = off
+SET enable_mergejoin = off
 AS $fn$
 DECLARE
   agents text[];
