@@ -1,0 +1,277 @@
+-- Agent activity metrics (specification section 5) on hand-built agent
+-- events.  Day: Monday 2030-03-04 (UTC).  Two agents:
+--   ada (stream with AgentStatus.Type), routing profile rp-1, hierarchy g-1:
+--     05:00:00 LOGIN, 05:00:05 Available (idle), heartbeats every 120 s;
+--     05:22:40 contact c1 CONNECTING, 05:23:00 CONNECTED, 06:10 ENDED (ACW),
+--       06:15 gone: on contact 05:23-06:15 (the spec's example);
+--     06:16 c2 rings, 06:16:10 connected; 06:17 c3 rings, 06:17:05 connected
+--       (two chats at once: counted once); 06:20 c2 ENDED; 06:21 c2 gone;
+--       06:22 c3 gone (idle);
+--     06:23 c4 rings, 06:23:20 MISSED; 06:24 gone;
+--     06:25 c5 INCOMING, 06:25:10 REJECTED; 06:25:30 gone;
+--     06:26 c6 rings, 06:26:15 gone (the caller hung up);
+--     06:27 Break (CUSTOM); 06:28 outbound call c7 CONNECTED in Break;
+--       06:31 ENDED; 06:32 gone; heartbeats to 06:41, then none until
+--       06:50 (a 540 s gap); 06:50 Available; 06:53 LOGOUT.
+--   bob (older stream: no AgentStatus.Type), routing profile ARN without id:
+--     07:00 Available, 07:02 heartbeat, 07:04 Lunch, 07:06 Offline, 07:08 LOGOUT.
+-- The events land shuffled, in two batches, some twice; a re-delivered copy
+-- of one event with a later timestamp must be ignored (de-duplication on
+-- EventId).
+SET TimeZone = 'UTC';
+SET DateStyle = 'ISO, YMD';
+
+CREATE FUNCTION pg_temp.arn(kind text, id text) RETURNS text LANGUAGE sql IMMUTABLE
+  AS $$ SELECT 'arn:aws:connect:eu-west-2:111122223333:instance/9a8b7c6d-1111-2222-3333-444455556666/' || kind || '/' || id $$;
+CREATE FUNCTION pg_temp.agent(name text) RETURNS text LANGUAGE sql IMMUTABLE
+  AS $$ SELECT pg_temp.arn('agent', CASE name WHEN 'ada' THEN '5e6f7a8b-0000-4000-8000-00000000000a'
+                                              ELSE '5e6f7a8b-0000-4000-8000-00000000000b' END) $$;
+CREATE FUNCTION pg_temp.t(hms text) RETURNS timestamptz LANGUAGE sql IMMUTABLE
+  AS $$ SELECT ('2030-03-04 ' || hms || '+00')::timestamptz $$;
+CREATE FUNCTION pg_temp.iso(ts timestamptz) RETURNS text LANGUAGE sql STABLE
+  AS $$ SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$;
+-- A contact of a snapshot: its state since `since`.
+CREATE FUNCTION pg_temp.ct(n integer, state text, since text, method text DEFAULT 'INBOUND',
+                           channel text DEFAULT 'VOICE', connected text DEFAULT NULL) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object('ContactId', 'c' || n, 'InitialContactId', NULL, 'Channel', channel,
+    'InitiationMethod', method, 'State', state, 'StateStartTimestamp', pg_temp.iso(pg_temp.t(since)),
+    'ConnectedToAgentTimestamp', pg_temp.iso(pg_temp.t(connected)), 'QueueTimestamp', NULL,
+    'Queue', jsonb_build_object('ARN', pg_temp.arn('queue', 'aaaaaaaa-0000-4000-8000-00000000000a'), 'Name', 'Billing'))
+$$;
+-- An event; status NULL: no snapshot (LOGIN, LOGOUT).  Old-stream events (bob) have no Type.
+CREATE FUNCTION pg_temp.ev(name text, type text, at text, status text DEFAULT NULL,
+                           contacts jsonb DEFAULT '[]', id text DEFAULT NULL) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object('AWSAccountId', '111122223333', 'AgentARN', pg_temp.agent(name),
+    'EventId', coalesce(id, name || '-' || type || '-' || at), 'EventTimestamp', pg_temp.iso(pg_temp.t(at)),
+    'EventType', type, 'InstanceARN', pg_temp.arn('', '')::text, 'Version', '2017-10-01',
+    'CurrentAgentSnapshot', CASE WHEN status IS NOT NULL THEN jsonb_build_object(
+       'AgentStatus', jsonb_strip_nulls(jsonb_build_object(
+          'ARN', pg_temp.arn('agent-state', lower(status)), 'Name', status,
+          'Type', CASE WHEN name = 'ada' THEN CASE status WHEN 'Available' THEN 'ROUTABLE' ELSE 'CUSTOM' END END,
+          'StartTimestamp', pg_temp.iso(pg_temp.t(at)))),
+       'Configuration', jsonb_build_object('Username', name, 'FirstName', initcap(name), 'LastName', 'Test',
+          'AgentHierarchyGroups', CASE WHEN name = 'ada' THEN jsonb_build_object('Level1', jsonb_build_object(
+             'ARN', pg_temp.arn('agent-group', '6a000000-0000-4000-8000-000000000001'), 'Name', 'Billing')) END,
+          'RoutingProfile', jsonb_build_object(
+             'ARN', CASE WHEN name = 'ada' THEN pg_temp.arn('routing-profile', '7f000000-0000-4000-8000-000000000001')
+                         ELSE 'arn:legacy-profile' END, 'Name', 'Profile ' || name)),
+       'Contacts', contacts) END,
+    'PreviousAgentSnapshot', NULL)
+$$;
+
+CREATE TEMP TABLE script (doc jsonb);
+INSERT INTO script
+  SELECT pg_temp.ev('ada', 'LOGIN', '05:00:00')
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '05:00:05', 'Available')
+  UNION ALL SELECT pg_temp.ev('ada', 'HEART_BEAT', to_char(h, 'HH24:MI:SS'), 'Available')
+              FROM generate_series(timestamp '2030-03-04 05:02', '2030-03-04 05:22', '2 minutes') h
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '05:22:40', 'Available', jsonb_build_array(pg_temp.ct(1, 'CONNECTING', '05:22:40')))
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '05:23:00', 'Available', jsonb_build_array(pg_temp.ct(1, 'CONNECTED', '05:23:00', connected => '05:23:00')))
+  UNION ALL SELECT pg_temp.ev('ada', 'HEART_BEAT', to_char(h, 'HH24:MI:SS'), 'Available', jsonb_build_array(pg_temp.ct(1, 'CONNECTED', '05:23:00', connected => '05:23:00')))
+              FROM generate_series(timestamp '2030-03-04 05:25', '2030-03-04 06:09', '2 minutes') h
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:10:00', 'Available', jsonb_build_array(pg_temp.ct(1, 'ENDED', '06:10:00', connected => '05:23:00')))
+  UNION ALL SELECT pg_temp.ev('ada', 'HEART_BEAT', '06:12:00', 'Available', jsonb_build_array(pg_temp.ct(1, 'ENDED', '06:10:00', connected => '05:23:00')))
+  UNION ALL SELECT pg_temp.ev('ada', 'HEART_BEAT', '06:14:00', 'Available', jsonb_build_array(pg_temp.ct(1, 'ENDED', '06:10:00', connected => '05:23:00')))
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:15:00', 'Available')
+  -- two chats at once
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:16:00', 'Available', jsonb_build_array(pg_temp.ct(2, 'CONNECTING', '06:16:00', channel => 'CHAT')))
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:16:10', 'Available', jsonb_build_array(pg_temp.ct(2, 'CONNECTED', '06:16:10', channel => 'CHAT', connected => '06:16:10')))
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:17:00', 'Available', jsonb_build_array(pg_temp.ct(2, 'CONNECTED', '06:16:10', channel => 'CHAT', connected => '06:16:10'),
+                                                                                               pg_temp.ct(3, 'CONNECTING', '06:17:00', channel => 'CHAT')))
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:17:05', 'Available', jsonb_build_array(pg_temp.ct(2, 'CONNECTED', '06:16:10', channel => 'CHAT', connected => '06:16:10'),
+                                                                                               pg_temp.ct(3, 'CONNECTED', '06:17:05', channel => 'CHAT', connected => '06:17:05')))
+  UNION ALL SELECT pg_temp.ev('ada', 'HEART_BEAT', '06:19:00', 'Available', jsonb_build_array(pg_temp.ct(2, 'CONNECTED', '06:16:10', channel => 'CHAT', connected => '06:16:10'),
+                                                                                             pg_temp.ct(3, 'CONNECTED', '06:17:05', channel => 'CHAT', connected => '06:17:05')))
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:20:00', 'Available', jsonb_build_array(pg_temp.ct(2, 'ENDED', '06:20:00', channel => 'CHAT', connected => '06:16:10'),
+                                                                                               pg_temp.ct(3, 'CONNECTED', '06:17:05', channel => 'CHAT', connected => '06:17:05')))
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:21:00', 'Available', jsonb_build_array(pg_temp.ct(3, 'CONNECTED', '06:17:05', channel => 'CHAT', connected => '06:17:05')))
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:22:00', 'Available')
+  -- missed, rejected, abandoned while ringing
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:23:00', 'Available', jsonb_build_array(pg_temp.ct(4, 'CONNECTING', '06:23:00')))
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:23:20', 'Available', jsonb_build_array(pg_temp.ct(4, 'MISSED', '06:23:20')))
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:24:00', 'Available')
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:25:00', 'Available', jsonb_build_array(pg_temp.ct(5, 'INCOMING', '06:25:00', channel => 'CHAT')))
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:25:10', 'Available', jsonb_build_array(pg_temp.ct(5, 'REJECTED', '06:25:10', channel => 'CHAT')))
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:25:30', 'Available')
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:26:00', 'Available', jsonb_build_array(pg_temp.ct(6, 'CONNECTING', '06:26:00')))
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:26:15', 'Available')
+  -- an outbound call in a custom status: non-productive, not on contact
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:27:00', 'Break')
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:28:00', 'Break', jsonb_build_array(pg_temp.ct(7, 'CONNECTED', '06:28:00', 'OUTBOUND', connected => '06:28:00')))
+  UNION ALL SELECT pg_temp.ev('ada', 'HEART_BEAT', '06:30:00', 'Break', jsonb_build_array(pg_temp.ct(7, 'CONNECTED', '06:28:00', 'OUTBOUND', connected => '06:28:00')))
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:31:00', 'Break', jsonb_build_array(pg_temp.ct(7, 'ENDED', '06:31:00', 'OUTBOUND', connected => '06:28:00')))
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:32:00', 'Break')
+  UNION ALL SELECT pg_temp.ev('ada', 'HEART_BEAT', to_char(h, 'HH24:MI:SS'), 'Break')
+              FROM generate_series(timestamp '2030-03-04 06:33', '2030-03-04 06:41', '2 minutes') h
+  -- no heartbeat from 06:41 to 06:50: a gap
+  UNION ALL SELECT pg_temp.ev('ada', 'STATE_CHANGE', '06:50:00', 'Available')
+  UNION ALL SELECT pg_temp.ev('ada', 'HEART_BEAT', '06:52:00', 'Available')
+  UNION ALL SELECT pg_temp.ev('ada', 'LOGOUT', '06:53:00')
+  -- bob: an older stream, no AgentStatus.Type
+  UNION ALL SELECT pg_temp.ev('bob', 'STATE_CHANGE', '07:00:00', 'Available')
+  UNION ALL SELECT pg_temp.ev('bob', 'HEART_BEAT', '07:02:00', 'Available')
+  UNION ALL SELECT pg_temp.ev('bob', 'STATE_CHANGE', '07:04:00', 'Lunch')
+  UNION ALL SELECT pg_temp.ev('bob', 'STATE_CHANGE', '07:06:00', 'Offline')
+  UNION ALL SELECT pg_temp.ev('bob', 'LOGOUT', '07:08:00');
+SELECT count(*) AS events FROM script;
+
+-- Land them shuffled (by a hash of the event id), in two batches; the second
+-- batch holds the first batch's events whose hash starts with 0-2 again
+-- (duplicates, refused by the table's key).
+SELECT connect_lake.ingest_batch('agent_event', array_agg(s.doc ORDER BY md5(s.doc ->> 'EventId')))
+  FROM script s WHERE md5(s.doc ->> 'EventId') < '8';
+SELECT connect_lake.ingest_batch('agent_event', array_agg(s.doc ORDER BY md5(s.doc ->> 'EventId') DESC))
+  FROM script s WHERE md5(s.doc ->> 'EventId') >= '8' OR md5(s.doc ->> 'EventId') < '3';
+-- A re-delivery of the 06:28 event (same EventId) one second later, with
+-- another status: the timeline keeps the first copy only.
+SELECT connect_lake.ingest('agent_event',
+         jsonb_set(jsonb_set(s.doc, '{EventTimestamp}', '"2030-03-04T06:28:01.000Z"'),
+                   '{CurrentAgentSnapshot,AgentStatus}', '{"Name": "Available", "Type": "ROUTABLE"}'))
+  FROM script s WHERE s.doc ->> 'EventId' = 'ada-STATE_CHANGE-06:28:00';
+SELECT count(*) AS events, count(DISTINCT eventid) AS distinct_ids FROM connect_lake.agent_events;
+
+-- The timeline of ada from 06:14 to 06:33: one segment per event, in event
+-- time order; the LOGIN before is offline, the re-delivered 06:28:01 copy is
+-- not there.
+SELECT to_char(segment_start, 'HH24:MI:SS') AS start, to_char(segment_end, 'HH24:MI:SS') AS "end", duration_ms,
+       eventtype, status_name, status_type, jsonb_path_query_array(contacts, '$[*].State') AS states,
+       online, non_productive AS npt, on_contact, idle, error, ringing, gap
+  FROM connect_lake.agent_timeline(pg_temp.agent('ada'), pg_temp.t('06:14:30'), pg_temp.t('06:33:00'));
+SELECT to_char(segment_start, 'HH24:MI:SS') AS start, to_char(segment_end, 'HH24:MI:SS') AS "end",
+       eventtype, status_name, status_type, online
+  FROM connect_lake.agent_timeline(pg_temp.agent('ada'), '-infinity', pg_temp.t('05:02:00'));
+-- bob: Available -> ROUTABLE, Lunch -> CUSTOM, Offline -> OFFLINE without a Type.
+SELECT to_char(segment_start, 'HH24:MI:SS') AS start, to_char(segment_end, 'HH24:MI:SS') AS "end",
+       eventtype, status_name, status_type, online, idle, routing_profile_id, hierarchy_level1_id
+  FROM connect_lake.agent_timeline(pg_temp.agent('bob'));
+
+-- The gap: 06:41 to 06:50 online in Break (540 s).
+SELECT agent_id, eventtype, gap_start, gap_end, duration_ms, status_name, status_type
+  FROM connect_lake.agent_activity_gaps;
+
+-- The rollups, as the writers kept them (each ingest above rebuilt, at its
+-- commit, the intervals around the events it landed; the second batch fell
+-- between events of the first).  Figures worked out by hand (seconds):
+--  05:00  online 895 (05:00:05-05:15), idle 895
+--  05:15  idle 460 (to 05:22:40), ringing 20, on contact 420 (05:23-05:30);
+--         offer c1 connected after 20 s
+--  05:30, 05:45, 06:00  on contact 900 each (c1 to 06:15, ACW included)
+--  06:15  idle 60+60+40+60+20+30+45 = 315, on contact 50+5+295 = 350 (two
+--         chats counted once), ringing 10+20+10+15 = 55, Break 180 (NPT, the
+--         outbound call is not on contact), error 40 (c4 MISSED) + 20 (c5
+--         REJECTED) = 60; offers c2 (10 s), c3 (5 s) connected, c4 missed
+--         (20 s), c5 rejected (no connecting time: REJECTED), c6 abandoned
+--         (not missed, no connecting time): 5 offers, 2 connected, 2
+--         missed, 3 not connected, connecting 35 s over 3
+--  06:30  Break 900 (NPT), of which the gap 06:41-06:45 = 240; 1 gap
+--  06:45  Break 300 (gap to 06:50), Available 180 (idle): online 480
+--  bob 07:00  online 360 (Available 240 idle, Lunch 120 NPT); Offline not online
+SELECT to_char(interval_start, 'HH24:MI') AS "interval", right(agentarn, 3) AS agent, agent_id,
+       routing_profile_id, hierarchy_level1_id, hierarchy_level2_id,
+       online_ms, non_productive_ms AS npt_ms, contact_ms, idle_ms, error_ms, offers, offers_connected AS conn,
+       offers_missed AS missed, offers_not_connected AS not_conn, connecting_ms_sum, connecting_count, gap_ms, gaps
+  FROM connect_lake.agent_activity_interval
+ ORDER BY agentarn, interval_start;
+SELECT to_char(interval_start, 'HH24:MI') AS "interval", right(agentarn, 3) AS agent, status_name, status_type, ms
+  FROM connect_lake.agent_status_interval
+ ORDER BY agentarn, interval_start, status_name;
+-- Per interval and agent, the statuses add up to online time.
+SELECT count(*) AS rows_not_adding_up
+  FROM connect_lake.agent_activity_interval a
+  FULL JOIN (SELECT interval_start, agentarn, sum(ms) AS ms FROM connect_lake.agent_status_interval GROUP BY 1, 2) s
+    USING (interval_start, agentarn)
+ WHERE a.online_ms IS DISTINCT FROM s.ms;
+-- The spec's example: c1 from 05:23 to 06:15 gives 7, 30 and 15 minutes of
+-- on-contact time to the half hours 05:00, 05:30 and 06:00 (c1 only there).
+SELECT to_char(period_start, 'HH24:MI') AS half_hour, contact_time / 60 AS contact_minutes
+  FROM connect_lake.agent_activity_metrics('THIRTY_MIN', '-infinity', pg_temp.t('06:15'), 'UTC')
+ ORDER BY 1;
+-- Totals: ada online 05:00:05 to 06:53 = 6775 s.
+SELECT right(agentarn, 3) AS agent, sum(online_ms) AS online_ms, sum(contact_ms) AS contact_ms, sum(idle_ms) AS idle_ms,
+       sum(non_productive_ms) AS npt_ms, sum(error_ms) AS error_ms, sum(gap_ms) AS gap_ms, sum(gaps) AS gaps
+  FROM connect_lake.agent_activity_interval GROUP BY agentarn ORDER BY agentarn;
+
+-- The analysts' view.  ada 05:15: occupancy 420 / (420 + 460) = 47.727273 %,
+-- answer rate 1/1, connecting 20 s; 06:15: occupancy 350 / (350 + 315) =
+-- 52.631579 %, answer rate 2/5 = 40 %, non-response 3 (2 without the
+-- caller's abandon), connecting (10 + 5 + 20) / 3 = 11.667 s.
+SELECT to_char(interval_start, 'HH24:MI') AS "interval", agent_username, online_time, non_productive_time AS npt,
+       contact_time, idle_time, error_status_time AS error_time, occupancy, contacts_offered AS offered,
+       contacts_answered AS answered, agent_answer_rate AS answer_rate, agent_non_response AS non_resp,
+       agent_non_response_without_customer_abandons AS non_resp_wo_ab, avg_agent_connecting_time AS connecting,
+       gap_time, gaps, status_time
+  FROM connect_lake.agent_activity_15min ORDER BY agentarn, interval_start;
+-- Totals of the day (TOTAL and DAY agree): ada occupancy 3470 / (3470 +
+-- 1850) = 65.225564 %, 3 of 6 offers answered, connecting 55 / 4 = 13.75 s.
+SELECT right(agentarn, 3) AS agent, online_time, contact_time, idle_time, occupancy, contacts_offered AS offered,
+       agent_answer_rate AS answer_rate, avg_agent_connecting_time AS connecting, status_time
+  FROM connect_lake.agent_activity_metrics('TOTAL', '2030-03-04', '2030-03-05', 'UTC') ORDER BY agentarn;
+SELECT day, agent_id, online_time, contact_time, occupancy FROM connect_lake.agent_activity_daily ORDER BY agentarn;
+-- Hours of a +05:30 zone start at :30 UTC: ada's 05:00-06:53 UTC falls in the
+-- Kolkata hours 10:00 (from 04:30 UTC: online 895 + 900), 11:00 (4 x 900)
+-- and 12:00 (900 + 480).
+SELECT period_start, right(agentarn, 3) AS agent, online_time, contact_time, status_time
+  FROM connect_lake.agent_activity_metrics('HOUR', '-infinity', 'infinity', 'Asia/Kolkata') ORDER BY agentarn, 1;
+-- Every period of every zone sums the 15-minute rows exactly.
+SELECT z.tz, p.period, count(*) AS rows,
+       sum(m.online_time) AS online, sum(m.contact_time) AS contact, sum(m.idle_time) AS idle,
+       sum(m.non_productive_time) AS npt, sum(m.error_status_time) AS error, sum(m.contacts_offered) AS offered,
+       sum(m.gap_time) AS gap
+  FROM (VALUES ('UTC'), ('Asia/Kolkata'), ('America/St_Johns')) z(tz),
+       (VALUES (1, 'FIFTEEN_MIN'), (2, 'THIRTY_MIN'), (3, 'HOUR'), (4, 'DAY'), (5, 'WEEK'), (6, 'TOTAL')) p(n, period),
+       LATERAL connect_lake.agent_activity_metrics(p.period, '-infinity', 'infinity', z.tz) m
+ GROUP BY z.tz, p.n, p.period ORDER BY z.tz, p.n;
+SELECT * FROM connect_lake.agent_activity_metrics('MONTH', '-infinity', 'infinity');  -- ERROR
+
+-- A rebuild of all history gives the rows the writers kept; so does a
+-- range rebuild: rebuild 06:20 to 06:47 (rounded out to 06:15-07:00) after
+-- spoiling the rows, then the rest.
+CREATE TEMP TABLE whole AS SELECT * FROM connect_lake.agent_activity_interval;
+CREATE TEMP TABLE whole_status AS SELECT * FROM connect_lake.agent_status_interval;
+CREATE FUNCTION pg_temp.diff() RETURNS TABLE (activity_diff bigint, status_diff bigint) LANGUAGE sql AS $$
+SELECT (SELECT count(*) FROM ((SELECT * FROM whole EXCEPT ALL SELECT * FROM connect_lake.agent_activity_interval)
+                              UNION ALL
+                              (SELECT * FROM connect_lake.agent_activity_interval EXCEPT ALL SELECT * FROM whole)) d),
+       (SELECT count(*) FROM ((SELECT * FROM whole_status EXCEPT ALL SELECT * FROM connect_lake.agent_status_interval)
+                              UNION ALL
+                              (SELECT * FROM connect_lake.agent_status_interval EXCEPT ALL SELECT * FROM whole_status)) d) $$;
+SELECT connect_lake.agent_activity_refresh();
+SELECT * FROM pg_temp.diff();
+UPDATE connect_lake.agent_activity_interval SET online_ms = -1;
+UPDATE connect_lake.agent_status_interval SET ms = -1;
+SELECT connect_lake.agent_activity_refresh(pg_temp.t('06:20'), pg_temp.t('06:47'));
+SELECT to_char(interval_start, 'HH24:MI') AS "interval", right(agentarn, 3) AS agent, online_ms
+  FROM connect_lake.agent_activity_interval ORDER BY agentarn, interval_start;
+SELECT connect_lake.agent_activity_refresh('-infinity', pg_temp.t('06:20'));
+SELECT connect_lake.agent_activity_refresh(pg_temp.t('06:50'));
+SELECT * FROM pg_temp.diff();
+
+-- Upkeep runs once per transaction, at its commit: an event landed inside a
+-- transaction shows after it commits.  With connect_lake.metrics_upkeep off
+-- the writers leave the rollups alone (agent_activity_refresh() catches up).
+BEGIN;
+SELECT connect_lake.ingest('agent_event', pg_temp.ev('bob', 'STATE_CHANGE', '07:05:00', 'Available'));
+SELECT online_ms, idle_ms, non_productive_ms FROM connect_lake.agent_activity_interval WHERE agentarn = pg_temp.agent('bob');
+COMMIT;
+-- Lunch 07:04-07:05 (60 s), Available 07:05-07:06 (idle 60 s more).
+SELECT online_ms, idle_ms, non_productive_ms FROM connect_lake.agent_activity_interval WHERE agentarn = pg_temp.agent('bob');
+SET connect_lake.metrics_upkeep = off;
+SELECT connect_lake.ingest('agent_event', pg_temp.ev('bob', 'STATE_CHANGE', '07:03:00', 'Lunch'));
+SELECT online_ms, idle_ms, non_productive_ms FROM connect_lake.agent_activity_interval WHERE agentarn = pg_temp.agent('bob');
+RESET connect_lake.metrics_upkeep;
+SELECT connect_lake.agent_activity_refresh(pg_temp.t('07:00'), pg_temp.t('07:15'));
+-- Available 07:00-07:03 (180 s idle), Lunch 07:03-07:05 (120 s), Available 07:05-07:06 (60 s).
+SELECT online_ms, idle_ms, non_productive_ms FROM connect_lake.agent_activity_interval WHERE agentarn = pg_temp.agent('bob');
+
+-- Bad arguments.
+SELECT connect_lake.agent_activity_refresh(pg_temp.t('07:00'), pg_temp.t('06:00'));  -- ERROR
+SELECT connect_lake.agent_activity_refresh(NULL);  -- ERROR
+
+-- Leave the lake as it was for the tests after this one: the events gone, a
+-- rebuild leaves no rows.
+DELETE FROM connect_lake.agent_events WHERE eventtimestamp >= '2030-03-04' AND eventtimestamp < '2030-03-05';
+SELECT connect_lake.agent_activity_refresh('2030-03-04', '2030-03-05') AS rows_written;
+SELECT (SELECT count(*) FROM connect_lake.agent_activity_interval) AS activity_rows,
+       (SELECT count(*) FROM connect_lake.agent_status_interval) AS status_rows;
