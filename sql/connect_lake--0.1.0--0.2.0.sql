@@ -3088,6 +3088,7 @@ GRANT SELECT ON connect_lake.agent_status_timeline, connect_lake.agent_activity_
   TO connect_lake_reader, connect_lake_loader;
 
 
+
 -- ==== GetMetricDataV2 answered from the lake, and reconciliation (issue 12)
 --
 -- get_metric_data_v2(request): a GetMetricDataV2 request body in, the API's
@@ -3179,46 +3180,46 @@ CREATE VIEW connect_lake.metric_api_metric
   -- Times (spec 2.2), seconds
   ('AVG_QUEUE_ANSWER_TIME', NULL, NULL, 'contact', 'SECONDS', 'ratio', false, 'disconnect',
    'CASE WHEN c.answered THEN c.queue_time END', 'CASE WHEN c.answered THEN 1 END',
-   'sum(r.queue_answer_time_sum)', 'sum(r.contacts_answered)', 'sum(r.queue_answer_time_sum)', 'sum(r.contacts_answered)', '2.2'),
+   'sum(r.queue_answer_time_sum::float8)', 'sum(r.contacts_answered)', 'sum(r.queue_answer_time_sum::float8)', 'sum(r.contacts_answered)', '2.2'),
   ('AVG_ABANDON_TIME', NULL, NULL, 'contact', 'SECONDS', 'ratio', false, 'disconnect',
    'CASE WHEN c.abandoned THEN c.queue_time END', 'CASE WHEN c.abandoned THEN 1 END',
-   'sum(r.abandon_time_sum)', 'sum(r.contacts_abandoned)', NULL, NULL, '2.2'),
+   'sum(r.abandon_time_sum::float8)', 'sum(r.contacts_abandoned)', NULL, NULL, '2.2'),
   ('MAX_QUEUED_TIME', NULL, NULL, 'contact', 'SECONDS', 'max', false, 'disconnect',
    'CASE WHEN c.queued THEN c.queue_time END', NULL, 'max(r.queued_time_max)', NULL, NULL, NULL, '2.2'),
   ('AVG_HANDLE_TIME', NULL, NULL, 'contact', 'SECONDS', 'ratio', false, 'disconnect',
    'c.handle_time', 'CASE WHEN c.handled THEN 1 END',
-   'sum(r.handle_time_sum)', 'sum(r.contacts_handled)', 'sum(r.handle_time_sum)', 'sum(r.contacts_handled)', '2.2'),
+   'sum(r.handle_time_sum::float8)', 'sum(r.contacts_handled)', 'sum(r.handle_time_sum::float8)', 'sum(r.contacts_handled)', '2.2'),
   ('SUM_HANDLE_TIME', NULL, NULL, 'contact', 'SECONDS', 'sum', false, 'disconnect',
-   'c.handle_time', NULL, 'sum(r.handle_time_sum)', NULL, 'sum(r.handle_time_sum)', NULL, '2.2'),
+   'c.handle_time', NULL, 'sum(r.handle_time_sum::float8)', NULL, 'sum(r.handle_time_sum::float8)', NULL, '2.2'),
   ('AVG_INTERACTION_TIME', NULL, NULL, 'contact', 'SECONDS', 'ratio', false, 'disconnect',
    'c.interaction_time', 'CASE WHEN c.handled THEN 1 END',
-   'sum(r.interaction_time_sum)', 'sum(r.contacts_handled)', 'sum(r.interaction_time_sum)', 'sum(r.contacts_handled)', '2.2'),
+   'sum(r.interaction_time_sum::float8)', 'sum(r.contacts_handled)', 'sum(r.interaction_time_sum::float8)', 'sum(r.contacts_handled)', '2.2'),
   ('SUM_INTERACTION_TIME', NULL, NULL, 'contact', 'SECONDS', 'sum', false, 'disconnect',
-   'c.interaction_time', NULL, 'sum(r.interaction_time_sum)', NULL, 'sum(r.interaction_time_sum)', NULL, '2.2'),
+   'c.interaction_time', NULL, 'sum(r.interaction_time_sum::float8)', NULL, 'sum(r.interaction_time_sum::float8)', NULL, '2.2'),
   ('AVG_INTERACTION_AND_HOLD_TIME', NULL, NULL, 'contact', 'SECONDS', 'ratio', false, 'disconnect',
    'c.interaction_time + c.hold_time', 'CASE WHEN c.handled THEN 1 END',
-   'sum(r.interaction_time_sum + r.hold_time_sum)', 'sum(r.contacts_handled)',
-   'sum(r.interaction_time_sum + r.hold_time_sum)', 'sum(r.contacts_handled)', '2.2'),
+   'sum(r.interaction_time_sum::float8 + r.hold_time_sum::float8)', 'sum(r.contacts_handled)',
+   'sum(r.interaction_time_sum::float8 + r.hold_time_sum::float8)', 'sum(r.contacts_handled)', '2.2'),
   ('SUM_INTERACTION_AND_HOLD_TIME', NULL, NULL, 'contact', 'SECONDS', 'sum', false, 'disconnect',
-   'c.interaction_time + c.hold_time', NULL, 'sum(r.interaction_time_sum + r.hold_time_sum)', NULL,
-   'sum(r.interaction_time_sum + r.hold_time_sum)', NULL, '2.2'),
+   'c.interaction_time + c.hold_time', NULL, 'sum(r.interaction_time_sum::float8 + r.hold_time_sum::float8)', NULL,
+   'sum(r.interaction_time_sum::float8 + r.hold_time_sum::float8)', NULL, '2.2'),
   ('AVG_HOLD_TIME', NULL, NULL, 'contact', 'SECONDS', 'ratio', false, 'disconnect',
    'CASE WHEN c.held THEN c.hold_time END', 'CASE WHEN c.held THEN 1 END',
-   'sum(r.hold_time_sum)', 'sum(r.contacts_put_on_hold)', 'sum(r.hold_time_sum)', 'sum(r.contacts_put_on_hold)', '2.2'),
+   'sum(r.hold_time_sum::float8)', 'sum(r.contacts_put_on_hold)', 'sum(r.hold_time_sum::float8)', 'sum(r.contacts_put_on_hold)', '2.2'),
   ('AVG_HOLD_TIME_ALL_CONTACTS', NULL, NULL, 'contact', 'SECONDS', 'ratio', false, 'disconnect',
    'c.hold_time', 'CASE WHEN c.handled THEN 1 END',
-   'sum(r.hold_time_sum)', 'sum(r.contacts_handled)', 'sum(r.hold_time_sum)', 'sum(r.contacts_handled)', '2.2'),
+   'sum(r.hold_time_sum::float8)', 'sum(r.contacts_handled)', 'sum(r.hold_time_sum::float8)', 'sum(r.contacts_handled)', '2.2'),
   ('SUM_HOLD_TIME', NULL, NULL, 'contact', 'SECONDS', 'sum', false, 'disconnect',
-   'c.hold_time', NULL, 'sum(r.hold_time_sum)', NULL, 'sum(r.hold_time_sum)', NULL, '2.2'),
+   'c.hold_time', NULL, 'sum(r.hold_time_sum::float8)', NULL, 'sum(r.hold_time_sum::float8)', NULL, '2.2'),
   ('AVG_AFTER_CONTACT_WORK_TIME', NULL, NULL, 'contact', 'SECONDS', 'ratio', false, 'disconnect',
    'c.acw_time', 'CASE WHEN c.handled THEN 1 END',
-   'sum(r.acw_time_sum)', 'sum(r.contacts_handled)', 'sum(r.acw_time_sum)', 'sum(r.contacts_handled)', '2.2'),
+   'sum(r.acw_time_sum::float8)', 'sum(r.contacts_handled)', 'sum(r.acw_time_sum::float8)', 'sum(r.contacts_handled)', '2.2'),
   ('SUM_AFTER_CONTACT_WORK_TIME', NULL, NULL, 'contact', 'SECONDS', 'sum', false, 'disconnect',
-   'c.acw_time', NULL, 'sum(r.acw_time_sum)', NULL, 'sum(r.acw_time_sum)', NULL, '2.2'),
+   'c.acw_time', NULL, 'sum(r.acw_time_sum::float8)', NULL, 'sum(r.acw_time_sum::float8)', NULL, '2.2'),
   ('AVG_CONTACT_DURATION', NULL, NULL, 'contact', 'SECONDS', 'ratio', false, 'disconnect',
-   'c.contact_duration', '1', 'sum(r.contact_duration_sum)', 'sum(r.contacts)', NULL, NULL, '2.2'),
+   'c.contact_duration', '1', 'sum(r.contact_duration_sum::float8)', 'sum(r.contacts)', NULL, NULL, '2.2'),
   ('AVG_RESOLUTION_TIME', NULL, NULL, 'contact', 'SECONDS', 'ratio', false, 'disconnect',
-   'c.resolution_time', '1', 'sum(r.resolution_time_sum)', 'sum(r.contacts)', NULL, NULL, '2.2'),
+   'c.resolution_time', '1', 'sum(r.resolution_time_sum::float8)', 'sum(r.contacts)', NULL, NULL, '2.2'),
   -- Rates (spec 2.3, 3), percent
   ('ABANDONMENT_RATE', NULL, NULL, 'contact', 'PERCENT', 'percent', false, 'disconnect',
    'CASE WHEN c.abandoned THEN 1 WHEN c.queued THEN 0 END', 'CASE WHEN c.queued THEN 1 END',
@@ -3235,17 +3236,17 @@ CREATE VIEW connect_lake.metric_api_metric
    '{IN:answered}', 'sum(r.contacts_queued) - {IN:abandoned}', NULL, NULL, '3 (C)'),
   -- Agent activity (spec 5), from agent events
   ('SUM_ONLINE_TIME_AGENT', NULL, NULL, 'activity', 'SECONDS', 'sum', false, NULL,
-   NULL, NULL, 'sum(a.online_ms) / 1000.0', NULL, NULL, NULL, '5'),
+   NULL, NULL, 'sum(a.online_ms::float8) / 1000', NULL, NULL, NULL, '5'),
   ('SUM_NON_PRODUCTIVE_TIME_AGENT', NULL, NULL, 'activity', 'SECONDS', 'sum', false, NULL,
-   NULL, NULL, 'sum(a.non_productive_ms) / 1000.0', NULL, NULL, NULL, '5'),
+   NULL, NULL, 'sum(a.non_productive_ms::float8) / 1000', NULL, NULL, NULL, '5'),
   ('SUM_CONTACT_TIME_AGENT', NULL, NULL, 'activity', 'SECONDS', 'sum', false, NULL,
-   NULL, NULL, 'sum(a.contact_ms) / 1000.0', NULL, NULL, NULL, '5'),
+   NULL, NULL, 'sum(a.contact_ms::float8) / 1000', NULL, NULL, NULL, '5'),
   ('SUM_IDLE_TIME_AGENT', NULL, NULL, 'activity', 'SECONDS', 'sum', false, NULL,
-   NULL, NULL, 'sum(a.idle_ms) / 1000.0', NULL, NULL, NULL, '5'),
+   NULL, NULL, 'sum(a.idle_ms::float8) / 1000', NULL, NULL, NULL, '5'),
   ('SUM_ERROR_STATUS_TIME_AGENT', NULL, NULL, 'activity', 'SECONDS', 'sum', false, NULL,
-   NULL, NULL, 'sum(a.error_ms) / 1000.0', NULL, NULL, NULL, '5'),
+   NULL, NULL, 'sum(a.error_ms::float8) / 1000', NULL, NULL, NULL, '5'),
   ('AGENT_OCCUPANCY', NULL, NULL, 'activity', 'PERCENT', 'percent', false, NULL,
-   NULL, NULL, 'sum(a.contact_ms)', 'sum(a.contact_ms + a.idle_ms)', NULL, NULL, '5'),
+   NULL, NULL, 'sum(a.contact_ms::float8)', 'sum(a.contact_ms::float8 + a.idle_ms::float8)', NULL, NULL, '5'),
   ('AGENT_NON_RESPONSE', NULL, NULL, 'activity', 'COUNT', 'count', false, NULL,
    NULL, NULL, 'sum(a.offers_not_connected)', NULL, NULL, NULL, '5'),
   ('AGENT_NON_RESPONSE_WITHOUT_CUSTOMER_ABANDONS', NULL, NULL, 'activity', 'COUNT', 'count', false, NULL,
@@ -3253,13 +3254,13 @@ CREATE VIEW connect_lake.metric_api_metric
   ('AGENT_ANSWER_RATE', NULL, NULL, 'activity', 'PERCENT', 'percent', false, NULL,
    NULL, NULL, 'sum(a.offers_connected)', 'sum(a.offers)', NULL, NULL, '5'),
   ('AVG_AGENT_CONNECTING_TIME', NULL, NULL, 'activity', 'SECONDS', 'ratio', false, NULL,
-   NULL, NULL, 'sum(a.connecting_ms_sum) / 1000.0', 'sum(a.connecting_count)', NULL, NULL, '5'),
+   NULL, NULL, 'sum(a.connecting_ms_sum::float8) / 1000', 'sum(a.connecting_count)', NULL, NULL, '5'),
   ('LAKE_HEARTBEAT_GAP_TIME', NULL, NULL, 'activity', 'SECONDS', 'sum', false, NULL,
-   NULL, NULL, 'sum(a.gap_ms) / 1000.0', NULL, NULL, NULL, '5'),
+   NULL, NULL, 'sum(a.gap_ms::float8) / 1000', NULL, NULL, NULL, '5'),
   ('LAKE_HEARTBEAT_GAPS', NULL, NULL, 'activity', 'COUNT', 'count', false, NULL,
    NULL, NULL, 'sum(a.gaps)', NULL, NULL, NULL, '5'),
   ('LAKE_STATUS_TIME', NULL, NULL, 'status', 'SECONDS', 'sum', false, NULL,
-   NULL, NULL, 'sum(s.ms) FILTER (WHERE {MF}) / 1000.0', NULL, NULL, NULL, '5'),
+   NULL, NULL, 'sum(s.ms::float8) FILTER (WHERE {MF}) / 1000', NULL, NULL, NULL, '5'),
   -- Not derivable from CTRs and agent events (spec 9): accepted, never a Value
   ('CONTACTS_HOLD_ABANDONS', NULL, NULL, 'none', 'COUNT', 'count', false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '9'),
   ('CONTACTS_ON_HOLD_CUSTOMER_DISCONNECT', NULL, NULL, 'none', 'COUNT', 'count', false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '9'),
@@ -3339,12 +3340,13 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.metric_api_error(text, text, text, text) IS
   'Internal: raises the error of a bad request (SQLSTATE 22023 invalid_parameter_value): the message names the field (its JSON path, also in the error''s column field) and the hint lists what is accepted.';
 
-CREATE FUNCTION connect_lake.metric_api_time(value jsonb, field text) RETURNS timestamptz
+CREATE FUNCTION connect_lake.metric_api_time(value jsonb, field text, caller text DEFAULT 'get_metric_data_v2')
+  RETURNS timestamptz
   LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
   AS $fn$
 BEGIN
   IF value IS NULL OR jsonb_typeof(value) = 'null' THEN
-    PERFORM connect_lake.metric_api_error(field, 'missing', 'A time is epoch seconds (1717405200) or an ISO-8601 string (2024-06-03T09:00:00Z).');
+    PERFORM connect_lake.metric_api_error(field, 'missing', 'A time is epoch seconds (1717405200) or an ISO-8601 string (2024-06-03T09:00:00Z).', caller);
   ELSIF jsonb_typeof(value) = 'number' THEN
     RETURN to_timestamp((value #>> '{}')::float8);
   ELSIF jsonb_typeof(value) = 'string' THEN
@@ -3358,31 +3360,46 @@ BEGIN
       RETURN (value #>> '{}')::timestamptz;
     EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR invalid_text_representation THEN
       PERFORM connect_lake.metric_api_error(field, format('%s is not a time', value),
-        'A time is epoch seconds (1717405200) or an ISO-8601 string (2024-06-03T09:00:00Z).');
+        'A time is epoch seconds (1717405200) or an ISO-8601 string (2024-06-03T09:00:00Z).', caller);
     END;
   END IF;
   PERFORM connect_lake.metric_api_error(field, format('%s is not a time', value),
-    'A time is epoch seconds (1717405200) or an ISO-8601 string (2024-06-03T09:00:00Z).');
+    'A time is epoch seconds (1717405200) or an ISO-8601 string (2024-06-03T09:00:00Z).', caller);
   RETURN NULL;
 END
 $fn$;
-COMMENT ON FUNCTION connect_lake.metric_api_time(jsonb, text) IS
-  'Internal: a time of a request or response (epoch seconds as a number or numeric string, or ISO-8601 as the AWS CLI prints it) as timestamptz; an error naming field otherwise.';
+COMMENT ON FUNCTION connect_lake.metric_api_time(jsonb, text, text) IS
+  'Internal: a time of a request or response (epoch seconds as a number or numeric string, or ISO-8601 as the AWS CLI prints it) as timestamptz; otherwise an error of caller naming field.';
 
-CREATE FUNCTION connect_lake.metric_api_period_end(period text, period_start timestamptz, time_zone text,
-                                                   to_ts timestamptz) RETURNS timestamptz
+-- The start (or, given to_ts, the end) of the period holding a 15-minute
+-- interval, as an SQL expression over it: metric_period_start()'s rules
+-- written into the statement (a function call per row costs more than the
+-- rest of the row's work), the first period clipped to from_ts, the last
+-- to to_ts.
+CREATE FUNCTION connect_lake.metric_api_period_sql(period text, expr text, time_zone text, from_ts timestamptz,
+                                                   to_ts timestamptz DEFAULT NULL) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
   AS $fn$
-    SELECT least(to_ts, CASE period
-             WHEN 'FIFTEEN_MIN' THEN period_start + interval '15 minutes'
-             WHEN 'THIRTY_MIN' THEN connect_lake.metric_period_start(period, period_start, time_zone) + interval '30 minutes'
-             WHEN 'HOUR' THEN connect_lake.metric_period_start(period, period_start, time_zone) + interval '1 hour'
-             WHEN 'DAY' THEN (date_trunc('day', period_start AT TIME ZONE time_zone) + interval '1 day') AT TIME ZONE time_zone
-             WHEN 'WEEK' THEN (date_trunc('week', period_start AT TIME ZONE time_zone) + interval '7 days') AT TIME ZONE time_zone
-             ELSE to_ts END)
+    SELECT CASE WHEN to_ts IS NULL THEN
+             CASE period
+               WHEN 'FIFTEEN_MIN' THEN format('greatest(%L::timestamptz, %s)', from_ts, expr)
+               WHEN 'THIRTY_MIN' THEN format('greatest(%1$L::timestamptz, %2$s - ((%2$s AT TIME ZONE %3$L) - date_bin(''30 minutes'', %2$s AT TIME ZONE %3$L, timestamp ''2000-01-01'')))', from_ts, expr, time_zone)
+               WHEN 'HOUR' THEN format('greatest(%1$L::timestamptz, %2$s - ((%2$s AT TIME ZONE %3$L) - date_trunc(''hour'', %2$s AT TIME ZONE %3$L)))', from_ts, expr, time_zone)
+               WHEN 'DAY' THEN format('greatest(%1$L::timestamptz, date_trunc(''day'', %2$s AT TIME ZONE %3$L) AT TIME ZONE %3$L)', from_ts, expr, time_zone)
+               WHEN 'WEEK' THEN format('greatest(%1$L::timestamptz, date_trunc(''week'', %2$s AT TIME ZONE %3$L) AT TIME ZONE %3$L)', from_ts, expr, time_zone)
+               ELSE format('%L::timestamptz', from_ts) END
+           ELSE
+             CASE period
+               WHEN 'FIFTEEN_MIN' THEN format('least(%L::timestamptz, %s + interval ''15 minutes'')', to_ts, expr)
+               WHEN 'THIRTY_MIN' THEN format('least(%1$L::timestamptz, %2$s - ((%2$s AT TIME ZONE %3$L) - date_bin(''30 minutes'', %2$s AT TIME ZONE %3$L, timestamp ''2000-01-01'')) + interval ''30 minutes'')', to_ts, expr, time_zone)
+               WHEN 'HOUR' THEN format('least(%1$L::timestamptz, %2$s - ((%2$s AT TIME ZONE %3$L) - date_trunc(''hour'', %2$s AT TIME ZONE %3$L)) + interval ''1 hour'')', to_ts, expr, time_zone)
+               WHEN 'DAY' THEN format('least(%1$L::timestamptz, (date_trunc(''day'', %2$s AT TIME ZONE %3$L) + interval ''1 day'') AT TIME ZONE %3$L)', to_ts, expr, time_zone)
+               WHEN 'WEEK' THEN format('least(%1$L::timestamptz, (date_trunc(''week'', %2$s AT TIME ZONE %3$L) + interval ''7 days'') AT TIME ZONE %3$L)', to_ts, expr, time_zone)
+               ELSE format('%L::timestamptz', to_ts) END
+           END
   $fn$;
-COMMENT ON FUNCTION connect_lake.metric_api_period_end(text, timestamptz, text, timestamptz) IS
-  'Internal: the end of the period (FIFTEEN_MIN ... WEEK in time_zone, TOTAL) that holds period_start, at most to_ts: a MetricInterval''s EndTime.';
+COMMENT ON FUNCTION connect_lake.metric_api_period_sql(text, text, text, timestamptz, timestamptz) IS
+  'Internal: the SQL expression of the start of the period (FIFTEEN_MIN, THIRTY_MIN, HOUR, DAY, WEEK from Monday in time_zone, TOTAL) holding the 15-minute interval expr, at least from_ts (metric_period_start()''s rules, written into the statement); given to_ts, of its end, at most to_ts: a MetricInterval''s StartTime and EndTime.';
 
 -- Which column or expression a dimension is in each source (alias r: the
 -- queue or agent rollup, c/e: contact_metric and its CTR, a: activity, s:
@@ -3814,12 +3831,12 @@ BEGIN
     IF src IS NOT NULL THEN
       -- thresholds: {IN:col} = below (LT) or at most (LTE) X, {AT:col} = exactly X
       num := regexp_replace(num, '\{IN:(\w+)\}',
-                            CASE WHEN cmp = 'LTE' THEN format('coalesce(sum(t.\1_lt_%s + t.\1_eq_%s), 0)', x, x)
-                                 ELSE format('coalesce(sum(t.\1_lt_%s), 0)', x) END, 'g');
-      num := regexp_replace(num, '\{AT:(\w+)\}', format('coalesce(sum(t.\1_eq_%s), 0)', x), 'g');
+                            CASE WHEN cmp = 'LTE' THEN format('coalesce(sum((t.\1_lt_%s + t.\1_eq_%s)::float8), 0)', x, x)
+                                 ELSE format('coalesce(sum(t.\1_lt_%s::float8), 0)', x) END, 'g');
+      num := regexp_replace(num, '\{AT:(\w+)\}', format('coalesce(sum(t.\1_eq_%s::float8), 0)', x), 'g');
       den := regexp_replace(den, '\{IN:(\w+)\}',
-                            CASE WHEN cmp = 'LTE' THEN format('coalesce(sum(t.\1_lt_%s + t.\1_eq_%s), 0)', x, x)
-                                 ELSE format('coalesce(sum(t.\1_lt_%s), 0)', x) END, 'g');
+                            CASE WHEN cmp = 'LTE' THEN format('coalesce(sum((t.\1_lt_%s + t.\1_eq_%s)::float8), 0)', x, x)
+                                 ELSE format('coalesce(sum(t.\1_lt_%s::float8), 0)', x) END, 'g');
       num := replace(replace(num, '{CMP}', CASE WHEN cmp = 'LTE' THEN '<=' ELSE '<' END), '{X}', coalesce(x::text, 'NULL'));
       den := replace(replace(den, '{CMP}', CASE WHEN cmp = 'LTE' THEN '<=' ELSE '<' END), '{X}', coalesce(x::text, 'NULL'));
       ids := replace(replace(ids, '{CMP}', CASE WHEN cmp = 'LTE' THEN '<=' ELSE '<' END), '{X}', coalesce(x::text, 'NULL'));
@@ -3887,8 +3904,7 @@ BEGIN
       dimsel := dimsel || format(', (%s)::text AS d%s', dm.expression, i);
       dimwhere := dimwhere || format(' AND %s IS NOT NULL', dm.expression);
     END LOOP;
-    sel := format('SELECT greatest(%L::timestamptz, connect_lake.metric_period_start(%L, %s, %L, %L)) AS p%s',
-                  from_ts, period, iv, time_zone, from_ts, dimsel);
+    sel := format('SELECT %s AS p%s', connect_lake.metric_api_period_sql(period, iv, time_zone, from_ts), dimsel);
     FOR i IN 1 .. n LOOP
       sel := sel || format(', %s AS v%s', coalesce(src_vals->src->>i::text, 'NULL::float8'), i);
       IF with_contacts THEN
@@ -3937,9 +3953,9 @@ BEGIN
     outer_vals := ARRAY(SELECT regexp_replace(o, 'max\((u\.[vi][0-9]+)\)', '\1') FROM unnest(outer_vals) o);
     outer_ids := ARRAY(SELECT regexp_replace(o, 'max\((u\.[vi][0-9]+)\)', '\1') FROM unnest(outer_ids) o);
   END IF;
-  query := format('SELECT u.p, connect_lake.metric_api_period_end(%L, u.p, %L, %L) AS pe, %s AS dims, ARRAY[%s]::float8[] AS vals%s'
+  query := format('SELECT u.p, %s AS pe, %s AS dims, ARRAY[%s]::float8[] AS vals%s'
                   ' FROM (%s) u %s ORDER BY u.p%s',
-                  period, time_zone, to_ts,
+                  connect_lake.metric_api_period_sql(period, 'u.p', time_zone, from_ts, to_ts),
                   CASE WHEN cardinality(groupings) = 0 THEN '''{}''::jsonb'
                        ELSE 'jsonb_build_object(' || (SELECT string_agg(format('%L, u.d%s', g, o), ', ' ORDER BY o)
                                                         FROM unnest(groupings) WITH ORDINALITY x(g, o)) || ')' END,
@@ -3955,30 +3971,17 @@ COMMENT ON FUNCTION connect_lake.metric_api_plan(jsonb, boolean) IS
   'Internal: checks a GetMetricDataV2 request (errors name the field and list what is accepted) and returns the statement that computes it (one row per period and dimension combination: p, pe, dims, vals[, ids]), with the request''s period, range, time zone, groupings and Metric objects. with_contacts: every contact metric read contact by contact, with the contact ids behind each figure.';
 
 -- ---- The API
-CREATE FUNCTION connect_lake.metric_api_response(interval_name text, metrics jsonb, starts float8[], ends float8[],
-                                                 dims jsonb[], vals float8[])
+CREATE FUNCTION connect_lake.metric_api_execute(query text, interval_name text, metrics jsonb)
   RETURNS jsonb
-  LANGUAGE c IMMUTABLE PARALLEL SAFE
-  AS 'MODULE_PATHNAME', 'metric_api_response';
-COMMENT ON FUNCTION connect_lake.metric_api_response(text, jsonb, float8[], float8[], jsonb[], float8[]) IS
-  'Internal: a GetMetricDataV2 response from its rows: {"MetricResults": [{"Dimensions": dims[i], "MetricInterval": {"Interval": interval_name, "StartTime": starts[i], "EndTime": ends[i]}, "Collections": [{"Metric": metrics[j], "Value": vals[i][j]}]}]} (vals: one row of len(metrics) values per result; a NULL value: no Value). Built in C: some 100,000 Collections in milliseconds.';
+  LANGUAGE c STABLE PARALLEL SAFE
+  AS 'MODULE_PATHNAME', 'metric_api_execute';
+COMMENT ON FUNCTION connect_lake.metric_api_execute(text, text, jsonb) IS
+  'Internal: runs metric_api_plan()''s statement (read-only, as the caller; rows p, pe, dims, vals) and writes the GetMetricDataV2 response: {"MetricResults": [{"Dimensions": dims, "MetricInterval": {"Interval": interval_name, "StartTime": p, "EndTime": pe} (epoch seconds), "Collections": [{"Metric": metrics[j], "Value": vals[j]}]}]} in the rows'' order, no Value where vals[j] is NULL. In C: some 100,000 Collections in milliseconds.';
 
 CREATE FUNCTION connect_lake.get_metric_data_v2(request jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE PARALLEL SAFE
 AS $fn$
-DECLARE
-  pl  record;
-  res jsonb;
-BEGIN
-  pl := connect_lake.metric_api_plan(request);
-  EXECUTE format($q$
-    SELECT connect_lake.metric_api_response(%L, $1,
-             array_agg(extract(epoch FROM x.p)::float8), array_agg(extract(epoch FROM x.pe)::float8),
-             array_agg(x.dims), array_agg(x.vals))
-      FROM (%s) x$q$, pl.period, pl.query) INTO res USING pl.metrics;
-  RETURN res;
-END
+  SELECT connect_lake.metric_api_execute(p.query, p.period, p.metrics) FROM connect_lake.metric_api_plan(request) p
 $fn$;
 COMMENT ON FUNCTION connect_lake.get_metric_data_v2(jsonb) IS
   'Answers an Amazon Connect GetMetricDataV2 request body from the lake with the API''s response: {"MetricResults": [{"Dimensions", "MetricInterval": {"Interval", "StartTime", "EndTime"} (epoch seconds), "Collections": [{"Metric", "Value"}]}]}, no Value where Amazon''s would be null, no result without data. Groupings and Filters QUEUE, CHANNEL, AGENT, ROUTING_PROFILE, AGENT_HIERARCHY_LEVEL_ONE..FIVE (ids; filters also take ARNs); IntervalPeriod FIFTEEN_MIN, THIRTY_MIN, HOUR, DAY, WEEK, TOTAL in Interval.TimeZone; Threshold LT/LTE 1..604800; MetricFilters INITIATION_METHOD, DISCONNECT_REASON (Negate). Metric names: metric_api_metric. Any range (Amazon''s limits do not apply); every result in one response. A bad request is an error naming the field.';
@@ -4048,8 +4051,8 @@ BEGIN
                                                                 ELSE connect_lake.metric_api_arn_id(d.value #>> '{}')::text END), '{}')
                       FROM jsonb_each(CASE WHEN jsonb_typeof(x.r->'Dimensions') = 'object' THEN x.r->'Dimensions' ELSE '{}' END) d
                      WHERE d.key = ANY (dim_keys)),
-           'p', connect_lake.metric_api_time(x.r->'MetricInterval'->'StartTime', format('MetricResults[%s].MetricInterval.StartTime', x.i - 1)),
-           'pe', connect_lake.metric_api_time(x.r->'MetricInterval'->'EndTime', format('MetricResults[%s].MetricInterval.EndTime', x.i - 1)),
+           'p', connect_lake.metric_api_time(x.r->'MetricInterval'->'StartTime', format('MetricResults[%s].MetricInterval.StartTime', x.i - 1), 'metric_reconcile'),
+           'pe', connect_lake.metric_api_time(x.r->'MetricInterval'->'EndTime', format('MetricResults[%s].MetricInterval.EndTime', x.i - 1), 'metric_reconcile'),
            'period', coalesce(x.r->'MetricInterval'->>'Interval', 'TOTAL'),
            'metric', jsonb_strip_nulls(jsonb_build_object('Name', c.c->'Metric'->'Name', 'Threshold', c.c->'Metric'->'Threshold',
                                                           'MetricFilters', c.c->'Metric'->'MetricFilters')),

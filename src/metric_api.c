@@ -2,14 +2,17 @@
  * metric_api.c: the JSON of a GetMetricDataV2 response, built in one pass.
  *
  * get_metric_data_v2() (sql/install/92_metric_api.sql) computes its figures
- * in SQL: one row per period and dimension combination, one value per
- * requested metric.  A response of 3 days of 15-minute intervals for 10
+ * in SQL: metric_api_plan() writes one statement returning one row per
+ * period and dimension combination, one value per requested metric; this
+ * runs it and writes the response.  A response of 3 days of 15-minute intervals for 10
  * queues and 30 metrics is some 85,000 Collections; building them with
  * jsonb_build_object()/jsonb_agg() costs most of a second, and so does
  * parsing the same JSON written as text.  Here the response's JsonbValue
  * tree is made directly, with the keys of each object already in jsonb's
  * order and each Metric object built once and shared by every result, and
- * converted to jsonb once.
+ * converted to jsonb once.  Running the statement here (SPI, read-only)
+ * rather than from PL/pgSQL saves aggregating its rows into arrays and
+ * copying the response on the way out.
  *
  * Values are written as jsonb writes a float8 (to_jsonb(float8)): the
  * shortest decimal that reads back as the same double, e.g.
@@ -21,6 +24,8 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "datatype/timestamp.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/array.h"
@@ -29,8 +34,9 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
+#include "utils/timestamp.h"
 
-PG_FUNCTION_INFO_V1(metric_api_response);
+PG_FUNCTION_INFO_V1(metric_api_execute);
 
 /* A string scalar (not copied: the caller keeps it alive). */
 static JsonbValue *
@@ -117,127 +123,144 @@ jv_unpack(Jsonb *jb)
 	return res;
 }
 
+/* Epoch seconds of a timestamptz (PostgreSQL counts microseconds from 2000-01-01). */
+static double
+epoch_seconds(TimestampTz t)
+{
+	return (double) t / USECS_PER_SEC + (double) ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY);
+}
+
 /*
- * metric_api_response(interval text, metrics jsonb, starts float8[],
- *                     ends float8[], dims jsonb[], vals float8[][])
- *   -> {"MetricResults": [{"Dimensions": dims[i],
- *                          "MetricInterval": {"Interval", "StartTime": starts[i], "EndTime": ends[i]},
- *                          "Collections": [{"Metric": metrics[j], "Value": vals[i][j]}, ...]}, ...]}
- * Rows with NULL arrays (no data): {"MetricResults": []}.
+ * metric_api_execute(query text, interval_name text, metrics jsonb) -> jsonb
+ *
+ * Runs query (read-only, as the caller: metric_api_plan()'s statement, one
+ * row per result: p timestamptz, pe timestamptz, dims jsonb, vals float8[]
+ * with one value per element of metrics) and returns
+ *   {"MetricResults": [{"Dimensions": dims,
+ *                       "MetricInterval": {"Interval": interval_name, "StartTime": p, "EndTime": pe},
+ *                       "Collections": [{"Metric": metrics[j], "Value": vals[j]}, ...]}, ...]}
+ * in the rows' order, times as epoch seconds; {"MetricResults": []} without rows.
  */
 Datum
-metric_api_response(PG_FUNCTION_ARGS)
+metric_api_execute(PG_FUNCTION_ARGS)
 {
-	text	   *interval = PG_GETARG_TEXT_PP(0);
-	Jsonb	   *metrics = PG_GETARG_JSONB_P(1);
+	char	   *query = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	text	   *interval = PG_GETARG_TEXT_PP(1);
+	Jsonb	   *metrics = PG_GETARG_JSONB_P(2);
+	MemoryContext caller = CurrentMemoryContext;
 	int			nmetrics;
 	JsonbValue **metric_vals;
 	JsonbValue *results;
 	JsonbValue *interval_val;
-	int			nrows = 0;
-	Datum	   *starts = NULL,
-			   *ends = NULL,
-			   *dims = NULL,
-			   *vals = NULL;
-	bool	   *starts_null = NULL,
-			   *ends_null = NULL,
-			   *dims_null = NULL,
-			   *vals_null = NULL;
-	int			nvals = 0;
 	const char *top_key[1] = {"MetricResults"};
 	JsonbValue *top_val[1];
+	uint64		nrows;
+	Jsonb	   *out;
+	int			ret;
 
 	if (!JB_ROOT_IS_ARRAY(metrics) || JB_ROOT_IS_SCALAR(metrics))
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("connect_lake: metric_api_response: metrics must be a JSON array")));
+						errmsg("connect_lake: metric_api_execute: metrics must be a JSON array")));
 	nmetrics = JB_ROOT_COUNT(metrics);
 	metric_vals = palloc(sizeof(JsonbValue *) * Max(nmetrics, 1));
 	for (int j = 0; j < nmetrics; j++)
 	{
 		JsonbValue *e = getIthJsonbValueFromContainer(&metrics->root, j);
 
-		if (e->type == jbvBinary)
-		{
-			Jsonb	   *sub = JsonbValueToJsonb(e);
-
-			metric_vals[j] = jv_unpack(sub);
-		}
-		else
-			metric_vals[j] = e;
+		metric_vals[j] = e->type == jbvBinary ? jv_unpack(JsonbValueToJsonb(e)) : e;
 	}
 	interval_val = jv_string(VARDATA_ANY(interval), VARSIZE_ANY_EXHDR(interval));
 
-	if (!PG_ARGISNULL(2) && !PG_ARGISNULL(3) && !PG_ARGISNULL(4) && !PG_ARGISNULL(5))
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "connect_lake: metric_api_execute: SPI_connect failed");
+	ret = SPI_execute(query, true, 0);
+	if (ret != SPI_OK_SELECT)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("connect_lake: metric_api_execute: the query is not a SELECT (SPI result %d)", ret)));
+	if (SPI_tuptable->tupdesc->natts < 4
+		|| SPI_gettypeid(SPI_tuptable->tupdesc, 1) != TIMESTAMPTZOID
+		|| SPI_gettypeid(SPI_tuptable->tupdesc, 2) != TIMESTAMPTZOID
+		|| SPI_gettypeid(SPI_tuptable->tupdesc, 3) != JSONBOID
+		|| SPI_gettypeid(SPI_tuptable->tupdesc, 4) != FLOAT8ARRAYOID)
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("connect_lake: metric_api_execute: the query must return p timestamptz, pe timestamptz, dims jsonb, vals float8[]")));
+	nrows = SPI_processed;
+
+	/* the tree lives in the caller's context: it outlives SPI_finish() */
 	{
-		int			n2,
-					n3;
+		MemoryContext spi = MemoryContextSwitchTo(caller);
 
-		deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-						  &starts, &starts_null, &nrows);
-		deconstruct_array(PG_GETARG_ARRAYTYPE_P(3), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-						  &ends, &ends_null, &n2);
-		deconstruct_array(PG_GETARG_ARRAYTYPE_P(4), JSONBOID, -1, false, TYPALIGN_INT,
-						  &dims, &dims_null, &n3);
-		deconstruct_array(PG_GETARG_ARRAYTYPE_P(5), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-						  &vals, &vals_null, &nvals);
-		if (n2 != nrows || n3 != nrows || nvals != nrows * nmetrics)
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("connect_lake: metric_api_response: %d starts, %d ends, %d dimensions and %d values do not make %d rows of %d metrics",
-								   nrows, n2, n3, nvals, nrows, nmetrics)));
-	}
+		results = palloc(sizeof(JsonbValue));
+		results->type = jbvArray;
+		results->val.array.rawScalar = false;
+		results->val.array.nElems = (int) nrows;
+		results->val.array.elems = palloc(sizeof(JsonbValue) * Max(nrows, 1));
 
-	results = palloc(sizeof(JsonbValue));
-	results->type = jbvArray;
-	results->val.array.rawScalar = false;
-	results->val.array.nElems = nrows;
-	results->val.array.elems = palloc(sizeof(JsonbValue) * Max(nrows, 1));
-
-	for (int i = 0; i < nrows; i++)
-	{
-		const char *mi_keys[3] = {"EndTime", "Interval", "StartTime"};
-		JsonbValue *mi_vals[3];
-		const char *row_keys[3] = {"Dimensions", "Collections", "MetricInterval"};
-		JsonbValue *row_vals[3];
-		JsonbValue *coll;
-
-		CHECK_FOR_INTERRUPTS();
-		if (starts_null[i] || ends_null[i] || dims_null[i])
-			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-							errmsg("connect_lake: metric_api_response: row %d has no start, end or dimensions", i + 1)));
-		mi_vals[0] = jv_float8(DatumGetFloat8(ends[i]));
-		mi_vals[1] = interval_val;
-		mi_vals[2] = jv_float8(DatumGetFloat8(starts[i]));
-
-		coll = palloc(sizeof(JsonbValue));
-		coll->type = jbvArray;
-		coll->val.array.rawScalar = false;
-		coll->val.array.nElems = nmetrics;
-		coll->val.array.elems = palloc(sizeof(JsonbValue) * Max(nmetrics, 1));
-		for (int j = 0; j < nmetrics; j++)
+		for (uint64 i = 0; i < nrows; i++)
 		{
-			int			k = i * nmetrics + j;
-			double		d = vals_null[k] ? 0 : DatumGetFloat8(vals[k]);
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			bool		isnull[4];
+			Datum		p = SPI_getbinval(tup, desc, 1, &isnull[0]);
+			Datum		pe = SPI_getbinval(tup, desc, 2, &isnull[1]);
+			Datum		dims = SPI_getbinval(tup, desc, 3, &isnull[2]);
+			Datum		vals = SPI_getbinval(tup, desc, 4, &isnull[3]);
+			Datum	   *v;
+			bool	   *vnull;
+			int			nv;
+			const char *mi_keys[3] = {"EndTime", "Interval", "StartTime"};
+			JsonbValue *mi_vals[3];
+			const char *row_keys[3] = {"Dimensions", "Collections", "MetricInterval"};
+			JsonbValue *row_vals[3];
+			JsonbValue *coll;
 
-			if (vals_null[k] || isnan(d) || isinf(d))
+			CHECK_FOR_INTERRUPTS();
+			if (isnull[0] || isnull[1] || isnull[2] || isnull[3])
+				ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+								errmsg("connect_lake: metric_api_execute: row %llu has a NULL start, end, dimensions or values",
+									   (unsigned long long) i + 1)));
+			deconstruct_array(DatumGetArrayTypeP(vals), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &v, &vnull, &nv);
+			if (nv != nmetrics)
+				ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+								errmsg("connect_lake: metric_api_execute: row %llu has %d values for %d metrics",
+									   (unsigned long long) i + 1, nv, nmetrics)));
+			mi_vals[0] = jv_float8(epoch_seconds(DatumGetTimestampTz(pe)));
+			mi_vals[1] = interval_val;
+			mi_vals[2] = jv_float8(epoch_seconds(DatumGetTimestampTz(p)));
+
+			coll = palloc(sizeof(JsonbValue));
+			coll->type = jbvArray;
+			coll->val.array.rawScalar = false;
+			coll->val.array.nElems = nmetrics;
+			coll->val.array.elems = palloc(sizeof(JsonbValue) * Max(nmetrics, 1));
+			for (int j = 0; j < nmetrics; j++)
 			{
-				const char *keys[1] = {"Metric"};
-				JsonbValue *v1[1] = {metric_vals[j]};
+				double		d = vnull[j] ? 0 : DatumGetFloat8(v[j]);
 
-				coll->val.array.elems[j] = *jv_object(1, keys, v1);
-			}
-			else
-			{
-				const char *keys[2] = {"Value", "Metric"};
-				JsonbValue *v2[2] = {jv_float8(d), metric_vals[j]};
+				if (vnull[j] || isnan(d) || isinf(d))
+				{
+					const char *keys[1] = {"Metric"};
+					JsonbValue *v1[1] = {metric_vals[j]};
 
-				coll->val.array.elems[j] = *jv_object(2, keys, v2);
+					coll->val.array.elems[j] = *jv_object(1, keys, v1);
+				}
+				else
+				{
+					const char *keys[2] = {"Value", "Metric"};
+					JsonbValue *v2[2] = {jv_float8(d), metric_vals[j]};
+
+					coll->val.array.elems[j] = *jv_object(2, keys, v2);
+				}
 			}
+			row_vals[0] = jv_unpack(DatumGetJsonbP(dims));
+			row_vals[1] = coll;
+			row_vals[2] = jv_object(3, mi_keys, mi_vals);
+			results->val.array.elems[i] = *jv_object(3, row_keys, row_vals);
 		}
-		row_vals[0] = jv_unpack(DatumGetJsonbP(dims[i]));
-		row_vals[1] = coll;
-		row_vals[2] = jv_object(3, mi_keys, mi_vals);
-		results->val.array.elems[i] = *jv_object(3, row_keys, row_vals);
+		top_val[0] = results;
+		out = JsonbValueToJsonb(jv_object(1, top_key, top_val));
+		MemoryContextSwitchTo(spi);
 	}
-	top_val[0] = results;
-	PG_RETURN_JSONB_P(JsonbValueToJsonb(jv_object(1, top_key, top_val)));
+	SPI_finish();
+	PG_RETURN_JSONB_P(out);
 }

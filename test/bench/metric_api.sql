@@ -120,3 +120,22 @@ BEGIN
   RETURN (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY m) FROM unnest(ms) m);
 END
 $fn$;
+
+-- CPU time of this backend per call (utime + stime of /proc/self/stat, in
+-- 10 ms ticks, over all runs): what a call costs whatever else the machine
+-- is running (wall-clock medians grow with the machine's load).
+CREATE FUNCTION pg_temp.cpu_ms() RETURNS float8 LANGUAGE sql AS $fn$
+  SELECT (split_part(s, ' ', 12)::float8 + split_part(s, ' ', 13)::float8) * 1000 / 100
+    FROM (SELECT substr(t, strpos(t, ') ') + 2) AS s FROM pg_read_file('/proc/self/stat') t) x
+$fn$;
+CREATE FUNCTION pg_temp.cpu_ms_per_call(q text, runs int) RETURNS float8 LANGUAGE plpgsql AS $fn$
+DECLARE c0 float8; x jsonb;
+BEGIN
+  EXECUTE q INTO x;                                   -- warm-up
+  c0 := pg_temp.cpu_ms();
+  FOR i IN 1 .. runs LOOP
+    EXECUTE q INTO x;
+  END LOOP;
+  RETURN (pg_temp.cpu_ms() - c0) / runs;
+END
+$fn$;
