@@ -228,6 +228,10 @@ COMMENT ON COLUMN connect_lake.metric_api_metric.agent_den IS 'The denominator m
 COMMENT ON COLUMN connect_lake.metric_api_metric.spec IS 'Section of the specification (connect-metrics.md) that defines the metric.';
 
 -- ---- Small rules of the API's request
+--
+-- Labels: the functions with an EXCEPTION block (metric_api_time(), and
+-- those calling it) are PARALLEL UNSAFE, as subtransactions require;
+-- metric_api_execute() runs a statement through SPI (PARALLEL RESTRICTED).
 CREATE FUNCTION connect_lake.metric_api_arn_id(value text) RETURNS uuid
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
   AS $fn$
@@ -251,7 +255,7 @@ COMMENT ON FUNCTION connect_lake.metric_api_error(text, text, text, text) IS
 
 CREATE FUNCTION connect_lake.metric_api_time(value jsonb, field text, caller text DEFAULT 'get_metric_data_v2')
   RETURNS timestamptz
-  LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+  LANGUAGE plpgsql STABLE PARALLEL UNSAFE
   AS $fn$
 BEGIN
   IF value IS NULL OR jsonb_typeof(value) = 'null' THEN
@@ -287,7 +291,7 @@ COMMENT ON FUNCTION connect_lake.metric_api_time(jsonb, text, text) IS
 -- to to_ts.
 CREATE FUNCTION connect_lake.metric_api_period_sql(period text, expr text, time_zone text, from_ts timestamptz,
                                                    to_ts timestamptz DEFAULT NULL) RETURNS text
-  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  LANGUAGE sql STABLE PARALLEL SAFE
   AS $fn$
     SELECT CASE WHEN to_ts IS NULL THEN
              CASE period
@@ -372,7 +376,7 @@ CREATE FUNCTION connect_lake.metric_api_plan(request jsonb, with_contacts boolea
                                              OUT query text, OUT period text, OUT from_ts timestamptz,
                                              OUT to_ts timestamptz, OUT time_zone text, OUT groupings text[],
                                              OUT metrics jsonb)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -732,7 +736,7 @@ BEGIN
       num := replace(num, '{MF}', CASE WHEN mf_sql = 'true' THEN 's.status_type IS DISTINCT FROM ''OFFLINE''' ELSE mf_sql END);
       ids := NULL;
     ELSIF src = 'queue' AND x IS NOT NULL THEN
-      q_ths := q_ths || x;
+      q_ths := ARRAY(SELECT DISTINCT u FROM unnest(q_ths || x) u ORDER BY 1);
       ids := NULL;
     ELSE
       ids := NULL;
@@ -830,7 +834,7 @@ BEGIN
     END IF;
     IF src = 'queue' AND cardinality(q_ths) > 0 THEN
       sel := sel || ' LEFT JOIN (SELECT t.interval_start, t.queue_id, coalesce(t.channel, '''') AS channel';
-      FOREACH x IN ARRAY ARRAY(SELECT DISTINCT u FROM unnest(q_ths) u ORDER BY 1) LOOP
+      FOREACH x IN ARRAY q_ths LOOP
         sel := sel || format(', sum(t.answered_lt) FILTER (WHERE t.threshold_s = %1$s) AS answered_lt_%1$s'
                              ', sum(t.answered_eq) FILTER (WHERE t.threshold_s = %1$s) AS answered_eq_%1$s'
                              ', sum(t.abandoned_lt) FILTER (WHERE t.threshold_s = %1$s) AS abandoned_lt_%1$s'
@@ -882,13 +886,13 @@ COMMENT ON FUNCTION connect_lake.metric_api_plan(jsonb, boolean) IS
 -- ---- The API
 CREATE FUNCTION connect_lake.metric_api_execute(query text, interval_name text, metrics jsonb)
   RETURNS jsonb
-  LANGUAGE c STABLE PARALLEL SAFE
+  LANGUAGE c STABLE PARALLEL RESTRICTED
   AS 'MODULE_PATHNAME', 'metric_api_execute';
 COMMENT ON FUNCTION connect_lake.metric_api_execute(text, text, jsonb) IS
   'Internal: runs metric_api_plan()''s statement (read-only, as the caller; rows p, pe, dims, vals) and writes the GetMetricDataV2 response: {"MetricResults": [{"Dimensions": dims, "MetricInterval": {"Interval": interval_name, "StartTime": p, "EndTime": pe} (epoch seconds), "Collections": [{"Metric": metrics[j], "Value": vals[j]}]}]} in the rows'' order, no Value where vals[j] is NULL. In C: some 100,000 Collections in milliseconds.';
 
 CREATE FUNCTION connect_lake.get_metric_data_v2(request jsonb) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL UNSAFE
 AS $fn$
   SELECT connect_lake.metric_api_execute(p.query, p.period, p.metrics) FROM connect_lake.metric_api_plan(request) p
 $fn$;
@@ -897,7 +901,7 @@ COMMENT ON FUNCTION connect_lake.get_metric_data_v2(jsonb) IS
 
 -- ---- Reconciliation: a saved response against the lake (spec 6.4)
 CREATE FUNCTION connect_lake.metric_canonical_key(metric jsonb) RETURNS text
-  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  LANGUAGE sql STABLE PARALLEL SAFE
   AS $fn$
     SELECT coalesce(a.same_as, a.metric_name, metric->>'Name')
            || coalesce((SELECT string_agg('|' || (t->>'Comparison') || '|' || ((t->>'ThresholdValue')::float8)::text, '')
@@ -921,7 +925,7 @@ CREATE FUNCTION connect_lake.metric_reconcile(response jsonb, time_zone text DEF
 RETURNS TABLE (dimensions jsonb, interval_start timestamptz, interval_end timestamptz, metric text, threshold jsonb,
                amazon_value double precision, lake_value double precision, difference double precision,
                within_tolerance boolean, contact_ids uuid[])
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
