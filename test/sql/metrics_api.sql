@@ -229,6 +229,14 @@ SELECT * FROM pg_temp.show(connect_lake.get_metric_data_v2(pg_temp.req('FIFTEEN_
   {"Name": "CONTACTS_QUEUED_BY_ENQUEUE"}]',
   '[{"FilterKey": "QUEUE", "FilterValues": ["aaaaaaaa-0000-4000-8000-00000000000a"]}, {"FilterKey": "CHANNEL", "FilterValues": ["VOICE"]}]')));
 
+-- Binned by the time of connection to the agent: ada's 7 was connected at
+-- 09:27:05 (interval 09:15) and disconnected at 09:30 (interval 09:30); the
+-- AGENT filter given as an ARN.
+SELECT * FROM pg_temp.show(connect_lake.get_metric_data_v2(pg_temp.req('FIFTEEN_MIN', '["AGENT"]', '[
+  {"Name": "CONTACTS_HANDLED"}, {"Name": "CONTACTS_HANDLED_BY_CONNECTED_TO_AGENT"}]',
+  jsonb_build_array(jsonb_build_object('FilterKey', 'AGENT', 'FilterValues',
+                                       jsonb_build_array(pg_temp.arn('agent', 'cccccccc-0000-4000-8000-00000000000c')))))));
+
 -- ---- Periods in a time zone: HOUR in Kathmandu (+05:45) starts at :15 UTC;
 -- the range starts mid-hour, so the first interval starts at StartTime.
 SELECT * FROM pg_temp.show(connect_lake.get_metric_data_v2(pg_temp.req('HOUR', '[]', '[{"Name": "CONTACTS_CREATED"}]', NULL,
