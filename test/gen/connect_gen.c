@@ -504,6 +504,7 @@ typedef struct
 	FILE	   *f;
 	z_stream	z;
 	int			open, zinit, member_open;
+	int			discard;		/* --ctr-only: generated, not written */
 	unsigned char *in, *out;
 	size_t		inlen;
 	uint64_t	raw, file;
@@ -531,8 +532,18 @@ static void gz_drain(Gz *g, int flush)
 	g->inlen = 0;
 }
 
-static void gz_open(Gz *g, const char *path)
+static int ctr_only;			/* --ctr-only: the other kinds are generated (the PRNG stream stays the same) but not written */
+
+static void gz_open(Gz *g, const char *path, int discard)
 {
+	g->discard = discard;
+	if (discard)
+	{
+		g->open = 1;
+		g->member_open = 0;
+		g->raw = g->file = 0;
+		return;
+	}
 	snprintf(g->path, sizeof g->path, "%s", path);
 	mkdirs(g->path);
 	g->f = fopen(g->path, "wb");
@@ -564,6 +575,8 @@ static void gz_write(Gz *g, const void *p, size_t n)
 	const unsigned char *s = p;
 	g->member_open = 1;
 	g->raw += n;
+	if (g->discard)
+		return;
 	total_raw += n;
 	while (n)
 	{
@@ -584,6 +597,11 @@ static void gz_end_member(Gz *g)
 {
 	if (!g->member_open)
 		return;
+	if (g->discard)
+	{
+		g->member_open = 0;
+		return;
+	}
 	gz_drain(g, Z_FINISH);
 	deflateReset(&g->z);
 	g->member_open = 0;
@@ -593,6 +611,11 @@ static void gz_close(Gz *g)
 {
 	if (!g->open)
 		return;
+	if (g->discard)
+	{
+		g->open = 0;
+		return;
+	}
 	gz_end_member(g);
 	total_file += g->file;
 	if (fclose(g->f) != 0)
@@ -641,10 +664,10 @@ static void stream_open(int k)
 	snprintf(path, sizeof path, "%s/%s/%.4s/%.2s/%.2s/%.2s/%s-1-%.4s-%.2s-%.2s-%.2s-%.2s-%.2s-%s",
 			 out_dir, kind_dir[k], ts, ts + 5, ts + 8, ts + 11, kind_stream[k],
 			 ts, ts + 5, ts + 8, ts + 11, ts + 14, ts + 17, id);
-	gz_open(&s->g, path);
+	gz_open(&s->g, path, ctr_only && k != K_CTR);
 	s->hour = cur_hour;
 	s->objidx++;
-	s->files++;
+	s->files += !s->g.discard;
 	s->in_member = 0;
 	s->member_target = k == K_CTR ? rrange(3, 300) : 0;
 }
@@ -785,8 +808,8 @@ static void fexp_put(int ls, const char *line, size_t n)
 		char path[1400];
 		snprintf(path, sizeof path, "%s/%s/%s/%s/%06d.gz", out_dir, kind_dir[K_FEXP], fexp_task,
 				 log_stream[ls], fexp_part[ls]);
-		gz_open(g, path);
-		streams[K_FEXP].files++;
+		gz_open(g, path, ctr_only);
+		streams[K_FEXP].files += !ctr_only;
 	}
 	gz_write(g, line, n);
 }
@@ -4062,7 +4085,9 @@ static void usage(void)
 	fputs("usage: connect_gen --out DIR [--start YYYY-MM-DD] [--days N] [--contacts-per-day N] [--seed N]\n"
 		  "                   [--agents N (default max(300, contacts-per-day / 25))] [--customers N] [--malformed N] [--summary FILE]\n"
 		  "                   [--heartbeat-secs N (0: none; default 3600)] [--flowlog-export-pct P (default 20)]\n"
-		  "                   [--gzip-level 0-9 (default 1)] [--object-mb N (default 64)] [--quiet]\n", stderr);
+		  "                   [--gzip-level 0-9 (default 1)] [--object-mb N (default 64)] [--quiet]\n"
+		  "                   [--ctr-only (write only ctr/: the other kinds are generated, so the CTRs and SUMMARY.json are\n"
+		  "                    a full run's, but not written; files and bytes count what was written)]\n", stderr);
 	exit(2);
 }
 
@@ -4115,6 +4140,8 @@ int main(int argc, char **argv)
 			object_limit = (uint64_t) argnum(v, a) << 20;
 		else if (strcmp(a, "--quiet") == 0)
 			quiet = 1;
+		else if (strcmp(a, "--ctr-only") == 0)
+			ctr_only = 1;
 		else
 			usage();
 #undef OPT
