@@ -3340,7 +3340,7 @@ static void gen_contact(Contact *c, double lf)
 		c->queue = -1;
 
 	/* timing */
-	static const double ivr_med[NCH] = {70, 12, 2, 3}, wait_med[NCH] = {45, 30, 300, 1800};
+	static const double ivr_med[NCH] = {70, 12, 2, 3}, wait_med[NCH] = {6, 8, 300, 1800};	/* voice and chat: most answered within 20 s */
 	static const double talk_med[NCH] = {330, 540, 240, 420}, acw_med[NCH] = {45, 30, 20, 60};
 	c->ivr = c->method == M_OUTBOUND ? 0 : c->prev[0] ? rrange(3, 9)
 		: clampi(rlognorm(ivr_med[ch], 0.4), 2, 600);
