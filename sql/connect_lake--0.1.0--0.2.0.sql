@@ -2571,3 +2571,15 @@ GRANT SELECT ON connect_lake.metric_config, connect_lake.metric_threshold, conne
 REVOKE SELECT ON connect_lake.load_rejects FROM connect_lake_reader;
 GRANT SELECT (reject_id, kind, path, byte_offset, line, reason, rejected_at) ON connect_lake.load_rejects
   TO connect_lake_reader;
+
+-- ==== Metrics dashboard (issue 12, mgen): the daily metric views read the
+-- time zone once and make every day's rows before a filter on day applies
+-- (as sql/install/90_metrics.sql defines them).
+CREATE OR REPLACE VIEW connect_lake.queue_metrics_daily AS
+  SELECT (d.interval_start AT TIME ZONE z.tz)::date AS day, d.*
+    FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
+         (SELECT * FROM connect_lake.queue_metrics_daily('-infinity', 'infinity') OFFSET 0) d;
+CREATE OR REPLACE VIEW connect_lake.agent_metrics_daily AS
+  SELECT (d.interval_start AT TIME ZONE z.tz)::date AS day, d.*
+    FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
+         (SELECT * FROM connect_lake.agent_metrics_daily('-infinity', 'infinity') OFFSET 0) d;
