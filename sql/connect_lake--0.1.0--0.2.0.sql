@@ -6779,3 +6779,15 @@ COMMENT ON FUNCTION connect_lake.metric_reconcile(jsonb, text) IS
 -- What 99_grants.sql gives every table and view of a fresh lake.
 GRANT SELECT ON connect_lake.metric_api_metric, connect_lake.metric_api_dimension, connect_lake.metric_api_rollup_filter
   TO connect_lake_reader, connect_lake_loader;
+
+-- ==== Metrics dashboard (issue 12, mgen): the daily metric views read the
+-- time zone once and make every day's rows before a filter on day applies
+-- (as sql/install/90_metrics.sql defines them).
+CREATE OR REPLACE VIEW connect_lake.queue_metrics_daily AS
+  SELECT (d.interval_start AT TIME ZONE z.tz)::date AS day, d.*
+    FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
+         (SELECT * FROM connect_lake.queue_metrics_daily('-infinity', 'infinity') OFFSET 0) d;
+CREATE OR REPLACE VIEW connect_lake.agent_metrics_daily AS
+  SELECT (d.interval_start AT TIME ZONE z.tz)::date AS day, d.*
+    FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
+         (SELECT * FROM connect_lake.agent_metrics_daily('-infinity', 'infinity') OFFSET 0) d;
