@@ -3840,3 +3840,14 @@ GRANT INSERT, UPDATE, DELETE, TRUNCATE ON connect_lake.contact_repeat TO connect
 REVOKE ALL ON FUNCTION connect_lake.contact_repeat_refresh(uuid[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.contact_repeat_refresh(uuid[]) TO connect_lake_loader;
 REVOKE ALL ON FUNCTION connect_lake.repeat_config_changed() FROM PUBLIC;
+-- ==== Metrics dashboard (issue 12, mgen): the daily metric views read the
+-- time zone once and make every day's rows before a filter on day applies
+-- (as sql/install/90_metrics.sql defines them).
+CREATE OR REPLACE VIEW connect_lake.queue_metrics_daily AS
+  SELECT (d.interval_start AT TIME ZONE z.tz)::date AS day, d.*
+    FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
+         (SELECT * FROM connect_lake.queue_metrics_daily('-infinity', 'infinity') OFFSET 0) d;
+CREATE OR REPLACE VIEW connect_lake.agent_metrics_daily AS
+  SELECT (d.interval_start AT TIME ZONE z.tz)::date AS day, d.*
+    FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
+         (SELECT * FROM connect_lake.agent_metrics_daily('-infinity', 'infinity') OFFSET 0) d;

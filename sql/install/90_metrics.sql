@@ -1276,9 +1276,14 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.queue_metrics_daily(date, date) IS
   'Queue metrics per local day (metric_time_zone()) from from_day to to_day, both included, per queue and channel; columns as queue_metrics_15min, interval_start being the local midnight that starts the day.';
 
+-- The time zone read once, and every day's rows made before a filter on
+-- day applies (OFFSET 0): pushed into queue_metrics(), such a filter made
+-- the planner expect a row or two and join the counts to the threshold
+-- counts by nested loop, which grew with the square of the days asked for.
 CREATE VIEW connect_lake.queue_metrics_daily AS
-  SELECT (d.interval_start AT TIME ZONE connect_lake.metric_time_zone())::date AS day, d.*
-    FROM connect_lake.queue_metrics_daily('-infinity', 'infinity') d;
+  SELECT (d.interval_start AT TIME ZONE z.tz)::date AS day, d.*
+    FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
+         (SELECT * FROM connect_lake.queue_metrics_daily('-infinity', 'infinity') OFFSET 0) d;
 COMMENT ON VIEW connect_lake.queue_metrics_daily IS
   'Queue metrics per local day (metric_time_zone(): metric_config.time_zone, else lake_time_zone()), queue and channel, every day: the 15-minute rows re-aggregated exactly (queue_metrics_daily(from_day, to_day) for a range).';
 COMMENT ON COLUMN connect_lake.queue_metrics_daily.day IS 'The local day.';
@@ -1338,8 +1343,9 @@ COMMENT ON FUNCTION connect_lake.agent_metrics_daily(date, date) IS
   'Agent contact metrics per local day (metric_time_zone()) from from_day to to_day, both included, per agent and channel; columns as agent_metrics_15min, interval_start being the local midnight that starts the day.';
 
 CREATE VIEW connect_lake.agent_metrics_daily AS
-  SELECT (d.interval_start AT TIME ZONE connect_lake.metric_time_zone())::date AS day, d.*
-    FROM connect_lake.agent_metrics_daily('-infinity', 'infinity') d;
+  SELECT (d.interval_start AT TIME ZONE z.tz)::date AS day, d.*
+    FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
+         (SELECT * FROM connect_lake.agent_metrics_daily('-infinity', 'infinity') OFFSET 0) d;
 COMMENT ON VIEW connect_lake.agent_metrics_daily IS
   'Agent contact metrics per local day (metric_time_zone()), agent and channel, every day (agent_metrics_daily(from_day, to_day) for a range).';
 COMMENT ON COLUMN connect_lake.agent_metrics_daily.day IS 'The local day.';

@@ -504,6 +504,7 @@ typedef struct
 	FILE	   *f;
 	z_stream	z;
 	int			open, zinit, member_open;
+	int			discard;		/* --ctr-only: generated, not written */
 	unsigned char *in, *out;
 	size_t		inlen;
 	uint64_t	raw, file;
@@ -531,8 +532,18 @@ static void gz_drain(Gz *g, int flush)
 	g->inlen = 0;
 }
 
-static void gz_open(Gz *g, const char *path)
+static int ctr_only;			/* --ctr-only: the other kinds are generated (the PRNG stream stays the same) but not written */
+
+static void gz_open(Gz *g, const char *path, int discard)
 {
+	g->discard = discard;
+	if (discard)
+	{
+		g->open = 1;
+		g->member_open = 0;
+		g->raw = g->file = 0;
+		return;
+	}
 	snprintf(g->path, sizeof g->path, "%s", path);
 	mkdirs(g->path);
 	g->f = fopen(g->path, "wb");
@@ -564,6 +575,8 @@ static void gz_write(Gz *g, const void *p, size_t n)
 	const unsigned char *s = p;
 	g->member_open = 1;
 	g->raw += n;
+	if (g->discard)
+		return;
 	total_raw += n;
 	while (n)
 	{
@@ -584,6 +597,11 @@ static void gz_end_member(Gz *g)
 {
 	if (!g->member_open)
 		return;
+	if (g->discard)
+	{
+		g->member_open = 0;
+		return;
+	}
 	gz_drain(g, Z_FINISH);
 	deflateReset(&g->z);
 	g->member_open = 0;
@@ -593,6 +611,11 @@ static void gz_close(Gz *g)
 {
 	if (!g->open)
 		return;
+	if (g->discard)
+	{
+		g->open = 0;
+		return;
+	}
 	gz_end_member(g);
 	total_file += g->file;
 	if (fclose(g->f) != 0)
@@ -641,10 +664,10 @@ static void stream_open(int k)
 	snprintf(path, sizeof path, "%s/%s/%.4s/%.2s/%.2s/%.2s/%s-1-%.4s-%.2s-%.2s-%.2s-%.2s-%.2s-%s",
 			 out_dir, kind_dir[k], ts, ts + 5, ts + 8, ts + 11, kind_stream[k],
 			 ts, ts + 5, ts + 8, ts + 11, ts + 14, ts + 17, id);
-	gz_open(&s->g, path);
+	gz_open(&s->g, path, ctr_only && k != K_CTR);
 	s->hour = cur_hour;
 	s->objidx++;
-	s->files++;
+	s->files += !s->g.discard;
 	s->in_member = 0;
 	s->member_target = k == K_CTR ? rrange(3, 300) : 0;
 }
@@ -785,8 +808,8 @@ static void fexp_put(int ls, const char *line, size_t n)
 		char path[1400];
 		snprintf(path, sizeof path, "%s/%s/%s/%s/%06d.gz", out_dir, kind_dir[K_FEXP], fexp_task,
 				 log_stream[ls], fexp_part[ls]);
-		gz_open(g, path);
-		streams[K_FEXP].files++;
+		gz_open(g, path, ctr_only);
+		streams[K_FEXP].files += !ctr_only;
 	}
 	gz_write(g, line, n);
 }
@@ -1273,13 +1296,16 @@ static inline void seen(int k, int64_t t)
 
 enum
 {
-	M_INBOUND, M_OUTBOUND, M_TRANSFER, M_CALLBACK, M_API
+	M_INBOUND, M_OUTBOUND, M_TRANSFER, M_CALLBACK, M_API, M_QUEUE_TRANSFER
 };
-static const char *const method_name[] = {"INBOUND", "OUTBOUND", "TRANSFER", "CALLBACK", "API"};
+static const char *const method_name[] = {"INBOUND", "OUTBOUND", "TRANSFER", "CALLBACK", "API", "QUEUE_TRANSFER"};
 
+/* O_CALLBACK: left the queue asking for a queued callback (a CALLBACK leg
+ * follows); O_QUEUE_XFER: moved to another queue by the queue's flow (a
+ * QUEUE_TRANSFER leg follows) */
 enum
 {
-	O_HANDLED, O_ABANDONED, O_IVR, O_EXPIRED
+	O_HANDLED, O_ABANDONED, O_IVR, O_EXPIRED, O_CALLBACK, O_QUEUE_XFER
 };
 
 typedef struct
@@ -1288,6 +1314,8 @@ typedef struct
 	int			ch, method, outcome, intent, queue, agent, welsh;
 	int64_t		t0, tenq, tdeq, tconn, tdisc, tacw1, tlast;
 	int			ivr, qwait, talk, hold, nholds, longest, acw;
+	int			qdelay;			/* a callback leg's initial delay: in Queue.Duration, before EnqueueTimestamp */
+	int			xfer_ext;		/* the agent transferred the call out of Connect (TransferCompletedTimestamp) */
 	const char *disc;
 	int64_t		cust;
 	int			identified, two_acct, authenticated, business, vulnerable;
@@ -1593,7 +1621,7 @@ static void b_ctr(Buf *b, const Contact *c, int version, int64_t last_update)
 		else
 			bts(b, c->tdeq);
 		BL(b, ",\"Duration\":");
-		bint(b, c->qwait);
+		bint(b, c->qwait + c->qdelay);
 		BL(b, ",\"EnqueueTimestamp\":");
 		if (c->method == M_OUTBOUND)
 			BL(b, "null");
@@ -1678,12 +1706,19 @@ static void b_ctr(Buf *b, const Contact *c, int version, int64_t last_update)
 	BL(b, "\"}");
 	if (c->ch == CH_TASK)
 		BL(b, ",\"TotalPauseCount\":0,\"TotalPauseDurationInSeconds\":0");
+	/* only a transfer out of Amazon Connect completes one (an agent's
+	 * transfer to a quick connect is a TRANSFER leg instead) */
 	BL(b, ",\"TransferCompletedTimestamp\":");
-	if (c->next[0])
+	if (c->xfer_ext)
+	{
 		bts(b, c->tdisc);
+		snprintf(t, sizeof t, ",\"TransferredToEndpoint\":{\"Address\":\"+44161496%04d\",\"Type\":\"TELEPHONE_NUMBER\"}",
+				 (int) ((c->hh >> 5) % 10000));
+		bs(b, t);
+	}
 	else
-		BL(b, "null");
-	BL(b, ",\"TransferredToEndpoint\":null,\"VoiceIdResult\":null}");
+		BL(b, "null,\"TransferredToEndpoint\":null");
+	BL(b, ",\"VoiceIdResult\":null}");
 }
 
 /* ---------------------------------------------------------- contact events */
@@ -1828,11 +1863,11 @@ static void contact_events(const Contact *c)
 	int flows = c->method != M_OUTBOUND;
 	ce(c, CE_INITIATED, c->t0 + 35);
 	ce(c, CE_CONNECTED_TO_SYSTEM, c->t0 + 180);
-	if (flows && (c->ch == CH_VOICE || c->ch == CH_CHAT) && c->method != M_TRANSFER)
+	if (flows && (c->ch == CH_VOICE || c->ch == CH_CHAT) && !c->prev[0])
 		ce(c, CE_CONTACT_DATA_UPDATED, c->t0 + (c->ivr * 1000LL) / 3);
 	if (c->queue >= 0 && c->method != M_OUTBOUND)
 	{
-		if (flows && (c->ch == CH_VOICE || c->ch == CH_CHAT) && c->method != M_TRANSFER)
+		if (flows && (c->ch == CH_VOICE || c->ch == CH_CHAT) && !c->prev[0])
 			ce(c, CE_CONTACT_DATA_UPDATED, c->tenq - 300);
 		ce(c, CE_QUEUED, c->tenq + 120);
 	}
@@ -1936,7 +1971,7 @@ static void flow_logs(const Contact *c)
 		return;
 	char p[1024], x[512], a1[24];
 	int64_t end = c->queue >= 0 ? c->tenq : c->tdisc;
-	int flow = c->method == M_TRANSFER ? FL_XFER : c->ch == CH_VOICE ? FL_VOICE : c->ch == CH_CHAT ? FL_CHAT
+	int flow = c->prev[0] ? FL_XFER : c->ch == CH_VOICE ? FL_VOICE : c->ch == CH_CHAT ? FL_CHAT
 		: c->ch == CH_TASK ? FL_TASK : FL_EMAIL;
 	int nb = flow == FL_VOICE ? (c->outcome == O_IVR ? 10 : 12) : flow == FL_CHAT ? 7 : flow == FL_XFER ? 3 : 4;
 	int64_t step = (end - c->t0) / (nb + 1);
@@ -3096,10 +3131,128 @@ static void ctr_out(const Contact *c)
 	}
 }
 
+/* ------------------------------------------------------- contact metrics */
+
+/* The totals a test needs to check the lake's contact metrics (connect-metrics.md,
+ * README "Contact-centre metrics") exactly: kept here from what the generator
+ * decided for each contact, not re-derived from the records it wrote.  One
+ * accumulator per local day (Europe/London) of the disconnect, queue (index
+ * 0: no queue) and channel; one per local day and agent. */
+#define SL_X 20					/* the lake's default service-level threshold, seconds, LT */
+
+typedef struct
+{
+	uint64_t	created, queued, handled, answered, abandoned, callbacks, xfer_queue, xfer_internal, xfer_external,
+				xfer_agent, held, answered_lt, abandoned_lt, removed_lt, removed_eq, qa_sum, ab_sum, handle_sum,
+				talk_sum, hold_sum, acw_sum;
+	int64_t		qmax;			/* longest queue time of a queued contact, -1: none */
+} MAcc;
+
+typedef struct
+{
+	uint64_t	handled, handle_sum;
+} AAcc;
+
+static MAcc *macc;				/* [day][queue + 1][channel] */
+static AAcc *aacc;				/* [day][agent] */
+static int64_t mday0;
+static int mdays;
+static uint64_t n_callback_legs, n_queue_transfer_legs, n_external_transfers, n_at_threshold, n_cross_day,
+			n_cross_interval, n_after_end;
+
+static void metrics_init(int days)
+{
+	mday0 = floordiv(london(start_ms), MS_D);
+	mdays = days + 2 + RING / 24;	/* legs and expired tasks end after the period */
+	macc = calloc((size_t) mdays * (NQUEUE + 1) * NCH, sizeof(MAcc));
+	aacc = calloc((size_t) mdays * (size_t) nagents, sizeof(AAcc));
+	if (!macc || !aacc)
+		die("out of memory");
+	for (size_t i = 0; i < (size_t) mdays * (NQUEUE + 1) * NCH; i++)
+		macc[i].qmax = -1;
+}
+
+static inline MAcc *macc_at(int d, int q, int ch)
+{
+	return &macc[((size_t) d * (NQUEUE + 1) + (size_t) (q + 1)) * NCH + (size_t) ch];
+}
+
+/* some contacts leave the queue exactly at the threshold second (LT and LTE differ there) */
+static int at_threshold(const Contact *c, int qwait)
+{
+	return mix64(c->hh ^ 0x5157) % 40 == 0 && c->qdelay <= SL_X ? SL_X - c->qdelay : qwait;
+}
+
+/* one contact's flags, as the specification defines them, into its day's totals */
+static void metrics_add(const Contact *c)
+{
+	int64_t tdisc = c->tdisc - c->tdisc % 1000, t0 = c->t0 - c->t0 % 1000;	/* CTRs carry whole seconds */
+	int64_t day = floordiv(london(tdisc), MS_D);
+	int d = (int) (day - mday0);
+	if (d < 0 || d >= mdays)
+		die("metrics: a contact disconnects outside the days kept (%d)", d);
+	MAcc *m = macc_at(d, c->queue, c->ch);
+	int queued = c->queue >= 0 && c->method != M_OUTBOUND;	/* has EnqueueTimestamp */
+	int handled = c->agent >= 0;	/* has ConnectedToAgentTimestamp */
+	int qt = c->qwait + c->qdelay;	/* Queue.Duration */
+	int callback = c->outcome == O_CALLBACK, xq = c->outcome == O_QUEUE_XFER;
+	int abandoned = queued && !handled && !callback && !xq;
+	int removed = queued && (handled || abandoned || callback);
+	int internal = handled && c->transferred, external = c->xfer_ext;
+	m->created++;
+	if (queued)
+	{
+		m->queued++;
+		if (qt > m->qmax)
+			m->qmax = qt;
+	}
+	m->handled += handled;
+	m->callbacks += callback;
+	m->xfer_queue += xq;
+	m->abandoned += abandoned;
+	m->xfer_internal += internal;
+	m->xfer_external += external;
+	m->xfer_agent += handled && (internal || external);
+	if (queued && handled)
+	{
+		m->answered++;
+		m->qa_sum += (uint64_t) qt;
+		m->answered_lt += qt < SL_X;
+	}
+	if (abandoned)
+	{
+		m->ab_sum += (uint64_t) qt;
+		m->abandoned_lt += qt < SL_X;
+	}
+	if (removed)
+	{
+		m->removed_lt += qt < SL_X;
+		m->removed_eq += qt == SL_X;
+		n_at_threshold += qt == SL_X;
+	}
+	if (handled)
+	{
+		m->held += c->nholds > 0 || c->hold > 0;
+		m->handle_sum += (uint64_t) (c->talk + c->hold + c->acw);
+		m->talk_sum += (uint64_t) c->talk;
+		m->hold_sum += (uint64_t) c->hold;
+		m->acw_sum += (uint64_t) c->acw;
+		AAcc *a = &aacc[(size_t) d * (size_t) nagents + (size_t) c->agent];
+		a->handled++;
+		a->handle_sum += (uint64_t) (c->talk + c->hold + c->acw);
+	}
+	n_cross_day += floordiv(london(t0), MS_D) != day;
+	n_cross_interval += t0 / (15 * 60000) != tdisc / (15 * 60000);
+	n_after_end += tdisc >= end_ms;
+}
+
 static void gen_contact(Contact *c, double lf);
 
-/* a transfer leg from contact a to another queue */
-static void gen_transfer(const Contact *a, double lf)
+/* the leg that continues contact a (its NextContactId, PreviousContactId
+ * pointing back): an agent's transfer to another queue (TRANSFER), the queue
+ * flow's transfer to another queue (QUEUE_TRANSFER), or the queued callback
+ * the customer asked for, in the same queue (CALLBACK) */
+static void gen_leg(const Contact *a, int method, double lf)
 {
 	Contact c;
 	memset(&c, 0, sizeof c);
@@ -3107,7 +3260,7 @@ static void gen_transfer(const Contact *a, double lf)
 	strcpy(c.prev, a->id);
 	strcpy(c.initial, a->initial[0] ? a->initial : a->id);
 	c.ch = a->ch;
-	c.method = M_TRANSFER;
+	c.method = method;
 	c.t0 = a->tdisc;
 	c.cust = a->cust;
 	c.identified = a->identified;
@@ -3117,13 +3270,27 @@ static void gen_transfer(const Contact *a, double lf)
 	c.vulnerable = a->vulnerable;
 	c.has_junifer = a->has_junifer;
 	c.welsh = a->welsh;
-	c.intent = rchance(0.35) ? 6 : (int) rbelow(NINTENT);
-	if (c.intent == a->intent)
-		c.intent = (c.intent + 1) % NINTENT;
 	c.xfer_depth = a->xfer_depth + 1;
-	c.case_idx = a->case_idx;
-	if (a->case_idx >= 0)
-		memcpy(c.case_id, a->case_id, 37);
+	if (method == M_CALLBACK)
+	{
+		/* Connect waits the flow's initial delay before queuing the
+		 * callback: in Queue.Duration, before EnqueueTimestamp */
+		c.intent = a->intent;
+		c.qdelay = rrange(30, 180);
+		c.case_idx = -1;
+		n_callback_legs++;
+	}
+	else
+	{
+		c.intent = rchance(0.35) ? 6 : (int) rbelow(NINTENT);
+		if (c.intent == a->intent)
+			c.intent = (c.intent + 1) % NINTENT;
+		c.case_idx = a->case_idx;
+		if (a->case_idx >= 0)
+			memcpy(c.case_id, a->case_id, 37);
+		if (method == M_QUEUE_TRANSFER)
+			n_queue_transfer_legs++;
+	}
 	gen_contact(&c, lf);
 }
 
@@ -3161,23 +3328,23 @@ static void gen_contact(Contact *c, double lf)
 	if (ch == CH_VOICE && c->method == M_INBOUND)
 	{
 		double r = runit();
-		c->outcome = r < 0.06 ? O_IVR : r < 0.13 ? O_ABANDONED : O_HANDLED;
+		c->outcome = r < 0.06 ? O_IVR : r < 0.13 ? O_ABANDONED : r < 0.15 ? O_CALLBACK : r < 0.165 ? O_QUEUE_XFER : O_HANDLED;
 	}
 	else if (ch == CH_CHAT && rchance(0.09))
 		c->outcome = O_ABANDONED;
 	else if (ch == CH_TASK && rchance(0.02))
 		c->outcome = O_EXPIRED;
-	else if (c->method == M_TRANSFER && rchance(0.05))
+	else if ((c->method == M_TRANSFER || c->method == M_QUEUE_TRANSFER) && rchance(0.05))
 		c->outcome = O_ABANDONED;
 	if (c->outcome == O_IVR)
 		c->queue = -1;
 
 	/* timing */
-	static const double ivr_med[NCH] = {70, 12, 2, 3}, wait_med[NCH] = {45, 30, 300, 1800};
+	static const double ivr_med[NCH] = {70, 12, 2, 3}, wait_med[NCH] = {6, 8, 300, 1800};	/* voice and chat: most answered within 20 s */
 	static const double talk_med[NCH] = {330, 540, 240, 420}, acw_med[NCH] = {45, 30, 20, 60};
-	c->ivr = c->method == M_OUTBOUND ? 0 : c->method == M_TRANSFER ? rrange(3, 9)
+	c->ivr = c->method == M_OUTBOUND ? 0 : c->prev[0] ? rrange(3, 9)
 		: clampi(rlognorm(ivr_med[ch], 0.4), 2, 600);
-	c->tenq = c->t0 + c->ivr * 1000LL + rrange(0, 999);
+	c->tenq = c->t0 + (c->ivr + c->qdelay) * 1000LL + rrange(0, 999);
 	c->tenq -= c->tenq % 1000;
 	if (c->outcome == O_IVR)
 	{
@@ -3186,9 +3353,21 @@ static void gen_contact(Contact *c, double lf)
 		c->tlast = c->tdisc + rrange(20, 120) * 1000LL;
 		n_ivr_only++;
 	}
+	else if (c->outcome == O_CALLBACK || c->outcome == O_QUEUE_XFER)
+	{
+		/* leaves the queue without an agent, and is not an abandon: the
+		 * next leg (CALLBACK / QUEUE_TRANSFER) says why */
+		c->qwait = at_threshold(c, clampi(rlognorm(c->outcome == O_CALLBACK ? 120 : 60, 0.8), 3, 1800));
+		c->tdeq = c->tenq + c->qwait * 1000LL;
+		c->tdisc = c->tdeq + (c->outcome == O_CALLBACK ? rrange(15, 45) * 1000LL : 0);
+		c->disc = "CONTACT_FLOW_DISCONNECT";
+		c->tlast = c->tdisc + rrange(20, 120) * 1000LL;
+		ruuid(c->next);
+		n_queued++;
+	}
 	else if (c->outcome == O_ABANDONED || c->outcome == O_EXPIRED)
 	{
-		c->qwait = c->outcome == O_EXPIRED ? rrange(86400, 3 * 86400) : clampi(rlognorm(90, 0.9), 3, 1800);
+		c->qwait = c->outcome == O_EXPIRED ? rrange(86400, 3 * 86400) : at_threshold(c, clampi(rlognorm(90, 0.9), 3, 1800));
 		c->tdeq = c->tenq + c->qwait * 1000LL;
 		c->tdisc = c->tdeq;
 		c->disc = c->outcome == O_EXPIRED ? "EXPIRED" : "CUSTOMER_DISCONNECT";
@@ -3207,7 +3386,7 @@ static void gen_contact(Contact *c, double lf)
 		else
 		{
 			double cap = ch == CH_VOICE || ch == CH_CHAT ? 3600 : 8 * 3600;
-			c->qwait = clampi(rlognorm(wait_med[ch] * lf, 1.0), 0, (int) cap);
+			c->qwait = at_threshold(c, clampi(rlognorm(wait_med[ch] * lf, 1.0), 0, (int) cap));
 			c->tdeq = c->tenq + c->qwait * 1000LL;
 			c->tconn = c->tdeq;
 			n_queued++;
@@ -3277,9 +3456,17 @@ static void gen_contact(Contact *c, double lf)
 			c->disc = "AGENT_DISCONNECT";
 			c->transferred = 1;
 		}
+		else if (ch == CH_VOICE && mix64(c->hh ^ 0xe7) % 80 == 0)
+		{
+			/* the agent transfers the caller to an outside number */
+			c->xfer_ext = 1;
+			c->disc = "AGENT_DISCONNECT";
+			n_external_transfers++;
+		}
 	}
 
 	ctr_out(c);
+	metrics_add(c);
 	contact_events(c);
 	flow_logs(c);
 	if (c->agent >= 0)
@@ -3287,8 +3474,12 @@ static void gen_contact(Contact *c, double lf)
 	if (c->transferred)
 	{
 		n_transfers++;
-		gen_transfer(c, lf);
+		gen_leg(c, M_TRANSFER, lf);
 	}
+	else if (c->outcome == O_CALLBACK)
+		gen_leg(c, M_CALLBACK, lf);
+	else if (c->outcome == O_QUEUE_XFER)
+		gen_leg(c, M_QUEUE_TRANSFER, lf);
 }
 
 /* a contact initiated at t */
@@ -3515,6 +3706,201 @@ static void jts(FILE *f, int64_t t)
 	fprintf(f, "\"%s\"", o);
 }
 
+/* num * scale / den rounded half up to 6 decimals (as numeric round() does), exactly; null when den is 0 */
+static void jratio(FILE *f, uint64_t num, uint64_t den, uint64_t scale)
+{
+	if (!den)
+	{
+		fputs("null", f);
+		return;
+	}
+	uint64_t v = (num * scale * 2000000 + den) / (2 * den);
+	fprintf(f, "%llu.%06llu", (unsigned long long) (v / 1000000), (unsigned long long) (v % 1000000));
+}
+
+static void madd(MAcc *s, const MAcc *m)
+{
+	s->created += m->created;
+	s->queued += m->queued;
+	s->handled += m->handled;
+	s->answered += m->answered;
+	s->abandoned += m->abandoned;
+	s->callbacks += m->callbacks;
+	s->xfer_queue += m->xfer_queue;
+	s->xfer_internal += m->xfer_internal;
+	s->xfer_external += m->xfer_external;
+	s->xfer_agent += m->xfer_agent;
+	s->held += m->held;
+	s->answered_lt += m->answered_lt;
+	s->abandoned_lt += m->abandoned_lt;
+	s->removed_lt += m->removed_lt;
+	s->removed_eq += m->removed_eq;
+	s->qa_sum += m->qa_sum;
+	s->ab_sum += m->ab_sum;
+	s->handle_sum += m->handle_sum;
+	s->talk_sum += m->talk_sum;
+	s->hold_sum += m->hold_sum;
+	s->acw_sum += m->acw_sum;
+	if (m->qmax > s->qmax)
+		s->qmax = m->qmax;
+}
+
+/* one row's figures, named as the lake's views name them */
+static void jmetrics(FILE *f, const MAcc *m)
+{
+#define U(x) ((unsigned long long) (x))
+	fprintf(f, "\"contacts_created\": %llu, \"contacts_queued\": %llu, \"contacts_handled\": %llu, \"contacts_answered\": %llu, "
+			"\"contacts_abandoned\": %llu, \"callbacks_requested\": %llu, \"contacts_transferred_out\": %llu, "
+			"\"contacts_transferred_out_from_queue\": %llu, \"contacts_transferred_out_internal\": %llu, "
+			"\"contacts_transferred_out_external\": %llu, \"contacts_transferred_out_by_agent\": %llu, \"contacts_put_on_hold\": %llu, "
+			"\"contacts_answered_in_x\": %llu, \"contacts_abandoned_in_x\": %llu, \"contacts_removed_in_x\": %llu, "
+			"\"contacts_removed_at_x\": %llu, \"contacts_removed_in_x_lte\": %llu, \"queue_answer_time_sum\": %llu, "
+			"\"abandon_time_sum\": %llu, \"max_queued_time\": ",
+			U(m->created), U(m->queued), U(m->handled), U(m->answered), U(m->abandoned), U(m->callbacks),
+			U(m->xfer_agent + m->xfer_queue), U(m->xfer_queue), U(m->xfer_internal), U(m->xfer_external), U(m->xfer_agent),
+			U(m->held), U(m->answered_lt), U(m->abandoned_lt), U(m->removed_lt), U(m->removed_eq),
+			U(m->removed_lt + m->removed_eq), U(m->qa_sum), U(m->ab_sum));
+	if (m->qmax < 0)
+		fputs("null", f);
+	else
+		fprintf(f, "%lld", (long long) m->qmax);
+	fprintf(f, ", \"handle_time_sum\": %llu, \"interaction_time_sum\": %llu, \"hold_time_sum\": %llu, \"acw_time_sum\": %llu, "
+			"\"service_level\": ", U(m->handle_sum), U(m->talk_sum), U(m->hold_sum), U(m->acw_sum));
+	jratio(f, m->removed_lt, m->queued, 100);
+	fputs(", \"service_level_lte\": ", f);
+	jratio(f, m->removed_lt + m->removed_eq, m->queued, 100);
+	fputs(", \"abandonment_rate\": ", f);
+	jratio(f, m->abandoned, m->queued, 100);
+	fputs(", \"avg_handle_time\": ", f);
+	jratio(f, m->handle_sum, m->handled, 1);
+	fputs(", \"avg_queue_answer_time\": ", f);
+	jratio(f, m->qa_sum, m->answered, 1);
+	fputs(", \"avg_abandon_time\": ", f);
+	jratio(f, m->ab_sum, m->abandoned, 1);
+#undef U
+}
+
+static void jqueue(FILE *f, int q)
+{
+	if (q < 0)
+		fputs("\"queue_id\": null, \"queue_name\": null", f);
+	else
+		fprintf(f, "\"queue_id\": \"%s\", \"queue_name\": \"%s\"", queues[q].id, queue_name(q, end_ms));
+}
+
+/* SUMMARY.json's "metrics": rows at the lake's grains (queue, channel and
+ * local day; queue and day; queue over the period; agent and day) */
+static void write_metrics(FILE *f)
+{
+	char ds[11];
+	int last = 0;				/* days after the last one with contacts are left out */
+	for (int d = 0; d < mdays; d++)
+		for (int q = -1; q < NQUEUE; q++)
+			for (int c = 0; c < NCH; c++)
+				if (macc_at(d, q, c)->created)
+					last = d;
+	fprintf(f, "  \"metrics\": {\n    \"time_zone\": \"Europe/London\",\n"
+			"    \"service_level\": {\"threshold_s\": %d, \"comparison\": \"LT\"},\n", SL_X);
+	fprintf(f, "    \"traps\": {\"transfer_legs\": %llu, \"callback_legs\": %llu, \"queue_transfer_legs\": %llu, "
+			"\"external_transfers\": %llu, \"removed_at_threshold\": %llu, \"crossing_local_day\": %llu, "
+			"\"crossing_interval\": %llu, \"disconnected_after_period\": %llu, \"redelivered_versions\": %llu, "
+			"\"exact_duplicates\": %llu},\n",
+			(unsigned long long) n_transfers, (unsigned long long) n_callback_legs, (unsigned long long) n_queue_transfer_legs,
+			(unsigned long long) n_external_transfers, (unsigned long long) n_at_threshold, (unsigned long long) n_cross_day,
+			(unsigned long long) n_cross_interval, (unsigned long long) n_after_end, (unsigned long long) n_redeliveries,
+			(unsigned long long) n_duplicates);
+	MAcc all = {.qmax = -1};
+	for (int d = 0; d <= last; d++)
+		for (int q = 0; q < NQUEUE; q++)
+			for (int c = 0; c < NCH; c++)
+				madd(&all, macc_at(d, q, c));
+	fputs("    \"totals\": {", f);
+	jmetrics(f, &all);
+	fputs("},\n    \"queue_totals\": [", f);
+	int first = 1;
+	for (int q = -1; q < NQUEUE; q++)
+	{
+		MAcc t = {.qmax = -1};
+		for (int d = 0; d <= last; d++)
+			for (int c = 0; c < NCH; c++)
+				madd(&t, macc_at(d, q, c));
+		if (!t.created)
+			continue;
+		fprintf(f, "%s\n      {", first ? "" : ",");
+		jqueue(f, q);
+		fputs(", ", f);
+		jmetrics(f, &t);
+		fputs("}", f);
+		first = 0;
+	}
+	fputs("\n    ],\n    \"queue_days\": [", f);
+	first = 1;
+	for (int d = 0; d <= last; d++)
+		for (int q = -1; q < NQUEUE; q++)
+		{
+			MAcc t = {.qmax = -1};
+			for (int c = 0; c < NCH; c++)
+				madd(&t, macc_at(d, q, c));
+			if (!t.created)
+				continue;
+			day_str(ds, mday0 + d);
+			fprintf(f, "%s\n      {\"day\": \"%s\", ", first ? "" : ",", ds);
+			jqueue(f, q);
+			fputs(", ", f);
+			jmetrics(f, &t);
+			fputs("}", f);
+			first = 0;
+		}
+	fputs("\n    ],\n    \"queue_channel_days\": [", f);
+	first = 1;
+	for (int d = 0; d <= last; d++)
+		for (int q = -1; q < NQUEUE; q++)
+			for (int c = 0; c < NCH; c++)
+			{
+				const MAcc *m = macc_at(d, q, c);
+				if (!m->created)
+					continue;
+				day_str(ds, mday0 + d);
+				fprintf(f, "%s\n      {\"day\": \"%s\", ", first ? "" : ",", ds);
+				jqueue(f, q);
+				fprintf(f, ", \"channel\": \"%s\", ", ch_name[c]);
+				jmetrics(f, m);
+				fputs("}", f);
+				first = 0;
+			}
+	fputs("\n    ],\n    \"agent_days\": [", f);
+	first = 1;
+	for (int d = 0; d <= last; d++)
+		for (int a = 0; a < nagents; a++)
+		{
+			const AAcc *m = &aacc[(size_t) d * (size_t) nagents + (size_t) a];
+			if (!m->handled)
+				continue;
+			day_str(ds, mday0 + d);
+			fprintf(f, "%s\n      {\"day\": \"%s\", \"agent_id\": \"%s\", \"contacts_handled\": %llu, \"handle_time_sum\": %llu}",
+					first ? "" : ",", ds, agents[a].id, (unsigned long long) m->handled, (unsigned long long) m->handle_sum);
+			first = 0;
+		}
+	fputs("\n    ],\n    \"agent_totals\": [", f);
+	first = 1;
+	for (int a = 0; a < nagents; a++)
+	{
+		AAcc t = {0};
+		for (int d = 0; d <= last; d++)
+		{
+			t.handled += aacc[(size_t) d * (size_t) nagents + (size_t) a].handled;
+			t.handle_sum += aacc[(size_t) d * (size_t) nagents + (size_t) a].handle_sum;
+		}
+		if (!t.handled)
+			continue;
+		fprintf(f, "%s\n      {\"agent_id\": \"%s\", \"username\": \"%s\", \"contacts_handled\": %llu, \"handle_time_sum\": %llu}",
+				first ? "" : ",", agents[a].id, agents[a].username, (unsigned long long) t.handled,
+				(unsigned long long) t.handle_sum);
+		first = 0;
+	}
+	fputs("\n    ]\n  },\n", f);
+}
+
 static void write_summary(const char *path, int days)
 {
 	FILE *f = xfopen(path);
@@ -3664,6 +4050,7 @@ static void write_summary(const char *path, int days)
 			(unsigned long long) n_contacts, (unsigned long long) (n_flow_sub + n_flow_exp), (unsigned long long) tce,
 			(unsigned long long) (n_ke[KE_CREATED] + n_ke[KE_UPDATED] + n_ke[KE_DELETED]), (unsigned long long) n_ke[KE_RELATED],
 			(unsigned long long) tae, (unsigned long long) tm);
+	write_metrics(f);
 	fputs("  \"definitions\": {\n"
 		  "    \"contacts.distinct\": \"CTR rows after de-duplication on ContactId (greatest LastUpdateTimestamp wins), transfer legs included, malformed records excluded\",\n"
 		  "    \"contacts.queued\": \"contacts with Queue.EnqueueTimestamp set (outbound calls carry the Outbound queue without it)\",\n"
@@ -3677,7 +4064,14 @@ static void write_summary(const char *path, int days)
 		  "    \"cases.by_level_1_last_30_days\": \"cases created in [from, to) by their Level 1 field (never changes), deleted cases included\",\n"
 		  "    \"cases.complaints\": \"cases created with Is Complaint true, by Complaint Subject (never changes)\",\n"
 		  "    \"malformed\": \"records written besides the valid ones; their ids are used by no valid record\",\n"
-		  "    \"expected_rows\": \"rows each lake table should hold after loading every file once (load_rejects: one per malformed record)\"\n"
+		  "    \"expected_rows\": \"rows each lake table should hold after loading every file once (load_rejects: one per malformed record)\",\n"
+		  "    \"metrics\": \"contact metrics as connect-metrics.md defines them, from what the generator decided for each contact (latest CTR version; every leg a contact of its own): a contact counts on the local day (time_zone) of its DisconnectTimestamp, in its queue (queue_id null: no queue) and channel\",\n"
+		  "    \"metrics.rows\": \"queue_channel_days: per day, queue and channel (the grain of queue_metrics_daily); queue_days: all channels; queue_totals: every day; totals: every day and queue (queue_id null excluded); agent_days / agent_totals: per agent on the CTR, handled contacts\",\n"
+		  "    \"metrics.flags\": \"queued: EnqueueTimestamp; handled: ConnectedToAgentTimestamp; answered: both; callbacks_requested / contacts_transferred_out_from_queue: queued, not handled, continued by a CALLBACK / QUEUE_TRANSFER leg; abandoned: queued, not handled, neither (expired tasks included); transferred out internal: handled, continued by a TRANSFER leg; external: TransferCompletedTimestamp; by agent: handled and either; contacts_transferred_out: by agent + from queue\",\n"
+		  "    \"metrics.times\": \"queue time: Queue.Duration (a callback leg's includes its initial delay); handle time: AgentInteractionDuration + CustomerHoldDuration + AfterContactWorkDuration; *_sum over answered (queue_answer_time_sum), abandoned (abandon_time_sum) or handled contacts\",\n"
+		  "    \"metrics.threshold\": \"x = service_level.threshold_s: answered / abandoned / removed (answered, abandoned or callback requested) with queue time < x; contacts_removed_at_x: = x; contacts_removed_in_x_lte: <= x\",\n"
+		  "    \"metrics.rates\": \"service_level = 100 * removed_in_x / queued (LT; service_level_lte: LTE), abandonment_rate = 100 * abandoned / queued, avg_handle_time = handle_time_sum / handled, avg_queue_answer_time = queue_answer_time_sum / answered, avg_abandon_time = abandon_time_sum / abandoned: rounded half up to 6 decimals, null when the denominator is 0\",\n"
+		  "    \"metrics.traps\": \"legs by method (transfer_legs = contacts.transfers), external transfers, contacts removed from queue at exactly x seconds, contacts whose initiation and disconnect fall on different local days / 15-minute UTC intervals or whose disconnect is after period.end, CTR versions delivered again\"\n"
 		  "  },\n", f);
 	fprintf(f, "  \"bytes\": {\"uncompressed\": %llu, \"compressed\": %llu}\n}\n",
 			(unsigned long long) total_raw, (unsigned long long) total_file);
@@ -3691,7 +4085,9 @@ static void usage(void)
 	fputs("usage: connect_gen --out DIR [--start YYYY-MM-DD] [--days N] [--contacts-per-day N] [--seed N]\n"
 		  "                   [--agents N (default max(300, contacts-per-day / 25))] [--customers N] [--malformed N] [--summary FILE]\n"
 		  "                   [--heartbeat-secs N (0: none; default 3600)] [--flowlog-export-pct P (default 20)]\n"
-		  "                   [--gzip-level 0-9 (default 1)] [--object-mb N (default 64)] [--quiet]\n", stderr);
+		  "                   [--gzip-level 0-9 (default 1)] [--object-mb N (default 64)] [--quiet]\n"
+		  "                   [--ctr-only (write only ctr/: the other kinds are generated, so the CTRs and SUMMARY.json are\n"
+		  "                    a full run's, but not written; files and bytes count what was written)]\n", stderr);
 	exit(2);
 }
 
@@ -3744,6 +4140,8 @@ int main(int argc, char **argv)
 			object_limit = (uint64_t) argnum(v, a) << 20;
 		else if (strcmp(a, "--quiet") == 0)
 			quiet = 1;
+		else if (strcmp(a, "--ctr-only") == 0)
+			ctr_only = 1;
 		else
 			usage();
 #undef OPT
@@ -3778,6 +4176,7 @@ int main(int argc, char **argv)
 
 	rnd_seed(gen_seed);
 	setup_world(start_ms, days);
+	metrics_init(days);
 	for (int f = 0; f < NFLOW; f++)
 		for (int b = 0; b < 16; b++)
 			kuuid(block_id[f][b], 0xb10c0000ULL + (uint64_t) f * 64 + (uint64_t) b);

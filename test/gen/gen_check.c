@@ -83,6 +83,10 @@ typedef struct
 	long long	secs;
 	char	   *caseid, *accounts, *next, *prev, *related;
 	int			open;			/* cases: state after the latest event */
+	/* contact metrics: the latest version's fields, and what its later legs say */
+	char		queue[40], method[16];
+	int			queued, connected, duration, xfer_ext, follow_cb, follow_qx, follow_tr;
+	long long	handle;
 } Ent;
 
 static Ent *tab;
@@ -291,6 +295,17 @@ static void on_ctr(char *p, size_t n)
 		e->next = nx ? strdup(nx) : NULL;
 		e->prev = pv ? strdup(pv) : NULL;
 		e->related = rl ? strdup(rl) : NULL;
+		{
+			const char *qarn = q && json_object_get_type(q) == json_type_object ? jstr(q, "ARN") : NULL;
+			const char *qs = qarn ? strstr(qarn, "/queue/") : NULL;
+			snprintf(e->queue, sizeof e->queue, "%s", qs ? qs + 7 : "");
+			e->queued = qs && jstr(q, "EnqueueTimestamp") != NULL;
+			e->duration = qs ? json_object_get_int(get(q, "Duration")) : 0;
+			e->connected = ag && json_object_get_type(ag) == json_type_object && jstr(ag, "ConnectedToAgentTimestamp") != NULL;
+			e->handle = e->connected ? e->secs : 0;
+			e->xfer_ext = jstr(o, "TransferCompletedTimestamp") != NULL;
+			snprintf(e->method, sizeof e->method, "%s", jstr(o, "InitiationMethod") ? jstr(o, "InitiationMethod") : "");
+		}
 		free(e->caseid);
 		free(e->accounts);
 		e->caseid = cid ? strdup(cid) : NULL;
@@ -691,6 +706,76 @@ int main(int argc, char **argv)
 		check(rel == rel_ok, "RelatedContactId names a CTR", rel_ok, rel);
 	}
 	check(linked > 0 && linked == linked_ok, "CTRs with caseId whose case carries their account number", linked_ok, linked);
+
+	/* The metric totals per queue, recounted from the records (latest
+	 * version of each contact; the follower legs by PreviousContactId and
+	 * NextContactId) by the specification's rules, against SUMMARY.json's
+	 * metrics.queue_totals. */
+	{
+		for (size_t i = 0; i < tabcap; i++)
+			if (tab[i].key)
+			{
+				Ent *e = &tab[i], *f;
+				if (e->prev && (f = lookup(&tab, &tabcap, &tabn, e->prev, 0)) && f != e)
+				{
+					f->follow_cb |= strcmp(e->method, "CALLBACK") == 0;
+					f->follow_qx |= strcmp(e->method, "QUEUE_TRANSFER") == 0;
+					f->follow_tr |= strcmp(e->method, "TRANSFER") == 0;
+				}
+				if (e->next && (f = lookup(&tab, &tabcap, &tabn, e->next, 0)) && f != e)
+				{
+					e->follow_cb |= strcmp(f->method, "CALLBACK") == 0;
+					e->follow_qx |= strcmp(f->method, "QUEUE_TRANSFER") == 0;
+					e->follow_tr |= strcmp(f->method, "TRANSFER") == 0;
+				}
+			}
+		enum {MQ, MH, MA, MCB, MXQ, MXI, MXE, MRL, MRE, MHS, NMF};
+		static const char *const mname[NMF] = {
+			"contacts_queued", "contacts_handled", "contacts_abandoned", "callbacks_requested",
+			"contacts_transferred_out_from_queue", "contacts_transferred_out_internal",
+			"contacts_transferred_out_external", "contacts_removed_in_x", "contacts_removed_at_x", "handle_time_sum"
+		};
+		long long x = sj(s, "metrics/service_level/threshold_s");
+		json_object *qt = get(get(s, "metrics"), "queue_totals");
+		long long bad = 0, nq = 0, sum_queued = 0;
+		check(x > 0 && qt && json_object_array_length(qt) > 0, "SUMMARY.json has metrics.queue_totals", x > 0, 1);
+		for (size_t j = 0; qt && j < json_object_array_length(qt); j++)
+		{
+			json_object *row = json_object_array_get_idx(qt, j);
+			const char *qid = jstr(row, "queue_id");
+			long long v[NMF] = {0};
+			for (size_t i = 0; i < tabcap; i++)
+			{
+				Ent *e = &tab[i];
+				if (!e->key || e->ch < 0 || strcmp(e->queue, qid ? qid : "") != 0)
+					continue;
+				int cb = e->queued && !e->connected && e->follow_cb, xq = e->queued && !e->connected && e->follow_qx;
+				int ab = e->queued && !e->connected && !cb && !xq;
+				int removed = e->queued && (e->connected || ab || cb);
+				v[MQ] += e->queued;
+				v[MH] += e->connected;
+				v[MA] += ab;
+				v[MCB] += cb;
+				v[MXQ] += xq;
+				v[MXI] += e->connected && e->follow_tr;
+				v[MXE] += e->xfer_ext;
+				v[MRL] += removed && e->duration < x;
+				v[MRE] += removed && e->duration == x;
+				v[MHS] += e->handle;
+			}
+			nq++;
+			sum_queued += v[MQ];
+			for (int k = 0; k < NMF; k++)
+				if (v[k] != json_object_get_int64(get(row, mname[k])))
+				{
+					bad++;
+					printf("  queue %s %s: counted %lld, summary %lld\n", qid ? qid : "(none)", mname[k], v[k],
+						   (long long) json_object_get_int64(get(row, mname[k])));
+				}
+		}
+		check(bad == 0 && sum_queued > 0, "metrics per queue recounted from the CTRs (queued, handled, abandoned, callbacks, "
+			  "transfers out, removed within / at x, handle time)", nq * NMF - bad, nq * NMF);
+	}
 
 	check(ce_total == sj(s, "contact_events/total"), "contact events", ce_total, sj(s, "contact_events/total"));
 	check(ce_invalid == sj(s, "malformed/by_kind/contact_event"), "contact events invalid", ce_invalid,

@@ -53,3 +53,23 @@ SELECT coalesce(dimension, '(none)') AS intent, sum(contacts) AS contacts, sum(r
        round(100.0 * sum(repeats) / sum(contacts), 1) AS repeat_pct,
        round(100.0 * sum(resolved_first) / nullif(sum(first_contacts), 0), 1) AS fcr_pct
   FROM connect_lake.first_contact_resolution(:'from', :'to', 'intent') GROUP BY 1 ORDER BY 2 DESC;
+\echo '==> Queue dashboard: the month per queue (Amazon Connect''s definitions; service level: contacts removed from the queue within the threshold, default 20 s, / queued; all channels)'
+SELECT queue_name, sum(contacts_queued) AS queued, sum(contacts_handled) AS handled,
+       sum(contacts_abandoned) AS abandoned, sum(callbacks_requested) AS callbacks,
+       sum(contacts_transferred_out) AS transferred_out,
+       round(connect_lake.metric_service_level(sum(contacts_removed_in_x), sum(contacts_queued)), 1) AS service_level_pct,
+       round(connect_lake.metric_abandonment_rate(sum(contacts_abandoned), sum(contacts_queued)), 1) AS abandoned_pct,
+       round(connect_lake.metric_aht(sum(sum_handle_time), sum(contacts_handled))) AS aht_seconds
+  FROM connect_lake.queue_metrics_daily(:'from', :'to')
+ WHERE queue_kind = 'STANDARD'
+ GROUP BY queue_name ORDER BY queue_name;
+
+\echo '==> Queue dashboard per day: service level, abandonment rate, average handle time per queue (local days of the disconnect)'
+SELECT (interval_start AT TIME ZONE connect_lake.metric_time_zone())::date AS day, queue_name,
+       sum(contacts_queued) AS queued,
+       round(connect_lake.metric_service_level(sum(contacts_removed_in_x), sum(contacts_queued)), 1) AS service_level_pct,
+       round(connect_lake.metric_abandonment_rate(sum(contacts_abandoned), sum(contacts_queued)), 1) AS abandoned_pct,
+       round(connect_lake.metric_aht(sum(sum_handle_time), sum(contacts_handled))) AS aht_seconds
+  FROM connect_lake.queue_metrics_daily(:'from', :'to')
+ WHERE queue_kind = 'STANDARD'
+ GROUP BY 1, 2 ORDER BY 1, 2;

@@ -129,6 +129,7 @@ for my $ch (sort keys %{ $sum->{contacts}{by_channel} })
 	extra_params => [ '-v', 'from=2026-09-01', '-v', 'to=2026-09-30', '-f', "$root/test/sample/reports.sql" ]);
 is($rc, 0, 'reports.sql runs') or diag($err);
 like($out, qr/Complaints by subject/, 'reports print their headings');
+like($out, qr/Queue dashboard per day/, 'and the queue dashboard');
 
 $node->stop;
 done_testing();
