@@ -24,11 +24,11 @@ CREATE FUNCTION connect_lake.flow_ivr_abandoned(queued boolean, agent boolean, d
                                                 last_module_type text) RETURNS boolean
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
   AS $fn$
-    SELECT NOT queued AND NOT agent AND disconnectreason = 'CUSTOMER_DISCONNECT'
+    SELECT NOT queued AND NOT agent AND coalesce(disconnectreason, 'CUSTOMER_DISCONNECT') = 'CUSTOMER_DISCONNECT'
        AND last_module_type IS DISTINCT FROM 'Disconnect'
   $fn$;
 COMMENT ON FUNCTION connect_lake.flow_ivr_abandoned(boolean, boolean, text, text) IS
-  'Abandoned in the IVR: the contact never reached a queue or an agent, the customer hung up (DisconnectReason CUSTOMER_DISCONNECT), and the flow had not reached a Disconnect block (a customer hanging up during the goodbye is not abandoning).';
+  'Abandoned in the IVR: the contact never reached a queue or an agent, the customer hung up (DisconnectReason CUSTOMER_DISCONNECT, or none: older CTRs lack it), and the flow had not reached a Disconnect block (a customer hanging up during the goodbye is not abandoning).';
 
 CREATE FUNCTION connect_lake.flow_contained(queued boolean, agent boolean, ivr_abandoned boolean,
                                             transferred boolean) RETURNS boolean

@@ -936,6 +936,9 @@ typedef struct
 } Queue;
 static Queue queues[NQUEUE];
 static int64_t rename_at;		/* renamed queues carry their new name from here */
+/* the voice flow's second version: a new welcome prompt block from here, and
+ * the lookup Lambda failing for one voice contact in ten after it */
+static int64_t flow_v2_at, flow_v2_first = INT64_MAX;
 
 static const char *queue_name(int q, int64_t t)
 {
@@ -1102,6 +1105,7 @@ static void setup_world(int64_t start_ms, int days)
 			queues[q].name = q == Q_OUTBOUND ? "Outbound" : "Back Office";
 	}
 	rename_at = start_ms + (int64_t) (days / 2) * MS_D + 9 * MS_H;
+	flow_v2_at = start_ms + (int64_t) (days / 2) * MS_D + 14 * MS_H;
 	for (int p = 0; p < NPROFILE; p++)
 	{
 		ruuid(profiles[p].id);
@@ -1232,6 +1236,9 @@ static int export_pct = 20;
 static uint64_t n_contacts, n_transfers, n_redeliveries, n_duplicates, n_ctr_written;
 static uint64_t ch_contacts[NCH], ch_handled[NCH], ch_abandoned[NCH], ch_handle_secs[NCH];
 static uint64_t n_queued, n_abandoned, n_ivr_only;
+/* flow traps: IVR contacts hanging up at the menu, voice Lambda errors and
+ * voice contacts that ran the lookup, before and after the voice flow's second version */
+static uint64_t n_ivr_hangup, n_voice_lookup[2], n_voice_lambda_err[2];
 
 enum
 {
@@ -1324,6 +1331,7 @@ typedef struct
 	char		case_id[37];
 	int			lstream, fexport, lambda_err, old_style, notes_nl, greeting_dup, has_junifer;
 	int			xfer_depth, transferred;
+	int			ivr_hangup;		/* an IVR-only contact that hung up at the menu */
 	uint64_t	hh;			/* per-contact hash for decisions made in several places */
 } Contact;
 
@@ -1890,6 +1898,8 @@ static void contact_events(const Contact *c)
 /* --------------------------------------------------------------- flow logs */
 
 static char block_id[NFLOW][16][37];
+static char welcome_v2_id[37];	/* the voice flow's welcome prompt from flow_v2_at */
+#define WELCOME_BI 2			/* its position in the voice flow: logging, recording, welcome */
 
 static void flow_event(const Contact *c, int flow, int bi, const char *type, int64_t t, const char *params,
 					   const char *results, const char *ext, int in_module)
@@ -1906,7 +1916,7 @@ static void flow_event(const Contact *c, int flow, int bi, const char *type, int
 	BL(m, ",\n    \"ContactFlowModuleType\": \"");
 	bs(m, type);
 	BL(m, "\",\n    \"Identifier\": \"");
-	bs(m, block_id[flow][bi]);
+	bs(m, flow == FL_VOICE && bi == WELCOME_BI && c->t0 >= flow_v2_at ? welcome_v2_id : block_id[flow][bi]);
 	BL(m, "\",\n    \"Timestamp\": ");
 	btsm(m, t);
 	if (params)
@@ -2002,6 +2012,8 @@ static void flow_logs(const Contact *c)
 		flow_event(c, flow, bi++, "SetRecordingBehavior", t,
 				   "{\"RecordingBehaviorOption\": \"Enable\", \"RecordingParticipant\": \"AgentAndCustomer\"}", NULL, NULL, 0);
 		NEXT_T();
+		if (c->t0 >= flow_v2_at && t < flow_v2_first)
+			flow_v2_first = t;
 		flow_event(c, flow, bi++, "PlayPrompt", t, c->welsh
 				   ? "{\"Text\": \"Croeso i EnergyCo \xf0\x9f\x91\x8b\", \"TextToSpeechType\": \"text\"}"
 				   : "{\"Text\": \"Welcome to EnergyCo. Calls are recorded for training and quality purposes.\", \"TextToSpeechType\": \"text\"}",
@@ -2012,6 +2024,11 @@ static void flow_logs(const Contact *c)
 	{
 		snprintf(p, sizeof p, "{\"FunctionArn\": \"%s\", \"ResponseValidation\": \"ResponseType=STRING_MAP\", \"TimeLimit\": \"8000\"}",
 				 lambda_lookup);
+		if (flow == FL_VOICE)
+		{
+			n_voice_lookup[c->t0 >= flow_v2_at]++;
+			n_voice_lambda_err[c->t0 >= flow_v2_at] += c->lambda_err != 0;
+		}
 		if (c->lambda_err)
 		{
 			flow_event(c, flow, bi++, "InvokeExternalResource", t, p, "The Lambda Function Returned An Error.", NULL, 1);
@@ -2042,6 +2059,8 @@ static void flow_logs(const Contact *c)
 			flow_event(c, flow, bi++, "GetUserInput", t,
 					   "{\"Text\": \"For billing press 1, payments 2, moving home 3, meter readings 4, or tell us why you are calling.\", \"TimeLimit\": \"5\"}",
 					   (const char *[]) {"1", "2", "3", "4", "Timeout"}[c->intent % 5], NULL, 0);
+		if (c->ivr_hangup)
+			return;			/* the caller hangs up at the menu */
 		else
 		{
 			snprintf(p, sizeof p, "{\"BotAliasArn\": \"arn:aws:lex:%s:%s:bot-alias/ECBOT01/TSTALIAS\", \"Text\": \"Hi! What can we help you with today?\"}",
@@ -3314,6 +3333,8 @@ static void gen_contact(Contact *c, double lf)
 	c->notes_nl = rchance(0.01);
 	c->greeting_dup = ch == CH_VOICE && rchance(0.01);
 	c->lambda_err = ch != CH_TASK && rchance(0.02);
+	if (ch == CH_VOICE && c->t0 >= flow_v2_at && !c->lambda_err)
+		c->lambda_err = (c->hh >> 8) % 100 < 10;
 	if (c->method != M_TRANSFER)
 		c->case_idx = -1;
 
@@ -3352,6 +3373,12 @@ static void gen_contact(Contact *c, double lf)
 		c->disc = rchance(0.7) ? "CUSTOMER_DISCONNECT" : "CONTACT_FLOW_DISCONNECT";
 		c->tlast = c->tdisc + rrange(20, 120) * 1000LL;
 		n_ivr_only++;
+		if (ch == CH_VOICE && !c->prev[0] && (c->hh >> 16) % 100 < 35)
+		{
+			c->ivr_hangup = 1;
+			c->disc = "CUSTOMER_DISCONNECT";
+			n_ivr_hangup++;
+		}
 	}
 	else if (c->outcome == O_CALLBACK || c->outcome == O_QUEUE_XFER)
 	{
@@ -3956,6 +3983,20 @@ static void write_summary(const char *path, int days)
 			(unsigned long long) (n_flow_sub + n_flow_exp), (unsigned long long) n_flow_sub, (unsigned long long) n_flow_exp,
 			(unsigned long long) n_flow_contacts_sub, (unsigned long long) n_flow_contacts_exp,
 			(unsigned long long) control_messages, (unsigned long long) n_lambda_err);
+	fprintf(f, "  \"flows\": {\"voice_flow\": \"%s\", \"lookup_module\": \"%s\", \"welcome_v1\": \"%s\", "
+			"\"welcome_v2\": \"%s\", \"voice_lambda_block\": \"%s\", \"version_2_first_run\": ",
+			flow_arn[FL_VOICE], flow_arn[FL_LOOKUP], block_id[FL_VOICE][WELCOME_BI], welcome_v2_id,
+			block_id[FL_VOICE][WELCOME_BI + 1]);
+	if (flow_v2_first == INT64_MAX)
+		fputs("null", f);
+	else
+		jts(f, flow_v2_first);
+	fprintf(f, ", \"voice_lookups\": [%llu, %llu], \"voice_lambda_errors\": [%llu, %llu], "
+			"\"ivr_only\": %llu, \"ivr_hang_ups\": %llu, \"ivr_contained\": %llu},\n",
+			(unsigned long long) n_voice_lookup[0], (unsigned long long) n_voice_lookup[1],
+			(unsigned long long) n_voice_lambda_err[0], (unsigned long long) n_voice_lambda_err[1],
+			(unsigned long long) n_ivr_only, (unsigned long long) n_ivr_hangup,
+			(unsigned long long) (n_ivr_only - n_ivr_hangup));
 	uint64_t tke = 0;
 	for (int i = 0; i < NKE; i++)
 		tke += n_ke[i];
@@ -4180,6 +4221,7 @@ int main(int argc, char **argv)
 	for (int f = 0; f < NFLOW; f++)
 		for (int b = 0; b < 16; b++)
 			kuuid(block_id[f][b], 0xb10c0000ULL + (uint64_t) f * 64 + (uint64_t) b);
+	kuuid(welcome_v2_id, 0xb10c2000ULL);
 	for (int q = 0; q < NQUEUE; q++)
 		elig[q] = xmalloc(sizeof(int) * (size_t) nagents);
 	onshift = xmalloc(sizeof(int) * (size_t) nagents);
