@@ -170,9 +170,11 @@ same_rows('per queue over every day (queue_metrics TOTAL)',
 	qq{SELECT queue_id, $by_queue FROM connect_lake.queue_metrics('TOTAL', '-infinity', 'infinity') GROUP BY queue_id},
 	qq{SELECT queue_id, $gen_q FROM s_queue_totals});
 is( sql(qq{SELECT $by_queue FROM connect_lake.queue_metrics('TOTAL', '-infinity', 'infinity') WHERE queue_kind = 'STANDARD'}),
-	join('|', map { $m->{totals}{$_} } qw(contacts_created contacts_queued contacts_handled contacts_abandoned
+	join('|', (map { $m->{totals}{$_} } qw(contacts_created contacts_queued contacts_handled contacts_abandoned
 		callbacks_requested contacts_transferred_out_from_queue contacts_removed_in_x contacts_removed_at_x
-		handle_time_sum service_level abandonment_rate avg_handle_time)),
+		handle_time_sum)),
+		# the rates as the lake prints them: 6 decimals (JSON drops trailing zeros)
+		(map { sprintf('%.6f', $m->{totals}{$_}) } qw(service_level abandonment_rate avg_handle_time))),
 	'the month over every queue (the queues of Amazon\'s reports)');
 
 # ---- Per agent.
