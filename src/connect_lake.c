@@ -5,6 +5,7 @@
 
 #include "catalog/namespace.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "utils/lsyscache.h"
 
 #include "connect_lake.h"
@@ -26,6 +27,22 @@ _PG_init(void)
 	cl_partition_init();
 	cl_record_limits_init();
 	cl_ctr_init();
+}
+
+TupleDesc
+cl_result_row_type(FunctionCallInfo fcinfo, int natts, const char *fn)
+{
+	TupleDesc	tupdesc;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "connect_lake: %s: return type must be a row type", fn);
+	if (tupdesc->natts != natts)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s returns %d columns in this database, the connect_lake library fills %d", fn,
+						tupdesc->natts, natts),
+				 errhint("The extension's SQL objects are older than its library: run ALTER EXTENSION connect_lake UPDATE.")));
+	return BlessTupleDesc(tupdesc);
 }
 
 Oid

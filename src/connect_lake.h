@@ -21,10 +21,21 @@
 
 #include "postgres.h"
 
+#include "access/tupdesc.h"
+#include "fmgr.h"
+
 #define CONNECT_LAKE_SCHEMA "connect_lake"
 
 /* Oid of the extension's schema; errors if the extension is not installed. */
 extern Oid	cl_schema_oid(void);
+
+/*
+ * The row type a SQL-callable function returns, blessed, checked to have
+ * the natts columns this library fills: a lake whose SQL objects are older
+ * than the library (0.1.0's load() returned fewer columns) gets an error
+ * asking for ALTER EXTENSION ... UPDATE instead of a crash.
+ */
+extern TupleDesc cl_result_row_type(FunctionCallInfo fcinfo, int natts, const char *fn);
 
 /* Oid of a relation in the extension's schema, by name; errors when missing. */
 extern Oid	cl_relation_oid(const char *relname);

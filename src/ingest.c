@@ -229,9 +229,7 @@ ingest_batch(PG_FUNCTION_ARGS)
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "connect_lake: ingest_batch(): return type must be a row type");
-	tupdesc = BlessTupleDesc(tupdesc);
+	tupdesc = cl_result_row_type(fcinfo, 5, "ingest_batch()");
 
 	land_records(kind, it, (Datum) 0, true, skip, &counts, &rejected);
 	array_free_iterator(it);

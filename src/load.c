@@ -679,9 +679,7 @@ load(PG_FUNCTION_ARGS)
 
 	cl_check_read_server_files("load files with connect_lake.load()");
 	kind = cl_kind_by_name(kindname);
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "connect_lake: load(): return type must be a row type");
-	tupdesc = BlessTupleDesc(tupdesc);
+	tupdesc = cl_result_row_type(fcinfo, 13, "load()");
 	memset(&t, 0, sizeof(t));
 	/* one load() of a kind at a time, to the end of the transaction (kinds.c) */
 	cl_kind_lock_writers(kind, true);

@@ -666,6 +666,28 @@ COMMENT ON FUNCTION connect_lake.metric_queue_threshold_day_rows(date, date, int
 -- made again from contact_metric.  One advisory lock per interval, taken in
 -- time order and held to the end of the transaction, so that two sessions
 -- never write one interval from different snapshots.
+-- metric_lock_intervals(intervals): the advisory locks of those 15-minute
+-- intervals, in time order, to the end of the transaction, so that two
+-- sessions never write one interval from different snapshots.  Every taker
+-- first shares the rollups' lock; metrics_refresh() takes it alone for the
+-- whole transaction instead of one lock per interval (two years are 70,080
+-- intervals: more than the shared lock table holds).
+CREATE FUNCTION connect_lake.metric_lock_intervals(intervals timestamptz[]) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF current_setting('connect_lake_metrics.all_locked', true) = 'on' THEN
+    RETURN;                     -- this transaction holds every interval (metrics_refresh)
+  END IF;
+  PERFORM pg_advisory_xact_lock_shared(1668048237, 0);
+  PERFORM pg_advisory_xact_lock(1668048236, (extract(epoch FROM i) / 900)::integer)
+     FROM unnest(intervals) WITH ORDINALITY u(i, n) ORDER BY n;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) IS
+  'Locks the rollups of those 15-minute intervals (advisory, in time order, to the end of the transaction) for the upkeep that rewrites them; nothing when the transaction already holds all of them (metrics_refresh()).';
+
 CREATE FUNCTION connect_lake.metric_rollup(intervals timestamptz[]) RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -681,8 +703,7 @@ BEGIN
   IF cardinality(ivs) = 0 THEN
     RETURN 0;
   END IF;
-  PERFORM pg_advisory_xact_lock(1668048236, (extract(epoch FROM i) / 900)::integer)
-     FROM unnest(ivs) WITH ORDINALITY u(i, n) ORDER BY n;
+  PERFORM connect_lake.metric_lock_intervals(ivs);
   DELETE FROM connect_lake.metric_queue_interval WHERE interval_start = ANY (ivs);
   INSERT INTO connect_lake.metric_queue_interval
     SELECT * FROM connect_lake.metric_queue_interval_live WHERE interval_start = ANY (ivs);
@@ -739,8 +760,7 @@ BEGIN
   IF cardinality(ivs) = 0 THEN
     RETURN 0;
   END IF;
-  PERFORM pg_advisory_xact_lock(1668048236, (extract(epoch FROM i) / 900)::integer)
-     FROM unnest(ivs) WITH ORDINALITY u(i, n) ORDER BY n;
+  PERFORM connect_lake.metric_lock_intervals(ivs);
   tz := connect_lake.metric_time_zone();
   ths := connect_lake.metric_thresholds();
 
@@ -1292,6 +1312,10 @@ BEGIN
   END IF;
   lo := greatest(from_ts, lo);
   hi := least(to_ts, hi);
+  -- every interval's lock at once, for the rest of the transaction (one
+  -- lock per interval would fill the shared lock table over months)
+  PERFORM pg_advisory_xact_lock(1668048237, 0);
+  PERFORM set_config('connect_lake_metrics.all_locked', 'on', true);
   -- A day at a time, so that each step holds a day of contacts.
   day_lo := lo;
   WHILE day_lo < hi LOOP

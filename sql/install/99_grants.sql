@@ -58,3 +58,6 @@ GRANT INSERT, UPDATE, DELETE, TRUNCATE ON connect_lake.contact_repeat TO connect
 REVOKE ALL ON FUNCTION connect_lake.contact_repeat_refresh(uuid[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.contact_repeat_refresh(uuid[]) TO connect_lake_loader;
 REVOKE ALL ON FUNCTION connect_lake.repeat_config_changed() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) TO connect_lake_loader;
