@@ -328,7 +328,9 @@ BEGIN
   -- the versions of the flows these days ran
   PERFORM connect_lake.flow_versions_detect(x.flow_id)
      FROM (SELECT DISTINCT r.flow_id FROM connect_lake_flow_run r WHERE r.flow_id IS NOT NULL) x;
-  TRUNCATE connect_lake_flow_run;
+  -- dropped, not left to ON COMMIT: run by ALTER EXTENSION UPDATE, the
+  -- table would be the extension's and could not be dropped at commit
+  DROP TABLE connect_lake_flow_run;
   RETURN n;
 END
 $fn$;

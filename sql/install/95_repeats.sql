@@ -187,7 +187,9 @@ BEGIN
                           WINDOW w AS (PARTITION BY s.customer_key ORDER BY s.initiationtimestamp, s.contactid)) p) c) k
   WINDOW ch AS (PARTITION BY k.customer_key, k.chain_no ORDER BY k.initiationtimestamp, k.contactid);
   GET DIAGNOSTICS n = ROW_COUNT;
-  TRUNCATE connect_lake_repeat_src;
+  -- dropped, not left to ON COMMIT: run by ALTER EXTENSION UPDATE, the
+  -- table would be the extension's and could not be dropped at commit
+  DROP TABLE connect_lake_repeat_src;
   RETURN n;
 END
 $fn$;
