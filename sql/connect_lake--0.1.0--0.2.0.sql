@@ -7215,6 +7215,25 @@ $fn$;
 REVOKE ALL ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) TO connect_lake_loader;
 
+-- ==== The writers keep the repeat contacts too (issue 13): the ctr kind's
+-- commit upkeep is ctr_landed().
+CREATE FUNCTION connect_lake.ctr_landed(contact_ids uuid[], initiation_ts timestamptz[]) RETURNS bigint
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  n bigint;
+BEGIN
+  n := connect_lake.metrics_refresh_contacts(contact_ids, initiation_ts);
+  PERFORM connect_lake.contact_repeat_refresh(contact_ids);
+  RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.ctr_landed(uuid[], timestamptz[]) IS
+  'The writers'' upkeep at the commit of a transaction that landed CTRs (load(), ingest(), ingest_batch(); off with connect_lake.metrics_upkeep): the contact metrics (metrics_refresh_contacts()) and the repeat contacts (contact_repeat_refresh()) of those contacts. Returns the contacts whose metrics were recomputed (loader role).';
+REVOKE ALL ON FUNCTION connect_lake.ctr_landed(uuid[], timestamptz[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.ctr_landed(uuid[], timestamptz[]) TO connect_lake_loader;
+
 -- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
 -- already holds (the contact metrics, the flow funnels and containment, the
 -- repeat contacts; agent activity was computed above).

@@ -158,8 +158,9 @@ CLRecordKind cl_kind_ctr = {
 	.land = &cl_version_land,	/* one row per contact: the newest version wins */
 	.version_column = "lastupdatetimestamp",
 	.after_flush = cl_ctr_after_flush,	/* ctr_dims.c */
-	/* the contact metrics of the contacts a transaction landed, at its commit (upkeep.c) */
-	.commit_upkeep = "metrics_refresh_contacts",
+	/* the contact metrics and repeat contacts of the contacts a transaction
+	 * landed, at its commit (upkeep.c; connect_lake.ctr_landed()) */
+	.commit_upkeep = "ctr_landed",
 	.commit_upkeep_on = ctr_metrics_upkeep_on,
 };
 

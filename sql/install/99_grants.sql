@@ -61,3 +61,5 @@ REVOKE ALL ON FUNCTION connect_lake.repeat_config_changed() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.ctr_landed(uuid[], timestamptz[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.ctr_landed(uuid[], timestamptz[]) TO connect_lake_loader;

@@ -93,9 +93,16 @@ is("$legs_ok $blocks_ok", "$n $n", "contact_journey: every leg and every flow bl
 is(sql(q{SELECT count(*) FROM connect_lake.contact_journey('99999999-9999-4999-8999-999999999999')}), 0,
 	'a contact never seen: an empty journey');
 
-# Repeat contacts: a refresh for a few contacts equals the full one.
+# Repeat contacts: what the writers kept as the CTRs landed (ctr_landed() at
+# each load's commit) is what a full refresh makes; so is a refresh for a
+# few contacts.
+sql('CREATE TABLE kept AS SELECT * FROM connect_lake.contact_repeat');
+ok(sql('SELECT count(*) FROM kept') > 0, 'the writers kept the repeat contacts as the CTRs landed');
 sql('SELECT connect_lake.contact_repeat_refresh()');
 sql('CREATE TABLE full_refresh AS SELECT * FROM connect_lake.contact_repeat');
+is( sql(q{SELECT count(*) FROM ((SELECT * FROM full_refresh EXCEPT SELECT * FROM kept)
+                                UNION ALL (SELECT * FROM kept EXCEPT SELECT * FROM full_refresh)) d}),
+	0, 'the repeat contacts kept at each commit equal a full refresh');
 sql(q{SELECT connect_lake.contact_repeat_refresh(array_agg(contactid)) FROM
         (SELECT contactid FROM connect_lake.ctr_events ORDER BY md5(contactid::text) LIMIT 200) c});
 is( sql(q{SELECT count(*) FROM ((SELECT * FROM full_refresh EXCEPT SELECT * FROM connect_lake.contact_repeat)
