@@ -163,6 +163,11 @@ BEGIN
     SELECT r.contactid, r.initiationtimestamp, r.channel, r.customer_key, r.key_kind, r.queue_id, r.agent_id, r.intent
       FROM connect_lake.contact_repeat r
      WHERE r.customer_key = ANY (keys) AND r.contactid <> ALL (roots);
+    -- their rows locked in one order, so that two writers' upkeeps never
+    -- deadlock on them (ingest_batch() sessions commit side by side)
+    PERFORM 1 FROM connect_lake.contact_repeat r
+      WHERE r.customer_key = ANY (keys) OR r.contactid = ANY (roots)
+      ORDER BY r.customer_key, r.contactid FOR UPDATE;
     DELETE FROM connect_lake.contact_repeat r WHERE r.customer_key = ANY (keys) OR r.contactid = ANY (roots);
   END IF;
 
