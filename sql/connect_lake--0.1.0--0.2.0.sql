@@ -3574,13 +3574,13 @@ GRANT EXECUTE ON FUNCTION connect_lake.flow_versions_detect(text) TO connect_lak
 CREATE TABLE connect_lake.repeat_config (
   singleton     boolean PRIMARY KEY DEFAULT true CHECK (singleton),
   working_days  integer CHECK (working_days BETWEEN 0 AND 365),
-  calendar      text REFERENCES connect_lake.calendar (name)
+  calendar      text
 );
 COMMENT ON TABLE connect_lake.repeat_config IS
   'Repeat contact settings (at most one row; a NULL or missing value takes the default): N working days and the calendar they are counted on. A change recomputes contact_repeat.';
 COMMENT ON COLUMN connect_lake.repeat_config.singleton IS 'Always true: the table holds one row at most.';
 COMMENT ON COLUMN connect_lake.repeat_config.working_days IS 'A contact within this many working days of the customer''s previous one is a repeat; NULL: 7.';
-COMMENT ON COLUMN connect_lake.repeat_config.calendar IS 'Calendar of the working days; NULL: default_calendar().';
+COMMENT ON COLUMN connect_lake.repeat_config.calendar IS 'Calendar of the working days; NULL: default_calendar(). A calendar that does not exist fails the change (the recompute counts on it).';
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.repeat_config', '');
 
 CREATE FUNCTION connect_lake.repeat_working_days() RETURNS integer
@@ -7230,12 +7230,16 @@ DECLARE
   n bigint;
 BEGIN
   n := connect_lake.metrics_refresh_contacts(contact_ids, initiation_ts);
-  PERFORM connect_lake.contact_repeat_refresh(contact_ids);
+  -- (on a lake distributed on Citus, contact_repeat_refresh() is run by hand:
+  -- its statements join distributed tables Citus does not co-locate)
+  IF NOT connect_lake.is_distributed() THEN
+    PERFORM connect_lake.contact_repeat_refresh(contact_ids);
+  END IF;
   RETURN n;
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.ctr_landed(uuid[], timestamptz[]) IS
-  'The writers'' upkeep at the commit of a transaction that landed CTRs (load(), ingest(), ingest_batch(); off with connect_lake.metrics_upkeep): the contact metrics (metrics_refresh_contacts()) and the repeat contacts (contact_repeat_refresh()) of those contacts. Returns the contacts whose metrics were recomputed (loader role).';
+  'The writers'' upkeep at the commit of a transaction that landed CTRs (load(), ingest(), ingest_batch(); off with connect_lake.metrics_upkeep): the contact metrics (metrics_refresh_contacts()) and the repeat contacts (contact_repeat_refresh(); not on a lake distributed on Citus, where it is run by hand) of those contacts. Returns the contacts whose metrics were recomputed (loader role).';
 REVOKE ALL ON FUNCTION connect_lake.ctr_landed(uuid[], timestamptz[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.ctr_landed(uuid[], timestamptz[]) TO connect_lake_loader;
 

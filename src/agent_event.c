@@ -231,6 +231,13 @@ touched_upkeep(void)
 
 	if (touched == NULL || (n = hash_get_num_entries(touched)) == 0 || !upkeep_enabled())
 		return;
+	/*
+	 * On a lake distributed on Citus the upkeep's queries (each agent's
+	 * events before and after those landed) cannot be planned: the activity
+	 * is rebuilt there by agent_activity_refresh() (README, Scaling out).
+	 */
+	if (cl_lake_distributed())
+		return;
 	if (!OidIsValid(get_namespace_oid(CONNECT_LAKE_SCHEMA, true)) ||
 		!OidIsValid(LookupFuncName(list_make2(makeString(CONNECT_LAKE_SCHEMA), makeString("agent_activity_upkeep")),
 								   3, argtypes, true)))

@@ -138,6 +138,7 @@ run_upkeep(void)
 		Oid			argtypes[2] = {UUIDARRAYOID, TIMESTAMPTZARRAYOID};
 		char	   *sql;
 		int			rc;
+		CLWriterIdentity identity;
 
 		if (s->n == 0)
 			continue;
@@ -167,7 +168,10 @@ run_upkeep(void)
 		}
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "connect_lake: SPI_connect failed");
+		/* as the writers wrote the rows (on Citus, as the tables' owner) */
+		cl_writer_identity_begin(&identity);
 		rc = SPI_execute_with_args(sql, 2, argtypes, args, NULL, false, 0);
+		cl_writer_identity_end(&identity);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "connect_lake: %s failed: %s", sql, SPI_result_code_string(rc));
 		SPI_finish();

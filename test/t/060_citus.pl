@@ -183,7 +183,11 @@ for my $kind (sort keys %dupdirs)
 
 # ---- Every view, the range functions and the metrics: the same rows
 $_->safe_psql('postgres', 'SELECT connect_lake.metrics_refresh()') for ($coord, $plain);
-my @queries = map { "SELECT * FROM $_" } split /\n/, $plain->safe_psql('postgres', q{
+# Not on Citus yet (README, Scaling out, known limits): agent activity, the
+# flow funnels and the repeat contacts are kept by statements Citus cannot
+# plan over distributed tables, so a distributed lake does not keep them.
+my $not_on_citus = qr/^connect_lake\.(agent_activity_|agent_status_timeline|flow_|first_contact_resolution|repeat_chains)/;
+my @queries = map { "SELECT * FROM $_" } grep { $_ !~ $not_on_citus } split /\n/, $plain->safe_psql('postgres', q{
 	SELECT format('%I.%I', schemaname, viewname) FROM pg_views
 	 WHERE schemaname IN ('connect_lake', 'amazon_connect_enriched') ORDER BY 1});
 my ($from, $to) = (strftime('%Y-%m-%d', gmtime(time - 31 * 86400)), strftime('%Y-%m-%d', gmtime(time)));
