@@ -1834,6 +1834,28 @@ COMMENT ON FUNCTION connect_lake.metric_queue_threshold_day_rows(date, date, int
 -- made again from contact_metric.  One advisory lock per interval, taken in
 -- time order and held to the end of the transaction, so that two sessions
 -- never write one interval from different snapshots.
+-- metric_lock_intervals(intervals): the advisory locks of those 15-minute
+-- intervals, in time order, to the end of the transaction, so that two
+-- sessions never write one interval from different snapshots.  Every taker
+-- first shares the rollups' lock; metrics_refresh() takes it alone for the
+-- whole transaction instead of one lock per interval (two years are 70,080
+-- intervals: more than the shared lock table holds).
+CREATE FUNCTION connect_lake.metric_lock_intervals(intervals timestamptz[]) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF current_setting('connect_lake_metrics.all_locked', true) = 'on' THEN
+    RETURN;                     -- this transaction holds every interval (metrics_refresh)
+  END IF;
+  PERFORM pg_advisory_xact_lock_shared(1668048237, 0);
+  PERFORM pg_advisory_xact_lock(1668048236, (extract(epoch FROM i) / 900)::integer)
+     FROM unnest(intervals) WITH ORDINALITY u(i, n) ORDER BY n;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) IS
+  'Locks the rollups of those 15-minute intervals (advisory, in time order, to the end of the transaction) for the upkeep that rewrites them; nothing when the transaction already holds all of them (metrics_refresh()).';
+
 CREATE FUNCTION connect_lake.metric_rollup(intervals timestamptz[]) RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -1849,8 +1871,7 @@ BEGIN
   IF cardinality(ivs) = 0 THEN
     RETURN 0;
   END IF;
-  PERFORM pg_advisory_xact_lock(1668048236, (extract(epoch FROM i) / 900)::integer)
-     FROM unnest(ivs) WITH ORDINALITY u(i, n) ORDER BY n;
+  PERFORM connect_lake.metric_lock_intervals(ivs);
   DELETE FROM connect_lake.metric_queue_interval WHERE interval_start = ANY (ivs);
   INSERT INTO connect_lake.metric_queue_interval
     SELECT * FROM connect_lake.metric_queue_interval_live WHERE interval_start = ANY (ivs);
@@ -2551,6 +2572,8 @@ REVOKE ALL ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, time
 REVOKE ALL ON FUNCTION connect_lake.metrics_refresh_contacts(uuid[], timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.metrics_refresh(timestamptz, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_rollup(timestamptz[]) TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.metrics_refresh_contacts(uuid[], timestamptz[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.metrics_refresh(timestamptz, timestamptz) TO connect_lake_loader;
@@ -3580,7 +3603,7 @@ COMMENT ON TABLE connect_lake.repeat_config IS
   'Repeat contact settings (at most one row; a NULL or missing value takes the default): N working days and the calendar they are counted on. A change recomputes contact_repeat.';
 COMMENT ON COLUMN connect_lake.repeat_config.singleton IS 'Always true: the table holds one row at most.';
 COMMENT ON COLUMN connect_lake.repeat_config.working_days IS 'A contact within this many working days of the customer''s previous one is a repeat; NULL: 7.';
-COMMENT ON COLUMN connect_lake.repeat_config.calendar IS 'Calendar of the working days; NULL: default_calendar(). A calendar that does not exist fails the change (the recompute counts on it).';
+COMMENT ON COLUMN connect_lake.repeat_config.calendar IS 'Calendar of the working days; NULL: default_calendar(). A calendar that does not exist is refused.';
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.repeat_config', '');
 
 CREATE FUNCTION connect_lake.repeat_working_days() RETURNS integer
@@ -3679,15 +3702,17 @@ BEGIN
     SELECT l.root, l.initiationtimestamp, l.channel,
            coalesce(a.account::text, l.endpoint), CASE WHEN a.account IS NOT NULL THEN 'account' ELSE 'endpoint' END,
            l.queue_id, l.agent_id, l.intent
-      FROM (SELECT connect_lake.contact_root(g.contactid, g.initialcontactid, g.previouscontactid, g.initiationmethod) AS root,
-                   min(g.initiationtimestamp) FILTER (WHERE g.contactid = connect_lake.contact_root(g.contactid, g.initialcontactid, g.previouscontactid, g.initiationmethod)) AS initiationtimestamp,
-                   min(g.channel) FILTER (WHERE g.contactid = connect_lake.contact_root(g.contactid, g.initialcontactid, g.previouscontactid, g.initiationmethod)) AS channel,
-                   min(g.customerendpoint_address) FILTER (WHERE g.contactid = connect_lake.contact_root(g.contactid, g.initialcontactid, g.previouscontactid, g.initiationmethod)) AS endpoint,
+      FROM (SELECT g.root,
+                   min(g.initiationtimestamp) FILTER (WHERE g.contactid = g.root) AS initiationtimestamp,
+                   min(g.channel) FILTER (WHERE g.contactid = g.root) AS channel,
+                   min(g.customerendpoint_address) FILTER (WHERE g.contactid = g.root) AS endpoint,
                    (array_agg(g.queue_id ORDER BY g.initiationtimestamp) FILTER (WHERE g.queue_id IS NOT NULL))[1] AS queue_id,
                    (array_agg(g.agent_id ORDER BY g.initiationtimestamp) FILTER (WHERE g.agent_connectedtoagentts IS NOT NULL))[1] AS agent_id,
                    (array_agg(g.attributes_intent ORDER BY g.initiationtimestamp) FILTER (WHERE g.attributes_intent IS NOT NULL))[1] AS intent
-              FROM connect_lake.ctr_events g
-             GROUP BY 1) l
+              FROM (SELECT c.*, connect_lake.contact_root(c.contactid, c.initialcontactid, c.previouscontactid,
+                                                          c.initiationmethod) AS root
+                      FROM connect_lake.ctr_events c) g
+             GROUP BY g.root) l
       LEFT JOIN (SELECT x.contactid, min(x.account) AS account FROM connect_lake.contact_account x GROUP BY 1) a
         ON a.contactid = l.root
      WHERE l.initiationtimestamp IS NOT NULL;
@@ -3767,6 +3792,12 @@ CREATE FUNCTION connect_lake.repeat_config_changed() RETURNS trigger
   SET search_path = pg_catalog, pg_temp
   AS $fn$
 BEGIN
+  IF TG_OP <> 'DELETE' AND NEW.calendar IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM connect_lake.calendar c WHERE c.name = NEW.calendar) THEN
+    RAISE EXCEPTION 'calendar "%" does not exist', NEW.calendar
+      USING ERRCODE = 'foreign_key_violation',
+            HINT = 'Name a row of connect_lake.calendar, or leave calendar NULL for default_calendar().';
+  END IF;
   PERFORM connect_lake.contact_repeat_refresh();
   RETURN NULL;
 END
@@ -4360,8 +4391,7 @@ BEGIN
   IF cardinality(ivs) = 0 THEN
     RETURN 0;
   END IF;
-  PERFORM pg_advisory_xact_lock(1668048236, (extract(epoch FROM i) / 900)::integer)
-     FROM unnest(ivs) WITH ORDINALITY u(i, n) ORDER BY n;
+  PERFORM connect_lake.metric_lock_intervals(ivs);
   tz := connect_lake.metric_time_zone();
   ths := connect_lake.metric_thresholds();
 
@@ -4889,6 +4919,10 @@ BEGIN
   END IF;
   lo := greatest(from_ts, lo);
   hi := least(to_ts, hi);
+  -- every interval's lock at once, for the rest of the transaction (one
+  -- lock per interval would fill the shared lock table over months)
+  PERFORM pg_advisory_xact_lock(1668048237, 0);
+  PERFORM set_config('connect_lake_metrics.all_locked', 'on', true);
   -- A day at a time, so that each step holds a day of contacts.
   day_lo := lo;
   WHILE day_lo < hi LOOP
@@ -6800,425 +6834,6 @@ CREATE OR REPLACE VIEW connect_lake.agent_metrics_daily AS
   SELECT (d.interval_start AT TIME ZONE z.tz)::date AS day, d.*
     FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
          (SELECT * FROM connect_lake.agent_metrics_daily('-infinity', 'infinity') OFFSET 0) d;
-
--- ==== Metrics: one lock for a whole refresh (issue 12).  metrics_refresh()
--- over months held one advisory lock per 15-minute interval and filled the
--- shared lock table ("out of shared memory" beyond about two months).
-CREATE FUNCTION connect_lake.metric_lock_intervals(intervals timestamptz[]) RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-  IF current_setting('connect_lake_metrics.all_locked', true) = 'on' THEN
-    RETURN;                     -- this transaction holds every interval (metrics_refresh)
-  END IF;
-  PERFORM pg_advisory_xact_lock_shared(1668048237, 0);
-  PERFORM pg_advisory_xact_lock(1668048236, (extract(epoch FROM i) / 900)::integer)
-     FROM unnest(intervals) WITH ORDINALITY u(i, n) ORDER BY n;
-END
-$fn$;
-COMMENT ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) IS
-  'Locks the rollups of those 15-minute intervals (advisory, in time order, to the end of the transaction) for the upkeep that rewrites them; nothing when the transaction already holds all of them (metrics_refresh()).';
-
-CREATE OR REPLACE FUNCTION connect_lake.metric_rollup(intervals timestamptz[]) RETURNS integer
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-SET work_mem = '64MB'
-AS $fn$
-DECLARE
-  ivs timestamptz[];
-  tz  text;
-  d   date;
-BEGIN
-  SELECT coalesce(array_agg(DISTINCT i ORDER BY i), '{}') INTO ivs
-    FROM unnest(intervals) i WHERE i IS NOT NULL;
-  IF cardinality(ivs) = 0 THEN
-    RETURN 0;
-  END IF;
-  PERFORM connect_lake.metric_lock_intervals(ivs);
-  DELETE FROM connect_lake.metric_queue_interval WHERE interval_start = ANY (ivs);
-  INSERT INTO connect_lake.metric_queue_interval
-    SELECT * FROM connect_lake.metric_queue_interval_live WHERE interval_start = ANY (ivs);
-  DELETE FROM connect_lake.metric_agent_interval WHERE interval_start = ANY (ivs);
-  INSERT INTO connect_lake.metric_agent_interval
-    SELECT * FROM connect_lake.metric_agent_interval_live WHERE interval_start = ANY (ivs);
-  DELETE FROM connect_lake.metric_queue_threshold WHERE interval_start = ANY (ivs);
-  INSERT INTO connect_lake.metric_queue_threshold
-    SELECT * FROM connect_lake.metric_queue_threshold_live WHERE interval_start = ANY (ivs);
-  -- The local days of those intervals, from their interval rows.
-  tz := connect_lake.metric_time_zone();
-  FOR d IN SELECT DISTINCT (i AT TIME ZONE tz)::date FROM unnest(ivs) i ORDER BY 1 LOOP
-    DELETE FROM connect_lake.metric_queue_day WHERE day = d;
-    INSERT INTO connect_lake.metric_queue_day SELECT * FROM connect_lake.metric_queue_day_rows(d, d);
-    DELETE FROM connect_lake.metric_queue_threshold_day WHERE day = d;
-    INSERT INTO connect_lake.metric_queue_threshold_day SELECT * FROM connect_lake.metric_queue_threshold_day_rows(d, d);
-  END LOOP;
-  RETURN cardinality(ivs);
-END
-$fn$;
-
-CREATE OR REPLACE FUNCTION connect_lake.metric_rollup_delta(before connect_lake.contact_metric[],
-                                                 after connect_lake.contact_metric[]) RETURNS integer
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-SET work_mem = '64MB'
-AS $fn$
-DECLARE
-  ivs  timestamptz[];
-  tz   text;
-  ths  integer[];
-  grp  record;
-BEGIN
-  before := coalesce(before, '{}');
-  after := coalesce(after, '{}');
-  SELECT coalesce(array_agg(DISTINCT c.i ORDER BY c.i), '{}') INTO ivs
-    FROM (SELECT b.interval_start FROM unnest(before) b UNION ALL SELECT a.interval_start FROM unnest(after) a) c(i)
-   WHERE c.i IS NOT NULL;
-  IF cardinality(ivs) = 0 THEN
-    RETURN 0;
-  END IF;
-  PERFORM connect_lake.metric_lock_intervals(ivs);
-  tz := connect_lake.metric_time_zone();
-  ths := connect_lake.metric_thresholds();
-
-  -- Per queue and channel: metric_queue_interval_live's sums, signed, and
-  -- the same summed per local day (metric_queue_day_rows()), in one
-  -- statement.  (Rows in key order, so that concurrent upkeeps lock them in
-  -- one order.)
-  WITH d AS (SELECT -1 AS s, b.* FROM unnest(before) b WHERE b.interval_start IS NOT NULL
-             UNION ALL
-             SELECT 1, a.* FROM unnest(after) a WHERE a.interval_start IS NOT NULL),
-  x AS MATERIALIZED (
-    SELECT d.interval_start, d.queue_kind, d.queue_id, d.channel,
-           sum(d.s)::integer AS contacts,
-           coalesce(sum(d.s) FILTER (WHERE d.queued), 0)::integer AS contacts_queued,
-           coalesce(sum(d.s) FILTER (WHERE d.handled), 0)::integer AS contacts_handled,
-           coalesce(sum(d.s) FILTER (WHERE d.handled AND connect_lake.metric_incoming(d.initiationmethod)), 0)::integer AS contacts_handled_incoming,
-           coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'OUTBOUND'), 0)::integer AS contacts_handled_outbound,
-           coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'CALLBACK'), 0)::integer AS contacts_handled_callback,
-           coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'API'), 0)::integer AS contacts_handled_api,
-           coalesce(sum(d.s) FILTER (WHERE d.handled AND d.disconnectreason = 'AGENT_DISCONNECT'), 0)::integer AS contacts_agent_hung_up_first,
-           coalesce(sum(d.s) FILTER (WHERE d.initiationmethod = 'TRANSFER'), 0)::integer AS contacts_transferred_in,
-           coalesce(sum(d.s) FILTER (WHERE d.initiationmethod = 'QUEUE_TRANSFER'), 0)::integer AS contacts_transferred_in_from_queue,
-           coalesce(sum(d.s) FILTER (WHERE d.answered), 0)::integer AS contacts_answered,
-           coalesce(sum(d.s) FILTER (WHERE d.abandoned), 0)::integer AS contacts_abandoned,
-           coalesce(sum(d.s) FILTER (WHERE d.abandoned AND d.disconnectreason = 'CUSTOMER_DISCONNECT'), 0)::integer AS contacts_abandoned_customer_disconnect,
-           coalesce(sum(d.s) FILTER (WHERE d.callback_requested), 0)::integer AS callbacks_requested,
-           coalesce(sum(d.s) FILTER (WHERE d.xfer_out_queue), 0)::integer AS transferred_out_from_queue,
-           coalesce(sum(d.s) FILTER (WHERE d.xfer_out_internal), 0)::integer AS transferred_out_internal,
-           coalesce(sum(d.s) FILTER (WHERE d.xfer_out_external), 0)::integer AS transferred_out_external,
-           coalesce(sum(d.s) FILTER (WHERE d.xfer_out_agent), 0)::integer AS transferred_out_by_agent,
-           coalesce(sum(d.s) FILTER (WHERE d.held), 0)::integer AS contacts_put_on_hold,
-           coalesce(sum(d.s * d.queue_time) FILTER (WHERE d.answered), 0)::bigint AS queue_answer_time_sum,
-           coalesce(sum(d.s * d.queue_time) FILTER (WHERE d.abandoned), 0)::bigint AS abandon_time_sum,
-           max(d.queue_time) FILTER (WHERE d.queued AND d.s > 0) AS queued_time_max,
-           coalesce(sum(d.s * d.handle_time), 0)::bigint AS handle_time_sum,
-           coalesce(sum(d.s * d.interaction_time), 0)::bigint AS interaction_time_sum,
-           coalesce(sum(d.s * d.hold_time), 0)::bigint AS hold_time_sum,
-           coalesce(sum(d.s * d.acw_time), 0)::bigint AS acw_time_sum,
-           coalesce(sum(d.s * d.contact_duration), 0)::bigint AS contact_duration_sum,
-           coalesce(sum(d.s * d.resolution_time), 0)::bigint AS resolution_time_sum
-      FROM d
-     GROUP BY d.interval_start, d.queue_kind, d.queue_id, d.channel),
-  iv AS (
-  INSERT INTO connect_lake.metric_queue_interval AS r SELECT * FROM x ORDER BY 1, 2, 3, 4
-  ON CONFLICT ON CONSTRAINT metric_queue_interval_key DO UPDATE SET
-    contacts = r.contacts + excluded.contacts,
-    contacts_queued = r.contacts_queued + excluded.contacts_queued,
-    contacts_handled = r.contacts_handled + excluded.contacts_handled,
-    contacts_handled_incoming = r.contacts_handled_incoming + excluded.contacts_handled_incoming,
-    contacts_handled_outbound = r.contacts_handled_outbound + excluded.contacts_handled_outbound,
-    contacts_handled_callback = r.contacts_handled_callback + excluded.contacts_handled_callback,
-    contacts_handled_api = r.contacts_handled_api + excluded.contacts_handled_api,
-    contacts_agent_hung_up_first = r.contacts_agent_hung_up_first + excluded.contacts_agent_hung_up_first,
-    contacts_transferred_in = r.contacts_transferred_in + excluded.contacts_transferred_in,
-    contacts_transferred_in_from_queue = r.contacts_transferred_in_from_queue + excluded.contacts_transferred_in_from_queue,
-    contacts_answered = r.contacts_answered + excluded.contacts_answered,
-    contacts_abandoned = r.contacts_abandoned + excluded.contacts_abandoned,
-    contacts_abandoned_customer_disconnect = r.contacts_abandoned_customer_disconnect + excluded.contacts_abandoned_customer_disconnect,
-    callbacks_requested = r.callbacks_requested + excluded.callbacks_requested,
-    transferred_out_from_queue = r.transferred_out_from_queue + excluded.transferred_out_from_queue,
-    transferred_out_internal = r.transferred_out_internal + excluded.transferred_out_internal,
-    transferred_out_external = r.transferred_out_external + excluded.transferred_out_external,
-    transferred_out_by_agent = r.transferred_out_by_agent + excluded.transferred_out_by_agent,
-    contacts_put_on_hold = r.contacts_put_on_hold + excluded.contacts_put_on_hold,
-    queue_answer_time_sum = r.queue_answer_time_sum + excluded.queue_answer_time_sum,
-    abandon_time_sum = r.abandon_time_sum + excluded.abandon_time_sum,
-    queued_time_max = greatest(r.queued_time_max, excluded.queued_time_max),
-    handle_time_sum = r.handle_time_sum + excluded.handle_time_sum,
-    interaction_time_sum = r.interaction_time_sum + excluded.interaction_time_sum,
-    hold_time_sum = r.hold_time_sum + excluded.hold_time_sum,
-    acw_time_sum = r.acw_time_sum + excluded.acw_time_sum,
-    contact_duration_sum = r.contact_duration_sum + excluded.contact_duration_sum,
-    resolution_time_sum = r.resolution_time_sum + excluded.resolution_time_sum)
-  INSERT INTO connect_lake.metric_queue_day AS r
-  SELECT (x.interval_start AT TIME ZONE tz)::date, x.queue_kind, x.queue_id, x.channel,
-         sum(x.contacts)::integer, sum(x.contacts_queued)::integer, sum(x.contacts_handled)::integer,
-         sum(x.contacts_handled_incoming)::integer, sum(x.contacts_handled_outbound)::integer,
-         sum(x.contacts_handled_callback)::integer, sum(x.contacts_handled_api)::integer,
-         sum(x.contacts_agent_hung_up_first)::integer, sum(x.contacts_transferred_in)::integer,
-         sum(x.contacts_transferred_in_from_queue)::integer, sum(x.contacts_answered)::integer,
-         sum(x.contacts_abandoned)::integer, sum(x.contacts_abandoned_customer_disconnect)::integer,
-         sum(x.callbacks_requested)::integer, sum(x.transferred_out_from_queue)::integer,
-         sum(x.transferred_out_internal)::integer, sum(x.transferred_out_external)::integer,
-         sum(x.transferred_out_by_agent)::integer, sum(x.contacts_put_on_hold)::integer,
-         sum(x.queue_answer_time_sum)::bigint, sum(x.abandon_time_sum)::bigint, max(x.queued_time_max),
-         sum(x.handle_time_sum)::bigint, sum(x.interaction_time_sum)::bigint, sum(x.hold_time_sum)::bigint,
-         sum(x.acw_time_sum)::bigint, sum(x.contact_duration_sum)::bigint, sum(x.resolution_time_sum)::bigint
-    FROM x
-   GROUP BY 1, 2, 3, 4
-   ORDER BY 1, 2, 3, 4
-  ON CONFLICT ON CONSTRAINT metric_queue_day_key DO UPDATE SET
-    contacts = r.contacts + excluded.contacts,
-    contacts_queued = r.contacts_queued + excluded.contacts_queued,
-    contacts_handled = r.contacts_handled + excluded.contacts_handled,
-    contacts_handled_incoming = r.contacts_handled_incoming + excluded.contacts_handled_incoming,
-    contacts_handled_outbound = r.contacts_handled_outbound + excluded.contacts_handled_outbound,
-    contacts_handled_callback = r.contacts_handled_callback + excluded.contacts_handled_callback,
-    contacts_handled_api = r.contacts_handled_api + excluded.contacts_handled_api,
-    contacts_agent_hung_up_first = r.contacts_agent_hung_up_first + excluded.contacts_agent_hung_up_first,
-    contacts_transferred_in = r.contacts_transferred_in + excluded.contacts_transferred_in,
-    contacts_transferred_in_from_queue = r.contacts_transferred_in_from_queue + excluded.contacts_transferred_in_from_queue,
-    contacts_answered = r.contacts_answered + excluded.contacts_answered,
-    contacts_abandoned = r.contacts_abandoned + excluded.contacts_abandoned,
-    contacts_abandoned_customer_disconnect = r.contacts_abandoned_customer_disconnect + excluded.contacts_abandoned_customer_disconnect,
-    callbacks_requested = r.callbacks_requested + excluded.callbacks_requested,
-    transferred_out_from_queue = r.transferred_out_from_queue + excluded.transferred_out_from_queue,
-    transferred_out_internal = r.transferred_out_internal + excluded.transferred_out_internal,
-    transferred_out_external = r.transferred_out_external + excluded.transferred_out_external,
-    transferred_out_by_agent = r.transferred_out_by_agent + excluded.transferred_out_by_agent,
-    contacts_put_on_hold = r.contacts_put_on_hold + excluded.contacts_put_on_hold,
-    queue_answer_time_sum = r.queue_answer_time_sum + excluded.queue_answer_time_sum,
-    abandon_time_sum = r.abandon_time_sum + excluded.abandon_time_sum,
-    queued_time_max = greatest(r.queued_time_max, excluded.queued_time_max),
-    handle_time_sum = r.handle_time_sum + excluded.handle_time_sum,
-    interaction_time_sum = r.interaction_time_sum + excluded.interaction_time_sum,
-    hold_time_sum = r.hold_time_sum + excluded.hold_time_sum,
-    acw_time_sum = r.acw_time_sum + excluded.acw_time_sum,
-    contact_duration_sum = r.contact_duration_sum + excluded.contact_duration_sum,
-    resolution_time_sum = r.resolution_time_sum + excluded.resolution_time_sum;
-
-  -- Per agent and channel: metric_agent_interval_live's sums, signed.
-  WITH d AS (SELECT -1 AS s, b.* FROM unnest(before) b WHERE b.interval_start IS NOT NULL AND b.agent_id IS NOT NULL
-             UNION ALL
-             SELECT 1, a.* FROM unnest(after) a WHERE a.interval_start IS NOT NULL AND a.agent_id IS NOT NULL)
-  INSERT INTO connect_lake.metric_agent_interval AS r
-  SELECT d.interval_start, d.agent_id, d.channel,
-         sum(d.s)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.handled), 0)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.handled AND connect_lake.metric_incoming(d.initiationmethod)), 0)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'OUTBOUND'), 0)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'CALLBACK'), 0)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'API'), 0)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.handled AND d.disconnectreason = 'AGENT_DISCONNECT'), 0)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.answered), 0)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.xfer_out_internal), 0)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.xfer_out_external), 0)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.xfer_out_agent), 0)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.held), 0)::integer,
-         coalesce(sum(d.s * d.queue_time) FILTER (WHERE d.answered), 0)::bigint,
-         coalesce(sum(d.s * d.handle_time), 0)::bigint,
-         coalesce(sum(d.s * d.interaction_time), 0)::bigint,
-         coalesce(sum(d.s * d.hold_time), 0)::bigint,
-         coalesce(sum(d.s * d.acw_time), 0)::bigint
-    FROM d
-   GROUP BY d.interval_start, d.agent_id, d.channel
-   ORDER BY 1, 2, 3
-  ON CONFLICT ON CONSTRAINT metric_agent_interval_key DO UPDATE SET
-    contacts = r.contacts + excluded.contacts,
-    contacts_handled = r.contacts_handled + excluded.contacts_handled,
-    contacts_handled_incoming = r.contacts_handled_incoming + excluded.contacts_handled_incoming,
-    contacts_handled_outbound = r.contacts_handled_outbound + excluded.contacts_handled_outbound,
-    contacts_handled_callback = r.contacts_handled_callback + excluded.contacts_handled_callback,
-    contacts_handled_api = r.contacts_handled_api + excluded.contacts_handled_api,
-    contacts_agent_hung_up_first = r.contacts_agent_hung_up_first + excluded.contacts_agent_hung_up_first,
-    contacts_answered = r.contacts_answered + excluded.contacts_answered,
-    transferred_out_internal = r.transferred_out_internal + excluded.transferred_out_internal,
-    transferred_out_external = r.transferred_out_external + excluded.transferred_out_external,
-    transferred_out_by_agent = r.transferred_out_by_agent + excluded.transferred_out_by_agent,
-    contacts_put_on_hold = r.contacts_put_on_hold + excluded.contacts_put_on_hold,
-    queue_answer_time_sum = r.queue_answer_time_sum + excluded.queue_answer_time_sum,
-    handle_time_sum = r.handle_time_sum + excluded.handle_time_sum,
-    interaction_time_sum = r.interaction_time_sum + excluded.interaction_time_sum,
-    hold_time_sum = r.hold_time_sum + excluded.hold_time_sum,
-    acw_time_sum = r.acw_time_sum + excluded.acw_time_sum;
-
-  -- "Within X": metric_queue_threshold_live's counts per bucket, signed, and
-  -- per local day (metric_queue_threshold_day_rows()).
-  WITH d AS (SELECT -1 AS s, b.* FROM unnest(before) b WHERE b.interval_start IS NOT NULL AND b.queued
-             UNION ALL
-             SELECT 1, a.* FROM unnest(after) a WHERE a.interval_start IS NOT NULL AND a.queued),
-  x AS MATERIALIZED (
-    SELECT g.interval_start, g.queue_kind, g.queue_id, g.channel, ths[i.i] AS threshold_s,
-           coalesce(sum(g.answered) FILTER (WHERE g.bucket < i.i), 0)::integer AS answered_lt,
-           coalesce(sum(g.answered) FILTER (WHERE g.equal = i.i), 0)::integer AS answered_eq,
-           coalesce(sum(g.abandoned) FILTER (WHERE g.bucket < i.i), 0)::integer AS abandoned_lt,
-           coalesce(sum(g.abandoned) FILTER (WHERE g.equal = i.i), 0)::integer AS abandoned_eq,
-           coalesce(sum(g.removed) FILTER (WHERE g.bucket < i.i), 0)::integer AS removed_lt,
-           coalesce(sum(g.removed) FILTER (WHERE g.equal = i.i), 0)::integer AS removed_eq
-      FROM (SELECT d.interval_start, d.queue_kind, d.queue_id, d.channel,
-                   width_bucket(d.queue_time, ths) AS bucket, array_position(ths, d.queue_time) AS equal,
-                   coalesce(sum(d.s) FILTER (WHERE d.answered), 0) AS answered,
-                   coalesce(sum(d.s) FILTER (WHERE d.abandoned), 0) AS abandoned,
-                   coalesce(sum(d.s) FILTER (WHERE connect_lake.metric_removed(d.queued, d.handled, d.abandoned,
-                                                                               d.callback_requested)), 0) AS removed
-              FROM d
-             GROUP BY d.interval_start, d.queue_kind, d.queue_id, d.channel, 5, 6) g
-     CROSS JOIN generate_series(1, cardinality(ths)) i(i)
-     GROUP BY g.interval_start, g.queue_kind, g.queue_id, g.channel, i.i),
-  iv AS (
-  INSERT INTO connect_lake.metric_queue_threshold AS r SELECT * FROM x ORDER BY 5, 1, 2, 3, 4
-  ON CONFLICT ON CONSTRAINT metric_queue_threshold_key DO UPDATE SET
-    answered_lt = r.answered_lt + excluded.answered_lt, answered_eq = r.answered_eq + excluded.answered_eq,
-    abandoned_lt = r.abandoned_lt + excluded.abandoned_lt, abandoned_eq = r.abandoned_eq + excluded.abandoned_eq,
-    removed_lt = r.removed_lt + excluded.removed_lt, removed_eq = r.removed_eq + excluded.removed_eq)
-  INSERT INTO connect_lake.metric_queue_threshold_day AS r
-  SELECT (x.interval_start AT TIME ZONE tz)::date, x.queue_kind, x.queue_id, x.channel, x.threshold_s,
-         sum(x.answered_lt)::integer, sum(x.answered_eq)::integer, sum(x.abandoned_lt)::integer,
-         sum(x.abandoned_eq)::integer, sum(x.removed_lt)::integer, sum(x.removed_eq)::integer
-    FROM x
-   GROUP BY 1, 2, 3, 4, 5
-   ORDER BY 5, 1, 2, 3, 4
-  ON CONFLICT ON CONSTRAINT metric_queue_threshold_day_key DO UPDATE SET
-    answered_lt = r.answered_lt + excluded.answered_lt, answered_eq = r.answered_eq + excluded.answered_eq,
-    abandoned_lt = r.abandoned_lt + excluded.abandoned_lt, abandoned_eq = r.abandoned_eq + excluded.abandoned_eq,
-    removed_lt = r.removed_lt + excluded.removed_lt, removed_eq = r.removed_eq + excluded.removed_eq;
-
-  -- What taking contacts out may have left: only where a contact was taken
-  -- out (before), so a load of new contacts skips all of it.
-  IF cardinality(before) > 0 THEN
-    -- a longest queue time a contact taken out had, read again
-    UPDATE connect_lake.metric_queue_interval r
-       SET queued_time_max = (SELECT max(m.queue_time) FROM connect_lake.contact_metric m
-                               WHERE m.interval_start = r.interval_start AND m.queue_kind = r.queue_kind
-                                 AND m.queue_id IS NOT DISTINCT FROM r.queue_id
-                                 AND m.channel IS NOT DISTINCT FROM r.channel AND m.queued)
-      FROM (SELECT b.interval_start, b.queue_kind, b.queue_id, b.channel, max(b.queue_time) AS out_max
-              FROM unnest(before) b WHERE b.interval_start IS NOT NULL AND b.queued
-             GROUP BY 1, 2, 3, 4) g
-     WHERE r.interval_start = g.interval_start AND r.queue_kind = g.queue_kind
-       AND r.queue_id IS NOT DISTINCT FROM g.queue_id AND r.channel IS NOT DISTINCT FROM g.channel
-       AND g.out_max >= r.queued_time_max;
-    UPDATE connect_lake.metric_queue_day r
-       SET queued_time_max = (SELECT max(q.queued_time_max) FROM connect_lake.metric_queue_interval q
-                               WHERE q.interval_start >= (r.day::timestamp AT TIME ZONE tz)
-                                 AND q.interval_start < ((r.day + 1)::timestamp AT TIME ZONE tz)
-                                 AND q.queue_kind = r.queue_kind AND q.queue_id IS NOT DISTINCT FROM r.queue_id
-                                 AND q.channel IS NOT DISTINCT FROM r.channel)
-      FROM (SELECT (b.interval_start AT TIME ZONE tz)::date AS day, b.queue_kind, b.queue_id, b.channel,
-                   max(b.queue_time) AS out_max
-              FROM unnest(before) b WHERE b.interval_start IS NOT NULL AND b.queued
-             GROUP BY 1, 2, 3, 4) g
-     WHERE r.day = g.day AND r.queue_kind = g.queue_kind
-       AND r.queue_id IS NOT DISTINCT FROM g.queue_id AND r.channel IS NOT DISTINCT FROM g.channel
-       AND g.out_max >= r.queued_time_max;
-    -- rows left without contacts (without queued contacts: the "within X" rows)
-    DELETE FROM connect_lake.metric_queue_interval r
-     USING (SELECT DISTINCT b.interval_start, b.queue_kind, b.queue_id, b.channel
-              FROM unnest(before) b WHERE b.interval_start IS NOT NULL) g
-     WHERE r.interval_start = g.interval_start AND r.queue_kind = g.queue_kind
-       AND r.queue_id IS NOT DISTINCT FROM g.queue_id AND r.channel IS NOT DISTINCT FROM g.channel
-       AND r.contacts = 0;
-    DELETE FROM connect_lake.metric_agent_interval r
-     USING (SELECT DISTINCT b.interval_start, b.agent_id, b.channel
-              FROM unnest(before) b WHERE b.interval_start IS NOT NULL AND b.agent_id IS NOT NULL) g
-     WHERE r.interval_start = g.interval_start AND r.agent_id = g.agent_id
-       AND r.channel IS NOT DISTINCT FROM g.channel AND r.contacts = 0;
-    DELETE FROM connect_lake.metric_queue_day r
-     USING (SELECT DISTINCT (b.interval_start AT TIME ZONE tz)::date AS day, b.queue_kind, b.queue_id, b.channel
-              FROM unnest(before) b WHERE b.interval_start IS NOT NULL) g
-     WHERE r.day = g.day AND r.queue_kind = g.queue_kind
-       AND r.queue_id IS NOT DISTINCT FROM g.queue_id AND r.channel IS NOT DISTINCT FROM g.channel
-       AND r.contacts = 0;
-    -- "within X" rows of groups left without queued contacts: few, each
-    -- deleted by the table's key (which leads with the threshold)
-    FOR grp IN SELECT DISTINCT b.interval_start, b.queue_kind, b.queue_id, b.channel
-               FROM unnest(before) b
-              WHERE b.interval_start IS NOT NULL AND b.queued
-                AND NOT EXISTS (SELECT 1 FROM connect_lake.metric_queue_interval q
-                                 WHERE q.interval_start = b.interval_start AND q.queue_kind = b.queue_kind
-                                   AND q.queue_id IS NOT DISTINCT FROM b.queue_id
-                                   AND q.channel IS NOT DISTINCT FROM b.channel AND q.contacts_queued > 0) LOOP
-      DELETE FROM connect_lake.metric_queue_threshold r
-       WHERE r.threshold_s = ANY (ths) AND r.interval_start = grp.interval_start AND r.queue_kind = grp.queue_kind
-         AND r.queue_id IS NOT DISTINCT FROM grp.queue_id AND r.channel IS NOT DISTINCT FROM grp.channel;
-    END LOOP;
-    FOR grp IN SELECT DISTINCT (b.interval_start AT TIME ZONE tz)::date AS day, b.queue_kind, b.queue_id, b.channel
-               FROM unnest(before) b
-              WHERE b.interval_start IS NOT NULL AND b.queued
-                AND NOT EXISTS (SELECT 1 FROM connect_lake.metric_queue_day q
-                                 WHERE q.day = (b.interval_start AT TIME ZONE tz)::date
-                                   AND q.queue_kind = b.queue_kind AND q.queue_id IS NOT DISTINCT FROM b.queue_id
-                                   AND q.channel IS NOT DISTINCT FROM b.channel AND q.contacts_queued > 0) LOOP
-      DELETE FROM connect_lake.metric_queue_threshold_day r
-       WHERE r.threshold_s = ANY (ths) AND r.day = grp.day AND r.queue_kind = grp.queue_kind
-         AND r.queue_id IS NOT DISTINCT FROM grp.queue_id AND r.channel IS NOT DISTINCT FROM grp.channel;
-    END LOOP;
-  END IF;
-  RETURN cardinality(ivs);
-END
-$fn$;
-
-CREATE OR REPLACE FUNCTION connect_lake.metrics_refresh(from_ts timestamptz DEFAULT '-infinity', to_ts timestamptz DEFAULT 'infinity')
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-  lo     timestamptz;
-  hi     timestamptz;
-  day_lo timestamptz;
-  ids    uuid[];
-  n      bigint := 0;
-BEGIN
-  IF from_ts IS NULL OR to_ts IS NULL OR from_ts > to_ts THEN
-    RAISE EXCEPTION 'metrics_refresh needs from_ts <= to_ts, got % and %', from_ts, to_ts
-      USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'Give the range of disconnect times to rebuild, e.g. metrics_refresh(''2026-09-01'', ''2026-10-01''); no arguments rebuild all.';
-  END IF;
-  -- The contacts anchored in the range (disconnect, else initiation), in
-  -- ctr_events or in contact_metric: where they begin and end (by indexes).
-  -- (No contact at all: nothing to do; greatest() and least() would skip
-  -- the NULLs and step through all time from -infinity.)
-  SELECT least((SELECT min(e.disconnecttimestamp) FROM connect_lake.ctr_events e),
-               (SELECT min(e.initiationtimestamp) FROM connect_lake.ctr_events e
-                 WHERE e.disconnecttimestamp IS NULL),
-               (SELECT min(coalesce(m.disconnecttimestamp, m.initiationtimestamp))
-                  FROM connect_lake.contact_metric m)),
-         greatest((SELECT max(e.disconnecttimestamp) FROM connect_lake.ctr_events e),
-                  (SELECT max(e.initiationtimestamp) FROM connect_lake.ctr_events e
-                    WHERE e.disconnecttimestamp IS NULL),
-                  (SELECT max(coalesce(m.disconnecttimestamp, m.initiationtimestamp))
-                     FROM connect_lake.contact_metric m)) + interval '1 microsecond'
-    INTO lo, hi;
-  IF lo IS NULL OR hi IS NULL THEN
-    RETURN 0;
-  END IF;
-  lo := greatest(from_ts, lo);
-  hi := least(to_ts, hi);
-  -- every interval's lock at once, for the rest of the transaction (one
-  -- lock per interval would fill the shared lock table over months)
-  PERFORM pg_advisory_xact_lock(1668048237, 0);
-  PERFORM set_config('connect_lake_metrics.all_locked', 'on', true);
-  -- A day at a time, so that each step holds a day of contacts.
-  day_lo := lo;
-  WHILE day_lo < hi LOOP
-    SELECT coalesce(array_agg(m.contactid), '{}') INTO ids
-      FROM connect_lake.contact_metric m
-     WHERE coalesce(m.disconnecttimestamp, m.initiationtimestamp) >= day_lo
-       AND coalesce(m.disconnecttimestamp, m.initiationtimestamp) < least(day_lo + interval '1 day', hi);
-    n := n + connect_lake.metric_apply(ids,
-      '(b.disconnecttimestamp >= $2 AND b.disconnecttimestamp < $3)
-       OR (b.disconnecttimestamp IS NULL AND b.initiationtimestamp >= $2 AND b.initiationtimestamp < $3)',
-      day_lo, least(day_lo + interval '1 day', hi));
-    day_lo := day_lo + interval '1 day';
-  END LOOP;
-  RETURN n;
-END
-$fn$;
-
-REVOKE ALL ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) TO connect_lake_loader;
 
 -- ==== The writers keep the repeat contacts too (issue 13): the ctr kind's
 -- commit upkeep is ctr_landed().

@@ -19,7 +19,7 @@ COMMENT ON TABLE connect_lake.repeat_config IS
   'Repeat contact settings (at most one row; a NULL or missing value takes the default): N working days and the calendar they are counted on. A change recomputes contact_repeat.';
 COMMENT ON COLUMN connect_lake.repeat_config.singleton IS 'Always true: the table holds one row at most.';
 COMMENT ON COLUMN connect_lake.repeat_config.working_days IS 'A contact within this many working days of the customer''s previous one is a repeat; NULL: 7.';
-COMMENT ON COLUMN connect_lake.repeat_config.calendar IS 'Calendar of the working days; NULL: default_calendar(). A calendar that does not exist fails the change (the recompute counts on it).';
+COMMENT ON COLUMN connect_lake.repeat_config.calendar IS 'Calendar of the working days; NULL: default_calendar(). A calendar that does not exist is refused.';
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.repeat_config', '');
 
 CREATE FUNCTION connect_lake.repeat_working_days() RETURNS integer
@@ -118,15 +118,17 @@ BEGIN
     SELECT l.root, l.initiationtimestamp, l.channel,
            coalesce(a.account::text, l.endpoint), CASE WHEN a.account IS NOT NULL THEN 'account' ELSE 'endpoint' END,
            l.queue_id, l.agent_id, l.intent
-      FROM (SELECT connect_lake.contact_root(g.contactid, g.initialcontactid, g.previouscontactid, g.initiationmethod) AS root,
-                   min(g.initiationtimestamp) FILTER (WHERE g.contactid = connect_lake.contact_root(g.contactid, g.initialcontactid, g.previouscontactid, g.initiationmethod)) AS initiationtimestamp,
-                   min(g.channel) FILTER (WHERE g.contactid = connect_lake.contact_root(g.contactid, g.initialcontactid, g.previouscontactid, g.initiationmethod)) AS channel,
-                   min(g.customerendpoint_address) FILTER (WHERE g.contactid = connect_lake.contact_root(g.contactid, g.initialcontactid, g.previouscontactid, g.initiationmethod)) AS endpoint,
+      FROM (SELECT g.root,
+                   min(g.initiationtimestamp) FILTER (WHERE g.contactid = g.root) AS initiationtimestamp,
+                   min(g.channel) FILTER (WHERE g.contactid = g.root) AS channel,
+                   min(g.customerendpoint_address) FILTER (WHERE g.contactid = g.root) AS endpoint,
                    (array_agg(g.queue_id ORDER BY g.initiationtimestamp) FILTER (WHERE g.queue_id IS NOT NULL))[1] AS queue_id,
                    (array_agg(g.agent_id ORDER BY g.initiationtimestamp) FILTER (WHERE g.agent_connectedtoagentts IS NOT NULL))[1] AS agent_id,
                    (array_agg(g.attributes_intent ORDER BY g.initiationtimestamp) FILTER (WHERE g.attributes_intent IS NOT NULL))[1] AS intent
-              FROM connect_lake.ctr_events g
-             GROUP BY 1) l
+              FROM (SELECT c.*, connect_lake.contact_root(c.contactid, c.initialcontactid, c.previouscontactid,
+                                                          c.initiationmethod) AS root
+                      FROM connect_lake.ctr_events c) g
+             GROUP BY g.root) l
       LEFT JOIN (SELECT x.contactid, min(x.account) AS account FROM connect_lake.contact_account x GROUP BY 1) a
         ON a.contactid = l.root
      WHERE l.initiationtimestamp IS NOT NULL;
@@ -206,6 +208,12 @@ CREATE FUNCTION connect_lake.repeat_config_changed() RETURNS trigger
   SET search_path = pg_catalog, pg_temp
   AS $fn$
 BEGIN
+  IF TG_OP <> 'DELETE' AND NEW.calendar IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM connect_lake.calendar c WHERE c.name = NEW.calendar) THEN
+    RAISE EXCEPTION 'calendar "%" does not exist', NEW.calendar
+      USING ERRCODE = 'foreign_key_violation',
+            HINT = 'Name a row of connect_lake.calendar, or leave calendar NULL for default_calendar().';
+  END IF;
   PERFORM connect_lake.contact_repeat_refresh();
   RETURN NULL;
 END

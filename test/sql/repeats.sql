@@ -75,4 +75,6 @@ INSERT INTO connect_lake.repeat_config (working_days) VALUES (-1);
 ROLLBACK TO bad;
 INSERT INTO connect_lake.repeat_config (singleton, working_days) VALUES (false, 3);
 ROLLBACK TO bad;
+INSERT INTO connect_lake.repeat_config (calendar) VALUES ('nowhere');
+ROLLBACK TO bad;
 ROLLBACK;
