@@ -110,6 +110,21 @@ SELECT r, connect_lake.flow_result_is_error(r)
 SELECT b, connect_lake.flow_time_bucket(b), (connect_lake.flow_bucket_bounds(connect_lake.flow_time_bucket(b))).*
   FROM unnest(ARRAY[0, 99, 100, 9999, 10000, 59999, 60000, 599999, 600000, 3599999, 3600000, 86400000]::bigint[]) b;
 SELECT connect_lake.flow_time_bucket(-1) AS negative, connect_lake.flow_histogram_percentile('{}', 0.5) AS empty;
+-- histograms of several days add up bucket by bucket, the shorter padded
+SELECT connect_lake.flow_histogram_add('{1,2}', '{10,20,30}') AS added,
+       (SELECT connect_lake.flow_histogram_sum(h) FROM (VALUES ('{1,0,2}'::integer[]), ('{0,5,1}'), (NULL)) v(h)) AS summed,
+       connect_lake.flow_histogram_percentile(
+         (SELECT connect_lake.flow_histogram(ms) FROM unnest(ARRAY[50, 150, 150, 250, NULL, -1]::bigint[]) ms), 0.5) AS median_s;
+-- bad input: an error naming what is wrong
+SAVEPOINT bad;
+SELECT connect_lake.flow_bucket_bounds(255);
+ROLLBACK TO bad;
+SELECT connect_lake.flow_histogram_percentile('{1,2}', 1.5);
+ROLLBACK TO bad;
+SELECT connect_lake.flow_histogram_percentile('{1,NULL}', 0.5);
+ROLLBACK TO bad;
+SELECT connect_lake.flow_histogram_add('{{1},{2}}', '{1}');
+ROLLBACK TO bad;
 
 -- Flow versions.  On the 6th the Main flow gains a Survey block and stops
 -- running Menu (a new version detected from the logs); on the 7th the DBA
