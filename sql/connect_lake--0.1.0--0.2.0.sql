@@ -4321,27 +4321,86 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.distribute() IS
   'On a Citus coordinator: distributes the lake in place (fact tables by contact id or case id, colocated; agent_events by agent; dimensions, configuration and the load manifest as reference tables) and gives the case range functions their PL/pgSQL form; returns each table and how it is distributed.';
 
--- Taking a lake off Citus.  Citus's undistribute_table() refuses tables
--- that belong to an extension, and every table of the lake does: on a
--- distributed lake undistribute() says so and changes nothing.
+-- Taking a lake off Citus, before DROP EXTENSION or to go back to one
+-- server.  Citus's undistribute_table() cannot be used: it refuses tables
+-- that belong to an extension, and made anew (as it makes them) a table
+-- would lose its comments, grants, indexes and membership of the extension.
+-- So each table stays the table it is: its rows are read through Citus
+-- into a temporary table, Citus forgets the table as its own drop trigger
+-- does (metadata on the workers, the shards, pg_dist_partition; partitions
+-- first, their shards going with their parent's), its TRUNCATE trigger is
+-- dropped, and at the end every table takes back its rows (what it held
+-- when it was distributed is still on disk: emptied first).  The case range
+-- functions get their inlinable SQL back, and what a distributed lake does
+-- not keep (agent activity, the flow funnels, the repeat contacts) is made
+-- for what the lake holds.
 CREATE FUNCTION connect_lake.undistribute()
 RETURNS TABLE (table_name regclass, method text)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+  r     record;
+  p     record;
+  done  regclass[] := '{}';
+  tbl   regclass;
 BEGIN
   IF NOT connect_lake.is_distributed() THEN
     RAISE NOTICE 'the lake is not distributed: nothing to do';
     RETURN;
   END IF;
-  RAISE EXCEPTION 'connect_lake.undistribute() cannot make a distributed lake local again'
-    USING ERRCODE = 'feature_not_supported',
-          DETAIL = 'Citus''s undistribute_table() refuses tables that belong to an extension, and the lake''s tables belong to connect_lake.',
-          HINT = 'Copy the data out (COPY (SELECT * FROM connect_lake.<table>) TO ...), DROP EXTENSION connect_lake CASCADE, and load it into a new lake.';
+  IF NOT (SELECT c FROM pg_catalog.citus_is_coordinator() c) THEN
+    RAISE EXCEPTION 'connect_lake.undistribute() must run on the Citus coordinator'
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = 'Call it on the coordinator: SELECT nodename, nodeport FROM pg_dist_node WHERE groupid = 0.';
+  END IF;
+  PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
+  FOR r IN
+    SELECT d.logicalrelid AS t, d.partmethod, c.relname
+      FROM pg_dist_partition d JOIN pg_class c ON c.oid = d.logicalrelid
+     WHERE c.relnamespace = 'connect_lake'::regnamespace AND NOT c.relispartition
+     ORDER BY d.partmethod, c.relname
+  LOOP
+    EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS SELECT * FROM %s', 'undistribute_' || r.relname, r.t);
+    FOR p IN SELECT i.inhrelid AS t, c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+              WHERE i.inhparent = r.t AND EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = i.inhrelid)
+    LOOP
+      PERFORM master_remove_distributed_table_metadata_from_workers(p.t, 'connect_lake', p.relname);
+      PERFORM citus_drop_all_shards(p.t, 'connect_lake', p.relname, true);
+      PERFORM master_remove_partition_metadata(p.t, 'connect_lake', p.relname);
+    END LOOP;
+    PERFORM master_remove_distributed_table_metadata_from_workers(r.t, 'connect_lake', r.relname);
+    PERFORM citus_drop_all_shards(r.t, 'connect_lake', r.relname, false);
+    PERFORM master_remove_partition_metadata(r.t, 'connect_lake', r.relname);
+    FOR p IN SELECT g.tgname, g.tgrelid FROM pg_trigger g
+              WHERE g.tgfoid = 'citus_truncate_trigger'::regproc
+                AND (g.tgrelid = r.t OR g.tgrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = r.t))
+    LOOP
+      EXECUTE format('DROP TRIGGER %I ON %s', p.tgname, p.tgrelid::regclass);
+    END LOOP;
+    done := done || r.t;
+    table_name := r.t; method := CASE r.partmethod WHEN 'h' THEN 'distributed' ELSE 'reference' END;
+    RETURN NEXT;
+  END LOOP;
+
+  -- The rows back, the triggers and keys standing aside as for a restore
+  -- (the bundled calendars' guards among them).
+  PERFORM set_config('session_replication_role', 'replica', true);
+  EXECUTE (SELECT 'TRUNCATE ' || string_agg(t::text, ', ') FROM unnest(done) t);
+  FOREACH tbl IN ARRAY done LOOP
+    EXECUTE format('INSERT INTO %s SELECT * FROM %I', tbl, 'undistribute_' || (SELECT relname FROM pg_class WHERE oid = tbl));
+  END LOOP;
+  PERFORM set_config('session_replication_role', 'origin', true);
+  PERFORM connect_lake.citus_swap_functions(false);
+  -- What a distributed lake does not keep, made for what it holds.
+  PERFORM connect_lake.agent_activity_refresh();
+  PERFORM connect_lake.flows_refresh();
+  PERFORM connect_lake.contact_repeat_refresh();
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.undistribute() IS
-  'The reverse of distribute(): on a lake that is not distributed, a notice and nothing changed; on a distributed lake an error (Citus cannot undistribute tables an extension owns), nothing changed.';
+  'The reverse of distribute(), on the Citus coordinator: every table of the lake back on this server with its rows, its indexes, comments, grants and extension membership unchanged, the case range functions inlinable SQL again, agent activity, flows and repeat contacts made for what the lake holds; returns each table and how it was distributed. On a lake that is not distributed: a notice, nothing changed.';
 
 REVOKE ALL ON FUNCTION connect_lake.distribute() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.undistribute() FROM PUBLIC;

@@ -22,7 +22,14 @@
 #    workers run, and the calendar setting set for the database: the same
 #    answers; bundled calendars still read-only;
 #  - a non-superuser loader whose load needs a month that does not exist
-#    yet: every file loads, and the new month is distributed.
+#    yet: every file loads, and the new month is distributed;
+#  - undistribute(): on a worker, an error (55000); on the coordinator, the
+#    lake back on one server: Citus knows none of its tables and no shard is
+#    left, every relation the same object as on the plain node (indexes,
+#    constraints, triggers, comments, grants, extension membership), every
+#    table with the plain node's row count and its own rows, the same
+#    answers, a re-delivered file loaded alike; twice, a notice; then DROP
+#    EXTENSION removes the lake from every node.
 use strict;
 use warnings;
 use File::Basename qw(dirname);
@@ -122,11 +129,6 @@ is($coord->safe_psql('postgres', q{
 ($rc, $out, $err) = $coord->psql('postgres', "\\set VERBOSITY verbose\nSELECT * FROM connect_lake.distribute()");
 like($err, qr/ERROR:\s+55000: the lake is already distributed/, 'distribute() twice: 55000');
 is($coord->safe_psql('postgres', $distributed), '18', '... and nothing changed');
-($rc, $out, $err) = $coord->psql('postgres', "\\set VERBOSITY verbose\nSELECT * FROM connect_lake.undistribute()");
-like($err, qr/ERROR:\s+0A000: connect_lake\.undistribute\(\) cannot make a distributed lake local again/,
-	'undistribute() of a distributed lake: 0A000 (Citus cannot undistribute extension tables)');
-is($coord->safe_psql('postgres', $distributed), '18', '... and nothing changed');
-
 # ---- A generated month, ending yesterday (the views of the last 30 and 90
 # days see it), loaded on both
 system('make', '-s', '-C', $root, 'gen') == 0 or BAIL_OUT('cannot build the generator');
@@ -297,6 +299,68 @@ is($rows{ctr_events}, $sum->{expected_rows}{ctr_events} + $nsum->{expected_rows}
 is($rows{case_events}, $sum->{expected_rows}{case_events} + $nsum->{expected_rows}{case_events}, 'Citus: both months\' case events');
 is($coord->safe_psql('postgres', 'SELECT count(*) FROM connect_lake.case_current', extra_params => [ '-U', 'pipeline' ]) > 0,
 	1, 'the loader reads the views');
+
+# ---- undistribute(): back to one server, the same lake as the plain node's
+for my $kind (sort keys %ndirs)
+{
+	$plain->safe_psql('postgres', "SELECT connect_lake.load('$kind', '$dir/next/$ndirs{$kind}')");
+}
+# (the flow funnels of the new month: what load.sql does after its loads)
+$plain->safe_psql('postgres', 'SELECT connect_lake.flows_refresh()');
+# Every relation of the lake (partitions included) with what makes it the
+# same object: kind, indexes, constraints, triggers, comment, grants,
+# membership of the extension, replica identity.  And its rows.
+my $shape = q{
+	SELECT string_agg(format('%s %s i=%s c=%s t=%s ri=%s ext=%s acl=%s %s', c.relname, c.relkind,
+	         (SELECT string_agg(i.indexrelid::regclass::text, ',' ORDER BY i.indexrelid::regclass::text) FROM pg_index i WHERE i.indrelid = c.oid),
+	         (SELECT string_agg(k.conname, ',' ORDER BY k.conname) FROM pg_constraint k WHERE k.conrelid = c.oid),
+	         (SELECT string_agg(g.tgname, ',' ORDER BY g.tgname) FROM pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal),
+	         c.relreplident, EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+	                                   AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'),
+	         c.relacl, md5(coalesce(obj_description(c.oid, 'pg_class'), ''))), E'\n' ORDER BY c.relname)
+	  FROM pg_class c WHERE c.relnamespace = 'connect_lake'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')};
+my $rows_of = q{
+	SELECT string_agg(format('%s %s', c.relname,
+	         (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %s', c.oid::regclass), false, true, '')))[1]::text),
+	         E'\n' ORDER BY c.relname)
+	  FROM pg_class c WHERE c.relnamespace = 'connect_lake'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition};
+my $ctr_digest = q{SELECT md5(string_agg(contactid || '/' || lastupdatetimestamp || '/' || coalesce(queue_name, '') || '/' || versions_seen,
+	',' ORDER BY contactid)) FROM connect_lake.ctr_events};
+my $case_digest = q{SELECT md5(string_agg(event_id::text, ',' ORDER BY event_id)) FROM connect_lake.case_events};
+my %before = map { $_ => $coord->safe_psql('postgres', $_) } ($ctr_digest, $case_digest);
+($rc, $out, $err) = $node{worker1}->psql('postgres', "\\set VERBOSITY verbose\nSELECT * FROM connect_lake.undistribute()");
+like($err, qr/ERROR:\s+55000: connect_lake\.undistribute\(\) must run on the Citus coordinator/, 'undistribute() on a worker: 55000');
+is($coord->safe_psql('postgres', q{SELECT method || ':' || count(*) FROM connect_lake.undistribute() GROUP BY method ORDER BY 1}),
+	"distributed:7\nreference:11", 'undistribute() on the coordinator: 7 distributed tables and 11 reference tables back');
+is($coord->safe_psql('postgres', $distributed), '0', '... Citus knows none of them');
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM pg_dist_shard}), '0', '... nor any shard');
+is($node{worker1}->safe_psql('postgres', q{SELECT count(*) FROM pg_class WHERE relnamespace = 'connect_lake'::regnamespace AND relname ~ '_[0-9]{6,}$'}),
+	'0', '... and the workers hold no shard of the lake');
+is($coord->safe_psql('postgres', $shape), $plain->safe_psql('postgres', $shape),
+	'every relation of the lake as on the plain node: indexes, constraints, triggers, comments, grants, extension membership');
+is($coord->safe_psql('postgres', $rows_of), $plain->safe_psql('postgres', $rows_of), 'every table with the rows of the plain node');
+is($coord->safe_psql('postgres', $_), $before{$_}, 'the same rows as when distributed') for ($ctr_digest, $case_digest);
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM pg_proc WHERE oid = ANY (connect_lake.citus_range_functions()) AND prolang <> (SELECT oid FROM pg_language WHERE lanname = 'sql')}),
+	$plain->safe_psql('postgres', q{SELECT count(*) FROM pg_proc WHERE oid = ANY (connect_lake.citus_range_functions()) AND prolang <> (SELECT oid FROM pg_language WHERE lanname = 'sql')}),
+	'the case range functions are SQL again');
+for my $q (q{SELECT count(*) || '/' || sum(is_overdue::int) FROM connect_lake.case_current},
+	q{SELECT count(*) FROM connect_lake.case_backlog(now() - interval '10 days')},
+	q{SELECT md5(string_agg(b::text, ',' ORDER BY b::text)) FROM connect_lake.case_volume_daily(current_date - 60, current_date) b})
+{
+	is($coord->safe_psql('postgres', $q), $plain->safe_psql('postgres', $q), "undistributed: the same answer as the plain node ($q)");
+}
+my ($again) = sort split /\n/, `find '$dir/next/ctr' -type f`;
+make_path("$dir/again");
+system('cp', $again, "$dir/again/redelivered") == 0 or die;
+my $redo = "SELECT files_loaded || '/' || inserted || '/' || duplicates FROM connect_lake.load('ctr', '$dir/again')";
+is($coord->safe_psql('postgres', $redo), $plain->safe_psql('postgres', $redo), 'undistributed: a re-delivered file loads as on the plain node');
+($rc, $out, $err) = $coord->psql('postgres', 'SELECT * FROM connect_lake.undistribute()');
+like($err, qr/NOTICE:\s+the lake is not distributed: nothing to do/, 'undistribute() twice: a notice');
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM pg_dist_partition}), '0', '... nothing changed');
+$coord->safe_psql('postgres', 'DROP EXTENSION connect_lake CASCADE');
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM pg_class WHERE relnamespace = 'connect_lake'::regnamespace}) . '/'
+	. $node{worker1}->safe_psql('postgres', q{SELECT count(*) FROM pg_extension WHERE extname = 'connect_lake'}),
+	'0/0', 'then DROP EXTENSION connect_lake removes the lake, on the workers too');
 
 $_->stop for values %node;
 done_testing();
