@@ -2657,6 +2657,12 @@ BEGIN
   EXECUTE format('ALTER TABLE connect_lake.%I ADD CONSTRAINT %I %s (%s)',
                  part, part || '_key', fact.key_kind,
                  (SELECT string_agg(quote_ident(k), ', ') FROM unnest(fact.key_columns) k));
+  -- A replica identity on every partition (logical replication, Citus's
+  -- online shard moves): its primary key, or the whole row when the key is
+  -- only unique (a key column may be NULL).
+  IF fact.key_kind <> 'PRIMARY KEY' THEN
+    EXECUTE format('ALTER TABLE connect_lake.%I REPLICA IDENTITY FULL', part);
+  END IF;
   FOREACH idx IN ARRAY fact.indexes LOOP
     EXECUTE format('CREATE INDEX ON connect_lake.%I %s', part, idx);
   END LOOP;
@@ -2681,6 +2687,21 @@ $fn$;
 
 COMMENT ON FUNCTION connect_lake.create_partition(regclass, timestamptz) IS
   'Returns the monthly partition (UTC months, named <table>_pYYYYMM, "bc" appended before the common era) of a lake fact table that holds ts, creating it when missing; attaches a new month with a lock that lets readers and writers of the table go on.';
+-- The months that exist get the replica identity create_partition() gives
+-- new ones: the whole row where the key is only unique.
+DO $upgrade$
+DECLARE
+  p regclass;
+BEGIN
+  FOR p IN SELECT i.inhrelid::regclass
+             FROM connect_lake.fact_table f
+             JOIN pg_inherits i ON i.inhparent = format('connect_lake.%I', f.relname)::regclass
+            WHERE f.key_kind <> 'PRIMARY KEY'
+  LOOP
+    EXECUTE format('ALTER TABLE %s REPLICA IDENTITY FULL', p);
+  END LOOP;
+END
+$upgrade$;
 
 -- ==== Journeys (issue 13): contact_legs(), contact_journey(), customer_journey().
 -- The legs of a contact are found through initialcontactid and

@@ -114,6 +114,12 @@ BEGIN
   EXECUTE format('ALTER TABLE connect_lake.%I ADD CONSTRAINT %I %s (%s)',
                  part, part || '_key', fact.key_kind,
                  (SELECT string_agg(quote_ident(k), ', ') FROM unnest(fact.key_columns) k));
+  -- A replica identity on every partition (logical replication, Citus's
+  -- online shard moves): its primary key, or the whole row when the key is
+  -- only unique (a key column may be NULL).
+  IF fact.key_kind <> 'PRIMARY KEY' THEN
+    EXECUTE format('ALTER TABLE connect_lake.%I REPLICA IDENTITY FULL', part);
+  END IF;
   FOREACH idx IN ARRAY fact.indexes LOOP
     EXECUTE format('CREATE INDEX ON connect_lake.%I %s', part, idx);
   END LOOP;

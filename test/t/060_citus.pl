@@ -86,7 +86,7 @@ for my $name (qw(coord worker1 worker2 plain))
 	$n->append_conf('postgresql.conf', join("\n",
 		"listen_addresses = '127.0.0.1'", 'fsync = off', 'max_connections = 60',
 		'max_prepared_transactions = 60', "timezone = 'UTC'",
-		$name eq 'plain' ? () : ("shared_preload_libraries = 'citus'", 'wal_level = logical')) . "\n");
+		$name eq 'plain' ? () : ("shared_preload_libraries = 'citus'", 'wal_level = logical', 'max_wal_senders = 10', 'max_replication_slots = 10')) . "\n");
 	$n->start;
 	$n->safe_psql('postgres', 'CREATE EXTENSION citus') unless $name eq 'plain';
 	$node{$name} = $n;
@@ -299,6 +299,22 @@ is($rows{ctr_events}, $sum->{expected_rows}{ctr_events} + $nsum->{expected_rows}
 is($rows{case_events}, $sum->{expected_rows}{case_events} + $nsum->{expected_rows}{case_events}, 'Citus: both months\' case events');
 is($coord->safe_psql('postgres', 'SELECT count(*) FROM connect_lake.case_current', extra_params => [ '-U', 'pipeline' ]) > 0,
 	1, 'the loader reads the views');
+
+# ---- An online shard move (logical replication): every table of the
+# colocation group has a replica identity (contact_flow_log's partitions,
+# whose key is only unique, the whole row)
+my $before_move = $coord->safe_psql('postgres', $counts);
+my ($shard, $from_port) = split /\|/, $coord->safe_psql('postgres', q{
+	SELECT s.shardid, p.nodeport FROM pg_dist_shard s JOIN pg_dist_shard_placement p USING (shardid)
+	 WHERE s.logicalrelid = (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'connect_lake.contact_flow_log'::regclass
+	                          ORDER BY inhrelid LIMIT 1)::regclass
+	 ORDER BY s.shardid LIMIT 1});
+my $to_port = $from_port == $node{worker1}->port ? $node{worker2}->port : $node{worker1}->port;
+($rc, $out, $err) = $coord->psql('postgres',
+	"SELECT citus_move_shard_placement($shard, '127.0.0.1', $from_port, '127.0.0.1', $to_port)");
+is($rc, 0, 'an online shard move of the contacts\' colocation group (shard_transfer_mode auto: logical replication)') or diag($err);
+is($coord->safe_psql('postgres', "SELECT nodeport FROM pg_dist_shard_placement WHERE shardid = $shard"), $to_port, '... the shard moved');
+is($coord->safe_psql('postgres', $counts), $before_move, '... every count as before');
 
 # ---- undistribute(): back to one server, the same lake as the plain node's
 for my $kind (sort keys %ndirs)
