@@ -16,7 +16,7 @@ CREATE FUNCTION pg_temp.c(n integer) RETURNS uuid LANGUAGE sql IMMUTABLE
 CREATE FUNCTION pg_temp.block(n integer, at text, flow text, type text, id text, results text DEFAULT NULL) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
   SELECT jsonb_strip_nulls(jsonb_build_object('ContactId', pg_temp.c(n), 'Timestamp', at,
-    'ContactFlowId', 'arn:aws:connect:eu-west-2:1:instance/i/contact-flow/' || lower(flow), 'ContactFlowName', flow,
+    'ContactFlowId', 'arn:aws:connect:eu-west-2:1:instance/i/contact-flow/up-' || lower(flow), 'ContactFlowName', flow,
     'ContactFlowModuleType', type, 'Identifier', id, 'Results', results))
 $$;
 CREATE FUNCTION pg_temp.ctr(n integer, init text, disc text, reason text, queued boolean DEFAULT false,
@@ -26,9 +26,7 @@ LANGUAGE sql IMMUTABLE AS $$
     'AWSContactTraceRecordFormatVersion', '2017-03-10', 'ContactId', pg_temp.c(n), 'InitiationMethod', 'INBOUND',
     'Channel', 'VOICE', 'InitiationTimestamp', init, 'DisconnectTimestamp', disc,
     'LastUpdateTimestamp', updated, 'DisconnectReason', reason,
-    'Queue', CASE WHEN queued THEN jsonb_build_object(
-      'ARN', 'arn:aws:connect:eu-west-2:1:instance/i/queue/aaaaaaaa-0000-4000-8000-00000000f10e',
-      'EnqueueTimestamp', init) END))
+    'Queue', CASE WHEN queued THEN jsonb_build_object('EnqueueTimestamp', init) END))
 $$;
 -- This test's contacts: their day and how they ended.
 CREATE FUNCTION pg_temp.paths() RETURNS TABLE (c integer, day date, entry text, last_identifier text, blocks integer,
@@ -84,8 +82,8 @@ SELECT * FROM pg_temp.paths();
 SELECT * FROM pg_temp.entries();
 SELECT identifier, contacts, exits, exits_unknown FROM connect_lake.flow_block_day
  WHERE day = '2032-02-03' ORDER BY flow_id, identifier;
-SELECT flow_id LIKE '%/main' AS main, version, detected_by FROM connect_lake.flow_version
- WHERE flow_id LIKE 'arn:aws:connect:eu-west-2:1:instance/i/contact-flow/%' AND first_seen >= '2032-02-01' ORDER BY 1, 2;
+SELECT flow_id LIKE '%/up-main' AS main, version, detected_by FROM connect_lake.flow_version
+ WHERE flow_id LIKE 'arn:aws:connect:eu-west-2:1:instance/i/contact-flow/up-%' AND first_seen >= '2032-02-01' ORDER BY 1, 2;
 SELECT * FROM pg_temp.exact();
 
 -- ---------- a new day: 5 and 6 on the 4th, 7 from 23:59:55 on into the 5th
@@ -101,7 +99,7 @@ SELECT inserted FROM connect_lake.ingest_batch('contact_flow_log', ARRAY[
 SELECT * FROM pg_temp.paths();
 SELECT * FROM pg_temp.entries();
 SELECT version, detected_by, added FROM connect_lake.flow_version
- WHERE flow_id = 'arn:aws:connect:eu-west-2:1:instance/i/contact-flow/main' AND first_seen >= '2032-02-01' ORDER BY 1;
+ WHERE flow_id = 'arn:aws:connect:eu-west-2:1:instance/i/contact-flow/up-main' AND first_seen >= '2032-02-01' ORDER BY 1;
 SELECT * FROM pg_temp.exact();
 
 -- ---------- late events: 7 runs one more block after midnight (the 4th's
@@ -178,3 +176,12 @@ RESET ROLE;
 SELECT * FROM pg_temp.paths() WHERE c = 12;
 SELECT * FROM pg_temp.exact();
 DROP ROLE regress_cl_flows_loader;
+
+-- Leave the lake as it was for the tests after this one.
+DELETE FROM connect_lake.contact_flow_log WHERE contactid::text LIKE 'f10e0000-%';
+DELETE FROM connect_lake.ctr_events WHERE contactid::text LIKE 'f10e0000-%';
+DELETE FROM connect_lake.contact_repeat WHERE contactid::text LIKE 'f10e0000-%';
+SELECT connect_lake.flows_refresh('2032-02-01', '2032-02-29') AS contacts;
+DELETE FROM connect_lake.flow_version WHERE flow_id LIKE '%/contact-flow/up-%';
+DELETE FROM connect_lake.flow_names WHERE flow_id LIKE '%/contact-flow/up-%';
+SELECT connect_lake.metrics_refresh('2032-02-01', '2032-03-01') >= 0 AS metrics;
