@@ -39,7 +39,6 @@ PG_FUNCTION_INFO_V1(ctr_attribute_column);
 
 static void ctr_finish(CLMapState *st);
 
-
 #define LEVEL(n) \
 	CL_F("Agent.HierarchyGroups.Level" #n ".ARN", "agent_hierarchygroups_level" #n "_arn", CLF_TEXT), \
 	CL_F("Agent.HierarchyGroups.Level" #n ".GroupName", "agent_hierarchygroups_level" #n "_groupname", CLF_TEXT)
