@@ -26,7 +26,7 @@ _PG_init(void)
 	cl_case_init();
 	cl_partition_init();
 	cl_record_limits_init();
-	cl_ctr_init();
+	cl_upkeep_init();
 }
 
 TupleDesc

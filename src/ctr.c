@@ -38,9 +38,6 @@ PG_FUNCTION_INFO_V1(ctr_parse_text_map);
 PG_FUNCTION_INFO_V1(ctr_attribute_column);
 
 static void ctr_finish(CLMapState *st);
-static bool ctr_metrics_upkeep_on(void);
-
-static bool metrics_upkeep = true;
 
 #define LEVEL(n) \
 	CL_F("Agent.HierarchyGroups.Level" #n ".ARN", "agent_hierarchygroups_level" #n "_arn", CLF_TEXT), \
@@ -140,6 +137,27 @@ static const CLField ctr_fields[] = {
 	CL_F("Attributes", "attributes", CLF_JSONB),
 };
 
+/*
+ * At the commit of a transaction that landed CTRs (upkeep.h), for the
+ * contacts it landed (inserted, or a newer version): their contact metrics
+ * and the rollups, their repeat contacts, their flow outcome (containment
+ * reads the CTR), and the dimensions (ctr_dims.c).
+ */
+static const CLUpkeepAction ctr_actions[] = {
+	{"metrics_refresh_contacts", CL_UPKEEP_KEY_TIMES, CL_UPKEEP_METRICS, false},
+	{"contact_repeat_refresh", CL_UPKEEP_KEYS, CL_UPKEEP_METRICS, true},
+	{"flows_ctrs_landed", CL_UPKEEP_KEYS, CL_UPKEEP_FLOWS, true},
+};
+
+static const CLUpkeep ctr_upkeep = {
+	.key_column = "contactid",
+	.time_column = "initiationtimestamp",
+	.spans = false,
+	.actions = ctr_actions,
+	.nactions = lengthof(ctr_actions),
+	.hooks = &cl_ctr_dim_hooks,
+};
+
 CLRecordKind cl_kind_ctr = {
 	.name = "ctr",
 	.rowtype = "ctr",
@@ -158,34 +176,8 @@ CLRecordKind cl_kind_ctr = {
 	.land = &cl_version_land,	/* one row per contact: the newest version wins */
 	.version_column = "lastupdatetimestamp",
 	.after_flush = cl_ctr_after_flush,	/* ctr_dims.c */
-	/* the contact metrics and repeat contacts of the contacts a transaction
-	 * landed, at its commit (upkeep.c; connect_lake.ctr_landed()) */
-	.commit_upkeep = "ctr_landed",
-	.commit_upkeep_on = ctr_metrics_upkeep_on,
+	.upkeep = &ctr_upkeep,
 };
-
-/*
- * connect_lake.metrics_upkeep: whether the writers keep the contact metrics
- * (contact_metric and its rollups) as CTRs land.  Off, e.g. for a bulk load
- * of history, metrics_refresh() brings them up to date afterwards.
- */
-void
-cl_ctr_init(void)
-{
-	DefineCustomBoolVariable("connect_lake.metrics_upkeep",
-							 "Keep the contact metrics as CTRs land.",
-							 "On: load(), ingest() and ingest_batch() bring contact_metric and the metric rollups up to date for the contacts a transaction landed, when it commits. Off: run metrics_refresh() afterwards.",
-							 &metrics_upkeep,
-							 true,
-							 PGC_USERSET, 0,
-							 NULL, NULL, NULL);
-}
-
-static bool
-ctr_metrics_upkeep_on(void)
-{
-	return metrics_upkeep;
-}
 
 /* ---------- the attributes_* columns: contact attributes by a DBA-editable map ---------- */
 

@@ -12,7 +12,8 @@
  *     accountnumbers, attributes_juniferid; integers only) are inserted.
  *   - agent_dim, queue_dim and queue_name_history are only aggregated, per
  *     transaction, and written once, when it commits (see "Dimensions"
- *     below for why).
+ *     below for why): the ctr kind's upkeep hooks (upkeep.h), collecting
+ *     from the same winners.
  *
  * Column names here are the CTR's (ctr.c's field table), and the hierarchy
  * agent_dim keeps is rebuilt from the field table's Agent.HierarchyGroups
@@ -38,6 +39,7 @@
 #include "connect_lake.h"
 #include "convert.h"
 #include "kinds.h"
+#include "upkeep.h"
 #include "writer.h"
 
 /* ---------- the statements ---------- */
@@ -350,10 +352,11 @@ hierarchy_jsonb(Winner *wn, SideAtts *a, bool *isnull)
  * batch would hold their row locks from the first batch to the end of a
  * load and deadlock two concurrent multi-file loads.  So each batch's
  * winners are only aggregated here, per transaction, and the dimensions are
- * written once, at commit (XACT_EVENT_PRE_COMMIT): one statement per table,
- * rows in key order, tables in a fixed order, so concurrent committers never
- * deadlock on them.  Rows remember the subtransaction that added them, so a
- * rolled-back subtransaction (a failed file) adds nothing.
+ * written once, at commit (the ctr kind's upkeep hooks, cl_ctr_dim_hooks:
+ * upkeep.c calls them): one statement per table, rows in key order, tables
+ * in a fixed order, so concurrent committers never deadlock on them.  Rows
+ * remember the subtransaction that added them, so a rolled-back
+ * subtransaction (a failed file) adds nothing.
  */
 #define DIM_AGENT	0
 #define DIM_QUEUE	1
@@ -382,7 +385,6 @@ typedef struct DimSet
 
 static DimSet pending[3];
 static MemoryContext pending_cxt = NULL;
-static bool dim_callbacks = false;
 static int	dim_seq = 0;
 
 static int
@@ -437,11 +439,6 @@ dim_compact(DimRow *rows, int n)
 	return out;
 }
 
-static void
-dim_xact_callback(XactEvent event, void *arg);
-static void
-dim_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg);
-
 /* Append a batch's (compacted) rows, copying their values for the transaction. */
 static void
 dim_append(int set, DimRow *rows, int n)
@@ -451,12 +448,6 @@ dim_append(int set, DimRow *rows, int n)
 
 	if (n == 0)
 		return;
-	if (!dim_callbacks)
-	{
-		RegisterXactCallback(dim_xact_callback, NULL);
-		RegisterSubXactCallback(dim_subxact_callback, NULL);
-		dim_callbacks = true;
-	}
 	if (pending_cxt == NULL)
 		pending_cxt = AllocSetContextCreate(TopMemoryContext, "connect_lake dimensions",
 											ALLOCSET_DEFAULT_SIZES);
@@ -499,8 +490,9 @@ dim_reset(void)
 }
 
 /*
- * At commit: each dimension's pending rows, merged to one per key, as one
- * sorted upsert per table in a fixed order (see "Dimensions" above).
+ * At commit (upkeep.c: SPI connected, a snapshot, as the writers): each
+ * dimension's pending rows, merged to one per key, as one sorted upsert per
+ * table in a fixed order (see "Dimensions" above).
  */
 static void
 dim_write(void)
@@ -509,7 +501,6 @@ dim_write(void)
 	static const SideStatement plan[3] = {SIDE_AGENT_DIM, SIDE_QUEUE_DIM, SIDE_QUEUE_HISTORY};
 	bool		any = false;
 	Oid			nsp;
-	CLWriterIdentity identity;
 
 	for (int set = 0; set < 3; set++)
 		any |= pending[set].n > 0;
@@ -520,11 +511,6 @@ dim_write(void)
 	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("agent_dim", nsp)))
 		return;
 
-	/* at pre-commit no statement is running: give the queries a snapshot */
-	PushActiveSnapshot(GetTransactionSnapshot());
-	cl_writer_identity_begin(&identity);	/* as the writers wrote the facts */
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "connect_lake: SPI_connect failed");
 	for (int set = 0; set < 3; set++)
 	{
 		DimSet	   *ds = &pending[set];
@@ -568,56 +554,28 @@ dim_write(void)
 		args[cols[set] - 1] = cl_writer_array(v[cols[set] - 1], nl[cols[set] - 1], n, TIMESTAMPTZOID);
 		cl_writer_run(side_plan(plan[set]), args, cols[set], SPI_OK_INSERT);
 	}
-	SPI_finish();
-	cl_writer_identity_end(&identity);
-	PopActiveSnapshot();
-}
-
-/* Write the dimensions just before commit (or prepare); drop them at the end either way. */
-static void
-dim_xact_callback(XactEvent event, void *arg)
-{
-	switch (event)
-	{
-		case XACT_EVENT_PRE_COMMIT:
-		case XACT_EVENT_PRE_PREPARE:
-			dim_write();
-			dim_reset();
-			break;
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_PREPARE:
-			dim_reset();
-			break;
-		default:
-			break;
-	}
 }
 
 /*
- * A rolled-back subtransaction (a failed file of load()) drops the rows it
- * added; a committed one hands them to its parent.
+ * A subtransaction ended (upkeep.c): rolled back (a failed file of load()),
+ * it drops the rows it added; committed, it hands them to its parent.
  */
 static void
-dim_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg)
+dim_subxact(bool committed, int level)
 {
-	int			level = GetCurrentTransactionNestLevel();
-
 	for (int set = 0; set < 3; set++)
 	{
 		DimSet	   *ds = &pending[set];
 		int			out = 0;
 
-		if (event == SUBXACT_EVENT_ABORT_SUB)
+		if (!committed)
 		{
 			for (int i = 0; i < ds->n; i++)
 				if (ds->rows[i].level < level)
 					ds->rows[out++] = ds->rows[i];
 			ds->n = out;
 		}
-		else if (event == SUBXACT_EVENT_COMMIT_SUB)
+		else
 		{
 			for (int i = 0; i < ds->n; i++)
 				if (ds->rows[i].level >= level)
@@ -651,10 +609,9 @@ dim_val(DimRow *r, int f, Datum value, Winner *wn)
 
 /* A batch's winners into the transaction's pending dimension rows. */
 static void
-collect_dims(Winner *wins, int nwins, SideAtts *a)
+collect_dims(Winner *wins, int nwins, SideAtts *a, int level)
 {
 	DimRow	   *rows = palloc(sizeof(DimRow) * nwins);
-	int			level = GetCurrentTransactionNestLevel();
 	int			n;
 
 	/* agents: ARN, username, routing profile ARN and name, hierarchy */
@@ -818,25 +775,17 @@ write_accounts(Winner *wins, int nwins, SideAtts *a)
 		cl_writer_run(side_plan(SIDE_ACCOUNT_INSERT), args, 4, SPI_OK_INSERT);
 	}
 }
-/* ---------- the hook ---------- */
+/* ---------- the hooks ---------- */
 
-/*
- * The ctr kind's after_flush hook (writer.h): the winners of one flushed
- * batch, in the order the batch first met them, into the account links now
- * and the transaction's pending dimension rows.  SPI is connected.
- */
-void
-cl_ctr_after_flush(const CLLanded *landed)
+/* The winners of a flushed batch, in the order the batch first met them. */
+static Winner *
+winners(const CLLanded *landed)
 {
 	TupleDesc	td = landed->tupdesc;
 	int			id_att = side_att(td, landed->kind->id_column);
 	int			part_att = side_att(td, landed->kind->partition_column);
-	Winner	   *wins;
-	SideAtts	sa;
+	Winner	   *wins = palloc(sizeof(Winner) * landed->n);
 
-	if (landed->n == 0)
-		return;
-	wins = palloc(sizeof(Winner) * landed->n);
 	for (int i = 0; i < landed->n; i++)
 	{
 		wins[i].v = landed->rows[i].values;
@@ -845,7 +794,41 @@ cl_ctr_after_flush(const CLLanded *landed)
 		wins[i].initts = DatumGetTimestampTz(wins[i].v[part_att]);
 		wins[i].updated = landed->rows[i].replaced;
 	}
-	side_atts(landed->kind, td, &sa);
-	collect_dims(wins, landed->n, &sa);
-	write_accounts(wins, landed->n, &sa);
+	return wins;
 }
+
+/*
+ * The ctr kind's after_flush hook (writer.h): the winners of one flushed
+ * batch into the account links, now.  SPI is connected.
+ */
+void
+cl_ctr_after_flush(const CLLanded *landed)
+{
+	SideAtts	sa;
+
+	if (landed->n == 0)
+		return;
+	side_atts(landed->kind, landed->tupdesc, &sa);
+	write_accounts(winners(landed), landed->n, &sa);
+}
+
+/* The dimensions' upkeep (upkeep.h): a batch's winners into the pending rows. */
+static void
+dim_collect(const CLLanded *landed, int level)
+{
+	SideAtts	sa;
+
+	if (landed->n == 0)
+		return;
+	side_atts(landed->kind, landed->tupdesc, &sa);
+	collect_dims(winners(landed), landed->n, &sa, level);
+}
+
+const CLUpkeepHooks cl_ctr_dim_hooks = {
+	.collect = dim_collect,
+	.commit = dim_write,
+	.subxact = dim_subxact,
+	.forget = dim_reset,
+	.setting = CL_UPKEEP_ALWAYS,
+	.local_only = false,
+};

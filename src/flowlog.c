@@ -32,6 +32,25 @@ static const CLField flowlog_fields[] = {
 	CL_F("ModuleExecutionStack", "moduleexecutionstack", CLF_JSONB),
 };
 
+/*
+ * The flow tables (94_flows.sql) at the commit of a transaction that wrote
+ * flow log events (upkeep.h): per contact its first and last event written,
+ * and connect_lake.flows_logs_landed() rebuilds exactly the local days whose
+ * contacts those events can change.  Off with connect_lake.flows_upkeep;
+ * not on a lake distributed on Citus (flows_refresh() is run by hand).
+ */
+static const CLUpkeepAction flowlog_actions[] = {
+	{"flows_logs_landed", CL_UPKEEP_KEY_SPANS, CL_UPKEEP_FLOWS, true},
+};
+
+static const CLUpkeep flowlog_upkeep = {
+	.key_column = "contactid",
+	.time_column = "timestamp",
+	.spans = true,
+	.actions = flowlog_actions,
+	.nactions = lengthof(flowlog_actions),
+};
+
 CLRecordKind cl_kind_contact_flow_log = {
 	.name = "contact_flow_log",
 	.rowtype = "flow_log_event",
@@ -45,6 +64,7 @@ CLRecordKind cl_kind_contact_flow_log = {
 	.label = "contact flow log event",
 	.typical_bytes = 600,
 	.landed_column = "landed_at",
+	.upkeep = &flowlog_upkeep,
 };
 
 /* contact_flow_log_parse(doc jsonb) RETURNS connect_lake.flow_log_event: IMMUTABLE */

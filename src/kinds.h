@@ -6,6 +6,7 @@
 #define CL_KINDS_H
 
 #include "recmap.h"
+#include "upkeep.h"
 
 extern CLRecordKind cl_kind_ctr;	/* ctr.c */
 extern CLRecordKind cl_kind_contact_event;	/* contact_event.c */
@@ -13,15 +14,15 @@ extern CLRecordKind cl_kind_case_event;	/* case_event.c: routes RELATED_ITEM.* t
 extern CLRecordKind cl_kind_case_related_item;	/* ... case_related_item */
 extern CLRecordKind cl_kind_agent_event;	/* agent_event.c */
 
-/* ctr's after_flush hook: agent_dim, queue_dim, queue_name_history, contact_account (ctr_dims.c) */
+/* ctr's after_flush hook: contact_account (ctr_dims.c) */
 extern void cl_ctr_after_flush(const CLLanded *landed);
+/* ctr's upkeep hooks: agent_dim, queue_dim, queue_name_history at commit (ctr_dims.c) */
+extern const CLUpkeepHooks cl_ctr_dim_hooks;
 
 /* case_event's after_write hook: refresh case_state for these case ids (text[]). */
 extern void cl_case_state_after_write(Datum case_ids);	/* case_event.c */
 /* case_event.c: defines the setting connect_lake.case_due_working_days */
 extern void cl_case_init(void);
-/* ctr.c: defines the setting connect_lake.metrics_upkeep */
-extern void cl_ctr_init(void);
 extern CLRecordKind cl_kind_contact_flow_log;	/* flowlog.c */
 
 /* The kind load() and ingest() call `name`; errors naming the known ones if none. */

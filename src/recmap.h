@@ -109,6 +109,7 @@ struct CLField
 typedef struct CLRecordKind CLRecordKind;
 typedef struct CLLanded CLLanded;	/* writer.h */
 typedef struct CLLand CLLand;	/* writer.h */
+typedef struct CLUpkeep CLUpkeep;	/* upkeep.h */
 
 /*
  * A record kind: everything the lake knows about one kind of record, as
@@ -183,16 +184,11 @@ struct CLRecordKind
 	void		(*after_write) (Datum keys);
 
 	/*
-	 * Optional, with a land: upkeep once per transaction, just before it
-	 * commits, of every row it landed (inserted, or a newer version that
-	 * replaced the row), e.g. the CTRs' contact metrics (upkeep.c).
-	 * commit_upkeep names the SQL function connect_lake.<name>(uuid[],
-	 * timestamptz[]) called with the rows' id_column and partition_column;
-	 * commit_upkeep_on (optional) says, as rows land, whether to keep them
-	 * (a setting).  A rolled-back subtransaction takes its rows with it.
+	 * Optional: what the writers keep up to date, once per transaction just
+	 * before it commits, from the rows of this kind it wrote (upkeep.h; e.g.
+	 * the CTRs' contact metrics, the flow tables from flow logs).
 	 */
-	const char *commit_upkeep;
-	bool		(*commit_upkeep_on) (void);
+	const CLUpkeep *upkeep;
 
 	/* ---- reading files in place (fdw.c) ---- */
 	double		typical_bytes;	/* a record's usual size in a file: the row estimate before ANALYZE */

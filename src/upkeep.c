@@ -1,33 +1,25 @@
 /*
- * upkeep.c: a kind's upkeep at commit of the rows a transaction landed.
+ * upkeep.c: the writers' upkeep at commit of the rows a transaction wrote
+ * (upkeep.h says what a kind declares and what this file guarantees).
  *
- * A kind declaring commit_upkeep (recmap.h; e.g. the CTRs' contact metrics:
- * metrics_refresh_contacts) has the keys of every row the writer landed for
- * it (inserted, or a newer version that replaced the row) collected here,
- * batch by batch (cl_upkeep_collect(), called by the writer after each
- * flush), and its SQL function called ONCE per transaction, just before it
- * commits, with all of them:
+ * Per kind with an upkeep, the transaction's items: a key (uuid or text),
+ * a time span (one time, or a key's first and last), the transaction nest
+ * level that collected it and the settings that were on.  Items are
+ * appended per batch and, when the array fills, sorted and merged (same
+ * key, and same time unless the kind keeps spans): a merged item keeps the
+ * outermost level and the union of spans and settings.  Keeping too much
+ * is harmless, since every action recomputes from what the tables hold;
+ * keeping too little is not, so a rolled-back subtransaction drops only
+ * items no outer level shares.
  *
- *   connect_lake.<commit_upkeep>(ids uuid[], keys timestamptz[])
- *
- * ids from the kind's id_column, keys from its partition_column (so the
- * function can look each row up in its own partition), sorted and without
- * repeats.  Once per transaction, not per file or per call: the upkeep's
- * fixed cost (planning, the rollups of the intervals touched) is paid once
- * however many files load() reads, and a pipeline calling ingest() per
- * record in one transaction pays it once too.
- *
- * A subtransaction rolled back (a failed file of load()) takes the keys it
- * added with it; a committed one hands them to its parent.  The kind's
- * commit_upkeep_on() is asked per batch: rows landed while it says no are
- * not collected (the setting connect_lake.metrics_upkeep = off, for a bulk
- * load followed by metrics_refresh()).
- *
- * An error in the upkeep fails the commit: the transaction's rows and the
- * figures kept from them land together or not at all.
+ * Once per transaction, not per file or per call: an action's fixed cost
+ * (planning, the rollups of the intervals touched) is paid once however
+ * many files load() reads, and a pipeline calling ingest() per record in
+ * one transaction pays it once too.
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -36,6 +28,7 @@
 #include "nodes/value.h"
 #include "parser/parse_func.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -43,141 +36,249 @@
 #include "utils/uuid.h"
 
 #include "connect_lake.h"
+#include "upkeep.h"
 #include "writer.h"
 
-/* One landed row's key, and the transaction nest level that landed it. */
-typedef struct UpkeepKey
-{
-	pg_uuid_t	id;
-	TimestampTz ts;
-	int			level;
-} UpkeepKey;
+/* ---------- the settings ---------- */
 
-/* The keys pending for one kind in this transaction. */
+static bool metrics_upkeep = true;
+static bool flows_upkeep = true;
+
+void
+cl_upkeep_init(void)
+{
+	DefineCustomBoolVariable("connect_lake.metrics_upkeep",
+							 "Keep the contact metrics as CTRs land.",
+							 "On: load(), ingest() and ingest_batch() bring contact_metric and the metric rollups, the repeat contacts and the agent activity up to date for the contacts and agents a transaction landed, when it commits. Off: run metrics_refresh() (and contact_repeat_refresh(), agent_activity_refresh()) afterwards.",
+							 &metrics_upkeep,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("connect_lake.flows_upkeep",
+							 "Keep the contact flow tables as flow logs and CTRs land.",
+							 "On: load(), ingest() and ingest_batch() rebuild contact_flow_path, flow_block_day, flow_entry_day, flow_names and flow_version for the local days the flow logs a transaction landed touched, and the outcome of the contacts whose CTRs it landed, when it commits. Off: run flows_refresh() afterwards.",
+							 &flows_upkeep,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+}
+
+/* The settings on now, as a mask of 1 << CLUpkeepSetting. */
+static uint8
+settings_on(void)
+{
+	return (1 << CL_UPKEEP_ALWAYS) | (metrics_upkeep ? 1 << CL_UPKEEP_METRICS : 0) |
+		(flows_upkeep ? 1 << CL_UPKEEP_FLOWS : 0);
+}
+
+/* ---------- what a transaction collected ---------- */
+
+typedef struct UpkeepItem
+{
+	union
+	{
+		pg_uuid_t	uuid;
+		char	   *text;		/* in pending_cxt */
+	}			key;
+	TimestampTz first;
+	TimestampTz last;
+	int			level;			/* transaction nest level that collected it */
+	uint8		on;				/* settings on when it was collected */
+} UpkeepItem;
+
+/* One kind's items in this transaction. */
 typedef struct UpkeepSet
 {
 	CLRecordKind *kind;
-	UpkeepKey  *keys;
+	bool		text_keys;
+	UpkeepItem *items;
 	int			n;
 	int			cap;
+	int			merged;			/* n after the last merge */
+	bool		hooks_used;		/* the kind's C hooks collected something */
 } UpkeepSet;
 
-#define UPKEEP_MAX_KINDS 4
+#define UPKEEP_MAX_KINDS 8
 
 static UpkeepSet pending[UPKEEP_MAX_KINDS];
 static int	npending = 0;
 static MemoryContext pending_cxt = NULL;
 static bool callbacks = false;
+static bool sort_text;			/* for item_cmp */
+static bool sort_spans;
 
 static int
-key_cmp(const void *pa, const void *pb)
+item_cmp(const void *pa, const void *pb)
 {
-	const UpkeepKey *a = pa;
-	const UpkeepKey *b = pb;
-	int			c = memcmp(a->id.data, b->id.data, UUID_LEN);
+	const UpkeepItem *a = pa;
+	const UpkeepItem *b = pb;
+	int			c = sort_text ? strcmp(a->key.text, b->key.text)
+		: memcmp(a->key.uuid.data, b->key.uuid.data, UUID_LEN);
 
-	if (c != 0)
+	if (c != 0 || sort_spans)
 		return c;
-	if (a->ts != b->ts)
-		return a->ts < b->ts ? -1 : 1;
-	return a->level - b->level;
+	if (a->first != b->first)
+		return a->first < b->first ? -1 : 1;
+	return 0;
 }
 
-/*
- * Sort and drop repeats; of a key repeated at several levels the outermost
- * stays (rolling back the inner subtransaction must not lose it).
- */
+/* Sort and merge items of one key (and time, unless spans are kept). */
 static void
-compact(UpkeepSet *s)
+merge(UpkeepSet *s)
 {
 	int			out = 0;
+	bool		spans = s->kind->upkeep->spans;
 
-	if (s->n <= 1)
-		return;
-	qsort(s->keys, s->n, sizeof(UpkeepKey), key_cmp);
-	for (int i = 0; i < s->n; i++)
+	if (s->n > 1)
 	{
-		if (out > 0 && memcmp(s->keys[out - 1].id.data, s->keys[i].id.data, UUID_LEN) == 0 &&
-			s->keys[out - 1].ts == s->keys[i].ts)
-			continue;
-		s->keys[out++] = s->keys[i];
+		sort_text = s->text_keys;
+		sort_spans = spans;
+		qsort(s->items, s->n, sizeof(UpkeepItem), item_cmp);
+		for (int i = 0; i < s->n; i++)
+		{
+			UpkeepItem *it = &s->items[i];
+
+			if (out > 0 && item_cmp(&s->items[out - 1], it) == 0)
+			{
+				UpkeepItem *m = &s->items[out - 1];
+
+				m->first = Min(m->first, it->first);
+				m->last = Max(m->last, it->last);
+				m->level = Min(m->level, it->level);
+				m->on |= it->on;
+				continue;
+			}
+			s->items[out++] = *it;
+		}
+		s->n = out;
 	}
-	s->n = out;
+	s->merged = s->n;
 }
 
 static void
-reset(void)
+forget(void)
 {
+	for (int k = 0; k < npending; k++)
+	{
+		const CLUpkeepHooks *h = pending[k].kind->upkeep->hooks;
+
+		if (h && pending[k].hooks_used)
+			h->forget();
+	}
 	npending = 0;
 	memset(pending, 0, sizeof(pending));
 	if (pending_cxt)
 		MemoryContextReset(pending_cxt);
 }
 
+/* ---------- at commit ---------- */
+
+/* The arrays of an SQL action: the items collected while its setting was on. */
+static int
+action_args(UpkeepSet *s, const CLUpkeepAction *a, Datum *args, Oid *argtypes)
+{
+	Oid			keytype = s->text_keys ? TEXTOID : UUIDOID;
+	Datum	   *keys = palloc(sizeof(Datum) * (s->n + 1));
+	Datum	   *firsts = palloc(sizeof(Datum) * (s->n + 1));
+	Datum	   *lasts = palloc(sizeof(Datum) * (s->n + 1));
+	int			n = 0;
+
+	for (int i = 0; i < s->n; i++)
+	{
+		UpkeepItem *it = &s->items[i];
+		Datum		key;
+
+		if (!(it->on & (1 << a->setting)))
+			continue;
+		key = s->text_keys ? CStringGetTextDatum(it->key.text) : UUIDPGetDatum(&it->key.uuid);
+		/* keys only: each key once (items are sorted by key) */
+		if (a->args == CL_UPKEEP_KEYS && n > 0 &&
+			(s->text_keys ? strcmp(it->key.text, s->items[i - 1].key.text) == 0
+			 : memcmp(it->key.uuid.data, s->items[i - 1].key.uuid.data, UUID_LEN) == 0) &&
+			(s->items[i - 1].on & (1 << a->setting)))
+			continue;
+		keys[n] = key;
+		firsts[n] = TimestampTzGetDatum(it->first);
+		lasts[n] = TimestampTzGetDatum(it->last);
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	argtypes[0] = s->text_keys ? TEXTARRAYOID : UUIDARRAYOID;
+	args[0] = cl_writer_array(keys, NULL, n, keytype);
+	if (a->args == CL_UPKEEP_KEYS)
+		return 1;
+	argtypes[1] = TIMESTAMPTZARRAYOID;
+	args[1] = cl_writer_array(firsts, NULL, n, TIMESTAMPTZOID);
+	if (a->args == CL_UPKEEP_KEY_TIMES)
+		return 2;
+	argtypes[2] = TIMESTAMPTZARRAYOID;
+	args[2] = cl_writer_array(lasts, NULL, n, TIMESTAMPTZOID);
+	return 3;
+}
+
+static void
+run_action(UpkeepSet *s, const CLUpkeepAction *a)
+{
+	Datum		args[3];
+	Oid			argtypes[3];
+	int			nargs = action_args(s, a, args, argtypes);
+	StringInfoData sql;
+	int			rc;
+
+	if (nargs == 0)
+		return;
+	/* a lake of a version without the function (not yet updated) keeps nothing */
+	if (!OidIsValid(LookupFuncName(list_make2(makeString(CONNECT_LAKE_SCHEMA),
+											  makeString(unconstify(char *, a->function))),
+								   nargs, argtypes, true)))
+		return;
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s.%s($1", quote_identifier(CONNECT_LAKE_SCHEMA),
+					 quote_identifier(a->function));
+	for (int i = 2; i <= nargs; i++)
+		appendStringInfo(&sql, ", $%d", i);
+	appendStringInfoChar(&sql, ')');
+	rc = SPI_execute_with_args(sql.data, nargs, argtypes, args, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "connect_lake: %s failed: %s", sql.data, SPI_result_code_string(rc));
+}
+
 /*
- * Just before commit: each kind's upkeep function with its keys.  Skipped
- * when the extension or the function is gone (dropped in this transaction).
+ * Just before commit: each kind's actions, in the order declared.  The one
+ * place that skips actions on a distributed lake.
  */
 static void
 run_upkeep(void)
 {
-	Oid			nsp;
-	bool		pushed = false;
+	CLWriterIdentity identity;
+	bool		distributed;
 
-	if (npending == 0)
+	if (npending == 0 || !OidIsValid(get_namespace_oid(CONNECT_LAKE_SCHEMA, true)))
 		return;
-	nsp = get_namespace_oid(CONNECT_LAKE_SCHEMA, true);
-	if (!OidIsValid(nsp))
-		return;
+	distributed = cl_lake_distributed();
+
+	/* at pre-commit no statement is running: give the queries a snapshot */
+	PushActiveSnapshot(GetTransactionSnapshot());
+	/* as the writers wrote the rows (on Citus, as the tables' owner) */
+	cl_writer_identity_begin(&identity);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "connect_lake: SPI_connect failed");
 	for (int k = 0; k < npending; k++)
 	{
 		UpkeepSet  *s = &pending[k];
-		Datum	   *ids;
-		Datum	   *tss;
-		Datum		args[2];
-		Oid			argtypes[2] = {UUIDARRAYOID, TIMESTAMPTZARRAYOID};
-		char	   *sql;
-		int			rc;
-		CLWriterIdentity identity;
+		const CLUpkeep *u = s->kind->upkeep;
 
-		if (s->n == 0)
-			continue;
-		/* a lake of a version without the function (not yet updated) keeps nothing */
-		if (!OidIsValid(LookupFuncName(list_make2(makeString(CONNECT_LAKE_SCHEMA),
-												  makeString(unconstify(char *, s->kind->commit_upkeep))),
-									   2, argtypes, true)))
-			continue;
-		compact(s);
-		sql = psprintf("SELECT %s.%s($1, $2)", quote_identifier(CONNECT_LAKE_SCHEMA),
-					   quote_identifier(s->kind->commit_upkeep));
-		ids = palloc(sizeof(Datum) * s->n);
-		tss = palloc(sizeof(Datum) * s->n);
-		for (int i = 0; i < s->n; i++)
-		{
-			ids[i] = UUIDPGetDatum(&s->keys[i].id);
-			tss[i] = TimestampTzGetDatum(s->keys[i].ts);
-		}
-		args[0] = cl_writer_array(ids, NULL, s->n, UUIDOID);
-		args[1] = cl_writer_array(tss, NULL, s->n, TIMESTAMPTZOID);
-
-		/* at pre-commit no statement is running: give the queries a snapshot */
-		if (!pushed)
-		{
-			PushActiveSnapshot(GetTransactionSnapshot());
-			pushed = true;
-		}
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "connect_lake: SPI_connect failed");
-		/* as the writers wrote the rows (on Citus, as the tables' owner) */
-		cl_writer_identity_begin(&identity);
-		rc = SPI_execute_with_args(sql, 2, argtypes, args, NULL, false, 0);
-		cl_writer_identity_end(&identity);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "connect_lake: %s failed: %s", sql, SPI_result_code_string(rc));
-		SPI_finish();
+		merge(s);
+		for (int i = 0; i < u->nactions; i++)
+			if (!(u->actions[i].local_only && distributed))
+				run_action(s, &u->actions[i]);
+		if (u->hooks && s->hooks_used && !(u->hooks->local_only && distributed))
+			u->hooks->commit();
 	}
-	if (pushed)
-		PopActiveSnapshot();
+	SPI_finish();
+	cl_writer_identity_end(&identity);
+	PopActiveSnapshot();
 }
 
 static void
@@ -188,71 +289,59 @@ xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PRE_PREPARE:
 			run_upkeep();
-			reset();
+			forget();
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PREPARE:
-			reset();
+			forget();
 			break;
 		default:
 			break;
 	}
 }
 
-/* A rolled-back subtransaction drops the keys it added; a committed one hands them up. */
+/* A rolled-back subtransaction drops what it collected; a committed one hands it up. */
 static void
 subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg)
 {
 	int			level = GetCurrentTransactionNestLevel();
 
+	if (event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB)
+		return;
 	for (int k = 0; k < npending; k++)
 	{
 		UpkeepSet  *s = &pending[k];
+		const CLUpkeepHooks *h = s->kind->upkeep->hooks;
 		int			out = 0;
 
 		if (event == SUBXACT_EVENT_ABORT_SUB)
 		{
 			for (int i = 0; i < s->n; i++)
-				if (s->keys[i].level < level)
-					s->keys[out++] = s->keys[i];
+				if (s->items[i].level < level)
+					s->items[out++] = s->items[i];
 			s->n = out;
+			s->merged = 0;
 		}
-		else if (event == SUBXACT_EVENT_COMMIT_SUB)
+		else
 		{
 			for (int i = 0; i < s->n; i++)
-				if (s->keys[i].level >= level)
-					s->keys[i].level = level - 1;
+				if (s->items[i].level >= level)
+					s->items[i].level = level - 1;
 		}
+		if (h && s->hooks_used)
+			h->subxact(event == SUBXACT_EVENT_COMMIT_SUB, level);
 	}
 }
 
-/*
- * After a flush (writer.c): the keys of the rows of a batch that landed,
- * for the kind's upkeep at commit.
- */
-void
-cl_upkeep_collect(const CLLanded *landed)
-{
-	CLRecordKind *kind = landed->kind;
-	UpkeepSet  *s = NULL;
-	int			id_att;
-	int			ts_att;
-	int			level;
-	MemoryContext old;
+/* ---------- collecting ---------- */
 
-	if (landed->n == 0 || kind->commit_upkeep == NULL ||
-		(kind->commit_upkeep_on && !kind->commit_upkeep_on()))
-		return;
-	id_att = cl_tupdesc_column(landed->tupdesc, kind->id_column);
-	ts_att = cl_tupdesc_column(landed->tupdesc, kind->partition_column);
-	if (id_att < 0 || ts_att < 0 ||
-		TupleDescAttr(landed->tupdesc, id_att)->atttypid != UUIDOID ||
-		TupleDescAttr(landed->tupdesc, ts_att)->atttypid != TIMESTAMPTZOID)
-		elog(ERROR, "connect_lake: kind %s has commit upkeep but its id is not a uuid column or its partition column not a timestamptz",
-			 kind->name);
+static UpkeepSet *
+set_for(CLRecordKind *kind)
+{
+	UpkeepSet  *s;
 
 	if (!callbacks)
 	{
@@ -265,39 +354,99 @@ cl_upkeep_collect(const CLLanded *landed)
 											ALLOCSET_DEFAULT_SIZES);
 	for (int k = 0; k < npending; k++)
 		if (pending[k].kind == kind)
-			s = &pending[k];
-	if (s == NULL)
-	{
-		if (npending == UPKEEP_MAX_KINDS)
-			elog(ERROR, "connect_lake: too many kinds with commit upkeep");
-		s = &pending[npending++];
-		s->kind = kind;
-	}
+			return &pending[k];
+	if (npending == UPKEEP_MAX_KINDS)
+		elog(ERROR, "connect_lake: too many kinds with upkeep");
+	s = &pending[npending++];
+	s->kind = kind;
+	return s;
+}
 
-	/* full: repeats (versions of one contact landed by several batches) go first */
-	if (s->n + landed->n > s->cap && s->n > 0)
-		compact(s);
-	old = MemoryContextSwitchTo(pending_cxt);
-	if (s->n + landed->n > s->cap)
+/* Room for n more items: merged first when full, grown when merging freed less than half. */
+static void
+make_room(UpkeepSet *s, int n)
+{
+	if (s->n + n <= s->cap)
+		return;
+	if (s->n > s->merged)
+		merge(s);
+	if (s->n + n > s->cap || s->n > s->cap / 2)
 	{
-		int			cap = Max(1024, Max(s->cap * 2, s->n + landed->n));
+		int			cap = Max(1024, Max(s->cap * 2, s->n + n));
 
-		s->keys = s->keys ? repalloc_huge(s->keys, sizeof(UpkeepKey) * cap)
-			: MemoryContextAllocHuge(pending_cxt, sizeof(UpkeepKey) * cap);
+		s->items = s->items ? repalloc_huge(s->items, sizeof(UpkeepItem) * cap)
+			: MemoryContextAllocHuge(pending_cxt, sizeof(UpkeepItem) * cap);
 		s->cap = cap;
 	}
-	MemoryContextSwitchTo(old);
+}
 
-	level = GetCurrentTransactionNestLevel();
-	for (int i = 0; i < landed->n; i++)
+void
+cl_upkeep_collect(CLRecordKind *kind, TupleDesc tupdesc, const CLLanded *landed,
+				  HeapTuple *tuples, int ntuples)
+{
+	const CLUpkeep *u = kind->upkeep;
+	uint8		on = settings_on();
+	uint8		wanted = 0;
+	UpkeepSet  *s;
+	int			key_att;
+	int			ts_att;
+	int			level = GetCurrentTransactionNestLevel();
+	int			n = landed ? landed->n : ntuples;
+	Oid			keytype;
+
+	if (u == NULL || n == 0)
+		return;
+	for (int i = 0; i < u->nactions; i++)
+		wanted |= 1 << u->actions[i].setting;
+	if (u->hooks && landed && (on & (1 << u->hooks->setting)))
 	{
-		UpkeepKey  *key = &s->keys[s->n];
+		s = set_for(kind);
+		s->hooks_used = true;
+		u->hooks->collect(landed, level);
+	}
+	if (!(wanted & on))
+		return;
 
-		if (landed->rows[i].nulls[id_att] || landed->rows[i].nulls[ts_att])
+	key_att = cl_tupdesc_column(tupdesc, u->key_column);
+	ts_att = cl_tupdesc_column(tupdesc, u->time_column);
+	keytype = key_att >= 0 ? TupleDescAttr(tupdesc, key_att)->atttypid : InvalidOid;
+	if ((keytype != UUIDOID && keytype != TEXTOID) || ts_att < 0 ||
+		TupleDescAttr(tupdesc, ts_att)->atttypid != TIMESTAMPTZOID)
+		elog(ERROR, "connect_lake: kind %s has upkeep but %s is not a uuid or text column or %s not a timestamptz",
+			 kind->name, u->key_column, u->time_column);
+
+	s = set_for(kind);
+	s->text_keys = (keytype == TEXTOID);
+	make_room(s, n);
+	for (int i = 0; i < n; i++)
+	{
+		UpkeepItem *it = &s->items[s->n];
+		Datum		key,
+					ts;
+		bool		knull,
+					tnull;
+
+		if (landed)
+		{
+			key = landed->rows[i].values[key_att];
+			knull = landed->rows[i].nulls[key_att];
+			ts = landed->rows[i].values[ts_att];
+			tnull = landed->rows[i].nulls[ts_att];
+		}
+		else
+		{
+			key = heap_getattr(tuples[i], key_att + 1, tupdesc, &knull);
+			ts = heap_getattr(tuples[i], ts_att + 1, tupdesc, &tnull);
+		}
+		if (knull || tnull)
 			continue;
-		memcpy(key->id.data, DatumGetUUIDP(landed->rows[i].values[id_att])->data, UUID_LEN);
-		key->ts = DatumGetTimestampTz(landed->rows[i].values[ts_att]);
-		key->level = level;
+		if (s->text_keys)
+			it->key.text = MemoryContextStrdup(pending_cxt, TextDatumGetCString(key));
+		else
+			memcpy(it->key.uuid.data, DatumGetUUIDP(key)->data, UUID_LEN);
+		it->first = it->last = DatumGetTimestampTz(ts);
+		it->level = level;
+		it->on = on;
 		s->n++;
 	}
 }

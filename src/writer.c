@@ -14,7 +14,9 @@
  *                       rows as one array of the row type, SPI: [land->flush]
  *                       or INSERT ... ON CONFLICT DO NOTHING, then
  *                       [kind->after_flush] with the rows that landed,
- *                       kept for [kind->commit_upkeep] at commit (upkeep.c)
+ *                       and [kind->upkeep] collects from them (the rows
+ *                       sent, for a kind without a land) for its actions
+ *                       at commit (upkeep.c)
  *   cl_writer_finish()  every buffer in partition order, then
  *                       [kind->after_write] with the keys written
  *
@@ -43,6 +45,7 @@
 #include "connect_lake.h"
 #include "key_order.h"
 #include "partition.h"
+#include "upkeep.h"
 #include "writer.h"
 
 /* ---------- prepared statements, kept per backend ---------- */
@@ -161,8 +164,8 @@ kind_info(CLWriter *w, CLMapState *st)
 	ki->landed_att = kind_column(kind, ki->tupdesc, kind->landed_column);
 	ki->count_att = kind_column(kind, ki->tupdesc, kind->count_column);
 	ki->awk_att = kind->after_write ? kind_column(kind, ki->tupdesc, kind->after_write_key) : -1;
-	if ((kind->after_flush || kind->commit_upkeep) && kind->land == NULL)
-		elog(ERROR, "connect_lake: kind %s has after_flush or commit_upkeep but no land to tell the rows that landed",
+	if ((kind->after_flush || (kind->upkeep && kind->upkeep->hooks)) && kind->land == NULL)
+		elog(ERROR, "connect_lake: kind %s has after_flush or upkeep hooks but no land to tell the rows that landed",
 			 kind->name);
 	if (kind->land)
 	{
@@ -591,13 +594,13 @@ flush_buf(CLWriter *w, WriteBuf *b)
 		landed.kind = ki->kind;
 		landed.tupdesc = ki->tupdesc;
 		landed.n = 0;
-		landed.rows = (ki->kind->after_flush || ki->kind->commit_upkeep)
+		landed.rows = (ki->kind->after_flush || ki->kind->upkeep)
 			? palloc(sizeof(CLLandedRow) * b->b.n) : NULL;
 		land->flush(ki->land, &b->b, rows_plan(ki, b->b.partition), rows, &w->counts, &landed);
 		if (landed.n > 0 && ki->kind->after_flush)
 			ki->kind->after_flush(&landed);
-		if (landed.n > 0 && ki->kind->commit_upkeep)
-			cl_upkeep_collect(&landed);
+		if (landed.n > 0 && ki->kind->upkeep)
+			cl_upkeep_collect(ki->kind, ki->tupdesc, &landed, NULL, 0);
 	}
 	else
 	{
@@ -610,6 +613,12 @@ flush_buf(CLWriter *w, WriteBuf *b)
 		inserted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 		w->counts.inserted += inserted;
 		w->counts.duplicates += b->b.n - inserted;
+		/* every row sent: a duplicate only makes an action recompute what is right */
+		if (ki->kind->upkeep)
+		{
+			MemoryContextSwitchTo(b->b.cxt);
+			cl_upkeep_collect(ki->kind, ki->tupdesc, NULL, b->b.rows, b->b.n);
+		}
 	}
 	MemoryContextSwitchTo(spicxt);
 	SPI_finish();

@@ -24,9 +24,10 @@
  *   a kind with after_write (case events): once per cl_writer_finish(), the
  *     values of after_write_key of every row added (case_state upkeep).
  *
- *   a kind with commit_upkeep (ctr: the contact metrics): the keys of the
- *     rows that landed are kept per transaction (upkeep.c) and handed to the
- *     kind's SQL function once, just before the transaction commits.
+ *   a kind with an upkeep (upkeep.h; ctr: the contact metrics, flow logs:
+ *     the flow tables): the keys of the rows that landed (without a land:
+ *     of the rows sent) are collected per transaction and handed to the
+ *     kind's actions once, just before the transaction commits.
  *
  * Columns the record left NULL take the table's column default, so a kind
  * need not know its table's defaults.  The writer alone sets the provenance
@@ -140,7 +141,7 @@ typedef struct CLBatch
  *       b->cxt: send rows (an array of the row type in that order) with the
  *       writer's prepared plan, add every record folded into the batch to
  *       counts and, when landed->rows is not NULL (the kind has after_flush or
- *       commit_upkeep),
+ *       an upkeep),
  *       fill it with the rows that won, in row order.
  */
 struct CLLand
@@ -190,11 +191,5 @@ extern void cl_writer_run(SPIPlanPtr plan, Datum *args, int nargs, int expect);
 
 /* A one-dimensional array of count values of elemtype (nulls may be NULL). */
 extern Datum cl_writer_array(Datum *values, bool *nulls, int count, Oid elemtype);
-
-/*
- * The rows of a flushed batch that landed, kept for the kind's commit_upkeep
- * (upkeep.c); the writer calls it after the kind's after_flush hook.
- */
-extern void cl_upkeep_collect(const CLLanded *landed);
 
 #endif							/* CL_WRITER_H */

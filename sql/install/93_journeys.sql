@@ -6,32 +6,42 @@
 -- leg in time order; customer_journey() does the same for all the contacts
 -- and cases of one account number.
 
-CREATE FUNCTION connect_lake.contact_legs(contact uuid)
+CREATE FUNCTION connect_lake.contact_legs_ctr(contact uuid)
 RETURNS TABLE (leg integer, contactid uuid, initiationtimestamp timestamptz,
                initiationmethod text, channel text, previouscontactid uuid, nextcontactid uuid,
-               initialcontactid uuid, has_ctr boolean)
+               initialcontactid uuid, has_ctr boolean, ctr connect_lake.ctr_events)
 LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 4
 AS $fn$
 DECLARE
   seen     uuid[] := ARRAY[contact];
   frontier uuid[] := ARRAY[contact];
+  have     uuid[] := '{}';
+  ctrs     connect_lake.ctr_events[] := '{}';
+  got      connect_lake.ctr_events[];
   found    uuid[];
 BEGIN
   -- Walk the leg graph breadth first: every pointer of a leg's CTR (and of its
   -- contact events, for a leg whose CTR has not landed yet), and every CTR
-  -- that points back to it.  A contact has a handful of legs; 1,000 bounds a
-  -- pathological chain.
+  -- that points back to it.  Each CTR is read once, kept whole for the
+  -- caller.  A contact has a handful of legs; 1,000 bounds a pathological
+  -- chain.
   WHILE cardinality(frontier) > 0 AND cardinality(seen) < 1000 LOOP
+    SELECT coalesce(array_agg(x.c), '{}') INTO got
+      FROM (SELECT c FROM connect_lake.ctr_events c WHERE c.contactid = ANY (frontier) AND c.contactid <> ALL (have)
+            UNION ALL
+            SELECT c FROM connect_lake.ctr_events c WHERE c.initialcontactid = ANY (frontier) AND c.contactid <> ALL (have)
+            UNION ALL
+            SELECT c FROM connect_lake.ctr_events c WHERE c.previouscontactid = ANY (frontier) AND c.contactid <> ALL (have)) x;
+    -- a CTR both in the frontier and pointing back at it came twice
+    got := ARRAY(SELECT DISTINCT ON (g.contactid, g.initiationtimestamp) g FROM unnest(got) g);
+    ctrs := ctrs || got;
+    have := have || ARRAY(SELECT g.contactid FROM unnest(got) g);
     SELECT coalesce(array_agg(DISTINCT n.id), '{}') INTO found
-      FROM (SELECT unnest(ARRAY[c.initialcontactid, c.previouscontactid, c.nextcontactid]) AS id
-              FROM connect_lake.ctr_events c WHERE c.contactid = ANY (frontier)
+      FROM (SELECT unnest(ARRAY[g.contactid, g.initialcontactid, g.previouscontactid, g.nextcontactid]) AS id
+              FROM unnest(got) g
             UNION ALL
             SELECT unnest(ARRAY[e.detail_initialcontactid, e.detail_previouscontactid])
-              FROM connect_lake.contact_events e WHERE e.detail_contactid = ANY (frontier)
-            UNION ALL
-            SELECT c.contactid FROM connect_lake.ctr_events c WHERE c.initialcontactid = ANY (frontier)
-            UNION ALL
-            SELECT c.contactid FROM connect_lake.ctr_events c WHERE c.previouscontactid = ANY (frontier)) n
+              FROM connect_lake.contact_events e WHERE e.detail_contactid = ANY (frontier)) n
      WHERE n.id IS NOT NULL AND n.id <> ALL (seen);
     seen := seen || found;
     frontier := found;
@@ -42,10 +52,10 @@ BEGIN
            s.id, coalesce(c.initiationtimestamp, e.first_time),
            coalesce(c.initiationmethod, e.initiationmethod), coalesce(c.channel, e.channel),
            coalesce(c.previouscontactid, e.previouscontactid), c.nextcontactid,
-           coalesce(c.initialcontactid, e.initialcontactid), c.contactid IS NOT NULL
+           coalesce(c.initialcontactid, e.initialcontactid), c.contactid IS NOT NULL, c.r
       FROM unnest(seen) AS s(id)
       LEFT JOIN LATERAL (
-             SELECT * FROM connect_lake.ctr_events x WHERE x.contactid = s.id
+             SELECT x.*, x AS r FROM unnest(ctrs) x WHERE x.contactid = s.id
               ORDER BY x.lastupdatetimestamp DESC NULLS LAST LIMIT 1) c ON true
       LEFT JOIN LATERAL (
              SELECT min(coalesce(x.detail_initiationtimestamp, x.time)) AS first_time,
@@ -57,6 +67,22 @@ BEGIN
      WHERE s.id = contact OR c.contactid IS NOT NULL OR e.first_time IS NOT NULL;
 END
 $fn$;
+COMMENT ON FUNCTION connect_lake.contact_legs_ctr(uuid) IS
+  'contact_legs() with each leg''s CTR row (NULL while it has not landed), every CTR read once: what contact_journey() reads the legs'' CTRs from.';
+
+CREATE FUNCTION connect_lake.contact_legs(contact uuid)
+RETURNS TABLE (leg integer, contactid uuid, initiationtimestamp timestamptz,
+               initiationmethod text, channel text, previouscontactid uuid, nextcontactid uuid,
+               initialcontactid uuid, has_ctr boolean)
+LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 4
+AS $fn$
+BEGIN
+  RETURN QUERY
+    SELECT l.leg, l.contactid, l.initiationtimestamp, l.initiationmethod, l.channel, l.previouscontactid,
+           l.nextcontactid, l.initialcontactid, l.has_ctr
+      FROM connect_lake.contact_legs_ctr(contact) l;
+END
+$fn$;
 COMMENT ON FUNCTION connect_lake.contact_legs(uuid) IS
   'Every leg of the contact that contact is a leg of (transfers, queue transfers, callbacks), numbered in initiation order: found through the CTRs'' initialcontactid, previouscontactid and nextcontactid (both ways) and the contact events of legs whose CTR has not landed. has_ctr says whether the leg''s CTR is in the lake.';
 
@@ -65,12 +91,11 @@ RETURNS TABLE (step_time timestamptz, leg integer, contactid uuid, source text, 
 LANGUAGE sql STABLE PARALLEL SAFE ROWS 100
 AS $fn$
   WITH legs AS MATERIALIZED (
-    SELECT * FROM connect_lake.contact_legs(contact)
+    SELECT * FROM connect_lake.contact_legs_ctr(contact)
   ), ctr AS MATERIALIZED (
-    SELECT l.leg, c.*
-      FROM legs l
-      JOIN LATERAL (SELECT * FROM connect_lake.ctr_events x WHERE x.contactid = l.contactid
-                     ORDER BY x.lastupdatetimestamp DESC NULLS LAST LIMIT 1) c ON true
+    -- each leg's CTR as contact_legs_ctr() read it (once)
+    SELECT l.leg, (l.ctr).*
+      FROM legs l WHERE l.has_ctr
   ), cases AS MATERIALIZED (
     SELECT DISTINCT l.leg, l.contactid, k.case_id, k.link
       FROM legs l

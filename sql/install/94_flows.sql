@@ -107,7 +107,7 @@ CREATE TABLE connect_lake.contact_flow_path (
 );
 CREATE INDEX contact_flow_path_day_idx ON connect_lake.contact_flow_path (day, entry_flow_id);
 COMMENT ON TABLE connect_lake.contact_flow_path IS
-  'One row per contact (leg) that ran a flow: its flow path summarised (entry flow, last block, blocks, errors) and how it ended by its CTR (queued, agent, transferred, abandoned in the IVR, contained). Kept by flows_refresh(); the outcome columns are NULL while the CTR has not landed.';
+  'One row per contact (leg) that ran a flow: its flow path summarised (entry flow, last block, blocks, errors) and how it ended by its CTR (queued, agent, transferred, abandoned in the IVR, contained). The outcome columns are NULL while the CTR has not landed. Kept as flow logs and CTRs land (connect_lake.flows_upkeep) and by flows_refresh().';
 COMMENT ON COLUMN connect_lake.contact_flow_path.contactid IS 'ContactId of the leg.';
 COMMENT ON COLUMN connect_lake.contact_flow_path.day IS 'Local day (lake_time_zone()) of the contact''s first block.';
 COMMENT ON COLUMN connect_lake.contact_flow_path.first_block_at IS 'When the first block ran.';
@@ -148,7 +148,7 @@ CREATE TABLE connect_lake.flow_block_day (
   CONSTRAINT flow_block_day_key UNIQUE NULLS NOT DISTINCT (flow_id, day, identifier, module_type)
 );
 COMMENT ON TABLE connect_lake.flow_block_day IS
-  'Per local day (of the contacts'' first block), flow and block: how many contacts ran the block and how often, its results, errors, where contacts left the flow, and a histogram of the time to the next block. Counts and histograms, so any range of days adds up (flow_funnel()). Kept by flows_refresh().';
+  'Per local day (of the contacts'' first block), flow and block: how many contacts ran the block and how often, its results, errors, where contacts left the flow, and a histogram of the time to the next block. Counts and histograms, so any range of days adds up (flow_funnel()). Kept as flow logs and CTRs land (connect_lake.flows_upkeep) and by flows_refresh().';
 COMMENT ON COLUMN connect_lake.flow_block_day.day IS 'Local day of the contacts'' first block.';
 COMMENT ON COLUMN connect_lake.flow_block_day.flow_id IS 'ContactFlowId: the flow (or flow module) ARN.';
 COMMENT ON COLUMN connect_lake.flow_block_day.identifier IS 'Identifier of the block.';
@@ -183,7 +183,7 @@ CREATE TABLE connect_lake.flow_entry_day (
   CONSTRAINT flow_entry_day_key UNIQUE NULLS NOT DISTINCT (entry_flow_id, day)
 );
 COMMENT ON TABLE connect_lake.flow_entry_day IS
-  'Per local day and entry flow (the first flow of the contact): contacts, containment, IVR hang-ups, queued, with an agent. The sums of contact_flow_path; kept by flows_refresh().';
+  'Per local day and entry flow (the first flow of the contact): contacts, containment, IVR hang-ups, queued, with an agent. The sums of contact_flow_path; kept as flow logs and CTRs land (connect_lake.flows_upkeep) and by flows_refresh().';
 COMMENT ON COLUMN connect_lake.flow_entry_day.day IS 'Local day of the contacts'' first block.';
 COMMENT ON COLUMN connect_lake.flow_entry_day.entry_flow_id IS 'The contacts'' entry flow.';
 COMMENT ON COLUMN connect_lake.flow_entry_day.contacts IS 'Contacts that entered here.';
@@ -203,7 +203,7 @@ CREATE TABLE connect_lake.flow_names (
   flow_name  text,
   seen_at    timestamptz NOT NULL
 );
-COMMENT ON TABLE connect_lake.flow_names IS 'Each flow (ContactFlowId) with the latest name its log events carry; kept by flows_refresh().';
+COMMENT ON TABLE connect_lake.flow_names IS 'Each flow (ContactFlowId) with the latest name its log events carry; kept as flow logs land (connect_lake.flows_upkeep) and by flows_refresh().';
 COMMENT ON COLUMN connect_lake.flow_names.flow_id IS 'ContactFlowId.';
 COMMENT ON COLUMN connect_lake.flow_names.flow_name IS 'The latest ContactFlowName.';
 COMMENT ON COLUMN connect_lake.flow_names.seen_at IS 'When that name was last seen.';
@@ -219,12 +219,17 @@ DECLARE
   tz     text := connect_lake.lake_time_zone();
   lo     timestamptz;
   hi     timestamptz;
+  dy     date;
   n      integer;
 BEGIN
   days := ARRAY(SELECT DISTINCT d FROM unnest(days) d WHERE d IS NOT NULL ORDER BY 1);
   IF cardinality(days) = 0 THEN
     RETURN 0;
   END IF;
+  -- one rebuilder of a day at a time (the writers' upkeep at commit, a refresh by hand)
+  FOREACH dy IN ARRAY days LOOP
+    PERFORM pg_advisory_xact_lock(1131169348, dy - date '2000-01-01');
+  END LOOP;
   -- the contacts of these days start inside [lo, hi); their blocks lie within a day after
   lo := (days[1]::timestamp) AT TIME ZONE tz;
   hi := ((days[cardinality(days)] + 1)::timestamp) AT TIME ZONE tz;
@@ -287,7 +292,10 @@ BEGIN
     LEFT JOIN LATERAL (SELECT connect_lake.metric_queued(c.queue_enqueuetimestamp) AS queued,
                               connect_lake.metric_handled(c.agent_connectedtoagentts) AS agent,
                               (c.nextcontactid IS NOT NULL OR c.transfercompletedtimestamp IS NOT NULL) AS transferred
-                        WHERE c.contactid IS NOT NULL) o ON true;
+                        WHERE c.contactid IS NOT NULL) o ON true
+  -- a contact already summarised on a day not rebuilt here (flow logs with a
+  -- whole day's gap) stays there, counted once
+  ON CONFLICT (contactid) DO NOTHING;
   GET DIAGNOSTICS n = ROW_COUNT;
 
   INSERT INTO connect_lake.flow_block_day
@@ -313,7 +321,7 @@ BEGIN
                       WHEN p.ivr_abandoned THEN 'hang_up'
                       ELSE 'ended' END AS exit_kind
             FROM connect_lake_flow_run r
-            JOIN connect_lake.contact_flow_path p ON p.contactid = r.contactid) r
+            JOIN connect_lake.contact_flow_path p ON p.contactid = r.contactid AND p.day = r.day) r
    GROUP BY r.day, r.flow_id, r.identifier, r.module_type;
 
   INSERT INTO connect_lake.flow_entry_day
@@ -366,6 +374,142 @@ END
 $fn$;
 COMMENT ON FUNCTION connect_lake.flows_refresh(date, date) IS
   'Rebuilds the flow funnels and containment (contact_flow_path, flow_block_day, flow_entry_day) for the local days from_day to to_day, both included (default: every day the flow logs cover), a week at a time; returns the contacts summarised (loader role).';
+
+-- ---- Kept as logs and CTRs land: the writers' upkeep at commit (upkeep.h),
+-- on unless connect_lake.flows_upkeep is off.
+
+CREATE FUNCTION connect_lake.flows_logs_landed(contact_ids uuid[], first_ts timestamptz[], last_ts timestamptz[])
+RETURNS integer
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  tz     text := connect_lake.lake_time_zone();
+  days   date[];
+  run    date[] := '{}';
+  n      integer := 0;
+  i      integer;
+BEGIN
+  -- The days whose contacts these events can change: the day each contact
+  -- was summarised on, and each day around its events it now starts on (a
+  -- block that day and none the day before: flows_refresh_days()'s rule).
+  WITH t AS (
+    SELECT u.id, (u.f AT TIME ZONE tz)::date AS df, (u.l AT TIME ZONE tz)::date AS dl
+      FROM unnest(contact_ids, first_ts, last_ts) AS u(id, f, l)
+  ), b AS (
+    SELECT DISTINCT t.id, t.df, (f."timestamp" AT TIME ZONE tz)::date AS d
+      FROM t
+      JOIN connect_lake.contact_flow_log f
+        ON f.contactid = t.id
+       AND f."timestamp" >= ((t.df - 2)::timestamp AT TIME ZONE tz)
+       AND f."timestamp" < ((t.dl + 1)::timestamp AT TIME ZONE tz)
+  )
+  SELECT ARRAY(SELECT x.day FROM (SELECT b.d AS day FROM b
+                                   WHERE b.d >= b.df - 1
+                                     AND NOT EXISTS (SELECT FROM b p WHERE p.id = b.id AND p.d = b.d - 1)
+                                  UNION
+                                  SELECT p.day FROM connect_lake.contact_flow_path p
+                                   WHERE p.contactid = ANY (contact_ids)) x
+                ORDER BY 1)
+    INTO days;
+  -- rebuilt per run of consecutive days, at most a week at a time (as flows_refresh())
+  FOR i IN 1 .. coalesce(cardinality(days), 0) LOOP
+    IF cardinality(run) > 0 AND (days[i] <> run[cardinality(run)] + 1 OR cardinality(run) = 7) THEN
+      n := n + connect_lake.flows_refresh_days(run);
+      run := '{}';
+    END IF;
+    run := run || days[i];
+  END LOOP;
+  IF cardinality(run) > 0 THEN
+    n := n + connect_lake.flows_refresh_days(run);
+  END IF;
+  RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.flows_logs_landed(uuid[], timestamptz[], timestamptz[]) IS
+  'The writers'' upkeep at the commit of a transaction that wrote flow log events (load(), ingest(), ingest_batch(); off with connect_lake.flows_upkeep): given each contact with its first and last event written, rebuilds (flows_refresh_days()) exactly the local days whose contacts those events can change: the day each contact was summarised on and the day it now starts on. Returns the contacts summarised (loader role).';
+
+CREATE FUNCTION connect_lake.flows_ctrs_landed(contact_ids uuid[]) RETURNS integer
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  dy  date;
+  n   integer;
+BEGIN
+  FOREACH dy IN ARRAY ARRAY(SELECT DISTINCT p.day FROM connect_lake.contact_flow_path p
+                             WHERE p.contactid = ANY (contact_ids) ORDER BY 1) LOOP
+    PERFORM pg_advisory_xact_lock(1131169348, dy - date '2000-01-01');
+  END LOOP;
+  -- each contact's outcome as flows_refresh_days() computes it, against the one kept
+  WITH o AS (
+    SELECT p.contactid, p.day, p.entry_flow_id, p.last_flow_id, p.last_identifier, p.last_module_type,
+           p.has_ctr AS old_has_ctr, p.queued AS old_queued, p.agent AS old_agent,
+           p.transferred AS old_transferred, p.ivr_abandoned AS old_ivr_abandoned, p.contained AS old_contained,
+           c.contactid IS NOT NULL AS has_ctr, x.queued, x.agent, x.transferred,
+           connect_lake.flow_ivr_abandoned(x.queued, x.agent, c.disconnectreason, p.last_module_type) AS ivr_abandoned
+      FROM connect_lake.contact_flow_path p
+      LEFT JOIN LATERAL (SELECT * FROM connect_lake.ctr_events e WHERE e.contactid = p.contactid
+                          ORDER BY e.lastupdatetimestamp DESC NULLS LAST LIMIT 1) c ON true
+      LEFT JOIN LATERAL (SELECT connect_lake.metric_queued(c.queue_enqueuetimestamp) AS queued,
+                                connect_lake.metric_handled(c.agent_connectedtoagentts) AS agent,
+                                (c.nextcontactid IS NOT NULL OR c.transfercompletedtimestamp IS NOT NULL) AS transferred
+                          WHERE c.contactid IS NOT NULL) x ON true
+     WHERE p.contactid = ANY (contact_ids)
+  ), ch AS (
+    SELECT o.*, connect_lake.flow_contained(o.queued, o.agent, o.ivr_abandoned, o.transferred) AS contained,
+           CASE WHEN NOT o.old_has_ctr THEN 'unknown' WHEN o.old_queued OR o.old_agent THEN 'queue'
+                WHEN o.old_ivr_abandoned THEN 'hang_up' ELSE 'ended' END AS old_exit,
+           CASE WHEN NOT o.has_ctr THEN 'unknown' WHEN o.queued OR o.agent THEN 'queue'
+                WHEN o.ivr_abandoned THEN 'hang_up' ELSE 'ended' END AS new_exit
+      FROM o
+     WHERE (o.old_has_ctr, o.old_queued, o.old_agent, o.old_transferred, o.old_ivr_abandoned, o.old_contained)
+           IS DISTINCT FROM
+           (o.has_ctr, o.queued, o.agent, o.transferred, o.ivr_abandoned,
+            connect_lake.flow_contained(o.queued, o.agent, o.ivr_abandoned, o.transferred))
+  ), path AS (
+    UPDATE connect_lake.contact_flow_path p
+       SET has_ctr = ch.has_ctr, queued = ch.queued, agent = ch.agent, transferred = ch.transferred,
+           ivr_abandoned = ch.ivr_abandoned, contained = ch.contained
+      FROM ch WHERE p.contactid = ch.contactid
+    RETURNING 1
+  ), entry AS (
+    UPDATE connect_lake.flow_entry_day e
+       SET with_ctr = e.with_ctr + s.with_ctr, contained = e.contained + s.contained,
+           ivr_abandoned = e.ivr_abandoned + s.ivr_abandoned, queued = e.queued + s.queued,
+           agent = e.agent + s.agent, transferred = e.transferred + s.transferred
+      FROM (SELECT ch.day, ch.entry_flow_id,
+                   sum(ch.has_ctr::integer - ch.old_has_ctr::integer) AS with_ctr,
+                   sum((ch.contained IS TRUE)::integer - (ch.old_contained IS TRUE)::integer) AS contained,
+                   sum((ch.ivr_abandoned IS TRUE)::integer - (ch.old_ivr_abandoned IS TRUE)::integer) AS ivr_abandoned,
+                   sum((ch.queued IS TRUE)::integer - (ch.old_queued IS TRUE)::integer) AS queued,
+                   sum((ch.agent IS TRUE)::integer - (ch.old_agent IS TRUE)::integer) AS agent,
+                   sum((ch.transferred IS TRUE)::integer - (ch.old_transferred IS TRUE)::integer) AS transferred
+              FROM ch GROUP BY ch.day, ch.entry_flow_id) s
+     WHERE e.day = s.day AND e.entry_flow_id IS NOT DISTINCT FROM s.entry_flow_id
+    RETURNING 1
+  ), block AS (
+    -- the contact's last block: where it left the flow, by its CTR
+    UPDATE connect_lake.flow_block_day b
+       SET exits_queue = b.exits_queue + s.exits_queue, exits_hang_up = b.exits_hang_up + s.exits_hang_up,
+           exits_ended = b.exits_ended + s.exits_ended, exits_unknown = b.exits_unknown + s.exits_unknown
+      FROM (SELECT ch.day, ch.last_flow_id, ch.last_identifier, ch.last_module_type,
+                   sum((ch.new_exit = 'queue')::integer - (ch.old_exit = 'queue')::integer) AS exits_queue,
+                   sum((ch.new_exit = 'hang_up')::integer - (ch.old_exit = 'hang_up')::integer) AS exits_hang_up,
+                   sum((ch.new_exit = 'ended')::integer - (ch.old_exit = 'ended')::integer) AS exits_ended,
+                   sum((ch.new_exit = 'unknown')::integer - (ch.old_exit = 'unknown')::integer) AS exits_unknown
+              FROM ch GROUP BY ch.day, ch.last_flow_id, ch.last_identifier, ch.last_module_type) s
+     WHERE b.day = s.day AND b.flow_id IS NOT DISTINCT FROM s.last_flow_id
+       AND b.identifier IS NOT DISTINCT FROM s.last_identifier
+       AND b.module_type IS NOT DISTINCT FROM s.last_module_type
+    RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM path) INTO n;
+  RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.flows_ctrs_landed(uuid[]) IS
+  'The writers'' upkeep at the commit of a transaction that landed CTRs (off with connect_lake.flows_upkeep): the outcome of those contacts in contact_flow_path (queued, agent, transferred, abandoned in the IVR, contained: they read the CTR) as flows_refresh_days() computes it, and the counts of flow_entry_day and the exits of flow_block_day moved with it, for the contacts whose outcome changed (a CTR landing after its flow logs). Returns the contacts changed (loader role).';
 
 -- ---- Reading.
 

@@ -289,25 +289,3 @@ COMMENT ON COLUMN connect_lake.repeat_chains.last_at IS 'When the last repeat wa
 COMMENT ON COLUMN connect_lake.repeat_chains.contact_ids IS 'The contacts in order.';
 COMMENT ON COLUMN connect_lake.repeat_chains.channels IS 'Their channels in order.';
 COMMENT ON COLUMN connect_lake.repeat_chains.intents IS 'Their intents in order.';
-
--- ---- What the writers keep of it: at the commit of a transaction that
--- landed CTRs (src/upkeep.c, the ctr kind's commit upkeep), the contact
--- metrics and the repeat contacts of those contacts.
-CREATE FUNCTION connect_lake.ctr_landed(contact_ids uuid[], initiation_ts timestamptz[]) RETURNS bigint
-  LANGUAGE plpgsql VOLATILE
-  SET search_path = pg_catalog, pg_temp
-  AS $fn$
-DECLARE
-  n bigint;
-BEGIN
-  n := connect_lake.metrics_refresh_contacts(contact_ids, initiation_ts);
-  -- (on a lake distributed on Citus, contact_repeat_refresh() is run by hand:
-  -- its statements join distributed tables Citus does not co-locate)
-  IF NOT connect_lake.is_distributed() THEN
-    PERFORM connect_lake.contact_repeat_refresh(contact_ids);
-  END IF;
-  RETURN n;
-END
-$fn$;
-COMMENT ON FUNCTION connect_lake.ctr_landed(uuid[], timestamptz[]) IS
-  'The writers'' upkeep at the commit of a transaction that landed CTRs (load(), ingest(), ingest_batch(); off with connect_lake.metrics_upkeep): the contact metrics (metrics_refresh_contacts()) and the repeat contacts (contact_repeat_refresh(); not on a lake distributed on Citus, where it is run by hand) of those contacts. Returns the contacts whose metrics were recomputed (loader role).';

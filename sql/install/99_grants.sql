@@ -51,6 +51,10 @@ REVOKE ALL ON FUNCTION connect_lake.flows_refresh(date, date) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.flow_versions_detect(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.flows_refresh_days(date[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.flows_refresh(date, date) TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.flows_logs_landed(uuid[], timestamptz[], timestamptz[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.flows_ctrs_landed(uuid[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.flows_logs_landed(uuid[], timestamptz[], timestamptz[]) TO connect_lake_loader;
+GRANT EXECUTE ON FUNCTION connect_lake.flows_ctrs_landed(uuid[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.flow_versions_detect(text) TO connect_lake_loader;
 
 -- ---- Privileges: the loader keeps the repeat contacts as it lands CTRs.
@@ -61,5 +65,3 @@ REVOKE ALL ON FUNCTION connect_lake.repeat_config_changed() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) TO connect_lake_loader;
-REVOKE ALL ON FUNCTION connect_lake.ctr_landed(uuid[], timestamptz[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION connect_lake.ctr_landed(uuid[], timestamptz[]) TO connect_lake_loader;

@@ -10,6 +10,9 @@ SELECT action, count(*) AS fields
   FROM connect_lake.case_field_map_load(pg_read_file(:'exports' || '/fields.json')::jsonb)
  GROUP BY action ORDER BY action;
 
+-- a bulk load of history: the flow tables are rebuilt once, below, not at
+-- the commit of the flow logs' load (connect_lake.flows_upkeep)
+SET connect_lake.flows_upkeep = off;
 \echo '==> loading (one row per kind: files, records, rows written, MB, seconds)'
 SELECT k.kind, l.files_seen, l.files_loaded, l.files_skipped, l.records_read,
        l.inserted, l.updated, l.duplicates, l.rejected,
@@ -21,6 +24,7 @@ SELECT k.kind, l.files_seen, l.files_loaded, l.files_skipped, l.records_read,
                (5, 'agent_event', 'agent_events')) AS k(n, kind, dir),
        LATERAL connect_lake.load(k.kind, :'exports' || '/' || k.dir, 'skip') AS l
  ORDER BY k.n;
+RESET connect_lake.flows_upkeep;
 
 -- (a lake still on 0.1.0, before its upgrade, has none of these)
 SELECT to_regprocedure('connect_lake.flows_refresh(date, date)') IS NOT NULL AS has_flows \gset
