@@ -6948,12 +6948,6 @@ CREATE OR REPLACE VIEW connect_lake.agent_metrics_daily AS
     FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
          (SELECT * FROM connect_lake.agent_metrics_daily('-infinity', 'infinity') OFFSET 0) d;
 
--- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
--- already holds (the contact metrics, the flow funnels and containment, the
--- repeat contacts; agent activity was computed above).
-SELECT connect_lake.metrics_refresh();
-SELECT connect_lake.flows_refresh();
-SELECT connect_lake.contact_repeat_refresh();
 
 -- ==== Flow tables kept as logs and CTRs land (issue 13, upkeep2): the writers' upkeep
 -- at commit calls flows_logs_landed() and flows_ctrs_landed() (sql/install/94_flows.sql);
@@ -7095,3 +7089,10 @@ REVOKE ALL ON FUNCTION connect_lake.flows_logs_landed(uuid[], timestamptz[], tim
 REVOKE ALL ON FUNCTION connect_lake.flows_ctrs_landed(uuid[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.flows_logs_landed(uuid[], timestamptz[], timestamptz[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.flows_ctrs_landed(uuid[]) TO connect_lake_loader;
+
+-- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
+-- already holds (the contact metrics, the flow funnels and containment, the
+-- repeat contacts; agent activity was computed above).
+SELECT connect_lake.metrics_refresh();
+SELECT connect_lake.flows_refresh();
+SELECT connect_lake.contact_repeat_refresh();
