@@ -2389,7 +2389,7 @@ COMMENT ON FUNCTION connect_lake.agent_metrics(text, timestamptz, timestamptz, t
 
 -- ---- The analysts' views
 CREATE VIEW connect_lake.queue_metrics_15min AS
-  SELECT m.period_start AS interval_start, m.queue_id, m.queue_name, m.queue_kind, m.channel,
+  SELECT s.interval_start AS interval_start, m.queue_id, m.queue_name, m.queue_kind, m.channel,
          m.contacts_created, m.contacts_queued, m.contacts_handled, m.contacts_handled_incoming,
          m.contacts_handled_outbound, m.callback_contacts_handled, m.api_contacts_handled,
          m.contacts_agent_hung_up_first, m.contacts_transferred_in, m.contacts_transferred_in_from_queue,
@@ -2401,7 +2401,11 @@ CREATE VIEW connect_lake.queue_metrics_15min AS
          m.abandonment_rate, m.avg_queue_answer_time, m.avg_abandon_time, m.max_queued_time,
          m.avg_handle_time, m.sum_handle_time, m.avg_interaction_time, m.avg_hold_time,
          m.avg_after_contact_work_time, m.avg_contact_duration
-    FROM connect_lake.queue_metrics('FIFTEEN_MIN', '-infinity', 'infinity') m;
+    FROM (SELECT connect_lake.metric_time_zone() AS tz, connect_lake.metric_service_level_threshold() AS threshold,
+                 connect_lake.metric_service_level_comparison() AS comparison OFFSET 0) z,
+         (SELECT DISTINCT r.interval_start FROM connect_lake.metric_queue_interval r) s,
+         LATERAL connect_lake.queue_metrics('FIFTEEN_MIN', s.interval_start, s.interval_start + interval '15 minutes',
+                                            z.tz, z.threshold, z.comparison) m;
 COMMENT ON VIEW connect_lake.queue_metrics_15min IS
   'Queue metrics per 15-minute UTC interval (of the disconnect), queue and channel, as Amazon Connect''s historical metrics define them; service level at the configured default threshold (metric_config). Rows of the AGENT and NONE queue kinds are kept; Amazon''s queue reports leave them out.';
 COMMENT ON COLUMN connect_lake.queue_metrics_15min.interval_start IS 'Start of the 15-minute UTC interval; a contact counts in the interval of its disconnect.';
@@ -2477,14 +2481,16 @@ COMMENT ON VIEW connect_lake.queue_metrics_daily IS
 COMMENT ON COLUMN connect_lake.queue_metrics_daily.day IS 'The local day.';
 
 CREATE VIEW connect_lake.agent_metrics_15min AS
-  SELECT m.period_start AS interval_start, m.agent_id, m.agent_username, m.channel,
+  SELECT s.interval_start AS interval_start, m.agent_id, m.agent_username, m.channel,
          m.contacts_handled, m.contacts_handled_incoming, m.contacts_handled_outbound,
          m.callback_contacts_handled, m.api_contacts_handled, m.contacts_agent_hung_up_first,
          m.contacts_transferred_out_by_agent, m.contacts_transferred_out_internal,
          m.contacts_transferred_out_external, m.contacts_put_on_hold, m.avg_handle_time, m.sum_handle_time,
          m.avg_interaction_time, m.sum_interaction_time, m.avg_hold_time, m.sum_hold_time,
          m.avg_after_contact_work_time, m.sum_after_contact_work_time, m.avg_queue_answer_time
-    FROM connect_lake.agent_metrics('FIFTEEN_MIN', '-infinity', 'infinity') m;
+    FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
+         (SELECT DISTINCT r.interval_start FROM connect_lake.metric_agent_interval r) s,
+         LATERAL connect_lake.agent_metrics('FIFTEEN_MIN', s.interval_start, s.interval_start + interval '15 minutes', z.tz) m;
 COMMENT ON VIEW connect_lake.agent_metrics_15min IS
   'Contact metrics of each agent (the agent on the CTR) per 15-minute UTC interval (of the disconnect) and channel, all queues together. Agent activity (online, idle, occupancy) comes from agent events and is not here yet.';
 COMMENT ON COLUMN connect_lake.agent_metrics_15min.interval_start IS 'Start of the 15-minute UTC interval; a contact counts in the interval of its disconnect.';
@@ -6940,13 +6946,19 @@ GRANT SELECT ON connect_lake.metric_api_metric, connect_lake.metric_api_dimensio
 -- time zone once and make every day's rows before a filter on day applies
 -- (as sql/install/90_metrics.sql defines them).
 CREATE OR REPLACE VIEW connect_lake.queue_metrics_daily AS
-  SELECT (d.interval_start AT TIME ZONE z.tz)::date AS day, d.*
+  SELECT s.day, d.*
     FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
-         (SELECT * FROM connect_lake.queue_metrics_daily('-infinity', 'infinity') OFFSET 0) d;
+         LATERAL (SELECT generate_series((min(r.interval_start) AT TIME ZONE z.tz)::date,
+                                         (max(r.interval_start) AT TIME ZONE z.tz)::date, interval '1 day')::date AS day
+                    FROM connect_lake.metric_queue_interval r) s,
+         LATERAL connect_lake.queue_metrics_daily(s.day, s.day) d;
 CREATE OR REPLACE VIEW connect_lake.agent_metrics_daily AS
-  SELECT (d.interval_start AT TIME ZONE z.tz)::date AS day, d.*
+  SELECT s.day, d.*
     FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
-         (SELECT * FROM connect_lake.agent_metrics_daily('-infinity', 'infinity') OFFSET 0) d;
+         LATERAL (SELECT generate_series((min(r.interval_start) AT TIME ZONE z.tz)::date,
+                                         (max(r.interval_start) AT TIME ZONE z.tz)::date, interval '1 day')::date AS day
+                    FROM connect_lake.metric_agent_interval r) s,
+         LATERAL connect_lake.agent_metrics_daily(s.day, s.day) d;
 
 
 -- ==== Flow tables kept as logs and CTRs land (issue 13, upkeep2): the writers' upkeep

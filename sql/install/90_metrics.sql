@@ -1630,8 +1630,11 @@ COMMENT ON FUNCTION connect_lake.agent_metrics(text, timestamptz, timestamptz, t
   'Contact metrics of the agents (the agent on each CTR) per period (FIFTEEN_MIN, THIRTY_MIN, HOUR, DAY, WEEK, TOTAL) in time_zone and channel, all queues together, for the 15-minute intervals starting in [from_ts, to_ts), re-aggregated exactly from metric_agent_interval. Columns as the view agent_metrics_15min.';
 
 -- ---- The analysts' views
+-- The 15-minute views call queue_metrics() / agent_metrics() for each
+-- interval the rollups hold: a filter on interval_start narrows the list of
+-- intervals (read from the rollup's key) before any is computed.
 CREATE VIEW connect_lake.queue_metrics_15min AS
-  SELECT m.period_start AS interval_start, m.queue_id, m.queue_name, m.queue_kind, m.channel,
+  SELECT s.interval_start AS interval_start, m.queue_id, m.queue_name, m.queue_kind, m.channel,
          m.contacts_created, m.contacts_queued, m.contacts_handled, m.contacts_handled_incoming,
          m.contacts_handled_outbound, m.callback_contacts_handled, m.api_contacts_handled,
          m.contacts_agent_hung_up_first, m.contacts_transferred_in, m.contacts_transferred_in_from_queue,
@@ -1643,7 +1646,11 @@ CREATE VIEW connect_lake.queue_metrics_15min AS
          m.abandonment_rate, m.avg_queue_answer_time, m.avg_abandon_time, m.max_queued_time,
          m.avg_handle_time, m.sum_handle_time, m.avg_interaction_time, m.avg_hold_time,
          m.avg_after_contact_work_time, m.avg_contact_duration
-    FROM connect_lake.queue_metrics('FIFTEEN_MIN', '-infinity', 'infinity') m;
+    FROM (SELECT connect_lake.metric_time_zone() AS tz, connect_lake.metric_service_level_threshold() AS threshold,
+                 connect_lake.metric_service_level_comparison() AS comparison OFFSET 0) z,
+         (SELECT DISTINCT r.interval_start FROM connect_lake.metric_queue_interval r) s,
+         LATERAL connect_lake.queue_metrics('FIFTEEN_MIN', s.interval_start, s.interval_start + interval '15 minutes',
+                                            z.tz, z.threshold, z.comparison) m;
 COMMENT ON VIEW connect_lake.queue_metrics_15min IS
   'Queue metrics per 15-minute UTC interval (of the disconnect), queue and channel, as Amazon Connect''s historical metrics define them; service level at the configured default threshold (metric_config). Rows of the AGENT and NONE queue kinds are kept; Amazon''s queue reports leave them out.';
 COMMENT ON COLUMN connect_lake.queue_metrics_15min.interval_start IS 'Start of the 15-minute UTC interval; a contact counts in the interval of its disconnect.';
@@ -1711,27 +1718,34 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.queue_metrics_daily(date, date) IS
   'Queue metrics per local day (metric_time_zone()) from from_day to to_day, both included, per queue and channel; columns as queue_metrics_15min, interval_start being the local midnight that starts the day.';
 
--- The time zone read once, and every day's rows made before a filter on
--- day applies (OFFSET 0): pushed into queue_metrics(), such a filter made
+-- The time zone read once, then queue_metrics_daily() of each day from the
+-- first to the last of the rollups: a filter on day applies to the list of
+-- days before any is computed, so a month of two years costs a month.  (Pushed
+-- into one queue_metrics() call over every day instead, such a filter made
 -- the planner expect a row or two and join the counts to the threshold
--- counts by nested loop, which grew with the square of the days asked for.
+-- counts by nested loop, which grew with the square of the days asked for.)
 CREATE VIEW connect_lake.queue_metrics_daily AS
-  SELECT (d.interval_start AT TIME ZONE z.tz)::date AS day, d.*
+  SELECT s.day, d.*
     FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
-         (SELECT * FROM connect_lake.queue_metrics_daily('-infinity', 'infinity') OFFSET 0) d;
+         LATERAL (SELECT generate_series((min(r.interval_start) AT TIME ZONE z.tz)::date,
+                                         (max(r.interval_start) AT TIME ZONE z.tz)::date, interval '1 day')::date AS day
+                    FROM connect_lake.metric_queue_interval r) s,
+         LATERAL connect_lake.queue_metrics_daily(s.day, s.day) d;
 COMMENT ON VIEW connect_lake.queue_metrics_daily IS
   'Queue metrics per local day (metric_time_zone(): metric_config.time_zone, else lake_time_zone()), queue and channel, every day: the 15-minute rows re-aggregated exactly (queue_metrics_daily(from_day, to_day) for a range).';
 COMMENT ON COLUMN connect_lake.queue_metrics_daily.day IS 'The local day.';
 
 CREATE VIEW connect_lake.agent_metrics_15min AS
-  SELECT m.period_start AS interval_start, m.agent_id, m.agent_username, m.channel,
+  SELECT s.interval_start AS interval_start, m.agent_id, m.agent_username, m.channel,
          m.contacts_handled, m.contacts_handled_incoming, m.contacts_handled_outbound,
          m.callback_contacts_handled, m.api_contacts_handled, m.contacts_agent_hung_up_first,
          m.contacts_transferred_out_by_agent, m.contacts_transferred_out_internal,
          m.contacts_transferred_out_external, m.contacts_put_on_hold, m.avg_handle_time, m.sum_handle_time,
          m.avg_interaction_time, m.sum_interaction_time, m.avg_hold_time, m.sum_hold_time,
          m.avg_after_contact_work_time, m.sum_after_contact_work_time, m.avg_queue_answer_time
-    FROM connect_lake.agent_metrics('FIFTEEN_MIN', '-infinity', 'infinity') m;
+    FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
+         (SELECT DISTINCT r.interval_start FROM connect_lake.metric_agent_interval r) s,
+         LATERAL connect_lake.agent_metrics('FIFTEEN_MIN', s.interval_start, s.interval_start + interval '15 minutes', z.tz) m;
 COMMENT ON VIEW connect_lake.agent_metrics_15min IS
   'Contact metrics of each agent (the agent on the CTR) per 15-minute UTC interval (of the disconnect) and channel, all queues together. Agent activity (online, idle, occupancy) comes from agent events and is not here yet.';
 COMMENT ON COLUMN connect_lake.agent_metrics_15min.interval_start IS 'Start of the 15-minute UTC interval; a contact counts in the interval of its disconnect.';
@@ -1778,9 +1792,12 @@ COMMENT ON FUNCTION connect_lake.agent_metrics_daily(date, date) IS
   'Agent contact metrics per local day (metric_time_zone()) from from_day to to_day, both included, per agent and channel; columns as agent_metrics_15min, interval_start being the local midnight that starts the day.';
 
 CREATE VIEW connect_lake.agent_metrics_daily AS
-  SELECT (d.interval_start AT TIME ZONE z.tz)::date AS day, d.*
+  SELECT s.day, d.*
     FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
-         (SELECT * FROM connect_lake.agent_metrics_daily('-infinity', 'infinity') OFFSET 0) d;
+         LATERAL (SELECT generate_series((min(r.interval_start) AT TIME ZONE z.tz)::date,
+                                         (max(r.interval_start) AT TIME ZONE z.tz)::date, interval '1 day')::date AS day
+                    FROM connect_lake.metric_agent_interval r) s,
+         LATERAL connect_lake.agent_metrics_daily(s.day, s.day) d;
 COMMENT ON VIEW connect_lake.agent_metrics_daily IS
   'Agent contact metrics per local day (metric_time_zone()), agent and channel, every day (agent_metrics_daily(from_day, to_day) for a range).';
 COMMENT ON COLUMN connect_lake.agent_metrics_daily.day IS 'The local day.';
