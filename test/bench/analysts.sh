@@ -22,9 +22,8 @@
 # (/tmp/connect_lake_analysts_bench: generated files, cluster, a private copy
 # of this machine's PostgreSQL 15 with this tree's connect_lake installed, so
 # no install lock is needed), KEEP=1 keeps WORK, REUSE=1 starts from the lake
-# a KEEP=1 run loaded (the held-back day is loaded again into a copy: the
-# second phase's load needs files the manifest has not seen, so REUSE
-# regenerates the held-back day under a new name).
+# a KEEP=1 run loaded (the second phase's load needs files the manifest has
+# not seen: REUSE generates the last day anew, with other contacts).
 # Run as root (the cluster runs as postgres) or as a user who may run initdb.
 set -euo pipefail
 
@@ -89,7 +88,7 @@ mkdir -p "$WORK"
 if [ -n "${REUSE:-}" ] && [ -f "$WORK/loaded" ]; then
 	log "reusing the lake loaded in $WORK"
 	rm -rf "$gen" "$later"
-	"$here/test/gen/connect_gen" --out "$gen" --start "$START" --days $(( DAYS + 1 )) --contacts-per-day "$CPD" \
+	"$here/test/gen/connect_gen" --out "$gen" --start "$(date -u -d yesterday +%F)" --days 1 --contacts-per-day "$CPD" \
 		--seed $(( $(date +%s) % 100000 )) --heartbeat-secs 0 --quiet
 	hold_back "$later"
 	if [ "$(id -u)" = 0 ]; then chown -R postgres: "$WORK"; fi
