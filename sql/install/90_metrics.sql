@@ -680,13 +680,21 @@ BEGIN
   IF current_setting('connect_lake_metrics.all_locked', true) = 'on' THEN
     RETURN;                     -- this transaction holds every interval (metrics_refresh)
   END IF;
+  IF cardinality(intervals) > 1000 THEN
+    -- a load of months (a backfill with the upkeep on): every interval at
+    -- once, as metrics_refresh() does; one lock each would overflow the
+    -- shared lock table
+    PERFORM pg_advisory_xact_lock(1668048237, 0);
+    PERFORM set_config('connect_lake_metrics.all_locked', 'on', true);
+    RETURN;
+  END IF;
   PERFORM pg_advisory_xact_lock_shared(1668048237, 0);
   PERFORM pg_advisory_xact_lock(1668048236, (extract(epoch FROM i) / 900)::integer)
      FROM unnest(intervals) WITH ORDINALITY u(i, n) ORDER BY n;
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) IS
-  'Locks the rollups of those 15-minute intervals (advisory, in time order, to the end of the transaction) for the upkeep that rewrites them; nothing when the transaction already holds all of them (metrics_refresh()).';
+  'Locks the rollups of those 15-minute intervals (advisory, in time order, to the end of the transaction) for the upkeep that rewrites them; more than 1,000 intervals: all of them at once, as metrics_refresh() does; nothing when the transaction already holds all of them.';
 
 CREATE FUNCTION connect_lake.metric_rollup(intervals timestamptz[]) RETURNS integer
 LANGUAGE plpgsql VOLATILE
