@@ -2469,9 +2469,15 @@ AS $fn$
          m.abandonment_rate, m.avg_queue_answer_time, m.avg_abandon_time, m.max_queued_time,
          m.avg_handle_time, m.sum_handle_time, m.avg_interaction_time, m.avg_hold_time,
          m.avg_after_contact_work_time, m.avg_contact_duration
-    FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
+    -- The settings read once: left to queue_metrics()'s defaults, the
+    -- threshold and comparison (SQL functions that read metric_config, not
+    -- inlined) were called for every row, several times.
+    FROM (SELECT connect_lake.metric_time_zone() AS tz,
+                 connect_lake.metric_service_level_threshold() AS threshold,
+                 connect_lake.metric_service_level_comparison() AS comparison OFFSET 0) z,
          LATERAL connect_lake.queue_metrics('DAY', from_day::timestamp AT TIME ZONE z.tz,
-                                            (to_day + 1)::timestamp AT TIME ZONE z.tz, z.tz) m
+                                            (to_day + 1)::timestamp AT TIME ZONE z.tz, z.tz,
+                                            z.threshold, z.comparison) m
    ORDER BY 1, 4, 2, 5
 $fn$;
 COMMENT ON FUNCTION connect_lake.queue_metrics_daily(date, date) IS
