@@ -680,13 +680,21 @@ BEGIN
   IF current_setting('connect_lake_metrics.all_locked', true) = 'on' THEN
     RETURN;                     -- this transaction holds every interval (metrics_refresh)
   END IF;
+  IF cardinality(intervals) > 1000 THEN
+    -- a load of months (a backfill with the upkeep on): every interval at
+    -- once, as metrics_refresh() does; one lock each would overflow the
+    -- shared lock table
+    PERFORM pg_advisory_xact_lock(1668048237, 0);
+    PERFORM set_config('connect_lake_metrics.all_locked', 'on', true);
+    RETURN;
+  END IF;
   PERFORM pg_advisory_xact_lock_shared(1668048237, 0);
   PERFORM pg_advisory_xact_lock(1668048236, (extract(epoch FROM i) / 900)::integer)
      FROM unnest(intervals) WITH ORDINALITY u(i, n) ORDER BY n;
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) IS
-  'Locks the rollups of those 15-minute intervals (advisory, in time order, to the end of the transaction) for the upkeep that rewrites them; nothing when the transaction already holds all of them (metrics_refresh()).';
+  'Locks the rollups of those 15-minute intervals (advisory, in time order, to the end of the transaction) for the upkeep that rewrites them; more than 1,000 intervals: all of them at once, as metrics_refresh() does; nothing when the transaction already holds all of them.';
 
 CREATE FUNCTION connect_lake.metric_rollup(intervals timestamptz[]) RETURNS integer
 LANGUAGE plpgsql VOLATILE
@@ -1710,9 +1718,15 @@ AS $fn$
          m.abandonment_rate, m.avg_queue_answer_time, m.avg_abandon_time, m.max_queued_time,
          m.avg_handle_time, m.sum_handle_time, m.avg_interaction_time, m.avg_hold_time,
          m.avg_after_contact_work_time, m.avg_contact_duration
-    FROM (SELECT connect_lake.metric_time_zone() AS tz OFFSET 0) z,
+    -- The settings read once: left to queue_metrics()'s defaults, the
+    -- threshold and comparison (SQL functions that read metric_config, not
+    -- inlined) were called for every row, several times.
+    FROM (SELECT connect_lake.metric_time_zone() AS tz,
+                 connect_lake.metric_service_level_threshold() AS threshold,
+                 connect_lake.metric_service_level_comparison() AS comparison OFFSET 0) z,
          LATERAL connect_lake.queue_metrics('DAY', from_day::timestamp AT TIME ZONE z.tz,
-                                            (to_day + 1)::timestamp AT TIME ZONE z.tz, z.tz) m
+                                            (to_day + 1)::timestamp AT TIME ZONE z.tz, z.tz,
+                                            z.threshold, z.comparison) m
    ORDER BY 1, 4, 2, 5
 $fn$;
 COMMENT ON FUNCTION connect_lake.queue_metrics_daily(date, date) IS

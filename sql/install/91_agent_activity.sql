@@ -157,8 +157,11 @@ AS $fn$
            CASE WHEN e.eventtype <> 'LOGOUT' AND jsonb_typeof(e.contacts) = 'array' THEN e.contacts
                 ELSE '[]'::jsonb END AS s_contacts
       FROM win w
-      JOIN connect_lake.agent_events e
-        ON e.agentarn = w.a AND e.eventtimestamp >= w.lo AND e.eventtimestamp <= w.hi
+      -- each agent's events by the key (agentarn, eventtimestamp): a
+      -- writer's upkeep reads the hours it landed, not the partition
+     CROSS JOIN LATERAL (SELECT e.* FROM connect_lake.agent_events e
+                          WHERE e.agentarn = w.a AND e.eventtimestamp >= w.lo AND e.eventtimestamp <= w.hi
+                         OFFSET 0) e
   ),
   -- The ids of the snapshots' routing profiles and hierarchy groups, worked
   -- out once per distinct value (an agent keeps them for long).

@@ -103,12 +103,17 @@ DECLARE
   tz      text := connect_lake.lake_time_zone();
   roots   uuid[];
   keys    text[];
+  froms   timestamptz[];
+  from_ids uuid[];
   n       bigint;
 BEGIN
   IF to_regclass('pg_temp.connect_lake_repeat_src') IS NULL THEN
     CREATE TEMP TABLE connect_lake_repeat_src (
       contactid uuid, initiationtimestamp timestamptz, channel text, customer_key text, key_kind text,
-      queue_id uuid, agent_id uuid, intent text) ON COMMIT DROP;
+      queue_id uuid, agent_id uuid, intent text,
+      stored boolean NOT NULL DEFAULT false,    -- a row of contact_repeat, rewritten
+      anchor boolean NOT NULL DEFAULT false,    -- the row of contact_repeat before the first change
+      a_chain_id uuid, a_chain_seq integer) ON COMMIT DROP;
   END IF;
   TRUNCATE connect_lake_repeat_src;
 
@@ -155,45 +160,85 @@ BEGIN
               WHERE g.contactid = f.contactid OR g.initialcontactid = f.contactid OR g.previouscontactid = f.contactid) l ON true
      WHERE f.contactid = ANY (roots)
        AND f.contactid = connect_lake.contact_root(f.contactid, f.initialcontactid, f.previouscontactid, f.initiationmethod);
-    SELECT array_agg(DISTINCT k) INTO keys
-      FROM (SELECT s.customer_key AS k FROM connect_lake_repeat_src s
-            UNION ALL
-            SELECT r.customer_key FROM connect_lake.contact_repeat r WHERE r.contactid = ANY (roots)) x
-     WHERE k IS NOT NULL;
-    keys := coalesce(keys, '{}');
+    -- Incremental: per customer, the earliest of these contacts (as landed
+    -- or as stored) is where the customer's sequence changes.  Before it
+    -- nothing changes but the last contact's "repeated" (its next contact
+    -- may be another): that contact is the anchor, read with its chain so
+    -- that the contacts after it continue the chain; from there on the
+    -- customer's stored contacts are made again with the landed ones.  A
+    -- daily load appends: it rewrites the new contacts and one anchor per
+    -- customer, not each customer's history.
+    SELECT coalesce(array_agg(x.k ORDER BY x.k), '{}'), coalesce(array_agg(x.t ORDER BY x.k), '{}'),
+           coalesce(array_agg(x.c ORDER BY x.k), '{}')
+      INTO keys, froms, from_ids
+      FROM (SELECT DISTINCT ON (y.k) y.k, y.t, y.c
+              FROM (SELECT s.customer_key, s.initiationtimestamp, s.contactid FROM connect_lake_repeat_src s
+                    UNION ALL
+                    SELECT r.customer_key, r.initiationtimestamp, r.contactid FROM connect_lake.contact_repeat r
+                     WHERE r.contactid = ANY (roots)) y(k, t, c)
+             WHERE y.k IS NOT NULL
+             ORDER BY y.k, y.t, y.c) x;
     INSERT INTO connect_lake_repeat_src
-    SELECT r.contactid, r.initiationtimestamp, r.channel, r.customer_key, r.key_kind, r.queue_id, r.agent_id, r.intent
-      FROM connect_lake.contact_repeat r
-     WHERE r.customer_key = ANY (keys) AND r.contactid <> ALL (roots);
+    SELECT r.contactid, r.initiationtimestamp, r.channel, r.customer_key, r.key_kind, r.queue_id, r.agent_id, r.intent,
+           true, r.anchor, CASE WHEN r.anchor THEN r.chain_id END, CASE WHEN r.anchor THEN r.chain_seq END
+      FROM unnest(keys, froms, from_ids) f(k, t, c)
+     CROSS JOIN LATERAL (
+            (SELECT a.*, true AS anchor FROM connect_lake.contact_repeat a
+              WHERE a.customer_key = f.k AND a.initiationtimestamp <= f.t
+                AND (a.initiationtimestamp, a.contactid) < (f.t, f.c)
+              ORDER BY a.initiationtimestamp DESC, a.contactid DESC LIMIT 1)
+            UNION ALL
+            (SELECT a.*, false FROM connect_lake.contact_repeat a
+              WHERE a.customer_key = f.k AND a.initiationtimestamp >= f.t
+                AND (a.initiationtimestamp, a.contactid) >= (f.t, f.c) AND a.contactid <> ALL (roots))) r;
     -- their rows locked in one order, so that two writers' upkeeps never
     -- deadlock on them (ingest_batch() sessions commit side by side)
     PERFORM 1 FROM connect_lake.contact_repeat r
-      WHERE r.customer_key = ANY (keys) OR r.contactid = ANY (roots)
+      WHERE r.contactid = ANY (roots)
+         OR r.contactid IN (SELECT s.contactid FROM connect_lake_repeat_src s WHERE s.stored)
       ORDER BY r.customer_key, r.contactid FOR UPDATE;
-    DELETE FROM connect_lake.contact_repeat r WHERE r.customer_key = ANY (keys) OR r.contactid = ANY (roots);
+    DELETE FROM connect_lake.contact_repeat r
+     WHERE r.contactid = ANY (roots)
+        OR r.contactid IN (SELECT s.contactid FROM connect_lake_repeat_src s WHERE s.stored AND NOT s.anchor);
   END IF;
 
+  -- The sequence of each customer (from its anchor, if any): the anchor's
+  -- "repeated" updated, every other contact written.
+  WITH k AS MATERIALIZED (
+    SELECT k.contactid, k.customer_key, k.key_kind, k.initiationtimestamp,
+           (k.initiationtimestamp AT TIME ZONE tz)::date AS day, k.channel, k.queue_id, k.agent_id, k.intent,
+           k.previous_contactid, k.is_repeat,
+           -- chain 0: the anchor's, continued
+           CASE WHEN k.chain_no = 0 THEN first_value(k.a_chain_id) OVER ch ELSE first_value(k.contactid) OVER ch END AS chain_id,
+           (CASE WHEN k.chain_no = 0 THEN first_value(k.a_chain_seq) OVER ch - 1 ELSE 0 END
+            + row_number() OVER ch)::integer AS chain_seq,
+           k.repeated, k.anchor
+      FROM (SELECT c.*,
+                   -- chains are numbered by the customer's contacts that are not repeats so far
+                   count(*) FILTER (WHERE NOT c.is_repeat AND NOT c.anchor)
+                     OVER (PARTITION BY c.customer_key ORDER BY c.initiationtimestamp, c.contactid) AS chain_no
+              FROM (SELECT p.*,
+                           connect_lake.contact_is_repeat(p.previous_at, p.initiationtimestamp, n_days, cal) AS is_repeat,
+                           coalesce(connect_lake.contact_is_repeat(p.initiationtimestamp, p.next_at, n_days, cal), false) AS repeated
+                      FROM (SELECT s.*,
+                                   lag(s.contactid) OVER w AS previous_contactid,
+                                   lag(s.initiationtimestamp) OVER w AS previous_at,
+                                   lead(s.initiationtimestamp) OVER w AS next_at
+                              FROM connect_lake_repeat_src s
+                             WHERE s.customer_key IS NOT NULL
+                            WINDOW w AS (PARTITION BY s.customer_key ORDER BY s.initiationtimestamp, s.contactid)) p) c) k
+    WINDOW ch AS (PARTITION BY k.customer_key, k.chain_no ORDER BY k.initiationtimestamp, k.contactid)),
+  upd AS (
+    UPDATE connect_lake.contact_repeat r SET repeated = k.repeated
+      FROM k
+     WHERE k.anchor AND r.contactid = k.contactid AND r.repeated IS DISTINCT FROM k.repeated)
   INSERT INTO connect_lake.contact_repeat
-  SELECT k.contactid, k.customer_key, k.key_kind, k.initiationtimestamp,
-         (k.initiationtimestamp AT TIME ZONE tz)::date, k.channel, k.queue_id, k.agent_id, k.intent,
-         k.previous_contactid, k.is_repeat,
-         first_value(k.contactid) OVER ch, (row_number() OVER ch)::integer, k.repeated
-    FROM (SELECT c.*,
-                 -- chains are numbered by the customer's contacts that are not repeats so far
-                 count(*) FILTER (WHERE NOT c.is_repeat)
-                   OVER (PARTITION BY c.customer_key ORDER BY c.initiationtimestamp, c.contactid) AS chain_no
-            FROM (SELECT p.*,
-                         connect_lake.contact_is_repeat(p.previous_at, p.initiationtimestamp, n_days, cal) AS is_repeat,
-                         coalesce(connect_lake.contact_is_repeat(p.initiationtimestamp, p.next_at, n_days, cal), false) AS repeated
-                    FROM (SELECT s.*,
-                                 lag(s.contactid) OVER w AS previous_contactid,
-                                 lag(s.initiationtimestamp) OVER w AS previous_at,
-                                 lead(s.initiationtimestamp) OVER w AS next_at
-                            FROM connect_lake_repeat_src s
-                           WHERE s.customer_key IS NOT NULL
-                          WINDOW w AS (PARTITION BY s.customer_key ORDER BY s.initiationtimestamp, s.contactid)) p) c) k
-  WINDOW ch AS (PARTITION BY k.customer_key, k.chain_no ORDER BY k.initiationtimestamp, k.contactid);
+  SELECT k.contactid, k.customer_key, k.key_kind, k.initiationtimestamp, k.day, k.channel, k.queue_id, k.agent_id,
+         k.intent, k.previous_contactid, k.is_repeat, k.chain_id, k.chain_seq, k.repeated
+    FROM k
+   WHERE NOT k.anchor;
   GET DIAGNOSTICS n = ROW_COUNT;
+  n := n + (SELECT count(*) FROM connect_lake_repeat_src s WHERE s.anchor);
   -- dropped, not left to ON COMMIT: run by ALTER EXTENSION UPDATE, the
   -- table would be the extension's and could not be dropped at commit
   DROP TABLE connect_lake_repeat_src;
@@ -201,7 +246,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.contact_repeat_refresh(uuid[]) IS
-  'Rebuilds contact_repeat for the customers of these contacts (any leg of them), or for everyone (NULL): each contact''s root leg (contact_root()), ordered per customer, with the repeat rule (contact_is_repeat(), repeat_working_days() on repeat_calendar()) and the chains. Returns the contacts written (loader role).';
+  'Rebuilds contact_repeat for the customers of these contacts (any leg of them), or for everyone (NULL): each contact''s root leg (contact_root()), ordered per customer, with the repeat rule (contact_is_repeat(), repeat_working_days() on repeat_calendar()) and the chains. Given contacts, only each customer''s contacts from the earliest of them on are made again, and the one before has its repeated flag recomputed. Returns the contacts written or recomputed (loader role).';
 
 CREATE FUNCTION connect_lake.repeat_config_changed() RETURNS trigger
   LANGUAGE plpgsql

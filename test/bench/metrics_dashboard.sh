@@ -9,14 +9,16 @@
 # follower legs by PreviousContactId and NextContactId, queue time from
 # Queue.Duration, London days of the disconnect, the same exclusions and
 # rounding), in one run, on one cluster.  Prints both times (warm medians),
-# the ratio, and whether both answers are identical (md5 of every row; a
+# the ratio, the backend's CPU time per run (which a busy machine does not
+# inflate as it does the wall clock) and the load average, and whether both
+# answers are identical (md5 of every row; a
 # mismatch exits non-zero).  Target (issue 12): under 200 ms and at least 50x
 # the plain SQL at the seed's volume, 60,000 contacts a day.
 #
 # Two years at the seed's volume are 44 million CTRs (about 145 GB in
 # ctr_events): more than this machine's disk.  So the scale is a parameter:
 # test/gen/connect_gen --ctr-only writes DAYS days at CPD contacts a day, load()
-# lands them, metrics_refresh() computes the metrics, then the dashboard is
+# lands them (the upkeep off: a backfill), metrics_refresh() computes the metrics, then the dashboard is
 # timed.  The script prints what was measured and, separately, what the
 # figures extrapolate to at the seed's volume (the plain SQL reads every CTR:
 # its time grows with the contacts; the lake reads one day-rollup row per
@@ -31,7 +33,8 @@
 # (3), PORT (5594), WORK (/tmp/connect_lake_metrics_bench: generated files,
 # cluster, private PostgreSQL), KEEP=1 keeps WORK (the server is stopped
 # whatever happens), REUSE=1 starts from the lake a KEEP=1 run loaded in WORK
-# (skips building, generating and loading: for timing the dashboard again).  Like seed_scale.sh it runs a private copy of this
+# (skips building, generating and loading, and computing the metrics when that
+# run did: for timing the dashboard again; REFRESH=1 computes them again).  Like seed_scale.sh it runs a private copy of this
 # machine's PostgreSQL 15 with this work tree's connect_lake installed into it,
 # so it needs no install lock and nobody's make install changes it mid-run.
 # Run as root (the cluster runs as postgres) or as a user who may run initdb.
@@ -135,7 +138,7 @@ case $running in "$bin"/*) ;; *) echo "metrics_dashboard.sh: the server does not
 
 log "load('ctr') of $(find "$gen/ctr" -type f | wc -l) files"
 t0=$(now)
-"${psql[@]}" -Atc "SET client_min_messages = warning; SELECT 'loaded: ' || files_loaded || ' files, ' || inserted || ' inserted, ' || updated || ' updated, '
+"${psql[@]}" -Atc "SET client_min_messages = warning; SET connect_lake.metrics_upkeep = off; SELECT 'loaded: ' || files_loaded || ' files, ' || inserted || ' inserted, ' || updated || ' updated, '
                           || duplicates || ' duplicates, ' || rejected || ' rejected'
                      FROM connect_lake.load('ctr', '$gen/ctr', 'skip')"
 t_load=$(echo "$(now) - $t0" | bc)
@@ -144,6 +147,13 @@ fi
 # A month per call (a transaction each): metrics_refresh() holds an advisory
 # lock per 15-minute interval it remakes to the end of its transaction, and
 # two years of intervals (70,080) would overflow the lock table.
+if [ -n "${REUSE:-}" ] && [ -f "$WORK/refreshed" ]; then
+	# shellcheck disable=SC1091
+	. "$WORK/refreshed"	# t_refresh t_vacuum of the run that computed the metrics
+	log "reusing its metrics (REFRESH=1 computes them again)"
+fi
+if [ -z "${REUSE:-}" ] || [ ! -f "$WORK/refreshed" ] || [ -n "${REFRESH:-}" ]; then
+rm -f "$WORK/refreshed"
 log "metrics_refresh(), a month at a time"
 t0=$(now)
 m=$(date -u -d "$START" +%Y-%m-01)
@@ -161,28 +171,45 @@ log "vacuum analyze"
 t0=$(now)
 "${psql[@]}" -c 'VACUUM ANALYZE'
 t_vacuum=$(echo "$(now) - $t0" | bc)
+printf 't_refresh=%s\nt_vacuum=%s\n' "$t_refresh" "$t_vacuum" > "$WORK/refreshed"
+fi
 
 log "dashboard: lake (queue_metrics_daily(from, to), $LAKE_RUNS runs; the view, $PLAIN_RUNS runs) and plain SQL over ctr_events ($PLAIN_RUNS runs)"
 "${psql[@]}" -v from="$START" -v last="$LAST" -v end="$END" -v lake_runs="$LAKE_RUNS" -v plain_runs="$PLAIN_RUNS" \
 	-v cpd="$CPD" -v seed_cpd="$SEED_CPD" -v days="$DAYS" \
 	-v t_gen="$t_gen" -v t_load="$t_load" -v t_refresh="$t_refresh" -v t_vacuum="$t_vacuum" <<'SQL'
 SET client_min_messages = warning;
+-- (a lake reused: the last run's helpers go)
+DROP TABLE IF EXISTS public.plain_q, public.result;
+DROP FUNCTION IF EXISTS public.bench(text, integer);
+DROP FUNCTION IF EXISTS public.cpu_ms();
 -- Times a query: one warm-up (whose rows give the answer's md5), then the
 -- median of runs; every column of every row is turned into text, so nothing
 -- is left uncomputed.
-CREATE FUNCTION public.bench(q text, runs int, OUT median_ms float8, OUT min_ms float8, OUT nrows bigint, OUT digest text)
+-- The backend's CPU time (utime + stime of /proc/self/stat, clock ticks of
+-- 10 ms), which other work on a shared machine does not inflate as it does
+-- the wall clock.
+CREATE FUNCTION public.cpu_ms() RETURNS float8 LANGUAGE sql AS $fn$
+  SELECT 10.0 * (f[12]::bigint + f[13]::bigint)
+    FROM (SELECT string_to_array(substr(t, strpos(t, ') ') + 2), ' ') AS f FROM pg_read_file('/proc/self/stat') t) x
+$fn$;
+CREATE FUNCTION public.bench(q text, runs int, OUT median_ms float8, OUT min_ms float8, OUT cpu_ms float8,
+                             OUT nrows bigint, OUT digest text)
 LANGUAGE plpgsql AS $fn$
 DECLARE
   t0 timestamptz;
+  c0 float8;
   ms float8[] := '{}';
   w  text := format('SELECT count(*), md5(coalesce(string_agg(t::text, E''\n''), '''')) FROM (%s) t', q);
 BEGIN
   EXECUTE w INTO nrows, digest;
+  c0 := public.cpu_ms();
   FOR i IN 1 .. runs LOOP
     t0 := clock_timestamp();
     EXECUTE w;
     ms := ms || 1000 * extract(epoch FROM clock_timestamp() - t0)::float8;
   END LOOP;
+  cpu_ms := (public.cpu_ms() - c0) / runs;
   SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x), min(x) INTO median_ms, min_ms FROM unnest(ms) x;
 END
 $fn$;
@@ -268,7 +295,9 @@ SELECT :'from' AS first_day, :'last' AS last_day, :days AS days, :cpd AS contact
 SELECT round(:t_gen::numeric, 1) AS generate, round(:t_load::numeric, 1) AS load,
        round(:t_refresh::numeric, 1) AS metrics_refresh, round(:t_vacuum::numeric, 1) AS vacuum_analyze;
 \echo '==> the dashboard: one row per queue, channel and London day, 10 metrics'
+SELECT pg_read_file('/proc/loadavg') AS load_average;
 SELECT way, nrows AS rows, round(median_ms::numeric, 2) AS median_ms, round(min_ms::numeric, 2) AS min_ms,
+       round(cpu_ms::numeric, 1) AS cpu_ms_per_run,
        CASE way WHEN 'lake' THEN :lake_runs ELSE :plain_runs END AS runs, digest,
        CASE way WHEN 'lake' THEN 'queue_metrics_daily(from_day, to_day)' WHEN 'lake_view' THEN 'view queue_metrics_daily, WHERE day BETWEEN'
                 ELSE 'plain SQL over ctr_events' END AS query

@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # What the metric upkeep adds to load() (issue 12: at most 15% per kind), in
-# one run: the same generated CTR files (test/gen/connect_gen, a day per
-# load() call, as a daily load lands them) loaded into an emptied lake with
-# connect_lake.metrics_upkeep off and on, alternately, ROUNDS times; each
+# one run, for every kind that carries metric upkeep: the CTRs (contact
+# metrics, rollups, repeat contacts: metrics_refresh_contacts(), contact_repeat_refresh(ids)) and the agent events
+# (agent activity: agent_activity_upkeep()).  The same generated files
+# (test/gen/connect_gen, a day per load() call, as a daily load lands them)
+# are loaded into an emptied lake with connect_lake.metrics_upkeep off and
+# on, alternately (off, on, off, on ... ROUNDS times, kind by kind); each
 # call timed to its commit (the upkeep runs just before the commit).  Prints
-# per mode the best total of the rounds and the ratio on / off, the first day
-# (into an empty lake) apart from the later ones (onto the days before, which
-# is what a daily load meets), metrics_refresh() over everything for
-# comparison, whether the kept rollups equal metrics_refresh()'s, row for
-# row, and per round the commit's time against the load() statement's in the
-# same transaction (the upkeep's share, less exposed to a shared machine's
-# drift between rounds).
+# the load average, then per kind and mode the best total of the rounds and
+# the ratio on / off, the first day (into an empty lake) apart from the later
+# ones (onto the days before, which is what a daily load meets), the median
+# of the rounds' ratios, every round's ratio (the rounds are interleaved, so
+# a shared machine's drift between rounds shows as their spread), per round
+# the commit's time against the load() statement's in the same transaction
+# (the upkeep's share, less exposed to that drift), the refresh over
+# everything for comparison, and whether the kept tables equal the
+# refresh's, row for row.
 #
 #   test/bench/metrics_upkeep.sh [DAYS [CONTACTS_PER_DAY [ROUNDS]]]   defaults 4 20000 3
+#   KINDS="ctr agent_event" (default: both)
 # Data is generated once under $CONNECT_LAKE_BENCH_DIR (default /tmp/connect_lake_bench).
 # By default it installs the module (taking the install lock) and runs in a
 # throw-away cluster (pg_virtualenv); CONNECT_LAKE_BENCH_PSQL, a psql command
@@ -22,6 +28,7 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 days=${1:-4}
 per_day=${2:-20000}
 rounds=${3:-3}
+kinds=${KINDS:-ctr agent_event}
 work=${CONNECT_LAKE_BENCH_DIR:-/tmp/connect_lake_bench}
 data=$work/metrics_${days}d_${per_day}
 
@@ -33,7 +40,8 @@ if [ ! -f "$data/done" ]; then
 		--contacts-per-day "$per_day" --seed 12 --quiet && touch "$data/done"
 fi
 chmod -R a+rX "$work"
-day_dirs=$(cd "$data/ctr" && find . -mindepth 3 -maxdepth 3 -type d | sort | sed "s|^\.|$data/ctr|")
+# the day directories of a kind's files
+day_dirs() { (cd "$data/$1" && find . -mindepth 3 -maxdepth 3 -type d | sort | sed "s|^\.|$data/$1|"); }
 
 sql=$(mktemp /tmp/metrics_upkeep.XXXXXX.sql)
 {
@@ -43,52 +51,71 @@ sql=$(mktemp /tmp/metrics_upkeep.XXXXXX.sql)
 SET client_min_messages = warning;
 CREATE EXTENSION connect_lake;
 \pset footer off
-CREATE TABLE bench_time (mode text, round int, day int, seconds float8, load_seconds float8);
-CREATE FUNCTION pg_temp.reset_lake() RETURNS void LANGUAGE sql AS $$
-  TRUNCATE connect_lake.ctr_events, connect_lake.load_manifest, connect_lake.load_rejects,
-           connect_lake.agent_dim, connect_lake.queue_dim, connect_lake.queue_name_history,
-           connect_lake.contact_account, connect_lake.contact_metric, connect_lake.metric_queue_interval,
-           connect_lake.metric_agent_interval, connect_lake.metric_queue_threshold,
-           connect_lake.metric_queue_day, connect_lake.metric_queue_threshold_day;
+CREATE TABLE bench_time (kind text, mode text, round int, day int, seconds float8, load_seconds float8);
+CREATE FUNCTION pg_temp.reset_lake(kind text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF kind = 'ctr' THEN
+    TRUNCATE connect_lake.ctr_events, connect_lake.load_manifest, connect_lake.load_rejects,
+             connect_lake.agent_dim, connect_lake.queue_dim, connect_lake.queue_name_history,
+             connect_lake.contact_account, connect_lake.contact_metric, connect_lake.metric_queue_interval,
+             connect_lake.metric_agent_interval, connect_lake.metric_queue_threshold,
+             connect_lake.metric_queue_day, connect_lake.metric_queue_threshold_day, connect_lake.contact_repeat;
+  ELSE
+    TRUNCATE connect_lake.agent_events, connect_lake.load_manifest, connect_lake.load_rejects,
+             connect_lake.agent_activity_interval, connect_lake.agent_status_interval;
+  END IF;
   CHECKPOINT;
+END
 $$;
 SQL
-	# warm the page cache and the backend
-	echo "SELECT count(*) AS files FROM pg_ls_dir('$data/ctr');"
 	echo '\o /dev/null'
-	for r in $(seq "$rounds"); do
-		for mode in off on; do
-			echo "SELECT pg_temp.reset_lake();"
-			echo "SET connect_lake.metrics_upkeep = $mode;"
-			d=0
-			for dir in $day_dirs; do
-				d=$((d + 1))
-				echo "BEGIN;"
-				echo "SELECT clock_timestamp() AS t0 \\gset"
-				echo "SELECT 1 FROM connect_lake.load('ctr', '$dir');"
-				echo "SELECT clock_timestamp() AS t1 \\gset"
-				echo "COMMIT;"
-				echo "INSERT INTO bench_time VALUES ('$mode', $r, $d, extract(epoch FROM clock_timestamp() - :'t0'), extract(epoch FROM :'t1'::timestamptz - :'t0'));"
+	for kind in $kinds; do
+		case $kind in
+		ctr) dir=ctr; table=ctr_events ;;
+		agent_event) dir=agent_events; table=agent_events ;;
+		*) echo "metrics_upkeep.sh: no metric upkeep for kind $kind" >&2; exit 2 ;;
+		esac
+		dirs=$(day_dirs "$dir")
+		# warm the page cache and the backend: one load of the kind, not timed
+		echo "SELECT pg_temp.reset_lake('$kind');"
+		for d1 in $dirs; do echo "SELECT 1 FROM connect_lake.load('$kind', '$d1');"; break; done
+		for r in $(seq "$rounds"); do
+			for mode in off on; do
+				echo "SELECT pg_temp.reset_lake('$kind');"
+				echo "SET connect_lake.metrics_upkeep = $mode;"
+				d=0
+				for dd in $dirs; do
+					d=$((d + 1))
+					echo "BEGIN;"
+					echo "SELECT clock_timestamp() AS t0 \\gset"
+					echo "SELECT 1 FROM connect_lake.load('$kind', '$dd');"
+					echo "SELECT clock_timestamp() AS t1 \\gset"
+					echo "COMMIT;"
+					echo "INSERT INTO bench_time VALUES ('$kind', '$mode', $r, $d, extract(epoch FROM clock_timestamp() - :'t0'), extract(epoch FROM :'t1'::timestamptz - :'t0'));"
+				done
 			done
 		done
-	done
-	echo '\o'
-	cat <<'SQL'
-RESET connect_lake.metrics_upkeep;
-\echo '== exact: the rollups kept by the writers against metrics_refresh() over everything'
+		echo "RESET connect_lake.metrics_upkeep;"
+		echo '\o'
+		if [ "$kind" = ctr ]; then
+			cat <<'SQL'
+\echo '== ctr, exact: the tables kept by the writers against metrics_refresh() and contact_repeat_refresh() over everything'
 CREATE TABLE kept_cm AS SELECT * FROM connect_lake.contact_metric;
 CREATE TABLE kept_qi AS SELECT * FROM connect_lake.metric_queue_interval;
 CREATE TABLE kept_ai AS SELECT * FROM connect_lake.metric_agent_interval;
 CREATE TABLE kept_qt AS SELECT * FROM connect_lake.metric_queue_threshold;
 CREATE TABLE kept_qd AS SELECT * FROM connect_lake.metric_queue_day;
 CREATE TABLE kept_qtd AS SELECT * FROM connect_lake.metric_queue_threshold_day;
+CREATE TABLE kept_cr AS SELECT * FROM connect_lake.contact_repeat;
 TRUNCATE connect_lake.contact_metric, connect_lake.metric_queue_interval, connect_lake.metric_agent_interval,
-         connect_lake.metric_queue_threshold, connect_lake.metric_queue_day, connect_lake.metric_queue_threshold_day;
+         connect_lake.metric_queue_threshold, connect_lake.metric_queue_day, connect_lake.metric_queue_threshold_day,
+         connect_lake.contact_repeat;
 CHECKPOINT;
 SELECT clock_timestamp() AS t0 \gset
 SELECT connect_lake.metrics_refresh() AS contacts_refreshed;
-SELECT extract(epoch FROM clock_timestamp() - :'t0') AS t_refresh \gset
-SELECT t AS rollup, n AS rows, missing, extra FROM (
+SELECT connect_lake.contact_repeat_refresh() AS repeat_contacts;
+INSERT INTO bench_time VALUES ('ctr', 'refresh', 0, 0, extract(epoch FROM clock_timestamp() - :'t0'), NULL);
+SELECT t AS kept, n AS rows, missing, extra FROM (
   SELECT 'contact_metric' t, (SELECT count(*) FROM kept_cm) n,
          (SELECT count(*) FROM (TABLE connect_lake.contact_metric EXCEPT ALL TABLE kept_cm) x) missing,
          (SELECT count(*) FROM (TABLE kept_cm EXCEPT ALL TABLE connect_lake.contact_metric) x) extra
@@ -106,28 +133,66 @@ SELECT t AS rollup, n AS rows, missing, extra FROM (
          (SELECT count(*) FROM (TABLE kept_qd EXCEPT ALL TABLE connect_lake.metric_queue_day) x)
   UNION ALL SELECT 'metric_queue_threshold_day', (SELECT count(*) FROM kept_qtd),
          (SELECT count(*) FROM (TABLE connect_lake.metric_queue_threshold_day EXCEPT ALL TABLE kept_qtd) x),
-         (SELECT count(*) FROM (TABLE kept_qtd EXCEPT ALL TABLE connect_lake.metric_queue_threshold_day) x)) c;
+         (SELECT count(*) FROM (TABLE kept_qtd EXCEPT ALL TABLE connect_lake.metric_queue_threshold_day) x)
+  UNION ALL SELECT 'contact_repeat', (SELECT count(*) FROM kept_cr),
+         (SELECT count(*) FROM (TABLE connect_lake.contact_repeat EXCEPT ALL TABLE kept_cr) x),
+         (SELECT count(*) FROM (TABLE kept_cr EXCEPT ALL TABLE connect_lake.contact_repeat) x)) c;
+SQL
+		else
+			cat <<'SQL'
+\echo '== agent_event, exact: the tables kept by the writers against agent_activity_refresh() over everything'
+CREATE TABLE kept_aa AS SELECT * FROM connect_lake.agent_activity_interval;
+CREATE TABLE kept_as AS SELECT * FROM connect_lake.agent_status_interval;
+TRUNCATE connect_lake.agent_activity_interval, connect_lake.agent_status_interval;
+CHECKPOINT;
+SELECT clock_timestamp() AS t0 \gset
+SELECT connect_lake.agent_activity_refresh() AS activity_rows;
+INSERT INTO bench_time VALUES ('agent_event', 'refresh', 0, 0, extract(epoch FROM clock_timestamp() - :'t0'), NULL);
+SELECT t AS kept, n AS rows, missing, extra FROM (
+  SELECT 'agent_activity_interval' t, (SELECT count(*) FROM kept_aa) n,
+         (SELECT count(*) FROM (TABLE connect_lake.agent_activity_interval EXCEPT ALL TABLE kept_aa) x) missing,
+         (SELECT count(*) FROM (TABLE kept_aa EXCEPT ALL TABLE connect_lake.agent_activity_interval) x) extra
+  UNION ALL SELECT 'agent_status_interval', (SELECT count(*) FROM kept_as),
+         (SELECT count(*) FROM (TABLE connect_lake.agent_status_interval EXCEPT ALL TABLE kept_as) x),
+         (SELECT count(*) FROM (TABLE kept_as EXCEPT ALL TABLE connect_lake.agent_status_interval) x)) c;
+SQL
+		fi
+		echo "SELECT (SELECT count(*) FROM connect_lake.${table}) AS records_$kind \\gset"
+		echo '\o /dev/null'
+	done
+	echo '\o'
+	cat <<'SQL'
 
 \echo
-\echo '== results: seconds of load() to commit, the best round of each mode; ratio = on / off'
-WITH best AS (
-  SELECT mode, min(first) AS first, min(later) AS later, min(total) AS total
-    FROM (SELECT mode, round, sum(seconds) FILTER (WHERE day = 1) AS first,
-                 sum(seconds) FILTER (WHERE day > 1) AS later, sum(seconds) AS total
-            FROM bench_time GROUP BY mode, round) r
-   GROUP BY mode)
-SELECT (SELECT count(*) FROM connect_lake.ctr_events) AS ctrs, (SELECT max(day) FROM bench_time) AS days,
+\echo '== results per kind: seconds of load() to commit, the best round of each mode; ratio = on / off'
+SELECT pg_catalog.pg_read_file('/proc/loadavg') AS load_average;
+WITH r AS (
+  SELECT kind, mode, round, sum(seconds) FILTER (WHERE day = 1) AS first,
+         sum(seconds) FILTER (WHERE day > 1) AS later, sum(seconds) AS total,
+         sum(load_seconds) AS stmt
+    FROM bench_time WHERE mode <> 'refresh' GROUP BY kind, mode, round),
+best AS (SELECT kind, mode, min(first) AS first, min(later) AS later, min(total) AS total FROM r GROUP BY kind, mode),
+per_round AS (SELECT on_.kind, on_.round, on_.total / off.total AS ratio
+                FROM r on_ JOIN r off ON off.kind = on_.kind AND off.round = on_.round AND off.mode = 'off'
+               WHERE on_.mode = 'on')
+SELECT off.kind, (SELECT max(day) FROM bench_time b WHERE b.kind = off.kind) AS days,
        round(off.first::numeric, 2) AS first_day_off, round(on_.first::numeric, 2) AS first_day_on,
        round((on_.first / off.first)::numeric, 3) AS first_day_ratio,
        round(off.later::numeric, 2) AS later_days_off, round(on_.later::numeric, 2) AS later_days_on,
        round((on_.later / off.later)::numeric, 3) AS later_days_ratio,
        round((on_.total / off.total)::numeric, 3) AS ratio,
-       round(:t_refresh::numeric, 2) AS metrics_refresh_all
-  FROM best off, best on_ WHERE off.mode = 'off' AND on_.mode = 'on';
+       (SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY p.ratio)::numeric, 3) FROM per_round p
+         WHERE p.kind = off.kind) AS median_round_ratio,
+       (SELECT string_agg(round(p.ratio::numeric, 3)::text, ' ' ORDER BY p.round) FROM per_round p
+         WHERE p.kind = off.kind) AS round_ratios,
+       (SELECT round(b.seconds::numeric, 2) FROM bench_time b WHERE b.kind = off.kind AND b.mode = 'refresh') AS refresh_all
+  FROM best off JOIN best on_ ON on_.kind = off.kind AND on_.mode = 'on'
+ WHERE off.mode = 'off'
+ ORDER BY off.kind;
 \echo '== the commit (where the upkeep runs) against the load() statement before it, same transaction, per round'
-SELECT mode, round, round(sum(load_seconds)::numeric, 2) AS load_statement, round(sum(seconds - load_seconds)::numeric, 2) AS commit,
+SELECT kind, mode, round, round(sum(load_seconds)::numeric, 2) AS load_statement, round(sum(seconds - load_seconds)::numeric, 2) AS commit,
        round((sum(seconds - load_seconds) / sum(load_seconds))::numeric, 3) AS commit_share
-  FROM bench_time GROUP BY mode, round ORDER BY round, mode;
+  FROM bench_time WHERE mode <> 'refresh' GROUP BY kind, mode, round ORDER BY kind, round, mode;
 SQL
 } > "$sql"
 chmod a+r "$sql"
