@@ -93,7 +93,7 @@ is("$legs_ok $blocks_ok", "$n $n", "contact_journey: every leg and every flow bl
 is(sql(q{SELECT count(*) FROM connect_lake.contact_journey('99999999-9999-4999-8999-999999999999')}), 0,
 	'a contact never seen: an empty journey');
 
-# Repeat contacts: what the writers kept as the CTRs landed (ctr_landed() at
+# Repeat contacts: what the writers kept as the CTRs landed (the CTRs' upkeep at
 # each load's commit) is what a full refresh makes; so is a refresh for a
 # few contacts.
 sql('CREATE TABLE kept AS SELECT * FROM connect_lake.contact_repeat');
