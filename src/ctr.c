@@ -39,6 +39,14 @@ PG_FUNCTION_INFO_V1(ctr_attribute_column);
 
 static void ctr_finish(CLMapState *st);
 static bool ctr_metrics_upkeep_on(void);
+static const char *ctr_attribute_column_key(const char *column, int *keylen);
+
+/* a customer's personal values in a CTR (pii.c): SystemEndpoint is the centre's */
+static const char *const ctr_pii_columns[] = {
+	"customerendpoint_address",
+	"transferredtoendpoint_address",
+	NULL
+};
 
 static bool metrics_upkeep = true;
 
@@ -162,6 +170,9 @@ CLRecordKind cl_kind_ctr = {
 	 * landed, at its commit (upkeep.c; connect_lake.ctr_landed()) */
 	.commit_upkeep = "ctr_landed",
 	.commit_upkeep_on = ctr_metrics_upkeep_on,
+	.pii_columns = ctr_pii_columns,
+	.pii_attributes = "attributes",
+	.attribute_column_key = ctr_attribute_column_key,
 };
 
 /*
@@ -305,6 +316,23 @@ get_configured_map(void)
 		cl_config_cache_built(&map_cache, generation);
 	}
 	return configured_map;
+}
+
+/*
+ * The attribute key in force for an attributes_* column (the configured
+ * map), for pii.c: a column filled from a personal attribute is personal too.
+ */
+static const char *
+ctr_attribute_column_key(const char *column, int *keylen)
+{
+	int			i = attr_column_index(column, strlen(column));
+	ClAttrMatcher *map;
+
+	if (i < 0)
+		return NULL;
+	map = get_configured_map();
+	*keylen = map->target[i].keylen;
+	return map->target[i].key;
 }
 
 /*
