@@ -51,6 +51,7 @@
 
 PG_FUNCTION_INFO_V1(pii_stored_value);
 PG_FUNCTION_INFO_V1(pii_mask);
+PG_FUNCTION_INFO_V1(pii_stored_forms);
 
 typedef enum PiiStorage
 {
@@ -253,9 +254,12 @@ country_code_len(const char *s, int len)
 	return 4;
 }
 
-/* The stored form of s (len bytes) under c, hashing on: into out (PII_STORED_MAX). */
+/*
+ * The stored form of s (len bytes) under storage, hashing on: into out
+ * (PII_STORED_MAX).
+ */
 static int
-stored_form(const PiiConfig *c, const char *s, int len, char *out)
+stored_form_as(const PiiConfig *c, PiiStorage storage, const char *s, int len, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
@@ -277,7 +281,7 @@ stored_form(const PiiConfig *c, const char *s, int len, char *out)
 	}
 	pg_hmac_free(ctx);
 
-	if (c->storage == PII_HASH_KEEP_COUNTRY)
+	if (storage == PII_HASH_KEEP_COUNTRY)
 	{
 		int			cc = country_code_len(s, len);
 
@@ -297,6 +301,13 @@ stored_form(const PiiConfig *c, const char *s, int len, char *out)
 	}
 	out[n] = '\0';
 	return n;
+}
+
+/* The stored form of s under the setting c, hashing on. */
+static int
+stored_form(const PiiConfig *c, const char *s, int len, char *out)
+{
+	return stored_form_as(c, c->storage, s, len, out);
 }
 
 /*
@@ -783,4 +794,38 @@ pii_mask(PG_FUNCTION_ARGS)
 	text	   *value = PG_GETARG_TEXT_PP(0);
 
 	PG_RETURN_TEXT_P(mask_value(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value)));
+}
+
+/*
+ * pii_stored_forms(value text) RETURNS text[]: every form the lake may hold
+ * value in, whatever the setting was when a row landed: as it came and, when
+ * the lake has a secret, its digest under `hash` and under
+ * `hash_keep_country` (one element when they are the same).  For erasure
+ * and look-ups across a change of setting:
+ * WHERE customerendpoint_address = ANY (connect_lake.pii_stored_forms('+447700900123')).
+ */
+Datum
+pii_stored_forms(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	PiiConfig  *c = get_config();
+	Datum		forms[3];
+	int			n = 0;
+	int			len = VARSIZE_ANY_EXHDR(value);
+
+	forms[n++] = PointerGetDatum(value);
+	if (c->secretlen > 0 && len > 0)
+	{
+		char		stored[PII_STORED_MAX];
+		int			slen;
+
+		slen = stored_form_as(c, PII_HASH, VARDATA_ANY(value), len, stored);
+		forms[n++] = PointerGetDatum(cstring_to_text_with_len(stored, slen));
+		if (country_code_len(VARDATA_ANY(value), len) > 0)
+		{
+			slen = stored_form_as(c, PII_HASH_KEEP_COUNTRY, VARDATA_ANY(value), len, stored);
+			forms[n++] = PointerGetDatum(cstring_to_text_with_len(stored, slen));
+		}
+	}
+	PG_RETURN_ARRAYTYPE_P(construct_array(forms, n, TEXTOID, -1, false, TYPALIGN_INT));
 }

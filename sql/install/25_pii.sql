@@ -91,6 +91,12 @@ CREATE FUNCTION connect_lake.pii_stored_value(value text) RETURNS text
 COMMENT ON FUNCTION connect_lake.pii_stored_value(text) IS
   'The form in which the lake stores a personal value under the setting in force (pii_config): the value itself when raw, else its keyed digest; to look a number up exactly: WHERE customerendpoint_address = connect_lake.pii_stored_value(''+447700900123''). Refuses when hashing without a secret. connect_lake_pii_reader only: whoever can compute digests can test guessed numbers.';
 
+CREATE FUNCTION connect_lake.pii_stored_forms(value text) RETURNS text[]
+  AS 'MODULE_PATHNAME', 'pii_stored_forms'
+  LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION connect_lake.pii_stored_forms(text) IS
+  'Every form the lake may hold a personal value in, whatever the setting was when a row landed: the value as it came and, when the lake has a secret, its digest under hash and under hash_keep_country; for erasure and look-ups across a change of setting: WHERE customerendpoint_address = ANY (connect_lake.pii_stored_forms(''+447700900123'')). connect_lake_pii_reader only.';
+
 CREATE FUNCTION connect_lake.pii_mask(value text) RETURNS text
   AS 'MODULE_PATHNAME', 'pii_mask'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

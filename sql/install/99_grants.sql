@@ -74,3 +74,5 @@ GRANT INSERT ON connect_lake.pii_value TO connect_lake_loader;
 GRANT SELECT ON connect_lake.pii_value, connect_lake.pii_config, connect_lake.pii_settings TO connect_lake_pii_reader;
 REVOKE ALL ON FUNCTION connect_lake.pii_stored_value(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.pii_stored_value(text) TO connect_lake_pii_reader;
+REVOKE ALL ON FUNCTION connect_lake.pii_stored_forms(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.pii_stored_forms(text) TO connect_lake_pii_reader;

@@ -12,10 +12,13 @@
 #   keep   the same with keep_raw: each distinct number also kept in pii_value.
 #
 # Each load() (one call over every file, metrics upkeep off so that the load
-# itself is measured) is timed to its commit.  Prints per setting the median
-# and best of the rounds and the ratios hash / raw and keep / raw (the median
-# of the per-round ratios too), the load average, and checks that the hashed
-# lake holds the same rows with no endpoint left unhashed.
+# itself is measured) is timed to its commit, in wall-clock seconds and in
+# the backend's CPU seconds (/proc/<pid>/stat: what the load itself cost,
+# less exposed than the clock to other work on a shared machine).  Prints per
+# setting the median and best of the rounds and the ratios hash / raw and
+# keep / raw (the median of the per-round ratios too), the load average, and
+# checks that the hashed lake holds the same rows with no endpoint left
+# unhashed.
 #
 #   test/bench/pii_hash.sh [DAYS [CONTACTS_PER_DAY [ROUNDS]]]   defaults 2 20000 5
 # Data is generated once under $CONNECT_LAKE_BENCH_DIR (default /tmp/connect_lake_bench).
@@ -49,7 +52,12 @@ SET client_min_messages = warning;
 CREATE EXTENSION connect_lake;
 \pset footer off
 INSERT INTO connect_lake.pii_secret (secret) VALUES ('pii_hash bench: a secret of 32 bytes or more');
-CREATE TABLE bench_time (mode text, round int, seconds float8, ctrs bigint);
+CREATE TABLE bench_time (mode text, round int, seconds float8, cpu float8, ctrs bigint);
+-- the backend's user + system CPU seconds (fields 14 and 15 of /proc/<pid>/stat)
+SET bench.clk_tck = :'clk_tck';
+CREATE FUNCTION pg_temp.cpu() RETURNS float8 LANGUAGE sql AS $$
+  SELECT (f[12]::bigint + f[13]::bigint)::float8 / current_setting('bench.clk_tck')::float8
+    FROM (SELECT string_to_array(split_part(pg_read_file('/proc/' || pg_backend_pid() || '/stat'), ') ', 2), ' ') AS f) s $$;
 CREATE FUNCTION pg_temp.reset_lake(mode text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   TRUNCATE connect_lake.ctr_events, connect_lake.load_manifest, connect_lake.load_rejects,
@@ -71,10 +79,10 @@ SQL
 			mode=${modes[$(( (r + k) % 3 ))]}
 			echo "SELECT pg_temp.reset_lake('$mode');"
 			echo "BEGIN;"
-			echo "SELECT clock_timestamp() AS t0 \\gset"
+			echo "SELECT clock_timestamp() AS t0, pg_temp.cpu() AS c0 \\gset"
 			echo "SELECT inserted + updated AS n FROM connect_lake.load('ctr', '$data/ctr') \\gset"
 			echo "COMMIT;"
-			echo "INSERT INTO bench_time VALUES ('$mode', $r, extract(epoch FROM clock_timestamp() - :'t0'), :n);"
+			echo "INSERT INTO bench_time VALUES ('$mode', $r, extract(epoch FROM clock_timestamp() - :'t0'), pg_temp.cpu() - :c0, :n);"
 		done
 	done
 	echo '\o'
@@ -90,13 +98,41 @@ SELECT count(*) AS ctrs,
        (SELECT count(*) FROM connect_lake.pii_value) AS raw_values_kept
   FROM connect_lake.ctr_events;
 
+\echo '== the hashing alone: pii_stored_value() of every endpoint value the load hashed (ten times over), against reading them, in backend CPU seconds'
+SELECT pg_temp.reset_lake('raw');
+SELECT count(*) AS loaded FROM connect_lake.load('ctr', :'data_ctr');
+CREATE TEMP TABLE endpoints AS
+  SELECT v.x FROM connect_lake.ctr_events c,
+         LATERAL (VALUES (c.customerendpoint_address), (c.transferredtoendpoint_address)) AS v (x), generate_series(1, 10)
+   WHERE v.x IS NOT NULL;
+INSERT INTO connect_lake.pii_config (storage) VALUES ('hash_keep_country');
+SELECT connect_lake.pii_stored_value('+447700900123') IS NOT NULL AS warm;
+SELECT pg_temp.cpu() AS a0 \gset
+SELECT sum(length(x)) AS chars FROM endpoints \gset
+SELECT pg_temp.cpu() AS a1 \gset
+SELECT sum(length(connect_lake.pii_stored_value(x))) AS stored_chars FROM endpoints \gset
+SELECT pg_temp.cpu() AS a2 \gset
+CREATE TEMP TABLE hashing_alone AS
+  SELECT count(*) / 10 AS values_per_load,
+         ((:a2 - :a1) - (:a1 - :a0)) / count(*) * 1e6 AS us_per_value,
+         ((:a2 - :a1) - (:a1 - :a0)) / 10 AS cpu_per_load
+    FROM endpoints;
+SELECT values_per_load, round(us_per_value::numeric, 2) AS us_per_value, round(cpu_per_load::numeric, 3) AS hashing_cpu_per_load,
+       round((cpu_per_load / (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY cpu) FROM bench_time WHERE mode = 'raw'))::numeric, 4)
+         AS share_of_raw_load_cpu
+  FROM hashing_alone;
+
 \echo
-\echo '== results: seconds of load() to commit per setting over the rounds; ratios against raw'
+\echo '== results: seconds of load() to commit per setting over the rounds (wall clock, then the backend''s CPU); ratios against raw'
 WITH per_round AS (
-  SELECT round, max(seconds) FILTER (WHERE mode = 'raw') AS raw,
+  SELECT 'wall' AS measure, round, max(seconds) FILTER (WHERE mode = 'raw') AS raw,
          max(seconds) FILTER (WHERE mode = 'hash') AS hash, max(seconds) FILTER (WHERE mode = 'keep') AS keep
+    FROM bench_time GROUP BY round
+  UNION ALL
+  SELECT 'cpu', round, max(cpu) FILTER (WHERE mode = 'raw'),
+         max(cpu) FILTER (WHERE mode = 'hash'), max(cpu) FILTER (WHERE mode = 'keep')
     FROM bench_time GROUP BY round)
-SELECT (SELECT max(ctrs) FROM bench_time) AS ctrs, count(*) AS rounds,
+SELECT measure, (SELECT max(ctrs) FROM bench_time) AS ctrs, count(*) AS rounds,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY raw)::numeric, 2) AS raw_median,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY hash)::numeric, 2) AS hash_median,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY keep)::numeric, 2) AS keep_median,
@@ -105,9 +141,9 @@ SELECT (SELECT max(ctrs) FROM bench_time) AS ctrs, count(*) AS rounds,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY hash / raw)::numeric, 3) AS hash_ratio_median,
        round((min(keep) / min(raw))::numeric, 3) AS keep_ratio_best,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY keep / raw)::numeric, 3) AS keep_ratio_median
-  FROM per_round;
+  FROM per_round GROUP BY measure ORDER BY measure DESC;
 \echo '== per round'
-SELECT round, mode, round(seconds::numeric, 2) AS seconds FROM bench_time ORDER BY round, mode;
+SELECT round, mode, round(seconds::numeric, 2) AS seconds, round(cpu::numeric, 2) AS cpu_seconds FROM bench_time ORDER BY round, mode;
 SQL
 } > "$sql"
 chmod a+r "$sql"
@@ -116,7 +152,7 @@ cd "$here"
 if [ -n "${CONNECT_LAKE_BENCH_PSQL:-}" ]; then
 	# an installed module and a server of your own: a psql command line to an
 	# empty database (e.g. "runuser -u postgres -- psql -h /tmp/sock -p 5433 -d bench")
-	$CONNECT_LAKE_BENCH_PSQL -X -v data_ctr="$data/ctr" -f "$sql"
+	$CONNECT_LAKE_BENCH_PSQL -X -v data_ctr="$data/ctr" -v clk_tck="$(getconf CLK_TCK)" -f "$sql"
 	rm -f "$sql"
 	echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 	exit
@@ -124,6 +160,6 @@ fi
 flock /tmp/connect_lake.install.lock sh -c "
   make -s install >/dev/null &&
   cd /tmp && runuser -u postgres -- pg_virtualenv -v 15 -o shared_buffers=256MB -o max_wal_size=4GB \
-    psql -X -v data_ctr='$data/ctr' -f '$sql'"
+    psql -X -v data_ctr='$data/ctr' -v clk_tck=$(getconf CLK_TCK) -f '$sql'"
 rm -f "$sql"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -92,6 +92,9 @@ SELECT n, customer FROM pg_temp.landed WHERE n >= 6 ORDER BY n;
 SELECT a.customer = 'hmac:' || split_part(b.customer, 'hmac:', 2) AS same_digest
   FROM pg_temp.landed a, pg_temp.landed b WHERE a.n = 2 AND b.n = 6;
 SELECT n FROM pg_temp.landed WHERE customer = connect_lake.pii_stored_value('+447700900123') ORDER BY n;
+-- every form a number may have landed in, whatever the setting was then
+SELECT connect_lake.pii_stored_forms('+447700900123'), connect_lake.pii_stored_forms('anonymous');
+SELECT n FROM pg_temp.landed WHERE customer = ANY (connect_lake.pii_stored_forms('+447700900123')) ORDER BY n;
 
 -- ---------- attribute keys ----------
 -- named keys are personal in every spelling that flattens alike, and the
@@ -125,6 +128,7 @@ SELECT stored, masked FROM connect_lake.pii_value ORDER BY masked;
 SELECT raw FROM connect_lake.pii_value;
 SELECT * FROM connect_lake.pii_secret;
 SELECT connect_lake.pii_stored_value('+447700900123');
+SELECT connect_lake.pii_stored_forms('+447700900123');
 SELECT storage, keep_raw, secret_set FROM connect_lake.pii_settings;
 RESET ROLE;
 
