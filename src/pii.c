@@ -188,10 +188,18 @@ load_config(MemoryContext cxt)
 	return c;
 }
 
-/* The setting in force, read again after a change (config_cache.h). */
+/*
+ * The setting in force, read again after a change (config_cache.h).  A lake
+ * not updated to 0.2.0 yet has no setting: its values land as they come,
+ * as 0.1.0 landed them.
+ */
 static PiiConfig *
 get_config(void)
 {
+	static PiiConfig not_updated = {.storage = PII_RAW};
+
+	if (!OidIsValid(get_relname_relid("pii_secret", cl_schema_oid())))
+		return &not_updated;
 	cl_config_cache_check(&pii_cache);
 	while (!pii_cache.valid)
 	{
