@@ -50,6 +50,15 @@ static const CLField contact_event_fields[] = {
 	CL_F("detail.segmentAttributes", "detail_segmentattributes", CLF_JSONB),
 };
 
+/*
+ * A customer's endpoint in a contact event (pii.c): not a column of its own,
+ * kept in extra as the record wrote it.
+ */
+static const char *const contact_event_pii_paths[] = {
+	"extra.detail.customerEndpoint.address",
+	NULL
+};
+
 CLRecordKind cl_kind_contact_event = {
 	.name = "contact_event",
 	.rowtype = "contact_event",
@@ -63,6 +72,7 @@ CLRecordKind cl_kind_contact_event = {
 	.label = "contact event record",
 	.typical_bytes = 1500,
 	.landed_column = "landed_at",
+	.pii_paths = contact_event_pii_paths,
 };
 
 /* contact_event_parse(doc jsonb) RETURNS connect_lake.contact_event: IMMUTABLE */

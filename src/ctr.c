@@ -38,6 +38,14 @@ PG_FUNCTION_INFO_V1(ctr_parse_text_map);
 PG_FUNCTION_INFO_V1(ctr_attribute_column);
 
 static void ctr_finish(CLMapState *st);
+static const char *ctr_attribute_column_key(const char *column, int *keylen);
+
+/* a customer's personal values in a CTR (pii.c): SystemEndpoint is the centre's */
+static const char *const ctr_pii_columns[] = {
+	"customerendpoint_address",
+	"transferredtoendpoint_address",
+	NULL
+};
 
 #define LEVEL(n) \
 	CL_F("Agent.HierarchyGroups.Level" #n ".ARN", "agent_hierarchygroups_level" #n "_arn", CLF_TEXT), \
@@ -177,6 +185,9 @@ CLRecordKind cl_kind_ctr = {
 	.version_column = "lastupdatetimestamp",
 	.after_flush = cl_ctr_after_flush,	/* ctr_dims.c */
 	.upkeep = &ctr_upkeep,
+	.pii_columns = ctr_pii_columns,
+	.pii_attributes = "attributes",
+	.attribute_column_key = ctr_attribute_column_key,
 };
 
 /* ---------- the attributes_* columns: contact attributes by a DBA-editable map ---------- */
@@ -297,6 +308,23 @@ get_configured_map(void)
 		cl_config_cache_built(&map_cache, generation);
 	}
 	return configured_map;
+}
+
+/*
+ * The attribute key in force for an attributes_* column (the configured
+ * map), for pii.c: a column filled from a personal attribute is personal too.
+ */
+static const char *
+ctr_attribute_column_key(const char *column, int *keylen)
+{
+	int			i = attr_column_index(column, strlen(column));
+	ClAttrMatcher *map;
+
+	if (i < 0)
+		return NULL;
+	map = get_configured_map();
+	*keylen = map->target[i].keylen;
+	return map->target[i].key;
 }
 
 /*

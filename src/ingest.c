@@ -23,6 +23,7 @@
 #include "connect_lake.h"
 #include "kinds.h"
 #include "partition.h"
+#include "pii.h"
 #include "reader.h"
 #include "recmap.h"
 #include "record_limits.h"
@@ -131,6 +132,7 @@ land_records(CLRecordKind *kind, ArrayIterator docs, Datum one, bool batch, bool
 	Rejects		rj = {NIL, NIL, NIL};
 	CLWriterIdentity identity;
 
+	cl_pii_check(kind);		/* hashing without a secret: refused, nothing lands */
 	cl_kind_lock_writers(kind, false);
 	cl_partition_budget_reset();
 	cl_writer_identity_begin(&identity);

@@ -98,6 +98,7 @@
 #include "connect_lake.h"
 #include "kinds.h"
 #include "partition.h"
+#include "pii.h"
 #include "reader.h"
 #include "writer.h"
 
@@ -680,6 +681,8 @@ load(PG_FUNCTION_ARGS)
 	cl_check_read_server_files("load files with connect_lake.load()");
 	kind = cl_kind_by_name(kindname);
 	tupdesc = cl_result_row_type(fcinfo, 13, "load()");
+	/* hashing without a secret: refused before any file (nothing lands unhashed) */
+	cl_pii_check(kind);
 	memset(&t, 0, sizeof(t));
 	/* one load() of a kind at a time, to the end of the transaction (kinds.c) */
 	cl_kind_lock_writers(kind, true);

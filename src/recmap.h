@@ -190,6 +190,25 @@ struct CLRecordKind
 	 */
 	const CLUpkeep *upkeep;
 
+	/*
+	 * ---- personal values (pii.c) ----
+	 * What of the kind's rows is a customer's personal value, stored as
+	 * connect_lake.pii_config says (as it comes, or as a keyed hash) by the
+	 * writer, for every way rows land.  pii_columns: text columns holding an
+	 * endpoint address; pii_paths: "column.key.key" naming a string inside
+	 * a jsonb column (keys matched case-insensitively, e.g. the contact
+	 * event's detail.customerEndpoint.address kept in extra); both NULL
+	 * terminated.  pii_attributes: a jsonb map of contact attributes, whose
+	 * keys named in pii_config.attribute_keys are personal (spelt exactly or
+	 * any way flattening to the same name, attrkey.h); and
+	 * attribute_column_key, for a column filled from an attribute key (an
+	 * attributes_* column), the key in force (NULL: none).
+	 */
+	const char *const *pii_columns;
+	const char *const *pii_paths;
+	const char *pii_attributes;
+	const char *(*attribute_column_key) (const char *column, int *keylen);
+
 	/* ---- reading files in place (fdw.c) ---- */
 	double		typical_bytes;	/* a record's usual size in a file: the row estimate before ANALYZE */
 

@@ -7,7 +7,8 @@
  *   cl_writer_add()     route to the month partition (or refuse the record:
  *                       outside the time window, over the partition cap),
  *                       keep the after_write
- *                       key, set the provenance columns, [land->fold], buffer
+ *                       key, set the provenance columns, the personal
+ *                       values as stored (pii.h), [land->fold], buffer
  *                       the row as a formed tuple (one palloc)
  *   flush_buf()         [land->order] or the table's key order (key_order.h),
  *                       the count column of folded rows, the
@@ -46,6 +47,7 @@
 #include "key_order.h"
 #include "partition.h"
 #include "upkeep.h"
+#include "pii.h"
 #include "writer.h"
 
 /* ---------- prepared statements, kept per backend ---------- */
@@ -84,6 +86,7 @@ typedef struct KindInfo
 	/* kinds with an after_write hook: the key column and the keys written */
 	int			awk_att;
 	List	   *awk_keys;
+	CLPii	   *pii;			/* the kind's personal values to protect (pii.h), or NULL */
 } KindInfo;
 
 /* A partition's buffer: the batch a land sees, and what the writer keeps. */
@@ -175,6 +178,7 @@ kind_info(CLWriter *w, CLMapState *st)
 	}
 	else
 		ki->key_order = cl_key_order_setup(kind, ki->tupdesc);
+	ki->pii = cl_pii_setup(kind, ki->tupdesc);
 	MemoryContextSwitchTo(old);
 	return ki;
 }
@@ -497,6 +501,9 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 	}
 
 	set_provenance(w, ki, st, source_file, source_offset);
+	/* personal values in the form the setting stores them: before any copy of the row */
+	if (ki->pii)
+		cl_pii_protect(ki->pii, st->values, st->nulls);
 
 	if (ki->kind->land)
 	{
@@ -666,6 +673,9 @@ cl_writer_finish(CLWriter *w, CLWriteCounts *out)
 			flush_buf(w, bufs[i]);
 		pfree(bufs);
 	}
+	/* the raw values kept (pii_config.keep_raw), with the rows that hold their digests */
+	for (int i = 0; i < w->nkinds; i++)
+		cl_pii_finish(w->kinds[i].pii);
 	/* kinds' upkeep, with the keys of the rows just written */
 	for (int i = 0; i < w->nkinds; i++)
 	{

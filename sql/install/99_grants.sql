@@ -65,3 +65,15 @@ REVOKE ALL ON FUNCTION connect_lake.repeat_config_changed() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) TO connect_lake_loader;
+-- ---- Privileges: personal data (25_pii.sql).  The secret is nobody's to
+-- read but its owner's (the writers read it in C); raw values kept are
+-- connect_lake_pii_reader's, analysts read their digests and masked forms.
+REVOKE ALL ON connect_lake.pii_secret FROM connect_lake_reader, connect_lake_loader;
+REVOKE ALL ON connect_lake.pii_value FROM connect_lake_reader, connect_lake_loader;
+GRANT SELECT (stored, masked, first_landed) ON connect_lake.pii_value TO connect_lake_reader, connect_lake_loader;
+GRANT INSERT ON connect_lake.pii_value TO connect_lake_loader;
+GRANT SELECT ON connect_lake.pii_value, connect_lake.pii_config, connect_lake.pii_settings TO connect_lake_pii_reader;
+REVOKE ALL ON FUNCTION connect_lake.pii_stored_value(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.pii_stored_value(text) TO connect_lake_pii_reader;
+REVOKE ALL ON FUNCTION connect_lake.pii_stored_forms(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.pii_stored_forms(text) TO connect_lake_pii_reader;
