@@ -848,4 +848,5 @@ cl_ctr_after_flush(const CLLanded *landed)
 	side_atts(landed->kind, td, &sa);
 	collect_dims(wins, landed->n, &sa);
 	write_accounts(wins, landed->n, &sa);
+	cl_profile_ctr_links(landed);	/* customer_profile.c */
 }
