@@ -7140,8 +7140,9 @@ BEGIN
   IF attr IS NOT NULL THEN
     INSERT INTO connect_lake.contact_profile (contactid, profile_id, source, initiationtimestamp)
     SELECT DISTINCT ON (c.contactid, p.id) c.contactid, p.id, 'attribute', c.initiationtimestamp
-      FROM (SELECT DISTINCT k.id FROM unnest(contact_ids) AS k(id)) k
-      JOIN connect_lake.ctr_events c ON c.contactid = k.id
+      FROM (SELECT DISTINCT k.id, k.ts FROM ROWS FROM (unnest(contact_ids), unnest(initiation_ts)) AS k(id, ts)
+             WHERE initiation_ts IS NULL OR k.ts IS NOT NULL) k
+      JOIN connect_lake.ctr_events c ON c.contactid = k.id AND (k.ts IS NULL OR c.initiationtimestamp = k.ts)
       CROSS JOIN LATERAL (SELECT connect_lake.profile_arn_id(c.attributes ->> attr) AS id) p
      WHERE c.attributes ? attr AND p.id IS NOT NULL
      ORDER BY c.contactid, p.id, c.initiationtimestamp;
@@ -7151,7 +7152,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.contact_profile_attribute_upkeep(uuid[], timestamptz[]) IS
-  'Internal: the attribute links of contact_profile for these contacts (NULL: every CTR) from the contact attribute connect_lake.profile_id_attribute names; the ctr writers call it as CTRs carrying the attribute land. Returns the links made (loader role).';
+  'Internal: the attribute links of contact_profile for these contacts (NULL: every CTR) from the contact attribute connect_lake.profile_id_attribute names, read from their CTR rows (initiation_ts: each row''s partition key, NULL for a contact whose new version carries no such attribute: its link goes; the array NULL: every row of the contacts); the ctr writers call it as CTRs carrying the attribute, or replacing a version, land. Returns the links made (loader role).';
 
 CREATE FUNCTION connect_lake.customer_profile_refresh(profile_ids text[] DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql VOLATILE
@@ -7590,6 +7591,8 @@ AS $fn$
 $fn$;
 COMMENT ON FUNCTION connect_lake.customer_journey(bigint, timestamptz, timestamptz) IS
   'Every contact (one row per leg, from its CTR) and every case event of one customer account number between from_ts and to_ts, in time order. Contacts are the account''s through contact_account (the account attributes of the CTRs) or through its customer profiles (contact_profile: the profiles holding the account number, with the profiles merged into their survivors), with all their legs (contact_legs()); cases through their account (case_state.account) or their customer_id profile. contact_journey() tells one contact''s story in full.';
+
+COMMENT ON COLUMN connect_lake.load_manifest.kind IS 'Record kind: contact_flow_log, ctr, contact_event, case_event, agent_event, customer_profile_event.';
 
 -- ---- Backfill: the attribute links of the CTRs the lake already holds.
 SELECT connect_lake.customer_profile_refresh();

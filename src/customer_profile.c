@@ -232,7 +232,7 @@ jsonb_has_key(Jsonb *j, const char *key)
  * connected: the contacts whose winning version carries the attribute the
  * setting names, or replaced a version (whose link may be stale), go to
  * contact_profile_attribute_upkeep().  Nothing when the setting is empty or
- * the lake has no such function yet (a 0.1.0 lake not yet updated).
+ * the lake is distributed on Citus.
  */
 void
 cl_profile_ctr_links(const CLLanded *landed)
@@ -242,9 +242,18 @@ cl_profile_ctr_links(const CLLanded *landed)
 				attr_att;
 	Datum	   *ids,
 			   *tss;
+	bool	   *tsnulls;
 	int			n = 0;
 
 	if (landed->n == 0 || profile_id_attribute == NULL || profile_id_attribute[0] == '\0')
+		return;
+
+	/*
+	 * On a lake distributed on Citus the upkeep's join of ctr_events with the
+	 * contacts' ids is not planned there: customer_profile_refresh() rebuilds
+	 * the links by hand (README, Customers).
+	 */
+	if (cl_lake_distributed())
 		return;
 	id_att = cl_tupdesc_column(landed->tupdesc, landed->kind->id_column);
 	ts_att = cl_tupdesc_column(landed->tupdesc, landed->kind->partition_column);
@@ -253,17 +262,21 @@ cl_profile_ctr_links(const CLLanded *landed)
 		return;
 	ids = palloc(sizeof(Datum) * landed->n);
 	tss = palloc(sizeof(Datum) * landed->n);
+	tsnulls = palloc(sizeof(bool) * landed->n);
 	for (int i = 0; i < landed->n; i++)
 	{
 		CLLandedRow *r = &landed->rows[i];
+		bool		has_key;
 
 		if (r->nulls[id_att] || r->nulls[ts_att])
 			continue;
-		if (!r->replaced &&
-			(r->nulls[attr_att] || !jsonb_has_key(DatumGetJsonbP(r->values[attr_att]), profile_id_attribute)))
+		has_key = !r->nulls[attr_att] && jsonb_has_key(DatumGetJsonbP(r->values[attr_att]), profile_id_attribute);
+		if (!has_key && !r->replaced)
 			continue;
+		/* the row to read the link from; NULL: a new version without it (its old link goes) */
 		ids[n] = r->values[id_att];
 		tss[n] = r->values[ts_att];
+		tsnulls[n] = !has_key;
 		n++;
 	}
 	if (n > 0)
@@ -272,13 +285,14 @@ cl_profile_ctr_links(const CLLanded *landed)
 		Datum		args[2];
 
 		args[0] = cl_writer_array(ids, NULL, n, UUIDOID);
-		args[1] = cl_writer_array(tss, NULL, n, TIMESTAMPTZOID);
+		args[1] = cl_writer_array(tss, tsnulls, n, TIMESTAMPTZOID);
 		if (SPI_execute_with_args("SELECT connect_lake.contact_profile_attribute_upkeep($1, $2)", 2, argtypes,
 								  args, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "connect_lake: could not keep connect_lake.contact_profile");
 	}
 	pfree(ids);
 	pfree(tss);
+	pfree(tsnulls);
 }
 
 /* Defines the setting connect_lake.profile_id_attribute (_PG_init). */

@@ -280,8 +280,9 @@ BEGIN
   IF attr IS NOT NULL THEN
     INSERT INTO connect_lake.contact_profile (contactid, profile_id, source, initiationtimestamp)
     SELECT DISTINCT ON (c.contactid, p.id) c.contactid, p.id, 'attribute', c.initiationtimestamp
-      FROM (SELECT DISTINCT k.id FROM unnest(contact_ids) AS k(id)) k
-      JOIN connect_lake.ctr_events c ON c.contactid = k.id
+      FROM (SELECT DISTINCT k.id, k.ts FROM ROWS FROM (unnest(contact_ids), unnest(initiation_ts)) AS k(id, ts)
+             WHERE initiation_ts IS NULL OR k.ts IS NOT NULL) k
+      JOIN connect_lake.ctr_events c ON c.contactid = k.id AND (k.ts IS NULL OR c.initiationtimestamp = k.ts)
       CROSS JOIN LATERAL (SELECT connect_lake.profile_arn_id(c.attributes ->> attr) AS id) p
      WHERE c.attributes ? attr AND p.id IS NOT NULL
      ORDER BY c.contactid, p.id, c.initiationtimestamp;
@@ -291,7 +292,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.contact_profile_attribute_upkeep(uuid[], timestamptz[]) IS
-  'Internal: the attribute links of contact_profile for these contacts (NULL: every CTR) from the contact attribute connect_lake.profile_id_attribute names; the ctr writers call it as CTRs carrying the attribute land. Returns the links made (loader role).';
+  'Internal: the attribute links of contact_profile for these contacts (NULL: every CTR) from the contact attribute connect_lake.profile_id_attribute names, read from their CTR rows (initiation_ts: each row''s partition key, NULL for a contact whose new version carries no such attribute: its link goes; the array NULL: every row of the contacts); the ctr writers call it as CTRs carrying the attribute, or replacing a version, land. Returns the links made (loader role).';
 
 CREATE FUNCTION connect_lake.customer_profile_refresh(profile_ids text[] DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql VOLATILE
