@@ -449,32 +449,44 @@ CREATE VIEW connect_lake.customer AS
          coalesce(cs.cases, 0) AS cases, coalesce(cs.open_cases, 0) AS open_cases,
          p.first_event, p.last_event
     FROM connect_lake.customer_profile p
+    -- (each lateral reads the customer's profiles, the survivor and those
+    -- merged into it, through the indexes on profile_id and merged_into)
     CROSS JOIN LATERAL (
-           SELECT array_agg(q.profile_id ORDER BY q.profile_id) FILTER (WHERE q.profile_id <> p.profile_id) AS merged_profiles,
-                  array_agg(q.profile_id) AS ids
-             FROM (SELECT p.profile_id
-                   UNION
-                   SELECT x.profile_id FROM connect_lake.customer_profile x WHERE x.merged_into = p.profile_id) q) g
+           SELECT array_agg(x.profile_id ORDER BY x.profile_id) AS merged_profiles
+             FROM connect_lake.customer_profile x WHERE x.merged_into = p.profile_id) g
     CROSS JOIN LATERAL (
            SELECT array_agg(DISTINCT n.phone ORDER BY n.phone) AS phone_numbers
-             FROM connect_lake.customer_profile x
+             FROM (SELECT p.profile_id
+                   UNION ALL
+                   SELECT x.profile_id FROM connect_lake.customer_profile x WHERE x.merged_into = p.profile_id) q
+             JOIN connect_lake.customer_profile x ON x.profile_id = q.profile_id
              CROSS JOIN LATERAL unnest(ARRAY[x.phone_number, x.mobile_phone_number, x.home_phone_number,
                                              x.business_phone_number]) AS n(phone)
-            WHERE x.profile_id = ANY (g.ids) AND n.phone IS NOT NULL) ph
+            WHERE n.phone IS NOT NULL) ph
     CROSS JOIN LATERAL (
            SELECT count(DISTINCT c.contactid) AS contacts, min(c.initiationtimestamp) AS first_contact,
                   max(c.initiationtimestamp) AS last_contact
-             FROM (SELECT l.contactid, l.initiationtimestamp FROM connect_lake.contact_profile l
-                    WHERE l.profile_id = ANY (g.ids)
+             FROM (SELECT l.contactid, l.initiationtimestamp
+                     FROM (SELECT p.profile_id
+                           UNION ALL
+                           SELECT x.profile_id FROM connect_lake.customer_profile x WHERE x.merged_into = p.profile_id) q
+                     JOIN connect_lake.contact_profile l ON l.profile_id = q.profile_id
                    UNION ALL
                    SELECT a.contactid, a.initiationtimestamp FROM connect_lake.contact_account a
                     WHERE a.account = p.account) c) ct
     CROSS JOIN LATERAL (
            SELECT count(*) AS cases, count(*) FILTER (WHERE connect_lake.case_status_is_open(s.detail_case_fields_status)) AS open_cases
-             FROM connect_lake.case_state s
-            WHERE s.detail_event_type IS DISTINCT FROM 'CASE.DELETED'
-              AND (connect_lake.profile_arn_id(s.detail_case_fields_customer_id) = ANY (g.ids)
-                   OR s.account = p.account)) cs
+             FROM (SELECT s.detail_case_caseid
+                     FROM (SELECT p.profile_id
+                           UNION ALL
+                           SELECT x.profile_id FROM connect_lake.customer_profile x WHERE x.merged_into = p.profile_id) q
+                     JOIN connect_lake.case_state s
+                       ON connect_lake.profile_arn_id(s.detail_case_fields_customer_id) = q.profile_id
+                      AND s.detail_case_fields_customer_id IS NOT NULL
+                   UNION
+                   SELECT s.detail_case_caseid FROM connect_lake.case_state s WHERE s.account = p.account) k
+             JOIN connect_lake.case_state s ON s.detail_case_caseid = k.detail_case_caseid
+            WHERE s.detail_event_type IS DISTINCT FROM 'CASE.DELETED') cs
    WHERE p.merged_into IS NULL;
 COMMENT ON VIEW connect_lake.customer IS
   'One row per customer: each surviving profile (not merged into another) with the profiles merged into it, its account number, name and phone numbers, and the contacts (through contact_profile, or contact_account by its account number) and cases (through the case''s customer_id profile, or its account) of the customer.';
