@@ -3,9 +3,10 @@
 # duplicates, non-integer account numbers counted as values nulled), the
 # profiles, merges (those whose duplicate arrived after the merge too),
 # customers, CTR-object links and customers who called again are the
-# generator's; a custom object type lands; the cases find their customer
-# through customer_id; customer_profile_refresh() from nothing makes the same
-# tables; loading the files again changes nothing.
+# generator's; a foreign table reads the files; a custom object type lands;
+# the cases find their customer through customer_id;
+# customer_profile_refresh() from nothing makes the same tables; loading the
+# files again changes nothing.
 use strict;
 use warnings;
 use JSON::PP;
@@ -46,6 +47,11 @@ is( sql(qq{SELECT files_failed || ' ' || inserted || ' ' || duplicates || ' ' ||
              FROM connect_lake.load('customer_profile_event', '$out/customer_profiles')}),
 	"0 $p->{events} $p->{redeliveries} $p->{account_numbers_not_integer} 0",
 	'load(): every event once, re-deliveries as duplicates, non-integer account numbers counted');
+
+# The same files read in place through a foreign table of the kind.
+sql(qq{SELECT connect_lake.create_foreign_table('profile_files', 'customer_profile_event', '$out/customer_profiles')});
+is(sql(q{SELECT count(*) || ' ' || count(DISTINCT event_id) FROM profile_files}),
+	($p->{events} + $p->{redeliveries}) . " $p->{events}", 'a foreign table reads every record of the files');
 
 is(sql(q{SELECT count(*) FROM connect_lake.customer_profile_events WHERE object_type = '_profile'}),
 	$p->{profile_events}, '_profile events');
