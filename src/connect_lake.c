@@ -27,6 +27,7 @@ _PG_init(void)
 	cl_partition_init();
 	cl_record_limits_init();
 	cl_upkeep_init();
+	cl_profile_init();
 }
 
 TupleDesc

@@ -799,7 +799,8 @@ winners(const CLLanded *landed)
 
 /*
  * The ctr kind's after_flush hook (writer.h): the winners of one flushed
- * batch into the account links, now.  SPI is connected.
+ * batch into the account links and their contacts' profile links
+ * (customer_profile.c), now.  SPI is connected.
  */
 void
 cl_ctr_after_flush(const CLLanded *landed)
@@ -810,6 +811,7 @@ cl_ctr_after_flush(const CLLanded *landed)
 		return;
 	side_atts(landed->kind, landed->tupdesc, &sa);
 	write_accounts(winners(landed), landed->n, &sa);
+	cl_profile_ctr_links(landed);	/* customer_profile.c */
 }
 
 /* The dimensions' upkeep (upkeep.h): a batch's winners into the pending rows. */

@@ -19,6 +19,7 @@ static CLRecordKind *const kinds[] = {
 	&cl_kind_case_event,
 	&cl_kind_case_related_item,
 	&cl_kind_agent_event,
+	&cl_kind_customer_profile_event,
 };
 
 /*

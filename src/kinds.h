@@ -24,6 +24,13 @@ extern void cl_case_state_after_write(Datum case_ids);	/* case_event.c */
 /* case_event.c: defines the setting connect_lake.case_due_working_days */
 extern void cl_case_init(void);
 extern CLRecordKind cl_kind_contact_flow_log;	/* flowlog.c */
+extern CLRecordKind cl_kind_customer_profile_event;	/* customer_profile.c */
+
+/* customer_profile.c: contact -> profile links through a contact attribute,
+ * from the winners of a CTR batch (called by cl_ctr_after_flush) */
+extern void cl_profile_ctr_links(const CLLanded *landed);
+/* customer_profile.c: defines the setting connect_lake.profile_id_attribute */
+extern void cl_profile_init(void);
 
 /* The kind load() and ingest() call `name`; errors naming the known ones if none. */
 extern CLRecordKind *cl_kind_by_name(const char *name);

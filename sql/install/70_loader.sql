@@ -18,7 +18,7 @@ CREATE TABLE connect_lake.load_manifest (
 );
 COMMENT ON TABLE connect_lake.load_manifest IS
   'One row per file load() has read: a file whose size, mtime and checksum are unchanged is not loaded again; one appended to (its first size bytes unchanged) lands only its new records.';
-COMMENT ON COLUMN connect_lake.load_manifest.kind IS 'Record kind: contact_flow_log, ctr, contact_event, case_event, agent_event.';
+COMMENT ON COLUMN connect_lake.load_manifest.kind IS 'Record kind: contact_flow_log, ctr, contact_event, case_event, agent_event, customer_profile_event.';
 COMMENT ON COLUMN connect_lake.load_manifest.path IS 'Absolute path of the file.';
 COMMENT ON COLUMN connect_lake.load_manifest.size IS 'Bytes of the file the last load that succeeded read (all it read, also when the file grew while it was read).';
 COMMENT ON COLUMN connect_lake.load_manifest.mtime IS 'File modification time when loaded.';

@@ -396,11 +396,24 @@ CREATE VIEW connect_lake.contact_case AS
   SELECT a.contactid, s.detail_case_caseid, 'account', a.account, a.initiationtimestamp
     FROM connect_lake.contact_account a
     JOIN connect_lake.case_state s ON s.account = a.account
-   WHERE s.detail_event_type IS DISTINCT FROM 'CASE.DELETED';
+   WHERE s.detail_event_type IS DISTINCT FROM 'CASE.DELETED'
+  UNION ALL
+  -- the contact's profile and the case's customer_id profile end in the
+  -- same surviving profile (customer_profile.merged_into)
+  SELECT l.contactid, s.detail_case_caseid, 'profile', NULL::bigint, min(l.initiationtimestamp)
+    FROM connect_lake.contact_profile l
+    LEFT JOIN connect_lake.customer_profile p ON p.profile_id = l.profile_id
+    JOIN (SELECT s.detail_case_caseid, coalesce(q.merged_into, k.profile_id) AS survivor
+            FROM connect_lake.case_state s
+            CROSS JOIN LATERAL (SELECT connect_lake.profile_arn_id(s.detail_case_fields_customer_id) AS profile_id) k
+            LEFT JOIN connect_lake.customer_profile q ON q.profile_id = k.profile_id
+           WHERE s.detail_event_type IS DISTINCT FROM 'CASE.DELETED' AND k.profile_id IS NOT NULL) s
+      ON s.survivor = coalesce(p.merged_into, l.profile_id)
+   GROUP BY l.contactid, s.detail_case_caseid;
 COMMENT ON VIEW connect_lake.contact_case IS
-  'Contacts linked to cases: by the contact''s caseId attribute (ctr_events.attributes_caseid), by a Contact related item of the case, or by a shared account number (contact_account = case account).';
+  'Contacts linked to cases: by the contact''s caseId attribute (ctr_events.attributes_caseid), by a Contact related item of the case, by a shared account number (contact_account = case account), or by a shared customer profile (the contact''s contact_profile and the case''s customer_id end in the same surviving profile).';
 COMMENT ON COLUMN connect_lake.contact_case.contactid IS 'ContactId.';
 COMMENT ON COLUMN connect_lake.contact_case.case_id IS 'Case id.';
-COMMENT ON COLUMN connect_lake.contact_case.link IS 'How they are linked: attribute, related_item or account.';
+COMMENT ON COLUMN connect_lake.contact_case.link IS 'How they are linked: attribute, related_item, account or profile.';
 COMMENT ON COLUMN connect_lake.contact_case.account IS 'The shared account number (link account only).';
-COMMENT ON COLUMN connect_lake.contact_case.initiationtimestamp IS 'When the contact was initiated (from the CTR; NULL for related_item links).';
+COMMENT ON COLUMN connect_lake.contact_case.initiationtimestamp IS 'When the contact was initiated (from the CTR; NULL for related_item links, and for profile links where the link does not say).';

@@ -103,12 +103,29 @@ AS $fn$
                       FROM ctr c WHERE c.contactid = l.contactid AND c.attributes_caseid IS NOT NULL
                     UNION ALL
                     SELECT r.detail_relateditem_caseid, 'related_item'
-                      FROM connect_lake.case_related_items r WHERE r.contactid = l.contactid) k ON true
+                      FROM connect_lake.case_related_items r WHERE r.contactid = l.contactid
+                    UNION ALL
+                    SELECT cc.case_id, 'profile'
+                      FROM connect_lake.contact_case cc WHERE cc.contactid = l.contactid AND cc.link = 'profile') k ON true
   )
   SELECT s.step_time, s.leg, s.contactid, s.source, s.step, s.details
     FROM (
+      -- the customer profiles each leg is linked to (contact_profile), at the leg's start
+      SELECT l.initiationtimestamp AS step_time, l.leg, l.contactid, 'profile'::text AS source,
+             'customer profile ' || coalesce(p.merged_into, cp.profile_id)
+               || CASE WHEN p.merged_into IS NOT NULL THEN ' (merged from ' || cp.profile_id || ')' ELSE '' END
+               || ' by ' || cp.source AS step,
+             jsonb_strip_nulls(jsonb_build_object('profile_id', cp.profile_id,
+               'customer', coalesce(p.merged_into, cp.profile_id), 'link', cp.source, 'account', v.account,
+               'seen', p.profile_id IS NOT NULL)) AS details,
+             0 AS o
+        FROM legs l
+        JOIN connect_lake.contact_profile cp ON cp.contactid = l.contactid
+        LEFT JOIN connect_lake.customer_profile p ON p.profile_id = cp.profile_id
+        LEFT JOIN connect_lake.customer_profile v ON v.profile_id = coalesce(p.merged_into, cp.profile_id)
+      UNION ALL
       -- the CTR's milestones of each leg
-      SELECT m.t AS step_time, c.leg, c.contactid, 'ctr'::text AS source, m.step, m.details, m.o
+      SELECT m.t, c.leg, c.contactid, 'ctr', m.step, m.details, m.o
         FROM ctr c
         CROSS JOIN LATERAL (VALUES
           (c.initiationtimestamp, 1, 'initiated: ' || coalesce(c.initiationmethod, '?') || ' ' || coalesce(c.channel, '?'),
@@ -182,13 +199,26 @@ AS $fn$
    ORDER BY s.step_time, s.leg, s.o, s.step
 $fn$;
 COMMENT ON FUNCTION connect_lake.contact_journey(uuid) IS
-  'One contact''s whole story in time order, across every leg (contact_legs()) and every source: the CTR''s milestones (initiated, queued, left the queue, connected to agent, transferred, disconnected, after-contact work), each flow block with its results, each contact event, the agent''s state changes while the leg was with them, and every event of the cases linked to a leg (caseId attribute or Contact related item). One row per step; details as jsonb. Shows what exists: a leg without CTR, flow logs or events has only the steps the lake holds.';
+  'One contact''s whole story in time order, across every leg (contact_legs()) and every source: the customer profiles each leg is linked to (contact_profile, with the surviving profile of a merge), the CTR''s milestones (initiated, queued, left the queue, connected to agent, transferred, disconnected, after-contact work), each flow block with its results, each contact event, the agent''s state changes while the leg was with them, and every event of the cases linked to a leg (caseId attribute, Contact related item, or the leg''s customer profile: contact_case link profile). One row per step; details as jsonb. Shows what exists: a leg without CTR, flow logs or events has only the steps the lake holds.';
 
 CREATE FUNCTION connect_lake.customer_journey(account bigint, from_ts timestamptz DEFAULT '-infinity',
                                               to_ts timestamptz DEFAULT 'infinity')
 RETURNS TABLE (step_time timestamptz, contactid uuid, case_id text, source text, step text, details jsonb)
 LANGUAGE sql STABLE PARALLEL SAFE ROWS 50
 AS $fn$
+  WITH profiles AS MATERIALIZED (
+    -- the account's customer profiles: those holding the account number,
+    -- their survivors and every profile merged into a survivor
+    SELECT q.profile_id
+      FROM (SELECT coalesce(p.merged_into, p.profile_id) AS survivor FROM connect_lake.customer_profile p
+             WHERE p.account = customer_journey.account) s
+      JOIN connect_lake.customer_profile q ON q.profile_id = s.survivor
+    UNION
+    SELECT q.profile_id
+      FROM (SELECT coalesce(p.merged_into, p.profile_id) AS survivor FROM connect_lake.customer_profile p
+             WHERE p.account = customer_journey.account) s
+      JOIN connect_lake.customer_profile q ON q.merged_into = s.survivor
+  )
   SELECT s.step_time, s.contactid, s.case_id, s.source, s.step, s.details
     FROM (
       -- each contact of the account, every leg of it (the account attribute
@@ -204,8 +234,10 @@ AS $fn$
                'disconnecttimestamp', c.disconnecttimestamp, 'intent', c.attributes_intent)) AS details,
              1 AS o
         FROM (SELECT DISTINCT l.contactid
-                FROM (SELECT DISTINCT a.contactid FROM connect_lake.contact_account a
-                       WHERE a.account = customer_journey.account) a
+                FROM (SELECT a.contactid FROM connect_lake.contact_account a
+                       WHERE a.account = customer_journey.account
+                      UNION
+                      SELECT l.contactid FROM profiles f JOIN connect_lake.contact_profile l ON l.profile_id = f.profile_id) a
                 CROSS JOIN LATERAL connect_lake.contact_legs(a.contactid) l
                WHERE l.has_ctr) a
         JOIN LATERAL (SELECT * FROM connect_lake.ctr_events x WHERE x.contactid = a.contactid
@@ -221,11 +253,16 @@ AS $fn$
                'is_complaint', e.detail_case_fields_is_complaint, 'level_1', e.detail_case_fields_level_1)),
              2
         FROM (SELECT s.detail_case_caseid FROM connect_lake.case_state s
-               WHERE s.account = customer_journey.account) k
+               WHERE s.account = customer_journey.account
+              UNION
+              SELECT s.detail_case_caseid FROM profiles f
+                JOIN connect_lake.case_state s
+                  ON connect_lake.profile_arn_id(s.detail_case_fields_customer_id) = f.profile_id
+               WHERE s.detail_case_fields_customer_id IS NOT NULL) k
         JOIN connect_lake.case_events e ON e.detail_case_caseid = k.detail_case_caseid
        WHERE e.detail_approximatechangetime >= from_ts AND e.detail_approximatechangetime < to_ts
     ) s
    ORDER BY s.step_time, s.o, s.contactid, s.case_id
 $fn$;
 COMMENT ON FUNCTION connect_lake.customer_journey(bigint, timestamptz, timestamptz) IS
-  'Every contact (one row per leg, from its CTR) and every case event of one customer account number between from_ts and to_ts, in time order. Contacts are the account''s through contact_account (the account attributes of the CTRs) with all their legs (contact_legs()), cases through their account (case_state.account). contact_journey() tells one contact''s story in full.';
+  'Every contact (one row per leg, from its CTR) and every case event of one customer account number between from_ts and to_ts, in time order. Contacts are the account''s through contact_account (the account attributes of the CTRs) or through its customer profiles (contact_profile: the profiles holding the account number, with the profiles merged into their survivors), with all their legs (contact_legs()); cases through their account (case_state.account) or their customer_id profile. contact_journey() tells one contact''s story in full.';

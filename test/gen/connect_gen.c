@@ -3509,6 +3509,281 @@ static void gen_contact(Contact *c, double lf)
 		gen_leg(c, M_QUEUE_TRANSFER, lf);
 }
 
+/* ------------------------------------------------------ customer profiles */
+
+/*
+ * The Customer Profiles event stream (connect-formats.md section 6), one
+ * NDJSON gzip object per day under customer_profiles/.  Every decision is a
+ * hash of the customer or of the contact, never a draw from the PRNG
+ * stream, so the stream changes no byte of the other kinds.  Of the
+ * identified contacts (first legs):
+ *   - a customer's _profile is CREATED 30 s before their first one in the
+ *     period (PhoneNumber = the CTR's CustomerEndpoint of a voice call,
+ *     AccountNumber = their account; 1 customer in 30, a business, has
+ *     "B-<account>", not an integer);
+ *   - 1 customer in 20 also has a duplicate profile, made at that first
+ *     contact, MERGED into the main one at their next identified contact
+ *     (DuplicateProfiles names it); for half of them the duplicate's CREATED
+ *     event is delivered after the merge (a merge naming a profile the lake
+ *     has not seen yet);
+ *   - 1 customer in 50 has a custom object (ObjectTypeName SmartMeter, a type
+ *     the lake does not know) at creation;
+ *   - 1 later contact in 8 UPDATEs the profile (a new mobile number);
+ *   - 3 contacts in 4 get a CTR object (ObjectTypeName CTR) associated with
+ *     the customer's profile (the duplicate's, before the merge), the
+ *     contact id in Object.ContactId;
+ *   - every 40th event is delivered twice (the same EventId).
+ */
+static unsigned char *pf_state;		/* per customer: PF_* */
+static uint32_t *pf_links_main, *pf_links_dup;
+static uint64_t pf_seq, pf_events, pf_redeliveries, pf_profiles, pf_merged, pf_late_dups, pf_ctr_links,
+			pf_updates, pf_custom, pf_nonint, pf_profile_events;
+static uint64_t pf_files;
+static Gz pf_gz;
+static int64_t pf_day = INT64_MIN;
+static Buf pf_buf;
+
+#define PF_SEEN		1
+#define PF_DUP		2
+#define PF_MERGED	4
+#define PF_LATE		8
+
+static const char *const pf_first[] = {"Amelia", "Oliver", "Isla", "George", "Ava", "Harry", "Mia", "Noah",
+	"Sophie", "Jack", "Grace", "Leo", "Freya", "Arthur", "Ella", "Rhys"};
+static const char *const pf_last[] = {"Smith", "Jones", "Williams", "Taylor", "Davies", "Evans", "Brown", "Wilson",
+	"Thomas", "Roberts", "Johnson", "Lewis", "Walker", "Hughes", "Wright", "Morgan"};
+static const char *const pf_city[] = {"Leeds", "Cardiff", "Bristol", "Manchester", "Swansea", "York"};
+
+/* one event into the object of the day being generated (a new object, never an old one reopened) */
+static void pf_put(void)
+{
+	int64_t day = floordiv(cur_hour * MS_H, 86400000LL);
+	if (day != pf_day || !pf_gz.open)
+	{
+		char path[1400], ts[26], id[37];
+		static uint64_t part;
+		if (pf_gz.open)
+			gz_close(&pf_gz);
+		fmt_ts(ts, day * 86400000LL, 0);
+		kuuid(id, 0x9f0f11e5ULL ^ ++part);
+		snprintf(path, sizeof path, "%s/customer_profiles/%.4s/%.2s/%.2s/connect-profiles-firehose-1-%.4s-%.2s-%.2s-00-00-00-%s",
+				 out_dir, ts, ts + 5, ts + 8, ts, ts + 5, ts + 8, id);
+		gz_open(&pf_gz, path, ctr_only);
+		pf_files += !ctr_only;
+		pf_day = day;
+	}
+	gz_write(&pf_gz, pf_buf.p, pf_buf.n);
+	gz_write(&pf_gz, "\n", 1);
+	pf_events++;
+	if (pf_seq % 40 == 39)
+	{
+		gz_write(&pf_gz, pf_buf.p, pf_buf.n);
+		gz_write(&pf_gz, "\n", 1);
+		pf_redeliveries++;
+	}
+}
+
+/* the event's head, up to and including "Object": */
+static void pf_head(int64_t t, const char *type, const char *otype, const char *profile, const char *key)
+{
+	char id[37];
+	kuuid(id, 0x9f0e0000000ULL + ++pf_seq);
+	pf_buf.n = 0;
+	BL(&pf_buf, "{\"SchemaVersion\":0,\"EventId\":\"");
+	bs(&pf_buf, id);
+	BL(&pf_buf, "\",\"EventTimestamp\":");
+	bts(&pf_buf, t);
+	BL(&pf_buf, ",\"EventType\":\"");
+	bs(&pf_buf, type);
+	BL(&pf_buf, "\",\"DomainName\":\"energyco-customers\",\"ObjectTypeName\":\"");
+	bs(&pf_buf, otype);
+	BL(&pf_buf, "\",\"AssociatedProfileId\":\"");
+	bs(&pf_buf, profile);
+	BL(&pf_buf, "\",\"ProfileObjectUniqueKey\":\"");
+	bs(&pf_buf, key);
+	BL(&pf_buf, "\",\"Object\":");
+}
+
+/* a _profile object; dup: the duplicate profile (no account number) */
+static void pf_profile(int64_t t, const char *type, int64_t cust, int dup, int update, const char *merged)
+{
+	char hx[40], v[64];
+	uint64_t h = mix64((uint64_t) cust ^ 0x50f11eULL);
+	profile_hex(hx, dup ? cust + 4000000000LL : cust);
+	pf_head(t, type, "_profile", hx, hx);
+	BL(&pf_buf, "{\"ProfileId\":\"");
+	bs(&pf_buf, hx);
+	bc(&pf_buf, '"');
+	if (!dup)
+	{
+		acct_str(v, cust, 0);
+		BL(&pf_buf, ",\"AccountNumber\":\"");
+		if ((mix64((uint64_t) cust) % 30) == 0)
+		{
+			BL(&pf_buf, "B-");
+			pf_nonint++;
+			if (pf_seq % 40 == 39)
+				pf_nonint++;	/* delivered twice: counted twice */
+		}
+		bs(&pf_buf, v);
+		bc(&pf_buf, '"');
+	}
+	BL(&pf_buf, ",\"PartyType\":\"INDIVIDUAL\",\"FirstName\":");
+	bq(&pf_buf, pf_first[h % 16]);
+	BL(&pf_buf, ",\"LastName\":");
+	bq(&pf_buf, pf_last[(h >> 8) % 16]);
+	snprintf(v, sizeof v, "+4477009%05lld", (long long) ((cust * 7919) % 100000));
+	BL(&pf_buf, ",\"PhoneNumber\":");
+	bq(&pf_buf, v);
+	if (update)
+	{
+		snprintf(v, sizeof v, "+4477008%05lld", (long long) ((cust * 104729 + (int64_t) pf_seq) % 100000));
+		BL(&pf_buf, ",\"MobilePhoneNumber\":");
+		bq(&pf_buf, v);
+	}
+	snprintf(v, sizeof v, "customer%lld@example.com", (long long) cust);
+	BL(&pf_buf, ",\"EmailAddress\":");
+	bq(&pf_buf, v);
+	snprintf(v, sizeof v, "%d %s Road", (int) (h >> 16) % 200 + 1, pf_last[(h >> 24) % 16]);
+	BL(&pf_buf, ",\"Address\":{\"Address1\":");
+	bq(&pf_buf, v);
+	BL(&pf_buf, ",\"City\":");
+	bq(&pf_buf, pf_city[(h >> 32) % 6]);
+	BL(&pf_buf, ",\"Country\":\"GB\"},\"Attributes\":{\"customerType\":\"");
+	bs(&pf_buf, (mix64((uint64_t) cust) % 10) == 0 ? "Business" : "Domestic");
+	BL(&pf_buf, "\"}}");
+	if (merged)
+	{
+		BL(&pf_buf, ",\"MergeId\":\"");
+		bs(&pf_buf, merged);
+		BL(&pf_buf, "\",\"DuplicateProfiles\":[\"");
+		profile_hex(hx, cust + 4000000000LL);
+		bs(&pf_buf, hx);
+		BL(&pf_buf, "\"]");
+	}
+	BL(&pf_buf, ",\"IsMessageRealTime\":true}");
+	pf_profile_events++;
+	pf_put();
+}
+
+/* a first leg was generated: its customer's profile events */
+static void profile_contact(const Contact *c)
+{
+	int64_t cust = c->cust;
+	uint64_t h = mix64((uint64_t) cust ^ 0x50f11eULL);
+	uint64_t ch = mix64(c->hh ^ 0xc7b0b1ecULL);
+	char hx[40], key[40];
+	int first = 0;
+
+	if (!c->identified)
+		return;
+	if (!pf_state)
+	{
+		pf_state = calloc((size_t) customers, 1);
+		pf_links_main = calloc((size_t) customers, sizeof(uint32_t));
+		pf_links_dup = calloc((size_t) customers, sizeof(uint32_t));
+		if (!pf_state || !pf_links_main || !pf_links_dup)
+			die("out of memory");
+	}
+	if (!(pf_state[cust] & PF_SEEN))
+	{
+		first = 1;
+		pf_state[cust] |= PF_SEEN;
+		pf_profiles++;
+		pf_profile(c->t0 - 30000, "CREATED", cust, 0, 0, NULL);
+		if ((h >> 40) % 20 == 0)
+		{
+			pf_state[cust] |= PF_DUP;
+			pf_profiles++;
+			if ((h >> 48) % 2 == 0)
+				pf_profile(c->t0 - 20000, "CREATED", cust, 1, 0, NULL);
+			else
+				pf_state[cust] |= PF_LATE;
+		}
+		if ((h >> 52) % 50 == 1)
+		{
+			profile_hex(hx, cust);
+			snprintf(key, sizeof key, "MPAN-%lld", (long long) (1200000000000LL + cust));
+			pf_head(c->t0 - 10000, "CREATED", "SmartMeter", hx, key);
+			BL(&pf_buf, "{\"MPAN\":\"");
+			bs(&pf_buf, key + 5);
+			BL(&pf_buf, "\",\"MeterType\":\"SMETS2\",\"LastReading\":");
+			bint(&pf_buf, (int64_t) ((h >> 8) % 90000));
+			BL(&pf_buf, "},\"IsMessageRealTime\":false}");
+			pf_custom++;
+			pf_put();
+		}
+	}
+	else if (ch % 8 == 0)
+	{
+		pf_updates++;
+		pf_profile(c->t0 + 90000, "UPDATED", cust, 0, 1, NULL);
+	}
+	{
+		int to_dup = (pf_state[cust] & PF_DUP) && !(pf_state[cust] & PF_MERGED);
+		if ((ch >> 8) % 4 != 0)
+		{
+			profile_hex(hx, to_dup ? cust + 4000000000LL : cust);
+			pf_head(c->t0 + 120000, "CREATED", "CTR", hx, c->id);
+			BL(&pf_buf, "{\"ContactId\":\"");
+			bs(&pf_buf, c->id);
+			BL(&pf_buf, "\",\"Channel\":\"");
+			bs(&pf_buf, ch_name[c->ch]);
+			BL(&pf_buf, "\",\"InitiationTimestamp\":");
+			bts(&pf_buf, c->t0);
+			BL(&pf_buf, "},\"IsMessageRealTime\":true}");
+			pf_ctr_links++;
+			if (to_dup)
+				pf_links_dup[cust]++;
+			else
+				pf_links_main[cust]++;
+			pf_put();
+		}
+	}
+	if (!first && (pf_state[cust] & PF_DUP) && !(pf_state[cust] & PF_MERGED))
+	{
+		char mid[37];
+		kuuid(mid, 0x3e6e0000ULL + (uint64_t) cust);
+		pf_state[cust] |= PF_MERGED;
+		pf_merged++;
+		pf_profile(c->t0 + 150000, "MERGED", cust, 0, 0, mid);
+		if (pf_state[cust] & PF_LATE)
+		{
+			/* made long before, delivered only now */
+			pf_late_dups++;
+			pf_profile(c->t0 - 3600000, "CREATED", cust, 1, 0, NULL);
+		}
+	}
+}
+
+/* The period is over: a duplicate whose merge never came still gets its late CREATED. */
+static void profile_end(void)
+{
+	if (!pf_state)
+		return;
+	for (int64_t cust = 0; cust < customers; cust++)
+		if ((pf_state[cust] & PF_LATE) && !(pf_state[cust] & PF_MERGED))
+			pf_profile(end_ms - 60000, "CREATED", cust, 1, 0, NULL);
+	if (pf_gz.open)
+		gz_close(&pf_gz);
+}
+
+/* customers (surviving profiles) with two or more contacts linked by CTR objects */
+static uint64_t profile_repeat_customers(void)
+{
+	uint64_t n = 0;
+	if (!pf_state)
+		return 0;
+	for (int64_t cust = 0; cust < customers; cust++)
+	{
+		if (pf_state[cust] & PF_MERGED)
+			n += pf_links_main[cust] + pf_links_dup[cust] >= 2;
+		else
+			n += (pf_links_main[cust] >= 2) + (pf_links_dup[cust] >= 2);
+	}
+	return n;
+}
+
 /* a contact initiated at t */
 static void new_contact(int64_t t, double lf)
 {
@@ -3538,6 +3813,7 @@ static void new_contact(int64_t t, double lf)
 	if (c.ch == CH_VOICE)
 		memcpy(last_voice, c.id, 37);
 	gen_contact(&c, lf);
+	profile_contact(&c);
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -4000,6 +4276,16 @@ static void write_summary(const char *path, int days)
 	uint64_t tke = 0;
 	for (int i = 0; i < NKE; i++)
 		tke += n_ke[i];
+	fprintf(f, "  \"customer_profiles\": {\"events\": %llu, \"records_written\": %llu, \"redeliveries\": %llu, "
+			"\"profile_events\": %llu, \"profiles\": %llu, \"merged\": %llu, \"merges_before_duplicate_seen\": %llu, "
+			"\"customers\": %llu, \"ctr_object_links\": %llu, \"customers_with_2_or_more_linked_contacts\": %llu, "
+			"\"updates\": %llu, \"custom_objects\": %llu, \"account_numbers_not_integer\": %llu},\n",
+			(unsigned long long) pf_events, (unsigned long long) (pf_events + pf_redeliveries),
+			(unsigned long long) pf_redeliveries, (unsigned long long) pf_profile_events,
+			(unsigned long long) pf_profiles, (unsigned long long) pf_merged, (unsigned long long) pf_late_dups,
+			(unsigned long long) (pf_profiles - pf_merged), (unsigned long long) pf_ctr_links,
+			(unsigned long long) profile_repeat_customers(), (unsigned long long) pf_updates,
+			(unsigned long long) pf_custom, (unsigned long long) pf_nonint);
 	fprintf(f, "  \"case_events\": {\"total\": %llu, \"by_event_type\": {", (unsigned long long) tke);
 	for (int i = 0; i < NKE; i++)
 		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", ke_name[i], (unsigned long long) n_ke[i]);
@@ -4082,10 +4368,11 @@ static void write_summary(const char *path, int days)
 		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", m_defect[i], (unsigned long long) n_mal[i]);
 	fputs("}},\n", f);
 	fprintf(f, "  \"files\": {\"ctr\": %llu, \"flowlog_subscription\": %llu, \"flowlog_export\": %llu, \"contact_events\": %llu, "
-			"\"case_events\": %llu, \"agent_events\": %llu},\n",
+			"\"case_events\": %llu, \"agent_events\": %llu, \"customer_profiles\": %llu},\n",
 			(unsigned long long) streams[K_CTR].files, (unsigned long long) streams[K_FSUB].files,
 			(unsigned long long) streams[K_FEXP].files, (unsigned long long) streams[K_CEV].files,
-			(unsigned long long) streams[K_CASE].files, (unsigned long long) streams[K_AGENT].files);
+			(unsigned long long) streams[K_CASE].files, (unsigned long long) streams[K_AGENT].files,
+			(unsigned long long) pf_files);
 	fprintf(f, "  \"expected_rows\": {\"ctr_events\": %llu, \"contact_flow_log\": %llu, \"contact_events\": %llu, "
 			"\"case_events\": %llu, \"case_related_items\": %llu, \"agent_events\": %llu, \"load_rejects\": %llu},\n",
 			(unsigned long long) n_contacts, (unsigned long long) (n_flow_sub + n_flow_exp), (unsigned long long) tce,
@@ -4271,6 +4558,7 @@ int main(int argc, char **argv)
 		}
 	}
 	fexp_close_all();
+	profile_end();
 	write_fields();
 	char sp[1400];
 	if (!summary)

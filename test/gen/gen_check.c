@@ -528,7 +528,7 @@ static void export_lines(char *p, size_t n)
 }
 
 static char root[1024];
-static long long nfiles;
+static long long nfiles, pf_files, pf_lines;
 
 static void walk(const char *dir)
 {
@@ -582,6 +582,16 @@ static void walk(const char *dir)
 		{
 			p = slurp_gz(path, &n);
 			lines(1, p, n);
+		}
+		else if (strncmp(rel, "customer_profiles/", 18) == 0)
+		{
+			/* the Customer Profiles stream: NDJSON, one event a line */
+			p = slurp_gz(path, &n);
+			for (size_t i = 0; i < n; i++)
+				pf_lines += p[i] == '\n';
+			pf_files++;
+			free(p);
+			continue;
 		}
 		else
 			continue;
@@ -863,6 +873,9 @@ int main(int argc, char **argv)
 	long long sf = sj(s, "files/ctr") + sj(s, "files/flowlog_subscription") + sj(s, "files/flowlog_export")
 		+ sj(s, "files/contact_events") + sj(s, "files/case_events") + sj(s, "files/agent_events");
 	check(nfiles == sf, "files", nfiles, sf);
+	check(pf_files == sj(s, "files/customer_profiles"), "customer profile files", pf_files, sj(s, "files/customer_profiles"));
+	check(pf_lines == sj(s, "customer_profiles/records_written"), "customer profile events written", pf_lines,
+		  sj(s, "customer_profiles/records_written"));
 	printf("gen_check: %d passed, %d failed\n", passes, failures);
 	return failures ? 1 : 0;
 }
