@@ -7297,12 +7297,6 @@ GRANT EXECUTE ON FUNCTION connect_lake.pii_stored_value(text) TO connect_lake_pi
 REVOKE ALL ON FUNCTION connect_lake.pii_stored_forms(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.pii_stored_forms(text) TO connect_lake_pii_reader;
 
--- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
--- already holds (the contact metrics, the flow funnels and containment, the
--- repeat contacts; agent activity was computed above).
-SELECT connect_lake.metrics_refresh();
-SELECT connect_lake.flows_refresh();
-SELECT connect_lake.contact_repeat_refresh();
 
 -- ==== Customer Profiles (issue 14, profiles): the record kind
 -- customer_profile_event, customer_profile, customer_profile_history,
@@ -8047,3 +8041,10 @@ COMMENT ON COLUMN connect_lake.load_manifest.kind IS 'Record kind: contact_flow_
 
 -- ---- Backfill: the attribute links of the CTRs the lake already holds.
 SELECT connect_lake.customer_profile_refresh();
+
+-- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
+-- already holds (the contact metrics, the flow funnels and containment, the
+-- repeat contacts; agent activity was computed above).
+SELECT connect_lake.metrics_refresh();
+SELECT connect_lake.flows_refresh();
+SELECT connect_lake.contact_repeat_refresh();
