@@ -7,8 +7,10 @@
  *   cl_writer_add()     route to the month partition (or refuse the record:
  *                       outside the time window, over the partition cap),
  *                       keep the after_write
- *                       key, set the provenance columns, [land->fold], buffer
- *                       the row as a formed tuple (one palloc)
+ *                       key, set the provenance columns, [the record's id
+ *                       noted for the erasure check at commit, erasure.c, only
+ *                       when the erasure list is in force], [land->fold],
+ *                       buffer the row as a formed tuple (one palloc)
  *   flush_buf()         [land->order] or the table's key order (key_order.h),
  *                       the count column of folded rows, the
  *                       rows as one array of the row type, SPI: [land->flush]
@@ -41,6 +43,7 @@
 #include "utils/timestamp.h"
 
 #include "connect_lake.h"
+#include "erasure.h"
 #include "key_order.h"
 #include "partition.h"
 #include "writer.h"
@@ -99,6 +102,7 @@ struct CLWriter
 	int			nkinds;
 	WriteBuf   *bufs;
 	WriteBuf   *last;
+	bool		erasure;		/* the erasure list is in force: note each record (erasure.c) */
 	const char *file_cstr;		/* last source_file seen, and its text datum */
 	Datum		file_text;
 	CLWriteCounts counts;
@@ -117,6 +121,7 @@ cl_writer_begin(void)
 
 	w->cxt = cxt;
 	w->kinds = MemoryContextAllocZero(cxt, sizeof(KindInfo) * 8);
+	w->erasure = cl_erasure_writer_begin();
 	return w;
 }
 
@@ -494,6 +499,8 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 	}
 
 	set_provenance(w, ki, st, source_file, source_offset);
+	if (w->erasure)
+		cl_erasure_note(ki->kind, ki->tupdesc, st->values, st->nulls);
 
 	if (ki->kind->land)
 	{
