@@ -7036,7 +7036,8 @@ COMMENT ON FUNCTION connect_lake.erasure_work_begin() IS
   'Internal: the temporary tables of one erasure (cl_erase_contact, cl_erase_case, cl_erase_value), empty.';
 
 -- The working set as arrays: the lake's lookups take them as index keys
--- (= ANY), whatever the planner thinks of the temporary tables.
+-- (= ANY ((SELECT ...)::uuid[]): computed once, an init plan), whatever the planner
+-- thinks of the temporary tables.
 CREATE FUNCTION connect_lake.erasure_contacts() RETURNS uuid[]
   LANGUAGE plpgsql STABLE
   SET search_path = pg_catalog, pg_temp
@@ -7072,14 +7073,14 @@ BEGIN
     INSERT INTO cl_erase_contact (contactid)
     SELECT DISTINCT n.id FROM (
       SELECT unnest(ARRAY[c.initialcontactid, c.previouscontactid, c.nextcontactid]) AS id
-        FROM connect_lake.ctr_events c WHERE c.contactid = ANY (connect_lake.erasure_contacts())
+        FROM connect_lake.ctr_events c WHERE c.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])
       UNION ALL
       SELECT unnest(ARRAY[v.detail_initialcontactid, v.detail_previouscontactid])
-        FROM connect_lake.contact_events v WHERE v.detail_contactid = ANY (connect_lake.erasure_contacts())
+        FROM connect_lake.contact_events v WHERE v.detail_contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])
       UNION ALL
-      SELECT c.contactid FROM connect_lake.ctr_events c WHERE c.initialcontactid = ANY (connect_lake.erasure_contacts())
+      SELECT c.contactid FROM connect_lake.ctr_events c WHERE c.initialcontactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])
       UNION ALL
-      SELECT c.contactid FROM connect_lake.ctr_events c WHERE c.previouscontactid = ANY (connect_lake.erasure_contacts())) n
+      SELECT c.contactid FROM connect_lake.ctr_events c WHERE c.previouscontactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])) n
      WHERE n.id IS NOT NULL
     ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS added = ROW_COUNT;
@@ -7090,21 +7091,21 @@ BEGIN
   INSERT INTO cl_erase_case (caseid)
   SELECT DISTINCT k.id FROM (
     SELECT c.attributes_caseid AS id
-      FROM connect_lake.ctr_events c WHERE c.contactid = ANY (connect_lake.erasure_contacts())
+      FROM connect_lake.ctr_events c WHERE c.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])
     UNION ALL
     SELECT r.detail_relateditem_caseid
-      FROM connect_lake.case_related_items r WHERE r.contactid = ANY (connect_lake.erasure_contacts())) k
+      FROM connect_lake.case_related_items r WHERE r.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])) k
    WHERE k.id IS NOT NULL
      AND NOT EXISTS (SELECT 1 FROM connect_lake.case_state s
                       WHERE s.detail_case_caseid = k.id AND s.account >= 0
                         AND s.account::text NOT IN (SELECT a.account::text FROM connect_lake.contact_account a
-                                                     WHERE a.contactid = ANY (connect_lake.erasure_contacts())
+                                                     WHERE a.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])
                                                     UNION ALL
                                                     SELECT v.value FROM cl_erase_value v WHERE v.kind = 'account'))
   ON CONFLICT DO NOTHING;
   ANALYZE cl_erase_contact, cl_erase_case;
   UPDATE cl_erase_contact e SET initiationtimestamp = c.initiationtimestamp
-    FROM connect_lake.ctr_events c WHERE c.contactid = e.contactid AND c.contactid = ANY (connect_lake.erasure_contacts());
+    FROM connect_lake.ctr_events c WHERE c.contactid = e.contactid AND c.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[]);
 END
 $fn$;
 
@@ -7144,22 +7145,22 @@ BEGIN
   SELECT DISTINCT x.kind, x.value FROM (
     SELECT 'account' AS kind, a.account::text AS value
       FROM connect_lake.contact_account a 
-     WHERE a.contactid = ANY (connect_lake.erasure_contacts()) AND a.account >= 0
+     WHERE a.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[]) AND a.account >= 0
     UNION ALL
     SELECT 'account', c.account::text
       FROM connect_lake.case_events c 
-     WHERE c.detail_case_caseid = ANY (connect_lake.erasure_cases()) AND c.account >= 0
+     WHERE c.detail_case_caseid = ANY ((SELECT connect_lake.erasure_cases())::text[]) AND c.account >= 0
     UNION ALL
     SELECT u.kind, u.value
       FROM connect_lake.ctr_events c
      CROSS JOIN LATERAL (VALUES ('endpoint', c.customerendpoint_address), ('text', c.transferredtoendpoint_address),
                                 ('profile', c.customerid), ('text', c.attributes_accountnumbers),
                                 ('text', c.attributes_juniferid), ('text', c.name), ('text', c.description)) u(kind, value)
-     WHERE c.contactid = ANY (connect_lake.erasure_contacts()) AND u.value IS NOT NULL AND u.value NOT LIKE 'forgotten:%'
+     WHERE c.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[]) AND u.value IS NOT NULL AND u.value NOT LIKE 'forgotten:%'
     UNION ALL
     SELECT 'profile', connect_lake.profile_id_of(c.detail_case_fields_customer_id)
       FROM connect_lake.case_events c 
-     WHERE c.detail_case_caseid = ANY (connect_lake.erasure_cases()) AND c.detail_case_fields_customer_id IS NOT NULL
+     WHERE c.detail_case_caseid = ANY ((SELECT connect_lake.erasure_cases())::text[]) AND c.detail_case_fields_customer_id IS NOT NULL
     UNION ALL
     SELECT 'contactid', e.contactid::text FROM cl_erase_contact e
     UNION ALL
@@ -7229,7 +7230,7 @@ BEGIN
            contact_references = NULL, contactlens = NULL, segmentattributes = NULL, voiceidresult = NULL,
            contactdetails = NULL, additionalemailrecipients = NULL, externalthirdparty = NULL, tags = NULL,
            routingcriteria = NULL, extra = NULL %s
-     WHERE c.contactid = ANY (connect_lake.erasure_contacts())$q$,
+     WHERE c.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])$q$,
     CASE WHEN cols IS NULL THEN '' ELSE ', ' || cols END);
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
@@ -7245,7 +7246,7 @@ DECLARE
 BEGIN
   UPDATE connect_lake.contact_account a SET account = v.pseudonym::bigint
     FROM cl_erase_value v
-   WHERE a.contactid = ANY (connect_lake.erasure_contacts()) AND v.kind = 'account' AND v.value = a.account::text;
+   WHERE a.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[]) AND v.kind = 'account' AND v.value = a.account::text;
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END
@@ -7261,7 +7262,7 @@ BEGIN
   UPDATE connect_lake.contact_flow_log f
      SET parameters = NULL, externalresults = NULL, extra = NULL,
          results = CASE WHEN connect_lake.erasure_text_holds(f.results) THEN '[forgotten]' ELSE f.results END
-   WHERE f.contactid = ANY (connect_lake.erasure_contacts())
+   WHERE f.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])
      AND (f.parameters IS NOT NULL OR f.externalresults IS NOT NULL OR f.extra IS NOT NULL
           OR connect_lake.erasure_text_holds(f.results));
   GET DIAGNOSTICS n = ROW_COUNT;
@@ -7279,7 +7280,7 @@ BEGIN
   UPDATE connect_lake.contact_events v
      SET detail_updatedproperties = NULL, detail_tags = NULL, detail_segmentattributes = NULL,
          detail_contactlens = NULL, detail_routingcriteria = NULL, extra = NULL
-   WHERE v.detail_contactid = ANY (connect_lake.erasure_contacts())
+   WHERE v.detail_contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])
      AND (v.detail_updatedproperties IS NOT NULL OR v.detail_tags IS NOT NULL OR v.detail_segmentattributes IS NOT NULL
           OR v.detail_contactlens IS NOT NULL OR v.detail_routingcriteria IS NOT NULL OR v.extra IS NOT NULL);
   GET DIAGNOSTICS n = ROW_COUNT;
@@ -7301,7 +7302,7 @@ BEGIN
          account = coalesce((SELECT v.pseudonym::bigint FROM cl_erase_value v
                               WHERE v.kind = 'account' AND v.value = c.account::text),
                             CASE WHEN c.account < 0 THEN c.account END)
-   WHERE c.detail_case_caseid = ANY (connect_lake.erasure_cases());
+   WHERE c.detail_case_caseid = ANY ((SELECT connect_lake.erasure_cases())::text[]);
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END
@@ -7321,7 +7322,7 @@ BEGIN
          account = coalesce((SELECT v.pseudonym::bigint FROM cl_erase_value v
                               WHERE v.kind = 'account' AND v.value = c.account::text),
                             CASE WHEN c.account < 0 THEN c.account END)
-   WHERE c.detail_case_caseid = ANY (connect_lake.erasure_cases());
+   WHERE c.detail_case_caseid = ANY ((SELECT connect_lake.erasure_cases())::text[]);
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END
@@ -7336,7 +7337,7 @@ DECLARE
 BEGIN
   UPDATE connect_lake.case_related_items r
      SET comment_body = NULL, extra = NULL
-   WHERE r.detail_relateditem_caseid = ANY (connect_lake.erasure_cases()) AND (r.comment_body IS NOT NULL OR r.extra IS NOT NULL);
+   WHERE r.detail_relateditem_caseid = ANY ((SELECT connect_lake.erasure_cases())::text[]) AND (r.comment_body IS NOT NULL OR r.extra IS NOT NULL);
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END
@@ -7351,7 +7352,7 @@ DECLARE
 BEGIN
   UPDATE connect_lake.contact_repeat r SET customer_key = v.pseudonym
     FROM cl_erase_value v
-   WHERE r.contactid = ANY (connect_lake.erasure_contacts()) AND v.value = r.customer_key
+   WHERE r.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[]) AND v.value = r.customer_key
      AND v.kind = CASE r.key_kind WHEN 'account' THEN 'account' ELSE 'endpoint' END;
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
@@ -7412,14 +7413,14 @@ BEGIN
   RETURN QUERY
     WITH RECURSIVE ident(item, ident) AS (
       SELECT a.contactid::text, 'account ' || a.account
-        FROM connect_lake.contact_account a  WHERE a.contactid = ANY (connect_lake.erasure_contacts()) AND a.account >= 0
+        FROM connect_lake.contact_account a  WHERE a.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[]) AND a.account >= 0
       UNION
       SELECT 'case:' || c.detail_case_caseid, 'account ' || c.account
-        FROM connect_lake.case_events c  WHERE c.detail_case_caseid = ANY (connect_lake.erasure_cases()) AND c.account >= 0
+        FROM connect_lake.case_events c  WHERE c.detail_case_caseid = ANY ((SELECT connect_lake.erasure_cases())::text[]) AND c.account >= 0
       UNION
       SELECT 'case:' || c.detail_case_caseid, 'profile ' || connect_lake.profile_id_of(c.detail_case_fields_customer_id)
         FROM connect_lake.case_events c 
-       WHERE c.detail_case_caseid = ANY (connect_lake.erasure_cases()) AND c.detail_case_fields_customer_id IS NOT NULL),
+       WHERE c.detail_case_caseid = ANY ((SELECT connect_lake.erasure_cases())::text[]) AND c.detail_case_fields_customer_id IS NOT NULL),
     edge(x, y) AS (SELECT a.ident, b.ident FROM ident a JOIN ident b USING (item)),
     reach(x, y) AS (SELECT x, y FROM edge UNION SELECT r.x, e.y FROM reach r JOIN edge e ON e.x = r.y),
     grp AS (SELECT x, min(y) AS g FROM reach GROUP BY x)
