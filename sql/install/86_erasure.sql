@@ -116,12 +116,20 @@ CREATE SEQUENCE connect_lake.erasure_pseudonym_seq;
 COMMENT ON SEQUENCE connect_lake.erasure_pseudonym_seq IS 'Numbers the pseudonyms of forgotten accounts (negated) and endpoints.';
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.erasure_pseudonym_seq', '');
 
--- The keyed digest.  SECURITY DEFINER: the secret is the owner's.
+-- The keyed digest, defined once: erasure_digest_with() (inlined where the
+-- secret is at hand, the loader's check) and erasure_digest() reading the
+-- secret (SECURITY DEFINER: the secret is the owner's).
+CREATE FUNCTION connect_lake.erasure_digest_with(secret bytea, kind text, value text) RETURNS bytea
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+  AS $fn$ SELECT sha256(secret || convert_to(kind || ':' || value, 'UTF8')) $fn$;
+COMMENT ON FUNCTION connect_lake.erasure_digest_with(bytea, text, text) IS
+  'The keyed digest of the erasure list: SHA-256 of the secret, the kind, '':'' and the value.';
+
 CREATE FUNCTION connect_lake.erasure_digest(kind text, value text) RETURNS bytea
   LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   AS $fn$
-    SELECT sha256(s.secret || convert_to(kind || ':' || value, 'UTF8')) FROM connect_lake.erasure_secret s
+    SELECT connect_lake.erasure_digest_with(s.secret, kind, value) FROM connect_lake.erasure_secret s
   $fn$;
 COMMENT ON FUNCTION connect_lake.erasure_digest(text, text) IS
   'Keyed digest of a key of the erasure list: SHA-256 of the lake''s erasure secret, the kind, '':'' and the value; NULL before the first erasure (owner only).';
@@ -677,72 +685,75 @@ CREATE FUNCTION connect_lake.erasure_landed(kind text, ids text[], keys timestam
   SET search_path = pg_catalog, pg_temp
   AS $fn$
 DECLARE
+  sec    bytea;
   eid    bigint;
   counts jsonb := '{}';
   total  bigint := 0;
   st     record;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM connect_lake.erasure_list) OR cardinality(ids) IS NULL THEN
+  SELECT s.secret INTO sec FROM connect_lake.erasure_secret s;
+  IF sec IS NULL OR NOT EXISTS (SELECT 1 FROM connect_lake.erasure_list) OR cardinality(ids) IS NULL THEN
     RETURN 0;
   END IF;
   PERFORM connect_lake.erasure_work_begin();
   IF to_regclass('pg_temp.cl_erase_landed') IS NULL THEN
     CREATE TEMP TABLE cl_erase_landed (id text, ts timestamptz) ON COMMIT DROP;
+    CREATE TEMP TABLE cl_erase_candidate (item text, digest bytea) ON COMMIT DROP;
   END IF;
-  TRUNCATE cl_erase_landed;
+  TRUNCATE cl_erase_landed, cl_erase_candidate;
   INSERT INTO cl_erase_landed SELECT DISTINCT u.id, u.ts FROM unnest(ids, keys) u(id, ts);
   ANALYZE cl_erase_landed;
 
+  -- each landed record's keys, digested (the digest inlined, the secret read
+  -- once), then matched against the list in one join
   IF kind = 'ctr' THEN
-    INSERT INTO cl_erase_contact (contactid)
-    SELECT DISTINCT c.contactid
+    INSERT INTO cl_erase_candidate
+    SELECT c.contactid::text, connect_lake.erasure_digest_with(sec, k.kind, k.value)
       FROM cl_erase_landed l
       JOIN connect_lake.ctr_events c ON c.contactid = l.id::uuid AND c.initiationtimestamp = l.ts
-     WHERE EXISTS (SELECT 1 FROM connect_lake.erasure_list e
-                    WHERE e.matches AND e.digest IN (
-                      connect_lake.erasure_digest('contactid', c.contactid::text),
-                      connect_lake.erasure_digest('contactid', c.initialcontactid::text),
-                      connect_lake.erasure_digest('contactid', c.previouscontactid::text),
-                      connect_lake.erasure_digest('contactid', c.nextcontactid::text),
-                      connect_lake.erasure_digest('endpoint', c.customerendpoint_address),
-                      connect_lake.erasure_digest('profile', c.customerid),
-                      connect_lake.erasure_digest('case', c.attributes_caseid)))
-        OR EXISTS (SELECT 1 FROM connect_lake.contact_account a
-                     JOIN connect_lake.erasure_list e ON e.digest = connect_lake.erasure_digest('account', a.account::text)
-                    WHERE a.contactid = c.contactid AND e.matches);
+     CROSS JOIN LATERAL (VALUES ('contactid', c.contactid::text), ('contactid', c.initialcontactid::text),
+                                ('contactid', c.previouscontactid::text), ('contactid', c.nextcontactid::text),
+                                ('endpoint', c.customerendpoint_address), ('profile', c.customerid),
+                                ('case', c.attributes_caseid)) k(kind, value)
+     WHERE k.value IS NOT NULL
+    UNION ALL
+    SELECT a.contactid::text, connect_lake.erasure_digest_with(sec, 'account', a.account::text)
+      FROM connect_lake.contact_account a
+     WHERE a.contactid = ANY (ARRAY(SELECT l.id::uuid FROM cl_erase_landed l));
   ELSIF kind = 'contact_flow_log' THEN
-    INSERT INTO cl_erase_contact (contactid)
-    SELECT DISTINCT l.id::uuid FROM cl_erase_landed l
-      JOIN connect_lake.erasure_list e ON e.digest = connect_lake.erasure_digest('contactid', l.id)
-     WHERE e.matches;
+    INSERT INTO cl_erase_candidate
+    SELECT DISTINCT l.id, connect_lake.erasure_digest_with(sec, 'contactid', l.id) FROM cl_erase_landed l;
   ELSIF kind = 'contact_event' THEN
-    INSERT INTO cl_erase_contact (contactid)
-    SELECT DISTINCT v.detail_contactid
+    INSERT INTO cl_erase_candidate
+    SELECT v.detail_contactid::text, connect_lake.erasure_digest_with(sec, 'contactid', k.value)
       FROM cl_erase_landed l JOIN connect_lake.contact_events v ON v.id = l.id AND v."time" = l.ts
-     WHERE EXISTS (SELECT 1 FROM connect_lake.erasure_list e
-                    WHERE e.matches AND e.digest IN (
-                      connect_lake.erasure_digest('contactid', v.detail_contactid::text),
-                      connect_lake.erasure_digest('contactid', v.detail_initialcontactid::text),
-                      connect_lake.erasure_digest('contactid', v.detail_previouscontactid::text)));
+     CROSS JOIN LATERAL (VALUES (v.detail_contactid::text), (v.detail_initialcontactid::text),
+                                (v.detail_previouscontactid::text)) k(value)
+     WHERE k.value IS NOT NULL;
   ELSIF kind = 'case_event' THEN
-    INSERT INTO cl_erase_case (caseid)
-    SELECT DISTINCT c.detail_case_caseid
+    INSERT INTO cl_erase_candidate
+    SELECT c.detail_case_caseid, connect_lake.erasure_digest_with(sec, k.kind, k.value)
       FROM cl_erase_landed l JOIN connect_lake.case_events c
         ON c.event_id = l.id AND c.detail_approximatechangetime = l.ts
-     WHERE EXISTS (SELECT 1 FROM connect_lake.erasure_list e
-                    WHERE e.matches AND e.digest IN (
-                      connect_lake.erasure_digest('case', c.detail_case_caseid),
-                      connect_lake.erasure_digest('account', c.account::text),
-                      connect_lake.erasure_digest('profile', connect_lake.profile_id_of(c.detail_case_fields_customer_id))));
+     CROSS JOIN LATERAL (VALUES ('case', c.detail_case_caseid), ('account', c.account::text),
+                                ('profile', connect_lake.profile_id_of(c.detail_case_fields_customer_id))) k(kind, value)
+     WHERE k.value IS NOT NULL;
   ELSIF kind = 'case_related_item' THEN
-    INSERT INTO cl_erase_case (caseid)
-    SELECT DISTINCT r.detail_relateditem_caseid
+    INSERT INTO cl_erase_candidate
+    SELECT r.detail_relateditem_caseid, connect_lake.erasure_digest_with(sec, k.kind, k.value)
       FROM cl_erase_landed l JOIN connect_lake.case_related_items r
         ON r.event_id = l.id AND r.detail_approximatechangetime = l.ts
-     WHERE EXISTS (SELECT 1 FROM connect_lake.erasure_list e
-                    WHERE e.matches AND e.digest IN (
-                      connect_lake.erasure_digest('case', r.detail_relateditem_caseid),
-                      connect_lake.erasure_digest('contactid', r.contactid::text)));
+     CROSS JOIN LATERAL (VALUES ('case', r.detail_relateditem_caseid), ('contactid', r.contactid::text)) k(kind, value)
+     WHERE k.value IS NOT NULL;
+  END IF;
+  IF kind IN ('ctr', 'contact_flow_log', 'contact_event') THEN
+    INSERT INTO cl_erase_contact (contactid)
+    SELECT DISTINCT m.item::uuid FROM cl_erase_candidate m JOIN connect_lake.erasure_list e ON e.digest = m.digest
+     WHERE e.matches;
+  ELSE
+    INSERT INTO cl_erase_case (caseid)
+    SELECT DISTINCT m.item FROM cl_erase_candidate m JOIN connect_lake.erasure_list e ON e.digest = m.digest
+     WHERE e.matches;
   END IF;
   IF NOT EXISTS (SELECT 1 FROM cl_erase_contact) AND NOT EXISTS (SELECT 1 FROM cl_erase_case) THEN
     RETURN 0;
@@ -776,9 +787,11 @@ CREATE FUNCTION connect_lake.erasure_rejects_landed() RETURNS bigint
   SET search_path = pg_catalog, pg_temp
   AS $fn$
 DECLARE
-  n bigint;
+  sec bytea;
+  n   bigint;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM connect_lake.erasure_list) THEN
+  SELECT s.secret INTO sec FROM connect_lake.erasure_secret s;
+  IF sec IS NULL OR NOT EXISTS (SELECT 1 FROM connect_lake.erasure_list) THEN
     RETURN 0;
   END IF;
   UPDATE connect_lake.load_rejects r SET raw = NULL
@@ -788,7 +801,7 @@ BEGIN
                            '([+0-9A-Za-z][0-9A-Za-z@.+_-]{3,}[0-9A-Za-z])', 'g') m) t
                    CROSS JOIN LATERAL (VALUES ('contactid', lower(t.token)), ('case', t.token), ('account', ltrim(t.token, '0')),
                                               ('account', t.token), ('endpoint', t.token), ('profile', t.token)) k(kind, value)
-                   JOIN connect_lake.erasure_list e ON e.digest = connect_lake.erasure_digest(k.kind, k.value));
+                   JOIN connect_lake.erasure_list e ON e.digest = connect_lake.erasure_digest_with(sec, k.kind, k.value));
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END
