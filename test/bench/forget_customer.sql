@@ -83,11 +83,11 @@ SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE way =
             / percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE way = 'forget_customer'))::numeric, 1) AS ratio
   FROM bench_run;
 
--- The writers' check: 3000 ingest() calls of records already in the lake
+-- The writers' check: up to 3000 ingest() calls of records already in the lake
 -- (duplicates: the writer's fixed cost per call is what shows), with the
 -- erasure list empty, and with the list table renamed away (the check finds
 -- no list and stops at once: what a lake without the check does), interleaved.
-\echo '==> ingest() per call: erasure list empty against no list at all (3 rounds of 3000 calls, interleaved)'
+\echo '==> ingest() per call: erasure list empty against no list at all (3 rounds of up to 3000 calls, interleaved)'
 CREATE TEMP TABLE bench_docs AS
   SELECT jsonb_build_object('ContactId', contactid, 'InitiationTimestamp', initiationtimestamp,
                             'LastUpdateTimestamp', lastupdatetimestamp, 'Channel', channel) AS doc
