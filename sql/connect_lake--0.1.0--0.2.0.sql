@@ -8048,3 +8048,877 @@ SELECT connect_lake.customer_profile_refresh();
 SELECT connect_lake.metrics_refresh();
 SELECT connect_lake.flows_refresh();
 SELECT connect_lake.contact_repeat_refresh();
+-- ==== Forgetting a customer (issue 14, erasure): forget_customer(), the erasure list the
+-- loader consults, the audit; as sql/install/86_erasure.sql, then the indexes
+-- of the months that exist and the privileges of sql/install/99_grants.sql.
+-- Forgetting a customer (GDPR erasure): forget_customer(), the erasure list
+-- the loader consults, and the audit of what was forgotten.
+--
+-- forget_customer(key) works in three stages, each a function of its own:
+--
+--   1. resolve (erasure_resolve): the key's contacts and cases, through
+--      indexed lookups only: account -> contact_account and case_events.account;
+--      phone -> ctr_events.customerendpoint_address (in its stored form,
+--      pii_stored_value()); contactid -> the contact; profile_id -> case
+--      customer_id (profile_id_of()) and ctr_events.customerid.  Then the
+--      closure: every leg of those contacts (initial, previous, next) and
+--      the cases they are linked to (caseId attribute, Contact related
+--      items), and those cases' contacts, until nothing new is found.
+--   2. values (erasure_collect_values): the personal values those rows hold
+--      (account numbers, customer endpoints, profile ids, ...) and, for the
+--      values other rows join on, a pseudonym: an account becomes a negative
+--      number, an endpoint 'forgotten:N', the same one wherever it stood
+--      (the erasure list keeps the digest -> pseudonym pair), so that every
+--      link, repeat chain and metric stays what it was.
+--   3. steps (erasure_step, one function per table): each table's personal
+--      columns overwritten for those contacts and cases.  The table lists
+--      the steps; a new table holding personal values adds a row and a
+--      function (e.g. the customer profile tables).
+--
+-- The erasure list holds keyed digests (SHA-256 of a secret the lake makes
+-- at the first erasure, then of the key kind and the value), never a value:
+-- the loader (src/erasure.c) hands the rows each transaction landed to
+-- erasure_landed() before it commits, which scrubs those carrying a
+-- forgotten contact, case, account, phone or profile the same way.
+
+-- A Customer Profiles id from a profile ARN (cases' customer_id) or the id itself.
+CREATE FUNCTION connect_lake.profile_id_of(customer_id text) RETURNS text
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+  AS $fn$ SELECT coalesce(substring(customer_id FROM '/profiles/([^/]+)$'), customer_id) $fn$;
+COMMENT ON FUNCTION connect_lake.profile_id_of(text) IS
+  'The Customer Profiles id a case customer_id names: the last part of a profile ARN (arn:aws:profile:...:domains/D/profiles/ID), else the value itself.';
+
+-- The lookups forget_customer() makes are indexed (each new month partition
+-- gets these; the upgrade adds them to the months that exist).
+UPDATE connect_lake.fact_table
+   SET indexes = indexes || ARRAY['(customerendpoint_address) WHERE customerendpoint_address IS NOT NULL',
+                                  '(customerid) WHERE customerid IS NOT NULL']
+ WHERE relname = 'ctr_events';
+UPDATE connect_lake.fact_table
+   SET indexes = indexes || ARRAY['(connect_lake.profile_id_of(detail_case_fields_customer_id)) WHERE detail_case_fields_customer_id IS NOT NULL']
+ WHERE relname = 'case_events';
+-- the loader finds the rejects of its own transaction
+CREATE INDEX load_rejects_rejected_at_idx ON connect_lake.load_rejects (rejected_at);
+
+CREATE TABLE connect_lake.erasure_secret (
+  singleton   boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  secret      bytea NOT NULL CHECK (length(secret) >= 32),
+  created_at  timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE connect_lake.erasure_secret IS
+  'The key of the erasure list''s digests, made at the first erasure (32 random bytes); readable by the owner only. Lose it and the loader no longer recognises forgotten keys.';
+COMMENT ON COLUMN connect_lake.erasure_secret.singleton IS 'Always true: one row at most.';
+COMMENT ON COLUMN connect_lake.erasure_secret.secret IS 'The digest key.';
+COMMENT ON COLUMN connect_lake.erasure_secret.created_at IS 'When it was made.';
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.erasure_secret', '');
+
+CREATE TABLE connect_lake.erasure_audit (
+  erasure_id    bigserial PRIMARY KEY,
+  erased_at     timestamptz NOT NULL DEFAULT now(),
+  erased_by     name NOT NULL DEFAULT session_user,
+  key_kind      text NOT NULL CHECK (key_kind IN ('account', 'profile_id', 'phone', 'contactid', 'reapplied')),
+  key_digest    bytea,
+  forget_all    boolean NOT NULL DEFAULT false,
+  customers     integer NOT NULL,
+  contacts      integer NOT NULL,
+  cases         integer NOT NULL,
+  rows_changed  jsonb NOT NULL
+);
+COMMENT ON TABLE connect_lake.erasure_audit IS
+  'One row per forget_customer() call that found something or not, and per transaction in which the loader scrubbed re-delivered records of a forgotten customer (reapplied): who, when, which kind of key, its digest (never the value) and what changed.';
+COMMENT ON COLUMN connect_lake.erasure_audit.erasure_id IS 'Identifier of the erasure.';
+COMMENT ON COLUMN connect_lake.erasure_audit.erased_at IS 'When (transaction start).';
+COMMENT ON COLUMN connect_lake.erasure_audit.erased_by IS 'The session user who called forget_customer() (or whose load was scrubbed).';
+COMMENT ON COLUMN connect_lake.erasure_audit.key_kind IS 'account, profile_id, phone, contactid; reapplied for the loader''s scrubbing.';
+COMMENT ON COLUMN connect_lake.erasure_audit.key_digest IS 'Keyed digest of the key (erasure_digest()); NULL for reapplied.';
+COMMENT ON COLUMN connect_lake.erasure_audit.forget_all IS 'Whether forget_all was given (a key matching several customers).';
+COMMENT ON COLUMN connect_lake.erasure_audit.customers IS 'Customers the key matched (account and profile groups; 1 for a key naming none).';
+COMMENT ON COLUMN connect_lake.erasure_audit.contacts IS 'Contacts (legs) forgotten.';
+COMMENT ON COLUMN connect_lake.erasure_audit.cases IS 'Cases forgotten.';
+COMMENT ON COLUMN connect_lake.erasure_audit.rows_changed IS 'Rows changed per table, {"ctr_events": 4, ...}.';
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.erasure_audit', '');
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.erasure_audit_erasure_id_seq', '');
+
+CREATE TABLE connect_lake.erasure_list (
+  digest      bytea PRIMARY KEY,
+  key_kind    text NOT NULL CHECK (key_kind IN ('account', 'endpoint', 'profile', 'contactid', 'case')),
+  matches     boolean NOT NULL,
+  pseudonym   text,
+  erasure_id  bigint NOT NULL,
+  added_at    timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE connect_lake.erasure_list IS
+  'Keys forgotten, as keyed digests (erasure_digest(kind, value)), never in clear: the loader scrubs a record carrying one that matches; and the pseudonym that replaced a value other rows join on.';
+COMMENT ON COLUMN connect_lake.erasure_list.digest IS 'erasure_digest(key_kind, value).';
+COMMENT ON COLUMN connect_lake.erasure_list.key_kind IS 'account, endpoint (a phone or address in its stored form), profile, contactid, case.';
+COMMENT ON COLUMN connect_lake.erasure_list.matches IS 'true: a record carrying this key is scrubbed when it lands; false: kept only for its pseudonym.';
+COMMENT ON COLUMN connect_lake.erasure_list.pseudonym IS 'What replaced the value where it stood (an account: a negative number; an endpoint: forgotten:N); NULL when the value was removed.';
+COMMENT ON COLUMN connect_lake.erasure_list.erasure_id IS 'The erasure (erasure_audit) that added it.';
+COMMENT ON COLUMN connect_lake.erasure_list.added_at IS 'When it was added.';
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.erasure_list', '');
+
+CREATE SEQUENCE connect_lake.erasure_pseudonym_seq;
+COMMENT ON SEQUENCE connect_lake.erasure_pseudonym_seq IS 'Numbers the pseudonyms of forgotten accounts (negated) and endpoints.';
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.erasure_pseudonym_seq', '');
+
+-- The keyed digest, defined once: erasure_digest_with() (inlined where the
+-- secret is at hand, the loader's check) and erasure_digest() reading the
+-- secret (SECURITY DEFINER: the secret is the owner's).
+CREATE FUNCTION connect_lake.erasure_digest_with(secret bytea, kind text, value text) RETURNS bytea
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+  AS $fn$ SELECT sha256(secret || convert_to(kind || ':' || value, 'UTF8')) $fn$;
+COMMENT ON FUNCTION connect_lake.erasure_digest_with(bytea, text, text) IS
+  'The keyed digest of the erasure list: SHA-256 of the secret, the kind, '':'' and the value.';
+
+CREATE FUNCTION connect_lake.erasure_digest(kind text, value text) RETURNS bytea
+  LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+    SELECT connect_lake.erasure_digest_with(s.secret, kind, value) FROM connect_lake.erasure_secret s
+  $fn$;
+COMMENT ON FUNCTION connect_lake.erasure_digest(text, text) IS
+  'Keyed digest of a key of the erasure list: SHA-256 of the lake''s erasure secret, the kind, '':'' and the value; NULL before the first erasure (owner only).';
+
+-- Which attributes stay: not personal, and what metrics and links read.
+CREATE FUNCTION connect_lake.erasure_attribute_kept(column_name text) RETURNS boolean
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$
+    SELECT column_name IN ('attributes_intent', 'attributes_caseid',
+                           'attributes_csatresults_agentrating', 'attributes_csatresults_resolutionrating')
+  $fn$;
+COMMENT ON FUNCTION connect_lake.erasure_attribute_kept(text) IS
+  'Whether forget_customer() keeps a contact attribute (by its attributes_* column, ctr_attribute_column() of its key): intent, caseId and the CSAT ratings are kept (what the metrics, repeat chains and case links read); every other attribute is personal data and goes.';
+
+CREATE FUNCTION connect_lake.erasure_attributes_scrub(attributes jsonb) RETURNS jsonb
+  LANGUAGE sql STABLE PARALLEL SAFE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+    SELECT CASE WHEN jsonb_typeof(attributes) <> 'object' THEN NULL
+           ELSE coalesce((SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(attributes) e
+                           WHERE connect_lake.erasure_attribute_kept(connect_lake.ctr_attribute_column(e.key))
+                              OR e.key IN (SELECT m.attribute_key FROM connect_lake.ctr_attribute_map_effective m
+                                            WHERE connect_lake.erasure_attribute_kept(m.column_name))), '{}') END
+  $fn$;
+COMMENT ON FUNCTION connect_lake.erasure_attributes_scrub(jsonb) IS
+  'A CTR''s Attributes with only the kept keys (erasure_attribute_kept()).';
+
+-- ---- The working set of one erasure (temporary tables of the transaction).
+CREATE FUNCTION connect_lake.erasure_work_begin() RETURNS void
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+BEGIN
+  IF to_regclass('pg_temp.cl_erase_contact') IS NULL THEN
+    CREATE TEMP TABLE cl_erase_contact (contactid uuid PRIMARY KEY, initiationtimestamp timestamptz) ON COMMIT DROP;
+    CREATE TEMP TABLE cl_erase_case (caseid text PRIMARY KEY) ON COMMIT DROP;
+    CREATE TEMP TABLE cl_erase_value (kind text, value text, pseudonym text, PRIMARY KEY (kind, value)) ON COMMIT DROP;
+  END IF;
+  TRUNCATE cl_erase_contact, cl_erase_case, cl_erase_value;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.erasure_work_begin() IS
+  'Internal: the temporary tables of one erasure (cl_erase_contact, cl_erase_case, cl_erase_value), empty.';
+
+-- The working set as arrays: the lake's lookups take them as index keys
+-- (= ANY ((SELECT ...)::uuid[]): computed once, an init plan), whatever the planner
+-- thinks of the temporary tables.
+CREATE FUNCTION connect_lake.erasure_contacts() RETURNS uuid[]
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+BEGIN
+  RETURN ARRAY(SELECT e.contactid FROM cl_erase_contact e);
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.erasure_contacts() IS 'Internal: the contacts of the current erasure.';
+
+CREATE FUNCTION connect_lake.erasure_cases() RETURNS text[]
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+BEGIN
+  RETURN ARRAY(SELECT k.caseid FROM cl_erase_case k);
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.erasure_cases() IS 'Internal: the cases of the current erasure.';
+
+-- Legs and linked cases of the working set, until nothing new is found.
+CREATE FUNCTION connect_lake.erasure_close() RETURNS void
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  added bigint;
+  i     integer;
+BEGIN
+  FOR i IN 1..50 LOOP
+    -- statistics of the working set, for the plans of what follows
+    ANALYZE cl_erase_contact;
+    INSERT INTO cl_erase_contact (contactid)
+    SELECT DISTINCT n.id FROM (
+      SELECT unnest(ARRAY[c.initialcontactid, c.previouscontactid, c.nextcontactid]) AS id
+        FROM connect_lake.ctr_events c WHERE c.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])
+      UNION ALL
+      SELECT unnest(ARRAY[v.detail_initialcontactid, v.detail_previouscontactid])
+        FROM connect_lake.contact_events v WHERE v.detail_contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])
+      UNION ALL
+      SELECT c.contactid FROM connect_lake.ctr_events c WHERE c.initialcontactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])
+      UNION ALL
+      SELECT c.contactid FROM connect_lake.ctr_events c WHERE c.previouscontactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])) n
+     WHERE n.id IS NOT NULL
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS added = ROW_COUNT;
+    EXIT WHEN added = 0;
+  END LOOP;
+  -- the cases the contacts are linked to, but another customer's (a case
+  -- whose account is none of the accounts the contacts name, nor the key)
+  INSERT INTO cl_erase_case (caseid)
+  SELECT DISTINCT k.id FROM (
+    SELECT c.attributes_caseid AS id
+      FROM connect_lake.ctr_events c WHERE c.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])
+    UNION ALL
+    SELECT r.detail_relateditem_caseid
+      FROM connect_lake.case_related_items r WHERE r.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])) k
+   WHERE k.id IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM connect_lake.case_state s
+                      WHERE s.detail_case_caseid = k.id AND s.account >= 0
+                        AND s.account::text NOT IN (SELECT a.account::text FROM connect_lake.contact_account a
+                                                     WHERE a.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])
+                                                    UNION ALL
+                                                    SELECT v.value FROM cl_erase_value v WHERE v.kind = 'account'))
+  ON CONFLICT DO NOTHING;
+  ANALYZE cl_erase_contact, cl_erase_case;
+  UPDATE cl_erase_contact e SET initiationtimestamp = c.initiationtimestamp
+    FROM connect_lake.ctr_events c WHERE c.contactid = e.contactid AND c.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[]);
+END
+$fn$;
+
+COMMENT ON FUNCTION connect_lake.erasure_close() IS
+  'Internal: adds to the erasure''s contacts every leg (initial, previous, next contact, both ways, until nothing new is found), and to its cases those the contacts are linked to (caseId attribute, Contact related item) unless the case names an account that neither the contacts nor the key name (another customer''s case).';
+
+-- The pseudonym of a value: the one the list holds for it, else a new one.
+CREATE FUNCTION connect_lake.erasure_pseudonym(kind text, value text, erasure_id bigint) RETURNS text
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  d bytea := connect_lake.erasure_digest(kind, value);
+  p text;
+BEGIN
+  SELECT l.pseudonym INTO p FROM connect_lake.erasure_list l WHERE l.digest = d;
+  IF p IS NULL THEN
+    p := CASE kind WHEN 'account' THEN (-nextval('connect_lake.erasure_pseudonym_seq'))::text
+                   ELSE 'forgotten:' || nextval('connect_lake.erasure_pseudonym_seq') END;
+    INSERT INTO connect_lake.erasure_list (digest, key_kind, matches, pseudonym, erasure_id)
+    VALUES (d, kind, false, p, erasure_pseudonym.erasure_id)
+    ON CONFLICT (digest) DO UPDATE SET pseudonym = excluded.pseudonym;
+  END IF;
+  RETURN p;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.erasure_pseudonym(text, text, bigint) IS
+  'Internal: the pseudonym replacing a forgotten account (a negative number) or endpoint (forgotten:N): the one already given to the same value, else a new one kept in erasure_list by digest.';
+
+-- The personal values of the working set, with pseudonyms where rows join on them.
+CREATE FUNCTION connect_lake.erasure_collect_values(erasure_id bigint) RETURNS void
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+BEGIN
+  INSERT INTO cl_erase_value (kind, value)
+  SELECT DISTINCT x.kind, x.value FROM (
+    SELECT 'account' AS kind, a.account::text AS value
+      FROM connect_lake.contact_account a 
+     WHERE a.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[]) AND a.account >= 0
+    UNION ALL
+    SELECT 'account', c.account::text
+      FROM connect_lake.case_events c 
+     WHERE c.detail_case_caseid = ANY ((SELECT connect_lake.erasure_cases())::text[]) AND c.account >= 0
+    UNION ALL
+    SELECT u.kind, u.value
+      FROM connect_lake.ctr_events c
+     CROSS JOIN LATERAL (VALUES ('endpoint', c.customerendpoint_address), ('text', c.transferredtoendpoint_address),
+                                ('profile', c.customerid), ('text', c.attributes_accountnumbers),
+                                ('text', c.attributes_juniferid), ('text', c.name), ('text', c.description)) u(kind, value)
+     WHERE c.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[]) AND u.value IS NOT NULL AND u.value NOT LIKE 'forgotten:%'
+    UNION ALL
+    SELECT 'profile', connect_lake.profile_id_of(c.detail_case_fields_customer_id)
+      FROM connect_lake.case_events c 
+     WHERE c.detail_case_caseid = ANY ((SELECT connect_lake.erasure_cases())::text[]) AND c.detail_case_fields_customer_id IS NOT NULL
+    UNION ALL
+    SELECT 'contactid', e.contactid::text FROM cl_erase_contact e
+    UNION ALL
+    SELECT 'case', k.caseid FROM cl_erase_case k) x
+  ON CONFLICT DO NOTHING;
+  ANALYZE cl_erase_contact, cl_erase_case, cl_erase_value;
+  UPDATE cl_erase_value v SET pseudonym = connect_lake.erasure_pseudonym(v.kind, v.value, erasure_id)
+   WHERE v.kind IN ('account', 'endpoint');
+  -- contacts and cases forgotten: a record of them landing later is scrubbed
+  INSERT INTO connect_lake.erasure_list (digest, key_kind, matches, erasure_id)
+  SELECT connect_lake.erasure_digest(v.kind, v.value), v.kind, true, erasure_id
+    FROM cl_erase_value v WHERE v.kind IN ('contactid', 'case')
+  ON CONFLICT (digest) DO UPDATE SET matches = true;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.erasure_collect_values(bigint) IS
+  'Internal: the personal values of the erasure''s contacts and cases (accounts, endpoints, profile ids, attribute values) and the pseudonyms of those rows join on; the contacts and cases join the erasure list.';
+
+-- Whether a text holds one of the erasure's values (free text: results, rejects).
+CREATE FUNCTION connect_lake.erasure_text_holds(t text) RETURNS boolean
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+BEGIN
+  RETURN t IS NOT NULL AND EXISTS (SELECT 1 FROM cl_erase_value v
+                                    WHERE length(v.value) >= 4 AND strpos(t, v.value) > 0);
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.erasure_text_holds(text) IS
+  'Internal: whether a text holds one of the current erasure''s values (4 characters or more).';
+
+-- ---- The steps: one per table holding a personal value.
+CREATE TABLE connect_lake.erasure_step (
+  step        integer PRIMARY KEY,
+  table_name  name NOT NULL,
+  scrub       text NOT NULL,
+  what        text NOT NULL
+);
+COMMENT ON TABLE connect_lake.erasure_step IS
+  'What forget_customer() does to each table holding personal values, in order: the function (connect_lake.<scrub>() returning the rows changed) and, in words, what it removes or overwrites. Tables not listed hold no customer value (agent activity, rollups, dimensions).';
+COMMENT ON COLUMN connect_lake.erasure_step.step IS 'Order of the step.';
+COMMENT ON COLUMN connect_lake.erasure_step.table_name IS 'The table scrubbed.';
+COMMENT ON COLUMN connect_lake.erasure_step.scrub IS 'Function connect_lake.<scrub>() RETURNS bigint, reading the erasure''s working set.';
+COMMENT ON COLUMN connect_lake.erasure_step.what IS 'What the step removes or overwrites.';
+
+CREATE FUNCTION connect_lake.erasure_scrub_ctr_events() RETURNS bigint
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  cols text;
+  n    bigint;
+BEGIN
+  -- every attributes_* column but the kept ones, whatever the attribute map
+  SELECT string_agg(format('%I = NULL', a.attname), ', ' ORDER BY a.attnum) INTO cols
+    FROM pg_attribute a
+   WHERE a.attrelid = 'connect_lake.ctr_events'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+     AND a.attname LIKE 'attributes\_%' AND NOT connect_lake.erasure_attribute_kept(a.attname);
+  EXECUTE format($q$
+    UPDATE connect_lake.ctr_events c
+       SET customerendpoint_address = coalesce((SELECT v.pseudonym FROM cl_erase_value v
+                                                 WHERE v.kind = 'endpoint' AND v.value = c.customerendpoint_address),
+                                               CASE WHEN c.customerendpoint_address LIKE 'forgotten:%%'
+                                                    THEN c.customerendpoint_address END),
+           transferredtoendpoint_address = NULL, customerid = NULL, name = NULL, description = NULL,
+           attributes = connect_lake.erasure_attributes_scrub(c.attributes),
+           contact_references = NULL, contactlens = NULL, segmentattributes = NULL, voiceidresult = NULL,
+           contactdetails = NULL, additionalemailrecipients = NULL, externalthirdparty = NULL, tags = NULL,
+           routingcriteria = NULL, extra = NULL %s
+     WHERE c.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])$q$,
+    CASE WHEN cols IS NULL THEN '' ELSE ', ' || cols END);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$fn$;
+
+CREATE FUNCTION connect_lake.erasure_scrub_contact_account() RETURNS bigint
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  n bigint;
+BEGIN
+  UPDATE connect_lake.contact_account a SET account = v.pseudonym::bigint
+    FROM cl_erase_value v
+   WHERE a.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[]) AND v.kind = 'account' AND v.value = a.account::text;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$fn$;
+
+CREATE FUNCTION connect_lake.erasure_scrub_contact_flow_log() RETURNS bigint
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  n bigint;
+BEGIN
+  UPDATE connect_lake.contact_flow_log f
+     SET parameters = NULL, externalresults = NULL, extra = NULL,
+         results = CASE WHEN connect_lake.erasure_text_holds(f.results) THEN '[forgotten]' ELSE f.results END
+   WHERE f.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])
+     AND (f.parameters IS NOT NULL OR f.externalresults IS NOT NULL OR f.extra IS NOT NULL
+          OR connect_lake.erasure_text_holds(f.results));
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$fn$;
+
+CREATE FUNCTION connect_lake.erasure_scrub_contact_events() RETURNS bigint
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  n bigint;
+BEGIN
+  UPDATE connect_lake.contact_events v
+     SET detail_updatedproperties = NULL, detail_tags = NULL, detail_segmentattributes = NULL,
+         detail_contactlens = NULL, detail_routingcriteria = NULL, extra = NULL
+   WHERE v.detail_contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])
+     AND (v.detail_updatedproperties IS NOT NULL OR v.detail_tags IS NOT NULL OR v.detail_segmentattributes IS NOT NULL
+          OR v.detail_contactlens IS NOT NULL OR v.detail_routingcriteria IS NOT NULL OR v.extra IS NOT NULL);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$fn$;
+
+CREATE FUNCTION connect_lake.erasure_scrub_case_events() RETURNS bigint
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  n bigint;
+BEGIN
+  UPDATE connect_lake.case_events c
+     SET detail_case_fields_title = NULL, detail_case_fields_description = NULL, detail_case_fields_summary = NULL,
+         detail_case_fields_reference_number = NULL, detail_case_fields_customer_id = NULL,
+         detail_case_fields_other = NULL, extra = NULL,
+         account = coalesce((SELECT v.pseudonym::bigint FROM cl_erase_value v
+                              WHERE v.kind = 'account' AND v.value = c.account::text),
+                            CASE WHEN c.account < 0 THEN c.account END)
+   WHERE c.detail_case_caseid = ANY ((SELECT connect_lake.erasure_cases())::text[]);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$fn$;
+
+CREATE FUNCTION connect_lake.erasure_scrub_case_state() RETURNS bigint
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  n bigint;
+BEGIN
+  UPDATE connect_lake.case_state c
+     SET detail_case_fields_title = NULL, detail_case_fields_description = NULL, detail_case_fields_summary = NULL,
+         detail_case_fields_reference_number = NULL, detail_case_fields_customer_id = NULL,
+         detail_case_fields_other = NULL, extra = NULL,
+         account = coalesce((SELECT v.pseudonym::bigint FROM cl_erase_value v
+                              WHERE v.kind = 'account' AND v.value = c.account::text),
+                            CASE WHEN c.account < 0 THEN c.account END)
+   WHERE c.detail_case_caseid = ANY ((SELECT connect_lake.erasure_cases())::text[]);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$fn$;
+
+CREATE FUNCTION connect_lake.erasure_scrub_case_related_items() RETURNS bigint
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  n bigint;
+BEGIN
+  UPDATE connect_lake.case_related_items r
+     SET comment_body = NULL, extra = NULL
+   WHERE r.detail_relateditem_caseid = ANY ((SELECT connect_lake.erasure_cases())::text[]) AND (r.comment_body IS NOT NULL OR r.extra IS NOT NULL);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$fn$;
+
+CREATE FUNCTION connect_lake.erasure_scrub_contact_repeat() RETURNS bigint
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  n bigint;
+BEGIN
+  UPDATE connect_lake.contact_repeat r SET customer_key = v.pseudonym
+    FROM cl_erase_value v
+   WHERE r.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[]) AND v.value = r.customer_key
+     AND v.kind = CASE r.key_kind WHEN 'account' THEN 'account' ELSE 'endpoint' END;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$fn$;
+
+CREATE FUNCTION connect_lake.erasure_scrub_load_rejects() RETURNS bigint
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  n bigint;
+BEGIN
+  UPDATE connect_lake.load_rejects r SET raw = NULL
+   WHERE r.raw IS NOT NULL AND connect_lake.erasure_text_holds(r.raw);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$fn$;
+
+INSERT INTO connect_lake.erasure_step VALUES
+  (10, 'ctr_events', 'erasure_scrub_ctr_events',
+   'customer endpoint -> pseudonym; transfer endpoint, customerid, name, description, contact references, Contact Lens, segment attributes, Voice ID, contact details, e-mail recipients, third party, tags, routing criteria, extra -> NULL; attributes but intent, caseId and CSAT ratings removed (jsonb and attributes_* columns)'),
+  (20, 'contact_account', 'erasure_scrub_contact_account', 'account -> pseudonym (negative)'),
+  (30, 'contact_flow_log', 'erasure_scrub_contact_flow_log', 'parameters, external results, extra -> NULL; results holding one of the values -> [forgotten]'),
+  (40, 'contact_events', 'erasure_scrub_contact_events', 'updated properties, tags, segment attributes, Contact Lens, routing criteria, extra -> NULL'),
+  (50, 'case_events', 'erasure_scrub_case_events', 'title, description, summary, reference number, customer id, other fields, extra -> NULL; account -> pseudonym'),
+  (60, 'case_state', 'erasure_scrub_case_state', 'as case_events'),
+  (70, 'case_related_items', 'erasure_scrub_case_related_items', 'comment body, extra -> NULL'),
+  (80, 'contact_repeat', 'erasure_scrub_contact_repeat', 'customer key -> the pseudonym of the account or endpoint'),
+  (90, 'load_rejects', 'erasure_scrub_load_rejects', 'raw -> NULL where it holds one of the values (a scan: rejects have no index on their content)');
+
+-- Runs every step; returns (table, rows changed).
+CREATE FUNCTION connect_lake.erasure_run_steps() RETURNS TABLE (table_name text, rows_changed bigint)
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  s record;
+BEGIN
+  FOR s IN SELECT st.table_name, st.scrub FROM connect_lake.erasure_step st ORDER BY st.step LOOP
+    table_name := s.table_name;
+    EXECUTE format('SELECT connect_lake.%I()', s.scrub) INTO rows_changed;
+    RETURN NEXT;
+  END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.erasure_run_steps() IS
+  'Internal: every erasure_step in order over the erasure''s working set; the rows each changed.';
+
+-- Customers among the working set (phone keys): groups of accounts and
+-- profile ids linked by a contact or a case naming them together.
+CREATE FUNCTION connect_lake.erasure_customers() RETURNS TABLE (customer integer, ids text)
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+BEGIN
+  RETURN QUERY
+    WITH RECURSIVE ident(item, ident) AS (
+      SELECT a.contactid::text, 'account ' || a.account
+        FROM connect_lake.contact_account a  WHERE a.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[]) AND a.account >= 0
+      UNION
+      SELECT 'case:' || c.detail_case_caseid, 'account ' || c.account
+        FROM connect_lake.case_events c  WHERE c.detail_case_caseid = ANY ((SELECT connect_lake.erasure_cases())::text[]) AND c.account >= 0
+      UNION
+      SELECT 'case:' || c.detail_case_caseid, 'profile ' || connect_lake.profile_id_of(c.detail_case_fields_customer_id)
+        FROM connect_lake.case_events c 
+       WHERE c.detail_case_caseid = ANY ((SELECT connect_lake.erasure_cases())::text[]) AND c.detail_case_fields_customer_id IS NOT NULL),
+    edge(x, y) AS (SELECT a.ident, b.ident FROM ident a JOIN ident b USING (item)),
+    reach(x, y) AS (SELECT x, y FROM edge UNION SELECT r.x, e.y FROM reach r JOIN edge e ON e.x = r.y),
+    grp AS (SELECT x, min(y) AS g FROM reach GROUP BY x)
+    SELECT (dense_rank() OVER (ORDER BY grp.g))::integer, string_agg(grp.x, ', ' ORDER BY grp.x)
+      FROM grp GROUP BY grp.g ORDER BY grp.g;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.erasure_customers() IS
+  'Internal: the customers among the erasure''s contacts and cases: account numbers and profile ids named together by one contact or case are one customer.';
+
+CREATE FUNCTION connect_lake.forget_customer(account bigint DEFAULT NULL, profile_id text DEFAULT NULL,
+                                             phone text DEFAULT NULL, contactid uuid DEFAULT NULL,
+                                             forget_all boolean DEFAULT false)
+  RETURNS TABLE (table_name text, rows_changed bigint)
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  kind       text;
+  dkind      text;
+  val        text;
+  eid        bigint;
+  n_cust     integer;
+  listing    text;
+  counts     jsonb := '{}';
+  r          record;
+BEGIN
+  IF num_nonnulls(account, profile_id, phone, contactid) <> 1 THEN
+    RAISE EXCEPTION 'forget_customer() takes exactly one key, % given', num_nonnulls(account, profile_id, phone, contactid)
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Name one of account, profile_id, phone, contactid, e.g. connect_lake.forget_customer(account => 40000123).';
+  END IF;
+  IF forget_all IS NULL THEN
+    RAISE EXCEPTION 'forget_all must be true or false' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF account IS NOT NULL THEN
+    kind := 'account'; val := account::text;
+  ELSIF profile_id IS NOT NULL THEN
+    kind := 'profile_id'; val := connect_lake.profile_id_of(btrim(profile_id));
+  ELSIF phone IS NOT NULL THEN
+    kind := 'phone'; val := connect_lake.pii_stored_value(btrim(phone));
+  ELSE
+    kind := 'contactid'; val := contactid::text;
+  END IF;
+  IF val IS NULL OR val = '' THEN
+    RAISE EXCEPTION 'forget_customer(): the % is empty', kind USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  -- the kind of the key in the erasure list
+  dkind := CASE kind WHEN 'phone' THEN 'endpoint' WHEN 'profile_id' THEN 'profile' ELSE kind END;
+
+  -- the digest key, made at the first erasure
+  INSERT INTO connect_lake.erasure_secret (secret)
+  SELECT sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text || clock_timestamp()::text, 'UTF8'))
+         || sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8'))
+  ON CONFLICT DO NOTHING;
+
+  PERFORM connect_lake.erasure_work_begin();
+  -- 1. resolve: the key's own contacts and cases (indexed lookups)
+  IF kind = 'account' THEN
+    INSERT INTO cl_erase_contact (contactid)
+    SELECT DISTINCT a.contactid FROM connect_lake.contact_account a WHERE a.account = forget_customer.account;
+    INSERT INTO cl_erase_case (caseid)
+    SELECT DISTINCT c.detail_case_caseid FROM connect_lake.case_events c WHERE c.account = forget_customer.account;
+  ELSIF kind = 'phone' THEN
+    INSERT INTO cl_erase_contact (contactid)
+    SELECT DISTINCT c.contactid FROM connect_lake.ctr_events c WHERE c.customerendpoint_address = val;
+  ELSIF kind = 'contactid' THEN
+    INSERT INTO cl_erase_contact (contactid) VALUES (forget_customer.contactid);
+  ELSE
+    INSERT INTO cl_erase_contact (contactid)
+    SELECT DISTINCT c.contactid FROM connect_lake.ctr_events c WHERE c.customerid = val;
+    INSERT INTO cl_erase_case (caseid)
+    SELECT DISTINCT c.detail_case_caseid FROM connect_lake.case_events c
+     WHERE connect_lake.profile_id_of(c.detail_case_fields_customer_id) = val
+       AND c.detail_case_fields_customer_id IS NOT NULL;
+  END IF;
+  IF kind <> 'contactid' THEN
+    INSERT INTO cl_erase_value (kind, value) VALUES (dkind, val);
+  END IF;
+  PERFORM connect_lake.erasure_close();
+
+  SELECT count(*)::integer, string_agg(format('customer %s: %s', c.customer, c.ids), '; ' ORDER BY c.customer)
+    INTO n_cust, listing FROM connect_lake.erasure_customers() c;
+  IF kind = 'phone' AND n_cust > 1 AND NOT forget_all THEN
+    RAISE EXCEPTION 'the phone number matches % customers', n_cust
+      USING ERRCODE = 'cardinality_violation',
+            DETAIL = listing || '.',
+            HINT = 'Forget one of them by account or profile_id, or all of them with forget_all => true.';
+  END IF;
+  IF n_cust = 0 THEN
+    n_cust := CASE WHEN EXISTS (SELECT 1 FROM cl_erase_contact) OR EXISTS (SELECT 1 FROM cl_erase_case)
+                     OR kind IN ('account', 'profile_id') THEN 1 ELSE 0 END;
+  END IF;
+
+  INSERT INTO connect_lake.erasure_audit (key_kind, key_digest, forget_all, customers, contacts, cases, rows_changed)
+  VALUES (kind, connect_lake.erasure_digest(dkind, val),
+          forget_all, n_cust, (SELECT count(*) FROM cl_erase_contact), (SELECT count(*) FROM cl_erase_case), '{}')
+  RETURNING erasure_id INTO eid;
+  -- the key itself: a record carrying it is scrubbed when it lands
+  INSERT INTO connect_lake.erasure_list (digest, key_kind, matches, erasure_id)
+  VALUES (connect_lake.erasure_digest(dkind, val), dkind, true, eid)
+  ON CONFLICT (digest) DO UPDATE SET matches = true;
+
+  -- 2. the values, 3. the steps
+  PERFORM connect_lake.erasure_collect_values(eid);
+  FOR r IN SELECT * FROM connect_lake.erasure_run_steps() LOOP
+    counts := counts || jsonb_build_object(r.table_name, r.rows_changed);
+    table_name := r.table_name;
+    rows_changed := r.rows_changed;
+    RETURN NEXT;
+  END LOOP;
+  UPDATE connect_lake.erasure_audit a SET rows_changed = counts WHERE a.erasure_id = eid;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.forget_customer(bigint, text, text, uuid, boolean) IS
+  'Forgets one customer (GDPR erasure) named by exactly one key: account, profile_id, phone or contactid. Overwrites or removes every personal value of their contacts (every leg) and cases in every table of the lake (erasure_step), keeping what the metrics count (times, durations, queues, agents) and replacing account numbers and endpoints by pseudonyms so that links and metrics answer as before; adds the keys'' digests to erasure_list so that the loader scrubs a record of theirs landing again; writes an erasure_audit row. Returns the rows changed per table. A key matching nothing changes nothing; a phone shared by several customers is refused (listed) unless forget_all (owner only).';
+
+-- The loader's check (src/erasure.c): the rows of one kind a transaction
+-- landed, by their id and partition key; those carrying a forgotten key are
+-- scrubbed the way forget_customer() scrubs.
+CREATE FUNCTION connect_lake.erasure_landed(kind text, ids text[], keys timestamptz[]) RETURNS bigint
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  sec    bytea;
+  eid    bigint;
+  counts jsonb := '{}';
+  total  bigint := 0;
+  st     record;
+BEGIN
+  SELECT s.secret INTO sec FROM connect_lake.erasure_secret s;
+  IF sec IS NULL OR NOT EXISTS (SELECT 1 FROM connect_lake.erasure_list) OR cardinality(ids) IS NULL THEN
+    RETURN 0;
+  END IF;
+  PERFORM connect_lake.erasure_work_begin();
+  IF to_regclass('pg_temp.cl_erase_landed') IS NULL THEN
+    CREATE TEMP TABLE cl_erase_landed (id text, ts timestamptz) ON COMMIT DROP;
+    CREATE TEMP TABLE cl_erase_candidate (item text, digest bytea) ON COMMIT DROP;
+  END IF;
+  TRUNCATE cl_erase_landed, cl_erase_candidate;
+  INSERT INTO cl_erase_landed SELECT DISTINCT u.id, u.ts FROM unnest(ids, keys) u(id, ts);
+  ANALYZE cl_erase_landed;
+
+  -- each landed record's keys, digested (the digest inlined, the secret read
+  -- once), then matched against the list in one join
+  IF kind = 'ctr' THEN
+    INSERT INTO cl_erase_candidate
+    SELECT c.contactid::text, connect_lake.erasure_digest_with(sec, k.kind, k.value)
+      FROM cl_erase_landed l
+      JOIN connect_lake.ctr_events c ON c.contactid = l.id::uuid AND c.initiationtimestamp = l.ts
+     CROSS JOIN LATERAL (VALUES ('contactid', c.contactid::text), ('contactid', c.initialcontactid::text),
+                                ('contactid', c.previouscontactid::text), ('contactid', c.nextcontactid::text),
+                                ('endpoint', c.customerendpoint_address), ('profile', c.customerid),
+                                ('case', c.attributes_caseid)) k(kind, value)
+     WHERE k.value IS NOT NULL
+    UNION ALL
+    SELECT a.contactid::text, connect_lake.erasure_digest_with(sec, 'account', a.account::text)
+      FROM connect_lake.contact_account a
+     WHERE a.contactid = ANY (ARRAY(SELECT l.id::uuid FROM cl_erase_landed l));
+  ELSIF kind = 'contact_flow_log' THEN
+    INSERT INTO cl_erase_candidate
+    SELECT DISTINCT l.id, connect_lake.erasure_digest_with(sec, 'contactid', l.id) FROM cl_erase_landed l;
+  ELSIF kind = 'contact_event' THEN
+    INSERT INTO cl_erase_candidate
+    SELECT v.detail_contactid::text, connect_lake.erasure_digest_with(sec, 'contactid', k.value)
+      FROM cl_erase_landed l JOIN connect_lake.contact_events v ON v.id = l.id AND v."time" = l.ts
+     CROSS JOIN LATERAL (VALUES (v.detail_contactid::text), (v.detail_initialcontactid::text),
+                                (v.detail_previouscontactid::text)) k(value)
+     WHERE k.value IS NOT NULL;
+  ELSIF kind = 'case_event' THEN
+    INSERT INTO cl_erase_candidate
+    SELECT c.detail_case_caseid, connect_lake.erasure_digest_with(sec, k.kind, k.value)
+      FROM cl_erase_landed l JOIN connect_lake.case_events c
+        ON c.event_id = l.id AND c.detail_approximatechangetime = l.ts
+     CROSS JOIN LATERAL (VALUES ('case', c.detail_case_caseid), ('account', c.account::text),
+                                ('profile', connect_lake.profile_id_of(c.detail_case_fields_customer_id))) k(kind, value)
+     WHERE k.value IS NOT NULL;
+  ELSIF kind = 'case_related_item' THEN
+    INSERT INTO cl_erase_candidate
+    SELECT r.detail_relateditem_caseid, connect_lake.erasure_digest_with(sec, k.kind, k.value)
+      FROM cl_erase_landed l JOIN connect_lake.case_related_items r
+        ON r.event_id = l.id AND r.detail_approximatechangetime = l.ts
+     CROSS JOIN LATERAL (VALUES ('case', r.detail_relateditem_caseid), ('contactid', r.contactid::text)) k(kind, value)
+     WHERE k.value IS NOT NULL;
+  END IF;
+  IF kind IN ('ctr', 'contact_flow_log', 'contact_event') THEN
+    INSERT INTO cl_erase_contact (contactid)
+    SELECT DISTINCT m.item::uuid FROM cl_erase_candidate m JOIN connect_lake.erasure_list e ON e.digest = m.digest
+     WHERE e.matches;
+  ELSE
+    INSERT INTO cl_erase_case (caseid)
+    SELECT DISTINCT m.item FROM cl_erase_candidate m JOIN connect_lake.erasure_list e ON e.digest = m.digest
+     WHERE e.matches;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM cl_erase_contact) AND NOT EXISTS (SELECT 1 FROM cl_erase_case) THEN
+    RETURN 0;
+  END IF;
+
+  PERFORM connect_lake.erasure_close();
+  INSERT INTO connect_lake.erasure_audit (key_kind, customers, contacts, cases, rows_changed)
+  VALUES ('reapplied', 0, (SELECT count(*) FROM cl_erase_contact), (SELECT count(*) FROM cl_erase_case), '{}')
+  RETURNING erasure_id INTO eid;
+  PERFORM connect_lake.erasure_collect_values(eid);
+  FOR st IN SELECT * FROM connect_lake.erasure_run_steps() LOOP
+    counts := counts || jsonb_build_object(st.table_name, st.rows_changed);
+    total := total + st.rows_changed;
+  END LOOP;
+  UPDATE connect_lake.erasure_audit a SET rows_changed = counts WHERE a.erasure_id = eid;
+  -- the repeat chains of the contacts scrubbed, on their pseudonyms
+  IF kind = 'ctr' AND NOT connect_lake.is_distributed() THEN
+    PERFORM connect_lake.contact_repeat_refresh(ARRAY(SELECT e.contactid FROM cl_erase_contact e));
+  END IF;
+  RETURN total;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.erasure_landed(text, text[], timestamptz[]) IS
+  'The loader''s erasure check, called before a transaction that landed records commits (src/erasure.c), with the ids and partition keys of the records of one kind: those of a forgotten contact, case, account, phone or profile are scrubbed as forget_customer() scrubs (audited as reapplied). Returns the rows changed (loader role).';
+
+-- The rejects of this transaction: a reject's raw text holding a forgotten
+-- contact id, case id, account, phone or profile id (found by the shape of
+-- its tokens, digested) is removed.
+CREATE FUNCTION connect_lake.erasure_rejects_landed() RETURNS bigint
+  LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  sec bytea;
+  n   bigint;
+BEGIN
+  SELECT s.secret INTO sec FROM connect_lake.erasure_secret s;
+  IF sec IS NULL OR NOT EXISTS (SELECT 1 FROM connect_lake.erasure_list) THEN
+    RETURN 0;
+  END IF;
+  UPDATE connect_lake.load_rejects r SET raw = NULL
+   WHERE r.rejected_at = now() AND r.raw IS NOT NULL
+     AND EXISTS (SELECT 1
+                   FROM (SELECT m[1] AS token FROM regexp_matches(r.raw,
+                           '([+0-9A-Za-z][0-9A-Za-z@.+_-]{3,}[0-9A-Za-z])', 'g') m) t
+                   CROSS JOIN LATERAL (VALUES ('contactid', lower(t.token)), ('case', t.token), ('account', ltrim(t.token, '0')),
+                                              ('account', t.token), ('endpoint', t.token), ('profile', t.token)) k(kind, value)
+                   JOIN connect_lake.erasure_list e ON e.digest = connect_lake.erasure_digest_with(sec, k.kind, k.value));
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.erasure_rejects_landed() IS
+  'The loader''s erasure check of the rejects of this transaction: a raw text holding a token (contact or case id, account, phone, address, profile id) of the erasure list, a key or a value overwritten, loses its raw text (loader role).';
+
+COMMENT ON FUNCTION connect_lake.erasure_scrub_ctr_events() IS 'Erasure step of ctr_events (see erasure_step).';
+COMMENT ON FUNCTION connect_lake.erasure_scrub_contact_account() IS 'Erasure step of contact_account (see erasure_step).';
+COMMENT ON FUNCTION connect_lake.erasure_scrub_contact_flow_log() IS 'Erasure step of contact_flow_log (see erasure_step).';
+COMMENT ON FUNCTION connect_lake.erasure_scrub_contact_events() IS 'Erasure step of contact_events (see erasure_step).';
+COMMENT ON FUNCTION connect_lake.erasure_scrub_case_events() IS 'Erasure step of case_events (see erasure_step).';
+COMMENT ON FUNCTION connect_lake.erasure_scrub_case_state() IS 'Erasure step of case_state (see erasure_step).';
+COMMENT ON FUNCTION connect_lake.erasure_scrub_case_related_items() IS 'Erasure step of case_related_items (see erasure_step).';
+COMMENT ON FUNCTION connect_lake.erasure_scrub_contact_repeat() IS 'Erasure step of contact_repeat (see erasure_step).';
+COMMENT ON FUNCTION connect_lake.erasure_scrub_load_rejects() IS 'Erasure step of load_rejects (see erasure_step).';
+
+-- The months that exist get the indexes forget_customer() looks up with.
+DO $upgrade$
+DECLARE
+  p record;
+BEGIN
+  FOR p IN SELECT c.relname, i.relname AS parent
+             FROM pg_inherits h
+             JOIN pg_class c ON c.oid = h.inhrelid
+             JOIN pg_class i ON i.oid = h.inhparent
+            WHERE i.oid IN ('connect_lake.ctr_events'::regclass, 'connect_lake.case_events'::regclass)
+            ORDER BY 1 LOOP
+    IF p.parent = 'ctr_events' THEN
+      EXECUTE format('CREATE INDEX ON connect_lake.%I (customerendpoint_address) WHERE customerendpoint_address IS NOT NULL', p.relname);
+      EXECUTE format('CREATE INDEX ON connect_lake.%I (customerid) WHERE customerid IS NOT NULL', p.relname);
+    ELSE
+      EXECUTE format('CREATE INDEX ON connect_lake.%I (connect_lake.profile_id_of(detail_case_fields_customer_id)) WHERE detail_case_fields_customer_id IS NOT NULL', p.relname);
+    END IF;
+  END LOOP;
+END
+$upgrade$;
+
+-- Privileges, as a new install has them (99_grants.sql grants every table
+-- to both roles, then takes the erasure's back).
+GRANT SELECT ON connect_lake.erasure_secret, connect_lake.erasure_list, connect_lake.erasure_audit,
+  connect_lake.erasure_step TO connect_lake_reader, connect_lake_loader;
+GRANT USAGE ON SEQUENCE connect_lake.erasure_audit_erasure_id_seq, connect_lake.erasure_pseudonym_seq TO connect_lake_loader;
+-- ---- Privileges: forgetting a customer (86_erasure.sql) is the owner's
+-- (or a role the owner grants forget_customer() to); the erasure list, its
+-- secret and the audit are the owner's alone; the loader's check runs as
+-- the owner through two functions granted to the loader.
+REVOKE ALL ON connect_lake.erasure_secret, connect_lake.erasure_list, connect_lake.erasure_audit
+  FROM connect_lake_reader, connect_lake_loader;
+REVOKE ALL ON SEQUENCE connect_lake.erasure_audit_erasure_id_seq, connect_lake.erasure_pseudonym_seq
+  FROM connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.forget_customer(bigint, text, text, uuid, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_digest(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_work_begin() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_close() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_pseudonym(text, text, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_collect_values(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_text_holds(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_run_steps() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_customers() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_ctr_events() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_contact_account() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_contact_flow_log() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_contact_events() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_case_events() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_case_state() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_case_related_items() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_contact_repeat() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_load_rejects() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_landed(text, text[], timestamptz[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_rejects_landed() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.erasure_landed(text, text[], timestamptz[]) TO connect_lake_loader;
+GRANT EXECUTE ON FUNCTION connect_lake.erasure_rejects_landed() TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.erasure_contacts() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_cases() FROM PUBLIC;

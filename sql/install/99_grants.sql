@@ -77,3 +77,36 @@ REVOKE ALL ON FUNCTION connect_lake.pii_stored_value(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.pii_stored_value(text) TO connect_lake_pii_reader;
 REVOKE ALL ON FUNCTION connect_lake.pii_stored_forms(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.pii_stored_forms(text) TO connect_lake_pii_reader;
+
+-- ---- Privileges: forgetting a customer (86_erasure.sql) is the owner's
+-- (or a role the owner grants forget_customer() to); the erasure list, its
+-- secret and the audit are the owner's alone; the loader's check runs as
+-- the owner through two functions granted to the loader.
+REVOKE ALL ON connect_lake.erasure_secret, connect_lake.erasure_list, connect_lake.erasure_audit
+  FROM connect_lake_reader, connect_lake_loader;
+REVOKE ALL ON SEQUENCE connect_lake.erasure_audit_erasure_id_seq, connect_lake.erasure_pseudonym_seq
+  FROM connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.forget_customer(bigint, text, text, uuid, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_digest(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_work_begin() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_close() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_pseudonym(text, text, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_collect_values(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_text_holds(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_run_steps() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_customers() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_ctr_events() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_contact_account() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_contact_flow_log() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_contact_events() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_case_events() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_case_state() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_case_related_items() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_contact_repeat() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_load_rejects() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_landed(text, text[], timestamptz[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_rejects_landed() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.erasure_landed(text, text[], timestamptz[]) TO connect_lake_loader;
+GRANT EXECUTE ON FUNCTION connect_lake.erasure_rejects_landed() TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.erasure_contacts() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_cases() FROM PUBLIC;
