@@ -8042,12 +8042,6 @@ COMMENT ON COLUMN connect_lake.load_manifest.kind IS 'Record kind: contact_flow_
 -- ---- Backfill: the attribute links of the CTRs the lake already holds.
 SELECT connect_lake.customer_profile_refresh();
 
--- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
--- already holds (the contact metrics, the flow funnels and containment, the
--- repeat contacts; agent activity was computed above).
-SELECT connect_lake.metrics_refresh();
-SELECT connect_lake.flows_refresh();
-SELECT connect_lake.contact_repeat_refresh();
 -- ==== Forgetting a customer (issue 14, erasure): forget_customer(), the erasure list the
 -- loader consults, the audit; as sql/install/86_erasure.sql, then the indexes
 -- of the months that exist and the privileges of sql/install/99_grants.sql.
@@ -8922,3 +8916,10 @@ GRANT EXECUTE ON FUNCTION connect_lake.erasure_landed(text, text[], timestamptz[
 GRANT EXECUTE ON FUNCTION connect_lake.erasure_rejects_landed() TO connect_lake_loader;
 REVOKE ALL ON FUNCTION connect_lake.erasure_contacts() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_cases() FROM PUBLIC;
+
+-- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
+-- already holds (the contact metrics, the flow funnels and containment, the
+-- repeat contacts; agent activity was computed above).
+SELECT connect_lake.metrics_refresh();
+SELECT connect_lake.flows_refresh();
+SELECT connect_lake.contact_repeat_refresh();
