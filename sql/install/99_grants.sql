@@ -63,3 +63,7 @@ REVOKE ALL ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) FROM PU
 GRANT EXECUTE ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) TO connect_lake_loader;
 REVOKE ALL ON FUNCTION connect_lake.ctr_landed(uuid[], timestamptz[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.ctr_landed(uuid[], timestamptz[]) TO connect_lake_loader;
+
+-- ---- Privileges: retention is the DBA's (it drops partitions and prunes the manifest).
+REVOKE ALL ON FUNCTION connect_lake.apply_retention(boolean, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.retention_check() FROM PUBLIC;
