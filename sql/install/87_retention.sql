@@ -250,3 +250,170 @@ END
 $fn$;
 COMMENT ON FUNCTION connect_lake.apply_retention(boolean, timestamptz) IS
   'Applies connect_lake.retention as of as_of (default now()): drops the monthly partitions of each fact table that lie wholly before its horizon (as_of - keep; never a partial month, never a row newer than the horizon), deletes the rows of the tables that follow it (contact_metric, contact_repeat, contact_account from ctr_events; contact_flow_path from contact_flow_log; case_state from case_events) before the horizon''s UTC month, and of each rollup with a retention of its own; prunes the load manifest (files last loaded before the horizon, gone from disk, no row left from them) and the rejects older than the horizon of a kind whose every table has a retention. Returns one row per partition dropped and per table pruned, with the rows; dry_run reports without changing anything. DBA only (SECURITY DEFINER, not granted).';
+
+-- Scheduled loads and retention with pg_cron.  The lake does not need
+-- pg_cron: these functions reach it through dynamic SQL, and say how to set
+-- it up when it is missing (shared_preload_libraries = 'pg_cron',
+-- cron.database_name naming the lake's database, CREATE EXTENSION pg_cron).
+-- A job runs as the role that scheduled it, in the lake's database.
+
+CREATE FUNCTION connect_lake.cron_check(caller text) RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+    RAISE EXCEPTION '%: pg_cron is not installed in database "%"', caller, current_database()
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = format('Install pg_cron (Debian: postgresql-15-cron), set shared_preload_libraries = ''pg_cron'' and cron.database_name = %L in postgresql.conf, restart, then CREATE EXTENSION pg_cron in this database.',
+                          current_database());
+  END IF;
+  IF NOT has_schema_privilege('cron', 'USAGE') THEN
+    RAISE EXCEPTION '%: role "%" may not use pg_cron', caller, current_user
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = format('A superuser grants it: GRANT USAGE ON SCHEMA cron TO %I.', current_user);
+  END IF;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.cron_check(text) IS
+  'Raises an error with the set-up as hint when pg_cron is not installed in this database or the caller may not use it (used by the scheduling functions).';
+
+CREATE FUNCTION connect_lake.schedule_load(
+    kind     text,
+    path     text,
+    schedule text DEFAULT '*/5 * * * *',
+    job_name text DEFAULT NULL,
+    on_error text DEFAULT 'skip')
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  job bigint;
+BEGIN
+  PERFORM connect_lake.cron_check('schedule_load');
+  IF kind IS NULL OR path IS NULL OR schedule IS NULL OR on_error IS NULL THEN
+    RAISE EXCEPTION 'schedule_load: kind, path, schedule and on_error must not be NULL'
+      USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  PERFORM connect_lake.kind_rowtype(kind);          -- an unknown kind: its error names the kinds
+  IF left(path, 1) <> '/' THEN
+    RAISE EXCEPTION 'schedule_load: path must be absolute: "%"', path
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF on_error NOT IN ('stop', 'skip') THEN
+    RAISE EXCEPTION 'schedule_load: on_error must be stop or skip, not "%"', on_error
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF NOT has_function_privilege('connect_lake.load(text, text, text, text, text)', 'EXECUTE')
+     OR NOT (pg_has_role('pg_read_server_files', 'USAGE')
+             OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)) THEN
+    RAISE EXCEPTION 'schedule_load: role "%" may not load files, so its job would fail at every run', current_user
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'The job runs as the role that schedules it: schedule as a member of connect_lake_loader and pg_read_server_files.';
+  END IF;
+  EXECUTE 'SELECT cron.schedule($1, $2, $3)'
+     INTO job
+    USING coalesce(job_name, 'connect_lake load ' || kind), schedule,
+          format('SELECT * FROM connect_lake.load(%L, %L, on_error => %L)', kind, path, on_error);
+  RETURN job;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.schedule_load(text, text, text, text, text) IS
+  'Schedules load(kind, path, on_error) as a pg_cron job (cron schedule text, default every 5 minutes; job name default "connect_lake load <kind>"; the same name again replaces the job) running as the caller in this database; each run lands only the files not loaded yet. Returns the job id. Needs pg_cron in this database and a caller who may load (connect_lake_loader and pg_read_server_files).';
+
+CREATE FUNCTION connect_lake.schedule_retention(
+    schedule text DEFAULT '30 3 * * *',
+    job_name text DEFAULT 'connect_lake retention')
+RETURNS bigint
+LANGUAGE plpgsql
+VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  job bigint;
+BEGIN
+  PERFORM connect_lake.cron_check('schedule_retention');
+  IF NOT has_function_privilege('connect_lake.apply_retention(boolean, timestamptz)', 'EXECUTE') THEN
+    RAISE EXCEPTION 'schedule_retention: role "%" may not run apply_retention(), so its job would fail at every run', current_user
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'The job runs as the role that schedules it: schedule as the DBA.';
+  END IF;
+  EXECUTE 'SELECT cron.schedule($1, $2, $3)'
+     INTO job
+    USING job_name, schedule, 'SELECT * FROM connect_lake.apply_retention()';
+  RETURN job;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.schedule_retention(text, text) IS
+  'Schedules apply_retention() as a pg_cron job (default daily at 03:30 in pg_cron''s time zone, GMT) running as the caller; returns the job id. Needs pg_cron in this database.';
+
+CREATE FUNCTION connect_lake.unschedule(job_name text)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  found boolean;
+BEGIN
+  PERFORM connect_lake.cron_check('unschedule');
+  EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job j WHERE j.jobname = $1 AND j.username = current_user
+                            AND j.command LIKE ''SELECT * FROM connect_lake.%'')'
+     INTO found USING job_name;
+  IF found THEN
+    EXECUTE 'SELECT cron.unschedule($1)' USING job_name;
+  END IF;
+  RETURN found;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.unschedule(text) IS
+  'Removes one of the caller''s lake jobs (made by schedule_load() or schedule_retention()) by name; false when there is none of that name.';
+
+CREATE FUNCTION connect_lake.scheduled_jobs()
+RETURNS TABLE (jobid bigint, job_name text, schedule text, command text, database text, username text,
+               active boolean, last_start timestamptz, last_end timestamptz, last_status text,
+               last_message text, runs bigint, failures bigint)
+LANGUAGE plpgsql
+STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+    RETURN;
+  END IF;
+  RETURN QUERY EXECUTE
+    'SELECT j.jobid, j.jobname::text, j.schedule::text, j.command::text, j.database::text, j.username::text,
+            j.active, l.start_time, l.end_time, l.status::text, l.return_message::text, s.runs, s.failures
+       FROM cron.job j
+       LEFT JOIN LATERAL (SELECT d.start_time, d.end_time, d.status, d.return_message
+                            FROM cron.job_run_details d WHERE d.jobid = j.jobid
+                           ORDER BY d.runid DESC LIMIT 1) l ON true
+       LEFT JOIN LATERAL (SELECT count(*) AS runs, count(*) FILTER (WHERE d.status = ''failed'') AS failures
+                            FROM cron.job_run_details d WHERE d.jobid = j.jobid) s ON true
+      WHERE j.command LIKE ''SELECT * FROM connect_lake.%''
+      ORDER BY j.jobname, j.jobid';
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.scheduled_jobs() IS
+  'The lake''s pg_cron jobs the caller may see (pg_cron shows each role its own) with their last run; no rows when pg_cron is not installed in this database.';
+
+CREATE VIEW connect_lake.scheduled_jobs AS
+  SELECT * FROM connect_lake.scheduled_jobs();
+COMMENT ON VIEW connect_lake.scheduled_jobs IS
+  'The lake''s schedule: its pg_cron jobs (scheduled loads, retention) the caller may see, with the last run''s start, end, status and message, and the runs and failures pg_cron keeps (cron.job_run_details); empty without pg_cron.';
+COMMENT ON COLUMN connect_lake.scheduled_jobs.jobid IS 'pg_cron''s job id.';
+COMMENT ON COLUMN connect_lake.scheduled_jobs.job_name IS 'The job''s name (unschedule() takes it).';
+COMMENT ON COLUMN connect_lake.scheduled_jobs.schedule IS 'Cron schedule text, e.g. */5 * * * * (pg_cron''s time zone is GMT).';
+COMMENT ON COLUMN connect_lake.scheduled_jobs.command IS 'The statement the job runs.';
+COMMENT ON COLUMN connect_lake.scheduled_jobs.database IS 'The database it runs in.';
+COMMENT ON COLUMN connect_lake.scheduled_jobs.username IS 'The role it runs as (who scheduled it).';
+COMMENT ON COLUMN connect_lake.scheduled_jobs.active IS 'Whether pg_cron runs it.';
+COMMENT ON COLUMN connect_lake.scheduled_jobs.last_start IS 'When the last run started.';
+COMMENT ON COLUMN connect_lake.scheduled_jobs.last_end IS 'When the last run ended.';
+COMMENT ON COLUMN connect_lake.scheduled_jobs.last_status IS 'The last run''s status: starting, running, succeeded, failed.';
+COMMENT ON COLUMN connect_lake.scheduled_jobs.last_message IS 'The last run''s message: the command tag, or the error.';
+COMMENT ON COLUMN connect_lake.scheduled_jobs.runs IS 'Runs pg_cron keeps a record of.';
+COMMENT ON COLUMN connect_lake.scheduled_jobs.failures IS 'Of those, the failed ones.';

@@ -103,3 +103,11 @@ BEGIN
   END LOOP;
 END
 $invoker$;
+
+-- ---- Privileges: scheduled loads (pg_cron).  A job runs as the role that
+-- schedules it: loaders schedule loads, the DBA the retention.
+REVOKE ALL ON FUNCTION connect_lake.schedule_load(text, text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.schedule_load(text, text, text, text, text) TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.schedule_retention(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.unschedule(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.unschedule(text) TO connect_lake_loader;
