@@ -2678,7 +2678,7 @@ BEGIN
   -- Access by queue: under row-level security, the parent's queue policies
   -- go on the new month too (a partition can be read directly).
   IF (SELECT c.relrowsecurity FROM pg_class c WHERE c.oid = parent) THEN
-    PERFORM connect_lake.queue_access_secure(format('connect_lake.%I', part)::regclass, q.queue_expr, true)
+    PERFORM connect_lake.queue_access_secure(format('connect_lake.%I', part)::regclass, q.queue_expr)
        FROM connect_lake.queue_access_tables q WHERE q.table_name = relname;
   END IF;
   RETURN format('connect_lake.%I', part)::regclass;
@@ -7304,17 +7304,29 @@ COMMENT ON COLUMN connect_lake.scheduled_jobs.failures IS 'Of those, the failed 
 -- Access by queue: a DBA restricts a role to the rows of some queues.
 --
 -- restrict_to_queues(role, queues) records the role's queues in
--- connect_lake.queue_access.  The tables keyed by queue (queue_access_tables)
--- carry row-level security from the start, their monthly partitions too
--- (create_partition() gives each new month the policies), and the views that
--- read them are security_invoker (99_grants.sql), so that a view applies its
--- caller's policies, not its owner's.  A role restricted sees the rows of its
--- queues only (rows without a queue not at all); a role that is not (and is
--- not a member of one that is) sees every row.  The tables' owner and
--- superusers are never restricted (row-level security does not apply to
--- them).  The policies are the extension's (CREATE EXTENSION makes them, a
--- dump carries only the partitions' and queue_access's rows), so a restored
--- lake enforces the restrictions it had.
+-- connect_lake.queue_access, whose trigger makes the role a member of
+-- connect_lake_restricted.  The tables keyed by queue (queue_access_tables)
+-- carry row-level security from the install on, their monthly partitions
+-- too (create_partition() gives each new month the policies): a permissive
+-- policy letting every role see and write every row, and a restrictive one
+-- for SELECT that applies to members of connect_lake_restricted only, keeping
+-- the rows of their queues.  A role that is not restricted gets no condition
+-- at all (the permissive policy is "true"), so its plans are those of a lake
+-- without policies; a restricted role sees its queues' rows (rows without a
+-- queue not at all).  The views that read these tables are security_invoker
+-- (99_grants.sql), so that a view applies its caller's policies, not its
+-- owner's.  The tables' owner and superusers are never restricted.  The
+-- policies are the extension's (CREATE EXTENSION makes them); queue_access
+-- is dumped, and restoring its rows makes the memberships again.
+
+DO $roles$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'connect_lake_restricted') THEN
+    CREATE ROLE connect_lake_restricted NOLOGIN;
+    COMMENT ON ROLE connect_lake_restricted IS 'connect_lake: its members read only the rows of their queues (connect_lake.queue_access; membership kept by restrict_to_queues()).';
+  END IF;
+END
+$roles$;
 
 -- The tables restricted, and the expression giving a row's queue id.
 CREATE VIEW connect_lake.queue_access_tables AS
@@ -7373,39 +7385,62 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.queue_access_queues(name) IS
   'The queues a role may read (those given to it and to every role it is a member of), NULL when none of them is restricted: what the row-level security policies of queue_access_tables compare with.';
 
--- Puts the policies on one table (a parent or a partition), or takes them away.
-CREATE FUNCTION connect_lake.queue_access_secure(rel regclass, queue_expr text, secure boolean)
+-- Puts the policies on one table (a parent or a partition).
+CREATE FUNCTION connect_lake.queue_access_secure(rel regclass, queue_expr text)
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-  IF secure THEN
-    IF NOT EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = rel AND polname = 'queue_access_read') THEN
-      -- readers: the rows of their queues, or every row when not restricted
-      -- (the two sub-selects run once per statement)
-      EXECUTE format('CREATE POLICY queue_access_read ON %s FOR SELECT USING '
-                     '((SELECT connect_lake.queue_access_queues(current_user)) IS NULL '
-                     'OR (%s) = ANY ((SELECT connect_lake.queue_access_queues(current_user))::uuid[]))',
-                     rel, queue_expr);
-      -- writers are not restricted (restrict_to_queues() refuses a loader)
-      EXECUTE format('CREATE POLICY queue_access_insert ON %s FOR INSERT WITH CHECK (true)', rel);
-      EXECUTE format('CREATE POLICY queue_access_update ON %s FOR UPDATE USING (true) WITH CHECK (true)', rel);
-      EXECUTE format('CREATE POLICY queue_access_delete ON %s FOR DELETE USING (true)', rel);
-    END IF;
-    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
-  ELSE
-    EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', rel);
-    EXECUTE format('DROP POLICY IF EXISTS queue_access_read ON %s', rel);
-    EXECUTE format('DROP POLICY IF EXISTS queue_access_insert ON %s', rel);
-    EXECUTE format('DROP POLICY IF EXISTS queue_access_update ON %s', rel);
-    EXECUTE format('DROP POLICY IF EXISTS queue_access_delete ON %s', rel);
+  IF NOT EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = rel AND polname = 'queue_access_all') THEN
+    EXECUTE format('CREATE POLICY queue_access_all ON %s AS PERMISSIVE FOR ALL TO PUBLIC USING (true) WITH CHECK (true)', rel);
   END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = rel AND polname = 'queue_access_restrict') THEN
+    -- the sub-select runs once per statement
+    EXECUTE format('CREATE POLICY queue_access_restrict ON %s AS RESTRICTIVE FOR SELECT TO connect_lake_restricted '
+                   'USING ((%s) = ANY ((SELECT connect_lake.queue_access_queues(current_user))::uuid[]))',
+                   rel, queue_expr);
+  END IF;
+  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
 END
 $fn$;
-COMMENT ON FUNCTION connect_lake.queue_access_secure(regclass, text, boolean) IS
-  'Puts the queue access policies (queue_access_read for SELECT; INSERT, UPDATE and DELETE unrestricted) on one table and enables row-level security, or (secure false) takes them away; used by queue_access_enforce() and create_partition().';
+COMMENT ON FUNCTION connect_lake.queue_access_secure(regclass, text) IS
+  'Puts the queue access policies on one table and enables row-level security: queue_access_all (permissive, every command, every role: true) and queue_access_restrict (restrictive, SELECT, members of connect_lake_restricted: the row''s queue is one of theirs); used by queue_access_enforce() and create_partition().';
+
+-- Makes the memberships of connect_lake_restricted those queue_access says.
+CREATE FUNCTION connect_lake.queue_access_sync() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  r name;
+BEGIN
+  FOR r IN
+    SELECT DISTINCT a.role_name FROM connect_lake.queue_access a
+      JOIN pg_roles o ON o.rolname = a.role_name
+     WHERE NOT EXISTS (SELECT 1 FROM pg_auth_members m
+                        WHERE m.roleid = 'connect_lake_restricted'::regrole AND m.member = o.oid)
+     ORDER BY 1
+  LOOP
+    EXECUTE format('GRANT connect_lake_restricted TO %I', r);
+  END LOOP;
+  FOR r IN
+    SELECT o.rolname FROM pg_auth_members m JOIN pg_roles o ON o.oid = m.member
+     WHERE m.roleid = 'connect_lake_restricted'::regrole
+       AND NOT EXISTS (SELECT 1 FROM connect_lake.queue_access a WHERE a.role_name = o.rolname)
+     ORDER BY 1
+  LOOP
+    EXECUTE format('REVOKE connect_lake_restricted FROM %I', r);
+  END LOOP;
+  RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.queue_access_sync() IS
+  'Trigger of queue_access: makes every role with a row a member of connect_lake_restricted and no other (also when a dump''s rows are restored).';
+CREATE TRIGGER queue_access_sync AFTER INSERT OR UPDATE OR DELETE ON connect_lake.queue_access
+  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.queue_access_sync();
 
 -- Every table of queue_access_tables and its partitions under the policies
 -- (idempotent); returns the tables changed.  Run by the install script; a DBA
@@ -7428,10 +7463,11 @@ BEGIN
                       OR c.oid IN (SELECT i.relid FROM pg_partition_tree(p.oid) i WHERE i.relid <> p.oid)
      WHERE c.relkind IN ('r', 'p')
        AND (NOT c.relrowsecurity
-            OR NOT EXISTS (SELECT 1 FROM pg_policy y WHERE y.polrelid = c.oid AND y.polname = 'queue_access_read'))
+            OR (SELECT count(*) FROM pg_policy y
+                 WHERE y.polrelid = c.oid AND y.polname IN ('queue_access_all', 'queue_access_restrict')) < 2)
      ORDER BY c.oid
   LOOP
-    PERFORM connect_lake.queue_access_secure(t.rel, t.queue_expr, true);
+    PERFORM connect_lake.queue_access_secure(t.rel, t.queue_expr);
     n := n + 1;
   END LOOP;
   RETURN n;
@@ -7464,6 +7500,10 @@ BEGIN
     RAISE EXCEPTION 'role "%" cannot be restricted to queues: it owns the lake''s tables', role_name
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  IF r.rolname IN ('connect_lake_restricted', 'connect_lake_reader') THEN
+    RAISE EXCEPTION 'role "%" cannot be restricted to queues: restrict the roles of people or teams', role_name
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
   IF pg_has_role(r.oid, 'connect_lake_loader', 'MEMBER') THEN
     RAISE EXCEPTION 'role "%" cannot be restricted to queues: it is a loader', role_name
       USING ERRCODE = 'invalid_parameter_value',
@@ -7479,14 +7519,14 @@ BEGIN
   DELETE FROM connect_lake.queue_access a WHERE a.role_name = r.rolname AND a.queue_id <> ALL (queue_ids);
   INSERT INTO connect_lake.queue_access (role_name, queue_id)
   SELECT DISTINCT r.rolname, q FROM unnest(queue_ids) q
-  ON CONFLICT DO NOTHING;
+  ON CONFLICT DO NOTHING;                        -- the trigger makes it a member of connect_lake_restricted
   PERFORM connect_lake.queue_access_enforce();   -- a partition attached by hand since
   SELECT count(*) INTO n FROM connect_lake.queue_access a WHERE a.role_name = r.rolname;
   RETURN n;
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.restrict_to_queues(name, uuid[]) IS
-  'Restricts a role (and its members) to the rows of these queues in the tables of queue_access_tables and every view reading them; replaces the role''s earlier queues; returns how many it has. Refuses superusers, BYPASSRLS roles, the tables'' owner and loaders. DBA only.';
+  'Restricts a role (and its members) to the rows of these queues in the tables of queue_access_tables and every view reading them (it becomes a member of connect_lake_restricted); replaces the role''s earlier queues; returns how many it has. Refuses superusers, BYPASSRLS roles, the tables'' owner, loaders, connect_lake_reader and connect_lake_restricted. DBA only.';
 
 CREATE FUNCTION connect_lake.lift_queue_restriction(role_name name)
 RETURNS integer
@@ -7505,11 +7545,13 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.lift_queue_restriction(name) IS
-  'Takes a role''s queue restriction away (it sees every row again); returns the queues it had (0 when it had none). DBA only.';
+  'Takes a role''s queue restriction away (it sees every row again, no longer a member of connect_lake_restricted); returns the queues it had (0 when it had none). DBA only.';
 
 CREATE VIEW connect_lake.queue_restrictions AS
   SELECT a.role_name, a.queue_id, q.queue_name, a.granted_at,
-         EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = a.role_name) AS role_exists
+         EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = a.role_name) AS role_exists,
+         EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = a.role_name
+                    AND pg_has_role(r.oid, 'connect_lake_restricted', 'USAGE')) AS enforced
     FROM connect_lake.queue_access a
     LEFT JOIN connect_lake.queue_dim q ON q.queue_id = a.queue_id;
 COMMENT ON VIEW connect_lake.queue_restrictions IS
@@ -7519,6 +7561,7 @@ COMMENT ON COLUMN connect_lake.queue_restrictions.queue_id IS 'A queue it may re
 COMMENT ON COLUMN connect_lake.queue_restrictions.queue_name IS 'The queue''s latest name (queue_dim).';
 COMMENT ON COLUMN connect_lake.queue_restrictions.granted_at IS 'When the queue was given to it.';
 COMMENT ON COLUMN connect_lake.queue_restrictions.role_exists IS 'false when the role was dropped (its rows are harmless; lift_queue_restriction() removes them).';
+COMMENT ON COLUMN connect_lake.queue_restrictions.enforced IS 'Whether the policies apply to the role: it has the privileges of connect_lake_restricted (false for a role dropped, or one made NOINHERIT that has not SET ROLE).';
 
 -- The new tables and views are readable as every table of the lake is (a
 -- fresh install grants SELECT ON ALL TABLES).
@@ -7537,7 +7580,8 @@ REVOKE ALL ON FUNCTION connect_lake.retention_check() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.restrict_to_queues(name, uuid[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.lift_queue_restriction(name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.queue_access_enforce() FROM PUBLIC;
-REVOKE ALL ON FUNCTION connect_lake.queue_access_secure(regclass, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.queue_access_secure(regclass, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.queue_access_sync() FROM PUBLIC;
 SELECT connect_lake.queue_access_enforce();
 DO $invoker$
 DECLARE

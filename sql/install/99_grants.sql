@@ -75,7 +75,8 @@ REVOKE ALL ON FUNCTION connect_lake.retention_check() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.restrict_to_queues(name, uuid[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.lift_queue_restriction(name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.queue_access_enforce() FROM PUBLIC;
-REVOKE ALL ON FUNCTION connect_lake.queue_access_secure(regclass, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.queue_access_secure(regclass, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.queue_access_sync() FROM PUBLIC;
 SELECT connect_lake.queue_access_enforce();
 DO $invoker$
 DECLARE

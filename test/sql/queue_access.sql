@@ -71,13 +71,22 @@ GRANT EXECUTE ON FUNCTION pg_temp.sees() TO PUBLIC;
 -- the start; nobody is restricted yet, so every role sees every row.
 SELECT c.relname, (SELECT string_agg(p.polname || ':' || p.polcmd::text, ' ' ORDER BY p.polname) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
   FROM pg_class c WHERE relnamespace = 'connect_lake'::regnamespace AND relrowsecurity ORDER BY 1;
-SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polrelid = 'connect_lake.contact_events'::regclass AND polname = 'queue_access_read';
+SELECT polname, polpermissive, polroles::regrole[], pg_get_expr(polqual, polrelid) AS using, pg_get_expr(polwithcheck, polrelid) AS check
+  FROM pg_policy WHERE polrelid = 'connect_lake.contact_events'::regclass ORDER BY polname;
 SET ROLE regress_qa_north; SELECT * FROM pg_temp.sees(); RESET ROLE;
 
 -- North reads queue A, south queue B.
 SELECT connect_lake.restrict_to_queues('regress_qa_north', '{aaaaaaaa-0000-4000-8000-00000000000a}');
 SELECT connect_lake.restrict_to_queues('regress_qa_south', '{bbbbbbbb-0000-4000-8000-00000000000b,bbbbbbbb-0000-4000-8000-00000000000b}');
-SELECT role_name, queue_id, queue_name, role_exists FROM connect_lake.queue_restrictions ORDER BY 1, 2;
+SELECT role_name, queue_id, queue_name, role_exists, enforced FROM connect_lake.queue_restrictions ORDER BY 1, 2;
+SELECT member::regrole FROM pg_auth_members WHERE roleid = 'connect_lake_restricted'::regrole ORDER BY 1::text;
+-- An unrestricted role gets no condition: the plan of a lake without policies.
+SET ROLE regress_qa_all;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM connect_lake.ctr_events WHERE initiationtimestamp >= '2030-05-06';
+RESET ROLE;
+SET ROLE regress_qa_north;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM connect_lake.ctr_events WHERE initiationtimestamp >= '2030-05-06';
+RESET ROLE;
 SET ROLE regress_qa_north; SELECT * FROM pg_temp.sees(); RESET ROLE;
 SET ROLE regress_qa_south; SELECT * FROM pg_temp.sees(); RESET ROLE;
 SET ROLE regress_qa_all; SELECT * FROM pg_temp.sees(); RESET ROLE;
@@ -101,6 +110,7 @@ SET ROLE regress_qa_all; SELECT who, ctrs, created FROM pg_temp.sees(); RESET RO
 -- cannot restrict or lift.
 SELECT connect_lake.restrict_to_queues(current_user, '{aaaaaaaa-0000-4000-8000-00000000000a}');
 SELECT connect_lake.restrict_to_queues('regress_qa_loader', '{aaaaaaaa-0000-4000-8000-00000000000a}');
+SELECT connect_lake.restrict_to_queues('connect_lake_reader', '{aaaaaaaa-0000-4000-8000-00000000000a}');
 SELECT connect_lake.restrict_to_queues('regress_qa_all', '{}');
 SELECT connect_lake.restrict_to_queues('regress_qa_all', '{NULL}');
 SELECT connect_lake.restrict_to_queues('regress_qa_nobody', '{aaaaaaaa-0000-4000-8000-00000000000a}');
@@ -115,6 +125,13 @@ SET ROLE regress_qa_north; SELECT who, ctrs, created FROM pg_temp.sees(); RESET 
 SET ROLE regress_qa_south; SELECT who, ctrs, created FROM pg_temp.sees(); RESET ROLE;
 SELECT connect_lake.lift_queue_restriction('regress_qa_south');
 SELECT * FROM connect_lake.queue_restrictions;
+SELECT count(*) AS members FROM pg_auth_members WHERE roleid = 'connect_lake_restricted'::regrole;
+-- Restoring queue_access's rows (as pg_restore does) makes the memberships again.
+INSERT INTO connect_lake.queue_access (role_name, queue_id) VALUES ('regress_qa_south', 'bbbbbbbb-0000-4000-8000-00000000000b');
+SELECT role_name, enforced FROM connect_lake.queue_restrictions;
+SET ROLE regress_qa_south; SELECT who, ctrs FROM pg_temp.sees(); RESET ROLE;
+DELETE FROM connect_lake.queue_access;
+SET ROLE regress_qa_south; SELECT who, ctrs FROM pg_temp.sees(); RESET ROLE;
 -- A partition attached by hand gets the policies from queue_access_enforce().
 CREATE TABLE connect_lake.ctr_events_hand (LIKE connect_lake.ctr_events);
 ALTER TABLE connect_lake.ctr_events ATTACH PARTITION connect_lake.ctr_events_hand FOR VALUES FROM ('2031-01-01Z') TO ('2031-02-01Z');
