@@ -206,6 +206,11 @@ BEGIN
       USING ERRCODE = 'invalid_parameter_value',
             HINT = 'The writers keep the metrics from every queue''s rows; restrict the analysts'' roles, not connect_lake_loader or its members.';
   END IF;
+  IF connect_lake.is_distributed() THEN
+    RAISE EXCEPTION 'restrict_to_queues is not supported on a lake distributed on Citus'
+      USING ERRCODE = 'feature_not_supported',
+            HINT = 'Citus takes no sub-select in a policy of a distributed table; restrict what the role may read with GRANT and REVOKE.';
+  END IF;
   IF cardinality(queue_ids) = 0 OR array_position(queue_ids, NULL) IS NOT NULL THEN
     RAISE EXCEPTION 'restrict_to_queues needs at least one queue id and no NULL'
       USING ERRCODE = 'invalid_parameter_value',
