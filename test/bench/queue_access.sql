@@ -3,10 +3,10 @@
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 CREATE EXTENSION connect_lake;
-SELECT kind, files_loaded, inserted FROM
-  (SELECT 'ctr' AS kind, (connect_lake.load('ctr', :'gen' || '/ctr', 'skip')).*
-   UNION ALL SELECT 'case_event', (connect_lake.load('case_event', :'gen' || '/cases', 'skip')).*
-   UNION ALL SELECT 'contact_event', (connect_lake.load('contact_event', :'gen' || '/contact_events', 'skip')).*) l;
+SELECT k.kind, l.files_loaded, l.inserted
+  FROM (VALUES (1, 'ctr', 'ctr'), (2, 'case_event', 'cases'), (3, 'contact_event', 'contact_events')) AS k(o, kind, dir),
+       LATERAL connect_lake.load(k.kind, :'gen' || '/' || k.dir, 'skip') l
+ ORDER BY k.o;
 VACUUM ANALYZE;
 DROP ROLE IF EXISTS bench_reader;
 DROP ROLE IF EXISTS bench_one_queue;
