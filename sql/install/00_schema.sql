@@ -138,6 +138,12 @@ BEGIN
   LOOP
     EXECUTE idx;
   END LOOP;
+  -- Access by queue: under row-level security, the parent's queue policies
+  -- go on the new month too (a partition can be read directly).
+  IF (SELECT c.relrowsecurity FROM pg_class c WHERE c.oid = parent) THEN
+    PERFORM connect_lake.queue_access_secure(format('connect_lake.%I', part)::regclass, q.queue_expr)
+       FROM connect_lake.queue_access_tables q WHERE q.table_name = relname;
+  END IF;
   RETURN format('connect_lake.%I', part)::regclass;
 END
 $fn$;

@@ -130,6 +130,26 @@ BEGIN
       USING ERRCODE = 'object_not_in_prerequisite_state',
             HINT = 'SELECT logicalrelid, partmethod FROM pg_dist_partition lists the distributed tables.';
   END IF;
+  -- Access by queue is not kept on a distributed lake (Citus takes no
+  -- sub-select in a policy of a distributed table): a lake with
+  -- restrictions is not distributed, and the policies go.
+  IF EXISTS (SELECT FROM connect_lake.queue_access) THEN
+    RAISE EXCEPTION 'the lake has queue restrictions, which a distributed lake cannot keep'
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = 'SELECT * FROM connect_lake.queue_restrictions lists them; lift them (lift_queue_restriction()) first.';
+  END IF;
+  FOR r IN
+    SELECT c.oid::regclass AS t
+      FROM connect_lake.queue_access_tables q
+      JOIN pg_class p ON p.relname = q.table_name AND p.relnamespace = 'connect_lake'::regnamespace
+      JOIN pg_class c ON c.oid = p.oid
+                      OR c.oid IN (SELECT i.relid FROM pg_partition_tree(p.oid) i WHERE i.relid <> p.oid)
+     ORDER BY c.oid
+  LOOP
+    EXECUTE format('DROP POLICY IF EXISTS queue_access_restrict ON %s', r.t);
+    EXECUTE format('DROP POLICY IF EXISTS queue_access_all ON %s', r.t);
+    EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', r.t);
+  END LOOP;
 
   -- The workers' copies of the extension link holiday to calendar too,
   -- which would stop the key being made again below.  First, before this

@@ -110,3 +110,52 @@ GRANT EXECUTE ON FUNCTION connect_lake.erasure_landed(text, text[], timestamptz[
 GRANT EXECUTE ON FUNCTION connect_lake.erasure_rejects_landed() TO connect_lake_loader;
 REVOKE ALL ON FUNCTION connect_lake.erasure_contacts() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_cases() FROM PUBLIC;
+
+-- ---- Privileges: retention is the DBA's (it drops partitions and prunes the manifest).
+REVOKE ALL ON FUNCTION connect_lake.apply_retention(boolean, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.retention_check() FROM PUBLIC;
+
+-- ---- Privileges: access by queue.  Restricting is the DBA's; the tables
+-- keyed by queue get their policies (88_access.sql), and the views that read
+-- one of them (directly or through another view) run as their caller, so
+-- that the caller's policies apply.
+REVOKE ALL ON FUNCTION connect_lake.restrict_to_queues(name, uuid[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.lift_queue_restriction(name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.queue_access_enforce() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.queue_access_secure(regclass, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.queue_access_sync() FROM PUBLIC;
+SELECT connect_lake.queue_access_enforce();
+DO $invoker$
+DECLARE
+  v regclass;
+BEGIN
+  FOR v IN
+    WITH RECURSIVE reads(oid) AS (
+      SELECT c.oid FROM connect_lake.queue_access_tables q
+        JOIN pg_class c ON c.relname = q.table_name AND c.relnamespace = 'connect_lake'::regnamespace
+      UNION
+      SELECT r.ev_class
+        FROM reads
+        JOIN pg_depend d ON d.refclassid = 'pg_class'::regclass AND d.refobjid = reads.oid
+                        AND d.classid = 'pg_rewrite'::regclass
+        JOIN pg_rewrite r ON r.oid = d.objid AND r.ev_class <> reads.oid)
+    SELECT c.oid::regclass
+      FROM reads JOIN pg_class c ON c.oid = reads.oid
+     WHERE c.relkind = 'v'
+       AND EXISTS (SELECT 1 FROM pg_depend e
+                    WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e'
+                      AND e.refobjid = (SELECT x.oid FROM pg_extension x WHERE x.extname = 'connect_lake'))
+     ORDER BY 1::text
+  LOOP
+    EXECUTE format('ALTER VIEW %s SET (security_invoker = true)', v);
+  END LOOP;
+END
+$invoker$;
+
+-- ---- Privileges: scheduled loads (pg_cron).  A job runs as the role that
+-- schedules it: loaders schedule loads, the DBA the retention.
+REVOKE ALL ON FUNCTION connect_lake.schedule_load(text, text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.schedule_load(text, text, text, text, text) TO connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.schedule_retention(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.unschedule(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.unschedule(text) TO connect_lake_loader;
