@@ -8943,12 +8943,6 @@ GRANT EXECUTE ON FUNCTION connect_lake.erasure_rejects_landed() TO connect_lake_
 REVOKE ALL ON FUNCTION connect_lake.erasure_contacts() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_cases() FROM PUBLIC;
 
--- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
--- already holds (the contact metrics, the flow funnels and containment, the
--- repeat contacts; agent activity was computed above).
-SELECT connect_lake.metrics_refresh();
-SELECT connect_lake.flows_refresh();
-SELECT connect_lake.contact_repeat_refresh();
 
 -- ==== Retention, scheduled loads and access by queue (issue 14, retention):
 -- connect_lake.retention (the DBA's, dumped) and apply_retention(); the
@@ -9704,3 +9698,10 @@ GRANT EXECUTE ON FUNCTION connect_lake.schedule_load(text, text, text, text, tex
 REVOKE ALL ON FUNCTION connect_lake.schedule_retention(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.unschedule(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.unschedule(text) TO connect_lake_loader;
+
+-- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
+-- already holds (the contact metrics, the flow funnels and containment, the
+-- repeat contacts; agent activity was computed above).
+SELECT connect_lake.metrics_refresh();
+SELECT connect_lake.flows_refresh();
+SELECT connect_lake.contact_repeat_refresh();
