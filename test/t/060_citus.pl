@@ -18,8 +18,9 @@
 #    functions: the same rows on Citus as on the plain node, also after the
 #    DBA closes a status (case_status);
 #  - agent activity, the flow funnels and the repeat contacts kept by the
-#    writers on Citus (their tables, views and functions: the same rows),
-#    and the journeys of a few contacts and customers;
+#    writers on Citus (their tables, views and functions: the same rows;
+#    the agent activity test's events, contacts ringing, added by
+#    ingest_batch()), and the journeys of a few contacts and customers;
 #  - an attribute-map edit seen by another session at its next statement;
 #  - a user calendar and a holiday (reference tables), used by a query the
 #    workers run, and the calendar setting set for the database: the same
@@ -186,6 +187,21 @@ for my $kind (sort keys %dupdirs)
 	like($p, qr{^1/0/0/0/[1-9]\d*$}, "plain: a re-delivered $kind file loads as duplicates ($p)");
 	is($c, $p, "Citus: the same for $kind");
 }
+
+# ---- Agent events with contacts ringing (the generator's agents only take
+# calls): the agent activity regression test's two agents, ingested on both
+# in two shuffled batches and a re-delivery (a month of their own, made on
+# the fly); the writers keep their timeline, offers and rollups
+my ($fixture) = do { local $/; open my $f, '<', "$root/test/sql/agent_activity.sql" or die $!; <$f> }
+  =~ /^(SET TimeZone = 'UTC';.*?WHERE s\.doc ->> 'EventId' = 'ada-STATE_CHANGE-06:28:00';)$/ms;
+ok(defined $fixture && $fixture =~ /ingest_batch/, 'the agent activity test\'s events, as a script');
+for my $n ($coord, $plain)
+{
+	my ($frc, $fout, $ferr) = $n->psql('postgres', $fixture, on_error_stop => 1);
+	is($frc, 0, $n->name . ': the agent events with ringing contacts land') or diag($ferr);
+}
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM connect_lake.agent_offers(NULL, '{2030-03-04}', '{2030-03-05}')}),
+	'6', 'Citus: the six offers of those events');
 
 # ---- Every view, the range functions and the metrics: the same rows
 $_->safe_psql('postgres', 'SELECT connect_lake.metrics_refresh()') for ($coord, $plain);
