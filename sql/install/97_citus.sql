@@ -36,7 +36,11 @@
 -- and runs the same query over the copy.  So do contact_journey() (the
 -- legs' flow logs, contact events, case links and case events, the agents'
 -- events while they had a leg) and customer_journey() (the CTRs of the
--- account's contacts, its cases and their events).
+-- account's contacts, its cases and their events).  The PL/pgSQL functions
+-- of the writers' upkeep (contact_repeat_refresh, flows_refresh_days,
+-- flows_ctrs_landed, agent_activity_upkeep) and contact_legs_ctr make their
+-- copy themselves when the lake is distributed; distribute() points the
+-- statements that read it at the copy.
 
 -- The functions distribute() turns into PL/pgSQL, and how: the SQL body as
 -- it is, between a fixed head and tail (so that it can be taken out again).
@@ -70,13 +74,14 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.is_distributed() IS
   'Whether the lake''s tables are distributed on Citus (distribute() ran).';
 
--- What a statement of the side tables' upkeep reads of a fact table: on a
--- distributed lake, where Citus cannot plan the statement over the table (a
--- lateral subquery per row of a local table, a join it does not co-locate),
--- a temporary copy of the rows it needs, taken with one filtered SELECT that
--- Citus sends to the shards (filter: a condition on the table's row f, with
--- $1 the ids, $2 and $3 the times given); on a plain lake the table itself,
--- nothing copied.  The caller runs its statement over the relation returned.
+-- What a statement of the side tables (or a journey) reads of a fact table:
+-- on a distributed lake, where Citus cannot plan the statement over the
+-- table (a lateral subquery per row of a local table, a join it does not
+-- co-locate), a temporary copy of the rows it needs, taken with one filtered
+-- SELECT that Citus sends to the shards (filter: a condition on the table's
+-- row f, with $1 the ids, $2 and $3 the times given); on a plain lake the
+-- table itself, nothing copied.  The statements read the copy by its name
+-- (citus_swap_functions() points them at it).
 CREATE FUNCTION connect_lake.citus_fact_rows(fact regclass, copy name, filter text, ids anyarray,
                                              lo timestamptz DEFAULT NULL, hi timestamptz DEFAULT NULL)
 RETURNS text
