@@ -55,7 +55,7 @@ static const CLField agent_event_fields[] = {
 };
 
 static const CLUpkeepAction agent_event_actions[] = {
-	{"agent_activity_upkeep", CL_UPKEEP_KEY_SPANS, CL_UPKEEP_METRICS, true},
+	{"agent_activity_upkeep", CL_UPKEEP_KEY_SPANS, CL_UPKEEP_METRICS},
 };
 
 static const CLUpkeep agent_event_upkeep = {

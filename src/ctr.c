@@ -152,9 +152,9 @@ static const CLField ctr_fields[] = {
  * reads the CTR), and the dimensions (ctr_dims.c).
  */
 static const CLUpkeepAction ctr_actions[] = {
-	{"metrics_refresh_contacts", CL_UPKEEP_KEY_TIMES, CL_UPKEEP_METRICS, false},
-	{"contact_repeat_refresh", CL_UPKEEP_KEYS, CL_UPKEEP_METRICS, true},
-	{"flows_ctrs_landed", CL_UPKEEP_KEYS, CL_UPKEEP_FLOWS, true},
+	{"metrics_refresh_contacts", CL_UPKEEP_KEY_TIMES, CL_UPKEEP_METRICS},
+	{"contact_repeat_refresh", CL_UPKEEP_KEYS, CL_UPKEEP_METRICS},
+	{"flows_ctrs_landed", CL_UPKEEP_KEYS, CL_UPKEEP_FLOWS},
 };
 
 static const CLUpkeep ctr_upkeep = {

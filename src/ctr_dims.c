@@ -832,5 +832,4 @@ const CLUpkeepHooks cl_ctr_dim_hooks = {
 	.subxact = dim_subxact,
 	.forget = dim_reset,
 	.setting = CL_UPKEEP_ALWAYS,
-	.local_only = false,
 };

@@ -36,11 +36,10 @@ static const CLField flowlog_fields[] = {
  * The flow tables (94_flows.sql) at the commit of a transaction that wrote
  * flow log events (upkeep.h): per contact its first and last event written,
  * and connect_lake.flows_logs_landed() rebuilds exactly the local days whose
- * contacts those events can change.  Off with connect_lake.flows_upkeep;
- * not on a lake distributed on Citus (flows_refresh() is run by hand).
+ * contacts those events can change.  Off with connect_lake.flows_upkeep.
  */
 static const CLUpkeepAction flowlog_actions[] = {
-	{"flows_logs_landed", CL_UPKEEP_KEY_SPANS, CL_UPKEEP_FLOWS, true},
+	{"flows_logs_landed", CL_UPKEEP_KEY_SPANS, CL_UPKEEP_FLOWS},
 };
 
 static const CLUpkeep flowlog_upkeep = {

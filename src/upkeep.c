@@ -245,18 +245,18 @@ run_action(UpkeepSet *s, const CLUpkeepAction *a)
 }
 
 /*
- * Just before commit: each kind's actions, in the order declared.  The one
- * place that skips actions on a distributed lake.
+ * Just before commit: each kind's actions, in the order declared (on a lake
+ * distributed on Citus too: where Citus cannot plan an action's statements
+ * over the distributed tables, the action reads copies of the rows it needs,
+ * citus_fact_rows()).
  */
 static void
 run_upkeep(void)
 {
 	CLWriterIdentity identity;
-	bool		distributed;
 
 	if (npending == 0 || !OidIsValid(get_namespace_oid(CONNECT_LAKE_SCHEMA, true)))
 		return;
-	distributed = cl_lake_distributed();
 
 	/* at pre-commit no statement is running: give the queries a snapshot */
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -271,9 +271,8 @@ run_upkeep(void)
 
 		merge(s);
 		for (int i = 0; i < u->nactions; i++)
-			if (!(u->actions[i].local_only && distributed))
-				run_action(s, &u->actions[i]);
-		if (u->hooks && s->hooks_used && !(u->hooks->local_only && distributed))
+			run_action(s, &u->actions[i]);
+		if (u->hooks && s->hooks_used)
 			u->hooks->commit();
 	}
 	SPI_finish();

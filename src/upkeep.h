@@ -18,9 +18,6 @@
  *   - reads the settings (connect_lake.metrics_upkeep, connect_lake.
  *     flows_upkeep: one per family of actions) as rows land: rows written
  *     while an action's setting is off are not kept for it;
- *   - skips the actions marked local_only on a lake distributed on Citus
- *     (their statements join tables Citus does not co-locate: they are run
- *     by hand there, README "Scaling out");
  *   - runs the actions as the writers wrote (on Citus, the tables' owner),
  *     with a snapshot, and not at all when the extension or the action's
  *     function is gone (dropped, or a lake not yet updated).
@@ -60,7 +57,6 @@ typedef struct CLUpkeepAction
 	const char *function;		/* connect_lake.<function>(...) */
 	CLUpkeepArgs args;
 	CLUpkeepSetting setting;
-	bool		local_only;		/* not on a lake distributed on Citus */
 } CLUpkeepAction;
 
 /*
@@ -78,7 +74,6 @@ typedef struct CLUpkeepHooks
 	void		(*subxact) (bool committed, int level);
 	void		(*forget) (void);
 	CLUpkeepSetting setting;
-	bool		local_only;
 } CLUpkeepHooks;
 
 struct CLUpkeep

@@ -606,10 +606,20 @@ COMMENT ON FUNCTION connect_lake.agent_activity_refresh(timestamptz, timestamptz
 -- settled event before the first new one to its next event after the last.
 CREATE FUNCTION connect_lake.agent_activity_upkeep(agentarns text[], first_ts timestamptz[], last_ts timestamptz[])
 RETURNS integer
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+  n integer;
+BEGIN
+  -- (on Citus, the statement below reads a copy of these agents' events,
+  -- which distribute() points it at: citus_swap_functions())
+  IF connect_lake.is_distributed() THEN
+    PERFORM connect_lake.citus_fact_rows('connect_lake.agent_events', 'connect_lake_agent_upkeep_events',
+                                         'f.agentarn = ANY ($1)', agentarns);
+  END IF;
   SELECT coalesce(connect_lake.agent_activity_apply(array_agg(r.a), array_agg(r.f), array_agg(r.t)), 0)
+    INTO n
     FROM (SELECT u.a,
                  coalesce((SELECT e.eventtimestamp FROM connect_lake.agent_events e
                             WHERE e.agentarn = u.a AND e.eventtimestamp < u.f
@@ -622,7 +632,9 @@ AS $fn$
                     FROM unnest(agentarns, first_ts, last_ts) v(a, f, l)
                    WHERE v.a IS NOT NULL AND v.f IS NOT NULL AND v.l IS NOT NULL
                    GROUP BY v.a) u) r
-   HAVING count(*) > 0
+   HAVING count(*) > 0;
+  RETURN n;
+END
 $fn$;
 COMMENT ON FUNCTION connect_lake.agent_activity_upkeep(text[], timestamptz[], timestamptz[]) IS
   'The writers'' hook: brings agent_activity_interval and agent_status_interval up to date after agent events landed, given each agent touched with the first and last EventTimestamp landed (same positions): rebuilds its intervals from its last settled event before the first to its next event after the last. load(), ingest() and ingest_batch() call it once per transaction, at commit, unless connect_lake.metrics_upkeep is off. Returns the agent_activity_interval rows written.';

@@ -47,6 +47,12 @@ BEGIN
     frontier := found;
   END LOOP;
 
+  -- (on Citus, the statement below reads a copy of the legs' contact
+  -- events, which distribute() points it at: citus_swap_functions())
+  IF connect_lake.is_distributed() THEN
+    PERFORM connect_lake.citus_fact_rows('connect_lake.contact_events', 'connect_lake_legs_events',
+                                         'f.detail_contactid = ANY ($1)', seen);
+  END IF;
   RETURN QUERY
     SELECT (row_number() OVER (ORDER BY coalesce(c.initiationtimestamp, e.first_time) NULLS LAST, s.id))::integer,
            s.id, coalesce(c.initiationtimestamp, e.first_time),

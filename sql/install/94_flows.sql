@@ -272,6 +272,12 @@ BEGIN
   ON CONFLICT (flow_id) DO UPDATE SET flow_name = excluded.flow_name, seen_at = excluded.seen_at
    WHERE excluded.seen_at >= n.seen_at;
 
+  -- (on Citus, the statement below reads a copy of the contacts' CTRs, which
+  -- distribute() points it at: citus_swap_functions())
+  IF connect_lake.is_distributed() THEN
+    PERFORM connect_lake.citus_fact_rows('connect_lake.ctr_events', 'connect_lake_flow_ctrs', 'f.contactid = ANY ($1)',
+                                         ARRAY(SELECT DISTINCT r.contactid FROM connect_lake_flow_run r));
+  END IF;
   INSERT INTO connect_lake.contact_flow_path
   SELECT s.contactid, s.day, s.first_at, s.last_at, s.entry_flow_id, s.last_flow_id, s.last_identifier,
          s.last_module_type, s.flows, s.blocks, s.errors, c.contactid IS NOT NULL,
@@ -441,7 +447,13 @@ BEGIN
                              WHERE p.contactid = ANY (contact_ids) ORDER BY 1) LOOP
     PERFORM pg_advisory_xact_lock(1131169348, dy - date '2000-01-01');
   END LOOP;
-  -- each contact's outcome as flows_refresh_days() computes it, against the one kept
+  -- each contact's outcome as flows_refresh_days() computes it, against the
+  -- one kept (on Citus, over a copy of the CTRs, which distribute() points
+  -- the statement at: citus_swap_functions())
+  IF connect_lake.is_distributed() THEN
+    PERFORM connect_lake.citus_fact_rows('connect_lake.ctr_events', 'connect_lake_flow_ctrs', 'f.contactid = ANY ($1)',
+                                         contact_ids);
+  END IF;
   WITH o AS (
     SELECT p.contactid, p.day, p.entry_flow_id, p.last_flow_id, p.last_identifier, p.last_module_type,
            p.has_ctr AS old_has_ctr, p.queued AS old_queued, p.agent AS old_agent,

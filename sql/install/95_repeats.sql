@@ -145,6 +145,12 @@ BEGIN
       INTO roots
       FROM connect_lake.ctr_events g WHERE g.contactid = ANY (contact_ids);
     roots := coalesce(roots, '{}') || contact_ids;
+    -- (on Citus, the statement below reads a copy of the roots' legs, which
+    -- distribute() points it at: citus_swap_functions())
+    IF connect_lake.is_distributed() THEN
+      PERFORM connect_lake.citus_fact_rows('connect_lake.ctr_events', 'connect_lake_repeat_ctrs',
+                'f.contactid = ANY ($1) OR f.initialcontactid = ANY ($1) OR f.previouscontactid = ANY ($1)', roots);
+    END IF;
     INSERT INTO connect_lake_repeat_src
     SELECT f.contactid, f.initiationtimestamp, f.channel,
            coalesce(a.account::text, f.customerendpoint_address), CASE WHEN a.account IS NOT NULL THEN 'account' ELSE 'endpoint' END,

@@ -28,7 +28,19 @@
 -- tables, so distribute() gives each
 -- the same query as PL/pgSQL (RETURN QUERY, planned with its arguments as
 -- values); citus_swap_functions(false) gives the SQL back.  A plain lake
--- keeps its inlined functions.
+-- keeps its inlined functions.  The agent timeline's building blocks
+-- (agent_ranges, agent_timeline_segments, agent_offers) join each event to
+-- the same agent's events before and after it, which Citus cannot plan over
+-- agent_events: their PL/pgSQL form first copies the events of the agents
+-- asked for (every agent: NULL) into a temporary table (citus_fact_rows())
+-- and runs the same query over the copy.  So do contact_journey() (the
+-- legs' flow logs, contact events, case links and case events, the agents'
+-- events while they had a leg) and customer_journey() (the CTRs of the
+-- account's contacts, its cases and their events).  The PL/pgSQL functions
+-- of the writers' upkeep (contact_repeat_refresh, flows_refresh_days,
+-- flows_ctrs_landed, agent_activity_upkeep) and contact_legs_ctr make their
+-- copy themselves when the lake is distributed; distribute() points the
+-- statements that read it at the copy.
 
 -- The functions distribute() turns into PL/pgSQL, and how: the SQL body as
 -- it is, between a fixed head and tail (so that it can be taken out again).
@@ -40,7 +52,8 @@ CREATE FUNCTION connect_lake.citus_range_functions() RETURNS regprocedure[]
                  'connect_lake.complaints_by_subject(date, date)', 'connect_lake.cases_by_category(date, date)',
                  'connect_lake.overdue_cases(date, date)',
                  'connect_lake.queue_metrics(text, timestamptz, timestamptz, text, integer, text)',
-                 'connect_lake.agent_metrics(text, timestamptz, timestamptz, text)']::regprocedure[]
+                 'connect_lake.agent_metrics(text, timestamptz, timestamptz, text)',
+                 'connect_lake.agent_activity_metrics(text, timestamptz, timestamptz, text)']::regprocedure[]
   $fn$;
 COMMENT ON FUNCTION connect_lake.citus_range_functions() IS
   'The SQL functions over distributed or reference tables that distribute() turns into PL/pgSQL with the same query (Citus cannot plan them inlined).';
@@ -61,6 +74,37 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.is_distributed() IS
   'Whether the lake''s tables are distributed on Citus (distribute() ran).';
 
+-- What a statement of the side tables (or a journey) reads of a fact table:
+-- on a distributed lake, where Citus cannot plan the statement over the
+-- table (a lateral subquery per row of a local table, a join it does not
+-- co-locate), a temporary copy of the rows it needs, taken with one filtered
+-- SELECT that Citus sends to the shards (filter: a condition on the table's
+-- row f, with $1 the ids, $2 and $3 the times given); on a plain lake the
+-- table itself, nothing copied.  The statements read the copy by its name
+-- (citus_swap_functions() points them at it).
+CREATE FUNCTION connect_lake.citus_fact_rows(fact regclass, copy name, filter text, ids anyarray,
+                                             lo timestamptz DEFAULT NULL, hi timestamptz DEFAULT NULL)
+RETURNS text
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+BEGIN
+  IF NOT connect_lake.is_distributed() THEN
+    RETURN fact::text;
+  END IF;
+  IF to_regclass('pg_temp.' || quote_ident(copy)) IS NULL THEN
+    EXECUTE format('CREATE TEMP TABLE %I (LIKE %s) ON COMMIT DROP', copy, fact);
+  ELSE
+    EXECUTE format('TRUNCATE pg_temp.%I', copy);
+  END IF;
+  EXECUTE format('INSERT INTO pg_temp.%I SELECT * FROM %s f WHERE %s', copy, fact, filter) USING ids, lo, hi;
+  EXECUTE format('ANALYZE pg_temp.%I', copy);
+  RETURN 'pg_temp.' || quote_ident(copy);
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.citus_fact_rows(regclass, name, text, anyarray, timestamptz, timestamptz) IS
+  'For the side tables'' upkeep: on a lake distributed on Citus, copies the rows of fact (alias f) that match filter ($1 ids, $2 lo, $3 hi) into the temporary table copy (dropped at commit) and returns its name; on a plain lake returns fact, nothing copied.';
+
 -- Each range function as SQL (to_plpgsql false) or PL/pgSQL (true), the
 -- same query either way.
 CREATE FUNCTION connect_lake.citus_swap_functions(to_plpgsql boolean) RETURNS void
@@ -70,34 +114,145 @@ CREATE FUNCTION connect_lake.citus_swap_functions(to_plpgsql boolean) RETURNS vo
 DECLARE
   head constant text := E'\n#variable_conflict use_column\nBEGIN\nRETURN QUERY\n';
   tail constant text := E';\nEND\n';
-  f    regprocedure;
-  src  text;
-  lang name;
-  def  text;
+  f       regprocedure;
+  copies  text[];
+  stable  boolean;
+  inplace boolean;
+  done    boolean;
+  i       integer;
+  hd      text;
+  src     text;
+  lang    name;
+  vol     "char";
+  def     text;
 BEGIN
-  FOREACH f IN ARRAY connect_lake.citus_range_functions() LOOP
-    SELECT p.prosrc, l.lanname INTO src, lang
+  -- The range functions, then those that read copies on Citus, each with
+  -- what it reads: the text that names the table in its body (replaced by
+  -- the copy's name), the copy, and for an SQL function the filter and the
+  -- arguments of the citus_fact_rows() call its PL/pgSQL form makes first
+  -- (a PL/pgSQL function makes its copy itself when the lake is
+  -- distributed); stable: STABLE PARALLEL SAFE on a plain lake, VOLATILE
+  -- PARALLEL UNSAFE on Citus (it writes the copy, and must see it).
+  FOR f, copies, stable IN
+    SELECT u.f, NULL, false FROM unnest(connect_lake.citus_range_functions()) u(f)
+    UNION ALL
+    SELECT v.f::regprocedure, array_agg(ARRAY[v.target, v.cp, v.filter, v.args] ORDER BY v.o), bool_and(v.stable)
+      FROM (VALUES
+        (1, 'connect_lake.agent_ranges(text[], timestamptz[], timestamptz[])', true, 'connect_lake.agent_events',
+         'connect_lake_agent_ranges_events', 'f.agentarn = ANY ($1) OR $1 IS NULL', 'agentarns'),
+        (2, 'connect_lake.agent_timeline_segments(text[], timestamptz[], timestamptz[])', true, 'connect_lake.agent_events',
+         'connect_lake_agent_segments_events', 'f.agentarn = ANY ($1) OR $1 IS NULL', 'agentarns'),
+        (3, 'connect_lake.agent_offers(text[], timestamptz[], timestamptz[])', true, 'connect_lake.agent_events',
+         'connect_lake_agent_offers_events', 'f.agentarn = ANY ($1) OR $1 IS NULL', 'agentarns'),
+        (4, 'connect_lake.contact_journey(uuid)', true, 'connect_lake.contact_flow_log', 'connect_lake_journey_flow_log',
+         'f.contactid = ANY ($1)', 'ARRAY(SELECT l.contactid FROM connect_lake.contact_legs(contact) l)'),
+        (5, 'connect_lake.contact_journey(uuid)', true, 'connect_lake.contact_events', 'connect_lake_journey_events',
+         'f.detail_contactid = ANY ($1)', 'ARRAY(SELECT l.contactid FROM connect_lake.contact_legs(contact) l)'),
+        (6, 'connect_lake.contact_journey(uuid)', true, 'connect_lake.agent_events', 'connect_lake_journey_agent_events',
+         'f.agentarn = ANY ($1) AND f.eventtimestamp >= $2 AND f.eventtimestamp <= $3',
+         'ARRAY(SELECT DISTINCT (l.ctr).agent_arn FROM connect_lake.contact_legs_ctr(contact) l WHERE l.has_ctr), '
+         '(SELECT min((l.ctr).agent_connectedtoagentts) FROM connect_lake.contact_legs_ctr(contact) l), '
+         '(SELECT max(coalesce((l.ctr).agent_aftercontactworkendtimestamp, (l.ctr).disconnecttimestamp)) '
+         'FROM connect_lake.contact_legs_ctr(contact) l)'),
+        (7, 'connect_lake.contact_journey(uuid)', true, 'connect_lake.case_related_items', 'connect_lake_journey_items',
+         'f.contactid = ANY ($1)', 'ARRAY(SELECT l.contactid FROM connect_lake.contact_legs(contact) l)'),
+        (8, 'connect_lake.contact_journey(uuid)', true, 'connect_lake.case_events', 'connect_lake_journey_case_events',
+         'f.detail_case_caseid = ANY ($1)',
+         'ARRAY(SELECT (l.ctr).attributes_caseid::text FROM connect_lake.contact_legs_ctr(contact) l '
+         'UNION SELECT r.detail_relateditem_caseid FROM pg_temp.connect_lake_journey_items r)'),
+        (9, 'connect_lake.customer_journey(bigint, timestamptz, timestamptz)', true, 'connect_lake.ctr_events',
+         'connect_lake_customer_ctrs', 'f.contactid = ANY ($1)',
+         'ARRAY(SELECT l.contactid FROM (SELECT DISTINCT a.contactid FROM connect_lake.contact_account a '
+         'WHERE a.account = customer_journey.account) a CROSS JOIN LATERAL connect_lake.contact_legs(a.contactid) l)'),
+        (10, 'connect_lake.customer_journey(bigint, timestamptz, timestamptz)', true, 'connect_lake.case_state',
+         'connect_lake_customer_cases', 'f.account = ANY ($1)', 'ARRAY[customer_journey.account]'),
+        (11, 'connect_lake.customer_journey(bigint, timestamptz, timestamptz)', true, 'connect_lake.case_events',
+         'connect_lake_customer_case_events', 'f.detail_case_caseid = ANY ($1)',
+         'ARRAY(SELECT s.detail_case_caseid FROM pg_temp.connect_lake_customer_cases s)'),
+        (12, 'connect_lake.contact_repeat_refresh(uuid[])', false, E'connect_lake.ctr_events f\n',
+         'connect_lake_repeat_ctrs', NULL, NULL),
+        (13, 'connect_lake.contact_repeat_refresh(uuid[])', false, E'connect_lake.ctr_events g\n',
+         'connect_lake_repeat_ctrs', NULL, NULL),
+        (14, 'connect_lake.flows_refresh_days(date[])', false, 'connect_lake.ctr_events x WHERE x.contactid = s.contactid',
+         'connect_lake_flow_ctrs', NULL, NULL),
+        (15, 'connect_lake.flows_ctrs_landed(uuid[])', false, 'connect_lake.ctr_events e WHERE e.contactid = p.contactid',
+         'connect_lake_flow_ctrs', NULL, NULL),
+        (16, 'connect_lake.agent_activity_upkeep(text[], timestamptz[], timestamptz[])', false,
+         E'connect_lake.agent_events e\n', 'connect_lake_agent_upkeep_events', NULL, NULL),
+        (17, 'connect_lake.contact_legs_ctr(uuid)', true,
+         'connect_lake.contact_events x WHERE x.detail_contactid = s.id', 'connect_lake_legs_events', NULL, NULL),
+        (18, 'connect_lake.contact_legs(uuid)', true, NULL, NULL, NULL, NULL)
+      ) v(o, f, stable, target, cp, filter, args)
+     GROUP BY v.f
+  LOOP
+    SELECT p.prosrc, l.lanname, p.provolatile INTO src, lang, vol
       FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang WHERE p.oid = f;
-    IF to_plpgsql AND lang = 'sql' THEN
-      src := head || src || tail;
-    ELSIF NOT to_plpgsql AND lang = 'plpgsql'
-          AND left(src, length(head)) = head AND right(src, length(tail)) = tail THEN
-      src := substr(src, length(head) + 1, length(src) - length(head) - length(tail));
+    inplace := copies IS NOT NULL AND copies[1][3] IS NULL;
+    IF inplace THEN
+      -- a PL/pgSQL function: only the tables its statements read change
+      -- (and its volatility)
+      done := CASE WHEN copies[1][1] IS NULL THEN vol = 'v'
+                   ELSE position('pg_temp.' || copies[1][2] IN src) > 0 END;
+      IF done = to_plpgsql THEN
+        CONTINUE;
+      END IF;
+      FOR i IN 1 .. array_length(copies, 1) LOOP
+        CONTINUE WHEN copies[i][1] IS NULL;
+        IF to_plpgsql THEN
+          IF position(copies[i][1] IN src) = 0 THEN
+            RAISE EXCEPTION 'connect_lake.citus_swap_functions(): % does not read "%" any more', f, copies[i][1]
+              USING ERRCODE = 'internal_error';
+          END IF;
+          src := replace(src, copies[i][1],
+                         'pg_temp.' || copies[i][2] || substr(copies[i][1], length(split_part(copies[i][1], ' ', 1)) + 1));
+        ELSE
+          src := replace(src, 'pg_temp.' || copies[i][2] || substr(copies[i][1], length(split_part(copies[i][1], ' ', 1)) + 1),
+                         copies[i][1]);
+        END IF;
+      END LOOP;
     ELSE
-      CONTINUE;
+      -- an SQL function: its query between a head (the copies made first)
+      -- and a tail
+      hd := head;
+      FOR i IN 1 .. coalesce(array_length(copies, 1), 0) LOOP
+        hd := replace(hd, E'\nRETURN QUERY\n',
+                      format(E'\nPERFORM connect_lake.citus_fact_rows(%L, %L, %L, %s);\nRETURN QUERY\n',
+                             copies[i][1], copies[i][2], copies[i][3], copies[i][4]));
+      END LOOP;
+      IF to_plpgsql AND lang = 'sql' THEN
+        FOR i IN 1 .. coalesce(array_length(copies, 1), 0) LOOP
+          src := replace(src, copies[i][1], 'pg_temp.' || copies[i][2]);
+        END LOOP;
+        src := hd || src || tail;
+      ELSIF NOT to_plpgsql AND lang = 'plpgsql'
+            AND left(src, length(hd)) = hd AND right(src, length(tail)) = tail THEN
+        src := substr(src, length(hd) + 1, length(src) - length(hd) - length(tail));
+        FOR i IN 1 .. coalesce(array_length(copies, 1), 0) LOOP
+          src := replace(src, 'pg_temp.' || copies[i][2], copies[i][1]);
+        END LOOP;
+      ELSE
+        CONTINUE;
+      END IF;
     END IF;
     -- pg_get_functiondef's head (name, arguments, result, LANGUAGE,
-    -- volatility, PARALLEL) with the other language and body
+    -- volatility, PARALLEL) with the other language, volatility and body
     def := pg_get_functiondef(f);
-    def := left(def, strpos(def, E'\nAS $function$') - 1);
-    def := replace(def, E'\n LANGUAGE ' || lang || E'\n',
-                   E'\n LANGUAGE ' || CASE WHEN to_plpgsql THEN 'plpgsql' ELSE 'sql' END || E'\n');
-    EXECUTE def || E'\nAS ' || quote_literal(src);
+    def := left(def, strpos(def, E'\nAS $function$'));
+    IF NOT inplace THEN
+      def := replace(def, E'\n LANGUAGE ' || lang || E'\n',
+                     E'\n LANGUAGE ' || CASE WHEN to_plpgsql THEN 'plpgsql' ELSE 'sql' END || E'\n');
+    END IF;
+    IF stable AND to_plpgsql THEN
+      def := replace(def, E'\n STABLE PARALLEL SAFE', E'\n VOLATILE PARALLEL UNSAFE');
+    ELSIF stable THEN
+      def := regexp_replace(def, E'\n LANGUAGE (\\w+)\n', E'\n LANGUAGE \\1\n STABLE PARALLEL SAFE\n');
+    END IF;
+    EXECUTE def || 'AS ' || quote_literal(src);
   END LOOP;
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.citus_swap_functions(boolean) IS
-  'Gives the functions of citus_range_functions() their query as PL/pgSQL (true, for Citus; distribute() does) or back as the inlinable SQL they had (false).';
+  'Gives the functions of citus_range_functions() their query as PL/pgSQL (true, for Citus; distribute() does) or back as the inlinable SQL they had (false); likewise agent_ranges, agent_timeline_segments, agent_offers, contact_journey and customer_journey, whose PL/pgSQL form (VOLATILE) runs the query over copies of the rows it needs (citus_fact_rows()); and points the statements of contact_repeat_refresh, flows_refresh_days, flows_ctrs_landed, agent_activity_upkeep and contact_legs_ctr (VOLATILE on Citus) at the copies they make on a distributed lake.';
 
 CREATE FUNCTION connect_lake.distribute()
 RETURNS TABLE (table_name regclass, method text, distribution_column name, colocated_with regclass)
@@ -235,9 +390,9 @@ COMMENT ON FUNCTION connect_lake.distribute() IS
 -- first, their shards going with their parent's), its TRUNCATE trigger is
 -- dropped, and at the end every table takes back its rows (what it held
 -- when it was distributed is still on disk: emptied first).  The case range
--- functions get their inlinable SQL back, and what a distributed lake does
--- not keep (agent activity, the flow funnels, the repeat contacts) is made
--- for what the lake holds.
+-- functions get their inlinable SQL back.  The side tables (agent activity,
+-- the flow funnels, the repeat contacts, the metrics) stayed on the
+-- coordinator, kept as the rows landed: nothing to make again.
 CREATE FUNCTION connect_lake.undistribute()
 RETURNS TABLE (table_name regclass, method text)
 LANGUAGE plpgsql VOLATILE
@@ -297,14 +452,10 @@ BEGIN
   END LOOP;
   PERFORM set_config('session_replication_role', 'origin', true);
   PERFORM connect_lake.citus_swap_functions(false);
-  -- What a distributed lake does not keep, made for what it holds.
-  PERFORM connect_lake.agent_activity_refresh();
-  PERFORM connect_lake.flows_refresh();
-  PERFORM connect_lake.contact_repeat_refresh();
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.undistribute() IS
-  'The reverse of distribute(), on the Citus coordinator: every table of the lake back on this server with its rows, its indexes, comments, grants and extension membership unchanged, the case range functions inlinable SQL again, agent activity, flows and repeat contacts made for what the lake holds; returns each table and how it was distributed. On a lake that is not distributed: a notice, nothing changed.';
+  'The reverse of distribute(), on the Citus coordinator: every table of the lake back on this server with its rows, its indexes, comments, grants and extension membership unchanged, the case range functions inlinable SQL again; returns each table and how it was distributed. On a lake that is not distributed: a notice, nothing changed.';
 
 REVOKE ALL ON FUNCTION connect_lake.distribute() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.undistribute() FROM PUBLIC;

@@ -29,10 +29,6 @@ RESET connect_lake.flows_upkeep;
 -- (a lake still on 0.1.0, before its upgrade, has none of these)
 SELECT to_regprocedure('connect_lake.flows_refresh(date, date)') IS NOT NULL AS has_flows \gset
 \if :has_flows
--- (on a lake distributed on Citus these are not run: README, Scaling out)
-SELECT NOT connect_lake.is_distributed() AS has_flows \gset
-\endif
-\if :has_flows
 \echo '==> flow funnels, containment and repeat contacts of what landed (seconds)'
 SELECT round(extract(epoch FROM clock_timestamp() - now())::numeric, 1) AS started \gset
 SELECT connect_lake.flows_refresh() AS flow_contacts, connect_lake.contact_repeat_refresh() AS repeat_contacts,

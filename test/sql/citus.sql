@@ -7,12 +7,20 @@
 SET TimeZone = 'Europe/London';
 SET DateStyle = 'ISO, YMD';
 SELECT connect_lake.is_distributed();
+-- on a plain lake citus_fact_rows() copies nothing: the statement reads the
+-- table itself
+SELECT connect_lake.citus_fact_rows('connect_lake.ctr_events', 'connect_lake_test_copy', 'f.contactid = ANY ($1)',
+                                    ARRAY['00000000-0000-0000-0000-000000000001'::uuid]) AS reads,
+       to_regclass('pg_temp.connect_lake_test_copy') AS copy;
 
 -- The catalog as it stands, to show nothing changed.
 CREATE TEMP TABLE before AS
   SELECT p.oid::regprocedure::text AS f, l.lanname, md5(p.prosrc) AS src
     FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
    WHERE p.pronamespace = 'connect_lake'::regnamespace;
+CREATE TEMP TABLE before_def AS
+  SELECT p.oid::regprocedure::text AS f, md5(pg_get_functiondef(p.oid)) AS def
+    FROM pg_proc p WHERE p.pronamespace = 'connect_lake'::regnamespace AND p.prokind = 'f';
 CREATE TEMP TABLE before_con AS
   SELECT conrelid::regclass::text AS t, conname FROM pg_constraint
    WHERE connamespace = 'connect_lake'::regnamespace;
@@ -90,6 +98,18 @@ SELECT f AS function, l.lanname AS language
   FROM unnest(connect_lake.citus_range_functions()) AS f
   JOIN pg_proc p ON p.oid = f JOIN pg_language l ON l.oid = p.prolang
  ORDER BY 1::text;
+-- the functions that read copies of the rows they need on Citus
+-- (citus_fact_rows()): PL/pgSQL, VOLATILE and PARALLEL UNSAFE (they write a
+-- temporary table)
+SELECT p.oid::regprocedure AS function, l.lanname AS language, p.provolatile, p.proparallel
+  FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+ WHERE p.pronamespace = 'connect_lake'::regnamespace
+   AND p.proname IN ('agent_ranges', 'agent_timeline_segments', 'agent_offers', 'contact_journey', 'customer_journey')
+ ORDER BY 1::text;
+SELECT position('PERFORM connect_lake.citus_fact_rows(''connect_lake.agent_events'', ''connect_lake_agent_offers_events''' IN p.prosrc) > 0 AS copies_first,
+       position('pg_temp.connect_lake_agent_offers_events p' IN p.prosrc) > 0 AS reads_the_copy,
+       position('connect_lake.agent_events p' IN p.prosrc) = 0 AS not_the_table
+  FROM pg_proc p WHERE p.oid = 'connect_lake.agent_offers(text[], timestamptz[], timestamptz[])'::regprocedure;
 CREATE TEMP TABLE answers_plpgsql AS
 SELECT 'case_volume_daily' AS f, to_jsonb(r) AS row FROM connect_lake.case_volume_daily('2024-03-20', '2024-05-31') r
 UNION ALL SELECT 'open_case_backlog', to_jsonb(r) FROM connect_lake.open_case_backlog('2024-03-20', '2024-05-31') r
@@ -108,6 +128,9 @@ SELECT connect_lake.citus_swap_functions(false);
 SELECT count(*) AS functions_changed FROM before b
   JOIN pg_proc p ON p.oid = b.f::regprocedure JOIN pg_language l ON l.oid = p.prolang
  WHERE l.lanname <> b.lanname OR md5(p.prosrc) <> b.src;
+-- (language, volatility, parallel safety, rows: the whole definition)
+SELECT count(*) AS definitions_changed FROM before_def b
+ WHERE md5(pg_get_functiondef(b.f::regprocedure)) <> b.def;
 -- twice is harmless
 SELECT connect_lake.citus_swap_functions(false);
 SELECT count(*) AS functions_changed FROM before b

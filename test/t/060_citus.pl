@@ -17,6 +17,10 @@
 #  - every view of the lake, the case range functions and the metrics
 #    functions: the same rows on Citus as on the plain node, also after the
 #    DBA closes a status (case_status);
+#  - agent activity, the flow funnels and the repeat contacts kept by the
+#    writers on Citus (their tables, views and functions: the same rows;
+#    the agent activity test's events, contacts ringing, added by
+#    ingest_batch()), and the journeys of a few contacts and customers;
 #  - an attribute-map edit seen by another session at its next statement;
 #  - a user calendar and a holiday (reference tables), used by a query the
 #    workers run, and the calendar setting set for the database: the same
@@ -27,6 +31,7 @@
 #    lake back on one server: Citus knows none of its tables and no shard is
 #    left, every relation the same object as on the plain node (indexes,
 #    constraints, triggers, comments, grants, extension membership), every
+#    function that read copies on Citus its plain self again, every
 #    table with the plain node's row count and its own rows, the same
 #    answers, a re-delivered file loaded alike; twice, a notice; then DROP
 #    EXTENSION removes the lake from every node.
@@ -183,13 +188,27 @@ for my $kind (sort keys %dupdirs)
 	is($c, $p, "Citus: the same for $kind");
 }
 
+# ---- Agent events with contacts ringing (the generator's agents only take
+# calls): the agent activity regression test's two agents, ingested on both
+# in two shuffled batches and a re-delivery (a month of their own, made on
+# the fly); the writers keep their timeline, offers and rollups
+my ($fixture) = do { local $/; open my $f, '<', "$root/test/sql/agent_activity.sql" or die $!; <$f> }
+  =~ /^(SET TimeZone = 'UTC';.*?WHERE s\.doc ->> 'EventId' = 'ada-STATE_CHANGE-06:28:00';)$/ms;
+ok(defined $fixture && $fixture =~ /ingest_batch/, 'the agent activity test\'s events, as a script');
+for my $n ($coord, $plain)
+{
+	my ($frc, $fout, $ferr) = $n->psql('postgres', $fixture, on_error_stop => 1);
+	is($frc, 0, $n->name . ': the agent events with ringing contacts land') or diag($ferr);
+}
+is($coord->safe_psql('postgres', q{SELECT count(*) FROM connect_lake.agent_offers(NULL, '{2030-03-04}', '{2030-03-05}')}),
+	'6', 'Citus: the six offers of those events');
+
 # ---- Every view, the range functions and the metrics: the same rows
 $_->safe_psql('postgres', 'SELECT connect_lake.metrics_refresh()') for ($coord, $plain);
-# Not on Citus yet (README, Scaling out, known limits): agent activity, the
-# flow funnels and the repeat contacts are kept by statements Citus cannot
-# plan over distributed tables, so a distributed lake does not keep them.
-my $not_on_citus = qr/^connect_lake\.(agent_activity_|agent_status_timeline|flow_|first_contact_resolution|repeat_chains)/;
-my @queries = map { "SELECT * FROM $_" } grep { $_ !~ $not_on_citus } split /\n/, $plain->safe_psql('postgres', q{
+# (agent activity, the flow funnels and the repeat contacts included: the
+# writers kept them on Citus as on the plain node, reading copies of the
+# rows their statements need, citus_fact_rows())
+my @queries = map { "SELECT * FROM $_" } split /\n/, $plain->safe_psql('postgres', q{
 	SELECT format('%I.%I', schemaname, viewname) FROM pg_views
 	 WHERE schemaname IN ('connect_lake', 'amazon_connect_enriched') ORDER BY 1});
 my ($from, $to) = (strftime('%Y-%m-%d', gmtime(time - 31 * 86400)), strftime('%Y-%m-%d', gmtime(time)));
@@ -199,8 +218,26 @@ push @queries, map { "SELECT * FROM connect_lake.$_" }
   "complaints_by_subject('$from', '$to')", "cases_by_category('$from', '$to')", "overdue_cases('$from', '$to')",
   "case_backlog('$mid')", "queue_metrics('DAY', '$from', '$to')", "agent_metrics('DAY', '$from', '$to')",
   "queue_metrics('HOUR', '$from', '$to')", "queue_metrics_daily('$from', '$to')", "agent_metrics_daily('$from', '$to')",
-  "metric_queue_day_rows('$from', '$to')";
-ok(@queries > 30, scalar(@queries) . ' view and function queries to compare');
+  "metric_queue_day_rows('$from', '$to')",
+  "agent_activity_daily('$from', '$to')", "agent_activity_metrics('HOUR', '$from', '$to')",
+  "agent_offers(NULL, '{-infinity}', '{infinity}')", "flow_funnel('$from', '$to')", "flow_hang_ups('$from', '$to')",
+  "flow_containment('$from', '$to')", "first_contact_resolution('$from', '$to')",
+  "contact_repeat", "contact_flow_path", "flow_block_day", "flow_entry_day", "flow_names", "flow_version",
+  "agent_activity_interval", "agent_status_interval";
+# the journeys of a few contacts (every source: CTRs, flow logs, contact,
+# agent and case events) and of a few customers; one agent's timeline
+push @queries,
+  'SELECT j.* FROM (SELECT DISTINCT contactid FROM connect_lake.ctr_events ORDER BY 1 LIMIT 8) c, connect_lake.contact_journey(c.contactid) j',
+  'SELECT j.* FROM (SELECT DISTINCT contactid FROM connect_lake.ctr_events WHERE agent_connectedtoagentts IS NOT NULL ORDER BY 1 LIMIT 8) c, connect_lake.contact_journey(c.contactid) j',
+  'SELECT l.* FROM (SELECT DISTINCT contactid FROM connect_lake.ctr_events ORDER BY 1 LIMIT 8) c, connect_lake.contact_legs(c.contactid) l',
+  'SELECT j.* FROM (SELECT DISTINCT account FROM connect_lake.contact_account ORDER BY 1 LIMIT 6) a, connect_lake.customer_journey(a.account) j',
+  "SELECT j.* FROM (SELECT DISTINCT account FROM connect_lake.contact_account ORDER BY 1 LIMIT 6) a, connect_lake.customer_journey(a.account, '$mid', now()) j",
+  'SELECT t.* FROM (SELECT min(agentarn) AS a FROM connect_lake.agent_events) x, connect_lake.agent_timeline(x.a) t';
+ok(@queries > 50, scalar(@queries) . ' view and function queries to compare');
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM connect_lake.contact_repeat') > 0
+	&& $coord->safe_psql('postgres', 'SELECT count(*) FROM connect_lake.agent_activity_interval') > 0
+	&& $coord->safe_psql('postgres', 'SELECT count(*) FROM connect_lake.contact_flow_path') > 0, 1,
+	'Citus: the writers kept the repeat contacts, the agent activity and the flow paths');
 # landing times and now() differ between two lakes; everything else is compared
 my $volatile = q{ARRAY['landed_at', 'meta_enriched_landed_date', 'loaded_at', 'rejected_at', 'as_of', 'seconds', 'working_days_open']};
 sub same_answer
@@ -315,6 +352,9 @@ my $to_port = $from_port == $node{worker1}->port ? $node{worker2}->port : $node{
 is($rc, 0, 'an online shard move of the contacts\' colocation group (shard_transfer_mode auto: logical replication)') or diag($err);
 is($coord->safe_psql('postgres', "SELECT nodeport FROM pg_dist_shard_placement WHERE shardid = $shard"), $to_port, '... the shard moved');
 is($coord->safe_psql('postgres', $counts), $before_move, '... every count as before');
+# the moved shards' old placements are dropped later by Citus's maintenance
+# daemon (pg_dist_cleanup): now, before the workers are looked at below
+$coord->safe_psql('postgres', 'CALL citus_cleanup_orphaned_resources()');
 
 # ---- undistribute(): back to one server, the same lake as the plain node's
 for my $kind (sort keys %ndirs)
@@ -359,6 +399,11 @@ is($coord->safe_psql('postgres', $_), $before{$_}, 'the same rows as when distri
 is($coord->safe_psql('postgres', q{SELECT count(*) FROM pg_proc WHERE oid = ANY (connect_lake.citus_range_functions()) AND prolang <> (SELECT oid FROM pg_language WHERE lanname = 'sql')}),
 	$plain->safe_psql('postgres', q{SELECT count(*) FROM pg_proc WHERE oid = ANY (connect_lake.citus_range_functions()) AND prolang <> (SELECT oid FROM pg_language WHERE lanname = 'sql')}),
 	'the case range functions are SQL again');
+my $copying = q{SELECT string_agg(p.proname || ' ' || md5(pg_get_functiondef(p.oid)), ',' ORDER BY p.proname) FROM pg_proc p
+	WHERE p.pronamespace = 'connect_lake'::regnamespace
+	  AND p.proname IN ('agent_ranges', 'agent_timeline_segments', 'agent_offers', 'contact_journey', 'customer_journey')};
+is($coord->safe_psql('postgres', $copying), $plain->safe_psql('postgres', $copying),
+	'the functions that read copies on Citus are their SQL selves again (language, volatility, body)');
 for my $q (q{SELECT count(*) || '/' || sum(is_overdue::int) FROM connect_lake.case_current},
 	q{SELECT count(*) FROM connect_lake.case_backlog(now() - interval '10 days')},
 	q{SELECT md5(string_agg(b::text, ',' ORDER BY b::text)) FROM connect_lake.case_volume_daily(current_date - 60, current_date) b})
