@@ -396,14 +396,25 @@ cl_writer_run(SPIPlanPtr plan, Datum *args, int nargs, int expect)
  * marks its parameters constant, and the planner then copies the value into
  * the plan (and again per column for a row), which for a large record made
  * several copies of it (issue #16).  The statements that take a batch gain
- * nothing from seeing its value.
+ * nothing from seeing its value.  Not on a lake distributed on Citus.
  */
 void
 cl_writer_run_rows(SPIPlanPtr plan, Datum rows, int expect)
 {
-	ParamListInfo params = makeParamList(1);
+	ParamListInfo params;
 	int			rc;
 
+	/*
+	 * Citus resolves only constant parameters when it plans a statement on
+	 * distributed tables (its INSERT ... SELECT saw no rows): there, as
+	 * before.
+	 */
+	if (cl_lake_distributed())
+	{
+		cl_writer_run(plan, &rows, 1, expect);
+		return;
+	}
+	params = makeParamList(1);
 	params->params[0].value = rows;
 	params->params[0].isnull = false;
 	params->params[0].pflags = 0;

@@ -198,7 +198,8 @@ extern void cl_writer_run(SPIPlanPtr plan, Datum *args, int nargs, int expect);
 /*
  * Run a kept statement whose one parameter is a batch of rows (an array of
  * the row type, or one row), passed as a run-time value rather than folded
- * into the plan as a constant (no copy of the rows); else as cl_writer_run().
+ * into the plan as a constant (no copy of the rows; on a lake distributed on
+ * Citus, as a constant, which Citus needs); else as cl_writer_run().
  */
 extern void cl_writer_run_rows(SPIPlanPtr plan, Datum rows, int expect);
 
