@@ -110,6 +110,25 @@ write_rejects(CLRecordKind *kind, Rejects *rj)
 }
 
 /*
+ * Map one document (in the record's memory context).  A document stored
+ * out of line is expanded here, and that copy is freed as soon as the
+ * record is mapped, before the writer copies the row: the mapped values are
+ * copies (text, numbers, jsonb built anew), so a large record is held at
+ * most twice at once on its way to the writer (the expanded document and
+ * its mapped values, then the values and the writer's row), not three times.
+ */
+static bool
+map_document(CLMapState *st, Datum elem)
+{
+	Jsonb	   *doc = DatumGetJsonbP(elem);
+	bool		ok = cl_map_jsonb(st, doc);
+
+	if (ok && (Pointer) doc != DatumGetPointer(elem))
+		pfree(doc);
+	return ok;
+}
+
+/*
  * Map and land the records of one kind through one writer: ingest() is a
  * batch of one, ingest_batch() a micro-batch landed in batched statements.
  * `docs` iterates over jsonb Datums; `batch` names an element in errors.  A
@@ -171,7 +190,7 @@ land_records(CLRecordKind *kind, ArrayIterator docs, Datum one, bool batch, bool
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("%s", problem),
 					 errhint("load() applies the same limit to a file's records; a superuser can raise it.")));
-		else if (!cl_map_jsonb(&st, DatumGetJsonbP(elem)) || !cl_writer_add(w, &st, NULL, -1))
+		else if (!map_document(&st, elem) || !cl_writer_add(w, &st, NULL, -1))
 		{
 			/* a value that cannot land, or a time outside the window or the
 			 * partition budget (cl_writer_add) */

@@ -566,10 +566,8 @@ version_flush(void *ks, CLBatch *b, SPIPlanPtr plan, Datum rows, CLWriteCounts *
 {
 	VersionKind *vk = ks;
 	VersionBatch *vb = batch_state(vk, b);
-	Datum		args[1] = {rows};
-
 	preread(vk, vb, b);
-	cl_writer_run(plan, args, 1, SPI_OK_INSERT_RETURNING);
+	cl_writer_run_rows(plan, rows, SPI_OK_INSERT_RETURNING);
 
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{

@@ -32,6 +32,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/tupmacs.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -109,6 +110,7 @@ struct CLWriter
 	WriteBuf   *bufs;
 	WriteBuf   *last;
 	bool		erasure;		/* the erasure list is in force: note each record (erasure.c) */
+	WriteBuf   *large;			/* the buffer whose last row is large, to send */
 	const char *file_cstr;		/* last source_file seen, and its text datum */
 	Datum		file_text;
 	CLWriteCounts counts;
@@ -255,7 +257,7 @@ column_defaults(Oid relid, TupleDesc td)
  * inserted).
  */
 static char *
-rows_sql(KindInfo *ki, Oid partition)
+rows_sql(KindInfo *ki, Oid partition, bool one)
 {
 	TupleDesc	td = ki->tupdesc;
 	StringInfoData sql;
@@ -291,8 +293,12 @@ rows_sql(KindInfo *ki, Oid partition)
 			appendStringInfo(&sql, "%su.%s", first ? "" : ", ", col);
 		first = false;
 	}
-	appendStringInfo(&sql, " FROM pg_catalog.unnest($1::%s.%s[]) AS u",
-					 schema_q(), quote_identifier(ki->kind->rowtype));
+	if (one)
+		appendStringInfo(&sql, " FROM (SELECT ($1::%s.%s).*) AS u",
+						 schema_q(), quote_identifier(ki->kind->rowtype));
+	else
+		appendStringInfo(&sql, " FROM pg_catalog.unnest($1::%s.%s[]) AS u",
+						 schema_q(), quote_identifier(ki->kind->rowtype));
 	if (ki->kind->land)
 		ki->kind->land->conflict_sql(ki->land, &sql);
 	else
@@ -362,6 +368,7 @@ typedef struct RowsArg
 {
 	KindInfo   *ki;
 	Oid			partition;
+	bool		one;			/* the statement of one row (see flush_buf()) */
 } RowsArg;
 
 static char *
@@ -370,16 +377,16 @@ rows_plan_sql(void *arg, int *nargs, Oid *argtypes)
 	RowsArg    *ra = arg;
 
 	*nargs = 1;
-	argtypes[0] = get_array_type(ra->ki->rowtype);
-	return rows_sql(ra->ki, ra->partition);
+	argtypes[0] = ra->one ? ra->ki->rowtype : get_array_type(ra->ki->rowtype);
+	return rows_sql(ra->ki, ra->partition, ra->one);
 }
 
 static SPIPlanPtr
-rows_plan(KindInfo *ki, Oid partition)
+rows_plan(KindInfo *ki, Oid partition, bool one)
 {
-	RowsArg		ra = {ki, partition};
+	RowsArg		ra = {ki, partition, one};
 
-	return cl_writer_plan(partition, ki->rowtype, "rows", rows_plan_sql, &ra);
+	return cl_writer_plan(partition, ki->rowtype, one ? "row" : "rows", rows_plan_sql, &ra);
 }
 
 /* Run a kept statement and check its outcome. */
@@ -391,6 +398,40 @@ cl_writer_run(SPIPlanPtr plan, Datum *args, int nargs, int expect)
 
 	memset(nulls, ' ', sizeof(nulls));
 	rc = SPI_execute_plan(plan, args, nulls, false, 0);
+	if (rc != expect)
+		elog(ERROR, "connect_lake: statement failed: %s", SPI_result_code_string(rc));
+}
+
+/*
+ * Run a kept statement whose one parameter is a batch of rows (an array of
+ * the row type, or one row), as a run-time parameter: SPI_execute_plan()
+ * marks its parameters constant, and the planner then copies the value into
+ * the plan (and again per column for a row), which for a large record made
+ * several copies of it (issue #16).  The statements that take a batch gain
+ * nothing from seeing its value.  Not on a lake distributed on Citus.
+ */
+void
+cl_writer_run_rows(SPIPlanPtr plan, Datum rows, int expect)
+{
+	ParamListInfo params;
+	int			rc;
+
+	/*
+	 * Citus resolves only constant parameters when it plans a statement on
+	 * distributed tables (its INSERT ... SELECT saw no rows): there, as
+	 * before.
+	 */
+	if (cl_lake_distributed())
+	{
+		cl_writer_run(plan, &rows, 1, expect);
+		return;
+	}
+	params = makeParamList(1);
+	params->params[0].value = rows;
+	params->params[0].isnull = false;
+	params->params[0].pflags = 0;
+	params->params[0].ptype = SPI_getargtypeid(plan, 0);
+	rc = SPI_execute_plan_with_paramlist(plan, params, false, 0);
 	if (rc != expect)
 		elog(ERROR, "connect_lake: statement failed: %s", SPI_result_code_string(rc));
 }
@@ -413,6 +454,8 @@ cl_writer_array(Datum *d, bool *n, int count, Oid elemtype)
 /* ---------- adding ---------- */
 
 static void flush_buf(CLWriter *w, WriteBuf *b);
+static void flush_large(CLWriter *w);
+static void flush_rows(CLWriter *w, WriteBuf *b, bool reset);
 
 static TimestampTz last_landed = 0;
 
@@ -475,11 +518,15 @@ set_provenance(CLWriter *w, KindInfo *ki, CLMapState *st, const char *source_fil
 bool
 cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source_offset)
 {
-	KindInfo   *ki = kind_info(w, st);
+	KindInfo   *ki;
 	WriteBuf   *b;
 	Oid			partition;
 	CLPartitionVerdict verdict;
 	MemoryContext old;
+
+	if (w->large)
+		flush_large(w);
+	ki = kind_info(w, st);
 
 	if (st->nulls[ki->part_att])
 	{
@@ -542,10 +589,91 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 
 	if (b->b.n >= CL_WRITER_BATCH)
 		flush_buf(w, b);
+	else if (b->b.rows[b->b.n - 1]->t_len >= CL_WRITER_LARGE_ROW)
+		w->large = b;			/* sent at the next add or at finish, once the
+								 * caller has let go of the record's values */
 	return true;
 }
 
 /* ---------- flushing ---------- */
+
+/*
+ * A large row (CL_WRITER_LARGE_ROW) is sent as soon as the record it was
+ * made from is let go (at the next cl_writer_add() or the finish), so that
+ * the writer never holds several: without a land, alone (the rows buffered
+ * before it first), as the one-row statement, which copies it least; with a
+ * land, whose batch state refers to its rows, with the batch.
+ */
+static void
+flush_large(CLWriter *w)
+{
+	WriteBuf   *b = w->large;
+	HeapTuple	large;
+
+	w->large = NULL;
+	if (b->b.n == 0)
+		return;
+
+	if (b->ki->kind->land || b->b.n == 1)
+	{
+		flush_buf(w, b);
+		return;
+	}
+	/* the others first, keeping the batch's memory (the large row is in it) */
+	large = b->b.rows[--b->b.n];
+	flush_rows(w, b, false);
+	b->b.rows[b->b.n++] = large;
+	flush_buf(w, b);
+}
+
+/*
+ * A batch's rows (elems, in the order sent; order[k] the row of elems[k])
+ * as one array of the row type, as construct_md_array() makes it, each row
+ * freed once copied: at no moment are a row and its copy both held, but
+ * for the one being copied.  The batch's rows are gone afterwards.
+ */
+static Datum
+batch_array(CLBatch *b, Datum *elems, int *order, Oid rowtype)
+{
+	int			n = b->n;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Size		nbytes = 0;
+	ArrayType  *a;
+	char	   *p;
+
+	get_typlenbyvalalign(rowtype, &typlen, &typbyval, &typalign);
+	Assert(typlen == -1);
+	for (int k = 0; k < n; k++)
+	{
+		nbytes = att_addlength_datum(nbytes, typlen, elems[k]);
+		nbytes = att_align_nominal(nbytes, typalign);
+		if (!AllocSizeIsValid(nbytes))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("array size exceeds the maximum allowed (%d)", (int) MaxAllocSize)));
+	}
+	nbytes += ARR_OVERHEAD_NONULLS(1);
+	a = (ArrayType *) palloc0(nbytes);
+	SET_VARSIZE(a, nbytes);
+	a->ndim = 1;
+	a->dataoffset = 0;
+	a->elemtype = rowtype;
+	ARR_DIMS(a)[0] = n;
+	ARR_LBOUND(a)[0] = 1;
+	p = ARR_DATA_PTR(a);
+	for (int k = 0; k < n; k++)
+	{
+		Size		len = VARSIZE_ANY(DatumGetPointer(elems[k]));
+
+		memcpy(p, DatumGetPointer(elems[k]), len);
+		p += att_align_nominal(len, typalign);
+		heap_freetuple(b->rows[order[k]]);
+		b->rows[order[k]] = NULL;
+	}
+	return PointerGetDatum(a);
+}
 
 /*
  * Send one partition's batch as one statement: in the land's order, a
@@ -554,6 +682,13 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
  */
 static void
 flush_buf(CLWriter *w, WriteBuf *b)
+{
+	flush_rows(w, b, true);
+}
+
+/* flush_buf(), resetting the batch's memory afterwards or not */
+static void
+flush_rows(CLWriter *w, WriteBuf *b, bool reset)
 {
 	KindInfo   *ki = b->ki;
 	const CLLand *land = ki->kind->land;
@@ -595,7 +730,19 @@ flush_buf(CLWriter *w, WriteBuf *b)
 		}
 		elems[k] = PointerGetDatum(tup->t_data);
 	}
-	rows = cl_writer_array(elems, NULL, b->b.n, ki->rowtype);
+	/*
+	 * The rows as one array of the row type; a batch of one row (an
+	 * ingest(), a large row) as that row, with the one-row statement.
+	 * Without a land, a larger batch's rows are freed as they are copied
+	 * into the array: a large record is held once by the writer, not twice
+	 * (issue #16).
+	 */
+	if (b->b.n == 1)
+		rows = elems[0];
+	else if (land)
+		rows = cl_writer_array(elems, NULL, b->b.n, ki->rowtype);
+	else
+		rows = batch_array(&b->b, elems, order, ki->rowtype);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "connect_lake: SPI_connect failed");
@@ -610,7 +757,7 @@ flush_buf(CLWriter *w, WriteBuf *b)
 		landed.n = 0;
 		landed.rows = (ki->kind->after_flush || ki->kind->upkeep)
 			? palloc(sizeof(CLLandedRow) * b->b.n) : NULL;
-		land->flush(ki->land, &b->b, rows_plan(ki, b->b.partition), rows, &w->counts, &landed);
+		land->flush(ki->land, &b->b, rows_plan(ki, b->b.partition, b->b.n == 1), rows, &w->counts, &landed);
 		if (landed.n > 0 && ki->kind->after_flush)
 			ki->kind->after_flush(&landed);
 		if (landed.n > 0 && ki->kind->upkeep)
@@ -618,12 +765,10 @@ flush_buf(CLWriter *w, WriteBuf *b)
 	}
 	else
 	{
-		Datum		args[1] = {rows};
-
 		bool		isnull;
 		int64		inserted;
 
-		cl_writer_run(rows_plan(ki, b->b.partition), args, 1, SPI_OK_SELECT);
+		cl_writer_run_rows(rows_plan(ki, b->b.partition, b->b.n == 1), rows, SPI_OK_SELECT);
 		inserted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 		w->counts.inserted += inserted;
 		w->counts.duplicates += b->b.n - inserted;
@@ -638,7 +783,8 @@ flush_buf(CLWriter *w, WriteBuf *b)
 	SPI_finish();
 	MemoryContextSwitchTo(old);
 
-	MemoryContextReset(b->b.cxt);
+	if (reset)
+		MemoryContextReset(b->b.cxt);
 	b->b.land = NULL;
 	b->b.n = 0;
 }
@@ -668,6 +814,9 @@ cl_writer_finish(CLWriter *w, CLWriteCounts *out)
 	{
 		int			nbufs = 0;
 		WriteBuf  **bufs;
+
+		if (w->large)
+			flush_large(w);
 
 		for (WriteBuf *b = w->bufs; b; b = b->next)
 			nbufs++;

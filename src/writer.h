@@ -61,6 +61,12 @@
 #define CL_WRITER_BATCH 2000
 
 /*
+ * A row this large (formed, in bytes) is sent as soon as it is added, not
+ * buffered with others: the writer holds one large record at a time.
+ */
+#define CL_WRITER_LARGE_ROW ((uint32) 1024 * 1024)
+
+/*
  * Per record added: what sending the records one at a time, in the order
  * added, would have done (exact also for several versions of a key in one
  * batch; approximate between updated and duplicates only when another
@@ -138,8 +144,9 @@ typedef struct CLBatch
  *   order(ks, b, order)    per batch: permute order[0..n) (the identity) into
  *       the order rows are sent.
  *   flush(ks, b, plan, rows, counts, landed)  per batch, SPI connected, in
- *       b->cxt: send rows (an array of the row type in that order) with the
- *       writer's prepared plan, add every record folded into the batch to
+ *       b->cxt: send rows (an array of the row type in that order, or the
+ *       one row of a batch of one) with the writer's prepared plan
+ *       (cl_writer_run_rows()), add every record folded into the batch to
  *       counts and, when landed->rows is not NULL (the kind has after_flush or
  *       an upkeep),
  *       fill it with the rows that won, in row order.
@@ -188,6 +195,14 @@ extern SPIPlanPtr cl_writer_plan(Oid relid, Oid rowtype, const char *name, CLPla
 
 /* Run a kept statement; an outcome other than expect (SPI_OK_*) is an error. */
 extern void cl_writer_run(SPIPlanPtr plan, Datum *args, int nargs, int expect);
+
+/*
+ * Run a kept statement whose one parameter is a batch of rows (an array of
+ * the row type, or one row), passed as a run-time value rather than folded
+ * into the plan as a constant (no copy of the rows; on a lake distributed on
+ * Citus, as a constant, which Citus needs); else as cl_writer_run().
+ */
+extern void cl_writer_run_rows(SPIPlanPtr plan, Datum rows, int expect);
 
 /* A one-dimensional array of count values of elemtype (nulls may be NULL). */
 extern Datum cl_writer_array(Datum *values, bool *nulls, int count, Oid elemtype);

@@ -573,7 +573,10 @@ DECLARE
   changed bigint;
 BEGIN
   -- Planned per call (EXECUTE): the index on meta_enriched_landed_date for a
-  -- since, the partitions' keys for a list of cases.
+  -- since, the partitions' keys for a list of cases (a semi-join on the
+  -- unnested list, which the planner sizes from the list and probes the keys
+  -- with: = ANY (list) on a month not yet analyzed scanned the whole month
+  -- for every file load() landed, issue #15).
   EXECUTE format($q$
   WITH latest AS (
     SELECT DISTINCT ON (e.detail_case_caseid) e.detail_case_caseid AS cid, e
@@ -653,7 +656,7 @@ BEGIN
   )
   SELECT count(*) FROM up
   $q$, CASE WHEN case_ids IS NULL THEN 'e.meta_enriched_landed_date >= $1'
-            ELSE 'e.detail_case_caseid = ANY ($2) AND e.meta_enriched_landed_date >= $1' END)
+            ELSE 'e.detail_case_caseid IN (SELECT pg_catalog.unnest($2)) AND e.meta_enriched_landed_date >= $1' END)
   INTO changed USING since, case_ids;
   RETURN changed;
 END

@@ -2,8 +2,9 @@
 # and record size (connect_lake.max_record_depth, connect_lake.max_record_size,
 # superuser settings), so a record load() rejects is rejected by ingest() and
 # ingest_batch() too, and a 100 MB record is refused before it is expanded:
-# the backend's peak memory (VmHWM) stays within 3x the record's size (it
-# was 650 MB for a 100 MB record before).
+# the backend's peak memory (VmHWM) grows by a few MB (it grew by 634 MB
+# before); a large record accepted under a raised limit is held at most about
+# twice on its way in: the peak grows by under 3x its size.
 use strict;
 use warnings;
 use File::Path qw(make_path);
@@ -89,6 +90,50 @@ ok(defined $after && $after >= $before && $before > 0, 'VmHWM read before and af
 cmp_ok($after - $before, '<', 3 * 100 * 1024, "... and the backend's peak memory grows by less than 3x its size ("
 	  . int(($after - $before) / 1024) . ' MB)');
 note 'VmHWM before ' . int($before / 1024) . ' MB, after ' . int($after / 1024) . ' MB';
+
+# ---------- memory: an accepted large record is held at most about twice ----------
+# (issue #16: "its memory stays within 3x the record size"; 0.2.0 before this
+# took 614 MB for the 100 MB document below: the writer's row, the batch array,
+# and the planner's copies of the statement's parameter made as constants).
+# Each figure is the growth of the backend's peak resident memory (VmHWM, from
+# the OS) over one call, in a fresh session; the bound (3x) fails at 6x.
+sub peak_growth
+{
+	my ($setup, $call) = @_;
+	my ($o, $e);
+	$node->psql('postgres',
+		qq{SET connect_lake.max_record_size = '200MB'; $setup SELECT $hwm; $call; SELECT $hwm},
+		stdout => \$o, stderr => \$e, on_error_stop => 1);
+	my @v = split /\n/, $o;
+	is($e, '', "no error: $call");
+	return ($v[-1] - $v[0]) / 1024;    # MB
+}
+# a contact flow log event with a 100 MB value kept in extra (a value of
+# an unknown key), from a table (stored out of line, expanded by ingest())
+sql(q{CREATE TABLE big_ok AS SELECT jsonb_build_object('ContactId', '00000000-0000-4000-8000-999999999998',
+        'Timestamp', '2024-05-01T10:00:00Z', 'Zz', repeat('y', 100 * 1024 * 1024)) AS doc});
+my $mb = peak_growth('', q{SELECT connect_lake.ingest('contact_flow_log', doc) FROM big_ok});
+is(sql(q{SELECT length(extra->>'Zz') FROM connect_lake.contact_flow_log WHERE contactid = '00000000-0000-4000-8000-999999999998'}),
+	'104857600', 'a 100 MB record accepted under a raised limit lands whole');
+cmp_ok($mb, '<', 300, "ingest() of a 100 MB record: the backend's peak grows by under 3x its size (" . int($mb) . ' MB)');
+note "ingest() of a 100 MB record: peak +" . int($mb) . ' MB';
+
+# ingest_batch(): three records of 20 MB in one batch (the writer's batch array)
+sql(q{CREATE TABLE big_three AS SELECT array_agg(jsonb_build_object('ContactId', format('00000000-0000-4000-8000-%s', lpad(i::text, 12, '0')),
+        'Timestamp', '2024-05-01T10:00:00Z', 'Zz', repeat(i::text, 20 * 1024 * 1024))) AS docs FROM generate_series(1, 3) i});
+$mb = peak_growth('', q{SELECT inserted FROM connect_lake.ingest_batch('contact_flow_log', (SELECT docs FROM big_three))});
+is(sql(q{SELECT count(*) FROM connect_lake.contact_flow_log WHERE length(extra->>'Zz') = 20971520}), '3', 'ingest_batch(): the three 20 MB records land');
+cmp_ok($mb, '<', 3 * 60, "ingest_batch() of 3 records of 20 MB: the peak grows by under 3x their size (" . int($mb) . ' MB)');
+note "ingest_batch() of 3 x 20 MB: peak +" . int($mb) . ' MB';
+
+# a CTR of 60 MB (a contact attribute): versions folded by the CTR land
+sql(q{CREATE TABLE big_ctr AS SELECT jsonb_build_object('ContactId', 'c0000000-0000-4000-8000-000000000001',
+        'InitiationTimestamp', '2024-05-01T10:00:00Z', 'LastUpdateTimestamp', '2024-05-01T10:05:00Z',
+        'Channel', 'VOICE', 'Attributes', jsonb_build_object('note', repeat('z', 60 * 1024 * 1024))) AS doc});
+$mb = peak_growth('SET connect_lake.metrics_upkeep = off;', q{SELECT connect_lake.ingest('ctr', doc) FROM big_ctr});
+is(sql(q{SELECT count(*) FROM connect_lake.ctr_events WHERE contactid = 'c0000000-0000-4000-8000-000000000001'}), '1', 'the 60 MB CTR lands');
+cmp_ok($mb, '<', 3 * 60, "ingest() of a 60 MB CTR: the peak grows by under 3x its size (" . int($mb) . ' MB)');
+note "ingest() of a 60 MB CTR: peak +" . int($mb) . ' MB';
 
 $node->stop;
 done_testing();

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# load() at the limit, per kind (issue #15), ratios printed in one run:
+#   load      connect_lake.load(kind, dir) of generated files (test/gen/connect_gen,
+#             gzip Firehose objects as delivered), connect_lake.metrics_upkeep = off
+#             (the commit-time metric and agent-activity upkeep is measured by
+#             test/bench/metrics_upkeep.sh; case_state, dimensions and account
+#             links, which load() keeps as it writes, are counted in)
+#   copy      COPY of load()'s own output rows (exported once, text format) back
+#             into the same tables, emptied: same partitions, indexes, side tables
+#   plain     the plain-SQL path: COPY the records as JSON lines into a jsonb
+#             table, CREATE TABLE AS with ->> casts of the kind's columns
+#             (test/bench/plain_kind_sql.py, from the kind's own field table)
+# Rounds are interleaved (the order of the three rotates per round); each step
+# is timed from the client, after a CHECKPOINT.  Printed per kind: best
+# seconds of each, load/copy, plain/load, and microseconds per record.
+#
+#   test/bench/load_vs_copy.sh [CONTACTS_PER_DAY [ROUNDS [KINDS]]]   defaults 10000 3 all
+# Environment: PG_CONFIG (the PostgreSQL to install into and run; default
+# pg_config: the shared install, under the install lock), BENCH_PORT (54471),
+# CONNECT_LAKE_BENCH_DIR (/tmp/connect_lake_bench).  Runs as root (the cluster
+# as postgres).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+per_day=${1:-10000}
+rounds=${2:-3}
+kinds=${3:-"ctr contact_event case_event agent_event contact_flow_log"}
+pgc=${PG_CONFIG:-pg_config}
+port=${BENCH_PORT:-54471}
+work=${CONNECT_LAKE_BENCH_DIR:-/tmp/connect_lake_bench}/load_vs_copy_$per_day
+bin=$($pgc --bindir)
+
+mkdir -p "$work"
+gen=$work/gen
+if [ ! -f "$gen/done" ]; then
+	echo "generating one day of $per_day contacts in $gen"
+	cc -std=c99 -O2 -o "$work/connect_gen" "$here/test/gen/connect_gen.c" -lz
+	rm -rf "$gen"
+	"$work/connect_gen" --out "$gen" --days 1 --contacts-per-day "$per_day" --quiet
+	touch "$gen/done"
+fi
+declare -A dir=([ctr]=ctr [contact_event]=contact_events [case_event]=cases [agent_event]=agent_events
+	[contact_flow_log]=flowlogs/subscription)
+declare -A tables=([ctr]=ctr_events [contact_event]=contact_events [case_event]="case_events case_related_items"
+	[agent_event]=agent_events [contact_flow_log]=contact_flow_log)
+declare -A side=([case_event]=case_state)
+for k in $kinds; do
+	if [ ! -s "$work/$k.ndjson" ]; then
+		find "$gen/${dir[$k]}" -type f -print0 | sort -z | xargs -0 python3 "$here/test/bench/to_ndjson.py" "$work/$k.ndjson"
+	fi
+	python3 "$here/test/bench/plain_kind_sql.py" "$here/src" "$k" bench_stage bench_plain > "$work/$k.plain.sql"
+done
+mkdir -p "$work/out"
+chmod a+rx "$work"; chmod -R a+rX "$gen" "$work"/*.ndjson; chown postgres: "$work/out"
+
+# the module into the PostgreSQL of PG_CONFIG
+cd "$here"
+if [ "$($pgc --pkglibdir)" = "$(pg_config --pkglibdir 2>/dev/null)" ]; then
+	flock /tmp/connect_lake.install.lock make -s install PG_CONFIG="$pgc" >/dev/null
+else
+	make -s -j2 PG_CONFIG="$pgc" >/dev/null && make -s install PG_CONFIG="$pgc" >/dev/null
+fi
+
+data=$work/data
+rm -rf "$data"; mkdir -p "$data"; chown postgres: "$data"
+runuser -u postgres -- "$bin/initdb" -D "$data" -A trust -E UTF8 --locale=C >/dev/null
+cat >> "$data/postgresql.conf" <<CONF
+port = $port
+listen_addresses = ''
+unix_socket_directories = '$work/out'
+shared_buffers = 128MB
+max_wal_size = 4GB
+timezone = 'UTC'
+log_min_messages = warning
+CONF
+runuser -u postgres -- "$bin/pg_ctl" -D "$data" -l "$work/out/log" -w start >/dev/null
+trap 'runuser -u postgres -- "$bin/pg_ctl" -D "$data" -m fast stop >/dev/null' EXIT
+psql() { runuser -u postgres -- env PGOPTIONS='-c client_min_messages=warning' "$bin/psql" -X -q -h "$work/out" -p "$port" -d postgres -v ON_ERROR_STOP=1 "$@"; }
+psql -c "CREATE EXTENSION connect_lake" -c "ALTER DATABASE postgres SET connect_lake.metrics_upkeep = off"
+
+now() { date +%s.%N; }
+# one timed step: seconds of a psql script, after a checkpoint
+timed() { psql -c "CHECKPOINT"; local a; a=$(now); psql "$@" >/dev/null; echo "$(now) - $a" | bc; }
+empty() {
+	local k=$1 t
+	for t in ${tables[$k]} ${side[$k]:-}; do psql -c "TRUNCATE connect_lake.$t"; done
+	psql -c "DELETE FROM connect_lake.load_manifest WHERE kind = '$k'" -c "TRUNCATE connect_lake.load_rejects"
+}
+step_load() {
+	empty "$1"
+	timed -c "SELECT * FROM connect_lake.load('$1', '$gen/${dir[$1]}')"
+}
+step_copy() {
+	local k=$1 t s=""
+	empty "$k"
+	for t in ${tables[$k]}; do s="$s COPY connect_lake.$t FROM '$work/out/$t.copy';"; done
+	timed -c "BEGIN; $s COMMIT;"
+}
+step_plain() {
+	local k=$1
+	psql -c "DROP TABLE IF EXISTS bench_stage, bench_plain, bench_plain_case, bench_plain_item"
+	timed -c "BEGIN; CREATE TABLE bench_stage (doc jsonb);
+	  COPY bench_stage FROM '$work/$k.ndjson' WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02');" \
+		-f "$work/$k.plain.sql" -c "COMMIT"
+}
+best() { printf '%s\n' "$@" | sort -g | head -1; }
+
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $per_day contacts, 1 day, $rounds rounds"
+printf '%-17s %9s %9s %9s %9s %9s %8s %8s %10s\n' kind records load_s copy_s plain_s load/copy plain/load us/rec '(rounds: load copy plain)'
+for k in $kinds; do
+	# load() once to make its output rows, which COPY lands back
+	empty "$k"
+	psql -c "SELECT * FROM connect_lake.load('$k', '$gen/${dir[$k]}')" >/dev/null
+	recs=$(psql -At -c "SELECT sum(records) FROM connect_lake.load_manifest WHERE kind = '$k'")
+	for t in ${tables[$k]}; do psql -c "COPY (SELECT * FROM connect_lake.$t) TO '$work/out/$t.copy'"; done
+	L=(); C=(); P=()
+	for r in $(seq "$rounds"); do
+		case $(( r % 3 )) in
+			1) L+=("$(step_load "$k")"); C+=("$(step_copy "$k")"); P+=("$(step_plain "$k")");;
+			2) C+=("$(step_copy "$k")"); P+=("$(step_plain "$k")"); L+=("$(step_load "$k")");;
+			0) P+=("$(step_plain "$k")"); L+=("$(step_load "$k")"); C+=("$(step_copy "$k")");;
+		esac
+	done
+	l=$(best "${L[@]}"); c=$(best "${C[@]}"); p=$(best "${P[@]}")
+	printf '%-17s %9d %9.2f %9.2f %9.2f %9.2f %9.2f %8.1f   %s | %s | %s\n' "$k" "$recs" "$l" "$c" "$p" \
+		"$(echo "$l / $c" | bc -l)" "$(echo "$p / $l" | bc -l)" "$(echo "$l * 1000000 / $recs" | bc -l)" \
+		"$(printf '%.2f ' "${L[@]}")" "$(printf '%.2f ' "${C[@]}")" "$(printf '%.2f ' "${P[@]}")"
+	for t in ${tables[$k]}; do rm -f "$work/out/$t.copy"; done
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Print the plain-SQL way of landing one kind's records, as a DBA without
+connect_lake would: CREATE TABLE AS SELECT with ->> casts from a table of
+jsonb lines (one column, doc).
+
+Reads the kind's field table in its C file (the loader's own description of
+the kind), so both paths fill the same columns from the same JSON paths;
+custom fields (CL_CUSTOM, e.g. a case's fields) are kept as jsonb.
+  plain_kind_sql.py SRC_DIR KIND SOURCE_TABLE TARGET_TABLE
+Kinds: ctr, contact_event, case_event (two tables: TARGET_case and
+TARGET_item, split on the record's detail), agent_event, contact_flow_log.
+"""
+import re
+import sys
+
+srcdir, kind, source, target = sys.argv[1:5]
+files = {"ctr": "ctr.c", "contact_event": "contact_event.c", "case_event": "case_event.c",
+         "agent_event": "agent_event.c", "contact_flow_log": "flowlog.c"}
+text = open("%s/%s" % (srcdir, files[kind])).read()
+macros = dict(re.findall(r'#define\s+(\w+)\s+"([^"]*)"', text))
+
+
+def table(name):
+    """The CL_F/CL_REQ/CL_TS/CL_CUSTOM entries of one CLField array."""
+    body = re.search(r'CLField\s+%s\[\]\s*=\s*\{(.*?)\n\};' % name, text, re.S).group(1)
+    out = []
+    for m in re.finditer(r'\bCL_(F|REQ|TS|CUSTOM)\(((?:\w+\s+)?)"([^"]+)"(?:,\s*"([^"]+)")?(?:,\s*(CLF_\w+))?', body):
+        macro, prefix, path, col, typ = m.groups()
+        path = macros.get(prefix.strip(), "") + path
+        if macro == "TS":
+            typ = "CLF_TIMESTAMPTZ"
+        if macro == "CUSTOM":
+            col, typ = path.replace(".", "_").lower(), "CLF_JSONB"
+        out.append((path, col, typ))
+    if name == "ctr_fields":
+        for n in re.findall(r'LEVEL\((\d)\)', body):
+            out.append(("Agent.HierarchyGroups.Level%s.ARN" % n, "agent_hierarchygroups_level%s_arn" % n, "CLF_TEXT"))
+            out.append(("Agent.HierarchyGroups.Level%s.GroupName" % n, "agent_hierarchygroups_level%s_groupname" % n, "CLF_TEXT"))
+    return out
+
+
+def select(fields, tgt, where):
+    cols, exprs, seen = [], [], set()
+    for path, col, typ in fields:
+        if col in seen:
+            continue
+        seen.add(col)
+        p = "'{" + ",".join(path.split(".")) + "}'"
+        e = {
+            "CLF_TEXT": "doc #>> %s" % p,
+            "CLF_UPPER": "upper(doc #>> %s)" % p,
+            "CLF_UUID": "(doc #>> %s)::uuid" % p,
+            "CLF_ARN_ID": "substring(doc #>> %s from '[0-9a-f-]{36}$')::uuid" % p,
+            "CLF_TIMESTAMPTZ": "(doc #>> %s)::timestamptz" % p,
+            "CLF_INT4": "(doc #>> %s)::int" % p,
+            "CLF_INT8": "(doc #>> %s)::bigint" % p,
+            "CLF_NUMERIC": "(doc #>> %s)::numeric" % p,
+            "CLF_BOOL": "(doc #>> %s)::boolean" % p,
+            "CLF_JSONB": "doc #> %s" % p,
+        }[typ]
+        cols.append(col)
+        exprs.append("%s AS %s" % (e, col))
+    return "CREATE TABLE %s AS\nSELECT %s\n  FROM %s%s;" % (tgt, ",\n       ".join(exprs), source, where)
+
+
+if kind == "case_event":
+    print(select(table("case_event_fields"), target + "_case", "\n WHERE doc->'detail' ? 'case'"))
+    print(select(table("case_related_item_fields"), target + "_item", "\n WHERE doc->'detail' ? 'relatedItem'"))
+else:
+    name = {"ctr": "ctr_fields", "contact_event": "contact_event_fields", "agent_event": "agent_event_fields",
+            "contact_flow_log": "flowlog_fields"}[kind]
+    print(select(table(name), target, ""))
