@@ -9885,12 +9885,6 @@ REVOKE ALL ON FUNCTION connect_lake.schedule_retention(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.unschedule(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.unschedule(text) TO connect_lake_loader;
 
--- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
--- already holds (the contact metrics, the flow funnels and containment, the
--- repeat contacts; agent activity was computed above).
-SELECT connect_lake.metrics_refresh();
-SELECT connect_lake.flows_refresh();
-SELECT connect_lake.contact_repeat_refresh();
 
 -- ==== Load speed (issue #15): case_state_refresh() finds the cases listed
 -- through their keys (a semi-join on the unnested list), not by a scan of
@@ -9992,3 +9986,10 @@ BEGIN
   RETURN changed;
 END
 $fn$;
+
+-- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
+-- already holds (the contact metrics, the flow funnels and containment, the
+-- repeat contacts; agent activity was computed above).
+SELECT connect_lake.metrics_refresh();
+SELECT connect_lake.flows_refresh();
+SELECT connect_lake.contact_repeat_refresh();
