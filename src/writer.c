@@ -737,6 +737,14 @@ flush_rows(CLWriter *w, WriteBuf *b, bool reset)
 	 * into the array: a large record is held once by the writer, not twice
 	 * (issue #16).
 	 */
+	/*
+	 * What the kind keeps at commit (upkeep.c), for a kind without a land:
+	 * every row sent (a duplicate only makes an action recompute what is
+	 * right), taken before batch_array() frees the rows.  A statement that
+	 * fails rolls its file back, and what the file collected with it.
+	 */
+	if (!land && ki->kind->upkeep)
+		cl_upkeep_collect(ki->kind, ki->tupdesc, NULL, b->b.rows, b->b.n);
 	if (b->b.n == 1)
 		rows = elems[0];
 	else if (land)
@@ -772,12 +780,6 @@ flush_rows(CLWriter *w, WriteBuf *b, bool reset)
 		inserted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 		w->counts.inserted += inserted;
 		w->counts.duplicates += b->b.n - inserted;
-		/* every row sent: a duplicate only makes an action recompute what is right */
-		if (ki->kind->upkeep)
-		{
-			MemoryContextSwitchTo(b->b.cxt);
-			cl_upkeep_collect(ki->kind, ki->tupdesc, NULL, b->b.rows, b->b.n);
-		}
 	}
 	MemoryContextSwitchTo(spicxt);
 	SPI_finish();
