@@ -35,6 +35,7 @@
 #include "miscadmin.h"
 #include "nodes/value.h"
 #include "parser/parse_func.h"
+#include "storage/lock.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -43,6 +44,7 @@
 #include "utils/uuid.h"
 
 #include "connect_lake.h"
+#include "kinds.h"
 #include "writer.h"
 
 /* One landed row's key, and the transaction nest level that landed it. */
@@ -65,6 +67,7 @@ typedef struct UpkeepSet
 #define UPKEEP_MAX_KINDS 4
 
 static UpkeepSet pending[UPKEEP_MAX_KINDS];
+static bool deferred = false;	/* cl_upkeep_defer(): queue the keys instead */
 static int	npending = 0;
 static MemoryContext pending_cxt = NULL;
 static bool callbacks = false;
@@ -148,8 +151,12 @@ run_upkeep(void)
 									   2, argtypes, true)))
 			continue;
 		compact(s);
-		sql = psprintf("SELECT %s.%s($1, $2)", quote_identifier(CONNECT_LAKE_SCHEMA),
-					   quote_identifier(s->kind->commit_upkeep));
+		if (deferred)
+			sql = psprintf("INSERT INTO %s.upkeep_queue (kind, ids, keys) VALUES (%s, $1, $2)",
+						   quote_identifier(CONNECT_LAKE_SCHEMA), quote_literal_cstr(s->kind->name));
+		else
+			sql = psprintf("SELECT %s.%s($1, $2)", quote_identifier(CONNECT_LAKE_SCHEMA),
+						   quote_identifier(s->kind->commit_upkeep));
 		ids = palloc(sizeof(Datum) * s->n);
 		tss = palloc(sizeof(Datum) * s->n);
 		for (int i = 0; i < s->n; i++)
@@ -172,7 +179,7 @@ run_upkeep(void)
 		cl_writer_identity_begin(&identity);
 		rc = SPI_execute_with_args(sql, 2, argtypes, args, NULL, false, 0);
 		cl_writer_identity_end(&identity);
-		if (rc != SPI_OK_SELECT)
+		if (rc != (deferred ? SPI_OK_INSERT : SPI_OK_SELECT))
 			elog(ERROR, "connect_lake: %s failed: %s", sql, SPI_result_code_string(rc));
 		SPI_finish();
 	}
@@ -300,4 +307,85 @@ cl_upkeep_collect(const CLLanded *landed)
 		key->level = level;
 		s->n++;
 	}
+}
+
+/*
+ * Deferred upkeep, for load()'s workers (load.c, "Workers"): a worker
+ * commits every file on its own, and the upkeep's fixed cost (the rollups of
+ * the intervals touched, the repeat rule) paid per file would cost more than
+ * the file.  With cl_upkeep_defer(true) the keys a transaction landed are
+ * not given to the kind's function at commit but queued in
+ * connect_lake.upkeep_queue, in the same transaction (a file and its queued
+ * upkeep commit together); cl_upkeep_drain() then runs the functions once
+ * for many files' keys, in a transaction that deletes what it ran.  A worker
+ * killed between the two leaves its keys queued: the next drain runs them.
+ */
+void
+cl_upkeep_defer(bool on)
+{
+	deferred = on;
+}
+
+/*
+ * Run the queued upkeep (in a transaction, SPI not connected): per kind,
+ * the queue's rows not locked by another drain, deleted, their keys
+ * sorted without repeats and given to the kind's function in one call.
+ * Returns the keys run.
+ */
+int64
+cl_upkeep_drain(void)
+{
+	const char *s = quote_identifier(CONNECT_LAKE_SCHEMA);
+	List	   *kinds = NIL;
+	ListCell   *lc;
+	int64		done = 0;
+	int			rc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "connect_lake: SPI_connect failed");
+	rc = SPI_execute(psprintf("SELECT DISTINCT kind FROM %s.upkeep_queue", s), true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "connect_lake: reading the upkeep queue failed: %s", SPI_result_code_string(rc));
+	for (uint64 r = 0; r < SPI_processed; r++)
+		kinds = lappend(kinds, SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1));
+	foreach(lc, kinds)
+	{
+		CLRecordKind *kind = cl_kind_by_name((char *) lfirst(lc));
+		CLWriterIdentity identity;
+		char	   *sql;
+		Oid			argtypes[1] = {TEXTOID};
+		Datum		args[1];
+		bool		isnull;
+		LOCKTAG		tag;
+
+		if (kind->commit_upkeep == NULL)
+			continue;
+		/*
+		 * One drain of a kind at a time, and no load() in a session: the
+		 * upkeep reads the rows as committed, without the writers' row
+		 * locks that order two upkeeps of a contact in a writer's own
+		 * transaction; drains in turn each read what committed before them,
+		 * and a version committed later has its keys queued for a later one.
+		 */
+		cl_kind_lock_writers(kind, false);
+		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, CL_WRITER_LOCK_SPACE, cl_relation_oid(kind->table), 4);
+		(void) LockAcquire(&tag, ExclusiveLock, false, false);
+		args[0] = CStringGetTextDatum(kind->name);
+		sql = psprintf("WITH q AS (DELETE FROM %s.upkeep_queue WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
+					   "SELECT ctid FROM %s.upkeep_queue WHERE kind OPERATOR(pg_catalog.=) $1 FOR UPDATE SKIP LOCKED)) "
+					   "RETURNING ids, keys), "
+					   "k AS (SELECT DISTINCT u.id, u.ts FROM q, ROWS FROM (pg_catalog.unnest(q.ids), pg_catalog.unnest(q.keys)) AS u(id, ts)) "
+					   "SELECT pg_catalog.count(*), %s.%s(pg_catalog.array_agg(k.id ORDER BY k.id, k.ts), "
+					   "pg_catalog.array_agg(k.ts ORDER BY k.id, k.ts)) IS NULL FROM k HAVING pg_catalog.count(*) > 0",
+					   s, s, s, quote_identifier(kind->commit_upkeep));
+		cl_writer_identity_begin(&identity);
+		rc = SPI_execute_with_args(sql, 1, argtypes, args, NULL, false, 0);
+		cl_writer_identity_end(&identity);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "connect_lake: draining the upkeep queue failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed == 1)
+			done += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	SPI_finish();
+	return done;
 }

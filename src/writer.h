@@ -197,4 +197,12 @@ extern Datum cl_writer_array(Datum *values, bool *nulls, int count, Oid elemtype
  */
 extern void cl_upkeep_collect(const CLLanded *landed);
 
+/*
+ * load()'s workers: the keys queued in connect_lake.upkeep_queue at commit
+ * instead of given to the kind's function (on), and the queue run
+ * (cl_upkeep_drain(), in a transaction; returns the keys run).  upkeep.c.
+ */
+extern void cl_upkeep_defer(bool on);
+extern int64 cl_upkeep_drain(void);
+
 #endif							/* CL_WRITER_H */
