@@ -650,13 +650,14 @@ error_text(ErrorData *e)
 
 /*
  * A worker's claim of a file (see "Workers" in the file header): a
- * transaction-level advisory lock on a 64-bit hash of the kind and path,
- * taken without waiting.  False: another session's worker holds it (it is
- * loading the file now, or committing it), so this one skips the file.
- * pg_locks shows it as an advisory lock with objsubid CL_CLAIM_LOCK_TYPE.
+ * transaction-level advisory lock taken without waiting, on the 64-bit hash
+ * of the path seeded with the hash of the kind, as SQL computes it:
+ *   h := hashtextextended(path, hashtextextended(kind, 0));
+ *   pg_advisory_xact_lock((h >> 32)::int4, <the low 32 bits of h as int4>)
+ * (so a DBA, or a test, can hold a file back).  False: another session's
+ * worker holds it (it is loading the file now, or committing it), so this
+ * one skips the file; that session, or the next load(), loads it.
  */
-#define CL_CLAIM_LOCK_TYPE 3
-
 static bool
 claim_file(const char *kindname, const char *path)
 {
@@ -665,7 +666,7 @@ claim_file(const char *kindname, const char *path)
 										hash_bytes_extended((const unsigned char *) kindname,
 															(int) strlen(kindname), 0));
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (h >> 32), (uint32) h, CL_CLAIM_LOCK_TYPE);
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (h >> 32), (uint32) h, 2);
 	return LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL;
 }
 
