@@ -5,11 +5,12 @@
  * through the same reader as the FDW (reader.h) and the lake's writer
  * (writer.h: CTR version upsert, insert-if-absent for the other kinds).
  *
- * First the kind's writer lock (kinds.c), exclusive to the end of the
- * transaction: one load() of a kind writes at a time, so two calls over
- * overlapping paths or sharing contacts never deadlock on each other's rows;
- * the second waits, then skips in the manifest what the first loaded.  Then
- * a new budget of month partitions (partition.h).
+ * In the calling session (workers NULL), first the kind's writer lock
+ * (kinds.c), exclusive to the end of the transaction: one such load() of a
+ * kind writes at a time, so two calls over overlapping paths or sharing
+ * contacts never deadlock on each other's rows; the second waits, then
+ * skips in the manifest what the first loaded.  Then a new budget of month
+ * partitions (partition.h).  With workers, see "Workers" below.
  *
  * The listing streams (filelist.h: a directory is read when the walk reaches
  * it) and is taken 1,000 files at a time: one manifest query per batch finds
@@ -74,6 +75,28 @@
  *
  * Cancellation, deadlocks, serialisation failures and resource exhaustion
  * are not file failures: they abort the statement as usual.
+ *
+ * Workers (load(..., workers => n), load_workers.c starts them): each
+ * background worker walks the listing as above and takes chunks of it
+ * (CL_LOAD_CHUNK files, handed out in path order by a counter the call's
+ * workers share), each chunk in a transaction of its own, committed.  So
+ * rows are held for one file, not for the call: one file's rows go out in
+ * one key order (a batch per partition, partitions in Oid order: files of up
+ * to CL_WRITER_BATCH records per month), and writers of one kind can run
+ * side by side; workers take the kind's writer lock shared, as ingest()
+ * does, and a load() in a session (which holds its rows to its end) still
+ * takes it exclusive.  Before its manifest row, a worker claims each file
+ * with a transaction advisory lock taken without waiting (claim_file()): a
+ * file another session's worker holds is skipped, and landed by that
+ * session or, should it die, by the next load(); the manifest row, read
+ * under the claim, skips a file committed meanwhile.  A chunk whose
+ * transaction fails with a deadlock or a serialisation failure (possible
+ * only for files larger than a batch, or for rows met in another order by
+ * an ingest()) is rolled back and loaded again.  The kinds' commit upkeep
+ * (upkeep.c; CTRs: ctr_landed()) would cost more per file than the file: a
+ * worker queues it with each file (connect_lake.upkeep_queue) and runs the
+ * queue every CL_LOAD_DRAIN_FILES files and at its end, one drain of a kind
+ * at a time (upkeep.c, cl_upkeep_drain()).
  */
 #include "postgres.h"
 

@@ -12,16 +12,17 @@
  * one slot per worker where it adds its totals after every transaction it
  * commits and, if it stops on an error, the message.
  *
- * Each worker runs cl_load_committing() (load.c): it walks the whole
- * listing and claims each file with a lock taken without waiting, so the
- * workers of one call, and those of other calls on the same path, share the
- * files; each file lands in a transaction of its own, exactly once.
+ * Each worker runs cl_load_committing() (load.c): the workers of a call
+ * take chunks of the listing from a counter in the segment, and claim each
+ * file with a lock taken without waiting, so that the workers of other
+ * calls on the same path skip it; each file lands in a transaction of its
+ * own, exactly once.
  *
  * The caller waits on its latch (the postmaster sets it when a worker starts
  * or stops), sends a progress NOTICE every PROGRESS_SECS, and returns the
- * combined totals: files_seen is the listing's length (the largest a worker
- * saw), files_skipped what this call did not load or fail (unchanged, or
- * claimed by another session).  A worker's error (its first, as the worker
+ * combined totals: files_seen the files listed (each in one chunk),
+ * files_skipped what this call did not load or fail (unchanged, or claimed
+ * by another session).  A worker's error (its first, as the worker
  * raised it) is raised by the caller once every worker has stopped; a worker
  * terminated (pg_terminate_backend()) is a WARNING and the result's error.
  * Cancelling or terminating the caller terminates its workers: the segment
