@@ -1001,11 +1001,13 @@ typedef struct Chunk
 
 /*
  * The upkeep queued by the files committed (upkeep.c: cl_upkeep_drain()), in
- * a transaction of its own, tried again after a deadlock.
+ * a transaction of its own, tried again after a deadlock.  wait false: false
+ * at once when another drain of the kind runs.
  */
-static void
-drain_upkeep(MemoryContext cxt)
+static bool
+drain_upkeep(MemoryContext cxt, bool wait)
 {
+	volatile bool ran = true;
 	volatile int retries = 0;
 
 	for (;; retries++)
@@ -1016,7 +1018,7 @@ drain_upkeep(MemoryContext cxt)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		PG_TRY();
 		{
-			(void) cl_upkeep_drain();
+			ran = cl_upkeep_drain(wait) >= 0;
 			PopActiveSnapshot();
 			CommitTransactionCommand();
 		}
@@ -1038,7 +1040,7 @@ drain_upkeep(MemoryContext cxt)
 		PG_END_TRY();
 		MemoryContextSwitchTo(cxt);
 		if (!again)
-			return;
+			return ran;
 	}
 }
 
@@ -1084,49 +1086,11 @@ cl_load_committing(const CLLoadRequest *req, CLLoadNextChunk next_chunk, CLLoadR
 	{
 		int64		c = next_chunk(arg);
 		volatile int retries = 0;
+		volatile bool collected = false;
 		volatile bool ended = false;
 
-		/* the chunk's files: the listing walked on to them (its probe needs a transaction) */
 		MemoryContextReset(chunkcxt);
 		chunk->n = 0;
-		StartTransactionCommand();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		{
-			LoadPlans	plans;
-
-			MemoryContextSwitchTo(txcxt);
-			if (SPI_connect() != SPI_OK_CONNECT)
-				elog(ERROR, "connect_lake: load(): SPI_connect failed");
-			prepare_plans(&plans);
-			while (chunk->n < CL_LOAD_CHUNK)
-			{
-				bool		unchanged;
-				const CLFile *f;
-
-				CHECK_FOR_INTERRUPTS();
-				if (listed >= (c + 1) * CL_LOAD_CHUNK)
-					break;
-				f = next_listed(listing, &plans, kind->name, &unchanged);
-				if (f == NULL)
-				{
-					ended = true;
-					break;
-				}
-				if (listed++ < c * CL_LOAD_CHUNK)
-					continue;
-				MemoryContextSwitchTo(chunkcxt);
-				cl_file_copy(&chunk->files[chunk->n], f);
-				chunk->unchanged[chunk->n++] = unchanged;
-				MemoryContextSwitchTo(txcxt);
-			}
-			SPI_finish();
-		}
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-		MemoryContextReset(txcxt);
-		if (chunk->n == 0)
-			break;
-
 		for (;;)
 		{
 			LoadTotals	t;
@@ -1144,8 +1108,39 @@ cl_load_committing(const CLLoadRequest *req, CLLoadNextChunk next_chunk, CLLoadR
 			{
 				CLWriterIdentity identity;
 
+				if (SPI_connect() != SPI_OK_CONNECT)
+					elog(ERROR, "connect_lake: load(): SPI_connect failed");
+				prepare_plans(&plans);
+				/*
+				 * The chunk's files: the listing walked on to them (once: a
+				 * transaction tried again loads the same files).
+				 */
+				while (!collected && chunk->n < CL_LOAD_CHUNK)
+				{
+					bool		unchanged;
+					const CLFile *f;
+
+					CHECK_FOR_INTERRUPTS();
+					if (listed >= (c + 1) * CL_LOAD_CHUNK)
+						break;
+					f = next_listed(listing, &plans, kind->name, &unchanged);
+					if (f == NULL)
+					{
+						ended = true;
+						break;
+					}
+					if (listed++ < c * CL_LOAD_CHUNK)
+						continue;
+					MemoryContextSwitchTo(chunkcxt);
+					cl_file_copy(&chunk->files[chunk->n], f);
+					chunk->unchanged[chunk->n++] = unchanged;
+					MemoryContextSwitchTo(txcxt);
+				}
+				collected = true;
+
 				/* workers share the lock, as ingest() does; a load() in a session waits for them */
-				cl_kind_lock_writers(kind, false);
+				if (chunk->n > 0)
+					cl_kind_lock_writers(kind, false);
 				memset(&lr, 0, sizeof(lr));
 				run_contexts(&lr, txcxt);
 				lr.errcxt = txcxt;
@@ -1158,9 +1153,6 @@ cl_load_committing(const CLLoadRequest *req, CLLoadNextChunk next_chunk, CLLoadR
 				lr.r = palloc0(sizeof(CLReader));
 				cl_reader_init(lr.r, kind, CL_MAP_WRITE, format, compression);
 				cl_writer_identity_begin(&identity);
-				if (SPI_connect() != SPI_OK_CONNECT)
-					elog(ERROR, "connect_lake: load(): SPI_connect failed");
-				prepare_plans(&plans);
 				for (int i = 0; i < chunk->n; i++)
 				{
 					CHECK_FOR_INTERRUPTS();
@@ -1170,8 +1162,8 @@ cl_load_committing(const CLLoadRequest *req, CLLoadNextChunk next_chunk, CLLoadR
 					else
 						load_listed_file(&lr, &chunk->files[i], &t);
 				}
-				SPI_finish();
 				cl_writer_identity_end(&identity);
+				SPI_finish();
 				PopActiveSnapshot();
 				CommitTransactionCommand();
 			}
@@ -1181,14 +1173,15 @@ cl_load_committing(const CLLoadRequest *req, CLLoadNextChunk next_chunk, CLLoadR
 
 				MemoryContextSwitchTo(workcxt);
 				e = CopyErrorData();
-				if (ERRCODE_TO_CATEGORY(e->sqlerrcode) != ERRCODE_TO_CATEGORY(ERRCODE_TRANSACTION_ROLLBACK) ||
+				if (!collected ||
+					ERRCODE_TO_CATEGORY(e->sqlerrcode) != ERRCODE_TO_CATEGORY(ERRCODE_TRANSACTION_ROLLBACK) ||
 					retries >= CL_LOAD_RETRIES)
 					PG_RE_THROW();
 				FlushErrorState();
 				AbortCurrentTransaction();
 				ereport(LOG,
 						(errmsg("connect_lake.load: worker: %d files from \"%s\" loaded again: %s",
-								chunk->n, chunk->files[0].path, e->message)));
+								chunk->n, chunk->n > 0 ? chunk->files[0].path : "", e->message)));
 				FreeErrorData(e);
 				retries++;
 				again = true;
@@ -1197,20 +1190,19 @@ cl_load_committing(const CLLoadRequest *req, CLLoadNextChunk next_chunk, CLLoadR
 			if (again)
 				continue;
 			MemoryContextSwitchTo(workcxt);
-			report(arg, &t.n, t.error);
+			if (chunk->n > 0)
+				report(arg, &t.n, t.error);
 			undrained += t.n.files_loaded;
 			break;
 		}
-		if (undrained >= CL_LOAD_DRAIN_FILES)
-		{
-			drain_upkeep(workcxt);
+		/* the queued upkeep, unless another worker is running it now */
+		if (undrained >= CL_LOAD_DRAIN_FILES && drain_upkeep(workcxt, false))
 			undrained = 0;
-		}
-		if (ended)
+		if (ended || chunk->n == 0)
 			break;
 	}
 	/* what this worker queued, and what a worker killed before left */
-	drain_upkeep(workcxt);
+	(void) drain_upkeep(workcxt, true);
 	MemoryContextSwitchTo(TopMemoryContext);
 	cl_file_iter_end(listing->it);
 	MemoryContextDelete(workcxt);

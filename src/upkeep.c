@@ -330,10 +330,11 @@ cl_upkeep_defer(bool on)
  * Run the queued upkeep (in a transaction, SPI not connected): per kind,
  * the queue's rows not locked by another drain, deleted, their keys
  * sorted without repeats and given to the kind's function in one call.
- * Returns the keys run.
+ * Returns the keys run; wait false: -1 at once when another drain of a kind
+ * runs (its lock is not free).
  */
 int64
-cl_upkeep_drain(void)
+cl_upkeep_drain(bool wait)
 {
 	const char *s = quote_identifier(CONNECT_LAKE_SCHEMA);
 	List	   *kinds = NIL;
@@ -369,7 +370,11 @@ cl_upkeep_drain(void)
 		 */
 		cl_kind_lock_writers(kind, false);
 		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, CL_WRITER_LOCK_SPACE, cl_relation_oid(kind->table), 4);
-		(void) LockAcquire(&tag, ExclusiveLock, false, false);
+		if (LockAcquire(&tag, ExclusiveLock, false, !wait) == LOCKACQUIRE_NOT_AVAIL)
+		{
+			done = -1;
+			break;
+		}
 		args[0] = CStringGetTextDatum(kind->name);
 		sql = psprintf("WITH q AS (DELETE FROM %s.upkeep_queue WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
 					   "SELECT ctid FROM %s.upkeep_queue WHERE kind OPERATOR(pg_catalog.=) $1 FOR UPDATE SKIP LOCKED)) "

@@ -200,9 +200,10 @@ extern void cl_upkeep_collect(const CLLanded *landed);
 /*
  * load()'s workers: the keys queued in connect_lake.upkeep_queue at commit
  * instead of given to the kind's function (on), and the queue run
- * (cl_upkeep_drain(), in a transaction; returns the keys run).  upkeep.c.
+ * (cl_upkeep_drain(), in a transaction; returns the keys run, or -1 when
+ * wait is false and another drain runs).  upkeep.c.
  */
 extern void cl_upkeep_defer(bool on);
-extern int64 cl_upkeep_drain(void);
+extern int64 cl_upkeep_drain(bool wait);
 
 #endif							/* CL_WRITER_H */
