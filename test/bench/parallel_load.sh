@@ -73,12 +73,12 @@ run_load() {
 # what must not depend on who loaded what
 fingerprint() {
 	"${psql[@]}" -d "$1" <<'SQL'
-SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
-  SELECT (to_jsonb(c) - 'source_file' - 'source_offset' - 'landed_at')::text FROM connect_lake.ctr_events c
-  UNION ALL SELECT (to_jsonb(e) - 'source_file' - 'source_offset' - 'landed_at')::text FROM connect_lake.contact_events e
-  UNION ALL SELECT m::text FROM connect_lake.contact_metric m
-  UNION ALL SELECT i::text FROM connect_lake.metric_queue_interval i
-  UNION ALL SELECT 'queued ' || count(*) FROM connect_lake.upkeep_queue) f(x)
+SELECT md5(string_agg(x, '' ORDER BY x)) FROM (
+  SELECT md5((to_jsonb(c) - 'source_file' - 'source_offset' - 'landed_at')::text) FROM connect_lake.ctr_events c
+  UNION ALL SELECT md5((to_jsonb(e) - 'source_file' - 'source_offset' - 'landed_at')::text) FROM connect_lake.contact_events e
+  UNION ALL SELECT md5(m::text) FROM connect_lake.contact_metric m
+  UNION ALL SELECT md5(i::text) FROM connect_lake.metric_queue_interval i
+  UNION ALL SELECT md5('queued ' || count(*)) FROM connect_lake.upkeep_queue) f(x)
 SQL
 }
 
