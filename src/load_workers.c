@@ -143,7 +143,12 @@ terminate_workers(dsm_segment *seg, Datum arg)
 	Launched   *l = (Launched *) DatumGetPointer(arg);
 
 	for (int i = 0; i < l->n; i++)
+	{
 		TerminateBackgroundWorker(l->handles[i]);
+		pfree(l->handles[i]);
+	}
+	pfree(l->handles);
+	pfree(l);
 }
 
 /* The totals so far, summed over the slots. */
@@ -183,6 +188,8 @@ cl_load_with_workers(const CLLoadRequest *req, int nworkers, CLLoadTotals *t, ch
 	TimestampTz next_progress;
 	const char *parts[5];
 	int			settings_off;
+	int			nlaunched;
+	MemoryContext oldcxt;
 
 	/* what every worker would refuse, refused once here */
 	(void) cl_kind_by_name(req->kind);
@@ -238,6 +245,12 @@ cl_load_with_workers(const CLLoadRequest *req, int nworkers, CLLoadTotals *t, ch
 	sh->settings_off = slots_size + settings_off;
 	memcpy((char *) sh + slots_size, strings.data, strings.len);
 
+	/*
+	 * The handles outlive the call's memory: at an abort the portal's memory
+	 * goes before the segment is detached, and the detach terminates the
+	 * workers through them (and frees them).
+	 */
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
 	launched = palloc0(sizeof(Launched));
 	launched->handles = palloc0(sizeof(BackgroundWorkerHandle *) * nworkers);
 	on_dsm_detach(seg, terminate_workers, PointerGetDatum(launched));
@@ -262,22 +275,24 @@ cl_load_with_workers(const CLLoadRequest *req, int nworkers, CLLoadTotals *t, ch
 			break;
 		launched->n++;
 	}
-	if (launched->n == 0)
+	MemoryContextSwitchTo(oldcxt);
+	nlaunched = launched->n;
+	if (nlaunched == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 				 errmsg("could not start any load worker: every background worker slot is in use"),
 				 errhint("Raise max_worker_processes (a restart), or leave workers out to load in this session.")));
-	if (launched->n < nworkers)
+	if (nlaunched < nworkers)
 		ereport(NOTICE,
 				(errmsg("connect_lake.load: %d of the %d workers asked for started (background worker slots in use)",
-						launched->n, nworkers)));
+						nlaunched, nworkers)));
 
 	next_progress = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), PROGRESS_SECS * 1000);
 	for (;;)
 	{
 		bool		running = false;
 
-		for (int i = 0; i < launched->n; i++)
+		for (int i = 0; i < nlaunched; i++)
 		{
 			pid_t		pid;
 
@@ -290,10 +305,10 @@ cl_load_with_workers(const CLLoadRequest *req, int nworkers, CLLoadTotals *t, ch
 		{
 			CLLoadTotals p;
 
-			sum_slots(sh, launched->n, &p);
+			sum_slots(sh, nlaunched, &p);
 			ereport(NOTICE,
 					(errmsg("connect_lake.load: %d workers: %lld files loaded, %lld failed, %lld records so far",
-							launched->n, (long long) p.files_loaded, (long long) p.files_failed,
+							nlaunched, (long long) p.files_loaded, (long long) p.files_failed,
 							(long long) p.records)));
 			next_progress = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), PROGRESS_SECS * 1000);
 		}
@@ -302,16 +317,16 @@ cl_load_with_workers(const CLLoadRequest *req, int nworkers, CLLoadTotals *t, ch
 		CHECK_FOR_INTERRUPTS();
 	}
 
-	sum_slots(sh, launched->n, t);
+	sum_slots(sh, nlaunched, t);
 	*first_error = NULL;
-	for (int i = 0; i < launched->n; i++)
+	for (int i = 0; i < nlaunched; i++)
 	{
 		LoadSlot   *s = &sh->slots[i];
 
 		if (s->error[0] != '\0' && *first_error == NULL)
 			*first_error = pstrdup(s->error);
 	}
-	for (int i = 0; i < launched->n; i++)
+	for (int i = 0; i < nlaunched; i++)
 	{
 		LoadSlot   *s = &sh->slots[i];
 
@@ -323,11 +338,11 @@ cl_load_with_workers(const CLLoadRequest *req, int nworkers, CLLoadTotals *t, ch
 			dsm_detach(seg);
 			ereport(ERROR,
 					(errcode(code ? code : ERRCODE_INTERNAL_ERROR),
-					 errmsg("connect_lake.load: worker %d of %d: %s", i + 1, launched->n, msg),
+					 errmsg("connect_lake.load: worker %d of %d: %s", i + 1, nlaunched, msg),
 					 errdetail("The files the workers committed stay loaded (load_manifest); the next load() takes the others.")));
 		}
 	}
-	for (int i = 0; i < launched->n; i++)
+	for (int i = 0; i < nlaunched; i++)
 	{
 		LoadSlot   *s = &sh->slots[i];
 
@@ -335,11 +350,11 @@ cl_load_with_workers(const CLLoadRequest *req, int nworkers, CLLoadTotals *t, ch
 		{
 			ereport(WARNING,
 					(errmsg("connect_lake.load: worker %d of %d stopped before the end of the listing (terminated)",
-							i + 1, launched->n),
+							i + 1, nlaunched),
 					 errdetail("Its file in progress was rolled back; the other workers or the next load() take the files it did not load.")));
 			if (*first_error == NULL)
 				*first_error = psprintf("worker %d of %d stopped before the end of the listing (terminated)",
-										i + 1, launched->n);
+										i + 1, nlaunched);
 		}
 	}
 	if (t->files_failed > 0 && pg_strcasecmp(req->on_error, "skip") != 0)
