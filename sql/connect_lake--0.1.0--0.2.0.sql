@@ -9993,3 +9993,60 @@ $fn$;
 SELECT connect_lake.metrics_refresh();
 SELECT connect_lake.flows_refresh();
 SELECT connect_lake.contact_repeat_refresh();
+
+-- ==== Loads on every core (issue 15): load(..., workers => n)
+--
+-- upkeep_queue (new): the writers' commit upkeep queued by load()'s workers (see upkeep.c).
+CREATE TABLE connect_lake.upkeep_queue (
+  kind       text NOT NULL,
+  settings   text[] NOT NULL,
+  keys       text[] NOT NULL,
+  firsts     timestamptz[] NOT NULL,
+  lasts      timestamptz[] NOT NULL,
+  queued_at  timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE connect_lake.upkeep_queue IS
+  'The commit upkeep (the kinds'' SQL actions: contact metrics, repeat contacts, flow tables, agent activity) of the files load()''s workers committed: what each file collected, queued with it and run by the workers every 32 files and at their end (a row is deleted as it runs); rows left by a worker that was killed are run by the next load() with workers. Empty when no load() with workers runs.';
+COMMENT ON COLUMN connect_lake.upkeep_queue.kind IS 'Record kind whose upkeep actions run (ctr, contact_flow_log, agent_event).';
+COMMENT ON COLUMN connect_lake.upkeep_queue.settings IS 'The upkeep settings that were on when the rows were written (metrics_upkeep, flows_upkeep): the actions of a setting that was off are not run for them.';
+COMMENT ON COLUMN connect_lake.upkeep_queue.keys IS 'The keys of the rows written, as text (CTRs and flow logs: contact ids; agent events: agent ARNs).';
+COMMENT ON COLUMN connect_lake.upkeep_queue.firsts IS 'Per key, its (first) time (CTRs: initiation; flow logs, agent events: the first event time), same positions.';
+COMMENT ON COLUMN connect_lake.upkeep_queue.lasts IS 'Per key, its last time (same as firsts for CTRs), same positions.';
+COMMENT ON COLUMN connect_lake.upkeep_queue.queued_at IS 'When the file that wrote them committed.';
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.upkeep_queue', '');
+GRANT SELECT ON connect_lake.upkeep_queue TO connect_lake_reader, connect_lake_loader;
+GRANT INSERT, DELETE, UPDATE ON connect_lake.upkeep_queue TO connect_lake_loader;
+
+--
+-- load() takes a sixth argument, workers (NULL: in the calling session, as
+-- before), so it is made again: nothing in the lake depends on it; its
+-- grants are those of sql/install/99_grants.sql.  No longer STRICT (workers
+-- may be NULL); another NULL argument still returns NULL.
+DROP FUNCTION connect_lake.load(text, text, text, text, text);
+CREATE FUNCTION connect_lake.load(
+    kind        text,
+    path        text,
+    on_error    text DEFAULT 'stop',
+    format      text DEFAULT 'auto',
+    compression text DEFAULT 'auto',
+    workers     integer DEFAULT NULL,
+    OUT files_seen    bigint,
+    OUT files_loaded  bigint,
+    OUT files_skipped bigint,
+    OUT files_failed  bigint,
+    OUT records_read  bigint,
+    OUT inserted      bigint,
+    OUT updated       bigint,
+    OUT duplicates    bigint,
+    OUT rejected      bigint,
+    OUT values_nulled bigint,
+    OUT bytes         bigint,
+    OUT seconds       double precision,
+    OUT error         text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'load'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION connect_lake.load(text, text, text, text, text, integer) IS
+  'Lands every record of kind in the files under path (file, directory or glob; any framing, gzip or not) in the lake; files already loaded unchanged are skipped (load_manifest), each file lands all or nothing; on_error stop|skip (bad records to load_rejects); values_nulled counts values that landed NULL because their column cannot hold them, kept raw beside (a case account that is not an integer). workers => n: n background workers share the files (with those of other calls on the path), each file committed on its own; the result sums theirs. NULL arguments other than workers return NULL. Needs pg_read_server_files.';
+REVOKE ALL ON FUNCTION connect_lake.load(text, text, text, text, text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.load(text, text, text, text, text, integer) TO connect_lake_loader;

@@ -58,8 +58,11 @@ cl_kind_by_name(const char *name)
  * a second load() of the kind waits for the first to commit, then finds in
  * the manifest the files it loaded and skips them.  ingest() and
  * ingest_batch() take it shared: they run side by side (each call's rows in
- * key order), wait for a load(), and a load() waits for them.  Other kinds
- * and readers are not concerned.
+ * key order), wait for a load(), and a load() waits for them.  load()'s
+ * background workers (load(..., workers => n)) take it shared too, per
+ * transaction: each commits a file at a time, its rows in key order, so
+ * they run side by side like ingests.  Other kinds and readers are not
+ * concerned.
  *
  * Kinds that route records to one another write each other's tables, so
  * they share one lock: the lock of the first kind in the registry with the

@@ -37,7 +37,8 @@ extern CLRecordKind *cl_kind_by_name(const char *name);
 
 /*
  * The writer lock of a kind, held to the end of the transaction: load()
- * takes it exclusive, ingest() and ingest_batch() shared (see kinds.c).
+ * takes it exclusive, ingest(), ingest_batch() and load()'s workers shared
+ * (see kinds.c).
  * Kinds that route records to each other (case_event, case_related_item)
  * share it.  pg_locks shows it as an advisory lock, classid
  * CL_WRITER_LOCK_SPACE, objid the Oid of the kind's table.

@@ -5,11 +5,12 @@
  * through the same reader as the FDW (reader.h) and the lake's writer
  * (writer.h: CTR version upsert, insert-if-absent for the other kinds).
  *
- * First the kind's writer lock (kinds.c), exclusive to the end of the
- * transaction: one load() of a kind writes at a time, so two calls over
- * overlapping paths or sharing contacts never deadlock on each other's rows;
- * the second waits, then skips in the manifest what the first loaded.  Then
- * a new budget of month partitions (partition.h).
+ * In the calling session (workers NULL), first the kind's writer lock
+ * (kinds.c), exclusive to the end of the transaction: one such load() of a
+ * kind writes at a time, so two calls over overlapping paths or sharing
+ * contacts never deadlock on each other's rows; the second waits, then
+ * skips in the manifest what the first loaded.  Then a new budget of month
+ * partitions (partition.h).  With workers, see "Workers" below.
  *
  * The listing streams (filelist.h: a directory is read when the walk reaches
  * it) and is taken 1,000 files at a time: one manifest query per batch finds
@@ -74,6 +75,28 @@
  *
  * Cancellation, deadlocks, serialisation failures and resource exhaustion
  * are not file failures: they abort the statement as usual.
+ *
+ * Workers (load(..., workers => n), load_workers.c starts them): each
+ * background worker walks the listing as above and takes chunks of it
+ * (CL_LOAD_CHUNK files, handed out in path order by a counter the call's
+ * workers share), each chunk in a transaction of its own, committed.  So
+ * rows are held for one file, not for the call: one file's rows go out in
+ * one key order (a batch per partition, partitions in Oid order: files of up
+ * to CL_WRITER_BATCH records per month), and writers of one kind can run
+ * side by side; workers take the kind's writer lock shared, as ingest()
+ * does, and a load() in a session (which holds its rows to its end) still
+ * takes it exclusive.  Before its manifest row, a worker claims each file
+ * with a transaction advisory lock taken without waiting (claim_file()): a
+ * file another session's worker holds is skipped, and landed by that
+ * session or, should it die, by the next load(); the manifest row, read
+ * under the claim, skips a file committed meanwhile.  A chunk whose
+ * transaction fails with a deadlock or a serialisation failure (possible
+ * only for files larger than a batch, or for rows met in another order by
+ * an ingest()) is rolled back and loaded again.  The kinds' commit upkeep
+ * (upkeep.h: the SQL actions) would cost more per file than the file: a
+ * worker queues what each file collected (connect_lake.upkeep_queue) and runs the
+ * queue every CL_LOAD_DRAIN_FILES files and at its end, one drain of a kind
+ * at a time (upkeep.c, cl_upkeep_drain()).
  */
 #include "postgres.h"
 
@@ -89,17 +112,21 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
+#include "storage/lock.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "filelist.h"
 #include "connect_lake.h"
 #include "kinds.h"
+#include "load.h"
 #include "partition.h"
 #include "pii.h"
 #include "reader.h"
+#include "upkeep.h"
 #include "writer.h"
 
 PG_FUNCTION_INFO_V1(load);
@@ -111,19 +138,24 @@ PG_FUNCTION_INFO_V1(load);
 
 typedef struct LoadTotals
 {
-	int64		files_seen,
-				files_loaded,
-				files_skipped,
-				files_failed,
-				records,
-				inserted,
-				updated,
-				duplicates,
-				rejected,
-				values_nulled,
-				bytes;
-	char	   *error;
+	CLLoadTotals n;
+	char	   *error;			/* the first failed file's */
 } LoadTotals;
+
+/* One call's state (or, in a worker, one transaction's): see load_listed_file(). */
+typedef struct LoadRun
+{
+	CLRecordKind *kind;
+	bool		skip;
+	bool		claim;			/* workers: claim each file first (claim_file()) */
+	struct LoadPlans *plans;
+	CLReader   *r;
+	char	   *block;
+	MemoryContext errcxt;		/* where the first error's text is kept */
+	MemoryContext filecxt;		/* a file's load, reset per file */
+	MemoryContext itercxt;		/* a file's statements, reset per file */
+	ResourceOwner owner;
+} LoadRun;
 
 typedef struct LoadPlans
 {
@@ -642,41 +674,228 @@ error_text(ErrorData *e)
 }
 
 /*
- * load(kind, path, on_error, format, compression): every file under path,
- * each in a subtransaction of its own so that a bad file costs only itself,
- * read for the writer (CL_MAP_WRITE) and landed through it; the manifest
- * says which files were loaded unchanged and are skipped (see the file
- * header for the locking).
+ * A worker's claim of a file (see "Workers" in the file header): a
+ * transaction-level advisory lock taken without waiting, on the 64-bit hash
+ * of the path seeded with the hash of the kind, as SQL computes it:
+ *   h := hashtextextended(path, hashtextextended(kind, 0));
+ *   pg_advisory_xact_lock((h >> 32)::int4, <the low 32 bits of h as int4>)
+ * (so a DBA, or a test, can hold a file back).  False: another session's
+ * worker holds it (it is loading the file now, or committing it), so this
+ * one skips the file; that session, or the next load(), loads it.
+ */
+static bool
+claim_file(const char *kindname, const char *path)
+{
+	LOCKTAG		tag;
+	uint64		h = hash_bytes_extended((const unsigned char *) path, (int) strlen(path),
+										hash_bytes_extended((const unsigned char *) kindname,
+															(int) strlen(kindname), 0));
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (h >> 32), (uint32) h, 2);
+	return LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL;
+}
+
+/*
+ * One listed file that the batch's query did not find unchanged: claimed,
+ * loaded in a subtransaction, its outcome recorded (steps 1 to 4 of the
+ * file header); its counts added to t.  SPI connected.
+ */
+static void
+load_listed_file(LoadRun *lr, const CLFile *f, LoadTotals *t)
+{
+	CLRecordKind *kind = lr->kind;
+	LoadPlans  *plans = lr->plans;
+	CLReader   *r = lr->r;
+	Datum		v[12];
+	char		n[12];
+	bool		is_new;
+	Delivered	d;
+	FileResult	res;
+	ErrorData  *volatile edata = NULL;
+	volatile uint64 err_line = 0;
+	volatile uint64 err_offset = 0;
+	MemoryContext spicxt;
+
+	/* a worker skips a file another session's worker is loading */
+	if (lr->claim && !claim_file(kind->name, f->path))
+	{
+		t->n.files_skipped++;
+		return;
+	}
+	MemoryContextReset(lr->itercxt);
+	MemoryContextSwitchTo(lr->itercxt);
+	memset(n, ' ', sizeof(n));
+
+	/* 1. claim the manifest row (waits for a concurrent loader of this file) */
+	v[0] = CStringGetTextDatum(kind->name);
+	v[1] = CStringGetTextDatum(f->path);
+	v[2] = Int64GetDatum(f->size);
+	v[3] = TimestampTzGetDatum(f->mtime);
+	run(plans->claim, v, n, SPI_OK_INSERT_RETURNING);
+	is_new = (SPI_processed == 1);
+	SPI_freetuptable(SPI_tuptable);
+	memset(&d, 0, sizeof(d));
+	if (!is_new)
+	{
+		run(plans->lock, v, n, SPI_OK_SELECT);
+		if (SPI_processed != 1)
+			elog(ERROR, "connect_lake: load(): manifest row of \"%s\" vanished", f->path);
+		if (read_delivered(&d, f))
+		{
+			SPI_freetuptable(SPI_tuptable);
+			t->n.files_skipped++;
+			return;
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+
+	/* 2-3. load it all or nothing */
+	memset(&res, 0, sizeof(res));
+	spicxt = CurrentMemoryContext;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(lr->filecxt);
+	PG_TRY();
+	{
+		load_one_file(r, f, lr->skip, plans, kind->name, &d, lr->block, &res);
+		if (res.checksum)
+			res.checksum = MemoryContextStrdup(lr->itercxt, res.checksum);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(spicxt);
+		CurrentResourceOwner = lr->owner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(lr->itercxt);
+		if (r->path != NULL)
+		{
+			/* where in the file it went wrong, for the WARNING */
+			err_line = r->errmsg ? r->err_line : r->rec.line;
+			err_offset = r->errmsg ? r->err_offset : r->rec.offset;
+		}
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(spicxt);
+		CurrentResourceOwner = lr->owner;
+		cl_reader_abandon(r);
+		res.checksum = NULL;	/* was in filecxt */
+		if (statement_error(edata->sqlerrcode))
+			ReThrowError(edata);
+	}
+	PG_END_TRY();
+	MemoryContextReset(lr->filecxt);
+
+	/* 4. the outcome */
+	if (edata == NULL && res.unchanged)
+	{
+		v[2] = TimestampTzGetDatum(f->mtime);
+		run(plans->touch, v, n, SPI_OK_UPDATE);
+		t->n.files_skipped++;
+		return;
+	}
+	if (edata)
+		record_failed(plans, v, n, error_text(edata));
+	else
+		record_loaded(plans, v, n, f, &d, &res);
+
+	if (edata)
+	{
+		t->n.files_failed++;
+		if (t->error == NULL)
+			t->error = MemoryContextStrdup(lr->errcxt, error_text(edata));
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 err_line > 0
+				 ? errmsg("connect_lake.load: file \"%s\" not loaded: line %llu, byte offset %llu: %s",
+						  f->path, (unsigned long long) err_line, (unsigned long long) err_offset,
+						  edata->message)
+				 : errmsg("connect_lake.load: file \"%s\" not loaded: %s", f->path, edata->message),
+				 edata->detail ? errdetail("%s", edata->detail) : 0,
+				 edata->hint ? errhint("%s", edata->hint) : 0,
+				 edata->context ? errcontext("%s", edata->context) : 0));
+		FreeErrorData(edata);
+		return;
+	}
+
+	t->n.files_loaded++;
+	t->n.records += res.records - res.skipped;
+	t->n.inserted += res.counts.inserted;
+	t->n.updated += res.counts.updated;
+	t->n.duplicates += res.counts.duplicates;
+	t->n.rejected += res.rejected;
+	t->n.values_nulled += res.counts.values_nulled;
+	t->n.bytes += res.bytes - (res.grown ? d.size : 0);
+	ereport(NOTICE,
+			(errmsg("connect_lake.load: \"%s\": %lld records, %lld inserted, %lld updated, %lld duplicates, %lld rejected%s%s",
+					f->path, (long long) (res.records - res.skipped), (long long) res.counts.inserted,
+					(long long) res.counts.updated, (long long) res.counts.duplicates,
+					(long long) res.rejected,
+					res.counts.values_nulled == 0 ? "" :
+					psprintf(", %lld values kept raw (not fitting their column)",
+							 (long long) res.counts.values_nulled),
+					!res.grown ? "" :
+					psprintf(" (appended to since it was loaded: its first %lld records, in its first %lld bytes, were landed then)",
+							 (long long) res.skipped, (long long) d.size))));
+}
+
+/* The per-file contexts of a run, under parent. */
+static void
+run_contexts(LoadRun *run, MemoryContext parent)
+{
+	run->filecxt = AllocSetContextCreate(parent, "connect_lake load file", ALLOCSET_DEFAULT_SIZES);
+	/* per file: its statements' arguments, results and messages */
+	run->itercxt = AllocSetContextCreate(parent, "connect_lake load per file", ALLOCSET_DEFAULT_SIZES);
+}
+
+/*
+ * load(kind, path, on_error, format, compression, workers): every file under
+ * path, each in a subtransaction of its own so that a bad file costs only
+ * itself, read for the writer (CL_MAP_WRITE) and landed through it; the
+ * manifest says which files were loaded unchanged and are skipped (see the
+ * file header for the locking).  workers NULL: in this session and its
+ * transaction; else by that many background workers (load_workers.c).
+ * Not STRICT because of workers: another argument NULL returns NULL, as a
+ * STRICT function would.
  */
 Datum
 load(PG_FUNCTION_ARGS)
 {
-	char	   *kindname = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *path = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	bool		skip = cl_reader_on_error_skip(text_to_cstring(PG_GETARG_TEXT_PP(2)));
-	CLFormat	format = cl_reader_format(text_to_cstring(PG_GETARG_TEXT_PP(3)));
-	CLCompression compression = cl_reader_compression(text_to_cstring(PG_GETARG_TEXT_PP(4)));
+	char	   *kindname;
+	char	   *path;
+	CLLoadRequest req;
+	bool		skip;
+	CLFormat	format;
+	CLCompression compression;
 	CLRecordKind *kind;
 	Listing    *listing;
-	const CLFile *volatile f;
+	const CLFile *f;
 	bool		listed_unchanged = false;
-	int64		nth = 0;
 	TupleDesc	tupdesc;
 	TimestampTz start = GetCurrentTimestamp();
 	LoadTotals	t;
 	LoadPlans	plans;
-	CLReader   *r;
+	LoadRun		lr;
 	MemoryContext callcxt = CurrentMemoryContext;
 	MemoryContext loadcxt;
-	MemoryContext filecxt;
-	MemoryContext itercxt;
-	char	   *block;
-	ResourceOwner owner = CurrentResourceOwner;
 	Datum		values[13];
 	bool		nulls[13];
 	long		secs;
 	int			usecs;
 	CLWriterIdentity identity;
+
+	for (int i = 0; i < 5; i++)
+		if (PG_ARGISNULL(i))
+			PG_RETURN_NULL();
+	kindname = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	path = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	req.kind = kindname;
+	req.path = path;
+	req.on_error = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	req.format = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	req.compression = text_to_cstring(PG_GETARG_TEXT_PP(4));
+	skip = cl_reader_on_error_skip(req.on_error);
+	format = cl_reader_format(req.format);
+	compression = cl_reader_compression(req.compression);
 
 	cl_check_read_server_files("load files with connect_lake.load()");
 	kind = cl_kind_by_name(kindname);
@@ -684,22 +903,34 @@ load(PG_FUNCTION_ARGS)
 	/* hashing without a secret: refused before any file (nothing lands unhashed) */
 	cl_pii_check(kind);
 	memset(&t, 0, sizeof(t));
+
+	if (PG_NARGS() > 5 && !PG_ARGISNULL(5))
+	{
+		/* by background workers, each file committed on its own (load_workers.c) */
+		cl_load_with_workers(&req, PG_GETARG_INT32(5), &t.n, &t.error);
+		goto result;
+	}
+
 	/* one load() of a kind at a time, to the end of the transaction (kinds.c) */
 	cl_kind_lock_writers(kind, true);
 	cl_partition_budget_reset();
 
 	loadcxt = AllocSetContextCreate(callcxt, "connect_lake load", ALLOCSET_DEFAULT_SIZES);
-	filecxt = AllocSetContextCreate(loadcxt, "connect_lake load file", ALLOCSET_DEFAULT_SIZES);
-	/* per file: its statements' arguments, results and messages */
-	itercxt = AllocSetContextCreate(loadcxt, "connect_lake load per file", ALLOCSET_DEFAULT_SIZES);
+	memset(&lr, 0, sizeof(lr));
+	run_contexts(&lr, loadcxt);
+	lr.errcxt = callcxt;
 	MemoryContextSwitchTo(loadcxt);
-	block = palloc(CHECKSUM_BLOCK);
+	lr.kind = kind;
+	lr.skip = skip;
+	lr.plans = &plans;
+	lr.block = palloc(CHECKSUM_BLOCK);
+	lr.owner = CurrentResourceOwner;
 	listing = palloc0(sizeof(Listing));
 	listing->it = cl_file_iter_begin(path);
 	listing->cxt = AllocSetContextCreate(loadcxt, "connect_lake load listing", ALLOCSET_DEFAULT_SIZES);
 	/* in loadcxt, not on the stack: the framer's reset callback points at it */
-	r = palloc0(sizeof(CLReader));
-	cl_reader_init(r, kind, CL_MAP_WRITE, format, compression);
+	lr.r = palloc0(sizeof(CLReader));
+	cl_reader_init(lr.r, kind, CL_MAP_WRITE, format, compression);
 
 	cl_writer_identity_begin(&identity);	/* on Citus, as the tables' owner */
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -708,173 +939,275 @@ load(PG_FUNCTION_ARGS)
 
 	while ((f = next_listed(listing, &plans, kind->name, &listed_unchanged)) != NULL)
 	{
-		Datum		v[12];
-		char		n[12];
-		bool		is_new;
-		Delivered	d;
-		FileResult	res;
-		ErrorData  *volatile edata = NULL;
-		volatile uint64 err_line = 0;
-		volatile uint64 err_offset = 0;
-		MemoryContext spicxt;
-
 		CHECK_FOR_INTERRUPTS();
-		nth++;
-		t.files_seen++;
+		t.n.files_seen++;
 		if (listed_unchanged)
-		{
-			t.files_skipped++;
-			continue;
-		}
-		MemoryContextReset(itercxt);
-		MemoryContextSwitchTo(itercxt);
-		memset(n, ' ', sizeof(n));
-
-		/* 1. claim the manifest row (waits for a concurrent loader of this file) */
-		v[0] = CStringGetTextDatum(kind->name);
-		v[1] = CStringGetTextDatum(f->path);
-		v[2] = Int64GetDatum(f->size);
-		v[3] = TimestampTzGetDatum(f->mtime);
-		run(plans.claim, v, n, SPI_OK_INSERT_RETURNING);
-		is_new = (SPI_processed == 1);
-		SPI_freetuptable(SPI_tuptable);
-		memset(&d, 0, sizeof(d));
-		if (!is_new)
-		{
-			run(plans.lock, v, n, SPI_OK_SELECT);
-			if (SPI_processed != 1)
-				elog(ERROR, "connect_lake: load(): manifest row of \"%s\" vanished", f->path);
-			if (read_delivered(&d, f))
-			{
-				SPI_freetuptable(SPI_tuptable);
-				t.files_skipped++;
-				continue;
-			}
-			SPI_freetuptable(SPI_tuptable);
-		}
-
-		/* 2-3. load it all or nothing */
-		memset(&res, 0, sizeof(res));
-		spicxt = CurrentMemoryContext;
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(filecxt);
-		PG_TRY();
-		{
-			load_one_file(r, f, skip, &plans, kind->name, &d, block, &res);
-			if (res.checksum)
-				res.checksum = MemoryContextStrdup(itercxt, res.checksum);
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(spicxt);
-			CurrentResourceOwner = owner;
-		}
-		PG_CATCH();
-		{
-			MemoryContextSwitchTo(loadcxt);
-			if (r->path != NULL)
-			{
-				/* where in the file it went wrong, for the WARNING */
-				err_line = r->errmsg ? r->err_line : r->rec.line;
-				err_offset = r->errmsg ? r->err_offset : r->rec.offset;
-			}
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(spicxt);
-			CurrentResourceOwner = owner;
-			cl_reader_abandon(r);
-			res.checksum = NULL;	/* was in filecxt */
-			if (statement_error(edata->sqlerrcode))
-				ReThrowError(edata);
-		}
-		PG_END_TRY();
-		MemoryContextReset(filecxt);
-
-		/* 4. the outcome */
-		if (edata == NULL && res.unchanged)
-		{
-			v[2] = TimestampTzGetDatum(f->mtime);
-			run(plans.touch, v, n, SPI_OK_UPDATE);
-			t.files_skipped++;
-			continue;
-		}
-		if (edata)
-			record_failed(&plans, v, n, error_text(edata));
+			t.n.files_skipped++;
 		else
-			record_loaded(&plans, v, n, f, &d, &res);
-
-		if (edata)
-		{
-			t.files_failed++;
-			if (t.error == NULL)
-				t.error = MemoryContextStrdup(loadcxt, error_text(edata));
-			ereport(WARNING,
-					(errcode(edata->sqlerrcode),
-					 err_line > 0
-					 ? errmsg("connect_lake.load: file \"%s\" not loaded: line %llu, byte offset %llu: %s",
-							  f->path, (unsigned long long) err_line, (unsigned long long) err_offset,
-							  edata->message)
-					 : errmsg("connect_lake.load: file \"%s\" not loaded: %s", f->path, edata->message),
-					 edata->detail ? errdetail("%s", edata->detail) : 0,
-					 edata->hint ? errhint("%s", edata->hint) : 0,
-					 edata->context ? errcontext("%s", edata->context) : 0));
-			FreeErrorData(edata);
-			continue;
-		}
-
-		t.files_loaded++;
-		t.records += res.records - res.skipped;
-		t.inserted += res.counts.inserted;
-		t.updated += res.counts.updated;
-		t.duplicates += res.counts.duplicates;
-		t.rejected += res.rejected;
-		t.values_nulled += res.counts.values_nulled;
-		t.bytes += res.bytes - (res.grown ? d.size : 0);
-		ereport(NOTICE,
-				(errmsg("connect_lake.load: \"%s\": %lld records, %lld inserted, %lld updated, %lld duplicates, %lld rejected%s%s",
-						f->path, (long long) (res.records - res.skipped), (long long) res.counts.inserted,
-						(long long) res.counts.updated, (long long) res.counts.duplicates,
-						(long long) res.rejected,
-						res.counts.values_nulled == 0 ? "" :
-						psprintf(", %lld values kept raw (not fitting their column)",
-								 (long long) res.counts.values_nulled),
-						!res.grown ? "" :
-						psprintf(" (appended to since it was loaded: its first %lld records, in its first %lld bytes, were landed then)",
-								 (long long) res.skipped, (long long) d.size))));
+			load_listed_file(&lr, f, &t);
 	}
 
-	if (t.files_failed > 0 && !skip)
+	if (t.n.files_failed > 0 && !skip)
 		ereport(WARNING,
 				(errmsg("connect_lake.load: %lld of %lld files not loaded (on_error 'stop'): each is recorded as failed in connect_lake.load_manifest and read again by the next load()",
-						(long long) t.files_failed, (long long) t.files_seen),
+						(long long) t.n.files_failed, (long long) t.n.files_seen),
 				 errhint("Fix or remove them and run load() again, or use on_error 'skip' to land the good records and keep the bad ones in connect_lake.load_rejects.")));
 
 	SPI_finish();
 	cl_writer_identity_end(&identity);
 	cl_file_iter_end(listing->it);
 	MemoryContextSwitchTo(callcxt);
+	MemoryContextDelete(loadcxt);
 
+result:
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
 	memset(nulls, 0, sizeof(nulls));
-	values[0] = Int64GetDatum(t.files_seen);
-	values[1] = Int64GetDatum(t.files_loaded);
-	values[2] = Int64GetDatum(t.files_skipped);
-	values[3] = Int64GetDatum(t.files_failed);
-	values[4] = Int64GetDatum(t.records);
-	values[5] = Int64GetDatum(t.inserted);
-	values[6] = Int64GetDatum(t.updated);
-	values[7] = Int64GetDatum(t.duplicates);
-	values[8] = Int64GetDatum(t.rejected);
-	values[9] = Int64GetDatum(t.values_nulled);
-	values[10] = Int64GetDatum(t.bytes);
+	values[0] = Int64GetDatum(t.n.files_seen);
+	values[1] = Int64GetDatum(t.n.files_loaded);
+	values[2] = Int64GetDatum(t.n.files_skipped);
+	values[3] = Int64GetDatum(t.n.files_failed);
+	values[4] = Int64GetDatum(t.n.records);
+	values[5] = Int64GetDatum(t.n.inserted);
+	values[6] = Int64GetDatum(t.n.updated);
+	values[7] = Int64GetDatum(t.n.duplicates);
+	values[8] = Int64GetDatum(t.n.rejected);
+	values[9] = Int64GetDatum(t.n.values_nulled);
+	values[10] = Int64GetDatum(t.n.bytes);
 	values[11] = Float8GetDatum(secs + usecs / 1e6);
 	if (t.error)
 		values[12] = CStringGetTextDatum(t.error);
 	else
 		nulls[12] = true;
-	{
-		HeapTuple	tuple = heap_form_tuple(tupdesc, values, nulls);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
 
-		MemoryContextDelete(loadcxt);
-		PG_RETURN_DATUM(HeapTupleGetDatum(tuple));
+/*
+ * A worker's load (load.h): chunks of the listing, each of CL_LOAD_CHUNK
+ * consecutive files in a transaction of its own.  next_chunk() hands out
+ * chunk numbers (shared by the workers of one call: chunk c is the files
+ * c * CL_LOAD_CHUNK to (c + 1) * CL_LOAD_CHUNK - 1 of the listing, in path
+ * order); a chunk's transaction takes the kind's writer lock shared, then
+ * per file claims it (claim_file(): another session's worker may hold it),
+ * loads it and records it as load() does; then commits, and reports.  A
+ * chunk whose transaction fails with a deadlock or a serialisation failure
+ * is rolled back and loaded again (see the file header, "Workers").
+ */
+#define CL_LOAD_RETRIES 10
+#define CL_LOAD_DRAIN_FILES 32
+
+/* The files of one chunk, copied out of the listing (kept for a retry). */
+typedef struct Chunk
+{
+	CLFile		files[CL_LOAD_CHUNK];
+	bool		unchanged[CL_LOAD_CHUNK];
+	int			n;
+} Chunk;
+
+/*
+ * The upkeep queued by the files committed (upkeep.c: cl_upkeep_drain()), in
+ * a transaction of its own, tried again after a deadlock.  wait false: false
+ * at once when another drain of the kind runs.
+ */
+static bool
+drain_upkeep(MemoryContext cxt, bool wait)
+{
+	volatile bool ran = true;
+	volatile int retries = 0;
+
+	for (;; retries++)
+	{
+		volatile bool again = false;
+
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		PG_TRY();
+		{
+			ran = cl_upkeep_drain(wait) >= 0;
+			PopActiveSnapshot();
+			CommitTransactionCommand();
+		}
+		PG_CATCH();
+		{
+			ErrorData  *e;
+
+			MemoryContextSwitchTo(cxt);
+			e = CopyErrorData();
+			if (ERRCODE_TO_CATEGORY(e->sqlerrcode) != ERRCODE_TO_CATEGORY(ERRCODE_TRANSACTION_ROLLBACK) ||
+				retries >= CL_LOAD_RETRIES)
+				PG_RE_THROW();
+			FlushErrorState();
+			AbortCurrentTransaction();
+			ereport(LOG, (errmsg("connect_lake.load: worker: upkeep run again: %s", e->message)));
+			FreeErrorData(e);
+			again = true;
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(cxt);
+		if (!again)
+			return ran;
 	}
+}
+
+void
+cl_load_committing(const CLLoadRequest *req, CLLoadNextChunk next_chunk, CLLoadReport report, void *arg)
+{
+	MemoryContext workcxt = AllocSetContextCreate(TopMemoryContext, "connect_lake load worker",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext chunkcxt = AllocSetContextCreate(workcxt, "connect_lake load chunk",
+												   ALLOCSET_DEFAULT_SIZES);
+	MemoryContext txcxt = AllocSetContextCreate(workcxt, "connect_lake load worker transaction",
+												ALLOCSET_DEFAULT_SIZES);
+	CLRecordKind *kind;
+	bool		skip;
+	CLFormat	format;
+	CLCompression compression;
+	Listing    *listing;
+	char	   *block;
+	Chunk	   *chunk;
+	int64		listed = 0;		/* files taken from the listing so far */
+	int			undrained = 0;	/* files committed since the upkeep queue was last run */
+
+	/* the commit upkeep of the files queued, run every CL_LOAD_DRAIN_FILES files */
+	cl_upkeep_defer(true);
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	MemoryContextSwitchTo(workcxt);
+	cl_check_read_server_files("load files with connect_lake.load()");
+	kind = cl_kind_by_name(req->kind);
+	skip = cl_reader_on_error_skip(req->on_error);
+	format = cl_reader_format(req->format);
+	compression = cl_reader_compression(req->compression);
+	block = palloc(CHECKSUM_BLOCK);
+	chunk = palloc0(sizeof(Chunk));
+	listing = palloc0(sizeof(Listing));
+	listing->it = cl_file_iter_begin(req->path);
+	listing->cxt = AllocSetContextCreate(workcxt, "connect_lake load listing", ALLOCSET_DEFAULT_SIZES);
+	cl_partition_budget_reset();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+
+	for (;;)
+	{
+		int64		c = next_chunk(arg);
+		volatile int retries = 0;
+		volatile bool collected = false;
+		volatile bool ended = false;
+
+		MemoryContextReset(chunkcxt);
+		chunk->n = 0;
+		for (;;)
+		{
+			LoadTotals	t;
+			LoadPlans	plans;
+			LoadRun		lr;
+			volatile bool again = false;
+
+			CHECK_FOR_INTERRUPTS();
+			memset(&t, 0, sizeof(t));
+			MemoryContextReset(txcxt);
+			StartTransactionCommand();
+			PushActiveSnapshot(GetTransactionSnapshot());
+			MemoryContextSwitchTo(txcxt);
+			PG_TRY();
+			{
+				CLWriterIdentity identity;
+
+				if (SPI_connect() != SPI_OK_CONNECT)
+					elog(ERROR, "connect_lake: load(): SPI_connect failed");
+				prepare_plans(&plans);
+				/*
+				 * The chunk's files: the listing walked on to them (once: a
+				 * transaction tried again loads the same files).
+				 */
+				while (!collected && chunk->n < CL_LOAD_CHUNK)
+				{
+					bool		unchanged;
+					const CLFile *f;
+
+					CHECK_FOR_INTERRUPTS();
+					if (listed >= (c + 1) * CL_LOAD_CHUNK)
+						break;
+					f = next_listed(listing, &plans, kind->name, &unchanged);
+					if (f == NULL)
+					{
+						ended = true;
+						break;
+					}
+					if (listed++ < c * CL_LOAD_CHUNK)
+						continue;
+					MemoryContextSwitchTo(chunkcxt);
+					cl_file_copy(&chunk->files[chunk->n], f);
+					chunk->unchanged[chunk->n++] = unchanged;
+					MemoryContextSwitchTo(txcxt);
+				}
+				collected = true;
+
+				/* workers share the lock, as ingest() does; a load() in a session waits for them */
+				if (chunk->n > 0)
+					cl_kind_lock_writers(kind, false);
+				memset(&lr, 0, sizeof(lr));
+				run_contexts(&lr, txcxt);
+				lr.errcxt = txcxt;
+				lr.kind = kind;
+				lr.skip = skip;
+				lr.claim = true;
+				lr.plans = &plans;
+				lr.block = block;
+				lr.owner = CurrentResourceOwner;
+				lr.r = palloc0(sizeof(CLReader));
+				cl_reader_init(lr.r, kind, CL_MAP_WRITE, format, compression);
+				cl_writer_identity_begin(&identity);
+				for (int i = 0; i < chunk->n; i++)
+				{
+					CHECK_FOR_INTERRUPTS();
+					t.n.files_seen++;
+					if (chunk->unchanged[i])
+						t.n.files_skipped++;
+					else
+						load_listed_file(&lr, &chunk->files[i], &t);
+				}
+				cl_writer_identity_end(&identity);
+				SPI_finish();
+				PopActiveSnapshot();
+				CommitTransactionCommand();
+			}
+			PG_CATCH();
+			{
+				ErrorData  *e;
+
+				MemoryContextSwitchTo(workcxt);
+				e = CopyErrorData();
+				if (!collected ||
+					ERRCODE_TO_CATEGORY(e->sqlerrcode) != ERRCODE_TO_CATEGORY(ERRCODE_TRANSACTION_ROLLBACK) ||
+					retries >= CL_LOAD_RETRIES)
+					PG_RE_THROW();
+				FlushErrorState();
+				AbortCurrentTransaction();
+				ereport(LOG,
+						(errmsg("connect_lake.load: worker: %d files from \"%s\" loaded again: %s",
+								chunk->n, chunk->n > 0 ? chunk->files[0].path : "", e->message)));
+				FreeErrorData(e);
+				retries++;
+				again = true;
+			}
+			PG_END_TRY();
+			if (again)
+				continue;
+			MemoryContextSwitchTo(workcxt);
+			if (chunk->n > 0)
+				report(arg, &t.n, t.error);
+			undrained += t.n.files_loaded;
+			break;
+		}
+		/* the queued upkeep, unless another worker is running it now */
+		if (undrained >= CL_LOAD_DRAIN_FILES && drain_upkeep(workcxt, false))
+			undrained = 0;
+		if (ended || chunk->n == 0)
+			break;
+	}
+	/* what this worker queued, and what a worker killed before left */
+	(void) drain_upkeep(workcxt, true);
+	MemoryContextSwitchTo(TopMemoryContext);
+	cl_file_iter_end(listing->it);
+	MemoryContextDelete(workcxt);
 }

@@ -27,6 +27,8 @@
 #include "miscadmin.h"
 #include "nodes/value.h"
 #include "parser/parse_func.h"
+#include "storage/lock.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -36,6 +38,7 @@
 #include "utils/uuid.h"
 
 #include "connect_lake.h"
+#include "kinds.h"
 #include "upkeep.h"
 #include "writer.h"
 
@@ -62,6 +65,9 @@ cl_upkeep_init(void)
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 }
+
+/* The settings' names (upkeep_queue.settings), by CLUpkeepSetting. */
+static const char *const setting_names[CL_UPKEEP_NSETTINGS] = {NULL, "metrics_upkeep", "flows_upkeep"};
 
 /* The settings on now, as a mask of 1 << CLUpkeepSetting. */
 static uint8
@@ -101,6 +107,7 @@ typedef struct UpkeepSet
 #define UPKEEP_MAX_KINDS 8
 
 static UpkeepSet pending[UPKEEP_MAX_KINDS];
+static bool deferred = false;	/* cl_upkeep_defer(): queue the items instead */
 static int	npending = 0;
 static MemoryContext pending_cxt = NULL;
 static bool callbacks = false;
@@ -245,10 +252,79 @@ run_action(UpkeepSet *s, const CLUpkeepAction *a)
 }
 
 /*
- * Just before commit: each kind's actions, in the order declared (on a lake
+ * A kind's actions over what was collected (at commit, or a drain of the
+ * queue), in the order declared: the one place that runs them (on a lake
  * distributed on Citus too: where Citus cannot plan an action's statements
- * over the distributed tables, the action reads copies of the rows it needs,
- * citus_fact_rows()).
+ * over the distributed tables, the action reads copies of the rows it
+ * needs, citus_fact_rows()).  SPI connected.
+ */
+static void
+run_actions(UpkeepSet *s)
+{
+	const CLUpkeep *u = s->kind->upkeep;
+
+	merge(s);
+	for (int i = 0; i < u->nactions; i++)
+		run_action(s, &u->actions[i]);
+}
+
+/*
+ * Deferred (load()'s workers): a kind's items queued in upkeep_queue instead,
+ * one row per combination of settings that were on.  SPI connected.
+ */
+static void
+queue_set(UpkeepSet *s)
+{
+	bool		done[1 << CL_UPKEEP_NSETTINGS] = {0};
+	Datum	   *keys = palloc(sizeof(Datum) * (s->n + 1));
+	Datum	   *firsts = palloc(sizeof(Datum) * (s->n + 1));
+	Datum	   *lasts = palloc(sizeof(Datum) * (s->n + 1));
+	Oid			argtypes[5] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID};
+	char	   *sql = psprintf("INSERT INTO %s.upkeep_queue (kind, settings, keys, firsts, lasts) VALUES ($1, $2, $3, $4, $5)",
+							   quote_identifier(CONNECT_LAKE_SCHEMA));
+
+	merge(s);
+	for (int i = 0; i < s->n; i++)
+	{
+		uint8		on = s->items[i].on;
+		Datum		names[CL_UPKEEP_NSETTINGS];
+		int			nnames = 0;
+		Datum		args[5];
+		int			n = 0;
+		int			rc;
+
+		if (done[on])
+			continue;
+		done[on] = true;
+		for (int j = i; j < s->n; j++)
+		{
+			UpkeepItem *it = &s->items[j];
+
+			if (it->on != on)
+				continue;
+			keys[n] = CStringGetTextDatum(s->text_keys ? it->key.text
+										  : DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&it->key.uuid))));
+			firsts[n] = TimestampTzGetDatum(it->first);
+			lasts[n] = TimestampTzGetDatum(it->last);
+			n++;
+		}
+		for (int k = 0; k < CL_UPKEEP_NSETTINGS; k++)
+			if (setting_names[k] && (on & (1 << k)))
+				names[nnames++] = CStringGetTextDatum(setting_names[k]);
+		args[0] = CStringGetTextDatum(s->kind->name);
+		args[1] = cl_writer_array(names, NULL, nnames, TEXTOID);
+		args[2] = cl_writer_array(keys, NULL, n, TEXTOID);
+		args[3] = cl_writer_array(firsts, NULL, n, TIMESTAMPTZOID);
+		args[4] = cl_writer_array(lasts, NULL, n, TIMESTAMPTZOID);
+		rc = SPI_execute_with_args(sql, 5, argtypes, args, NULL, false, 0);
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "connect_lake: queueing the upkeep failed: %s", SPI_result_code_string(rc));
+	}
+}
+
+/*
+ * Just before commit: each kind's actions (or, deferred, its items queued),
+ * then its C hooks.
  */
 static void
 run_upkeep(void)
@@ -269,9 +345,10 @@ run_upkeep(void)
 		UpkeepSet  *s = &pending[k];
 		const CLUpkeep *u = s->kind->upkeep;
 
-		merge(s);
-		for (int i = 0; i < u->nactions; i++)
-			run_action(s, &u->actions[i]);
+		if (!deferred)
+			run_actions(s);
+		else if (s->n > 0)
+			queue_set(s);
 		if (u->hooks && s->hooks_used)
 			u->hooks->commit();
 	}
@@ -448,4 +525,143 @@ cl_upkeep_collect(CLRecordKind *kind, TupleDesc tupdesc, const CLLanded *landed,
 		it->on = on;
 		s->n++;
 	}
+}
+
+/* ---------- deferred: load()'s workers ---------- */
+
+/*
+ * A worker commits every file on its own, and the actions' fixed cost (the
+ * rollups of the intervals touched, the repeat rule) paid per file would
+ * cost more than the file.  With cl_upkeep_defer(true) what a transaction
+ * collected is not given to the actions at commit but queued in
+ * connect_lake.upkeep_queue, in the same transaction (a file and its queued
+ * upkeep commit together; the C hooks still run at its commit);
+ * cl_upkeep_drain() then runs the actions once for many files' items, in a
+ * transaction that deletes what it ran.  A worker killed between the two
+ * leaves its items queued: the next drain runs them.
+ */
+void
+cl_upkeep_defer(bool on)
+{
+	deferred = on;
+}
+
+/* The items of a kind's queue rows (key, first, last, settings) as a set, in CurrentMemoryContext. */
+static void
+set_from_queue(UpkeepSet *s, CLRecordKind *kind, SPITupleTable *tt, uint64 nrows)
+{
+	Oid			relid = cl_relation_oid(kind->table);
+	AttrNumber	att = get_attnum(relid, kind->upkeep->key_column);
+
+	memset(s, 0, sizeof(UpkeepSet));
+	s->kind = kind;
+	s->text_keys = (get_atttype(relid, att) == TEXTOID);
+	s->items = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(UpkeepItem) * (nrows + 1));
+	s->cap = nrows + 1;
+	for (uint64 r = 0; r < nrows; r++)
+	{
+		UpkeepItem *it = &s->items[s->n];
+		HeapTuple	tup = tt->vals[r];
+		bool		isnull[4];
+		Datum		key = SPI_getbinval(tup, tt->tupdesc, 1, &isnull[0]);
+		Datum		first = SPI_getbinval(tup, tt->tupdesc, 2, &isnull[1]);
+		Datum		last = SPI_getbinval(tup, tt->tupdesc, 3, &isnull[2]);
+		Datum		settings = SPI_getbinval(tup, tt->tupdesc, 4, &isnull[3]);
+		Datum	   *names;
+		bool	   *nnulls;
+		int			nnames;
+
+		CHECK_FOR_INTERRUPTS();
+		if (isnull[0] || isnull[1] || isnull[2] || isnull[3])
+			continue;
+		if (s->text_keys)
+			it->key.text = TextDatumGetCString(key);
+		else
+			memcpy(it->key.uuid.data,
+				   DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(TextDatumGetCString(key))))->data,
+				   UUID_LEN);
+		it->first = DatumGetTimestampTz(first);
+		it->last = DatumGetTimestampTz(last);
+		it->level = 1;
+		it->on = 1 << CL_UPKEEP_ALWAYS;
+		deconstruct_array(DatumGetArrayTypeP(settings), TEXTOID, -1, false, TYPALIGN_INT,
+						  &names, &nnulls, &nnames);
+		for (int i = 0; i < nnames; i++)
+			for (int k = 0; k < CL_UPKEEP_NSETTINGS; k++)
+				if (!nnulls[i] && setting_names[k] &&
+					strcmp(TextDatumGetCString(names[i]), setting_names[k]) == 0)
+					it->on |= 1 << k;
+		s->n++;
+	}
+}
+
+/*
+ * Run the queued upkeep (in a transaction, a snapshot pushed, SPI not
+ * connected): per kind, the queue's rows not locked by another drain,
+ * deleted, their items merged and given to the kind's actions as at
+ * commit (run_actions()).  Returns the items run; wait false: -1 at once
+ * when another drain of a kind runs (its lock is not free).
+ */
+int64
+cl_upkeep_drain(bool wait)
+{
+	const char *s = quote_identifier(CONNECT_LAKE_SCHEMA);
+	List	   *kinds = NIL;
+	ListCell   *lc;
+	int64		done = 0;
+	int			rc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "connect_lake: SPI_connect failed");
+	rc = SPI_execute(psprintf("SELECT DISTINCT kind FROM %s.upkeep_queue", s), true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "connect_lake: reading the upkeep queue failed: %s", SPI_result_code_string(rc));
+	for (uint64 r = 0; r < SPI_processed; r++)
+		kinds = lappend(kinds, SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1));
+	foreach(lc, kinds)
+	{
+		CLRecordKind *kind = cl_kind_by_name((char *) lfirst(lc));
+		CLWriterIdentity identity;
+		UpkeepSet	set;
+		char	   *sql;
+		Oid			argtypes[1] = {TEXTOID};
+		Datum		args[1];
+		LOCKTAG		tag;
+
+		if (kind == NULL || kind->upkeep == NULL)
+			continue;
+
+		/*
+		 * One drain of a kind at a time, and no load() in a session: the
+		 * actions read the rows as committed, without the writers' row
+		 * locks that order two upkeeps of a contact in a writer's own
+		 * transaction; drains in turn each read what committed before them,
+		 * and a version committed later has its items queued for a later one.
+		 */
+		cl_kind_lock_writers(kind, false);
+		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, CL_WRITER_LOCK_SPACE, cl_relation_oid(kind->table), 4);
+		if (LockAcquire(&tag, ExclusiveLock, false, !wait) == LOCKACQUIRE_NOT_AVAIL)
+		{
+			done = -1;
+			break;
+		}
+		args[0] = CStringGetTextDatum(kind->name);
+		sql = psprintf("WITH q AS (DELETE FROM %s.upkeep_queue WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
+					   "SELECT ctid FROM %s.upkeep_queue WHERE kind OPERATOR(pg_catalog.=) $1 FOR UPDATE SKIP LOCKED)) "
+					   "RETURNING settings, keys, firsts, lasts) "
+					   "SELECT u.key, u.first, u.last, q.settings FROM q, "
+					   "ROWS FROM (pg_catalog.unnest(q.keys), pg_catalog.unnest(q.firsts), pg_catalog.unnest(q.lasts)) AS u(key, first, last)",
+					   s, s);
+		cl_writer_identity_begin(&identity);
+		rc = SPI_execute_with_args(sql, 1, argtypes, args, NULL, false, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "connect_lake: draining the upkeep queue failed: %s", SPI_result_code_string(rc));
+		set_from_queue(&set, kind, SPI_tuptable, SPI_processed);
+		SPI_freetuptable(SPI_tuptable);
+		run_actions(&set);
+		cl_writer_identity_end(&identity);
+		done += set.n;
+	}
+	SPI_finish();
+	return done;
 }

@@ -96,4 +96,14 @@ extern void cl_upkeep_init(void);
 extern void cl_upkeep_collect(CLRecordKind *kind, TupleDesc tupdesc, const CLLanded *landed,
 							  HeapTuple *tuples, int ntuples);
 
+/*
+ * load()'s workers: what a transaction collected queued in connect_lake.
+ * upkeep_queue at pre-commit instead of given to the actions (on; the C
+ * hooks still run), and the queue run (cl_upkeep_drain(), in a transaction
+ * with a snapshot; returns the items run, or -1 when wait is false and
+ * another drain runs).
+ */
+extern void cl_upkeep_defer(bool on);
+extern int64 cl_upkeep_drain(bool wait);
+
 #endif							/* CL_UPKEEP_H */

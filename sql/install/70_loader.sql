@@ -57,6 +57,25 @@ SELECT pg_catalog.pg_extension_config_dump('connect_lake.load_manifest', '');
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.load_rejects', '');
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.load_rejects_reject_id_seq', '');
 
+-- The writers' commit upkeep queued by load()'s workers (see upkeep.c).
+CREATE TABLE connect_lake.upkeep_queue (
+  kind       text NOT NULL,
+  settings   text[] NOT NULL,
+  keys       text[] NOT NULL,
+  firsts     timestamptz[] NOT NULL,
+  lasts      timestamptz[] NOT NULL,
+  queued_at  timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE connect_lake.upkeep_queue IS
+  'The commit upkeep (the kinds'' SQL actions: contact metrics, repeat contacts, flow tables, agent activity) of the files load()''s workers committed: what each file collected, queued with it and run by the workers every 32 files and at their end (a row is deleted as it runs); rows left by a worker that was killed are run by the next load() with workers. Empty when no load() with workers runs.';
+COMMENT ON COLUMN connect_lake.upkeep_queue.kind IS 'Record kind whose upkeep actions run (ctr, contact_flow_log, agent_event).';
+COMMENT ON COLUMN connect_lake.upkeep_queue.settings IS 'The upkeep settings that were on when the rows were written (metrics_upkeep, flows_upkeep): the actions of a setting that was off are not run for them.';
+COMMENT ON COLUMN connect_lake.upkeep_queue.keys IS 'The keys of the rows written, as text (CTRs and flow logs: contact ids; agent events: agent ARNs).';
+COMMENT ON COLUMN connect_lake.upkeep_queue.firsts IS 'Per key, its (first) time (CTRs: initiation; flow logs, agent events: the first event time), same positions.';
+COMMENT ON COLUMN connect_lake.upkeep_queue.lasts IS 'Per key, its last time (same as firsts for CTRs), same positions.';
+COMMENT ON COLUMN connect_lake.upkeep_queue.queued_at IS 'When the file that wrote them committed.';
+SELECT pg_catalog.pg_extension_config_dump('connect_lake.upkeep_queue', '');
+
 -- Files in place: the foreign data wrapper.
 CREATE FUNCTION connect_lake.connect_lake_fdw_handler() RETURNS fdw_handler
   AS 'MODULE_PATHNAME' LANGUAGE C STRICT;
@@ -139,6 +158,7 @@ CREATE FUNCTION connect_lake.load(
     on_error    text DEFAULT 'stop',
     format      text DEFAULT 'auto',
     compression text DEFAULT 'auto',
+    workers     integer DEFAULT NULL,
     OUT files_seen    bigint,
     OUT files_loaded  bigint,
     OUT files_skipped bigint,
@@ -154,6 +174,6 @@ CREATE FUNCTION connect_lake.load(
     OUT error         text)
 RETURNS record
 AS 'MODULE_PATHNAME', 'load'
-LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION connect_lake.load(text, text, text, text, text) IS
-  'Lands every record of kind in the files under path (file, directory or glob; any framing, gzip or not) in the lake; files already loaded unchanged are skipped (load_manifest), each file lands all or nothing; on_error stop|skip (bad records to load_rejects); values_nulled counts values that landed NULL because their column cannot hold them, kept raw beside (a case account that is not an integer). Needs pg_read_server_files.';
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION connect_lake.load(text, text, text, text, text, integer) IS
+  'Lands every record of kind in the files under path (file, directory or glob; any framing, gzip or not) in the lake; files already loaded unchanged are skipped (load_manifest), each file lands all or nothing; on_error stop|skip (bad records to load_rejects); values_nulled counts values that landed NULL because their column cannot hold them, kept raw beside (a case account that is not an integer). workers => n: n background workers share the files (with those of other calls on the path), each file committed on its own; the result sums theirs. NULL arguments other than workers return NULL. Needs pg_read_server_files.';

@@ -13,6 +13,8 @@ GRANT INSERT, UPDATE ON
   TO connect_lake_loader;
 -- A newer CTR version that drops an account number removes its link.
 GRANT DELETE ON connect_lake.contact_account TO connect_lake_loader;
+-- load()'s workers queue their commit upkeep and run it (deleting the rows).
+GRANT INSERT, DELETE, UPDATE ON connect_lake.upkeep_queue TO connect_lake_loader;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA connect_lake TO connect_lake_loader;
 -- A reject's raw text is a copy of the file's bytes: the loader's to read.
 -- Analysts see where a record was and why it was refused.
@@ -32,9 +34,9 @@ GRANT EXECUTE ON FUNCTION connect_lake.ingest_batch(text, jsonb[], text) TO conn
 
 -- Reading server files: the loader role runs these, and also needs
 -- pg_read_server_files (the functions check it and say so).
-REVOKE ALL ON FUNCTION connect_lake.load(text, text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.load(text, text, text, text, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.create_foreign_table(text, text, text, text, text, text, name) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION connect_lake.load(text, text, text, text, text) TO connect_lake_loader;
+GRANT EXECUTE ON FUNCTION connect_lake.load(text, text, text, text, text, integer) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.create_foreign_table(text, text, text, text, text, text, name) TO connect_lake_loader;
 GRANT USAGE ON FOREIGN SERVER connect_lake_files TO connect_lake_loader;
 
