@@ -9987,12 +9987,6 @@ BEGIN
 END
 $fn$;
 
--- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
--- already holds (the contact metrics, the flow funnels and containment, the
--- repeat contacts; agent activity was computed above).
-SELECT connect_lake.metrics_refresh();
-SELECT connect_lake.flows_refresh();
-SELECT connect_lake.contact_repeat_refresh();
 
 -- ==== Loads on every core (issue 15): load(..., workers => n)
 --
@@ -10050,3 +10044,10 @@ COMMENT ON FUNCTION connect_lake.load(text, text, text, text, text, integer) IS
   'Lands every record of kind in the files under path (file, directory or glob; any framing, gzip or not) in the lake; files already loaded unchanged are skipped (load_manifest), each file lands all or nothing; on_error stop|skip (bad records to load_rejects); values_nulled counts values that landed NULL because their column cannot hold them, kept raw beside (a case account that is not an integer). workers => n: n background workers share the files (with those of other calls on the path), each file committed on its own; the result sums theirs. NULL arguments other than workers return NULL. Needs pg_read_server_files.';
 REVOKE ALL ON FUNCTION connect_lake.load(text, text, text, text, text, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.load(text, text, text, text, text, integer) TO connect_lake_loader;
+
+-- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
+-- already holds (the contact metrics, the flow funnels and containment, the
+-- repeat contacts; agent activity was computed above).
+SELECT connect_lake.metrics_refresh();
+SELECT connect_lake.flows_refresh();
+SELECT connect_lake.contact_repeat_refresh();
