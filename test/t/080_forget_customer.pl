@@ -35,7 +35,7 @@ sql('CREATE EXTENSION connect_lake');
 sql(qq{SELECT count(*) FROM connect_lake.case_field_map_load(pg_read_file('$out/fields.json')::jsonb)});
 
 my @kinds = (['ctr', 'ctr'], ['contact_flow_log', 'flowlogs'], ['contact_event', 'contact_events'],
-	['case_event', 'cases'], ['agent_event', 'agent_events']);
+	['case_event', 'cases'], ['agent_event', 'agent_events'], ['customer_profile_event', 'customer_profiles']);
 sub load_all
 {
 	my ($dir) = @_;
@@ -54,13 +54,16 @@ load_all($out);
 sql('SELECT connect_lake.flows_refresh(), connect_lake.contact_repeat_refresh()');
 
 # The customer: the account with the most contacts that also has cases with
-# comments, flow logs and contact events.
+# comments, flow logs and contact events, and a profile with another merged
+# into it.
 my $account = sql(q{
   SELECT a.account FROM connect_lake.contact_account a
    WHERE a.account >= 40000000
      AND EXISTS (SELECT 1 FROM connect_lake.case_events c JOIN connect_lake.case_related_items r
                    ON r.detail_relateditem_caseid = c.detail_case_caseid
                   WHERE c.account = a.account AND r.comment_body IS NOT NULL)
+     AND EXISTS (SELECT 1 FROM connect_lake.customer_profile p JOIN connect_lake.customer_profile x
+                   ON x.merged_into = p.profile_id WHERE p.account = a.account)
    GROUP BY a.account ORDER BY count(DISTINCT a.contactid) DESC, a.account LIMIT 1});
 ok($account, "a customer: account $account");
 my $counts = sql(qq{
@@ -83,12 +86,43 @@ my @values = split /\n/, sql(qq{
     SELECT a.account::text AS v FROM connect_lake.contact_account a JOIN c USING (contactid)
     UNION ALL SELECT e.customerendpoint_address FROM connect_lake.ctr_events e JOIN c USING (contactid)
     UNION ALL SELECT e.attributes_juniferid FROM connect_lake.ctr_events e JOIN c USING (contactid)
-    UNION ALL SELECT connect_lake.profile_id_of(s.detail_case_fields_customer_id)
+    UNION ALL SELECT connect_lake.profile_arn_id(s.detail_case_fields_customer_id)
                 FROM connect_lake.case_events s JOIN k ON s.detail_case_caseid = k.caseid
     UNION ALL SELECT s.detail_case_fields_reference_number
                 FROM connect_lake.case_events s JOIN k ON s.detail_case_caseid = k.caseid) x
    WHERE v IS NOT NULL AND length(v) >= 6 ORDER BY 1});
 ok(@values >= 4, 'their values: ' . join(' ', @values));
+
+# Their profiles (those with the account and those merged into them) and
+# the values these hold: ids, names, phones, e-mail addresses, address
+# lines, attributes; the names, address parts and attributes that no other
+# profile holds too (a surname or a city is not theirs alone).
+my $profiles = sql(qq{SELECT string_agg(profile_id, ' ' ORDER BY profile_id) FROM connect_lake.customer_profile p
+  WHERE p.account = $account OR p.merged_into IN (SELECT profile_id FROM connect_lake.customer_profile WHERE account = $account)});
+my @profiles = split / /, $profiles;
+ok(@profiles >= 2, "their profiles: $profiles");
+my @pvalues = split /\n/, sql(qq{
+  WITH mine AS (SELECT * FROM connect_lake.customer_profile WHERE profile_id = ANY (string_to_array('$profiles', ' '))),
+       v AS (SELECT DISTINCT v, shared FROM (
+         SELECT u.v, false AS shared FROM mine p CROSS JOIN LATERAL unnest(ARRAY[p.profile_id, p.phone_number,
+                  p.mobile_phone_number, p.home_phone_number, p.business_phone_number, p.email_address,
+                  p.personal_email_address, p.business_email_address]) u(v)
+         UNION ALL
+         SELECT u.v, true FROM mine p CROSS JOIN LATERAL unnest(ARRAY[p.first_name, p.last_name, p.business_name,
+                  p.birth_date]) u(v)
+         UNION ALL
+         SELECT j.value, true FROM mine p
+          CROSS JOIN LATERAL jsonb_each_text(coalesce(p.address, '{}') || coalesce(p.shipping_address, '{}')
+                                             || coalesce(p.mailing_address, '{}') || coalesce(p.billing_address, '{}')
+                                             || coalesce(p.attributes, '{}')) j) x)
+  SELECT v FROM v
+   WHERE v IS NOT NULL AND length(v) >= 5
+     AND (NOT shared OR NOT EXISTS (SELECT 1 FROM connect_lake.customer_profile o
+                                     WHERE o.profile_id <> ALL (string_to_array('$profiles', ' '))
+                                       AND strpos(row_to_json(o)::text, v) > 0))
+   ORDER BY 1});
+ok((grep { /\@/ } @pvalues) && (grep { /^\+44/ } @pvalues), 'their profile values: ' . join(' | ', @pvalues));
+push @values, @pvalues;
 
 # What every metric and case view answers, as one digest per view.
 my @views = qw(queue_metrics_15min queue_metrics_daily agent_metrics_15min agent_metrics_daily
@@ -126,6 +160,10 @@ like($changed, qr/ctr_events=[1-9]/, 'CTRs overwritten');
 like($changed, qr/contact_flow_log=[1-9]/, 'flow log blocks overwritten');
 like($changed, qr/contact_events=[1-9]/, 'contact events overwritten');
 like($changed, qr/case_events=[1-9].*case_related_items=[1-9]/, 'case events and comments overwritten');
+like($changed, qr/customer_profile=[1-9].*customer_profile_events=[1-9]/, 'profiles and their events overwritten');
+is(sql(qq{SELECT count(*) FROM connect_lake.customer_profile
+           WHERE profile_id = ANY (string_to_array('$profiles', ' ')) AND account >= 0}), 0,
+	'their profiles carry the pseudonym of the account');
 is(sql(q{SELECT key_kind || ' ' || customers || ' ' || (key_digest IS NOT NULL) FROM connect_lake.erasure_audit}),
 	'account 1 true', 'one audit row: the kind of key and its digest');
 
