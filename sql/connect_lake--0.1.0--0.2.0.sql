@@ -8060,7 +8060,8 @@ SELECT connect_lake.customer_profile_refresh();
 --      one of their four phone columns.  Then the closure: every leg of
 --      those contacts (initial, previous, next), the profiles merged with
 --      those profiles (customer_profile_merge, merged_into, both ways) and
---      the contacts linked to them (contact_profile, their accounts) or to the contacts,
+--      the contacts linked to them (contact_profile, their accounts, their
+--      phone numbers) or to the contacts,
 --      until nothing new is found; then the cases the contacts are linked
 --      to (caseId attribute, Contact related items) and those naming one of
 --      the profiles.
@@ -8257,6 +8258,21 @@ END
 $fn$;
 COMMENT ON FUNCTION connect_lake.erasure_profile_accounts() IS 'Internal: the account numbers of the current erasure''s profiles.';
 
+CREATE FUNCTION connect_lake.erasure_profile_phones() RETURNS text[]
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+BEGIN
+  RETURN ARRAY(SELECT DISTINCT connect_lake.pii_stored_value(n.phone)
+                 FROM connect_lake.customer_profile p
+                CROSS JOIN LATERAL unnest(ARRAY[p.phone_number, p.mobile_phone_number, p.home_phone_number,
+                                                p.business_phone_number]) n(phone)
+                WHERE p.profile_id = ANY ((SELECT connect_lake.erasure_profiles())::text[])
+                  AND n.phone IS NOT NULL AND n.phone NOT LIKE 'forgotten:%');
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.erasure_profile_phones() IS 'Internal: the phone numbers of the current erasure''s profiles, in the form the lake stores a customer endpoint (pii_stored_value()).';
+
 -- Legs and linked cases of the working set, until nothing new is found.
 CREATE FUNCTION connect_lake.erasure_close() RETURNS void
   LANGUAGE plpgsql VOLATILE
@@ -8307,7 +8323,8 @@ BEGIN
     ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS more = ROW_COUNT;
     added := added + more;
-    -- the contacts linked to the profiles, or to their accounts
+    -- the contacts linked to the profiles, to their accounts, or calling
+    -- from their phone numbers
     INSERT INTO cl_erase_contact (contactid)
     SELECT DISTINCT n.id FROM (
       SELECT l.contactid AS id
@@ -8315,7 +8332,16 @@ BEGIN
       UNION ALL
       SELECT a.contactid
         FROM connect_lake.contact_account a
-       WHERE a.account = ANY ((SELECT connect_lake.erasure_profile_accounts())::bigint[])) n
+       WHERE a.account = ANY ((SELECT connect_lake.erasure_profile_accounts())::bigint[])
+      UNION ALL
+      SELECT c.contactid
+        FROM connect_lake.ctr_events c
+       WHERE c.customerendpoint_address = ANY ((SELECT connect_lake.erasure_profile_phones())::text[])
+         -- but another customer's (naming an account that is not theirs)
+         AND NOT EXISTS (SELECT 1 FROM connect_lake.contact_account a
+                          WHERE a.contactid = c.contactid AND a.account >= 0
+                            AND a.account <> ALL ((SELECT connect_lake.erasure_profile_accounts())::bigint[])
+                            AND a.account::text NOT IN (SELECT v.value FROM cl_erase_value v WHERE v.kind = 'account'))) n
     ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS more = ROW_COUNT;
     added := added + more;
@@ -8355,7 +8381,7 @@ END
 $fn$;
 
 COMMENT ON FUNCTION connect_lake.erasure_close() IS
-  'Internal: adds to the erasure''s contacts every leg (initial, previous, next contact, both ways) and the contacts linked to its profiles (contact_profile) or to their accounts, to its profiles those of its contacts and those merged with them (customer_profile_merge, merged_into, both ways), until nothing new is found; then to its cases those the contacts are linked to (caseId attribute, Contact related item) unless the case names an account that neither the contacts nor the key name (another customer''s case), and those naming one of its profiles or their accounts.';
+  'Internal: adds to the erasure''s contacts every leg (initial, previous, next contact, both ways) and the contacts linked to its profiles (contact_profile), to their accounts or calling from their phone numbers (unless naming another account), to its profiles those of its contacts and those merged with them (customer_profile_merge, merged_into, both ways), until nothing new is found; then to its cases those the contacts are linked to (caseId attribute, Contact related item) unless the case names an account that neither the contacts nor the key name (another customer''s case), and those naming one of its profiles or their accounts.';
 
 -- The pseudonym of a value: the one the list holds for it, else a new one.
 CREATE FUNCTION connect_lake.erasure_pseudonym(kind text, value text, erasure_id bigint) RETURNS text
@@ -8568,8 +8594,7 @@ DECLARE
 BEGIN
   UPDATE connect_lake.case_events c
      SET detail_case_fields_title = NULL, detail_case_fields_description = NULL, detail_case_fields_summary = NULL,
-         detail_case_fields_reference_number = NULL, detail_case_fields_customer_id = NULL,
-         detail_case_fields_other = NULL, extra = NULL,
+         detail_case_fields_reference_number = NULL, detail_case_fields_other = NULL, extra = NULL,
          account = coalesce((SELECT v.pseudonym::bigint FROM cl_erase_value v
                               WHERE v.kind = 'account' AND v.value = c.account::text),
                             CASE WHEN c.account < 0 THEN c.account END)
@@ -8588,8 +8613,7 @@ DECLARE
 BEGIN
   UPDATE connect_lake.case_state c
      SET detail_case_fields_title = NULL, detail_case_fields_description = NULL, detail_case_fields_summary = NULL,
-         detail_case_fields_reference_number = NULL, detail_case_fields_customer_id = NULL,
-         detail_case_fields_other = NULL, extra = NULL,
+         detail_case_fields_reference_number = NULL, detail_case_fields_other = NULL, extra = NULL,
          account = coalesce((SELECT v.pseudonym::bigint FROM cl_erase_value v
                               WHERE v.kind = 'account' AND v.value = c.account::text),
                             CASE WHEN c.account < 0 THEN c.account END)
@@ -8723,7 +8747,7 @@ INSERT INTO connect_lake.erasure_step VALUES
   (20, 'contact_account', 'erasure_scrub_contact_account', 'account -> pseudonym (negative)'),
   (30, 'contact_flow_log', 'erasure_scrub_contact_flow_log', 'parameters, external results, extra -> NULL; results holding one of the values -> [forgotten]'),
   (40, 'contact_events', 'erasure_scrub_contact_events', 'updated properties, tags, segment attributes, Contact Lens, routing criteria, extra -> NULL'),
-  (50, 'case_events', 'erasure_scrub_case_events', 'title, description, summary, reference number, customer id, other fields, extra -> NULL; account -> pseudonym'),
+  (50, 'case_events', 'erasure_scrub_case_events', 'title, description, summary, reference number, other fields, extra -> NULL; account -> pseudonym (the customer id, a profile ARN, kept: the profile''s links stay)'),
   (60, 'case_state', 'erasure_scrub_case_state', 'as case_events'),
   (70, 'case_related_items', 'erasure_scrub_case_related_items', 'comment body, extra -> NULL'),
   (72, 'customer_profile_events', 'erasure_scrub_customer_profile_events', 'of the profiles, the contacts and the accounts: object -> {} (a CTR object: its InitiationTimestamp only), extra, object unique key -> NULL; account -> pseudonym (event id, times, event and object type, profile, contact, merge kept)'),
@@ -9144,6 +9168,7 @@ REVOKE ALL ON FUNCTION connect_lake.erasure_contacts() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_cases() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_profiles() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_profile_accounts() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_profile_phones() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_customer_profile_events() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_customer_profile() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_customer_profile_history() FROM PUBLIC;

@@ -112,6 +112,7 @@ REVOKE ALL ON FUNCTION connect_lake.erasure_contacts() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_cases() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_profiles() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_profile_accounts() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_profile_phones() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_customer_profile_events() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_customer_profile() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_customer_profile_history() FROM PUBLIC;

