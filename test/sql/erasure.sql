@@ -110,8 +110,9 @@ SELECT 'ctr_events' AS t, count(*) FILTER (WHERE row_to_json(c)::text ~ '1111111
   FROM connect_lake.ctr_events c WHERE c.contactid::text ~ '0000000[12]$'
 UNION ALL SELECT 'contact_flow_log', count(*) FILTER (WHERE row_to_json(f)::text ~ '11111111') FROM connect_lake.contact_flow_log f
 UNION ALL SELECT 'contact_events', count(*) FILTER (WHERE row_to_json(e)::text ~ '11111111') FROM connect_lake.contact_events e
-UNION ALL SELECT 'case_events', count(*) FILTER (WHERE row_to_json(e)::text ~ '11111111|Example|pa0000') FROM connect_lake.case_events e
-UNION ALL SELECT 'case_state', count(*) FILTER (WHERE row_to_json(e)::text ~ '11111111|Example|pa0000') FROM connect_lake.case_state e
+-- (the case's customer_id, a profile ARN, stays: an id, the case's link to the profile)
+UNION ALL SELECT 'case_events', count(*) FILTER (WHERE row_to_json(e)::text ~ '11111111|Example') FROM connect_lake.case_events e
+UNION ALL SELECT 'case_state', count(*) FILTER (WHERE row_to_json(e)::text ~ '11111111|Example') FROM connect_lake.case_state e
 UNION ALL SELECT 'case_related_items', count(*) FILTER (WHERE row_to_json(e)::text ~ 'Example|07700') FROM connect_lake.case_related_items e
 UNION ALL SELECT 'contact_account', count(*) FILTER (WHERE account = 11111111) FROM connect_lake.contact_account
 UNION ALL SELECT 'contact_repeat', count(*) FILTER (WHERE customer_key IN ('11111111', '+447700000001')) FROM connect_lake.contact_repeat
