@@ -235,6 +235,20 @@ is(sql(q{SELECT customerendpoint_address LIKE 'forgotten:%' FROM connect_lake.ct
 is(sql(qq{SELECT count(*) FROM connect_lake.contact_flow_log WHERE contactid = '$cid' AND parameters IS NOT NULL}),
 	0, 'a late flow log block: scrubbed');
 is(sql(qq{SELECT count(*) FROM connect_lake.load_rejects WHERE raw ~ '$account'}), 0, 'a rejected record of theirs: raw removed');
+# a profile event of theirs (an update of their surviving profile), committed
+my ($survivor) = sql(qq{SELECT profile_id FROM connect_lake.customer_profile
+  WHERE profile_id = ANY (string_to_array('$profiles', ' ')) AND merged_into IS NULL});
+sql(qq{SELECT connect_lake.ingest('customer_profile_event', jsonb_build_object('SchemaVersion', 0,
+  'EventId', 'late-profile-080', 'EventTimestamp', '$ts'::timestamptz + interval '1 hour', 'EventType', 'UPDATED',
+  'DomainName', 'energyco-customers', 'ObjectTypeName', '_profile', 'AssociatedProfileId', '$survivor',
+  'ProfileObjectUniqueKey', '$survivor', 'IsMessageRealTime', true,
+  'Object', jsonb_build_object('ProfileId', '$survivor', 'FirstName', 'Zebedee', 'LastName', 'Late080',
+                               'PhoneNumber', '$phone', 'AccountNumber', '$account')))});
+is(sql(qq{SELECT count(*) FROM connect_lake.customer_profile_events WHERE event_id = 'late-profile-080'
+           AND object = '{}' AND account < 0}), 1, 'a profile event of theirs landing later: scrubbed at commit');
+is(sql(q{SELECT count(*) FROM connect_lake.customer_profile WHERE row_to_json(customer_profile)::text ~ 'Late080'}), 0,
+	'their profile stays forgotten');
+push @values, 'Zebedee', 'Late080';
 is(sql(q{SELECT count(*) > 0 FROM connect_lake.erasure_audit WHERE key_kind = 'reapplied'}), 't',
 	"the loader's scrubbing is audited");
 is(sql(qq{SELECT count(DISTINCT account) FROM connect_lake.contact_account WHERE account < 0
