@@ -25,7 +25,7 @@
 --      (the erasure list keeps the digest -> pseudonym pair), so that every
 --      link, repeat chain and metric stays what it was.
 --   3. steps (erasure_step, one function per table): each table's personal
---      columns overwritten for those contacts and cases.  The table lists
+--      columns overwritten for those contacts, cases and profiles.  The table lists
 --      the steps; a new table holding personal values adds a row and a
 --      function.
 --
@@ -450,7 +450,7 @@ CREATE TABLE connect_lake.erasure_step (
   what        text NOT NULL
 );
 COMMENT ON TABLE connect_lake.erasure_step IS
-  'What forget_customer() does to each table holding personal values, in order: the function (connect_lake.<scrub>() returning the rows changed) and, in words, what it removes or overwrites. Tables not listed hold no customer value (agent activity, rollups, dimensions).';
+  'What forget_customer() does to each table holding personal values, in order: the function (connect_lake.<scrub>() returning the rows changed) and, in words, what it removes or overwrites. Tables not listed hold no customer value (agent activity, rollups, dimensions) or ids only (customer_profile_merge, contact_profile).';
 COMMENT ON COLUMN connect_lake.erasure_step.step IS 'Order of the step.';
 COMMENT ON COLUMN connect_lake.erasure_step.table_name IS 'The table scrubbed.';
 COMMENT ON COLUMN connect_lake.erasure_step.scrub IS 'Function connect_lake.<scrub>() RETURNS bigint, reading the erasure''s working set.';
