@@ -7860,12 +7860,11 @@ RETURNS TABLE (step_time timestamptz, leg integer, contactid uuid, source text, 
 LANGUAGE sql STABLE PARALLEL SAFE ROWS 100
 AS $fn$
   WITH legs AS MATERIALIZED (
-    SELECT * FROM connect_lake.contact_legs(contact)
+    SELECT * FROM connect_lake.contact_legs_ctr(contact)
   ), ctr AS MATERIALIZED (
-    SELECT l.leg, c.*
-      FROM legs l
-      JOIN LATERAL (SELECT * FROM connect_lake.ctr_events x WHERE x.contactid = l.contactid
-                     ORDER BY x.lastupdatetimestamp DESC NULLS LAST LIMIT 1) c ON true
+    -- each leg's CTR as contact_legs_ctr() read it (once)
+    SELECT l.leg, (l.ctr).*
+      FROM legs l WHERE l.has_ctr
   ), cases AS MATERIALIZED (
     SELECT DISTINCT l.leg, l.contactid, k.case_id, k.link
       FROM legs l
