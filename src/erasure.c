@@ -22,6 +22,13 @@
  * notes nothing.  An erasure committed while a load runs applies to the
  * loads that start after it.
  *
+ * Every other kind is noted by its id and partition key, whatever it is:
+ * Customer Profiles events (customer_profile_event) by EventId and
+ * EventTimestamp; erasure_landed() matches their profile id, contact id and
+ * account, and scrubs the profile after the writer rebuilt its state
+ * (customer_profile_refresh() runs when the file or call is written, the
+ * check only at commit).
+ *
  * Agent events hold no customer value and are not noted.  Rows written by
  * a subtransaction that rolled back stay noted: erasure_landed() looks them
  * up and does not find them.

@@ -3,14 +3,21 @@
 --
 -- forget_customer(key) works in three stages, each a function of its own:
 --
---   1. resolve (erasure_resolve): the key's contacts and cases, through
+--   1. resolve: the key's contacts and cases, through
 --      indexed lookups only: account -> contact_account and case_events.account;
 --      phone -> ctr_events.customerendpoint_address (in its stored form,
 --      pii_stored_value()); contactid -> the contact; profile_id -> case
---      customer_id (profile_id_of()) and ctr_events.customerid.  Then the
---      closure: every leg of those contacts (initial, previous, next) and
---      the cases they are linked to (caseId attribute, Contact related
---      items), and those cases' contacts, until nothing new is found.
+--      customer_id (profile_arn_id()) and ctr_events.customerid; the
+--      customer's profiles (cl_erase_profile): the profile id itself, the
+--      profiles whose account is the account key, those with the phone in
+--      one of their four phone columns.  Then the closure: every leg of
+--      those contacts (initial, previous, next), the profiles merged with
+--      those profiles (customer_profile_merge, merged_into, both ways) and
+--      the contacts linked to them (contact_profile, their accounts, their
+--      phone numbers) or to the contacts,
+--      until nothing new is found; then the cases the contacts are linked
+--      to (caseId attribute, Contact related items) and those naming one of
+--      the profiles.
 --   2. values (erasure_collect_values): the personal values those rows hold
 --      (account numbers, customer endpoints, profile ids, ...) and, for the
 --      values other rows join on, a pseudonym: an account becomes a negative
@@ -18,22 +25,15 @@
 --      (the erasure list keeps the digest -> pseudonym pair), so that every
 --      link, repeat chain and metric stays what it was.
 --   3. steps (erasure_step, one function per table): each table's personal
---      columns overwritten for those contacts and cases.  The table lists
+--      columns overwritten for those contacts, cases and profiles.  The table lists
 --      the steps; a new table holding personal values adds a row and a
---      function (e.g. the customer profile tables).
+--      function.
 --
 -- The erasure list holds keyed digests (SHA-256 of a secret the lake makes
 -- at the first erasure, then of the key kind and the value), never a value:
 -- the loader (src/erasure.c) hands the rows each transaction landed to
 -- erasure_landed() before it commits, which scrubs those carrying a
 -- forgotten contact, case, account, phone or profile the same way.
-
--- A Customer Profiles id from a profile ARN (cases' customer_id) or the id itself.
-CREATE FUNCTION connect_lake.profile_id_of(customer_id text) RETURNS text
-  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-  AS $fn$ SELECT coalesce(substring(customer_id FROM '/profiles/([^/]+)$'), customer_id) $fn$;
-COMMENT ON FUNCTION connect_lake.profile_id_of(text) IS
-  'The Customer Profiles id a case customer_id names: the last part of a profile ARN (arn:aws:profile:...:domains/D/profiles/ID), else the value itself.';
 
 -- The lookups forget_customer() makes are indexed (each new month partition
 -- gets these; the upgrade adds them to the months that exist).
@@ -42,7 +42,7 @@ UPDATE connect_lake.fact_table
                                   '(customerid) WHERE customerid IS NOT NULL']
  WHERE relname = 'ctr_events';
 UPDATE connect_lake.fact_table
-   SET indexes = indexes || ARRAY['(connect_lake.profile_id_of(detail_case_fields_customer_id)) WHERE detail_case_fields_customer_id IS NOT NULL']
+   SET indexes = indexes || ARRAY['(connect_lake.profile_arn_id(detail_case_fields_customer_id)) WHERE detail_case_fields_customer_id IS NOT NULL']
  WHERE relname = 'case_events';
 -- the loader finds the rejects of its own transaction
 CREATE INDEX load_rejects_rejected_at_idx ON connect_lake.load_rejects (rejected_at);
@@ -159,12 +159,13 @@ BEGIN
     CREATE TEMP TABLE cl_erase_contact (contactid uuid PRIMARY KEY, initiationtimestamp timestamptz) ON COMMIT DROP;
     CREATE TEMP TABLE cl_erase_case (caseid text PRIMARY KEY) ON COMMIT DROP;
     CREATE TEMP TABLE cl_erase_value (kind text, value text, pseudonym text, PRIMARY KEY (kind, value)) ON COMMIT DROP;
+    CREATE TEMP TABLE cl_erase_profile (profile_id text PRIMARY KEY) ON COMMIT DROP;
   END IF;
-  TRUNCATE cl_erase_contact, cl_erase_case, cl_erase_value;
+  TRUNCATE cl_erase_contact, cl_erase_case, cl_erase_value, cl_erase_profile;
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.erasure_work_begin() IS
-  'Internal: the temporary tables of one erasure (cl_erase_contact, cl_erase_case, cl_erase_value), empty.';
+  'Internal: the temporary tables of one erasure (cl_erase_contact, cl_erase_case, cl_erase_value, cl_erase_profile), empty.';
 
 -- The working set as arrays: the lake's lookups take them as index keys
 -- (= ANY ((SELECT ...)::uuid[]): computed once, an init plan), whatever the planner
@@ -189,6 +190,42 @@ END
 $fn$;
 COMMENT ON FUNCTION connect_lake.erasure_cases() IS 'Internal: the cases of the current erasure.';
 
+CREATE FUNCTION connect_lake.erasure_profiles() RETURNS text[]
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+BEGIN
+  RETURN ARRAY(SELECT p.profile_id FROM cl_erase_profile p);
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.erasure_profiles() IS 'Internal: the Customer Profiles profiles of the current erasure.';
+
+CREATE FUNCTION connect_lake.erasure_profile_accounts() RETURNS bigint[]
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+BEGIN
+  RETURN ARRAY(SELECT DISTINCT p.account FROM connect_lake.customer_profile p
+                WHERE p.profile_id = ANY ((SELECT connect_lake.erasure_profiles())::text[]) AND p.account >= 0);
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.erasure_profile_accounts() IS 'Internal: the account numbers of the current erasure''s profiles.';
+
+CREATE FUNCTION connect_lake.erasure_profile_phones() RETURNS text[]
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+BEGIN
+  RETURN ARRAY(SELECT DISTINCT connect_lake.pii_stored_value(n.phone)
+                 FROM connect_lake.customer_profile p
+                CROSS JOIN LATERAL unnest(ARRAY[p.phone_number, p.mobile_phone_number, p.home_phone_number,
+                                                p.business_phone_number]) n(phone)
+                WHERE p.profile_id = ANY ((SELECT connect_lake.erasure_profiles())::text[])
+                  AND n.phone IS NOT NULL AND n.phone NOT LIKE 'forgotten:%');
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.erasure_profile_phones() IS 'Internal: the phone numbers of the current erasure''s profiles, in the form the lake stores a customer endpoint (pii_stored_value()).';
+
 -- Legs and linked cases of the working set, until nothing new is found.
 CREATE FUNCTION connect_lake.erasure_close() RETURNS void
   LANGUAGE plpgsql VOLATILE
@@ -196,6 +233,7 @@ CREATE FUNCTION connect_lake.erasure_close() RETURNS void
   AS $fn$
 DECLARE
   added bigint;
+  more  bigint;
   i     integer;
 BEGIN
   FOR i IN 1..50 LOOP
@@ -215,6 +253,51 @@ BEGIN
      WHERE n.id IS NOT NULL
     ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS added = ROW_COUNT;
+    -- the profiles of the contacts, and those merged with the profiles
+    -- (both ways: the survivor and what was merged into it)
+    ANALYZE cl_erase_profile;
+    INSERT INTO cl_erase_profile (profile_id)
+    SELECT DISTINCT n.id FROM (
+      SELECT l.profile_id AS id
+        FROM connect_lake.contact_profile l WHERE l.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])
+      UNION ALL
+      SELECT m.survivor_profile_id
+        FROM connect_lake.customer_profile_merge m WHERE m.duplicate_profile_id = ANY ((SELECT connect_lake.erasure_profiles())::text[])
+      UNION ALL
+      SELECT m.duplicate_profile_id
+        FROM connect_lake.customer_profile_merge m WHERE m.survivor_profile_id = ANY ((SELECT connect_lake.erasure_profiles())::text[])
+      UNION ALL
+      SELECT p.merged_into
+        FROM connect_lake.customer_profile p WHERE p.profile_id = ANY ((SELECT connect_lake.erasure_profiles())::text[])
+      UNION ALL
+      SELECT p.profile_id
+        FROM connect_lake.customer_profile p WHERE p.merged_into = ANY ((SELECT connect_lake.erasure_profiles())::text[])) n
+     WHERE n.id IS NOT NULL
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS more = ROW_COUNT;
+    added := added + more;
+    -- the contacts linked to the profiles, to their accounts, or calling
+    -- from their phone numbers
+    INSERT INTO cl_erase_contact (contactid)
+    SELECT DISTINCT n.id FROM (
+      SELECT l.contactid AS id
+        FROM connect_lake.contact_profile l WHERE l.profile_id = ANY ((SELECT connect_lake.erasure_profiles())::text[])
+      UNION ALL
+      SELECT a.contactid
+        FROM connect_lake.contact_account a
+       WHERE a.account = ANY ((SELECT connect_lake.erasure_profile_accounts())::bigint[])
+      UNION ALL
+      SELECT c.contactid
+        FROM connect_lake.ctr_events c
+       WHERE c.customerendpoint_address = ANY ((SELECT connect_lake.erasure_profile_phones())::text[])
+         -- but another customer's (naming an account that is not theirs)
+         AND NOT EXISTS (SELECT 1 FROM connect_lake.contact_account a
+                          WHERE a.contactid = c.contactid AND a.account >= 0
+                            AND a.account <> ALL ((SELECT connect_lake.erasure_profile_accounts())::bigint[])
+                            AND a.account::text NOT IN (SELECT v.value FROM cl_erase_value v WHERE v.kind = 'account'))) n
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS more = ROW_COUNT;
+    added := added + more;
     EXIT WHEN added = 0;
   END LOOP;
   -- the cases the contacts are linked to, but another customer's (a case
@@ -234,14 +317,24 @@ BEGIN
                                                     UNION ALL
                                                     SELECT v.value FROM cl_erase_value v WHERE v.kind = 'account'))
   ON CONFLICT DO NOTHING;
-  ANALYZE cl_erase_contact, cl_erase_case;
+  -- the cases naming one of the profiles (customer_id) or their accounts
+  INSERT INTO cl_erase_case (caseid)
+  SELECT DISTINCT n.id FROM (
+    SELECT c.detail_case_caseid AS id FROM connect_lake.case_events c
+     WHERE connect_lake.profile_arn_id(c.detail_case_fields_customer_id) = ANY ((SELECT connect_lake.erasure_profiles())::text[])
+       AND c.detail_case_fields_customer_id IS NOT NULL
+    UNION ALL
+    SELECT c.detail_case_caseid FROM connect_lake.case_events c
+     WHERE c.account = ANY ((SELECT connect_lake.erasure_profile_accounts())::bigint[])) n
+  ON CONFLICT DO NOTHING;
+  ANALYZE cl_erase_contact, cl_erase_case, cl_erase_profile;
   UPDATE cl_erase_contact e SET initiationtimestamp = c.initiationtimestamp
     FROM connect_lake.ctr_events c WHERE c.contactid = e.contactid AND c.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[]);
 END
 $fn$;
 
 COMMENT ON FUNCTION connect_lake.erasure_close() IS
-  'Internal: adds to the erasure''s contacts every leg (initial, previous, next contact, both ways, until nothing new is found), and to its cases those the contacts are linked to (caseId attribute, Contact related item) unless the case names an account that neither the contacts nor the key name (another customer''s case).';
+  'Internal: adds to the erasure''s contacts every leg (initial, previous, next contact, both ways) and the contacts linked to its profiles (contact_profile), to their accounts or calling from their phone numbers (unless naming another account), to its profiles those of its contacts and those merged with them (customer_profile_merge, merged_into, both ways), until nothing new is found; then to its cases those the contacts are linked to (caseId attribute, Contact related item) unless the case names an account that neither the contacts nor the key name (another customer''s case), and those naming one of its profiles or their accounts.';
 
 -- The pseudonym of a value: the one the list holds for it, else a new one.
 CREATE FUNCTION connect_lake.erasure_pseudonym(kind text, value text, erasure_id bigint) RETURNS text
@@ -289,13 +382,37 @@ BEGIN
                                 ('text', c.attributes_juniferid), ('text', c.name), ('text', c.description)) u(kind, value)
      WHERE c.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[]) AND u.value IS NOT NULL AND u.value NOT LIKE 'forgotten:%'
     UNION ALL
-    SELECT 'profile', connect_lake.profile_id_of(c.detail_case_fields_customer_id)
+    SELECT 'profile', connect_lake.profile_arn_id(c.detail_case_fields_customer_id)
       FROM connect_lake.case_events c 
      WHERE c.detail_case_caseid = ANY ((SELECT connect_lake.erasure_cases())::text[]) AND c.detail_case_fields_customer_id IS NOT NULL
     UNION ALL
     SELECT 'contactid', e.contactid::text FROM cl_erase_contact e
     UNION ALL
-    SELECT 'case', k.caseid FROM cl_erase_case k) x
+    SELECT 'case', k.caseid FROM cl_erase_case k
+    UNION ALL
+    SELECT 'profile', p.profile_id FROM cl_erase_profile p
+    UNION ALL
+    -- the profiles' values: accounts and phones take the pseudonyms they
+    -- have elsewhere, e-mail addresses one too (a reject holding one is
+    -- found by its digest), names and addresses are found in free text
+    SELECT u.kind, u.value
+      FROM connect_lake.customer_profile p
+     CROSS JOIN LATERAL (VALUES ('account', CASE WHEN p.account >= 0 THEN p.account::text END),
+                                ('endpoint', p.phone_number), ('endpoint', p.mobile_phone_number),
+                                ('endpoint', p.home_phone_number), ('endpoint', p.business_phone_number),
+                                ('endpoint', connect_lake.pii_stored_value(p.phone_number)),
+                                ('endpoint', connect_lake.pii_stored_value(p.mobile_phone_number)),
+                                ('endpoint', connect_lake.pii_stored_value(p.home_phone_number)),
+                                ('endpoint', connect_lake.pii_stored_value(p.business_phone_number)),
+                                ('endpoint', p.email_address), ('endpoint', p.personal_email_address),
+                                ('endpoint', p.business_email_address), ('text', p.account_number),
+                                ('text', p.business_name), ('text', p.first_name), ('text', p.last_name)) u(kind, value)
+     WHERE p.profile_id = ANY ((SELECT connect_lake.erasure_profiles())::text[]) AND u.value IS NOT NULL
+       AND u.value NOT LIKE 'forgotten:%'
+    UNION ALL
+    SELECT 'account', e.account::text
+      FROM connect_lake.customer_profile_events e
+     WHERE e.profile_id = ANY ((SELECT connect_lake.erasure_profiles())::text[]) AND e.account >= 0) x
   ON CONFLICT DO NOTHING;
   ANALYZE cl_erase_contact, cl_erase_case, cl_erase_value;
   UPDATE cl_erase_value v SET pseudonym = connect_lake.erasure_pseudonym(v.kind, v.value, erasure_id)
@@ -303,12 +420,14 @@ BEGIN
   -- contacts and cases forgotten: a record of them landing later is scrubbed
   INSERT INTO connect_lake.erasure_list (digest, key_kind, matches, erasure_id)
   SELECT connect_lake.erasure_digest(v.kind, v.value), v.kind, true, erasure_id
-    FROM cl_erase_value v WHERE v.kind IN ('contactid', 'case')
+    FROM cl_erase_value v
+   WHERE v.kind IN ('contactid', 'case')
+      OR (v.kind = 'profile' AND v.value IN (SELECT p.profile_id FROM cl_erase_profile p))
   ON CONFLICT (digest) DO UPDATE SET matches = true;
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.erasure_collect_values(bigint) IS
-  'Internal: the personal values of the erasure''s contacts and cases (accounts, endpoints, profile ids, attribute values) and the pseudonyms of those rows join on; the contacts and cases join the erasure list.';
+  'Internal: the personal values of the erasure''s contacts, cases and profiles (accounts, endpoints, profile ids, attribute values, the profiles'' phones, e-mail addresses and names) and the pseudonyms of those rows join on; the contacts, cases and profiles join the erasure list.';
 
 -- Whether a text holds one of the erasure's values (free text: results, rejects).
 CREATE FUNCTION connect_lake.erasure_text_holds(t text) RETURNS boolean
@@ -331,7 +450,7 @@ CREATE TABLE connect_lake.erasure_step (
   what        text NOT NULL
 );
 COMMENT ON TABLE connect_lake.erasure_step IS
-  'What forget_customer() does to each table holding personal values, in order: the function (connect_lake.<scrub>() returning the rows changed) and, in words, what it removes or overwrites. Tables not listed hold no customer value (agent activity, rollups, dimensions).';
+  'What forget_customer() does to each table holding personal values, in order: the function (connect_lake.<scrub>() returning the rows changed) and, in words, what it removes or overwrites. Tables not listed hold no customer value (agent activity, rollups, dimensions) or ids only (customer_profile_merge, contact_profile).';
 COMMENT ON COLUMN connect_lake.erasure_step.step IS 'Order of the step.';
 COMMENT ON COLUMN connect_lake.erasure_step.table_name IS 'The table scrubbed.';
 COMMENT ON COLUMN connect_lake.erasure_step.scrub IS 'Function connect_lake.<scrub>() RETURNS bigint, reading the erasure''s working set.';
@@ -428,8 +547,7 @@ DECLARE
 BEGIN
   UPDATE connect_lake.case_events c
      SET detail_case_fields_title = NULL, detail_case_fields_description = NULL, detail_case_fields_summary = NULL,
-         detail_case_fields_reference_number = NULL, detail_case_fields_customer_id = NULL,
-         detail_case_fields_other = NULL, extra = NULL,
+         detail_case_fields_reference_number = NULL, detail_case_fields_other = NULL, extra = NULL,
          account = coalesce((SELECT v.pseudonym::bigint FROM cl_erase_value v
                               WHERE v.kind = 'account' AND v.value = c.account::text),
                             CASE WHEN c.account < 0 THEN c.account END)
@@ -448,8 +566,7 @@ DECLARE
 BEGIN
   UPDATE connect_lake.case_state c
      SET detail_case_fields_title = NULL, detail_case_fields_description = NULL, detail_case_fields_summary = NULL,
-         detail_case_fields_reference_number = NULL, detail_case_fields_customer_id = NULL,
-         detail_case_fields_other = NULL, extra = NULL,
+         detail_case_fields_reference_number = NULL, detail_case_fields_other = NULL, extra = NULL,
          account = coalesce((SELECT v.pseudonym::bigint FROM cl_erase_value v
                               WHERE v.kind = 'account' AND v.value = c.account::text),
                             CASE WHEN c.account < 0 THEN c.account END)
@@ -469,6 +586,79 @@ BEGIN
   UPDATE connect_lake.case_related_items r
      SET comment_body = NULL, extra = NULL
    WHERE r.detail_relateditem_caseid = ANY ((SELECT connect_lake.erasure_cases())::text[]) AND (r.comment_body IS NOT NULL OR r.extra IS NOT NULL);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$fn$;
+
+-- The profile tables: the events' objects go, the state is what
+-- customer_profile_refresh() makes of the scrubbed events (the same
+-- result whether the lake refreshes the profile later or not).
+CREATE FUNCTION connect_lake.erasure_profile_object(object jsonb, object_type text) RETURNS jsonb
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $fn$
+    SELECT CASE WHEN jsonb_typeof(object) <> 'object' THEN NULL
+                WHEN upper(object_type) = 'CTR'
+                THEN jsonb_strip_nulls(jsonb_build_object('InitiationTimestamp', object -> 'InitiationTimestamp'))
+                ELSE '{}' END
+  $fn$;
+COMMENT ON FUNCTION connect_lake.erasure_profile_object(jsonb, text) IS
+  'Internal: what forget_customer() leaves of a profile event''s Object: an empty object (a CTR object: its InitiationTimestamp only), so that customer_profile_refresh() still finds the profile''s latest _profile event and the contact''s time; NULL when it was not an object.';
+
+CREATE FUNCTION connect_lake.erasure_scrub_customer_profile_events() RETURNS bigint
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  n bigint;
+BEGIN
+  UPDATE connect_lake.customer_profile_events e
+     SET object = connect_lake.erasure_profile_object(e.object, e.object_type), extra = NULL,
+         profile_object_unique_key = NULL,
+         account = coalesce((SELECT v.pseudonym::bigint FROM cl_erase_value v
+                              WHERE v.kind = 'account' AND v.value = e.account::text),
+                            CASE WHEN e.account < 0 THEN e.account END)
+   WHERE (e.profile_id = ANY ((SELECT connect_lake.erasure_profiles())::text[])
+          OR e.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])
+          OR e.account = ANY ((SELECT array_agg(v.value::bigint) FROM cl_erase_value v WHERE v.kind = 'account')::bigint[]))
+     AND (e.object IS DISTINCT FROM connect_lake.erasure_profile_object(e.object, e.object_type)
+          OR e.extra IS NOT NULL OR e.profile_object_unique_key IS NOT NULL OR e.account >= 0);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$fn$;
+
+CREATE FUNCTION connect_lake.erasure_scrub_customer_profile() RETURNS bigint
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  n bigint;
+BEGIN
+  UPDATE connect_lake.customer_profile p
+     SET account_number = NULL, party_type = NULL, business_name = NULL, first_name = NULL, middle_name = NULL,
+         last_name = NULL, birth_date = NULL, gender = NULL, phone_number = NULL, mobile_phone_number = NULL,
+         home_phone_number = NULL, business_phone_number = NULL, email_address = NULL,
+         personal_email_address = NULL, business_email_address = NULL, additional_information = NULL,
+         address = NULL, shipping_address = NULL, mailing_address = NULL, billing_address = NULL, attributes = NULL,
+         account = coalesce((SELECT v.pseudonym::bigint FROM cl_erase_value v
+                              WHERE v.kind = 'account' AND v.value = p.account::text),
+                            CASE WHEN p.account < 0 THEN p.account END)
+   WHERE p.profile_id = ANY ((SELECT connect_lake.erasure_profiles())::text[]);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$fn$;
+
+CREATE FUNCTION connect_lake.erasure_scrub_customer_profile_history() RETURNS bigint
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  n bigint;
+BEGIN
+  UPDATE connect_lake.customer_profile_history h SET changed_fields = NULL
+   WHERE h.profile_id = ANY ((SELECT connect_lake.erasure_profiles())::text[]) AND h.changed_fields IS NOT NULL;
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END
@@ -510,9 +700,12 @@ INSERT INTO connect_lake.erasure_step VALUES
   (20, 'contact_account', 'erasure_scrub_contact_account', 'account -> pseudonym (negative)'),
   (30, 'contact_flow_log', 'erasure_scrub_contact_flow_log', 'parameters, external results, extra -> NULL; results holding one of the values -> [forgotten]'),
   (40, 'contact_events', 'erasure_scrub_contact_events', 'updated properties, tags, segment attributes, Contact Lens, routing criteria, extra -> NULL'),
-  (50, 'case_events', 'erasure_scrub_case_events', 'title, description, summary, reference number, customer id, other fields, extra -> NULL; account -> pseudonym'),
+  (50, 'case_events', 'erasure_scrub_case_events', 'title, description, summary, reference number, other fields, extra -> NULL; account -> pseudonym (the customer id, a profile ARN, kept: the profile''s links stay)'),
   (60, 'case_state', 'erasure_scrub_case_state', 'as case_events'),
   (70, 'case_related_items', 'erasure_scrub_case_related_items', 'comment body, extra -> NULL'),
+  (72, 'customer_profile_events', 'erasure_scrub_customer_profile_events', 'of the profiles, the contacts and the accounts: object -> {} (a CTR object: its InitiationTimestamp only), extra, object unique key -> NULL; account -> pseudonym (event id, times, event and object type, profile, contact, merge kept)'),
+  (74, 'customer_profile', 'erasure_scrub_customer_profile', 'account number, party type, names, birth date, gender, phones, e-mail addresses, additional information, addresses, attributes -> NULL; account -> pseudonym (merged_into, times kept)'),
+  (76, 'customer_profile_history', 'erasure_scrub_customer_profile_history', 'changed fields -> NULL (as customer_profile_refresh() makes them from the scrubbed events); customer_profile_merge and contact_profile hold ids only: kept'),
   (80, 'contact_repeat', 'erasure_scrub_contact_repeat', 'customer key -> the pseudonym of the account or endpoint'),
   (90, 'load_rejects', 'erasure_scrub_load_rejects', 'raw -> NULL where it holds one of the values (a scan: rejects have no index on their content)');
 
@@ -549,9 +742,21 @@ BEGIN
       SELECT 'case:' || c.detail_case_caseid, 'account ' || c.account
         FROM connect_lake.case_events c  WHERE c.detail_case_caseid = ANY ((SELECT connect_lake.erasure_cases())::text[]) AND c.account >= 0
       UNION
-      SELECT 'case:' || c.detail_case_caseid, 'profile ' || connect_lake.profile_id_of(c.detail_case_fields_customer_id)
+      SELECT 'case:' || c.detail_case_caseid,
+             'profile ' || connect_lake.customer_profile_survivor(connect_lake.profile_arn_id(c.detail_case_fields_customer_id))
         FROM connect_lake.case_events c 
-       WHERE c.detail_case_caseid = ANY ((SELECT connect_lake.erasure_cases())::text[]) AND c.detail_case_fields_customer_id IS NOT NULL),
+       WHERE c.detail_case_caseid = ANY ((SELECT connect_lake.erasure_cases())::text[]) AND c.detail_case_fields_customer_id IS NOT NULL
+      UNION
+      -- a profile is its survivor's customer; its account and its contacts too
+      SELECT 'profile:' || p.profile_id, 'profile ' || connect_lake.customer_profile_survivor(p.profile_id)
+        FROM cl_erase_profile p
+      UNION
+      SELECT 'profile:' || p.profile_id, 'account ' || p.account
+        FROM connect_lake.customer_profile p
+       WHERE p.profile_id = ANY ((SELECT connect_lake.erasure_profiles())::text[]) AND p.account >= 0
+      UNION
+      SELECT l.contactid::text, 'profile ' || connect_lake.customer_profile_survivor(l.profile_id)
+        FROM connect_lake.contact_profile l WHERE l.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])),
     edge(x, y) AS (SELECT a.ident, b.ident FROM ident a JOIN ident b USING (item)),
     reach(x, y) AS (SELECT x, y FROM edge UNION SELECT r.x, e.y FROM reach r JOIN edge e ON e.x = r.y),
     grp AS (SELECT x, min(y) AS g FROM reach GROUP BY x)
@@ -560,7 +765,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.erasure_customers() IS
-  'Internal: the customers among the erasure''s contacts and cases: account numbers and profile ids named together by one contact or case are one customer.';
+  'Internal: the customers among the erasure''s contacts, cases and profiles: account numbers and profile ids (a merged profile counts as its survivor, customer_profile_survivor()) named together by one contact, case or profile are one customer.';
 
 CREATE FUNCTION connect_lake.forget_customer(account bigint DEFAULT NULL, profile_id text DEFAULT NULL,
                                              phone text DEFAULT NULL, contactid uuid DEFAULT NULL,
@@ -590,7 +795,7 @@ BEGIN
   IF account IS NOT NULL THEN
     kind := 'account'; val := account::text;
   ELSIF profile_id IS NOT NULL THEN
-    kind := 'profile_id'; val := connect_lake.profile_id_of(btrim(profile_id));
+    kind := 'profile_id'; val := connect_lake.profile_arn_id(profile_id);
   ELSIF phone IS NOT NULL THEN
     kind := 'phone'; val := connect_lake.pii_stored_value(btrim(phone));
   ELSE
@@ -615,9 +820,20 @@ BEGIN
     SELECT DISTINCT a.contactid FROM connect_lake.contact_account a WHERE a.account = forget_customer.account;
     INSERT INTO cl_erase_case (caseid)
     SELECT DISTINCT c.detail_case_caseid FROM connect_lake.case_events c WHERE c.account = forget_customer.account;
+    INSERT INTO cl_erase_profile (profile_id)
+    SELECT p.profile_id FROM connect_lake.customer_profile p WHERE p.account = forget_customer.account;
   ELSIF kind = 'phone' THEN
     INSERT INTO cl_erase_contact (contactid)
     SELECT DISTINCT c.contactid FROM connect_lake.ctr_events c WHERE c.customerendpoint_address = val;
+    -- the profiles' phones, in the stored form or as given (each column indexed)
+    INSERT INTO cl_erase_profile (profile_id)
+    SELECT p.profile_id FROM connect_lake.customer_profile p WHERE p.phone_number = ANY (ARRAY[val, btrim(phone)])
+    UNION
+    SELECT p.profile_id FROM connect_lake.customer_profile p WHERE p.mobile_phone_number = ANY (ARRAY[val, btrim(phone)])
+    UNION
+    SELECT p.profile_id FROM connect_lake.customer_profile p WHERE p.home_phone_number = ANY (ARRAY[val, btrim(phone)])
+    UNION
+    SELECT p.profile_id FROM connect_lake.customer_profile p WHERE p.business_phone_number = ANY (ARRAY[val, btrim(phone)]);
   ELSIF kind = 'contactid' THEN
     INSERT INTO cl_erase_contact (contactid) VALUES (forget_customer.contactid);
   ELSE
@@ -625,8 +841,9 @@ BEGIN
     SELECT DISTINCT c.contactid FROM connect_lake.ctr_events c WHERE c.customerid = val;
     INSERT INTO cl_erase_case (caseid)
     SELECT DISTINCT c.detail_case_caseid FROM connect_lake.case_events c
-     WHERE connect_lake.profile_id_of(c.detail_case_fields_customer_id) = val
+     WHERE connect_lake.profile_arn_id(c.detail_case_fields_customer_id) = val
        AND c.detail_case_fields_customer_id IS NOT NULL;
+    INSERT INTO cl_erase_profile (profile_id) VALUES (val);
   END IF;
   IF kind <> 'contactid' THEN
     INSERT INTO cl_erase_value (kind, value) VALUES (dkind, val);
@@ -643,6 +860,7 @@ BEGIN
   END IF;
   IF n_cust = 0 THEN
     n_cust := CASE WHEN EXISTS (SELECT 1 FROM cl_erase_contact) OR EXISTS (SELECT 1 FROM cl_erase_case)
+                     OR EXISTS (SELECT 1 FROM cl_erase_profile)
                      OR kind IN ('account', 'profile_id') THEN 1 ELSE 0 END;
   END IF;
 
@@ -728,7 +946,7 @@ BEGIN
       FROM cl_erase_landed l JOIN connect_lake.case_events c
         ON c.event_id = l.id AND c.detail_approximatechangetime = l.ts
      CROSS JOIN LATERAL (VALUES ('case', c.detail_case_caseid), ('account', c.account::text),
-                                ('profile', connect_lake.profile_id_of(c.detail_case_fields_customer_id))) k(kind, value)
+                                ('profile', connect_lake.profile_arn_id(c.detail_case_fields_customer_id))) k(kind, value)
      WHERE k.value IS NOT NULL;
   ELSIF kind = 'case_related_item' THEN
     INSERT INTO cl_erase_candidate
@@ -737,8 +955,36 @@ BEGIN
         ON r.event_id = l.id AND r.detail_approximatechangetime = l.ts
      CROSS JOIN LATERAL (VALUES ('case', r.detail_relateditem_caseid), ('contactid', r.contactid::text)) k(kind, value)
      WHERE k.value IS NOT NULL;
+  ELSIF kind = 'customer_profile_event' THEN
+    -- item: the event's profile, contact and account, each a kind:value
+    INSERT INTO cl_erase_candidate
+    SELECT i.item, connect_lake.erasure_digest_with(sec, k.kind, k.value)
+      FROM cl_erase_landed l JOIN connect_lake.customer_profile_events e
+        ON e.event_id = l.id AND e.eventtimestamp = l.ts
+     CROSS JOIN LATERAL (VALUES ('profile', e.profile_id), ('contactid', e.contactid::text),
+                                ('account', e.account::text)) k(kind, value)
+     CROSS JOIN LATERAL (SELECT concat_ws(':', 'profile', e.profile_id, 'contactid', e.contactid, 'account',
+                                          CASE WHEN e.account >= 0 THEN e.account END) AS item) i
+     WHERE k.value IS NOT NULL;
   END IF;
-  IF kind IN ('ctr', 'contact_flow_log', 'contact_event') THEN
+  IF kind = 'customer_profile_event' THEN
+    -- the matched events' profile, contact and account join the working set
+    INSERT INTO cl_erase_profile (profile_id)
+    SELECT DISTINCT substring(m.item FROM '^profile:([^:]*)') FROM cl_erase_candidate m
+      JOIN connect_lake.erasure_list e ON e.digest = m.digest
+     WHERE e.matches AND m.item ~ '^profile:[^:]'
+    ON CONFLICT DO NOTHING;
+    INSERT INTO cl_erase_contact (contactid)
+    SELECT DISTINCT substring(m.item FROM 'contactid:([0-9a-f-]{36})')::uuid FROM cl_erase_candidate m
+      JOIN connect_lake.erasure_list e ON e.digest = m.digest
+     WHERE e.matches AND m.item ~ 'contactid:[0-9a-f-]{36}'
+    ON CONFLICT DO NOTHING;
+    INSERT INTO cl_erase_value (kind, value)
+    SELECT DISTINCT 'account', substring(m.item FROM 'account:([0-9]+)$') FROM cl_erase_candidate m
+      JOIN connect_lake.erasure_list e ON e.digest = m.digest
+     WHERE e.matches AND m.item ~ 'account:[0-9]+$'
+    ON CONFLICT DO NOTHING;
+  ELSIF kind IN ('ctr', 'contact_flow_log', 'contact_event') THEN
     INSERT INTO cl_erase_contact (contactid)
     SELECT DISTINCT m.item::uuid FROM cl_erase_candidate m JOIN connect_lake.erasure_list e ON e.digest = m.digest
      WHERE e.matches;
@@ -747,7 +993,8 @@ BEGIN
     SELECT DISTINCT m.item FROM cl_erase_candidate m JOIN connect_lake.erasure_list e ON e.digest = m.digest
      WHERE e.matches;
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM cl_erase_contact) AND NOT EXISTS (SELECT 1 FROM cl_erase_case) THEN
+  IF NOT EXISTS (SELECT 1 FROM cl_erase_contact) AND NOT EXISTS (SELECT 1 FROM cl_erase_case)
+     AND NOT EXISTS (SELECT 1 FROM cl_erase_profile) AND NOT EXISTS (SELECT 1 FROM cl_erase_value) THEN
     RETURN 0;
   END IF;
 
@@ -769,7 +1016,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.erasure_landed(text, text[], timestamptz[]) IS
-  'The loader''s erasure check, called before a transaction that landed records commits (src/erasure.c), with the ids and partition keys of the records of one kind: those of a forgotten contact, case, account, phone or profile are scrubbed as forget_customer() scrubs (audited as reapplied). Returns the rows changed (loader role).';
+  'The loader''s erasure check, called before a transaction that landed records commits (src/erasure.c), with the ids and partition keys of the records of one kind: those of a forgotten contact, case, account, phone or profile (a profile event: its profile id, contact id or account) are scrubbed as forget_customer() scrubs (audited as reapplied). Returns the rows changed (loader role).';
 
 -- The rejects of this transaction: a reject's raw text holding a forgotten
 -- contact id, case id, account, phone or profile id (found by the shape of
@@ -808,5 +1055,8 @@ COMMENT ON FUNCTION connect_lake.erasure_scrub_contact_events() IS 'Erasure step
 COMMENT ON FUNCTION connect_lake.erasure_scrub_case_events() IS 'Erasure step of case_events (see erasure_step).';
 COMMENT ON FUNCTION connect_lake.erasure_scrub_case_state() IS 'Erasure step of case_state (see erasure_step).';
 COMMENT ON FUNCTION connect_lake.erasure_scrub_case_related_items() IS 'Erasure step of case_related_items (see erasure_step).';
+COMMENT ON FUNCTION connect_lake.erasure_scrub_customer_profile_events() IS 'Erasure step of customer_profile_events (see erasure_step).';
+COMMENT ON FUNCTION connect_lake.erasure_scrub_customer_profile() IS 'Erasure step of customer_profile (see erasure_step).';
+COMMENT ON FUNCTION connect_lake.erasure_scrub_customer_profile_history() IS 'Erasure step of customer_profile_history (see erasure_step).';
 COMMENT ON FUNCTION connect_lake.erasure_scrub_contact_repeat() IS 'Erasure step of contact_repeat (see erasure_step).';
 COMMENT ON FUNCTION connect_lake.erasure_scrub_load_rejects() IS 'Erasure step of load_rejects (see erasure_step).';

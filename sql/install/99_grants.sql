@@ -112,6 +112,12 @@ GRANT EXECUTE ON FUNCTION connect_lake.erasure_landed(text, text[], timestamptz[
 GRANT EXECUTE ON FUNCTION connect_lake.erasure_rejects_landed() TO connect_lake_loader;
 REVOKE ALL ON FUNCTION connect_lake.erasure_contacts() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_cases() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_profiles() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_profile_accounts() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_profile_phones() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_customer_profile_events() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_customer_profile() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_customer_profile_history() FROM PUBLIC;
 
 -- ---- Privileges: retention is the DBA's (it drops partitions and prunes the manifest).
 REVOKE ALL ON FUNCTION connect_lake.apply_retention(boolean, timestamptz) FROM PUBLIC;

@@ -110,8 +110,9 @@ SELECT 'ctr_events' AS t, count(*) FILTER (WHERE row_to_json(c)::text ~ '1111111
   FROM connect_lake.ctr_events c WHERE c.contactid::text ~ '0000000[12]$'
 UNION ALL SELECT 'contact_flow_log', count(*) FILTER (WHERE row_to_json(f)::text ~ '11111111') FROM connect_lake.contact_flow_log f
 UNION ALL SELECT 'contact_events', count(*) FILTER (WHERE row_to_json(e)::text ~ '11111111') FROM connect_lake.contact_events e
-UNION ALL SELECT 'case_events', count(*) FILTER (WHERE row_to_json(e)::text ~ '11111111|Example|pa0000') FROM connect_lake.case_events e
-UNION ALL SELECT 'case_state', count(*) FILTER (WHERE row_to_json(e)::text ~ '11111111|Example|pa0000') FROM connect_lake.case_state e
+-- (the case's customer_id, a profile ARN, stays: an id, the case's link to the profile)
+UNION ALL SELECT 'case_events', count(*) FILTER (WHERE row_to_json(e)::text ~ '11111111|Example') FROM connect_lake.case_events e
+UNION ALL SELECT 'case_state', count(*) FILTER (WHERE row_to_json(e)::text ~ '11111111|Example') FROM connect_lake.case_state e
 UNION ALL SELECT 'case_related_items', count(*) FILTER (WHERE row_to_json(e)::text ~ 'Example|07700') FROM connect_lake.case_related_items e
 UNION ALL SELECT 'contact_account', count(*) FILTER (WHERE account = 11111111) FROM connect_lake.contact_account
 UNION ALL SELECT 'contact_repeat', count(*) FILTER (WHERE customer_key IN ('11111111', '+447700000001')) FROM connect_lake.contact_repeat
@@ -203,5 +204,84 @@ SELECT table_name, rows_changed FROM connect_lake.forget_customer(
 SELECT detail_case_caseid, account < 0 AS pseudonym, detail_case_fields_summary, detail_case_fields_customer_id
   FROM connect_lake.case_state ORDER BY 1;
 SELECT key_kind, customers, contacts, cases FROM connect_lake.erasure_audit ORDER BY erasure_id DESC LIMIT 1;
+
+-- ---- Customer Profiles.  C: profile pc1 (account 55555555) with pc2
+-- merged into it; contact 8 is linked to pc2 by a CTR object.  D: profile
+-- pd, account 66666666, and contact 9 naming the account.  pe and pf share
+-- +447700000088 (two customers); pg alone has +447700000099 at home.
+CREATE FUNCTION pg_temp.pe(id text, at text, type text, otype text, profile text, obj jsonb, more jsonb DEFAULT '{}')
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT jsonb_build_object('SchemaVersion', 0, 'EventId', id, 'EventTimestamp', '2030-03-04T' || at || 'Z',
+    'EventType', type, 'DomainName', 'energy', 'ObjectTypeName', otype, 'AssociatedProfileId', profile,
+    'ProfileObjectUniqueKey', profile, 'Object', obj, 'IsMessageRealTime', true) || more
+$$;
+CREATE FUNCTION pg_temp.prof(id text, first text, account text, phones jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT jsonb_strip_nulls(jsonb_build_object('ProfileId', id, 'FirstName', first, 'LastName', 'Hopper',
+    'AccountNumber', account, 'EmailAddress', lower(first) || '@example.com', 'BirthDate', '1906-12-09',
+    'Address', jsonb_build_object('Address1', '7 Navy Row', 'City', 'Leeds', 'PostalCode', 'LS2 7NR'),
+    'Attributes', jsonb_build_object('tariff', 'fixed', 'pet', 'Rex'))) || phones
+$$;
+SELECT connect_lake.ingest('ctr', pg_temp.ctr(8, '+447700000057', NULL));
+SELECT connect_lake.ingest('ctr', pg_temp.ctr(9, '+447700000066', '66666666'));
+SELECT * FROM connect_lake.ingest_batch('customer_profile_event', ARRAY[
+  pg_temp.pe('pe-1', '08:00:00', 'CREATED', '_profile', 'pc1', pg_temp.prof('pc1', 'Grace', '55555555', '{"PhoneNumber": "+447700000055"}')),
+  pg_temp.pe('pe-2', '08:01:00', 'CREATED', '_profile', 'pc2', pg_temp.prof('pc2', 'Gracie', NULL, '{"MobilePhoneNumber": "+447700000056"}')),
+  pg_temp.pe('pe-3', '09:08:00', 'CREATED', 'CTR', 'pc2', jsonb_build_object('ContactId', pg_temp.c(8),
+             'InitiationTimestamp', '2030-03-04T09:08:00Z', 'CustomerEndpoint', '+447700000057')),
+  pg_temp.pe('pe-4', '10:00:00', 'MERGED', '_profile', 'pc1', pg_temp.prof('pc1', 'Grace', '55555555', '{"PhoneNumber": "+447700000055"}'),
+             '{"MergeId": "m1", "DuplicateProfiles": ["pc2"]}'),
+  pg_temp.pe('pe-5', '08:05:00', 'CREATED', '_profile', 'pd', pg_temp.prof('pd', 'Dora', '66666666', '{"BusinessPhoneNumber": "+447700000066"}')),
+  pg_temp.pe('pe-6', '08:06:00', 'CREATED', '_profile', 'pe', pg_temp.prof('pe', 'Edith', '77777777', '{"PhoneNumber": "+447700000088"}')),
+  pg_temp.pe('pe-7', '08:07:00', 'CREATED', '_profile', 'pf', pg_temp.prof('pf', 'Flora', '88888888', '{"MobilePhoneNumber": "+447700000088"}')),
+  pg_temp.pe('pe-8', '08:08:00', 'CREATED', '_profile', 'pg', pg_temp.prof('pg', 'Greta', NULL, '{"HomePhoneNumber": "+447700000099"}'))
+]::jsonb[]);
+SELECT profile_id, merged_into, account, first_name, phone_number, mobile_phone_number FROM connect_lake.customer_profile ORDER BY 1;
+SELECT substr(contactid::text, 25) AS contact, profile_id, source FROM connect_lake.contact_profile ORDER BY 1, 2;
+
+-- by the duplicate's id: the survivor and contact 8 too
+SELECT table_name, rows_changed FROM connect_lake.forget_customer(profile_id => 'pc2') WHERE rows_changed > 0;
+SELECT key_kind, customers, contacts, cases FROM connect_lake.erasure_audit ORDER BY erasure_id DESC LIMIT 1;
+-- D by account: the profile's account takes the pseudonym of the contact's
+SELECT table_name, rows_changed FROM connect_lake.forget_customer(account => 66666666) WHERE rows_changed > 0;
+SELECT (SELECT account FROM connect_lake.customer_profile WHERE profile_id = 'pd')
+     = (SELECT account FROM connect_lake.contact_account WHERE contactid = pg_temp.c(9)::uuid) AS same_pseudonym,
+       (SELECT account FROM connect_lake.customer_profile WHERE profile_id = 'pd') < 0 AS negative,
+       (SELECT bool_and(account < 0) FROM connect_lake.customer_profile_events WHERE profile_id = 'pd') AS events_pseudonym;
+-- a phone in two customers' profiles is refused; in one profile's home phone it is forgotten
+SELECT * FROM connect_lake.forget_customer(phone => '+447700000088');
+SELECT table_name, rows_changed FROM connect_lake.forget_customer(phone => '+447700000099') WHERE rows_changed > 0;
+-- nothing personal left in the forgotten profiles, their events, their contacts
+SELECT profile_id, merged_into, account < 0 AS pseudonym, events, last_profile_event_id,
+       row_to_json(p)::text ~ 'Grac|Dora|Greta|Hopper|example\.com|1906|Navy|Rex|4477000000(5|6|9)|55555555|66666666' AS holding
+  FROM connect_lake.customer_profile p ORDER BY 1;
+SELECT event_id, event_type, object_type, profile_id, object, extra, profile_object_unique_key
+  FROM connect_lake.customer_profile_events WHERE profile_id IN ('pc1', 'pc2', 'pd', 'pg') ORDER BY 1;
+SELECT profile_id, event_id, changed_fields, merged_profiles FROM connect_lake.customer_profile_history
+ WHERE profile_id IN ('pc1', 'pc2') ORDER BY 1, 2;
+SELECT substr(contactid::text, 25) AS contact, customerendpoint_address LIKE 'forgotten:%' AS pseudonym
+  FROM connect_lake.ctr_events WHERE contactid::text ~ '0000000[89]$' ORDER BY 1;
+-- the state is what a refresh makes of the scrubbed events
+CREATE TEMP TABLE profile_before AS SELECT * FROM connect_lake.customer_profile;
+SELECT connect_lake.customer_profile_refresh(ARRAY['pc1', 'pc2', 'pd', 'pg']) AS refreshed;
+SELECT count(*) AS differences FROM (
+  (SELECT * FROM connect_lake.customer_profile EXCEPT SELECT * FROM profile_before)
+  UNION ALL
+  (SELECT * FROM profile_before EXCEPT SELECT * FROM connect_lake.customer_profile)) d;
+SELECT profile_id, contacts, cases, name, phone_numbers, email_address FROM connect_lake.customer ORDER BY 1;
+
+-- a profile event landing again: by its profile (pc1's update), by its
+-- account (a new profile naming 66666666); pe's own event is kept
+SELECT * FROM connect_lake.ingest_batch('customer_profile_event', ARRAY[
+  pg_temp.pe('pe-9', '11:00:00', 'UPDATED', '_profile', 'pc1', pg_temp.prof('pc1', 'Grace', '55555555', '{"PhoneNumber": "+447700000055"}')),
+  pg_temp.pe('pe-10', '11:01:00', 'CREATED', '_profile', 'px', pg_temp.prof('px', 'Dot', '66666666', '{}')),
+  pg_temp.pe('pe-11', '11:02:00', 'UPDATED', '_profile', 'pe', pg_temp.prof('pe', 'Edith', '77777777', '{"PhoneNumber": "+447700000088"}'))
+]::jsonb[]);
+SELECT connect_lake.erasure_landed('customer_profile_event', ARRAY['pe-9', 'pe-10', 'pe-11'],
+         ARRAY['2030-03-04T11:00:00Z', '2030-03-04T11:01:00Z', '2030-03-04T11:02:00Z']::timestamptz[]) > 0 AS scrubbed;
+SELECT event_id, profile_id, account < 0 AS pseudonym, object ->> 'FirstName' AS first_name, object = '{}' AS emptied
+  FROM connect_lake.customer_profile_events WHERE event_id IN ('pe-9', 'pe-10', 'pe-11') ORDER BY 1;
+SELECT profile_id, first_name, account < 0 AS pseudonym FROM connect_lake.customer_profile
+ WHERE profile_id IN ('pc1', 'px', 'pe') ORDER BY 1;
 
 ROLLBACK;

@@ -2,7 +2,8 @@
 # one customer with several contacts, cases, flow logs and events forgotten
 # by account number; then a pg_dump of the whole database holds none of
 # their values (account numbers, Junifer id, phone numbers and e-mail
-# addresses, profile id, case reference numbers), every metric and case view
+# addresses, case reference numbers, their profiles' names, phones, e-mail
+# addresses, address lines and attributes), every metric and case view
 # answers exactly as before (also after the flows and repeats are rebuilt),
 # and loading the same export files again (copied: a re-delivery) brings
 # nothing back.  Records of theirs landing later through ingest() and
@@ -35,7 +36,7 @@ sql('CREATE EXTENSION connect_lake');
 sql(qq{SELECT count(*) FROM connect_lake.case_field_map_load(pg_read_file('$out/fields.json')::jsonb)});
 
 my @kinds = (['ctr', 'ctr'], ['contact_flow_log', 'flowlogs'], ['contact_event', 'contact_events'],
-	['case_event', 'cases'], ['agent_event', 'agent_events']);
+	['case_event', 'cases'], ['agent_event', 'agent_events'], ['customer_profile_event', 'customer_profiles']);
 sub load_all
 {
 	my ($dir) = @_;
@@ -54,13 +55,16 @@ load_all($out);
 sql('SELECT connect_lake.flows_refresh(), connect_lake.contact_repeat_refresh()');
 
 # The customer: the account with the most contacts that also has cases with
-# comments, flow logs and contact events.
+# comments, flow logs and contact events, and a profile with another merged
+# into it.
 my $account = sql(q{
   SELECT a.account FROM connect_lake.contact_account a
    WHERE a.account >= 40000000
      AND EXISTS (SELECT 1 FROM connect_lake.case_events c JOIN connect_lake.case_related_items r
                    ON r.detail_relateditem_caseid = c.detail_case_caseid
                   WHERE c.account = a.account AND r.comment_body IS NOT NULL)
+     AND EXISTS (SELECT 1 FROM connect_lake.customer_profile p JOIN connect_lake.customer_profile x
+                   ON x.merged_into = p.profile_id WHERE p.account = a.account)
    GROUP BY a.account ORDER BY count(DISTINCT a.contactid) DESC, a.account LIMIT 1});
 ok($account, "a customer: account $account");
 my $counts = sql(qq{
@@ -83,12 +87,43 @@ my @values = split /\n/, sql(qq{
     SELECT a.account::text AS v FROM connect_lake.contact_account a JOIN c USING (contactid)
     UNION ALL SELECT e.customerendpoint_address FROM connect_lake.ctr_events e JOIN c USING (contactid)
     UNION ALL SELECT e.attributes_juniferid FROM connect_lake.ctr_events e JOIN c USING (contactid)
-    UNION ALL SELECT connect_lake.profile_id_of(s.detail_case_fields_customer_id)
-                FROM connect_lake.case_events s JOIN k ON s.detail_case_caseid = k.caseid
     UNION ALL SELECT s.detail_case_fields_reference_number
                 FROM connect_lake.case_events s JOIN k ON s.detail_case_caseid = k.caseid) x
    WHERE v IS NOT NULL AND length(v) >= 6 ORDER BY 1});
 ok(@values >= 4, 'their values: ' . join(' ', @values));
+
+# Their profiles (those with the account and those merged into them) and
+# the values these hold: names, phones, e-mail addresses, address lines,
+# attributes; the names, address parts and attributes that no other profile
+# holds too (a surname or a city is not theirs alone).  (Profile ids are
+# random ids, kept as the links: customer_profile_merge, contact_profile,
+# the cases' customer_id.)
+my $profiles = sql(qq{SELECT string_agg(profile_id, ' ' ORDER BY profile_id) FROM connect_lake.customer_profile p
+  WHERE p.account = $account OR p.merged_into IN (SELECT profile_id FROM connect_lake.customer_profile WHERE account = $account)});
+my @profiles = split / /, $profiles;
+ok(@profiles >= 2, "their profiles: $profiles");
+my @pvalues = split /\n/, sql(qq{
+  WITH mine AS (SELECT * FROM connect_lake.customer_profile WHERE profile_id = ANY (string_to_array('$profiles', ' '))),
+       v AS (SELECT DISTINCT v, shared FROM (
+         SELECT u.v, false AS shared FROM mine p CROSS JOIN LATERAL unnest(ARRAY[p.phone_number,
+                  p.mobile_phone_number, p.home_phone_number, p.business_phone_number, p.email_address,
+                  p.personal_email_address, p.business_email_address]) u(v)
+         UNION ALL
+         SELECT u.v, true FROM mine p CROSS JOIN LATERAL unnest(ARRAY[p.first_name, p.last_name, p.business_name,
+                  p.birth_date]) u(v)
+         UNION ALL
+         SELECT j.value, true FROM mine p
+          CROSS JOIN LATERAL jsonb_each_text(coalesce(p.address, '{}') || coalesce(p.shipping_address, '{}')
+                                             || coalesce(p.mailing_address, '{}') || coalesce(p.billing_address, '{}')
+                                             || coalesce(p.attributes, '{}')) j) x)
+  SELECT v FROM v
+   WHERE v IS NOT NULL AND length(v) >= 5
+     AND (NOT shared OR NOT EXISTS (SELECT 1 FROM connect_lake.customer_profile o
+                                     WHERE o.profile_id <> ALL (string_to_array('$profiles', ' '))
+                                       AND strpos(row_to_json(o)::text, v) > 0))
+   ORDER BY 1});
+ok((grep { /\@/ } @pvalues) && (grep { /^\+44/ } @pvalues), 'their profile values: ' . join(' | ', @pvalues));
+push @values, @pvalues;
 
 # What every metric and case view answers, as one digest per view.
 my @views = qw(queue_metrics_15min queue_metrics_daily agent_metrics_15min agent_metrics_daily
@@ -126,6 +161,10 @@ like($changed, qr/ctr_events=[1-9]/, 'CTRs overwritten');
 like($changed, qr/contact_flow_log=[1-9]/, 'flow log blocks overwritten');
 like($changed, qr/contact_events=[1-9]/, 'contact events overwritten');
 like($changed, qr/case_events=[1-9].*case_related_items=[1-9]/, 'case events and comments overwritten');
+like($changed, qr/customer_profile=[1-9].*customer_profile_events=[1-9]/, 'profiles and their events overwritten');
+is(sql(qq{SELECT count(*) FROM connect_lake.customer_profile
+           WHERE profile_id = ANY (string_to_array('$profiles', ' ')) AND account >= 0}), 0,
+	'their profiles carry the pseudonym of the account');
 is(sql(q{SELECT key_kind || ' ' || customers || ' ' || (key_digest IS NOT NULL) FROM connect_lake.erasure_audit}),
 	'account 1 true', 'one audit row: the kind of key and its digest');
 
@@ -138,6 +177,16 @@ sub dump_holds
 	ok(length($dump) > 1_000_000, "the dump holds the lake ($what)");
 	my @found = grep { my $v = quotemeta($_); $dump =~ /(?<![0-9A-Za-z])$v(?![0-9A-Za-z])/ } @values;
 	is(join(' ', @found), '', "none of their values is in the dump ($what)");
+	# where a value was found: the table it is in
+	for my $v (@found)
+	{
+		my $table = '?';
+		for my $line (split /\n/, $dump)
+		{
+			$table = $1 if $line =~ /^COPY (\S+)/;
+			if (index($line, $v) >= 0) { note "$v found in $table: " . substr($line, 0, 300); last; }
+		}
+	}
 	# the list holds digests only
 	unlike($dump, qr/\b$account\b/, "the account is nowhere in the dump ($what)");
 }
@@ -186,6 +235,20 @@ is(sql(q{SELECT customerendpoint_address LIKE 'forgotten:%' FROM connect_lake.ct
 is(sql(qq{SELECT count(*) FROM connect_lake.contact_flow_log WHERE contactid = '$cid' AND parameters IS NOT NULL}),
 	0, 'a late flow log block: scrubbed');
 is(sql(qq{SELECT count(*) FROM connect_lake.load_rejects WHERE raw ~ '$account'}), 0, 'a rejected record of theirs: raw removed');
+# a profile event of theirs (an update of their surviving profile), committed
+my ($survivor) = sql(qq{SELECT profile_id FROM connect_lake.customer_profile
+  WHERE profile_id = ANY (string_to_array('$profiles', ' ')) AND merged_into IS NULL});
+sql(qq{SELECT connect_lake.ingest('customer_profile_event', jsonb_build_object('SchemaVersion', 0,
+  'EventId', 'late-profile-080', 'EventTimestamp', '$ts'::timestamptz + interval '1 hour', 'EventType', 'UPDATED',
+  'DomainName', 'energyco-customers', 'ObjectTypeName', '_profile', 'AssociatedProfileId', '$survivor',
+  'ProfileObjectUniqueKey', '$survivor', 'IsMessageRealTime', true,
+  'Object', jsonb_build_object('ProfileId', '$survivor', 'FirstName', 'Zebedee', 'LastName', 'Late080',
+                               'PhoneNumber', '$phone', 'AccountNumber', '$account')))});
+is(sql(qq{SELECT count(*) FROM connect_lake.customer_profile_events WHERE event_id = 'late-profile-080'
+           AND object = '{}' AND account < 0}), 1, 'a profile event of theirs landing later: scrubbed at commit');
+is(sql(q{SELECT count(*) FROM connect_lake.customer_profile WHERE row_to_json(customer_profile)::text ~ 'Late080'}), 0,
+	'their profile stays forgotten');
+push @values, 'Zebedee', 'Late080';
 is(sql(q{SELECT count(*) > 0 FROM connect_lake.erasure_audit WHERE key_kind = 'reapplied'}), 't',
 	"the loader's scrubbing is audited");
 is(sql(qq{SELECT count(DISTINCT account) FROM connect_lake.contact_account WHERE account < 0
