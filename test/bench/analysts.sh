@@ -88,6 +88,7 @@ mkdir -p "$WORK"
 if [ -n "${REUSE:-}" ] && [ -f "$WORK/loaded" ]; then
 	log "reusing the lake loaded in $WORK"
 	rm -rf "$gen" "$later"
+	make -C "$here" -s gen >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
 	"$here/test/gen/connect_gen" --out "$gen" --start "$(date -u -d yesterday +%F)" --days 1 --contacts-per-day "$CPD" \
 		--seed $(( $(date +%s) % 100000 )) --heartbeat-secs 0 --quiet
 	hold_back "$later"
