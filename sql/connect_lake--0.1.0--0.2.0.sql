@@ -9708,7 +9708,7 @@ BEGIN
     RAISE EXCEPTION 'schedule_load: on_error must be stop or skip, not "%"', on_error
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  IF NOT has_function_privilege('connect_lake.load(text, text, text, text, text)', 'EXECUTE')
+  IF NOT has_function_privilege('connect_lake.load(text, text, text, text, text, integer)', 'EXECUTE')
      OR NOT (pg_has_role('pg_read_server_files', 'USAGE')
              OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)) THEN
     RAISE EXCEPTION 'schedule_load: role "%" may not load files, so its job would fail at every run', current_user
