@@ -4121,7 +4121,10 @@ DECLARE
   changed bigint;
 BEGIN
   -- Planned per call (EXECUTE): the index on meta_enriched_landed_date for a
-  -- since, the partitions' keys for a list of cases.
+  -- since, the partitions' keys for a list of cases (a semi-join on the
+  -- unnested list, which the planner sizes from the list and probes the keys
+  -- with: = ANY (list) on a month not yet analyzed scanned the whole month
+  -- for every file load() landed, issue #15).
   EXECUTE format($q$
   WITH latest AS (
     SELECT DISTINCT ON (e.detail_case_caseid) e.detail_case_caseid AS cid, e
@@ -4201,7 +4204,7 @@ BEGIN
   )
   SELECT count(*) FROM up
   $q$, CASE WHEN case_ids IS NULL THEN 'e.meta_enriched_landed_date >= $1'
-            ELSE 'e.detail_case_caseid = ANY ($2) AND e.meta_enriched_landed_date >= $1' END)
+            ELSE 'e.detail_case_caseid IN (SELECT pg_catalog.unnest($2)) AND e.meta_enriched_landed_date >= $1' END)
   INTO changed USING since, case_ids;
   RETURN changed;
 END
@@ -10140,108 +10143,6 @@ GRANT EXECUTE ON FUNCTION connect_lake.schedule_load(text, text, text, text, tex
 REVOKE ALL ON FUNCTION connect_lake.schedule_retention(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.unschedule(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.unschedule(text) TO connect_lake_loader;
-
-
--- ==== Load speed (issue #15): case_state_refresh() finds the cases listed
--- through their keys (a semi-join on the unnested list), not by a scan of
--- the month when it has no statistics yet.
-CREATE OR REPLACE FUNCTION connect_lake.case_state_refresh(since timestamptz DEFAULT '-infinity', case_ids text[] DEFAULT NULL)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-  changed bigint;
-BEGIN
-  -- Planned per call (EXECUTE): the index on meta_enriched_landed_date for a
-  -- since, the partitions' keys for a list of cases (a semi-join on the
-  -- unnested list, which the planner sizes from the list and probes the keys
-  -- with: = ANY (list) on a month not yet analyzed scanned the whole month
-  -- for every file load() landed, issue #15).
-  EXECUTE format($q$
-  WITH latest AS (
-    SELECT DISTINCT ON (e.detail_case_caseid) e.detail_case_caseid AS cid, e
-      FROM connect_lake.case_events e
-     WHERE %s
-     ORDER BY e.detail_case_caseid, e.detail_approximatechangetime DESC, e.event_id DESC
-  ), fields AS (
-    -- For a case whose latest event is a CASE.DELETED that carries no
-    -- fields: its latest event that has them.  A join on the case id rather
-    -- than a LATERAL subquery, which Citus cannot run on distributed tables.
-    SELECT DISTINCT ON (f.detail_case_caseid) f.detail_case_caseid AS cid, f
-      FROM connect_lake.case_events f
-     WHERE f.detail_case_createddatetime IS NOT NULL
-       AND f.detail_case_caseid IN (SELECT l.cid FROM latest l
-                                     WHERE (l.e).detail_event_type = 'CASE.DELETED'
-                                       AND (l.e).detail_case_createddatetime IS NULL)
-     ORDER BY f.detail_case_caseid, f.detail_approximatechangetime DESC, f.event_id DESC
-  ), merged AS (
-    -- A CASE.DELETED event that carries no fields keeps the fields of the
-    -- case's latest event that has them: only its event columns change.
-    SELECT CASE WHEN p.f IS NULL THEN l.e
-                ELSE jsonb_populate_record(p.f, jsonb_build_object(
-                       'event_id', (l.e).event_id, 'detail_approximatechangetime', (l.e).detail_approximatechangetime,
-                       'detail_event_type', (l.e).detail_event_type,
-                       'detail_changedfieldids', (l.e).detail_changedfieldids,
-                       'detail_performedby_userarn', (l.e).detail_performedby_userarn,
-                       'detail_performedby_iamprincipalarn', (l.e).detail_performedby_iamprincipalarn,
-                       'detail_type', (l.e).detail_type, 'time', (l.e)."time",
-                       'source_file', (l.e).source_file, 'source_offset', (l.e).source_offset,
-                       'meta_enriched_landed_date', (l.e).meta_enriched_landed_date)) END AS r
-      FROM latest l
-      LEFT JOIN fields p ON p.cid = l.cid
-  ), up AS (
-    INSERT INTO connect_lake.case_state AS s
-    SELECT (m.r).* FROM merged m
-    ON CONFLICT (detail_case_caseid) DO UPDATE
-       SET (event_id, detail_approximatechangetime, detail_event_type, detail_case_createddatetime,
-            detail_case_templateid, detail_case_fields_status, detail_case_fields_title,
-            detail_case_fields_description, detail_case_fields_summary, detail_case_fields_reference_number,
-            detail_case_fields_customer_id, detail_case_fields_level_1, detail_case_fields_level_2,
-            detail_case_fields_level_3, detail_case_fields_case_reason, detail_case_fields_assigned_user,
-            detail_case_fields_assigned_agent_name, detail_case_fields_assigned_queue,
-            detail_case_fields_queue_name, detail_case_fields_is_complaint, detail_case_fields_complaint_status,
-            detail_case_fields_complaint_type, detail_case_fields_complaint_subject,
-            detail_case_fields_complaint_subject_2, detail_case_fields_complaint_reason,
-            detail_case_fields_complaint_goodwill_amount, detail_case_fields_complaint_resolved,
-            detail_case_fields_ombudsman_case, detail_case_fields_original_creation_date,
-            detail_case_fields_last_updated_datetime, detail_case_fields_last_closed_datetime,
-            detail_case_fields_last_reopened_datetime, detail_case_fields_due_date,
-            detail_case_fields_is_overdue, detail_case_fields_other, detail_changedfieldids,
-            detail_performedby_userarn, detail_performedby_iamprincipalarn, detail_version, detail_type,
-            source, aws_account, "time", region, resources, extra, source_file, source_offset,
-            meta_enriched_landed_date, id, account)
-         = (excluded.event_id, excluded.detail_approximatechangetime, excluded.detail_event_type,
-            excluded.detail_case_createddatetime, excluded.detail_case_templateid, excluded.detail_case_fields_status,
-            excluded.detail_case_fields_title, excluded.detail_case_fields_description,
-            excluded.detail_case_fields_summary, excluded.detail_case_fields_reference_number,
-            excluded.detail_case_fields_customer_id, excluded.detail_case_fields_level_1,
-            excluded.detail_case_fields_level_2, excluded.detail_case_fields_level_3,
-            excluded.detail_case_fields_case_reason, excluded.detail_case_fields_assigned_user,
-            excluded.detail_case_fields_assigned_agent_name, excluded.detail_case_fields_assigned_queue,
-            excluded.detail_case_fields_queue_name, excluded.detail_case_fields_is_complaint,
-            excluded.detail_case_fields_complaint_status, excluded.detail_case_fields_complaint_type,
-            excluded.detail_case_fields_complaint_subject, excluded.detail_case_fields_complaint_subject_2,
-            excluded.detail_case_fields_complaint_reason, excluded.detail_case_fields_complaint_goodwill_amount,
-            excluded.detail_case_fields_complaint_resolved, excluded.detail_case_fields_ombudsman_case,
-            excluded.detail_case_fields_original_creation_date, excluded.detail_case_fields_last_updated_datetime,
-            excluded.detail_case_fields_last_closed_datetime, excluded.detail_case_fields_last_reopened_datetime,
-            excluded.detail_case_fields_due_date, excluded.detail_case_fields_is_overdue,
-            excluded.detail_case_fields_other, excluded.detail_changedfieldids, excluded.detail_performedby_userarn,
-            excluded.detail_performedby_iamprincipalarn, excluded.detail_version, excluded.detail_type,
-            excluded.source, excluded.aws_account, excluded."time", excluded.region, excluded.resources,
-            excluded.extra, excluded.source_file, excluded.source_offset, excluded.meta_enriched_landed_date,
-            excluded.id, excluded.account)
-     WHERE (s.detail_approximatechangetime, s.event_id) < (excluded.detail_approximatechangetime, excluded.event_id)
-    RETURNING 1
-  )
-  SELECT count(*) FROM up
-  $q$, CASE WHEN case_ids IS NULL THEN 'e.meta_enriched_landed_date >= $1'
-            ELSE 'e.detail_case_caseid IN (SELECT pg_catalog.unnest($2)) AND e.meta_enriched_landed_date >= $1' END)
-  INTO changed USING since, case_ids;
-  RETURN changed;
-END
-$fn$;
 
 
 -- ==== Loads on every core (issue 15): load(..., workers => n)
