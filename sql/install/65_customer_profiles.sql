@@ -320,8 +320,10 @@ BEGIN
   END IF;
   -- Two writers refreshing one profile take turns (in one order: no
   -- deadlock), and the second reads the first's events once it committed.
+  -- The profiles share 256 locks by hash, so a file of any number of
+  -- profiles holds at most 256 (one each overflowed the lock table).
   PERFORM pg_catalog.pg_advisory_xact_lock(1131375696, h)
-     FROM (SELECT DISTINCT hashtext(x) AS h FROM unnest(ids) AS x ORDER BY 1) s;
+     FROM (SELECT DISTINCT hashtext(x) & 255 AS h FROM unnest(ids) AS x ORDER BY 1) s;
 
   -- the merges these profiles made
   DELETE FROM connect_lake.customer_profile_merge m

@@ -15,7 +15,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$here/../gen/connect_gen" --out "$tmp/exports" --start 2026-09-01 --days "$days" --contacts-per-day "$cpd" \
 	--seed 13 --quiet
-cp "$here/flows.sql" "$tmp/"
+cp "$here/flows.sql" "$here/flows_measure.sql" "$tmp/"
 chmod -R a+rX "$tmp"
 run() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 run pg_virtualenv -v 15 -o shared_buffers=2GB -o max_wal_size=8GB -o maintenance_work_mem=1GB -o work_mem=256MB \

@@ -158,4 +158,10 @@ SELECT (SELECT count(*) FROM (SELECT * FROM before_p EXCEPT ALL SELECT * FROM co
        (SELECT count(*) FROM (SELECT * FROM connect_lake.contact_profile EXCEPT ALL SELECT * FROM before_c) d) AS link_diff;
 SELECT count(*) AS profiles, count(*) FILTER (WHERE merged_into IS NOT NULL) AS merged FROM connect_lake.customer_profile;
 
+-- A refresh of any number of profiles holds at most 256 locks (one a profile
+-- overflowed the shared lock table on a day's file at the seed's volume).
+SELECT connect_lake.customer_profile_refresh(ARRAY(SELECT 'unknown-' || g FROM generate_series(1, 20000) g)) AS kept;
+SELECT count(*) BETWEEN 1 AND 256 AS bounded
+  FROM pg_locks WHERE locktype = 'advisory' AND classid = 1131375696 AND pid = pg_backend_pid();
+
 ROLLBACK;
