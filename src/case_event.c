@@ -216,6 +216,11 @@ static MemoryContext map_cxt = NULL;
 static FieldMap *table_map = NULL;
 static LocalTransactionId map_lxid = InvalidLocalTransactionId;
 static CommandId map_cid = InvalidCommandId;
+static uint64 map_load = 0;		/* the load() call it was read for, or 0 */
+
+/* load() in the session (cl_case_state_defer()): its number, and whether one runs */
+static uint64 load_number = 0;
+static bool state_deferred = false;
 
 static int
 entry_cmp(const void *a, const void *b)
@@ -289,16 +294,18 @@ fillable_column(const FieldMap *map, const char *col)
 }
 
 /*
- * case_field_map, read once per command (a load or an INSERT ... SELECT of
- * millions of events reads it once; the next command of the transaction
- * sees any change made before it).
+ * case_field_map, read once per command (an INSERT ... SELECT of millions of
+ * events reads it once; the next command of the transaction sees any change
+ * made before it), and once per load() call in the session, whose own
+ * statements advance the command counter with every batch.
  */
 static const FieldMap *
 table_field_map(void)
 {
 	CommandId	cid = GetCurrentCommandId(false);
 
-	if (table_map && map_lxid == MyProc->lxid && map_cid == cid)
+	if (table_map && map_lxid == MyProc->lxid &&
+		(map_cid == cid || (state_deferred && map_load == load_number)))
 		return table_map;
 
 	if (map_cxt == NULL)
@@ -331,6 +338,7 @@ table_field_map(void)
 	SPI_finish();
 	map_lxid = MyProc->lxid;
 	map_cid = cid;
+	map_load = state_deferred ? load_number : 0;
 	return table_map;
 }
 
@@ -978,7 +986,6 @@ cl_case_init(void)
  * one per file (a case's events of one day lie in several files; issue #15).
  */
 static MemoryContext defer_cxt = NULL;
-static bool state_deferred = false;
 static char **deferred_ids = NULL;
 static int	ndeferred = 0;
 static int	deferred_cap = 0;
@@ -1053,6 +1060,8 @@ cl_case_state_defer(bool on)
 	deferred_ids = NULL;
 	ndeferred = deferred_cap = 0;
 	state_deferred = on;
+	if (on)
+		load_number++;
 }
 
 /* The refresh load() deferred, once for every case noted (in key order, each once). */
