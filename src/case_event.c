@@ -40,6 +40,9 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
+#include "executor/executor.h"
+#include "optimizer/optimizer.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
 #include "utils/guc.h"
@@ -213,6 +216,11 @@ static MemoryContext map_cxt = NULL;
 static FieldMap *table_map = NULL;
 static LocalTransactionId map_lxid = InvalidLocalTransactionId;
 static CommandId map_cid = InvalidCommandId;
+static uint64 map_load = 0;		/* the load() call it was read for, or 0 */
+
+/* load() in the session (cl_case_state_defer()): its number, and whether one runs */
+static uint64 load_number = 0;
+static bool state_deferred = false;
 
 static int
 entry_cmp(const void *a, const void *b)
@@ -286,16 +294,18 @@ fillable_column(const FieldMap *map, const char *col)
 }
 
 /*
- * case_field_map, read once per command (a load or an INSERT ... SELECT of
- * millions of events reads it once; the next command of the transaction
- * sees any change made before it).
+ * case_field_map, read once per command (an INSERT ... SELECT of millions of
+ * events reads it once; the next command of the transaction sees any change
+ * made before it), and once per load() call in the session, whose own
+ * statements advance the command counter with every batch.
  */
 static const FieldMap *
 table_field_map(void)
 {
 	CommandId	cid = GetCurrentCommandId(false);
 
-	if (table_map && map_lxid == MyProc->lxid && map_cid == cid)
+	if (table_map && map_lxid == MyProc->lxid &&
+		(map_cid == cid || (state_deferred && map_load == load_number)))
 		return table_map;
 
 	if (map_cxt == NULL)
@@ -328,6 +338,7 @@ table_field_map(void)
 	SPI_finish();
 	map_lxid = MyProc->lxid;
 	map_cid = cid;
+	map_load = state_deferred ? load_number : 0;
 	return table_map;
 }
 
@@ -817,42 +828,84 @@ case_due_date(PG_FUNCTION_ARGS)
 
 /*
  * connect_lake.case_is_overdue(event_type, status, created, as_of), the SQL
- * rule, called from C so that the open statuses (the DBA's case_status) are
- * decided in one place.  Looked up once per transaction: a replaced rule is
- * seen by the next one.
+ * rule, evaluated from C so that the open statuses (the DBA's case_status)
+ * are decided in one place.  Planned once per transaction as an expression
+ * of four parameters (the SQL functions inlined, as a query would have
+ * them), then evaluated per event without an executor of its own (called
+ * as a function, it started one per event: issue #15).  A replaced rule is
+ * seen by the next transaction.
  */
+typedef struct OverdueRule
+{
+	LocalTransactionId lxid;
+	ExprState  *expr;
+	ExprContext *econtext;
+	ParamListInfo params;
+} OverdueRule;
+
 static bool
 case_is_overdue(CLMapState *st, int evtype, int status, TimestampTz created, TimestampTz as_of)
 {
-	static FmgrInfo flinfo;
-	static LocalTransactionId flinfo_lxid = InvalidLocalTransactionId;
+	static OverdueRule rule = {InvalidLocalTransactionId, NULL, NULL, NULL};
 	static MemoryContext cxt = NULL;
-	LOCAL_FCINFO(fcinfo, 4);
+	ParamListInfo p;
 	Datum		result;
+	bool		isnull;
 
-	if (flinfo_lxid != MyProc->lxid)
+	if (rule.lxid != MyProc->lxid)
 	{
 		Oid			argtypes[4] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 		List	   *name = list_make2(makeString(CONNECT_LAKE_SCHEMA), makeString("case_is_overdue"));
+		List	   *args = NIL;
+		Oid			fn;
+		MemoryContext old;
 
 		if (cxt == NULL)
 			cxt = AllocSetContextCreate(TopMemoryContext, "connect_lake case rules", ALLOCSET_SMALL_SIZES);
+		rule.lxid = InvalidLocalTransactionId;
 		MemoryContextReset(cxt);
-		flinfo_lxid = InvalidLocalTransactionId;
-		fmgr_info_cxt(LookupFuncName(name, 4, argtypes, false), &flinfo, cxt);
-		flinfo_lxid = MyProc->lxid;
+		fn = LookupFuncName(name, 4, argtypes, false);
+		old = MemoryContextSwitchTo(cxt);
+		for (int i = 0; i < 4; i++)
+		{
+			Param	   *param = makeNode(Param);
+
+			param->paramkind = PARAM_EXTERN;
+			param->paramid = i + 1;
+			param->paramtype = argtypes[i];
+			param->paramtypmod = -1;
+			param->paramcollid = argtypes[i] == TEXTOID ? DEFAULT_COLLATION_OID : InvalidOid;
+			param->location = -1;
+			args = lappend(args, param);
+		}
+		rule.params = makeParamList(4);
+		rule.params->numParams = 4;
+		for (int i = 0; i < 4; i++)
+		{
+			rule.params->params[i].ptype = argtypes[i];
+			rule.params->params[i].pflags = PARAM_FLAG_CONST;
+		}
+		rule.expr = ExecInitExprWithParams(expression_planner((Expr *) makeFuncExpr(fn, BOOLOID, args, InvalidOid,
+																				  DEFAULT_COLLATION_OID,
+																				  COERCE_EXPLICIT_CALL)),
+										   rule.params);
+		rule.econtext = CreateStandaloneExprContext();
+		rule.econtext->ecxt_param_list_info = rule.params;
+		MemoryContextSwitchTo(old);
+		rule.lxid = MyProc->lxid;
 	}
-	InitFunctionCallInfoData(*fcinfo, &flinfo, 4, InvalidOid, NULL, NULL);
-	fcinfo->args[0].value = evtype >= 0 ? st->values[evtype] : (Datum) 0;
-	fcinfo->args[0].isnull = evtype < 0 || st->nulls[evtype];
-	fcinfo->args[1].value = status >= 0 ? st->values[status] : (Datum) 0;
-	fcinfo->args[1].isnull = status < 0 || st->nulls[status];
-	fcinfo->args[2].value = TimestampTzGetDatum(created);
-	fcinfo->args[2].isnull = false;
-	fcinfo->args[3].value = TimestampTzGetDatum(as_of);
-	fcinfo->args[3].isnull = false;
-	result = FunctionCallInvoke(fcinfo);
-	return !fcinfo->isnull && DatumGetBool(result);
+	p = rule.params;
+	p->params[0].value = evtype >= 0 ? st->values[evtype] : (Datum) 0;
+	p->params[0].isnull = evtype < 0 || st->nulls[evtype];
+	p->params[1].value = status >= 0 ? st->values[status] : (Datum) 0;
+	p->params[1].isnull = status < 0 || st->nulls[status];
+	p->params[2].value = TimestampTzGetDatum(created);
+	p->params[2].isnull = false;
+	p->params[3].value = TimestampTzGetDatum(as_of);
+	p->params[3].isnull = false;
+	result = ExecEvalExprSwitchContext(rule.expr, rule.econtext, &isnull);
+	ResetExprContext(rule.econtext);
+	return !isnull && DatumGetBool(result);
 }
 
 /* The profile id at the end of a customer_id ARN, when it is an integer. */
@@ -928,13 +981,18 @@ cl_case_init(void)
 /* ---------- case_state upkeep ---------- */
 
 /*
- * After the writer landed case events: bring case_state up to date for the
- * cases they belong to (the writer's after_write hook; `case_ids` is a
- * text[] of their ids, repeats allowed), set-wise and through the cases'
- * key index rather than a scan of every event.
+ * The case ids written while load() defers the refresh (cl_case_state_defer):
+ * one refresh per load() call, for every case its files touched, instead of
+ * one per file (a case's events of one day lie in several files; issue #15).
  */
-void
-cl_case_state_after_write(Datum case_ids)
+static MemoryContext defer_cxt = NULL;
+static char **deferred_ids = NULL;
+static int	ndeferred = 0;
+static int	deferred_cap = 0;
+
+/* case_state_refresh(case_ids => ids) */
+static void
+refresh_cases(Datum case_ids)
 {
 	Oid			argtypes[1] = {TEXTARRAYOID};
 	Datum		args[1] = {case_ids};
@@ -945,6 +1003,88 @@ cl_case_state_after_write(Datum case_ids)
 							  false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "connect_lake: could not refresh connect_lake.case_state");
 	SPI_finish();
+}
+
+/*
+ * After the writer landed case events: bring case_state up to date for the
+ * cases they belong to (the writer's after_write hook; `case_ids` is a
+ * text[] of their ids, repeats allowed), set-wise and through the cases'
+ * key index rather than a scan of every event; or, while load() defers it,
+ * note the cases for cl_case_state_flush().  A failed file's cases are
+ * noted too: refreshing a case recomputes it from the events that are there.
+ */
+void
+cl_case_state_after_write(Datum case_ids)
+{
+	ArrayType  *a;
+	Datum	   *ids;
+	bool	   *nulls;
+	int			n;
+	MemoryContext old;
+
+	if (!state_deferred)
+	{
+		refresh_cases(case_ids);
+		return;
+	}
+	a = DatumGetArrayTypeP(case_ids);
+	deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &ids, &nulls, &n);
+	old = MemoryContextSwitchTo(defer_cxt);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			continue;
+		if (ndeferred == deferred_cap)
+		{
+			deferred_cap = Max(1024, deferred_cap * 2);
+			deferred_ids = deferred_ids ? repalloc(deferred_ids, sizeof(char *) * deferred_cap)
+				: palloc(sizeof(char *) * deferred_cap);
+		}
+		deferred_ids[ndeferred++] = TextDatumGetCString(ids[i]);
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * load() in the session: from on, the case_state refresh waits for
+ * cl_case_state_flush() (at the end of the call); off forgets what was
+ * noted (the call failed; its transaction, or savepoint, rolls back).
+ */
+void
+cl_case_state_defer(bool on)
+{
+	if (defer_cxt == NULL)
+		defer_cxt = AllocSetContextCreate(TopMemoryContext, "connect_lake case_state deferred",
+										  ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(defer_cxt);
+	deferred_ids = NULL;
+	ndeferred = deferred_cap = 0;
+	state_deferred = on;
+	if (on)
+		load_number++;
+}
+
+/* The refresh load() deferred, once for every case noted (in key order, each once). */
+void
+cl_case_state_flush(void)
+{
+	Datum	   *keys;
+	int			n = 0;
+	MemoryContext old;
+
+	if (!state_deferred || ndeferred == 0)
+		return;
+	old = MemoryContextSwitchTo(defer_cxt);
+	qsort(deferred_ids, ndeferred, sizeof(char *), cstring_cmp);
+	keys = palloc(sizeof(Datum) * ndeferred);
+	for (int i = 0; i < ndeferred; i++)
+		if (n == 0 || strcmp(deferred_ids[i], deferred_ids[i - 1]) != 0)
+			keys[n++] = CStringGetTextDatum(deferred_ids[i]);
+	MemoryContextSwitchTo(old);
+	refresh_cases(PointerGetDatum(construct_array(keys, n, TEXTOID, -1, false, TYPALIGN_INT)));
+	MemoryContextReset(defer_cxt);
+	deferred_ids = NULL;
+	ndeferred = deferred_cap = 0;
 }
 
 /* ---------- SQL functions ---------- */

@@ -21,6 +21,9 @@ extern const CLUpkeepHooks cl_ctr_dim_hooks;
 
 /* case_event's after_write hook: refresh case_state for these case ids (text[]). */
 extern void cl_case_state_after_write(Datum case_ids);	/* case_event.c */
+/* load() in the session: note the cases instead (on), refresh them once (flush) */
+extern void cl_case_state_defer(bool on);
+extern void cl_case_state_flush(void);
 /* case_event.c: defines the setting connect_lake.case_due_working_days */
 extern void cl_case_init(void);
 extern CLRecordKind cl_kind_contact_flow_log;	/* flowlog.c */

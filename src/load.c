@@ -838,6 +838,46 @@ load_listed_file(LoadRun *lr, const CLFile *f, LoadTotals *t)
 							 (long long) res.skipped, (long long) d.size))));
 }
 
+/*
+ * Every file listed, loaded unless the listing saw it unchanged; then
+ * case_state, once for the cases of every file rather than per file
+ * (case_event.c).
+ */
+static void
+load_files(LoadRun *lr, Listing *listing, LoadTotals *t)
+{
+	const CLFile *f;
+	bool		listed_unchanged = false;
+
+	while ((f = next_listed(listing, lr->plans, lr->kind->name, &listed_unchanged)) != NULL)
+	{
+		CHECK_FOR_INTERRUPTS();
+		t->n.files_seen++;
+		if (listed_unchanged)
+			t->n.files_skipped++;
+		else
+			load_listed_file(lr, f, t);
+	}
+	cl_case_state_flush();
+}
+
+static void
+load_listing(LoadRun *lr, Listing *listing, LoadTotals *t)
+{
+	cl_case_state_defer(true);
+	PG_TRY();
+	{
+		load_files(lr, listing, t);
+	}
+	PG_CATCH();
+	{
+		cl_case_state_defer(false);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	cl_case_state_defer(false);
+}
+
 /* The per-file contexts of a run, under parent. */
 static void
 run_contexts(LoadRun *run, MemoryContext parent)
@@ -868,8 +908,6 @@ load(PG_FUNCTION_ARGS)
 	CLCompression compression;
 	CLRecordKind *kind;
 	Listing    *listing;
-	const CLFile *f;
-	bool		listed_unchanged = false;
 	TupleDesc	tupdesc;
 	TimestampTz start = GetCurrentTimestamp();
 	LoadTotals	t;
@@ -937,15 +975,7 @@ load(PG_FUNCTION_ARGS)
 		elog(ERROR, "connect_lake: load(): SPI_connect failed");
 	prepare_plans(&plans);
 
-	while ((f = next_listed(listing, &plans, kind->name, &listed_unchanged)) != NULL)
-	{
-		CHECK_FOR_INTERRUPTS();
-		t.n.files_seen++;
-		if (listed_unchanged)
-			t.n.files_skipped++;
-		else
-			load_listed_file(&lr, f, &t);
-	}
+	load_listing(&lr, listing, &t);
 
 	if (t.n.files_failed > 0 && !skip)
 		ereport(WARNING,

@@ -571,48 +571,9 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
   changed bigint;
-BEGIN
-  -- Planned per call (EXECUTE): the index on meta_enriched_landed_date for a
-  -- since, the partitions' keys for a list of cases (a semi-join on the
-  -- unnested list, which the planner sizes from the list and probes the keys
-  -- with: = ANY (list) on a month not yet analyzed scanned the whole month
-  -- for every file load() landed, issue #15).
-  EXECUTE format($q$
-  WITH latest AS (
-    SELECT DISTINCT ON (e.detail_case_caseid) e.detail_case_caseid AS cid, e
-      FROM connect_lake.case_events e
-     WHERE %s
-     ORDER BY e.detail_case_caseid, e.detail_approximatechangetime DESC, e.event_id DESC
-  ), fields AS (
-    -- For a case whose latest event is a CASE.DELETED that carries no
-    -- fields: its latest event that has them.  A join on the case id rather
-    -- than a LATERAL subquery, which Citus cannot run on distributed tables.
-    SELECT DISTINCT ON (f.detail_case_caseid) f.detail_case_caseid AS cid, f
-      FROM connect_lake.case_events f
-     WHERE f.detail_case_createddatetime IS NOT NULL
-       AND f.detail_case_caseid IN (SELECT l.cid FROM latest l
-                                     WHERE (l.e).detail_event_type = 'CASE.DELETED'
-                                       AND (l.e).detail_case_createddatetime IS NULL)
-     ORDER BY f.detail_case_caseid, f.detail_approximatechangetime DESC, f.event_id DESC
-  ), merged AS (
-    -- A CASE.DELETED event that carries no fields keeps the fields of the
-    -- case's latest event that has them: only its event columns change.
-    SELECT CASE WHEN p.f IS NULL THEN l.e
-                ELSE jsonb_populate_record(p.f, jsonb_build_object(
-                       'event_id', (l.e).event_id, 'detail_approximatechangetime', (l.e).detail_approximatechangetime,
-                       'detail_event_type', (l.e).detail_event_type,
-                       'detail_changedfieldids', (l.e).detail_changedfieldids,
-                       'detail_performedby_userarn', (l.e).detail_performedby_userarn,
-                       'detail_performedby_iamprincipalarn', (l.e).detail_performedby_iamprincipalarn,
-                       'detail_type', (l.e).detail_type, 'time', (l.e)."time",
-                       'source_file', (l.e).source_file, 'source_offset', (l.e).source_offset,
-                       'meta_enriched_landed_date', (l.e).meta_enriched_landed_date)) END AS r
-      FROM latest l
-      LEFT JOIN fields p ON p.cid = l.cid
-  ), up AS (
-    INSERT INTO connect_lake.case_state AS s
-    SELECT (m.r).* FROM merged m
-    ON CONFLICT (detail_case_caseid) DO UPDATE
+  bare text[];
+  -- Every column but the key, from the row proposed (both statements below).
+  sets CONSTANT text := $s$
        SET (event_id, detail_approximatechangetime, detail_event_type, detail_case_createddatetime,
             detail_case_templateid, detail_case_fields_status, detail_case_fields_title,
             detail_case_fields_description, detail_case_fields_summary, detail_case_fields_reference_number,
@@ -650,14 +611,65 @@ BEGIN
             excluded.detail_performedby_iamprincipalarn, excluded.detail_version, excluded.detail_type,
             excluded.source, excluded.aws_account, excluded."time", excluded.region, excluded.resources,
             excluded.extra, excluded.source_file, excluded.source_offset, excluded.meta_enriched_landed_date,
-            excluded.id, excluded.account)
+            excluded.id, excluded.account)$s$;
+BEGIN
+  -- Planned per call (EXECUTE): the index on meta_enriched_landed_date for a
+  -- since, the partitions' keys for a list of cases (a semi-join on the
+  -- unnested list, which the planner sizes from the list and probes the keys
+  -- with: = ANY (list) on a month not yet analyzed scanned the whole month
+  -- for every file load() landed, issue #15).  Each case's latest event is
+  -- found by the keys alone (the partitions' key index: no wide rows sorted)
+  -- and then read once, column by column (a whole-row value of every event,
+  -- sorted and expanded again, cost more than the upsert, issue #15); an
+  -- older or repeated event never replaces a newer one.
+  EXECUTE format($q$
+  WITH up AS (
+    INSERT INTO connect_lake.case_state AS s
+    SELECT e.*
+      FROM (SELECT DISTINCT ON (k.detail_case_caseid)
+                   k.detail_case_caseid AS cid, k.detail_approximatechangetime AS t, k.event_id AS eid
+              FROM connect_lake.case_events k
+             WHERE %s
+             ORDER BY k.detail_case_caseid, k.detail_approximatechangetime DESC, k.event_id DESC) l
+      JOIN connect_lake.case_events e
+        ON e.detail_case_caseid = l.cid AND e.detail_approximatechangetime = l.t AND e.event_id = l.eid
+    ON CONFLICT (detail_case_caseid) DO UPDATE %s
      WHERE (s.detail_approximatechangetime, s.event_id) < (excluded.detail_approximatechangetime, excluded.event_id)
-    RETURNING 1
+    RETURNING s.detail_case_caseid AS cid,
+              s.detail_event_type = 'CASE.DELETED' AND s.detail_case_createddatetime IS NULL AS bare
   )
-  SELECT count(*) FROM up
-  $q$, CASE WHEN case_ids IS NULL THEN 'e.meta_enriched_landed_date >= $1'
-            ELSE 'e.detail_case_caseid IN (SELECT pg_catalog.unnest($2)) AND e.meta_enriched_landed_date >= $1' END)
-  INTO changed USING since, case_ids;
+  SELECT count(*), array_agg(up.cid) FILTER (WHERE up.bare) FROM up
+  $q$, CASE WHEN case_ids IS NULL THEN 'k.meta_enriched_landed_date >= $1'
+            WHEN since = '-infinity' THEN 'k.detail_case_caseid IN (SELECT pg_catalog.unnest($2))'
+            ELSE 'k.detail_case_caseid IN (SELECT pg_catalog.unnest($2)) AND k.meta_enriched_landed_date >= $1' END,
+       sets)
+  INTO changed, bare USING since, case_ids;
+  IF bare IS NULL THEN
+    RETURN changed;
+  END IF;
+  -- A case whose latest event just written is a CASE.DELETED that carries
+  -- no fields keeps the fields of its latest event that has them: only the
+  -- event columns are the deletion's.  A join on the case id rather than a
+  -- LATERAL subquery, which Citus cannot run on distributed tables.
+  EXECUTE format($q$
+  INSERT INTO connect_lake.case_state AS s
+  SELECT (jsonb_populate_record(p.f, jsonb_build_object(
+            'event_id', d.event_id, 'detail_approximatechangetime', d.detail_approximatechangetime,
+            'detail_event_type', d.detail_event_type,
+            'detail_changedfieldids', d.detail_changedfieldids,
+            'detail_performedby_userarn', d.detail_performedby_userarn,
+            'detail_performedby_iamprincipalarn', d.detail_performedby_iamprincipalarn,
+            'detail_type', d.detail_type, 'time', d."time",
+            'source_file', d.source_file, 'source_offset', d.source_offset,
+            'meta_enriched_landed_date', d.meta_enriched_landed_date))).*
+    FROM (SELECT DISTINCT ON (f.detail_case_caseid) f.detail_case_caseid AS cid, f
+            FROM connect_lake.case_events f
+           WHERE f.detail_case_createddatetime IS NOT NULL
+             AND f.detail_case_caseid IN (SELECT pg_catalog.unnest($1))
+           ORDER BY f.detail_case_caseid, f.detail_approximatechangetime DESC, f.event_id DESC) p
+    JOIN connect_lake.case_state d ON d.detail_case_caseid = p.cid
+  ON CONFLICT (detail_case_caseid) DO UPDATE %s
+  $q$, sets) USING bare;
   RETURN changed;
 END
 $fn$;

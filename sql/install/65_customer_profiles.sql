@@ -79,8 +79,11 @@ COMMENT ON FUNCTION connect_lake.customer_profile_event_parse(text) IS
 
 -- The profile id of a profile ARN (arn:aws:profile:<region>:<account>:
 -- domains/<domain>/profiles/<id>) or of a bare id: its last segment.
+-- Not STRICT (a NULL arn gives NULL all the same), so that it inlines: as
+-- STRICT around nullif() it was run as a function call, with an executor of
+-- its own, for every case event and case_state row written (its indexes).
 CREATE FUNCTION connect_lake.profile_arn_id(arn text) RETURNS text
-  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
   RETURN nullif(btrim(regexp_replace(arn, '^.*/', '')), '');
 COMMENT ON FUNCTION connect_lake.profile_arn_id(text) IS
   'The profile id of a Customer Profiles ARN (its last segment, e.g. of a case''s customer_id) or of a bare profile id; NULL when empty.';

@@ -11,8 +11,10 @@
 #             table, CREATE TABLE AS with ->> casts of the kind's columns
 #             (test/bench/plain_kind_sql.py, from the kind's own field table)
 # Rounds are interleaved (the order of the three rotates per round); each step
-# is timed from the client, after a CHECKPOINT.  Printed per kind: best
-# seconds of each, load/copy, plain/load, and microseconds per record.
+# is timed from the client, after a CHECKPOINT, and by the CPU time of its
+# backend.  Printed per kind: best seconds of each, load/copy, plain/load,
+# and microseconds per record, by the wall clock (a line named by the kind)
+# and by the backend's CPU time (the line "<kind>cpu").
 #
 #   test/bench/load_vs_copy.sh [CONTACTS_PER_DAY [ROUNDS [KINDS]]]   defaults 10000 3 all
 # Environment: PG_CONFIG (the PostgreSQL to install into and run; default
@@ -79,7 +81,18 @@ psql -c "CREATE EXTENSION connect_lake" -c "ALTER DATABASE postgres SET connect_
 
 now() { date +%s.%N; }
 # one timed step: seconds of a psql script, after a checkpoint
-timed() { psql -c "CHECKPOINT"; local a; a=$(now); psql "$@" >/dev/null; echo "$(now) - $a" | bc; }
+# one timed step: "wall cpu", the seconds of a psql script after a checkpoint
+# and the CPU seconds its backend spent (/proc/self/stat's utime + stime,
+# read by the backend itself before and after; no parallel workers), which a
+# busy machine disturbs far less than the wall clock
+stat_sql="SELECT pg_read_file('/proc/self/stat')"
+timed() {
+	psql -c "CHECKPOINT"; local a out
+	a=$(now)
+	out=$(psql -At -c "SET max_parallel_workers_per_gather = 0" -c "$stat_sql" "$@" -c "$stat_sql" | grep -E '^[0-9]+ \(')
+	echo "$(echo "$(now) - $a" | bc) $(echo "$out" | awk -v hz="$(getconf CLK_TCK)" \
+		'{ t = $14 + $15 } NR == 1 { s = t } END { printf "%.2f", (t - s) / hz }')"
+}
 empty() {
 	local k=$1 t
 	for t in ${tables[$k]} ${side[$k]:-}; do psql -c "TRUNCATE connect_lake.$t"; done
@@ -103,6 +116,8 @@ step_plain() {
 		-f "$work/$k.plain.sql" -c "COMMIT"
 }
 best() { printf '%s\n' "$@" | sort -g | head -1; }
+wall() { for x in "$@"; do echo "${x% *}"; done; }
+cpu() { for x in "$@"; do echo "${x#* }"; done; }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $per_day contacts, 1 day, $rounds rounds"
 printf '%-17s %9s %9s %9s %9s %9s %8s %8s %10s\n' kind records load_s copy_s plain_s load/copy plain/load us/rec '(rounds: load copy plain)'
@@ -120,10 +135,13 @@ for k in $kinds; do
 			0) P+=("$(step_plain "$k")"); L+=("$(step_load "$k")"); C+=("$(step_copy "$k")");;
 		esac
 	done
-	l=$(best "${L[@]}"); c=$(best "${C[@]}"); p=$(best "${P[@]}")
-	printf '%-17s %9d %9.2f %9.2f %9.2f %9.2f %9.2f %8.1f   %s | %s | %s\n' "$k" "$recs" "$l" "$c" "$p" \
-		"$(echo "$l / $c" | bc -l)" "$(echo "$p / $l" | bc -l)" "$(echo "$l * 1000000 / $recs" | bc -l)" \
-		"$(printf '%.2f ' "${L[@]}")" "$(printf '%.2f ' "${C[@]}")" "$(printf '%.2f ' "${P[@]}")"
+	for m in wall cpu; do
+		mapfile -t l_ < <($m "${L[@]}"); mapfile -t c_ < <($m "${C[@]}"); mapfile -t p_ < <($m "${P[@]}")
+		l=$(best "${l_[@]}"); c=$(best "${c_[@]}"); p=$(best "${p_[@]}")
+		printf '%-17s %9d %9.2f %9.2f %9.2f %9.2f %9.2f %8.1f   %s | %s | %s\n' "$k ${m/wall/}" "$recs" "$l" "$c" "$p" \
+			"$(echo "$l / $c" | bc -l)" "$(echo "$p / $l" | bc -l)" "$(echo "$l * 1000000 / $recs" | bc -l)" \
+			"$(printf '%.2f ' "${l_[@]}")" "$(printf '%.2f ' "${c_[@]}")" "$(printf '%.2f ' "${p_[@]}")"
+	done
 	for t in ${tables[$k]}; do rm -f "$work/out/$t.copy"; done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

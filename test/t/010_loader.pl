@@ -220,6 +220,47 @@ SKIP:
 	sql(q{DELETE FROM connect_lake.case_field_map WHERE field_id = 'f-acct'});
 }
 
+# ---------- case_state: once per load() call, for the cases of every file ----------
+{
+	# a case's events spread over three files (its deletion without fields in
+	# the last, a file that fails between them); the state is read inside the
+	# load's own transaction, and equals a full refresh from the events
+	my $d = "$tmp/case_state";
+	my $ev = sub {
+		my ($id, $case, $type, $t, $fields) = @_;
+		my $case_json = $fields
+		  ? qq("case": {"caseId": "$case", "createdDateTime": "2024-06-01T08:00:00Z", "fields": {$fields}})
+		  : qq("case": {"caseId": "$case"});
+		return qq({"id": "$id", "detail": {"eventType": "$type", "approximateChangeTime": "$t", $case_json}}\n);
+	};
+	my $st = sub { qq("status": {"value": {"stringValue": "$_[0]"}}) };
+	wr("$d/1.ndjson", $ev->('cs-1', 'cs-a', 'CASE.CREATED', '2024-06-01T08:00:00Z', $st->('open'))
+		  . $ev->('cs-2', 'cs-b', 'CASE.CREATED', '2024-06-01T08:05:00Z', $st->('open')));
+	wr("$d/2.ndjson", $ev->('cs-3', 'cs-a', 'CASE.UPDATED', '2024-06-01T09:00:00Z', $st->('closed'))
+		  . qq({"id": "cs-bad", "detail": {"eventType": "CASE.UPDATED"\n));
+	wr("$d/3.ndjson", $ev->('cs-4', 'cs-a', 'CASE.UPDATED', '2024-06-01T10:00:00Z', $st->('pending'))
+		  . $ev->('cs-5', 'cs-b', 'CASE.DELETED', '2024-06-01T11:00:00Z', undef)
+		  . $ev->('cs-6', 'cs-c', 'CASE.CREATED', '2024-06-01T07:00:00Z', $st->('open')));
+	my ($rc, $out, $err) = try(qq{BEGIN;
+		SELECT files_loaded || ' ' || files_failed || ' ' || inserted FROM connect_lake.load('case_event', '$d');
+		SELECT string_agg(detail_case_caseid || ' ' || event_id || ' ' || detail_event_type || ' ' ||
+		                  coalesce(detail_case_fields_status, '-') || ' ' || (detail_case_createddatetime IS NOT NULL),
+		                  '; ' ORDER BY detail_case_caseid)
+		  FROM connect_lake.case_state WHERE detail_case_caseid LIKE 'cs-%';
+		COMMIT;});
+	is($out, "2 1 5\ncs-a cs-4 CASE.UPDATED pending true; cs-b cs-5 CASE.DELETED open true; cs-c cs-6 CASE.CREATED open true",
+		'load(): case_state of the cases of every file loaded, in its own transaction; the failed file none; a deletion keeps the fields');
+	is(sql(q{CREATE TEMP TABLE before AS SELECT * FROM connect_lake.case_state;
+		TRUNCATE connect_lake.case_state; CREATE TEMP TABLE refreshed AS SELECT connect_lake.case_state_refresh();
+		SELECT count(*) FROM (SELECT * FROM before EXCEPT SELECT * FROM connect_lake.case_state) x}), '0',
+		'... the same state as a refresh from all the events');
+	# the failed file fixed: its case's later event does not go back
+	wr("$d/2.ndjson", $ev->('cs-3', 'cs-a', 'CASE.UPDATED', '2024-06-01T09:00:00Z', $st->('closed')));
+	is(sql(qq{SELECT files_loaded FROM connect_lake.load('case_event', '$d');
+		SELECT event_id || ' ' || detail_case_fields_status FROM connect_lake.case_state WHERE detail_case_caseid = 'cs-a'}),
+		"1\ncs-4 pending", '... an older event loaded later leaves the latest state');
+}
+
 # ---------- re-runs: unchanged, touched, changed ----------
 {
 	my $d = "$tmp/rerun";
