@@ -1,0 +1,383 @@
+-- The case views at analysts' speed (issue #15): kept per-day counts of
+-- case_state, so that the views that count cases per day, category or
+-- complaint subject read a few hundred kept rows instead of every case.
+--
+-- case_day holds, per local day of creation in each time zone a view may
+-- count in (every calendar's time zone, and Europe/London, lake_time_zone()'s
+-- fallback), level 1 category, complaint flag and complaint subject, how many
+-- cases of case_state fall there and how many of them are deleted, open,
+-- resolved complaints, with the ombudsman, and their goodwill: sums only, so
+-- any range of days adds up.  Triggers on case_state keep it (from the rows
+-- each statement inserted, updated or deleted, whoever wrote them: load(),
+-- ingest(), case_state_refresh(), erasure, retention, a restore); a change of
+-- the case rules (case_status) or of the calendars' time zones makes it
+-- anew.  It is not dumped: a restore fills it as case_state's rows come back.
+-- On a lake distributed on Citus the triggers are dropped (Citus keeps
+-- case_state on the workers) and the views count live.
+--
+-- The views answer the same rows as the range functions they were (which
+-- stay the live way, for any range and on Citus); open_case_backlog and
+-- overdue_cases count the open cases through case_state_open_idx alone
+-- (the due date is the only per-case work: it depends on now()).
+
+CREATE TABLE connect_lake.case_day (
+  time_zone          text NOT NULL,
+  day                date NOT NULL,
+  level_1            text,
+  is_complaint       boolean,
+  complaint_subject  text,
+  cases              bigint NOT NULL,
+  deleted            bigint NOT NULL,
+  open               bigint NOT NULL,
+  resolved           bigint NOT NULL,
+  ombudsman          bigint NOT NULL,
+  goodwill_cases     bigint NOT NULL,
+  goodwill           numeric NOT NULL,
+  CONSTRAINT case_day_key UNIQUE NULLS NOT DISTINCT (time_zone, day, level_1, is_complaint, complaint_subject)
+);
+COMMENT ON TABLE connect_lake.case_day IS
+  'case_state counted per local day of creation (in every calendar''s time zone and Europe/London), level 1 category, complaint flag and subject: sums only, what the case views read. Kept by triggers on case_state; made anew when case_status or a calendar''s time zone changes (case_day_rebuild()). A group whose cases all moved away keeps a row of zeros.';
+COMMENT ON COLUMN connect_lake.case_day.time_zone IS 'The time zone of the local days (a calendar''s, or Europe/London).';
+COMMENT ON COLUMN connect_lake.case_day.day IS 'Local day the cases were created (detail_case_createddatetime in time_zone).';
+COMMENT ON COLUMN connect_lake.case_day.level_1 IS 'Level 1 category (NULL: not set).';
+COMMENT ON COLUMN connect_lake.case_day.is_complaint IS 'Whether the cases are complaints (NULL: field not set).';
+COMMENT ON COLUMN connect_lake.case_day.complaint_subject IS 'Complaint subject (NULL: not set).';
+COMMENT ON COLUMN connect_lake.case_day.cases IS 'Cases of case_state (deleted ones included).';
+COMMENT ON COLUMN connect_lake.case_day.deleted IS 'Of them, deleted (latest event CASE.DELETED).';
+COMMENT ON COLUMN connect_lake.case_day.open IS 'Of them, open now (case_is_open()).';
+COMMENT ON COLUMN connect_lake.case_day.resolved IS 'Of them, marked complaint_resolved.';
+COMMENT ON COLUMN connect_lake.case_day.ombudsman IS 'Of them, referred to the ombudsman.';
+COMMENT ON COLUMN connect_lake.case_day.goodwill_cases IS 'Of them, with a goodwill amount.';
+COMMENT ON COLUMN connect_lake.case_day.goodwill IS 'Their goodwill amounts added up (0 without any).';
+
+-- The time zones case_day counts in: those a view may use (lake_time_zone()).
+CREATE FUNCTION connect_lake.case_day_zones() RETURNS SETOF text
+  LANGUAGE sql STABLE PARALLEL SAFE
+  AS $fn$
+    SELECT c.time_zone FROM connect_lake.calendar c UNION SELECT 'Europe/London'
+  $fn$;
+COMMENT ON FUNCTION connect_lake.case_day_zones() IS
+  'The time zones connect_lake.case_day counts local days in: every calendar''s, and Europe/London (lake_time_zone() without a default calendar).';
+
+-- Makes case_day anew from case_state (every zone, or the zones listed).
+CREATE FUNCTION connect_lake.case_day_rebuild(zones text[] DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  n bigint;
+BEGIN
+  IF zones IS NULL THEN
+    DELETE FROM connect_lake.case_day;
+  ELSE
+    DELETE FROM connect_lake.case_day WHERE time_zone = ANY (zones);
+  END IF;
+  INSERT INTO connect_lake.case_day
+  SELECT z.tz, (s.detail_case_createddatetime AT TIME ZONE z.tz)::date, s.detail_case_fields_level_1,
+         s.detail_case_fields_is_complaint, s.detail_case_fields_complaint_subject,
+         count(*),
+         count(*) FILTER (WHERE s.detail_event_type = 'CASE.DELETED'),
+         count(*) FILTER (WHERE connect_lake.case_is_open(s.detail_event_type, s.detail_case_fields_status)),
+         count(*) FILTER (WHERE s.detail_case_fields_complaint_resolved),
+         count(*) FILTER (WHERE s.detail_case_fields_ombudsman_case),
+         count(s.detail_case_fields_complaint_goodwill_amount),
+         coalesce(sum(s.detail_case_fields_complaint_goodwill_amount), 0)
+    FROM connect_lake.case_state s
+   CROSS JOIN (SELECT z AS tz FROM connect_lake.case_day_zones() z
+                WHERE zones IS NULL OR z = ANY (zones)) z
+   WHERE s.detail_case_createddatetime IS NOT NULL
+   GROUP BY 1, 2, 3, 4, 5;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.case_day_rebuild(text[]) IS
+  'Makes connect_lake.case_day anew from case_state, for every time zone (zones NULL) or the zones listed; returns the rows written. Run by the triggers when the case rules or the calendars'' time zones change.';
+
+-- Triggers of case_state (statement level, with the statement's rows as
+-- transition tables): add the rows a statement wrote, take away those it
+-- replaced or deleted, in every zone (in key order, so that concurrent
+-- writers wait for each other rather than deadlock).  The statements are
+-- written out per trigger: each may name only its own transition tables.
+CREATE FUNCTION connect_lake.case_day_inserted() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  INSERT INTO connect_lake.case_day AS d
+  SELECT z.tz, (r.detail_case_createddatetime AT TIME ZONE z.tz)::date, r.detail_case_fields_level_1,
+         r.detail_case_fields_is_complaint, r.detail_case_fields_complaint_subject,
+         sum(r.sign),
+         coalesce(sum(r.sign) FILTER (WHERE r.detail_event_type = 'CASE.DELETED'), 0),
+         coalesce(sum(r.sign) FILTER (WHERE connect_lake.case_is_open(r.detail_event_type, r.detail_case_fields_status)), 0),
+         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_complaint_resolved), 0),
+         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_ombudsman_case), 0),
+         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_complaint_goodwill_amount IS NOT NULL), 0),
+         coalesce(sum(r.sign * r.detail_case_fields_complaint_goodwill_amount), 0)
+    FROM (SELECT 1 AS sign, n.detail_case_createddatetime, n.detail_case_fields_level_1, n.detail_case_fields_is_complaint,
+                 n.detail_case_fields_complaint_subject, n.detail_event_type, n.detail_case_fields_status,
+                 n.detail_case_fields_complaint_resolved, n.detail_case_fields_ombudsman_case,
+                 n.detail_case_fields_complaint_goodwill_amount
+            FROM new_rows n) r
+   CROSS JOIN connect_lake.case_day_zones() z(tz)
+   WHERE r.detail_case_createddatetime IS NOT NULL
+   GROUP BY 1, 2, 3, 4, 5
+   ORDER BY 1, 2, 3, 4, 5
+  ON CONFLICT ON CONSTRAINT case_day_key DO UPDATE
+     SET cases = d.cases + excluded.cases, deleted = d.deleted + excluded.deleted, open = d.open + excluded.open,
+         resolved = d.resolved + excluded.resolved, ombudsman = d.ombudsman + excluded.ombudsman,
+         goodwill_cases = d.goodwill_cases + excluded.goodwill_cases,
+         -- (without any amount left: 0, as case_day_rebuild() has it, not 0.00)
+         goodwill = CASE WHEN d.goodwill_cases + excluded.goodwill_cases = 0 THEN 0
+                         ELSE d.goodwill + excluded.goodwill END;
+  RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.case_day_inserted() IS
+  'Trigger of case_state: counts the rows a statement inserted into connect_lake.case_day.';
+
+CREATE FUNCTION connect_lake.case_day_updated() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  INSERT INTO connect_lake.case_day AS d
+  SELECT z.tz, (r.detail_case_createddatetime AT TIME ZONE z.tz)::date, r.detail_case_fields_level_1,
+         r.detail_case_fields_is_complaint, r.detail_case_fields_complaint_subject,
+         sum(r.sign),
+         coalesce(sum(r.sign) FILTER (WHERE r.detail_event_type = 'CASE.DELETED'), 0),
+         coalesce(sum(r.sign) FILTER (WHERE connect_lake.case_is_open(r.detail_event_type, r.detail_case_fields_status)), 0),
+         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_complaint_resolved), 0),
+         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_ombudsman_case), 0),
+         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_complaint_goodwill_amount IS NOT NULL), 0),
+         coalesce(sum(r.sign * r.detail_case_fields_complaint_goodwill_amount), 0)
+    FROM (SELECT 1 AS sign, n.detail_case_createddatetime, n.detail_case_fields_level_1, n.detail_case_fields_is_complaint,
+                 n.detail_case_fields_complaint_subject, n.detail_event_type, n.detail_case_fields_status,
+                 n.detail_case_fields_complaint_resolved, n.detail_case_fields_ombudsman_case,
+                 n.detail_case_fields_complaint_goodwill_amount
+            FROM new_rows n
+          UNION ALL
+          SELECT -1 AS sign, o.detail_case_createddatetime, o.detail_case_fields_level_1, o.detail_case_fields_is_complaint,
+                 o.detail_case_fields_complaint_subject, o.detail_event_type, o.detail_case_fields_status,
+                 o.detail_case_fields_complaint_resolved, o.detail_case_fields_ombudsman_case,
+                 o.detail_case_fields_complaint_goodwill_amount
+            FROM old_rows o) r
+   CROSS JOIN connect_lake.case_day_zones() z(tz)
+   WHERE r.detail_case_createddatetime IS NOT NULL
+   GROUP BY 1, 2, 3, 4, 5
+   ORDER BY 1, 2, 3, 4, 5
+  ON CONFLICT ON CONSTRAINT case_day_key DO UPDATE
+     SET cases = d.cases + excluded.cases, deleted = d.deleted + excluded.deleted, open = d.open + excluded.open,
+         resolved = d.resolved + excluded.resolved, ombudsman = d.ombudsman + excluded.ombudsman,
+         goodwill_cases = d.goodwill_cases + excluded.goodwill_cases,
+         -- (without any amount left: 0, as case_day_rebuild() has it, not 0.00)
+         goodwill = CASE WHEN d.goodwill_cases + excluded.goodwill_cases = 0 THEN 0
+                         ELSE d.goodwill + excluded.goodwill END;
+  -- a group whose cases all moved away goes (as case_day_rebuild() has it)
+  DELETE FROM connect_lake.case_day d
+   WHERE d.cases = 0
+     AND (d.time_zone, d.day) IN (SELECT z.tz, (o.detail_case_createddatetime AT TIME ZONE z.tz)::date
+                                    FROM old_rows o CROSS JOIN connect_lake.case_day_zones() z(tz)
+                                   WHERE o.detail_case_createddatetime IS NOT NULL);
+  RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.case_day_updated() IS
+  'Trigger of case_state: moves the rows a statement updated from their old groups of connect_lake.case_day to their new ones.';
+
+CREATE FUNCTION connect_lake.case_day_deleted() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  INSERT INTO connect_lake.case_day AS d
+  SELECT z.tz, (r.detail_case_createddatetime AT TIME ZONE z.tz)::date, r.detail_case_fields_level_1,
+         r.detail_case_fields_is_complaint, r.detail_case_fields_complaint_subject,
+         sum(r.sign),
+         coalesce(sum(r.sign) FILTER (WHERE r.detail_event_type = 'CASE.DELETED'), 0),
+         coalesce(sum(r.sign) FILTER (WHERE connect_lake.case_is_open(r.detail_event_type, r.detail_case_fields_status)), 0),
+         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_complaint_resolved), 0),
+         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_ombudsman_case), 0),
+         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_complaint_goodwill_amount IS NOT NULL), 0),
+         coalesce(sum(r.sign * r.detail_case_fields_complaint_goodwill_amount), 0)
+    FROM (SELECT -1 AS sign, o.detail_case_createddatetime, o.detail_case_fields_level_1, o.detail_case_fields_is_complaint,
+                 o.detail_case_fields_complaint_subject, o.detail_event_type, o.detail_case_fields_status,
+                 o.detail_case_fields_complaint_resolved, o.detail_case_fields_ombudsman_case,
+                 o.detail_case_fields_complaint_goodwill_amount
+            FROM old_rows o) r
+   CROSS JOIN connect_lake.case_day_zones() z(tz)
+   WHERE r.detail_case_createddatetime IS NOT NULL
+   GROUP BY 1, 2, 3, 4, 5
+   ORDER BY 1, 2, 3, 4, 5
+  ON CONFLICT ON CONSTRAINT case_day_key DO UPDATE
+     SET cases = d.cases + excluded.cases, deleted = d.deleted + excluded.deleted, open = d.open + excluded.open,
+         resolved = d.resolved + excluded.resolved, ombudsman = d.ombudsman + excluded.ombudsman,
+         goodwill_cases = d.goodwill_cases + excluded.goodwill_cases,
+         -- (without any amount left: 0, as case_day_rebuild() has it, not 0.00)
+         goodwill = CASE WHEN d.goodwill_cases + excluded.goodwill_cases = 0 THEN 0
+                         ELSE d.goodwill + excluded.goodwill END;
+  -- a group whose cases all moved away goes (as case_day_rebuild() has it)
+  DELETE FROM connect_lake.case_day d
+   WHERE d.cases = 0
+     AND (d.time_zone, d.day) IN (SELECT z.tz, (o.detail_case_createddatetime AT TIME ZONE z.tz)::date
+                                    FROM old_rows o CROSS JOIN connect_lake.case_day_zones() z(tz)
+                                   WHERE o.detail_case_createddatetime IS NOT NULL);
+  RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.case_day_deleted() IS
+  'Trigger of case_state: takes the rows a statement deleted out of connect_lake.case_day.';
+
+CREATE FUNCTION connect_lake.case_day_truncated() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  DELETE FROM connect_lake.case_day;
+  RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.case_day_truncated() IS
+  'Trigger of case_state: empties connect_lake.case_day when case_state is truncated.';
+
+-- The case rules changed (after case_status_changed recompiled them):
+-- which cases are open, anew.
+-- A calendar's time zone changed: the zones no longer used go, new ones
+-- are counted.
+CREATE FUNCTION connect_lake.case_day_config_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF TG_TABLE_NAME = 'case_status' THEN
+    PERFORM connect_lake.case_day_rebuild();
+  ELSE
+    DELETE FROM connect_lake.case_day
+     WHERE time_zone NOT IN (SELECT z FROM connect_lake.case_day_zones() z);
+    PERFORM connect_lake.case_day_rebuild(ARRAY(
+      SELECT z FROM connect_lake.case_day_zones() z
+       WHERE NOT EXISTS (SELECT FROM connect_lake.case_day d WHERE d.time_zone = z)));
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.case_day_config_changed() IS
+  'Trigger of case_status and calendar: makes connect_lake.case_day anew when the case rules change, counts a calendar''s new time zone and drops the zones no longer used.';
+
+-- The triggers that keep case_day, on (made) or off (dropped: on a lake
+-- distributed on Citus, where case_state lives on the workers; distribute()
+-- and undistribute() turn them off and on).  Turning them on makes case_day
+-- anew.
+CREATE FUNCTION connect_lake.case_day_keep(keep boolean) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  t record;
+BEGIN
+  FOR t IN SELECT g.tgname, g.tgrelid::regclass AS rel FROM pg_trigger g
+             WHERE (g.tgrelid = 'connect_lake.case_state'::regclass
+                    AND g.tgname IN ('case_day_inserted', 'case_day_updated', 'case_day_deleted', 'case_day_truncated'))
+                OR (g.tgrelid = 'connect_lake.case_status'::regclass AND g.tgname = 'case_status_rollup')
+                OR (g.tgrelid = 'connect_lake.calendar'::regclass AND g.tgname = 'calendar_rollup')
+  LOOP
+    EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, t.rel);
+  END LOOP;
+  IF keep THEN
+    CREATE TRIGGER case_day_inserted AFTER INSERT ON connect_lake.case_state
+      REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.case_day_inserted();
+    CREATE TRIGGER case_day_updated AFTER UPDATE ON connect_lake.case_state
+      REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.case_day_updated();
+    CREATE TRIGGER case_day_deleted AFTER DELETE ON connect_lake.case_state
+      REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.case_day_deleted();
+    CREATE TRIGGER case_day_truncated AFTER TRUNCATE ON connect_lake.case_state
+      FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.case_day_truncated();
+    -- (after case_status_changed, which recompiles the rule: a table's
+    -- triggers fire in name order)
+    CREATE TRIGGER case_status_rollup AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.case_status
+      FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.case_day_config_changed();
+    CREATE TRIGGER calendar_rollup AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.calendar
+      FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.case_day_config_changed();
+    PERFORM connect_lake.case_day_rebuild();
+  ELSE
+    DELETE FROM connect_lake.case_day;
+  END IF;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.case_day_keep(boolean) IS
+  'Turns the upkeep of connect_lake.case_day on (makes its triggers on case_state, case_status and calendar, and the table anew) or off (drops them, empties it): off on a lake distributed on Citus (distribute() and undistribute() call it).';
+SELECT connect_lake.case_day_keep(true);
+
+-- ---- The views, from case_day (on Citus: the range functions, live).
+-- Same columns, rows and order as the range functions over the views'
+-- ranges; a day filter on the view reaches case_day's key.
+CREATE OR REPLACE VIEW connect_lake.case_volume_daily AS
+  SELECT * FROM (
+    SELECT d.day, sum(d.cases)::bigint AS cases_created, sum(d.deleted)::bigint AS deleted,
+           coalesce(sum(d.cases) FILTER (WHERE d.is_complaint), 0)::bigint AS complaints,
+           sum(d.open)::bigint AS still_open
+      FROM connect_lake.case_day d
+     WHERE d.time_zone = connect_lake.lake_time_zone() AND NOT connect_lake.is_distributed()
+     GROUP BY d.day HAVING sum(d.cases) > 0
+     ORDER BY d.day) k
+  UNION ALL
+  SELECT * FROM connect_lake.case_volume_daily('-infinity', 'infinity') WHERE connect_lake.is_distributed();
+
+CREATE OR REPLACE VIEW connect_lake.complaints_daily AS
+  SELECT * FROM (
+    SELECT d.day, sum(d.cases)::bigint AS complaints, sum(d.open)::bigint AS open_complaints,
+           sum(d.resolved)::bigint AS resolved, sum(d.ombudsman)::bigint AS ombudsman
+      FROM connect_lake.case_day d
+     WHERE d.time_zone = connect_lake.lake_time_zone() AND d.is_complaint AND NOT connect_lake.is_distributed()
+     GROUP BY d.day HAVING sum(d.cases) > 0
+     ORDER BY d.day) k
+  UNION ALL
+  SELECT * FROM connect_lake.complaints_daily('-infinity', 'infinity') WHERE connect_lake.is_distributed();
+
+CREATE OR REPLACE VIEW connect_lake.complaints_by_subject AS
+  SELECT * FROM (
+    SELECT d.complaint_subject, sum(d.cases)::bigint AS complaints, sum(d.open)::bigint AS open_complaints,
+           CASE WHEN sum(d.goodwill_cases) > 0 THEN sum(d.goodwill) ELSE 0 END AS goodwill_total
+      FROM (SELECT connect_lake.lake_time_zone() AS tz OFFSET 0) z
+      JOIN connect_lake.case_day d
+        ON d.time_zone = z.tz
+       AND d.day BETWEEN (now() AT TIME ZONE z.tz)::date - 89 AND (now() AT TIME ZONE z.tz)::date
+     WHERE d.is_complaint AND NOT connect_lake.is_distributed()
+     GROUP BY d.complaint_subject HAVING sum(d.cases) > 0
+     ORDER BY 2 DESC, 1) k
+  UNION ALL
+  SELECT * FROM connect_lake.complaints_by_subject(
+    (now() AT TIME ZONE connect_lake.lake_time_zone())::date - 89,
+    (now() AT TIME ZONE connect_lake.lake_time_zone())::date)
+   WHERE connect_lake.is_distributed();
+
+CREATE OR REPLACE VIEW connect_lake.cases_by_category AS
+  SELECT * FROM (
+    SELECT d.level_1, sum(d.cases)::bigint AS cases, sum(d.open)::bigint AS open_cases,
+           coalesce(sum(d.cases) FILTER (WHERE d.is_complaint), 0)::bigint AS complaints
+      FROM (SELECT connect_lake.lake_time_zone() AS tz OFFSET 0) z
+      JOIN connect_lake.case_day d
+        ON d.time_zone = z.tz
+       AND d.day BETWEEN (now() AT TIME ZONE z.tz)::date - 29 AND (now() AT TIME ZONE z.tz)::date
+     WHERE NOT connect_lake.is_distributed()
+     GROUP BY d.level_1 HAVING sum(d.cases) > 0
+     ORDER BY 2 DESC, 1) k
+  UNION ALL
+  SELECT * FROM connect_lake.cases_by_category(
+    (now() AT TIME ZONE connect_lake.lake_time_zone())::date - 29,
+    (now() AT TIME ZONE connect_lake.lake_time_zone())::date)
+   WHERE connect_lake.is_distributed();
+
+-- The open cases through case_state_open_idx alone: within the open cases,
+-- overdue is past the due date (case_is_overdue() less its open test).
+CREATE OR REPLACE VIEW connect_lake.open_case_backlog AS
+  SELECT count(*) AS open_cases,
+         count(*) FILTER (WHERE now() > connect_lake.case_due_date(s.detail_case_createddatetime)) AS overdue_cases,
+         count(*) FILTER (WHERE s.detail_case_fields_is_complaint) AS open_complaints,
+         now() AS as_of
+    FROM connect_lake.case_state s
+   WHERE connect_lake.case_is_open(s.detail_event_type, s.detail_case_fields_status);
+
+GRANT SELECT ON connect_lake.case_day TO connect_lake_reader, connect_lake_loader;
+REVOKE ALL ON FUNCTION connect_lake.case_day_rebuild(text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.case_day_keep(boolean) FROM PUBLIC;
