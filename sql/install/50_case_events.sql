@@ -533,7 +533,7 @@ CREATE TABLE connect_lake.case_state OF connect_lake.case_event (
 -- Partial, covering indexes: the case views answer from them alone (index-only scans).
 CREATE INDEX case_state_created_idx ON connect_lake.case_state (detail_case_createddatetime)
   INCLUDE (detail_event_type, detail_case_fields_status, detail_case_fields_is_complaint, detail_case_fields_level_1);
-CREATE INDEX case_state_open_idx ON connect_lake.case_state (detail_case_createddatetime, detail_case_caseid)
+CREATE INDEX case_state_open_idx ON connect_lake.case_state (detail_case_createddatetime)
   INCLUDE (detail_case_fields_is_complaint)
   WHERE connect_lake.case_is_open(detail_event_type, detail_case_fields_status);
 CREATE INDEX case_state_complaint_idx ON connect_lake.case_state (detail_case_createddatetime)

@@ -1,4 +1,4 @@
--- case_day: the case views' kept counts (98_analyst_speed.sql).  After every
+-- case_day and case_open: what the case views read (98_analyst_speed.sql).  After every
 -- kind of change of case_state (inserted, updated, deleted by hand,
 -- truncated), of the case rules and of the calendars' time zones, case_day
 -- is what case_day_rebuild() makes from case_state, and the views give the
@@ -28,18 +28,23 @@ CREATE FUNCTION pg_temp.land(VARIADIC docs jsonb[]) RETURNS bigint LANGUAGE sql 
   ON CONFLICT DO NOTHING;
   SELECT connect_lake.case_state_refresh();
 $$;
--- case_day as case_day_rebuild() makes it (compared as text, goodwill's
--- scale included), and each view against its range function.
+-- case_day and case_open as case_day_rebuild() makes them (compared as text,
+-- goodwill's scale included; kept_rows counts both), and each view against
+-- its range function.
 CREATE FUNCTION pg_temp.check() RETURNS TABLE (kept_rows bigint, kept_right boolean, views_right boolean)
 LANGUAGE plpgsql AS $$
 DECLARE
   today date := (now() AT TIME ZONE connect_lake.lake_time_zone())::date;
 BEGIN
-  CREATE TEMP TABLE kept ON COMMIT DROP AS SELECT d::text AS r FROM connect_lake.case_day d;
+  CREATE TEMP TABLE kept ON COMMIT DROP AS
+    SELECT 'day ' || d::text AS r FROM connect_lake.case_day d UNION ALL SELECT 'open ' || o::text FROM connect_lake.case_open o;
   PERFORM connect_lake.case_day_rebuild();
   kept_rows := (SELECT count(*) FROM kept);
-  kept_right := NOT EXISTS (SELECT r FROM kept EXCEPT ALL SELECT d::text FROM connect_lake.case_day d)
-            AND NOT EXISTS (SELECT d::text FROM connect_lake.case_day d EXCEPT ALL SELECT r FROM kept);
+  CREATE TEMP TABLE made ON COMMIT DROP AS
+    SELECT 'day ' || d::text AS r FROM connect_lake.case_day d UNION ALL SELECT 'open ' || o::text FROM connect_lake.case_open o;
+  kept_right := NOT EXISTS (SELECT r FROM kept EXCEPT ALL SELECT r FROM made)
+            AND NOT EXISTS (SELECT r FROM made EXCEPT ALL SELECT r FROM kept);
+  DROP TABLE made;
   DROP TABLE kept;
   views_right :=
         (SELECT array_agg(v ORDER BY v.day)::text FROM connect_lake.case_volume_daily v)
@@ -63,6 +68,7 @@ $$;
 -- Nothing yet: no rows, the views empty.
 SELECT * FROM pg_temp.check();
 SELECT count(*) AS volume_days FROM connect_lake.case_volume_daily;
+SELECT * FROM connect_lake.open_case_backlog WHERE open_cases > 0;
 
 -- Cases of the last weeks: categories, complaints with subjects, goodwill,
 -- resolved; one old (outside the views' 30 and 90 days).
@@ -81,6 +87,8 @@ SELECT * FROM pg_temp.check();
 SELECT * FROM connect_lake.cases_by_category;
 SELECT * FROM connect_lake.complaints_by_subject;
 SELECT sum(cases_created) AS cases, sum(complaints) AS complaints, sum(still_open) AS open FROM connect_lake.case_volume_daily;
+SELECT open_cases, overdue_cases, open_complaints FROM connect_lake.open_case_backlog;
+SELECT case_id, status, level_1, is_complaint, created_at < now() - interval '19 days' AS old FROM connect_lake.overdue_cases;
 
 -- Updates: a case changes category, a complaint is resolved and its
 -- goodwill taken back, a case closes; a late older event changes nothing.
@@ -114,6 +122,7 @@ SELECT sum(still_open) AS open FROM connect_lake.case_volume_daily;
 INSERT INTO connect_lake.case_status VALUES ('pending', false, 'Pending');
 SELECT sum(still_open) AS open FROM connect_lake.case_volume_daily;
 SELECT * FROM pg_temp.check();
+SELECT open_cases, overdue_cases, open_complaints FROM connect_lake.open_case_backlog;
 DELETE FROM connect_lake.case_status;
 SELECT sum(still_open) AS open FROM connect_lake.case_volume_daily;
 SELECT * FROM pg_temp.check();
@@ -139,7 +148,7 @@ SELECT * FROM pg_temp.check();
 SELECT connect_lake.case_day_keep(false);
 SELECT count(*) AS triggers FROM pg_trigger WHERE tgname IN ('case_day_inserted', 'case_day_updated',
   'case_day_deleted', 'case_day_truncated', 'case_status_rollup', 'calendar_rollup');
-SELECT count(*) AS kept_rows FROM connect_lake.case_day;
+SELECT (SELECT count(*) FROM connect_lake.case_day) AS kept_rows, (SELECT count(*) FROM connect_lake.case_open) AS open_rows;
 SELECT connect_lake.case_day_keep(true);
 SELECT count(*) AS triggers FROM pg_trigger WHERE tgname IN ('case_day_inserted', 'case_day_updated',
   'case_day_deleted', 'case_day_truncated', 'case_status_rollup', 'calendar_rollup');
@@ -151,4 +160,4 @@ SELECT has_table_privilege('connect_lake_reader', 'connect_lake.case_day', 'SELE
 
 -- Truncated with case_state; the lake left empty for the tests that follow.
 TRUNCATE connect_lake.case_events, connect_lake.case_state, connect_lake.case_field_map;
-SELECT count(*) AS kept_rows FROM connect_lake.case_day;
+SELECT (SELECT count(*) FROM connect_lake.case_day) AS kept_rows, (SELECT count(*) FROM connect_lake.case_open) AS open_rows;
