@@ -100,6 +100,7 @@ AS $fn$
 DECLARE
   n bigint;
 BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('connect_lake.case_day'));
   IF zones IS NULL THEN
     DELETE FROM connect_lake.case_open;
     INSERT INTO connect_lake.case_open
@@ -136,14 +137,18 @@ COMMENT ON FUNCTION connect_lake.case_day_rebuild(text[]) IS
 
 -- Triggers of case_state (statement level, with the statement's rows as
 -- transition tables): add the rows a statement wrote, take away those it
--- replaced or deleted, in every zone (in key order, so that concurrent
--- writers wait for each other rather than deadlock).  The statements are
--- written out per trigger: each may name only its own transition tables.
+-- replaced or deleted, in every zone.  The statements are written out per
+-- trigger: each may name only its own transition tables.  Writers of
+-- case_day take one advisory lock first (to the end of the transaction):
+-- an INSERT ... ON CONFLICT fires an insert and an update trigger, each
+-- locking its groups, so that two loads of case events would otherwise
+-- lock the same groups in different orders and deadlock.
 CREATE FUNCTION connect_lake.case_day_inserted() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('connect_lake.case_day'));
   INSERT INTO connect_lake.case_open AS o
   SELECT n.detail_case_caseid, n.account, n.detail_case_fields_status, n.detail_case_fields_title,
          n.detail_case_fields_level_1, n.detail_case_fields_is_complaint, n.detail_case_fields_assigned_agent_name,
@@ -191,6 +196,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('connect_lake.case_day'));
   DELETE FROM connect_lake.case_open o
    WHERE o.case_id = ANY (ARRAY(SELECT r.detail_case_caseid FROM old_rows r));
   INSERT INTO connect_lake.case_open AS o
@@ -249,6 +255,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('connect_lake.case_day'));
   DELETE FROM connect_lake.case_open o
    WHERE o.case_id = ANY (ARRAY(SELECT r.detail_case_caseid FROM old_rows r));
   INSERT INTO connect_lake.case_day AS d
@@ -291,6 +298,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('connect_lake.case_day'));
   DELETE FROM connect_lake.case_open;
   DELETE FROM connect_lake.case_day;
   RETURN NULL;
@@ -308,6 +316,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('connect_lake.case_day'));
   IF TG_TABLE_NAME = 'case_status' THEN
     PERFORM connect_lake.case_day_rebuild();
   ELSE
@@ -334,6 +343,7 @@ AS $fn$
 DECLARE
   t record;
 BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('connect_lake.case_day'));
   FOR t IN SELECT g.tgname, g.tgrelid::regclass AS rel FROM pg_trigger g
              WHERE (g.tgrelid = 'connect_lake.case_state'::regclass
                     AND g.tgname IN ('case_day_inserted', 'case_day_updated', 'case_day_deleted', 'case_day_truncated'))
