@@ -1398,9 +1398,11 @@ CREATE TRIGGER metric_config_sync
 -- summing interval rows gives the period's figures exactly.  Half hours and
 -- hours are those of the local clock (a +05:30 zone's hours start at :30
 -- UTC); at a DST change the repeated local hour stays two periods.
+-- STABLE, as the timestamptz arithmetic it does (an IMMUTABLE SQL function
+-- with a STABLE body is not inlined: called per row, issue #15).
 CREATE FUNCTION connect_lake.metric_period_start(period text, interval_start timestamptz, time_zone text,
                                                  total_start timestamptz DEFAULT NULL) RETURNS timestamptz
-  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  LANGUAGE sql STABLE PARALLEL SAFE
   AS $fn$
     SELECT CASE period
              WHEN 'FIFTEEN_MIN' THEN interval_start

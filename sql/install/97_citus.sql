@@ -331,6 +331,9 @@ BEGIN
   ALTER TABLE connect_lake.holiday DISABLE TRIGGER holiday_guard;
   ALTER TABLE connect_lake.holiday DISABLE TRIGGER holiday_guard_truncate;
   ALTER TABLE connect_lake.holiday DROP CONSTRAINT holiday_calendar_fkey;
+  -- case_day is kept by triggers on case_state, which Citus moves to the
+  -- workers: the views count live on a distributed lake.
+  PERFORM connect_lake.case_day_keep(false);
 
   FOR r IN SELECT * FROM (VALUES
       (1, 'connect_lake.ctr_events'::regclass, 'contactid'::name, NULL::regclass),
@@ -452,6 +455,7 @@ BEGIN
   END LOOP;
   PERFORM set_config('session_replication_role', 'origin', true);
   PERFORM connect_lake.citus_swap_functions(false);
+  PERFORM connect_lake.case_day_keep(true);
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.undistribute() IS
