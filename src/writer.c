@@ -696,6 +696,7 @@ flush_rows(CLWriter *w, WriteBuf *b, bool reset)
 	MemoryContext spicxt;
 	Datum	   *elems;
 	int		   *order;
+	bool	   *same = NULL;	/* without a land: a row's key that of the row before */
 	Datum		rows;
 
 	if (b->b.n == 0)
@@ -712,7 +713,10 @@ flush_rows(CLWriter *w, WriteBuf *b, bool reset)
 		land->order(ki->land, &b->b, order);
 	}
 	else
-		cl_key_order_sort(ki->key_order, b->b.rows, b->b.n, order);
+	{
+		same = palloc(sizeof(bool) * b->b.n);
+		cl_key_order_sort_same(ki->key_order, b->b.rows, b->b.n, order, same, true);
+	}
 	for (int k = 0; k < b->b.n; k++)
 	{
 		int			i = order[k];
@@ -745,6 +749,27 @@ flush_rows(CLWriter *w, WriteBuf *b, bool reset)
 	 */
 	if (!land && ki->kind->upkeep)
 		cl_upkeep_collect(ki->kind, ki->tupdesc, NULL, b->b.rows, b->b.n);
+	/* without a land, in a load() that is the kind's only writer: as COPY writes */
+	if (!land)
+	{
+		int64		inserted = cl_writer_direct(ki->kind, ki->key_order, b->b.partition, ki->tupdesc,
+												b->b.rows, order, same, b->b.n);
+
+		if (inserted >= 0)
+		{
+			w->counts.inserted += inserted;
+			w->counts.duplicates += b->b.n - inserted;
+			MemoryContextSwitchTo(old);
+			if (reset)
+				MemoryContextReset(b->b.cxt);
+			else
+				for (int i = 0; i < b->b.n; i++)
+					heap_freetuple(b->b.rows[i]);
+			b->b.land = NULL;
+			b->b.n = 0;
+			return;
+		}
+	}
 	if (b->b.n == 1)
 		rows = elems[0];
 	else if (land)

@@ -204,6 +204,18 @@ extern void cl_writer_run(SPIPlanPtr plan, Datum *args, int nargs, int expect);
  */
 extern void cl_writer_run_rows(SPIPlanPtr plan, Datum rows, int expect);
 
+/*
+ * A batch of a kind without a land written into its partition as COPY
+ * writes (writer_direct.c): rows[order[0..n)] in that order, each inserted
+ * unless a unique index holds its key (ON CONFLICT DO NOTHING's probe).
+ * Returns the rows inserted, or -1 when the batch statement must be sent
+ * instead (the kind's writer lock not held exclusively, triggers, CHECK
+ * constraints, row-level security, Citus ...).
+ */
+struct CLKeyOrder;
+extern int64 cl_writer_direct(CLRecordKind *kind, const struct CLKeyOrder *ko, Oid partition, TupleDesc td,
+							  HeapTuple *rows, const int *order, const bool *same, int n);
+
 /* A one-dimensional array of count values of elemtype (nulls may be NULL). */
 extern Datum cl_writer_array(Datum *values, bool *nulls, int count, Oid elemtype);
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # load() at the limit, per kind (issue #15), ratios printed in one run:
 #   load      connect_lake.load(kind, dir) of generated files (test/gen/connect_gen,
-#             gzip Firehose objects as delivered), connect_lake.metrics_upkeep = off
-#             (the commit-time metric and agent-activity upkeep is measured by
-#             test/bench/metrics_upkeep.sh; case_state, dimensions and account
-#             links, which load() keeps as it writes, are counted in)
+#             gzip Firehose objects as delivered), connect_lake.metrics_upkeep
+#             and connect_lake.flows_upkeep = off (the commit-time upkeep of
+#             metrics, agent activity and flow tables is measured by
+#             test/bench/metrics_upkeep.sh and flows_upkeep.sh; BENCH_UPKEEP=on
+#             keeps it in; case_state, dimensions and account links, which
+#             load() keeps as it writes, are counted in)
 #   copy      COPY of load()'s own output rows (exported once, text format) back
 #             into the same tables, emptied: same partitions, indexes, side tables
 #   plain     the plain-SQL path: COPY the records as JSON lines into a jsonb
@@ -17,6 +19,7 @@
 #   test/bench/load_vs_copy.sh [CONTACTS_PER_DAY [ROUNDS [KINDS]]]   defaults 10000 3 all
 # Environment: PG_CONFIG (the PostgreSQL to install into and run; default
 # pg_config: the shared install, under the install lock), BENCH_PORT (54471),
+# BENCH_UPKEEP (off; on: load() also keeps metrics and flow tables at commit),
 # CONNECT_LAKE_BENCH_DIR (/tmp/connect_lake_bench).  Runs as root (the cluster
 # as postgres).
 set -euo pipefail
@@ -75,7 +78,9 @@ CONF
 runuser -u postgres -- "$bin/pg_ctl" -D "$data" -l "$work/out/log" -w start >/dev/null
 trap 'runuser -u postgres -- "$bin/pg_ctl" -D "$data" -m fast stop >/dev/null' EXIT
 psql() { runuser -u postgres -- env PGOPTIONS='-c client_min_messages=warning' "$bin/psql" -X -q -h "$work/out" -p "$port" -d postgres -v ON_ERROR_STOP=1 "$@"; }
-psql -c "CREATE EXTENSION connect_lake" -c "ALTER DATABASE postgres SET connect_lake.metrics_upkeep = off"
+upkeep=${BENCH_UPKEEP:-off}
+psql -c "CREATE EXTENSION connect_lake" -c "ALTER DATABASE postgres SET connect_lake.metrics_upkeep = $upkeep" \
+	-c "ALTER DATABASE postgres SET connect_lake.flows_upkeep = $upkeep"
 
 now() { date +%s.%N; }
 # one timed step: seconds of a psql script, after a checkpoint
@@ -104,7 +109,7 @@ step_plain() {
 }
 best() { printf '%s\n' "$@" | sort -g | head -1; }
 
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $per_day contacts, 1 day, $rounds rounds"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $per_day contacts, 1 day, $rounds rounds; commit upkeep $upkeep"
 printf '%-17s %9s %9s %9s %9s %9s %8s %8s %10s\n' kind records load_s copy_s plain_s load/copy plain/load us/rec '(rounds: load copy plain)'
 for k in $kinds; do
 	# load() once to make its output rows, which COPY lands back
