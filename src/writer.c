@@ -86,7 +86,7 @@ typedef struct KindInfo
 	int			landed_att;
 	int			count_att;
 	void	   *land;			/* what kind->land->setup() returned */
-	CLKeyOrder *key_order;		/* without a land: the batch sent in key order */
+	CLKeyOrder *key_order;		/* the table's key (without a land: the batch sent in its order) */
 	/* kinds with an after_write hook: the key column and the keys written */
 	int			awk_att;
 	List	   *awk_keys;
@@ -183,8 +183,7 @@ kind_info(CLWriter *w, CLMapState *st)
 			elog(ERROR, "connect_lake: kind %s folds versions but declares no count_column", kind->name);
 		ki->land = kind->land->setup(kind, ki->tupdesc);
 	}
-	else
-		ki->key_order = cl_key_order_setup(kind, ki->tupdesc);
+	ki->key_order = cl_key_order_setup(kind, ki->tupdesc);
 	ki->pii = cl_pii_setup(kind, ki->tupdesc);
 	MemoryContextSwitchTo(old);
 	return ki;
@@ -697,6 +696,7 @@ flush_rows(CLWriter *w, WriteBuf *b, bool reset)
 	Datum	   *elems;
 	int		   *order;
 	bool	   *same = NULL;	/* without a land: a row's key that of the row before */
+	int			nsend;			/* rows sent to the statement */
 	Datum		rows;
 
 	if (b->b.n == 0)
@@ -770,10 +770,33 @@ flush_rows(CLWriter *w, WriteBuf *b, bool reset)
 			return;
 		}
 	}
-	if (b->b.n == 1)
+	/*
+	 * With a land, in a load() that is the kind's only writer: the rows of
+	 * keys new to the partition inserted as COPY writes, the others sent to
+	 * the land's statement.
+	 */
+	nsend = b->b.n;
+	if (land)
+	{
+		bool	   *direct = palloc(sizeof(bool) * b->b.n);
+		int			ndirect = cl_writer_direct_new_keys(ki->kind, ki->key_order, b->b.partition, ki->tupdesc,
+														b->b.rows, order, b->b.n, direct);
+
+		if (ndirect > 0)
+		{
+			b->b.direct = direct;
+			nsend = 0;
+			for (int k = 0; k < b->b.n; k++)
+				if (!direct[order[k]])
+					elems[nsend++] = elems[k];
+		}
+	}
+	if (nsend == 0)
+		rows = (Datum) 0;
+	else if (nsend == 1)
 		rows = elems[0];
 	else if (land)
-		rows = cl_writer_array(elems, NULL, b->b.n, ki->rowtype);
+		rows = cl_writer_array(elems, NULL, nsend, ki->rowtype);
 	else
 		rows = batch_array(&b->b, elems, order, ki->rowtype);
 
@@ -790,7 +813,8 @@ flush_rows(CLWriter *w, WriteBuf *b, bool reset)
 		landed.n = 0;
 		landed.rows = (ki->kind->after_flush || ki->kind->upkeep)
 			? palloc(sizeof(CLLandedRow) * b->b.n) : NULL;
-		land->flush(ki->land, &b->b, rows_plan(ki, b->b.partition, b->b.n == 1), rows, &w->counts, &landed);
+		land->flush(ki->land, &b->b, nsend > 0 ? rows_plan(ki, b->b.partition, nsend == 1) : NULL,
+					rows, &w->counts, &landed);
 		if (landed.n > 0 && ki->kind->after_flush)
 			ki->kind->after_flush(&landed);
 		if (landed.n > 0 && ki->kind->upkeep)
@@ -813,6 +837,7 @@ flush_rows(CLWriter *w, WriteBuf *b, bool reset)
 	if (reset)
 		MemoryContextReset(b->b.cxt);
 	b->b.land = NULL;
+	b->b.direct = NULL;
 	b->b.n = 0;
 }
 

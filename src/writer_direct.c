@@ -216,6 +216,83 @@ key_has_null(Direct *d, HeapTuple tup)
 }
 
 /*
+ * Open the partition for direct writing: false (nothing held) when the
+ * batch statement must write it.
+ */
+static bool
+direct_begin(Direct *d, CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleDesc td)
+{
+	TupleDesc	rd;
+	RangeTblEntry *rte;
+
+	memset(d, 0, sizeof(*d));
+	d->rel = table_open(partition, RowExclusiveLock);
+	if (!direct_ok(kind, d->rel, td))
+	{
+		table_close(d->rel, NoLock);
+		return false;
+	}
+	rd = RelationGetDescr(d->rel);
+	d->td = td;
+
+	d->estate = CreateExecutorState();
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_RELATION;
+	rte->relid = partition;
+	rte->relkind = d->rel->rd_rel->relkind;
+	rte->rellockmode = RowExclusiveLock;
+	rte->requiredPerms = ACL_INSERT;
+	ExecInitRangeTable(d->estate, list_make1(rte));
+	d->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(d->rri, d->rel, 1, NULL, 0);
+	/* speculative: the unique indexes' information the conflict probe needs */
+	ExecOpenIndices(d->rri, true);
+	direct_key_index(d, ko);
+
+	/* the defaults of the columns a NULL takes them for */
+	d->defaults = palloc0(sizeof(ExprState *) * rd->natts);
+	for (int i = 0; i < rd->natts; i++)
+	{
+		Node	   *def;
+
+		if (TupleDescAttr(rd, i)->attisdropped)
+			continue;
+		def = build_column_default(d->rel, i + 1);
+		if (def)
+			d->defaults[i] = ExecPrepareExpr((Expr *) def, d->estate);
+	}
+	d->values = palloc(sizeof(Datum) * rd->natts);
+	d->nulls = palloc(sizeof(bool) * rd->natts);
+	d->bistate = GetBulkInsertState();
+	d->cid = GetCurrentCommandId(true);
+	return true;
+}
+
+/* The next free slot for a row. */
+static TupleTableSlot *
+direct_slot(Direct *d)
+{
+	if (d->nbuf == d->nslots)
+		d->slots[d->nslots++] = MakeSingleTupleTableSlot(RelationGetDescr(d->rel), &TTSOpsHeapTuple);
+	return d->slots[d->nbuf];
+}
+
+/* Everything buffered written, everything let go. */
+static void
+direct_end(Direct *d)
+{
+	direct_flush(d);
+	FreeBulkInsertState(d->bistate);
+	for (int i = 0; i < d->nslots; i++)
+		ExecDropSingleTupleTableSlot(d->slots[i]);
+	ExecCloseIndices(d->rri);
+	FreeExecutorState(d->estate);
+	table_close(d->rel, NoLock);
+	/* the rows visible to the load's next statements */
+	CommandCounterIncrement();
+}
+
+/*
  * Write rows[order[0..n)] (formed with td, the kind's row type, sorted by
  * ko with same[] telling equal neighbours, cl_key_order_sort_same() with
  * nulls equal) into the partition; returns the rows inserted (the others
@@ -234,51 +311,10 @@ cl_writer_direct(CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleD
 				 HeapTuple *rows, const int *order, const bool *same, int n)
 {
 	Direct		d;
-	TupleDesc	rd;
-	RangeTblEntry *rte;
 	int64		inserted = 0;
 
-	memset(&d, 0, sizeof(d));
-	d.rel = table_open(partition, RowExclusiveLock);
-	if (!direct_ok(kind, d.rel, td))
-	{
-		table_close(d.rel, NoLock);
+	if (!direct_begin(&d, kind, ko, partition, td))
 		return -1;
-	}
-	rd = RelationGetDescr(d.rel);
-	d.td = td;
-
-	d.estate = CreateExecutorState();
-	rte = makeNode(RangeTblEntry);
-	rte->rtekind = RTE_RELATION;
-	rte->relid = partition;
-	rte->relkind = d.rel->rd_rel->relkind;
-	rte->rellockmode = RowExclusiveLock;
-	rte->requiredPerms = ACL_INSERT;
-	ExecInitRangeTable(d.estate, list_make1(rte));
-	d.rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(d.rri, d.rel, 1, NULL, 0);
-	/* speculative: the unique indexes' information the conflict probe needs */
-	ExecOpenIndices(d.rri, true);
-	direct_key_index(&d, ko);
-
-	/* the defaults of the columns a NULL takes them for */
-	d.defaults = palloc0(sizeof(ExprState *) * rd->natts);
-	for (int i = 0; i < rd->natts; i++)
-	{
-		Node	   *def;
-
-		if (TupleDescAttr(rd, i)->attisdropped)
-			continue;
-		def = build_column_default(d.rel, i + 1);
-		if (def)
-			d.defaults[i] = ExecPrepareExpr((Expr *) def, d.estate);
-	}
-	d.values = palloc(sizeof(Datum) * rd->natts);
-	d.nulls = palloc(sizeof(bool) * rd->natts);
-	d.bistate = GetBulkInsertState();
-	d.cid = GetCurrentCommandId(true);
-
 	for (int k = 0; k < n; k++)
 	{
 		HeapTuple	tup = rows[order[k]];
@@ -288,9 +324,7 @@ cl_writer_direct(CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleD
 		/* the key of the row before: a duplicate of it (inserted or not) */
 		if (d.by_key && same[k] && (d.nulls_equal || !key_has_null(&d, tup)))
 			continue;
-		if (d.nbuf == d.nslots)
-			d.slots[d.nslots++] = MakeSingleTupleTableSlot(rd, &TTSOpsHeapTuple);
-		slot = d.slots[d.nbuf];
+		slot = direct_slot(&d);
 		ResetPerTupleExprContext(d.estate);
 		direct_store(&d, tup, slot);
 		if (!direct_probe(&d, slot))
@@ -304,15 +338,51 @@ cl_writer_direct(CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleD
 		if (!d.by_key || d.nbuf == DIRECT_MULTI)
 			direct_flush(&d);
 	}
-	direct_flush(&d);
-
-	FreeBulkInsertState(d.bistate);
-	for (int i = 0; i < d.nslots; i++)
-		ExecDropSingleTupleTableSlot(d.slots[i]);
-	ExecCloseIndices(d.rri);
-	FreeExecutorState(d.estate);
-	table_close(d.rel, NoLock);
-	/* the rows visible to the load's next statements */
-	CommandCounterIncrement();
+	direct_end(&d);
 	return inserted;
+}
+
+/*
+ * For a land (versions of one row per key, version_land.c): of
+ * rows[order[0..n)], whose keys are distinct, insert those whose key the
+ * partition does not hold, setting inserted[row]; the others are left to
+ * the land's statement.  Returns how many were inserted, or -1 (nothing
+ * done) when the partition must be written by the statement alone.
+ */
+int
+cl_writer_direct_new_keys(CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleDesc td,
+						  HeapTuple *rows, const int *order, int n, bool *inserted)
+{
+	Direct		d;
+	int			count = 0;
+
+	if (!direct_begin(&d, kind, ko, partition, td))
+		return -1;
+	if (!d.by_key)
+	{
+		/* a second unique index could conflict with the statement's rows: not here */
+		direct_end(&d);
+		return -1;
+	}
+	for (int k = 0; k < n; k++)
+	{
+		TupleTableSlot *slot;
+
+		CHECK_FOR_INTERRUPTS();
+		inserted[order[k]] = false;
+		slot = direct_slot(&d);
+		ResetPerTupleExprContext(d.estate);
+		direct_store(&d, rows[order[k]], slot);
+		if (!direct_probe(&d, slot))
+		{
+			ExecClearTuple(slot);
+			continue;			/* the land's statement lands it */
+		}
+		inserted[order[k]] = true;
+		count++;
+		if (++d.nbuf == DIRECT_MULTI)
+			direct_flush(&d);
+	}
+	direct_end(&d);
+	return count;
 }
