@@ -14,7 +14,9 @@
 #             (test/bench/plain_kind_sql.py, from the kind's own field table)
 # Rounds are interleaved (the order of the three rotates per round); each step
 # is timed from the client, after a CHECKPOINT.  Printed per kind: best
-# seconds of each, load/copy, plain/load, and microseconds per record.
+# seconds of each, load/copy, plain/load, and microseconds per record; then
+# the same from the CPU seconds (user + system) of the step's backend, which
+# other work on a busy machine disturbs less than the wall clock.
 #
 #   test/bench/load_vs_copy.sh [CONTACTS_PER_DAY [ROUNDS [KINDS]]]   defaults 10000 3 all
 # Environment: PG_CONFIG (the PostgreSQL to install into and run; default
@@ -83,8 +85,16 @@ psql -c "CREATE EXTENSION connect_lake" -c "ALTER DATABASE postgres SET connect_
 	-c "ALTER DATABASE postgres SET connect_lake.flows_upkeep = $upkeep"
 
 now() { date +%s.%N; }
-# one timed step: seconds of a psql script, after a checkpoint
-timed() { psql -c "CHECKPOINT"; local a; a=$(now); psql "$@" >/dev/null; echo "$(now) - $a" | bc; }
+# one timed step: seconds of a psql script, after a checkpoint; the CPU
+# seconds its backend used (user + system, /proc) into $work/out/cpu.last
+tck=$(getconf CLK_TCK)
+printf '%s\n' 'SELECT pg_catalog.pg_backend_pid() AS clpid \gset' '\setenv CLPID :clpid' > "$work/out/cpu_pre.sql"
+echo "\\! awk '{printf \"%.2f\\n\", (\$14 + \$15) / $tck}' /proc/\$CLPID/stat > $work/out/cpu.last" > "$work/out/cpu_post.sql"
+timed() {
+	psql -c "CHECKPOINT"; local a; a=$(now)
+	psql -f "$work/out/cpu_pre.sql" "$@" -f "$work/out/cpu_post.sql" >/dev/null
+	echo "$(now) - $a" | bc
+}
 empty() {
 	local k=$1 t
 	for t in ${tables[$k]} ${side[$k]:-}; do psql -c "TRUNCATE connect_lake.$t"; done
@@ -117,18 +127,25 @@ for k in $kinds; do
 	psql -c "SELECT * FROM connect_lake.load('$k', '$gen/${dir[$k]}')" >/dev/null
 	recs=$(psql -At -c "SELECT sum(records) FROM connect_lake.load_manifest WHERE kind = '$k'")
 	for t in ${tables[$k]}; do psql -c "COPY (SELECT * FROM connect_lake.$t) TO '$work/out/$t.copy'"; done
-	L=(); C=(); P=()
+	L=(); C=(); P=(); LC=(); CC=(); PC=()
+	sl() { L+=("$(step_load "$k")"); LC+=("$(cat "$work/out/cpu.last")"); }
+	sc() { C+=("$(step_copy "$k")"); CC+=("$(cat "$work/out/cpu.last")"); }
+	sp() { P+=("$(step_plain "$k")"); PC+=("$(cat "$work/out/cpu.last")"); }
 	for r in $(seq "$rounds"); do
 		case $(( r % 3 )) in
-			1) L+=("$(step_load "$k")"); C+=("$(step_copy "$k")"); P+=("$(step_plain "$k")");;
-			2) C+=("$(step_copy "$k")"); P+=("$(step_plain "$k")"); L+=("$(step_load "$k")");;
-			0) P+=("$(step_plain "$k")"); L+=("$(step_load "$k")"); C+=("$(step_copy "$k")");;
+			1) sl; sc; sp;;
+			2) sc; sp; sl;;
+			0) sp; sl; sc;;
 		esac
 	done
 	l=$(best "${L[@]}"); c=$(best "${C[@]}"); p=$(best "${P[@]}")
 	printf '%-17s %9d %9.2f %9.2f %9.2f %9.2f %9.2f %8.1f   %s | %s | %s\n' "$k" "$recs" "$l" "$c" "$p" \
 		"$(echo "$l / $c" | bc -l)" "$(echo "$p / $l" | bc -l)" "$(echo "$l * 1000000 / $recs" | bc -l)" \
 		"$(printf '%.2f ' "${L[@]}")" "$(printf '%.2f ' "${C[@]}")" "$(printf '%.2f ' "${P[@]}")"
+	l=$(best "${LC[@]}"); c=$(best "${CC[@]}"); p=$(best "${PC[@]}")
+	printf '%-17s %9s %9.2f %9.2f %9.2f %9.2f %9.2f %8.1f   %s | %s | %s\n' "  backend CPU" "" "$l" "$c" "$p" \
+		"$(echo "$l / $c" | bc -l)" "$(echo "$p / $l" | bc -l)" "$(echo "$l * 1000000 / $recs" | bc -l)" \
+		"$(printf '%.2f ' "${LC[@]}")" "$(printf '%.2f ' "${CC[@]}")" "$(printf '%.2f ' "${PC[@]}")"
 	for t in ${tables[$k]}; do rm -f "$work/out/$t.copy"; done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
