@@ -84,8 +84,13 @@ direct_ok(CLRecordKind *kind, Relation rel, TupleDesc td)
 	return true;
 }
 
-/* Rows handed to table_multi_insert() at once. */
+/*
+ * Rows handed to table_multi_insert() at once, and their bytes: the heap
+ * insert copies each row, so that the copies held beside the batch stay
+ * small (a large record is held about once, as by the statement's path).
+ */
 #define DIRECT_MULTI 1000
+#define DIRECT_MULTI_BYTES ((Size) 4 * 1024 * 1024)
 
 /* What a batch is written with. */
 typedef struct Direct
@@ -107,6 +112,7 @@ typedef struct Direct
 	TupleTableSlot *slots[DIRECT_MULTI];
 	int			nslots;			/* made */
 	int			nbuf;			/* buffered for the next table_multi_insert() */
+	Size		nbytes;			/* their bytes */
 } Direct;
 
 /*
@@ -177,6 +183,17 @@ direct_flush(Direct *d)
 		ExecClearTuple(d->slots[i]);
 	}
 	d->nbuf = 0;
+	d->nbytes = 0;
+}
+
+/* A row buffered: the buffer written when full. */
+static void
+direct_buffered(Direct *d, HeapTuple tup)
+{
+	d->nbuf++;
+	d->nbytes += tup->t_len;
+	if (d->nbuf == DIRECT_MULTI || d->nbytes >= DIRECT_MULTI_BYTES)
+		direct_flush(d);
 }
 
 /* Whether the only unique index is on the key the batch is sorted by. */
@@ -333,9 +350,9 @@ cl_writer_direct(CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleD
 			continue;			/* a duplicate */
 		}
 		inserted++;
-		d.nbuf++;
+		direct_buffered(&d, tup);
 		/* row by row, a row's probe must see the rows before it */
-		if (!d.by_key || d.nbuf == DIRECT_MULTI)
+		if (!d.by_key)
 			direct_flush(&d);
 	}
 	direct_end(&d);
@@ -380,8 +397,7 @@ cl_writer_direct_new_keys(CLRecordKind *kind, const CLKeyOrder *ko, Oid partitio
 		}
 		inserted[order[k]] = true;
 		count++;
-		if (++d.nbuf == DIRECT_MULTI)
-			direct_flush(&d);
+		direct_buffered(&d, rows[order[k]]);
 	}
 	direct_end(&d);
 	return count;
