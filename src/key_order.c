@@ -8,6 +8,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "nodes/execnodes.h"
 #include "utils/array.h"
@@ -139,14 +140,27 @@ cl_key_order_sort_same(const CLKeyOrder *ko, HeapTuple *rows, int n, int *order,
 					   bool *same, bool nulls_equal)
 {
 	SortArg		sa;
+	TupleTableSlot *slot;
+	int			last = 0;
 
 	sa.ko = ko;
 	sa.values = palloc(sizeof(Datum) * n * ko->nkeys);
 	sa.nulls = palloc(sizeof(bool) * n * ko->nkeys);
+	/* the key columns of each row, the row deformed once up to the last of them */
+	slot = MakeSingleTupleTableSlot(ko->tupdesc, &TTSOpsHeapTuple);
+	for (int k = 0; k < ko->nkeys; k++)
+		last = Max(last, ko->att[k] + 1);
 	for (int i = 0; i < n; i++)
+	{
+		ExecStoreHeapTuple(rows[i], slot, false);
+		slot_getsomeattrs(slot, last);
 		for (int k = 0; k < ko->nkeys; k++)
-			sa.values[i * ko->nkeys + k] = heap_getattr(rows[i], ko->att[k] + 1, ko->tupdesc,
-														&sa.nulls[i * ko->nkeys + k]);
+		{
+			sa.values[i * ko->nkeys + k] = slot->tts_values[ko->att[k]];
+			sa.nulls[i * ko->nkeys + k] = slot->tts_isnull[ko->att[k]];
+		}
+	}
+	ExecDropSingleTupleTableSlot(slot);
 	for (int i = 0; i < n; i++)
 		order[i] = i;
 	qsort_arg(order, n, sizeof(int), row_cmp, &sa);
