@@ -13,7 +13,11 @@
  *                       when the erasure list is in force], [land->fold],
  *                       buffer the row as a formed tuple (one palloc)
  *   flush_buf()         [land->order] or the table's key order (key_order.h),
- *                       the count column of folded rows, the
+ *                       the count column of folded rows; in a load() holding
+ *                       the kind's writer lock exclusively the rows written
+ *                       as COPY writes (writer_direct.c: all of them without
+ *                       a land, the keys new to the partition with one);
+ *                       else, and for a land's other rows, the
  *                       rows as one array of the row type, SPI: [land->flush]
  *                       or INSERT ... ON CONFLICT DO NOTHING, then
  *                       [kind->after_flush] with the rows that landed,
