@@ -8,7 +8,9 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
+#include "nodes/execnodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -130,18 +132,69 @@ row_cmp(const void *pa, const void *pb, void *arg)
 void
 cl_key_order_sort(const CLKeyOrder *ko, HeapTuple *rows, int n, int *order)
 {
+	cl_key_order_sort_same(ko, rows, n, order, NULL, false);
+}
+
+void
+cl_key_order_sort_same(const CLKeyOrder *ko, HeapTuple *rows, int n, int *order,
+					   bool *same, bool nulls_equal)
+{
 	SortArg		sa;
+	TupleTableSlot *slot;
+	int			last = 0;
 
 	sa.ko = ko;
 	sa.values = palloc(sizeof(Datum) * n * ko->nkeys);
 	sa.nulls = palloc(sizeof(bool) * n * ko->nkeys);
+	/* the key columns of each row, the row deformed once up to the last of them */
+	slot = MakeSingleTupleTableSlot(ko->tupdesc, &TTSOpsHeapTuple);
+	for (int k = 0; k < ko->nkeys; k++)
+		last = Max(last, ko->att[k] + 1);
 	for (int i = 0; i < n; i++)
+	{
+		ExecStoreHeapTuple(rows[i], slot, false);
+		slot_getsomeattrs(slot, last);
 		for (int k = 0; k < ko->nkeys; k++)
-			sa.values[i * ko->nkeys + k] = heap_getattr(rows[i], ko->att[k] + 1, ko->tupdesc,
-														&sa.nulls[i * ko->nkeys + k]);
+		{
+			sa.values[i * ko->nkeys + k] = slot->tts_values[ko->att[k]];
+			sa.nulls[i * ko->nkeys + k] = slot->tts_isnull[ko->att[k]];
+		}
+	}
+	ExecDropSingleTupleTableSlot(slot);
 	for (int i = 0; i < n; i++)
 		order[i] = i;
 	qsort_arg(order, n, sizeof(int), row_cmp, &sa);
+	if (same)
+		for (int k = 0; k < n; k++)
+		{
+			same[k] = k > 0 && row_cmp(&order[k - 1], &order[k], &sa) == 0;
+			/* nulls distinct: a key with a null equals no other */
+			if (same[k] && !nulls_equal)
+				for (int c = 0; c < ko->nkeys; c++)
+					if (sa.nulls[order[k] * ko->nkeys + c])
+						same[k] = false;
+		}
 	pfree(sa.values);
 	pfree(sa.nulls);
+}
+
+/*
+ * Whether an index is on exactly the key's columns, plain columns, without
+ * a predicate: then equal keys in a sorted batch are its conflicts.
+ */
+bool
+cl_key_order_is_index(const CLKeyOrder *ko, const IndexInfo *ii)
+{
+	if (ii->ii_NumIndexKeyAttrs != ko->nkeys || ii->ii_Expressions != NIL || ii->ii_Predicate != NIL)
+		return false;
+	for (int k = 0; k < ko->nkeys; k++)
+	{
+		bool		found = false;
+
+		for (int c = 0; c < ko->nkeys; c++)
+			found |= ii->ii_IndexAttrNumbers[c] == ko->att[k] + 1;
+		if (!found)
+			return false;
+	}
+	return true;
 }

@@ -26,4 +26,17 @@ extern CLKeyOrder *cl_key_order_setup(CLRecordKind *kind, TupleDesc td);
 /* order[0..n-1] := the rows' indexes in key order (rows formed with the setup's td). */
 extern void cl_key_order_sort(const CLKeyOrder *ko, HeapTuple *rows, int n, int *order);
 
+/*
+ * The same, and same[k] := whether the row order[k] has the key of the row
+ * before it in that order (keys holding a null equal none unless
+ * nulls_equal: an index's NULLS NOT DISTINCT).  Text compares in the C
+ * collation, so equal keys are equal bytes.
+ */
+extern void cl_key_order_sort_same(const CLKeyOrder *ko, HeapTuple *rows, int n, int *order,
+								   bool *same, bool nulls_equal);
+
+/* Whether an index (its IndexInfo) is on exactly the key's columns, plain, without predicate. */
+struct IndexInfo;
+extern bool cl_key_order_is_index(const CLKeyOrder *ko, const struct IndexInfo *ii);
+
 #endif							/* CL_KEY_ORDER_H */

@@ -68,11 +68,22 @@ cl_kind_by_name(const char *name)
  * they share one lock: the lock of the first kind in the registry with the
  * same route hook.
  */
+static void writer_lock_tag(CLRecordKind *kind, LOCKTAG *tag);
+
 void
 cl_kind_lock_writers(CLRecordKind *kind, bool exclusive)
 {
-	CLRecordKind *owner = kind;
 	LOCKTAG		tag;
+
+	writer_lock_tag(kind, &tag);
+	(void) LockAcquire(&tag, exclusive ? ExclusiveLock : ShareLock, false, false);
+}
+
+/* The advisory lock tag of a kind's writer lock (the owner kind's, see above). */
+static void
+writer_lock_tag(CLRecordKind *kind, LOCKTAG *tag)
+{
+	CLRecordKind *owner = kind;
 
 	if (kind->route != NULL)
 		for (int i = 0; i < lengthof(kinds); i++)
@@ -81,9 +92,21 @@ cl_kind_lock_writers(CLRecordKind *kind, bool exclusive)
 				owner = kinds[i];
 				break;
 			}
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, CL_WRITER_LOCK_SPACE,
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, CL_WRITER_LOCK_SPACE,
 						 cl_relation_oid(owner->table), 2);
-	(void) LockAcquire(&tag, exclusive ? ExclusiveLock : ShareLock, false, false);
+}
+
+/*
+ * Whether this backend holds the kind's writer lock exclusively: then no
+ * other session inserts the kind's rows until it commits (writer_direct.c).
+ */
+bool
+cl_kind_writers_exclusive(CLRecordKind *kind)
+{
+	LOCKTAG		tag;
+
+	writer_lock_tag(kind, &tag);
+	return LockHeldByMe(&tag, ExclusiveLock);
 }
 
 PG_FUNCTION_INFO_V1(kind_rowtype);

@@ -49,4 +49,7 @@ extern CLRecordKind *cl_kind_by_name(const char *name);
 #define CL_WRITER_LOCK_SPACE	0x436c4b57	/* "ClKW" */
 extern void cl_kind_lock_writers(CLRecordKind *kind, bool exclusive);
 
+/* Whether this backend holds the kind's writer lock exclusively (a load() in the session). */
+extern bool cl_kind_writers_exclusive(CLRecordKind *kind);
+
 #endif							/* CL_KINDS_H */

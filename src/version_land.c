@@ -24,6 +24,11 @@
  * is new (xmax 0).  Counts are those of sending the records one at a time:
  * a key folded from several versions is read before the upsert (rare, and
  * only those keys) and its versions replayed against what was there.
+ *
+ * In a load() that is the kind's only writer, the writer first inserts the
+ * batch's rows whose key the partition does not hold (writer_direct.c) and
+ * marks them in b->direct: they landed as inserted, and only the rest go
+ * to the upsert.
  */
 #include "postgres.h"
 
@@ -479,7 +484,8 @@ preread(VersionKind *vk, VersionBatch *vb, CLBatch *b)
 		keycols[k] = palloc(sizeof(Datum) * b->n);
 	for (int i = 0; i < b->n; i++)
 	{
-		if (vb->info[i].nhist == 0)
+		/* a row the writer inserted (its key was new) was read for nothing */
+		if (vb->info[i].nhist == 0 || (b->direct && b->direct[i]))
 			continue;
 		for (int k = 0; k < vk->nkeys; k++)
 		{
@@ -566,10 +572,21 @@ version_flush(void *ks, CLBatch *b, SPIPlanPtr plan, Datum rows, CLWriteCounts *
 {
 	VersionKind *vk = ks;
 	VersionBatch *vb = batch_state(vk, b);
-	preread(vk, vb, b);
-	cl_writer_run_rows(plan, rows, SPI_OK_INSERT_RETURNING);
+	uint64		nreturned = 0;
 
-	for (uint64 r = 0; r < SPI_processed; r++)
+	/* rows of new keys the writer inserted itself: inserted */
+	if (b->direct)
+		for (int i = 0; i < b->n; i++)
+			if (b->direct[i])
+				vb->info[i].outcome = 'i';
+	if (plan)
+	{
+		preread(vk, vb, b);
+		cl_writer_run_rows(plan, rows, SPI_OK_INSERT_RETURNING);
+		nreturned = SPI_processed;
+	}
+
+	for (uint64 r = 0; r < nreturned; r++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[r];
 		TupleDesc	td = SPI_tuptable->tupdesc;

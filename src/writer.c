@@ -13,7 +13,11 @@
  *                       when the erasure list is in force], [land->fold],
  *                       buffer the row as a formed tuple (one palloc)
  *   flush_buf()         [land->order] or the table's key order (key_order.h),
- *                       the count column of folded rows, the
+ *                       the count column of folded rows; in a load() holding
+ *                       the kind's writer lock exclusively the rows written
+ *                       as COPY writes (writer_direct.c: all of them without
+ *                       a land, the keys new to the partition with one);
+ *                       else, and for a land's other rows, the
  *                       rows as one array of the row type, SPI: [land->flush]
  *                       or INSERT ... ON CONFLICT DO NOTHING, then
  *                       [kind->after_flush] with the rows that landed,
@@ -86,7 +90,7 @@ typedef struct KindInfo
 	int			landed_att;
 	int			count_att;
 	void	   *land;			/* what kind->land->setup() returned */
-	CLKeyOrder *key_order;		/* without a land: the batch sent in key order */
+	CLKeyOrder *key_order;		/* the table's key (without a land: the batch sent in its order) */
 	/* kinds with an after_write hook: the key column and the keys written */
 	int			awk_att;
 	List	   *awk_keys;
@@ -183,8 +187,7 @@ kind_info(CLWriter *w, CLMapState *st)
 			elog(ERROR, "connect_lake: kind %s folds versions but declares no count_column", kind->name);
 		ki->land = kind->land->setup(kind, ki->tupdesc);
 	}
-	else
-		ki->key_order = cl_key_order_setup(kind, ki->tupdesc);
+	ki->key_order = cl_key_order_setup(kind, ki->tupdesc);
 	ki->pii = cl_pii_setup(kind, ki->tupdesc);
 	MemoryContextSwitchTo(old);
 	return ki;
@@ -696,6 +699,8 @@ flush_rows(CLWriter *w, WriteBuf *b, bool reset)
 	MemoryContext spicxt;
 	Datum	   *elems;
 	int		   *order;
+	bool	   *same = NULL;	/* without a land: a row's key that of the row before */
+	int			nsend;			/* rows sent to the statement */
 	Datum		rows;
 
 	if (b->b.n == 0)
@@ -712,7 +717,10 @@ flush_rows(CLWriter *w, WriteBuf *b, bool reset)
 		land->order(ki->land, &b->b, order);
 	}
 	else
-		cl_key_order_sort(ki->key_order, b->b.rows, b->b.n, order);
+	{
+		same = palloc(sizeof(bool) * b->b.n);
+		cl_key_order_sort_same(ki->key_order, b->b.rows, b->b.n, order, same, true);
+	}
 	for (int k = 0; k < b->b.n; k++)
 	{
 		int			i = order[k];
@@ -745,10 +753,54 @@ flush_rows(CLWriter *w, WriteBuf *b, bool reset)
 	 */
 	if (!land && ki->kind->upkeep)
 		cl_upkeep_collect(ki->kind, ki->tupdesc, NULL, b->b.rows, b->b.n);
-	if (b->b.n == 1)
+	/* without a land, in a load() that is the kind's only writer: as COPY writes */
+	if (!land)
+	{
+		int64		inserted = cl_writer_direct(ki->kind, ki->key_order, b->b.partition, ki->tupdesc,
+												b->b.rows, order, same, b->b.n);
+
+		if (inserted >= 0)
+		{
+			w->counts.inserted += inserted;
+			w->counts.duplicates += b->b.n - inserted;
+			MemoryContextSwitchTo(old);
+			if (reset)
+				MemoryContextReset(b->b.cxt);
+			else
+				for (int i = 0; i < b->b.n; i++)
+					heap_freetuple(b->b.rows[i]);
+			b->b.land = NULL;
+			b->b.n = 0;
+			return;
+		}
+	}
+	/*
+	 * With a land, in a load() that is the kind's only writer: the rows of
+	 * keys new to the partition inserted as COPY writes, the others sent to
+	 * the land's statement.
+	 */
+	nsend = b->b.n;
+	if (land)
+	{
+		bool	   *direct = palloc(sizeof(bool) * b->b.n);
+		int			ndirect = cl_writer_direct_new_keys(ki->kind, ki->key_order, b->b.partition, ki->tupdesc,
+														b->b.rows, order, b->b.n, direct);
+
+		if (ndirect > 0)
+		{
+			b->b.direct = direct;
+			nsend = 0;
+			for (int k = 0; k < b->b.n; k++)
+				if (!direct[order[k]])
+					elems[nsend++] = elems[k];
+		}
+	}
+	if (nsend == 0)
+		rows = (Datum) 0;
+	else if (nsend == 1)
 		rows = elems[0];
 	else if (land)
-		rows = cl_writer_array(elems, NULL, b->b.n, ki->rowtype);
+		rows = cl_writer_array(elems, NULL, nsend, ki->rowtype);
 	else
 		rows = batch_array(&b->b, elems, order, ki->rowtype);
 
@@ -765,7 +817,8 @@ flush_rows(CLWriter *w, WriteBuf *b, bool reset)
 		landed.n = 0;
 		landed.rows = (ki->kind->after_flush || ki->kind->upkeep)
 			? palloc(sizeof(CLLandedRow) * b->b.n) : NULL;
-		land->flush(ki->land, &b->b, rows_plan(ki, b->b.partition, b->b.n == 1), rows, &w->counts, &landed);
+		land->flush(ki->land, &b->b, nsend > 0 ? rows_plan(ki, b->b.partition, nsend == 1) : NULL,
+					rows, &w->counts, &landed);
 		if (landed.n > 0 && ki->kind->after_flush)
 			ki->kind->after_flush(&landed);
 		if (landed.n > 0 && ki->kind->upkeep)
@@ -788,6 +841,7 @@ flush_rows(CLWriter *w, WriteBuf *b, bool reset)
 	if (reset)
 		MemoryContextReset(b->b.cxt);
 	b->b.land = NULL;
+	b->b.direct = NULL;
 	b->b.n = 0;
 }
 

@@ -123,6 +123,7 @@ typedef struct CLBatch
 	int			n;				/* rows buffered */
 	HeapTuple  *rows;
 	void	   *land;			/* the land's per-batch state: NULL at a batch's start */
+	bool	   *direct;			/* rows the writer inserted itself (new keys), or NULL */
 } CLBatch;
 
 /*
@@ -144,8 +145,11 @@ typedef struct CLBatch
  *   order(ks, b, order)    per batch: permute order[0..n) (the identity) into
  *       the order rows are sent.
  *   flush(ks, b, plan, rows, counts, landed)  per batch, SPI connected, in
- *       b->cxt: send rows (an array of the row type in that order, or the
- *       one row of a batch of one) with the writer's prepared plan
+ *       b->cxt: rows marked in b->direct (when not NULL) are new keys the
+ *       writer inserted itself (writer_direct.c), landed as inserted; send
+ *       the others (rows: an array of the row type in that order, or the
+ *       one row of a batch of one; plan NULL when there are none) with the
+ *       writer's prepared plan
  *       (cl_writer_run_rows()), add every record folded into the batch to
  *       counts and, when landed->rows is not NULL (the kind has after_flush or
  *       an upkeep),
@@ -203,6 +207,28 @@ extern void cl_writer_run(SPIPlanPtr plan, Datum *args, int nargs, int expect);
  * Citus, as a constant, which Citus needs); else as cl_writer_run().
  */
 extern void cl_writer_run_rows(SPIPlanPtr plan, Datum rows, int expect);
+
+/*
+ * A batch of a kind without a land written into its partition as COPY
+ * writes (writer_direct.c): rows[order[0..n)] in that order, each inserted
+ * unless a unique index holds its key (ON CONFLICT DO NOTHING's probe).
+ * Returns the rows inserted, or -1 when the batch statement must be sent
+ * instead (the kind's writer lock not held exclusively, triggers, CHECK
+ * constraints, row-level security, Citus ...).
+ */
+struct CLKeyOrder;
+extern int64 cl_writer_direct(CLRecordKind *kind, const struct CLKeyOrder *ko, Oid partition, TupleDesc td,
+							  HeapTuple *rows, const int *order, const bool *same, int n);
+
+/*
+ * For a land, in the same conditions: of a batch's rows (keys distinct),
+ * insert those whose key the partition does not hold yet, marking them in
+ * inserted[]; the rest go to the land's statement.  Returns how many were
+ * inserted, or -1 when none may be (writer_direct.c).
+ */
+extern int	cl_writer_direct_new_keys(CLRecordKind *kind, const struct CLKeyOrder *ko, Oid partition,
+									  TupleDesc td, HeapTuple *rows, const int *order, int n,
+									  bool *inserted);
 
 /* A one-dimensional array of count values of elemtype (nulls may be NULL). */
 extern Datum cl_writer_array(Datum *values, bool *nulls, int count, Oid elemtype);

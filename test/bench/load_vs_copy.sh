@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
 # load() at the limit, per kind (issue #15), ratios printed in one run:
 #   load      connect_lake.load(kind, dir) of generated files (test/gen/connect_gen,
-#             gzip Firehose objects as delivered), connect_lake.metrics_upkeep = off
-#             (the commit-time metric and agent-activity upkeep is measured by
-#             test/bench/metrics_upkeep.sh; case_state, dimensions and account
-#             links, which load() keeps as it writes, are counted in)
+#             gzip Firehose objects as delivered), connect_lake.metrics_upkeep
+#             and connect_lake.flows_upkeep = off (the commit-time upkeep of
+#             metrics, agent activity and flow tables is measured by
+#             test/bench/metrics_upkeep.sh and flows_upkeep.sh; BENCH_UPKEEP=on
+#             keeps it in; case_state, dimensions and account links, which
+#             load() keeps as it writes, are counted in)
 #   copy      COPY of load()'s own output rows (exported once, text format) back
 #             into the same tables, emptied: same partitions, indexes, side tables
 #   plain     the plain-SQL path: COPY the records as JSON lines into a jsonb
 #             table, CREATE TABLE AS with ->> casts of the kind's columns
 #             (test/bench/plain_kind_sql.py, from the kind's own field table)
 # Rounds are interleaved (the order of the three rotates per round); each step
-# is timed from the client, after a CHECKPOINT, and by the CPU time of its
-# backend.  Printed per kind: best seconds of each, load/copy, plain/load,
-# and microseconds per record, by the wall clock (a line named by the kind)
-# and by the backend's CPU time (the line "<kind>cpu").
+# is timed from the client, after a CHECKPOINT.  Printed per kind: best
+# seconds of each, load/copy, plain/load, and microseconds per record; then
+# the same from the CPU seconds (user + system) of the step's backend, which
+# other work on a busy machine disturbs less than the wall clock.
 #
 #   test/bench/load_vs_copy.sh [CONTACTS_PER_DAY [ROUNDS [KINDS]]]   defaults 10000 3 all
 # Environment: PG_CONFIG (the PostgreSQL to install into and run; default
 # pg_config: the shared install, under the install lock), BENCH_PORT (54471),
+# BENCH_UPKEEP (off; on: load() also keeps metrics and flow tables at commit),
 # CONNECT_LAKE_BENCH_DIR (/tmp/connect_lake_bench).  Runs as root (the cluster
 # as postgres).
 set -euo pipefail
@@ -77,21 +80,20 @@ CONF
 runuser -u postgres -- "$bin/pg_ctl" -D "$data" -l "$work/out/log" -w start >/dev/null
 trap 'runuser -u postgres -- "$bin/pg_ctl" -D "$data" -m fast stop >/dev/null' EXIT
 psql() { runuser -u postgres -- env PGOPTIONS='-c client_min_messages=warning' "$bin/psql" -X -q -h "$work/out" -p "$port" -d postgres -v ON_ERROR_STOP=1 "$@"; }
-psql -c "CREATE EXTENSION connect_lake" -c "ALTER DATABASE postgres SET connect_lake.metrics_upkeep = off"
+upkeep=${BENCH_UPKEEP:-off}
+psql -c "CREATE EXTENSION connect_lake" -c "ALTER DATABASE postgres SET connect_lake.metrics_upkeep = $upkeep" \
+	-c "ALTER DATABASE postgres SET connect_lake.flows_upkeep = $upkeep"
 
 now() { date +%s.%N; }
-# one timed step: seconds of a psql script, after a checkpoint
-# one timed step: "wall cpu", the seconds of a psql script after a checkpoint
-# and the CPU seconds its backend spent (/proc/self/stat's utime + stime,
-# read by the backend itself before and after; no parallel workers), which a
-# busy machine disturbs far less than the wall clock
-stat_sql="SELECT pg_read_file('/proc/self/stat')"
+# one timed step: seconds of a psql script, after a checkpoint; the CPU
+# seconds its backend used (user + system, /proc) into $work/out/cpu.last
+tck=$(getconf CLK_TCK)
+printf '%s\n' 'SELECT pg_catalog.pg_backend_pid() AS clpid \gset' '\setenv CLPID :clpid' > "$work/out/cpu_pre.sql"
+echo "\\! awk '{printf \"%.2f\\n\", (\$14 + \$15) / $tck}' /proc/\$CLPID/stat > $work/out/cpu.last" > "$work/out/cpu_post.sql"
 timed() {
-	psql -c "CHECKPOINT"; local a out
-	a=$(now)
-	out=$(psql -At -c "SET max_parallel_workers_per_gather = 0" -c "$stat_sql" "$@" -c "$stat_sql" | grep -E '^[0-9]+ \(')
-	echo "$(echo "$(now) - $a" | bc) $(echo "$out" | awk -v hz="$(getconf CLK_TCK)" \
-		'{ t = $14 + $15 } NR == 1 { s = t } END { printf "%.2f", (t - s) / hz }')"
+	psql -c "CHECKPOINT"; local a; a=$(now)
+	psql -f "$work/out/cpu_pre.sql" "$@" -f "$work/out/cpu_post.sql" >/dev/null
+	echo "$(now) - $a" | bc
 }
 empty() {
 	local k=$1 t
@@ -116,10 +118,8 @@ step_plain() {
 		-f "$work/$k.plain.sql" -c "COMMIT"
 }
 best() { printf '%s\n' "$@" | sort -g | head -1; }
-wall() { for x in "$@"; do echo "${x% *}"; done; }
-cpu() { for x in "$@"; do echo "${x#* }"; done; }
 
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $per_day contacts, 1 day, $rounds rounds"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $per_day contacts, 1 day, $rounds rounds; commit upkeep $upkeep"
 printf '%-17s %9s %9s %9s %9s %9s %8s %8s %10s\n' kind records load_s copy_s plain_s load/copy plain/load us/rec '(rounds: load copy plain)'
 for k in $kinds; do
 	# load() once to make its output rows, which COPY lands back
@@ -127,21 +127,25 @@ for k in $kinds; do
 	psql -c "SELECT * FROM connect_lake.load('$k', '$gen/${dir[$k]}')" >/dev/null
 	recs=$(psql -At -c "SELECT sum(records) FROM connect_lake.load_manifest WHERE kind = '$k'")
 	for t in ${tables[$k]}; do psql -c "COPY (SELECT * FROM connect_lake.$t) TO '$work/out/$t.copy'"; done
-	L=(); C=(); P=()
+	L=(); C=(); P=(); LC=(); CC=(); PC=()
+	sl() { L+=("$(step_load "$k")"); LC+=("$(cat "$work/out/cpu.last")"); }
+	sc() { C+=("$(step_copy "$k")"); CC+=("$(cat "$work/out/cpu.last")"); }
+	sp() { P+=("$(step_plain "$k")"); PC+=("$(cat "$work/out/cpu.last")"); }
 	for r in $(seq "$rounds"); do
 		case $(( r % 3 )) in
-			1) L+=("$(step_load "$k")"); C+=("$(step_copy "$k")"); P+=("$(step_plain "$k")");;
-			2) C+=("$(step_copy "$k")"); P+=("$(step_plain "$k")"); L+=("$(step_load "$k")");;
-			0) P+=("$(step_plain "$k")"); L+=("$(step_load "$k")"); C+=("$(step_copy "$k")");;
+			1) sl; sc; sp;;
+			2) sc; sp; sl;;
+			0) sp; sl; sc;;
 		esac
 	done
-	for m in wall cpu; do
-		mapfile -t l_ < <($m "${L[@]}"); mapfile -t c_ < <($m "${C[@]}"); mapfile -t p_ < <($m "${P[@]}")
-		l=$(best "${l_[@]}"); c=$(best "${c_[@]}"); p=$(best "${p_[@]}")
-		printf '%-17s %9d %9.2f %9.2f %9.2f %9.2f %9.2f %8.1f   %s | %s | %s\n' "$k ${m/wall/}" "$recs" "$l" "$c" "$p" \
-			"$(echo "$l / $c" | bc -l)" "$(echo "$p / $l" | bc -l)" "$(echo "$l * 1000000 / $recs" | bc -l)" \
-			"$(printf '%.2f ' "${l_[@]}")" "$(printf '%.2f ' "${c_[@]}")" "$(printf '%.2f ' "${p_[@]}")"
-	done
+	l=$(best "${L[@]}"); c=$(best "${C[@]}"); p=$(best "${P[@]}")
+	printf '%-17s %9d %9.2f %9.2f %9.2f %9.2f %9.2f %8.1f   %s | %s | %s\n' "$k" "$recs" "$l" "$c" "$p" \
+		"$(echo "$l / $c" | bc -l)" "$(echo "$p / $l" | bc -l)" "$(echo "$l * 1000000 / $recs" | bc -l)" \
+		"$(printf '%.2f ' "${L[@]}")" "$(printf '%.2f ' "${C[@]}")" "$(printf '%.2f ' "${P[@]}")"
+	l=$(best "${LC[@]}"); c=$(best "${CC[@]}"); p=$(best "${PC[@]}")
+	printf '%-17s %9s %9.2f %9.2f %9.2f %9.2f %9.2f %8.1f   %s | %s | %s\n' "  backend CPU" "" "$l" "$c" "$p" \
+		"$(echo "$l / $c" | bc -l)" "$(echo "$p / $l" | bc -l)" "$(echo "$l * 1000000 / $recs" | bc -l)" \
+		"$(printf '%.2f ' "${LC[@]}")" "$(printf '%.2f ' "${CC[@]}")" "$(printf '%.2f ' "${PC[@]}")"
 	for t in ${tables[$k]}; do rm -f "$work/out/$t.copy"; done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

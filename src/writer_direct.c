@@ -1,0 +1,404 @@
+/*
+ * writer_direct.c: a batch of a plain-insert kind written into its partition
+ * without SQL, as COPY writes rows (writer.h, cl_writer_direct()).
+ *
+ * The writer's batch statement (INSERT ... SELECT ... FROM unnest($1) ON
+ * CONFLICT DO NOTHING) builds an array of the batch, unnests it into a
+ * tuplestore, projects every column (COALESCE with its default) and inserts
+ * each row speculatively: a conflict probe, a heap insert with a speculative
+ * token, the index entries, and a second WAL record to confirm the insert.
+ * Here, per row of the batch in key order: the same conflict probe
+ * (ExecCheckIndexConstraints(), a dirty snapshot over every unique index,
+ * waiting for a transaction that holds a conflicting row in progress), then
+ * a plain heap insert through a BulkInsertState (the relation extended in
+ * runs of pages, as COPY does) and its index entries.  A row of the batch
+ * sees the rows inserted before it (the dirty snapshot sees this
+ * transaction's own), so duplicates within a batch count as they did.
+ *
+ * Only when no other session can insert the kind's keys meanwhile, i.e.
+ * when this backend holds the kind's writer lock exclusively (a load() in
+ * the session; not ingest() nor load()'s workers, which share it): a
+ * speculative insert exists for the race a probe loses, which the lock
+ * rules out.  And only where the statement would do nothing more than this:
+ * the partition has no triggers, no CHECK constraints, no row-level security
+ * in force for the user, the user may insert into it, its columns are the
+ * row type's, and the lake is not distributed on Citus.  Otherwise the
+ * writer sends its statement (cl_writer_direct() returns -1).
+ *
+ * Columns the record left NULL take their default, as the statement's
+ * COALESCE does; a NULL in a NOT NULL column fails as INSERT fails.  The
+ * command counter is advanced after the batch, so that later statements of
+ * the load (side tables, upkeep) see its rows.
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
+#include "rewrite/rewriteHandler.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+
+#include "connect_lake.h"
+#include "key_order.h"
+#include "kinds.h"
+#include "writer.h"
+
+/* Whether the partition takes the batch directly (see the file header). */
+static bool
+direct_ok(CLRecordKind *kind, Relation rel, TupleDesc td)
+{
+	TupleDesc	rd = RelationGetDescr(rel);
+
+	if (!cl_kind_writers_exclusive(kind) || cl_lake_distributed())
+		return false;
+	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->trigdesc != NULL)
+		return false;
+	if (rd->constr && rd->constr->num_check > 0)
+		return false;
+	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED)
+		return false;
+	if (pg_class_aclcheck(RelationGetRelid(rel), GetUserId(), ACL_INSERT) != ACLCHECK_OK)
+		return false;
+	if (rd->natts != td->natts)
+		return false;
+	for (int i = 0; i < td->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(rd, i);
+		Form_pg_attribute b = TupleDescAttr(td, i);
+
+		if (a->attisdropped != b->attisdropped)
+			return false;
+		if (!a->attisdropped && (a->atttypid != b->atttypid || a->attgenerated))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Rows handed to table_multi_insert() at once, and their bytes: the heap
+ * insert copies each row, so that the copies held beside the batch stay
+ * small (a large record is held about once, as by the statement's path).
+ */
+#define DIRECT_MULTI 1000
+#define DIRECT_MULTI_BYTES ((Size) 4 * 1024 * 1024)
+
+/* What a batch is written with. */
+typedef struct Direct
+{
+	Relation	rel;
+	TupleDesc	td;				/* the batch's rows' (the kind's row type) */
+	EState	   *estate;
+	ResultRelInfo *rri;
+	ExprState **defaults;		/* per column with a default, else NULL */
+	bool		any_default;
+	Datum	   *values;
+	bool	   *nulls;
+	BulkInsertState bistate;
+	CommandId	cid;
+	/* the one unique index is on the batch's sort key: equal neighbours conflict */
+	bool		by_key;
+	bool		nulls_equal;	/* that index is NULLS NOT DISTINCT */
+	const IndexInfo *key_index;
+	TupleTableSlot *slots[DIRECT_MULTI];
+	int			nslots;			/* made */
+	int			nbuf;			/* buffered for the next table_multi_insert() */
+	Size		nbytes;			/* their bytes */
+} Direct;
+
+/*
+ * The row as the partition stores it, in slot: the batch's formed tuple as
+ * it is, or, when a column it leaves NULL has a default, a tuple formed
+ * again with the defaults in.
+ */
+static void
+direct_store(Direct *d, HeapTuple tup, TupleTableSlot *slot)
+{
+	ExprContext *econtext = GetPerTupleExprContext(d->estate);
+	TupleDesc	rd = RelationGetDescr(d->rel);
+	bool		fill = false;
+
+	for (int i = 0; i < rd->natts && !fill; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(rd, i);
+
+		if (!a->attisdropped && (d->defaults[i] || a->attnotnull) && heap_attisnull(tup, i + 1, d->td))
+			fill = true;
+	}
+	if (!fill)
+	{
+		ExecStoreHeapTuple(tup, slot, false);
+		return;
+	}
+	heap_deform_tuple(tup, d->td, d->values, d->nulls);
+	for (int i = 0; i < rd->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(rd, i);
+
+		if (!d->nulls[i] || a->attisdropped)
+			continue;
+		if (d->defaults[i])
+			d->values[i] = ExecEvalExprSwitchContext(d->defaults[i], econtext, &d->nulls[i]);
+		if (d->nulls[i] && a->attnotnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+							NameStr(a->attname), RelationGetRelationName(d->rel))));
+	}
+	ExecStoreHeapTuple(heap_form_tuple(rd, d->values, d->nulls), slot, true);
+}
+
+/* The conflict probe of ON CONFLICT DO NOTHING over every unique index: true when none. */
+static bool
+direct_probe(Direct *d, TupleTableSlot *slot)
+{
+	ItemPointerData conflict;
+
+	if (d->rri->ri_NumIndices == 0)
+		return true;
+	return ExecCheckIndexConstraints(d->rri, slot, d->estate, &conflict, NIL);
+}
+
+/* The rows buffered into the heap in one go, then their index entries. */
+static void
+direct_flush(Direct *d)
+{
+	if (d->nbuf == 0)
+		return;
+	table_multi_insert(d->rel, d->slots, d->nbuf, d->cid, 0, d->bistate);
+	for (int i = 0; i < d->nbuf; i++)
+	{
+		ResetPerTupleExprContext(d->estate);
+		if (d->rri->ri_NumIndices > 0)
+			(void) ExecInsertIndexTuples(d->rri, d->slots[i], d->estate, false, false, NULL, NIL);
+		ExecClearTuple(d->slots[i]);
+	}
+	d->nbuf = 0;
+	d->nbytes = 0;
+}
+
+/* A row buffered: the buffer written when full. */
+static void
+direct_buffered(Direct *d, HeapTuple tup)
+{
+	d->nbuf++;
+	d->nbytes += tup->t_len;
+	if (d->nbuf == DIRECT_MULTI || d->nbytes >= DIRECT_MULTI_BYTES)
+		direct_flush(d);
+}
+
+/* Whether the only unique index is on the key the batch is sorted by. */
+static void
+direct_key_index(Direct *d, const CLKeyOrder *ko)
+{
+	ResultRelInfo *rri = d->rri;
+	int			unique = 0;
+
+	d->by_key = false;
+	for (int i = 0; i < rri->ri_NumIndices; i++)
+	{
+		IndexInfo  *ii = rri->ri_IndexRelationInfo[i];
+
+		if (ii->ii_ExclusionOps != NULL)
+			return;
+		if (!ii->ii_Unique)
+			continue;
+		unique++;
+		d->key_index = ii;
+	}
+	if (unique == 1 && cl_key_order_is_index(ko, d->key_index))
+	{
+		d->by_key = true;
+		d->nulls_equal = d->key_index->ii_NullsNotDistinct;
+	}
+}
+
+/* Whether a row's key, in the sort key's index, holds a null. */
+static bool
+key_has_null(Direct *d, HeapTuple tup)
+{
+	for (int c = 0; c < d->key_index->ii_NumIndexKeyAttrs; c++)
+		if (heap_attisnull(tup, d->key_index->ii_IndexAttrNumbers[c], d->td))
+			return true;
+	return false;
+}
+
+/*
+ * Open the partition for direct writing: false (nothing held) when the
+ * batch statement must write it.
+ */
+static bool
+direct_begin(Direct *d, CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleDesc td)
+{
+	TupleDesc	rd;
+	RangeTblEntry *rte;
+
+	memset(d, 0, sizeof(*d));
+	d->rel = table_open(partition, RowExclusiveLock);
+	if (!direct_ok(kind, d->rel, td))
+	{
+		table_close(d->rel, NoLock);
+		return false;
+	}
+	rd = RelationGetDescr(d->rel);
+	d->td = td;
+
+	d->estate = CreateExecutorState();
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_RELATION;
+	rte->relid = partition;
+	rte->relkind = d->rel->rd_rel->relkind;
+	rte->rellockmode = RowExclusiveLock;
+	rte->requiredPerms = ACL_INSERT;
+	ExecInitRangeTable(d->estate, list_make1(rte));
+	d->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(d->rri, d->rel, 1, NULL, 0);
+	/* speculative: the unique indexes' information the conflict probe needs */
+	ExecOpenIndices(d->rri, true);
+	direct_key_index(d, ko);
+
+	/* the defaults of the columns a NULL takes them for */
+	d->defaults = palloc0(sizeof(ExprState *) * rd->natts);
+	for (int i = 0; i < rd->natts; i++)
+	{
+		Node	   *def;
+
+		if (TupleDescAttr(rd, i)->attisdropped)
+			continue;
+		def = build_column_default(d->rel, i + 1);
+		if (def)
+			d->defaults[i] = ExecPrepareExpr((Expr *) def, d->estate);
+	}
+	d->values = palloc(sizeof(Datum) * rd->natts);
+	d->nulls = palloc(sizeof(bool) * rd->natts);
+	d->bistate = GetBulkInsertState();
+	d->cid = GetCurrentCommandId(true);
+	return true;
+}
+
+/* The next free slot for a row. */
+static TupleTableSlot *
+direct_slot(Direct *d)
+{
+	if (d->nbuf == d->nslots)
+		d->slots[d->nslots++] = MakeSingleTupleTableSlot(RelationGetDescr(d->rel), &TTSOpsHeapTuple);
+	return d->slots[d->nbuf];
+}
+
+/* Everything buffered written, everything let go. */
+static void
+direct_end(Direct *d)
+{
+	direct_flush(d);
+	FreeBulkInsertState(d->bistate);
+	for (int i = 0; i < d->nslots; i++)
+		ExecDropSingleTupleTableSlot(d->slots[i]);
+	ExecCloseIndices(d->rri);
+	FreeExecutorState(d->estate);
+	table_close(d->rel, NoLock);
+	/* the rows visible to the load's next statements */
+	CommandCounterIncrement();
+}
+
+/*
+ * Write rows[order[0..n)] (formed with td, the kind's row type, sorted by
+ * ko with same[] telling equal neighbours, cl_key_order_sort_same() with
+ * nulls equal) into the partition; returns the rows inserted (the others
+ * are duplicates), or -1 when the partition must be written by the batch
+ * statement.
+ *
+ * When the partition's one unique index is the sort key's (the lake's
+ * tables), a row equal to its neighbour before is a duplicate without a
+ * probe, a row is probed against the table only, and the rows are inserted
+ * in runs of DIRECT_MULTI with table_multi_insert() (a WAL record per page,
+ * as COPY), then their index entries.  Otherwise row by row, each probed
+ * after the rows before it are in.
+ */
+int64
+cl_writer_direct(CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleDesc td,
+				 HeapTuple *rows, const int *order, const bool *same, int n)
+{
+	Direct		d;
+	int64		inserted = 0;
+
+	if (!direct_begin(&d, kind, ko, partition, td))
+		return -1;
+	for (int k = 0; k < n; k++)
+	{
+		HeapTuple	tup = rows[order[k]];
+		TupleTableSlot *slot;
+
+		CHECK_FOR_INTERRUPTS();
+		/* the key of the row before: a duplicate of it (inserted or not) */
+		if (d.by_key && same[k] && (d.nulls_equal || !key_has_null(&d, tup)))
+			continue;
+		slot = direct_slot(&d);
+		ResetPerTupleExprContext(d.estate);
+		direct_store(&d, tup, slot);
+		if (!direct_probe(&d, slot))
+		{
+			ExecClearTuple(slot);
+			continue;			/* a duplicate */
+		}
+		inserted++;
+		direct_buffered(&d, tup);
+		/* row by row, a row's probe must see the rows before it */
+		if (!d.by_key)
+			direct_flush(&d);
+	}
+	direct_end(&d);
+	return inserted;
+}
+
+/*
+ * For a land (versions of one row per key, version_land.c): of
+ * rows[order[0..n)], whose keys are distinct, insert those whose key the
+ * partition does not hold, setting inserted[row]; the others are left to
+ * the land's statement.  Returns how many were inserted, or -1 (nothing
+ * done) when the partition must be written by the statement alone.
+ */
+int
+cl_writer_direct_new_keys(CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleDesc td,
+						  HeapTuple *rows, const int *order, int n, bool *inserted)
+{
+	Direct		d;
+	int			count = 0;
+
+	if (!direct_begin(&d, kind, ko, partition, td))
+		return -1;
+	if (!d.by_key)
+	{
+		/* a second unique index could conflict with the statement's rows: not here */
+		direct_end(&d);
+		return -1;
+	}
+	for (int k = 0; k < n; k++)
+	{
+		TupleTableSlot *slot;
+
+		CHECK_FOR_INTERRUPTS();
+		inserted[order[k]] = false;
+		slot = direct_slot(&d);
+		ResetPerTupleExprContext(d.estate);
+		direct_store(&d, rows[order[k]], slot);
+		if (!direct_probe(&d, slot))
+		{
+			ExecClearTuple(slot);
+			continue;			/* the land's statement lands it */
+		}
+		inserted[order[k]] = true;
+		count++;
+		direct_buffered(&d, rows[order[k]]);
+	}
+	direct_end(&d);
+	return count;
+}
