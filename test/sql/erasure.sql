@@ -91,7 +91,8 @@ SELECT * FROM connect_lake.forget_customer(phone => '+447700000009');
 SET LOCAL ROLE connect_lake_reader;
 SELECT * FROM connect_lake.forget_customer(account => 11111111);
 SELECT count(*) FROM connect_lake.erasure_list;
-SELECT count(*) FROM connect_lake.erasure_secret;
+SELECT count(*) FROM connect_lake.pii_secret;
+SELECT connect_lake.lake_hmac('account:11111111');
 RESET ROLE;
 SET LOCAL ROLE connect_lake_loader;
 SELECT * FROM connect_lake.forget_customer(account => 11111111);
@@ -283,5 +284,23 @@ SELECT event_id, profile_id, account < 0 AS pseudonym, object ->> 'FirstName' AS
   FROM connect_lake.customer_profile_events WHERE event_id IN ('pe-9', 'pe-10', 'pe-11') ORDER BY 1;
 SELECT profile_id, first_name, account < 0 AS pseudonym FROM connect_lake.customer_profile
  WHERE profile_id IN ('pc1', 'px', 'pe') ORDER BY 1;
+
+
+-- ---- One secret, one keyed hash: the list's digests are HMAC-SHA256 with
+-- the lake's secret (made at the first erasure), the stored forms of hashed
+-- numbers its first 16 bytes; the secret is kept while the list holds digests.
+SELECT length(secret) AS secret_hex_digits FROM connect_lake.pii_secret;
+SELECT count(*) AS digests_of_the_key FROM connect_lake.erasure_list
+ WHERE digest = connect_lake.lake_hmac('account:11111111')
+   AND digest = connect_lake.erasure_digest('account', '11111111');
+SAVEPOINT hashing;
+INSERT INTO connect_lake.pii_config (storage) VALUES ('hash');
+SELECT connect_lake.pii_stored_value('+447700000001')
+       = 'hmac:' || encode(substr(connect_lake.lake_hmac('+447700000001'), 1, 16), 'hex') AS same_keyed_hash;
+ROLLBACK TO SAVEPOINT hashing;
+UPDATE connect_lake.pii_secret SET secret = 'another secret of 32 bytes or more, no';
+DELETE FROM connect_lake.pii_secret;
+TRUNCATE connect_lake.pii_secret;
+SELECT count(*) AS secrets FROM connect_lake.pii_secret;
 
 ROLLBACK;
