@@ -49,6 +49,19 @@ UPDATE connect_lake.fact_table
  WHERE relname = 'case_events';
 -- the loader finds the rejects of its own transaction
 CREATE INDEX load_rejects_rejected_at_idx ON connect_lake.load_rejects (rejected_at);
+-- forget_customer() finds the rejects holding one of the customer's values
+-- by the tokens of their raw text (runs of letters, digits and @.+_-)
+CREATE FUNCTION connect_lake.erasure_tokens(t text) RETURNS text[]
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+    SELECT coalesce(array_agg(DISTINCT m[1]), '{}')
+      FROM regexp_matches(t, '([[:alnum:]+][[:alnum:]@.+_-]{2,}[[:alnum:]])', 'g') m
+  $fn$;
+COMMENT ON FUNCTION connect_lake.erasure_tokens(text) IS
+  'Internal: the distinct tokens of a text (runs of 4 or more letters, digits and @.+_-, beginning with a letter, digit or + and ending with a letter or digit): what the index of load_rejects.raw holds, so that forget_customer() finds the rejects holding a value by index.';
+CREATE INDEX load_rejects_raw_tokens_idx ON connect_lake.load_rejects
+  USING gin (connect_lake.erasure_tokens(raw)) WHERE raw IS NOT NULL;
 
 CREATE TABLE connect_lake.erasure_audit (
   erasure_id    bigserial PRIMARY KEY,
@@ -440,7 +453,7 @@ COMMENT ON FUNCTION connect_lake.erasure_collect_values(bigint) IS
 
 -- Whether a text holds one of the erasure's values (free text: results, rejects).
 CREATE FUNCTION connect_lake.erasure_text_holds(t text) RETURNS boolean
-  LANGUAGE plpgsql STABLE
+  LANGUAGE plpgsql STABLE COST 10000
   SET search_path = pg_catalog, pg_temp
   AS $fn$
 BEGIN
@@ -696,8 +709,23 @@ CREATE FUNCTION connect_lake.erasure_scrub_load_rejects() RETURNS bigint
 DECLARE
   n bigint;
 BEGIN
-  UPDATE connect_lake.load_rejects r SET raw = NULL
-   WHERE r.raw IS NOT NULL AND connect_lake.erasure_text_holds(r.raw);
+  -- per value, the rejects holding all its tokens (an index lookup), each
+  -- checked for the whole value; a value of no token (short words only) is
+  -- searched for in every reject
+  IF EXISTS (SELECT 1 FROM cl_erase_value v
+              WHERE length(v.value) >= 4 AND cardinality(connect_lake.erasure_tokens(v.value)) = 0) THEN
+    UPDATE connect_lake.load_rejects r SET raw = NULL
+     WHERE r.raw IS NOT NULL AND connect_lake.erasure_text_holds(r.raw);
+  ELSE
+    UPDATE connect_lake.load_rejects r SET raw = NULL
+     WHERE r.reject_id IN (
+       SELECT j.reject_id
+         FROM (SELECT DISTINCT v.value, connect_lake.erasure_tokens(v.value) AS tokens
+                 FROM cl_erase_value v WHERE length(v.value) >= 4) v
+         JOIN connect_lake.load_rejects j
+           ON connect_lake.erasure_tokens(j.raw) @> v.tokens AND j.raw IS NOT NULL
+        WHERE strpos(j.raw, v.value) > 0);
+  END IF;
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END
@@ -716,7 +744,7 @@ INSERT INTO connect_lake.erasure_step VALUES
   (74, 'customer_profile', 'erasure_scrub_customer_profile', 'account number, party type, names, birth date, gender, phones, e-mail addresses, additional information, addresses, attributes -> NULL; account -> pseudonym (merged_into, times kept)'),
   (76, 'customer_profile_history', 'erasure_scrub_customer_profile_history', 'changed fields -> NULL (as customer_profile_refresh() makes them from the scrubbed events); customer_profile_merge and contact_profile hold ids only: kept'),
   (80, 'contact_repeat', 'erasure_scrub_contact_repeat', 'customer key -> the pseudonym of the account or endpoint'),
-  (90, 'load_rejects', 'erasure_scrub_load_rejects', 'raw -> NULL where it holds one of the values (a scan: rejects have no index on their content)');
+  (90, 'load_rejects', 'erasure_scrub_load_rejects', 'raw -> NULL where it holds one of the values (found by the index of its tokens, erasure_tokens())');
 
 -- Runs every step; returns (table, rows changed).
 CREATE FUNCTION connect_lake.erasure_run_steps() RETURNS TABLE (table_name text, rows_changed bigint)

@@ -13,6 +13,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes ();
 
 system('make', '-s', 'gen') == 0 && -x 'test/gen/connect_gen'
   or plan skip_all => 'cannot build test/gen/connect_gen';
@@ -154,9 +155,12 @@ sub answers
 }
 my $before = answers();
 
+my $t0 = Time::HiRes::time();
 my $changed = sql(qq{SELECT string_agg(table_name || '=' || rows_changed, ' ' ORDER BY table_name)
                        FROM connect_lake.forget_customer(account => $account)});
 note "forget_customer: $changed";
+# (a figure, not a check: test/bench/forget_customer.sh measures the speed)
+note sprintf('forget_customer(account) took %.0f ms, psql included', 1000 * (Time::HiRes::time() - $t0));
 like($changed, qr/ctr_events=[1-9]/, 'CTRs overwritten');
 like($changed, qr/contact_flow_log=[1-9]/, 'flow log blocks overwritten');
 like($changed, qr/contact_events=[1-9]/, 'contact events overwritten');
