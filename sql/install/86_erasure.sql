@@ -55,11 +55,11 @@ CREATE FUNCTION connect_lake.erasure_tokens(t text) RETURNS text[]
   LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
   SET search_path = pg_catalog, pg_temp
   AS $fn$
-    SELECT coalesce(array_agg(DISTINCT m[1]), '{}')
+    SELECT coalesce(array_agg(DISTINCT m[1]) FILTER (WHERE length(m[1]) <= 200), '{}')
       FROM regexp_matches(t, '([[:alnum:]+][[:alnum:]@.+_-]{2,}[[:alnum:]])', 'g') m
   $fn$;
 COMMENT ON FUNCTION connect_lake.erasure_tokens(text) IS
-  'Internal: the distinct tokens of a text (runs of 4 or more letters, digits and @.+_-, beginning with a letter, digit or + and ending with a letter or digit): what the index of load_rejects.raw holds, so that forget_customer() finds the rejects holding a value by index.';
+  'Internal: the distinct tokens of a text (runs of 4 to 200 letters, digits and @.+_-, beginning with a letter, digit or + and ending with a letter or digit; a longer run is no token): what the index of load_rejects.raw holds, so that forget_customer() finds the rejects holding a value by index.';
 CREATE INDEX load_rejects_raw_tokens_idx ON connect_lake.load_rejects
   USING gin (connect_lake.erasure_tokens(raw)) WHERE raw IS NOT NULL;
 

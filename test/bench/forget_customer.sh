@@ -25,7 +25,7 @@
 #       an existing lake (e.g. 'host=/tmp/seedlake/sock port=5597
 #       dbname=postgres'), loaded already: nothing is loaded, and nothing is
 #       left changed (every erasure and ingest() is rolled back).  The
-#       full-scan way is run for the first full-scan-customers (default 1)
+#       full-scan way is run for the first full-scan-customers (default 1; 0: none)
 #       only: at the seed's volume each is a scan of every table.  Part 3
 #       needs a superuser (LOAD 'auto_explain').
 # Records the load average.
