@@ -7514,6 +7514,14 @@ CREATE FUNCTION connect_lake.pii_stored_forms(value text) RETURNS text[]
 COMMENT ON FUNCTION connect_lake.pii_stored_forms(text) IS
   'Every form the lake may hold a personal value in, whatever the setting was when a row landed: the value as it came and, when the lake has a secret, its digest under hash and under hash_keep_country; for erasure and look-ups across a change of setting: WHERE customerendpoint_address = ANY (connect_lake.pii_stored_forms(''+447700900123'')). connect_lake_pii_reader only.';
 
+-- The lake's one keyed hash: the stored forms above and the erasure list's
+-- digests (86_erasure.sql) are HMAC-SHA256 with this one secret.
+CREATE FUNCTION connect_lake.lake_hmac(value text) RETURNS bytea
+  AS 'MODULE_PATHNAME', 'lake_hmac'
+  LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION connect_lake.lake_hmac(text) IS
+  'HMAC-SHA256 of a text''s UTF-8 bytes keyed with the lake''s secret (pii_secret), all 32 bytes; NULL while the lake has no secret. The one keyed hash of the lake: pii_stored_value() is ''hmac:'' and its first 16 bytes in hex, erasure_digest() is that of kind:value. Owner only: whoever can compute digests can test guessed values.';
+
 CREATE FUNCTION connect_lake.pii_mask(value text) RETURNS text
   AS 'MODULE_PATHNAME', 'pii_mask'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -7552,6 +7560,7 @@ REVOKE ALL ON FUNCTION connect_lake.pii_stored_value(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.pii_stored_value(text) TO connect_lake_pii_reader;
 REVOKE ALL ON FUNCTION connect_lake.pii_stored_forms(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.pii_stored_forms(text) TO connect_lake_pii_reader;
+REVOKE ALL ON FUNCTION connect_lake.lake_hmac(text) FROM PUBLIC;
 
 
 -- ==== Customer Profiles (issue 14, profiles): the record kind
@@ -8333,11 +8342,14 @@ SELECT connect_lake.customer_profile_refresh();
 --      the steps; a new table holding personal values adds a row and a
 --      function.
 --
--- The erasure list holds keyed digests (SHA-256 of a secret the lake makes
--- at the first erasure, then of the key kind and the value), never a value:
--- the loader (src/erasure.c) hands the rows each transaction landed to
--- erasure_landed() before it commits, which scrubs those carrying a
--- forgotten contact, case, account, phone or profile the same way.
+-- The erasure list holds keyed digests, never a value: HMAC-SHA256 with the
+-- lake's secret (pii_secret, 25_pii.sql; made at the first erasure when the
+-- lake has none) of the key kind, ':' and the value, computed by the one
+-- keyed hash of the lake, lake_hmac() (src/pii.c), which also gives the
+-- stored forms of hashed phone numbers.  The writers' upkeep (upkeep.h,
+-- src/erasure.c) hands the rows each transaction landed to erasure_landed()
+-- before it commits, which scrubs those carrying a forgotten contact, case,
+-- account, phone or profile the same way.
 
 -- The lookups forget_customer() makes are indexed (each new month partition
 -- gets these; the upgrade adds them to the months that exist).
@@ -8350,18 +8362,19 @@ UPDATE connect_lake.fact_table
  WHERE relname = 'case_events';
 -- the loader finds the rejects of its own transaction
 CREATE INDEX load_rejects_rejected_at_idx ON connect_lake.load_rejects (rejected_at);
-
-CREATE TABLE connect_lake.erasure_secret (
-  singleton   boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-  secret      bytea NOT NULL CHECK (length(secret) >= 32),
-  created_at  timestamptz NOT NULL DEFAULT now()
-);
-COMMENT ON TABLE connect_lake.erasure_secret IS
-  'The key of the erasure list''s digests, made at the first erasure (32 random bytes); readable by the owner only. Lose it and the loader no longer recognises forgotten keys.';
-COMMENT ON COLUMN connect_lake.erasure_secret.singleton IS 'Always true: one row at most.';
-COMMENT ON COLUMN connect_lake.erasure_secret.secret IS 'The digest key.';
-COMMENT ON COLUMN connect_lake.erasure_secret.created_at IS 'When it was made.';
-SELECT pg_catalog.pg_extension_config_dump('connect_lake.erasure_secret', '');
+-- forget_customer() finds the rejects holding one of the customer's values
+-- by the tokens of their raw text (runs of letters, digits and @.+_-)
+CREATE FUNCTION connect_lake.erasure_tokens(t text) RETURNS text[]
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+    SELECT coalesce(array_agg(DISTINCT m[1]) FILTER (WHERE length(m[1]) <= 200), '{}')
+      FROM regexp_matches(t, '([[:alnum:]+][[:alnum:]@.+_-]{2,}[[:alnum:]])', 'g') m
+  $fn$;
+COMMENT ON FUNCTION connect_lake.erasure_tokens(text) IS
+  'Internal: the distinct tokens of a text (runs of 4 to 200 letters, digits and @.+_-, beginning with a letter, digit or + and ending with a letter or digit; a longer run is no token): what the index of load_rejects.raw holds, so that forget_customer() finds the rejects holding a value by index.';
+CREATE INDEX load_rejects_raw_tokens_idx ON connect_lake.load_rejects
+  USING gin (connect_lake.erasure_tokens(raw)) WHERE raw IS NOT NULL;
 
 CREATE TABLE connect_lake.erasure_audit (
   erasure_id    bigserial PRIMARY KEY,
@@ -8412,23 +8425,41 @@ CREATE SEQUENCE connect_lake.erasure_pseudonym_seq;
 COMMENT ON SEQUENCE connect_lake.erasure_pseudonym_seq IS 'Numbers the pseudonyms of forgotten accounts (negated) and endpoints.';
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.erasure_pseudonym_seq', '');
 
--- The keyed digest, defined once: erasure_digest_with() (inlined where the
--- secret is at hand, the loader's check) and erasure_digest() reading the
--- secret (SECURITY DEFINER: the secret is the owner's).
-CREATE FUNCTION connect_lake.erasure_digest_with(secret bytea, kind text, value text) RETURNS bytea
-  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-  AS $fn$ SELECT sha256(secret || convert_to(kind || ':' || value, 'UTF8')) $fn$;
-COMMENT ON FUNCTION connect_lake.erasure_digest_with(bytea, text, text) IS
-  'The keyed digest of the erasure list: SHA-256 of the secret, the kind, '':'' and the value.';
-
+-- The keyed digest, defined once: the lake's keyed hash (lake_hmac(), the
+-- secret read in C as its owner) of the kind, ':' and the value.  A plain
+-- SQL function, inlined into the loader's check (owner only).
 CREATE FUNCTION connect_lake.erasure_digest(kind text, value text) RETURNS bytea
-  LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
+  LANGUAGE sql STABLE STRICT PARALLEL RESTRICTED
+  AS $fn$ SELECT connect_lake.lake_hmac(pg_catalog.concat(kind, ':', value)) $fn$;
+COMMENT ON FUNCTION connect_lake.erasure_digest(text, text) IS
+  'Keyed digest of a key of the erasure list: HMAC-SHA256 with the lake''s secret (lake_hmac(), pii_secret) of the kind, '':'' and the value; NULL while the lake has no secret (owner only).';
+
+-- The lake's secret keys the list: changing or removing it while the list
+-- holds digests would let every forgotten key back in unnoticed.
+CREATE FUNCTION connect_lake.erasure_secret_guard() RETURNS trigger
+  LANGUAGE plpgsql
   SET search_path = pg_catalog, pg_temp
   AS $fn$
-    SELECT connect_lake.erasure_digest_with(s.secret, kind, value) FROM connect_lake.erasure_secret s
-  $fn$;
-COMMENT ON FUNCTION connect_lake.erasure_digest(text, text) IS
-  'Keyed digest of a key of the erasure list: SHA-256 of the lake''s erasure secret, the kind, '':'' and the value; NULL before the first erasure (owner only).';
+BEGIN
+  IF (TG_OP = 'TRUNCATE' OR TG_OP = 'DELETE' OR OLD.secret IS DISTINCT FROM NEW.secret)
+     AND (TG_OP = 'TRUNCATE' OR OLD.secret <> '')
+     AND EXISTS (SELECT 1 FROM connect_lake.erasure_list) THEN
+    RAISE EXCEPTION 'cannot change the lake''s secret: the erasure list holds digests keyed with it'
+      USING ERRCODE = 'object_in_use',
+            DETAIL = 'connect_lake.erasure_list recognises forgotten customers by HMAC digests made with connect_lake.pii_secret; another secret would let their records land unscrubbed.',
+            HINT = 'Keep the secret (it also keys hashed phone numbers).';
+  END IF;
+  RETURN CASE WHEN TG_OP = 'TRUNCATE' THEN NULL WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.erasure_secret_guard() IS
+  'Trigger of pii_secret: refuses to change, delete or truncate a non-empty secret while erasure_list has rows (its digests are keyed with it).';
+CREATE TRIGGER pii_secret_erasure_guard
+  BEFORE UPDATE OR DELETE ON connect_lake.pii_secret
+  FOR EACH ROW EXECUTE FUNCTION connect_lake.erasure_secret_guard();
+CREATE TRIGGER pii_secret_erasure_guard_truncate
+  BEFORE TRUNCATE ON connect_lake.pii_secret
+  FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.erasure_secret_guard();
 
 -- Which attributes stay: not personal, and what metrics and links read.
 CREATE FUNCTION connect_lake.erasure_attribute_kept(column_name text) RETURNS boolean
@@ -8735,7 +8766,7 @@ COMMENT ON FUNCTION connect_lake.erasure_collect_values(bigint) IS
 
 -- Whether a text holds one of the erasure's values (free text: results, rejects).
 CREATE FUNCTION connect_lake.erasure_text_holds(t text) RETURNS boolean
-  LANGUAGE plpgsql STABLE
+  LANGUAGE plpgsql STABLE COST 10000
   SET search_path = pg_catalog, pg_temp
   AS $fn$
 BEGIN
@@ -8991,8 +9022,23 @@ CREATE FUNCTION connect_lake.erasure_scrub_load_rejects() RETURNS bigint
 DECLARE
   n bigint;
 BEGIN
-  UPDATE connect_lake.load_rejects r SET raw = NULL
-   WHERE r.raw IS NOT NULL AND connect_lake.erasure_text_holds(r.raw);
+  -- per value, the rejects holding all its tokens (an index lookup), each
+  -- checked for the whole value; a value of no token (short words only) is
+  -- searched for in every reject
+  IF EXISTS (SELECT 1 FROM cl_erase_value v
+              WHERE length(v.value) >= 4 AND cardinality(connect_lake.erasure_tokens(v.value)) = 0) THEN
+    UPDATE connect_lake.load_rejects r SET raw = NULL
+     WHERE r.raw IS NOT NULL AND connect_lake.erasure_text_holds(r.raw);
+  ELSE
+    UPDATE connect_lake.load_rejects r SET raw = NULL
+     WHERE r.reject_id IN (
+       SELECT j.reject_id
+         FROM (SELECT DISTINCT v.value, connect_lake.erasure_tokens(v.value) AS tokens
+                 FROM cl_erase_value v WHERE length(v.value) >= 4) v
+         JOIN connect_lake.load_rejects j
+           ON connect_lake.erasure_tokens(j.raw) @> v.tokens AND j.raw IS NOT NULL
+        WHERE strpos(j.raw, v.value) > 0);
+  END IF;
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END
@@ -9011,7 +9057,7 @@ INSERT INTO connect_lake.erasure_step VALUES
   (74, 'customer_profile', 'erasure_scrub_customer_profile', 'account number, party type, names, birth date, gender, phones, e-mail addresses, additional information, addresses, attributes -> NULL; account -> pseudonym (merged_into, times kept)'),
   (76, 'customer_profile_history', 'erasure_scrub_customer_profile_history', 'changed fields -> NULL (as customer_profile_refresh() makes them from the scrubbed events); customer_profile_merge and contact_profile hold ids only: kept'),
   (80, 'contact_repeat', 'erasure_scrub_contact_repeat', 'customer key -> the pseudonym of the account or endpoint'),
-  (90, 'load_rejects', 'erasure_scrub_load_rejects', 'raw -> NULL where it holds one of the values (a scan: rejects have no index on their content)');
+  (90, 'load_rejects', 'erasure_scrub_load_rejects', 'raw -> NULL where it holds one of the values (found by the index of its tokens, erasure_tokens())');
 
 -- Runs every step; returns (table, rows changed).
 CREATE FUNCTION connect_lake.erasure_run_steps() RETURNS TABLE (table_name text, rows_changed bigint)
@@ -9111,11 +9157,13 @@ BEGIN
   -- the kind of the key in the erasure list
   dkind := CASE kind WHEN 'phone' THEN 'endpoint' WHEN 'profile_id' THEN 'profile' ELSE kind END;
 
-  -- the digest key, made at the first erasure
-  INSERT INTO connect_lake.erasure_secret (secret)
-  SELECT sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text || clock_timestamp()::text, 'UTF8'))
-         || sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8'))
-  ON CONFLICT DO NOTHING;
+  -- the digests' key: the lake's secret, made at the first erasure when
+  -- there is none (an empty one counts as none: nothing was hashed with it)
+  IF NOT EXISTS (SELECT 1 FROM connect_lake.pii_secret s WHERE s.secret <> '') THEN
+    INSERT INTO connect_lake.pii_secret AS s (secret)
+    SELECT encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text || clock_timestamp()::text, 'UTF8')), 'hex')
+    ON CONFLICT (id) DO UPDATE SET secret = excluded.secret, set_at = excluded.set_at WHERE s.secret = '';
+  END IF;
 
   PERFORM connect_lake.erasure_work_begin();
   -- 1. resolve: the key's own contacts and cases (indexed lookups)
@@ -9191,22 +9239,21 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.forget_customer(bigint, text, text, uuid, boolean) IS
   'Forgets one customer (GDPR erasure) named by exactly one key: account, profile_id, phone or contactid. Overwrites or removes every personal value of their contacts (every leg) and cases in every table of the lake (erasure_step), keeping what the metrics count (times, durations, queues, agents) and replacing account numbers and endpoints by pseudonyms so that links and metrics answer as before; adds the keys'' digests to erasure_list so that the loader scrubs a record of theirs landing again; writes an erasure_audit row. Returns the rows changed per table. A key matching nothing changes nothing; a phone shared by several customers is refused (listed) unless forget_all (owner only).';
 
--- The loader's check (src/erasure.c): the rows of one kind a transaction
--- landed, by their id and partition key; those carrying a forgotten key are
+-- The loader's check (an upkeep action of every kind, src/erasure.c): the
+-- rows of one kind a transaction landed, by their upkeep key and time; those carrying a forgotten key are
 -- scrubbed the way forget_customer() scrubs.
 CREATE FUNCTION connect_lake.erasure_landed(kind text, ids text[], keys timestamptz[]) RETURNS bigint
   LANGUAGE plpgsql VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   AS $fn$
 DECLARE
-  sec    bytea;
   eid    bigint;
   counts jsonb := '{}';
   total  bigint := 0;
   st     record;
 BEGIN
-  SELECT s.secret INTO sec FROM connect_lake.erasure_secret s;
-  IF sec IS NULL OR NOT EXISTS (SELECT 1 FROM connect_lake.erasure_list) OR cardinality(ids) IS NULL THEN
+  IF NOT EXISTS (SELECT 1 FROM connect_lake.erasure_list) OR cardinality(ids) IS NULL
+     OR connect_lake.lake_hmac('') IS NULL THEN
     RETURN 0;
   END IF;
   PERFORM connect_lake.erasure_work_begin();
@@ -9218,11 +9265,11 @@ BEGIN
   INSERT INTO cl_erase_landed SELECT DISTINCT u.id, u.ts FROM unnest(ids, keys) u(id, ts);
   ANALYZE cl_erase_landed;
 
-  -- each landed record's keys, digested (the digest inlined, the secret read
-  -- once), then matched against the list in one join
+  -- each landed record's keys, digested (the digest inlined, the secret
+  -- cached by the session), then matched against the list in one join
   IF kind = 'ctr' THEN
     INSERT INTO cl_erase_candidate
-    SELECT c.contactid::text, connect_lake.erasure_digest_with(sec, k.kind, k.value)
+    SELECT c.contactid::text, connect_lake.erasure_digest(k.kind, k.value)
       FROM cl_erase_landed l
       JOIN connect_lake.ctr_events c ON c.contactid = l.id::uuid AND c.initiationtimestamp = l.ts
      CROSS JOIN LATERAL (VALUES ('contactid', c.contactid::text), ('contactid', c.initialcontactid::text),
@@ -9231,22 +9278,22 @@ BEGIN
                                 ('case', c.attributes_caseid)) k(kind, value)
      WHERE k.value IS NOT NULL
     UNION ALL
-    SELECT a.contactid::text, connect_lake.erasure_digest_with(sec, 'account', a.account::text)
+    SELECT a.contactid::text, connect_lake.erasure_digest('account', a.account::text)
       FROM connect_lake.contact_account a
      WHERE a.contactid = ANY (ARRAY(SELECT l.id::uuid FROM cl_erase_landed l));
   ELSIF kind = 'contact_flow_log' THEN
     INSERT INTO cl_erase_candidate
-    SELECT DISTINCT l.id, connect_lake.erasure_digest_with(sec, 'contactid', l.id) FROM cl_erase_landed l;
+    SELECT DISTINCT l.id, connect_lake.erasure_digest('contactid', l.id) FROM cl_erase_landed l;
   ELSIF kind = 'contact_event' THEN
     INSERT INTO cl_erase_candidate
-    SELECT v.detail_contactid::text, connect_lake.erasure_digest_with(sec, 'contactid', k.value)
+    SELECT v.detail_contactid::text, connect_lake.erasure_digest('contactid', k.value)
       FROM cl_erase_landed l JOIN connect_lake.contact_events v ON v.id = l.id AND v."time" = l.ts
      CROSS JOIN LATERAL (VALUES (v.detail_contactid::text), (v.detail_initialcontactid::text),
                                 (v.detail_previouscontactid::text)) k(value)
      WHERE k.value IS NOT NULL;
   ELSIF kind = 'case_event' THEN
     INSERT INTO cl_erase_candidate
-    SELECT c.detail_case_caseid, connect_lake.erasure_digest_with(sec, k.kind, k.value)
+    SELECT c.detail_case_caseid, connect_lake.erasure_digest(k.kind, k.value)
       FROM cl_erase_landed l JOIN connect_lake.case_events c
         ON c.event_id = l.id AND c.detail_approximatechangetime = l.ts
      CROSS JOIN LATERAL (VALUES ('case', c.detail_case_caseid), ('account', c.account::text),
@@ -9254,7 +9301,7 @@ BEGIN
      WHERE k.value IS NOT NULL;
   ELSIF kind = 'case_related_item' THEN
     INSERT INTO cl_erase_candidate
-    SELECT r.detail_relateditem_caseid, connect_lake.erasure_digest_with(sec, k.kind, k.value)
+    SELECT r.detail_relateditem_caseid, connect_lake.erasure_digest(k.kind, k.value)
       FROM cl_erase_landed l JOIN connect_lake.case_related_items r
         ON r.event_id = l.id AND r.detail_approximatechangetime = l.ts
      CROSS JOIN LATERAL (VALUES ('case', r.detail_relateditem_caseid), ('contactid', r.contactid::text)) k(kind, value)
@@ -9262,7 +9309,7 @@ BEGIN
   ELSIF kind = 'customer_profile_event' THEN
     -- item: the event's profile, contact and account, each a kind:value
     INSERT INTO cl_erase_candidate
-    SELECT i.item, connect_lake.erasure_digest_with(sec, k.kind, k.value)
+    SELECT i.item, connect_lake.erasure_digest(k.kind, k.value)
       FROM cl_erase_landed l JOIN connect_lake.customer_profile_events e
         ON e.event_id = l.id AND e.eventtimestamp = l.ts
      CROSS JOIN LATERAL (VALUES ('profile', e.profile_id), ('contactid', e.contactid::text),
@@ -9330,11 +9377,9 @@ CREATE FUNCTION connect_lake.erasure_rejects_landed() RETURNS bigint
   SET search_path = pg_catalog, pg_temp
   AS $fn$
 DECLARE
-  sec bytea;
   n   bigint;
 BEGIN
-  SELECT s.secret INTO sec FROM connect_lake.erasure_secret s;
-  IF sec IS NULL OR NOT EXISTS (SELECT 1 FROM connect_lake.erasure_list) THEN
+  IF NOT EXISTS (SELECT 1 FROM connect_lake.erasure_list) OR connect_lake.lake_hmac('') IS NULL THEN
     RETURN 0;
   END IF;
   UPDATE connect_lake.load_rejects r SET raw = NULL
@@ -9344,7 +9389,7 @@ BEGIN
                            '([+0-9A-Za-z][0-9A-Za-z@.+_-]{3,}[0-9A-Za-z])', 'g') m) t
                    CROSS JOIN LATERAL (VALUES ('contactid', lower(t.token)), ('case', t.token), ('account', ltrim(t.token, '0')),
                                               ('account', t.token), ('endpoint', t.token), ('profile', t.token)) k(kind, value)
-                   JOIN connect_lake.erasure_list e ON e.digest = connect_lake.erasure_digest_with(sec, k.kind, k.value));
+                   JOIN connect_lake.erasure_list e ON e.digest = connect_lake.erasure_digest(k.kind, k.value));
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END
@@ -9364,7 +9409,6 @@ COMMENT ON FUNCTION connect_lake.erasure_scrub_customer_profile() IS 'Erasure st
 COMMENT ON FUNCTION connect_lake.erasure_scrub_customer_profile_history() IS 'Erasure step of customer_profile_history (see erasure_step).';
 COMMENT ON FUNCTION connect_lake.erasure_scrub_contact_repeat() IS 'Erasure step of contact_repeat (see erasure_step).';
 COMMENT ON FUNCTION connect_lake.erasure_scrub_load_rejects() IS 'Erasure step of load_rejects (see erasure_step).';
-
 -- The months that exist get the indexes forget_customer() looks up with.
 DO $upgrade$
 DECLARE
@@ -9388,19 +9432,20 @@ $upgrade$;
 
 -- Privileges, as a new install has them (99_grants.sql grants every table
 -- to both roles, then takes the erasure's back).
-GRANT SELECT ON connect_lake.erasure_secret, connect_lake.erasure_list, connect_lake.erasure_audit,
+GRANT SELECT ON connect_lake.erasure_list, connect_lake.erasure_audit,
   connect_lake.erasure_step TO connect_lake_reader, connect_lake_loader;
 GRANT USAGE ON SEQUENCE connect_lake.erasure_audit_erasure_id_seq, connect_lake.erasure_pseudonym_seq TO connect_lake_loader;
 -- ---- Privileges: forgetting a customer (86_erasure.sql) is the owner's
--- (or a role the owner grants forget_customer() to); the erasure list, its
--- secret and the audit are the owner's alone; the loader's check runs as
--- the owner through two functions granted to the loader.
-REVOKE ALL ON connect_lake.erasure_secret, connect_lake.erasure_list, connect_lake.erasure_audit
+-- (or a role the owner grants forget_customer() to); the erasure list and
+-- the audit are the owner's alone (their key, the lake's secret, too); the
+-- loader's check runs as the owner through two functions granted to the loader.
+REVOKE ALL ON connect_lake.erasure_list, connect_lake.erasure_audit
   FROM connect_lake_reader, connect_lake_loader;
 REVOKE ALL ON SEQUENCE connect_lake.erasure_audit_erasure_id_seq, connect_lake.erasure_pseudonym_seq
   FROM connect_lake_loader;
 REVOKE ALL ON FUNCTION connect_lake.forget_customer(bigint, text, text, uuid, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_digest(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_secret_guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_work_begin() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_close() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_pseudonym(text, text, bigint) FROM PUBLIC;

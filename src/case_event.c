@@ -60,6 +60,7 @@
 
 #include "connect_lake.h"
 #include "convert.h"
+#include "erasure.h"
 #include "kinds.h"
 #include "recmap.h"
 #include "workdays.h"
@@ -115,6 +116,19 @@ static const CLField case_related_item_fields[] = {
 	CL_F("detail.relatedItem.contact.contactArn", "contactid", CLF_ARN_ID),
 };
 
+/* At commit: the erasure check of the events written (erasure.h), of either table. */
+static const CLUpkeepAction case_actions[] = {
+	CL_UPKEEP_ERASURE_ACTION,
+};
+
+static const CLUpkeep case_upkeep = {
+	.key_column = "event_id",
+	.time_column = "detail_approximatechangetime",
+	.spans = false,
+	.actions = case_actions,
+	.nactions = lengthof(case_actions),
+};
+
 CLRecordKind cl_kind_case_related_item = {
 	.name = "case_related_item",
 	.rowtype = "case_related_item",
@@ -129,6 +143,7 @@ CLRecordKind cl_kind_case_related_item = {
 	.typical_bytes = 1500,
 	.landed_column = "landed_at",
 	.route = case_route,
+	.upkeep = &case_upkeep,
 };
 
 CLRecordKind cl_kind_case_event = {
@@ -149,6 +164,7 @@ CLRecordKind cl_kind_case_event = {
 	.route = case_route,
 	.after_write_key = "detail_case_caseid",
 	.after_write = cl_case_state_after_write,
+	.upkeep = &case_upkeep,
 };
 
 /* ---------- routing CASE.* and RELATED_ITEM.* ---------- */

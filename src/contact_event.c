@@ -11,6 +11,7 @@
 #include "fmgr.h"
 #include "utils/jsonb.h"
 
+#include "erasure.h"
 #include "kinds.h"
 #include "recmap.h"
 
@@ -59,6 +60,19 @@ static const char *const contact_event_pii_paths[] = {
 	NULL
 };
 
+/* At commit: the erasure check of the events written (erasure.h). */
+static const CLUpkeepAction contact_event_actions[] = {
+	CL_UPKEEP_ERASURE_ACTION,
+};
+
+static const CLUpkeep contact_event_upkeep = {
+	.key_column = "id",
+	.time_column = "time",
+	.spans = false,
+	.actions = contact_event_actions,
+	.nactions = lengthof(contact_event_actions),
+};
+
 CLRecordKind cl_kind_contact_event = {
 	.name = "contact_event",
 	.rowtype = "contact_event",
@@ -72,6 +86,7 @@ CLRecordKind cl_kind_contact_event = {
 	.label = "contact event record",
 	.typical_bytes = 1500,
 	.landed_column = "landed_at",
+	.upkeep = &contact_event_upkeep,
 	.pii_paths = contact_event_pii_paths,
 };
 

@@ -27,6 +27,7 @@
 #include "config_cache.h"
 #include "connect_lake.h"
 #include "convert.h"
+#include "erasure.h"
 #include "kinds.h"
 #include "recmap.h"
 #include "writer.h"
@@ -149,12 +150,15 @@ static const CLField ctr_fields[] = {
  * At the commit of a transaction that landed CTRs (upkeep.h), for the
  * contacts it landed (inserted, or a newer version): their contact metrics
  * and the rollups, their repeat contacts, their flow outcome (containment
- * reads the CTR), and the dimensions (ctr_dims.c).
+ * reads the CTR), the erasure check (last: it scrubs a forgotten
+ * customer's contacts after the others wrote, and rebuilds their repeat
+ * chains), and the dimensions (ctr_dims.c).
  */
 static const CLUpkeepAction ctr_actions[] = {
 	{"metrics_refresh_contacts", CL_UPKEEP_KEY_TIMES, CL_UPKEEP_METRICS},
 	{"contact_repeat_refresh", CL_UPKEEP_KEYS, CL_UPKEEP_METRICS},
 	{"flows_ctrs_landed", CL_UPKEEP_KEYS, CL_UPKEEP_FLOWS},
+	CL_UPKEEP_ERASURE_ACTION,
 };
 
 static const CLUpkeep ctr_upkeep = {

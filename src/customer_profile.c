@@ -48,6 +48,7 @@
 
 #include "connect_lake.h"
 #include "convert.h"
+#include "erasure.h"
 #include "kinds.h"
 #include "recmap.h"
 #include "writer.h"
@@ -82,6 +83,23 @@ static const CLField customer_profile_event_fields[] = {
 	CL_CUSTOM("Object._ctrContactId", object_contactid),
 };
 
+/*
+ * At commit: the erasure check of the events written (erasure.h), after
+ * the profiles' state was rebuilt (after_write, when the call or file is
+ * written).
+ */
+static const CLUpkeepAction profile_event_actions[] = {
+	CL_UPKEEP_ERASURE_ACTION,
+};
+
+static const CLUpkeep profile_event_upkeep = {
+	.key_column = "event_id",
+	.time_column = "eventtimestamp",
+	.spans = false,
+	.actions = profile_event_actions,
+	.nactions = lengthof(profile_event_actions),
+};
+
 CLRecordKind cl_kind_customer_profile_event = {
 	.name = "customer_profile_event",
 	.rowtype = "customer_profile_event",
@@ -97,6 +115,7 @@ CLRecordKind cl_kind_customer_profile_event = {
 	.landed_column = "landed_at",
 	.after_write_key = "profile_id",
 	.after_write = cl_profile_after_write,
+	.upkeep = &profile_event_upkeep,
 };
 
 /* A string's or a number's text (as the JSON wrote it), palloc'd; NULL for anything else. */

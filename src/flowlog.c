@@ -12,6 +12,7 @@
 #include "fmgr.h"
 #include "utils/jsonb.h"
 
+#include "erasure.h"
 #include "kinds.h"
 #include "recmap.h"
 
@@ -37,9 +38,11 @@ static const CLField flowlog_fields[] = {
  * flow log events (upkeep.h): per contact its first and last event written,
  * and connect_lake.flows_logs_landed() rebuilds exactly the local days whose
  * contacts those events can change.  Off with connect_lake.flows_upkeep.
+ * Then the erasure check of those contacts (erasure.h).
  */
 static const CLUpkeepAction flowlog_actions[] = {
 	{"flows_logs_landed", CL_UPKEEP_KEY_SPANS, CL_UPKEEP_FLOWS},
+	CL_UPKEEP_ERASURE_ACTION,
 };
 
 static const CLUpkeep flowlog_upkeep = {

@@ -107,6 +107,8 @@ write_rejects(CLRecordKind *kind, Rejects *rj)
 							  4, types, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "connect_lake: ingest_batch(): could not record the rejected records");
 	SPI_finish();
+	/* their upkeep at commit: the erasure check of their raw text */
+	cl_upkeep_rejected();
 }
 
 /*

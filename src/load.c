@@ -542,6 +542,7 @@ load_one_file(CLReader *r, const CLFile *f, bool skip, LoadPlans *plans, const c
 			else
 				n[5] = 'n';
 			run(plans->reject, v, n, SPI_OK_INSERT);
+			cl_upkeep_rejected();
 			continue;
 		}
 

@@ -23,6 +23,10 @@
  * here as the table's owner (the extension's owner), with the setting, and
  * cached per backend like every configuration table (config_cache.h); the
  * statement triggers of both tables make every session read them again.
+ *
+ * It is the lake's one secret and hmac_sha256() its one keyed hash: the
+ * stored forms here, and the erasure list's digests (86_erasure.sql) through
+ * connect_lake.lake_hmac(), the whole HMAC-SHA256 of a text (owner only).
  */
 #include "postgres.h"
 
@@ -52,6 +56,7 @@
 PG_FUNCTION_INFO_V1(pii_stored_value);
 PG_FUNCTION_INFO_V1(pii_mask);
 PG_FUNCTION_INFO_V1(pii_stored_forms);
+PG_FUNCTION_INFO_V1(lake_hmac);
 
 typedef enum PiiStorage
 {
@@ -266,13 +271,11 @@ country_code_len(const char *s, int len)
  * The stored form of s (len bytes) under storage, hashing on: into out
  * (PII_STORED_MAX).
  */
-static int
-stored_form_as(const PiiConfig *c, PiiStorage storage, const char *s, int len, char *out)
+/* HMAC-SHA256 of s (len bytes) keyed with the lake's secret (there is one). */
+static void
+hmac_sha256(const PiiConfig *c, const char *s, int len, uint8 *digest)
 {
-	static const char hex[] = "0123456789abcdef";
-	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	pg_hmac_ctx *ctx;
-	int			n = 0;
 
 	Assert(c->secretlen > 0);
 	ctx = pg_hmac_create(PG_SHA256);
@@ -280,7 +283,7 @@ stored_form_as(const PiiConfig *c, PiiStorage storage, const char *s, int len, c
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	if (pg_hmac_init(ctx, (const uint8 *) c->secret, c->secretlen) < 0 ||
 		pg_hmac_update(ctx, (const uint8 *) s, len) < 0 ||
-		pg_hmac_final(ctx, digest, sizeof(digest)) < 0)
+		pg_hmac_final(ctx, digest, PG_SHA256_DIGEST_LENGTH) < 0)
 	{
 		const char *err = pstrdup(pg_hmac_error(ctx));
 
@@ -288,6 +291,16 @@ stored_form_as(const PiiConfig *c, PiiStorage storage, const char *s, int len, c
 		elog(ERROR, "connect_lake: HMAC-SHA256 failed: %s", err);
 	}
 	pg_hmac_free(ctx);
+}
+
+static int
+stored_form_as(const PiiConfig *c, PiiStorage storage, const char *s, int len, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	int			n = 0;
+
+	hmac_sha256(c, s, len, digest);
 
 	if (storage == PII_HASH_KEEP_COUNTRY)
 	{
@@ -836,4 +849,26 @@ pii_stored_forms(PG_FUNCTION_ARGS)
 		}
 	}
 	PG_RETURN_ARRAYTYPE_P(construct_array(forms, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * lake_hmac(value text) RETURNS bytea: HMAC-SHA256 of value's bytes keyed
+ * with the lake's secret (pii_secret), all 32 bytes; NULL while the lake has
+ * no secret (none, or empty).  The erasure list's digests
+ * (erasure_digest()); owner only: whoever can compute digests can test
+ * guessed values.
+ */
+Datum
+lake_hmac(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	PiiConfig  *c = get_config();
+	bytea	   *out;
+
+	if (c->secretlen == 0)
+		PG_RETURN_NULL();
+	out = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	SET_VARSIZE(out, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	hmac_sha256(c, VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), (uint8 *) VARDATA(out));
+	PG_RETURN_BYTEA_P(out);
 }

@@ -38,6 +38,7 @@
 #include "utils/uuid.h"
 
 #include "connect_lake.h"
+#include "erasure.h"
 #include "kinds.h"
 #include "upkeep.h"
 #include "writer.h"
@@ -46,6 +47,7 @@
 
 static bool metrics_upkeep = true;
 static bool flows_upkeep = true;
+static bool erasure_in_force = false;	/* read when a writer begins */
 
 void
 cl_upkeep_init(void)
@@ -66,15 +68,25 @@ cl_upkeep_init(void)
 							 NULL, NULL, NULL);
 }
 
-/* The settings' names (upkeep_queue.settings), by CLUpkeepSetting. */
-static const char *const setting_names[CL_UPKEEP_NSETTINGS] = {NULL, "metrics_upkeep", "flows_upkeep"};
+/*
+ * The settings' names (upkeep_queue.settings), by CLUpkeepSetting; the
+ * erasure's actions are immediate, never queued.
+ */
+static const char *const setting_names[CL_UPKEEP_NSETTINGS] = {NULL, "metrics_upkeep", "flows_upkeep", NULL};
 
 /* The settings on now, as a mask of 1 << CLUpkeepSetting. */
 static uint8
 settings_on(void)
 {
 	return (1 << CL_UPKEEP_ALWAYS) | (metrics_upkeep ? 1 << CL_UPKEEP_METRICS : 0) |
-		(flows_upkeep ? 1 << CL_UPKEEP_FLOWS : 0);
+		(flows_upkeep ? 1 << CL_UPKEEP_FLOWS : 0) |
+		(erasure_in_force ? 1 << CL_UPKEEP_ERASURE : 0);
+}
+
+void
+cl_upkeep_writer_begin(void)
+{
+	erasure_in_force = cl_erasure_in_force();
 }
 
 /* ---------- what a transaction collected ---------- */
@@ -107,6 +119,17 @@ typedef struct UpkeepSet
 #define UPKEEP_MAX_KINDS 8
 
 static UpkeepSet pending[UPKEEP_MAX_KINDS];
+
+/*
+ * The rejects written (load_rejects): the outermost transaction nest level
+ * that wrote one (0: none), and the settings on then.
+ */
+static const CLUpkeepAction rejects_actions[] = {
+	CL_UPKEEP_ERASURE_REJECTS_ACTION,
+};
+static int	rejects_level = 0;
+static uint8 rejects_on = 0;
+
 static bool deferred = false;	/* cl_upkeep_defer(): queue the items instead */
 static int	npending = 0;
 static MemoryContext pending_cxt = NULL;
@@ -176,6 +199,9 @@ forget(void)
 	memset(pending, 0, sizeof(pending));
 	if (pending_cxt)
 		MemoryContextReset(pending_cxt);
+	rejects_level = 0;
+	rejects_on = 0;
+	erasure_in_force = false;
 }
 
 /* ---------- at commit ---------- */
@@ -184,7 +210,10 @@ forget(void)
 static int
 action_args(UpkeepSet *s, const CLUpkeepAction *a, Datum *args, Oid *argtypes)
 {
-	Oid			keytype = s->text_keys ? TEXTOID : UUIDOID;
+	bool		kind_first = (a->args == CL_UPKEEP_KIND_KEY_TIMES);
+	bool		as_text = s->text_keys || kind_first;
+	Oid			keytype = as_text ? TEXTOID : UUIDOID;
+	int			first = kind_first ? 1 : 0;
 	Datum	   *keys = palloc(sizeof(Datum) * (s->n + 1));
 	Datum	   *firsts = palloc(sizeof(Datum) * (s->n + 1));
 	Datum	   *lasts = palloc(sizeof(Datum) * (s->n + 1));
@@ -197,7 +226,12 @@ action_args(UpkeepSet *s, const CLUpkeepAction *a, Datum *args, Oid *argtypes)
 
 		if (!(it->on & (1 << a->setting)))
 			continue;
-		key = s->text_keys ? CStringGetTextDatum(it->key.text) : UUIDPGetDatum(&it->key.uuid);
+		if (s->text_keys)
+			key = CStringGetTextDatum(it->key.text);
+		else if (as_text)
+			key = CStringGetTextDatum(DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&it->key.uuid))));
+		else
+			key = UUIDPGetDatum(&it->key.uuid);
 		/* keys only: each key once (items are sorted by key) */
 		if (a->args == CL_UPKEEP_KEYS && n > 0 &&
 			(s->text_keys ? strcmp(it->key.text, s->items[i - 1].key.text) == 0
@@ -211,17 +245,45 @@ action_args(UpkeepSet *s, const CLUpkeepAction *a, Datum *args, Oid *argtypes)
 	}
 	if (n == 0)
 		return 0;
-	argtypes[0] = s->text_keys ? TEXTARRAYOID : UUIDARRAYOID;
-	args[0] = cl_writer_array(keys, NULL, n, keytype);
+	if (kind_first)
+	{
+		argtypes[0] = TEXTOID;
+		args[0] = CStringGetTextDatum(s->kind->name);
+	}
+	argtypes[first] = as_text ? TEXTARRAYOID : UUIDARRAYOID;
+	args[first] = cl_writer_array(keys, NULL, n, keytype);
 	if (a->args == CL_UPKEEP_KEYS)
 		return 1;
-	argtypes[1] = TIMESTAMPTZARRAYOID;
-	args[1] = cl_writer_array(firsts, NULL, n, TIMESTAMPTZOID);
-	if (a->args == CL_UPKEEP_KEY_TIMES)
-		return 2;
+	argtypes[first + 1] = TIMESTAMPTZARRAYOID;
+	args[first + 1] = cl_writer_array(firsts, NULL, n, TIMESTAMPTZOID);
+	if (a->args == CL_UPKEEP_KEY_TIMES || a->args == CL_UPKEEP_KIND_KEY_TIMES)
+		return first + 2;
 	argtypes[2] = TIMESTAMPTZARRAYOID;
 	args[2] = cl_writer_array(lasts, NULL, n, TIMESTAMPTZOID);
 	return 3;
+}
+
+/* An action's SQL function called with nargs arguments (an action of the rejects: none). */
+static void
+call_action(const CLUpkeepAction *a, int nargs, Oid *argtypes, Datum *args)
+{
+	StringInfoData sql;
+	int			rc;
+
+	/* a lake of a version without the function (not yet updated) keeps nothing */
+	if (!OidIsValid(LookupFuncName(list_make2(makeString(CONNECT_LAKE_SCHEMA),
+											  makeString(unconstify(char *, a->function))),
+								   nargs, argtypes, true)))
+		return;
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s.%s(", quote_identifier(CONNECT_LAKE_SCHEMA),
+					 quote_identifier(a->function));
+	for (int i = 1; i <= nargs; i++)
+		appendStringInfo(&sql, "%s$%d", i > 1 ? ", " : "", i);
+	appendStringInfoChar(&sql, ')');
+	rc = SPI_execute_with_args(sql.data, nargs, argtypes, args, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "connect_lake: %s failed: %s", sql.data, SPI_result_code_string(rc));
 }
 
 static void
@@ -230,25 +292,9 @@ run_action(UpkeepSet *s, const CLUpkeepAction *a)
 	Datum		args[3];
 	Oid			argtypes[3];
 	int			nargs = action_args(s, a, args, argtypes);
-	StringInfoData sql;
-	int			rc;
 
-	if (nargs == 0)
-		return;
-	/* a lake of a version without the function (not yet updated) keeps nothing */
-	if (!OidIsValid(LookupFuncName(list_make2(makeString(CONNECT_LAKE_SCHEMA),
-											  makeString(unconstify(char *, a->function))),
-								   nargs, argtypes, true)))
-		return;
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT %s.%s($1", quote_identifier(CONNECT_LAKE_SCHEMA),
-					 quote_identifier(a->function));
-	for (int i = 2; i <= nargs; i++)
-		appendStringInfo(&sql, ", $%d", i);
-	appendStringInfoChar(&sql, ')');
-	rc = SPI_execute_with_args(sql.data, nargs, argtypes, args, NULL, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "connect_lake: %s failed: %s", sql.data, SPI_result_code_string(rc));
+	if (nargs > 0)
+		call_action(a, nargs, argtypes, args);
 }
 
 /*
@@ -259,18 +305,33 @@ run_action(UpkeepSet *s, const CLUpkeepAction *a)
  * needs, citus_fact_rows()).  SPI connected.
  */
 static void
-run_actions(UpkeepSet *s)
+run_actions(UpkeepSet *s, bool immediate_only)
 {
 	const CLUpkeep *u = s->kind->upkeep;
 
 	merge(s);
 	for (int i = 0; i < u->nactions; i++)
-		run_action(s, &u->actions[i]);
+		if (u->actions[i].immediate || !immediate_only)
+			run_action(s, &u->actions[i]);
+}
+
+/* The settings of a kind's actions that may be queued (not immediate). */
+static uint8
+queued_settings(const CLUpkeep *u)
+{
+	uint8		mask = 0;
+
+	for (int i = 0; i < u->nactions; i++)
+		if (!u->actions[i].immediate)
+			mask |= 1 << u->actions[i].setting;
+	return mask;
 }
 
 /*
  * Deferred (load()'s workers): a kind's items queued in upkeep_queue instead,
- * one row per combination of settings that were on.  SPI connected.
+ * one row per combination of settings that were on, for the actions that
+ * are not immediate (an item none of them wants is not queued).  SPI
+ * connected.
  */
 static void
 queue_set(UpkeepSet *s)
@@ -283,24 +344,26 @@ queue_set(UpkeepSet *s)
 	char	   *sql = psprintf("INSERT INTO %s.upkeep_queue (kind, settings, keys, firsts, lasts) VALUES ($1, $2, $3, $4, $5)",
 							   quote_identifier(CONNECT_LAKE_SCHEMA));
 
+	uint8		queued = queued_settings(s->kind->upkeep);
+
 	merge(s);
 	for (int i = 0; i < s->n; i++)
 	{
-		uint8		on = s->items[i].on;
+		uint8		on = s->items[i].on & queued;
 		Datum		names[CL_UPKEEP_NSETTINGS];
 		int			nnames = 0;
 		Datum		args[5];
 		int			n = 0;
 		int			rc;
 
-		if (done[on])
+		if (on == 0 || done[on])
 			continue;
 		done[on] = true;
 		for (int j = i; j < s->n; j++)
 		{
 			UpkeepItem *it = &s->items[j];
 
-			if (it->on != on)
+			if ((it->on & queued) != on)
 				continue;
 			keys[n] = CStringGetTextDatum(s->text_keys ? it->key.text
 										  : DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&it->key.uuid))));
@@ -331,7 +394,7 @@ run_upkeep(void)
 {
 	CLWriterIdentity identity;
 
-	if (npending == 0 || !OidIsValid(get_namespace_oid(CONNECT_LAKE_SCHEMA, true)))
+	if ((npending == 0 && rejects_level == 0) || !OidIsValid(get_namespace_oid(CONNECT_LAKE_SCHEMA, true)))
 		return;
 
 	/* at pre-commit no statement is running: give the queries a snapshot */
@@ -345,13 +408,18 @@ run_upkeep(void)
 		UpkeepSet  *s = &pending[k];
 		const CLUpkeep *u = s->kind->upkeep;
 
-		if (!deferred)
-			run_actions(s);
-		else if (s->n > 0)
+		/* deferred: the immediate actions now, the others queued */
+		run_actions(s, deferred);
+		if (deferred && s->n > 0)
 			queue_set(s);
 		if (u->hooks && s->hooks_used)
 			u->hooks->commit();
 	}
+	/* the rejects' actions (immediate) */
+	if (rejects_level > 0)
+		for (int i = 0; i < lengthof(rejects_actions); i++)
+			if (rejects_on & (1 << rejects_actions[i].setting))
+				call_action(&rejects_actions[i], 0, NULL, NULL);
 	SPI_finish();
 	cl_writer_identity_end(&identity);
 	PopActiveSnapshot();
@@ -410,21 +478,29 @@ subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId 
 		if (h && s->hooks_used)
 			h->subxact(event == SUBXACT_EVENT_COMMIT_SUB, level);
 	}
+	if (rejects_level >= level)
+		rejects_level = (event == SUBXACT_EVENT_ABORT_SUB) ? 0 : level - 1;
 }
 
 /* ---------- collecting ---------- */
 
-static UpkeepSet *
-set_for(CLRecordKind *kind)
+static void
+register_callbacks(void)
 {
-	UpkeepSet  *s;
-
 	if (!callbacks)
 	{
 		RegisterXactCallback(xact_callback, NULL);
 		RegisterSubXactCallback(subxact_callback, NULL);
 		callbacks = true;
 	}
+}
+
+static UpkeepSet *
+set_for(CLRecordKind *kind)
+{
+	UpkeepSet  *s;
+
+	register_callbacks();
 	if (pending_cxt == NULL)
 		pending_cxt = AllocSetContextCreate(TopMemoryContext, "connect_lake upkeep",
 											ALLOCSET_DEFAULT_SIZES);
@@ -525,6 +601,28 @@ cl_upkeep_collect(CLRecordKind *kind, TupleDesc tupdesc, const CLLanded *landed,
 		it->on = on;
 		s->n++;
 	}
+}
+
+/*
+ * A writer's caller kept rejects (load_rejects) in this transaction: the
+ * rejects' actions run at its commit, with the settings on now (the erasure
+ * check of their raw text, while the erasure list is in force).
+ */
+void
+cl_upkeep_rejected(void)
+{
+	uint8		on = settings_on();
+	uint8		wanted = 0;
+	int			level = GetCurrentTransactionNestLevel();
+
+	for (int i = 0; i < lengthof(rejects_actions); i++)
+		wanted |= 1 << rejects_actions[i].setting;
+	if (!(wanted & on))
+		return;
+	register_callbacks();
+	if (rejects_level == 0 || level < rejects_level)
+		rejects_level = level;
+	rejects_on |= on;
 }
 
 /* ---------- deferred: load()'s workers ---------- */
@@ -658,7 +756,7 @@ cl_upkeep_drain(bool wait)
 			elog(ERROR, "connect_lake: draining the upkeep queue failed: %s", SPI_result_code_string(rc));
 		set_from_queue(&set, kind, SPI_tuptable, SPI_processed);
 		SPI_freetuptable(SPI_tuptable);
-		run_actions(&set);
+		run_actions(&set, false);
 		cl_writer_identity_end(&identity);
 		done += set.n;
 	}

@@ -16,8 +16,10 @@
  *   - forgets what a rolled-back subtransaction (a failed file of load())
  *     collected, and hands a committed one's to its parent;
  *   - reads the settings (connect_lake.metrics_upkeep, connect_lake.
- *     flows_upkeep: one per family of actions) as rows land: rows written
- *     while an action's setting is off are not kept for it;
+ *     flows_upkeep: one per family of actions; and whether the erasure list
+ *     is in force, read when a writer begins) as rows land: rows written
+ *     while an action's setting is off are not kept for it, and a kind none
+ *     of whose actions is on collects nothing;
  *   - runs the actions as the writers wrote (on Citus, the tables' owner),
  *     with a snapshot, and not at all when the extension or the action's
  *     function is gone (dropped, or a lake not yet updated).
@@ -25,6 +27,16 @@
  * An action is either an SQL function of the extension's schema, called
  * with arrays of what was collected (sorted, without repeats), or C hooks
  * keeping their own state (ctr_dims.c: the dimensions, merged per key).
+ *
+ * The erasure check is such an action on every kind holding a customer's
+ * values (CL_UPKEEP_ERASURE_ACTION, erasure.h): connect_lake.
+ * erasure_landed() with the kind's keys and times, on only while the
+ * erasure list has a row, so that a lake where nobody was forgotten
+ * collects nothing for it.  The rejects the writers' callers keep
+ * (load_rejects, cl_upkeep_rejected()) have one action too, the check of
+ * their raw text (erasure_rejects_landed()).  Both are immediate: they run
+ * in the transaction that wrote the rows also when load()'s workers queue
+ * the rest, so that no forgotten value commits.
  */
 #ifndef CL_UPKEEP_H
 #define CL_UPKEEP_H
@@ -41,6 +53,7 @@ typedef enum CLUpkeepSetting
 	CL_UPKEEP_ALWAYS,			/* no setting: the lake's own side tables */
 	CL_UPKEEP_METRICS,			/* connect_lake.metrics_upkeep */
 	CL_UPKEEP_FLOWS,			/* connect_lake.flows_upkeep */
+	CL_UPKEEP_ERASURE,			/* no setting: the erasure list has a row (erasure.c) */
 	CL_UPKEEP_NSETTINGS
 } CLUpkeepSetting;
 
@@ -49,7 +62,10 @@ typedef enum CLUpkeepArgs
 {
 	CL_UPKEEP_KEYS,				/* f(keys[]) */
 	CL_UPKEEP_KEY_TIMES,		/* f(keys[], times[]): every distinct (key, time) */
-	CL_UPKEEP_KEY_SPANS			/* f(keys[], firsts[], lasts[]): per key its first and last time */
+	CL_UPKEEP_KEY_SPANS,		/* f(keys[], firsts[], lasts[]): per key its first and last time */
+	CL_UPKEEP_KIND_KEY_TIMES,	/* f(kind text, keys text[], times[]): the kind's name, every
+								 * distinct (key, time), keys as text */
+	CL_UPKEEP_NO_ARGS			/* f(): the rejects' actions */
 } CLUpkeepArgs;
 
 typedef struct CLUpkeepAction
@@ -57,6 +73,8 @@ typedef struct CLUpkeepAction
 	const char *function;		/* connect_lake.<function>(...) */
 	CLUpkeepArgs args;
 	CLUpkeepSetting setting;
+	bool		immediate;		/* run at the writing transaction's commit even
+								 * when load()'s workers queue the others */
 } CLUpkeepAction;
 
 /*
@@ -88,6 +106,16 @@ struct CLUpkeep
 
 /* Define the settings (_PG_init). */
 extern void cl_upkeep_init(void);
+
+/*
+ * A writer begins (cl_writer_begin()): whether the erasure list is in force
+ * is read now, for the rows and rejects it writes (until the next writer, or
+ * the end of the transaction).
+ */
+extern void cl_upkeep_writer_begin(void);
+
+/* Rows of load_rejects were written (load(), ingest_batch()): for the rejects' actions. */
+extern void cl_upkeep_rejected(void);
 
 /*
  * A batch the writer sent (writer.c): either the rows that landed (landed,

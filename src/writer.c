@@ -8,9 +8,7 @@
  *                       outside the time window, over the partition cap),
  *                       keep the after_write
  *                       key, set the provenance columns, the personal
- *                       values as stored (pii.h), [the record's id noted
- *                       for the erasure check at commit, erasure.c, only
- *                       when the erasure list is in force], [land->fold],
+ *                       values as stored (pii.h), [land->fold],
  *                       buffer the row as a formed tuple (one palloc)
  *   flush_buf()         [land->order] or the table's key order (key_order.h),
  *                       the count column of folded rows; in a load() holding
@@ -51,7 +49,6 @@
 #include "utils/timestamp.h"
 
 #include "connect_lake.h"
-#include "erasure.h"
 #include "key_order.h"
 #include "partition.h"
 #include "upkeep.h"
@@ -113,7 +110,6 @@ struct CLWriter
 	int			nkinds;
 	WriteBuf   *bufs;
 	WriteBuf   *last;
-	bool		erasure;		/* the erasure list is in force: note each record (erasure.c) */
 	WriteBuf   *large;			/* the buffer whose last row is large, to send */
 	const char *file_cstr;		/* last source_file seen, and its text datum */
 	Datum		file_text;
@@ -133,7 +129,8 @@ cl_writer_begin(void)
 
 	w->cxt = cxt;
 	w->kinds = MemoryContextAllocZero(cxt, sizeof(KindInfo) * 8);
-	w->erasure = cl_erasure_writer_begin();
+	/* whether the erasure list is in force, for the upkeep of what it writes */
+	cl_upkeep_writer_begin();
 	return w;
 }
 
@@ -559,8 +556,6 @@ cl_writer_add(CLWriter *w, CLMapState *st, const char *source_file, int64 source
 	/* personal values in the form the setting stores them: before any copy of the row */
 	if (ki->pii)
 		cl_pii_protect(ki->pii, st->values, st->nulls);
-	if (w->erasure)
-		cl_erasure_note(ki->kind, ki->tupdesc, st->values, st->nulls);
 
 	if (ki->kind->land)
 	{

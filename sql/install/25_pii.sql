@@ -97,6 +97,14 @@ CREATE FUNCTION connect_lake.pii_stored_forms(value text) RETURNS text[]
 COMMENT ON FUNCTION connect_lake.pii_stored_forms(text) IS
   'Every form the lake may hold a personal value in, whatever the setting was when a row landed: the value as it came and, when the lake has a secret, its digest under hash and under hash_keep_country; for erasure and look-ups across a change of setting: WHERE customerendpoint_address = ANY (connect_lake.pii_stored_forms(''+447700900123'')). connect_lake_pii_reader only.';
 
+-- The lake's one keyed hash: the stored forms above and the erasure list's
+-- digests (86_erasure.sql) are HMAC-SHA256 with this one secret.
+CREATE FUNCTION connect_lake.lake_hmac(value text) RETURNS bytea
+  AS 'MODULE_PATHNAME', 'lake_hmac'
+  LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION connect_lake.lake_hmac(text) IS
+  'HMAC-SHA256 of a text''s UTF-8 bytes keyed with the lake''s secret (pii_secret), all 32 bytes; NULL while the lake has no secret. The one keyed hash of the lake: pii_stored_value() is ''hmac:'' and its first 16 bytes in hex, erasure_digest() is that of kind:value. Owner only: whoever can compute digests can test guessed values.';
+
 CREATE FUNCTION connect_lake.pii_mask(value text) RETURNS text
   AS 'MODULE_PATHNAME', 'pii_mask'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -79,17 +79,19 @@ REVOKE ALL ON FUNCTION connect_lake.pii_stored_value(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.pii_stored_value(text) TO connect_lake_pii_reader;
 REVOKE ALL ON FUNCTION connect_lake.pii_stored_forms(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.pii_stored_forms(text) TO connect_lake_pii_reader;
+REVOKE ALL ON FUNCTION connect_lake.lake_hmac(text) FROM PUBLIC;
 
 -- ---- Privileges: forgetting a customer (86_erasure.sql) is the owner's
--- (or a role the owner grants forget_customer() to); the erasure list, its
--- secret and the audit are the owner's alone; the loader's check runs as
--- the owner through two functions granted to the loader.
-REVOKE ALL ON connect_lake.erasure_secret, connect_lake.erasure_list, connect_lake.erasure_audit
+-- (or a role the owner grants forget_customer() to); the erasure list and
+-- the audit are the owner's alone (their key, the lake's secret, too); the
+-- loader's check runs as the owner through two functions granted to the loader.
+REVOKE ALL ON connect_lake.erasure_list, connect_lake.erasure_audit
   FROM connect_lake_reader, connect_lake_loader;
 REVOKE ALL ON SEQUENCE connect_lake.erasure_audit_erasure_id_seq, connect_lake.erasure_pseudonym_seq
   FROM connect_lake_loader;
 REVOKE ALL ON FUNCTION connect_lake.forget_customer(bigint, text, text, uuid, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_digest(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_secret_guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_work_begin() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_close() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_pseudonym(text, text, bigint) FROM PUBLIC;

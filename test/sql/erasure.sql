@@ -91,7 +91,8 @@ SELECT * FROM connect_lake.forget_customer(phone => '+447700000009');
 SET LOCAL ROLE connect_lake_reader;
 SELECT * FROM connect_lake.forget_customer(account => 11111111);
 SELECT count(*) FROM connect_lake.erasure_list;
-SELECT count(*) FROM connect_lake.erasure_secret;
+SELECT count(*) FROM connect_lake.pii_secret;
+SELECT connect_lake.lake_hmac('account:11111111');
 RESET ROLE;
 SET LOCAL ROLE connect_lake_loader;
 SELECT * FROM connect_lake.forget_customer(account => 11111111);
@@ -99,6 +100,13 @@ SELECT connect_lake.erasure_digest('account', '11111111');
 RESET ROLE;
 
 -- ---- Customer A by account: contacts 1 and its transfer leg 2, case-a.
+-- rejects holding A's values: found by the index of their tokens, each checked
+-- for the whole value (a value inside a longer token is not a token of the text)
+INSERT INTO connect_lake.load_rejects (kind, path, line, reason, raw) VALUES
+  ('ctr', '/r/1.json', 1, 'test', '{"ContactId": 1, "CustomerEndpoint": {"Address": "+447700000001"}}'),
+  ('ctr', '/r/2.json', 1, 'test', '{"ContactId": 2, "Attributes": {"accountNumbers": "11111111"}}'),
+  ('ctr', '/r/3.json', 1, 'test', '{"ContactId": 3, "CustomerEndpoint": {"Address": "+447700000003"}}'),
+  ('ctr', '/r/4.json', 1, 'test', '{"ContactId": 4, "Attributes": {"ref": "ACC11111111"}}');
 SELECT connect_lake.metrics_refresh('2030-03-04', '2030-03-05') > 0 AS metrics_kept;
 CREATE TEMP TABLE metric_before AS SELECT * FROM connect_lake.contact_metric;
 SELECT count(*) AS contacts_measured FROM metric_before;
@@ -123,6 +131,7 @@ SELECT substr(c.contactid::text, 25) AS contact, c.initiationtimestamp, c.discon
   FROM connect_lake.ctr_events c ORDER BY 1;
 SELECT count(DISTINCT customerendpoint_address) AS pseudonyms FROM connect_lake.ctr_events WHERE contactid::text ~ '0000000[12]$';
 SELECT substr(contactid::text, 25) AS contact, account < 0 AS pseudonym FROM connect_lake.contact_account ORDER BY 1, 2;
+SELECT path, raw IS NULL AS removed FROM connect_lake.load_rejects WHERE path LIKE '/r/%' ORDER BY 1;
 SELECT detail_case_caseid, account < 0 AS account_pseudonym, detail_case_fields_summary, detail_case_fields_title,
        detail_case_fields_customer_id, detail_case_fields_status FROM connect_lake.case_state ORDER BY 1;
 SELECT detail_relateditem_caseid, comment_body FROM connect_lake.case_related_items;
@@ -283,5 +292,23 @@ SELECT event_id, profile_id, account < 0 AS pseudonym, object ->> 'FirstName' AS
   FROM connect_lake.customer_profile_events WHERE event_id IN ('pe-9', 'pe-10', 'pe-11') ORDER BY 1;
 SELECT profile_id, first_name, account < 0 AS pseudonym FROM connect_lake.customer_profile
  WHERE profile_id IN ('pc1', 'px', 'pe') ORDER BY 1;
+
+
+-- ---- One secret, one keyed hash: the list's digests are HMAC-SHA256 with
+-- the lake's secret (made at the first erasure), the stored forms of hashed
+-- numbers its first 16 bytes; the secret is kept while the list holds digests.
+SELECT length(secret) AS secret_hex_digits FROM connect_lake.pii_secret;
+SELECT count(*) AS digests_of_the_key FROM connect_lake.erasure_list
+ WHERE digest = connect_lake.lake_hmac('account:11111111')
+   AND digest = connect_lake.erasure_digest('account', '11111111');
+SAVEPOINT hashing;
+INSERT INTO connect_lake.pii_config (storage) VALUES ('hash');
+SELECT connect_lake.pii_stored_value('+447700000001')
+       = 'hmac:' || encode(substr(connect_lake.lake_hmac('+447700000001'), 1, 16), 'hex') AS same_keyed_hash;
+ROLLBACK TO SAVEPOINT hashing;
+UPDATE connect_lake.pii_secret SET secret = 'another secret of 32 bytes or more, no';
+DELETE FROM connect_lake.pii_secret;
+TRUNCATE connect_lake.pii_secret;
+SELECT count(*) AS secrets FROM connect_lake.pii_secret;
 
 ROLLBACK;

@@ -13,6 +13,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes ();
 
 system('make', '-s', 'gen') == 0 && -x 'test/gen/connect_gen'
   or plan skip_all => 'cannot build test/gen/connect_gen';
@@ -154,9 +155,12 @@ sub answers
 }
 my $before = answers();
 
+my $t0 = Time::HiRes::time();
 my $changed = sql(qq{SELECT string_agg(table_name || '=' || rows_changed, ' ' ORDER BY table_name)
                        FROM connect_lake.forget_customer(account => $account)});
 note "forget_customer: $changed";
+# (a figure, not a check: test/bench/forget_customer.sh measures the speed)
+note sprintf('forget_customer(account) took %.0f ms, psql included', 1000 * (Time::HiRes::time() - $t0));
 like($changed, qr/ctr_events=[1-9]/, 'CTRs overwritten');
 like($changed, qr/contact_flow_log=[1-9]/, 'flow log blocks overwritten');
 like($changed, qr/contact_events=[1-9]/, 'contact events overwritten');
@@ -254,6 +258,46 @@ is(sql(q{SELECT count(*) > 0 FROM connect_lake.erasure_audit WHERE key_kind = 'r
 is(sql(qq{SELECT count(DISTINCT account) FROM connect_lake.contact_account WHERE account < 0
            AND contactid IN ('$cid', 'aaaaaaaa-0000-4000-8000-000000000080')}), 1,
 	"the new contact carries the account's pseudonym: it joins their other contacts");
+
+# Later records of theirs in files loaded by load()'s workers: each file
+# commits on its own with its erasure check (immediate, not queued with the
+# rest of the upkeep), the rejects' raw text too.
+mkdir "$tmp/late";
+mkdir "$tmp/late/$_" for qw(ctr flowlogs);
+sub write_lines
+{
+	my ($file, @lines) = @_;
+	open my $fh, '>', $file or die $!;
+	print $fh "$_\n" for @lines;
+	close $fh;
+}
+write_lines("$tmp/late/ctr/late.ndjson",
+	sql(qq{SELECT jsonb_build_object('ContactId', '$cid', 'InitiationTimestamp', '$ts'::timestamptz,
+  'LastUpdateTimestamp', '$lu'::timestamptz + interval '2 days', 'Channel', 'VOICE', 'InitiationMethod', 'INBOUND',
+  'CustomerEndpoint', jsonb_build_object('Address', '$phone', 'Type', 'TELEPHONE_NUMBER'),
+  'Attributes', jsonb_build_object('accountNumbers', '$account', 'intent', 'billing'))::text}),
+	sql(qq{SELECT jsonb_build_object('ContactId', 'bbbbbbbb-0000-4000-8000-000000000081', 'InitiationTimestamp', '$ts'::timestamptz,
+  'LastUpdateTimestamp', '$ts'::timestamptz, 'Channel', 'CHAT', 'InitiationMethod', 'API',
+  'CustomerEndpoint', jsonb_build_object('Address', 'worker-address-081\@example.com'),
+  'Attributes', jsonb_build_object('accountNumbers', '$account'))::text}),
+	qq({"ContactId": 81, "Attributes": {"accountNumbers": "$account"}}));
+write_lines("$tmp/late/flowlogs/late.ndjson",
+	sql(qq{SELECT jsonb_build_object('ContactId', '$cid', 'Timestamp', '$ts'::timestamptz + interval '4 seconds',
+  'ContactFlowId', 'f', 'ContactFlowModuleType', 'SetAttributes', 'Identifier', 'late-081',
+  'Parameters', jsonb_build_object('Value', '$account'))::text}));
+is(sql(qq{SELECT files_loaded || ' ' || inserted || ' ' || updated || ' ' || rejected
+            FROM connect_lake.load('ctr', '$tmp/late/ctr', 'skip', workers => 2)}), '1 1 1 1',
+	"load()'s workers land a newer version of their CTR, a new contact of theirs and a reject");
+is(sql(qq{SELECT files_loaded FROM connect_lake.load('contact_flow_log', '$tmp/late/flowlogs', 'skip', workers => 2)}), 1,
+	"load()'s workers land a late flow log block of theirs");
+is(sql(qq{SELECT count(*) FROM connect_lake.ctr_events WHERE row_to_json(ctr_events)::text ~ '$account|worker-address-081'}),
+	0, "CTRs of theirs landed by load()'s workers: scrubbed at the file's commit");
+is(sql(q{SELECT customerendpoint_address LIKE 'forgotten:%' FROM connect_lake.ctr_events
+          WHERE contactid = 'bbbbbbbb-0000-4000-8000-000000000081'}), 't', "... the new contact's endpoint pseudonymised");
+is(sql(qq{SELECT count(*) FROM connect_lake.contact_flow_log WHERE contactid = '$cid' AND identifier = 'late-081'
+           AND parameters IS NULL}), 1, "a late flow log block landed by load()'s workers: scrubbed");
+is(sql(qq{SELECT count(*) FROM connect_lake.load_rejects WHERE path LIKE '%/late/ctr/%' AND raw IS NULL}), 1,
+	"a rejected record of theirs in a worker's file: raw removed");
 dump_holds('redelivered');
 
 $node->stop;
