@@ -16,7 +16,7 @@
  *   - forgets what a rolled-back subtransaction (a failed file of load())
  *     collected, and hands a committed one's to its parent;
  *   - reads the settings (connect_lake.metrics_upkeep, connect_lake.
- *     flows_upkeep: one per family of actions) as rows land: rows written
+ *     flows_upkeep, connect_lake.repeats_upkeep: one per family of actions) as rows land: rows written
  *     while an action's setting is off are not kept for it;
  *   - runs the actions as the writers wrote (on Citus, the tables' owner),
  *     with a snapshot, and not at all when the extension or the action's
@@ -41,6 +41,7 @@ typedef enum CLUpkeepSetting
 	CL_UPKEEP_ALWAYS,			/* no setting: the lake's own side tables */
 	CL_UPKEEP_METRICS,			/* connect_lake.metrics_upkeep */
 	CL_UPKEEP_FLOWS,			/* connect_lake.flows_upkeep */
+	CL_UPKEEP_REPEATS,			/* connect_lake.repeats_upkeep */
 	CL_UPKEEP_NSETTINGS
 } CLUpkeepSetting;
 

@@ -79,10 +79,19 @@ SQL
 		# warm the page cache and the backend: one load of the kind, not timed
 		echo "SELECT pg_temp.reset_lake('$kind');"
 		for d1 in $dirs; do echo "SELECT 1 FROM connect_lake.load('$kind', '$d1');"; break; done
+		# ctr: off (no metric or repeat upkeep), rollups (the contact metrics
+		# and rollups alone: connect_lake.repeats_upkeep off), on (both);
+		# agent_event: off, on
+		modes="off on"
+		[ "$kind" = ctr ] && modes="off rollups on"
 		for r in $(seq "$rounds"); do
-			for mode in off on; do
+			for mode in $modes; do
 				echo "SELECT pg_temp.reset_lake('$kind');"
-				echo "SET connect_lake.metrics_upkeep = $mode;"
+				case $mode in
+				off) echo "SET connect_lake.metrics_upkeep = off; SET connect_lake.repeats_upkeep = off;" ;;
+				rollups) echo "SET connect_lake.metrics_upkeep = on; SET connect_lake.repeats_upkeep = off;" ;;
+				on) echo "SET connect_lake.metrics_upkeep = on; SET connect_lake.repeats_upkeep = on;" ;;
+				esac
 				d=0
 				for dd in $dirs; do
 					d=$((d + 1))
@@ -95,7 +104,7 @@ SQL
 				done
 			done
 		done
-		echo "RESET connect_lake.metrics_upkeep;"
+		echo "RESET connect_lake.metrics_upkeep; RESET connect_lake.repeats_upkeep;"
 		echo '\o'
 		if [ "$kind" = ctr ]; then
 			cat <<'SQL'
@@ -164,7 +173,8 @@ SQL
 	cat <<'SQL'
 
 \echo
-\echo '== results per kind: seconds of load() to commit, the best round of each mode; ratio = on / off'
+\echo '== results per kind and mode: seconds of load() to commit, the best round of each mode; ratio = mode / off'
+\echo '   (ctr: rollups = the contact metrics and rollups alone, connect_lake.repeats_upkeep off; on = those and the repeat contacts)'
 SELECT pg_catalog.pg_read_file('/proc/loadavg') AS load_average;
 WITH r AS (
   SELECT kind, mode, round, sum(seconds) FILTER (WHERE day = 1) AS first,
@@ -172,27 +182,27 @@ WITH r AS (
          sum(load_seconds) AS stmt
     FROM bench_time WHERE mode <> 'refresh' GROUP BY kind, mode, round),
 best AS (SELECT kind, mode, min(first) AS first, min(later) AS later, min(total) AS total FROM r GROUP BY kind, mode),
-per_round AS (SELECT on_.kind, on_.round, on_.total / off.total AS ratio
-                FROM r on_ JOIN r off ON off.kind = on_.kind AND off.round = on_.round AND off.mode = 'off'
-               WHERE on_.mode = 'on')
-SELECT off.kind, (SELECT max(day) FROM bench_time b WHERE b.kind = off.kind) AS days,
-       round(off.first::numeric, 2) AS first_day_off, round(on_.first::numeric, 2) AS first_day_on,
-       round((on_.first / off.first)::numeric, 3) AS first_day_ratio,
-       round(off.later::numeric, 2) AS later_days_off, round(on_.later::numeric, 2) AS later_days_on,
-       round((on_.later / off.later)::numeric, 3) AS later_days_ratio,
-       round((on_.total / off.total)::numeric, 3) AS ratio,
+per_round AS (SELECT m.kind, m.mode, m.round, m.total / off.total AS ratio
+                FROM r m JOIN r off ON off.kind = m.kind AND off.round = m.round AND off.mode = 'off'
+               WHERE m.mode <> 'off')
+SELECT off.kind, m.mode, (SELECT max(day) FROM bench_time b WHERE b.kind = off.kind) AS days,
+       round(off.first::numeric, 2) AS first_day_off, round(m.first::numeric, 2) AS first_day_mode,
+       round((m.first / off.first)::numeric, 3) AS first_day_ratio,
+       round(off.later::numeric, 2) AS later_days_off, round(m.later::numeric, 2) AS later_days_mode,
+       round((m.later / off.later)::numeric, 3) AS later_days_ratio,
+       round((m.total / off.total)::numeric, 3) AS ratio,
        (SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY p.ratio)::numeric, 3) FROM per_round p
-         WHERE p.kind = off.kind) AS median_round_ratio,
+         WHERE p.kind = off.kind AND p.mode = m.mode) AS median_round_ratio,
        (SELECT string_agg(round(p.ratio::numeric, 3)::text, ' ' ORDER BY p.round) FROM per_round p
-         WHERE p.kind = off.kind) AS round_ratios,
+         WHERE p.kind = off.kind AND p.mode = m.mode) AS round_ratios,
        (SELECT round(b.seconds::numeric, 2) FROM bench_time b WHERE b.kind = off.kind AND b.mode = 'refresh') AS refresh_all
-  FROM best off JOIN best on_ ON on_.kind = off.kind AND on_.mode = 'on'
+  FROM best off JOIN best m ON m.kind = off.kind AND m.mode <> 'off'
  WHERE off.mode = 'off'
- ORDER BY off.kind;
+ ORDER BY off.kind, m.mode = 'on', m.mode;
 \echo '== the commit (where the upkeep runs) against the load() statement before it, same transaction, per round'
 SELECT kind, mode, round, round(sum(load_seconds)::numeric, 2) AS load_statement, round(sum(seconds - load_seconds)::numeric, 2) AS commit,
        round((sum(seconds - load_seconds) / sum(load_seconds))::numeric, 3) AS commit_share
-  FROM bench_time WHERE mode <> 'refresh' GROUP BY kind, mode, round ORDER BY kind, round, mode;
+  FROM bench_time WHERE mode <> 'refresh' GROUP BY kind, mode, round ORDER BY kind, round, mode = 'on', mode = 'rollups', mode;
 SQL
 } > "$sql"
 chmod a+r "$sql"
