@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # load() at the limit, per kind (issue #15), ratios printed in one run:
 #   load      connect_lake.load(kind, dir) of generated files (test/gen/connect_gen,
-#             gzip Firehose objects as delivered), connect_lake.metrics_upkeep = off
-#             (the commit-time metric and agent-activity upkeep is measured by
+#             gzip Firehose objects as delivered), connect_lake.metrics_upkeep = off and
+#             connect_lake.repeats_upkeep = off (the commit-time metric,
+#             repeat-contact and agent-activity upkeep is measured by
 #             test/bench/metrics_upkeep.sh; case_state, dimensions and account
 #             links, which load() keeps as it writes, are counted in)
 #   copy      COPY of load()'s own output rows (exported once, text format) back
@@ -75,7 +76,7 @@ CONF
 runuser -u postgres -- "$bin/pg_ctl" -D "$data" -l "$work/out/log" -w start >/dev/null
 trap 'runuser -u postgres -- "$bin/pg_ctl" -D "$data" -m fast stop >/dev/null' EXIT
 psql() { runuser -u postgres -- env PGOPTIONS='-c client_min_messages=warning' "$bin/psql" -X -q -h "$work/out" -p "$port" -d postgres -v ON_ERROR_STOP=1 "$@"; }
-psql -c "CREATE EXTENSION connect_lake" -c "ALTER DATABASE postgres SET connect_lake.metrics_upkeep = off"
+psql -c "CREATE EXTENSION connect_lake" -c "ALTER DATABASE postgres SET connect_lake.metrics_upkeep = off" -c "ALTER DATABASE postgres SET connect_lake.repeats_upkeep = off"
 
 now() { date +%s.%N; }
 # one timed step: seconds of a psql script, after a checkpoint
