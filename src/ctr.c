@@ -156,7 +156,7 @@ static const CLField ctr_fields[] = {
  */
 static const CLUpkeepAction ctr_actions[] = {
 	{"metrics_refresh_contacts", CL_UPKEEP_KEY_TIMES, CL_UPKEEP_METRICS},
-	{"contact_repeat_refresh", CL_UPKEEP_KEYS, CL_UPKEEP_METRICS},
+	{"contact_repeat_refresh", CL_UPKEEP_KEYS, CL_UPKEEP_REPEATS},
 	{"flows_ctrs_landed", CL_UPKEEP_KEYS, CL_UPKEEP_FLOWS},
 	CL_UPKEEP_ERASURE_ACTION,
 };

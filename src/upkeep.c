@@ -48,13 +48,14 @@
 static bool metrics_upkeep = true;
 static bool flows_upkeep = true;
 static bool erasure_in_force = false;	/* read when a writer begins */
+static bool repeats_upkeep = true;
 
 void
 cl_upkeep_init(void)
 {
 	DefineCustomBoolVariable("connect_lake.metrics_upkeep",
 							 "Keep the contact metrics as CTRs land.",
-							 "On: load(), ingest() and ingest_batch() bring contact_metric and the metric rollups, the repeat contacts and the agent activity up to date for the contacts and agents a transaction landed, when it commits. Off: run metrics_refresh() (and contact_repeat_refresh(), agent_activity_refresh()) afterwards.",
+							 "On: load(), ingest() and ingest_batch() bring contact_metric and the metric rollups and the agent activity up to date for the contacts and agents a transaction landed, when it commits. Off: run metrics_refresh() (and agent_activity_refresh()) afterwards. The repeat contacts have their own setting, connect_lake.repeats_upkeep.",
 							 &metrics_upkeep,
 							 true,
 							 PGC_USERSET, 0,
@@ -66,13 +67,20 @@ cl_upkeep_init(void)
 							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("connect_lake.repeats_upkeep",
+							 "Keep the repeat contacts as CTRs land.",
+							 "On: load(), ingest() and ingest_batch() bring contact_repeat up to date for the customers whose contacts a transaction landed, when it commits. Off: run contact_repeat_refresh() afterwards.",
+							 &repeats_upkeep,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 }
 
 /*
  * The settings' names (upkeep_queue.settings), by CLUpkeepSetting; the
  * erasure's actions are immediate, never queued.
  */
-static const char *const setting_names[CL_UPKEEP_NSETTINGS] = {NULL, "metrics_upkeep", "flows_upkeep", NULL};
+static const char *const setting_names[CL_UPKEEP_NSETTINGS] = {NULL, "metrics_upkeep", "flows_upkeep", NULL, "repeats_upkeep"};
 
 /* The settings on now, as a mask of 1 << CLUpkeepSetting. */
 static uint8
@@ -80,7 +88,8 @@ settings_on(void)
 {
 	return (1 << CL_UPKEEP_ALWAYS) | (metrics_upkeep ? 1 << CL_UPKEEP_METRICS : 0) |
 		(flows_upkeep ? 1 << CL_UPKEEP_FLOWS : 0) |
-		(erasure_in_force ? 1 << CL_UPKEEP_ERASURE : 0);
+		(erasure_in_force ? 1 << CL_UPKEEP_ERASURE : 0) |
+		(repeats_upkeep ? 1 << CL_UPKEEP_REPEATS : 0);
 }
 
 void

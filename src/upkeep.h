@@ -16,10 +16,10 @@
  *   - forgets what a rolled-back subtransaction (a failed file of load())
  *     collected, and hands a committed one's to its parent;
  *   - reads the settings (connect_lake.metrics_upkeep, connect_lake.
- *     flows_upkeep: one per family of actions; and whether the erasure list
- *     is in force, read when a writer begins) as rows land: rows written
- *     while an action's setting is off are not kept for it, and a kind none
- *     of whose actions is on collects nothing;
+ *     flows_upkeep, connect_lake.repeats_upkeep: one per family of actions;
+ *     and whether the erasure list is in force, read when a writer begins) as
+ *     rows land: rows written while an action's setting is off are not kept
+ *     for it, and a kind none of whose actions is on collects nothing;
  *   - runs the actions as the writers wrote (on Citus, the tables' owner),
  *     with a snapshot, and not at all when the extension or the action's
  *     function is gone (dropped, or a lake not yet updated).
@@ -54,6 +54,7 @@ typedef enum CLUpkeepSetting
 	CL_UPKEEP_METRICS,			/* connect_lake.metrics_upkeep */
 	CL_UPKEEP_FLOWS,			/* connect_lake.flows_upkeep */
 	CL_UPKEEP_ERASURE,			/* no setting: the erasure list has a row (erasure.c) */
+	CL_UPKEEP_REPEATS,			/* connect_lake.repeats_upkeep */
 	CL_UPKEEP_NSETTINGS
 } CLUpkeepSetting;
 

@@ -69,7 +69,7 @@ CREATE TABLE connect_lake.upkeep_queue (
 COMMENT ON TABLE connect_lake.upkeep_queue IS
   'The commit upkeep (the kinds'' SQL actions: contact metrics, repeat contacts, flow tables, agent activity) of the files load()''s workers committed: what each file collected, queued with it and run by the workers every 32 files and at their end (a row is deleted as it runs); rows left by a worker that was killed are run by the next load() with workers. Empty when no load() with workers runs.';
 COMMENT ON COLUMN connect_lake.upkeep_queue.kind IS 'Record kind whose upkeep actions run (ctr, contact_flow_log, agent_event).';
-COMMENT ON COLUMN connect_lake.upkeep_queue.settings IS 'The upkeep settings that were on when the rows were written (metrics_upkeep, flows_upkeep): the actions of a setting that was off are not run for them.';
+COMMENT ON COLUMN connect_lake.upkeep_queue.settings IS 'The upkeep settings that were on when the rows were written (metrics_upkeep, flows_upkeep, repeats_upkeep): the actions of a setting that was off are not run for them.';
 COMMENT ON COLUMN connect_lake.upkeep_queue.keys IS 'The keys of the rows written, as text (CTRs and flow logs: contact ids; agent events: agent ARNs).';
 COMMENT ON COLUMN connect_lake.upkeep_queue.firsts IS 'Per key, its (first) time (CTRs: initiation; flow logs, agent events: the first event time), same positions.';
 COMMENT ON COLUMN connect_lake.upkeep_queue.lasts IS 'Per key, its last time (same as firsts for CTRs), same positions.';

@@ -934,31 +934,82 @@ BEGIN
     hold_time_sum = r.hold_time_sum + excluded.hold_time_sum,
     acw_time_sum = r.acw_time_sum + excluded.acw_time_sum;
 
-  -- "Within X": metric_queue_threshold_live's counts per bucket, signed, and
-  -- per local day (metric_queue_threshold_day_rows()).
+  -- "Within X": metric_queue_threshold_live's counts, signed, and per local
+  -- day (metric_queue_threshold_day_rows()).  Below threshold i (ths[i])
+  -- are the contacts of the buckets before i (width_bucket; a NULL queue
+  -- time counts below none: bucket n), at it those whose queue time equals
+  -- it (then their bucket is i).  Counted per group (interval, queue,
+  -- channel) and bucket (h), summed along the buckets (w), each bucket's
+  -- running sums are the "below" counts of the thresholds up to the next
+  -- bucket (x): n rows per group, none computed twice.  A group has a row
+  -- for every threshold or none (kept: one probe per group); the intervals
+  -- are locked (above), so no other session adds a group meanwhile: a new
+  -- group's rows are inserted plainly, an existing group's rows that change
+  -- are added to by an upsert (each found by the key).  (Rows in key order,
+  -- so that concurrent upkeeps lock them in one order.)
   WITH d AS (SELECT -1 AS s, b.* FROM unnest(before) b WHERE b.interval_start IS NOT NULL AND b.queued
              UNION ALL
              SELECT 1, a.* FROM unnest(after) a WHERE a.interval_start IS NOT NULL AND a.queued),
+  h AS (
+    SELECT d.interval_start, d.queue_kind, d.queue_id, d.channel,
+           coalesce(width_bucket(d.queue_time, ths), cardinality(ths)) AS bucket,
+           coalesce(sum(d.s) FILTER (WHERE d.answered), 0) AS a,
+           coalesce(sum(d.s) FILTER (WHERE d.abandoned), 0) AS ab,
+           coalesce(sum(d.s) FILTER (WHERE connect_lake.metric_removed(d.queued, d.handled, d.abandoned,
+                                                                       d.callback_requested)), 0) AS r,
+           coalesce(sum(d.s) FILTER (WHERE d.answered AND d.queue_time = ANY (ths)), 0) AS ea,
+           coalesce(sum(d.s) FILTER (WHERE d.abandoned AND d.queue_time = ANY (ths)), 0) AS eab,
+           coalesce(sum(d.s) FILTER (WHERE connect_lake.metric_removed(d.queued, d.handled, d.abandoned,
+                                                                       d.callback_requested)
+                                       AND d.queue_time = ANY (ths)), 0) AS er
+      FROM d
+     GROUP BY 1, 2, 3, 4, 5),
+  w0 AS (
+    SELECT h.*, row_number() OVER g = 1 AS first,
+           sum(h.a) OVER g AS ca, sum(h.ab) OVER g AS cab, sum(h.r) OVER g AS cr,
+           coalesce(lead(h.bucket) OVER g, cardinality(ths)) AS nb,
+           coalesce(lead(h.ea) OVER g, 0) AS nea, coalesce(lead(h.eab) OVER g, 0) AS neab,
+           coalesce(lead(h.er) OVER g, 0) AS ner
+      FROM h
+    WINDOW g AS (PARTITION BY h.interval_start, h.queue_kind, h.queue_id, h.channel ORDER BY h.bucket)),
+  w AS (
+    SELECT w0.*,
+           bool_or(CASE WHEN w0.first THEN
+                     EXISTS (SELECT 1 FROM connect_lake.metric_queue_threshold q
+                              WHERE q.threshold_s = ths[1] AND q.interval_start = w0.interval_start
+                                AND q.queue_kind = w0.queue_kind AND q.queue_id IS NOT DISTINCT FROM w0.queue_id
+                                AND q.channel IS NOT DISTINCT FROM w0.channel) END)
+             OVER (PARTITION BY w0.interval_start, w0.queue_kind, w0.queue_id, w0.channel) AS kept
+      FROM w0),
   x AS MATERIALIZED (
-    SELECT g.interval_start, g.queue_kind, g.queue_id, g.channel, ths[i.i] AS threshold_s,
-           coalesce(sum(g.answered) FILTER (WHERE g.bucket < i.i), 0)::integer AS answered_lt,
-           coalesce(sum(g.answered) FILTER (WHERE g.equal = i.i), 0)::integer AS answered_eq,
-           coalesce(sum(g.abandoned) FILTER (WHERE g.bucket < i.i), 0)::integer AS abandoned_lt,
-           coalesce(sum(g.abandoned) FILTER (WHERE g.equal = i.i), 0)::integer AS abandoned_eq,
-           coalesce(sum(g.removed) FILTER (WHERE g.bucket < i.i), 0)::integer AS removed_lt,
-           coalesce(sum(g.removed) FILTER (WHERE g.equal = i.i), 0)::integer AS removed_eq
-      FROM (SELECT d.interval_start, d.queue_kind, d.queue_id, d.channel,
-                   width_bucket(d.queue_time, ths) AS bucket, array_position(ths, d.queue_time) AS equal,
-                   coalesce(sum(d.s) FILTER (WHERE d.answered), 0) AS answered,
-                   coalesce(sum(d.s) FILTER (WHERE d.abandoned), 0) AS abandoned,
-                   coalesce(sum(d.s) FILTER (WHERE connect_lake.metric_removed(d.queued, d.handled, d.abandoned,
-                                                                               d.callback_requested)), 0) AS removed
-              FROM d
-             GROUP BY d.interval_start, d.queue_kind, d.queue_id, d.channel, 5, 6) g
-     CROSS JOIN generate_series(1, cardinality(ths)) i(i)
-     GROUP BY g.interval_start, g.queue_kind, g.queue_id, g.channel, i.i),
-  iv AS (
-  INSERT INTO connect_lake.metric_queue_threshold AS r SELECT * FROM x ORDER BY 5, 1, 2, 3, 4
+    SELECT w.interval_start, w.queue_kind, w.queue_id, w.channel, ths[i.i] AS threshold_s,
+           w.ca::integer AS answered_lt, CASE WHEN i.i = w.nb THEN w.nea ELSE 0 END::integer AS answered_eq,
+           w.cab::integer AS abandoned_lt, CASE WHEN i.i = w.nb THEN w.neab ELSE 0 END::integer AS abandoned_eq,
+           w.cr::integer AS removed_lt, CASE WHEN i.i = w.nb THEN w.ner ELSE 0 END::integer AS removed_eq, w.kept
+      FROM w CROSS JOIN LATERAL generate_series(w.bucket + 1, w.nb) i(i)
+    UNION ALL
+    -- the thresholds up to a group's first bucket: none below
+    SELECT w.interval_start, w.queue_kind, w.queue_id, w.channel, ths[i.i], 0,
+           CASE WHEN i.i = w.bucket THEN w.ea ELSE 0 END::integer, 0,
+           CASE WHEN i.i = w.bucket THEN w.eab ELSE 0 END::integer, 0,
+           CASE WHEN i.i = w.bucket THEN w.er ELSE 0 END::integer, w.kept
+      FROM w CROSS JOIN LATERAL generate_series(1, w.bucket) i(i)
+     WHERE w.first),
+  ins AS (
+  INSERT INTO connect_lake.metric_queue_threshold (interval_start, queue_kind, queue_id, channel, threshold_s,
+         answered_lt, answered_eq, abandoned_lt, abandoned_eq, removed_lt, removed_eq)
+  SELECT x.interval_start, x.queue_kind, x.queue_id, x.channel, x.threshold_s, x.answered_lt, x.answered_eq,
+         x.abandoned_lt, x.abandoned_eq, x.removed_lt, x.removed_eq
+    FROM x WHERE NOT x.kept ORDER BY 5, 1, 2, 3, 4),
+  upd AS (
+  INSERT INTO connect_lake.metric_queue_threshold AS r (interval_start, queue_kind, queue_id, channel, threshold_s,
+         answered_lt, answered_eq, abandoned_lt, abandoned_eq, removed_lt, removed_eq)
+  SELECT x.interval_start, x.queue_kind, x.queue_id, x.channel, x.threshold_s, x.answered_lt, x.answered_eq,
+         x.abandoned_lt, x.abandoned_eq, x.removed_lt, x.removed_eq
+    FROM x
+   WHERE x.kept AND (x.answered_lt, x.answered_eq, x.abandoned_lt, x.abandoned_eq, x.removed_lt, x.removed_eq)
+                    <> (0, 0, 0, 0, 0, 0)
+   ORDER BY 5, 1, 2, 3, 4
   ON CONFLICT ON CONSTRAINT metric_queue_threshold_key DO UPDATE SET
     answered_lt = r.answered_lt + excluded.answered_lt, answered_eq = r.answered_eq + excluded.answered_eq,
     abandoned_lt = r.abandoned_lt + excluded.abandoned_lt, abandoned_eq = r.abandoned_eq + excluded.abandoned_eq,

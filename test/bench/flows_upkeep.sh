@@ -46,9 +46,11 @@ CREATE EXTENSION connect_lake;
 \\pset footer off
 CREATE TABLE bench_time (mode text, round int, day int, seconds float8, load_seconds float8);
 SET connect_lake.metrics_upkeep = off;
+SET connect_lake.repeats_upkeep = off;
 SET connect_lake.flows_upkeep = off;
 SELECT files_loaded, inserted AS ctrs FROM connect_lake.load('ctr', '$data/ctr');
 RESET connect_lake.metrics_upkeep;
+RESET connect_lake.repeats_upkeep;
 CREATE FUNCTION pg_temp.reset_flows() RETURNS void LANGUAGE sql AS \$\$
   TRUNCATE connect_lake.contact_flow_log, connect_lake.contact_flow_path, connect_lake.flow_block_day,
            connect_lake.flow_entry_day, connect_lake.flow_names, connect_lake.flow_version;

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # load() at the limit, per kind (issue #15), ratios printed in one run:
 #   load      connect_lake.load(kind, dir) of generated files (test/gen/connect_gen,
-#             gzip Firehose objects as delivered), connect_lake.metrics_upkeep
-#             and connect_lake.flows_upkeep = off (the commit-time upkeep of
-#             metrics, agent activity and flow tables is measured by
-#             test/bench/metrics_upkeep.sh and flows_upkeep.sh; BENCH_UPKEEP=on
-#             keeps it in; case_state, dimensions and account links, which
-#             load() keeps as it writes, are counted in)
+#             gzip Firehose objects as delivered), connect_lake.metrics_upkeep,
+#             connect_lake.repeats_upkeep and connect_lake.flows_upkeep = off
+#             (the commit-time upkeep of metrics, repeat contacts, agent
+#             activity and flow tables is measured by test/bench/metrics_upkeep.sh
+#             and flows_upkeep.sh; BENCH_UPKEEP=on keeps it in; case_state,
+#             dimensions and account links, which load() keeps as it writes,
+#             are counted in)
 #   copy      COPY of load()'s own output rows (exported once, text format) back
 #             into the same tables, emptied: same partitions, indexes, side tables
 #   plain     the plain-SQL path: COPY the records as JSON lines into a jsonb
@@ -82,7 +83,8 @@ trap 'runuser -u postgres -- "$bin/pg_ctl" -D "$data" -m fast stop >/dev/null' E
 psql() { runuser -u postgres -- env PGOPTIONS='-c client_min_messages=warning' "$bin/psql" -X -q -h "$work/out" -p "$port" -d postgres -v ON_ERROR_STOP=1 "$@"; }
 upkeep=${BENCH_UPKEEP:-off}
 psql -c "CREATE EXTENSION connect_lake" -c "ALTER DATABASE postgres SET connect_lake.metrics_upkeep = $upkeep" \
-	-c "ALTER DATABASE postgres SET connect_lake.flows_upkeep = $upkeep"
+	-c "ALTER DATABASE postgres SET connect_lake.flows_upkeep = $upkeep" \
+	-c "ALTER DATABASE postgres SET connect_lake.repeats_upkeep = $upkeep"
 
 now() { date +%s.%N; }
 # one timed step: seconds of a psql script, after a checkpoint; the CPU

@@ -138,7 +138,7 @@ case $running in "$bin"/*) ;; *) echo "metrics_dashboard.sh: the server does not
 
 log "load('ctr') of $(find "$gen/ctr" -type f | wc -l) files"
 t0=$(now)
-"${psql[@]}" -Atc "SET client_min_messages = warning; SET connect_lake.metrics_upkeep = off; SELECT 'loaded: ' || files_loaded || ' files, ' || inserted || ' inserted, ' || updated || ' updated, '
+"${psql[@]}" -Atc "SET client_min_messages = warning; SET connect_lake.metrics_upkeep = off; SET connect_lake.repeats_upkeep = off; SELECT 'loaded: ' || files_loaded || ' files, ' || inserted || ' inserted, ' || updated || ' updated, '
                           || duplicates || ' duplicates, ' || rejected || ' rejected'
                      FROM connect_lake.load('ctr', '$gen/ctr', 'skip')"
 t_load=$(echo "$(now) - $t0" | bc)

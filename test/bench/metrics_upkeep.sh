@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # What the metric upkeep adds to load() (issue 12: at most 15% per kind), in
 # one run, for every kind that carries metric upkeep: the CTRs (contact
-# metrics, rollups, repeat contacts: metrics_refresh_contacts(), contact_repeat_refresh(ids)) and the agent events
-# (agent activity: agent_activity_upkeep()).  The same generated files
-# (test/gen/connect_gen, a day per load() call, as a daily load lands them)
-# are loaded into an emptied lake with connect_lake.metrics_upkeep off and
-# on, alternately (off, on, off, on ... ROUNDS times, kind by kind); each
-# call timed to its commit (the upkeep runs just before the commit).  Prints
-# the load average, then per kind and mode the best total of the rounds and
-# the ratio on / off, the first day (into an empty lake) apart from the later
-# ones (onto the days before, which is what a daily load meets), the median
-# of the rounds' ratios, every round's ratio (the rounds are interleaved, so
-# a shared machine's drift between rounds shows as their spread), per round
-# the commit's time against the load() statement's in the same transaction
-# (the upkeep's share, less exposed to that drift), the refresh over
+# metrics and rollups: metrics_refresh_contacts(), setting
+# connect_lake.metrics_upkeep; repeat contacts: contact_repeat_refresh(ids),
+# setting connect_lake.repeats_upkeep) and the agent events (agent activity:
+# agent_activity_upkeep(), connect_lake.metrics_upkeep).  The same generated
+# files (test/gen/connect_gen, a day per load() call, as a daily load lands
+# them) are loaded into an emptied lake in each mode, alternately (off,
+# rollups, on, off, rollups, on ... ROUNDS times, kind by kind): off = both
+# settings off; rollups (CTRs only) = the contact metrics and rollups alone
+# (metrics_upkeep on, repeats_upkeep off); on = both on.  Each call is timed
+# to its commit (the upkeep runs just before the commit), in wall clock and
+# in the backend's CPU time (/proc/self/stat).  Prints the load average,
+# then per kind and mode the best total of the rounds and the ratio mode /
+# off, the first day (into an empty lake) apart from the later ones (onto the
+# days before, which is what a daily load meets), the median of the rounds'
+# ratios, every round's ratio (the rounds are interleaved, so a shared
+# machine's drift between rounds shows as their spread), per round the
+# commit's time against the load() statement's in the same transaction, wall
+# clock and CPU (the upkeep's share, less exposed to that drift: the CPU
+# share is the figure to trust on a busy machine), the refresh over
 # everything for comparison, and whether the kept tables equal the
 # refresh's, row for row.
 #
@@ -51,7 +57,13 @@ sql=$(mktemp /tmp/metrics_upkeep.XXXXXX.sql)
 SET client_min_messages = warning;
 CREATE EXTENSION connect_lake;
 \pset footer off
-CREATE TABLE bench_time (kind text, mode text, round int, day int, seconds float8, load_seconds float8);
+CREATE TABLE bench_time (kind text, mode text, round int, day int, seconds float8, load_seconds float8,
+                         cpu float8, load_cpu float8);
+-- the backend's CPU time (user + system, seconds; clock ticks of 1/100 s)
+CREATE FUNCTION pg_temp.cpu() RETURNS float8 LANGUAGE sql AS $$
+  SELECT (split_part(s, ' ', 14)::float8 + split_part(s, ' ', 15)::float8) / 100
+    FROM pg_catalog.pg_read_file('/proc/self/stat') s
+$$;
 CREATE FUNCTION pg_temp.reset_lake(kind text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   IF kind = 'ctr' THEN
@@ -79,23 +91,32 @@ SQL
 		# warm the page cache and the backend: one load of the kind, not timed
 		echo "SELECT pg_temp.reset_lake('$kind');"
 		for d1 in $dirs; do echo "SELECT 1 FROM connect_lake.load('$kind', '$d1');"; break; done
+		# ctr: off (no metric or repeat upkeep), rollups (the contact metrics
+		# and rollups alone: connect_lake.repeats_upkeep off), on (both);
+		# agent_event: off, on
+		modes="off on"
+		[ "$kind" = ctr ] && modes="off rollups on"
 		for r in $(seq "$rounds"); do
-			for mode in off on; do
+			for mode in $modes; do
 				echo "SELECT pg_temp.reset_lake('$kind');"
-				echo "SET connect_lake.metrics_upkeep = $mode;"
+				case $mode in
+				off) echo "SET connect_lake.metrics_upkeep = off; SET connect_lake.repeats_upkeep = off;" ;;
+				rollups) echo "SET connect_lake.metrics_upkeep = on; SET connect_lake.repeats_upkeep = off;" ;;
+				on) echo "SET connect_lake.metrics_upkeep = on; SET connect_lake.repeats_upkeep = on;" ;;
+				esac
 				d=0
 				for dd in $dirs; do
 					d=$((d + 1))
 					echo "BEGIN;"
-					echo "SELECT clock_timestamp() AS t0 \\gset"
+					echo "SELECT clock_timestamp() AS t0, pg_temp.cpu() AS c0 \\gset"
 					echo "SELECT 1 FROM connect_lake.load('$kind', '$dd');"
-					echo "SELECT clock_timestamp() AS t1 \\gset"
+					echo "SELECT clock_timestamp() AS t1, pg_temp.cpu() AS c1 \\gset"
 					echo "COMMIT;"
-					echo "INSERT INTO bench_time VALUES ('$kind', '$mode', $r, $d, extract(epoch FROM clock_timestamp() - :'t0'), extract(epoch FROM :'t1'::timestamptz - :'t0'));"
+					echo "INSERT INTO bench_time VALUES ('$kind', '$mode', $r, $d, extract(epoch FROM clock_timestamp() - :'t0'), extract(epoch FROM :'t1'::timestamptz - :'t0'), pg_temp.cpu() - :c0, :c1 - :c0);"
 				done
 			done
 		done
-		echo "RESET connect_lake.metrics_upkeep;"
+		echo "RESET connect_lake.metrics_upkeep; RESET connect_lake.repeats_upkeep;"
 		echo '\o'
 		if [ "$kind" = ctr ]; then
 			cat <<'SQL'
@@ -164,35 +185,40 @@ SQL
 	cat <<'SQL'
 
 \echo
-\echo '== results per kind: seconds of load() to commit, the best round of each mode; ratio = on / off'
+\echo '== results per kind and mode: seconds of load() to commit, the best round of each mode; ratio = mode / off (cpu_ratio: the backend''s CPU time, best rounds)'
+\echo '   (ctr: rollups = the contact metrics and rollups alone, connect_lake.repeats_upkeep off; on = those and the repeat contacts)'
 SELECT pg_catalog.pg_read_file('/proc/loadavg') AS load_average;
 WITH r AS (
   SELECT kind, mode, round, sum(seconds) FILTER (WHERE day = 1) AS first,
          sum(seconds) FILTER (WHERE day > 1) AS later, sum(seconds) AS total,
-         sum(load_seconds) AS stmt
+         sum(load_seconds) AS stmt, sum(cpu) AS cpu
     FROM bench_time WHERE mode <> 'refresh' GROUP BY kind, mode, round),
-best AS (SELECT kind, mode, min(first) AS first, min(later) AS later, min(total) AS total FROM r GROUP BY kind, mode),
-per_round AS (SELECT on_.kind, on_.round, on_.total / off.total AS ratio
-                FROM r on_ JOIN r off ON off.kind = on_.kind AND off.round = on_.round AND off.mode = 'off'
-               WHERE on_.mode = 'on')
-SELECT off.kind, (SELECT max(day) FROM bench_time b WHERE b.kind = off.kind) AS days,
-       round(off.first::numeric, 2) AS first_day_off, round(on_.first::numeric, 2) AS first_day_on,
-       round((on_.first / off.first)::numeric, 3) AS first_day_ratio,
-       round(off.later::numeric, 2) AS later_days_off, round(on_.later::numeric, 2) AS later_days_on,
-       round((on_.later / off.later)::numeric, 3) AS later_days_ratio,
-       round((on_.total / off.total)::numeric, 3) AS ratio,
+best AS (SELECT kind, mode, min(first) AS first, min(later) AS later, min(total) AS total, min(cpu) AS cpu
+           FROM r GROUP BY kind, mode),
+per_round AS (SELECT m.kind, m.mode, m.round, m.total / off.total AS ratio
+                FROM r m JOIN r off ON off.kind = m.kind AND off.round = m.round AND off.mode = 'off'
+               WHERE m.mode <> 'off')
+SELECT off.kind, m.mode, (SELECT max(day) FROM bench_time b WHERE b.kind = off.kind) AS days,
+       round(off.first::numeric, 2) AS first_day_off, round(m.first::numeric, 2) AS first_day_mode,
+       round((m.first / off.first)::numeric, 3) AS first_day_ratio,
+       round(off.later::numeric, 2) AS later_days_off, round(m.later::numeric, 2) AS later_days_mode,
+       round((m.later / off.later)::numeric, 3) AS later_days_ratio,
+       round((m.total / off.total)::numeric, 3) AS ratio,
+       round((m.cpu / nullif(off.cpu, 0))::numeric, 3) AS cpu_ratio,
        (SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY p.ratio)::numeric, 3) FROM per_round p
-         WHERE p.kind = off.kind) AS median_round_ratio,
+         WHERE p.kind = off.kind AND p.mode = m.mode) AS median_round_ratio,
        (SELECT string_agg(round(p.ratio::numeric, 3)::text, ' ' ORDER BY p.round) FROM per_round p
-         WHERE p.kind = off.kind) AS round_ratios,
+         WHERE p.kind = off.kind AND p.mode = m.mode) AS round_ratios,
        (SELECT round(b.seconds::numeric, 2) FROM bench_time b WHERE b.kind = off.kind AND b.mode = 'refresh') AS refresh_all
-  FROM best off JOIN best on_ ON on_.kind = off.kind AND on_.mode = 'on'
+  FROM best off JOIN best m ON m.kind = off.kind AND m.mode <> 'off'
  WHERE off.mode = 'off'
- ORDER BY off.kind;
-\echo '== the commit (where the upkeep runs) against the load() statement before it, same transaction, per round'
+ ORDER BY off.kind, m.mode = 'on', m.mode;
+\echo '== the commit (where the upkeep runs) against the load() statement before it, same transaction, per round: wall clock and the backend''s CPU'
 SELECT kind, mode, round, round(sum(load_seconds)::numeric, 2) AS load_statement, round(sum(seconds - load_seconds)::numeric, 2) AS commit,
-       round((sum(seconds - load_seconds) / sum(load_seconds))::numeric, 3) AS commit_share
-  FROM bench_time WHERE mode <> 'refresh' GROUP BY kind, mode, round ORDER BY kind, round, mode;
+       round((sum(seconds - load_seconds) / sum(load_seconds))::numeric, 3) AS commit_share,
+       round(sum(load_cpu)::numeric, 2) AS load_cpu, round(sum(cpu - load_cpu)::numeric, 2) AS commit_cpu,
+       round((sum(cpu - load_cpu) / nullif(sum(load_cpu), 0))::numeric, 3) AS commit_cpu_share
+  FROM bench_time WHERE mode <> 'refresh' GROUP BY kind, mode, round ORDER BY kind, round, mode = 'on', mode = 'rollups', mode;
 SQL
 } > "$sql"
 chmod a+r "$sql"

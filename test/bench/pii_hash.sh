@@ -70,6 +70,7 @@ BEGIN
   CHECKPOINT;
 END $$;
 SET connect_lake.metrics_upkeep = off;
+SET connect_lake.repeats_upkeep = off;
 SQL
 	echo "SELECT count(*) AS files FROM pg_ls_dir('$data/ctr');"
 	echo '\o /dev/null'

@@ -187,3 +187,51 @@ RESET ROLE;
 SELECT * FROM pg_temp.flags(401, 501);
 SELECT * FROM pg_temp.exact();
 DROP ROLE regress_cl_upkeep_loader;
+
+-- ---------- the repeat contacts have their own setting
+-- connect_lake.repeats_upkeep switches the writers' upkeep of contact_repeat
+-- alone, connect_lake.metrics_upkeep that of the contact metrics: 601 lands
+-- with the repeat upkeep off (its metrics kept, no repeat row), 602 (the same
+-- caller) with the metric upkeep off (its repeat row kept, no metrics).
+SHOW connect_lake.repeats_upkeep;
+CREATE FUNCTION pg_temp.caller(n integer, init text) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT pg_temp.ctr(n, 'INBOUND', init, init, enq => init)
+         || '{"CustomerEndpoint": {"Address": "+447700900601", "Type": "TELEPHONE_NUMBER"}}'
+$$;
+CREATE FUNCTION pg_temp.kept(VARIADIC ns integer[]) RETURNS TABLE (n integer, metric boolean, repeat boolean)
+LANGUAGE sql AS $$
+  SELECT u.n, EXISTS (SELECT FROM connect_lake.contact_metric m WHERE m.contactid = pg_temp.c(u.n)),
+         EXISTS (SELECT FROM connect_lake.contact_repeat r WHERE r.contactid = pg_temp.c(u.n))
+    FROM unnest(ns) u(n) ORDER BY u.n
+$$;
+SET connect_lake.repeats_upkeep = off;
+SELECT connect_lake.ingest('ctr', pg_temp.caller(601, '17:00:00')) AS landed;
+RESET connect_lake.repeats_upkeep;
+SET connect_lake.metrics_upkeep = off;
+SELECT connect_lake.ingest('ctr', pg_temp.caller(602, '17:30:00')) AS landed;
+RESET connect_lake.metrics_upkeep;
+SELECT * FROM pg_temp.kept(601, 602);
+-- the refreshes bring both up to date; then both settings on: 603 is kept
+-- in both, and its repeat row is the one a rebuild makes (602 repeated)
+SELECT connect_lake.contact_repeat_refresh(ARRAY[pg_temp.c(601), pg_temp.c(602)]) AS repeat_contacts;
+SELECT count(*) >= 0 AS refreshed FROM pg_temp.exact();
+SELECT connect_lake.ingest('ctr', pg_temp.caller(603, '18:00:00')) AS landed;
+SELECT * FROM pg_temp.kept(601, 602, 603);
+CREATE TEMP TABLE kept_repeat AS
+  SELECT * FROM connect_lake.contact_repeat WHERE contactid IN (pg_temp.c(601), pg_temp.c(602), pg_temp.c(603));
+SELECT connect_lake.contact_repeat_refresh(ARRAY[pg_temp.c(601)]) AS repeat_contacts;
+SELECT right(contactid::text, 3) AS c, is_repeat, repeated, chain_seq
+  FROM connect_lake.contact_repeat WHERE contactid IN (pg_temp.c(601), pg_temp.c(602), pg_temp.c(603))
+ ORDER BY 1;
+SELECT count(*) AS differences
+  FROM ((TABLE kept_repeat EXCEPT SELECT * FROM connect_lake.contact_repeat)
+        UNION ALL
+        (SELECT * FROM connect_lake.contact_repeat WHERE contactid IN (pg_temp.c(601), pg_temp.c(602), pg_temp.c(603))
+         EXCEPT TABLE kept_repeat)) d;
+SELECT * FROM pg_temp.exact();
+-- leave the lake as before this section
+DELETE FROM connect_lake.ctr_events WHERE contactid IN (pg_temp.c(601), pg_temp.c(602), pg_temp.c(603));
+DELETE FROM connect_lake.contact_account WHERE contactid IN (pg_temp.c(601), pg_temp.c(602), pg_temp.c(603));
+SELECT connect_lake.contact_repeat_refresh(ARRAY[pg_temp.c(601), pg_temp.c(602), pg_temp.c(603)]) AS repeat_contacts;
+SELECT count(*) >= 0 AS refreshed FROM pg_temp.exact();
+SELECT * FROM pg_temp.kept(601, 602, 603);

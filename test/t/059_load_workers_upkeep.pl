@@ -3,9 +3,10 @@
 # run the kinds' actions from the queue.  On generated CTRs, flow logs and
 # agent events, a lake loaded by 2 workers keeps the same contact metrics,
 # repeat contacts, flow tables, agent activity and dimensions as a lake
-# loaded in a session, row for row; with connect_lake.flows_upkeep or
-# connect_lake.metrics_upkeep off in the caller's session, the workers keep
-# nothing of that family and the rest as before.  Each lake is a database
+# loaded in a session, row for row; with connect_lake.flows_upkeep,
+# connect_lake.metrics_upkeep or connect_lake.repeats_upkeep off in the
+# caller's session, the workers keep nothing of that family and the rest as
+# before.  Each lake is a database
 # of its own (fingerprints compared across them).
 use strict;
 use warnings;
@@ -29,8 +30,8 @@ $node->start;
 
 my %family = (
 	metrics => [qw(contact_metric metric_queue_interval metric_agent_interval metric_queue_threshold
-		  metric_queue_day metric_queue_threshold_day contact_repeat agent_activity_interval
-		  agent_status_interval)],
+		  metric_queue_day metric_queue_threshold_day agent_activity_interval agent_status_interval)],
+	repeats => [qw(contact_repeat)],
 	flows => [qw(contact_flow_path flow_block_day flow_entry_day flow_names flow_version)],
 	always => [qw(agent_dim queue_dim)],
 );
@@ -74,7 +75,7 @@ lake('by_workers', 2, '');
 is(fingerprint('by_workers', $_), $ref{$_}, "2 workers: $_ as in a session") for map { @$_ } values %family;
 
 # a setting off in the caller's session: the workers keep nothing of its family
-for my $off (qw(flows metrics))
+for my $off (qw(flows metrics repeats))
 {
 	my $db = "${off}_off";
 	lake($db, 2, " SET connect_lake.${off}_upkeep = off;");
