@@ -5688,12 +5688,15 @@ AS $fn$
     SELECT r.agentarn, r.range_from, r.range_to, e.agent_id, e.eventid, e.eventtimestamp, x AS c,
            x ->> 'ContactId' AS cid, x ->> 'State' AS state, e.routingprofile_arn, e.hierarchygroups
       FROM connect_lake.agent_ranges(agentarns, from_ts, to_ts) r
-      JOIN connect_lake.agent_events e
-        ON e.agentarn = r.agentarn AND e.eventtimestamp >= r.range_from AND e.eventtimestamp <= r.read_to
+      -- each agent's events by the key (agentarn, eventtimestamp), never a
+      -- scan of the partition testing every event's contacts
+     CROSS JOIN LATERAL (SELECT e.* FROM connect_lake.agent_events e
+                          WHERE e.agentarn = r.agentarn AND e.eventtimestamp >= r.range_from
+                            AND e.eventtimestamp <= r.read_to AND e.current_snapshot IS NOT NULL
+                            AND jsonb_path_exists(e.contacts, '$[*] ? (@.State == "CONNECTING" || @.State == "INCOMING")')
+                         OFFSET 0) e
      CROSS JOIN LATERAL jsonb_array_elements(e.contacts) x
-     WHERE e.current_snapshot IS NOT NULL
-       AND jsonb_path_exists(e.contacts, '$[*] ? (@.State == "CONNECTING" || @.State == "INCOMING")')
-       AND x ->> 'State' IN ('CONNECTING', 'INCOMING') AND x ->> 'ContactId' IS NOT NULL
+     WHERE x ->> 'State' IN ('CONNECTING', 'INCOMING') AND x ->> 'ContactId' IS NOT NULL
   ),
   nb AS (
     SELECT ent.*,
@@ -5869,6 +5872,8 @@ DECLARE
   his    timestamptz[];
   bad    record;
   n      integer;
+  lo_min timestamptz;
+  hi_max timestamptz;
 BEGIN
   IF from_ts IS NULL OR to_ts IS NULL OR cardinality(from_ts) < 1
      OR cardinality(from_ts) <> cardinality(to_ts)
@@ -5908,12 +5913,16 @@ BEGIN
      WHERE r.interval_start >= los[1] AND r.interval_start < his[1];
   ELSE
     PERFORM pg_advisory_xact_lock(1634166130, hashtext(u.a)) FROM unnest(agents) WITH ORDINALITY u(a, i) ORDER BY u.i;
+    -- (the bounds of all the ranges let the key's index find the intervals)
+    SELECT min(u.lo), max(u.hi) INTO lo_min, hi_max FROM unnest(los, his) u(lo, hi);
     DELETE FROM connect_lake.agent_activity_interval r
      USING unnest(agents, los, his) u(a, lo, hi)
-     WHERE r.agentarn = u.a AND r.interval_start >= u.lo AND r.interval_start < u.hi;
+     WHERE r.agentarn = u.a AND r.interval_start >= u.lo AND r.interval_start < u.hi
+       AND r.interval_start >= lo_min AND r.interval_start < hi_max;
     DELETE FROM connect_lake.agent_status_interval r
      USING unnest(agents, los, his) u(a, lo, hi)
-     WHERE r.agentarn = u.a AND r.interval_start >= u.lo AND r.interval_start < u.hi;
+     WHERE r.agentarn = u.a AND r.interval_start >= u.lo AND r.interval_start < u.hi
+       AND r.interval_start >= lo_min AND r.interval_start < hi_max;
   END IF;
 
   IF NOT connect_lake.is_distributed() THEN

@@ -448,7 +448,8 @@ agent_activity_time(PG_FUNCTION_ARGS)
 	ranges_plan = SPI_prepare("SELECT r.agentarn, r.range_from, r.range_to, r.read_from, r.read_to "
 							  "FROM connect_lake.agent_ranges($1, $2, $3) r ORDER BY r.agentarn",
 							  3, ranges_types);
-	events_plan = SPI_prepare(
+	/* one plan for every agent (the key and runtime partition pruning) */
+	events_plan = SPI_prepare_cursor(
 							  "SELECT e.eventid, e.eventtimestamp, e.agent_id, "
 							  "(e.eventtype = 'LOGOUT' OR e.current_snapshot IS NOT NULL), "
 							  "CASE WHEN e.eventtype <> 'LOGOUT' THEN e.agentstatus_name END, "
@@ -462,7 +463,7 @@ agent_activity_time(PG_FUNCTION_ARGS)
 							  "FROM connect_lake.agent_events e "
 							  "WHERE e.agentarn = $1 AND e.eventtimestamp >= $2 AND e.eventtimestamp <= $3 "
 							  "ORDER BY e.eventtimestamp, e.eventid",
-							  3, events_types);
+							  3, events_types, CURSOR_OPT_GENERIC_PLAN);
 	if (ranges_plan == NULL || events_plan == NULL)
 		elog(ERROR, "agent_activity_time: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 
