@@ -275,3 +275,116 @@ DELETE FROM connect_lake.agent_events WHERE eventtimestamp >= '2030-03-04' AND e
 SELECT connect_lake.agent_activity_refresh('2030-03-04', '2030-03-05') AS rows_written;
 SELECT (SELECT count(*) FROM connect_lake.agent_activity_interval) AS activity_rows,
        (SELECT count(*) FROM connect_lake.agent_status_interval) AS status_rows;
+
+-- agent_activity_time() (C, what agent_activity_apply() sums on a plain lake)
+-- gives exactly the pieces of the SQL timeline, agent_timeline_segments()
+-- with agent_segment_flags(), on odd events: no AgentStatus.Type, an
+-- unknown Type, ids in capitals, hierarchy ARNs that are numbers, null, not
+-- ids, groups that are an array or empty, a profile ARN that is a bare id,
+-- contacts that are an object, a State that is a number, an array or
+-- absent, no EventType, a LOGIN without snapshot, a LOGOUT, sub-millisecond
+-- times across a boundary, a gap, and a re-delivered event.
+CREATE FUNCTION pg_temp.cy(at text, type text, snapshot jsonb, id text DEFAULT NULL) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_strip_nulls(jsonb_build_object('AgentARN', pg_temp.arn('agent', '5e6f7a8b-0000-4000-8000-00000000000c'),
+    'EventId', coalesce(id, 'cy-' || at), 'EventTimestamp', '2030-03-05T' || at || 'Z', 'EventType', type,
+    'CurrentAgentSnapshot', snapshot))
+$$;
+CREATE FUNCTION pg_temp.cys(status text, stype text, rp text, groups jsonb, contacts jsonb) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object('AgentStatus', jsonb_strip_nulls(jsonb_build_object('Name', status, 'Type', stype)),
+    'Configuration', jsonb_build_object('Username', 'cy', 'AgentHierarchyGroups', groups,
+                                        'RoutingProfile', jsonb_build_object('ARN', rp)),
+    'Contacts', contacts)
+$$;
+SELECT count(*) AS landed FROM (SELECT connect_lake.ingest('agent_event', d) FROM (VALUES
+  (pg_temp.cy('09:00:00', 'STATE_CHANGE', pg_temp.cys('Available', NULL, pg_temp.arn('routing-profile', '7F000000-0000-4000-8000-00000000000C'),
+     jsonb_build_object('Level1', jsonb_build_object('ARN', pg_temp.arn('agent-group', '6A000000-0000-4000-8000-00000000000C')),
+                        'Level2', jsonb_build_object('ARN', 5), 'Level3', jsonb_build_object('ARN', 'arn:no-id'),
+                        'Level4', jsonb_build_object('ARN', NULL), 'Level5', jsonb_build_object('ARN', pg_temp.arn('agent-group', ''))),
+     '[]'))),
+  (pg_temp.cy('09:01:00', 'HEART_BEAT', pg_temp.cys('Available', NULL, pg_temp.arn('routing-profile', '7F000000-0000-4000-8000-00000000000C'),
+     NULL, '[{"ContactId": "x", "State": 5}, {"ContactId": "y"}]'), 'cy-dup')),
+  (pg_temp.cy('09:03:00', NULL, pg_temp.cys('Available', 'ROUTABLE', '7f000000-0000-4000-8000-00000000000d', NULL,
+     '{"State": "CONNECTED"}'))),
+  (pg_temp.cy('09:04:00', 'HEART_BEAT', pg_temp.cys('Offline', NULL, 'arn:x/', '[1]', '[{"ContactId": "z", "State": "ERROR"}]'))),
+  (pg_temp.cy('09:06:00', 'HEART_BEAT', pg_temp.cys('Odd', 'SOMETHING', 'arn:x/', '{}', '[{"ContactId": "z", "State": ["CONNECTED"]}]'))),
+  (pg_temp.cy('09:08:00', 'LOGIN', NULL)),
+  (pg_temp.cy('09:09:00.000500', 'STATE_CHANGE', pg_temp.cys('Available', 'ROUTABLE', 'arn:x/', '{}',
+     '[{"ContactId": "w", "State": "CONNECTED"}, {"ContactId": "v", "State": "MISSED"}]'))),
+  (pg_temp.cy('09:14:59.999900', 'HEART_BEAT', pg_temp.cys('Available', 'ROUTABLE', 'arn:x/', '{}', '[{"ContactId": "v", "State": "REJECTED"}]'))),
+  (pg_temp.cy('09:15:00', 'HEART_BEAT', pg_temp.cys('Lunch', NULL, 'arn:x/', '{}', '[]'), 'cy-dup')),
+  (pg_temp.cy('09:15:00.000100', 'HEART_BEAT', pg_temp.cys('Lunch', NULL, 'arn:x/', '{}', '[]'))),
+  (pg_temp.cy('09:30:00', 'LOGOUT', NULL)),
+  (pg_temp.cy('09:31:00', 'HEART_BEAT', pg_temp.cys('Available', 'ROUTABLE', 'arn:x/', 'null', '[]'))),
+  (pg_temp.cy('09:40:00', 'HEART_BEAT', pg_temp.cys('Available', 'ROUTABLE', 'arn:x/', 'null', '[]'))),
+  (pg_temp.cy('09:41:00', 'LOGOUT', NULL))) v(d)) i;
+CREATE FUNCTION pg_temp.time_sql(agentarns text[], from_ts timestamptz[], to_ts timestamptz[])
+RETURNS SETOF record LANGUAGE sql AS $$
+  WITH seg AS MATERIALIZED (
+    SELECT s.*, f.*,
+           f.online AND connect_lake.agent_ms(s.segment_end) - connect_lake.agent_ms(s.segment_start) > 300000 AS gap
+      FROM connect_lake.agent_timeline_segments(agentarns, from_ts, to_ts) s
+     CROSS JOIN LATERAL connect_lake.agent_segment_flags(s.status_type, s.contacts) f
+     WHERE s.segment_end > s.range_from AND s.segment_start < s.range_to AND (f.online OR f.error)
+  ),
+  piece AS MATERIALIZED (
+    SELECT s.*, b.b AS interval_start,
+           connect_lake.agent_ms(least(s.segment_end, b.b + interval '15 minutes'))
+             - connect_lake.agent_ms(greatest(s.segment_start, b.b)) AS ms,
+           s.segment_start >= b.b AS starts_here
+      FROM seg s
+     CROSS JOIN LATERAL generate_series(connect_lake.metric_interval(greatest(s.segment_start, s.range_from)),
+                                        least(s.segment_end, s.range_to) - interval '1 microsecond',
+                                        interval '15 minutes') b(b)
+  )
+  SELECT p.interval_start, p.agentarn, p.agent_id, p.routing_profile_id, p.hierarchy_level1_id,
+         p.hierarchy_level2_id, p.hierarchy_level3_id, p.hierarchy_level4_id, p.hierarchy_level5_id,
+         p.status_name, p.status_type,
+         sum(CASE WHEN p.online THEN p.ms ELSE 0 END)::bigint, sum(CASE WHEN p.non_productive THEN p.ms ELSE 0 END)::bigint,
+         sum(CASE WHEN p.on_contact THEN p.ms ELSE 0 END)::bigint, sum(CASE WHEN p.idle THEN p.ms ELSE 0 END)::bigint,
+         sum(CASE WHEN p.error THEN p.ms ELSE 0 END)::bigint, sum(CASE WHEN p.gap THEN p.ms ELSE 0 END)::bigint,
+         sum(CASE WHEN p.gap AND p.starts_here THEN 1 ELSE 0 END)::bigint
+    FROM piece p
+   WHERE p.ms > 0
+   GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+$$;
+CREATE TEMP VIEW time_c_vs_sql AS
+  SELECT r.n, (SELECT count(*) FROM connect_lake.agent_activity_time(r.a, r.f, r.t)) AS c_rows,
+         (SELECT count(*) FROM (SELECT * FROM connect_lake.agent_activity_time(r.a, r.f, r.t)
+                                EXCEPT ALL
+                                SELECT * FROM pg_temp.time_sql(r.a, r.f, r.t) AS s(i timestamptz, a text, id uuid, rp uuid,
+                                  h1 uuid, h2 uuid, h3 uuid, h4 uuid, h5 uuid, sn text, st text, online bigint, npt bigint,
+                                  contact bigint, idle bigint, error bigint, gap bigint, gaps bigint)) d) AS c_only,
+         (SELECT count(*) FROM (SELECT * FROM pg_temp.time_sql(r.a, r.f, r.t) AS s(i timestamptz, a text, id uuid, rp uuid,
+                                  h1 uuid, h2 uuid, h3 uuid, h4 uuid, h5 uuid, sn text, st text, online bigint, npt bigint,
+                                  contact bigint, idle bigint, error bigint, gap bigint, gaps bigint)
+                                EXCEPT ALL
+                                SELECT * FROM connect_lake.agent_activity_time(r.a, r.f, r.t)) d) AS sql_only
+    FROM (VALUES (1, NULL::text[], '{-infinity}'::timestamptz[], '{infinity}'::timestamptz[]),
+                 (2, NULL, ARRAY['2030-03-05 09:00+00']::timestamptz[], ARRAY['2030-03-05 09:15+00']::timestamptz[]),
+                 (3, ARRAY[pg_temp.agent('ada'), pg_temp.arn('agent', '5e6f7a8b-0000-4000-8000-00000000000c')],
+                     ARRAY['2030-03-05 09:15+00', '2030-03-05 09:00+00']::timestamptz[],
+                     ARRAY['2030-03-05 09:30+00', '2030-03-05 10:00+00']::timestamptz[]),
+                 (4, ARRAY[pg_temp.arn('agent', '5e6f7a8b-0000-4000-8000-00000000000c')],
+                     ARRAY['2030-03-05 09:30+00']::timestamptz[], ARRAY['2030-03-05 09:45+00']::timestamptz[])) r(n, a, f, t);
+SELECT * FROM time_c_vs_sql ORDER BY n;
+-- what cy's events make (ids in lower case; NULL where not an id)
+SELECT to_char(interval_start, 'HH24:MI') AS "interval", routing_profile_id, hierarchy_level1_id,
+       hierarchy_level2_id IS NULL AND hierarchy_level3_id IS NULL AND hierarchy_level4_id IS NULL
+         AND hierarchy_level5_id IS NULL AS levels_2_5_null,
+       status_name, status_type, online_ms, non_productive_ms AS npt_ms, contact_ms, idle_ms, error_ms, gap_ms, gaps
+  FROM connect_lake.agent_activity_time(NULL, '{2030-03-05}', '{2030-03-06}')
+ ORDER BY interval_start, online_ms, error_ms;
+-- the writers kept the same rows as a rebuild makes
+CREATE TEMP TABLE kept_cy AS SELECT * FROM connect_lake.agent_activity_interval;
+CREATE TEMP TABLE kept_cy_status AS SELECT * FROM connect_lake.agent_status_interval;
+SELECT connect_lake.agent_activity_refresh() > 0 AS rebuilt;
+SELECT (SELECT count(*) FROM ((TABLE kept_cy EXCEPT ALL TABLE connect_lake.agent_activity_interval)
+                              UNION ALL (TABLE connect_lake.agent_activity_interval EXCEPT ALL TABLE kept_cy)) d) AS activity_diff,
+       (SELECT count(*) FROM ((TABLE kept_cy_status EXCEPT ALL TABLE connect_lake.agent_status_interval)
+                              UNION ALL (TABLE connect_lake.agent_status_interval EXCEPT ALL TABLE kept_cy_status)) d) AS status_diff;
+DELETE FROM connect_lake.agent_events WHERE eventtimestamp >= '2030-03-05' AND eventtimestamp < '2030-03-06';
+SELECT connect_lake.agent_activity_refresh('2030-03-05', '2030-03-06') AS rows_written;
+SELECT (SELECT count(*) FROM connect_lake.agent_activity_interval) AS activity_rows,
+       (SELECT count(*) FROM connect_lake.agent_status_interval) AS status_rows;

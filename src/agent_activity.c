@@ -1,0 +1,639 @@
+/*
+ * agent_activity.c: the agent activity time of agent_activity_apply()
+ * (91_agent_activity.sql) in one pass over each agent's events.
+ *
+ * connect_lake.agent_activity_time(agentarns, from_ts, to_ts) gives what
+ * the SQL pipeline agent_timeline_segments() -> segments online or in
+ * error -> pieces split at the 15-minute UTC boundaries computes, summed
+ * per interval, agent, dimensions and status: the same rules, row for row
+ * (test/sql/agent_activity.sql compares the two), without the window
+ * functions, the per-row JSON path tests and the sorts of the SQL form.
+ *
+ * Per agent (agent_ranges() gives the range and the events to read), the
+ * events are read by the key (agentarn, eventtimestamp, eventid) in that
+ * order, with each event's state columns worked out by the same SQL
+ * expressions as agent_timeline_segments(); duplicates of an eventid keep
+ * their earliest row.  Each event's segment runs to the next event in the
+ * state of the latest state event (snapshot or LOGOUT) at or before it.  A
+ * state's dimension ids are agent_arn_id() and agent_hierarchy_id() in C,
+ * worked out again only when they differ from the state before, and its flags
+ * (agent_segment_flags()) come from the same JSON path tests, made only
+ * when its contacts differ from the state before.  Pieces come in time
+ * order, so the sums of an interval are complete when the next interval
+ * starts.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "datatype/timestamp.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+#include "utils/uuid.h"
+
+PG_FUNCTION_INFO_V1(agent_activity_time);
+
+#define AA_INTERVAL_US INT64CONST(900000000)	/* 15 minutes */
+#define AA_GAP_MS INT64CONST(300000)
+
+#define NDIMS 6					/* routing profile, hierarchy levels 1-5 */
+
+/* Output columns */
+enum
+{
+	O_INTERVAL, O_AGENTARN, O_AGENT_ID, O_DIMS,
+	O_STATUS_NAME = O_DIMS + NDIMS, O_STATUS_TYPE,
+	O_ONLINE, O_NON_PRODUCTIVE, O_CONTACT, O_IDLE, O_ERROR, O_GAP_MS, O_GAPS,
+	O_NCOLS
+};
+
+/* The state in force: its columns and what follows from them */
+typedef struct AAState
+{
+	bool		set;			/* a state event came (else offline) */
+	char	   *name;			/* NULL: none */
+	char	   *type;
+	char	   *rp;
+	Jsonb	   *hg;
+	Jsonb	   *contacts;
+	bool		dim_null[NDIMS];
+	pg_uuid_t	dim[NDIMS];
+	bool		online,
+				non_productive,
+				on_contact,
+				idle,
+				error;
+} AAState;
+
+/* One interval's sums for a combination of agent id, dimensions and status */
+typedef struct AAGroup
+{
+	bool		agent_id_null;
+	pg_uuid_t	agent_id;
+	bool		dim_null[NDIMS];
+	pg_uuid_t	dim[NDIMS];
+	char	   *name;
+	char	   *type;
+	int64		online,
+				non_productive,
+				contact,
+				idle,
+				error,
+				gap_ms,
+				gaps;
+} AAGroup;
+
+typedef struct AAEvent
+{
+	int			row;
+	char	   *eventid;
+} AAEvent;
+
+/* JSON path tests of agent_segment_flags() */
+static Datum path_on_contact,
+			path_not_error,
+			path_error,
+			empty_vars;
+
+static int64
+aa_ms(TimestampTz ts)
+{
+	/* connect_lake.agent_ms(): milliseconds since the Unix epoch, rounded down */
+	int64		us = ts + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+
+	return us >= 0 ? us / 1000 : -((-us + 999) / 1000);
+}
+
+static TimestampTz
+aa_interval(TimestampTz ts)
+{
+	/* connect_lake.metric_interval(): date_bin('15 minutes', ts, '2000-01-01 00:00+00') as PostgreSQL 15 does it */
+	int64		delta = ts - ts % AA_INTERVAL_US;
+
+	if (0 > ts)
+		delta -= AA_INTERVAL_US;
+	return delta;
+}
+
+static bool
+path_exists(Datum contacts, Datum path)
+{
+	LOCAL_FCINFO(fcinfo, 4);
+	Datum		r;
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 4, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = contacts;
+	fcinfo->args[0].isnull = false;
+	fcinfo->args[1].value = path;
+	fcinfo->args[1].isnull = false;
+	fcinfo->args[2].value = empty_vars;
+	fcinfo->args[2].isnull = false;
+	fcinfo->args[3].value = BoolGetDatum(false);
+	fcinfo->args[3].isnull = false;
+	r = jsonb_path_exists(fcinfo);
+	return !fcinfo->isnull && DatumGetBool(r);	/* coalesce(..., false) */
+}
+
+static bool
+str_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static bool
+jsonb_same(Jsonb *a, Jsonb *b)
+{
+	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
+}
+
+static char *
+col_text(HeapTuple tup, TupleDesc desc, int col, MemoryContext cxt)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	if (isnull)
+		return NULL;
+	return MemoryContextStrdup(cxt, TextDatumGetCString(d));
+}
+
+static Jsonb *
+col_jsonb(HeapTuple tup, TupleDesc desc, int col, MemoryContext cxt)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+	Jsonb	   *j;
+	Jsonb	   *copy;
+
+	if (isnull)
+		return NULL;
+	j = DatumGetJsonbP(d);
+	copy = MemoryContextAlloc(cxt, VARSIZE(j));
+	memcpy(copy, j, VARSIZE(j));
+	return copy;
+}
+
+static int
+event_cmp(const void *pa, const void *pb)
+{
+	const AAEvent *a = pa;
+	const AAEvent *b = pb;
+	int			c = strcmp(a->eventid, b->eventid);
+
+	if (c != 0)
+		return c;
+	return a->row < b->row ? -1 : a->row > b->row;
+}
+
+/*
+ * connect_lake.agent_arn_id(arn): the ARN's last path segment as a uuid
+ * when it is one (8-4-4-4-12 hex digits, either case); else NULL.
+ */
+static bool
+arn_id(const char *arn, int len, pg_uuid_t *id)
+{
+	const char *seg = arn;
+	int			i;
+	char		buf[37];
+
+	for (i = 0; i < len; i++)
+		if (arn[i] == '/')
+			seg = arn + i + 1;
+	if (arn + len - seg != 36)
+		return false;
+	for (i = 0; i < 36; i++)
+	{
+		char		c = seg[i];
+
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+		{
+			if (c != '-')
+				return false;
+		}
+		else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+			return false;
+	}
+	memcpy(buf, seg, 36);
+	buf[36] = '\0';
+	*id = *DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(buf)));
+	return true;
+}
+
+/*
+ * connect_lake.agent_hierarchy_id(hierarchygroups, level): the id of
+ * hierarchygroups -> 'LevelN' ->> 'ARN'.  Only a string can end in a uuid
+ * (the text of a number, true, false or a container cannot), so any other
+ * value gives NULL as in SQL.
+ */
+static bool
+hierarchy_id(Jsonb *hg, int level, pg_uuid_t *id)
+{
+	char		key[8];
+	JsonbValue	lv;
+	JsonbValue	arn;
+
+	if (hg == NULL || !JB_ROOT_IS_OBJECT(hg) || JB_ROOT_IS_SCALAR(hg))
+		return false;
+	snprintf(key, sizeof(key), "Level%d", level);
+	if (getKeyJsonValueFromContainer(&hg->root, key, strlen(key), &lv) == NULL)
+		return false;
+	if (lv.type != jbvBinary || !JsonContainerIsObject(lv.val.binary.data))
+		return false;
+	if (getKeyJsonValueFromContainer(lv.val.binary.data, "ARN", 3, &arn) == NULL ||
+		arn.type != jbvString)
+		return false;
+	return arn_id(arn.val.string.val, arn.val.string.len, id);
+}
+
+/* The state's dimension ids: routing profile, hierarchy levels 1-5 */
+static void
+state_dims(AAState *st)
+{
+	int			i;
+
+	st->dim_null[0] = !arn_id(st->rp ? st->rp : "", st->rp ? strlen(st->rp) : 0, &st->dim[0]);
+	for (i = 1; i < NDIMS; i++)
+		st->dim_null[i] = !hierarchy_id(st->hg, i, &st->dim[i]);
+}
+
+/* The state's flags: connect_lake.agent_segment_flags(status_type, contacts) */
+static void
+state_flags(AAState *st)
+{
+	bool		routable = strcmp(st->type, "ROUTABLE") == 0;
+	bool		any = false;
+
+	if (st->contacts != NULL)
+	{
+		/* contacts <> '[]': an array (the SQL makes it one) with elements */
+		any = !(JB_ROOT_IS_ARRAY(st->contacts) && JB_ROOT_COUNT(st->contacts) == 0);
+	}
+	st->online = strcmp(st->type, "OFFLINE") != 0;
+	st->non_productive = strcmp(st->type, "CUSTOM") == 0;
+	if (!any)
+	{
+		st->on_contact = false;
+		st->idle = routable;
+		st->error = false;
+		return;
+	}
+	st->on_contact = routable && path_exists(JsonbPGetDatum(st->contacts), path_on_contact);
+	st->idle = routable && !path_exists(JsonbPGetDatum(st->contacts), path_not_error);
+	st->error = path_exists(JsonbPGetDatum(st->contacts), path_error);
+}
+
+typedef struct AAOut
+{
+	Tuplestorestate *store;
+	TupleDesc	desc;
+	text	   *agentarn;
+	TimestampTz interval;		/* of the groups open */
+	AAGroup    *groups;
+	int			ngroups;
+	int			cap;
+} AAOut;
+
+static void
+flush_groups(AAOut *out)
+{
+	int			g;
+
+	for (g = 0; g < out->ngroups; g++)
+	{
+		AAGroup    *gr = &out->groups[g];
+		Datum		values[O_NCOLS];
+		bool		nulls[O_NCOLS];
+		int			i;
+
+		memset(nulls, 0, sizeof(nulls));
+		values[O_INTERVAL] = TimestampTzGetDatum(out->interval);
+		values[O_AGENTARN] = PointerGetDatum(out->agentarn);
+		nulls[O_AGENT_ID] = gr->agent_id_null;
+		values[O_AGENT_ID] = UUIDPGetDatum(&gr->agent_id);
+		for (i = 0; i < NDIMS; i++)
+		{
+			nulls[O_DIMS + i] = gr->dim_null[i];
+			values[O_DIMS + i] = UUIDPGetDatum(&gr->dim[i]);
+		}
+		nulls[O_STATUS_NAME] = gr->name == NULL;
+		values[O_STATUS_NAME] = gr->name ? CStringGetTextDatum(gr->name) : (Datum) 0;
+		values[O_STATUS_TYPE] = CStringGetTextDatum(gr->type);
+		values[O_ONLINE] = Int64GetDatum(gr->online);
+		values[O_NON_PRODUCTIVE] = Int64GetDatum(gr->non_productive);
+		values[O_CONTACT] = Int64GetDatum(gr->contact);
+		values[O_IDLE] = Int64GetDatum(gr->idle);
+		values[O_ERROR] = Int64GetDatum(gr->error);
+		values[O_GAP_MS] = Int64GetDatum(gr->gap_ms);
+		values[O_GAPS] = Int64GetDatum(gr->gaps);
+		tuplestore_putvalues(out->store, out->desc, values, nulls);
+	}
+	out->ngroups = 0;
+}
+
+static void
+add_piece(AAOut *out, TimestampTz interval, bool agent_id_null, pg_uuid_t *agent_id,
+		  AAState *st, int64 ms, bool gap, bool starts_here)
+{
+	AAGroup    *gr = NULL;
+	int			g;
+
+	if (out->ngroups > 0 && interval != out->interval)
+		flush_groups(out);
+	out->interval = interval;
+	for (g = 0; g < out->ngroups; g++)
+	{
+		AAGroup    *c = &out->groups[g];
+
+		if (c->agent_id_null != agent_id_null ||
+			(!agent_id_null && memcmp(&c->agent_id, agent_id, sizeof(pg_uuid_t)) != 0))
+			continue;
+		if (memcmp(c->dim_null, st->dim_null, sizeof(c->dim_null)) != 0)
+			continue;
+		{
+			bool		same = true;
+			int			i;
+
+			for (i = 0; i < NDIMS && same; i++)
+				if (!c->dim_null[i] && memcmp(&c->dim[i], &st->dim[i], sizeof(pg_uuid_t)) != 0)
+					same = false;
+			if (!same)
+				continue;
+		}
+		if (!str_eq(c->name, st->name) || strcmp(c->type, st->type) != 0)
+			continue;
+		gr = c;
+		break;
+	}
+	if (gr == NULL)
+	{
+		if (out->ngroups == out->cap)
+		{
+			out->cap *= 2;
+			out->groups = repalloc(out->groups, out->cap * sizeof(AAGroup));
+		}
+		gr = &out->groups[out->ngroups++];
+		memset(gr, 0, sizeof(AAGroup));
+		gr->agent_id_null = agent_id_null;
+		if (!agent_id_null)
+			gr->agent_id = *agent_id;
+		memcpy(gr->dim_null, st->dim_null, sizeof(gr->dim_null));
+		memcpy(gr->dim, st->dim, sizeof(gr->dim));
+		gr->name = st->name;
+		gr->type = st->type;
+	}
+	if (st->online)
+		gr->online += ms;
+	if (st->non_productive)
+		gr->non_productive += ms;
+	if (st->on_contact)
+		gr->contact += ms;
+	if (st->idle)
+		gr->idle += ms;
+	if (st->error)
+		gr->error += ms;
+	if (gap)
+	{
+		gr->gap_ms += ms;
+		if (starts_here)
+			gr->gaps++;
+	}
+}
+
+Datum
+agent_activity_time(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext callcxt = CurrentMemoryContext;
+	MemoryContext agentcxt;
+	SPIPlanPtr	ranges_plan,
+				events_plan;
+	Oid			ranges_types[3] = {TEXTARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID};
+	Oid			events_types[3] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		rargs[3];
+	char		rnulls[3];
+	int			nagents;
+	char	  **agents;
+	TimestampTz *range_from,
+			   *range_to,
+			   *read_from,
+			   *read_to;
+	AAOut		out;
+	int			a;
+
+	InitMaterializedSRF(fcinfo, 0);
+	out.store = rsinfo->setResult;
+	out.desc = rsinfo->setDesc;
+	if (out.desc->natts != O_NCOLS)
+		elog(ERROR, "agent_activity_time: %d result columns, expected %d", out.desc->natts, O_NCOLS);
+
+	path_on_contact = DirectFunctionCall1(jsonpath_in, CStringGetDatum(
+																	   "$[*] ? (@.State == \"CONNECTED\" || @.State == \"CONNECTED_ONHOLD\" || @.State == \"ENDED\" || @.State == \"PAUSED\")"));
+	path_not_error = DirectFunctionCall1(jsonpath_in, CStringGetDatum(
+																	  "$[*] ? (!(@.State == \"ERROR\" || @.State == \"MISSED\" || @.State == \"REJECTED\"))"));
+	path_error = DirectFunctionCall1(jsonpath_in, CStringGetDatum(
+																  "$[*] ? (@.State == \"ERROR\" || @.State == \"MISSED\" || @.State == \"REJECTED\")"));
+	empty_vars = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+
+	SPI_connect();
+	ranges_plan = SPI_prepare("SELECT r.agentarn, r.range_from, r.range_to, r.read_from, r.read_to "
+							  "FROM connect_lake.agent_ranges($1, $2, $3) r ORDER BY r.agentarn",
+							  3, ranges_types);
+	/* one plan for every agent (the key and runtime partition pruning) */
+	events_plan = SPI_prepare_cursor(
+							  "SELECT e.eventid, e.eventtimestamp, e.agent_id, "
+							  "(e.eventtype = 'LOGOUT' OR e.current_snapshot IS NOT NULL), "
+							  "CASE WHEN e.eventtype <> 'LOGOUT' THEN e.agentstatus_name END, "
+							  "CASE WHEN e.eventtype = 'LOGOUT' THEN 'OFFLINE' "
+							  "ELSE connect_lake.agent_status_type(e.current_snapshot -> 'AgentStatus' ->> 'Type', "
+							  "e.agentstatus_name) END, "
+							  "CASE WHEN e.eventtype <> 'LOGOUT' THEN coalesce(e.routingprofile_arn, '') ELSE '' END, "
+							  "CASE WHEN e.eventtype <> 'LOGOUT' THEN coalesce(e.hierarchygroups, 'null') ELSE 'null' END, "
+							  "CASE WHEN e.eventtype <> 'LOGOUT' AND jsonb_typeof(e.contacts) = 'array' THEN e.contacts "
+							  "ELSE '[]'::jsonb END "
+							  "FROM connect_lake.agent_events e "
+							  "WHERE e.agentarn = $1 AND e.eventtimestamp >= $2 AND e.eventtimestamp <= $3 "
+							  "ORDER BY e.eventtimestamp, e.eventid",
+							  3, events_types, CURSOR_OPT_GENERIC_PLAN);
+	if (ranges_plan == NULL || events_plan == NULL)
+		elog(ERROR, "agent_activity_time: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+
+	/* Each agent's range and the events to read */
+	rargs[0] = PG_GETARG_DATUM(0);
+	rnulls[0] = PG_ARGISNULL(0) ? 'n' : ' ';
+	rargs[1] = PG_GETARG_DATUM(1);
+	rnulls[1] = PG_ARGISNULL(1) ? 'n' : ' ';
+	rargs[2] = PG_GETARG_DATUM(2);
+	rnulls[2] = PG_ARGISNULL(2) ? 'n' : ' ';
+	if (SPI_execute_plan(ranges_plan, rargs, rnulls, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "agent_activity_time: agent_ranges() failed");
+	nagents = (int) SPI_processed;
+	agents = MemoryContextAlloc(callcxt, sizeof(char *) * (nagents + 1));
+	range_from = MemoryContextAlloc(callcxt, sizeof(TimestampTz) * (nagents + 1));
+	range_to = MemoryContextAlloc(callcxt, sizeof(TimestampTz) * (nagents + 1));
+	read_from = MemoryContextAlloc(callcxt, sizeof(TimestampTz) * (nagents + 1));
+	read_to = MemoryContextAlloc(callcxt, sizeof(TimestampTz) * (nagents + 1));
+	for (a = 0; a < nagents; a++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[a];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		agents[a] = col_text(tup, desc, 1, callcxt);
+		range_from[a] = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
+		range_to[a] = DatumGetTimestampTz(SPI_getbinval(tup, desc, 3, &isnull));
+		read_from[a] = DatumGetTimestampTz(SPI_getbinval(tup, desc, 4, &isnull));
+		read_to[a] = DatumGetTimestampTz(SPI_getbinval(tup, desc, 5, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	agentcxt = AllocSetContextCreate(callcxt, "agent_activity_time", ALLOCSET_DEFAULT_SIZES);
+	out.cap = 16;
+	out.groups = MemoryContextAlloc(callcxt, out.cap * sizeof(AAGroup));
+
+	for (a = 0; a < nagents; a++)
+	{
+		Datum		eargs[3];
+		char		enulls[3] = {' ', ' ', ' '};
+		SPITupleTable *tt;
+		TupleDesc	desc;
+		int			n,
+					i,
+					prev;
+		AAEvent    *ev;
+		bool	   *dup;
+		AAState		st;
+		bool		have_dims = false,
+					have_flags = false;
+		char	   *dims_rp = NULL;
+		Jsonb	   *dims_hg = NULL;
+		char	   *flags_type = NULL;
+		Jsonb	   *flags_contacts = NULL;
+		MemoryContext oldcxt;
+
+		CHECK_FOR_INTERRUPTS();
+		if (agents[a] == NULL)
+			continue;
+		MemoryContextReset(agentcxt);
+		eargs[0] = CStringGetTextDatum(agents[a]);
+		eargs[1] = TimestampTzGetDatum(read_from[a]);
+		eargs[2] = TimestampTzGetDatum(read_to[a]);
+		if (SPI_execute_plan(events_plan, eargs, enulls, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "agent_activity_time: reading the agent's events failed");
+		tt = SPI_tuptable;
+		desc = tt->tupdesc;
+		n = (int) SPI_processed;
+		if (n == 0)
+		{
+			SPI_freetuptable(tt);
+			continue;
+		}
+		oldcxt = MemoryContextSwitchTo(agentcxt);
+		out.agentarn = cstring_to_text(agents[a]);
+
+		/* De-duplicate on eventid: its earliest row (rows come in time order) */
+		ev = palloc(sizeof(AAEvent) * n);
+		dup = palloc0(sizeof(bool) * n);
+		for (i = 0; i < n; i++)
+		{
+			ev[i].row = i;
+			ev[i].eventid = col_text(tt->vals[i], desc, 1, agentcxt);
+		}
+		qsort(ev, n, sizeof(AAEvent), event_cmp);
+		for (i = 1; i < n; i++)
+			if (strcmp(ev[i].eventid, ev[i - 1].eventid) == 0)
+				dup[ev[i].row] = true;
+
+		memset(&st, 0, sizeof(st));
+		out.ngroups = 0;
+		prev = -1;
+		for (i = 0; i <= n; i++)
+		{
+			/* the segment of event prev runs from it to event i */
+			if (i < n && dup[i])
+				continue;
+			if (prev >= 0)
+			{
+				HeapTuple	tup = tt->vals[prev];
+				bool		isnull;
+				bool		is_state;
+				TimestampTz start = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
+
+				is_state = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
+				if (isnull)
+					is_state = false;	/* count(*) FILTER (WHERE NULL) counts nothing */
+				if (is_state)
+				{
+					st.set = true;
+					st.name = col_text(tup, desc, 5, agentcxt);
+					st.type = col_text(tup, desc, 6, agentcxt);
+					st.rp = col_text(tup, desc, 7, agentcxt);
+					st.hg = col_jsonb(tup, desc, 8, agentcxt);
+					st.contacts = col_jsonb(tup, desc, 9, agentcxt);
+					if (st.type == NULL)
+						st.type = "OFFLINE";	/* not reached: agent_status_type() gives a type */
+					if (!have_dims || !str_eq(dims_rp, st.rp) ||
+						(dims_hg == NULL) != (st.hg == NULL) ||
+						(st.hg != NULL && !jsonb_same(dims_hg, st.hg)))
+					{
+						state_dims(&st);
+						have_dims = true;
+						dims_rp = st.rp;
+						dims_hg = st.hg;
+					}
+					if (!have_flags || strcmp(flags_type, st.type) != 0 ||
+						(flags_contacts == NULL) != (st.contacts == NULL) ||
+						(st.contacts != NULL && !jsonb_same(flags_contacts, st.contacts)))
+					{
+						state_flags(&st);
+						have_flags = true;
+						flags_type = st.type;
+						flags_contacts = st.contacts;
+					}
+				}
+				/* before any state: offline, no contacts, so neither online nor in error */
+				if (st.set && i < n && (st.online || st.error))
+				{
+					TimestampTz end = DatumGetTimestampTz(SPI_getbinval(tt->vals[i], desc, 2, &isnull));
+
+					if (end > range_from[a] && start < range_to[a])
+					{
+						bool		id_null;
+						Datum		idd = SPI_getbinval(tup, desc, 3, &id_null);
+						pg_uuid_t	agent_id;
+						bool		gap = st.online && aa_ms(end) - aa_ms(start) > AA_GAP_MS;
+						TimestampTz b = aa_interval(Max(start, range_from[a]));
+						TimestampTz stop = Min(end, range_to[a]) - 1;
+
+						if (!id_null)
+							agent_id = *DatumGetUUIDP(idd);
+						else
+							memset(&agent_id, 0, sizeof(agent_id));
+						for (; b <= stop; b += AA_INTERVAL_US)
+						{
+							int64		ms = aa_ms(Min(end, b + AA_INTERVAL_US)) - aa_ms(Max(start, b));
+
+							if (ms > 0)
+								add_piece(&out, b, id_null, &agent_id, &st, ms, gap, start >= b);
+						}
+					}
+				}
+			}
+			prev = i;
+		}
+		flush_groups(&out);
+		MemoryContextSwitchTo(oldcxt);
+		SPI_freetuptable(tt);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
