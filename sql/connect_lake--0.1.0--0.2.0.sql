@@ -4136,116 +4136,6 @@ BEGIN
 END
 $fn$;
 
-CREATE OR REPLACE FUNCTION connect_lake.case_state_refresh(since timestamptz DEFAULT '-infinity', case_ids text[] DEFAULT NULL)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-  changed bigint;
-  bare text[];
-  -- Every column but the key, from the row proposed (both statements below).
-  sets CONSTANT text := $s$
-       SET (event_id, detail_approximatechangetime, detail_event_type, detail_case_createddatetime,
-            detail_case_templateid, detail_case_fields_status, detail_case_fields_title,
-            detail_case_fields_description, detail_case_fields_summary, detail_case_fields_reference_number,
-            detail_case_fields_customer_id, detail_case_fields_level_1, detail_case_fields_level_2,
-            detail_case_fields_level_3, detail_case_fields_case_reason, detail_case_fields_assigned_user,
-            detail_case_fields_assigned_agent_name, detail_case_fields_assigned_queue,
-            detail_case_fields_queue_name, detail_case_fields_is_complaint, detail_case_fields_complaint_status,
-            detail_case_fields_complaint_type, detail_case_fields_complaint_subject,
-            detail_case_fields_complaint_subject_2, detail_case_fields_complaint_reason,
-            detail_case_fields_complaint_goodwill_amount, detail_case_fields_complaint_resolved,
-            detail_case_fields_ombudsman_case, detail_case_fields_original_creation_date,
-            detail_case_fields_last_updated_datetime, detail_case_fields_last_closed_datetime,
-            detail_case_fields_last_reopened_datetime, detail_case_fields_due_date,
-            detail_case_fields_is_overdue, detail_case_fields_other, detail_changedfieldids,
-            detail_performedby_userarn, detail_performedby_iamprincipalarn, detail_version, detail_type,
-            source, aws_account, "time", region, resources, extra, source_file, source_offset,
-            meta_enriched_landed_date, id, account)
-         = (excluded.event_id, excluded.detail_approximatechangetime, excluded.detail_event_type,
-            excluded.detail_case_createddatetime, excluded.detail_case_templateid, excluded.detail_case_fields_status,
-            excluded.detail_case_fields_title, excluded.detail_case_fields_description,
-            excluded.detail_case_fields_summary, excluded.detail_case_fields_reference_number,
-            excluded.detail_case_fields_customer_id, excluded.detail_case_fields_level_1,
-            excluded.detail_case_fields_level_2, excluded.detail_case_fields_level_3,
-            excluded.detail_case_fields_case_reason, excluded.detail_case_fields_assigned_user,
-            excluded.detail_case_fields_assigned_agent_name, excluded.detail_case_fields_assigned_queue,
-            excluded.detail_case_fields_queue_name, excluded.detail_case_fields_is_complaint,
-            excluded.detail_case_fields_complaint_status, excluded.detail_case_fields_complaint_type,
-            excluded.detail_case_fields_complaint_subject, excluded.detail_case_fields_complaint_subject_2,
-            excluded.detail_case_fields_complaint_reason, excluded.detail_case_fields_complaint_goodwill_amount,
-            excluded.detail_case_fields_complaint_resolved, excluded.detail_case_fields_ombudsman_case,
-            excluded.detail_case_fields_original_creation_date, excluded.detail_case_fields_last_updated_datetime,
-            excluded.detail_case_fields_last_closed_datetime, excluded.detail_case_fields_last_reopened_datetime,
-            excluded.detail_case_fields_due_date, excluded.detail_case_fields_is_overdue,
-            excluded.detail_case_fields_other, excluded.detail_changedfieldids, excluded.detail_performedby_userarn,
-            excluded.detail_performedby_iamprincipalarn, excluded.detail_version, excluded.detail_type,
-            excluded.source, excluded.aws_account, excluded."time", excluded.region, excluded.resources,
-            excluded.extra, excluded.source_file, excluded.source_offset, excluded.meta_enriched_landed_date,
-            excluded.id, excluded.account)$s$;
-BEGIN
-  -- Planned per call (EXECUTE): the index on meta_enriched_landed_date for a
-  -- since, the partitions' keys for a list of cases (a semi-join on the
-  -- unnested list, which the planner sizes from the list and probes the keys
-  -- with: = ANY (list) on a month not yet analyzed scanned the whole month
-  -- for every file load() landed, issue #15).  Each case's latest event is
-  -- found by the keys alone (the partitions' key index: no wide rows sorted)
-  -- and then read once, column by column (a whole-row value of every event,
-  -- sorted and expanded again, cost more than the upsert, issue #15); an
-  -- older or repeated event never replaces a newer one.
-  EXECUTE format($q$
-  WITH up AS (
-    INSERT INTO connect_lake.case_state AS s
-    SELECT e.*
-      FROM (SELECT DISTINCT ON (k.detail_case_caseid)
-                   k.detail_case_caseid AS cid, k.detail_approximatechangetime AS t, k.event_id AS eid
-              FROM connect_lake.case_events k
-             WHERE %s
-             ORDER BY k.detail_case_caseid, k.detail_approximatechangetime DESC, k.event_id DESC) l
-      JOIN connect_lake.case_events e
-        ON e.detail_case_caseid = l.cid AND e.detail_approximatechangetime = l.t AND e.event_id = l.eid
-    ON CONFLICT (detail_case_caseid) DO UPDATE %s
-     WHERE (s.detail_approximatechangetime, s.event_id) < (excluded.detail_approximatechangetime, excluded.event_id)
-    RETURNING s.detail_case_caseid AS cid,
-              s.detail_event_type = 'CASE.DELETED' AND s.detail_case_createddatetime IS NULL AS bare
-  )
-  SELECT count(*), array_agg(up.cid) FILTER (WHERE up.bare) FROM up
-  $q$, CASE WHEN case_ids IS NULL THEN 'k.meta_enriched_landed_date >= $1'
-            WHEN since = '-infinity' THEN 'k.detail_case_caseid IN (SELECT pg_catalog.unnest($2))'
-            ELSE 'k.detail_case_caseid IN (SELECT pg_catalog.unnest($2)) AND k.meta_enriched_landed_date >= $1' END,
-       sets)
-  INTO changed, bare USING since, case_ids;
-  IF bare IS NULL THEN
-    RETURN changed;
-  END IF;
-  -- A case whose latest event just written is a CASE.DELETED that carries
-  -- no fields keeps the fields of its latest event that has them: only the
-  -- event columns are the deletion's.  A join on the case id rather than a
-  -- LATERAL subquery, which Citus cannot run on distributed tables.
-  EXECUTE format($q$
-  INSERT INTO connect_lake.case_state AS s
-  SELECT (jsonb_populate_record(p.f, jsonb_build_object(
-            'event_id', d.event_id, 'detail_approximatechangetime', d.detail_approximatechangetime,
-            'detail_event_type', d.detail_event_type,
-            'detail_changedfieldids', d.detail_changedfieldids,
-            'detail_performedby_userarn', d.detail_performedby_userarn,
-            'detail_performedby_iamprincipalarn', d.detail_performedby_iamprincipalarn,
-            'detail_type', d.detail_type, 'time', d."time",
-            'source_file', d.source_file, 'source_offset', d.source_offset,
-            'meta_enriched_landed_date', d.meta_enriched_landed_date))).*
-    FROM (SELECT DISTINCT ON (f.detail_case_caseid) f.detail_case_caseid AS cid, f
-            FROM connect_lake.case_events f
-           WHERE f.detail_case_createddatetime IS NOT NULL
-             AND f.detail_case_caseid IN (SELECT pg_catalog.unnest($1))
-           ORDER BY f.detail_case_caseid, f.detail_approximatechangetime DESC, f.event_id DESC) p
-    JOIN connect_lake.case_state d ON d.detail_case_caseid = p.cid
-  ON CONFLICT (detail_case_caseid) DO UPDATE %s
-  $q$, sets) USING bare;
-  RETURN changed;
-END
-$fn$;
-
 CREATE OR REPLACE FUNCTION connect_lake.case_volume_daily(from_day date, to_day date)
 RETURNS TABLE (day date, cases_created bigint, deleted bigint, complaints bigint, still_open bigint)
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -7977,6 +7867,11 @@ COMMENT ON FUNCTION connect_lake.contact_profile_attribute_upkeep(uuid[], timest
 CREATE FUNCTION connect_lake.customer_profile_refresh(profile_ids text[] DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+-- planned for each call's profiles: PL/pgSQL's generic plan, kept from the
+-- sixth call on, joined unnest(ids) by a nested loop comparing every event
+-- with every id (a day's file of 90,000 profiles at the seed's volume ran
+-- for over ten minutes instead of 20 s)
+SET plan_cache_mode = force_custom_plan
 AS $fn$
 DECLARE
   ids       text[];
@@ -10898,30 +10793,6 @@ CREATE OR REPLACE VIEW connect_lake.overdue_cases AS
 GRANT SELECT ON connect_lake.case_day, connect_lake.case_open TO connect_lake_reader, connect_lake_loader;
 REVOKE ALL ON FUNCTION connect_lake.case_day_rebuild(text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.case_day_keep(boolean) FROM PUBLIC;
-
--- ==== Plans made for each call of the writers' upkeep (as sql/install/98_plans.sql)
--- The writers call these at every commit (each file of a load(), each
--- ingest_batch()) with the keys that landed, as arrays.  PL/pgSQL keeps a
--- generic plan of a statement from its sixth call on, made without the
--- arrays' contents; a join of unnest(keys) with a large table then became a
--- nested loop comparing every row with every key: the sixth day's Customer
--- Profiles file at the seed's volume (90,000 profiles) ran for more than ten
--- minutes instead of 20 s.  Planned for each call's arguments instead, which
--- costs a few milliseconds a commit.  (Not the agent activity's: its C pass
--- reads each agent's events through one prepared plan on purpose, and the
--- setting would make it plan again for every agent.)
-ALTER FUNCTION connect_lake.case_state_refresh(timestamptz, text[]) SET plan_cache_mode = force_custom_plan;
-ALTER FUNCTION connect_lake.contact_profile_attribute_upkeep(uuid[], timestamptz[]) SET plan_cache_mode = force_custom_plan;
-ALTER FUNCTION connect_lake.customer_profile_refresh(text[]) SET plan_cache_mode = force_custom_plan;
-ALTER FUNCTION connect_lake.erasure_landed(text, text[], timestamptz[]) SET plan_cache_mode = force_custom_plan;
-ALTER FUNCTION connect_lake.metrics_refresh_contacts(uuid[], timestamptz[]) SET plan_cache_mode = force_custom_plan;
-ALTER FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) SET plan_cache_mode = force_custom_plan;
-ALTER FUNCTION connect_lake.metric_rollup(timestamptz[]) SET plan_cache_mode = force_custom_plan;
-ALTER FUNCTION connect_lake.metric_rollup_delta(connect_lake.contact_metric[], connect_lake.contact_metric[]) SET plan_cache_mode = force_custom_plan;
-ALTER FUNCTION connect_lake.flows_logs_landed(uuid[], timestamptz[], timestamptz[]) SET plan_cache_mode = force_custom_plan;
-ALTER FUNCTION connect_lake.flows_ctrs_landed(uuid[]) SET plan_cache_mode = force_custom_plan;
-ALTER FUNCTION connect_lake.flows_refresh_days(date[]) SET plan_cache_mode = force_custom_plan;
-ALTER FUNCTION connect_lake.contact_repeat_refresh(uuid[]) SET plan_cache_mode = force_custom_plan;
 
 -- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
 -- already holds (the contact metrics, the flow funnels and containment, the
