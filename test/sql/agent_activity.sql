@@ -388,3 +388,12 @@ DELETE FROM connect_lake.agent_events WHERE eventtimestamp >= '2030-03-05' AND e
 SELECT connect_lake.agent_activity_refresh('2030-03-05', '2030-03-06') AS rows_written;
 SELECT (SELECT count(*) FROM connect_lake.agent_activity_interval) AS activity_rows,
        (SELECT count(*) FROM connect_lake.agent_status_interval) AS status_rows;
+-- A rebuild of any number of agents holds at most 256 locks (one an agent
+-- could fill the shared lock table: a day at the seed's volume has 2,400).
+BEGIN;
+SELECT connect_lake.agent_activity_apply(array_agg('arn:aws:connect:eu-west-2:1:instance/i/agent/a' || g),
+                                         array_agg(timestamptz '2030-03-05'), array_agg(timestamptz '2030-03-06'))
+  FROM generate_series(1, 10000) g;
+SELECT count(*) BETWEEN 1 AND 256 AS bounded
+  FROM pg_locks WHERE locktype = 'advisory' AND classid = 1634166130 AND pid = pg_backend_pid();
+ROLLBACK;
