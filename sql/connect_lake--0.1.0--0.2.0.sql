@@ -2753,7 +2753,9 @@ BEGIN
 END
 $upgrade$;
 
--- ==== Journeys (issue 13): contact_legs(), contact_journey(), customer_journey().
+-- ==== Journeys (issue 13): contact_legs(); contact_journey() and
+-- customer_journey() read the Customer Profiles links too, so they are
+-- created with those (issue 14, below).
 -- The legs of a contact are found through initialcontactid and
 -- previouscontactid as well, and flow log days are read by time: indexed on
 -- every partition, as create_partition() now makes them.
@@ -2862,150 +2864,6 @@ END
 $fn$;
 COMMENT ON FUNCTION connect_lake.contact_legs(uuid) IS
   'Every leg of the contact that contact is a leg of (transfers, queue transfers, callbacks), numbered in initiation order: found through the CTRs'' initialcontactid, previouscontactid and nextcontactid (both ways) and the contact events of legs whose CTR has not landed. has_ctr says whether the leg''s CTR is in the lake.';
-
-CREATE FUNCTION connect_lake.contact_journey(contact uuid)
-RETURNS TABLE (step_time timestamptz, leg integer, contactid uuid, source text, step text, details jsonb)
-LANGUAGE sql STABLE PARALLEL SAFE ROWS 100
-AS $fn$
-  WITH legs AS MATERIALIZED (
-    SELECT * FROM connect_lake.contact_legs_ctr(contact)
-  ), ctr AS MATERIALIZED (
-    -- each leg's CTR as contact_legs_ctr() read it (once)
-    SELECT l.leg, (l.ctr).*
-      FROM legs l WHERE l.has_ctr
-  ), cases AS MATERIALIZED (
-    SELECT DISTINCT l.leg, l.contactid, k.case_id, k.link
-      FROM legs l
-      JOIN LATERAL (SELECT c.attributes_caseid::text AS case_id, 'attribute'::text AS link
-                      FROM ctr c WHERE c.contactid = l.contactid AND c.attributes_caseid IS NOT NULL
-                    UNION ALL
-                    SELECT r.detail_relateditem_caseid, 'related_item'
-                      FROM connect_lake.case_related_items r WHERE r.contactid = l.contactid) k ON true
-  )
-  SELECT s.step_time, s.leg, s.contactid, s.source, s.step, s.details
-    FROM (
-      -- the CTR's milestones of each leg
-      SELECT m.t AS step_time, c.leg, c.contactid, 'ctr'::text AS source, m.step, m.details, m.o
-        FROM ctr c
-        CROSS JOIN LATERAL (VALUES
-          (c.initiationtimestamp, 1, 'initiated: ' || coalesce(c.initiationmethod, '?') || ' ' || coalesce(c.channel, '?'),
-           jsonb_strip_nulls(jsonb_build_object('initiationmethod', c.initiationmethod, 'channel', c.channel,
-             'previouscontactid', c.previouscontactid, 'initialcontactid', c.initialcontactid,
-             'customer_endpoint', c.customerendpoint_address, 'system_endpoint', c.systemendpoint_address))),
-          (c.queue_enqueuetimestamp, 2, 'queued: ' || coalesce(c.queue_name, c.queue_id::text, '?'),
-           jsonb_strip_nulls(jsonb_build_object('queue_id', c.queue_id, 'queue_name', c.queue_name,
-             'queue_arn', c.queue_arn))),
-          (c.queue_dequeuetimestamp, 3, 'left the queue after ' || coalesce(c.queue_duration::text, '?') || ' s',
-           jsonb_strip_nulls(jsonb_build_object('queue_id', c.queue_id, 'duration_s', c.queue_duration))),
-          (c.agent_connectedtoagentts, 4, 'connected to agent ' || coalesce(c.agent_username, c.agent_id::text, '?'),
-           jsonb_strip_nulls(jsonb_build_object('agent_id', c.agent_id, 'agent_username', c.agent_username,
-             'routing_profile', c.agent_routingprofile_name, 'interaction_s', c.agent_agentinteractionduration,
-             'hold_s', c.agent_customerholdduration, 'holds', c.agent_numberofholds))),
-          (c.transfercompletedtimestamp, 5, 'transferred to ' || coalesce(c.transferredtoendpoint_address, 'another leg'),
-           jsonb_strip_nulls(jsonb_build_object('endpoint', c.transferredtoendpoint_address,
-             'nextcontactid', c.nextcontactid))),
-          (c.disconnecttimestamp, 6, 'disconnected: ' || coalesce(c.disconnectreason, '?'),
-           jsonb_strip_nulls(jsonb_build_object('disconnectreason', c.disconnectreason,
-             'nextcontactid', c.nextcontactid))),
-          (c.agent_aftercontactworkstarttimestamp, 7, 'after-contact work started', NULL::jsonb),
-          (c.agent_aftercontactworkendtimestamp, 8, 'after-contact work ended',
-           jsonb_strip_nulls(jsonb_build_object('acw_s', c.agent_aftercontactworkduration)))
-        ) AS m(t, o, step, details)
-       WHERE m.t IS NOT NULL
-      UNION ALL
-      -- every flow block each leg ran
-      SELECT f."timestamp", l.leg, l.contactid, 'flow',
-             coalesce(f.contactflowname, f.contactflowid, '?') || ' / ' || coalesce(f.contactflowmoduletype, '?')
-               || coalesce(' ' || f.identifier, '') || coalesce(': ' || nullif(f.results, ''), ''),
-             jsonb_strip_nulls(jsonb_build_object('flow_id', f.contactflowid, 'flow_name', f.contactflowname,
-               'module_type', f.contactflowmoduletype, 'identifier', f.identifier, 'results', f.results,
-               'parameters', f.parameters, 'external_results', f.externalresults)),
-             10
-        FROM legs l JOIN connect_lake.contact_flow_log f ON f.contactid = l.contactid
-      UNION ALL
-      -- every contact event of each leg
-      SELECT e.time, l.leg, l.contactid, 'contact_event', coalesce(e.detail_eventtype, '?'),
-             jsonb_strip_nulls(jsonb_build_object('event_id', e.id, 'queue_arn', e.detail_queueinfo_queuearn,
-               'agent_arn', e.detail_agentinfo_agentarn, 'updated', e.detail_updatedproperties)),
-             20
-        FROM legs l JOIN connect_lake.contact_events e ON e.detail_contactid = l.contactid
-      UNION ALL
-      -- the agent's state changes while the leg was with them (connected to
-      -- the end of after-contact work, or the disconnect)
-      SELECT a.eventtimestamp, c.leg, c.contactid, 'agent_event',
-             a.eventtype || coalesce(': ' || a.agentstatus_name, ''),
-             jsonb_strip_nulls(jsonb_build_object('agent_arn', a.agentarn, 'username', a.username,
-               'status', a.agentstatus_name, 'contacts', a.contacts)),
-             30
-        FROM ctr c
-        CROSS JOIN LATERAL (
-               SELECT * FROM connect_lake.agent_events x
-                WHERE x.agentarn = c.agent_arn
-                  AND x.eventtimestamp >= c.agent_connectedtoagentts
-                  AND x.eventtimestamp <= coalesce(c.agent_aftercontactworkendtimestamp, c.disconnecttimestamp)
-                  AND x.eventtype <> 'HEART_BEAT') a
-      UNION ALL
-      -- the cases linked to a leg, with every event of each
-      SELECT ce.detail_approximatechangetime, k.leg, k.contactid, 'case_event',
-             coalesce(ce.detail_event_type, '?') || ' ' || ce.detail_case_caseid
-               || coalesce(': ' || ce.detail_case_fields_status, ''),
-             jsonb_strip_nulls(jsonb_build_object('case_id', ce.detail_case_caseid, 'link', k.link,
-               'status', ce.detail_case_fields_status, 'title', ce.detail_case_fields_title,
-               'reference_number', ce.detail_case_fields_reference_number,
-               'is_complaint', ce.detail_case_fields_is_complaint)),
-             40
-        FROM cases k JOIN connect_lake.case_events ce ON ce.detail_case_caseid = k.case_id
-    ) s
-   ORDER BY s.step_time, s.leg, s.o, s.step
-$fn$;
-COMMENT ON FUNCTION connect_lake.contact_journey(uuid) IS
-  'One contact''s whole story in time order, across every leg (contact_legs()) and every source: the CTR''s milestones (initiated, queued, left the queue, connected to agent, transferred, disconnected, after-contact work), each flow block with its results, each contact event, the agent''s state changes while the leg was with them, and every event of the cases linked to a leg (caseId attribute or Contact related item). One row per step; details as jsonb. Shows what exists: a leg without CTR, flow logs or events has only the steps the lake holds.';
-
-CREATE FUNCTION connect_lake.customer_journey(account bigint, from_ts timestamptz DEFAULT '-infinity',
-                                              to_ts timestamptz DEFAULT 'infinity')
-RETURNS TABLE (step_time timestamptz, contactid uuid, case_id text, source text, step text, details jsonb)
-LANGUAGE sql STABLE PARALLEL SAFE ROWS 50
-AS $fn$
-  SELECT s.step_time, s.contactid, s.case_id, s.source, s.step, s.details
-    FROM (
-      -- each contact of the account, every leg of it (the account attribute
-      -- is often set on one leg only), summarised from its CTR
-      SELECT c.initiationtimestamp AS step_time, c.contactid, c.attributes_caseid::text AS case_id,
-             'contact'::text AS source,
-             coalesce(c.initiationmethod, '?') || ' ' || coalesce(c.channel, '?')
-               || coalesce(' to ' || c.queue_name, '') || coalesce(', agent ' || c.agent_username, '')
-               || coalesce(', ' || c.disconnectreason, '') AS step,
-             jsonb_strip_nulls(jsonb_build_object('initialcontactid', c.initialcontactid,
-               'previouscontactid', c.previouscontactid, 'queue_id', c.queue_id, 'agent_id', c.agent_id,
-               'queue_s', c.queue_duration, 'interaction_s', c.agent_agentinteractionduration,
-               'disconnecttimestamp', c.disconnecttimestamp, 'intent', c.attributes_intent)) AS details,
-             1 AS o
-        FROM (SELECT DISTINCT l.contactid
-                FROM (SELECT DISTINCT a.contactid FROM connect_lake.contact_account a
-                       WHERE a.account = customer_journey.account) a
-                CROSS JOIN LATERAL connect_lake.contact_legs(a.contactid) l
-               WHERE l.has_ctr) a
-        JOIN LATERAL (SELECT * FROM connect_lake.ctr_events x WHERE x.contactid = a.contactid
-                       ORDER BY x.lastupdatetimestamp DESC NULLS LAST LIMIT 1) c ON true
-       WHERE c.initiationtimestamp >= from_ts AND c.initiationtimestamp < to_ts
-      UNION ALL
-      -- every event of each case of the account, in the range
-      SELECT e.detail_approximatechangetime, NULL, e.detail_case_caseid, 'case_event',
-             coalesce(e.detail_event_type, '?') || ' ' || e.detail_case_caseid
-               || coalesce(': ' || e.detail_case_fields_status, ''),
-             jsonb_strip_nulls(jsonb_build_object('status', e.detail_case_fields_status,
-               'title', e.detail_case_fields_title, 'reference_number', e.detail_case_fields_reference_number,
-               'is_complaint', e.detail_case_fields_is_complaint, 'level_1', e.detail_case_fields_level_1)),
-             2
-        FROM (SELECT s.detail_case_caseid FROM connect_lake.case_state s
-               WHERE s.account = customer_journey.account) k
-        JOIN connect_lake.case_events e ON e.detail_case_caseid = k.detail_case_caseid
-       WHERE e.detail_approximatechangetime >= from_ts AND e.detail_approximatechangetime < to_ts
-    ) s
-   ORDER BY s.step_time, s.o, s.contactid, s.case_id
-$fn$;
-COMMENT ON FUNCTION connect_lake.customer_journey(bigint, timestamptz, timestamptz) IS
-  'Every contact (one row per leg, from its CTR) and every case event of one customer account number between from_ts and to_ts, in time order. Contacts are the account''s through contact_account (the account attributes of the CTRs) with all their legs (contact_legs()), cases through their account (case_state.account). contact_journey() tells one contact''s story in full.';
 
 -- ==== Flows (issue 13): block funnels, containment, IVR hang-ups, flow versions, flow_compare().
 -- ---- The rules, each defined once.
@@ -8143,7 +8001,7 @@ COMMENT ON COLUMN connect_lake.contact_case.account IS 'The shared account numbe
 COMMENT ON COLUMN connect_lake.contact_case.initiationtimestamp IS 'When the contact was initiated (from the CTR; NULL for related_item links, and for profile links where the link does not say).';
 
 -- ---- Journeys: the contact's profiles; the account's contacts and cases through its profiles.
-CREATE OR REPLACE FUNCTION connect_lake.contact_journey(contact uuid)
+CREATE FUNCTION connect_lake.contact_journey(contact uuid)
 RETURNS TABLE (step_time timestamptz, leg integer, contactid uuid, source text, step text, details jsonb)
 LANGUAGE sql STABLE PARALLEL SAFE ROWS 100
 AS $fn$
@@ -8258,7 +8116,7 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.contact_journey(uuid) IS
   'One contact''s whole story in time order, across every leg (contact_legs()) and every source: the customer profiles each leg is linked to (contact_profile, with the surviving profile of a merge), the CTR''s milestones (initiated, queued, left the queue, connected to agent, transferred, disconnected, after-contact work), each flow block with its results, each contact event, the agent''s state changes while the leg was with them, and every event of the cases linked to a leg (caseId attribute, Contact related item, or the leg''s customer profile: contact_case link profile). One row per step; details as jsonb. Shows what exists: a leg without CTR, flow logs or events has only the steps the lake holds.';
 
-CREATE OR REPLACE FUNCTION connect_lake.customer_journey(account bigint, from_ts timestamptz DEFAULT '-infinity',
+CREATE FUNCTION connect_lake.customer_journey(account bigint, from_ts timestamptz DEFAULT '-infinity',
                                               to_ts timestamptz DEFAULT 'infinity')
 RETURNS TABLE (step_time timestamptz, contactid uuid, case_id text, source text, step text, details jsonb)
 LANGUAGE sql STABLE PARALLEL SAFE ROWS 50
