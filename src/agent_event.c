@@ -60,7 +60,6 @@ static const CLUpkeepAction agent_event_actions[] = {
 
 static const CLUpkeep agent_event_upkeep = {
 	.key_column = "agentarn",
-	.time_column = "eventtimestamp",
 	.spans = true,
 	.actions = agent_event_actions,
 	.nactions = lengthof(agent_event_actions),

@@ -122,8 +122,6 @@ static const CLUpkeepAction case_actions[] = {
 };
 
 static const CLUpkeep case_upkeep = {
-	.key_column = "event_id",
-	.time_column = "detail_approximatechangetime",
 	.spans = false,
 	.actions = case_actions,
 	.nactions = lengthof(case_actions),

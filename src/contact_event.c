@@ -66,8 +66,6 @@ static const CLUpkeepAction contact_event_actions[] = {
 };
 
 static const CLUpkeep contact_event_upkeep = {
-	.key_column = "id",
-	.time_column = "time",
 	.spans = false,
 	.actions = contact_event_actions,
 	.nactions = lengthof(contact_event_actions),

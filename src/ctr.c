@@ -162,8 +162,6 @@ static const CLUpkeepAction ctr_actions[] = {
 };
 
 static const CLUpkeep ctr_upkeep = {
-	.key_column = "contactid",
-	.time_column = "initiationtimestamp",
 	.spans = false,
 	.actions = ctr_actions,
 	.nactions = lengthof(ctr_actions),

@@ -93,8 +93,6 @@ static const CLUpkeepAction profile_event_actions[] = {
 };
 
 static const CLUpkeep profile_event_upkeep = {
-	.key_column = "event_id",
-	.time_column = "eventtimestamp",
 	.spans = false,
 	.actions = profile_event_actions,
 	.nactions = lengthof(profile_event_actions),

@@ -46,8 +46,6 @@ static const CLUpkeepAction flowlog_actions[] = {
 };
 
 static const CLUpkeep flowlog_upkeep = {
-	.key_column = "contactid",
-	.time_column = "timestamp",
 	.spans = true,
 	.actions = flowlog_actions,
 	.nactions = lengthof(flowlog_actions),

@@ -98,6 +98,13 @@ cl_upkeep_writer_begin(void)
 	erasure_in_force = cl_erasure_in_force();
 }
 
+/* The column a kind's upkeep keys its items by: its own, else the kind's id. */
+static const char *
+upkeep_key_column(const CLRecordKind *kind)
+{
+	return kind->upkeep->key_column ? kind->upkeep->key_column : kind->id_column;
+}
+
 /* ---------- what a transaction collected ---------- */
 
 typedef struct UpkeepItem
@@ -568,13 +575,13 @@ cl_upkeep_collect(CLRecordKind *kind, TupleDesc tupdesc, const CLLanded *landed,
 	if (!(wanted & on))
 		return;
 
-	key_att = cl_tupdesc_column(tupdesc, u->key_column);
-	ts_att = cl_tupdesc_column(tupdesc, u->time_column);
+	key_att = cl_tupdesc_column(tupdesc, upkeep_key_column(kind));
+	ts_att = cl_tupdesc_column(tupdesc, kind->partition_column);
 	keytype = key_att >= 0 ? TupleDescAttr(tupdesc, key_att)->atttypid : InvalidOid;
 	if ((keytype != UUIDOID && keytype != TEXTOID) || ts_att < 0 ||
 		TupleDescAttr(tupdesc, ts_att)->atttypid != TIMESTAMPTZOID)
 		elog(ERROR, "connect_lake: kind %s has upkeep but %s is not a uuid or text column or %s not a timestamptz",
-			 kind->name, u->key_column, u->time_column);
+			 kind->name, upkeep_key_column(kind), kind->partition_column);
 
 	s = set_for(kind);
 	s->text_keys = (keytype == TEXTOID);
@@ -658,7 +665,7 @@ static void
 set_from_queue(UpkeepSet *s, CLRecordKind *kind, SPITupleTable *tt, uint64 nrows)
 {
 	Oid			relid = cl_relation_oid(kind->table);
-	AttrNumber	att = get_attnum(relid, kind->upkeep->key_column);
+	AttrNumber	att = get_attnum(relid, upkeep_key_column(kind));
 
 	memset(s, 0, sizeof(UpkeepSet));
 	s->kind = kind;

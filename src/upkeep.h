@@ -97,8 +97,8 @@ typedef struct CLUpkeepHooks
 
 struct CLUpkeep
 {
-	const char *key_column;		/* uuid or text */
-	const char *time_column;	/* timestamptz */
+	const char *key_column;		/* uuid or text; NULL: the kind's id_column (the
+								 * time is always its partition_column) */
 	bool		spans;			/* keep per key its first and last time (else each distinct time) */
 	const CLUpkeepAction *actions;	/* run in this order, ... */
 	int			nactions;
