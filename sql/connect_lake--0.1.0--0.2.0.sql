@@ -10272,6 +10272,61 @@ CREATE FUNCTION connect_lake.case_day_zones() RETURNS SETOF text
 COMMENT ON FUNCTION connect_lake.case_day_zones() IS
   'The time zones connect_lake.case_day counts local days in: every calendar''s, and Europe/London (lake_time_zone() without a default calendar).';
 
+-- The two statements that count cases into case_day and case_open, each
+-- written once, over a source of case_state rows: the rebuild's (case_state
+-- itself) and the triggers' (the rows a statement changed, which only the
+-- trigger function's own statements can read).  case_day_sql()'s source has
+-- a column sign (1: count in, -1: count out) before case_state's columns;
+-- its statement takes the zones to count in as $1 (NULL: every zone) and
+-- adds to the groups there (the triggers lock them in one order).
+CREATE FUNCTION connect_lake.case_day_sql(source text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$
+  SELECT format($q$
+  INSERT INTO connect_lake.case_day AS d
+  SELECT z.tz, (r.detail_case_createddatetime AT TIME ZONE z.tz)::date, r.detail_case_fields_level_1,
+         r.detail_case_fields_is_complaint, r.detail_case_fields_complaint_subject,
+         sum(r.sign),
+         coalesce(sum(r.sign) FILTER (WHERE r.detail_event_type = 'CASE.DELETED'), 0),
+         coalesce(sum(r.sign) FILTER (WHERE connect_lake.case_is_open(r.detail_event_type, r.detail_case_fields_status)), 0),
+         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_complaint_resolved), 0),
+         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_ombudsman_case), 0),
+         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_complaint_goodwill_amount IS NOT NULL), 0),
+         coalesce(sum(r.sign * r.detail_case_fields_complaint_goodwill_amount), 0)
+    FROM (%s) r
+   CROSS JOIN (SELECT z AS tz FROM connect_lake.case_day_zones() z WHERE $1 IS NULL OR z = ANY ($1)) z
+   WHERE r.detail_case_createddatetime IS NOT NULL
+   GROUP BY 1, 2, 3, 4, 5
+   ORDER BY 1, 2, 3, 4, 5
+  ON CONFLICT ON CONSTRAINT case_day_key DO UPDATE
+     SET cases = d.cases + excluded.cases, deleted = d.deleted + excluded.deleted, open = d.open + excluded.open,
+         resolved = d.resolved + excluded.resolved, ombudsman = d.ombudsman + excluded.ombudsman,
+         goodwill_cases = d.goodwill_cases + excluded.goodwill_cases,
+         -- (without any amount left: 0, as a group counted anew has it, not 0.00)
+         goodwill = CASE WHEN d.goodwill_cases + excluded.goodwill_cases = 0 THEN 0
+                         ELSE d.goodwill + excluded.goodwill END$q$, source)
+$fn$;
+COMMENT ON FUNCTION connect_lake.case_day_sql(text) IS
+  'Internal: the statement that counts the case_state rows of source (a query with a column sign, 1 or -1, before case_state''s columns) into connect_lake.case_day, for the zones given as $1 (NULL: case_day_zones()); run by case_day_rebuild() and the triggers of case_state.';
+
+CREATE FUNCTION connect_lake.case_open_sql(source text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$
+  SELECT format($q$
+  INSERT INTO connect_lake.case_open AS o
+  SELECT n.detail_case_caseid, n.account, n.detail_case_fields_status, n.detail_case_fields_title,
+         n.detail_case_fields_level_1, n.detail_case_fields_is_complaint, n.detail_case_fields_assigned_agent_name,
+         n.detail_case_fields_queue_name, n.detail_case_createddatetime
+    FROM (%s) n
+   WHERE connect_lake.case_is_open(n.detail_event_type, n.detail_case_fields_status)
+  ON CONFLICT (case_id) DO UPDATE
+     SET (account, status, title, level_1, is_complaint, assigned_agent_name, queue_name, created_at)
+       = (excluded.account, excluded.status, excluded.title, excluded.level_1, excluded.is_complaint,
+          excluded.assigned_agent_name, excluded.queue_name, excluded.created_at)$q$, source)
+$fn$;
+COMMENT ON FUNCTION connect_lake.case_open_sql(text) IS
+  'Internal: the statement that puts the open ones of the case_state rows of source into connect_lake.case_open; run by case_day_rebuild() and the triggers of case_state.';
+
 -- Makes case_day anew from case_state (every zone, or the zones listed).
 CREATE FUNCTION connect_lake.case_day_rebuild(zones text[] DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -10283,31 +10338,12 @@ BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('connect_lake.case_day'));
   IF zones IS NULL THEN
     DELETE FROM connect_lake.case_open;
-    INSERT INTO connect_lake.case_open
-    SELECT s.detail_case_caseid, s.account, s.detail_case_fields_status, s.detail_case_fields_title,
-           s.detail_case_fields_level_1, s.detail_case_fields_is_complaint, s.detail_case_fields_assigned_agent_name,
-           s.detail_case_fields_queue_name, s.detail_case_createddatetime
-      FROM connect_lake.case_state s
-     WHERE connect_lake.case_is_open(s.detail_event_type, s.detail_case_fields_status);
+    EXECUTE connect_lake.case_open_sql('SELECT * FROM connect_lake.case_state');
     DELETE FROM connect_lake.case_day;
   ELSE
     DELETE FROM connect_lake.case_day WHERE time_zone = ANY (zones);
   END IF;
-  INSERT INTO connect_lake.case_day
-  SELECT z.tz, (s.detail_case_createddatetime AT TIME ZONE z.tz)::date, s.detail_case_fields_level_1,
-         s.detail_case_fields_is_complaint, s.detail_case_fields_complaint_subject,
-         count(*),
-         count(*) FILTER (WHERE s.detail_event_type = 'CASE.DELETED'),
-         count(*) FILTER (WHERE connect_lake.case_is_open(s.detail_event_type, s.detail_case_fields_status)),
-         count(*) FILTER (WHERE s.detail_case_fields_complaint_resolved),
-         count(*) FILTER (WHERE s.detail_case_fields_ombudsman_case),
-         count(s.detail_case_fields_complaint_goodwill_amount),
-         coalesce(sum(s.detail_case_fields_complaint_goodwill_amount), 0)
-    FROM connect_lake.case_state s
-   CROSS JOIN (SELECT z AS tz FROM connect_lake.case_day_zones() z
-                WHERE zones IS NULL OR z = ANY (zones)) z
-   WHERE s.detail_case_createddatetime IS NOT NULL
-   GROUP BY 1, 2, 3, 4, 5;
+  EXECUTE connect_lake.case_day_sql('SELECT 1 AS sign, s.* FROM connect_lake.case_state s') USING zones;
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END
@@ -10315,177 +10351,47 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.case_day_rebuild(text[]) IS
   'Makes connect_lake.case_day anew from case_state, for every time zone (zones NULL: and case_open too) or the zones listed; returns the case_day rows written. Run by the triggers when the case rules or the calendars'' time zones change.';
 
--- Triggers of case_state (statement level, with the statement's rows as
--- transition tables): add the rows a statement wrote, take away those it
--- replaced or deleted, in every zone.  The statements are written out per
--- trigger: each may name only its own transition tables.  Writers of
--- case_day take one advisory lock first (to the end of the transaction):
--- an INSERT ... ON CONFLICT fires an insert and an update trigger, each
--- locking its groups, so that two loads of case events would otherwise
--- lock the same groups in different orders and deadlock.
-CREATE FUNCTION connect_lake.case_day_inserted() RETURNS trigger
+-- The trigger of case_state (statement level, with the statement's rows as
+-- transition tables): counts the rows a statement inserted into their
+-- groups, moves those it updated from their old groups to their new ones,
+-- takes those it deleted out, in every zone; a truncation empties both
+-- tables.  Writers of case_day take one advisory lock first (to the end of
+-- the transaction): an INSERT ... ON CONFLICT fires an insert and an update
+-- trigger, each locking its groups, so that two loads of case events would
+-- otherwise lock the same groups in different orders and deadlock.
+CREATE FUNCTION connect_lake.case_day_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('connect_lake.case_day'));
-  INSERT INTO connect_lake.case_open AS o
-  SELECT n.detail_case_caseid, n.account, n.detail_case_fields_status, n.detail_case_fields_title,
-         n.detail_case_fields_level_1, n.detail_case_fields_is_complaint, n.detail_case_fields_assigned_agent_name,
-         n.detail_case_fields_queue_name, n.detail_case_createddatetime
-    FROM new_rows n
-   WHERE connect_lake.case_is_open(n.detail_event_type, n.detail_case_fields_status)
-  ON CONFLICT (case_id) DO UPDATE
-     SET (account, status, title, level_1, is_complaint, assigned_agent_name, queue_name, created_at)
-       = (excluded.account, excluded.status, excluded.title, excluded.level_1, excluded.is_complaint,
-          excluded.assigned_agent_name, excluded.queue_name, excluded.created_at);
-  INSERT INTO connect_lake.case_day AS d
-  SELECT z.tz, (r.detail_case_createddatetime AT TIME ZONE z.tz)::date, r.detail_case_fields_level_1,
-         r.detail_case_fields_is_complaint, r.detail_case_fields_complaint_subject,
-         sum(r.sign),
-         coalesce(sum(r.sign) FILTER (WHERE r.detail_event_type = 'CASE.DELETED'), 0),
-         coalesce(sum(r.sign) FILTER (WHERE connect_lake.case_is_open(r.detail_event_type, r.detail_case_fields_status)), 0),
-         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_complaint_resolved), 0),
-         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_ombudsman_case), 0),
-         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_complaint_goodwill_amount IS NOT NULL), 0),
-         coalesce(sum(r.sign * r.detail_case_fields_complaint_goodwill_amount), 0)
-    FROM (SELECT 1 AS sign, n.detail_case_createddatetime, n.detail_case_fields_level_1, n.detail_case_fields_is_complaint,
-                 n.detail_case_fields_complaint_subject, n.detail_event_type, n.detail_case_fields_status,
-                 n.detail_case_fields_complaint_resolved, n.detail_case_fields_ombudsman_case,
-                 n.detail_case_fields_complaint_goodwill_amount
-            FROM new_rows n) r
-   CROSS JOIN connect_lake.case_day_zones() z(tz)
-   WHERE r.detail_case_createddatetime IS NOT NULL
-   GROUP BY 1, 2, 3, 4, 5
-   ORDER BY 1, 2, 3, 4, 5
-  ON CONFLICT ON CONSTRAINT case_day_key DO UPDATE
-     SET cases = d.cases + excluded.cases, deleted = d.deleted + excluded.deleted, open = d.open + excluded.open,
-         resolved = d.resolved + excluded.resolved, ombudsman = d.ombudsman + excluded.ombudsman,
-         goodwill_cases = d.goodwill_cases + excluded.goodwill_cases,
-         -- (without any amount left: 0, as case_day_rebuild() has it, not 0.00)
-         goodwill = CASE WHEN d.goodwill_cases + excluded.goodwill_cases = 0 THEN 0
-                         ELSE d.goodwill + excluded.goodwill END;
-  RETURN NULL;
-END
-$fn$;
-COMMENT ON FUNCTION connect_lake.case_day_inserted() IS
-  'Trigger of case_state: counts the rows a statement inserted into connect_lake.case_day (and the open ones into case_open).';
-
-CREATE FUNCTION connect_lake.case_day_updated() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-  PERFORM pg_advisory_xact_lock(hashtext('connect_lake.case_day'));
-  DELETE FROM connect_lake.case_open o
-   WHERE o.case_id = ANY (ARRAY(SELECT r.detail_case_caseid FROM old_rows r));
-  INSERT INTO connect_lake.case_open AS o
-  SELECT n.detail_case_caseid, n.account, n.detail_case_fields_status, n.detail_case_fields_title,
-         n.detail_case_fields_level_1, n.detail_case_fields_is_complaint, n.detail_case_fields_assigned_agent_name,
-         n.detail_case_fields_queue_name, n.detail_case_createddatetime
-    FROM new_rows n
-   WHERE connect_lake.case_is_open(n.detail_event_type, n.detail_case_fields_status)
-  ON CONFLICT (case_id) DO UPDATE
-     SET (account, status, title, level_1, is_complaint, assigned_agent_name, queue_name, created_at)
-       = (excluded.account, excluded.status, excluded.title, excluded.level_1, excluded.is_complaint,
-          excluded.assigned_agent_name, excluded.queue_name, excluded.created_at);
-  INSERT INTO connect_lake.case_day AS d
-  SELECT z.tz, (r.detail_case_createddatetime AT TIME ZONE z.tz)::date, r.detail_case_fields_level_1,
-         r.detail_case_fields_is_complaint, r.detail_case_fields_complaint_subject,
-         sum(r.sign),
-         coalesce(sum(r.sign) FILTER (WHERE r.detail_event_type = 'CASE.DELETED'), 0),
-         coalesce(sum(r.sign) FILTER (WHERE connect_lake.case_is_open(r.detail_event_type, r.detail_case_fields_status)), 0),
-         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_complaint_resolved), 0),
-         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_ombudsman_case), 0),
-         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_complaint_goodwill_amount IS NOT NULL), 0),
-         coalesce(sum(r.sign * r.detail_case_fields_complaint_goodwill_amount), 0)
-    FROM (SELECT 1 AS sign, n.detail_case_createddatetime, n.detail_case_fields_level_1, n.detail_case_fields_is_complaint,
-                 n.detail_case_fields_complaint_subject, n.detail_event_type, n.detail_case_fields_status,
-                 n.detail_case_fields_complaint_resolved, n.detail_case_fields_ombudsman_case,
-                 n.detail_case_fields_complaint_goodwill_amount
-            FROM new_rows n
-          UNION ALL
-          SELECT -1 AS sign, o.detail_case_createddatetime, o.detail_case_fields_level_1, o.detail_case_fields_is_complaint,
-                 o.detail_case_fields_complaint_subject, o.detail_event_type, o.detail_case_fields_status,
-                 o.detail_case_fields_complaint_resolved, o.detail_case_fields_ombudsman_case,
-                 o.detail_case_fields_complaint_goodwill_amount
-            FROM old_rows o) r
-   CROSS JOIN connect_lake.case_day_zones() z(tz)
-   WHERE r.detail_case_createddatetime IS NOT NULL
-   GROUP BY 1, 2, 3, 4, 5
-   ORDER BY 1, 2, 3, 4, 5
-  ON CONFLICT ON CONSTRAINT case_day_key DO UPDATE
-     SET cases = d.cases + excluded.cases, deleted = d.deleted + excluded.deleted, open = d.open + excluded.open,
-         resolved = d.resolved + excluded.resolved, ombudsman = d.ombudsman + excluded.ombudsman,
-         goodwill_cases = d.goodwill_cases + excluded.goodwill_cases,
-         -- (without any amount left: 0, as case_day_rebuild() has it, not 0.00)
-         goodwill = CASE WHEN d.goodwill_cases + excluded.goodwill_cases = 0 THEN 0
-                         ELSE d.goodwill + excluded.goodwill END;
+  IF TG_OP = 'TRUNCATE' THEN
+    DELETE FROM connect_lake.case_open;
+    DELETE FROM connect_lake.case_day;
+    RETURN NULL;
+  END IF;
+  IF TG_OP <> 'INSERT' THEN
+    DELETE FROM connect_lake.case_open o
+     WHERE o.case_id = ANY (ARRAY(SELECT r.detail_case_caseid FROM old_rows r));
+  END IF;
+  IF TG_OP <> 'DELETE' THEN
+    EXECUTE connect_lake.case_open_sql('SELECT * FROM new_rows');
+  END IF;
+  EXECUTE connect_lake.case_day_sql(CASE TG_OP
+            WHEN 'INSERT' THEN 'SELECT 1 AS sign, n.* FROM new_rows n'
+            WHEN 'DELETE' THEN 'SELECT -1 AS sign, o.* FROM old_rows o'
+            ELSE 'SELECT 1 AS sign, n.* FROM new_rows n UNION ALL SELECT -1 AS sign, o.* FROM old_rows o' END)
+    USING NULL::text[];
   -- a group whose cases all moved away goes (as case_day_rebuild() has it;
   -- found through case_day_gone_idx, whatever the table's size)
-  DELETE FROM connect_lake.case_day d WHERE d.cases = 0;
+  IF TG_OP <> 'INSERT' THEN
+    DELETE FROM connect_lake.case_day d WHERE d.cases = 0;
+  END IF;
   RETURN NULL;
 END
 $fn$;
-COMMENT ON FUNCTION connect_lake.case_day_updated() IS
-  'Trigger of case_state: moves the rows a statement updated from their old groups of connect_lake.case_day to their new ones (and case_open to their new state).';
-
-CREATE FUNCTION connect_lake.case_day_deleted() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-  PERFORM pg_advisory_xact_lock(hashtext('connect_lake.case_day'));
-  DELETE FROM connect_lake.case_open o
-   WHERE o.case_id = ANY (ARRAY(SELECT r.detail_case_caseid FROM old_rows r));
-  INSERT INTO connect_lake.case_day AS d
-  SELECT z.tz, (r.detail_case_createddatetime AT TIME ZONE z.tz)::date, r.detail_case_fields_level_1,
-         r.detail_case_fields_is_complaint, r.detail_case_fields_complaint_subject,
-         sum(r.sign),
-         coalesce(sum(r.sign) FILTER (WHERE r.detail_event_type = 'CASE.DELETED'), 0),
-         coalesce(sum(r.sign) FILTER (WHERE connect_lake.case_is_open(r.detail_event_type, r.detail_case_fields_status)), 0),
-         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_complaint_resolved), 0),
-         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_ombudsman_case), 0),
-         coalesce(sum(r.sign) FILTER (WHERE r.detail_case_fields_complaint_goodwill_amount IS NOT NULL), 0),
-         coalesce(sum(r.sign * r.detail_case_fields_complaint_goodwill_amount), 0)
-    FROM (SELECT -1 AS sign, o.detail_case_createddatetime, o.detail_case_fields_level_1, o.detail_case_fields_is_complaint,
-                 o.detail_case_fields_complaint_subject, o.detail_event_type, o.detail_case_fields_status,
-                 o.detail_case_fields_complaint_resolved, o.detail_case_fields_ombudsman_case,
-                 o.detail_case_fields_complaint_goodwill_amount
-            FROM old_rows o) r
-   CROSS JOIN connect_lake.case_day_zones() z(tz)
-   WHERE r.detail_case_createddatetime IS NOT NULL
-   GROUP BY 1, 2, 3, 4, 5
-   ORDER BY 1, 2, 3, 4, 5
-  ON CONFLICT ON CONSTRAINT case_day_key DO UPDATE
-     SET cases = d.cases + excluded.cases, deleted = d.deleted + excluded.deleted, open = d.open + excluded.open,
-         resolved = d.resolved + excluded.resolved, ombudsman = d.ombudsman + excluded.ombudsman,
-         goodwill_cases = d.goodwill_cases + excluded.goodwill_cases,
-         -- (without any amount left: 0, as case_day_rebuild() has it, not 0.00)
-         goodwill = CASE WHEN d.goodwill_cases + excluded.goodwill_cases = 0 THEN 0
-                         ELSE d.goodwill + excluded.goodwill END;
-  -- a group whose cases all moved away goes (as case_day_rebuild() has it;
-  -- found through case_day_gone_idx, whatever the table's size)
-  DELETE FROM connect_lake.case_day d WHERE d.cases = 0;
-  RETURN NULL;
-END
-$fn$;
-COMMENT ON FUNCTION connect_lake.case_day_deleted() IS
-  'Trigger of case_state: takes the rows a statement deleted out of connect_lake.case_day and case_open.';
-
-CREATE FUNCTION connect_lake.case_day_truncated() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-  PERFORM pg_advisory_xact_lock(hashtext('connect_lake.case_day'));
-  DELETE FROM connect_lake.case_open;
-  DELETE FROM connect_lake.case_day;
-  RETURN NULL;
-END
-$fn$;
-COMMENT ON FUNCTION connect_lake.case_day_truncated() IS
-  'Trigger of case_state: empties connect_lake.case_day and case_open when case_state is truncated.';
+COMMENT ON FUNCTION connect_lake.case_day_changed() IS
+  'Trigger of case_state (case_day_inserted, _updated, _deleted, _truncated): counts the rows a statement inserted, updated or deleted in and out of connect_lake.case_day and case_open; a truncation empties them.';
 
 -- The case rules changed (after case_status_changed recompiled them):
 -- which cases are open, anew.
@@ -10534,13 +10440,13 @@ BEGIN
   END LOOP;
   IF keep THEN
     CREATE TRIGGER case_day_inserted AFTER INSERT ON connect_lake.case_state
-      REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.case_day_inserted();
+      REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.case_day_changed();
     CREATE TRIGGER case_day_updated AFTER UPDATE ON connect_lake.case_state
-      REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.case_day_updated();
+      REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.case_day_changed();
     CREATE TRIGGER case_day_deleted AFTER DELETE ON connect_lake.case_state
-      REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.case_day_deleted();
+      REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.case_day_changed();
     CREATE TRIGGER case_day_truncated AFTER TRUNCATE ON connect_lake.case_state
-      FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.case_day_truncated();
+      FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.case_day_changed();
     -- (after case_status_changed, which recompiles the rule: a table's
     -- triggers fire in name order)
     CREATE TRIGGER case_status_rollup AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.case_status
@@ -10654,6 +10560,8 @@ CREATE OR REPLACE VIEW connect_lake.overdue_cases AS
 
 GRANT SELECT ON connect_lake.case_day, connect_lake.case_open TO connect_lake_reader, connect_lake_loader;
 REVOKE ALL ON FUNCTION connect_lake.case_day_rebuild(text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.case_day_sql(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.case_open_sql(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.case_day_keep(boolean) FROM PUBLIC;
 
 -- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
