@@ -1022,7 +1022,7 @@ case_is_overdue(CLMapState *st, int evtype, int status, TimestampTz created, Tim
 /*
  * The attno of column name in the record's row type, found once and then
  * checked by its name (the row type may differ between callers): the
- * finish hook looks up seven columns per event, each a scan of 53 names.
+ * finish hook looks up seven columns per event, each a scan of up to 52 names.
  */
 static int
 known_column(CLMapState *st, int *cached, const char *name)
