@@ -46,6 +46,8 @@
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "mb/pg_wchar.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "executor/spi.h"
@@ -77,6 +79,7 @@ static int	case_due_working_days = 2;
 static void case_fields(CLMapState *st, const CLValue *value, const CLField *field);
 static void case_finish(CLMapState *st);
 static CLRecordKind *case_route(CLMapState *st, const CLValue *root);
+static int	known_column(CLMapState *st, int *cached, const char *name);
 
 static const CLField case_event_fields[] = {
 	CL_REQ("id", "event_id", CLF_TEXT),
@@ -223,7 +226,24 @@ typedef struct FieldMap
 	FieldMapEntry *e;			/* sorted by field_id */
 	int			nfillable;
 	char	  **fillable;		/* columns a field may fill, sorted (strcmp) */
+	/*
+	 * Where each field id met goes (field_column()), made on first use in
+	 * cxt (NULL: not kept), for records of row type cols_td: a Cases event
+	 * names the same dozen or two field ids again and again (issue #15).
+	 */
+	MemoryContext cxt;
+	HTAB	   *cols;
+	TupleDesc	cols_td;
+	Oid			cols_type;
+	int			cols_natts;
 } FieldMap;
+
+/* A field id's column in FieldMap.cols: its attno, -1 (the other column) or -2 (none: case_id). */
+typedef struct FieldCol
+{
+	char		field_id[NAMEDATALEN];	/* hash key */
+	int			attno;
+} FieldCol;
 
 /* case_field_map as read for the current command (see table_field_map). */
 static MemoryContext map_cxt = NULL;
@@ -313,7 +333,7 @@ fillable_column(const FieldMap *map, const char *col)
  * made before it), and once per load() call in the session, whose own
  * statements advance the command counter with every batch.
  */
-static const FieldMap *
+static FieldMap *
 table_field_map(void)
 {
 	CommandId	cid = GetCurrentCommandId(false);
@@ -345,6 +365,7 @@ table_field_map(void)
 				map->n++;
 		}
 		qsort(map->e, map->n, sizeof(FieldMapEntry), entry_cmp);
+		map->cxt = map_cxt;
 		MemoryContextSwitchTo(old);
 		read_fillable(map, map_cxt);
 		table_map = map;
@@ -389,6 +410,7 @@ jsonb_field_map(Jsonb *j)
 		}
 	}
 	qsort(map->e, map->n, sizeof(FieldMapEntry), entry_cmp);
+	map->cxt = CurrentMemoryContext;
 	{
 		MemoryContext cxt = CurrentMemoryContext;
 
@@ -684,7 +706,7 @@ store_tagged(CLMapState *st, int attno, const Tagged *t)
 
 typedef struct FieldsWalk
 {
-	const FieldMap *map;
+	FieldMap   *map;
 	JsonbParseState *other;
 	int			nother;
 } FieldsWalk;
@@ -712,6 +734,28 @@ add_other(CLMapState *st, FieldsWalk *fw, const char *key, int keylen, const Tag
 		pushJsonbValue(&fw->other, WJB_VALUE, &sv);
 		return;
 	}
+	/*
+	 * A string or a boolean as it is (a string with no NUL, in a UTF-8
+	 * database, is what cl_value_jsonb() would store), without forming a
+	 * jsonb of its own to take the scalar out of.
+	 */
+	if (t->v.kind == CLV_BOOL ||
+		(t->v.kind == CLV_STRING && GetDatabaseEncoding() == PG_UTF8 && memchr(t->v.str, '\0', t->v.len) == NULL))
+	{
+		if (t->v.kind == CLV_BOOL)
+		{
+			sv.type = jbvBool;
+			sv.val.boolean = t->v.boolean;
+		}
+		else
+		{
+			sv.type = jbvString;
+			sv.val.string.val = (char *) t->v.str;
+			sv.val.string.len = t->v.len;
+		}
+		pushJsonbValue(&fw->other, WJB_VALUE, &sv);
+		return;
+	}
 	{
 		Jsonb	   *j = DatumGetJsonbP(cl_value_jsonb(st, &t->v));
 
@@ -728,20 +772,92 @@ add_other(CLMapState *st, FieldsWalk *fw, const char *key, int keylen, const Tag
 }
 
 /*
- * One case field of detail.case.fields: find its column (the DBA's
- * case_field_map first, then the field id's own detail_case_fields_<id>
- * column when the rule says a field may fill it), store its tagged value
- * there, else keep it in the other column.  A map entry naming a column no
- * field may fill is an error, not a silent drop.
+ * The column of case field id key (keylen bytes): the DBA's case_field_map
+ * first, then the field id's own detail_case_fields_<id> column when the
+ * rule says a field may fill it; -1: none (the other column), -2: none,
+ * dropped (case_id, the same as detail.case.caseId).  A map entry naming a
+ * column no field may fill is an error, not a silent drop.  Kept per map
+ * and row type once found (FieldMap.cols).
+ */
+static int
+field_column(CLMapState *st, FieldMap *map, const char *key, int keylen)
+{
+	const char *col;
+	char		colbuf[NAMEDATALEN + 20];
+	char		id[NAMEDATALEN];
+	int			attno = -1;
+	bool		keep = map->cxt != NULL && keylen < NAMEDATALEN && memchr(key, '\0', keylen) == NULL;
+	FieldCol   *fc;
+	bool		found;
+
+	if (keep)
+	{
+		TupleDesc	td = st->tupdesc;
+
+		if (map->cols == NULL || map->cols_td != td || map->cols_type != td->tdtypeid ||
+			map->cols_natts != td->natts)
+		{
+			HASHCTL		ctl;
+
+			if (map->cols)
+				hash_destroy(map->cols);
+			memset(&ctl, 0, sizeof(ctl));
+			ctl.keysize = NAMEDATALEN;
+			ctl.entrysize = sizeof(FieldCol);
+			ctl.hcxt = map->cxt;
+			map->cols = hash_create("connect_lake case field columns", 64, &ctl,
+									HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+			map->cols_td = td;
+			map->cols_type = td->tdtypeid;
+			map->cols_natts = td->natts;
+		}
+		memset(id, 0, sizeof(id));
+		memcpy(id, key, keylen);
+		fc = hash_search(map->cols, id, HASH_FIND, NULL);
+		if (fc)
+			return fc->attno;
+	}
+
+	col = map_lookup(map, key, keylen);
+	if (col)
+	{
+		attno = cl_map_column(st, col);
+		if (attno < 0 || !fillable_column(map, col))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("case_field_map maps field \"%.*s\" to \"%s\", which is not a fillable column of case_events",
+							keylen, key, col),
+					 errhint("Map fields to account or to a detail_case_fields_* column other than due_date, is_overdue and other.")));
+	}
+	else if (keylen == 7 && memcmp(key, "case_id", 7) == 0)
+		attno = -2;				/* the same as detail.case.caseId */
+	else if (keylen == 16 && memcmp(key, "created_datetime", 16) == 0)
+		attno = cl_map_column(st, "detail_case_createddatetime");
+	else if (keylen < NAMEDATALEN)
+	{
+		snprintf(colbuf, sizeof(colbuf), "detail_case_fields_%.*s", keylen, key);
+		if (strlen(colbuf) < NAMEDATALEN && fillable_column(map, colbuf))
+			attno = cl_map_column(st, colbuf);
+	}
+
+	if (keep)
+	{
+		fc = hash_search(map->cols, id, HASH_ENTER, &found);
+		fc->attno = attno;
+	}
+	return attno;
+}
+
+/*
+ * One case field of detail.case.fields: store its tagged value in its
+ * column (field_column()), else keep it in the other column.
  */
 static void
 case_field_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *arg)
 {
 	FieldsWalk *fw = arg;
 	Tagged		t;
-	const char *col = NULL;
-	char		colbuf[NAMEDATALEN + 20];
-	int			attno = -1;
+	int			attno;
 	bool		pushed = false;
 
 	memset(&t, 0, sizeof(t));
@@ -756,27 +872,7 @@ case_field_member(CLMapState *st, const char *key, int keylen, const CLValue *v,
 		pushed = true;
 	}
 
-	col = map_lookup(fw->map, key, keylen);
-	if (col)
-	{
-		attno = cl_map_column(st, col);
-		if (attno < 0 || !fillable_column(fw->map, col))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("case_field_map maps field \"%.*s\" to \"%s\", which is not a fillable column of case_events",
-							keylen, key, col),
-					 errhint("Map fields to account or to a detail_case_fields_* column other than due_date, is_overdue and other.")));
-	}
-	else if (keylen == 7 && memcmp(key, "case_id", 7) == 0)
-		attno = -2;				/* the same as detail.case.caseId */
-	else if (keylen == 16 && memcmp(key, "created_datetime", 16) == 0)
-		attno = cl_map_column(st, "detail_case_createddatetime");
-	else if (keylen < NAMEDATALEN)
-	{
-		snprintf(colbuf, sizeof(colbuf), "detail_case_fields_%.*s", keylen, key);
-		if (strlen(colbuf) < NAMEDATALEN && fillable_column(fw->map, colbuf))
-			attno = cl_map_column(st, colbuf);
-	}
+	attno = field_column(st, fw->map, key, keylen);
 
 	if (attno >= 0)
 	{
@@ -802,8 +898,9 @@ case_field_member(CLMapState *st, const char *key, int keylen, const CLValue *v,
 static void
 case_fields(CLMapState *st, const CLValue *value, const CLField *field)
 {
+	static int	other_c = -1;
 	FieldsWalk	fw;
-	int			other_att = cl_map_column(st, "detail_case_fields_other");
+	int			other_att = known_column(st, &other_c, "detail_case_fields_other");
 
 	if (value->kind == CLV_NULL)
 		return;
@@ -813,7 +910,7 @@ case_fields(CLMapState *st, const CLValue *value, const CLField *field)
 		return;
 	}
 	memset(&fw, 0, sizeof(fw));
-	fw.map = st->kind_arg ? (const FieldMap *) st->kind_arg : table_field_map();
+	fw.map = st->kind_arg ? (FieldMap *) st->kind_arg : table_field_map();
 	cl_value_members(st, value, case_field_member, &fw);
 	if (fw.nother > 0 && other_att >= 0)
 	{
@@ -922,6 +1019,22 @@ case_is_overdue(CLMapState *st, int evtype, int status, TimestampTz created, Tim
 	return !isnull && DatumGetBool(result);
 }
 
+/*
+ * The attno of column name in the record's row type, found once and then
+ * checked by its name (the row type may differ between callers): the
+ * finish hook looks up seven columns per event, each a scan of up to 52 names.
+ */
+static int
+known_column(CLMapState *st, int *cached, const char *name)
+{
+	int			a = *cached;
+
+	if (a >= 0 && a < st->tupdesc->natts && !TupleDescAttr(st->tupdesc, a)->attisdropped &&
+		strcmp(NameStr(TupleDescAttr(st->tupdesc, a)->attname), name) == 0)
+		return a;
+	return *cached = cl_map_column(st, name);
+}
+
 /* The profile id at the end of a customer_id ARN, when it is an integer. */
 static bool
 profile_account(text *customer_id, int64 *account)
@@ -943,11 +1056,18 @@ profile_account(text *customer_id, int64 *account)
 static void
 case_finish(CLMapState *st)
 {
-	int			acc = cl_map_column(st, "account");
-	int			cust = cl_map_column(st, "detail_case_fields_customer_id");
-	int			created = cl_map_column(st, "detail_case_createddatetime");
-	int			due = cl_map_column(st, "detail_case_fields_due_date");
-	int			overdue = cl_map_column(st, "detail_case_fields_is_overdue");
+	static int	acc_c = -1,
+				cust_c = -1,
+				created_c = -1,
+				due_c = -1,
+				overdue_c = -1,
+				type_c = -1,
+				status_c = -1;
+	int			acc = known_column(st, &acc_c, "account");
+	int			cust = known_column(st, &cust_c, "detail_case_fields_customer_id");
+	int			created = known_column(st, &created_c, "detail_case_createddatetime");
+	int			due = known_column(st, &due_c, "detail_case_fields_due_date");
+	int			overdue = known_column(st, &overdue_c, "detail_case_fields_is_overdue");
 	bool		derive = st->purpose != CL_MAP_PARSE;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	int64		account;
@@ -971,8 +1091,8 @@ case_finish(CLMapState *st)
 		st->nulls[due] = false;
 		if (overdue >= 0)
 		{
-			st->values[overdue] = BoolGetDatum(case_is_overdue(st, cl_map_column(st, "detail_event_type"),
-															   cl_map_column(st, "detail_case_fields_status"),
+			st->values[overdue] = BoolGetDatum(case_is_overdue(st, known_column(st, &type_c, "detail_event_type"),
+															   known_column(st, &status_c, "detail_case_fields_status"),
 															   c, now));
 			st->nulls[overdue] = false;
 		}
@@ -1150,7 +1270,7 @@ case_event_parse_jsonb_map(PG_FUNCTION_ARGS)
 Datum
 case_related_item_parse_jsonb(PG_FUNCTION_ARGS)
 {
-	static const FieldMap empty = {0, NULL};	/* never reads case_field_map */
+	static const FieldMap empty = {0};	/* never reads case_field_map */
 
 	return parse_case(fcinfo, &cl_kind_case_related_item, CL_MAP_PARSE, &empty);
 }

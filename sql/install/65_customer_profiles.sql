@@ -78,13 +78,15 @@ COMMENT ON FUNCTION connect_lake.customer_profile_event_parse(text) IS
   'One Customer Profiles stream event as raw JSON text (as it lies in a file, read the way load() reads it) as a typed connect_lake.customer_profile_event row.';
 
 -- The profile id of a profile ARN (arn:aws:profile:<region>:<account>:
--- domains/<domain>/profiles/<id>) or of a bare id: its last segment.
--- Not STRICT (a NULL arn gives NULL all the same), so that it inlines: as
--- STRICT around nullif() it was run as a function call, with an executor of
--- its own, for every case event and case_state row written (its indexes).
+-- domains/<domain>/profiles/<id>) or of a bare id: its last segment, trimmed
+-- (nullif(btrim(regexp_replace(arn, '^.*/', '')), '') as SQL).  In C: the
+-- indexes of case_events and case_state evaluate it for every case event and
+-- case written, where the SQL rule ran a regular expression (issue #15).
+-- Not STRICT (a NULL arn gives NULL all the same): 0.2.0's upgrade made the
+-- SQL rule so, to inline it.
 CREATE FUNCTION connect_lake.profile_arn_id(arn text) RETURNS text
-  LANGUAGE sql IMMUTABLE PARALLEL SAFE
-  RETURN nullif(btrim(regexp_replace(arn, '^.*/', '')), '');
+  AS 'MODULE_PATHNAME', 'profile_arn_id'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.profile_arn_id(text) IS
   'The profile id of a Customer Profiles ARN (its last segment, e.g. of a case''s customer_id) or of a bare profile id; NULL when empty.';
 

@@ -9,10 +9,14 @@
 #             dimensions and account links, which load() keeps as it writes,
 #             are counted in)
 #   copy      COPY of load()'s own output rows (exported once, text format) back
-#             into the same tables, emptied: same partitions, indexes, side tables
+#             into the same tables, emptied: same partitions, indexes, side tables;
+#             for case events also the rows load() keeps in case_state (its
+#             triggers keep case_day and case_open, as when load() writes it)
 #   plain     the plain-SQL path: COPY the records as JSON lines into a jsonb
 #             table, CREATE TABLE AS with ->> casts of the kind's columns
-#             (test/bench/plain_kind_sql.py, from the kind's own field table)
+#             (test/bench/plain_kind_sql.py, from the kind's own field table;
+#             case events: the case's system fields in columns and the latest
+#             event of every case in a table, as load() has them)
 # Rounds are interleaved (the order of the three rotates per round); each step
 # is timed from the client, after a CHECKPOINT.  Printed per kind: best
 # seconds of each, load/copy, plain/load, and microseconds per record; then
@@ -109,12 +113,12 @@ step_load() {
 step_copy() {
 	local k=$1 t s=""
 	empty "$k"
-	for t in ${tables[$k]}; do s="$s COPY connect_lake.$t FROM '$work/out/$t.copy';"; done
+	for t in ${tables[$k]} ${side[$k]:-}; do s="$s COPY connect_lake.$t FROM '$work/out/$t.copy';"; done
 	timed -c "BEGIN; $s COMMIT;"
 }
 step_plain() {
 	local k=$1
-	psql -c "DROP TABLE IF EXISTS bench_stage, bench_plain, bench_plain_case, bench_plain_item"
+	psql -c "DROP TABLE IF EXISTS bench_stage, bench_plain, bench_plain_case, bench_plain_item, bench_plain_state"
 	timed -c "BEGIN; CREATE TABLE bench_stage (doc jsonb);
 	  COPY bench_stage FROM '$work/$k.ndjson' WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02');" \
 		-f "$work/$k.plain.sql" -c "COMMIT"
@@ -128,7 +132,7 @@ for k in $kinds; do
 	empty "$k"
 	psql -c "SELECT * FROM connect_lake.load('$k', '$gen/${dir[$k]}')" >/dev/null
 	recs=$(psql -At -c "SELECT sum(records) FROM connect_lake.load_manifest WHERE kind = '$k'")
-	for t in ${tables[$k]}; do psql -c "COPY (SELECT * FROM connect_lake.$t) TO '$work/out/$t.copy'"; done
+	for t in ${tables[$k]} ${side[$k]:-}; do psql -c "COPY (SELECT * FROM connect_lake.$t) TO '$work/out/$t.copy'"; done
 	L=(); C=(); P=(); LC=(); CC=(); PC=()
 	sl() { L+=("$(step_load "$k")"); LC+=("$(cat "$work/out/cpu.last")"); }
 	sc() { C+=("$(step_copy "$k")"); CC+=("$(cat "$work/out/cpu.last")"); }
@@ -148,6 +152,6 @@ for k in $kinds; do
 	printf '%-17s %9s %9.2f %9.2f %9.2f %9.2f %9.2f %8.1f   %s | %s | %s\n' "  backend CPU" "" "$l" "$c" "$p" \
 		"$(echo "$l / $c" | bc -l)" "$(echo "$p / $l" | bc -l)" "$(echo "$l * 1000000 / $recs" | bc -l)" \
 		"$(printf '%.2f ' "${LC[@]}")" "$(printf '%.2f ' "${CC[@]}")" "$(printf '%.2f ' "${PC[@]}")"
-	for t in ${tables[$k]}; do rm -f "$work/out/$t.copy"; done
+	for t in ${tables[$k]} ${side[$k]:-}; do rm -f "$work/out/$t.copy"; done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

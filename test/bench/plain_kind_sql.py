@@ -8,7 +8,9 @@ the kind), so both paths fill the same columns from the same JSON paths;
 custom fields (CL_CUSTOM, e.g. a case's fields) are kept as jsonb.
   plain_kind_sql.py SRC_DIR KIND SOURCE_TABLE TARGET_TABLE
 Kinds: ctr, contact_event, case_event (two tables: TARGET_case and
-TARGET_item, split on the record's detail), agent_event, contact_flow_log.
+TARGET_item, split on the record's detail, with a case's system fields in
+columns as load() has them; and TARGET_state, the latest event of every
+case, as load() keeps case_state), agent_event, contact_flow_log.
 """
 import re
 import sys
@@ -63,9 +65,25 @@ def select(fields, tgt, where):
     return "CREATE TABLE %s AS\nSELECT %s\n  FROM %s%s;" % (tgt, ",\n       ".join(exprs), source, where)
 
 
+# A case's system fields (connect-formats.md section 4), which load() puts in
+# their own columns by their field ids: the DBA's columns too, from the
+# tagged value (all of them stringValue); the whole fields object stays as
+# jsonb (load(): the fields no column takes, in detail_case_fields_other).
+CASE_SYSTEM_FIELDS = [("status", "CLF_TEXT"), ("title", "CLF_TEXT"), ("summary", "CLF_TEXT"),
+                      ("case_reason", "CLF_TEXT"), ("customer_id", "CLF_TEXT"),
+                      ("reference_number", "CLF_TEXT"), ("last_updated_datetime", "CLF_TIMESTAMPTZ"),
+                      ("last_closed_datetime", "CLF_TIMESTAMPTZ")]
+
 if kind == "case_event":
-    print(select(table("case_event_fields"), target + "_case", "\n WHERE doc->'detail' ? 'case'"))
+    fields = [f if f[2] != "CLF_JSONB" or f[0] != "detail.case.fields"
+              else (f[0], "detail_case_fields_other", f[2]) for f in table("case_event_fields")]
+    fields += [("detail.case.fields.%s.value.stringValue" % f, "detail_case_fields_" + f, t)
+               for f, t in CASE_SYSTEM_FIELDS]
+    print(select(fields, target + "_case", "\n WHERE doc->'detail' ? 'case'"))
     print(select(table("case_related_item_fields"), target + "_item", "\n WHERE doc->'detail' ? 'relatedItem'"))
+    # load() keeps the latest event of every case (case_state): so does the DBA
+    print("CREATE TABLE %s_state AS\nSELECT DISTINCT ON (detail_case_caseid) *\n  FROM %s_case\n"
+          " ORDER BY detail_case_caseid, detail_approximatechangetime DESC, event_id DESC;" % (target, target))
 else:
     name = {"ctr": "ctr_fields", "contact_event": "contact_event_fields", "agent_event": "agent_event_fields",
             "contact_flow_log": "flowlog_fields"}[kind]

@@ -164,4 +164,16 @@ SELECT connect_lake.customer_profile_refresh(ARRAY(SELECT 'unknown-' || g FROM g
 SELECT count(*) BETWEEN 1 AND 256 AS bounded
   FROM pg_locks WHERE locktype = 'advisory' AND classid = 1131375696 AND pid = pg_backend_pid();
 
+-- profile_arn_id() (C) gives what its SQL rule gave: the last segment after
+-- a slash, spaces trimmed, NULL when empty; on edge cases and on 20,000
+-- strings of slashes, spaces, letters, a multibyte letter and newlines.
+SELECT quote_nullable(x) AS arn, quote_nullable(connect_lake.profile_arn_id(x)) AS id
+  FROM unnest(ARRAY[NULL, '', ' ', '/', 'a/', ' p1 ', 'd/ p 2 ', E'a/\tb\t', 'é/ü',
+                    'arn:aws:profile:eu-west-2:1:domains/d/profiles/p1']) AS x;
+SELECT count(*) AS strings,
+       count(*) FILTER (WHERE connect_lake.profile_arn_id(x)
+                              IS DISTINCT FROM nullif(btrim(regexp_replace(x, '^.*/', '')), '')) AS differ
+  FROM (SELECT string_agg(substr(E' /ab\u00e9\n', 1 + (hashtext(g || ':' || k) & 7) % 6, 1), '' ORDER BY k) AS x
+          FROM generate_series(1, 20000) g, generate_series(1, 6) k GROUP BY g) s;
+
 ROLLBACK;
