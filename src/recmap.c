@@ -70,6 +70,12 @@ key_cmp(const char *a, int alen, const char *b, int blen, bool ci)
 {
 	int			n = Min(alen, blen);
 
+	if (!ci)
+	{
+		int			c = memcmp(a, b, n);
+
+		return c != 0 ? c : alen - blen;
+	}
 	for (int i = 0; i < n; i++)
 	{
 		unsigned char ca = (unsigned char) a[i];
@@ -756,21 +762,109 @@ push_value(CLMapState *st, JsonbParseState **ps, const CLValue *v, JsonbIterator
 }
 
 /*
+ * Order of an object's pairs as jsonb keeps them (jsonb_util.c's
+ * lengthCompareJsonbPair): shorter keys first, then bytes, and of equal
+ * keys the later one first, which the dedup below keeps.
+ */
+static int
+jsonc_pair_cmp(const void *a, const void *b)
+{
+	const JsonbPair *pa = a;
+	const JsonbPair *pb = b;
+	int			la = pa->key.val.string.len;
+	int			lb = pb->key.val.string.len;
+	int			c;
+
+	if (la != lb)
+		return la > lb ? 1 : -1;
+	c = memcmp(pa->key.val.string.val, pb->key.val.string.val, la);
+	if (c != 0)
+		return c;
+	return pa->order > pb->order ? -1 : 1;
+}
+
+/*
+ * A json-c value as an in-memory jsonb value (the tree JsonbValueToJsonb()
+ * serializes), built directly: an object's pairs sized once and sorted as
+ * jsonb sorts them (equal keys, which json-c does not keep anyway: the last
+ * wins, as in jsonb_in), an array's elements sized once.  What
+ * pushJsonbValue() would build from jsonc_push(), without growing every
+ * container an element at a time.
+ */
+static void
+jsonc_value(CLMapState *st, struct json_object *o, JsonbValue *out)
+{
+	check_stack_depth();
+	switch (json_object_get_type(o))
+	{
+		case json_type_object:
+			{
+				int			n = json_object_object_length(o);
+				JsonbPair  *pairs = n > 0 ? palloc(sizeof(JsonbPair) * n) : NULL;
+				int			i = 0;
+
+				json_object_object_foreach(o, key, val)
+				{
+					JsonbPair  *p = &pairs[i];
+
+					p->key.type = jbvString;
+					if (!jsonc_text(st, key, strlen(key), &p->key.val.string.val, &p->key.val.string.len))
+						p->key.val.string.len = 0;
+					p->order = i;
+					jsonc_value(st, val, &p->value);
+					i++;
+				}
+				if (n > 1)
+				{
+					int			k = 0;
+
+					qsort(pairs, n, sizeof(JsonbPair), jsonc_pair_cmp);
+					for (int j = 1; j < n; j++)
+						if (pairs[j].key.val.string.len != pairs[k].key.val.string.len ||
+							memcmp(pairs[j].key.val.string.val, pairs[k].key.val.string.val,
+								   pairs[k].key.val.string.len) != 0)
+							pairs[++k] = pairs[j];
+					n = k + 1;
+				}
+				out->type = jbvObject;
+				out->val.object.nPairs = n;
+				out->val.object.pairs = pairs;
+			}
+			break;
+		case json_type_array:
+			{
+				size_t		n = json_object_array_length(o);
+
+				out->type = jbvArray;
+				out->val.array.rawScalar = false;
+				out->val.array.nElems = (int) n;
+				out->val.array.elems = n > 0 ? palloc(sizeof(JsonbValue) * n) : NULL;
+				for (size_t i = 0; i < n; i++)
+				{
+					CHECK_FOR_INTERRUPTS();
+					jsonc_value(st, json_object_array_get_idx(o, i), &out->val.array.elems[i]);
+				}
+			}
+			break;
+		default:
+			jsonc_scalar(st, o, out);
+			break;
+	}
+}
+
+/*
  * Any value as a jsonb Datum: jsonb values are re-used as they are, json-c
  * ones converted, so a jsonb column is filled alike from both paths.
  */
 Datum
 cl_value_jsonb(CLMapState *st, const CLValue *value)
 {
-	JsonbParseState *ps = NULL;
 	JsonbValue	v;
 
 	/* jsonb values, and json-c's null (a NULL pointer, jbv zeroed = jbvNull) */
 	if (value->jc == NULL)
 		return JsonbPGetDatum(JsonbValueToJsonb((JsonbValue *) &value->jbv));
-	if (value->kind == CLV_OBJECT || value->kind == CLV_ARRAY)
-		return JsonbPGetDatum(JsonbValueToJsonb(jsonc_push(st, &ps, value->jc, WJB_VALUE)));
-	jsonc_scalar(st, value->jc, &v);
+	jsonc_value(st, value->jc, &v);
 	return JsonbPGetDatum(JsonbValueToJsonb(&v));
 }
 
