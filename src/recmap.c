@@ -81,13 +81,13 @@ key_cmp(const char *a, int alen, const char *b, int blen, bool ci)
 		unsigned char ca = (unsigned char) a[i];
 		unsigned char cb = (unsigned char) b[i];
 
-		if (ci)
-		{
-			if (ca >= 'A' && ca <= 'Z')
-				ca += 'a' - 'A';
-			if (cb >= 'A' && cb <= 'Z')
-				cb += 'a' - 'A';
-		}
+		/* equal bytes are equal folded: fold only where they differ */
+		if (ca == cb)
+			continue;
+		if (ca >= 'A' && ca <= 'Z')
+			ca += 'a' - 'A';
+		if (cb >= 'A' && cb <= 'Z')
+			cb += 'a' - 'A';
 		if (ca != cb)
 			return (int) ca - (int) cb;
 	}
