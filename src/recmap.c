@@ -868,6 +868,78 @@ cl_value_jsonb(CLMapState *st, const CLValue *value)
 	return JsonbPGetDatum(JsonbValueToJsonb(&v));
 }
 
+/*
+ * Within the value kept whole (st->whole_jbv, converted at whole_depth), the
+ * converted value at the current path: its keys looked up in the sorted
+ * pairs; NULL when a key is not there as the record spells it (a key the
+ * server encoding converted), and the caller converts the value itself.
+ */
+static JsonbValue *
+whole_find(CLMapState *st)
+{
+	JsonbValue *cur = st->whole_jbv;
+
+	for (int d = st->whole_depth; d < st->depth && cur; d++)
+	{
+		const char *key = st->path[d];
+		int			len = st->pathlen[d];
+		int			lo = 0,
+					hi;
+		JsonbValue *next = NULL;
+
+		if (cur->type != jbvObject)
+			return NULL;
+		hi = cur->val.object.nPairs - 1;
+		while (lo <= hi)
+		{
+			int			mid = (lo + hi) / 2;
+			JsonbValue *k = &cur->val.object.pairs[mid].key;
+			int			c = k->val.string.len != len ? (k->val.string.len > len ? 1 : -1)
+				: memcmp(k->val.string.val, key, len);
+
+			if (c == 0)
+			{
+				next = &cur->val.object.pairs[mid].value;
+				break;
+			}
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid - 1;
+		}
+		cur = next;
+	}
+	return cur;
+}
+
+/*
+ * A jsonb column's value from the walk: a json-c object or array inside a
+ * value another column already keeps whole (agent events keep the snapshot
+ * and parts of it) is taken from that value's converted tree instead of
+ * being converted again.
+ */
+static Datum
+store_jsonb(CLMapState *st, const CLValue *v)
+{
+	JsonbValue *jv = NULL;
+
+	if (v->jc == NULL || (v->kind != CLV_OBJECT && v->kind != CLV_ARRAY))
+		return cl_value_jsonb(st, v);
+	if (st->whole_jbv && st->depth >= st->whole_depth)
+		jv = whole_find(st);
+	if (jv == NULL)
+	{
+		jv = palloc(sizeof(JsonbValue));
+		jsonc_value(st, v->jc, jv);
+		if (st->whole_jbv == NULL)
+		{
+			st->whole_jbv = jv;
+			st->whole_depth = st->depth;
+		}
+	}
+	return JsonbPGetDatum(JsonbValueToJsonb(jv));
+}
+
 /* ---------- a JSON text, parsed as the loader parses a file's records ---------- */
 
 /* json-c objects are malloc'd: release them however the call ends. */
@@ -1090,7 +1162,7 @@ cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLVal
 			break;
 
 		case CLF_JSONB:
-			st->values[attno] = cl_value_jsonb(st, v);
+			st->values[attno] = store_jsonb(st, v);
 			break;
 
 		case CLF_CUSTOM:
@@ -1206,6 +1278,9 @@ walk_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void 
 			st->kept_whole -= whole;
 		}
 	}
+	/* leaving the value kept whole: its converted tree is of no further use */
+	if (st->whole_jbv && st->whole_depth == st->depth)
+		st->whole_jbv = NULL;
 	st->depth--;
 }
 
@@ -1290,6 +1365,8 @@ map_record(CLMapState *st, const CLValue *root)
 	st->extra = NULL;
 	st->extra_open = -1;
 	st->kept_whole = 0;
+	st->whole_jbv = NULL;
+	st->whole_depth = 0;
 	st->failed = false;
 	st->errmsg = st->errpath = st->errvalue = NULL;
 	st->values_nulled = 0;
