@@ -100,6 +100,7 @@ typedef struct Direct
 {
 	Relation	rel;
 	TupleDesc	td;				/* the batch's rows' (the kind's row type) */
+	TupleDesc	slot_td;		/* the partition's, unpinned: its rows' slots */
 	EState	   *estate;
 	ResultRelInfo *rri;
 	ExprState **defaults;		/* per column with a default, else NULL */
@@ -357,6 +358,13 @@ direct_begin(Direct *d, CLRecordKind *kind, const CLKeyOrder *ko, Oid partition,
 		if (def)
 			d->defaults[i] = ExecPrepareExpr((Expr *) def, d->estate);
 	}
+	/*
+	 * The rows' slots (up to DIRECT_MULTI a batch) share a copy of the
+	 * partition's descriptor that is not reference-counted: a slot of the
+	 * relation's own would pin it in the resource owner, and unpin it when
+	 * dropped, once per slot.  A slot only forms and deforms its row with it.
+	 */
+	d->slot_td = CreateTupleDescCopy(rd);
 	d->values = palloc(sizeof(Datum) * rd->natts);
 	d->nulls = palloc(sizeof(bool) * rd->natts);
 	d->bistate = GetBulkInsertState();
@@ -369,7 +377,7 @@ static TupleTableSlot *
 direct_slot(Direct *d)
 {
 	if (d->nbuf == d->nslots)
-		d->slots[d->nslots++] = MakeSingleTupleTableSlot(RelationGetDescr(d->rel), &TTSOpsHeapTuple);
+		d->slots[d->nslots++] = MakeSingleTupleTableSlot(d->slot_td, &TTSOpsHeapTuple);
 	return d->slots[d->nbuf];
 }
 
