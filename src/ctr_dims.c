@@ -621,8 +621,7 @@ collect_dims(Winner *wins, int nwins, SideAtts *a, int level)
 		Winner	   *wn = &wins[i];
 		DimRow	   *r;
 		int			atts[4] = {a->agent_arn, a->username, a->rp_arn, a->rp_name};
-		bool		hnull;
-		Datum		h;
+		bool		any = false;
 
 		if (wn->n[a->agent_id] || wn->n[a->agent_arn])
 			continue;
@@ -630,11 +629,22 @@ collect_dims(Winner *wins, int nwins, SideAtts *a, int level)
 		for (int f = 0; f < 4; f++)
 			if (!wn->n[atts[f]])
 				dim_val(r, f, wn->v[atts[f]], wn);
-		h = hierarchy_jsonb(wn, a, &hnull);
-		if (!hnull)
-			dim_val(r, 4, h, wn);
+		/* the hierarchy: its winner for now, made jsonb below for the rows kept */
+		for (int j = 0; j < a->nhier && !any; j++)
+			any = !wn->n[a->hier[j].att];
+		if (any)
+			dim_val(r, 4, PointerGetDatum(wn), wn);
 	}
-	dim_append(DIM_AGENT, rows, dim_compact(rows, n));
+	n = dim_compact(rows, n);
+	for (int i = 0; i < n; i++)
+		if (rows[i].has[4])
+		{
+			bool		hnull;
+
+			rows[i].val[4] = hierarchy_jsonb((Winner *) DatumGetPointer(rows[i].val[4]), a, &hnull);
+			rows[i].has[4] = !hnull;
+		}
+	dim_append(DIM_AGENT, rows, n);
 
 	/* queues: ARN and name */
 	n = 0;

@@ -70,18 +70,24 @@ key_cmp(const char *a, int alen, const char *b, int blen, bool ci)
 {
 	int			n = Min(alen, blen);
 
+	if (!ci)
+	{
+		int			c = memcmp(a, b, n);
+
+		return c != 0 ? c : alen - blen;
+	}
 	for (int i = 0; i < n; i++)
 	{
 		unsigned char ca = (unsigned char) a[i];
 		unsigned char cb = (unsigned char) b[i];
 
-		if (ci)
-		{
-			if (ca >= 'A' && ca <= 'Z')
-				ca += 'a' - 'A';
-			if (cb >= 'A' && cb <= 'Z')
-				cb += 'a' - 'A';
-		}
+		/* equal bytes are equal folded: fold only where they differ */
+		if (ca == cb)
+			continue;
+		if (ca >= 'A' && ca <= 'Z')
+			ca += 'a' - 'A';
+		if (cb >= 'A' && cb <= 'Z')
+			cb += 'a' - 'A';
 		if (ca != cb)
 			return (int) ca - (int) cb;
 	}
@@ -756,22 +762,182 @@ push_value(CLMapState *st, JsonbParseState **ps, const CLValue *v, JsonbIterator
 }
 
 /*
+ * Order of an object's pairs as jsonb keeps them (jsonb_util.c's
+ * lengthCompareJsonbPair): shorter keys first, then bytes, and of equal
+ * keys the later one first, which the dedup below keeps.
+ */
+static int
+jsonc_pair_cmp(const void *a, const void *b)
+{
+	const JsonbPair *pa = a;
+	const JsonbPair *pb = b;
+	int			la = pa->key.val.string.len;
+	int			lb = pb->key.val.string.len;
+	int			c;
+
+	if (la != lb)
+		return la > lb ? 1 : -1;
+	c = memcmp(pa->key.val.string.val, pb->key.val.string.val, la);
+	if (c != 0)
+		return c;
+	return pa->order > pb->order ? -1 : 1;
+}
+
+/*
+ * A json-c value as an in-memory jsonb value (the tree JsonbValueToJsonb()
+ * serializes), built directly: an object's pairs sized once and sorted as
+ * jsonb sorts them (equal keys, which json-c does not keep anyway: the last
+ * wins, as in jsonb_in), an array's elements sized once.  What
+ * pushJsonbValue() would build from jsonc_push(), without growing every
+ * container an element at a time.
+ */
+static void
+jsonc_value(CLMapState *st, struct json_object *o, JsonbValue *out)
+{
+	check_stack_depth();
+	switch (json_object_get_type(o))
+	{
+		case json_type_object:
+			{
+				int			n = json_object_object_length(o);
+				JsonbPair  *pairs = n > 0 ? palloc(sizeof(JsonbPair) * n) : NULL;
+				int			i = 0;
+
+				json_object_object_foreach(o, key, val)
+				{
+					JsonbPair  *p = &pairs[i];
+
+					p->key.type = jbvString;
+					if (!jsonc_text(st, key, strlen(key), &p->key.val.string.val, &p->key.val.string.len))
+						p->key.val.string.len = 0;
+					p->order = i;
+					jsonc_value(st, val, &p->value);
+					i++;
+				}
+				if (n > 1)
+				{
+					int			k = 0;
+
+					qsort(pairs, n, sizeof(JsonbPair), jsonc_pair_cmp);
+					for (int j = 1; j < n; j++)
+						if (pairs[j].key.val.string.len != pairs[k].key.val.string.len ||
+							memcmp(pairs[j].key.val.string.val, pairs[k].key.val.string.val,
+								   pairs[k].key.val.string.len) != 0)
+							pairs[++k] = pairs[j];
+					n = k + 1;
+				}
+				out->type = jbvObject;
+				out->val.object.nPairs = n;
+				out->val.object.pairs = pairs;
+			}
+			break;
+		case json_type_array:
+			{
+				size_t		n = json_object_array_length(o);
+
+				out->type = jbvArray;
+				out->val.array.rawScalar = false;
+				out->val.array.nElems = (int) n;
+				out->val.array.elems = n > 0 ? palloc(sizeof(JsonbValue) * n) : NULL;
+				for (size_t i = 0; i < n; i++)
+				{
+					CHECK_FOR_INTERRUPTS();
+					jsonc_value(st, json_object_array_get_idx(o, i), &out->val.array.elems[i]);
+				}
+			}
+			break;
+		default:
+			jsonc_scalar(st, o, out);
+			break;
+	}
+}
+
+/*
  * Any value as a jsonb Datum: jsonb values are re-used as they are, json-c
  * ones converted, so a jsonb column is filled alike from both paths.
  */
 Datum
 cl_value_jsonb(CLMapState *st, const CLValue *value)
 {
-	JsonbParseState *ps = NULL;
 	JsonbValue	v;
 
 	/* jsonb values, and json-c's null (a NULL pointer, jbv zeroed = jbvNull) */
 	if (value->jc == NULL)
 		return JsonbPGetDatum(JsonbValueToJsonb((JsonbValue *) &value->jbv));
-	if (value->kind == CLV_OBJECT || value->kind == CLV_ARRAY)
-		return JsonbPGetDatum(JsonbValueToJsonb(jsonc_push(st, &ps, value->jc, WJB_VALUE)));
-	jsonc_scalar(st, value->jc, &v);
+	jsonc_value(st, value->jc, &v);
 	return JsonbPGetDatum(JsonbValueToJsonb(&v));
+}
+
+/*
+ * Within the value kept whole (st->whole_jbv, converted at whole_depth), the
+ * converted value at the current path: its keys looked up in the sorted
+ * pairs; NULL when a key is not there as the record spells it (a key the
+ * server encoding converted), and the caller converts the value itself.
+ */
+static JsonbValue *
+whole_find(CLMapState *st)
+{
+	JsonbValue *cur = st->whole_jbv;
+
+	for (int d = st->whole_depth; d < st->depth && cur; d++)
+	{
+		const char *key = st->path[d];
+		int			len = st->pathlen[d];
+		int			lo = 0,
+					hi;
+		JsonbValue *next = NULL;
+
+		if (cur->type != jbvObject)
+			return NULL;
+		hi = cur->val.object.nPairs - 1;
+		while (lo <= hi)
+		{
+			int			mid = (lo + hi) / 2;
+			JsonbValue *k = &cur->val.object.pairs[mid].key;
+			int			c = k->val.string.len != len ? (k->val.string.len > len ? 1 : -1)
+				: memcmp(k->val.string.val, key, len);
+
+			if (c == 0)
+			{
+				next = &cur->val.object.pairs[mid].value;
+				break;
+			}
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid - 1;
+		}
+		cur = next;
+	}
+	return cur;
+}
+
+/*
+ * A jsonb column's value from the walk: a json-c object or array inside a
+ * value another column already keeps whole (agent events keep the snapshot
+ * and parts of it) is taken from that value's converted tree instead of
+ * being converted again.
+ */
+static Datum
+store_jsonb(CLMapState *st, const CLValue *v)
+{
+	JsonbValue *jv = NULL;
+
+	if (v->jc == NULL || (v->kind != CLV_OBJECT && v->kind != CLV_ARRAY))
+		return cl_value_jsonb(st, v);
+	if (st->whole_jbv && st->depth >= st->whole_depth)
+		jv = whole_find(st);
+	if (jv == NULL)
+	{
+		jv = palloc(sizeof(JsonbValue));
+		jsonc_value(st, v->jc, jv);
+		if (st->whole_jbv == NULL)
+		{
+			st->whole_jbv = jv;
+			st->whole_depth = st->depth;
+		}
+	}
+	return JsonbPGetDatum(JsonbValueToJsonb(jv));
 }
 
 /* ---------- a JSON text, parsed as the loader parses a file's records ---------- */
@@ -996,7 +1162,7 @@ cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLVal
 			break;
 
 		case CLF_JSONB:
-			st->values[attno] = cl_value_jsonb(st, v);
+			st->values[attno] = store_jsonb(st, v);
 			break;
 
 		case CLF_CUSTOM:
@@ -1112,6 +1278,9 @@ walk_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void 
 			st->kept_whole -= whole;
 		}
 	}
+	/* leaving the value kept whole: its converted tree is of no further use */
+	if (st->whole_jbv && st->whole_depth == st->depth)
+		st->whole_jbv = NULL;
 	st->depth--;
 }
 
@@ -1196,6 +1365,8 @@ map_record(CLMapState *st, const CLValue *root)
 	st->extra = NULL;
 	st->extra_open = -1;
 	st->kept_whole = 0;
+	st->whole_jbv = NULL;
+	st->whole_depth = 0;
 	st->failed = false;
 	st->errmsg = st->errpath = st->errvalue = NULL;
 	st->values_nulled = 0;

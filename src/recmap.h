@@ -232,6 +232,9 @@ struct CLMapState
 	JsonbParseState *extra;
 	int			extra_open;		/* path levels opened in `extra`; -1 = not started */
 	int			kept_whole;		/* > 0 inside a value some column keeps as jsonb */
+	/* the outermost such value as converted (json-c records), and its depth */
+	struct JsonbValue *whole_jbv;
+	int			whole_depth;
 
 	/*
 	 * first conversion error: errmsg and errpath never quote the record

@@ -32,8 +32,10 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/relscan.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -47,6 +49,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
+#include "utils/snapmgr.h"
 
 #include "connect_lake.h"
 #include "key_order.h"
@@ -97,6 +100,7 @@ typedef struct Direct
 {
 	Relation	rel;
 	TupleDesc	td;				/* the batch's rows' (the kind's row type) */
+	TupleDesc	slot_td;		/* the partition's, unpinned: its rows' slots */
 	EState	   *estate;
 	ResultRelInfo *rri;
 	ExprState **defaults;		/* per column with a default, else NULL */
@@ -109,6 +113,13 @@ typedef struct Direct
 	bool		by_key;
 	bool		nulls_equal;	/* that index is NULLS NOT DISTINCT */
 	const IndexInfo *key_index;
+	/* the probe of that index, made once per batch (see direct_probe) */
+	Relation	key_rel;
+	IndexScanDesc key_scan;
+	SnapshotData dirty;
+	ScanKeyData key_keys[INDEX_MAX_KEYS];
+	FmgrInfo	key_procs[INDEX_MAX_KEYS];
+	TupleTableSlot *existing;
 	TupleTableSlot *slots[DIRECT_MULTI];
 	int			nslots;			/* made */
 	int			nbuf;			/* buffered for the next table_multi_insert() */
@@ -157,15 +168,82 @@ direct_store(Direct *d, HeapTuple tup, TupleTableSlot *slot)
 	ExecStoreHeapTuple(heap_form_tuple(rd, d->values, d->nulls), slot, true);
 }
 
-/* The conflict probe of ON CONFLICT DO NOTHING over every unique index: true when none. */
+/*
+ * The conflict probe of ON CONFLICT DO NOTHING over every unique index:
+ * true when none.  When the one unique index is the batch's key (by_key),
+ * the probe is that of ExecCheckIndexConstraints() without its per-row
+ * setup (a slot, an index scan and the equality functions made for each
+ * row): one scan of the key index under a dirty snapshot, made per batch and
+ * rescanned per row.  A row it finds whose inserting or deleting
+ * transaction is still in progress is probed again by
+ * ExecCheckIndexConstraints(), which waits for that transaction as INSERT
+ * would.
+ */
 static bool
 direct_probe(Direct *d, TupleTableSlot *slot)
 {
 	ItemPointerData conflict;
+	const IndexInfo *ii = d->key_index;
+	int			nkeys;
 
 	if (d->rri->ri_NumIndices == 0)
 		return true;
-	return ExecCheckIndexConstraints(d->rri, slot, d->estate, &conflict, NIL);
+	if (d->key_scan == NULL)
+		return ExecCheckIndexConstraints(d->rri, slot, d->estate, &conflict, NIL);
+	nkeys = ii->ii_NumIndexKeyAttrs;
+	for (int c = 0; c < nkeys; c++)
+	{
+		bool		isnull;
+		Datum		value = slot_getattr(slot, ii->ii_IndexAttrNumbers[c], &isnull);
+
+		/* a null is distinct from every key unless the index says otherwise */
+		if (isnull && !d->nulls_equal)
+			return true;
+		ScanKeyEntryInitializeWithInfo(&d->key_keys[c], isnull ? SK_ISNULL | SK_SEARCHNULL : 0,
+									   c + 1, ii->ii_UniqueStrats[c], InvalidOid,
+									   d->key_rel->rd_indcollation[c], &d->key_procs[c], value);
+	}
+	index_rescan(d->key_scan, d->key_keys, nkeys, NULL, 0);
+	while (index_getnext_slot(d->key_scan, ForwardScanDirection, d->existing))
+	{
+		bool		in_progress = TransactionIdIsValid(d->dirty.xmin) ||
+			TransactionIdIsValid(d->dirty.xmax);
+
+		ExecClearTuple(d->existing);
+		if (in_progress)
+			return ExecCheckIndexConstraints(d->rri, slot, d->estate, &conflict, NIL);
+		return false;
+	}
+	return true;
+}
+
+/* The reusable probe of the key index (by_key only). */
+static void
+direct_probe_begin(Direct *d)
+{
+	const IndexInfo *ii = d->key_index;
+
+	for (int i = 0; i < d->rri->ri_NumIndices; i++)
+		if (d->rri->ri_IndexRelationInfo[i] == ii)
+			d->key_rel = d->rri->ri_IndexRelationDescs[i];
+	if (d->key_rel == NULL || ii->ii_UniqueProcs == NULL)
+		return;
+	for (int c = 0; c < ii->ii_NumIndexKeyAttrs; c++)
+		fmgr_info(ii->ii_UniqueProcs[c], &d->key_procs[c]);
+	InitDirtySnapshot(d->dirty);
+	d->existing = table_slot_create(d->rel, NULL);
+	d->key_scan = index_beginscan(d->rel, d->key_rel, &d->dirty, ii->ii_NumIndexKeyAttrs, 0);
+}
+
+static void
+direct_probe_end(Direct *d)
+{
+	if (d->key_scan)
+		index_endscan(d->key_scan);
+	if (d->existing)
+		ExecDropSingleTupleTableSlot(d->existing);
+	d->key_scan = NULL;
+	d->existing = NULL;
 }
 
 /* The rows buffered into the heap in one go, then their index entries. */
@@ -265,6 +343,8 @@ direct_begin(Direct *d, CLRecordKind *kind, const CLKeyOrder *ko, Oid partition,
 	/* speculative: the unique indexes' information the conflict probe needs */
 	ExecOpenIndices(d->rri, true);
 	direct_key_index(d, ko);
+	if (d->by_key)
+		direct_probe_begin(d);
 
 	/* the defaults of the columns a NULL takes them for */
 	d->defaults = palloc0(sizeof(ExprState *) * rd->natts);
@@ -278,6 +358,13 @@ direct_begin(Direct *d, CLRecordKind *kind, const CLKeyOrder *ko, Oid partition,
 		if (def)
 			d->defaults[i] = ExecPrepareExpr((Expr *) def, d->estate);
 	}
+	/*
+	 * The rows' slots (up to DIRECT_MULTI a batch) share a copy of the
+	 * partition's descriptor that is not reference-counted: a slot of the
+	 * relation's own would pin it in the resource owner, and unpin it when
+	 * dropped, once per slot.  A slot only forms and deforms its row with it.
+	 */
+	d->slot_td = CreateTupleDescCopy(rd);
 	d->values = palloc(sizeof(Datum) * rd->natts);
 	d->nulls = palloc(sizeof(bool) * rd->natts);
 	d->bistate = GetBulkInsertState();
@@ -290,7 +377,7 @@ static TupleTableSlot *
 direct_slot(Direct *d)
 {
 	if (d->nbuf == d->nslots)
-		d->slots[d->nslots++] = MakeSingleTupleTableSlot(RelationGetDescr(d->rel), &TTSOpsHeapTuple);
+		d->slots[d->nslots++] = MakeSingleTupleTableSlot(d->slot_td, &TTSOpsHeapTuple);
 	return d->slots[d->nbuf];
 }
 
@@ -299,6 +386,7 @@ static void
 direct_end(Direct *d)
 {
 	direct_flush(d);
+	direct_probe_end(d);
 	FreeBulkInsertState(d->bistate);
 	for (int i = 0; i < d->nslots; i++)
 		ExecDropSingleTupleTableSlot(d->slots[i]);

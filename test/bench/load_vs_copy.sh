@@ -9,9 +9,11 @@
 #             dimensions and account links, which load() keeps as it writes,
 #             are counted in)
 #   copy      COPY of load()'s own output rows (exported once, text format) back
-#             into the same tables, emptied: same partitions, indexes, side tables;
-#             for case events also the rows load() keeps in case_state (its
-#             triggers keep case_day and case_open, as when load() writes it)
+#             into the same tables, emptied: same partitions, indexes, side tables
+#             (for CTRs the rows load() writes into its side tables too:
+#             contact_account, agent_dim, queue_dim, queue_name_history; for
+#             case events the rows load() keeps in case_state, whose triggers
+#             keep case_day and case_open, as when load() writes it)
 #   plain     the plain-SQL path: COPY the records as JSON lines into a jsonb
 #             table, CREATE TABLE AS with ->> casts of the kind's columns
 #             (test/bench/plain_kind_sql.py, from the kind's own field table;
@@ -50,7 +52,11 @@ if [ ! -f "$gen/done" ]; then
 fi
 declare -A dir=([ctr]=ctr [contact_event]=contact_events [case_event]=cases [agent_event]=agent_events
 	[contact_flow_log]=flowlogs/subscription)
-declare -A tables=([ctr]=ctr_events [contact_event]=contact_events [case_event]="case_events case_related_items"
+# the tables load() writes rows into, which the COPY step lands back: for CTRs
+# also the side tables load() keeps (account links; agent_dim, queue_dim and
+# queue_name_history, written at its commit), so that both end with the same rows
+declare -A tables=([ctr]="ctr_events contact_account agent_dim queue_dim queue_name_history"
+	[contact_event]=contact_events [case_event]="case_events case_related_items"
 	[agent_event]=agent_events [contact_flow_log]=contact_flow_log)
 declare -A side=([case_event]=case_state)
 for k in $kinds; do

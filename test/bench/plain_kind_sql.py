@@ -5,7 +5,9 @@ jsonb lines (one column, doc).
 
 Reads the kind's field table in its C file (the loader's own description of
 the kind), so both paths fill the same columns from the same JSON paths;
-custom fields (CL_CUSTOM, e.g. a case's fields) are kept as jsonb.
+custom fields (CL_CUSTOM, e.g. a case's fields) are kept as jsonb.  CTRs,
+which are versions of one row per contact, keep the newest version of each
+(DISTINCT ON the table's key, latest LastUpdateTimestamp), as load() does.
   plain_kind_sql.py SRC_DIR KIND SOURCE_TABLE TARGET_TABLE
 Kinds: ctr, contact_event, case_event (two tables: TARGET_case and
 TARGET_item, split on the record's detail, with a case's system fields in
@@ -35,19 +37,28 @@ def table(name):
             col, typ = path.replace(".", "_").lower(), "CLF_JSONB"
         out.append((path, col, typ))
     if name == "ctr_fields":
+        # the attributes_* columns ctr.c fills from contact attributes (the default map)
+        for col, key in (("intent", "intent"), ("caseid", "caseId"), ("accountnumbers", "accountNumbers"),
+                         ("juniferid", "juniferId")):
+            out.append(("Attributes.%s" % key, "attributes_%s" % col, "CLF_TEXT"))
+        for col, key in (("csatresults_agentrating", "csatResults.agentRating"),
+                         ("csatresults_resolutionrating", "csatResults.resolutionRating")):
+            out.append(("Attributes.%s" % key, "attributes_%s" % col, "RATING"))
         for n in re.findall(r'LEVEL\((\d)\)', body):
             out.append(("Agent.HierarchyGroups.Level%s.ARN" % n, "agent_hierarchygroups_level%s_arn" % n, "CLF_TEXT"))
             out.append(("Agent.HierarchyGroups.Level%s.GroupName" % n, "agent_hierarchygroups_level%s_groupname" % n, "CLF_TEXT"))
     return out
 
 
-def select(fields, tgt, where):
+def select(fields, tgt, where, distinct=None):
     cols, exprs, seen = [], [], set()
     for path, col, typ in fields:
         if col in seen:
             continue
         seen.add(col)
         p = "'{" + ",".join(path.split(".")) + "}'"
+        if typ == "RATING":    # an attribute key holding a dot: one path element
+            p = "'{Attributes,\"%s\"}'" % path[len("Attributes."):]
         e = {
             "CLF_TEXT": "doc #>> %s" % p,
             "CLF_UPPER": "upper(doc #>> %s)" % p,
@@ -59,9 +70,14 @@ def select(fields, tgt, where):
             "CLF_NUMERIC": "(doc #>> %s)::numeric" % p,
             "CLF_BOOL": "(doc #>> %s)::boolean" % p,
             "CLF_JSONB": "doc #> %s" % p,
+            "RATING": "CASE WHEN btrim(doc #>> %s) ~ '^[-+]?[0-9]{1,9}$' THEN btrim(doc #>> %s)::int END" % (p, p),
         }[typ]
         cols.append(col)
         exprs.append("%s AS %s" % (e, col))
+    if distinct:
+        keys, newest = distinct
+        return "CREATE TABLE %s AS\nSELECT DISTINCT ON (%s) %s\n  FROM %s%s\n ORDER BY %s, %s DESC NULLS LAST;" % (
+            tgt, ", ".join(keys), ",\n       ".join(exprs), source, where, ", ".join(keys), newest)
     return "CREATE TABLE %s AS\nSELECT %s\n  FROM %s%s;" % (tgt, ",\n       ".join(exprs), source, where)
 
 
@@ -87,4 +103,7 @@ if kind == "case_event":
 else:
     name = {"ctr": "ctr_fields", "contact_event": "contact_event_fields", "agent_event": "agent_event_fields",
             "contact_flow_log": "flowlog_fields"}[kind]
-    print(select(table(name), target, ""))
+    # CTRs are versions of one row per contact: the table keeps the newest
+    # (its key and version column, as load() lands them; see version_land.c)
+    distinct = (["contactid", "initiationtimestamp"], "lastupdatetimestamp") if kind == "ctr" else None
+    print(select(table(name), target, "", distinct))
