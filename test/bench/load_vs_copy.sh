@@ -12,7 +12,10 @@
 #             into the same tables, emptied: same partitions, indexes, side tables
 #   plain     the plain-SQL path: COPY the records as JSON lines into a jsonb
 #             table, CREATE TABLE AS with ->> casts of the kind's columns
-#             (test/bench/plain_kind_sql.py, from the kind's own field table)
+#             (test/bench/plain_kind_sql.py, from the kind's own field table);
+#             flow logs from the same delivered bytes as load(): the
+#             CloudWatch envelopes as JSON lines, their events taken apart by
+#             jsonb_array_elements() and (message)::jsonb in the CREATE TABLE AS
 # Rounds are interleaved (the order of the three rotates per round); each step
 # is timed from the client, after a CHECKPOINT.  Printed per kind: best
 # seconds of each, load/copy, plain/load, and microseconds per record; then
@@ -49,9 +52,15 @@ declare -A dir=([ctr]=ctr [contact_event]=contact_events [case_event]=cases [age
 declare -A tables=([ctr]=ctr_events [contact_event]=contact_events [case_event]="case_events case_related_items"
 	[agent_event]=agent_events [contact_flow_log]=contact_flow_log)
 declare -A side=([case_event]=case_state)
+# the plain path's input: records as JSON lines; flow logs as delivered, one
+# subscription envelope a line (line breaks between tokens made blanks)
+declare -A lines=([contact_flow_log]=.envelopes)
+declare -A lines_opt=([contact_flow_log]=--envelopes)
 for k in $kinds; do
-	if [ ! -s "$work/$k.ndjson" ]; then
-		find "$gen/${dir[$k]}" -type f -print0 | sort -z | xargs -0 python3 "$here/test/bench/to_ndjson.py" "$work/$k.ndjson"
+	nd=$work/$k${lines[$k]:-}.ndjson
+	if [ ! -s "$nd" ]; then
+		find "$gen/${dir[$k]}" -type f -print0 | sort -z |
+			xargs -0 python3 "$here/test/bench/to_ndjson.py" ${lines_opt[$k]:-} "$nd"
 	fi
 	python3 "$here/test/bench/plain_kind_sql.py" "$here/src" "$k" bench_stage bench_plain > "$work/$k.plain.sql"
 done
@@ -116,7 +125,7 @@ step_plain() {
 	local k=$1
 	psql -c "DROP TABLE IF EXISTS bench_stage, bench_plain, bench_plain_case, bench_plain_item"
 	timed -c "BEGIN; CREATE TABLE bench_stage (doc jsonb);
-	  COPY bench_stage FROM '$work/$k.ndjson' WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02');" \
+	  COPY bench_stage FROM '$work/$k${lines[$k]:-}.ndjson' WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02');" \
 		-f "$work/$k.plain.sql" -c "COMMIT"
 }
 best() { printf '%s\n' "$@" | sort -g | head -1; }

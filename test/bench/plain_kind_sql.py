@@ -9,6 +9,14 @@ custom fields (CL_CUSTOM, e.g. a case's fields) are kept as jsonb.
   plain_kind_sql.py SRC_DIR KIND SOURCE_TABLE TARGET_TABLE
 Kinds: ctr, contact_event, case_event (two tables: TARGET_case and
 TARGET_item, split on the record's detail), agent_event, contact_flow_log.
+
+contact_flow_log starts, as load() does, from the delivered CloudWatch Logs
+subscription envelopes (one a line, to_ndjson.py --envelopes): the events
+come out of each DATA_MESSAGE envelope's logEvents with
+jsonb_array_elements(), each message string is cast to jsonb once (a function
+in FROM), and log_group / log_stream are read once per envelope (a subquery
+kept apart with OFFSET 0: pulled up, the planner would read them from the
+TOASTed envelope once per event).
 """
 import re
 import sys
@@ -39,7 +47,7 @@ def table(name):
     return out
 
 
-def select(fields, tgt, where):
+def select(fields, tgt, where, source=source, extra=()):
     cols, exprs, seen = [], [], set()
     for path, col, typ in fields:
         if col in seen:
@@ -60,13 +68,21 @@ def select(fields, tgt, where):
         }[typ]
         cols.append(col)
         exprs.append("%s AS %s" % (e, col))
+    exprs.extend(extra)
     return "CREATE TABLE %s AS\nSELECT %s\n  FROM %s%s;" % (tgt, ",\n       ".join(exprs), source, where)
 
 
 if kind == "case_event":
     print(select(table("case_event_fields"), target + "_case", "\n WHERE doc->'detail' ? 'case'"))
     print(select(table("case_related_item_fields"), target + "_item", "\n WHERE doc->'detail' ? 'relatedItem'"))
+elif kind == "contact_flow_log":
+    events = ("(SELECT doc -> 'logEvents' AS events, doc ->> 'logGroup' AS log_group,\n"
+              "               doc ->> 'logStream' AS log_stream\n"
+              "          FROM %s WHERE doc ->> 'messageType' = 'DATA_MESSAGE' OFFSET 0) e\n"
+              " CROSS JOIN LATERAL jsonb_array_elements(e.events) ev\n"
+              " CROSS JOIN LATERAL CAST(ev ->> 'message' AS jsonb) m(doc)" % source)
+    print(select(table("flowlog_fields"), target, "", events, ("log_group", "log_stream")))
 else:
-    name = {"ctr": "ctr_fields", "contact_event": "contact_event_fields", "agent_event": "agent_event_fields",
-            "contact_flow_log": "flowlog_fields"}[kind]
+    name = {"ctr": "ctr_fields", "contact_event": "contact_event_fields",
+            "agent_event": "agent_event_fields"}[kind]
     print(select(table(name), target, ""))
