@@ -75,6 +75,13 @@ enum
 	V_STREAM					/* stream error */
 };
 
+/* where a walked envelope's event message lies in env_text (NO_POS: none) */
+typedef struct FrEventMsg
+{
+	size_t		off;
+	size_t		len;
+} FrEventMsg;
+
 /*
  * One framer: the byte source, the window over the stream, the state
  * machine's position, the envelope whose events are being handed out, and
@@ -113,7 +120,10 @@ struct CLFrame
 
 	json_object *obj;			/* the record handed out */
 	json_object *holder;		/* envelope / event object behind it */
-	json_object *events;		/* subscription logEvents */
+	json_object *events;		/* subscription logEvents (json-c path) */
+	char	   *env_text;		/* subscription, walked in place: the
+								 * strings decoded (framing_cloudwatch.c) */
+	FrEventMsg *ev_msgs;		/* ... and where each event's message is */
 	size_t		ev_i;			/* its next event ... */
 	size_t		ev_n;			/* ... of so many */
 	uint64_t	env_offset;		/* where the envelope (subscription) or event */
@@ -222,6 +232,8 @@ FR_INTERNAL extern int fr_looks_like_date(const char *p);
 FR_INTERNAL extern int fr_hunt_export_line(CLFrame *f);
 FR_INTERNAL extern int fr_next_export(CLFrame *f, CLRecord *rec);
 FR_INTERNAL extern int fr_open_envelope(CLFrame *f, json_object *env, CLRecord *rec);
+FR_INTERNAL extern int fr_read_envelope(CLFrame *f, CLRecord *rec);
+FR_INTERNAL extern int fr_envelope_jsonc;
 FR_INTERNAL extern int fr_next_envelope_event(CLFrame *f, CLRecord *rec);
 FR_INTERNAL extern void fr_drop_holder(CLFrame *f);
 FR_INTERNAL extern int fr_open_fle_output(CLFrame *f, CLRecord *rec, unsigned char c);
