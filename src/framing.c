@@ -45,8 +45,8 @@
  *    ndjson and concatenated: ST_TOP hands out each top-level object.
  *    array: ST_TOP opens the array (open_top_array), its elements are the
  *    records.  cloudwatch_subscription: ST_TOP reads an envelope
- *    (fr_read_envelope: scanned, then walked in place) and ST_ENV_EVENTS
- *    hands out its events.
+ *    (fr_read_envelope in framing_envelope.c: scanned, then walked in place)
+ *    and ST_ENV_EVENTS hands out its events.
  *    filter_log_events: ST_TOP opens a page (fr_open_fle_output), ST_FLE_*
  *    reads its members, its events array goes through ST_ARR_* and each
  *    event to fr_fle_event().  cloudwatch_export: ST_EXPORT, line by line.

@@ -122,7 +122,7 @@ struct CLFrame
 	json_object *holder;		/* envelope / event object behind it */
 	json_object *events;		/* subscription logEvents (json-c path) */
 	char	   *env_text;		/* subscription, walked in place: the
-								 * strings decoded (framing_cloudwatch.c) */
+								 * strings decoded (framing_envelope.c) */
 	FrEventMsg *ev_msgs;		/* ... and where each event's message is */
 	size_t		ev_i;			/* its next event ... */
 	size_t		ev_n;			/* ... of so many */
@@ -232,12 +232,14 @@ FR_INTERNAL extern int fr_looks_like_date(const char *p);
 FR_INTERNAL extern int fr_hunt_export_line(CLFrame *f);
 FR_INTERNAL extern int fr_next_export(CLFrame *f, CLRecord *rec);
 FR_INTERNAL extern int fr_open_envelope(CLFrame *f, json_object *env, CLRecord *rec);
-FR_INTERNAL extern int fr_read_envelope(CLFrame *f, CLRecord *rec);
-FR_INTERNAL extern int fr_envelope_jsonc;
 FR_INTERNAL extern int fr_next_envelope_event(CLFrame *f, CLRecord *rec);
 FR_INTERNAL extern void fr_drop_holder(CLFrame *f);
 FR_INTERNAL extern int fr_open_fle_output(CLFrame *f, CLRecord *rec, unsigned char c);
 FR_INTERNAL extern int fr_fle_event(CLFrame *f, json_object *ev, CLRecord *rec, long idx);
 FR_INTERNAL extern int fr_next_fle_member(CLFrame *f, CLRecord *rec);
+
+/* framing_envelope.c: subscription envelopes walked in place */
+FR_INTERNAL extern int fr_read_envelope(CLFrame *f, CLRecord *rec);
+FR_INTERNAL extern int fr_envelope_jsonc;
 
 #endif							/* CL_FRAMING_INT_H */
