@@ -44,8 +44,9 @@
  *
  *    ndjson and concatenated: ST_TOP hands out each top-level object.
  *    array: ST_TOP opens the array (open_top_array), its elements are the
- *    records.  cloudwatch_subscription: ST_TOP reads an envelope,
- *    fr_open_envelope() keeps it and ST_ENV_EVENTS hands out its events.
+ *    records.  cloudwatch_subscription: ST_TOP reads an envelope
+ *    (fr_read_envelope in framing_envelope.c: scanned, then walked in place)
+ *    and ST_ENV_EVENTS hands out its events.
  *    filter_log_events: ST_TOP opens a page (fr_open_fle_output), ST_FLE_*
  *    reads its members, its events array goes through ST_ARR_* and each
  *    event to fr_fle_event().  cloudwatch_export: ST_EXPORT, line by line.
@@ -461,17 +462,13 @@ next_top(CLFrame *f, CLRecord *rec)
 			return CL_FRAME_STREAM_ERROR;
 		return CL_FRAME_RECORD_ERROR;
 	}
-	r = fr_read_value(f, 1, f->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION, &obj, 0);
+	if (f->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION)
+		return fr_read_envelope(f, rec);
+	r = fr_read_value(f, 1, 0, &obj, 0);
 	if (r == V_STREAM)
 		return CL_FRAME_STREAM_ERROR;
 	if (r == V_ERROR)
 		return CL_FRAME_RECORD_ERROR;
-	if (f->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION)
-	{
-		if (fr_open_envelope(f, obj, rec) < 0)
-			return CL_FRAME_RECORD_ERROR;
-		return FR_CONTINUE;
-	}
 	if (!f->ndjson_checked)
 	{
 		size_t		vlen = f->pos - f->rec;
@@ -852,7 +849,7 @@ cl_frame_close(CLFrame **fp)
 	f = *fp;
 	*fp = NULL;
 	json_object_put(f->obj);
-	json_object_put(f->holder);
+	fr_drop_holder(f);
 	if (f->tok)
 		json_tokener_free(f->tok);
 	cl_source_close(&f->src);

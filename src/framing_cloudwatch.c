@@ -5,9 +5,11 @@
  *                            (fr_next_export, state ST_EXPORT)
  *   cloudwatch_subscription  envelopes {messageType, logGroup, logStream,
  *                            logEvents[{id, timestamp, message}]}: the
- *                            top-level reader hands each parsed envelope to
- *                            fr_open_envelope, its events come from
- *                            fr_next_envelope_event (ST_ENV_EVENTS)
+ *                            top-level reader hands each to fr_read_envelope
+ *                            (framing_envelope.c: scanned, walked in place,
+ *                            json-c only when the walk meets something
+ *                            unusual, then fr_open_envelope here), its events
+ *                            come from fr_next_envelope_event (ST_ENV_EVENTS)
  *   filter_log_events        `aws logs filter-log-events` pages {events[...],
  *                            searchedLogStreams, nextToken}: the page object
  *                            member by member (fr_next_fle_member, ST_FLE_*),
@@ -371,6 +373,10 @@ fr_drop_holder(CLFrame *f)
 	json_object_put(f->holder);
 	f->holder = NULL;
 	f->events = NULL;
+	free(f->env_text);
+	f->env_text = NULL;
+	free(f->ev_msgs);
+	f->ev_msgs = NULL;
 	f->log_group = f->log_stream = NULL;
 	f->ev_i = f->ev_n = 0;
 }
@@ -414,19 +420,36 @@ fr_open_envelope(CLFrame *f, json_object *env, CLRecord *rec)
 
 /*
  * The next event of the current subscription envelope: its message is the
- * record, with the envelope's position and logGroup / logStream.
+ * record, with the envelope's position and logGroup / logStream.  A walked
+ * envelope (f->ev_msgs) has its messages decoded already; a parsed one
+ * (f->events) has them in its json-c event objects.
  */
 static int
 next_sub_event(CLFrame *f, CLRecord *rec)
 {
-	json_object *ev = json_object_array_get_idx(f->events, f->ev_i);
 	long		idx = (long) f->ev_i++;
 
 	rec->offset = f->env_offset;
 	rec->line = f->env_line;
 	rec->log_group = f->log_group;
 	rec->log_stream = f->log_stream;
-	return hand_out_message(f, rec, ev, idx, "logEvents");
+	if (f->events == NULL)
+	{
+		FrEventMsg *m = &f->ev_msgs[idx];
+
+		if (m->off == NO_POS)
+		{
+			message_error(f, CL_ERR_ENVELOPE, "", 0, 0, "event %ld: %s entry without a message string", idx,
+						  "logEvents");
+			return CL_FRAME_RECORD_ERROR;
+		}
+		rec->raw = f->env_text + m->off;
+		rec->raw_len = m->len;
+		if (parse_message(f, rec->raw, rec->raw_len, &f->obj, idx) < 0)
+			return CL_FRAME_RECORD_ERROR;
+		return CL_FRAME_RECORD;
+	}
+	return hand_out_message(f, rec, json_object_array_get_idx(f->events, (size_t) idx), idx, "logEvents");
 }
 
 /*

@@ -75,6 +75,13 @@ enum
 	V_STREAM					/* stream error */
 };
 
+/* where a walked envelope's event message lies in env_text (NO_POS: none) */
+typedef struct FrEventMsg
+{
+	size_t		off;
+	size_t		len;
+} FrEventMsg;
+
 /*
  * One framer: the byte source, the window over the stream, the state
  * machine's position, the envelope whose events are being handed out, and
@@ -113,7 +120,10 @@ struct CLFrame
 
 	json_object *obj;			/* the record handed out */
 	json_object *holder;		/* envelope / event object behind it */
-	json_object *events;		/* subscription logEvents */
+	json_object *events;		/* subscription logEvents (json-c path) */
+	char	   *env_text;		/* subscription, walked in place: the
+								 * strings decoded (framing_envelope.c) */
+	FrEventMsg *ev_msgs;		/* ... and where each event's message is */
 	size_t		ev_i;			/* its next event ... */
 	size_t		ev_n;			/* ... of so many */
 	uint64_t	env_offset;		/* where the envelope (subscription) or event */
@@ -227,5 +237,9 @@ FR_INTERNAL extern void fr_drop_holder(CLFrame *f);
 FR_INTERNAL extern int fr_open_fle_output(CLFrame *f, CLRecord *rec, unsigned char c);
 FR_INTERNAL extern int fr_fle_event(CLFrame *f, json_object *ev, CLRecord *rec, long idx);
 FR_INTERNAL extern int fr_next_fle_member(CLFrame *f, CLRecord *rec);
+
+/* framing_envelope.c: subscription envelopes walked in place */
+FR_INTERNAL extern int fr_read_envelope(CLFrame *f, CLRecord *rec);
+FR_INTERNAL extern int fr_envelope_jsonc;
 
 #endif							/* CL_FRAMING_INT_H */

@@ -18,7 +18,10 @@
 #             table, CREATE TABLE AS with ->> casts of the kind's columns
 #             (test/bench/plain_kind_sql.py, from the kind's own field table;
 #             case events: the case's system fields in columns and the latest
-#             event of every case in a table, as load() has them)
+#             event of every case in a table, as load() has them); flow logs
+#             from the same delivered bytes as load(): the CloudWatch envelopes
+#             as JSON lines, their events taken apart by jsonb_array_elements()
+#             and (message)::jsonb in the CREATE TABLE AS
 # Rounds are interleaved (the order of the three rotates per round); each step
 # is timed from the client, after a CHECKPOINT.  Printed per kind: best
 # seconds of each, load/copy, plain/load, and microseconds per record; then
@@ -59,9 +62,15 @@ declare -A tables=([ctr]="ctr_events contact_account agent_dim queue_dim queue_n
 	[contact_event]=contact_events [case_event]="case_events case_related_items"
 	[agent_event]=agent_events [contact_flow_log]=contact_flow_log)
 declare -A side=([case_event]=case_state)
+# the plain path's input: records as JSON lines; flow logs as delivered, one
+# subscription envelope a line (line breaks between tokens made blanks)
+declare -A lines=([contact_flow_log]=.envelopes)
+declare -A lines_opt=([contact_flow_log]=--envelopes)
 for k in $kinds; do
-	if [ ! -s "$work/$k.ndjson" ]; then
-		find "$gen/${dir[$k]}" -type f -print0 | sort -z | xargs -0 python3 "$here/test/bench/to_ndjson.py" "$work/$k.ndjson"
+	nd=$work/$k${lines[$k]:-}.ndjson
+	if [ ! -s "$nd" ]; then
+		find "$gen/${dir[$k]}" -type f -print0 | sort -z |
+			xargs -0 python3 "$here/test/bench/to_ndjson.py" ${lines_opt[$k]:-} "$nd"
 	fi
 	python3 "$here/test/bench/plain_kind_sql.py" "$here/src" "$k" bench_stage bench_plain > "$work/$k.plain.sql"
 done
@@ -126,7 +135,7 @@ step_plain() {
 	local k=$1
 	psql -c "DROP TABLE IF EXISTS bench_stage, bench_plain, bench_plain_case, bench_plain_item, bench_plain_state"
 	timed -c "BEGIN; CREATE TABLE bench_stage (doc jsonb);
-	  COPY bench_stage FROM '$work/$k.ndjson' WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02');" \
+	  COPY bench_stage FROM '$work/$k${lines[$k]:-}.ndjson' WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02');" \
 		-f "$work/$k.plain.sql" -c "COMMIT"
 }
 best() { printf '%s\n' "$@" | sort -g | head -1; }

@@ -13,6 +13,14 @@ Kinds: ctr, contact_event, case_event (two tables: TARGET_case and
 TARGET_item, split on the record's detail, with a case's system fields in
 columns as load() has them; and TARGET_state, the latest event of every
 case, as load() keeps case_state), agent_event, contact_flow_log.
+
+contact_flow_log starts, as load() does, from the delivered CloudWatch Logs
+subscription envelopes (one a line, to_ndjson.py --envelopes): the events
+come out of each DATA_MESSAGE envelope's logEvents with
+jsonb_array_elements(), each message string is cast to jsonb once (a function
+in FROM), and log_group / log_stream are read once per envelope (a subquery
+kept apart with OFFSET 0: pulled up, the planner would read them from the
+TOASTed envelope once per event).
 """
 import re
 import sys
@@ -50,7 +58,7 @@ def table(name):
     return out
 
 
-def select(fields, tgt, where, distinct=None):
+def select(fields, tgt, where, distinct=None, source=source, extra=()):
     cols, exprs, seen = [], [], set()
     for path, col, typ in fields:
         if col in seen:
@@ -74,6 +82,7 @@ def select(fields, tgt, where, distinct=None):
         }[typ]
         cols.append(col)
         exprs.append("%s AS %s" % (e, col))
+    exprs.extend(extra)
     if distinct:
         keys, newest = distinct
         return "CREATE TABLE %s AS\nSELECT DISTINCT ON (%s) %s\n  FROM %s%s\n ORDER BY %s, %s DESC NULLS LAST;" % (
@@ -100,9 +109,16 @@ if kind == "case_event":
     # load() keeps the latest event of every case (case_state): so does the DBA
     print("CREATE TABLE %s_state AS\nSELECT DISTINCT ON (detail_case_caseid) *\n  FROM %s_case\n"
           " ORDER BY detail_case_caseid, detail_approximatechangetime DESC, event_id DESC;" % (target, target))
+elif kind == "contact_flow_log":
+    events = ("(SELECT doc -> 'logEvents' AS events, doc ->> 'logGroup' AS log_group,\n"
+              "               doc ->> 'logStream' AS log_stream\n"
+              "          FROM %s WHERE doc ->> 'messageType' = 'DATA_MESSAGE' OFFSET 0) e\n"
+              " CROSS JOIN LATERAL jsonb_array_elements(e.events) ev\n"
+              " CROSS JOIN LATERAL CAST(ev ->> 'message' AS jsonb) m(doc)" % source)
+    print(select(table("flowlog_fields"), target, "", source=events, extra=("log_group", "log_stream")))
 else:
-    name = {"ctr": "ctr_fields", "contact_event": "contact_event_fields", "agent_event": "agent_event_fields",
-            "contact_flow_log": "flowlog_fields"}[kind]
+    name = {"ctr": "ctr_fields", "contact_event": "contact_event_fields",
+            "agent_event": "agent_event_fields"}[kind]
     # CTRs are versions of one row per contact: the table keeps the newest
     # (its key and version column, as load() lands them; see version_land.c)
     distinct = (["contactid", "initiationtimestamp"], "lastupdatetimestamp") if kind == "ctr" else None

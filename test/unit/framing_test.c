@@ -397,6 +397,12 @@ check_positions(const char *data, size_t len, const Res *r)
  * Runs data through the framer with several read sizes, over memory and a
  * file; all must agree.  Returns the default run.
  */
+/*
+ * Subscription envelopes are walked in place unless this (framing_int.h)
+ * sends them to json-c; run_ex compares both ways on every envelope input.
+ */
+extern int	fr_envelope_jsonc;
+
 static Res *
 run_ex(const void *data, size_t len, CLCompression comp, CLFormat fmt, size_t max_record, int max_depth)
 {
@@ -426,6 +432,25 @@ run_ex(const void *data, size_t len, CLCompression comp, CLFormat fmt, size_t ma
 		CHECK(strcmp(base->trace.d, other->trace.d) == 0 && base->format == other->format,
 			  "read size %zu gives another result:\n--- default\n%s--- %zu\n%s", chunks[i],
 			  base->trace.d, chunks[i], other->trace.d);
+		res_free(other);
+	}
+	if (base->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION && base->trace.d != NULL)
+	{
+		/* the envelopes parsed by json-c: the same records, errors and raw bytes */
+		Res		   *other;
+		int			same;
+
+		ro.chunk = 0;
+		ro.via_file = 0;
+		fr_envelope_jsonc = 1;
+		other = run_once(data, len, &ro);
+		fr_envelope_jsonc = 0;
+		same = strcmp(base->trace.d, other->trace.d) == 0 && base->n == other->n;
+		for (i = 0; same && i < base->n; i++)
+			same = base->o[i].has_raw == other->o[i].has_raw && base->o[i].raw_len == other->o[i].raw_len &&
+				memcmp(base->o[i].raw, other->o[i].raw, base->o[i].raw_len) == 0;
+		CHECK(same, "envelopes walked and parsed by json-c differ:\n--- walked\n%s--- json-c\n%s",
+			  base->trace.d, other->trace.d);
 		res_free(other);
 	}
 	return base;
@@ -871,6 +896,103 @@ envelope(const char *type, const char *stream, int nev, const char *const *messa
 	out = dups(json_object_to_json_string_ext(env, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(env);
 	return out;
+}
+
+/*
+ * Envelopes the walk reads in place and envelopes it leaves to json-c
+ * (grammar json-c rejects or tolerates, escapes, duplicate and escaped keys,
+ * nesting): run_ex compares each with json-c's reading of it, records,
+ * errors, raw bytes and context alike.
+ */
+static void
+test_envelope_walk(void)
+{
+	static const char *const cases[] = {
+		/* escapes in the context and the message, numbers and literals */
+		"{\"messageType\":\"DATA_MESSAGE\",\"logGroup\":\"g\\u00e9\\ud83d\\ude00\",\"logStream\":\"s\\/x\\t\","
+		"\"subscriptionFilters\":[\"a\",\"b\"],\"owner\":\"1\",\"logEvents\":[{\"id\":\"1\",\"timestamp\":-0,"
+		"\"message\":\"{\\\"a\\\":\\\"\\\\u00e9\\\\ud83d\\\\ude00\\\",\\\"b\\\":[1,2.5e3,-0.0E-2,true,false,null]}\"}]}",
+		/* duplicate keys: the last wins, in the envelope and in an event */
+		"{\"logEvents\":[{\"message\":\"{\\\"a\\\":1}\"}],\"messageType\":\"DATA_MESSAGE\",\"logEvents\":"
+		"[{\"message\":\"{\\\"b\\\":2}\",\"message\":\"{\\\"c\\\":3}\"},{\"message\":\"{\\\"d\\\":4}\",\"message\":5}],"
+		"\"logStream\":1,\"logStream\":\"last\",\"logGroup\":\"g\",\"logGroup\":null}",
+		"{\"logEvents\":[{\"message\":\"{}\"}],\"logEvents\":{}}",
+		"{\"logEvents\":{},\"logEvents\":[{\"message\":\"{}\"}]}",
+		/* escaped keys, a control message spelt with an escape */
+		"{\"\\u006cogEvents\":[{\"mess\\u0061ge\":\"{\\\"e\\\":5}\"}],\"messageType\":\"CONTROL\\u005fMESSAGE\"}"
+		"{\"\\u006cogEvents\":[{\"mess\\u0061ge\":\"{\\\"e\\\":6}\"}],\"messageType\":\"DATA\\u005fMESSAGE\"}",
+		"{\"\\u006c\\u006f\\u0067\\u0045\\u0076\\u0065\\u006e\\u0074\\u0073\":[{\"message\":\"{}\"}]}",
+		"{\"messageType\":\"CONTROL_MESSAGE\\u0000x\",\"logEvents\":[{\"message\":\"{}\"}]}",
+		"{\"message\\u0000Type\":\"CONTROL_MESSAGE\",\"logEvents\":[{\"message\\u0000\":\"{}\"}]}",
+		"{\"a_key_much_longer_than_the_walk_s_key_buffer\":{\"x\":[]},\"logEvents\":"
+		"[{\"another_key_much_longer_than_the_key_buffer\":1,\"message\":\"{}\"}]}",
+		/* \u0000 and a NUL in a message, messages that are not objects */
+		"{\"logEvents\":[{\"message\":\"{\\\"a\\\":\\\"\\\\u0000\\\"}\"},{\"message\":\"{\\\"a\\u0000\\\":1}\"},"
+		"{\"message\":\"[]\"},{\"message\":\"\"},{\"message\":\" {} x\"},{\"message\":\"{\\\"a\\\":1}\"}]}",
+		/* entries without a message string */
+		"{\"logEvents\":[1,\"x\",null,[],{\"message\":null},{},{\"message\":{}},{\"message\":\"{}\"}]}",
+		/* empty envelopes, blanks everywhere */
+		"{}{\"logEvents\":[]}{\"logEvents\":[{}]}",
+		"{ \"logEvents\" : [ { \"message\" : \"{}\" } ,\n { \"message\":\"{\\\"a\\\" : 1}\" } ] ,\r\n \"logGroup\" : \"g\" }\n"
+		"{\"logEvents\":[{\"message\":\"{\\\"ok\\\":1}\"}]}",
+		/* not strict JSON: json-c decides (it rejects or tolerates) */
+		"{\"logEvents\":[{\"message\":\"{}\"},]}{\"logEvents\":[{\"message\":\"{\\\"ok\\\":1}\"}]}",
+		"{\"logEvents\":[{\"message\":\"{}\"}],\"n\":01}",
+		"{\"logEvents\":[{\"message\":\"{}\"}],\"n\":1.}",
+		"{\"logEvents\":[{\"message\":\"{}\"}],\"n\":.5}",
+		"{\"logEvents\":[{\"message\":\"{}\"}],\"n\":-}",
+		"{\"logEvents\":[{\"message\":\"{}\"}],\"n\":1e}",
+		"{\"logEvents\":[{\"message\":\"{}\"}],\"n\":[1 2]}",
+		"{\"logEvents\":[{\"message\":\"{}\"}],\"x\" 1}",
+		"{\"logEvents\":[{\"message\":\"{}\"}],,\"y\":2}",
+		"{,\"logEvents\":[{\"message\":\"{}\"}]}",
+		"{\"logEvents\":[{\"message\":\"{}\"}],\"x\":\"\\q\"}",
+		"{\"logEvents\":[{\"message\":\"{}\"}],\"x\":\"\\u12G4\"}",
+		"{\"logEvents\":[{\"message\":\"{}\" \"id\":1}]}",
+		"{\"logEvents\":[{\"message\":\"{}\"}],\"x\":tru}",
+		"{\"logEvents\":[{\"message\":\"{}\"}]:1}",
+	};
+	char		deep[2048];
+	int			i,
+				d;
+	Res		   *r;
+
+	current_test = "envelope walk";
+	for (i = 0; i < (int) (sizeof(cases) / sizeof(cases[0])); i++)
+	{
+		r = run(cases[i], CL_COMPRESSION_AUTO, CL_FORMAT_CLOUDWATCH_SUBSCRIPTION);
+		CHECK(r->final == CL_FRAME_END, "case %d ends", i);
+		if (i == 0)
+		{
+			EXPECT_SHAPE(r, "R");
+			if (r->n == 1)
+				CHECK(strcmp(r->o[0].group, "g\xc3\xa9\xf0\x9f\x98\x80") == 0 && strcmp(r->o[0].stream, "s/x\t") == 0 &&
+					  strcmp(jstr(&r->o[0]), "{\"a\":\"\xc3\xa9\xf0\x9f\x98\x80\",\"b\":[1,2.5e3,-0.0E-2,true,false,null]}") == 0,
+					  "escapes decoded: %s", jstr(&r->o[0]));
+		}
+		if (i == 1)
+		{
+			EXPECT_SHAPE(r, "R E9");
+			if (r->n == 2)
+				CHECK(strcmp(jstr(&r->o[0]), "{\"c\":3}") == 0 && strcmp(r->o[0].stream, "last") == 0 &&
+					  r->o[0].group == NULL, "the last of duplicate keys");
+		}
+		if (i == 4)
+			EXPECT_SHAPE(r, "R");
+		res_free(r);
+	}
+
+	/* nesting deeper than the walk goes (json-c reads it) */
+	d = 0;
+	d += snprintf(deep + d, sizeof(deep) - d, "{\"logEvents\":[{\"message\":\"{}\",\"x\":");
+	for (i = 0; i < 150; i++)
+		deep[d++] = '[';
+	for (i = 0; i < 150; i++)
+		deep[d++] = ']';
+	snprintf(deep + d, sizeof(deep) - d, "}]}");
+	r = run_ex(deep, strlen(deep), CL_COMPRESSION_AUTO, CL_FORMAT_CLOUDWATCH_SUBSCRIPTION, 0, 200);
+	EXPECT_SHAPE(r, "R");
+	res_free(r);
 }
 
 static void
@@ -2023,6 +2145,7 @@ main(int argc, char **argv)
 	test_array();
 	test_export();
 	test_subscription();
+	test_envelope_walk();
 	test_filter_log_events();
 	test_event_without_message();
 	test_errors();
