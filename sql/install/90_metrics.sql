@@ -1759,28 +1759,70 @@ CREATE FUNCTION connect_lake.queue_metrics_daily(from_day date, to_day date)
 RETURNS SETOF connect_lake.queue_metrics_15min
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $fn$
-  SELECT m.period_start, m.queue_id, m.queue_name, m.queue_kind, m.channel,
-         m.contacts_created, m.contacts_queued, m.contacts_handled, m.contacts_handled_incoming,
-         m.contacts_handled_outbound, m.callback_contacts_handled, m.api_contacts_handled,
-         m.contacts_agent_hung_up_first, m.contacts_transferred_in, m.contacts_transferred_in_from_queue,
-         m.contacts_abandoned, m.callbacks_requested, m.contacts_transferred_out,
-         m.contacts_transferred_out_by_agent, m.contacts_transferred_out_from_queue,
-         m.contacts_transferred_out_internal, m.contacts_transferred_out_external, m.contacts_put_on_hold,
-         m.service_level_threshold, m.service_level_comparison, m.contacts_answered_in_x,
-         m.contacts_abandoned_in_x, m.contacts_removed_in_x, m.contacts_removed_at_x, m.service_level,
-         m.abandonment_rate, m.avg_queue_answer_time, m.avg_abandon_time, m.max_queued_time,
-         m.avg_handle_time, m.sum_handle_time, m.avg_interaction_time, m.avg_hold_time,
-         m.avg_after_contact_work_time, m.avg_contact_duration
-    -- The settings read once: left to queue_metrics()'s defaults, the
-    -- threshold and comparison (SQL functions that read metric_config, not
-    -- inlined) were called for every row, several times.
-    FROM (SELECT connect_lake.metric_time_zone() AS tz,
-                 connect_lake.metric_service_level_threshold() AS threshold,
-                 connect_lake.metric_service_level_comparison() AS comparison OFFSET 0) z,
-         LATERAL connect_lake.queue_metrics('DAY', from_day::timestamp AT TIME ZONE z.tz,
-                                            (to_day + 1)::timestamp AT TIME ZONE z.tz, z.tz,
-                                            z.threshold, z.comparison) m
-   ORDER BY 1, 4, 2, 5
+  -- The day rollups read directly (what queue_metrics('DAY', ...) computes
+  -- for whole local days, without its per-period machinery): each day row
+  -- once, its "within X" row of the configured threshold from a hash of
+  -- that threshold's day rows, the settings read once (initplans), the
+  -- period start converted once per row.  The threshold's rows are joined on
+  -- the plain key (hashable, no expression per row); a row whose queue or
+  -- channel is NULL (no queue, a CTR without a channel) finds its threshold
+  -- row by a lookup made for it alone.
+  SELECT r.day::timestamp AT TIME ZONE (SELECT connect_lake.metric_time_zone()), r.queue_id,
+         (SELECT d.queue_name FROM connect_lake.queue_dim d WHERE d.queue_id = r.queue_id AND r.queue_kind = 'STANDARD'),
+         r.queue_kind, r.channel,
+         r.contacts::bigint, r.contacts_queued::bigint, r.contacts_handled::bigint, r.contacts_handled_incoming::bigint,
+         r.contacts_handled_outbound::bigint, r.contacts_handled_callback::bigint, r.contacts_handled_api::bigint,
+         r.contacts_agent_hung_up_first::bigint, r.contacts_transferred_in::bigint,
+         r.contacts_transferred_in_from_queue::bigint, r.contacts_abandoned::bigint, r.callbacks_requested::bigint,
+         r.transferred_out_by_agent::bigint + r.transferred_out_from_queue::bigint, r.transferred_out_by_agent::bigint,
+         r.transferred_out_from_queue::bigint, r.transferred_out_internal::bigint, r.transferred_out_external::bigint,
+         r.contacts_put_on_hold::bigint,
+         (SELECT connect_lake.metric_service_level_threshold()), (SELECT connect_lake.metric_service_level_comparison()),
+         coalesce(t.answered_in_x, (r.n).answered_lt + CASE WHEN (SELECT connect_lake.metric_service_level_comparison()) = 'LTE'
+                                                             THEN (r.n).answered_eq ELSE 0 END, 0),
+         coalesce(t.abandoned_in_x, (r.n).abandoned_lt + CASE WHEN (SELECT connect_lake.metric_service_level_comparison()) = 'LTE'
+                                                               THEN (r.n).abandoned_eq ELSE 0 END, 0),
+         coalesce(t.removed_in_x, (r.n).removed_lt + CASE WHEN (SELECT connect_lake.metric_service_level_comparison()) = 'LTE'
+                                                           THEN (r.n).removed_eq ELSE 0 END, 0),
+         coalesce(t.removed_at_x, (r.n).removed_eq, 0),
+         connect_lake.metric_service_level(
+           coalesce(t.removed_in_x, (r.n).removed_lt + CASE WHEN (SELECT connect_lake.metric_service_level_comparison()) = 'LTE'
+                                                             THEN (r.n).removed_eq ELSE 0 END, 0), r.contacts_queued),
+         connect_lake.metric_abandonment_rate(r.contacts_abandoned, r.contacts_queued),
+         connect_lake.metric_asa(r.queue_answer_time_sum, r.contacts_answered),
+         connect_lake.metric_ratio(r.abandon_time_sum, r.contacts_abandoned),
+         r.queued_time_max,
+         connect_lake.metric_aht(r.handle_time_sum, r.contacts_handled), r.handle_time_sum,
+         connect_lake.metric_ratio(r.interaction_time_sum, r.contacts_handled),
+         connect_lake.metric_ratio(r.hold_time_sum, r.contacts_put_on_hold),
+         connect_lake.metric_ratio(r.acw_time_sum, r.contacts_handled),
+         connect_lake.metric_ratio(r.contact_duration_sum, r.contacts)
+    FROM (SELECT r.*,
+                 CASE WHEN r.queue_id IS NULL OR r.channel IS NULL
+                      THEN (SELECT n FROM connect_lake.metric_queue_threshold_day n
+                             WHERE n.threshold_s = connect_lake.metric_check_threshold(
+                                                     connect_lake.metric_service_level_threshold(),
+                                                     connect_lake.metric_service_level_comparison())
+                               AND n.day = r.day AND n.queue_kind = r.queue_kind
+                               AND n.queue_id IS NOT DISTINCT FROM r.queue_id AND n.channel IS NOT DISTINCT FROM r.channel)
+                 END AS n
+            FROM connect_lake.metric_queue_day r
+           WHERE r.day >= from_day AND r.day <= to_day) r
+    LEFT JOIN (-- (a subquery, so that the planner hashes the threshold's rows
+               -- rather than probing its index once per day row)
+               SELECT t.day, t.queue_kind, t.queue_id, t.channel,
+                      t.answered_lt::bigint + CASE WHEN x.lte THEN t.answered_eq ELSE 0 END AS answered_in_x,
+                      t.abandoned_lt::bigint + CASE WHEN x.lte THEN t.abandoned_eq ELSE 0 END AS abandoned_in_x,
+                      t.removed_lt::bigint + CASE WHEN x.lte THEN t.removed_eq ELSE 0 END AS removed_in_x,
+                      t.removed_eq::bigint AS removed_at_x
+                 FROM (SELECT connect_lake.metric_check_threshold(connect_lake.metric_service_level_threshold(),
+                                                                  connect_lake.metric_service_level_comparison()) AS threshold_s,
+                              connect_lake.metric_service_level_comparison() = 'LTE' AS lte OFFSET 0) x
+                 JOIN connect_lake.metric_queue_threshold_day t
+                   ON t.threshold_s = x.threshold_s AND t.day >= from_day AND t.day <= to_day
+               OFFSET 0) t
+      ON t.day = r.day AND t.queue_kind = r.queue_kind AND t.queue_id = r.queue_id AND t.channel = r.channel
+   ORDER BY r.day, r.queue_kind, r.queue_id, r.channel
 $fn$;
 COMMENT ON FUNCTION connect_lake.queue_metrics_daily(date, date) IS
   'Queue metrics per local day (metric_time_zone()) from from_day to to_day, both included, per queue and channel; columns as queue_metrics_15min, interval_start being the local midnight that starts the day.';

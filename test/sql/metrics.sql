@@ -321,6 +321,30 @@ DELETE FROM connect_lake.metric_config;
 DELETE FROM connect_lake.metric_threshold;
 SELECT count(*) AS rows_of_21 FROM connect_lake.metric_queue_threshold WHERE threshold_s = 21;
 
+-- queue_metrics_daily() reads the day rollups by itself: the same rows as
+-- queue_metrics('DAY', ...) over the same local days, also for a row whose
+-- queue and channel are NULL (no queue, a CTR without a channel: its
+-- "within X" row found by its own lookup; put in by hand and rolled back).
+BEGIN;
+INSERT INTO connect_lake.metric_queue_day (day, queue_kind, queue_id, channel, contacts, contacts_queued,
+                                           contacts_abandoned, abandon_time_sum, queued_time_max)
+  VALUES ('2030-03-04', 'NONE', NULL, NULL, 3, 2, 2, 50, 40);
+INSERT INTO connect_lake.metric_queue_threshold_day (day, queue_kind, queue_id, channel, threshold_s, answered_lt, answered_eq,
+                                                     abandoned_lt, abandoned_eq, removed_lt, removed_eq)
+  VALUES ('2030-03-04', 'NONE', NULL, NULL, 20, 0, 0, 1, 1, 1, 1);
+SELECT count(*) AS day_rows, count(*) FILTER (WHERE queue_id IS NULL) AS without_queue,
+       sum(contacts_removed_in_x) FILTER (WHERE queue_id IS NULL) AS removed_in_x_without_queue,
+       (SELECT count(*) FROM (SELECT * FROM connect_lake.queue_metrics_daily('2030-03-01', '2030-03-31')
+                              EXCEPT ALL
+                              SELECT * FROM connect_lake.queue_metrics('DAY', '2030-03-01'::timestamp AT TIME ZONE connect_lake.metric_time_zone(),
+                                                                       '2030-04-01'::timestamp AT TIME ZONE connect_lake.metric_time_zone())) x)
+       + (SELECT count(*) FROM (SELECT * FROM connect_lake.queue_metrics('DAY', '2030-03-01'::timestamp AT TIME ZONE connect_lake.metric_time_zone(),
+                                                                        '2030-04-01'::timestamp AT TIME ZONE connect_lake.metric_time_zone())
+                                EXCEPT ALL
+                                SELECT * FROM connect_lake.queue_metrics_daily('2030-03-01', '2030-03-31')) y) AS rows_differing
+  FROM connect_lake.queue_metrics_daily('2030-03-01', '2030-03-31');
+ROLLBACK;
+
 -- ---- Bad arguments: errors that name what is accepted.
 SELECT * FROM connect_lake.queue_metrics('MONTH', '2030-03-04', '2030-03-05');
 SELECT * FROM connect_lake.queue_metrics('DAY', '2030-03-04', '2030-03-05', 'UTC', 22);
