@@ -40,6 +40,7 @@
 #include "utils/uuid.h"
 
 PG_FUNCTION_INFO_V1(agent_activity_time);
+PG_FUNCTION_INFO_V1(agent_activity_rows);
 
 #define AA_INTERVAL_US INT64CONST(900000000)	/* 15 minutes */
 #define AA_GAP_MS INT64CONST(300000)
@@ -53,6 +54,20 @@ enum
 	O_STATUS_NAME = O_DIMS + NDIMS, O_STATUS_TYPE,
 	O_ONLINE, O_NON_PRODUCTIVE, O_CONTACT, O_IDLE, O_ERROR, O_GAP_MS, O_GAPS,
 	O_NCOLS
+};
+
+/*
+ * Output columns of agent_activity_rows(): the rows themselves (kind
+ * 'activity' or 'status', what agent_activity_apply() inserts unchanged) and
+ * a row of kind 'ringing' for each agent that has an event from its range on
+ * in which a contact rings (the agents whose offers agent_offers() counts).
+ */
+enum
+{
+	R_KIND, R_INTERVAL, R_AGENTARN, R_AGENT_ID, R_DIMS,
+	R_STATUS_NAME = R_DIMS + NDIMS, R_STATUS_TYPE,
+	R_ONLINE, R_NON_PRODUCTIVE, R_CONTACT, R_IDLE, R_ERROR, R_GAP_MS, R_GAPS,
+	R_NCOLS
 };
 
 /* The state in force: its columns and what follows from them */
@@ -97,10 +112,11 @@ typedef struct AAEvent
 	char	   *eventid;
 } AAEvent;
 
-/* JSON path tests of agent_segment_flags() */
+/* JSON path tests of agent_segment_flags(), and agent_offers()' ringing test */
 static Datum path_on_contact,
 			path_not_error,
 			path_error,
+			path_ringing,
 			empty_vars;
 
 static int64
@@ -294,6 +310,7 @@ state_flags(AAState *st)
 
 typedef struct AAOut
 {
+	bool		rows;			/* agent_activity_rows(): the rows as inserted */
 	Tuplestorestate *store;
 	TupleDesc	desc;
 	text	   *agentarn;
@@ -303,11 +320,139 @@ typedef struct AAOut
 	int			cap;
 } AAOut;
 
+static bool
+same_agent_dims(AAGroup *a, AAGroup *b)
+{
+	int			i;
+
+	if (a->agent_id_null != b->agent_id_null ||
+		(!a->agent_id_null && memcmp(&a->agent_id, &b->agent_id, sizeof(pg_uuid_t)) != 0))
+		return false;
+	if (memcmp(a->dim_null, b->dim_null, sizeof(a->dim_null)) != 0)
+		return false;
+	for (i = 0; i < NDIMS; i++)
+		if (!a->dim_null[i] && memcmp(&a->dim[i], &b->dim[i], sizeof(pg_uuid_t)) != 0)
+			return false;
+	return true;
+}
+
+static bool
+same_agent_status(AAGroup *a, AAGroup *b)
+{
+	if (a->agent_id_null != b->agent_id_null ||
+		(!a->agent_id_null && memcmp(&a->agent_id, &b->agent_id, sizeof(pg_uuid_t)) != 0))
+		return false;
+	return str_eq(a->name, b->name) && strcmp(a->type, b->type) == 0;
+}
+
+/*
+ * agent_activity_rows(): one interval's groups summed as the two tables
+ * hold them, what agent_activity_apply() summed in SQL before: per agent id
+ * and dimensions (every status) the activity row, per agent id and status
+ * (every dimension) the status row of the online time, where there is some.
+ */
+static void
+flush_rows(AAOut *out)
+{
+	int			g,
+				h,
+				i;
+	Datum		values[R_NCOLS];
+	bool		nulls[R_NCOLS];
+
+	for (g = 0; g < out->ngroups; g++)
+	{
+		AAGroup    *gr = &out->groups[g];
+		AAGroup		sum;
+		bool		seen = false;
+
+		/* activity: the first group of its agent id and dimensions sums them */
+		for (h = 0; h < g && !seen; h++)
+			seen = same_agent_dims(&out->groups[h], gr);
+		if (seen)
+			continue;
+		sum = *gr;
+		for (h = g + 1; h < out->ngroups; h++)
+		{
+			AAGroup    *o = &out->groups[h];
+
+			if (!same_agent_dims(o, gr))
+				continue;
+			sum.online += o->online;
+			sum.non_productive += o->non_productive;
+			sum.contact += o->contact;
+			sum.idle += o->idle;
+			sum.error += o->error;
+			sum.gap_ms += o->gap_ms;
+			sum.gaps += o->gaps;
+		}
+		memset(nulls, 0, sizeof(nulls));
+		values[R_KIND] = CStringGetTextDatum("activity");
+		values[R_INTERVAL] = TimestampTzGetDatum(out->interval);
+		values[R_AGENTARN] = PointerGetDatum(out->agentarn);
+		nulls[R_AGENT_ID] = sum.agent_id_null;
+		values[R_AGENT_ID] = UUIDPGetDatum(&gr->agent_id);
+		for (i = 0; i < NDIMS; i++)
+		{
+			nulls[R_DIMS + i] = gr->dim_null[i];
+			values[R_DIMS + i] = UUIDPGetDatum(&gr->dim[i]);
+		}
+		nulls[R_STATUS_NAME] = true;
+		nulls[R_STATUS_TYPE] = true;
+		values[R_ONLINE] = Int64GetDatum(sum.online);
+		values[R_NON_PRODUCTIVE] = Int64GetDatum(sum.non_productive);
+		values[R_CONTACT] = Int64GetDatum(sum.contact);
+		values[R_IDLE] = Int64GetDatum(sum.idle);
+		values[R_ERROR] = Int64GetDatum(sum.error);
+		values[R_GAP_MS] = Int64GetDatum(sum.gap_ms);
+		values[R_GAPS] = Int64GetDatum(sum.gaps);
+		tuplestore_putvalues(out->store, out->desc, values, nulls);
+	}
+	for (g = 0; g < out->ngroups; g++)
+	{
+		AAGroup    *gr = &out->groups[g];
+		int64		online = 0;
+		bool		seen = false;
+
+		/* status: the first group of its agent id and status sums them */
+		for (h = 0; h < g && !seen; h++)
+			seen = same_agent_status(&out->groups[h], gr);
+		if (seen)
+			continue;
+		for (h = g; h < out->ngroups; h++)
+			if (same_agent_status(&out->groups[h], gr))
+				online += out->groups[h].online;
+		if (online <= 0)
+			continue;
+		memset(nulls, 0, sizeof(nulls));
+		values[R_KIND] = CStringGetTextDatum("status");
+		values[R_INTERVAL] = TimestampTzGetDatum(out->interval);
+		values[R_AGENTARN] = PointerGetDatum(out->agentarn);
+		nulls[R_AGENT_ID] = gr->agent_id_null;
+		values[R_AGENT_ID] = UUIDPGetDatum(&gr->agent_id);
+		for (i = 0; i < NDIMS; i++)
+			nulls[R_DIMS + i] = true;
+		nulls[R_STATUS_NAME] = gr->name == NULL;
+		values[R_STATUS_NAME] = gr->name ? CStringGetTextDatum(gr->name) : (Datum) 0;
+		values[R_STATUS_TYPE] = CStringGetTextDatum(gr->type);
+		values[R_ONLINE] = Int64GetDatum(online);
+		for (i = R_NON_PRODUCTIVE; i <= R_GAPS; i++)
+			values[i] = Int64GetDatum(0);
+		tuplestore_putvalues(out->store, out->desc, values, nulls);
+	}
+	out->ngroups = 0;
+}
+
 static void
 flush_groups(AAOut *out)
 {
 	int			g;
 
+	if (out->rows)
+	{
+		flush_rows(out);
+		return;
+	}
 	for (g = 0; g < out->ngroups; g++)
 	{
 		AAGroup    *gr = &out->groups[g];
@@ -409,8 +554,8 @@ add_piece(AAOut *out, TimestampTz interval, bool agent_id_null, pg_uuid_t *agent
 	}
 }
 
-Datum
-agent_activity_time(PG_FUNCTION_ARGS)
+static void
+activity_pass(FunctionCallInfo fcinfo, bool rows)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext callcxt = CurrentMemoryContext;
@@ -418,7 +563,7 @@ agent_activity_time(PG_FUNCTION_ARGS)
 	SPIPlanPtr	ranges_plan,
 				events_plan;
 	Oid			ranges_types[3] = {TEXTARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID};
-	Oid			events_types[3] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Oid			events_types[4] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 	Datum		rargs[3];
 	char		rnulls[3];
 	int			nagents;
@@ -431,10 +576,12 @@ agent_activity_time(PG_FUNCTION_ARGS)
 	int			a;
 
 	InitMaterializedSRF(fcinfo, 0);
+	out.rows = rows;
 	out.store = rsinfo->setResult;
 	out.desc = rsinfo->setDesc;
-	if (out.desc->natts != O_NCOLS)
-		elog(ERROR, "agent_activity_time: %d result columns, expected %d", out.desc->natts, O_NCOLS);
+	if (out.desc->natts != (rows ? R_NCOLS : O_NCOLS))
+		elog(ERROR, "agent_activity_time: %d result columns, expected %d", out.desc->natts,
+			 rows ? R_NCOLS : O_NCOLS);
 
 	path_on_contact = DirectFunctionCall1(jsonpath_in, CStringGetDatum(
 																	   "$[*] ? (@.State == \"CONNECTED\" || @.State == \"CONNECTED_ONHOLD\" || @.State == \"ENDED\" || @.State == \"PAUSED\")"));
@@ -442,6 +589,8 @@ agent_activity_time(PG_FUNCTION_ARGS)
 																	  "$[*] ? (!(@.State == \"ERROR\" || @.State == \"MISSED\" || @.State == \"REJECTED\"))"));
 	path_error = DirectFunctionCall1(jsonpath_in, CStringGetDatum(
 																  "$[*] ? (@.State == \"ERROR\" || @.State == \"MISSED\" || @.State == \"REJECTED\")"));
+	path_ringing = DirectFunctionCall1(jsonpath_in, CStringGetDatum(
+																	"$[*] ? (@.State == \"CONNECTING\" || @.State == \"INCOMING\")"));
 	empty_vars = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
 
 	SPI_connect();
@@ -459,11 +608,20 @@ agent_activity_time(PG_FUNCTION_ARGS)
 							  "CASE WHEN e.eventtype <> 'LOGOUT' THEN coalesce(e.routingprofile_arn, '') ELSE '' END, "
 							  "CASE WHEN e.eventtype <> 'LOGOUT' THEN coalesce(e.hierarchygroups, 'null') ELSE 'null' END, "
 							  "CASE WHEN e.eventtype <> 'LOGOUT' AND jsonb_typeof(e.contacts) = 'array' THEN e.contacts "
-							  "ELSE '[]'::jsonb END "
+							  "ELSE '[]'::jsonb END, "
+	/*
+	 * whether a contact rings in the event as agent_offers() reads it (its
+	 * ent: from the range on, a snapshot, the raw contacts); NULL where
+	 * those are the contacts of the column before, which C tests
+	 */
+							  "CASE WHEN e.eventtimestamp < $4 OR e.current_snapshot IS NULL THEN false "
+							  "WHEN e.eventtype <> 'LOGOUT' AND jsonb_typeof(e.contacts) = 'array' THEN NULL "
+							  "ELSE coalesce(jsonb_path_exists(e.contacts, "
+							  "'$[*] ? (@.State == \"CONNECTING\" || @.State == \"INCOMING\")'), false) END "
 							  "FROM connect_lake.agent_events e "
 							  "WHERE e.agentarn = $1 AND e.eventtimestamp >= $2 AND e.eventtimestamp <= $3 "
 							  "ORDER BY e.eventtimestamp, e.eventid",
-							  3, events_types, CURSOR_OPT_GENERIC_PLAN);
+							  4, events_types, CURSOR_OPT_GENERIC_PLAN);
 	if (ranges_plan == NULL || events_plan == NULL)
 		elog(ERROR, "agent_activity_time: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 
@@ -502,8 +660,11 @@ agent_activity_time(PG_FUNCTION_ARGS)
 
 	for (a = 0; a < nagents; a++)
 	{
-		Datum		eargs[3];
-		char		enulls[3] = {' ', ' ', ' '};
+		Datum		eargs[4];
+		char		enulls[4] = {' ', ' ', ' ', ' '};
+		bool		ringing = false;
+		Jsonb	   *ring_contacts = NULL;
+		bool		ring_known = false;
 		SPITupleTable *tt;
 		TupleDesc	desc;
 		int			n,
@@ -527,6 +688,7 @@ agent_activity_time(PG_FUNCTION_ARGS)
 		eargs[0] = CStringGetTextDatum(agents[a]);
 		eargs[1] = TimestampTzGetDatum(read_from[a]);
 		eargs[2] = TimestampTzGetDatum(read_to[a]);
+		eargs[3] = TimestampTzGetDatum(range_from[a]);
 		if (SPI_execute_plan(events_plan, eargs, enulls, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "agent_activity_time: reading the agent's events failed");
 		tt = SPI_tuptable;
@@ -558,6 +720,28 @@ agent_activity_time(PG_FUNCTION_ARGS)
 		prev = -1;
 		for (i = 0; i <= n; i++)
 		{
+			/* agent_activity_rows(): does a contact ring (every row, duplicates too) */
+			if (rows && i < n && !ringing)
+			{
+				bool		isnull;
+				Datum		r = SPI_getbinval(tt->vals[i], desc, 10, &isnull);
+
+				if (!isnull)
+					ringing = DatumGetBool(r);
+				else
+				{
+					Jsonb	   *c = DatumGetJsonbP(SPI_getbinval(tt->vals[i], desc, 9, &isnull));
+
+					/* the contacts of the event before give the answer again */
+					if (!ring_known || !jsonb_same(ring_contacts, c))
+					{
+						ringing = !(JB_ROOT_IS_ARRAY(c) && JB_ROOT_COUNT(c) == 0) &&
+							path_exists(JsonbPGetDatum(c), path_ringing);
+						ring_known = true;
+						ring_contacts = c;
+					}
+				}
+			}
 			/* the segment of event prev runs from it to event i */
 			if (i < n && dup[i])
 				continue;
@@ -631,9 +815,40 @@ agent_activity_time(PG_FUNCTION_ARGS)
 			prev = i;
 		}
 		flush_groups(&out);
+		if (ringing)
+		{
+			Datum		values[R_NCOLS];
+			bool		nulls[R_NCOLS];
+
+			memset(nulls, true, sizeof(nulls));
+			values[R_KIND] = CStringGetTextDatum("ringing");
+			nulls[R_KIND] = false;
+			values[R_AGENTARN] = PointerGetDatum(out.agentarn);
+			nulls[R_AGENTARN] = false;
+			tuplestore_putvalues(out.store, out.desc, values, nulls);
+		}
 		MemoryContextSwitchTo(oldcxt);
 		SPI_freetuptable(tt);
 	}
 	SPI_finish();
+}
+
+Datum
+agent_activity_time(PG_FUNCTION_ARGS)
+{
+	activity_pass(fcinfo, false);
+	return (Datum) 0;
+}
+
+/*
+ * connect_lake.agent_activity_rows(agentarns, from_ts, to_ts): the same
+ * pass, its sums as agent_activity_interval (kind 'activity', without the
+ * offers) and agent_status_interval (kind 'status') hold them, and a row of
+ * kind 'ringing' per agent whose offers agent_offers() may count.
+ */
+Datum
+agent_activity_rows(PG_FUNCTION_ARGS)
+{
+	activity_pass(fcinfo, true);
 	return (Datum) 0;
 }

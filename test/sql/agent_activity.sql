@@ -269,6 +269,70 @@ SELECT online_ms, idle_ms, non_productive_ms FROM connect_lake.agent_activity_in
 SELECT connect_lake.agent_activity_refresh(pg_temp.t('07:00'), pg_temp.t('06:00'));  -- ERROR
 SELECT connect_lake.agent_activity_refresh(NULL);  -- ERROR
 
+-- agent_activity_rows() (what agent_activity_apply() inserts on a plain
+-- lake) holds agent_activity_time() summed as the two tables hold it, and
+-- names every agent whose offers agent_offers() counts (ringing), for every
+-- agent, one agent, and a range that cuts through an offer.
+CREATE FUNCTION pg_temp.rows_activity(a text[], f timestamptz[], t timestamptz[]) RETURNS SETOF record
+LANGUAGE sql AS $$
+  SELECT x.interval_start, x.agentarn, x.agent_id, x.routing_profile_id, x.hierarchy_level1_id, x.hierarchy_level2_id,
+         x.hierarchy_level3_id, x.hierarchy_level4_id, x.hierarchy_level5_id, x.online_ms, x.non_productive_ms,
+         x.contact_ms, x.idle_ms, x.error_ms, x.gap_ms, x.gaps
+    FROM connect_lake.agent_activity_rows(a, f, t) x WHERE x.kind = 'activity'
+$$;
+CREATE FUNCTION pg_temp.time_activity(a text[], f timestamptz[], t timestamptz[]) RETURNS SETOF record
+LANGUAGE sql AS $$
+  SELECT x.interval_start, x.agentarn, x.agent_id, x.routing_profile_id, x.hierarchy_level1_id, x.hierarchy_level2_id,
+         x.hierarchy_level3_id, x.hierarchy_level4_id, x.hierarchy_level5_id, sum(x.online_ms)::bigint,
+         sum(x.non_productive_ms)::bigint, sum(x.contact_ms)::bigint, sum(x.idle_ms)::bigint, sum(x.error_ms)::bigint,
+         sum(x.gap_ms)::bigint, sum(x.gaps)::bigint
+    FROM connect_lake.agent_activity_time(a, f, t) x GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+$$;
+CREATE FUNCTION pg_temp.rows_status(a text[], f timestamptz[], t timestamptz[]) RETURNS SETOF record
+LANGUAGE sql AS $$
+  SELECT x.interval_start, x.agentarn, x.agent_id, x.status_name, x.status_type, x.online_ms
+    FROM connect_lake.agent_activity_rows(a, f, t) x WHERE x.kind = 'status'
+$$;
+CREATE FUNCTION pg_temp.time_status(a text[], f timestamptz[], t timestamptz[]) RETURNS SETOF record
+LANGUAGE sql AS $$
+  SELECT x.interval_start, x.agentarn, x.agent_id, x.status_name, x.status_type, sum(x.online_ms)::bigint
+    FROM connect_lake.agent_activity_time(a, f, t) x WHERE x.online_ms > 0 GROUP BY 1, 2, 3, 4, 5
+$$;
+CREATE TEMP VIEW rows_vs_time AS
+  SELECT r.n,
+         (SELECT count(*) FROM pg_temp.rows_activity(r.a, r.f, r.t)
+                                 AS x(i timestamptz, a text, id uuid, rp uuid, h1 uuid, h2 uuid, h3 uuid, h4 uuid, h5 uuid, online bigint, npt bigint, contact bigint, idle bigint, error bigint, gap bigint, gaps bigint)) AS activity_rows,
+         (SELECT count(*) FROM ((SELECT * FROM pg_temp.rows_activity(r.a, r.f, r.t)
+                                 AS x(i timestamptz, a text, id uuid, rp uuid, h1 uuid, h2 uuid, h3 uuid, h4 uuid, h5 uuid, online bigint, npt bigint, contact bigint, idle bigint, error bigint, gap bigint, gaps bigint)
+                                 EXCEPT ALL SELECT * FROM pg_temp.time_activity(r.a, r.f, r.t)
+                                 AS x(i timestamptz, a text, id uuid, rp uuid, h1 uuid, h2 uuid, h3 uuid, h4 uuid, h5 uuid, online bigint, npt bigint, contact bigint, idle bigint, error bigint, gap bigint, gaps bigint))
+                                UNION ALL
+                                (SELECT * FROM pg_temp.time_activity(r.a, r.f, r.t)
+                                 AS x(i timestamptz, a text, id uuid, rp uuid, h1 uuid, h2 uuid, h3 uuid, h4 uuid, h5 uuid, online bigint, npt bigint, contact bigint, idle bigint, error bigint, gap bigint, gaps bigint)
+                                 EXCEPT ALL SELECT * FROM pg_temp.rows_activity(r.a, r.f, r.t)
+                                 AS x(i timestamptz, a text, id uuid, rp uuid, h1 uuid, h2 uuid, h3 uuid, h4 uuid, h5 uuid, online bigint, npt bigint, contact bigint, idle bigint, error bigint, gap bigint, gaps bigint))) d) AS activity_diff,
+         (SELECT count(*) FROM pg_temp.rows_status(r.a, r.f, r.t) AS x(i timestamptz, a text, id uuid, sn text, st text, online bigint)) AS status_rows,
+         (SELECT count(*) FROM ((SELECT * FROM pg_temp.rows_status(r.a, r.f, r.t)
+                                 AS x(i timestamptz, a text, id uuid, sn text, st text, online bigint)
+                                 EXCEPT ALL SELECT * FROM pg_temp.time_status(r.a, r.f, r.t)
+                                 AS x(i timestamptz, a text, id uuid, sn text, st text, online bigint))
+                                UNION ALL
+                                (SELECT * FROM pg_temp.time_status(r.a, r.f, r.t)
+                                 AS x(i timestamptz, a text, id uuid, sn text, st text, online bigint)
+                                 EXCEPT ALL SELECT * FROM pg_temp.rows_status(r.a, r.f, r.t)
+                                 AS x(i timestamptz, a text, id uuid, sn text, st text, online bigint))) d) AS status_diff,
+         (SELECT string_agg(DISTINCT split_part(x.agentarn, '/', 4), ', ') FROM connect_lake.agent_activity_rows(r.a, r.f, r.t) x
+           WHERE x.kind = 'ringing') AS ringing,
+         (SELECT count(*) FROM connect_lake.agent_offers(r.a, r.f, r.t) o
+           WHERE o.agentarn NOT IN (SELECT x.agentarn FROM connect_lake.agent_activity_rows(r.a, r.f, r.t) x
+                                     WHERE x.kind = 'ringing')) AS offers_not_ringing,
+         (SELECT count(*) FROM connect_lake.agent_offers(r.a, r.f, r.t) o) AS offers
+    FROM (VALUES (1, NULL::text[], '{-infinity}'::timestamptz[], '{infinity}'::timestamptz[]),
+                 (2, ARRAY[pg_temp.agent('bob')], '{2030-03-04}'::timestamptz[], '{2030-03-05}'::timestamptz[]),
+                 (3, ARRAY[pg_temp.agent('ada')], ARRAY['2030-03-04 06:00+00']::timestamptz[],
+                     ARRAY['2030-03-04 06:23:10+00']::timestamptz[])) r(n, a, f, t);
+SELECT * FROM rows_vs_time ORDER BY n;
+
 -- Leave the lake as it was for the tests after this one: the events gone, a
 -- rebuild leaves no rows.
 DELETE FROM connect_lake.agent_events WHERE eventtimestamp >= '2030-03-04' AND eventtimestamp < '2030-03-05';
