@@ -57,18 +57,38 @@ enum
 };
 
 /*
- * Output columns of agent_activity_rows(): the rows themselves (kind
- * 'activity' or 'status', what agent_activity_apply() inserts unchanged) and
- * a row of kind 'ringing' for each agent that has an event from its range on
- * in which a contact rings (the agents whose offers agent_offers() counts).
+ * Output columns of agent_activity_rows(): the rows as the two tables hold
+ * them (kind 'activity' with the offers of agent_offers() summed in, kind
+ * 'status'), each kind in the order of its table's key, which makes the
+ * inserts of agent_activity_apply() append to the key's index.
  */
 enum
 {
 	R_KIND, R_INTERVAL, R_AGENTARN, R_AGENT_ID, R_DIMS,
 	R_STATUS_NAME = R_DIMS + NDIMS, R_STATUS_TYPE,
 	R_ONLINE, R_NON_PRODUCTIVE, R_CONTACT, R_IDLE, R_ERROR, R_GAP_MS, R_GAPS,
+	R_OFFERS, R_OFFERS_CONNECTED, R_OFFERS_MISSED, R_OFFERS_NOT_CONNECTED,
+	R_CONNECTING_MS_SUM, R_CONNECTING_COUNT,
 	R_NCOLS
 };
+
+#define NOFFERS 6
+
+/* A row of agent_activity_rows() */
+typedef struct AARow
+{
+	bool		status;			/* agent_status_interval, else agent_activity_interval */
+	TimestampTz interval;
+	int			agent;			/* position in the agents read, in name order */
+	bool		agent_id_null;
+	pg_uuid_t	agent_id;
+	bool		dim_null[NDIMS];	/* activity */
+	pg_uuid_t	dim[NDIMS];
+	const char *name;			/* status */
+	const char *type;
+	int64		sums[7];		/* online, non-productive, contact, idle, error, gap ms, gaps */
+	int64		offers[NOFFERS];
+} AARow;
 
 /* The state in force: its columns and what follows from them */
 typedef struct AAState
@@ -112,7 +132,7 @@ typedef struct AAEvent
 	char	   *eventid;
 } AAEvent;
 
-/* JSON path tests of agent_segment_flags(), and agent_offers()' ringing test */
+/* JSON path tests of agent_segment_flags(), and the ringing test of agent_offers() */
 static Datum path_on_contact,
 			path_not_error,
 			path_error,
@@ -314,6 +334,13 @@ typedef struct AAOut
 	Tuplestorestate *store;
 	TupleDesc	desc;
 	text	   *agentarn;
+	int			agent;
+	MemoryContext rowcxt;		/* rows: the rows so far, names kept */
+	AARow	   *rowv;
+	int			nrows;
+	int			rowcap;
+	char	  **names;
+	int			nnames;
 	TimestampTz interval;		/* of the groups open */
 	AAGroup    *groups;
 	int			ngroups;
@@ -345,6 +372,43 @@ same_agent_status(AAGroup *a, AAGroup *b)
 	return str_eq(a->name, b->name) && strcmp(a->type, b->type) == 0;
 }
 
+/* A status name or type kept for the rows (few distinct: looked up) */
+static const char *
+keep_name(AAOut *out, const char *name)
+{
+	int			i;
+
+	if (name == NULL)
+		return NULL;
+	for (i = 0; i < out->nnames; i++)
+		if (strcmp(out->names[i], name) == 0)
+			return out->names[i];
+	if (out->nnames >= 256)
+		return MemoryContextStrdup(out->rowcxt, name);
+	if (out->names == NULL)
+		out->names = MemoryContextAlloc(out->rowcxt, 256 * sizeof(char *));
+	out->names[out->nnames] = MemoryContextStrdup(out->rowcxt, name);
+	return out->names[out->nnames++];
+}
+
+static AARow *
+new_row(AAOut *out)
+{
+	AARow	   *r;
+
+	if (out->nrows == out->rowcap)
+	{
+		out->rowcap = out->rowcap ? out->rowcap * 2 : 1024;
+		if (out->rowv == NULL)
+			out->rowv = MemoryContextAllocHuge(out->rowcxt, out->rowcap * sizeof(AARow));
+		else
+			out->rowv = repalloc_huge(out->rowv, out->rowcap * sizeof(AARow));
+	}
+	r = &out->rowv[out->nrows++];
+	memset(r, 0, sizeof(AARow));
+	return r;
+}
+
 /*
  * agent_activity_rows(): one interval's groups summed as the two tables
  * hold them, what agent_activity_apply() summed in SQL before: per agent id
@@ -355,15 +419,12 @@ static void
 flush_rows(AAOut *out)
 {
 	int			g,
-				h,
-				i;
-	Datum		values[R_NCOLS];
-	bool		nulls[R_NCOLS];
+				h;
 
 	for (g = 0; g < out->ngroups; g++)
 	{
 		AAGroup    *gr = &out->groups[g];
-		AAGroup		sum;
+		AARow	   *r;
 		bool		seen = false;
 
 		/* activity: the first group of its agent id and dimensions sums them */
@@ -371,46 +432,33 @@ flush_rows(AAOut *out)
 			seen = same_agent_dims(&out->groups[h], gr);
 		if (seen)
 			continue;
-		sum = *gr;
-		for (h = g + 1; h < out->ngroups; h++)
+		r = new_row(out);
+		r->status = false;
+		r->interval = out->interval;
+		r->agent = out->agent;
+		r->agent_id_null = gr->agent_id_null;
+		r->agent_id = gr->agent_id;
+		memcpy(r->dim_null, gr->dim_null, sizeof(r->dim_null));
+		memcpy(r->dim, gr->dim, sizeof(r->dim));
+		for (h = g; h < out->ngroups; h++)
 		{
 			AAGroup    *o = &out->groups[h];
 
-			if (!same_agent_dims(o, gr))
+			if (h > g && !same_agent_dims(o, gr))
 				continue;
-			sum.online += o->online;
-			sum.non_productive += o->non_productive;
-			sum.contact += o->contact;
-			sum.idle += o->idle;
-			sum.error += o->error;
-			sum.gap_ms += o->gap_ms;
-			sum.gaps += o->gaps;
+			r->sums[0] += o->online;
+			r->sums[1] += o->non_productive;
+			r->sums[2] += o->contact;
+			r->sums[3] += o->idle;
+			r->sums[4] += o->error;
+			r->sums[5] += o->gap_ms;
+			r->sums[6] += o->gaps;
 		}
-		memset(nulls, 0, sizeof(nulls));
-		values[R_KIND] = CStringGetTextDatum("activity");
-		values[R_INTERVAL] = TimestampTzGetDatum(out->interval);
-		values[R_AGENTARN] = PointerGetDatum(out->agentarn);
-		nulls[R_AGENT_ID] = sum.agent_id_null;
-		values[R_AGENT_ID] = UUIDPGetDatum(&gr->agent_id);
-		for (i = 0; i < NDIMS; i++)
-		{
-			nulls[R_DIMS + i] = gr->dim_null[i];
-			values[R_DIMS + i] = UUIDPGetDatum(&gr->dim[i]);
-		}
-		nulls[R_STATUS_NAME] = true;
-		nulls[R_STATUS_TYPE] = true;
-		values[R_ONLINE] = Int64GetDatum(sum.online);
-		values[R_NON_PRODUCTIVE] = Int64GetDatum(sum.non_productive);
-		values[R_CONTACT] = Int64GetDatum(sum.contact);
-		values[R_IDLE] = Int64GetDatum(sum.idle);
-		values[R_ERROR] = Int64GetDatum(sum.error);
-		values[R_GAP_MS] = Int64GetDatum(sum.gap_ms);
-		values[R_GAPS] = Int64GetDatum(sum.gaps);
-		tuplestore_putvalues(out->store, out->desc, values, nulls);
 	}
 	for (g = 0; g < out->ngroups; g++)
 	{
 		AAGroup    *gr = &out->groups[g];
+		AARow	   *r;
 		int64		online = 0;
 		bool		seen = false;
 
@@ -424,23 +472,63 @@ flush_rows(AAOut *out)
 				online += out->groups[h].online;
 		if (online <= 0)
 			continue;
-		memset(nulls, 0, sizeof(nulls));
-		values[R_KIND] = CStringGetTextDatum("status");
-		values[R_INTERVAL] = TimestampTzGetDatum(out->interval);
-		values[R_AGENTARN] = PointerGetDatum(out->agentarn);
-		nulls[R_AGENT_ID] = gr->agent_id_null;
-		values[R_AGENT_ID] = UUIDPGetDatum(&gr->agent_id);
-		for (i = 0; i < NDIMS; i++)
-			nulls[R_DIMS + i] = true;
-		nulls[R_STATUS_NAME] = gr->name == NULL;
-		values[R_STATUS_NAME] = gr->name ? CStringGetTextDatum(gr->name) : (Datum) 0;
-		values[R_STATUS_TYPE] = CStringGetTextDatum(gr->type);
-		values[R_ONLINE] = Int64GetDatum(online);
-		for (i = R_NON_PRODUCTIVE; i <= R_GAPS; i++)
-			values[i] = Int64GetDatum(0);
-		tuplestore_putvalues(out->store, out->desc, values, nulls);
+		r = new_row(out);
+		r->status = true;
+		r->interval = out->interval;
+		r->agent = out->agent;
+		r->agent_id_null = gr->agent_id_null;
+		r->agent_id = gr->agent_id;
+		r->name = keep_name(out, gr->name);
+		r->type = keep_name(out, gr->type);
+		r->sums[0] = online;
 	}
 	out->ngroups = 0;
+}
+
+static int
+uuid_null_cmp(bool an, const pg_uuid_t *a, bool bn, const pg_uuid_t *b)
+{
+	if (an || bn)
+		return an == bn ? 0 : (an ? 1 : -1);	/* NULLS LAST, as the index */
+	return memcmp(a, b, sizeof(pg_uuid_t));
+}
+
+/*
+ * Rows in the order of their table's key (interval, agent, then the
+ * dimensions or the status), activity rows first; agent id last (not in
+ * the key, but part of what a row is).
+ */
+static int
+row_cmp(const void *pa, const void *pb)
+{
+	const AARow *a = pa;
+	const AARow *b = pb;
+	int			c,
+				i;
+
+	if (a->status != b->status)
+		return a->status ? 1 : -1;
+	if (a->interval != b->interval)
+		return a->interval < b->interval ? -1 : 1;
+	if (a->agent != b->agent)
+		return a->agent < b->agent ? -1 : 1;
+	if (a->status)
+	{
+		if (a->name == NULL || b->name == NULL)
+		{
+			if (a->name != b->name)
+				return a->name == NULL ? 1 : -1;
+		}
+		else if ((c = strcmp(a->name, b->name)) != 0)
+			return c;
+		if ((c = strcmp(a->type, b->type)) != 0)
+			return c;
+	}
+	else
+		for (i = 0; i < NDIMS; i++)
+			if ((c = uuid_null_cmp(a->dim_null[i], &a->dim[i], b->dim_null[i], &b->dim[i])) != 0)
+				return c;
+	return uuid_null_cmp(a->agent_id_null, &a->agent_id, b->agent_id_null, &b->agent_id);
 }
 
 static void
@@ -554,6 +642,141 @@ add_piece(AAOut *out, TimestampTz interval, bool agent_id_null, pg_uuid_t *agent
 	}
 }
 
+/*
+ * The offers of the agents in whose events a contact rings (for the others
+ * agent_offers() finds none: its events are those tested here), summed per
+ * interval, agent id and dimensions, added to the activity rows of the same
+ * key or made rows of their own: what agent_activity_apply() did with a
+ * UNION ALL and a GROUP BY.  The rows are sorted (activity first) on entry.
+ */
+static void
+merge_offers(AAOut *out, char **agents, TimestampTz *range_from, TimestampTz *range_to,
+			 bool *ring, int nagents, int nring)
+{
+	Datum	   *ra = MemoryContextAlloc(out->rowcxt, sizeof(Datum) * nring);
+	Datum	   *rf = MemoryContextAlloc(out->rowcxt, sizeof(Datum) * nring);
+	Datum	   *rt = MemoryContextAlloc(out->rowcxt, sizeof(Datum) * nring);
+	int		   *pos = MemoryContextAlloc(out->rowcxt, sizeof(int) * nring);
+	Oid			types[3] = {TEXTARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID};
+	Datum		args[3];
+	int			a,
+				k = 0,
+				nact,
+				i,
+				j;
+	SPITupleTable *tt;
+	AARow		key;
+
+	for (a = 0; a < nagents; a++)
+		if (ring[a])
+		{
+			ra[k] = CStringGetTextDatum(agents[a]);
+			rf[k] = TimestampTzGetDatum(range_from[a]);
+			rt[k] = TimestampTzGetDatum(range_to[a]);
+			pos[k++] = a;
+		}
+	args[0] = PointerGetDatum(construct_array(ra, nring, TEXTOID, -1, false, TYPALIGN_INT));
+	args[1] = PointerGetDatum(construct_array(rf, nring, TIMESTAMPTZOID, sizeof(TimestampTz), FLOAT8PASSBYVAL,
+											  TYPALIGN_DOUBLE));
+	args[2] = PointerGetDatum(construct_array(rt, nring, TIMESTAMPTZOID, sizeof(TimestampTz), FLOAT8PASSBYVAL,
+											  TYPALIGN_DOUBLE));
+	if (SPI_execute_with_args(
+							  "SELECT u.i::integer, connect_lake.metric_interval(o.offered_at), o.agent_id, "
+							  "o.routing_profile_id, o.hierarchy_level1_id, o.hierarchy_level2_id, "
+							  "o.hierarchy_level3_id, o.hierarchy_level4_id, o.hierarchy_level5_id, "
+							  "count(*), count(*) FILTER (WHERE o.connected), count(*) FILTER (WHERE o.missed), "
+							  "count(*) FILTER (WHERE NOT o.connected), coalesce(sum(o.connecting_ms), 0)::bigint, "
+							  "count(o.connecting_ms) "
+							  "FROM connect_lake.agent_offers($1, $2, $3) o "
+							  "JOIN unnest($1) WITH ORDINALITY u(a, i) ON u.a = o.agentarn "
+							  "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9",
+							  3, types, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "agent_activity_rows: agent_offers() failed");
+	tt = SPI_tuptable;
+	if (SPI_processed == 0)
+	{
+		SPI_freetuptable(tt);
+		return;
+	}
+	if (out->nrows > 1)
+		qsort(out->rowv, out->nrows, sizeof(AARow), row_cmp);
+	for (nact = 0; nact < out->nrows && !out->rowv[nact].status; nact++)
+		;
+	for (i = 0; i < (int) SPI_processed; i++)
+	{
+		HeapTuple	tup = tt->vals[i];
+		TupleDesc	desc = tt->tupdesc;
+		bool		isnull;
+		AARow	   *r;
+		Datum		d;
+
+		memset(&key, 0, sizeof(key));
+		key.status = false;
+		key.agent = pos[DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull)) - 1];
+		key.interval = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
+		d = SPI_getbinval(tup, desc, 3, &key.agent_id_null);
+		if (!key.agent_id_null)
+			key.agent_id = *DatumGetUUIDP(d);
+		for (j = 0; j < NDIMS; j++)
+		{
+			d = SPI_getbinval(tup, desc, 4 + j, &key.dim_null[j]);
+			if (!key.dim_null[j])
+				key.dim[j] = *DatumGetUUIDP(d);
+		}
+		r = nact > 0 ? bsearch(&key, out->rowv, nact, sizeof(AARow), row_cmp) : NULL;
+		if (r == NULL)
+		{
+			r = new_row(out);
+			*r = key;
+		}
+		for (j = 0; j < NOFFERS; j++)
+			r->offers[j] += DatumGetInt64(SPI_getbinval(tup, desc, 10 + j, &isnull));
+	}
+	SPI_freetuptable(tt);
+}
+
+/* The rows into the result, in their order */
+static void
+emit_rows(AAOut *out, char **agents, int nagents)
+{
+	Datum	   *arns = MemoryContextAllocZero(out->rowcxt, sizeof(Datum) * (nagents + 1));
+	Datum		kind_activity = CStringGetTextDatum("activity");
+	Datum		kind_status = CStringGetTextDatum("status");
+	int			i,
+				j;
+
+	for (i = 0; i < out->nrows; i++)
+	{
+		AARow	   *r = &out->rowv[i];
+		Datum		values[R_NCOLS];
+		bool		nulls[R_NCOLS];
+
+		CHECK_FOR_INTERRUPTS();
+		memset(nulls, 0, sizeof(nulls));
+		if (arns[r->agent] == (Datum) 0)
+			arns[r->agent] = CStringGetTextDatum(agents[r->agent]);
+		values[R_KIND] = r->status ? kind_status : kind_activity;
+		values[R_INTERVAL] = TimestampTzGetDatum(r->interval);
+		values[R_AGENTARN] = arns[r->agent];
+		nulls[R_AGENT_ID] = r->agent_id_null;
+		values[R_AGENT_ID] = UUIDPGetDatum(&r->agent_id);
+		for (j = 0; j < NDIMS; j++)
+		{
+			nulls[R_DIMS + j] = r->status || r->dim_null[j];
+			values[R_DIMS + j] = UUIDPGetDatum(&r->dim[j]);
+		}
+		nulls[R_STATUS_NAME] = r->name == NULL;
+		values[R_STATUS_NAME] = r->name ? CStringGetTextDatum(r->name) : (Datum) 0;
+		nulls[R_STATUS_TYPE] = r->type == NULL;
+		values[R_STATUS_TYPE] = r->type ? CStringGetTextDatum(r->type) : (Datum) 0;
+		for (j = 0; j < 7; j++)
+			values[R_ONLINE + j] = Int64GetDatum(r->sums[j]);
+		for (j = 0; j < NOFFERS; j++)
+			values[R_OFFERS + j] = Int64GetDatum(r->offers[j]);
+		tuplestore_putvalues(out->store, out->desc, values, nulls);
+	}
+}
+
 static void
 activity_pass(FunctionCallInfo fcinfo, bool rows)
 {
@@ -574,9 +797,13 @@ activity_pass(FunctionCallInfo fcinfo, bool rows)
 			   *read_to;
 	AAOut		out;
 	int			a;
+	bool	   *ring;
+	int			nring = 0;
 
 	InitMaterializedSRF(fcinfo, 0);
+	memset(&out, 0, sizeof(out));
 	out.rows = rows;
+	out.rowcxt = callcxt;
 	out.store = rsinfo->setResult;
 	out.desc = rsinfo->setDesc;
 	if (out.desc->natts != (rows ? R_NCOLS : O_NCOLS))
@@ -654,6 +881,7 @@ activity_pass(FunctionCallInfo fcinfo, bool rows)
 	}
 	SPI_freetuptable(SPI_tuptable);
 
+	ring = MemoryContextAllocZero(callcxt, sizeof(bool) * (nagents + 1));
 	agentcxt = AllocSetContextCreate(callcxt, "agent_activity_time", ALLOCSET_DEFAULT_SIZES);
 	out.cap = 16;
 	out.groups = MemoryContextAlloc(callcxt, out.cap * sizeof(AAGroup));
@@ -701,6 +929,7 @@ activity_pass(FunctionCallInfo fcinfo, bool rows)
 		}
 		oldcxt = MemoryContextSwitchTo(agentcxt);
 		out.agentarn = cstring_to_text(agents[a]);
+		out.agent = a;
 
 		/* De-duplicate on eventid: its earliest row (rows come in time order) */
 		ev = palloc(sizeof(AAEvent) * n);
@@ -817,20 +1046,22 @@ activity_pass(FunctionCallInfo fcinfo, bool rows)
 		flush_groups(&out);
 		if (ringing)
 		{
-			Datum		values[R_NCOLS];
-			bool		nulls[R_NCOLS];
-
-			memset(nulls, true, sizeof(nulls));
-			values[R_KIND] = CStringGetTextDatum("ringing");
-			nulls[R_KIND] = false;
-			values[R_AGENTARN] = PointerGetDatum(out.agentarn);
-			nulls[R_AGENTARN] = false;
-			tuplestore_putvalues(out.store, out.desc, values, nulls);
+			ring[a] = true;
+			nring++;
 		}
 		MemoryContextSwitchTo(oldcxt);
 		SPI_freetuptable(tt);
 	}
+	if (rows)
+	{
+		if (nring > 0)
+			merge_offers(&out, agents, range_from, range_to, ring, nagents, nring);
+		if (out.nrows > 1)
+			qsort(out.rowv, out.nrows, sizeof(AARow), row_cmp);
+	}
 	SPI_finish();
+	if (rows)
+		emit_rows(&out, agents, nagents);
 }
 
 Datum
@@ -842,9 +1073,9 @@ agent_activity_time(PG_FUNCTION_ARGS)
 
 /*
  * connect_lake.agent_activity_rows(agentarns, from_ts, to_ts): the same
- * pass, its sums as agent_activity_interval (kind 'activity', without the
- * offers) and agent_status_interval (kind 'status') hold them, and a row of
- * kind 'ringing' per agent whose offers agent_offers() may count.
+ * pass, its sums as agent_activity_interval (kind 'activity', the offers of
+ * agent_offers() summed in) and agent_status_interval (kind 'status') hold
+ * them, each kind in its key's order.
  */
 Datum
 agent_activity_rows(PG_FUNCTION_ARGS)
