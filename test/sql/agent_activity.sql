@@ -398,7 +398,17 @@ SELECT count(*) AS landed FROM (SELECT connect_lake.ingest('agent_event', d) FRO
   (pg_temp.cy('09:30:00', 'LOGOUT', NULL)),
   (pg_temp.cy('09:31:00', 'HEART_BEAT', pg_temp.cys('Available', 'ROUTABLE', 'arn:x/', 'null', '[]'))),
   (pg_temp.cy('09:40:00', 'HEART_BEAT', pg_temp.cys('Available', 'ROUTABLE', 'arn:x/', 'null', '[]'))),
-  (pg_temp.cy('09:41:00', 'LOGOUT', NULL))) v(d)) i;
+  (pg_temp.cy('09:41:00', 'LOGOUT', NULL)),
+  -- snapshots over 1 kB (stored compressed; C reads the type from their
+  -- head): a Type that is a number, AgentStatus behind 3 kB of contacts, a
+  -- null Type
+  (pg_temp.cy('09:50:00', 'STATE_CHANGE', jsonb_build_object('AgentStatus', jsonb_build_object('Name', 'Available', 'Type', 7),
+     'Configuration', jsonb_build_object('Username', repeat('u', 3000)), 'Contacts', '[]'::jsonb))),
+  (pg_temp.cy('09:52:00', 'HEART_BEAT', jsonb_build_object('AgentStatus', jsonb_build_object('Name', 'Lunch', 'Type', 'ROUTABLE'),
+     'Contacts', jsonb_build_array(jsonb_build_object('ContactId', repeat('c', 3000), 'State', 'CONNECTED'))))),
+  (pg_temp.cy('09:54:00', 'HEART_BEAT', jsonb_build_object('AgentStatus', jsonb_build_object('Name', 'Available', 'Type', NULL),
+     'Configuration', jsonb_build_object('Username', repeat('v', 3000))))),
+  (pg_temp.cy('09:56:00', 'LOGOUT', NULL))) v(d)) i;
 CREATE FUNCTION pg_temp.time_sql(agentarns text[], from_ts timestamptz[], to_ts timestamptz[])
 RETURNS SETOF record LANGUAGE sql AS $$
   WITH seg AS MATERIALIZED (
