@@ -553,16 +553,17 @@ BEGIN
     -- lock table beside other sessions
     PERFORM pg_advisory_xact_lock(1634166130, h)
        FROM (SELECT DISTINCT hashtext(u.a) & 255 AS h FROM unnest(agents) AS u(a) ORDER BY 1) s;
-    -- (the bounds of all the ranges let the key's index find the intervals)
+    -- (the bounds of all the ranges let the key's index find the intervals;
+    -- a semi-join hashes the agents' ranges, not the rows in the bounds)
     SELECT min(u.lo), max(u.hi) INTO lo_min, hi_max FROM unnest(los, his) u(lo, hi);
     DELETE FROM connect_lake.agent_activity_interval r
-     USING unnest(agents, los, his) u(a, lo, hi)
-     WHERE r.agentarn = u.a AND r.interval_start >= u.lo AND r.interval_start < u.hi
-       AND r.interval_start >= lo_min AND r.interval_start < hi_max;
+     WHERE r.interval_start >= lo_min AND r.interval_start < hi_max
+       AND EXISTS (SELECT FROM unnest(agents, los, his) u(a, lo, hi)
+                    WHERE u.a = r.agentarn AND r.interval_start >= u.lo AND r.interval_start < u.hi);
     DELETE FROM connect_lake.agent_status_interval r
-     USING unnest(agents, los, his) u(a, lo, hi)
-     WHERE r.agentarn = u.a AND r.interval_start >= u.lo AND r.interval_start < u.hi
-       AND r.interval_start >= lo_min AND r.interval_start < hi_max;
+     WHERE r.interval_start >= lo_min AND r.interval_start < hi_max
+       AND EXISTS (SELECT FROM unnest(agents, los, his) u(a, lo, hi)
+                    WHERE u.a = r.agentarn AND r.interval_start >= u.lo AND r.interval_start < u.hi);
   END IF;
 
   IF NOT connect_lake.is_distributed() THEN
