@@ -456,6 +456,7 @@ typedef struct AAOut
 	AARow	   *rowv;
 	int			nrows;
 	int			rowcap;
+	int		   *order;			/* positions in rowv, sorted (sort_rows()) */
 	char	  **names;
 	int			nnames;
 	TimestampTz interval;		/* of the groups open */
@@ -648,6 +649,28 @@ row_cmp(const void *pa, const void *pb)
 	return uuid_null_cmp(a->agent_id_null, &a->agent_id, b->agent_id_null, &b->agent_id);
 }
 
+static int
+row_pos_cmp(const void *pa, const void *pb, void *arg)
+{
+	AARow	   *v = arg;
+
+	return row_cmp(&v[*(const int *) pa], &v[*(const int *) pb]);
+}
+
+/* out->order: the rows' positions sorted by row_cmp() (positions, not the rows, move) */
+static void
+sort_rows(AAOut *out)
+{
+	int			i;
+
+	if (out->order != NULL)
+		pfree(out->order);
+	out->order = MemoryContextAllocHuge(out->rowcxt, sizeof(int) * ((Size) out->nrows + 1));
+	for (i = 0; i < out->nrows; i++)
+		out->order[i] = i;
+	qsort_arg(out->order, out->nrows, sizeof(int), row_pos_cmp, out->rowv);
+}
+
 static void
 flush_groups(AAOut *out)
 {
@@ -764,7 +787,7 @@ add_piece(AAOut *out, TimestampTz interval, bool agent_id_null, pg_uuid_t *agent
  * agent_offers() finds none: its events are those tested here), summed per
  * interval, agent id and dimensions, added to the activity rows of the same
  * key or made rows of their own: what agent_activity_apply() did with a
- * UNION ALL and a GROUP BY.  The rows are sorted (activity first) on entry.
+ * UNION ALL and a GROUP BY.
  */
 static void
 merge_offers(AAOut *out, char **agents, TimestampTz *range_from, TimestampTz *range_to,
@@ -815,9 +838,8 @@ merge_offers(AAOut *out, char **agents, TimestampTz *range_from, TimestampTz *ra
 		SPI_freetuptable(tt);
 		return;
 	}
-	if (out->nrows > 1)
-		qsort(out->rowv, out->nrows, sizeof(AARow), row_cmp);
-	for (nact = 0; nact < out->nrows && !out->rowv[nact].status; nact++)
+	sort_rows(out);
+	for (nact = 0; nact < out->nrows && !out->rowv[out->order[nact]].status; nact++)
 		;
 	for (i = 0; i < (int) SPI_processed; i++)
 	{
@@ -840,7 +862,27 @@ merge_offers(AAOut *out, char **agents, TimestampTz *range_from, TimestampTz *ra
 			if (!key.dim_null[j])
 				key.dim[j] = *DatumGetUUIDP(d);
 		}
-		r = nact > 0 ? bsearch(&key, out->rowv, nact, sizeof(AARow), row_cmp) : NULL;
+		{
+			int			lo = 0,
+						hi = nact;
+
+			r = NULL;
+			while (lo < hi)
+			{
+				int			mid = lo + (hi - lo) / 2;
+				int			c = row_cmp(&key, &out->rowv[out->order[mid]]);
+
+				if (c == 0)
+				{
+					r = &out->rowv[out->order[mid]];
+					break;
+				}
+				if (c < 0)
+					hi = mid;
+				else
+					lo = mid + 1;
+			}
+		}
 		if (r == NULL)
 		{
 			r = new_row(out);
@@ -864,7 +906,7 @@ emit_rows(AAOut *out, char **agents, int nagents)
 
 	for (i = 0; i < out->nrows; i++)
 	{
-		AARow	   *r = &out->rowv[i];
+		AARow	   *r = &out->rowv[out->order[i]];
 		Datum		values[R_NCOLS];
 		bool		nulls[R_NCOLS];
 
@@ -1187,8 +1229,7 @@ activity_pass(FunctionCallInfo fcinfo, bool rows)
 	{
 		if (nring > 0)
 			merge_offers(&out, agents, range_from, range_to, ring, nagents, nring);
-		if (out.nrows > 1)
-			qsort(out.rowv, out.nrows, sizeof(AARow), row_cmp);
+		sort_rows(&out);
 	}
 	SPI_finish();
 	if (rows)
