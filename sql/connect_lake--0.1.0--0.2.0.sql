@@ -5684,7 +5684,7 @@ COMMENT ON FUNCTION connect_lake.agent_interval_ceil(timestamptz) IS
   'The first 15-minute UTC interval boundary at or after ts; an infinite ts as it is.';
 
 -- The time of the rollups in one pass over each agent's events (C,
--- src/agent_activity.c): what agent_activity_apply() sums per interval,
+-- src/agent_activity.c): what agent_activity_rows() sums per interval,
 -- the same rules as agent_timeline_segments() and agent_segment_flags().
 CREATE FUNCTION connect_lake.agent_activity_time(agentarns text[], from_ts timestamptz[], to_ts timestamptz[])
 RETURNS TABLE (interval_start timestamptz, agentarn text, agent_id uuid, routing_profile_id uuid,
@@ -5695,7 +5695,7 @@ RETURNS TABLE (interval_start timestamptz, agentarn text, agent_id uuid, routing
 AS 'MODULE_PATHNAME', 'agent_activity_time'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION connect_lake.agent_activity_time(text[], timestamptz[], timestamptz[]) IS
-  'The time of the agents given in each one''s range [from_ts[i], to_ts[i]) (agentarns NULL: every agent, [from_ts[1], to_ts[1])), read from agent_events in one pass per agent: per 15-minute UTC interval, agent id, routing profile and hierarchy groups, status name and type, the milliseconds online, non-productive, on contact, idle, in error and in gaps, and the gaps starting there, of the segments of agent_timeline_segments() that are online or in error, split at the interval boundaries (pieces of 0 ms left out). What agent_activity_apply() sums into agent_activity_interval and agent_status_interval (on a lake distributed on Citus it sums agent_timeline_segments() itself).';
+  'The time of the agents given in each one''s range [from_ts[i], to_ts[i]) (agentarns NULL: every agent, [from_ts[1], to_ts[1])), read from agent_events in one pass per agent: per 15-minute UTC interval, agent id, routing profile and hierarchy groups, status name and type, the milliseconds online, non-productive, on contact, idle, in error and in gaps, and the gaps starting there, of the segments of agent_timeline_segments() that are online or in error, split at the interval boundaries (pieces of 0 ms left out). What agent_activity_rows() sums into the rows agent_activity_apply() inserts into agent_activity_interval and agent_status_interval (on a lake distributed on Citus the apply sums agent_timeline_segments() itself).';
 
 -- The same pass with its sums as the two tables hold them, the offers
 -- summed in: what agent_activity_apply() inserts.

@@ -1,5 +1,5 @@
 /*
- * agent_activity.c: the agent activity time of agent_activity_apply()
+ * agent_activity.c: the agent activity rows of agent_activity_apply()
  * (91_agent_activity.sql) in one pass over each agent's events.
  *
  * connect_lake.agent_activity_time(agentarns, from_ts, to_ts) gives what
@@ -8,19 +8,26 @@
  * per interval, agent, dimensions and status: the same rules, row for row
  * (test/sql/agent_activity.sql compares the two), without the window
  * functions, the per-row JSON path tests and the sorts of the SQL form.
+ * connect_lake.agent_activity_rows() makes of the same pass the rows the
+ * two rollups hold (per agent and dimensions with the offers of
+ * agent_offers() summed in; per agent and status), sorted in their keys'
+ * order: agent_activity_apply() inserts them as they come.
  *
  * Per agent (agent_ranges() gives the range and the events to read), the
  * events are read by the key (agentarn, eventtimestamp, eventid) in that
  * order, with each event's state columns worked out by the same SQL
- * expressions as agent_timeline_segments(); duplicates of an eventid keep
- * their earliest row.  Each event's segment runs to the next event in the
- * state of the latest state event (snapshot or LOGOUT) at or before it.  A
- * state's dimension ids are agent_arn_id() and agent_hierarchy_id() in C,
- * worked out again only when they differ from the state before, and its flags
- * (agent_segment_flags()) come from the same JSON path tests, made only
- * when its contacts differ from the state before.  Pieces come in time
- * order, so the sums of an interval are complete when the next interval
- * starts.
+ * expressions as agent_timeline_segments() (the snapshot's
+ * AgentStatus.Type read here from the head of the stored snapshot);
+ * duplicates of an eventid keep their earliest row.  Each event's segment
+ * runs to the next event in the state of the latest state event (snapshot
+ * or LOGOUT) at or before it.  A state's dimension ids are agent_arn_id()
+ * and agent_hierarchy_id() in C, worked out again only when they differ
+ * from the state before, and its flags (agent_segment_flags()) come from
+ * the same JSON path tests, made only when its contacts differ from the
+ * state before.  Pieces come in time order, so the sums of an interval are
+ * complete when the next interval starts.  agent_offers() is asked only
+ * for the agents with an event from the range on in which a contact is
+ * CONNECTING or INCOMING (its own test of the events it reads).
  */
 #include "postgres.h"
 
