@@ -82,6 +82,13 @@ enum
 
 #define NOFFERS 6
 
+/*
+ * agent_activity_rows() emits its rows, sorted, whenever this many are held
+ * (after an agent): about 65 MB; a weekday of 735 agents makes 90,000.  A
+ * rebuild of all history emits sorted runs.
+ */
+#define AA_CHUNK_ROWS 250000
+
 /* A row of agent_activity_rows() */
 typedef struct AARow
 {
@@ -905,7 +912,7 @@ merge_offers(AAOut *out, char **agents, TimestampTz *range_from, TimestampTz *ra
 static void
 emit_rows(AAOut *out, char **agents, int nagents)
 {
-	Datum	   *arns = MemoryContextAllocZero(out->rowcxt, sizeof(Datum) * (nagents + 1));
+	Datum	   *arns = palloc0(sizeof(Datum) * (nagents + 1));
 	Datum		kind_activity = CStringGetTextDatum("activity");
 	Datum		kind_status = CStringGetTextDatum("status");
 	int			i,
@@ -941,6 +948,28 @@ emit_rows(AAOut *out, char **agents, int nagents)
 			values[R_OFFERS + j] = Int64GetDatum(r->offers[j]);
 		tuplestore_putvalues(out->store, out->desc, values, nulls);
 	}
+}
+
+/*
+ * The rows held into the result: the offers of the ringing agents summed
+ * in, sorted, emitted; then none held.
+ */
+static void
+flush_chunk(AAOut *out, char **agents, TimestampTz *range_from, TimestampTz *range_to,
+			bool *ring, int nagents, int nring, MemoryContext callcxt)
+{
+	MemoryContext emitcxt = AllocSetContextCreate(callcxt, "agent_activity_rows", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcxt;
+
+	if (nring > 0)
+		merge_offers(out, agents, range_from, range_to, ring, nagents, nring);
+	sort_rows(out);
+	oldcxt = MemoryContextSwitchTo(emitcxt);
+	emit_rows(out, agents, nagents);
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(emitcxt);
+	out->nrows = 0;
+	memset(ring, 0, sizeof(bool) * (nagents + 1));
 }
 
 static void
@@ -1231,16 +1260,16 @@ activity_pass(FunctionCallInfo fcinfo, bool rows)
 		}
 		MemoryContextSwitchTo(oldcxt);
 		SPI_freetuptable(tt);
+		/* rows: out into the result by the chunk, memory bounded */
+		if (rows && out.nrows >= AA_CHUNK_ROWS)
+		{
+			flush_chunk(&out, agents, range_from, range_to, ring, nagents, nring, callcxt);
+			nring = 0;
+		}
 	}
 	if (rows)
-	{
-		if (nring > 0)
-			merge_offers(&out, agents, range_from, range_to, ring, nagents, nring);
-		sort_rows(&out);
-	}
+		flush_chunk(&out, agents, range_from, range_to, ring, nagents, nring, callcxt);
 	SPI_finish();
-	if (rows)
-		emit_rows(&out, agents, nagents);
 }
 
 Datum

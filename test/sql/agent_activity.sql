@@ -336,8 +336,8 @@ CREATE TEMP VIEW rows_vs_time AS
                                  AS x(i timestamptz, a text, id uuid, sn text, st text, online bigint)
                                  EXCEPT ALL SELECT * FROM pg_temp.rows_status(r.a, r.f, r.t)
                                  AS x(i timestamptz, a text, id uuid, sn text, st text, online bigint))) d) AS status_diff,
-         (SELECT bool_and(x.ord = x.key_ord)
-            FROM (SELECT row_number() OVER () AS ord,
+         (SELECT bool_and(x.n = x.key_ord)
+            FROM (SELECT x.n,
                          row_number() OVER (ORDER BY x.kind, x.interval_start, x.agentarn, x.routing_profile_id,
                                             x.hierarchy_level1_id, x.hierarchy_level2_id, x.hierarchy_level3_id,
                                             x.hierarchy_level4_id, x.hierarchy_level5_id, x.status_name, x.status_type) AS key_ord
