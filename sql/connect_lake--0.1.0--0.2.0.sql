@@ -5726,7 +5726,7 @@ COMMENT ON FUNCTION connect_lake.agent_interval_ceil(timestamptz) IS
   'The first 15-minute UTC interval boundary at or after ts; an infinite ts as it is.';
 
 -- The time of the rollups in one pass over each agent's events (C,
--- src/agent_activity.c): what agent_activity_apply() sums per interval,
+-- src/agent_activity.c): what agent_activity_rows() sums per interval,
 -- the same rules as agent_timeline_segments() and agent_segment_flags().
 CREATE FUNCTION connect_lake.agent_activity_time(agentarns text[], from_ts timestamptz[], to_ts timestamptz[])
 RETURNS TABLE (interval_start timestamptz, agentarn text, agent_id uuid, routing_profile_id uuid,
@@ -5737,7 +5737,21 @@ RETURNS TABLE (interval_start timestamptz, agentarn text, agent_id uuid, routing
 AS 'MODULE_PATHNAME', 'agent_activity_time'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION connect_lake.agent_activity_time(text[], timestamptz[], timestamptz[]) IS
-  'The time of the agents given in each one''s range [from_ts[i], to_ts[i]) (agentarns NULL: every agent, [from_ts[1], to_ts[1])), read from agent_events in one pass per agent: per 15-minute UTC interval, agent id, routing profile and hierarchy groups, status name and type, the milliseconds online, non-productive, on contact, idle, in error and in gaps, and the gaps starting there, of the segments of agent_timeline_segments() that are online or in error, split at the interval boundaries (pieces of 0 ms left out). What agent_activity_apply() sums into agent_activity_interval and agent_status_interval (on a lake distributed on Citus it sums agent_timeline_segments() itself).';
+  'The time of the agents given in each one''s range [from_ts[i], to_ts[i]) (agentarns NULL: every agent, [from_ts[1], to_ts[1])), read from agent_events in one pass per agent: per 15-minute UTC interval, agent id, routing profile and hierarchy groups, status name and type, the milliseconds online, non-productive, on contact, idle, in error and in gaps, and the gaps starting there, of the segments of agent_timeline_segments() that are online or in error, split at the interval boundaries (pieces of 0 ms left out). What agent_activity_rows() sums into the rows agent_activity_apply() inserts into agent_activity_interval and agent_status_interval (on a lake distributed on Citus the apply sums agent_timeline_segments() itself).';
+
+-- The same pass with its sums as the two tables hold them, the offers
+-- summed in: what agent_activity_apply() inserts.
+CREATE FUNCTION connect_lake.agent_activity_rows(agentarns text[], from_ts timestamptz[], to_ts timestamptz[])
+RETURNS TABLE (kind text, interval_start timestamptz, agentarn text, agent_id uuid, routing_profile_id uuid,
+               hierarchy_level1_id uuid, hierarchy_level2_id uuid, hierarchy_level3_id uuid,
+               hierarchy_level4_id uuid, hierarchy_level5_id uuid, status_name text, status_type text,
+               online_ms bigint, non_productive_ms bigint, contact_ms bigint, idle_ms bigint, error_ms bigint,
+               gap_ms bigint, gaps bigint, offers bigint, offers_connected bigint, offers_missed bigint,
+               offers_not_connected bigint, connecting_ms_sum bigint, connecting_count bigint)
+AS 'MODULE_PATHNAME', 'agent_activity_rows'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION connect_lake.agent_activity_rows(text[], timestamptz[], timestamptz[]) IS
+  'The rows of the rollups for the agents given in each one''s range [from_ts[i], to_ts[i]) (agentarns NULL: every agent, [from_ts[1], to_ts[1])), as agent_activity_apply() inserts them on a plain lake: kind activity, per 15-minute UTC interval, agent, agent id, routing profile and hierarchy groups, the time of agent_activity_time() summed over the statuses with the offers of agent_offers() (agent_activity_interval); kind status, per interval, agent, agent id and status, the online milliseconds where there are some (agent_status_interval). Each kind comes in the order of its table''s key; one pass per agent (C).';
 
 CREATE FUNCTION connect_lake.agent_activity_apply(agentarns text[], from_ts timestamptz[], to_ts timestamptz[])
 RETURNS integer
@@ -5798,58 +5812,41 @@ BEGIN
     -- lock table beside other sessions
     PERFORM pg_advisory_xact_lock(1634166130, h)
        FROM (SELECT DISTINCT hashtext(u.a) & 255 AS h FROM unnest(agents) AS u(a) ORDER BY 1) s;
-    -- (the bounds of all the ranges let the key's index find the intervals)
+    -- (the bounds of all the ranges let the key's index find the intervals;
+    -- a semi-join hashes the agents' ranges, not the rows in the bounds)
     SELECT min(u.lo), max(u.hi) INTO lo_min, hi_max FROM unnest(los, his) u(lo, hi);
     DELETE FROM connect_lake.agent_activity_interval r
-     USING unnest(agents, los, his) u(a, lo, hi)
-     WHERE r.agentarn = u.a AND r.interval_start >= u.lo AND r.interval_start < u.hi
-       AND r.interval_start >= lo_min AND r.interval_start < hi_max;
+     WHERE r.interval_start >= lo_min AND r.interval_start < hi_max
+       AND EXISTS (SELECT FROM unnest(agents, los, his) u(a, lo, hi)
+                    WHERE u.a = r.agentarn AND r.interval_start >= u.lo AND r.interval_start < u.hi);
     DELETE FROM connect_lake.agent_status_interval r
-     USING unnest(agents, los, his) u(a, lo, hi)
-     WHERE r.agentarn = u.a AND r.interval_start >= u.lo AND r.interval_start < u.hi
-       AND r.interval_start >= lo_min AND r.interval_start < hi_max;
+     WHERE r.interval_start >= lo_min AND r.interval_start < hi_max
+       AND EXISTS (SELECT FROM unnest(agents, los, his) u(a, lo, hi)
+                    WHERE u.a = r.agentarn AND r.interval_start >= u.lo AND r.interval_start < u.hi);
   END IF;
 
   IF NOT connect_lake.is_distributed() THEN
-    -- the time in one pass per agent (agent_activity_time(), C)
+    -- the rows in one pass per agent with the offers summed in
+    -- (agent_activity_rows(), C), inserted as they come: in the order of each
+    -- table's key
     WITH t AS MATERIALIZED (
-      SELECT * FROM connect_lake.agent_activity_time(agents, los, his)
+      SELECT * FROM connect_lake.agent_activity_rows(agents, los, his)
     ),
     status_rows AS (
       INSERT INTO connect_lake.agent_status_interval
-        SELECT t.interval_start, t.agentarn, t.agent_id, t.status_name, t.status_type, sum(t.online_ms)
+        SELECT t.interval_start, t.agentarn, t.agent_id, t.status_name, t.status_type, t.online_ms
           FROM t
-         WHERE t.online_ms > 0
-         GROUP BY t.interval_start, t.agentarn, t.agent_id, t.status_name, t.status_type
-    ),
-    offer AS (
-      SELECT * FROM connect_lake.agent_offers(agents, los, his)
-    ),
-    unioned AS (
-      SELECT t.interval_start, t.agentarn, t.agent_id, t.routing_profile_id, t.hierarchy_level1_id,
-             t.hierarchy_level2_id, t.hierarchy_level3_id, t.hierarchy_level4_id, t.hierarchy_level5_id,
-             t.online_ms, t.non_productive_ms, t.contact_ms, t.idle_ms, t.error_ms,
-             0 AS offers, 0 AS offers_connected, 0 AS offers_missed, 0 AS offers_not_connected,
-             0::bigint AS connecting_ms_sum, 0 AS connecting_count, t.gap_ms, t.gaps
-        FROM t
-      UNION ALL
-      SELECT connect_lake.metric_interval(o.offered_at), o.agentarn, o.agent_id, o.routing_profile_id,
-             o.hierarchy_level1_id, o.hierarchy_level2_id, o.hierarchy_level3_id, o.hierarchy_level4_id,
-             o.hierarchy_level5_id, 0, 0, 0, 0, 0,
-             1, o.connected::integer, o.missed::integer, (NOT o.connected)::integer,
-             coalesce(o.connecting_ms, 0), (o.connecting_ms IS NOT NULL)::integer, 0, 0
-        FROM offer o
+         WHERE t.kind = 'status'
     ),
     ins AS (
       INSERT INTO connect_lake.agent_activity_interval
-        SELECT u.interval_start, u.agentarn, u.agent_id, u.routing_profile_id, u.hierarchy_level1_id,
-               u.hierarchy_level2_id, u.hierarchy_level3_id, u.hierarchy_level4_id, u.hierarchy_level5_id,
-               sum(u.online_ms), sum(u.non_productive_ms), sum(u.contact_ms), sum(u.idle_ms), sum(u.error_ms),
-               sum(u.offers), sum(u.offers_connected), sum(u.offers_missed), sum(u.offers_not_connected),
-               sum(u.connecting_ms_sum), sum(u.connecting_count), sum(u.gap_ms), sum(u.gaps)
-          FROM unioned u
-         GROUP BY u.interval_start, u.agentarn, u.agent_id, u.routing_profile_id, u.hierarchy_level1_id,
-                  u.hierarchy_level2_id, u.hierarchy_level3_id, u.hierarchy_level4_id, u.hierarchy_level5_id
+        SELECT t.interval_start, t.agentarn, t.agent_id, t.routing_profile_id, t.hierarchy_level1_id,
+               t.hierarchy_level2_id, t.hierarchy_level3_id, t.hierarchy_level4_id, t.hierarchy_level5_id,
+               t.online_ms, t.non_productive_ms, t.contact_ms, t.idle_ms, t.error_ms,
+               t.offers, t.offers_connected, t.offers_missed, t.offers_not_connected,
+               t.connecting_ms_sum, t.connecting_count, t.gap_ms, t.gaps
+          FROM t
+         WHERE t.kind = 'activity'
         RETURNING 1
     )
     SELECT count(*) INTO n FROM ins;
@@ -5924,7 +5921,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.agent_activity_apply(text[], timestamptz[], timestamptz[]) IS
-  'Makes the rows of agent_activity_interval and agent_status_interval again from agent_events, for each agent given the 15-minute intervals that meet its range [from_ts[i], to_ts[i]) (agentarns NULL: every agent, [from_ts[1], to_ts[1])), the time from agent_activity_time() and the offers from agent_offers(); returns the agent_activity_interval rows written. Locks each agent given (advisory, to the end of the transaction, in name order), or both tables when rebuilding every agent.';
+  'Makes the rows of agent_activity_interval and agent_status_interval again from agent_events, for each agent given the 15-minute intervals that meet its range [from_ts[i], to_ts[i]) (agentarns NULL: every agent, [from_ts[1], to_ts[1])), the rows from agent_activity_rows() (the time of agent_activity_time() and the offers of agent_offers()); returns the agent_activity_interval rows written. Locks each agent given (advisory, to the end of the transaction, in name order), or both tables when rebuilding every agent.';
 
 CREATE FUNCTION connect_lake.agent_activity_refresh(from_ts timestamptz DEFAULT '-infinity',
                                                     to_ts timestamptz DEFAULT 'infinity')

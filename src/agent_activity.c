@@ -1,5 +1,5 @@
 /*
- * agent_activity.c: the agent activity time of agent_activity_apply()
+ * agent_activity.c: the agent activity rows of agent_activity_apply()
  * (91_agent_activity.sql) in one pass over each agent's events.
  *
  * connect_lake.agent_activity_time(agentarns, from_ts, to_ts) gives what
@@ -8,22 +8,30 @@
  * per interval, agent, dimensions and status: the same rules, row for row
  * (test/sql/agent_activity.sql compares the two), without the window
  * functions, the per-row JSON path tests and the sorts of the SQL form.
+ * connect_lake.agent_activity_rows() makes of the same pass the rows the
+ * two rollups hold (per agent and dimensions with the offers of
+ * agent_offers() summed in; per agent and status), sorted in their keys'
+ * order: agent_activity_apply() inserts them as they come.
  *
  * Per agent (agent_ranges() gives the range and the events to read), the
  * events are read by the key (agentarn, eventtimestamp, eventid) in that
  * order, with each event's state columns worked out by the same SQL
- * expressions as agent_timeline_segments(); duplicates of an eventid keep
- * their earliest row.  Each event's segment runs to the next event in the
- * state of the latest state event (snapshot or LOGOUT) at or before it.  A
- * state's dimension ids are agent_arn_id() and agent_hierarchy_id() in C,
- * worked out again only when they differ from the state before, and its flags
- * (agent_segment_flags()) come from the same JSON path tests, made only
- * when its contacts differ from the state before.  Pieces come in time
- * order, so the sums of an interval are complete when the next interval
- * starts.
+ * expressions as agent_timeline_segments() (the snapshot's
+ * AgentStatus.Type read here from the head of the stored snapshot);
+ * duplicates of an eventid keep their earliest row.  Each event's segment
+ * runs to the next event in the state of the latest state event (snapshot
+ * or LOGOUT) at or before it.  A state's dimension ids are agent_arn_id()
+ * and agent_hierarchy_id() in C, worked out again only when they differ
+ * from the state before, and its flags (agent_segment_flags()) come from
+ * the same JSON path tests, made only when its contacts differ from the
+ * state before.  Pieces come in time order, so the sums of an interval are
+ * complete when the next interval starts.  agent_offers() is asked only
+ * for the agents with an event from the range on in which a contact is
+ * CONNECTING or INCOMING (its own test of the events it reads).
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
@@ -40,6 +48,7 @@
 #include "utils/uuid.h"
 
 PG_FUNCTION_INFO_V1(agent_activity_time);
+PG_FUNCTION_INFO_V1(agent_activity_rows);
 
 #define AA_INTERVAL_US INT64CONST(900000000)	/* 15 minutes */
 #define AA_GAP_MS INT64CONST(300000)
@@ -54,6 +63,47 @@ enum
 	O_ONLINE, O_NON_PRODUCTIVE, O_CONTACT, O_IDLE, O_ERROR, O_GAP_MS, O_GAPS,
 	O_NCOLS
 };
+
+/*
+ * Output columns of agent_activity_rows(): the rows as the two tables hold
+ * them (kind 'activity' with the offers of agent_offers() summed in, kind
+ * 'status'), each kind in the order of its table's key, which makes the
+ * inserts of agent_activity_apply() append to the key's index.
+ */
+enum
+{
+	R_KIND, R_INTERVAL, R_AGENTARN, R_AGENT_ID, R_DIMS,
+	R_STATUS_NAME = R_DIMS + NDIMS, R_STATUS_TYPE,
+	R_ONLINE, R_NON_PRODUCTIVE, R_CONTACT, R_IDLE, R_ERROR, R_GAP_MS, R_GAPS,
+	R_OFFERS, R_OFFERS_CONNECTED, R_OFFERS_MISSED, R_OFFERS_NOT_CONNECTED,
+	R_CONNECTING_MS_SUM, R_CONNECTING_COUNT,
+	R_NCOLS
+};
+
+#define NOFFERS 6
+
+/*
+ * agent_activity_rows() emits its rows, sorted, whenever this many are held
+ * (after an agent): about 65 MB; a weekday of 735 agents makes 90,000.  A
+ * rebuild of all history emits sorted runs.
+ */
+#define AA_CHUNK_ROWS 250000
+
+/* A row of agent_activity_rows() */
+typedef struct AARow
+{
+	bool		status;			/* agent_status_interval, else agent_activity_interval */
+	TimestampTz interval;
+	int			agent;			/* position in the agents read, in name order */
+	bool		agent_id_null;
+	pg_uuid_t	agent_id;
+	bool		dim_null[NDIMS];	/* activity */
+	pg_uuid_t	dim[NDIMS];
+	const char *name;			/* status */
+	const char *type;
+	int64		sums[7];		/* online, non-productive, contact, idle, error, gap ms, gaps */
+	int64		offers[NOFFERS];
+} AARow;
 
 /* The state in force: its columns and what follows from them */
 typedef struct AAState
@@ -97,10 +147,11 @@ typedef struct AAEvent
 	char	   *eventid;
 } AAEvent;
 
-/* JSON path tests of agent_segment_flags() */
+/* JSON path tests of agent_segment_flags(), and the ringing test of agent_offers() */
 static Datum path_on_contact,
 			path_not_error,
 			path_error,
+			path_ringing,
 			empty_vars;
 
 static int64
@@ -255,6 +306,122 @@ hierarchy_id(Jsonb *hg, int level, pg_uuid_t *id)
 	return arn_id(arn.val.string.val, arn.val.string.len, id);
 }
 
+/*
+ * A jsonb value as ->> gives it: a string's text, NULL for null, the text
+ * of any other scalar or container.
+ */
+static char *
+jsonb_value_text(JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			return NULL;
+		case jbvBool:
+			return pstrdup(v->val.boolean ? "true" : "false");
+		case jbvString:
+			return pnstrdup(v->val.string.val, v->val.string.len);
+		case jbvNumeric:
+			return DatumGetCString(DirectFunctionCall1(numeric_out, PointerGetDatum(v->val.numeric)));
+		case jbvBinary:
+			return JsonbToCString(NULL, v->val.binary.data, v->val.binary.len);
+		default:
+			return NULL;		/* not in a stored jsonb */
+	}
+}
+
+/* current_snapshot -> 'AgentStatus' ->> 'Type' of a whole snapshot */
+static char *
+status_type_of(JsonbContainer *root)
+{
+	JsonbValue	as,
+				type;
+
+	if (!JsonContainerIsObject(root) ||
+		getKeyJsonValueFromContainer(root, "AgentStatus", 11, &as) == NULL ||
+		as.type != jbvBinary || !JsonContainerIsObject(as.val.binary.data) ||
+		getKeyJsonValueFromContainer(as.val.binary.data, "Type", 4, &type) == NULL)
+		return NULL;
+	return jsonb_value_text(&type);
+}
+
+#define SNAPSHOT_HEAD 1024		/* bytes of a snapshot read first */
+
+/*
+ * current_snapshot -> 'AgentStatus' ->> 'Type' of an event with a snapshot
+ * (NULL: none; agent_status_type() then goes by the name).  The snapshot is
+ * stored TOASTed (compressed, out of line) and AgentStatus comes second of
+ * its keys (Contacts, AgentStatus, Configuration ...: jsonb orders keys by
+ * length), so its head is decompressed first (detoast_attr_slice()): when
+ * the object's entries, its keys and the AgentStatus value lie in it, the
+ * type is read there; else from the whole snapshot.
+ */
+static char *
+snapshot_status_type(Datum snap)
+{
+	struct varlena *head = detoast_attr_slice((struct varlena *) DatumGetPointer(snap), 0, SNAPSHOT_HEAD);
+	Size		avail = VARSIZE(head) - VARHDRSZ;
+	JsonbContainer *root = (JsonbContainer *) VARDATA(head);
+	char	   *type = NULL;
+	bool		whole = avail < SNAPSHOT_HEAD;	/* the slice is all of it */
+	bool		done = whole;
+
+	if (!whole && avail >= sizeof(uint32))
+	{
+		uint32		count = root->header & JB_CMASK;
+		Size		base = offsetof(JsonbContainer, children) + sizeof(JEntry) * 2 * (Size) count;
+
+		if (!(root->header & JB_FOBJECT))
+			done = true;		/* not an object: NULL */
+		else if (base <= avail)
+		{
+			uint32		end = 0,
+						start = 0,
+						i;
+			int			found = -1;
+
+			/* keys, then values, each entry an end offset or a length */
+			for (i = 0; i < 2 * count; i++)
+			{
+				JEntry		je = root->children[i];
+
+				start = end;
+				end = JBE_HAS_OFF(je) ? JBE_OFFLENFLD(je) : end + JBE_OFFLENFLD(je);
+				if (base + end > avail)
+					break;		/* beyond the head: read the whole */
+				if (i < count && found < 0 && end - start == 11 &&
+					memcmp((char *) root + base + start, "AgentStatus", 11) == 0)
+					found = (int) i;
+				if (i >= count && found < 0)
+				{
+					done = true;	/* every key read, none is AgentStatus: NULL */
+					break;
+				}
+				if (i == count + (uint32) found)
+				{
+					/* the AgentStatus value, whole in the head */
+					if (JBE_ISCONTAINER(je))
+					{
+						JsonbContainer *as = (JsonbContainer *) ((char *) root + base + INTALIGN(start));
+						JsonbValue	tv;
+
+						if (JsonContainerIsObject(as) &&
+							getKeyJsonValueFromContainer(as, "Type", 4, &tv) != NULL)
+							type = jsonb_value_text(&tv);
+					}
+					done = true;	/* a scalar AgentStatus has no Type: NULL */
+					break;
+				}
+			}
+		}
+	}
+	if (whole)
+		type = status_type_of(root);
+	else if (!done)
+		type = status_type_of(&DatumGetJsonbP(snap)->root);
+	return type;
+}
+
 /* The state's dimension ids: routing profile, hierarchy levels 1-5 */
 static void
 state_dims(AAState *st)
@@ -294,20 +461,240 @@ state_flags(AAState *st)
 
 typedef struct AAOut
 {
+	bool		rows;			/* agent_activity_rows(): the rows as inserted */
 	Tuplestorestate *store;
 	TupleDesc	desc;
 	text	   *agentarn;
+	int			agent;
+	MemoryContext rowcxt;		/* rows: the rows so far, names kept */
+	AARow	   *rowv;
+	int			nrows;
+	int			rowcap;
+	int		   *order;			/* positions in rowv, sorted (sort_rows()) */
+	char	  **names;
+	int			nnames;
 	TimestampTz interval;		/* of the groups open */
 	AAGroup    *groups;
 	int			ngroups;
 	int			cap;
 } AAOut;
 
+static bool
+same_agent_dims(AAGroup *a, AAGroup *b)
+{
+	int			i;
+
+	if (a->agent_id_null != b->agent_id_null ||
+		(!a->agent_id_null && memcmp(&a->agent_id, &b->agent_id, sizeof(pg_uuid_t)) != 0))
+		return false;
+	if (memcmp(a->dim_null, b->dim_null, sizeof(a->dim_null)) != 0)
+		return false;
+	for (i = 0; i < NDIMS; i++)
+		if (!a->dim_null[i] && memcmp(&a->dim[i], &b->dim[i], sizeof(pg_uuid_t)) != 0)
+			return false;
+	return true;
+}
+
+static bool
+same_agent_status(AAGroup *a, AAGroup *b)
+{
+	if (a->agent_id_null != b->agent_id_null ||
+		(!a->agent_id_null && memcmp(&a->agent_id, &b->agent_id, sizeof(pg_uuid_t)) != 0))
+		return false;
+	return str_eq(a->name, b->name) && strcmp(a->type, b->type) == 0;
+}
+
+/* A status name or type kept for the rows (few distinct: looked up) */
+static const char *
+keep_name(AAOut *out, const char *name)
+{
+	int			i;
+
+	if (name == NULL)
+		return NULL;
+	for (i = 0; i < out->nnames; i++)
+		if (strcmp(out->names[i], name) == 0)
+			return out->names[i];
+	if (out->nnames >= 256)
+		return MemoryContextStrdup(out->rowcxt, name);
+	if (out->names == NULL)
+		out->names = MemoryContextAlloc(out->rowcxt, 256 * sizeof(char *));
+	out->names[out->nnames] = MemoryContextStrdup(out->rowcxt, name);
+	return out->names[out->nnames++];
+}
+
+static AARow *
+new_row(AAOut *out)
+{
+	AARow	   *r;
+
+	if (out->nrows == out->rowcap)
+	{
+		out->rowcap = out->rowcap ? out->rowcap * 2 : 1024;
+		if (out->rowv == NULL)
+			out->rowv = MemoryContextAllocHuge(out->rowcxt, out->rowcap * sizeof(AARow));
+		else
+			out->rowv = repalloc_huge(out->rowv, out->rowcap * sizeof(AARow));
+	}
+	r = &out->rowv[out->nrows++];
+	memset(r, 0, sizeof(AARow));
+	return r;
+}
+
+/*
+ * agent_activity_rows(): one interval's groups summed as the two tables
+ * hold them, what agent_activity_apply() summed in SQL before: per agent id
+ * and dimensions (every status) the activity row, per agent id and status
+ * (every dimension) the status row of the online time, where there is some.
+ */
+static void
+flush_rows(AAOut *out)
+{
+	int			g,
+				h;
+
+	for (g = 0; g < out->ngroups; g++)
+	{
+		AAGroup    *gr = &out->groups[g];
+		AARow	   *r;
+		bool		seen = false;
+
+		/* activity: the first group of its agent id and dimensions sums them */
+		for (h = 0; h < g && !seen; h++)
+			seen = same_agent_dims(&out->groups[h], gr);
+		if (seen)
+			continue;
+		r = new_row(out);
+		r->status = false;
+		r->interval = out->interval;
+		r->agent = out->agent;
+		r->agent_id_null = gr->agent_id_null;
+		r->agent_id = gr->agent_id;
+		memcpy(r->dim_null, gr->dim_null, sizeof(r->dim_null));
+		memcpy(r->dim, gr->dim, sizeof(r->dim));
+		for (h = g; h < out->ngroups; h++)
+		{
+			AAGroup    *o = &out->groups[h];
+
+			if (h > g && !same_agent_dims(o, gr))
+				continue;
+			r->sums[0] += o->online;
+			r->sums[1] += o->non_productive;
+			r->sums[2] += o->contact;
+			r->sums[3] += o->idle;
+			r->sums[4] += o->error;
+			r->sums[5] += o->gap_ms;
+			r->sums[6] += o->gaps;
+		}
+	}
+	for (g = 0; g < out->ngroups; g++)
+	{
+		AAGroup    *gr = &out->groups[g];
+		AARow	   *r;
+		int64		online = 0;
+		bool		seen = false;
+
+		/* status: the first group of its agent id and status sums them */
+		for (h = 0; h < g && !seen; h++)
+			seen = same_agent_status(&out->groups[h], gr);
+		if (seen)
+			continue;
+		for (h = g; h < out->ngroups; h++)
+			if (same_agent_status(&out->groups[h], gr))
+				online += out->groups[h].online;
+		if (online <= 0)
+			continue;
+		r = new_row(out);
+		r->status = true;
+		r->interval = out->interval;
+		r->agent = out->agent;
+		r->agent_id_null = gr->agent_id_null;
+		r->agent_id = gr->agent_id;
+		r->name = keep_name(out, gr->name);
+		r->type = keep_name(out, gr->type);
+		r->sums[0] = online;
+	}
+	out->ngroups = 0;
+}
+
+static int
+uuid_null_cmp(bool an, const pg_uuid_t *a, bool bn, const pg_uuid_t *b)
+{
+	if (an || bn)
+		return an == bn ? 0 : (an ? 1 : -1);	/* NULLS LAST, as the index */
+	return memcmp(a, b, sizeof(pg_uuid_t));
+}
+
+/*
+ * Rows in the order of their table's key (interval, agent, then the
+ * dimensions or the status), activity rows first; agent id last (not in
+ * the key, but part of what a row is).
+ */
+static int
+row_cmp(const void *pa, const void *pb)
+{
+	const AARow *a = pa;
+	const AARow *b = pb;
+	int			c,
+				i;
+
+	if (a->status != b->status)
+		return a->status ? 1 : -1;
+	if (a->interval != b->interval)
+		return a->interval < b->interval ? -1 : 1;
+	if (a->agent != b->agent)
+		return a->agent < b->agent ? -1 : 1;
+	if (a->status)
+	{
+		if (a->name == NULL || b->name == NULL)
+		{
+			if (a->name != b->name)
+				return a->name == NULL ? 1 : -1;
+		}
+		else if ((c = strcmp(a->name, b->name)) != 0)
+			return c;
+		if ((c = strcmp(a->type, b->type)) != 0)
+			return c;
+	}
+	else
+		for (i = 0; i < NDIMS; i++)
+			if ((c = uuid_null_cmp(a->dim_null[i], &a->dim[i], b->dim_null[i], &b->dim[i])) != 0)
+				return c;
+	return uuid_null_cmp(a->agent_id_null, &a->agent_id, b->agent_id_null, &b->agent_id);
+}
+
+static int
+row_pos_cmp(const void *pa, const void *pb, void *arg)
+{
+	AARow	   *v = arg;
+
+	return row_cmp(&v[*(const int *) pa], &v[*(const int *) pb]);
+}
+
+/* out->order: the rows' positions sorted by row_cmp() (positions, not the rows, move) */
+static void
+sort_rows(AAOut *out)
+{
+	int			i;
+
+	if (out->order != NULL)
+		pfree(out->order);
+	out->order = MemoryContextAllocHuge(out->rowcxt, sizeof(int) * ((Size) out->nrows + 1));
+	for (i = 0; i < out->nrows; i++)
+		out->order[i] = i;
+	qsort_arg(out->order, out->nrows, sizeof(int), row_pos_cmp, out->rowv);
+}
+
 static void
 flush_groups(AAOut *out)
 {
 	int			g;
 
+	if (out->rows)
+	{
+		flush_rows(out);
+		return;
+	}
 	for (g = 0; g < out->ngroups; g++)
 	{
 		AAGroup    *gr = &out->groups[g];
@@ -409,8 +796,184 @@ add_piece(AAOut *out, TimestampTz interval, bool agent_id_null, pg_uuid_t *agent
 	}
 }
 
-Datum
-agent_activity_time(PG_FUNCTION_ARGS)
+/*
+ * The offers of the agents in whose events a contact rings (for the others
+ * agent_offers() finds none: its events are those tested here), summed per
+ * interval, agent id and dimensions, added to the activity rows of the same
+ * key or made rows of their own: what agent_activity_apply() did with a
+ * UNION ALL and a GROUP BY.
+ */
+static void
+merge_offers(AAOut *out, char **agents, TimestampTz *range_from, TimestampTz *range_to,
+			 bool *ring, int nagents, int nring)
+{
+	Datum	   *ra = MemoryContextAlloc(out->rowcxt, sizeof(Datum) * nring);
+	Datum	   *rf = MemoryContextAlloc(out->rowcxt, sizeof(Datum) * nring);
+	Datum	   *rt = MemoryContextAlloc(out->rowcxt, sizeof(Datum) * nring);
+	int		   *pos = MemoryContextAlloc(out->rowcxt, sizeof(int) * nring);
+	Oid			types[3] = {TEXTARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID};
+	Datum		args[3];
+	int			a,
+				k = 0,
+				nact,
+				i,
+				j;
+	SPITupleTable *tt;
+	AARow		key;
+
+	for (a = 0; a < nagents; a++)
+		if (ring[a])
+		{
+			ra[k] = CStringGetTextDatum(agents[a]);
+			rf[k] = TimestampTzGetDatum(range_from[a]);
+			rt[k] = TimestampTzGetDatum(range_to[a]);
+			pos[k++] = a;
+		}
+	args[0] = PointerGetDatum(construct_array(ra, nring, TEXTOID, -1, false, TYPALIGN_INT));
+	args[1] = PointerGetDatum(construct_array(rf, nring, TIMESTAMPTZOID, sizeof(TimestampTz), FLOAT8PASSBYVAL,
+											  TYPALIGN_DOUBLE));
+	args[2] = PointerGetDatum(construct_array(rt, nring, TIMESTAMPTZOID, sizeof(TimestampTz), FLOAT8PASSBYVAL,
+											  TYPALIGN_DOUBLE));
+	if (SPI_execute_with_args(
+							  "SELECT u.i::integer, connect_lake.metric_interval(o.offered_at), o.agent_id, "
+							  "o.routing_profile_id, o.hierarchy_level1_id, o.hierarchy_level2_id, "
+							  "o.hierarchy_level3_id, o.hierarchy_level4_id, o.hierarchy_level5_id, "
+							  "count(*), count(*) FILTER (WHERE o.connected), count(*) FILTER (WHERE o.missed), "
+							  "count(*) FILTER (WHERE NOT o.connected), coalesce(sum(o.connecting_ms), 0)::bigint, "
+							  "count(o.connecting_ms) "
+							  "FROM connect_lake.agent_offers($1, $2, $3) o "
+							  "JOIN unnest($1) WITH ORDINALITY u(a, i) ON u.a = o.agentarn "
+							  "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9",
+							  3, types, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "agent_activity_rows: agent_offers() failed");
+	tt = SPI_tuptable;
+	if (SPI_processed == 0)
+	{
+		SPI_freetuptable(tt);
+		return;
+	}
+	sort_rows(out);
+	for (nact = 0; nact < out->nrows && !out->rowv[out->order[nact]].status; nact++)
+		;
+	for (i = 0; i < (int) SPI_processed; i++)
+	{
+		HeapTuple	tup = tt->vals[i];
+		TupleDesc	desc = tt->tupdesc;
+		bool		isnull;
+		AARow	   *r;
+		Datum		d;
+
+		memset(&key, 0, sizeof(key));
+		key.status = false;
+		key.agent = pos[DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull)) - 1];
+		key.interval = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
+		d = SPI_getbinval(tup, desc, 3, &key.agent_id_null);
+		if (!key.agent_id_null)
+			key.agent_id = *DatumGetUUIDP(d);
+		for (j = 0; j < NDIMS; j++)
+		{
+			d = SPI_getbinval(tup, desc, 4 + j, &key.dim_null[j]);
+			if (!key.dim_null[j])
+				key.dim[j] = *DatumGetUUIDP(d);
+		}
+		{
+			int			lo = 0,
+						hi = nact;
+
+			r = NULL;
+			while (lo < hi)
+			{
+				int			mid = lo + (hi - lo) / 2;
+				int			c = row_cmp(&key, &out->rowv[out->order[mid]]);
+
+				if (c == 0)
+				{
+					r = &out->rowv[out->order[mid]];
+					break;
+				}
+				if (c < 0)
+					hi = mid;
+				else
+					lo = mid + 1;
+			}
+		}
+		if (r == NULL)
+		{
+			r = new_row(out);
+			*r = key;
+		}
+		for (j = 0; j < NOFFERS; j++)
+			r->offers[j] += DatumGetInt64(SPI_getbinval(tup, desc, 10 + j, &isnull));
+	}
+	SPI_freetuptable(tt);
+}
+
+/* The rows into the result, in their order */
+static void
+emit_rows(AAOut *out, char **agents, int nagents)
+{
+	Datum	   *arns = palloc0(sizeof(Datum) * (nagents + 1));
+	Datum		kind_activity = CStringGetTextDatum("activity");
+	Datum		kind_status = CStringGetTextDatum("status");
+	int			i,
+				j;
+
+	for (i = 0; i < out->nrows; i++)
+	{
+		AARow	   *r = &out->rowv[out->order[i]];
+		Datum		values[R_NCOLS];
+		bool		nulls[R_NCOLS];
+
+		CHECK_FOR_INTERRUPTS();
+		memset(nulls, 0, sizeof(nulls));
+		if (arns[r->agent] == (Datum) 0)
+			arns[r->agent] = CStringGetTextDatum(agents[r->agent]);
+		values[R_KIND] = r->status ? kind_status : kind_activity;
+		values[R_INTERVAL] = TimestampTzGetDatum(r->interval);
+		values[R_AGENTARN] = arns[r->agent];
+		nulls[R_AGENT_ID] = r->agent_id_null;
+		values[R_AGENT_ID] = UUIDPGetDatum(&r->agent_id);
+		for (j = 0; j < NDIMS; j++)
+		{
+			nulls[R_DIMS + j] = r->status || r->dim_null[j];
+			values[R_DIMS + j] = UUIDPGetDatum(&r->dim[j]);
+		}
+		nulls[R_STATUS_NAME] = r->name == NULL;
+		values[R_STATUS_NAME] = r->name ? CStringGetTextDatum(r->name) : (Datum) 0;
+		nulls[R_STATUS_TYPE] = r->type == NULL;
+		values[R_STATUS_TYPE] = r->type ? CStringGetTextDatum(r->type) : (Datum) 0;
+		for (j = 0; j < 7; j++)
+			values[R_ONLINE + j] = Int64GetDatum(r->sums[j]);
+		for (j = 0; j < NOFFERS; j++)
+			values[R_OFFERS + j] = Int64GetDatum(r->offers[j]);
+		tuplestore_putvalues(out->store, out->desc, values, nulls);
+	}
+}
+
+/*
+ * The rows held into the result: the offers of the ringing agents summed
+ * in, sorted, emitted; then none held.
+ */
+static void
+flush_chunk(AAOut *out, char **agents, TimestampTz *range_from, TimestampTz *range_to,
+			bool *ring, int nagents, int nring, MemoryContext callcxt)
+{
+	MemoryContext emitcxt = AllocSetContextCreate(callcxt, "agent_activity_rows", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcxt;
+
+	if (nring > 0)
+		merge_offers(out, agents, range_from, range_to, ring, nagents, nring);
+	sort_rows(out);
+	oldcxt = MemoryContextSwitchTo(emitcxt);
+	emit_rows(out, agents, nagents);
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(emitcxt);
+	out->nrows = 0;
+	memset(ring, 0, sizeof(bool) * (nagents + 1));
+}
+
+static void
+activity_pass(FunctionCallInfo fcinfo, bool rows)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext callcxt = CurrentMemoryContext;
@@ -418,7 +981,7 @@ agent_activity_time(PG_FUNCTION_ARGS)
 	SPIPlanPtr	ranges_plan,
 				events_plan;
 	Oid			ranges_types[3] = {TEXTARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID};
-	Oid			events_types[3] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Oid			events_types[4] = {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 	Datum		rargs[3];
 	char		rnulls[3];
 	int			nagents;
@@ -429,12 +992,18 @@ agent_activity_time(PG_FUNCTION_ARGS)
 			   *read_to;
 	AAOut		out;
 	int			a;
+	bool	   *ring;
+	int			nring = 0;
 
 	InitMaterializedSRF(fcinfo, 0);
+	memset(&out, 0, sizeof(out));
+	out.rows = rows;
+	out.rowcxt = callcxt;
 	out.store = rsinfo->setResult;
 	out.desc = rsinfo->setDesc;
-	if (out.desc->natts != O_NCOLS)
-		elog(ERROR, "agent_activity_time: %d result columns, expected %d", out.desc->natts, O_NCOLS);
+	if (out.desc->natts != (rows ? R_NCOLS : O_NCOLS))
+		elog(ERROR, "agent_activity_time: %d result columns, expected %d", out.desc->natts,
+			 rows ? R_NCOLS : O_NCOLS);
 
 	path_on_contact = DirectFunctionCall1(jsonpath_in, CStringGetDatum(
 																	   "$[*] ? (@.State == \"CONNECTED\" || @.State == \"CONNECTED_ONHOLD\" || @.State == \"ENDED\" || @.State == \"PAUSED\")"));
@@ -442,6 +1011,8 @@ agent_activity_time(PG_FUNCTION_ARGS)
 																	  "$[*] ? (!(@.State == \"ERROR\" || @.State == \"MISSED\" || @.State == \"REJECTED\"))"));
 	path_error = DirectFunctionCall1(jsonpath_in, CStringGetDatum(
 																  "$[*] ? (@.State == \"ERROR\" || @.State == \"MISSED\" || @.State == \"REJECTED\")"));
+	path_ringing = DirectFunctionCall1(jsonpath_in, CStringGetDatum(
+																	"$[*] ? (@.State == \"CONNECTING\" || @.State == \"INCOMING\")"));
 	empty_vars = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
 
 	SPI_connect();
@@ -453,17 +1024,31 @@ agent_activity_time(PG_FUNCTION_ARGS)
 							  "SELECT e.eventid, e.eventtimestamp, e.agent_id, "
 							  "(e.eventtype = 'LOGOUT' OR e.current_snapshot IS NOT NULL), "
 							  "CASE WHEN e.eventtype <> 'LOGOUT' THEN e.agentstatus_name END, "
+	/*
+	 * the status type; NULL where it is the snapshot's AgentStatus.Type
+	 * (column 11), which C reads from the head of the (TOASTed) snapshot
+	 */
 							  "CASE WHEN e.eventtype = 'LOGOUT' THEN 'OFFLINE' "
-							  "ELSE connect_lake.agent_status_type(e.current_snapshot -> 'AgentStatus' ->> 'Type', "
-							  "e.agentstatus_name) END, "
+							  "WHEN e.current_snapshot IS NULL THEN connect_lake.agent_status_type(NULL, e.agentstatus_name) "
+							  "END, "
 							  "CASE WHEN e.eventtype <> 'LOGOUT' THEN coalesce(e.routingprofile_arn, '') ELSE '' END, "
 							  "CASE WHEN e.eventtype <> 'LOGOUT' THEN coalesce(e.hierarchygroups, 'null') ELSE 'null' END, "
 							  "CASE WHEN e.eventtype <> 'LOGOUT' AND jsonb_typeof(e.contacts) = 'array' THEN e.contacts "
-							  "ELSE '[]'::jsonb END "
+							  "ELSE '[]'::jsonb END, "
+	/*
+	 * whether a contact rings in the event as agent_offers() reads it (its
+	 * ent: from the range on, a snapshot, the raw contacts); NULL where
+	 * those are the contacts of the column before, which C tests
+	 */
+							  "CASE WHEN e.eventtimestamp < $4 OR e.current_snapshot IS NULL THEN false "
+							  "WHEN e.eventtype <> 'LOGOUT' AND jsonb_typeof(e.contacts) = 'array' THEN NULL "
+							  "ELSE coalesce(jsonb_path_exists(e.contacts, "
+							  "'$[*] ? (@.State == \"CONNECTING\" || @.State == \"INCOMING\")'), false) END, "
+							  "e.current_snapshot, connect_lake.agent_status_type(NULL, e.agentstatus_name) "
 							  "FROM connect_lake.agent_events e "
 							  "WHERE e.agentarn = $1 AND e.eventtimestamp >= $2 AND e.eventtimestamp <= $3 "
 							  "ORDER BY e.eventtimestamp, e.eventid",
-							  3, events_types, CURSOR_OPT_GENERIC_PLAN);
+							  4, events_types, CURSOR_OPT_GENERIC_PLAN);
 	if (ranges_plan == NULL || events_plan == NULL)
 		elog(ERROR, "agent_activity_time: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 
@@ -496,14 +1081,18 @@ agent_activity_time(PG_FUNCTION_ARGS)
 	}
 	SPI_freetuptable(SPI_tuptable);
 
+	ring = MemoryContextAllocZero(callcxt, sizeof(bool) * (nagents + 1));
 	agentcxt = AllocSetContextCreate(callcxt, "agent_activity_time", ALLOCSET_DEFAULT_SIZES);
 	out.cap = 16;
 	out.groups = MemoryContextAlloc(callcxt, out.cap * sizeof(AAGroup));
 
 	for (a = 0; a < nagents; a++)
 	{
-		Datum		eargs[3];
-		char		enulls[3] = {' ', ' ', ' '};
+		Datum		eargs[4];
+		char		enulls[4] = {' ', ' ', ' ', ' '};
+		bool		ringing = false;
+		Jsonb	   *ring_contacts = NULL;
+		bool		ring_known = false;
 		SPITupleTable *tt;
 		TupleDesc	desc;
 		int			n,
@@ -527,6 +1116,7 @@ agent_activity_time(PG_FUNCTION_ARGS)
 		eargs[0] = CStringGetTextDatum(agents[a]);
 		eargs[1] = TimestampTzGetDatum(read_from[a]);
 		eargs[2] = TimestampTzGetDatum(read_to[a]);
+		eargs[3] = TimestampTzGetDatum(range_from[a]);
 		if (SPI_execute_plan(events_plan, eargs, enulls, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "agent_activity_time: reading the agent's events failed");
 		tt = SPI_tuptable;
@@ -539,6 +1129,7 @@ agent_activity_time(PG_FUNCTION_ARGS)
 		}
 		oldcxt = MemoryContextSwitchTo(agentcxt);
 		out.agentarn = cstring_to_text(agents[a]);
+		out.agent = a;
 
 		/* De-duplicate on eventid: its earliest row (rows come in time order) */
 		ev = palloc(sizeof(AAEvent) * n);
@@ -558,6 +1149,28 @@ agent_activity_time(PG_FUNCTION_ARGS)
 		prev = -1;
 		for (i = 0; i <= n; i++)
 		{
+			/* agent_activity_rows(): does a contact ring (every row, duplicates too) */
+			if (rows && i < n && !ringing)
+			{
+				bool		isnull;
+				Datum		r = SPI_getbinval(tt->vals[i], desc, 10, &isnull);
+
+				if (!isnull)
+					ringing = DatumGetBool(r);
+				else
+				{
+					Jsonb	   *c = DatumGetJsonbP(SPI_getbinval(tt->vals[i], desc, 9, &isnull));
+
+					/* the contacts of the event before give the answer again */
+					if (!ring_known || !jsonb_same(ring_contacts, c))
+					{
+						ringing = !(JB_ROOT_IS_ARRAY(c) && JB_ROOT_COUNT(c) == 0) &&
+							path_exists(JsonbPGetDatum(c), path_ringing);
+						ring_known = true;
+						ring_contacts = c;
+					}
+				}
+			}
 			/* the segment of event prev runs from it to event i */
 			if (i < n && dup[i])
 				continue;
@@ -576,6 +1189,15 @@ agent_activity_time(PG_FUNCTION_ARGS)
 					st.set = true;
 					st.name = col_text(tup, desc, 5, agentcxt);
 					st.type = col_text(tup, desc, 6, agentcxt);
+					if (st.type == NULL)
+					{
+						Datum		snap = SPI_getbinval(tup, desc, 11, &isnull);
+
+						if (!isnull)
+							st.type = snapshot_status_type(snap);
+						if (st.type == NULL)	/* no Type: by the name */
+							st.type = col_text(tup, desc, 12, agentcxt);
+					}
 					st.rp = col_text(tup, desc, 7, agentcxt);
 					st.hg = col_jsonb(tup, desc, 8, agentcxt);
 					st.contacts = col_jsonb(tup, desc, 9, agentcxt);
@@ -631,9 +1253,41 @@ agent_activity_time(PG_FUNCTION_ARGS)
 			prev = i;
 		}
 		flush_groups(&out);
+		if (ringing)
+		{
+			ring[a] = true;
+			nring++;
+		}
 		MemoryContextSwitchTo(oldcxt);
 		SPI_freetuptable(tt);
+		/* rows: out into the result by the chunk, memory bounded */
+		if (rows && out.nrows >= AA_CHUNK_ROWS)
+		{
+			flush_chunk(&out, agents, range_from, range_to, ring, nagents, nring, callcxt);
+			nring = 0;
+		}
 	}
+	if (rows)
+		flush_chunk(&out, agents, range_from, range_to, ring, nagents, nring, callcxt);
 	SPI_finish();
+}
+
+Datum
+agent_activity_time(PG_FUNCTION_ARGS)
+{
+	activity_pass(fcinfo, false);
+	return (Datum) 0;
+}
+
+/*
+ * connect_lake.agent_activity_rows(agentarns, from_ts, to_ts): the same
+ * pass, its sums as agent_activity_interval (kind 'activity', the offers of
+ * agent_offers() summed in) and agent_status_interval (kind 'status') hold
+ * them, each kind in its key's order.
+ */
+Datum
+agent_activity_rows(PG_FUNCTION_ARGS)
+{
+	activity_pass(fcinfo, true);
 	return (Datum) 0;
 }

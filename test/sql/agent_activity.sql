@@ -269,6 +269,86 @@ SELECT online_ms, idle_ms, non_productive_ms FROM connect_lake.agent_activity_in
 SELECT connect_lake.agent_activity_refresh(pg_temp.t('07:00'), pg_temp.t('06:00'));  -- ERROR
 SELECT connect_lake.agent_activity_refresh(NULL);  -- ERROR
 
+-- agent_activity_rows() (what agent_activity_apply() inserts on a plain
+-- lake) holds agent_activity_time() summed as the two tables hold it, with
+-- the offers of agent_offers() (the sums the apply made in SQL before), for
+-- every agent, one agent without offers, and a range that cuts through an
+-- offer; each kind in its key's order.
+CREATE FUNCTION pg_temp.rows_activity(a text[], f timestamptz[], t timestamptz[]) RETURNS SETOF record
+LANGUAGE sql AS $$
+  SELECT x.interval_start, x.agentarn, x.agent_id, x.routing_profile_id, x.hierarchy_level1_id, x.hierarchy_level2_id,
+         x.hierarchy_level3_id, x.hierarchy_level4_id, x.hierarchy_level5_id, x.online_ms, x.non_productive_ms,
+         x.contact_ms, x.idle_ms, x.error_ms, x.gap_ms, x.gaps, x.offers, x.offers_connected, x.offers_missed,
+         x.offers_not_connected, x.connecting_ms_sum, x.connecting_count
+    FROM connect_lake.agent_activity_rows(a, f, t) x WHERE x.kind = 'activity'
+$$;
+CREATE FUNCTION pg_temp.time_activity(a text[], f timestamptz[], t timestamptz[]) RETURNS SETOF record
+LANGUAGE sql AS $$
+  SELECT x.interval_start, x.agentarn, x.agent_id, x.routing_profile_id, x.hierarchy_level1_id, x.hierarchy_level2_id,
+         x.hierarchy_level3_id, x.hierarchy_level4_id, x.hierarchy_level5_id, sum(x.online_ms)::bigint,
+         sum(x.non_productive_ms)::bigint, sum(x.contact_ms)::bigint, sum(x.idle_ms)::bigint, sum(x.error_ms)::bigint,
+         sum(x.gap_ms)::bigint, sum(x.gaps)::bigint, sum(x.offers)::bigint, sum(x.connected)::bigint,
+         sum(x.missed)::bigint, sum(x.not_connected)::bigint, sum(x.connecting_ms)::bigint, sum(x.connecting)::bigint
+    FROM (SELECT t.interval_start, t.agentarn, t.agent_id, t.routing_profile_id, t.hierarchy_level1_id,
+                 t.hierarchy_level2_id, t.hierarchy_level3_id, t.hierarchy_level4_id, t.hierarchy_level5_id, t.online_ms,
+                 t.non_productive_ms, t.contact_ms, t.idle_ms, t.error_ms, t.gap_ms, t.gaps, 0 AS offers, 0 AS connected,
+                 0 AS missed, 0 AS not_connected, 0 AS connecting_ms, 0 AS connecting
+            FROM connect_lake.agent_activity_time(a, f, t) t
+          UNION ALL
+          SELECT connect_lake.metric_interval(o.offered_at), o.agentarn, o.agent_id, o.routing_profile_id,
+                 o.hierarchy_level1_id, o.hierarchy_level2_id, o.hierarchy_level3_id, o.hierarchy_level4_id,
+                 o.hierarchy_level5_id, 0, 0, 0, 0, 0, 0, 0, 1, o.connected::integer, o.missed::integer,
+                 (NOT o.connected)::integer, coalesce(o.connecting_ms, 0), (o.connecting_ms IS NOT NULL)::integer
+            FROM connect_lake.agent_offers(a, f, t) o) x
+   GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+$$;
+CREATE FUNCTION pg_temp.rows_status(a text[], f timestamptz[], t timestamptz[]) RETURNS SETOF record
+LANGUAGE sql AS $$
+  SELECT x.interval_start, x.agentarn, x.agent_id, x.status_name, x.status_type, x.online_ms
+    FROM connect_lake.agent_activity_rows(a, f, t) x WHERE x.kind = 'status'
+$$;
+CREATE FUNCTION pg_temp.time_status(a text[], f timestamptz[], t timestamptz[]) RETURNS SETOF record
+LANGUAGE sql AS $$
+  SELECT x.interval_start, x.agentarn, x.agent_id, x.status_name, x.status_type, sum(x.online_ms)::bigint
+    FROM connect_lake.agent_activity_time(a, f, t) x WHERE x.online_ms > 0 GROUP BY 1, 2, 3, 4, 5
+$$;
+CREATE TEMP VIEW rows_vs_time AS
+  SELECT r.n,
+         (SELECT count(*) FROM pg_temp.rows_activity(r.a, r.f, r.t)
+                                 AS x(i timestamptz, a text, id uuid, rp uuid, h1 uuid, h2 uuid, h3 uuid, h4 uuid, h5 uuid, online bigint, npt bigint, contact bigint, idle bigint, error bigint, gap bigint, gaps bigint, offers bigint, connected bigint, missed bigint, not_connected bigint, connecting_ms bigint, connecting bigint)) AS activity_rows,
+         (SELECT count(*) FROM ((SELECT * FROM pg_temp.rows_activity(r.a, r.f, r.t)
+                                 AS x(i timestamptz, a text, id uuid, rp uuid, h1 uuid, h2 uuid, h3 uuid, h4 uuid, h5 uuid, online bigint, npt bigint, contact bigint, idle bigint, error bigint, gap bigint, gaps bigint, offers bigint, connected bigint, missed bigint, not_connected bigint, connecting_ms bigint, connecting bigint)
+                                 EXCEPT ALL SELECT * FROM pg_temp.time_activity(r.a, r.f, r.t)
+                                 AS x(i timestamptz, a text, id uuid, rp uuid, h1 uuid, h2 uuid, h3 uuid, h4 uuid, h5 uuid, online bigint, npt bigint, contact bigint, idle bigint, error bigint, gap bigint, gaps bigint, offers bigint, connected bigint, missed bigint, not_connected bigint, connecting_ms bigint, connecting bigint))
+                                UNION ALL
+                                (SELECT * FROM pg_temp.time_activity(r.a, r.f, r.t)
+                                 AS x(i timestamptz, a text, id uuid, rp uuid, h1 uuid, h2 uuid, h3 uuid, h4 uuid, h5 uuid, online bigint, npt bigint, contact bigint, idle bigint, error bigint, gap bigint, gaps bigint, offers bigint, connected bigint, missed bigint, not_connected bigint, connecting_ms bigint, connecting bigint)
+                                 EXCEPT ALL SELECT * FROM pg_temp.rows_activity(r.a, r.f, r.t)
+                                 AS x(i timestamptz, a text, id uuid, rp uuid, h1 uuid, h2 uuid, h3 uuid, h4 uuid, h5 uuid, online bigint, npt bigint, contact bigint, idle bigint, error bigint, gap bigint, gaps bigint, offers bigint, connected bigint, missed bigint, not_connected bigint, connecting_ms bigint, connecting bigint))) d) AS activity_diff,
+         (SELECT sum(x.offers) FROM connect_lake.agent_activity_rows(r.a, r.f, r.t) x) AS offers,
+         (SELECT count(*) FROM pg_temp.rows_status(r.a, r.f, r.t) AS x(i timestamptz, a text, id uuid, sn text, st text, online bigint)) AS status_rows,
+         (SELECT count(*) FROM ((SELECT * FROM pg_temp.rows_status(r.a, r.f, r.t)
+                                 AS x(i timestamptz, a text, id uuid, sn text, st text, online bigint)
+                                 EXCEPT ALL SELECT * FROM pg_temp.time_status(r.a, r.f, r.t)
+                                 AS x(i timestamptz, a text, id uuid, sn text, st text, online bigint))
+                                UNION ALL
+                                (SELECT * FROM pg_temp.time_status(r.a, r.f, r.t)
+                                 AS x(i timestamptz, a text, id uuid, sn text, st text, online bigint)
+                                 EXCEPT ALL SELECT * FROM pg_temp.rows_status(r.a, r.f, r.t)
+                                 AS x(i timestamptz, a text, id uuid, sn text, st text, online bigint))) d) AS status_diff,
+         (SELECT bool_and(x.n = x.key_ord)
+            FROM (SELECT x.n,
+                         row_number() OVER (ORDER BY x.kind, x.interval_start, x.agentarn, x.routing_profile_id,
+                                            x.hierarchy_level1_id, x.hierarchy_level2_id, x.hierarchy_level3_id,
+                                            x.hierarchy_level4_id, x.hierarchy_level5_id, x.status_name, x.status_type) AS key_ord
+                    FROM (SELECT x.*, row_number() OVER () AS n
+                            FROM connect_lake.agent_activity_rows(r.a, r.f, r.t) x) x) x) AS in_key_order
+    FROM (VALUES (1, NULL::text[], '{-infinity}'::timestamptz[], '{infinity}'::timestamptz[]),
+                 (2, ARRAY[pg_temp.agent('bob')], '{2030-03-04}'::timestamptz[], '{2030-03-05}'::timestamptz[]),
+                 (3, ARRAY[pg_temp.agent('ada')], ARRAY['2030-03-04 06:00+00']::timestamptz[],
+                     ARRAY['2030-03-04 06:23:10+00']::timestamptz[])) r(n, a, f, t);
+SELECT * FROM rows_vs_time ORDER BY n;
+
 -- Leave the lake as it was for the tests after this one: the events gone, a
 -- rebuild leaves no rows.
 DELETE FROM connect_lake.agent_events WHERE eventtimestamp >= '2030-03-04' AND eventtimestamp < '2030-03-05';
@@ -318,7 +398,17 @@ SELECT count(*) AS landed FROM (SELECT connect_lake.ingest('agent_event', d) FRO
   (pg_temp.cy('09:30:00', 'LOGOUT', NULL)),
   (pg_temp.cy('09:31:00', 'HEART_BEAT', pg_temp.cys('Available', 'ROUTABLE', 'arn:x/', 'null', '[]'))),
   (pg_temp.cy('09:40:00', 'HEART_BEAT', pg_temp.cys('Available', 'ROUTABLE', 'arn:x/', 'null', '[]'))),
-  (pg_temp.cy('09:41:00', 'LOGOUT', NULL))) v(d)) i;
+  (pg_temp.cy('09:41:00', 'LOGOUT', NULL)),
+  -- snapshots over 1 kB (stored compressed; C reads the type from their
+  -- head): a Type that is a number, AgentStatus behind 3 kB of contacts, a
+  -- null Type
+  (pg_temp.cy('09:50:00', 'STATE_CHANGE', jsonb_build_object('AgentStatus', jsonb_build_object('Name', 'Available', 'Type', 7),
+     'Configuration', jsonb_build_object('Username', repeat('u', 3000)), 'Contacts', '[]'::jsonb))),
+  (pg_temp.cy('09:52:00', 'HEART_BEAT', jsonb_build_object('AgentStatus', jsonb_build_object('Name', 'Lunch', 'Type', 'ROUTABLE'),
+     'Contacts', jsonb_build_array(jsonb_build_object('ContactId', repeat('c', 3000), 'State', 'CONNECTED'))))),
+  (pg_temp.cy('09:54:00', 'HEART_BEAT', jsonb_build_object('AgentStatus', jsonb_build_object('Name', 'Available', 'Type', NULL),
+     'Configuration', jsonb_build_object('Username', repeat('v', 3000))))),
+  (pg_temp.cy('09:56:00', 'LOGOUT', NULL))) v(d)) i;
 CREATE FUNCTION pg_temp.time_sql(agentarns text[], from_ts timestamptz[], to_ts timestamptz[])
 RETURNS SETOF record LANGUAGE sql AS $$
   WITH seg AS MATERIALIZED (
