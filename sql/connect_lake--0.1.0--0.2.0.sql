@@ -1890,6 +1890,7 @@ CREATE FUNCTION connect_lake.metric_rollup(intervals timestamptz[]) RETURNS inte
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET work_mem = '64MB'
+SET jit = off
 AS $fn$
 DECLARE
   ivs timestamptz[];
@@ -3654,6 +3655,7 @@ COMMENT ON FUNCTION connect_lake.contact_root(uuid, uuid, uuid, text) IS
 CREATE FUNCTION connect_lake.contact_repeat_refresh(contact_ids uuid[] DEFAULT NULL) RETURNS bigint
   LANGUAGE plpgsql VOLATILE
   SET search_path = pg_catalog, pg_temp
+  SET jit = off
   AS $fn$
 DECLARE
   n_days  integer := connect_lake.repeat_working_days();
@@ -4540,6 +4542,7 @@ CREATE FUNCTION connect_lake.metric_rollup_delta(before connect_lake.contact_met
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET work_mem = '64MB'
+SET jit = off
 AS $fn$
 DECLARE
   ivs  timestamptz[];
@@ -4913,6 +4916,7 @@ RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET work_mem = '64MB'
+SET jit = off
 AS $fn$
 DECLARE
   found    uuid[];

@@ -700,6 +700,7 @@ CREATE FUNCTION connect_lake.metric_rollup(intervals timestamptz[]) RETURNS inte
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET work_mem = '64MB'
+SET jit = off
 AS $fn$
 DECLARE
   ivs timestamptz[];
@@ -753,6 +754,7 @@ CREATE FUNCTION connect_lake.metric_rollup_delta(before connect_lake.contact_met
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET work_mem = '64MB'
+SET jit = off
 AS $fn$
 DECLARE
   ivs  timestamptz[];
@@ -1126,6 +1128,7 @@ RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET work_mem = '64MB'
+SET jit = off
 AS $fn$
 DECLARE
   found    uuid[];

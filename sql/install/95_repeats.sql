@@ -96,6 +96,7 @@ COMMENT ON FUNCTION connect_lake.contact_root(uuid, uuid, uuid, text) IS
 CREATE FUNCTION connect_lake.contact_repeat_refresh(contact_ids uuid[] DEFAULT NULL) RETURNS bigint
   LANGUAGE plpgsql VOLATILE
   SET search_path = pg_catalog, pg_temp
+  SET jit = off
   AS $fn$
 DECLARE
   n_days  integer := connect_lake.repeat_working_days();
