@@ -107,6 +107,9 @@ DECLARE
   froms   timestamptz[];
   from_ids uuid[];
   n       bigint;
+  stale   boolean;
+  nestloop text;
+  seqscan text;
 BEGIN
   IF to_regclass('pg_temp.connect_lake_repeat_src') IS NULL THEN
     CREATE TEMP TABLE connect_lake_repeat_src (
@@ -117,6 +120,15 @@ BEGIN
       a_chain_id uuid, a_chain_seq integer) ON COMMIT DROP;
   END IF;
   TRUNCATE connect_lake_repeat_src;
+  -- statistics that make a table look empty (upkeep_stats_stale()): planned
+  -- without nested loops and sequential scans, not a scan per contact
+  stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_repeat',
+                                            'connect_lake.contact_account']::regclass[]);
+  IF stale THEN
+    nestloop := current_setting('enable_nestloop');
+    seqscan := current_setting('enable_seqscan');
+    PERFORM set_config('enable_nestloop', 'off', true), set_config('enable_seqscan', 'off', true);
+  END IF;
 
   IF contact_ids IS NULL THEN
     -- everyone: each root with what its legs add, in one pass over the CTRs
@@ -249,6 +261,9 @@ BEGIN
   -- dropped, not left to ON COMMIT: run by ALTER EXTENSION UPDATE, the
   -- table would be the extension's and could not be dropped at commit
   DROP TABLE connect_lake_repeat_src;
+  IF stale THEN
+    PERFORM set_config('enable_nestloop', nestloop, true), set_config('enable_seqscan', seqscan, true);
+  END IF;
   RETURN n;
 END
 $fn$;
