@@ -718,6 +718,35 @@ CREATE FUNCTION connect_lake.upkeep_stats_stale(tables regclass[]) RETURNS boole
 COMMENT ON FUNCTION connect_lake.upkeep_stats_stale(regclass[]) IS
   'Internal, the writers'' upkeep: whether a table given (or a partition of one) has statistics of fewer than one row in four pages (pg_class: an ANALYZE that ran while a load''s rows were uncommitted, e.g. after a TRUNCATE), with which the planner would join the rows landed by scanning it once per row; the upkeep then plans without nested loops and sequential scans.';
 
+-- upkeep_stats_analyze(tables): the tables (or partitions) that
+-- upkeep_stats_stale() finds analyzed again, within the transaction (its own
+-- uncommitted rows count), those the caller owns and that no other session
+-- is analyzing (SKIP_LOCKED): the planner then sees their rows.
+CREATE FUNCTION connect_lake.upkeep_stats_analyze(tables regclass[]) RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  r regclass;
+  n integer := 0;
+BEGIN
+  FOR r IN SELECT c.oid::regclass
+             FROM pg_catalog.pg_class c
+            WHERE c.oid IN (SELECT t.r FROM pg_catalog.unnest(tables) t(r)
+                            UNION ALL
+                            SELECT p.relid FROM pg_catalog.unnest(tables) t(r), pg_catalog.pg_partition_tree(t.r) p)
+              AND c.relkind = 'r' AND c.relpages > 0 AND c.reltuples >= 0 AND c.reltuples * 4 < c.relpages
+              AND pg_catalog.pg_has_role(c.relowner, 'USAGE')
+            ORDER BY c.oid LOOP
+    EXECUTE format('ANALYZE (SKIP_LOCKED) %s', r);
+    n := n + 1;
+  END LOOP;
+  RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.upkeep_stats_analyze(regclass[]) IS
+  'Internal, the writers'' upkeep: analyzes again, within the transaction, the tables given (or their partitions) whose statistics make them look empty (upkeep_stats_stale()), those the caller owns and no other session is analyzing (SKIP_LOCKED); returns how many. The upkeep calls it before planning, then plans without nested loops and sequential scans if any such table remains.';
+
 CREATE FUNCTION connect_lake.metric_rollup(intervals timestamptz[]) RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -803,6 +832,13 @@ BEGIN
   stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.contact_metric', 'connect_lake.metric_queue_interval',
                                             'connect_lake.metric_agent_interval', 'connect_lake.metric_queue_threshold',
                                             'connect_lake.metric_queue_day', 'connect_lake.metric_queue_threshold_day']::regclass[]);
+  IF stale AND connect_lake.upkeep_stats_analyze(ARRAY['connect_lake.contact_metric', 'connect_lake.metric_queue_interval',
+                                            'connect_lake.metric_agent_interval', 'connect_lake.metric_queue_threshold',
+                                            'connect_lake.metric_queue_day', 'connect_lake.metric_queue_threshold_day']::regclass[]) > 0 THEN
+    stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.contact_metric', 'connect_lake.metric_queue_interval',
+                                            'connect_lake.metric_agent_interval', 'connect_lake.metric_queue_threshold',
+                                            'connect_lake.metric_queue_day', 'connect_lake.metric_queue_threshold_day']::regclass[]);
+  END IF;
   IF stale THEN
     nestloop := current_setting('enable_nestloop');
     seqscan := current_setting('enable_seqscan');
@@ -1187,6 +1223,9 @@ BEGIN
   -- statistics that make a table look empty (upkeep_stats_stale()): planned
   -- without nested loops and sequential scans, not a scan per contact
   stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]);
+  IF stale AND connect_lake.upkeep_stats_analyze(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]) > 0 THEN
+    stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]);
+  END IF;
   IF stale THEN
     nestloop := current_setting('enable_nestloop');
     seqscan := current_setting('enable_seqscan');

@@ -124,6 +124,11 @@ BEGIN
   -- without nested loops and sequential scans, not a scan per contact
   stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_repeat',
                                             'connect_lake.contact_account']::regclass[]);
+  IF stale AND connect_lake.upkeep_stats_analyze(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_repeat',
+                                            'connect_lake.contact_account']::regclass[]) > 0 THEN
+    stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_repeat',
+                                            'connect_lake.contact_account']::regclass[]);
+  END IF;
   IF stale THEN
     nestloop := current_setting('enable_nestloop');
     seqscan := current_setting('enable_seqscan');
