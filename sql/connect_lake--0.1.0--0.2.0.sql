@@ -3707,6 +3707,7 @@ CREATE FUNCTION connect_lake.contact_repeat_refresh(contact_ids uuid[] DEFAULT N
   LANGUAGE plpgsql VOLATILE
   SET search_path = pg_catalog, pg_temp
   SET jit = off
+  SET plan_cache_mode = force_custom_plan
   AS $fn$
 DECLARE
   n_days  integer := connect_lake.repeat_working_days();
@@ -4621,6 +4622,7 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET work_mem = '64MB'
 SET jit = off
+SET plan_cache_mode = force_custom_plan
 AS $fn$
 DECLARE
   ivs  timestamptz[];
@@ -5018,6 +5020,7 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET work_mem = '64MB'
 SET jit = off
+SET plan_cache_mode = force_custom_plan
 AS $fn$
 DECLARE
   found    uuid[];

@@ -806,6 +806,7 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET work_mem = '64MB'
 SET jit = off
+SET plan_cache_mode = force_custom_plan
 AS $fn$
 DECLARE
   ivs  timestamptz[];
@@ -1203,6 +1204,7 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET work_mem = '64MB'
 SET jit = off
+SET plan_cache_mode = force_custom_plan
 AS $fn$
 DECLARE
   found    uuid[];

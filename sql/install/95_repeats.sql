@@ -97,6 +97,7 @@ CREATE FUNCTION connect_lake.contact_repeat_refresh(contact_ids uuid[] DEFAULT N
   LANGUAGE plpgsql VOLATILE
   SET search_path = pg_catalog, pg_temp
   SET jit = off
+  SET plan_cache_mode = force_custom_plan
   AS $fn$
 DECLARE
   n_days  integer := connect_lake.repeat_working_days();
