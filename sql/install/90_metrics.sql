@@ -702,9 +702,12 @@ COMMENT ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) IS
 -- typically just after a TRUNCATE or on a new month's partition.  Planned
 -- with them, the upkeep joins the contacts landed by scanning a table once
 -- per contact (a commit of minutes: 118 s for a day of 20,000 contacts).
--- The upkeep functions ask this first and, when it holds, plan their
--- statements without nested loops and sequential scans (hash joins over
--- index scans: the cost of the rows, whatever the estimates).
+-- The upkeep functions ask this first and, when it holds, analyze such
+-- tables again (upkeep_stats_analyze(), those the caller owns); if one
+-- remains, they plan their statements without nested loops and sequential
+-- scans (hash joins over index scans: the cost of the rows, whatever the
+-- estimates).  They plan every call (plan_cache_mode), so that a plan made
+-- while a table was empty is not kept once it fills.
 CREATE FUNCTION connect_lake.upkeep_stats_stale(tables regclass[]) RETURNS boolean
   LANGUAGE sql STABLE PARALLEL SAFE
   AS $fn$
