@@ -1886,10 +1886,65 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) IS
   'Locks the rollups of those 15-minute intervals (advisory, in time order, to the end of the transaction) for the upkeep that rewrites them; more than 1,000 intervals: all of them at once, as metrics_refresh() does; nothing when the transaction already holds all of them.';
 
+-- Statistics that make a table look empty, or nearly, while it holds rows:
+-- an ANALYZE (autovacuum's) that ran while a load's rows were not yet
+-- committed (it counts them as not there: relpages of the rows, reltuples 0),
+-- typically just after a TRUNCATE or on a new month's partition.  Planned
+-- with them, the upkeep joins the contacts landed by scanning a table once
+-- per contact (a commit of minutes: 118 s for a day of 20,000 contacts).
+-- The upkeep functions ask this first and, when it holds, analyze such
+-- tables again (upkeep_stats_analyze(), those the caller owns); if one
+-- remains, they plan their statements without nested loops and sequential
+-- scans (hash joins over index scans: the cost of the rows, whatever the
+-- estimates).  They plan every call (plan_cache_mode), so that a plan made
+-- while a table was empty is not kept once it fills.
+CREATE FUNCTION connect_lake.upkeep_stats_stale(tables regclass[]) RETURNS boolean
+  LANGUAGE sql STABLE PARALLEL SAFE
+  AS $fn$
+    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                   WHERE c.oid IN (SELECT t.r FROM pg_catalog.unnest(tables) t(r)
+                                   UNION ALL
+                                   SELECT p.relid FROM pg_catalog.unnest(tables) t(r),
+                                                       pg_catalog.pg_partition_tree(t.r) p)
+                     AND c.relkind = 'r' AND c.relpages > 0 AND c.reltuples >= 0 AND c.reltuples * 4 < c.relpages)
+  $fn$;
+COMMENT ON FUNCTION connect_lake.upkeep_stats_stale(regclass[]) IS
+  'Internal, the writers'' upkeep: whether a table given (or a partition of one) has statistics of fewer than one row in four pages (pg_class: an ANALYZE that ran while a load''s rows were uncommitted, e.g. after a TRUNCATE), with which the planner would join the rows landed by scanning it once per row; the upkeep then plans without nested loops and sequential scans.';
+
+-- upkeep_stats_analyze(tables): the tables (or partitions) that
+-- upkeep_stats_stale() finds analyzed again, within the transaction (its own
+-- uncommitted rows count), those the caller owns and that no other session
+-- is analyzing (SKIP_LOCKED): the planner then sees their rows.
+CREATE FUNCTION connect_lake.upkeep_stats_analyze(tables regclass[]) RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  r regclass;
+  n integer := 0;
+BEGIN
+  FOR r IN SELECT c.oid::regclass
+             FROM pg_catalog.pg_class c
+            WHERE c.oid IN (SELECT t.r FROM pg_catalog.unnest(tables) t(r)
+                            UNION ALL
+                            SELECT p.relid FROM pg_catalog.unnest(tables) t(r), pg_catalog.pg_partition_tree(t.r) p)
+              AND c.relkind = 'r' AND c.relpages > 0 AND c.reltuples >= 0 AND c.reltuples * 4 < c.relpages
+              AND pg_catalog.pg_has_role(c.relowner, 'USAGE')
+            ORDER BY c.oid LOOP
+    EXECUTE format('ANALYZE (SKIP_LOCKED) %s', r);
+    n := n + 1;
+  END LOOP;
+  RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.upkeep_stats_analyze(regclass[]) IS
+  'Internal, the writers'' upkeep: analyzes again, within the transaction, the tables given (or their partitions) whose statistics make them look empty (upkeep_stats_stale()), those the caller owns and no other session is analyzing (SKIP_LOCKED); returns how many. The upkeep calls it before planning, then plans without nested loops and sequential scans if any such table remains.';
+
 CREATE FUNCTION connect_lake.metric_rollup(intervals timestamptz[]) RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET work_mem = '64MB'
+SET jit = off
 AS $fn$
 DECLARE
   ivs timestamptz[];
@@ -3696,6 +3751,8 @@ COMMENT ON FUNCTION connect_lake.contact_root(uuid, uuid, uuid, text) IS
 CREATE FUNCTION connect_lake.contact_repeat_refresh(contact_ids uuid[] DEFAULT NULL) RETURNS bigint
   LANGUAGE plpgsql VOLATILE
   SET search_path = pg_catalog, pg_temp
+  SET jit = off
+  SET plan_cache_mode = force_custom_plan
   AS $fn$
 DECLARE
   n_days  integer := connect_lake.repeat_working_days();
@@ -3706,6 +3763,9 @@ DECLARE
   froms   timestamptz[];
   from_ids uuid[];
   n       bigint;
+  stale   boolean;
+  nestloop text;
+  seqscan text;
 BEGIN
   IF to_regclass('pg_temp.connect_lake_repeat_src') IS NULL THEN
     CREATE TEMP TABLE connect_lake_repeat_src (
@@ -3716,6 +3776,20 @@ BEGIN
       a_chain_id uuid, a_chain_seq integer) ON COMMIT DROP;
   END IF;
   TRUNCATE connect_lake_repeat_src;
+  -- statistics that make a table look empty (upkeep_stats_stale()): planned
+  -- without nested loops and sequential scans, not a scan per contact
+  stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_repeat',
+                                            'connect_lake.contact_account']::regclass[]);
+  IF stale AND connect_lake.upkeep_stats_analyze(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_repeat',
+                                            'connect_lake.contact_account']::regclass[]) > 0 THEN
+    stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_repeat',
+                                            'connect_lake.contact_account']::regclass[]);
+  END IF;
+  IF stale THEN
+    nestloop := current_setting('enable_nestloop');
+    seqscan := current_setting('enable_seqscan');
+    PERFORM set_config('enable_nestloop', 'off', true), set_config('enable_seqscan', 'off', true);
+  END IF;
 
   IF contact_ids IS NULL THEN
     -- everyone: each root with what its legs add, in one pass over the CTRs
@@ -3756,8 +3830,11 @@ BEGIN
            coalesce(a.account::text, f.customerendpoint_address), CASE WHEN a.account IS NOT NULL THEN 'account' ELSE 'endpoint' END,
            l.queue_id, l.agent_id, l.intent
       FROM connect_lake.ctr_events f
-      LEFT JOIN LATERAL (SELECT min(x.account) AS account FROM connect_lake.contact_account x
-                          WHERE x.contactid = f.contactid) a ON true
+      -- the lowest account by the primary key's order (min() was planned as a
+      -- scan of the account index in order, filtered, once per root: 682 s
+      -- when the statistics made contact_account look empty)
+      LEFT JOIN LATERAL (SELECT x.account FROM connect_lake.contact_account x
+                          WHERE x.contactid = f.contactid ORDER BY x.contactid, x.account LIMIT 1) a ON true
       LEFT JOIN LATERAL (
              SELECT (array_agg(g.queue_id ORDER BY g.initiationtimestamp) FILTER (WHERE g.queue_id IS NOT NULL))[1] AS queue_id,
                     (array_agg(g.agent_id ORDER BY g.initiationtimestamp) FILTER (WHERE g.agent_connectedtoagentts IS NOT NULL))[1] AS agent_id,
@@ -3796,16 +3873,20 @@ BEGIN
             UNION ALL
             (SELECT a.*, false FROM connect_lake.contact_repeat a
               WHERE a.customer_key = f.k AND a.initiationtimestamp >= f.t
-                AND (a.initiationtimestamp, a.contactid) >= (f.t, f.c) AND a.contactid <> ALL (roots))) r;
+                AND (a.initiationtimestamp, a.contactid) >= (f.t, f.c)
+                AND a.contactid NOT IN (SELECT unnest(roots)))) r;
     -- their rows locked in one order, so that two writers' upkeeps never
-    -- deadlock on them (ingest_batch() sessions commit side by side)
+    -- deadlock on them (ingest_batch() sessions commit side by side).  (The
+    -- roots joined as a set: "= ANY (roots)" as a filter searched the array
+    -- once per row of contact_repeat once plpgsql kept a generic plan, 10 s
+    -- a statement for a day of 24,000 contacts.)
     PERFORM 1 FROM connect_lake.contact_repeat r
-      WHERE r.contactid = ANY (roots)
-         OR r.contactid IN (SELECT s.contactid FROM connect_lake_repeat_src s WHERE s.stored)
+      WHERE r.contactid IN (SELECT unnest(roots)
+                            UNION SELECT s.contactid FROM connect_lake_repeat_src s WHERE s.stored)
       ORDER BY r.customer_key, r.contactid FOR UPDATE;
     DELETE FROM connect_lake.contact_repeat r
-     WHERE r.contactid = ANY (roots)
-        OR r.contactid IN (SELECT s.contactid FROM connect_lake_repeat_src s WHERE s.stored AND NOT s.anchor);
+     WHERE r.contactid IN (SELECT unnest(roots)
+                           UNION SELECT s.contactid FROM connect_lake_repeat_src s WHERE s.stored AND NOT s.anchor);
   END IF;
 
   -- The sequence of each customer (from its anchor, if any): the anchor's
@@ -3848,6 +3929,9 @@ BEGIN
   -- dropped, not left to ON COMMIT: run by ALTER EXTENSION UPDATE, the
   -- table would be the extension's and could not be dropped at commit
   DROP TABLE connect_lake_repeat_src;
+  IF stale THEN
+    PERFORM set_config('enable_nestloop', nestloop, true), set_config('enable_seqscan', seqscan, true);
+  END IF;
   RETURN n;
 END
 $fn$;
@@ -4582,12 +4666,17 @@ CREATE FUNCTION connect_lake.metric_rollup_delta(before connect_lake.contact_met
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET work_mem = '64MB'
+SET jit = off
+SET plan_cache_mode = force_custom_plan
 AS $fn$
 DECLARE
   ivs  timestamptz[];
   tz   text;
   ths  integer[];
   grp  record;
+  stale boolean;
+  nestloop text;
+  seqscan text;
 BEGIN
   before := coalesce(before, '{}');
   after := coalesce(after, '{}');
@@ -4600,6 +4689,23 @@ BEGIN
   PERFORM connect_lake.metric_lock_intervals(ivs);
   tz := connect_lake.metric_time_zone();
   ths := connect_lake.metric_thresholds();
+  -- statistics that make a table look empty (upkeep_stats_stale()): planned
+  -- without nested loops and sequential scans, not a scan per contact
+  stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.contact_metric', 'connect_lake.metric_queue_interval',
+                                            'connect_lake.metric_agent_interval', 'connect_lake.metric_queue_threshold',
+                                            'connect_lake.metric_queue_day', 'connect_lake.metric_queue_threshold_day']::regclass[]);
+  IF stale AND connect_lake.upkeep_stats_analyze(ARRAY['connect_lake.contact_metric', 'connect_lake.metric_queue_interval',
+                                            'connect_lake.metric_agent_interval', 'connect_lake.metric_queue_threshold',
+                                            'connect_lake.metric_queue_day', 'connect_lake.metric_queue_threshold_day']::regclass[]) > 0 THEN
+    stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.contact_metric', 'connect_lake.metric_queue_interval',
+                                            'connect_lake.metric_agent_interval', 'connect_lake.metric_queue_threshold',
+                                            'connect_lake.metric_queue_day', 'connect_lake.metric_queue_threshold_day']::regclass[]);
+  END IF;
+  IF stale THEN
+    nestloop := current_setting('enable_nestloop');
+    seqscan := current_setting('enable_seqscan');
+    PERFORM set_config('enable_nestloop', 'off', true), set_config('enable_seqscan', 'off', true);
+  END IF;
 
   -- Per queue and channel: metric_queue_interval_live's sums, signed, and
   -- the same summed per local day (metric_queue_day_rows()), in one
@@ -4926,6 +5032,9 @@ BEGIN
          AND r.queue_id IS NOT DISTINCT FROM grp.queue_id AND r.channel IS NOT DISTINCT FROM grp.channel;
     END LOOP;
   END IF;
+  IF stale THEN
+    PERFORM set_config('enable_nestloop', nestloop, true), set_config('enable_seqscan', seqscan, true);
+  END IF;
   RETURN cardinality(ivs);
 END
 $fn$;
@@ -4955,6 +5064,8 @@ RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET work_mem = '64MB'
+SET jit = off
+SET plan_cache_mode = force_custom_plan
 AS $fn$
 DECLARE
   found    uuid[];
@@ -4967,8 +5078,22 @@ DECLARE
   b2       connect_lake.contact_metric[];
   a2       connect_lake.contact_metric[];
   gone     boolean;
+  stale    boolean;
+  nestloop text;
+  seqscan  text;
 BEGIN
   ids := coalesce(ids, '{}');
+  -- statistics that make a table look empty (upkeep_stats_stale()): planned
+  -- without nested loops and sequential scans, not a scan per contact
+  stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]);
+  IF stale AND connect_lake.upkeep_stats_analyze(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]) > 0 THEN
+    stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]);
+  END IF;
+  IF stale THEN
+    nestloop := current_setting('enable_nestloop');
+    seqscan := current_setting('enable_seqscan');
+    PERFORM set_config('enable_nestloop', 'off', true), set_config('enable_seqscan', 'off', true);
+  END IF;
   -- The contacts' rows from their latest version in ctr_events, with their
   -- follower flags; what they were before (the statement's snapshot), and
   -- the rows that changed, before and after.
@@ -5132,6 +5257,9 @@ BEGIN
     PERFORM connect_lake.metric_rollup_delta(before, after);
   ELSE
     PERFORM connect_lake.metric_rollup(ivs);
+  END IF;
+  IF stale THEN
+    PERFORM set_config('enable_nestloop', nestloop, true), set_config('enable_seqscan', seqscan, true);
   END IF;
   RETURN cardinality(settle) + CASE WHEN gone THEN 0 ELSE cardinality(touched) END;
 END

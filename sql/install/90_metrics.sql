@@ -696,10 +696,65 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) IS
   'Locks the rollups of those 15-minute intervals (advisory, in time order, to the end of the transaction) for the upkeep that rewrites them; more than 1,000 intervals: all of them at once, as metrics_refresh() does; nothing when the transaction already holds all of them.';
 
+-- Statistics that make a table look empty, or nearly, while it holds rows:
+-- an ANALYZE (autovacuum's) that ran while a load's rows were not yet
+-- committed (it counts them as not there: relpages of the rows, reltuples 0),
+-- typically just after a TRUNCATE or on a new month's partition.  Planned
+-- with them, the upkeep joins the contacts landed by scanning a table once
+-- per contact (a commit of minutes: 118 s for a day of 20,000 contacts).
+-- The upkeep functions ask this first and, when it holds, analyze such
+-- tables again (upkeep_stats_analyze(), those the caller owns); if one
+-- remains, they plan their statements without nested loops and sequential
+-- scans (hash joins over index scans: the cost of the rows, whatever the
+-- estimates).  They plan every call (plan_cache_mode), so that a plan made
+-- while a table was empty is not kept once it fills.
+CREATE FUNCTION connect_lake.upkeep_stats_stale(tables regclass[]) RETURNS boolean
+  LANGUAGE sql STABLE PARALLEL SAFE
+  AS $fn$
+    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                   WHERE c.oid IN (SELECT t.r FROM pg_catalog.unnest(tables) t(r)
+                                   UNION ALL
+                                   SELECT p.relid FROM pg_catalog.unnest(tables) t(r),
+                                                       pg_catalog.pg_partition_tree(t.r) p)
+                     AND c.relkind = 'r' AND c.relpages > 0 AND c.reltuples >= 0 AND c.reltuples * 4 < c.relpages)
+  $fn$;
+COMMENT ON FUNCTION connect_lake.upkeep_stats_stale(regclass[]) IS
+  'Internal, the writers'' upkeep: whether a table given (or a partition of one) has statistics of fewer than one row in four pages (pg_class: an ANALYZE that ran while a load''s rows were uncommitted, e.g. after a TRUNCATE), with which the planner would join the rows landed by scanning it once per row; the upkeep then plans without nested loops and sequential scans.';
+
+-- upkeep_stats_analyze(tables): the tables (or partitions) that
+-- upkeep_stats_stale() finds analyzed again, within the transaction (its own
+-- uncommitted rows count), those the caller owns and that no other session
+-- is analyzing (SKIP_LOCKED): the planner then sees their rows.
+CREATE FUNCTION connect_lake.upkeep_stats_analyze(tables regclass[]) RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  r regclass;
+  n integer := 0;
+BEGIN
+  FOR r IN SELECT c.oid::regclass
+             FROM pg_catalog.pg_class c
+            WHERE c.oid IN (SELECT t.r FROM pg_catalog.unnest(tables) t(r)
+                            UNION ALL
+                            SELECT p.relid FROM pg_catalog.unnest(tables) t(r), pg_catalog.pg_partition_tree(t.r) p)
+              AND c.relkind = 'r' AND c.relpages > 0 AND c.reltuples >= 0 AND c.reltuples * 4 < c.relpages
+              AND pg_catalog.pg_has_role(c.relowner, 'USAGE')
+            ORDER BY c.oid LOOP
+    EXECUTE format('ANALYZE (SKIP_LOCKED) %s', r);
+    n := n + 1;
+  END LOOP;
+  RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.upkeep_stats_analyze(regclass[]) IS
+  'Internal, the writers'' upkeep: analyzes again, within the transaction, the tables given (or their partitions) whose statistics make them look empty (upkeep_stats_stale()), those the caller owns and no other session is analyzing (SKIP_LOCKED); returns how many. The upkeep calls it before planning, then plans without nested loops and sequential scans if any such table remains.';
+
 CREATE FUNCTION connect_lake.metric_rollup(intervals timestamptz[]) RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET work_mem = '64MB'
+SET jit = off
 AS $fn$
 DECLARE
   ivs timestamptz[];
@@ -753,12 +808,17 @@ CREATE FUNCTION connect_lake.metric_rollup_delta(before connect_lake.contact_met
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET work_mem = '64MB'
+SET jit = off
+SET plan_cache_mode = force_custom_plan
 AS $fn$
 DECLARE
   ivs  timestamptz[];
   tz   text;
   ths  integer[];
   grp  record;
+  stale boolean;
+  nestloop text;
+  seqscan text;
 BEGIN
   before := coalesce(before, '{}');
   after := coalesce(after, '{}');
@@ -771,6 +831,23 @@ BEGIN
   PERFORM connect_lake.metric_lock_intervals(ivs);
   tz := connect_lake.metric_time_zone();
   ths := connect_lake.metric_thresholds();
+  -- statistics that make a table look empty (upkeep_stats_stale()): planned
+  -- without nested loops and sequential scans, not a scan per contact
+  stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.contact_metric', 'connect_lake.metric_queue_interval',
+                                            'connect_lake.metric_agent_interval', 'connect_lake.metric_queue_threshold',
+                                            'connect_lake.metric_queue_day', 'connect_lake.metric_queue_threshold_day']::regclass[]);
+  IF stale AND connect_lake.upkeep_stats_analyze(ARRAY['connect_lake.contact_metric', 'connect_lake.metric_queue_interval',
+                                            'connect_lake.metric_agent_interval', 'connect_lake.metric_queue_threshold',
+                                            'connect_lake.metric_queue_day', 'connect_lake.metric_queue_threshold_day']::regclass[]) > 0 THEN
+    stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.contact_metric', 'connect_lake.metric_queue_interval',
+                                            'connect_lake.metric_agent_interval', 'connect_lake.metric_queue_threshold',
+                                            'connect_lake.metric_queue_day', 'connect_lake.metric_queue_threshold_day']::regclass[]);
+  END IF;
+  IF stale THEN
+    nestloop := current_setting('enable_nestloop');
+    seqscan := current_setting('enable_seqscan');
+    PERFORM set_config('enable_nestloop', 'off', true), set_config('enable_seqscan', 'off', true);
+  END IF;
 
   -- Per queue and channel: metric_queue_interval_live's sums, signed, and
   -- the same summed per local day (metric_queue_day_rows()), in one
@@ -1097,6 +1174,9 @@ BEGIN
          AND r.queue_id IS NOT DISTINCT FROM grp.queue_id AND r.channel IS NOT DISTINCT FROM grp.channel;
     END LOOP;
   END IF;
+  IF stale THEN
+    PERFORM set_config('enable_nestloop', nestloop, true), set_config('enable_seqscan', seqscan, true);
+  END IF;
   RETURN cardinality(ivs);
 END
 $fn$;
@@ -1126,6 +1206,8 @@ RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET work_mem = '64MB'
+SET jit = off
+SET plan_cache_mode = force_custom_plan
 AS $fn$
 DECLARE
   found    uuid[];
@@ -1138,8 +1220,22 @@ DECLARE
   b2       connect_lake.contact_metric[];
   a2       connect_lake.contact_metric[];
   gone     boolean;
+  stale    boolean;
+  nestloop text;
+  seqscan  text;
 BEGIN
   ids := coalesce(ids, '{}');
+  -- statistics that make a table look empty (upkeep_stats_stale()): planned
+  -- without nested loops and sequential scans, not a scan per contact
+  stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]);
+  IF stale AND connect_lake.upkeep_stats_analyze(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]) > 0 THEN
+    stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]);
+  END IF;
+  IF stale THEN
+    nestloop := current_setting('enable_nestloop');
+    seqscan := current_setting('enable_seqscan');
+    PERFORM set_config('enable_nestloop', 'off', true), set_config('enable_seqscan', 'off', true);
+  END IF;
   -- The contacts' rows from their latest version in ctr_events, with their
   -- follower flags; what they were before (the statement's snapshot), and
   -- the rows that changed, before and after.
@@ -1303,6 +1399,9 @@ BEGIN
     PERFORM connect_lake.metric_rollup_delta(before, after);
   ELSE
     PERFORM connect_lake.metric_rollup(ivs);
+  END IF;
+  IF stale THEN
+    PERFORM set_config('enable_nestloop', nestloop, true), set_config('enable_seqscan', seqscan, true);
   END IF;
   RETURN cardinality(settle) + CASE WHEN gone THEN 0 ELSE cardinality(touched) END;
 END

@@ -96,6 +96,8 @@ COMMENT ON FUNCTION connect_lake.contact_root(uuid, uuid, uuid, text) IS
 CREATE FUNCTION connect_lake.contact_repeat_refresh(contact_ids uuid[] DEFAULT NULL) RETURNS bigint
   LANGUAGE plpgsql VOLATILE
   SET search_path = pg_catalog, pg_temp
+  SET jit = off
+  SET plan_cache_mode = force_custom_plan
   AS $fn$
 DECLARE
   n_days  integer := connect_lake.repeat_working_days();
@@ -106,6 +108,9 @@ DECLARE
   froms   timestamptz[];
   from_ids uuid[];
   n       bigint;
+  stale   boolean;
+  nestloop text;
+  seqscan text;
 BEGIN
   IF to_regclass('pg_temp.connect_lake_repeat_src') IS NULL THEN
     CREATE TEMP TABLE connect_lake_repeat_src (
@@ -116,6 +121,20 @@ BEGIN
       a_chain_id uuid, a_chain_seq integer) ON COMMIT DROP;
   END IF;
   TRUNCATE connect_lake_repeat_src;
+  -- statistics that make a table look empty (upkeep_stats_stale()): planned
+  -- without nested loops and sequential scans, not a scan per contact
+  stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_repeat',
+                                            'connect_lake.contact_account']::regclass[]);
+  IF stale AND connect_lake.upkeep_stats_analyze(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_repeat',
+                                            'connect_lake.contact_account']::regclass[]) > 0 THEN
+    stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_repeat',
+                                            'connect_lake.contact_account']::regclass[]);
+  END IF;
+  IF stale THEN
+    nestloop := current_setting('enable_nestloop');
+    seqscan := current_setting('enable_seqscan');
+    PERFORM set_config('enable_nestloop', 'off', true), set_config('enable_seqscan', 'off', true);
+  END IF;
 
   IF contact_ids IS NULL THEN
     -- everyone: each root with what its legs add, in one pass over the CTRs
@@ -156,8 +175,11 @@ BEGIN
            coalesce(a.account::text, f.customerendpoint_address), CASE WHEN a.account IS NOT NULL THEN 'account' ELSE 'endpoint' END,
            l.queue_id, l.agent_id, l.intent
       FROM connect_lake.ctr_events f
-      LEFT JOIN LATERAL (SELECT min(x.account) AS account FROM connect_lake.contact_account x
-                          WHERE x.contactid = f.contactid) a ON true
+      -- the lowest account by the primary key's order (min() was planned as a
+      -- scan of the account index in order, filtered, once per root: 682 s
+      -- when the statistics made contact_account look empty)
+      LEFT JOIN LATERAL (SELECT x.account FROM connect_lake.contact_account x
+                          WHERE x.contactid = f.contactid ORDER BY x.contactid, x.account LIMIT 1) a ON true
       LEFT JOIN LATERAL (
              SELECT (array_agg(g.queue_id ORDER BY g.initiationtimestamp) FILTER (WHERE g.queue_id IS NOT NULL))[1] AS queue_id,
                     (array_agg(g.agent_id ORDER BY g.initiationtimestamp) FILTER (WHERE g.agent_connectedtoagentts IS NOT NULL))[1] AS agent_id,
@@ -196,16 +218,20 @@ BEGIN
             UNION ALL
             (SELECT a.*, false FROM connect_lake.contact_repeat a
               WHERE a.customer_key = f.k AND a.initiationtimestamp >= f.t
-                AND (a.initiationtimestamp, a.contactid) >= (f.t, f.c) AND a.contactid <> ALL (roots))) r;
+                AND (a.initiationtimestamp, a.contactid) >= (f.t, f.c)
+                AND a.contactid NOT IN (SELECT unnest(roots)))) r;
     -- their rows locked in one order, so that two writers' upkeeps never
-    -- deadlock on them (ingest_batch() sessions commit side by side)
+    -- deadlock on them (ingest_batch() sessions commit side by side).  (The
+    -- roots joined as a set: "= ANY (roots)" as a filter searched the array
+    -- once per row of contact_repeat once plpgsql kept a generic plan, 10 s
+    -- a statement for a day of 24,000 contacts.)
     PERFORM 1 FROM connect_lake.contact_repeat r
-      WHERE r.contactid = ANY (roots)
-         OR r.contactid IN (SELECT s.contactid FROM connect_lake_repeat_src s WHERE s.stored)
+      WHERE r.contactid IN (SELECT unnest(roots)
+                            UNION SELECT s.contactid FROM connect_lake_repeat_src s WHERE s.stored)
       ORDER BY r.customer_key, r.contactid FOR UPDATE;
     DELETE FROM connect_lake.contact_repeat r
-     WHERE r.contactid = ANY (roots)
-        OR r.contactid IN (SELECT s.contactid FROM connect_lake_repeat_src s WHERE s.stored AND NOT s.anchor);
+     WHERE r.contactid IN (SELECT unnest(roots)
+                           UNION SELECT s.contactid FROM connect_lake_repeat_src s WHERE s.stored AND NOT s.anchor);
   END IF;
 
   -- The sequence of each customer (from its anchor, if any): the anchor's
@@ -248,6 +274,9 @@ BEGIN
   -- dropped, not left to ON COMMIT: run by ALTER EXTENSION UPDATE, the
   -- table would be the extension's and could not be dropped at commit
   DROP TABLE connect_lake_repeat_src;
+  IF stale THEN
+    PERFORM set_config('enable_nestloop', nestloop, true), set_config('enable_seqscan', seqscan, true);
+  END IF;
   RETURN n;
 END
 $fn$;

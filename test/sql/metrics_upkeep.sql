@@ -235,3 +235,46 @@ DELETE FROM connect_lake.contact_account WHERE contactid IN (pg_temp.c(601), pg_
 SELECT connect_lake.contact_repeat_refresh(ARRAY[pg_temp.c(601), pg_temp.c(602), pg_temp.c(603)]) AS repeat_contacts;
 SELECT count(*) >= 0 AS refreshed FROM pg_temp.exact();
 SELECT * FROM pg_temp.kept(601, 602, 603);
+
+-- ---------- statistics that make a table look empty
+-- An ANALYZE that ran while a load's rows were uncommitted (autovacuum's,
+-- just after a TRUNCATE) leaves pg_class with the table's pages and no rows;
+-- planned with that, the upkeep scanned the table once per contact.  The
+-- upkeep functions then plan without nested loops and sequential scans
+-- (upkeep_stats_stale()), and keep the same rows.
+CREATE TEMP TABLE stale_probe (g integer);
+INSERT INTO stale_probe SELECT generate_series(1, 5000);
+DELETE FROM stale_probe;
+ANALYZE stale_probe;
+SELECT connect_lake.upkeep_stats_stale(ARRAY['stale_probe']::regclass[]) AS looks_empty;
+INSERT INTO stale_probe SELECT generate_series(1, 5000);
+ANALYZE stale_probe;
+SELECT connect_lake.upkeep_stats_stale(ARRAY['stale_probe']::regclass[]) AS looks_empty;
+-- contact_metric's pages full of rows rolled back, analyzed: its few rows
+-- on many pages
+BEGIN;
+INSERT INTO connect_lake.contact_metric (contactid, initiationtimestamp, queue_kind, queued, handled, answered,
+                                         xfer_out_external, held)
+  SELECT gen_random_uuid(), '2026-03-02 08:00+00', 'NONE', false, false, false, false, false
+    FROM generate_series(1, 20000);
+ROLLBACK;
+ANALYZE connect_lake.contact_metric;
+SELECT connect_lake.upkeep_stats_stale(ARRAY['connect_lake.contact_metric']::regclass[]) AS looks_empty;
+-- 701 by the loader role, which may not analyze contact_metric (it plans
+-- without nested loops and sequential scans); 702 by its owner, which
+-- analyzes it again first (its few rows still lie on many pages: then the same)
+CREATE ROLE regress_cl_stale_loader IN ROLE connect_lake_loader;
+SET ROLE regress_cl_stale_loader;
+SELECT connect_lake.ingest('ctr', pg_temp.ctr(701, 'INBOUND', '19:00:00', '19:10:00', enq => '19:00:00'));
+RESET ROLE;
+DROP ROLE regress_cl_stale_loader;
+SELECT connect_lake.ingest('ctr', pg_temp.ctr(702, 'CALLBACK', '19:20:00', '19:30:00', enq => '19:20:00',
+                                              agent => '19:25:00', prev => 701));
+SELECT * FROM pg_temp.flags(701, 702);
+SHOW enable_nestloop;
+SHOW enable_seqscan;
+SELECT * FROM pg_temp.exact();
+DELETE FROM connect_lake.ctr_events WHERE contactid IN (pg_temp.c(701), pg_temp.c(702));
+SELECT count(*) >= 0 AS refreshed FROM pg_temp.exact();
+VACUUM ANALYZE connect_lake.contact_metric;
+SELECT connect_lake.upkeep_stats_stale(ARRAY['connect_lake.contact_metric']::regclass[]) AS looks_empty;
