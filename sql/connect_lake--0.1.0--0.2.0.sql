@@ -6243,6 +6243,18 @@ GRANT SELECT ON connect_lake.agent_status_timeline, connect_lake.agent_activity_
   connect_lake.agent_activity_15min, connect_lake.agent_activity_daily
   TO connect_lake_reader, connect_lake_loader;
 
+-- ---- The status type as a column of agent_events (issue 12: the activity
+-- upkeep reads it instead of decompressing each event's snapshot).  Here,
+-- before the refresh below, because agent_activity_rows() reads it.  Added
+-- at the end of the type (and so of agent_events and its partitions), where
+-- a fresh lake has it; the events already landed get what the writer gives
+-- a new one: current_snapshot -> 'AgentStatus' ->> 'Type'.
+ALTER TYPE connect_lake.agent_event ADD ATTRIBUTE agentstatus_type text CASCADE;
+COMMENT ON COLUMN connect_lake.agent_events.agentstatus_type IS 'CurrentAgentSnapshot.AgentStatus.Type (ROUTABLE, CUSTOM, OFFLINE), as current_snapshot -> ''AgentStatus'' ->> ''Type'' gives it; NULL when the stream does not give it. Last of the columns (added in 0.2.0).';
+UPDATE connect_lake.agent_events
+   SET agentstatus_type = current_snapshot -> 'AgentStatus' ->> 'Type'
+ WHERE current_snapshot -> 'AgentStatus' ->> 'Type' IS NOT NULL;
+
 -- The agent events landed before the update, as a fresh lake that loaded
 -- them would hold them.
 SELECT connect_lake.agent_activity_refresh();

@@ -17,7 +17,8 @@
  * events are read by the key (agentarn, eventtimestamp, eventid) in that
  * order, with each event's state columns worked out by the same SQL
  * expressions as agent_timeline_segments() (the snapshot's
- * AgentStatus.Type read here from the head of the stored snapshot);
+ * AgentStatus.Type read from its column agentstatus_type, which the writer
+ * fills from the snapshot: the snapshot itself, TOASTed, is never read);
  * duplicates of an eventid keep their earliest row.  Each event's segment
  * runs to the next event in the state of the latest state event (snapshot
  * or LOGOUT) at or before it.  A state's dimension ids are agent_arn_id()
@@ -31,7 +32,6 @@
  */
 #include "postgres.h"
 
-#include "access/detoast.h"
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
@@ -304,122 +304,6 @@ hierarchy_id(Jsonb *hg, int level, pg_uuid_t *id)
 		arn.type != jbvString)
 		return false;
 	return arn_id(arn.val.string.val, arn.val.string.len, id);
-}
-
-/*
- * A jsonb value as ->> gives it: a string's text, NULL for null, the text
- * of any other scalar or container.
- */
-static char *
-jsonb_value_text(JsonbValue *v)
-{
-	switch (v->type)
-	{
-		case jbvNull:
-			return NULL;
-		case jbvBool:
-			return pstrdup(v->val.boolean ? "true" : "false");
-		case jbvString:
-			return pnstrdup(v->val.string.val, v->val.string.len);
-		case jbvNumeric:
-			return DatumGetCString(DirectFunctionCall1(numeric_out, PointerGetDatum(v->val.numeric)));
-		case jbvBinary:
-			return JsonbToCString(NULL, v->val.binary.data, v->val.binary.len);
-		default:
-			return NULL;		/* not in a stored jsonb */
-	}
-}
-
-/* current_snapshot -> 'AgentStatus' ->> 'Type' of a whole snapshot */
-static char *
-status_type_of(JsonbContainer *root)
-{
-	JsonbValue	as,
-				type;
-
-	if (!JsonContainerIsObject(root) ||
-		getKeyJsonValueFromContainer(root, "AgentStatus", 11, &as) == NULL ||
-		as.type != jbvBinary || !JsonContainerIsObject(as.val.binary.data) ||
-		getKeyJsonValueFromContainer(as.val.binary.data, "Type", 4, &type) == NULL)
-		return NULL;
-	return jsonb_value_text(&type);
-}
-
-#define SNAPSHOT_HEAD 1024		/* bytes of a snapshot read first */
-
-/*
- * current_snapshot -> 'AgentStatus' ->> 'Type' of an event with a snapshot
- * (NULL: none; agent_status_type() then goes by the name).  The snapshot is
- * stored TOASTed (compressed, out of line) and AgentStatus comes second of
- * its keys (Contacts, AgentStatus, Configuration ...: jsonb orders keys by
- * length), so its head is decompressed first (detoast_attr_slice()): when
- * the object's entries, its keys and the AgentStatus value lie in it, the
- * type is read there; else from the whole snapshot.
- */
-static char *
-snapshot_status_type(Datum snap)
-{
-	struct varlena *head = detoast_attr_slice((struct varlena *) DatumGetPointer(snap), 0, SNAPSHOT_HEAD);
-	Size		avail = VARSIZE(head) - VARHDRSZ;
-	JsonbContainer *root = (JsonbContainer *) VARDATA(head);
-	char	   *type = NULL;
-	bool		whole = avail < SNAPSHOT_HEAD;	/* the slice is all of it */
-	bool		done = whole;
-
-	if (!whole && avail >= sizeof(uint32))
-	{
-		uint32		count = root->header & JB_CMASK;
-		Size		base = offsetof(JsonbContainer, children) + sizeof(JEntry) * 2 * (Size) count;
-
-		if (!(root->header & JB_FOBJECT))
-			done = true;		/* not an object: NULL */
-		else if (base <= avail)
-		{
-			uint32		end = 0,
-						start = 0,
-						i;
-			int			found = -1;
-
-			/* keys, then values, each entry an end offset or a length */
-			for (i = 0; i < 2 * count; i++)
-			{
-				JEntry		je = root->children[i];
-
-				start = end;
-				end = JBE_HAS_OFF(je) ? JBE_OFFLENFLD(je) : end + JBE_OFFLENFLD(je);
-				if (base + end > avail)
-					break;		/* beyond the head: read the whole */
-				if (i < count && found < 0 && end - start == 11 &&
-					memcmp((char *) root + base + start, "AgentStatus", 11) == 0)
-					found = (int) i;
-				if (i >= count && found < 0)
-				{
-					done = true;	/* every key read, none is AgentStatus: NULL */
-					break;
-				}
-				if (i == count + (uint32) found)
-				{
-					/* the AgentStatus value, whole in the head */
-					if (JBE_ISCONTAINER(je))
-					{
-						JsonbContainer *as = (JsonbContainer *) ((char *) root + base + INTALIGN(start));
-						JsonbValue	tv;
-
-						if (JsonContainerIsObject(as) &&
-							getKeyJsonValueFromContainer(as, "Type", 4, &tv) != NULL)
-							type = jsonb_value_text(&tv);
-					}
-					done = true;	/* a scalar AgentStatus has no Type: NULL */
-					break;
-				}
-			}
-		}
-	}
-	if (whole)
-		type = status_type_of(root);
-	else if (!done)
-		type = status_type_of(&DatumGetJsonbP(snap)->root);
-	return type;
 }
 
 /* The state's dimension ids: routing profile, hierarchy levels 1-5 */
@@ -1025,11 +909,11 @@ activity_pass(FunctionCallInfo fcinfo, bool rows)
 							  "(e.eventtype = 'LOGOUT' OR e.current_snapshot IS NOT NULL), "
 							  "CASE WHEN e.eventtype <> 'LOGOUT' THEN e.agentstatus_name END, "
 	/*
-	 * the status type; NULL where it is the snapshot's AgentStatus.Type
-	 * (column 11), which C reads from the head of the (TOASTed) snapshot
+	 * the status type: the snapshot's AgentStatus.Type as the writer put it
+	 * in its column (agent_event.c), else by the status name
 	 */
 							  "CASE WHEN e.eventtype = 'LOGOUT' THEN 'OFFLINE' "
-							  "WHEN e.current_snapshot IS NULL THEN connect_lake.agent_status_type(NULL, e.agentstatus_name) "
+							  "ELSE connect_lake.agent_status_type(e.agentstatus_type, e.agentstatus_name) "
 							  "END, "
 							  "CASE WHEN e.eventtype <> 'LOGOUT' THEN coalesce(e.routingprofile_arn, '') ELSE '' END, "
 							  "CASE WHEN e.eventtype <> 'LOGOUT' THEN coalesce(e.hierarchygroups, 'null') ELSE 'null' END, "
@@ -1043,8 +927,7 @@ activity_pass(FunctionCallInfo fcinfo, bool rows)
 							  "CASE WHEN e.eventtimestamp < $4 OR e.current_snapshot IS NULL THEN false "
 							  "WHEN e.eventtype <> 'LOGOUT' AND jsonb_typeof(e.contacts) = 'array' THEN NULL "
 							  "ELSE coalesce(jsonb_path_exists(e.contacts, "
-							  "'$[*] ? (@.State == \"CONNECTING\" || @.State == \"INCOMING\")'), false) END, "
-							  "e.current_snapshot, connect_lake.agent_status_type(NULL, e.agentstatus_name) "
+							  "'$[*] ? (@.State == \"CONNECTING\" || @.State == \"INCOMING\")'), false) END "
 							  "FROM connect_lake.agent_events e "
 							  "WHERE e.agentarn = $1 AND e.eventtimestamp >= $2 AND e.eventtimestamp <= $3 "
 							  "ORDER BY e.eventtimestamp, e.eventid",
@@ -1189,15 +1072,6 @@ activity_pass(FunctionCallInfo fcinfo, bool rows)
 					st.set = true;
 					st.name = col_text(tup, desc, 5, agentcxt);
 					st.type = col_text(tup, desc, 6, agentcxt);
-					if (st.type == NULL)
-					{
-						Datum		snap = SPI_getbinval(tup, desc, 11, &isnull);
-
-						if (!isnull)
-							st.type = snapshot_status_type(snap);
-						if (st.type == NULL)	/* no Type: by the name */
-							st.type = col_text(tup, desc, 12, agentcxt);
-					}
 					st.rp = col_text(tup, desc, 7, agentcxt);
 					st.hg = col_jsonb(tup, desc, 8, agentcxt);
 					st.contacts = col_jsonb(tup, desc, 9, agentcxt);

@@ -4,7 +4,12 @@
  *
  * The snapshots are kept whole as jsonb (current_snapshot,
  * previous_snapshot) and their most-used parts as columns: status name,
- * routing profile, the agent's current contacts.
+ * routing profile, the agent's current contacts; after the walk (finish
+ * hook) the status type, agentstatus_type, is taken from the snapshot as
+ * mapped, exactly current_snapshot -> 'AgentStatus' ->> 'Type' (a number,
+ * boolean or container as its text, JSON null as NULL), so that the
+ * activity upkeep (agent_activity.c) reads a short column instead of
+ * decompressing each event's TOASTed snapshot.
  *
  * Agent activity upkeep (upkeep.h): the writers collect, for every event
  * they wrote, its agent and time (first and last per agent); just before
@@ -19,6 +24,8 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
 #include "utils/jsonb.h"
 
 #include "kinds.h"
@@ -26,6 +33,8 @@
 
 PG_FUNCTION_INFO_V1(agent_event_parse_jsonb);
 PG_FUNCTION_INFO_V1(agent_event_parse_text);
+
+static void agent_event_finish(CLMapState *st);
 
 #define CUR "CurrentAgentSnapshot."
 
@@ -79,7 +88,71 @@ CLRecordKind cl_kind_agent_event = {
 	.typical_bytes = 1500,
 	.landed_column = "landed_at",
 	.upkeep = &agent_event_upkeep,
+	.finish = agent_event_finish,
 };
+
+/*
+ * A jsonb value as ->> gives it: a string's text, NULL for null, the text
+ * of any other scalar or container.
+ */
+static text *
+jsonb_value_text(JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvString:
+			return cstring_to_text_with_len(v->val.string.val, v->val.string.len);
+		case jbvBool:
+			return cstring_to_text(v->val.boolean ? "true" : "false");
+		case jbvNumeric:
+			return cstring_to_text(DatumGetCString(DirectFunctionCall1(numeric_out,
+																	   NumericGetDatum(v->val.numeric))));
+		case jbvBinary:
+			return cstring_to_text(JsonbToCString(NULL, v->val.binary.data, v->val.binary.len));
+		default:
+			return NULL;		/* jbvNull */
+	}
+}
+
+/*
+ * After the walk: agentstatus_type = current_snapshot -> 'AgentStatus' ->>
+ * 'Type' of the snapshot as mapped (NULL without a snapshot, an object
+ * AgentStatus or a Type), the expression the 0.1.0 -> 0.2.0 update fills
+ * the column of the events already landed with.
+ */
+static void
+agent_event_finish(CLMapState *st)
+{
+	static Oid	cached_typid = InvalidOid;
+	static int	cached_natts = -1,
+				snap_att = -1,
+				type_att = -1;
+	Jsonb	   *snap;
+	JsonbValue	as,
+				type;
+	text	   *t;
+
+	if (cached_typid != st->tupdesc->tdtypeid || cached_natts != st->tupdesc->natts)
+	{
+		snap_att = cl_map_column(st, "current_snapshot");
+		type_att = cl_map_column(st, "agentstatus_type");
+		cached_typid = st->tupdesc->tdtypeid;
+		cached_natts = st->tupdesc->natts;
+	}
+	if (type_att < 0 || snap_att < 0 || st->nulls[snap_att])
+		return;
+	snap = DatumGetJsonbP(st->values[snap_att]);
+	if (!JB_ROOT_IS_OBJECT(snap) ||
+		getKeyJsonValueFromContainer(&snap->root, "AgentStatus", 11, &as) == NULL ||
+		as.type != jbvBinary || !JsonContainerIsObject(as.val.binary.data) ||
+		getKeyJsonValueFromContainer(as.val.binary.data, "Type", 4, &type) == NULL)
+		return;
+	t = jsonb_value_text(&type);
+	if (t == NULL)
+		return;
+	st->values[type_att] = PointerGetDatum(t);
+	st->nulls[type_att] = false;
+}
 
 /* agent_event_parse(doc jsonb) RETURNS connect_lake.agent_event: IMMUTABLE */
 Datum

@@ -26,7 +26,8 @@ CREATE TYPE connect_lake.agent_event AS (
   extra                       jsonb,
   source_file                 text,
   source_offset               bigint,
-  landed_at                   timestamptz
+  landed_at                   timestamptz,
+  agentstatus_type            text
 );
 COMMENT ON TYPE connect_lake.agent_event IS
   'One agent event as typed columns: the row type of agent_events and the result of agent_event_parse().';
@@ -70,6 +71,7 @@ COMMENT ON COLUMN connect_lake.agent_events.extra IS 'Every key of the event the
 COMMENT ON COLUMN connect_lake.agent_events.source_file IS 'File the event was loaded from; NULL when it came through ingest().';
 COMMENT ON COLUMN connect_lake.agent_events.source_offset IS 'Byte offset of the event in source_file (in the decompressed stream).';
 COMMENT ON COLUMN connect_lake.agent_events.landed_at IS 'When the row landed in the lake.';
+COMMENT ON COLUMN connect_lake.agent_events.agentstatus_type IS 'CurrentAgentSnapshot.AgentStatus.Type (ROUTABLE, CUSTOM, OFFLINE), as current_snapshot -> ''AgentStatus'' ->> ''Type'' gives it; NULL when the stream does not give it. Last of the columns (added in 0.2.0).';
 
 CREATE FUNCTION connect_lake.agent_event_parse(doc jsonb) RETURNS connect_lake.agent_event
   AS 'MODULE_PATHNAME', 'agent_event_parse_jsonb'

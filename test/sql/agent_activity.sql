@@ -408,7 +408,38 @@ SELECT count(*) AS landed FROM (SELECT connect_lake.ingest('agent_event', d) FRO
      'Contacts', jsonb_build_array(jsonb_build_object('ContactId', repeat('c', 3000), 'State', 'CONNECTED'))))),
   (pg_temp.cy('09:54:00', 'HEART_BEAT', jsonb_build_object('AgentStatus', jsonb_build_object('Name', 'Available', 'Type', NULL),
      'Configuration', jsonb_build_object('Username', repeat('v', 3000))))),
-  (pg_temp.cy('09:56:00', 'LOGOUT', NULL))) v(d)) i;
+  (pg_temp.cy('09:56:00', 'LOGOUT', NULL)),
+  -- odd Types the writer keeps in agentstatus_type as ->> gives them: an
+  -- object, a boolean, a number with trailing zeros
+  (pg_temp.cy('09:57:00', 'STATE_CHANGE', jsonb_build_object('AgentStatus', jsonb_build_object('Name', 'Available', 'Type', jsonb_build_object('Kind', 'ROUTABLE')),
+     'Contacts', '[]'::jsonb))),
+  (pg_temp.cy('09:58:00', 'HEART_BEAT', jsonb_build_object('AgentStatus', jsonb_build_object('Name', 'Lunch', 'Type', true)))),
+  (pg_temp.cy('09:59:00', 'HEART_BEAT', jsonb_build_object('AgentStatus', jsonb_build_object('Name', 'Available', 'Type', 1.50)))),
+  (pg_temp.cy('09:59:30', 'LOGOUT', NULL))) v(d)) i;
+-- The status type is a column the writer fills from the snapshot (the
+-- activity upkeep reads it, not the TOASTed snapshot): exactly
+-- current_snapshot -> 'AgentStatus' ->> 'Type', on every event
+SELECT to_char(eventtimestamp, 'HH24:MI:SS') AS at, eventtype, agentstatus_type,
+       agentstatus_type IS NOT DISTINCT FROM current_snapshot -> 'AgentStatus' ->> 'Type' AS as_snapshot
+  FROM connect_lake.agent_events
+ WHERE agentarn = pg_temp.arn('agent', '5e6f7a8b-0000-4000-8000-00000000000c')
+   AND eventtimestamp >= '2030-03-05 09:50+00'
+ ORDER BY eventtimestamp;
+SELECT count(*) AS events, count(agentstatus_type) AS typed,
+       count(*) FILTER (WHERE agentstatus_type IS DISTINCT FROM current_snapshot -> 'AgentStatus' ->> 'Type') AS differing
+  FROM connect_lake.agent_events;
+-- the same from raw JSON text (json-c, the loader's parser) as from jsonb:
+-- a number as jsonb spells it, a container as its JSON text
+SELECT r.n, (connect_lake.agent_event_parse(r.doc)).agentstatus_type AS from_text,
+       (connect_lake.agent_event_parse(r.doc::jsonb)).agentstatus_type AS from_jsonb,
+       (connect_lake.agent_event_parse(r.doc)).current_snapshot -> 'AgentStatus' ->> 'Type' AS snapshot_type
+  FROM (VALUES (1, '{"EventId": "p1", "EventTimestamp": "2030-03-05T09:00:00Z", "AgentARN": "arn:a/x", "CurrentAgentSnapshot": {"AgentStatus": {"Type": 1e2}}}'),
+               (2, '{"EventId": "p2", "EventTimestamp": "2030-03-05T09:00:00Z", "AgentARN": "arn:a/x", "CurrentAgentSnapshot": {"AgentStatus": {"Type": [ "A", {"b" : 2.50} ]}}}'),
+               (3, '{"EventId": "p3", "EventTimestamp": "2030-03-05T09:00:00Z", "AgentARN": "arn:a/x", "CurrentAgentSnapshot": {"AgentStatus": {"Type": null}}}'),
+               (4, '{"EventId": "p4", "EventTimestamp": "2030-03-05T09:00:00Z", "AgentARN": "arn:a/x", "CurrentAgentSnapshot": [{"AgentStatus": {"Type": "CUSTOM"}}]}'),
+               (5, '{"EventId": "p5", "EventTimestamp": "2030-03-05T09:00:00Z", "AgentARN": "arn:a/x", "CurrentAgentSnapshot": {"AgentStatus": {"Type": "CUSTOM"}}}'),
+               (6, '{"EventId": "p6", "EventTimestamp": "2030-03-05T09:00:00Z", "AgentARN": "arn:a/x", "CurrentAgentSnapshot": {"AgentStatus": {"Type": false}}}')) r(n, doc)
+ ORDER BY r.n;
 CREATE FUNCTION pg_temp.time_sql(agentarns text[], from_ts timestamptz[], to_ts timestamptz[])
 RETURNS SETOF record LANGUAGE sql AS $$
   WITH seg AS MATERIALIZED (
@@ -459,13 +490,25 @@ CREATE TEMP VIEW time_c_vs_sql AS
                  (4, ARRAY[pg_temp.arn('agent', '5e6f7a8b-0000-4000-8000-00000000000c')],
                      ARRAY['2030-03-05 09:30+00']::timestamptz[], ARRAY['2030-03-05 09:45+00']::timestamptz[])) r(n, a, f, t);
 SELECT * FROM time_c_vs_sql ORDER BY n;
+-- C reads the column, not the snapshot: a type changed in the column alone
+-- changes what it gives (Lunch of 09:52 is ROUTABLE in both)
+BEGIN;
+UPDATE connect_lake.agent_events SET agentstatus_type = 'CUSTOM'
+ WHERE agentarn = pg_temp.arn('agent', '5e6f7a8b-0000-4000-8000-00000000000c') AND eventtimestamp = '2030-03-05 09:52+00';
+SELECT status_name, status_type, sum(online_ms) AS online_ms, sum(idle_ms) AS idle_ms
+  FROM connect_lake.agent_activity_time(NULL, '{2030-03-05 09:45+00}', '{2030-03-05 10:00+00}')
+ WHERE status_name = 'Lunch' GROUP BY 1, 2 ORDER BY 1, 2;
+ROLLBACK;
+SELECT status_name, status_type, sum(online_ms) AS online_ms, sum(idle_ms) AS idle_ms
+  FROM connect_lake.agent_activity_time(NULL, '{2030-03-05 09:45+00}', '{2030-03-05 10:00+00}')
+ WHERE status_name = 'Lunch' GROUP BY 1, 2 ORDER BY 1, 2;
 -- what cy's events make (ids in lower case; NULL where not an id)
 SELECT to_char(interval_start, 'HH24:MI') AS "interval", routing_profile_id, hierarchy_level1_id,
        hierarchy_level2_id IS NULL AND hierarchy_level3_id IS NULL AND hierarchy_level4_id IS NULL
          AND hierarchy_level5_id IS NULL AS levels_2_5_null,
        status_name, status_type, online_ms, non_productive_ms AS npt_ms, contact_ms, idle_ms, error_ms, gap_ms, gaps
   FROM connect_lake.agent_activity_time(NULL, '{2030-03-05}', '{2030-03-06}')
- ORDER BY interval_start, online_ms, error_ms;
+ ORDER BY interval_start, online_ms, error_ms, status_name NULLS FIRST, status_type, routing_profile_id NULLS FIRST;
 -- the writers kept the same rows as a rebuild makes
 CREATE TEMP TABLE kept_cy AS SELECT * FROM connect_lake.agent_activity_interval;
 CREATE TEMP TABLE kept_cy_status AS SELECT * FROM connect_lake.agent_status_interval;

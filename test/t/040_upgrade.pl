@@ -166,6 +166,24 @@ sub odd_accounts
 		               (2, '{"customer_id": {"value": {"stringValue": "arn:aws:profile:eu-west-2:1:domains/d/profiles/p-9"}}}'::jsonb)) v(n, f)});
 }
 
+# Agent events whose snapshot gives AgentStatus.Type (the generator's give
+# none): a string, a number, an object, a null.  0.2.0 keeps it in
+# agent_events.agentstatus_type as it lands them; the update fills the column
+# of the events landed before, and the activity rebuilt from them, the same.
+sub typed_agents
+{
+	my ($db) = @_;
+	sql($db, q{
+		SELECT connect_lake.ingest('agent_event', jsonb_build_object(
+		         'EventId', 'legacy-agent-' || n, 'EventType', 'STATE_CHANGE',
+		         'EventTimestamp', '2024-02-03T09:0' || n || ':00Z',
+		         'AgentARN', 'arn:aws:connect:eu-west-2:1:instance/i/agent/5e6f7a8b-0000-4000-8000-0000000000a1',
+		         'CurrentAgentSnapshot', jsonb_build_object('AgentStatus', jsonb_build_object('Name', name, 'Type', t),
+		           'Contacts', '[]'::jsonb)))
+		  FROM (VALUES (1, 'Available', '"ROUTABLE"'::jsonb), (2, 'Lunch', '1.50'), (3, 'Available', '{"Kind": "CUSTOM"}'),
+		               (4, 'Training', 'null'), (5, 'Lunch', '"CUSTOM"')) v(n, name, t)});
+}
+
 my $fact_tables = q{SELECT relname FROM connect_lake.fact_table UNION ALL SELECT 'load_rejects'};
 sub empty_tables
 {
@@ -182,6 +200,7 @@ is(sql('upgraded', q{SELECT extversion FROM pg_extension WHERE extname = 'connec
 configure('upgraded');
 load_batch('upgraded', 'before');
 odd_accounts('upgraded');
+typed_agents('upgraded');
 is(empty_tables('upgraded'), '', "upgraded: every kind has rows at $released (rejects included)");
 my $month_suffix = strftime('_p%Y%m', gmtime($month));
 is(sql('upgraded', qq{SELECT count(*) FROM pg_class WHERE relnamespace = 'connect_lake'::regnamespace AND relname LIKE '%$month_suffix'}),
@@ -211,6 +230,9 @@ like($err, qr/WARNING:  connect_lake 0\.2\.0: attributes_\* columns of [1-9][0-9
 	'the update says how many CTRs it refilled by the attribute key rule');
 is(sql('upgraded', q{SELECT extversion FROM pg_extension WHERE extname = 'connect_lake'}), $current,
 	"upgraded: ALTER EXTENSION UPDATE goes from $released to $current");
+is(sql('upgraded', q{SELECT string_agg(coalesce(agentstatus_type, '-'), ' | ' ORDER BY eventid) FROM connect_lake.agent_events
+                      WHERE eventid LIKE 'legacy-agent-%'}), 'ROUTABLE | 1.50 | {"Kind": "CUSTOM"} | - | CUSTOM',
+	'upgraded: the update filled agentstatus_type of the agent events landed before it');
 # The metrics of the CTRs landed at the released version: computed by the
 # update (the writers keep them from now on), so that the comparison below
 # has rows in every metric table to compare.
@@ -229,6 +251,7 @@ is(sql('fresh', q{SELECT extversion FROM pg_extension WHERE extname = 'connect_l
 configure('fresh');
 load_batch('fresh', 'before');
 odd_accounts('fresh');
+typed_agents('fresh');
 load_batch('fresh', 'after');
 
 # ---- The catalog, as (category, name, definition).  Scope: the extension's
