@@ -750,6 +750,47 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.upkeep_stats_analyze(regclass[]) IS
   'Internal, the writers'' upkeep: analyzes again, within the transaction, the tables given (or their partitions) whose statistics make them look empty (upkeep_stats_stale()), those the caller owns and no other session is analyzing (SKIP_LOCKED); returns how many. The upkeep calls it before planning, then plans without nested loops and sequential scans if any such table remains.';
 
+-- upkeep_plan_guard(tables): what each upkeep function asks before it plans.
+-- Tables given (or their partitions) whose statistics make them look empty
+-- (upkeep_stats_stale()) are analyzed again where the caller may
+-- (upkeep_stats_analyze()); if one still looks empty, nested loops and
+-- sequential scans are turned off to the end of the transaction and the
+-- values they had are returned, for upkeep_plan_restore() at the calling
+-- function's end (NULL: nothing was changed).  set_config(..., true) outlives
+-- this function: its SET clause names search_path only.
+CREATE FUNCTION connect_lake.upkeep_plan_guard(tables regclass[]) RETURNS text[]
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  saved text[];
+BEGIN
+  IF NOT connect_lake.upkeep_stats_stale(tables)
+     OR (connect_lake.upkeep_stats_analyze(tables) > 0 AND NOT connect_lake.upkeep_stats_stale(tables)) THEN
+    RETURN NULL;
+  END IF;
+  saved := ARRAY[current_setting('enable_nestloop'), current_setting('enable_seqscan')];
+  PERFORM set_config('enable_nestloop', 'off', true), set_config('enable_seqscan', 'off', true);
+  RETURN saved;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.upkeep_plan_guard(regclass[]) IS
+  'Internal, the writers'' upkeep: before an upkeep function plans, analyzes again the tables given that look empty (upkeep_stats_stale(), upkeep_stats_analyze()) and, if one still does, turns nested loops and sequential scans off to the end of the transaction; returns the settings they had (NULL: nothing changed) for upkeep_plan_restore().';
+
+-- upkeep_plan_restore(saved): the settings upkeep_plan_guard() changed, back.
+CREATE FUNCTION connect_lake.upkeep_plan_restore(saved text[]) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF saved IS NOT NULL THEN
+    PERFORM set_config('enable_nestloop', saved[1], true), set_config('enable_seqscan', saved[2], true);
+  END IF;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.upkeep_plan_restore(text[]) IS
+  'Internal, the writers'' upkeep: puts back the planner settings upkeep_plan_guard() changed (its result; NULL: nothing).';
+
 CREATE FUNCTION connect_lake.metric_rollup(intervals timestamptz[]) RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -816,9 +857,7 @@ DECLARE
   tz   text;
   ths  integer[];
   grp  record;
-  stale boolean;
-  nestloop text;
-  seqscan text;
+  planner text[];
 BEGIN
   before := coalesce(before, '{}');
   after := coalesce(after, '{}');
@@ -833,21 +872,9 @@ BEGIN
   ths := connect_lake.metric_thresholds();
   -- statistics that make a table look empty (upkeep_stats_stale()): planned
   -- without nested loops and sequential scans, not a scan per contact
-  stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.contact_metric', 'connect_lake.metric_queue_interval',
+  planner := connect_lake.upkeep_plan_guard(ARRAY['connect_lake.contact_metric', 'connect_lake.metric_queue_interval',
                                             'connect_lake.metric_agent_interval', 'connect_lake.metric_queue_threshold',
                                             'connect_lake.metric_queue_day', 'connect_lake.metric_queue_threshold_day']::regclass[]);
-  IF stale AND connect_lake.upkeep_stats_analyze(ARRAY['connect_lake.contact_metric', 'connect_lake.metric_queue_interval',
-                                            'connect_lake.metric_agent_interval', 'connect_lake.metric_queue_threshold',
-                                            'connect_lake.metric_queue_day', 'connect_lake.metric_queue_threshold_day']::regclass[]) > 0 THEN
-    stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.contact_metric', 'connect_lake.metric_queue_interval',
-                                            'connect_lake.metric_agent_interval', 'connect_lake.metric_queue_threshold',
-                                            'connect_lake.metric_queue_day', 'connect_lake.metric_queue_threshold_day']::regclass[]);
-  END IF;
-  IF stale THEN
-    nestloop := current_setting('enable_nestloop');
-    seqscan := current_setting('enable_seqscan');
-    PERFORM set_config('enable_nestloop', 'off', true), set_config('enable_seqscan', 'off', true);
-  END IF;
 
   -- Per queue and channel: metric_queue_interval_live's sums, signed, and
   -- the same summed per local day (metric_queue_day_rows()), in one
@@ -1174,9 +1201,7 @@ BEGIN
          AND r.queue_id IS NOT DISTINCT FROM grp.queue_id AND r.channel IS NOT DISTINCT FROM grp.channel;
     END LOOP;
   END IF;
-  IF stale THEN
-    PERFORM set_config('enable_nestloop', nestloop, true), set_config('enable_seqscan', seqscan, true);
-  END IF;
+  PERFORM connect_lake.upkeep_plan_restore(planner);
   RETURN cardinality(ivs);
 END
 $fn$;
@@ -1220,22 +1245,12 @@ DECLARE
   b2       connect_lake.contact_metric[];
   a2       connect_lake.contact_metric[];
   gone     boolean;
-  stale    boolean;
-  nestloop text;
-  seqscan  text;
+  planner  text[];
 BEGIN
   ids := coalesce(ids, '{}');
   -- statistics that make a table look empty (upkeep_stats_stale()): planned
   -- without nested loops and sequential scans, not a scan per contact
-  stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]);
-  IF stale AND connect_lake.upkeep_stats_analyze(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]) > 0 THEN
-    stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]);
-  END IF;
-  IF stale THEN
-    nestloop := current_setting('enable_nestloop');
-    seqscan := current_setting('enable_seqscan');
-    PERFORM set_config('enable_nestloop', 'off', true), set_config('enable_seqscan', 'off', true);
-  END IF;
+  planner := connect_lake.upkeep_plan_guard(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]);
   -- The contacts' rows from their latest version in ctr_events, with their
   -- follower flags; what they were before (the statement's snapshot), and
   -- the rows that changed, before and after.
@@ -1400,9 +1415,7 @@ BEGIN
   ELSE
     PERFORM connect_lake.metric_rollup(ivs);
   END IF;
-  IF stale THEN
-    PERFORM set_config('enable_nestloop', nestloop, true), set_config('enable_seqscan', seqscan, true);
-  END IF;
+  PERFORM connect_lake.upkeep_plan_restore(planner);
   RETURN cardinality(settle) + CASE WHEN gone THEN 0 ELSE cardinality(touched) END;
 END
 $fn$;

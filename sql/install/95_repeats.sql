@@ -108,9 +108,7 @@ DECLARE
   froms   timestamptz[];
   from_ids uuid[];
   n       bigint;
-  stale   boolean;
-  nestloop text;
-  seqscan text;
+  planner text[];
 BEGIN
   IF to_regclass('pg_temp.connect_lake_repeat_src') IS NULL THEN
     CREATE TEMP TABLE connect_lake_repeat_src (
@@ -123,18 +121,8 @@ BEGIN
   TRUNCATE connect_lake_repeat_src;
   -- statistics that make a table look empty (upkeep_stats_stale()): planned
   -- without nested loops and sequential scans, not a scan per contact
-  stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_repeat',
+  planner := connect_lake.upkeep_plan_guard(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_repeat',
                                             'connect_lake.contact_account']::regclass[]);
-  IF stale AND connect_lake.upkeep_stats_analyze(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_repeat',
-                                            'connect_lake.contact_account']::regclass[]) > 0 THEN
-    stale := connect_lake.upkeep_stats_stale(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_repeat',
-                                            'connect_lake.contact_account']::regclass[]);
-  END IF;
-  IF stale THEN
-    nestloop := current_setting('enable_nestloop');
-    seqscan := current_setting('enable_seqscan');
-    PERFORM set_config('enable_nestloop', 'off', true), set_config('enable_seqscan', 'off', true);
-  END IF;
 
   IF contact_ids IS NULL THEN
     -- everyone: each root with what its legs add, in one pass over the CTRs
@@ -274,9 +262,7 @@ BEGIN
   -- dropped, not left to ON COMMIT: run by ALTER EXTENSION UPDATE, the
   -- table would be the extension's and could not be dropped at commit
   DROP TABLE connect_lake_repeat_src;
-  IF stale THEN
-    PERFORM set_config('enable_nestloop', nestloop, true), set_config('enable_seqscan', seqscan, true);
-  END IF;
+  PERFORM connect_lake.upkeep_plan_restore(planner);
   RETURN n;
 END
 $fn$;

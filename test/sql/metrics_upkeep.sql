@@ -260,6 +260,16 @@ INSERT INTO connect_lake.contact_metric (contactid, initiationtimestamp, queue_k
 ROLLBACK;
 ANALYZE connect_lake.contact_metric;
 SELECT connect_lake.upkeep_stats_stale(ARRAY['connect_lake.contact_metric']::regclass[]) AS looks_empty;
+-- what each upkeep function asks first: still looking empty after its
+-- ANALYZE, so nested loops and sequential scans off to the end of the
+-- transaction (past the guard's own return), and back as they were
+BEGIN;
+SELECT connect_lake.upkeep_plan_guard(ARRAY['connect_lake.contact_metric']::regclass[]) AS saved \gset
+SELECT :'saved' AS saved, current_setting('enable_nestloop') AS nestloop, current_setting('enable_seqscan') AS seqscan;
+SELECT connect_lake.upkeep_plan_restore(:'saved');
+SELECT current_setting('enable_nestloop') AS nestloop, current_setting('enable_seqscan') AS seqscan;
+SELECT connect_lake.upkeep_plan_guard(ARRAY['stale_probe']::regclass[]) IS NULL AS nothing_changed;
+ROLLBACK;
 -- 701 by the loader role, which may not analyze contact_metric (it plans
 -- without nested loops and sequential scans); 702 by its owner, which
 -- analyzes it again first (its few rows still lie on many pages: then the same)
