@@ -260,10 +260,18 @@ CREATE FUNCTION connect_lake.contact_profile_attribute_upkeep(contact_ids uuid[]
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+-- planned for each call, with the planner guard of the upkeep (statistics
+-- that make ctr_events look empty): it runs after every CTR batch, and a plan
+-- kept from the first batches of an emptied month scanned the month for each
+-- batch (a day's load() 2x as long; see README, Metric upkeep)
+SET plan_cache_mode = force_custom_plan
 AS $fn$
 DECLARE
-  attr text := nullif(coalesce(current_setting('connect_lake.profile_id_attribute', true), 'profileId'), '');
-  n    bigint := 0;
+  attr    text := nullif(coalesce(current_setting('connect_lake.profile_id_attribute', true), 'profileId'), '');
+  n       bigint := 0;
+  lo      timestamptz;
+  hi      timestamptz;
+  planner text[];
 BEGIN
   IF contact_ids IS NULL THEN
     DELETE FROM connect_lake.contact_profile WHERE source = 'attribute';
@@ -279,20 +287,28 @@ BEGIN
     RETURN n;
   END IF;
 
+  planner := connect_lake.upkeep_plan_guard(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_profile']::regclass[]);
   DELETE FROM connect_lake.contact_profile p
-   USING (SELECT DISTINCT k.id FROM unnest(contact_ids) AS k(id)) k
-   WHERE p.contactid = k.id AND p.source = 'attribute';
+   WHERE p.contactid = ANY (contact_ids) AND p.source = 'attribute';
   IF attr IS NOT NULL THEN
+    -- the rows by the contacts' ids (= ANY: probes of the key's index, never
+    -- a scan of the month that reads every row's attributes) within the
+    -- span of their partition keys, then each matched to its key
+    SELECT min(t), max(t) INTO lo, hi FROM unnest(initiation_ts) t;
     INSERT INTO connect_lake.contact_profile (contactid, profile_id, source, initiationtimestamp)
     SELECT DISTINCT ON (c.contactid, p.id) c.contactid, p.id, 'attribute', c.initiationtimestamp
-      FROM (SELECT DISTINCT k.id, k.ts FROM ROWS FROM (unnest(contact_ids), unnest(initiation_ts)) AS k(id, ts)
-             WHERE initiation_ts IS NULL OR k.ts IS NOT NULL) k
-      JOIN connect_lake.ctr_events c ON c.contactid = k.id AND (k.ts IS NULL OR c.initiationtimestamp = k.ts)
+      FROM connect_lake.ctr_events c
       CROSS JOIN LATERAL (SELECT connect_lake.profile_arn_id(c.attributes ->> attr) AS id) p
-     WHERE c.attributes ? attr AND p.id IS NOT NULL
+     WHERE c.contactid = ANY (contact_ids)
+       AND (initiation_ts IS NULL OR c.initiationtimestamp BETWEEN lo AND hi)
+       AND EXISTS (SELECT FROM ROWS FROM (unnest(contact_ids), unnest(initiation_ts)) AS k(id, ts)
+                    WHERE k.id = c.contactid
+                      AND (initiation_ts IS NULL OR c.initiationtimestamp = k.ts))
+       AND c.attributes ? attr AND p.id IS NOT NULL
      ORDER BY c.contactid, p.id, c.initiationtimestamp;
     GET DIAGNOSTICS n = ROW_COUNT;
   END IF;
+  PERFORM connect_lake.upkeep_plan_restore(planner);
   RETURN n;
 END
 $fn$;
