@@ -4251,6 +4251,7 @@ CREATE FUNCTION connect_lake.citus_range_functions() RETURNS regprocedure[]
                  'connect_lake.complaints_by_subject(date, date)', 'connect_lake.cases_by_category(date, date)',
                  'connect_lake.overdue_cases(date, date)',
                  'connect_lake.queue_metrics(text, timestamptz, timestamptz, text, integer, text)',
+                 'connect_lake.queue_metrics_daily(date, date)',
                  'connect_lake.agent_metrics(text, timestamptz, timestamptz, text)',
                  'connect_lake.agent_activity_metrics(text, timestamptz, timestamptz, text)']::regprocedure[]
   $fn$;
