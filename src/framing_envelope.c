@@ -84,16 +84,10 @@ w_string(WPos p, WPos e, char *out, size_t *outlen)
 		/* 8 bytes at a time while none is '"', '\\' or < 0x20 */
 		while (e - p >= 8)
 		{
-			uint64_t	w,
-						q,
-						bs;
+			uint64_t	w;
 
 			memcpy(&w, p, 8);
-			q = w ^ UINT64_C(0x2222222222222222);
-			bs = w ^ UINT64_C(0x5c5c5c5c5c5c5c5c);
-			if ((((w - UINT64_C(0x2020202020202020)) & ~w) |
-				 ((q - UINT64_C(0x0101010101010101)) & ~q) |
-				 ((bs - UINT64_C(0x0101010101010101)) & ~bs)) & UINT64_C(0x8080808080808080))
+			if (fr_str_stop8(w, 0))
 				break;
 			p += 8;
 		}

@@ -193,6 +193,25 @@ FR_INTERNAL extern int fr_utf8_seq(const unsigned char *s, size_t n);
  * What the files call in each other
  * ---------------------------------------------------------------------- */
 
+/*
+ * Whether any of 8 bytes (w, memcpy'd from the input) ends a run of a JSON
+ * string's plain bytes: '"', '\\' or a control byte (< 0x20), and with
+ * stop_high every byte >= 0x80 too.  Nonzero: one of them is there.  The
+ * scanner and the envelope walk step over string runs 8 bytes at a time
+ * with it.
+ */
+static inline uint64_t
+fr_str_stop8(uint64_t w, int stop_high)
+{
+	uint64_t	q = w ^ UINT64_C(0x2222222222222222);
+	uint64_t	bs = w ^ UINT64_C(0x5c5c5c5c5c5c5c5c);
+
+	return ((stop_high ? w : 0) |
+			((w - UINT64_C(0x2020202020202020)) & ~w) |
+			((q - UINT64_C(0x0101010101010101)) & ~q) |
+			((bs - UINT64_C(0x0101010101010101)) & ~bs)) & UINT64_C(0x8080808080808080);
+}
+
 /* JSON whitespace */
 static inline int
 fr_is_ws(int c)

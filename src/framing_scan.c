@@ -251,16 +251,10 @@ fr_scan(Scan *s, const unsigned char *b, size_t len)
 			/* 8 bytes at a time while none is '"', '\\', < 0x20 or >= 0x80 */
 			while (e - p >= 8)
 			{
-				uint64_t	w,
-							q,
-							bs;
+				uint64_t	w;
 
 				memcpy(&w, p, 8);
-				q = w ^ UINT64_C(0x2222222222222222);
-				bs = w ^ UINT64_C(0x5c5c5c5c5c5c5c5c);
-				if (((w | ((w - UINT64_C(0x2020202020202020)) & ~w) |
-					  ((q - UINT64_C(0x0101010101010101)) & ~q) |
-					  ((bs - UINT64_C(0x0101010101010101)) & ~bs)) & UINT64_C(0x8080808080808080)) != 0)
+				if (fr_str_stop8(w, 1))
 					break;
 				p += 8;
 			}
