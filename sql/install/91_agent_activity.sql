@@ -590,7 +590,6 @@ DECLARE
   n      integer;
   lo_min timestamptz;
   hi_max timestamptz;
-  distributed boolean;
 BEGIN
   IF from_ts IS NULL OR to_ts IS NULL OR cardinality(from_ts) < 1
      OR cardinality(from_ts) <> cardinality(to_ts)
@@ -651,31 +650,56 @@ BEGIN
   -- agent with the offers summed in (agent_activity_rows(), C), each kind in
   -- the order of its table's key, inserted as they come; on a lake
   -- distributed on Citus the same rows in SQL (agent_activity_timeline_rows(),
-  -- whose timeline and offers read copies of the agents' events there).
-  distributed := connect_lake.is_distributed();
-  WITH t AS MATERIALIZED (
-    SELECT r.* FROM connect_lake.agent_activity_rows(agents, los, his) r WHERE NOT distributed
-    UNION ALL
-    SELECT r.* FROM connect_lake.agent_activity_timeline_rows(agents, los, his) r WHERE distributed
-  ),
-  status_rows AS (
-    INSERT INTO connect_lake.agent_status_interval
-      SELECT t.interval_start, t.agentarn, t.agent_id, t.status_name, t.status_type, t.online_ms
-        FROM t
-       WHERE t.kind = 'status'
-  ),
-  ins AS (
-    INSERT INTO connect_lake.agent_activity_interval
-      SELECT t.interval_start, t.agentarn, t.agent_id, t.routing_profile_id, t.hierarchy_level1_id,
-             t.hierarchy_level2_id, t.hierarchy_level3_id, t.hierarchy_level4_id, t.hierarchy_level5_id,
-             t.online_ms, t.non_productive_ms, t.contact_ms, t.idle_ms, t.error_ms,
-             t.offers, t.offers_connected, t.offers_missed, t.offers_not_connected,
-             t.connecting_ms_sum, t.connecting_count, t.gap_ms, t.gaps
-        FROM t
-       WHERE t.kind = 'activity'
-      RETURNING 1
-  )
-  SELECT count(*) INTO n FROM ins;
+  -- whose timeline and offers read copies of the agents' events there).  Two
+  -- statements, the same but for the rows they read: one statement choosing
+  -- its source by a condition would plan the SQL function on every call of a
+  -- plain lake (0.1 to 0.3 ms more a call, measured), where the plan of this
+  -- one is cached.
+  IF NOT connect_lake.is_distributed() THEN
+    WITH t AS MATERIALIZED (
+      SELECT * FROM connect_lake.agent_activity_rows(agents, los, his)
+    ),
+    status_rows AS (
+      INSERT INTO connect_lake.agent_status_interval
+        SELECT t.interval_start, t.agentarn, t.agent_id, t.status_name, t.status_type, t.online_ms
+          FROM t
+         WHERE t.kind = 'status'
+    ),
+    ins AS (
+      INSERT INTO connect_lake.agent_activity_interval
+        SELECT t.interval_start, t.agentarn, t.agent_id, t.routing_profile_id, t.hierarchy_level1_id,
+               t.hierarchy_level2_id, t.hierarchy_level3_id, t.hierarchy_level4_id, t.hierarchy_level5_id,
+               t.online_ms, t.non_productive_ms, t.contact_ms, t.idle_ms, t.error_ms,
+               t.offers, t.offers_connected, t.offers_missed, t.offers_not_connected,
+               t.connecting_ms_sum, t.connecting_count, t.gap_ms, t.gaps
+          FROM t
+         WHERE t.kind = 'activity'
+        RETURNING 1
+    )
+    SELECT count(*) INTO n FROM ins;
+  ELSE
+    WITH t AS MATERIALIZED (
+      SELECT * FROM connect_lake.agent_activity_timeline_rows(agents, los, his)
+    ),
+    status_rows AS (
+      INSERT INTO connect_lake.agent_status_interval
+        SELECT t.interval_start, t.agentarn, t.agent_id, t.status_name, t.status_type, t.online_ms
+          FROM t
+         WHERE t.kind = 'status'
+    ),
+    ins AS (
+      INSERT INTO connect_lake.agent_activity_interval
+        SELECT t.interval_start, t.agentarn, t.agent_id, t.routing_profile_id, t.hierarchy_level1_id,
+               t.hierarchy_level2_id, t.hierarchy_level3_id, t.hierarchy_level4_id, t.hierarchy_level5_id,
+               t.online_ms, t.non_productive_ms, t.contact_ms, t.idle_ms, t.error_ms,
+               t.offers, t.offers_connected, t.offers_missed, t.offers_not_connected,
+               t.connecting_ms_sum, t.connecting_count, t.gap_ms, t.gaps
+          FROM t
+         WHERE t.kind = 'activity'
+        RETURNING 1
+    )
+    SELECT count(*) INTO n FROM ins;
+  END IF;
   RETURN n;
 END
 $fn$;
