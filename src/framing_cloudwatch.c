@@ -252,9 +252,7 @@ fr_hunt_export_line(CLFrame *f)
 			continue;
 		}
 		f->pos = f->end;
-		if (f->pos - f->rec > f->max_record)
-			fr_drop_kept(f);
-		r = fr_read_more(f);
+		r = fr_read_more_skipping(f);
 		if (r < 0)
 			return -1;
 		if (r == 0)

@@ -238,6 +238,7 @@ FR_INTERNAL extern int fr_skip_ws(CLFrame *f);
 FR_INTERNAL extern uint64_t fr_line_at(CLFrame *f, size_t i);
 FR_INTERNAL extern void fr_set_record_position(CLFrame *f, CLRecord *rec);
 FR_INTERNAL extern void fr_drop_kept(CLFrame *f);
+FR_INTERNAL extern int fr_read_more_skipping(CLFrame *f);
 FR_INTERNAL extern void fr_make_snippet(char *out, size_t outsz, const unsigned char *b, size_t len, size_t at, size_t lo);
 FR_INTERNAL extern void fr_record_error(CLFrame *f, CLRecordError kind, size_t at, const char *fmt,...) FR_PRINTF(4, 5);
 FR_INTERNAL extern int fr_ends_inside(CLFrame *f, const char *what);

@@ -240,6 +240,20 @@ fr_drop_kept(CLFrame *f)
 }
 
 /*
+ * fr_read_more() for a caller skipping bytes (a value, a line) to a resume
+ * point: once what is kept since rec is longer than max_record_size it is
+ * given up first (fr_drop_kept()), so that skipping never holds more than
+ * one record's worth.  The caller scanned to f->end.
+ */
+int
+fr_read_more_skipping(CLFrame *f)
+{
+	if (f->pos - f->rec > f->max_record)
+		fr_drop_kept(f);
+	return fr_read_more(f);
+}
+
+/*
  * Sets rec's offset and line to the current value's start (rec): where the
  * caller's error context will say the record is.
  */
@@ -411,9 +425,7 @@ fr_hunt_brace(CLFrame *f)
 			first = 0;
 			f->pos++;
 		}
-		if (f->pos - f->rec > f->max_record)
-			fr_drop_kept(f);
-		r = fr_read_more(f);
+		r = fr_read_more_skipping(f);
 		if (r < 0)
 			return -1;
 		if (r == 0)
@@ -703,9 +715,7 @@ fr_skip_scalar(CLFrame *f, int in_array)
 				return 0;
 			f->pos++;
 		}
-		if (f->pos - f->rec > f->max_record)
-			fr_drop_kept(f);
-		r = fr_read_more(f);
+		r = fr_read_more_skipping(f);
 		if (r <= 0)
 			return r;
 	}

@@ -478,7 +478,7 @@ RETURNS TABLE (interval_start timestamptz, agentarn text, agent_id uuid, routing
 AS 'MODULE_PATHNAME', 'agent_activity_time'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION connect_lake.agent_activity_time(text[], timestamptz[], timestamptz[]) IS
-  'The time of the agents given in each one''s range [from_ts[i], to_ts[i]) (agentarns NULL: every agent, [from_ts[1], to_ts[1])), read from agent_events in one pass per agent: per 15-minute UTC interval, agent id, routing profile and hierarchy groups, status name and type, the milliseconds online, non-productive, on contact, idle, in error and in gaps, and the gaps starting there, of the segments of agent_timeline_segments() that are online or in error, split at the interval boundaries (pieces of 0 ms left out). What agent_activity_rows() sums into the rows agent_activity_apply() inserts into agent_activity_interval and agent_status_interval (on a lake distributed on Citus the apply sums agent_timeline_segments() itself).';
+  'The time of the agents given in each one''s range [from_ts[i], to_ts[i]) (agentarns NULL: every agent, [from_ts[1], to_ts[1])), read from agent_events in one pass per agent: per 15-minute UTC interval, agent id, routing profile and hierarchy groups, status name and type, the milliseconds online, non-productive, on contact, idle, in error and in gaps, and the gaps starting there, of the segments of agent_timeline_segments() that are online or in error, split at the interval boundaries (pieces of 0 ms left out). What agent_activity_rows() sums into the rows agent_activity_apply() inserts into agent_activity_interval and agent_status_interval (on a lake distributed on Citus the apply inserts those of agent_activity_timeline_rows(), the same rows in SQL).';
 
 -- The same pass with its sums as the two tables hold them, the offers
 -- summed in: what agent_activity_apply() inserts.
@@ -492,7 +492,87 @@ RETURNS TABLE (kind text, interval_start timestamptz, agentarn text, agent_id uu
 AS 'MODULE_PATHNAME', 'agent_activity_rows'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION connect_lake.agent_activity_rows(text[], timestamptz[], timestamptz[]) IS
-  'The rows of the rollups for the agents given in each one''s range [from_ts[i], to_ts[i]) (agentarns NULL: every agent, [from_ts[1], to_ts[1])), as agent_activity_apply() inserts them on a plain lake: kind activity, per 15-minute UTC interval, agent, agent id, routing profile and hierarchy groups, the time of agent_activity_time() summed over the statuses with the offers of agent_offers() (agent_activity_interval); kind status, per interval, agent, agent id and status, the online milliseconds where there are some (agent_status_interval). Each kind comes in the order of its table''s key; one pass per agent (C).';
+  'The rows of the rollups for the agents given in each one''s range [from_ts[i], to_ts[i]) (agentarns NULL: every agent, [from_ts[1], to_ts[1])), as agent_activity_apply() inserts them on a plain lake: kind activity, per 15-minute UTC interval, agent, agent id, routing profile and hierarchy groups, the time of agent_activity_time() summed over the statuses with the offers of agent_offers() (agent_activity_interval); kind status, per interval, agent, agent id and status, the online milliseconds where there are some (agent_status_interval). Each kind comes in the order of its table''s key; one pass per agent (C). agent_activity_timeline_rows() makes the same rows in SQL.';
+
+-- The same rows in SQL, from the timeline (agent_timeline_segments(),
+-- agent_segment_flags()) and the offers (agent_offers()): what
+-- agent_activity_apply() inserts on a lake distributed on Citus, where the
+-- C pass cannot read the events (they lie on the workers) and the timeline's
+-- functions read copies of the agents' events; the regression test holds
+-- agent_activity_rows() to it, row for row.
+CREATE FUNCTION connect_lake.agent_activity_timeline_rows(agentarns text[], from_ts timestamptz[], to_ts timestamptz[])
+RETURNS TABLE (kind text, interval_start timestamptz, agentarn text, agent_id uuid, routing_profile_id uuid,
+               hierarchy_level1_id uuid, hierarchy_level2_id uuid, hierarchy_level3_id uuid,
+               hierarchy_level4_id uuid, hierarchy_level5_id uuid, status_name text, status_type text,
+               online_ms bigint, non_productive_ms bigint, contact_ms bigint, idle_ms bigint, error_ms bigint,
+               gap_ms bigint, gaps bigint, offers bigint, offers_connected bigint, offers_missed bigint,
+               offers_not_connected bigint, connecting_ms_sum bigint, connecting_count bigint)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $fn$
+  -- the segments online or in error that meet each agent's range
+  WITH seg AS MATERIALIZED (
+    SELECT s.*, f.*,
+           f.online AND connect_lake.agent_ms(s.segment_end) - connect_lake.agent_ms(s.segment_start) > 300000 AS gap
+      FROM connect_lake.agent_timeline_segments(agentarns, from_ts, to_ts) s
+     CROSS JOIN LATERAL connect_lake.agent_segment_flags(s.status_type, s.contacts) f
+     WHERE s.segment_end > s.range_from AND s.segment_start < s.range_to AND (f.online OR f.error)
+  ),
+  -- split at the 15-minute UTC boundaries within the range
+  piece AS MATERIALIZED (
+    SELECT s.*, b.b AS interval_start,
+           connect_lake.agent_ms(least(s.segment_end, b.b + interval '15 minutes'))
+             - connect_lake.agent_ms(greatest(s.segment_start, b.b)) AS ms,
+           s.segment_start >= b.b AS starts_here
+      FROM seg s
+     CROSS JOIN LATERAL generate_series(connect_lake.metric_interval(greatest(s.segment_start, s.range_from)),
+                                        least(s.segment_end, s.range_to) - interval '1 microsecond',
+                                        interval '15 minutes') b(b)
+  ),
+  -- the pieces (of more than 0 ms) and the offers, each in its interval
+  unioned AS (
+    SELECT p.interval_start, p.agentarn, p.agent_id, p.routing_profile_id, p.hierarchy_level1_id,
+           p.hierarchy_level2_id, p.hierarchy_level3_id, p.hierarchy_level4_id, p.hierarchy_level5_id,
+           CASE WHEN p.online THEN p.ms ELSE 0 END AS online_ms,
+           CASE WHEN p.non_productive THEN p.ms ELSE 0 END AS non_productive_ms,
+           CASE WHEN p.on_contact THEN p.ms ELSE 0 END AS contact_ms,
+           CASE WHEN p.idle THEN p.ms ELSE 0 END AS idle_ms,
+           CASE WHEN p.error THEN p.ms ELSE 0 END AS error_ms,
+           CASE WHEN p.gap THEN p.ms ELSE 0 END AS gap_ms,
+           CASE WHEN p.gap AND p.starts_here THEN 1 ELSE 0 END AS gaps,
+           0 AS offers, 0 AS offers_connected, 0 AS offers_missed, 0 AS offers_not_connected,
+           0::bigint AS connecting_ms_sum, 0 AS connecting_count
+      FROM piece p
+     WHERE p.ms > 0
+    UNION ALL
+    SELECT connect_lake.metric_interval(o.offered_at), o.agentarn, o.agent_id, o.routing_profile_id,
+           o.hierarchy_level1_id, o.hierarchy_level2_id, o.hierarchy_level3_id, o.hierarchy_level4_id,
+           o.hierarchy_level5_id, 0, 0, 0, 0, 0, 0, 0,
+           1, o.connected::integer, o.missed::integer, (NOT o.connected)::integer,
+           coalesce(o.connecting_ms, 0), (o.connecting_ms IS NOT NULL)::integer
+      FROM connect_lake.agent_offers(agentarns, from_ts, to_ts) o
+  )
+  SELECT 'activity', u.interval_start, u.agentarn, u.agent_id, u.routing_profile_id, u.hierarchy_level1_id,
+         u.hierarchy_level2_id, u.hierarchy_level3_id, u.hierarchy_level4_id, u.hierarchy_level5_id,
+         NULL::text, NULL::text,
+         sum(u.online_ms)::bigint, sum(u.non_productive_ms)::bigint, sum(u.contact_ms)::bigint,
+         sum(u.idle_ms)::bigint, sum(u.error_ms)::bigint, sum(u.gap_ms)::bigint, sum(u.gaps)::bigint,
+         sum(u.offers)::bigint, sum(u.offers_connected)::bigint, sum(u.offers_missed)::bigint,
+         sum(u.offers_not_connected)::bigint, sum(u.connecting_ms_sum)::bigint, sum(u.connecting_count)::bigint
+    FROM unioned u
+   GROUP BY u.interval_start, u.agentarn, u.agent_id, u.routing_profile_id, u.hierarchy_level1_id,
+            u.hierarchy_level2_id, u.hierarchy_level3_id, u.hierarchy_level4_id, u.hierarchy_level5_id
+  UNION ALL
+  -- the online time per status
+  SELECT 'status', p.interval_start, p.agentarn, p.agent_id, NULL::uuid, NULL::uuid, NULL::uuid, NULL::uuid,
+         NULL::uuid, NULL::uuid, p.status_name, p.status_type, sum(p.ms)::bigint,
+         0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint,
+         0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint, 0::bigint
+    FROM piece p
+   WHERE p.online AND p.ms > 0
+   GROUP BY p.interval_start, p.agentarn, p.agent_id, p.status_name, p.status_type
+$fn$;
+COMMENT ON FUNCTION connect_lake.agent_activity_timeline_rows(text[], timestamptz[], timestamptz[]) IS
+  'The rows of agent_activity_rows() (kind activity: agent_activity_interval; kind status: agent_status_interval), in no particular order, made in SQL from the segments of agent_timeline_segments() online or in error (agent_segment_flags()), split at the 15-minute UTC boundaries, and the offers of agent_offers(): what agent_activity_apply() inserts on a lake distributed on Citus, where the timeline and the offers read copies of the agents'' events.';
 
 CREATE FUNCTION connect_lake.agent_activity_apply(agentarns text[], from_ts timestamptz[], to_ts timestamptz[])
 RETURNS integer
@@ -566,10 +646,16 @@ BEGIN
                     WHERE u.a = r.agentarn AND r.interval_start >= u.lo AND r.interval_start < u.hi);
   END IF;
 
+  -- The rows as the two tables hold them: on a plain lake from one pass per
+  -- agent with the offers summed in (agent_activity_rows(), C), each kind in
+  -- the order of its table's key, inserted as they come; on a lake
+  -- distributed on Citus the same rows in SQL (agent_activity_timeline_rows(),
+  -- whose timeline and offers read copies of the agents' events there).  Two
+  -- statements, the same but for the rows they read: one statement choosing
+  -- its source by a condition would plan the SQL function on every call of a
+  -- plain lake (0.1 to 0.3 ms more a call, measured), where the plan of this
+  -- one is cached.
   IF NOT connect_lake.is_distributed() THEN
-    -- the rows in one pass per agent with the offers summed in
-    -- (agent_activity_rows(), C), inserted as they come: in the order of each
-    -- table's key
     WITH t AS MATERIALIZED (
       SELECT * FROM connect_lake.agent_activity_rows(agents, los, his)
     ),
@@ -591,78 +677,34 @@ BEGIN
         RETURNING 1
     )
     SELECT count(*) INTO n FROM ins;
-    RETURN n;
+  ELSE
+    WITH t AS MATERIALIZED (
+      SELECT * FROM connect_lake.agent_activity_timeline_rows(agents, los, his)
+    ),
+    status_rows AS (
+      INSERT INTO connect_lake.agent_status_interval
+        SELECT t.interval_start, t.agentarn, t.agent_id, t.status_name, t.status_type, t.online_ms
+          FROM t
+         WHERE t.kind = 'status'
+    ),
+    ins AS (
+      INSERT INTO connect_lake.agent_activity_interval
+        SELECT t.interval_start, t.agentarn, t.agent_id, t.routing_profile_id, t.hierarchy_level1_id,
+               t.hierarchy_level2_id, t.hierarchy_level3_id, t.hierarchy_level4_id, t.hierarchy_level5_id,
+               t.online_ms, t.non_productive_ms, t.contact_ms, t.idle_ms, t.error_ms,
+               t.offers, t.offers_connected, t.offers_missed, t.offers_not_connected,
+               t.connecting_ms_sum, t.connecting_count, t.gap_ms, t.gaps
+          FROM t
+         WHERE t.kind = 'activity'
+        RETURNING 1
+    )
+    SELECT count(*) INTO n FROM ins;
   END IF;
-
-  -- on Citus: the same from agent_timeline_segments() (it reads copies of the
-  -- agents' events there)
-  WITH seg AS MATERIALIZED (
-    SELECT s.*, f.*,
-           f.online AND connect_lake.agent_ms(s.segment_end) - connect_lake.agent_ms(s.segment_start) > 300000 AS gap
-      FROM connect_lake.agent_timeline_segments(agents, los, his) s
-     CROSS JOIN LATERAL connect_lake.agent_segment_flags(s.status_type, s.contacts) f
-     WHERE s.segment_end > s.range_from AND s.segment_start < s.range_to AND (f.online OR f.error)
-  ),
-  piece AS MATERIALIZED (
-    SELECT s.*, b.b AS interval_start,
-           connect_lake.agent_ms(least(s.segment_end, b.b + interval '15 minutes'))
-             - connect_lake.agent_ms(greatest(s.segment_start, b.b)) AS ms,
-           s.segment_start >= b.b AS starts_here
-      FROM seg s
-     CROSS JOIN LATERAL generate_series(connect_lake.metric_interval(greatest(s.segment_start, s.range_from)),
-                                        least(s.segment_end, s.range_to) - interval '1 microsecond',
-                                        interval '15 minutes') b(b)
-  ),
-  status_rows AS (
-    INSERT INTO connect_lake.agent_status_interval
-      SELECT p.interval_start, p.agentarn, p.agent_id, p.status_name, p.status_type, sum(p.ms)
-        FROM piece p
-       WHERE p.online AND p.ms > 0
-       GROUP BY p.interval_start, p.agentarn, p.agent_id, p.status_name, p.status_type
-  ),
-  offer AS (
-    SELECT * FROM connect_lake.agent_offers(agents, los, his)
-  ),
-  unioned AS (
-    SELECT p.interval_start, p.agentarn, p.agent_id, p.routing_profile_id, p.hierarchy_level1_id,
-           p.hierarchy_level2_id, p.hierarchy_level3_id, p.hierarchy_level4_id, p.hierarchy_level5_id,
-           CASE WHEN p.online THEN p.ms ELSE 0 END AS online_ms,
-           CASE WHEN p.non_productive THEN p.ms ELSE 0 END AS non_productive_ms,
-           CASE WHEN p.on_contact THEN p.ms ELSE 0 END AS contact_ms,
-           CASE WHEN p.idle THEN p.ms ELSE 0 END AS idle_ms,
-           CASE WHEN p.error THEN p.ms ELSE 0 END AS error_ms,
-           0 AS offers, 0 AS offers_connected, 0 AS offers_missed, 0 AS offers_not_connected,
-           0::bigint AS connecting_ms_sum, 0 AS connecting_count,
-           CASE WHEN p.gap THEN p.ms ELSE 0 END AS gap_ms,
-           CASE WHEN p.gap AND p.starts_here THEN 1 ELSE 0 END AS gaps
-      FROM piece p
-     WHERE p.ms > 0
-    UNION ALL
-    SELECT connect_lake.metric_interval(o.offered_at), o.agentarn, o.agent_id, o.routing_profile_id,
-           o.hierarchy_level1_id, o.hierarchy_level2_id, o.hierarchy_level3_id, o.hierarchy_level4_id,
-           o.hierarchy_level5_id, 0, 0, 0, 0, 0,
-           1, o.connected::integer, o.missed::integer, (NOT o.connected)::integer,
-           coalesce(o.connecting_ms, 0), (o.connecting_ms IS NOT NULL)::integer, 0, 0
-      FROM offer o
-  ),
-  ins AS (
-    INSERT INTO connect_lake.agent_activity_interval
-      SELECT u.interval_start, u.agentarn, u.agent_id, u.routing_profile_id, u.hierarchy_level1_id,
-             u.hierarchy_level2_id, u.hierarchy_level3_id, u.hierarchy_level4_id, u.hierarchy_level5_id,
-             sum(u.online_ms), sum(u.non_productive_ms), sum(u.contact_ms), sum(u.idle_ms), sum(u.error_ms),
-             sum(u.offers), sum(u.offers_connected), sum(u.offers_missed), sum(u.offers_not_connected),
-             sum(u.connecting_ms_sum), sum(u.connecting_count), sum(u.gap_ms), sum(u.gaps)
-        FROM unioned u
-       GROUP BY u.interval_start, u.agentarn, u.agent_id, u.routing_profile_id, u.hierarchy_level1_id,
-                u.hierarchy_level2_id, u.hierarchy_level3_id, u.hierarchy_level4_id, u.hierarchy_level5_id
-      RETURNING 1
-  )
-  SELECT count(*) INTO n FROM ins;
   RETURN n;
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.agent_activity_apply(text[], timestamptz[], timestamptz[]) IS
-  'Makes the rows of agent_activity_interval and agent_status_interval again from agent_events, for each agent given the 15-minute intervals that meet its range [from_ts[i], to_ts[i]) (agentarns NULL: every agent, [from_ts[1], to_ts[1])), the rows from agent_activity_rows() (the time of agent_activity_time() and the offers of agent_offers()); returns the agent_activity_interval rows written. Locks each agent given (advisory, to the end of the transaction, in name order), or both tables when rebuilding every agent.';
+  'Makes the rows of agent_activity_interval and agent_status_interval again from agent_events, for each agent given the 15-minute intervals that meet its range [from_ts[i], to_ts[i]) (agentarns NULL: every agent, [from_ts[1], to_ts[1])), the rows from agent_activity_rows() (the time of agent_activity_time() and the offers of agent_offers()), on a lake distributed on Citus from agent_activity_timeline_rows() (the same rows in SQL); returns the agent_activity_interval rows written. Locks each agent given (advisory, to the end of the transaction, in name order), or both tables when rebuilding every agent.';
 
 CREATE FUNCTION connect_lake.agent_activity_refresh(from_ts timestamptz DEFAULT '-infinity',
                                                     to_ts timestamptz DEFAULT 'infinity')

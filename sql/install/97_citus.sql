@@ -182,7 +182,9 @@ BEGIN
          E'connect_lake.agent_events e\n', 'connect_lake_agent_upkeep_events', NULL, NULL),
         (17, 'connect_lake.contact_legs_ctr(uuid)', true,
          'connect_lake.contact_events x WHERE x.detail_contactid = s.id', 'connect_lake_legs_events', NULL, NULL),
-        (18, 'connect_lake.contact_legs(uuid)', true, NULL, NULL, NULL, NULL)
+        (18, 'connect_lake.contact_legs(uuid)', true, NULL, NULL, NULL, NULL),
+        (19, 'connect_lake.agent_activity_timeline_rows(text[], timestamptz[], timestamptz[])', true, NULL, NULL, NULL,
+         NULL)
       ) v(o, f, stable, target, cp, filter, args)
      GROUP BY v.f
   LOOP
@@ -253,7 +255,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.citus_swap_functions(boolean) IS
-  'Gives the functions of citus_range_functions() their query as PL/pgSQL (true, for Citus; distribute() does) or back as the inlinable SQL they had (false); likewise agent_ranges, agent_timeline_segments, agent_offers, contact_journey and customer_journey, whose PL/pgSQL form (VOLATILE) runs the query over copies of the rows it needs (citus_fact_rows()); and points the statements of contact_repeat_refresh, flows_refresh_days, flows_ctrs_landed, agent_activity_upkeep and contact_legs_ctr (VOLATILE on Citus) at the copies they make on a distributed lake.';
+  'Gives the functions of citus_range_functions() their query as PL/pgSQL (true, for Citus; distribute() does) or back as the inlinable SQL they had (false); likewise agent_ranges, agent_timeline_segments, agent_offers, contact_journey and customer_journey, whose PL/pgSQL form (VOLATILE) runs the query over copies of the rows it needs (citus_fact_rows()); and points the statements of contact_repeat_refresh, flows_refresh_days, flows_ctrs_landed, agent_activity_upkeep and contact_legs_ctr (VOLATILE on Citus) at the copies they make on a distributed lake; contact_legs and agent_activity_timeline_rows, which call such functions, are VOLATILE PARALLEL UNSAFE on Citus too.';
 
 CREATE FUNCTION connect_lake.distribute()
 RETURNS TABLE (table_name regclass, method text, distribution_column name, colocated_with regclass)

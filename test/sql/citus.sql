@@ -100,11 +100,13 @@ SELECT f AS function, l.lanname AS language
  ORDER BY 1::text;
 -- the functions that read copies of the rows they need on Citus
 -- (citus_fact_rows()): PL/pgSQL, VOLATILE and PARALLEL UNSAFE (they write a
--- temporary table)
+-- temporary table); agent_activity_timeline_rows(), SQL calling them, is
+-- VOLATILE and PARALLEL UNSAFE too
 SELECT p.oid::regprocedure AS function, l.lanname AS language, p.provolatile, p.proparallel
   FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
  WHERE p.pronamespace = 'connect_lake'::regnamespace
-   AND p.proname IN ('agent_ranges', 'agent_timeline_segments', 'agent_offers', 'contact_journey', 'customer_journey')
+   AND p.proname IN ('agent_ranges', 'agent_timeline_segments', 'agent_offers', 'agent_activity_timeline_rows',
+                     'contact_journey', 'customer_journey')
  ORDER BY 1::text;
 SELECT position('PERFORM connect_lake.citus_fact_rows(''connect_lake.agent_events'', ''connect_lake_agent_offers_events''' IN p.prosrc) > 0 AS copies_first,
        position('pg_temp.connect_lake_agent_offers_events p' IN p.prosrc) > 0 AS reads_the_copy,

@@ -403,7 +403,8 @@ is($coord->safe_psql('postgres', q{SELECT count(*) FROM pg_proc WHERE oid = ANY 
 	'the case range functions are SQL again');
 my $copying = q{SELECT string_agg(p.proname || ' ' || md5(pg_get_functiondef(p.oid)), ',' ORDER BY p.proname) FROM pg_proc p
 	WHERE p.pronamespace = 'connect_lake'::regnamespace
-	  AND p.proname IN ('agent_ranges', 'agent_timeline_segments', 'agent_offers', 'contact_journey', 'customer_journey')};
+	  AND p.proname IN ('agent_ranges', 'agent_timeline_segments', 'agent_offers', 'agent_activity_timeline_rows',
+	                    'contact_journey', 'customer_journey')};
 is($coord->safe_psql('postgres', $copying), $plain->safe_psql('postgres', $copying),
 	'the functions that read copies on Citus are their SQL selves again (language, volatility, body)');
 for my $q (q{SELECT count(*) || '/' || sum(is_overdue::int) FROM connect_lake.case_current},

@@ -1249,6 +1249,45 @@ test_errors(void)
 	EXPECT_SHAPE(r, "E6 R");
 	res_free(r);
 
+	/*
+	 * Skipping a bad stretch ten times max_record_size long, read in pieces
+	 * (run_ex: 1, 7, 64 and 4096 bytes at a time), to where reading resumes
+	 * (fr_read_more_skipping()): hunting a record start after a syntax
+	 * error, the rest of a bad array element, a bad export line.  One error
+	 * without raw, and the next record loads where it stands.  (That the
+	 * stretch is let go of as it is read, bounding memory, these cannot see.)
+	 */
+	buf_str(&b, "{\"a\":1}}");
+	for (i = 0; i < 40; i++)
+		buf_str(&b, "xxxxxxxxxx");
+	buf_str(&b, "\n{\"b\":2}\n");
+	r = run_ex(b.d, b.n, CL_COMPRESSION_AUTO, CL_FORMAT_CONCATENATED, 40, 0);
+	EXPECT_SHAPE(r, "R E1 R");
+	if (r->n == 3)
+		CHECK(!r->o[1].has_raw && r->o[2].line == 2, "skipped to the next record start without keeping it");
+	res_free(r);
+	buf_free(&b);
+	buf_str(&b, "[{\"a\":1},1");
+	for (i = 0; i < 40; i++)
+		buf_str(&b, "xxxxxxxxxx");
+	buf_str(&b, ",{\"b\":2}]");
+	r = run_ex(b.d, b.n, CL_COMPRESSION_AUTO, CL_FORMAT_ARRAY, 40, 0);
+	EXPECT_SHAPE(r, "R E5 R");
+	if (r->n == 3)
+		CHECK(!r->o[1].has_raw, "skipped the bad element without keeping it");
+	res_free(r);
+	buf_free(&b);
+	buf_str(&b, "2021-04-13T00:14:31.581Z {\"a\":1}\nnot a timestamp ");
+	for (i = 0; i < 40; i++)
+		buf_str(&b, "xxxxxxxxxx");
+	buf_str(&b, "\n2021-04-13T00:14:31.581Z {\"b\":2}\n");
+	r = run_ex(b.d, b.n, CL_COMPRESSION_AUTO, CL_FORMAT_CLOUDWATCH_EXPORT, 40, 0);
+	EXPECT_SHAPE(r, "R E8 R");
+	if (r->n == 3)
+		CHECK(!r->o[1].has_raw && r->o[2].line == 3, "skipped the bad line without keeping it");
+	res_free(r);
+	buf_free(&b);
+
 	/* truncated last record */
 	r = run("{\"a\":1}\n{\"b\":[1,2", CL_COMPRESSION_AUTO, CL_FORMAT_AUTO);
 	EXPECT_SHAPE(r, "R E7");
