@@ -618,6 +618,26 @@ jsonc_int_saturated(struct json_object *o)
 }
 
 /*
+ * A json-c integer's value without its text: json_object_get_string() of an
+ * integer prints it into the object's buffer first.  False for the ends of
+ * the int64 range, where json-c saturates (or keeps a uint64): the caller
+ * reads the text, as before, for the same result or error.
+ */
+static bool
+jsonc_int64(struct json_object *o, int64 *out)
+{
+	int64		i;
+
+	if (json_object_get_type(o) != json_type_int)
+		return false;
+	i = json_object_get_int64(o);
+	if (i == PG_INT64_MIN || i == PG_INT64_MAX)
+		return false;
+	*out = i;
+	return true;
+}
+
+/*
  * Whether a number value can be read at all (see jsonc_int_saturated); fails
  * the record when not.  Hooks converting numbers themselves call it first.
  */
@@ -645,10 +665,17 @@ static bool
 number_numeric(CLMapState *st, const CLValue *v, int32 typmod, const char *column, Numeric *out)
 {
 	const char *text;
+	int64		i64;
 
 	if (!v->jc && typmod < 0)
 	{
 		*out = v->jbv.val.numeric;
+		return true;
+	}
+	/* an integer: what numeric_in makes of its digits */
+	if (v->jc && typmod < 0 && jsonc_int64(v->jc, &i64))
+	{
+		*out = int64_to_numeric(i64);
 		return true;
 	}
 	if (!cl_value_number_ok(st, v))
@@ -1120,6 +1147,13 @@ cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLVal
 				cl_map_fail(st, ERRCODE_INVALID_TEXT_REPRESENTATION,
 							"%s where a number belongs", kind_name(v->kind));
 				return;
+			}
+			/* a json-c integer in range: its value, not its digits printed and read */
+			if (v->jc && jsonc_int64(v->jc, &i64) &&
+				(type == CLF_INT8 || (i64 >= PG_INT32_MIN && i64 <= PG_INT32_MAX)))
+			{
+				st->values[attno] = (type == CLF_INT4) ? Int32GetDatum((int32) i64) : Int64GetDatum(i64);
+				break;
 			}
 			value_text(st, v, &s, &len);
 			if (!cl_parse_int64(s, len,
