@@ -399,8 +399,8 @@ static int	dim_seq = 0;
 static int
 dim_row_cmp(const void *pa, const void *pb)
 {
-	const DimRow *a = pa;
-	const DimRow *b = pb;
+	const DimRow *a = *(DimRow *const *) pa;
+	const DimRow *b = *(DimRow *const *) pb;
 	int			c;
 
 	if (a->level != b->level)
@@ -412,24 +412,32 @@ dim_row_cmp(const void *pa, const void *pb)
 	return a->seq - b->seq;
 }
 
-/* Merge rows of one key (and level): sorted in place, merged to the front. */
+/* Merge rows of one key (and level): sorted, merged to the front of rows. */
 static int
 dim_compact(DimRow *rows, int n)
 {
 	int			out = 0;
+	DimRow	  **sorted;
+	DimRow	   *copy;
 
 	if (n <= 1)
 		return n;
-	qsort(rows, n, sizeof(DimRow), dim_row_cmp);
+	/* sorted by pointer (a row is large), merged from a copy into rows */
+	sorted = palloc(sizeof(DimRow *) * n);
+	copy = palloc(sizeof(DimRow) * n);
+	memcpy(copy, rows, sizeof(DimRow) * n);
+	for (int i = 0; i < n; i++)
+		sorted[i] = &copy[i];
+	qsort(sorted, n, sizeof(DimRow *), dim_row_cmp);
 	for (int i = 0; i < n;)
 	{
-		DimRow		r = rows[i];
+		DimRow		r = *sorted[i];
 		int			j = i + 1;
 
-		for (; j < n && rows[j].level == r.level && cl_uuid_cmp(&rows[j].id, &r.id) == 0 &&
-			 (!r.name || text_cmp(rows[j].name, r.name) == 0); j++)
+		for (; j < n && sorted[j]->level == r.level && cl_uuid_cmp(&sorted[j]->id, &r.id) == 0 &&
+			 (!r.name || text_cmp(sorted[j]->name, r.name) == 0); j++)
 		{
-			DimRow	   *x = &rows[j];
+			DimRow	   *x = sorted[j];
 
 			r.first = Min(r.first, x->first);
 			r.last = Max(r.last, x->last);
@@ -445,6 +453,8 @@ dim_compact(DimRow *rows, int n)
 		rows[out++] = r;
 		i = j;
 	}
+	pfree(sorted);
+	pfree(copy);
 	return out;
 }
 

@@ -40,6 +40,8 @@ typedef struct CLNode
 	int			nfields;
 	struct CLNode *children;	/* sorted by key */
 	int			nchildren;
+	int16	   *slots;			/* many children: their indexes by key hash, -1 empty */
+	int			slotmask;
 } CLNode;
 
 struct CLKindCache
@@ -126,12 +128,53 @@ node_child(CLNode *node, const char *key, int keylen, bool ci, bool create)
 	return &node->children[node->nchildren++];
 }
 
+/*
+ * A key's hash as the kind matches keys (FNV-1a over its bytes, ASCII
+ * letters folded for ci_keys), so that keys key_cmp finds equal hash alike.
+ */
+static inline uint32
+key_hash(const char *key, int keylen, bool ci)
+{
+	uint32		h = 2166136261u;
+
+	for (int i = 0; i < keylen; i++)
+	{
+		unsigned char c = (unsigned char) key[i];
+
+		if (ci && c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		h = (h ^ c) * 16777619u;
+	}
+	return h;
+}
+
+/* Children looked up by hash rather than by binary search from this many on. */
+#define NODE_HASH_MIN	8
+
 static void
 node_sort(CLNode *node, bool ci)
 {
 	node_ci = ci;
 	if (node->nchildren > 1)
 		qsort(node->children, node->nchildren, sizeof(CLNode), node_qsort_cmp);
+	if (node->nchildren >= NODE_HASH_MIN)
+	{
+		int			size = 1;
+
+		while (size < node->nchildren * 4)
+			size <<= 1;
+		node->slots = palloc(sizeof(int16) * size);
+		memset(node->slots, -1, sizeof(int16) * size);
+		node->slotmask = size - 1;
+		for (int i = 0; i < node->nchildren; i++)
+		{
+			uint32		h = key_hash(node->children[i].key, node->children[i].keylen, ci) & node->slotmask;
+
+			while (node->slots[h] >= 0)
+				h = (h + 1) & node->slotmask;
+			node->slots[h] = (int16) i;
+		}
+	}
 	for (int i = 0; i < node->nchildren; i++)
 		node_sort(&node->children[i], ci);
 }
@@ -793,7 +836,7 @@ push_value(CLMapState *st, JsonbParseState **ps, const CLValue *v, JsonbIterator
  * lengthCompareJsonbPair): shorter keys first, then bytes, and of equal
  * keys the later one first, which the dedup below keeps.
  */
-static int
+static inline int
 jsonc_pair_cmp(const void *a, const void *b)
 {
 	const JsonbPair *pa = a;
@@ -845,7 +888,19 @@ jsonc_value(CLMapState *st, struct json_object *o, JsonbValue *out)
 				{
 					int			k = 0;
 
-					qsort(pairs, n, sizeof(JsonbPair), jsonc_pair_cmp);
+					/* most objects of a record are small: insertion sort, no comparator calls */
+					if (n <= 16)
+						for (int j = 1; j < n; j++)
+						{
+							JsonbPair	p = pairs[j];
+							int			m = j;
+
+							for (; m > 0 && jsonc_pair_cmp(&pairs[m - 1], &p) > 0; m--)
+								pairs[m] = pairs[m - 1];
+							pairs[m] = p;
+						}
+					else
+						qsort(pairs, n, sizeof(JsonbPair), jsonc_pair_cmp);
 					for (int j = 1; j < n; j++)
 						if (pairs[j].key.val.string.len != pairs[k].key.val.string.len ||
 							memcmp(pairs[j].key.val.string.val, pairs[k].key.val.string.val,
@@ -1208,14 +1263,30 @@ cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLVal
 /* ---------- the walk ---------- */
 
 /*
- * The child of a compiled node for a record's key: binary search, the
- * children sorted by key_cmp when the kind was compiled.
+ * The child of a compiled node for a record's key: by the hash of the key
+ * where the node has many children, else binary search, the children
+ * sorted by key_cmp when the kind was compiled.
  */
 static const CLNode *
 find_child(const CLNode *node, const char *key, int keylen, bool ci)
 {
 	int			lo = 0,
 				hi = node->nchildren - 1;
+
+	/* many children (a record's top level): by hash, then one comparison */
+	if (node->slots)
+	{
+		uint32		h = key_hash(key, keylen, ci) & node->slotmask;
+
+		for (; node->slots[h] >= 0; h = (h + 1) & node->slotmask)
+		{
+			const CLNode *c = &node->children[node->slots[h]];
+
+			if (c->keylen == keylen && key_cmp(c->key, c->keylen, key, keylen, ci) == 0)
+				return c;
+		}
+		return NULL;
+	}
 
 	while (lo <= hi)
 	{
