@@ -753,9 +753,11 @@ write_accounts_direct(CLRecordKind *kind, Datum *ids, Datum *accts, Datum *srcs,
 		return false;
 	rel = table_open(relid, RowExclusiveLock);
 	td = RelationGetDescr(rel);
-	/* the columns as the statement names them, in the table's order */
+	/* the columns as the statement names them, in the table's order, of the types formed here */
 	if (td->natts != 4 || cl_tupdesc_column(td, "contactid") != 0 || cl_tupdesc_column(td, "account") != 1 ||
-		cl_tupdesc_column(td, "source") != 2 || cl_tupdesc_column(td, "initiationtimestamp") != 3)
+		cl_tupdesc_column(td, "source") != 2 || cl_tupdesc_column(td, "initiationtimestamp") != 3 ||
+		TupleDescAttr(td, 0)->atttypid != UUIDOID || TupleDescAttr(td, 1)->atttypid != INT8OID ||
+		TupleDescAttr(td, 2)->atttypid != TEXTOID || TupleDescAttr(td, 3)->atttypid != TIMESTAMPTZOID)
 	{
 		table_close(rel, NoLock);
 		return false;
