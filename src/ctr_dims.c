@@ -22,6 +22,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -32,6 +33,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
@@ -125,12 +127,19 @@ side_sql(void *arg, int *nargs, Oid *argtypes)
 			argtypes[0] = UUIDARRAYOID;
 			argtypes[1] = UUIDARRAYOID;
 			argtypes[2] = TEXTARRAYOID;
+			/*
+			 * NOT IN, a hashed subplan, rather than NOT EXISTS: an anti join
+			 * on the account made a full scan of the account's index, its
+			 * order useful to a merge join, the cheapest path wherever the
+			 * statistics make the table look empty (an ANALYZE while a load's
+			 * rows were uncommitted), and a generic plan kept it: a scan of
+			 * the whole table per batch.  The pairs given hold no NULL.
+			 */
 			appendStringInfo(&sql,
 							 "DELETE FROM %s.contact_account AS c"
 							 " WHERE c.contactid OPERATOR(pg_catalog.=) ANY ($1)"
-							 "   AND NOT EXISTS (SELECT FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3::pg_catalog.int8[])) AS k(id, account)"
-							 "                    WHERE k.id OPERATOR(pg_catalog.=) c.contactid"
-							 "                      AND k.account OPERATOR(pg_catalog.=) c.account)",
+							 "   AND (c.contactid, c.account) NOT IN"
+							 "       (SELECT * FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3::pg_catalog.int8[])))",
 							 s);
 			break;
 		case SIDE_ACCOUNT_INSERT:
@@ -390,8 +399,8 @@ static int	dim_seq = 0;
 static int
 dim_row_cmp(const void *pa, const void *pb)
 {
-	const DimRow *a = pa;
-	const DimRow *b = pb;
+	const DimRow *a = *(DimRow *const *) pa;
+	const DimRow *b = *(DimRow *const *) pb;
 	int			c;
 
 	if (a->level != b->level)
@@ -403,24 +412,32 @@ dim_row_cmp(const void *pa, const void *pb)
 	return a->seq - b->seq;
 }
 
-/* Merge rows of one key (and level): sorted in place, merged to the front. */
+/* Merge rows of one key (and level): sorted, merged to the front of rows. */
 static int
 dim_compact(DimRow *rows, int n)
 {
 	int			out = 0;
+	DimRow	  **sorted;
+	DimRow	   *copy;
 
 	if (n <= 1)
 		return n;
-	qsort(rows, n, sizeof(DimRow), dim_row_cmp);
+	/* sorted by pointer (a row is large), merged from a copy into rows */
+	sorted = palloc(sizeof(DimRow *) * n);
+	copy = palloc(sizeof(DimRow) * n);
+	memcpy(copy, rows, sizeof(DimRow) * n);
+	for (int i = 0; i < n; i++)
+		sorted[i] = &copy[i];
+	qsort(sorted, n, sizeof(DimRow *), dim_row_cmp);
 	for (int i = 0; i < n;)
 	{
-		DimRow		r = rows[i];
+		DimRow		r = *sorted[i];
 		int			j = i + 1;
 
-		for (; j < n && rows[j].level == r.level && cl_uuid_cmp(&rows[j].id, &r.id) == 0 &&
-			 (!r.name || text_cmp(rows[j].name, r.name) == 0); j++)
+		for (; j < n && sorted[j]->level == r.level && cl_uuid_cmp(&sorted[j]->id, &r.id) == 0 &&
+			 (!r.name || text_cmp(sorted[j]->name, r.name) == 0); j++)
 		{
-			DimRow	   *x = &rows[j];
+			DimRow	   *x = sorted[j];
 
 			r.first = Min(r.first, x->first);
 			r.last = Max(r.last, x->last);
@@ -436,6 +453,8 @@ dim_compact(DimRow *rows, int n)
 		rows[out++] = r;
 		i = j;
 	}
+	pfree(sorted);
+	pfree(copy);
 	return out;
 }
 
@@ -712,12 +731,69 @@ split_accounts(Datum list, Winner *wn, Datum source, SideItem *items, int n, int
 }
 
 /*
+ * The links of a batch (distinct) inserted where absent as the CTRs
+ * themselves are, without the statement (writer_direct.c: when this
+ * backend is the kind's only writer, and the table has no trigger, CHECK
+ * constraint or row-level security): false when the statement must insert
+ * them.  What ON CONFLICT DO NOTHING does, probing the table's one unique
+ * index, at the cost of COPY.
+ */
+static bool
+write_accounts_direct(CLRecordKind *kind, Datum *ids, Datum *accts, Datum *srcs, Datum *tss, int n)
+{
+	Oid			relid = get_relname_relid("contact_account", cl_schema_oid());
+	Relation	rel;
+	TupleDesc	td;
+	HeapTuple  *rows;
+	int		   *order;
+	bool	   *same;
+	int64		inserted;
+
+	if (!OidIsValid(relid))
+		return false;
+	rel = table_open(relid, RowExclusiveLock);
+	td = RelationGetDescr(rel);
+	/* the columns as the statement names them, in the table's order, of the types formed here */
+	if (td->natts != 4 || cl_tupdesc_column(td, "contactid") != 0 || cl_tupdesc_column(td, "account") != 1 ||
+		cl_tupdesc_column(td, "source") != 2 || cl_tupdesc_column(td, "initiationtimestamp") != 3 ||
+		TupleDescAttr(td, 0)->atttypid != UUIDOID || TupleDescAttr(td, 1)->atttypid != INT8OID ||
+		TupleDescAttr(td, 2)->atttypid != TEXTOID || TupleDescAttr(td, 3)->atttypid != TIMESTAMPTZOID)
+	{
+		table_close(rel, NoLock);
+		return false;
+	}
+	rows = palloc(sizeof(HeapTuple) * n);
+	order = palloc(sizeof(int) * n);
+	same = palloc0(sizeof(bool) * n);
+	for (int i = 0; i < n; i++)
+	{
+		Datum		v[4];
+		bool		nl[4] = {false, false, false, false};
+		text	   *acct = DatumGetTextPP(accts[i]);
+		int64		account;
+
+		/* the account as split_accounts() wrote it from an int64 */
+		if (!cl_parse_int64(VARDATA_ANY(acct), VARSIZE_ANY_EXHDR(acct), PG_INT64_MIN, PG_INT64_MAX, &account))
+			elog(ERROR, "connect_lake: account link \"%s\" is not an integer", text_to_cstring(acct));
+		v[0] = ids[i];
+		v[1] = Int64GetDatum(account);
+		v[2] = srcs[i];
+		v[3] = tss[i];
+		rows[i] = heap_form_tuple(td, v, nl);
+		order[i] = i;
+	}
+	inserted = cl_writer_direct(kind, NULL, relid, td, rows, order, same, n);
+	table_close(rel, NoLock);
+	return inserted >= 0;
+}
+
+/*
  * contact_account follows the batch's winners at once (not at commit: a
  * contact's links are its own, no other load contends for them): a replaced
  * version's links that the winner lacks go, the winner's are inserted.
  */
 static void
-write_accounts(Winner *wins, int nwins, SideAtts *a)
+write_accounts(CLRecordKind *kind, Winner *wins, int nwins, SideAtts *a)
 {
 	int			max = 0;
 	SideItem   *items;
@@ -776,7 +852,7 @@ write_accounts(Winner *wins, int nwins, SideAtts *a)
 		args[2] = cl_writer_array(accts, NULL, out, TEXTOID);
 		cl_writer_run(side_plan(SIDE_ACCOUNT_DELETE), args, 3, SPI_OK_DELETE);
 	}
-	if (out > 0)
+	if (out > 0 && !write_accounts_direct(kind, ids, accts, srcs, tss, out))
 	{
 		args[0] = cl_writer_array(ids, NULL, out, UUIDOID);
 		args[1] = cl_writer_array(accts, NULL, out, TEXTOID);
@@ -820,7 +896,7 @@ cl_ctr_after_flush(const CLLanded *landed)
 	if (landed->n == 0)
 		return;
 	side_atts(landed->kind, landed->tupdesc, &sa);
-	write_accounts(winners(landed), landed->n, &sa);
+	write_accounts(landed->kind, winners(landed), landed->n, &sa);
 	cl_profile_ctr_links(landed);	/* customer_profile.c */
 }
 

@@ -244,6 +244,16 @@ jsonb_has_key(Jsonb *j, const char *key)
 	return findJsonbValueFromContainer(&j->root, JB_FOBJECT, &k) != NULL;
 }
 
+/* The statement of cl_profile_ctr_links(), for cl_writer_plan(). */
+static char *
+links_sql(void *arg, int *nargs, Oid *argtypes)
+{
+	*nargs = 2;
+	argtypes[0] = UUIDARRAYOID;
+	argtypes[1] = TIMESTAMPTZARRAYOID;
+	return psprintf("SELECT %s.contact_profile_attribute_upkeep($1, $2)", quote_identifier(CONNECT_LAKE_SCHEMA));
+}
+
 /*
  * The ctr kind's links to profiles through a contact attribute, called by
  * its after_flush hook (ctr_dims.c) with the winners of a batch, SPI
@@ -299,14 +309,14 @@ cl_profile_ctr_links(const CLLanded *landed)
 	}
 	if (n > 0)
 	{
-		Oid			argtypes[2] = {UUIDARRAYOID, TIMESTAMPTZARRAYOID};
 		Datum		args[2];
 
 		args[0] = cl_writer_array(ids, NULL, n, UUIDOID);
 		args[1] = cl_writer_array(tss, tsnulls, n, TIMESTAMPTZOID);
-		if (SPI_execute_with_args("SELECT connect_lake.contact_profile_attribute_upkeep($1, $2)", 2, argtypes,
-								  args, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "connect_lake: could not keep connect_lake.contact_profile");
+		/* prepared once per backend: it runs after every batch that replaced a version */
+		cl_writer_run(cl_writer_plan(cl_schema_oid(), InvalidOid, "contact_profile attribute upkeep",
+									 links_sql, NULL),
+					  args, 2, SPI_OK_SELECT);
 	}
 	pfree(ids);
 	pfree(tss);

@@ -40,6 +40,8 @@ typedef struct CLNode
 	int			nfields;
 	struct CLNode *children;	/* sorted by key */
 	int			nchildren;
+	int16	   *slots;			/* many children: their indexes by key hash, -1 empty */
+	int			slotmask;
 } CLNode;
 
 struct CLKindCache
@@ -126,12 +128,53 @@ node_child(CLNode *node, const char *key, int keylen, bool ci, bool create)
 	return &node->children[node->nchildren++];
 }
 
+/*
+ * A key's hash as the kind matches keys (FNV-1a over its bytes, ASCII
+ * letters folded for ci_keys), so that keys key_cmp finds equal hash alike.
+ */
+static inline uint32
+key_hash(const char *key, int keylen, bool ci)
+{
+	uint32		h = 2166136261u;
+
+	for (int i = 0; i < keylen; i++)
+	{
+		unsigned char c = (unsigned char) key[i];
+
+		if (ci && c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		h = (h ^ c) * 16777619u;
+	}
+	return h;
+}
+
+/* Children looked up by hash rather than by binary search from this many on. */
+#define NODE_HASH_MIN	8
+
 static void
 node_sort(CLNode *node, bool ci)
 {
 	node_ci = ci;
 	if (node->nchildren > 1)
 		qsort(node->children, node->nchildren, sizeof(CLNode), node_qsort_cmp);
+	if (node->nchildren >= NODE_HASH_MIN)
+	{
+		int			size = 1;
+
+		while (size < node->nchildren * 4)
+			size <<= 1;
+		node->slots = palloc(sizeof(int16) * size);
+		memset(node->slots, -1, sizeof(int16) * size);
+		node->slotmask = size - 1;
+		for (int i = 0; i < node->nchildren; i++)
+		{
+			uint32		h = key_hash(node->children[i].key, node->children[i].keylen, ci) & node->slotmask;
+
+			while (node->slots[h] >= 0)
+				h = (h + 1) & node->slotmask;
+			node->slots[h] = (int16) i;
+		}
+	}
 	for (int i = 0; i < node->nchildren; i++)
 		node_sort(&node->children[i], ci);
 }
@@ -618,6 +661,26 @@ jsonc_int_saturated(struct json_object *o)
 }
 
 /*
+ * A json-c integer's value without its text: json_object_get_string() of an
+ * integer prints it into the object's buffer first.  False for the ends of
+ * the int64 range, where json-c saturates (or keeps a uint64): the caller
+ * reads the text, as before, for the same result or error.
+ */
+static bool
+jsonc_int64(struct json_object *o, int64 *out)
+{
+	int64		i;
+
+	if (json_object_get_type(o) != json_type_int)
+		return false;
+	i = json_object_get_int64(o);
+	if (i == PG_INT64_MIN || i == PG_INT64_MAX)
+		return false;
+	*out = i;
+	return true;
+}
+
+/*
  * Whether a number value can be read at all (see jsonc_int_saturated); fails
  * the record when not.  Hooks converting numbers themselves call it first.
  */
@@ -645,10 +708,17 @@ static bool
 number_numeric(CLMapState *st, const CLValue *v, int32 typmod, const char *column, Numeric *out)
 {
 	const char *text;
+	int64		i64;
 
 	if (!v->jc && typmod < 0)
 	{
 		*out = v->jbv.val.numeric;
+		return true;
+	}
+	/* an integer: what numeric_in makes of its digits */
+	if (v->jc && typmod < 0 && jsonc_int64(v->jc, &i64))
+	{
+		*out = int64_to_numeric(i64);
 		return true;
 	}
 	if (!cl_value_number_ok(st, v))
@@ -766,7 +836,7 @@ push_value(CLMapState *st, JsonbParseState **ps, const CLValue *v, JsonbIterator
  * lengthCompareJsonbPair): shorter keys first, then bytes, and of equal
  * keys the later one first, which the dedup below keeps.
  */
-static int
+static inline int
 jsonc_pair_cmp(const void *a, const void *b)
 {
 	const JsonbPair *pa = a;
@@ -818,7 +888,19 @@ jsonc_value(CLMapState *st, struct json_object *o, JsonbValue *out)
 				{
 					int			k = 0;
 
-					qsort(pairs, n, sizeof(JsonbPair), jsonc_pair_cmp);
+					/* most objects of a record are small: insertion sort, no comparator calls */
+					if (n <= 16)
+						for (int j = 1; j < n; j++)
+						{
+							JsonbPair	p = pairs[j];
+							int			m = j;
+
+							for (; m > 0 && jsonc_pair_cmp(&pairs[m - 1], &p) > 0; m--)
+								pairs[m] = pairs[m - 1];
+							pairs[m] = p;
+						}
+					else
+						qsort(pairs, n, sizeof(JsonbPair), jsonc_pair_cmp);
 					for (int j = 1; j < n; j++)
 						if (pairs[j].key.val.string.len != pairs[k].key.val.string.len ||
 							memcmp(pairs[j].key.val.string.val, pairs[k].key.val.string.val,
@@ -1121,6 +1203,13 @@ cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLVal
 							"%s where a number belongs", kind_name(v->kind));
 				return;
 			}
+			/* a json-c integer in range: its value, not its digits printed and read */
+			if (v->jc && jsonc_int64(v->jc, &i64) &&
+				(type == CLF_INT8 || (i64 >= PG_INT32_MIN && i64 <= PG_INT32_MAX)))
+			{
+				st->values[attno] = (type == CLF_INT4) ? Int32GetDatum((int32) i64) : Int64GetDatum(i64);
+				break;
+			}
 			value_text(st, v, &s, &len);
 			if (!cl_parse_int64(s, len,
 								type == CLF_INT4 ? PG_INT32_MIN : PG_INT64_MIN,
@@ -1174,14 +1263,30 @@ cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLVal
 /* ---------- the walk ---------- */
 
 /*
- * The child of a compiled node for a record's key: binary search, the
- * children sorted by key_cmp when the kind was compiled.
+ * The child of a compiled node for a record's key: by the hash of the key
+ * where the node has many children, else binary search, the children
+ * sorted by key_cmp when the kind was compiled.
  */
 static const CLNode *
 find_child(const CLNode *node, const char *key, int keylen, bool ci)
 {
 	int			lo = 0,
 				hi = node->nchildren - 1;
+
+	/* many children (a record's top level): by hash, then one comparison */
+	if (node->slots)
+	{
+		uint32		h = key_hash(key, keylen, ci) & node->slotmask;
+
+		for (; node->slots[h] >= 0; h = (h + 1) & node->slotmask)
+		{
+			const CLNode *c = &node->children[node->slots[h]];
+
+			if (c->keylen == keylen && key_cmp(c->key, c->keylen, key, keylen, ci) == 0)
+				return c;
+		}
+		return NULL;
+	}
 
 	while (lo <= hi)
 	{

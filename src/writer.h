@@ -214,7 +214,8 @@ extern void cl_writer_run_rows(SPIPlanPtr plan, Datum rows, int expect);
  * unless a unique index holds its key (ON CONFLICT DO NOTHING's probe).
  * Returns the rows inserted, or -1 when the batch statement must be sent
  * instead (the kind's writer lock not held exclusively, triggers, CHECK
- * constraints, row-level security, Citus ...).
+ * constraints, row-level security, Citus ...).  ko NULL: a side table's
+ * rows (formed with its descriptor), distinct in its one unique index.
  */
 struct CLKeyOrder;
 extern int64 cl_writer_direct(CLRecordKind *kind, const struct CLKeyOrder *ko, Oid partition, TupleDesc td,

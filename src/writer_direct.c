@@ -274,7 +274,10 @@ direct_buffered(Direct *d, HeapTuple tup)
 		direct_flush(d);
 }
 
-/* Whether the only unique index is on the key the batch is sorted by. */
+/*
+ * Whether the only unique index is on the key the batch is sorted by (ko
+ * NULL: a side table's rows, whose keys in that index are distinct).
+ */
 static void
 direct_key_index(Direct *d, const CLKeyOrder *ko)
 {
@@ -293,7 +296,7 @@ direct_key_index(Direct *d, const CLKeyOrder *ko)
 		unique++;
 		d->key_index = ii;
 	}
-	if (unique == 1 && cl_key_order_is_index(ko, d->key_index))
+	if (unique == 1 && (ko == NULL || cl_key_order_is_index(ko, d->key_index)))
 	{
 		d->by_key = true;
 		d->nulls_equal = d->key_index->ii_NullsNotDistinct;
@@ -409,7 +412,9 @@ direct_end(Direct *d)
  * probe, a row is probed against the table only, and the rows are inserted
  * in runs of DIRECT_MULTI with table_multi_insert() (a WAL record per page,
  * as COPY), then their index entries.  Otherwise row by row, each probed
- * after the rows before it are in.
+ * after the rows before it are in.  ko NULL: rows of a side table the
+ * kind's writer keeps (e.g. the CTRs' contact_account, ctr_dims.c), formed
+ * with the table's descriptor, their keys in its one unique index distinct.
  */
 int64
 cl_writer_direct(CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleDesc td,

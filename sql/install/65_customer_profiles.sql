@@ -271,6 +271,7 @@ DECLARE
   n       bigint := 0;
   lo      timestamptz;
   hi      timestamptz;
+  reads   boolean;
   planner text[];
 BEGIN
   IF contact_ids IS NULL THEN
@@ -287,14 +288,22 @@ BEGIN
     RETURN n;
   END IF;
 
-  planner := connect_lake.upkeep_plan_guard(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_profile']::regclass[]);
+  -- links are read only from rows carrying the attribute (a time given):
+  -- when no contact's does (the contacts' new versions lack it, and only
+  -- their old links go), the statement, planned over every partition of
+  -- ctr_events for each call (several ms), would find nothing, and the
+  -- DELETE alone, by the key's index, needs no guard
+  SELECT min(t), max(t) INTO lo, hi FROM unnest(initiation_ts) t;
+  reads := attr IS NOT NULL AND (initiation_ts IS NULL OR lo IS NOT NULL);
+  IF reads THEN
+    planner := connect_lake.upkeep_plan_guard(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_profile']::regclass[]);
+  END IF;
   DELETE FROM connect_lake.contact_profile p
    WHERE p.contactid = ANY (contact_ids) AND p.source = 'attribute';
-  IF attr IS NOT NULL THEN
+  IF reads THEN
     -- the rows by the contacts' ids (= ANY: probes of the key's index, never
     -- a scan of the month that reads every row's attributes) within the
     -- span of their partition keys, then each matched to its key
-    SELECT min(t), max(t) INTO lo, hi FROM unnest(initiation_ts) t;
     INSERT INTO connect_lake.contact_profile (contactid, profile_id, source, initiationtimestamp)
     SELECT DISTINCT ON (c.contactid, p.id) c.contactid, p.id, 'attribute', c.initiationtimestamp
       FROM connect_lake.ctr_events c
@@ -307,8 +316,8 @@ BEGIN
        AND c.attributes ? attr AND p.id IS NOT NULL
      ORDER BY c.contactid, p.id, c.initiationtimestamp;
     GET DIAGNOSTICS n = ROW_COUNT;
+    PERFORM connect_lake.upkeep_plan_restore(planner);
   END IF;
-  PERFORM connect_lake.upkeep_plan_restore(planner);
   RETURN n;
 END
 $fn$;
