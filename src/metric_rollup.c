@@ -478,16 +478,14 @@ typedef struct MRKept
 } MRKept;
 
 static void
-read_kept(MRKept *kept, const char *sql, Datum intervals, bool agent)
+read_kept(MRKept *kept, const char *sql, int nargs, Oid *argtypes, Datum *args, bool agent)
 {
 	MemoryContext outer = CurrentMemoryContext;
-	Oid			argtypes[1] = {TIMESTAMPTZARRAYOID};
-	Datum		args[1] = {intervals};
 	int			rc;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "metric_rollup_delta_rows: SPI_connect failed");
-	rc = SPI_execute_with_args(sql, 1, argtypes, args, NULL, true, 0);
+	rc = SPI_execute_with_args(sql, nargs, argtypes, args, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "metric_rollup_delta_rows: reading the rollups failed: %s", SPI_result_code_string(rc));
 	MemoryContextSwitchTo(outer);
@@ -733,9 +731,40 @@ metric_rollup_delta_rows(PG_FUNCTION_ARGS)
 			ivs[niv++] = TimestampTzGetDatum(order[i]->interval);
 	ivarr = PointerGetDatum(construct_array(ivs, niv, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	read_kept(&qkept, "SELECT interval_start, queue_kind, queue_id, channel, contacts_queued > 0 "
-			  "FROM " CONNECT_LAKE_SCHEMA ".metric_queue_interval WHERE interval_start = ANY ($1)", ivarr, false);
-	read_kept(&akept, "SELECT interval_start, agent_id, channel "
-			  "FROM " CONNECT_LAKE_SCHEMA ".metric_agent_interval WHERE interval_start = ANY ($1)", ivarr, true);
+			  "FROM " CONNECT_LAKE_SCHEMA ".metric_queue_interval WHERE interval_start = ANY ($1)",
+			  1, (Oid[]) {TIMESTAMPTZARRAYOID}, &ivarr, false);
+	/* the agents' rows by the key, per interval and agent of the rows (each interval holds every agent's) */
+	{
+		Datum	   *kiv = palloc(sizeof(Datum) * n);
+		Datum	   *kag = palloc(sizeof(Datum) * n);
+		int			nk = 0;
+		int			na = 0;
+		Datum		args[2];
+
+		for (int i = 0; i < n; i++)
+			if (!contacts[i].agent_id_null)
+				order[na++] = &contacts[i];
+		qsort(order, na, sizeof(MRContact *), cmp_agent_key);
+		for (int i = 0; i < na; i++)
+			if (nk == 0 || order[i]->interval != order[i - 1]->interval ||
+				memcmp(order[i]->agent_id.data, order[i - 1]->agent_id.data, UUID_LEN) != 0)
+			{
+				kiv[nk] = TimestampTzGetDatum(order[i]->interval);
+				kag[nk++] = UUIDPGetDatum(&order[i]->agent_id);
+			}
+		args[0] = PointerGetDatum(construct_array(kiv, nk, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		args[1] = PointerGetDatum(construct_array(kag, nk, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+		read_kept(&akept, "SELECT r.interval_start, r.agent_id, r.channel "
+				  "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) k(i, a) "
+				  "CROSS JOIN LATERAL (SELECT r.interval_start, r.agent_id, r.channel "
+				  "FROM " CONNECT_LAKE_SCHEMA ".metric_agent_interval r "
+				  "WHERE r.interval_start OPERATOR(pg_catalog.=) k.i AND r.agent_id OPERATOR(pg_catalog.=) k.a "
+				  "OFFSET 0) r",
+				  2, (Oid[]) {TIMESTAMPTZARRAYOID, UUIDARRAYOID}, args, true);
+		for (int i = 0; i < n; i++)
+			order[i] = &contacts[i];
+		qsort(order, n, sizeof(MRContact *), cmp_queue_key);
+	}
 	qgroups = palloc0(sizeof(MRGroup) * n);
 	tgroups = palloc0(sizeof(MRGroup) * n);
 	for (int i = 0; i < n;)

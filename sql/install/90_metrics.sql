@@ -877,6 +877,7 @@ SET plan_cache_mode = force_custom_plan
 AS $fn$
 DECLARE
   ivs  timestamptz[];
+  dys  date[];
   tz   text;
   ths  integer[];
   grp  record;
@@ -1046,8 +1047,12 @@ BEGIN
            excluded.removed_lt, excluded.removed_eq) <> (0, 0, 0, 0, 0, 0);
 
   -- What taking contacts out may have left: only where a contact was taken
-  -- out (before), so a load of new contacts skips all of it.
+  -- out (before), so a load of new contacts skips all of it.  Each statement
+  -- reads the rollups of the intervals (days) touched only (= ANY (ivs)):
+  -- joined to the whole table, they were read whole at every commit, a cost
+  -- growing with the history kept.
   IF cardinality(before) > 0 THEN
+    dys := ARRAY(SELECT DISTINCT (i AT TIME ZONE tz)::date FROM unnest(ivs) i ORDER BY 1);
     -- a longest queue time a contact taken out had, read again
     UPDATE connect_lake.metric_queue_interval r
        SET queued_time_max = (SELECT max(m.queue_time) FROM connect_lake.contact_metric m
@@ -1059,7 +1064,7 @@ BEGIN
              GROUP BY 1, 2, 3, 4) g
      WHERE r.interval_start = g.interval_start AND r.queue_kind = g.queue_kind
        AND r.queue_id IS NOT DISTINCT FROM g.queue_id AND r.channel IS NOT DISTINCT FROM g.channel
-       AND g.out_max >= r.queued_time_max;
+       AND g.out_max >= r.queued_time_max AND r.interval_start = ANY (ivs);
     UPDATE connect_lake.metric_queue_day r
        SET queued_time_max = (SELECT max(q.queued_time_max) FROM connect_lake.metric_queue_interval q
                                WHERE q.interval_start >= (r.day::timestamp AT TIME ZONE tz)
@@ -1072,25 +1077,25 @@ BEGIN
              GROUP BY 1, 2, 3, 4) g
      WHERE r.day = g.day AND r.queue_kind = g.queue_kind
        AND r.queue_id IS NOT DISTINCT FROM g.queue_id AND r.channel IS NOT DISTINCT FROM g.channel
-       AND g.out_max >= r.queued_time_max;
+       AND g.out_max >= r.queued_time_max AND r.day = ANY (dys);
     -- rows left without contacts (without queued contacts: the "within X" rows)
     DELETE FROM connect_lake.metric_queue_interval r
      USING (SELECT DISTINCT b.interval_start, b.queue_kind, b.queue_id, b.channel
               FROM unnest(before) b WHERE b.interval_start IS NOT NULL) g
      WHERE r.interval_start = g.interval_start AND r.queue_kind = g.queue_kind
        AND r.queue_id IS NOT DISTINCT FROM g.queue_id AND r.channel IS NOT DISTINCT FROM g.channel
-       AND r.contacts = 0;
+       AND r.contacts = 0 AND r.interval_start = ANY (ivs);
     DELETE FROM connect_lake.metric_agent_interval r
      USING (SELECT DISTINCT b.interval_start, b.agent_id, b.channel
               FROM unnest(before) b WHERE b.interval_start IS NOT NULL AND b.agent_id IS NOT NULL) g
      WHERE r.interval_start = g.interval_start AND r.agent_id = g.agent_id
-       AND r.channel IS NOT DISTINCT FROM g.channel AND r.contacts = 0;
+       AND r.channel IS NOT DISTINCT FROM g.channel AND r.contacts = 0 AND r.interval_start = ANY (ivs);
     DELETE FROM connect_lake.metric_queue_day r
      USING (SELECT DISTINCT (b.interval_start AT TIME ZONE tz)::date AS day, b.queue_kind, b.queue_id, b.channel
               FROM unnest(before) b WHERE b.interval_start IS NOT NULL) g
      WHERE r.day = g.day AND r.queue_kind = g.queue_kind
        AND r.queue_id IS NOT DISTINCT FROM g.queue_id AND r.channel IS NOT DISTINCT FROM g.channel
-       AND r.contacts = 0;
+       AND r.contacts = 0 AND r.day = ANY (dys);
     -- "within X" rows of groups left without queued contacts: few, each
     -- deleted by the table's key (which leads with the threshold)
     FOR grp IN SELECT DISTINCT b.interval_start, b.queue_kind, b.queue_id, b.channel
@@ -1099,7 +1104,8 @@ BEGIN
                 AND NOT EXISTS (SELECT 1 FROM connect_lake.metric_queue_interval q
                                  WHERE q.interval_start = b.interval_start AND q.queue_kind = b.queue_kind
                                    AND q.queue_id IS NOT DISTINCT FROM b.queue_id
-                                   AND q.channel IS NOT DISTINCT FROM b.channel AND q.contacts_queued > 0) LOOP
+                                   AND q.channel IS NOT DISTINCT FROM b.channel AND q.contacts_queued > 0
+                                   AND q.interval_start = ANY (ivs)) LOOP
       DELETE FROM connect_lake.metric_queue_threshold r
        WHERE r.threshold_s = ANY (ths) AND r.interval_start = grp.interval_start AND r.queue_kind = grp.queue_kind
          AND r.queue_id IS NOT DISTINCT FROM grp.queue_id AND r.channel IS NOT DISTINCT FROM grp.channel;
@@ -1110,7 +1116,8 @@ BEGIN
                 AND NOT EXISTS (SELECT 1 FROM connect_lake.metric_queue_day q
                                  WHERE q.day = (b.interval_start AT TIME ZONE tz)::date
                                    AND q.queue_kind = b.queue_kind AND q.queue_id IS NOT DISTINCT FROM b.queue_id
-                                   AND q.channel IS NOT DISTINCT FROM b.channel AND q.contacts_queued > 0) LOOP
+                                   AND q.channel IS NOT DISTINCT FROM b.channel AND q.contacts_queued > 0
+                                   AND q.day = ANY (dys)) LOOP
       DELETE FROM connect_lake.metric_queue_threshold_day r
        WHERE r.threshold_s = ANY (ths) AND r.day = grp.day AND r.queue_kind = grp.queue_kind
          AND r.queue_id IS NOT DISTINCT FROM grp.queue_id AND r.channel IS NOT DISTINCT FROM grp.channel;
