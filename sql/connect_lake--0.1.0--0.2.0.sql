@@ -4701,6 +4701,7 @@ AS $fn$
 DECLARE
   ivs  timestamptz[];
   dys  date[];
+  nestloop text;
   tz   text;
   ths  integer[];
   grp  record;
@@ -4873,9 +4874,14 @@ BEGIN
   -- out (before), so a load of new contacts skips all of it.  Each statement
   -- reads the rollups of the intervals (days) touched only (= ANY (ivs)):
   -- joined to the whole table, they were read whole at every commit, a cost
-  -- growing with the history kept.
+  -- growing with the history kept.  Joined by hashing, never by a nested
+  -- loop: the intervals a load touches are mostly the newest, past the
+  -- statistics' histogram, so estimated at a row or none, and a nested loop
+  -- read the changed groups again for every row of those intervals.
   IF cardinality(before) > 0 THEN
     dys := ARRAY(SELECT DISTINCT (i AT TIME ZONE tz)::date FROM unnest(ivs) i ORDER BY 1);
+    nestloop := current_setting('enable_nestloop');
+    PERFORM set_config('enable_nestloop', 'off', true);
     -- a longest queue time a contact taken out had, read again
     UPDATE connect_lake.metric_queue_interval r
        SET queued_time_max = (SELECT max(m.queue_time) FROM connect_lake.contact_metric m
@@ -4945,6 +4951,7 @@ BEGIN
        WHERE r.threshold_s = ANY (ths) AND r.day = grp.day AND r.queue_kind = grp.queue_kind
          AND r.queue_id IS NOT DISTINCT FROM grp.queue_id AND r.channel IS NOT DISTINCT FROM grp.channel;
     END LOOP;
+    PERFORM set_config('enable_nestloop', nestloop, true);
   END IF;
   PERFORM connect_lake.upkeep_plan_restore(planner);
   RETURN cardinality(ivs);
@@ -5111,16 +5118,28 @@ BEGIN
   -- continue now or continued before, and those naming one as
   -- NextContactId (with a contact gone, the contacts given too: it may
   -- have been a leg of one of them).
-  SELECT coalesce(array_agg(s.c), '{}') INTO settle
-    FROM (SELECT unnest(preds)
-          UNION
-          SELECT m.contactid FROM unnest(touched) t(c)
-           CROSS JOIN LATERAL (SELECT m.contactid FROM connect_lake.contact_metric m WHERE m.nextcontactid = t.c
-                                OFFSET 0) m
-          UNION
-          SELECT unnest(touched) WHERE gone
-          EXCEPT
-          SELECT unnest(touched) WHERE NOT gone) s(c);
+  -- (Made distinct by a sort, and the contacts given taken away by an anti
+  -- join hashing them: a UNION or EXCEPT hashes the lookup's side, whose
+  -- estimate, the contacts given times a guess per contact, sized a hash
+  -- table of millions of entries, zeroed at every commit.)
+  IF gone THEN
+    SELECT coalesce(array_agg(DISTINCT s.c), '{}') INTO settle
+      FROM (SELECT unnest(preds)
+            UNION ALL
+            SELECT m.contactid FROM unnest(touched) t(c)
+             CROSS JOIN LATERAL (SELECT m.contactid FROM connect_lake.contact_metric m WHERE m.nextcontactid = t.c
+                                  OFFSET 0) m
+            UNION ALL
+            SELECT unnest(touched)) s(c);
+  ELSE
+    SELECT coalesce(array_agg(DISTINCT s.c), '{}') INTO settle
+      FROM (SELECT unnest(preds)
+            UNION ALL
+            SELECT m.contactid FROM unnest(touched) t(c)
+             CROSS JOIN LATERAL (SELECT m.contactid FROM connect_lake.contact_metric m WHERE m.nextcontactid = t.c
+                                  OFFSET 0) m) s(c)
+     WHERE NOT EXISTS (SELECT 1 FROM unnest(touched) x(c) WHERE x.c = s.c);
+  END IF;
 
   IF cardinality(settle) > 0 THEN
     -- their rows before (o: the statement's snapshot) and after
