@@ -19,9 +19,15 @@
  *                  queue and channel with queued contacts changed: the
  *                  answered, abandoned and removed contacts with a queue time
  *                  below X and equal to X (metric_queue_threshold_live),
- *                  signed, a row for every threshold (zeros too: a group
- *                  new to the table gets all of them);
+ *                  signed (a group new to the table gets a row for every
+ *                  threshold, zeros too);
  *   threshold_day  the same per local day (metric_queue_threshold_day).
+ *
+ * The interval kinds come as queue_new, agent_new and threshold_new for the
+ * rows their table does not have yet (read with the calling statement's
+ * snapshot: the intervals are locked, so no other session adds them), which
+ * metric_rollup_delta() inserts plainly; a kept group's "within X" rows come
+ * only where they change.
  *
  * The measures are the columns of the table, in its order, in v (bigint[];
  * queued_time_max apart).  What each sums is what the table's _live view
