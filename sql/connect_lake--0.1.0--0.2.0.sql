@@ -4684,8 +4684,9 @@ COMMENT ON FUNCTION connect_lake.metrics_refresh_contacts(uuid[], timestamptz[])
 -- interval's sums and its row after (after; none for a contact removed) is
 -- added, per 15-minute interval (metric_queue_interval,
 -- metric_agent_interval, metric_queue_threshold) and per local day
--- (metric_queue_day, metric_queue_threshold_day), by upserts that add.  The
--- sums are those of the _live views, each contact weighed +1 or -1; a
+-- (metric_queue_day, metric_queue_threshold_day), by upserts that add, in
+-- one statement.  The sums are those of the _live views, each contact
+-- weighed +1 or -1, made in one pass (metric_rollup_delta_rows(), C); a
 -- longest queue time that may have shrunk (a contact taken out had it) is
 -- read again from contact_metric (intervals) or from the intervals (days),
 -- and a row left with no contact goes, so that every table keeps exactly
@@ -4701,6 +4702,8 @@ SET plan_cache_mode = force_custom_plan
 AS $fn$
 DECLARE
   ivs  timestamptz[];
+  dys  date[];
+  nestloop text;
   tz   text;
   ths  integer[];
   grp  record;
@@ -4723,263 +4726,164 @@ BEGIN
                                             'connect_lake.metric_agent_interval', 'connect_lake.metric_queue_threshold',
                                             'connect_lake.metric_queue_day', 'connect_lake.metric_queue_threshold_day']::regclass[]);
 
-  -- Per queue and channel: metric_queue_interval_live's sums, signed, and
-  -- the same summed per local day (metric_queue_day_rows()), in one
-  -- statement.  (Rows in key order, so that concurrent upkeeps lock them in
-  -- one order.)
-  WITH d AS (SELECT -1 AS s, b.* FROM unnest(before) b WHERE b.interval_start IS NOT NULL
-             UNION ALL
-             SELECT 1, a.* FROM unnest(after) a WHERE a.interval_start IS NOT NULL),
-  x AS MATERIALIZED (
-    SELECT d.interval_start, d.queue_kind, d.queue_id, d.channel,
-           sum(d.s)::integer AS contacts,
-           coalesce(sum(d.s) FILTER (WHERE d.queued), 0)::integer AS contacts_queued,
-           coalesce(sum(d.s) FILTER (WHERE d.handled), 0)::integer AS contacts_handled,
-           coalesce(sum(d.s) FILTER (WHERE d.handled AND connect_lake.metric_incoming(d.initiationmethod)), 0)::integer AS contacts_handled_incoming,
-           coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'OUTBOUND'), 0)::integer AS contacts_handled_outbound,
-           coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'CALLBACK'), 0)::integer AS contacts_handled_callback,
-           coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'API'), 0)::integer AS contacts_handled_api,
-           coalesce(sum(d.s) FILTER (WHERE d.handled AND d.disconnectreason = 'AGENT_DISCONNECT'), 0)::integer AS contacts_agent_hung_up_first,
-           coalesce(sum(d.s) FILTER (WHERE d.initiationmethod = 'TRANSFER'), 0)::integer AS contacts_transferred_in,
-           coalesce(sum(d.s) FILTER (WHERE d.initiationmethod = 'QUEUE_TRANSFER'), 0)::integer AS contacts_transferred_in_from_queue,
-           coalesce(sum(d.s) FILTER (WHERE d.answered), 0)::integer AS contacts_answered,
-           coalesce(sum(d.s) FILTER (WHERE d.abandoned), 0)::integer AS contacts_abandoned,
-           coalesce(sum(d.s) FILTER (WHERE d.abandoned AND d.disconnectreason = 'CUSTOMER_DISCONNECT'), 0)::integer AS contacts_abandoned_customer_disconnect,
-           coalesce(sum(d.s) FILTER (WHERE d.callback_requested), 0)::integer AS callbacks_requested,
-           coalesce(sum(d.s) FILTER (WHERE d.xfer_out_queue), 0)::integer AS transferred_out_from_queue,
-           coalesce(sum(d.s) FILTER (WHERE d.xfer_out_internal), 0)::integer AS transferred_out_internal,
-           coalesce(sum(d.s) FILTER (WHERE d.xfer_out_external), 0)::integer AS transferred_out_external,
-           coalesce(sum(d.s) FILTER (WHERE d.xfer_out_agent), 0)::integer AS transferred_out_by_agent,
-           coalesce(sum(d.s) FILTER (WHERE d.held), 0)::integer AS contacts_put_on_hold,
-           coalesce(sum(d.s * d.queue_time) FILTER (WHERE d.answered), 0)::bigint AS queue_answer_time_sum,
-           coalesce(sum(d.s * d.queue_time) FILTER (WHERE d.abandoned), 0)::bigint AS abandon_time_sum,
-           max(d.queue_time) FILTER (WHERE d.queued AND d.s > 0) AS queued_time_max,
-           coalesce(sum(d.s * d.handle_time), 0)::bigint AS handle_time_sum,
-           coalesce(sum(d.s * d.interaction_time), 0)::bigint AS interaction_time_sum,
-           coalesce(sum(d.s * d.hold_time), 0)::bigint AS hold_time_sum,
-           coalesce(sum(d.s * d.acw_time), 0)::bigint AS acw_time_sum,
-           coalesce(sum(d.s * d.contact_duration), 0)::bigint AS contact_duration_sum,
-           coalesce(sum(d.s * d.resolution_time), 0)::bigint AS resolution_time_sum
-      FROM d
-     GROUP BY d.interval_start, d.queue_kind, d.queue_id, d.channel),
-  iv AS (
-  INSERT INTO connect_lake.metric_queue_interval AS r SELECT * FROM x ORDER BY 1, 2, 3, 4
+  -- The signed sums of every rollup, made in one pass over the rows
+  -- (metric_rollup_delta_rows(), C: what the _live views sum, per interval
+  -- and per local day), written in one statement, each table's rows in its
+  -- key's order (so that concurrent upkeeps lock them in one order).  The
+  -- intervals are locked: an interval row the table does not have yet
+  -- (kind ..._new: the function reads which it has) is inserted plainly, one
+  -- it has is added to by an upsert; the day rows, which other sessions'
+  -- intervals share, all by upserts.  "Within X": a group (interval, queue,
+  -- channel) has a row for every threshold or none: a new group's rows come
+  -- for every threshold (threshold_new, zeros too), a kept group's only
+  -- where they change.
+  WITH r AS MATERIALIZED (
+    SELECT * FROM connect_lake.metric_rollup_delta_rows(before, after, ths, tz)
+  ), q AS (
+  SELECT r.kind, ROW(r.interval_start, r.queue_kind, r.queue_id, r.channel, r.v[1]::integer, r.v[2]::integer,
+         r.v[3]::integer, r.v[4]::integer, r.v[5]::integer, r.v[6]::integer, r.v[7]::integer, r.v[8]::integer,
+         r.v[9]::integer, r.v[10]::integer, r.v[11]::integer, r.v[12]::integer, r.v[13]::integer, r.v[14]::integer,
+         r.v[15]::integer, r.v[16]::integer, r.v[17]::integer, r.v[18]::integer, r.v[19]::integer, r.v[20], r.v[21],
+         r.queued_time_max, r.v[22], r.v[23], r.v[24], r.v[25], r.v[26], r.v[27])::connect_lake.metric_queue_interval AS x
+    FROM r WHERE r.kind IN ('queue', 'queue_new')
+  ), ivn AS (
+  INSERT INTO connect_lake.metric_queue_interval SELECT (q.x).* FROM q WHERE q.kind = 'queue_new'
+  ), iv AS (
+  INSERT INTO connect_lake.metric_queue_interval AS t SELECT (q.x).* FROM q WHERE q.kind = 'queue'
   ON CONFLICT ON CONSTRAINT metric_queue_interval_key DO UPDATE SET
-    contacts = r.contacts + excluded.contacts,
-    contacts_queued = r.contacts_queued + excluded.contacts_queued,
-    contacts_handled = r.contacts_handled + excluded.contacts_handled,
-    contacts_handled_incoming = r.contacts_handled_incoming + excluded.contacts_handled_incoming,
-    contacts_handled_outbound = r.contacts_handled_outbound + excluded.contacts_handled_outbound,
-    contacts_handled_callback = r.contacts_handled_callback + excluded.contacts_handled_callback,
-    contacts_handled_api = r.contacts_handled_api + excluded.contacts_handled_api,
-    contacts_agent_hung_up_first = r.contacts_agent_hung_up_first + excluded.contacts_agent_hung_up_first,
-    contacts_transferred_in = r.contacts_transferred_in + excluded.contacts_transferred_in,
-    contacts_transferred_in_from_queue = r.contacts_transferred_in_from_queue + excluded.contacts_transferred_in_from_queue,
-    contacts_answered = r.contacts_answered + excluded.contacts_answered,
-    contacts_abandoned = r.contacts_abandoned + excluded.contacts_abandoned,
-    contacts_abandoned_customer_disconnect = r.contacts_abandoned_customer_disconnect + excluded.contacts_abandoned_customer_disconnect,
-    callbacks_requested = r.callbacks_requested + excluded.callbacks_requested,
-    transferred_out_from_queue = r.transferred_out_from_queue + excluded.transferred_out_from_queue,
-    transferred_out_internal = r.transferred_out_internal + excluded.transferred_out_internal,
-    transferred_out_external = r.transferred_out_external + excluded.transferred_out_external,
-    transferred_out_by_agent = r.transferred_out_by_agent + excluded.transferred_out_by_agent,
-    contacts_put_on_hold = r.contacts_put_on_hold + excluded.contacts_put_on_hold,
-    queue_answer_time_sum = r.queue_answer_time_sum + excluded.queue_answer_time_sum,
-    abandon_time_sum = r.abandon_time_sum + excluded.abandon_time_sum,
-    queued_time_max = greatest(r.queued_time_max, excluded.queued_time_max),
-    handle_time_sum = r.handle_time_sum + excluded.handle_time_sum,
-    interaction_time_sum = r.interaction_time_sum + excluded.interaction_time_sum,
-    hold_time_sum = r.hold_time_sum + excluded.hold_time_sum,
-    acw_time_sum = r.acw_time_sum + excluded.acw_time_sum,
-    contact_duration_sum = r.contact_duration_sum + excluded.contact_duration_sum,
-    resolution_time_sum = r.resolution_time_sum + excluded.resolution_time_sum)
-  INSERT INTO connect_lake.metric_queue_day AS r
-  SELECT (x.interval_start AT TIME ZONE tz)::date, x.queue_kind, x.queue_id, x.channel,
-         sum(x.contacts)::integer, sum(x.contacts_queued)::integer, sum(x.contacts_handled)::integer,
-         sum(x.contacts_handled_incoming)::integer, sum(x.contacts_handled_outbound)::integer,
-         sum(x.contacts_handled_callback)::integer, sum(x.contacts_handled_api)::integer,
-         sum(x.contacts_agent_hung_up_first)::integer, sum(x.contacts_transferred_in)::integer,
-         sum(x.contacts_transferred_in_from_queue)::integer, sum(x.contacts_answered)::integer,
-         sum(x.contacts_abandoned)::integer, sum(x.contacts_abandoned_customer_disconnect)::integer,
-         sum(x.callbacks_requested)::integer, sum(x.transferred_out_from_queue)::integer,
-         sum(x.transferred_out_internal)::integer, sum(x.transferred_out_external)::integer,
-         sum(x.transferred_out_by_agent)::integer, sum(x.contacts_put_on_hold)::integer,
-         sum(x.queue_answer_time_sum)::bigint, sum(x.abandon_time_sum)::bigint, max(x.queued_time_max),
-         sum(x.handle_time_sum)::bigint, sum(x.interaction_time_sum)::bigint, sum(x.hold_time_sum)::bigint,
-         sum(x.acw_time_sum)::bigint, sum(x.contact_duration_sum)::bigint, sum(x.resolution_time_sum)::bigint
-    FROM x
-   GROUP BY 1, 2, 3, 4
-   ORDER BY 1, 2, 3, 4
+    contacts = t.contacts + excluded.contacts,
+    contacts_queued = t.contacts_queued + excluded.contacts_queued,
+    contacts_handled = t.contacts_handled + excluded.contacts_handled,
+    contacts_handled_incoming = t.contacts_handled_incoming + excluded.contacts_handled_incoming,
+    contacts_handled_outbound = t.contacts_handled_outbound + excluded.contacts_handled_outbound,
+    contacts_handled_callback = t.contacts_handled_callback + excluded.contacts_handled_callback,
+    contacts_handled_api = t.contacts_handled_api + excluded.contacts_handled_api,
+    contacts_agent_hung_up_first = t.contacts_agent_hung_up_first + excluded.contacts_agent_hung_up_first,
+    contacts_transferred_in = t.contacts_transferred_in + excluded.contacts_transferred_in,
+    contacts_transferred_in_from_queue = t.contacts_transferred_in_from_queue + excluded.contacts_transferred_in_from_queue,
+    contacts_answered = t.contacts_answered + excluded.contacts_answered,
+    contacts_abandoned = t.contacts_abandoned + excluded.contacts_abandoned,
+    contacts_abandoned_customer_disconnect = t.contacts_abandoned_customer_disconnect + excluded.contacts_abandoned_customer_disconnect,
+    callbacks_requested = t.callbacks_requested + excluded.callbacks_requested,
+    transferred_out_from_queue = t.transferred_out_from_queue + excluded.transferred_out_from_queue,
+    transferred_out_internal = t.transferred_out_internal + excluded.transferred_out_internal,
+    transferred_out_external = t.transferred_out_external + excluded.transferred_out_external,
+    transferred_out_by_agent = t.transferred_out_by_agent + excluded.transferred_out_by_agent,
+    contacts_put_on_hold = t.contacts_put_on_hold + excluded.contacts_put_on_hold,
+    queue_answer_time_sum = t.queue_answer_time_sum + excluded.queue_answer_time_sum,
+    abandon_time_sum = t.abandon_time_sum + excluded.abandon_time_sum,
+    queued_time_max = greatest(t.queued_time_max, excluded.queued_time_max),
+    handle_time_sum = t.handle_time_sum + excluded.handle_time_sum,
+    interaction_time_sum = t.interaction_time_sum + excluded.interaction_time_sum,
+    hold_time_sum = t.hold_time_sum + excluded.hold_time_sum,
+    acw_time_sum = t.acw_time_sum + excluded.acw_time_sum,
+    contact_duration_sum = t.contact_duration_sum + excluded.contact_duration_sum,
+    resolution_time_sum = t.resolution_time_sum + excluded.resolution_time_sum
+  ), qd AS (
+  INSERT INTO connect_lake.metric_queue_day AS t
+  SELECT r.day, r.queue_kind, r.queue_id, r.channel, r.v[1]::integer, r.v[2]::integer, r.v[3]::integer,
+         r.v[4]::integer, r.v[5]::integer, r.v[6]::integer, r.v[7]::integer, r.v[8]::integer, r.v[9]::integer,
+         r.v[10]::integer, r.v[11]::integer, r.v[12]::integer, r.v[13]::integer, r.v[14]::integer, r.v[15]::integer,
+         r.v[16]::integer, r.v[17]::integer, r.v[18]::integer, r.v[19]::integer, r.v[20], r.v[21], r.queued_time_max,
+         r.v[22], r.v[23], r.v[24], r.v[25], r.v[26], r.v[27]
+    FROM r WHERE r.kind = 'queue_day'
   ON CONFLICT ON CONSTRAINT metric_queue_day_key DO UPDATE SET
-    contacts = r.contacts + excluded.contacts,
-    contacts_queued = r.contacts_queued + excluded.contacts_queued,
-    contacts_handled = r.contacts_handled + excluded.contacts_handled,
-    contacts_handled_incoming = r.contacts_handled_incoming + excluded.contacts_handled_incoming,
-    contacts_handled_outbound = r.contacts_handled_outbound + excluded.contacts_handled_outbound,
-    contacts_handled_callback = r.contacts_handled_callback + excluded.contacts_handled_callback,
-    contacts_handled_api = r.contacts_handled_api + excluded.contacts_handled_api,
-    contacts_agent_hung_up_first = r.contacts_agent_hung_up_first + excluded.contacts_agent_hung_up_first,
-    contacts_transferred_in = r.contacts_transferred_in + excluded.contacts_transferred_in,
-    contacts_transferred_in_from_queue = r.contacts_transferred_in_from_queue + excluded.contacts_transferred_in_from_queue,
-    contacts_answered = r.contacts_answered + excluded.contacts_answered,
-    contacts_abandoned = r.contacts_abandoned + excluded.contacts_abandoned,
-    contacts_abandoned_customer_disconnect = r.contacts_abandoned_customer_disconnect + excluded.contacts_abandoned_customer_disconnect,
-    callbacks_requested = r.callbacks_requested + excluded.callbacks_requested,
-    transferred_out_from_queue = r.transferred_out_from_queue + excluded.transferred_out_from_queue,
-    transferred_out_internal = r.transferred_out_internal + excluded.transferred_out_internal,
-    transferred_out_external = r.transferred_out_external + excluded.transferred_out_external,
-    transferred_out_by_agent = r.transferred_out_by_agent + excluded.transferred_out_by_agent,
-    contacts_put_on_hold = r.contacts_put_on_hold + excluded.contacts_put_on_hold,
-    queue_answer_time_sum = r.queue_answer_time_sum + excluded.queue_answer_time_sum,
-    abandon_time_sum = r.abandon_time_sum + excluded.abandon_time_sum,
-    queued_time_max = greatest(r.queued_time_max, excluded.queued_time_max),
-    handle_time_sum = r.handle_time_sum + excluded.handle_time_sum,
-    interaction_time_sum = r.interaction_time_sum + excluded.interaction_time_sum,
-    hold_time_sum = r.hold_time_sum + excluded.hold_time_sum,
-    acw_time_sum = r.acw_time_sum + excluded.acw_time_sum,
-    contact_duration_sum = r.contact_duration_sum + excluded.contact_duration_sum,
-    resolution_time_sum = r.resolution_time_sum + excluded.resolution_time_sum;
-
-  -- Per agent and channel: metric_agent_interval_live's sums, signed.
-  WITH d AS (SELECT -1 AS s, b.* FROM unnest(before) b WHERE b.interval_start IS NOT NULL AND b.agent_id IS NOT NULL
-             UNION ALL
-             SELECT 1, a.* FROM unnest(after) a WHERE a.interval_start IS NOT NULL AND a.agent_id IS NOT NULL)
-  INSERT INTO connect_lake.metric_agent_interval AS r
-  SELECT d.interval_start, d.agent_id, d.channel,
-         sum(d.s)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.handled), 0)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.handled AND connect_lake.metric_incoming(d.initiationmethod)), 0)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'OUTBOUND'), 0)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'CALLBACK'), 0)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.handled AND d.initiationmethod = 'API'), 0)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.handled AND d.disconnectreason = 'AGENT_DISCONNECT'), 0)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.answered), 0)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.xfer_out_internal), 0)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.xfer_out_external), 0)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.xfer_out_agent), 0)::integer,
-         coalesce(sum(d.s) FILTER (WHERE d.held), 0)::integer,
-         coalesce(sum(d.s * d.queue_time) FILTER (WHERE d.answered), 0)::bigint,
-         coalesce(sum(d.s * d.handle_time), 0)::bigint,
-         coalesce(sum(d.s * d.interaction_time), 0)::bigint,
-         coalesce(sum(d.s * d.hold_time), 0)::bigint,
-         coalesce(sum(d.s * d.acw_time), 0)::bigint
-    FROM d
-   GROUP BY d.interval_start, d.agent_id, d.channel
-   ORDER BY 1, 2, 3
+    contacts = t.contacts + excluded.contacts,
+    contacts_queued = t.contacts_queued + excluded.contacts_queued,
+    contacts_handled = t.contacts_handled + excluded.contacts_handled,
+    contacts_handled_incoming = t.contacts_handled_incoming + excluded.contacts_handled_incoming,
+    contacts_handled_outbound = t.contacts_handled_outbound + excluded.contacts_handled_outbound,
+    contacts_handled_callback = t.contacts_handled_callback + excluded.contacts_handled_callback,
+    contacts_handled_api = t.contacts_handled_api + excluded.contacts_handled_api,
+    contacts_agent_hung_up_first = t.contacts_agent_hung_up_first + excluded.contacts_agent_hung_up_first,
+    contacts_transferred_in = t.contacts_transferred_in + excluded.contacts_transferred_in,
+    contacts_transferred_in_from_queue = t.contacts_transferred_in_from_queue + excluded.contacts_transferred_in_from_queue,
+    contacts_answered = t.contacts_answered + excluded.contacts_answered,
+    contacts_abandoned = t.contacts_abandoned + excluded.contacts_abandoned,
+    contacts_abandoned_customer_disconnect = t.contacts_abandoned_customer_disconnect + excluded.contacts_abandoned_customer_disconnect,
+    callbacks_requested = t.callbacks_requested + excluded.callbacks_requested,
+    transferred_out_from_queue = t.transferred_out_from_queue + excluded.transferred_out_from_queue,
+    transferred_out_internal = t.transferred_out_internal + excluded.transferred_out_internal,
+    transferred_out_external = t.transferred_out_external + excluded.transferred_out_external,
+    transferred_out_by_agent = t.transferred_out_by_agent + excluded.transferred_out_by_agent,
+    contacts_put_on_hold = t.contacts_put_on_hold + excluded.contacts_put_on_hold,
+    queue_answer_time_sum = t.queue_answer_time_sum + excluded.queue_answer_time_sum,
+    abandon_time_sum = t.abandon_time_sum + excluded.abandon_time_sum,
+    queued_time_max = greatest(t.queued_time_max, excluded.queued_time_max),
+    handle_time_sum = t.handle_time_sum + excluded.handle_time_sum,
+    interaction_time_sum = t.interaction_time_sum + excluded.interaction_time_sum,
+    hold_time_sum = t.hold_time_sum + excluded.hold_time_sum,
+    acw_time_sum = t.acw_time_sum + excluded.acw_time_sum,
+    contact_duration_sum = t.contact_duration_sum + excluded.contact_duration_sum,
+    resolution_time_sum = t.resolution_time_sum + excluded.resolution_time_sum
+  ), a AS (
+  SELECT r.kind, ROW(r.interval_start, r.agent_id, r.channel, r.v[1]::integer, r.v[2]::integer, r.v[3]::integer,
+         r.v[4]::integer, r.v[5]::integer, r.v[6]::integer, r.v[7]::integer, r.v[8]::integer, r.v[9]::integer,
+         r.v[10]::integer, r.v[11]::integer, r.v[12]::integer, r.v[13], r.v[14], r.v[15], r.v[16],
+         r.v[17])::connect_lake.metric_agent_interval AS x
+    FROM r WHERE r.kind IN ('agent', 'agent_new')
+  ), agn AS (
+  INSERT INTO connect_lake.metric_agent_interval SELECT (a.x).* FROM a WHERE a.kind = 'agent_new'
+  ), ag AS (
+  INSERT INTO connect_lake.metric_agent_interval AS t SELECT (a.x).* FROM a WHERE a.kind = 'agent'
   ON CONFLICT ON CONSTRAINT metric_agent_interval_key DO UPDATE SET
-    contacts = r.contacts + excluded.contacts,
-    contacts_handled = r.contacts_handled + excluded.contacts_handled,
-    contacts_handled_incoming = r.contacts_handled_incoming + excluded.contacts_handled_incoming,
-    contacts_handled_outbound = r.contacts_handled_outbound + excluded.contacts_handled_outbound,
-    contacts_handled_callback = r.contacts_handled_callback + excluded.contacts_handled_callback,
-    contacts_handled_api = r.contacts_handled_api + excluded.contacts_handled_api,
-    contacts_agent_hung_up_first = r.contacts_agent_hung_up_first + excluded.contacts_agent_hung_up_first,
-    contacts_answered = r.contacts_answered + excluded.contacts_answered,
-    transferred_out_internal = r.transferred_out_internal + excluded.transferred_out_internal,
-    transferred_out_external = r.transferred_out_external + excluded.transferred_out_external,
-    transferred_out_by_agent = r.transferred_out_by_agent + excluded.transferred_out_by_agent,
-    contacts_put_on_hold = r.contacts_put_on_hold + excluded.contacts_put_on_hold,
-    queue_answer_time_sum = r.queue_answer_time_sum + excluded.queue_answer_time_sum,
-    handle_time_sum = r.handle_time_sum + excluded.handle_time_sum,
-    interaction_time_sum = r.interaction_time_sum + excluded.interaction_time_sum,
-    hold_time_sum = r.hold_time_sum + excluded.hold_time_sum,
-    acw_time_sum = r.acw_time_sum + excluded.acw_time_sum;
-
-  -- "Within X": metric_queue_threshold_live's counts, signed, and per local
-  -- day (metric_queue_threshold_day_rows()).  Below threshold i (ths[i])
-  -- are the contacts of the buckets before i (width_bucket; a NULL queue
-  -- time counts below none: bucket n), at it those whose queue time equals
-  -- it (then their bucket is i).  Counted per group (interval, queue,
-  -- channel) and bucket (h), summed along the buckets (w), each bucket's
-  -- running sums are the "below" counts of the thresholds up to the next
-  -- bucket (x): n rows per group, none computed twice.  A group has a row
-  -- for every threshold or none (kept: one probe per group); the intervals
-  -- are locked (above), so no other session adds a group meanwhile: a new
-  -- group's rows are inserted plainly, an existing group's rows that change
-  -- are added to by an upsert (each found by the key).  (Rows in key order,
-  -- so that concurrent upkeeps lock them in one order.)
-  WITH d AS (SELECT -1 AS s, b.* FROM unnest(before) b WHERE b.interval_start IS NOT NULL AND b.queued
-             UNION ALL
-             SELECT 1, a.* FROM unnest(after) a WHERE a.interval_start IS NOT NULL AND a.queued),
-  h AS (
-    SELECT d.interval_start, d.queue_kind, d.queue_id, d.channel,
-           coalesce(width_bucket(d.queue_time, ths), cardinality(ths)) AS bucket,
-           coalesce(sum(d.s) FILTER (WHERE d.answered), 0) AS a,
-           coalesce(sum(d.s) FILTER (WHERE d.abandoned), 0) AS ab,
-           coalesce(sum(d.s) FILTER (WHERE connect_lake.metric_removed(d.queued, d.handled, d.abandoned,
-                                                                       d.callback_requested)), 0) AS r,
-           coalesce(sum(d.s) FILTER (WHERE d.answered AND d.queue_time = ANY (ths)), 0) AS ea,
-           coalesce(sum(d.s) FILTER (WHERE d.abandoned AND d.queue_time = ANY (ths)), 0) AS eab,
-           coalesce(sum(d.s) FILTER (WHERE connect_lake.metric_removed(d.queued, d.handled, d.abandoned,
-                                                                       d.callback_requested)
-                                       AND d.queue_time = ANY (ths)), 0) AS er
-      FROM d
-     GROUP BY 1, 2, 3, 4, 5),
-  w0 AS (
-    SELECT h.*, row_number() OVER g = 1 AS first,
-           sum(h.a) OVER g AS ca, sum(h.ab) OVER g AS cab, sum(h.r) OVER g AS cr,
-           coalesce(lead(h.bucket) OVER g, cardinality(ths)) AS nb,
-           coalesce(lead(h.ea) OVER g, 0) AS nea, coalesce(lead(h.eab) OVER g, 0) AS neab,
-           coalesce(lead(h.er) OVER g, 0) AS ner
-      FROM h
-    WINDOW g AS (PARTITION BY h.interval_start, h.queue_kind, h.queue_id, h.channel ORDER BY h.bucket)),
-  w AS (
-    SELECT w0.*,
-           bool_or(CASE WHEN w0.first THEN
-                     EXISTS (SELECT 1 FROM connect_lake.metric_queue_threshold q
-                              WHERE q.threshold_s = ths[1] AND q.interval_start = w0.interval_start
-                                AND q.queue_kind = w0.queue_kind AND q.queue_id IS NOT DISTINCT FROM w0.queue_id
-                                AND q.channel IS NOT DISTINCT FROM w0.channel) END)
-             OVER (PARTITION BY w0.interval_start, w0.queue_kind, w0.queue_id, w0.channel) AS kept
-      FROM w0),
-  x AS MATERIALIZED (
-    SELECT w.interval_start, w.queue_kind, w.queue_id, w.channel, ths[i.i] AS threshold_s,
-           w.ca::integer AS answered_lt, CASE WHEN i.i = w.nb THEN w.nea ELSE 0 END::integer AS answered_eq,
-           w.cab::integer AS abandoned_lt, CASE WHEN i.i = w.nb THEN w.neab ELSE 0 END::integer AS abandoned_eq,
-           w.cr::integer AS removed_lt, CASE WHEN i.i = w.nb THEN w.ner ELSE 0 END::integer AS removed_eq, w.kept
-      FROM w CROSS JOIN LATERAL generate_series(w.bucket + 1, w.nb) i(i)
-    UNION ALL
-    -- the thresholds up to a group's first bucket: none below
-    SELECT w.interval_start, w.queue_kind, w.queue_id, w.channel, ths[i.i], 0,
-           CASE WHEN i.i = w.bucket THEN w.ea ELSE 0 END::integer, 0,
-           CASE WHEN i.i = w.bucket THEN w.eab ELSE 0 END::integer, 0,
-           CASE WHEN i.i = w.bucket THEN w.er ELSE 0 END::integer, w.kept
-      FROM w CROSS JOIN LATERAL generate_series(1, w.bucket) i(i)
-     WHERE w.first),
-  ins AS (
+    contacts = t.contacts + excluded.contacts,
+    contacts_handled = t.contacts_handled + excluded.contacts_handled,
+    contacts_handled_incoming = t.contacts_handled_incoming + excluded.contacts_handled_incoming,
+    contacts_handled_outbound = t.contacts_handled_outbound + excluded.contacts_handled_outbound,
+    contacts_handled_callback = t.contacts_handled_callback + excluded.contacts_handled_callback,
+    contacts_handled_api = t.contacts_handled_api + excluded.contacts_handled_api,
+    contacts_agent_hung_up_first = t.contacts_agent_hung_up_first + excluded.contacts_agent_hung_up_first,
+    contacts_answered = t.contacts_answered + excluded.contacts_answered,
+    transferred_out_internal = t.transferred_out_internal + excluded.transferred_out_internal,
+    transferred_out_external = t.transferred_out_external + excluded.transferred_out_external,
+    transferred_out_by_agent = t.transferred_out_by_agent + excluded.transferred_out_by_agent,
+    contacts_put_on_hold = t.contacts_put_on_hold + excluded.contacts_put_on_hold,
+    queue_answer_time_sum = t.queue_answer_time_sum + excluded.queue_answer_time_sum,
+    handle_time_sum = t.handle_time_sum + excluded.handle_time_sum,
+    interaction_time_sum = t.interaction_time_sum + excluded.interaction_time_sum,
+    hold_time_sum = t.hold_time_sum + excluded.hold_time_sum,
+    acw_time_sum = t.acw_time_sum + excluded.acw_time_sum
+  ), thn AS (
   INSERT INTO connect_lake.metric_queue_threshold (interval_start, queue_kind, queue_id, channel, threshold_s,
          answered_lt, answered_eq, abandoned_lt, abandoned_eq, removed_lt, removed_eq)
-  SELECT x.interval_start, x.queue_kind, x.queue_id, x.channel, x.threshold_s, x.answered_lt, x.answered_eq,
-         x.abandoned_lt, x.abandoned_eq, x.removed_lt, x.removed_eq
-    FROM x WHERE NOT x.kept ORDER BY 5, 1, 2, 3, 4),
-  upd AS (
-  INSERT INTO connect_lake.metric_queue_threshold AS r (interval_start, queue_kind, queue_id, channel, threshold_s,
+  SELECT r.interval_start, r.queue_kind, r.queue_id, r.channel, r.threshold_s, r.v[1]::integer, r.v[2]::integer,
+         r.v[3]::integer, r.v[4]::integer, r.v[5]::integer, r.v[6]::integer
+    FROM r WHERE r.kind = 'threshold_new'
+  ), th AS (
+  INSERT INTO connect_lake.metric_queue_threshold AS t (interval_start, queue_kind, queue_id, channel, threshold_s,
          answered_lt, answered_eq, abandoned_lt, abandoned_eq, removed_lt, removed_eq)
-  SELECT x.interval_start, x.queue_kind, x.queue_id, x.channel, x.threshold_s, x.answered_lt, x.answered_eq,
-         x.abandoned_lt, x.abandoned_eq, x.removed_lt, x.removed_eq
-    FROM x
-   WHERE x.kept AND (x.answered_lt, x.answered_eq, x.abandoned_lt, x.abandoned_eq, x.removed_lt, x.removed_eq)
-                    <> (0, 0, 0, 0, 0, 0)
-   ORDER BY 5, 1, 2, 3, 4
+  SELECT r.interval_start, r.queue_kind, r.queue_id, r.channel, r.threshold_s, r.v[1]::integer, r.v[2]::integer,
+         r.v[3]::integer, r.v[4]::integer, r.v[5]::integer, r.v[6]::integer
+    FROM r WHERE r.kind = 'threshold'
   ON CONFLICT ON CONSTRAINT metric_queue_threshold_key DO UPDATE SET
-    answered_lt = r.answered_lt + excluded.answered_lt, answered_eq = r.answered_eq + excluded.answered_eq,
-    abandoned_lt = r.abandoned_lt + excluded.abandoned_lt, abandoned_eq = r.abandoned_eq + excluded.abandoned_eq,
-    removed_lt = r.removed_lt + excluded.removed_lt, removed_eq = r.removed_eq + excluded.removed_eq)
-  INSERT INTO connect_lake.metric_queue_threshold_day AS r
-  SELECT (x.interval_start AT TIME ZONE tz)::date, x.queue_kind, x.queue_id, x.channel, x.threshold_s,
-         sum(x.answered_lt)::integer, sum(x.answered_eq)::integer, sum(x.abandoned_lt)::integer,
-         sum(x.abandoned_eq)::integer, sum(x.removed_lt)::integer, sum(x.removed_eq)::integer
-    FROM x
-   GROUP BY 1, 2, 3, 4, 5
-   ORDER BY 5, 1, 2, 3, 4
+    answered_lt = t.answered_lt + excluded.answered_lt, answered_eq = t.answered_eq + excluded.answered_eq,
+    abandoned_lt = t.abandoned_lt + excluded.abandoned_lt, abandoned_eq = t.abandoned_eq + excluded.abandoned_eq,
+    removed_lt = t.removed_lt + excluded.removed_lt, removed_eq = t.removed_eq + excluded.removed_eq)
+  INSERT INTO connect_lake.metric_queue_threshold_day AS t (day, queue_kind, queue_id, channel, threshold_s,
+         answered_lt, answered_eq, abandoned_lt, abandoned_eq, removed_lt, removed_eq)
+  SELECT r.day, r.queue_kind, r.queue_id, r.channel, r.threshold_s, r.v[1]::integer, r.v[2]::integer,
+         r.v[3]::integer, r.v[4]::integer, r.v[5]::integer, r.v[6]::integer
+    FROM r WHERE r.kind = 'threshold_day'
   ON CONFLICT ON CONSTRAINT metric_queue_threshold_day_key DO UPDATE SET
-    answered_lt = r.answered_lt + excluded.answered_lt, answered_eq = r.answered_eq + excluded.answered_eq,
-    abandoned_lt = r.abandoned_lt + excluded.abandoned_lt, abandoned_eq = r.abandoned_eq + excluded.abandoned_eq,
-    removed_lt = r.removed_lt + excluded.removed_lt, removed_eq = r.removed_eq + excluded.removed_eq;
+    answered_lt = t.answered_lt + excluded.answered_lt, answered_eq = t.answered_eq + excluded.answered_eq,
+    abandoned_lt = t.abandoned_lt + excluded.abandoned_lt, abandoned_eq = t.abandoned_eq + excluded.abandoned_eq,
+    removed_lt = t.removed_lt + excluded.removed_lt, removed_eq = t.removed_eq + excluded.removed_eq
+    WHERE (excluded.answered_lt, excluded.answered_eq, excluded.abandoned_lt, excluded.abandoned_eq,
+           excluded.removed_lt, excluded.removed_eq) <> (0, 0, 0, 0, 0, 0);
 
   -- What taking contacts out may have left: only where a contact was taken
-  -- out (before), so a load of new contacts skips all of it.
+  -- out (before), so a load of new contacts skips all of it.  Each statement
+  -- reads the rollups of the intervals (days) touched only (= ANY (ivs)):
+  -- joined to the whole table, they were read whole at every commit, a cost
+  -- growing with the history kept.  Joined by hashing, never by a nested
+  -- loop: the intervals a load touches are mostly the newest, past the
+  -- statistics' histogram, so estimated at a row or none, and a nested loop
+  -- read the changed groups again for every row of those intervals.
   IF cardinality(before) > 0 THEN
+    dys := ARRAY(SELECT DISTINCT (i AT TIME ZONE tz)::date FROM unnest(ivs) i ORDER BY 1);
+    nestloop := current_setting('enable_nestloop');
+    PERFORM set_config('enable_nestloop', 'off', true);
     -- a longest queue time a contact taken out had, read again
     UPDATE connect_lake.metric_queue_interval r
        SET queued_time_max = (SELECT max(m.queue_time) FROM connect_lake.contact_metric m
@@ -4991,7 +4895,7 @@ BEGIN
              GROUP BY 1, 2, 3, 4) g
      WHERE r.interval_start = g.interval_start AND r.queue_kind = g.queue_kind
        AND r.queue_id IS NOT DISTINCT FROM g.queue_id AND r.channel IS NOT DISTINCT FROM g.channel
-       AND g.out_max >= r.queued_time_max;
+       AND g.out_max >= r.queued_time_max AND r.interval_start = ANY (ivs);
     UPDATE connect_lake.metric_queue_day r
        SET queued_time_max = (SELECT max(q.queued_time_max) FROM connect_lake.metric_queue_interval q
                                WHERE q.interval_start >= (r.day::timestamp AT TIME ZONE tz)
@@ -5004,25 +4908,25 @@ BEGIN
              GROUP BY 1, 2, 3, 4) g
      WHERE r.day = g.day AND r.queue_kind = g.queue_kind
        AND r.queue_id IS NOT DISTINCT FROM g.queue_id AND r.channel IS NOT DISTINCT FROM g.channel
-       AND g.out_max >= r.queued_time_max;
+       AND g.out_max >= r.queued_time_max AND r.day = ANY (dys);
     -- rows left without contacts (without queued contacts: the "within X" rows)
     DELETE FROM connect_lake.metric_queue_interval r
      USING (SELECT DISTINCT b.interval_start, b.queue_kind, b.queue_id, b.channel
               FROM unnest(before) b WHERE b.interval_start IS NOT NULL) g
      WHERE r.interval_start = g.interval_start AND r.queue_kind = g.queue_kind
        AND r.queue_id IS NOT DISTINCT FROM g.queue_id AND r.channel IS NOT DISTINCT FROM g.channel
-       AND r.contacts = 0;
+       AND r.contacts = 0 AND r.interval_start = ANY (ivs);
     DELETE FROM connect_lake.metric_agent_interval r
      USING (SELECT DISTINCT b.interval_start, b.agent_id, b.channel
               FROM unnest(before) b WHERE b.interval_start IS NOT NULL AND b.agent_id IS NOT NULL) g
      WHERE r.interval_start = g.interval_start AND r.agent_id = g.agent_id
-       AND r.channel IS NOT DISTINCT FROM g.channel AND r.contacts = 0;
+       AND r.channel IS NOT DISTINCT FROM g.channel AND r.contacts = 0 AND r.interval_start = ANY (ivs);
     DELETE FROM connect_lake.metric_queue_day r
      USING (SELECT DISTINCT (b.interval_start AT TIME ZONE tz)::date AS day, b.queue_kind, b.queue_id, b.channel
               FROM unnest(before) b WHERE b.interval_start IS NOT NULL) g
      WHERE r.day = g.day AND r.queue_kind = g.queue_kind
        AND r.queue_id IS NOT DISTINCT FROM g.queue_id AND r.channel IS NOT DISTINCT FROM g.channel
-       AND r.contacts = 0;
+       AND r.contacts = 0 AND r.day = ANY (dys);
     -- "within X" rows of groups left without queued contacts: few, each
     -- deleted by the table's key (which leads with the threshold)
     FOR grp IN SELECT DISTINCT b.interval_start, b.queue_kind, b.queue_id, b.channel
@@ -5031,7 +4935,8 @@ BEGIN
                 AND NOT EXISTS (SELECT 1 FROM connect_lake.metric_queue_interval q
                                  WHERE q.interval_start = b.interval_start AND q.queue_kind = b.queue_kind
                                    AND q.queue_id IS NOT DISTINCT FROM b.queue_id
-                                   AND q.channel IS NOT DISTINCT FROM b.channel AND q.contacts_queued > 0) LOOP
+                                   AND q.channel IS NOT DISTINCT FROM b.channel AND q.contacts_queued > 0
+                                   AND q.interval_start = ANY (ivs)) LOOP
       DELETE FROM connect_lake.metric_queue_threshold r
        WHERE r.threshold_s = ANY (ths) AND r.interval_start = grp.interval_start AND r.queue_kind = grp.queue_kind
          AND r.queue_id IS NOT DISTINCT FROM grp.queue_id AND r.channel IS NOT DISTINCT FROM grp.channel;
@@ -5042,11 +4947,13 @@ BEGIN
                 AND NOT EXISTS (SELECT 1 FROM connect_lake.metric_queue_day q
                                  WHERE q.day = (b.interval_start AT TIME ZONE tz)::date
                                    AND q.queue_kind = b.queue_kind AND q.queue_id IS NOT DISTINCT FROM b.queue_id
-                                   AND q.channel IS NOT DISTINCT FROM b.channel AND q.contacts_queued > 0) LOOP
+                                   AND q.channel IS NOT DISTINCT FROM b.channel AND q.contacts_queued > 0
+                                   AND q.day = ANY (dys)) LOOP
       DELETE FROM connect_lake.metric_queue_threshold_day r
        WHERE r.threshold_s = ANY (ths) AND r.day = grp.day AND r.queue_kind = grp.queue_kind
          AND r.queue_id IS NOT DISTINCT FROM grp.queue_id AND r.channel IS NOT DISTINCT FROM grp.channel;
     END LOOP;
+    PERFORM set_config('enable_nestloop', nestloop, true);
   END IF;
   PERFORM connect_lake.upkeep_plan_restore(planner);
   RETURN cardinality(ivs);
@@ -5069,7 +4976,9 @@ COMMENT ON FUNCTION connect_lake.metric_rollup_delta(connect_lake.contact_metric
 -- by id (metrics_refresh_contacts(), the writers' upkeep) correct the
 -- rollups by the rows that changed, before and after (metric_rollup_delta()),
 -- so that a load pays for what it changed, not for what its intervals hold.
--- Every step looks rows up by key, from the contacts' side (LATERAL): a load
+-- Every step looks rows up by key, from the contacts' side (LATERAL, with
+-- OFFSET 0 where the planner would otherwise flatten the lookup into a join
+-- that reads all of contact_metric, a cost growing with the lake): a load
 -- touches a few thousand contacts of tables of millions, and large arrays
 -- are joined as sets, never searched element by element.
 CREATE OR REPLACE FUNCTION connect_lake.metric_apply(ids uuid[], source_where text, from_ts timestamptz DEFAULT NULL,
@@ -5124,7 +5033,8 @@ BEGIN
               SELECT s.contactid, f.initiationmethod
                 FROM src s
                CROSS JOIN LATERAL (SELECT f.contactid, f.initiationmethod FROM connect_lake.contact_metric f
-                                    WHERE f.previouscontactid = s.contactid AND f.contactid <> s.contactid) f
+                                    WHERE f.previouscontactid = s.contactid AND f.contactid <> s.contactid
+                                    OFFSET 0) f
                WHERE NOT EXISTS (SELECT 1 FROM src z WHERE z.contactid = f.contactid)
               UNION ALL
               SELECT s.contactid, n.initiationmethod
@@ -5133,7 +5043,8 @@ BEGIN
               SELECT s.contactid, n.initiationmethod
                 FROM src s
                CROSS JOIN LATERAL (SELECT n.contactid, n.initiationmethod FROM connect_lake.contact_metric n
-                                    WHERE n.contactid = s.nextcontactid AND n.contactid <> s.contactid) n
+                                    WHERE n.contactid = s.nextcontactid AND n.contactid <> s.contactid
+                                    OFFSET 0) n
                WHERE NOT EXISTS (SELECT 1 FROM src z WHERE z.contactid = n.contactid)) x(contactid, initiationmethod)
        GROUP BY x.contactid
     ), up AS (
@@ -5209,15 +5120,28 @@ BEGIN
   -- continue now or continued before, and those naming one as
   -- NextContactId (with a contact gone, the contacts given too: it may
   -- have been a leg of one of them).
-  SELECT coalesce(array_agg(s.c), '{}') INTO settle
-    FROM (SELECT unnest(preds)
-          UNION
-          SELECT m.contactid FROM unnest(touched) t(c)
-           CROSS JOIN LATERAL (SELECT m.contactid FROM connect_lake.contact_metric m WHERE m.nextcontactid = t.c) m
-          UNION
-          SELECT unnest(touched) WHERE gone
-          EXCEPT
-          SELECT unnest(touched) WHERE NOT gone) s(c);
+  -- (Made distinct by a sort, and the contacts given taken away by an anti
+  -- join hashing them: a UNION or EXCEPT hashes the lookup's side, whose
+  -- estimate, the contacts given times a guess per contact, sized a hash
+  -- table of millions of entries, zeroed at every commit.)
+  IF gone THEN
+    SELECT coalesce(array_agg(DISTINCT s.c), '{}') INTO settle
+      FROM (SELECT unnest(preds)
+            UNION ALL
+            SELECT m.contactid FROM unnest(touched) t(c)
+             CROSS JOIN LATERAL (SELECT m.contactid FROM connect_lake.contact_metric m WHERE m.nextcontactid = t.c
+                                  OFFSET 0) m
+            UNION ALL
+            SELECT unnest(touched)) s(c);
+  ELSE
+    SELECT coalesce(array_agg(DISTINCT s.c), '{}') INTO settle
+      FROM (SELECT unnest(preds)
+            UNION ALL
+            SELECT m.contactid FROM unnest(touched) t(c)
+             CROSS JOIN LATERAL (SELECT m.contactid FROM connect_lake.contact_metric m WHERE m.nextcontactid = t.c
+                                  OFFSET 0) m) s(c)
+     WHERE NOT EXISTS (SELECT 1 FROM unnest(touched) x(c) WHERE x.c = s.c);
+  END IF;
 
   IF cardinality(settle) > 0 THEN
     -- their rows before (o: the statement's snapshot) and after
@@ -10824,3 +10748,17 @@ REVOKE ALL ON FUNCTION connect_lake.case_day_keep(boolean) FROM PUBLIC;
 SELECT connect_lake.metrics_refresh();
 SELECT connect_lake.flows_refresh();
 SELECT connect_lake.contact_repeat_refresh();
+
+-- ==== CTR metric upkeep in one pass (issue 12, session 6 "ctrup"): the
+-- rollups' signed sums made in C (metric_rollup_delta_rows(), read by
+-- metric_rollup_delta(), edited in place above), and metric_apply()'s
+-- lookups of followers and predecessors by index whatever the lake's size.
+CREATE FUNCTION connect_lake.metric_rollup_delta_rows(before connect_lake.contact_metric[],
+                                                      after connect_lake.contact_metric[],
+                                                      thresholds integer[], time_zone text)
+RETURNS TABLE (kind text, interval_start timestamptz, day date, queue_kind text, queue_id uuid, channel text,
+               agent_id uuid, threshold_s integer, queued_time_max integer, v bigint[])
+AS 'MODULE_PATHNAME', 'metric_rollup_delta_rows'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION connect_lake.metric_rollup_delta_rows(connect_lake.contact_metric[], connect_lake.contact_metric[], integer[], text) IS
+  'Internal, the writers'' upkeep: the signed sums metric_rollup_delta() adds to the rollups for contact_metric rows taken out (before, -1) and added (after, +1), summed as the _live views sum them, in one pass (C): kind queue and queue_day (per 15-minute interval, or local day of time_zone, queue kind, queue and channel; v the measures of metric_queue_interval in column order, queued_time_max the longest queue time added), agent (per interval, agent and channel; v the measures of metric_agent_interval), threshold and threshold_day (per threshold of thresholds, ascending, interval or day, queue kind, queue and channel with queued contacts in the rows; v answered, abandoned and removed below and at the threshold). Each kind comes in its table''s key order.';

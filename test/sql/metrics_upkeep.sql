@@ -288,3 +288,77 @@ DELETE FROM connect_lake.ctr_events WHERE contactid IN (pg_temp.c(701), pg_temp.
 SELECT count(*) >= 0 AS refreshed FROM pg_temp.exact();
 VACUUM ANALYZE connect_lake.contact_metric;
 SELECT connect_lake.upkeep_stats_stale(ARRAY['connect_lake.contact_metric']::regclass[]) AS looks_empty;
+
+-- ---------- metric_rollup_delta_rows(): the C pass against the _live views
+-- Every contact_metric row added (after) into emptied rollups: each kind's
+-- rows are those of its table's _live view (day rows: metric_queue_day_rows()
+-- and metric_queue_threshold_day_rows() of the refreshed intervals), all of
+-- them new; the same rows taken out as well as added (before = after): every
+-- sum 0.  (The contacts of the earlier tests: metrics.sql's traps among them.)
+SELECT count(*) >= 0 AS refreshed FROM pg_temp.exact();
+SELECT count(*) > 0 AS has_contacts, count(*) FILTER (WHERE m.queued) > 0 AS has_queued
+  FROM connect_lake.contact_metric m WHERE m.interval_start IS NOT NULL;
+BEGIN;
+CREATE TEMP TABLE want_qd AS SELECT * FROM connect_lake.metric_queue_day_rows('-infinity', 'infinity');
+CREATE TEMP TABLE want_qtd AS SELECT * FROM connect_lake.metric_queue_threshold_day_rows('-infinity', 'infinity');
+TRUNCATE connect_lake.metric_queue_interval, connect_lake.metric_agent_interval, connect_lake.metric_queue_threshold;
+CREATE TEMP TABLE got AS
+  SELECT * FROM connect_lake.metric_rollup_delta_rows('{}', (SELECT array_agg(m) FROM connect_lake.contact_metric m),
+                                                      connect_lake.metric_thresholds(), connect_lake.metric_time_zone());
+SELECT kind, count(*) > 0 AS has_rows FROM got GROUP BY kind ORDER BY kind;
+CREATE TEMP VIEW got_qi AS
+  SELECT (ROW(r.interval_start, r.queue_kind, r.queue_id, r.channel, r.v[1]::integer, r.v[2]::integer, r.v[3]::integer,
+             r.v[4]::integer, r.v[5]::integer, r.v[6]::integer, r.v[7]::integer, r.v[8]::integer, r.v[9]::integer,
+             r.v[10]::integer, r.v[11]::integer, r.v[12]::integer, r.v[13]::integer, r.v[14]::integer, r.v[15]::integer,
+             r.v[16]::integer, r.v[17]::integer, r.v[18]::integer, r.v[19]::integer, r.v[20], r.v[21], r.queued_time_max,
+             r.v[22], r.v[23], r.v[24], r.v[25], r.v[26], r.v[27])::connect_lake.metric_queue_interval).*
+    FROM got r WHERE r.kind = 'queue_new';
+CREATE TEMP VIEW got_qd AS
+  SELECT (ROW(r.day, r.queue_kind, r.queue_id, r.channel, r.v[1]::integer, r.v[2]::integer, r.v[3]::integer,
+             r.v[4]::integer, r.v[5]::integer, r.v[6]::integer, r.v[7]::integer, r.v[8]::integer, r.v[9]::integer,
+             r.v[10]::integer, r.v[11]::integer, r.v[12]::integer, r.v[13]::integer, r.v[14]::integer, r.v[15]::integer,
+             r.v[16]::integer, r.v[17]::integer, r.v[18]::integer, r.v[19]::integer, r.v[20], r.v[21], r.queued_time_max,
+             r.v[22], r.v[23], r.v[24], r.v[25], r.v[26], r.v[27])::connect_lake.metric_queue_day).*
+    FROM got r WHERE r.kind = 'queue_day';
+CREATE TEMP VIEW got_ai AS
+  SELECT (ROW(r.interval_start, r.agent_id, r.channel, r.v[1]::integer, r.v[2]::integer, r.v[3]::integer, r.v[4]::integer,
+             r.v[5]::integer, r.v[6]::integer, r.v[7]::integer, r.v[8]::integer, r.v[9]::integer, r.v[10]::integer,
+             r.v[11]::integer, r.v[12]::integer, r.v[13], r.v[14], r.v[15], r.v[16], r.v[17])::connect_lake.metric_agent_interval).*
+    FROM got r WHERE r.kind = 'agent_new';
+CREATE TEMP VIEW got_qt AS
+  SELECT (ROW(r.interval_start, r.queue_kind, r.queue_id, r.channel, r.threshold_s, r.v[1]::integer, r.v[2]::integer,
+             r.v[3]::integer, r.v[4]::integer, r.v[5]::integer, r.v[6]::integer)::connect_lake.metric_queue_threshold).*
+    FROM got r WHERE r.kind = 'threshold_new';
+CREATE TEMP VIEW got_qtd AS
+  SELECT (ROW(r.day, r.queue_kind, r.queue_id, r.channel, r.threshold_s, r.v[1]::integer, r.v[2]::integer,
+             r.v[3]::integer, r.v[4]::integer, r.v[5]::integer, r.v[6]::integer)::connect_lake.metric_queue_threshold_day).*
+    FROM got r WHERE r.kind = 'threshold_day';
+SELECT t AS rollup, n AS "rows", missing, extra FROM (
+  SELECT 'queue interval' t, (SELECT count(*) FROM got_qi) n,
+         (SELECT count(*) FROM (TABLE connect_lake.metric_queue_interval_live EXCEPT ALL TABLE got_qi) x) missing,
+         (SELECT count(*) FROM (TABLE got_qi EXCEPT ALL TABLE connect_lake.metric_queue_interval_live) x) extra
+  UNION ALL SELECT 'queue day', (SELECT count(*) FROM got_qd),
+         (SELECT count(*) FROM (TABLE want_qd EXCEPT ALL TABLE got_qd) x),
+         (SELECT count(*) FROM (TABLE got_qd EXCEPT ALL TABLE want_qd) x)
+  UNION ALL SELECT 'agent interval', (SELECT count(*) FROM got_ai),
+         (SELECT count(*) FROM (TABLE connect_lake.metric_agent_interval_live EXCEPT ALL TABLE got_ai) x),
+         (SELECT count(*) FROM (TABLE got_ai EXCEPT ALL TABLE connect_lake.metric_agent_interval_live) x)
+  UNION ALL SELECT 'threshold interval', (SELECT count(*) FROM got_qt),
+         (SELECT count(*) FROM (TABLE connect_lake.metric_queue_threshold_live EXCEPT ALL TABLE got_qt) x),
+         (SELECT count(*) FROM (TABLE got_qt EXCEPT ALL TABLE connect_lake.metric_queue_threshold_live) x)
+  UNION ALL SELECT 'threshold day', (SELECT count(*) FROM got_qtd),
+         (SELECT count(*) FROM (TABLE want_qtd EXCEPT ALL TABLE got_qtd) x),
+         (SELECT count(*) FROM (TABLE got_qtd EXCEPT ALL TABLE want_qtd) x)) c
+ ORDER BY 1;
+-- kept rows: with the rollups there, interval rows come as kind queue and
+-- agent (upserts), and a kept "within X" group's rows only where they
+-- change: taking every row out and adding it again changes nothing
+ROLLBACK;
+SELECT r.kind, count(*) > 0 AS has_rows, bool_and(0 = ALL (r.v)) AS all_zero
+  FROM connect_lake.metric_rollup_delta_rows((SELECT array_agg(m) FROM connect_lake.contact_metric m),
+                                             (SELECT array_agg(m) FROM connect_lake.contact_metric m),
+                                             connect_lake.metric_thresholds(), connect_lake.metric_time_zone()) r
+ GROUP BY r.kind ORDER BY r.kind;
+-- thresholds out of order are refused
+SELECT count(*) FROM connect_lake.metric_rollup_delta_rows('{}', (SELECT array_agg(m) FROM connect_lake.contact_metric m),
+                                                           '{20,15}', 'UTC');
