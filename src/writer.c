@@ -763,7 +763,8 @@ flush_rows(CLWriter *w, WriteBuf *b, bool reset)
 				MemoryContextReset(b->b.cxt);
 			else
 				for (int i = 0; i < b->b.n; i++)
-					heap_freetuple(b->b.rows[i]);
+					if (b->b.rows[i])	/* those the direct write took are freed */
+						heap_freetuple(b->b.rows[i]);
 			b->b.land = NULL;
 			b->b.n = 0;
 			return;

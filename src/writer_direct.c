@@ -45,6 +45,7 @@
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
 #include "rewrite/rewriteHandler.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -95,6 +96,13 @@ direct_ok(CLRecordKind *kind, Relation rel, TupleDesc td)
 #define DIRECT_MULTI 1000
 #define DIRECT_MULTI_BYTES ((Size) 4 * 1024 * 1024)
 
+/*
+ * The partition whose last batch here was mostly duplicates (a file
+ * delivered again): its next batch probes each row before inserting it,
+ * rather than inserting it and taking it out again.
+ */
+static Oid	dup_partition = InvalidOid;
+
 /* What a batch is written with. */
 typedef struct Direct
 {
@@ -121,6 +129,14 @@ typedef struct Direct
 	FmgrInfo	key_procs[INDEX_MAX_KEYS];
 	TupleTableSlot *existing;
 	TupleTableSlot *slots[DIRECT_MULTI];
+	/*
+	 * by_key: the key index's entries made with a partial check, the rows it
+	 * flags resolved after the run (direct_resolve); else each row probed
+	 * before it goes in (see cl_writer_direct())
+	 */
+	bool		partial;
+	int			suspects;		/* rows flagged in this call */
+	int64		undone;			/* of them, duplicates taken out again */
 	int			nslots;			/* made */
 	int			nbuf;			/* buffered for the next table_multi_insert() */
 	Size		nbytes;			/* their bytes */
@@ -129,13 +145,16 @@ typedef struct Direct
 /*
  * The row as the partition stores it, in slot: the batch's formed tuple as
  * it is, or, when a column it leaves NULL has a default, a tuple formed
- * again with the defaults in.
+ * again with the defaults in.  With own, the slot takes the batch's tuple
+ * (*tupp set to NULL: the slot frees it), which the heap insert then need
+ * not copy.
  */
 static void
-direct_store(Direct *d, HeapTuple tup, TupleTableSlot *slot)
+direct_store(Direct *d, HeapTuple *tupp, TupleTableSlot *slot, bool own)
 {
 	ExprContext *econtext = GetPerTupleExprContext(d->estate);
 	TupleDesc	rd = RelationGetDescr(d->rel);
+	HeapTuple	tup = *tupp;
 	bool		fill = false;
 
 	for (int i = 0; i < rd->natts && !fill; i++)
@@ -147,7 +166,9 @@ direct_store(Direct *d, HeapTuple tup, TupleTableSlot *slot)
 	}
 	if (!fill)
 	{
-		ExecStoreHeapTuple(tup, slot, false);
+		ExecStoreHeapTuple(tup, slot, own);
+		if (own)
+			*tupp = NULL;
 		return;
 	}
 	heap_deform_tuple(tup, d->td, d->values, d->nulls);
@@ -246,19 +267,115 @@ direct_probe_end(Direct *d)
 	d->existing = NULL;
 }
 
-/* The rows buffered into the heap in one go, then their index entries. */
+/*
+ * A row the key index flagged (a partial check: an entry of its key whose
+ * row is live or in progress for a dirty snapshot) looked up again, its own
+ * entry aside: true when another row holds its key, which is then the
+ * duplicate's to keep.  A row whose inserting or deleting transaction is in
+ * progress is waited for, as INSERT waits, and the key looked up again.
+ */
+static bool
+direct_taken(Direct *d, TupleTableSlot *slot)
+{
+	const IndexInfo *ii = d->key_index;
+	int			nkeys = ii->ii_NumIndexKeyAttrs;
+
+	for (int c = 0; c < nkeys; c++)
+	{
+		bool		isnull;
+		Datum		value = slot_getattr(slot, ii->ii_IndexAttrNumbers[c], &isnull);
+
+		if (isnull && !d->nulls_equal)
+			return false;		/* the index flags no such row */
+		ScanKeyEntryInitializeWithInfo(&d->key_keys[c], isnull ? SK_ISNULL | SK_SEARCHNULL : 0,
+									   c + 1, ii->ii_UniqueStrats[c], InvalidOid,
+									   d->key_rel->rd_indcollation[c], &d->key_procs[c], value);
+	}
+	for (;;)
+	{
+		TransactionId xwait = InvalidTransactionId;
+		bool		taken = false;
+		ItemPointerData tid;
+
+		index_rescan(d->key_scan, d->key_keys, nkeys, NULL, 0);
+		while (index_getnext_slot(d->key_scan, ForwardScanDirection, d->existing))
+		{
+			if (ItemPointerEquals(&d->existing->tts_tid, &slot->tts_tid))
+				continue;		/* its own entry */
+			xwait = TransactionIdIsValid(d->dirty.xmin) ? d->dirty.xmin : d->dirty.xmax;
+			if (!TransactionIdIsValid(xwait))
+				taken = true;
+			break;
+		}
+		tid = d->existing->tts_tid;
+		ExecClearTuple(d->existing);
+		if (!TransactionIdIsValid(xwait))
+			return taken;
+		XactLockTableWait(xwait, d->rel, &tid, XLTW_InsertIndex);
+	}
+}
+
+/*
+ * The rows of a run the key index flagged: each one whose key another row
+ * holds is a duplicate, taken out again (deleted: its entries point to a
+ * dead row, as those of a speculative insert that lost).  The deletes are
+ * a command after the run's inserts.
+ */
+static void
+direct_resolve(Direct *d, int *flagged, int nflagged)
+{
+	CommandCounterIncrement();
+	d->cid = GetCurrentCommandId(true);
+	for (int j = 0; j < nflagged; j++)
+	{
+		TupleTableSlot *slot = d->slots[flagged[j]];
+
+		CHECK_FOR_INTERRUPTS();
+		if (direct_taken(d, slot))
+		{
+			simple_heap_delete(d->rel, &slot->tts_tid);
+			d->undone++;
+		}
+		ExecClearTuple(slot);
+	}
+}
+
+/*
+ * The rows buffered into the heap in one go, then their index entries: with
+ * a partial check of the key index (partial), the rows it flags resolved
+ * after the run.
+ */
 static void
 direct_flush(Direct *d)
 {
+	int			flagged[DIRECT_MULTI];
+	int			nflagged = 0;
+
 	if (d->nbuf == 0)
 		return;
 	table_multi_insert(d->rel, d->slots, d->nbuf, d->cid, 0, d->bistate);
 	for (int i = 0; i < d->nbuf; i++)
 	{
 		ResetPerTupleExprContext(d->estate);
-		if (d->rri->ri_NumIndices > 0)
+		if (d->partial)
+		{
+			bool		conflict = false;
+
+			(void) ExecInsertIndexTuples(d->rri, d->slots[i], d->estate, false, true, &conflict, NIL);
+			if (conflict)
+			{
+				flagged[nflagged++] = i;
+				continue;
+			}
+		}
+		else if (d->rri->ri_NumIndices > 0)
 			(void) ExecInsertIndexTuples(d->rri, d->slots[i], d->estate, false, false, NULL, NIL);
 		ExecClearTuple(d->slots[i]);
+	}
+	if (nflagged > 0)
+	{
+		d->suspects += nflagged;
+		direct_resolve(d, flagged, nflagged);
 	}
 	d->nbuf = 0;
 	d->nbytes = 0;
@@ -266,10 +383,10 @@ direct_flush(Direct *d)
 
 /* A row buffered: the buffer written when full. */
 static void
-direct_buffered(Direct *d, HeapTuple tup)
+direct_buffered(Direct *d, uint32 len)
 {
 	d->nbuf++;
-	d->nbytes += tup->t_len;
+	d->nbytes += len;
 	if (d->nbuf == DIRECT_MULTI || d->nbytes >= DIRECT_MULTI_BYTES)
 		direct_flush(d);
 }
@@ -420,10 +537,12 @@ cl_writer_direct(CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleD
 
 	if (!direct_begin(&d, kind, ko, partition, td))
 		return -1;
+	d.partial = d.by_key && d.key_scan != NULL && partition != dup_partition;
 	for (int k = 0; k < n; k++)
 	{
 		HeapTuple	tup = rows[order[k]];
 		TupleTableSlot *slot;
+		uint32		len = tup->t_len;
 
 		CHECK_FOR_INTERRUPTS();
 		/* the key of the row before: a duplicate of it (inserted or not) */
@@ -431,18 +550,29 @@ cl_writer_direct(CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleD
 			continue;
 		slot = direct_slot(&d);
 		ResetPerTupleExprContext(d.estate);
-		direct_store(&d, tup, slot);
-		if (!direct_probe(&d, slot))
+		/* the slot takes the row, now the batch's (the caller frees what is left) */
+		direct_store(&d, &rows[order[k]], slot, true);
+		if (!d.partial && !direct_probe(&d, slot))
 		{
 			ExecClearTuple(slot);
 			continue;			/* a duplicate */
 		}
 		inserted++;
-		direct_buffered(&d, tup);
+		direct_buffered(&d, len);
 		/* row by row, a row's probe must see the rows before it */
 		if (!d.by_key)
 			direct_flush(&d);
+		/* a run mostly of duplicates: the rest probed first, not inserted and taken out */
+		if (d.partial && d.nbuf == 0 && d.undone * 4 > k + 1)
+			d.partial = false;
 	}
+	direct_flush(&d);
+	inserted -= d.undone;
+	/* a partition fed duplicates (a file delivered again): its next batch probed first */
+	if (n - inserted > n / 4)
+		dup_partition = partition;
+	else if (dup_partition == partition)
+		dup_partition = InvalidOid;
 	direct_end(&d);
 	return inserted;
 }
@@ -477,7 +607,7 @@ cl_writer_direct_new_keys(CLRecordKind *kind, const CLKeyOrder *ko, Oid partitio
 		inserted[order[k]] = false;
 		slot = direct_slot(&d);
 		ResetPerTupleExprContext(d.estate);
-		direct_store(&d, rows[order[k]], slot);
+		direct_store(&d, &rows[order[k]], slot, false);
 		if (!direct_probe(&d, slot))
 		{
 			ExecClearTuple(slot);
@@ -485,7 +615,7 @@ cl_writer_direct_new_keys(CLRecordKind *kind, const CLKeyOrder *ko, Oid partitio
 		}
 		inserted[order[k]] = true;
 		count++;
-		direct_buffered(&d, rows[order[k]]);
+		direct_buffered(&d, rows[order[k]]->t_len);
 	}
 	direct_end(&d);
 	return count;
