@@ -190,6 +190,9 @@ kind_info(CLWriter *w, CLMapState *st)
 	return ki;
 }
 
+/* the most a partition's buffer keeps between its batches */
+#define BATCH_KEEP_MAX ((Size) 4 * 1024 * 1024)
+
 /* The buffer of a partition (the last one used, most often). */
 static WriteBuf *
 buffer_for(CLWriter *w, KindInfo *ki, Oid partition)
@@ -205,7 +208,14 @@ buffer_for(CLWriter *w, KindInfo *ki, Oid partition)
 	b = MemoryContextAllocZero(w->cxt, sizeof(WriteBuf));
 	b->b.partition = partition;
 	b->b.tupdesc = ki->tupdesc;
-	b->b.cxt = AllocSetContextCreate(w->cxt, "connect_lake writer batch", ALLOCSET_DEFAULT_SIZES);
+	/*
+	 * A first block about a batch's rows, which a reset keeps: the batch's
+	 * memory is not given back to malloc after every flush, only to be
+	 * faulted in again for the next batch (a large share of a load's time).
+	 */
+	b->b.cxt = AllocSetContextCreate(w->cxt, "connect_lake writer batch",
+									 Min((Size) ki->kind->typical_bytes * CL_WRITER_BATCH, BATCH_KEEP_MAX),
+									 ALLOCSET_DEFAULT_INITSIZE, ALLOCSET_DEFAULT_MAXSIZE);
 	b->b.rows = MemoryContextAlloc(w->cxt, sizeof(HeapTuple) * CL_WRITER_BATCH);
 	b->ki = ki;
 	if (ki->kind->land)
