@@ -15,6 +15,21 @@
  * sees the rows inserted before it (the dirty snapshot sees this
  * transaction's own), so duplicates within a batch count as they did.
  *
+ * On the lake's tables (one unique index, on the key the batch is sorted
+ * by) the probe before each row is left out: a row equal to its neighbour
+ * is a duplicate without one, and the others go in as COPY puts them, the
+ * key index's entry made with a partial check (UNIQUE_CHECK_PARTIAL, as a
+ * deferred unique constraint's): the index flags a row when an entry of its
+ * key points to a row live or in progress for a dirty snapshot, which it
+ * looks at anyway to enforce uniqueness.  Only a flagged row is looked up
+ * again (direct_resolve): when another row holds its key (waited for while
+ * its transaction is in progress) it is a duplicate, deleted again, its
+ * entries left to a dead row as a speculative insert that lost leaves them.
+ * The probe before each row cost about a tenth of a flow log load; a
+ * duplicate now costs an insert and a delete, so a partition fed mostly
+ * duplicates (a file delivered again) goes back to the probe before each
+ * row (dup_partition).
+ *
  * Only when no other session can insert the kind's keys meanwhile, i.e.
  * when this backend holds the kind's writer lock exclusively (a load() in
  * the session; not ingest() nor load()'s workers, which share it): a
@@ -523,10 +538,13 @@ direct_end(Direct *d)
  *
  * When the partition's one unique index is the sort key's (the lake's
  * tables), a row equal to its neighbour before is a duplicate without a
- * probe, a row is probed against the table only, and the rows are inserted
- * in runs of DIRECT_MULTI with table_multi_insert() (a WAL record per page,
- * as COPY), then their index entries.  Otherwise row by row, each probed
- * after the rows before it are in.
+ * probe, and the rows are inserted in runs of DIRECT_MULTI with
+ * table_multi_insert() (a WAL record per page, as COPY), then their index
+ * entries with the key's checked partially, the rows it flags resolved
+ * (direct_resolve; probed first instead while the partition is fed mostly
+ * duplicates).  Otherwise row by row, each probed after the rows before it
+ * are in.  The batch's rows the partition takes are freed as written, and
+ * set to NULL in rows[].
  */
 int64
 cl_writer_direct(CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleDesc td,
@@ -534,6 +552,8 @@ cl_writer_direct(CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleD
 {
 	Direct		d;
 	int64		inserted = 0;
+	int			considered = 0;	/* rows not equal to their neighbour */
+	int			probed_out = 0; /* of them, duplicates the probe found */
 
 	if (!direct_begin(&d, kind, ko, partition, td))
 		return -1;
@@ -552,9 +572,11 @@ cl_writer_direct(CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleD
 		ResetPerTupleExprContext(d.estate);
 		/* the slot takes the row, now the batch's (the caller frees what is left) */
 		direct_store(&d, &rows[order[k]], slot, true);
+		considered++;
 		if (!d.partial && !direct_probe(&d, slot))
 		{
 			ExecClearTuple(slot);
+			probed_out++;
 			continue;			/* a duplicate */
 		}
 		inserted++;
@@ -563,13 +585,13 @@ cl_writer_direct(CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleD
 		if (!d.by_key)
 			direct_flush(&d);
 		/* a run mostly of duplicates: the rest probed first, not inserted and taken out */
-		if (d.partial && d.nbuf == 0 && d.undone * 4 > k + 1)
+		if (d.partial && d.nbuf == 0 && d.undone * 4 > considered)
 			d.partial = false;
 	}
 	direct_flush(&d);
 	inserted -= d.undone;
-	/* a partition fed duplicates (a file delivered again): its next batch probed first */
-	if (n - inserted > n / 4)
+	/* a partition fed duplicates of its rows (a file delivered again): its next batch probed first */
+	if ((d.undone + probed_out) * 4 > considered)
 		dup_partition = partition;
 	else if (dup_partition == partition)
 		dup_partition = InvalidOid;
