@@ -374,10 +374,8 @@ direct_flush(Direct *d)
 		ResetPerTupleExprContext(d->estate);
 		if (d->partial)
 		{
-			bool		conflict = false;
-
-			(void) ExecInsertIndexTuples(d->rri, d->slots[i], d->estate, false, true, &conflict, NIL);
-			if (conflict)
+			/* the indexes whose partial check flags the row: the key's only */
+			if (ExecInsertIndexTuples(d->rri, d->slots[i], d->estate, false, true, NULL, NIL) != NIL)
 			{
 				flagged[nflagged++] = i;
 				continue;
