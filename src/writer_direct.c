@@ -541,8 +541,8 @@ direct_end(Direct *d)
  * entries with the key's checked partially, the rows it flags resolved
  * (direct_resolve; probed first instead while the partition is fed mostly
  * duplicates).  Otherwise row by row, each probed after the rows before it
- * are in.  The batch's rows the partition takes are freed as written, and
- * set to NULL in rows[].
+ * are in.  The rows stored in a slot (all but equal neighbours) are the
+ * slot's: freed as written or found duplicates, and set to NULL in rows[].
  */
 int64
 cl_writer_direct(CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleDesc td,
