@@ -150,8 +150,7 @@ typedef struct Direct
 	 * before it goes in (see cl_writer_direct())
 	 */
 	bool		partial;
-	int			suspects;		/* rows flagged in this call */
-	int64		undone;			/* of them, duplicates taken out again */
+	int64		undone;			/* rows flagged and taken out again (duplicates) */
 	int			nslots;			/* made */
 	int			nbuf;			/* buffered for the next table_multi_insert() */
 	Size		nbytes;			/* their bytes */
@@ -386,10 +385,7 @@ direct_flush(Direct *d)
 		ExecClearTuple(d->slots[i]);
 	}
 	if (nflagged > 0)
-	{
-		d->suspects += nflagged;
 		direct_resolve(d, flagged, nflagged);
-	}
 	d->nbuf = 0;
 	d->nbytes = 0;
 }
