@@ -23,7 +23,7 @@
  *    value ends.
  *
  * 3. fr_read_value() has json-c parse exactly those bytes, one
- *    json_tokener_parse_ex call per record (one locale switch).  Grammar
+ *    json_tokener_parse_ex call per record (fr_json_parse: from the C locale).  Grammar
  *    errors json-c finds (a missing comma ...) cost nothing extra: the
  *    scanner already knows where the bad value ends.  A bad value is reported
  *    once (fr_record_error: reason, place, snippet) and resync_value() moves
@@ -62,9 +62,36 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/*
+ * json_tokener_parse_ex() from the C locale.  json-c switches the thread's
+ * locale around every parse (LC_NUMERIC to "C", for strtod): from the
+ * process's locale that copies it (duplocale) and builds a new one
+ * (newlocale, which reads LOCPATH), about a sixth of a flow log message's
+ * parse; from the C locale both return glibc's static C locale.  What
+ * json-c parses does not depend on the locale but for LC_NUMERIC, which it
+ * sets to "C" either way.  The thread's locale is restored before return.
+ */
+json_object *
+fr_json_parse(json_tokener *tok, const char *s, int len)
+{
+	static locale_t c_locale = (locale_t) 0;
+	locale_t	old;
+	json_object *obj;
+
+	if (c_locale == (locale_t) 0)
+		c_locale = newlocale(LC_ALL_MASK, "C", (locale_t) 0);
+	if (c_locale == (locale_t) 0)
+		return json_tokener_parse_ex(tok, s, len);
+	old = uselocale(c_locale);
+	obj = json_tokener_parse_ex(tok, s, len);
+	uselocale(old);
+	return obj;
+}
 
 /* ----------------------------------------------------------------------
  * Names

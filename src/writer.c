@@ -190,6 +190,9 @@ kind_info(CLWriter *w, CLMapState *st)
 	return ki;
 }
 
+/* the most a partition's buffer keeps between its batches */
+#define BATCH_KEEP_MAX ((Size) 4 * 1024 * 1024)
+
 /* The buffer of a partition (the last one used, most often). */
 static WriteBuf *
 buffer_for(CLWriter *w, KindInfo *ki, Oid partition)
@@ -205,7 +208,14 @@ buffer_for(CLWriter *w, KindInfo *ki, Oid partition)
 	b = MemoryContextAllocZero(w->cxt, sizeof(WriteBuf));
 	b->b.partition = partition;
 	b->b.tupdesc = ki->tupdesc;
-	b->b.cxt = AllocSetContextCreate(w->cxt, "connect_lake writer batch", ALLOCSET_DEFAULT_SIZES);
+	/*
+	 * A first block about a batch's rows, which a reset keeps: the batch's
+	 * memory is not given back to malloc after every flush, only to be
+	 * faulted in again for the next batch (a large share of a load's time).
+	 */
+	b->b.cxt = AllocSetContextCreate(w->cxt, "connect_lake writer batch",
+									 Min((Size) ki->kind->typical_bytes * CL_WRITER_BATCH, BATCH_KEEP_MAX),
+									 ALLOCSET_DEFAULT_INITSIZE, ALLOCSET_DEFAULT_MAXSIZE);
 	b->b.rows = MemoryContextAlloc(w->cxt, sizeof(HeapTuple) * CL_WRITER_BATCH);
 	b->ki = ki;
 	if (ki->kind->land)
@@ -763,7 +773,8 @@ flush_rows(CLWriter *w, WriteBuf *b, bool reset)
 				MemoryContextReset(b->b.cxt);
 			else
 				for (int i = 0; i < b->b.n; i++)
-					heap_freetuple(b->b.rows[i]);
+					if (b->b.rows[i])	/* those the direct write took are freed */
+						heap_freetuple(b->b.rows[i]);
 			b->b.land = NULL;
 			b->b.n = 0;
 			return;

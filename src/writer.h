@@ -211,7 +211,10 @@ extern void cl_writer_run_rows(SPIPlanPtr plan, Datum rows, int expect);
 /*
  * A batch of a kind without a land written into its partition as COPY
  * writes (writer_direct.c): rows[order[0..n)] in that order, each inserted
- * unless a unique index holds its key (ON CONFLICT DO NOTHING's probe).
+ * unless a unique index holds its key (as ON CONFLICT DO NOTHING: on the
+ * lake's tables the key index's partial check flags it, and a duplicate is
+ * taken out again).  The rows it takes are freed and set to NULL in rows[]
+ * (the caller frees the others).
  * Returns the rows inserted, or -1 when the batch statement must be sent
  * instead (the kind's writer lock not held exclusively, triggers, CHECK
  * constraints, row-level security, Citus ...).  ko NULL: a side table's

@@ -15,6 +15,21 @@
  * sees the rows inserted before it (the dirty snapshot sees this
  * transaction's own), so duplicates within a batch count as they did.
  *
+ * On the lake's tables (one unique index, on the key the batch is sorted
+ * by) the probe before each row is left out: a row equal to its neighbour
+ * is a duplicate without one, and the others go in as COPY puts them, the
+ * key index's entry made with a partial check (UNIQUE_CHECK_PARTIAL, as a
+ * deferred unique constraint's): the index flags a row when an entry of its
+ * key points to a row live or in progress for a dirty snapshot, which it
+ * looks at anyway to enforce uniqueness.  Only a flagged row is looked up
+ * again (direct_resolve): when another row holds its key (waited for while
+ * its transaction is in progress) it is a duplicate, deleted again, its
+ * entries left to a dead row as a speculative insert that lost leaves them.
+ * The probe before each row cost about a tenth of a flow log load; a
+ * duplicate now costs an insert and a delete, so a partition fed mostly
+ * duplicates (a file delivered again) goes back to the probe before each
+ * row (dup_partition).
+ *
  * Only when no other session can insert the kind's keys meanwhile, i.e.
  * when this backend holds the kind's writer lock exclusively (a load() in
  * the session; not ingest() nor load()'s workers, which share it): a
@@ -45,6 +60,7 @@
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
 #include "rewrite/rewriteHandler.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -95,6 +111,13 @@ direct_ok(CLRecordKind *kind, Relation rel, TupleDesc td)
 #define DIRECT_MULTI 1000
 #define DIRECT_MULTI_BYTES ((Size) 4 * 1024 * 1024)
 
+/*
+ * The partition whose last batch here was mostly duplicates (a file
+ * delivered again): its next batch probes each row before inserting it,
+ * rather than inserting it and taking it out again.
+ */
+static Oid	dup_partition = InvalidOid;
+
 /* What a batch is written with. */
 typedef struct Direct
 {
@@ -121,6 +144,13 @@ typedef struct Direct
 	FmgrInfo	key_procs[INDEX_MAX_KEYS];
 	TupleTableSlot *existing;
 	TupleTableSlot *slots[DIRECT_MULTI];
+	/*
+	 * by_key: the key index's entries made with a partial check, the rows it
+	 * flags resolved after the run (direct_resolve); else each row probed
+	 * before it goes in (see cl_writer_direct())
+	 */
+	bool		partial;
+	int64		undone;			/* rows flagged and taken out again (duplicates) */
 	int			nslots;			/* made */
 	int			nbuf;			/* buffered for the next table_multi_insert() */
 	Size		nbytes;			/* their bytes */
@@ -129,13 +159,16 @@ typedef struct Direct
 /*
  * The row as the partition stores it, in slot: the batch's formed tuple as
  * it is, or, when a column it leaves NULL has a default, a tuple formed
- * again with the defaults in.
+ * again with the defaults in.  With own, the slot takes the batch's tuple
+ * (*tupp set to NULL: the slot frees it), which the heap insert then need
+ * not copy.
  */
 static void
-direct_store(Direct *d, HeapTuple tup, TupleTableSlot *slot)
+direct_store(Direct *d, HeapTuple *tupp, TupleTableSlot *slot, bool own)
 {
 	ExprContext *econtext = GetPerTupleExprContext(d->estate);
 	TupleDesc	rd = RelationGetDescr(d->rel);
+	HeapTuple	tup = *tupp;
 	bool		fill = false;
 
 	for (int i = 0; i < rd->natts && !fill; i++)
@@ -147,7 +180,9 @@ direct_store(Direct *d, HeapTuple tup, TupleTableSlot *slot)
 	}
 	if (!fill)
 	{
-		ExecStoreHeapTuple(tup, slot, false);
+		ExecStoreHeapTuple(tup, slot, own);
+		if (own)
+			*tupp = NULL;
 		return;
 	}
 	heap_deform_tuple(tup, d->td, d->values, d->nulls);
@@ -246,30 +281,121 @@ direct_probe_end(Direct *d)
 	d->existing = NULL;
 }
 
-/* The rows buffered into the heap in one go, then their index entries. */
+/*
+ * A row the key index flagged (a partial check: an entry of its key whose
+ * row is live or in progress for a dirty snapshot) looked up again, its own
+ * entry aside: true when another row holds its key, which is then the
+ * duplicate's to keep.  A row whose inserting or deleting transaction is in
+ * progress is waited for, as INSERT waits, and the key looked up again.
+ */
+static bool
+direct_taken(Direct *d, TupleTableSlot *slot)
+{
+	const IndexInfo *ii = d->key_index;
+	int			nkeys = ii->ii_NumIndexKeyAttrs;
+
+	for (int c = 0; c < nkeys; c++)
+	{
+		bool		isnull;
+		Datum		value = slot_getattr(slot, ii->ii_IndexAttrNumbers[c], &isnull);
+
+		if (isnull && !d->nulls_equal)
+			return false;		/* the index flags no such row */
+		ScanKeyEntryInitializeWithInfo(&d->key_keys[c], isnull ? SK_ISNULL | SK_SEARCHNULL : 0,
+									   c + 1, ii->ii_UniqueStrats[c], InvalidOid,
+									   d->key_rel->rd_indcollation[c], &d->key_procs[c], value);
+	}
+	for (;;)
+	{
+		TransactionId xwait = InvalidTransactionId;
+		bool		taken = false;
+		ItemPointerData tid;
+
+		index_rescan(d->key_scan, d->key_keys, nkeys, NULL, 0);
+		while (index_getnext_slot(d->key_scan, ForwardScanDirection, d->existing))
+		{
+			if (ItemPointerEquals(&d->existing->tts_tid, &slot->tts_tid))
+				continue;		/* its own entry */
+			xwait = TransactionIdIsValid(d->dirty.xmin) ? d->dirty.xmin : d->dirty.xmax;
+			if (!TransactionIdIsValid(xwait))
+				taken = true;
+			break;
+		}
+		tid = d->existing->tts_tid;
+		ExecClearTuple(d->existing);
+		if (!TransactionIdIsValid(xwait))
+			return taken;
+		XactLockTableWait(xwait, d->rel, &tid, XLTW_InsertIndex);
+	}
+}
+
+/*
+ * The rows of a run the key index flagged: each one whose key another row
+ * holds is a duplicate, taken out again (deleted: its entries point to a
+ * dead row, as those of a speculative insert that lost).  The deletes are
+ * a command after the run's inserts.
+ */
+static void
+direct_resolve(Direct *d, int *flagged, int nflagged)
+{
+	CommandCounterIncrement();
+	d->cid = GetCurrentCommandId(true);
+	for (int j = 0; j < nflagged; j++)
+	{
+		TupleTableSlot *slot = d->slots[flagged[j]];
+
+		CHECK_FOR_INTERRUPTS();
+		if (direct_taken(d, slot))
+		{
+			simple_heap_delete(d->rel, &slot->tts_tid);
+			d->undone++;
+		}
+		ExecClearTuple(slot);
+	}
+}
+
+/*
+ * The rows buffered into the heap in one go, then their index entries: with
+ * a partial check of the key index (partial), the rows it flags resolved
+ * after the run.
+ */
 static void
 direct_flush(Direct *d)
 {
+	int			flagged[DIRECT_MULTI];
+	int			nflagged = 0;
+
 	if (d->nbuf == 0)
 		return;
 	table_multi_insert(d->rel, d->slots, d->nbuf, d->cid, 0, d->bistate);
 	for (int i = 0; i < d->nbuf; i++)
 	{
 		ResetPerTupleExprContext(d->estate);
-		if (d->rri->ri_NumIndices > 0)
+		if (d->partial)
+		{
+			/* the indexes whose partial check flags the row: the key's only */
+			if (ExecInsertIndexTuples(d->rri, d->slots[i], d->estate, false, true, NULL, NIL) != NIL)
+			{
+				flagged[nflagged++] = i;
+				continue;
+			}
+		}
+		else if (d->rri->ri_NumIndices > 0)
 			(void) ExecInsertIndexTuples(d->rri, d->slots[i], d->estate, false, false, NULL, NIL);
 		ExecClearTuple(d->slots[i]);
 	}
+	if (nflagged > 0)
+		direct_resolve(d, flagged, nflagged);
 	d->nbuf = 0;
 	d->nbytes = 0;
 }
 
 /* A row buffered: the buffer written when full. */
 static void
-direct_buffered(Direct *d, HeapTuple tup)
+direct_buffered(Direct *d, uint32 len)
 {
 	d->nbuf++;
-	d->nbytes += tup->t_len;
+	d->nbytes += len;
 	if (d->nbuf == DIRECT_MULTI || d->nbytes >= DIRECT_MULTI_BYTES)
 		direct_flush(d);
 }
@@ -409,12 +535,16 @@ direct_end(Direct *d)
  *
  * When the partition's one unique index is the sort key's (the lake's
  * tables), a row equal to its neighbour before is a duplicate without a
- * probe, a row is probed against the table only, and the rows are inserted
- * in runs of DIRECT_MULTI with table_multi_insert() (a WAL record per page,
- * as COPY), then their index entries.  Otherwise row by row, each probed
- * after the rows before it are in.  ko NULL: rows of a side table the
- * kind's writer keeps (e.g. the CTRs' contact_account, ctr_dims.c), formed
- * with the table's descriptor, their keys in its one unique index distinct.
+ * probe, and the rows are inserted in runs of DIRECT_MULTI with
+ * table_multi_insert() (a WAL record per page, as COPY), then their index
+ * entries with the key's checked partially, the rows it flags resolved
+ * (direct_resolve; probed first instead while the partition is fed mostly
+ * duplicates).  Otherwise row by row, each probed after the rows before it
+ * are in.  The rows stored in a slot (all but equal neighbours) are the
+ * slot's: freed as written or found duplicates, and set to NULL in rows[].
+ * ko NULL: rows of a side table the kind's writer keeps (e.g. the CTRs'
+ * contact_account, ctr_dims.c), formed with the table's descriptor, their
+ * keys in its one unique index distinct.
  */
 int64
 cl_writer_direct(CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleDesc td,
@@ -422,13 +552,17 @@ cl_writer_direct(CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleD
 {
 	Direct		d;
 	int64		inserted = 0;
+	int			considered = 0;	/* rows not equal to their neighbour */
+	int			probed_out = 0; /* of them, duplicates the probe found */
 
 	if (!direct_begin(&d, kind, ko, partition, td))
 		return -1;
+	d.partial = d.by_key && d.key_scan != NULL && partition != dup_partition;
 	for (int k = 0; k < n; k++)
 	{
 		HeapTuple	tup = rows[order[k]];
 		TupleTableSlot *slot;
+		uint32		len = tup->t_len;
 
 		CHECK_FOR_INTERRUPTS();
 		/* the key of the row before: a duplicate of it (inserted or not) */
@@ -436,18 +570,31 @@ cl_writer_direct(CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleD
 			continue;
 		slot = direct_slot(&d);
 		ResetPerTupleExprContext(d.estate);
-		direct_store(&d, tup, slot);
-		if (!direct_probe(&d, slot))
+		/* the slot takes the row, now the batch's (the caller frees what is left) */
+		direct_store(&d, &rows[order[k]], slot, true);
+		considered++;
+		if (!d.partial && !direct_probe(&d, slot))
 		{
 			ExecClearTuple(slot);
+			probed_out++;
 			continue;			/* a duplicate */
 		}
 		inserted++;
-		direct_buffered(&d, tup);
+		direct_buffered(&d, len);
 		/* row by row, a row's probe must see the rows before it */
 		if (!d.by_key)
 			direct_flush(&d);
+		/* a run mostly of duplicates: the rest probed first, not inserted and taken out */
+		if (d.partial && d.nbuf == 0 && d.undone * 4 > considered)
+			d.partial = false;
 	}
+	direct_flush(&d);
+	inserted -= d.undone;
+	/* a partition fed duplicates of its rows (a file delivered again): its next batch probed first */
+	if ((d.undone + probed_out) * 4 > considered)
+		dup_partition = partition;
+	else if (dup_partition == partition)
+		dup_partition = InvalidOid;
 	direct_end(&d);
 	return inserted;
 }
@@ -482,7 +629,7 @@ cl_writer_direct_new_keys(CLRecordKind *kind, const CLKeyOrder *ko, Oid partitio
 		inserted[order[k]] = false;
 		slot = direct_slot(&d);
 		ResetPerTupleExprContext(d.estate);
-		direct_store(&d, rows[order[k]], slot);
+		direct_store(&d, &rows[order[k]], slot, false);
 		if (!direct_probe(&d, slot))
 		{
 			ExecClearTuple(slot);
@@ -490,7 +637,7 @@ cl_writer_direct_new_keys(CLRecordKind *kind, const CLKeyOrder *ko, Oid partitio
 		}
 		inserted[order[k]] = true;
 		count++;
-		direct_buffered(&d, rows[order[k]]);
+		direct_buffered(&d, rows[order[k]]->t_len);
 	}
 	direct_end(&d);
 	return count;

@@ -1,7 +1,10 @@
 -- A load() in the session holds its kind's writer lock exclusively and
--- writes its batches as COPY does (src/writer_direct.c): the conflict probe,
--- table_multi_insert, the index entries; CTRs: the contacts new to the
--- partition so, later versions through the upsert.  It must land the same
+-- writes its batches as COPY does (src/writer_direct.c): table_multi_insert,
+-- the index entries, the key's checked partially and the rows it flags
+-- looked up again (duplicates taken out; a partition fed mostly duplicates
+-- is probed before each row: the files loaded again below take both ways);
+-- CTRs: the contacts new to the partition so, later versions through the
+-- upsert.  It must land the same
 -- rows with the same counts as the writer's statement, which
 -- ingest_batch() (the lock shared) always sends.
 SET client_min_messages = warning;
