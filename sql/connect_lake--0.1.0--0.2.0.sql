@@ -10771,3 +10771,28 @@ REVOKE ALL ON FUNCTION connect_lake.case_day_keep(boolean) FROM PUBLIC;
 SELECT connect_lake.metrics_refresh();
 SELECT connect_lake.flows_refresh();
 SELECT connect_lake.contact_repeat_refresh();
+
+-- ==== Case events landing cheaper (issue #15, session 6): the case tables'
+-- compressible columns compressed with lz4 where the server has it
+-- (50_case_events.sql), on the parents and on each month there is (a new
+-- month takes the parent's); the values already stored stay as they are.
+DO $upgrade$
+DECLARE
+  r record;
+BEGIN
+  IF EXISTS (SELECT FROM pg_catalog.pg_settings
+              WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
+    FOR r IN SELECT a.attrelid::regclass AS rel, a.attname
+               FROM pg_catalog.pg_attribute a
+              WHERE (a.attrelid IN ('connect_lake.case_events'::regclass, 'connect_lake.case_related_items'::regclass,
+                                    'connect_lake.case_state'::regclass)
+                     OR a.attrelid IN (SELECT h.inhrelid FROM pg_catalog.pg_inherits h
+                                        WHERE h.inhparent IN ('connect_lake.case_events'::regclass,
+                                                              'connect_lake.case_related_items'::regclass)))
+                AND a.attnum > 0 AND NOT a.attisdropped AND a.attstorage = 'x'
+              ORDER BY a.attrelid, a.attnum LOOP
+      EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET COMPRESSION lz4', r.rel, r.attname);
+    END LOOP;
+  END IF;
+END
+$upgrade$;
