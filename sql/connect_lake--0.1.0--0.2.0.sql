@@ -10772,14 +10772,31 @@ SELECT connect_lake.metrics_refresh();
 SELECT connect_lake.flows_refresh();
 SELECT connect_lake.contact_repeat_refresh();
 
--- ==== Case events landing cheaper (issue #15, session 6): the case tables'
--- compressible columns compressed with lz4 where the server has it
--- (50_case_events.sql), on the parents and on each month there is (a new
+-- ==== Case events landing cheaper (issue #15, session 6): the events'
+-- landing time indexed by BRIN rather than a B-tree in every month, and the
+-- case tables' compressible columns compressed with lz4 where the server has
+-- it (50_case_events.sql), on the parents and on each month there is (a new
 -- month takes the parent's); the values already stored stay as they are.
+UPDATE connect_lake.fact_table
+   SET indexes = array_replace(indexes, '(meta_enriched_landed_date)', 'USING brin (meta_enriched_landed_date)')
+ WHERE relname = 'case_events';
 DO $upgrade$
 DECLARE
   r record;
 BEGIN
+  FOR r IN SELECT i.indexrelid::regclass AS idx, i.indrelid::regclass AS part
+             FROM pg_catalog.pg_inherits h
+             JOIN pg_catalog.pg_index i ON i.indrelid = h.inhrelid
+             JOIN pg_catalog.pg_class x ON x.oid = i.indexrelid
+             JOIN pg_catalog.pg_am m ON m.oid = x.relam
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+            WHERE h.inhparent = 'connect_lake.case_events'::regclass
+              AND i.indnatts = 1 AND a.attname = 'meta_enriched_landed_date' AND m.amname = 'btree'
+              AND i.indexprs IS NULL AND i.indpred IS NULL
+            ORDER BY 2 LOOP
+    EXECUTE format('DROP INDEX %s', r.idx);
+    EXECUTE format('CREATE INDEX ON %s USING brin (meta_enriched_landed_date)', r.part);
+  END LOOP;
   IF EXISTS (SELECT FROM pg_catalog.pg_settings
               WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
     FOR r IN SELECT a.attrelid::regclass AS rel, a.attname
