@@ -10773,10 +10773,8 @@ SELECT connect_lake.flows_refresh();
 SELECT connect_lake.contact_repeat_refresh();
 
 -- ==== Case events landing cheaper (issue #15, session 6): the events'
--- landing time indexed by BRIN rather than a B-tree in every month, and the
--- case tables' compressible columns compressed with lz4 where the server has
--- it (50_case_events.sql), on the parents and on each month there is (a new
--- month takes the parent's); the values already stored stay as they are.
+-- landing time indexed by BRIN rather than a B-tree in every month
+-- (50_case_events.sql).
 UPDATE connect_lake.fact_table
    SET indexes = array_replace(indexes, '(meta_enriched_landed_date)', 'USING brin (meta_enriched_landed_date)')
  WHERE relname = 'case_events';
@@ -10797,19 +10795,5 @@ BEGIN
     EXECUTE format('DROP INDEX %s', r.idx);
     EXECUTE format('CREATE INDEX ON %s USING brin (meta_enriched_landed_date)', r.part);
   END LOOP;
-  IF EXISTS (SELECT FROM pg_catalog.pg_settings
-              WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
-    FOR r IN SELECT a.attrelid::regclass AS rel, a.attname
-               FROM pg_catalog.pg_attribute a
-              WHERE (a.attrelid IN ('connect_lake.case_events'::regclass, 'connect_lake.case_related_items'::regclass,
-                                    'connect_lake.case_state'::regclass)
-                     OR a.attrelid IN (SELECT h.inhrelid FROM pg_catalog.pg_inherits h
-                                        WHERE h.inhparent IN ('connect_lake.case_events'::regclass,
-                                                              'connect_lake.case_related_items'::regclass)))
-                AND a.attnum > 0 AND NOT a.attisdropped AND a.attstorage = 'x'
-              ORDER BY a.attrelid, a.attnum LOOP
-      EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET COMPRESSION lz4', r.rel, r.attname);
-    END LOOP;
-  END IF;
 END
 $upgrade$;

@@ -73,7 +73,8 @@ INSERT INTO connect_lake.fact_table VALUES
   ('case_events', '{detail_case_caseid,detail_approximatechangetime,event_id}', 'PRIMARY KEY', ARRAY['(event_id)', '(detail_case_createddatetime)', '(account) WHERE account IS NOT NULL', 'USING brin (meta_enriched_landed_date)']::text[]);
 -- The landing time (what case_state_refresh(since) finds the events landed
 -- since by) grows as rows are appended, so that a BRIN index serves it: a
--- B-tree cost every case event landed an entry (2% of a load(), issue #15).
+-- B-tree cost every case event landed an entry (1.1% of a load()'s
+-- instructions, issue #15).
 
 COMMENT ON TABLE connect_lake.case_events IS
   'Amazon Connect Cases events (CASE.CREATED, CASE.UPDATED, CASE.DELETED): every event kept, the case as it stood after the change. Monthly partitions on detail_approximatechangetime (UTC).';
@@ -566,31 +567,6 @@ BEGIN
 END
 $comments$;
 SELECT pg_catalog.pg_extension_config_dump('connect_lake.case_state', '');
-
--- Compression: a case event's row is about 2 KB, and TOAST compresses the
--- largest values of those over its 2 KB threshold as they land (about one
--- in ten here: the fields no column takes, the resources).  lz4, where the
--- server has it, compresses about as well as pglz at a fraction of the CPU,
--- and decompresses faster for whoever reads them (issue #15: pglz was 2% of
--- a case event load(), and COPY paid it alike).  Set on the parents: a new
--- month's partition takes it (create_partition(): INCLUDING COMPRESSION).
-DO $compression$
-DECLARE
-  r record;
-BEGIN
-  IF EXISTS (SELECT FROM pg_catalog.pg_settings
-              WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
-    FOR r IN SELECT a.attrelid::regclass AS rel, a.attname
-               FROM pg_catalog.pg_attribute a
-              WHERE a.attrelid IN ('connect_lake.case_events'::regclass, 'connect_lake.case_related_items'::regclass,
-                                   'connect_lake.case_state'::regclass)
-                AND a.attnum > 0 AND NOT a.attisdropped AND a.attstorage = 'x'
-              ORDER BY a.attrelid, a.attnum LOOP
-      EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET COMPRESSION lz4', r.rel, r.attname);
-    END LOOP;
-  END IF;
-END
-$compression$;
 
 CREATE FUNCTION connect_lake.case_state_refresh(since timestamptz DEFAULT '-infinity', case_ids text[] DEFAULT NULL)
 RETURNS bigint

@@ -173,24 +173,6 @@ TRUNCATE connect_lake.case_state;
 SELECT connect_lake.case_state_refresh(since => now() - interval '1 hour') AS landed_since;
 SELECT array_agg(detail_case_caseid) AS cases FROM connect_lake.case_state;
 SELECT connect_lake.case_state_refresh() > 1 AS all_again, * FROM pg_temp.check();
--- The case tables' compressible columns use lz4 where the server has it
--- (pglz else), new months included; a long value lands compressed with it.
-CREATE TEMP TABLE lz4 AS
-  SELECT EXISTS (SELECT FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) AS has;
-SELECT count(*) > 40 AS columns,
-       bool_and((a.attcompression = 'l') = (SELECT has FROM lz4)) AS lz4_where_it_can
-  FROM pg_attribute a
- WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attstorage = 'x'
-   AND (a.attrelid IN ('connect_lake.case_events'::regclass, 'connect_lake.case_related_items'::regclass,
-                       'connect_lake.case_state'::regclass)
-        OR a.attrelid IN (SELECT inhrelid FROM pg_inherits
-                           WHERE inhparent IN ('connect_lake.case_events'::regclass, 'connect_lake.case_related_items'::regclass)));
-SELECT pg_temp.land(pg_temp.ev('e-long', 'c-long', 'CASE.CREATED', now() - interval '2 days', now() - interval '2 days',
-                               jsonb_build_object('summary', repeat('The customer says the meter reads wrong. ', 200)))) > 0 AS landed;
-SELECT pg_column_compression(e.detail_case_fields_summary) = CASE WHEN (SELECT has FROM lz4) THEN 'lz4' ELSE 'pglz' END AS event_compressed,
-       pg_column_compression(s.detail_case_fields_summary) = CASE WHEN (SELECT has FROM lz4) THEN 'lz4' ELSE 'pglz' END AS state_compressed
-  FROM connect_lake.case_events e JOIN connect_lake.case_state s USING (detail_case_caseid)
- WHERE e.detail_case_caseid = 'c-long';
 
 -- Truncated with case_state; the lake left empty for the tests that follow.
 TRUNCATE connect_lake.case_events, connect_lake.case_state, connect_lake.case_field_map;
