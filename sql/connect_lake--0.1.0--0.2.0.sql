@@ -10773,11 +10773,14 @@ SELECT connect_lake.flows_refresh();
 SELECT connect_lake.contact_repeat_refresh();
 
 -- ==== Case events landing cheaper (issue #15, session 6): the events'
--- landing time indexed by BRIN rather than a B-tree in every month
--- (50_case_events.sql).
+-- landing time indexed by BRIN rather than a B-tree in every month, and no
+-- index on the related items' id (50_case_events.sql).
 UPDATE connect_lake.fact_table
    SET indexes = array_replace(indexes, '(meta_enriched_landed_date)', 'USING brin (meta_enriched_landed_date)')
  WHERE relname = 'case_events';
+UPDATE connect_lake.fact_table
+   SET indexes = array_remove(indexes, '(detail_relateditem_relateditemid)')
+ WHERE relname = 'case_related_items';
 DO $upgrade$
 DECLARE
   r record;
@@ -10794,6 +10797,16 @@ BEGIN
             ORDER BY 2 LOOP
     EXECUTE format('DROP INDEX %s', r.idx);
     EXECUTE format('CREATE INDEX ON %s USING brin (meta_enriched_landed_date)', r.part);
+  END LOOP;
+  FOR r IN SELECT i.indexrelid::regclass AS idx
+             FROM pg_catalog.pg_inherits h
+             JOIN pg_catalog.pg_index i ON i.indrelid = h.inhrelid
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+            WHERE h.inhparent = 'connect_lake.case_related_items'::regclass
+              AND i.indnatts = 1 AND a.attname = 'detail_relateditem_relateditemid'
+              AND i.indexprs IS NULL AND i.indpred IS NULL
+            ORDER BY 1 LOOP
+    EXECUTE format('DROP INDEX %s', r.idx);
   END LOOP;
 END
 $upgrade$;

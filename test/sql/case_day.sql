@@ -166,6 +166,13 @@ SELECT DISTINCT m.amname AS landed_index
   JOIN pg_inherits h ON h.inhrelid = i.indrelid
   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
  WHERE h.inhparent = 'connect_lake.case_events'::regclass AND a.attname = 'meta_enriched_landed_date';
+-- The related items' months index their key, event id and contact id, not
+-- the related item id (contact_case finds a later deletion by the key).
+SELECT count(*) > 0 AS made FROM connect_lake.ensure_partitions('connect_lake.case_related_items', now(), now());
+SELECT count(DISTINCT i.indrelid) > 0 AS months,
+       array_agg(DISTINCT regexp_replace(pg_get_indexdef(i.indexrelid), '.* USING ', '')) AS indexes
+  FROM pg_index i JOIN pg_inherits h ON h.inhrelid = i.indrelid
+ WHERE h.inhparent = 'connect_lake.case_related_items'::regclass;
 UPDATE connect_lake.case_events SET meta_enriched_landed_date = meta_enriched_landed_date - interval '1 day';
 SELECT pg_temp.land(pg_temp.ev('e-since', 'c-since', 'CASE.CREATED', now() - interval '3 days', now() - interval '3 days',
                                '{"status": "open", "summary": "landed last"}')) AS refreshed;
