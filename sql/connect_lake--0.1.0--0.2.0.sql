@@ -10776,7 +10776,8 @@ SELECT connect_lake.contact_repeat_refresh();
 -- landing time indexed by BRIN rather than a B-tree in every month, and no
 -- index on the related items' id (50_case_events.sql).
 UPDATE connect_lake.fact_table
-   SET indexes = array_replace(indexes, '(meta_enriched_landed_date)', 'USING brin (meta_enriched_landed_date)')
+   SET indexes = array_replace(indexes, '(meta_enriched_landed_date)',
+                               'USING brin (meta_enriched_landed_date) WITH (pages_per_range = 16)')
  WHERE relname = 'case_events';
 UPDATE connect_lake.fact_table
    SET indexes = array_remove(indexes, '(detail_relateditem_relateditemid)')
@@ -10796,7 +10797,7 @@ BEGIN
               AND i.indexprs IS NULL AND i.indpred IS NULL
             ORDER BY 2 LOOP
     EXECUTE format('DROP INDEX %s', r.idx);
-    EXECUTE format('CREATE INDEX ON %s USING brin (meta_enriched_landed_date)', r.part);
+    EXECUTE format('CREATE INDEX ON %s USING brin (meta_enriched_landed_date) WITH (pages_per_range = 16)', r.part);
   END LOOP;
   FOR r IN SELECT i.indexrelid::regclass AS idx
              FROM pg_catalog.pg_inherits h

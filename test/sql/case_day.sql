@@ -161,7 +161,7 @@ SELECT has_table_privilege('connect_lake_reader', 'connect_lake.case_day', 'SELE
 -- Landing cheaper (issue #15).  Every month's index on the landing time is
 -- BRIN, and case_state_refresh(since) brings back exactly the cases with
 -- events landed since (here: those landed by the next statement).
-SELECT DISTINCT m.amname AS landed_index
+SELECT DISTINCT m.amname AS landed_index, x.reloptions
   FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_am m ON m.oid = x.relam
   JOIN pg_inherits h ON h.inhrelid = i.indrelid
   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
