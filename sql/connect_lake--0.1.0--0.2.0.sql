@@ -10742,12 +10742,6 @@ REVOKE ALL ON FUNCTION connect_lake.case_day_sql(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.case_open_sql(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.case_day_keep(boolean) FROM PUBLIC;
 
--- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
--- already holds (the contact metrics, the flow funnels and containment, the
--- repeat contacts; agent activity was computed above).
-SELECT connect_lake.metrics_refresh();
-SELECT connect_lake.flows_refresh();
-SELECT connect_lake.contact_repeat_refresh();
 
 -- ==== CTR metric upkeep in one pass (issue 12, session 6 "ctrup"): the
 -- rollups' signed sums made in C (metric_rollup_delta_rows(), read by
@@ -10762,3 +10756,50 @@ AS 'MODULE_PATHNAME', 'metric_rollup_delta_rows'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.metric_rollup_delta_rows(connect_lake.contact_metric[], connect_lake.contact_metric[], integer[], text) IS
   'Internal, the writers'' upkeep: the signed sums metric_rollup_delta() adds to the rollups for contact_metric rows taken out (before, -1) and added (after, +1), summed as the _live views sum them, in one pass (C): kind queue and queue_day (per 15-minute interval, or local day of time_zone, queue kind, queue and channel; v the measures of metric_queue_interval in column order, queued_time_max the longest queue time added), agent (per interval, agent and channel; v the measures of metric_agent_interval), threshold and threshold_day (per threshold of thresholds, ascending, interval or day, queue kind, queue and channel with queued contacts in the rows; v answered, abandoned and removed below and at the threshold). Each kind comes in its table''s key order.';
+
+-- ==== Case events landing cheaper (issue #15, session 6): the events'
+-- landing time indexed by BRIN rather than a B-tree in every month, and no
+-- index on the related items' id (50_case_events.sql).
+UPDATE connect_lake.fact_table
+   SET indexes = array_replace(indexes, '(meta_enriched_landed_date)',
+                               'USING brin (meta_enriched_landed_date) WITH (pages_per_range = 16)')
+ WHERE relname = 'case_events';
+UPDATE connect_lake.fact_table
+   SET indexes = array_remove(indexes, '(detail_relateditem_relateditemid)')
+ WHERE relname = 'case_related_items';
+DO $upgrade$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN SELECT i.indexrelid::regclass AS idx, i.indrelid::regclass AS part
+             FROM pg_catalog.pg_inherits h
+             JOIN pg_catalog.pg_index i ON i.indrelid = h.inhrelid
+             JOIN pg_catalog.pg_class x ON x.oid = i.indexrelid
+             JOIN pg_catalog.pg_am m ON m.oid = x.relam
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+            WHERE h.inhparent = 'connect_lake.case_events'::regclass
+              AND i.indnatts = 1 AND a.attname = 'meta_enriched_landed_date' AND m.amname = 'btree'
+              AND i.indexprs IS NULL AND i.indpred IS NULL
+            ORDER BY 2 LOOP
+    EXECUTE format('DROP INDEX %s', r.idx);
+    EXECUTE format('CREATE INDEX ON %s USING brin (meta_enriched_landed_date) WITH (pages_per_range = 16)', r.part);
+  END LOOP;
+  FOR r IN SELECT i.indexrelid::regclass AS idx
+             FROM pg_catalog.pg_inherits h
+             JOIN pg_catalog.pg_index i ON i.indrelid = h.inhrelid
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+            WHERE h.inhparent = 'connect_lake.case_related_items'::regclass
+              AND i.indnatts = 1 AND a.attname = 'detail_relateditem_relateditemid'
+              AND i.indexprs IS NULL AND i.indpred IS NULL
+            ORDER BY 1 LOOP
+    EXECUTE format('DROP INDEX %s', r.idx);
+  END LOOP;
+END
+$upgrade$;
+
+-- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
+-- already holds (the contact metrics, the flow funnels and containment, the
+-- repeat contacts; agent activity was computed above).
+SELECT connect_lake.metrics_refresh();
+SELECT connect_lake.flows_refresh();
+SELECT connect_lake.contact_repeat_refresh();

@@ -324,6 +324,7 @@ WITH ext AS (
                    'generated ' || nullif(a.attgenerated::text, ''),
                    CASE WHEN a.attcollation <> t.typcollation THEN 'collate ' || a.attcollation::regcollation::text END,
                    CASE WHEN a.attstorage <> t.typstorage THEN 'storage ' || a.attstorage::text END,
+                   'compression ' || nullif(a.attcompression::text, ''),
                    'statistics ' || nullif(a.attstattarget, -1),
                    -- pg_attver: PostgreSQL 15.20's internal version stamp of the
                    -- column (src/backend/catalog/README.attver.md), different in
