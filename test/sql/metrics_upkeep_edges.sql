@@ -15,7 +15,8 @@ SET DateStyle = 'ISO, YMD';
 CREATE FUNCTION pg_temp.c(n integer) RETURNS uuid LANGUAGE sql IMMUTABLE
   AS $$ SELECT ('abcdef00-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid $$;
 -- A CTR: times are full UTC timestamps ('2026-03-08 04:50'); queue q (1, 2:
--- standard queues; NULL: none), enqueued at enq, queue duration qdur
+-- standard queues; 9: a standard queue whose ARN holds no UUID, queue_id
+-- NULL; NULL: none), enqueued at enq, queue duration qdur
 -- (seconds; NULL: from the timestamps); agent a (1, 2; NULL: none) connected
 -- at conn; channel ch (NULL: none).
 CREATE FUNCTION pg_temp.ctr(n integer, init text, disc text, q integer DEFAULT NULL, enq text DEFAULT NULL,
@@ -30,7 +31,7 @@ LANGUAGE sql IMMUTABLE AS $$
     'LastUpdateTimestamp', replace(updated, ' ', 'T') || ':00Z',
     'DisconnectReason', 'CUSTOMER_DISCONNECT', 'PreviousContactId', pg_temp.c(prev),
     'Queue', CASE WHEN q IS NOT NULL THEN jsonb_build_object(
-      'ARN', 'arn:aws:connect:us-east-1:111122223333:instance/11111111-1111-4111-8111-111111111111/queue/eeeeeeee-0000-4000-8000-00000000000' || q,
+      'ARN', 'arn:aws:connect:us-east-1:111122223333:instance/11111111-1111-4111-8111-111111111111/queue/' || CASE WHEN q = 9 THEN 'basic' ELSE 'eeeeeeee-0000-4000-8000-00000000000' || q END,
       'Name', 'Queue ' || q, 'EnqueueTimestamp', replace(enq, ' ', 'T') || ':00Z', 'Duration', qdur) END,
     'Agent', CASE WHEN a IS NOT NULL THEN jsonb_build_object(
       'ARN', 'arn:aws:connect:us-east-1:111122223333:instance/11111111-1111-4111-8111-111111111111/agent/ffffffff-0000-4000-8000-00000000000' || a,
@@ -68,12 +69,12 @@ CREATE FUNCTION pg_temp.check() RETURNS text LANGUAGE sql AS $$
                   FILTER (WHERE missing + extra > 0), 'exact')
     FROM pg_temp.exact()
 $$;
--- The day rows of this test's contacts: queue (1, 2, -: none), channel,
+-- The day rows of this test's contacts: queue (1, 2, ?: without id, -: none), channel,
 -- counts and the longest queue time.
 CREATE FUNCTION pg_temp.days() RETURNS TABLE (day date, q text, ch text, contacts integer, queued integer,
                                               handled integer, abandoned integer, queued_max integer)
 LANGUAGE sql AS $$
-  SELECT d.day, coalesce(right(d.queue_id::text, 1), '-'), d.channel, d.contacts, d.contacts_queued,
+  SELECT d.day, coalesce(right(d.queue_id::text, 1), CASE WHEN d.queue_kind = 'NONE' THEN '-' ELSE '?' END), d.channel, d.contacts, d.contacts_queued,
          d.contacts_handled, d.contacts_abandoned, d.queued_time_max
     FROM connect_lake.metric_queue_day d
    WHERE d.day BETWEEN '2026-03-06' AND '2026-03-09' OR d.day BETWEEN '2026-10-30' AND '2026-11-02'
@@ -91,7 +92,9 @@ SELECT pg_temp.check();
 -- 1001 ends 04:50 UTC = 23:50 EST on the 7th; 1002 05:05 UTC = 00:05 EST on
 -- the 8th; 1003 03:55 UTC on the 9th = 23:55 EDT on the 8th (its UTC day the
 -- 9th); 1004 without queue, agent or channel; 1005 queued 20 s exactly, 1006
--- 15 s and 1007 19 s (answered by agent 1): below and at the thresholds.
+-- 15 s and 1007 19 s (answered by agent 1): below and at the thresholds;
+-- 1009 in a standard queue without id (STANDARD, queue_id NULL) and 1010 in
+-- queue 1, both at 07:00 VOICE: two groups apart from queue 2's.
 SELECT inserted FROM connect_lake.ingest_batch('ctr', ARRAY[
   pg_temp.ctr(1001, '2026-03-08 04:40', '2026-03-08 04:50', q => 1, enq => '2026-03-08 04:41', qdur => 120),
   pg_temp.ctr(1002, '2026-03-08 04:58', '2026-03-08 05:05', q => 1, enq => '2026-03-08 04:59', qdur => 30,
@@ -102,12 +105,15 @@ SELECT inserted FROM connect_lake.ingest_batch('ctr', ARRAY[
   pg_temp.ctr(1006, '2026-03-08 07:00', '2026-03-08 07:06', q => 2, enq => '2026-03-08 07:00', qdur => 15,
               a => 1, conn => '2026-03-08 07:01'),
   pg_temp.ctr(1007, '2026-03-08 07:00', '2026-03-08 07:07', q => 2, enq => '2026-03-08 07:00', qdur => 19,
-              a => 2, conn => '2026-03-08 07:01', ch => 'CHAT')]);
+              a => 2, conn => '2026-03-08 07:01', ch => 'CHAT'),
+  pg_temp.ctr(1009, '2026-03-08 07:00', '2026-03-08 07:08', q => 9, enq => '2026-03-08 07:00', qdur => 20),
+  pg_temp.ctr(1010, '2026-03-08 07:00', '2026-03-08 07:09', q => 1, enq => '2026-03-08 07:00', qdur => 90)]);
 SELECT * FROM pg_temp.days();
-SELECT threshold_s, answered_lt, answered_eq, abandoned_lt, abandoned_eq, removed_lt, removed_eq
+SELECT threshold_s, coalesce(right(queue_id::text, 1), '?') AS q, answered_lt, answered_eq, abandoned_lt,
+       abandoned_eq, removed_lt, removed_eq
   FROM connect_lake.metric_queue_threshold
  WHERE interval_start = '2026-03-08 07:00+00' AND channel = 'VOICE' AND threshold_s IN (15, 20, 25)
- ORDER BY 1;
+ ORDER BY 1, 2;
 SELECT pg_temp.check();
 
 -- 1001 moves to the 8th (05:10 UTC), 1003 to the 10th's UTC day but the 9th
@@ -127,14 +133,21 @@ SELECT pg_temp.check();
 -- ---------- moves between queues, channels and agents; groups left empty
 -- 1006 goes from queue 2 to no queue, VOICE to CHAT, agent 1 to agent 2:
 -- queue 2 VOICE at 07:00 keeps only 1005; 1007 loses its queue and agent
--- (queue 2 CHAT at 07:00 is left empty: its rows, "within X" rows too, go).
+-- (queue 2 CHAT at 07:00 is left empty: its rows, "within X" rows too, go);
+-- 1009 moves to queue 2 and 1010 to the queue without id.
 SELECT inserted, updated FROM connect_lake.ingest_batch('ctr', ARRAY[
+  pg_temp.ctr(1009, '2026-03-08 07:00', '2026-03-08 07:08', q => 2, enq => '2026-03-08 07:00', qdur => 20,
+              updated => '2027-01-03 00:00'),
+  pg_temp.ctr(1010, '2026-03-08 07:00', '2026-03-08 07:09', q => 9, enq => '2026-03-08 07:00', qdur => 90,
+              updated => '2027-01-03 00:00'),
   pg_temp.ctr(1006, '2026-03-08 07:00', '2026-03-08 07:06', a => 2, conn => '2026-03-08 07:01', ch => 'CHAT',
               updated => '2027-01-03 00:00'),
   pg_temp.ctr(1007, '2026-03-08 07:00', '2026-03-08 07:07', ch => 'CHAT', updated => '2027-01-03 00:00')]);
 SELECT count(*) AS queue2_chat_rows
   FROM connect_lake.metric_queue_threshold
  WHERE queue_id = 'eeeeeeee-0000-4000-8000-000000000002' AND channel = 'CHAT';
+SELECT queue_kind, coalesce(right(queue_id::text, 1), CASE WHEN queue_kind = 'NONE' THEN '-' ELSE '?' END) AS q, channel, contacts, contacts_queued, queued_time_max
+  FROM connect_lake.metric_queue_interval WHERE interval_start = '2026-03-08 07:00+00' ORDER BY 1, 2, 3;
 SELECT right(agent_id::text, 1) AS agent, channel, contacts, contacts_handled
   FROM connect_lake.metric_agent_interval WHERE interval_start = '2026-03-08 07:00+00' ORDER BY 1, 2;
 SELECT pg_temp.check();
