@@ -2259,7 +2259,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.metric_threshold_sync() IS
-  'Trigger of metric_threshold and metric_config: computes the "within X" counts of a threshold newly in use for all history and drops those of a threshold no longer in use; after a change of metric_config, makes the day rollups again in the time zone now in force.';
+  'Trigger of metric_threshold and metric_config: computes the "within X" counts of a threshold newly in use for all history and drops those of a threshold no longer in use; after a change of metric_config, makes the day rollups again in the time zone now in force. Holds every interval''s lock to the end of the transaction, as metrics_refresh() does (the writers'' upkeep waits).';
 CREATE TRIGGER metric_threshold_sync
   AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.metric_threshold
   FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.metric_threshold_sync();
@@ -5261,6 +5261,14 @@ AS $fn$
 DECLARE
   x integer;
 BEGIN
+  -- Every interval's lock, as metrics_refresh() takes it, to the end of the
+  -- transaction: a writer's upkeep committing meanwhile would otherwise add
+  -- its contacts with the thresholds and time zone it read before this
+  -- change commits (a new threshold's rows without them; day rows of the
+  -- old time zone in tables made again in the new one).  It waits, then
+  -- reads what is in force.
+  PERFORM pg_advisory_xact_lock(1668048237, 0);
+  PERFORM set_config('connect_lake_metrics.all_locked', 'on', true);
   DELETE FROM connect_lake.metric_queue_threshold
    WHERE threshold_s <> ALL (connect_lake.metric_thresholds());
   DELETE FROM connect_lake.metric_queue_threshold_day
@@ -5291,7 +5299,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.metric_threshold_sync() IS
-  'Trigger of metric_threshold and metric_config: computes the "within X" counts of a threshold newly in use for all history and drops those of a threshold no longer in use; after a change of metric_config, makes the day rollups again in the time zone now in force.';
+  'Trigger of metric_threshold and metric_config: computes the "within X" counts of a threshold newly in use for all history and drops those of a threshold no longer in use; after a change of metric_config, makes the day rollups again in the time zone now in force. Holds every interval''s lock to the end of the transaction, as metrics_refresh() does (the writers'' upkeep waits).';
 REVOKE ALL ON FUNCTION connect_lake.metric_rollup_delta(connect_lake.contact_metric[], connect_lake.contact_metric[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_rollup_delta(connect_lake.contact_metric[], connect_lake.contact_metric[]) TO connect_lake_loader;
 -- The metrics of the CTRs landed before the update.
