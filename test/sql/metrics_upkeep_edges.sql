@@ -180,7 +180,7 @@ SELECT inserted FROM connect_lake.ingest_batch('ctr', ARRAY[
   pg_temp.ctr(1103, '2026-11-02 03:50', '2026-11-02 03:59', q => 1, enq => '2026-11-02 03:51', qdur => 60,
               a => 1, conn => '2026-11-02 03:52')]);
 SELECT inserted FROM connect_lake.ingest_batch('ctr', ARRAY(
-  SELECT pg_temp.ctr(1200 + g, '2026-11-01 05:00', '2026-11-01 05:30', q => 1, enq => '2026-11-01 05:01',
+  SELECT pg_temp.ctr(5000 + g, '2026-11-01 05:00', '2026-11-01 05:30', q => 1, enq => '2026-11-01 05:01',
                      qdur => 60, a => 1, conn => '2026-11-01 05:02', talk => 604800)
     FROM generate_series(1, 3600) g));
 SELECT handle_time_sum, interaction_time_sum > 2147483647 AS past_integer
@@ -229,9 +229,44 @@ SELECT connect_lake.ingest('ctr', pg_temp.ctr(1303, '2026-11-01 12:00', '2026-11
 SELECT count(*) AS rows_of_33 FROM connect_lake.metric_queue_threshold WHERE threshold_s = 33;
 SELECT pg_temp.check();
 
+-- ---------- a predecessor and its legs landing together
+-- 4901 lands abandoned on the 1st (local); then its newer version, moving it
+-- an interval on, and its CALLBACK leg 4902 in one batch (callback
+-- requested); 4902's newer version names no predecessor (4901 abandoned
+-- again); then in one transaction a QUEUE_TRANSFER leg 4903 and 4901's
+-- version ending on the 2nd (transferred out from queue, on its new day);
+-- then both removed.
+SELECT inserted FROM connect_lake.ingest_batch('ctr', ARRAY[
+  pg_temp.ctr(4901, '2026-11-01 03:00', '2026-11-01 03:50', q => 1, enq => '2026-11-01 03:01', qdur => 200)]);
+SELECT pg_temp.check();
+SELECT inserted, updated FROM connect_lake.ingest_batch('ctr', ARRAY[
+  pg_temp.ctr(4901, '2026-11-01 03:00', '2026-11-01 04:10', q => 1, enq => '2026-11-01 03:01', qdur => 300,
+              updated => '2027-01-02 00:00'),
+  pg_temp.ctr(4902, '2026-11-01 04:10', '2026-11-01 04:30', q => 2, enq => '2026-11-01 04:10', qdur => 20,
+              a => 1, conn => '2026-11-01 04:11', method => 'CALLBACK', prev => 4901)]);
+SELECT abandoned, callback_requested, interval_start FROM connect_lake.contact_metric WHERE contactid = pg_temp.c(4901);
+SELECT pg_temp.check();
+SELECT connect_lake.ingest('ctr', pg_temp.ctr(4902, '2026-11-01 04:10', '2026-11-01 04:30', q => 2,
+                                              enq => '2026-11-01 04:10', qdur => 20, a => 1, conn => '2026-11-01 04:11',
+                                              method => 'CALLBACK', updated => '2027-01-02 00:00'));
+SELECT abandoned, callback_requested FROM connect_lake.contact_metric WHERE contactid = pg_temp.c(4901);
+SELECT pg_temp.check();
+BEGIN;
+SELECT connect_lake.ingest('ctr', pg_temp.ctr(4903, '2026-11-01 04:10', '2026-11-01 04:40', q => 2,
+                                              enq => '2026-11-01 04:10', qdur => 20, method => 'QUEUE_TRANSFER',
+                                              prev => 4901));
+SELECT connect_lake.ingest('ctr', pg_temp.ctr(4901, '2026-11-01 03:00', '2026-11-02 06:10', q => 1,
+                                              enq => '2026-11-01 03:01', qdur => 30, updated => '2027-01-03 00:00'));
+COMMIT;
+SELECT abandoned, xfer_out_queue, interval_start FROM connect_lake.contact_metric WHERE contactid = pg_temp.c(4901);
+SELECT pg_temp.check();
+DELETE FROM connect_lake.ctr_events WHERE contactid IN (pg_temp.c(4901), pg_temp.c(4903));
+SELECT connect_lake.metrics_refresh_contacts(ARRAY[pg_temp.c(4901), pg_temp.c(4903)]) >= 0 AS recomputed;
+SELECT pg_temp.check();
+
 -- ---------- leave the lake as before
-DELETE FROM connect_lake.ctr_events WHERE contactid IN (SELECT pg_temp.c(g) FROM generate_series(1000, 4999) g);
+DELETE FROM connect_lake.ctr_events WHERE contactid IN (SELECT pg_temp.c(g) FROM generate_series(1000, 9999) g);
 DELETE FROM connect_lake.metric_config;
 SELECT count(*) >= 0 AS refreshed FROM pg_temp.exact();
 SELECT count(*) AS left_over FROM connect_lake.contact_metric
- WHERE contactid IN (SELECT pg_temp.c(g) FROM generate_series(1000, 4999) g);
+ WHERE contactid IN (SELECT pg_temp.c(g) FROM generate_series(1000, 9999) g);
