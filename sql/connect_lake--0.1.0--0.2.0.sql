@@ -2259,7 +2259,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.metric_threshold_sync() IS
-  'Trigger of metric_threshold and metric_config: computes the "within X" counts of a threshold newly in use for all history and drops those of a threshold no longer in use; after a change of metric_config, makes the day rollups again in the time zone now in force.';
+  'Trigger of metric_threshold and metric_config: computes the "within X" counts of a threshold newly in use for all history and drops those of a threshold no longer in use; after a change of metric_config, makes the day rollups again in the time zone now in force. Holds every interval''s lock to the end of the transaction, as metrics_refresh() does (the writers'' upkeep waits).';
 CREATE TRIGGER metric_threshold_sync
   AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON connect_lake.metric_threshold
   FOR EACH STATEMENT EXECUTE FUNCTION connect_lake.metric_threshold_sync();
@@ -4706,6 +4706,7 @@ DECLARE
   nestloop text;
   tz   text;
   ths  integer[];
+  rc   boolean;
   grp  record;
   planner text[];
 BEGIN
@@ -4720,6 +4721,11 @@ BEGIN
   PERFORM connect_lake.metric_lock_intervals(ivs);
   tz := connect_lake.metric_time_zone();
   ths := connect_lake.metric_thresholds();
+  -- the interval rows a later snapshot may hold (another writer's, committed
+  -- while this transaction's snapshot was older: REPEATABLE READ or
+  -- SERIALIZABLE) all go through the upserts, which then fail as a
+  -- serialization failure (40001, retried), not as a duplicate key
+  rc := current_setting('transaction_isolation') = 'read committed';
   -- statistics that make a table look empty (upkeep_stats_stale()): planned
   -- without nested loops and sequential scans, not a scan per contact
   planner := connect_lake.upkeep_plan_guard(ARRAY['connect_lake.contact_metric', 'connect_lake.metric_queue_interval',
@@ -4731,7 +4737,8 @@ BEGIN
   -- and per local day), written in one statement, each table's rows in its
   -- key's order (so that concurrent upkeeps lock them in one order).  The
   -- intervals are locked: an interval row the table does not have yet
-  -- (kind ..._new: the function reads which it has) is inserted plainly, one
+  -- (kind ..._new: the function reads which it has) is inserted plainly (in
+  -- READ COMMITTED: its snapshot is newer than the lock), one
   -- it has is added to by an upsert; the day rows, which other sessions'
   -- intervals share, all by upserts.  "Within X": a group (interval, queue,
   -- channel) has a row for every threshold or none: a new group's rows come
@@ -4747,9 +4754,9 @@ BEGIN
          r.queued_time_max, r.v[22], r.v[23], r.v[24], r.v[25], r.v[26], r.v[27])::connect_lake.metric_queue_interval AS x
     FROM r WHERE r.kind IN ('queue', 'queue_new')
   ), ivn AS (
-  INSERT INTO connect_lake.metric_queue_interval SELECT (q.x).* FROM q WHERE q.kind = 'queue_new'
+  INSERT INTO connect_lake.metric_queue_interval SELECT (q.x).* FROM q WHERE q.kind = 'queue_new' AND rc
   ), iv AS (
-  INSERT INTO connect_lake.metric_queue_interval AS t SELECT (q.x).* FROM q WHERE q.kind = 'queue'
+  INSERT INTO connect_lake.metric_queue_interval AS t SELECT (q.x).* FROM q WHERE q.kind = 'queue' OR (q.kind = 'queue_new' AND NOT rc)
   ON CONFLICT ON CONSTRAINT metric_queue_interval_key DO UPDATE SET
     contacts = t.contacts + excluded.contacts,
     contacts_queued = t.contacts_queued + excluded.contacts_queued,
@@ -4823,9 +4830,9 @@ BEGIN
          r.v[17])::connect_lake.metric_agent_interval AS x
     FROM r WHERE r.kind IN ('agent', 'agent_new')
   ), agn AS (
-  INSERT INTO connect_lake.metric_agent_interval SELECT (a.x).* FROM a WHERE a.kind = 'agent_new'
+  INSERT INTO connect_lake.metric_agent_interval SELECT (a.x).* FROM a WHERE a.kind = 'agent_new' AND rc
   ), ag AS (
-  INSERT INTO connect_lake.metric_agent_interval AS t SELECT (a.x).* FROM a WHERE a.kind = 'agent'
+  INSERT INTO connect_lake.metric_agent_interval AS t SELECT (a.x).* FROM a WHERE a.kind = 'agent' OR (a.kind = 'agent_new' AND NOT rc)
   ON CONFLICT ON CONSTRAINT metric_agent_interval_key DO UPDATE SET
     contacts = t.contacts + excluded.contacts,
     contacts_handled = t.contacts_handled + excluded.contacts_handled,
@@ -4849,13 +4856,13 @@ BEGIN
          answered_lt, answered_eq, abandoned_lt, abandoned_eq, removed_lt, removed_eq)
   SELECT r.interval_start, r.queue_kind, r.queue_id, r.channel, r.threshold_s, r.v[1]::integer, r.v[2]::integer,
          r.v[3]::integer, r.v[4]::integer, r.v[5]::integer, r.v[6]::integer
-    FROM r WHERE r.kind = 'threshold_new'
+    FROM r WHERE r.kind = 'threshold_new' AND rc
   ), th AS (
   INSERT INTO connect_lake.metric_queue_threshold AS t (interval_start, queue_kind, queue_id, channel, threshold_s,
          answered_lt, answered_eq, abandoned_lt, abandoned_eq, removed_lt, removed_eq)
   SELECT r.interval_start, r.queue_kind, r.queue_id, r.channel, r.threshold_s, r.v[1]::integer, r.v[2]::integer,
          r.v[3]::integer, r.v[4]::integer, r.v[5]::integer, r.v[6]::integer
-    FROM r WHERE r.kind = 'threshold'
+    FROM r WHERE r.kind = 'threshold' OR (r.kind = 'threshold_new' AND NOT rc)
   ON CONFLICT ON CONSTRAINT metric_queue_threshold_key DO UPDATE SET
     answered_lt = t.answered_lt + excluded.answered_lt, answered_eq = t.answered_eq + excluded.answered_eq,
     abandoned_lt = t.abandoned_lt + excluded.abandoned_lt, abandoned_eq = t.abandoned_eq + excluded.abandoned_eq,
@@ -5261,6 +5268,14 @@ AS $fn$
 DECLARE
   x integer;
 BEGIN
+  -- Every interval's lock, as metrics_refresh() takes it, to the end of the
+  -- transaction: a writer's upkeep committing meanwhile would otherwise add
+  -- its contacts with the thresholds and time zone it read before this
+  -- change commits (a new threshold's rows without them; day rows of the
+  -- old time zone in tables made again in the new one).  It waits, then
+  -- reads what is in force.
+  PERFORM pg_advisory_xact_lock(1668048237, 0);
+  PERFORM set_config('connect_lake_metrics.all_locked', 'on', true);
   DELETE FROM connect_lake.metric_queue_threshold
    WHERE threshold_s <> ALL (connect_lake.metric_thresholds());
   DELETE FROM connect_lake.metric_queue_threshold_day
@@ -5291,7 +5306,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.metric_threshold_sync() IS
-  'Trigger of metric_threshold and metric_config: computes the "within X" counts of a threshold newly in use for all history and drops those of a threshold no longer in use; after a change of metric_config, makes the day rollups again in the time zone now in force.';
+  'Trigger of metric_threshold and metric_config: computes the "within X" counts of a threshold newly in use for all history and drops those of a threshold no longer in use; after a change of metric_config, makes the day rollups again in the time zone now in force. Holds every interval''s lock to the end of the transaction, as metrics_refresh() does (the writers'' upkeep waits).';
 REVOKE ALL ON FUNCTION connect_lake.metric_rollup_delta(connect_lake.contact_metric[], connect_lake.contact_metric[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_rollup_delta(connect_lake.contact_metric[], connect_lake.contact_metric[]) TO connect_lake_loader;
 -- The metrics of the CTRs landed before the update.

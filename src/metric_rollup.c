@@ -26,8 +26,11 @@
  * The interval kinds come as queue_new, agent_new and threshold_new for the
  * rows their table does not have yet (read with the calling statement's
  * snapshot: the intervals are locked, so no other session adds them), which
- * metric_rollup_delta() inserts plainly; a kept group's "within X" rows come
- * only where they change.
+ * metric_rollup_delta() inserts plainly in READ COMMITTED (its statement's
+ * snapshot is newer than the lock; under REPEATABLE READ the transaction's
+ * may be older, and it upserts them all: a row another session added
+ * meanwhile is then a serialization failure, not a duplicate key); a kept
+ * group's "within X" rows come only where they change.
  *
  * The measures are the columns of the table, in its order, in v (bigint[];
  * queued_time_max apart).  What each sums is what the table's _live view
