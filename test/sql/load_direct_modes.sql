@@ -159,6 +159,56 @@ SELECT regexp_replace(path, '^.*load_direct_modes_', '') AS file, status, split_
  WHERE path LIKE '%/load_direct_modes_d%' ORDER BY 1;
 SELECT * FROM pg_temp.landed(4);
 
+-- ---------- contact_account, the CTRs' side table the direct writer takes
+-- too (ctr_dims.c, no sort key): a newer version keeps, drops and adds
+-- links, one with the same links makes them all duplicates, an older one
+-- changes nothing; loaded again, nothing changes.  The links must be the
+-- winning versions' and the same as ingest_batch() (the statement) makes.
+CREATE FUNCTION pg_temp.ctr(c int, v int, accounts text, junifer text DEFAULT NULL) RETURNS jsonb LANGUAGE sql AS $$
+  SELECT jsonb_build_object('ContactId', 'e2000000-0000-4000-8000-00000000000' || c, 'Channel', 'VOICE',
+                            'InitiationTimestamp', '2033-05-01T10:00:0' || c || 'Z',
+                            'LastUpdateTimestamp', '2033-05-01T11:00:0' || v || 'Z',
+                            'Attributes', jsonb_strip_nulls(jsonb_build_object('accountNumbers', accounts, 'juniferId', junifer)))
+$$;
+CREATE TEMP TABLE ctrs (file int, doc jsonb);
+INSERT INTO ctrs VALUES
+  (1, pg_temp.ctr(1, 1, '101,102')), (1, pg_temp.ctr(2, 1, '201 202', '203')), (1, pg_temp.ctr(3, 2, '301')),
+  (2, pg_temp.ctr(1, 2, '102;104')), (2, pg_temp.ctr(2, 2, '202,201', '203')), (2, pg_temp.ctr(3, 1, '399')),
+  (2, pg_temp.ctr(4, 1, '401,401,0401'));
+SELECT pg_temp.write('e1.ndjson', ARRAY(SELECT doc FROM ctrs WHERE file = 1));
+SELECT pg_temp.write('e2.ndjson', ARRAY(SELECT doc FROM ctrs WHERE file = 2));
+-- in one transaction, contact_account's rows inserted and deleted: e2's
+-- four duplicate links inserted and taken out again (the statement would
+-- insert none of them), and the replaced link 101 deleted
+BEGIN;
+SELECT n_tup_ins AS ins0, n_tup_del AS del0 FROM pg_stat_xact_user_tables
+ WHERE relid = 'connect_lake.contact_account'::regclass \gset
+SELECT files_loaded, inserted, updated, duplicates
+  FROM connect_lake.load('ctr', current_setting('cl.dir') || 'e?.ndjson');
+SELECT n_tup_ins - :ins0 AS inserted_in_heap, n_tup_del - :del0 AS deleted FROM pg_stat_xact_user_tables
+ WHERE relid = 'connect_lake.contact_account'::regclass;
+COMMIT;
+CREATE TEMP TABLE links AS
+  SELECT right(contactid::text, 1) AS contact, account, source FROM connect_lake.contact_account
+   WHERE contactid::text LIKE 'e2000000-%';
+SELECT * FROM links ORDER BY 1, 2;
+DELETE FROM connect_lake.load_manifest WHERE path LIKE '%/load_direct_modes_e%';
+SELECT files_loaded, inserted, updated, duplicates
+  FROM connect_lake.load('ctr', current_setting('cl.dir') || 'e?.ndjson');
+-- the statement's way, from scratch
+DELETE FROM connect_lake.contact_account WHERE contactid::text LIKE 'e2000000-%';
+DROP TABLE connect_lake.ctr_events_p203305;
+SELECT inserted, updated, duplicates FROM connect_lake.ingest_batch('ctr', ARRAY(SELECT doc FROM ctrs WHERE file = 1));
+SELECT inserted, updated, duplicates FROM connect_lake.ingest_batch('ctr', ARRAY(SELECT doc FROM ctrs WHERE file = 2));
+SELECT count(*) AS differ FROM (
+  (SELECT * FROM links EXCEPT SELECT right(contactid::text, 1), account, source FROM connect_lake.contact_account
+                               WHERE contactid::text LIKE 'e2000000-%')
+  UNION ALL
+  (SELECT right(contactid::text, 1), account, source FROM connect_lake.contact_account
+    WHERE contactid::text LIKE 'e2000000-%' EXCEPT SELECT * FROM links)) d;
+DELETE FROM connect_lake.contact_account WHERE contactid::text LIKE 'e2000000-%';
+
 DROP TABLE connect_lake.contact_flow_log_p203301, connect_lake.contact_flow_log_p203302,
-           connect_lake.contact_flow_log_p203303, connect_lake.contact_flow_log_p203304;
+           connect_lake.contact_flow_log_p203303, connect_lake.contact_flow_log_p203304,
+           connect_lake.ctr_events_p203305;
 DELETE FROM connect_lake.load_manifest WHERE path LIKE '%/load_direct_modes_%';
