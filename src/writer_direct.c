@@ -57,6 +57,8 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/catalog.h"
 #include "catalog/pg_class.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
@@ -581,7 +583,15 @@ cl_writer_direct(CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleD
 
 	if (!direct_begin(&d, kind, ko, partition, td))
 		return -1;
-	d.resolve = d.by_key && d.key_scan != NULL;
+	/*
+	 * A duplicate taken out again is an insert and a delete in the WAL: with
+	 * wal_level logical, changes a logical decoder sends on (a subscriber
+	 * with the key would stop on the insert; a CDC consumer would see a row
+	 * come and go), where the statement's lost speculative insert is left
+	 * out.  There each row is probed first, none taken out
+	 * (test/t/057_direct_logical.pl).
+	 */
+	d.resolve = d.by_key && d.key_scan != NULL && !RelationIsLogicallyLogged(d.rel);
 	d.partial = d.resolve && partition != dup_partition;
 	for (int k = 0; k < n; k++)
 	{
