@@ -28,7 +28,10 @@
  * The probe before each row cost about a tenth of a flow log load; a
  * duplicate now costs an insert and a delete, so a partition fed mostly
  * duplicates (a file delivered again) goes back to the probe before each
- * row (dup_partition).
+ * row (dup_partition), its key entries still checked partially: a key
+ * another session's plain INSERT lands between a row's probe and its run's
+ * insert makes the row a duplicate too, not a unique violation that would
+ * fail the file (test/specs/load_direct_probe_race.spec).
  *
  * Only when no other session can insert the kind's keys meanwhile, i.e.
  * when this backend holds the kind's writer lock exclusively (a load() in
@@ -54,6 +57,8 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/catalog.h"
 #include "catalog/pg_class.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
@@ -145,10 +150,14 @@ typedef struct Direct
 	TupleTableSlot *existing;
 	TupleTableSlot *slots[DIRECT_MULTI];
 	/*
-	 * by_key: the key index's entries made with a partial check, the rows it
-	 * flags resolved after the run (direct_resolve); else each row probed
-	 * before it goes in (see cl_writer_direct())
+	 * resolve (cl_writer_direct(), by_key): the key index's entries made
+	 * with a partial check, the rows it flags resolved after the run
+	 * (direct_resolve), whichever way a row went in: partial, without a
+	 * probe, or else each row probed before it goes in (see
+	 * cl_writer_direct()), where the check still flags a row whose key
+	 * another session's INSERT landed between its probe and its run
 	 */
+	bool		resolve;
 	bool		partial;
 	int64		undone;			/* rows flagged and taken out again (duplicates) */
 	int			nslots;			/* made */
@@ -308,6 +317,7 @@ direct_taken(Direct *d, TupleTableSlot *slot)
 	for (;;)
 	{
 		TransactionId xwait = InvalidTransactionId;
+		uint32		token = 0;
 		bool		taken = false;
 		ItemPointerData tid;
 
@@ -317,6 +327,7 @@ direct_taken(Direct *d, TupleTableSlot *slot)
 			if (ItemPointerEquals(&d->existing->tts_tid, &slot->tts_tid))
 				continue;		/* its own entry */
 			xwait = TransactionIdIsValid(d->dirty.xmin) ? d->dirty.xmin : d->dirty.xmax;
+			token = d->dirty.speculativeToken;
 			if (!TransactionIdIsValid(xwait))
 				taken = true;
 			break;
@@ -325,7 +336,15 @@ direct_taken(Direct *d, TupleTableSlot *slot)
 		ExecClearTuple(d->existing);
 		if (!TransactionIdIsValid(xwait))
 			return taken;
-		XactLockTableWait(xwait, d->rel, &tid, XLTW_InsertIndex);
+		/*
+		 * As _bt_doinsert() waits: for a speculative insertion (another
+		 * session's INSERT ... ON CONFLICT) only until it is confirmed or
+		 * taken back, not for the end of its transaction.
+		 */
+		if (token)
+			SpeculativeInsertionWait(d->dirty.xmin, token);
+		else
+			XactLockTableWait(xwait, d->rel, &tid, XLTW_InsertIndex);
 	}
 }
 
@@ -356,7 +375,7 @@ direct_resolve(Direct *d, int *flagged, int nflagged)
 
 /*
  * The rows buffered into the heap in one go, then their index entries: with
- * a partial check of the key index (partial), the rows it flags resolved
+ * a partial check of the key index (resolve), the rows it flags resolved
  * after the run.
  */
 static void
@@ -371,7 +390,7 @@ direct_flush(Direct *d)
 	for (int i = 0; i < d->nbuf; i++)
 	{
 		ResetPerTupleExprContext(d->estate);
-		if (d->partial)
+		if (d->resolve)
 		{
 			/* the indexes whose partial check flags the row: the key's only */
 			if (ExecInsertIndexTuples(d->rri, d->slots[i], d->estate, false, true, NULL, NIL) != NIL)
@@ -422,7 +441,14 @@ direct_key_index(Direct *d, const CLKeyOrder *ko)
 		unique++;
 		d->key_index = ii;
 	}
-	if (unique == 1 && (ko == NULL || cl_key_order_is_index(ko, d->key_index)))
+	/*
+	 * ko NULL: the index's key must be plain columns without a predicate
+	 * too, as the probe and direct_taken() read the key from the row's
+	 * columns and look it up whatever the predicate.
+	 */
+	if (unique == 1 &&
+		(ko == NULL ? d->key_index->ii_Expressions == NIL && d->key_index->ii_Predicate == NIL
+		 : cl_key_order_is_index(ko, d->key_index)))
 	{
 		d->by_key = true;
 		d->nulls_equal = d->key_index->ii_NullsNotDistinct;
@@ -557,7 +583,16 @@ cl_writer_direct(CLRecordKind *kind, const CLKeyOrder *ko, Oid partition, TupleD
 
 	if (!direct_begin(&d, kind, ko, partition, td))
 		return -1;
-	d.partial = d.by_key && d.key_scan != NULL && partition != dup_partition;
+	/*
+	 * A duplicate taken out again is an insert and a delete in the WAL: with
+	 * wal_level logical, changes a logical decoder sends on (a subscriber
+	 * with the key would stop on the insert; a CDC consumer would see a row
+	 * come and go), where the statement's lost speculative insert is left
+	 * out.  There each row is probed first, none taken out
+	 * (test/t/057_direct_logical.pl).
+	 */
+	d.resolve = d.by_key && d.key_scan != NULL && !RelationIsLogicallyLogged(d.rel);
+	d.partial = d.resolve && partition != dup_partition;
 	for (int k = 0; k < n; k++)
 	{
 		HeapTuple	tup = rows[order[k]];

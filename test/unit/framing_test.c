@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1837,6 +1838,57 @@ count_reads(void *arg)
 	(*(int *) arg)++;
 }
 
+/*
+ * json-c parses from the C locale (framing.c, fr_json_parse): the thread's
+ * locale is the caller's again after every record, good or bad, whether the
+ * thread had a locale of its own or the global one; numbers read as in C.
+ */
+static void
+test_json_locale(void)
+{
+	const char *text = "{\"x\":1.5}\n{\"y\": tru}\n{\"z\":[2.25]}\n";
+	locale_t	mine = newlocale(LC_ALL_MASK, "C.UTF-8", (locale_t) 0);
+	CLFrame    *f;
+	CLRecord	rec;
+	int			res,
+				records = 0,
+				errors = 0,
+				kept = 1;
+	double		x = 0;
+
+	current_test = "json_locale";
+	if (mine == (locale_t) 0)
+		mine = newlocale(LC_ALL_MASK, "POSIX", (locale_t) 0);
+	CHECK(mine != (locale_t) 0, "a locale object of the thread's own");
+	for (int own = 0; own < 2; own++)
+	{
+		locale_t	want = own ? mine : LC_GLOBAL_LOCALE;
+
+		uselocale(want);
+		f = cl_frame_open_mem(text, strlen(text), CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, NULL);
+		while ((res = cl_frame_next(f, &rec)) != CL_FRAME_END && res != CL_FRAME_STREAM_ERROR)
+		{
+			json_object *v;
+
+			kept &= uselocale((locale_t) 0) == want;
+			if (res > 0 && rec.obj != NULL)
+			{
+				records++;
+				if (json_object_object_get_ex(rec.obj, "x", &v))
+					x = json_object_get_double(v);
+			}
+			else
+				errors++;
+		}
+		cl_frame_close(&f);
+		kept &= uselocale((locale_t) 0) == want;
+	}
+	uselocale(LC_GLOBAL_LOCALE);
+	freelocale(mine);
+	CHECK(kept, "the thread's locale is the caller's after each record");
+	CHECK(records == 4 && errors == 2 && x == 1.5, "records %d, errors %d, x %g", records, errors, x);
+}
+
 static void
 test_misc(void)
 {
@@ -2192,6 +2244,7 @@ main(int argc, char **argv)
 	test_empty();
 	test_gzip_framing();
 	test_misc();
+	test_json_locale();
 	test_mutations();
 	test_samples();
 	test_large();
