@@ -93,11 +93,16 @@ for (1 .. 6000)
 }
 cmp_ok($pos, '>', 0, "the backend is reading the large file (at byte $pos of $big_size)");
 cmp_ok($pos, '<', $big_size, '... mid-file');
+my $log_offset = -s $node->logfile;
 kill 'KILL', $pid;
 $h->finish;
 like($err, qr/server closed the connection unexpectedly|terminating connection/, 'the loading backend died');
 
-# the postmaster restarts the cluster after the crash
+# the postmaster restarts the cluster after the crash: wait for the restart
+# to be over (a query right after the kill may still reach the old cluster,
+# before the postmaster has seen its backend die)
+$node->wait_for_log(qr/all server processes terminated; reinitializing/, $log_offset);
+$node->wait_for_log(qr/database system is ready to accept connections/, $log_offset);
 ok($node->poll_query_until('postgres', 'SELECT 1', '1'), 'the server is back after crash recovery');
 is(sql(q{SELECT count(*) || ' ' || count(*) FILTER (WHERE status = 'loaded') FROM connect_lake.load_manifest}),
 	'3 3', 'the manifest has the three files loaded before, nothing of the killed load');
