@@ -23,7 +23,7 @@
  *    value ends.
  *
  * 3. fr_read_value() has json-c parse exactly those bytes, one
- *    json_tokener_parse_ex call per record (fr_json_parse: from the C locale).  Grammar
+ *    json_tokener_parse_ex call per record (cl_json_parse: from the C locale).  Grammar
  *    errors json-c finds (a missing comma ...) cost nothing extra: the
  *    scanner already knows where the bad value ends.  A bad value is reported
  *    once (fr_record_error: reason, place, snippet) and resync_value() moves
@@ -77,7 +77,7 @@
  * sets to "C" either way.  The thread's locale is restored before return.
  */
 json_object *
-fr_json_parse(json_tokener *tok, const char *s, int len)
+cl_json_parse(json_tokener *tok, const char *s, int len)
 {
 	static locale_t c_locale = (locale_t) 0;
 	locale_t	old;

@@ -227,6 +227,13 @@ extern void cl_frame_close(CLFrame **frame);
 
 /* Names: "auto", "ndjson", ... and back (-1 when unknown). */
 extern const char *cl_format_name(CLFormat format);
+
+/*
+ * json_tokener_parse_ex() from the C locale, without json-c's copy of the
+ * thread's locale per call (framing.c): every parse of a record, the
+ * framer's and the mapper's (recmap.c, a record given as text).
+ */
+extern json_object *cl_json_parse(json_tokener *tok, const char *s, int len);
 extern int	cl_format_from_name(const char *name);
 extern const char *cl_compression_name(CLCompression compression);
 /* "syntax", "utf8", "nul", "depth", "not_object", "too_large", "truncated",

@@ -105,7 +105,7 @@ parse_message(CLFrame *f, const char *msg, size_t len, json_object **out, long i
 			return -1;
 		}
 	json_tokener_reset(f->tok);
-	obj = fr_json_parse(f->tok, msg + i, (int) s.off);
+	obj = cl_json_parse(f->tok, msg + i, (int) s.off);
 	if (obj == NULL || json_tokener_get_error(f->tok) != json_tokener_success ||
 		json_tokener_get_parse_end(f->tok) != s.off)
 	{

@@ -231,9 +231,6 @@ fr_is_digit(char c)
 #define FR_PRINTF(fmt, args)
 #endif
 
-/* framing.c: json_tokener_parse_ex() without json-c's locale copy per call */
-FR_INTERNAL extern json_object *fr_json_parse(json_tokener *tok, const char *s, int len);
-
 /* framing_read.c: the window over the stream, errors, reading one value */
 FR_INTERNAL extern int fr_read_more(CLFrame *f);
 FR_INTERNAL extern int fr_ensure_bytes(CLFrame *f, size_t n);

@@ -670,7 +670,7 @@ fr_read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int expor
 		enum json_tokener_error jerr;
 
 		json_tokener_reset(f->tok);
-		obj = fr_json_parse(f->tok, f->buf + f->rec, (int) len);
+		obj = cl_json_parse(f->tok, f->buf + f->rec, (int) len);
 		jerr = json_tokener_get_error(f->tok);
 		if (obj == NULL || jerr != json_tokener_success || json_tokener_get_parse_end(f->tok) != len)
 		{

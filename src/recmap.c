@@ -27,6 +27,7 @@
 
 #include "connect_lake.h"
 #include "convert.h"
+#include "framing.h"
 #include "recmap.h"
 
 /* 1970-01-01T00:00:00.001Z: Connect's "not yet" placeholder */
@@ -1048,7 +1049,7 @@ cl_parse_json_text(const char *s, int len, const char *what)
 	MemoryContextCallback *cb;
 
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	obj = json_tokener_parse_ex(tok, s, len);
+	obj = cl_json_parse(tok, s, len);
 	err = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);

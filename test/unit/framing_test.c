@@ -1839,7 +1839,7 @@ count_reads(void *arg)
 }
 
 /*
- * json-c parses from the C locale (framing.c, fr_json_parse): the thread's
+ * json-c parses from the C locale (framing.c, cl_json_parse): the thread's
  * locale is the caller's again after every record, good or bad, whether the
  * thread had a locale of its own or the global one; numbers read as in C.
  */
