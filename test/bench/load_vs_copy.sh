@@ -32,6 +32,8 @@
 # Environment: PG_CONFIG (the PostgreSQL to install into and run; default
 # pg_config: the shared install, under the install lock), BENCH_PORT (54471),
 # BENCH_UPKEEP (off; on: load() also keeps metrics and flow tables at commit),
+# BENCH_CASE_MAP (on: case_field_map filled from the generated fields.json,
+# the plain path landing the same custom fields' columns; off: neither),
 # CONNECT_LAKE_BENCH_DIR (/tmp/connect_lake_bench).  Runs as root (the cluster
 # as postgres).
 set -euo pipefail
@@ -104,6 +106,21 @@ upkeep=${BENCH_UPKEEP:-off}
 psql -c "CREATE EXTENSION connect_lake" -c "ALTER DATABASE postgres SET connect_lake.metrics_upkeep = $upkeep" \
 	-c "ALTER DATABASE postgres SET connect_lake.flows_upkeep = $upkeep" \
 	-c "ALTER DATABASE postgres SET connect_lake.repeats_upkeep = $upkeep"
+# Case events: the lake set up as the README says, its case_field_map filled
+# from the generated ListFields response (the custom fields' columns: level
+# 1-3, the complaint fields, assigned agent ...); the plain path takes the
+# same fields into the same columns (BENCH_CASE_MAP=off: neither does, the
+# custom fields staying in jsonb on both sides, as before session 7)
+case_map=${BENCH_CASE_MAP:-on}
+if [[ " $kinds " == *" case_event "* && $case_map = on ]]; then
+	psql -c "SELECT count(*) FROM connect_lake.case_field_map_load(pg_read_file('$gen/fields.json')::jsonb)" >/dev/null
+	psql -c "COPY (SELECT m.field_id, m.column_name, m.field_type, format_type(a.atttypid, a.atttypmod)
+	                FROM connect_lake.case_field_map m
+	                JOIN pg_attribute a ON a.attrelid = 'connect_lake.case_events'::regclass AND a.attname = m.column_name
+	               ORDER BY a.attnum) TO '$work/out/case_field_map.tsv'"
+	python3 "$here/test/bench/plain_kind_sql.py" "$here/src" case_event bench_stage bench_plain \
+		"$work/out/case_field_map.tsv" > "$work/case_event.plain.sql"
+fi
 
 now() { date +%s.%N; }
 # one timed step: seconds of a psql script, after a checkpoint; the CPU
@@ -140,7 +157,7 @@ step_plain() {
 }
 best() { printf '%s\n' "$@" | sort -g | head -1; }
 
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $per_day contacts, 1 day, $rounds rounds; commit upkeep $upkeep"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $per_day contacts, 1 day, $rounds rounds; commit upkeep $upkeep; case field map $case_map"
 printf '%-17s %9s %9s %9s %9s %9s %8s %8s %10s\n' kind records load_s copy_s plain_s load/copy plain/load us/rec '(rounds: load copy plain)'
 for k in $kinds; do
 	# load() once to make its output rows, which COPY lands back
