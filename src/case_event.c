@@ -526,7 +526,9 @@ tag_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *
 	if (t->found)
 		return;					/* exactly one tag; ignore any more */
 	t->found = true;
-	snprintf(t->tag, sizeof(t->tag), "%.*s", Min(keylen, 15), key);
+	keylen = Min(keylen, (int) sizeof(t->tag) - 1);
+	memcpy(t->tag, key, keylen);	/* (snprintf here cost more than the rest of the walk of a field) */
+	t->tag[keylen] = '\0';
 	t->v = *v;
 }
 
