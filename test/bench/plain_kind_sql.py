@@ -8,11 +8,13 @@ the kind), so both paths fill the same columns from the same JSON paths;
 custom fields (CL_CUSTOM, e.g. a case's fields) are kept as jsonb.  CTRs,
 which are versions of one row per contact, keep the newest version of each
 (DISTINCT ON the table's key, latest LastUpdateTimestamp), as load() does.
-  plain_kind_sql.py SRC_DIR KIND SOURCE_TABLE TARGET_TABLE
+  plain_kind_sql.py SRC_DIR KIND SOURCE_TABLE TARGET_TABLE [CASE_FIELD_MAP]
 Kinds: ctr, contact_event, case_event (two tables: TARGET_case and
 TARGET_item, split on the record's detail, with a case's system fields in
 columns as load() has them; and TARGET_state, the latest event of every
-case, as load() keeps case_state), agent_event, contact_flow_log.
+case, as load() keeps case_state; with CASE_FIELD_MAP, a file of tab-separated
+field id, column, field type and column type, the custom fields mapped into
+their columns as well), agent_event, contact_flow_log.
 
 contact_flow_log starts, as load() does, from the delivered CloudWatch Logs
 subscription envelopes (one a line, to_ndjson.py --envelopes): the events
