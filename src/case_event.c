@@ -80,6 +80,7 @@ static void case_fields(CLMapState *st, const CLValue *value, const CLField *fie
 static void case_finish(CLMapState *st);
 static CLRecordKind *case_route(CLMapState *st, const CLValue *root);
 static int	known_column(CLMapState *st, int *cached, const char *name);
+static bool related_event_type(const char *s, int len);
 
 static const CLField case_event_fields[] = {
 	CL_REQ("id", "event_id", CLF_TEXT),
@@ -187,10 +188,8 @@ route_detail_member(CLMapState *st, const char *key, int keylen, const CLValue *
 
 	if (keylen == 9 && memcmp(key, "eventType", 9) == 0 && v->kind == CLV_STRING)
 	{
-		/* RELATED_ITEM.CREATED, and the documented CASE.RELATED_ITEM.DELETED */
-		for (int i = 0; i + 12 <= v->len; i++)
-			if (pg_strncasecmp(v->str + i, "RELATED_ITEM", 12) == 0)
-				rs->related = true;
+		if (related_event_type(v->str, v->len))
+			rs->related = true;
 	}
 	else if (keylen == 11 && memcmp(key, "relatedItem", 11) == 0 && v->kind == CLV_OBJECT)
 		rs->related = true;
@@ -203,12 +202,45 @@ route_root_member(CLMapState *st, const char *key, int keylen, const CLValue *v,
 		cl_value_members(st, v, route_detail_member, arg);
 }
 
+/* Whether an eventType names a related-item event (route_detail_member's test). */
+static bool
+related_event_type(const char *s, int len)
+{
+	/* RELATED_ITEM.CREATED, and the documented CASE.RELATED_ITEM.DELETED */
+	for (int i = 0; i + 12 <= len; i++)
+		if (pg_strncasecmp(s + i, "RELATED_ITEM", 12) == 0)
+			return true;
+	return false;
+}
+
 static CLRecordKind *
 case_route(CLMapState *st, const CLValue *root)
 {
 	RouteScan	rs = {false};
 
-	cl_value_members(st, root, route_root_member, &rs);
+	if (root->jc)
+	{
+		/*
+		 * A record read by the loader (json-c): the two members looked up
+		 * by key rather than every member of the record and of detail
+		 * converted and compared in turn (issue #15); json-c keeps one
+		 * member per key, the one the walk would meet.
+		 */
+		struct json_object *detail;
+		struct json_object *m;
+
+		if (json_object_object_get_ex(root->jc, "detail", &detail) &&
+			json_object_is_type(detail, json_type_object))
+		{
+			if (json_object_object_get_ex(detail, "eventType", &m) && json_object_is_type(m, json_type_string))
+				rs.related = related_event_type(json_object_get_string(m), json_object_get_string_len(m));
+			if (!rs.related && json_object_object_get_ex(detail, "relatedItem", &m) &&
+				json_object_is_type(m, json_type_object))
+				rs.related = true;
+		}
+	}
+	else
+		cl_value_members(st, root, route_root_member, &rs);
 	return rs.related ? &cl_kind_case_related_item : &cl_kind_case_event;
 }
 
@@ -236,14 +268,22 @@ typedef struct FieldMap
 	TupleDesc	cols_td;
 	Oid			cols_type;
 	int			cols_natts;
+	/*
+	 * The entry of cols met as the i-th field of the last record: Cases
+	 * sends a case's fields in much the same order every time, so that
+	 * comparing the id with the one met there is usually all it takes
+	 * (a hash lookup costs the id copied, padded and hashed; issue #15).
+	 */
+	struct FieldCol *seen[48];
 } FieldMap;
 
 /* A field id's column in FieldMap.cols: its attno, -1 (the other column) or -2 (none: case_id). */
-typedef struct FieldCol
+typedef struct FieldCol FieldCol;
+struct FieldCol
 {
 	char		field_id[NAMEDATALEN];	/* hash key */
 	int			attno;
-} FieldCol;
+};
 
 /* case_field_map as read for the current command (see table_field_map). */
 static MemoryContext map_cxt = NULL;
@@ -486,7 +526,9 @@ tag_member(CLMapState *st, const char *key, int keylen, const CLValue *v, void *
 	if (t->found)
 		return;					/* exactly one tag; ignore any more */
 	t->found = true;
-	snprintf(t->tag, sizeof(t->tag), "%.*s", Min(keylen, 15), key);
+	keylen = Min(keylen, (int) sizeof(t->tag) - 1);
+	memcpy(t->tag, key, keylen);	/* (snprintf here cost more than the rest of the walk of a field) */
+	t->tag[keylen] = '\0';
 	t->v = *v;
 }
 
@@ -709,6 +751,7 @@ typedef struct FieldsWalk
 	FieldMap   *map;
 	JsonbParseState *other;
 	int			nother;
+	int			pos;			/* the field's position in the record */
 } FieldsWalk;
 
 /*
@@ -780,7 +823,7 @@ add_other(CLMapState *st, FieldsWalk *fw, const char *key, int keylen, const Tag
  * and row type once found (FieldMap.cols).
  */
 static int
-field_column(CLMapState *st, FieldMap *map, const char *key, int keylen)
+field_column(CLMapState *st, FieldMap *map, const char *key, int keylen, int pos)
 {
 	const char *col;
 	char		colbuf[NAMEDATALEN + 20];
@@ -810,12 +853,23 @@ field_column(CLMapState *st, FieldMap *map, const char *key, int keylen)
 			map->cols_td = td;
 			map->cols_type = td->tdtypeid;
 			map->cols_natts = td->natts;
+			memset(map->seen, 0, sizeof(map->seen));
+		}
+		if (pos < lengthof(map->seen))
+		{
+			fc = map->seen[pos];
+			if (fc && fc->field_id[keylen] == '\0' && memcmp(fc->field_id, key, keylen) == 0)
+				return fc->attno;
 		}
 		memset(id, 0, sizeof(id));
 		memcpy(id, key, keylen);
 		fc = hash_search(map->cols, id, HASH_FIND, NULL);
 		if (fc)
+		{
+			if (pos < lengthof(map->seen))
+				map->seen[pos] = fc;
 			return fc->attno;
+		}
 	}
 
 	col = map_lookup(map, key, keylen);
@@ -844,6 +898,8 @@ field_column(CLMapState *st, FieldMap *map, const char *key, int keylen)
 	{
 		fc = hash_search(map->cols, id, HASH_ENTER, &found);
 		fc->attno = attno;
+		if (pos < lengthof(map->seen))
+			map->seen[pos] = fc;
 	}
 	return attno;
 }
@@ -872,7 +928,7 @@ case_field_member(CLMapState *st, const char *key, int keylen, const CLValue *v,
 		pushed = true;
 	}
 
-	attno = field_column(st, fw->map, key, keylen);
+	attno = field_column(st, fw->map, key, keylen, fw->pos++);
 
 	if (attno >= 0)
 	{

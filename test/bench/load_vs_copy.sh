@@ -15,10 +15,14 @@
 #             case events the rows load() keeps in case_state, whose triggers
 #             keep case_day and case_open, as when load() writes it)
 #   plain     the plain-SQL path: COPY the records as JSON lines into a jsonb
-#             table, CREATE TABLE AS with ->> casts of the kind's columns
+#             table (since session 7 one that keeps them uncompressed, see
+#             step_plain; the default storage is timed too, on a line of its
+#             own), CREATE TABLE AS with ->> casts of the kind's columns
 #             (test/bench/plain_kind_sql.py, from the kind's own field table;
-#             case events: the case's system fields in columns and the latest
-#             event of every case in a table, as load() has them); flow logs
+#             case events: the case's system fields and, since session 7, the
+#             custom fields case_field_map maps (filled from the generated
+#             fields.json, as the README sets a lake up) in columns, and the
+#             latest event of every case in a table, as load() has them); flow logs
 #             from the same delivered bytes as load(): the CloudWatch envelopes
 #             as JSON lines, their events taken apart by jsonb_array_elements()
 #             and (message)::jsonb in the CREATE TABLE AS
@@ -32,6 +36,10 @@
 # Environment: PG_CONFIG (the PostgreSQL to install into and run; default
 # pg_config: the shared install, under the install lock), BENCH_PORT (54471),
 # BENCH_UPKEEP (off; on: load() also keeps metrics and flow tables at commit),
+# BENCH_PLAIN_STAGE (uncompressed: the plain path's staging table keeps rows
+# up to 8,160 bytes uncompressed; compressed: PostgreSQL's default storage),
+# BENCH_CASE_MAP (on: case_field_map filled from the generated fields.json,
+# the plain path landing the same custom fields' columns; off: neither),
 # CONNECT_LAKE_BENCH_DIR (/tmp/connect_lake_bench).  Runs as root (the cluster
 # as postgres).
 set -euo pipefail
@@ -104,6 +112,21 @@ upkeep=${BENCH_UPKEEP:-off}
 psql -c "CREATE EXTENSION connect_lake" -c "ALTER DATABASE postgres SET connect_lake.metrics_upkeep = $upkeep" \
 	-c "ALTER DATABASE postgres SET connect_lake.flows_upkeep = $upkeep" \
 	-c "ALTER DATABASE postgres SET connect_lake.repeats_upkeep = $upkeep"
+# Case events: the lake set up as the README says, its case_field_map filled
+# from the generated ListFields response (the custom fields' columns: level
+# 1-3, the complaint fields, assigned agent ...); the plain path takes the
+# same fields into the same columns (BENCH_CASE_MAP=off: neither does, the
+# custom fields staying in jsonb on both sides, as before session 7)
+case_map=${BENCH_CASE_MAP:-on}
+if [[ " $kinds " == *" case_event "* && $case_map = on ]]; then
+	psql -c "SELECT count(*) FROM connect_lake.case_field_map_load(pg_read_file('$gen/fields.json')::jsonb)" >/dev/null
+	psql -c "COPY (SELECT m.field_id, m.column_name, m.field_type, format_type(a.atttypid, a.atttypmod)
+	                FROM connect_lake.case_field_map m
+	                JOIN pg_attribute a ON a.attrelid = 'connect_lake.case_events'::regclass AND a.attname = m.column_name
+	               ORDER BY a.attnum) TO '$work/out/case_field_map.tsv'"
+	python3 "$here/test/bench/plain_kind_sql.py" "$here/src" case_event bench_stage bench_plain \
+		"$work/out/case_field_map.tsv" > "$work/case_event.plain.sql"
+fi
 
 now() { date +%s.%N; }
 # one timed step: seconds of a psql script, after a checkpoint; the CPU
@@ -131,16 +154,34 @@ step_copy() {
 	for t in ${tables[$k]} ${side[$k]:-}; do s="$s COPY connect_lake.$t FROM '$work/out/$t.copy';"; done
 	timed -c "BEGIN; $s COMMIT;"
 }
+# The plain path's staging table.  Stored as PostgreSQL stores jsonb by
+# default, a record over 2 KB is compressed in place (pglz), and every ->>
+# of the CREATE TABLE AS decompresses it again: 45 times per case event
+# (session 7: the plain path's CPU 1.56 s against 0.96 s staged
+# uncompressed; CTRs 5.37 s against 1.18 s).  A DBA extracting many
+# columns from staged JSON lines keeps them uncompressed (the staging table's
+# toast_tuple_target at its maximum: rows up to 8,160 bytes stay as they
+# are), as the flow log path already reads each envelope's fields once; so
+# does the plain path.  Both ways are timed in every round, the other one
+# printed on a line of its own (BENCH_PLAIN_STAGE=compressed: the default
+# storage in the table's plain column, as before session 7).
+plain_stage=${BENCH_PLAIN_STAGE:-uncompressed}
+case $plain_stage in
+	uncompressed) other_stage=compressed;;
+	compressed) other_stage=uncompressed;;
+	*) echo "BENCH_PLAIN_STAGE: uncompressed or compressed" >&2; exit 2;;
+esac
 step_plain() {
-	local k=$1
+	local k=$1 with=""
+	[ "$2" = uncompressed ] && with="WITH (toast_tuple_target = 8160)"
 	psql -c "DROP TABLE IF EXISTS bench_stage, bench_plain, bench_plain_case, bench_plain_item, bench_plain_state"
-	timed -c "BEGIN; CREATE TABLE bench_stage (doc jsonb);
+	timed -c "BEGIN; CREATE TABLE bench_stage (doc jsonb) $with;
 	  COPY bench_stage FROM '$work/$k${lines[$k]:-}.ndjson' WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02');" \
 		-f "$work/$k.plain.sql" -c "COMMIT"
 }
 best() { printf '%s\n' "$@" | sort -g | head -1; }
 
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $per_day contacts, 1 day, $rounds rounds; commit upkeep $upkeep"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $per_day contacts, 1 day, $rounds rounds; commit upkeep $upkeep; case field map $case_map; plain stage $plain_stage"
 printf '%-17s %9s %9s %9s %9s %9s %8s %8s %10s\n' kind records load_s copy_s plain_s load/copy plain/load us/rec '(rounds: load copy plain)'
 for k in $kinds; do
 	# load() once to make its output rows, which COPY lands back
@@ -148,10 +189,13 @@ for k in $kinds; do
 	psql -c "SELECT * FROM connect_lake.load('$k', '$gen/${dir[$k]}')" >/dev/null
 	recs=$(psql -At -c "SELECT sum(records) FROM connect_lake.load_manifest WHERE kind = '$k'")
 	for t in ${tables[$k]} ${side[$k]:-}; do psql -c "COPY (SELECT * FROM connect_lake.$t) TO '$work/out/$t.copy'"; done
-	L=(); C=(); P=(); LC=(); CC=(); PC=()
+	L=(); C=(); P=(); Q=(); LC=(); CC=(); PC=(); QC=()
 	sl() { L+=("$(step_load "$k")"); LC+=("$(cat "$work/out/cpu.last")"); }
 	sc() { C+=("$(step_copy "$k")"); CC+=("$(cat "$work/out/cpu.last")"); }
-	sp() { P+=("$(step_plain "$k")"); PC+=("$(cat "$work/out/cpu.last")"); }
+	sp() {
+		P+=("$(step_plain "$k" "$plain_stage")"); PC+=("$(cat "$work/out/cpu.last")")
+		Q+=("$(step_plain "$k" "$other_stage")"); QC+=("$(cat "$work/out/cpu.last")")
+	}
 	for r in $(seq "$rounds"); do
 		case $(( r % 3 )) in
 			1) sl; sc; sp;;
@@ -167,6 +211,12 @@ for k in $kinds; do
 	printf '%-17s %9s %9.2f %9.2f %9.2f %9.2f %9.2f %8.1f   %s | %s | %s\n' "  backend CPU" "" "$l" "$c" "$p" \
 		"$(echo "$l / $c" | bc -l)" "$(echo "$p / $l" | bc -l)" "$(echo "$l * 1000000 / $recs" | bc -l)" \
 		"$(printf '%.2f ' "${LC[@]}")" "$(printf '%.2f ' "${CC[@]}")" "$(printf '%.2f ' "${PC[@]}")"
+	q=$(best "${Q[@]}"); l=$(best "${L[@]}")
+	printf '%-47s %9.2f %9s %9.2f %8s   %s\n' "  plain, $other_stage stage" "$q" "" "$(echo "$q / $l" | bc -l)" "" \
+		"$(printf '%.2f ' "${Q[@]}")"
+	q=$(best "${QC[@]}"); l=$(best "${LC[@]}")
+	printf '%-47s %9.2f %9s %9.2f %8s   %s\n' "    backend CPU" "$q" "" "$(echo "$q / $l" | bc -l)" "" \
+		"$(printf '%.2f ' "${QC[@]}")"
 	for t in ${tables[$k]} ${side[$k]:-}; do rm -f "$work/out/$t.copy"; done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

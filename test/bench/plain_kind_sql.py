@@ -8,11 +8,13 @@ the kind), so both paths fill the same columns from the same JSON paths;
 custom fields (CL_CUSTOM, e.g. a case's fields) are kept as jsonb.  CTRs,
 which are versions of one row per contact, keep the newest version of each
 (DISTINCT ON the table's key, latest LastUpdateTimestamp), as load() does.
-  plain_kind_sql.py SRC_DIR KIND SOURCE_TABLE TARGET_TABLE
+  plain_kind_sql.py SRC_DIR KIND SOURCE_TABLE TARGET_TABLE [CASE_FIELD_MAP]
 Kinds: ctr, contact_event, case_event (two tables: TARGET_case and
 TARGET_item, split on the record's detail, with a case's system fields in
 columns as load() has them; and TARGET_state, the latest event of every
-case, as load() keeps case_state), agent_event, contact_flow_log.
+case, as load() keeps case_state; with CASE_FIELD_MAP, a file of tab-separated
+field id, column, field type and column type, the custom fields mapped into
+their columns as well), agent_event, contact_flow_log.
 
 contact_flow_log starts, as load() does, from the delivered CloudWatch Logs
 subscription envelopes (one a line, to_ndjson.py --envelopes): the events
@@ -26,6 +28,10 @@ import re
 import sys
 
 srcdir, kind, source, target = sys.argv[1:5]
+# case_event: the lake's case_field_map, as the benchmark loaded it from the
+# generated ListFields response (fields.json), as tab-separated lines of
+# field id, column, field type (Text, Boolean, Number ...) and column type
+field_map = sys.argv[5] if len(sys.argv) > 5 else None
 files = {"ctr": "ctr.c", "contact_event": "contact_event.c", "case_event": "case_event.c",
          "agent_event": "agent_event.c", "contact_flow_log": "flowlog.c"}
 text = open("%s/%s" % (srcdir, files[kind])).read()
@@ -79,7 +85,7 @@ def select(fields, tgt, where, distinct=None, source=source, extra=()):
             "CLF_BOOL": "(doc #>> %s)::boolean" % p,
             "CLF_JSONB": "doc #> %s" % p,
             "RATING": "CASE WHEN btrim(doc #>> %s) ~ '^[-+]?[0-9]{1,9}$' THEN btrim(doc #>> %s)::int END" % (p, p),
-        }[typ]
+        }[typ] if not typ.startswith("CAST ") else "(doc #>> %s)::%s" % (p, typ[5:])
         cols.append(col)
         exprs.append("%s AS %s" % (e, col))
     exprs.extend(extra)
@@ -104,6 +110,17 @@ if kind == "case_event":
               else (f[0], "detail_case_fields_other", f[2]) for f in table("case_event_fields")]
     fields += [("detail.case.fields.%s.value.stringValue" % f, "detail_case_fields_" + f, t)
                for f, t in CASE_SYSTEM_FIELDS]
+    # The custom fields the lake maps to columns (case_field_map): the DBA
+    # knows the same field ids from the same ListFields response and takes
+    # each from the tagged value its field type carries, cast to the column's
+    # type (load() fills these columns from case_field_map; without them the
+    # plain path would land less than load()).
+    if field_map:
+        tag = {"Boolean": "booleanValue", "Number": "doubleValue", "User": "userArnValue"}
+        for line in open(field_map):
+            fid, col, ftype, ctype = line.rstrip("\n").split("\t")
+            fields.append(("detail.case.fields.%s.value.%s" % (fid, tag.get(ftype, "stringValue")), col,
+                           "CLF_TEXT" if ctype == "text" else "CAST " + ctype))
     print(select(fields, target + "_case", "\n WHERE doc->'detail' ? 'case'"))
     print(select(table("case_related_item_fields"), target + "_item", "\n WHERE doc->'detail' ? 'relatedItem'"))
     # load() keeps the latest event of every case (case_state): so does the DBA

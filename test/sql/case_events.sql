@@ -245,3 +245,49 @@ SELECT connect_lake.case_is_overdue('CASE.UPDATED', 'open', '2024-03-08 17:00Z',
        connect_lake.case_is_overdue('CASE.UPDATED', 'closed', '2024-03-08 17:00Z', '2024-04-01') AS closed;
 
 TRUNCATE connect_lake.case_field_map;
+
+-- A record as the loader reads it (json-c: load(), case_event_parse(text))
+-- routes by the same rule as a jsonb one: RELATED_ITEM anywhere in
+-- detail.eventType (any case), or a relatedItem object in detail.
+CREATE FUNCTION pg_temp.route(doc text, as_jsonb boolean) RETURNS text LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF as_jsonb THEN
+    PERFORM connect_lake.case_event_parse(doc::jsonb);
+  ELSE
+    PERFORM connect_lake.case_event_parse(doc);
+  END IF;
+  RETURN 'CASE.*';
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLERRM;
+END
+$fn$;
+SELECT r.n, pg_temp.route(r.doc, false) AS routed, pg_temp.route(r.doc, false) = pg_temp.route(r.doc, true) AS as_jsonb
+  FROM (VALUES
+    (1, '{"id": "r1", "detail": {"eventType": "RELATED_ITEM.CREATED", "approximateChangeTime": "2024-03-04T09:00:00Z", "relatedItem": {"caseId": "c"}}}'),
+    (2, '{"id": "r2", "detail": {"eventType": "case.related_item.deleted", "approximateChangeTime": "2024-03-04T09:00:00Z", "case": {"caseId": "c"}}}'),
+    (3, '{"id": "r3", "detail": {"eventType": "CASE.UPDATED", "approximateChangeTime": "2024-03-04T09:00:00Z", "case": {"caseId": "c"}, "relatedItem": {"caseId": "c"}}}'),
+    (4, '{"id": "r4", "detail": {"eventType": "CASE.UPDATED", "approximateChangeTime": "2024-03-04T09:00:00Z", "case": {"caseId": "c"}, "relatedItem": "c"}}'),
+    (5, '{"id": "r5", "detail": {"eventType": 7, "approximateChangeTime": "2024-03-04T09:00:00Z", "case": {"caseId": "c"}}}'),
+    (6, '{"id": "r6", "detail": "RELATED_ITEM"}'),
+    (7, '{"id": "r7", "detail": {"eventType": "RELATED_ITEM", "approximateChangeTime": "2024-03-04T09:00:00Z", "case": {"caseId": "c"}}}'),
+    (8, '{"id": "r8", "detail": {"eventType": "RELATED_ITE", "approximateChangeTime": "2024-03-04T09:00:00Z", "case": {"caseId": "c"}}}'),
+    (9, '{"id": "r9", "relatedItem": {"caseId": "c"}, "detail": {"approximateChangeTime": "2024-03-04T09:00:00Z", "case": {"caseId": "c"}}}')
+  ) r(n, doc)
+ ORDER BY r.n;
+
+-- Each field lands in its own column when the fields come in another order
+-- than in the record before and one field id is the start of another (the
+-- columns of the field ids are remembered by their place in the record).
+INSERT INTO connect_lake.case_field_map (field_id, column_name) VALUES
+  ('f-1', 'detail_case_fields_level_1'), ('f-12', 'detail_case_fields_level_2'), ('f', 'detail_case_fields_level_3');
+SELECT d.n, c.detail_case_fields_level_1 AS l1, c.detail_case_fields_level_2 AS l2, c.detail_case_fields_level_3 AS l3,
+       c.detail_case_fields_title AS title, c.detail_case_fields_other AS other
+  FROM (VALUES (1, '{"f-1": "a1", "f-12": "a2", "f": "a3", "title": "t1"}'),
+               (2, '{"f-12": "b2", "f-1": "b1", "title": "t2", "f": "b3"}'),
+               (3, '{"f": "c3", "f-1x": "c?", "f-1": "c1"}'),
+               (4, '{"f-1": "d1", "f-12": "d2", "f": "d3", "title": "t4"}')) d(n, f),
+       LATERAL (SELECT json_object_agg(j.k, json_build_object('value', json_build_object('stringValue', j.v)) ORDER BY j.o) AS fields
+                  FROM json_each_text(d.f::json) WITH ORDINALITY AS j(k, v, o)) x,
+       connect_lake.case_event_parse(format('{"id": "e", "detail": {"approximateChangeTime": "2024-03-04T09:00:00Z", "case": {"caseId": "c", "fields": %s}}}', x.fields)) c
+ ORDER BY d.n;
+TRUNCATE connect_lake.case_field_map;
