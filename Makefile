@@ -55,7 +55,7 @@ UNIT_DEPS_attrkey  = attrkey.c
 
 UNIT_SRCS  = $(wildcard test/unit/*_test.c)
 # the framer is framing.c and its siblings (framing_*.c, see framing.c's header)
-FRAMING_SRCS = $(sort $(wildcard src/framing*.c))
+FRAMING_SRCS = $(sort $(wildcard src/framing*.c)) src/jsontape.c
 UNIT_DEPS_framing = $(notdir $(FRAMING_SRCS)) decompress.c
 UNIT_BINS  = $(UNIT_SRCS:.c=)
 unit: $(UNIT_BINS)

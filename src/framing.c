@@ -491,7 +491,7 @@ next_top(CLFrame *f, CLRecord *rec)
 	}
 	if (f->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION)
 		return fr_read_envelope(f, rec);
-	r = fr_read_value(f, 1, 0, &obj, 0);
+	r = fr_read_value(f, FR_PARSE_RECORD, 0, &obj, 0);
 	if (r == V_STREAM)
 		return CL_FRAME_STREAM_ERROR;
 	if (r == V_ERROR)
@@ -591,7 +591,8 @@ next_array_element(CLFrame *f, CLRecord *rec)
 		f->state = ST_ARR_NEXT;
 		return CL_FRAME_RECORD_ERROR;
 	}
-	r = fr_read_value(f, 1, f->arr_kind == ARR_FLE_EVENTS, &obj, 0);
+	r = fr_read_value(f, f->arr_kind == ARR_FLE_EVENTS ? 1 : FR_PARSE_RECORD,
+					  f->arr_kind == ARR_FLE_EVENTS, &obj, 0);
 	if (r == V_STREAM)
 		return CL_FRAME_STREAM_ERROR;
 	if (r == V_ERROR)
@@ -673,6 +674,7 @@ cl_frame_next(CLFrame *f, CLRecord *rec)
 		return CL_FRAME_END;
 	json_object_put(f->obj);
 	f->obj = NULL;
+	f->tape_ready = 0;
 	if (f->state != ST_ENV_EVENTS)
 		fr_drop_holder(f);
 	if (f->state != ST_FAILED)
@@ -685,9 +687,17 @@ cl_frame_next(CLFrame *f, CLRecord *rec)
 	else
 		r = CL_FRAME_STREAM_ERROR;
 
+	if (r == CL_FRAME_RECORD && f->tape_mode && !f->tape_ready &&
+		cl_tape_from_jsonc(&f->tape, f->obj) != CL_TAPE_OK)
+	{
+		/* the record json-c parsed (the tape parser left it) cannot be copied */
+		fr_stream_error(f, "out of memory copying a record");
+		r = CL_FRAME_STREAM_ERROR;
+	}
 	if (r == CL_FRAME_RECORD)
 	{
 		rec->obj = f->obj;
+		rec->tape = f->tape_mode ? &f->tape : NULL;
 	}
 	else if (r == CL_FRAME_RECORD_ERROR || r == CL_FRAME_STREAM_ERROR)
 	{
@@ -770,6 +780,7 @@ frame_new(CLSource *src, CLFormat format, const CLFrameOptions *opts)
 	{
 		f->on_read = opts->on_read;
 		f->on_read_arg = opts->on_read_arg;
+		f->tape_mode = opts->tape != 0;
 		cl_source_set_tap(src, opts->on_bytes, opts->on_bytes_arg);
 	}
 	f->cap = f->chunk * 4;
@@ -877,6 +888,7 @@ cl_frame_close(CLFrame **fp)
 	*fp = NULL;
 	json_object_put(f->obj);
 	fr_drop_holder(f);
+	cl_tape_free(&f->tape);
 	if (f->tok)
 		json_tokener_free(f->tok);
 	cl_source_close(&f->src);

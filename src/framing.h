@@ -91,6 +91,7 @@
 #include <json-c/json.h>
 
 #include "decompress.h"
+#include "jsontape.h"
 
 typedef enum CLFormat
 {
@@ -139,6 +140,13 @@ typedef struct CLFrameOptions
 	/* Sees every byte read from the file, as read (cl_source_set_tap). */
 	CLSourceTap on_bytes;
 	void	   *on_bytes_arg;
+
+	/*
+	 * Hand out every record as a tape too (rec->tape, jsontape.h): parsed
+	 * by cl_tape_parse() where it can, so that no json-c tree is built for
+	 * it (rec->obj is then NULL), else by json-c as always and copied.
+	 */
+	int			tape;
 } CLFrameOptions;
 
 #define CL_FRAME_DEFAULT_MAX_RECORD ((size_t) 64 * 1024 * 1024)
@@ -146,7 +154,11 @@ typedef struct CLFrameOptions
 
 typedef struct CLRecord
 {
-	json_object *obj;			/* RECORD: the record, owned by the framer */
+	json_object *obj;			/* RECORD: the record, owned by the framer;
+								 * NULL under the tape option when the tape
+								 * parsed it */
+	const CLTape *tape;			/* RECORD under the tape option: the record
+								 * (owned by the framer, until the next call) */
 
 	/*
 	 * Where: byte offset (0-based, in the decompressed stream) and line

@@ -19,11 +19,12 @@
  *   pg_sem           pg_parse_json with minimal actions: every key and
  *                    scalar de-escaped and handed to a callback that touches
  *                    it (the least a mapper on events would receive)
- *   tape             a flat "tape" parser written here (a sketch, not the
- *                    loader's code): recursive descent into one reused array
+ *   tape             the loader's tape parser (src/jsontape.c, the framer's
+ *                    tape option): recursive descent into one reused array
  *                    of nodes, strings pointing into the record unless they
  *                    hold escapes; grammar checked, UTF-8 taken as the
- *                    framer validated it
+ *                    framer validated it (every record is first checked to
+ *                    give the same tape as json-c's tree copied)
  *   tape_walk        tape plus the same walk as jsonc_walk
  *
  * Printed per kind: records, bytes, objects per KB, and per parser the CPU
@@ -268,340 +269,51 @@ run_pg(Recs *r, int sem)
 
 /* ---------------------------------------------------------------- tape */
 
-/*
- * Node kinds; an object is followed by its pairs (key node, value nodes), an
- * array by its elements; .next is the index after the container's last node.
- */
-enum
-{
-	T_NULL, T_TRUE, T_FALSE, T_NUM, T_STR, T_OBJ, T_ARR
-};
-
-typedef struct TNode
-{
-	uint8_t		type;
-	uint32_t	len;			/* string / number bytes; container members */
-	uint32_t	next;			/* containers: index after the last node */
-	const char *s;				/* strings (decoded), numbers */
-} TNode;
-
-typedef struct Tape
-{
-	TNode	   *n;
-	uint32_t	nn,
-				cap;
-	char	   *sbuf;			/* decoded strings with escapes */
-	size_t		sused,
-				scap;
-	const char *p,
-			   *e;
-} Tape;
-
-static inline uint32_t
-tnew(Tape *t, int type)
-{
-	if (t->nn == t->cap)
-	{
-		t->cap = t->cap ? t->cap * 2 : 256;
-		t->n = realloc(t->n, t->cap * sizeof(TNode));
-	}
-	t->n[t->nn].type = (uint8_t) type;
-	return t->nn++;
-}
-
-static inline void
-tws(Tape *t)
-{
-	while (t->p < t->e && (*t->p == ' ' || *t->p == '\n' || *t->p == '\r' || *t->p == '\t'))
-		t->p++;
-}
-
-static int	tvalue(Tape *t);
-
-static int
-hexv(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-		c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-static int
-tstring(Tape *t)
-{
-	const char *s = ++t->p;
-	uint32_t	i = tnew(t, T_STR);
-
-	for (;;)
-	{
-		if (t->p >= t->e)
-			return -1;
-		if (*t->p == '"')
-			break;
-		if (*t->p == '\\')
-			goto escaped;
-		t->p++;
-	}
-	t->n[i].s = s;
-	t->n[i].len = (uint32_t) (t->p - s);
-	t->p++;
-	return 0;
-
-escaped:
-	{
-		size_t		need = (size_t) (t->e - s);
-		char	   *d;
-
-		if (t->sused + need > t->scap)
-			return -2;			/* sketch: the buffer is sized per record */
-		d = t->sbuf + t->sused;
-		memcpy(d, s, t->p - s);
-		d += t->p - s;
-		while (t->p < t->e && *t->p != '"')
-		{
-			if (*t->p != '\\')
-			{
-				*d++ = *t->p++;
-				continue;
-			}
-			if (t->p + 1 >= t->e)
-				return -1;
-			switch (t->p[1])
-			{
-				case '"': *d++ = '"'; break;
-				case '\\': *d++ = '\\'; break;
-				case '/': *d++ = '/'; break;
-				case 'b': *d++ = '\b'; break;
-				case 'f': *d++ = '\f'; break;
-				case 'n': *d++ = '\n'; break;
-				case 'r': *d++ = '\r'; break;
-				case 't': *d++ = '\t'; break;
-				case 'u':
-					{
-						int			cp = 0;
-
-						if (t->p + 6 > t->e)
-							return -1;
-						for (int k = 2; k < 6; k++)
-						{
-							int			h = hexv((unsigned char) t->p[k]);
-
-							if (h < 0)
-								return -1;
-							cp = cp * 16 + h;
-						}
-						t->p += 4;
-						if (cp >= 0xD800 && cp <= 0xDBFF && t->p + 8 <= t->e && t->p[2] == '\\' && t->p[3] == 'u')
-						{
-							int			lo = 0;
-
-							for (int k = 4; k < 8; k++)
-								lo = lo * 16 + hexv((unsigned char) t->p[k]);
-							cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-							t->p += 6;
-						}
-						if (cp < 0x80)
-							*d++ = (char) cp;
-						else if (cp < 0x800)
-						{
-							*d++ = (char) (0xC0 | (cp >> 6));
-							*d++ = (char) (0x80 | (cp & 0x3F));
-						}
-						else if (cp < 0x10000)
-						{
-							*d++ = (char) (0xE0 | (cp >> 12));
-							*d++ = (char) (0x80 | ((cp >> 6) & 0x3F));
-							*d++ = (char) (0x80 | (cp & 0x3F));
-						}
-						else
-						{
-							*d++ = (char) (0xF0 | (cp >> 18));
-							*d++ = (char) (0x80 | ((cp >> 12) & 0x3F));
-							*d++ = (char) (0x80 | ((cp >> 6) & 0x3F));
-							*d++ = (char) (0x80 | (cp & 0x3F));
-						}
-						break;
-					}
-				default:
-					return -1;
-			}
-			t->p += 2;
-		}
-		if (t->p >= t->e)
-			return -1;
-		t->n[i].s = t->sbuf + t->sused;
-		t->n[i].len = (uint32_t) (d - (t->sbuf + t->sused));
-		t->sused += t->n[i].len;
-		t->p++;
-		return 0;
-	}
-}
-
-static int
-tvalue(Tape *t)
-{
-	tws(t);
-	if (t->p >= t->e)
-		return -1;
-	switch (*t->p)
-	{
-		case '{':
-			{
-				uint32_t	o = tnew(t, T_OBJ),
-							cnt = 0;
-
-				t->p++;
-				tws(t);
-				if (t->p < t->e && *t->p == '}')
-					t->p++;
-				else
-					for (;;)
-					{
-						tws(t);
-						if (t->p >= t->e || *t->p != '"' || tstring(t) < 0)
-							return -1;
-						tws(t);
-						if (t->p >= t->e || *t->p != ':')
-							return -1;
-						t->p++;
-						if (tvalue(t) < 0)
-							return -1;
-						cnt++;
-						tws(t);
-						if (t->p < t->e && *t->p == ',')
-						{
-							t->p++;
-							continue;
-						}
-						if (t->p < t->e && *t->p == '}')
-						{
-							t->p++;
-							break;
-						}
-						return -1;
-					}
-				t->n[o].len = cnt;
-				t->n[o].next = t->nn;
-				return 0;
-			}
-		case '[':
-			{
-				uint32_t	a = tnew(t, T_ARR),
-							cnt = 0;
-
-				t->p++;
-				tws(t);
-				if (t->p < t->e && *t->p == ']')
-					t->p++;
-				else
-					for (;;)
-					{
-						if (tvalue(t) < 0)
-							return -1;
-						cnt++;
-						tws(t);
-						if (t->p < t->e && *t->p == ',')
-						{
-							t->p++;
-							continue;
-						}
-						if (t->p < t->e && *t->p == ']')
-						{
-							t->p++;
-							break;
-						}
-						return -1;
-					}
-				t->n[a].len = cnt;
-				t->n[a].next = t->nn;
-				return 0;
-			}
-		case '"':
-			return tstring(t);
-		case 't':
-			if (t->e - t->p < 4 || memcmp(t->p, "true", 4) != 0)
-				return -1;
-			tnew(t, T_TRUE);
-			t->p += 4;
-			return 0;
-		case 'f':
-			if (t->e - t->p < 5 || memcmp(t->p, "false", 5) != 0)
-				return -1;
-			tnew(t, T_FALSE);
-			t->p += 5;
-			return 0;
-		case 'n':
-			if (t->e - t->p < 4 || memcmp(t->p, "null", 4) != 0)
-				return -1;
-			tnew(t, T_NULL);
-			t->p += 4;
-			return 0;
-		default:
-			{
-				const char *s = t->p;
-				uint32_t	i;
-
-				if (*t->p == '-')
-					t->p++;
-				if (t->p >= t->e || !(*t->p >= '0' && *t->p <= '9'))
-					return -1;
-				if (*t->p == '0')
-					t->p++;
-				else
-					while (t->p < t->e && *t->p >= '0' && *t->p <= '9')
-						t->p++;
-				if (t->p < t->e && *t->p == '.')
-				{
-					t->p++;
-					if (t->p >= t->e || !(*t->p >= '0' && *t->p <= '9'))
-						return -1;
-					while (t->p < t->e && *t->p >= '0' && *t->p <= '9')
-						t->p++;
-				}
-				if (t->p < t->e && (*t->p == 'e' || *t->p == 'E'))
-				{
-					t->p++;
-					if (t->p < t->e && (*t->p == '+' || *t->p == '-'))
-						t->p++;
-					if (t->p >= t->e || !(*t->p >= '0' && *t->p <= '9'))
-						return -1;
-					while (t->p < t->e && *t->p >= '0' && *t->p <= '9')
-						t->p++;
-				}
-				i = tnew(t, T_NUM);
-				t->n[i].s = s;
-				t->n[i].len = (uint32_t) (t->p - s);
-				return 0;
-			}
-	}
-}
-
 static void
 run_tape(Recs *r, int walk)
 {
-	Tape		t = {0};
+	CLTape		t = {0};
 
 	for (long i = 0; i < r->n; i++)
 	{
-		t.p = r->arena + r->off[i];
-		t.e = t.p + r->len[i];
-		t.nn = 0;
-		t.sused = 0;
-		if ((size_t) r->len[i] > t.scap)
+		if (cl_tape_parse(&t, r->arena + r->off[i], r->len[i]) != CL_TAPE_OK)
 		{
-			t.scap = (size_t) r->len[i] * 2;
-			t.sbuf = realloc(t.sbuf, t.scap);
-		}
-		if (tvalue(&t) < 0 || (tws(&t), t.p != t.e))
-		{
-			fprintf(stderr, "%s record %ld: tape failed\n", r->kind, i);
+			fprintf(stderr, "%s record %ld: the tape parser fell back\n", r->kind, i);
 			exit(1);
 		}
 		if (walk)
-			for (uint32_t k = 0; k < t.nn; k++)
-				sink += t.n[k].type == T_STR ? t.n[k].len : t.n[k].type;
+			for (uint32_t k = 0; k < t.n; k++)
+				sink += t.nodes[k].type == CLT_STRING ? t.nodes[k].len : t.nodes[k].type;
 	}
-	free(t.n);
-	free(t.sbuf);
+	cl_tape_free(&t);
+}
+
+/* every record: the tape parser's tape equals json-c's tree copied */
+static void
+check_tape(Recs *r)
+{
+	CLTape		a = {0},
+				b = {0};
+	json_tokener *tok = json_tokener_new_ex(65);
+
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
+	for (long i = 0; i < r->n; i++)
+	{
+		json_object *o;
+
+		json_tokener_reset(tok);
+		o = cl_json_parse(tok, r->arena + r->off[i], r->len[i]);
+		if (cl_tape_parse(&a, r->arena + r->off[i], r->len[i]) != CL_TAPE_OK ||
+			cl_tape_from_jsonc(&b, o) != CL_TAPE_OK || !cl_tape_equal(&a, &b))
+		{
+			fprintf(stderr, "%s record %ld: the tape differs from json-c's\n", r->kind, i);
+			exit(1);
+		}
+		json_object_put(o);
+	}
+	json_tokener_free(tok);
+	cl_tape_free(&a);
+	cl_tape_free(&b);
 }
 
 /* ---------------------------------------------------------------- main */
@@ -668,6 +380,7 @@ main(int argc, char **argv)
 			json_object_put(o);
 		}
 		json_tokener_free(tok);
+		check_tape(&recs[k]);
 		for (int m = 0; m < NMETHODS; m++)
 			best[k][m] = 1e30;
 	}

@@ -28,7 +28,7 @@ fi
 # built as the server builds the extension (-O2)
 cc -std=gnu99 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers \
 	-I"$here/src" -I"$($pgc --includedir)" -I"$($pgc --includedir-server)" $(pkg-config --cflags json-c) \
-	-o "$work/json_parse" "$here/test/bench/json_parse.c" "$here"/src/framing*.c "$here/src/decompress.c" \
+	-o "$work/json_parse" "$here/test/bench/json_parse.c" "$here"/src/framing*.c "$here/src/jsontape.c" "$here/src/decompress.c" \
 	-L"$($pgc --pkglibdir)" -L"$($pgc --libdir)" -lpgcommon -lpgport $(pkg-config --libs json-c) -lz -lm
 declare -A dir=([ctr]=ctr [contact_event]=contact_events [case_event]=cases [agent_event]=agent_events)
 args=()
