@@ -93,6 +93,26 @@ cl_json_parse(json_tokener *tok, const char *s, int len)
 	return obj;
 }
 
+/*
+ * After a parse json-c failed: a new tokener.  json_tokener_reset() (json-c
+ * 0.16) does not clear the first half of a surrogate pair left by a parse
+ * that failed inside a "\ud83d\ude.." escape pair (which the scanner lets
+ * through to json-c), so the next record's first pair came out as U+FFFD
+ * followed by the character, silently.  Out of memory, the old tokener
+ * stays (json-c's own allocations would fail first).
+ */
+void
+fr_renew_tokener(CLFrame *f)
+{
+	json_tokener *tok = json_tokener_new_ex(f->max_depth + 1);
+
+	if (tok == NULL)
+		return;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
+	json_tokener_free(f->tok);
+	f->tok = tok;
+}
+
 /* ----------------------------------------------------------------------
  * Names
  * ---------------------------------------------------------------------- */

@@ -116,6 +116,7 @@ parse_message(CLFrame *f, const char *msg, size_t len, json_object **out, long i
 					  i + json_tokener_get_parse_end(f->tok), "event %ld: invalid JSON: %s", idx,
 					  jerr == json_tokener_success || jerr == json_tokener_continue ?
 					  "incomplete value" : json_tokener_error_desc(jerr));
+		fr_renew_tokener(f);	/* json-c may keep half a surrogate pair */
 		return -1;
 	}
 	*out = obj;

@@ -249,6 +249,7 @@ FR_INTERNAL extern void fr_make_snippet(char *out, size_t outsz, const unsigned 
 FR_INTERNAL extern void fr_record_error(CLFrame *f, CLRecordError kind, size_t at, const char *fmt,...) FR_PRINTF(4, 5);
 FR_INTERNAL extern int fr_ends_inside(CLFrame *f, const char *what);
 FR_INTERNAL extern void fr_stream_error(CLFrame *f, const char *msg);
+FR_INTERNAL extern void fr_renew_tokener(CLFrame *f);
 FR_INTERNAL extern int fr_hand_out(CLFrame *f, CLRecord *rec, json_object *obj, size_t len);
 FR_INTERNAL extern int fr_hunt_brace(CLFrame *f);
 FR_INTERNAL extern int fr_read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_line);

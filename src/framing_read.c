@@ -669,7 +669,7 @@ fr_read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int expor
 	}
 	if (parse == FR_PARSE_RECORD && f->tape_mode)
 	{
-		int			tr = cl_tape_parse(&f->tape, f->buf + f->rec, len);
+		int			tr = cl_tape_parse(&f->tape, f->buf + f->rec, len, f->max_depth + 1);
 
 		if (tr == CL_TAPE_OK)
 		{
@@ -695,6 +695,7 @@ fr_read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int expor
 							f->rec + (at < len ? at : len), "invalid JSON: %s",
 							jerr == json_tokener_success || jerr == json_tokener_continue ?
 							"incomplete value" : json_tokener_error_desc(jerr));
+			fr_renew_tokener(f);
 			r = resync_value(f, &s, STOP_END, export_line);
 			return r < 0 ? V_STREAM : V_ERROR;
 		}

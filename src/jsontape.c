@@ -20,6 +20,7 @@ typedef struct Parser
 	const char *p;
 	const char *e;
 	int			err;			/* CL_TAPE_FALLBACK or CL_TAPE_NOMEM once failed */
+	int			max_depth;		/* containers nested deeper fall back */
 } Parser;
 
 static int
@@ -289,7 +290,7 @@ parse_number(Parser *ps)
 	if (is_int)
 	{
 		/* strictly inside int64: the ends are json-c's saturation values */
-		if (overflow || v >= (uint64_t) INT64_MAX)
+		if (overflow || v > (uint64_t) INT64_MAX || (!neg && v == (uint64_t) INT64_MAX))
 			goto fallback;
 		n->flags = CLT_INT;
 		n->u.ival = neg ? -(int64_t) v : (int64_t) v;
@@ -406,7 +407,7 @@ parse_value(Parser *ps, int depth)
 				uint32_t	at = ps->t->n;
 				uint32_t	members = 0;
 
-				if (depth >= CL_TAPE_MAX_DEPTH)
+				if (depth >= ps->max_depth)
 					goto fallback;
 				if (new_node(ps, is_obj ? CLT_OBJECT : CLT_ARRAY) == NULL)
 					return -1;
@@ -485,7 +486,7 @@ fallback:
 }
 
 int
-cl_tape_parse(CLTape *tape, const char *s, size_t len)
+cl_tape_parse(CLTape *tape, const char *s, size_t len, int jsonc_depth)
 {
 	Parser		ps;
 	int			r;
@@ -506,6 +507,7 @@ cl_tape_parse(CLTape *tape, const char *s, size_t len)
 	ps.t = tape;
 	ps.p = s;
 	ps.e = s + len;
+	ps.max_depth = jsonc_depth - 1 < CL_TAPE_MAX_DEPTH ? jsonc_depth - 1 : CL_TAPE_MAX_DEPTH;
 	r = parse_value(&ps, 0);
 	if (r == 0)
 	{
@@ -591,19 +593,21 @@ from_jsonc(CLTape *t, json_object *o)
 				uint32_t	members = 0;
 
 				n->type = CLT_OBJECT;
-				json_object_object_foreach(o, key, val)
 				{
-					CLTapeNode *k;
+					json_object_object_foreach(o, key, val)
+					{
+						CLTapeNode *k;
 
-					if (t->n == t->cap && grow_nodes(t, t->n + 1) != CL_TAPE_OK)
-						return CL_TAPE_NOMEM;
-					k = &t->nodes[t->n++];
-					memset(k, 0, sizeof(*k));
-					k->type = CLT_STRING;
-					if (add_text(t, key, strlen(key), k) != CL_TAPE_OK ||
-						from_jsonc(t, val) != CL_TAPE_OK)
-						return CL_TAPE_NOMEM;
-					members++;
+						if (t->n == t->cap && grow_nodes(t, t->n + 1) != CL_TAPE_OK)
+							return CL_TAPE_NOMEM;
+						k = &t->nodes[t->n++];
+						memset(k, 0, sizeof(*k));
+						k->type = CLT_STRING;
+						if (add_text(t, key, strlen(key), k) != CL_TAPE_OK ||
+							from_jsonc(t, val) != CL_TAPE_OK)
+							return CL_TAPE_NOMEM;
+						members++;
+					}
 				}
 				t->nodes[at].len = members;
 				t->nodes[at].skip = t->n - at - 1;

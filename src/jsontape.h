@@ -96,8 +96,11 @@ typedef struct CLTape
  * Parses the JSON value in s[0 .. len) (whitespace around it allowed) into
  * tape, replacing what it held: CL_TAPE_OK, CL_TAPE_FALLBACK or CL_TAPE_NOMEM.
  * Strings without escapes point into s, which must outlive the tape's use.
+ * jsonc_depth is the depth the json-c tokener that would parse it was made
+ * with: containers nested deeper than jsonc_depth - 1 levels (or than
+ * CL_TAPE_MAX_DEPTH) are left to json-c, which decides.
  */
-extern int	cl_tape_parse(CLTape *tape, const char *s, size_t len);
+extern int	cl_tape_parse(CLTape *tape, const char *s, size_t len, int jsonc_depth);
 
 /* json-c's tree as a tape (self-contained: every string copied): OK or NOMEM. */
 extern int	cl_tape_from_jsonc(CLTape *tape, struct json_object *obj);

@@ -276,7 +276,7 @@ run_tape(Recs *r, int walk)
 
 	for (long i = 0; i < r->n; i++)
 	{
-		if (cl_tape_parse(&t, r->arena + r->off[i], r->len[i]) != CL_TAPE_OK)
+		if (cl_tape_parse(&t, r->arena + r->off[i], r->len[i], 65) != CL_TAPE_OK)
 		{
 			fprintf(stderr, "%s record %ld: the tape parser fell back\n", r->kind, i);
 			exit(1);
@@ -303,7 +303,7 @@ check_tape(Recs *r)
 
 		json_tokener_reset(tok);
 		o = cl_json_parse(tok, r->arena + r->off[i], r->len[i]);
-		if (cl_tape_parse(&a, r->arena + r->off[i], r->len[i]) != CL_TAPE_OK ||
+		if (cl_tape_parse(&a, r->arena + r->off[i], r->len[i], 65) != CL_TAPE_OK ||
 			cl_tape_from_jsonc(&b, o) != CL_TAPE_OK || !cl_tape_equal(&a, &b))
 		{
 			fprintf(stderr, "%s record %ld: the tape differs from json-c's\n", r->kind, i);
