@@ -61,8 +61,9 @@
  *     are lost); an event whose message is bad is one error for that event.
  * CL_FRAME_END follows the last record; STREAM_ERROR and END are sticky.
  *
- * Ownership and lifetime.  rec->obj is owned by the framer and released at
- * the next cl_frame_next or at close: take json_object_get() to keep it
+ * Ownership and lifetime.  rec->obj and rec->tape (whose strings may point
+ * into the framer's buffer) are owned by the framer and released at the
+ * next cl_frame_next or at close: take json_object_get() to keep the object
  * (then json_object_put() is yours, and the server-side caller must make
  * sure it is put on error too).  rec->raw, the context strings and the
  * error strings are valid until the next call.  Everything (buffers, json-c
@@ -77,7 +78,8 @@
  * is one CL_ERR_TOO_LARGE error, skipped without being held.
  *
  * Speed: each record is scanned once by the framer (8 bytes at a time inside
- * strings) and parsed by one json_tokener_parse_ex call; reads are
+ * strings) and parsed by one json_tokener_parse_ex call (under the tape
+ * option, by cl_tape_parse where it can: jsontape.h); reads are
  * chunk_size bytes, plain input is read and gzip inflated straight into the
  * framer's buffer.  `make bench-framing` prints MB/s against json-c alone
  * (about 85% of it on CTR-like NDJSON, gzip included).
