@@ -473,8 +473,8 @@ kind_name(CLValueKind k)
 /* ---------- the two sources ---------- */
 
 /*
- * A jsonb value as the walk sees it: both sources (jsonb and json-c) become
- * a CLValue, so the mapping below is written once.
+ * A jsonb value as the walk sees it: both sources (jsonb and a file's tape)
+ * become a CLValue, so the mapping below is written once.
  */
 static void
 from_jsonb(CLValue *cv, const JsonbValue *v)
@@ -969,8 +969,8 @@ tape_value(CLMapState *st, const CLTapeNode *o, JsonbValue *out)
 }
 
 /*
- * Any value as a jsonb Datum: jsonb values are re-used as they are, json-c
- * ones converted, so a jsonb column is filled alike from both paths.
+ * Any value as a jsonb Datum: jsonb values are re-used as they are, a
+ * file's converted, so a jsonb column is filled alike from both paths.
  */
 Datum
 cl_value_jsonb(CLMapState *st, const CLValue *value)
