@@ -54,8 +54,8 @@ UNIT_DEPS_workdays = workdays_calc.c
 UNIT_DEPS_attrkey  = attrkey.c
 
 UNIT_SRCS  = $(wildcard test/unit/*_test.c)
-# the framer is framing.c and its siblings (framing_*.c, see framing.c's header)
-FRAMING_SRCS = $(sort $(wildcard src/framing*.c))
+# the framer is framing.c and its siblings (framing_*.c, see framing.c's header), with its tape parser (jsontape.c)
+FRAMING_SRCS = $(sort $(wildcard src/framing*.c)) src/jsontape.c
 UNIT_DEPS_framing = $(notdir $(FRAMING_SRCS)) decompress.c
 UNIT_BINS  = $(UNIT_SRCS:.c=)
 unit: $(UNIT_BINS)
@@ -66,7 +66,7 @@ test/unit/%_test: test/unit/%_test.c $(wildcard src/*.h) $(wildcard src/*.c)
 	    -o $@ $< $(filter $(addprefix src/,$(UNIT_DEPS_$*)),$(wildcard src/*.c)) $(JSONC_LIBS) -lz
 
 # Framing throughput (MB/s, plain / gzip / concatenated), built like the server (-O2).
-bench-framing: test/unit/framing_test.c $(FRAMING_SRCS) src/decompress.c $(wildcard src/framing*.h) src/decompress.h
+bench-framing: test/unit/framing_test.c $(FRAMING_SRCS) src/decompress.c $(wildcard src/framing*.h) src/jsontape.h src/decompress.h
 	$(CC) -std=gnu99 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Isrc $(JSONC_CFLAGS) \
 	    -o test/unit/framing_bench $< $(FRAMING_SRCS) src/decompress.c $(JSONC_LIBS) -lz
 	./test/unit/framing_bench --bench $(BENCH_MB)
@@ -77,7 +77,7 @@ bench-framing: test/unit/framing_test.c $(FRAMING_SRCS) src/decompress.c $(wildc
 # the unit tests' files with Debian's clang (-fsanitize=fuzzer needs
 # libclang-rt-14-dev); test/fuzz/run runs it.
 FUZZ_CC ?= clang
-test/fuzz/framing_fuzz: test/fuzz/framing_fuzz.c $(addprefix src/,$(UNIT_DEPS_framing)) $(wildcard src/framing*.h) src/decompress.h
+test/fuzz/framing_fuzz: test/fuzz/framing_fuzz.c $(addprefix src/,$(UNIT_DEPS_framing)) $(wildcard src/framing*.h) src/jsontape.h src/decompress.h
 	$(FUZZ_CC) -std=gnu99 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	    -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Isrc $(JSONC_CFLAGS) \
 	    -o $@ $< $(addprefix src/,$(UNIT_DEPS_framing)) $(JSONC_LIBS) -lz

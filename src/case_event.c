@@ -36,8 +36,6 @@
  */
 #include "postgres.h"
 
-#include "jsonc.h"
-
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
@@ -218,29 +216,11 @@ case_route(CLMapState *st, const CLValue *root)
 {
 	RouteScan	rs = {false};
 
-	if (root->jc)
-	{
-		/*
-		 * A record read by the loader (json-c): the two members looked up
-		 * by key rather than every member of the record and of detail
-		 * converted and compared in turn (issue #15); json-c keeps one
-		 * member per key, the one the walk would meet.
-		 */
-		struct json_object *detail;
-		struct json_object *m;
-
-		if (json_object_object_get_ex(root->jc, "detail", &detail) &&
-			json_object_is_type(detail, json_type_object))
-		{
-			if (json_object_object_get_ex(detail, "eventType", &m) && json_object_is_type(m, json_type_string))
-				rs.related = related_event_type(json_object_get_string(m), json_object_get_string_len(m));
-			if (!rs.related && json_object_object_get_ex(detail, "relatedItem", &m) &&
-				json_object_is_type(m, json_type_object))
-				rs.related = true;
-		}
-	}
-	else
-		cl_value_members(st, root, route_root_member, &rs);
+	/*
+	 * A file's record is a tape (jsontape.h): walking its members hands out
+	 * pointers into it and converts nothing, so no lookup by key is needed.
+	 */
+	cl_value_members(st, root, route_root_member, &rs);
 	return rs.related ? &cl_kind_case_related_item : &cl_kind_case_event;
 }
 
@@ -604,8 +584,7 @@ value_cstring(const CLValue *v)
 	if (v->kind == CLV_STRING)
 		return pnstrdup(v->str, v->len);
 	if (v->kind == CLV_NUMBER)
-		return v->jc ? pstrdup(json_object_get_string(v->jc))
-			: DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->jbv.val.numeric)));
+		return cl_value_number_text(v);
 	return NULL;
 }
 
@@ -1331,7 +1310,7 @@ case_related_item_parse_jsonb(PG_FUNCTION_ARGS)
 	return parse_case(fcinfo, &cl_kind_case_related_item, CL_MAP_PARSE, &empty);
 }
 
-/* case_event_parse(doc text): raw JSON as it lies in a file (the loader's json-c path) */
+/* case_event_parse(doc text): raw JSON as it lies in a file (the loader's path: a tape) */
 Datum
 case_event_parse_text(PG_FUNCTION_ARGS)
 {

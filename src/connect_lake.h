@@ -5,7 +5,7 @@
  * what every file needs.
  *
  * Naming.  C symbols the rest of the module calls carry the cl_ / CL prefix
- * and the name of their file's module (cl_reader_next, cl_map_jsonc).  A C
+ * and the name of their file's module (cl_reader_next, cl_map_tape).  A C
  * function SQL calls (LANGUAGE C, 'MODULE_PATHNAME', 'symbol') is named as
  * its SQL function, as pgvector names vector_in: connect_lake.load() is
  * load, working_days_add() is working_days_add, the trigger function

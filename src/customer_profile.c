@@ -124,8 +124,7 @@ value_cstring(const CLValue *v)
 	if (v->kind == CLV_STRING)
 		return pnstrdup(v->str, v->len);
 	if (v->kind == CLV_NUMBER)
-		return v->jc ? pstrdup(json_object_get_string(v->jc))
-			: DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->jbv.val.numeric)));
+		return cl_value_number_text(v);
 	return NULL;
 }
 

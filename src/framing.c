@@ -93,6 +93,26 @@ cl_json_parse(json_tokener *tok, const char *s, int len)
 	return obj;
 }
 
+/*
+ * After a parse json-c failed: a new tokener.  json_tokener_reset() (json-c
+ * 0.16) does not clear the first half of a surrogate pair left by a parse
+ * that failed inside a "\ud83d\ude.." escape pair (which the scanner lets
+ * through to json-c), so the next record's first pair came out as U+FFFD
+ * followed by the character, silently.  Out of memory, the old tokener
+ * stays (json-c's own allocations would fail first).
+ */
+void
+fr_renew_tokener(CLFrame *f)
+{
+	json_tokener *tok = json_tokener_new_ex(f->max_depth + 1);
+
+	if (tok == NULL)
+		return;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
+	json_tokener_free(f->tok);
+	f->tok = tok;
+}
+
 /* ----------------------------------------------------------------------
  * Names
  * ---------------------------------------------------------------------- */
@@ -491,7 +511,7 @@ next_top(CLFrame *f, CLRecord *rec)
 	}
 	if (f->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION)
 		return fr_read_envelope(f, rec);
-	r = fr_read_value(f, 1, 0, &obj, 0);
+	r = fr_read_value(f, FR_PARSE_RECORD, 0, &obj, 0);
 	if (r == V_STREAM)
 		return CL_FRAME_STREAM_ERROR;
 	if (r == V_ERROR)
@@ -591,7 +611,8 @@ next_array_element(CLFrame *f, CLRecord *rec)
 		f->state = ST_ARR_NEXT;
 		return CL_FRAME_RECORD_ERROR;
 	}
-	r = fr_read_value(f, 1, f->arr_kind == ARR_FLE_EVENTS, &obj, 0);
+	r = fr_read_value(f, f->arr_kind == ARR_FLE_EVENTS ? 1 : FR_PARSE_RECORD,
+					  f->arr_kind == ARR_FLE_EVENTS, &obj, 0);
 	if (r == V_STREAM)
 		return CL_FRAME_STREAM_ERROR;
 	if (r == V_ERROR)
@@ -673,6 +694,7 @@ cl_frame_next(CLFrame *f, CLRecord *rec)
 		return CL_FRAME_END;
 	json_object_put(f->obj);
 	f->obj = NULL;
+	f->tape_ready = 0;
 	if (f->state != ST_ENV_EVENTS)
 		fr_drop_holder(f);
 	if (f->state != ST_FAILED)
@@ -685,9 +707,17 @@ cl_frame_next(CLFrame *f, CLRecord *rec)
 	else
 		r = CL_FRAME_STREAM_ERROR;
 
+	if (r == CL_FRAME_RECORD && f->tape_mode && !f->tape_ready &&
+		cl_tape_from_jsonc(&f->tape, f->obj) != CL_TAPE_OK)
+	{
+		/* the record json-c parsed (the tape parser left it) cannot be copied */
+		fr_stream_error(f, "out of memory copying a record");
+		r = CL_FRAME_STREAM_ERROR;
+	}
 	if (r == CL_FRAME_RECORD)
 	{
 		rec->obj = f->obj;
+		rec->tape = f->tape_mode ? &f->tape : NULL;
 	}
 	else if (r == CL_FRAME_RECORD_ERROR || r == CL_FRAME_STREAM_ERROR)
 	{
@@ -770,6 +800,7 @@ frame_new(CLSource *src, CLFormat format, const CLFrameOptions *opts)
 	{
 		f->on_read = opts->on_read;
 		f->on_read_arg = opts->on_read_arg;
+		f->tape_mode = opts->tape != 0;
 		cl_source_set_tap(src, opts->on_bytes, opts->on_bytes_arg);
 	}
 	f->cap = f->chunk * 4;
@@ -877,6 +908,7 @@ cl_frame_close(CLFrame **fp)
 	*fp = NULL;
 	json_object_put(f->obj);
 	fr_drop_holder(f);
+	cl_tape_free(&f->tape);
 	if (f->tok)
 		json_tokener_free(f->tok);
 	cl_source_close(&f->src);

@@ -61,8 +61,9 @@
  *     are lost); an event whose message is bad is one error for that event.
  * CL_FRAME_END follows the last record; STREAM_ERROR and END are sticky.
  *
- * Ownership and lifetime.  rec->obj is owned by the framer and released at
- * the next cl_frame_next or at close: take json_object_get() to keep it
+ * Ownership and lifetime.  rec->obj and rec->tape (whose strings may point
+ * into the framer's buffer) are owned by the framer and released at the
+ * next cl_frame_next or at close: take json_object_get() to keep the object
  * (then json_object_put() is yours, and the server-side caller must make
  * sure it is put on error too).  rec->raw, the context strings and the
  * error strings are valid until the next call.  Everything (buffers, json-c
@@ -77,7 +78,8 @@
  * is one CL_ERR_TOO_LARGE error, skipped without being held.
  *
  * Speed: each record is scanned once by the framer (8 bytes at a time inside
- * strings) and parsed by one json_tokener_parse_ex call; reads are
+ * strings) and parsed by one json_tokener_parse_ex call (under the tape
+ * option, by cl_tape_parse where it can: jsontape.h); reads are
  * chunk_size bytes, plain input is read and gzip inflated straight into the
  * framer's buffer.  `make bench-framing` prints MB/s against json-c alone
  * (about 85% of it on CTR-like NDJSON, gzip included).
@@ -91,6 +93,7 @@
 #include <json-c/json.h>
 
 #include "decompress.h"
+#include "jsontape.h"
 
 typedef enum CLFormat
 {
@@ -139,6 +142,13 @@ typedef struct CLFrameOptions
 	/* Sees every byte read from the file, as read (cl_source_set_tap). */
 	CLSourceTap on_bytes;
 	void	   *on_bytes_arg;
+
+	/*
+	 * Hand out every record as a tape too (rec->tape, jsontape.h): parsed
+	 * by cl_tape_parse() where it can, so that no json-c tree is built for
+	 * it (rec->obj is then NULL), else by json-c as always and copied.
+	 */
+	int			tape;
 } CLFrameOptions;
 
 #define CL_FRAME_DEFAULT_MAX_RECORD ((size_t) 64 * 1024 * 1024)
@@ -146,7 +156,11 @@ typedef struct CLFrameOptions
 
 typedef struct CLRecord
 {
-	json_object *obj;			/* RECORD: the record, owned by the framer */
+	json_object *obj;			/* RECORD: the record, owned by the framer;
+								 * NULL under the tape option when the tape
+								 * parsed it */
+	const CLTape *tape;			/* RECORD under the tape option: the record
+								 * (owned by the framer, until the next call) */
 
 	/*
 	 * Where: byte offset (0-based, in the decompressed stream) and line

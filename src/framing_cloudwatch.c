@@ -62,7 +62,8 @@ message_error(CLFrame *f, CLRecordError kind, const char *msg, size_t len, size_
  * in the stream (fr_scan, then one json_tokener_parse_ex call over exactly
  * the object), and nothing but blanks around the one object.  idx, the
  * event's index in its envelope, names it in errors.  0 ok (*out), -1 a
- * record error.
+ * record error.  Under the tape option a message the tape parser takes
+ * leaves *out NULL (tape_ready).
  */
 static int
 parse_message(CLFrame *f, const char *msg, size_t len, json_object **out, long idx)
@@ -104,6 +105,12 @@ parse_message(CLFrame *f, const char *msg, size_t len, json_object **out, long i
 			message_error(f, CL_ERR_SYNTAX, msg, len, j, "event %ld: text after the JSON object in the message", idx);
 			return -1;
 		}
+	/* under the tape option, the tape parser first (framing_read.c's fr_read_value does the same) */
+	if (f->tape_mode && cl_tape_parse(&f->tape, msg + i, s.off, f->max_depth + 1) == CL_TAPE_OK)
+	{
+		f->tape_ready = 1;
+		return 0;
+	}
 	json_tokener_reset(f->tok);
 	obj = cl_json_parse(f->tok, msg + i, (int) s.off);
 	if (obj == NULL || json_tokener_get_error(f->tok) != json_tokener_success ||
@@ -116,6 +123,7 @@ parse_message(CLFrame *f, const char *msg, size_t len, json_object **out, long i
 					  i + json_tokener_get_parse_end(f->tok), "event %ld: invalid JSON: %s", idx,
 					  jerr == json_tokener_success || jerr == json_tokener_continue ?
 					  "incomplete value" : json_tokener_error_desc(jerr));
+		fr_renew_tokener(f);	/* json-c may keep half a surrogate pair */
 		return -1;
 	}
 	*out = obj;
@@ -340,7 +348,7 @@ fr_next_export(CLFrame *f, CLRecord *rec)
 	fr_set_record_position(f, rec);
 	if (f->pos >= f->end || f->buf[f->pos] != '{')
 		return export_line_error(f, CL_ERR_NOT_OBJECT, f->pos, "the message is not a JSON object");
-	r = fr_read_value(f, 1, 0, &obj, 1);
+	r = fr_read_value(f, FR_PARSE_RECORD, 0, &obj, 1);
 	if (r == V_STREAM)
 		return CL_FRAME_STREAM_ERROR;
 	if (r == V_ERROR)

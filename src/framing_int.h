@@ -67,6 +67,9 @@ enum
  */
 #define FR_CONTINUE		(-2)
 
+/* fr_read_value's parse: 0 scan only, 1 json-c, FR_PARSE_RECORD a record (tape first) */
+#define FR_PARSE_RECORD	2
+
 /* fr_read_value results */
 enum
 {
@@ -119,6 +122,9 @@ struct CLFrame
 	int			fle_saw_events; /* the filter-log-events object had "events" */
 
 	json_object *obj;			/* the record handed out */
+	int			tape_mode;		/* CLFrameOptions.tape */
+	int			tape_ready;		/* the record handed out was parsed into tape */
+	CLTape		tape;			/* ... the record as a tape (jsontape.h) */
 	json_object *holder;		/* envelope / event object behind it */
 	json_object *events;		/* subscription logEvents (json-c path) */
 	char	   *env_text;		/* subscription, walked in place: the
@@ -242,6 +248,8 @@ FR_INTERNAL extern int fr_read_more_skipping(CLFrame *f);
 FR_INTERNAL extern void fr_make_snippet(char *out, size_t outsz, const unsigned char *b, size_t len, size_t at, size_t lo);
 FR_INTERNAL extern void fr_record_error(CLFrame *f, CLRecordError kind, size_t at, const char *fmt,...) FR_PRINTF(4, 5);
 FR_INTERNAL extern int fr_ends_inside(CLFrame *f, const char *what);
+FR_INTERNAL extern void fr_stream_error(CLFrame *f, const char *msg);
+FR_INTERNAL extern void fr_renew_tokener(CLFrame *f);
 FR_INTERNAL extern int fr_hand_out(CLFrame *f, CLRecord *rec, json_object *obj, size_t len);
 FR_INTERNAL extern int fr_hunt_brace(CLFrame *f);
 FR_INTERNAL extern int fr_read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int export_line);

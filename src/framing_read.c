@@ -80,8 +80,8 @@ fr_line_at(CLFrame *f, size_t i)
  * so the offset is where the data stopped and there is no snippet.
  * cl_frame_next makes it final (ST_FAILED) when it returns it.
  */
-static void
-stream_error(CLFrame *f, const char *msg)
+void
+fr_stream_error(CLFrame *f, const char *msg)
 {
 	f->e_kind = CL_ERR_STREAM;
 	snprintf(f->reason, sizeof(f->reason), "%s", msg);
@@ -135,7 +135,7 @@ fr_read_more(CLFrame *f)
 			nbuf = realloc(f->buf, ncap);
 			if (nbuf == NULL)
 			{
-				stream_error(f, "out of memory growing the read buffer");
+				fr_stream_error(f, "out of memory growing the read buffer");
 				return -1;
 			}
 			f->buf = nbuf;
@@ -147,7 +147,7 @@ fr_read_more(CLFrame *f)
 		f->on_read(f->on_read_arg);
 	if (n < 0)
 	{
-		stream_error(f, cl_source_error(f->src));
+		fr_stream_error(f, cl_source_error(f->src));
 		return -1;
 	}
 	if (n == 0)
@@ -600,7 +600,10 @@ resync_value(CLFrame *f, Scan *s, int how, int export_line)
 /*
  * Reads the value at pos (== rec; '{', '[' or '"'): scans it, reading more
  * until it ends, and with parse builds the json-c object into *out with one
- * json_tokener_parse_ex call over exactly its bytes.  allow_nul lets \u0000
+ * json_tokener_parse_ex call over exactly its bytes.  With FR_PARSE_RECORD
+ * (a record handed out as it is) under the tape option, the tape parser
+ * tries first: when it takes the record, *out stays NULL and tape_ready is
+ * set; when not, json-c parses as above.  allow_nul lets \u0000
  * through (envelopes and keys, which are not stored); export_line makes a
  * bad value resync to the next export line.  On V_OK the value is
  * buf[rec .. pos).  On V_ERROR the error is recorded and pos is where to
@@ -664,6 +667,17 @@ fr_read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int expor
 		r = resync_value(f, &s, STOP_END, export_line);
 		return r < 0 ? V_STREAM : V_ERROR;
 	}
+	if (parse == FR_PARSE_RECORD && f->tape_mode)
+	{
+		int			tr = cl_tape_parse(&f->tape, f->buf + f->rec, len, f->max_depth + 1);
+
+		if (tr == CL_TAPE_OK)
+		{
+			f->tape_ready = 1;
+			return V_OK;
+		}
+		/* anything else: json-c's parse below decides, and is copied later */
+	}
 	if (parse)
 	{
 		json_object *obj;
@@ -681,6 +695,7 @@ fr_read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int expor
 							f->rec + (at < len ? at : len), "invalid JSON: %s",
 							jerr == json_tokener_success || jerr == json_tokener_continue ?
 							"incomplete value" : json_tokener_error_desc(jerr));
+			fr_renew_tokener(f);
 			r = resync_value(f, &s, STOP_END, export_line);
 			return r < 0 ? V_STREAM : V_ERROR;
 		}

@@ -139,6 +139,7 @@ cl_reader_open(CLReader *r, const CLFile *f)
 	cl_record_limits_frame(&opts.max_record_size, &opts.max_depth);
 	opts.on_bytes = r->on_bytes;
 	opts.on_bytes_arg = r->on_bytes_arg;
+	opts.tape = 1;				/* records as tapes: no json-c tree for most */
 	cb = palloc(sizeof(MemoryContextCallback));
 	cb->func = frame_release;
 	cb->arg = r;
@@ -286,7 +287,7 @@ cl_reader_next(CLReader *r)
 			break;
 
 		case CL_FRAME_RECORD:
-			if (!cl_map_jsonc(&r->st, r->rec.obj))
+			if (!cl_map_tape(&r->st, r->rec.tape))
 			{
 				r->have_row = true;
 				r->errcode = r->st.errcode;

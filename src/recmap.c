@@ -1,5 +1,6 @@
 /*
- * recmap.c: map a JSON record (jsonb or json-c) onto a kind's row type.
+ * recmap.c: map a JSON record (jsonb, or a file's record as a tape) onto a
+ * kind's row type.
  *
  * See recmap.h for the model.  The walk is one pass over the record; the
  * per-kind key trie, column numbers and row type are compiled once per
@@ -9,6 +10,7 @@
 #include "postgres.h"
 
 #include "jsonc.h"
+#include "jsontape.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -471,8 +473,8 @@ kind_name(CLValueKind k)
 /* ---------- the two sources ---------- */
 
 /*
- * A jsonb value as the walk sees it: both sources (jsonb and json-c) become
- * a CLValue, so the mapping below is written once.
+ * A jsonb value as the walk sees it: both sources (jsonb and a file's tape)
+ * become a CLValue, so the mapping below is written once.
  */
 static void
 from_jsonb(CLValue *cv, const JsonbValue *v)
@@ -505,36 +507,37 @@ from_jsonb(CLValue *cv, const JsonbValue *v)
 }
 
 /*
- * A json-c value as the walk sees it (see from_jsonb); a number is read
- * later through its text (value_text, jsonc_scalar), as jsonb would read it.
+ * A file's value (a tape node, jsontape.h) as the walk sees it (see
+ * from_jsonb); a number is read later through its value or text
+ * (value_text, tape_scalar), as jsonb would read it.
  */
 static void
-from_jsonc(CLValue *cv, struct json_object *o)
+from_tape(CLValue *cv, const CLTapeNode *n)
 {
 	memset(cv, 0, sizeof(*cv));
-	cv->jc = o;
-	switch (json_object_get_type(o))
+	cv->tn = n;
+	switch ((CLTapeType) n->type)
 	{
-		case json_type_null:
+		case CLT_NULL:
 			cv->kind = CLV_NULL;
 			break;
-		case json_type_boolean:
+		case CLT_FALSE:
+		case CLT_TRUE:
 			cv->kind = CLV_BOOL;
-			cv->boolean = json_object_get_boolean(o);
+			cv->boolean = n->type == CLT_TRUE;
 			break;
-		case json_type_int:
-		case json_type_double:
+		case CLT_NUMBER:
 			cv->kind = CLV_NUMBER;
 			break;
-		case json_type_string:
+		case CLT_STRING:
 			cv->kind = CLV_STRING;
-			cv->str = json_object_get_string(o);
-			cv->len = json_object_get_string_len(o);
+			cv->str = n->u.s;
+			cv->len = (int) n->len;
 			break;
-		case json_type_object:
+		case CLT_OBJECT:
 			cv->kind = CLV_OBJECT;
 			break;
-		case json_type_array:
+		case CLT_ARRAY:
 			cv->kind = CLV_ARRAY;
 			break;
 	}
@@ -550,12 +553,15 @@ cl_value_members(CLMapState *st, const CLValue *obj, CLMemberFn fn, void *arg)
 	CLValue		cv;
 
 	Assert(obj->kind == CLV_OBJECT);
-	if (obj->jc)
+	if (obj->tn)
 	{
-		json_object_object_foreach(obj->jc, key, val)
+		const CLTapeNode *k = obj->tn + 1;
+
+		for (uint32 i = 0; i < obj->tn->len; i++)
 		{
-			from_jsonc(&cv, val);
-			fn(st, key, (int) strlen(key), &cv, arg);
+			from_tape(&cv, k + 1);
+			fn(st, k->u.s, (int) k->len, &cv, arg);
+			k = cl_tape_next(k + 1);
 		}
 	}
 	else
@@ -624,9 +630,9 @@ utf8_to_server(const char *s, int len, char **out, int *outlen)
 	return true;
 }
 
-/* A json-c string as server text: no NUL, server encoding. */
+/* A file's string as server text: no NUL, server encoding. */
 static bool
-jsonc_text(CLMapState *st, const char *s, int len, char **out, int *outlen)
+tape_text(CLMapState *st, const char *s, int len, char **out, int *outlen)
 {
 	if (memchr(s, '\0', len) != NULL)
 	{
@@ -650,45 +656,67 @@ jsonc_text(CLMapState *st, const char *s, int len, char **out, int *outlen)
 }
 
 /*
- * A json-c integer beyond 64 bits: json-c 0.16 saturates it to the int64
+ * A file's integer beyond 64 bits: json-c 0.16 saturates it to the int64
  * minimum or the uint64 maximum, keeping no text, so its true value is lost;
- * the record is rejected rather than landing a number it does not hold.
+ * the record is rejected rather than landing a number it does not hold.  (A
+ * record holding one is parsed by json-c, which the tape parser leaves such
+ * numbers to, and copied with CLT_SATURATED.)
  */
-static bool
-jsonc_int_saturated(struct json_object *o)
+static inline bool
+tape_int_saturated(const CLTapeNode *n)
 {
-	return json_object_get_type(o) == json_type_int &&
-		(json_object_get_int64(o) == PG_INT64_MIN || json_object_get_uint64(o) == PG_UINT64_MAX);
+	return n->type == CLT_NUMBER && (n->flags & CLT_SATURATED);
 }
 
 /*
- * A json-c integer's value without its text: json_object_get_string() of an
- * integer prints it into the object's buffer first.  False for the ends of
- * the int64 range, where json-c saturates (or keeps a uint64): the caller
- * reads the text, as before, for the same result or error.
+ * A file's integer's value without its text.  False for the ends of the
+ * int64 range, where json-c saturates (or keeps a uint64): the caller reads
+ * the text, as before, for the same result or error.
  */
-static bool
-jsonc_int64(struct json_object *o, int64 *out)
+static inline bool
+tape_int64(const CLTapeNode *n, int64 *out)
 {
-	int64		i;
-
-	if (json_object_get_type(o) != json_type_int)
+	if (n->type != CLT_NUMBER || !(n->flags & CLT_INT))
 		return false;
-	i = json_object_get_int64(o);
-	if (i == PG_INT64_MIN || i == PG_INT64_MAX)
-		return false;
-	*out = i;
+	*out = n->u.ival;
 	return true;
 }
 
 /*
- * Whether a number value can be read at all (see jsonc_int_saturated); fails
+ * A number's text as json-c gives it (json_object_get_string()): an
+ * integer printed from its value, any other number its token; palloc'd,
+ * NUL-terminated.
+ */
+static char *
+tape_number_text(const CLTapeNode *n)
+{
+	if (n->flags & CLT_INT)
+	{
+		char		buf[MAXINT8LEN + 1];
+
+		pg_lltoa(n->u.ival, buf);
+		return pstrdup(buf);
+	}
+	return pnstrdup(n->u.s, n->len);
+}
+
+/* See recmap.h. */
+char *
+cl_value_number_text(const CLValue *v)
+{
+	Assert(v->kind == CLV_NUMBER);
+	return v->tn ? tape_number_text(v->tn)
+		: DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->jbv.val.numeric)));
+}
+
+/*
+ * Whether a number value can be read at all (see tape_int_saturated); fails
  * the record when not.  Hooks converting numbers themselves call it first.
  */
 bool
 cl_value_number_ok(CLMapState *st, const CLValue *v)
 {
-	if (v->kind == CLV_NUMBER && v->jc && jsonc_int_saturated(v->jc))
+	if (v->kind == CLV_NUMBER && v->tn && tape_int_saturated(v->tn))
 	{
 		cl_map_fail(st, ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
 					"integer beyond the 64-bit range, which the JSON parser cannot keep");
@@ -711,21 +739,20 @@ number_numeric(CLMapState *st, const CLValue *v, int32 typmod, const char *colum
 	const char *text;
 	int64		i64;
 
-	if (!v->jc && typmod < 0)
+	if (!v->tn && typmod < 0)
 	{
 		*out = v->jbv.val.numeric;
 		return true;
 	}
 	/* an integer: what numeric_in makes of its digits */
-	if (v->jc && typmod < 0 && jsonc_int64(v->jc, &i64))
+	if (v->tn && typmod < 0 && tape_int64(v->tn, &i64))
 	{
 		*out = int64_to_numeric(i64);
 		return true;
 	}
 	if (!cl_value_number_ok(st, v))
 		return false;
-	text = v->jc ? json_object_get_string(v->jc)
-		: DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->jbv.val.numeric)));
+	text = cl_value_number_text(v);
 	if (cl_parse_numeric(text, strlen(text), typmod, out))
 		return true;
 	if (typmod >= 0)
@@ -739,35 +766,35 @@ number_numeric(CLMapState *st, const CLValue *v, int32 typmod, const char *colum
 }
 
 /*
- * A json-c scalar as a jsonb scalar, for jsonb columns filled from a file;
- * numbers go through numeric_in so that jsonb holds exactly the file's digits.
+ * A file's scalar as a jsonb scalar, for jsonb columns filled from a file;
+ * numbers as numeric_in reads them, so that jsonb holds exactly the file's
+ * digits.
  */
 static void
-jsonc_scalar(CLMapState *st, struct json_object *o, JsonbValue *v)
+tape_scalar(CLMapState *st, const CLTapeNode *n, JsonbValue *v)
 {
-	switch (json_object_get_type(o))
+	switch ((CLTapeType) n->type)
 	{
-		case json_type_boolean:
+		case CLT_FALSE:
+		case CLT_TRUE:
 			v->type = jbvBool;
-			v->val.boolean = json_object_get_boolean(o);
+			v->val.boolean = n->type == CLT_TRUE;
 			break;
-		case json_type_int:
-		case json_type_double:
+		case CLT_NUMBER:
 			{
 				CLValue		cv;
 
 				memset(&cv, 0, sizeof(cv));
 				cv.kind = CLV_NUMBER;
-				cv.jc = o;
+				cv.tn = n;
 				v->type = jbvNumeric;
 				if (!number_numeric(st, &cv, -1, NULL, &v->val.numeric))
 					v->type = jbvNull;	/* the record failed: a placeholder */
 			}
 			break;
-		case json_type_string:
+		case CLT_STRING:
 			v->type = jbvString;
-			if (!jsonc_text(st, json_object_get_string(o), json_object_get_string_len(o),
-							&v->val.string.val, &v->val.string.len))
+			if (!tape_text(st, n->u.s, (int) n->len, &v->val.string.val, &v->val.string.len))
 			{
 				v->val.string.val = "";
 				v->val.string.len = 0;
@@ -780,44 +807,48 @@ jsonc_scalar(CLMapState *st, struct json_object *o, JsonbValue *v)
 }
 
 /*
- * Push a json-c value: after a key (tok = WJB_VALUE) or as an array element
+ * Push a file's value: after a key (tok = WJB_VALUE) or as an array element
  * (WJB_ELEM).  Returns what the last push returned: the finished tree when
  * the value closes the outermost container.
  */
 static JsonbValue *
-jsonc_push(CLMapState *st, JsonbParseState **ps, struct json_object *o, JsonbIteratorToken tok)
+tape_push(CLMapState *st, JsonbParseState **ps, const CLTapeNode *n, JsonbIteratorToken tok)
 {
 	JsonbValue	v;
 
-	switch (json_object_get_type(o))
+	switch ((CLTapeType) n->type)
 	{
-		case json_type_object:
-			pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+		case CLT_OBJECT:
 			{
-				json_object_object_foreach(o, key, val)
+				const CLTapeNode *k = n + 1;
+
+				pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
+				for (uint32 i = 0; i < n->len; i++)
 				{
 					v.type = jbvString;
-					if (!jsonc_text(st, key, strlen(key), &v.val.string.val, &v.val.string.len))
+					if (!tape_text(st, k->u.s, (int) k->len, &v.val.string.val, &v.val.string.len))
 						v.val.string.len = 0;
 					pushJsonbValue(ps, WJB_KEY, &v);
-					jsonc_push(st, ps, val, WJB_VALUE);
+					tape_push(st, ps, k + 1, WJB_VALUE);
+					k = cl_tape_next(k + 1);
 				}
+				return pushJsonbValue(ps, WJB_END_OBJECT, NULL);
 			}
-			return pushJsonbValue(ps, WJB_END_OBJECT, NULL);
-		case json_type_array:
+		case CLT_ARRAY:
 			{
-				size_t		n = json_object_array_length(o);
+				const CLTapeNode *e = n + 1;
 
 				pushJsonbValue(ps, WJB_BEGIN_ARRAY, NULL);
-				for (size_t i = 0; i < n; i++)
+				for (uint32 i = 0; i < n->len; i++)
 				{
 					CHECK_FOR_INTERRUPTS();
-					jsonc_push(st, ps, json_object_array_get_idx(o, i), WJB_ELEM);
+					tape_push(st, ps, e, WJB_ELEM);
+					e = cl_tape_next(e);
 				}
 				return pushJsonbValue(ps, WJB_END_ARRAY, NULL);
 			}
 		default:
-			jsonc_scalar(st, o, &v);
+			tape_scalar(st, n, &v);
 			return pushJsonbValue(ps, tok, &v);
 	}
 }
@@ -826,8 +857,8 @@ jsonc_push(CLMapState *st, JsonbParseState **ps, struct json_object *o, JsonbIte
 static void
 push_value(CLMapState *st, JsonbParseState **ps, const CLValue *v, JsonbIteratorToken tok)
 {
-	if (v->jc)
-		jsonc_push(st, ps, v->jc, tok);
+	if (v->tn)
+		tape_push(st, ps, v->tn, tok);
 	else
 		pushJsonbValue(ps, tok, (JsonbValue *) &v->jbv);	/* unpacks jbvBinary */
 }
@@ -838,7 +869,7 @@ push_value(CLMapState *st, JsonbParseState **ps, const CLValue *v, JsonbIterator
  * keys the later one first, which the dedup below keeps.
  */
 static inline int
-jsonc_pair_cmp(const void *a, const void *b)
+tape_pair_cmp(const void *a, const void *b)
 {
 	const JsonbPair *pa = a;
 	const JsonbPair *pb = b;
@@ -855,35 +886,35 @@ jsonc_pair_cmp(const void *a, const void *b)
 }
 
 /*
- * A json-c value as an in-memory jsonb value (the tree JsonbValueToJsonb()
+ * A file's value as an in-memory jsonb value (the tree JsonbValueToJsonb()
  * serializes), built directly: an object's pairs sized once and sorted as
- * jsonb sorts them (equal keys, which json-c does not keep anyway: the last
- * wins, as in jsonb_in), an array's elements sized once.  What
- * pushJsonbValue() would build from jsonc_push(), without growing every
- * container an element at a time.
+ * jsonb sorts them (equal keys, which a tape does not hold anyway: json-c
+ * parsed such a record and kept the last, as jsonb_in does), an array's
+ * elements sized once.  What pushJsonbValue() would build from tape_push(),
+ * without growing every container an element at a time.
  */
 static void
-jsonc_value(CLMapState *st, struct json_object *o, JsonbValue *out)
+tape_value(CLMapState *st, const CLTapeNode *o, JsonbValue *out)
 {
 	check_stack_depth();
-	switch (json_object_get_type(o))
+	switch ((CLTapeType) o->type)
 	{
-		case json_type_object:
+		case CLT_OBJECT:
 			{
-				int			n = json_object_object_length(o);
+				int			n = (int) o->len;
 				JsonbPair  *pairs = n > 0 ? palloc(sizeof(JsonbPair) * n) : NULL;
-				int			i = 0;
+				const CLTapeNode *key = o + 1;
 
-				json_object_object_foreach(o, key, val)
+				for (int i = 0; i < n; i++)
 				{
 					JsonbPair  *p = &pairs[i];
 
 					p->key.type = jbvString;
-					if (!jsonc_text(st, key, strlen(key), &p->key.val.string.val, &p->key.val.string.len))
+					if (!tape_text(st, key->u.s, (int) key->len, &p->key.val.string.val, &p->key.val.string.len))
 						p->key.val.string.len = 0;
 					p->order = i;
-					jsonc_value(st, val, &p->value);
-					i++;
+					tape_value(st, key + 1, &p->value);
+					key = cl_tape_next(key + 1);
 				}
 				if (n > 1)
 				{
@@ -896,12 +927,12 @@ jsonc_value(CLMapState *st, struct json_object *o, JsonbValue *out)
 							JsonbPair	p = pairs[j];
 							int			m = j;
 
-							for (; m > 0 && jsonc_pair_cmp(&pairs[m - 1], &p) > 0; m--)
+							for (; m > 0 && tape_pair_cmp(&pairs[m - 1], &p) > 0; m--)
 								pairs[m] = pairs[m - 1];
 							pairs[m] = p;
 						}
 					else
-						qsort(pairs, n, sizeof(JsonbPair), jsonc_pair_cmp);
+						qsort(pairs, n, sizeof(JsonbPair), tape_pair_cmp);
 					for (int j = 1; j < n; j++)
 						if (pairs[j].key.val.string.len != pairs[k].key.val.string.len ||
 							memcmp(pairs[j].key.val.string.val, pairs[k].key.val.string.val,
@@ -914,40 +945,42 @@ jsonc_value(CLMapState *st, struct json_object *o, JsonbValue *out)
 				out->val.object.pairs = pairs;
 			}
 			break;
-		case json_type_array:
+		case CLT_ARRAY:
 			{
-				size_t		n = json_object_array_length(o);
+				uint32		n = o->len;
+				const CLTapeNode *e = o + 1;
 
 				out->type = jbvArray;
 				out->val.array.rawScalar = false;
 				out->val.array.nElems = (int) n;
 				out->val.array.elems = n > 0 ? palloc(sizeof(JsonbValue) * n) : NULL;
-				for (size_t i = 0; i < n; i++)
+				for (uint32 i = 0; i < n; i++)
 				{
 					CHECK_FOR_INTERRUPTS();
-					jsonc_value(st, json_object_array_get_idx(o, i), &out->val.array.elems[i]);
+					tape_value(st, e, &out->val.array.elems[i]);
+					e = cl_tape_next(e);
 				}
 			}
 			break;
 		default:
-			jsonc_scalar(st, o, out);
+			tape_scalar(st, o, out);
 			break;
 	}
 }
 
 /*
- * Any value as a jsonb Datum: jsonb values are re-used as they are, json-c
- * ones converted, so a jsonb column is filled alike from both paths.
+ * Any value as a jsonb Datum: jsonb values are re-used as they are, a
+ * file's converted, so a jsonb column is filled alike from both paths.
  */
 Datum
 cl_value_jsonb(CLMapState *st, const CLValue *value)
 {
 	JsonbValue	v;
 
-	/* jsonb values, and json-c's null (a NULL pointer, jbv zeroed = jbvNull) */
-	if (value->jc == NULL)
+	/* jsonb values */
+	if (value->tn == NULL)
 		return JsonbPGetDatum(JsonbValueToJsonb((JsonbValue *) &value->jbv));
-	jsonc_value(st, value->jc, &v);
+	tape_value(st, value->tn, &v);
 	return JsonbPGetDatum(JsonbValueToJsonb(&v));
 }
 
@@ -996,7 +1029,7 @@ whole_find(CLMapState *st)
 }
 
 /*
- * A jsonb column's value from the walk: a json-c object or array inside a
+ * A jsonb column's value from the walk: a file's object or array inside a
  * value another column already keeps whole (agent events keep the snapshot
  * and parts of it) is taken from that value's converted tree instead of
  * being converted again.
@@ -1006,14 +1039,14 @@ store_jsonb(CLMapState *st, const CLValue *v)
 {
 	JsonbValue *jv = NULL;
 
-	if (v->jc == NULL || (v->kind != CLV_OBJECT && v->kind != CLV_ARRAY))
+	if (v->tn == NULL || (v->kind != CLV_OBJECT && v->kind != CLV_ARRAY))
 		return cl_value_jsonb(st, v);
 	if (st->whole_jbv && st->depth >= st->whole_depth)
 		jv = whole_find(st);
 	if (jv == NULL)
 	{
 		jv = palloc(sizeof(JsonbValue));
-		jsonc_value(st, v->jc, jv);
+		tape_value(st, v->tn, jv);
 		if (st->whole_jbv == NULL)
 		{
 			st->whole_jbv = jv;
@@ -1025,29 +1058,46 @@ store_jsonb(CLMapState *st, const CLValue *v)
 
 /* ---------- a JSON text, parsed as the loader parses a file's records ---------- */
 
-/* json-c objects are malloc'd: release them however the call ends. */
+/* a tape's arrays are malloc'd: release them however the call ends. */
 static void
-release_json(void *arg)
+release_tape(void *arg)
 {
-	json_object_put((json_object *) arg);
+	cl_tape_free((CLTape *) arg);
 }
 
 /*
- * Parse one JSON text strictly (as it lies in a file) into a json-c object
- * owned by the current memory context, so that an error anywhere after it
- * leaks nothing.  Every kind's parse(doc text) function uses it, which is why
- * it lives with the mapper rather than with a kind.  Errors name the byte
- * offset.
+ * Parse one JSON text strictly (as it lies in a file) into a tape owned by
+ * the current memory context, so that an error anywhere after it leaks
+ * nothing; its strings may point into s.  The tape parser takes what it
+ * reads exactly as json-c does; anything else is parsed by json-c, whose
+ * errors are reported and whose tree is copied (jsontape.h).  Every kind's
+ * parse(doc text) function uses it, which is why it lives with the mapper
+ * rather than with a kind.  Errors name the byte offset.
  */
-json_object *
+const CLTape *
 cl_parse_json_text(const char *s, int len, const char *what)
 {
-	json_tokener *tok = json_tokener_new();
+	CLTape	   *tape = palloc0(sizeof(CLTape));
+	MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
+	json_tokener *tok;
 	json_object *obj;
 	enum json_tokener_error err;
 	size_t		end;
-	MemoryContextCallback *cb;
+	int			r;
 
+	cb->func = release_tape;
+	cb->arg = tape;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+
+	r = cl_tape_parse(tape, s, len, JSON_TOKENER_DEFAULT_DEPTH);
+	if (r == CL_TAPE_OK)
+		return tape;
+	if (r == CL_TAPE_NOMEM)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory parsing %s", what)));
+
+	tok = json_tokener_new();
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = cl_json_parse(tok, s, len);
 	err = json_tokener_get_error(tok);
@@ -1071,11 +1121,13 @@ cl_parse_json_text(const char *s, int len, const char *what)
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid JSON in %s at byte %zu: text after the end of the record", what, end)));
 	}
-	cb = MemoryContextAlloc(CurrentMemoryContext, sizeof(MemoryContextCallback));
-	cb->func = release_json;
-	cb->arg = obj;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
-	return obj;
+	r = cl_tape_from_jsonc(tape, obj);
+	json_object_put(obj);
+	if (r != CL_TAPE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory parsing %s", what)));
+	return tape;
 }
 
 /* ---------- converting one value into a column ---------- */
@@ -1091,14 +1143,13 @@ value_text(CLMapState *st, const CLValue *v, char **s, int *len)
 	switch (v->kind)
 	{
 		case CLV_STRING:
-			if (v->jc)
-				return jsonc_text(st, v->str, v->len, s, len);
+			if (v->tn)
+				return tape_text(st, v->str, v->len, s, len);
 			*s = (char *) v->str;
 			*len = v->len;
 			return true;
 		case CLV_NUMBER:
-			*s = v->jc ? (char *) json_object_get_string(v->jc)
-				: DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->jbv.val.numeric)));
+			*s = cl_value_number_text(v);
 			*len = strlen(*s);
 			return true;
 		case CLV_BOOL:
@@ -1204,8 +1255,8 @@ cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLVal
 							"%s where a number belongs", kind_name(v->kind));
 				return;
 			}
-			/* a json-c integer in range: its value, not its digits printed and read */
-			if (v->jc && jsonc_int64(v->jc, &i64) &&
+			/* a file's integer in range: its value, not its digits printed and read */
+			if (v->tn && tape_int64(v->tn, &i64) &&
 				(type == CLF_INT8 || (i64 >= PG_INT32_MIN && i64 <= PG_INT32_MAX)))
 			{
 				st->values[attno] = (type == CLF_INT4) ? Int32GetDatum((int32) i64) : Int64GetDatum(i64);
@@ -1328,7 +1379,7 @@ extra_add(CLMapState *st, const CLValue *v)
 		st->extra_open++;
 	}
 	k.type = jbvString;
-	if (!st->is_jsonc || jsonc_text(st, st->path[d], st->pathlen[d], &k.val.string.val, &k.val.string.len))
+	if (!st->is_tape || tape_text(st, st->path[d], st->pathlen[d], &k.val.string.val, &k.val.string.len))
 	{
 		k.val.string.val = (char *) st->path[d];
 		k.val.string.len = st->pathlen[d];
@@ -1444,7 +1495,7 @@ map_record(CLMapState *st, const CLValue *root)
 
 		if (target != st->kind)
 		{
-			bool		is_jsonc = st->is_jsonc;
+			bool		is_tape = st->is_tape;
 
 			/*
 			 * Keep the row arrays where the caller's were (a loader resets a
@@ -1457,7 +1508,7 @@ map_record(CLMapState *st, const CLValue *root)
 			pfree(st->nulls);
 			cl_map_init(st, target, st->purpose);
 			MemoryContextSwitchTo(old);
-			st->is_jsonc = is_jsonc;
+			st->is_tape = is_tape;
 		}
 	}
 	td = st->tupdesc;
@@ -1519,7 +1570,7 @@ cl_map_jsonb(CLMapState *st, Jsonb *doc)
 	CLValue		root;
 	JsonbValue	v;
 
-	st->is_jsonc = false;
+	st->is_tape = false;
 	if (JB_ROOT_IS_SCALAR(doc))
 	{
 		memset(&root, 0, sizeof(root));
@@ -1538,16 +1589,16 @@ cl_map_jsonb(CLMapState *st, Jsonb *doc)
 }
 
 /*
- * Map a json-c record (files through the reader, the FDW, the text parse
- * functions): the same walk as cl_map_jsonb, so both paths agree.
+ * Map a file's record, as a tape (files through the reader, the FDW, the
+ * text parse functions): the same walk as cl_map_jsonb, so both paths agree.
  */
 bool
-cl_map_jsonc(CLMapState *st, struct json_object *doc)
+cl_map_tape(CLMapState *st, const CLTape *doc)
 {
 	CLValue		root;
 
-	st->is_jsonc = true;
-	from_jsonc(&root, doc);
+	st->is_tape = true;
+	from_tape(&root, &doc->nodes[0]);
 	return map_record(st, &root);
 }
 
@@ -1601,7 +1652,7 @@ cl_parse_record(FunctionCallInfo fcinfo, CLRecordKind *kind, CLMapPurpose purpos
 {
 	ParseSite  *site = parse_site(fcinfo);
 	CLMapState *st = &site->st;
-	struct json_object *obj = NULL;
+	const CLTape *tape = NULL;
 	bool		ok;
 
 	/* a text record is parsed first: invalid JSON is reported as such */
@@ -1609,7 +1660,7 @@ cl_parse_record(FunctionCallInfo fcinfo, CLRecordKind *kind, CLMapPurpose purpos
 	{
 		text	   *doc = PG_GETARG_TEXT_PP(0);
 
-		obj = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), kind->label);
+		tape = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), kind->label);
 	}
 
 	/* first call, or the last record routed to another kind: start from kind */
@@ -1627,7 +1678,7 @@ cl_parse_record(FunctionCallInfo fcinfo, CLRecordKind *kind, CLMapPurpose purpos
 	}
 	st->kind_arg = kind_arg;
 
-	ok = obj ? cl_map_jsonc(st, obj) : cl_map_jsonb(st, PG_GETARG_JSONB_P(0));
+	ok = tape ? cl_map_tape(st, tape) : cl_map_jsonb(st, PG_GETARG_JSONB_P(0));
 	if (!ok)
 		cl_map_raise(st);
 	return st;

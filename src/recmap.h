@@ -22,7 +22,8 @@
 #include "fmgr.h"
 #include "utils/jsonb.h"
 
-struct json_object;
+struct CLTape;
+struct CLTapeNode;
 
 typedef enum CLFieldType
 {
@@ -61,7 +62,7 @@ typedef struct CLValue
 	int			len;
 	bool		boolean;		/* CLV_BOOL */
 	JsonbValue	jbv;			/* jsonb source: the value (jbvBinary for containers) */
-	struct json_object *jc;		/* json-c source */
+	const struct CLTapeNode *tn;	/* a file's record (jsontape.h); NULL: jsonb */
 } CLValue;
 
 /*
@@ -254,7 +255,7 @@ struct CLMapState
 	 */
 	int			values_nulled;
 
-	bool		is_jsonc;		/* which source the record came from */
+	bool		is_tape;		/* which source the record came from (a file's: tape) */
 	CLMapPurpose purpose;		/* why: set by cl_map_init(), kept when a record routes */
 
 	/*
@@ -272,7 +273,7 @@ extern void cl_map_init(CLMapState *st, CLRecordKind *kind, CLMapPurpose purpose
 
 /* Map one record; false when it is bad (see st->errmsg, cl_map_raise). */
 extern bool cl_map_jsonb(CLMapState *st, Jsonb *doc);
-extern bool cl_map_jsonc(CLMapState *st, struct json_object *doc);
+extern bool cl_map_tape(CLMapState *st, const struct CLTape *doc);
 
 /* The mapped row as a composite Datum of the kind's row type. */
 extern Datum cl_map_datum(CLMapState *st);
@@ -312,16 +313,19 @@ extern Datum cl_value_jsonb(CLMapState *st, const CLValue *value);
  */
 extern bool cl_value_number_ok(CLMapState *st, const CLValue *v);
 
+/* A number value's text (palloc'd): a file's as json-c gives it, jsonb's as numeric_out. */
+extern char *cl_value_number_text(const CLValue *v);
+
 /* For hooks: convert a value as a field of the given type into column attno. */
 extern void cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags, const CLValue *value);
 
 /*
- * One JSON text parsed strictly with json-c, as the loader parses a file's
- * records (what names it in errors, e.g. "ctr record"); the object is
- * released when the current memory context is reset or deleted (so an error
- * leaks nothing).
+ * One JSON text parsed strictly, as the loader parses a file's records (what
+ * names it in errors, e.g. "ctr record"), into a tape (json-c's errors and
+ * values, see jsontape.h); released when the current memory context is reset
+ * or deleted (so an error leaks nothing); its strings may point into s.
  */
-extern struct json_object *cl_parse_json_text(const char *s, int len, const char *what);
+extern const struct CLTape *cl_parse_json_text(const char *s, int len, const char *what);
 
 /*
  * The body of a kind's SQL parse function, connect_lake.<kind>_parse(doc

@@ -1,7 +1,7 @@
 /*
  * writer.h: the one way mapped records land in the lake's tables.
  *
- * ingest() and load() map records with recmap (cl_map_jsonb / cl_map_jsonc)
+ * ingest() and load() map records with recmap (cl_map_jsonb / cl_map_tape)
  * and hand each good one to a writer.  The writer copies the row, buffers it
  * per month partition and sends full batches (CL_WRITER_BATCH rows) as ONE
  * prepared statement per batch:

@@ -19,7 +19,9 @@
  * not promise, an error without a reason, positions going backwards, bytes
  * out counted wrong, or a result after the sticky END / STREAM_ERROR; and
  * when subscription envelopes walked in place (framing_cloudwatch.c) give
- * other records, errors, raw bytes or context than parsed by json-c.
+ * other records, errors, raw bytes or context than parsed by json-c; and when
+ * the tape option (jsontape.h) gives other outcomes than json-c's, or a
+ * record's tape holds other values than json-c's parse of its bytes.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -85,18 +87,50 @@ fnv_str(uint64_t h, const char *s)
 }
 
 /*
+ * Under the tape option, a record's tape must be json-c's parse of its
+ * bytes copied (the framer's own object where json-c parsed it); returns that
+ * object (the caller puts it).
+ */
+static json_object *
+tape_object(const CLRecord *rec, int max_depth)
+{
+	json_object *o = rec->obj;
+	CLTape		t = {0};
+
+	REQUIRE(rec->tape != NULL);
+	if (o == NULL)
+	{
+		json_tokener *tok = json_tokener_new_ex(max_depth + 1);
+
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+		o = cl_json_parse(tok, rec->raw, (int) rec->raw_len);
+		json_tokener_free(tok);
+		REQUIRE(o != NULL);
+	}
+	else
+		json_object_get(o);
+	REQUIRE(cl_tape_from_jsonc(&t, o) == CL_TAPE_OK);
+	REQUIRE(cl_tape_equal(&t, rec->tape));
+	cl_tape_free(&t);
+	return o;
+}
+
+/*
  * A digest of everything one reading of the input hands out, with the
- * envelopes walked or (jsonc) parsed by json-c.
+ * envelopes walked or (jsonc) parsed by json-c, with or without the tape.
  */
 static uint64_t
 digest_run(const uint8_t *data, size_t size, CLCompression comp, CLFormat format,
-		   const CLFrameOptions *opts, int use_fd, int jsonc)
+		   const CLFrameOptions *opts_in, int use_fd, int jsonc, int tape)
 {
 	CLFrame    *f;
 	CLRecord	rec;
 	uint64_t	h = UINT64_C(0xcbf29ce484222325);
 	int			r;
+	CLFrameOptions opts_tape = *opts_in;
+	const CLFrameOptions *opts = &opts_tape;
 
+	opts_tape.tape = tape;
 	fr_envelope_jsonc = jsonc;
 	f = open_input(data, size, comp, format, opts, use_fd);
 	if (f == NULL)
@@ -116,7 +150,13 @@ digest_run(const uint8_t *data, size_t size, CLCompression comp, CLFormat format
 		h = fnv_str(h, rec.log_group);
 		h = fnv_str(h, rec.log_stream);
 		if (r == CL_FRAME_RECORD)
-			h = fnv_str(h, json_object_to_json_string_ext(rec.obj, JSON_C_TO_STRING_PLAIN));
+		{
+			json_object *o = tape ? tape_object(&rec, opts->max_depth ? opts->max_depth : CL_FRAME_DEFAULT_MAX_DEPTH)
+				: json_object_get(rec.obj);
+
+			h = fnv_str(h, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+			json_object_put(o);
+		}
 		else
 		{
 			h = fnv(h, &rec.error_kind, sizeof(rec.error_kind));
@@ -212,12 +252,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* END and STREAM_ERROR are sticky */
 	REQUIRE(cl_frame_next(f, &rec) == r);
+	opts.on_bytes = NULL;
 	if (cl_frame_format(f) == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION)
-	{
-		opts.on_bytes = NULL;
-		REQUIRE(digest_run(data, size, comp, format, &opts, use_fd, 0) ==
-				digest_run(data, size, comp, format, &opts, use_fd, 1));
-	}
+		REQUIRE(digest_run(data, size, comp, format, &opts, use_fd, 0, 0) ==
+				digest_run(data, size, comp, format, &opts, use_fd, 1, 0));
+	REQUIRE(digest_run(data, size, comp, format, &opts, use_fd, 0, 0) ==
+			digest_run(data, size, comp, format, &opts, use_fd, 0, 1));
 	cl_frame_close(&f);
 	REQUIRE(f == NULL);
 	return 0;

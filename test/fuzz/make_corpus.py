@@ -79,6 +79,12 @@ seeds = {
     "single_quotes_nan": (0, 0, b"{'a': 1}\n{\"a\": NaN}\n{\"a\": 1 /* c */}\n"),
     "big_numbers": (0, 0, b'{"a": 123456789012345678901234567890, "b": -1e999, "c": 1.5e-400}\n'),
     "duplicate_keys": (0, 0, b'{"a": 1, "a": 2}\n'),
+    # the tape parser's edges (jsontape.h): escapes, surrogate pairs, a pair json-c fails
+    # half-way (its tokener kept the half into the next record), int64's ends, nesting
+    "tape_edges": (0, 0, b'{"s": "q\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00", "k\\u0041": [0, -0, 1.50, 1E+2]}\n'
+                   b'{"b": "\\ud83d\\ude@00"}\n{"b": "\\ud83d\\ude00"}\n'
+                   b'{"i": [9223372036854775807, -9223372036854775808, 9223372036854775806]}\n'
+                   b'{"d": [[[[[[[[[[{}]]]]]]]]]], "a": 1, "a": {"x": 2}}\n'),
     "export_bad_prefix": (4, 0, b"2024-13-01T10:00:00.000Z {}\nnot a date {}\n" + export),
     "subscription_bad_message": (5, 0, envelope.replace(b'"message": "{', b'"message": "{x', 1)),
     "envelope_not_json": (5, 0, b'{"messageType": "DATA_MESSAGE", "logEvents": [' + b"\n" + envelope),

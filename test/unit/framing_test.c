@@ -242,7 +242,38 @@ typedef struct RunOpts
 	int			max_depth;
 	int			via_file;
 	int			no_trace;		/* big inputs: keep only counts */
+	int			tape;			/* the tape option: records checked against json-c */
 } RunOpts;
+
+static int	tape_mismatches;
+
+/*
+ * Under the tape option: the record's tape must be what json-c's parse of
+ * the record's bytes gives, copied (the framer's own object when json-c
+ * parsed it); returns that object for the trace (put by the caller).
+ */
+static json_object *
+tape_check(const CLRecord *rec)
+{
+	json_object *o = rec->obj;
+	CLTape		t = {0};
+
+	if (o == NULL)
+	{
+		json_tokener *tok = json_tokener_new_ex(CL_FRAME_DEFAULT_MAX_DEPTH + 1);
+
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+		o = cl_json_parse(tok, rec->raw, (int) rec->raw_len);
+		json_tokener_free(tok);
+	}
+	else
+		json_object_get(o);
+	if (rec->tape == NULL || o == NULL || cl_tape_from_jsonc(&t, o) != CL_TAPE_OK ||
+		!cl_tape_equal(&t, rec->tape))
+		tape_mismatches++;
+	cl_tape_free(&t);
+	return o;
+}
 
 static Res *
 run_once(const void *data, size_t len, const RunOpts *ro)
@@ -258,6 +289,7 @@ run_once(const void *data, size_t len, const RunOpts *ro)
 	opts.chunk_size = ro->chunk;
 	opts.max_record_size = ro->max_record;
 	opts.max_depth = ro->max_depth;
+	opts.tape = ro->tape;
 	if (ro->via_file)
 		f = cl_frame_open(write_tmp("input", data, len), ro->comp, ro->fmt, &opts);
 	else
@@ -294,11 +326,14 @@ run_once(const void *data, size_t len, const RunOpts *ro)
 		}
 		if (r == CL_FRAME_RECORD)
 		{
+			json_object *obj = ro->tape ? tape_check(&rec) : json_object_get(rec.obj);
+
 			res->nrec++;
 			if (!ro->no_trace)
-				o->json = dups(json_object_to_json_string_ext(rec.obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-			else if (!json_object_is_type(rec.obj, json_type_object))
+				o->json = dups(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+			else if (!json_object_is_type(obj, json_type_object))
 				res->nerr += 1000000;
+			json_object_put(obj);
 		}
 		else
 		{
@@ -433,6 +468,22 @@ run_ex(const void *data, size_t len, CLCompression comp, CLFormat fmt, size_t ma
 		CHECK(strcmp(base->trace.d, other->trace.d) == 0 && base->format == other->format,
 			  "read size %zu gives another result:\n--- default\n%s--- %zu\n%s", chunks[i],
 			  base->trace.d, chunks[i], other->trace.d);
+		res_free(other);
+	}
+	if (base->trace.d != NULL)
+	{
+		/* records as tapes: the same outcomes, and each tape json-c's values */
+		Res		   *other;
+		int			before = tape_mismatches;
+
+		ro.chunk = 0;
+		ro.via_file = 0;
+		ro.tape = 1;
+		other = run_once(data, len, &ro);
+		ro.tape = 0;
+		CHECK(strcmp(base->trace.d, other->trace.d) == 0 && tape_mismatches == before,
+			  "the tape option gives another result (%d tapes unlike json-c's):\n--- json-c\n%s--- tape\n%s",
+			  tape_mismatches - before, base->trace.d, other->trace.d);
 		res_free(other);
 	}
 	if (base->format == CL_FORMAT_CLOUDWATCH_SUBSCRIPTION && base->trace.d != NULL)
@@ -2036,6 +2087,150 @@ test_mutations(void)
 	CHECK(bad == 0, "%d mutated inputs: %d bad outcomes", runs, bad);
 }
 
+/* ---------------------------------------------------------------- tape */
+
+/*
+ * The tape parser (jsontape.c) alone: what it takes must equal json-c's
+ * tree copied; what it leaves to json-c (CL_TAPE_FALLBACK) is json-c's to
+ * read or reject, and the copy of json-c's tree keeps json-c's values.
+ */
+static void
+tape_case(const char *json, int expect_ok, int jsonc_depth)
+{
+	CLTape		a = {0},
+				b = {0};
+	json_tokener *tok = json_tokener_new_ex(jsonc_depth);
+	json_object *o;
+	int			r = cl_tape_parse(&a, json, strlen(json), jsonc_depth);
+
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = cl_json_parse(tok, json, (int) strlen(json));
+	CHECK(r == (expect_ok ? CL_TAPE_OK : CL_TAPE_FALLBACK), "tape of %s: %d", json, r);
+	if (r == CL_TAPE_OK)
+		CHECK(o != NULL && cl_tape_from_jsonc(&b, o) == CL_TAPE_OK && cl_tape_equal(&a, &b),
+			  "tape of %s differs from json-c's", json);
+	json_object_put(o);
+	json_tokener_free(tok);
+	cl_tape_free(&a);
+	cl_tape_free(&b);
+}
+
+static void
+test_tape(void)
+{
+	static const char *const good[] = {
+		"{}", "[]", "{\"a\":{}}", " {\"a\" : [ 1 , 2 ] }\n", "[[[]],{}]",
+		"{\"s\":\"plain\",\"e\":\"q\\\"b\\\\s\\/n\\nr\\rt\\tb\\bf\\f\"}",
+		"{\"u\":\"\\u00e9\\u20AC\\ud83d\\ude00x\"}", "{\"\\u0041b\":1}",
+		"{\"utf8\":\"\xc3\xa9t\xc3\xa9 \xe2\x82\xac\"}",
+		"[0,-0,1,-1,123456789,9223372036854775806,-9223372036854775807]",
+		"[1.5,-0.0,1e5,1E+05,1.25e-3,0.1,100.000,-2E-2]",
+		"[true,false,null,\"\"]",
+		"{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":{\"a\":1}}",
+		"{\"ab\":1,\"ba\":2,\"a\":3,\"b\":4}",
+	};
+	static const char *const fallback[] = {
+		/* json-c's to read (the values it keeps) */
+		"{\"a\":1,\"a\":2}", "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"c\":0}",
+		"{\"\\u0061\":1,\"a\":2}",
+		"[9223372036854775807]", "[-9223372036854775808]", "[9223372036854775808]",
+		"[18446744073709551615]", "[99999999999999999999999]", "[-99999999999999999999]",
+		"{\"n\":\"\\u0000\"}", "[\"\\ud800\"]", "[\"\\udc00\"]", "[\"\\ud800\\u0041\"]",
+		/* json-c's to reject */
+		"[01]", "[1.]", "[.5]", "[+1]", "[1,]", "{\"a\":1,}", "{'a':1}", "[NaN]", "[tru]", "[1e]",
+		"[\"a\tb\"]", "[\"\\x\"]", "{} x", "{\"a\":1", "{\"a\" 1}", "{1:2}", "[1 2]", "",
+		"[\"\\u12G4\"]", "[-]", "[1true]",
+	};
+	char		deep[256];
+	size_t		i;
+
+	current_test = "tape";
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		tape_case(good[i], 1, CL_FRAME_DEFAULT_MAX_DEPTH + 1);
+	for (i = 0; i < sizeof(fallback) / sizeof(fallback[0]); i++)
+		tape_case(fallback[i], 0, CL_FRAME_DEFAULT_MAX_DEPTH + 1);
+
+	/* nesting: up to jsonc_depth - 1 levels taken, deeper left to json-c */
+	memset(deep, '[', 10);
+	memset(deep + 10, ']', 10);
+	deep[20] = '\0';
+	tape_case(deep, 1, 11);
+	tape_case(deep, 0, 10);
+
+	/* what json-c kept, copied: the first key's place with the last value; saturation */
+	{
+		CLTape		t = {0};
+		json_object *o = json_tokener_parse("{\"a\":1,\"b\":true,\"a\":\"x\"}");
+		json_object *big = json_tokener_parse("[99999999999999999999999,-99999999999999999999,9223372036854775808,9223372036854775807]");
+
+		CHECK(cl_tape_from_jsonc(&t, o) == CL_TAPE_OK && t.n == 5 && t.nodes[0].len == 2 &&
+			  t.nodes[1].len == 1 && t.nodes[1].u.s[0] == 'a' && t.nodes[2].type == CLT_STRING &&
+			  t.nodes[3].u.s[0] == 'b' && t.nodes[4].type == CLT_TRUE, "duplicate keys copied as json-c keeps them");
+		CHECK(cl_tape_from_jsonc(&t, big) == CL_TAPE_OK && t.n == 5 &&
+			  t.nodes[1].flags == CLT_SATURATED && t.nodes[2].flags == CLT_SATURATED &&
+			  t.nodes[3].flags == 0 && t.nodes[3].len == 19 && memcmp(t.nodes[3].u.s, "9223372036854775808", 19) == 0 &&
+			  t.nodes[4].flags == 0 && memcmp(t.nodes[4].u.s, "9223372036854775807", 19) == 0,
+			  "integers at and beyond the int64 range copied with their text and saturation");
+		json_object_put(o);
+		json_object_put(big);
+		cl_tape_free(&t);
+	}
+
+	/* the framer hands out the tape's parse without a json-c tree, json-c's with one */
+	{
+		const char *in = "{\"a\":1}\n{\"a\":1,\"a\":2}\n";
+		CLFrameOptions opts = {0};
+		CLFrame    *f;
+		CLRecord	rec;
+
+		opts.tape = 1;
+		f = cl_frame_open_mem(in, strlen(in), CL_COMPRESSION_NONE, CL_FORMAT_AUTO, &opts);
+		CHECK(cl_frame_next(f, &rec) == CL_FRAME_RECORD && rec.obj == NULL && rec.tape != NULL &&
+			  rec.tape->n == 3, "a plain record: the tape alone");
+		CHECK(cl_frame_next(f, &rec) == CL_FRAME_RECORD && rec.obj != NULL && rec.tape != NULL &&
+			  rec.tape->n == 3 && rec.tape->nodes[2].u.ival == 2, "a record with a key twice: json-c's, copied");
+		CHECK(cl_frame_next(f, &rec) == CL_FRAME_END, "then the end");
+		cl_frame_close(&f);
+	}
+
+	/*
+	 * json-c's tokener after a parse that failed inside a surrogate pair
+	 * (the scanner lets "\ude@0" through): the next record's pair is the
+	 * character alone, not U+FFFD and the character (json_tokener_reset()
+	 * keeps the stale half; the framer makes a new tokener), with and
+	 * without the tape.
+	 */
+	for (int tape = 0; tape <= 1; tape++)
+	{
+		const char *in = "{\"b\":\"\\ud83d\\ude@00\"}\n{\"b\":\"\\ud83d\\ude00\"}\n"
+			"[{\"c\":\"\\ud83d\\ude@00\"},{\"c\":\"\\ud83d\\ude00\"}]";
+		CLFrameOptions opts = {0};
+		CLFrame    *f;
+		CLRecord	rec;
+		json_object *v = NULL;
+
+		opts.tape = tape;
+		f = cl_frame_open_mem(in, 43, CL_COMPRESSION_NONE, CL_FORMAT_NDJSON, &opts);
+		CHECK(cl_frame_next(f, &rec) == CL_FRAME_RECORD_ERROR, "a broken surrogate pair (tape %d)", tape);
+		CHECK(cl_frame_next(f, &rec) == CL_FRAME_RECORD, "then a good one");
+		if (tape)
+			CHECK(rec.tape && rec.tape->n == 3 && rec.tape->nodes[2].len == 4 &&
+				  memcmp(rec.tape->nodes[2].u.s, "\xf0\x9f\x98\x80", 4) == 0, "the pair decoded alone (tape)");
+		else
+			CHECK(json_object_object_get_ex(rec.obj, "b", &v) && json_object_get_string_len(v) == 4 &&
+				  memcmp(json_object_get_string(v), "\xf0\x9f\x98\x80", 4) == 0,
+				  "the pair decoded alone, not after U+FFFD");
+		cl_frame_close(&f);
+		/* an array's elements go through json-c's other parse */
+		opts.tape = 0;
+		f = cl_frame_open_mem(in + 43, strlen(in + 43), CL_COMPRESSION_NONE, CL_FORMAT_ARRAY, &opts);
+		CHECK(cl_frame_next(f, &rec) == CL_FRAME_RECORD_ERROR, "a broken pair in an array");
+		CHECK(cl_frame_next(f, &rec) == CL_FRAME_RECORD && json_object_object_get_ex(rec.obj, "c", &v) &&
+			  json_object_get_string_len(v) == 4, "the next element's pair decoded alone");
+		cl_frame_close(&f);
+	}
+}
+
 /* ---------------------------------------------------------------- bench */
 
 static double
@@ -2245,6 +2440,7 @@ main(int argc, char **argv)
 	test_gzip_framing();
 	test_misc();
 	test_json_locale();
+	test_tape();
 	test_mutations();
 	test_samples();
 	test_large();
