@@ -5017,17 +5017,35 @@ BEGIN
   -- The contacts' rows from their latest version in ctr_events, with their
   -- follower flags; what they were before (the statement's snapshot), and
   -- the rows that changed, before and after.
+  -- A contact's versions are rows of ctr_events under each InitiationTimestamp
+  -- it was delivered with (the partition key is part of the key); its latest
+  -- is the first by LastUpdateTimestamp (NULL last), then InitiationTimestamp,
+  -- across all of them.  The rows found (src0) are read alone, except for
+  -- the contacts contact_metric holds under another InitiationTimestamp (or
+  -- holds, and src0 lacks): only those can have a later version elsewhere,
+  -- so only those have every version read (rare: a probe per partition each).
   EXECUTE format($q$
-    WITH src AS MATERIALIZED (
+    WITH src0 AS MATERIALIZED (
       SELECT DISTINCT ON (b.contactid) b.*
         FROM connect_lake.contact_metric_base b
        WHERE %s
        ORDER BY b.contactid, b.lastupdatetimestamp DESC NULLS LAST, b.initiationtimestamp DESC
     ), old AS MATERIALIZED (
       SELECT o.r
-        FROM (SELECT src.contactid FROM src UNION SELECT unnest($1)) k
+        FROM (SELECT src0.contactid FROM src0 UNION SELECT unnest($1)) k
        CROSS JOIN LATERAL (SELECT m AS r FROM connect_lake.contact_metric m WHERE m.contactid = k.contactid
                             OFFSET 0) o
+    ), other AS MATERIALIZED (
+      SELECT (old.r).contactid
+        FROM old LEFT JOIN src0 ON src0.contactid = (old.r).contactid
+       WHERE src0.initiationtimestamp IS DISTINCT FROM (old.r).initiationtimestamp
+    ), src AS MATERIALIZED (
+      SELECT src0.* FROM src0 WHERE NOT EXISTS (SELECT 1 FROM other WHERE other.contactid = src0.contactid)
+      UNION ALL
+      (SELECT DISTINCT ON (b.contactid) b.*
+         FROM connect_lake.contact_metric_base b
+        WHERE b.contactid = ANY (ARRAY(SELECT other.contactid FROM other))
+        ORDER BY b.contactid, b.lastupdatetimestamp DESC NULLS LAST, b.initiationtimestamp DESC)
     ), fol AS MATERIALIZED (
       -- contact_metric_follower's legs of each contact of src, src's
       -- versions in place of the rows they replace: by PreviousContactId,
