@@ -1500,7 +1500,7 @@ CREATE INDEX contact_metric_interval_idx ON connect_lake.contact_metric (interva
 CREATE INDEX contact_metric_previous_idx ON connect_lake.contact_metric (previouscontactid) WHERE previouscontactid IS NOT NULL;
 CREATE INDEX contact_metric_next_idx ON connect_lake.contact_metric (nextcontactid) WHERE nextcontactid IS NOT NULL;
 CREATE INDEX contact_metric_excluded_idx ON connect_lake.contact_metric (initiationtimestamp) WHERE excluded_reason IS NOT NULL;
-CREATE INDEX contact_metric_anchor_idx ON connect_lake.contact_metric ((coalesce(disconnecttimestamp, initiationtimestamp)));
+CREATE INDEX contact_metric_anchor_idx ON connect_lake.contact_metric ((coalesce(disconnecttimestamp, initiationtimestamp))) WHERE interval_start IS NULL;
 COMMENT ON TABLE connect_lake.contact_metric IS
   'One row per contact of ctr_events (its latest version): the flags and times every contact metric is a sum of, the 15-minute interval of its disconnect it counts in, or why it is excluded. Kept by metrics_refresh_contacts() and metrics_refresh(); a late leg (CALLBACK, QUEUE_TRANSFER, TRANSFER) corrects its predecessor''s flags.';
 COMMENT ON COLUMN connect_lake.contact_metric.contactid IS 'ContactId.';
@@ -5242,13 +5242,16 @@ BEGIN
   SELECT least((SELECT min(e.disconnecttimestamp) FROM connect_lake.ctr_events e),
                (SELECT min(e.initiationtimestamp) FROM connect_lake.ctr_events e
                  WHERE e.disconnecttimestamp IS NULL),
+               (SELECT min(m.interval_start) FROM connect_lake.contact_metric m WHERE m.interval_start IS NOT NULL),
                (SELECT min(coalesce(m.disconnecttimestamp, m.initiationtimestamp))
-                  FROM connect_lake.contact_metric m)),
+                  FROM connect_lake.contact_metric m WHERE m.interval_start IS NULL)),
          greatest((SELECT max(e.disconnecttimestamp) FROM connect_lake.ctr_events e),
                   (SELECT max(e.initiationtimestamp) FROM connect_lake.ctr_events e
                     WHERE e.disconnecttimestamp IS NULL),
+                  (SELECT max(m.interval_start) + interval '15 minutes' FROM connect_lake.contact_metric m
+                    WHERE m.interval_start IS NOT NULL),
                   (SELECT max(coalesce(m.disconnecttimestamp, m.initiationtimestamp))
-                     FROM connect_lake.contact_metric m)) + interval '1 microsecond'
+                     FROM connect_lake.contact_metric m WHERE m.interval_start IS NULL)) + interval '1 microsecond'
     INTO lo, hi;
   IF lo IS NULL OR hi IS NULL THEN
     RETURN 0;
@@ -5262,10 +5265,19 @@ BEGIN
   -- A day at a time, so that each step holds a day of contacts.
   day_lo := lo;
   WHILE day_lo < hi LOOP
-    SELECT coalesce(array_agg(m.contactid), '{}') INTO ids
-      FROM connect_lake.contact_metric m
-     WHERE coalesce(m.disconnecttimestamp, m.initiationtimestamp) >= day_lo
-       AND coalesce(m.disconnecttimestamp, m.initiationtimestamp) < least(day_lo + interval '1 day', hi);
+    -- (a contact that counts is anchored at its disconnect, in the 15-minute
+    -- interval it counts in: read by that index; an excluded one by the
+    -- anchor's, which holds only them)
+    SELECT coalesce(array_agg(x.contactid), '{}') INTO ids
+      FROM (SELECT m.contactid FROM connect_lake.contact_metric m
+             WHERE m.interval_start >= connect_lake.metric_interval(day_lo)
+               AND m.interval_start < least(day_lo + interval '1 day', hi)
+               AND m.disconnecttimestamp >= day_lo AND m.disconnecttimestamp < least(day_lo + interval '1 day', hi)
+            UNION ALL
+            SELECT m.contactid FROM connect_lake.contact_metric m
+             WHERE m.interval_start IS NULL
+               AND coalesce(m.disconnecttimestamp, m.initiationtimestamp) >= day_lo
+               AND coalesce(m.disconnecttimestamp, m.initiationtimestamp) < least(day_lo + interval '1 day', hi)) x;
     n := n + connect_lake.metric_apply(ids,
       '(b.disconnecttimestamp >= $2 AND b.disconnecttimestamp < $3)
        OR (b.disconnecttimestamp IS NULL AND b.initiationtimestamp >= $2 AND b.initiationtimestamp < $3)',
