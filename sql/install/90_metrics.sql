@@ -1371,11 +1371,12 @@ BEGIN
       RETURNING o AS old_row, m AS new_row)
     SELECT coalesce(array_agg(u.old_row), '{}'), coalesce(array_agg(u.new_row), '{}') INTO b2, a2 FROM u;
     IF cardinality(a2) > 0 THEN
-      -- a contact already changed above keeps its first "before"; its "after" is the latest
-      before := before || ARRAY(SELECT b FROM unnest(b2) b
-                                 WHERE NOT EXISTS (SELECT 1 FROM unnest(after) a WHERE a.contactid = b.contactid));
-      after := ARRAY(SELECT a FROM unnest(after) a
-                      WHERE NOT EXISTS (SELECT 1 FROM unnest(a2) x WHERE x.contactid = a.contactid)) || a2;
+      -- a contact already changed above is taken out again as written there
+      -- (b2) and added as it is now (a2): its row in between cancels in the
+      -- signed sums (only follower flags change here, never its interval,
+      -- queue, channel, agent or queue time), with no search of the arrays
+      before := before || b2;
+      after := after || a2;
       ivs := ivs || ARRAY(SELECT b.interval_start FROM unnest(b2) b WHERE b.interval_start IS NOT NULL)
                  || ARRAY(SELECT a.interval_start FROM unnest(a2) a WHERE a.interval_start IS NOT NULL);
     END IF;
