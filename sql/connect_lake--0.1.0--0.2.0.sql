@@ -5009,6 +5009,8 @@ DECLARE
   a2       connect_lake.contact_metric[];
   gone     boolean;
   planner  text[];
+  others   uuid[];
+  total    bigint;
 BEGIN
   ids := coalesce(ids, '{}');
   -- statistics that make a table look empty (upkeep_stats_stale()): planned
@@ -5022,8 +5024,11 @@ BEGIN
   -- is the first by LastUpdateTimestamp (NULL last), then InitiationTimestamp,
   -- across all of them.  The rows found (src0) are read alone, except for
   -- the contacts contact_metric holds under another InitiationTimestamp (or
-  -- holds, and src0 lacks): only those can have a later version elsewhere,
-  -- so only those have every version read (rare: a probe per partition each).
+  -- holds, and src0 lacks): only those can have a later version elsewhere.
+  -- They are left out here (other) and done by a second call that reads
+  -- every version of them (rare: a probe per partition each; in a separate
+  -- statement, so that the usual one plans no scan of every partition).
+  -- $5: look for them (not when source_where reads every version already).
   EXECUTE format($q$
     WITH src0 AS MATERIALIZED (
       SELECT DISTINCT ON (b.contactid) b.*
@@ -5038,14 +5043,9 @@ BEGIN
     ), other AS MATERIALIZED (
       SELECT (old.r).contactid
         FROM old LEFT JOIN src0 ON src0.contactid = (old.r).contactid
-       WHERE src0.initiationtimestamp IS DISTINCT FROM (old.r).initiationtimestamp
+       WHERE $5 AND src0.initiationtimestamp IS DISTINCT FROM (old.r).initiationtimestamp
     ), src AS MATERIALIZED (
       SELECT src0.* FROM src0 WHERE NOT EXISTS (SELECT 1 FROM other WHERE other.contactid = src0.contactid)
-      UNION ALL
-      (SELECT DISTINCT ON (b.contactid) b.*
-         FROM connect_lake.contact_metric_base b
-        WHERE b.contactid = ANY (ARRAY(SELECT other.contactid FROM other))
-        ORDER BY b.contactid, b.lastupdatetimestamp DESC NULLS LAST, b.initiationtimestamp DESC)
     ), fol AS MATERIALIZED (
       -- contact_metric_follower's legs of each contact of src, src's
       -- versions in place of the rows they replace: by PreviousContactId,
@@ -5124,13 +5124,22 @@ BEGIN
       RETURNING m.*
     )
     SELECT (SELECT coalesce(array_agg(src.contactid), '{}') FROM src),
-           (SELECT coalesce(array_agg((old.r).interval_start) FILTER (WHERE (old.r).interval_start IS NOT NULL), '{}') FROM old)
+           (SELECT coalesce(array_agg(other.contactid), '{}') FROM other),
+           (SELECT coalesce(array_agg((old.r).interval_start) FILTER (WHERE (old.r).interval_start IS NOT NULL), '{}')
+              FROM old WHERE (old.r).contactid NOT IN (SELECT other.contactid FROM other))
            || (SELECT coalesce(array_agg(src.interval_start) FILTER (WHERE src.interval_start IS NOT NULL), '{}') FROM src),
-           (SELECT coalesce(array_agg((old.r).previouscontactid) FILTER (WHERE (old.r).previouscontactid IS NOT NULL), '{}') FROM old)
+           (SELECT coalesce(array_agg((old.r).previouscontactid) FILTER (WHERE (old.r).previouscontactid IS NOT NULL), '{}')
+              FROM old WHERE (old.r).contactid NOT IN (SELECT other.contactid FROM other))
            || (SELECT coalesce(array_agg(src.previouscontactid) FILTER (WHERE src.previouscontactid IS NOT NULL), '{}') FROM src),
            (SELECT coalesce(array_agg(old.r), '{}') FROM old WHERE (old.r).contactid IN (SELECT up.contactid FROM up)),
            (SELECT coalesce(array_agg(up::connect_lake.contact_metric), '{}') FROM up)
-  $q$, source_where) INTO found, ivs, preds, before, after USING ids, from_ts, to_ts, initiation_ts;
+  $q$, source_where) INTO found, others, ivs, preds, before, after
+  USING ids, from_ts, to_ts, initiation_ts, source_where <> 'b.contactid = ANY ($1)';
+  -- (the contacts left out are the second call's, gone or not, with what
+  -- they counted in and continued before)
+  IF cardinality(others) > 0 THEN
+    ids := ARRAY(SELECT unnest(ids) EXCEPT SELECT unnest(others));
+  END IF;
 
   -- Contacts given that are no longer in ctr_events count nowhere.
   WITH d AS (DELETE FROM connect_lake.contact_metric m
@@ -5213,7 +5222,12 @@ BEGIN
     PERFORM connect_lake.metric_rollup(ivs);
   END IF;
   PERFORM connect_lake.upkeep_plan_restore(planner);
-  RETURN cardinality(settle) + CASE WHEN gone THEN 0 ELSE cardinality(touched) END;
+  total := cardinality(settle) + CASE WHEN gone THEN 0 ELSE cardinality(touched) END;
+  IF cardinality(others) > 0 THEN
+    -- every version of the contacts held under another InitiationTimestamp
+    total := total + connect_lake.metric_apply(others, 'b.contactid = ANY ($1)', from_ts, to_ts);
+  END IF;
+  RETURN total;
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) IS
