@@ -5139,6 +5139,13 @@ BEGIN
   -- they counted in and continued before)
   IF cardinality(others) > 0 THEN
     ids := ARRAY(SELECT unnest(ids) EXCEPT SELECT unnest(others));
+    -- the second call's intervals are known only when it has read them:
+    -- every interval's lock now, as metrics_refresh() takes it, so that the
+    -- two calls' interval locks come in no order another writer could cross
+    IF current_setting('connect_lake_metrics.all_locked', true) IS DISTINCT FROM 'on' THEN
+      PERFORM pg_advisory_xact_lock(1668048237, 0);
+      PERFORM set_config('connect_lake_metrics.all_locked', 'on', true);
+    END IF;
   END IF;
 
   -- Contacts given that are no longer in ctr_events count nowhere.
