@@ -5041,9 +5041,13 @@ BEGIN
        CROSS JOIN LATERAL (SELECT m AS r FROM connect_lake.contact_metric m WHERE m.contactid = k.contactid
                             OFFSET 0) o
     ), other AS MATERIALIZED (
+      -- (an anti join: estimated at most the rows of old; as an outer join
+      -- filtered it was estimated at millions, and the hash tables built
+      -- on it were sized and zeroed for them at every call)
       SELECT (old.r).contactid
-        FROM old LEFT JOIN src0 ON src0.contactid = (old.r).contactid
-       WHERE $5 AND src0.initiationtimestamp IS DISTINCT FROM (old.r).initiationtimestamp
+        FROM old
+       WHERE $5 AND NOT EXISTS (SELECT 1 FROM src0 WHERE src0.contactid = (old.r).contactid
+                                   AND src0.initiationtimestamp = (old.r).initiationtimestamp)
     ), src AS MATERIALIZED (
       SELECT src0.* FROM src0 WHERE NOT EXISTS (SELECT 1 FROM other WHERE other.contactid = src0.contactid)
     ), fol AS MATERIALIZED (
@@ -5126,10 +5130,10 @@ BEGIN
     SELECT (SELECT coalesce(array_agg(src.contactid), '{}') FROM src),
            (SELECT coalesce(array_agg(other.contactid), '{}') FROM other),
            (SELECT coalesce(array_agg((old.r).interval_start) FILTER (WHERE (old.r).interval_start IS NOT NULL), '{}')
-              FROM old WHERE (old.r).contactid NOT IN (SELECT other.contactid FROM other))
+              FROM old WHERE NOT EXISTS (SELECT 1 FROM other WHERE other.contactid = (old.r).contactid))
            || (SELECT coalesce(array_agg(src.interval_start) FILTER (WHERE src.interval_start IS NOT NULL), '{}') FROM src),
            (SELECT coalesce(array_agg((old.r).previouscontactid) FILTER (WHERE (old.r).previouscontactid IS NOT NULL), '{}')
-              FROM old WHERE (old.r).contactid NOT IN (SELECT other.contactid FROM other))
+              FROM old WHERE NOT EXISTS (SELECT 1 FROM other WHERE other.contactid = (old.r).contactid))
            || (SELECT coalesce(array_agg(src.previouscontactid) FILTER (WHERE src.previouscontactid IS NOT NULL), '{}') FROM src),
            (SELECT coalesce(array_agg(old.r), '{}') FROM old WHERE (old.r).contactid IN (SELECT up.contactid FROM up)),
            (SELECT coalesce(array_agg(up::connect_lake.contact_metric), '{}') FROM up)
