@@ -310,7 +310,7 @@ CREATE INDEX contact_metric_interval_idx ON connect_lake.contact_metric (interva
 CREATE INDEX contact_metric_previous_idx ON connect_lake.contact_metric (previouscontactid) WHERE previouscontactid IS NOT NULL;
 CREATE INDEX contact_metric_next_idx ON connect_lake.contact_metric (nextcontactid) WHERE nextcontactid IS NOT NULL;
 CREATE INDEX contact_metric_excluded_idx ON connect_lake.contact_metric (initiationtimestamp) WHERE excluded_reason IS NOT NULL;
-CREATE INDEX contact_metric_anchor_idx ON connect_lake.contact_metric ((coalesce(disconnecttimestamp, initiationtimestamp)));
+CREATE INDEX contact_metric_anchor_idx ON connect_lake.contact_metric ((coalesce(disconnecttimestamp, initiationtimestamp))) WHERE interval_start IS NULL;
 COMMENT ON TABLE connect_lake.contact_metric IS
   'One row per contact of ctr_events (its latest version): the flags and times every contact metric is a sum of, the 15-minute interval of its disconnect it counts in, or why it is excluded. Kept by the writers as CTRs land (load(), ingest(), ingest_batch(): metrics_refresh_contacts() at commit, unless connect_lake.metrics_upkeep is off) and by metrics_refresh(); a late leg (CALLBACK, QUEUE_TRANSFER, TRANSFER) corrects its predecessor''s flags.';
 COMMENT ON COLUMN connect_lake.contact_metric.contactid IS 'ContactId.';
@@ -1184,6 +1184,8 @@ DECLARE
   a2       connect_lake.contact_metric[];
   gone     boolean;
   planner  text[];
+  others   uuid[];
+  total    bigint;
 BEGIN
   ids := coalesce(ids, '{}');
   -- statistics that make a table look empty (upkeep_stats_stale()): planned
@@ -1192,17 +1194,37 @@ BEGIN
   -- The contacts' rows from their latest version in ctr_events, with their
   -- follower flags; what they were before (the statement's snapshot), and
   -- the rows that changed, before and after.
+  -- A contact's versions are rows of ctr_events under each InitiationTimestamp
+  -- it was delivered with (the partition key is part of the key); its latest
+  -- is the first by LastUpdateTimestamp (NULL last), then InitiationTimestamp,
+  -- across all of them.  The rows found (src0) are read alone, except for
+  -- the contacts contact_metric holds under another InitiationTimestamp (or
+  -- holds, and src0 lacks): only those can have a later version elsewhere.
+  -- They are left out here (other) and done by a second call that reads
+  -- every version of them (rare: a probe per partition each; in a separate
+  -- statement, so that the usual one plans no scan of every partition).
+  -- $5: look for them (not when source_where reads every version already).
   EXECUTE format($q$
-    WITH src AS MATERIALIZED (
+    WITH src0 AS MATERIALIZED (
       SELECT DISTINCT ON (b.contactid) b.*
         FROM connect_lake.contact_metric_base b
        WHERE %s
        ORDER BY b.contactid, b.lastupdatetimestamp DESC NULLS LAST, b.initiationtimestamp DESC
     ), old AS MATERIALIZED (
       SELECT o.r
-        FROM (SELECT src.contactid FROM src UNION SELECT unnest($1)) k
+        FROM (SELECT src0.contactid FROM src0 UNION SELECT unnest($1)) k
        CROSS JOIN LATERAL (SELECT m AS r FROM connect_lake.contact_metric m WHERE m.contactid = k.contactid
                             OFFSET 0) o
+    ), other AS MATERIALIZED (
+      -- (an anti join: estimated at most the rows of old; as an outer join
+      -- filtered it was estimated at millions, and the hash tables built
+      -- on it were sized and zeroed for them at every call)
+      SELECT (old.r).contactid
+        FROM old
+       WHERE $5 AND NOT EXISTS (SELECT 1 FROM src0 WHERE src0.contactid = (old.r).contactid
+                                   AND src0.initiationtimestamp = (old.r).initiationtimestamp)
+    ), src AS MATERIALIZED (
+      SELECT src0.* FROM src0 WHERE NOT EXISTS (SELECT 1 FROM other WHERE other.contactid = src0.contactid)
     ), fol AS MATERIALIZED (
       -- contact_metric_follower's legs of each contact of src, src's
       -- versions in place of the rows they replace: by PreviousContactId,
@@ -1281,13 +1303,29 @@ BEGIN
       RETURNING m.*
     )
     SELECT (SELECT coalesce(array_agg(src.contactid), '{}') FROM src),
-           (SELECT coalesce(array_agg((old.r).interval_start) FILTER (WHERE (old.r).interval_start IS NOT NULL), '{}') FROM old)
+           (SELECT coalesce(array_agg(other.contactid), '{}') FROM other),
+           (SELECT coalesce(array_agg((old.r).interval_start) FILTER (WHERE (old.r).interval_start IS NOT NULL), '{}')
+              FROM old WHERE NOT EXISTS (SELECT 1 FROM other WHERE other.contactid = (old.r).contactid))
            || (SELECT coalesce(array_agg(src.interval_start) FILTER (WHERE src.interval_start IS NOT NULL), '{}') FROM src),
-           (SELECT coalesce(array_agg((old.r).previouscontactid) FILTER (WHERE (old.r).previouscontactid IS NOT NULL), '{}') FROM old)
+           (SELECT coalesce(array_agg((old.r).previouscontactid) FILTER (WHERE (old.r).previouscontactid IS NOT NULL), '{}')
+              FROM old WHERE NOT EXISTS (SELECT 1 FROM other WHERE other.contactid = (old.r).contactid))
            || (SELECT coalesce(array_agg(src.previouscontactid) FILTER (WHERE src.previouscontactid IS NOT NULL), '{}') FROM src),
            (SELECT coalesce(array_agg(old.r), '{}') FROM old WHERE (old.r).contactid IN (SELECT up.contactid FROM up)),
            (SELECT coalesce(array_agg(up::connect_lake.contact_metric), '{}') FROM up)
-  $q$, source_where) INTO found, ivs, preds, before, after USING ids, from_ts, to_ts, initiation_ts;
+  $q$, source_where) INTO found, others, ivs, preds, before, after
+  USING ids, from_ts, to_ts, initiation_ts, source_where <> 'b.contactid = ANY ($1)';
+  -- (the contacts left out are the second call's, gone or not, with what
+  -- they counted in and continued before)
+  IF cardinality(others) > 0 THEN
+    ids := ARRAY(SELECT unnest(ids) EXCEPT SELECT unnest(others));
+    -- the second call's intervals are known only when it has read them:
+    -- every interval's lock now, as metrics_refresh() takes it, so that the
+    -- two calls' interval locks come in no order another writer could cross
+    IF current_setting('connect_lake_metrics.all_locked', true) IS DISTINCT FROM 'on' THEN
+      PERFORM pg_advisory_xact_lock(1668048237, 0);
+      PERFORM set_config('connect_lake_metrics.all_locked', 'on', true);
+    END IF;
+  END IF;
 
   -- Contacts given that are no longer in ctr_events count nowhere.
   WITH d AS (DELETE FROM connect_lake.contact_metric m
@@ -1353,11 +1391,12 @@ BEGIN
       RETURNING o AS old_row, m AS new_row)
     SELECT coalesce(array_agg(u.old_row), '{}'), coalesce(array_agg(u.new_row), '{}') INTO b2, a2 FROM u;
     IF cardinality(a2) > 0 THEN
-      -- a contact already changed above keeps its first "before"; its "after" is the latest
-      before := before || ARRAY(SELECT b FROM unnest(b2) b
-                                 WHERE NOT EXISTS (SELECT 1 FROM unnest(after) a WHERE a.contactid = b.contactid));
-      after := ARRAY(SELECT a FROM unnest(after) a
-                      WHERE NOT EXISTS (SELECT 1 FROM unnest(a2) x WHERE x.contactid = a.contactid)) || a2;
+      -- a contact already changed above is taken out again as written there
+      -- (b2) and added as it is now (a2): its row in between cancels in the
+      -- signed sums (only follower flags change here, never its interval,
+      -- queue, channel, agent or queue time), with no search of the arrays
+      before := before || b2;
+      after := after || a2;
       ivs := ivs || ARRAY(SELECT b.interval_start FROM unnest(b2) b WHERE b.interval_start IS NOT NULL)
                  || ARRAY(SELECT a.interval_start FROM unnest(a2) a WHERE a.interval_start IS NOT NULL);
     END IF;
@@ -1369,7 +1408,12 @@ BEGIN
     PERFORM connect_lake.metric_rollup(ivs);
   END IF;
   PERFORM connect_lake.upkeep_plan_restore(planner);
-  RETURN cardinality(settle) + CASE WHEN gone THEN 0 ELSE cardinality(touched) END;
+  total := cardinality(settle) + CASE WHEN gone THEN 0 ELSE cardinality(touched) END;
+  IF cardinality(others) > 0 THEN
+    -- every version of the contacts held under another InitiationTimestamp
+    total := total + connect_lake.metric_apply(others, 'b.contactid = ANY ($1)', from_ts, to_ts);
+  END IF;
+  RETURN total;
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) IS
@@ -1423,13 +1467,16 @@ BEGIN
   SELECT least((SELECT min(e.disconnecttimestamp) FROM connect_lake.ctr_events e),
                (SELECT min(e.initiationtimestamp) FROM connect_lake.ctr_events e
                  WHERE e.disconnecttimestamp IS NULL),
+               (SELECT min(m.interval_start) FROM connect_lake.contact_metric m WHERE m.interval_start IS NOT NULL),
                (SELECT min(coalesce(m.disconnecttimestamp, m.initiationtimestamp))
-                  FROM connect_lake.contact_metric m)),
+                  FROM connect_lake.contact_metric m WHERE m.interval_start IS NULL)),
          greatest((SELECT max(e.disconnecttimestamp) FROM connect_lake.ctr_events e),
                   (SELECT max(e.initiationtimestamp) FROM connect_lake.ctr_events e
                     WHERE e.disconnecttimestamp IS NULL),
+                  (SELECT max(m.interval_start) + interval '15 minutes' FROM connect_lake.contact_metric m
+                    WHERE m.interval_start IS NOT NULL),
                   (SELECT max(coalesce(m.disconnecttimestamp, m.initiationtimestamp))
-                     FROM connect_lake.contact_metric m)) + interval '1 microsecond'
+                     FROM connect_lake.contact_metric m WHERE m.interval_start IS NULL)) + interval '1 microsecond'
     INTO lo, hi;
   IF lo IS NULL OR hi IS NULL THEN
     RETURN 0;
@@ -1443,10 +1490,19 @@ BEGIN
   -- A day at a time, so that each step holds a day of contacts.
   day_lo := lo;
   WHILE day_lo < hi LOOP
-    SELECT coalesce(array_agg(m.contactid), '{}') INTO ids
-      FROM connect_lake.contact_metric m
-     WHERE coalesce(m.disconnecttimestamp, m.initiationtimestamp) >= day_lo
-       AND coalesce(m.disconnecttimestamp, m.initiationtimestamp) < least(day_lo + interval '1 day', hi);
+    -- (a contact that counts is anchored at its disconnect, in the 15-minute
+    -- interval it counts in: read by that index; an excluded one by the
+    -- anchor's, which holds only them)
+    SELECT coalesce(array_agg(x.contactid), '{}') INTO ids
+      FROM (SELECT m.contactid FROM connect_lake.contact_metric m
+             WHERE m.interval_start >= connect_lake.metric_interval(day_lo)
+               AND m.interval_start < least(day_lo + interval '1 day', hi)
+               AND m.disconnecttimestamp >= day_lo AND m.disconnecttimestamp < least(day_lo + interval '1 day', hi)
+            UNION ALL
+            SELECT m.contactid FROM connect_lake.contact_metric m
+             WHERE m.interval_start IS NULL
+               AND coalesce(m.disconnecttimestamp, m.initiationtimestamp) >= day_lo
+               AND coalesce(m.disconnecttimestamp, m.initiationtimestamp) < least(day_lo + interval '1 day', hi)) x;
     n := n + connect_lake.metric_apply(ids,
       '(b.disconnecttimestamp >= $2 AND b.disconnecttimestamp < $3)
        OR (b.disconnecttimestamp IS NULL AND b.initiationtimestamp >= $2 AND b.initiationtimestamp < $3)',

@@ -264,6 +264,47 @@ DELETE FROM connect_lake.ctr_events WHERE contactid IN (pg_temp.c(4901), pg_temp
 SELECT connect_lake.metrics_refresh_contacts(ARRAY[pg_temp.c(4901), pg_temp.c(4903)]) >= 0 AS recomputed;
 SELECT pg_temp.check();
 
+-- ---------- one contact under several InitiationTimestamps
+-- The lake's CTR key holds the partition time, so a version delivered with
+-- another InitiationTimestamp is a second row of ctr_events.  Its latest is
+-- the first by LastUpdateTimestamp, then InitiationTimestamp, across every
+-- row, wherever they fall (metrics_refresh()'s order).  5101 lands at 10:00
+-- on 2026-11-03; a version at 09:58 with the same LastUpdateTimestamp is not
+-- the latest (earlier InitiationTimestamp); one of October (another
+-- partition and day, a later LastUpdateTimestamp) is; a stale one at 11:00
+-- (an earlier LastUpdateTimestamp) is not; with October's row deleted the
+-- 10:00 row is the latest again.  5102's two versions land in one batch.
+SELECT inserted FROM connect_lake.ingest_batch('ctr', ARRAY[
+  pg_temp.ctr(5101, '2026-11-03 10:00', '2026-11-03 10:10', q => 1, enq => '2026-11-03 10:01', qdur => 100)]);
+SELECT inserted FROM connect_lake.ingest_batch('ctr', ARRAY[
+  pg_temp.ctr(5101, '2026-11-03 09:58', '2026-11-03 10:20', q => 2, enq => '2026-11-03 09:59', qdur => 10)]);
+SELECT initiationtimestamp, interval_start, queue_time FROM connect_lake.contact_metric WHERE contactid = pg_temp.c(5101);
+SELECT pg_temp.check();
+SELECT inserted FROM connect_lake.ingest_batch('ctr', ARRAY[
+  pg_temp.ctr(5101, '2026-10-25 09:00', '2026-10-25 09:30', q => 1, enq => '2026-10-25 09:01', qdur => 40,
+              a => 1, conn => '2026-10-25 09:02', updated => '2027-01-05 00:00')]);
+SELECT initiationtimestamp, interval_start, handled FROM connect_lake.contact_metric WHERE contactid = pg_temp.c(5101);
+SELECT pg_temp.check();
+SELECT inserted FROM connect_lake.ingest_batch('ctr', ARRAY[
+  pg_temp.ctr(5101, '2026-11-03 11:00', '2026-11-03 11:05', q => 2, enq => '2026-11-03 11:01', qdur => 5,
+              updated => '2026-12-31 00:00')]);
+SELECT initiationtimestamp, interval_start, handled FROM connect_lake.contact_metric WHERE contactid = pg_temp.c(5101);
+SELECT pg_temp.check();
+SELECT inserted FROM connect_lake.ingest_batch('ctr', ARRAY[
+  pg_temp.ctr(5102, '2026-11-03 08:05', '2026-11-03 08:10', q => 1, enq => '2026-11-03 08:06', qdur => 30),
+  pg_temp.ctr(5102, '2026-11-03 08:00', '2026-11-03 08:40', q => 2, enq => '2026-11-03 08:01', qdur => 60,
+              updated => '2027-01-02 00:00')]);
+SELECT initiationtimestamp, interval_start, queue_time FROM connect_lake.contact_metric WHERE contactid = pg_temp.c(5102);
+SELECT pg_temp.check();
+-- a refresh of part of the range makes the same rows as one of everything
+SELECT connect_lake.metrics_refresh('2026-11-03', '2026-11-04') > 0 AS refreshed;
+SELECT initiationtimestamp FROM connect_lake.contact_metric WHERE contactid = pg_temp.c(5101);
+SELECT pg_temp.check();
+DELETE FROM connect_lake.ctr_events WHERE contactid = pg_temp.c(5101) AND initiationtimestamp = '2026-10-25 09:00+00';
+SELECT connect_lake.metrics_refresh_contacts(ARRAY[pg_temp.c(5101)]) > 0 AS recomputed;
+SELECT initiationtimestamp, interval_start, queue_time FROM connect_lake.contact_metric WHERE contactid = pg_temp.c(5101);
+SELECT pg_temp.check();
+
 -- ---------- leave the lake as before
 DELETE FROM connect_lake.ctr_events WHERE contactid IN (SELECT pg_temp.c(g) FROM generate_series(1000, 9999) g);
 DELETE FROM connect_lake.metric_config;
