@@ -714,6 +714,21 @@ cl_frame_next(CLFrame *f, CLRecord *rec)
 		fr_stream_error(f, "out of memory copying a record");
 		r = CL_FRAME_STREAM_ERROR;
 	}
+
+	/*
+	 * A tape parsed from the read buffer points into it; reading on after
+	 * the record (check_ndjson after the first one, an export line's rest)
+	 * may have moved the bytes (compacted or reallocated): parse them again
+	 * where they are now.  The same bytes take the same parse, and the
+	 * tape's arrays are already large enough for them.
+	 */
+	if (r == CL_FRAME_RECORD && f->tape_mode && f->tape_ready && f->tape_in_buf &&
+		f->tape_moves != f->buf_moves &&
+		cl_tape_parse(&f->tape, rec->raw, rec->raw_len, f->max_depth + 1) != CL_TAPE_OK)
+	{
+		fr_stream_error(f, "out of memory parsing a record");
+		r = CL_FRAME_STREAM_ERROR;
+	}
 	if (r == CL_FRAME_RECORD)
 	{
 		rec->obj = f->obj;

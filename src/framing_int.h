@@ -124,6 +124,9 @@ struct CLFrame
 	json_object *obj;			/* the record handed out */
 	int			tape_mode;		/* CLFrameOptions.tape */
 	int			tape_ready;		/* the record handed out was parsed into tape */
+	int			tape_in_buf;	/* ... from buf[rec ..], where its strings point */
+	uint64_t	tape_moves;		/* ... when buf_moves was this */
+	uint64_t	buf_moves;		/* times fr_read_more moved buf's bytes */
 	CLTape		tape;			/* ... the record as a tape (jsontape.h) */
 	json_object *holder;		/* envelope / event object behind it */
 	json_object *events;		/* subscription logEvents (json-c path) */

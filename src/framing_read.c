@@ -115,6 +115,7 @@ fr_read_more(CLFrame *f)
 				count_lines_to(f, keep);
 			f->prev_byte = (unsigned char) f->buf[keep - 1];
 			memmove(f->buf, f->buf + keep, f->end - keep);
+			f->buf_moves++;
 			f->base += keep;
 			f->end -= keep;
 			f->pos -= keep;
@@ -140,6 +141,7 @@ fr_read_more(CLFrame *f)
 			}
 			f->buf = nbuf;
 			f->cap = ncap;
+			f->buf_moves++;
 		}
 	}
 	n = cl_source_read(f->src, f->buf + f->end, f->cap - f->end);
@@ -673,7 +675,10 @@ fr_read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int expor
 
 		if (tr == CL_TAPE_OK)
 		{
+			/* its strings point into buf: cl_frame_next checks they still do */
 			f->tape_ready = 1;
+			f->tape_in_buf = 1;
+			f->tape_moves = f->buf_moves;
 			return V_OK;
 		}
 		/* anything else: json-c's parse below decides, and is copied later */

@@ -2231,6 +2231,75 @@ test_tape(void)
 	}
 }
 
+/*
+ * A tape's strings point into the framer's read buffer; reading on after the
+ * record (the rest of an export line, the ndjson check after a first record)
+ * can compact or grow that buffer.  Every record handed out must still be
+ * its own bytes' values (the reader maps the tape after cl_frame_next
+ * returns), whether or not its last byte ended a read.
+ */
+static int
+tape_run_checked(const char *data, size_t len, size_t chunk, int *records)
+{
+	CLFrameOptions opts = {0};
+	CLFrame    *f;
+	CLRecord	rec;
+	int			before = tape_mismatches;
+	int			r;
+
+	opts.tape = 1;
+	opts.chunk_size = chunk;
+	opts.max_record_size = 4 * 1024 * 1024;
+	f = cl_frame_open_mem(data, len, CL_COMPRESSION_NONE, CL_FORMAT_AUTO, &opts);
+	*records = 0;
+	while ((r = cl_frame_next(f, &rec)) == CL_FRAME_RECORD || r == CL_FRAME_RECORD_ERROR)
+		if (r == CL_FRAME_RECORD)
+		{
+			json_object_put(tape_check(&rec));
+			(*records)++;
+		}
+	cl_frame_close(&f);
+	return tape_mismatches - before;
+}
+
+static void
+test_tape_moved_buffer(void)
+{
+	static const size_t chunks[] = {64, 512, 1000};
+	Buf			b = {0};
+	int			nrec = 0;
+	int			got;
+	int			bad;
+
+	current_test = "tape moved buffer";
+	/* export lines of many lengths: some messages end exactly where a read ends */
+	for (int i = 0; b.n < 600000; i++, nrec++)
+		buf_printf(&b, "2021-04-13T00:14:31.581Z {\"i\":%d,\"k\":\"%0*d\"}\n", i, 1 + (i * 37) % 900, i);
+	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++)
+	{
+		bad = tape_run_checked(b.d, b.n, chunks[c], &got);
+		CHECK(got == nrec && bad == 0, "export lines read %zu bytes at a time: %d of %d records, %d tapes unlike their bytes",
+			  chunks[c], got, nrec, bad);
+	}
+	buf_free(&b);
+
+	/*
+	 * Under auto, a first record of exactly the format sniffing's window
+	 * (SNIFF_WINDOW, 1 MiB: the reads fill the buffer to that size) on one
+	 * line: check_ndjson reads on past it, growing the buffer.
+	 */
+	buf_str(&b, "{\"k\":\"");
+	while (b.n < ((size_t) 1 << 20) - 2)
+		buf_str(&b, "abcdefghijklmnopqrstuvwxyz0123456789"
+				"abcdefghijklmnopqrstuvwxyz0123456789");
+	b.n = ((size_t) 1 << 20) - 2;
+	buf_str(&b, "\"}\n{\"k\":\"next\"}\n");
+	bad = tape_run_checked(b.d, b.n, 64, &got);
+	CHECK(got == 2 && bad == 0, "a first record of 1 MiB ending where a read ends: %d records, %d tapes unlike their bytes",
+		  got, bad);
+	buf_free(&b);
+}
+
 /* ---------------------------------------------------------------- bench */
 
 static double
@@ -2441,6 +2510,7 @@ main(int argc, char **argv)
 	test_misc();
 	test_json_locale();
 	test_tape();
+	test_tape_moved_buffer();
 	test_mutations();
 	test_samples();
 	test_large();
