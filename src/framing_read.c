@@ -88,6 +88,15 @@ fr_stream_error(CLFrame *f, const char *msg)
 	f->e_off = f->base + f->end;
 	f->e_line = 0;
 	f->snippet[0] = '\0';
+	f->e_oom = 0;
+}
+
+/* A stream error that is memory running out (CLRecord.out_of_memory). */
+void
+fr_oom_error(CLFrame *f, const char *msg)
+{
+	fr_stream_error(f, msg);
+	f->e_oom = 1;
 }
 
 /*
@@ -136,7 +145,7 @@ fr_read_more(CLFrame *f)
 			nbuf = realloc(f->buf, ncap);
 			if (nbuf == NULL)
 			{
-				fr_stream_error(f, "out of memory growing the read buffer");
+				fr_oom_error(f, "out of memory growing the read buffer");
 				return -1;
 			}
 			f->buf = nbuf;

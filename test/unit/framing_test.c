@@ -27,6 +27,22 @@
 
 static int	passed,
 			failed;
+
+/*
+ * Memory running out, on demand: while realloc_limit is set, realloc()
+ * (the framer's, the tape's and json-c's) refuses any block larger.
+ */
+extern void *__libc_realloc(void *p, size_t n);
+static size_t realloc_limit;
+
+void	   *realloc(void *p, size_t n);
+void *
+realloc(void *p, size_t n)
+{
+	if (realloc_limit && n > realloc_limit)
+		return NULL;
+	return __libc_realloc(p, n);
+}
 static char tmpdir[64];
 static const char *current_test = "";
 
@@ -2300,6 +2316,70 @@ test_tape_moved_buffer(void)
 	buf_free(&b);
 }
 
+/*
+ * Out of memory under the tape option: the tape's arrays cannot grow for a
+ * record (100,000 nodes, 2.4 MB) while json-c's can; the tape parser gives
+ * it to json-c, whose tree cannot be copied either: one stream error that
+ * says memory ran out (the reader raises it as out of memory, not as a bad
+ * file), the tape left empty and usable, never a crash or a record lost
+ * silently.  The tape parser and the copy alone say CL_TAPE_NOMEM.
+ */
+static void
+test_tape_nomem(void)
+{
+	Buf			b = {0};
+	CLFrameOptions opts = {0};
+	CLFrame    *f;
+	CLRecord	rec;
+	CLTape		t = {0};
+	json_object *o;
+
+	current_test = "tape out of memory";
+	buf_str(&b, "{\"a\":[");
+	for (int i = 0; i < 100000; i++)
+		buf_str(&b, i ? ",1" : "1");
+	buf_str(&b, "]}\n{\"b\":2}\n");
+	o = json_tokener_parse("[1,2,3]");
+
+	realloc_limit = 2 * 1024 * 1024;
+	CHECK(cl_tape_parse(&t, b.d, b.n - 9, CL_FRAME_DEFAULT_MAX_DEPTH + 1) == CL_TAPE_NOMEM && t.n == 0,
+		  "the tape parser: CL_TAPE_NOMEM");
+	realloc_limit = 0;
+	CHECK(cl_tape_parse(&t, "{\"b\":2}", 7, CL_FRAME_DEFAULT_MAX_DEPTH + 1) == CL_TAPE_OK && t.n == 3 &&
+		  t.nodes[2].u.ival == 2, "the tape parses the next record after it");
+	cl_tape_free(&t);
+	realloc_limit = 1;
+	CHECK(cl_tape_from_jsonc(&t, o) == CL_TAPE_NOMEM && t.n == 0, "the copy of json-c's tree: CL_TAPE_NOMEM");
+	realloc_limit = 0;
+	cl_tape_free(&t);
+
+	opts.tape = 1;
+	f = cl_frame_open_mem(b.d, b.n, CL_COMPRESSION_NONE, CL_FORMAT_NDJSON, &opts);
+	realloc_limit = 2 * 1024 * 1024;
+	CHECK(cl_frame_next(f, &rec) == CL_FRAME_STREAM_ERROR && rec.out_of_memory && rec.obj == NULL &&
+		  rec.tape == NULL && strstr(rec.error, "out of memory") != NULL,
+		  "the framer: a stream error that says memory ran out (%s)", rec.error ? rec.error : "none");
+	realloc_limit = 0;
+	CHECK(cl_frame_next(f, &rec) == CL_FRAME_STREAM_ERROR && rec.out_of_memory, "and it stays");
+	cl_frame_close(&f);
+
+	/* with the memory, the same bytes read whole */
+	f = cl_frame_open_mem(b.d, b.n, CL_COMPRESSION_NONE, CL_FORMAT_NDJSON, &opts);
+	CHECK(cl_frame_next(f, &rec) == CL_FRAME_RECORD && rec.tape->n == 100003 && !rec.out_of_memory,
+		  "the record as a tape with the memory");
+	CHECK(cl_frame_next(f, &rec) == CL_FRAME_RECORD && rec.tape->n == 3, "then the next");
+	cl_frame_close(&f);
+
+	/* a data error is not memory */
+	f = cl_frame_open_mem("{\"a\":", 5, CL_COMPRESSION_NONE, CL_FORMAT_NDJSON, &opts);
+	while (cl_frame_next(f, &rec) == CL_FRAME_RECORD_ERROR)
+		;
+	CHECK(!rec.out_of_memory, "a truncated file is not out of memory");
+	cl_frame_close(&f);
+	json_object_put(o);
+	buf_free(&b);
+}
+
 /* ---------------------------------------------------------------- bench */
 
 static double
@@ -2511,6 +2591,7 @@ main(int argc, char **argv)
 	test_json_locale();
 	test_tape();
 	test_tape_moved_buffer();
+	test_tape_nomem();
 	test_mutations();
 	test_samples();
 	test_large();
