@@ -2380,6 +2380,127 @@ test_tape_nomem(void)
 	buf_free(&b);
 }
 
+/*
+ * Every real sample (all kinds, the .jsonc ones too) against json-c: the
+ * tape parser takes each as json-c reads it, pretty-printed as delivered,
+ * compacted and inside a stream (run_ex compares every record's tape with
+ * json-c's parse); a .jsonc file as published (// comments, a trailing
+ * comma) is left to json-c, which rejects it, and taken once stripped.
+ */
+static void
+test_samples_tape(void)
+{
+	const char *dir = samples_dir();
+	DIR		   *d = opendir(dir);
+	struct dirent *de;
+	Buf			nd = {0};
+	int			n = 0;
+
+	current_test = "samples tape";
+	if (d == NULL)
+	{
+		printf("unit framing: samples (tape) skipped (%s not found)\n", dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+	{
+		size_t		l = strlen(de->d_name);
+		int			jsonc = l > 6 && strcmp(de->d_name + l - 6, ".jsonc") == 0;
+		char		path[2048];
+		Buf			raw,
+					clean = {0};
+		CLTape		t = {0},
+					j = {0};
+		json_tokener *tok;
+		json_object *o;
+		int			r;
+
+		if (!jsonc && !(l > 5 && strcmp(de->d_name + l - 5, ".json") == 0))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (read_file(path, &raw) < 0)
+		{
+			CHECK(0, "cannot read %s", path);
+			continue;
+		}
+		n++;
+		if (jsonc)
+		{
+			CHECK(cl_tape_parse(&t, raw.d, raw.n, CL_FRAME_DEFAULT_MAX_DEPTH + 1) == CL_TAPE_FALLBACK,
+				  "%s as published: left to json-c", de->d_name);
+			/* drop // comments (outside strings) and commas before a closing bracket */
+			{
+				int			in_str = 0;
+
+				for (size_t i = 0; i < raw.n; i++)
+				{
+					if (in_str)
+					{
+						if (raw.d[i] == '\\' && i + 1 < raw.n)
+							buf_add(&clean, raw.d + i++, 1);
+						else if (raw.d[i] == '"')
+							in_str = 0;
+					}
+					else if (raw.d[i] == '"')
+						in_str = 1;
+					else if (raw.d[i] == '/' && i + 1 < raw.n && raw.d[i + 1] == '/')
+					{
+						while (i < raw.n && raw.d[i] != '\n')
+							i++;
+						if (i == raw.n)
+							break;
+					}
+					buf_add(&clean, raw.d + i, 1);
+				}
+			}
+			for (size_t i = 0; i < clean.n; i++)
+				if (clean.d[i] == ',')
+				{
+					size_t		k = i + 1;
+
+					while (k < clean.n && (clean.d[k] == ' ' || clean.d[k] == '\n' || clean.d[k] == '\r' || clean.d[k] == '\t'))
+						k++;
+					if (k < clean.n && (clean.d[k] == '}' || clean.d[k] == ']'))
+						clean.d[i] = ' ';
+				}
+		}
+		else
+			buf_add(&clean, raw.d, raw.n);
+		buf_add(&clean, "", 0);
+
+		tok = json_tokener_new_ex(CL_FRAME_DEFAULT_MAX_DEPTH + 1);
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+		o = cl_json_parse(tok, clean.d, (int) clean.n);
+		json_tokener_free(tok);
+		r = cl_tape_parse(&t, clean.d, clean.n, CL_FRAME_DEFAULT_MAX_DEPTH + 1);
+		CHECK(o != NULL && r == CL_TAPE_OK && cl_tape_from_jsonc(&j, o) == CL_TAPE_OK && cl_tape_equal(&t, &j),
+			  "%s: the tape is json-c's parse (tape %d, %u nodes)", de->d_name, r, t.n);
+		if (o != NULL)
+		{
+			const char *plain = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+			r = cl_tape_parse(&t, plain, strlen(plain), CL_FRAME_DEFAULT_MAX_DEPTH + 1);
+			CHECK(r == CL_TAPE_OK && cl_tape_equal(&t, &j), "%s compacted: the tape is json-c's parse", de->d_name);
+			buf_str(&nd, plain);
+			buf_str(&nd, "\n");
+			json_object_put(o);
+		}
+		cl_tape_free(&t);
+		cl_tape_free(&j);
+		buf_free(&raw);
+		buf_free(&clean);
+	}
+	closedir(d);
+	CHECK(n >= 13, "found %d samples in %s", n, dir);
+	{
+		Res		   *res = run_ex(nd.d, nd.n, CL_COMPRESSION_NONE, CL_FORMAT_NDJSON, 0, 0);
+
+		CHECK(res->nrec == n && res->nerr == 0, "every sample as one NDJSON stream: %d records, %d errors", res->nrec, res->nerr);
+		res_free(res);
+	}
+	buf_free(&nd);
+}
+
 /* ---------------------------------------------------------------- bench */
 
 static double
@@ -2594,6 +2715,7 @@ main(int argc, char **argv)
 	test_tape_nomem();
 	test_mutations();
 	test_samples();
+	test_samples_tape();
 	test_large();
 
 	printf("unit framing: %d passed, %d failed\n", passed, failed);
