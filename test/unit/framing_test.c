@@ -2501,6 +2501,67 @@ test_samples_tape(void)
 	buf_free(&nd);
 }
 
+/*
+ * Keys chosen to collide in the tape's duplicate-key set (its FNV-1a hash
+ * has no seed: these are found by trying): the object is left to json-c
+ * (whose hash is seeded) rather than probed quadratically; keys as records
+ * name them (400,000 in sequence) are not.
+ */
+static uint32_t
+tape_key_hash(const char *s, uint32_t len)
+{
+	uint32_t	h = 2166136261u;
+
+	for (uint32_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char) s[i]) * 16777619u;
+	return h ^ len;
+}
+
+static void
+test_tape_key_flood(void)
+{
+	static const char *const fmts[] = {"k%d", "attr_%d", "%08d", "Key%dValue"};
+	const int	members = 4000;	/* the set: 8,192 slots */
+	Buf			b = {0};
+	CLTape		t = {0};
+	int			found = 0;
+
+	current_test = "tape key flood";
+	buf_str(&b, "{");
+	for (unsigned long i = 0; found < members; i++)
+	{
+		char		key[32];
+		int			l = snprintf(key, sizeof(key), "k%lu", i);
+
+		if ((tape_key_hash(key, (uint32_t) l) & 8191) == 0)
+		{
+			buf_printf(&b, "%s\"%s\":%d", found ? "," : "", key, found);
+			found++;
+		}
+	}
+	buf_str(&b, "}");
+	CHECK(cl_tape_parse(&t, b.d, b.n, CL_FRAME_DEFAULT_MAX_DEPTH + 1) == CL_TAPE_FALLBACK,
+		  "4,000 keys colliding in the tape's set: left to json-c");
+	buf_free(&b);
+	for (size_t f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++)
+	{
+		memset(&b, 0, sizeof(b));
+		buf_str(&b, "{");
+		for (int i = 0; i < 400000; i++)
+		{
+			char		key[32];
+
+			snprintf(key, sizeof(key), fmts[f], i);
+			buf_printf(&b, "%s\"%s\":1", i ? "," : "", key);
+		}
+		buf_str(&b, "}");
+		CHECK(cl_tape_parse(&t, b.d, b.n, CL_FRAME_DEFAULT_MAX_DEPTH + 1) == CL_TAPE_OK && t.nodes[0].len == 400000,
+			  "400,000 keys like %s: taken", fmts[f]);
+		buf_free(&b);
+	}
+	cl_tape_free(&t);
+}
+
 /* ---------------------------------------------------------------- bench */
 
 static double
@@ -2713,6 +2774,7 @@ main(int argc, char **argv)
 	test_tape();
 	test_tape_moved_buffer();
 	test_tape_nomem();
+	test_tape_key_flood();
 	test_mutations();
 	test_samples();
 	test_samples_tape();
