@@ -519,6 +519,14 @@ cl_tape_parse(CLTape *tape, const char *s, size_t len, int jsonc_depth)
 		skip_ws(&ps);
 		if (ps.p != ps.e)
 			ps.err = CL_TAPE_FALLBACK;
+
+		/*
+		 * A scalar document: json-c does not take "5" or "true" ending the
+		 * text (the number could go on: "unexpected end of input") but does
+		 * "5 "; no record is one, so json-c decides them all.
+		 */
+		if (tape->nodes[0].type != CLT_OBJECT && tape->nodes[0].type != CLT_ARRAY)
+			ps.err = CL_TAPE_FALLBACK;
 	}
 	if (r < 0 || ps.err != 0)
 	{

@@ -2144,6 +2144,10 @@ test_tape(void)
 		"[true,false,null,\"\"]",
 		"{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":{\"a\":1}}",
 		"{\"ab\":1,\"ba\":2,\"a\":3,\"b\":4}",
+		/* review (session 7): numbers json-c keeps as their token, every escape's range, scalars, blanks */
+		"[1E400,-1e-400,1e+0,0e0,-0e-0,0.0e0,123.456e-789,1e999999999999999999,-0.0000]",
+		"[\"\\u0001\\u001f\\u007f\\u0080\\u07ff\\u0800\\uffff\\uFFFD\\ud800\\udc00\\udbff\\udfff\\u002F\"]",
+		"{\"\":\"\",\"\\\"\":[{}]}", " \t\r\n[ ]\t", "[[[[]]]]",
 	};
 	static const char *const fallback[] = {
 		/* json-c's to read (the values it keeps) */
@@ -2156,6 +2160,13 @@ test_tape(void)
 		"[01]", "[1.]", "[.5]", "[+1]", "[1,]", "{\"a\":1,}", "{'a':1}", "[NaN]", "[tru]", "[1e]",
 		"[\"a\tb\"]", "[\"\\x\"]", "{} x", "{\"a\":1", "{\"a\" 1}", "{1:2}", "[1 2]", "",
 		"[\"\\u12G4\"]", "[-]", "[1true]",
+		/* review (session 7) */
+		"[\"\\udc00\\ud800\"]", "[\"\\ud800\\ud800\"]", "[\"\\ud800\\\\u0041\"]", "[\"\\ud800x\"]",
+		"[1\f]", "[\v1]", "[-01]", "[1e+]", "[1.e5]", "[--1]", "[0x10]", "[Infinity]", "[-Infinity]",
+		"[True]", "[NULL]", "[\"\\U0041\"]", "[\"a\",]", "{\"a\"}", "{,}", "[,1]", "/*c*/[1]", "[1]//",
+		"[1]\n[2]", "\xef\xbb\xbf[1]",
+		/* a document that is a scalar: json-c rejects "5" and "true" (the end could be cut) but takes "5 " */
+		"5", "-0", "true", "null", "5 ", "\"top\"",
 	};
 	char		deep[256];
 	size_t		i;
