@@ -711,7 +711,22 @@ cl_frame_next(CLFrame *f, CLRecord *rec)
 		cl_tape_from_jsonc(&f->tape, f->obj) != CL_TAPE_OK)
 	{
 		/* the record json-c parsed (the tape parser left it) cannot be copied */
-		fr_stream_error(f, "out of memory copying a record");
+		fr_oom_error(f, "out of memory copying a record");
+		r = CL_FRAME_STREAM_ERROR;
+	}
+
+	/*
+	 * A tape parsed from the read buffer points into it; reading on after
+	 * the record (check_ndjson after the first one, an export line's rest)
+	 * may have moved the bytes (compacted or reallocated): parse them again
+	 * where they are now.  The same bytes take the same parse, and the
+	 * tape's arrays are already large enough for them.
+	 */
+	if (r == CL_FRAME_RECORD && f->tape_mode && f->tape_ready && f->tape_in_buf &&
+		f->tape_moves != f->buf_moves &&
+		cl_tape_parse(&f->tape, rec->raw, rec->raw_len, f->max_depth + 1) != CL_TAPE_OK)
+	{
+		fr_oom_error(f, "out of memory parsing a record");
 		r = CL_FRAME_STREAM_ERROR;
 	}
 	if (r == CL_FRAME_RECORD)
@@ -732,6 +747,7 @@ cl_frame_next(CLFrame *f, CLRecord *rec)
 		rec->error_offset = f->e_off;
 		rec->error_line = f->e_line;
 		rec->snippet = f->snippet;
+		rec->out_of_memory = r == CL_FRAME_STREAM_ERROR && f->e_oom;
 		if (r == CL_FRAME_RECORD_ERROR && rec->raw == NULL)
 		{
 			if (f->raw_lost || f->pos < f->rec || f->pos - f->rec > f->max_record)

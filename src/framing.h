@@ -193,6 +193,8 @@ typedef struct CLRecord
 								 * event's offset (the snippet is from the
 								 * message itself) */
 	uint64_t	error_line;		/* the line of error_offset */
+	int			out_of_memory;	/* STREAM_ERROR: memory ran out (the
+								 * framer's or the tape's), not the data */
 	const char *snippet;		/* up to 100 input bytes around error_offset
 								 * (40 before), as valid UTF-8: line breaks
 								 * as \n, other control and bad bytes as

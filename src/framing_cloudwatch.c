@@ -109,6 +109,7 @@ parse_message(CLFrame *f, const char *msg, size_t len, json_object **out, long i
 	if (f->tape_mode && cl_tape_parse(&f->tape, msg + i, s.off, f->max_depth + 1) == CL_TAPE_OK)
 	{
 		f->tape_ready = 1;
+		f->tape_in_buf = 0;		/* the message's own text, which stays put */
 		return 0;
 	}
 	json_tokener_reset(f->tok);

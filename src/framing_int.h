@@ -124,6 +124,10 @@ struct CLFrame
 	json_object *obj;			/* the record handed out */
 	int			tape_mode;		/* CLFrameOptions.tape */
 	int			tape_ready;		/* the record handed out was parsed into tape */
+	int			e_oom;			/* the stream error is memory running out */
+	int			tape_in_buf;	/* ... from buf[rec ..], where its strings point */
+	uint64_t	tape_moves;		/* ... when buf_moves was this */
+	uint64_t	buf_moves;		/* times fr_read_more moved buf's bytes */
 	CLTape		tape;			/* ... the record as a tape (jsontape.h) */
 	json_object *holder;		/* envelope / event object behind it */
 	json_object *events;		/* subscription logEvents (json-c path) */
@@ -249,6 +253,7 @@ FR_INTERNAL extern void fr_make_snippet(char *out, size_t outsz, const unsigned 
 FR_INTERNAL extern void fr_record_error(CLFrame *f, CLRecordError kind, size_t at, const char *fmt,...) FR_PRINTF(4, 5);
 FR_INTERNAL extern int fr_ends_inside(CLFrame *f, const char *what);
 FR_INTERNAL extern void fr_stream_error(CLFrame *f, const char *msg);
+FR_INTERNAL extern void fr_oom_error(CLFrame *f, const char *msg);
 FR_INTERNAL extern void fr_renew_tokener(CLFrame *f);
 FR_INTERNAL extern int fr_hand_out(CLFrame *f, CLRecord *rec, json_object *obj, size_t len);
 FR_INTERNAL extern int fr_hunt_brace(CLFrame *f);

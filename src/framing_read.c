@@ -88,6 +88,15 @@ fr_stream_error(CLFrame *f, const char *msg)
 	f->e_off = f->base + f->end;
 	f->e_line = 0;
 	f->snippet[0] = '\0';
+	f->e_oom = 0;
+}
+
+/* A stream error that is memory running out (CLRecord.out_of_memory). */
+void
+fr_oom_error(CLFrame *f, const char *msg)
+{
+	fr_stream_error(f, msg);
+	f->e_oom = 1;
 }
 
 /*
@@ -115,6 +124,7 @@ fr_read_more(CLFrame *f)
 				count_lines_to(f, keep);
 			f->prev_byte = (unsigned char) f->buf[keep - 1];
 			memmove(f->buf, f->buf + keep, f->end - keep);
+			f->buf_moves++;
 			f->base += keep;
 			f->end -= keep;
 			f->pos -= keep;
@@ -135,11 +145,12 @@ fr_read_more(CLFrame *f)
 			nbuf = realloc(f->buf, ncap);
 			if (nbuf == NULL)
 			{
-				fr_stream_error(f, "out of memory growing the read buffer");
+				fr_oom_error(f, "out of memory growing the read buffer");
 				return -1;
 			}
 			f->buf = nbuf;
 			f->cap = ncap;
+			f->buf_moves++;
 		}
 	}
 	n = cl_source_read(f->src, f->buf + f->end, f->cap - f->end);
@@ -673,7 +684,10 @@ fr_read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int expor
 
 		if (tr == CL_TAPE_OK)
 		{
+			/* its strings point into buf: cl_frame_next checks they still do */
 			f->tape_ready = 1;
+			f->tape_in_buf = 1;
+			f->tape_moves = f->buf_moves;
 			return V_OK;
 		}
 		/* anything else: json-c's parse below decides, and is copied later */

@@ -28,7 +28,9 @@
  * twice (json-c keeps the key's first place and last value), an integer
  * json-c would saturate or keep as uint64 (beyond int64, and the two ends of
  * int64 themselves), a \u escape that is not a valid character or surrogate
- * pair, nesting deeper than CL_TAPE_MAX_DEPTH.  The framer has already
+ * pair, nesting deeper than CL_TAPE_MAX_DEPTH, an object whose keys collide
+ * in the duplicate check's (unseeded) hash set, a document that is not an
+ * object or an array.  The framer has already
  * checked UTF-8, control characters and max_depth (framing.h).
  *
  * Numbers, as json-c reads them: an integer in range is its value (ival;

@@ -266,6 +266,11 @@ cl_reader_next(CLReader *r)
 			r->errmsg = (char *) (r->rec.error ? r->rec.error : "unknown error");
 			r->err_line = r->rec.error_line;
 			r->err_offset = r->rec.error_offset;
+			/* memory, not the file: load() must not mark the file failed */
+			if (r->rec.out_of_memory)
+				ereport(ERROR,
+						(errcode(ERRCODE_OUT_OF_MEMORY),
+						 errmsg("could not read file \"%s\": %s", r->path, r->rec.error)));
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("could not read file \"%s\": %s", r->path,

@@ -816,6 +816,8 @@ tape_push(CLMapState *st, JsonbParseState **ps, const CLTapeNode *n, JsonbIterat
 {
 	JsonbValue	v;
 
+	/* nested as deep as connect_lake.max_record_depth (json-c's records) */
+	check_stack_depth();
 	switch ((CLTapeType) n->type)
 	{
 		case CLT_OBJECT:
@@ -825,6 +827,7 @@ tape_push(CLMapState *st, JsonbParseState **ps, const CLTapeNode *n, JsonbIterat
 				pushJsonbValue(ps, WJB_BEGIN_OBJECT, NULL);
 				for (uint32 i = 0; i < n->len; i++)
 				{
+					CHECK_FOR_INTERRUPTS();
 					v.type = jbvString;
 					if (!tape_text(st, k->u.s, (int) k->len, &v.val.string.val, &v.val.string.len))
 						v.val.string.len = 0;
@@ -908,6 +911,8 @@ tape_value(CLMapState *st, const CLTapeNode *o, JsonbValue *out)
 				for (int i = 0; i < n; i++)
 				{
 					JsonbPair  *p = &pairs[i];
+
+					CHECK_FOR_INTERRUPTS();
 
 					p->key.type = jbvString;
 					if (!tape_text(st, key->u.s, (int) key->len, &p->key.val.string.val, &p->key.val.string.len))

@@ -85,6 +85,10 @@ seeds = {
                    b'{"b": "\\ud83d\\ude@00"}\n{"b": "\\ud83d\\ude00"}\n'
                    b'{"i": [9223372036854775807, -9223372036854775808, 9223372036854775806]}\n'
                    b'{"d": [[[[[[[[[[{}]]]]]]]]]], "a": 1, "a": {"x": 2}}\n'),
+    # export lines of many lengths read 16 bytes at a time: some messages end where a read
+    # ends, and reading the rest of the line moves the buffer the record's tape points into
+    "tape_moved_buffer": (4, 0x08, b"".join(b'2024-05-01T10:00:00.000Z {"i":%d,"k":"%s"}\n' % (i, b"x" * ((i * 7) % 50))
+                                            for i in range(60))),
     "export_bad_prefix": (4, 0, b"2024-13-01T10:00:00.000Z {}\nnot a date {}\n" + export),
     "subscription_bad_message": (5, 0, envelope.replace(b'"message": "{', b'"message": "{x', 1)),
     "envelope_not_json": (5, 0, b'{"messageType": "DATA_MESSAGE", "logEvents": [' + b"\n" + envelope),

@@ -183,6 +183,13 @@ SELECT connect_lake.ctr_parse('{"ContactId": "a1b2c3d4-0001-4000-8000-0000000000
 SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
 SELECT connect_lake.ctr_parse('{"ContactId": "a1b2c3d4-0001-4000-8000-000000000001"} {}'::text);
 SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+-- A text that is one scalar: json-c's answer (it takes "5 " but not "5"), as before the tape parser.
+SELECT connect_lake.ctr_parse('5'::text);
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SELECT connect_lake.ctr_parse('true'::text);
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SELECT connect_lake.ctr_parse('5 '::text);
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
 
 -- The attribute map: defaults, a rating that is not an integer, edits.
 SELECT * FROM connect_lake.ctr_attribute_map_effective ORDER BY column_name;
