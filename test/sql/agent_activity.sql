@@ -421,7 +421,7 @@ SELECT to_char(eventtimestamp, 'HH24:MI:SS') AS at, eventtype, agentstatus_type,
 SELECT count(*) AS events, count(agentstatus_type) AS typed,
        count(*) FILTER (WHERE agentstatus_type IS DISTINCT FROM current_snapshot -> 'AgentStatus' ->> 'Type') AS differing
   FROM connect_lake.agent_events;
--- the same from raw JSON text (json-c, the loader's parser) as from jsonb:
+-- the same from raw JSON text (the loader's parser) as from jsonb:
 -- a number as jsonb spells it, a container as its JSON text
 SELECT r.n, (connect_lake.agent_event_parse(r.doc)).agentstatus_type AS from_text,
        (connect_lake.agent_event_parse(r.doc::jsonb)).agentstatus_type AS from_jsonb,

@@ -44,7 +44,7 @@ SELECT connect_lake.agent_event_parse(pg_temp.ev('LOGIN', '2024-03-04T08:00:00.0
 SELECT connect_lake.agent_event_parse(pg_temp.ev('LOGIN', 'soon', NULL, NULL));  -- ERROR
 SELECT connect_lake.agent_event_parse(pg_temp.ev('LOGIN', '2024-03-04T08:00:00.000Z', NULL, NULL) || '{"AgentARN": 42}');  -- ERROR
 
--- The loader's path (json-c, through the text variant) maps records the same way.
+-- The loader's path (a tape, through the text variant) maps records the same way.
 SELECT to_jsonb(connect_lake.agent_event_parse(d)) = to_jsonb(connect_lake.agent_event_parse(d::text)) AS same
   FROM (VALUES (pg_temp.ev('STATE_CHANGE', '2024-03-04T08:00:05.000Z', pg_temp.snap('Available', '[]'),
                            pg_temp.snap('Offline', '[]')) || '{"Extra": {"k": 1.50}}')) v(d);

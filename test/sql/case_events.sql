@@ -171,7 +171,7 @@ DELETE FROM connect_lake.case_field_map WHERE field_id = 'f-typo';
 -- STRICT.
 SELECT connect_lake.case_event_parse(NULL) IS NULL AS strict;
 
--- The loader's path (json-c, through the text variant) maps records the same way.
+-- The loader's path (a tape, through the text variant) maps records the same way.
 SELECT to_jsonb(connect_lake.case_event_parse(d::jsonb)) = to_jsonb(connect_lake.case_event_parse(d)) AS same,
        (connect_lake.case_event_parse(d)).detail_case_fields_other
   FROM (VALUES ($${"id": "e-7", "detail-type": "Amazon Connect Cases Change", "unknown": {"a": [1, "b"]},
@@ -246,7 +246,7 @@ SELECT connect_lake.case_is_overdue('CASE.UPDATED', 'open', '2024-03-08 17:00Z',
 
 TRUNCATE connect_lake.case_field_map;
 
--- A record as the loader reads it (json-c: load(), case_event_parse(text))
+-- A record as the loader reads it (a tape: load(), case_event_parse(text))
 -- routes by the same rule as a jsonb one: RELATED_ITEM anywhere in
 -- detail.eventType (any case), or a relatedItem object in detail.
 CREATE FUNCTION pg_temp.route(doc text, as_jsonb boolean) RETURNS text LANGUAGE plpgsql AS $fn$

@@ -55,7 +55,7 @@ SELECT connect_lake.contact_event_parse('{"id": "e", "detail": {"contactId": "0d
 SELECT connect_lake.contact_event_parse('{"id": "e", "time": "2024-03-04T09:00:00Z",
   "detail": {"contactId": "0d7e3c1a-5b6f-4a8e-9c2d-1e0f9a8b7c6d", "queueInfo": "STANDARD"}}');  -- ERROR
 
--- The loader's path (json-c, through the text variant) maps records the same way.
+-- The loader's path (a tape, through the text variant) maps records the same way.
 SELECT to_jsonb(connect_lake.contact_event_parse(d::jsonb)) = to_jsonb(connect_lake.contact_event_parse(d)) AS same
   FROM (VALUES ($${"id": "ev-2", "time": "2021-05-01T18:43:48Z", "New": [1, {"x": null}],
   "detail": {"EventType": "connected_to_agent", "ContactId": "11111111-1111-1111-1111-111111111111",

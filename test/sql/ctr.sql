@@ -117,7 +117,7 @@ SELECT (connect_lake.ctr_parse((SELECT doc FROM doc WHERE name = 'full'))).initi
      = '2024-03-01 09:00:00+00' AS same_instant_in_any_zone;
 SET TimeZone = 'America/New_York';
 
--- The text parser (json-c, as files are read) gives the same row.
+-- The text parser (a tape, as files are read) gives the same row.
 SELECT to_jsonb(connect_lake.ctr_parse(doc::text)) = to_jsonb(connect_lake.ctr_parse(doc)) AS text_equals_jsonb
   FROM doc WHERE name = 'full';
 
@@ -259,7 +259,7 @@ SELECT k AS key, connect_lake.ctr_attribute_column(k) AS column_name,
 -- A column takes its mapped key spelt exactly, else the first key in byte
 -- order (COLLATE "C": upper case first, a prefix first) that flattens to the
 -- same name; whatever order the record lists its keys in.  The raw text
--- (json-c) and jsonb parsers agree on every row.
+-- (the loader's tape) and jsonb parsers agree on every row.
 CREATE FUNCTION pg_temp.ctr_doc(attrs text) RETURNS text LANGUAGE sql IMMUTABLE
   AS $$ SELECT '{"ContactId": "a1b2c3d4-0001-4000-8000-000000000001", "InitiationTimestamp": "2024-03-01T09:00:00Z", "Attributes": '
                || attrs || '}' $$;
