@@ -4738,14 +4738,15 @@ BEGIN
   -- key's order (so that concurrent upkeeps lock them in one order).  The
   -- intervals are locked: an interval row the table does not have yet
   -- (kind ..._new: the function reads which it has) is inserted plainly (in
-  -- READ COMMITTED: its snapshot is newer than the lock), one
+  -- READ COMMITTED: its snapshot is newer than the lock; by the function
+  -- itself, directly, where it can: metric_rollup_delta_write()), one
   -- it has is added to by an upsert; the day rows, which other sessions'
   -- intervals share, all by upserts.  "Within X": a group (interval, queue,
   -- channel) has a row for every threshold or none: a new group's rows come
   -- for every threshold (threshold_new, zeros too), a kept group's only
   -- where they change.
   WITH r AS MATERIALIZED (
-    SELECT * FROM connect_lake.metric_rollup_delta_rows(before, after, ths, tz)
+    SELECT * FROM connect_lake.metric_rollup_delta_write(before, after, ths, tz)
   ), q AS (
   SELECT r.kind, ROW(r.interval_start, r.queue_kind, r.queue_id, r.channel, r.v[1]::integer, r.v[2]::integer,
          r.v[3]::integer, r.v[4]::integer, r.v[5]::integer, r.v[6]::integer, r.v[7]::integer, r.v[8]::integer,
@@ -10867,6 +10868,24 @@ BEGIN
   END LOOP;
 END
 $upgrade$;
+
+
+-- ---- s8-ctr (session 8): the rollups' new interval rows written from C
+-- metric_rollup_delta_write(before, after, thresholds, time_zone): the rows
+-- of metric_rollup_delta_rows(), but the interval rows the tables do not have
+-- yet written into them directly from C, as COPY writes (READ COMMITTED,
+-- the intervals locked by the caller; else returned like the others).
+CREATE FUNCTION connect_lake.metric_rollup_delta_write(before connect_lake.contact_metric[],
+                                                       after connect_lake.contact_metric[],
+                                                       thresholds integer[], time_zone text)
+RETURNS TABLE (kind text, interval_start timestamptz, day date, queue_kind text, queue_id uuid, channel text,
+               agent_id uuid, threshold_s integer, queued_time_max integer, v bigint[])
+AS 'MODULE_PATHNAME', 'metric_rollup_delta_write'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION connect_lake.metric_rollup_delta_write(connect_lake.contact_metric[], connect_lake.contact_metric[], integer[], text) IS
+  'Internal, the writers'' upkeep (metric_rollup_delta()): the rows of metric_rollup_delta_rows(), except that the interval rows metric_queue_interval, metric_agent_interval and metric_queue_threshold do not have yet (queue_new, agent_new, threshold_new) are inserted into those tables directly, as COPY writes, instead of returned: in READ COMMITTED, with the intervals locked by the caller, and where the table has no triggers, CHECK constraints or row-level security, the caller may insert into it and the lake is not on Citus; otherwise they are returned like the others.';
+REVOKE ALL ON FUNCTION connect_lake.metric_rollup_delta_write(connect_lake.contact_metric[], connect_lake.contact_metric[], integer[], text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.metric_rollup_delta_write(connect_lake.contact_metric[], connect_lake.contact_metric[], integer[], text) TO connect_lake_loader;
 
 -- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
 -- already holds (the contact metrics, the flow funnels and containment, the

@@ -44,6 +44,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -60,8 +61,10 @@
 #include "utils/uuid.h"
 
 #include "connect_lake.h"
+#include "writer.h"
 
 PG_FUNCTION_INFO_V1(metric_rollup_delta_rows);
+PG_FUNCTION_INFO_V1(metric_rollup_delta_write);
 
 /* Output columns */
 enum
@@ -400,7 +403,128 @@ typedef struct MROut
 	int			nthresholds;
 	int32	   *thresholds;
 	Datum		vbuf[Q_N];
+	/* metric_rollup_delta_write(): the interval tables the new rows go into directly */
+	CLDirectTable *direct[3];
+	int64		written;
 } MROut;
+
+/* The interval tables, as direct[] numbers them, with their columns: key, then measures */
+enum
+{
+	D_QUEUE, D_AGENT, D_THRESHOLD, D_N
+};
+static const char *const direct_table[D_N] = {"metric_queue_interval", "metric_agent_interval",
+"metric_queue_threshold"};
+static const int direct_natts[D_N] = {4 + Q_N + 1, 3 + A_N, 5 + T_N};
+static const char *const direct_key[D_N][5] = {
+	{"interval_start", "queue_kind", "queue_id", "channel", NULL},
+	{"interval_start", "agent_id", "channel", NULL, NULL},
+	{"interval_start", "queue_kind", "queue_id", "channel", "threshold_s"},
+};
+
+/*
+ * Open an interval table for its new rows (metric_rollup_delta_write()):
+ * NULL when they must go through the statement instead, i.e. when the table
+ * cannot be written directly (cl_direct_table_begin()) or is not shaped as
+ * the statement writes it (its key's columns, then the measures as integer
+ * or bigint, queued_time_max among them, in the order of v).
+ */
+static CLDirectTable *
+direct_open(int which)
+{
+	Oid			relid = get_relname_relid(direct_table[which], cl_schema_oid());
+	CLDirectTable *t;
+	TupleDesc	d;
+	bool		ok;
+
+	if (!OidIsValid(relid) || (t = cl_direct_table_begin(relid)) == NULL)
+		return NULL;
+	d = cl_direct_table_desc(t);
+	ok = (d->natts == direct_natts[which]);
+	for (int i = 0; ok && i < d->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(d, i);
+
+		if (a->attisdropped)
+			ok = false;
+		else if (i < 5 && direct_key[which][i] != NULL)
+			ok = (strcmp(NameStr(a->attname), direct_key[which][i]) == 0);
+		else
+			ok = (a->atttypid == INT4OID || a->atttypid == INT8OID);
+	}
+	if (!ok)
+	{
+		(void) cl_direct_table_end(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* A measure as its column's type (integer or bigint), failing as the statement's cast fails */
+static Datum
+direct_measure(Form_pg_attribute a, int64 v)
+{
+	if (a->atttypid == INT8OID)
+		return Int64GetDatum(v);
+	if (v < PG_INT32_MIN || v > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("integer out of range"),
+				 errdetail("The sum of column \"%s\" is %lld.", NameStr(a->attname), (long long) v)));
+	return Int32GetDatum((int32) v);
+}
+
+/*
+ * A new interval row written into its table (queue, agent or threshold,
+ * the statement's column order): true, or false when it goes out as a row.
+ */
+static bool
+direct_put(MROut *out, int which, const MRGroup *g, int threshold, int nv, const int64 *v)
+{
+	CLDirectTable *t = out->direct[which];
+	TupleDesc	d;
+	Datum		values[4 + Q_N + 1];
+	bool		nulls[4 + Q_N + 1];
+	const MRContact *k = g->key;
+	int			c = 0;
+
+	if (t == NULL)
+		return false;
+	d = cl_direct_table_desc(t);
+	memset(nulls, false, sizeof(nulls));
+	values[c++] = TimestampTzGetDatum(g->interval);
+	if (which == D_AGENT)
+	{
+		values[c] = UUIDPGetDatum(unconstify(pg_uuid_t *, &k->agent_id));
+		nulls[c++] = k->agent_id_null;
+	}
+	else
+	{
+		values[c] = k->queue_kind ? CStringGetTextDatum(k->queue_kind) : (Datum) 0;
+		nulls[c++] = (k->queue_kind == NULL);
+		values[c] = UUIDPGetDatum(unconstify(pg_uuid_t *, &k->queue_id));
+		nulls[c++] = k->queue_id_null;
+	}
+	values[c] = k->channel ? CStringGetTextDatum(k->channel) : (Datum) 0;
+	nulls[c++] = (k->channel == NULL);
+	if (which == D_THRESHOLD)
+		values[c++] = Int32GetDatum(threshold);
+	for (int i = 0; i < nv; i++)
+	{
+		if (which == D_QUEUE && i == Q_HANDLE_TIME)
+		{
+			/* queued_time_max, between the abandon and handle time sums */
+			values[c] = Int32GetDatum(g->max);
+			nulls[c++] = g->max_null;
+		}
+		values[c] = direct_measure(TupleDescAttr(d, c), v[i]);
+		c++;
+	}
+	Assert(c == d->natts);
+	cl_direct_table_put(t, values, nulls);
+	out->written++;
+	return true;
+}
 
 static void
 emit(MROut *out, const char *kind, const MRGroup *g, bool agent, bool by_day, int threshold, int nv,
@@ -652,8 +776,34 @@ add_threshold(int64 *v, const MRContact *c, const int32 *ths, int n)
 	}
 }
 
+static Datum delta_rows(FunctionCallInfo fcinfo, bool write);
+
 Datum
 metric_rollup_delta_rows(PG_FUNCTION_ARGS)
+{
+	return delta_rows(fcinfo, false);
+}
+
+/*
+ * metric_rollup_delta_write(before, after, thresholds, time_zone): the same
+ * rows, but those of interval rows the tables do not have yet (queue_new,
+ * agent_new, threshold_new) written into their tables directly, as COPY
+ * writes (cl_direct_table_begin()), instead of returned for the statement's
+ * plain INSERTs: only in READ COMMITTED (where metric_rollup_delta() inserts
+ * them plainly too) and where a table can be written so; else they are
+ * returned as by metric_rollup_delta_rows().  The caller holds the
+ * intervals' locks (metric_lock_intervals()), so that no other session adds
+ * those rows meanwhile; a row another session did add fails as the plain
+ * INSERT fails (a duplicate key).
+ */
+Datum
+metric_rollup_delta_write(PG_FUNCTION_ARGS)
+{
+	return delta_rows(fcinfo, true);
+}
+
+static Datum
+delta_rows(FunctionCallInfo fcinfo, bool write)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ArrayType  *before = PG_ARGISNULL(0) ? NULL : PG_GETARG_ARRAYTYPE_P(0);
@@ -713,6 +863,8 @@ metric_rollup_delta_rows(PG_FUNCTION_ARGS)
 	}
 	out.nthresholds = nth;
 	out.thresholds = ths;
+	memset(out.direct, 0, sizeof(out.direct));
+	out.written = 0;
 
 	memset(&rules, 0, sizeof(rules));
 	memset(rules.removed_by, -1, sizeof(rules.removed_by));
@@ -774,6 +926,10 @@ metric_rollup_delta_rows(PG_FUNCTION_ARGS)
 			order[i] = &contacts[i];
 		qsort(order, n, sizeof(MRContact *), cmp_queue_key);
 	}
+	/* the new interval rows written directly (see metric_rollup_delta_write()) */
+	if (write && XactIsoLevel == XACT_READ_COMMITTED)
+		for (int w = 0; w < D_N; w++)
+			out.direct[w] = direct_open(w);
 	qgroups = palloc0(sizeof(MRGroup) * n);
 	tgroups = palloc0(sizeof(MRGroup) * n);
 	for (int i = 0; i < n;)
@@ -807,7 +963,10 @@ metric_rollup_delta_rows(PG_FUNCTION_ARGS)
 				add_threshold(t->v, order[j], ths, nth);
 			}
 		}
-		emit(&out, g->kept ? "queue" : "queue_new", g, false, false, 0, Q_N, g->v);
+		if (g->kept)
+			emit(&out, "queue", g, false, false, 0, Q_N, g->v);
+		else if (!direct_put(&out, D_QUEUE, g, 0, Q_N, g->v))
+			emit(&out, "queue_new", g, false, false, 0, Q_N, g->v);
 		i = j;
 	}
 
@@ -856,7 +1015,10 @@ metric_rollup_delta_rows(PG_FUNCTION_ARGS)
 			g.kept = (find_kept(&akept, order[i], true) != NULL);
 			for (j = i; j < na && cmp_agent_key(&order[i], &order[j]) == 0; j++)
 				add_agent(v, order[j]);
-			emit(&out, g.kept ? "agent" : "agent_new", &g, true, false, 0, A_N, v);
+			if (g.kept)
+				emit(&out, "agent", &g, true, false, 0, A_N, v);
+			else if (!direct_put(&out, D_AGENT, &g, 0, A_N, v))
+				emit(&out, "agent_new", &g, true, false, 0, A_N, v);
 			i = j;
 		}
 	}
@@ -875,7 +1037,10 @@ metric_rollup_delta_rows(PG_FUNCTION_ARGS)
 			for (int k = 0; k < T_N; k++)
 				zero = zero && v[k] == 0;
 			if (!tgroups[i].kept)
-				emit(&out, "threshold_new", &tgroups[i], false, false, ths[x], T_N, v);
+			{
+				if (!direct_put(&out, D_THRESHOLD, &tgroups[i], ths[x], T_N, v))
+					emit(&out, "threshold_new", &tgroups[i], false, false, ths[x], T_N, v);
+			}
 			else if (!zero)
 				emit(&out, "threshold", &tgroups[i], false, false, ths[x], T_N, v);
 		}
@@ -901,5 +1066,8 @@ metric_rollup_delta_rows(PG_FUNCTION_ARGS)
 			for (int i = 0; i < nd; i++)
 				emit(&out, "threshold_day", &days[i], false, true, ths[x], T_N, &days[i].v[x * T_N]);
 	}
+	for (int w = 0; w < D_N; w++)
+		if (out.direct[w])
+			(void) cl_direct_table_end(out.direct[w]);
 	return (Datum) 0;
 }

@@ -234,6 +234,24 @@ extern int	cl_writer_direct_new_keys(CLRecordKind *kind, const struct CLKeyOrder
 									  TupleDesc td, HeapTuple *rows, const int *order, int n,
 									  bool *inserted);
 
+/*
+ * A plain table written as COPY writes (writer_direct.c): rows formed with
+ * the table's descriptor (cl_direct_table_desc()), put one by one, inserted
+ * in runs with table_multi_insert() and their index entries, each unique
+ * index checked as a plain INSERT checks it (a duplicate fails).  Only where
+ * the caller alone adds those keys meanwhile (e.g. the metric rollups'
+ * interval rows, their intervals locked).  begin() returns NULL, nothing
+ * held, when the table must be written by SQL instead: triggers, CHECK
+ * constraints, row-level security, no INSERT privilege, generated
+ * columns, not a plain table, or the lake distributed on Citus.  end()
+ * returns the rows written and makes them visible to the next commands.
+ */
+typedef struct CLDirectTable CLDirectTable;
+extern CLDirectTable *cl_direct_table_begin(Oid relid);
+extern TupleDesc cl_direct_table_desc(CLDirectTable *t);
+extern void cl_direct_table_put(CLDirectTable *t, Datum *values, bool *nulls);
+extern int64 cl_direct_table_end(CLDirectTable *t);
+
 /* A one-dimensional array of count values of elemtype (nulls may be NULL). */
 extern Datum cl_writer_array(Datum *values, bool *nulls, int count, Oid elemtype);
 

@@ -83,7 +83,8 @@ direct_ok(CLRecordKind *kind, Relation rel, TupleDesc td)
 {
 	TupleDesc	rd = RelationGetDescr(rel);
 
-	if (!cl_kind_writers_exclusive(kind) || cl_lake_distributed())
+	/* kind NULL: a plain table the caller alone adds those keys to (cl_direct_table_begin()) */
+	if ((kind != NULL && !cl_kind_writers_exclusive(kind)) || cl_lake_distributed())
 		return false;
 	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->trigdesc != NULL)
 		return false;
@@ -477,6 +478,8 @@ direct_begin(Direct *d, CLRecordKind *kind, const CLKeyOrder *ko, Oid partition,
 
 	memset(d, 0, sizeof(*d));
 	d->rel = table_open(partition, RowExclusiveLock);
+	if (td == NULL)
+		td = RelationGetDescr(d->rel);
 	if (!direct_ok(kind, d->rel, td))
 	{
 		table_close(d->rel, NoLock);
@@ -676,4 +679,75 @@ cl_writer_direct_new_keys(CLRecordKind *kind, const CLKeyOrder *ko, Oid partitio
 	}
 	direct_end(&d);
 	return count;
+}
+
+/*
+ * A plain table written as COPY writes (writer.h, cl_direct_table_begin()):
+ * rows formed with the table's own descriptor, inserted in runs with
+ * table_multi_insert() and their index entries, every unique index checked
+ * as INSERT checks it (a duplicate key fails the statement, as a plain
+ * INSERT would).
+ */
+struct CLDirectTable
+{
+	Direct		d;
+	int64		rows;
+};
+
+CLDirectTable *
+cl_direct_table_begin(Oid relid)
+{
+	CLDirectTable *t = palloc0(sizeof(CLDirectTable));
+
+	if (!direct_begin(&t->d, NULL, NULL, relid, NULL))
+	{
+		pfree(t);
+		return NULL;
+	}
+	/* no probe, no partial check: every row goes in, every unique index checked */
+	direct_probe_end(&t->d);
+	t->d.by_key = false;
+	t->d.resolve = false;
+	t->d.partial = false;
+	return t;
+}
+
+TupleDesc
+cl_direct_table_desc(CLDirectTable *t)
+{
+	return RelationGetDescr(t->d.rel);
+}
+
+void
+cl_direct_table_put(CLDirectTable *t, Datum *values, bool *nulls)
+{
+	TupleDesc	rd = RelationGetDescr(t->d.rel);
+	TupleTableSlot *slot;
+	HeapTuple	tup;
+
+	for (int i = 0; i < rd->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(rd, i);
+
+		if (nulls[i] && a->attnotnull && !a->attisdropped)
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+							NameStr(a->attname), RelationGetRelationName(t->d.rel))));
+	}
+	slot = direct_slot(&t->d);
+	tup = heap_form_tuple(t->d.slot_td, values, nulls);
+	ExecStoreHeapTuple(tup, slot, true);
+	t->rows++;
+	direct_buffered(&t->d, tup->t_len);
+}
+
+int64
+cl_direct_table_end(CLDirectTable *t)
+{
+	int64		rows = t->rows;
+
+	direct_end(&t->d);
+	pfree(t);
+	return rows;
 }

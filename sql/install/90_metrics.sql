@@ -853,6 +853,20 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION connect_lake.metric_rollup_delta_rows(connect_lake.contact_metric[], connect_lake.contact_metric[], integer[], text) IS
   'Internal, the writers'' upkeep: the signed sums metric_rollup_delta() adds to the rollups for contact_metric rows taken out (before, -1) and added (after, +1), summed as the _live views sum them, in one pass (C): kind queue and queue_day (per 15-minute interval, or local day of time_zone, queue kind, queue and channel; v the measures of metric_queue_interval in column order, queued_time_max the longest queue time added), agent (per interval, agent and channel; v the measures of metric_agent_interval), threshold and threshold_day (per threshold of thresholds, ascending, interval or day, queue kind, queue and channel with queued contacts in the rows; v answered, abandoned and removed below and at the threshold). Each kind comes in its table''s key order.';
 
+-- metric_rollup_delta_write(before, after, thresholds, time_zone): the rows
+-- of metric_rollup_delta_rows(), but the interval rows the tables do not have
+-- yet written into them directly from C, as COPY writes (READ COMMITTED,
+-- the intervals locked by the caller; else returned like the others).
+CREATE FUNCTION connect_lake.metric_rollup_delta_write(before connect_lake.contact_metric[],
+                                                       after connect_lake.contact_metric[],
+                                                       thresholds integer[], time_zone text)
+RETURNS TABLE (kind text, interval_start timestamptz, day date, queue_kind text, queue_id uuid, channel text,
+               agent_id uuid, threshold_s integer, queued_time_max integer, v bigint[])
+AS 'MODULE_PATHNAME', 'metric_rollup_delta_write'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION connect_lake.metric_rollup_delta_write(connect_lake.contact_metric[], connect_lake.contact_metric[], integer[], text) IS
+  'Internal, the writers'' upkeep (metric_rollup_delta()): the rows of metric_rollup_delta_rows(), except that the interval rows metric_queue_interval, metric_agent_interval and metric_queue_threshold do not have yet (queue_new, agent_new, threshold_new) are inserted into those tables directly, as COPY writes, instead of returned: in READ COMMITTED, with the intervals locked by the caller, and where the table has no triggers, CHECK constraints or row-level security, the caller may insert into it and the lake is not on Citus; otherwise they are returned like the others.';
+
 -- metric_rollup_delta(before, after): the rollups corrected by what changed
 -- in contact_metric, for the writers' upkeep: each changed contact's row
 -- before the change (before; none for a new contact) is taken out of its
@@ -913,14 +927,15 @@ BEGIN
   -- key's order (so that concurrent upkeeps lock them in one order).  The
   -- intervals are locked: an interval row the table does not have yet
   -- (kind ..._new: the function reads which it has) is inserted plainly (in
-  -- READ COMMITTED: its snapshot is newer than the lock), one
+  -- READ COMMITTED: its snapshot is newer than the lock; by the function
+  -- itself, directly, where it can: metric_rollup_delta_write()), one
   -- it has is added to by an upsert; the day rows, which other sessions'
   -- intervals share, all by upserts.  "Within X": a group (interval, queue,
   -- channel) has a row for every threshold or none: a new group's rows come
   -- for every threshold (threshold_new, zeros too), a kept group's only
   -- where they change.
   WITH r AS MATERIALIZED (
-    SELECT * FROM connect_lake.metric_rollup_delta_rows(before, after, ths, tz)
+    SELECT * FROM connect_lake.metric_rollup_delta_write(before, after, ths, tz)
   ), q AS (
   SELECT r.kind, ROW(r.interval_start, r.queue_kind, r.queue_id, r.channel, r.v[1]::integer, r.v[2]::integer,
          r.v[3]::integer, r.v[4]::integer, r.v[5]::integer, r.v[6]::integer, r.v[7]::integer, r.v[8]::integer,
@@ -2073,10 +2088,12 @@ GRANT INSERT, UPDATE, DELETE ON connect_lake.contact_metric, connect_lake.metric
 REVOKE ALL ON FUNCTION connect_lake.metric_rollup(timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.metric_rollup_delta(connect_lake.contact_metric[], connect_lake.contact_metric[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.metric_rollup_delta_write(connect_lake.contact_metric[], connect_lake.contact_metric[], integer[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.metrics_refresh_contacts(uuid[], timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.metrics_refresh(timestamptz, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_rollup(timestamptz[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_rollup_delta(connect_lake.contact_metric[], connect_lake.contact_metric[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) TO connect_lake_loader;
+GRANT EXECUTE ON FUNCTION connect_lake.metric_rollup_delta_write(connect_lake.contact_metric[], connect_lake.contact_metric[], integer[], text) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.metrics_refresh_contacts(uuid[], timestamptz[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.metrics_refresh(timestamptz, timestamptz) TO connect_lake_loader;

@@ -29,6 +29,9 @@
 # By default it installs the module (taking the install lock) and runs in a
 # throw-away cluster (pg_virtualenv); CONNECT_LAKE_BENCH_PSQL, a psql command
 # line to an empty database of a server you run, uses that instead.
+# METRICS_UPKEEP_VARIANT=FILE.sql runs FILE after CREATE EXTENSION (e.g. an
+# older metric_rollup_delta() as CREATE OR REPLACE FUNCTION), so that code
+# before and after a change can be run one after the other on one server.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 days=${1:-4}
@@ -56,6 +59,12 @@ sql=$(mktemp /tmp/metrics_upkeep.XXXXXX.sql)
 \set QUIET 1
 SET client_min_messages = warning;
 CREATE EXTENSION connect_lake;
+SQL
+	if [ -n "${METRICS_UPKEEP_VARIANT:-}" ]; then
+		echo "\\echo 'variant: $(basename "$METRICS_UPKEEP_VARIANT")'"
+		cat "$METRICS_UPKEEP_VARIANT"
+	fi
+	cat <<'SQL'
 \pset footer off
 CREATE TABLE bench_time (kind text, mode text, round int, day int, seconds float8, load_seconds float8,
                          cpu float8, load_cpu float8);

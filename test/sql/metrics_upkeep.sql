@@ -362,3 +362,56 @@ SELECT r.kind, count(*) > 0 AS has_rows, bool_and(0 = ALL (r.v)) AS all_zero
 -- thresholds out of order are refused
 SELECT count(*) FROM connect_lake.metric_rollup_delta_rows('{}', (SELECT array_agg(m) FROM connect_lake.contact_metric m),
                                                            '{20,15}', 'UTC');
+
+-- ---------- metric_rollup_delta_write(): the new interval rows written directly
+-- The same pass, but the interval rows the tables do not have (queue_new,
+-- agent_new, threshold_new) inserted into their tables from C, as COPY
+-- writes, instead of returned (READ COMMITTED, as metric_rollup_delta()
+-- calls it): every contact added into emptied rollups, only the day kinds
+-- come back and each interval table holds its _live view's rows.
+CREATE FUNCTION pg_temp.interval_tables() RETURNS TABLE (rollup text, "rows" bigint, missing bigint, extra bigint)
+LANGUAGE sql AS $$
+  SELECT 'queue interval', (SELECT count(*) FROM connect_lake.metric_queue_interval),
+         (SELECT count(*) FROM (TABLE connect_lake.metric_queue_interval_live EXCEPT ALL TABLE connect_lake.metric_queue_interval) x),
+         (SELECT count(*) FROM (TABLE connect_lake.metric_queue_interval EXCEPT ALL TABLE connect_lake.metric_queue_interval_live) x)
+  UNION ALL SELECT 'agent interval', (SELECT count(*) FROM connect_lake.metric_agent_interval),
+         (SELECT count(*) FROM (TABLE connect_lake.metric_agent_interval_live EXCEPT ALL TABLE connect_lake.metric_agent_interval) x),
+         (SELECT count(*) FROM (TABLE connect_lake.metric_agent_interval EXCEPT ALL TABLE connect_lake.metric_agent_interval_live) x)
+  UNION ALL SELECT 'threshold interval', (SELECT count(*) FROM connect_lake.metric_queue_threshold),
+         (SELECT count(*) FROM (TABLE connect_lake.metric_queue_threshold_live EXCEPT ALL TABLE connect_lake.metric_queue_threshold) x),
+         (SELECT count(*) FROM (TABLE connect_lake.metric_queue_threshold EXCEPT ALL TABLE connect_lake.metric_queue_threshold_live) x)
+$$;
+CREATE FUNCTION pg_temp.write_all() RETURNS TABLE (kind text, "rows" bigint)
+LANGUAGE sql AS $$
+  SELECT r.kind, count(*)
+    FROM connect_lake.metric_rollup_delta_write('{}', (SELECT array_agg(m) FROM connect_lake.contact_metric m),
+                                                connect_lake.metric_thresholds(), connect_lake.metric_time_zone()) r
+   GROUP BY r.kind ORDER BY r.kind
+$$;
+BEGIN;
+TRUNCATE connect_lake.metric_queue_interval, connect_lake.metric_agent_interval, connect_lake.metric_queue_threshold;
+SELECT kind, "rows" > 0 AS has_rows FROM pg_temp.write_all();
+SELECT rollup, "rows" > 0 AS has_rows, missing, extra FROM pg_temp.interval_tables();
+-- called again with the same rows: now kept, they come back as upserts' rows
+SELECT kind, "rows" > 0 AS has_rows FROM pg_temp.write_all();
+ROLLBACK;
+-- a table with a trigger (which a direct write would not fire) gets its new
+-- rows back, for the statement's INSERT; the others are written
+BEGIN;
+TRUNCATE connect_lake.metric_queue_interval, connect_lake.metric_agent_interval, connect_lake.metric_queue_threshold;
+CREATE FUNCTION pg_temp.regress_noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER regress_noop BEFORE INSERT ON connect_lake.metric_agent_interval
+  FOR EACH ROW EXECUTE FUNCTION pg_temp.regress_noop();
+SELECT kind, "rows" > 0 AS has_rows FROM pg_temp.write_all();
+SELECT rollup, "rows" > 0 AS has_rows FROM pg_temp.interval_tables();
+ROLLBACK;
+-- in REPEATABLE READ every new row comes back (metric_rollup_delta()
+-- upserts them there), none is written
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+TRUNCATE connect_lake.metric_queue_interval, connect_lake.metric_agent_interval, connect_lake.metric_queue_threshold;
+SELECT kind, "rows" > 0 AS has_rows FROM pg_temp.write_all();
+SELECT rollup, "rows" > 0 AS has_rows FROM pg_temp.interval_tables();
+ROLLBACK;
+-- the function writes: the loader may call it, PUBLIC may not
+SELECT has_function_privilege('connect_lake_loader', 'connect_lake.metric_rollup_delta_write(connect_lake.contact_metric[], connect_lake.contact_metric[], integer[], text)', 'EXECUTE') AS loader,
+       has_function_privilege('public', 'connect_lake.metric_rollup_delta_write(connect_lake.contact_metric[], connect_lake.contact_metric[], integer[], text)', 'EXECUTE') AS public;
