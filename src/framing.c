@@ -818,6 +818,7 @@ frame_new(CLSource *src, CLFormat format, const CLFrameOptions *opts)
 		f->on_read_arg = opts->on_read_arg;
 		f->tape_mode = opts->tape != 0;
 		cl_source_set_tap(src, opts->on_bytes, opts->on_bytes_arg);
+		cl_source_set_zalloc(src, opts->zalloc, opts->zfree, opts->zalloc_arg);
 	}
 	f->cap = f->chunk * 4;
 	f->buf = malloc(f->cap);

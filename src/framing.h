@@ -142,6 +142,10 @@ typedef struct CLFrameOptions
 	/* Sees every byte read from the file, as read (cl_source_set_tap). */
 	CLSourceTap on_bytes;
 	void	   *on_bytes_arg;
+	/* zlib's allocator (cl_source_set_zalloc); NULL: malloc/free */
+	CLSourceAlloc zalloc;
+	CLSourceFree zfree;
+	void	   *zalloc_arg;
 
 	/*
 	 * Hand out every record as a tape too (rec->tape, jsontape.h): parsed

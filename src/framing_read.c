@@ -158,7 +158,11 @@ fr_read_more(CLFrame *f)
 		f->on_read(f->on_read_arg);
 	if (n < 0)
 	{
-		fr_stream_error(f, cl_source_error(f->src));
+		/* zlib's memory running out is not a damaged file */
+		if (cl_source_out_of_memory(f->src))
+			fr_oom_error(f, cl_source_error(f->src));
+		else
+			fr_stream_error(f, cl_source_error(f->src));
 		return -1;
 	}
 	if (n == 0)
