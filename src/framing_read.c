@@ -20,6 +20,8 @@
  */
 #include "framing_int.h"
 
+#include <errno.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -703,6 +705,14 @@ fr_read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int expor
 
 		json_tokener_reset(f->tok);
 		obj = cl_json_parse(f->tok, f->buf + f->rec, (int) len);
+		if (errno == ENOMEM)
+		{
+			/* json-c ran out of memory: what it returned is not the record */
+			json_object_put(obj);
+			fr_renew_tokener(f);
+			fr_oom_error(f, "out of memory parsing a record");
+			return V_STREAM;
+		}
 		jerr = json_tokener_get_error(f->tok);
 		if (obj == NULL || jerr != json_tokener_success || json_tokener_get_parse_end(f->tok) != len)
 		{

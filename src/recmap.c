@@ -1089,6 +1089,7 @@ cl_parse_json_text(const char *s, int len, const char *what)
 	enum json_tokener_error err;
 	size_t		end;
 	int			r;
+	bool		oom;
 
 	cb->func = release_tape;
 	cb->arg = tape;
@@ -1103,11 +1104,24 @@ cl_parse_json_text(const char *s, int len, const char *what)
 				 errmsg("out of memory parsing %s", what)));
 
 	tok = json_tokener_new();
+	if (tok == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory parsing %s", what)));
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = cl_json_parse(tok, s, len);
+	oom = errno == ENOMEM;
 	err = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
+	if (oom)
+	{
+		/* json-c ran out of memory: what it returned is not the record (framing.h) */
+		json_object_put(obj);
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory parsing %s at byte %zu", what, end)));
+	}
 	if (obj == NULL || err != json_tokener_success)
 	{
 		if (obj)

@@ -30,7 +30,8 @@ static int	passed,
 
 /*
  * Memory running out, on demand: while realloc_limit is set, realloc()
- * (the framer's, the tape's and json-c's) refuses any block larger.
+ * (the framer's, the tape's and json-c's) refuses any block larger, with
+ * errno ENOMEM as glibc's does.
  */
 extern void *__libc_realloc(void *p, size_t n);
 static size_t realloc_limit;
@@ -40,7 +41,10 @@ void *
 realloc(void *p, size_t n)
 {
 	if (realloc_limit && n > realloc_limit)
+	{
+		errno = ENOMEM;
 		return NULL;
+	}
 	return __libc_realloc(p, n);
 }
 static char tmpdir[64];
@@ -2392,6 +2396,90 @@ test_tape_nomem(void)
 }
 
 /*
+ * json-c out of memory.  json-c 0.16 does not say so: a realloc it cannot
+ * make (its array's, its string buffer's) ends the parse with
+ * json_tokener_success and what it had built, or a string cut short, so
+ * the framer took a good record for invalid JSON (a record error, the
+ * record rejected) or worse.  cl_json_parse() tells by errno: the framer
+ * makes it a stream error with out_of_memory set, in a stream and in an
+ * export line alike, and the same record reads whole with the memory.  The
+ * records need json-c: a duplicate key sends them from the tape parser.
+ */
+static void
+test_jsonc_nomem(void)
+{
+	Buf			b = {0},
+				rec1 = {0};
+	CLFrameOptions opts = {0};
+	CLFrame    *f;
+	CLRecord	rec;
+	int			r;
+	json_tokener *tok = json_tokener_new();
+	json_object *o;
+
+	current_test = "json-c out of memory";
+	buf_str(&rec1, "{\"d\":1,\"d\":2,\"a\":[");
+	for (int i = 0; i < 100000; i++)
+		buf_str(&rec1, i ? ",1" : "1");
+	buf_str(&rec1, "],\"s\":\"");
+	for (int i = 0; i < 20000; i++)
+		buf_str(&rec1, "\\u00e9xyz");
+	buf_str(&rec1, "\"}");
+
+	/* cl_json_parse itself: errno */
+	realloc_limit = 256 * 1024;
+	o = cl_json_parse(tok, rec1.d, (int) rec1.n);
+	CHECK(errno == ENOMEM, "cl_json_parse: errno ENOMEM when json-c's realloc failed (%d, %s)",
+		  errno, json_tokener_error_desc(json_tokener_get_error(tok)));
+	realloc_limit = 0;
+	json_object_put(o);
+	json_tokener_free(tok);
+	tok = json_tokener_new();
+	o = cl_json_parse(tok, rec1.d, (int) rec1.n);
+	CHECK(o != NULL && errno == 0 && json_object_array_length(json_object_object_get(o, "a")) == 100000,
+		  "and 0 with the memory, the record whole");
+	json_object_put(o);
+	json_tokener_free(tok);
+
+	for (int form = 0; form < 2; form++)
+	{
+		const char *name = form == 0 ? "a stream" : "an export line";
+
+		b.n = 0;
+		if (form == 1)
+			buf_str(&b, "2021-04-13T00:14:31.581Z ");
+		buf_add(&b, rec1.d, rec1.n);
+		buf_str(&b, form == 0 ? "\n{\"b\":2}\n" : "\n2021-04-13T00:14:31.581Z {\"b\":2}\n");
+
+		for (int tape = 0; tape < 2; tape++)
+		{
+			memset(&opts, 0, sizeof(opts));
+			opts.tape = tape;
+			f = cl_frame_open_mem(b.d, b.n, CL_COMPRESSION_NONE, CL_FORMAT_AUTO, &opts);
+			realloc_limit = 256 * 1024;
+			r = cl_frame_next(f, &rec);
+			realloc_limit = 0;
+			CHECK(r == CL_FRAME_STREAM_ERROR && rec.out_of_memory && rec.obj == NULL &&
+				  strstr(rec.error, "out of memory") != NULL,
+				  "%s%s: json-c's memory running out is a stream error that says so (%d, %s)", name,
+				  tape ? " (tape)" : "", r, rec.error ? rec.error : "none");
+			CHECK(cl_frame_next(f, &rec) == CL_FRAME_STREAM_ERROR && rec.out_of_memory, "and it stays");
+			cl_frame_close(&f);
+
+			f = cl_frame_open_mem(b.d, b.n, CL_COMPRESSION_NONE, CL_FORMAT_AUTO, &opts);
+			r = cl_frame_next(f, &rec);
+			CHECK(r == CL_FRAME_RECORD && !rec.out_of_memory, "%s%s: the record with the memory (%d, %s)", name,
+				  tape ? " (tape)" : "", r, rec.error ? rec.error : "");
+			CHECK(cl_frame_next(f, &rec) == CL_FRAME_RECORD && cl_frame_next(f, &rec) == CL_FRAME_END,
+				  "then the next and the end");
+			cl_frame_close(&f);
+		}
+	}
+	buf_free(&b);
+	buf_free(&rec1);
+}
+
+/*
  * zlib's allocator, on demand refusing (cl_source_set_zalloc): blocks of
  * refuse_from bytes or more (0: none refused), counting what it hands out
  * and takes back.
@@ -2939,6 +3027,7 @@ main(int argc, char **argv)
 	test_tape_moved_buffer();
 	test_tape_nomem();
 	test_gzip_nomem();
+	test_jsonc_nomem();
 	test_tape_key_flood();
 	test_mutations();
 	test_samples();
