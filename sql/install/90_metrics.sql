@@ -1289,8 +1289,9 @@ BEGIN
        -- only the row version this statement read: one another writer
        -- changed or inserted since (READ COMMITTED: it waited for that
        -- writer's commit) is left as it is and redone below from a new
-       -- snapshot, which sees that writer's versions too
-       WHERE m.xmin = (SELECT old.x FROM old WHERE (old.r).contactid = m.contactid)
+       -- snapshot, which sees that writer's versions too (a hashed IN, not
+       -- a search of old per row: xid has no btree order, its text has)
+       WHERE (m.contactid, m.xmin::text) IN (SELECT (old.r).contactid, old.x::text FROM old)
          AND (m.initiationtimestamp, m.disconnecttimestamp, m.lastupdatetimestamp, m.interval_start,
               m.excluded_reason, m.queue_kind, m.queue_id, m.channel, m.agent_id, m.initiationmethod,
               m.disconnectreason, m.previouscontactid, m.nextcontactid, m.queued, m.handled, m.answered,
