@@ -10887,6 +10887,320 @@ COMMENT ON FUNCTION connect_lake.metric_rollup_delta_write(connect_lake.contact_
 REVOKE ALL ON FUNCTION connect_lake.metric_rollup_delta_write(connect_lake.contact_metric[], connect_lake.contact_metric[], integer[], text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_rollup_delta_write(connect_lake.contact_metric[], connect_lake.contact_metric[], integer[], text) TO connect_lake_loader;
 
+
+-- ==== Session 8 (s8-debts): metric_apply() writes every contact_metric row
+-- before it locks any interval (the contacts contact_metric holds under
+-- another InitiationTimestamp no longer take every interval's lock between
+-- its two calls: a writer holding one of their rows while it waited for that
+-- lock deadlocked), and a row another writer changed since the upkeep's
+-- snapshot is done again from a new one; its contact_metric part is
+-- metric_apply_rows().
+CREATE FUNCTION connect_lake.metric_apply_rows(ids uuid[], source_where text, from_ts timestamptz,
+                                               to_ts timestamptz, initiation_ts timestamptz[],
+                                               OUT total bigint, OUT ivs timestamptz[],
+                                               OUT before connect_lake.contact_metric[],
+                                               OUT after connect_lake.contact_metric[], OUT others uuid[])
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET work_mem = '64MB'
+SET jit = off
+SET plan_cache_mode = force_custom_plan
+AS $fn$
+DECLARE
+  found    uuid[];
+  touched  uuid[];
+  preds    uuid[];
+  settle   uuid[];
+  b2       connect_lake.contact_metric[];
+  a2       connect_lake.contact_metric[];
+  gone     boolean;
+  notup    uuid[];
+  notup_x  xid[];
+  stale    uuid[];
+BEGIN
+  ids := coalesce(ids, '{}');
+  -- The contacts' rows from their latest version in ctr_events, with their
+  -- follower flags; what they were before (the statement's snapshot), and
+  -- the rows that changed, before and after.
+  -- A contact's versions are rows of ctr_events under each InitiationTimestamp
+  -- it was delivered with (the partition key is part of the key); its latest
+  -- is the first by LastUpdateTimestamp (NULL last), then InitiationTimestamp,
+  -- across all of them.  The rows found (src0) are read alone, except for
+  -- the contacts contact_metric holds under another InitiationTimestamp (or
+  -- holds, and src0 lacks): only those can have a later version elsewhere.
+  -- They are left out here (other) and done by a second call that reads
+  -- every version of them (rare: a probe per partition each; in a separate
+  -- statement, so that the usual one plans no scan of every partition).
+  -- $5: look for them (not when source_where reads every version already).
+  EXECUTE format($q$
+    WITH src0 AS MATERIALIZED (
+      SELECT DISTINCT ON (b.contactid) b.*
+        FROM connect_lake.contact_metric_base b
+       WHERE %s
+       ORDER BY b.contactid, b.lastupdatetimestamp DESC NULLS LAST, b.initiationtimestamp DESC
+    ), old AS MATERIALIZED (
+      -- (x: the row version read, for the guard of the upsert below)
+      SELECT o.r, o.x
+        FROM (SELECT src0.contactid FROM src0 UNION SELECT unnest($1)) k
+       CROSS JOIN LATERAL (SELECT m AS r, m.xmin AS x FROM connect_lake.contact_metric m
+                            WHERE m.contactid = k.contactid OFFSET 0) o
+    ), other AS MATERIALIZED (
+      -- (an anti join: estimated at most the rows of old; as an outer join
+      -- filtered it was estimated at millions, and the hash tables built
+      -- on it were sized and zeroed for them at every call)
+      SELECT (old.r).contactid
+        FROM old
+       WHERE $5 AND NOT EXISTS (SELECT 1 FROM src0 WHERE src0.contactid = (old.r).contactid
+                                   AND src0.initiationtimestamp = (old.r).initiationtimestamp)
+    ), src AS MATERIALIZED (
+      SELECT src0.* FROM src0 WHERE NOT EXISTS (SELECT 1 FROM other WHERE other.contactid = src0.contactid)
+    ), fol AS MATERIALIZED (
+      -- contact_metric_follower's legs of each contact of src, src's
+      -- versions in place of the rows they replace: by PreviousContactId,
+      -- then the contact its NextContactId names
+      SELECT x.contactid, array_agg(DISTINCT x.initiationmethod) AS methods
+        FROM (SELECT f.previouscontactid, f.initiationmethod
+                FROM src f
+               WHERE f.previouscontactid IS NOT NULL AND f.previouscontactid <> f.contactid
+              UNION ALL
+              SELECT s.contactid, f.initiationmethod
+                FROM src s
+               CROSS JOIN LATERAL (SELECT f.contactid, f.initiationmethod FROM connect_lake.contact_metric f
+                                    WHERE f.previouscontactid = s.contactid AND f.contactid <> s.contactid
+                                    OFFSET 0) f
+               WHERE NOT EXISTS (SELECT 1 FROM src z WHERE z.contactid = f.contactid)
+              UNION ALL
+              SELECT s.contactid, n.initiationmethod
+                FROM src s JOIN src n ON n.contactid = s.nextcontactid AND n.contactid <> s.contactid
+              UNION ALL
+              SELECT s.contactid, n.initiationmethod
+                FROM src s
+               CROSS JOIN LATERAL (SELECT n.contactid, n.initiationmethod FROM connect_lake.contact_metric n
+                                    WHERE n.contactid = s.nextcontactid AND n.contactid <> s.contactid
+                                    OFFSET 0) n
+               WHERE NOT EXISTS (SELECT 1 FROM src z WHERE z.contactid = n.contactid)) x(contactid, initiationmethod)
+       GROUP BY x.contactid
+    ), up AS (
+      INSERT INTO connect_lake.contact_metric AS m (contactid, initiationtimestamp, disconnecttimestamp,
+       lastupdatetimestamp, interval_start, excluded_reason, queue_kind, queue_id, channel, agent_id,
+       initiationmethod, disconnectreason, previouscontactid, nextcontactid, queued, handled, answered, abandoned,
+       callback_requested, xfer_out_queue, xfer_out_internal, xfer_out_external, xfer_out_agent, held, queue_time,
+       handle_time, interaction_time, hold_time, acw_time, contact_duration, resolution_time)
+      SELECT s.contactid, s.initiationtimestamp, s.disconnecttimestamp, s.lastupdatetimestamp, s.interval_start,
+             s.excluded_reason, s.queue_kind, s.queue_id, s.channel, s.agent_id, s.initiationmethod,
+             s.disconnectreason, s.previouscontactid, s.nextcontactid, s.queued, s.handled, s.answered,
+             connect_lake.metric_abandoned(s.queued, s.handled, s.methods),
+             connect_lake.metric_callback_requested(s.queued, s.handled, s.methods),
+             connect_lake.metric_xfer_out_queue(s.queued, s.handled, s.methods),
+             connect_lake.metric_xfer_out_internal(s.handled, s.methods),
+             s.xfer_out_external,
+             connect_lake.metric_xfer_out_agent(s.handled, connect_lake.metric_xfer_out_internal(s.handled, s.methods),
+                                                s.xfer_out_external),
+             s.held, s.queue_time, s.handle_time, s.interaction_time, s.hold_time, s.acw_time, s.contact_duration,
+             s.resolution_time
+        FROM (SELECT src.*, coalesce(fol.methods, '{}') AS methods
+                FROM src LEFT JOIN fol ON fol.contactid = src.contactid) s
+      ON CONFLICT (contactid) DO UPDATE
+         SET (initiationtimestamp, disconnecttimestamp, lastupdatetimestamp, interval_start, excluded_reason,
+              queue_kind, queue_id, channel, agent_id, initiationmethod, disconnectreason, previouscontactid,
+              nextcontactid, queued, handled, answered, abandoned, callback_requested, xfer_out_queue,
+              xfer_out_internal, xfer_out_external, xfer_out_agent, held, queue_time, handle_time,
+              interaction_time, hold_time, acw_time, contact_duration, resolution_time)
+           = (excluded.initiationtimestamp, excluded.disconnecttimestamp, excluded.lastupdatetimestamp,
+              excluded.interval_start, excluded.excluded_reason, excluded.queue_kind, excluded.queue_id,
+              excluded.channel, excluded.agent_id, excluded.initiationmethod, excluded.disconnectreason,
+              excluded.previouscontactid, excluded.nextcontactid, excluded.queued, excluded.handled,
+              excluded.answered, excluded.abandoned, excluded.callback_requested, excluded.xfer_out_queue,
+              excluded.xfer_out_internal, excluded.xfer_out_external, excluded.xfer_out_agent, excluded.held,
+              excluded.queue_time, excluded.handle_time, excluded.interaction_time, excluded.hold_time,
+              excluded.acw_time, excluded.contact_duration, excluded.resolution_time)
+       -- only the row version this statement read: one another writer
+       -- changed or inserted since (READ COMMITTED: it waited for that
+       -- writer's commit) is left as it is and redone below from a new
+       -- snapshot, which sees that writer's versions too (a hashed IN, not
+       -- a search of old per row: xid has no btree order, its text has)
+       WHERE (m.contactid, m.xmin::text) IN (SELECT (old.r).contactid, old.x::text FROM old)
+         AND (m.initiationtimestamp, m.disconnecttimestamp, m.lastupdatetimestamp, m.interval_start,
+              m.excluded_reason, m.queue_kind, m.queue_id, m.channel, m.agent_id, m.initiationmethod,
+              m.disconnectreason, m.previouscontactid, m.nextcontactid, m.queued, m.handled, m.answered,
+              m.abandoned, m.callback_requested, m.xfer_out_queue, m.xfer_out_internal, m.xfer_out_external,
+              m.xfer_out_agent, m.held, m.queue_time, m.handle_time, m.interaction_time, m.hold_time,
+              m.acw_time, m.contact_duration, m.resolution_time)
+             IS DISTINCT FROM
+             (excluded.initiationtimestamp, excluded.disconnecttimestamp, excluded.lastupdatetimestamp,
+              excluded.interval_start, excluded.excluded_reason, excluded.queue_kind, excluded.queue_id,
+              excluded.channel, excluded.agent_id, excluded.initiationmethod, excluded.disconnectreason,
+              excluded.previouscontactid, excluded.nextcontactid, excluded.queued, excluded.handled,
+              excluded.answered, excluded.abandoned, excluded.callback_requested, excluded.xfer_out_queue,
+              excluded.xfer_out_internal, excluded.xfer_out_external, excluded.xfer_out_agent, excluded.held,
+              excluded.queue_time, excluded.handle_time, excluded.interaction_time, excluded.hold_time,
+              excluded.acw_time, excluded.contact_duration, excluded.resolution_time)
+      RETURNING m.*
+    )
+    SELECT (SELECT coalesce(array_agg(src.contactid), '{}') FROM src),
+           (SELECT coalesce(array_agg(other.contactid), '{}') FROM other),
+           (SELECT coalesce(array_agg((old.r).interval_start) FILTER (WHERE (old.r).interval_start IS NOT NULL), '{}')
+              FROM old WHERE NOT EXISTS (SELECT 1 FROM other WHERE other.contactid = (old.r).contactid))
+           || (SELECT coalesce(array_agg(src.interval_start) FILTER (WHERE src.interval_start IS NOT NULL), '{}') FROM src),
+           (SELECT coalesce(array_agg((old.r).previouscontactid) FILTER (WHERE (old.r).previouscontactid IS NOT NULL), '{}')
+              FROM old WHERE NOT EXISTS (SELECT 1 FROM other WHERE other.contactid = (old.r).contactid))
+           || (SELECT coalesce(array_agg(src.previouscontactid) FILTER (WHERE src.previouscontactid IS NOT NULL), '{}') FROM src),
+           (SELECT coalesce(array_agg(old.r), '{}') FROM old WHERE (old.r).contactid IN (SELECT up.contactid FROM up)),
+           (SELECT coalesce(array_agg(up::connect_lake.contact_metric), '{}') FROM up),
+           (SELECT coalesce(array_agg(src.contactid ORDER BY src.contactid), '{}') FROM src
+             WHERE NOT EXISTS (SELECT 1 FROM up WHERE up.contactid = src.contactid)),
+           (SELECT coalesce(array_agg(o.x ORDER BY src.contactid), '{}') FROM src
+              LEFT JOIN old o ON (o.r).contactid = src.contactid
+             WHERE NOT EXISTS (SELECT 1 FROM up WHERE up.contactid = src.contactid))
+  $q$, source_where) INTO found, others, ivs, preds, before, after, notup, notup_x
+  USING ids, from_ts, to_ts, initiation_ts, source_where <> 'b.contactid = ANY ($1)';
+  -- (the contacts left out are the second call's, gone or not, with what
+  -- they counted in and continued before)
+  IF cardinality(others) > 0 THEN
+    ids := ARRAY(SELECT unnest(ids) EXCEPT SELECT unnest(others));
+  END IF;
+  -- The contacts whose row the upsert left because another writer had
+  -- changed or inserted it since this statement's snapshot (its row now is
+  -- not the version read): that writer's versions of them were not seen, so
+  -- they are done again, with the others, by a call that reads every
+  -- version anew.  (Read by key, a new statement: it sees what committed.)
+  IF cardinality(notup) > 0 THEN
+    SELECT coalesce(array_agg(k.c), '{}') INTO stale
+      FROM unnest(notup, notup_x) k(c, x)
+      LEFT JOIN LATERAL (SELECT m.xmin FROM connect_lake.contact_metric m WHERE m.contactid = k.c OFFSET 0) m ON true
+     WHERE m.xmin IS DISTINCT FROM k.x;
+    others := others || stale;
+  END IF;
+
+  -- Contacts given that are no longer in ctr_events count nowhere.
+  WITH d AS (DELETE FROM connect_lake.contact_metric m
+              WHERE m.contactid = ANY (ARRAY(SELECT unnest(ids) EXCEPT SELECT unnest(found)))
+             RETURNING m)
+  SELECT coalesce(array_agg(d.m), '{}') INTO b2 FROM d;
+  gone := cardinality(b2) > 0;
+  before := before || b2;
+  SELECT coalesce(array_agg(DISTINCT t.c), '{}') INTO touched FROM (SELECT unnest(found || ids)) t(c);
+
+  -- The other contacts whose follower flags may have changed: those they
+  -- continue now or continued before, and those naming one as
+  -- NextContactId (with a contact gone, the contacts given too: it may
+  -- have been a leg of one of them).
+  -- (Made distinct by a sort, and the contacts given taken away by an anti
+  -- join hashing them: a UNION or EXCEPT hashes the lookup's side, whose
+  -- estimate, the contacts given times a guess per contact, sized a hash
+  -- table of millions of entries, zeroed at every commit.)
+  IF gone THEN
+    SELECT coalesce(array_agg(DISTINCT s.c), '{}') INTO settle
+      FROM (SELECT unnest(preds)
+            UNION ALL
+            SELECT m.contactid FROM unnest(touched) t(c)
+             CROSS JOIN LATERAL (SELECT m.contactid FROM connect_lake.contact_metric m WHERE m.nextcontactid = t.c
+                                  OFFSET 0) m
+            UNION ALL
+            SELECT unnest(touched)) s(c);
+  ELSE
+    SELECT coalesce(array_agg(DISTINCT s.c), '{}') INTO settle
+      FROM (SELECT unnest(preds)
+            UNION ALL
+            SELECT m.contactid FROM unnest(touched) t(c)
+             CROSS JOIN LATERAL (SELECT m.contactid FROM connect_lake.contact_metric m WHERE m.nextcontactid = t.c
+                                  OFFSET 0) m) s(c)
+     WHERE NOT EXISTS (SELECT 1 FROM unnest(touched) x(c) WHERE x.c = s.c);
+  END IF;
+
+  IF cardinality(settle) > 0 THEN
+    -- their rows before (o: the statement's snapshot) and after
+    WITH u AS (
+      UPDATE connect_lake.contact_metric m
+         SET callback_requested = connect_lake.metric_callback_requested(m.queued, m.handled, f.methods),
+             xfer_out_queue     = connect_lake.metric_xfer_out_queue(m.queued, m.handled, f.methods),
+             abandoned          = connect_lake.metric_abandoned(m.queued, m.handled, f.methods),
+             xfer_out_internal  = connect_lake.metric_xfer_out_internal(m.handled, f.methods),
+             xfer_out_agent     = connect_lake.metric_xfer_out_agent(m.handled,
+                                    connect_lake.metric_xfer_out_internal(m.handled, f.methods), m.xfer_out_external)
+        FROM (SELECT s.c AS contactid, coalesce(fo.methods, '{}') AS methods
+                FROM unnest(settle) s(c)
+               CROSS JOIN LATERAL (SELECT array_agg(DISTINCT x.initiationmethod) AS methods
+                                     FROM connect_lake.contact_metric_follower x
+                                    WHERE x.contactid = s.c) fo) f,
+             connect_lake.contact_metric o
+       WHERE m.contactid = f.contactid AND o.contactid = m.contactid
+         AND (m.callback_requested, m.xfer_out_queue, m.abandoned, m.xfer_out_internal, m.xfer_out_agent)
+             IS DISTINCT FROM
+             (connect_lake.metric_callback_requested(m.queued, m.handled, f.methods),
+              connect_lake.metric_xfer_out_queue(m.queued, m.handled, f.methods),
+              connect_lake.metric_abandoned(m.queued, m.handled, f.methods),
+              connect_lake.metric_xfer_out_internal(m.handled, f.methods),
+              connect_lake.metric_xfer_out_agent(m.handled, connect_lake.metric_xfer_out_internal(m.handled, f.methods),
+                                                 m.xfer_out_external))
+      RETURNING o AS old_row, m AS new_row)
+    SELECT coalesce(array_agg(u.old_row), '{}'), coalesce(array_agg(u.new_row), '{}') INTO b2, a2 FROM u;
+    IF cardinality(a2) > 0 THEN
+      -- a contact already changed above is taken out again as written there
+      -- (b2) and added as it is now (a2): its row in between cancels in the
+      -- signed sums (only follower flags change here, never its interval,
+      -- queue, channel, agent or queue time), with no search of the arrays
+      before := before || b2;
+      after := after || a2;
+      ivs := ivs || ARRAY(SELECT b.interval_start FROM unnest(b2) b WHERE b.interval_start IS NOT NULL)
+                 || ARRAY(SELECT a.interval_start FROM unnest(a2) a WHERE a.interval_start IS NOT NULL);
+    END IF;
+  END IF;
+
+  total := cardinality(settle) + CASE WHEN gone THEN 0 ELSE cardinality(touched) END;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.metric_apply_rows(uuid[], text, timestamptz, timestamptz, timestamptz[]) IS
+  'Internal: metric_apply()''s contact_metric part: the rows (follower flags included) of the contacts of contact_metric_base where source_where holds ($1 ids, $2 from, $3 to, $4 initiation times) and of the contacts ids (removed when gone from ctr_events), and the follower flags of the contacts they continue; the rollups untouched. Returns the contacts whose flags were recomputed (total), the intervals counted in before or after (ivs), the rows changed before and after, and the contacts left out because contact_metric holds them under another InitiationTimestamp (others, for a call that reads every version of them).';
+
+CREATE OR REPLACE FUNCTION connect_lake.metric_apply(ids uuid[], source_where text, from_ts timestamptz DEFAULT NULL,
+                                          to_ts timestamptz DEFAULT NULL, initiation_ts timestamptz[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET work_mem = '64MB'
+SET jit = off
+AS $fn$
+DECLARE
+  planner text[];
+  r1      record;
+  r2      record;
+BEGIN
+  -- statistics that make a table look empty (upkeep_stats_stale()): planned
+  -- without nested loops and sequential scans, not a scan per contact
+  planner := connect_lake.upkeep_plan_guard(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]);
+  SELECT * INTO r1 FROM connect_lake.metric_apply_rows(ids, source_where, from_ts, to_ts, initiation_ts);
+  -- The contacts contact_metric holds under another InitiationTimestamp,
+  -- and those another writer changed meanwhile: every version of them read
+  -- by a second call (rare).  Both calls' rows
+  -- are written before any interval is locked, and the rollups corrected
+  -- once for both, locking every interval in time order: no row lock is
+  -- ever asked for while an interval's lock is held, as in every writer's
+  -- upkeep, so that two upkeeps never wait for each other crosswise.
+  -- (Again while another writer changed some of them meanwhile: each round
+  -- waited for that writer's commit.)
+  WHILE cardinality(r1.others) > 0 LOOP
+    SELECT * INTO r2 FROM connect_lake.metric_apply_rows(r1.others, 'b.contactid = ANY ($1)', from_ts, to_ts, NULL);
+    r1.total := r1.total + r2.total;
+    r1.ivs := r1.ivs || r2.ivs;
+    r1.before := r1.before || r2.before;
+    r1.after := r1.after || r2.after;
+    r1.others := r2.others;
+  END LOOP;
+  IF from_ts IS NULL THEN
+    PERFORM connect_lake.metric_rollup_delta(r1.before, r1.after);
+  ELSE
+    PERFORM connect_lake.metric_rollup(r1.ivs);
+  END IF;
+  PERFORM connect_lake.upkeep_plan_restore(planner);
+  RETURN r1.total;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) IS
+  'Internal: the upkeep shared by metrics_refresh_contacts() and metrics_refresh(): the contact_metric rows (follower flags included) of the contacts of contact_metric_base where source_where holds ($1 ids, $2 from, $3 to, $4 initiation times) and of the contacts ids (removed when gone from ctr_events), the follower flags of the contacts they continue (metric_apply_rows(), a second time for the contacts held under another InitiationTimestamp), then the rollups once: over a range (from_ts given) every interval they counted in before or after made again (metric_rollup()), else corrected by the rows that changed (metric_rollup_delta()). Returns the contacts whose flags were recomputed.';
+REVOKE ALL ON FUNCTION connect_lake.metric_apply_rows(uuid[], text, timestamptz, timestamptz, timestamptz[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.metric_apply_rows(uuid[], text, timestamptz, timestamptz, timestamptz[]) TO connect_lake_loader;
+
 -- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
 -- already holds (the contact metrics, the flow funnels and containment, the
 -- repeat contacts; agent activity was computed above).

@@ -45,6 +45,10 @@ struct CLSource
 	int			members;
 	CLSourceTap tap;			/* sees every byte taken, NULL: none */
 	void	   *tap_arg;
+	CLSourceAlloc zalloc;		/* zlib's allocator, NULL: malloc/free */
+	CLSourceFree zfree;
+	void	   *zopaque;
+	int			oom;			/* the error is memory running out */
 	char		err[256];
 };
 
@@ -61,6 +65,24 @@ set_error(CLSource *src, const char *fmt,...)
 	vsnprintf(src->err, sizeof(src->err), fmt, ap);
 	va_end(ap);
 	src->state = SRC_FAILED;
+	src->oom = 0;
+}
+
+/* The error is memory running out, not the data (cl_source_out_of_memory). */
+#if defined(__GNUC__)
+static void set_oom_error(CLSource *src, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+#endif
+
+static void
+set_oom_error(CLSource *src, const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(src->err, sizeof(src->err), fmt, ap);
+	va_end(ap);
+	src->state = SRC_FAILED;
+	src->oom = 1;
 }
 
 static CLSource *
@@ -199,10 +221,21 @@ consumed(const CLSource *src)
 static int
 start_gzip(CLSource *src)
 {
+	int			ret;
+
 	memset(&src->z, 0, sizeof(src->z));
-	if (inflateInit2(&src->z, 16 + MAX_WBITS) != Z_OK)
+	src->z.zalloc = (alloc_func) src->zalloc;
+	src->z.zfree = (free_func) src->zfree;
+	src->z.opaque = src->zopaque;
+	ret = inflateInit2(&src->z, 16 + MAX_WBITS);
+	if (ret == Z_MEM_ERROR)
 	{
-		set_error(src, "could not start gzip decompression (out of memory)");
+		set_oom_error(src, "out of memory starting gzip decompression (compressed byte offset 0)");
+		return -1;
+	}
+	if (ret != Z_OK)
+	{
+		set_error(src, "could not start gzip decompression: zlib error %d (compressed byte offset 0)", ret);
 		return -1;
 	}
 	src->z_ready = 1;
@@ -377,11 +410,18 @@ read_gzip(CLSource *src, unsigned char *buf, size_t len)
 					  (unsigned long long) consumed(src), src->members);
 			break;
 		}
+		else if (ret == Z_MEM_ERROR)
+		{
+			/* zlib could not allocate its window: memory, not the data */
+			set_oom_error(src, "out of memory decompressing gzip data at compressed byte offset %llu (gzip member %d)",
+						  (unsigned long long) consumed(src), src->members);
+			break;
+		}
 		else
 		{
 			set_error(src, "gzip data corrupt at compressed byte offset %llu (gzip member %d): %s",
 					  (unsigned long long) consumed(src), src->members,
-					  src->z.msg ? src->z.msg : (ret == Z_MEM_ERROR ? "out of memory" : "invalid data"));
+					  src->z.msg ? src->z.msg : "invalid data");
 			break;
 		}
 	}
@@ -422,6 +462,23 @@ const char *
 cl_source_error(const CLSource *src)
 {
 	return src && src->state == SRC_FAILED ? src->err : "";
+}
+
+int
+cl_source_out_of_memory(const CLSource *src)
+{
+	return src && src->state == SRC_FAILED ? src->oom : 0;
+}
+
+void
+cl_source_set_zalloc(CLSource *src, CLSourceAlloc alloc, CLSourceFree free_fn, void *opaque)
+{
+	if (src && !src->z_ready && (alloc == NULL) == (free_fn == NULL))
+	{
+		src->zalloc = alloc;
+		src->zfree = free_fn;
+		src->zopaque = opaque;
+	}
 }
 
 int

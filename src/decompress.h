@@ -59,6 +59,12 @@ extern long cl_source_read(CLSource *src, void *buf, size_t len);
 /* What went wrong, with the compressed byte offset; "" when nothing did. */
 extern const char *cl_source_error(const CLSource *src);
 
+/*
+ * 1 when the error is memory running out (zlib's state or window could not
+ * be allocated), not damaged data: the caller must not call the file bad.
+ */
+extern int	cl_source_out_of_memory(const CLSource *src);
+
 /* 1 when the data is gzip (known after the first read). */
 extern int	cl_source_is_gzip(const CLSource *src);
 
@@ -78,6 +84,15 @@ extern int	cl_source_members(const CLSource *src);
  */
 typedef void (*CLSourceTap) (void *arg, const void *bytes, size_t len);
 extern void cl_source_set_tap(CLSource *src, CLSourceTap tap, void *arg);
+
+/*
+ * zlib's allocator (zalloc/zfree, zlib's own signatures; both or neither:
+ * NULL means malloc/free), e.g. one that refuses, to test running out of
+ * memory.  Set it before the first read.
+ */
+typedef void *(*CLSourceAlloc) (void *opaque, unsigned int items, unsigned int size);
+typedef void (*CLSourceFree) (void *opaque, void *ptr);
+extern void cl_source_set_zalloc(CLSource *src, CLSourceAlloc alloc, CLSourceFree free_fn, void *opaque);
 
 /* Releases everything and sets *src to NULL; NULL or *src NULL is a no-op. */
 extern void cl_source_close(CLSource **src);

@@ -75,6 +75,8 @@
  * parse; from the C locale both return glibc's static C locale.  What
  * json-c parses does not depend on the locale but for LC_NUMERIC, which it
  * sets to "C" either way.  The thread's locale is restored before return.
+ * errno tells whether memory ran out (framing.h): malloc and realloc set
+ * ENOMEM when they fail, and nothing else in a parse does.
  */
 json_object *
 cl_json_parse(json_tokener *tok, const char *s, int len)
@@ -82,14 +84,24 @@ cl_json_parse(json_tokener *tok, const char *s, int len)
 	static locale_t c_locale = (locale_t) 0;
 	locale_t	old;
 	json_object *obj;
+	int			oom;
 
 	if (c_locale == (locale_t) 0)
 		c_locale = newlocale(LC_ALL_MASK, "C", (locale_t) 0);
+	errno = 0;
 	if (c_locale == (locale_t) 0)
-		return json_tokener_parse_ex(tok, s, len);
-	old = uselocale(c_locale);
-	obj = json_tokener_parse_ex(tok, s, len);
-	uselocale(old);
+	{
+		obj = json_tokener_parse_ex(tok, s, len);
+		oom = errno == ENOMEM;
+	}
+	else
+	{
+		old = uselocale(c_locale);
+		obj = json_tokener_parse_ex(tok, s, len);
+		oom = errno == ENOMEM;
+		uselocale(old);
+	}
+	errno = oom ? ENOMEM : 0;
 	return obj;
 }
 
@@ -818,6 +830,7 @@ frame_new(CLSource *src, CLFormat format, const CLFrameOptions *opts)
 		f->on_read_arg = opts->on_read_arg;
 		f->tape_mode = opts->tape != 0;
 		cl_source_set_tap(src, opts->on_bytes, opts->on_bytes_arg);
+		cl_source_set_zalloc(src, opts->zalloc, opts->zfree, opts->zalloc_arg);
 	}
 	f->cap = f->chunk * 4;
 	f->buf = malloc(f->cap);

@@ -142,6 +142,10 @@ typedef struct CLFrameOptions
 	/* Sees every byte read from the file, as read (cl_source_set_tap). */
 	CLSourceTap on_bytes;
 	void	   *on_bytes_arg;
+	/* zlib's allocator (cl_source_set_zalloc); NULL: malloc/free */
+	CLSourceAlloc zalloc;
+	CLSourceFree zfree;
+	void	   *zalloc_arg;
 
 	/*
 	 * Hand out every record as a tape too (rec->tape, jsontape.h): parsed
@@ -248,6 +252,12 @@ extern const char *cl_format_name(CLFormat format);
  * json_tokener_parse_ex() from the C locale, without json-c's copy of the
  * thread's locale per call (framing.c): every parse of a record, the
  * framer's and the mapper's (recmap.c, a record given as text).
+ *
+ * errno is ENOMEM after it when json-c ran out of memory, else 0: json-c
+ * 0.16 does not say so itself (it returns NULL, or the value it had built
+ * so far, with json_tokener_success, and a string it could not grow comes
+ * out short), so whatever it returned is then neither the record nor a
+ * syntax error.
  */
 extern json_object *cl_json_parse(json_tokener *tok, const char *s, int len);
 extern int	cl_format_from_name(const char *name);

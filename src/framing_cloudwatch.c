@@ -25,6 +25,8 @@
  */
 #include "framing_int.h"
 
+#include <errno.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,7 +64,7 @@ message_error(CLFrame *f, CLRecordError kind, const char *msg, size_t len, size_
  * in the stream (fr_scan, then one json_tokener_parse_ex call over exactly
  * the object), and nothing but blanks around the one object.  idx, the
  * event's index in its envelope, names it in errors.  0 ok (*out), -1 a
- * record error.  Under the tape option a message the tape parser takes
+ * record error, -2 memory ran out (a stream error).  Under the tape option a message the tape parser takes
  * leaves *out NULL (tape_ready).
  */
 static int
@@ -114,6 +116,14 @@ parse_message(CLFrame *f, const char *msg, size_t len, json_object **out, long i
 	}
 	json_tokener_reset(f->tok);
 	obj = cl_json_parse(f->tok, msg + i, (int) s.off);
+	if (errno == ENOMEM)
+	{
+		/* json-c ran out of memory: what it returned is not the message */
+		json_object_put(obj);
+		fr_renew_tokener(f);
+		fr_oom_error(f, "out of memory parsing a message");
+		return -2;
+	}
 	if (obj == NULL || json_tokener_get_error(f->tok) != json_tokener_success ||
 		json_tokener_get_parse_end(f->tok) != s.off)
 	{
@@ -153,6 +163,7 @@ static int
 hand_out_message(CLFrame *f, CLRecord *rec, json_object *ev, long idx, const char *array)
 {
 	json_object *m;
+	int			r;
 
 	if (!json_object_is_type(ev, json_type_object) ||
 		!json_object_object_get_ex(ev, "message", &m) || !json_object_is_type(m, json_type_string))
@@ -162,8 +173,9 @@ hand_out_message(CLFrame *f, CLRecord *rec, json_object *ev, long idx, const cha
 	}
 	rec->raw = json_object_get_string(m);
 	rec->raw_len = (size_t) json_object_get_string_len(m);
-	if (parse_message(f, rec->raw, rec->raw_len, &f->obj, idx) < 0)
-		return CL_FRAME_RECORD_ERROR;
+	r = parse_message(f, rec->raw, rec->raw_len, &f->obj, idx);
+	if (r < 0)
+		return r == -2 ? CL_FRAME_STREAM_ERROR : CL_FRAME_RECORD_ERROR;
 	return CL_FRAME_RECORD;
 }
 
@@ -443,6 +455,7 @@ next_sub_event(CLFrame *f, CLRecord *rec)
 	if (f->events == NULL)
 	{
 		FrEventMsg *m = &f->ev_msgs[idx];
+		int			r;
 
 		if (m->off == NO_POS)
 		{
@@ -452,8 +465,9 @@ next_sub_event(CLFrame *f, CLRecord *rec)
 		}
 		rec->raw = f->env_text + m->off;
 		rec->raw_len = m->len;
-		if (parse_message(f, rec->raw, rec->raw_len, &f->obj, idx) < 0)
-			return CL_FRAME_RECORD_ERROR;
+		r = parse_message(f, rec->raw, rec->raw_len, &f->obj, idx);
+		if (r < 0)
+			return r == -2 ? CL_FRAME_STREAM_ERROR : CL_FRAME_RECORD_ERROR;
 		return CL_FRAME_RECORD;
 	}
 	return hand_out_message(f, rec, json_object_array_get_idx(f->events, (size_t) idx), idx, "logEvents");

@@ -20,6 +20,8 @@
  */
 #include "framing_int.h"
 
+#include <errno.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,7 +160,11 @@ fr_read_more(CLFrame *f)
 		f->on_read(f->on_read_arg);
 	if (n < 0)
 	{
-		fr_stream_error(f, cl_source_error(f->src));
+		/* zlib's memory running out is not a damaged file */
+		if (cl_source_out_of_memory(f->src))
+			fr_oom_error(f, cl_source_error(f->src));
+		else
+			fr_stream_error(f, cl_source_error(f->src));
 		return -1;
 	}
 	if (n == 0)
@@ -699,6 +705,14 @@ fr_read_value(CLFrame *f, int parse, int allow_nul, json_object **out, int expor
 
 		json_tokener_reset(f->tok);
 		obj = cl_json_parse(f->tok, f->buf + f->rec, (int) len);
+		if (errno == ENOMEM)
+		{
+			/* json-c ran out of memory: what it returned is not the record */
+			json_object_put(obj);
+			fr_renew_tokener(f);
+			fr_oom_error(f, "out of memory parsing a record");
+			return V_STREAM;
+		}
 		jerr = json_tokener_get_error(f->tok);
 		if (obj == NULL || jerr != json_tokener_success || json_tokener_get_parse_end(f->tok) != len)
 		{

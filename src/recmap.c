@@ -1063,36 +1063,75 @@ store_jsonb(CLMapState *st, const CLValue *v)
 
 /* ---------- a JSON text, parsed as the loader parses a file's records ---------- */
 
-/* a tape's arrays are malloc'd: release them however the call ends. */
-static void
-release_tape(void *arg)
+/*
+ * A reader of JSON texts, kept per call site of a parse function: one tape
+ * (malloc'd arrays) and, once a text went to json-c, one tokener, reused
+ * call after call, as the framer keeps them per file.  Released by a
+ * callback on the context it lives in (the call site's fn_mcxt).
+ */
+struct CLTextReader
 {
-	cl_tape_free((CLTape *) arg);
+	CLTape		tape;
+	json_tokener *tok;			/* NULL until needed, and after a failed parse */
+	MemoryContextCallback cb;
+};
+
+/* a tape's node array past this is released after its call (a huge record's) */
+#define TEXT_READER_KEEP_NODES 65536
+
+static void
+text_reader_release(void *arg)
+{
+	CLTextReader *tr = arg;
+
+	cl_tape_free(&tr->tape);
+	if (tr->tok)
+		json_tokener_free(tr->tok);
+	tr->tok = NULL;
+}
+
+CLTextReader *
+cl_text_reader_new(MemoryContext cxt)
+{
+	CLTextReader *tr = MemoryContextAllocZero(cxt, sizeof(CLTextReader));
+
+	tr->cb.func = text_reader_release;
+	tr->cb.arg = tr;
+	MemoryContextRegisterResetCallback(cxt, &tr->cb);
+	return tr;
+}
+
+/* after a failed json-c parse: json-c 0.16 may keep half a surrogate pair (framing.c) */
+static void
+text_reader_drop_tokener(CLTextReader *tr)
+{
+	if (tr->tok)
+		json_tokener_free(tr->tok);
+	tr->tok = NULL;
 }
 
 /*
- * Parse one JSON text strictly (as it lies in a file) into a tape owned by
- * the current memory context, so that an error anywhere after it leaks
- * nothing; its strings may point into s.  The tape parser takes what it
- * reads exactly as json-c does; anything else is parsed by json-c, whose
- * errors are reported and whose tree is copied (jsontape.h).  Every kind's
- * parse(doc text) function uses it, which is why it lives with the mapper
- * rather than with a kind.  Errors name the byte offset.
+ * Parse one JSON text strictly (as it lies in a file) into the reader's
+ * tape, valid until the reader's next call; its strings may point into s.
+ * The tape parser takes what it reads exactly as json-c does; anything else
+ * is parsed by json-c, whose errors are reported and whose tree is copied
+ * (jsontape.h).  Every kind's parse(doc text) function uses it, which is why
+ * it lives with the mapper rather than with a kind.  Errors name the byte
+ * offset.
  */
 const CLTape *
-cl_parse_json_text(const char *s, int len, const char *what)
+cl_parse_json_text(CLTextReader *tr, const char *s, int len, const char *what)
 {
-	CLTape	   *tape = palloc0(sizeof(CLTape));
-	MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
-	json_tokener *tok;
+	CLTape	   *tape = &tr->tape;
 	json_object *obj;
 	enum json_tokener_error err;
 	size_t		end;
 	int			r;
+	bool		oom;
 
-	cb->func = release_tape;
-	cb->arg = tape;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+	/* a huge record's arrays are not kept for the next call */
+	if (tape->cap > TEXT_READER_KEEP_NODES || tape->text_cap > TEXT_READER_KEEP_NODES * sizeof(CLTapeNode))
+		cl_tape_free(tape);
 
 	r = cl_tape_parse(tape, s, len, JSON_TOKENER_DEFAULT_DEPTH);
 	if (r == CL_TAPE_OK)
@@ -1102,16 +1141,35 @@ cl_parse_json_text(const char *s, int len, const char *what)
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory parsing %s", what)));
 
-	tok = json_tokener_new();
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	obj = cl_json_parse(tok, s, len);
-	err = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
+	if (tr->tok == NULL)
+	{
+		tr->tok = json_tokener_new();
+		if (tr->tok == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory parsing %s", what)));
+		json_tokener_set_flags(tr->tok, JSON_TOKENER_STRICT);
+	}
+	else
+		json_tokener_reset(tr->tok);
+	obj = cl_json_parse(tr->tok, s, len);
+	oom = errno == ENOMEM;
+	err = json_tokener_get_error(tr->tok);
+	end = json_tokener_get_parse_end(tr->tok);
+	if (oom)
+	{
+		/* json-c ran out of memory: what it returned is not the record (framing.h) */
+		json_object_put(obj);
+		text_reader_drop_tokener(tr);
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory parsing %s at byte %zu", what, end)));
+	}
 	if (obj == NULL || err != json_tokener_success)
 	{
 		if (obj)
 			json_object_put(obj);
+		text_reader_drop_tokener(tr);
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid JSON in %s at byte %zu: %s", what, end,
@@ -1614,6 +1672,7 @@ typedef struct ParseSite
 {
 	CLMapState	st;				/* valid when st.kind is set */
 	bool		text;			/* argument 0 is text (else jsonb) */
+	CLTextReader *reader;		/* text: the site's tape, made on its first call */
 	void	   *arg_cache;		/* the kind's (cl_parse_arg_cache) */
 } ParseSite;
 
@@ -1665,7 +1724,9 @@ cl_parse_record(FunctionCallInfo fcinfo, CLRecordKind *kind, CLMapPurpose purpos
 	{
 		text	   *doc = PG_GETARG_TEXT_PP(0);
 
-		tape = cl_parse_json_text(VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), kind->label);
+		if (site->reader == NULL)
+			site->reader = cl_text_reader_new(fcinfo->flinfo->fn_mcxt);
+		tape = cl_parse_json_text(site->reader, VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), kind->label);
 	}
 
 	/* first call, or the last record routed to another kind: start from kind */

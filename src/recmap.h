@@ -322,10 +322,14 @@ extern void cl_map_store(CLMapState *st, int attno, CLFieldType type, int flags,
 /*
  * One JSON text parsed strictly, as the loader parses a file's records (what
  * names it in errors, e.g. "ctr record"), into a tape (json-c's errors and
- * values, see jsontape.h); released when the current memory context is reset
- * or deleted (so an error leaks nothing); its strings may point into s.
+ * values, see jsontape.h) that the reader keeps and reuses: valid until its
+ * next call, its strings may point into s.  A reader lives in a memory
+ * context (a parse function's call site: fn_mcxt), which releases its
+ * malloc'd arrays when reset or deleted, however the calls ended.
  */
-extern const struct CLTape *cl_parse_json_text(const char *s, int len, const char *what);
+typedef struct CLTextReader CLTextReader;
+extern CLTextReader *cl_text_reader_new(MemoryContext cxt);
+extern const struct CLTape *cl_parse_json_text(CLTextReader *reader, const char *s, int len, const char *what);
 
 /*
  * The body of a kind's SQL parse function, connect_lake.<kind>_parse(doc

@@ -1178,9 +1178,15 @@ COMMENT ON FUNCTION connect_lake.metric_rollup_delta(connect_lake.contact_metric
 -- that reads all of contact_metric, a cost growing with the lake): a load
 -- touches a few thousand contacts of tables of millions, and large arrays
 -- are joined as sets, never searched element by element.
-CREATE FUNCTION connect_lake.metric_apply(ids uuid[], source_where text, from_ts timestamptz DEFAULT NULL,
-                                          to_ts timestamptz DEFAULT NULL, initiation_ts timestamptz[] DEFAULT NULL)
-RETURNS bigint
+-- metric_apply_rows() does the contact_metric part; metric_apply() calls it
+-- (a second time for the contacts held under another InitiationTimestamp,
+-- which it reads every version of), then corrects the rollups once for
+-- both: every row is written before the first interval's lock is asked for.
+CREATE FUNCTION connect_lake.metric_apply_rows(ids uuid[], source_where text, from_ts timestamptz,
+                                               to_ts timestamptz, initiation_ts timestamptz[],
+                                               OUT total bigint, OUT ivs timestamptz[],
+                                               OUT before connect_lake.contact_metric[],
+                                               OUT after connect_lake.contact_metric[], OUT others uuid[])
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET work_mem = '64MB'
@@ -1190,22 +1196,16 @@ AS $fn$
 DECLARE
   found    uuid[];
   touched  uuid[];
-  ivs      timestamptz[];
   preds    uuid[];
   settle   uuid[];
-  before   connect_lake.contact_metric[];
-  after    connect_lake.contact_metric[];
   b2       connect_lake.contact_metric[];
   a2       connect_lake.contact_metric[];
   gone     boolean;
-  planner  text[];
-  others   uuid[];
-  total    bigint;
+  notup    uuid[];
+  notup_x  xid[];
+  stale    uuid[];
 BEGIN
   ids := coalesce(ids, '{}');
-  -- statistics that make a table look empty (upkeep_stats_stale()): planned
-  -- without nested loops and sequential scans, not a scan per contact
-  planner := connect_lake.upkeep_plan_guard(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]);
   -- The contacts' rows from their latest version in ctr_events, with their
   -- follower flags; what they were before (the statement's snapshot), and
   -- the rows that changed, before and after.
@@ -1226,10 +1226,11 @@ BEGIN
        WHERE %s
        ORDER BY b.contactid, b.lastupdatetimestamp DESC NULLS LAST, b.initiationtimestamp DESC
     ), old AS MATERIALIZED (
-      SELECT o.r
+      -- (x: the row version read, for the guard of the upsert below)
+      SELECT o.r, o.x
         FROM (SELECT src0.contactid FROM src0 UNION SELECT unnest($1)) k
-       CROSS JOIN LATERAL (SELECT m AS r FROM connect_lake.contact_metric m WHERE m.contactid = k.contactid
-                            OFFSET 0) o
+       CROSS JOIN LATERAL (SELECT m AS r, m.xmin AS x FROM connect_lake.contact_metric m
+                            WHERE m.contactid = k.contactid OFFSET 0) o
     ), other AS MATERIALIZED (
       -- (an anti join: estimated at most the rows of old; as an outer join
       -- filtered it was estimated at millions, and the hash tables built
@@ -1300,7 +1301,13 @@ BEGIN
               excluded.xfer_out_internal, excluded.xfer_out_external, excluded.xfer_out_agent, excluded.held,
               excluded.queue_time, excluded.handle_time, excluded.interaction_time, excluded.hold_time,
               excluded.acw_time, excluded.contact_duration, excluded.resolution_time)
-       WHERE (m.initiationtimestamp, m.disconnecttimestamp, m.lastupdatetimestamp, m.interval_start,
+       -- only the row version this statement read: one another writer
+       -- changed or inserted since (READ COMMITTED: it waited for that
+       -- writer's commit) is left as it is and redone below from a new
+       -- snapshot, which sees that writer's versions too (a hashed IN, not
+       -- a search of old per row: xid has no btree order, its text has)
+       WHERE (m.contactid, m.xmin::text) IN (SELECT (old.r).contactid, old.x::text FROM old)
+         AND (m.initiationtimestamp, m.disconnecttimestamp, m.lastupdatetimestamp, m.interval_start,
               m.excluded_reason, m.queue_kind, m.queue_id, m.channel, m.agent_id, m.initiationmethod,
               m.disconnectreason, m.previouscontactid, m.nextcontactid, m.queued, m.handled, m.answered,
               m.abandoned, m.callback_requested, m.xfer_out_queue, m.xfer_out_internal, m.xfer_out_external,
@@ -1326,20 +1333,30 @@ BEGIN
               FROM old WHERE NOT EXISTS (SELECT 1 FROM other WHERE other.contactid = (old.r).contactid))
            || (SELECT coalesce(array_agg(src.previouscontactid) FILTER (WHERE src.previouscontactid IS NOT NULL), '{}') FROM src),
            (SELECT coalesce(array_agg(old.r), '{}') FROM old WHERE (old.r).contactid IN (SELECT up.contactid FROM up)),
-           (SELECT coalesce(array_agg(up::connect_lake.contact_metric), '{}') FROM up)
-  $q$, source_where) INTO found, others, ivs, preds, before, after
+           (SELECT coalesce(array_agg(up::connect_lake.contact_metric), '{}') FROM up),
+           (SELECT coalesce(array_agg(src.contactid ORDER BY src.contactid), '{}') FROM src
+             WHERE NOT EXISTS (SELECT 1 FROM up WHERE up.contactid = src.contactid)),
+           (SELECT coalesce(array_agg(o.x ORDER BY src.contactid), '{}') FROM src
+              LEFT JOIN old o ON (o.r).contactid = src.contactid
+             WHERE NOT EXISTS (SELECT 1 FROM up WHERE up.contactid = src.contactid))
+  $q$, source_where) INTO found, others, ivs, preds, before, after, notup, notup_x
   USING ids, from_ts, to_ts, initiation_ts, source_where <> 'b.contactid = ANY ($1)';
   -- (the contacts left out are the second call's, gone or not, with what
   -- they counted in and continued before)
   IF cardinality(others) > 0 THEN
     ids := ARRAY(SELECT unnest(ids) EXCEPT SELECT unnest(others));
-    -- the second call's intervals are known only when it has read them:
-    -- every interval's lock now, as metrics_refresh() takes it, so that the
-    -- two calls' interval locks come in no order another writer could cross
-    IF current_setting('connect_lake_metrics.all_locked', true) IS DISTINCT FROM 'on' THEN
-      PERFORM pg_advisory_xact_lock(1668048237, 0);
-      PERFORM set_config('connect_lake_metrics.all_locked', 'on', true);
-    END IF;
+  END IF;
+  -- The contacts whose row the upsert left because another writer had
+  -- changed or inserted it since this statement's snapshot (its row now is
+  -- not the version read): that writer's versions of them were not seen, so
+  -- they are done again, with the others, by a call that reads every
+  -- version anew.  (Read by key, a new statement: it sees what committed.)
+  IF cardinality(notup) > 0 THEN
+    SELECT coalesce(array_agg(k.c), '{}') INTO stale
+      FROM unnest(notup, notup_x) k(c, x)
+      LEFT JOIN LATERAL (SELECT m.xmin FROM connect_lake.contact_metric m WHERE m.contactid = k.c OFFSET 0) m ON true
+     WHERE m.xmin IS DISTINCT FROM k.x;
+    others := others || stale;
   END IF;
 
   -- Contacts given that are no longer in ctr_events count nowhere.
@@ -1417,22 +1434,57 @@ BEGIN
     END IF;
   END IF;
 
+  total := cardinality(settle) + CASE WHEN gone THEN 0 ELSE cardinality(touched) END;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.metric_apply_rows(uuid[], text, timestamptz, timestamptz, timestamptz[]) IS
+  'Internal: metric_apply()''s contact_metric part: the rows (follower flags included) of the contacts of contact_metric_base where source_where holds ($1 ids, $2 from, $3 to, $4 initiation times) and of the contacts ids (removed when gone from ctr_events), and the follower flags of the contacts they continue; the rollups untouched. Returns the contacts whose flags were recomputed (total), the intervals counted in before or after (ivs), the rows changed before and after, and the contacts left out because contact_metric holds them under another InitiationTimestamp (others, for a call that reads every version of them).';
+
+CREATE FUNCTION connect_lake.metric_apply(ids uuid[], source_where text, from_ts timestamptz DEFAULT NULL,
+                                          to_ts timestamptz DEFAULT NULL, initiation_ts timestamptz[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET work_mem = '64MB'
+SET jit = off
+AS $fn$
+DECLARE
+  planner text[];
+  r1      record;
+  r2      record;
+BEGIN
+  -- statistics that make a table look empty (upkeep_stats_stale()): planned
+  -- without nested loops and sequential scans, not a scan per contact
+  planner := connect_lake.upkeep_plan_guard(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]);
+  SELECT * INTO r1 FROM connect_lake.metric_apply_rows(ids, source_where, from_ts, to_ts, initiation_ts);
+  -- The contacts contact_metric holds under another InitiationTimestamp,
+  -- and those another writer changed meanwhile: every version of them read
+  -- by a second call (rare).  Both calls' rows
+  -- are written before any interval is locked, and the rollups corrected
+  -- once for both, locking every interval in time order: no row lock is
+  -- ever asked for while an interval's lock is held, as in every writer's
+  -- upkeep, so that two upkeeps never wait for each other crosswise.
+  -- (Again while another writer changed some of them meanwhile: each round
+  -- waited for that writer's commit.)
+  WHILE cardinality(r1.others) > 0 LOOP
+    SELECT * INTO r2 FROM connect_lake.metric_apply_rows(r1.others, 'b.contactid = ANY ($1)', from_ts, to_ts, NULL);
+    r1.total := r1.total + r2.total;
+    r1.ivs := r1.ivs || r2.ivs;
+    r1.before := r1.before || r2.before;
+    r1.after := r1.after || r2.after;
+    r1.others := r2.others;
+  END LOOP;
   IF from_ts IS NULL THEN
-    PERFORM connect_lake.metric_rollup_delta(before, after);
+    PERFORM connect_lake.metric_rollup_delta(r1.before, r1.after);
   ELSE
-    PERFORM connect_lake.metric_rollup(ivs);
+    PERFORM connect_lake.metric_rollup(r1.ivs);
   END IF;
   PERFORM connect_lake.upkeep_plan_restore(planner);
-  total := cardinality(settle) + CASE WHEN gone THEN 0 ELSE cardinality(touched) END;
-  IF cardinality(others) > 0 THEN
-    -- every version of the contacts held under another InitiationTimestamp
-    total := total + connect_lake.metric_apply(others, 'b.contactid = ANY ($1)', from_ts, to_ts);
-  END IF;
-  RETURN total;
+  RETURN r1.total;
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) IS
-  'Internal: the upkeep shared by metrics_refresh_contacts() and metrics_refresh(): the contact_metric rows (follower flags included) of the contacts of contact_metric_base where source_where holds ($1 ids, $2 from, $3 to, $4 initiation times) and of the contacts ids (removed when gone from ctr_events), the follower flags of the contacts they continue, then the rollups: over a range (from_ts given) every interval they counted in before or after made again (metric_rollup()), else corrected by the rows that changed (metric_rollup_delta()). Returns the contacts whose flags were recomputed.';
+  'Internal: the upkeep shared by metrics_refresh_contacts() and metrics_refresh(): the contact_metric rows (follower flags included) of the contacts of contact_metric_base where source_where holds ($1 ids, $2 from, $3 to, $4 initiation times) and of the contacts ids (removed when gone from ctr_events), the follower flags of the contacts they continue (metric_apply_rows(), a second time for the contacts held under another InitiationTimestamp), then the rollups once: over a range (from_ts given) every interval they counted in before or after made again (metric_rollup()), else corrected by the rows that changed (metric_rollup_delta()). Returns the contacts whose flags were recomputed.';
 
 CREATE FUNCTION connect_lake.metrics_refresh_contacts(contact_ids uuid[], initiation_ts timestamptz[] DEFAULT NULL)
 RETURNS bigint
@@ -2089,11 +2141,13 @@ REVOKE ALL ON FUNCTION connect_lake.metric_rollup(timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.metric_rollup_delta(connect_lake.contact_metric[], connect_lake.contact_metric[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.metric_rollup_delta_write(connect_lake.contact_metric[], connect_lake.contact_metric[], integer[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.metric_apply_rows(uuid[], text, timestamptz, timestamptz, timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.metrics_refresh_contacts(uuid[], timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.metrics_refresh(timestamptz, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_rollup(timestamptz[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_rollup_delta(connect_lake.contact_metric[], connect_lake.contact_metric[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_rollup_delta_write(connect_lake.contact_metric[], connect_lake.contact_metric[], integer[], text) TO connect_lake_loader;
+GRANT EXECUTE ON FUNCTION connect_lake.metric_apply_rows(uuid[], text, timestamptz, timestamptz, timestamptz[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.metrics_refresh_contacts(uuid[], timestamptz[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.metrics_refresh(timestamptz, timestamptz) TO connect_lake_loader;

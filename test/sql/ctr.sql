@@ -190,6 +190,22 @@ SELECT connect_lake.ctr_parse('true'::text);
 SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
 SELECT connect_lake.ctr_parse('5 '::text);
 SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+-- One call site reads every row's text with the same tape and json-c
+-- tokener, kept in fn_extra: texts the tape takes and texts it leaves to
+-- json-c (an integer at int64's end) in turn, surrogate pairs in both, a
+-- large text between small ones; each row as the same record given as jsonb.
+SELECT n, c.contactid, CASE WHEN length(c.name) > 100 THEN length(c.name) || ' characters' ELSE c.name END AS name,
+       to_jsonb(c) = to_jsonb(connect_lake.ctr_parse(d::jsonb)) AS same_as_jsonb
+  FROM (VALUES
+    (1, '{"ContactId": "a1b2c3d4-0001-4000-8000-000000000001", "InitiationTimestamp": "2024-03-01T09:00:00Z", "Name": "\ud83d\ude00 tape"}'),
+    (2, '{"Big": 9223372036854775807, "ContactId": "a1b2c3d4-0001-4000-8000-000000000002", "InitiationTimestamp": "2024-03-01T09:00:00Z", "Name": "\ud83d\ude00 json-c"}'),
+    (3, '{"ContactId": "a1b2c3d4-0001-4000-8000-000000000003", "InitiationTimestamp": "2024-03-01T09:00:00Z", "Name": "tape again"}'),
+    (4, '{"ContactId": "a1b2c3d4-0001-4000-8000-000000000004", "InitiationTimestamp": "2024-03-01T09:00:00Z", "Name": "' || repeat('x', 100000) || '", "Attributes": {"intent": "large", "List": "' || repeat('1,', 70000) || '1"}, "Recordings": [' || repeat('{"Location": "a"},', 70000) || '{}]}'),
+    (5, '{"ContactId": "a1b2c3d4-0001-4000-8000-000000000005", "InitiationTimestamp": "2024-03-01T09:00:00Z", "Name": "small after large", "Attributes": {"intent": "small"}}'),
+    (6, '{"Big": 9223372036854775807, "ContactId": "a1b2c3d4-0001-4000-8000-000000000006", "InitiationTimestamp": "2024-03-01T09:00:00Z", "Name": "json-c again"}'),
+    (7, '{"ContactId": "a1b2c3d4-0001-4000-8000-000000000007", "InitiationTimestamp": "2024-03-01T09:00:00Z", "Name": "\ud83d\ude00 tape last"}')
+  ) AS t(n, d), LATERAL connect_lake.ctr_parse(d) AS c
+ ORDER BY n;
 
 -- The attribute map: defaults, a rating that is not an integer, edits.
 SELECT * FROM connect_lake.ctr_attribute_map_effective ORDER BY column_name;

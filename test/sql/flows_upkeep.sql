@@ -45,28 +45,18 @@ LANGUAGE sql AS $$
     FROM connect_lake.flow_entry_day e WHERE e.day >= '2032-02-01' ORDER BY 1, 2
 $$;
 -- Rows of each kept table that flows_refresh() over everything would not
--- make (extra) or makes and the table lacks (missing): all 0 when exact.
--- Leaves the tables as flows_refresh() made them (the same, when exact).
+-- make (extra) or makes and the table lacks (missing): all 0 when exact
+-- (test/helpers/kept_vs_rebuilt.sql, shared by the tests that check kept
+-- tables).  Leaves the tables as flows_refresh() made them (the same, when exact).
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set helper :abs_srcdir '/helpers/kept_vs_rebuilt.sql'
+\set ECHO none
+\i :helper
+\set ECHO all
 CREATE FUNCTION pg_temp.exact() RETURNS TABLE (tbl text, "rows" bigint, missing bigint, extra bigint)
-LANGUAGE plpgsql AS $$
-DECLARE t text;
-BEGIN
-  FOREACH t IN ARRAY ARRAY['contact_flow_path', 'flow_block_day', 'flow_entry_day', 'flow_names', 'flow_version'] LOOP
-    EXECUTE format('CREATE TEMP TABLE kept_%s AS TABLE connect_lake.%I', t, t);
-    EXECUTE format('DELETE FROM connect_lake.%I', t);
-  END LOOP;
-  PERFORM connect_lake.flows_refresh();
-  FOREACH t IN ARRAY ARRAY['contact_flow_path', 'flow_block_day', 'flow_entry_day', 'flow_names', 'flow_version'] LOOP
-    tbl := t;
-    -- (jsonb and arrays compare as text: EXCEPT needs equality)
-    EXECUTE format('SELECT (SELECT count(*) FROM kept_%1$s),
-                           (SELECT count(*) FROM (SELECT t::text FROM connect_lake.%1$I t EXCEPT ALL SELECT k::text FROM kept_%1$s k) x),
-                           (SELECT count(*) FROM (SELECT k::text FROM kept_%1$s k EXCEPT ALL SELECT t::text FROM connect_lake.%1$I t) x)', t)
-      INTO "rows", missing, extra;
-    EXECUTE format('DROP TABLE kept_%s', t);
-    RETURN NEXT;
-  END LOOP;
-END
+LANGUAGE sql AS $$
+  SELECT * FROM pg_temp.kept_vs_rebuilt(ARRAY['contact_flow_path', 'flow_block_day', 'flow_entry_day', 'flow_names', 'flow_version'],
+                                        'SELECT connect_lake.flows_refresh()', 'DELETE FROM', true)
 $$;
 
 -- Earlier tests changed the flow tables and logs by hand (TRUNCATE,

@@ -50,29 +50,18 @@ LANGUAGE sql AS $$
    ORDER BY r.interval_start, r.queue_kind, r.queue_id
 $$;
 -- Rows of each kept table that metrics_refresh() over everything would not
--- make (extra) or makes and the table lacks (missing): all 0 when exact.
--- Leaves the tables as metrics_refresh() made them (the same, when exact).
+-- make (extra) or makes and the table lacks (missing): all 0 when exact
+-- (test/helpers/kept_vs_rebuilt.sql, shared by the tests that check kept
+-- tables).  Leaves the tables as metrics_refresh() made them (the same, when exact).
+\set helper :abs_srcdir '/helpers/kept_vs_rebuilt.sql'
+\set ECHO none
+\i :helper
+\set ECHO all
 CREATE FUNCTION pg_temp.exact() RETURNS TABLE (tbl text, "rows" bigint, missing bigint, extra bigint)
-LANGUAGE plpgsql AS $$
-DECLARE t text;
-BEGIN
-  FOREACH t IN ARRAY ARRAY['contact_metric', 'metric_queue_interval', 'metric_agent_interval',
-                           'metric_queue_threshold', 'metric_queue_day', 'metric_queue_threshold_day'] LOOP
-    EXECUTE format('CREATE TEMP TABLE kept_%s AS TABLE connect_lake.%I', t, t);
-    EXECUTE format('TRUNCATE connect_lake.%I', t);
-  END LOOP;
-  PERFORM connect_lake.metrics_refresh();
-  FOREACH t IN ARRAY ARRAY['contact_metric', 'metric_queue_interval', 'metric_agent_interval',
-                           'metric_queue_threshold', 'metric_queue_day', 'metric_queue_threshold_day'] LOOP
-    tbl := t;
-    EXECUTE format('SELECT (SELECT count(*) FROM kept_%1$s),
-                           (SELECT count(*) FROM (TABLE connect_lake.%1$I EXCEPT ALL TABLE kept_%1$s) x),
-                           (SELECT count(*) FROM (TABLE kept_%1$s EXCEPT ALL TABLE connect_lake.%1$I) x)', t)
-      INTO "rows", missing, extra;
-    EXECUTE format('DROP TABLE kept_%s', t);
-    RETURN NEXT;
-  END LOOP;
-END
+LANGUAGE sql AS $$
+  SELECT * FROM pg_temp.kept_vs_rebuilt(ARRAY['contact_metric', 'metric_queue_interval', 'metric_agent_interval',
+                                               'metric_queue_threshold', 'metric_queue_day', 'metric_queue_threshold_day'],
+                                        'SELECT connect_lake.metrics_refresh()')
 $$;
 
 -- Earlier tests changed ctr_events by hand (TRUNCATE, DELETE), which no

@@ -30,7 +30,8 @@ static int	passed,
 
 /*
  * Memory running out, on demand: while realloc_limit is set, realloc()
- * (the framer's, the tape's and json-c's) refuses any block larger.
+ * (the framer's, the tape's and json-c's) refuses any block larger, with
+ * errno ENOMEM as glibc's does.
  */
 extern void *__libc_realloc(void *p, size_t n);
 static size_t realloc_limit;
@@ -40,7 +41,10 @@ void *
 realloc(void *p, size_t n)
 {
 	if (realloc_limit && n > realloc_limit)
+	{
+		errno = ENOMEM;
 		return NULL;
+	}
 	return __libc_realloc(p, n);
 }
 static char tmpdir[64];
@@ -2392,6 +2396,243 @@ test_tape_nomem(void)
 }
 
 /*
+ * json-c out of memory.  json-c 0.16 does not say so: a realloc it cannot
+ * make (its array's, its string buffer's) ends the parse with
+ * json_tokener_success and what it had built, or a string cut short, so
+ * the framer took a good record for invalid JSON (a record error, the
+ * record rejected) or worse.  cl_json_parse() tells by errno: the framer
+ * makes it a stream error with out_of_memory set, in a stream and in an
+ * export line alike, and the same record reads whole with the memory.  The
+ * records need json-c: a duplicate key sends them from the tape parser.
+ */
+static void
+test_jsonc_nomem(void)
+{
+	Buf			b = {0},
+				rec1 = {0};
+	CLFrameOptions opts = {0};
+	CLFrame    *f;
+	CLRecord	rec;
+	int			r;
+	json_tokener *tok = json_tokener_new();
+	json_object *o;
+
+	current_test = "json-c out of memory";
+	buf_str(&rec1, "{\"d\":1,\"d\":2,\"a\":[");
+	for (int i = 0; i < 100000; i++)
+		buf_str(&rec1, i ? ",1" : "1");
+	buf_str(&rec1, "],\"s\":\"");
+	for (int i = 0; i < 20000; i++)
+		buf_str(&rec1, "\\u00e9xyz");
+	buf_str(&rec1, "\"}");
+
+	/* cl_json_parse itself: errno */
+	realloc_limit = 256 * 1024;
+	o = cl_json_parse(tok, rec1.d, (int) rec1.n);
+	CHECK(errno == ENOMEM, "cl_json_parse: errno ENOMEM when json-c's realloc failed (%d, %s)",
+		  errno, json_tokener_error_desc(json_tokener_get_error(tok)));
+	realloc_limit = 0;
+	json_object_put(o);
+	json_tokener_free(tok);
+	tok = json_tokener_new();
+	o = cl_json_parse(tok, rec1.d, (int) rec1.n);
+	CHECK(o != NULL && errno == 0 && json_object_array_length(json_object_object_get(o, "a")) == 100000,
+		  "and 0 with the memory, the record whole");
+	json_object_put(o);
+	json_tokener_free(tok);
+
+	for (int form = 0; form < 2; form++)
+	{
+		const char *name = form == 0 ? "a stream" : "an export line";
+
+		b.n = 0;
+		if (form == 1)
+			buf_str(&b, "2021-04-13T00:14:31.581Z ");
+		buf_add(&b, rec1.d, rec1.n);
+		buf_str(&b, form == 0 ? "\n{\"b\":2}\n" : "\n2021-04-13T00:14:31.581Z {\"b\":2}\n");
+
+		for (int tape = 0; tape < 2; tape++)
+		{
+			memset(&opts, 0, sizeof(opts));
+			opts.tape = tape;
+			f = cl_frame_open_mem(b.d, b.n, CL_COMPRESSION_NONE, CL_FORMAT_AUTO, &opts);
+			realloc_limit = 256 * 1024;
+			r = cl_frame_next(f, &rec);
+			realloc_limit = 0;
+			CHECK(r == CL_FRAME_STREAM_ERROR && rec.out_of_memory && rec.obj == NULL &&
+				  strstr(rec.error, "out of memory") != NULL,
+				  "%s%s: json-c's memory running out is a stream error that says so (%d, %s)", name,
+				  tape ? " (tape)" : "", r, rec.error ? rec.error : "none");
+			CHECK(cl_frame_next(f, &rec) == CL_FRAME_STREAM_ERROR && rec.out_of_memory, "and it stays");
+			cl_frame_close(&f);
+
+			f = cl_frame_open_mem(b.d, b.n, CL_COMPRESSION_NONE, CL_FORMAT_AUTO, &opts);
+			r = cl_frame_next(f, &rec);
+			CHECK(r == CL_FRAME_RECORD && !rec.out_of_memory, "%s%s: the record with the memory (%d, %s)", name,
+				  tape ? " (tape)" : "", r, rec.error ? rec.error : "");
+			CHECK(cl_frame_next(f, &rec) == CL_FRAME_RECORD && cl_frame_next(f, &rec) == CL_FRAME_END,
+				  "then the next and the end");
+			cl_frame_close(&f);
+		}
+	}
+	buf_free(&b);
+	buf_free(&rec1);
+}
+
+/*
+ * zlib's allocator, on demand refusing (cl_source_set_zalloc): blocks of
+ * refuse_from bytes or more (0: none refused), counting what it hands out
+ * and takes back.
+ */
+typedef struct ZCount
+{
+	size_t		refuse_from;
+	int			allocs;
+	int			frees;
+	int			refused;
+} ZCount;
+
+static void *
+z_alloc(void *opaque, unsigned int items, unsigned int size)
+{
+	ZCount	   *zc = opaque;
+	size_t		n = (size_t) items * size;
+
+	if (zc->refuse_from && n >= zc->refuse_from)
+	{
+		zc->refused++;
+		return NULL;
+	}
+	zc->allocs++;
+	return malloc(n);
+}
+
+static void
+z_free(void *opaque, void *p)
+{
+	ZCount	   *zc = opaque;
+
+	zc->frees++;
+	free(p);
+}
+
+/*
+ * zlib out of memory (Z_MEM_ERROR from inflateInit2 for its state, or from
+ * inflate for its 32 KB window) is memory, not a corrupt file: the source
+ * says so (cl_source_out_of_memory), the framer makes it a stream error
+ * with out_of_memory set (the reader raises 53200, and load() marks
+ * nothing failed), the bytes decoded before it come first; damaged gzip
+ * stays a data error.
+ */
+static void
+test_gzip_nomem(void)
+{
+	Buf			text = {0},
+				gz,
+				junk = {0},
+				back = {0};
+	char		out[4096];
+	long		n;
+	CLSource   *src;
+	ZCount		zc;
+	CLFrameOptions opts;
+	CLFrame    *f;
+	CLRecord	rec;
+	int			r;
+
+	/* more than one read: zlib allocates its window when a read fills up */
+	for (int i = 0; i < 3000; i++)
+		buf_printf(&text, "{\"a\":%d}\n", i);
+	gz = gzip_of(text.d, text.n);
+	current_test = "gzip out of memory";
+
+	/* no memory at all: inflateInit2's state */
+	memset(&zc, 0, sizeof(zc));
+	zc.refuse_from = 1;
+	src = cl_source_open_mem(gz.d, gz.n, CL_COMPRESSION_AUTO);
+	cl_source_set_zalloc(src, z_alloc, z_free, &zc);
+	n = cl_source_read(src, out, sizeof(out));
+	CHECK(n == -1 && zc.refused == 1 && cl_source_out_of_memory(src) &&
+		  strstr(cl_source_error(src), "out of memory") != NULL &&
+		  strstr(cl_source_error(src), "corrupt") == NULL,
+		  "zlib's state refused: out of memory, not corrupt (%ld, %s)", n, cl_source_error(src));
+	CHECK(cl_source_read(src, out, sizeof(out)) == -1 && cl_source_out_of_memory(src), "and it stays");
+	cl_source_close(&src);
+
+	/* the state but not the window (32 KB): inflate's Z_MEM_ERROR */
+	memset(&zc, 0, sizeof(zc));
+	zc.refuse_from = 16 * 1024;
+	src = cl_source_open_mem(gz.d, gz.n, CL_COMPRESSION_AUTO);
+	cl_source_set_zalloc(src, z_alloc, z_free, &zc);
+	while ((n = cl_source_read(src, out, sizeof(out))) > 0)
+		buf_add(&back, out, (size_t) n);
+	CHECK(n == -1 && zc.allocs == 1 && zc.refused >= 1 && cl_source_out_of_memory(src) &&
+		  strstr(cl_source_error(src), "out of memory decompressing gzip data at compressed byte offset") != NULL,
+		  "zlib's window refused: out of memory with the offset (%ld, %d allocs, %d refused, %s)",
+		  n, zc.allocs, zc.refused, cl_source_error(src));
+	CHECK(back.n < text.n && memcmp(back.d, text.d, back.n) == 0, "what came before it is the data (%zu bytes)", back.n);
+	back.n = 0;
+	cl_source_close(&src);
+	CHECK(zc.frees == zc.allocs, "the state freed through zfree (%d of %d)", zc.frees, zc.allocs);
+
+	/* the same allocator with the memory: the whole data, everything freed */
+	memset(&zc, 0, sizeof(zc));
+	src = cl_source_open_mem(gz.d, gz.n, CL_COMPRESSION_AUTO);
+	cl_source_set_zalloc(src, z_alloc, z_free, &zc);
+	while ((n = cl_source_read(src, out, sizeof(out))) > 0)
+		buf_add(&back, out, (size_t) n);
+	CHECK(n == 0 && back.n == text.n && memcmp(back.d, text.d, text.n) == 0 && !cl_source_out_of_memory(src) &&
+		  zc.allocs == 2, "with the memory, the data (%zu bytes, %d allocs)", back.n, zc.allocs);
+	cl_source_close(&src);
+	CHECK(zc.frees == 2, "both freed through zfree (%d)", zc.frees);
+
+	/* damaged gzip is not memory */
+	buf_add(&junk, gz.d, 10);
+	buf_str(&junk, "this is not deflate data at all, sorry");
+	src = cl_source_open_mem(junk.d, junk.n, CL_COMPRESSION_AUTO);
+	CHECK(cl_source_read(src, out, sizeof(out)) == -1 && !cl_source_out_of_memory(src) &&
+		  strstr(cl_source_error(src), "corrupt") != NULL, "garbage gzip is corrupt, not memory: %s",
+		  cl_source_error(src));
+	cl_source_close(&src);
+	src = cl_source_open_mem(gz.d, gz.n - 5, CL_COMPRESSION_AUTO);
+	while ((n = cl_source_read(src, out, sizeof(out))) > 0)
+		;
+	CHECK(n == -1 && !cl_source_out_of_memory(src), "truncated gzip is not memory: %s", cl_source_error(src));
+	cl_source_close(&src);
+
+	/* the framer: a stream error that says memory ran out, for either refusal */
+	for (int i = 0; i < 2; i++)
+	{
+		memset(&zc, 0, sizeof(zc));
+		zc.refuse_from = i == 0 ? 1 : 16 * 1024;
+		memset(&opts, 0, sizeof(opts));
+		opts.tape = 1;
+		opts.chunk_size = 1024;	/* reads smaller than the data */
+		opts.zalloc = z_alloc;
+		opts.zfree = z_free;
+		opts.zalloc_arg = &zc;
+		f = cl_frame_open_mem(gz.d, gz.n, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, &opts);
+		while ((r = cl_frame_next(f, &rec)) == CL_FRAME_RECORD)
+			;
+		CHECK(r == CL_FRAME_STREAM_ERROR && rec.out_of_memory && rec.error_kind == CL_ERR_STREAM &&
+			  strstr(rec.error, "out of memory") != NULL,
+			  "the framer, %s refused: a stream error that says memory ran out (%d, %s)",
+			  i == 0 ? "the state" : "the window", r, rec.error ? rec.error : "none");
+		CHECK(cl_frame_next(f, &rec) == CL_FRAME_STREAM_ERROR && rec.out_of_memory, "and it stays");
+		cl_frame_close(&f);
+		CHECK(zc.frees == zc.allocs, "everything zlib took given back (%d of %d)", zc.frees, zc.allocs);
+	}
+	f = cl_frame_open_mem(junk.d, junk.n, CL_COMPRESSION_AUTO, CL_FORMAT_AUTO, NULL);
+	CHECK(cl_frame_next(f, &rec) == CL_FRAME_STREAM_ERROR && !rec.out_of_memory,
+		  "the framer: garbage gzip is not memory (%s)", rec.error ? rec.error : "none");
+	cl_frame_close(&f);
+	buf_free(&text);
+	buf_free(&back);
+	buf_free(&gz);
+	buf_free(&junk);
+}
+
+/*
  * Every real sample (all kinds, the .jsonc ones too) against json-c: the
  * tape parser takes each as json-c reads it, pretty-printed as delivered,
  * compacted and inside a stream (run_ex compares every record's tape with
@@ -2785,6 +3026,8 @@ main(int argc, char **argv)
 	test_tape();
 	test_tape_moved_buffer();
 	test_tape_nomem();
+	test_gzip_nomem();
+	test_jsonc_nomem();
 	test_tape_key_flood();
 	test_mutations();
 	test_samples();
