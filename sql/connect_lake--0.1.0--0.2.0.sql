@@ -11172,12 +11172,19 @@ BEGIN
   -- statistics that make a table look empty (upkeep_stats_stale()): planned
   -- without nested loops and sequential scans, not a scan per contact
   planner := connect_lake.upkeep_plan_guard(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]);
+  -- The rollups' shared lock before any contact_metric row is written:
+  -- metrics_refresh() holds it exclusively while it writes rows, so a
+  -- writer waiting for it must hold none of them (it would deadlock with
+  -- the refresh reaching one).  Writers share it.
+  IF current_setting('connect_lake_metrics.all_locked', true) IS DISTINCT FROM 'on' THEN
+    PERFORM pg_advisory_xact_lock_shared(1668048237, 0);
+  END IF;
   SELECT * INTO r1 FROM connect_lake.metric_apply_rows(ids, source_where, from_ts, to_ts, initiation_ts);
   -- The contacts contact_metric holds under another InitiationTimestamp,
   -- and those another writer changed meanwhile: every version of them read
   -- by a second call (rare).  Both calls' rows
   -- are written before any interval is locked, and the rollups corrected
-  -- once for both, locking every interval in time order: no row lock is
+  -- once for both, locking the intervals in lock order: no row lock is
   -- ever asked for while an interval's lock is held, as in every writer's
   -- upkeep, so that two upkeeps never wait for each other crosswise.
   -- (Again while another writer changed some of them meanwhile: each round
@@ -11203,6 +11210,38 @@ COMMENT ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timesta
   'Internal: the upkeep shared by metrics_refresh_contacts() and metrics_refresh(): the contact_metric rows (follower flags included) of the contacts of contact_metric_base where source_where holds ($1 ids, $2 from, $3 to, $4 initiation times) and of the contacts ids (removed when gone from ctr_events), the follower flags of the contacts they continue (metric_apply_rows(), a second time for the contacts held under another InitiationTimestamp), then the rollups once: over a range (from_ts given) every interval they counted in before or after made again (metric_rollup()), else corrected by the rows that changed (metric_rollup_delta()). Returns the contacts whose flags were recomputed.';
 REVOKE ALL ON FUNCTION connect_lake.metric_apply_rows(uuid[], text, timestamptz, timestamptz, timestamptz[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_apply_rows(uuid[], text, timestamptz, timestamptz, timestamptz[]) TO connect_lake_loader;
+
+-- ---- Session 8 (lead): the writers' upkeep takes the rollups' shared lock
+-- before its first contact_metric row (a writer waiting for it while holding
+-- rows deadlocked with metrics_refresh() reaching one), and the intervals'
+-- locks are 256, by interval number modulo 256: no upkeep, however many
+-- intervals, asks for every interval's lock (an upgrade from the shared one).
+CREATE OR REPLACE FUNCTION connect_lake.metric_lock_intervals(intervals timestamptz[]) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF current_setting('connect_lake_metrics.all_locked', true) = 'on' THEN
+    RETURN;                     -- this transaction holds every interval (metrics_refresh)
+  END IF;
+  -- The rollups' shared lock (metric_apply() took it already, before its
+  -- rows), then the intervals' locks: 256, each interval under the one of
+  -- its number modulo 256 (intervals 2 days 16 hours apart share one), taken
+  -- in that order.  A backfill of months takes at most 256 locks, never
+  -- every interval's exclusive one: that would be an upgrade from the shared
+  -- lock, which two such upkeeps, or one and a writer waiting for its rows,
+  -- would deadlock on.
+  PERFORM pg_advisory_xact_lock_shared(1668048237, 0);
+  PERFORM pg_advisory_xact_lock(1668048236, s.b)
+     FROM (SELECT DISTINCT (floor(extract(epoch FROM u.i) / 900)::bigint & 255)::integer AS b
+             FROM unnest(intervals) u(i) WHERE u.i IS NOT NULL) s
+    ORDER BY s.b;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) IS
+  'Locks the rollups of those 15-minute intervals for the upkeep that rewrites them, to the end of the transaction: the rollups'' shared lock, then one of 256 advisory locks per interval (its number modulo 256), in lock order; nothing when the transaction already holds every interval (metrics_refresh()).';
+COMMENT ON FUNCTION connect_lake.metric_rollup(timestamptz[]) IS
+  'Makes the rollup rows (metric_queue_interval, metric_agent_interval, metric_queue_threshold) of the given 15-minute intervals again from contact_metric, then the day rows (metric_queue_day, metric_queue_threshold_day) of their local days; returns how many intervals. Locks the intervals (metric_lock_intervals()).';
 
 -- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
 -- already holds (the contact metrics, the flow funnels and containment, the

@@ -30,8 +30,8 @@
 -- Upkeep: metrics_refresh_contacts(contact_ids, initiation_ts) for the
 -- contacts a writer landed (their predecessors follow), and
 -- metrics_refresh(from, to) to rebuild a range of disconnect times.  Both
--- recompute the touched intervals' rollups from contact_metric, holding a
--- transaction-level advisory lock per interval (taken in time order).  The
+-- recompute the touched intervals' rollups from contact_metric, holding
+-- transaction-level advisory locks of the intervals (in lock order).  The
 -- writers (load(), ingest(), ingest_batch()) call metrics_refresh_contacts()
 -- once per transaction, just before it commits, with every contact it landed
 -- (inserted or replaced by a newer version): the ctr kind's commit upkeep
@@ -663,15 +663,15 @@ COMMENT ON FUNCTION connect_lake.metric_queue_threshold_day_rows(date, date, int
 -- ---- Upkeep
 --
 -- metric_rollup(intervals): the rollup rows of those 15-minute intervals
--- made again from contact_metric.  One advisory lock per interval, taken in
--- time order and held to the end of the transaction, so that two sessions
--- never write one interval from different snapshots.
+-- made again from contact_metric, under the intervals' locks
+-- (metric_lock_intervals()), so that two sessions never write one interval
+-- from different snapshots.
 -- metric_lock_intervals(intervals): the advisory locks of those 15-minute
--- intervals, in time order, to the end of the transaction, so that two
+-- intervals, in lock order, to the end of the transaction, so that two
 -- sessions never write one interval from different snapshots.  Every taker
--- first shares the rollups' lock; metrics_refresh() takes it alone for the
--- whole transaction instead of one lock per interval (two years are 70,080
--- intervals: more than the shared lock table holds).
+-- first shares the rollups' lock (writers from before their first
+-- contact_metric row: metric_apply()); metrics_refresh() and a change of
+-- the thresholds take it alone for the whole transaction instead.
 CREATE FUNCTION connect_lake.metric_lock_intervals(intervals timestamptz[]) RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -680,21 +680,22 @@ BEGIN
   IF current_setting('connect_lake_metrics.all_locked', true) = 'on' THEN
     RETURN;                     -- this transaction holds every interval (metrics_refresh)
   END IF;
-  IF cardinality(intervals) > 1000 THEN
-    -- a load of months (a backfill with the upkeep on): every interval at
-    -- once, as metrics_refresh() does; one lock each would overflow the
-    -- shared lock table
-    PERFORM pg_advisory_xact_lock(1668048237, 0);
-    PERFORM set_config('connect_lake_metrics.all_locked', 'on', true);
-    RETURN;
-  END IF;
+  -- The rollups' shared lock (metric_apply() took it already, before its
+  -- rows), then the intervals' locks: 256, each interval under the one of
+  -- its number modulo 256 (intervals 2 days 16 hours apart share one), taken
+  -- in that order.  A backfill of months takes at most 256 locks, never
+  -- every interval's exclusive one: that would be an upgrade from the shared
+  -- lock, which two such upkeeps, or one and a writer waiting for its rows,
+  -- would deadlock on.
   PERFORM pg_advisory_xact_lock_shared(1668048237, 0);
-  PERFORM pg_advisory_xact_lock(1668048236, (extract(epoch FROM i) / 900)::integer)
-     FROM unnest(intervals) WITH ORDINALITY u(i, n) ORDER BY n;
+  PERFORM pg_advisory_xact_lock(1668048236, s.b)
+     FROM (SELECT DISTINCT (floor(extract(epoch FROM u.i) / 900)::bigint & 255)::integer AS b
+             FROM unnest(intervals) u(i) WHERE u.i IS NOT NULL) s
+    ORDER BY s.b;
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) IS
-  'Locks the rollups of those 15-minute intervals (advisory, in time order, to the end of the transaction) for the upkeep that rewrites them; more than 1,000 intervals: all of them at once, as metrics_refresh() does; nothing when the transaction already holds all of them.';
+  'Locks the rollups of those 15-minute intervals for the upkeep that rewrites them, to the end of the transaction: the rollups'' shared lock, then one of 256 advisory locks per interval (its number modulo 256), in lock order; nothing when the transaction already holds every interval (metrics_refresh()).';
 
 -- Statistics that make a table look empty, or nearly, while it holds rows:
 -- an ANALYZE (autovacuum's) that ran while a load's rows were not yet
@@ -829,7 +830,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.metric_rollup(timestamptz[]) IS
-  'Makes the rollup rows (metric_queue_interval, metric_agent_interval, metric_queue_threshold) of the given 15-minute intervals again from contact_metric, then the day rows (metric_queue_day, metric_queue_threshold_day) of their local days; returns how many intervals. Locks each interval (advisory, to the end of the transaction, in time order).';
+  'Makes the rollup rows (metric_queue_interval, metric_agent_interval, metric_queue_threshold) of the given 15-minute intervals again from contact_metric, then the day rows (metric_queue_day, metric_queue_threshold_day) of their local days; returns how many intervals. Locks the intervals (metric_lock_intervals()).';
 
 -- metric_rollup_delta_rows(before, after, thresholds, time_zone): what
 -- metric_rollup_delta() adds to each rollup, in one pass over the rows
@@ -1456,12 +1457,19 @@ BEGIN
   -- statistics that make a table look empty (upkeep_stats_stale()): planned
   -- without nested loops and sequential scans, not a scan per contact
   planner := connect_lake.upkeep_plan_guard(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]);
+  -- The rollups' shared lock before any contact_metric row is written:
+  -- metrics_refresh() holds it exclusively while it writes rows, so a
+  -- writer waiting for it must hold none of them (it would deadlock with
+  -- the refresh reaching one).  Writers share it.
+  IF current_setting('connect_lake_metrics.all_locked', true) IS DISTINCT FROM 'on' THEN
+    PERFORM pg_advisory_xact_lock_shared(1668048237, 0);
+  END IF;
   SELECT * INTO r1 FROM connect_lake.metric_apply_rows(ids, source_where, from_ts, to_ts, initiation_ts);
   -- The contacts contact_metric holds under another InitiationTimestamp,
   -- and those another writer changed meanwhile: every version of them read
   -- by a second call (rare).  Both calls' rows
   -- are written before any interval is locked, and the rollups corrected
-  -- once for both, locking every interval in time order: no row lock is
+  -- once for both, locking the intervals in lock order: no row lock is
   -- ever asked for while an interval's lock is held, as in every writer's
   -- upkeep, so that two upkeeps never wait for each other crosswise.
   -- (Again while another writer changed some of them meanwhile: each round
