@@ -137,6 +137,7 @@ CREATE INDEX regress_expr ON connect_lake.metric_agent_interval ((lower(channel)
 SELECT * FROM pg_temp.w();
 SET LOCAL enable_seqscan = off;
 SET LOCAL enable_bitmapscan = off;
+SET LOCAL enable_indexonlyscan = off;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM connect_lake.metric_queue_interval WHERE contacts > 1 AND queue_id IS NOT NULL;
 SELECT count(*) FROM connect_lake.metric_queue_interval WHERE contacts > 1 AND queue_id IS NOT NULL;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM connect_lake.metric_agent_interval WHERE lower(channel) = 'voice' AND interval_start >= '2033-02-07';
