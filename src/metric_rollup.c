@@ -421,13 +421,22 @@ static const char *const direct_key[D_N][5] = {
 	{"interval_start", "agent_id", "channel", NULL, NULL},
 	{"interval_start", "queue_kind", "queue_id", "channel", "threshold_s"},
 };
+/* their types, as direct_put() forms the values (a domain or enum of a DBA's: the statement's) */
+static const Oid direct_key_type[D_N][5] = {
+	{TIMESTAMPTZOID, TEXTOID, UUIDOID, TEXTOID, InvalidOid},
+	{TIMESTAMPTZOID, UUIDOID, TEXTOID, InvalidOid, InvalidOid},
+	{TIMESTAMPTZOID, TEXTOID, UUIDOID, TEXTOID, INT4OID},
+};
 
 /*
  * Open an interval table for its new rows (metric_rollup_delta_write()):
  * NULL when they must go through the statement instead, i.e. when the table
  * cannot be written directly (cl_direct_table_begin()) or is not shaped as
- * the statement writes it (its key's columns, then the measures as integer
- * or bigint, queued_time_max among them, in the order of v).
+ * the statement writes it (its key's columns, of the types direct_put()
+ * forms, then the measures as integer or bigint, queued_time_max among
+ * them, in the order of v).  A key column a DBA altered to a domain (its
+ * CHECK), an enum or varchar(n) is the statement's: a text datum stored as
+ * another type would bypass the check or corrupt the row.
  */
 static CLDirectTable *
 direct_open(int which)
@@ -448,7 +457,8 @@ direct_open(int which)
 		if (a->attisdropped)
 			ok = false;
 		else if (i < 5 && direct_key[which][i] != NULL)
-			ok = (strcmp(NameStr(a->attname), direct_key[which][i]) == 0);
+			ok = (strcmp(NameStr(a->attname), direct_key[which][i]) == 0 &&
+				  a->atttypid == direct_key_type[which][i]);
 		else
 			ok = (a->atttypid == INT4OID || a->atttypid == INT8OID);
 	}

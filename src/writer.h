@@ -241,9 +241,10 @@ extern int	cl_writer_direct_new_keys(CLRecordKind *kind, const struct CLKeyOrder
  * index checked as a plain INSERT checks it (a duplicate fails).  Only where
  * the caller alone adds those keys meanwhile (e.g. the metric rollups'
  * interval rows, their intervals locked).  begin() returns NULL, nothing
- * held, when the table must be written by SQL instead: triggers, CHECK
- * constraints, row-level security, no INSERT privilege, generated
- * columns, not a plain table, or the lake distributed on Citus.  end()
+ * held, when the table must be written by SQL instead: triggers, rules,
+ * CHECK constraints, row-level security, no INSERT privilege, generated
+ * columns (or identity GENERATED ALWAYS), not a plain table, a read-only
+ * transaction, or the lake distributed on Citus.  end()
  * returns the rows written and makes them visible to the next commands.
  */
 typedef struct CLDirectTable CLDirectTable;

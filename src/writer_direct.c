@@ -38,9 +38,11 @@
  * the session; not ingest() nor load()'s workers, which share it): a
  * speculative insert exists for the race a probe loses, which the lock
  * rules out.  And only where the statement would do nothing more than this:
- * the partition has no triggers, no CHECK constraints, no row-level security
- * in force for the user, the user may insert into it, its columns are the
- * row type's, and the lake is not distributed on Citus.  Otherwise the
+ * the partition has no triggers, no rules, no CHECK constraints, no
+ * row-level security in force for the user, the user may insert into it,
+ * its columns are the row type's (none GENERATED, nor an identity GENERATED
+ * ALWAYS), the transaction is not read-only, and the lake is not
+ * distributed on Citus.  Otherwise the
  * writer sends its statement (cl_writer_direct() returns -1).
  *
  * Columns the record left NULL take their default, as the statement's
@@ -60,13 +62,16 @@
 #include "access/xlog.h"
 #include "catalog/catalog.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
 #include "rewrite/rewriteHandler.h"
+#include "rewrite/rowsecurity.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
@@ -76,6 +81,51 @@
 #include "key_order.h"
 #include "kinds.h"
 #include "writer.h"
+
+/*
+ * Whether row-level security, in force for the user, lets a plain INSERT
+ * (no RETURNING, no ON CONFLICT: only the INSERT and ALL policies' checks)
+ * insert any row: an applicable permissive policy whose check is the
+ * constant true, and no applicable restrictive one with another check, nor
+ * a policy hook.  The lake's own queue access (queue_access_all, true for
+ * everyone, and a restrictive one for SELECT only) is such: without this
+ * every role but the owner would see the rollups' queue and threshold rows
+ * go through the statement.
+ */
+static bool
+rls_insert_any(Relation rel)
+{
+	Oid			user = GetUserId();
+	bool		permitted = false;
+	ListCell   *lc;
+
+	if (rel->rd_rsdesc == NULL || row_security_policy_hook_permissive != NULL ||
+		row_security_policy_hook_restrictive != NULL)
+		return false;
+	foreach(lc, rel->rd_rsdesc->policies)
+	{
+		RowSecurityPolicy *p = (RowSecurityPolicy *) lfirst(lc);
+		Expr	   *check = p->with_check_qual ? p->with_check_qual : p->qual;
+		Oid		   *roles = (Oid *) ARR_DATA_PTR(p->roles);
+		int			nroles = ARR_DIMS(p->roles)[0];
+		bool		applies = false;
+		bool		always;
+
+		if (p->polcmd != '*' && p->polcmd != ACL_INSERT_CHR)
+			continue;
+		for (int i = 0; i < nroles && !applies; i++)
+			applies = (roles[i] == ACL_ID_PUBLIC || has_privs_of_role(user, roles[i]));
+		if (!applies)
+			continue;
+		always = (check != NULL && IsA(check, Const) && ((Const *) check)->consttype == BOOLOID &&
+				  !((Const *) check)->constisnull && DatumGetBool(((Const *) check)->constvalue));
+		if (p->permissive)
+			permitted = permitted || always;
+		else if (check != NULL && !always)
+			return false;
+	}
+	return permitted;
+}
 
 /* Whether the partition takes the batch directly (see the file header). */
 static bool
@@ -88,9 +138,21 @@ direct_ok(CLRecordKind *kind, Relation rel, TupleDesc td)
 		return false;
 	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->trigdesc != NULL)
 		return false;
+	/*
+	 * Rules (ON INSERT DO ALSO / INSTEAD, which the statement's rewrite
+	 * applies), and a read-only transaction (a hot standby's too), where
+	 * the statement fails as INSERT fails: both the statement's to handle.
+	 */
+	if (rel->rd_rules != NULL || XactReadOnly)
+		return false;
 	if (rd->constr && rd->constr->num_check > 0)
 		return false;
-	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED)
+	/*
+	 * kind NULL (the rollups' plain INSERTs): row-level security whose
+	 * policies let any row in is no obstacle (rls_insert_any())
+	 */
+	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED &&
+		(kind != NULL || !rls_insert_any(rel)))
 		return false;
 	if (pg_class_aclcheck(RelationGetRelid(rel), GetUserId(), ACL_INSERT) != ACLCHECK_OK)
 		return false;
@@ -103,7 +165,9 @@ direct_ok(CLRecordKind *kind, Relation rel, TupleDesc td)
 
 		if (a->attisdropped != b->attisdropped)
 			return false;
-		if (!a->attisdropped && (a->atttypid != b->atttypid || a->attgenerated))
+		/* an identity column GENERATED ALWAYS refuses the statement's values */
+		if (!a->attisdropped && (a->atttypid != b->atttypid || a->attgenerated ||
+								 a->attidentity == ATTRIBUTE_IDENTITY_ALWAYS))
 			return false;
 	}
 	return true;
