@@ -33,6 +33,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
@@ -45,10 +46,15 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
+#include "utils/lsyscache.h"
 #include "utils/uuid.h"
+
+#include "connect_lake.h"
+#include "writer.h"
 
 PG_FUNCTION_INFO_V1(agent_activity_time);
 PG_FUNCTION_INFO_V1(agent_activity_rows);
+PG_FUNCTION_INFO_V1(agent_activity_write);
 
 #define AA_INTERVAL_US INT64CONST(900000000)	/* 15 minutes */
 #define AA_GAP_MS INT64CONST(300000)
@@ -386,7 +392,33 @@ typedef struct AAOut
 	AAGroup    *groups;
 	int			ngroups;
 	int			cap;
+	/* agent_activity_write(): the two tables the rows go into directly */
+	CLDirectTable *direct[2];	/* DW_ACTIVITY, DW_STATUS */
+	int64		written;		/* activity rows written */
 } AAOut;
+
+/*
+ * agent_activity_write(): the tables written directly, as COPY writes
+ * (cl_direct_table_begin()), with their columns in the order
+ * agent_activity_apply()'s INSERTs give them.
+ */
+enum
+{
+	DW_ACTIVITY, DW_STATUS, DW_N
+};
+static const char *const dw_table[DW_N] = {"agent_activity_interval", "agent_status_interval"};
+
+#define DW_ACTIVITY_NATTS 22
+#define DW_STATUS_NATTS 6
+static const Oid dw_activity_types[DW_ACTIVITY_NATTS] = {
+	TIMESTAMPTZOID, TEXTOID, UUIDOID, UUIDOID, UUIDOID, UUIDOID, UUIDOID, UUIDOID, UUIDOID,
+	INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,	/* online .. error ms */
+	INT4OID, INT4OID, INT4OID, INT4OID, INT8OID, INT4OID,	/* offers .. connecting_count */
+	INT8OID, INT4OID			/* gap_ms, gaps */
+};
+static const Oid dw_status_types[DW_STATUS_NATTS] = {
+	TIMESTAMPTZOID, TEXTOID, UUIDOID, TEXTOID, TEXTOID, INT8OID
+};
 
 static bool
 same_agent_dims(AAGroup *a, AAGroup *b)
@@ -849,7 +881,104 @@ merge_offers(AAOut *out, char **agents, TimestampTz *range_from, TimestampTz *ra
 	SPI_freetuptable(tt);
 }
 
-/* The rows into the result, in their order */
+/*
+ * A table of agent_activity_write() opened for its rows: NULL when they must
+ * go through agent_activity_apply()'s INSERTs instead, i.e. when the table
+ * cannot be written directly (cl_direct_table_begin()) or its columns are
+ * not those the INSERTs give, by count and type.
+ */
+static CLDirectTable *
+direct_open(int which)
+{
+	Oid			relid = get_relname_relid(dw_table[which], cl_schema_oid());
+	const Oid  *types = which == DW_ACTIVITY ? dw_activity_types : dw_status_types;
+	int			natts = which == DW_ACTIVITY ? DW_ACTIVITY_NATTS : DW_STATUS_NATTS;
+	CLDirectTable *t;
+	TupleDesc	d;
+	bool		ok;
+
+	if (!OidIsValid(relid) || (t = cl_direct_table_begin(relid)) == NULL)
+		return NULL;
+	d = cl_direct_table_desc(t);
+	ok = (d->natts == natts);
+	for (int i = 0; ok && i < natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(d, i);
+
+		ok = !a->attisdropped && a->atttypid == types[i];
+	}
+	if (!ok)
+	{
+		(void) cl_direct_table_end(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* A sum as an integer column, failing as the INSERT's cast from bigint fails */
+static Datum
+direct_int4(int64 v)
+{
+	if (v < PG_INT32_MIN || v > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("integer out of range")));
+	return Int32GetDatum((int32) v);
+}
+
+/*
+ * A row written into its table directly (agent_activity_write()), its
+ * columns as agent_activity_apply()'s INSERTs give them.  The tuple is
+ * formed in the rows' context, which lasts until the tables are ended: a
+ * table holds it until its run is written.
+ */
+static void
+direct_put_row(AAOut *out, const AARow *r, Datum arn)
+{
+	Datum		values[DW_ACTIVITY_NATTS];
+	bool		nulls[DW_ACTIVITY_NATTS];
+	MemoryContext oldcxt;
+	int			c = 0;
+	int			j;
+
+	memset(nulls, 0, sizeof(nulls));
+	values[c++] = TimestampTzGetDatum(r->interval);
+	values[c++] = arn;
+	nulls[c] = r->agent_id_null;
+	values[c++] = UUIDPGetDatum(unconstify(pg_uuid_t *, &r->agent_id));
+	if (r->status)
+	{
+		nulls[c] = r->name == NULL;
+		values[c++] = r->name ? CStringGetTextDatum(r->name) : (Datum) 0;
+		nulls[c] = r->type == NULL;
+		values[c++] = r->type ? CStringGetTextDatum(r->type) : (Datum) 0;
+		values[c++] = Int64GetDatum(r->sums[0]);
+		Assert(c == DW_STATUS_NATTS);
+	}
+	else
+	{
+		for (j = 0; j < NDIMS; j++)
+		{
+			nulls[c] = r->dim_null[j];
+			values[c++] = UUIDPGetDatum(unconstify(pg_uuid_t *, &r->dim[j]));
+		}
+		for (j = 0; j < 5; j++)	/* online, non-productive, contact, idle, error ms */
+			values[c++] = Int64GetDatum(r->sums[j]);
+		for (j = 0; j < 4; j++)	/* offers, connected, missed, not connected */
+			values[c++] = direct_int4(r->offers[j]);
+		values[c++] = Int64GetDatum(r->offers[4]);	/* connecting_ms_sum */
+		values[c++] = direct_int4(r->offers[5]);	/* connecting_count */
+		values[c++] = Int64GetDatum(r->sums[5]);	/* gap_ms */
+		values[c++] = direct_int4(r->sums[6]);	/* gaps */
+		Assert(c == DW_ACTIVITY_NATTS);
+		out->written++;
+	}
+	oldcxt = MemoryContextSwitchTo(out->rowcxt);
+	cl_direct_table_put(out->direct[r->status ? DW_STATUS : DW_ACTIVITY], values, nulls);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/* The rows into the result, or their tables, in their order */
 static void
 emit_rows(AAOut *out, char **agents, int nagents)
 {
@@ -869,6 +998,11 @@ emit_rows(AAOut *out, char **agents, int nagents)
 		memset(nulls, 0, sizeof(nulls));
 		if (arns[r->agent] == (Datum) 0)
 			arns[r->agent] = CStringGetTextDatum(agents[r->agent]);
+		if (out->direct[DW_ACTIVITY])
+		{
+			direct_put_row(out, r, arns[r->agent]);
+			continue;
+		}
 		values[R_KIND] = r->status ? kind_status : kind_activity;
 		values[R_INTERVAL] = TimestampTzGetDatum(r->interval);
 		values[R_AGENTARN] = arns[r->agent];
@@ -913,8 +1047,13 @@ flush_chunk(AAOut *out, char **agents, TimestampTz *range_from, TimestampTz *ran
 	memset(ring, 0, sizeof(bool) * (nagents + 1));
 }
 
+/*
+ * The pass of agent_activity_time() (rows false), agent_activity_rows()
+ * (rows true) or agent_activity_write() (write: the rows into their tables,
+ * both opened by the caller, out->direct[]; no result set).
+ */
 static void
-activity_pass(FunctionCallInfo fcinfo, bool rows)
+activity_pass(FunctionCallInfo fcinfo, bool rows, CLDirectTable **write, int64 *written)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext callcxt = CurrentMemoryContext;
@@ -936,15 +1075,24 @@ activity_pass(FunctionCallInfo fcinfo, bool rows)
 	bool	   *ring;
 	int			nring = 0;
 
-	InitMaterializedSRF(fcinfo, 0);
 	memset(&out, 0, sizeof(out));
 	out.rows = rows;
 	out.rowcxt = callcxt;
-	out.store = rsinfo->setResult;
-	out.desc = rsinfo->setDesc;
-	if (out.desc->natts != (rows ? R_NCOLS : O_NCOLS))
-		elog(ERROR, "agent_activity_time: %d result columns, expected %d", out.desc->natts,
-			 rows ? R_NCOLS : O_NCOLS);
+	if (write)
+	{
+		Assert(rows);
+		out.direct[DW_ACTIVITY] = write[DW_ACTIVITY];
+		out.direct[DW_STATUS] = write[DW_STATUS];
+	}
+	else
+	{
+		InitMaterializedSRF(fcinfo, 0);
+		out.store = rsinfo->setResult;
+		out.desc = rsinfo->setDesc;
+		if (out.desc->natts != (rows ? R_NCOLS : O_NCOLS))
+			elog(ERROR, "agent_activity_time: %d result columns, expected %d", out.desc->natts,
+				 rows ? R_NCOLS : O_NCOLS);
+	}
 
 	path_on_contact = DirectFunctionCall1(jsonpath_in, CStringGetDatum(
 																	   "$[*] ? (@.State == \"CONNECTED\" || @.State == \"CONNECTED_ONHOLD\" || @.State == \"ENDED\" || @.State == \"PAUSED\")"));
@@ -1207,12 +1355,14 @@ activity_pass(FunctionCallInfo fcinfo, bool rows)
 	if (rows)
 		flush_chunk(&out, agents, range_from, range_to, ring, nagents, nring, callcxt);
 	SPI_finish();
+	if (written)
+		*written = out.written;
 }
 
 Datum
 agent_activity_time(PG_FUNCTION_ARGS)
 {
-	activity_pass(fcinfo, false);
+	activity_pass(fcinfo, false, NULL, NULL);
 	return (Datum) 0;
 }
 
@@ -1225,6 +1375,48 @@ agent_activity_time(PG_FUNCTION_ARGS)
 Datum
 agent_activity_rows(PG_FUNCTION_ARGS)
 {
-	activity_pass(fcinfo, true);
+	activity_pass(fcinfo, true, NULL, NULL);
 	return (Datum) 0;
+}
+
+/*
+ * connect_lake.agent_activity_write(agentarns, from_ts, to_ts): the same
+ * pass, its rows written into agent_activity_interval and
+ * agent_status_interval directly, as COPY writes (cl_direct_table_begin():
+ * runs of table_multi_insert() and their index entries, each unique index
+ * checked as a plain INSERT checks it), instead of returned for
+ * agent_activity_apply()'s INSERTs; returns the agent_activity_interval
+ * rows written.  Only in READ COMMITTED (where those INSERTs see the same)
+ * and where both tables can be written so; else it writes nothing, makes no
+ * pass and returns -1: the caller then inserts the rows of
+ * agent_activity_rows().  The caller holds the agents' locks (or the
+ * tables', EXCLUSIVE), so that no other session adds those rows meanwhile;
+ * a row another session did add fails as the INSERT fails (a duplicate
+ * key).
+ */
+Datum
+agent_activity_write(PG_FUNCTION_ARGS)
+{
+	CLDirectTable *direct[DW_N];
+	int64		written = 0;
+
+	if (XactIsoLevel != XACT_READ_COMMITTED)
+		PG_RETURN_INT32(-1);
+	direct[DW_ACTIVITY] = direct_open(DW_ACTIVITY);
+	direct[DW_STATUS] = direct[DW_ACTIVITY] ? direct_open(DW_STATUS) : NULL;
+	if (direct[DW_STATUS] == NULL)
+	{
+		if (direct[DW_ACTIVITY])
+			(void) cl_direct_table_end(direct[DW_ACTIVITY]);
+		PG_RETURN_INT32(-1);
+	}
+	activity_pass(fcinfo, true, direct, &written);
+	(void) cl_direct_table_end(direct[DW_ACTIVITY]);
+	(void) cl_direct_table_end(direct[DW_STATUS]);
+	if (written > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("agent_activity_write: %lld rows written, more than an integer counts",
+						(long long) written)));
+	PG_RETURN_INT32((int32) written);
 }

@@ -574,6 +574,18 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.agent_activity_timeline_rows(text[], timestamptz[], timestamptz[]) IS
   'The rows of agent_activity_rows() (kind activity: agent_activity_interval; kind status: agent_status_interval), in no particular order, made in SQL from the segments of agent_timeline_segments() online or in error (agent_segment_flags()), split at the 15-minute UTC boundaries, and the offers of agent_offers(): what agent_activity_apply() inserts on a lake distributed on Citus, where the timeline and the offers read copies of the agents'' events.';
 
+-- The same pass with its rows written into the two tables directly, as COPY
+-- writes them (src/agent_activity.c, cl_direct_table_begin()): what
+-- agent_activity_apply() does on a plain lake where it can; -1 (nothing
+-- written) where it cannot, and the apply inserts agent_activity_rows().
+-- Here, before the apply and the refresh that calls it.
+CREATE FUNCTION connect_lake.agent_activity_write(agentarns text[], from_ts timestamptz[], to_ts timestamptz[])
+RETURNS integer
+AS 'MODULE_PATHNAME', 'agent_activity_write'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION connect_lake.agent_activity_write(text[], timestamptz[], timestamptz[]) IS
+  'The rows of agent_activity_rows() for the same agents and ranges, written into agent_activity_interval and agent_status_interval directly, as COPY writes them (runs of heap inserts and their index entries, each unique index checked as INSERT checks it), instead of returned; returns the agent_activity_interval rows written. Only in READ COMMITTED and where both tables can be written so (no triggers, CHECK constraints or row-level security, INSERT privilege, the columns as created, not distributed on Citus); else writes nothing and returns -1. For agent_activity_apply(), which holds the agents'' locks (or both tables'') and has deleted their intervals first: a row whose key is taken fails as INSERT fails.';
+
 CREATE FUNCTION connect_lake.agent_activity_apply(agentarns text[], from_ts timestamptz[], to_ts timestamptz[])
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
@@ -664,7 +676,16 @@ BEGIN
   -- plain lake (0.1 to 0.3 ms more a call, measured), where the plan of this
   -- one is cached.  (The count is the top statement's, the activity rows:
   -- no RETURNING to count.)
+  -- (On a plain lake, agent_activity_write() writes the rows itself, as
+  -- COPY writes, where it can: READ COMMITTED, the tables without triggers,
+  -- CHECK constraints or row-level security; else it returns -1 and writes
+  -- nothing, and the statement inserts them.)
   IF NOT connect_lake.is_distributed() THEN
+    n := connect_lake.agent_activity_write(agents, los, his);
+  END IF;
+  IF n >= 0 THEN
+    NULL;
+  ELSIF NOT connect_lake.is_distributed() THEN
     WITH t AS MATERIALIZED (
       SELECT * FROM connect_lake.agent_activity_rows(agents, los, his)
     ),
@@ -891,6 +912,8 @@ GRANT INSERT, UPDATE, DELETE ON connect_lake.agent_activity_interval, connect_la
 REVOKE ALL ON FUNCTION connect_lake.agent_activity_apply(text[], timestamptz[], timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.agent_activity_refresh(timestamptz, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.agent_activity_upkeep(text[], timestamptz[], timestamptz[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.agent_activity_write(text[], timestamptz[], timestamptz[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.agent_activity_apply(text[], timestamptz[], timestamptz[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.agent_activity_refresh(timestamptz, timestamptz) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.agent_activity_upkeep(text[], timestamptz[], timestamptz[]) TO connect_lake_loader;
+GRANT EXECUTE ON FUNCTION connect_lake.agent_activity_write(text[], timestamptz[], timestamptz[]) TO connect_lake_loader;

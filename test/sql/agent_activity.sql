@@ -470,6 +470,77 @@ SELECT (SELECT count(*) FROM ((TABLE kept_cy EXCEPT ALL TABLE connect_lake.agent
                               UNION ALL (TABLE connect_lake.agent_activity_interval EXCEPT ALL TABLE kept_cy)) d) AS activity_diff,
        (SELECT count(*) FROM ((TABLE kept_cy_status EXCEPT ALL TABLE connect_lake.agent_status_interval)
                               UNION ALL (TABLE connect_lake.agent_status_interval EXCEPT ALL TABLE kept_cy_status)) d) AS status_diff;
+-- ---------- agent_activity_write(): the rows written directly, as COPY writes
+-- The rows of agent_activity_rows() inserted into the two tables from C
+-- (READ COMMITTED, no trigger / CHECK / RLS), returning the activity rows
+-- written; the apply above went that way.  Emptied tables written again
+-- hold exactly the rows agent_activity_rows() returns.
+CREATE TEMP TABLE want_rows AS
+  SELECT * FROM connect_lake.agent_activity_rows(NULL, '{-infinity}', '{infinity}');
+CREATE FUNCTION pg_temp.write_diff() RETURNS TABLE (activity_rows bigint, status_rows bigint, activity_diff bigint, status_diff bigint)
+LANGUAGE sql AS $$
+  WITH a AS (SELECT interval_start, agentarn, agent_id, routing_profile_id, hierarchy_level1_id, hierarchy_level2_id,
+                    hierarchy_level3_id, hierarchy_level4_id, hierarchy_level5_id, online_ms, non_productive_ms,
+                    contact_ms, idle_ms, error_ms, offers::int, offers_connected::int, offers_missed::int,
+                    offers_not_connected::int, connecting_ms_sum, connecting_count::int, gap_ms, gaps::int
+               FROM want_rows WHERE kind = 'activity'),
+       s AS (SELECT interval_start, agentarn, agent_id, status_name, status_type, online_ms
+               FROM want_rows WHERE kind = 'status')
+  SELECT (SELECT count(*) FROM connect_lake.agent_activity_interval),
+         (SELECT count(*) FROM connect_lake.agent_status_interval),
+         (SELECT count(*) FROM ((TABLE a EXCEPT ALL TABLE connect_lake.agent_activity_interval)
+                                UNION ALL (TABLE connect_lake.agent_activity_interval EXCEPT ALL TABLE a)) d),
+         (SELECT count(*) FROM ((TABLE s EXCEPT ALL TABLE connect_lake.agent_status_interval)
+                                UNION ALL (TABLE connect_lake.agent_status_interval EXCEPT ALL TABLE s)) d)
+$$;
+SELECT (SELECT count(*) FROM want_rows WHERE kind = 'activity') > 0 AS has_activity,
+       (SELECT count(*) FROM want_rows WHERE kind = 'status') > 0 AS has_status;
+SELECT * FROM pg_temp.write_diff();
+BEGIN;
+TRUNCATE connect_lake.agent_activity_interval, connect_lake.agent_status_interval;
+SELECT connect_lake.agent_activity_write(NULL, '{-infinity}', '{infinity}')
+       = (SELECT count(*) FROM want_rows WHERE kind = 'activity') AS written_counted;
+SELECT * FROM pg_temp.write_diff();
+-- written again over its own rows: a taken key fails as INSERT fails
+SELECT connect_lake.agent_activity_write(NULL, '{-infinity}', '{infinity}');  -- ERROR
+ROLLBACK;
+-- per agent (the writers' upkeep): apply() deletes the agent's intervals
+-- and writes them again directly
+BEGIN;
+SELECT connect_lake.agent_activity_apply(array_agg(DISTINCT agentarn), array_agg(DISTINCT timestamptz '-infinity'),
+                                         array_agg(DISTINCT timestamptz 'infinity'))
+       = (SELECT count(*) FROM want_rows WHERE kind = 'activity') AS rewritten
+  FROM want_rows;
+SELECT * FROM pg_temp.write_diff();
+ROLLBACK;
+-- a table with a trigger (which a direct write would not fire): nothing is
+-- written (-1), and the apply inserts the rows through SQL, firing it
+BEGIN;
+CREATE TEMP TABLE fired (n int);
+CREATE FUNCTION pg_temp.regress_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO fired VALUES (1); RETURN NEW; END $$;
+CREATE TRIGGER regress_count BEFORE INSERT ON connect_lake.agent_status_interval
+  FOR EACH ROW EXECUTE FUNCTION pg_temp.regress_count();
+TRUNCATE connect_lake.agent_activity_interval, connect_lake.agent_status_interval;
+SELECT connect_lake.agent_activity_write(NULL, '{-infinity}', '{infinity}') AS written;
+SELECT (SELECT count(*) FROM connect_lake.agent_activity_interval) AS activity_rows,
+       (SELECT count(*) FROM connect_lake.agent_status_interval) AS status_rows;
+SELECT connect_lake.agent_activity_refresh() = (SELECT count(*) FROM want_rows WHERE kind = 'activity') AS refreshed;
+SELECT (SELECT count(*) FROM fired) = (SELECT count(*) FROM want_rows WHERE kind = 'status') AS trigger_fired_per_row;
+SELECT activity_diff, status_diff FROM pg_temp.write_diff();
+ROLLBACK;
+-- in REPEATABLE READ nothing is written directly either; the SQL path
+-- makes the same rows
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+TRUNCATE connect_lake.agent_activity_interval, connect_lake.agent_status_interval;
+SELECT connect_lake.agent_activity_write(NULL, '{-infinity}', '{infinity}') AS written;
+SELECT (SELECT count(*) FROM connect_lake.agent_activity_interval) AS activity_rows;
+SELECT connect_lake.agent_activity_refresh() = (SELECT count(*) FROM want_rows WHERE kind = 'activity') AS refreshed;
+SELECT activity_diff, status_diff FROM pg_temp.write_diff();
+ROLLBACK;
+-- the function writes: the loader may call it, PUBLIC may not
+SELECT has_function_privilege('connect_lake_loader', 'connect_lake.agent_activity_write(text[], timestamptz[], timestamptz[])', 'EXECUTE') AS loader,
+       has_function_privilege('public', 'connect_lake.agent_activity_write(text[], timestamptz[], timestamptz[])', 'EXECUTE') AS public;
 DELETE FROM connect_lake.agent_events WHERE eventtimestamp >= '2030-03-05' AND eventtimestamp < '2030-03-06';
 SELECT connect_lake.agent_activity_refresh('2030-03-05', '2030-03-06') AS rows_written;
 SELECT (SELECT count(*) FROM connect_lake.agent_activity_interval) AS activity_rows,
