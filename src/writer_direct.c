@@ -83,17 +83,19 @@
 #include "writer.h"
 
 /*
- * Whether row-level security, in force for the user, lets a plain INSERT
- * (no RETURNING, no ON CONFLICT: only the INSERT and ALL policies' checks)
- * insert any row: an applicable permissive policy whose check is the
- * constant true, and no applicable restrictive one with another check, nor
- * a policy hook.  The lake's own queue access (queue_access_all, true for
- * everyone, and a restrictive one for SELECT only) is such: without this
- * every role but the owner would see the rollups' queue and threshold rows
- * go through the statement.
+ * Whether row-level security, in force for the user, lets any row through
+ * for the command cmd (ACL_INSERT_CHR: the INSERT and ALL policies' checks;
+ * ACL_SELECT_CHR: the SELECT and ALL policies' USING, which a statement
+ * reading what it inserts, by RETURNING or ON CONFLICT, applies to its new
+ * rows): an applicable permissive policy whose expression is the constant
+ * true, and no applicable restrictive one with another, nor a policy hook.
+ * The lake's own queue access is such for every role but the members of
+ * connect_lake_restricted (queue_access_all, true for everyone; a
+ * restrictive one for SELECT, theirs only): without this every role but the
+ * owner would see its rows go through the statement.
  */
 static bool
-rls_insert_any(Relation rel)
+rls_lets_any(Relation rel, char cmd)
 {
 	Oid			user = GetUserId();
 	bool		permitted = false;
@@ -105,14 +107,18 @@ rls_insert_any(Relation rel)
 	foreach(lc, rel->rd_rsdesc->policies)
 	{
 		RowSecurityPolicy *p = (RowSecurityPolicy *) lfirst(lc);
-		Expr	   *check = p->with_check_qual ? p->with_check_qual : p->qual;
+		Expr	   *check;
 		Oid		   *roles = (Oid *) ARR_DATA_PTR(p->roles);
 		int			nroles = ARR_DIMS(p->roles)[0];
 		bool		applies = false;
 		bool		always;
 
-		if (p->polcmd != '*' && p->polcmd != ACL_INSERT_CHR)
+		if (p->polcmd != '*' && p->polcmd != cmd)
 			continue;
+		if (cmd == ACL_INSERT_CHR)
+			check = p->with_check_qual ? p->with_check_qual : p->qual;
+		else
+			check = p->qual;
 		for (int i = 0; i < nroles && !applies; i++)
 			applies = (roles[i] == ACL_ID_PUBLIC || has_privs_of_role(user, roles[i]));
 		if (!applies)
@@ -148,11 +154,15 @@ direct_ok(CLRecordKind *kind, Relation rel, TupleDesc td)
 	if (rd->constr && rd->constr->num_check > 0)
 		return false;
 	/*
-	 * kind NULL (the rollups' plain INSERTs): row-level security whose
-	 * policies let any row in is no obstacle (rls_insert_any())
+	 * Row-level security whose policies let any row in is no obstacle
+	 * (rls_lets_any()): for the rollups' plain INSERTs (kind NULL) the INSERT
+	 * policies; for a kind's batch, whose statement reads its new rows back
+	 * (RETURNING), the SELECT policies too, so that a role the statement
+	 * would refuse a row (a member of connect_lake_restricted, for another
+	 * queue's) still gets the statement's error.
 	 */
 	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, true) == RLS_ENABLED &&
-		(kind != NULL || !rls_insert_any(rel)))
+		!(rls_lets_any(rel, ACL_INSERT_CHR) && (kind == NULL || rls_lets_any(rel, ACL_SELECT_CHR))))
 		return false;
 	if (pg_class_aclcheck(RelationGetRelid(rel), GetUserId(), ACL_INSERT) != ACLCHECK_OK)
 		return false;

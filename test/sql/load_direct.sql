@@ -91,4 +91,52 @@ SELECT count(*) AS differ FROM (
   (SELECT contactid, initiationtimestamp, lastupdatetimestamp, agent_username, versions_seen FROM connect_lake.ctr_events EXCEPT SELECT * FROM ct_load)) d;
 
 DROP TABLE connect_lake.contact_flow_log_p203101, connect_lake.contact_flow_log_p203102, connect_lake.ctr_events_p203103;
+
+-- ---------- a loader role, not the owner: the lake's queue access (row-level
+-- security on contact_events and ctr_events: true for everyone, a restrictive
+-- SELECT policy for connect_lake_restricted only) lets every row through for
+-- it, so its load() writes directly too.  Seen by an event already in the
+-- partition, in a batch of new ones: the direct write inserts it and takes it
+-- out again (a deletion in the partition's statistics, counted within the
+-- transaction: pending statistics are not flushed inside a transaction
+-- block), the statement's ON CONFLICT skips it (none).  Before session 8 any row-level security sent
+-- every role but the owner to the statement.
+\set ce1 :abs_builddir '/load_direct_ce_1.ndjson'
+\set ce2 :abs_builddir '/load_direct_ce_2.ndjson'
+CREATE TEMP TABLE ce (file int, doc jsonb);
+INSERT INTO ce
+  SELECT f, jsonb_build_object('version', '0', 'id', 'ld-ev-' || n, 'detail-type', 'Amazon Connect Contact Event',
+              'source', 'aws.connect', 'account', '111122223333', 'time', '2031-04-01T10:00:0' || n || 'Z',
+              'region', 'eu-west-2', 'resources', '[]'::jsonb,
+              'detail', jsonb_build_object('eventType', 'INITIATED', 'channel', 'VOICE', 'initiationMethod', 'INBOUND',
+                                           'contactId', 'd3000000-0000-4000-8000-00000000000' || n))
+    FROM (VALUES (1, 1), (2, 1), (2, 2), (2, 3), (2, 4)) AS v(f, n);
+COPY (SELECT doc FROM ce WHERE file = 1) TO :'ce1';
+COPY (SELECT doc FROM ce WHERE file = 2) TO :'ce2';
+CREATE ROLE regress_cl_direct IN ROLE connect_lake_loader;
+GRANT pg_read_server_files TO regress_cl_direct;
+SET ROLE regress_cl_direct;
+SELECT files_loaded, inserted, duplicates FROM connect_lake.load('contact_event', :'ce1');
+BEGIN;
+CREATE TEMP TABLE st0 AS SELECT n_tup_ins, n_tup_del FROM pg_stat_xact_user_tables WHERE relid = 'connect_lake.contact_events_p203104'::regclass;
+SELECT files_loaded, inserted, duplicates FROM connect_lake.load('contact_event', :'ce2');
+SELECT s.n_tup_ins - st0.n_tup_ins AS inserted_here, s.n_tup_del - st0.n_tup_del AS deleted_here
+  FROM pg_stat_xact_user_tables s, st0 WHERE s.relid = 'connect_lake.contact_events_p203104'::regclass;
+ROLLBACK;
+-- a DBA's restrictive INSERT policy with a real check: the statement's way
+RESET ROLE;
+CREATE POLICY regress_only_voice ON connect_lake.contact_events_p203104 AS RESTRICTIVE FOR INSERT
+  TO connect_lake_loader WITH CHECK (detail_channel = 'VOICE');
+SET ROLE regress_cl_direct;
+BEGIN;
+CREATE TEMP TABLE st0 AS SELECT n_tup_ins, n_tup_del FROM pg_stat_xact_user_tables WHERE relid = 'connect_lake.contact_events_p203104'::regclass;
+SELECT files_loaded, inserted, duplicates FROM connect_lake.load('contact_event', :'ce2');
+SELECT s.n_tup_ins - st0.n_tup_ins AS inserted_here, s.n_tup_del - st0.n_tup_del AS deleted_here
+  FROM pg_stat_xact_user_tables s, st0 WHERE s.relid = 'connect_lake.contact_events_p203104'::regclass;
+ROLLBACK;
+RESET ROLE;
+DROP POLICY regress_only_voice ON connect_lake.contact_events_p203104;
+DROP TABLE connect_lake.contact_events_p203104;
+DELETE FROM connect_lake.load_manifest WHERE path LIKE '%/load_direct_%';
+DROP ROLE regress_cl_direct;
 DELETE FROM connect_lake.load_manifest WHERE path LIKE '%/load_direct_%';
