@@ -884,35 +884,15 @@ merge_offers(AAOut *out, char **agents, TimestampTz *range_from, TimestampTz *ra
 /*
  * A table of agent_activity_write() opened for its rows: NULL when they must
  * go through agent_activity_apply()'s INSERTs instead, i.e. when the table
- * cannot be written directly (cl_direct_table_begin()) or its columns are
- * not those the INSERTs give, by count and type.
+ * cannot be written directly or its columns are not those the INSERTs give,
+ * by count and type (cl_direct_table_open()).
  */
 static CLDirectTable *
 direct_open(int which)
 {
-	Oid			relid = get_relname_relid(dw_table[which], cl_schema_oid());
-	const Oid  *types = which == DW_ACTIVITY ? dw_activity_types : dw_status_types;
-	int			natts = which == DW_ACTIVITY ? DW_ACTIVITY_NATTS : DW_STATUS_NATTS;
-	CLDirectTable *t;
-	TupleDesc	d;
-	bool		ok;
-
-	if (!OidIsValid(relid) || (t = cl_direct_table_begin(relid)) == NULL)
-		return NULL;
-	d = cl_direct_table_desc(t);
-	ok = (d->natts == natts);
-	for (int i = 0; ok && i < natts; i++)
-	{
-		Form_pg_attribute a = TupleDescAttr(d, i);
-
-		ok = !a->attisdropped && a->atttypid == types[i];
-	}
-	if (!ok)
-	{
-		(void) cl_direct_table_end(t);
-		return NULL;
-	}
-	return t;
+	if (which == DW_ACTIVITY)
+		return cl_direct_table_open(dw_table[which], DW_ACTIVITY_NATTS, dw_activity_types, NULL);
+	return cl_direct_table_open(dw_table[which], DW_STATUS_NATTS, dw_status_types, NULL);
 }
 
 /* A sum as an integer column, failing as the INSERT's cast from bigint fails */

@@ -431,43 +431,24 @@ static const Oid direct_key_type[D_N][5] = {
 /*
  * Open an interval table for its new rows (metric_rollup_delta_write()):
  * NULL when they must go through the statement instead, i.e. when the table
- * cannot be written directly (cl_direct_table_begin()) or is not shaped as
- * the statement writes it (its key's columns, of the types direct_put()
+ * cannot be written directly or is not shaped as the statement writes it
+ * (cl_direct_table_open(): its key's columns, of the types direct_put()
  * forms, then the measures as integer or bigint, queued_time_max among
- * them, in the order of v).  A key column a DBA altered to a domain (its
- * CHECK), an enum or varchar(n) is the statement's: a text datum stored as
- * another type would bypass the check or corrupt the row.
+ * them, in the order of v).
  */
 static CLDirectTable *
 direct_open(int which)
 {
-	Oid			relid = get_relname_relid(direct_table[which], cl_schema_oid());
-	CLDirectTable *t;
-	TupleDesc	d;
-	bool		ok;
+	Oid			types[4 + Q_N + 1];
+	const char *names[4 + Q_N + 1];
 
-	if (!OidIsValid(relid) || (t = cl_direct_table_begin(relid)) == NULL)
-		return NULL;
-	d = cl_direct_table_desc(t);
-	ok = (d->natts == direct_natts[which]);
-	for (int i = 0; ok && i < d->natts; i++)
+	StaticAssertStmt(3 + A_N <= 4 + Q_N + 1 && 5 + T_N <= 4 + Q_N + 1, "direct_open(): arrays too small");
+	for (int i = 0; i < direct_natts[which]; i++)
 	{
-		Form_pg_attribute a = TupleDescAttr(d, i);
-
-		if (a->attisdropped)
-			ok = false;
-		else if (i < 5 && direct_key[which][i] != NULL)
-			ok = (strcmp(NameStr(a->attname), direct_key[which][i]) == 0 &&
-				  a->atttypid == direct_key_type[which][i]);
-		else
-			ok = (a->atttypid == INT4OID || a->atttypid == INT8OID);
+		names[i] = i < 5 ? direct_key[which][i] : NULL;
+		types[i] = names[i] != NULL ? direct_key_type[which][i] : InvalidOid;
 	}
-	if (!ok)
-	{
-		(void) cl_direct_table_end(t);
-		return NULL;
-	}
-	return t;
+	return cl_direct_table_open(direct_table[which], direct_natts[which], types, names);
 }
 
 /* A measure as its column's type (integer or bigint), failing as the statement's cast fails */

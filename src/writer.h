@@ -252,6 +252,16 @@ extern CLDirectTable *cl_direct_table_begin(Oid relid);
 extern TupleDesc cl_direct_table_desc(CLDirectTable *t);
 extern void cl_direct_table_put(CLDirectTable *t, Datum *values, bool *nulls);
 extern int64 cl_direct_table_end(CLDirectTable *t);
+/*
+ * cl_direct_table_begin() of the extension's table relname when it still
+ * has the columns its caller forms: natts of them, not dropped, of types[i]
+ * (InvalidOid: integer or bigint, the caller's value following the column)
+ * and, where names is given and names[i] is not NULL, of that name; else
+ * NULL, nothing held (a DBA's domain, enum or varchar key would otherwise
+ * take another type's bytes unchecked: the statement's).
+ */
+extern CLDirectTable *cl_direct_table_open(const char *relname, int natts, const Oid *types,
+										   const char *const *names);
 
 /* A one-dimensional array of count values of elemtype (nulls may be NULL). */
 extern Datum cl_writer_array(Datum *values, bool *nulls, int count, Oid elemtype);

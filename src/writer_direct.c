@@ -825,3 +825,32 @@ cl_direct_table_end(CLDirectTable *t)
 	pfree(t);
 	return rows;
 }
+
+CLDirectTable *
+cl_direct_table_open(const char *relname, int natts, const Oid *types, const char *const *names)
+{
+	Oid			relid = get_relname_relid(relname, cl_schema_oid());
+	CLDirectTable *t;
+	TupleDesc	d;
+	bool		ok;
+
+	if (!OidIsValid(relid) || (t = cl_direct_table_begin(relid)) == NULL)
+		return NULL;
+	d = cl_direct_table_desc(t);
+	ok = (d->natts == natts);
+	for (int i = 0; ok && i < natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(d, i);
+
+		ok = !a->attisdropped &&
+			(OidIsValid(types[i]) ? a->atttypid == types[i]
+			 : (a->atttypid == INT4OID || a->atttypid == INT8OID)) &&
+			(names == NULL || names[i] == NULL || strcmp(NameStr(a->attname), names[i]) == 0);
+	}
+	if (!ok)
+	{
+		(void) cl_direct_table_end(t);
+		return NULL;
+	}
+	return t;
+}
