@@ -9391,7 +9391,10 @@ COMMENT ON FUNCTION connect_lake.forget_customer(bigint, text, text, uuid, boole
 
 -- The loader's check (an upkeep action of every kind, src/erasure.c): the
 -- rows of one kind a transaction landed, by their upkeep key and time; those carrying a forgotten key are
--- scrubbed the way forget_customer() scrubs.
+-- scrubbed the way forget_customer() scrubs.  Case events and related items
+-- come by their case id and change time (the lead of their key: the months
+-- have no index on the event id); every event of the case at that time is
+-- checked, which can only check one more than landed, never one less.
 CREATE FUNCTION connect_lake.erasure_landed(kind text, ids text[], keys timestamptz[]) RETURNS bigint
   LANGUAGE plpgsql VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
@@ -9445,7 +9448,7 @@ BEGIN
     INSERT INTO cl_erase_candidate
     SELECT c.detail_case_caseid, connect_lake.erasure_digest(k.kind, k.value)
       FROM cl_erase_landed l JOIN connect_lake.case_events c
-        ON c.event_id = l.id AND c.detail_approximatechangetime = l.ts
+        ON c.detail_case_caseid = l.id AND c.detail_approximatechangetime = l.ts
      CROSS JOIN LATERAL (VALUES ('case', c.detail_case_caseid), ('account', c.account::text),
                                 ('profile', connect_lake.profile_arn_id(c.detail_case_fields_customer_id))) k(kind, value)
      WHERE k.value IS NOT NULL;
@@ -9453,7 +9456,7 @@ BEGIN
     INSERT INTO cl_erase_candidate
     SELECT r.detail_relateditem_caseid, connect_lake.erasure_digest(k.kind, k.value)
       FROM cl_erase_landed l JOIN connect_lake.case_related_items r
-        ON r.event_id = l.id AND r.detail_approximatechangetime = l.ts
+        ON r.detail_relateditem_caseid = l.id AND r.detail_approximatechangetime = l.ts
      CROSS JOIN LATERAL (VALUES ('case', r.detail_relateditem_caseid), ('contactid', r.contactid::text)) k(kind, value)
      WHERE k.value IS NOT NULL;
   ELSIF kind = 'customer_profile_event' THEN
@@ -9517,7 +9520,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.erasure_landed(text, text[], timestamptz[]) IS
-  'The loader''s erasure check, called before a transaction that landed records commits (src/erasure.c), with the ids and partition keys of the records of one kind: those of a forgotten contact, case, account, phone or profile (a profile event: its profile id, contact id or account) are scrubbed as forget_customer() scrubs (audited as reapplied). Returns the rows changed (loader role).';
+  'The loader''s erasure check, called before a transaction that landed records commits (src/erasure.c), with the upkeep keys (ids; for case events and related items their case ids) and partition keys of the records of one kind: those of a forgotten contact, case, account, phone or profile (a profile event: its profile id, contact id or account) are scrubbed as forget_customer() scrubs (audited as reapplied). Returns the rows changed (loader role).';
 
 -- The rejects of this transaction: a reject's raw text holding a forgotten
 -- contact id, case id, account, phone or profile id (found by the shape of
@@ -11265,6 +11268,33 @@ COMMENT ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) IS
   'Locks the rollups of those 15-minute intervals for the upkeep that rewrites them, to the end of the transaction: the rollups'' shared lock, then one of 256 advisory locks per interval (its number modulo 256), in lock order; nothing when the transaction already holds every interval (metrics_refresh()).';
 COMMENT ON FUNCTION connect_lake.metric_rollup(timestamptz[]) IS
   'Makes the rollup rows (metric_queue_interval, metric_agent_interval, metric_queue_threshold) of the given 15-minute intervals again from contact_metric, then the day rows (metric_queue_day, metric_queue_threshold_day) of their local days; returns how many intervals. Locks the intervals (metric_lock_intervals()).';
+
+
+
+-- ---- s9-case (session 9): case events landing cheaper, issue #15.
+-- The months of case_events and case_related_items keep no index on the
+-- event id: its one reader, the loader's erasure check (erasure_landed()),
+-- finds the rows landed by their case id and change time, the lead of the
+-- key (50_case_events.sql, 86_erasure.sql).
+UPDATE connect_lake.fact_table
+   SET indexes = array_remove(indexes, '(event_id)')
+ WHERE relname IN ('case_events', 'case_related_items');
+DO $upgrade$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN SELECT i.indexrelid::regclass AS idx
+             FROM pg_catalog.pg_inherits h
+             JOIN pg_catalog.pg_index i ON i.indrelid = h.inhrelid
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+            WHERE h.inhparent IN ('connect_lake.case_events'::regclass, 'connect_lake.case_related_items'::regclass)
+              AND i.indnatts = 1 AND a.attname = 'event_id'
+              AND i.indexprs IS NULL AND i.indpred IS NULL
+            ORDER BY 1 LOOP
+    EXECUTE format('DROP INDEX %s', r.idx);
+  END LOOP;
+END
+$upgrade$;
 
 -- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
 -- already holds (the contact metrics, the flow funnels and containment, the

@@ -118,12 +118,26 @@ static const CLField case_related_item_fields[] = {
 	CL_F("detail.relatedItem.contact.contactArn", "contactid", CLF_ARN_ID),
 };
 
-/* At commit: the erasure check of the events written (erasure.h), of either table. */
+/*
+ * At commit: the erasure check of the events written (erasure.h), of either
+ * table.  Keyed by the case id and the change time, which lead each table's
+ * key, so that erasure_landed() finds the rows by the key index: the months
+ * keep no index on the event id, an entry for every event landed that only
+ * this check read (issue #15).
+ */
 static const CLUpkeepAction case_actions[] = {
 	CL_UPKEEP_ERASURE_ACTION,
 };
 
 static const CLUpkeep case_upkeep = {
+	.key_column = "detail_case_caseid",
+	.spans = false,
+	.actions = case_actions,
+	.nactions = lengthof(case_actions),
+};
+
+static const CLUpkeep case_related_item_upkeep = {
+	.key_column = "detail_relateditem_caseid",
 	.spans = false,
 	.actions = case_actions,
 	.nactions = lengthof(case_actions),
@@ -143,7 +157,7 @@ CLRecordKind cl_kind_case_related_item = {
 	.typical_bytes = 1500,
 	.landed_column = "landed_at",
 	.route = case_route,
-	.upkeep = &case_upkeep,
+	.upkeep = &case_related_item_upkeep,
 };
 
 CLRecordKind cl_kind_case_event = {

@@ -24,8 +24,9 @@
  *
  * The keys each kind hands the check are its upkeep's: a CTR's contact id
  * and initiation time, a flow log event's contact id (and its first time),
- * an event's id and partition key (contact events, case events and related
- * items, Customer Profiles events; erasure_landed() matches a profile
+ * an event's id and partition key (contact events, Customer Profiles
+ * events), a case event's or related item's case id and change time (the
+ * lead of their key, whose index finds them); erasure_landed() matches a profile
  * event's profile id, contact id and account, and scrubs the profile after
  * the writer rebuilt its state).  Agent events hold no customer value and
  * have no check.

@@ -70,12 +70,16 @@ CREATE TABLE connect_lake.case_events OF connect_lake.case_event (
 
 
 INSERT INTO connect_lake.fact_table VALUES
-  ('case_events', '{detail_case_caseid,detail_approximatechangetime,event_id}', 'PRIMARY KEY', ARRAY['(event_id)', '(detail_case_createddatetime)', '(account) WHERE account IS NOT NULL', 'USING brin (meta_enriched_landed_date) WITH (pages_per_range = 16)']::text[]);
+  ('case_events', '{detail_case_caseid,detail_approximatechangetime,event_id}', 'PRIMARY KEY', ARRAY['(detail_case_createddatetime)', '(account) WHERE account IS NOT NULL', 'USING brin (meta_enriched_landed_date) WITH (pages_per_range = 16)']::text[]);
 -- The landing time (what case_state_refresh(since) finds the events landed
 -- since by) grows as rows are appended, so that a BRIN index serves it: a
 -- B-tree cost every case event landed an entry (1.1% of a load()'s
 -- instructions, issue #15).  Small ranges: VACUUM leaves a month's last,
 -- partial range unsummarised, and a query reads such a range whole.
+-- No index on the event id: its one reader was the loader's erasure check
+-- (erasure_landed()), which finds the events landed by their case id and
+-- change time, the lead of the key (an entry per event landed, 4-5% of a
+-- case load()'s CPU, issue #15, session 9).  The same for related items.
 
 COMMENT ON TABLE connect_lake.case_events IS
   'Amazon Connect Cases events (CASE.CREATED, CASE.UPDATED, CASE.DELETED): every event kept, the case as it stood after the change. Monthly partitions on detail_approximatechangetime (UTC).';
@@ -163,10 +167,12 @@ CREATE TABLE connect_lake.case_related_items OF connect_lake.case_related_item (
 ) PARTITION BY RANGE (detail_approximatechangetime);
 
 INSERT INTO connect_lake.fact_table VALUES
-  ('case_related_items', '{detail_relateditem_caseid,detail_approximatechangetime,event_id}', 'PRIMARY KEY', ARRAY['(event_id)', '(contactid) WHERE contactid IS NOT NULL']::text[]);
+  ('case_related_items', '{detail_relateditem_caseid,detail_approximatechangetime,event_id}', 'PRIMARY KEY', ARRAY['(contactid) WHERE contactid IS NOT NULL']::text[]);
 -- (No index on the related item id: its one reader, contact_case's test
 -- for a later RELATED_ITEM.DELETED, matches the case id too, which the key
 -- leads with; 0.1.0 had one, an entry per related item landed, issue #15.)
+-- (Nor on the event id: erasure_landed() finds a related item by its case
+-- id and change time, the key's lead; session 9.)
 
 COMMENT ON TABLE connect_lake.case_related_items IS
   'Cases RELATED_ITEM.* events: comments and contacts linked to a case. Monthly partitions on detail_approximatechangetime (UTC).';

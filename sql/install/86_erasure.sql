@@ -928,7 +928,10 @@ COMMENT ON FUNCTION connect_lake.forget_customer(bigint, text, text, uuid, boole
 
 -- The loader's check (an upkeep action of every kind, src/erasure.c): the
 -- rows of one kind a transaction landed, by their upkeep key and time; those carrying a forgotten key are
--- scrubbed the way forget_customer() scrubs.
+-- scrubbed the way forget_customer() scrubs.  Case events and related items
+-- come by their case id and change time (the lead of their key: the months
+-- have no index on the event id); every event of the case at that time is
+-- checked, which can only check one more than landed, never one less.
 CREATE FUNCTION connect_lake.erasure_landed(kind text, ids text[], keys timestamptz[]) RETURNS bigint
   LANGUAGE plpgsql VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
@@ -982,7 +985,7 @@ BEGIN
     INSERT INTO cl_erase_candidate
     SELECT c.detail_case_caseid, connect_lake.erasure_digest(k.kind, k.value)
       FROM cl_erase_landed l JOIN connect_lake.case_events c
-        ON c.event_id = l.id AND c.detail_approximatechangetime = l.ts
+        ON c.detail_case_caseid = l.id AND c.detail_approximatechangetime = l.ts
      CROSS JOIN LATERAL (VALUES ('case', c.detail_case_caseid), ('account', c.account::text),
                                 ('profile', connect_lake.profile_arn_id(c.detail_case_fields_customer_id))) k(kind, value)
      WHERE k.value IS NOT NULL;
@@ -990,7 +993,7 @@ BEGIN
     INSERT INTO cl_erase_candidate
     SELECT r.detail_relateditem_caseid, connect_lake.erasure_digest(k.kind, k.value)
       FROM cl_erase_landed l JOIN connect_lake.case_related_items r
-        ON r.event_id = l.id AND r.detail_approximatechangetime = l.ts
+        ON r.detail_relateditem_caseid = l.id AND r.detail_approximatechangetime = l.ts
      CROSS JOIN LATERAL (VALUES ('case', r.detail_relateditem_caseid), ('contactid', r.contactid::text)) k(kind, value)
      WHERE k.value IS NOT NULL;
   ELSIF kind = 'customer_profile_event' THEN
@@ -1054,7 +1057,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.erasure_landed(text, text[], timestamptz[]) IS
-  'The loader''s erasure check, called before a transaction that landed records commits (src/erasure.c), with the ids and partition keys of the records of one kind: those of a forgotten contact, case, account, phone or profile (a profile event: its profile id, contact id or account) are scrubbed as forget_customer() scrubs (audited as reapplied). Returns the rows changed (loader role).';
+  'The loader''s erasure check, called before a transaction that landed records commits (src/erasure.c), with the upkeep keys (ids; for case events and related items their case ids) and partition keys of the records of one kind: those of a forgotten contact, case, account, phone or profile (a profile event: its profile id, contact id or account) are scrubbed as forget_customer() scrubs (audited as reapplied). Returns the rows changed (loader role).';
 
 -- The rejects of this transaction: a reject's raw text holding a forgotten
 -- contact id, case id, account, phone or profile id (found by the shape of

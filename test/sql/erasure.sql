@@ -181,8 +181,9 @@ SELECT connect_lake.erasure_rejects_landed() AS rejects;
 SELECT connect_lake.erasure_landed('ctr', ARRAY[pg_temp.c(1), pg_temp.c(7)],
                                    ARRAY['2030-03-04T09:01:00Z', '2030-03-04T09:07:00Z']::timestamptz[]) > 0 AS ctrs,
        connect_lake.erasure_landed('contact_flow_log', ARRAY[pg_temp.c(2)], ARRAY['2030-03-04T09:02:05Z']::timestamptz[]) > 0 AS flow_log,
-       connect_lake.erasure_landed('case_event', ARRAY['k4'], ARRAY['2030-03-04T10:00:00Z']::timestamptz[]) > 0 AS case_event,
-       connect_lake.erasure_landed('case_related_item', ARRAY['k5'], ARRAY['2030-03-04T10:01:00Z']::timestamptz[]) > 0 AS comment;
+       -- (case events and related items by their case id and change time)
+       connect_lake.erasure_landed('case_event', ARRAY['case-a'], ARRAY['2030-03-04T10:00:00Z']::timestamptz[]) > 0 AS case_event,
+       connect_lake.erasure_landed('case_related_item', ARRAY['case-a'], ARRAY['2030-03-04T10:01:00Z']::timestamptz[]) > 0 AS comment;
 SELECT 'ctr_events' AS t, count(*) FILTER (WHERE row_to_json(c)::text ~ '11111111|447700000001|447700000077|Example|mornings') AS holding
   FROM connect_lake.ctr_events c WHERE c.contactid::text ~ '0000000[127]$'
 UNION ALL SELECT 'contact_flow_log', count(*) FILTER (WHERE row_to_json(f)::text ~ 'Example') FROM connect_lake.contact_flow_log f

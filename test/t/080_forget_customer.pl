@@ -253,6 +253,38 @@ is(sql(qq{SELECT count(*) FROM connect_lake.customer_profile_events WHERE event_
 is(sql(q{SELECT count(*) FROM connect_lake.customer_profile WHERE row_to_json(customer_profile)::text ~ 'Late080'}), 0,
 	'their profile stays forgotten');
 push @values, 'Zebedee', 'Late080';
+# A later event of one of their cases, then a comment on it, each in a file
+# load() lands on its own (the check of either kind scrubs the whole case):
+# checked at commit by their case id and change time (the months have no
+# index on the event id since session 9), both scrubbed.
+my ($case, $created) = split /\|/, sql(q{SELECT detail_case_caseid, detail_case_createddatetime
+  FROM connect_lake.case_state WHERE account < 0 AND detail_case_createddatetime IS NOT NULL ORDER BY 1 LIMIT 1});
+ok($case, 'one of their cases');
+mkdir "$tmp/late_case";
+mkdir "$tmp/late_comment";
+write_lines("$tmp/late_case/late.ndjson",
+	sql(qq{SELECT jsonb_build_object('id', 'late-case-080', 'detail-type', 'Amazon Connect Cases Change',
+  'source', 'aws.cases', 'time', now(), 'detail', jsonb_build_object('eventType', 'CASE.UPDATED',
+    'approximateChangeTime', now(), 'case', jsonb_build_object('caseId', '$case', 'createdDateTime', '$created'::timestamptz,
+      'fields', jsonb_build_object('summary', jsonb_build_object('value', jsonb_build_object('stringValue', 'Late080 called back')),
+                                   'status', jsonb_build_object('value', jsonb_build_object('stringValue', 'open'))))))::text}));
+write_lines("$tmp/late_comment/late.ndjson",
+	sql(qq{SELECT jsonb_build_object('id', 'late-item-080', 'detail-type', 'Amazon Connect Cases Change',
+  'source', 'aws.cases', 'detail', jsonb_build_object('eventType', 'RELATED_ITEM.CREATED', 'approximateChangeTime', now(),
+    'relatedItem', jsonb_build_object('relatedItemType', 'Comment', 'relatedItemId', 'ri-080', 'caseId', '$case',
+      'comment', jsonb_build_object('body', 'Late080 thanked us'))))::text}));
+is(sql(qq{SELECT files_loaded || ' ' || inserted FROM connect_lake.load('case_event', '$tmp/late_case')}), '1 1',
+	'load() lands a later event of their case');
+is(sql(q{SELECT count(*) FROM connect_lake.case_events WHERE event_id = 'late-case-080' AND detail_case_fields_summary IS NULL
+          AND NOT row_to_json(case_events)::text ~ 'Late080'}), 1,
+	'a later event of their case, landed by load(): scrubbed at commit');
+is(sql(qq{SELECT files_loaded || ' ' || inserted FROM connect_lake.load('case_event', '$tmp/late_comment')}), '1 1',
+	'load() lands a comment on their case');
+is(sql(q{SELECT count(*) FROM connect_lake.case_related_items WHERE event_id = 'late-item-080' AND comment_body IS NULL}),
+	1, 'a comment on their case, landed by load(): scrubbed at commit');
+is(sql(q{SELECT count(*) FROM connect_lake.case_state WHERE row_to_json(case_state)::text ~ 'Late080'}), 0,
+	'their case stays forgotten');
+push @values, 'Late080';
 is(sql(q{SELECT count(*) > 0 FROM connect_lake.erasure_audit WHERE key_kind = 'reapplied'}), 't',
 	"the loader's scrubbing is audited");
 is(sql(qq{SELECT count(DISTINCT account) FROM connect_lake.contact_account WHERE account < 0
