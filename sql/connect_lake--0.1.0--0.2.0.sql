@@ -3218,6 +3218,11 @@ BEGIN
   IF cardinality(days) = 0 THEN
     RETURN 0;
   END IF;
+  -- The flows' lock, shared, to the end of the transaction: a CTR writer's
+  -- upkeep (flows_ctrs_landed()) takes it alone, so that it reads the paths
+  -- this rebuild writes after it commits, never while the rebuild reads
+  -- CTRs without its contacts' (test/specs/flows_upkeep_ctr_race.spec).
+  PERFORM pg_advisory_xact_lock_shared(1131169349, 0);
   -- one rebuilder of a day at a time (the writers' upkeep at commit, a refresh by hand)
   FOREACH dy IN ARRAY days LOOP
     PERFORM pg_advisory_xact_lock(1131169348, dy - date '2000-01-01');
@@ -3806,6 +3811,13 @@ DECLARE
   n       bigint;
   planner text[];
 BEGIN
+  -- The repeats' lock, to the end of the transaction, before the customers'
+  -- contacts are read: one upkeep at a time, each reading the rows the one
+  -- before it committed.  Two writers' upkeeps side by side each missed the
+  -- other's contact of the same customer, and a repeat was kept as none
+  -- (test/specs/repeat_upkeep_race.spec; with the metric upkeep on, its own
+  -- lock, taken first at the same commit, ordered them already).
+  PERFORM pg_advisory_xact_lock(1131164272, 0);
   IF to_regclass('pg_temp.connect_lake_repeat_src') IS NULL THEN
     CREATE TEMP TABLE connect_lake_repeat_src (
       contactid uuid, initiationtimestamp timestamptz, channel text, customer_key text, key_kind text,
@@ -7455,6 +7467,19 @@ DECLARE
   dy  date;
   n   integer;
 BEGIN
+  -- The flows' lock, alone, to the end of the transaction, before any path
+  -- is read: a flow log writer's rebuild of a day (flows_refresh_days(),
+  -- which shares it) may be writing these contacts' paths from CTRs read
+  -- before this transaction's committed; its rows, once committed, are
+  -- corrected here.  (Side by side, the rebuild read no CTR and this found
+  -- no path: has_ctr stayed false; test/specs/flows_upkeep_ctr_race.spec.)
+  -- The repeats' lock first (contact_repeat_refresh(), which a CTR writer's
+  -- upkeep took already unless connect_lake.repeats_upkeep is off): the
+  -- erasure check after this may rebuild repeat chains, and the writers'
+  -- locks are always taken in one order, the metrics', the repeats', the
+  -- flows'.
+  PERFORM pg_advisory_xact_lock(1131164272, 0);
+  PERFORM pg_advisory_xact_lock(1131169349, 0);
   FOREACH dy IN ARRAY ARRAY(SELECT DISTINCT p.day FROM connect_lake.contact_flow_path p
                              WHERE p.contactid = ANY (contact_ids) ORDER BY 1) LOOP
     PERFORM pg_advisory_xact_lock(1131169348, dy - date '2000-01-01');
@@ -11198,12 +11223,20 @@ BEGIN
   -- statistics that make a table look empty (upkeep_stats_stale()): planned
   -- without nested loops and sequential scans, not a scan per contact
   planner := connect_lake.upkeep_plan_guard(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]);
-  -- The rollups' shared lock before any contact_metric row is written:
-  -- metrics_refresh() holds it exclusively while it writes rows, so a
-  -- writer waiting for it must hold none of them (it would deadlock with
-  -- the refresh reaching one).  Writers share it.
+  -- The rollups' lock, exclusively, before any contact_metric row is read
+  -- or written, to the end of the transaction: one upkeep at a time.  Two
+  -- writers' upkeeps side by side could not see each other's rows: one
+  -- landing a queued contact and the other its callback (a later leg naming
+  -- it as PreviousContactId) each found no row of the other, and the
+  -- contact stayed abandoned (test/specs/metric_upkeep_linked_legs.spec).
+  -- Waiting here, an upkeep holds no contact_metric row, so it never
+  -- deadlocks with the one it waits for (or with metrics_refresh(), which
+  -- holds the same lock while it writes rows); it then reads, statement by
+  -- statement, what that one committed.  (load() in a session holds its
+  -- kind's writer lock exclusively and workers drain their upkeep one at a
+  -- time already: this orders the rest, ingest() and ingest_batch().)
   IF current_setting('connect_lake_metrics.all_locked', true) IS DISTINCT FROM 'on' THEN
-    PERFORM pg_advisory_xact_lock_shared(1668048237, 0);
+    PERFORM pg_advisory_xact_lock(1668048237, 0);
   END IF;
   SELECT * INTO r1 FROM connect_lake.metric_apply_rows(ids, source_where, from_ts, to_ts, initiation_ts);
   -- The contacts contact_metric holds under another InitiationTimestamp,
@@ -11250,8 +11283,8 @@ BEGIN
   IF current_setting('connect_lake_metrics.all_locked', true) = 'on' THEN
     RETURN;                     -- this transaction holds every interval (metrics_refresh)
   END IF;
-  -- The rollups' shared lock (metric_apply() took it already, before its
-  -- rows), then the intervals' locks: 256, each interval under the one of
+  -- The rollups' shared lock (metric_apply() holds it exclusively already,
+  -- from before its rows), then the intervals' locks: 256, each interval under the one of
   -- its number modulo 256 (intervals 2 days 16 hours apart share one), taken
   -- in that order.  A backfill of months takes at most 256 locks, never
   -- every interval's exclusive one: that would be an upgrade from the shared

@@ -680,8 +680,8 @@ BEGIN
   IF current_setting('connect_lake_metrics.all_locked', true) = 'on' THEN
     RETURN;                     -- this transaction holds every interval (metrics_refresh)
   END IF;
-  -- The rollups' shared lock (metric_apply() took it already, before its
-  -- rows), then the intervals' locks: 256, each interval under the one of
+  -- The rollups' shared lock (metric_apply() holds it exclusively already,
+  -- from before its rows), then the intervals' locks: 256, each interval under the one of
   -- its number modulo 256 (intervals 2 days 16 hours apart share one), taken
   -- in that order.  A backfill of months takes at most 256 locks, never
   -- every interval's exclusive one: that would be an upgrade from the shared
@@ -1457,12 +1457,20 @@ BEGIN
   -- statistics that make a table look empty (upkeep_stats_stale()): planned
   -- without nested loops and sequential scans, not a scan per contact
   planner := connect_lake.upkeep_plan_guard(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]);
-  -- The rollups' shared lock before any contact_metric row is written:
-  -- metrics_refresh() holds it exclusively while it writes rows, so a
-  -- writer waiting for it must hold none of them (it would deadlock with
-  -- the refresh reaching one).  Writers share it.
+  -- The rollups' lock, exclusively, before any contact_metric row is read
+  -- or written, to the end of the transaction: one upkeep at a time.  Two
+  -- writers' upkeeps side by side could not see each other's rows: one
+  -- landing a queued contact and the other its callback (a later leg naming
+  -- it as PreviousContactId) each found no row of the other, and the
+  -- contact stayed abandoned (test/specs/metric_upkeep_linked_legs.spec).
+  -- Waiting here, an upkeep holds no contact_metric row, so it never
+  -- deadlocks with the one it waits for (or with metrics_refresh(), which
+  -- holds the same lock while it writes rows); it then reads, statement by
+  -- statement, what that one committed.  (load() in a session holds its
+  -- kind's writer lock exclusively and workers drain their upkeep one at a
+  -- time already: this orders the rest, ingest() and ingest_batch().)
   IF current_setting('connect_lake_metrics.all_locked', true) IS DISTINCT FROM 'on' THEN
-    PERFORM pg_advisory_xact_lock_shared(1668048237, 0);
+    PERFORM pg_advisory_xact_lock(1668048237, 0);
   END IF;
   SELECT * INTO r1 FROM connect_lake.metric_apply_rows(ids, source_where, from_ts, to_ts, initiation_ts);
   -- The contacts contact_metric holds under another InitiationTimestamp,

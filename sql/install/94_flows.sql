@@ -226,6 +226,11 @@ BEGIN
   IF cardinality(days) = 0 THEN
     RETURN 0;
   END IF;
+  -- The flows' lock, shared, to the end of the transaction: a CTR writer's
+  -- upkeep (flows_ctrs_landed()) takes it alone, so that it reads the paths
+  -- this rebuild writes after it commits, never while the rebuild reads
+  -- CTRs without its contacts' (test/specs/flows_upkeep_ctr_race.spec).
+  PERFORM pg_advisory_xact_lock_shared(1131169349, 0);
   -- one rebuilder of a day at a time (the writers' upkeep at commit, a refresh by hand)
   FOREACH dy IN ARRAY days LOOP
     PERFORM pg_advisory_xact_lock(1131169348, dy - date '2000-01-01');
@@ -443,6 +448,19 @@ DECLARE
   dy  date;
   n   integer;
 BEGIN
+  -- The flows' lock, alone, to the end of the transaction, before any path
+  -- is read: a flow log writer's rebuild of a day (flows_refresh_days(),
+  -- which shares it) may be writing these contacts' paths from CTRs read
+  -- before this transaction's committed; its rows, once committed, are
+  -- corrected here.  (Side by side, the rebuild read no CTR and this found
+  -- no path: has_ctr stayed false; test/specs/flows_upkeep_ctr_race.spec.)
+  -- The repeats' lock first (contact_repeat_refresh(), which a CTR writer's
+  -- upkeep took already unless connect_lake.repeats_upkeep is off): the
+  -- erasure check after this may rebuild repeat chains, and the writers'
+  -- locks are always taken in one order, the metrics', the repeats', the
+  -- flows'.
+  PERFORM pg_advisory_xact_lock(1131164272, 0);
+  PERFORM pg_advisory_xact_lock(1131169349, 0);
   FOREACH dy IN ARRAY ARRAY(SELECT DISTINCT p.day FROM connect_lake.contact_flow_path p
                              WHERE p.contactid = ANY (contact_ids) ORDER BY 1) LOOP
     PERFORM pg_advisory_xact_lock(1131169348, dy - date '2000-01-01');

@@ -110,6 +110,13 @@ DECLARE
   n       bigint;
   planner text[];
 BEGIN
+  -- The repeats' lock, to the end of the transaction, before the customers'
+  -- contacts are read: one upkeep at a time, each reading the rows the one
+  -- before it committed.  Two writers' upkeeps side by side each missed the
+  -- other's contact of the same customer, and a repeat was kept as none
+  -- (test/specs/repeat_upkeep_race.spec; with the metric upkeep on, its own
+  -- lock, taken first at the same commit, ordered them already).
+  PERFORM pg_advisory_xact_lock(1131164272, 0);
   IF to_regclass('pg_temp.connect_lake_repeat_src') IS NULL THEN
     CREATE TEMP TABLE connect_lake_repeat_src (
       contactid uuid, initiationtimestamp timestamptz, channel text, customer_key text, key_kind text,
