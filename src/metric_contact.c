@@ -127,19 +127,19 @@ typedef struct MCWritten
 	int			n;
 } MCWritten;
 
+/* Rows fetched from the query's cursor at a time (so that they are held once). */
+#define MC_FETCH 1000
+
 /* The rows read and written (in the subtransaction); false: the statement's. */
 static bool
 mc_write(ArrayType *ids, ArrayType *ts, MCWritten *w, MemoryContext keep)
 {
 	CLDirectTable *t;
 	TupleDesc	td;
-	TupleDesc	rd;
 	Oid			argtypes[2] = {UUIDARRAYOID, TIMESTAMPTZARRAYOID};
 	Datum		args[2];
-	SPITupleTable *tt;
-	int			rc;
-	uint64		n;
-	MemoryContext old;
+	Portal		portal;
+	int			cap = 0;
 
 	t = cl_direct_table_open("contact_metric", MC_NATTS, mc_types, mc_names);
 	if (t == NULL)
@@ -149,42 +149,54 @@ mc_write(ArrayType *ids, ArrayType *ts, MCWritten *w, MemoryContext keep)
 		elog(ERROR, "connect_lake: SPI_connect failed");
 	args[0] = PointerGetDatum(ids);
 	args[1] = PointerGetDatum(ts);
-	rc = SPI_execute_with_args(mc_query, 2, argtypes, args, NULL, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "connect_lake: reading the new contacts' metric rows failed: %s", SPI_result_code_string(rc));
-	tt = SPI_tuptable;
-	n = SPI_processed;
-	rd = tt->tupdesc;
-	/* the query's row is the table's, type for type (so its tuple is the table's) */
-	if (rd->natts != MC_NATTS)
-		elog(ERROR, "connect_lake: the new contacts' metric rows have %d columns, not %d", rd->natts, MC_NATTS);
-	for (int i = 0; i < MC_NATTS; i++)
-		if (TupleDescAttr(rd, i)->atttypid != mc_types[i])
-			elog(ERROR, "connect_lake: column %d of the new contacts' metric rows is of type %u, not %u",
-				 i + 1, TupleDescAttr(rd, i)->atttypid, mc_types[i]);
-
-	old = MemoryContextSwitchTo(keep);
-	w->rows = palloc(sizeof(Datum) * Max(n, 1));
-	w->ids = palloc(sizeof(pg_uuid_t) * Max(n, 1));
-	MemoryContextSwitchTo(old);
-	for (uint64 i = 0; i < n; i++)
+	portal = SPI_cursor_open_with_args(NULL, mc_query, 2, argtypes, args, NULL, false, 0);
+	for (;;)
 	{
-		HeapTuple	src = tt->vals[i];
-		HeapTuple	tup;
-		bool		isnull;
+		SPITupleTable *tt;
+		TupleDesc	rd;
+		uint64		n;
+		MemoryContext old;
 
-		CHECK_FOR_INTERRUPTS();
-		/* the table's row, and the composite for the rollups (in the caller's context) */
-		tup = heap_copytuple(src);
+		SPI_cursor_fetch(portal, true, MC_FETCH);
+		tt = SPI_tuptable;
+		n = SPI_processed;
+		if (tt == NULL || n == 0)
+			break;
+		rd = tt->tupdesc;
+		/* the query's row is the table's, type for type (so its tuple is the table's) */
+		if (rd->natts != MC_NATTS)
+			elog(ERROR, "connect_lake: the new contacts' metric rows have %d columns, not %d", rd->natts, MC_NATTS);
+		for (int i = 0; i < MC_NATTS; i++)
+			if (TupleDescAttr(rd, i)->atttypid != mc_types[i])
+				elog(ERROR, "connect_lake: column %d of the new contacts' metric rows is of type %u, not %u",
+					 i + 1, TupleDescAttr(rd, i)->atttypid, mc_types[i]);
 		old = MemoryContextSwitchTo(keep);
-		w->rows[w->n] = heap_copy_tuple_as_datum(tup, td);
-		w->ids[w->n] = *DatumGetUUIDP(heap_getattr(src, 1, rd, &isnull));
+		if (w->n + n > cap)
+		{
+			cap = Max(cap * 2, w->n + (int) n);
+			w->rows = w->rows ? repalloc(w->rows, sizeof(Datum) * cap) : palloc(sizeof(Datum) * cap);
+			w->ids = w->ids ? repalloc(w->ids, sizeof(pg_uuid_t) * cap) : palloc(sizeof(pg_uuid_t) * cap);
+		}
 		MemoryContextSwitchTo(old);
-		w->n++;
-		cl_direct_table_put_tuple(t, tup);
-		SPI_freetuple(src);
-		tt->vals[i] = NULL;
+		for (uint64 i = 0; i < n; i++)
+		{
+			HeapTuple	src = tt->vals[i];
+			HeapTuple	tup;
+			bool		isnull;
+
+			CHECK_FOR_INTERRUPTS();
+			/* the table's row, and the composite for the rollups (in the caller's context) */
+			tup = heap_copytuple(src);
+			old = MemoryContextSwitchTo(keep);
+			w->rows[w->n] = heap_copy_tuple_as_datum(tup, td);
+			w->ids[w->n] = *DatumGetUUIDP(heap_getattr(src, 1, rd, &isnull));
+			MemoryContextSwitchTo(old);
+			w->n++;
+			cl_direct_table_put_tuple(t, tup);
+		}
+		SPI_freetuptable(tt);
 	}
+	SPI_cursor_close(portal);
 	(void) cl_direct_table_end(t);
 	SPI_finish();
 	return true;
