@@ -11219,6 +11219,8 @@ DECLARE
   planner text[];
   r1      record;
   r2      record;
+  nw      record;
+  direct  connect_lake.contact_metric[] := '{}';
 BEGIN
   -- statistics that make a table look empty (upkeep_stats_stale()): planned
   -- without nested loops and sequential scans, not a scan per contact
@@ -11238,12 +11240,31 @@ BEGIN
   IF current_setting('connect_lake_metrics.all_locked', true) IS DISTINCT FROM 'on' THEN
     PERFORM pg_advisory_xact_lock(1668048237, 0);
   END IF;
+  -- The writers' contacts (with their InitiationTimestamps) that need
+  -- nothing but their own row, new and linked to no other: written directly
+  -- (metric_apply_new(), C); the others as before.
+  IF from_ts IS NULL AND initiation_ts IS NOT NULL THEN
+    SELECT * INTO nw FROM connect_lake.metric_apply_new(ids, initiation_ts);
+    IF nw.after IS NOT NULL THEN
+      direct := nw.after;
+      ids := nw.rest_ids;
+      initiation_ts := nw.rest_ts;
+    END IF;
+  END IF;
+  -- (which way the contacts went, for the tests: written directly, by the statement)
+  PERFORM set_config('connect_lake_metrics.last_upkeep',
+                     format('direct %s, statement %s', cardinality(direct), cardinality(ids)), false);
+  IF cardinality(direct) > 0 AND cardinality(ids) = 0 THEN
+    PERFORM connect_lake.metric_rollup_delta('{}', direct);
+    PERFORM connect_lake.upkeep_plan_restore(planner);
+    RETURN cardinality(direct);
+  END IF;
   SELECT * INTO r1 FROM connect_lake.metric_apply_rows(ids, source_where, from_ts, to_ts, initiation_ts);
   -- The contacts contact_metric holds under another InitiationTimestamp,
   -- and those another writer changed meanwhile: every version of them read
-  -- by a second call (rare).  Both calls' rows
+  -- by a second call (rare).  Both calls' rows (and those written directly)
   -- are written before any interval is locked, and the rollups corrected
-  -- once for both, locking the intervals in lock order: no row lock is
+  -- once for all, locking the intervals in lock order: no row lock is
   -- ever asked for while an interval's lock is held, as in every writer's
   -- upkeep, so that two upkeeps never wait for each other crosswise.
   -- (Again while another writer changed some of them meanwhile: each round
@@ -11257,12 +11278,12 @@ BEGIN
     r1.others := r2.others;
   END LOOP;
   IF from_ts IS NULL THEN
-    PERFORM connect_lake.metric_rollup_delta(r1.before, r1.after);
+    PERFORM connect_lake.metric_rollup_delta(r1.before, r1.after || direct);
   ELSE
     PERFORM connect_lake.metric_rollup(r1.ivs);
   END IF;
   PERFORM connect_lake.upkeep_plan_restore(planner);
-  RETURN r1.total;
+  RETURN r1.total + cardinality(direct);
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) IS
@@ -11328,6 +11349,28 @@ BEGIN
   END LOOP;
 END
 $upgrade$;
+
+
+-- ==== Session 9, s9-cmw: the contact_metric rows of new contacts written from C
+-- (metric_apply_new(); metric_apply() above calls it).
+-- metric_apply_new(ids, initiation_ts): the contact_metric rows of the new
+-- contacts given that need nothing but their own row (contact_metric holds
+-- no row of them, they have no PreviousContactId or NextContactId, and no
+-- row of contact_metric or other contact given names them), read from
+-- contact_metric_base as metric_apply_rows() reads them, with the follower
+-- flags of no leg, and written directly from C as COPY writes; the rows
+-- written (after) and the contacts left for metric_apply_rows() (rest_ids,
+-- rest_ts, in their order).  after NULL, every contact left: the statement
+-- must write them (see src/metric_contact.c).
+CREATE FUNCTION connect_lake.metric_apply_new(ids uuid[], initiation_ts timestamptz[],
+                                              OUT after connect_lake.contact_metric[], OUT rest_ids uuid[],
+                                              OUT rest_ts timestamptz[])
+AS 'MODULE_PATHNAME', 'metric_apply_new'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION connect_lake.metric_apply_new(uuid[], timestamptz[]) IS
+  'Internal, the writers'' upkeep (metric_apply()): of the contacts given with their InitiationTimestamps, those contact_metric does not hold yet that have no PreviousContactId or NextContactId and that no row of contact_metric nor other contact given names get their rows (contact_metric_base''s, follower flags of no leg) written into contact_metric directly, as COPY writes, in a subtransaction (a duplicate key or a deadlock: none written). Returns the rows written (after) and the contacts left for metric_apply_rows() (rest_ids, rest_ts); after is NULL and every contact left where the statement must write them: not READ COMMITTED, or contact_metric with triggers, rules, CHECK constraints, row-level security that does not let any row in, other columns, no INSERT privilege, a read-only transaction, Citus.';
+REVOKE ALL ON FUNCTION connect_lake.metric_apply_new(uuid[], timestamptz[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION connect_lake.metric_apply_new(uuid[], timestamptz[]) TO connect_lake_loader;
 
 -- ==== The update's last step: what 0.2.0 keeps, computed for what the lake
 -- already holds (the contact metrics, the flow funnels and containment, the

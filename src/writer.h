@@ -251,6 +251,8 @@ typedef struct CLDirectTable CLDirectTable;
 extern CLDirectTable *cl_direct_table_begin(Oid relid);
 extern TupleDesc cl_direct_table_desc(CLDirectTable *t);
 extern void cl_direct_table_put(CLDirectTable *t, Datum *values, bool *nulls);
+/* a row formed with the table's descriptor, which the table takes (freed when written) */
+extern void cl_direct_table_put_tuple(CLDirectTable *t, HeapTuple tup);
 extern int64 cl_direct_table_end(CLDirectTable *t);
 /*
  * cl_direct_table_begin() of the extension's table relname when it still

@@ -816,6 +816,29 @@ cl_direct_table_put(CLDirectTable *t, Datum *values, bool *nulls)
 	direct_buffered(&t->d, tup->t_len);
 }
 
+/* A row already formed with the table's descriptor: the table's once put. */
+void
+cl_direct_table_put_tuple(CLDirectTable *t, HeapTuple tup)
+{
+	TupleDesc	rd = RelationGetDescr(t->d.rel);
+	TupleTableSlot *slot;
+
+	for (int i = 0; i < rd->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(rd, i);
+
+		if (a->attnotnull && !a->attisdropped && heap_attisnull(tup, i + 1, rd))
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+							NameStr(a->attname), RelationGetRelationName(t->d.rel))));
+	}
+	slot = direct_slot(&t->d);
+	ExecStoreHeapTuple(tup, slot, true);
+	t->rows++;
+	direct_buffered(&t->d, tup->t_len);
+}
+
 int64
 cl_direct_table_end(CLDirectTable *t)
 {
