@@ -1853,15 +1853,15 @@ COMMENT ON FUNCTION connect_lake.metric_queue_threshold_day_rows(date, date, int
 -- ---- Upkeep
 --
 -- metric_rollup(intervals): the rollup rows of those 15-minute intervals
--- made again from contact_metric.  One advisory lock per interval, taken in
--- time order and held to the end of the transaction, so that two sessions
--- never write one interval from different snapshots.
+-- made again from contact_metric, under the intervals' locks
+-- (metric_lock_intervals()), so that two sessions never write one interval
+-- from different snapshots.
 -- metric_lock_intervals(intervals): the advisory locks of those 15-minute
--- intervals, in time order, to the end of the transaction, so that two
+-- intervals, in lock order, to the end of the transaction, so that two
 -- sessions never write one interval from different snapshots.  Every taker
--- first shares the rollups' lock; metrics_refresh() takes it alone for the
--- whole transaction instead of one lock per interval (two years are 70,080
--- intervals: more than the shared lock table holds).
+-- first shares the rollups' lock (writers from before their first
+-- contact_metric row: metric_apply()); metrics_refresh() and a change of
+-- the thresholds take it alone for the whole transaction instead.
 CREATE FUNCTION connect_lake.metric_lock_intervals(intervals timestamptz[]) RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -1870,21 +1870,22 @@ BEGIN
   IF current_setting('connect_lake_metrics.all_locked', true) = 'on' THEN
     RETURN;                     -- this transaction holds every interval (metrics_refresh)
   END IF;
-  IF cardinality(intervals) > 1000 THEN
-    -- a load of months (a backfill with the upkeep on): every interval at
-    -- once, as metrics_refresh() does; one lock each would overflow the
-    -- shared lock table
-    PERFORM pg_advisory_xact_lock(1668048237, 0);
-    PERFORM set_config('connect_lake_metrics.all_locked', 'on', true);
-    RETURN;
-  END IF;
+  -- The rollups' shared lock (metric_apply() holds it exclusively already,
+  -- from before its rows), then the intervals' locks: 256, each interval under the one of
+  -- its number modulo 256 (intervals 2 days 16 hours apart share one), taken
+  -- in that order.  A backfill of months takes at most 256 locks, never
+  -- every interval's exclusive one: that would be an upgrade from the shared
+  -- lock, which two such upkeeps, or one and a writer waiting for its rows,
+  -- would deadlock on.
   PERFORM pg_advisory_xact_lock_shared(1668048237, 0);
-  PERFORM pg_advisory_xact_lock(1668048236, (extract(epoch FROM i) / 900)::integer)
-     FROM unnest(intervals) WITH ORDINALITY u(i, n) ORDER BY n;
+  PERFORM pg_advisory_xact_lock(1668048236, s.b)
+     FROM (SELECT DISTINCT (floor(extract(epoch FROM u.i) / 900)::bigint & 255)::integer AS b
+             FROM unnest(intervals) u(i) WHERE u.i IS NOT NULL) s
+    ORDER BY s.b;
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) IS
-  'Locks the rollups of those 15-minute intervals (advisory, in time order, to the end of the transaction) for the upkeep that rewrites them; more than 1,000 intervals: all of them at once, as metrics_refresh() does; nothing when the transaction already holds all of them.';
+  'Locks the rollups of those 15-minute intervals for the upkeep that rewrites them, to the end of the transaction: the rollups'' shared lock, then one of 256 advisory locks per interval (its number modulo 256), in lock order; nothing when the transaction already holds every interval (metrics_refresh()).';
 
 -- Statistics that make a table look empty, or nearly, while it holds rows:
 -- an ANALYZE (autovacuum's) that ran while a load's rows were not yet
@@ -2019,16 +2020,25 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.metric_rollup(timestamptz[]) IS
-  'Makes the rollup rows (metric_queue_interval, metric_agent_interval, metric_queue_threshold) of the given 15-minute intervals again from contact_metric, then the day rows (metric_queue_day, metric_queue_threshold_day) of their local days; returns how many intervals. Locks each interval (advisory, to the end of the transaction, in time order).';
+  'Makes the rollup rows (metric_queue_interval, metric_agent_interval, metric_queue_threshold) of the given 15-minute intervals again from contact_metric, then the day rows (metric_queue_day, metric_queue_threshold_day) of their local days; returns how many intervals. Locks the intervals (metric_lock_intervals()).';
 
 -- metric_apply: the core of both entry points.  It reads the contacts
 -- where source_where holds (a condition on contact_metric_base b, with $1
--- the contact ids given, $2 and $3 a range, $4 initiation times), writes
--- their contact_metric rows, removes the rows of the contacts given (ids)
--- that are no longer in ctr_events, recomputes the follower flags of all
--- of them and of the contacts they continue (now or before), and makes the
--- rollups of every interval any of them counted in, before or after, again.
--- Every step looks rows up by key, from the contacts' side (LATERAL): a load
+-- the contact ids given, $2 and $3 a range, $4 initiation times) and writes
+-- their contact_metric rows, follower flags included (the legs that
+-- continue each, contact_metric_follower's rule, read with the versions
+-- being written in place of the rows they replace); removes the rows of the
+-- contacts given (ids) that are no longer in ctr_events; recomputes the
+-- follower flags of the contacts they continue (now or before); then
+-- brings the rollups up to date.  A range (from_ts, metrics_refresh()) makes
+-- every interval any of them counted in, before or after, again from
+-- contact_metric (metric_rollup(): it also repairs rollups); contacts given
+-- by id (metrics_refresh_contacts(), the writers' upkeep) correct the
+-- rollups by the rows that changed, before and after (metric_rollup_delta()),
+-- so that a load pays for what it changed, not for what its intervals hold.
+-- Every step looks rows up by key, from the contacts' side (LATERAL, with
+-- OFFSET 0 where the planner would otherwise flatten the lookup into a join
+-- that reads all of contact_metric, a cost growing with the lake): a load
 -- touches a few thousand contacts of tables of millions, and large arrays
 -- are joined as sets, never searched element by element.
 CREATE FUNCTION connect_lake.metric_apply(ids uuid[], source_where text, from_ts timestamptz DEFAULT NULL,
@@ -2037,117 +2047,81 @@ RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET work_mem = '64MB'
+SET jit = off
 AS $fn$
 DECLARE
-  found    uuid[];
-  touched  uuid[];
-  old_ivs  timestamptz[];
-  new_ivs  timestamptz[];
-  preds    uuid[];
-  settle   uuid[];
+  planner text[];
+  r1      record;
+  r2      record;
+  nw      record;
+  direct  connect_lake.contact_metric[] := '{}';
 BEGIN
-  ids := coalesce(ids, '{}');
-  -- The contacts' rows from their latest version in ctr_events, and what
-  -- they counted in and continued before (the statement's snapshot).
-  EXECUTE format($q$
-    WITH src AS MATERIALIZED (
-      SELECT DISTINCT ON (b.contactid) b.*
-        FROM connect_lake.contact_metric_base b
-       WHERE %s
-       ORDER BY b.contactid, b.lastupdatetimestamp DESC NULLS LAST, b.initiationtimestamp DESC
-    ), old AS MATERIALIZED (
-      SELECT m.interval_start, m.previouscontactid
-        FROM (SELECT src.contactid FROM src UNION SELECT unnest($1)) k
-       CROSS JOIN LATERAL (SELECT m.interval_start, m.previouscontactid FROM connect_lake.contact_metric m
-                            WHERE m.contactid = k.contactid) m
-    ), up AS (
-      INSERT INTO connect_lake.contact_metric AS m (contactid, initiationtimestamp, disconnecttimestamp, lastupdatetimestamp, interval_start, excluded_reason,
-       queue_kind, queue_id, channel, agent_id, initiationmethod, disconnectreason, previouscontactid,
-       nextcontactid, queued, handled, answered, xfer_out_external, held, queue_time, handle_time,
-       interaction_time, hold_time, acw_time, contact_duration, resolution_time)
-      SELECT contactid, initiationtimestamp, disconnecttimestamp, lastupdatetimestamp, interval_start, excluded_reason,
-       queue_kind, queue_id, channel, agent_id, initiationmethod, disconnectreason, previouscontactid,
-       nextcontactid, queued, handled, answered, xfer_out_external, held, queue_time, handle_time,
-       interaction_time, hold_time, acw_time, contact_duration, resolution_time FROM src
-      ON CONFLICT (contactid) DO UPDATE
-         SET (initiationtimestamp, disconnecttimestamp, lastupdatetimestamp, interval_start, excluded_reason,
-              queue_kind, queue_id, channel, agent_id, initiationmethod, disconnectreason, previouscontactid,
-              nextcontactid, queued, handled, answered, xfer_out_external, held, queue_time, handle_time,
-              interaction_time, hold_time, acw_time, contact_duration, resolution_time) = (excluded.initiationtimestamp, excluded.disconnecttimestamp, excluded.lastupdatetimestamp,
-              excluded.interval_start, excluded.excluded_reason, excluded.queue_kind, excluded.queue_id,
-              excluded.channel, excluded.agent_id, excluded.initiationmethod, excluded.disconnectreason,
-              excluded.previouscontactid, excluded.nextcontactid, excluded.queued, excluded.handled,
-              excluded.answered, excluded.xfer_out_external, excluded.held, excluded.queue_time,
-              excluded.handle_time, excluded.interaction_time, excluded.hold_time, excluded.acw_time,
-              excluded.contact_duration, excluded.resolution_time)
-       WHERE (m.initiationtimestamp, m.disconnecttimestamp, m.lastupdatetimestamp, m.interval_start,
-              m.excluded_reason, m.queue_kind, m.queue_id, m.channel, m.agent_id, m.initiationmethod,
-              m.disconnectreason, m.previouscontactid, m.nextcontactid, m.queued, m.handled, m.answered,
-              m.xfer_out_external, m.held, m.queue_time, m.handle_time, m.interaction_time, m.hold_time,
-              m.acw_time, m.contact_duration, m.resolution_time) IS DISTINCT FROM (excluded.initiationtimestamp, excluded.disconnecttimestamp, excluded.lastupdatetimestamp,
-              excluded.interval_start, excluded.excluded_reason, excluded.queue_kind, excluded.queue_id,
-              excluded.channel, excluded.agent_id, excluded.initiationmethod, excluded.disconnectreason,
-              excluded.previouscontactid, excluded.nextcontactid, excluded.queued, excluded.handled,
-              excluded.answered, excluded.xfer_out_external, excluded.held, excluded.queue_time,
-              excluded.handle_time, excluded.interaction_time, excluded.hold_time, excluded.acw_time,
-              excluded.contact_duration, excluded.resolution_time)
-    )
-    SELECT (SELECT coalesce(array_agg(src.contactid), '{}') FROM src),
-           (SELECT coalesce(array_agg(old.interval_start) FILTER (WHERE old.interval_start IS NOT NULL), '{}') FROM old),
-           (SELECT coalesce(array_agg(old.previouscontactid) FILTER (WHERE old.previouscontactid IS NOT NULL), '{}') FROM old)
-           || (SELECT coalesce(array_agg(src.previouscontactid) FILTER (WHERE src.previouscontactid IS NOT NULL), '{}') FROM src)
-  $q$, source_where) INTO found, old_ivs, preds USING ids, from_ts, to_ts, initiation_ts;
-
-  -- Contacts given that are no longer in ctr_events count nowhere.
-  DELETE FROM connect_lake.contact_metric m
-   WHERE m.contactid = ANY (ARRAY(SELECT unnest(ids) EXCEPT SELECT unnest(found)));
-  SELECT coalesce(array_agg(DISTINCT t.c), '{}') INTO touched FROM (SELECT unnest(found || ids)) t(c);
-
-  -- The contacts whose follower flags may have changed: these, those they
-  -- continue now or continued before, and those naming one as NextContactId.
-  SELECT coalesce(array_agg(DISTINCT s.c), '{}') INTO settle
-    FROM (SELECT unnest(touched)
-          UNION ALL SELECT unnest(preds)
-          UNION ALL SELECT m.contactid FROM unnest(touched) t(c)
-                     CROSS JOIN LATERAL (SELECT m.contactid FROM connect_lake.contact_metric m
-                                          WHERE m.nextcontactid = t.c) m) s(c);
-  SELECT old_ivs || coalesce(array_agg(m.interval_start) FILTER (WHERE m.interval_start IS NOT NULL), '{}')
-    INTO old_ivs
-    FROM (SELECT unnest(settle) EXCEPT SELECT unnest(touched)) x(c)
-   CROSS JOIN LATERAL (SELECT m.interval_start FROM connect_lake.contact_metric m WHERE m.contactid = x.c) m;
-
-  UPDATE connect_lake.contact_metric m
-     SET callback_requested = connect_lake.metric_callback_requested(m.queued, m.handled, f.methods),
-         xfer_out_queue     = connect_lake.metric_xfer_out_queue(m.queued, m.handled, f.methods),
-         abandoned          = connect_lake.metric_abandoned(m.queued, m.handled, f.methods),
-         xfer_out_internal  = connect_lake.metric_xfer_out_internal(m.handled, f.methods),
-         xfer_out_agent     = connect_lake.metric_xfer_out_agent(m.handled,
-                                connect_lake.metric_xfer_out_internal(m.handled, f.methods), m.xfer_out_external)
-    FROM (SELECT s.c AS contactid, coalesce(fo.methods, '{}') AS methods
-            FROM unnest(settle) s(c)
-           CROSS JOIN LATERAL (SELECT array_agg(DISTINCT x.initiationmethod) AS methods
-                                 FROM connect_lake.contact_metric_follower x
-                                WHERE x.contactid = s.c) fo) f
-   WHERE m.contactid = f.contactid
-     AND (m.callback_requested, m.xfer_out_queue, m.abandoned, m.xfer_out_internal, m.xfer_out_agent)
-         IS DISTINCT FROM
-         (connect_lake.metric_callback_requested(m.queued, m.handled, f.methods),
-          connect_lake.metric_xfer_out_queue(m.queued, m.handled, f.methods),
-          connect_lake.metric_abandoned(m.queued, m.handled, f.methods),
-          connect_lake.metric_xfer_out_internal(m.handled, f.methods),
-          connect_lake.metric_xfer_out_agent(m.handled, connect_lake.metric_xfer_out_internal(m.handled, f.methods),
-                                             m.xfer_out_external));
-
-  SELECT coalesce(array_agg(m.interval_start), '{}') INTO new_ivs
-    FROM unnest(settle) s(c)
-   CROSS JOIN LATERAL (SELECT m.interval_start FROM connect_lake.contact_metric m
-                        WHERE m.contactid = s.c AND m.interval_start IS NOT NULL) m;
-  PERFORM connect_lake.metric_rollup(old_ivs || new_ivs);
-  RETURN cardinality(settle);
+  -- statistics that make a table look empty (upkeep_stats_stale()): planned
+  -- without nested loops and sequential scans, not a scan per contact
+  planner := connect_lake.upkeep_plan_guard(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]);
+  -- The rollups' lock, exclusively, before any contact_metric row is read
+  -- or written, to the end of the transaction: one upkeep at a time.  Two
+  -- writers' upkeeps side by side could not see each other's rows: one
+  -- landing a queued contact and the other its callback (a later leg naming
+  -- it as PreviousContactId) each found no row of the other, and the
+  -- contact stayed abandoned (test/specs/metric_upkeep_linked_legs.spec).
+  -- Waiting here, an upkeep holds no contact_metric row, so it never
+  -- deadlocks with the one it waits for (or with metrics_refresh(), which
+  -- holds the same lock while it writes rows); it then reads, statement by
+  -- statement, what that one committed.  (load() in a session holds its
+  -- kind's writer lock exclusively and workers drain their upkeep one at a
+  -- time already: this orders the rest, ingest() and ingest_batch().)
+  IF current_setting('connect_lake_metrics.all_locked', true) IS DISTINCT FROM 'on' THEN
+    PERFORM pg_advisory_xact_lock(1668048237, 0);
+  END IF;
+  -- The writers' contacts (with their InitiationTimestamps) that need
+  -- nothing but their own row, new and linked to no other: written directly
+  -- (metric_apply_new(), C); the others as before.
+  IF from_ts IS NULL AND initiation_ts IS NOT NULL THEN
+    SELECT * INTO nw FROM connect_lake.metric_apply_new(ids, initiation_ts);
+    IF nw.after IS NOT NULL THEN
+      direct := nw.after;
+      ids := nw.rest_ids;
+      initiation_ts := nw.rest_ts;
+    END IF;
+  END IF;
+  -- (which way the contacts went, for the tests: written directly, by the statement)
+  PERFORM set_config('connect_lake_metrics.last_upkeep',
+                     format('direct %s, statement %s', cardinality(direct), cardinality(ids)), false);
+  IF cardinality(direct) > 0 AND cardinality(ids) = 0 THEN
+    PERFORM connect_lake.metric_rollup_delta('{}', direct);
+    PERFORM connect_lake.upkeep_plan_restore(planner);
+    RETURN cardinality(direct);
+  END IF;
+  SELECT * INTO r1 FROM connect_lake.metric_apply_rows(ids, source_where, from_ts, to_ts, initiation_ts);
+  -- The contacts contact_metric holds under another InitiationTimestamp,
+  -- and those another writer changed meanwhile: every version of them read
+  -- by a second call (rare).  Both calls' rows (and those written directly)
+  -- are written before any interval is locked, and the rollups corrected
+  -- once for all, locking the intervals in lock order: no row lock is
+  -- ever asked for while an interval's lock is held, as in every writer's
+  -- upkeep, so that two upkeeps never wait for each other crosswise.
+  -- (Again while another writer changed some of them meanwhile: each round
+  -- waited for that writer's commit.)
+  WHILE cardinality(r1.others) > 0 LOOP
+    SELECT * INTO r2 FROM connect_lake.metric_apply_rows(r1.others, 'b.contactid = ANY ($1)', from_ts, to_ts, NULL);
+    r1.total := r1.total + r2.total;
+    r1.ivs := r1.ivs || r2.ivs;
+    r1.before := r1.before || r2.before;
+    r1.after := r1.after || r2.after;
+    r1.others := r2.others;
+  END LOOP;
+  IF from_ts IS NULL THEN
+    PERFORM connect_lake.metric_rollup_delta(r1.before, r1.after || direct);
+  ELSE
+    PERFORM connect_lake.metric_rollup(r1.ivs);
+  END IF;
+  PERFORM connect_lake.upkeep_plan_restore(planner);
+  RETURN r1.total + cardinality(direct);
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) IS
-  'Internal: the upkeep shared by metrics_refresh_contacts() and metrics_refresh(): the contact_metric rows of the contacts of contact_metric_base where source_where holds ($1 ids, $2 from, $3 to, $4 initiation times) and of the contacts ids (removed when gone from ctr_events), the follower flags of them and of the contacts they continue, then the rollups of every interval they counted in before or after. Returns the contacts whose flags were recomputed.';
+  'Internal: the upkeep shared by metrics_refresh_contacts() and metrics_refresh(): the contact_metric rows (follower flags included) of the contacts of contact_metric_base where source_where holds ($1 ids, $2 from, $3 to, $4 initiation times) and of the contacts ids (removed when gone from ctr_events), the follower flags of the contacts they continue (metric_apply_rows(), a second time for the contacts held under another InitiationTimestamp), then the rollups once: over a range (from_ts given) every interval they counted in before or after made again (metric_rollup()), else corrected by the rows that changed (metric_rollup_delta()). Returns the contacts whose flags were recomputed.';
 
 CREATE FUNCTION connect_lake.metrics_refresh_contacts(contact_ids uuid[], initiation_ts timestamptz[] DEFAULT NULL)
 RETURNS bigint
@@ -2192,27 +2166,47 @@ BEGIN
   END IF;
   -- The contacts anchored in the range (disconnect, else initiation), in
   -- ctr_events or in contact_metric: where they begin and end (by indexes).
-  SELECT greatest(from_ts, least((SELECT min(e.disconnecttimestamp) FROM connect_lake.ctr_events e),
-                                 (SELECT min(e.initiationtimestamp) FROM connect_lake.ctr_events e
-                                   WHERE e.disconnecttimestamp IS NULL),
-                                 (SELECT min(coalesce(m.disconnecttimestamp, m.initiationtimestamp))
-                                    FROM connect_lake.contact_metric m))),
-         least(to_ts, greatest((SELECT max(e.disconnecttimestamp) FROM connect_lake.ctr_events e),
-                               (SELECT max(e.initiationtimestamp) FROM connect_lake.ctr_events e
-                                 WHERE e.disconnecttimestamp IS NULL),
-                               (SELECT max(coalesce(m.disconnecttimestamp, m.initiationtimestamp))
-                                  FROM connect_lake.contact_metric m)) + interval '1 microsecond')
+  -- (No contact at all: nothing to do; greatest() and least() would skip
+  -- the NULLs and step through all time from -infinity.)
+  SELECT least((SELECT min(e.disconnecttimestamp) FROM connect_lake.ctr_events e),
+               (SELECT min(e.initiationtimestamp) FROM connect_lake.ctr_events e
+                 WHERE e.disconnecttimestamp IS NULL),
+               (SELECT min(m.interval_start) FROM connect_lake.contact_metric m WHERE m.interval_start IS NOT NULL),
+               (SELECT min(coalesce(m.disconnecttimestamp, m.initiationtimestamp))
+                  FROM connect_lake.contact_metric m WHERE m.interval_start IS NULL)),
+         greatest((SELECT max(e.disconnecttimestamp) FROM connect_lake.ctr_events e),
+                  (SELECT max(e.initiationtimestamp) FROM connect_lake.ctr_events e
+                    WHERE e.disconnecttimestamp IS NULL),
+                  (SELECT max(m.interval_start) + interval '15 minutes' FROM connect_lake.contact_metric m
+                    WHERE m.interval_start IS NOT NULL),
+                  (SELECT max(coalesce(m.disconnecttimestamp, m.initiationtimestamp))
+                     FROM connect_lake.contact_metric m WHERE m.interval_start IS NULL)) + interval '1 microsecond'
     INTO lo, hi;
   IF lo IS NULL OR hi IS NULL THEN
     RETURN 0;
   END IF;
+  lo := greatest(from_ts, lo);
+  hi := least(to_ts, hi);
+  -- every interval's lock at once, for the rest of the transaction (one
+  -- lock per interval would fill the shared lock table over months)
+  PERFORM pg_advisory_xact_lock(1668048237, 0);
+  PERFORM set_config('connect_lake_metrics.all_locked', 'on', true);
   -- A day at a time, so that each step holds a day of contacts.
   day_lo := lo;
   WHILE day_lo < hi LOOP
-    SELECT coalesce(array_agg(m.contactid), '{}') INTO ids
-      FROM connect_lake.contact_metric m
-     WHERE coalesce(m.disconnecttimestamp, m.initiationtimestamp) >= day_lo
-       AND coalesce(m.disconnecttimestamp, m.initiationtimestamp) < least(day_lo + interval '1 day', hi);
+    -- (a contact that counts is anchored at its disconnect, in the 15-minute
+    -- interval it counts in: read by that index; an excluded one by the
+    -- anchor's, which holds only them)
+    SELECT coalesce(array_agg(x.contactid), '{}') INTO ids
+      FROM (SELECT m.contactid FROM connect_lake.contact_metric m
+             WHERE m.interval_start >= connect_lake.metric_interval(day_lo)
+               AND m.interval_start < least(day_lo + interval '1 day', hi)
+               AND m.disconnecttimestamp >= day_lo AND m.disconnecttimestamp < least(day_lo + interval '1 day', hi)
+            UNION ALL
+            SELECT m.contactid FROM connect_lake.contact_metric m
+             WHERE m.interval_start IS NULL
+               AND coalesce(m.disconnecttimestamp, m.initiationtimestamp) >= day_lo
+               AND coalesce(m.disconnecttimestamp, m.initiationtimestamp) < least(day_lo + interval '1 day', hi)) x;
     n := n + connect_lake.metric_apply(ids,
       '(b.disconnecttimestamp >= $2 AND b.disconnecttimestamp < $3)
        OR (b.disconnecttimestamp IS NULL AND b.initiationtimestamp >= $2 AND b.initiationtimestamp < $3)',
@@ -2235,14 +2229,28 @@ AS $fn$
 DECLARE
   x integer;
 BEGIN
+  -- Every interval's lock, as metrics_refresh() takes it, to the end of the
+  -- transaction: a writer's upkeep committing meanwhile would otherwise add
+  -- its contacts with the thresholds and time zone it read before this
+  -- change commits (a new threshold's rows without them; day rows of the
+  -- old time zone in tables made again in the new one).  It waits, then
+  -- reads what is in force.
+  PERFORM pg_advisory_xact_lock(1668048237, 0);
+  PERFORM set_config('connect_lake_metrics.all_locked', 'on', true);
   DELETE FROM connect_lake.metric_queue_threshold
    WHERE threshold_s <> ALL (connect_lake.metric_thresholds());
   DELETE FROM connect_lake.metric_queue_threshold_day
    WHERE threshold_s <> ALL (connect_lake.metric_thresholds());
   FOREACH x IN ARRAY connect_lake.metric_thresholds() LOOP
     IF NOT EXISTS (SELECT 1 FROM connect_lake.metric_queue_threshold t WHERE t.threshold_s = x) THEN
+      -- the intervals metric_queue_interval holds (all, but while pg_restore
+      -- fills the tables one by one: those it restores later bring theirs)
       INSERT INTO connect_lake.metric_queue_threshold
-        SELECT * FROM connect_lake.metric_queue_threshold_live l WHERE l.threshold_s = x;
+        SELECT l.* FROM connect_lake.metric_queue_threshold_live l
+         WHERE l.threshold_s = x
+           AND EXISTS (SELECT 1 FROM connect_lake.metric_queue_interval q
+                        WHERE q.interval_start = l.interval_start AND q.queue_kind = l.queue_kind
+                          AND q.queue_id IS NOT DISTINCT FROM l.queue_id AND q.channel IS NOT DISTINCT FROM l.channel);
       INSERT INTO connect_lake.metric_queue_threshold_day
         SELECT * FROM connect_lake.metric_queue_threshold_day_rows('-infinity', 'infinity', x);
     END IF;
@@ -4982,400 +4990,6 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.metric_rollup_delta(connect_lake.contact_metric[], connect_lake.contact_metric[]) IS
   'Internal, the writers'' upkeep: corrects the rollups (metric_queue_interval, metric_agent_interval, metric_queue_threshold, metric_queue_day, metric_queue_threshold_day) by what changed in contact_metric: the rows before (taken out of their intervals'' and days'' sums) and after (added) of the contacts changed. The tables end as metric_rollup() would make them, at the cost of the contacts changed. Returns how many intervals it touched.';
 
--- metric_apply: the core of both entry points.  It reads the contacts
--- where source_where holds (a condition on contact_metric_base b, with $1
--- the contact ids given, $2 and $3 a range, $4 initiation times) and writes
--- their contact_metric rows, follower flags included (the legs that
--- continue each, contact_metric_follower's rule, read with the versions
--- being written in place of the rows they replace); removes the rows of the
--- contacts given (ids) that are no longer in ctr_events; recomputes the
--- follower flags of the contacts they continue (now or before); then
--- brings the rollups up to date.  A range (from_ts, metrics_refresh()) makes
--- every interval any of them counted in, before or after, again from
--- contact_metric (metric_rollup(): it also repairs rollups); contacts given
--- by id (metrics_refresh_contacts(), the writers' upkeep) correct the
--- rollups by the rows that changed, before and after (metric_rollup_delta()),
--- so that a load pays for what it changed, not for what its intervals hold.
--- Every step looks rows up by key, from the contacts' side (LATERAL, with
--- OFFSET 0 where the planner would otherwise flatten the lookup into a join
--- that reads all of contact_metric, a cost growing with the lake): a load
--- touches a few thousand contacts of tables of millions, and large arrays
--- are joined as sets, never searched element by element.
-CREATE OR REPLACE FUNCTION connect_lake.metric_apply(ids uuid[], source_where text, from_ts timestamptz DEFAULT NULL,
-                                          to_ts timestamptz DEFAULT NULL, initiation_ts timestamptz[] DEFAULT NULL)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-SET work_mem = '64MB'
-SET jit = off
-SET plan_cache_mode = force_custom_plan
-AS $fn$
-DECLARE
-  found    uuid[];
-  touched  uuid[];
-  ivs      timestamptz[];
-  preds    uuid[];
-  settle   uuid[];
-  before   connect_lake.contact_metric[];
-  after    connect_lake.contact_metric[];
-  b2       connect_lake.contact_metric[];
-  a2       connect_lake.contact_metric[];
-  gone     boolean;
-  planner  text[];
-  others   uuid[];
-  total    bigint;
-BEGIN
-  ids := coalesce(ids, '{}');
-  -- statistics that make a table look empty (upkeep_stats_stale()): planned
-  -- without nested loops and sequential scans, not a scan per contact
-  planner := connect_lake.upkeep_plan_guard(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]);
-  -- The contacts' rows from their latest version in ctr_events, with their
-  -- follower flags; what they were before (the statement's snapshot), and
-  -- the rows that changed, before and after.
-  -- A contact's versions are rows of ctr_events under each InitiationTimestamp
-  -- it was delivered with (the partition key is part of the key); its latest
-  -- is the first by LastUpdateTimestamp (NULL last), then InitiationTimestamp,
-  -- across all of them.  The rows found (src0) are read alone, except for
-  -- the contacts contact_metric holds under another InitiationTimestamp (or
-  -- holds, and src0 lacks): only those can have a later version elsewhere.
-  -- They are left out here (other) and done by a second call that reads
-  -- every version of them (rare: a probe per partition each; in a separate
-  -- statement, so that the usual one plans no scan of every partition).
-  -- $5: look for them (not when source_where reads every version already).
-  EXECUTE format($q$
-    WITH src0 AS MATERIALIZED (
-      SELECT DISTINCT ON (b.contactid) b.*
-        FROM connect_lake.contact_metric_base b
-       WHERE %s
-       ORDER BY b.contactid, b.lastupdatetimestamp DESC NULLS LAST, b.initiationtimestamp DESC
-    ), old AS MATERIALIZED (
-      SELECT o.r
-        FROM (SELECT src0.contactid FROM src0 UNION SELECT unnest($1)) k
-       CROSS JOIN LATERAL (SELECT m AS r FROM connect_lake.contact_metric m WHERE m.contactid = k.contactid
-                            OFFSET 0) o
-    ), other AS MATERIALIZED (
-      -- (an anti join: estimated at most the rows of old; as an outer join
-      -- filtered it was estimated at millions, and the hash tables built
-      -- on it were sized and zeroed for them at every call)
-      SELECT (old.r).contactid
-        FROM old
-       WHERE $5 AND NOT EXISTS (SELECT 1 FROM src0 WHERE src0.contactid = (old.r).contactid
-                                   AND src0.initiationtimestamp = (old.r).initiationtimestamp)
-    ), src AS MATERIALIZED (
-      SELECT src0.* FROM src0 WHERE NOT EXISTS (SELECT 1 FROM other WHERE other.contactid = src0.contactid)
-    ), fol AS MATERIALIZED (
-      -- contact_metric_follower's legs of each contact of src, src's
-      -- versions in place of the rows they replace: by PreviousContactId,
-      -- then the contact its NextContactId names
-      SELECT x.contactid, array_agg(DISTINCT x.initiationmethod) AS methods
-        FROM (SELECT f.previouscontactid, f.initiationmethod
-                FROM src f
-               WHERE f.previouscontactid IS NOT NULL AND f.previouscontactid <> f.contactid
-              UNION ALL
-              SELECT s.contactid, f.initiationmethod
-                FROM src s
-               CROSS JOIN LATERAL (SELECT f.contactid, f.initiationmethod FROM connect_lake.contact_metric f
-                                    WHERE f.previouscontactid = s.contactid AND f.contactid <> s.contactid
-                                    OFFSET 0) f
-               WHERE NOT EXISTS (SELECT 1 FROM src z WHERE z.contactid = f.contactid)
-              UNION ALL
-              SELECT s.contactid, n.initiationmethod
-                FROM src s JOIN src n ON n.contactid = s.nextcontactid AND n.contactid <> s.contactid
-              UNION ALL
-              SELECT s.contactid, n.initiationmethod
-                FROM src s
-               CROSS JOIN LATERAL (SELECT n.contactid, n.initiationmethod FROM connect_lake.contact_metric n
-                                    WHERE n.contactid = s.nextcontactid AND n.contactid <> s.contactid
-                                    OFFSET 0) n
-               WHERE NOT EXISTS (SELECT 1 FROM src z WHERE z.contactid = n.contactid)) x(contactid, initiationmethod)
-       GROUP BY x.contactid
-    ), up AS (
-      INSERT INTO connect_lake.contact_metric AS m (contactid, initiationtimestamp, disconnecttimestamp,
-       lastupdatetimestamp, interval_start, excluded_reason, queue_kind, queue_id, channel, agent_id,
-       initiationmethod, disconnectreason, previouscontactid, nextcontactid, queued, handled, answered, abandoned,
-       callback_requested, xfer_out_queue, xfer_out_internal, xfer_out_external, xfer_out_agent, held, queue_time,
-       handle_time, interaction_time, hold_time, acw_time, contact_duration, resolution_time)
-      SELECT s.contactid, s.initiationtimestamp, s.disconnecttimestamp, s.lastupdatetimestamp, s.interval_start,
-             s.excluded_reason, s.queue_kind, s.queue_id, s.channel, s.agent_id, s.initiationmethod,
-             s.disconnectreason, s.previouscontactid, s.nextcontactid, s.queued, s.handled, s.answered,
-             connect_lake.metric_abandoned(s.queued, s.handled, s.methods),
-             connect_lake.metric_callback_requested(s.queued, s.handled, s.methods),
-             connect_lake.metric_xfer_out_queue(s.queued, s.handled, s.methods),
-             connect_lake.metric_xfer_out_internal(s.handled, s.methods),
-             s.xfer_out_external,
-             connect_lake.metric_xfer_out_agent(s.handled, connect_lake.metric_xfer_out_internal(s.handled, s.methods),
-                                                s.xfer_out_external),
-             s.held, s.queue_time, s.handle_time, s.interaction_time, s.hold_time, s.acw_time, s.contact_duration,
-             s.resolution_time
-        FROM (SELECT src.*, coalesce(fol.methods, '{}') AS methods
-                FROM src LEFT JOIN fol ON fol.contactid = src.contactid) s
-      ON CONFLICT (contactid) DO UPDATE
-         SET (initiationtimestamp, disconnecttimestamp, lastupdatetimestamp, interval_start, excluded_reason,
-              queue_kind, queue_id, channel, agent_id, initiationmethod, disconnectreason, previouscontactid,
-              nextcontactid, queued, handled, answered, abandoned, callback_requested, xfer_out_queue,
-              xfer_out_internal, xfer_out_external, xfer_out_agent, held, queue_time, handle_time,
-              interaction_time, hold_time, acw_time, contact_duration, resolution_time)
-           = (excluded.initiationtimestamp, excluded.disconnecttimestamp, excluded.lastupdatetimestamp,
-              excluded.interval_start, excluded.excluded_reason, excluded.queue_kind, excluded.queue_id,
-              excluded.channel, excluded.agent_id, excluded.initiationmethod, excluded.disconnectreason,
-              excluded.previouscontactid, excluded.nextcontactid, excluded.queued, excluded.handled,
-              excluded.answered, excluded.abandoned, excluded.callback_requested, excluded.xfer_out_queue,
-              excluded.xfer_out_internal, excluded.xfer_out_external, excluded.xfer_out_agent, excluded.held,
-              excluded.queue_time, excluded.handle_time, excluded.interaction_time, excluded.hold_time,
-              excluded.acw_time, excluded.contact_duration, excluded.resolution_time)
-       WHERE (m.initiationtimestamp, m.disconnecttimestamp, m.lastupdatetimestamp, m.interval_start,
-              m.excluded_reason, m.queue_kind, m.queue_id, m.channel, m.agent_id, m.initiationmethod,
-              m.disconnectreason, m.previouscontactid, m.nextcontactid, m.queued, m.handled, m.answered,
-              m.abandoned, m.callback_requested, m.xfer_out_queue, m.xfer_out_internal, m.xfer_out_external,
-              m.xfer_out_agent, m.held, m.queue_time, m.handle_time, m.interaction_time, m.hold_time,
-              m.acw_time, m.contact_duration, m.resolution_time)
-             IS DISTINCT FROM
-             (excluded.initiationtimestamp, excluded.disconnecttimestamp, excluded.lastupdatetimestamp,
-              excluded.interval_start, excluded.excluded_reason, excluded.queue_kind, excluded.queue_id,
-              excluded.channel, excluded.agent_id, excluded.initiationmethod, excluded.disconnectreason,
-              excluded.previouscontactid, excluded.nextcontactid, excluded.queued, excluded.handled,
-              excluded.answered, excluded.abandoned, excluded.callback_requested, excluded.xfer_out_queue,
-              excluded.xfer_out_internal, excluded.xfer_out_external, excluded.xfer_out_agent, excluded.held,
-              excluded.queue_time, excluded.handle_time, excluded.interaction_time, excluded.hold_time,
-              excluded.acw_time, excluded.contact_duration, excluded.resolution_time)
-      RETURNING m.*
-    )
-    SELECT (SELECT coalesce(array_agg(src.contactid), '{}') FROM src),
-           (SELECT coalesce(array_agg(other.contactid), '{}') FROM other),
-           (SELECT coalesce(array_agg((old.r).interval_start) FILTER (WHERE (old.r).interval_start IS NOT NULL), '{}')
-              FROM old WHERE NOT EXISTS (SELECT 1 FROM other WHERE other.contactid = (old.r).contactid))
-           || (SELECT coalesce(array_agg(src.interval_start) FILTER (WHERE src.interval_start IS NOT NULL), '{}') FROM src),
-           (SELECT coalesce(array_agg((old.r).previouscontactid) FILTER (WHERE (old.r).previouscontactid IS NOT NULL), '{}')
-              FROM old WHERE NOT EXISTS (SELECT 1 FROM other WHERE other.contactid = (old.r).contactid))
-           || (SELECT coalesce(array_agg(src.previouscontactid) FILTER (WHERE src.previouscontactid IS NOT NULL), '{}') FROM src),
-           (SELECT coalesce(array_agg(old.r), '{}') FROM old WHERE (old.r).contactid IN (SELECT up.contactid FROM up)),
-           (SELECT coalesce(array_agg(up::connect_lake.contact_metric), '{}') FROM up)
-  $q$, source_where) INTO found, others, ivs, preds, before, after
-  USING ids, from_ts, to_ts, initiation_ts, source_where <> 'b.contactid = ANY ($1)';
-  -- (the contacts left out are the second call's, gone or not, with what
-  -- they counted in and continued before)
-  IF cardinality(others) > 0 THEN
-    ids := ARRAY(SELECT unnest(ids) EXCEPT SELECT unnest(others));
-    -- the second call's intervals are known only when it has read them:
-    -- every interval's lock now, as metrics_refresh() takes it, so that the
-    -- two calls' interval locks come in no order another writer could cross
-    IF current_setting('connect_lake_metrics.all_locked', true) IS DISTINCT FROM 'on' THEN
-      PERFORM pg_advisory_xact_lock(1668048237, 0);
-      PERFORM set_config('connect_lake_metrics.all_locked', 'on', true);
-    END IF;
-  END IF;
-
-  -- Contacts given that are no longer in ctr_events count nowhere.
-  WITH d AS (DELETE FROM connect_lake.contact_metric m
-              WHERE m.contactid = ANY (ARRAY(SELECT unnest(ids) EXCEPT SELECT unnest(found)))
-             RETURNING m)
-  SELECT coalesce(array_agg(d.m), '{}') INTO b2 FROM d;
-  gone := cardinality(b2) > 0;
-  before := before || b2;
-  SELECT coalesce(array_agg(DISTINCT t.c), '{}') INTO touched FROM (SELECT unnest(found || ids)) t(c);
-
-  -- The other contacts whose follower flags may have changed: those they
-  -- continue now or continued before, and those naming one as
-  -- NextContactId (with a contact gone, the contacts given too: it may
-  -- have been a leg of one of them).
-  -- (Made distinct by a sort, and the contacts given taken away by an anti
-  -- join hashing them: a UNION or EXCEPT hashes the lookup's side, whose
-  -- estimate, the contacts given times a guess per contact, sized a hash
-  -- table of millions of entries, zeroed at every commit.)
-  IF gone THEN
-    SELECT coalesce(array_agg(DISTINCT s.c), '{}') INTO settle
-      FROM (SELECT unnest(preds)
-            UNION ALL
-            SELECT m.contactid FROM unnest(touched) t(c)
-             CROSS JOIN LATERAL (SELECT m.contactid FROM connect_lake.contact_metric m WHERE m.nextcontactid = t.c
-                                  OFFSET 0) m
-            UNION ALL
-            SELECT unnest(touched)) s(c);
-  ELSE
-    SELECT coalesce(array_agg(DISTINCT s.c), '{}') INTO settle
-      FROM (SELECT unnest(preds)
-            UNION ALL
-            SELECT m.contactid FROM unnest(touched) t(c)
-             CROSS JOIN LATERAL (SELECT m.contactid FROM connect_lake.contact_metric m WHERE m.nextcontactid = t.c
-                                  OFFSET 0) m) s(c)
-     WHERE NOT EXISTS (SELECT 1 FROM unnest(touched) x(c) WHERE x.c = s.c);
-  END IF;
-
-  IF cardinality(settle) > 0 THEN
-    -- their rows before (o: the statement's snapshot) and after
-    WITH u AS (
-      UPDATE connect_lake.contact_metric m
-         SET callback_requested = connect_lake.metric_callback_requested(m.queued, m.handled, f.methods),
-             xfer_out_queue     = connect_lake.metric_xfer_out_queue(m.queued, m.handled, f.methods),
-             abandoned          = connect_lake.metric_abandoned(m.queued, m.handled, f.methods),
-             xfer_out_internal  = connect_lake.metric_xfer_out_internal(m.handled, f.methods),
-             xfer_out_agent     = connect_lake.metric_xfer_out_agent(m.handled,
-                                    connect_lake.metric_xfer_out_internal(m.handled, f.methods), m.xfer_out_external)
-        FROM (SELECT s.c AS contactid, coalesce(fo.methods, '{}') AS methods
-                FROM unnest(settle) s(c)
-               CROSS JOIN LATERAL (SELECT array_agg(DISTINCT x.initiationmethod) AS methods
-                                     FROM connect_lake.contact_metric_follower x
-                                    WHERE x.contactid = s.c) fo) f,
-             connect_lake.contact_metric o
-       WHERE m.contactid = f.contactid AND o.contactid = m.contactid
-         AND (m.callback_requested, m.xfer_out_queue, m.abandoned, m.xfer_out_internal, m.xfer_out_agent)
-             IS DISTINCT FROM
-             (connect_lake.metric_callback_requested(m.queued, m.handled, f.methods),
-              connect_lake.metric_xfer_out_queue(m.queued, m.handled, f.methods),
-              connect_lake.metric_abandoned(m.queued, m.handled, f.methods),
-              connect_lake.metric_xfer_out_internal(m.handled, f.methods),
-              connect_lake.metric_xfer_out_agent(m.handled, connect_lake.metric_xfer_out_internal(m.handled, f.methods),
-                                                 m.xfer_out_external))
-      RETURNING o AS old_row, m AS new_row)
-    SELECT coalesce(array_agg(u.old_row), '{}'), coalesce(array_agg(u.new_row), '{}') INTO b2, a2 FROM u;
-    IF cardinality(a2) > 0 THEN
-      -- a contact already changed above is taken out again as written there
-      -- (b2) and added as it is now (a2): its row in between cancels in the
-      -- signed sums (only follower flags change here, never its interval,
-      -- queue, channel, agent or queue time), with no search of the arrays
-      before := before || b2;
-      after := after || a2;
-      ivs := ivs || ARRAY(SELECT b.interval_start FROM unnest(b2) b WHERE b.interval_start IS NOT NULL)
-                 || ARRAY(SELECT a.interval_start FROM unnest(a2) a WHERE a.interval_start IS NOT NULL);
-    END IF;
-  END IF;
-
-  IF from_ts IS NULL THEN
-    PERFORM connect_lake.metric_rollup_delta(before, after);
-  ELSE
-    PERFORM connect_lake.metric_rollup(ivs);
-  END IF;
-  PERFORM connect_lake.upkeep_plan_restore(planner);
-  total := cardinality(settle) + CASE WHEN gone THEN 0 ELSE cardinality(touched) END;
-  IF cardinality(others) > 0 THEN
-    -- every version of the contacts held under another InitiationTimestamp
-    total := total + connect_lake.metric_apply(others, 'b.contactid = ANY ($1)', from_ts, to_ts);
-  END IF;
-  RETURN total;
-END
-$fn$;
-COMMENT ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) IS
-  'Internal: the upkeep shared by metrics_refresh_contacts() and metrics_refresh(): the contact_metric rows (follower flags included) of the contacts of contact_metric_base where source_where holds ($1 ids, $2 from, $3 to, $4 initiation times) and of the contacts ids (removed when gone from ctr_events), the follower flags of the contacts they continue, then the rollups: over a range (from_ts given) every interval they counted in before or after made again (metric_rollup()), else corrected by the rows that changed (metric_rollup_delta()). Returns the contacts whose flags were recomputed.';
-
-CREATE OR REPLACE FUNCTION connect_lake.metrics_refresh(from_ts timestamptz DEFAULT '-infinity', to_ts timestamptz DEFAULT 'infinity')
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-  lo     timestamptz;
-  hi     timestamptz;
-  day_lo timestamptz;
-  ids    uuid[];
-  n      bigint := 0;
-BEGIN
-  IF from_ts IS NULL OR to_ts IS NULL OR from_ts > to_ts THEN
-    RAISE EXCEPTION 'metrics_refresh needs from_ts <= to_ts, got % and %', from_ts, to_ts
-      USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'Give the range of disconnect times to rebuild, e.g. metrics_refresh(''2026-09-01'', ''2026-10-01''); no arguments rebuild all.';
-  END IF;
-  -- The contacts anchored in the range (disconnect, else initiation), in
-  -- ctr_events or in contact_metric: where they begin and end (by indexes).
-  -- (No contact at all: nothing to do; greatest() and least() would skip
-  -- the NULLs and step through all time from -infinity.)
-  SELECT least((SELECT min(e.disconnecttimestamp) FROM connect_lake.ctr_events e),
-               (SELECT min(e.initiationtimestamp) FROM connect_lake.ctr_events e
-                 WHERE e.disconnecttimestamp IS NULL),
-               (SELECT min(m.interval_start) FROM connect_lake.contact_metric m WHERE m.interval_start IS NOT NULL),
-               (SELECT min(coalesce(m.disconnecttimestamp, m.initiationtimestamp))
-                  FROM connect_lake.contact_metric m WHERE m.interval_start IS NULL)),
-         greatest((SELECT max(e.disconnecttimestamp) FROM connect_lake.ctr_events e),
-                  (SELECT max(e.initiationtimestamp) FROM connect_lake.ctr_events e
-                    WHERE e.disconnecttimestamp IS NULL),
-                  (SELECT max(m.interval_start) + interval '15 minutes' FROM connect_lake.contact_metric m
-                    WHERE m.interval_start IS NOT NULL),
-                  (SELECT max(coalesce(m.disconnecttimestamp, m.initiationtimestamp))
-                     FROM connect_lake.contact_metric m WHERE m.interval_start IS NULL)) + interval '1 microsecond'
-    INTO lo, hi;
-  IF lo IS NULL OR hi IS NULL THEN
-    RETURN 0;
-  END IF;
-  lo := greatest(from_ts, lo);
-  hi := least(to_ts, hi);
-  -- every interval's lock at once, for the rest of the transaction (one
-  -- lock per interval would fill the shared lock table over months)
-  PERFORM pg_advisory_xact_lock(1668048237, 0);
-  PERFORM set_config('connect_lake_metrics.all_locked', 'on', true);
-  -- A day at a time, so that each step holds a day of contacts.
-  day_lo := lo;
-  WHILE day_lo < hi LOOP
-    -- (a contact that counts is anchored at its disconnect, in the 15-minute
-    -- interval it counts in: read by that index; an excluded one by the
-    -- anchor's, which holds only them)
-    SELECT coalesce(array_agg(x.contactid), '{}') INTO ids
-      FROM (SELECT m.contactid FROM connect_lake.contact_metric m
-             WHERE m.interval_start >= connect_lake.metric_interval(day_lo)
-               AND m.interval_start < least(day_lo + interval '1 day', hi)
-               AND m.disconnecttimestamp >= day_lo AND m.disconnecttimestamp < least(day_lo + interval '1 day', hi)
-            UNION ALL
-            SELECT m.contactid FROM connect_lake.contact_metric m
-             WHERE m.interval_start IS NULL
-               AND coalesce(m.disconnecttimestamp, m.initiationtimestamp) >= day_lo
-               AND coalesce(m.disconnecttimestamp, m.initiationtimestamp) < least(day_lo + interval '1 day', hi)) x;
-    n := n + connect_lake.metric_apply(ids,
-      '(b.disconnecttimestamp >= $2 AND b.disconnecttimestamp < $3)
-       OR (b.disconnecttimestamp IS NULL AND b.initiationtimestamp >= $2 AND b.initiationtimestamp < $3)',
-      day_lo, least(day_lo + interval '1 day', hi));
-    day_lo := day_lo + interval '1 day';
-  END LOOP;
-  RETURN n;
-END
-$fn$;
-COMMENT ON FUNCTION connect_lake.metrics_refresh(timestamptz, timestamptz) IS
-  'Rebuilds contact_metric and the interval rollups for the contacts whose disconnect (initiation, when there is none) lies in [from_ts, to_ts), a day at a time; no arguments: all history. For history loaded before the writers kept the metrics, or after hand-written changes of ctr_events. Returns the contacts recomputed.';
-
-CREATE OR REPLACE FUNCTION connect_lake.metric_threshold_sync() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-SET work_mem = '64MB'
-AS $fn$
-DECLARE
-  x integer;
-BEGIN
-  -- Every interval's lock, as metrics_refresh() takes it, to the end of the
-  -- transaction: a writer's upkeep committing meanwhile would otherwise add
-  -- its contacts with the thresholds and time zone it read before this
-  -- change commits (a new threshold's rows without them; day rows of the
-  -- old time zone in tables made again in the new one).  It waits, then
-  -- reads what is in force.
-  PERFORM pg_advisory_xact_lock(1668048237, 0);
-  PERFORM set_config('connect_lake_metrics.all_locked', 'on', true);
-  DELETE FROM connect_lake.metric_queue_threshold
-   WHERE threshold_s <> ALL (connect_lake.metric_thresholds());
-  DELETE FROM connect_lake.metric_queue_threshold_day
-   WHERE threshold_s <> ALL (connect_lake.metric_thresholds());
-  FOREACH x IN ARRAY connect_lake.metric_thresholds() LOOP
-    IF NOT EXISTS (SELECT 1 FROM connect_lake.metric_queue_threshold t WHERE t.threshold_s = x) THEN
-      -- the intervals metric_queue_interval holds (all, but while pg_restore
-      -- fills the tables one by one: those it restores later bring theirs)
-      INSERT INTO connect_lake.metric_queue_threshold
-        SELECT l.* FROM connect_lake.metric_queue_threshold_live l
-         WHERE l.threshold_s = x
-           AND EXISTS (SELECT 1 FROM connect_lake.metric_queue_interval q
-                        WHERE q.interval_start = l.interval_start AND q.queue_kind = l.queue_kind
-                          AND q.queue_id IS NOT DISTINCT FROM l.queue_id AND q.channel IS NOT DISTINCT FROM l.channel);
-      INSERT INTO connect_lake.metric_queue_threshold_day
-        SELECT * FROM connect_lake.metric_queue_threshold_day_rows('-infinity', 'infinity', x);
-    END IF;
-  END LOOP;
-  -- Days are those of the time zone in force.
-  IF TG_TABLE_NAME = 'metric_config' THEN
-    TRUNCATE connect_lake.metric_queue_day, connect_lake.metric_queue_threshold_day;
-    INSERT INTO connect_lake.metric_queue_day
-      SELECT * FROM connect_lake.metric_queue_day_rows('-infinity', 'infinity');
-    INSERT INTO connect_lake.metric_queue_threshold_day
-      SELECT * FROM connect_lake.metric_queue_threshold_day_rows('-infinity', 'infinity');
-  END IF;
-  RETURN NULL;
-END
-$fn$;
-COMMENT ON FUNCTION connect_lake.metric_threshold_sync() IS
-  'Trigger of metric_threshold and metric_config: computes the "within X" counts of a threshold newly in use for all history and drops those of a threshold no longer in use; after a change of metric_config, makes the day rollups again in the time zone now in force. Holds every interval''s lock to the end of the transaction, as metrics_refresh() does (the writers'' upkeep waits).';
 REVOKE ALL ON FUNCTION connect_lake.metric_rollup_delta(connect_lake.contact_metric[], connect_lake.contact_metric[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_rollup_delta(connect_lake.contact_metric[], connect_lake.contact_metric[]) TO connect_lake_loader;
 -- The metrics of the CTRs landed before the update.
@@ -6336,7 +5950,6 @@ UPDATE connect_lake.agent_events
 -- The agent events landed before the update, as a fresh lake that loaded
 -- them would hold them.
 SELECT connect_lake.agent_activity_refresh();
-
 
 
 
@@ -11207,121 +10820,8 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.metric_apply_rows(uuid[], text, timestamptz, timestamptz, timestamptz[]) IS
   'Internal: metric_apply()''s contact_metric part: the rows (follower flags included) of the contacts of contact_metric_base where source_where holds ($1 ids, $2 from, $3 to, $4 initiation times) and of the contacts ids (removed when gone from ctr_events), and the follower flags of the contacts they continue; the rollups untouched. Returns the contacts whose flags were recomputed (total), the intervals counted in before or after (ivs), the rows changed before and after, and the contacts left out because contact_metric holds them under another InitiationTimestamp (others, for a call that reads every version of them).';
 
-CREATE OR REPLACE FUNCTION connect_lake.metric_apply(ids uuid[], source_where text, from_ts timestamptz DEFAULT NULL,
-                                          to_ts timestamptz DEFAULT NULL, initiation_ts timestamptz[] DEFAULT NULL)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-SET work_mem = '64MB'
-SET jit = off
-AS $fn$
-DECLARE
-  planner text[];
-  r1      record;
-  r2      record;
-  nw      record;
-  direct  connect_lake.contact_metric[] := '{}';
-BEGIN
-  -- statistics that make a table look empty (upkeep_stats_stale()): planned
-  -- without nested loops and sequential scans, not a scan per contact
-  planner := connect_lake.upkeep_plan_guard(ARRAY['connect_lake.ctr_events', 'connect_lake.contact_metric']::regclass[]);
-  -- The rollups' lock, exclusively, before any contact_metric row is read
-  -- or written, to the end of the transaction: one upkeep at a time.  Two
-  -- writers' upkeeps side by side could not see each other's rows: one
-  -- landing a queued contact and the other its callback (a later leg naming
-  -- it as PreviousContactId) each found no row of the other, and the
-  -- contact stayed abandoned (test/specs/metric_upkeep_linked_legs.spec).
-  -- Waiting here, an upkeep holds no contact_metric row, so it never
-  -- deadlocks with the one it waits for (or with metrics_refresh(), which
-  -- holds the same lock while it writes rows); it then reads, statement by
-  -- statement, what that one committed.  (load() in a session holds its
-  -- kind's writer lock exclusively and workers drain their upkeep one at a
-  -- time already: this orders the rest, ingest() and ingest_batch().)
-  IF current_setting('connect_lake_metrics.all_locked', true) IS DISTINCT FROM 'on' THEN
-    PERFORM pg_advisory_xact_lock(1668048237, 0);
-  END IF;
-  -- The writers' contacts (with their InitiationTimestamps) that need
-  -- nothing but their own row, new and linked to no other: written directly
-  -- (metric_apply_new(), C); the others as before.
-  IF from_ts IS NULL AND initiation_ts IS NOT NULL THEN
-    SELECT * INTO nw FROM connect_lake.metric_apply_new(ids, initiation_ts);
-    IF nw.after IS NOT NULL THEN
-      direct := nw.after;
-      ids := nw.rest_ids;
-      initiation_ts := nw.rest_ts;
-    END IF;
-  END IF;
-  -- (which way the contacts went, for the tests: written directly, by the statement)
-  PERFORM set_config('connect_lake_metrics.last_upkeep',
-                     format('direct %s, statement %s', cardinality(direct), cardinality(ids)), false);
-  IF cardinality(direct) > 0 AND cardinality(ids) = 0 THEN
-    PERFORM connect_lake.metric_rollup_delta('{}', direct);
-    PERFORM connect_lake.upkeep_plan_restore(planner);
-    RETURN cardinality(direct);
-  END IF;
-  SELECT * INTO r1 FROM connect_lake.metric_apply_rows(ids, source_where, from_ts, to_ts, initiation_ts);
-  -- The contacts contact_metric holds under another InitiationTimestamp,
-  -- and those another writer changed meanwhile: every version of them read
-  -- by a second call (rare).  Both calls' rows (and those written directly)
-  -- are written before any interval is locked, and the rollups corrected
-  -- once for all, locking the intervals in lock order: no row lock is
-  -- ever asked for while an interval's lock is held, as in every writer's
-  -- upkeep, so that two upkeeps never wait for each other crosswise.
-  -- (Again while another writer changed some of them meanwhile: each round
-  -- waited for that writer's commit.)
-  WHILE cardinality(r1.others) > 0 LOOP
-    SELECT * INTO r2 FROM connect_lake.metric_apply_rows(r1.others, 'b.contactid = ANY ($1)', from_ts, to_ts, NULL);
-    r1.total := r1.total + r2.total;
-    r1.ivs := r1.ivs || r2.ivs;
-    r1.before := r1.before || r2.before;
-    r1.after := r1.after || r2.after;
-    r1.others := r2.others;
-  END LOOP;
-  IF from_ts IS NULL THEN
-    PERFORM connect_lake.metric_rollup_delta(r1.before, r1.after || direct);
-  ELSE
-    PERFORM connect_lake.metric_rollup(r1.ivs);
-  END IF;
-  PERFORM connect_lake.upkeep_plan_restore(planner);
-  RETURN r1.total + cardinality(direct);
-END
-$fn$;
-COMMENT ON FUNCTION connect_lake.metric_apply(uuid[], text, timestamptz, timestamptz, timestamptz[]) IS
-  'Internal: the upkeep shared by metrics_refresh_contacts() and metrics_refresh(): the contact_metric rows (follower flags included) of the contacts of contact_metric_base where source_where holds ($1 ids, $2 from, $3 to, $4 initiation times) and of the contacts ids (removed when gone from ctr_events), the follower flags of the contacts they continue (metric_apply_rows(), a second time for the contacts held under another InitiationTimestamp), then the rollups once: over a range (from_ts given) every interval they counted in before or after made again (metric_rollup()), else corrected by the rows that changed (metric_rollup_delta()). Returns the contacts whose flags were recomputed.';
 REVOKE ALL ON FUNCTION connect_lake.metric_apply_rows(uuid[], text, timestamptz, timestamptz, timestamptz[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_apply_rows(uuid[], text, timestamptz, timestamptz, timestamptz[]) TO connect_lake_loader;
-
--- ---- Session 8 (lead): the writers' upkeep takes the rollups' shared lock
--- before its first contact_metric row (a writer waiting for it while holding
--- rows deadlocked with metrics_refresh() reaching one), and the intervals'
--- locks are 256, by interval number modulo 256: no upkeep, however many
--- intervals, asks for every interval's lock (an upgrade from the shared one).
-CREATE OR REPLACE FUNCTION connect_lake.metric_lock_intervals(intervals timestamptz[]) RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-  IF current_setting('connect_lake_metrics.all_locked', true) = 'on' THEN
-    RETURN;                     -- this transaction holds every interval (metrics_refresh)
-  END IF;
-  -- The rollups' shared lock (metric_apply() holds it exclusively already,
-  -- from before its rows), then the intervals' locks: 256, each interval under the one of
-  -- its number modulo 256 (intervals 2 days 16 hours apart share one), taken
-  -- in that order.  A backfill of months takes at most 256 locks, never
-  -- every interval's exclusive one: that would be an upgrade from the shared
-  -- lock, which two such upkeeps, or one and a writer waiting for its rows,
-  -- would deadlock on.
-  PERFORM pg_advisory_xact_lock_shared(1668048237, 0);
-  PERFORM pg_advisory_xact_lock(1668048236, s.b)
-     FROM (SELECT DISTINCT (floor(extract(epoch FROM u.i) / 900)::bigint & 255)::integer AS b
-             FROM unnest(intervals) u(i) WHERE u.i IS NOT NULL) s
-    ORDER BY s.b;
-END
-$fn$;
-COMMENT ON FUNCTION connect_lake.metric_lock_intervals(timestamptz[]) IS
-  'Locks the rollups of those 15-minute intervals for the upkeep that rewrites them, to the end of the transaction: the rollups'' shared lock, then one of 256 advisory locks per interval (its number modulo 256), in lock order; nothing when the transaction already holds every interval (metrics_refresh()).';
-COMMENT ON FUNCTION connect_lake.metric_rollup(timestamptz[]) IS
-  'Makes the rollup rows (metric_queue_interval, metric_agent_interval, metric_queue_threshold) of the given 15-minute intervals again from contact_metric, then the day rows (metric_queue_day, metric_queue_threshold_day) of their local days; returns how many intervals. Locks the intervals (metric_lock_intervals()).';
 
 
 
