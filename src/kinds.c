@@ -23,6 +23,22 @@ static CLRecordKind *const kinds[] = {
 };
 
 /*
+ * A kind's place in the registry above: the order every upkeep runs the
+ * kinds of one transaction in (upkeep.c), so that the writers' upkeep locks
+ * are always taken in one order (the CTRs' metrics, repeats and flows locks
+ * before the flow logs' flows lock: the other way round, two transactions
+ * could each hold one while waiting for the other).
+ */
+int
+cl_kind_order(const CLRecordKind *kind)
+{
+	for (int i = 0; i < lengthof(kinds); i++)
+		if (kinds[i] == kind)
+			return i;
+	return lengthof(kinds);
+}
+
+/*
  * The kind load(), ingest() and a foreign table's `kind` option name; an
  * unknown name is an error listing the known ones, so that a typo is told
  * what it could have been.

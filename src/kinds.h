@@ -37,6 +37,7 @@ extern void cl_profile_init(void);
 
 /* The kind load() and ingest() call `name`; errors naming the known ones if none. */
 extern CLRecordKind *cl_kind_by_name(const char *name);
+extern int	cl_kind_order(const CLRecordKind *kind);
 
 /*
  * The writer lock of a kind, held to the end of the transaction: load()

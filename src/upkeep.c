@@ -402,8 +402,32 @@ queue_set(UpkeepSet *s)
 }
 
 /*
+ * The o-th kind of pending[] in the registry's order (cl_kind_order()),
+ * whatever order the transaction landed them in: the kinds' upkeep locks
+ * are then always taken in one order.
+ */
+static int
+in_kind_order(int o)
+{
+	int			order[UPKEEP_MAX_KINDS];
+
+	for (int k = 0; k < npending; k++)
+	{
+		int			j = k;
+
+		while (j > 0 && cl_kind_order(pending[order[j - 1]].kind) > cl_kind_order(pending[k].kind))
+		{
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = k;
+	}
+	return order[o];
+}
+
+/*
  * Just before commit: each kind's actions (or, deferred, its items queued),
- * then its C hooks.
+ * then its C hooks, the kinds in the registry's order.
  */
 static void
 run_upkeep(void)
@@ -419,9 +443,9 @@ run_upkeep(void)
 	cl_writer_identity_begin(&identity);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "connect_lake: SPI_connect failed");
-	for (int k = 0; k < npending; k++)
+	for (int o = 0; o < npending; o++)
 	{
-		UpkeepSet  *s = &pending[k];
+		UpkeepSet  *s = &pending[in_kind_order(o)];
 		const CLUpkeep *u = s->kind->upkeep;
 
 		/* deferred: the immediate actions now, the others queued */
@@ -709,12 +733,25 @@ set_from_queue(UpkeepSet *s, CLRecordKind *kind, SPITupleTable *tt, uint64 nrows
 	}
 }
 
+/* A kind's place in the registry, for list_sort() */
+static int
+cmp_kind_order(const ListCell *a, const ListCell *b)
+{
+	return cl_kind_order(lfirst(a)) - cl_kind_order(lfirst(b));
+}
+
 /*
  * Run the queued upkeep (in a transaction, a snapshot pushed, SPI not
  * connected): per kind, the queue's rows not locked by another drain,
  * deleted, their items merged and given to the kind's actions as at
  * commit (run_actions()).  Returns the items run; wait false: -1 at once
  * when another drain of a kind runs (its lock is not free).
+ *
+ * The kinds in the registry's order, as at commit, and every kind's locks
+ * taken before any action runs: an action takes upkeep locks (the CTRs'
+ * metrics, repeats and flows locks, the flow logs' flows lock), and a
+ * kind's writer lock asked for after them could wait for a load() in a
+ * session that, at its commit, waits for one of them.
  */
 int64
 cl_upkeep_drain(bool wait)
@@ -731,34 +768,43 @@ cl_upkeep_drain(bool wait)
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "connect_lake: reading the upkeep queue failed: %s", SPI_result_code_string(rc));
 	for (uint64 r = 0; r < SPI_processed; r++)
-		kinds = lappend(kinds, SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1));
+	{
+		CLRecordKind *kind = cl_kind_by_name(SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1));
+
+		if (kind->upkeep != NULL)
+			kinds = lappend(kinds, kind);
+	}
+	list_sort(kinds, cmp_kind_order);
+
+	/*
+	 * One drain of a kind at a time, and no load() in a session: the
+	 * actions read the rows as committed, without the writers' row locks
+	 * that order two upkeeps of a contact in a writer's own transaction;
+	 * drains in turn each read what committed before them, and a version
+	 * committed later has its items queued for a later one.
+	 */
 	foreach(lc, kinds)
 	{
-		CLRecordKind *kind = cl_kind_by_name((char *) lfirst(lc));
+		CLRecordKind *kind = lfirst(lc);
+		LOCKTAG		tag;
+
+		cl_kind_lock_writers(kind, false);
+		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, CL_WRITER_LOCK_SPACE, cl_relation_oid(kind->table), 4);
+		if (LockAcquire(&tag, ExclusiveLock, false, !wait) == LOCKACQUIRE_NOT_AVAIL)
+		{
+			SPI_finish();
+			return -1;
+		}
+	}
+	foreach(lc, kinds)
+	{
+		CLRecordKind *kind = lfirst(lc);
 		CLWriterIdentity identity;
 		UpkeepSet	set;
 		char	   *sql;
 		Oid			argtypes[1] = {TEXTOID};
 		Datum		args[1];
-		LOCKTAG		tag;
 
-		if (kind == NULL || kind->upkeep == NULL)
-			continue;
-
-		/*
-		 * One drain of a kind at a time, and no load() in a session: the
-		 * actions read the rows as committed, without the writers' row
-		 * locks that order two upkeeps of a contact in a writer's own
-		 * transaction; drains in turn each read what committed before them,
-		 * and a version committed later has its items queued for a later one.
-		 */
-		cl_kind_lock_writers(kind, false);
-		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, CL_WRITER_LOCK_SPACE, cl_relation_oid(kind->table), 4);
-		if (LockAcquire(&tag, ExclusiveLock, false, !wait) == LOCKACQUIRE_NOT_AVAIL)
-		{
-			done = -1;
-			break;
-		}
 		args[0] = CStringGetTextDatum(kind->name);
 		sql = psprintf("WITH q AS (DELETE FROM %s.upkeep_queue WHERE ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
 					   "SELECT ctid FROM %s.upkeep_queue WHERE kind OPERATOR(pg_catalog.=) $1 FOR UPDATE SKIP LOCKED)) "
