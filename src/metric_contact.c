@@ -204,9 +204,10 @@ mc_write(ArrayType *ids, ArrayType *ts, MCWritten *w, MemoryContext keep)
 }
 
 /*
- * mc_write() in a subtransaction: false, nothing written, when it wrote
- * nothing or met another session's row of one of the contacts (a duplicate
- * key, a deadlock while waiting for it); any other error is raised.
+ * mc_write() in a subtransaction: false, nothing written, when the table
+ * cannot be written directly or it met another session's row of one of the
+ * contacts (a duplicate key, a deadlock while waiting for it); true, with
+ * w->n rows (perhaps none), when it wrote; any other error is raised.
  */
 static bool
 mc_try(ArrayType *ids, ArrayType *ts, MCWritten *w)
