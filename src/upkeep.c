@@ -402,15 +402,13 @@ queue_set(UpkeepSet *s)
 }
 
 /*
- * The o-th kind of pending[] in the registry's order (cl_kind_order()),
- * whatever order the transaction landed them in: the kinds' upkeep locks
- * are then always taken in one order.
+ * pending[]'s indexes in the registry's order of their kinds
+ * (cl_kind_order()), whatever order the transaction landed them in: the
+ * kinds' upkeep locks are then always taken in one order.
  */
-static int
-in_kind_order(int o)
+static void
+pending_in_kind_order(int *order)
 {
-	int			order[UPKEEP_MAX_KINDS];
-
 	for (int k = 0; k < npending; k++)
 	{
 		int			j = k;
@@ -422,7 +420,6 @@ in_kind_order(int o)
 		}
 		order[j] = k;
 	}
-	return order[o];
 }
 
 /*
@@ -433,6 +430,7 @@ static void
 run_upkeep(void)
 {
 	CLWriterIdentity identity;
+	int			order[UPKEEP_MAX_KINDS];
 
 	if ((npending == 0 && rejects_level == 0) || !OidIsValid(get_namespace_oid(CONNECT_LAKE_SCHEMA, true)))
 		return;
@@ -443,9 +441,10 @@ run_upkeep(void)
 	cl_writer_identity_begin(&identity);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "connect_lake: SPI_connect failed");
+	pending_in_kind_order(order);
 	for (int o = 0; o < npending; o++)
 	{
-		UpkeepSet  *s = &pending[in_kind_order(o)];
+		UpkeepSet  *s = &pending[order[o]];
 		const CLUpkeep *u = s->kind->upkeep;
 
 		/* deferred: the immediate actions now, the others queued */
