@@ -3367,6 +3367,19 @@ DECLARE
   d     date;
   n     integer := 0;
 BEGIN
+  -- The writers' upkeep locks before the flows' lock (flows_refresh_days()
+  -- shares it), in their order: the metrics' (the rollups' lock), the
+  -- repeats', alone, to the end of the transaction.  A DBA who then calls
+  -- contact_repeat_refresh() or metrics_refresh() in the same transaction
+  -- holds them already: holding the flows' lock first, that call waited
+  -- for a CTR writer's commit that held them and waited for the flows'
+  -- lock, a deadlock (test/specs/refresh_lock_order.spec).  The CTR writers
+  -- with connect_lake.flows_upkeep on waited for this refresh anyway (their
+  -- upkeep takes the flows' lock alone); they now wait before their metrics.
+  -- Alone, not shared: two refreshes that each shared them and then asked
+  -- for them alone would deadlock.  Flow log writers take none of them.
+  PERFORM pg_advisory_xact_lock(1668048237, 0);
+  PERFORM pg_advisory_xact_lock(1131164272, 0);
   SELECT coalesce(from_day, (min(f."timestamp") AT TIME ZONE tz)::date),
          coalesce(to_day, (max(f."timestamp") AT TIME ZONE tz)::date)
     INTO first, last
@@ -3384,7 +3397,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.flows_refresh(date, date) IS
-  'Rebuilds the flow funnels and containment (contact_flow_path, flow_block_day, flow_entry_day) for the local days from_day to to_day, both included (default: every day the flow logs cover), a week at a time; returns the contacts summarised (loader role).';
+  'Rebuilds the flow funnels and containment (contact_flow_path, flow_block_day, flow_entry_day) for the local days from_day to to_day, both included (default: every day the flow logs cover), a week at a time; returns the contacts summarised (loader role). Takes the writers'' upkeep locks in their order, the metrics'' and the repeats'' (alone) before the flows'', to the end of the transaction.';
 
 -- ---- Reading.
 
@@ -3825,6 +3838,15 @@ BEGIN
   -- other's contact of the same customer, and a repeat was kept as none
   -- (test/specs/repeat_upkeep_race.spec; with the metric upkeep on, its own
   -- lock, taken first at the same commit, ordered them already).
+  -- Everyone's (a DBA's rebuild, a change of repeat_config): the metrics'
+  -- lock (the rollups') first, as the writers take them, the metrics' before
+  -- the repeats': a metrics_refresh() after it in the same transaction
+  -- waited for a CTR writer's commit that held the metrics' lock and waited
+  -- for this one, a deadlock (test/specs/refresh_lock_order.spec).  The
+  -- writers' upkeep (contacts given) takes it at the metric upkeep, when on.
+  IF contact_ids IS NULL THEN
+    PERFORM pg_advisory_xact_lock(1668048237, 0);
+  END IF;
   PERFORM pg_advisory_xact_lock(1131164272, 0);
   IF to_regclass('pg_temp.connect_lake_repeat_src') IS NULL THEN
     CREATE TEMP TABLE connect_lake_repeat_src (
@@ -3983,7 +4005,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.contact_repeat_refresh(uuid[]) IS
-  'Rebuilds contact_repeat for the customers of these contacts (any leg of them), or for everyone (NULL): each contact''s root leg (contact_root()), ordered per customer, with the repeat rule (contact_is_repeat(), repeat_working_days() on repeat_calendar()) and the chains. Given contacts, only each customer''s contacts from the earliest of them on are made again, and the one before has its repeated flag recomputed. Returns the contacts written or recomputed (loader role).';
+  'Rebuilds contact_repeat for the customers of these contacts (any leg of them), or for everyone (NULL): each contact''s root leg (contact_root()), ordered per customer, with the repeat rule (contact_is_repeat(), repeat_working_days() on repeat_calendar()) and the chains. Given contacts, only each customer''s contacts from the earliest of them on are made again, and the one before has its repeated flag recomputed. Returns the contacts written or recomputed (loader role). Takes the repeats'' lock to the end of the transaction; for everyone, the metrics'' lock before it (the writers'' order).';
 
 CREATE FUNCTION connect_lake.repeat_config_changed() RETURNS trigger
   LANGUAGE plpgsql
