@@ -39,8 +39,9 @@
  * with each unique index checked as INSERT checks it: a key another session
  * holds uncommitted is waited for, and a duplicate key (it committed) or a
  * deadlock found while waiting rolls the subtransaction back, and every
- * contact goes to the statement, whose upsert handles them as before.  No
- * other error is caught.
+ * contact goes to the statement, whose upsert handles them as before
+ * (test/specs/metric_apply_new_race.spec: two sessions calling this on the
+ * same contacts).  No other error is caught.
  */
 #include "postgres.h"
 
