@@ -10545,18 +10545,10 @@ BEGIN
     EXECUTE format('DROP INDEX %s', r.idx);
     EXECUTE format('CREATE INDEX ON %s USING brin (meta_enriched_landed_date) WITH (pages_per_range = 16)', r.part);
   END LOOP;
-  FOR r IN SELECT i.indexrelid::regclass AS idx
-             FROM pg_catalog.pg_inherits h
-             JOIN pg_catalog.pg_index i ON i.indrelid = h.inhrelid
-             JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-            WHERE h.inhparent = 'connect_lake.case_related_items'::regclass
-              AND i.indnatts = 1 AND a.attname = 'detail_relateditem_relateditemid'
-              AND i.indexprs IS NULL AND i.indpred IS NULL
-            ORDER BY 1 LOOP
-    EXECUTE format('DROP INDEX %s', r.idx);
-  END LOOP;
 END
 $upgrade$;
+-- (the months' indexes on the related items' id: dropped with those on the
+-- event id, session 9's, below)
 
 
 -- ---- s8-ctr (session 8): the rollups' new interval rows written from C
@@ -10855,16 +10847,21 @@ GRANT EXECUTE ON FUNCTION connect_lake.metric_apply_rows(uuid[], text, timestamp
 UPDATE connect_lake.fact_table
    SET indexes = array_remove(indexes, '(event_id)')
  WHERE relname IN ('case_events', 'case_related_items');
+-- The months' single-column indexes the fact tables no longer name: on the
+-- event id of case events and related items (session 9), and on the related
+-- items' id (session 6, above).
 DO $upgrade$
 DECLARE
   r record;
 BEGIN
   FOR r IN SELECT i.indexrelid::regclass AS idx
-             FROM pg_catalog.pg_inherits h
+             FROM (VALUES ('connect_lake.case_events'::regclass, 'event_id'),
+                          ('connect_lake.case_related_items'::regclass, 'event_id'),
+                          ('connect_lake.case_related_items'::regclass, 'detail_relateditem_relateditemid')) d(parent, col)
+             JOIN pg_catalog.pg_inherits h ON h.inhparent = d.parent
              JOIN pg_catalog.pg_index i ON i.indrelid = h.inhrelid
              JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-            WHERE h.inhparent IN ('connect_lake.case_events'::regclass, 'connect_lake.case_related_items'::regclass)
-              AND i.indnatts = 1 AND a.attname = 'event_id'
+            WHERE i.indnatts = 1 AND a.attname = d.col
               AND i.indexprs IS NULL AND i.indpred IS NULL
             ORDER BY 1 LOOP
     EXECUTE format('DROP INDEX %s', r.idx);
