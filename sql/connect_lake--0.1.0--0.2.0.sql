@@ -3367,6 +3367,19 @@ DECLARE
   d     date;
   n     integer := 0;
 BEGIN
+  -- The writers' upkeep locks before the flows' lock (flows_refresh_days()
+  -- shares it), in their order: the metrics' (the rollups' lock), the
+  -- repeats', alone, to the end of the transaction.  A DBA who then calls
+  -- contact_repeat_refresh() or metrics_refresh() in the same transaction
+  -- holds them already: holding the flows' lock first, that call waited
+  -- for a CTR writer's commit that held them and waited for the flows'
+  -- lock, a deadlock (test/specs/refresh_lock_order.spec).  The CTR writers
+  -- with connect_lake.flows_upkeep on waited for this refresh anyway (their
+  -- upkeep takes the flows' lock alone); they now wait before their metrics.
+  -- Alone, not shared: two refreshes that each shared them and then asked
+  -- for them alone would deadlock.  Flow log writers take none of them.
+  PERFORM pg_advisory_xact_lock(1668048237, 0);
+  PERFORM pg_advisory_xact_lock(1131164272, 0);
   SELECT coalesce(from_day, (min(f."timestamp") AT TIME ZONE tz)::date),
          coalesce(to_day, (max(f."timestamp") AT TIME ZONE tz)::date)
     INTO first, last
@@ -3384,7 +3397,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.flows_refresh(date, date) IS
-  'Rebuilds the flow funnels and containment (contact_flow_path, flow_block_day, flow_entry_day) for the local days from_day to to_day, both included (default: every day the flow logs cover), a week at a time; returns the contacts summarised (loader role).';
+  'Rebuilds the flow funnels and containment (contact_flow_path, flow_block_day, flow_entry_day) for the local days from_day to to_day, both included (default: every day the flow logs cover), a week at a time; returns the contacts summarised (loader role). Takes the writers'' upkeep locks in their order, the metrics'' and the repeats'' (alone) before the flows'', to the end of the transaction.';
 
 -- ---- Reading.
 
@@ -3825,6 +3838,15 @@ BEGIN
   -- other's contact of the same customer, and a repeat was kept as none
   -- (test/specs/repeat_upkeep_race.spec; with the metric upkeep on, its own
   -- lock, taken first at the same commit, ordered them already).
+  -- Everyone's (a DBA's rebuild, a change of repeat_config): the metrics'
+  -- lock (the rollups') first, as the writers take them, the metrics' before
+  -- the repeats': a metrics_refresh() after it in the same transaction
+  -- waited for a CTR writer's commit that held the metrics' lock and waited
+  -- for this one, a deadlock (test/specs/refresh_lock_order.spec).  The
+  -- writers' upkeep (contacts given) takes it at the metric upkeep, when on.
+  IF contact_ids IS NULL THEN
+    PERFORM pg_advisory_xact_lock(1668048237, 0);
+  END IF;
   PERFORM pg_advisory_xact_lock(1131164272, 0);
   IF to_regclass('pg_temp.connect_lake_repeat_src') IS NULL THEN
     CREATE TEMP TABLE connect_lake_repeat_src (
@@ -3983,7 +4005,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.contact_repeat_refresh(uuid[]) IS
-  'Rebuilds contact_repeat for the customers of these contacts (any leg of them), or for everyone (NULL): each contact''s root leg (contact_root()), ordered per customer, with the repeat rule (contact_is_repeat(), repeat_working_days() on repeat_calendar()) and the chains. Given contacts, only each customer''s contacts from the earliest of them on are made again, and the one before has its repeated flag recomputed. Returns the contacts written or recomputed (loader role).';
+  'Rebuilds contact_repeat for the customers of these contacts (any leg of them), or for everyone (NULL): each contact''s root leg (contact_root()), ordered per customer, with the repeat rule (contact_is_repeat(), repeat_working_days() on repeat_calendar()) and the chains. Given contacts, only each customer''s contacts from the earliest of them on are made again, and the one before has its repeated flag recomputed. Returns the contacts written or recomputed (loader role). Takes the repeats'' lock to the end of the transaction; for everyone, the metrics'' lock before it (the writers'' order).';
 
 CREATE FUNCTION connect_lake.repeat_config_changed() RETURNS trigger
   LANGUAGE plpgsql
@@ -10523,18 +10545,10 @@ BEGIN
     EXECUTE format('DROP INDEX %s', r.idx);
     EXECUTE format('CREATE INDEX ON %s USING brin (meta_enriched_landed_date) WITH (pages_per_range = 16)', r.part);
   END LOOP;
-  FOR r IN SELECT i.indexrelid::regclass AS idx
-             FROM pg_catalog.pg_inherits h
-             JOIN pg_catalog.pg_index i ON i.indrelid = h.inhrelid
-             JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-            WHERE h.inhparent = 'connect_lake.case_related_items'::regclass
-              AND i.indnatts = 1 AND a.attname = 'detail_relateditem_relateditemid'
-              AND i.indexprs IS NULL AND i.indpred IS NULL
-            ORDER BY 1 LOOP
-    EXECUTE format('DROP INDEX %s', r.idx);
-  END LOOP;
 END
 $upgrade$;
+-- (the months' indexes on the related items' id: dropped with those on the
+-- event id, session 9's, below)
 
 
 -- ---- s8-ctr (session 8): the rollups' new interval rows written from C
@@ -10833,16 +10847,21 @@ GRANT EXECUTE ON FUNCTION connect_lake.metric_apply_rows(uuid[], text, timestamp
 UPDATE connect_lake.fact_table
    SET indexes = array_remove(indexes, '(event_id)')
  WHERE relname IN ('case_events', 'case_related_items');
+-- The months' single-column indexes the fact tables no longer name: on the
+-- event id of case events and related items (session 9), and on the related
+-- items' id (session 6, above).
 DO $upgrade$
 DECLARE
   r record;
 BEGIN
   FOR r IN SELECT i.indexrelid::regclass AS idx
-             FROM pg_catalog.pg_inherits h
+             FROM (VALUES ('connect_lake.case_events'::regclass, 'event_id'),
+                          ('connect_lake.case_related_items'::regclass, 'event_id'),
+                          ('connect_lake.case_related_items'::regclass, 'detail_relateditem_relateditemid')) d(parent, col)
+             JOIN pg_catalog.pg_inherits h ON h.inhparent = d.parent
              JOIN pg_catalog.pg_index i ON i.indrelid = h.inhrelid
              JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-            WHERE h.inhparent IN ('connect_lake.case_events'::regclass, 'connect_lake.case_related_items'::regclass)
-              AND i.indnatts = 1 AND a.attname = 'event_id'
+            WHERE i.indnatts = 1 AND a.attname = d.col
               AND i.indexprs IS NULL AND i.indpred IS NULL
             ORDER BY 1 LOOP
     EXECUTE format('DROP INDEX %s', r.idx);
@@ -10868,7 +10887,7 @@ CREATE FUNCTION connect_lake.metric_apply_new(ids uuid[], initiation_ts timestam
 AS 'MODULE_PATHNAME', 'metric_apply_new'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION connect_lake.metric_apply_new(uuid[], timestamptz[]) IS
-  'Internal, the writers'' upkeep (metric_apply()): of the contacts given with their InitiationTimestamps, those contact_metric does not hold yet that have no PreviousContactId or NextContactId and that no row of contact_metric nor other contact given names get their rows (contact_metric_base''s, follower flags of no leg) written into contact_metric directly, as COPY writes, in a subtransaction (a duplicate key or a deadlock: none written). Returns the rows written (after) and the contacts left for metric_apply_rows() (rest_ids, rest_ts); after is NULL and every contact left where the statement must write them: not READ COMMITTED, or contact_metric with triggers, rules, CHECK constraints, row-level security that does not let any row in, other columns, no INSERT privilege, a read-only transaction, Citus.';
+  'Internal, the writers'' upkeep (metric_apply()): of the contacts given with their InitiationTimestamps, those contact_metric does not hold yet that have no PreviousContactId or NextContactId and that no row of contact_metric nor other contact given names get their rows (contact_metric_base''s, follower flags of no leg) written into contact_metric directly, as COPY writes, in a subtransaction (a duplicate key or a deadlock: none written). Returns the rows written (after) and the contacts left for metric_apply_rows() (rest_ids, rest_ts); after is NULL and every contact left where the statement must write them: not READ COMMITTED, or contact_metric with triggers, rules, CHECK constraints, row-level security that does not let any row in, other columns (or a column of another type or typmod), no INSERT privilege, a read-only transaction, Citus.';
 REVOKE ALL ON FUNCTION connect_lake.metric_apply_new(uuid[], timestamptz[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.metric_apply_new(uuid[], timestamptz[]) TO connect_lake_loader;
 

@@ -29,7 +29,11 @@
  * (triggers, rules, CHECK constraints, row-level security that does not let
  * any row in, no INSERT privilege, a read-only transaction, Citus:
  * cl_direct_table_begin()), or contact_metric's columns no longer those the
- * query forms (a DBA's change of a type, an added or dropped column).
+ * query forms (a DBA's change of a type, an added or dropped column, or a
+ * typmod such as timestamptz(0), whose values INSERT would round: the
+ * query's row is compared with the table's, type and typmod, before the
+ * first row is fetched, and on a difference nothing is written and every
+ * contact goes to the statement, which coerces as INSERT does).
  *
  * Concurrency: metric_apply() holds the rollups' lock exclusively, so the
  * writers' upkeeps come one at a time and another session's contact_metric
@@ -39,8 +43,9 @@
  * with each unique index checked as INSERT checks it: a key another session
  * holds uncommitted is waited for, and a duplicate key (it committed) or a
  * deadlock found while waiting rolls the subtransaction back, and every
- * contact goes to the statement, whose upsert handles them as before.  No
- * other error is caught.
+ * contact goes to the statement, whose upsert handles them as before
+ * (test/specs/metric_apply_new_race.spec: two sessions calling this on the
+ * same contacts).  No other error is caught.
  */
 #include "postgres.h"
 
@@ -131,7 +136,32 @@ typedef struct MCWritten
 /* Rows fetched from the query's cursor at a time (so that they are held once). */
 #define MC_FETCH 1000
 
-/* The rows read and written (in the subtransaction); false: the statement's. */
+/*
+ * Whether the query's row is the table's, column for column, type and
+ * typmod: then its tuples are the table's as they come (a typmod the table
+ * has and the query's column lacks would have INSERT coerce the values).
+ */
+static bool
+mc_row_is_table(TupleDesc rd, TupleDesc td)
+{
+	if (rd->natts != td->natts)
+		return false;
+	for (int i = 0; i < rd->natts; i++)
+	{
+		Form_pg_attribute r = TupleDescAttr(rd, i);
+		Form_pg_attribute a = TupleDescAttr(td, i);
+
+		if (a->attisdropped || r->atttypid != a->atttypid || r->atttypmod != a->atttypmod)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The rows read and written (in the subtransaction); false, nothing
+ * written: the statement's (the table cannot be written directly, or the
+ * query's row is not the table's).
+ */
 static bool
 mc_write(ArrayType *ids, ArrayType *ts, MCWritten *w, MemoryContext keep)
 {
@@ -151,6 +181,14 @@ mc_write(ArrayType *ids, ArrayType *ts, MCWritten *w, MemoryContext keep)
 	args[0] = PointerGetDatum(ids);
 	args[1] = PointerGetDatum(ts);
 	portal = SPI_cursor_open_with_args(NULL, mc_query, 2, argtypes, args, NULL, false, 0);
+	/* the query's row is the table's, type for type (so its tuple is the table's) */
+	if (!mc_row_is_table(portal->tupDesc, td))
+	{
+		SPI_cursor_close(portal);
+		(void) cl_direct_table_end(t);
+		SPI_finish();
+		return false;
+	}
 	for (;;)
 	{
 		SPITupleTable *tt;
@@ -164,13 +202,6 @@ mc_write(ArrayType *ids, ArrayType *ts, MCWritten *w, MemoryContext keep)
 		if (tt == NULL || n == 0)
 			break;
 		rd = tt->tupdesc;
-		/* the query's row is the table's, type for type (so its tuple is the table's) */
-		if (rd->natts != MC_NATTS)
-			elog(ERROR, "connect_lake: the new contacts' metric rows have %d columns, not %d", rd->natts, MC_NATTS);
-		for (int i = 0; i < MC_NATTS; i++)
-			if (TupleDescAttr(rd, i)->atttypid != mc_types[i])
-				elog(ERROR, "connect_lake: column %d of the new contacts' metric rows is of type %u, not %u",
-					 i + 1, TupleDescAttr(rd, i)->atttypid, mc_types[i]);
 		old = MemoryContextSwitchTo(keep);
 		if (w->n + n > cap)
 		{

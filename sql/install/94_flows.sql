@@ -367,6 +367,19 @@ DECLARE
   d     date;
   n     integer := 0;
 BEGIN
+  -- The writers' upkeep locks before the flows' lock (flows_refresh_days()
+  -- shares it), in their order: the metrics' (the rollups' lock), the
+  -- repeats', alone, to the end of the transaction.  A DBA who then calls
+  -- contact_repeat_refresh() or metrics_refresh() in the same transaction
+  -- holds them already: holding the flows' lock first, that call waited
+  -- for a CTR writer's commit that held them and waited for the flows'
+  -- lock, a deadlock (test/specs/refresh_lock_order.spec).  The CTR writers
+  -- with connect_lake.flows_upkeep on waited for this refresh anyway (their
+  -- upkeep takes the flows' lock alone); they now wait before their metrics.
+  -- Alone, not shared: two refreshes that each shared them and then asked
+  -- for them alone would deadlock.  Flow log writers take none of them.
+  PERFORM pg_advisory_xact_lock(1668048237, 0);
+  PERFORM pg_advisory_xact_lock(1131164272, 0);
   SELECT coalesce(from_day, (min(f."timestamp") AT TIME ZONE tz)::date),
          coalesce(to_day, (max(f."timestamp") AT TIME ZONE tz)::date)
     INTO first, last
@@ -384,7 +397,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.flows_refresh(date, date) IS
-  'Rebuilds the flow funnels and containment (contact_flow_path, flow_block_day, flow_entry_day) for the local days from_day to to_day, both included (default: every day the flow logs cover), a week at a time; returns the contacts summarised (loader role).';
+  'Rebuilds the flow funnels and containment (contact_flow_path, flow_block_day, flow_entry_day) for the local days from_day to to_day, both included (default: every day the flow logs cover), a week at a time; returns the contacts summarised (loader role). Takes the writers'' upkeep locks in their order, the metrics'' and the repeats'' (alone) before the flows'', to the end of the transaction.';
 
 -- ---- Kept as logs and CTRs land: the writers' upkeep at commit (upkeep.h),
 -- on unless connect_lake.flows_upkeep is off.

@@ -116,6 +116,15 @@ BEGIN
   -- other's contact of the same customer, and a repeat was kept as none
   -- (test/specs/repeat_upkeep_race.spec; with the metric upkeep on, its own
   -- lock, taken first at the same commit, ordered them already).
+  -- Everyone's (a DBA's rebuild, a change of repeat_config): the metrics'
+  -- lock (the rollups') first, as the writers take them, the metrics' before
+  -- the repeats': a metrics_refresh() after it in the same transaction
+  -- waited for a CTR writer's commit that held the metrics' lock and waited
+  -- for this one, a deadlock (test/specs/refresh_lock_order.spec).  The
+  -- writers' upkeep (contacts given) takes it at the metric upkeep, when on.
+  IF contact_ids IS NULL THEN
+    PERFORM pg_advisory_xact_lock(1668048237, 0);
+  END IF;
   PERFORM pg_advisory_xact_lock(1131164272, 0);
   IF to_regclass('pg_temp.connect_lake_repeat_src') IS NULL THEN
     CREATE TEMP TABLE connect_lake_repeat_src (
@@ -274,7 +283,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.contact_repeat_refresh(uuid[]) IS
-  'Rebuilds contact_repeat for the customers of these contacts (any leg of them), or for everyone (NULL): each contact''s root leg (contact_root()), ordered per customer, with the repeat rule (contact_is_repeat(), repeat_working_days() on repeat_calendar()) and the chains. Given contacts, only each customer''s contacts from the earliest of them on are made again, and the one before has its repeated flag recomputed. Returns the contacts written or recomputed (loader role).';
+  'Rebuilds contact_repeat for the customers of these contacts (any leg of them), or for everyone (NULL): each contact''s root leg (contact_root()), ordered per customer, with the repeat rule (contact_is_repeat(), repeat_working_days() on repeat_calendar()) and the chains. Given contacts, only each customer''s contacts from the earliest of them on are made again, and the one before has its repeated flag recomputed. Returns the contacts written or recomputed (loader role). Takes the repeats'' lock to the end of the transaction; for everyone, the metrics'' lock before it (the writers'' order).';
 
 CREATE FUNCTION connect_lake.repeat_config_changed() RETURNS trigger
   LANGUAGE plpgsql

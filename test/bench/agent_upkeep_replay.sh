@@ -29,18 +29,12 @@
 # line to an empty database of a server you run, uses that instead.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
+. "$here/test/bench/lib.sh"
 rounds=${ROUNDS:-7}
 work=${CONNECT_LAKE_BENCH_DIR:-/tmp/connect_lake_bench}
 data=$work/metrics_4d_20000
 
-make -s -C "$here" gen >/dev/null
-if [ ! -f "$data/done" ]; then
-	echo "generating 4 days of 20000 contacts in $data"
-	rm -rf "$data"
-	"$here/test/gen/connect_gen" --out "$data" --start 2026-10-01 --days 4 \
-		--contacts-per-day 20000 --seed 12 --quiet && touch "$data/done"
-fi
-chmod -R a+rX "$work"
+bench_gen_data "$here" "$data" 4 20000 12
 days=$(cd "$data/agent_events" && find . -mindepth 3 -maxdepth 3 -type d | sort | sed "s|^\.|$data/agent_events|" | head -2)
 day1=$(echo "$days" | sed -n 1p)
 day2=$(echo "$days" | sed -n 2p)
@@ -51,6 +45,7 @@ for v in "$@"; do
 	variants+=("$v")
 done
 vdir=$(mktemp -d /tmp/agent_upkeep_replay.XXXXXX)
+trap 'rm -rf "$vdir"' EXIT
 : > "$vdir/installed.sql"
 for i in "${!variants[@]}"; do
 	[ "$i" = 0 ] || cp "${variants[$i]}" "$vdir/v$i.sql"
@@ -148,14 +143,4 @@ SQL
 } > "$sql"
 chmod -R a+rX "$vdir"
 
-cd "$here"
-if [ -n "${CONNECT_LAKE_BENCH_PSQL:-}" ]; then
-	$CONNECT_LAKE_BENCH_PSQL -X -f "$sql"
-	rm -rf "$vdir"
-	exit
-fi
-flock /tmp/connect_lake.install.lock sh -c "
-  make -s install >/dev/null &&
-  cd /tmp && runuser -u postgres -- pg_virtualenv -v 15 -o shared_buffers=256MB -o max_wal_size=4GB \
-    psql -X -f '$sql'"
-rm -rf "$vdir"
+bench_run_psql "$here" -o max_wal_size=4GB -- -f "$sql"

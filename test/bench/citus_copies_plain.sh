@@ -19,6 +19,7 @@
 # line to an empty database of a server you run, uses that instead.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
+. "$here/test/bench/lib.sh"
 days=${1:-3}
 per_day=${2:-2000}
 rounds=${3:-30}
@@ -26,14 +27,7 @@ base=${BASE:-d8c9193}
 work=${CONNECT_LAKE_BENCH_DIR:-/tmp/connect_lake_bench}
 data=$work/copies_${days}d_${per_day}
 
-make -s -C "$here" gen >/dev/null
-if [ ! -f "$data/done" ]; then
-	echo "generating $days days of $per_day contacts in $data"
-	rm -rf "$data"
-	"$here/test/gen/connect_gen" --out "$data" --start 2026-10-01 --days "$days" \
-		--contacts-per-day "$per_day" --agents 40 --seed 15 --quiet && touch "$data/done"
-fi
-chmod -R a+rX "$work"
+bench_gen_data "$here" "$data" "$days" "$per_day" 15 --agents 40
 
 # the definitions before, as pg_temp functions of the same bodies
 before() {	# file function
@@ -42,6 +36,7 @@ before() {	# file function
 		sed "s/^CREATE FUNCTION connect_lake\.$2(/CREATE FUNCTION pg_temp.$2(/"
 }
 sql=$(mktemp /tmp/citus_copies_plain.XXXXXX.sql)
+trap 'rm -f "$sql"' EXIT
 {
 	cat <<SQL
 \\set ON_ERROR_STOP 1
@@ -122,14 +117,4 @@ SQL
 } > "$sql"
 chmod a+r "$sql"
 
-cd "$here"
-if [ -n "${CONNECT_LAKE_BENCH_PSQL:-}" ]; then
-	$CONNECT_LAKE_BENCH_PSQL -X -f "$sql"
-	rm -f "$sql"
-	exit
-fi
-flock /tmp/connect_lake.install.lock sh -c "
-  make -s install >/dev/null &&
-  cd /tmp && runuser -u postgres -- pg_virtualenv -v 15 -o shared_buffers=256MB \
-    psql -X -f '$sql'"
-rm -f "$sql"
+bench_run_psql "$here" -- -f "$sql"

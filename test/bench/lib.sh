@@ -1,4 +1,6 @@
-# Shared set-up of the benchmarks in test/bench (sourced, not run): a
+# Shared set-up of the benchmarks in test/bench (sourced, not run): the
+# generated data and the run against the installed module (bench_gen_data,
+# bench_run_psql: below), or a
 # private copy of this machine's PostgreSQL 15 with this work tree's
 # connect_lake installed into it (so another engineer's `make install` cannot
 # change the binaries mid-run, and no install lock is needed), and a cluster
@@ -63,4 +65,60 @@ bench_stop() {
 	if [ -f "$2/postmaster.pid" ]; then
 		bench_as_pg "$1/usr/lib/postgresql/15/bin/pg_ctl" -D "$2" -m fast -w stop >/dev/null 2>&1 || true
 	fi
+}
+
+# The set-up most benchmark scripts share (they need no private copy: they
+# run against the module installed on this machine, or a server of yours).
+#
+#   . "$here/test/bench/lib.sh"
+#   bench_gen_data "$here" "$data" DAYS PER_DAY SEED [connect_gen option ...]
+#   bench_run_psql "$here" [-o name=value ...] -- PSQL_ARGUMENTS ...
+
+# bench_gen_data SRC DATA DAYS PER_DAY SEED [OPTION ...]: builds the generator
+# (make gen in SRC) and, unless DATA holds them already (DATA/done), generates
+# DAYS days from 2026-10-01 of PER_DAY contacts with SEED and the options
+# given into DATA; DATA's directory (the benchmarks' data) readable by all.
+bench_gen_data() {
+	local src=$1 data=$2 days=$3 per_day=$4 seed=$5
+	shift 5
+	make -s -C "$src" gen >/dev/null
+	if [ ! -f "$data/done" ]; then
+		echo "generating $days days of $per_day contacts in $data"
+		rm -rf "$data"
+		"$src/test/gen/connect_gen" --out "$data" --start 2026-10-01 --days "$days" \
+			--contacts-per-day "$per_day" --seed "$seed" "$@" --quiet && touch "$data/done"
+	fi
+	chmod -R a+rX "$(dirname "$data")"
+}
+
+# bench_run_psql SRC [-o name=value ...] -- PSQL_ARGUMENTS: psql -X with the
+# arguments (e.g. -f FILE), from SRC.  With CONNECT_LAKE_BENCH_PSQL set (a
+# psql command line to an empty database of a server you run, the module
+# installed, e.g. "runuser -u postgres -- psql -h /tmp/sock -p 5433 -d
+# bench"), through that.  Otherwise SRC's module is installed on this machine
+# (make install, under /tmp/connect_lake.install.lock, which test/run takes
+# too, held until psql ends) and psql runs in a throw-away cluster
+# (pg_virtualenv, as postgres) with shared_buffers=256MB and the -o settings.
+bench_run_psql() {
+	local src=$1
+	local -a opts=()
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		[ "$1" = -o ] && [ $# -ge 2 ] || { echo "bench_run_psql: -o name=value or -- expected, not $1" >&2; return 2; }
+		opts+=(-o "$2")
+		shift 2
+	done
+	[ $# -gt 0 ] && shift
+	if [ -n "${CONNECT_LAKE_BENCH_PSQL:-}" ]; then
+		# shellcheck disable=SC2086 # a command line: split into its words
+		(cd "$src" && $CONNECT_LAKE_BENCH_PSQL -X "$@")
+		return
+	fi
+	# flock -o: the lock stays with flock, no server started under it inherits it
+	flock -o /tmp/connect_lake.install.lock bash -c '
+		src=$1 nopts=$2
+		shift 2
+		make -s -C "$src" install >/dev/null &&
+			cd /tmp && runuser -u postgres -- pg_virtualenv -v 15 -o shared_buffers=256MB "${@:1:nopts}" \
+				psql -X "${@:nopts+1}"' bench_run_psql "$src" "${#opts[@]}" "${opts[@]}" "$@"
 }

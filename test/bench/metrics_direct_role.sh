@@ -19,9 +19,11 @@
 # existing database, run as a superuser) as for metrics_upkeep_single.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
+. "$here/test/bench/lib.sh"
 rounds=${ROUNDS:-7}
 contacts=${CONTACTS:-100000}
 sql=$(mktemp /tmp/metrics_direct_role.XXXXXX.sql)
+trap 'rm -f "$sql"' EXIT
 {
 	cat <<SQL
 \\set ON_ERROR_STOP 1
@@ -92,14 +94,4 @@ SQL
 } > "$sql"
 chmod a+r "$sql"
 
-cd "$here"
-if [ -n "${CONNECT_LAKE_BENCH_PSQL:-}" ]; then
-	$CONNECT_LAKE_BENCH_PSQL -X -f "$sql"
-	rm -f "$sql"
-	exit
-fi
-flock /tmp/connect_lake.install.lock sh -c "
-  make -s install >/dev/null &&
-  cd /tmp && runuser -u postgres -- pg_virtualenv -v 15 -o shared_buffers=256MB \
-    psql -X -f '$sql'"
-rm -f "$sql"
+bench_run_psql "$here" -- -f "$sql"

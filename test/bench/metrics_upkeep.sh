@@ -34,6 +34,7 @@
 # before and after a change can be run one after the other on one server.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
+. "$here/test/bench/lib.sh"
 days=${1:-4}
 per_day=${2:-20000}
 rounds=${3:-3}
@@ -41,18 +42,12 @@ kinds=${KINDS:-ctr agent_event}
 work=${CONNECT_LAKE_BENCH_DIR:-/tmp/connect_lake_bench}
 data=$work/metrics_${days}d_${per_day}
 
-make -s -C "$here" gen >/dev/null
-if [ ! -f "$data/done" ]; then
-	echo "generating $days days of $per_day contacts in $data"
-	rm -rf "$data"
-	"$here/test/gen/connect_gen" --out "$data" --start 2026-10-01 --days "$days" \
-		--contacts-per-day "$per_day" --seed 12 --quiet && touch "$data/done"
-fi
-chmod -R a+rX "$work"
+bench_gen_data "$here" "$data" "$days" "$per_day" 12
 # the day directories of a kind's files
 day_dirs() { (cd "$data/$1" && find . -mindepth 3 -maxdepth 3 -type d | sort | sed "s|^\.|$data/$1|"); }
 
 sql=$(mktemp /tmp/metrics_upkeep.XXXXXX.sql)
+trap 'rm -f "$sql"' EXIT
 {
 	cat <<'SQL'
 \set ON_ERROR_STOP 1
@@ -232,16 +227,4 @@ SQL
 } > "$sql"
 chmod a+r "$sql"
 
-cd "$here"
-if [ -n "${CONNECT_LAKE_BENCH_PSQL:-}" ]; then
-	# an installed module and a server of your own: a psql command line to an
-	# empty database (e.g. "runuser -u postgres -- psql -h /tmp/sock -p 5433 -d bench")
-	$CONNECT_LAKE_BENCH_PSQL -X -f "$sql"
-	rm -f "$sql"
-	exit
-fi
-flock /tmp/connect_lake.install.lock sh -c "
-  make -s install >/dev/null &&
-  cd /tmp && runuser -u postgres -- pg_virtualenv -v 15 -o shared_buffers=256MB -o max_wal_size=4GB \
-    psql -X -f '$sql'"
-rm -f "$sql"
+bench_run_psql "$here" -o max_wal_size=4GB -- -f "$sql"

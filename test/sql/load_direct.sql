@@ -113,15 +113,28 @@ INSERT INTO ce
     FROM (VALUES (1, 1), (2, 1), (2, 2), (2, 3), (2, 4)) AS v(f, n);
 COPY (SELECT doc FROM ce WHERE file = 1) TO :'ce1';
 COPY (SELECT doc FROM ce WHERE file = 2) TO :'ce2';
+-- a load() of contact events, and the rows it inserted into and deleted from
+-- the partition of April 2031 in the transaction (the caller rolls it back)
+CREATE FUNCTION pg_temp.load_counted(path text, OUT files_loaded bigint, OUT inserted bigint,
+                                     OUT duplicates bigint, OUT inserted_here bigint, OUT deleted_here bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+  ins0 bigint;
+  del0 bigint;
+BEGIN
+  SELECT s.n_tup_ins, s.n_tup_del INTO ins0, del0
+    FROM pg_stat_xact_user_tables s WHERE s.relid = 'connect_lake.contact_events_p203104'::regclass;
+  SELECT l.files_loaded, l.inserted, l.duplicates INTO files_loaded, inserted, duplicates
+    FROM connect_lake.load('contact_event', path) l;
+  SELECT s.n_tup_ins - ins0, s.n_tup_del - del0 INTO inserted_here, deleted_here
+    FROM pg_stat_xact_user_tables s WHERE s.relid = 'connect_lake.contact_events_p203104'::regclass;
+END $$;
 CREATE ROLE regress_cl_direct IN ROLE connect_lake_loader;
 GRANT pg_read_server_files TO regress_cl_direct;
 SET ROLE regress_cl_direct;
 SELECT files_loaded, inserted, duplicates FROM connect_lake.load('contact_event', :'ce1');
 BEGIN;
-CREATE TEMP TABLE st0 AS SELECT n_tup_ins, n_tup_del FROM pg_stat_xact_user_tables WHERE relid = 'connect_lake.contact_events_p203104'::regclass;
-SELECT files_loaded, inserted, duplicates FROM connect_lake.load('contact_event', :'ce2');
-SELECT s.n_tup_ins - st0.n_tup_ins AS inserted_here, s.n_tup_del - st0.n_tup_del AS deleted_here
-  FROM pg_stat_xact_user_tables s, st0 WHERE s.relid = 'connect_lake.contact_events_p203104'::regclass;
+SELECT * FROM pg_temp.load_counted(:'ce2');
 ROLLBACK;
 -- a DBA's restrictive INSERT policy with a real check: the statement's way
 RESET ROLE;
@@ -129,10 +142,7 @@ CREATE POLICY regress_only_voice ON connect_lake.contact_events_p203104 AS RESTR
   TO connect_lake_loader WITH CHECK (detail_channel = 'VOICE');
 SET ROLE regress_cl_direct;
 BEGIN;
-CREATE TEMP TABLE st0 AS SELECT n_tup_ins, n_tup_del FROM pg_stat_xact_user_tables WHERE relid = 'connect_lake.contact_events_p203104'::regclass;
-SELECT files_loaded, inserted, duplicates FROM connect_lake.load('contact_event', :'ce2');
-SELECT s.n_tup_ins - st0.n_tup_ins AS inserted_here, s.n_tup_del - st0.n_tup_del AS deleted_here
-  FROM pg_stat_xact_user_tables s, st0 WHERE s.relid = 'connect_lake.contact_events_p203104'::regclass;
+SELECT * FROM pg_temp.load_counted(:'ce2');
 ROLLBACK;
 RESET ROLE;
 DROP POLICY regress_only_voice ON connect_lake.contact_events_p203104;

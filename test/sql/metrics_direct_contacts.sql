@@ -148,6 +148,30 @@ DROP POLICY regress_cm_restrict ON connect_lake.contact_metric;
 DROP ROLE regress_cl_cm_loader;
 SELECT pg_temp.check();
 
+-- ---------- a DBA's change of a column of contact_metric: its type
+-- (lastupdatetimestamp as timestamp without time zone), or its typmod only
+-- (timestamptz(0), whole seconds, which INSERT rounds to): the query's row
+-- is no longer the table's, so the rows go through the statement, the same
+-- rows as metrics_refresh() makes (before session 10 the typmod was not
+-- compared, and the row was written directly, unrounded)
+ALTER TABLE connect_lake.contact_metric ALTER COLUMN lastupdatetimestamp TYPE timestamp;
+SELECT connect_lake.ingest('ctr', pg_temp.ctr(9719, '16:00', '16:05'));
+SELECT pg_temp.way();
+SELECT pg_temp.check();
+ALTER TABLE connect_lake.contact_metric ALTER COLUMN lastupdatetimestamp TYPE timestamptz(0);
+SELECT connect_lake.ingest('ctr', jsonb_set(pg_temp.ctr(9720, '16:10', '16:15'), '{LastUpdateTimestamp}',
+                                            '"2034-05-03T00:00:00.700Z"'));
+SELECT pg_temp.way();
+SELECT lastupdatetimestamp FROM connect_lake.contact_metric WHERE contactid = pg_temp.c(9720);
+SELECT pg_temp.check();
+-- as created again (9720's row made again, to the microsecond): directly
+ALTER TABLE connect_lake.contact_metric ALTER COLUMN lastupdatetimestamp TYPE timestamptz;
+SELECT connect_lake.metrics_refresh_contacts(ARRAY[pg_temp.c(9720)]);
+SELECT lastupdatetimestamp FROM connect_lake.contact_metric WHERE contactid = pg_temp.c(9720);
+SELECT connect_lake.ingest('ctr', pg_temp.ctr(9721, '16:20', '16:25'));
+SELECT pg_temp.way();
+SELECT pg_temp.check();
+
 -- ---------- a transaction rolled back leaves nothing; the same contacts
 -- then land directly again
 BEGIN;
