@@ -36,14 +36,7 @@ work=${CONNECT_LAKE_BENCH_DIR:-/tmp/connect_lake_bench}
 data=$work/metrics_4d_20000
 
 command -v valgrind >/dev/null || { echo "upkeep_instructions.sh: needs valgrind (apt-get install valgrind)" >&2; exit 2; }
-make -s -C "$here" gen >/dev/null
-if [ ! -f "$data/done" ]; then
-	echo "generating 4 days of 20000 contacts in $data"
-	rm -rf "$data"
-	"$here/test/gen/connect_gen" --out "$data" --start 2026-10-01 --days 4 \
-		--contacts-per-day 20000 --seed 12 --quiet && touch "$data/done"
-fi
-chmod -R a+rX "$work"
+bench_gen_data "$here" "$data" 4 20000 12
 
 tmp=$(mktemp -d /tmp/upkeep_instructions.XXXXXX)
 chmod a+rwx "$tmp"
