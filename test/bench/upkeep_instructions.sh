@@ -40,6 +40,8 @@ bench_gen_data "$here" "$data" 4 20000 12
 
 tmp=$(mktemp -d /tmp/upkeep_instructions.XXXXXX)
 chmod a+rwx "$tmp"
+# (the callgrind files stay; the PostgreSQL copy and the clusters go)
+trap 'rm -rf "$tmp/pg" "$tmp/clusters" "$tmp/pg.build.log"' EXIT
 bench_log "private PostgreSQL and lake under $tmp"
 bench_private_pg "$here" "$tmp/pg"
 bin=$tmp/pg/usr/lib/postgresql/15/bin
