@@ -19,7 +19,8 @@
 # "lake" (the README's examples name it), as superuser, with ON_ERROR_STOP:
 # wrapped in BEGIN; ... ROLLBACK; so that nothing it does stays, unless it
 # starts with BEGIN itself (then it must end with ROLLBACK;, and runs as it
-# is).  It passes when psql exits 0.  The roles the examples grant to or
+# is).  It passes when psql exits 0, and, where the row shows its result
+# (`example` → `result`), when psql -At prints exactly that.  The roles the examples grant to or
 # restrict (dpo, north_team) are created first.  An example that cannot run
 # here is in %cannot_run with the reason; a listed example that the README
 # no longer has fails the test, so the list cannot rot either.
@@ -79,6 +80,7 @@ my %no_example = (
 
 my @rows;    # { line, section, names => [..], examples => [..] }
 my @bad_cells;
+my %results;    # example => the result its row shows
 {
 	open my $fh, '<', "$root/README.md" or die "README.md: $!";
 	my ($in, $section, $ncols) = (0, '', undef);
@@ -97,6 +99,14 @@ my @bad_cells;
 		push @bad_cells, "line $. has " . scalar(@cells) . " cells, its table $ncols (a | not written \\|?)"
 		  if @cells != $ncols;
 		my $first = shift @cells;
+		for my $c (@cells)    # `example` → `result`
+		{
+			while ($c =~ /`([^`]+)`\s*→\s*`([^`]+)`/g)
+			{
+				my ($ex, $res) = ($1, $2);
+				$results{ $ex =~ s/\\\|/|/gr } = $res =~ s/\\\|/|/gr;
+			}
+		}
 		my @spans = map { s/\\\|/|/gr } map { /`([^`]+)`/g } @cells;    # \| is a | in a table
 		my @examples = grep {
 			my $t = $_;
@@ -159,6 +169,8 @@ for my $r (@rows)
 		my ($rc, $stdout, $stderr) = $node->psql('lake', $sql, on_error_stop => 1);
 		is($rc, 0, "README line $r->{line} ($r->{section}) runs: $ex")
 		  or diag($stderr);
+		is($stdout, $results{$ex}, "README line $r->{line}: the result shown, $results{$ex}")
+		  if exists $results{$ex} && !$own;
 	}
 }
 
