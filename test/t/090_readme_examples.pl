@@ -15,6 +15,8 @@
 # start with a command word).  A | inside a cell is written \| (else the
 # row has more cells than its table, which is checked too) and read as |.
 #
+# The section's ```sql blocks are examples too, each run whole.
+#
 # How an example runs.  Each in its own psql call against the database
 # "lake" (the README's examples name it), as superuser, with ON_ERROR_STOP:
 # wrapped in BEGIN; ... ROLLBACK; so that nothing it does stays, unless it
@@ -81,15 +83,23 @@ my %no_example = (
 my @rows;    # { line, section, names => [..], examples => [..] }
 my @bad_cells;
 my %results;    # example => the result its row shows
+my @blocks;     # the section's ```sql blocks: { line, section, sql }
 {
 	open my $fh, '<', "$root/README.md" or die "README.md: $!";
-	my ($in, $section, $ncols) = (0, '', undef);
+	my ($in, $section, $ncols, $block) = (0, '', undef, undef);
 	my $kw = qr/(?:SELECT|WITH|VALUES|TABLE|SHOW|SET|RESET|INSERT|UPDATE|DELETE|TRUNCATE|COPY|CALL|ALTER|CREATE|DROP|GRANT|REVOKE|IMPORT|EXPLAIN|ANALYZE|BEGIN)/;
 	while (my $line = <$fh>)
 	{
 		if ($line =~ /^## /) { $in = $line =~ /^## Reference\s*$/; next; }
 		next unless $in;
 		if ($line =~ /^### (.*?)\s*$/) { $section = $1; next; }
+		if ($line =~ /^```sql\s*$/) { $block = { line => $. + 1, section => $section, sql => '' }; next; }
+		if ($block)
+		{
+			if ($line =~ /^```\s*$/) { push @blocks, $block; undef $block; }
+			else { $block->{sql} .= $line; }
+			next;
+		}
 		if ($line !~ /^\|/) { $ncols = undef; next; }
 		my @cells = split /(?<!\\)\|/, $line, -1;
 		shift @cells;    # before the first |
@@ -172,6 +182,12 @@ for my $r (@rows)
 		is($stdout, $results{$ex}, "README line $r->{line}: the result shown, $results{$ex}")
 		  if exists $results{$ex} && !$own;
 	}
+}
+
+for my $b (@blocks)
+{
+	my ($rc, $stdout, $stderr) = $node->psql('lake', "BEGIN;\n$b->{sql};\nROLLBACK;\n", on_error_stop => 1);
+	is($rc, 0, "README line $b->{line} ($b->{section}): the sql block runs") or diag($stderr);
 }
 
 # ---- every user-facing object has a row, every such row an example
