@@ -22,8 +22,8 @@
 # wrapped in BEGIN; ... ROLLBACK; so that nothing it does stays, unless it
 # starts with BEGIN itself (then it must end with ROLLBACK;, and runs as it
 # is).  It passes when psql exits 0, and, where the row shows its result
-# (`example` → `result`), when psql -At prints exactly that.  The roles the examples grant to or
-# restrict (dpo, north_team) are created first.  An example that cannot run
+# (`example` → `result`), when psql -At prints exactly that.  The roles the
+# examples grant to or restrict (dpo, north_team) are created first.  An example that cannot run
 # here is in %cannot_run with the reason; a listed example that the README
 # no longer has fails the test, so the list cannot rot either.
 #
@@ -184,10 +184,10 @@ for my $r (@rows)
 	}
 }
 
-for my $b (@blocks)
+for my $blk (@blocks)
 {
-	my ($rc, $stdout, $stderr) = $node->psql('lake', "BEGIN;\n$b->{sql};\nROLLBACK;\n", on_error_stop => 1);
-	is($rc, 0, "README line $b->{line} ($b->{section}): the sql block runs") or diag($stderr);
+	my ($rc, $stdout, $stderr) = $node->psql('lake', "BEGIN;\n$blk->{sql};\nROLLBACK;\n", on_error_stop => 1);
+	is($rc, 0, "README line $blk->{line} ($blk->{section}): the sql block runs") or diag($stderr);
 }
 
 # ---- every user-facing object has a row, every such row an example
@@ -211,7 +211,6 @@ my @objects = split /\n/, $node->safe_psql('lake', q{
 ok(@objects > 100, scalar(@objects) . ' user-facing tables, views and functions');
 
 my @object_rows = grep { $_->{section} =~ /^(Tables|Views|Warehouse views|Functions)\b/ } @rows;
-my %facing = map { $_ => 1 } @objects;
 my %has_row;
 for my $r (@object_rows)
 {
