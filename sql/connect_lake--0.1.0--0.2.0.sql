@@ -7043,6 +7043,36 @@ CREATE OR REPLACE VIEW connect_lake.agent_metrics_daily AS
 -- at commit calls flows_logs_landed() and flows_ctrs_landed() (sql/install/94_flows.sql);
 -- ctr_landed() is gone (the upkeep calls metrics_refresh_contacts() and
 -- contact_repeat_refresh() itself).
+
+-- flows_refresh_days() over runs of consecutive days, a week at most each (as
+-- flows_refresh()): a list with gaps read as one range would read every log
+-- in between (the days of one contact's legs, or of a customer's contacts
+-- over years).
+CREATE FUNCTION connect_lake.flows_refresh_day_runs(days date[]) RETURNS integer
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  run  date[] := '{}';
+  n    integer := 0;
+  d    date;
+BEGIN
+  FOR d IN SELECT DISTINCT x FROM unnest(days) x WHERE x IS NOT NULL ORDER BY 1 LOOP
+    IF cardinality(run) > 0 AND (d <> run[cardinality(run)] + 1 OR cardinality(run) = 7) THEN
+      n := n + connect_lake.flows_refresh_days(run);
+      run := '{}';
+    END IF;
+    run := run || d;
+  END LOOP;
+  IF cardinality(run) > 0 THEN
+    n := n + connect_lake.flows_refresh_days(run);
+  END IF;
+  RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.flows_refresh_day_runs(date[]) IS
+  'Internal: flows_refresh_days() over the local days given, a run of consecutive days (a week at most) at a time, so that days far apart never read the logs in between; returns the contacts summarised (the writers'' upkeep, the erasure).';
+
 CREATE FUNCTION connect_lake.flows_logs_landed(contact_ids uuid[], first_ts timestamptz[], last_ts timestamptz[])
 RETURNS integer
   LANGUAGE plpgsql VOLATILE
@@ -7051,9 +7081,6 @@ RETURNS integer
 DECLARE
   tz     text := connect_lake.lake_time_zone();
   days   date[];
-  run    date[] := '{}';
-  n      integer := 0;
-  i      integer;
 BEGIN
   -- The days whose contacts these events can change: the day each contact
   -- was summarised on, and each day around its events it now starts on (a
@@ -7077,18 +7104,7 @@ BEGIN
                                    WHERE p.contactid = ANY (contact_ids)) x
                 ORDER BY 1)
     INTO days;
-  -- rebuilt per run of consecutive days, at most a week at a time (as flows_refresh())
-  FOR i IN 1 .. coalesce(cardinality(days), 0) LOOP
-    IF cardinality(run) > 0 AND (days[i] <> run[cardinality(run)] + 1 OR cardinality(run) = 7) THEN
-      n := n + connect_lake.flows_refresh_days(run);
-      run := '{}';
-    END IF;
-    run := run || days[i];
-  END LOOP;
-  IF cardinality(run) > 0 THEN
-    n := n + connect_lake.flows_refresh_days(run);
-  END IF;
-  RETURN n;
+  RETURN connect_lake.flows_refresh_day_runs(days);
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.flows_logs_landed(uuid[], timestamptz[], timestamptz[]) IS
@@ -7195,8 +7211,10 @@ $fn$;
 COMMENT ON FUNCTION connect_lake.flows_ctrs_landed(uuid[]) IS
   'The writers'' upkeep at the commit of a transaction that landed CTRs (off with connect_lake.flows_upkeep): the outcome of those contacts in contact_flow_path (queued, agent, transferred, abandoned in the IVR, contained: they read the CTR) as flows_refresh_days() computes it, and the counts of flow_entry_day and the exits of flow_block_day moved with it, for the contacts whose outcome changed (a CTR landing after its flow logs). Returns the contacts changed (loader role).';
 REVOKE ALL ON FUNCTION connect_lake.flows_logs_landed(uuid[], timestamptz[], timestamptz[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.flows_refresh_day_runs(date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.flows_ctrs_landed(uuid[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.flows_logs_landed(uuid[], timestamptz[], timestamptz[]) TO connect_lake_loader;
+GRANT EXECUTE ON FUNCTION connect_lake.flows_refresh_day_runs(date[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.flows_ctrs_landed(uuid[]) TO connect_lake_loader;
 
 
@@ -8854,6 +8872,38 @@ BEGIN
 END
 $fn$;
 
+-- The flow funnels' result counts: flow_block_day.results counts every
+-- result text of a day's block runs under the text itself, so a result that
+-- held a forgotten value (scrubbed to [forgotten] in contact_flow_log by its
+-- step) stayed a key of the day's counts.  The days of the erasure's
+-- contacts whose counts hold one are made again from the scrubbed logs
+-- (flows_refresh_day_runs()), exactly as flows_refresh() would make them;
+-- the rows changed are the block rows that held one.  The last step: every
+-- other table's rows are scrubbed (and their writers waited for) before the
+-- flows' lock is taken, which a CTR writer's commit takes alone after its
+-- metrics' and repeats' locks; the repeats' lock before it, in the writers'
+-- order (the erasure check of CTRs rebuilds repeat chains after the steps).
+CREATE FUNCTION connect_lake.erasure_scrub_flow_block_day() RETURNS bigint
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  days date[];
+  n    bigint;
+BEGIN
+  SELECT coalesce(array_agg(DISTINCT b.day), '{}'), count(*) INTO days, n
+    FROM connect_lake.flow_block_day b
+   WHERE b.day IN (SELECT p.day FROM connect_lake.contact_flow_path p
+                    WHERE p.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[]))
+     AND EXISTS (SELECT 1 FROM jsonb_object_keys(b.results) k WHERE connect_lake.erasure_text_holds(k));
+  IF n > 0 THEN
+    PERFORM pg_advisory_xact_lock(1131164272, 0);
+    PERFORM connect_lake.flows_refresh_day_runs(days);
+  END IF;
+  RETURN n;
+END
+$fn$;
+
 INSERT INTO connect_lake.erasure_step VALUES
   (10, 'ctr_events', 'erasure_scrub_ctr_events',
    'customer endpoint -> pseudonym; transfer endpoint, customerid, name, description, contact references, Contact Lens, segment attributes, Voice ID, contact details, e-mail recipients, third party, tags, routing criteria, extra -> NULL; attributes but intent, caseId and CSAT ratings removed (jsonb and attributes_* columns)'),
@@ -8867,7 +8917,8 @@ INSERT INTO connect_lake.erasure_step VALUES
   (74, 'customer_profile', 'erasure_scrub_customer_profile', 'account number, party type, names, birth date, gender, phones, e-mail addresses, additional information, addresses, attributes -> NULL; account -> pseudonym (merged_into, times kept)'),
   (76, 'customer_profile_history', 'erasure_scrub_customer_profile_history', 'changed fields -> NULL (as customer_profile_refresh() makes them from the scrubbed events); customer_profile_merge and contact_profile hold ids only: kept'),
   (80, 'contact_repeat', 'erasure_scrub_contact_repeat', 'customer key -> the pseudonym of the account or endpoint'),
-  (90, 'load_rejects', 'erasure_scrub_load_rejects', 'raw -> NULL where it holds one of the values (found by the index of its tokens, erasure_tokens())');
+  (90, 'load_rejects', 'erasure_scrub_load_rejects', 'raw -> NULL where it holds one of the values (found by the index of its tokens, erasure_tokens())'),
+  (95, 'flow_block_day', 'erasure_scrub_flow_block_day', 'the days'' result counts holding one of the values made again from the scrubbed flow logs (flows_refresh_days()), as flows_refresh() makes them');
 
 -- Runs every step; returns (table, rows changed).
 CREATE FUNCTION connect_lake.erasure_run_steps() RETURNS TABLE (table_name text, rows_changed bigint)
@@ -9222,6 +9273,7 @@ COMMENT ON FUNCTION connect_lake.erasure_scrub_customer_profile() IS 'Erasure st
 COMMENT ON FUNCTION connect_lake.erasure_scrub_customer_profile_history() IS 'Erasure step of customer_profile_history (see erasure_step).';
 COMMENT ON FUNCTION connect_lake.erasure_scrub_contact_repeat() IS 'Erasure step of contact_repeat (see erasure_step).';
 COMMENT ON FUNCTION connect_lake.erasure_scrub_load_rejects() IS 'Erasure step of load_rejects (see erasure_step).';
+COMMENT ON FUNCTION connect_lake.erasure_scrub_flow_block_day() IS 'Erasure step of flow_block_day (see erasure_step).';
 -- The months that exist get the indexes forget_customer() looks up with.
 DO $upgrade$
 DECLARE
@@ -9275,6 +9327,7 @@ REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_case_state() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_case_related_items() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_contact_repeat() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_load_rejects() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_flow_block_day() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_landed(text, text[], timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_rejects_landed() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.erasure_landed(text, text[], timestamptz[]) TO connect_lake_loader;

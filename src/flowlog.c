@@ -34,15 +34,20 @@ static const CLField flowlog_fields[] = {
 };
 
 /*
- * The flow tables (94_flows.sql) at the commit of a transaction that wrote
- * flow log events (upkeep.h): per contact its first and last event written,
- * and connect_lake.flows_logs_landed() rebuilds exactly the local days whose
- * contacts those events can change.  Off with connect_lake.flows_upkeep.
- * Then the erasure check of those contacts (erasure.h).
+ * At the commit of a transaction that wrote flow log events (upkeep.h): the
+ * erasure check of their contacts (erasure.h), then the flow tables
+ * (94_flows.sql): per contact its first and last event written, and
+ * connect_lake.flows_logs_landed() rebuilds exactly the local days whose
+ * contacts those events can change (off with connect_lake.flows_upkeep).
+ * The check first, as load()'s workers run them (the check at once, the
+ * rebuild queued): the rebuild then counts the logs as scrubbed, never a
+ * forgotten value among a day's block results, and the check waits for
+ * another writer's rows (a forgotten contact's CTR it is replacing) holding
+ * no flows' lock, which that writer's commit asks for.
  */
 static const CLUpkeepAction flowlog_actions[] = {
-	{"flows_logs_landed", CL_UPKEEP_KEY_SPANS, CL_UPKEEP_FLOWS},
 	CL_UPKEEP_ERASURE_ACTION,
+	{"flows_logs_landed", CL_UPKEEP_KEY_SPANS, CL_UPKEEP_FLOWS},
 };
 
 static const CLUpkeep flowlog_upkeep = {

@@ -731,6 +731,38 @@ BEGIN
 END
 $fn$;
 
+-- The flow funnels' result counts: flow_block_day.results counts every
+-- result text of a day's block runs under the text itself, so a result that
+-- held a forgotten value (scrubbed to [forgotten] in contact_flow_log by its
+-- step) stayed a key of the day's counts.  The days of the erasure's
+-- contacts whose counts hold one are made again from the scrubbed logs
+-- (flows_refresh_day_runs()), exactly as flows_refresh() would make them;
+-- the rows changed are the block rows that held one.  The last step: every
+-- other table's rows are scrubbed (and their writers waited for) before the
+-- flows' lock is taken, which a CTR writer's commit takes alone after its
+-- metrics' and repeats' locks; the repeats' lock before it, in the writers'
+-- order (the erasure check of CTRs rebuilds repeat chains after the steps).
+CREATE FUNCTION connect_lake.erasure_scrub_flow_block_day() RETURNS bigint
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  days date[];
+  n    bigint;
+BEGIN
+  SELECT coalesce(array_agg(DISTINCT b.day), '{}'), count(*) INTO days, n
+    FROM connect_lake.flow_block_day b
+   WHERE b.day IN (SELECT p.day FROM connect_lake.contact_flow_path p
+                    WHERE p.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[]))
+     AND EXISTS (SELECT 1 FROM jsonb_object_keys(b.results) k WHERE connect_lake.erasure_text_holds(k));
+  IF n > 0 THEN
+    PERFORM pg_advisory_xact_lock(1131164272, 0);
+    PERFORM connect_lake.flows_refresh_day_runs(days);
+  END IF;
+  RETURN n;
+END
+$fn$;
+
 INSERT INTO connect_lake.erasure_step VALUES
   (10, 'ctr_events', 'erasure_scrub_ctr_events',
    'customer endpoint -> pseudonym; transfer endpoint, customerid, name, description, contact references, Contact Lens, segment attributes, Voice ID, contact details, e-mail recipients, third party, tags, routing criteria, extra -> NULL; attributes but intent, caseId and CSAT ratings removed (jsonb and attributes_* columns)'),
@@ -744,7 +776,8 @@ INSERT INTO connect_lake.erasure_step VALUES
   (74, 'customer_profile', 'erasure_scrub_customer_profile', 'account number, party type, names, birth date, gender, phones, e-mail addresses, additional information, addresses, attributes -> NULL; account -> pseudonym (merged_into, times kept)'),
   (76, 'customer_profile_history', 'erasure_scrub_customer_profile_history', 'changed fields -> NULL (as customer_profile_refresh() makes them from the scrubbed events); customer_profile_merge and contact_profile hold ids only: kept'),
   (80, 'contact_repeat', 'erasure_scrub_contact_repeat', 'customer key -> the pseudonym of the account or endpoint'),
-  (90, 'load_rejects', 'erasure_scrub_load_rejects', 'raw -> NULL where it holds one of the values (found by the index of its tokens, erasure_tokens())');
+  (90, 'load_rejects', 'erasure_scrub_load_rejects', 'raw -> NULL where it holds one of the values (found by the index of its tokens, erasure_tokens())'),
+  (95, 'flow_block_day', 'erasure_scrub_flow_block_day', 'the days'' result counts holding one of the values made again from the scrubbed flow logs (flows_refresh_days()), as flows_refresh() makes them');
 
 -- Runs every step; returns (table, rows changed).
 CREATE FUNCTION connect_lake.erasure_run_steps() RETURNS TABLE (table_name text, rows_changed bigint)
@@ -1099,3 +1132,4 @@ COMMENT ON FUNCTION connect_lake.erasure_scrub_customer_profile() IS 'Erasure st
 COMMENT ON FUNCTION connect_lake.erasure_scrub_customer_profile_history() IS 'Erasure step of customer_profile_history (see erasure_step).';
 COMMENT ON FUNCTION connect_lake.erasure_scrub_contact_repeat() IS 'Erasure step of contact_repeat (see erasure_step).';
 COMMENT ON FUNCTION connect_lake.erasure_scrub_load_rejects() IS 'Erasure step of load_rejects (see erasure_step).';
+COMMENT ON FUNCTION connect_lake.erasure_scrub_flow_block_day() IS 'Erasure step of flow_block_day (see erasure_step).';

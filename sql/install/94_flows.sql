@@ -402,6 +402,35 @@ COMMENT ON FUNCTION connect_lake.flows_refresh(date, date) IS
 -- ---- Kept as logs and CTRs land: the writers' upkeep at commit (upkeep.h),
 -- on unless connect_lake.flows_upkeep is off.
 
+-- flows_refresh_days() over runs of consecutive days, a week at most each (as
+-- flows_refresh()): a list with gaps read as one range would read every log
+-- in between (the days of one contact's legs, or of a customer's contacts
+-- over years).
+CREATE FUNCTION connect_lake.flows_refresh_day_runs(days date[]) RETURNS integer
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  run  date[] := '{}';
+  n    integer := 0;
+  d    date;
+BEGIN
+  FOR d IN SELECT DISTINCT x FROM unnest(days) x WHERE x IS NOT NULL ORDER BY 1 LOOP
+    IF cardinality(run) > 0 AND (d <> run[cardinality(run)] + 1 OR cardinality(run) = 7) THEN
+      n := n + connect_lake.flows_refresh_days(run);
+      run := '{}';
+    END IF;
+    run := run || d;
+  END LOOP;
+  IF cardinality(run) > 0 THEN
+    n := n + connect_lake.flows_refresh_days(run);
+  END IF;
+  RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION connect_lake.flows_refresh_day_runs(date[]) IS
+  'Internal: flows_refresh_days() over the local days given, a run of consecutive days (a week at most) at a time, so that days far apart never read the logs in between; returns the contacts summarised (the writers'' upkeep, the erasure).';
+
 CREATE FUNCTION connect_lake.flows_logs_landed(contact_ids uuid[], first_ts timestamptz[], last_ts timestamptz[])
 RETURNS integer
   LANGUAGE plpgsql VOLATILE
@@ -410,9 +439,6 @@ RETURNS integer
 DECLARE
   tz     text := connect_lake.lake_time_zone();
   days   date[];
-  run    date[] := '{}';
-  n      integer := 0;
-  i      integer;
 BEGIN
   -- The days whose contacts these events can change: the day each contact
   -- was summarised on, and each day around its events it now starts on (a
@@ -436,18 +462,7 @@ BEGIN
                                    WHERE p.contactid = ANY (contact_ids)) x
                 ORDER BY 1)
     INTO days;
-  -- rebuilt per run of consecutive days, at most a week at a time (as flows_refresh())
-  FOR i IN 1 .. coalesce(cardinality(days), 0) LOOP
-    IF cardinality(run) > 0 AND (days[i] <> run[cardinality(run)] + 1 OR cardinality(run) = 7) THEN
-      n := n + connect_lake.flows_refresh_days(run);
-      run := '{}';
-    END IF;
-    run := run || days[i];
-  END LOOP;
-  IF cardinality(run) > 0 THEN
-    n := n + connect_lake.flows_refresh_days(run);
-  END IF;
-  RETURN n;
+  RETURN connect_lake.flows_refresh_day_runs(days);
 END
 $fn$;
 COMMENT ON FUNCTION connect_lake.flows_logs_landed(uuid[], timestamptz[], timestamptz[]) IS

@@ -54,8 +54,10 @@ REVOKE ALL ON FUNCTION connect_lake.flow_versions_detect(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.flows_refresh_days(date[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.flows_refresh(date, date) TO connect_lake_loader;
 REVOKE ALL ON FUNCTION connect_lake.flows_logs_landed(uuid[], timestamptz[], timestamptz[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.flows_refresh_day_runs(date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.flows_ctrs_landed(uuid[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.flows_logs_landed(uuid[], timestamptz[], timestamptz[]) TO connect_lake_loader;
+GRANT EXECUTE ON FUNCTION connect_lake.flows_refresh_day_runs(date[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.flows_ctrs_landed(uuid[]) TO connect_lake_loader;
 GRANT EXECUTE ON FUNCTION connect_lake.flow_versions_detect(text) TO connect_lake_loader;
 
@@ -108,6 +110,7 @@ REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_case_state() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_case_related_items() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_contact_repeat() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_load_rejects() FROM PUBLIC;
+REVOKE ALL ON FUNCTION connect_lake.erasure_scrub_flow_block_day() FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_landed(text, text[], timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION connect_lake.erasure_rejects_landed() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION connect_lake.erasure_landed(text, text[], timestamptz[]) TO connect_lake_loader;

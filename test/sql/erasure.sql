@@ -301,6 +301,51 @@ SELECT profile_id, first_name, account < 0 AS pseudonym FROM connect_lake.custom
  WHERE profile_id IN ('pc1', 'px', 'pe') ORDER BY 1;
 
 
+-- ---- The flow funnels' result counts (session 10): flow_block_day counts
+-- each block result under its text, so a result a forgotten value stood in
+-- stayed a key of the day's counts after forget_customer() (seen).  Customer
+-- D: phone +447700000077, contact 71, a result holding the phone; contact 72
+-- (another customer) ran the same block that day.
+SELECT inserted FROM connect_lake.ingest_batch('ctr', ARRAY[
+  pg_temp.ctr(0, '+447700000077', '77777777', jsonb_build_object('ContactId', pg_temp.c(71))),
+  pg_temp.ctr(0, '+447700000078', '78787878', jsonb_build_object('ContactId', pg_temp.c(72)))]::jsonb[]);
+SELECT inserted FROM connect_lake.ingest_batch('contact_flow_log', ARRAY[
+  jsonb_build_object('ContactId', pg_temp.c(71), 'Timestamp', '2030-03-04T09:07:05Z', 'ContactFlowId', 'flow-d',
+    'ContactFlowModuleType', 'CheckAttribute', 'Identifier', 'Caller', 'Results', 'caller +447700000077'),
+  jsonb_build_object('ContactId', pg_temp.c(72), 'Timestamp', '2030-03-04T09:08:05Z', 'ContactFlowId', 'flow-d',
+    'ContactFlowModuleType', 'CheckAttribute', 'Identifier', 'Caller', 'Results', 'known')]::jsonb[]);
+SELECT connect_lake.flows_refresh('2030-03-04', '2030-03-04') > 0 AS summarised;
+SELECT day, results FROM connect_lake.flow_block_day WHERE flow_id = 'flow-d';
+SELECT table_name, rows_changed FROM connect_lake.forget_customer(phone => '+447700000077')
+ WHERE table_name IN ('contact_flow_log', 'flow_block_day');
+SELECT day, results FROM connect_lake.flow_block_day WHERE flow_id = 'flow-d';
+-- exactly what a rebuild from the scrubbed logs makes
+CREATE TEMP TABLE block_day_kept AS SELECT * FROM connect_lake.flow_block_day;
+SELECT connect_lake.flows_refresh('2030-03-04', '2030-03-04') > 0 AS summarised;
+SELECT count(*) AS differences FROM (
+  (TABLE connect_lake.flow_block_day EXCEPT ALL TABLE block_day_kept)
+  UNION ALL
+  (TABLE block_day_kept EXCEPT ALL TABLE connect_lake.flow_block_day)) d;
+-- contact 71's CTR delivered again (its number in clear) with a new log of
+-- it: the writers' check (erasure_landed()) of the CTR scrubs the log's
+-- result and makes the day again, here after the day's rebuild counted it
+-- (a flow log writer runs its check first since session 10, src/flowlog.c)
+SELECT inserted, updated FROM connect_lake.ingest_batch('ctr', ARRAY[
+  pg_temp.ctr(0, '+447700000077', '77777777', jsonb_build_object('ContactId', pg_temp.c(71),
+              'LastUpdateTimestamp', '2030-03-06T00:00:00Z'))]::jsonb[]);
+SELECT inserted FROM connect_lake.ingest_batch('contact_flow_log', ARRAY[
+  jsonb_build_object('ContactId', pg_temp.c(71), 'Timestamp', '2030-03-04T09:07:30Z', 'ContactFlowId', 'flow-d',
+    'ContactFlowModuleType', 'CheckAttribute', 'Identifier', 'Caller', 'Results', 'again +447700000077')]::jsonb[]);
+SELECT connect_lake.flows_logs_landed(ARRAY[pg_temp.c(71)]::uuid[], ARRAY['2030-03-04T09:07:30Z']::timestamptz[],
+                                      ARRAY['2030-03-04T09:07:30Z']::timestamptz[]) > 0 AS rebuilt;
+SELECT day, results FROM connect_lake.flow_block_day WHERE flow_id = 'flow-d';
+SELECT connect_lake.erasure_landed('ctr', ARRAY[pg_temp.c(71)], ARRAY['2030-03-04T09:00:00Z']::timestamptz[]) > 0 AS scrubbed;
+SELECT day, results FROM connect_lake.flow_block_day WHERE flow_id = 'flow-d';
+SELECT rows_changed->>'flow_block_day' AS block_rows_made_again FROM connect_lake.erasure_audit
+ ORDER BY erasure_id DESC LIMIT 1;
+-- a rebuild of days far apart reads a run of days at a time
+SELECT connect_lake.flows_refresh_day_runs(ARRAY['2030-03-04', NULL, '2030-03-04', '2031-07-01']::date[]) AS summarised;
+
 -- ---- One secret, one keyed hash: the list's digests are HMAC-SHA256 with
 -- the lake's secret (made at the first erasure), the stored forms of hashed
 -- numbers its first 16 bytes; the secret is kept while the list holds digests.
