@@ -752,8 +752,8 @@ DECLARE
 BEGIN
   SELECT coalesce(array_agg(DISTINCT b.day), '{}'), count(*) INTO days, n
     FROM connect_lake.flow_block_day b
-   WHERE b.day IN (SELECT p.day FROM connect_lake.contact_flow_path p
-                    WHERE p.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[]))
+   WHERE b.day = ANY (ARRAY(SELECT DISTINCT p.day FROM connect_lake.contact_flow_path p
+                             WHERE p.contactid = ANY ((SELECT connect_lake.erasure_contacts())::uuid[])))
      AND EXISTS (SELECT 1 FROM jsonb_object_keys(b.results) k WHERE connect_lake.erasure_text_holds(k));
   IF n > 0 THEN
     PERFORM pg_advisory_xact_lock(1131164272, 0);

@@ -147,6 +147,10 @@ CREATE TABLE connect_lake.flow_block_day (
   last_run_at         timestamptz NOT NULL,
   CONSTRAINT flow_block_day_key UNIQUE NULLS NOT DISTINCT (flow_id, day, identifier, module_type)
 );
+-- by day: every rebuild of a day deletes its rows, and the erasure reads a
+-- customer's days (the key leads with the flow: without this, a scan of the
+-- whole history at each)
+CREATE INDEX flow_block_day_day_idx ON connect_lake.flow_block_day (day);
 COMMENT ON TABLE connect_lake.flow_block_day IS
   'Per local day (of the contacts'' first block), flow and block: how many contacts ran the block and how often, its results, errors, where contacts left the flow, and a histogram of the time to the next block. Counts and histograms, so any range of days adds up (flow_funnel()). Kept as flow logs and CTRs land (connect_lake.flows_upkeep) and by flows_refresh().';
 COMMENT ON COLUMN connect_lake.flow_block_day.day IS 'Local day of the contacts'' first block.';
@@ -182,6 +186,7 @@ CREATE TABLE connect_lake.flow_entry_day (
   errors              bigint NOT NULL,
   CONSTRAINT flow_entry_day_key UNIQUE NULLS NOT DISTINCT (entry_flow_id, day)
 );
+CREATE INDEX flow_entry_day_day_idx ON connect_lake.flow_entry_day (day);
 COMMENT ON TABLE connect_lake.flow_entry_day IS
   'Per local day and entry flow (the first flow of the contact): contacts, containment, IVR hang-ups, queued, with an agent. The sums of contact_flow_path; kept as flow logs and CTRs land (connect_lake.flows_upkeep) and by flows_refresh().';
 COMMENT ON COLUMN connect_lake.flow_entry_day.day IS 'Local day of the contacts'' first block.';
