@@ -181,7 +181,7 @@ mc_write(ArrayType *ids, ArrayType *ts, MCWritten *w, MemoryContext keep)
 	args[0] = PointerGetDatum(ids);
 	args[1] = PointerGetDatum(ts);
 	portal = SPI_cursor_open_with_args(NULL, mc_query, 2, argtypes, args, NULL, false, 0);
-	/* the query's row is the table's, type for type (so its tuple is the table's) */
+	/* else the statement's: the query's row must be the table's, type and typmod */
 	if (!mc_row_is_table(portal->tupDesc, td))
 	{
 		SPI_cursor_close(portal);
